@@ -1,0 +1,36 @@
+# Entry points. `make run` and `make test` are the README's two commands; both install
+# the Debian packages they need (scripts/deps.sh) and build before they run.
+BUILD_DIR ?= build
+JOBS ?= 2
+CTEST_ARGS ?=
+
+.PHONY: deps configure build run test bench crash-long format clean
+
+deps:
+	./scripts/deps.sh
+
+configure: deps
+	cmake --preset default
+
+build: configure
+	cmake --build --preset default -j $(JOBS)
+
+# Until hotspotd exists (issue 3) the product to run is the store benchmark.
+run: build
+	./$(BUILD_DIR)/tests/bench/store_bench --dir=$(BUILD_DIR)/bench-data
+
+test: build
+	ctest --preset default $(CTEST_ARGS)
+
+bench: build
+	./$(BUILD_DIR)/tests/bench/store_bench --json --dir=$(BUILD_DIR)/bench-data
+
+# The long crash test: 500 SIGKILL cycles (the default test run does 20).
+crash-long: build
+	./$(BUILD_DIR)/store/store_crash_test --cycles=500
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,898 @@
+#include "store/event_store.h"
+
+#include <algorithm>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
+#include "store/record_codec.h"
+#include "store/status_macros.h"
+
+namespace hotspot::store {
+namespace {
+
+using internal::DecodeFixed64;
+using internal::EventIdEntry;
+using internal::kHashBytes;
+using internal::LogKey;
+
+constexpr char kLogFamily[] = "log";
+constexpr char kStreamsFamily[] = "streams";
+constexpr char kHeadsFamily[] = "heads";
+constexpr char kEventIdsFamily[] = "event_ids";
+constexpr char kFormatVersionKey[] = "format_version";
+
+// The one place where RocksDB statuses become absl statuses.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat(context, ": ", s.ToString());
+  switch (s.code()) {
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(message);
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(message);
+    case rocksdb::Status::kInvalidArgument:
+      return absl::InvalidArgumentError(message);
+    case rocksdb::Status::kNotSupported:
+      return absl::UnimplementedError(message);
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTimedOut:
+    case rocksdb::Status::kTryAgain:
+    case rocksdb::Status::kShutdownInProgress:
+      return absl::UnavailableError(message);
+    case rocksdb::Status::kIOError:
+      if (s.subcode() == rocksdb::Status::kNoSpace) return absl::ResourceExhaustedError(message);
+      // Another process holds the database's LOCK file.
+      if (absl::StrContains(s.ToString(), "lock")) return absl::UnavailableError(message);
+      return absl::InternalError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+bool IsStreamChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == ':';
+}
+
+bool IsTypeChar(char c) { return IsStreamChar(c) && c != '-' && c != ':'; }
+
+absl::Status ValidateName(absl::string_view field, absl::string_view value, size_t max_bytes,
+                          bool (*allowed)(char), absl::string_view allowed_text) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  if (value.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max_bytes, " allowed"));
+  }
+  for (char c : value) {
+    if (!allowed(c)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": character 0x", absl::Hex(static_cast<uint8_t>(c)),
+                       " is not allowed (", allowed_text, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateStreamName(absl::string_view field, absl::string_view stream) {
+  return ValidateName(field, stream, kMaxStreamNameBytes, IsStreamChar, "A-Z a-z 0-9 _ . : -");
+}
+
+absl::Status ValidateMetadataField(absl::string_view field, absl::string_view value) {
+  if (value.size() <= kMaxMetadataFieldBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", value.size(), " bytes, at most ",
+                                                 kMaxMetadataFieldBytes, " allowed"));
+}
+
+// An event made ready for the writer on the caller's thread: id chosen, content encoded and
+// digested, and the RecordedEvent that subscribers will see filled but for what the writer adds.
+struct PreparedEvent {
+  std::string content;
+  std::string digest;
+  bool id_generated = false;
+  bool occurred_at_given = false;
+  std::shared_ptr<RecordedEvent> event;
+};
+
+struct PreparedStream {
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  std::vector<PreparedEvent> events;
+};
+
+}  // namespace
+
+struct PendingAppend {
+  std::vector<PreparedStream> streams;
+  size_t event_count = 0;
+  EventStore::AppendCallback done;
+};
+
+bool ExpectedVersion::IsMetBy(uint64_t head) const {
+  switch (kind_) {
+    case Kind::kAny:
+      return true;
+    case Kind::kNoStream:
+      return head == 0;
+    case Kind::kStreamExists:
+      return head > 0;
+    case Kind::kExact:
+      return head == version_;
+  }
+  return false;
+}
+
+std::string ExpectedVersion::ToString() const {
+  switch (kind_) {
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no stream";
+    case Kind::kStreamExists:
+      return "stream exists";
+    case Kind::kExact:
+      return absl::StrCat("version ", version_);
+  }
+  return "?";
+}
+
+absl::string_view RecordedEvent::category() const {
+  absl::string_view name = stream;
+  return name.substr(0, name.find('-'));
+}
+
+bool SubscriptionFilter::Matches(const RecordedEvent& event) const {
+  auto in = [](const std::vector<std::string>& list, absl::string_view value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+  };
+  if (!categories.empty() && !in(categories, event.category())) return false;
+  if (!event_types.empty() && !in(event_types, event.type)) return false;
+  if (!stream_prefixes.empty() &&
+      std::none_of(stream_prefixes.begin(), stream_prefixes.end(), [&](const std::string& p) {
+        return absl::StartsWith(event.stream, p);
+      })) {
+    return false;
+  }
+  return true;
+}
+
+struct EventStore::Impl {
+  Options options;
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;
+  rocksdb::ColumnFamilyHandle* heads = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids = nullptr;
+
+  // Appends waiting for the writer.
+  absl::Mutex queue_mu;
+  std::deque<std::unique_ptr<PendingAppend>> queue ABSL_GUARDED_BY(queue_mu);
+  bool closing ABSL_GUARDED_BY(queue_mu) = false;
+  std::thread writer;
+
+  // Owned by the writer thread (and by Open() before it starts).
+  uint64_t next_position = 1;
+  std::string last_hash = std::string(kHashBytes, '\0');
+  absl::Time last_recorded_at = absl::InfinitePast();
+  absl::flat_hash_map<std::string, uint64_t> head_cache;
+
+  // What has been committed, for readers and subscribers.
+  mutable absl::Mutex live_mu;
+  uint64_t published_head ABSL_GUARDED_BY(live_mu) = 0;
+  std::deque<std::shared_ptr<const RecordedEvent>> live ABSL_GUARDED_BY(live_mu);
+  size_t live_bytes ABSL_GUARDED_BY(live_mu) = 0;
+  bool live_closed ABSL_GUARDED_BY(live_mu) = false;
+  std::atomic<uint64_t> head_position{0};
+
+  ~Impl() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    if (db != nullptr) {
+      db->Close().PermitUncheckedError();  // nothing left to do with a failure while closing
+      delete db;
+    }
+  }
+
+  absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
+
+  absl::StatusOr<std::unique_ptr<PendingAppend>> Prepare(std::vector<StreamAppend> appends) const;
+  void WriterLoop();
+  void CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group);
+  absl::StatusOr<uint64_t> StoredHead(absl::string_view stream) const;
+  absl::StatusOr<std::optional<EventIdEntry>> StoredEventId(const EventId& id) const;
+  absl::StatusOr<std::vector<RecordedEvent>> ReadLog(const rocksdb::ReadOptions& read_options,
+                                                     uint64_t from, uint64_t to,
+                                                     Direction direction, size_t limit) const;
+  void Publish(std::vector<std::shared_ptr<const RecordedEvent>> events, uint64_t head);
+};
+
+absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
+    std::vector<StreamAppend> appends) const {
+  if (appends.empty()) return absl::InvalidArgumentError("appends: no streams given");
+  if (appends.size() > options.max_streams_per_append) {
+    return absl::InvalidArgumentError(absl::StrCat("appends: ", appends.size(),
+                                                   " streams, at most ",
+                                                   options.max_streams_per_append, " allowed"));
+  }
+  auto pending = std::make_unique<PendingAppend>();
+  pending->streams.reserve(appends.size());
+  absl::flat_hash_set<std::string> seen_streams;
+  absl::flat_hash_set<EventId> seen_ids;
+  size_t total_bytes = 0;
+  for (size_t s = 0; s < appends.size(); ++s) {
+    StreamAppend& append = appends[s];
+    const std::string where = absl::StrCat("appends[", s, "]");
+    RETURN_IF_ERROR(ValidateStreamName(absl::StrCat(where, ".stream"), append.stream));
+    if (!seen_streams.insert(append.stream).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".stream: \"", append.stream, "\" appears twice in one call"));
+    }
+    pending->event_count += append.events.size();
+    if (pending->event_count > options.max_events_per_append) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "appends: more than ", options.max_events_per_append, " events in one call"));
+    }
+    PreparedStream& prepared = pending->streams.emplace_back();
+    prepared.expected = append.expected;
+    prepared.events.reserve(append.events.size());
+    for (size_t e = 0; e < append.events.size(); ++e) {
+      ProposedEvent& event = append.events[e];
+      const std::string ewhere = absl::StrCat(where, ".events[", e, "]");
+      RETURN_IF_ERROR(ValidateName(absl::StrCat(ewhere, ".type"), event.type, kMaxEventTypeBytes,
+                                   IsTypeChar, "A-Z a-z 0-9 _ ."));
+      if (event.payload.size() > options.max_payload_bytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(ewhere, ".payload: ", event.payload.size(), " bytes, at most ",
+                         options.max_payload_bytes, " allowed"));
+      }
+      RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.actor"),
+                                            event.metadata.actor));
+      RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.correlation_id"),
+                                            event.metadata.correlation_id));
+      RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.causation_id"),
+                                            event.metadata.causation_id));
+      total_bytes += event.payload.size() + event.metadata.actor.size() +
+                     event.metadata.correlation_id.size() + event.metadata.causation_id.size();
+      if (total_bytes > options.max_append_bytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "appends: more than ", options.max_append_bytes, " bytes in one call"));
+      }
+      PreparedEvent& p = prepared.events.emplace_back();
+      if (event.id.IsNil()) {
+        event.id = EventId::Generate();
+        p.id_generated = true;
+      }
+      if (!seen_ids.insert(event.id).second) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            ewhere, ".id: ", event.id.ToString(), " appears twice in one call"));
+      }
+      p.occurred_at_given = event.metadata.occurred_at != absl::InfinitePast();
+      p.content = internal::EncodeContent(append.stream, event);
+      p.digest = internal::Sha256(p.content);
+      p.event = std::make_shared<RecordedEvent>();
+      p.event->stream = append.stream;
+      p.event->id = event.id;
+      p.event->type = std::move(event.type);
+      p.event->metadata = std::move(event.metadata);
+      p.event->payload = std::move(event.payload);
+    }
+    prepared.stream = std::move(append.stream);
+  }
+  if (pending->event_count == 0) return absl::InvalidArgumentError("appends: no events given");
+  return pending;
+}
+
+absl::StatusOr<uint64_t> EventStore::Impl::StoredHead(absl::string_view stream) const {
+  std::string value;
+  const rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), heads, rocksdb::Slice(stream.data(), stream.size()), &value);
+  if (s.IsNotFound()) return 0;
+  RETURN_IF_ERROR(FromRocks(s, "reading a stream head"));
+  if (value.size() != 8) return absl::DataLossError("stream head record is malformed");
+  return DecodeFixed64(value.data());
+}
+
+absl::StatusOr<std::optional<EventIdEntry>> EventStore::Impl::StoredEventId(
+    const EventId& id) const {
+  std::string value;
+  const absl::string_view key = id.bytes();
+  const rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), event_ids, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "reading the event-id index"));
+  ASSIGN_OR_RETURN(EventIdEntry entry, internal::DecodeEventIdEntry(value));
+  return entry;
+}
+
+void EventStore::Impl::WriterLoop() {
+  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
+    return !queue.empty() || closing;
+  };
+  for (;;) {
+    std::vector<std::unique_ptr<PendingAppend>> group;
+    {
+      absl::MutexLock lock(&queue_mu);
+      queue_mu.Await(absl::Condition(&has_work));
+      if (queue.empty()) return;  // closing, and everything accepted is done
+      size_t events = 0;
+      while (!queue.empty() &&
+             (group.empty() || events + queue.front()->event_count <= options.max_group_events)) {
+        events += queue.front()->event_count;
+        group.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    CommitGroup(group);
+  }
+}
+
+// Validates each append of the group in order against the heads and event ids as they stand
+// with the earlier appends of the group applied, stages the ones that pass into one WriteBatch,
+// commits it, and completes every caller.
+void EventStore::Impl::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+  absl::flat_hash_map<std::string, uint64_t> group_heads;
+  absl::flat_hash_map<EventId, EventIdEntry> group_ids;
+  std::vector<absl::StatusOr<AppendResult>> results;
+  results.reserve(group.size());
+  std::vector<std::shared_ptr<const RecordedEvent>> committed;
+  rocksdb::WriteBatch batch;
+
+  uint64_t position = next_position;
+  std::string hash = last_hash;
+  const absl::Time recorded_at = std::max(Now(), last_recorded_at);
+  const int64_t recorded_at_micros = absl::ToUnixMicros(recorded_at);
+
+  auto head_of = [&](const std::string& stream) -> absl::StatusOr<uint64_t> {
+    if (auto it = group_heads.find(stream); it != group_heads.end()) return it->second;
+    if (auto it = head_cache.find(stream); it != head_cache.end()) return it->second;
+    return StoredHead(stream);
+  };
+  auto stored_id = [&](const EventId& id) -> absl::StatusOr<std::optional<EventIdEntry>> {
+    if (auto it = group_ids.find(id); it != group_ids.end()) return it->second;
+    return StoredEventId(id);
+  };
+
+  // Returns the result of one append; stages its writes only if it returns a fresh result.
+  auto stage = [&](PendingAppend& append) -> absl::StatusOr<AppendResult> {
+    // Idempotency first: a retry of a committed call must succeed even though its expected
+    // versions no longer hold. Ids the store generated itself are new by construction.
+    AppendResult result;
+    size_t known = 0;
+    for (const PreparedStream& stream : append.streams) {
+      for (const PreparedEvent& event : stream.events) {
+        if (event.id_generated) continue;
+        ASSIGN_OR_RETURN(std::optional<EventIdEntry> entry, stored_id(event.event->id));
+        if (!entry.has_value()) continue;
+        if (entry->content_digest != event.digest) {
+          return absl::AlreadyExistsError(absl::StrCat("event id ", event.event->id.ToString(),
+                                                       " is already stored with other content"));
+        }
+        ++known;
+        result.positions.push_back(entry->position);
+      }
+    }
+    if (known > 0 && known < append.event_count) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          known, " of the call's ", append.event_count,
+          " event ids are already stored; a retry must repeat the original call exactly"));
+    }
+    if (known == append.event_count) {
+      // Every event was written before: report the original outcome.
+      result.duplicate = true;
+      for (const PreparedStream& stream : append.streams) {
+        if (stream.events.empty()) {
+          ASSIGN_OR_RETURN(uint64_t head, head_of(stream.stream));
+          result.stream_versions.push_back(head);
+        } else {
+          ASSIGN_OR_RETURN(std::optional<EventIdEntry> last, stored_id(stream.events.back().event->id));
+          result.stream_versions.push_back(last->stream_version);
+        }
+      }
+      return result;
+    }
+
+    std::vector<uint64_t> base_versions;
+    base_versions.reserve(append.streams.size());
+    for (const PreparedStream& stream : append.streams) {
+      ASSIGN_OR_RETURN(uint64_t head, head_of(stream.stream));
+      if (!stream.expected.IsMetBy(head)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("stream \"", stream.stream, "\": expected ", stream.expected.ToString(),
+                         ", actual version ", head));
+      }
+      base_versions.push_back(head);
+    }
+
+    // Nothing below can fail: stage the writes.
+    for (size_t s = 0; s < append.streams.size(); ++s) {
+      PreparedStream& stream = append.streams[s];
+      uint64_t version = base_versions[s];
+      for (PreparedEvent& p : stream.events) {
+        ++version;
+        const internal::RecordHeader header{position, version, recorded_at_micros};
+        hash = internal::ChainHash(hash, header, p.digest);
+        const std::string log_key = LogKey(position);
+        batch.Put(log, log_key, internal::EncodeRecord(header, hash, p.content));
+        batch.Put(streams, internal::StreamKey(stream.stream, version), log_key);
+        const EventIdEntry entry{position, version, p.digest};
+        batch.Put(event_ids, rocksdb::Slice(p.event->id.bytes().data(), EventId::kSize),
+                  internal::EncodeEventIdEntry(entry));
+        group_ids[p.event->id] = entry;
+
+        RecordedEvent& event = *p.event;
+        event.position = position;
+        event.stream_version = version;
+        event.recorded_at = recorded_at;
+        if (!p.occurred_at_given) event.metadata.occurred_at = recorded_at;
+        event.hash = hash;
+        committed.push_back(std::move(p.event));
+        result.positions.push_back(position);
+        ++position;
+      }
+      if (!stream.events.empty()) {
+        std::string head_value;
+        internal::PutFixed64(&head_value, version);
+        batch.Put(heads, stream.stream, head_value);
+        group_heads[stream.stream] = version;
+      }
+      result.stream_versions.push_back(version);
+    }
+    return result;
+  };
+
+  for (auto& append : group) results.push_back(stage(*append));
+
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = options.sync;
+    const absl::Status written = FromRocks(db->Write(write_options, &batch), "committing appends");
+    if (!written.ok()) {
+      // Nothing of the group is stored: fail every append that was staged, keep the writer's
+      // state as it was.
+      for (auto& result : results) {
+        if (result.ok() && !result->duplicate) result = written;
+      }
+      committed.clear();
+    } else {
+      next_position = position;
+      last_hash = hash;
+      last_recorded_at = recorded_at;
+      if (head_cache.size() + group_heads.size() > options.stream_head_cache_entries) {
+        head_cache.clear();  // crude but bounded; misses fall back to the "heads" family
+      }
+      for (auto& [stream, version] : group_heads) head_cache[stream] = version;
+      Publish(std::move(committed), position - 1);
+    }
+  }
+
+  for (size_t i = 0; i < group.size(); ++i) std::move(group[i]->done)(std::move(results[i]));
+}
+
+void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>> events,
+                               uint64_t head) {
+  absl::MutexLock lock(&live_mu);
+  for (auto& event : events) {
+    live_bytes += event->payload.size() + event->stream.size() + sizeof(RecordedEvent);
+    live.push_back(std::move(event));
+  }
+  while (!live.empty() &&
+         (live.size() > options.live_buffer_events || live_bytes > options.live_buffer_bytes)) {
+    live_bytes -= live.front()->payload.size() + live.front()->stream.size() + sizeof(RecordedEvent);
+    live.pop_front();
+  }
+  published_head = head;
+  head_position.store(head, std::memory_order_release);
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(
+    const rocksdb::ReadOptions& read_options, uint64_t from, uint64_t to, Direction direction,
+    size_t limit) const {
+  std::vector<RecordedEvent> out;
+  if (from > to) return out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, log));
+  const bool forward = direction == Direction::kForward;
+  uint64_t expected = forward ? from : to;
+  if (forward) {
+    it->Seek(LogKey(from));
+  } else {
+    it->SeekForPrev(LogKey(to));
+  }
+  while (out.size() < limit && it->Valid()) {
+    const uint64_t key = DecodeFixed64(it->key().data());
+    if (forward ? key > to : key < from) break;
+    if (key != expected) {
+      return absl::DataLossError(absl::StrCat("log: position ", expected, " is missing"));
+    }
+    ASSIGN_OR_RETURN(RecordedEvent event,
+                     internal::DecodeRecord(absl::string_view(it->value().data(), it->value().size())));
+    if (event.position != key) {
+      return absl::DataLossError(
+          absl::StrCat("log: the event stored at position ", key, " says ", event.position));
+    }
+    out.push_back(std::move(event));
+    if (forward) {
+      it->Next();
+      ++expected;
+    } else {
+      it->Prev();
+      --expected;
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+  return out;
+}
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventStore::~EventStore() {
+  {
+    absl::MutexLock lock(&impl_->queue_mu);
+    impl_->closing = true;
+  }
+  impl_->writer.join();
+  absl::MutexLock lock(&impl_->live_mu);
+  impl_->live_closed = true;
+}
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
+                                                             const std::string& directory) {
+  if (options.max_payload_bytes == 0 || options.max_events_per_append == 0 ||
+      options.max_streams_per_append == 0 || options.max_append_bytes == 0 ||
+      options.max_group_events == 0 || options.max_queued_appends == 0 ||
+      options.max_read_events == 0) {
+    return absl::InvalidArgumentError("options: every max_* limit must be at least 1");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = impl->options.create_if_missing;
+  db_options.create_missing_column_families = impl->options.create_if_missing;
+  db_options.max_background_jobs = 2;
+
+  rocksdb::ColumnFamilyOptions plain;
+  // Point lookups (heads, event ids) mostly ask for keys that do not exist: bloom filters, in
+  // the memtable too, answer those without touching data blocks.
+  rocksdb::ColumnFamilyOptions lookup;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  lookup.memtable_whole_key_filtering = true;
+  lookup.memtable_prefix_bloom_size_ratio = 0.05;
+
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, plain}, {kLogFamily, plain},
+      {kStreamsFamily, plain},                    {kHeadsFamily, lookup},
+      {kEventIdsFamily, lookup},
+  };
+  const rocksdb::Status opened =
+      rocksdb::DB::Open(db_options, directory, families, &impl->handles, &impl->db);
+  if (!opened.ok()) {
+    if (opened.IsInvalidArgument() && !impl->options.create_if_missing) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no event store in ", directory, ": ", opened.ToString()));
+    }
+    return FromRocks(opened, absl::StrCat("opening the event store in ", directory));
+  }
+  impl->meta = impl->handles[0];
+  impl->log = impl->handles[1];
+  impl->streams = impl->handles[2];
+  impl->heads = impl->handles[3];
+  impl->event_ids = impl->handles[4];
+
+  std::string format;
+  const rocksdb::Status read_format =
+      impl->db->Get(rocksdb::ReadOptions(), impl->meta, kFormatVersionKey, &format);
+  if (read_format.IsNotFound()) {
+    rocksdb::WriteOptions sync_write;
+    sync_write.sync = true;
+    RETURN_IF_ERROR(FromRocks(
+        impl->db->Put(sync_write, impl->meta, kFormatVersionKey,
+                      std::string(1, static_cast<char>(internal::kFormatVersion))),
+        "writing the format version"));
+  } else {
+    RETURN_IF_ERROR(FromRocks(read_format, "reading the format version"));
+    if (format.size() != 1 || static_cast<uint8_t>(format[0]) != internal::kFormatVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the event store in ", directory, " has an unknown format version"));
+    }
+  }
+
+  // Recover the next position and the chain's last hash from the last event.
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl->db->NewIterator(rocksdb::ReadOptions(), impl->log));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the last event"));
+  if (it->Valid()) {
+    ASSIGN_OR_RETURN(internal::RecordView last,
+                     internal::ParseRecord(absl::string_view(it->value().data(), it->value().size())));
+    const uint64_t key = DecodeFixed64(it->key().data());
+    if (last.header.position != key) {
+      return absl::DataLossError(
+          absl::StrCat("the last event is stored at position ", key, " but says ",
+                       last.header.position));
+    }
+    impl->next_position = key + 1;
+    impl->last_hash = std::string(last.chain_hash);
+    impl->last_recorded_at = absl::FromUnixMicros(last.header.recorded_at_micros);
+  }
+  it.reset();
+  {
+    absl::MutexLock lock(&impl->live_mu);
+    impl->published_head = impl->next_position - 1;
+  }
+  impl->head_position.store(impl->next_position - 1);
+  impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+void EventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback done) {
+  absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
+  if (!pending.ok()) {
+    std::move(done)(pending.status());
+    return;
+  }
+  (*pending)->done = std::move(done);
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&impl_->queue_mu);
+    if (impl_->closing) {
+      refused = absl::UnavailableError("the event store is closing");
+    } else if (impl_->queue.size() >= impl_->options.max_queued_appends) {
+      refused = absl::UnavailableError(absl::StrCat(
+          "the event store is overloaded: ", impl_->queue.size(), " appends are waiting"));
+    } else {
+      impl_->queue.push_back(std::move(*pending));
+      return;
+    }
+  }
+  std::move((*pending)->done)(refused);
+}
+
+absl::StatusOr<AppendResult> EventStore::Append(std::vector<StreamAppend> appends) {
+  absl::Notification finished;
+  absl::StatusOr<AppendResult> out;
+  AppendAsync(std::move(appends), [&](absl::StatusOr<AppendResult> result) {
+    out = std::move(result);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return out;
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_view stream,
+                                                                  uint64_t from_version,
+                                                                  Direction direction,
+                                                                  size_t limit) const {
+  RETURN_IF_ERROR(ValidateStreamName("stream", stream));
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
+  limit = std::min(limit, impl_->options.max_read_events);
+
+  rocksdb::ManagedSnapshot snapshot(impl_->db);
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.snapshot();
+  const std::string prefix = internal::StreamKeyPrefix(stream);
+  const std::string lower = internal::StreamKey(stream, 0);
+  const std::string upper = internal::StreamKey(stream, UINT64_MAX);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->streams));
+  const bool forward = direction == Direction::kForward;
+  if (forward) {
+    it->Seek(internal::StreamKey(stream, from_version));
+  } else {
+    it->SeekForPrev(internal::StreamKey(stream, from_version));
+  }
+  std::vector<std::string> keys;
+  for (; it->Valid() && keys.size() < limit; forward ? it->Next() : it->Prev()) {
+    const rocksdb::Slice key = it->key();
+    if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
+    if (it->value().size() != 8) return absl::DataLossError("stream index entry is malformed");
+    keys.push_back(it->value().ToString());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
+
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values(keys.size());
+  std::vector<rocksdb::Status> statuses =
+      impl_->db->MultiGet(read_options, std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), impl_->log),
+                          slices, &values);
+  std::vector<RecordedEvent> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t position = DecodeFixed64(keys[i].data());
+    if (statuses[i].IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("stream \"", stream, "\" lists position ", position,
+                                              ", which is missing from the log"));
+    }
+    RETURN_IF_ERROR(FromRocks(statuses[i], "reading the log"));
+    ASSIGN_OR_RETURN(RecordedEvent event, internal::DecodeRecord(values[i]));
+    if (event.stream != stream) {
+      return absl::DataLossError(absl::StrCat("stream \"", stream, "\" lists position ", position,
+                                              ", which belongs to another stream"));
+    }
+    out.push_back(std::move(event));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_position,
+                                                               Direction direction,
+                                                               size_t limit) const {
+  if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
+  limit = std::min(limit, impl_->options.max_read_events);
+  // Read only what has been published: everything at or below it is committed.
+  const uint64_t head = HeadPosition();
+  if (direction == Direction::kForward) {
+    return impl_->ReadLog(rocksdb::ReadOptions(), std::max<uint64_t>(from_position, 1), head,
+                          direction, limit);
+  }
+  return impl_->ReadLog(rocksdb::ReadOptions(), 1, std::min(from_position, head), direction, limit);
+}
+
+uint64_t EventStore::HeadPosition() const {
+  return impl_->head_position.load(std::memory_order_acquire);
+}
+
+absl::StatusOr<uint64_t> EventStore::StreamVersion(absl::string_view stream) const {
+  RETURN_IF_ERROR(ValidateStreamName("stream", stream));
+  return impl_->StoredHead(stream);
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> EventStore::Subscribe(uint64_t from_position,
+                                                                    SubscriptionFilter filter) {
+  for (size_t i = 0; i < filter.categories.size(); ++i) {
+    RETURN_IF_ERROR(ValidateStreamName(absl::StrCat("filter.categories[", i, "]"),
+                                       filter.categories[i]));
+  }
+  for (size_t i = 0; i < filter.stream_prefixes.size(); ++i) {
+    RETURN_IF_ERROR(ValidateStreamName(absl::StrCat("filter.stream_prefixes[", i, "]"),
+                                       filter.stream_prefixes[i]));
+  }
+  for (size_t i = 0; i < filter.event_types.size(); ++i) {
+    RETURN_IF_ERROR(ValidateName(absl::StrCat("filter.event_types[", i, "]"),
+                                 filter.event_types[i], kMaxEventTypeBytes, IsTypeChar,
+                                 "A-Z a-z 0-9 _ ."));
+  }
+  return std::unique_ptr<Subscription>(
+      new Subscription(this, std::max<uint64_t>(from_position, 1), std::move(filter)));
+}
+
+VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
+  VerifyReport report;
+  from = std::max<uint64_t>(from, 1);
+  if (from > to) {
+    report.status = absl::InvalidArgumentError(absl::StrCat("range: from ", from, " is past to ", to));
+    return report;
+  }
+  to = std::min(to, HeadPosition());
+  if (from > to) return report;  // nothing stored in the range yet
+  auto broken = [&report](uint64_t position, absl::string_view why) {
+    report.first_broken_position = position;
+    report.status =
+        absl::DataLossError(absl::StrCat("hash chain broken at position ", position, ": ", why));
+    return report;
+  };
+
+  rocksdb::ManagedSnapshot snapshot(impl_->db);
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.snapshot();
+  std::string previous_hash(kHashBytes, '\0');
+  if (from > 1) {
+    std::string value;
+    const rocksdb::Status s = impl_->db->Get(read_options, impl_->log, LogKey(from - 1), &value);
+    if (!s.ok()) return broken(from - 1, s.ToString());
+    absl::StatusOr<internal::RecordView> view = internal::ParseRecord(value);
+    if (!view.ok()) return broken(from - 1, view.status().message());
+    previous_hash = std::string(view->chain_hash);
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->log));
+  uint64_t expected = from;
+  for (it->Seek(LogKey(from)); it->Valid() && expected <= to; it->Next(), ++expected) {
+    const uint64_t key = DecodeFixed64(it->key().data());
+    if (key != expected) return broken(expected, "the event is missing");
+    absl::StatusOr<internal::RecordView> view =
+        internal::ParseRecord(absl::string_view(it->value().data(), it->value().size()));
+    if (!view.ok()) return broken(key, view.status().message());
+    if (view->header.position != key) return broken(key, "the event names another position");
+    const std::string hash =
+        internal::ChainHash(previous_hash, view->header, internal::Sha256(view->content));
+    if (hash != view->chain_hash) return broken(key, "the stored hash does not match the event");
+    previous_hash = hash;
+    ++report.events_checked;
+  }
+  if (!it->status().ok()) return broken(expected, it->status().ToString());
+  if (expected <= to) return broken(expected, "the event is missing");
+  return report;
+}
+
+absl::Status EventStore::Checkpoint(const std::string& directory) {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(impl_->db, &raw), "starting a checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(directory),
+                   absl::StrCat("writing a checkpoint to ", directory));
+}
+
+Subscription::~Subscription() = default;
+
+void Subscription::Cancel() {
+  cancelled_.store(true);
+  // Waiters re-evaluate their condition when the mutex is released.
+  absl::MutexLock lock(&store_->impl_->live_mu);
+}
+
+absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Duration timeout) {
+  if (max_events == 0) return absl::InvalidArgumentError("max_events: must be at least 1");
+  EventStore::Impl& impl = *store_->impl_;
+  const absl::Time deadline = absl::Now() + timeout;
+  // Bounds the events examined in one call, so a filter that matches little still returns
+  // checkpoints regularly.
+  const size_t scan_budget = std::max<size_t>(max_events * 4, 4096);
+  SubscriptionBatch batch;
+  size_t scanned = 0;
+
+  for (;;) {
+    uint64_t head = 0;
+    uint64_t live_first = 0;
+    {
+      absl::MutexLock lock(&impl.live_mu);
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.live_mu) {
+        return impl.published_head >= cursor_ || cancelled_.load() || impl.live_closed;
+      };
+      impl.live_mu.AwaitWithDeadline(absl::Condition(&ready), deadline);
+      if (cancelled_.load() || impl.live_closed) {
+        return absl::CancelledError("the subscription was cancelled");
+      }
+      head = impl.published_head;
+      if (cursor_ > head) {  // the deadline passed with nothing new
+        batch.checkpoint = cursor_;
+        batch.caught_up = true;
+        return batch;
+      }
+      live_first = impl.live.empty() ? head + 1 : impl.live.front()->position;
+      if (cursor_ >= live_first) {
+        for (size_t i = cursor_ - live_first;
+             i < impl.live.size() && batch.events.size() < max_events && scanned < scan_budget;
+             ++i, ++scanned, ++cursor_) {
+          if (filter_.Matches(*impl.live[i])) batch.events.push_back(impl.live[i]);
+        }
+      }
+    }
+    if (cursor_ < live_first) {
+      // Behind the live buffer: read from disk, outside the lock, without holding up the writer.
+      const size_t want = std::min(scan_budget - scanned, impl.options.max_read_events);
+      ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
+                       impl.ReadLog(rocksdb::ReadOptions(), cursor_, live_first - 1,
+                                    Direction::kForward, want));
+      for (RecordedEvent& event : events) {
+        ++scanned;
+        ++cursor_;
+        if (filter_.Matches(event)) {
+          batch.events.push_back(std::make_shared<const RecordedEvent>(std::move(event)));
+          if (batch.events.size() == max_events) break;
+        }
+      }
+    }
+    const bool done = !batch.events.empty() || scanned >= scan_budget || absl::Now() >= deadline;
+    if (done) {
+      batch.checkpoint = cursor_;
+      batch.caught_up = cursor_ > head;
+      return batch;
+    }
+  }
+}
+
+}  // namespace hotspot::store

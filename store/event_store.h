@@ -1,0 +1,340 @@
+// EventStore: the durable, append-only event log under everything else.
+//
+// What it is. One RocksDB database holding a single global log of events. Every event belongs to
+// one stream (an aggregate, such as "youth-42") and has two coordinates: its global position
+// (1, 2, 3, ... across all streams, gap-free) and its stream version (1, 2, 3, ... within its
+// stream). The store knows nothing about youths, agencies or gRPC; payloads are opaque bytes.
+//
+// Guarantees.
+//   - Durable before acknowledged: with Options::sync (the default) an append completes only after
+//     the write-ahead log has been fsync'ed.
+//   - Atomic across streams: one Append() call may write to several streams; either every event
+//     of the call is written or none is.
+//   - Gap-free global order: positions are contiguous, and readers and subscribers see events
+//     only in position order (a reader never sees position N+1 without N).
+//   - Permanent idempotency: an event id is stored forever. Appending it again with the same
+//     content returns the original positions and writes nothing; with other content the append is
+//     rejected with ALREADY_EXISTS. This survives restarts and has no time window.
+//   - Tamper evidence: every event carries a SHA-256 hash chained to the previous event's hash;
+//     Verify() recomputes the chain.
+//
+// Threading. An EventStore is safe for concurrent use from any number of threads without external
+// synchronization. Appends are handed to one writer thread that validates them in arrival order
+// and commits each group of pending appends as one RocksDB WriteBatch (group commit). Reads run on
+// the caller's thread against RocksDB snapshots and never block or wait for the writer.
+//
+// On-disk format. Column families:
+//   "log":       fixed64-BE position -> encoded event (see record_codec.h, format version 1)
+//   "streams":   stream name, 0x00, fixed64-BE version -> fixed64-BE position
+//   "event_ids": 16-byte event id -> position, stream version, content digest
+//   "default":   metadata ("format_version")
+// A stream's head version is the last key of its range in "streams"; there is no separate head
+// record that could disagree with the index.
+#ifndef HOTSPOT_STORE_EVENT_STORE_H_
+#define HOTSPOT_STORE_EVENT_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "store/event_id.h"
+
+namespace hotspot::store {
+
+// Limits on names that are part of the format, not tunable.
+inline constexpr size_t kMaxStreamNameBytes = 200;
+inline constexpr size_t kMaxEventTypeBytes = 128;
+inline constexpr size_t kMaxMetadataFieldBytes = 512;
+
+struct Options {
+  // fsync the write-ahead log before acknowledging an append. Turning it off makes appends
+  // survive a process crash but not a power loss or kernel crash: for tests and benchmarks only.
+  // Default: true.
+  bool sync = true;
+
+  // Create the database if the directory holds none. Default: true.
+  bool create_if_missing = true;
+
+  // Largest payload of one event, in bytes. Larger ones: INVALID_ARGUMENT. Default: 1 MiB.
+  size_t max_payload_bytes = 1 << 20;
+
+  // Most events in one Append() call, over all its streams. Default: 1000.
+  size_t max_events_per_append = 1000;
+
+  // Most streams in one Append() call. Default: 100.
+  size_t max_streams_per_append = 100;
+
+  // Most bytes (payloads plus metadata) in one Append() call. Default: 16 MiB.
+  size_t max_append_bytes = 16 << 20;
+
+  // Most events committed in one group (one WriteBatch, one fsync). A larger group amortises the
+  // fsync over more events but delays the first caller in it. Default: 4096.
+  size_t max_group_events = 4096;
+
+  // Appends waiting for the writer beyond which Append() fails fast with UNAVAILABLE instead of
+  // queueing without bound. Default: 65536.
+  size_t max_queued_appends = 65536;
+
+  // Recently committed events kept in memory for live subscribers, by count and by bytes. A
+  // subscriber that falls further behind reads from disk instead; the writer never waits for one.
+  // Default: 65536 events, 64 MiB.
+  size_t live_buffer_events = 65536;
+  size_t live_buffer_bytes = 64 << 20;
+
+  // Stream head versions cached by the writer. On a miss it reads the "streams" index.
+  // Default: 1,000,000.
+  size_t stream_head_cache_entries = 1'000'000;
+
+  // Most events one read returns; larger limits are clamped to it. Default: 10,000.
+  size_t max_read_events = 10'000;
+
+  // The clock that stamps recorded_at. Default: absl::Now.
+  absl::AnyInvocable<absl::Time() const> clock;
+};
+
+// What a writer expects of a stream's head before its events are appended.
+class ExpectedVersion {
+ public:
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+
+  // No expectation.
+  static ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
+  // The stream has no events yet.
+  static ExpectedVersion NoStream() { return ExpectedVersion(Kind::kNoStream, 0); }
+  // The stream has at least one event.
+  static ExpectedVersion StreamExists() { return ExpectedVersion(Kind::kStreamExists, 0); }
+  // The stream's last event has exactly this version. Exactly(0) means the same as NoStream().
+  static ExpectedVersion Exactly(uint64_t version) { return ExpectedVersion(Kind::kExact, version); }
+
+  Kind kind() const { return kind_; }
+  uint64_t version() const { return version_; }
+  // True if a stream whose head is `head` (0: no stream) meets this expectation.
+  bool IsMetBy(uint64_t head) const;
+  std::string ToString() const;
+
+ private:
+  ExpectedVersion(Kind kind, uint64_t version) : kind_(kind), version_(version) {}
+  Kind kind_;
+  uint64_t version_;
+};
+
+// Who caused an event and why, given by the writer. The store keeps it as given.
+struct EventMetadata {
+  // Business time: when the thing happened. absl::InfinitePast() means "not given"; a recorded
+  // event then reports its recorded_at here.
+  absl::Time occurred_at = absl::InfinitePast();
+  std::string actor;           // who did it; at most kMaxMetadataFieldBytes
+  std::string correlation_id;  // the conversation it belongs to; at most kMaxMetadataFieldBytes
+  std::string causation_id;    // what caused it; at most kMaxMetadataFieldBytes
+};
+
+// An event a writer asks the store to append.
+struct ProposedEvent {
+  // Nil: the store generates a UUIDv7. Give your own to make retries idempotent.
+  EventId id;
+  // [A-Za-z0-9_.], 1 to kMaxEventTypeBytes bytes, e.g. "hotspot.v1.YouthReferred".
+  std::string type;
+  std::string payload;
+  EventMetadata metadata;
+};
+
+// The events for one stream in an Append() call.
+struct StreamAppend {
+  // [A-Za-z0-9_.:-], 1 to kMaxStreamNameBytes bytes. The category is the part before the first
+  // '-' ("youth" for "youth-42"), or the whole name if it has none.
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  // May be empty: the stream's expectation is then checked, atomically with the other streams,
+  // without writing to it. A call needs at least one event over all its streams.
+  std::vector<ProposedEvent> events;
+};
+
+// An event as stored.
+struct RecordedEvent {
+  uint64_t position = 0;        // global, from 1, contiguous
+  std::string stream;
+  uint64_t stream_version = 0;  // within the stream, from 1, contiguous
+  EventId id;
+  std::string type;
+  absl::Time recorded_at;       // the store's clock when the event was committed
+  EventMetadata metadata;       // occurred_at is recorded_at where the writer gave none
+  std::string payload;
+  std::string hash;             // 32 bytes: SHA-256 chained to the previous event's hash
+
+  // The stream's category (see StreamAppend::stream).
+  absl::string_view category() const;
+};
+
+struct AppendResult {
+  // The position of each event, in the order of the call (streams in order, then their events).
+  std::vector<uint64_t> positions;
+  // Each stream's version after its last event of the call (its head if it had no events), in the
+  // order of the call's streams.
+  std::vector<uint64_t> stream_versions;
+  // True if every event was already stored with the same content, so nothing was written and the
+  // results are those of the original append.
+  bool duplicate = false;
+};
+
+enum class Direction { kForward, kBackward };
+
+// Chooses events for a subscription; an event matches if it passes every non-empty list.
+struct SubscriptionFilter {
+  std::vector<std::string> categories;       // stream category equals one of these
+  std::vector<std::string> stream_prefixes;  // stream name starts with one of these
+  std::vector<std::string> event_types;      // type equals one of these
+
+  bool Matches(const RecordedEvent& event) const;
+};
+
+struct SubscriptionBatch {
+  // The matching events, in position order.
+  std::vector<std::shared_ptr<const RecordedEvent>> events;
+  // Every position below this one has been examined: subscribing again from here continues with
+  // no event lost and none repeated, also when the filter matched nothing.
+  uint64_t checkpoint = 0;
+  // True if the batch reached the head of the log as it was when the batch was taken.
+  bool caught_up = false;
+};
+
+class EventStore;
+
+// A cursor over the log from a starting position: the backlog first (from memory where the
+// events are recent, from disk otherwise), then live events as they commit. In order, with no
+// event skipped or repeated. Made by EventStore::Subscribe().
+//
+// Thread-safety: Next() is for one thread at a time; Cancel() may be called from any thread,
+// also while Next() waits. A Subscription must be destroyed before the EventStore that made it.
+class Subscription {
+ public:
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  // Returns up to `max_events` matching events at or after the cursor and moves the cursor past
+  // everything examined. If nothing new has committed it waits up to `timeout` for a commit; on
+  // timeout it returns an empty batch with caught_up set (OK). CANCELLED once Cancel() was
+  // called; INVALID_ARGUMENT if max_events is 0; DATA_LOSS if a stored event cannot be decoded.
+  absl::StatusOr<SubscriptionBatch> Next(size_t max_events, absl::Duration timeout);
+
+  // Stops the subscription: a waiting Next() returns CANCELLED promptly, and so does every later
+  // one. Idempotent.
+  void Cancel();
+
+  // The next position this subscription will examine.
+  uint64_t position() const { return cursor_; }
+
+ private:
+  friend class EventStore;
+  Subscription(EventStore* store, uint64_t from, SubscriptionFilter filter)
+      : store_(store), cursor_(from), filter_(std::move(filter)) {}
+
+  EventStore* const store_;
+  uint64_t cursor_;
+  const SubscriptionFilter filter_;
+  std::atomic<bool> cancelled_{false};
+};
+
+// The outcome of Verify().
+struct VerifyReport {
+  // OK if the chain holds over the range. DATA_LOSS if it breaks (an event missing, undecodable,
+  // or with a hash that does not match), with a message naming the position.
+  absl::Status status;
+  uint64_t events_checked = 0;
+  // The first position where the chain breaks, if it does.
+  std::optional<uint64_t> first_broken_position;
+};
+
+class EventStore {
+ public:
+  // Opens (or, with create_if_missing, creates) the store in `directory`. Returns a store that is
+  // ready for use, or: INVALID_ARGUMENT for bad options or a directory that holds no store while
+  // create_if_missing is off; DATA_LOSS if the database is corrupt or its last event cannot be
+  // decoded; FAILED_PRECONDITION for an unknown format version; UNAVAILABLE if another process
+  // holds the directory's lock; INTERNAL for other I/O errors.
+  static absl::StatusOr<std::unique_ptr<EventStore>> Open(Options options,
+                                                         const std::string& directory);
+
+  // Finishes every append already accepted (their callers are completed), wakes every waiting
+  // subscription with CANCELLED, stops the writer and closes the database.
+  ~EventStore();
+
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
+
+  // Appends atomically to every stream in `appends`, blocking until the events are durable.
+  // Returns the positions and versions, or:
+  //   INVALID_ARGUMENT: a limit or naming rule is broken (no events at all, a stream name empty,
+  //     too long or with a character outside [A-Za-z0-9_.:-], the same stream twice, an event
+  //     type that is empty or malformed, a payload over max_payload_bytes, too many events,
+  //     streams or bytes, a metadata field too long, the same event id twice in one call);
+  //     the message names the offending field.
+  //   FAILED_PRECONDITION: a stream's expected version is not met; the message names the stream,
+  //     what was expected and its actual version.
+  //   ALREADY_EXISTS: an event id is stored already with other content, or only some of the
+  //     call's event ids are stored already.
+  //   UNAVAILABLE: the store is closing, or max_queued_appends appends are waiting.
+  //   INTERNAL / DATA_LOSS: the write failed.
+  // In every error case nothing of the call has been written.
+  absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends);
+
+  // Like Append(), but returns at once and calls `done` with the result. `done` runs on the
+  // store's writer thread (or on the caller's, for input rejected before queueing): it must be
+  // quick and must not call back into the store's Append.
+  void AppendAsync(std::vector<StreamAppend> appends, AppendCallback done);
+
+  // Reads up to `limit` events of `stream`. Forward: versions from `from_version` upwards (0
+  // counts as 1). Backward: versions from `from_version` downwards (UINT64_MAX: from the head).
+  // An unknown stream reads as empty. INVALID_ARGUMENT for a malformed stream name or limit 0.
+  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(absl::string_view stream,
+                                                        uint64_t from_version,
+                                                        Direction direction, size_t limit) const;
+
+  // Reads up to `limit` events of the whole log. Forward: positions from `from_position` upwards
+  // (0 counts as 1). Backward: from `from_position` downwards (UINT64_MAX: from the head).
+  // INVALID_ARGUMENT for limit 0; DATA_LOSS if a stored event cannot be decoded.
+  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position, Direction direction,
+                                                     size_t limit) const;
+
+  // The position of the last committed event; 0 if the log is empty.
+  uint64_t HeadPosition() const;
+
+  // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
+  // stream name.
+  absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream) const;
+
+  // Starts a subscription at `from_position` (0 counts as 1; HeadPosition() + 1 for live events
+  // only). INVALID_ARGUMENT for a malformed filter.
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(uint64_t from_position,
+                                                          SubscriptionFilter filter);
+
+  // Recomputes the hash chain from `from` to `to`, inclusive (0 for `from` counts as 1; `to` past
+  // the head counts as the head). See VerifyReport. INVALID_ARGUMENT if from > to.
+  VerifyReport Verify(uint64_t from, uint64_t to) const;
+
+  // Writes a consistent copy of the store to `directory`, which must not exist yet, on the same
+  // file system for hard links to be used. Open() can open the copy. INVALID_ARGUMENT if the
+  // directory exists; INTERNAL for I/O errors.
+  absl::Status Checkpoint(const std::string& directory);
+
+ private:
+  friend class Subscription;
+  struct Impl;
+  explicit EventStore(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotspot::store
+
+#endif  // HOTSPOT_STORE_EVENT_STORE_H_

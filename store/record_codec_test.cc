@@ -1,0 +1,86 @@
+#include "store/record_codec.h"
+
+#include "gtest/gtest.h"
+
+namespace hotspot::store::internal {
+namespace {
+
+ProposedEvent SampleEvent() {
+  ProposedEvent event;
+  event.id = EventId::Generate();
+  event.type = "test.Sample";
+  event.payload = std::string("pay\0load", 8);
+  event.metadata.actor = "chief@area-1";
+  event.metadata.correlation_id = "corr";
+  event.metadata.causation_id = "cause";
+  event.metadata.occurred_at = absl::FromUnixMicros(1'700'000'000'123'456);
+  return event;
+}
+
+TEST(RecordCodecTest, RecordRoundTrips) {
+  const ProposedEvent event = SampleEvent();
+  const std::string content = EncodeContent("youth-7", event);
+  const RecordHeader header{42, 3, 1'700'000'001'000'000};
+  const std::string hash = ChainHash(std::string(kHashBytes, '\0'), header, Sha256(content));
+  absl::StatusOr<RecordedEvent> decoded = DecodeRecord(EncodeRecord(header, hash, content));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->position, 42u);
+  EXPECT_EQ(decoded->stream_version, 3u);
+  EXPECT_EQ(decoded->stream, "youth-7");
+  EXPECT_EQ(decoded->category(), "youth");
+  EXPECT_EQ(decoded->id, event.id);
+  EXPECT_EQ(decoded->type, event.type);
+  EXPECT_EQ(decoded->payload, event.payload);
+  EXPECT_EQ(decoded->metadata.actor, event.metadata.actor);
+  EXPECT_EQ(decoded->metadata.correlation_id, "corr");
+  EXPECT_EQ(decoded->metadata.causation_id, "cause");
+  EXPECT_EQ(decoded->metadata.occurred_at, event.metadata.occurred_at);
+  EXPECT_EQ(decoded->recorded_at, absl::FromUnixMicros(1'700'000'001'000'000));
+  EXPECT_EQ(decoded->hash, hash);
+}
+
+TEST(RecordCodecTest, MissingOccurredAtReadsAsRecordedAt) {
+  ProposedEvent event = SampleEvent();
+  event.metadata.occurred_at = absl::InfinitePast();
+  const std::string content = EncodeContent("s", event);
+  const RecordHeader header{1, 1, 5'000'000};
+  absl::StatusOr<RecordedEvent> decoded =
+      DecodeRecord(EncodeRecord(header, std::string(kHashBytes, 'h'), content));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->metadata.occurred_at, absl::FromUnixMicros(5'000'000));
+}
+
+TEST(RecordCodecTest, TruncatedOrForeignRecordsAreDataLoss) {
+  const std::string content = EncodeContent("s", SampleEvent());
+  const std::string record = EncodeRecord({1, 1, 0}, std::string(kHashBytes, 'h'), content);
+  for (size_t cut : {size_t{0}, size_t{10}, kRecordHeaderBytes + 5, record.size() - 1}) {
+    EXPECT_EQ(DecodeRecord(record.substr(0, cut)).status().code(), absl::StatusCode::kDataLoss)
+        << cut;
+  }
+  std::string foreign = record;
+  foreign[0] = 9;
+  EXPECT_EQ(DecodeRecord(foreign).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeRecord(record + "x").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(RecordCodecTest, ChainHashCoversEveryInput) {
+  const std::string prev(kHashBytes, 'p');
+  const std::string digest = Sha256("content");
+  const std::string base = ChainHash(prev, {1, 2, 3}, digest);
+  EXPECT_NE(base, ChainHash(std::string(kHashBytes, 'q'), {1, 2, 3}, digest));
+  EXPECT_NE(base, ChainHash(prev, {9, 2, 3}, digest));
+  EXPECT_NE(base, ChainHash(prev, {1, 9, 3}, digest));
+  EXPECT_NE(base, ChainHash(prev, {1, 2, 9}, digest));
+  EXPECT_NE(base, ChainHash(prev, {1, 2, 3}, Sha256("other")));
+  EXPECT_EQ(base, ChainHash(prev, {1, 2, 3}, digest));
+}
+
+TEST(RecordCodecTest, KeysSortByPositionAndVersion) {
+  EXPECT_LT(LogKey(255), LogKey(256));
+  EXPECT_LT(LogKey(1), LogKey(1ull << 40));
+  EXPECT_LT(StreamKey("a", 2), StreamKey("a", 256));
+  EXPECT_LT(StreamKey("a", UINT64_MAX), StreamKey("a-", 0));  // no stream's range overlaps another
+}
+
+}  // namespace
+}  // namespace hotspot::store::internal
