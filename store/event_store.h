@@ -205,6 +205,14 @@ struct SubscriptionBatch {
   bool caught_up = false;
 };
 
+// Counters since Open(), for monitoring and benchmarks.
+struct StoreStats {
+  uint64_t appends = 0;         // Append calls completed (including failures and duplicates)
+  uint64_t events_written = 0;  // events committed
+  uint64_t groups = 0;          // WriteBatches committed (each one fsync with Options::sync)
+  uint64_t commit_micros = 0;   // time spent writing those batches (WAL, fsync, memtables)
+};
+
 class EventStore;
 
 // A cursor over the log from a starting position: the backlog first (from memory where the
@@ -289,8 +297,8 @@ class EventStore {
   absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends);
 
   // Like Append(), but returns at once and calls `done` with the result. `done` runs on the
-  // store's writer thread (or on the caller's, for input rejected before queueing): it must be
-  // quick and must not call back into the store's Append.
+  // store's completion thread (or on the caller's, for input rejected before queueing), in commit
+  // order: it must be quick and must not block on another append.
   void AppendAsync(std::vector<StreamAppend> appends, AppendCallback done);
 
   // Reads up to `limit` events of `stream`. Forward: versions from `from_version` upwards (0
@@ -308,6 +316,8 @@ class EventStore {
 
   // The position of the last committed event; 0 if the log is empty.
   uint64_t HeadPosition() const;
+
+  StoreStats Stats() const;
 
   // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
   // stream name.

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -29,6 +30,9 @@ ABSL_FLAG(std::string, dir, "bench-data",
 ABSL_FLAG(double, seconds, 3.0, "duration of each measurement, in seconds");
 ABSL_FLAG(std::string, threads, "1,16,64", "comma-separated thread counts");
 ABSL_FLAG(int, value_bytes, 300, "bytes per event or value");
+ABSL_FLAG(bool, sync, true, "fsync before acknowledging (off only to find the CPU ceiling)");
+ABSL_FLAG(bool, raw, true, "measure raw RocksDB sync puts (the baseline)");
+ABSL_FLAG(bool, blocking, true, "also measure the store with one blocking thread per appender");
 
 namespace hotspot::bench {
 namespace {
@@ -38,6 +42,8 @@ struct Figures {
   double p50_us = 0;
   double p99_us = 0;
 };
+
+Figures Summarize(std::vector<uint32_t>& latencies, double elapsed_seconds);
 
 // Runs `op(thread, seq)` on `threads` threads for `duration` and returns the rate and latencies.
 template <typename Op>
@@ -62,6 +68,10 @@ Figures Measure(int threads, absl::Duration duration, Op op) {
   const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
   std::vector<uint32_t> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  return Summarize(all, elapsed);
+}
+
+Figures Summarize(std::vector<uint32_t>& all, double elapsed) {
   Figures f;
   if (all.empty()) return f;
   f.per_s = all.size() / elapsed;
@@ -88,7 +98,7 @@ Figures RawRocksDb(const std::string& dir, int threads, absl::Duration duration,
   if (!s.ok()) Die(s.ToString());
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::WriteOptions sync;
-  sync.sync = true;
+  sync.sync = absl::GetFlag(FLAGS_sync);
   Figures f = Measure(threads, duration, [&](int t, uint64_t seq) {
     rocksdb::WriteBatch batch;
     batch.Put(absl::StrCat("k-", t, "-", seq), value);
@@ -99,21 +109,82 @@ Figures RawRocksDb(const std::string& dir, int threads, absl::Duration duration,
   return f;
 }
 
-Figures StoreAppend(const std::string& dir, int threads, absl::Duration duration, const std::string& value) {
-  absl::StatusOr<std::unique_ptr<store::EventStore>> opened = store::EventStore::Open(store::Options(), dir);
+// One event of `value` to a stream of its own, with a client-chosen event id (the idempotent path).
+std::vector<store::StreamAppend> OneAppend(int appender, uint64_t seq, const std::string& value) {
+  std::vector<store::StreamAppend> appends(1);
+  appends[0].stream = absl::StrCat("bench-", appender, "-", seq);
+  appends[0].expected = store::ExpectedVersion::Any();
+  store::ProposedEvent& event = appends[0].events.emplace_back();
+  event.id = store::EventId::Generate();
+  event.type = "bench.Event";
+  event.payload = value;
+  return appends;
+}
+
+std::unique_ptr<store::EventStore> OpenStore(const std::string& dir) {
+  store::Options options;
+  options.sync = absl::GetFlag(FLAGS_sync);
+  absl::StatusOr<std::unique_ptr<store::EventStore>> opened = store::EventStore::Open(std::move(options), dir);
   if (!opened.ok()) Die(opened.status().ToString());
-  store::EventStore& es = **opened;
-  return Measure(threads, duration, [&](int t, uint64_t seq) {
-    std::vector<store::StreamAppend> appends(1);
-    appends[0].stream = absl::StrCat("bench-", t, "-", seq);
-    appends[0].expected = store::ExpectedVersion::Any();
-    store::ProposedEvent& event = appends[0].events.emplace_back();
-    event.id = store::EventId::Generate();
-    event.type = "bench.Event";
-    event.payload = value;
-    absl::StatusOr<store::AppendResult> r = es.Append(std::move(appends));
+  return std::move(*opened);
+}
+
+void ReportGroups(const store::EventStore& es) {
+  const store::StoreStats stats = es.Stats();
+  fprintf(stderr, "  (%llu events in %llu fsynced groups: %.1f events per fsync, %.0f us per commit)\n",
+          static_cast<unsigned long long>(stats.events_written),
+          static_cast<unsigned long long>(stats.groups),
+          stats.groups ? static_cast<double>(stats.events_written) / stats.groups : 0.0,
+          stats.groups ? static_cast<double>(stats.commit_micros) / stats.groups : 0.0);
+}
+
+// `appenders` threads, each blocking in Append() until its event is durable.
+Figures StoreAppendThreads(const std::string& dir, int appenders, absl::Duration duration,
+                           const std::string& value) {
+  auto es = OpenStore(dir);
+  Figures f = Measure(appenders, duration, [&](int t, uint64_t seq) {
+    absl::StatusOr<store::AppendResult> r = es->Append(OneAppend(t, seq, value));
     if (!r.ok()) Die(r.status().ToString());
   });
+  ReportGroups(*es);
+  return f;
+}
+
+// `appenders` appends kept in flight through AppendAsync(), each completion issuing the next, as
+// an asynchronous server (gRPC's callback API) drives the store: no thread per append.
+Figures StoreAppendAsync(const std::string& dir, int appenders, absl::Duration duration,
+                         const std::string& value) {
+  auto es = OpenStore(dir);
+  std::atomic<bool> stop{false};
+  absl::Mutex mu;
+  std::vector<uint32_t> latencies;
+  latencies.reserve(1 << 20);
+  int in_flight ABSL_GUARDED_BY(mu) = appenders;
+  std::function<void(int, uint64_t)> issue = [&](int slot, uint64_t seq) {
+    const absl::Time begin = absl::Now();
+    es->AppendAsync(OneAppend(slot, seq, value), [&, slot, seq, begin](absl::StatusOr<store::AppendResult> r) {
+      if (!r.ok()) Die(r.status().ToString());
+      const auto us = static_cast<uint32_t>(absl::ToInt64Microseconds(absl::Now() - begin));
+      {
+        absl::MutexLock lock(&mu);
+        latencies.push_back(us);
+        if (stop.load()) {
+          --in_flight;
+          return;
+        }
+      }
+      issue(slot, seq + 1);
+    });
+  };
+  const absl::Time start = absl::Now();
+  for (int slot = 0; slot < appenders; ++slot) issue(slot, 0);
+  absl::SleepFor(duration);
+  stop = true;
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(+[](int* n) { return *n == 0; }, &in_flight));
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  ReportGroups(*es);
+  return Summarize(latencies, elapsed);
 }
 
 void Print(bool json, const char* bench, int threads, const Figures& f) {
@@ -149,10 +220,18 @@ int main(int argc, char** argv) {
   for (int threads : thread_counts) {
     const std::string raw_dir = absl::StrCat(dir, "/rocksdb-", threads);
     const std::string store_dir = absl::StrCat(dir, "/store-", threads);
-    const Figures raw = RawRocksDb(raw_dir, threads, duration, value);
-    Print(json, "rocksdb_sync_put", threads, raw);
-    const Figures store = StoreAppend(store_dir, threads, duration, value);
+    Figures raw;
+    if (absl::GetFlag(FLAGS_raw)) {
+      raw = RawRocksDb(raw_dir, threads, duration, value);
+      Print(json, "rocksdb_sync_put", threads, raw);
+    }
+    const Figures store = StoreAppendAsync(store_dir, threads, duration, value);
     Print(json, "store_append", threads, store);
+    std::filesystem::remove_all(store_dir);
+    if (absl::GetFlag(FLAGS_blocking)) {
+      const Figures blocking = StoreAppendThreads(store_dir, threads, duration, value);
+      Print(json, "store_append_threads", threads, blocking);
+    }
     const double rate_ratio = raw.per_s > 0 ? store.per_s / raw.per_s : 0;
     const double p50_ratio = raw.p50_us > 0 ? store.p50_us / raw.p50_us : 0;
     if (json) {
