@@ -200,48 +200,40 @@ struct EventStore::Impl {
   bool closing ABSL_GUARDED_BY(queue_mu) = false;
 
   // The write path is a pipeline of three threads:
-  //   stager:    takes waiting appends as a group, validates them and builds the group's
-  //              WriteBatch (WriterLoop, Stage);
-  //   committer: writes each group with one RocksDB Write (one fsync), then publishes its events
-  //              to readers and subscribers (CommitterLoop);
-  //   completer: completes the group's callers (CompleterLoop).
-  // The stager prepares the next group while the committer waits for the disk.
-  std::thread stager;
+  //   writer:    takes waiting appends as a group, validates them against the store as it
+  //              stands, and writes the group with one RocksDB Write without sync: into the
+  //              memtables and the WAL file, not yet durable (WriterLoop, Stage);
+  //   committer: makes every group written so far durable with one SyncWAL (one fsync), then
+  //              publishes their events to readers and subscribers (CommitterLoop, Commit);
+  //   completer: completes the groups' callers (CompleterLoop).
+  // The writer validates and writes the next group while the committer waits for the disk.
+  // Readers never see a written group before it is published: every read is bounded by the
+  // published head (see HeadPosition); only the writer looks at RocksDB unbounded.
+  std::thread writer;
   std::thread committer;
   std::thread completer;
 
-  // A group staged and not yet known to be committed: what it did to heads and event ids, so
-  // the stager sees it before RocksDB does. Stager-only.
-  struct InFlightGroup {
-    uint64_t seq = 0;
-    absl::flat_hash_map<std::string, uint64_t> heads;
-    absl::flat_hash_map<EventId, EventIdEntry> ids;
-  };
-  struct StagedGroup {
-    uint64_t seq = 0;
+  // A group written by the writer and not yet durable.
+  struct WrittenGroup {
     std::vector<std::unique_ptr<PendingAppend>> appends;
     std::vector<absl::StatusOr<AppendResult>> results;
-    rocksdb::WriteBatch batch;
     std::vector<std::shared_ptr<const RecordedEvent>> events;
-    uint64_t first_position = 0;
-    uint64_t last_position = 0;
+    uint64_t last_position = 0;  // the head after this group
   };
-  // At most this many staged groups wait for the committer.
-  static constexpr size_t kMaxStagedGroups = 1;
+  // At most this many written groups wait for the committer before the writer waits too.
+  static constexpr size_t kMaxWrittenGroups = 2;
   absl::Mutex commit_mu;
-  std::deque<StagedGroup> commit_queue ABSL_GUARDED_BY(commit_mu);
-  bool stager_finished ABSL_GUARDED_BY(commit_mu) = false;
-  // A group is being written (by the committer, or by the stager itself; see WriterLoop).
+  std::deque<WrittenGroup> commit_queue ABSL_GUARDED_BY(commit_mu);
+  bool writer_stopped ABSL_GUARDED_BY(commit_mu) = false;
+  // Groups are being synced (by the committer, or by the writer itself; see WriterLoop).
   bool committer_busy ABSL_GUARDED_BY(commit_mu) = false;
-  std::atomic<uint64_t> committed_seq{0};
 
   // Set by the first failed write; from then on every append fails with it.
   mutable absl::Mutex failure_mu;
   absl::Status failure ABSL_GUARDED_BY(failure_mu);
 
-  // Groups the writer has finished, waiting for their callers to be completed. A thread of its
-  // own completes them, so that the writer goes on to the next group's fsync at once instead of
-  // waking each caller first.
+  // Groups synced, waiting for their callers to be completed. A thread of its own completes
+  // them, so that the committer goes on to the next sync at once instead of waking each caller.
   struct FinishedGroup {
     std::vector<std::unique_ptr<PendingAppend>> appends;
     std::vector<absl::StatusOr<AppendResult>> results;
@@ -251,12 +243,11 @@ struct EventStore::Impl {
   bool writer_finished ABSL_GUARDED_BY(done_mu) = false;
   bool completer_busy ABSL_GUARDED_BY(done_mu) = false;
 
-  // Owned by the stager thread (and by Open() before it starts).
+  // Owned by the writer thread (and by Open() before it starts).
   uint64_t next_position = 1;
   std::string last_hash = std::string(kHashBytes, '\0');
   absl::Time last_recorded_at = absl::InfinitePast();
   absl::flat_hash_map<std::string, uint64_t> head_cache;
-  std::deque<InFlightGroup> in_flight;
 
   // What has been committed, for readers and subscribers.
   mutable absl::Mutex live_mu;
@@ -267,8 +258,9 @@ struct EventStore::Impl {
   std::atomic<uint64_t> head_position{0};
   std::atomic<uint64_t> stat_appends{0};
   std::atomic<uint64_t> stat_events{0};
-  std::atomic<uint64_t> stat_groups{0};
-  std::atomic<uint64_t> stat_commit_micros{0};
+  std::atomic<uint64_t> stat_syncs{0};
+  std::atomic<uint64_t> stat_write_micros{0};
+  std::atomic<uint64_t> stat_sync_micros{0};
 
   ~Impl() {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -282,14 +274,18 @@ struct EventStore::Impl {
 
   absl::StatusOr<std::unique_ptr<PendingAppend>> Prepare(std::vector<StreamAppend> appends) const;
   void WriterLoop();
-  StagedGroup Stage(uint64_t seq, std::vector<std::unique_ptr<PendingAppend>> appends);
+  WrittenGroup Stage(std::vector<std::unique_ptr<PendingAppend>> appends, rocksdb::WriteBatch* batch);
   void CommitterLoop();
-  void Commit(StagedGroup group);
+  void Commit(std::deque<WrittenGroup> groups);
+  absl::Status Fail(absl::Status cause);
   absl::Status Failure() const;
   void Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
                 std::vector<absl::StatusOr<AppendResult>> results);
   void CompleterLoop();
-  absl::StatusOr<uint64_t> StoredHead(absl::string_view stream) const;
+  absl::StatusOr<uint64_t> StoredHead(absl::string_view stream,
+                                      const rocksdb::ReadOptions& read_options = {}) const;
+  absl::StatusOr<uint64_t> PublishedVersion(absl::string_view stream, uint64_t published,
+                                            const rocksdb::ReadOptions& read_options) const;
   absl::StatusOr<std::optional<EventIdEntry>> StoredEventId(const EventId& id) const;
   absl::StatusOr<std::vector<RecordedEvent>> ReadLog(const rocksdb::ReadOptions& read_options,
                                                      uint64_t from, uint64_t to,
@@ -373,14 +369,31 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
   return pending;
 }
 
-absl::StatusOr<uint64_t> EventStore::Impl::StoredHead(absl::string_view stream) const {
+absl::StatusOr<uint64_t> EventStore::Impl::StoredHead(
+    absl::string_view stream, const rocksdb::ReadOptions& read_options) const {
   std::string value;
   const rocksdb::Status s =
-      db->Get(rocksdb::ReadOptions(), heads, rocksdb::Slice(stream.data(), stream.size()), &value);
+      db->Get(read_options, heads, rocksdb::Slice(stream.data(), stream.size()), &value);
   if (s.IsNotFound()) return 0;
   RETURN_IF_ERROR(FromRocks(s, "reading a stream head"));
   if (value.size() != 8) return absl::DataLossError("stream head record is malformed");
   return DecodeFixed64(value.data());
+}
+
+// The stream's version as readers may see it: the last one whose event is at or below the
+// published head. The stored head can be a little ahead (written, not yet synced); walk back.
+absl::StatusOr<uint64_t> EventStore::Impl::PublishedVersion(
+    absl::string_view stream, uint64_t published, const rocksdb::ReadOptions& read_options) const {
+  ASSIGN_OR_RETURN(uint64_t version, StoredHead(stream, read_options));
+  for (; version > 0; --version) {
+    std::string value;
+    RETURN_IF_ERROR(FromRocks(db->Get(read_options, streams, internal::StreamKey(stream, version),
+                                      &value),
+                              "reading the stream index"));
+    if (value.size() != 8) return absl::DataLossError("stream index entry is malformed");
+    if (DecodeFixed64(value.data()) <= published) break;
+  }
+  return version;
 }
 
 absl::StatusOr<std::optional<EventIdEntry>> EventStore::Impl::StoredEventId(
@@ -399,89 +412,91 @@ void EventStore::Impl::WriterLoop() {
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
     return !queue.empty() || closing;
   };
-  auto slot_free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
-    return commit_queue.size() < kMaxStagedGroups;
+  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
+    return commit_queue.size() < kMaxWrittenGroups;
   };
-  for (uint64_t seq = 1;; ++seq) {
-    // Wait for the committer to take the previous group before taking the next one, so that
-    // appends arriving meanwhile gather into one group instead of many small ones.
+  for (;;) {
+    // While the committer is behind, let appends gather into one larger group.
     {
       absl::MutexLock lock(&commit_mu);
-      commit_mu.Await(absl::Condition(&slot_free));
+      commit_mu.Await(absl::Condition(&room));
     }
-    std::vector<std::unique_ptr<PendingAppend>> group;
+    std::vector<std::unique_ptr<PendingAppend>> appends;
     {
       absl::MutexLock lock(&queue_mu);
       queue_mu.Await(absl::Condition(&has_work));
-      if (queue.empty()) break;  // closing, and everything accepted is staged
+      if (queue.empty()) break;  // closing, and everything accepted is written
       size_t events = 0;
       while (!queue.empty() &&
-             (group.empty() || events + queue.front()->event_count <= options.max_group_events)) {
+             (appends.empty() || events + queue.front()->event_count <= options.max_group_events)) {
         events += queue.front()->event_count;
-        group.push_back(std::move(queue.front()));
+        appends.push_back(std::move(queue.front()));
         queue.pop_front();
       }
     }
-    StagedGroup staged = Stage(seq, std::move(group));
-    // With nothing waiting behind this group there is nothing to overlap its write with: commit
-    // it here and save a hand-off to the committer (it matters for a lone appender's latency).
-    bool commit_here = false;
-    {
-      absl::MutexLock lock(&queue_mu);
-      commit_here = queue.empty();
-    }
-    {
-      absl::MutexLock lock(&commit_mu);
-      commit_here = commit_here && commit_queue.empty() && !committer_busy;
-      if (commit_here) {
-        committer_busy = true;  // keeps commits in order: the committer takes nothing meanwhile
-      } else {
-        commit_queue.push_back(std::move(staged));
+    rocksdb::WriteBatch batch;
+    WrittenGroup group = Stage(std::move(appends), &batch);
+    if (batch.Count() > 0) {
+      const absl::Time start = absl::Now();
+      rocksdb::WriteOptions unsynced;  // durable only once the committer's SyncWAL returns
+      const absl::Status written = FromRocks(db->Write(unsynced, &batch), "writing appends");
+      stat_write_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
+                                   std::memory_order_relaxed);
+      if (!written.ok()) {
+        const absl::Status failed = Fail(written);
+        for (auto& result : group.results) result = failed;
+        group.events.clear();
       }
     }
-    if (commit_here) {
-      Commit(std::move(staged));
+    // With nothing waiting behind this group there is nothing to overlap its sync with: sync it
+    // here and save a hand-off to the committer (it matters for a lone appender's latency).
+    bool sync_here = false;
+    {
+      absl::MutexLock lock(&queue_mu);
+      sync_here = queue.empty();
+    }
+    std::deque<WrittenGroup> mine;
+    {
+      absl::MutexLock lock(&commit_mu);
+      sync_here = sync_here && commit_queue.empty() && !committer_busy;
+      if (sync_here) {
+        committer_busy = true;  // keeps publication in order: the committer takes nothing meanwhile
+        mine.push_back(std::move(group));
+      } else {
+        commit_queue.push_back(std::move(group));
+      }
+    }
+    if (sync_here) {
+      Commit(std::move(mine));
       absl::MutexLock lock(&commit_mu);
       committer_busy = false;
     }
   }
   absl::MutexLock lock(&commit_mu);
-  stager_finished = true;
+  writer_stopped = true;
 }
 
-// Validates each append of the group in order against the heads and event ids as they stand
-// with every earlier staged append applied, and stages the ones that pass into one WriteBatch.
-// Runs on the stager thread, possibly while the committer writes the previous group.
-EventStore::Impl::StagedGroup EventStore::Impl::Stage(
-    uint64_t seq, std::vector<std::unique_ptr<PendingAppend>> appends) {
-  StagedGroup staged;
-  staged.seq = seq;
-  staged.appends = std::move(appends);
-  staged.results.reserve(staged.appends.size());
-
-  // Groups the committer has finished are in RocksDB now; forget their in-flight records.
-  const uint64_t committed = committed_seq.load(std::memory_order_acquire);
-  while (!in_flight.empty() && in_flight.front().seq <= committed) in_flight.pop_front();
-  InFlightGroup& mine = in_flight.emplace_back();
-  mine.seq = seq;
+// Validates each append of the group in order against the store as the writer has written it
+// (RocksDB holds every earlier group, synced or not) and stages those that pass into `batch`.
+EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
+    std::vector<std::unique_ptr<PendingAppend>> appends, rocksdb::WriteBatch* batch) {
+  WrittenGroup written;
+  written.appends = std::move(appends);
+  written.results.reserve(written.appends.size());
+  absl::flat_hash_map<std::string, uint64_t> group_heads;
+  absl::flat_hash_map<EventId, EventIdEntry> group_ids;
 
   uint64_t position = next_position;
   const absl::Time recorded_at = std::max(Now(), last_recorded_at);
   const int64_t recorded_at_micros = absl::ToUnixMicros(recorded_at);
 
-  // The newest knowledge first: this and other staged groups, then the cache, then RocksDB
-  // (which holds every committed group).
   auto head_of = [&](const std::string& stream) -> absl::StatusOr<uint64_t> {
-    for (auto g = in_flight.rbegin(); g != in_flight.rend(); ++g) {
-      if (auto it = g->heads.find(stream); it != g->heads.end()) return it->second;
-    }
+    if (auto it = group_heads.find(stream); it != group_heads.end()) return it->second;
     if (auto it = head_cache.find(stream); it != head_cache.end()) return it->second;
     return StoredHead(stream);
   };
   auto stored_id = [&](const EventId& id) -> absl::StatusOr<std::optional<EventIdEntry>> {
-    for (auto g = in_flight.rbegin(); g != in_flight.rend(); ++g) {
-      if (auto it = g->ids.find(id); it != g->ids.end()) return it->second;
-    }
+    if (auto it = group_ids.find(id); it != group_ids.end()) return it->second;
     return StoredEventId(id);
   };
 
@@ -546,12 +561,12 @@ EventStore::Impl::StagedGroup EventStore::Impl::Stage(
         const internal::RecordHeader header{position, version, recorded_at_micros};
         last_hash = internal::ChainHash(last_hash, header, p.digest);
         const std::string log_key = LogKey(position);
-        staged.batch.Put(log, log_key, internal::EncodeRecord(header, last_hash, p.content));
-        staged.batch.Put(streams, internal::StreamKey(stream.stream, version), log_key);
+        batch->Put(log, log_key, internal::EncodeRecord(header, last_hash, p.content));
+        batch->Put(streams, internal::StreamKey(stream.stream, version), log_key);
         const EventIdEntry entry{position, version, p.digest};
-        staged.batch.Put(event_ids, rocksdb::Slice(p.event->id.bytes().data(), EventId::kSize),
-                         internal::EncodeEventIdEntry(entry));
-        mine.ids[p.event->id] = entry;
+        batch->Put(event_ids, rocksdb::Slice(p.event->id.bytes().data(), EventId::kSize),
+                   internal::EncodeEventIdEntry(entry));
+        group_ids[p.event->id] = entry;
 
         RecordedEvent& event = *p.event;
         event.position = position;
@@ -559,15 +574,15 @@ EventStore::Impl::StagedGroup EventStore::Impl::Stage(
         event.recorded_at = recorded_at;
         if (!p.occurred_at_given) event.metadata.occurred_at = recorded_at;
         event.hash = last_hash;
-        staged.events.push_back(std::move(p.event));
+        written.events.push_back(std::move(p.event));
         result.positions.push_back(position);
         ++position;
       }
       if (!stream.events.empty()) {
         std::string head_value;
         internal::PutFixed64(&head_value, version);
-        staged.batch.Put(heads, stream.stream, head_value);
-        mine.heads[stream.stream] = version;
+        batch->Put(heads, stream.stream, head_value);
+        group_heads[stream.stream] = version;
       }
       result.stream_versions.push_back(version);
     }
@@ -575,76 +590,78 @@ EventStore::Impl::StagedGroup EventStore::Impl::Stage(
   };
 
   const absl::Status failed = Failure();
-  for (auto& append : staged.appends) {
-    staged.results.push_back(failed.ok() ? stage(*append) : absl::StatusOr<AppendResult>(failed));
+  for (auto& append : written.appends) {
+    written.results.push_back(failed.ok() ? stage(*append) : absl::StatusOr<AppendResult>(failed));
   }
 
-  // Optimistic: the committer writes groups in order, and a failed write stops the store for
-  // good (see Failure()), so no later group is ever written on top of a missing one.
-  staged.first_position = next_position;
-  staged.last_position = position - 1;
+  // Optimistic: groups are synced in order, and a failed write or sync stops the store for good
+  // (see Fail()), so no later group is ever acknowledged on top of a lost one.
+  written.last_position = position - 1;
   next_position = position;
   last_recorded_at = recorded_at;
-  if (head_cache.size() + mine.heads.size() > options.stream_head_cache_entries) {
-    head_cache.clear();  // crude but bounded; staged groups are still found in in_flight
+  if (head_cache.size() + group_heads.size() > options.stream_head_cache_entries) {
+    head_cache.clear();  // crude but bounded; misses read the "heads" family
   }
-  for (auto& [stream, version] : mine.heads) head_cache[stream] = version;
-  return staged;
+  for (auto& [stream, version] : group_heads) head_cache[stream] = version;
+  return written;
 }
 
 void EventStore::Impl::CommitterLoop() {
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
-    return !commit_queue.empty() || stager_finished;
+    return (!commit_queue.empty() && !committer_busy) || (commit_queue.empty() && writer_stopped);
   };
   for (;;) {
-    StagedGroup group;
+    std::deque<WrittenGroup> groups;
     {
       absl::MutexLock lock(&commit_mu);
-      committer_busy = false;
       commit_mu.Await(absl::Condition(&has_work));
-      if (commit_queue.empty()) break;  // the stager has stopped and everything is written
-      group = std::move(commit_queue.front());
-      commit_queue.pop_front();
+      if (commit_queue.empty()) break;  // the writer has stopped and everything is synced
+      groups.swap(commit_queue);  // one sync for every group written so far
       committer_busy = true;
     }
-    Commit(std::move(group));
+    Commit(std::move(groups));
+    absl::MutexLock lock(&commit_mu);
+    committer_busy = false;
   }
   absl::MutexLock lock(&done_mu);
   writer_finished = true;
 }
 
-void EventStore::Impl::Commit(StagedGroup group) {
-  if (group.batch.Count() > 0) {
-    absl::Status written = Failure();
-    if (written.ok()) {
-      rocksdb::WriteOptions write_options;
-      write_options.sync = options.sync;
-      const absl::Time commit_start = absl::Now();
-      written = FromRocks(db->Write(write_options, &group.batch), "committing appends");
-      stat_commit_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - commit_start),
-                                   std::memory_order_relaxed);
-      if (!written.ok()) {
-        absl::MutexLock lock(&failure_mu);
-        failure = absl::Status(written.code(),
-                               absl::StrCat("the event store stopped accepting appends after a "
-                                            "failed write; reopen it: ", written.message()));
-      }
-    }
-    if (written.ok()) {
-      stat_events.fetch_add(group.last_position + 1 - group.first_position,
-                            std::memory_order_relaxed);
-      stat_groups.fetch_add(1, std::memory_order_relaxed);
-      Publish(std::move(group.events), group.last_position);
-    } else {
-      // Nothing of the group is stored: fail every append that was staged.
-      for (auto& result : group.results) {
-        if (result.ok() && !result->duplicate) result = written;
-      }
-    }
+// Makes `groups` durable with one sync, publishes their events and completes their callers.
+void EventStore::Impl::Commit(std::deque<WrittenGroup> groups) {
+  absl::Status synced = Failure();
+  if (synced.ok() && options.sync) {
+    const absl::Time start = absl::Now();
+    synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
+    stat_sync_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
+                                 std::memory_order_relaxed);
+    if (!synced.ok()) synced = Fail(synced);
   }
-  committed_seq.store(group.seq, std::memory_order_release);
-  stat_appends.fetch_add(group.appends.size(), std::memory_order_relaxed);
-  Complete(std::move(group.appends), std::move(group.results));
+  if (synced.ok()) stat_syncs.fetch_add(1, std::memory_order_relaxed);
+  for (WrittenGroup& group : groups) {
+    if (synced.ok()) {
+      if (!group.events.empty()) {
+        stat_events.fetch_add(group.events.size(), std::memory_order_relaxed);
+        Publish(std::move(group.events), group.last_position);
+      }
+    } else {
+      // Whether the group's events survive is unknown, and so is the state its validation saw:
+      // every caller gets the failure.
+      for (auto& result : group.results) result = synced;
+    }
+    stat_appends.fetch_add(group.appends.size(), std::memory_order_relaxed);
+    Complete(std::move(group.appends), std::move(group.results));
+  }
+}
+
+absl::Status EventStore::Impl::Fail(absl::Status cause) {
+  absl::MutexLock lock(&failure_mu);
+  if (failure.ok()) {
+    failure = absl::Status(cause.code(),
+                           absl::StrCat("the event store stopped accepting appends after a failed "
+                                        "write; reopen it: ", cause.message()));
+  }
+  return failure;
 }
 
 absl::Status EventStore::Impl::Failure() const {
@@ -751,7 +768,7 @@ EventStore::~EventStore() {
     impl_->closing = true;
   }
   // Each thread of the pipeline finishes its work and tells the next one it is done.
-  impl_->stager.join();
+  impl_->writer.join();
   impl_->committer.join();
   impl_->completer.join();
   absl::MutexLock lock(&impl_->live_mu);
@@ -859,7 +876,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
     impl->published_head = impl->next_position - 1;
   }
   impl->head_position.store(impl->next_position - 1);
-  impl->stager = std::thread([raw = impl.get()] { raw->WriterLoop(); });
+  impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->committer = std::thread([raw = impl.get()] { raw->CommitterLoop(); });
   impl->completer = std::thread([raw = impl.get()] { raw->CompleterLoop(); });
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
@@ -913,6 +930,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
   if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
   limit = std::min(limit, impl_->options.max_read_events);
 
+  const uint64_t published = HeadPosition();  // everything at or below it is in the snapshot
   rocksdb::ManagedSnapshot snapshot(impl_->db);
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot.snapshot();
@@ -925,7 +943,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
   } else {
     // Hash-bucketed memtables cannot SeekForPrev a key that is absent: start at the exact
     // version, which exists whenever it is at most the head.
-    ASSIGN_OR_RETURN(const uint64_t head, impl_->StoredHead(stream));
+    ASSIGN_OR_RETURN(const uint64_t head, impl_->PublishedVersion(stream, published, read_options));
     const uint64_t start = std::min(from_version, head);
     if (start == 0) return std::vector<RecordedEvent>();
     it->Seek(internal::StreamKey(stream, start));
@@ -935,6 +953,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
     const rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
     if (it->value().size() != 8) return absl::DataLossError("stream index entry is malformed");
+    if (DecodeFixed64(it->value().data()) > published) break;  // written, not yet published
     keys.push_back(it->value().ToString());
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
@@ -981,8 +1000,9 @@ StoreStats EventStore::Stats() const {
   StoreStats stats;
   stats.appends = impl_->stat_appends.load(std::memory_order_relaxed);
   stats.events_written = impl_->stat_events.load(std::memory_order_relaxed);
-  stats.groups = impl_->stat_groups.load(std::memory_order_relaxed);
-  stats.commit_micros = impl_->stat_commit_micros.load(std::memory_order_relaxed);
+  stats.syncs = impl_->stat_syncs.load(std::memory_order_relaxed);
+  stats.write_micros = impl_->stat_write_micros.load(std::memory_order_relaxed);
+  stats.sync_micros = impl_->stat_sync_micros.load(std::memory_order_relaxed);
 
   return stats;
 }
@@ -993,7 +1013,7 @@ uint64_t EventStore::HeadPosition() const {
 
 absl::StatusOr<uint64_t> EventStore::StreamVersion(absl::string_view stream) const {
   RETURN_IF_ERROR(ValidateStreamName("stream", stream));
-  return impl_->StoredHead(stream);
+  return impl_->PublishedVersion(stream, HeadPosition(), rocksdb::ReadOptions());
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> EventStore::Subscribe(uint64_t from_position,

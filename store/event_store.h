@@ -19,17 +19,25 @@
 //     Verify() recomputes the chain.
 //
 // Threading. An EventStore is safe for concurrent use from any number of threads without external
-// synchronization. Appends are handed to one writer thread that validates them in arrival order
-// and commits each group of pending appends as one RocksDB WriteBatch (group commit). Reads run on
-// the caller's thread against RocksDB snapshots and never block or wait for the writer.
+// synchronization. A caller's thread checks an append's input and hashes its content; then one
+// writer thread takes all waiting appends as a group, validates them in arrival order against
+// the store as it stands, and writes the group as one RocksDB WriteBatch. A committer thread makes
+// every group written so far durable with one fsync of the write-ahead log (group commit), and
+// only then publishes the events to readers and completes the callers. While the committer waits
+// for the disk, the writer goes on with the next group. Reads run on the caller's thread against
+// RocksDB snapshots, see only published events, and never wait for the writer.
+//
+// Failure. If a write or an fsync fails, nothing of the affected groups is acknowledged and the
+// store stops accepting appends (each fails with the original error) until it is reopened: after
+// a failed fsync the state of the log on disk is unknown, so it must be recovered from disk.
 //
 // On-disk format. Column families:
 //   "log":       fixed64-BE position -> encoded event (see record_codec.h, format version 1)
 //   "streams":   stream name, 0x00, fixed64-BE version -> fixed64-BE position
+//   "heads":     stream name -> fixed64-BE version of its last event
 //   "event_ids": 16-byte event id -> position, stream version, content digest
 //   "default":   metadata ("format_version")
-// A stream's head version is the last key of its range in "streams"; there is no separate head
-// record that could disagree with the index.
+// One append writes all of these in one WriteBatch, so they never disagree.
 #ifndef HOTSPOT_STORE_EVENT_STORE_H_
 #define HOTSPOT_STORE_EVENT_STORE_H_
 
@@ -75,8 +83,8 @@ struct Options {
   // Most bytes (payloads plus metadata) in one Append() call. Default: 16 MiB.
   size_t max_append_bytes = 16 << 20;
 
-  // Most events committed in one group (one WriteBatch, one fsync). A larger group amortises the
-  // fsync over more events but delays the first caller in it. Default: 4096.
+  // Most events the writer takes into one group (one WriteBatch). One fsync covers every group
+  // written while the previous fsync ran. Default: 4096.
   size_t max_group_events = 4096;
 
   // Appends waiting for the writer beyond which Append() fails fast with UNAVAILABLE instead of
@@ -89,7 +97,7 @@ struct Options {
   size_t live_buffer_events = 65536;
   size_t live_buffer_bytes = 64 << 20;
 
-  // Stream head versions cached by the writer. On a miss it reads the "streams" index.
+  // Stream head versions cached by the writer. On a miss it reads the "heads" family.
   // Default: 1,000,000.
   size_t stream_head_cache_entries = 1'000'000;
 
@@ -209,8 +217,9 @@ struct SubscriptionBatch {
 struct StoreStats {
   uint64_t appends = 0;         // Append calls completed (including failures and duplicates)
   uint64_t events_written = 0;  // events committed
-  uint64_t groups = 0;          // WriteBatches committed (each one fsync with Options::sync)
-  uint64_t commit_micros = 0;   // time spent writing those batches (WAL, fsync, memtables)
+  uint64_t syncs = 0;           // write-ahead log syncs (one fsync each with Options::sync)
+  uint64_t write_micros = 0;    // time spent writing groups (memtables, WAL file, no fsync)
+  uint64_t sync_micros = 0;     // time spent in those syncs
 };
 
 class EventStore;
@@ -296,9 +305,9 @@ class EventStore {
   // In every error case nothing of the call has been written.
   absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends);
 
-  // Like Append(), but returns at once and calls `done` with the result. `done` runs on the
-  // store's completion thread (or on the caller's, for input rejected before queueing), in commit
-  // order: it must be quick and must not block on another append.
+  // Like Append(), but returns at once and calls `done` with the result. `done` runs on one of
+  // the store's threads (or on the caller's, for input rejected before queueing), in commit
+  // order: it must be quick and must not wait for another append.
   void AppendAsync(std::vector<StreamAppend> appends, AppendCallback done);
 
   // Reads up to `limit` events of `stream`. Forward: versions from `from_version` upwards (0
@@ -333,8 +342,9 @@ class EventStore {
   VerifyReport Verify(uint64_t from, uint64_t to) const;
 
   // Writes a consistent copy of the store to `directory`, which must not exist yet, on the same
-  // file system for hard links to be used. Open() can open the copy. INVALID_ARGUMENT if the
-  // directory exists; INTERNAL for I/O errors.
+  // file system for hard links to be used. Open() can open the copy. The copy holds a gap-free
+  // prefix of the log that includes every acknowledged event (and possibly a few that were being
+  // committed). INVALID_ARGUMENT if the directory exists; INTERNAL for I/O errors.
   absl::Status Checkpoint(const std::string& directory);
 
  private:

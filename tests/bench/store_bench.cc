@@ -131,11 +131,11 @@ std::unique_ptr<store::EventStore> OpenStore(const std::string& dir) {
 
 void ReportGroups(const store::EventStore& es) {
   const store::StoreStats stats = es.Stats();
-  fprintf(stderr, "  (%llu events in %llu fsynced groups: %.1f events per fsync, %.0f us per commit)\n",
+  const double syncs = std::max<double>(1, stats.syncs);
+  fprintf(stderr, "  (%llu events, %llu syncs: %.1f events, %.0f us writing and %.0f us syncing per sync)\n",
           static_cast<unsigned long long>(stats.events_written),
-          static_cast<unsigned long long>(stats.groups),
-          stats.groups ? static_cast<double>(stats.events_written) / stats.groups : 0.0,
-          stats.groups ? static_cast<double>(stats.commit_micros) / stats.groups : 0.0);
+          static_cast<unsigned long long>(stats.syncs), stats.events_written / syncs,
+          stats.write_micros / syncs, stats.sync_micros / syncs);
 }
 
 // `appenders` threads, each blocking in Append() until its event is durable.
