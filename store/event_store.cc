@@ -240,7 +240,7 @@ struct EventStore::Impl {
   };
   absl::Mutex done_mu;
   std::deque<FinishedGroup> done_queue ABSL_GUARDED_BY(done_mu);
-  bool writer_finished ABSL_GUARDED_BY(done_mu) = false;
+  bool committer_stopped ABSL_GUARDED_BY(done_mu) = false;
   bool completer_busy ABSL_GUARDED_BY(done_mu) = false;
 
   // Owned by the writer thread (and by Open() before it starts).
@@ -624,7 +624,7 @@ void EventStore::Impl::CommitterLoop() {
     committer_busy = false;
   }
   absl::MutexLock lock(&done_mu);
-  writer_finished = true;
+  committer_stopped = true;
 }
 
 // Makes `groups` durable with one sync, publishes their events and completes their callers.
@@ -686,7 +686,7 @@ void EventStore::Impl::Complete(std::vector<std::unique_ptr<PendingAppend>> appe
 
 void EventStore::Impl::CompleterLoop() {
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(done_mu) {
-    return !done_queue.empty() || writer_finished;
+    return !done_queue.empty() || committer_stopped;
   };
   for (;;) {
     std::deque<FinishedGroup> groups;

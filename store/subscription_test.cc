@@ -18,6 +18,14 @@ std::unique_ptr<EventStore> OpenStore(const TempDir& dir, Options options = Opti
   return store.ok() ? std::move(*store) : nullptr;
 }
 
+// A store whose live buffer holds only `live_events`, so subscribers soon read from disk.
+std::unique_ptr<EventStore> OpenWithSmallLiveBuffer(const TempDir& dir, size_t live_events) {
+  Options options;
+  options.sync = false;
+  options.live_buffer_events = live_events;
+  return OpenStore(dir, std::move(options));
+}
+
 std::vector<StreamAppend> One(std::string stream, std::string payload = "x") {
   std::vector<StreamAppend> appends;
   appends.push_back(OneEvent(std::move(stream), ExpectedVersion::Any(), std::move(payload)));
@@ -57,10 +65,7 @@ void ExpectExactly(const std::vector<uint64_t>& seen, uint64_t from, uint64_t to
 // traffic while 8 writers append, and must see every position once, in order.
 TEST(SubscriptionTest, BacklogIntoLiveWhileEightWritersAppend) {
   TempDir dir;
-  Options options;
-  options.sync = false;
-  options.live_buffer_events = 256;
-  auto store = OpenStore(dir, std::move(options));
+  auto store = OpenWithSmallLiveBuffer(dir, 256);
   for (int i = 0; i < 3000; ++i) ASSERT_TRUE(store->Append(One(absl::StrCat("pre-", i % 10))).ok());
 
   auto sub = *store->Subscribe(1, {});
@@ -82,10 +87,7 @@ TEST(SubscriptionTest, BacklogIntoLiveWhileEightWritersAppend) {
 // must still receive every event, from disk.
 TEST(SubscriptionTest, SlowSubscriberFallsBackToDisk) {
   TempDir dir;
-  Options options;
-  options.sync = false;
-  options.live_buffer_events = 64;
-  auto store = OpenStore(dir, std::move(options));
+  auto store = OpenWithSmallLiveBuffer(dir, 64);
   auto sub = *store->Subscribe(1, {});
   std::atomic<bool> writing{true};
   std::thread writer([&] {
