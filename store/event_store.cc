@@ -243,7 +243,9 @@ struct EventStore::Impl {
   bool committer_stopped ABSL_GUARDED_BY(done_mu) = false;
   bool completer_busy ABSL_GUARDED_BY(done_mu) = false;
 
-  // Owned by the writer thread (and by Open() before it starts).
+  // Whoever stages and writes a group holds it: the writer thread, or a blocking Append() that
+  // found the store idle and writes its own append (see Append). It guards the state below.
+  absl::Mutex write_token;
   uint64_t next_position = 1;
   std::string last_hash = std::string(kHashBytes, '\0');
   absl::Time last_recorded_at = absl::InfinitePast();
@@ -274,9 +276,12 @@ struct EventStore::Impl {
 
   absl::StatusOr<std::unique_ptr<PendingAppend>> Prepare(std::vector<StreamAppend> appends) const;
   void WriterLoop();
+  bool SyncHereIfIdle();
+  void WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends, bool sync_here);
+  absl::Status Enqueue(std::unique_ptr<PendingAppend>& append);
   WrittenGroup Stage(std::vector<std::unique_ptr<PendingAppend>> appends, rocksdb::WriteBatch* batch);
   void CommitterLoop();
-  void Commit(std::deque<WrittenGroup> groups);
+  void Commit(std::deque<WrittenGroup> groups, bool already_synced);
   absl::Status Fail(absl::Status cause);
   absl::Status Failure() const;
   void Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
@@ -434,46 +439,57 @@ void EventStore::Impl::WriterLoop() {
         queue.pop_front();
       }
     }
-    rocksdb::WriteBatch batch;
-    WrittenGroup group = Stage(std::move(appends), &batch);
-    if (batch.Count() > 0) {
-      const absl::Time start = absl::Now();
-      rocksdb::WriteOptions unsynced;  // durable only once the committer's SyncWAL returns
-      const absl::Status written = FromRocks(db->Write(unsynced, &batch), "writing appends");
-      stat_write_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
-                                   std::memory_order_relaxed);
-      if (!written.ok()) {
-        const absl::Status failed = Fail(written);
-        for (auto& result : group.results) result = failed;
-        group.events.clear();
-      }
-    }
-    // With nothing waiting behind this group there is nothing to overlap its sync with: sync it
-    // here and save a hand-off to the committer (it matters for a lone appender's latency).
-    bool sync_here = false;
-    {
-      absl::MutexLock lock(&queue_mu);
-      sync_here = queue.empty();
-    }
-    std::deque<WrittenGroup> mine;
-    {
-      absl::MutexLock lock(&commit_mu);
-      sync_here = sync_here && commit_queue.empty() && !committer_busy;
-      if (sync_here) {
-        committer_busy = true;  // keeps publication in order: the committer takes nothing meanwhile
-        mine.push_back(std::move(group));
-      } else {
-        commit_queue.push_back(std::move(group));
-      }
-    }
-    if (sync_here) {
-      Commit(std::move(mine));
-      absl::MutexLock lock(&commit_mu);
-      committer_busy = false;
-    }
+    absl::MutexLock token(&write_token);
+    WriteGroup(std::move(appends), /*sync_here=*/SyncHereIfIdle());
   }
   absl::MutexLock lock(&commit_mu);
   writer_stopped = true;
+}
+
+// True, and the committer held off, if no append is waiting and every written group is synced:
+// then a group has nothing to overlap its sync with, and whoever wrote it had better sync it at
+// once, in the same call, than hand it to the committer (it matters for a lone appender).
+bool EventStore::Impl::SyncHereIfIdle() {
+  {
+    absl::MutexLock lock(&queue_mu);
+    if (!queue.empty() || closing) return false;
+  }
+  absl::MutexLock lock(&commit_mu);
+  if (!commit_queue.empty() || committer_busy) return false;
+  committer_busy = true;  // the committer takes nothing meanwhile
+  return true;
+}
+
+// Stages and writes one group; with `sync_here` (see SyncHereIfIdle) also syncs, publishes and
+// completes it, else hands it to the committer.
+void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends,
+                                  bool sync_here) {
+  rocksdb::WriteBatch batch;
+  WrittenGroup group = Stage(std::move(appends), &batch);
+  if (batch.Count() > 0) {
+    const absl::Time start = absl::Now();
+    rocksdb::WriteOptions write_options;
+    // Unsynced, a group becomes durable with the committer's next SyncWAL.
+    write_options.sync = sync_here && options.sync;
+    const absl::Status written = FromRocks(db->Write(write_options, &batch), "writing appends");
+    (write_options.sync ? stat_sync_micros : stat_write_micros)
+        .fetch_add(absl::ToInt64Microseconds(absl::Now() - start), std::memory_order_relaxed);
+    if (!written.ok()) {
+      const absl::Status failed = Fail(written);
+      for (auto& result : group.results) result = failed;
+      group.events.clear();
+    }
+  }
+  if (sync_here) {
+    std::deque<WrittenGroup> mine;
+    mine.push_back(std::move(group));
+    Commit(std::move(mine), /*already_synced=*/true);
+    absl::MutexLock lock(&commit_mu);
+    committer_busy = false;
+  } else {
+    absl::MutexLock lock(&commit_mu);
+    commit_queue.push_back(std::move(group));
+  }
 }
 
 // Validates each append of the group in order against the store as the writer has written it
@@ -619,7 +635,7 @@ void EventStore::Impl::CommitterLoop() {
       groups.swap(commit_queue);  // one sync for every group written so far
       committer_busy = true;
     }
-    Commit(std::move(groups));
+    Commit(std::move(groups), /*synced=*/false);
     absl::MutexLock lock(&commit_mu);
     committer_busy = false;
   }
@@ -627,10 +643,11 @@ void EventStore::Impl::CommitterLoop() {
   committer_stopped = true;
 }
 
-// Makes `groups` durable with one sync, publishes their events and completes their callers.
-void EventStore::Impl::Commit(std::deque<WrittenGroup> groups) {
+// Makes `groups` durable with one sync (unless `synced`: written with sync already), publishes
+// their events and completes their callers.
+void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_synced) {
   absl::Status synced = Failure();
-  if (synced.ok() && options.sync) {
+  if (synced.ok() && options.sync && !already_synced) {
     const absl::Time start = absl::Now();
     synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
     stat_sync_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
@@ -882,6 +899,19 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 
+// Queues `append` for the writer (taking it). UNAVAILABLE, and `append` left with the caller, if
+// the store is closing or too many appends wait.
+absl::Status EventStore::Impl::Enqueue(std::unique_ptr<PendingAppend>& append) {
+  absl::MutexLock lock(&queue_mu);
+  if (closing) return absl::UnavailableError("the event store is closing");
+  if (queue.size() >= options.max_queued_appends) {
+    return absl::UnavailableError(
+        absl::StrCat("the event store is overloaded: ", queue.size(), " appends are waiting"));
+  }
+  queue.push_back(std::move(append));
+  return absl::OkStatus();
+}
+
 void EventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback done) {
   absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
   if (!pending.ok()) {
@@ -889,23 +919,13 @@ void EventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback d
     return;
   }
   (*pending)->done = std::move(done);
-  absl::Status refused;
-  {
-    absl::MutexLock lock(&impl_->queue_mu);
-    if (impl_->closing) {
-      refused = absl::UnavailableError("the event store is closing");
-    } else if (impl_->queue.size() >= impl_->options.max_queued_appends) {
-      refused = absl::UnavailableError(absl::StrCat(
-          "the event store is overloaded: ", impl_->queue.size(), " appends are waiting"));
-    } else {
-      impl_->queue.push_back(std::move(*pending));
-      return;
-    }
-  }
-  std::move((*pending)->done)(refused);
+  const absl::Status queued = impl_->Enqueue(*pending);
+  if (!queued.ok()) std::move((*pending)->done)(queued);
 }
 
 absl::StatusOr<AppendResult> EventStore::Append(std::vector<StreamAppend> appends) {
+  absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
+  if (!pending.ok()) return pending.status();
   // A futex-backed flag rather than absl::Notification: this runs once per append, and a
   // Notification creates and destroys an absl::Mutex each time.
   struct Outcome {
@@ -913,11 +933,28 @@ absl::StatusOr<AppendResult> EventStore::Append(std::vector<StreamAppend> append
     absl::StatusOr<AppendResult> result;
   };
   auto outcome = std::make_shared<Outcome>();
-  AppendAsync(std::move(appends), [outcome](absl::StatusOr<AppendResult> result) {
+  (*pending)->done = [outcome](absl::StatusOr<AppendResult> result) {
     outcome->result = std::move(result);
     outcome->done.store(1, std::memory_order_release);
     outcome->done.notify_one();
-  });
+  };
+
+  // If nobody else is writing, write this append here: no hand-off to the writer thread and
+  // back, which is most of a lone appender's latency above the disk's.
+  bool written_here = false;
+  if (impl_->write_token.TryLock()) {
+    if (impl_->SyncHereIfIdle()) {
+      std::vector<std::unique_ptr<PendingAppend>> alone;
+      alone.push_back(std::move(*pending));
+      impl_->WriteGroup(std::move(alone), /*sync_here=*/true);
+      written_here = true;
+    }
+    impl_->write_token.Unlock();
+  }
+  if (!written_here) {
+    const absl::Status queued = impl_->Enqueue(*pending);
+    if (!queued.ok()) return queued;
+  }
   outcome->done.wait(0, std::memory_order_acquire);
   return std::move(outcome->result);
 }
