@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
@@ -805,6 +806,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
 
   rocksdb::Options db_options;
   db_options.create_if_missing = impl->options.create_if_missing;
+  if (impl->options.env != nullptr) db_options.env = impl->options.env;
   db_options.create_missing_column_families = impl->options.create_if_missing;
   db_options.max_background_jobs = 2;
 

@@ -55,6 +55,10 @@
 #include "absl/time/time.h"
 #include "store/event_id.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace hotspot::store {
 
 // Limits on names that are part of the format, not tunable.
@@ -106,6 +110,10 @@ struct Options {
 
   // The clock that stamps recorded_at. Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
+
+  // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
+  // For tests that inject faults. Default: nullptr, RocksDB's default environment.
+  rocksdb::Env* env = nullptr;
 };
 
 // What a writer expects of a stream's head before its events are appended.
@@ -301,8 +309,11 @@ class EventStore {
   //   ALREADY_EXISTS: an event id is stored already with other content, or only some of the
   //     call's event ids are stored already.
   //   UNAVAILABLE: the store is closing, or max_queued_appends appends are waiting.
-  //   INTERNAL / DATA_LOSS: the write failed.
-  // In every error case nothing of the call has been written.
+  //   INTERNAL / RESOURCE_EXHAUSTED / DATA_LOSS: writing or syncing failed. The store then
+  //     refuses every later append with the same error until it is reopened.
+  // In every error case but the last, nothing of the call has been written. After a failed write
+  // or sync the outcome is unknown (the events may survive in the log file): after reopening,
+  // retry with the same event ids; idempotency makes the retry write them at most once.
   absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends);
 
   // Like Append(), but returns at once and calls `done` with the result. `done` runs on one of
