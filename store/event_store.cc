@@ -21,10 +21,13 @@
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "store/record_codec.h"
+#include "store/rocks_status.h"
 #include "store/status_macros.h"
 
 namespace hotspot::store {
 namespace {
+
+using internal::FromRocks;
 
 using internal::DecodeFixed64;
 using internal::EventIdEntry;
@@ -36,34 +39,6 @@ constexpr char kStreamsFamily[] = "streams";
 constexpr char kHeadsFamily[] = "heads";
 constexpr char kEventIdsFamily[] = "event_ids";
 constexpr char kFormatVersionKey[] = "format_version";
-
-// The one place where RocksDB statuses become absl statuses.
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(context, ": ", s.ToString());
-  switch (s.code()) {
-    case rocksdb::Status::kNotFound:
-      return absl::NotFoundError(message);
-    case rocksdb::Status::kCorruption:
-      return absl::DataLossError(message);
-    case rocksdb::Status::kInvalidArgument:
-      return absl::InvalidArgumentError(message);
-    case rocksdb::Status::kNotSupported:
-      return absl::UnimplementedError(message);
-    case rocksdb::Status::kBusy:
-    case rocksdb::Status::kTimedOut:
-    case rocksdb::Status::kTryAgain:
-    case rocksdb::Status::kShutdownInProgress:
-      return absl::UnavailableError(message);
-    case rocksdb::Status::kIOError:
-      if (s.subcode() == rocksdb::Status::kNoSpace) return absl::ResourceExhaustedError(message);
-      // Another process holds the database's LOCK file.
-      if (absl::StrContains(s.ToString(), "lock")) return absl::UnavailableError(message);
-      return absl::InternalError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
 
 // The "streams" family's prefix: the stream name and its 0x00 separator. Every key of one stream
 // shares it, so the family's memtable hashes streams into buckets and ReadStream() iterates one.

@@ -1,0 +1,99 @@
+#include "services/security/aead.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace hotspot::security::internal {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+constexpr size_t kNonceBytes = 12;
+constexpr size_t kTagBytes = 16;
+
+using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+const unsigned char* Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+absl::Status CheckKey(absl::string_view key) {
+  if (key.size() == kKeyBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("key: want ", kKeyBytes, " bytes, got ", key.size()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    return absl::InternalError("OpenSSL RAND_bytes failed");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Seal(absl::string_view key, absl::string_view associated_data,
+                                 absl::string_view plaintext) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  absl::StatusOr<std::string> nonce = RandomBytes(kNonceBytes);
+  if (!nonce.ok()) return nonce.status();
+  std::string out;
+  out.resize(1 + kNonceBytes + plaintext.size() + kTagBytes);
+  out[0] = static_cast<char>(kVersion);
+  out.replace(1, kNonceBytes, *nonce);
+  auto* cipher = reinterpret_cast<unsigned char*>(out.data() + 1 + kNonceBytes);
+
+  CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) != 1 ||
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(*nonce)) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
+                        static_cast<int>(associated_data.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), cipher, &len, Bytes(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), cipher + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
+                          cipher + plaintext.size()) != 1) {
+    return absl::InternalError("OpenSSL AES-256-GCM encryption failed");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associated_data,
+                                 absl::string_view sealed) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  if (sealed.size() < 1 + kNonceBytes + kTagBytes || static_cast<uint8_t>(sealed[0]) != kVersion) {
+    return absl::DataLossError("sealed value is malformed");
+  }
+  const absl::string_view nonce = sealed.substr(1, kNonceBytes);
+  const absl::string_view cipher =
+      sealed.substr(1 + kNonceBytes, sealed.size() - 1 - kNonceBytes - kTagBytes);
+  std::string tag(sealed.substr(sealed.size() - kTagBytes));
+  std::string out(cipher.size(), '\0');
+
+  CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int len = 0;
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) != 1 ||
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(nonce)) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
+                        static_cast<int>(associated_data.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                        Bytes(cipher), static_cast<int>(cipher.size())) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) != 1) {
+    return absl::InternalError("OpenSSL AES-256-GCM decryption failed");
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) !=
+      1) {
+    return absl::DataLossError(
+        "sealed value does not authenticate: altered, or sealed under another key or context");
+  }
+  return out;
+}
+
+}  // namespace hotspot::security::internal

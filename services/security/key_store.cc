@@ -1,0 +1,223 @@
+#include "services/security/key_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "rocksdb/db.h"
+#include "services/security/aead.h"
+#include "store/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace hotspot::security {
+namespace {
+
+using store::internal::FromRocks;
+
+constexpr char kWrappedKey = 1;
+constexpr char kErased = 2;
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status CreateMasterKeyFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
+  const std::string text = absl::BytesToHexString(key) + "\n";
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("creating the master key file", path);
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       fsync(fd) == 0;
+  close(fd);
+  if (!written) return ErrnoError("writing the master key file", path);
+  // Make the new directory entry durable too.
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LoadMasterKey(const std::string& path, bool create_if_missing) {
+  if (path.empty()) return absl::InvalidArgumentError("master_key_file: must be set");
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return ErrnoError("reading the master key file", path);
+    if (!create_if_missing) {
+      return absl::NotFoundError(absl::StrCat("master_key_file: ", path, " does not exist"));
+    }
+    RETURN_IF_ERROR(CreateMasterKeyFile(path));
+    if (stat(path.c_str(), &st) != 0) return ErrnoError("reading the master key file", path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "master_key_file: ", path, " is readable by group or others; chmod 600 it"));
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string hex(absl::StripAsciiWhitespace(text.str()));
+  if (hex.size() != 2 * internal::kKeyBytes ||
+      hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "master_key_file: ", path, " must hold ", 2 * internal::kKeyBytes, " hex digits"));
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+}  // namespace
+
+absl::Status ValidateSubject(absl::string_view subject) {
+  if (subject.empty() || subject.size() > 200) {
+    return absl::InvalidArgumentError("subject: must be 1 to 200 bytes");
+  }
+  for (char c : subject) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != ':') {
+      return absl::InvalidArgumentError("subject: only A-Z a-z 0-9 _ . : - are allowed");
+    }
+  }
+  return absl::OkStatus();
+}
+
+struct KeyStore::Impl {
+  KeyStoreOptions options;
+  std::string master_key;
+  std::unique_ptr<rocksdb::DB> db;
+
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, DataKey> cache ABSL_GUARDED_BY(mu);
+
+  ~Impl() {
+    if (db) db->Close().PermitUncheckedError();  // nothing to do with an error while closing
+    std::fill(master_key.begin(), master_key.end(), '\0');
+  }
+
+  void Remember(const std::string& subject, DataKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (cache.size() >= options.cache_entries) cache.clear();
+    cache[subject] = std::move(key);
+  }
+
+  // What the store holds for the subject: NOT_FOUND if nothing.
+  absl::StatusOr<DataKey> Load(const std::string& subject) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (auto it = cache.find(subject); it != cache.end()) return it->second;
+    std::string value;
+    const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), subject, &value);
+    if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no data key for ", subject));
+    RETURN_IF_ERROR(FromRocks(s, "reading a data key"));
+    DataKey key;
+    if (!value.empty() && value[0] == kErased) {
+      key.erased = true;
+    } else if (!value.empty() && value[0] == kWrappedKey) {
+      ASSIGN_OR_RETURN(key.key, internal::Open(master_key, subject, value.substr(1)));
+    } else {
+      return absl::DataLossError(absl::StrCat("the data key record of ", subject, " is malformed"));
+    }
+    Remember(subject, key);
+    return key;
+  }
+
+  absl::Status Put(const std::string& subject, const std::string& value) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db->Put(sync, subject, value), "writing a data key");
+  }
+};
+
+KeyStore::KeyStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KeyStore::~KeyStore() = default;
+
+absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options,
+                                                         const std::string& directory) {
+  auto impl = std::make_unique<Impl>();
+  ASSIGN_OR_RETURN(impl->master_key,
+                   LoadMasterKey(options.master_key_file, options.create_if_missing));
+  impl->options = std::move(options);
+  rocksdb::Options db_options;
+  db_options.create_if_missing = impl->options.create_if_missing;
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(db_options, directory, &db);
+  if (!s.ok() && s.IsInvalidArgument() && !impl->options.create_if_missing) {
+    return absl::NotFoundError(absl::StrCat("no key store in ", directory));
+  }
+  RETURN_IF_ERROR(FromRocks(s, absl::StrCat("opening the key store in ", directory)));
+  impl->db.reset(db);
+
+  // A store whose keys do not open with this master key is the wrong pairing: say so now.
+  std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->value().empty() || it->value()[0] != kWrappedKey) continue;
+    absl::StatusOr<std::string> key = internal::Open(
+        impl->master_key, it->key().ToString(), it->value().ToString().substr(1));
+    if (!key.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "the key store in ", directory, " does not open with this master key: ",
+          key.status().message()));
+    }
+    break;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the key store"));
+  it.reset();
+  return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl)));
+}
+
+absl::StatusOr<std::string> KeyStore::KeyForSealing(absl::string_view subject_view) {
+  RETURN_IF_ERROR(ValidateSubject(subject_view));
+  const std::string subject(subject_view);
+  absl::MutexLock lock(&impl_->mu);
+  absl::StatusOr<DataKey> existing = impl_->Load(subject);
+  if (existing.ok()) {
+    if (existing->erased) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the data of ", subject, " was erased; nothing new may be sealed for it"));
+    }
+    return existing->key;
+  }
+  if (!absl::IsNotFound(existing.status())) return existing.status();
+  ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
+  ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, subject, key));
+  RETURN_IF_ERROR(impl_->Put(subject, std::string(1, kWrappedKey) + wrapped));
+  impl_->Remember(subject, DataKey{false, key});
+  return key;
+}
+
+absl::StatusOr<DataKey> KeyStore::KeyForReading(absl::string_view subject) {
+  RETURN_IF_ERROR(ValidateSubject(subject));
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->Load(std::string(subject));
+}
+
+absl::Status KeyStore::Erase(absl::string_view subject_view) {
+  RETURN_IF_ERROR(ValidateSubject(subject_view));
+  const std::string subject(subject_view);
+  absl::MutexLock lock(&impl_->mu);
+  RETURN_IF_ERROR(impl_->Load(subject).status());
+  std::string marker(1, kErased);
+  absl::StrAppend(&marker, absl::ToUnixMicros(absl::Now()));
+  RETURN_IF_ERROR(impl_->Put(subject, marker));
+  impl_->Remember(subject, DataKey{true, ""});
+  // Purge the old value: flushing retires the write-ahead log that held it, and a forced
+  // bottommost compaction rewrites every table without it.
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  RETURN_IF_ERROR(FromRocks(impl_->db->Flush(flush), "flushing the key store"));
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(impl_->db->CompactRange(compact, nullptr, nullptr), "compacting the key store");
+}
+
+}  // namespace hotspot::security

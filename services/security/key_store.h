@@ -1,0 +1,79 @@
+// KeyStore: the data keys that seal each data subject's personal data (one youth, one key), kept
+// apart from the event log, wrapped by a master key.
+//
+// Layout. A RocksDB of its own (not the event store's): subject id -> either the data key sealed
+// with the master key (AES-256-GCM, associated data = the subject id), or an erasure marker.
+// Every write is synced: an event sealed under a key must never outlive the key's creation.
+//
+// The master key is 32 random bytes in a file of hex text, readable by its owner only (0600).
+// Open() creates it if asked to and it is missing; it refuses a file that group or others can read.
+//
+// Erasure (GDPR Art. 17) deletes the subject's data key: what was sealed under it can never be
+// read again, while the events that hold it stay intact and verifiable. Erase() replaces the key
+// with a marker, then flushes and compacts so that no file of the store holds the key any more.
+//
+// Thread-safety: safe for concurrent use. Concurrent first uses of one subject get one key.
+#ifndef HOTSPOT_SERVICES_SECURITY_KEY_STORE_H_
+#define HOTSPOT_SERVICES_SECURITY_KEY_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hotspot::security {
+
+struct KeyStoreOptions {
+  // The master key file. Required.
+  std::string master_key_file;
+  // Create the master key file (0600) and the store if missing. For the embedded default; a
+  // production deployment provisions its master key and sets this to false. Default: true.
+  bool create_if_missing = true;
+  // Data keys kept unwrapped in memory. Default: 100,000.
+  size_t cache_entries = 100'000;
+};
+
+// A subject's data key, or the fact that it was erased.
+struct DataKey {
+  bool erased = false;
+  std::string key;  // kKeyBytes raw bytes; empty if erased
+};
+
+class KeyStore {
+ public:
+  // Opens (creating as allowed) the key store in `directory` with the master key from
+  // options.master_key_file. INVALID_ARGUMENT for a missing file name or a master key file of
+  // the wrong form; FAILED_PRECONDITION if the master key file is readable by group or others;
+  // NOT_FOUND if the file or the store is missing and create_if_missing is off; DATA_LOSS if the
+  // store's keys do not open with this master key; INTERNAL for I/O errors.
+  static absl::StatusOr<std::unique_ptr<KeyStore>> Open(KeyStoreOptions options,
+                                                        const std::string& directory);
+  ~KeyStore();
+  KeyStore(const KeyStore&) = delete;
+  KeyStore& operator=(const KeyStore&) = delete;
+
+  // The subject's data key, created on first use. FAILED_PRECONDITION if the subject was erased
+  // (nothing new may be sealed for it); INVALID_ARGUMENT for a malformed subject id.
+  absl::StatusOr<std::string> KeyForSealing(absl::string_view subject);
+
+  // The subject's data key for reading, or erased. NOT_FOUND if the subject never had a key;
+  // DATA_LOSS if the stored key does not open with the master key.
+  absl::StatusOr<DataKey> KeyForReading(absl::string_view subject);
+
+  // Deletes the subject's data key for good and purges it from the store's files. Idempotent.
+  // NOT_FOUND if the subject never had a key.
+  absl::Status Erase(absl::string_view subject);
+
+ private:
+  struct Impl;
+  explicit KeyStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Subject ids are pseudonymous ids such as "youth-3f2a...": [A-Za-z0-9_.:-], 1 to 200 bytes.
+absl::Status ValidateSubject(absl::string_view subject);
+
+}  // namespace hotspot::security
+
+#endif  // HOTSPOT_SERVICES_SECURITY_KEY_STORE_H_

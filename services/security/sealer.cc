@@ -1,0 +1,46 @@
+#include "services/security/sealer.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/security/aead.h"
+#include "store/status_macros.h"
+
+namespace hotspot::security {
+namespace {
+
+std::string AssociatedData(absl::string_view key_id, absl::string_view field) {
+  return absl::StrCat("hotspot.sealed.v1", absl::string_view("\0", 1), key_id,
+                      absl::string_view("\0", 1), field);
+}
+
+absl::Status ValidateField(absl::string_view field) {
+  if (field.empty()) return absl::InvalidArgumentError("field: must not be empty");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SealedValue> Sealer::Seal(absl::string_view subject, absl::string_view field,
+                                         absl::string_view plaintext) {
+  RETURN_IF_ERROR(ValidateField(field));
+  ASSIGN_OR_RETURN(std::string key, keys_->KeyForSealing(subject));
+  SealedValue value;
+  value.key_id = std::string(subject);
+  ASSIGN_OR_RETURN(value.ciphertext,
+                   internal::Seal(key, AssociatedData(value.key_id, field), plaintext));
+  return value;
+}
+
+absl::StatusOr<UnsealedValue> Sealer::Unseal(const SealedValue& value, absl::string_view field) {
+  RETURN_IF_ERROR(ValidateField(field));
+  ASSIGN_OR_RETURN(DataKey key, keys_->KeyForReading(value.key_id));
+  UnsealedValue out;
+  if (key.erased) {
+    out.erased = true;
+    return out;
+  }
+  ASSIGN_OR_RETURN(out.text,
+                   internal::Open(key.key, AssociatedData(value.key_id, field), value.ciphertext));
+  return out;
+}
+
+}  // namespace hotspot::security

@@ -1,0 +1,54 @@
+// Sealer: personal data (a youth's name, CPR number, birth date, address, and every free-text
+// field about a youth) never stands in clear in an event. It is sealed with AES-256-GCM under the
+// subject's data key (KeyStore); events hold only a SealedValue. Unseal() is the one way back, for
+// the read side; after erasure it answers "erased" instead of the text.
+//
+// The associated data binds a sealed value to its key id and its field name, so a sealed address
+// cannot be passed off as a name, nor one youth's value as another's.
+//
+// Thread-safety: safe for concurrent use (as its KeyStore is).
+#ifndef HOTSPOT_SERVICES_SECURITY_SEALER_H_
+#define HOTSPOT_SERVICES_SECURITY_SEALER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "services/security/key_store.h"
+
+namespace hotspot::security {
+
+// A sealed personal-data field, as an event holds it.
+struct SealedValue {
+  std::string key_id;      // the data subject's id: names the data key, is not personal data
+  std::string ciphertext;  // version, nonce, ciphertext, tag
+};
+
+// A field read back: its text, or erased.
+struct UnsealedValue {
+  bool erased = false;
+  std::string text;  // empty if erased
+};
+
+class Sealer {
+ public:
+  // `keys` is not owned and must outlive the Sealer.
+  explicit Sealer(KeyStore* keys) : keys_(keys) {}
+
+  // Seals `plaintext` as field `field` (e.g. "name", "address") of `subject`, creating the
+  // subject's data key on first use. FAILED_PRECONDITION if the subject was erased;
+  // INVALID_ARGUMENT for a malformed subject or an empty field name.
+  absl::StatusOr<SealedValue> Seal(absl::string_view subject, absl::string_view field,
+                                   absl::string_view plaintext);
+
+  // The text of `value` as field `field`, or erased. NOT_FOUND if its key id never had a key;
+  // DATA_LOSS if the value was altered or belongs to another field or subject.
+  absl::StatusOr<UnsealedValue> Unseal(const SealedValue& value, absl::string_view field);
+
+ private:
+  KeyStore* const keys_;
+};
+
+}  // namespace hotspot::security
+
+#endif  // HOTSPOT_SERVICES_SECURITY_SEALER_H_

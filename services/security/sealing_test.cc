@@ -1,0 +1,202 @@
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "services/security/aead.h"
+#include "services/security/key_store.h"
+#include "services/security/sealer.h"
+#include "store/test_util.h"
+
+namespace hotspot::security {
+namespace {
+
+using store::testing::TempDir;
+
+std::unique_ptr<KeyStore> MustOpen(const TempDir& dir, const std::string& key_file = "master.key") {
+  KeyStoreOptions options;
+  options.master_key_file = dir.Sub(key_file);
+  absl::StatusOr<std::unique_ptr<KeyStore>> keys = KeyStore::Open(options, dir.Sub("keys"));
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  return keys.ok() ? std::move(*keys) : nullptr;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// True if any file under `dir` holds `needle`.
+bool AnyFileHolds(const std::string& dir, const std::string& needle) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file() && ReadFile(entry.path()).find(needle) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(AeadTest, RoundTripAndEveryAlterationIsDataLoss) {
+  const std::string key(internal::kKeyBytes, 'k');
+  absl::StatusOr<std::string> sealed = internal::Seal(key, "context", "Ahmed Hassan");
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->find("Ahmed"), std::string::npos);
+  EXPECT_EQ(*internal::Open(key, "context", *sealed), "Ahmed Hassan");
+  EXPECT_NE(*internal::Seal(key, "context", "Ahmed Hassan"), *sealed);  // fresh nonce each time
+  for (size_t i = 0; i < sealed->size(); ++i) {
+    std::string altered = *sealed;
+    altered[i] ^= 0x20;
+    EXPECT_EQ(internal::Open(key, "context", altered).status().code(), absl::StatusCode::kDataLoss)
+        << "byte " << i;
+  }
+  EXPECT_EQ(internal::Open(key, "other context", *sealed).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(internal::Open(std::string(internal::kKeyBytes, 'x'), "context", *sealed).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(internal::Open(key, "context", sealed->substr(0, 10)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(internal::Seal("short", "c", "p").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KeyStoreTest, MasterKeyFileIsCreatedOwnerOnlyAndReused) {
+  TempDir dir;
+  SealedValue sealed;
+  {
+    auto keys = MustOpen(dir);
+    Sealer sealer(keys.get());
+    sealed = *sealer.Seal("youth-1", "name", "Ahmed Hassan");
+  }
+  struct stat st;
+  ASSERT_EQ(stat(dir.Sub("master.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  const std::string text = ReadFile(dir.Sub("master.key"));
+  EXPECT_EQ(text.size(), 2 * internal::kKeyBytes + 1);
+  // Reopened with the same master key, the same data key opens the value.
+  auto keys = MustOpen(dir);
+  Sealer sealer(keys.get());
+  EXPECT_EQ(sealer.Unseal(sealed, "name")->text, "Ahmed Hassan");
+}
+
+TEST(KeyStoreTest, MasterKeyFileProblemsAreRefused) {
+  TempDir dir;
+  MustOpen(dir);  // creates master.key
+  KeyStoreOptions options;
+  options.master_key_file = dir.Sub("master.key");
+  chmod(dir.Sub("master.key").c_str(), 0644);
+  EXPECT_EQ(KeyStore::Open(options, dir.Sub("keys")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  std::ofstream(dir.Sub("bad.key")) << "not hex\n";
+  chmod(dir.Sub("bad.key").c_str(), 0600);
+  options.master_key_file = dir.Sub("bad.key");
+  EXPECT_EQ(KeyStore::Open(options, dir.Sub("keys")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  options.master_key_file = dir.Sub("missing.key");
+  options.create_if_missing = false;
+  EXPECT_EQ(KeyStore::Open(options, dir.Sub("keys")).status().code(), absl::StatusCode::kNotFound);
+  options.master_key_file = "";
+  EXPECT_EQ(KeyStore::Open(options, dir.Sub("keys")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KeyStoreTest, AnotherMasterKeyIsDataLoss) {
+  TempDir dir;
+  {
+    auto keys = MustOpen(dir);
+    ASSERT_TRUE(keys->KeyForSealing("youth-1").ok());
+  }
+  KeyStoreOptions options;
+  options.master_key_file = dir.Sub("other.key");
+  EXPECT_EQ(KeyStore::Open(options, dir.Sub("keys")).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(KeyStoreTest, OneKeyPerSubjectAlsoUnderConcurrentFirstUse) {
+  TempDir dir;
+  auto keys = MustOpen(dir);
+  std::vector<std::string> seen(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] { seen[i] = *keys->KeyForSealing("youth-7"); });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& key : seen) EXPECT_EQ(key, seen[0]);
+  EXPECT_EQ(seen[0].size(), internal::kKeyBytes);
+  EXPECT_NE(*keys->KeyForSealing("youth-8"), seen[0]);
+  EXPECT_EQ(keys->KeyForReading("youth-9").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(keys->KeyForSealing("youth 9").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SealerTest, ValuesAreBoundToTheirSubjectAndField) {
+  TempDir dir;
+  auto keys = MustOpen(dir);
+  Sealer sealer(keys.get());
+  absl::StatusOr<SealedValue> name = sealer.Seal("youth-1", "name", "Ahmed Hassan");
+  ASSERT_TRUE(name.ok()) << name.status();
+  EXPECT_EQ(name->key_id, "youth-1");
+  EXPECT_EQ(name->ciphertext.find("Ahmed"), std::string::npos);
+  absl::StatusOr<UnsealedValue> back = sealer.Unseal(*name, "name");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->erased);
+  EXPECT_EQ(back->text, "Ahmed Hassan");
+
+  EXPECT_EQ(sealer.Unseal(*name, "address").status().code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(sealer.Seal("youth-2", "name", "someone else").ok());
+  SealedValue moved = *name;
+  moved.key_id = "youth-2";
+  EXPECT_EQ(sealer.Unseal(moved, "name").status().code(), absl::StatusCode::kDataLoss);
+  moved.key_id = "youth-never";
+  EXPECT_EQ(sealer.Unseal(moved, "name").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(sealer.Seal("youth-1", "", "x").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SealerTest, ErasureReadsAsErasedAndPurgesTheKeyFromDisk) {
+  TempDir dir;
+  SealedValue name, other;
+  {
+    auto keys = MustOpen(dir);
+    Sealer sealer(keys.get());
+    name = *sealer.Seal("youth-1", "name", "Ahmed Hassan");
+    other = *sealer.Seal("youth-2", "name", "Sara Jensen");
+  }
+  // The wrapped data key as stored, read behind the key store's back; the scan must find it
+  // before erasure, or finding nothing afterwards would prove nothing.
+  std::string wrapped;
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir.Sub("keys"), &raw).ok());
+    ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), "youth-1", &wrapped).ok());
+    delete raw;
+  }
+  ASSERT_GT(wrapped.size(), 40u);
+  const std::string needle = wrapped.substr(14, 32);  // inside the wrapped key's ciphertext
+  ASSERT_TRUE(AnyFileHolds(dir.Sub("keys"), needle));
+
+  {
+    auto keys = MustOpen(dir);
+    ASSERT_TRUE(keys->Erase("youth-1").ok());
+    EXPECT_TRUE(keys->Erase("youth-1").ok());  // idempotent
+    EXPECT_EQ(keys->Erase("youth-never").code(), absl::StatusCode::kNotFound);
+  }
+  EXPECT_FALSE(AnyFileHolds(dir.Sub("keys"), needle));
+
+  auto keys = MustOpen(dir);
+  Sealer sealer(keys.get());
+  absl::StatusOr<UnsealedValue> erased = sealer.Unseal(name, "name");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_TRUE(erased->erased);
+  EXPECT_TRUE(erased->text.empty());
+  EXPECT_EQ(sealer.Seal("youth-1", "name", "again").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(sealer.Unseal(other, "name")->text, "Sara Jensen");  // others are untouched
+}
+
+}  // namespace
+}  // namespace hotspot::security

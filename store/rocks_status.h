@@ -1,0 +1,21 @@
+// The one place where RocksDB statuses become absl statuses (the store's and the key store's).
+//
+// kNotFound -> NOT_FOUND, kCorruption -> DATA_LOSS, kInvalidArgument -> INVALID_ARGUMENT,
+// kNotSupported -> UNIMPLEMENTED, kBusy/kTimedOut/kTryAgain/kShutdownInProgress -> UNAVAILABLE,
+// kIOError -> RESOURCE_EXHAUSTED when out of space, UNAVAILABLE when another process holds the
+// database's lock, INTERNAL otherwise; anything else -> INTERNAL. The message starts with
+// `context`. Thread-safety: a pure function.
+#ifndef HOTSPOT_STORE_ROCKS_STATUS_H_
+#define HOTSPOT_STORE_ROCKS_STATUS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/status.h"
+
+namespace hotspot::store::internal {
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context);
+
+}  // namespace hotspot::store::internal
+
+#endif  // HOTSPOT_STORE_ROCKS_STATUS_H_
