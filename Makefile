@@ -15,9 +15,11 @@ configure: deps
 build: configure
 	cmake --build --preset default -j $(JOBS)
 
-# Until hotspotd exists (issue 3) the product to run is the store benchmark.
+# hotspotd on 127.0.0.1:50051 with its stores under ./data (Ctrl-C or SIGTERM stops it cleanly).
+LISTEN ?= 127.0.0.1:50051
+DATA_DIR ?= data
 run: build
-	./$(BUILD_DIR)/tests/bench/store_bench --dir=$(BUILD_DIR)/bench-data
+	./$(BUILD_DIR)/services/server/hotspotd --listen=$(LISTEN) --data_dir=$(DATA_DIR)
 
 test: build
 	ctest --preset default $(CTEST_ARGS)

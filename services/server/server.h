@@ -1,0 +1,56 @@
+// HotspotServer: hotspotd's gRPC server and what it serves from, wired together.
+//
+// It opens the event store (<data_dir>/events) and the key store (<data_dir>/keys, master key
+// <data_dir>/master.key unless given), and serves, on one listening address:
+//   hotspot.v1.AdminService (Ping), the standard gRPC health service, and server reflection.
+// Plaintext is allowed only on loopback addresses; TLS comes with its own flags.
+//
+// Thread-safety: Shutdown() may be called from any thread, once.
+#ifndef HOTSPOT_SERVICES_SERVER_SERVER_H_
+#define HOTSPOT_SERVICES_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace hotspot::server {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see HotspotServer::address()).
+  // Default: 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // Where the event store and the key store live; created if missing. Default: "data".
+  std::string data_dir = "data";
+  // The master key file; created (0600) if missing. Default: "" meaning <data_dir>/master.key.
+  std::string master_key_file;
+  // fsync appends before acknowledging them; off only for tests. Default: true.
+  bool sync = true;
+};
+
+class HotspotServer {
+ public:
+  // Opens the stores and starts serving. INVALID_ARGUMENT for a malformed or non-loopback
+  // listen address (naming the field); UNAVAILABLE if the address cannot be bound or the data
+  // directory is held by another process; otherwise what opening the stores returns.
+  static absl::StatusOr<std::unique_ptr<HotspotServer>> Start(ServerOptions options);
+  ~HotspotServer();
+
+  // The address actually listened on, host:port, with the chosen port if the options asked
+  // for port 0.
+  const std::string& address() const;
+
+  // Stops accepting calls, lets calls in flight finish (cancelling them after `grace`), then
+  // closes the stores: every append that was accepted is completed first.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  struct Impl;
+  explicit HotspotServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotspot::server
+
+#endif  // HOTSPOT_SERVICES_SERVER_SERVER_H_

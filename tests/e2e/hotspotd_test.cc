@@ -1,0 +1,131 @@
+// hotspotd as a process: started on a free port, called over gRPC, stopped with SIGTERM.
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/admin_service.grpc.pb.h"
+#include "store/test_util.h"
+#include "tests/e2e/hotspotd_process.h"
+
+namespace hotspot::testing {
+namespace {
+
+using store::testing::TempDir;
+
+class HotspotdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<HotspotdProcess> started = HotspotdProcess::Start(HOTSPOTD_PATH, data_dir());
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_.emplace(std::move(*started));
+  }
+
+  std::string data_dir() const { return dir_.Sub("data"); }
+
+  std::shared_ptr<grpc::Channel> Channel() {
+    return grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  }
+
+  TempDir dir_;
+  std::optional<HotspotdProcess> server_;
+};
+
+TEST_F(HotspotdTest, PingEchoesItsPayloadAndRefusesAnOversizedOne) {
+  auto stub = hotspot::v1::AdminService::NewStub(Channel());
+  grpc::ClientContext context;
+  hotspot::v1::PingRequest request;
+  request.set_payload(std::string("ping\0bytes", 10));
+  hotspot::v1::PingResponse response;
+  const grpc::Status status = stub->Ping(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.payload(), request.payload());
+
+  grpc::ClientContext big_context;
+  request.set_payload(std::string((1 << 20) + 1, 'x'));
+  const grpc::Status big = stub->Ping(&big_context, request, &response);
+  EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(big.error_message(), "payload")) << big.error_message();
+}
+
+// grpc.health.v1.Health/Check through a generic call: an empty HealthCheckRequest is zero bytes,
+// and a SERVING HealthCheckResponse is field 1 = 1, the bytes 08 01.
+TEST_F(HotspotdTest, HealthServiceReportsServing) {
+  grpc::GenericStub stub(Channel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice empty("", 0);
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   done = s;
+                   cv.notify_one();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done.has_value(); });
+  ASSERT_TRUE(done->ok()) << done->error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+}
+
+// Server reflection lets a client that has no stubs call the API: buf curl (npm, pinned).
+TEST_F(HotspotdTest, ReflectionServesTheApiToBufCurl) {
+  const std::string command = absl::StrCat(
+      BUF_PATH, " curl --protocol grpc --http2-prior-knowledge -d '{\"payload\":\"aGk=\"}' http://",
+      server_->address(), "/hotspot.v1.AdminService/Ping 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[256];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  EXPECT_EQ(pclose(pipe), 0) << output;
+  EXPECT_TRUE(absl::StrContains(output, "\"payload\": \"aGk=\"")) << output;
+}
+
+TEST_F(HotspotdTest, SigtermStopsCleanlyAndARestartUsesTheSameData) {
+  absl::StatusOr<int> code = server_->Stop();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  struct stat st;
+  ASSERT_EQ(stat((data_dir() + "/master.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+
+  absl::StatusOr<HotspotdProcess> again = HotspotdProcess::Start(HOTSPOTD_PATH, data_dir());
+  ASSERT_TRUE(again.ok()) << again.status();
+  {
+    auto stub = hotspot::v1::AdminService::NewStub(
+        grpc::CreateChannel(again->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    hotspot::v1::PingRequest request;
+    hotspot::v1::PingResponse response;
+    EXPECT_TRUE(stub->Ping(&context, request, &response).ok());
+  }  // gRPC 1.51's server waits ~5 s at shutdown for a connected idle client to go away
+  EXPECT_EQ(*again->Stop(), 0);
+}
+
+TEST(HotspotdFlagsTest, BadListenAddressesExitWithUsageErrors) {
+  TempDir dir;
+  std::string output;
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH, {"--listen=0.0.0.0:0", "--data_dir=" + dir.Sub("d")}, &output),
+            2);
+  EXPECT_TRUE(absl::StrContains(output, "listen: plaintext is served on loopback only")) << output;
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH, {"--listen=nonsense", "--data_dir=" + dir.Sub("d")}, &output),
+            2);
+  EXPECT_TRUE(absl::StrContains(output, "listen: want host:port")) << output;
+}
+
+}  // namespace
+}  // namespace hotspot::testing
