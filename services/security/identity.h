@@ -1,0 +1,75 @@
+// Identity: who is calling. Every call carries a bearer token; a tokens file maps the SHA-256 of
+// each token to a principal (person, agency, role, areas). The file holds hashes only, so it
+// reveals no token; tokens are 32 random bytes, hex-encoded.
+//
+// Tokens file, one principal a line; blank lines and lines starting with '#' are skipped:
+//   <sha256 of the token, 64 hex digits> <person> <agency> <role> <area>[,<area>...]
+// e.g.
+//   9f86d08...  chief-anna  agency-hotspot-sjaelor  coordinator  area-sjaelor
+// Roles: coordinator, agency_member, agency_leader, social_caseworker, auditor, integration, admin.
+//
+// Thread-safety: an Authenticator is immutable after Load() and safe for concurrent use.
+#ifndef HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
+#define HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hotspot::security {
+
+enum class Role {
+  kCoordinator,       // the hotspot chief and staff
+  kAgencyMember,      // a practitioner of an agency
+  kAgencyLeader,      // an agency's management: receives escalations
+  kSocialCaseworker,  // the social administration's caseworkers: social assessments
+  kAuditor,           // reads histories and access logs
+  kIntegration,       // another municipal system
+  kAdmin,             // operates the service
+};
+
+// "coordinator", "agency_member", ...; INVALID_ARGUMENT for anything else.
+absl::StatusOr<Role> ParseRole(absl::string_view name);
+absl::string_view RoleName(Role role);
+
+struct Principal {
+  std::string person;  // e.g. "chief-anna": the event actor
+  std::string agency;  // e.g. "agency-hotspot-sjaelor"
+  Role role = Role::kAgencyMember;
+  std::vector<std::string> areas;  // e.g. {"area-sjaelor"}
+
+  bool InArea(absl::string_view area) const;
+};
+
+class Authenticator {
+ public:
+  // Reads a tokens file. INVALID_ARGUMENT naming the line for a malformed line, an unknown role
+  // or a hash listed twice; NOT_FOUND if the file does not exist.
+  static absl::StatusOr<Authenticator> Load(const std::string& path);
+  // From the file's text (for tests and tools).
+  static absl::StatusOr<Authenticator> Parse(absl::string_view text);
+
+  // The principal the bearer token belongs to. UNAUTHENTICATED for an empty or unknown token.
+  absl::StatusOr<Principal> Authenticate(absl::string_view token) const;
+
+  size_t size() const { return by_hash_.size(); }
+
+ private:
+  absl::flat_hash_map<std::string, Principal> by_hash_;  // hex SHA-256 -> principal
+};
+
+// The token in an "authorization" header value: "Bearer <token>". UNAUTHENTICATED otherwise.
+absl::StatusOr<absl::string_view> BearerToken(absl::string_view authorization);
+
+// A fresh token (32 random bytes, hex) for each principal. Writes the tokens file for them to
+// `path` (mode 0600, replacing any file there) and returns the tokens in the same order: they are
+// shown once and never stored. For the embedded demo. INTERNAL for I/O errors.
+absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
+                                                       const std::vector<Principal>& principals);
+
+}  // namespace hotspot::security
+
+#endif  // HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
