@@ -268,8 +268,7 @@ struct EventStore::Impl {
   absl::StatusOr<uint64_t> PublishedVersion(absl::string_view stream, uint64_t published,
                                             const rocksdb::ReadOptions& read_options) const;
   absl::StatusOr<std::optional<EventIdEntry>> StoredEventId(const EventId& id) const;
-  absl::StatusOr<std::vector<RecordedEvent>> ReadLog(const rocksdb::ReadOptions& read_options,
-                                                     uint64_t from, uint64_t to,
+  absl::StatusOr<std::vector<RecordedEvent>> ReadLog(uint64_t from, uint64_t to,
                                                      Direction direction, size_t limit) const;
   void Publish(std::vector<std::shared_ptr<const RecordedEvent>> events, uint64_t head);
 };
@@ -699,28 +698,35 @@ void EventStore::Impl::CompleterLoop() {
   }
 }
 
+// What an event counts for against Options::live_buffer_bytes.
+static size_t LiveBytes(const RecordedEvent& event) {
+  return sizeof(RecordedEvent) + event.payload.size() + event.stream.size() + event.type.size() +
+         event.metadata.actor.size() + event.metadata.correlation_id.size() +
+         event.metadata.causation_id.size();
+}
+
 void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>> events,
                                uint64_t head) {
   absl::MutexLock lock(&live_mu);
   for (auto& event : events) {
-    live_bytes += event->payload.size() + event->stream.size() + sizeof(RecordedEvent);
+    live_bytes += LiveBytes(*event);
     live.push_back(std::move(event));
   }
   while (!live.empty() &&
          (live.size() > options.live_buffer_events || live_bytes > options.live_buffer_bytes)) {
-    live_bytes -= live.front()->payload.size() + live.front()->stream.size() + sizeof(RecordedEvent);
+    live_bytes -= LiveBytes(*live.front());
     live.pop_front();
   }
   published_head = head;
   head_position.store(head, std::memory_order_release);
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(
-    const rocksdb::ReadOptions& read_options, uint64_t from, uint64_t to, Direction direction,
-    size_t limit) const {
+absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t from, uint64_t to,
+                                                                   Direction direction,
+                                                                   size_t limit) const {
   std::vector<RecordedEvent> out;
   if (from > to) return out;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, log));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
   const bool forward = direction == Direction::kForward;
   uint64_t expected = forward ? from : to;
   if (forward) {
@@ -1004,10 +1010,10 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_pos
   // Read only what has been published: everything at or below it is committed.
   const uint64_t head = HeadPosition();
   if (direction == Direction::kForward) {
-    return impl_->ReadLog(rocksdb::ReadOptions(), std::max<uint64_t>(from_position, 1), head,
+    return impl_->ReadLog(std::max<uint64_t>(from_position, 1), head,
                           direction, limit);
   }
-  return impl_->ReadLog(rocksdb::ReadOptions(), 1, std::min(from_position, head), direction, limit);
+  return impl_->ReadLog(1, std::min(from_position, head), direction, limit);
 }
 
 StoreStats EventStore::Stats() const {
@@ -1155,7 +1161,7 @@ absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Du
       // Behind the live buffer: read from disk, outside the lock, without holding up the writer.
       const size_t want = std::min(scan_budget - scanned, impl.options.max_read_events);
       ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
-                       impl.ReadLog(rocksdb::ReadOptions(), cursor_, live_first - 1,
+                       impl.ReadLog(cursor_, live_first - 1,
                                     Direction::kForward, want));
       for (RecordedEvent& event : events) {
         ++scanned;
