@@ -26,9 +26,9 @@ TEST(EventIdTest, ParseAcceptsUpperCaseAndRejectsMalformed) {
   absl::StatusOr<EventId> id = EventId::Parse("0190F3A2-7B1C-7D2E-8F00-0123456789AB");
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->ToString(), "0190f3a2-7b1c-7d2e-8f00-0123456789ab");
-  for (const char* bad : {"", "0190f3a2-7b1c-7d2e-8f00-0123456789a",
-                          "0190f3a2x7b1c-7d2e-8f00-0123456789ab",
-                          "0190f3a2-7b1c-7d2e-8f00-0123456789ag"}) {
+  for (const char* bad :
+       {"", "0190f3a2-7b1c-7d2e-8f00-0123456789a", "0190f3a2x7b1c-7d2e-8f00-0123456789ab",
+        "0190f3a2-7b1c-7d2e-8f00-0123456789ag"}) {
     EXPECT_EQ(EventId::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(EventId::FromBytes("short").status().code(), absl::StatusCode::kInvalidArgument);

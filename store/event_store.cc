@@ -70,9 +70,9 @@ absl::Status ValidateName(absl::string_view field, absl::string_view value, size
   }
   for (char c : value) {
     if (!allowed(c)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": character 0x", absl::Hex(static_cast<uint8_t>(c)),
-                       " is not allowed (", allowed_text, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ": character 0x",
+                                                     absl::Hex(static_cast<uint8_t>(c)),
+                                                     " is not allowed (", allowed_text, ")"));
     }
   }
   return absl::OkStatus();
@@ -152,9 +152,8 @@ bool SubscriptionFilter::Matches(const RecordedEvent& event) const {
   if (!categories.empty() && !in(categories, event.category())) return false;
   if (!event_types.empty() && !in(event_types, event.type)) return false;
   if (!stream_prefixes.empty() &&
-      std::none_of(stream_prefixes.begin(), stream_prefixes.end(), [&](const std::string& p) {
-        return absl::StartsWith(event.stream, p);
-      })) {
+      std::none_of(stream_prefixes.begin(), stream_prefixes.end(),
+                   [&](const std::string& p) { return absl::StartsWith(event.stream, p); })) {
     return false;
   }
   return true;
@@ -255,7 +254,8 @@ struct EventStore::Impl {
   bool SyncHereIfIdle();
   void WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends, bool sync_here);
   absl::Status Enqueue(std::unique_ptr<PendingAppend>& append);
-  WrittenGroup Stage(std::vector<std::unique_ptr<PendingAppend>> appends, rocksdb::WriteBatch* batch);
+  WrittenGroup Stage(std::vector<std::unique_ptr<PendingAppend>> appends,
+                     rocksdb::WriteBatch* batch);
   void CommitterLoop();
   void Commit(std::deque<WrittenGroup> groups, bool already_synced);
   absl::Status Fail(absl::Status cause);
@@ -308,12 +308,12 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
       RETURN_IF_ERROR(ValidateName(absl::StrCat(ewhere, ".type"), event.type, kMaxEventTypeBytes,
                                    IsTypeChar, "A-Z a-z 0-9 _ ."));
       if (event.payload.size() > options.max_payload_bytes) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(ewhere, ".payload: ", event.payload.size(), " bytes, at most ",
-                         options.max_payload_bytes, " allowed"));
+        return absl::InvalidArgumentError(absl::StrCat(ewhere, ".payload: ", event.payload.size(),
+                                                       " bytes, at most ",
+                                                       options.max_payload_bytes, " allowed"));
       }
-      RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.actor"),
-                                            event.metadata.actor));
+      RETURN_IF_ERROR(
+          ValidateMetadataField(absl::StrCat(ewhere, ".metadata.actor"), event.metadata.actor));
       RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.correlation_id"),
                                             event.metadata.correlation_id));
       RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.causation_id"),
@@ -321,8 +321,8 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
       total_bytes += event.payload.size() + event.metadata.actor.size() +
                      event.metadata.correlation_id.size() + event.metadata.causation_id.size();
       if (total_bytes > options.max_append_bytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "appends: more than ", options.max_append_bytes, " bytes in one call"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("appends: more than ", options.max_append_bytes, " bytes in one call"));
       }
       PreparedEvent& p = prepared.events.emplace_back();
       if (event.id.IsNil()) {
@@ -330,8 +330,8 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
         p.id_generated = true;
       }
       if (!seen_ids.insert(event.id).second) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            ewhere, ".id: ", event.id.ToString(), " appears twice in one call"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(ewhere, ".id: ", event.id.ToString(), " appears twice in one call"));
       }
       p.occurred_at_given = event.metadata.occurred_at != absl::InfinitePast();
       p.content = internal::EncodeContent(append.stream, event);
@@ -367,9 +367,9 @@ absl::StatusOr<uint64_t> EventStore::Impl::PublishedVersion(
   ASSIGN_OR_RETURN(uint64_t version, StoredHead(stream, read_options));
   for (; version > 0; --version) {
     std::string value;
-    RETURN_IF_ERROR(FromRocks(db->Get(read_options, streams, internal::StreamKey(stream, version),
-                                      &value),
-                              "reading the stream index"));
+    RETURN_IF_ERROR(
+        FromRocks(db->Get(read_options, streams, internal::StreamKey(stream, version), &value),
+                  "reading the stream index"));
     if (value.size() != 8) return absl::DataLossError("stream index entry is malformed");
     if (DecodeFixed64(value.data()) <= published) break;
   }
@@ -389,9 +389,8 @@ absl::StatusOr<std::optional<EventIdEntry>> EventStore::Impl::StoredEventId(
 }
 
 void EventStore::Impl::WriterLoop() {
-  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
-    return !queue.empty() || closing;
-  };
+  auto has_work = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) { return !queue.empty() || closing; };
   auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
     return commit_queue.size() < kMaxWrittenGroups;
   };
@@ -607,7 +606,7 @@ void EventStore::Impl::CommitterLoop() {
       absl::MutexLock lock(&commit_mu);
       commit_mu.Await(absl::Condition(&has_work));
       if (commit_queue.empty()) break;  // the writer has stopped and everything is synced
-      groups.swap(commit_queue);  // one sync for every group written so far
+      groups.swap(commit_queue);        // one sync for every group written so far
       committer_busy = true;
     }
     Commit(std::move(groups), /*synced=*/false);
@@ -626,7 +625,7 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
     const absl::Time start = absl::Now();
     synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
     stat_sync_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
-                                 std::memory_order_relaxed);
+                               std::memory_order_relaxed);
     if (!synced.ok()) synced = Fail(synced);
   }
   if (synced.ok()) stat_syncs.fetch_add(1, std::memory_order_relaxed);
@@ -651,7 +650,8 @@ absl::Status EventStore::Impl::Fail(absl::Status cause) {
   if (failure.ok()) {
     failure = absl::Status(cause.code(),
                            absl::StrCat("the event store stopped accepting appends after a failed "
-                                        "write; reopen it: ", cause.message()));
+                                        "write; reopen it: ",
+                                        cause.message()));
   }
   return failure;
 }
@@ -722,8 +722,8 @@ void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>>
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t from, uint64_t to,
-                                                                   Direction direction,
-                                                                   size_t limit) const {
+                                                                     Direction direction,
+                                                                     size_t limit) const {
   std::vector<RecordedEvent> out;
   if (from > to) return out;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
@@ -740,8 +740,8 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t fr
     if (key != expected) {
       return absl::DataLossError(absl::StrCat("log: position ", expected, " is missing"));
     }
-    ASSIGN_OR_RETURN(RecordedEvent event,
-                     internal::DecodeRecord(absl::string_view(it->value().data(), it->value().size())));
+    ASSIGN_OR_RETURN(RecordedEvent event, internal::DecodeRecord(absl::string_view(
+                                              it->value().data(), it->value().size())));
     if (event.position != key) {
       return absl::DataLossError(
           absl::StrCat("log: the event stored at position ", key, " says ", event.position));
@@ -815,8 +815,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   by_stream.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bloom_table));
 
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, plain}, {kLogFamily, log_options},
-      {kStreamsFamily, by_stream},                {kHeadsFamily, lookup},
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {kLogFamily, log_options},
+      {kStreamsFamily, by_stream},
+      {kHeadsFamily, lookup},
       {kEventIdsFamily, lookup},
   };
   const rocksdb::Status opened =
@@ -840,10 +842,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   if (read_format.IsNotFound()) {
     rocksdb::WriteOptions sync_write;
     sync_write.sync = true;
-    RETURN_IF_ERROR(FromRocks(
-        impl->db->Put(sync_write, impl->meta, kFormatVersionKey,
-                      std::string(1, static_cast<char>(internal::kFormatVersion))),
-        "writing the format version"));
+    RETURN_IF_ERROR(
+        FromRocks(impl->db->Put(sync_write, impl->meta, kFormatVersionKey,
+                                std::string(1, static_cast<char>(internal::kFormatVersion))),
+                  "writing the format version"));
   } else {
     RETURN_IF_ERROR(FromRocks(read_format, "reading the format version"));
     if (format.size() != 1 || static_cast<uint8_t>(format[0]) != internal::kFormatVersion) {
@@ -853,18 +855,16 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   }
 
   // Recover the next position and the chain's last hash from the last event.
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl->db->NewIterator(rocksdb::ReadOptions(), impl->log));
+  std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->log));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the last event"));
   if (it->Valid()) {
-    ASSIGN_OR_RETURN(internal::RecordView last,
-                     internal::ParseRecord(absl::string_view(it->value().data(), it->value().size())));
+    ASSIGN_OR_RETURN(internal::RecordView last, internal::ParseRecord(absl::string_view(
+                                                    it->value().data(), it->value().size())));
     const uint64_t key = DecodeFixed64(it->key().data());
     if (last.header.position != key) {
-      return absl::DataLossError(
-          absl::StrCat("the last event is stored at position ", key, " but says ",
-                       last.header.position));
+      return absl::DataLossError(absl::StrCat("the last event is stored at position ", key,
+                                              " but says ", last.header.position));
     }
     impl->next_position = key + 1;
     impl->last_hash = std::string(last.chain_hash);
@@ -980,9 +980,9 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
 
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<std::string> values(keys.size());
-  std::vector<rocksdb::Status> statuses =
-      impl_->db->MultiGet(read_options, std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), impl_->log),
-                          slices, &values);
+  std::vector<rocksdb::Status> statuses = impl_->db->MultiGet(
+      read_options, std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), impl_->log), slices,
+      &values);
   std::vector<RecordedEvent> out;
   out.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -1010,8 +1010,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_pos
   // Read only what has been published: everything at or below it is committed.
   const uint64_t head = HeadPosition();
   if (direction == Direction::kForward) {
-    return impl_->ReadLog(std::max<uint64_t>(from_position, 1), head,
-                          direction, limit);
+    return impl_->ReadLog(std::max<uint64_t>(from_position, 1), head, direction, limit);
   }
   return impl_->ReadLog(1, std::min(from_position, head), direction, limit);
 }
@@ -1039,17 +1038,16 @@ absl::StatusOr<uint64_t> EventStore::StreamVersion(absl::string_view stream) con
 absl::StatusOr<std::unique_ptr<Subscription>> EventStore::Subscribe(uint64_t from_position,
                                                                     SubscriptionFilter filter) {
   for (size_t i = 0; i < filter.categories.size(); ++i) {
-    RETURN_IF_ERROR(ValidateStreamName(absl::StrCat("filter.categories[", i, "]"),
-                                       filter.categories[i]));
+    RETURN_IF_ERROR(
+        ValidateStreamName(absl::StrCat("filter.categories[", i, "]"), filter.categories[i]));
   }
   for (size_t i = 0; i < filter.stream_prefixes.size(); ++i) {
     RETURN_IF_ERROR(ValidateStreamName(absl::StrCat("filter.stream_prefixes[", i, "]"),
                                        filter.stream_prefixes[i]));
   }
   for (size_t i = 0; i < filter.event_types.size(); ++i) {
-    RETURN_IF_ERROR(ValidateName(absl::StrCat("filter.event_types[", i, "]"),
-                                 filter.event_types[i], kMaxEventTypeBytes, IsTypeChar,
-                                 "A-Z a-z 0-9 _ ."));
+    RETURN_IF_ERROR(ValidateName(absl::StrCat("filter.event_types[", i, "]"), filter.event_types[i],
+                                 kMaxEventTypeBytes, IsTypeChar, "A-Z a-z 0-9 _ ."));
   }
   return std::unique_ptr<Subscription>(
       new Subscription(this, std::max<uint64_t>(from_position, 1), std::move(filter)));
@@ -1059,7 +1057,8 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
   VerifyReport report;
   from = std::max<uint64_t>(from, 1);
   if (from > to) {
-    report.status = absl::InvalidArgumentError(absl::StrCat("range: from ", from, " is past to ", to));
+    report.status =
+        absl::InvalidArgumentError(absl::StrCat("range: from ", from, " is past to ", to));
     return report;
   }
   to = std::min(to, HeadPosition());
@@ -1161,8 +1160,7 @@ absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Du
       // Behind the live buffer: read from disk, outside the lock, without holding up the writer.
       const size_t want = std::min(scan_budget - scanned, impl.options.max_read_events);
       ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
-                       impl.ReadLog(cursor_, live_first - 1,
-                                    Direction::kForward, want));
+                       impl.ReadLog(cursor_, live_first - 1, Direction::kForward, want));
       for (RecordedEvent& event : events) {
         ++scanned;
         ++cursor_;

@@ -128,7 +128,9 @@ class ExpectedVersion {
   // The stream has at least one event.
   static ExpectedVersion StreamExists() { return ExpectedVersion(Kind::kStreamExists, 0); }
   // The stream's last event has exactly this version. Exactly(0) means the same as NoStream().
-  static ExpectedVersion Exactly(uint64_t version) { return ExpectedVersion(Kind::kExact, version); }
+  static ExpectedVersion Exactly(uint64_t version) {
+    return ExpectedVersion(Kind::kExact, version);
+  }
 
   Kind kind() const { return kind_; }
   uint64_t version() const { return version_; }
@@ -175,15 +177,15 @@ struct StreamAppend {
 
 // An event as stored.
 struct RecordedEvent {
-  uint64_t position = 0;        // global, from 1, contiguous
+  uint64_t position = 0;  // global, from 1, contiguous
   std::string stream;
   uint64_t stream_version = 0;  // within the stream, from 1, contiguous
   EventId id;
   std::string type;
-  absl::Time recorded_at;       // the store's clock when the event was committed
-  EventMetadata metadata;       // occurred_at is recorded_at where the writer gave none
+  absl::Time recorded_at;  // the store's clock when the event was committed
+  EventMetadata metadata;  // occurred_at is recorded_at where the writer gave none
   std::string payload;
-  std::string hash;             // 32 bytes: SHA-256 chained to the previous event's hash
+  std::string hash;  // 32 bytes: SHA-256 chained to the previous event's hash
 
   // The stream's category (see StreamAppend::stream).
   absl::string_view category() const;
@@ -286,7 +288,7 @@ class EventStore {
   // decoded; FAILED_PRECONDITION for an unknown format version; UNAVAILABLE if another process
   // holds the directory's lock; INTERNAL for other I/O errors.
   static absl::StatusOr<std::unique_ptr<EventStore>> Open(Options options,
-                                                         const std::string& directory);
+                                                          const std::string& directory);
 
   // Finishes every append already accepted (their callers are completed), wakes every waiting
   // subscription with CANCELLED, stops the writer and closes the database.
@@ -325,8 +327,8 @@ class EventStore {
   // counts as 1). Backward: versions from `from_version` downwards (UINT64_MAX: from the head).
   // An unknown stream reads as empty. INVALID_ARGUMENT for a malformed stream name or limit 0.
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(absl::string_view stream,
-                                                        uint64_t from_version,
-                                                        Direction direction, size_t limit) const;
+                                                        uint64_t from_version, Direction direction,
+                                                        size_t limit) const;
 
   // Reads up to `limit` events of the whole log. Forward: positions from `from_position` upwards
   // (0 counts as 1). Backward: from `from_position` downwards (UINT64_MAX: from the head).

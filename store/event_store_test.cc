@@ -26,7 +26,8 @@ class EventStoreTest : public ::testing::Test {
 
   void Reopen(Options options = Options()) {
     store_.reset();
-    absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::Open(std::move(options), dir_.path());
+    absl::StatusOr<std::unique_ptr<EventStore>> store =
+        EventStore::Open(std::move(options), dir_.path());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
   }
@@ -37,7 +38,8 @@ class EventStoreTest : public ::testing::Test {
     return result.ok() ? *result : AppendResult();
   }
 
-  std::vector<StreamAppend> One(std::string stream, ExpectedVersion expected = ExpectedVersion::Any(),
+  std::vector<StreamAppend> One(std::string stream,
+                                ExpectedVersion expected = ExpectedVersion::Any(),
                                 std::string payload = "x") {
     std::vector<StreamAppend> appends;
     appends.push_back(OneEvent(std::move(stream), expected, std::move(payload)));
@@ -166,10 +168,18 @@ TEST_F(EventStoreTest, ReusedIdWithOtherContentIsAlreadyExists) {
     std::vector<StreamAppend> changed = call;
     ProposedEvent& event = changed[0].events[0];
     switch (variant) {
-      case 0: event.payload = "other"; break;
-      case 1: event.type = "test.Other"; break;
-      case 2: event.metadata.actor = "someone"; break;
-      case 3: changed[0].stream = "youth-2"; break;
+      case 0:
+        event.payload = "other";
+        break;
+      case 1:
+        event.type = "test.Other";
+        break;
+      case 2:
+        event.metadata.actor = "someone";
+        break;
+      case 3:
+        changed[0].stream = "youth-2";
+        break;
     }
     absl::StatusOr<AppendResult> result = store_->Append(changed);
     EXPECT_EQ(result.status().code(), absl::StatusCode::kAlreadyExists) << variant;
@@ -229,7 +239,8 @@ TEST_F(EventStoreTest, SixtyFourThreadsWithRandomConflictsGetContiguousPositions
             absl::Bernoulli(gen, 0.2) ? ExpectedVersion::Any() : ExpectedVersion::Exactly(seen);
         std::vector<StreamAppend> appends;
         appends.push_back(OneEvent(stream, expected, absl::StrCat(t, "/", i)));
-        if (absl::Bernoulli(gen, 0.3)) appends.push_back(OneEvent(absl::StrCat("own-", t), ExpectedVersion::Any()));
+        if (absl::Bernoulli(gen, 0.3))
+          appends.push_back(OneEvent(absl::StrCat("own-", t), ExpectedVersion::Any()));
         absl::StatusOr<AppendResult> r = store_->Append(std::move(appends));
         if (!r.ok()) {
           ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
@@ -251,7 +262,8 @@ TEST_F(EventStoreTest, SixtyFourThreadsWithRandomConflictsGetContiguousPositions
   std::map<std::string, uint64_t> versions;
   uint64_t next = 1;
   while (next <= store_->HeadPosition()) {
-    absl::StatusOr<std::vector<RecordedEvent>> events = store_->ReadAll(next, Direction::kForward, 1000);
+    absl::StatusOr<std::vector<RecordedEvent>> events =
+        store_->ReadAll(next, Direction::kForward, 1000);
     ASSERT_TRUE(events.ok()) << events.status();
     for (const RecordedEvent& e : *events) {
       ASSERT_EQ(e.position, next++);
@@ -370,7 +382,8 @@ void FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position, size
 }
 
 TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
-  for (int i = 0; i < 20; ++i) MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(300, 'p')));
+  for (int i = 0; i < 20; ++i)
+    MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(300, 'p')));
   ASSERT_TRUE(store_->Verify(0, UINT64_MAX).status.ok());
   // Offsets in the header (stream version), the stored hash, the event id, and the payload.
   for (size_t offset : {size_t{12}, size_t{40}, size_t{60}, size_t{200}}) {
@@ -378,7 +391,8 @@ TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
     TempDir copy_dir;
     ASSERT_TRUE(store_->Checkpoint(copy_dir.Sub("db")).ok());
     FlipByteBehindTheStoresBack(copy_dir.Sub("db"), 13, offset);
-    absl::StatusOr<std::unique_ptr<EventStore>> damaged = EventStore::Open(Options(), copy_dir.Sub("db"));
+    absl::StatusOr<std::unique_ptr<EventStore>> damaged =
+        EventStore::Open(Options(), copy_dir.Sub("db"));
     ASSERT_TRUE(damaged.ok()) << damaged.status();
     const VerifyReport report = (*damaged)->Verify(0, UINT64_MAX);
     EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss) << report.status;
@@ -404,7 +418,8 @@ TEST_F(EventStoreTest, CheckpointOpensAsACopy) {
   TempDir copy;
   ASSERT_TRUE(store_->Checkpoint(copy.Sub("backup")).ok());
   MustAppend(One("youth-1"));  // after the checkpoint: not in the copy
-  absl::StatusOr<std::unique_ptr<EventStore>> restored = EventStore::Open(Options(), copy.Sub("backup"));
+  absl::StatusOr<std::unique_ptr<EventStore>> restored =
+      EventStore::Open(Options(), copy.Sub("backup"));
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ((*restored)->HeadPosition(), 10u);
   EXPECT_EQ(*(*restored)->StreamVersion("youth-1"), 10u);
@@ -458,7 +473,8 @@ TEST_F(EventStoreTest, InputLimits) {
   cases.push_back({"no streams", {}, "appends"});
   cases.push_back({"no events", {{"s", ExpectedVersion::Any(), {}}}, "no events"});
   cases.push_back({"empty stream name", One(""), "appends[0].stream"});
-  cases.push_back({"long stream name", One(std::string(kMaxStreamNameBytes + 1, 's')), "appends[0].stream"});
+  cases.push_back(
+      {"long stream name", One(std::string(kMaxStreamNameBytes + 1, 's')), "appends[0].stream"});
   cases.push_back({"space in stream name", One("youth 1"), "appends[0].stream"});
   cases.push_back({"slash in stream name", One("youth/1"), "appends[0].stream"});
   cases.push_back({"nul in stream name", One(std::string("a\0b", 3)), "appends[0].stream"});
@@ -522,7 +538,8 @@ TEST_F(EventStoreTest, InputLimits) {
   }
   EXPECT_EQ(store_->HeadPosition(), 0u);
   // At the limits themselves, the append is fine.
-  auto at_limit = One(std::string(kMaxStreamNameBytes, 's'), ExpectedVersion::Any(), std::string(100, 'p'));
+  auto at_limit =
+      One(std::string(kMaxStreamNameBytes, 's'), ExpectedVersion::Any(), std::string(100, 'p'));
   for (int i = 0; i < 1; ++i) at_limit[0].events.push_back(MakeEvent(std::string(100, 'p')));
   EXPECT_TRUE(store_->Append(std::move(at_limit)).ok());
   EXPECT_EQ(store_->StreamVersion("bad name").status().code(), absl::StatusCode::kInvalidArgument);

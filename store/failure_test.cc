@@ -71,7 +71,8 @@ TEST(FailureTest, AFailedSyncAcknowledgesNothingStopsAppendsAndRecoversOnReopen)
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   Options options;
   options.env = env.get();
-  absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::Open(std::move(options), dir.path());
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      EventStore::Open(std::move(options), dir.path());
   ASSERT_TRUE(store.ok()) << store.status();
 
   const EventId before = EventId::Generate();

@@ -18,8 +18,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "store/event_store.h"
 #include "store/test_util.h"
@@ -40,7 +40,8 @@ struct Ack {
 static_assert(sizeof(Ack) == 20);
 
 std::string PayloadFor(uint32_t cycle, uint32_t thread, uint32_t seq, int part) {
-  std::string payload = absl::StrCat("cycle ", cycle, " thread ", thread, " seq ", seq, " part ", part, " ");
+  std::string payload =
+      absl::StrCat("cycle ", cycle, " thread ", thread, " seq ", seq, " part ", part, " ");
   payload.resize(300, static_cast<char>('a' + (cycle + thread + seq) % 26));
   return payload;
 }
@@ -70,8 +71,7 @@ std::string PayloadFor(uint32_t cycle, uint32_t thread, uint32_t seq, int part) 
         for (size_t part = 0; part < result->positions.size(); ++part) {
           // The part is implied by the order: report each position with its part in `seq`'s
           // top bit so the parent can rebuild the payload.
-          const Ack ack{result->positions[part], cycle, t,
-                        seq | (part == 1 ? 0x80000000u : 0u)};
+          const Ack ack{result->positions[part], cycle, t, seq | (part == 1 ? 0x80000000u : 0u)};
           if (write(ack_fd, &ack, sizeof ack) != sizeof ack) _exit(4);
         }
       }
@@ -147,7 +147,8 @@ TEST(StoreCrashTest, AcknowledgedEventsSurviveSigkill) {
       ASSERT_TRUE(events.ok()) << events.status();
       ASSERT_EQ(events->size(), 1u);
       const int part = (ack.seq & 0x80000000u) ? 1 : 0;
-      ASSERT_EQ((*events)[0].payload, PayloadFor(ack.cycle, ack.thread, ack.seq & 0x7FFFFFFFu, part))
+      ASSERT_EQ((*events)[0].payload,
+                PayloadFor(ack.cycle, ack.thread, ack.seq & 0x7FFFFFFFu, part))
           << "cycle " << cycle << " position " << ack.position;
     }
     // Positions are contiguous and stream versions too, for everything written since the last
@@ -185,10 +186,11 @@ TEST(StoreCrashTest, AcknowledgedEventsSurviveSigkill) {
   const VerifyReport full = (*store)->Verify(0, UINT64_MAX);
   ASSERT_TRUE(full.status.ok()) << full.status;
   EXPECT_GT(total_acks, 0u);
-  printf("crash test: %d SIGKILL cycles, %llu acknowledged events checked, %llu events in the log, "
-         "chain verified\n",
-         g_cycles, static_cast<unsigned long long>(total_acks),
-         static_cast<unsigned long long>(full.events_checked));
+  printf(
+      "crash test: %d SIGKILL cycles, %llu acknowledged events checked, %llu events in the log, "
+      "chain verified\n",
+      g_cycles, static_cast<unsigned long long>(total_acks),
+      static_cast<unsigned long long>(full.events_checked));
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ using testing::OneEvent;
 using testing::TempDir;
 
 std::unique_ptr<EventStore> OpenStore(const TempDir& dir, Options options = Options()) {
-  absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::Open(std::move(options), dir.path());
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      EventStore::Open(std::move(options), dir.path());
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? std::move(*store) : nullptr;
 }
@@ -73,7 +74,8 @@ TEST(SubscriptionTest, BacklogIntoLiveWhileEightWritersAppend) {
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
-      for (int i = 0; i < kPerWriter; ++i) ASSERT_TRUE(store->Append(One(absl::StrCat("w-", w))).ok());
+      for (int i = 0; i < kPerWriter; ++i)
+        ASSERT_TRUE(store->Append(One(absl::StrCat("w-", w))).ok());
     });
   }
   const uint64_t last = 3000 + kWriters * kPerWriter;
@@ -158,7 +160,8 @@ TEST(SubscriptionTest, TimeoutReturnsAnEmptyCaughtUpBatch) {
   EXPECT_TRUE(batch->events.empty());
   EXPECT_TRUE(batch->caught_up);
   EXPECT_EQ(batch->checkpoint, 2u);
-  EXPECT_EQ(sub->Next(0, absl::Milliseconds(1)).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sub->Next(0, absl::Milliseconds(1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SubscriptionTest, LiveEventWakesAWaitingSubscriber) {

@@ -57,8 +57,8 @@ absl::StatusOr<std::string> Seal(absl::string_view key, absl::string_view associ
       EVP_EncryptUpdate(ctx.get(), cipher, &len, Bytes(plaintext),
                         static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), cipher + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                          cipher + plaintext.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, cipher + plaintext.size()) !=
+          1) {
     return absl::InternalError("OpenSSL AES-256-GCM encryption failed");
   }
   return out;

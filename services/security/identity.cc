@@ -132,7 +132,7 @@ absl::StatusOr<absl::string_view> BearerToken(absl::string_view authorization) {
 }
 
 absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
-                                                       const std::vector<Principal>& principals) {
+                                                        const std::vector<Principal>& principals) {
   std::vector<std::string> tokens;
   std::string text =
       "# hotspotd dev tokens: sha256(token) person agency role areas. Generated for the demo.\n";
@@ -144,8 +144,8 @@ absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
   const std::string tmp = path + ".tmp";
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return absl::InternalError(absl::StrCat("writing ", tmp, ": ", std::strerror(errno)));
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  fsync(fd) == 0;
+  const bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::InternalError(absl::StrCat("writing ", path, ": ", std::strerror(errno)));

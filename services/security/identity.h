@@ -68,7 +68,7 @@ absl::StatusOr<absl::string_view> BearerToken(absl::string_view authorization);
 // `path` (mode 0600, replacing any file there) and returns the tokens in the same order: they are
 // shown once and never stored. For the embedded demo. INTERNAL for I/O errors.
 absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
-                                                       const std::vector<Principal>& principals);
+                                                        const std::vector<Principal>& principals);
 
 }  // namespace hotspot::security
 

@@ -51,8 +51,8 @@ TEST(IdentityTest, DevTokensAuthenticateAsTheirPrincipals) {
 }
 
 TEST(IdentityTest, UnknownAndEmptyTokensAreUnauthenticated) {
-  absl::StatusOr<Authenticator> auth = Authenticator::Parse(
-      absl::StrCat(std::string(64, 'a'), " p a coordinator area-1\n"));
+  absl::StatusOr<Authenticator> auth =
+      Authenticator::Parse(absl::StrCat(std::string(64, 'a'), " p a coordinator area-1\n"));
   ASSERT_TRUE(auth.ok()) << auth.status();
   EXPECT_EQ(auth->Authenticate("guess").status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(auth->Authenticate("").status().code(), absl::StatusCode::kUnauthenticated);

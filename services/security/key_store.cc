@@ -38,8 +38,8 @@ absl::Status CreateMasterKeyFile(const std::string& path) {
   const std::string text = absl::BytesToHexString(key) + "\n";
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("creating the master key file", path);
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       fsync(fd) == 0;
+  const bool written =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   if (!written) return ErrnoError("writing the master key file", path);
   // Make the new directory entry durable too.
@@ -64,8 +64,8 @@ absl::StatusOr<std::string> LoadMasterKey(const std::string& path, bool create_i
     if (stat(path.c_str(), &st) != 0) return ErrnoError("reading the master key file", path);
   }
   if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "master_key_file: ", path, " is readable by group or others; chmod 600 it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("master_key_file: ", path, " is readable by group or others; chmod 600 it"));
   }
   std::ifstream in(path);
   std::stringstream text;
@@ -73,8 +73,8 @@ absl::StatusOr<std::string> LoadMasterKey(const std::string& path, bool create_i
   const std::string hex(absl::StripAsciiWhitespace(text.str()));
   if (hex.size() != 2 * internal::kKeyBytes ||
       hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "master_key_file: ", path, " must hold ", 2 * internal::kKeyBytes, " hex digits"));
+    return absl::InvalidArgumentError(absl::StrCat("master_key_file: ", path, " must hold ",
+                                                   2 * internal::kKeyBytes, " hex digits"));
   }
   return absl::HexStringToBytes(hex);
 }
@@ -161,12 +161,12 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
   std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->value().empty() || it->value()[0] != kWrappedKey) continue;
-    absl::StatusOr<std::string> key = internal::Open(
-        impl->master_key, it->key().ToString(), it->value().ToString().substr(1));
+    absl::StatusOr<std::string> key =
+        internal::Open(impl->master_key, it->key().ToString(), it->value().ToString().substr(1));
     if (!key.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "the key store in ", directory, " does not open with this master key: ",
-          key.status().message()));
+      return absl::DataLossError(
+          absl::StrCat("the key store in ", directory,
+                       " does not open with this master key: ", key.status().message()));
     }
     break;
   }

@@ -58,8 +58,9 @@ TEST(AeadTest, RoundTripAndEveryAlterationIsDataLoss) {
   }
   EXPECT_EQ(internal::Open(key, "other context", *sealed).status().code(),
             absl::StatusCode::kDataLoss);
-  EXPECT_EQ(internal::Open(std::string(internal::kKeyBytes, 'x'), "context", *sealed).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      internal::Open(std::string(internal::kKeyBytes, 'x'), "context", *sealed).status().code(),
+      absl::StatusCode::kDataLoss);
   EXPECT_EQ(internal::Open(key, "context", sealed->substr(0, 10)).status().code(),
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(internal::Seal("short", "c", "p").status().code(), absl::StatusCode::kInvalidArgument);

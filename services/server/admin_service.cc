@@ -9,10 +9,10 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* contex
                                              hotspot::v1::PingResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->payload().size() > kMaxPingPayloadBytes) {
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("payload: ", request->payload().size(), " bytes, at most ",
-                     kMaxPingPayloadBytes, " allowed")));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("payload: ", request->payload().size(), " bytes, at most ",
+                                  kMaxPingPayloadBytes, " allowed")));
     return reactor;
   }
   response->set_payload(request->payload());

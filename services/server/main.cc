@@ -4,7 +4,8 @@
 //            [--sync=true] [--port_file=PATH]
 //
 // Logs go to stderr (glog). SIGTERM or SIGINT: stop accepting calls, finish those in flight
-// (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
+// (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad
+// flags.
 #include <signal.h>
 
 #include <fstream>

@@ -77,9 +77,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   ASSIGN_OR_RETURN(impl->events,
                    store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
   security::KeyStoreOptions key_options;
-  key_options.master_key_file = options.master_key_file.empty()
-                                    ? options.data_dir + "/master.key"
-                                    : options.master_key_file;
+  key_options.master_key_file =
+      options.master_key_file.empty() ? options.data_dir + "/master.key" : options.master_key_file;
   ASSIGN_OR_RETURN(impl->keys, security::KeyStore::Open(key_options, options.data_dir + "/keys"));
 
   grpc::EnableDefaultHealthCheckService(true);

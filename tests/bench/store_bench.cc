@@ -134,26 +134,27 @@ void MeasureAsync(store::EventStore& es, int in_flight, absl::Duration duration,
   int running = in_flight;
   std::function<void(int, uint64_t)> issue = [&](int slot, uint64_t seq) {
     const absl::Time begin = absl::Now();
-    es.AppendAsync(OneAppend(slot, seq, value), [&, slot, seq, begin](
-                                                    absl::StatusOr<store::AppendResult> r) {
-      if (!r.ok()) Die(r.status().ToString());
-      {
-        absl::MutexLock lock(&mu);
-        latencies.push_back(MicrosSince(begin));
-        if (stop.load()) {
-          --running;
-          return;
-        }
-      }
-      issue(slot, seq + 1);
-    });
+    es.AppendAsync(OneAppend(slot, seq, value),
+                   [&, slot, seq, begin](absl::StatusOr<store::AppendResult> r) {
+                     if (!r.ok()) Die(r.status().ToString());
+                     {
+                       absl::MutexLock lock(&mu);
+                       latencies.push_back(MicrosSince(begin));
+                       if (stop.load()) {
+                         --running;
+                         return;
+                       }
+                     }
+                     issue(slot, seq + 1);
+                   });
   };
   const absl::Time start = absl::Now();
   for (int slot = 0; slot < in_flight; ++slot) issue(slot, first_seq);
   absl::SleepFor(duration);
   stop = true;
   absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(+[](int* n) { return *n == 0; }, &running));
+  mu.Await(absl::Condition(
+      +[](int* n) { return *n == 0; }, &running));
   out->Add(std::move(latencies), absl::ToDoubleSeconds(absl::Now() - start));
 }
 
@@ -188,8 +189,10 @@ void ReportGroups(const char* what, const store::EventStore& es) {
 
 void Print(bool json, const char* bench, int threads, const Figures& f) {
   if (json) {
-    printf("{\"bench\": \"%s\", \"threads\": %d, \"per_s\": %.0f, \"p50_us\": %.0f, \"p99_us\": %.0f}\n",
-           bench, threads, f.per_s, f.p50_us, f.p99_us);
+    printf(
+        "{\"bench\": \"%s\", \"threads\": %d, \"per_s\": %.0f, \"p50_us\": %.0f, \"p99_us\": "
+        "%.0f}\n",
+        bench, threads, f.per_s, f.p50_us, f.p99_us);
   } else {
     printf("%-20s threads=%-3d %10.0f /s   p50 %7.0f us   p99 %7.0f us\n", bench, threads, f.per_s,
            f.p50_us, f.p99_us);
@@ -202,9 +205,10 @@ void PrintRatio(bool json, int threads, const Figures& store, const Figures& raw
   const double rate = store.per_s / raw.per_s;
   const double p50 = raw.p50_us > 0 ? store.p50_us / raw.p50_us : 0;
   if (json) {
-    printf("{\"bench\": \"store_vs_rocksdb\", \"threads\": %d, \"per_s_ratio\": %.2f, "
-           "\"p50_ratio\": %.2f}\n",
-           threads, rate, p50);
+    printf(
+        "{\"bench\": \"store_vs_rocksdb\", \"threads\": %d, \"per_s_ratio\": %.2f, "
+        "\"p50_ratio\": %.2f}\n",
+        threads, rate, p50);
   } else {
     printf("%-20s threads=%-3d store_append/raw: rate %.2fx   p50 %.2fx\n", "ratio", threads, rate,
            p50);
@@ -245,20 +249,26 @@ int main(int argc, char** argv) {
     for (int round = 0; round < rounds; ++round) {
       const uint64_t first_seq = static_cast<uint64_t>(round) << 32;  // fresh keys every round
       if (raw) {
-        MeasureThreads(n, slice, first_seq, [&](int t, uint64_t seq) {
-          rocksdb::WriteBatch batch;
-          batch.Put(absl::StrCat("k-", t, "-", seq), value);
-          const rocksdb::Status w = raw->Write(sync, &batch);
-          if (!w.ok()) Die(w.ToString());
-        }, &raw_samples);
+        MeasureThreads(
+            n, slice, first_seq,
+            [&](int t, uint64_t seq) {
+              rocksdb::WriteBatch batch;
+              batch.Put(absl::StrCat("k-", t, "-", seq), value);
+              const rocksdb::Status w = raw->Write(sync, &batch);
+              if (!w.ok()) Die(w.ToString());
+            },
+            &raw_samples);
       }
       MeasureAsync(*async_store, n, slice, first_seq, value, &async_samples);
       if (blocking_store) {
-        MeasureThreads(n, slice, first_seq, [&](int t, uint64_t seq) {
-          absl::StatusOr<hotspot::store::AppendResult> r =
-              blocking_store->Append(OneAppend(t, seq, value));
-          if (!r.ok()) Die(r.status().ToString());
-        }, &blocking_samples);
+        MeasureThreads(
+            n, slice, first_seq,
+            [&](int t, uint64_t seq) {
+              absl::StatusOr<hotspot::store::AppendResult> r =
+                  blocking_store->Append(OneAppend(t, seq, value));
+              if (!r.ok()) Die(r.status().ToString());
+            },
+            &blocking_samples);
       }
     }
     Figures raw_figures;

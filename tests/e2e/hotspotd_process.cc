@@ -68,13 +68,14 @@ absl::StatusOr<HotspotdProcess> HotspotdProcess::Start(const std::string& binary
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     if (std::filesystem::exists(port_file)) {
-      return HotspotdProcess(pid, absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(ReadAll(port_file))),
-                             log_file);
+      return HotspotdProcess(
+          pid, absl::StrCat("127.0.0.1:", absl::StripAsciiWhitespace(ReadAll(port_file))),
+          log_file);
     }
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      return absl::InternalError(absl::StrCat("hotspotd exited with ", WEXITSTATUS(status), ": ",
-                                              ReadAll(log_file)));
+      return absl::InternalError(
+          absl::StrCat("hotspotd exited with ", WEXITSTATUS(status), ": ", ReadAll(log_file)));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -111,8 +112,8 @@ absl::StatusOr<int> HotspotdProcess::Stop(int timeout_ms) {
 
 int RunToExit(const std::string& binary, const std::vector<std::string>& flags,
               std::string* output) {
-  const std::string log = std::filesystem::temp_directory_path() /
-                          absl::StrCat("hotspotd-run-", getpid(), ".log");
+  const std::string log =
+      std::filesystem::temp_directory_path() / absl::StrCat("hotspotd-run-", getpid(), ".log");
   const pid_t pid = Spawn(binary, flags, log);
   const int code = WaitFor(pid, absl::Seconds(30));
   *output = ReadAll(log);

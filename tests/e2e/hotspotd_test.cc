@@ -65,8 +65,8 @@ TEST_F(HotspotdTest, HealthServiceReportsServing) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
                    std::lock_guard<std::mutex> lock(mu);
                    done = s;
                    cv.notify_one();
