@@ -1,11 +1,7 @@
 #include "services/security/identity.h"
 
-#include <fcntl.h>
 #include <openssl/sha.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -16,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/security/aead.h"
+#include "services/security/owner_only_file.h"
 #include "store/status_macros.h"
 
 namespace hotspot::security {
@@ -141,15 +138,7 @@ absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
     tokens.push_back(absl::BytesToHexString(raw));
     text += Line(HexSha256(tokens.back()), p);
   }
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::InternalError(absl::StrCat("writing ", tmp, ": ", std::strerror(errno)));
-  const bool ok =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("writing ", path, ": ", std::strerror(errno)));
-  }
+  RETURN_IF_ERROR(internal::WriteOwnerOnlyFile(path, text, internal::Existing::kReplace));
   return tokens;
 }
 

@@ -1,12 +1,9 @@
 #include "services/security/key_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "services/security/aead.h"
+#include "services/security/owner_only_file.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -35,21 +33,8 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path) {
 
 absl::Status CreateMasterKeyFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
-  const std::string text = absl::BytesToHexString(key) + "\n";
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoError("creating the master key file", path);
-  const bool written =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!written) return ErrnoError("writing the master key file", path);
-  // Make the new directory entry durable too.
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dir_fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);
-    close(dir_fd);
-  }
-  return absl::OkStatus();
+  return internal::WriteOwnerOnlyFile(path, absl::BytesToHexString(key) + "\n",
+                                      internal::Existing::kFail);
 }
 
 absl::StatusOr<std::string> LoadMasterKey(const std::string& path, bool create_if_missing) {

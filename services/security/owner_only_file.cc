@@ -1,0 +1,47 @@
+#include "services/security/owner_only_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
+namespace hotspot::security::internal {
+namespace {
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  const int error = errno;
+  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(error));
+  return error == EEXIST ? absl::AlreadyExistsError(message) : absl::InternalError(message);
+}
+
+}  // namespace
+
+absl::Status WriteOwnerOnlyFile(const std::string& path, absl::string_view contents,
+                                Existing existing) {
+  const bool replace = existing == Existing::kReplace;
+  const std::string target = replace ? path + ".tmp" : path;
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL);
+  const int fd = open(target.c_str(), flags, 0600);
+  if (fd < 0) return ErrnoError("creating", target);
+  const bool written =
+      write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
+      fsync(fd) == 0;
+  close(fd);
+  if (!written) return ErrnoError("writing", target);
+  if (replace && std::rename(target.c_str(), path.c_str()) != 0)
+    return ErrnoError("renaming", target);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hotspot::security::internal
