@@ -260,6 +260,7 @@ struct EventStore::Impl {
   void Commit(std::deque<WrittenGroup> groups, bool already_synced);
   absl::Status Fail(absl::Status cause);
   absl::Status Failure() const;
+  absl::Status BeforeSync() { return options.before_sync ? options.before_sync() : absl::OkStatus(); }
   void Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
                 std::vector<absl::StatusOr<AppendResult>> results);
   void CompleterLoop();
@@ -445,7 +446,8 @@ void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> ap
     rocksdb::WriteOptions write_options;
     // Unsynced, a group becomes durable with the committer's next SyncWAL.
     write_options.sync = sync_here && options.sync;
-    const absl::Status written = FromRocks(db->Write(write_options, &batch), "writing appends");
+    absl::Status written = write_options.sync ? BeforeSync() : absl::OkStatus();
+    if (written.ok()) written = FromRocks(db->Write(write_options, &batch), "writing appends");
     (write_options.sync ? stat_sync_micros : stat_write_micros)
         .fetch_add(absl::ToInt64Microseconds(absl::Now() - start), std::memory_order_relaxed);
     if (!written.ok()) {
@@ -623,7 +625,8 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
   absl::Status synced = Failure();
   if (synced.ok() && options.sync && !already_synced) {
     const absl::Time start = absl::Now();
-    synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
+    synced = BeforeSync();
+    if (synced.ok()) synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
     stat_sync_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
                                std::memory_order_relaxed);
     if (!synced.ok()) synced = Fail(synced);
@@ -1024,6 +1027,16 @@ StoreStats EventStore::Stats() const {
   stats.sync_micros = impl_->stat_sync_micros.load(std::memory_order_relaxed);
 
   return stats;
+}
+
+absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id) const {
+  ASSIGN_OR_RETURN(const std::optional<EventIdEntry> entry, impl_->StoredEventId(id));
+  if (!entry.has_value()) return std::nullopt;
+  if (entry->position > HeadPosition()) {
+    return absl::UnavailableError(
+        absl::StrCat("event ", id.ToString(), " is being committed; ask again shortly"));
+  }
+  return entry->position;
 }
 
 uint64_t EventStore::HeadPosition() const {

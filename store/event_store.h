@@ -111,6 +111,13 @@ struct Options {
   // The clock that stamps recorded_at. Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
 
+  // Runs before every fsync of the log, on the store's writer or committer thread, for another
+  // store whose writes the appended events depend on and which must be durable first (hotspotd:
+  // the key store, whose new data keys seal those events). It must be quick when it has nothing
+  // to do. An error fails the sync like an fsync error (see Append). Ignored without `sync`.
+  // Default: none.
+  absl::AnyInvocable<absl::Status()> before_sync;
+
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
   // For tests that inject faults. Default: nullptr, RocksDB's default environment.
   rocksdb::Env* env = nullptr;
@@ -335,6 +342,11 @@ class EventStore {
   // INVALID_ARGUMENT for limit 0; DATA_LOSS if a stored event cannot be decoded.
   absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position, Direction direction,
                                                      size_t limit) const;
+
+  // The position of the committed event with this id, or nullopt if no event has it.
+  // UNAVAILABLE if the event is being committed (written, not yet durable): ask again shortly.
+  // DATA_LOSS if its index entry is malformed.
+  absl::StatusOr<std::optional<uint64_t>> FindEvent(const EventId& id) const;
 
   // The position of the last committed event; 0 if the log is empty.
   uint64_t HeadPosition() const;

@@ -8,6 +8,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "store/test_util.h"
@@ -157,6 +158,41 @@ TEST_F(EventStoreTest, IdempotentRetryBeforeAndAfterRestart) {
   EXPECT_EQ(after_restart.positions, first.positions);
   EXPECT_EQ(store_->HeadPosition(), head);
   EXPECT_EQ(store_->ReadStream("youth-1", 0, Direction::kForward, 10)->size(), 2u);
+}
+
+TEST_F(EventStoreTest, FindEventGivesThePositionOfAStoredId) {
+  std::vector<StreamAppend> call = One("youth-1");
+  call[0].events.push_back(MakeEvent("second"));
+  call[0].events[1].id = EventId::Generate();
+  const AppendResult result = MustAppend(call);
+  EXPECT_EQ(*store_->FindEvent(call[0].events[1].id), result.positions[1]);
+  EXPECT_EQ(*store_->FindEvent(EventId::Generate()), std::nullopt);
+  Reopen();
+  EXPECT_EQ(*store_->FindEvent(call[0].events[1].id), result.positions[1]);
+}
+
+TEST_F(EventStoreTest, BeforeSyncRunsBeforeEverySyncAndItsErrorFailsTheAppend) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail{false};
+  Options options;
+  options.before_sync = [&]() -> absl::Status {
+    ++calls;
+    return fail ? absl::InternalError("the key store could not sync") : absl::OkStatus();
+  };
+  Reopen(std::move(options));
+  MustAppend(One("youth-1"));
+  absl::Notification done;
+  store_->AppendAsync(One("youth-1"), [&](absl::StatusOr<AppendResult> r) {
+    EXPECT_TRUE(r.ok()) << r.status();
+    done.Notify();
+  });
+  done.WaitForNotification();
+  EXPECT_GE(calls.load(), 2);
+
+  fail = true;
+  const absl::StatusOr<AppendResult> failed = store_->Append(One("youth-1"));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInternal) << failed.status();
+  EXPECT_EQ(*store_->StreamVersion("youth-1"), 2u);  // nothing of it is published
 }
 
 TEST_F(EventStoreTest, ReusedIdWithOtherContentIsAlreadyExists) {

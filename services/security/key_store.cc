@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -116,11 +117,18 @@ struct KeyStore::Impl {
     return key;
   }
 
-  absl::Status Put(const std::string& subject, const std::string& value) {
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    return FromRocks(db->Put(sync, subject, value), "writing a data key");
+  // Erasure markers are always synced; new keys as options.sync_each_write says.
+  absl::Status Put(const std::string& subject, const std::string& value, bool sync) {
+    rocksdb::WriteOptions write;
+    write.sync = sync;
+    RETURN_IF_ERROR(FromRocks(db->Put(write, subject, value), "writing a data key"));
+    if (!sync) unsynced_writes.fetch_add(1, std::memory_order_release);
+    return absl::OkStatus();
   }
+
+  std::atomic<uint64_t> unsynced_writes{0};  // unsynced Puts ever made
+  absl::Mutex sync_mu;
+  uint64_t synced_writes ABSL_GUARDED_BY(sync_mu) = 0;  // of those, known durable
 };
 
 KeyStore::KeyStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -175,7 +183,8 @@ absl::StatusOr<std::string> KeyStore::KeyForSealing(absl::string_view subject_vi
   if (!absl::IsNotFound(existing.status())) return existing.status();
   ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
   ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, subject, key));
-  RETURN_IF_ERROR(impl_->Put(subject, std::string(1, kWrappedKey) + wrapped));
+  RETURN_IF_ERROR(impl_->Put(subject, std::string(1, kWrappedKey) + wrapped,
+                             impl_->options.sync_each_write));
   impl_->Remember(subject, DataKey{false, key});
   return key;
 }
@@ -186,6 +195,16 @@ absl::StatusOr<DataKey> KeyStore::KeyForReading(absl::string_view subject) {
   return impl_->Load(std::string(subject));
 }
 
+absl::Status KeyStore::Sync() {
+  absl::MutexLock lock(&impl_->sync_mu);
+  // Every Put counted here has reached the write-ahead log file; SyncWAL makes it durable.
+  const uint64_t written = impl_->unsynced_writes.load(std::memory_order_acquire);
+  if (written == impl_->synced_writes) return absl::OkStatus();
+  RETURN_IF_ERROR(FromRocks(impl_->db->SyncWAL(), "syncing the key store"));
+  impl_->synced_writes = written;
+  return absl::OkStatus();
+}
+
 absl::Status KeyStore::Erase(absl::string_view subject_view) {
   RETURN_IF_ERROR(ValidateSubject(subject_view));
   const std::string subject(subject_view);
@@ -193,7 +212,7 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   RETURN_IF_ERROR(impl_->Load(subject).status());
   std::string marker(1, kErased);
   absl::StrAppend(&marker, absl::ToUnixMicros(absl::Now()));
-  RETURN_IF_ERROR(impl_->Put(subject, marker));
+  RETURN_IF_ERROR(impl_->Put(subject, marker, /*sync=*/true));
   impl_->Remember(subject, DataKey{true, ""});
   // Purge the old value: flushing retires the write-ahead log that held it, and a forced
   // bottommost compaction rewrites every table without it.

@@ -3,7 +3,9 @@
 //
 // Layout. A RocksDB of its own (not the event store's): subject id -> either the data key sealed
 // with the master key (AES-256-GCM, associated data = the subject id), or an erasure marker.
-// Every write is synced: an event sealed under a key must never outlive the key's creation.
+// A new key must be durable before any event sealed under it is: either every write is synced
+// (KeyStoreOptions::sync_each_write), or the owner calls Sync() before the events' own sync
+// (hotspotd runs it as the event store's before_sync hook, one fsync for a whole group).
 //
 // The master key is 32 random bytes in a file of hex text, readable by its owner only (0600).
 // Open() creates it if asked to and it is missing; it refuses a file that group or others can read.
@@ -30,6 +32,9 @@ struct KeyStoreOptions {
   // Create the master key file (0600) and the store if missing. For the embedded default; a
   // production deployment provisions its master key and sets this to false. Default: true.
   bool create_if_missing = true;
+  // Sync every new key on its own. False: new keys become durable only through Sync(), which the
+  // owner must call before anything sealed under them becomes durable. Default: true.
+  bool sync_each_write = true;
   // Data keys kept unwrapped in memory. Default: 100,000.
   size_t cache_entries = 100'000;
 };
@@ -60,6 +65,10 @@ class KeyStore {
   // The subject's data key for reading, or erased. NOT_FOUND if the subject never had a key;
   // DATA_LOSS if the stored key does not open with the master key.
   absl::StatusOr<DataKey> KeyForReading(absl::string_view subject);
+
+  // Makes every key created so far durable (one fsync); returns at once if there is none new.
+  // INTERNAL for I/O errors.
+  absl::Status Sync();
 
   // Deletes the subject's data key for good and purges it from the store's files. Idempotent.
   // NOT_FOUND if the subject never had a key.

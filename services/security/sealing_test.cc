@@ -135,6 +135,23 @@ TEST(KeyStoreTest, OneKeyPerSubjectAlsoUnderConcurrentFirstUse) {
   EXPECT_EQ(keys->KeyForSealing("youth 9").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(KeyStoreTest, DeferredSyncKeepsKeysAcrossReopen) {
+  TempDir dir;
+  KeyStoreOptions options;
+  options.master_key_file = dir.Sub("master.key");
+  options.sync_each_write = false;
+  std::string key;
+  {
+    auto keys = *KeyStore::Open(options, dir.Sub("keys"));
+    EXPECT_TRUE(keys->Sync().ok());  // nothing new: no-op
+    key = *keys->KeyForSealing("youth-1");
+    EXPECT_TRUE(keys->Sync().ok());
+    EXPECT_TRUE(keys->Sync().ok());
+  }
+  auto keys = *KeyStore::Open(options, dir.Sub("keys"));
+  EXPECT_EQ(keys->KeyForReading("youth-1")->key, key);
+}
+
 TEST(SealerTest, ValuesAreBoundToTheirSubjectAndField) {
   TempDir dir;
   auto keys = MustOpen(dir);
