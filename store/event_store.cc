@@ -260,7 +260,9 @@ struct EventStore::Impl {
   void Commit(std::deque<WrittenGroup> groups, bool already_synced);
   absl::Status Fail(absl::Status cause);
   absl::Status Failure() const;
-  absl::Status BeforeSync() { return options.before_sync ? options.before_sync() : absl::OkStatus(); }
+  absl::Status BeforeSync() {
+    return options.before_sync ? options.before_sync() : absl::OkStatus();
+  }
   void Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
                 std::vector<absl::StatusOr<AppendResult>> results);
   void CompleterLoop();

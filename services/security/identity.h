@@ -18,31 +18,15 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/domain/principal.h"
 
 namespace hotspot::security {
 
-enum class Role {
-  kCoordinator,       // the hotspot chief and staff
-  kAgencyMember,      // a practitioner of an agency
-  kAgencyLeader,      // an agency's management: receives escalations
-  kSocialCaseworker,  // the social administration's caseworkers: social assessments
-  kAuditor,           // reads histories and access logs
-  kIntegration,       // another municipal system
-  kAdmin,             // operates the service
-};
-
-// "coordinator", "agency_member", ...; INVALID_ARGUMENT for anything else.
-absl::StatusOr<Role> ParseRole(absl::string_view name);
-absl::string_view RoleName(Role role);
-
-struct Principal {
-  std::string person;  // e.g. "chief-anna": the event actor
-  std::string agency;  // e.g. "agency-hotspot-sjaelor"
-  Role role = Role::kAgencyMember;
-  std::vector<std::string> areas;  // e.g. {"area-sjaelor"}
-
-  bool InArea(absl::string_view area) const;
-};
+// The principal types live in the domain, whose rules check them.
+using domain::ParseRole;
+using domain::Principal;
+using domain::Role;
+using domain::RoleName;
 
 class Authenticator {
  public:

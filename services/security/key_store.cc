@@ -183,8 +183,8 @@ absl::StatusOr<std::string> KeyStore::KeyForSealing(absl::string_view subject_vi
   if (!absl::IsNotFound(existing.status())) return existing.status();
   ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
   ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, subject, key));
-  RETURN_IF_ERROR(impl_->Put(subject, std::string(1, kWrappedKey) + wrapped,
-                             impl_->options.sync_each_write));
+  RETURN_IF_ERROR(
+      impl_->Put(subject, std::string(1, kWrappedKey) + wrapped, impl_->options.sync_each_write));
   impl_->Remember(subject, DataKey{false, key});
   return key;
 }

@@ -1,0 +1,189 @@
+#include "services/domain/aggregates.h"
+
+#include "absl/time/civil_time.h"
+
+namespace hotspot::domain {
+
+using K = v1::Event::KindCase;
+
+void Evolve(AreaState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kAreaEstablished:
+      state.exists = true;
+      state.name = event.area_established().name();
+      state.escalation_ack_days = event.area_established().escalation_ack_days();
+      break;
+    case K::kProgrammeAdopted:
+      state.programme_revision = event.programme_adopted().revision();
+      break;
+    case K::kProgrammeRevised:
+      state.programme_revision = event.programme_revised().revision();
+      break;
+    case K::kChiefAppointed:
+      state.chief = event.chief_appointed().person();
+      break;
+    case K::kStaffAssigned:
+      state.staff.insert(event.staff_assigned().person());
+      break;
+    case K::kBodyConstituted:
+      state.bodies[event.body_constituted().body_id()] = event.body_constituted().kind();
+      break;
+    default:
+      break;
+  }
+}
+
+void Evolve(AgencyState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kAgencyRegistered:
+      state.exists = true;
+      state.area_id = event.agency_registered().area_id();
+      state.kind = event.agency_registered().kind();
+      break;
+    case K::kLeadershipLadderSet:
+      state.ladder.clear();
+      for (const auto& contact : event.leadership_ladder_set().contacts()) {
+        state.ladder[contact.level()] = contact.person();
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void Evolve(YouthState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kYouthReferred:
+      state.exists = true;
+      state.area_id = event.area_id();
+      state.referring_agency_id = event.youth_referred().referring_agency_id();
+      state.status = v1::CASE_STATUS_REFERRED;
+      break;
+    case K::kReferralAccepted:
+      state.status = v1::CASE_STATUS_ACCEPTED;
+      state.declined = false;
+      break;
+    case K::kReferralDeclined:
+      state.status = v1::CASE_STATUS_DECLINED;
+      state.declined = true;
+      break;
+    case K::kConsentRecorded:
+      state.consent_scopes.insert(event.consent_recorded().scope());
+      break;
+    case K::kConsentWithdrawn:
+      state.consent_scopes.erase(event.consent_withdrawn().scope());
+      break;
+    case K::kActionPlanAdopted:
+      state.plan_revision = event.action_plan_adopted().revision();
+      state.status = v1::CASE_STATUS_ACTIVE;
+      break;
+    case K::kActionPlanRevised:
+      state.plan_revision = event.action_plan_revised().revision();
+      state.status = v1::CASE_STATUS_ACTIVE;
+      break;
+    case K::kHandedOverToAdultServices:
+      state.status = v1::CASE_STATUS_HANDED_OVER;
+      break;
+    case K::kCaseClosed:
+      state.status_before_close = state.status;
+      state.status = v1::CASE_STATUS_CLOSED;
+      break;
+    case K::kCaseReopened:
+      // A declined referral reopens as a new referral to screen; any other case as it stood.
+      state.status = state.declined ? v1::CASE_STATUS_REFERRED : state.status_before_close;
+      if (state.status == v1::CASE_STATUS_HANDED_OVER) state.status = v1::CASE_STATUS_ACCEPTED;
+      state.declined = false;
+      break;
+    case K::kCommitmentLinked:
+      state.commitment_ids.insert(event.commitment_linked().commitment_id());
+      break;
+    default:
+      break;
+  }
+}
+
+void Evolve(MeetingState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kMeetingScheduled:
+      state.exists = true;
+      state.area_id = event.area_id();
+      state.body_id = event.meeting_scheduled().body_id();
+      break;
+    case K::kMeetingHeld:
+      state.held = true;
+      break;
+    case K::kAgendaItemAdded:
+      state.agenda.insert(event.agenda_item_added().youth_id());
+      break;
+    case K::kDecisionRecorded:
+      state.decisions.insert(event.decision_recorded().decision_id());
+      break;
+    default:
+      break;
+  }
+}
+
+void Evolve(CommitmentState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kCommitmentMade:
+      state.exists = true;
+      state.area_id = event.area_id();
+      state.owning_agency_id = event.commitment_made().owning_agency_id();
+      state.youth_id = event.commitment_made().youth_id();
+      state.due_date = event.commitment_made().due_date();
+      state.status = CommitmentStatus::kOpen;
+      break;
+    case K::kCommitmentAcknowledged:
+      state.acknowledged = true;
+      break;
+    case K::kCommitmentRenegotiated:
+      state.due_date = event.commitment_renegotiated().new_due_date();
+      break;
+    case K::kCommitmentFulfilled:
+      state.status = CommitmentStatus::kFulfilled;
+      break;
+    case K::kCommitmentCancelled:
+      state.status = CommitmentStatus::kCancelled;
+      break;
+    default:
+      break;
+  }
+}
+
+void Evolve(EscalationState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kEscalationRaised:
+      state.exists = true;
+      state.area_id = event.area_id();
+      state.target_agency_id = event.escalation_raised().target_agency_id();
+      state.level = event.escalation_raised().level();
+      state.youth_id = event.escalation_raised().youth_id();
+      state.raised_by = event.actor().person();
+      break;
+    case K::kEscalationAcknowledged:
+      state.acknowledged = true;
+      break;
+    case K::kEscalationMovedUp:
+      state.level = event.escalation_moved_up().to_level();
+      state.acknowledged = false;  // the next level has to acknowledge it anew
+      break;
+    case K::kEscalationResolved:
+      state.resolved = true;
+      break;
+    default:
+      break;
+  }
+}
+
+std::string EventType(const v1::Event& event) {
+  if (event.kind_case() == K::KIND_NOT_SET) return "";
+  const google::protobuf::FieldDescriptor* field =
+      v1::Event::descriptor()->FindFieldByNumber(event.kind_case());
+  return field == nullptr ? "" : field->message_type()->full_name();
+}
+
+int64_t DayNumber(const v1::Date& date) {
+  return absl::CivilDay(date.year(), date.month(), date.day()) - absl::CivilDay(1970, 1, 1);
+}
+
+}  // namespace hotspot::domain

@@ -1,0 +1,135 @@
+// The aggregates of the Hotspot domain and how events change them: one state per stream
+// category, folded from the stream's events by Evolve(). Pure functions, no I/O.
+//
+//   area-<id>        AreaState        programme, chief, staff, bodies and their cadence
+//   agency-<id>      AgencyState      registration, kind, leadership ladder
+//   youth-<id>       YouthState       the case: referral, screening, consent, plan, closure
+//   meeting-<id>     MeetingState     schedule, attendance, agenda, decisions
+//   commitment-<id>  CommitmentState  owner, due date, lifecycle
+//   escalation-<id>  EscalationState  target, level, lifecycle
+//
+// Thread-safety: plain values.
+#ifndef HOTSPOT_SERVICES_DOMAIN_AGGREGATES_H_
+#define HOTSPOT_SERVICES_DOMAIN_AGGREGATES_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "hotspot/v1/events.pb.h"
+
+namespace hotspot::domain {
+
+namespace v1 = ::hotspot::v1;
+
+struct AreaState {
+  bool exists = false;
+  std::string name;
+  int32_t escalation_ack_days = 0;
+  int32_t programme_revision = 0;
+  std::string chief;
+  std::set<std::string> staff;
+  std::map<std::string, v1::BodyKind> bodies;  // body id -> kind
+};
+
+struct AgencyState {
+  bool exists = false;
+  std::string area_id;
+  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
+  std::map<int, std::string> ladder;  // LeadershipLevel -> person
+};
+
+struct YouthState {
+  bool exists = false;
+  std::string area_id;
+  std::string referring_agency_id;
+  v1::CaseStatus status = v1::CASE_STATUS_UNSPECIFIED;
+  // The status before closure, to return to on reopening.
+  v1::CaseStatus status_before_close = v1::CASE_STATUS_UNSPECIFIED;
+  bool declined = false;  // the referral was declined (stays so until reopened and re-screened)
+  int32_t plan_revision = 0;
+  std::set<std::string> consent_scopes;
+  std::set<std::string> commitment_ids;
+};
+
+struct MeetingState {
+  bool exists = false;
+  std::string area_id;
+  std::string body_id;
+  bool held = false;
+  std::set<std::string> agenda;  // youth ids
+  std::set<std::string> decisions;
+};
+
+enum class CommitmentStatus { kNone, kOpen, kFulfilled, kCancelled };
+
+struct CommitmentState {
+  bool exists = false;
+  std::string area_id;
+  std::string owning_agency_id;
+  std::string youth_id;
+  v1::Date due_date;
+  CommitmentStatus status = CommitmentStatus::kNone;
+  bool acknowledged = false;
+  bool open() const { return status == CommitmentStatus::kOpen; }
+};
+
+struct EscalationState {
+  bool exists = false;
+  std::string area_id;
+  std::string target_agency_id;
+  std::string youth_id;   // the case it concerns, if any: its notes are sealed under the youth
+  std::string raised_by;  // person
+  v1::EscalationLevel level = v1::ESCALATION_LEVEL_UNSPECIFIED;
+  bool acknowledged = false;
+  bool resolved = false;
+};
+
+// Each applies one event of its stream; events of other aggregates leave the state unchanged.
+void Evolve(AreaState& state, const v1::Event& event);
+void Evolve(AgencyState& state, const v1::Event& event);
+void Evolve(YouthState& state, const v1::Event& event);
+void Evolve(MeetingState& state, const v1::Event& event);
+void Evolve(CommitmentState& state, const v1::Event& event);
+void Evolve(EscalationState& state, const v1::Event& event);
+
+// The stream category of each state: "area", "agency", ...
+template <typename State>
+constexpr absl::string_view CategoryOf();
+template <>
+constexpr absl::string_view CategoryOf<AreaState>() {
+  return "area";
+}
+template <>
+constexpr absl::string_view CategoryOf<AgencyState>() {
+  return "agency";
+}
+template <>
+constexpr absl::string_view CategoryOf<YouthState>() {
+  return "youth";
+}
+template <>
+constexpr absl::string_view CategoryOf<MeetingState>() {
+  return "meeting";
+}
+template <>
+constexpr absl::string_view CategoryOf<CommitmentState>() {
+  return "commitment";
+}
+template <>
+constexpr absl::string_view CategoryOf<EscalationState>() {
+  return "escalation";
+}
+
+// The store's event type of an event: the full name of its oneof case's message, e.g.
+// "hotspot.v1.YouthReferred"; "" for an event with no case set.
+std::string EventType(const v1::Event& event);
+
+// Days since 1970-01-01 of a valid date (see ValidDate); for ordering and durations.
+int64_t DayNumber(const v1::Date& date);
+
+}  // namespace hotspot::domain
+
+#endif  // HOTSPOT_SERVICES_DOMAIN_AGGREGATES_H_

@@ -1,0 +1,164 @@
+// decide: what a command does. Each Decide() overload checks its request's input, loads the
+// aggregates it needs through a Session, checks the caller's role and the domain's rules, and
+// returns the events to append, stream by stream, with the version each stream was read at.
+// It has no I/O of its own: streams come from an EventSource and personal data is sealed by a
+// FieldSealer, both given by the caller (the command service, or a test).
+//
+// Errors (absl codes; the command service maps them to gRPC codes one to one):
+//   INVALID_ARGUMENT     malformed input; the message starts with the field's name
+//   NOT_FOUND            an id names nothing
+//   FAILED_PRECONDITION  a rule of the domain is broken
+//   PERMISSION_DENIED    the caller's role, agency or area may not do it
+//   ABORTED              the request pinned an expected version the stream is not at
+//   others               from the EventSource or the FieldSealer, as they returned them
+//
+// Thread-safety: Decide() is reentrant; a Session belongs to one call.
+#ifndef HOTSPOT_SERVICES_DOMAIN_DECIDE_H_
+#define HOTSPOT_SERVICES_DOMAIN_DECIDE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/events.pb.h"
+#include "services/domain/aggregates.h"
+#include "services/domain/principal.h"
+
+namespace hotspot::domain {
+
+// Reads a stream for deciding.
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  // The stream's events, oldest first, and its version (0 and none for an unknown stream).
+  virtual absl::Status Read(absl::string_view stream, std::vector<v1::Event>* events,
+                            uint64_t* version) = 0;
+};
+
+// Seals a personal-data field of a data subject (security::Sealer in the server).
+class FieldSealer {
+ public:
+  virtual ~FieldSealer() = default;
+  virtual absl::StatusOr<v1::SealedText> Seal(absl::string_view subject, absl::string_view field,
+                                              absl::string_view text) = 0;
+};
+
+struct CommandContext {
+  Principal principal;  // the caller: checked, and the actor of every event
+  absl::Time now;       // decides what "today" is (UTC) for due dates
+  EventSource* source = nullptr;
+  FieldSealer* sealer = nullptr;
+};
+
+// The events for one stream, and the version they were decided against (0: no stream yet).
+// With no events, the stream was read and must still be at that version when appending.
+struct StreamWrite {
+  std::string stream;
+  uint64_t expected_version = 0;
+  std::vector<v1::Event> events;
+};
+
+struct Decision {
+  std::string id;                        // the aggregate acted on or created
+  std::vector<std::string> created_ids;  // others created, in request order
+  std::vector<StreamWrite> writes;       // every stream read or written; the main stream first
+};
+
+// One Decide() call's reads and writes.
+class Session {
+ public:
+  // `pinned`: the version the request pinned for its main aggregate, if any.
+  Session(const CommandContext& context, std::optional<uint64_t> pinned);
+
+  // Loads the aggregate with stream name `id`, which must be of State's category (e.g.
+  // "youth-..." for YouthState). `field` names the request field for errors. NOT_FOUND if it
+  // does not exist (with must_exist), ABORTED if it is the main aggregate and the request pinned
+  // another version.
+  template <typename State>
+  absl::StatusOr<State> Load(absl::string_view field, absl::string_view id, bool must_exist = true);
+  // Like Load(), for the command's main aggregate (checked against the pinned version).
+  template <typename State>
+  absl::StatusOr<State> LoadMain(absl::string_view field, absl::string_view id,
+                                 bool must_exist = true);
+
+  // Adds an event to `stream`, stamped with the caller as actor and with `area_id`.
+  void Emit(const std::string& stream, const std::string& area_id, v1::Event event);
+
+  // A sealed field of `youth_id`.
+  absl::StatusOr<v1::SealedText> Seal(absl::string_view youth_id, absl::string_view field,
+                                      absl::string_view text);
+  // Free text: sealed under the youth if `youth_id` is set, in clear for the area otherwise.
+  absl::StatusOr<v1::Text> Text(absl::string_view youth_id, absl::string_view field,
+                                absl::string_view text);
+
+  const CommandContext& context() const { return context_; }
+  const Principal& principal() const { return context_.principal; }
+
+  Decision Finish(std::string id, std::vector<std::string> created_ids = {});
+
+ private:
+  const CommandContext& context_;
+  std::optional<uint64_t> pinned_;
+  std::string main_;
+  std::vector<StreamWrite> writes_;                       // in order of first use
+  std::map<std::string, std::vector<v1::Event>> loaded_;  // stream -> its events, as read
+};
+
+absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AppointChiefRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AssignStaffRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ScreenReferralRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::WithdrawConsentRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordSocialDecisionRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::CloseCaseRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ReopenCaseRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ScheduleMeetingRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AcknowledgeCommitmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ReportProgressRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RenegotiateCommitmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::FulfilCommitmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::CancelCommitmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& request,
+                                const CommandContext& c);
+
+// Checks the fields every request has: request_id (required, at most 128 of [A-Za-z0-9_.:-]).
+absl::Status ValidateRequestId(absl::string_view request_id);
+
+// A fresh id of a category, e.g. NewId("youth") -> "youth-0193c1d2-...". Not personal data.
+std::string NewId(absl::string_view category);
+
+}  // namespace hotspot::domain
+
+#endif  // HOTSPOT_SERVICES_DOMAIN_DECIDE_H_

@@ -1,0 +1,657 @@
+// decide/evolve without I/O: an in-memory world stands in for the store and the key store.
+#include "services/domain/decide.h"
+
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace hotspot::domain {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Streams in memory, appended to as the store would (expected versions checked), and a sealer
+// that hides the text (XOR) so a test can look for clear text in the events' bytes.
+class World : public EventSource, public FieldSealer {
+ public:
+  absl::Status Read(absl::string_view stream, std::vector<v1::Event>* events,
+                    uint64_t* version) override {
+    auto it = streams_.find(std::string(stream));
+    *events = it == streams_.end() ? std::vector<v1::Event>() : it->second;
+    *version = events->size();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::SealedText> Seal(absl::string_view subject, absl::string_view field,
+                                      absl::string_view text) override {
+    v1::SealedText sealed;
+    sealed.set_key_id(std::string(subject));
+    std::string hidden(text);
+    for (char& c : hidden) c ^= 0x5a;
+    sealed.set_ciphertext(absl::StrCat(field, ":", hidden));
+    return sealed;
+  }
+
+  static std::string Unseal(const v1::SealedText& sealed) {
+    std::string text = sealed.ciphertext().substr(sealed.ciphertext().find(':') + 1);
+    for (char& c : text) c ^= 0x5a;
+    return text;
+  }
+
+  template <typename Request>
+  absl::StatusOr<Decision> Run(const Request& request, const Principal& who) {
+    CommandContext context{who, now_, this, this};
+    return Decide(request, context);
+  }
+
+  // Runs and applies; fails the test on an error.
+  template <typename Request>
+  Decision Do(const Request& request, const Principal& who) {
+    absl::StatusOr<Decision> d = Run(request, who);
+    EXPECT_TRUE(d.ok()) << d.status();
+    if (!d.ok()) return Decision();
+    Apply(*d);
+    return *d;
+  }
+
+  void Apply(const Decision& d) {
+    for (const StreamWrite& w : d.writes) {
+      EXPECT_EQ(streams_[w.stream].size(), w.expected_version) << w.stream;
+    }
+    for (const StreamWrite& w : d.writes) {
+      for (const v1::Event& e : w.events) {
+        streams_[w.stream].push_back(e);
+        all_bytes_ += e.SerializeAsString();
+      }
+    }
+  }
+
+  const std::vector<v1::Event>& stream(const std::string& name) { return streams_[name]; }
+  const std::string& all_bytes() const { return all_bytes_; }
+  absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+
+ private:
+  std::map<std::string, std::vector<v1::Event>> streams_;
+  std::string all_bytes_;
+};
+
+Principal Who(std::string person, std::string agency, Role role) {
+  return Principal{std::move(person), std::move(agency), role, {"area-test"}};
+}
+
+v1::Date Day(int y, int m, int d) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+int rid = 0;
+template <typename Request>
+Request Req() {
+  Request r;
+  r.set_request_id(absl::StrCat("req-", ++rid));
+  return r;
+}
+
+class DecideTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto area = Req<v1::EstablishAreaRequest>();
+    area.set_area_id("area-test");
+    area.set_name("Test Area");
+    area.set_municipality("Copenhagen");
+    w_.Do(area, admin_);
+    Register("agency-hotspot", v1::AGENCY_KIND_HOTSPOT_SECRETARIAT);
+    Register("agency-school", v1::AGENCY_KIND_SCHOOL);
+    Register("agency-social", v1::AGENCY_KIND_SOCIAL_ADMINISTRATION);
+    Register("agency-police", v1::AGENCY_KIND_POLICE);
+    auto ladder = Req<v1::SetLeadershipLadderRequest>();
+    ladder.set_agency_id("agency-police");
+    for (int level = 1; level <= 3; ++level) {
+      auto* contact = ladder.add_contacts();
+      contact->set_level(static_cast<v1::LeadershipLevel>(level));
+      contact->set_person(absl::StrCat("police-boss-", level));
+    }
+    w_.Do(ladder, chief_);
+  }
+
+  void Register(const std::string& id, v1::AgencyKind kind) {
+    auto r = Req<v1::RegisterAgencyRequest>();
+    r.set_agency_id(id);
+    r.set_area_id("area-test");
+    r.set_name(id);
+    r.set_kind(kind);
+    w_.Do(r, chief_);
+  }
+
+  v1::ReferYouthRequest Referral() {
+    auto r = Req<v1::ReferYouthRequest>();
+    r.set_area_id("area-test");
+    r.set_referring_agency_id("agency-school");
+    r.set_referred_by("teacher-ole");
+    r.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+    r.set_description("Absent 30 days; seen with older boys at night");
+    r.set_urgency(v1::URGENCY_HIGH);
+    r.set_identity_known(true);
+    r.set_name("Ahmed Jensen");
+    r.set_cpr_number("010110-1234");
+    r.set_birth_date("2010-01-01");
+    r.set_address("Sjaeloer Boulevard 7, 2450 Copenhagen SV");
+    return r;
+  }
+
+  std::string Refer() { return w_.Do(Referral(), school_member_).id; }
+
+  std::string AcceptedYouth() {
+    const std::string youth = Refer();
+    auto screen = Req<v1::ScreenReferralRequest>();
+    screen.set_youth_id(youth);
+    screen.set_accept(true);
+    w_.Do(screen, chief_);
+    return youth;
+  }
+
+  // A held task-force meeting with `youth` on its agenda.
+  std::string MeetingFor(const std::string& youth) {
+    if (!body_) {
+      auto body = Req<v1::ConstituteBodyRequest>();
+      body.set_area_id("area-test");
+      body.set_body_id("task-force");
+      body.set_kind(v1::BODY_KIND_TASK_FORCE);
+      body.set_name("Task force");
+      auto* m = body.add_members();
+      m->set_agency_id("agency-school");
+      m->set_person("teacher-ole");
+      body.mutable_cadence()->set_every_weeks(2);
+      w_.Do(body, chief_);
+      body_ = true;
+    }
+    auto schedule = Req<v1::ScheduleMeetingRequest>();
+    schedule.set_area_id("area-test");
+    schedule.set_body_id("task-force");
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    const std::string meeting = w_.Do(schedule, chief_).id;
+    auto held = Req<v1::RecordAttendanceRequest>();
+    held.set_meeting_id(meeting);
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    held.add_attendance();
+    held.mutable_attendance(0)->set_agency_id("agency-school");
+    held.mutable_attendance(0)->set_person("teacher-ole");
+    w_.Do(held, chief_);
+    auto agenda = Req<v1::AddAgendaItemRequest>();
+    agenda.set_meeting_id(meeting);
+    agenda.set_youth_id(youth);
+    w_.Do(agenda, chief_);
+    return meeting;
+  }
+
+  v1::RecordDecisionRequest DecisionWithCommitment(const std::string& meeting,
+                                                   const std::string& youth) {
+    auto d = Req<v1::RecordDecisionRequest>();
+    d.set_meeting_id(meeting);
+    d.set_youth_id(youth);
+    d.set_text("School and club follow up on attendance");
+    auto* c = d.add_commitments();
+    c->set_owning_agency_id("agency-school");
+    c->set_responsible_person("teacher-ole");
+    c->set_action("Daily attendance call to the family");
+    *c->mutable_due_date() = Day(2026, 12, 15);
+    return d;
+  }
+
+  std::string Commitment(const std::string& youth) {
+    return w_.Do(DecisionWithCommitment(MeetingFor(youth), youth), chief_).created_ids.at(0);
+  }
+
+  v1::CaseStatus Status(const std::string& youth) {
+    YouthState state;
+    for (const auto& e : w_.stream(youth)) Evolve(state, e);
+    return state.status;
+  }
+
+  World w_;
+  bool body_ = false;
+  Principal admin_ = Who("admin-it", "agency-hotspot", Role::kAdmin);
+  Principal chief_ = Who("chief-anna", "agency-hotspot", Role::kCoordinator);
+  Principal school_member_ = Who("teacher-ole", "agency-school", Role::kAgencyMember);
+  Principal school_leader_ = Who("head-mette", "agency-school", Role::kAgencyLeader);
+  Principal police_leader_ = Who("police-boss-1", "agency-police", Role::kAgencyLeader);
+  Principal caseworker_ = Who("caseworker-lis", "agency-social", Role::kSocialCaseworker);
+  Principal auditor_ = Who("auditor-kim", "agency-hotspot", Role::kAuditor);
+};
+
+absl::StatusCode Code(const absl::StatusOr<Decision>& d) { return d.status().code(); }
+
+TEST_F(DecideTest, AreaSetUpAndItsRules) {
+  AreaState area;
+  for (const auto& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_TRUE(area.exists);
+  EXPECT_EQ(area.escalation_ack_days, 14);  // the default
+
+  auto again = Req<v1::EstablishAreaRequest>();
+  again.set_area_id("area-test");
+  again.set_name("x");
+  again.set_municipality("y");
+  EXPECT_EQ(Code(w_.Run(again, admin_)), absl::StatusCode::kAlreadyExists);
+  again.set_area_id("area-Bad_Id");
+  EXPECT_EQ(Code(w_.Run(again, admin_)), absl::StatusCode::kInvalidArgument);
+
+  auto programme = Req<v1::AdoptProgrammeRequest>();
+  programme.set_area_id("area-test");
+  auto* goal = programme.add_goals();
+  goal->set_goal_id("charges");
+  goal->set_description("Fewer charges among youth");
+  goal->set_measure("charges per 1,000 youth");
+  goal->set_baseline(75);
+  goal->set_target(50);
+  EXPECT_EQ(Code(w_.Run(programme, school_member_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(programme, chief_);
+  auto revision = programme;
+  revision.set_request_id("rev");
+  EXPECT_EQ(Code(w_.Run(revision, chief_)), absl::StatusCode::kInvalidArgument);  // no reason
+  revision.set_summary("Targets raised after the 2026 report");
+  const Decision revised = w_.Do(revision, chief_);
+  ASSERT_EQ(revised.writes.at(0).events.size(), 1u);
+  EXPECT_EQ(revised.writes[0].events[0].programme_revised().revision(), 2);
+
+  auto chief = Req<v1::AppointChiefRequest>();
+  chief.set_area_id("area-test");
+  chief.set_person("chief-anna");
+  w_.Do(chief, admin_);
+  EXPECT_EQ(Code(w_.Run(chief, admin_)), absl::StatusCode::kFailedPrecondition);
+
+  auto staff = Req<v1::AssignStaffRequest>();
+  staff.set_area_id("area-test");
+  staff.set_person("street-ali");
+  staff.set_function("outreach worker");
+  w_.Do(staff, chief_);
+
+  auto body = Req<v1::ConstituteBodyRequest>();
+  body.set_area_id("area-test");
+  body.set_body_id("steering");
+  body.set_kind(v1::BODY_KIND_STEERING_GROUP);
+  body.set_name("Steering group");
+  auto* member = body.add_members();
+  member->set_agency_id("agency-unknown");
+  member->set_person("someone");
+  body.mutable_cadence()->set_min_meetings_per_year(4);
+  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kNotFound);
+  member->set_agency_id("agency-police");
+  body.mutable_cadence()->set_every_weeks(2);  // both set
+  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kInvalidArgument);
+  body.mutable_cadence()->set_every_weeks(0);
+  w_.Do(body, chief_);
+  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kAlreadyExists);
+
+  // A principal of another area sees nothing of this one.
+  Principal stranger = chief_;
+  stranger.areas = {"area-other"};
+  EXPECT_EQ(Code(w_.Run(staff, stranger)), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
+  const std::string youth = Refer();
+  ASSERT_EQ(w_.stream(youth).size(), 1u);
+  const v1::Event& e = w_.stream(youth)[0];
+  EXPECT_EQ(e.actor().person(), "teacher-ole");
+  EXPECT_EQ(e.actor().role(), "agency_member");
+  EXPECT_EQ(e.area_id(), "area-test");
+  EXPECT_EQ(e.youth_referred().name().key_id(), youth);
+  EXPECT_EQ(World::Unseal(e.youth_referred().name()), "Ahmed Jensen");
+  EXPECT_EQ(World::Unseal(e.youth_referred().address()),
+            "Sjaeloer Boulevard 7, 2450 Copenhagen SV");
+  EXPECT_EQ(EventType(e), "hotspot.v1.YouthReferred");
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_REFERRED);
+
+  // Personal data never stands in clear in an event.
+  for (const char* clear : {"Ahmed", "Jensen", "010110-1234", "2010-01-01", "Sjaeloer", "Absent"}) {
+    EXPECT_FALSE(absl::StrContains(w_.all_bytes(), clear)) << clear;
+  }
+
+  struct Bad {
+    const char* field;
+    void (*mutate)(v1::ReferYouthRequest&);
+  } bad[] = {
+      {"request_id", [](v1::ReferYouthRequest& r) { r.clear_request_id(); }},
+      {"request_id", [](v1::ReferYouthRequest& r) { r.set_request_id("has space"); }},
+      {"area_id", [](v1::ReferYouthRequest& r) { r.set_area_id("youth-1"); }},
+      {"referred_by", [](v1::ReferYouthRequest& r) { r.clear_referred_by(); }},
+      {"concerns", [](v1::ReferYouthRequest& r) { r.clear_concerns(); }},
+      {"concerns[1]",
+       [](v1::ReferYouthRequest& r) { r.add_concerns(static_cast<v1::ConcernCategory>(99)); }},
+      {"description", [](v1::ReferYouthRequest& r) { r.set_description(std::string(10001, 'x')); }},
+      {"urgency", [](v1::ReferYouthRequest& r) { r.set_urgency(static_cast<v1::Urgency>(42)); }},
+      {"name", [](v1::ReferYouthRequest& r) { r.clear_name(); }},
+      {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("0101101234"); }},
+      {"birth_date", [](v1::ReferYouthRequest& r) { r.set_birth_date("2010-02-30"); }},
+  };
+  for (const Bad& b : bad) {
+    v1::ReferYouthRequest r = Referral();
+    b.mutate(r);
+    const absl::StatusOr<Decision> d = w_.Run(r, school_member_);
+    EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << b.field;
+    EXPECT_TRUE(absl::StartsWith(d.status().message(), absl::StrCat(b.field, ":")))
+        << b.field << " vs " << d.status().message();
+  }
+
+  // An unknown youth: no personal data needed.
+  v1::ReferYouthRequest unknown = Referral();
+  unknown.set_identity_known(false);
+  unknown.clear_name();
+  unknown.clear_cpr_number();
+  EXPECT_TRUE(w_.Run(unknown, chief_).ok());
+
+  // An agency member refers only for their own agency; an auditor not at all.
+  v1::ReferYouthRequest other = Referral();
+  other.set_referring_agency_id("agency-police");
+  EXPECT_EQ(Code(w_.Run(other, school_member_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(Referral(), auditor_)), absl::StatusCode::kPermissionDenied);
+  other.set_referring_agency_id("agency-nowhere");
+  EXPECT_EQ(Code(w_.Run(other, chief_)), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
+  const std::string youth = Refer();
+  auto screen = Req<v1::ScreenReferralRequest>();
+  screen.set_youth_id(youth);
+  screen.set_accept(false);
+  EXPECT_EQ(Code(w_.Run(screen, chief_)), absl::StatusCode::kInvalidArgument);  // reason
+  screen.set_reason("Handled by the school's own team");
+  EXPECT_EQ(Code(w_.Run(screen, school_leader_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(screen, chief_);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_DECLINED);
+  EXPECT_EQ(Code(w_.Run(screen, chief_)), absl::StatusCode::kFailedPrecondition);
+
+  // A declined referral cannot get an action plan.
+  auto plan = Req<v1::AdoptActionPlanRequest>();
+  plan.set_youth_id(youth);
+  plan.add_goals("Back in school full time");
+  *plan.mutable_review_date() = Day(2027, 2, 1);
+  const absl::StatusOr<Decision> refused = w_.Run(plan, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("declined"));
+
+  // Reopened, it is a referral to screen again; accepted, it gets its plan.
+  auto reopen = Req<v1::ReopenCaseRequest>();
+  reopen.set_youth_id(youth);
+  reopen.set_reason("New concern from the club");
+  w_.Do(reopen, chief_);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_REFERRED);
+  EXPECT_EQ(Code(w_.Run(plan, chief_)), absl::StatusCode::kFailedPrecondition);  // not screened
+  screen.set_accept(true);
+  screen.set_request_id("screen-again");
+  w_.Do(screen, chief_);
+  w_.Do(plan, chief_);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACTIVE);
+  *plan.mutable_review_date() = Day(2026, 11, 23);  // today: not after it
+  EXPECT_EQ(Code(w_.Run(plan, chief_)), absl::StatusCode::kInvalidArgument);
+
+  auto outreach = Req<v1::AssignOutreachRequest>();
+  outreach.set_youth_id(youth);
+  outreach.set_agency_id("agency-hotspot");
+  outreach.set_person("street-ali");
+  outreach.set_task("Find him at the youth club on Thursdays");
+  w_.Do(outreach, chief_);
+
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-police");
+  share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  share.set_text("Stopped twice near the station");
+  EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  share.set_legal_basis(v1::LEGAL_BASIS_OTHER);
+  EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kInvalidArgument);
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  EXPECT_EQ(Code(w_.Run(share, school_member_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(share, police_leader_);
+
+  auto consent = Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("school and social services");
+  consent.set_given_by("parent");
+  EXPECT_EQ(Code(w_.Run(consent, school_member_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(consent, caseworker_);
+  auto withdraw = Req<v1::WithdrawConsentRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_scope("school and social services");
+  w_.Do(withdraw, chief_);
+  EXPECT_EQ(Code(w_.Run(withdraw, chief_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "Thursdays"));
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "station"));
+}
+
+TEST_F(DecideTest, OnlyTheSocialAdministrationsCaseworkersRecordSocialAssessments) {
+  const std::string youth = AcceptedYouth();
+  auto decision = Req<v1::RecordSocialDecisionRequest>();
+  decision.set_youth_id(youth);
+  decision.set_decision("Family support under Serviceloven § 52");
+  EXPECT_EQ(Code(w_.Run(decision, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(decision, school_leader_)), absl::StatusCode::kPermissionDenied);
+  // A caseworker role in an agency that is not the social administration is not enough.
+  const Principal misfiled = Who("cw-x", "agency-school", Role::kSocialCaseworker);
+  EXPECT_EQ(Code(w_.Run(decision, misfiled)), absl::StatusCode::kPermissionDenied);
+  const Decision d = w_.Do(decision, caseworker_);
+  EXPECT_EQ(d.writes[0].events[0].actor().agency_id(), "agency-social");
+}
+
+TEST_F(DecideTest, ACaseCannotCloseWithOpenCommitmentsNorTakeNewOnesWhileClosed) {
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = Commitment(youth);
+
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  const absl::StatusOr<Decision> refused = w_.Run(close, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr(commitment));
+
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  w_.Do(fulfil, school_member_);
+  const Decision closed = w_.Do(close, chief_);
+  // The close read the commitment: a concurrent change to it would fail the append.
+  bool pinned = false;
+  for (const auto& write : closed.writes) pinned |= write.stream == commitment;
+  EXPECT_TRUE(pinned);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_CLOSED);
+
+  // A closed case takes no new commitments until it is reopened.
+  const std::string meeting = MeetingFor(youth);
+  const absl::StatusOr<Decision> more = w_.Run(DecisionWithCommitment(meeting, youth), chief_);
+  EXPECT_EQ(Code(more), absl::StatusCode::kFailedPrecondition);
+  auto reopen = Req<v1::ReopenCaseRequest>();
+  reopen.set_youth_id(youth);
+  reopen.set_reason("Truancy again");
+  w_.Do(reopen, chief_);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACCEPTED);
+  w_.Do(DecisionWithCommitment(meeting, youth), chief_);
+}
+
+TEST_F(DecideTest, ADecisionCommitsItsCommitmentsEscalationsAndPlanTogether) {
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);
+  v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
+  auto* e = d.add_escalations();
+  e->set_target_agency_id("agency-police");
+  e->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  e->set_reason("No patrol response for six weeks");
+  e->add_commitment_ids("new:0");
+  d.mutable_plan()->add_goals("Attend school every day");
+  *d.mutable_plan()->mutable_review_date() = Day(2027, 3, 1);
+
+  const Decision decision = w_.Do(d, chief_);
+  ASSERT_EQ(decision.created_ids.size(), 2u);
+  EXPECT_TRUE(absl::StartsWith(decision.created_ids[0], "commitment-"));
+  EXPECT_TRUE(absl::StartsWith(decision.created_ids[1], "escalation-"));
+  EXPECT_EQ(decision.writes[0].stream, meeting);  // the main stream first
+  std::map<std::string, std::vector<std::string>> types;
+  for (const auto& write : decision.writes) {
+    for (const auto& event : write.events) types[write.stream].push_back(EventType(event));
+  }
+  EXPECT_THAT(types[meeting], ElementsAre("hotspot.v1.DecisionRecorded"));
+  EXPECT_THAT(types[youth],
+              ElementsAre("hotspot.v1.CommitmentLinked", "hotspot.v1.ActionPlanAdopted"));
+  EXPECT_THAT(types[decision.created_ids[0]], ElementsAre("hotspot.v1.CommitmentMade"));
+  EXPECT_THAT(types[decision.created_ids[1]], ElementsAre("hotspot.v1.EscalationRaised"));
+  const v1::EscalationRaised& raised = w_.stream(decision.created_ids[1])[0].escalation_raised();
+  EXPECT_THAT(raised.commitment_ids(), ElementsAre(decision.created_ids[0]));
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACTIVE);
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "patrol"));  // about a youth: sealed
+
+  // Not on the agenda; a meeting not held.
+  const std::string other = AcceptedYouth();
+  v1::RecordDecisionRequest off_agenda = DecisionWithCommitment(meeting, other);
+  EXPECT_EQ(Code(w_.Run(off_agenda, chief_)), absl::StatusCode::kFailedPrecondition);
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("task-force");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string future = w_.Do(schedule, chief_).id;
+  auto area_decision = Req<v1::RecordDecisionRequest>();
+  area_decision.set_meeting_id(future);
+  area_decision.set_text("More lighting on the square");
+  EXPECT_EQ(Code(w_.Run(area_decision, chief_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(area_decision, school_leader_)), absl::StatusCode::kPermissionDenied);
+  schedule.set_body_id("no-such-body");
+  EXPECT_EQ(Code(w_.Run(schedule, chief_)), absl::StatusCode::kNotFound);
+}
+
+TEST_F(DecideTest, CommitmentsNeedARegisteredOwnerAndAFutureDueDate) {
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);
+  v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
+  d.mutable_commitments(0)->set_owning_agency_id("agency-unregistered");
+  const absl::StatusOr<Decision> unregistered = w_.Run(d, chief_);
+  EXPECT_EQ(Code(unregistered), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StartsWith(unregistered.status().message(), "commitments[0].owning_agency_id"));
+
+  d = DecisionWithCommitment(meeting, youth);
+  *d.mutable_commitments(0)->mutable_due_date() = Day(2026, 11, 23);  // the day it is made
+  EXPECT_EQ(Code(w_.Run(d, chief_)), absl::StatusCode::kInvalidArgument);
+  d.mutable_commitments(0)->clear_due_date();
+  EXPECT_EQ(Code(w_.Run(d, chief_)), absl::StatusCode::kInvalidArgument);
+  *d.mutable_commitments(0)->mutable_due_date() = Day(2026, 2, 31);
+  EXPECT_EQ(Code(w_.Run(d, chief_)), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DecideTest, CommitmentLifecycleByItsOwningAgency) {
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = Commitment(youth);
+  const Principal police_member = Who("officer-p", "agency-police", Role::kAgencyMember);
+
+  auto ack = Req<v1::AcknowledgeCommitmentRequest>();
+  ack.set_commitment_id(commitment);
+  EXPECT_EQ(Code(w_.Run(ack, police_member)), absl::StatusCode::kPermissionDenied);
+  w_.Do(ack, school_member_);
+  EXPECT_EQ(Code(w_.Run(ack, school_member_)), absl::StatusCode::kFailedPrecondition);
+
+  auto progress = Req<v1::ReportProgressRequest>();
+  progress.set_commitment_id(commitment);
+  progress.set_note("Called the mother twice");
+  w_.Do(progress, school_member_);
+
+  auto renegotiate = Req<v1::RenegotiateCommitmentRequest>();
+  renegotiate.set_commitment_id(commitment);
+  *renegotiate.mutable_new_due_date() = Day(2026, 12, 15);
+  renegotiate.set_reason("Holiday");
+  EXPECT_EQ(Code(w_.Run(renegotiate, school_member_)), absl::StatusCode::kFailedPrecondition);
+  *renegotiate.mutable_new_due_date() = Day(2027, 1, 15);
+  const Decision moved = w_.Do(renegotiate, school_member_);
+  const auto& r = moved.writes[0].events[0].commitment_renegotiated();
+  EXPECT_EQ(r.previous_due_date().month(), 12);
+  EXPECT_EQ(r.new_due_date().year(), 2027);
+
+  auto cancel = Req<v1::CancelCommitmentRequest>();
+  cancel.set_commitment_id(commitment);
+  cancel.set_reason("Family moved");
+  EXPECT_EQ(Code(w_.Run(cancel, school_member_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(cancel, school_leader_);
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  EXPECT_EQ(Code(w_.Run(fulfil, school_member_)), absl::StatusCode::kFailedPrecondition);
+  fulfil.set_commitment_id("commitment-none");
+  EXPECT_EQ(Code(w_.Run(fulfil, school_member_)), absl::StatusCode::kNotFound);
+  fulfil.set_commitment_id("youth-1");
+  EXPECT_EQ(Code(w_.Run(fulfil, school_member_)), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLeadership) {
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = Commitment(youth);
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-school");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.add_commitment_ids(commitment);
+  EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kFailedPrecondition);  // no ladder
+  raise.set_target_agency_id("agency-police");
+  EXPECT_EQ(Code(w_.Run(raise, school_leader_)), absl::StatusCode::kPermissionDenied);
+  raise.clear_commitment_ids();
+  EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kInvalidArgument);
+  raise.add_commitment_ids(commitment);
+  const std::string escalation = w_.Do(raise, chief_).id;
+  EXPECT_EQ(w_.stream(escalation)[0].escalation_raised().youth_id(), youth);  // from the commitment
+
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  EXPECT_EQ(Code(w_.Run(ack, school_leader_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(ack, police_leader_);
+
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No change after the steering group");
+  EXPECT_EQ(Code(w_.Run(up, police_leader_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
+            v1::ESCALATION_LEVEL_DIRECTOR);
+  up.set_request_id("up-2");
+  EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
+            v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
+  up.set_request_id("up-3");
+  EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kFailedPrecondition);  // the top
+
+  auto resolve = Req<v1::ResolveEscalationRequest>();
+  resolve.set_escalation_id(escalation);
+  resolve.set_outcome("Patrols agreed with the station chief");
+  // Not by whoever raised it, not by another agency's leadership.
+  EXPECT_EQ(Code(w_.Run(resolve, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(resolve, school_leader_)), absl::StatusCode::kPermissionDenied);
+  const Principal raiser_as_leader = Who("chief-anna", "agency-police", Role::kAgencyLeader);
+  EXPECT_EQ(Code(w_.Run(resolve, raiser_as_leader)), absl::StatusCode::kPermissionDenied);
+  w_.Do(resolve, police_leader_);
+  EXPECT_EQ(Code(w_.Run(resolve, police_leader_)), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DecideTest, APinnedVersionThatMovedIsAborted) {
+  const std::string youth = Refer();
+  auto screen = Req<v1::ScreenReferralRequest>();
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  screen.set_expected_version(2);
+  EXPECT_EQ(Code(w_.Run(screen, chief_)), absl::StatusCode::kAborted);
+  screen.set_expected_version(1);
+  const Decision d = w_.Do(screen, chief_);
+  EXPECT_EQ(d.writes[0].expected_version, 1u);
+}
+
+TEST_F(DecideTest, HandOverToAdultServices) {
+  const std::string youth = AcceptedYouth();
+  auto handover = Req<v1::HandOverToAdultServicesRequest>();
+  handover.set_youth_id(youth);
+  handover.set_receiving_agency_id("agency-social");
+  handover.set_note("Turns 18 in January");
+  w_.Do(handover, chief_);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_HANDED_OVER);
+  handover.set_request_id("again");
+  EXPECT_EQ(Code(w_.Run(handover, chief_)), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace hotspot::domain

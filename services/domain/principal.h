@@ -1,0 +1,40 @@
+// Principal: who is calling, as the domain sees it. The security module maps a bearer token to
+// one (services/security/identity.h); the domain's decide functions check its role, agency and
+// areas, and it becomes the actor of the events a command appends.
+#ifndef HOTSPOT_SERVICES_DOMAIN_PRINCIPAL_H_
+#define HOTSPOT_SERVICES_DOMAIN_PRINCIPAL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hotspot::domain {
+
+enum class Role {
+  kCoordinator,       // the hotspot chief and staff
+  kAgencyMember,      // a practitioner of an agency
+  kAgencyLeader,      // an agency's management: receives escalations
+  kSocialCaseworker,  // the social administration's caseworkers: social assessments
+  kAuditor,           // reads histories and access logs
+  kIntegration,       // another municipal system
+  kAdmin,             // operates the service
+};
+
+// "coordinator", "agency_member", ...; INVALID_ARGUMENT for anything else.
+absl::StatusOr<Role> ParseRole(absl::string_view name);
+absl::string_view RoleName(Role role);
+
+struct Principal {
+  std::string person;  // e.g. "chief-anna": the event actor
+  std::string agency;  // e.g. "agency-hotspot-sjaelor"
+  Role role = Role::kAgencyMember;
+  std::vector<std::string> areas;  // e.g. {"area-sjaelor"}
+
+  bool InArea(absl::string_view area) const;
+};
+
+}  // namespace hotspot::domain
+
+#endif  // HOTSPOT_SERVICES_DOMAIN_PRINCIPAL_H_
