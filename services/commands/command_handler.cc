@@ -1,0 +1,230 @@
+#include "services/commands/command_handler.h"
+
+#include <openssl/sha.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "store/status_macros.h"
+
+namespace hotspot::commands {
+namespace {
+
+std::string Sha256(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+// Streams for deciding, from the store: every event of the stream, parsed.
+class StoreSource final : public domain::EventSource {
+ public:
+  explicit StoreSource(const store::EventStore* events) : events_(events) {}
+
+  absl::Status Read(absl::string_view stream, std::vector<v1::Event>* out,
+                    uint64_t* version) override {
+    out->clear();
+    *version = 0;
+    for (;;) {
+      ASSIGN_OR_RETURN(
+          std::vector<store::RecordedEvent> batch,
+          events_->ReadStream(stream, *version + 1, store::Direction::kForward, kBatch));
+      for (const store::RecordedEvent& recorded : batch) {
+        v1::Event& event = out->emplace_back();
+        if (!event.ParseFromString(recorded.payload)) {
+          return absl::DataLossError(absl::StrCat("the event at position ", recorded.position, " (",
+                                                  stream, ") is not a hotspot.v1.Event"));
+        }
+        *version = recorded.stream_version;
+      }
+      if (batch.size() < kBatch) return absl::OkStatus();
+    }
+  }
+
+ private:
+  static constexpr size_t kBatch = 1000;
+  const store::EventStore* const events_;
+};
+
+// The domain's sealing through the key store.
+class KeyStoreSealer final : public domain::FieldSealer {
+ public:
+  explicit KeyStoreSealer(security::Sealer* sealer) : sealer_(sealer) {}
+
+  absl::StatusOr<v1::SealedText> Seal(absl::string_view subject, absl::string_view field,
+                                      absl::string_view text) override {
+    ASSIGN_OR_RETURN(security::SealedValue value, sealer_->Seal(subject, field, text));
+    v1::SealedText sealed;
+    sealed.set_key_id(std::move(value.key_id));
+    sealed.set_ciphertext(std::move(value.ciphertext));
+    return sealed;
+  }
+
+ private:
+  security::Sealer* const sealer_;
+};
+
+store::ExpectedVersion Expected(uint64_t version) {
+  return version == 0 ? store::ExpectedVersion::NoStream()
+                      : store::ExpectedVersion::Exactly(version);
+}
+
+}  // namespace
+
+namespace internal {
+
+std::string RequestDigest(const google::protobuf::Message& request) {
+  std::string bytes = request.GetDescriptor()->full_name();
+  bytes.push_back('\0');
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return Sha256(bytes);
+}
+
+}  // namespace internal
+
+store::EventId CommandEventId(const domain::Principal& principal, absl::string_view request_id,
+                              uint32_t index) {
+  std::string input =
+      absl::StrCat("hotspot.command", std::string(1, '\0'), principal.person, std::string(1, '\0'),
+                   principal.agency, std::string(1, '\0'), request_id, std::string(1, '\0'));
+  for (int shift = 24; shift >= 0; shift -= 8) input.push_back(static_cast<char>(index >> shift));
+  std::string bytes = Sha256(input).substr(0, store::EventId::kSize);
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x80);  // UUID version 8: name-based, custom
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return *store::EventId::FromBytes(bytes);
+}
+
+CommandHandler::CommandHandler(store::EventStore* events, security::Sealer* sealer,
+                               CommandHandlerOptions options)
+    : events_(events),
+      sealer_(sealer),
+      options_(std::move(options)),
+      pool_(options_.workers, options_.max_queued) {}
+
+CommandHandler::~CommandHandler() = default;
+
+void CommandHandler::Start(std::shared_ptr<Call> call) {
+  auto* raw = call.get();
+  if (!pool_.Submit([this, call]() mutable { Attempt(std::move(call)); })) {
+    std::move(raw->done)(absl::ResourceExhaustedError(
+        "the server has too many commands waiting; retry with backoff"));
+  }
+}
+
+// Answers a retry from the events the first attempt stored, starting at `position`.
+static absl::StatusOr<v1::CommandResponse> Replay(const store::EventStore& events,
+                                                  const domain::Principal& principal,
+                                                  const internal::Command& command,
+                                                  uint64_t position) {
+  ASSIGN_OR_RETURN(std::vector<store::RecordedEvent> stored,
+                   events.ReadAll(position, store::Direction::kForward, 1000));
+  v1::Event first;
+  if (stored.empty() || !first.ParseFromString(stored[0].payload)) {
+    return absl::DataLossError(absl::StrCat("the event at position ", position, " is unreadable"));
+  }
+  if (first.request_digest() != command.digest) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("request_id: \"", command.request_id,
+                     "\" was used before for another request; use a new request_id"));
+  }
+  v1::CommandResponse response;
+  response.set_position(position);
+  for (uint32_t i = 1; i < stored.size(); ++i) {
+    if (!(stored[i].id == CommandEventId(principal, command.request_id, i))) break;
+    response.set_position(stored[i].position);
+  }
+  response.set_id(first.result_id());
+  *response.mutable_created_ids() = first.created_ids();
+  response.set_replayed(true);
+  return response;
+}
+
+void CommandHandler::Attempt(std::shared_ptr<Call> call) {
+  ++call->attempts;
+  const internal::Command& command = call->command;
+  auto fail = [&call](absl::Status status) { std::move(call->done)(std::move(status)); };
+
+  if (absl::Status valid = domain::ValidateRequestId(command.request_id); !valid.ok()) {
+    return fail(std::move(valid));
+  }
+  const absl::StatusOr<std::optional<uint64_t>> earlier =
+      events_->FindEvent(CommandEventId(call->principal, command.request_id, 0));
+  if (!earlier.ok()) return fail(earlier.status());
+  if (earlier->has_value()) {
+    std::move(call->done)(Replay(*events_, call->principal, command, **earlier));
+    return;
+  }
+
+  StoreSource source(events_);
+  KeyStoreSealer sealer(sealer_);
+  const domain::CommandContext context{
+      call->principal, options_.clock ? options_.clock() : absl::Now(), &source, &sealer};
+  absl::StatusOr<domain::Decision> decision = command.decide(context);
+  if (!decision.ok()) return fail(decision.status());
+
+  std::vector<store::StreamAppend> appends;
+  uint32_t index = 0;
+  for (domain::StreamWrite& write : decision->writes) {
+    store::StreamAppend& append = appends.emplace_back();
+    append.stream = std::move(write.stream);
+    append.expected = Expected(write.expected_version);
+    for (v1::Event& event : write.events) {
+      if (index == 0) {
+        event.set_request_digest(command.digest);
+        event.set_result_id(decision->id);
+        for (const std::string& id : decision->created_ids) event.add_created_ids(id);
+      }
+      event.set_request_id(command.request_id);
+      store::ProposedEvent& proposed = append.events.emplace_back();
+      proposed.id = CommandEventId(call->principal, command.request_id, index++);
+      proposed.type = domain::EventType(event);
+      proposed.payload = event.SerializeAsString();
+      proposed.metadata.actor = call->principal.person;
+      proposed.metadata.correlation_id = command.request_id;
+      proposed.metadata.occurred_at = context.now;
+    }
+  }
+  if (index == 0) return fail(absl::InternalError("the command decided no events"));
+
+  v1::CommandResponse response;
+  response.set_id(decision->id);
+  for (std::string& id : decision->created_ids) response.add_created_ids(std::move(id));
+  events_->AppendAsync(
+      std::move(appends), [this, call = std::move(call), response = std::move(response)](
+                              absl::StatusOr<store::AppendResult> result) mutable {
+        if (result.ok()) {
+          response.set_position(result->positions.back());
+          std::move(call->done)(std::move(response));
+          return;
+        }
+        const absl::Status& status = result.status();
+        // A stream moved since it was read, or a concurrent attempt of this same request was
+        // stored first (its ids, other content): decide again, which then replays.
+        const bool conflict = absl::IsFailedPrecondition(status);
+        if (conflict || absl::IsAlreadyExists(status)) {
+          if (conflict && call->command.pinned.has_value()) {
+            std::move(call->done)(absl::AbortedError(
+                absl::StrCat("expected_version: the aggregate changed: ", status.message())));
+            return;
+          }
+          if (call->attempts < options_.max_attempts) {
+            pool_.Submit([this, call]() mutable { Attempt(std::move(call)); }, /*force=*/true);
+            return;
+          }
+          std::move(call->done)(absl::AbortedError(
+              absl::StrCat("concurrent changes: still conflicting after ", call->attempts,
+                           " attempts; retry the command: ", status.message())));
+          return;
+        }
+        std::move(call->done)(status);
+      });
+}
+
+}  // namespace hotspot::commands

@@ -1,0 +1,115 @@
+// CommandHandler: runs one command end to end, without gRPC: check the request id, answer a
+// retry from the log, load the aggregates, decide (services/domain), seal personal data, and
+// append with the versions read. The gRPC CommandService is a thin layer over it.
+//
+// Idempotency. The events of a command get ids derived from (caller, request_id, index), so
+// the log itself remembers every request: a request whose first event id is stored is answered
+// from the stored events (same position, ids), and writes nothing. The first event also keeps
+// a digest of the request: the same request_id with other content is ALREADY_EXISTS.
+//
+// Concurrency. The append carries the version of every stream the decision read. If one moved
+// meanwhile (FAILED_PRECONDITION from the store), the command is decided again from fresh reads,
+// up to max_attempts times, then fails with ABORTED; a request that pinned expected_version
+// fails with ABORTED at once.
+//
+// Threading. Execute() returns at once; the work runs on a worker pool, the append completes on
+// the store's thread, and `done` is called on one of those threads exactly once.
+//
+// Errors passed to `done`: those of domain::Decide(), plus ALREADY_EXISTS (request_id reused
+// with other content), ABORTED (conflicts persisted), RESOURCE_EXHAUSTED (the queue is full),
+// UNAVAILABLE (the store is closing, or the first attempt of this request is still being
+// committed), and the store's own failures.
+#ifndef HOTSPOT_SERVICES_COMMANDS_COMMAND_HANDLER_H_
+#define HOTSPOT_SERVICES_COMMANDS_COMMAND_HANDLER_H_
+
+#include <memory>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "services/commands/worker_pool.h"
+#include "services/domain/decide.h"
+#include "services/security/sealer.h"
+#include "store/event_store.h"
+
+namespace hotspot::commands {
+
+struct CommandHandlerOptions {
+  // Threads that load, decide and seal. Default: 4.
+  int workers = 4;
+  // Commands waiting for a worker beyond which new ones are refused (RESOURCE_EXHAUSTED).
+  // Default: 10,000.
+  size_t max_queued = 10'000;
+  // Decisions per command when appends conflict. Default: 5.
+  int max_attempts = 5;
+  // The clock for "today". Default: absl::Now.
+  absl::AnyInvocable<absl::Time() const> clock;
+};
+
+using CommandDone = absl::AnyInvocable<void(absl::StatusOr<v1::CommandResponse>) &&>;
+
+class CommandHandler {
+ public:
+  // `events` and `sealer` are not owned and must outlive the handler.
+  CommandHandler(store::EventStore* events, security::Sealer* sealer,
+                 CommandHandlerOptions options = {});
+  // Waits for the commands in flight.
+  ~CommandHandler();
+
+  // Runs `request` for `principal`. `request` must stay valid until `done` is called.
+  template <typename Request>
+  void Execute(const domain::Principal& principal, const Request& request, CommandDone done);
+
+ private:
+  struct Call;
+  void Start(std::shared_ptr<Call> call);
+  void Attempt(std::shared_ptr<Call> call);
+
+  store::EventStore* const events_;
+  security::Sealer* const sealer_;
+  CommandHandlerOptions options_;
+  WorkerPool pool_;
+};
+
+// The ids and digest the handler derives; exposed for tests.
+store::EventId CommandEventId(const domain::Principal& principal, absl::string_view request_id,
+                              uint32_t index);
+
+// ---- implementation of the template ----
+
+namespace internal {
+// A command, type-erased: its request's bytes and how to decide it.
+struct Command {
+  std::string request_id;
+  std::string digest;  // SHA-256 of the request's type and bytes
+  std::optional<uint64_t> pinned;
+  absl::AnyInvocable<absl::StatusOr<domain::Decision>(const domain::CommandContext&) const> decide;
+};
+std::string RequestDigest(const google::protobuf::Message& request);
+}  // namespace internal
+
+struct CommandHandler::Call {
+  domain::Principal principal;
+  internal::Command command;
+  CommandDone done;
+  int attempts = 0;
+};
+
+template <typename Request>
+void CommandHandler::Execute(const domain::Principal& principal, const Request& request,
+                             CommandDone done) {
+  auto call = std::make_shared<Call>();
+  call->principal = principal;
+  call->command.request_id = request.request_id();
+  call->command.digest = internal::RequestDigest(request);
+  if (request.has_expected_version()) call->command.pinned = request.expected_version();
+  call->command.decide = [&request](const domain::CommandContext& context) {
+    return domain::Decide(request, context);
+  };
+  call->done = std::move(done);
+  Start(std::move(call));
+}
+
+}  // namespace hotspot::commands
+
+#endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_HANDLER_H_

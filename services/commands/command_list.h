@@ -1,0 +1,40 @@
+// The list of commands, for code that treats them all alike (the gRPC service, in-process
+// dispatch). Adding an RPC to command_service.proto means adding it here.
+#ifndef HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_
+#define HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_
+
+// Every RPC of hotspot.v1.CommandService; each takes <Name>Request.
+#define HOTSPOT_FOR_EACH_COMMAND(X) \
+  X(EstablishArea)                  \
+  X(AdoptProgramme)                 \
+  X(AppointChief)                   \
+  X(AssignStaff)                    \
+  X(ConstituteBody)                 \
+  X(RegisterAgency)                 \
+  X(SetLeadershipLadder)            \
+  X(ReferYouth)                     \
+  X(ScreenReferral)                 \
+  X(AssignOutreach)                 \
+  X(ShareConcern)                   \
+  X(RecordConsent)                  \
+  X(WithdrawConsent)                \
+  X(AdoptActionPlan)                \
+  X(RecordSocialDecision)           \
+  X(HandOverToAdultServices)        \
+  X(CloseCase)                      \
+  X(ReopenCase)                     \
+  X(ScheduleMeeting)                \
+  X(RecordAttendance)               \
+  X(AddAgendaItem)                  \
+  X(RecordDecision)                 \
+  X(AcknowledgeCommitment)          \
+  X(ReportProgress)                 \
+  X(RenegotiateCommitment)          \
+  X(FulfilCommitment)               \
+  X(CancelCommitment)               \
+  X(RaiseEscalation)                \
+  X(AcknowledgeEscalation)          \
+  X(MoveEscalationUp)               \
+  X(ResolveEscalation)
+
+#endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

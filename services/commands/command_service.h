@@ -1,0 +1,44 @@
+// CommandService: hotspot.v1.CommandService over gRPC's callback API. Each RPC authenticates
+// the caller, hands the request to the CommandHandler (which never blocks the RPC thread), and
+// finishes the call from the handler's completion, converting its status at the boundary.
+//
+// Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
+#ifndef HOTSPOT_SERVICES_COMMANDS_COMMAND_SERVICE_H_
+#define HOTSPOT_SERVICES_COMMANDS_COMMAND_SERVICE_H_
+
+#include "hotspot/v1/command_service.grpc.pb.h"
+#include "services/commands/command_handler.h"
+#include "services/commands/command_list.h"
+#include "services/security/identity.h"
+
+namespace hotspot::commands {
+
+class CommandService final : public v1::CommandService::CallbackService {
+ public:
+  // Not owned; both must outlive the service.
+  CommandService(CommandHandler* handler, const security::Authenticator* authenticator)
+      : handler_(handler), authenticator_(authenticator) {}
+
+  // Each authenticates the caller, then runs its command (see Run).
+#define HOTSPOT_DECLARE_COMMAND_RPC(Name)                                                         \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,                            \
+                                 const v1::Name##Request* request, v1::CommandResponse* response) \
+      override;
+  HOTSPOT_FOR_EACH_COMMAND(HOTSPOT_DECLARE_COMMAND_RPC)
+#undef HOTSPOT_DECLARE_COMMAND_RPC
+
+ private:
+  template <typename Request>
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const Request* request,
+                                v1::CommandResponse* response);
+  // Finishes the call with `result`, copying an answer into `response`.
+  static void Finish(grpc::ServerUnaryReactor* reactor, v1::CommandResponse* response,
+                     absl::StatusOr<v1::CommandResponse> result);
+
+  CommandHandler* const handler_;
+  const security::Authenticator* const authenticator_;
+};
+
+}  // namespace hotspot::commands
+
+#endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_SERVICE_H_

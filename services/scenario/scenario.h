@@ -1,0 +1,85 @@
+// The scenario generator: one hotspot area modelled on the seeds (Sjælør Boulevard,
+// Copenhagen), built through commands exactly as people would build it: the area and its
+// programme, its agencies with leadership ladders, the five bodies with their cadence, 40 youths
+// at different stages, task-force meetings every two weeks with decisions and commitments (some
+// of them late), and two escalations at different levels. Used by the demo, tests and
+// benchmarks. All names, CPR numbers and addresses are invented.
+//
+// Idempotent: every command has a request id derived from ScenarioOptions::request_prefix, so
+// building the scenario again answers every command from the log and writes nothing.
+//
+// Thread-safety: Build() runs its commands one at a time through the sink it is given.
+#ifndef HOTSPOT_SERVICES_SCENARIO_SCENARIO_H_
+#define HOTSPOT_SERVICES_SCENARIO_SCENARIO_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "services/domain/principal.h"
+
+namespace hotspot::scenario {
+
+inline constexpr char kAreaId[] = "area-sjaelor-boulevard";
+
+// The people of the demo area, one principal per role the system knows.
+struct Cast {
+  domain::Principal admin;          // the municipality's IT operator
+  domain::Principal chief;          // the hotspot chief (coordinator)
+  domain::Principal staff;          // hotspot staff (coordinator)
+  domain::Principal school_member;  // a teacher
+  domain::Principal school_leader;  // the head of school
+  domain::Principal police_member;
+  domain::Principal police_leader;
+  domain::Principal jobcentre_leader;
+  domain::Principal caseworker;  // social administration
+  domain::Principal auditor;
+  domain::Principal integration;  // another municipal system
+
+  std::vector<domain::Principal> All() const;
+};
+Cast SjaelorCast();
+
+// Runs one command as a principal, at a business time (see ScenarioOptions::backdate).
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  virtual absl::StatusOr<v1::CommandResponse> Send(const domain::Principal& as,
+                                                   const google::protobuf::Message& request,
+                                                   absl::Time at) = 0;
+};
+
+struct ScenarioOptions {
+  // Number of youths. Default: 40.
+  int youths = 40;
+  // Request ids are "<prefix>-<n>". Default: "demo".
+  std::string request_prefix = "demo";
+  // "Now". Default: absl::Now() when Build() starts.
+  absl::Time now = absl::InfinitePast();
+  // Play the 16 weeks before `now`: meetings every two weeks, each command at its own past time,
+  // so that some commitments are late by `now`. The sink must honour `at` (in-process only).
+  // False: every command happens at `now`, and nothing is late. Default: true.
+  bool backdate = true;
+};
+
+struct ScenarioResult {
+  std::vector<std::string> youth_ids;
+  std::vector<std::string> meeting_ids;
+  std::vector<std::string> commitment_ids;
+  std::vector<std::string> escalation_ids;
+  int commands = 0;  // commands sent
+  int replayed = 0;  // of them, answered from the log (built before)
+};
+
+// Builds the area. Returns the first command error, naming the step.
+absl::StatusOr<ScenarioResult> BuildSjaelor(CommandSink& sink, ScenarioOptions options = {});
+
+// A referral for the scenario's area: youth `n` with invented personal data.
+v1::ReferYouthRequest SampleReferral(int n, std::string request_id);
+
+}  // namespace hotspot::scenario
+
+#endif  // HOTSPOT_SERVICES_SCENARIO_SCENARIO_H_
