@@ -40,8 +40,9 @@ struct CommandHandlerOptions {
   // Commands waiting for a worker beyond which new ones are refused (RESOURCE_EXHAUSTED).
   // Default: 10,000.
   size_t max_queued = 10'000;
-  // Decisions per command when appends conflict. Default: 5.
-  int max_attempts = 5;
+  // Decisions per command when appends conflict: with up to this many commands racing on one
+  // aggregate, each of them lands. Default: 10.
+  int max_attempts = 10;
   // The clock for "today". Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
 };

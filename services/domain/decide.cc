@@ -506,7 +506,10 @@ absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& r, const Command
   if (r.escalation_ack_days() < 0 || r.escalation_ack_days() > 365) {
     return Invalid("escalation_ack_days", "must be 0 (the default, 14) to 365");
   }
-  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "establish an area"));
+  // An admin establishes any area; a coordinator only one of their own areas.
+  if (c.principal.role != Role::kAdmin) {
+    RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "establish an area"));
+  }
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id(), false));
   if (area.exists) return absl::AlreadyExistsError(absl::StrCat(r.area_id(), " exists already"));
   v1::Event e;

@@ -84,7 +84,7 @@ class Builder {
     if (options_.now == absl::InfinitePast()) options_.now = absl::Now();
     // Day 0 is 16 weeks before now, at 09:00 UTC.
     const absl::CivilDay today = absl::ToCivilDay(options_.now, absl::UTCTimeZone());
-    start_ = absl::FromCivil(today - 112, absl::UTCTimeZone()) + absl::Hours(9);
+    start_ = absl::FromCivil(today - kBackdatedDays, absl::UTCTimeZone()) + absl::Hours(9);
   }
 
   absl::StatusOr<ScenarioResult> Run();
@@ -387,7 +387,7 @@ absl::Status Builder::TaskForce() {
           "Coordinated plan agreed: school attendance, leisure activity, family support");
       decision.mutable_plan()->add_goals("Attends school at least 90% of days");
       decision.mutable_plan()->add_goals("Takes part in a club activity every week");
-      *decision.mutable_plan()->mutable_review_date() = DateOf(At(day + 56));
+      *decision.mutable_plan()->mutable_review_date() = DateOf(At(day) + absl::Hours(24 * 56));
       const int commitments = 1 + i % 2;
       std::vector<std::string> owners;
       for (int k = 0; k < commitments; ++k) {
@@ -398,7 +398,7 @@ absl::Status Builder::TaskForce() {
         c->set_responsible_person(absl::StrCat("contact-", owner.substr(7)));
         c->set_action(k == 0 ? "Weekly check-in with the youth and the family"
                              : "Offer a place in a job or leisure programme");
-        *c->mutable_due_date() = DateOf(At(day + 21));
+        *c->mutable_due_date() = DateOf(At(day) + absl::Hours(24 * 21));
       }
       ASSIGN_OR_RETURN(const v1::CommandResponse decided, Send(cast_.chief, decision, day, 6));
       for (size_t k = 0; k < owners.size(); ++k) {
@@ -412,7 +412,7 @@ absl::Status Builder::TaskForce() {
         auto ack = Req<v1::AcknowledgeCommitmentRequest>();
         ack.set_commitment_id(commitment);
         RETURN_IF_ERROR(Send(owner, ack, day + 1).status());
-        if (i % 3 == 0 && day + 10 <= 112) {
+        if (i % 3 == 0 && day + 10 <= kBackdatedDays) {
           auto fulfil = Req<v1::FulfilCommitmentRequest>();
           fulfil.set_commitment_id(commitment);
           fulfil.set_note("Done as agreed");
@@ -426,7 +426,7 @@ absl::Status Builder::TaskForce() {
           RETURN_IF_ERROR(Send(owner, progress, day + 7).status());
         }
       }
-      if (i % 6 == 0 && day + 14 <= 112) {  // all fulfilled: the case closes
+      if (i % 6 == 0 && day + 14 <= kBackdatedDays) {  // all fulfilled: the case closes
         auto close = Req<v1::CloseCaseRequest>();
         close.set_youth_id(youth);
         close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);

@@ -24,6 +24,10 @@
 namespace hotspot::scenario {
 
 inline constexpr char kAreaId[] = "area-sjaelor-boulevard";
+// With backdating, the scenario plays this many days before ScenarioOptions::now; its first
+// command (the area's establishment) happens at 09:00 UTC on the first of them. To build it
+// again with the same requests, pass now = that time + kBackdatedDays.
+inline constexpr int kBackdatedDays = 112;
 
 // The people of the demo area, one principal per role the system knows.
 struct Cast {

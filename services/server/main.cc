@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -25,6 +26,13 @@ ABSL_FLAG(std::string, master_key_file, "",
 ABSL_FLAG(bool, sync, true, "fsync appends before acknowledging them; false is for tests only");
 ABSL_FLAG(std::string, port_file, "", "if set, write the port listened on to this file");
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "on SIGTERM, how long calls in flight may take");
+ABSL_FLAG(std::string, tokens_file, "",
+          "file of hashed bearer tokens: '<sha256 hex> <person> <agency> <role> <areas>' per "
+          "line. Required unless --demo, which defaults it to <data_dir>/dev-tokens");
+ABSL_FLAG(bool, demo, false,
+          "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
+          "first start (printed once)");
+ABSL_FLAG(int, command_workers, 4, "threads that decide commands");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("hotspotd: the Hotspot coordination backend's gRPC server");
@@ -45,6 +53,13 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.sync = absl::GetFlag(FLAGS_sync);
+  options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  options.demo = absl::GetFlag(FLAGS_demo);
+  options.command_workers = absl::GetFlag(FLAGS_command_workers);
+  if (options.command_workers < 1 || options.command_workers > 256) {
+    LOG(ERROR) << "event=bad_flag msg=\"command_workers: 1 to 256\"";
+    return 2;
+  }
   if (!options.sync) LOG(WARNING) << "event=sync_off msg=\"appends are not fsynced: tests only\"";
 
   absl::StatusOr<std::unique_ptr<hotspot::server::HotspotServer>> server =
@@ -52,6 +67,19 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     LOG(ERROR) << "event=start_failed status=\"" << server.status() << "\"";
     return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (options.demo) {
+    LOG(INFO) << "event=demo_loaded area=area-sjaelor-boulevard commands="
+              << (*server)->demo_commands() << " already_loaded=" << (*server)->demo_replayed();
+  }
+  if (!(*server)->new_dev_tokens().empty()) {
+    // Shown once: the tokens file keeps only their hashes.
+    std::cout << "Dev tokens for the demo (shown once; delete " << options.data_dir
+              << "/dev-tokens to make new ones):\n";
+    for (const auto& t : (*server)->new_dev_tokens()) {
+      std::cout << "  " << t.person << " (" << t.role << "): " << t.token << "\n";
+    }
+    std::cout << std::flush;
   }
   LOG(INFO) << "event=listening address=" << (*server)->address()
             << " data_dir=" << options.data_dir;

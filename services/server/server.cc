@@ -10,7 +10,13 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "services/commands/command_handler.h"
+#include "services/commands/command_service.h"
+#include "services/scenario/handler_sink.h"
+#include "services/scenario/scenario.h"
+#include "services/security/identity.h"
 #include "services/security/key_store.h"
+#include "services/security/sealer.h"
 #include "services/server/admin_service.h"
 #include "store/event_store.h"
 #include "store/status_macros.h"
@@ -40,11 +46,41 @@ bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
+// The tokens file to use: the given one, or for the demo <data_dir>/dev-tokens, created with a
+// token for each person of the demo's cast if it is missing (the tokens go to `created`).
+absl::StatusOr<security::Authenticator> LoadTokens(const ServerOptions& options,
+                                                   std::vector<DevToken>* created) {
+  std::string path = options.tokens_file;
+  if (path.empty()) {
+    if (!options.demo) {
+      return absl::InvalidArgumentError(
+          "tokens_file: required (a file of hashed bearer tokens; --demo makes dev tokens)");
+    }
+    path = options.data_dir + "/dev-tokens";
+    if (!std::filesystem::exists(path)) {
+      const std::vector<domain::Principal> cast = scenario::SjaelorCast().All();
+      ASSIGN_OR_RETURN(const std::vector<std::string> tokens, security::WriteDevTokens(path, cast));
+      for (size_t i = 0; i < cast.size(); ++i) {
+        created->push_back(
+            DevToken{cast[i].person, std::string(domain::RoleName(cast[i].role)), tokens[i]});
+      }
+    }
+  }
+  return security::Authenticator::Load(path);
+}
+
 }  // namespace
 
 struct HotspotServer::Impl {
-  std::unique_ptr<store::EventStore> events;
   std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<store::EventStore> events;
+  std::unique_ptr<security::Sealer> sealer;
+  std::unique_ptr<security::Authenticator> authenticator;
+  std::unique_ptr<commands::CommandHandler> handler;
+  std::unique_ptr<commands::CommandService> command_service;
+  std::vector<DevToken> new_dev_tokens;
+  int demo_commands = 0;
+  int demo_replayed = 0;
   AdminService admin;
   std::unique_ptr<grpc::Server> server;
   std::string address;
@@ -56,6 +92,9 @@ HotspotServer::HotspotServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 HotspotServer::~HotspotServer() { Shutdown(absl::ZeroDuration()); }
 
 const std::string& HotspotServer::address() const { return impl_->address; }
+const std::vector<DevToken>& HotspotServer::new_dev_tokens() const { return impl_->new_dev_tokens; }
+int HotspotServer::demo_commands() const { return impl_->demo_commands; }
+int HotspotServer::demo_replayed() const { return impl_->demo_replayed; }
 
 absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOptions options) {
   ASSIGN_OR_RETURN(HostPort listen, ParseListen(options.listen));
@@ -72,14 +111,46 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   }
 
   auto impl = std::make_unique<Impl>();
-  store::Options store_options;
-  store_options.sync = options.sync;
-  ASSIGN_OR_RETURN(impl->events,
-                   store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
+  ASSIGN_OR_RETURN(security::Authenticator authenticator,
+                   LoadTokens(options, &impl->new_dev_tokens));
+  impl->authenticator = std::make_unique<security::Authenticator>(std::move(authenticator));
+
   security::KeyStoreOptions key_options;
   key_options.master_key_file =
       options.master_key_file.empty() ? options.data_dir + "/master.key" : options.master_key_file;
+  // New data keys are synced with the event log's own sync (before_sync below): one fsync for
+  // a whole group of referrals instead of one each.
+  key_options.sync_each_write = !options.sync;
   ASSIGN_OR_RETURN(impl->keys, security::KeyStore::Open(key_options, options.data_dir + "/keys"));
+  store::Options store_options;
+  store_options.sync = options.sync;
+  security::KeyStore* keys = impl->keys.get();
+  store_options.before_sync = [keys] { return keys->Sync(); };
+  ASSIGN_OR_RETURN(impl->events,
+                   store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
+  impl->sealer = std::make_unique<security::Sealer>(keys);
+
+  if (options.demo) {
+    // Loaded before (maybe partly): play it again with the same dates, which completes it.
+    scenario::ScenarioOptions demo_options;
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
+                     impl->events->ReadStream(scenario::kAreaId, 1, store::Direction::kForward, 1));
+    if (!first.empty()) {
+      demo_options.now = first[0].metadata.occurred_at + absl::Hours(24 * scenario::kBackdatedDays);
+    }
+    scenario::HandlerSink sink(impl->events.get(), impl->sealer.get());
+    ASSIGN_OR_RETURN(const scenario::ScenarioResult demo,
+                     scenario::BuildSjaelor(sink, demo_options));
+    impl->demo_commands = demo.commands;
+    impl->demo_replayed = demo.replayed;
+  }
+
+  commands::CommandHandlerOptions handler_options;
+  handler_options.workers = options.command_workers;
+  impl->handler = std::make_unique<commands::CommandHandler>(impl->events.get(), impl->sealer.get(),
+                                                             std::move(handler_options));
+  impl->command_service =
+      std::make_unique<commands::CommandService>(impl->handler.get(), impl->authenticator.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -87,6 +158,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&impl->admin);
+  builder.RegisterService(impl->command_service.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
@@ -103,6 +175,7 @@ void HotspotServer::Shutdown(absl::Duration grace) {
     impl_->server->Wait();
   }
   // The stores close after the last call: the event store completes every accepted append.
+  impl_->handler.reset();
   impl_->events.reset();
   impl_->keys.reset();
 }

@@ -1,8 +1,11 @@
 // HotspotServer: hotspotd's gRPC server and what it serves from, wired together.
 //
-// It opens the event store (<data_dir>/events) and the key store (<data_dir>/keys, master key
-// <data_dir>/master.key unless given), and serves, on one listening address:
-//   hotspot.v1.AdminService (Ping), the standard gRPC health service, and server reflection.
+// It opens the key store (<data_dir>/keys, master key <data_dir>/master.key unless given) and
+// the event store (<data_dir>/events), whose every fsync first syncs the key store, so that no
+// event outlives the data key that sealed it. It serves, on one listening address:
+//   hotspot.v1.CommandService, hotspot.v1.AdminService (Ping), the standard gRPC health
+//   service, and server reflection.
+// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file.
 // Plaintext is allowed only on loopback addresses; TLS comes with its own flags.
 //
 // Thread-safety: Shutdown() may be called from any thread, once.
@@ -11,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -27,6 +31,21 @@ struct ServerOptions {
   std::string master_key_file;
   // fsync appends before acknowledging them; off only for tests. Default: true.
   bool sync = true;
+  // The tokens file (see services/security/identity.h). Required unless `demo` is set, which
+  // defaults it to <data_dir>/dev-tokens, generated on first start. Default: "".
+  std::string tokens_file;
+  // Load the demo scenario (Sjælør Boulevard) once, and create dev tokens for its people if the
+  // tokens file does not exist. Loading again writes nothing. Default: false.
+  bool demo = false;
+  // Threads that decide commands. Default: 4.
+  int command_workers = 4;
+};
+
+// A dev token made at this start, shown once: the file keeps only its hash.
+struct DevToken {
+  std::string person;
+  std::string role;
+  std::string token;
 };
 
 class HotspotServer {
@@ -40,6 +59,12 @@ class HotspotServer {
   // The address actually listened on, host:port, with the chosen port if the options asked
   // for port 0.
   const std::string& address() const;
+
+  // The dev tokens generated at this start (empty unless the demo made a new tokens file).
+  const std::vector<DevToken>& new_dev_tokens() const;
+  // With the demo: the commands it sent, and how many of them were loaded before.
+  int demo_commands() const;
+  int demo_replayed() const;
 
   // Stops accepting calls, lets calls in flight finish (cancelling them after `grace`), then
   // closes the stores: every append that was accepted is completed first.

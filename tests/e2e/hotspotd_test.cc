@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -21,7 +24,8 @@ using store::testing::TempDir;
 class HotspotdTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<HotspotdProcess> started = HotspotdProcess::Start(HOTSPOTD_PATH, data_dir());
+    absl::StatusOr<HotspotdProcess> started =
+        HotspotdProcess::Start(HOTSPOTD_PATH, data_dir(), {"--demo"});
     ASSERT_TRUE(started.ok()) << started.status();
     server_.emplace(std::move(*started));
   }
@@ -95,15 +99,36 @@ TEST_F(HotspotdTest, ReflectionServesTheApiToBufCurl) {
   EXPECT_TRUE(absl::StrContains(output, "\"payload\": \"aGk=\"")) << output;
 }
 
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The number after `key=` in a key=value log.
+int LoggedInt(const std::string& log, const std::string& key) {
+  const size_t at = log.find(key + "=");
+  return at == std::string::npos ? -1 : std::atoi(log.c_str() + at + key.size() + 1);
+}
+
 TEST_F(HotspotdTest, SigtermStopsCleanlyAndARestartUsesTheSameData) {
   absl::StatusOr<int> code = server_->Stop();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
+  // The demo was loaded and its dev tokens printed, once.
+  const std::string first_log = FileText(server_->log_file());
+  EXPECT_TRUE(absl::StrContains(first_log, "Dev tokens for the demo")) << first_log;
+  EXPECT_TRUE(absl::StrContains(first_log, "chief-anna (coordinator): ")) << first_log;
+  const int commands = LoggedInt(first_log, "commands");
+  EXPECT_GT(commands, 200) << first_log;
+  EXPECT_EQ(LoggedInt(first_log, "already_loaded"), 0) << first_log;
   struct stat st;
   ASSERT_EQ(stat((data_dir() + "/master.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
 
-  absl::StatusOr<HotspotdProcess> again = HotspotdProcess::Start(HOTSPOTD_PATH, data_dir());
+  absl::StatusOr<HotspotdProcess> again =
+      HotspotdProcess::Start(HOTSPOTD_PATH, data_dir(), {"--demo"});
   ASSERT_TRUE(again.ok()) << again.status();
   {
     auto stub = hotspot::v1::AdminService::NewStub(
@@ -114,6 +139,24 @@ TEST_F(HotspotdTest, SigtermStopsCleanlyAndARestartUsesTheSameData) {
     EXPECT_TRUE(stub->Ping(&context, request, &response).ok());
   }  // gRPC 1.51's server waits ~5 s at shutdown for a connected idle client to go away
   EXPECT_EQ(*again->Stop(), 0);
+  // Started again: the demo is all there already, and no new tokens are made.
+  const std::string second_log = FileText(again->log_file());
+  EXPECT_EQ(LoggedInt(second_log, "already_loaded"), commands) << second_log;
+  EXPECT_FALSE(absl::StrContains(second_log, "Dev tokens")) << second_log;
+}
+
+TEST(HotspotdFlagsTest, ATokensFileIsRequiredWithoutTheDemo) {
+  TempDir dir;
+  std::string output;
+  EXPECT_EQ(
+      RunToExit(HOTSPOTD_PATH, {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d")}, &output), 2);
+  EXPECT_TRUE(absl::StrContains(output, "tokens_file: required")) << output;
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
+                      {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"),
+                       "--tokens_file=" + dir.Sub("missing")},
+                      &output),
+            1);
+  EXPECT_TRUE(absl::StrContains(output, "tokens_file: cannot read")) << output;
 }
 
 TEST(HotspotdFlagsTest, BadListenAddressesExitWithUsageErrors) {
