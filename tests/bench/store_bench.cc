@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "tests/bench/bench_util.h"
 #include "store/event_store.h"
 
 ABSL_FLAG(bool, json, false, "print one JSON object per line per measurement");
@@ -49,42 +50,6 @@ namespace {
 [[noreturn]] void Die(const std::string& what) {
   fprintf(stderr, "store_bench: %s\n", what.c_str());
   exit(1);
-}
-
-// Latencies in microseconds and the time they were collected over, pooled across rounds.
-struct Samples {
-  std::vector<uint32_t> latencies_us;
-  double seconds = 0;
-
-  void Add(std::vector<uint32_t> more, double elapsed) {
-    latencies_us.insert(latencies_us.end(), more.begin(), more.end());
-    seconds += elapsed;
-  }
-};
-
-struct Figures {
-  double per_s = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-};
-
-Figures Summarize(Samples& s) {
-  Figures f;
-  std::vector<uint32_t>& all = s.latencies_us;
-  if (all.empty() || s.seconds <= 0) return f;
-  f.per_s = all.size() / s.seconds;
-  auto percentile = [&all](double q) {
-    const size_t k = std::min(all.size() - 1, static_cast<size_t>(q * all.size()));
-    std::nth_element(all.begin(), all.begin() + k, all.end());
-    return static_cast<double>(all[k]);
-  };
-  f.p50_us = percentile(0.50);
-  f.p99_us = percentile(0.99);
-  return f;
-}
-
-uint32_t MicrosSince(absl::Time start) {
-  return static_cast<uint32_t>(absl::ToInt64Microseconds(absl::Now() - start));
 }
 
 // Runs `op(thread, seq)` on `threads` threads for `duration`; seq starts at `first_seq`.
@@ -188,16 +153,7 @@ void ReportGroups(const char* what, const store::EventStore& es) {
 }
 
 void Print(bool json, const char* bench, int threads, const Figures& f) {
-  if (json) {
-    printf(
-        "{\"bench\": \"%s\", \"threads\": %d, \"per_s\": %.0f, \"p50_us\": %.0f, \"p99_us\": "
-        "%.0f}\n",
-        bench, threads, f.per_s, f.p50_us, f.p99_us);
-  } else {
-    printf("%-20s threads=%-3d %10.0f /s   p50 %7.0f us   p99 %7.0f us\n", bench, threads, f.per_s,
-           f.p50_us, f.p99_us);
-  }
-  fflush(stdout);
+  PrintFigures(json, bench, "threads", threads, f);
 }
 
 void PrintRatio(bool json, int threads, const Figures& store, const Figures& raw) {
