@@ -15,17 +15,19 @@ configure: deps
 build: configure
 	cmake --build --preset default -j $(JOBS)
 
-# hotspotd on 127.0.0.1:50051 with its stores under ./data (Ctrl-C or SIGTERM stops it cleanly).
+# hotspotd on 127.0.0.1:50051 with its stores under ./data and the demo area (Sjaelor Boulevard)
+# loaded once; the first start prints dev tokens (Ctrl-C or SIGTERM stops it cleanly).
 LISTEN ?= 127.0.0.1:50051
 DATA_DIR ?= data
 run: build
-	./$(BUILD_DIR)/services/server/hotspotd --listen=$(LISTEN) --data_dir=$(DATA_DIR)
+	./$(BUILD_DIR)/services/server/hotspotd --listen=$(LISTEN) --data_dir=$(DATA_DIR) --demo
 
 test: build
 	ctest --preset default $(CTEST_ARGS)
 
 bench: build
 	./$(BUILD_DIR)/tests/bench/store_bench --json --dir=$(BUILD_DIR)/bench-data
+	./$(BUILD_DIR)/tests/bench/command_bench --json --dir=$(BUILD_DIR)/bench-commands
 
 # The long crash test: 500 SIGKILL cycles (the default test run does 20).
 crash-long: build
