@@ -10,6 +10,22 @@
 #include "store/status_macros.h"
 
 namespace hotspot::commands {
+
+domain::StreamEvents StreamCache::Get(absl::string_view stream) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? domain::StreamEvents() : it->second;
+}
+
+void StreamCache::Put(absl::string_view stream, domain::StreamEvents events) {
+  absl::MutexLock lock(&mu_);
+  if (streams_.size() >= max_streams_ && streams_.find(stream) == streams_.end()) {
+    streams_.clear();  // simple and bounded; the next reads fill it again
+  }
+  auto& slot = streams_[stream];
+  if (events.version > slot.version) slot = std::move(events);
+}
+
 namespace {
 
 std::string Sha256(absl::string_view data) {
@@ -18,34 +34,47 @@ std::string Sha256(absl::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
-// Streams for deciding, from the store: every event of the stream, parsed.
+// Streams for deciding, from the store, through the handler's cache of parsed streams.
 class StoreSource final : public domain::EventSource {
  public:
-  explicit StoreSource(const store::EventStore* events) : events_(events) {}
+  StoreSource(const store::EventStore* events, StreamCache* cache)
+      : events_(events), cache_(cache) {}
 
-  absl::Status Read(absl::string_view stream, std::vector<v1::Event>* out,
-                    uint64_t* version) override {
-    out->clear();
-    *version = 0;
+  absl::StatusOr<domain::StreamEvents> Read(absl::string_view stream) override {
+    domain::StreamEvents cached = cache_->Get(stream);
+    // Only what was appended since the cached version is read and parsed.
+    std::shared_ptr<std::vector<v1::Event>> grown;
+    uint64_t version = cached.version;
     for (;;) {
-      ASSIGN_OR_RETURN(
-          std::vector<store::RecordedEvent> batch,
-          events_->ReadStream(stream, *version + 1, store::Direction::kForward, kBatch));
-      for (const store::RecordedEvent& recorded : batch) {
-        v1::Event& event = out->emplace_back();
-        if (!event.ParseFromString(recorded.payload)) {
-          return absl::DataLossError(absl::StrCat("the event at position ", recorded.position, " (",
-                                                  stream, ") is not a hotspot.v1.Event"));
-        }
-        *version = recorded.stream_version;
+      ASSIGN_OR_RETURN(std::vector<store::RecordedEvent> batch,
+                       events_->ReadStream(stream, version + 1, store::Direction::kForward, kBatch));
+      if (!batch.empty() && grown == nullptr) {
+        grown = cached.events ? std::make_shared<std::vector<v1::Event>>(*cached.events)
+                              : std::make_shared<std::vector<v1::Event>>();
       }
-      if (batch.size() < kBatch) return absl::OkStatus();
+      for (const store::RecordedEvent& recorded : batch) {
+        v1::Event& event = grown->emplace_back();
+        if (!event.ParseFromString(recorded.payload)) {
+          return absl::DataLossError(absl::StrCat("the event at position ", recorded.position,
+                                                  " (", stream, ") is not a hotspot.v1.Event"));
+        }
+        version = recorded.stream_version;
+      }
+      if (batch.size() < kBatch) break;
     }
+    if (grown == nullptr) {
+      if (cached.events == nullptr) cached.events = std::make_shared<std::vector<v1::Event>>();
+      return cached;
+    }
+    domain::StreamEvents fresh{version, std::move(grown)};
+    cache_->Put(stream, fresh);
+    return fresh;
   }
 
  private:
   static constexpr size_t kBatch = 1000;
   const store::EventStore* const events_;
+  StreamCache* const cache_;
 };
 
 // The domain's sealing through the key store.
@@ -106,6 +135,7 @@ CommandHandler::CommandHandler(store::EventStore* events, security::Sealer* seal
     : events_(events),
       sealer_(sealer),
       options_(std::move(options)),
+      cache_(options_.cached_streams),
       pool_(options_.workers, options_.max_queued) {}
 
 CommandHandler::~CommandHandler() = default;
@@ -162,7 +192,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
     return;
   }
 
-  StoreSource source(events_);
+  StoreSource source(events_, &cache_);
   KeyStoreSealer sealer(sealer_);
   const domain::CommandContext context{
       call->principal, options_.clock ? options_.clock() : absl::Now(), &source, &sealer};

@@ -24,7 +24,9 @@
 
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "services/commands/worker_pool.h"
@@ -43,11 +45,31 @@ struct CommandHandlerOptions {
   // Decisions per command when appends conflict: with up to this many commands racing on one
   // aggregate, each of them lands. Default: 10.
   int max_attempts = 10;
+  // Streams kept parsed between commands (see StreamCache). Default: 10,000.
+  size_t cached_streams = 10'000;
   // The clock for "today". Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
 };
 
 using CommandDone = absl::AnyInvocable<void(absl::StatusOr<v1::CommandResponse>) &&>;
+
+// Parsed streams, kept between commands so that deciding reads and parses only what was
+// appended since (an area's or agency's stream is read by most commands). Entries are whole
+// streams at a version; a reader checks the store for newer events every time, so the cache
+// can be behind but never wrong. Thread-safe.
+class StreamCache {
+ public:
+  explicit StreamCache(size_t max_streams) : max_streams_(max_streams) {}
+  // The cached stream, or version 0 and no events.
+  domain::StreamEvents Get(absl::string_view stream);
+  // Keeps `events` unless a newer version is cached already.
+  void Put(absl::string_view stream, domain::StreamEvents events);
+
+ private:
+  const size_t max_streams_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, domain::StreamEvents> streams_ ABSL_GUARDED_BY(mu_);
+};
 
 class CommandHandler {
  public:
@@ -69,6 +91,7 @@ class CommandHandler {
   store::EventStore* const events_;
   security::Sealer* const sealer_;
   CommandHandlerOptions options_;
+  StreamCache cache_;
   WorkerPool pool_;
 };
 

@@ -409,23 +409,18 @@ template <typename State>
 absl::StatusOr<State> Session::Load(absl::string_view field, absl::string_view id,
                                     bool must_exist) {
   RETURN_IF_ERROR(CheckId(field, id, CategoryOf<State>()));
-  auto [it, first_read] = loaded_.try_emplace(std::string(id));
-  if (first_read) {
-    uint64_t version = 0;
-    absl::Status read = context_.source->Read(id, &it->second, &version);
-    if (!read.ok()) {
-      loaded_.erase(it);
-      return read;
+  auto it = loaded_.find(std::string(id));
+  if (it == loaded_.end()) {
+    ASSIGN_OR_RETURN(StreamEvents read, context_.source->Read(id));
+    if (id == main_ && pinned_.has_value() && *pinned_ != read.version) {
+      return absl::AbortedError(absl::StrCat("expected_version: ", id, " is at version ",
+                                             read.version, ", the request expected ", *pinned_));
     }
-    if (id == main_ && pinned_.has_value() && *pinned_ != version) {
-      loaded_.erase(it);
-      return absl::AbortedError(absl::StrCat("expected_version: ", id, " is at version ", version,
-                                             ", the request expected ", *pinned_));
-    }
-    writes_.push_back(StreamWrite{std::string(id), version, {}});
+    writes_.push_back(StreamWrite{std::string(id), read.version, {}});
+    it = loaded_.emplace(std::string(id), std::move(read)).first;
   }
   State state;
-  for (const v1::Event& e : it->second) Evolve(state, e);
+  for (const v1::Event& e : *it->second.events) Evolve(state, e);
   if (must_exist && !state.exists) {
     return absl::NotFoundError(absl::StrCat(field, ": no ", CategoryOf<State>(), " ", id));
   }

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,13 +33,18 @@
 
 namespace hotspot::domain {
 
+// A stream as read: its events, oldest first, shared (a source may cache them), and its
+// version (0 and no events for an unknown stream).
+struct StreamEvents {
+  uint64_t version = 0;
+  std::shared_ptr<const std::vector<v1::Event>> events;
+};
+
 // Reads a stream for deciding.
 class EventSource {
  public:
   virtual ~EventSource() = default;
-  // The stream's events, oldest first, and its version (0 and none for an unknown stream).
-  virtual absl::Status Read(absl::string_view stream, std::vector<v1::Event>* events,
-                            uint64_t* version) = 0;
+  virtual absl::StatusOr<StreamEvents> Read(absl::string_view stream) = 0;
 };
 
 // Seals a personal-data field of a data subject (security::Sealer in the server).
@@ -107,7 +113,7 @@ class Session {
   std::optional<uint64_t> pinned_;
   std::string main_;
   std::vector<StreamWrite> writes_;                       // in order of first use
-  std::map<std::string, std::vector<v1::Event>> loaded_;  // stream -> its events, as read
+  std::map<std::string, StreamEvents> loaded_;  // stream -> its events, as read
 };
 
 absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& request, const CommandContext& c);

@@ -19,12 +19,11 @@ using ::testing::HasSubstr;
 // that hides the text (XOR) so a test can look for clear text in the events' bytes.
 class World : public EventSource, public FieldSealer {
  public:
-  absl::Status Read(absl::string_view stream, std::vector<v1::Event>* events,
-                    uint64_t* version) override {
+  absl::StatusOr<StreamEvents> Read(absl::string_view stream) override {
     auto it = streams_.find(std::string(stream));
-    *events = it == streams_.end() ? std::vector<v1::Event>() : it->second;
-    *version = events->size();
-    return absl::OkStatus();
+    auto events = std::make_shared<std::vector<v1::Event>>();
+    if (it != streams_.end()) *events = it->second;
+    return StreamEvents{events->size(), std::move(events)};
   }
 
   absl::StatusOr<v1::SealedText> Seal(absl::string_view subject, absl::string_view field,
