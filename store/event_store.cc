@@ -260,8 +260,8 @@ struct EventStore::Impl {
   void Commit(std::deque<WrittenGroup> groups, bool already_synced);
   absl::Status Fail(absl::Status cause);
   absl::Status Failure() const;
-  absl::Status BeforeSync() {
-    return options.before_sync ? options.before_sync() : absl::OkStatus();
+  absl::Status BeforeWrite() {
+    return options.before_write ? options.before_write() : absl::OkStatus();
   }
   void Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
                 std::vector<absl::StatusOr<AppendResult>> results);
@@ -448,7 +448,7 @@ void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> ap
     rocksdb::WriteOptions write_options;
     // Unsynced, a group becomes durable with the committer's next SyncWAL.
     write_options.sync = sync_here && options.sync;
-    absl::Status written = write_options.sync ? BeforeSync() : absl::OkStatus();
+    absl::Status written = BeforeWrite();
     if (written.ok()) written = FromRocks(db->Write(write_options, &batch), "writing appends");
     (write_options.sync ? stat_sync_micros : stat_write_micros)
         .fetch_add(absl::ToInt64Microseconds(absl::Now() - start), std::memory_order_relaxed);
@@ -627,8 +627,7 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
   absl::Status synced = Failure();
   if (synced.ok() && options.sync && !already_synced) {
     const absl::Time start = absl::Now();
-    synced = BeforeSync();
-    if (synced.ok()) synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
+    synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
     stat_sync_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
                                std::memory_order_relaxed);
     if (!synced.ok()) synced = Fail(synced);

@@ -111,12 +111,12 @@ struct Options {
   // The clock that stamps recorded_at. Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
 
-  // Runs before every fsync of the log, on the store's writer or committer thread, for another
-  // store whose writes the appended events depend on and which must be durable first (hotspotd:
-  // the key store, whose new data keys seal those events). It must be quick when it has nothing
-  // to do. An error fails the sync like an fsync error (see Append). Ignored without `sync`.
-  // Default: none.
-  absl::AnyInvocable<absl::Status()> before_sync;
+  // Runs on the writer thread before each group of appends is written to the log, for another
+  // store whose writes the group's events depend on and which must be durable before any of
+  // them can reach the disk (hotspotd: the key store, whose new data keys seal those events).
+  // It must be quick when it has nothing to do. An error fails the group like a failed write:
+  // nothing of it is written, and the store refuses appends until reopened. Default: none.
+  absl::AnyInvocable<absl::Status()> before_write;
 
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
   // For tests that inject faults. Default: nullptr, RocksDB's default environment.

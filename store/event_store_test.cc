@@ -171,11 +171,11 @@ TEST_F(EventStoreTest, FindEventGivesThePositionOfAStoredId) {
   EXPECT_EQ(*store_->FindEvent(call[0].events[1].id), result.positions[1]);
 }
 
-TEST_F(EventStoreTest, BeforeSyncRunsBeforeEverySyncAndItsErrorFailsTheAppend) {
+TEST_F(EventStoreTest, BeforeWriteRunsBeforeEveryGroupAndItsErrorFailsTheAppend) {
   std::atomic<int> calls{0};
   std::atomic<bool> fail{false};
   Options options;
-  options.before_sync = [&]() -> absl::Status {
+  options.before_write = [&]() -> absl::Status {
     ++calls;
     return fail ? absl::InternalError("the key store could not sync") : absl::OkStatus();
   };

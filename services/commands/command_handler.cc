@@ -46,8 +46,9 @@ class StoreSource final : public domain::EventSource {
     std::shared_ptr<std::vector<v1::Event>> grown;
     uint64_t version = cached.version;
     for (;;) {
-      ASSIGN_OR_RETURN(std::vector<store::RecordedEvent> batch,
-                       events_->ReadStream(stream, version + 1, store::Direction::kForward, kBatch));
+      ASSIGN_OR_RETURN(
+          std::vector<store::RecordedEvent> batch,
+          events_->ReadStream(stream, version + 1, store::Direction::kForward, kBatch));
       if (!batch.empty() && grown == nullptr) {
         grown = cached.events ? std::make_shared<std::vector<v1::Event>>(*cached.events)
                               : std::make_shared<std::vector<v1::Event>>();
@@ -55,8 +56,8 @@ class StoreSource final : public domain::EventSource {
       for (const store::RecordedEvent& recorded : batch) {
         v1::Event& event = grown->emplace_back();
         if (!event.ParseFromString(recorded.payload)) {
-          return absl::DataLossError(absl::StrCat("the event at position ", recorded.position,
-                                                  " (", stream, ") is not a hotspot.v1.Event"));
+          return absl::DataLossError(absl::StrCat("the event at position ", recorded.position, " (",
+                                                  stream, ") is not a hotspot.v1.Event"));
         }
         version = recorded.stream_version;
       }

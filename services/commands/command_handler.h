@@ -26,8 +26,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "services/commands/worker_pool.h"
 #include "services/domain/decide.h"

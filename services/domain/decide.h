@@ -112,7 +112,7 @@ class Session {
   const CommandContext& context_;
   std::optional<uint64_t> pinned_;
   std::string main_;
-  std::vector<StreamWrite> writes_;                       // in order of first use
+  std::vector<StreamWrite> writes_;             // in order of first use
   std::map<std::string, StreamEvents> loaded_;  // stream -> its events, as read
 };
 

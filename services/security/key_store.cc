@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
 #include "store/rocks_status.h"
@@ -102,9 +102,13 @@ struct KeyStore::Impl {
   absl::StatusOr<DataKey> Load(const std::string& subject) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (auto it = cache.find(subject); it != cache.end()) return it->second;
     std::string value;
-    const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), subject, &value);
-    if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no data key for ", subject));
-    RETURN_IF_ERROR(FromRocks(s, "reading a data key"));
+    if (auto it = pending.find(subject); it != pending.end()) {
+      value = it->second;
+    } else {
+      const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), subject, &value);
+      if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no data key for ", subject));
+      RETURN_IF_ERROR(FromRocks(s, "reading a data key"));
+    }
     DataKey key;
     if (!value.empty() && value[0] == kErased) {
       key.erased = true;
@@ -117,18 +121,20 @@ struct KeyStore::Impl {
     return key;
   }
 
-  // Erasure markers are always synced; new keys as options.sync_each_write says.
-  absl::Status Put(const std::string& subject, const std::string& value, bool sync) {
-    rocksdb::WriteOptions write;
-    write.sync = sync;
-    RETURN_IF_ERROR(FromRocks(db->Put(write, subject, value), "writing a data key"));
-    if (!sync) unsynced_writes.fetch_add(1, std::memory_order_release);
-    return absl::OkStatus();
+  absl::Status Put(const std::string& subject, const std::string& value) {
+    return FromRocks(db->Put(Durable(), subject, value), "writing a data key");
   }
 
-  std::atomic<uint64_t> unsynced_writes{0};  // unsynced Puts ever made
-  absl::Mutex sync_mu;
-  uint64_t synced_writes ABSL_GUARDED_BY(sync_mu) = 0;  // of those, known durable
+  rocksdb::WriteOptions Durable() const {
+    rocksdb::WriteOptions write;
+    write.sync = options.sync;
+    return write;
+  }
+
+  // With options.defer_new_keys: new keys' records, not written yet (see Sync).
+  absl::flat_hash_map<std::string, std::string> pending ABSL_GUARDED_BY(mu);
+  // Held by Sync() and Erase(), so that an erasure never lands before a pending key's write.
+  absl::Mutex sync_mu ABSL_ACQUIRED_BEFORE(mu);
 };
 
 KeyStore::KeyStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -183,8 +189,12 @@ absl::StatusOr<std::string> KeyStore::KeyForSealing(absl::string_view subject_vi
   if (!absl::IsNotFound(existing.status())) return existing.status();
   ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
   ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, subject, key));
-  RETURN_IF_ERROR(
-      impl_->Put(subject, std::string(1, kWrappedKey) + wrapped, impl_->options.sync_each_write));
+  std::string record = std::string(1, kWrappedKey) + wrapped;
+  if (impl_->options.defer_new_keys) {
+    impl_->pending[subject] = std::move(record);
+  } else {
+    RETURN_IF_ERROR(impl_->Put(subject, record));
+  }
   impl_->Remember(subject, DataKey{false, key});
   return key;
 }
@@ -196,23 +206,33 @@ absl::StatusOr<DataKey> KeyStore::KeyForReading(absl::string_view subject) {
 }
 
 absl::Status KeyStore::Sync() {
-  absl::MutexLock lock(&impl_->sync_mu);
-  // Every Put counted here has reached the write-ahead log file; SyncWAL makes it durable.
-  const uint64_t written = impl_->unsynced_writes.load(std::memory_order_acquire);
-  if (written == impl_->synced_writes) return absl::OkStatus();
-  RETURN_IF_ERROR(FromRocks(impl_->db->SyncWAL(), "syncing the key store"));
-  impl_->synced_writes = written;
+  absl::MutexLock sync_lock(&impl_->sync_mu);
+  absl::flat_hash_map<std::string, std::string> batch_keys;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->pending.empty()) return absl::OkStatus();
+    batch_keys = impl_->pending;  // they stay pending (and readable) until written
+  }
+  rocksdb::WriteBatch batch;
+  for (const auto& [subject, record] : batch_keys) {
+    RETURN_IF_ERROR(FromRocks(batch.Put(subject, record), "staging data keys"));
+  }
+  RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->Durable(), &batch), "writing data keys"));
+  absl::MutexLock lock(&impl_->mu);
+  for (const auto& [subject, record] : batch_keys) impl_->pending.erase(subject);
   return absl::OkStatus();
 }
 
 absl::Status KeyStore::Erase(absl::string_view subject_view) {
   RETURN_IF_ERROR(ValidateSubject(subject_view));
   const std::string subject(subject_view);
+  absl::MutexLock sync_lock(&impl_->sync_mu);
   absl::MutexLock lock(&impl_->mu);
   RETURN_IF_ERROR(impl_->Load(subject).status());
   std::string marker(1, kErased);
   absl::StrAppend(&marker, absl::ToUnixMicros(absl::Now()));
-  RETURN_IF_ERROR(impl_->Put(subject, marker, /*sync=*/true));
+  impl_->pending.erase(subject);  // never to be written now
+  RETURN_IF_ERROR(impl_->Put(subject, marker));
   impl_->Remember(subject, DataKey{true, ""});
   // Purge the old value: flushing retires the write-ahead log that held it, and a forced
   // bottommost compaction rewrites every table without it.

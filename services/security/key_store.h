@@ -3,9 +3,10 @@
 //
 // Layout. A RocksDB of its own (not the event store's): subject id -> either the data key sealed
 // with the master key (AES-256-GCM, associated data = the subject id), or an erasure marker.
-// A new key must be durable before any event sealed under it is: either every write is synced
-// (KeyStoreOptions::sync_each_write), or the owner calls Sync() before the events' own sync
-// (hotspotd runs it as the event store's before_sync hook, one fsync for a whole group).
+// A new key must be durable before any event sealed under it can reach the disk: either each
+// new key is written and synced at once, or (KeyStoreOptions::defer_new_keys) new keys wait in
+// memory until Sync() writes them all in one synced batch, which the owner runs before the
+// events are written (hotspotd: the event store's before_write hook).
 //
 // The master key is 32 random bytes in a file of hex text, readable by its owner only (0600).
 // Open() creates it if asked to and it is missing; it refuses a file that group or others can read.
@@ -32,9 +33,12 @@ struct KeyStoreOptions {
   // Create the master key file (0600) and the store if missing. For the embedded default; a
   // production deployment provisions its master key and sets this to false. Default: true.
   bool create_if_missing = true;
-  // Sync every new key on its own. False: new keys become durable only through Sync(), which the
-  // owner must call before anything sealed under them becomes durable. Default: true.
-  bool sync_each_write = true;
+  // Keep new keys in memory until Sync() writes them in one synced batch; the owner must call
+  // Sync() before anything sealed under a new key can reach the disk. False: each new key is
+  // written and synced at once. Default: false.
+  bool defer_new_keys = false;
+  // fsync key writes. Off only for tests and benchmarks, like the event store's. Default: true.
+  bool sync = true;
   // Data keys kept unwrapped in memory. Default: 100,000.
   size_t cache_entries = 100'000;
 };
@@ -66,8 +70,8 @@ class KeyStore {
   // DATA_LOSS if the stored key does not open with the master key.
   absl::StatusOr<DataKey> KeyForReading(absl::string_view subject);
 
-  // Makes every key created so far durable (one fsync); returns at once if there is none new.
-  // INTERNAL for I/O errors.
+  // Writes the keys created since the last Sync() (with defer_new_keys) in one synced batch;
+  // returns at once if there are none. INTERNAL for I/O errors (the keys stay pending).
   absl::Status Sync();
 
   // Deletes the subject's data key for good and purges it from the store's files. Idempotent.

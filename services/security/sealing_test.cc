@@ -135,21 +135,29 @@ TEST(KeyStoreTest, OneKeyPerSubjectAlsoUnderConcurrentFirstUse) {
   EXPECT_EQ(keys->KeyForSealing("youth 9").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(KeyStoreTest, DeferredSyncKeepsKeysAcrossReopen) {
+TEST(KeyStoreTest, DeferredNewKeysAreWrittenBySyncAndErasureWins) {
   TempDir dir;
   KeyStoreOptions options;
   options.master_key_file = dir.Sub("master.key");
-  options.sync_each_write = false;
-  std::string key;
+  options.defer_new_keys = true;
+  std::string kept, lost;
   {
     auto keys = *KeyStore::Open(options, dir.Sub("keys"));
-    EXPECT_TRUE(keys->Sync().ok());  // nothing new: no-op
-    key = *keys->KeyForSealing("youth-1");
-    EXPECT_TRUE(keys->Sync().ok());
-    EXPECT_TRUE(keys->Sync().ok());
+    EXPECT_TRUE(keys->Sync().ok());  // nothing pending: no-op
+    kept = *keys->KeyForSealing("youth-1");
+    EXPECT_EQ(keys->KeyForReading("youth-1")->key, kept);  // readable while pending
+    ASSERT_TRUE(keys->Sync().ok());
+    lost = *keys->KeyForSealing("youth-2");  // never synced
+    *keys->KeyForSealing("youth-3");
+    ASSERT_TRUE(keys->Erase("youth-3").ok());  // erased while pending
+    // Only youth-2 is pending now; after this Sync nothing may bring youth-3's key back.
   }
   auto keys = *KeyStore::Open(options, dir.Sub("keys"));
-  EXPECT_EQ(keys->KeyForReading("youth-1")->key, key);
+  EXPECT_EQ(keys->KeyForReading("youth-1")->key, kept);
+  EXPECT_EQ(keys->KeyForReading("youth-2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(keys->KeyForReading("youth-3")->erased);
+  ASSERT_TRUE(keys->Sync().ok());
+  EXPECT_TRUE(keys->KeyForReading("youth-3")->erased);
 }
 
 TEST(SealerTest, ValuesAreBoundToTheirSubjectAndField) {

@@ -118,14 +118,16 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   security::KeyStoreOptions key_options;
   key_options.master_key_file =
       options.master_key_file.empty() ? options.data_dir + "/master.key" : options.master_key_file;
-  // New data keys are synced with the event log's own sync (before_sync below): one fsync for
-  // a whole group of referrals instead of one each.
-  key_options.sync_each_write = !options.sync;
+  // New data keys wait in memory until the event store is about to write a group of events
+  // (before_write below): one synced batch for a whole group of referrals instead of one each,
+  // and never an event on disk before its key.
+  key_options.defer_new_keys = true;
+  key_options.sync = options.sync;
   ASSIGN_OR_RETURN(impl->keys, security::KeyStore::Open(key_options, options.data_dir + "/keys"));
   store::Options store_options;
   store_options.sync = options.sync;
   security::KeyStore* keys = impl->keys.get();
-  store_options.before_sync = [keys] { return keys->Sync(); };
+  store_options.before_write = [keys] { return keys->Sync(); };
   ASSIGN_OR_RETURN(impl->events,
                    store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
   impl->sealer = std::make_unique<security::Sealer>(keys);

@@ -45,6 +45,7 @@ ABSL_FLAG(int, rounds, 3, "rounds of alternating slices");
 ABSL_FLAG(std::string, in_flight, "1,64", "comma-separated calls kept outstanding");
 ABSL_FLAG(bool, sync, true, "hotspotd --sync (fsync appends)");
 ABSL_FLAG(std::string, hotspotd, HOTSPOTD_PATH, "the hotspotd binary");
+ABSL_FLAG(std::string, hotspotd_flags, "", "more hotspotd flags, comma-separated");
 
 namespace hotspot::bench {
 namespace {
@@ -121,9 +122,14 @@ int Main() {
   std::filesystem::create_directories(dir);
   const scenario::Cast cast = scenario::SjaelorCast();
   const auto tokens = testing::WriteTokens(dir + "/tokens", cast.All());
-  absl::StatusOr<testing::HotspotdProcess> server = testing::HotspotdProcess::Start(
-      absl::GetFlag(FLAGS_hotspotd), dir + "/data",
-      {"--tokens_file=" + dir + "/tokens", absl::StrCat("--sync=", absl::GetFlag(FLAGS_sync))});
+  std::vector<std::string> server_flags = {"--tokens_file=" + dir + "/tokens",
+                                           absl::StrCat("--sync=", absl::GetFlag(FLAGS_sync))};
+  for (absl::string_view flag :
+       absl::StrSplit(absl::GetFlag(FLAGS_hotspotd_flags), ',', absl::SkipEmpty())) {
+    server_flags.emplace_back(flag);
+  }
+  absl::StatusOr<testing::HotspotdProcess> server =
+      testing::HotspotdProcess::Start(absl::GetFlag(FLAGS_hotspotd), dir + "/data", server_flags);
   if (!server.ok()) Die(std::string(server.status().message()));
 
   auto channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
@@ -158,13 +164,13 @@ int Main() {
     s.context->AddMetadata("authorization", bearer);
     const uint64_t n = sequence.fetch_add(1);
     s.request = scenario::SampleReferral(static_cast<int>(n % 100000), absl::StrCat("bench-", n));
-    commands->async()->ReferYouth(s.context.get(), &s.request, &s.response,
-                                  [done](grpc::Status status) {
-                                    if (!status.ok()) {
-                                      fprintf(stderr, "refer: %s\n", status.error_message().c_str());
-                                    }
-                                    done(status.ok());
-                                  });
+    commands->async()->ReferYouth(
+        s.context.get(), &s.request, &s.response, [done](grpc::Status status) {
+          if (!status.ok()) {
+            fprintf(stderr, "refer: %s\n", status.error_message().c_str());
+          }
+          done(status.ok());
+        });
   };
 
   std::vector<Samples> ping_samples(levels.size()), refer_samples(levels.size());
@@ -189,8 +195,9 @@ int Main() {
     }
     fflush(stdout);
   }
-  if (failures > 0) fprintf(stderr, "command_bench: %llu calls failed\n",
-                            static_cast<unsigned long long>(failures));
+  if (failures > 0)
+    fprintf(stderr, "command_bench: %llu calls failed\n",
+            static_cast<unsigned long long>(failures));
   absl::StatusOr<int> stopped = server->Stop();
   return failures == 0 && stopped.ok() && *stopped == 0 ? 0 : 1;
 }

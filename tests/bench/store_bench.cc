@@ -30,8 +30,8 @@
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
-#include "tests/bench/bench_util.h"
 #include "store/event_store.h"
+#include "tests/bench/bench_util.h"
 
 ABSL_FLAG(bool, json, false, "print one JSON object per line per measurement");
 ABSL_FLAG(std::string, dir, "bench-data",
