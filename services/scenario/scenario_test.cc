@@ -11,6 +11,20 @@
 namespace hotspot::scenario {
 namespace {
 
+// The aggregate `stream` as the store holds it.
+template <typename State>
+State Fold(const store::EventStore& events, const std::string& stream) {
+  State state;
+  const auto read = events.ReadStream(stream, 0, store::Direction::kForward, 1000);
+  EXPECT_TRUE(read.ok()) << read.status();
+  for (const auto& recorded : read.ok() ? *read : std::vector<store::RecordedEvent>()) {
+    v1::Event event;
+    EXPECT_TRUE(event.ParseFromString(recorded.payload)) << recorded.position;
+    domain::Evolve(state, event);
+  }
+  return state;
+}
+
 TEST(ScenarioTest, BuildsTheAreaOnceWithLateCommitmentsAndTwoEscalations) {
   store::testing::TempDir dir;
   security::KeyStoreOptions key_options;
@@ -39,14 +53,7 @@ TEST(ScenarioTest, BuildsTheAreaOnceWithLateCommitmentsAndTwoEscalations) {
     // Some commitments are late: open, with a due date before now.
     int late = 0, fulfilled = 0;
     for (const std::string& id : built->commitment_ids) {
-      domain::CommitmentState state;
-      const auto stream = events->ReadStream(id, 0, store::Direction::kForward, 100);
-      ASSERT_TRUE(stream.ok()) << stream.status();
-      for (const auto& e : *stream) {
-        v1::Event event;
-        ASSERT_TRUE(event.ParseFromString(e.payload));
-        domain::Evolve(state, event);
-      }
+      const auto state = Fold<domain::CommitmentState>(*events, id);
       const absl::CivilDay due(state.due_date.year(), state.due_date.month(), state.due_date.day());
       if (state.open() && due < absl::ToCivilDay(now, absl::UTCTimeZone())) ++late;
       if (state.status == domain::CommitmentStatus::kFulfilled) ++fulfilled;
@@ -57,14 +64,7 @@ TEST(ScenarioTest, BuildsTheAreaOnceWithLateCommitmentsAndTwoEscalations) {
     // Two escalations at different levels.
     std::set<int> levels;
     for (const std::string& id : built->escalation_ids) {
-      domain::EscalationState state;
-      const auto stream = events->ReadStream(id, 0, store::Direction::kForward, 100);
-      ASSERT_TRUE(stream.ok()) << stream.status();
-      for (const auto& e : *stream) {
-        v1::Event event;
-        ASSERT_TRUE(event.ParseFromString(e.payload));
-        domain::Evolve(state, event);
-      }
+      const auto state = Fold<domain::EscalationState>(*events, id);
       levels.insert(state.level);
     }
     EXPECT_EQ(levels.size(), 2u);
