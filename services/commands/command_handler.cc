@@ -92,6 +92,10 @@ class KeyStoreSealer final : public domain::FieldSealer {
     return sealed;
   }
 
+  absl::StatusOr<std::string> NewSubject(absl::string_view category) override {
+    return sealer_->NewSubject(category);
+  }
+
  private:
   security::Sealer* const sealer_;
 };

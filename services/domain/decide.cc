@@ -487,6 +487,10 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> FieldSealer::NewSubject(absl::string_view category) {
+  return NewId(category);
+}
+
 std::string NewId(absl::string_view category) {
   return absl::StrCat(category, "-", store::EventId::Generate().ToString());
 }
@@ -704,7 +708,7 @@ absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandCon
   RETURN_IF_ERROR(s.Load<AreaState>("area_id", r.area_id()).status());
   RETURN_IF_ERROR(
       LoadAgencyInArea(s, "referring_agency_id", r.referring_agency_id(), r.area_id()).status());
-  const std::string id = NewId("youth");
+  ASSIGN_OR_RETURN(const std::string id, c.sealer->NewSubject("youth"));
   v1::Event e;
   auto* x = e.mutable_youth_referred();
   x->set_youth_id(id);

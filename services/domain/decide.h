@@ -47,12 +47,16 @@ class EventSource {
   virtual absl::StatusOr<StreamEvents> Read(absl::string_view stream) = 0;
 };
 
-// Seals a personal-data field of a data subject (security::Sealer in the server).
+// Seals a personal-data field of a data subject (security::Sealer in the server), and names
+// new data subjects.
 class FieldSealer {
  public:
   virtual ~FieldSealer() = default;
   virtual absl::StatusOr<v1::SealedText> Seal(absl::string_view subject, absl::string_view field,
                                               absl::string_view text) = 0;
+  // A fresh id for a new data subject of `category` ("youth" -> "youth-..."). The server's key
+  // store hands out ids whose data keys are durable already. Default: NewId(category).
+  virtual absl::StatusOr<std::string> NewSubject(absl::string_view category);
 };
 
 struct CommandContext {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "rocksdb/write_batch.h"
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
+#include "store/event_id.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -131,6 +133,9 @@ struct KeyStore::Impl {
     return write;
   }
 
+  // Durable keys of subjects not handed out yet, per category (see ReserveSubject).
+  absl::flat_hash_map<std::string, std::vector<std::string>> stock ABSL_GUARDED_BY(mu);
+
   // With options.defer_new_keys: new keys' records, not written yet (see Sync).
   absl::flat_hash_map<std::string, std::string> pending ABSL_GUARDED_BY(mu);
   // Held by Sync() and Erase(), so that an erasure never lands before a pending key's write.
@@ -203,6 +208,41 @@ absl::StatusOr<DataKey> KeyStore::KeyForReading(absl::string_view subject) {
   RETURN_IF_ERROR(ValidateSubject(subject));
   absl::MutexLock lock(&impl_->mu);
   return impl_->Load(std::string(subject));
+}
+
+absl::StatusOr<std::string> KeyStore::ReserveSubject(absl::string_view category) {
+  RETURN_IF_ERROR(ValidateSubject(category));
+  {
+    absl::MutexLock lock(&impl_->mu);
+    auto& ids = impl_->stock[category];
+    if (!ids.empty()) {
+      std::string id = std::move(ids.back());
+      ids.pop_back();
+      return id;
+    }
+  }
+  // Refill: new keys for new ids, written with one synced batch, then shared out. Concurrent
+  // refills may both write; every id is still handed out once.
+  const size_t count = std::max<size_t>(1, impl_->options.reserved_keys);
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<std::string, std::string>> made;  // id, raw key
+  for (size_t i = 0; i < count; ++i) {
+    std::string id = absl::StrCat(category, "-", store::EventId::Generate().ToString());
+    ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
+    ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, id, key));
+    RETURN_IF_ERROR(
+        FromRocks(batch.Put(id, std::string(1, kWrappedKey) + wrapped), "staging keys"));
+    made.emplace_back(std::move(id), std::move(key));
+  }
+  RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->Durable(), &batch), "writing data keys"));
+  absl::MutexLock lock(&impl_->mu);
+  auto& ids = impl_->stock[category];
+  for (size_t i = 1; i < made.size(); ++i) {
+    impl_->Remember(made[i].first, DataKey{false, made[i].second});
+    ids.push_back(made[i].first);
+  }
+  impl_->Remember(made[0].first, DataKey{false, made[0].second});
+  return made[0].first;
 }
 
 absl::Status KeyStore::Sync() {

@@ -39,6 +39,8 @@ struct KeyStoreOptions {
   bool defer_new_keys = false;
   // fsync key writes. Off only for tests and benchmarks, like the event store's. Default: true.
   bool sync = true;
+  // Subject ids (and their keys) reserved with one write, for ReserveSubject. Default: 256.
+  size_t reserved_keys = 256;
   // Data keys kept unwrapped in memory. Default: 100,000.
   size_t cache_entries = 100'000;
 };
@@ -69,6 +71,13 @@ class KeyStore {
   // The subject's data key for reading, or erased. NOT_FOUND if the subject never had a key;
   // DATA_LOSS if the stored key does not open with the master key.
   absl::StatusOr<DataKey> KeyForReading(absl::string_view subject);
+
+  // A fresh subject id "<category>-<UUIDv7>" whose data key exists and is durable already, so
+  // that sealing a new subject's data costs no write: ids come from a stock that is refilled,
+  // options.reserved_keys at a time, with one synced batch. Never the same id twice. Ids
+  // reserved but never used leave unused keys behind (at most one stock per open).
+  // INVALID_ARGUMENT for a malformed category; INTERNAL for I/O errors.
+  absl::StatusOr<std::string> ReserveSubject(absl::string_view category);
 
   // Writes the keys created since the last Sync() (with defer_new_keys) in one synced batch;
   // returns at once if there are none. INTERNAL for I/O errors (the keys stay pending).

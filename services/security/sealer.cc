@@ -43,4 +43,8 @@ absl::StatusOr<UnsealedValue> Sealer::Unseal(const SealedValue& value, absl::str
   return out;
 }
 
+absl::StatusOr<std::string> Sealer::NewSubject(absl::string_view category) {
+  return keys_->ReserveSubject(category);
+}
+
 }  // namespace hotspot::security

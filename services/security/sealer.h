@@ -41,6 +41,9 @@ class Sealer {
   absl::StatusOr<SealedValue> Seal(absl::string_view subject, absl::string_view field,
                                    absl::string_view plaintext);
 
+  // A new subject id whose data key is durable already (KeyStore::ReserveSubject).
+  absl::StatusOr<std::string> NewSubject(absl::string_view category);
+
   // The text of `value` as field `field`, or erased. NOT_FOUND if its key id never had a key;
   // DATA_LOSS if the value was altered or belongs to another field or subject.
   absl::StatusOr<UnsealedValue> Unseal(const SealedValue& value, absl::string_view field);

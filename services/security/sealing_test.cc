@@ -2,10 +2,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "services/security/aead.h"
@@ -158,6 +162,40 @@ TEST(KeyStoreTest, DeferredNewKeysAreWrittenBySyncAndErasureWins) {
   EXPECT_TRUE(keys->KeyForReading("youth-3")->erased);
   ASSERT_TRUE(keys->Sync().ok());
   EXPECT_TRUE(keys->KeyForReading("youth-3")->erased);
+}
+
+TEST(KeyStoreTest, ReservedSubjectsHaveDurableKeysAndAreNeverHandedOutTwice) {
+  TempDir dir;
+  KeyStoreOptions options;
+  options.master_key_file = dir.Sub("master.key");
+  options.defer_new_keys = true;  // reserved keys do not wait for Sync()
+  options.reserved_keys = 8;
+  std::set<std::string> ids;
+  std::map<std::string, std::string> keys_of;
+  {
+    auto keys = *KeyStore::Open(options, dir.Sub("keys"));
+    std::vector<std::thread> threads;
+    absl::Mutex mu;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 10; ++i) {
+          const std::string id = *keys->ReserveSubject("youth");
+          const std::string key = *keys->KeyForSealing(id);
+          absl::MutexLock lock(&mu);
+          EXPECT_TRUE(ids.insert(id).second) << id;
+          keys_of[id] = key;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(keys->ReserveSubject("youth 1").status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ids.size(), 40u);
+  auto keys = *KeyStore::Open(options, dir.Sub("keys"));  // no Sync() was called
+  for (const auto& [id, key] : keys_of) {
+    EXPECT_TRUE(absl::StartsWith(id, "youth-")) << id;
+    EXPECT_EQ(keys->KeyForReading(id)->key, key) << id;
+  }
 }
 
 TEST(SealerTest, ValuesAreBoundToTheirSubjectAndField) {
