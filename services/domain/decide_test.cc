@@ -391,6 +391,15 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACTIVE);
   *plan.mutable_review_date() = Day(2026, 11, 23);  // today: not after it
   EXPECT_EQ(Code(w_.Run(plan, chief_)), absl::StatusCode::kInvalidArgument);
+  // A second plan revises the first, and needs a reason.
+  *plan.mutable_review_date() = Day(2027, 3, 1);
+  plan.set_request_id("revise");
+  EXPECT_EQ(Code(w_.Run(plan, chief_)), absl::StatusCode::kInvalidArgument);
+  plan.set_reason("School changed");
+  const Decision revised = w_.Do(plan, chief_);
+  EXPECT_EQ(revised.writes[0].events[0].action_plan_revised().revision(), 2);
+  EXPECT_EQ(World::Unseal(revised.writes[0].events[0].action_plan_revised().reason()),
+            "School changed");
 
   auto outreach = Req<v1::AssignOutreachRequest>();
   outreach.set_youth_id(youth);
