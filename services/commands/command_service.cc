@@ -1,5 +1,6 @@
 #include "services/commands/command_service.h"
 
+#include "glog/logging.h"
 #include "services/server/rpc.h"
 
 namespace hotspot::commands {
@@ -15,7 +16,9 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
     return reactor;
   }
   handler_->Execute(*principal, *request,
-                    [reactor, response](absl::StatusOr<v1::CommandResponse> result) {
+                    [reactor, request, response,
+                     person = principal->person](absl::StatusOr<v1::CommandResponse> result) {
+                      if (!result.ok()) LogFailure(*request, person, result.status());
                       Finish(reactor, response, std::move(result));
                     });
   return reactor;
@@ -29,6 +32,28 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
   }
 HOTSPOT_FOR_EACH_COMMAND(HOTSPOT_DEFINE_COMMAND_RPC)
 #undef HOTSPOT_DEFINE_COMMAND_RPC
+
+// The server's own failures are logged once, here at the boundary; the caller's mistakes
+// (invalid input, rules, permissions) are only answered. Messages name fields and ids, never
+// personal data.
+void CommandService::LogFailure(const google::protobuf::Message& request, absl::string_view person,
+                                const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+      break;
+    default:
+      return;
+  }
+  const auto* request_id = request.GetDescriptor()->FindFieldByName("request_id");
+  LOG(WARNING) << "event=command_failed command=" << request.GetDescriptor()->name()
+               << " request_id=" << request.GetReflection()->GetString(request, request_id)
+               << " person=" << person << " code=" << absl::StatusCodeToString(status.code())
+               << " msg=\"" << status.message() << "\"";
+}
 
 void CommandService::Finish(grpc::ServerUnaryReactor* reactor, v1::CommandResponse* response,
                             absl::StatusOr<v1::CommandResponse> result) {

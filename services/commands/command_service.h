@@ -31,6 +31,8 @@ class CommandService final : public v1::CommandService::CallbackService {
   template <typename Request>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const Request* request,
                                 v1::CommandResponse* response);
+  static void LogFailure(const google::protobuf::Message& request, absl::string_view person,
+                         const absl::Status& status);
   // Finishes the call with `result`, copying an answer into `response`.
   static void Finish(grpc::ServerUnaryReactor* reactor, v1::CommandResponse* response,
                      absl::StatusOr<v1::CommandResponse> result);

@@ -209,6 +209,9 @@ struct CommandCase {
   Bad bad;
 };
 
+// Names the case in test output instead of dumping its bytes.
+void PrintTo(const CommandCase& c, std::ostream* os) { *os << c.name; }
+
 class EveryCommandTest : public CommandServiceTest,
                          public ::testing::WithParamInterface<CommandCase> {};
 
