@@ -27,6 +27,9 @@
 namespace hotspot::store {
 namespace {
 
+// Times as the log stores them (microseconds since the epoch).
+absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
+
 using internal::FromRocks;
 
 using internal::DecodeFixed64;
@@ -337,6 +340,9 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
             absl::StrCat(ewhere, ".id: ", event.id.ToString(), " appears twice in one call"));
       }
       p.occurred_at_given = event.metadata.occurred_at != absl::InfinitePast();
+      // The log keeps microseconds: live readers must see exactly what disk readers see.
+      if (p.occurred_at_given)
+        event.metadata.occurred_at = TruncateToMicros(event.metadata.occurred_at);
       p.content = internal::EncodeContent(append.stream, event);
       p.digest = internal::Sha256(p.content);
       p.event = std::make_shared<RecordedEvent>();
@@ -481,7 +487,7 @@ EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
   absl::flat_hash_map<EventId, EventIdEntry> group_ids;
 
   uint64_t position = next_position;
-  const absl::Time recorded_at = std::max(Now(), last_recorded_at);
+  const absl::Time recorded_at = TruncateToMicros(std::max(Now(), last_recorded_at));
   const int64_t recorded_at_micros = absl::ToUnixMicros(recorded_at);
 
   auto head_of = [&](const std::string& stream) -> absl::StatusOr<uint64_t> {

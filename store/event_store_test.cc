@@ -195,6 +195,21 @@ TEST_F(EventStoreTest, BeforeWriteRunsBeforeEveryGroupAndItsErrorFailsTheAppend)
   EXPECT_EQ(*store_->StreamVersion("youth-1"), 2u);  // nothing of it is published
 }
 
+TEST_F(EventStoreTest, LiveSubscribersSeeTheTimesExactlyAsStored) {
+  auto subscription = *store_->Subscribe(store_->HeadPosition() + 1, SubscriptionFilter());
+  std::vector<StreamAppend> call = One("youth-1");
+  call[0].events[0].metadata.occurred_at = absl::FromUnixNanos(1'700'000'000'123'456'789);
+  MustAppend(call);
+  const SubscriptionBatch live = *subscription->Next(10, absl::Seconds(5));
+  ASSERT_EQ(live.events.size(), 1u);
+  const std::vector<RecordedEvent> stored =
+      *store_->ReadStream("youth-1", 0, Direction::kForward, 10);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(live.events[0]->metadata.occurred_at, stored[0].metadata.occurred_at);
+  EXPECT_EQ(live.events[0]->recorded_at, stored[0].recorded_at);
+  EXPECT_EQ(stored[0].metadata.occurred_at, absl::FromUnixMicros(1'700'000'000'123'456));
+}
+
 TEST_F(EventStoreTest, ReusedIdWithOtherContentIsAlreadyExists) {
   std::vector<StreamAppend> call = One("youth-1");
   call[0].events[0].id = EventId::Generate();

@@ -1,0 +1,375 @@
+#include "services/projections/case_views.h"
+
+#include <algorithm>
+
+#include "absl/time/civil_time.h"
+#include "store/status_macros.h"
+
+namespace hotspot::projections {
+namespace {
+
+using K = v1::Event::KindCase;
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  ts.set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts.seconds()))));
+  return ts;
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Whole days from `from` to `to`.
+int32_t Days(const google::protobuf::Timestamp& from, absl::Time to) {
+  return static_cast<int32_t>(absl::ToInt64Hours(to - TimeOf(from)) / 24);
+}
+
+void Seal(const v1::SealedText& sealed, v1::PersonalField* field) {
+  if (!sealed.key_id().empty()) *field->mutable_sealed() = sealed;
+}
+
+void FromText(const v1::Text& text, v1::PersonalField* field) {
+  if (text.has_sealed()) {
+    *field->mutable_sealed() = text.sealed();
+  } else if (text.has_clear()) {
+    field->set_text(text.clear());
+  }
+}
+
+void AddUnique(google::protobuf::RepeatedPtrField<std::string>* list, const std::string& value) {
+  if (value.empty()) return;
+  if (std::find(list->begin(), list->end(), value) == list->end()) *list->Add() = value;
+}
+
+// A commitment as made.
+v1::CommitmentView Made(const store::RecordedEvent& recorded, const v1::Event& event) {
+  const v1::CommitmentMade& made = event.commitment_made();
+  v1::CommitmentView c;
+  c.set_commitment_id(made.commitment_id());
+  c.set_area_id(event.area_id());
+  c.set_owning_agency_id(made.owning_agency_id());
+  c.set_responsible_person(made.responsible_person());
+  c.set_youth_id(made.youth_id());
+  FromText(made.action(), c.mutable_action());
+  *c.mutable_due_date() = made.due_date();
+  c.set_state(v1::COMMITMENT_STATE_OPEN);
+  *c.mutable_made_at() = Ts(recorded.metadata.occurred_at);
+  c.set_meeting_id(made.meeting_id());
+  c.set_decision_id(made.decision_id());
+  return c;
+}
+
+// The commitment id a commitment event is about, or "" for other events.
+const std::string& CommitmentIdOf(const v1::Event& event) {
+  static const std::string kNone;
+  switch (event.kind_case()) {
+    case K::kCommitmentMade:
+      return event.commitment_made().commitment_id();
+    case K::kCommitmentAcknowledged:
+      return event.commitment_acknowledged().commitment_id();
+    case K::kProgressReported:
+      return event.progress_reported().commitment_id();
+    case K::kCommitmentRenegotiated:
+      return event.commitment_renegotiated().commitment_id();
+    case K::kCommitmentFulfilled:
+      return event.commitment_fulfilled().commitment_id();
+    case K::kCommitmentCancelled:
+      return event.commitment_cancelled().commitment_id();
+    case K::kCommitmentMarkedOverdue:
+      return event.commitment_marked_overdue().commitment_id();
+    default:
+      return kNone;
+  }
+}
+
+// Applies a change of a commitment (any commitment event but CommitmentMade).
+void Change(v1::CommitmentView& c, const store::RecordedEvent& recorded, const v1::Event& event) {
+  const absl::Time at = recorded.metadata.occurred_at;
+  switch (event.kind_case()) {
+    case K::kCommitmentAcknowledged:
+      c.set_acknowledged(true);
+      break;
+    case K::kProgressReported:
+      c.set_progress_reports(c.progress_reports() + 1);
+      break;
+    case K::kCommitmentRenegotiated:
+      *c.mutable_due_date() = event.commitment_renegotiated().new_due_date();
+      c.set_renegotiations(c.renegotiations() + 1);
+      c.set_overdue(false);
+      break;
+    case K::kCommitmentFulfilled: {
+      c.set_state(v1::COMMITMENT_STATE_FULFILLED);
+      *c.mutable_closed_at() = Ts(at);
+      const absl::CivilDay done = absl::ToCivilDay(at, absl::UTCTimeZone());
+      const absl::CivilDay due(c.due_date().year(), c.due_date().month(), c.due_date().day());
+      c.set_fulfilled_on_time(done <= due);
+      c.set_overdue(false);
+      break;
+    }
+    case K::kCommitmentCancelled:
+      c.set_state(v1::COMMITMENT_STATE_CANCELLED);
+      *c.mutable_closed_at() = Ts(at);
+      c.set_overdue(false);
+      break;
+    case K::kCommitmentMarkedOverdue:
+      if (c.state() == v1::COMMITMENT_STATE_OPEN) c.set_overdue(true);
+      break;
+    default:
+      break;
+  }
+}
+
+// The escalation id an escalation event is about, or "".
+const std::string& EscalationIdOf(const v1::Event& event) {
+  static const std::string kNone;
+  switch (event.kind_case()) {
+    case K::kEscalationRaised:
+      return event.escalation_raised().escalation_id();
+    case K::kEscalationAcknowledged:
+      return event.escalation_acknowledged().escalation_id();
+    case K::kEscalationMovedUp:
+      return event.escalation_moved_up().escalation_id();
+    case K::kEscalationResolved:
+      return event.escalation_resolved().escalation_id();
+    default:
+      return kNone;
+  }
+}
+
+void SetStatus(v1::CaseView& c, v1::CaseStatus status, const store::RecordedEvent& recorded) {
+  c.set_status(status);
+  v1::StatusChange* change = c.add_status_history();
+  change->set_status(status);
+  *change->mutable_at() = Ts(recorded.metadata.occurred_at);
+  change->set_position(recorded.position);
+}
+
+// The status a reopened case returns to (as the domain's Evolve decides it).
+v1::CaseStatus ReopenedStatus(const v1::CaseView& c) {
+  if (c.status() == v1::CASE_STATUS_DECLINED) return v1::CASE_STATUS_REFERRED;
+  const int n = c.status_history_size();
+  v1::CaseStatus before = n >= 2 ? c.status_history(n - 2).status() : v1::CASE_STATUS_REFERRED;
+  if (before == v1::CASE_STATUS_DECLINED) before = v1::CASE_STATUS_REFERRED;
+  if (before == v1::CASE_STATUS_HANDED_OVER) before = v1::CASE_STATUS_ACCEPTED;
+  return before;
+}
+
+void Plan(v1::CaseView& c, int32_t revision,
+          const google::protobuf::RepeatedPtrField<v1::PlanGoal>& goals, const v1::Date& review,
+          const store::RecordedEvent& recorded) {
+  v1::ActionPlanView* plan = c.mutable_action_plan();
+  plan->Clear();
+  plan->set_revision(revision);
+  for (const v1::PlanGoal& goal : goals) {
+    v1::PlanGoalView* g = plan->add_goals();
+    g->set_goal_id(goal.goal_id());
+    Seal(goal.description(), g->mutable_description());
+  }
+  *plan->mutable_review_date() = review;
+  *plan->mutable_adopted_at() = Ts(recorded.metadata.occurred_at);
+  *c.mutable_next_review_date() = review;
+  if (c.days_to_plan() < 0)
+    c.set_days_to_plan(Days(c.referral().referred_at(), recorded.metadata.occurred_at));
+  SetStatus(c, v1::CASE_STATUS_ACTIVE, recorded);
+}
+
+// Applies an event of the youth's own stream to its case.
+void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1::Event& event) {
+  const absl::Time at = recorded.metadata.occurred_at;
+  switch (event.kind_case()) {
+    case K::kReferralAccepted:
+    case K::kReferralDeclined: {
+      const bool accepted = event.kind_case() == K::kReferralAccepted;
+      v1::Screening* screening = c.mutable_screening();
+      screening->set_accepted(accepted);
+      *screening->mutable_screened_at() = Ts(at);
+      Seal(accepted ? event.referral_accepted().note() : event.referral_declined().reason(),
+           screening->mutable_note());
+      if (c.days_to_screening() < 0) c.set_days_to_screening(Days(c.referral().referred_at(), at));
+      SetStatus(c, accepted ? v1::CASE_STATUS_ACCEPTED : v1::CASE_STATUS_DECLINED, recorded);
+      break;
+    }
+    case K::kOutreachAssigned:
+      AddUnique(c.mutable_agencies_involved(), event.outreach_assigned().agency_id());
+      break;
+    case K::kConcernShared: {
+      const v1::ConcernShared& shared = event.concern_shared();
+      v1::SharedConcern* concern = c.add_concerns_shared();
+      concern->set_agency_id(shared.agency_id());
+      concern->set_legal_basis(shared.legal_basis());
+      concern->set_legal_basis_other(shared.legal_basis_other());
+      *concern->mutable_concerns() = shared.concerns();
+      *concern->mutable_shared_at() = Ts(at);
+      Seal(shared.text(), concern->mutable_text());
+      AddUnique(c.mutable_agencies_involved(), shared.agency_id());
+      break;
+    }
+    case K::kConsentRecorded:
+      AddUnique(c.mutable_consent_scopes(), event.consent_recorded().scope());
+      break;
+    case K::kConsentWithdrawn: {
+      auto* scopes = c.mutable_consent_scopes();
+      auto it = std::find(scopes->begin(), scopes->end(), event.consent_withdrawn().scope());
+      if (it != scopes->end()) scopes->erase(it);
+      break;
+    }
+    case K::kActionPlanAdopted:
+      Plan(c, event.action_plan_adopted().revision(), event.action_plan_adopted().goals(),
+           event.action_plan_adopted().review_date(), recorded);
+      break;
+    case K::kActionPlanRevised:
+      Plan(c, event.action_plan_revised().revision(), event.action_plan_revised().goals(),
+           event.action_plan_revised().review_date(), recorded);
+      break;
+    case K::kSocialDecisionRecorded:
+      AddUnique(c.mutable_agencies_involved(), event.actor().agency_id());
+      break;
+    case K::kHandedOverToAdultServices:
+      SetStatus(c, v1::CASE_STATUS_HANDED_OVER, recorded);
+      break;
+    case K::kCaseClosed:
+      if (c.days_to_closure() < 0) c.set_days_to_closure(Days(c.referral().referred_at(), at));
+      SetStatus(c, v1::CASE_STATUS_CLOSED, recorded);
+      break;
+    case K::kCaseReopened:
+      c.set_days_to_closure(-1);
+      SetStatus(c, ReopenedStatus(c), recorded);
+      break;
+    default:
+      break;
+  }
+}
+
+v1::CaseView Referred(const store::RecordedEvent& recorded, const v1::Event& event) {
+  const v1::YouthReferred& r = event.youth_referred();
+  v1::CaseView c;
+  c.set_youth_id(r.youth_id());
+  c.set_area_id(event.area_id());
+  v1::Referral* referral = c.mutable_referral();
+  referral->set_referring_agency_id(r.referring_agency_id());
+  referral->set_referred_by(r.referred_by());
+  *referral->mutable_referred_at() = Ts(recorded.metadata.occurred_at);
+  *referral->mutable_concerns() = r.concerns();
+  referral->set_urgency(r.urgency());
+  Seal(r.description(), referral->mutable_description());
+  c.set_identity_known(r.identity_known());
+  Seal(r.name(), c.mutable_name());
+  Seal(r.cpr_number(), c.mutable_cpr_number());
+  Seal(r.birth_date(), c.mutable_birth_date());
+  Seal(r.address(), c.mutable_address());
+  AddUnique(c.mutable_agencies_involved(), r.referring_agency_id());
+  c.set_days_to_screening(-1);
+  c.set_days_to_first_discussion(-1);
+  c.set_days_to_plan(-1);
+  c.set_days_to_closure(-1);
+  SetStatus(c, v1::CASE_STATUS_REFERRED, recorded);
+  return c;
+}
+
+// Reads, changes and writes back one case; a case that does not exist is left alone.
+template <typename Fn>
+absl::Status UpdateCase(Rows& rows, const std::string& youth_id,
+                        const store::RecordedEvent& recorded, Fn change) {
+  if (youth_id.empty()) return absl::OkStatus();
+  v1::CaseView c;
+  ASSIGN_OR_RETURN(const bool found, GetRow(rows, CaseKey(youth_id), &c));
+  if (!found) return absl::OkStatus();
+  change(c);
+  c.set_position(recorded.position);
+  PutRow(rows, CaseKey(youth_id), c);
+  return absl::OkStatus();
+}
+
+// The youth a commitment or escalation row points to ("" if none).
+absl::StatusOr<std::string> Owner(Rows& rows, const std::string& key) {
+  ASSIGN_OR_RETURN(const std::optional<std::string> youth, rows.Get(key));
+  return youth.value_or("");
+}
+
+}  // namespace
+
+absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                              Rows& rows) {
+  if (event.kind_case() == K::kYouthReferred) {
+    PutRow(rows, CaseKey(event.youth_referred().youth_id()), Referred(recorded, event));
+    return absl::OkStatus();
+  }
+  if (recorded.category() == "youth") {
+    return UpdateCase(rows, recorded.stream, recorded,
+                      [&](v1::CaseView& c) { ApplyToCase(c, recorded, event); });
+  }
+  if (event.kind_case() == K::kDecisionRecorded) {
+    const v1::DecisionRecorded& d = event.decision_recorded();
+    return UpdateCase(rows, d.youth_id(), recorded, [&](v1::CaseView& c) {
+      v1::MeetingRef* meeting = c.add_meetings_discussed();
+      meeting->set_meeting_id(d.meeting_id());
+      *meeting->mutable_at() = Ts(recorded.metadata.occurred_at);
+      if (c.days_to_first_discussion() < 0) {
+        c.set_days_to_first_discussion(
+            Days(c.referral().referred_at(), recorded.metadata.occurred_at));
+      }
+    });
+  }
+  if (const std::string& id = CommitmentIdOf(event); !id.empty()) {
+    if (event.kind_case() == K::kCommitmentMade) {
+      const std::string& youth = event.commitment_made().youth_id();
+      if (youth.empty()) return absl::OkStatus();
+      rows.Put(absl::StrCat("c2y/", id), youth);
+      return UpdateCase(rows, youth, recorded, [&](v1::CaseView& c) {
+        *c.add_commitments() = Made(recorded, event);
+        AddUnique(c.mutable_agencies_involved(), event.commitment_made().owning_agency_id());
+      });
+    }
+    ASSIGN_OR_RETURN(const std::string youth, Owner(rows, absl::StrCat("c2y/", id)));
+    return UpdateCase(rows, youth, recorded, [&](v1::CaseView& c) {
+      for (v1::CommitmentView& commitment : *c.mutable_commitments()) {
+        if (commitment.commitment_id() == id) Change(commitment, recorded, event);
+      }
+    });
+  }
+  if (const std::string& id = EscalationIdOf(event); !id.empty()) {
+    if (event.kind_case() == K::kEscalationRaised) {
+      const v1::EscalationRaised& raised = event.escalation_raised();
+      if (raised.youth_id().empty()) return absl::OkStatus();
+      rows.Put(absl::StrCat("e2y/", id), raised.youth_id());
+      return UpdateCase(rows, raised.youth_id(), recorded, [&](v1::CaseView& c) {
+        v1::EscalationRef* ref = c.add_escalations();
+        ref->set_escalation_id(id);
+        ref->set_target_agency_id(raised.target_agency_id());
+        ref->set_level(raised.level());
+      });
+    }
+    ASSIGN_OR_RETURN(const std::string youth, Owner(rows, absl::StrCat("e2y/", id)));
+    return UpdateCase(rows, youth, recorded, [&](v1::CaseView& c) {
+      for (v1::EscalationRef& ref : *c.mutable_escalations()) {
+        if (ref.escalation_id() != id) continue;
+        if (event.kind_case() == K::kEscalationMovedUp) {
+          ref.set_level(event.escalation_moved_up().to_level());
+        }
+        if (event.kind_case() == K::kEscalationResolved) ref.set_resolved(true);
+      }
+    });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CommitmentsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                                    Rows& rows) {
+  const std::string& id = CommitmentIdOf(event);
+  if (id.empty()) return absl::OkStatus();
+  if (event.kind_case() == K::kCommitmentMade) {
+    PutRow(rows, CommitmentKey(id), Made(recorded, event));
+    return absl::OkStatus();
+  }
+  v1::CommitmentView c;
+  ASSIGN_OR_RETURN(const bool found, GetRow(rows, CommitmentKey(id), &c));
+  if (!found) return absl::OkStatus();
+  Change(c, recorded, event);
+  PutRow(rows, CommitmentKey(id), c);
+  return absl::OkStatus();
+}
+
+}  // namespace hotspot::projections

@@ -1,0 +1,91 @@
+// Projector: keeps views (see View) up to date with the event log.
+//
+// Storage. A RocksDB of its own (<data_dir>/views), one column family per view, and each view's
+// checkpoint (the last log position applied) in the default family. A batch of events is applied
+// to every view through a WriteBatchWithIndex, and the rows and the new checkpoints are written
+// in that one WriteBatch: after a crash a view is exactly at its checkpoint, never between.
+// Views are derived data: the writes are not fsynced (a power loss rolls a view back to an
+// earlier, consistent checkpoint, and it catches up from the log).
+//
+// Threading. One thread subscribes to the log from the views' checkpoint and applies batches.
+// Reads (Get, Scan, WaitFor, Status) may come from any thread, concurrently with it.
+#ifndef HOTSPOT_SERVICES_PROJECTIONS_PROJECTOR_H_
+#define HOTSPOT_SERVICES_PROJECTIONS_PROJECTOR_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/projections/view.h"
+#include "store/event_store.h"
+
+namespace hotspot::projections {
+
+struct ProjectorOptions {
+  // Most events applied in one batch (one WriteBatch). Default: 1000.
+  size_t batch_events = 1000;
+};
+
+struct ViewStatus {
+  std::string name;
+  uint64_t checkpoint = 0;  // every event up to here is applied
+  uint64_t head = 0;        // the log's head when asked
+  uint64_t lag() const { return head > checkpoint ? head - checkpoint : 0; }
+};
+
+class Projector {
+ public:
+  // Opens (creating) the views' database in `directory` and starts applying from the lowest
+  // checkpoint. `events` is not owned and must outlive the projector. INVALID_ARGUMENT for no
+  // views or two with one name; INTERNAL for I/O errors.
+  static absl::StatusOr<std::unique_ptr<Projector>> Open(ProjectorOptions options,
+                                                         store::EventStore* events,
+                                                         std::vector<std::unique_ptr<View>> views,
+                                                         const std::string& directory);
+  // Stops the applying thread and closes the database.
+  ~Projector();
+  Projector(const Projector&) = delete;
+  Projector& operator=(const Projector&) = delete;
+
+  // The position every view has reached.
+  uint64_t position() const;
+
+  // Waits until every view has reached `position`. DEADLINE_EXCEEDED (naming the position
+  // reached) if that takes past `deadline`; the projection's own error if it stopped.
+  absl::Status WaitFor(uint64_t position, absl::Time deadline) const;
+
+  // A row of `view`; nullopt if there is none. NOT_FOUND for an unknown view.
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view view,
+                                                 absl::string_view key) const;
+
+  // Visits the rows of `view` whose keys start with `prefix`, in key order, from one consistent
+  // snapshot, until `visit` returns false. NOT_FOUND for an unknown view.
+  absl::Status Scan(
+      absl::string_view view, absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const;
+
+  // Each view's checkpoint and lag. The error that stopped the projection, if any, is in
+  // `error`.
+  std::vector<ViewStatus> Status(absl::Status* error = nullptr) const;
+
+ private:
+  struct Impl;
+  explicit Projector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Builds `view` in memory from the log's first event up to `position` (inclusive), with the same
+// code as the live view: the view as it stood then. DATA_LOSS for an unreadable event.
+absl::Status BuildInMemory(const store::EventStore& events, View& view, uint64_t position,
+                           MemoryRows* rows);
+
+// Parses a stored event's payload. DATA_LOSS naming the position if it is not a v1::Event.
+absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded);
+
+}  // namespace hotspot::projections
+
+#endif  // HOTSPOT_SERVICES_PROJECTIONS_PROJECTOR_H_
