@@ -89,6 +89,7 @@ class KeyStoreSealer final : public domain::FieldSealer {
     v1::SealedText sealed;
     sealed.set_key_id(std::move(value.key_id));
     sealed.set_ciphertext(std::move(value.ciphertext));
+    sealed.set_field(std::string(field));
     return sealed;
   }
 

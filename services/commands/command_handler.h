@@ -29,7 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "hotspot/v1/command_service.pb.h"
-#include "services/commands/worker_pool.h"
+#include "services/common/worker_pool.h"
 #include "services/domain/decide.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
@@ -92,7 +92,7 @@ class CommandHandler {
   security::Sealer* const sealer_;
   CommandHandlerOptions options_;
   StreamCache cache_;
-  WorkerPool pool_;
+  common::WorkerPool pool_;
 };
 
 // The ids and digest the handler derives; exposed for tests.

@@ -12,6 +12,10 @@
 #include "grpcpp/server_builder.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_service.h"
+#include "services/projections/case_views.h"
+#include "services/projections/projector.h"
+#include "services/queries/query_handler.h"
+#include "services/queries/query_service.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
@@ -78,6 +82,9 @@ struct HotspotServer::Impl {
   std::unique_ptr<security::Authenticator> authenticator;
   std::unique_ptr<commands::CommandHandler> handler;
   std::unique_ptr<commands::CommandService> command_service;
+  std::unique_ptr<projections::Projector> views;
+  std::unique_ptr<queries::QueryHandler> query_handler;
+  std::unique_ptr<queries::QueryService> query_service;
   std::vector<DevToken> new_dev_tokens;
   int demo_commands = 0;
   int demo_replayed = 0;
@@ -154,6 +161,17 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->command_service =
       std::make_unique<commands::CommandService>(impl->handler.get(), impl->authenticator.get());
 
+  std::vector<std::unique_ptr<projections::View>> views;
+  views.push_back(std::make_unique<projections::CasesView>());
+  views.push_back(std::make_unique<projections::CommitmentsView>());
+  ASSIGN_OR_RETURN(impl->views,
+                   projections::Projector::Open(projections::ProjectorOptions(), impl->events.get(),
+                                                std::move(views), options.data_dir + "/views"));
+  impl->query_handler =
+      std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
+  impl->query_service =
+      std::make_unique<queries::QueryService>(impl->query_handler.get(), impl->authenticator.get());
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -161,6 +179,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&impl->admin);
   builder.RegisterService(impl->command_service.get());
+  builder.RegisterService(impl->query_service.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
@@ -177,6 +196,9 @@ void HotspotServer::Shutdown(absl::Duration grace) {
     impl_->server->Wait();
   }
   // The stores close after the last call: the event store completes every accepted append.
+  impl_->query_service.reset();  // runs the queries already queued
+  impl_->query_handler.reset();
+  impl_->views.reset();
   impl_->handler.reset();
   impl_->events.reset();
   impl_->keys.reset();

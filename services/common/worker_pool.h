@@ -2,8 +2,8 @@
 // storage. The queue is bounded: a full pool refuses work instead of queueing without limit.
 //
 // Thread-safety: Submit() may be called from any thread, including a task.
-#ifndef HOTSPOT_SERVICES_COMMANDS_WORKER_POOL_H_
-#define HOTSPOT_SERVICES_COMMANDS_WORKER_POOL_H_
+#ifndef HOTSPOT_SERVICES_COMMON_WORKER_POOL_H_
+#define HOTSPOT_SERVICES_COMMON_WORKER_POOL_H_
 
 #include <deque>
 #include <thread>
@@ -13,7 +13,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 
-namespace hotspot::commands {
+namespace hotspot::common {
 
 class WorkerPool {
  public:
@@ -37,6 +37,6 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace hotspot::commands
+}  // namespace hotspot::common
 
-#endif  // HOTSPOT_SERVICES_COMMANDS_WORKER_POOL_H_
+#endif  // HOTSPOT_SERVICES_COMMON_WORKER_POOL_H_

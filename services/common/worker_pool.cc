@@ -1,8 +1,8 @@
-#include "services/commands/worker_pool.h"
+#include "services/common/worker_pool.h"
 
 #include <utility>
 
-namespace hotspot::commands {
+namespace hotspot::common {
 
 WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
@@ -38,4 +38,4 @@ void WorkerPool::Loop() {
   }
 }
 
-}  // namespace hotspot::commands
+}  // namespace hotspot::common

@@ -1,0 +1,69 @@
+#include "services/queries/personal_data.h"
+
+#include <algorithm>
+
+#include "store/status_macros.h"
+
+namespace hotspot::queries {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+
+absl::Status Resolve(v1::PersonalField* field, bool allowed, security::Sealer& sealer) {
+  if (!field->has_sealed()) return absl::OkStatus();
+  if (!allowed) {
+    field->mutable_withheld()->set_reason("not_allowed");
+    return absl::OkStatus();
+  }
+  const v1::SealedText& sealed = field->sealed();
+  absl::StatusOr<security::UnsealedValue> value =
+      sealer.Unseal(security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
+  if (absl::IsNotFound(value.status()) || (value.ok() && value->erased)) {
+    field->mutable_withheld()->set_reason("erased");
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(value.status());
+  field->set_text(std::move(value->text));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view) {
+  if (!who.InArea(view.area_id())) return false;
+  switch (who.role) {
+    case domain::Role::kCoordinator:
+    case domain::Role::kSocialCaseworker:
+      return true;
+    case domain::Role::kAgencyMember:
+    case domain::Role::kAgencyLeader:
+      return std::find(view.agencies_involved().begin(), view.agencies_involved().end(),
+                       who.agency) != view.agencies_involved().end();
+    default:
+      return false;
+  }
+}
+
+absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,
+                                 security::Sealer& sealer) {
+  if (auto* field = dynamic_cast<v1::PersonalField*>(message)) {
+    return Resolve(field, allowed, sealer);
+  }
+  const auto* reflection = message->GetReflection();
+  const auto* descriptor = message->GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* f = descriptor->field(i);
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < reflection->FieldSize(*message, f); ++j) {
+        RETURN_IF_ERROR(ResolvePersonalData(reflection->MutableRepeatedMessage(message, f, j),
+                                            allowed, sealer));
+      }
+    } else if (reflection->HasField(*message, f)) {
+      RETURN_IF_ERROR(ResolvePersonalData(reflection->MutableMessage(message, f), allowed, sealer));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hotspot::queries

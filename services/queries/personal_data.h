@@ -1,0 +1,27 @@
+// Personal data on the read side: who may see a case's personal data, and the one function that
+// unseals it (every PersonalField of an answer, wherever it sits in the message).
+//
+// Thread-safety: stateless functions; the Sealer is thread-safe.
+#ifndef HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_
+#define HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+#include "hotspot/v1/views.pb.h"
+#include "services/domain/principal.h"
+#include "services/security/sealer.h"
+
+namespace hotspot::queries {
+
+// True if `who` may see the personal data of `view`'s case: a coordinator or a social
+// caseworker of its area, or a member or leader of an agency involved in it.
+bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view);
+
+// Every PersonalField in `message`: unsealed to its text if `allowed` (withheld "erased" after
+// erasure), withheld "not_allowed" otherwise. DATA_LOSS if a sealed value does not open.
+absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,
+                                 security::Sealer& sealer);
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_

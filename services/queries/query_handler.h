@@ -1,0 +1,59 @@
+// QueryHandler: answers queries from the views (services/projections), without gRPC: waits for
+// min_position (read-your-writes), checks the caller's area, unseals personal data only for
+// those allowed (personal_data.h), and pages lists stably. Calls may block (waiting for the
+// views): the gRPC QueryService runs them on a worker pool.
+//
+// Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown case; PERMISSION_DENIED
+// for an area the caller has no access to; DEADLINE_EXCEEDED if the views do not reach
+// min_position in time; the views' own errors.
+//
+// Thread-safety: safe for concurrent use.
+#ifndef HOTSPOT_SERVICES_QUERIES_QUERY_HANDLER_H_
+#define HOTSPOT_SERVICES_QUERIES_QUERY_HANDLER_H_
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "hotspot/v1/query_service.pb.h"
+#include "services/domain/principal.h"
+#include "services/projections/projector.h"
+#include "services/security/sealer.h"
+
+namespace hotspot::queries {
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
+
+class QueryHandler {
+ public:
+  // Not owned; both must outlive the handler. `clock` says what "today" is for overdue
+  // commitments (UTC); default absl::Now.
+  QueryHandler(const projections::Projector* views, security::Sealer* sealer,
+               absl::AnyInvocable<absl::Time() const> clock = nullptr);
+
+  absl::StatusOr<v1::GetCaseResponse> GetCase(const domain::Principal& who,
+                                              const v1::GetCaseRequest& request,
+                                              absl::Time deadline) const;
+  absl::StatusOr<v1::ListCasesResponse> ListCases(const domain::Principal& who,
+                                                  const v1::ListCasesRequest& request,
+                                                  absl::Time deadline) const;
+  absl::StatusOr<v1::ListCommitmentsResponse> ListCommitments(
+      const domain::Principal& who, const v1::ListCommitmentsRequest& request,
+      absl::Time deadline) const;
+
+ private:
+  // Waits for min_position; returns the position reached.
+  absl::StatusOr<uint64_t> Reach(uint64_t min_position, absl::Time deadline) const;
+  absl::StatusOr<std::optional<v1::CaseView>> LoadCase(absl::string_view youth_id) const;
+  // Resolves personal data and the date-dependent fields of a case for `who`.
+  absl::Status Present(const domain::Principal& who, v1::CaseView* view) const;
+  absl::CivilDay Today() const;
+
+  const projections::Projector* const views_;
+  security::Sealer* const sealer_;
+  absl::AnyInvocable<absl::Time() const> clock_;
+};
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_QUERY_HANDLER_H_

@@ -1,0 +1,208 @@
+// QueryService against a real hotspotd with the demo loaded: read-your-writes, who sees
+// personal data, paging, and the commitments lists.
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "store/test_util.h"
+#include "tests/e2e/command_client.h"
+#include "tests/e2e/hotspotd_process.h"
+
+namespace hotspot::testing {
+namespace {
+
+using domain::Principal;
+using store::testing::TempDir;
+
+class QueryServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    cast_ = new scenario::Cast(scenario::SjaelorCast());
+    stranger_ = new Principal{
+        "chief-elsewhere", "agency-hotspot-other", domain::Role::kCoordinator, {"area-elsewhere"}};
+    std::vector<Principal> people = cast_->All();
+    people.push_back(*stranger_);
+    tokens_ = new std::map<std::string, std::string>(WriteTokens(dir_->Sub("tokens"), people));
+    absl::StatusOr<HotspotdProcess> started = HotspotdProcess::Start(
+        HOTSPOTD_PATH, dir_->Sub("data"), {"--tokens_file=" + dir_->Sub("tokens"), "--demo"});
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = new HotspotdProcess(std::move(*started));
+    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    commands_ = new CommandClient(channel);
+    for (const auto& [person, token] : *tokens_) commands_->AddToken(person, token);
+    queries_ = v1::QueryService::NewStub(channel).release();
+  }
+
+  static void TearDownTestSuite() {
+    delete queries_;
+    delete commands_;
+    delete server_;
+    delete tokens_;
+    delete stranger_;
+    delete cast_;
+    delete dir_;
+  }
+
+  static std::unique_ptr<grpc::ClientContext> As(const Principal& who, int deadline_ms = 10000) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + tokens_->at(who.person));
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(deadline_ms));
+    return context;
+  }
+
+  static grpc::Status GetCase(const Principal& who, const std::string& youth, uint64_t min,
+                              v1::GetCaseResponse* out, int deadline_ms = 10000) {
+    v1::GetCaseRequest request;
+    request.set_youth_id(youth);
+    request.set_min_position(min);
+    return queries_->GetCase(As(who, deadline_ms).get(), request, out);
+  }
+
+  static TempDir* dir_;
+  static scenario::Cast* cast_;
+  static Principal* stranger_;
+  static std::map<std::string, std::string>* tokens_;
+  static HotspotdProcess* server_;
+  static CommandClient* commands_;
+  static v1::QueryService::Stub* queries_;
+};
+
+TempDir* QueryServiceTest::dir_;
+scenario::Cast* QueryServiceTest::cast_;
+Principal* QueryServiceTest::stranger_;
+std::map<std::string, std::string>* QueryServiceTest::tokens_;
+HotspotdProcess* QueryServiceTest::server_;
+CommandClient* QueryServiceTest::commands_;
+v1::QueryService::Stub* QueryServiceTest::queries_;
+
+TEST_F(QueryServiceTest, AReferralIsReadableAtOnceAndItsPersonalDataOnlyByThoseInvolved) {
+  const v1::ReferYouthRequest referral = scenario::SampleReferral(7001, "q-referral");
+  const CallResult referred = commands_->Call(cast_->school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+
+  // Read-your-writes: with min_position the case is there at once.
+  v1::GetCaseResponse answer;
+  ASSERT_TRUE(
+      GetCase(cast_->school_member, referred.response.id(), referred.response.position(), &answer)
+          .ok());
+  EXPECT_GE(answer.position(), referred.response.position());
+  const v1::CaseView& view = answer.case_view();
+  EXPECT_EQ(view.status(), v1::CASE_STATUS_REFERRED);
+  EXPECT_EQ(view.referral().referring_agency_id(), "agency-school-sjaelor");
+  // The referring agency is involved: it sees the name, and the 18th birthday is computed.
+  EXPECT_EQ(view.name().text(), referral.name());
+  EXPECT_EQ(view.address().text(), referral.address());
+  EXPECT_EQ(view.eighteenth_birthday().year(), std::stoi(referral.birth_date().substr(0, 4)) + 18);
+
+  // The chief sees it too; police (not involved) and the auditor get the pseudonymous case.
+  ASSERT_TRUE(GetCase(cast_->chief, referred.response.id(), 0, &answer).ok());
+  EXPECT_EQ(answer.case_view().name().text(), referral.name());
+  for (const Principal* who : {&cast_->police_member, &cast_->auditor}) {
+    ASSERT_TRUE(GetCase(*who, referred.response.id(), 0, &answer).ok());
+    EXPECT_EQ(answer.case_view().name().withheld().reason(), "not_allowed") << who->person;
+    EXPECT_FALSE(answer.case_view().has_eighteenth_birthday());
+    EXPECT_EQ(answer.case_view().youth_id(), referred.response.id());
+  }
+  // Another area's coordinator gets nothing.
+  EXPECT_EQ(GetCase(*stranger_, referred.response.id(), 0, &answer).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(QueryServiceTest, BadQueriesAreRefusedWithTheirCodes) {
+  v1::GetCaseResponse answer;
+  EXPECT_EQ(GetCase(cast_->chief, "youth-none", 0, &answer).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  const grpc::Status malformed = GetCase(cast_->chief, "meeting-1", 0, &answer);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(malformed.error_message(), "youth_id:"));
+  // A position the log has not reached: the deadline passes.
+  EXPECT_EQ(GetCase(cast_->chief, "youth-none", 1'000'000'000, &answer, 300).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  grpc::ClientContext anonymous;
+  v1::GetCaseRequest request;
+  request.set_youth_id("youth-none");
+  EXPECT_EQ(queries_->GetCase(&anonymous, request, &answer).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::ListCasesRequest list;
+  v1::ListCasesResponse cases;
+  EXPECT_EQ(queries_->ListCases(As(cast_->chief).get(), list, &cases).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // area_id required
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_token("!!not a token!!");
+  EXPECT_EQ(queries_->ListCases(As(cast_->chief).get(), list, &cases).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(QueryServiceTest, PagingIsStableAndFiltersApply) {
+  v1::ListCasesRequest all;
+  all.set_area_id(scenario::kAreaId);
+  all.set_page_size(500);
+  v1::ListCasesResponse everything;
+  ASSERT_TRUE(queries_->ListCases(As(cast_->chief).get(), all, &everything).ok());
+  EXPECT_GE(everything.cases_size(), 40);
+  EXPECT_TRUE(everything.next_page_token().empty());
+
+  std::vector<std::string> paged;
+  v1::ListCasesRequest page = all;
+  page.set_page_size(7);
+  for (int pages = 0; pages < 100; ++pages) {
+    v1::ListCasesResponse answer;
+    ASSERT_TRUE(queries_->ListCases(As(cast_->chief).get(), page, &answer).ok());
+    for (const auto& c : answer.cases()) paged.push_back(c.youth_id());
+    if (answer.next_page_token().empty()) break;
+    page.set_page_token(answer.next_page_token());
+  }
+  ASSERT_EQ(paged.size(), static_cast<size_t>(everything.cases_size()));
+  for (int i = 0; i < everything.cases_size(); ++i) {
+    EXPECT_EQ(paged[i], everything.cases(i).youth_id());
+  }
+
+  v1::ListCasesRequest closed = all;
+  closed.set_status(v1::CASE_STATUS_CLOSED);
+  v1::ListCasesResponse answer;
+  ASSERT_TRUE(queries_->ListCases(As(cast_->chief).get(), closed, &answer).ok());
+  EXPECT_GT(answer.cases_size(), 0);
+  for (const auto& c : answer.cases()) EXPECT_EQ(c.status(), v1::CASE_STATUS_CLOSED);
+}
+
+TEST_F(QueryServiceTest, AnAgencysCommitmentsComeByDueDateWithTheLateOnesFlagged) {
+  v1::ListCommitmentsRequest request;
+  request.set_area_id(scenario::kAreaId);
+  request.set_owning_agency_id("agency-school-sjaelor");
+  request.set_page_size(500);
+  v1::ListCommitmentsResponse answer;
+  ASSERT_TRUE(queries_->ListCommitments(As(cast_->school_member).get(), request, &answer).ok());
+  ASSERT_GT(answer.commitments_size(), 0);
+  std::string previous;
+  for (const auto& c : answer.commitments()) {
+    EXPECT_EQ(c.owning_agency_id(), "agency-school-sjaelor");
+    const std::string due =
+        absl::StrCat(c.due_date().year() * 10000 + c.due_date().month() * 100 + c.due_date().day());
+    EXPECT_LE(previous, due);
+    previous = due;
+    // The school is involved in these cases: it reads the actions.
+    EXPECT_TRUE(c.action().has_text()) << c.commitment_id();
+  }
+
+  // The demo has late commitments (played over the past 16 weeks).
+  v1::ListCommitmentsRequest overdue;
+  overdue.set_area_id(scenario::kAreaId);
+  overdue.set_overdue_only(true);
+  ASSERT_TRUE(queries_->ListCommitments(As(cast_->chief).get(), overdue, &answer).ok());
+  EXPECT_GT(answer.commitments_size(), 0);
+  for (const auto& c : answer.commitments()) {
+    EXPECT_TRUE(c.overdue());
+    EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_OPEN);
+  }
+}
+
+}  // namespace
+}  // namespace hotspot::testing
