@@ -3,46 +3,13 @@
 #include <algorithm>
 
 #include "absl/time/civil_time.h"
+#include "services/projections/view_util.h"
 #include "store/status_macros.h"
 
 namespace hotspot::projections {
 namespace {
 
 using K = v1::Event::KindCase;
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts.seconds()))));
-  return ts;
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-// Whole days from `from` to `to`.
-int32_t Days(const google::protobuf::Timestamp& from, absl::Time to) {
-  return static_cast<int32_t>(absl::ToInt64Hours(to - TimeOf(from)) / 24);
-}
-
-void Seal(const v1::SealedText& sealed, v1::PersonalField* field) {
-  if (!sealed.key_id().empty()) *field->mutable_sealed() = sealed;
-}
-
-void FromText(const v1::Text& text, v1::PersonalField* field) {
-  if (text.has_sealed()) {
-    *field->mutable_sealed() = text.sealed();
-  } else if (text.has_clear()) {
-    field->set_text(text.clear());
-  }
-}
-
-void AddUnique(google::protobuf::RepeatedPtrField<std::string>* list, const std::string& value) {
-  if (value.empty()) return;
-  if (std::find(list->begin(), list->end(), value) == list->end()) *list->Add() = value;
-}
 
 // A commitment as made.
 v1::CommitmentView Made(const store::RecordedEvent& recorded, const v1::Event& event) {

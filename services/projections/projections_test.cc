@@ -2,6 +2,8 @@
 // Sjælør scenario in it.
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "services/projections/all_views.h"
+#include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/projector.h"
 #include "services/scenario/handler_sink.h"
@@ -39,11 +41,8 @@ class ProjectionsTest : public ::testing::Test {
   }
 
   std::unique_ptr<Projector> OpenProjector() {
-    std::vector<std::unique_ptr<View>> views;
-    views.push_back(std::make_unique<CasesView>());
-    views.push_back(std::make_unique<CommitmentsView>());
     absl::StatusOr<std::unique_ptr<Projector>> projector =
-        Projector::Open(ProjectorOptions(), events_.get(), std::move(views), dir_.Sub("views"));
+        Projector::Open(ProjectorOptions(), events_.get(), AllViews(), dir_.Sub("views"));
     EXPECT_TRUE(projector.ok()) << projector.status();
     return projector.ok() ? std::move(*projector) : nullptr;
   }
@@ -62,9 +61,7 @@ class ProjectionsTest : public ::testing::Test {
 
   // The live view equals the same view built in memory from the log up to the head.
   void ExpectLiveEqualsRebuilt(const Projector& projector) {
-    CasesView cases;
-    CommitmentsView commitments;
-    for (View* view : std::initializer_list<View*>{&cases, &commitments}) {
+    for (const std::unique_ptr<View>& view : AllViews()) {
       MemoryRows rebuilt;
       ASSERT_TRUE(BuildInMemory(*events_, *view, projector.position(), &rebuilt).ok());
       const auto live = Rows(projector, view->name());
@@ -129,8 +126,24 @@ TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
   const auto status = projector->Status();
-  ASSERT_EQ(status.size(), 2u);
+  ASSERT_EQ(status.size(), 4u);
   EXPECT_EQ(status[0].lag(), 0u);
+}
+
+TEST_F(ProjectionsTest, AViewAddedLaterCatchesUpFromTheStart) {
+  Build("demo", 12);
+  {
+    std::vector<std::unique_ptr<View>> first;
+    first.push_back(std::make_unique<CasesView>());
+    auto projector =
+        *Projector::Open(ProjectorOptions(), events_.get(), std::move(first), dir_.Sub("views"));
+    ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  }
+  auto projector = OpenProjector();  // every view: three of them new
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  ExpectLiveEqualsRebuilt(*projector);
+  EXPECT_FALSE(Rows(*projector, kMeetingsView).empty());
+  EXPECT_FALSE(Rows(*projector, kEscalationsView).empty());
 }
 
 TEST_F(ProjectionsTest, WaitForAnUnreachedPositionTimesOut) {

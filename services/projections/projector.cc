@@ -68,8 +68,12 @@ struct Projector::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;                       // all opened families
   absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> by_view;  // view -> family
 
+  // Each view's checkpoint: a view applies only events after its own (a view added later
+  // catches up from 0 while the others skip what they have). Written by the loop thread only.
+  std::vector<uint64_t> checkpoints;
+
   mutable absl::Mutex mu;
-  uint64_t position ABSL_GUARDED_BY(mu) = 0;
+  uint64_t position ABSL_GUARDED_BY(mu) = 0;  // the lowest checkpoint
   absl::Status error ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::unique_ptr<store::Subscription> subscription;
@@ -178,19 +182,8 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
             absl::StrCat("the checkpoint of ", view->name(), " is malformed"));
       }
     }
+    impl->checkpoints.push_back(checkpoint);
     from = std::min(from, checkpoint);
-  }
-  // Views behind the others (a new view) start from the lowest checkpoint; the others then see
-  // some events again. Views are written so that this is harmless only when all checkpoints
-  // agree, so a new view is rebuilt by itself (issue 4's rebuild) before it joins: until then,
-  // require equal checkpoints.
-  for (const auto& view : views) {
-    std::string value;
-    if (impl->db->Get(rocksdb::ReadOptions(), CheckpointKey(view->name()), &value).ok() &&
-        value != absl::StrCat(from)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "views: ", view->name(), " is at ", value, ", others at ", from, "; rebuild it first"));
-    }
   }
   impl->views = std::move(views);
   {
@@ -258,6 +251,7 @@ std::vector<ViewStatus> Projector::Status(absl::Status* error) const {
   absl::MutexLock lock(&impl_->mu);
   if (error != nullptr) *error = impl_->error;
   std::vector<ViewStatus> out;
+  // Every view is at least at the lowest checkpoint; the loop thread owns the exact ones.
   for (const auto& view : impl_->views) out.push_back({view->name(), impl_->position, head});
   return out;
 }

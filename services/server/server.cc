@@ -12,7 +12,7 @@
 #include "grpcpp/server_builder.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_service.h"
-#include "services/projections/case_views.h"
+#include "services/projections/all_views.h"
 #include "services/projections/projector.h"
 #include "services/queries/query_handler.h"
 #include "services/queries/query_service.h"
@@ -161,12 +161,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->command_service =
       std::make_unique<commands::CommandService>(impl->handler.get(), impl->authenticator.get());
 
-  std::vector<std::unique_ptr<projections::View>> views;
-  views.push_back(std::make_unique<projections::CasesView>());
-  views.push_back(std::make_unique<projections::CommitmentsView>());
-  ASSIGN_OR_RETURN(impl->views,
-                   projections::Projector::Open(projections::ProjectorOptions(), impl->events.get(),
-                                                std::move(views), options.data_dir + "/views"));
+  ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
+                                    projections::ProjectorOptions(), impl->events.get(),
+                                    projections::AllViews(), options.data_dir + "/views"));
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service =

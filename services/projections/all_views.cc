@@ -1,0 +1,17 @@
+#include "services/projections/all_views.h"
+
+#include "services/projections/area_views.h"
+#include "services/projections/case_views.h"
+
+namespace hotspot::projections {
+
+std::vector<std::unique_ptr<View>> AllViews() {
+  std::vector<std::unique_ptr<View>> views;
+  views.push_back(std::make_unique<CasesView>());
+  views.push_back(std::make_unique<CommitmentsView>());
+  views.push_back(std::make_unique<EscalationsView>());
+  views.push_back(std::make_unique<MeetingsView>());
+  return views;
+}
+
+}  // namespace hotspot::projections

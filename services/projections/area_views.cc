@@ -1,0 +1,140 @@
+#include "services/projections/area_views.h"
+
+#include "services/projections/view_util.h"
+#include "store/status_macros.h"
+
+namespace hotspot::projections {
+namespace {
+
+using K = v1::Event::KindCase;
+
+// Reads, changes and writes back one row of type Row; a missing row is left alone.
+template <typename Row, typename Fn>
+absl::Status Update(Rows& rows, const std::string& key, Fn change) {
+  Row row;
+  ASSIGN_OR_RETURN(const bool found, GetRow(rows, key, &row));
+  if (!found) return absl::OkStatus();
+  change(row);
+  PutRow(rows, key, row);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                                    Rows& rows) {
+  const absl::Time at = recorded.metadata.occurred_at;
+  switch (event.kind_case()) {
+    case K::kEscalationRaised: {
+      const v1::EscalationRaised& r = event.escalation_raised();
+      v1::EscalationView e;
+      e.set_escalation_id(r.escalation_id());
+      e.set_area_id(event.area_id());
+      e.set_target_agency_id(r.target_agency_id());
+      e.set_level(r.level());
+      e.set_raised_by(event.actor().person());
+      *e.mutable_raised_at() = Ts(at);
+      e.set_youth_id(r.youth_id());
+      *e.mutable_commitment_ids() = r.commitment_ids();
+      FromText(r.reason(), e.mutable_reason());
+      e.set_days_to_resolve(-1);
+      PutRow(rows, EscalationKey(r.escalation_id()), e);
+      return absl::OkStatus();
+    }
+    case K::kEscalationAcknowledged:
+      return Update<v1::EscalationView>(
+          rows, EscalationKey(event.escalation_acknowledged().escalation_id()),
+          [&](v1::EscalationView& e) {
+            e.set_acknowledged(true);
+            *e.mutable_acknowledged_at() = Ts(at);
+          });
+    case K::kEscalationMovedUp:
+      return Update<v1::EscalationView>(
+          rows, EscalationKey(event.escalation_moved_up().escalation_id()),
+          [&](v1::EscalationView& e) {
+            v1::EscalationMove* move = e.add_moves();
+            move->set_from_level(event.escalation_moved_up().from_level());
+            move->set_to_level(event.escalation_moved_up().to_level());
+            *move->mutable_at() = Ts(at);
+            e.set_level(event.escalation_moved_up().to_level());
+            e.set_acknowledged(false);
+            e.clear_acknowledged_at();
+          });
+    case K::kEscalationResolved:
+      return Update<v1::EscalationView>(
+          rows, EscalationKey(event.escalation_resolved().escalation_id()),
+          [&](v1::EscalationView& e) {
+            e.set_resolved(true);
+            *e.mutable_resolved_at() = Ts(at);
+            FromText(event.escalation_resolved().outcome(), e.mutable_outcome());
+            e.set_days_to_resolve(Days(e.raised_at(), at));
+          });
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                                 Rows& rows) {
+  const absl::Time at = recorded.metadata.occurred_at;
+  switch (event.kind_case()) {
+    case K::kBodyConstituted: {
+      const v1::BodyConstituted& b = event.body_constituted();
+      v1::BodyView body;
+      body.set_area_id(b.area_id());
+      body.set_body_id(b.body_id());
+      body.set_kind(b.kind());
+      body.set_name(b.name());
+      *body.mutable_members() = b.members();
+      *body.mutable_cadence() = b.cadence();
+      *body.mutable_constituted_at() = Ts(at);
+      PutRow(rows, BodyKey(b.area_id(), b.body_id()), body);
+      return absl::OkStatus();
+    }
+    case K::kMeetingScheduled: {
+      const v1::MeetingScheduled& m = event.meeting_scheduled();
+      v1::MeetingView meeting;
+      meeting.set_meeting_id(m.meeting_id());
+      meeting.set_area_id(event.area_id());
+      meeting.set_body_id(m.body_id());
+      *meeting.mutable_scheduled_at() = m.scheduled_at();
+      PutRow(rows, MeetingKey(m.meeting_id()), meeting);
+      return absl::OkStatus();
+    }
+    case K::kMeetingHeld: {
+      const v1::MeetingHeld& held = event.meeting_held();
+      std::string body_key;
+      RETURN_IF_ERROR(
+          Update<v1::MeetingView>(rows, MeetingKey(held.meeting_id()), [&](v1::MeetingView& m) {
+            m.set_held(true);
+            *m.mutable_held_at() = held.held_at();
+            *m.mutable_attendance() = held.attendance();
+            body_key = BodyKey(m.area_id(), m.body_id());
+          }));
+      if (body_key.empty()) return absl::OkStatus();
+      return Update<v1::BodyView>(
+          rows, body_key, [&](v1::BodyView& body) { *body.add_held_at() = held.held_at(); });
+    }
+    case K::kAgendaItemAdded:
+      return Update<v1::MeetingView>(
+          rows, MeetingKey(event.agenda_item_added().meeting_id()), [&](v1::MeetingView& m) {
+            AddUnique(m.mutable_agenda_youth_ids(), event.agenda_item_added().youth_id());
+          });
+    case K::kDecisionRecorded: {
+      const v1::DecisionRecorded& d = event.decision_recorded();
+      return Update<v1::MeetingView>(rows, MeetingKey(d.meeting_id()), [&](v1::MeetingView& m) {
+        v1::DecisionView* decision = m.add_decisions();
+        decision->set_decision_id(d.decision_id());
+        decision->set_youth_id(d.youth_id());
+        FromText(d.text(), decision->mutable_text());
+        *decision->mutable_commitment_ids() = d.commitment_ids();
+        *decision->mutable_escalation_ids() = d.escalation_ids();
+        decision->set_case_status(d.case_status());
+      });
+    }
+    default:
+      return absl::OkStatus();
+  }
+}
+
+}  // namespace hotspot::projections

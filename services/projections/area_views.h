@@ -1,0 +1,44 @@
+// The escalations view and the meetings-and-bodies view.
+//
+// "escalations.v1" rows:
+//   escalation/<id>              EscalationView
+// "meetings.v1" rows:
+//   meeting/<id>                 MeetingView
+//   body/<area_id>/<body_id>     BodyView (meetings held; cadence is judged at query time)
+#ifndef HOTSPOT_SERVICES_PROJECTIONS_AREA_VIEWS_H_
+#define HOTSPOT_SERVICES_PROJECTIONS_AREA_VIEWS_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "hotspot/v1/views.pb.h"
+#include "services/projections/view.h"
+
+namespace hotspot::projections {
+
+inline constexpr char kEscalationsView[] = "escalations.v1";
+inline constexpr char kMeetingsView[] = "meetings.v1";
+
+inline std::string EscalationKey(absl::string_view id) { return absl::StrCat("escalation/", id); }
+inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeting/", id); }
+inline std::string BodyKey(absl::string_view area_id, absl::string_view body_id) {
+  return absl::StrCat("body/", area_id, "/", body_id);
+}
+
+class EscalationsView final : public View {
+ public:
+  std::string name() const override { return kEscalationsView; }
+  absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                     Rows& rows) override;
+};
+
+class MeetingsView final : public View {
+ public:
+  std::string name() const override { return kMeetingsView; }
+  absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                     Rows& rows) override;
+};
+
+}  // namespace hotspot::projections
+
+#endif  // HOTSPOT_SERVICES_PROJECTIONS_AREA_VIEWS_H_
