@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
+#include "services/projections/view_util.h"
 #include "services/queries/personal_data.h"
 #include "store/status_macros.h"
 
@@ -124,6 +126,81 @@ absl::StatusOr<v1::GetCaseResponse> QueryHandler::GetCase(const domain::Principa
   return response;
 }
 
+namespace {
+
+// Rows of `view` under `prefix` that `keep` accepts, by the sort key it returns (empty: skip),
+// after the page token's key.
+template <typename Row>
+absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector& views,
+                                                   absl::string_view view, absl::string_view prefix,
+                                                   absl::string_view after,
+                                                   const std::function<std::string(Row&)>& keep) {
+  std::map<std::string, Row> matches;
+  absl::Status parsed;
+  RETURN_IF_ERROR(views.Scan(view, prefix, [&](absl::string_view key, absl::string_view value) {
+    Row row;
+    if (!row.ParseFromString(std::string(value))) {
+      parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
+      return false;
+    }
+    std::string sort = keep(row);
+    if (sort.empty() || (!after.empty() && sort <= after)) return true;
+    matches.emplace(std::move(sort), std::move(row));
+    return true;
+  }));
+  RETURN_IF_ERROR(parsed);
+  return matches;
+}
+
+// The first `page_size` of `matches` into `out`; the next page's token if there are more.
+template <typename Row>
+std::string Page(std::map<std::string, Row>& matches, int page_size,
+                 google::protobuf::RepeatedPtrField<Row>* out) {
+  std::string last;
+  for (auto& [sort, row] : matches) {
+    if (out->size() == page_size) return Token(last);
+    *out->Add() = std::move(row);
+    last = sort;
+  }
+  return "";
+}
+
+std::string DateKey(const v1::Date& d, absl::string_view id) {
+  return absl::StrFormat("%04d%02d%02d/%s", d.year(), d.month(), d.day(), id);
+}
+
+std::string TimeKey(const google::protobuf::Timestamp& t, absl::string_view id) {
+  return absl::StrFormat("%020d/%s", t.seconds(), id);
+}
+
+}  // namespace
+
+// Whether the caller may see each youth's personal data, each case looked up once.
+class QueryHandler::CasePolicy {
+ public:
+  CasePolicy(const QueryHandler& handler, const domain::Principal& who)
+      : handler_(handler), who_(who) {}
+
+  // Resolves `message`'s personal data, which is about `youth_id` ("" for the area: in clear).
+  absl::Status Resolve(google::protobuf::Message* message, const std::string& youth_id) {
+    bool allowed = true;
+    if (!youth_id.empty()) {
+      auto it = allowed_.find(youth_id);
+      if (it == allowed_.end()) {
+        ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, handler_.LoadCase(youth_id));
+        it = allowed_.emplace(youth_id, view.has_value() && MaySeePersonalData(who_, *view)).first;
+      }
+      allowed = it->second;
+    }
+    return ResolvePersonalData(message, allowed, *handler_.sealer_);
+  }
+
+ private:
+  const QueryHandler& handler_;
+  const domain::Principal& who_;
+  std::map<std::string, bool> allowed_;
+};
+
 absl::StatusOr<v1::ListCasesResponse> QueryHandler::ListCases(const domain::Principal& who,
                                                               const v1::ListCasesRequest& request,
                                                               absl::Time deadline) const {
@@ -139,37 +216,27 @@ absl::StatusOr<v1::ListCasesResponse> QueryHandler::ListCases(const domain::Prin
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
 
+  ASSIGN_OR_RETURN(
+      auto matches,
+      Collect<v1::CaseView>(
+          *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
+            if (view.area_id() != request.area_id()) return "";
+            if (request.status() != 0 && view.status() != request.status()) {
+              return "";
+            }
+            if (request.urgency() != 0 && view.referral().urgency() != request.urgency()) {
+              return "";
+            }
+            const auto& involved = view.agencies_involved();
+            if (!request.agency_id().empty() && std::find(involved.begin(), involved.end(),
+                                                          request.agency_id()) == involved.end()) {
+              return "";
+            }
+            return view.youth_id();  // UUIDv7: in order of referral
+          }));
   v1::ListCasesResponse response;
-  absl::Status parsed;
-  std::string last_key;
-  bool more = false;
-  RETURN_IF_ERROR(views_->Scan(
-      projections::kCasesView, "case/", [&](absl::string_view key, absl::string_view value) {
-        if (!after.empty() && key <= after) return true;
-        v1::CaseView view;
-        if (!view.ParseFromString(std::string(value))) {
-          parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
-          return false;
-        }
-        if (view.area_id() != request.area_id()) return true;
-        if (request.status() != 0 && view.status() != request.status()) return true;
-        if (request.urgency() != 0 && view.referral().urgency() != request.urgency()) return true;
-        if (!request.agency_id().empty() &&
-            std::find(view.agencies_involved().begin(), view.agencies_involved().end(),
-                      request.agency_id()) == view.agencies_involved().end()) {
-          return true;
-        }
-        if (response.cases_size() == page_size) {
-          more = true;
-          return false;
-        }
-        *response.add_cases() = std::move(view);
-        last_key = std::string(key);
-        return true;
-      }));
-  RETURN_IF_ERROR(parsed);
+  response.set_next_page_token(Page(matches, page_size, response.mutable_cases()));
   for (v1::CaseView& view : *response.mutable_cases()) RETURN_IF_ERROR(Present(who, &view));
-  if (more) response.set_next_page_token(Token(last_key));
   response.set_position(position);
   return response;
 }
@@ -188,63 +255,144 @@ absl::StatusOr<v1::ListCommitmentsResponse> QueryHandler::ListCommitments(
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
 
-  // Every match, ordered by due date then id: the sort key is also the page token.
   const absl::CivilDay today = Today();
-  std::map<std::string, v1::CommitmentView> matches;
-  absl::Status parsed;
-  RETURN_IF_ERROR(views_->Scan(
-      projections::kCommitmentsView, "commitment/",
-      [&](absl::string_view key, absl::string_view value) {
-        v1::CommitmentView c;
-        if (!c.ParseFromString(std::string(value))) {
-          parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
-          return false;
-        }
-        if (c.area_id() != request.area_id()) return true;
-        if (!request.owning_agency_id().empty() &&
-            c.owning_agency_id() != request.owning_agency_id()) {
-          return true;
-        }
-        if (!request.responsible_person().empty() &&
-            c.responsible_person() != request.responsible_person()) {
-          return true;
-        }
-        if (!request.youth_id().empty() && c.youth_id() != request.youth_id()) return true;
-        if (request.state() != 0 && c.state() != request.state()) return true;
-        MarkOverdue(&c, today);
-        if (request.overdue_only() && !c.overdue()) return true;
-        const std::string sort =
-            absl::StrFormat("%04d%02d%02d/%s", c.due_date().year(), c.due_date().month(),
-                            c.due_date().day(), c.commitment_id());
-        if (!after.empty() && sort <= after) return true;
-        matches.emplace(sort, std::move(c));
-        return true;
-      }));
-  RETURN_IF_ERROR(parsed);
-
+  ASSIGN_OR_RETURN(auto matches,
+                   Collect<v1::CommitmentView>(
+                       *views_, projections::kCommitmentsView, "commitment/", after,
+                       [&](v1::CommitmentView& c) -> std::string {
+                         if (c.area_id() != request.area_id()) return "";
+                         if (!request.owning_agency_id().empty() &&
+                             c.owning_agency_id() != request.owning_agency_id()) {
+                           return "";
+                         }
+                         if (!request.responsible_person().empty() &&
+                             c.responsible_person() != request.responsible_person()) {
+                           return "";
+                         }
+                         if (!request.youth_id().empty() && c.youth_id() != request.youth_id())
+                           return "";
+                         if (request.state() != 0 && c.state() != request.state()) return "";
+                         MarkOverdue(&c, today);
+                         if (request.overdue_only() && !c.overdue()) return "";
+                         return DateKey(c.due_date(), c.commitment_id());  // by due date
+                       }));
   v1::ListCommitmentsResponse response;
-  std::map<std::string, bool> allowed_for_youth;  // each case's policy, looked up once
-  for (auto& [sort, c] : matches) {
-    if (response.commitments_size() == page_size) {
-      response.set_next_page_token(Token(std::prev(matches.find(sort))->first));
-      break;
-    }
-    bool allowed = true;  // an area commitment's text is in clear anyway
-    if (!c.youth_id().empty()) {
-      auto it = allowed_for_youth.find(c.youth_id());
-      if (it == allowed_for_youth.end()) {
-        ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, LoadCase(c.youth_id()));
-        it = allowed_for_youth
-                 .emplace(c.youth_id(), view.has_value() && MaySeePersonalData(who, *view))
-                 .first;
-      }
-      allowed = it->second;
-    }
-    RETURN_IF_ERROR(ResolvePersonalData(&c, allowed, *sealer_));
-    *response.add_commitments() = std::move(c);
+  response.set_next_page_token(Page(matches, page_size, response.mutable_commitments()));
+  CasePolicy policy(*this, who);
+  for (v1::CommitmentView& c : *response.mutable_commitments()) {
+    RETURN_IF_ERROR(policy.Resolve(&c, c.youth_id()));
   }
   response.set_position(position);
   return response;
+}
+
+absl::StatusOr<v1::ListEscalationsResponse> QueryHandler::ListEscalations(
+    const domain::Principal& who, const v1::ListEscalationsRequest& request,
+    absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  if (request.level() != 0 && !v1::EscalationLevel_IsValid(request.level())) {
+    return Invalid("level", absl::StrCat("unknown value ", request.level()));
+  }
+  RETURN_IF_ERROR(
+      CheckIdField("target_agency_id", request.target_agency_id(), "agency", /*required=*/false));
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+
+  const absl::Time now = clock_ ? clock_() : absl::Now();
+  ASSIGN_OR_RETURN(auto matches, Collect<v1::EscalationView>(
+                                     *views_, projections::kEscalationsView, "escalation/", after,
+                                     [&](v1::EscalationView& e) -> std::string {
+                                       if (e.area_id() != request.area_id()) return "";
+                                       if (request.open_only() && e.resolved()) return "";
+                                       if (request.level() != 0 && e.level() != request.level())
+                                         return "";
+                                       if (!request.target_agency_id().empty() &&
+                                           e.target_agency_id() != request.target_agency_id()) {
+                                         return "";
+                                       }
+                                       if (!e.resolved())
+                                         e.set_age_days(projections::Days(e.raised_at(), now));
+                                       return TimeKey(e.raised_at(),
+                                                      e.escalation_id());  // oldest first
+                                     }));
+  v1::ListEscalationsResponse response;
+  response.set_next_page_token(Page(matches, page_size, response.mutable_escalations()));
+  CasePolicy policy(*this, who);
+  for (v1::EscalationView& e : *response.mutable_escalations()) {
+    RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id()));
+  }
+  response.set_position(position);
+  return response;
+}
+
+absl::StatusOr<v1::ListMeetingsResponse> QueryHandler::ListMeetings(
+    const domain::Principal& who, const v1::ListMeetingsRequest& request,
+    absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(auto matches,
+                   Collect<v1::MeetingView>(*views_, projections::kMeetingsView, "meeting/", after,
+                                            [&](v1::MeetingView& m) -> std::string {
+                                              if (m.area_id() != request.area_id()) return "";
+                                              if (!request.body_id().empty() &&
+                                                  m.body_id() != request.body_id()) {
+                                                return "";
+                                              }
+                                              return TimeKey(m.scheduled_at(), m.meeting_id());
+                                            }));
+  v1::ListMeetingsResponse response;
+  response.set_next_page_token(Page(matches, page_size, response.mutable_meetings()));
+  CasePolicy policy(*this, who);
+  for (v1::MeetingView& m : *response.mutable_meetings()) {
+    for (v1::DecisionView& d : *m.mutable_decisions()) {
+      RETURN_IF_ERROR(policy.Resolve(&d, d.youth_id()));
+    }
+  }
+  response.set_position(position);
+  return response;
+}
+
+absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
+    const domain::Principal& who, const v1::ListBodiesRequest& request, absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  const absl::Time now = clock_ ? clock_() : absl::Now();
+  ASSIGN_OR_RETURN(auto matches,
+                   Collect<v1::BodyView>(*views_, projections::kMeetingsView,
+                                         absl::StrCat("body/", request.area_id(), "/"), "",
+                                         [](v1::BodyView& b) { return b.body_id(); }));
+  v1::ListBodiesResponse response;
+  for (auto& [id, body] : matches) {
+    JudgeCadence(&body, now);
+    *response.add_bodies() = std::move(body);
+  }
+  response.set_position(position);
+  return response;
+}
+
+void JudgeCadence(v1::BodyView* body, absl::Time now) {
+  int last_year = 0;
+  absl::Time last_held = absl::InfinitePast();
+  for (const auto& held : body->held_at()) {
+    const absl::Time at = projections::TimeOf(held);
+    if (at <= now && now - at <= absl::Hours(24 * 365)) ++last_year;
+    last_held = std::max(last_held, at);
+  }
+  body->set_meetings_last_year(last_year);
+  const absl::Duration age = now - projections::TimeOf(body->constituted_at());
+  const v1::Cadence& cadence = body->cadence();
+  if (cadence.min_meetings_per_year() > 0) {
+    // Pro rata for a body younger than a year, rounded: one of two a year is due after 3 months.
+    const double years = std::min(1.0, absl::ToDoubleHours(age) / (24 * 365));
+    const int due = static_cast<int>(cadence.min_meetings_per_year() * years + 0.5);
+    body->set_behind_cadence(last_year < due);
+  } else if (cadence.every_weeks() > 0) {
+    const absl::Duration period = absl::Hours(24 * 7 * cadence.every_weeks());
+    body->set_behind_cadence(age > period && now - last_held > period);
+  }
 }
 
 }  // namespace hotspot::queries

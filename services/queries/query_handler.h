@@ -13,6 +13,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/query_service.pb.h"
 #include "services/domain/principal.h"
@@ -40,6 +41,15 @@ class QueryHandler {
   absl::StatusOr<v1::ListCommitmentsResponse> ListCommitments(
       const domain::Principal& who, const v1::ListCommitmentsRequest& request,
       absl::Time deadline) const;
+  absl::StatusOr<v1::ListEscalationsResponse> ListEscalations(
+      const domain::Principal& who, const v1::ListEscalationsRequest& request,
+      absl::Time deadline) const;
+  absl::StatusOr<v1::ListMeetingsResponse> ListMeetings(const domain::Principal& who,
+                                                        const v1::ListMeetingsRequest& request,
+                                                        absl::Time deadline) const;
+  absl::StatusOr<v1::ListBodiesResponse> ListBodies(const domain::Principal& who,
+                                                    const v1::ListBodiesRequest& request,
+                                                    absl::Time deadline) const;
 
  private:
   // Waits for min_position; returns the position reached.
@@ -48,11 +58,17 @@ class QueryHandler {
   // Resolves personal data and the date-dependent fields of a case for `who`.
   absl::Status Present(const domain::Principal& who, v1::CaseView* view) const;
   absl::CivilDay Today() const;
+  class CasePolicy;
 
   const projections::Projector* const views_;
   security::Sealer* const sealer_;
   absl::AnyInvocable<absl::Time() const> clock_;
 };
+
+// Sets meetings_last_year and behind_cadence of `body` as of `now`: a yearly cadence is judged
+// over the last 365 days (pro rata, rounded, for a body younger than a year); an every-N-weeks
+// cadence is behind when the last meeting is more than N weeks old.
+void JudgeCadence(v1::BodyView* body, absl::Time now);
 
 }  // namespace hotspot::queries
 

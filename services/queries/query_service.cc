@@ -42,28 +42,21 @@ grpc::ServerUnaryReactor* QueryService::Run(grpc::CallbackServerContext* context
   return reactor;
 }
 
-grpc::ServerUnaryReactor* QueryService::GetCase(grpc::CallbackServerContext* context,
-                                                const v1::GetCaseRequest* request,
-                                                v1::GetCaseResponse* response) {
-  return Run(context, response, [this, request](const domain::Principal& who, absl::Time d) {
-    return handler_->GetCase(who, *request, d);
-  });
-}
-
-grpc::ServerUnaryReactor* QueryService::ListCases(grpc::CallbackServerContext* context,
-                                                  const v1::ListCasesRequest* request,
-                                                  v1::ListCasesResponse* response) {
-  return Run(context, response, [this, request](const domain::Principal& who, absl::Time d) {
-    return handler_->ListCases(who, *request, d);
-  });
-}
-
-grpc::ServerUnaryReactor* QueryService::ListCommitments(grpc::CallbackServerContext* context,
-                                                        const v1::ListCommitmentsRequest* request,
-                                                        v1::ListCommitmentsResponse* response) {
-  return Run(context, response, [this, request](const domain::Principal& who, absl::Time d) {
-    return handler_->ListCommitments(who, *request, d);
-  });
-}
+// Every RPC runs its QueryHandler method of the same name.
+#define HOTSPOT_DEFINE_QUERY_RPC(Name)                                                          \
+  grpc::ServerUnaryReactor* QueryService::Name(grpc::CallbackServerContext* context,            \
+                                               const v1::Name##Request* request,                \
+                                               v1::Name##Response* response) {                  \
+    return Run(context, response, [this, request](const domain::Principal& who, absl::Time d) { \
+      return handler_->Name(who, *request, d);                                                  \
+    });                                                                                         \
+  }
+HOTSPOT_DEFINE_QUERY_RPC(GetCase)
+HOTSPOT_DEFINE_QUERY_RPC(ListCases)
+HOTSPOT_DEFINE_QUERY_RPC(ListCommitments)
+HOTSPOT_DEFINE_QUERY_RPC(ListEscalations)
+HOTSPOT_DEFINE_QUERY_RPC(ListMeetings)
+HOTSPOT_DEFINE_QUERY_RPC(ListBodies)
+#undef HOTSPOT_DEFINE_QUERY_RPC
 
 }  // namespace hotspot::queries

@@ -28,6 +28,15 @@ class QueryService final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* ListCommitments(grpc::CallbackServerContext* context,
                                             const v1::ListCommitmentsRequest* request,
                                             v1::ListCommitmentsResponse* response) override;
+  grpc::ServerUnaryReactor* ListEscalations(grpc::CallbackServerContext* context,
+                                            const v1::ListEscalationsRequest* request,
+                                            v1::ListEscalationsResponse* response) override;
+  grpc::ServerUnaryReactor* ListMeetings(grpc::CallbackServerContext* context,
+                                         const v1::ListMeetingsRequest* request,
+                                         v1::ListMeetingsResponse* response) override;
+  grpc::ServerUnaryReactor* ListBodies(grpc::CallbackServerContext* context,
+                                       const v1::ListBodiesRequest* request,
+                                       v1::ListBodiesResponse* response) override;
 
  private:
   // Authenticates, then runs `query(principal, deadline)` on the pool into `response`.

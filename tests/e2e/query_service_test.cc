@@ -1,5 +1,6 @@
 // QueryService against a real hotspotd with the demo loaded: read-your-writes, who sees
 // personal data, paging, and the commitments lists.
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -213,6 +214,56 @@ TEST_F(QueryServiceTest, AnAgencysCommitmentsComeByDueDateWithTheLateOnesFlagged
     EXPECT_TRUE(c.overdue());
     EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_OPEN);
   }
+}
+
+TEST_F(QueryServiceTest, EscalationsMeetingsAndBodiesOfTheDemo) {
+  v1::ListEscalationsRequest escalations;
+  escalations.set_area_id(scenario::kAreaId);
+  escalations.set_min_position(ready_);
+  v1::ListEscalationsResponse raised;
+  ASSERT_TRUE(queries_->ListEscalations(As(cast_->chief).get(), escalations, &raised).ok());
+  ASSERT_EQ(raised.escalations_size(), 2);
+  std::set<int> levels;
+  for (const auto& e : raised.escalations()) {
+    levels.insert(e.level());
+    EXPECT_FALSE(e.resolved());
+    EXPECT_GT(e.age_days(), 0);
+    EXPECT_TRUE(e.reason().has_text());  // the chief may read it
+  }
+  EXPECT_EQ(levels,
+            (std::set<int>{v1::ESCALATION_LEVEL_STEERING_GROUP, v1::ESCALATION_LEVEL_DIRECTOR}));
+  escalations.set_level(v1::ESCALATION_LEVEL_DIRECTOR);
+  ASSERT_TRUE(queries_->ListEscalations(As(cast_->auditor).get(), escalations, &raised).ok());
+  ASSERT_EQ(raised.escalations_size(), 1);
+  EXPECT_EQ(raised.escalations(0).moves_size(), 1);
+  EXPECT_EQ(raised.escalations(0).reason().withheld().reason(), "not_allowed");
+
+  v1::ListMeetingsRequest meetings;
+  meetings.set_area_id(scenario::kAreaId);
+  meetings.set_body_id("task-force");
+  meetings.set_min_position(ready_);
+  v1::ListMeetingsResponse held;
+  ASSERT_TRUE(queries_->ListMeetings(As(cast_->chief).get(), meetings, &held).ok());
+  EXPECT_GE(held.meetings_size(), 8);
+  int decisions = 0;
+  for (const auto& m : held.meetings()) {
+    EXPECT_TRUE(m.held());
+    decisions += m.decisions_size();
+  }
+  EXPECT_GT(decisions, 0);
+
+  v1::ListBodiesRequest bodies;
+  bodies.set_area_id(scenario::kAreaId);
+  bodies.set_min_position(ready_);
+  v1::ListBodiesResponse answer;
+  ASSERT_TRUE(queries_->ListBodies(As(cast_->chief).get(), bodies, &answer).ok());
+  ASSERT_EQ(answer.bodies_size(), 5);
+  std::map<std::string, bool> behind;
+  for (const auto& b : answer.bodies()) behind[b.body_id()] = b.behind_cadence();
+  EXPECT_FALSE(behind["task-force"]);          // every two weeks, last a week ago
+  EXPECT_FALSE(behind["steering-group"]);      // met once in 16 weeks; four a year
+  EXPECT_TRUE(behind["political-follow-up"]);  // never met; twice a year
+  EXPECT_TRUE(behind["local-ssp"]);            // never met; every four weeks
 }
 
 }  // namespace
