@@ -47,6 +47,7 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
           [&](v1::EscalationView& e) {
             e.set_acknowledged(true);
             *e.mutable_acknowledged_at() = Ts(at);
+            e.set_acknowledgement_overdue(false);
           });
     case K::kEscalationMovedUp:
       return Update<v1::EscalationView>(
@@ -59,6 +60,13 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
             e.set_level(event.escalation_moved_up().to_level());
             e.set_acknowledged(false);
             e.clear_acknowledged_at();
+            e.set_acknowledgement_overdue(false);
+          });
+    case K::kEscalationNotAcknowledged:
+      return Update<v1::EscalationView>(
+          rows, EscalationKey(event.escalation_not_acknowledged().escalation_id()),
+          [&](v1::EscalationView& e) {
+            if (!e.acknowledged() && !e.resolved()) e.set_acknowledgement_overdue(true);
           });
     case K::kEscalationResolved:
       return Update<v1::EscalationView>(
@@ -134,6 +142,28 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
     }
     default:
       return absl::OkStatus();
+  }
+}
+
+void JudgeCadence(v1::BodyView* body, absl::Time now) {
+  int last_year = 0;
+  absl::Time last_held = absl::InfinitePast();
+  for (const auto& held : body->held_at()) {
+    const absl::Time at = TimeOf(held);
+    if (at <= now && now - at <= absl::Hours(24 * 365)) ++last_year;
+    last_held = std::max(last_held, at);
+  }
+  body->set_meetings_last_year(last_year);
+  const absl::Duration age = now - TimeOf(body->constituted_at());
+  const v1::Cadence& cadence = body->cadence();
+  if (cadence.min_meetings_per_year() > 0) {
+    // Pro rata for a body younger than a year, rounded: one of two a year is due after 3 months.
+    const double years = std::min(1.0, absl::ToDoubleHours(age) / (24 * 365));
+    const int due = static_cast<int>(cadence.min_meetings_per_year() * years + 0.5);
+    body->set_behind_cadence(last_year < due);
+  } else if (cadence.every_weeks() > 0) {
+    const absl::Duration period = absl::Hours(24 * 7 * cadence.every_weeks());
+    body->set_behind_cadence(age > period && now - last_held > period);
   }
 }
 

@@ -138,6 +138,7 @@ void Plan(v1::CaseView& c, int32_t revision,
   *plan->mutable_review_date() = review;
   *plan->mutable_adopted_at() = Ts(recorded.metadata.occurred_at);
   *c.mutable_next_review_date() = review;
+  c.set_review_overdue(false);
   if (c.days_to_plan() < 0)
     c.set_days_to_plan(Days(c.referral().referred_at(), recorded.metadata.occurred_at));
   SetStatus(c, v1::CASE_STATUS_ACTIVE, recorded);
@@ -204,6 +205,12 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
     case K::kCaseReopened:
       c.set_days_to_closure(-1);
       SetStatus(c, ReopenedStatus(c), recorded);
+      break;
+    case K::kReviewDatePassed:
+      c.set_review_overdue(true);
+      break;
+    case K::kEighteenthBirthdayNear:
+      c.set_turns_18_soon(true);
       break;
     default:
       break;

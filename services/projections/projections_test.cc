@@ -5,6 +5,7 @@
 #include "services/projections/all_views.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
+#include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/scenario/handler_sink.h"
 #include "services/security/key_store.h"
@@ -144,6 +145,68 @@ TEST_F(ProjectionsTest, AViewAddedLaterCatchesUpFromTheStart) {
   ExpectLiveEqualsRebuilt(*projector);
   EXPECT_FALSE(Rows(*projector, kMeetingsView).empty());
   EXPECT_FALSE(Rows(*projector, kEscalationsView).empty());
+}
+
+TEST_F(ProjectionsTest, DeadlineEventsAreAppendedOnceAcrossPassesAndRestarts) {
+  const absl::Time now =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
+  Build("demo", 40);
+  auto projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  DeadlineOptions options;
+  options.interval = absl::ZeroDuration();
+  options.clock = [now] { return now; };
+
+  std::map<std::string, int> counts;  // event type -> how many in the log
+  auto count = [&] {
+    counts.clear();
+    const auto log = events_->ReadAll(0, store::Direction::kForward, 10000);
+    EXPECT_TRUE(log.ok());
+    for (const auto& e : *log) ++counts[e.type];
+  };
+  {
+    DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
+                              DeadlineOptions{absl::ZeroDuration(), [now] { return now; }});
+    const absl::StatusOr<int> first = deadlines.RunOnce();
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_GT(*first, 0);
+    // At once again, before the views have seen the first pass: nothing new is written.
+    EXPECT_EQ(*deadlines.RunOnce(), 0);
+  }
+  count();
+  EXPECT_GT(counts["hotspot.v1.CommitmentMarkedOverdue"], 0);
+  EXPECT_EQ(counts["hotspot.v1.BodyBehindCadence"], 3);  // political, board, local SSP
+  EXPECT_GT(counts["hotspot.v1.ReviewDatePassed"], 0);
+  EXPECT_GT(counts["hotspot.v1.EighteenthBirthdayNear"], 0);
+  const auto once = counts;
+
+  // A restart: a new process over reopened views appends nothing again.
+  projector.reset();
+  projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  DeadlineProcess again(events_.get(), projector.get(), sealer_.get(),
+                        DeadlineOptions{absl::ZeroDuration(), [now] { return now; }});
+  EXPECT_EQ(*again.RunOnce(), 0);
+  count();
+  EXPECT_EQ(counts, once);
+
+  // The views carry the flags; every overdue commitment is open and past due.
+  for (const auto& [key, value] : Rows(*projector, kCommitmentsView)) {
+    v1::CommitmentView c;
+    ASSERT_TRUE(c.ParseFromString(value));
+    if (!c.overdue()) continue;
+    EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_OPEN);
+    EXPECT_LT(absl::CivilDay(c.due_date().year(), c.due_date().month(), c.due_date().day()),
+              absl::CivilDay(2026, 11, 23));
+  }
+
+  // Two weeks later the director has not acknowledged: that escalation is flagged, once.
+  const absl::Time later = now + absl::Hours(24 * 14);
+  DeadlineProcess later_pass(events_.get(), projector.get(), sealer_.get(),
+                             DeadlineOptions{absl::ZeroDuration(), [later] { return later; }});
+  EXPECT_GT(*later_pass.RunOnce(), 0);
+  count();
+  EXPECT_EQ(counts["hotspot.v1.EscalationNotAcknowledged"], 1);
 }
 
 TEST_F(ProjectionsTest, WaitForAnUnreachedPositionTimesOut) {

@@ -366,33 +366,11 @@ absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
                                          [](v1::BodyView& b) { return b.body_id(); }));
   v1::ListBodiesResponse response;
   for (auto& [id, body] : matches) {
-    JudgeCadence(&body, now);
+    projections::JudgeCadence(&body, now);
     *response.add_bodies() = std::move(body);
   }
   response.set_position(position);
   return response;
-}
-
-void JudgeCadence(v1::BodyView* body, absl::Time now) {
-  int last_year = 0;
-  absl::Time last_held = absl::InfinitePast();
-  for (const auto& held : body->held_at()) {
-    const absl::Time at = projections::TimeOf(held);
-    if (at <= now && now - at <= absl::Hours(24 * 365)) ++last_year;
-    last_held = std::max(last_held, at);
-  }
-  body->set_meetings_last_year(last_year);
-  const absl::Duration age = now - projections::TimeOf(body->constituted_at());
-  const v1::Cadence& cadence = body->cadence();
-  if (cadence.min_meetings_per_year() > 0) {
-    // Pro rata for a body younger than a year, rounded: one of two a year is due after 3 months.
-    const double years = std::min(1.0, absl::ToDoubleHours(age) / (24 * 365));
-    const int due = static_cast<int>(cadence.min_meetings_per_year() * years + 0.5);
-    body->set_behind_cadence(last_year < due);
-  } else if (cadence.every_weeks() > 0) {
-    const absl::Duration period = absl::Hours(24 * 7 * cadence.every_weeks());
-    body->set_behind_cadence(age > period && now - last_held > period);
-  }
 }
 
 }  // namespace hotspot::queries

@@ -33,6 +33,9 @@ ABSL_FLAG(bool, demo, false,
           "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
           "first start (printed once)");
 ABSL_FLAG(int, command_workers, 4, "threads that decide commands");
+ABSL_FLAG(int, deadline_interval_s, 60,
+          "seconds between passes of the deadline process (overdue commitments, unacknowledged "
+          "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("hotspotd: the Hotspot coordination backend's gRPC server");
@@ -56,6 +59,11 @@ int main(int argc, char** argv) {
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.demo = absl::GetFlag(FLAGS_demo);
   options.command_workers = absl::GetFlag(FLAGS_command_workers);
+  options.deadline_interval = absl::Seconds(absl::GetFlag(FLAGS_deadline_interval_s));
+  if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {
+    LOG(ERROR) << "event=bad_flag msg=\"deadline_interval_s: 0 or more\"";
+    return 2;
+  }
   if (options.command_workers < 1 || options.command_workers > 256) {
     LOG(ERROR) << "event=bad_flag msg=\"command_workers: 1 to 256\"";
     return 2;

@@ -13,6 +13,7 @@
 #include "services/commands/command_handler.h"
 #include "services/commands/command_service.h"
 #include "services/projections/all_views.h"
+#include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/queries/query_handler.h"
 #include "services/queries/query_service.h"
@@ -85,6 +86,7 @@ struct HotspotServer::Impl {
   std::unique_ptr<projections::Projector> views;
   std::unique_ptr<queries::QueryHandler> query_handler;
   std::unique_ptr<queries::QueryService> query_service;
+  std::unique_ptr<projections::DeadlineProcess> deadlines;
   std::vector<DevToken> new_dev_tokens;
   int demo_commands = 0;
   int demo_replayed = 0;
@@ -164,6 +166,12 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
                                     projections::ProjectorOptions(), impl->events.get(),
                                     projections::AllViews(), options.data_dir + "/views"));
+  if (options.deadline_interval > absl::ZeroDuration()) {
+    projections::DeadlineOptions deadline_options;
+    deadline_options.interval = options.deadline_interval;
+    impl->deadlines = std::make_unique<projections::DeadlineProcess>(
+        impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(deadline_options));
+  }
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service =
@@ -193,6 +201,7 @@ void HotspotServer::Shutdown(absl::Duration grace) {
     impl_->server->Wait();
   }
   // The stores close after the last call: the event store completes every accepted append.
+  impl_->deadlines.reset();
   impl_->query_service.reset();  // runs the queries already queued
   impl_->query_handler.reset();
   impl_->views.reset();

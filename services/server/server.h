@@ -39,6 +39,10 @@ struct ServerOptions {
   bool demo = false;
   // Threads that decide commands. Default: 4.
   int command_workers = 4;
+  // How often the deadline process looks for overdue commitments, unacknowledged escalations,
+  // bodies behind cadence, passed review dates and youths turning 18; zero turns it off.
+  // Default: 60 s.
+  absl::Duration deadline_interval = absl::Seconds(60);
 };
 
 // A dev token made at this start, shown once: the file keeps only its hash.

@@ -123,7 +123,8 @@ int Main() {
   const scenario::Cast cast = scenario::SjaelorCast();
   const auto tokens = testing::WriteTokens(dir + "/tokens", cast.All());
   std::vector<std::string> server_flags = {"--tokens_file=" + dir + "/tokens",
-                                           absl::StrCat("--sync=", absl::GetFlag(FLAGS_sync))};
+                                           absl::StrCat("--sync=", absl::GetFlag(FLAGS_sync)),
+                                           "--deadline_interval_s=0"};
   for (absl::string_view flag :
        absl::StrSplit(absl::GetFlag(FLAGS_hotspotd_flags), ',', absl::SkipEmpty())) {
     server_flags.emplace_back(flag);

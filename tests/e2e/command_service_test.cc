@@ -49,8 +49,10 @@ class CommandServiceTest : public ::testing::Test {
     std::vector<Principal> people = cast_->All();
     people.push_back(*stranger_);
     const auto tokens = WriteTokens(dir_->Sub("tokens"), people);
-    absl::StatusOr<HotspotdProcess> started = HotspotdProcess::Start(
-        HOTSPOTD_PATH, dir_->Sub("data"), {"--tokens_file=" + dir_->Sub("tokens")});
+    // No deadline process: the probes below count every event written.
+    absl::StatusOr<HotspotdProcess> started =
+        HotspotdProcess::Start(HOTSPOTD_PATH, dir_->Sub("data"),
+                               {"--tokens_file=" + dir_->Sub("tokens"), "--deadline_interval_s=0"});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = new HotspotdProcess(std::move(*started));
     client_ = new CommandClient(

@@ -1,0 +1,236 @@
+#include "services/projections/deadline_process.h"
+
+#include <openssl/sha.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "services/domain/aggregates.h"
+#include "services/projections/area_views.h"
+#include "services/projections/case_views.h"
+#include "services/projections/view_util.h"
+#include "store/status_macros.h"
+
+namespace hotspot::projections {
+namespace {
+
+constexpr char kSystem[] = "system";
+
+// The event id of a deadline fact: a name-based UUID (version 8) of its key.
+store::EventId DeadlineId(absl::string_view key) {
+  const std::string input = absl::StrCat("hotspot.deadline", std::string(1, '\0'), key);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  std::string bytes(reinterpret_cast<const char*>(digest), store::EventId::kSize);
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x80);
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
+  return *store::EventId::FromBytes(bytes);
+}
+
+absl::CivilDay DayOf(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
+absl::Time Midnight(absl::CivilDay day) { return absl::FromCivil(day, absl::UTCTimeZone()); }
+
+// A stream's state and version, read fresh from the log.
+template <typename State>
+absl::StatusOr<std::pair<State, uint64_t>> Fold(const store::EventStore& events,
+                                                const std::string& stream) {
+  State state;
+  uint64_t version = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> batch,
+                     events.ReadStream(stream, version + 1, store::Direction::kForward, 1000));
+    for (const store::RecordedEvent& recorded : batch) {
+      ASSIGN_OR_RETURN(const v1::Event event, ParseEvent(recorded));
+      domain::Evolve(state, event);
+      version = recorded.stream_version;
+    }
+    if (batch.size() < 1000) return std::make_pair(std::move(state), version);
+  }
+}
+
+class Appender {
+ public:
+  explicit Appender(store::EventStore* events) : events_(events) {}
+
+  // Appends `event` about `key` to `stream`. A stream that moved since it was read is left for
+  // the next pass.
+  absl::Status Append(const std::string& stream, store::ExpectedVersion expected,
+                      const std::string& area_id, v1::Event event, const std::string& key,
+                      absl::Time occurred_at) {
+    event.mutable_actor()->set_person(kSystem);
+    event.mutable_actor()->set_role(kSystem);
+    event.set_request_id(absl::StrCat("deadline:", key));
+    event.set_area_id(area_id);
+    std::vector<store::StreamAppend> appends(1);
+    appends[0].stream = stream;
+    appends[0].expected = expected;
+    store::ProposedEvent& proposed = appends[0].events.emplace_back();
+    proposed.id = DeadlineId(key);
+    proposed.type = domain::EventType(event);
+    proposed.payload = event.SerializeAsString();
+    proposed.metadata.occurred_at = occurred_at;
+    proposed.metadata.actor = kSystem;
+    proposed.metadata.correlation_id = event.request_id();
+    absl::StatusOr<store::AppendResult> result = events_->Append(std::move(appends));
+    if (absl::IsFailedPrecondition(result.status())) return absl::OkStatus();
+    RETURN_IF_ERROR(result.status());
+    if (!result->duplicate) ++appended_;
+    return absl::OkStatus();
+  }
+
+  int appended() const { return appended_; }
+
+ private:
+  store::EventStore* const events_;
+  int appended_ = 0;
+};
+
+// Every row of `view` under `prefix`, parsed.
+template <typename Row>
+absl::StatusOr<std::vector<Row>> All(const Projector& views, absl::string_view view,
+                                     absl::string_view prefix) {
+  std::vector<Row> rows;
+  absl::Status parsed;
+  RETURN_IF_ERROR(views.Scan(view, prefix, [&](absl::string_view key, absl::string_view value) {
+    if (!rows.emplace_back().ParseFromString(std::string(value))) {
+      parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
+      return false;
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(parsed);
+  return rows;
+}
+
+}  // namespace
+
+DeadlineProcess::DeadlineProcess(store::EventStore* events, const Projector* views,
+                                 security::Sealer* sealer, DeadlineOptions options)
+    : events_(events), views_(views), sealer_(sealer), options_(std::move(options)) {
+  if (options_.interval > absl::ZeroDuration()) {
+    thread_ = std::thread([this] {
+      do {
+        RunOnce().IgnoreError();  // the next pass tries again; the views report their errors
+      } while (!stop_.WaitForNotificationWithTimeout(options_.interval));
+    });
+  }
+}
+
+DeadlineProcess::~DeadlineProcess() {
+  stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<int> DeadlineProcess::RunOnce() {
+  const absl::Time now = Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  Appender out(events_);
+
+  // Open commitments past their due date, confirmed against the commitment's own stream.
+  ASSIGN_OR_RETURN(const auto commitments,
+                   All<v1::CommitmentView>(*views_, kCommitmentsView, "commitment/"));
+  for (const v1::CommitmentView& c : commitments) {
+    if (c.state() != v1::COMMITMENT_STATE_OPEN || c.overdue() || DayOf(c.due_date()) >= today) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(const auto fresh, Fold<domain::CommitmentState>(*events_, c.commitment_id()));
+    const auto& [state, version] = fresh;
+    if (!state.open() || DayOf(state.due_date) >= today) continue;
+    v1::Event event;
+    event.mutable_commitment_marked_overdue()->set_commitment_id(c.commitment_id());
+    *event.mutable_commitment_marked_overdue()->mutable_due_date() = state.due_date;
+    const absl::CivilDay due = DayOf(state.due_date);
+    RETURN_IF_ERROR(out.Append(
+        c.commitment_id(), store::ExpectedVersion::Exactly(version), c.area_id(), std::move(event),
+        absl::StrCat("overdue/", c.commitment_id(), "/", absl::FormatCivilTime(due)),
+        Midnight(due + 1)));
+  }
+
+  // Escalations not acknowledged at their level within the area's set time.
+  std::map<std::string, int> ack_days;  // area -> days
+  ASSIGN_OR_RETURN(const auto escalations,
+                   All<v1::EscalationView>(*views_, kEscalationsView, "escalation/"));
+  for (const v1::EscalationView& e : escalations) {
+    if (e.resolved() || e.acknowledged() || e.acknowledgement_overdue()) continue;
+    auto days = ack_days.find(e.area_id());
+    if (days == ack_days.end()) {
+      ASSIGN_OR_RETURN(const auto area, Fold<domain::AreaState>(*events_, e.area_id()));
+      days = ack_days.emplace(e.area_id(), area.first.escalation_ack_days).first;
+    }
+    absl::Time since = TimeOf(e.raised_at());
+    if (e.moves_size() > 0) since = TimeOf(e.moves(e.moves_size() - 1).at());
+    const absl::Time deadline = since + absl::Hours(24 * days->second);
+    if (now <= deadline) continue;
+    ASSIGN_OR_RETURN(const auto fresh, Fold<domain::EscalationState>(*events_, e.escalation_id()));
+    const auto& [state, version] = fresh;
+    if (state.resolved || state.acknowledged || state.level != e.level()) continue;
+    v1::Event event;
+    auto* x = event.mutable_escalation_not_acknowledged();
+    x->set_escalation_id(e.escalation_id());
+    x->set_level(state.level);
+    x->set_days(days->second);
+    RETURN_IF_ERROR(out.Append(
+        e.escalation_id(), store::ExpectedVersion::Exactly(version), e.area_id(), std::move(event),
+        absl::StrCat("unacknowledged/", e.escalation_id(), "/", state.level), deadline));
+  }
+
+  // Bodies behind their cadence, once per gap since they last met (or were constituted).
+  ASSIGN_OR_RETURN(auto bodies, All<v1::BodyView>(*views_, kMeetingsView, "body/"));
+  for (v1::BodyView& body : bodies) {
+    JudgeCadence(&body, now);
+    if (!body.behind_cadence()) continue;
+    v1::Event event;
+    auto* x = event.mutable_body_behind_cadence();
+    x->set_area_id(body.area_id());
+    x->set_body_id(body.body_id());
+    *x->mutable_cadence() = body.cadence();
+    absl::Time since = TimeOf(body.constituted_at());
+    for (const auto& held : body.held_at()) {
+      if (TimeOf(held) >= since) {
+        since = TimeOf(held);
+        *x->mutable_last_met_at() = held;
+      }
+    }
+    RETURN_IF_ERROR(out.Append(body.area_id(), store::ExpectedVersion::Any(), body.area_id(),
+                               std::move(event),
+                               absl::StrCat("cadence/", body.area_id(), "/", body.body_id(), "/",
+                                            absl::ToUnixSeconds(since)),
+                               since));
+  }
+
+  // Cases: review dates passed; youths turning 18 within 90 days.
+  ASSIGN_OR_RETURN(const auto cases, All<v1::CaseView>(*views_, kCasesView, "case/"));
+  for (const v1::CaseView& c : cases) {
+    const v1::CaseStatus status = c.status();
+    if (status == v1::CASE_STATUS_ACTIVE && c.has_next_review_date() && !c.review_overdue() &&
+        DayOf(c.next_review_date()) < today) {
+      v1::Event event;
+      event.mutable_review_date_passed()->set_youth_id(c.youth_id());
+      *event.mutable_review_date_passed()->mutable_review_date() = c.next_review_date();
+      const absl::CivilDay review = DayOf(c.next_review_date());
+      RETURN_IF_ERROR(
+          out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(), std::move(event),
+                     absl::StrCat("review/", c.youth_id(), "/", absl::FormatCivilTime(review)),
+                     Midnight(review + 1)));
+    }
+    const bool open = status != v1::CASE_STATUS_CLOSED && status != v1::CASE_STATUS_DECLINED &&
+                      status != v1::CASE_STATUS_HANDED_OVER;
+    if (!open || c.turns_18_soon() || !c.birth_date().has_sealed()) continue;
+    const v1::SealedText& sealed = c.birth_date().sealed();
+    const absl::StatusOr<security::UnsealedValue> birth = sealer_->Unseal(
+        security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
+    absl::CivilDay born;
+    if (!birth.ok() || birth->erased || !absl::ParseCivilTime(birth->text, &born)) continue;
+    const absl::CivilDay adult(born.year() + 18, born.month(), born.day());
+    if (adult < today || adult - today > 90) continue;
+    v1::Event event;
+    event.mutable_eighteenth_birthday_near()->set_youth_id(c.youth_id());
+    RETURN_IF_ERROR(out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(),
+                               std::move(event), absl::StrCat("eighteen/", c.youth_id()),
+                               Midnight(adult - 90)));
+  }
+  return out.appended();
+}
+
+}  // namespace hotspot::projections
