@@ -10,6 +10,7 @@
   X(AppointChief)                   \
   X(AssignStaff)                    \
   X(ConstituteBody)                 \
+  X(RecordMeasurement)              \
   X(RegisterAgency)                 \
   X(SetLeadershipLadder)            \
   X(ReferYouth)                     \

@@ -1,6 +1,7 @@
 #include "services/domain/decide.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -629,6 +630,33 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   x->set_name(r.name());
   *x->mutable_members() = r.members();
   *x->mutable_cadence() = cadence;
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(r.area_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  if (r.measure().empty() || r.measure().size() > kMaxSlugBytes || !AllOf(r.measure(), [](char ch) {
+        return absl::ascii_islower(ch) || absl::ascii_isdigit(ch) || ch == '_';
+      })) {
+    return Invalid("measure", "must be 1 to 60 of [a-z0-9_], e.g. \"safety_index\"");
+  }
+  RETURN_IF_ERROR(CheckEnum("scope", r.scope(), v1::MeasurementScope_IsValid));
+  if (!r.has_measured_on()) return Invalid("measured_on", "required");
+  RETURN_IF_ERROR(CheckDate("measured_on", r.measured_on()));
+  if (!std::isfinite(r.value())) return Invalid("value", "must be a finite number");
+  RETURN_IF_ERROR(CheckText("source", r.source(), kMaxNameBytes, false));
+  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "record the area's measurements"));
+  RETURN_IF_ERROR(s.LoadMain<AreaState>("area_id", r.area_id()).status());
+  v1::Event e;
+  auto* x = e.mutable_measurement_recorded();
+  x->set_area_id(r.area_id());
+  x->set_measure(r.measure());
+  x->set_scope(r.scope());
+  *x->mutable_measured_on() = r.measured_on();
+  x->set_value(r.value());
+  x->set_source(r.source());
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id());
 }

@@ -125,6 +125,8 @@ absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& request, const 
 absl::StatusOr<Decision> Decide(const v1::AppointChiefRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AssignStaffRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& request,
                                 const CommandContext& c);

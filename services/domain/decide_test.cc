@@ -289,6 +289,17 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
   w_.Do(body, chief_);
   EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kAlreadyExists);
 
+  auto measurement = Req<v1::RecordMeasurementRequest>();
+  measurement.set_area_id("area-test");
+  measurement.set_measure("charges_per_1000_youth");
+  measurement.set_scope(v1::MEASUREMENT_SCOPE_CONTROL_AREAS);
+  *measurement.mutable_measured_on() = Day(2026, 6, 30);
+  measurement.set_value(65);
+  EXPECT_EQ(Code(w_.Run(measurement, school_leader_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(measurement, chief_);
+  measurement.set_measure("Charges per 1000");
+  EXPECT_EQ(Code(w_.Run(measurement, chief_)), absl::StatusCode::kInvalidArgument);
+
   // A principal of another area sees nothing of this one.
   Principal stranger = chief_;
   stranger.areas = {"area-other"};

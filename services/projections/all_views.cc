@@ -11,6 +11,7 @@ std::vector<std::unique_ptr<View>> AllViews() {
   views.push_back(std::make_unique<CommitmentsView>());
   views.push_back(std::make_unique<EscalationsView>());
   views.push_back(std::make_unique<MeetingsView>());
+  views.push_back(std::make_unique<AreaView>());
   return views;
 }
 

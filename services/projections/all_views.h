@@ -9,7 +9,7 @@
 
 namespace hotspot::projections {
 
-// Cases, commitments, escalations, meetings and bodies.
+// Cases, commitments, escalations, meetings and bodies, area measurements.
 std::vector<std::unique_ptr<View>> AllViews();
 
 }  // namespace hotspot::projections

@@ -1,5 +1,6 @@
 #include "services/projections/area_views.h"
 
+#include "absl/strings/str_format.h"
 #include "services/projections/view_util.h"
 #include "store/status_macros.h"
 
@@ -80,6 +81,23 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
     default:
       return absl::OkStatus();
   }
+}
+
+absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                             Rows& rows) {
+  if (event.kind_case() != K::kMeasurementRecorded) return absl::OkStatus();
+  const v1::MeasurementRecorded& m = event.measurement_recorded();
+  v1::Measurement row;
+  row.set_measure(m.measure());
+  row.set_scope(m.scope());
+  *row.mutable_measured_on() = m.measured_on();
+  row.set_value(m.value());
+  row.set_source(m.source());
+  PutRow(rows,
+         absl::StrFormat("measurement/%s/%s/%d/%04d%02d%02d", m.area_id(), m.measure(), m.scope(),
+                         m.measured_on().year(), m.measured_on().month(), m.measured_on().day()),
+         row);
+  return absl::OkStatus();
 }
 
 absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,

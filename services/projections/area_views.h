@@ -18,6 +18,7 @@ namespace hotspot::projections {
 
 inline constexpr char kEscalationsView[] = "escalations.v1";
 inline constexpr char kMeetingsView[] = "meetings.v1";
+inline constexpr char kAreaView[] = "area.v1";
 
 inline std::string EscalationKey(absl::string_view id) { return absl::StrCat("escalation/", id); }
 inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeting/", id); }
@@ -28,6 +29,15 @@ inline std::string BodyKey(absl::string_view area_id, absl::string_view body_id)
 class EscalationsView final : public View {
  public:
   std::string name() const override { return kEscalationsView; }
+  absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                     Rows& rows) override;
+};
+
+// "area.v1" rows: measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
+// (the dashboard's other figures are computed from the other views at query time).
+class AreaView final : public View {
+ public:
+  std::string name() const override { return kAreaView; }
   absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                      Rows& rows) override;
 };

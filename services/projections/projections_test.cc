@@ -127,7 +127,7 @@ TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
   const auto status = projector->Status();
-  ASSERT_EQ(status.size(), 4u);
+  ASSERT_EQ(status.size(), 5u);
   EXPECT_EQ(status[0].lag(), 0u);
 }
 

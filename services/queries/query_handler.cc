@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -369,6 +371,157 @@ absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
     projections::JudgeCadence(&body, now);
     *response.add_bodies() = std::move(body);
   }
+  response.set_position(position);
+  return response;
+}
+
+namespace {
+
+double Median(std::vector<int32_t> values) {
+  if (values.empty()) return -1;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+}
+
+v1::Date DateOfDay(absl::CivilDay day) {
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
+    const domain::Principal& who, const v1::GetAreaDashboardRequest& request,
+    absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  const absl::Time now = clock_ ? clock_() : absl::Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
+  absl::CivilDay start = today - 182, end = today;
+  for (const auto& [field, date, out] : {std::tuple<const char*, const v1::Date*, absl::CivilDay*>{
+                                             "period_start", &request.period_start(), &start},
+                                         {"period_end", &request.period_end(), &end}}) {
+    if (!request.GetReflection()->HasField(request,
+                                           request.GetDescriptor()->FindFieldByName(field))) {
+      continue;
+    }
+    const absl::CivilDay day(date->year(), date->month(), date->day());
+    if (date->year() < 1900 || day.month() != date->month() || day.day() != date->day()) {
+      return Invalid(field, "not a valid date");
+    }
+    *out = day;
+  }
+  if (start > end) return Invalid("period_start", "after period_end");
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+
+  auto in_period = [&](const google::protobuf::Timestamp& at) {
+    const absl::CivilDay day = absl::ToCivilDay(projections::TimeOf(at), absl::UTCTimeZone());
+    return day >= start && day <= end;
+  };
+  v1::AreaDashboard board;
+  board.set_area_id(request.area_id());
+  *board.mutable_period_start() = DateOfDay(start);
+  *board.mutable_period_end() = DateOfDay(end);
+
+  ASSIGN_OR_RETURN(
+      auto cases,
+      Collect<v1::CaseView>(*views_, projections::kCasesView, "case/", "", [&](v1::CaseView& c) {
+        return c.area_id() == request.area_id() ? c.youth_id() : "";
+      }));
+  std::vector<int32_t> to_discussion, to_plan;
+  for (const auto& [id, c] : cases) {
+    if (in_period(c.referral().referred_at())) {
+      board.set_youths_referred(board.youths_referred() + 1);
+      if (c.days_to_first_discussion() >= 0) to_discussion.push_back(c.days_to_first_discussion());
+      if (c.days_to_plan() >= 0) to_plan.push_back(c.days_to_plan());
+    }
+    if (c.screening().accepted() && in_period(c.screening().screened_at())) {
+      board.set_youths_accepted(board.youths_accepted() + 1);
+    }
+    if (c.status() == v1::CASE_STATUS_ACTIVE) board.set_youths_active(board.youths_active() + 1);
+    if (c.status() == v1::CASE_STATUS_CLOSED && c.status_history_size() > 0 &&
+        in_period(c.status_history(c.status_history_size() - 1).at())) {
+      board.set_youths_closed(board.youths_closed() + 1);
+    }
+  }
+  board.set_median_days_to_first_discussion(Median(std::move(to_discussion)));
+  board.set_median_days_to_plan(Median(std::move(to_plan)));
+
+  ASSIGN_OR_RETURN(
+      auto commitments,
+      Collect<v1::CommitmentView>(
+          *views_, projections::kCommitmentsView, "commitment/", "", [&](v1::CommitmentView& c) {
+            return c.area_id() == request.area_id() ? c.commitment_id() : "";
+          }));
+  std::map<std::string, v1::AgencyCommitmentStats> by_agency;
+  for (auto& [id, c] : commitments) {
+    const absl::CivilDay due(c.due_date().year(), c.due_date().month(), c.due_date().day());
+    if (due < start || due > end) continue;
+    v1::AgencyCommitmentStats& stats = by_agency[c.owning_agency_id()];
+    stats.set_agency_id(c.owning_agency_id());
+    stats.set_due(stats.due() + 1);
+    if (c.state() == v1::COMMITMENT_STATE_FULFILLED) {
+      if (c.fulfilled_on_time()) {
+        stats.set_fulfilled_on_time(stats.fulfilled_on_time() + 1);
+      } else {
+        stats.set_fulfilled_late(stats.fulfilled_late() + 1);
+      }
+    }
+    MarkOverdue(&c, today);
+    if (c.overdue()) stats.set_open_overdue(stats.open_overdue() + 1);
+    if (c.renegotiations() > 0) stats.set_renegotiated(stats.renegotiated() + 1);
+  }
+  for (auto& [agency, stats] : by_agency) {
+    stats.set_share_on_time(static_cast<double>(stats.fulfilled_on_time()) / stats.due());
+    *board.add_commitments_by_agency() = stats;
+  }
+
+  ASSIGN_OR_RETURN(
+      auto escalations,
+      Collect<v1::EscalationView>(
+          *views_, projections::kEscalationsView, "escalation/", "", [&](v1::EscalationView& e) {
+            return e.area_id() == request.area_id() ? e.escalation_id() : "";
+          }));
+  std::map<int, std::pair<v1::EscalationLevelStats, std::vector<int32_t>>> by_level;
+  for (const auto& [id, e] : escalations) {
+    if (!in_period(e.raised_at())) continue;
+    auto& [stats, days] = by_level[e.level()];
+    stats.set_level(e.level());
+    stats.set_raised(stats.raised() + 1);
+    if (e.resolved()) {
+      stats.set_resolved(stats.resolved() + 1);
+      days.push_back(e.days_to_resolve());
+    }
+  }
+  for (auto& [level, entry] : by_level) {
+    entry.first.set_median_days_to_resolve(Median(std::move(entry.second)));
+    *board.add_escalations_by_level() = entry.first;
+  }
+
+  ASSIGN_OR_RETURN(auto bodies,
+                   Collect<v1::BodyView>(*views_, projections::kMeetingsView,
+                                         absl::StrCat("body/", request.area_id(), "/"), "",
+                                         [](v1::BodyView& b) { return b.body_id(); }));
+  for (auto& [id, body] : bodies) {
+    projections::JudgeCadence(&body, now);
+    *board.add_bodies() = std::move(body);
+  }
+  ASSIGN_OR_RETURN(auto measurements,
+                   Collect<v1::Measurement>(*views_, projections::kAreaView,
+                                            absl::StrCat("measurement/", request.area_id(), "/"),
+                                            "", [](v1::Measurement& m) {
+                                              return absl::StrFormat(
+                                                  "%s/%d/%04d%02d%02d", m.measure(), m.scope(),
+                                                  m.measured_on().year(), m.measured_on().month(),
+                                                  m.measured_on().day());
+                                            }));
+  for (auto& [key, m] : measurements) *board.add_measurements() = std::move(m);
+
+  v1::GetAreaDashboardResponse response;
+  *response.mutable_dashboard() = std::move(board);
   response.set_position(position);
   return response;
 }

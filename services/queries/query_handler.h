@@ -50,6 +50,9 @@ class QueryHandler {
   absl::StatusOr<v1::ListBodiesResponse> ListBodies(const domain::Principal& who,
                                                     const v1::ListBodiesRequest& request,
                                                     absl::Time deadline) const;
+  absl::StatusOr<v1::GetAreaDashboardResponse> GetAreaDashboard(
+      const domain::Principal& who, const v1::GetAreaDashboardRequest& request,
+      absl::Time deadline) const;
 
  private:
   // Waits for min_position; returns the position reached.

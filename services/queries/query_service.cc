@@ -57,6 +57,7 @@ HOTSPOT_DEFINE_QUERY_RPC(ListCommitments)
 HOTSPOT_DEFINE_QUERY_RPC(ListEscalations)
 HOTSPOT_DEFINE_QUERY_RPC(ListMeetings)
 HOTSPOT_DEFINE_QUERY_RPC(ListBodies)
+HOTSPOT_DEFINE_QUERY_RPC(GetAreaDashboard)
 #undef HOTSPOT_DEFINE_QUERY_RPC
 
 }  // namespace hotspot::queries

@@ -37,6 +37,9 @@ class QueryService final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* ListBodies(grpc::CallbackServerContext* context,
                                        const v1::ListBodiesRequest* request,
                                        v1::ListBodiesResponse* response) override;
+  grpc::ServerUnaryReactor* GetAreaDashboard(grpc::CallbackServerContext* context,
+                                             const v1::GetAreaDashboardRequest* request,
+                                             v1::GetAreaDashboardResponse* response) override;
 
  private:
   // Authenticates, then runs `query(principal, deadline)` on the pool into `response`.

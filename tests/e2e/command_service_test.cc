@@ -289,6 +289,17 @@ std::vector<CommandCase> Cases::All() {
          return Own(r);
        },
        P(chief), P(school_leader), "kind", Bad::kBadEnum},
+      {"RecordMeasurement",
+       [] {
+         auto r = Req<v1::RecordMeasurementRequest>();
+         r.set_area_id(kArea);
+         r.set_measure("safety_index");
+         r.set_scope(v1::MEASUREMENT_SCOPE_AREA);
+         *r.mutable_measured_on() = InDays(-1);
+         r.set_value(64.5);
+         return Own(r);
+       },
+       P(chief), P(police_leader), "scope", Bad::kBadEnum},
       {"RegisterAgency",
        [] {
          auto r = Req<v1::RegisterAgencyRequest>();

@@ -266,5 +266,38 @@ TEST_F(QueryServiceTest, EscalationsMeetingsAndBodiesOfTheDemo) {
   EXPECT_TRUE(behind["local-ssp"]);            // never met; every four weeks
 }
 
+TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
+  v1::GetAreaDashboardRequest request;
+  request.set_area_id(scenario::kAreaId);
+  request.set_min_position(ready_);
+  v1::GetAreaDashboardResponse answer;
+  ASSERT_TRUE(queries_->GetAreaDashboard(As(cast_->chief).get(), request, &answer).ok());
+  const v1::AreaDashboard& board = answer.dashboard();
+  EXPECT_GE(board.youths_referred(), 40);  // the demo's 16 weeks fall in the last half year
+  EXPECT_GT(board.youths_accepted(), 0);
+  EXPECT_GT(board.youths_active(), 0);
+  EXPECT_GT(board.youths_closed(), 0);
+  EXPECT_GE(board.median_days_to_first_discussion(), 0);
+  EXPECT_GE(board.median_days_to_plan(), board.median_days_to_first_discussion());
+  ASSERT_GT(board.commitments_by_agency_size(), 0);
+  for (const auto& a : board.commitments_by_agency()) {
+    EXPECT_LE(a.fulfilled_on_time() + a.fulfilled_late() + a.open_overdue(), a.due());
+    EXPECT_GE(a.share_on_time(), 0);
+    EXPECT_LE(a.share_on_time(), 1);
+  }
+  int escalations = 0;
+  for (const auto& l : board.escalations_by_level()) escalations += l.raised();
+  EXPECT_EQ(escalations, 2);
+  EXPECT_EQ(board.bodies_size(), 5);
+  EXPECT_EQ(board.measurements_size(), 8);  // charges (area, control, country), safety; twice
+
+  request.mutable_period_start()->set_year(2026);
+  request.mutable_period_start()->set_month(2);
+  request.mutable_period_start()->set_day(30);
+  const grpc::Status bad = queries_->GetAreaDashboard(As(cast_->chief).get(), request, &answer);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(bad.error_message(), "period_start:"));
+}
+
 }  // namespace
 }  // namespace hotspot::testing
