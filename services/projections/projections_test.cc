@@ -209,6 +209,45 @@ TEST_F(ProjectionsTest, DeadlineEventsAreAppendedOnceAcrossPassesAndRestarts) {
   EXPECT_EQ(counts["hotspot.v1.EscalationNotAcknowledged"], 1);
 }
 
+TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaughtUp) {
+  Build("demo", 40);
+  auto projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  const auto before = Rows(*projector, kCasesView);
+
+  ASSERT_TRUE(projector->Rebuild(kCasesView).ok());
+  EXPECT_EQ(projector->Rebuild(kCommitmentsView).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(projector->Rebuild("nothing.v1").code(), absl::StatusCode::kNotFound);
+  // Writers go on meanwhile; the old generation keeps serving whole rows.
+  const scenario::Cast cast = scenario::SjaelorCast();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(sink_
+                    ->Send(cast.school_member,
+                           scenario::SampleReferral(200 + i, absl::StrCat("during-", i)),
+                           absl::Now())
+                    .ok());
+    EXPECT_GE(Rows(*projector, kCasesView).size(), before.size());
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!projector->Rebuilds().back().done && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(projector->Rebuilds().back().done);
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  ExpectLiveEqualsRebuilt(*projector);
+
+  // The swap survives a restart; a rebuild cut short by one leaves the served view intact.
+  projector.reset();
+  projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  ExpectLiveEqualsRebuilt(*projector);
+  ASSERT_TRUE(projector->Rebuild(kCommitmentsView).ok());
+  projector.reset();
+  projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  ExpectLiveEqualsRebuilt(*projector);
+}
+
 TEST_F(ProjectionsTest, WaitForAnUnreachedPositionTimesOut) {
   Build("demo", 2);
   auto projector = OpenProjector();

@@ -60,22 +60,37 @@ absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded) {
   return event;
 }
 
+std::string ActiveKey(absl::string_view view) { return absl::StrCat("active/", view); }
+constexpr char kGenerationSeparator = '@';
+
 struct Projector::Impl {
   ProjectorOptions options;
   store::EventStore* events = nullptr;
   std::vector<std::unique_ptr<View>> views;
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;                       // all opened families
-  absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> by_view;  // view -> family
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // every family opened or created
 
   // Each view's checkpoint: a view applies only events after its own (a view added later
-  // catches up from 0 while the others skip what they have). Written by the loop thread only.
+  // catches up from 0 while the others skip what they have). Owned by the loop thread.
   std::vector<uint64_t> checkpoints;
+
+  // The family each view is served from (a rebuild swaps it). Written by the loop thread only,
+  // under `families_mu`; readers take it shared.
+  mutable absl::Mutex families_mu;
+  std::vector<rocksdb::ColumnFamilyHandle*> active ABSL_GUARDED_BY(families_mu);
+
+  struct Rebuild {
+    size_t view = 0;
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    uint64_t cursor = 0;  // events up to here applied to `family`
+  };
 
   mutable absl::Mutex mu;
   uint64_t position ABSL_GUARDED_BY(mu) = 0;  // the lowest checkpoint
   absl::Status error ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::optional<Rebuild> rebuild ABSL_GUARDED_BY(mu);
+  std::vector<RebuildProgress> rebuilds ABSL_GUARDED_BY(mu);  // done or running, for Status
   std::unique_ptr<store::Subscription> subscription;
   std::thread thread;
 
@@ -84,40 +99,117 @@ struct Projector::Impl {
     if (db) db->Close().PermitUncheckedError();  // nothing to do with an error while closing
   }
 
+  rocksdb::ColumnFamilyHandle* Family(size_t view) const {
+    absl::ReaderMutexLock lock(&families_mu);
+    return active[view];
+  }
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> FamilyOf(absl::string_view name) const {
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (views[i]->name() == name) return Family(i);
+    }
+    return absl::NotFoundError(absl::StrCat("no view ", name));
+  }
+
   void Loop();
   absl::Status ApplyBatch(const store::SubscriptionBatch& batch);
+  absl::Status RebuildStep();
 };
 
 absl::Status Projector::Impl::ApplyBatch(const store::SubscriptionBatch& batch) {
   rocksdb::WriteBatchWithIndex write(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
   for (const auto& recorded : batch.events) {
     ASSIGN_OR_RETURN(const v1::Event event, ParseEvent(*recorded));
-    for (const auto& view : views) {
-      BatchRows rows(db.get(), by_view.at(view->name()), &write);
-      RETURN_IF_ERROR(view->Apply(*recorded, event, rows));
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (recorded->position <= checkpoints[i]) continue;
+      BatchRows rows(db.get(), Family(i), &write);
+      RETURN_IF_ERROR(views[i]->Apply(*recorded, event, rows));
     }
   }
-  const std::string checkpoint = absl::StrCat(batch.checkpoint - 1);
+  const uint64_t last = batch.checkpoint - 1;
   for (const auto& view : views) {
-    RETURN_IF_ERROR(
-        FromRocks(write.Put(CheckpointKey(view->name()), checkpoint), "staging a checkpoint"));
+    RETURN_IF_ERROR(FromRocks(write.Put(CheckpointKey(view->name()), absl::StrCat(last)),
+                              "staging a checkpoint"));
   }
-  return FromRocks(db->Write(rocksdb::WriteOptions(), write.GetWriteBatch()), "writing views");
+  RETURN_IF_ERROR(
+      FromRocks(db->Write(rocksdb::WriteOptions(), write.GetWriteBatch()), "writing views"));
+  for (uint64_t& checkpoint : checkpoints) checkpoint = std::max(checkpoint, last);
+  return absl::OkStatus();
+}
+
+// Applies the next chunk of the log to the view being rebuilt; once it has reached the live
+// views' position, swaps it in (the old family is dropped). Runs on the loop thread, between
+// live batches, so the swap never races a live write.
+absl::Status Projector::Impl::RebuildStep() {
+  Rebuild r;
+  uint64_t live;
+  {
+    absl::MutexLock lock(&mu);
+    if (!rebuild.has_value()) return absl::OkStatus();
+    r = *rebuild;
+    live = checkpoints[r.view];
+  }
+  if (r.cursor < live) {
+    ASSIGN_OR_RETURN(
+        const std::vector<store::RecordedEvent> chunk,
+        events->ReadAll(r.cursor + 1, store::Direction::kForward, options.batch_events));
+    rocksdb::WriteBatchWithIndex write(rocksdb::BytewiseComparator(), 0, true);
+    for (const store::RecordedEvent& recorded : chunk) {
+      if (recorded.position > live) break;
+      ASSIGN_OR_RETURN(const v1::Event event, ParseEvent(recorded));
+      BatchRows rows(db.get(), r.family, &write);
+      RETURN_IF_ERROR(views[r.view]->Apply(recorded, event, rows));
+      r.cursor = recorded.position;
+    }
+    RETURN_IF_ERROR(
+        FromRocks(db->Write(rocksdb::WriteOptions(), write.GetWriteBatch()), "writing a rebuild"));
+  }
+  absl::MutexLock lock(&mu);
+  rebuild->cursor = r.cursor;
+  RebuildProgress& progress = rebuilds.back();
+  progress.position = r.cursor;
+  progress.target = live;
+  if (r.cursor < live) return absl::OkStatus();
+  // Caught up: serve the new family from now on.
+  const std::string name = views[r.view]->name();
+  RETURN_IF_ERROR(FromRocks(db->Put(rocksdb::WriteOptions(), ActiveKey(name), r.family->GetName()),
+                            "switching a view"));
+  rocksdb::ColumnFamilyHandle* old;
+  {
+    absl::WriterMutexLock families(&families_mu);
+    old = active[r.view];
+    active[r.view] = r.family;
+  }
+  RETURN_IF_ERROR(FromRocks(db->DropColumnFamily(old), "dropping the old view"));
+  progress.done = true;
+  rebuild.reset();
+  return absl::OkStatus();
 }
 
 void Projector::Impl::Loop() {
   for (;;) {
-    absl::StatusOr<store::SubscriptionBatch> batch =
-        subscription->Next(options.batch_events, absl::Milliseconds(200));
+    bool rebuilding;
+    {
+      absl::MutexLock lock(&mu);
+      rebuilding = rebuild.has_value();
+    }
+    // While rebuilding, do not idle: a rebuild chunk follows every (possibly empty) batch.
+    absl::StatusOr<store::SubscriptionBatch> batch = subscription->Next(
+        options.batch_events, rebuilding ? absl::ZeroDuration() : absl::Milliseconds(200));
     absl::Status applied = batch.status();
     if (applied.ok() && !batch->events.empty()) applied = ApplyBatch(*batch);
+    if (applied.ok()) {
+      absl::MutexLock lock(&mu);
+      if (batch->checkpoint > 0 && batch->checkpoint - 1 > position) {
+        position = batch->checkpoint - 1;
+      }
+    }
+    if (applied.ok()) applied = RebuildStep();
     absl::MutexLock lock(&mu);
     if (stopping) return;
     if (!applied.ok()) {
       error = applied;  // visible in Status(); WaitFor() answers it
       return;
     }
-    if (batch->checkpoint > 0 && batch->checkpoint - 1 > position) position = batch->checkpoint - 1;
   }
 }
 
@@ -141,7 +233,8 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   impl->options = options;
   impl->events = events;
 
-  // Every family the database has must be opened, with the views' families added.
+  // Every family the database has must be opened, with the views' families added. A view's
+  // family is named after it, or "<view>@<generation>" once rebuilt.
   std::vector<std::string> families;
   const rocksdb::Status listed =
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), directory, &families);
@@ -152,6 +245,11 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
     if (std::count_if(views.begin(), views.end(),
                       [&](const auto& v) { return v->name() == view->name(); }) > 1) {
       return absl::InvalidArgumentError(absl::StrCat("views: two named ", view->name()));
+    }
+    if (view->name().find(kGenerationSeparator) != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("views: a name may not contain '",
+                                                     std::string(1, kGenerationSeparator),
+                                                     "': ", view->name()));
     }
     if (std::find(families.begin(), families.end(), view->name()) == families.end()) {
       descriptors.emplace_back(view->name(), rocksdb::ColumnFamilyOptions());
@@ -165,8 +263,39 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
       FromRocks(rocksdb::DB::Open(db_options, directory, descriptors, &impl->handles, &db),
                 absl::StrCat("opening the views in ", directory)));
   impl->db.reset(db);
+  // Each view's active family; a rebuild cut short by a restart left a family nobody serves,
+  // which is dropped (the rebuild has to be asked for again).
+  std::vector<rocksdb::ColumnFamilyHandle*> active;
+  std::vector<rocksdb::ColumnFamilyHandle*> unused;
+  for (const auto& view : views) {
+    std::string name = view->name();
+    std::string value;
+    if (impl->db->Get(rocksdb::ReadOptions(), ActiveKey(view->name()), &value).ok()) name = value;
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    for (size_t i = 0; i < descriptors.size(); ++i) {
+      if (descriptors[i].name == name) family = impl->handles[i];
+    }
+    if (family == nullptr) {
+      return absl::DataLossError(
+          absl::StrCat("views: the family ", name, " of ", view->name(), " is missing"));
+    }
+    active.push_back(family);
+  }
   for (size_t i = 0; i < descriptors.size(); ++i) {
-    impl->by_view[descriptors[i].name] = impl->handles[i];
+    const std::string& name = descriptors[i].name;
+    const size_t at = name.find(kGenerationSeparator);
+    const bool generation_of_view = std::any_of(views.begin(), views.end(), [&](const auto& v) {
+      return name == v->name() || (at != std::string::npos && name.substr(0, at) == v->name());
+    });
+    if (generation_of_view &&
+        std::find(active.begin(), active.end(), impl->handles[i]) == active.end()) {
+      RETURN_IF_ERROR(FromRocks(impl->db->DropColumnFamily(impl->handles[i]),
+                                "dropping an unfinished rebuild"));
+    }
+  }
+  {
+    absl::WriterMutexLock lock(&impl->families_mu);
+    impl->active = std::move(active);
   }
 
   uint64_t from = UINT64_MAX;
@@ -216,10 +345,9 @@ absl::Status Projector::WaitFor(uint64_t position, absl::Time deadline) const {
 
 absl::StatusOr<std::optional<std::string>> Projector::Get(absl::string_view view,
                                                           absl::string_view key) const {
-  auto it = impl_->by_view.find(view);
-  if (it == impl_->by_view.end()) return absl::NotFoundError(absl::StrCat("no view ", view));
+  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
   std::string value;
-  const rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), it->second,
+  const rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), family,
                                            rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::nullopt;
   RETURN_IF_ERROR(FromRocks(s, "reading a view row"));
@@ -229,12 +357,11 @@ absl::StatusOr<std::optional<std::string>> Projector::Get(absl::string_view view
 absl::Status Projector::Scan(
     absl::string_view view, absl::string_view prefix,
     const std::function<bool(absl::string_view, absl::string_view)>& visit) const {
-  auto it = impl_->by_view.find(view);
-  if (it == impl_->by_view.end()) return absl::NotFoundError(absl::StrCat("no view ", view));
+  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
   rocksdb::ReadOptions read;
   const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
   read.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, it->second));
+  std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, family));
   for (rows->Seek(rocksdb::Slice(prefix.data(), prefix.size())); rows->Valid(); rows->Next()) {
     const absl::string_view key(rows->key().data(), rows->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
@@ -244,6 +371,37 @@ absl::Status Projector::Scan(
   rows.reset();
   impl_->db->ReleaseSnapshot(snapshot);
   return status;
+}
+
+absl::Status Projector::Rebuild(absl::string_view view) {
+  size_t index = impl_->views.size();
+  for (size_t i = 0; i < impl_->views.size(); ++i) {
+    if (impl_->views[i]->name() == view) index = i;
+  }
+  if (index == impl_->views.size()) {
+    return absl::NotFoundError(absl::StrCat("view: no view ", view));
+  }
+  absl::MutexLock lock(&impl_->mu);
+  if (impl_->rebuild.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "view: ", impl_->views[impl_->rebuild->view]->name(), " is being rebuilt; one at a time"));
+  }
+  if (!impl_->error.ok()) return impl_->error;
+  const std::string family_name =
+      absl::StrCat(view, std::string(1, kGenerationSeparator), absl::ToUnixMicros(absl::Now()));
+  rocksdb::ColumnFamilyHandle* family = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(impl_->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), family_name, &family),
+                "creating a view generation"));
+  impl_->handles.push_back(family);
+  impl_->rebuild = Impl::Rebuild{index, family, 0};
+  impl_->rebuilds.push_back(RebuildProgress{std::string(view), 0, 0, false});
+  return absl::OkStatus();
+}
+
+std::vector<RebuildProgress> Projector::Rebuilds() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->rebuilds;
 }
 
 std::vector<ViewStatus> Projector::Status(absl::Status* error) const {

@@ -37,6 +37,13 @@ struct ViewStatus {
   uint64_t lag() const { return head > checkpoint ? head - checkpoint : 0; }
 };
 
+struct RebuildProgress {
+  std::string view;
+  uint64_t position = 0;  // events applied to the new generation
+  uint64_t target = 0;    // the live view's position when last looked at
+  bool done = false;      // swapped in; the old generation is dropped
+};
+
 class Projector {
  public:
   // Opens (creating) the views' database in `directory` and starts applying from the lowest
@@ -67,6 +74,14 @@ class Projector {
   absl::Status Scan(
       absl::string_view view, absl::string_view prefix,
       const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const;
+
+  // Rebuilds `view` blue/green: a new generation (column family) is built from position 0 by
+  // the same code, between live batches, while the old one keeps serving; once it has caught
+  // up it is swapped in atomically and the old one dropped. Returns when the rebuild has
+  // started; Rebuilds() reports progress. NOT_FOUND for an unknown view; FAILED_PRECONDITION if
+  // a rebuild is running (one at a time). A restart abandons an unfinished rebuild.
+  absl::Status Rebuild(absl::string_view view);
+  std::vector<RebuildProgress> Rebuilds() const;
 
   // Each view's checkpoint and lag. The error that stopped the projection, if any, is in
   // `error`.
