@@ -1,6 +1,7 @@
 #include "services/server/admin_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/server/rpc.h"
 
 namespace hotspot::server {
 
@@ -17,6 +18,57 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* contex
   }
   response->set_payload(request->payload());
   reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+absl::Status AdminService::RequireAdmin(const grpc::CallbackServerContext& context) const {
+  absl::StatusOr<domain::Principal> who = Authenticate(context, *authenticator_);
+  if (!who.ok()) return who.status();
+  if (who->role != domain::Role::kAdmin) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(who->person, " (", domain::RoleName(who->role), ") is no admin"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(
+    grpc::CallbackServerContext* context, const hotspot::v1::GetProjectionStatusRequest*,
+    hotspot::v1::GetProjectionStatusResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status allowed = RequireAdmin(*context); !allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
+  absl::Status error;
+  for (const projections::ViewStatus& view : views_->Status(&error)) {
+    hotspot::v1::ProjectionStatus* status = response->add_views();
+    status->set_view(view.name);
+    status->set_checkpoint(view.checkpoint);
+    status->set_head(view.head);
+    status->set_lag(view.lag());
+  }
+  for (const projections::RebuildProgress& rebuild : views_->Rebuilds()) {
+    hotspot::v1::RebuildStatus* status = response->add_rebuilds();
+    status->set_view(rebuild.view);
+    status->set_position(rebuild.position);
+    status->set_target(rebuild.target);
+    status->set_done(rebuild.done);
+  }
+  if (!error.ok()) response->set_error(error.ToString());
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::RebuildProjection(
+    grpc::CallbackServerContext* context, const hotspot::v1::RebuildProjectionRequest* request,
+    hotspot::v1::RebuildProjectionResponse*) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = RequireAdmin(*context);
+  if (status.ok() && request->view().empty()) {
+    status = absl::InvalidArgumentError("view: required, e.g. \"cases.v1\"");
+  }
+  if (status.ok()) status = views_->Rebuild(request->view());  // quick: it only starts it
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 

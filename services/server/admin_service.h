@@ -1,10 +1,14 @@
 // AdminService: probes and operations for operators (hotspot.v1.AdminService).
 //
+// Ping is open (for probes); the projection operations need an admin's token.
+//
 // Thread-safety: gRPC calls the handlers from its threads concurrently; they share no state.
 #ifndef HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 #define HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 
 #include "hotspot/v1/admin_service.grpc.pb.h"
+#include "services/projections/projector.h"
+#include "services/security/identity.h"
 
 namespace hotspot::server {
 
@@ -13,9 +17,26 @@ inline constexpr size_t kMaxPingPayloadBytes = 1 << 20;
 
 class AdminService final : public hotspot::v1::AdminService::CallbackService {
  public:
+  // Not owned; both must outlive the service.
+  AdminService(const security::Authenticator* authenticator, projections::Projector* views)
+      : authenticator_(authenticator), views_(views) {}
+
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const hotspot::v1::PingRequest* request,
                                  hotspot::v1::PingResponse* response) override;
+  grpc::ServerUnaryReactor* GetProjectionStatus(
+      grpc::CallbackServerContext* context, const hotspot::v1::GetProjectionStatusRequest* request,
+      hotspot::v1::GetProjectionStatusResponse* response) override;
+  grpc::ServerUnaryReactor* RebuildProjection(
+      grpc::CallbackServerContext* context, const hotspot::v1::RebuildProjectionRequest* request,
+      hotspot::v1::RebuildProjectionResponse* response) override;
+
+ private:
+  // OK for an authenticated admin; UNAUTHENTICATED or PERMISSION_DENIED otherwise.
+  absl::Status RequireAdmin(const grpc::CallbackServerContext& context) const;
+
+  const security::Authenticator* const authenticator_;
+  projections::Projector* const views_;
 };
 
 }  // namespace hotspot::server

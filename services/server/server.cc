@@ -90,7 +90,7 @@ struct HotspotServer::Impl {
   std::vector<DevToken> new_dev_tokens;
   int demo_commands = 0;
   int demo_replayed = 0;
-  AdminService admin;
+  std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> server;
   std::string address;
   bool shut_down = false;
@@ -182,7 +182,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&impl->admin);
+  impl->admin = std::make_unique<AdminService>(impl->authenticator.get(), impl->views.get());
+  builder.RegisterService(impl->admin.get());
   builder.RegisterService(impl->command_service.get());
   builder.RegisterService(impl->query_service.get());
   impl->server = builder.BuildAndStart();

@@ -9,6 +9,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "hotspot/v1/admin_service.grpc.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
@@ -297,6 +298,42 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
   const grpc::Status bad = queries_->GetAreaDashboard(As(cast_->chief).get(), request, &answer);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(bad.error_message(), "period_start:"));
+}
+
+TEST_F(QueryServiceTest, AnAdminSeesProjectionLagAndRebuildsAViewWhileItServes) {
+  auto admin = v1::AdminService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  v1::GetProjectionStatusResponse status;
+  EXPECT_EQ(admin->GetProjectionStatus(As(cast_->chief).get(), {}, &status).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(admin->GetProjectionStatus(As(cast_->admin).get(), {}, &status).ok());
+  ASSERT_EQ(status.views_size(), 5);
+  for (const auto& view : status.views()) EXPECT_EQ(view.lag(), view.head() - view.checkpoint());
+  EXPECT_TRUE(status.error().empty()) << status.error();
+
+  v1::RebuildProjectionRequest rebuild;
+  rebuild.set_view("nothing.v1");
+  v1::RebuildProjectionResponse started;
+  EXPECT_EQ(admin->RebuildProjection(As(cast_->admin).get(), rebuild, &started).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  rebuild.set_view("cases.v1");
+  ASSERT_TRUE(admin->RebuildProjection(As(cast_->admin).get(), rebuild, &started).ok());
+  // Cases stay readable throughout, and the rebuild finishes.
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_min_position(ready_);
+  list.set_page_size(500);
+  bool done = false;
+  for (int i = 0; i < 500 && !done; ++i) {
+    v1::ListCasesResponse cases;
+    ASSERT_TRUE(queries_->ListCases(As(cast_->chief).get(), list, &cases).ok());
+    EXPECT_GE(cases.cases_size(), 40);
+    ASSERT_TRUE(admin->GetProjectionStatus(As(cast_->admin).get(), {}, &status).ok());
+    done = status.rebuilds_size() == 1 && status.rebuilds(0).done();
+    if (!done) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(done);
+  EXPECT_EQ(status.rebuilds(0).view(), "cases.v1");
 }
 
 }  // namespace
