@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "services/projections/view_util.h"
 #include "store/status_macros.h"
@@ -330,19 +331,30 @@ absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Ev
   return absl::OkStatus();
 }
 
+std::string CommitmentSortKey(const v1::CommitmentView& c) {
+  return absl::StrFormat("%04d%02d%02d/%s", c.due_date().year(), c.due_date().month(),
+                         c.due_date().day(), c.commitment_id());
+}
+
+std::string AgencyIndexKey(const v1::CommitmentView& c) {
+  return absl::StrCat(AgencyIndexPrefix(c.owning_agency_id()), CommitmentSortKey(c));
+}
+
 absl::Status CommitmentsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                                     Rows& rows) {
   const std::string& id = CommitmentIdOf(event);
   if (id.empty()) return absl::OkStatus();
-  if (event.kind_case() == K::kCommitmentMade) {
-    PutRow(rows, CommitmentKey(id), Made(recorded, event));
-    return absl::OkStatus();
-  }
   v1::CommitmentView c;
-  ASSIGN_OR_RETURN(const bool found, GetRow(rows, CommitmentKey(id), &c));
-  if (!found) return absl::OkStatus();
-  Change(c, recorded, event);
+  if (event.kind_case() == K::kCommitmentMade) {
+    c = Made(recorded, event);
+  } else {
+    ASSIGN_OR_RETURN(const bool found, GetRow(rows, CommitmentKey(id), &c));
+    if (!found) return absl::OkStatus();
+    rows.Delete(AgencyIndexKey(c));  // the due date may change
+    Change(c, recorded, event);
+  }
   PutRow(rows, CommitmentKey(id), c);
+  PutRow(rows, AgencyIndexKey(c), c);
   return absl::OkStatus();
 }
 

@@ -4,8 +4,9 @@
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns
-// "commitments.v1" rows:
-//   commitment/<id>        CommitmentView
+// "commitments.v2" rows:
+//   commitment/<id>                            CommitmentView
+//   agency/<agency_id>/<yyyymmdd due>/<id>     the same CommitmentView, by agency and due date
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_CASE_VIEWS_H_
 #define HOTSPOT_SERVICES_PROJECTIONS_CASE_VIEWS_H_
 
@@ -17,10 +18,16 @@
 namespace hotspot::projections {
 
 inline constexpr char kCasesView[] = "cases.v1";
-inline constexpr char kCommitmentsView[] = "commitments.v1";
+inline constexpr char kCommitmentsView[] = "commitments.v2";  // v2: the agency index
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }
 inline std::string CommitmentKey(absl::string_view id) { return absl::StrCat("commitment/", id); }
+// The agency index's key of a commitment, and the part of it after "agency/<agency_id>/".
+std::string CommitmentSortKey(const v1::CommitmentView& c);
+std::string AgencyIndexKey(const v1::CommitmentView& c);
+inline std::string AgencyIndexPrefix(absl::string_view agency_id) {
+  return absl::StrCat("agency/", agency_id, "/");
+}
 
 class CasesView final : public View {
  public:

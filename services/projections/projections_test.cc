@@ -112,7 +112,11 @@ TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   }
   EXPECT_EQ(cases, 40);
   EXPECT_GT(closed, 0);
-  EXPECT_EQ(Rows(*projector, kCommitmentsView).size(), built.commitment_ids.size());
+  int commitments = 0;
+  for (const auto& [key, value] : Rows(*projector, kCommitmentsView)) {
+    commitments += absl::StartsWith(key, "commitment/") ? 1 : 0;
+  }
+  EXPECT_EQ(commitments, static_cast<int>(built.commitment_ids.size()));
 
   // Restart: the views resume at their checkpoint, and follow new events.
   const uint64_t before = projector->position();

@@ -354,15 +354,16 @@ absl::StatusOr<std::optional<std::string>> Projector::Get(absl::string_view view
   return value;
 }
 
-absl::Status Projector::Scan(
-    absl::string_view view, absl::string_view prefix,
-    const std::function<bool(absl::string_view, absl::string_view)>& visit) const {
+absl::Status Projector::Scan(absl::string_view view, absl::string_view prefix,
+                             const std::function<bool(absl::string_view, absl::string_view)>& visit,
+                             absl::string_view start) const {
   ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
   rocksdb::ReadOptions read;
   const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
   read.snapshot = snapshot;
   std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, family));
-  for (rows->Seek(rocksdb::Slice(prefix.data(), prefix.size())); rows->Valid(); rows->Next()) {
+  const absl::string_view from = start > prefix ? start : prefix;
+  for (rows->Seek(rocksdb::Slice(from.data(), from.size())); rows->Valid(); rows->Next()) {
     const absl::string_view key(rows->key().data(), rows->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
     if (!visit(key, absl::string_view(rows->value().data(), rows->value().size()))) break;

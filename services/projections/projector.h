@@ -70,10 +70,12 @@ class Projector {
                                                  absl::string_view key) const;
 
   // Visits the rows of `view` whose keys start with `prefix`, in key order, from one consistent
-  // snapshot, until `visit` returns false. NOT_FOUND for an unknown view.
+  // snapshot, until `visit` returns false; from `start` on if it is past the prefix. NOT_FOUND
+  // for an unknown view.
   absl::Status Scan(
       absl::string_view view, absl::string_view prefix,
-      const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const;
+      const std::function<bool(absl::string_view key, absl::string_view value)>& visit,
+      absl::string_view start = "") const;
 
   // Rebuilds `view` blue/green: a new generation (column family) is built from position 0 by
   // the same code, between live batches, while the old one keeps serving; once it has caught

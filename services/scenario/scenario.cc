@@ -53,6 +53,9 @@ constexpr AgencySpec kAgencies[] = {
     {kNgo, "Mentors for Youth (NGO)", v1::AGENCY_KIND_NGO},
 };
 
+// The most youths discussed at one task-force meeting.
+constexpr size_t kAgendaSize = 30;
+
 // Commitments rotate over these owners.
 constexpr const char* kOwners[] = {kSchool, kSocial, kJobcentre, kPolice, kClub, kHousing};
 
@@ -400,7 +403,12 @@ absl::Status Builder::TaskForce() {
   for (int day = 7; day <= 105; day += 14) {
     std::vector<int> agenda;
     for (size_t i = 0; i < result_.youth_ids.size(); ++i) {
-      if (!discussed[i] && accepted_day_[i] >= 0 && accepted_day_[i] < day) agenda.push_back(i);
+      // At most kAgendaSize youths a meeting (the demo's meetings have fewer), so that a
+      // scenario scaled to many youths keeps meetings of a sensible size.
+      if (!discussed[i] && accepted_day_[i] >= 0 && accepted_day_[i] < day &&
+          agenda.size() < kAgendaSize) {
+        agenda.push_back(i);
+      }
     }
     ASSIGN_OR_RETURN(const std::string meeting, Meeting("task-force", day));
     for (int i : agenda) {
