@@ -476,12 +476,9 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
           *views_, projections::kCommitmentsView, "commitment/", "", [&](v1::CommitmentView& c) {
             return c.area_id() == request.area_id() ? c.commitment_id() : "";
           }));
-  std::map<std::string, v1::AgencyCommitmentStats> by_agency;
-  for (auto& [id, c] : commitments) {
-    const absl::CivilDay due(c.due_date().year(), c.due_date().month(), c.due_date().day());
-    if (due < start || due > end) continue;
-    v1::AgencyCommitmentStats& stats = by_agency[c.owning_agency_id()];
-    stats.set_agency_id(c.owning_agency_id());
+  // Per agency, and per agency and responsible person: the same counts.
+  std::map<std::string, v1::AgencyCommitmentStats> by_agency, by_person;
+  auto count = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
     stats.set_due(stats.due() + 1);
     if (c.state() == v1::COMMITMENT_STATE_FULFILLED) {
       if (c.fulfilled_on_time()) {
@@ -490,13 +487,29 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
         stats.set_fulfilled_late(stats.fulfilled_late() + 1);
       }
     }
-    MarkOverdue(&c, today);
     if (c.overdue()) stats.set_open_overdue(stats.open_overdue() + 1);
     if (c.renegotiations() > 0) stats.set_renegotiated(stats.renegotiated() + 1);
+  };
+  for (auto& [id, c] : commitments) {
+    const absl::CivilDay due(c.due_date().year(), c.due_date().month(), c.due_date().day());
+    if (due < start || due > end) continue;
+    MarkOverdue(&c, today);
+    v1::AgencyCommitmentStats& agency = by_agency[c.owning_agency_id()];
+    agency.set_agency_id(c.owning_agency_id());
+    count(agency, c);
+    v1::AgencyCommitmentStats& person =
+        by_person[absl::StrCat(c.owning_agency_id(), "/", c.responsible_person())];
+    person.set_agency_id(c.owning_agency_id());
+    person.set_responsible_person(c.responsible_person());
+    count(person, c);
   }
-  for (auto& [agency, stats] : by_agency) {
-    stats.set_share_on_time(static_cast<double>(stats.fulfilled_on_time()) / stats.due());
-    *board.add_commitments_by_agency() = stats;
+  for (const auto& [stats_by, out] :
+       {std::pair{&by_agency, board.mutable_commitments_by_agency()},
+        std::pair{&by_person, board.mutable_commitments_by_person()}}) {
+    for (auto& [key, stats] : *stats_by) {
+      stats.set_share_on_time(static_cast<double>(stats.fulfilled_on_time()) / stats.due());
+      *out->Add() = stats;
+    }
   }
 
   ASSIGN_OR_RETURN(

@@ -286,6 +286,13 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
     EXPECT_GE(a.share_on_time(), 0);
     EXPECT_LE(a.share_on_time(), 1);
   }
+  int due_by_agency = 0, due_by_person = 0;
+  for (const auto& a : board.commitments_by_agency()) due_by_agency += a.due();
+  for (const auto& p : board.commitments_by_person()) {
+    EXPECT_FALSE(p.responsible_person().empty());
+    due_by_person += p.due();
+  }
+  EXPECT_EQ(due_by_person, due_by_agency);
   int escalations = 0;
   for (const auto& l : board.escalations_by_level()) escalations += l.raised();
   EXPECT_EQ(escalations, 2);
