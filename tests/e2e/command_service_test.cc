@@ -16,6 +16,7 @@
 #include "store/test_util.h"
 #include "tests/e2e/command_client.h"
 #include "tests/e2e/hotspotd_process.h"
+#include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
 namespace {
@@ -42,22 +43,15 @@ v1::Date InDays(int days) {
 class CommandServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    cast_ = new scenario::Cast(scenario::SjaelorCast());
-    stranger_ = new Principal{
-        "chief-elsewhere", "agency-hotspot-other", domain::Role::kCoordinator, {"area-elsewhere"}};
-    std::vector<Principal> people = cast_->All();
-    people.push_back(*stranger_);
-    const auto tokens = WriteTokens(dir_->Sub("tokens"), people);
     // No deadline process: the probes below count every event written.
-    absl::StatusOr<HotspotdProcess> started =
-        HotspotdProcess::Start(HOTSPOTD_PATH, dir_->Sub("data"),
-                               {"--tokens_file=" + dir_->Sub("tokens"), "--deadline_interval_s=0"});
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+        StartSuiteServer(HOTSPOTD_PATH, {"--deadline_interval_s=0"});
     ASSERT_TRUE(started.ok()) << started.status();
-    server_ = new HotspotdProcess(std::move(*started));
-    client_ = new CommandClient(
-        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
-    for (const auto& [person, token] : tokens) client_->AddToken(person, token);
+    suite_ = started->release();
+    cast_ = &suite_->cast;
+    stranger_ = &suite_->stranger;
+    server_ = &*suite_->process;
+    client_ = suite_->commands.get();
     scenario::ScenarioOptions options;
     options.backdate = false;  // over gRPC the server's clock rules
     options.youths = 12;
@@ -66,13 +60,7 @@ class CommandServiceTest : public ::testing::Test {
     ASSERT_TRUE(built.ok()) << built.status();
   }
 
-  static void TearDownTestSuite() {
-    delete client_;
-    delete server_;
-    delete stranger_;
-    delete cast_;
-    delete dir_;
-  }
+  static void TearDownTestSuite() { delete suite_; }
 
   static std::string NextId() { return absl::StrCat("t-", ++sequence_); }
 
@@ -164,7 +152,7 @@ class CommandServiceTest : public ::testing::Test {
     return client_->Call(as, request).status.error_code();
   }
 
-  static TempDir* dir_;
+  static SuiteServer* suite_;
   static scenario::Cast* cast_;
   static Principal* stranger_;
   static HotspotdProcess* server_;
@@ -172,7 +160,7 @@ class CommandServiceTest : public ::testing::Test {
   static std::atomic<int> sequence_;
 };
 
-TempDir* CommandServiceTest::dir_;
+SuiteServer* CommandServiceTest::suite_;
 scenario::Cast* CommandServiceTest::cast_;
 Principal* CommandServiceTest::stranger_;
 HotspotdProcess* CommandServiceTest::server_;

@@ -15,6 +15,7 @@
 #include "store/test_util.h"
 #include "tests/e2e/command_client.h"
 #include "tests/e2e/hotspotd_process.h"
+#include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
 namespace {
@@ -25,21 +26,16 @@ using store::testing::TempDir;
 class QueryServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    cast_ = new scenario::Cast(scenario::SjaelorCast());
-    stranger_ = new Principal{
-        "chief-elsewhere", "agency-hotspot-other", domain::Role::kCoordinator, {"area-elsewhere"}};
-    std::vector<Principal> people = cast_->All();
-    people.push_back(*stranger_);
-    tokens_ = new std::map<std::string, std::string>(WriteTokens(dir_->Sub("tokens"), people));
-    absl::StatusOr<HotspotdProcess> started = HotspotdProcess::Start(
-        HOTSPOTD_PATH, dir_->Sub("data"), {"--tokens_file=" + dir_->Sub("tokens"), "--demo"});
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+        StartSuiteServer(HOTSPOTD_PATH, {"--demo"});
     ASSERT_TRUE(started.ok()) << started.status();
-    server_ = new HotspotdProcess(std::move(*started));
-    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    commands_ = new CommandClient(channel);
-    for (const auto& [person, token] : *tokens_) commands_->AddToken(person, token);
-    queries_ = v1::QueryService::NewStub(channel).release();
+    suite_ = started->release();
+    cast_ = &suite_->cast;
+    stranger_ = &suite_->stranger;
+    tokens_ = &suite_->tokens;
+    server_ = &*suite_->process;
+    commands_ = suite_->commands.get();
+    queries_ = v1::QueryService::NewStub(suite_->channel).release();
     // The views catch up with the demo in the background; a first command's position, passed
     // as min_position, makes every list below see all of it.
     const CallResult probe =
@@ -50,12 +46,7 @@ class QueryServiceTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     delete queries_;
-    delete commands_;
-    delete server_;
-    delete tokens_;
-    delete stranger_;
-    delete cast_;
-    delete dir_;
+    delete suite_;
   }
 
   static std::unique_ptr<grpc::ClientContext> As(const Principal& who, int deadline_ms = 10000) {
@@ -74,7 +65,7 @@ class QueryServiceTest : public ::testing::Test {
     return queries_->GetCase(As(who, deadline_ms).get(), request, out);
   }
 
-  static TempDir* dir_;
+  static SuiteServer* suite_;
   static scenario::Cast* cast_;
   static Principal* stranger_;
   static std::map<std::string, std::string>* tokens_;
@@ -84,7 +75,7 @@ class QueryServiceTest : public ::testing::Test {
   static uint64_t ready_;
 };
 
-TempDir* QueryServiceTest::dir_;
+SuiteServer* QueryServiceTest::suite_;
 scenario::Cast* QueryServiceTest::cast_;
 Principal* QueryServiceTest::stranger_;
 std::map<std::string, std::string>* QueryServiceTest::tokens_;

@@ -1,0 +1,37 @@
+// SuiteServer: a hotspotd for a test suite, with a tokens file for the demo's people and for a
+// coordinator of another area (the stranger), and a command client holding their tokens.
+#ifndef HOTSPOT_TESTS_E2E_SUITE_SERVER_H_
+#define HOTSPOT_TESTS_E2E_SUITE_SERVER_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/scenario/scenario.h"
+#include "store/test_util.h"
+#include "tests/e2e/command_client.h"
+#include "tests/e2e/hotspotd_process.h"
+
+namespace hotspot::testing {
+
+struct SuiteServer {
+  store::testing::TempDir dir;
+  scenario::Cast cast = scenario::SjaelorCast();
+  domain::Principal stranger{
+      "chief-elsewhere", "agency-hotspot-other", domain::Role::kCoordinator, {"area-elsewhere"}};
+  std::map<std::string, std::string> tokens;  // person -> token
+  std::optional<HotspotdProcess> process;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<CommandClient> commands;
+};
+
+// Starts `binary` with a tokens file and `flags`.
+absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(const std::string& binary,
+                                                              std::vector<std::string> flags);
+
+}  // namespace hotspot::testing
+
+#endif  // HOTSPOT_TESTS_E2E_SUITE_SERVER_H_
