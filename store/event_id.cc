@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "store/record_codec.h"
 
 namespace hotspot::store {
 namespace {
@@ -20,6 +21,15 @@ int HexValue(char c) {
 bool IsDashPosition(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 }  // namespace
+
+EventId EventId::FromName(absl::string_view name) {
+  const std::string digest = internal::Sha256(name);
+  EventId id;
+  std::memcpy(id.bytes_.data(), digest.data(), kSize);
+  id.bytes_[6] = static_cast<char>((id.bytes_[6] & 0x0f) | 0x80);  // version 8
+  id.bytes_[8] = static_cast<char>((id.bytes_[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return id;
+}
 
 EventId EventId::Generate() {
   thread_local absl::BitGen gen;

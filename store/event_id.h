@@ -27,6 +27,11 @@ class EventId {
   // A fresh UUIDv7.
   static EventId Generate();
 
+  // A name-based UUID (version 8: the first 16 bytes of SHA-256 of `name`, with the version
+  // and variant bits set): the same name always gives the same id. For ids that must come out
+  // the same on a retry, e.g. a command's events from its request id.
+  static EventId FromName(absl::string_view name);
+
   // Parses the canonical 36-character form ("8-4-4-4-12" lower- or upper-case hex).
   // INVALID_ARGUMENT if `text` is not in that form.
   static absl::StatusOr<EventId> Parse(absl::string_view text);

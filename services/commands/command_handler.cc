@@ -126,14 +126,11 @@ std::string RequestDigest(const google::protobuf::Message& request) {
 
 store::EventId CommandEventId(const domain::Principal& principal, absl::string_view request_id,
                               uint32_t index) {
-  std::string input =
-      absl::StrCat("hotspot.command", std::string(1, '\0'), principal.person, std::string(1, '\0'),
-                   principal.agency, std::string(1, '\0'), request_id, std::string(1, '\0'));
-  for (int shift = 24; shift >= 0; shift -= 8) input.push_back(static_cast<char>(index >> shift));
-  std::string bytes = Sha256(input).substr(0, store::EventId::kSize);
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x80);  // UUID version 8: name-based, custom
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  return *store::EventId::FromBytes(bytes);
+  const std::string nul(1, '\0');
+  std::string name = absl::StrCat("hotspot.command", nul, principal.person, nul, principal.agency,
+                                  nul, request_id, nul);
+  for (int shift = 24; shift >= 0; shift -= 8) name.push_back(static_cast<char>(index >> shift));
+  return store::EventId::FromName(name);
 }
 
 CommandHandler::CommandHandler(store::EventStore* events, security::Sealer* sealer,

@@ -9,17 +9,6 @@ namespace {
 
 using K = v1::Event::KindCase;
 
-// Reads, changes and writes back one row of type Row; a missing row is left alone.
-template <typename Row, typename Fn>
-absl::Status Update(Rows& rows, const std::string& key, Fn change) {
-  Row row;
-  ASSIGN_OR_RETURN(const bool found, GetRow(rows, key, &row));
-  if (!found) return absl::OkStatus();
-  change(row);
-  PutRow(rows, key, row);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
@@ -43,7 +32,7 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
       return absl::OkStatus();
     }
     case K::kEscalationAcknowledged:
-      return Update<v1::EscalationView>(
+      return UpdateRow<v1::EscalationView>(
           rows, EscalationKey(event.escalation_acknowledged().escalation_id()),
           [&](v1::EscalationView& e) {
             e.set_acknowledged(true);
@@ -51,7 +40,7 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
             e.set_acknowledgement_overdue(false);
           });
     case K::kEscalationMovedUp:
-      return Update<v1::EscalationView>(
+      return UpdateRow<v1::EscalationView>(
           rows, EscalationKey(event.escalation_moved_up().escalation_id()),
           [&](v1::EscalationView& e) {
             v1::EscalationMove* move = e.add_moves();
@@ -64,13 +53,13 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
             e.set_acknowledgement_overdue(false);
           });
     case K::kEscalationNotAcknowledged:
-      return Update<v1::EscalationView>(
+      return UpdateRow<v1::EscalationView>(
           rows, EscalationKey(event.escalation_not_acknowledged().escalation_id()),
           [&](v1::EscalationView& e) {
             if (!e.acknowledged() && !e.resolved()) e.set_acknowledgement_overdue(true);
           });
     case K::kEscalationResolved:
-      return Update<v1::EscalationView>(
+      return UpdateRow<v1::EscalationView>(
           rows, EscalationKey(event.escalation_resolved().escalation_id()),
           [&](v1::EscalationView& e) {
             e.set_resolved(true);
@@ -131,24 +120,24 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
       const v1::MeetingHeld& held = event.meeting_held();
       std::string body_key;
       RETURN_IF_ERROR(
-          Update<v1::MeetingView>(rows, MeetingKey(held.meeting_id()), [&](v1::MeetingView& m) {
+          UpdateRow<v1::MeetingView>(rows, MeetingKey(held.meeting_id()), [&](v1::MeetingView& m) {
             m.set_held(true);
             *m.mutable_held_at() = held.held_at();
             *m.mutable_attendance() = held.attendance();
             body_key = BodyKey(m.area_id(), m.body_id());
           }));
       if (body_key.empty()) return absl::OkStatus();
-      return Update<v1::BodyView>(
+      return UpdateRow<v1::BodyView>(
           rows, body_key, [&](v1::BodyView& body) { *body.add_held_at() = held.held_at(); });
     }
     case K::kAgendaItemAdded:
-      return Update<v1::MeetingView>(
+      return UpdateRow<v1::MeetingView>(
           rows, MeetingKey(event.agenda_item_added().meeting_id()), [&](v1::MeetingView& m) {
             AddUnique(m.mutable_agenda_youth_ids(), event.agenda_item_added().youth_id());
           });
     case K::kDecisionRecorded: {
       const v1::DecisionRecorded& d = event.decision_recorded();
-      return Update<v1::MeetingView>(rows, MeetingKey(d.meeting_id()), [&](v1::MeetingView& m) {
+      return UpdateRow<v1::MeetingView>(rows, MeetingKey(d.meeting_id()), [&](v1::MeetingView& m) {
         v1::DecisionView* decision = m.add_decisions();
         decision->set_decision_id(d.decision_id());
         decision->set_youth_id(d.youth_id());

@@ -249,13 +249,10 @@ template <typename Fn>
 absl::Status UpdateCase(Rows& rows, const std::string& youth_id,
                         const store::RecordedEvent& recorded, Fn change) {
   if (youth_id.empty()) return absl::OkStatus();
-  v1::CaseView c;
-  ASSIGN_OR_RETURN(const bool found, GetRow(rows, CaseKey(youth_id), &c));
-  if (!found) return absl::OkStatus();
-  change(c);
-  c.set_position(recorded.position);
-  PutRow(rows, CaseKey(youth_id), c);
-  return absl::OkStatus();
+  return UpdateRow<v1::CaseView>(rows, CaseKey(youth_id), [&](v1::CaseView& c) {
+    change(c);
+    c.set_position(recorded.position);
+  });
 }
 
 // The youth a commitment or escalation row points to ("" if none).

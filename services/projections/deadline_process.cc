@@ -1,7 +1,5 @@
 #include "services/projections/deadline_process.h"
 
-#include <openssl/sha.h>
-
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -17,15 +15,9 @@ namespace {
 
 constexpr char kSystem[] = "system";
 
-// The event id of a deadline fact: a name-based UUID (version 8) of its key.
+// The event id of a deadline fact: name-based on its key, the same on every pass.
 store::EventId DeadlineId(absl::string_view key) {
-  const std::string input = absl::StrCat("hotspot.deadline", std::string(1, '\0'), key);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  std::string bytes(reinterpret_cast<const char*>(digest), store::EventId::kSize);
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x80);
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
-  return *store::EventId::FromBytes(bytes);
+  return store::EventId::FromName(absl::StrCat("hotspot.deadline", std::string(1, '\0'), key));
 }
 
 absl::CivilDay DayOf(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
@@ -91,15 +83,10 @@ template <typename Row>
 absl::StatusOr<std::vector<Row>> All(const Projector& views, absl::string_view view,
                                      absl::string_view prefix) {
   std::vector<Row> rows;
-  absl::Status parsed;
-  RETURN_IF_ERROR(views.Scan(view, prefix, [&](absl::string_view key, absl::string_view value) {
-    if (!rows.emplace_back().ParseFromString(std::string(value))) {
-      parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
-      return false;
-    }
+  RETURN_IF_ERROR(ScanRows<Row>(views, view, prefix, [&](absl::string_view, Row& row) {
+    rows.push_back(std::move(row));
     return true;
   }));
-  RETURN_IF_ERROR(parsed);
   return rows;
 }
 
@@ -218,17 +205,15 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
                       status != v1::CASE_STATUS_HANDED_OVER;
     if (!open || c.turns_18_soon() || !c.birth_date().has_sealed()) continue;
     const v1::SealedText& sealed = c.birth_date().sealed();
-    const absl::StatusOr<security::UnsealedValue> birth = sealer_->Unseal(
-        security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
-    absl::CivilDay born;
-    if (!birth.ok() || birth->erased || !absl::ParseCivilTime(birth->text, &born)) continue;
-    const absl::CivilDay adult(born.year() + 18, born.month(), born.day());
-    if (adult < today || adult - today > 90) continue;
+    const absl::StatusOr<security::UnsealedValue> birth = UnsealText(*sealer_, sealed);
+    if (!birth.ok() || birth->erased) continue;
+    const std::optional<absl::CivilDay> adult = EighteenthBirthday(birth->text);
+    if (!adult.has_value() || *adult < today || *adult - today > 90) continue;
     v1::Event event;
     event.mutable_eighteenth_birthday_near()->set_youth_id(c.youth_id());
     RETURN_IF_ERROR(out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(),
                                std::move(event), absl::StrCat("eighteen/", c.youth_id()),
-                               Midnight(adult - 90)));
+                               Midnight(*adult - 90)));
   }
   return out.appended();
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/projections/view.h"
 #include "store/event_store.h"
@@ -94,6 +95,27 @@ class Projector {
   explicit Projector(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Scan() with each row parsed as `Row`: `visit(key, row)` until it returns false. DATA_LOSS
+// naming the key for a row that does not parse.
+template <typename Row>
+absl::Status ScanRows(const Projector& views, absl::string_view view, absl::string_view prefix,
+                      const std::function<bool(absl::string_view key, Row& row)>& visit,
+                      absl::string_view start = "") {
+  absl::Status parsed;
+  absl::Status scanned = views.Scan(
+      view, prefix,
+      [&](absl::string_view key, absl::string_view value) {
+        Row row;
+        if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
+          return false;
+        }
+        return visit(key, row);
+      },
+      start);
+  return scanned.ok() ? parsed : scanned;
+}
 
 // Builds `view` in memory from the log's first event up to `position` (inclusive), with the same
 // code as the live view: the view as it stood then. DATA_LOSS for an unreadable event.

@@ -61,6 +61,19 @@ inline void PutRow(Rows& rows, absl::string_view key, const google::protobuf::Me
   rows.Put(key, message.SerializeAsString());
 }
 
+// Reads the row at `key`, lets `change` edit it, and writes it back; a missing row is left
+// alone. DATA_LOSS if it does not parse.
+template <typename Message, typename Fn>
+absl::Status UpdateRow(Rows& rows, absl::string_view key, Fn change) {
+  Message row;
+  absl::StatusOr<bool> found = GetRow(rows, key, &row);
+  if (!found.ok()) return found.status();
+  if (!*found) return absl::OkStatus();
+  change(row);
+  PutRow(rows, key, row);
+  return absl::OkStatus();
+}
+
 }  // namespace hotspot::projections
 
 #endif  // HOTSPOT_SERVICES_PROJECTIONS_ROWS_H_

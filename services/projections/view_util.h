@@ -3,12 +3,16 @@
 #define HOTSPOT_SERVICES_PROJECTIONS_VIEW_UTIL_H_
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "hotspot/v1/views.pb.h"
+#include "services/security/sealer.h"
 
 namespace hotspot::projections {
 
@@ -45,6 +49,19 @@ inline void AddUnique(google::protobuf::RepeatedPtrField<std::string>* list,
                       const std::string& value) {
   if (value.empty()) return;
   if (std::find(list->begin(), list->end(), value) == list->end()) *list->Add() = value;
+}
+
+// The one way back from a sealed field: the sealer with the value's key id and field name.
+inline absl::StatusOr<security::UnsealedValue> UnsealText(security::Sealer& sealer,
+                                                          const v1::SealedText& sealed) {
+  return sealer.Unseal(security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
+}
+
+// The 18th birthday of a "YYYY-MM-DD" birth date; nullopt if `birth_date` is not one.
+inline std::optional<absl::CivilDay> EighteenthBirthday(absl::string_view birth_date) {
+  absl::CivilDay born;
+  if (!absl::ParseCivilTime(birth_date, &born)) return std::nullopt;
+  return absl::CivilDay(born.year() + 18, born.month(), born.day());
 }
 
 }  // namespace hotspot::projections

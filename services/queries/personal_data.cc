@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "services/projections/view_util.h"
 #include "store/status_macros.h"
 
 namespace hotspot::queries {
@@ -16,8 +17,7 @@ absl::Status Resolve(v1::PersonalField* field, bool allowed, security::Sealer& s
     return absl::OkStatus();
   }
   const v1::SealedText& sealed = field->sealed();
-  absl::StatusOr<security::UnsealedValue> value =
-      sealer.Unseal(security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
+  absl::StatusOr<security::UnsealedValue> value = projections::UnsealText(sealer, sealed);
   if (absl::IsNotFound(value.status()) || (value.ok() && value->erased)) {
     field->mutable_withheld()->set_reason("erased");
     return absl::OkStatus();
@@ -29,19 +29,26 @@ absl::Status Resolve(v1::PersonalField* field, bool allowed, security::Sealer& s
 
 }  // namespace
 
-bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view) {
-  if (!who.InArea(view.area_id())) return false;
+std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
+                                      absl::string_view involved_agency) {
+  if (!who.InArea(area_id)) return false;
   switch (who.role) {
     case domain::Role::kCoordinator:
     case domain::Role::kSocialCaseworker:
       return true;
     case domain::Role::kAgencyMember:
     case domain::Role::kAgencyLeader:
-      return std::find(view.agencies_involved().begin(), view.agencies_involved().end(),
-                       who.agency) != view.agencies_involved().end();
+      if (!involved_agency.empty() && involved_agency == who.agency) return true;
+      return std::nullopt;  // depends on whether the caller's agency is involved
     default:
       return false;
   }
+}
+
+bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view) {
+  if (const std::optional<bool> known = MaySeeWithoutCase(who, view.area_id(), "")) return *known;
+  return std::find(view.agencies_involved().begin(), view.agencies_involved().end(), who.agency) !=
+         view.agencies_involved().end();
 }
 
 absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,

@@ -5,6 +5,8 @@
 #ifndef HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_
 #define HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
 #include "hotspot/v1/views.pb.h"
@@ -16,6 +18,12 @@ namespace hotspot::queries {
 // True if `who` may see the personal data of `view`'s case: a coordinator or a social
 // caseworker of its area, or a member or leader of an agency involved in it.
 bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view);
+
+// The same rule without the case at hand: true or false where the caller's area and role (and
+// `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt
+// when the case's agencies must be looked at.
+std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
+                                      absl::string_view involved_agency);
 
 // Every PersonalField in `message`: unsealed to its text if `allowed` (withheld "erased" after
 // erasure), withheld "not_allowed" otherwise. DATA_LOSS if a sealed value does not open.

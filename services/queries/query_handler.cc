@@ -57,6 +57,14 @@ absl::Status RequireArea(const domain::Principal& who, absl::string_view area_id
   return absl::OkStatus();
 }
 
+v1::Date DateOfDay(absl::CivilDay day) {
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
 bool Open(const v1::CommitmentView& c) { return c.state() == v1::COMMITMENT_STATE_OPEN; }
 
 // Overdue as of `today`: open and past its due date (or marked so by the deadline process).
@@ -97,13 +105,10 @@ absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* v
   RETURN_IF_ERROR(ResolvePersonalData(view, allowed, *sealer_));
   const absl::CivilDay today = Today();
   for (v1::CommitmentView& c : *view->mutable_commitments()) MarkOverdue(&c, today);
-  absl::CivilDay born;
-  if (view->birth_date().has_text() && absl::ParseCivilTime(view->birth_date().text(), &born)) {
-    const absl::CivilDay adult(born.year() + 18, born.month(), born.day());
-    v1::Date* date = view->mutable_eighteenth_birthday();
-    date->set_year(static_cast<int32_t>(adult.year()));
-    date->set_month(adult.month());
-    date->set_day(adult.day());
+  if (view->birth_date().has_text()) {
+    if (const auto adult = projections::EighteenthBirthday(view->birth_date().text())) {
+      *view->mutable_eighteenth_birthday() = DateOfDay(*adult);
+    }
   }
   return absl::OkStatus();
 }
@@ -141,24 +146,17 @@ absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector&
                                                    const std::function<std::string(Row&)>& keep,
                                                    size_t limit = SIZE_MAX) {
   std::map<std::string, Row> matches;
-  absl::Status parsed;
   const std::string start = limit == SIZE_MAX ? "" : absl::StrCat(prefix, after);
-  RETURN_IF_ERROR(views.Scan(
-      view, prefix,
-      [&](absl::string_view key, absl::string_view value) {
+  RETURN_IF_ERROR(projections::ScanRows<Row>(
+      views, view, prefix,
+      [&](absl::string_view, Row& row) {
         if (matches.size() >= limit) return false;
-        Row row;
-        if (!row.ParseFromString(std::string(value))) {
-          parsed = absl::DataLossError(absl::StrCat("view row ", key, " is unreadable"));
-          return false;
-        }
         std::string sort = keep(row);
         if (sort.empty() || (!after.empty() && sort <= after)) return true;
         matches.emplace(std::move(sort), std::move(row));
         return true;
       },
       start));
-  RETURN_IF_ERROR(parsed);
   return matches;
 }
 
@@ -184,24 +182,21 @@ std::string TimeKey(const google::protobuf::Timestamp& t, absl::string_view id) 
 // Whether the caller may see each youth's personal data, each case looked up once.
 class QueryHandler::CasePolicy {
  public:
-  CasePolicy(const QueryHandler& handler, const domain::Principal& who)
-      : handler_(handler), who_(who) {}
+  // For the items of a list of `area_id`.
+  CasePolicy(const QueryHandler& handler, const domain::Principal& who, std::string area_id)
+      : handler_(handler), who_(who), area_id_(std::move(area_id)) {}
 
   // Resolves `message`'s personal data, which is about `youth_id` ("" for the area: in clear).
   // `involved` names an agency known to be involved in the case (a commitment's owner), which
-  // spares looking the case up for the callers it decides.
+  // spares looking the case up where the caller's role settles it.
   absl::Status Resolve(google::protobuf::Message* message, const std::string& youth_id,
                        const std::string& involved = "") {
     bool allowed = true;
-    const bool decided_by_role =
-        who_.role == domain::Role::kCoordinator || who_.role == domain::Role::kSocialCaseworker;
-    const bool own_agency =
-        (who_.role == domain::Role::kAgencyMember || who_.role == domain::Role::kAgencyLeader) &&
-        !involved.empty() && involved == who_.agency;
-    if (!youth_id.empty() && (decided_by_role || own_agency)) {
-      // The caller's area was checked for the whole list: these roles may see it.
-      allowed = true;
-    } else if (!youth_id.empty()) {
+    if (youth_id.empty()) {
+      // About the area: in clear anyway.
+    } else if (const std::optional<bool> known = MaySeeWithoutCase(who_, area_id_, involved)) {
+      allowed = *known;
+    } else {
       auto it = allowed_.find(youth_id);
       if (it == allowed_.end()) {
         ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, handler_.LoadCase(youth_id));
@@ -215,6 +210,7 @@ class QueryHandler::CasePolicy {
  private:
   const QueryHandler& handler_;
   const domain::Principal& who_;
+  const std::string area_id_;
   std::map<std::string, bool> allowed_;
 };
 
@@ -300,7 +296,7 @@ absl::StatusOr<v1::ListCommitmentsResponse> QueryHandler::ListCommitments(
                                         after, keep, static_cast<size_t>(page_size) + 1));
   v1::ListCommitmentsResponse response;
   response.set_next_page_token(Page(matches, page_size, response.mutable_commitments()));
-  CasePolicy policy(*this, who);
+  CasePolicy policy(*this, who, request.area_id());
   for (v1::CommitmentView& c : *response.mutable_commitments()) {
     RETURN_IF_ERROR(policy.Resolve(&c, c.youth_id(), c.owning_agency_id()));
   }
@@ -340,7 +336,7 @@ absl::StatusOr<v1::ListEscalationsResponse> QueryHandler::ListEscalations(
                                      }));
   v1::ListEscalationsResponse response;
   response.set_next_page_token(Page(matches, page_size, response.mutable_escalations()));
-  CasePolicy policy(*this, who);
+  CasePolicy policy(*this, who, request.area_id());
   for (v1::EscalationView& e : *response.mutable_escalations()) {
     RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id()));
   }
@@ -367,7 +363,7 @@ absl::StatusOr<v1::ListMeetingsResponse> QueryHandler::ListMeetings(
                                             }));
   v1::ListMeetingsResponse response;
   response.set_next_page_token(Page(matches, page_size, response.mutable_meetings()));
-  CasePolicy policy(*this, who);
+  CasePolicy policy(*this, who, request.area_id());
   for (v1::MeetingView& m : *response.mutable_meetings()) {
     for (v1::DecisionView& d : *m.mutable_decisions()) {
       RETURN_IF_ERROR(policy.Resolve(&d, d.youth_id()));
@@ -402,14 +398,6 @@ double Median(std::vector<int32_t> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
-}
-
-v1::Date DateOfDay(absl::CivilDay day) {
-  v1::Date d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
 }
 
 }  // namespace
