@@ -1178,16 +1178,21 @@ absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Du
     }
     if (cursor_ < live_first) {
       // Behind the live buffer: read from disk, outside the lock, without holding up the writer.
-      const size_t want = std::min(scan_budget - scanned, impl.options.max_read_events);
-      ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
-                       impl.ReadLog(cursor_, live_first - 1, Direction::kForward, want));
-      for (RecordedEvent& event : events) {
+      // A chunk is read ahead and kept until it is used up, so no event is decoded twice.
+      if (readahead_.empty()) {
+        const size_t want = std::min(scan_budget - scanned, impl.options.max_read_events);
+        ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
+                         impl.ReadLog(cursor_, live_first - 1, Direction::kForward, want));
+        for (RecordedEvent& event : events) readahead_.push_back(std::move(event));
+      }
+      while (!readahead_.empty() && batch.events.size() < max_events) {
+        RecordedEvent& event = readahead_.front();
         ++scanned;
         ++cursor_;
         if (filter_.Matches(event)) {
           batch.events.push_back(std::make_shared<const RecordedEvent>(std::move(event)));
-          if (batch.events.size() == max_events) break;
         }
+        readahead_.pop_front();
       }
     }
     const bool done = !batch.events.empty() || scanned >= scan_budget || absl::Now() >= deadline;

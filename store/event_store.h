@@ -43,6 +43,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -275,6 +276,7 @@ class Subscription {
   uint64_t cursor_;
   const SubscriptionFilter filter_;
   std::atomic<bool> cancelled_{false};
+  std::deque<RecordedEvent> readahead_;  // read from disk, from cursor_ on, not yet returned
 };
 
 // The outcome of Verify().

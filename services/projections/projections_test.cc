@@ -90,6 +90,44 @@ class ProjectionsTest : public ::testing::Test {
   std::unique_ptr<scenario::HandlerSink> sink_;
 };
 
+// Rows changed as messages stay decoded until Flush(), and raw reads and writes see them.
+TEST(RowsTest, DecodedRowsAreCoherentWithRawReadsAndWrittenAtFlush) {
+  MemoryRows rows;
+  v1::CaseView row;
+  row.set_youth_id("y1");
+  PutRow(rows, "case/y1", row);
+  EXPECT_TRUE(rows.rows().empty());  // not written before Flush()
+  ASSERT_TRUE(
+      UpdateRow<v1::CaseView>(rows, "case/y1", [](v1::CaseView& c) { c.set_position(7); }).ok());
+  v1::CaseView read;
+  ASSERT_TRUE(read.ParseFromString(**rows.Get("case/y1")));  // a raw read sees the change
+  EXPECT_EQ(read.position(), 7u);
+  // A missing row stays missing; an update leaves it alone.
+  ASSERT_TRUE(
+      UpdateRow<v1::CaseView>(rows, "case/none", [](v1::CaseView& c) { c.set_position(1); }).ok());
+  EXPECT_FALSE(rows.Get("case/none")->has_value());
+  rows.Flush();
+  ASSERT_EQ(rows.rows().size(), 1u);
+  ASSERT_TRUE(read.ParseFromString(rows.rows().at("case/y1")));
+  EXPECT_EQ(read.position(), 7u);
+  // A raw write replaces the decoded row; a raw delete removes it.
+  ASSERT_TRUE(
+      UpdateRow<v1::CaseView>(rows, "case/y1", [](v1::CaseView& c) { c.set_position(8); }).ok());
+  rows.Put("case/y1", "");
+  rows.Flush();
+  EXPECT_EQ(rows.rows().at("case/y1"), "");
+  PutRow(rows, "case/y2", row);
+  rows.Delete("case/y2");
+  rows.Flush();
+  EXPECT_EQ(rows.rows().count("case/y2"), 0u);
+  // A row read as the wrong message is an internal error, not a silent misparse.
+  PutRow(rows, "case/y3", row);
+  EXPECT_EQ(rows.Find<v1::CommitmentView>("case/y3").status().code(), absl::StatusCode::kInternal);
+  // Bytes that do not parse are DATA_LOSS.
+  rows.Put("case/bad", "\xff\xff");
+  EXPECT_EQ(rows.Find<v1::CaseView>("case/bad").status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   const scenario::ScenarioResult built = Build("demo", 40);
   auto projector = OpenProjector();

@@ -1,14 +1,16 @@
 #include "services/projections/projector.h"
 
+#include <deque>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/arena.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/db.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -19,45 +21,89 @@ using store::internal::FromRocks;
 
 std::string CheckpointKey(absl::string_view view) { return absl::StrCat("checkpoint/", view); }
 
-// A view's rows in the batch being built, read through to the database.
-class BatchRows final : public Rows {
+// The rows a batch has written, per view (column family), in memory until the batch is written
+// in one WriteBatch. A row written many times in a batch goes to the database once.
+class Batch {
  public:
-  BatchRows(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatchWithIndex* batch)
-      : db_(db), cf_(cf), batch_(batch) {}
+  using Overlay = absl::flat_hash_map<std::string, std::optional<std::string>>;
 
-  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
-    std::string value;
-    const rocksdb::Status s = batch_->GetFromBatchAndDB(
-        db_, rocksdb::ReadOptions(), cf_, rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return std::nullopt;
-    RETURN_IF_ERROR(FromRocks(s, "reading a view row"));
-    return value;
-  }
-  void Put(absl::string_view key, absl::string_view value) override {
-    batch_
-        ->Put(cf_, rocksdb::Slice(key.data(), key.size()),
-              rocksdb::Slice(value.data(), value.size()))
-        .PermitUncheckedError();  // fails only for oversized keys, which the views never make
-  }
-  void Delete(absl::string_view key) override {
-    batch_->Delete(cf_, rocksdb::Slice(key.data(), key.size())).PermitUncheckedError();
+  explicit Batch(rocksdb::DB* db) : db_(db) {}
+
+  Overlay& Of(rocksdb::ColumnFamilyHandle* family) { return overlays_[family]; }
+  rocksdb::DB* db() const { return db_; }
+
+  // Every row written, plus `extra` (e.g. checkpoints) in the default family, as one WriteBatch.
+  absl::Status Write(const rocksdb::WriteOptions& options,
+                     const std::vector<std::pair<std::string, std::string>>& extra) {
+    rocksdb::WriteBatch write;
+    for (const auto& [family, rows] : overlays_) {
+      for (const auto& [key, value] : rows) {
+        RETURN_IF_ERROR(FromRocks(
+            value.has_value() ? write.Put(family, key, *value) : write.Delete(family, key),
+            "staging a view row"));
+      }
+    }
+    for (const auto& [key, value] : extra) {
+      RETURN_IF_ERROR(FromRocks(write.Put(key, value), "staging a checkpoint"));
+    }
+    return FromRocks(db_->Write(options, &write), "writing views");
   }
 
  private:
   rocksdb::DB* const db_;
-  rocksdb::ColumnFamilyHandle* const cf_;
-  rocksdb::WriteBatchWithIndex* const batch_;
+  absl::node_hash_map<rocksdb::ColumnFamilyHandle*, Overlay> overlays_;  // stable references
+};
+
+// A view's rows in the batch being built, read through to the database.
+class BatchRows final : public Rows {
+ public:
+  BatchRows(Batch* batch, rocksdb::ColumnFamilyHandle* family)
+      : db_(batch->db()), family_(family), rows_(batch->Of(family)) {}
+
+ protected:
+  absl::StatusOr<std::optional<std::string>> Load(absl::string_view key) override {
+    if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+    std::string value;
+    const rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    RETURN_IF_ERROR(FromRocks(s, "reading a view row"));
+    return value;
+  }
+  void Store(absl::string_view key, absl::string_view value) override {
+    rows_[key] = std::string(value);
+  }
+  void Erase(absl::string_view key) override { rows_[key] = std::nullopt; }
+
+ private:
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const family_;
+  Batch::Overlay& rows_;
 };
 
 }  // namespace
 
-absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded) {
-  v1::Event event;
-  if (!event.ParseFromString(recorded.payload)) {
+absl::Status ParseEvent(const store::RecordedEvent& recorded, v1::Event* event) {
+  if (!event->ParseFromString(recorded.payload)) {
     return absl::DataLossError(
         absl::StrCat("the event at position ", recorded.position, " is not a hotspot.v1.Event"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded) {
+  v1::Event event;
+  RETURN_IF_ERROR(ParseEvent(recorded, &event));
   return event;
+}
+
+// Views are derived from the log: their rows and checkpoints are written without RocksDB's own
+// log, and the families are flushed together (atomic_flush), so what survives a crash is a
+// consistent earlier state (rows and checkpoints of one moment), which catches up from the log.
+rocksdb::WriteOptions ViewWrites() {
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  return options;
 }
 
 std::string ActiveKey(absl::string_view view) { return absl::StrCat("active/", view); }
@@ -69,6 +115,7 @@ struct Projector::Impl {
   std::vector<std::unique_ptr<View>> views;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // every family opened or created
+  std::vector<rocksdb::ColumnFamilyHandle*> dropped;  // of those, the ones since dropped
 
   // Each view's checkpoint: a view applies only events after its own (a view added later
   // catches up from 0 while the others skip what they have). Owned by the loop thread.
@@ -92,11 +139,34 @@ struct Projector::Impl {
   std::optional<Rebuild> rebuild ABSL_GUARDED_BY(mu);
   std::vector<RebuildProgress> rebuilds ABSL_GUARDED_BY(mu);  // done or running, for Status
   std::unique_ptr<store::Subscription> subscription;
+
+  // The reader thread reads and parses batches ahead of the loop thread, which applies them.
+  struct Parsed {
+    store::SubscriptionBatch batch;
+    std::unique_ptr<google::protobuf::Arena> arena;  // owns the events
+    std::vector<v1::Event*> events;                  // batch.events, parsed
+  };
+  static constexpr size_t kReadAhead = 2;  // parsed batches waiting, at most
+  absl::Mutex queue_mu;
+  std::deque<absl::StatusOr<Parsed>> queue ABSL_GUARDED_BY(queue_mu);
+  bool queue_closed ABSL_GUARDED_BY(queue_mu) = false;  // stopping
+
+  std::thread reader;
   std::thread thread;
 
   ~Impl() {
+    if (db) Flush().IgnoreError();  // closing flushes too, if anything is left
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     if (db) db->Close().PermitUncheckedError();  // nothing to do with an error while closing
+  }
+
+  // Flushes every family not dropped, together (atomic_flush).
+  absl::Status Flush() {
+    std::vector<rocksdb::ColumnFamilyHandle*> live;
+    for (auto* h : handles) {
+      if (std::find(dropped.begin(), dropped.end(), h) == dropped.end()) live.push_back(h);
+    }
+    return FromRocks(db->Flush(rocksdb::FlushOptions(), live), "flushing the views");
   }
 
   rocksdb::ColumnFamilyHandle* Family(size_t view) const {
@@ -110,28 +180,30 @@ struct Projector::Impl {
     return absl::NotFoundError(absl::StrCat("no view ", name));
   }
 
+  void Read();
   void Loop();
-  absl::Status ApplyBatch(const store::SubscriptionBatch& batch);
+  absl::Status ApplyBatch(const Parsed& parsed);
   absl::Status RebuildStep();
 };
 
-absl::Status Projector::Impl::ApplyBatch(const store::SubscriptionBatch& batch) {
-  rocksdb::WriteBatchWithIndex write(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  for (const auto& recorded : batch.events) {
-    ASSIGN_OR_RETURN(const v1::Event event, ParseEvent(*recorded));
+absl::Status Projector::Impl::ApplyBatch(const Parsed& parsed) {
+  const store::SubscriptionBatch& batch = parsed.batch;
+  Batch write(db.get());
+  std::deque<BatchRows> rows;  // not movable
+  for (size_t i = 0; i < views.size(); ++i) rows.emplace_back(&write, Family(i));
+  for (size_t e = 0; e < batch.events.size(); ++e) {
+    const store::RecordedEvent& recorded = *batch.events[e];
     for (size_t i = 0; i < views.size(); ++i) {
-      if (recorded->position <= checkpoints[i]) continue;
-      BatchRows rows(db.get(), Family(i), &write);
-      RETURN_IF_ERROR(views[i]->Apply(*recorded, event, rows));
+      if (recorded.position <= checkpoints[i]) continue;
+      RETURN_IF_ERROR(views[i]->Apply(recorded, *parsed.events[e], rows[i]));
     }
   }
+  for (BatchRows& view_rows : rows) view_rows.Flush();
   const uint64_t last = batch.checkpoint - 1;
-  for (const auto& view : views) {
-    RETURN_IF_ERROR(FromRocks(write.Put(CheckpointKey(view->name()), absl::StrCat(last)),
-                              "staging a checkpoint"));
-  }
-  RETURN_IF_ERROR(
-      FromRocks(db->Write(rocksdb::WriteOptions(), write.GetWriteBatch()), "writing views"));
+  std::vector<std::pair<std::string, std::string>> staged;
+  for (const auto& view : views)
+    staged.emplace_back(CheckpointKey(view->name()), absl::StrCat(last));
+  RETURN_IF_ERROR(write.Write(ViewWrites(), staged));
   for (uint64_t& checkpoint : checkpoints) checkpoint = std::max(checkpoint, last);
   return absl::OkStatus();
 }
@@ -152,16 +224,17 @@ absl::Status Projector::Impl::RebuildStep() {
     ASSIGN_OR_RETURN(
         const std::vector<store::RecordedEvent> chunk,
         events->ReadAll(r.cursor + 1, store::Direction::kForward, options.batch_events));
-    rocksdb::WriteBatchWithIndex write(rocksdb::BytewiseComparator(), 0, true);
+    Batch write(db.get());
+    BatchRows rows(&write, r.family);
+    v1::Event event;
     for (const store::RecordedEvent& recorded : chunk) {
       if (recorded.position > live) break;
-      ASSIGN_OR_RETURN(const v1::Event event, ParseEvent(recorded));
-      BatchRows rows(db.get(), r.family, &write);
+      RETURN_IF_ERROR(ParseEvent(recorded, &event));
       RETURN_IF_ERROR(views[r.view]->Apply(recorded, event, rows));
       r.cursor = recorded.position;
     }
-    RETURN_IF_ERROR(
-        FromRocks(db->Write(rocksdb::WriteOptions(), write.GetWriteBatch()), "writing a rebuild"));
+    rows.Flush();
+    RETURN_IF_ERROR(write.Write(ViewWrites(), {}));
   }
   absl::MutexLock lock(&mu);
   rebuild->cursor = r.cursor;
@@ -169,8 +242,11 @@ absl::Status Projector::Impl::RebuildStep() {
   progress.position = r.cursor;
   progress.target = live;
   if (r.cursor < live) return absl::OkStatus();
-  // Caught up: serve the new family from now on.
+  // Caught up: serve the new family from now on. The rows are written without a log, so they
+  // are flushed (with every checkpoint) before the switch is logged: a crash after it finds
+  // the new family at least where the switch said.
   const std::string name = views[r.view]->name();
+  RETURN_IF_ERROR(Flush());
   RETURN_IF_ERROR(FromRocks(db->Put(rocksdb::WriteOptions(), ActiveKey(name), r.family->GetName()),
                             "switching a view"));
   rocksdb::ColumnFamilyHandle* old;
@@ -180,9 +256,42 @@ absl::Status Projector::Impl::RebuildStep() {
     active[r.view] = r.family;
   }
   RETURN_IF_ERROR(FromRocks(db->DropColumnFamily(old), "dropping the old view"));
+  dropped.push_back(old);
   progress.done = true;
   rebuild.reset();
   return absl::OkStatus();
+}
+
+void Projector::Impl::Read() {
+  for (;;) {
+    absl::StatusOr<store::SubscriptionBatch> batch =
+        subscription->Next(options.batch_events, absl::Milliseconds(200));
+    absl::StatusOr<Parsed> parsed = absl::UnknownError("unset");
+    if (!batch.ok()) {
+      parsed = batch.status();
+    } else {
+      if (batch->events.empty()) continue;  // nothing new
+      parsed = Parsed{std::move(*batch), std::make_unique<google::protobuf::Arena>(), {}};
+      for (const auto& recorded : parsed->batch.events) {
+        v1::Event* event = google::protobuf::Arena::CreateMessage<v1::Event>(parsed->arena.get());
+        const absl::Status ok = ParseEvent(*recorded, event);
+        if (!ok.ok()) {
+          parsed = ok;
+          break;
+        }
+        parsed->events.push_back(event);
+      }
+    }
+    const bool failed = !parsed.ok();
+    absl::MutexLock lock(&queue_mu);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
+      return queue.size() < kReadAhead || queue_closed;
+    };
+    queue_mu.Await(absl::Condition(&room));
+    if (queue_closed) return;
+    queue.push_back(std::move(parsed));
+    if (failed) return;  // the loop thread reports it
+  }
 }
 
 void Projector::Impl::Loop() {
@@ -193,16 +302,30 @@ void Projector::Impl::Loop() {
       rebuilding = rebuild.has_value();
     }
     // While rebuilding, do not idle: a rebuild chunk follows every (possibly empty) batch.
-    absl::StatusOr<store::SubscriptionBatch> batch = subscription->Next(
-        options.batch_events, rebuilding ? absl::ZeroDuration() : absl::Milliseconds(200));
-    absl::Status applied = batch.status();
-    if (applied.ok() && !batch->events.empty()) applied = ApplyBatch(*batch);
-    if (applied.ok()) {
-      absl::MutexLock lock(&mu);
-      if (batch->checkpoint > 0 && batch->checkpoint - 1 > position) {
-        position = batch->checkpoint - 1;
+    std::optional<absl::StatusOr<Parsed>> next;
+    {
+      absl::MutexLock lock(&queue_mu);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
+        return !queue.empty() || queue_closed;
+      };
+      queue_mu.AwaitWithTimeout(absl::Condition(&ready),
+                                rebuilding ? absl::ZeroDuration() : absl::Milliseconds(200));
+      if (queue_closed) return;
+      if (!queue.empty()) {
+        next = std::move(queue.front());
+        queue.pop_front();
       }
     }
+    absl::Status applied;
+    if (next.has_value()) {
+      applied = next->status();
+      if (applied.ok()) applied = ApplyBatch(**next);
+      if (applied.ok()) {
+        absl::MutexLock lock(&mu);
+        position = std::max(position, (*next)->batch.checkpoint - 1);
+      }
+    }
+    next.reset();  // frees the batch's arena here, not under a lock
     if (applied.ok()) applied = RebuildStep();
     absl::MutexLock lock(&mu);
     if (stopping) return;
@@ -220,7 +343,12 @@ Projector::~Projector() {
     absl::MutexLock lock(&impl_->mu);
     impl_->stopping = true;
   }
+  {
+    absl::MutexLock lock(&impl_->queue_mu);
+    impl_->queue_closed = true;
+  }
   if (impl_->subscription) impl_->subscription->Cancel();
+  if (impl_->reader.joinable()) impl_->reader.join();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
@@ -258,6 +386,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  db_options.atomic_flush = true;  // see ViewWrites()
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::Open(db_options, directory, descriptors, &impl->handles, &db),
@@ -291,6 +420,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
         std::find(active.begin(), active.end(), impl->handles[i]) == active.end()) {
       RETURN_IF_ERROR(FromRocks(impl->db->DropColumnFamily(impl->handles[i]),
                                 "dropping an unfinished rebuild"));
+      impl->dropped.push_back(impl->handles[i]);
     }
   }
   {
@@ -321,6 +451,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   }
   ASSIGN_OR_RETURN(impl->subscription, events->Subscribe(from + 1, store::SubscriptionFilter()));
   Impl* raw = impl.get();
+  impl->reader = std::thread([raw] { raw->Read(); });
   impl->thread = std::thread([raw] { raw->Loop(); });
   return std::unique_ptr<Projector>(new Projector(std::move(impl)));
 }
@@ -418,16 +549,19 @@ std::vector<ViewStatus> Projector::Status(absl::Status* error) const {
 absl::Status BuildInMemory(const store::EventStore& events, View& view, uint64_t position,
                            MemoryRows* rows) {
   uint64_t next = 1;
+  v1::Event event;
   while (next <= position) {
     ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> batch,
                      events.ReadAll(next, store::Direction::kForward, 1000));
     if (batch.empty()) break;
     for (const store::RecordedEvent& recorded : batch) {
-      if (recorded.position > position) return absl::OkStatus();
-      ASSIGN_OR_RETURN(const v1::Event event, ParseEvent(recorded));
+      if (recorded.position > position) break;
+      RETURN_IF_ERROR(ParseEvent(recorded, &event));
       RETURN_IF_ERROR(view.Apply(recorded, event, *rows));
       next = recorded.position + 1;
     }
+    rows->Flush();
+    if (batch.back().position > position) break;
   }
   return absl::OkStatus();
 }

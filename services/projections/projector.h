@@ -4,8 +4,9 @@
 // checkpoint (the last log position applied) in the default family. A batch of events is applied
 // to every view through a WriteBatchWithIndex, and the rows and the new checkpoints are written
 // in that one WriteBatch: after a crash a view is exactly at its checkpoint, never between.
-// Views are derived data: the writes are not fsynced (a power loss rolls a view back to an
-// earlier, consistent checkpoint, and it catches up from the log).
+// Views are derived data: the writes skip RocksDB's write-ahead log and the families are flushed
+// together (atomic_flush), so a crash rolls every view back to an earlier, consistent moment
+// (rows and checkpoints together), and they catch up from the log.
 //
 // Threading. One thread subscribes to the log from the views' checkpoint and applies batches.
 // Reads (Get, Scan, WaitFor, Status) may come from any thread, concurrently with it.
@@ -124,6 +125,8 @@ absl::Status BuildInMemory(const store::EventStore& events, View& view, uint64_t
 
 // Parses a stored event's payload. DATA_LOSS naming the position if it is not a v1::Event.
 absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded);
+// The same into `event` (reusing its memory).
+absl::Status ParseEvent(const store::RecordedEvent& recorded, v1::Event* event);
 
 }  // namespace hotspot::projections
 

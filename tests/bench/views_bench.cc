@@ -1,6 +1,7 @@
 // views_bench: the projections and the read side on a demo-shaped log scaled up.
 //
 //   views_bench [--json] [--dir=build/bench-views] [--events=1000000] [--seconds=5]
+//               [--reuse_log] [--rebuild_only]
 //
 // 1. Builds the Sjælør scenario with enough youths for `--events` events, in process, fsync off
 //    (generation is not measured).
@@ -49,6 +50,9 @@ ABSL_FLAG(double, seconds, 5, "seconds per latency measurement");
 ABSL_FLAG(int, background_per_s, 1000, "commands a second in the background of the reads");
 ABSL_FLAG(int, lag_per_s, 5000, "commands a second while measuring projection lag");
 ABSL_FLAG(std::string, hotspotd, HOTSPOTD_PATH, "the hotspotd binary");
+ABSL_FLAG(bool, reuse_log, false,
+          "keep the log a previous run left in --dir instead of building it again");
+ABSL_FLAG(bool, rebuild_only, false, "measure only rocksdb_readseq and rebuild_all");
 
 namespace hotspot::bench {
 namespace {
@@ -170,8 +174,13 @@ int Main() {
   const bool json = absl::GetFlag(FLAGS_json);
   const std::string dir = absl::GetFlag(FLAGS_dir);
   const std::string data = dir + "/data";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(data);
+  const bool reuse = absl::GetFlag(FLAGS_reuse_log) && std::filesystem::exists(data + "/events");
+  if (reuse) {
+    std::filesystem::remove_all(data + "/views");
+  } else {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(data);
+  }
 
   // 1. The log.
   uint64_t head = 0;
@@ -195,8 +204,10 @@ int Main() {
     // measured 789,962 events for 303,030 youths).
     scenario.youths = std::max(40, static_cast<int>(absl::GetFlag(FLAGS_events) / 2.6) + 1);
     const absl::Time start = absl::Now();
-    auto built = scenario::BuildSjaelor(sink, scenario);
-    if (!built.ok()) Die(std::string(built.status().message()));
+    if (!reuse) {
+      auto built = scenario::BuildSjaelor(sink, scenario);
+      if (!built.ok()) Die(std::string(built.status().message()));
+    }
     head = (*events)->HeadPosition();
     fprintf(stderr, "views_bench: built %llu events (%d youths) in %.0f s\n",
             static_cast<unsigned long long>(head), scenario.youths,
@@ -211,6 +222,7 @@ int Main() {
       reopen.sync = false;
       *events = *store::EventStore::Open(std::move(reopen), data + "/events");
       const std::string views_dir = absl::StrCat(dir, "/views-", round);
+      std::filesystem::remove_all(views_dir);
       const absl::Time begin = absl::Now();
       auto projector = projections::Projector::Open(projections::ProjectorOptions(), events->get(),
                                                     projections::AllViews(), views_dir);
@@ -229,8 +241,12 @@ int Main() {
       printf("%-20s rebuild_all/rocksdb_readseq %.3fx (medians of 3)\n", "ratio",
              rebuild[1] / readseq[1]);
     }
+    for (int round = 0; round < 2; ++round) {
+      std::filesystem::remove_all(absl::StrCat(dir, "/views-", round));
+    }
     std::filesystem::rename(absl::StrCat(dir, "/views-2"), data + "/views");
   }
+  if (absl::GetFlag(FLAGS_rebuild_only)) return 0;
 
   // 3. hotspotd on that data, reads under background load.
   const scenario::Cast cast = scenario::SjaelorCast();

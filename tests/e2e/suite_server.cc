@@ -12,15 +12,31 @@ absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(const std::string&
   people.push_back(suite->stranger);
   suite->tokens = WriteTokens(suite->dir.Sub("tokens"), people);
   flags.push_back("--tokens_file=" + suite->dir.Sub("tokens"));
-  absl::StatusOr<HotspotdProcess> started =
-      HotspotdProcess::Start(binary, suite->dir.Sub("data"), std::move(flags));
-  if (!started.ok()) return started.status();
-  suite->process.emplace(std::move(*started));
-  suite->channel =
-      grpc::CreateChannel(suite->process->address(), grpc::InsecureChannelCredentials());
-  suite->commands = std::make_unique<CommandClient>(suite->channel);
-  for (const auto& [person, token] : suite->tokens) suite->commands->AddToken(person, token);
+  suite->binary = binary;
+  suite->flags = std::move(flags);
+  if (absl::Status started = suite->Start(); !started.ok()) return started;
   return suite;
+}
+
+absl::Status SuiteServer::Start() {
+  absl::StatusOr<HotspotdProcess> started = HotspotdProcess::Start(binary, dir.Sub("data"), flags);
+  if (!started.ok()) return started.status();
+  process.emplace(std::move(*started));
+  channel = grpc::CreateChannel(process->address(), grpc::InsecureChannelCredentials());
+  commands = std::make_unique<CommandClient>(channel);
+  for (const auto& [person, token] : tokens) commands->AddToken(person, token);
+  return absl::OkStatus();
+}
+
+absl::Status SuiteServer::Restart(bool kill) {
+  commands.reset();
+  channel.reset();
+  if (!kill) {
+    absl::StatusOr<int> code = process->Stop();
+    if (!code.ok()) return code.status();
+  }
+  process.reset();  // SIGKILL if still running
+  return Start();
 }
 
 }  // namespace hotspot::testing

@@ -26,6 +26,13 @@ struct SuiteServer {
   std::optional<HotspotdProcess> process;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<CommandClient> commands;
+  std::string binary;
+  std::vector<std::string> flags;  // as started, with the tokens file
+
+  // Stops hotspotd (SIGKILL if `kill`, else SIGTERM) and starts it again on the same data with
+  // the same flags; the channel and the command client are made anew.
+  absl::Status Restart(bool kill);
+  absl::Status Start();  // with `binary` and `flags`
 };
 
 // Starts `binary` with a tokens file and `flags`.
