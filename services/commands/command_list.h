@@ -36,6 +36,10 @@
   X(RaiseEscalation)                \
   X(AcknowledgeEscalation)          \
   X(MoveEscalationUp)               \
-  X(ResolveEscalation)
+  X(ResolveEscalation)              \
+  X(RequestErasure)                 \
+  X(ApproveErasure)                 \
+  X(RefuseErasure)                  \
+  X(ExecuteErasure)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

@@ -175,6 +175,28 @@ void Evolve(EscalationState& state, const v1::Event& event) {
   }
 }
 
+void Evolve(ErasureState& state, const v1::Event& event) {
+  switch (event.kind_case()) {
+    case K::kErasureRequested:
+      state.exists = true;
+      state.area_id = event.area_id();
+      state.youth_id = event.erasure_requested().youth_id();
+      state.status = ErasureStatus::kRequested;
+      break;
+    case K::kErasureApproved:
+      state.status = ErasureStatus::kApproved;
+      break;
+    case K::kErasureRefused:
+      state.status = ErasureStatus::kRefused;
+      break;
+    case K::kErasureExecuted:
+      state.status = ErasureStatus::kExecuted;
+      break;
+    default:
+      break;
+  }
+}
+
 std::string EventType(const v1::Event& event) {
   if (event.kind_case() == K::KIND_NOT_SET) return "";
   const google::protobuf::FieldDescriptor* field =

@@ -87,6 +87,15 @@ struct EscalationState {
   bool resolved = false;
 };
 
+enum class ErasureStatus { kNone, kRequested, kApproved, kRefused, kExecuted };
+
+struct ErasureState {
+  bool exists = false;
+  std::string area_id;
+  std::string youth_id;
+  ErasureStatus status = ErasureStatus::kNone;
+};
+
 // Each applies one event of its stream; events of other aggregates leave the state unchanged.
 void Evolve(AreaState& state, const v1::Event& event);
 void Evolve(AgencyState& state, const v1::Event& event);
@@ -94,6 +103,7 @@ void Evolve(YouthState& state, const v1::Event& event);
 void Evolve(MeetingState& state, const v1::Event& event);
 void Evolve(CommitmentState& state, const v1::Event& event);
 void Evolve(EscalationState& state, const v1::Event& event);
+void Evolve(ErasureState& state, const v1::Event& event);
 
 // The stream category of each state: "area", "agency", ...
 template <typename State>
@@ -121,6 +131,10 @@ constexpr absl::string_view CategoryOf<CommitmentState>() {
 template <>
 constexpr absl::string_view CategoryOf<EscalationState>() {
   return "escalation";
+}
+template <>
+constexpr absl::string_view CategoryOf<ErasureState>() {
+  return "erasure";
 }
 
 // The store's event type of an event: the full name of its oneof case's message, e.g.

@@ -1367,4 +1367,89 @@ absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& r, const Com
   return s.Finish(r.escalation_id());
 }
 
+// ---- erasure ----
+
+absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("requested_by", r.requested_by(), kMaxNameBytes, true));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, true));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireCoordinator(c.principal, youth.area_id, "record erasure requests"));
+  const std::string id = NewId("erasure");
+  v1::Event e;
+  auto* x = e.mutable_erasure_requested();
+  x->set_erasure_id(id);
+  x->set_youth_id(r.youth_id());
+  ASSIGN_OR_RETURN(*x->mutable_requested_by(),
+                   s.Seal(r.youth_id(), "erasure_requested_by", r.requested_by()));
+  ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "erasure_reason", r.reason()));
+  s.Emit(id, youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+namespace {
+
+// The erasure request `id`, for a caller of `role` in its area, in `status`.
+absl::StatusOr<ErasureState> LoadErasure(Session& s, const std::string& id, Role role,
+                                         ErasureStatus status, absl::string_view what) {
+  RETURN_IF_ERROR(CheckId("erasure_id", id, "erasure"));
+  ASSIGN_OR_RETURN(ErasureState erasure, s.LoadMain<ErasureState>("erasure_id", id));
+  RETURN_IF_ERROR(RequireArea(s.principal(), erasure.area_id));
+  if (s.principal().role != role) return Denied(s.principal(), what);
+  if (erasure.status != status) {
+    static constexpr absl::string_view kNames[] = {"unknown", "requested", "approved", "refused",
+                                                   "executed"};
+    return absl::FailedPreconditionError(
+        absl::StrCat(id, " is ", kNames[static_cast<int>(erasure.status)], "; it must be ",
+                     kNames[static_cast<int>(status)], " to ", what));
+  }
+  return erasure;
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::ApproveErasureRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, false));
+  ASSIGN_OR_RETURN(const ErasureState erasure,
+                   LoadErasure(s, r.erasure_id(), Role::kAuditor, ErasureStatus::kRequested,
+                               "assess erasure requests"));
+  v1::Event e;
+  auto* x = e.mutable_erasure_approved();
+  x->set_erasure_id(r.erasure_id());
+  x->set_youth_id(erasure.youth_id);
+  x->set_reason(r.reason());
+  s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
+  return s.Finish(r.erasure_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RefuseErasureRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, true));
+  ASSIGN_OR_RETURN(const ErasureState erasure,
+                   LoadErasure(s, r.erasure_id(), Role::kAuditor, ErasureStatus::kRequested,
+                               "assess erasure requests"));
+  v1::Event e;
+  auto* x = e.mutable_erasure_refused();
+  x->set_erasure_id(r.erasure_id());
+  x->set_youth_id(erasure.youth_id);
+  x->set_reason(r.reason());
+  s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
+  return s.Finish(r.erasure_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ExecuteErasureRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  ASSIGN_OR_RETURN(
+      const ErasureState erasure,
+      LoadErasure(s, r.erasure_id(), Role::kAdmin, ErasureStatus::kApproved, "execute erasures"));
+  v1::Event e;
+  auto* x = e.mutable_erasure_executed();
+  x->set_erasure_id(r.erasure_id());
+  x->set_youth_id(erasure.youth_id);
+  s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
+  return s.Finish(r.erasure_id(), {erasure.youth_id});
+}
+
 }  // namespace hotspot::domain

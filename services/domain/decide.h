@@ -120,6 +120,10 @@ class Session {
   std::map<std::string, StreamEvents> loaded_;  // stream -> its events, as read
 };
 
+absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ApproveErasureRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RefuseErasureRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ExecuteErasureRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AppointChiefRequest& request, const CommandContext& c);

@@ -260,7 +260,13 @@ TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaught
   const auto before = Rows(*projector, kCasesView);
 
   ASSERT_TRUE(projector->Rebuild(kCasesView).ok());
-  EXPECT_EQ(projector->Rebuild(kCommitmentsView).code(), absl::StatusCode::kFailedPrecondition);
+  // One at a time: a second is refused while the first runs (it may be done already: the log
+  // is small).
+  if (const absl::Status second = projector->Rebuild(kCommitmentsView); second.ok()) {
+    EXPECT_TRUE(projector->Rebuilds().front().done) << "two rebuilds at once";
+  } else {
+    EXPECT_EQ(second.code(), absl::StatusCode::kFailedPrecondition) << second;
+  }
   EXPECT_EQ(projector->Rebuild("nothing.v1").code(), absl::StatusCode::kNotFound);
   // Writers go on meanwhile; the old generation keeps serving whole rows.
   const scenario::Cast cast = scenario::SjaelorCast();
@@ -276,7 +282,7 @@ TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaught
   while (!projector->Rebuilds().back().done && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_TRUE(projector->Rebuilds().back().done);
+  for (const RebuildProgress& rebuild : projector->Rebuilds()) ASSERT_TRUE(rebuild.done);
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
 

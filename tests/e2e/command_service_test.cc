@@ -148,6 +148,21 @@ class CommandServiceTest : public ::testing::Test {
     return Must(cast_->chief, raise).id();
   }
 
+  // An erasure request for a fresh youth, approved by the auditor if `approved`.
+  static std::string Erasure(bool approved) {
+    auto request = Req<v1::RequestErasureRequest>();
+    request.set_youth_id(Referred());
+    request.set_requested_by("the youth");
+    request.set_reason("Moved away; asks for the data to be deleted");
+    const std::string id = Must(cast_->chief, request).id();
+    if (approved) {
+      auto approve = Req<v1::ApproveErasureRequest>();
+      approve.set_erasure_id(id);
+      Must(cast_->auditor, approve);
+    }
+    return id;
+  }
+
   static grpc::StatusCode Code(const Principal& as, const Message& request) {
     return client_->Call(as, request).status.error_code();
   }
@@ -511,6 +526,38 @@ std::vector<CommandCase> Cases::All() {
          return Own(r);
        },
        P(police_leader), P(chief), "outcome", Bad::kTooLong},
+      {"RequestErasure",
+       [] {
+         auto r = Req<v1::RequestErasureRequest>();
+         r.set_youth_id(Referred());
+         r.set_requested_by("a parent");
+         r.set_reason("The family asks for deletion");
+         return Own(r);
+       },
+       P(chief), P(auditor), "reason", Bad::kClear},
+      {"ApproveErasure",
+       [] {
+         auto r = Req<v1::ApproveErasureRequest>();
+         r.set_erasure_id(Erasure(false));
+         r.set_reason("No duty to keep: the referral was never acted on");
+         return Own(r);
+       },
+       P(auditor), P(chief), "erasure_id", Bad::kBadId},
+      {"RefuseErasure",
+       [] {
+         auto r = Req<v1::RefuseErasureRequest>();
+         r.set_erasure_id(Erasure(false));
+         r.set_reason("Duty to keep the records of a current social case");
+         return Own(r);
+       },
+       P(auditor), P(admin), "reason", Bad::kClear},
+      {"ExecuteErasure",
+       [] {
+         auto r = Req<v1::ExecuteErasureRequest>();
+         r.set_erasure_id(Erasure(true));
+         return Own(r);
+       },
+       P(admin), P(auditor), "erasure_id", Bad::kBadId},
   };
 }
 
