@@ -2,6 +2,7 @@
 
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
+#include "services/projections/subject_view.h"
 
 namespace hotspot::projections {
 
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<View>> AllViews() {
   views.push_back(std::make_unique<EscalationsView>());
   views.push_back(std::make_unique<MeetingsView>());
   views.push_back(std::make_unique<AreaView>());
+  views.push_back(std::make_unique<SubjectView>());
   return views;
 }
 

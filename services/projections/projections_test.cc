@@ -1,6 +1,7 @@
 // The projection engine and the case and commitment views, over a real event store with the
 // Sjælør scenario in it.
 #include <random>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -9,6 +10,7 @@
 #include "services/projections/case_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
+#include "services/projections/subject_view.h"
 #include "services/scenario/handler_sink.h"
 #include "services/security/key_store.h"
 #include "services/security/sealer.h"
@@ -171,7 +173,7 @@ TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
   const auto status = projector->Status();
-  ASSERT_EQ(status.size(), 5u);
+  ASSERT_EQ(status.size(), 6u);
   EXPECT_EQ(status[0].lag(), 0u);
 }
 
@@ -296,6 +298,85 @@ TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaught
   projector = OpenProjector();
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
+}
+
+// The subject index names every event that changed a youth's case, and nothing of other
+// youths; the case built from the indexed events alone up to a position (the audit's as-of)
+// equals the case of a full replay up to that position, at several positions.
+TEST_F(ProjectionsTest, TheSubjectIndexGivesEachCaseItsHistoryAndAsOfEqualsReplay) {
+  const scenario::ScenarioResult demo = Build("demo", 40);
+  auto projector = OpenProjector();
+  const uint64_t head = events_->HeadPosition();
+  ASSERT_TRUE(projector->WaitFor(head, absl::Now() + absl::Seconds(10)).ok());
+
+  // A full replay of the case view, noting which events changed which case.
+  std::map<std::string, std::set<uint64_t>> changed;  // youth -> positions
+  {
+    CasesView cases;
+    MemoryRows rows;
+    for (uint64_t next = 1; next <= head;) {
+      auto batch = *events_->ReadAll(next, store::Direction::kForward, 1000);
+      for (const store::RecordedEvent& recorded : batch) {
+        const v1::Event event = *ParseEvent(recorded);
+        const std::map<std::string, std::string> before = rows.rows();
+        ASSERT_TRUE(cases.Apply(recorded, event, rows).ok());
+        rows.Flush();
+        for (const auto& [key, value] : rows.rows()) {
+          if (!absl::StartsWith(key, "case/")) continue;
+          auto it = before.find(key);
+          if (it == before.end() || it->second != value) {
+            changed[key.substr(5)].insert(recorded.position);
+          }
+        }
+        next = recorded.position + 1;
+      }
+    }
+  }
+  ASSERT_EQ(changed.size(), demo.youth_ids.size());
+
+  for (const std::string& youth : demo.youth_ids) {
+    std::vector<uint64_t> indexed;
+    ASSERT_TRUE(projector
+                    ->Scan(kSubjectsView, SubjectPrefix(youth),
+                           [&](absl::string_view key, absl::string_view) {
+                             indexed.push_back(SubjectPosition(key));
+                             return true;
+                           })
+                    .ok());
+    ASSERT_TRUE(std::is_sorted(indexed.begin(), indexed.end())) << youth;
+    for (uint64_t position : changed[youth]) {
+      EXPECT_TRUE(std::binary_search(indexed.begin(), indexed.end(), position))
+          << youth << " changed at " << position << " but the index misses it";
+    }
+    // Each indexed event concerns this youth: its stream, or a youth id it names, or a stream
+    // opened for this youth.
+    for (uint64_t position : indexed) {
+      const store::RecordedEvent recorded =
+          (*events_->ReadAll(position, store::Direction::kForward, 1))[0];
+      const v1::Event event = *ParseEvent(recorded);
+      const std::string& named = YouthNamedBy(event);
+      EXPECT_TRUE(recorded.stream == youth || named == youth || named.empty())
+          << position << " names " << named << ", not " << youth;
+    }
+
+    // As-of at a quarter, half and the whole of the youth's history.
+    for (size_t part : {indexed.size() / 4, indexed.size() / 2, indexed.size() - 1}) {
+      const uint64_t at = indexed[part];
+      CasesView cases;
+      MemoryRows from_index;
+      for (uint64_t position : indexed) {
+        if (position > at) break;
+        const store::RecordedEvent recorded =
+            (*events_->ReadAll(position, store::Direction::kForward, 1))[0];
+        ASSERT_TRUE(cases.Apply(recorded, *ParseEvent(recorded), from_index).ok());
+      }
+      from_index.Flush();
+      MemoryRows replayed;
+      ASSERT_TRUE(BuildInMemory(*events_, cases, at, &replayed).ok());
+      EXPECT_EQ(from_index.rows().at(CaseKey(youth)), replayed.rows().at(CaseKey(youth)))
+          << youth << " as of " << at;
+    }
+  }
 }
 
 // Random command sequences, several seeds: commands on random aggregates, many of them refused
