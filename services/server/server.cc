@@ -23,6 +23,7 @@
 #include "services/security/key_store.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
+#include "services/server/erasure_executor.h"
 #include "store/event_store.h"
 #include "store/status_macros.h"
 
@@ -87,6 +88,7 @@ struct HotspotServer::Impl {
   std::unique_ptr<queries::QueryHandler> query_handler;
   std::unique_ptr<queries::QueryService> query_service;
   std::unique_ptr<projections::DeadlineProcess> deadlines;
+  std::unique_ptr<ErasureExecutor> erasures;
   std::vector<DevToken> new_dev_tokens;
   int demo_commands = 0;
   int demo_replayed = 0;
@@ -172,6 +174,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     impl->deadlines = std::make_unique<projections::DeadlineProcess>(
         impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(deadline_options));
   }
+  ASSIGN_OR_RETURN(impl->erasures,
+                   ErasureExecutor::Start(impl->events.get(), impl->keys.get(),
+                                          options.data_dir + "/erasures.checkpoint"));
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service =
@@ -203,6 +208,7 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   }
   // The stores close after the last call: the event store completes every accepted append.
   impl_->deadlines.reset();
+  impl_->erasures.reset();
   impl_->query_service.reset();  // runs the queries already queued
   impl_->query_handler.reset();
   impl_->views.reset();

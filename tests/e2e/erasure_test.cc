@@ -1,0 +1,126 @@
+// Erasure end to end against a real hotspotd: a youth's data is requested erased, approved and
+// executed; the data key is deleted, every sealed field then reads as erased, nothing new can be
+// sealed for the youth, and that holds across a SIGKILL and restart. The log itself stays.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+template <typename Request>
+Request Req(const std::string& id) {
+  Request r;
+  r.set_request_id(id);
+  return r;
+}
+
+grpc::Status GetCase(const SuiteServer& suite, const std::string& youth, uint64_t min_position,
+                     v1::GetCaseResponse* out) {
+  auto queries = v1::QueryService::NewStub(suite.channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + suite.tokens.at(suite.cast.chief.person));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::GetCaseRequest request;
+  request.set_youth_id(youth);
+  request.set_min_position(min_position);
+  return queries->GetCase(&context, request, out);
+}
+
+bool Erased(const v1::PersonalField& field) {
+  return field.has_withheld() && field.withheld().reason() == "erased";
+}
+
+// True if some file under `dir` holds `bytes`.
+bool AnyFileHolds(const std::string& dir, const std::string& bytes) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    if (content.str().find(bytes) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=true"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  SuiteServer& suite = **started;
+  const scenario::Cast& cast = suite.cast;
+
+  v1::ReferYouthRequest referral = scenario::SampleReferral(3, "erase-referral");
+  referral.set_name("Zebulon Quaggmire-Erasetest");
+  const CallResult referred = suite.commands->Call(cast.school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  v1::GetCaseResponse before;
+  ASSERT_TRUE(GetCase(suite, youth, referred.response.position(), &before).ok());
+  ASSERT_EQ(before.case_view().name().text(), referral.name());
+
+  auto request = Req<v1::RequestErasureRequest>("erase-request");
+  request.set_youth_id(youth);
+  request.set_requested_by("the youth's mother");
+  request.set_reason("The family has moved to Aarhus");
+  const CallResult requested = suite.commands->Call(cast.chief, request);
+  ASSERT_TRUE(requested.status.ok()) << requested.status.error_message();
+  const std::string erasure = requested.response.id();
+  // Not executable before it is approved, and not by the wrong role.
+  auto execute = Req<v1::ExecuteErasureRequest>("erase-execute");
+  execute.set_erasure_id(erasure);
+  EXPECT_EQ(suite.commands->Call(cast.admin, execute).status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  auto approve = Req<v1::ApproveErasureRequest>("erase-approve");
+  approve.set_erasure_id(erasure);
+  approve.set_reason("No duty to keep: the referral was never acted on");
+  EXPECT_EQ(suite.commands->Call(cast.chief, approve).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(suite.commands->Call(cast.auditor, approve).status.ok());
+  // The request id of the refused attempt is fresh: the refusal wrote nothing.
+  const CallResult executed = suite.commands->Call(cast.admin, execute);
+  ASSERT_TRUE(executed.status.ok()) << executed.status.error_message();
+
+  // The executor deletes the key right after the event commits.
+  v1::GetCaseResponse after;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    ASSERT_TRUE(GetCase(suite, youth, executed.response.position(), &after).ok());
+    if (Erased(after.case_view().name())) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < deadline);
+  EXPECT_TRUE(Erased(after.case_view().name())) << after.case_view().name().ShortDebugString();
+  EXPECT_TRUE(Erased(after.case_view().cpr_number()));
+  EXPECT_TRUE(Erased(after.case_view().address()));
+  EXPECT_TRUE(Erased(after.case_view().referral().description()));
+  EXPECT_EQ(after.case_view().status(), before.case_view().status());  // the case itself stays
+
+  // Nothing new can be sealed for the youth.
+  auto share = Req<v1::ShareConcernRequest>("erase-share");
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-school-sjaelor");
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.set_text("New worries");
+  EXPECT_EQ(suite.commands->Call(cast.chief, share).status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Across a crash and restart: still erased; and the name is in no file of the data directory.
+  ASSERT_TRUE(suite.Restart(/*kill=*/true).ok());
+  ASSERT_TRUE(GetCase(suite, youth, executed.response.position(), &after).ok());
+  EXPECT_TRUE(Erased(after.case_view().name()));
+  ASSERT_TRUE(suite.Restart(/*kill=*/false).ok());
+  EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.name()));
+  EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.cpr_number()));
+}
+
+}  // namespace
+}  // namespace hotspot::testing
