@@ -97,6 +97,8 @@ absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded) {
   return event;
 }
 
+namespace {
+
 // Views are derived from the log: their rows and checkpoints are written without RocksDB's own
 // log, and the families are flushed together (atomic_flush), so what survives a crash is a
 // consistent earlier state (rows and checkpoints of one moment), which catches up from the log.
@@ -108,6 +110,8 @@ rocksdb::WriteOptions ViewWrites() {
 
 std::string ActiveKey(absl::string_view view) { return absl::StrCat("active/", view); }
 constexpr char kGenerationSeparator = '@';
+
+}  // namespace
 
 struct Projector::Impl {
   ProjectorOptions options;

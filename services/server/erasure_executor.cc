@@ -49,22 +49,14 @@ absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
   ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
                    events->Subscribe(from, filter));
   auto executor = std::unique_ptr<ErasureExecutor>(
-      new ErasureExecutor(events, keys, std::move(checkpoint_file), std::move(subscription)));
-  {
-    absl::MutexLock lock(&executor->mu_);
-    executor->done_ = from - 1;
-  }
+      new ErasureExecutor(keys, std::move(checkpoint_file), std::move(subscription)));
   executor->thread_ = std::thread([raw = executor.get()] { raw->Loop(); });
   return executor;
 }
 
-ErasureExecutor::ErasureExecutor(store::EventStore* events, security::KeyStore* keys,
-                                 std::string file,
+ErasureExecutor::ErasureExecutor(security::KeyStore* keys, std::string file,
                                  std::unique_ptr<store::Subscription> subscription)
-    : events_(events),
-      keys_(keys),
-      file_(std::move(file)),
-      subscription_(std::move(subscription)) {}
+    : keys_(keys), file_(std::move(file)), subscription_(std::move(subscription)) {}
 
 ErasureExecutor::~ErasureExecutor() {
   subscription_->Cancel();
@@ -95,26 +87,12 @@ void ErasureExecutor::Loop() {
     if (absl::IsCancelled(batch.status())) return;
     absl::Status applied = batch.status();
     if (applied.ok()) applied = Apply(*batch);
-    absl::MutexLock lock(&mu_);
     if (!applied.ok()) {
+      // Stops here; the next start resumes from the checkpoint.
       LOG(ERROR) << "event=erasure_executor_stopped msg=\"" << applied.message() << "\"";
-      error_ = applied;
       return;
     }
-    if (batch->checkpoint > 0) done_ = std::max(done_, batch->checkpoint - 1);
   }
-}
-
-absl::Status ErasureExecutor::WaitFor(uint64_t position, absl::Time deadline) const {
-  absl::MutexLock lock(&mu_);
-  auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return done_ >= position || !error_.ok();
-  };
-  mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
-  if (!error_.ok()) return error_;
-  if (done_ >= position) return absl::OkStatus();
-  return absl::DeadlineExceededError(
-      absl::StrCat("erasures are carried out up to ", done_, ", not yet ", position));
 }
 
 }  // namespace hotspot::server

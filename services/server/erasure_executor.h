@@ -13,8 +13,6 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "services/security/key_store.h"
 #include "store/event_store.h"
 
@@ -29,23 +27,15 @@ class ErasureExecutor {
                                                                 std::string checkpoint_file);
   ~ErasureExecutor();
 
-  // Waits until every erasure up to `position` is carried out. DEADLINE_EXCEEDED if not by
-  // `deadline`; the executor's error if it stopped.
-  absl::Status WaitFor(uint64_t position, absl::Time deadline) const;
-
  private:
-  ErasureExecutor(store::EventStore* events, security::KeyStore* keys, std::string file,
+  ErasureExecutor(security::KeyStore* keys, std::string file,
                   std::unique_ptr<store::Subscription> subscription);
   void Loop();
   absl::Status Apply(const store::SubscriptionBatch& batch);
 
-  store::EventStore* const events_;
   security::KeyStore* const keys_;
   const std::string file_;
   std::unique_ptr<store::Subscription> subscription_;
-  mutable absl::Mutex mu_;
-  uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;  // every erasure up to here carried out
-  absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
