@@ -1025,6 +1025,46 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_pos
   return impl_->ReadLog(1, std::min(from_position, head), direction, limit);
 }
 
+absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadPositions(
+    const std::vector<uint64_t>& positions) const {
+  if (positions.size() > impl_->options.max_read_events) {
+    return absl::InvalidArgumentError(absl::StrCat("positions: ", positions.size(),
+                                                   " given, at most ",
+                                                   impl_->options.max_read_events, " allowed"));
+  }
+  const uint64_t head = HeadPosition();
+  std::vector<std::string> keys;
+  keys.reserve(positions.size());
+  for (uint64_t position : positions) {
+    if (position == 0 || position > head) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("positions: ", position, " is not in the log (head ", head, ")"));
+    }
+    keys.push_back(LogKey(position));
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->log, slices.size(), slices.data(),
+                      values.data(), statuses.data());
+  std::vector<RecordedEvent> out;
+  out.reserve(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("log: position ", positions[i], " is missing"));
+    }
+    RETURN_IF_ERROR(FromRocks(statuses[i], "reading the log"));
+    ASSIGN_OR_RETURN(RecordedEvent event,
+                     internal::DecodeRecord(absl::string_view(values[i].data(), values[i].size())));
+    if (event.position != positions[i]) {
+      return absl::DataLossError(absl::StrCat("log: the event stored at position ", positions[i],
+                                              " says ", event.position));
+    }
+    out.push_back(std::move(event));
+  }
+  return out;
+}
+
 StoreStats EventStore::Stats() const {
   StoreStats stats;
   stats.appends = impl_->stat_appends.load(std::memory_order_relaxed);

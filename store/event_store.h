@@ -345,6 +345,13 @@ class EventStore {
   absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position, Direction direction,
                                                      size_t limit) const;
 
+  // Reads the events at `positions` (each at most the head; any order, returned in the same
+  // order) with one batched lookup: for an index of positions kept elsewhere (the audit's
+  // subject index). INVALID_ARGUMENT for position 0 or past the head, or more than
+  // max_read_events positions; DATA_LOSS if one is missing or cannot be decoded.
+  absl::StatusOr<std::vector<RecordedEvent>> ReadPositions(
+      const std::vector<uint64_t>& positions) const;
+
   // The position of the committed event with this id, or nullopt if no event has it.
   // UNAVAILABLE if the event is being committed (written, not yet durable): ask again shortly.
   // DATA_LOSS if its index entry is malformed.

@@ -356,6 +356,11 @@ TEST_F(EventStoreTest, ReadsInBothDirections) {
   EXPECT_EQ(store_->ReadAll(0, Direction::kForward, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
 
+  EXPECT_EQ(payloads(*store_->ReadPositions({7, 2, 11})), (V{"a4", "b1", "x"}));
+  EXPECT_TRUE(store_->ReadPositions({})->empty());
+  EXPECT_EQ(store_->ReadPositions({3, 12}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ReadPositions({0}).status().code(), absl::StatusCode::kInvalidArgument);
+
   const RecordedEvent e = (*store_->ReadStream("b", 3, Direction::kForward, 1))[0];
   EXPECT_EQ(e.position, 6u);
   EXPECT_EQ(e.stream, "b");

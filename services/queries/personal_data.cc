@@ -6,11 +6,11 @@
 #include "store/status_macros.h"
 
 namespace hotspot::queries {
-namespace {
 
 using google::protobuf::FieldDescriptor;
 
-absl::Status Resolve(v1::PersonalField* field, bool allowed, security::Sealer& sealer) {
+absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed,
+                                  security::Sealer& sealer) {
   if (!field->has_sealed()) return absl::OkStatus();
   if (!allowed) {
     field->mutable_withheld()->set_reason("not_allowed");
@@ -26,8 +26,6 @@ absl::Status Resolve(v1::PersonalField* field, bool allowed, security::Sealer& s
   field->set_text(std::move(value->text));
   return absl::OkStatus();
 }
-
-}  // namespace
 
 std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
                                       absl::string_view involved_agency) {
@@ -54,7 +52,7 @@ bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view) 
 absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,
                                  security::Sealer& sealer) {
   if (auto* field = dynamic_cast<v1::PersonalField*>(message)) {
-    return Resolve(field, allowed, sealer);
+    return ResolvePersonalField(field, allowed, sealer);
   }
   const auto* reflection = message->GetReflection();
   const auto* descriptor = message->GetDescriptor();

@@ -25,6 +25,10 @@ bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view);
 std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
                                       absl::string_view involved_agency);
 
+// One field: unsealed to its text if `allowed` (withheld "erased" after erasure), withheld
+// "not_allowed" otherwise; left as it is if it holds no sealed value.
+absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed, security::Sealer& sealer);
+
 // Every PersonalField in `message`: unsealed to its text if `allowed` (withheld "erased" after
 // erasure), withheld "not_allowed" otherwise. DATA_LOSS if a sealed value does not open.
 absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,

@@ -14,40 +14,11 @@
 #include "services/projections/case_views.h"
 #include "services/projections/view_util.h"
 #include "services/queries/personal_data.h"
+#include "services/queries/query_util.h"
 #include "store/status_macros.h"
 
 namespace hotspot::queries {
 namespace {
-
-absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-absl::Status CheckIdField(absl::string_view field, absl::string_view value,
-                          absl::string_view category, bool required) {
-  if (value.empty()) return required ? Invalid(field, "required") : absl::OkStatus();
-  if (!absl::StartsWith(value, absl::StrCat(category, "-")) || value.size() > 200) {
-    return Invalid(field, absl::StrCat("must be a ", category, " id (\"", category, "-...\")"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return Invalid("page_size", "must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-// Page tokens are the sort key of the last item returned, opaque to clients.
-std::string Token(absl::string_view key) { return absl::WebSafeBase64Escape(key); }
-
-absl::StatusOr<std::string> FromToken(absl::string_view token) {
-  std::string key;
-  if (!token.empty() && !absl::WebSafeBase64Unescape(token, &key)) {
-    return Invalid("page_token", "not a token this service gave");
-  }
-  return key;
-}
 
 absl::Status RequireArea(const domain::Principal& who, absl::string_view area_id) {
   if (area_id.empty()) return Invalid("area_id", "required");
@@ -88,10 +59,10 @@ absl::StatusOr<uint64_t> QueryHandler::Reach(uint64_t min_position, absl::Time d
   return views_->position();
 }
 
-absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
-    absl::string_view youth_id) const {
+absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
+                                                        absl::string_view youth_id) {
   ASSIGN_OR_RETURN(const std::optional<std::string> row,
-                   views_->Get(projections::kCasesView, projections::CaseKey(youth_id)));
+                   views.Get(projections::kCasesView, projections::CaseKey(youth_id)));
   if (!row.has_value()) return std::nullopt;
   v1::CaseView view;
   if (!view.ParseFromString(*row)) {
@@ -100,10 +71,14 @@ absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
   return view;
 }
 
-absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* view) const {
-  const bool allowed = MaySeePersonalData(who, *view);
-  RETURN_IF_ERROR(ResolvePersonalData(view, allowed, *sealer_));
-  const absl::CivilDay today = Today();
+absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
+    absl::string_view youth_id) const {
+  return LoadCaseRow(*views_, youth_id);
+}
+
+absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
+                         absl::CivilDay today) {
+  RETURN_IF_ERROR(ResolvePersonalData(view, allowed, sealer));
   for (v1::CommitmentView& c : *view->mutable_commitments()) MarkOverdue(&c, today);
   if (view->birth_date().has_text()) {
     if (const auto adult = projections::EighteenthBirthday(view->birth_date().text())) {
@@ -111,6 +86,10 @@ absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* v
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* view) const {
+  return PresentCase(view, MaySeePersonalData(who, *view), *sealer_, Today());
 }
 
 absl::StatusOr<v1::GetCaseResponse> QueryHandler::GetCase(const domain::Principal& who,
@@ -134,44 +113,6 @@ absl::StatusOr<v1::GetCaseResponse> QueryHandler::GetCase(const domain::Principa
 }
 
 namespace {
-
-// Rows of `view` under `prefix` that `keep` accepts, by the sort key it returns (empty: skip),
-// after the page token's key.
-// With `limit`, the sort keys must ascend with the row keys: the scan then starts at the page
-// token and stops after `limit` matches.
-template <typename Row>
-absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector& views,
-                                                   absl::string_view view, absl::string_view prefix,
-                                                   absl::string_view after,
-                                                   const std::function<std::string(Row&)>& keep,
-                                                   size_t limit = SIZE_MAX) {
-  std::map<std::string, Row> matches;
-  const std::string start = limit == SIZE_MAX ? "" : absl::StrCat(prefix, after);
-  RETURN_IF_ERROR(projections::ScanRows<Row>(
-      views, view, prefix,
-      [&](absl::string_view, Row& row) {
-        if (matches.size() >= limit) return false;
-        std::string sort = keep(row);
-        if (sort.empty() || (!after.empty() && sort <= after)) return true;
-        matches.emplace(std::move(sort), std::move(row));
-        return true;
-      },
-      start));
-  return matches;
-}
-
-// The first `page_size` of `matches` into `out`; the next page's token if there are more.
-template <typename Row>
-std::string Page(std::map<std::string, Row>& matches, int page_size,
-                 google::protobuf::RepeatedPtrField<Row>* out) {
-  std::string last;
-  for (auto& [sort, row] : matches) {
-    if (out->size() == page_size) return Token(last);
-    *out->Add() = std::move(row);
-    last = sort;
-  }
-  return "";
-}
 
 std::string TimeKey(const google::protobuf::Timestamp& t, absl::string_view id) {
   return absl::StrFormat("%020d/%s", t.seconds(), id);

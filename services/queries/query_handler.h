@@ -22,9 +22,6 @@
 
 namespace hotspot::queries {
 
-inline constexpr int kDefaultPageSize = 50;
-inline constexpr int kMaxPageSize = 500;
-
 class QueryHandler {
  public:
   // Not owned; both must outlive the handler. `clock` says what "today" is for overdue

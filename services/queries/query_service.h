@@ -2,12 +2,17 @@
 // caller and runs the query on a worker pool (a query may wait for the views to reach
 // min_position, which must not hold an RPC thread), then finishes the call.
 //
+// Reads of youths' data (GetCase, ListCases, ListCommitments, ListEscalations, ListMeetings)
+// need the call metadata "purpose" (INVALID_ARGUMENT without it), and their answer's access
+// records (one per youth shown) are in the access log before the answer is sent; if they cannot
+// be written, the call fails instead.
+//
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_QUERIES_QUERY_SERVICE_H_
 #define HOTSPOT_SERVICES_QUERIES_QUERY_SERVICE_H_
 
 #include "hotspot/v1/query_service.grpc.pb.h"
-#include "services/common/worker_pool.h"
+#include "services/queries/call_runner.h"
 #include "services/queries/query_handler.h"
 #include "services/security/identity.h"
 
@@ -15,9 +20,9 @@ namespace hotspot::queries {
 
 class QueryService final : public v1::QueryService::CallbackService {
  public:
-  // Not owned; both must outlive the service. `workers` threads run the queries.
+  // Not owned; all must outlive the service. `workers` threads run the queries.
   QueryService(const QueryHandler* handler, const security::Authenticator* authenticator,
-               int workers = 4);
+               AccessLog* access_log, int workers = 4);
 
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
                                     const v1::GetCaseRequest* request,
@@ -42,14 +47,8 @@ class QueryService final : public v1::QueryService::CallbackService {
                                              v1::GetAreaDashboardResponse* response) override;
 
  private:
-  // Authenticates, then runs `query(principal, deadline)` on the pool into `response`.
-  template <typename Response, typename Query>
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Response* response,
-                                Query query);
-
   const QueryHandler* const handler_;
-  const security::Authenticator* const authenticator_;
-  common::WorkerPool pool_;
+  CallRunner runner_;
 };
 
 }  // namespace hotspot::queries

@@ -34,6 +34,12 @@ ABSL_FLAG(bool, demo, false,
           "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
           "first start (printed once)");
 ABSL_FLAG(int, command_workers, 4, "threads that decide commands");
+ABSL_FLAG(int, access_log_sync_ms, 100,
+          "how often the access log is fsynced (records are written before each answer, so a "
+          "crash of hotspotd loses none; this bounds a power loss); 0: fsync before every answer");
+ABSL_FLAG(int, retention_days, 1826,
+          "cases ended longer ago than this are listed as due for an erasure review");
+ABSL_FLAG(int, max_subscribers, 64, "subscriptions (SubscriptionService) at once");
 ABSL_FLAG(int, deadline_interval_s, 60,
           "seconds between passes of the deadline process (overdue commitments, unacknowledged "
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
@@ -64,8 +70,23 @@ int main(int argc, char** argv) {
   options.demo = absl::GetFlag(FLAGS_demo);
   options.command_workers = absl::GetFlag(FLAGS_command_workers);
   options.deadline_interval = absl::Seconds(absl::GetFlag(FLAGS_deadline_interval_s));
+  options.access_log_sync_interval = absl::Milliseconds(absl::GetFlag(FLAGS_access_log_sync_ms));
+  options.retention_days = absl::GetFlag(FLAGS_retention_days);
+  options.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {
     LOG(ERROR) << "event=bad_flag msg=\"deadline_interval_s: 0 or more\"";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_access_log_sync_ms) < 0) {
+    LOG(ERROR) << "event=bad_flag msg=\"access_log_sync_ms: 0 or more\"";
+    return 2;
+  }
+  if (options.retention_days < 1) {
+    LOG(ERROR) << "event=bad_flag msg=\"retention_days: 1 or more\"";
+    return 2;
+  }
+  if (options.max_subscribers < 1 || options.max_subscribers > 10000) {
+    LOG(ERROR) << "event=bad_flag msg=\"max_subscribers: 1 to 10000\"";
     return 2;
   }
   if (options.command_workers < 1 || options.command_workers > 256) {

@@ -20,6 +20,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::StatusOr<domain::Principal> Authenticate(const grpc::CallbackServerContext& context,
                                                const security::Authenticator& authenticator);
 
+inline constexpr size_t kMaxPurposeBytes = 500;
+
+// The call's "purpose" metadata: why the caller reads a youth's data, for the access log.
+// INVALID_ARGUMENT naming "purpose" if it is missing, empty or longer than kMaxPurposeBytes.
+absl::StatusOr<std::string> Purpose(const grpc::CallbackServerContext& context);
+
 }  // namespace hotspot::server
 
 #endif  // HOTSPOT_SERVICES_SERVER_RPC_H_

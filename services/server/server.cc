@@ -15,8 +15,12 @@
 #include "services/projections/all_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
+#include "services/queries/access_log.h"
+#include "services/queries/audit_handler.h"
+#include "services/queries/audit_service.h"
 #include "services/queries/query_handler.h"
 #include "services/queries/query_service.h"
+#include "services/queries/subscription_service.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
@@ -87,6 +91,10 @@ struct HotspotServer::Impl {
   std::unique_ptr<projections::Projector> views;
   std::unique_ptr<queries::QueryHandler> query_handler;
   std::unique_ptr<queries::QueryService> query_service;
+  std::unique_ptr<queries::AccessLog> access_log;
+  std::unique_ptr<queries::AuditHandler> audit_handler;
+  std::unique_ptr<queries::AuditService> audit_service;
+  std::unique_ptr<queries::SubscriptionService> subscription_service;
   std::unique_ptr<projections::DeadlineProcess> deadlines;
   std::unique_ptr<ErasureExecutor> erasures;
   std::vector<DevToken> new_dev_tokens;
@@ -177,10 +185,25 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   ASSIGN_OR_RETURN(impl->erasures,
                    ErasureExecutor::Start(impl->events.get(), impl->keys.get(),
                                           options.data_dir + "/erasures.checkpoint"));
+  queries::AccessLogOptions access_options;
+  access_options.sync_interval = options.access_log_sync_interval;
+  ASSIGN_OR_RETURN(impl->access_log, queries::AccessLog::Open(std::move(access_options),
+                                                              options.data_dir + "/access"));
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
-  impl->query_service =
-      std::make_unique<queries::QueryService>(impl->query_handler.get(), impl->authenticator.get());
+  impl->query_service = std::make_unique<queries::QueryService>(
+      impl->query_handler.get(), impl->authenticator.get(), impl->access_log.get());
+  queries::AuditOptions audit_options;
+  audit_options.retention_days = options.retention_days;
+  impl->audit_handler = std::make_unique<queries::AuditHandler>(
+      impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(audit_options));
+  impl->audit_service = std::make_unique<queries::AuditService>(
+      impl->audit_handler.get(), impl->authenticator.get(), impl->access_log.get());
+  queries::SubscriptionOptions subscription_options;
+  subscription_options.max_subscribers = options.max_subscribers;
+  impl->subscription_service = std::make_unique<queries::SubscriptionService>(
+      impl->events.get(), impl->sealer.get(), impl->authenticator.get(), impl->access_log.get(),
+      subscription_options);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -191,6 +214,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   builder.RegisterService(impl->admin.get());
   builder.RegisterService(impl->command_service.get());
   builder.RegisterService(impl->query_service.get());
+  builder.RegisterService(impl->audit_service.get());
+  builder.RegisterService(impl->subscription_service.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
@@ -210,7 +235,11 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->deadlines.reset();
   impl_->erasures.reset();
   impl_->query_service.reset();  // runs the queries already queued
+  impl_->audit_service.reset();
+  impl_->subscription_service.reset();
+  impl_->audit_handler.reset();
   impl_->query_handler.reset();
+  impl_->access_log.reset();
   impl_->views.reset();
   impl_->handler.reset();
   impl_->events.reset();

@@ -3,8 +3,10 @@
 // It opens the key store (<data_dir>/keys, master key <data_dir>/master.key unless given) and
 // the event store (<data_dir>/events), whose every fsync first syncs the key store, so that no
 // event outlives the data key that sealed it. It serves, on one listening address:
-//   hotspot.v1.CommandService, hotspot.v1.AdminService (Ping), the standard gRPC health
-//   service, and server reflection.
+//   hotspot.v1.CommandService, QueryService, AuditService, SubscriptionService, AdminService,
+//   the standard gRPC health service, and server reflection.
+// Reads of youths' data are recorded in the access log (<data_dir>/access) before they are
+// answered.
 // Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file.
 // Plaintext is allowed only on loopback addresses; TLS comes with its own flags.
 //
@@ -43,6 +45,15 @@ struct ServerOptions {
   // bodies behind cadence, passed review dates and youths turning 18; zero turns it off.
   // Default: 60 s.
   absl::Duration deadline_interval = absl::Seconds(60);
+  // How often the access log (<data_dir>/access) is fsync'ed; every record is written before
+  // its read is answered, so a crash of hotspotd loses none, and this bounds what a power loss
+  // can take. Zero: fsync before every answer. Default: 100 ms.
+  absl::Duration access_log_sync_interval = absl::Milliseconds(100);
+  // Cases ended longer ago than this are listed as due for an erasure review. Default: 1,826
+  // days (five years).
+  int retention_days = 1826;
+  // Subscriptions (SubscriptionService) at once. Default: 64.
+  int max_subscribers = 64;
 };
 
 // A dev token made at this start, shown once: the file keeps only its hash.

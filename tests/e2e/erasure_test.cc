@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
+#include "rocksdb/db.h"
 #include "services/scenario/scenario.h"
 #include "tests/e2e/suite_server.h"
 
@@ -28,6 +30,7 @@ grpc::Status GetCase(const SuiteServer& suite, const std::string& youth, uint64_
   auto queries = v1::QueryService::NewStub(suite.channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + suite.tokens.at(suite.cast.chief.person));
+  context.AddMetadata("purpose", "erasure test");
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::GetCaseRequest request;
   request.set_youth_id(youth);
@@ -66,6 +69,19 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   v1::GetCaseResponse before;
   ASSERT_TRUE(GetCase(suite, youth, referred.response.position(), &before).ok());
   ASSERT_EQ(before.case_view().name().text(), referral.name());
+  // The youth's wrapped data key as the key store holds it, read behind its back (read-only, the
+  // server keeps running); the byte scan must find it before erasure to prove anything after.
+  std::string wrapped;
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::OpenForReadOnly(rocksdb::Options(), suite.dir.Sub("data/keys"), &raw).ok());
+    ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), youth, &wrapped).ok());
+    delete raw;
+  }
+  ASSERT_GT(wrapped.size(), 40u);
+  const std::string key_bytes = wrapped.substr(14, 32);
+  ASSERT_TRUE(AnyFileHolds(suite.dir.Sub("data/keys"), key_bytes));
 
   auto request = Req<v1::RequestErasureRequest>("erase-request");
   request.set_youth_id(youth);
@@ -113,11 +129,41 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_EQ(suite.commands->Call(cast.chief, share).status.error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
-  // Across a crash and restart: still erased; and the name is in no file of the data directory.
+  // The history still replays, every sealed field in it reads as erased, and the log verifies.
+  auto audit = v1::AuditService::NewStub(suite.channel);
+  v1::GetCaseHistoryRequest history_request;
+  history_request.set_youth_id(youth);
+  auto history_context = suite.As(cast.auditor, "erasure check");
+  auto reader = audit->GetCaseHistory(history_context.get(), history_request);
+  v1::GetCaseHistoryResponse history;
+  int events = 0, sealed = 0;
+  bool executed_seen = false;
+  while (reader->Read(&history)) {
+    for (const v1::StoredEvent& e : history.events()) {
+      ++events;
+      executed_seen = executed_seen || e.event().has_erasure_executed();
+      for (const v1::PersonalValue& value : e.personal_data()) {
+        ++sealed;
+        EXPECT_TRUE(Erased(value.value())) << e.type() << " " << value.path();
+      }
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(events, 4);  // referral, erasure requested, approved, executed
+  EXPECT_GE(sealed, 4);
+  EXPECT_TRUE(executed_seen);
+  v1::VerifyLogResponse verified;
+  auto verify_context = suite.As(cast.auditor, "");
+  ASSERT_TRUE(audit->VerifyLog(verify_context.get(), {}, &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+
+  // Across a crash and restart: still erased. The key store compacted the data key away, and
+  // the name is in no file of the data directory (log, views, keys, access log).
   ASSERT_TRUE(suite.Restart(/*kill=*/true).ok());
   ASSERT_TRUE(GetCase(suite, youth, executed.response.position(), &after).ok());
   EXPECT_TRUE(Erased(after.case_view().name()));
   ASSERT_TRUE(suite.Restart(/*kill=*/false).ok());
+  EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data/keys"), key_bytes));
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.name()));
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.cpr_number()));
 }

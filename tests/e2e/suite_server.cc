@@ -39,4 +39,14 @@ absl::Status SuiteServer::Restart(bool kill) {
   return Start();
 }
 
+std::unique_ptr<grpc::ClientContext> SuiteServer::As(const domain::Principal& who,
+                                                     const std::string& purpose,
+                                                     absl::Duration deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + tokens.at(who.person));
+  if (!purpose.empty()) context->AddMetadata("purpose", purpose);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return context;
+}
+
 }  // namespace hotspot::testing

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
 #include "tests/e2e/command_client.h"
@@ -33,6 +35,12 @@ struct SuiteServer {
   // the same flags; the channel and the command client are made anew.
   absl::Status Restart(bool kill);
   absl::Status Start();  // with `binary` and `flags`
+
+  // A call context as `who` (its bearer token), with a read's purpose ("" sends none) and a
+  // deadline.
+  std::unique_ptr<grpc::ClientContext> As(const domain::Principal& who,
+                                          const std::string& purpose = "case review",
+                                          absl::Duration deadline = absl::Seconds(20)) const;
 };
 
 // Starts `binary` with a tokens file and `flags`.

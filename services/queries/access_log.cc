@@ -1,0 +1,345 @@
+#include "services/queries/access_log.h"
+
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "hotspot/v1/views.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "services/projections/view_util.h"
+#include "services/queries/query_util.h"
+#include "store/rocks_status.h"
+#include "store/status_macros.h"
+
+namespace hotspot::queries {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+std::string Seq(uint64_t sequence) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(sequence & 0xff);
+    sequence >>= 8;
+  }
+  return out;
+}
+
+uint64_t SeqOf(absl::string_view key) {
+  uint64_t out = 0;
+  for (unsigned char c : key.substr(key.size() - 8)) out = (out << 8) | c;
+  return out;
+}
+
+std::string RecordKey(uint64_t sequence) { return absl::StrCat("r", Seq(sequence)); }
+
+// The index prefix of a youth's ("y") or a person's ("p") records.
+std::string IndexPrefix(char kind, absl::string_view id) {
+  return absl::StrCat(absl::string_view(&kind, 1), id, absl::string_view("\0", 1));
+}
+
+// The index to read for a request naming a youth or a person (at most one); "r" for all.
+absl::StatusOr<std::string> PrefixFor(const std::string& youth_id, const std::string& person,
+                                      bool one_required) {
+  if (!youth_id.empty() && !person.empty()) {
+    return Invalid("youth_id", "give a youth_id or a person, not both");
+  }
+  RETURN_IF_ERROR(CheckIdField("youth_id", youth_id, "youth", /*required=*/false));
+  if (person.size() > 200 || person.find('\0') != std::string::npos) {
+    return Invalid("person", "not a person's name");
+  }
+  if (!youth_id.empty()) return IndexPrefix('y', youth_id);
+  if (!person.empty()) return IndexPrefix('p', person);
+  if (one_required) return Invalid("youth_id", "give a youth_id or a person");
+  return std::string("r");
+}
+
+bool DisclosesPersonalData(const Message& message) {
+  if (const auto* field = dynamic_cast<const v1::PersonalField*>(&message)) {
+    return field->has_text();
+  }
+  const auto* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
+        if (DisclosesPersonalData(reflection->GetRepeatedMessage(message, f, j))) return true;
+      }
+    } else if (DisclosesPersonalData(reflection->GetMessage(message, f))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Read {
+  bool disclosed = false;
+  std::string area_id;
+};
+
+void CollectReads(const Message& message, std::map<std::string, Read>* youths) {
+  const auto* reflection = message.GetReflection();
+  const FieldDescriptor* area = message.GetDescriptor()->FindFieldByName("area_id");
+  const std::string area_id =
+      area != nullptr && area->cpp_type() == FieldDescriptor::CPPTYPE_STRING && !area->is_repeated()
+          ? reflection->GetString(message, area)
+          : "";
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      if (f->name() == "youth_id" && !f->is_repeated()) {
+        Read& read = (*youths)[reflection->GetString(message, f)];
+        read.disclosed = read.disclosed || DisclosesPersonalData(message);
+        if (read.area_id.empty()) read.area_id = area_id;
+      } else if (f->is_repeated() && absl::EndsWith(f->name(), "_youth_ids")) {
+        for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
+          Read& read = (*youths)[reflection->GetRepeatedString(message, f, j)];
+          if (read.area_id.empty()) read.area_id = area_id;
+        }
+      }
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
+          CollectReads(reflection->GetRepeatedMessage(message, f, j), youths);
+        }
+      } else {
+        CollectReads(reflection->GetMessage(message, f), youths);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<v1::AccessRecord> ReadsIn(const Message& answer) {
+  std::map<std::string, Read> youths;
+  CollectReads(answer, &youths);
+  std::vector<v1::AccessRecord> out;
+  for (const auto& [youth, read] : youths) {
+    if (youth.empty()) continue;
+    v1::AccessRecord& record = out.emplace_back();
+    record.set_youth_id(youth);
+    record.set_area_id(read.area_id);
+    record.set_personal_data_disclosed(read.disclosed);
+  }
+  return out;
+}
+
+absl::Status RecordReads(AccessLog& log, const domain::Principal& who, absl::string_view call,
+                         const std::string& purpose, std::vector<v1::AccessRecord> records) {
+  for (v1::AccessRecord& record : records) {
+    record.set_person(who.person);
+    record.set_agency_id(who.agency);
+    record.set_role(std::string(domain::RoleName(who.role)));
+    record.set_purpose(purpose);
+    record.set_call(std::string(call));
+  }
+  return log.Record(std::move(records));
+}
+
+struct AccessLog::Impl {
+  AccessLogOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::atomic<uint64_t> next{1};
+  std::atomic<uint64_t> written{0};  // records written since the last sync
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::thread syncer;
+
+  absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
+
+  // fsyncs the write-ahead log every sync_interval while records were written.
+  void SyncLoop() {
+    absl::MutexLock lock(&mu);
+    while (!stopping) {
+      mu.AwaitWithTimeout(absl::Condition(&stopping), options.sync_interval);
+      if (written.exchange(0) > 0) {
+        mu.Unlock();
+        const rocksdb::Status synced = db->SyncWAL();
+        if (!synced.ok()) LogSyncFailure(synced);
+        mu.Lock();
+      }
+    }
+  }
+
+  static void LogSyncFailure(const rocksdb::Status& status) {
+    fprintf(stderr, "access log: fsync failed: %s\n", status.ToString().c_str());
+  }
+
+  // How many records are under `prefix`.
+  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* snapshot,
+                                 const std::string& prefix) const {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+    uint64_t count = 0;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      const absl::string_view key(it->key().data(), it->key().size());
+      if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
+      ++count;
+    }
+    RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
+    return count;
+  }
+
+  // Visits the records under `prefix` ("r" or an index prefix) after sequence `after`, oldest
+  // first, until `visit` returns false.
+  absl::Status Visit(const rocksdb::Snapshot* snapshot, const std::string& prefix, uint64_t after,
+                     const std::function<bool(v1::AccessRecord&)>& visit) const {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+    const bool index = prefix != "r";
+    for (it->Seek(absl::StrCat(prefix, Seq(after + 1))); it->Valid(); it->Next()) {
+      const absl::string_view key(it->key().data(), it->key().size());
+      if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
+      std::string value;
+      if (index) {
+        const rocksdb::Status got = db->Get(read, RecordKey(SeqOf(key)), &value);
+        if (!got.ok()) return store::internal::FromRocks(got, "reading the access log");
+      } else {
+        value.assign(it->value().data(), it->value().size());
+      }
+      v1::AccessRecord record;
+      if (!record.ParseFromString(value)) {
+        return absl::DataLossError(
+            absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
+      }
+      if (!visit(record)) break;
+    }
+    return store::internal::FromRocks(it->status(), "reading the access log");
+  }
+};
+
+AccessLog::AccessLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions options,
+                                                           const std::string& directory) {
+  if (options.sync_interval < absl::ZeroDuration()) {
+    return Invalid("access_log_sync_interval", "must not be negative");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(
+      store::internal::FromRocks(rocksdb::DB::Open(db_options, directory, &db),
+                                 absl::StrCat("opening the access log in ", directory)));
+  impl->db.reset(db);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(absl::StrCat("r", std::string(8, '\xff')));
+  if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'r') {
+    impl->next = SeqOf(absl::string_view(it->key().data(), it->key().size())) + 1;
+  }
+  RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
+  it.reset();
+  if (impl->options.sync_interval > absl::ZeroDuration()) {
+    Impl* raw = impl.get();
+    impl->syncer = std::thread([raw] { raw->SyncLoop(); });
+  }
+  return std::unique_ptr<AccessLog>(new AccessLog(std::move(impl)));
+}
+
+AccessLog::~AccessLog() {
+  if (impl_->syncer.joinable()) {
+    {
+      absl::MutexLock lock(&impl_->mu);
+      impl_->stopping = true;
+    }
+    impl_->syncer.join();
+  }
+  const rocksdb::Status synced = impl_->db->SyncWAL();
+  if (!synced.ok()) Impl::LogSyncFailure(synced);
+  impl_->db->Close().PermitUncheckedError();
+}
+
+absl::Status AccessLog::Record(std::vector<v1::AccessRecord> records) {
+  if (records.empty()) return absl::OkStatus();
+  const uint64_t first = impl_->next.fetch_add(records.size());
+  const google::protobuf::Timestamp at = projections::Ts(impl_->Now());
+  rocksdb::WriteBatch batch;
+  for (size_t i = 0; i < records.size(); ++i) {
+    v1::AccessRecord& record = records[i];
+    const uint64_t sequence = first + i;
+    record.set_sequence(sequence);
+    *record.mutable_at() = at;
+    batch.Put(RecordKey(sequence), record.SerializeAsString());
+    if (!record.youth_id().empty()) {
+      batch.Put(absl::StrCat(IndexPrefix('y', record.youth_id()), Seq(sequence)), "");
+    }
+    batch.Put(absl::StrCat(IndexPrefix('p', record.person()), Seq(sequence)), "");
+  }
+  rocksdb::WriteOptions write;
+  write.sync = impl_->options.sync_interval == absl::ZeroDuration();
+  RETURN_IF_ERROR(
+      store::internal::FromRocks(impl_->db->Write(write, &batch), "writing the access log"));
+  impl_->written.fetch_add(records.size());
+  return absl::OkStatus();
+}
+
+uint64_t AccessLog::last_sequence() const { return impl_->next.load() - 1; }
+
+absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
+    const v1::ListAccessRecordsRequest& request) const {
+  ASSIGN_OR_RETURN(const std::string prefix,
+                   PrefixFor(request.youth_id(), request.person(), /*one_required=*/true));
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  ASSIGN_OR_RETURN(const std::string token, FromToken(request.page_token()));
+  uint64_t after = 0;
+  if (!token.empty() && !absl::SimpleAtoi(token, &after)) {
+    return Invalid("page_token", "not a token this service gave");
+  }
+  v1::ListAccessRecordsResponse response;
+  RETURN_IF_ERROR(impl_->Visit(nullptr, prefix, after, [&](v1::AccessRecord& record) {
+    if (response.records_size() == page_size) {
+      response.set_next_page_token(Token(absl::StrCat(response.records(page_size - 1).sequence())));
+      return false;
+    }
+    *response.add_records() = std::move(record);
+    return true;
+  }));
+  return response;
+}
+
+absl::Status AccessLog::Export(
+    const v1::ExportAccessLogRequest& request, size_t batch,
+    const std::function<bool(v1::ExportAccessLogResponse&)>& send) const {
+  ASSIGN_OR_RETURN(const std::string prefix,
+                   PrefixFor(request.youth_id(), request.person(), /*one_required=*/false));
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  // Counted first, from the same snapshot, for progress.
+  absl::StatusOr<uint64_t> counted = impl_->Count(snapshot, prefix);
+  absl::Status status = counted.status();
+  const uint64_t total = counted.value_or(0);
+  v1::ExportAccessLogResponse response;
+  uint64_t sent = 0;
+  bool stopped = false;
+  auto flush = [&] {
+    sent += response.records_size();
+    response.set_sent(sent);
+    response.set_total(total);
+    stopped = !send(response);
+    response.Clear();
+    return !stopped;
+  };
+  if (status.ok()) {
+    status = impl_->Visit(snapshot, prefix, 0, [&](v1::AccessRecord& record) {
+      *response.add_records() = std::move(record);
+      return response.records_size() < static_cast<int>(batch) || flush();
+    });
+  }
+  if (status.ok() && !stopped && (response.records_size() > 0 || sent == 0)) flush();
+  impl_->db->ReleaseSnapshot(snapshot);
+  return status;
+}
+
+}  // namespace hotspot::queries

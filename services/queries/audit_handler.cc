@@ -1,0 +1,253 @@
+#include "services/queries/audit_handler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/projections/case_views.h"
+#include "services/projections/rows.h"
+#include "services/projections/subject_view.h"
+#include "services/projections/view_util.h"
+#include "services/queries/query_util.h"
+#include "services/queries/stored_events.h"
+#include "store/status_macros.h"
+
+namespace hotspot::queries {
+namespace {
+
+// Reading a history: positions per ReadPositions call.
+constexpr size_t kReadChunk = 1000;
+
+bool Ended(v1::CaseStatus status) {
+  return status == v1::CASE_STATUS_CLOSED || status == v1::CASE_STATUS_DECLINED ||
+         status == v1::CASE_STATUS_HANDED_OVER;
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+}  // namespace
+
+AuditHandler::AuditHandler(const store::EventStore* events, const projections::Projector* views,
+                           security::Sealer* sealer, AuditOptions options)
+    : events_(events), views_(views), sealer_(sealer), options_(std::move(options)) {}
+
+absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const domain::Principal& who,
+                                                     absl::string_view youth_id) const {
+  RETURN_IF_ERROR(CheckIdField("youth_id", youth_id, "youth", /*required=*/true));
+  if (who.role != domain::Role::kAuditor && who.role != domain::Role::kCoordinator) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "only an auditor or a coordinator of the youth's area may read a case's history; ",
+        who.person, " is ", domain::RoleName(who.role)));
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, youth_id));
+  if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
+  if (who.role == domain::Role::kCoordinator && !who.InArea(view->area_id())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(who.person, " has no access to ", view->area_id()));
+  }
+  return *std::move(view);
+}
+
+absl::StatusOr<std::vector<uint64_t>> AuditHandler::Positions(absl::string_view youth_id,
+                                                              uint64_t last) const {
+  std::vector<uint64_t> positions;
+  RETURN_IF_ERROR(views_->Scan(projections::kSubjectsView, projections::SubjectPrefix(youth_id),
+                               [&](absl::string_view key, absl::string_view) {
+                                 const uint64_t position = projections::SubjectPosition(key);
+                                 if (position > last) return false;
+                                 if (position > 0) positions.push_back(position);
+                                 return true;
+                               }));
+  return positions;
+}
+
+absl::Status AuditHandler::CaseHistory(
+    const domain::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
+    const std::function<absl::Status(const v1::CaseView&)>& record,
+    const std::function<bool(v1::GetCaseHistoryResponse&)>& send) const {
+  // Everything the log held when asked (and at least min_position) is in the index.
+  const uint64_t head = std::max(events_->HeadPosition(), request.min_position());
+  RETURN_IF_ERROR(views_->WaitFor(head, deadline));
+  ASSIGN_OR_RETURN(const v1::CaseView view, Authorize(who, request.youth_id()));
+  ASSIGN_OR_RETURN(const std::vector<uint64_t> positions,
+                   Positions(request.youth_id(), UINT64_MAX));
+  RETURN_IF_ERROR(record(view));
+
+  v1::GetCaseHistoryResponse response;
+  const size_t batch = std::max<size_t>(options_.history_batch, 1);
+  for (size_t from = 0; from < positions.size(); from += kReadChunk) {
+    const std::vector<uint64_t> chunk(
+        positions.begin() + from,
+        positions.begin() + std::min(positions.size(), from + kReadChunk));
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
+                     events_->ReadPositions(chunk));
+    for (const store::RecordedEvent& one : recorded) {
+      ASSIGN_OR_RETURN(v1::Event event, projections::ParseEvent(one));
+      ASSIGN_OR_RETURN(*response.add_events(),
+                       ToStoredEvent(one, std::move(event), /*allowed=*/true, *sealer_));
+      if (static_cast<size_t>(response.events_size()) == batch) {
+        if (!send(response)) return absl::OkStatus();
+        response.Clear();
+      }
+    }
+  }
+  if (response.events_size() > 0) send(response);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> AuditHandler::PositionAt(absl::Time time) const {
+  // recorded_at never decreases along the log (the store stamps max(now, last)).
+  uint64_t low = 0, high = events_->HeadPosition();  // answer in [low, high]
+  while (low < high) {
+    const uint64_t mid = low + (high - low + 1) / 2;
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> at,
+                     events_->ReadAll(mid, store::Direction::kForward, 1));
+    if (at.empty()) return absl::InternalError(absl::StrCat("log: position ", mid, " unread"));
+    if (at[0].recorded_at <= time) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+absl::StatusOr<v1::GetCaseAsOfResponse> AuditHandler::CaseAsOf(
+    const domain::Principal& who, const v1::GetCaseAsOfRequest& request,
+    absl::Time deadline) const {
+  uint64_t position = 0;
+  switch (request.as_of_case()) {
+    case v1::GetCaseAsOfRequest::kPosition:
+      position = request.position();
+      if (position == 0) return Invalid("position", "must be at least 1");
+      if (position > events_->HeadPosition()) {
+        return Invalid("position",
+                       absl::StrCat("past the log's head (", events_->HeadPosition(), ")"));
+      }
+      break;
+    case v1::GetCaseAsOfRequest::kTime: {
+      if (request.time().seconds() < 0 || request.time().nanos() < 0 ||
+          request.time().nanos() > 999'999'999) {
+        return Invalid("time", "not a valid timestamp");
+      }
+      ASSIGN_OR_RETURN(position, PositionAt(TimeOf(request.time())));
+      break;
+    }
+    default:
+      return Invalid("as_of", "give a position or a time");
+  }
+  RETURN_IF_ERROR(views_->WaitFor(position, deadline));
+  RETURN_IF_ERROR(Authorize(who, request.youth_id()).status());
+  v1::GetCaseAsOfResponse response;
+  response.set_position(position);
+  if (position == 0) return response;
+
+  ASSIGN_OR_RETURN(const std::vector<uint64_t> positions, Positions(request.youth_id(), position));
+  projections::CasesView cases;
+  projections::MemoryRows rows;
+  v1::Event event;
+  for (size_t from = 0; from < positions.size(); from += kReadChunk) {
+    const std::vector<uint64_t> chunk(
+        positions.begin() + from,
+        positions.begin() + std::min(positions.size(), from + kReadChunk));
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
+                     events_->ReadPositions(chunk));
+    for (const store::RecordedEvent& one : recorded) {
+      RETURN_IF_ERROR(projections::ParseEvent(one, &event));
+      RETURN_IF_ERROR(cases.Apply(one, event, rows));
+    }
+  }
+  rows.Flush();
+  const auto row = rows.rows().find(projections::CaseKey(request.youth_id()));
+  if (row == rows.rows().end()) return response;
+  v1::CaseView* view = response.mutable_case_view();
+  if (!view->ParseFromString(row->second)) {
+    return absl::DataLossError(absl::StrCat("the case of ", request.youth_id(), " is unreadable"));
+  }
+  // "Today" for overdue commitments is the day of the last event taken into account.
+  ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> last,
+                   events_->ReadAll(position, store::Direction::kForward, 1));
+  const absl::CivilDay day =
+      absl::ToCivilDay(last.empty() ? Now() : last[0].recorded_at, absl::UTCTimeZone());
+  RETURN_IF_ERROR(PresentCase(view, /*allowed=*/true, *sealer_, day));
+  return response;
+}
+
+absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
+    const domain::Principal& who, const v1::VerifyLogRequest& request) const {
+  if (who.role != domain::Role::kAuditor && who.role != domain::Role::kAdmin) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("only an auditor or an admin may verify the log; ", who.person, " is ",
+                     domain::RoleName(who.role)));
+  }
+  const uint64_t head = events_->HeadPosition();
+  const uint64_t from = std::max<uint64_t>(request.from_position(), 1);
+  const uint64_t to = request.to_position() == 0 ? head : std::min(request.to_position(), head);
+  if (from > to && head > 0) {
+    return Invalid("from_position", absl::StrCat(from, " is after to_position ", to));
+  }
+  v1::VerifyLogResponse response;
+  response.set_from_position(from);
+  response.set_to_position(to);
+  if (head == 0) {
+    response.set_ok(true);
+    return response;
+  }
+  const store::VerifyReport report = events_->Verify(from, to);
+  response.set_ok(report.status.ok());
+  if (!report.status.ok()) {
+    response.set_first_broken_position(report.first_broken_position.value_or(0));
+    response.set_problem(std::string(report.status.message()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDue(
+    const domain::Principal& who, const v1::ListErasureReviewsDueRequest& request,
+    absl::Time deadline) const {
+  if (request.area_id().empty()) return Invalid("area_id", "required");
+  if (who.role != domain::Role::kAuditor &&
+      !(who.role == domain::Role::kCoordinator && who.InArea(request.area_id()))) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("only an auditor or a coordinator of ", request.area_id(),
+                     " may list the cases due for an erasure review; ", who.person, " may not"));
+  }
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), deadline));
+  const absl::Time now = Now();
+  const absl::Time cutoff = now - absl::Hours(24) * options_.retention_days;
+  ASSIGN_OR_RETURN(
+      auto matches,
+      Collect<v1::CaseView>(
+          *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
+            if (view.area_id() != request.area_id() || !Ended(view.status()) ||
+                view.status_history().empty()) {
+              return "";
+            }
+            const absl::Time ended = TimeOf(view.status_history().rbegin()->at());
+            if (ended > cutoff) return "";
+            return absl::StrFormat("%020d/%s", view.status_history().rbegin()->at().seconds(),
+                                   view.youth_id());
+          }));
+  v1::ListErasureReviewsDueResponse response;
+  response.set_retention_days(options_.retention_days);
+  std::string last;
+  for (auto& [sort, view] : matches) {
+    if (response.cases_size() == page_size) {
+      response.set_next_page_token(Token(last));
+      break;
+    }
+    v1::ErasureReviewDue* due = response.add_cases();
+    due->set_youth_id(view.youth_id());
+    *due->mutable_closed_at() = view.status_history().rbegin()->at();
+    due->set_days_closed(static_cast<int32_t>((now - TimeOf(view.status_history().rbegin()->at())) /
+                                              absl::Hours(24)));
+    last = sort;
+  }
+  return response;
+}
+
+}  // namespace hotspot::queries

@@ -1,0 +1,86 @@
+// AuditHandler: the audit's reads, without gRPC. A youth's whole history through the subject
+// index (services/projections/subject_view.h), the case as it stood at a past position or time
+// (the live view's own code over the youth's indexed events), the log's hash chain, and the
+// cases due for an erasure review.
+//
+// Who may read: an auditor (every area) or a coordinator of the youth's area; both see the
+// personal data in clear (erased data reads as erased). Recording the read in the access log is
+// the caller's part: CaseHistory calls `record` with the youth's case after the checks and
+// before anything is sent.
+//
+// Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown youth; PERMISSION_DENIED;
+// DEADLINE_EXCEEDED if the views do not reach the position needed in time.
+//
+// Thread-safety: safe for concurrent use.
+#ifndef HOTSPOT_SERVICES_QUERIES_AUDIT_HANDLER_H_
+#define HOTSPOT_SERVICES_QUERIES_AUDIT_HANDLER_H_
+
+#include <functional>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "hotspot/v1/audit_service.pb.h"
+#include "services/domain/principal.h"
+#include "services/projections/projector.h"
+#include "services/security/sealer.h"
+#include "store/event_store.h"
+
+namespace hotspot::queries {
+
+struct AuditOptions {
+  // Cases ended (closed, declined or handed over) longer ago than this are due for an erasure
+  // review. Default: 1,826 days (five years).
+  int retention_days = 1826;
+  // Most events in one history response. Default: 500.
+  size_t history_batch = 500;
+  // "Now", for the retention period. Default: absl::Now.
+  absl::AnyInvocable<absl::Time() const> clock;
+};
+
+class AuditHandler {
+ public:
+  // Not owned; all must outlive the handler.
+  AuditHandler(const store::EventStore* events, const projections::Projector* views,
+               security::Sealer* sealer, AuditOptions options = {});
+
+  // Checks, calls `record(case)` (its error ends the call, nothing sent), then sends the
+  // youth's events in batches through `send` until it returns false.
+  absl::Status CaseHistory(const domain::Principal& who, const v1::GetCaseHistoryRequest& request,
+                           absl::Time deadline,
+                           const std::function<absl::Status(const v1::CaseView&)>& record,
+                           const std::function<bool(v1::GetCaseHistoryResponse&)>& send) const;
+
+  absl::StatusOr<v1::GetCaseAsOfResponse> CaseAsOf(const domain::Principal& who,
+                                                   const v1::GetCaseAsOfRequest& request,
+                                                   absl::Time deadline) const;
+
+  // Role: auditor or admin.
+  absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const domain::Principal& who,
+                                                  const v1::VerifyLogRequest& request) const;
+
+  absl::StatusOr<v1::ListErasureReviewsDueResponse> ErasureReviewsDue(
+      const domain::Principal& who, const v1::ListErasureReviewsDueRequest& request,
+      absl::Time deadline) const;
+
+  int retention_days() const { return options_.retention_days; }
+
+ private:
+  // The youth's case, once the caller is known to be allowed to audit it.
+  absl::StatusOr<v1::CaseView> Authorize(const domain::Principal& who,
+                                         absl::string_view youth_id) const;
+  // The youth's indexed positions up to `last`.
+  absl::StatusOr<std::vector<uint64_t>> Positions(absl::string_view youth_id, uint64_t last) const;
+  // The last position recorded at or before `time`; 0 if none.
+  absl::StatusOr<uint64_t> PositionAt(absl::Time time) const;
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+
+  const store::EventStore* const events_;
+  const projections::Projector* const views_;
+  security::Sealer* const sealer_;
+  const AuditOptions options_;
+};
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_AUDIT_HANDLER_H_

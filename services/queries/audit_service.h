@@ -1,0 +1,45 @@
+// AuditService: hotspot.v1.AuditService over gRPC's callback API, on the AuditHandler and the
+// AccessLog. Histories and as-of reads need the "purpose" metadata and are recorded in the
+// access log before anything is sent; the access log itself is for auditors.
+//
+// Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
+#ifndef HOTSPOT_SERVICES_QUERIES_AUDIT_SERVICE_H_
+#define HOTSPOT_SERVICES_QUERIES_AUDIT_SERVICE_H_
+
+#include "hotspot/v1/audit_service.grpc.pb.h"
+#include "services/queries/audit_handler.h"
+#include "services/queries/call_runner.h"
+
+namespace hotspot::queries {
+
+class AuditService final : public v1::AuditService::CallbackService {
+ public:
+  // Not owned; all must outlive the service.
+  AuditService(const AuditHandler* handler, const security::Authenticator* authenticator,
+               AccessLog* access_log, int workers = 2);
+
+  grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* GetCaseHistory(
+      grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) override;
+  grpc::ServerUnaryReactor* GetCaseAsOf(grpc::CallbackServerContext* context,
+                                        const v1::GetCaseAsOfRequest* request,
+                                        v1::GetCaseAsOfResponse* response) override;
+  grpc::ServerUnaryReactor* ListAccessRecords(grpc::CallbackServerContext* context,
+                                              const v1::ListAccessRecordsRequest* request,
+                                              v1::ListAccessRecordsResponse* response) override;
+  grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* ExportAccessLog(
+      grpc::CallbackServerContext* context, const v1::ExportAccessLogRequest* request) override;
+  grpc::ServerUnaryReactor* VerifyLog(grpc::CallbackServerContext* context,
+                                      const v1::VerifyLogRequest* request,
+                                      v1::VerifyLogResponse* response) override;
+  grpc::ServerUnaryReactor* ListErasureReviewsDue(
+      grpc::CallbackServerContext* context, const v1::ListErasureReviewsDueRequest* request,
+      v1::ListErasureReviewsDueResponse* response) override;
+
+ private:
+  const AuditHandler* const handler_;
+  CallRunner runner_;
+};
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_AUDIT_SERVICE_H_

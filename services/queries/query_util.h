@@ -1,0 +1,106 @@
+// What the read side's handlers share: field checks, paging over view rows, and how a case is
+// presented to a caller. Internal to services/queries.
+#ifndef HOTSPOT_SERVICES_QUERIES_QUERY_UTIL_H_
+#define HOTSPOT_SERVICES_QUERIES_QUERY_UTIL_H_
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "hotspot/v1/views.pb.h"
+#include "services/projections/projector.h"
+#include "services/security/sealer.h"
+#include "store/status_macros.h"
+
+namespace hotspot::queries {
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
+
+inline absl::Status Invalid(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+// `value` is an id of `category` ("youth-..."); INVALID_ARGUMENT naming `field` otherwise.
+inline absl::Status CheckIdField(absl::string_view field, absl::string_view value,
+                                 absl::string_view category, bool required) {
+  if (value.empty()) return required ? Invalid(field, "required") : absl::OkStatus();
+  if (!absl::StartsWith(value, absl::StrCat(category, "-")) || value.size() > 200) {
+    return Invalid(field, absl::StrCat("must be a ", category, " id (\"", category, "-...\")"));
+  }
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<int> PageSize(int requested) {
+  if (requested < 0) return Invalid("page_size", "must not be negative");
+  if (requested == 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);
+}
+
+// Page tokens are the sort key of the last item returned, opaque to clients.
+inline std::string Token(absl::string_view key) { return absl::WebSafeBase64Escape(key); }
+
+inline absl::StatusOr<std::string> FromToken(absl::string_view token) {
+  std::string key;
+  if (!token.empty() && !absl::WebSafeBase64Unescape(token, &key)) {
+    return Invalid("page_token", "not a token this service gave");
+  }
+  return key;
+}
+
+// Rows of `view` under `prefix` that `keep` accepts, by the sort key it returns (empty: skip),
+// after the page token's key.
+// With `limit`, the sort keys must ascend with the row keys: the scan then starts at the page
+// token and stops after `limit` matches.
+template <typename Row>
+absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector& views,
+                                                   absl::string_view view, absl::string_view prefix,
+                                                   absl::string_view after,
+                                                   const std::function<std::string(Row&)>& keep,
+                                                   size_t limit = SIZE_MAX) {
+  std::map<std::string, Row> matches;
+  const std::string start = limit == SIZE_MAX ? "" : absl::StrCat(prefix, after);
+  RETURN_IF_ERROR(projections::ScanRows<Row>(
+      views, view, prefix,
+      [&](absl::string_view, Row& row) {
+        if (matches.size() >= limit) return false;
+        std::string sort = keep(row);
+        if (sort.empty() || (!after.empty() && sort <= after)) return true;
+        matches.emplace(std::move(sort), std::move(row));
+        return true;
+      },
+      start));
+  return matches;
+}
+
+// The first `page_size` of `matches` into `out`; the next page's token if there are more.
+template <typename Row>
+std::string Page(std::map<std::string, Row>& matches, int page_size,
+                 google::protobuf::RepeatedPtrField<Row>* out) {
+  std::string last;
+  for (auto& [sort, row] : matches) {
+    if (out->size() == page_size) return Token(last);
+    *out->Add() = std::move(row);
+    last = sort;
+  }
+  return "";
+}
+
+// The case row of `youth_id` in the live view; nullopt if there is none.
+absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
+                                                        absl::string_view youth_id);
+
+// A case as its reader sees it: personal data unsealed if `allowed` (withheld otherwise), and
+// the fields that depend on today's date (overdue commitments, the 18th birthday).
+absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
+                         absl::CivilDay today);
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_QUERY_UTIL_H_

@@ -1,0 +1,26 @@
+// Stored events as the audit's histories and the subscriptions hand them out: the envelope
+// (position, stream, times, actor, causation, legal basis, hash) and the event, with each sealed
+// field listed once more as a PersonalValue that is unsealed only for a principal allowed to see
+// it.
+//
+// Thread-safety: stateless functions; the Sealer is thread-safe.
+#ifndef HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_
+#define HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_
+
+#include "absl/status/statusor.h"
+#include "hotspot/v1/events.pb.h"
+#include "hotspot/v1/stored_event.pb.h"
+#include "services/security/sealer.h"
+#include "store/event_store.h"
+
+namespace hotspot::queries {
+
+// `recorded` (whose payload is `event`) as a StoredEvent; its personal data unsealed if
+// `allowed` ("erased" after erasure), withheld "not_allowed" otherwise. DATA_LOSS if a sealed
+// value does not open.
+absl::StatusOr<v1::StoredEvent> ToStoredEvent(const store::RecordedEvent& recorded, v1::Event event,
+                                              bool allowed, security::Sealer& sealer);
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_

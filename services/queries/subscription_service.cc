@@ -1,0 +1,158 @@
+#include "services/queries/subscription_service.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "services/projections/projector.h"
+#include "services/queries/query_util.h"
+#include "services/queries/stored_events.h"
+#include "store/status_macros.h"
+
+namespace hotspot::queries {
+namespace {
+
+// How long one store read waits for new events before the loop looks at the clock again.
+constexpr absl::Duration kPoll = absl::Milliseconds(500);
+
+// What a subscriber may receive.
+struct Scope {
+  std::string area_id;    // only this area ("": every area)
+  bool unsealed = false;  // personal data in clear
+};
+
+absl::StatusOr<Scope> ScopeOf(const domain::Principal& who, const std::string& area_id) {
+  switch (who.role) {
+    case domain::Role::kIntegration:
+    case domain::Role::kAuditor:
+    case domain::Role::kAdmin:
+      return Scope{area_id, false};
+    case domain::Role::kCoordinator:
+      if (area_id.empty()) {
+        if (who.areas.size() != 1) {
+          return Invalid("area_id", "required for a coordinator of several areas");
+        }
+        return Scope{who.areas[0], true};
+      }
+      if (!who.InArea(area_id)) {
+        return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
+      }
+      return Scope{area_id, true};
+    default:
+      return absl::PermissionDeniedError(
+          absl::StrCat("only an integration, an auditor, an admin or a coordinator may subscribe; ",
+                       who.person, " is ", domain::RoleName(who.role)));
+  }
+}
+
+// The subscription a call reads, shared with its cancel hook.
+struct Live {
+  absl::Mutex mu;
+  store::Subscription* subscription ABSL_GUARDED_BY(mu) = nullptr;
+  bool cancelled ABSL_GUARDED_BY(mu) = false;
+
+  void Cancel() {
+    absl::MutexLock lock(&mu);
+    cancelled = true;
+    if (subscription != nullptr) subscription->Cancel();
+  }
+};
+
+}  // namespace
+
+SubscriptionService::SubscriptionService(store::EventStore* events, security::Sealer* sealer,
+                                         const security::Authenticator* authenticator,
+                                         AccessLog* access_log, SubscriptionOptions options)
+    : events_(events),
+      sealer_(sealer),
+      runner_(authenticator, access_log, 1),
+      options_(std::move(options)) {}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  const bool admitted = subscribers_.fetch_add(1) < options_.max_subscribers;
+  auto live = std::make_shared<Live>();
+  return runner_.Stream<v1::SubscribeResponse>(
+      context, /*logged=*/false,
+      [this, request, admitted, live](const Caller& caller,
+                                      StreamWriter<v1::SubscribeResponse>& out) -> absl::Status {
+        if (!admitted) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "the server has ", options_.max_subscribers, " subscribers; retry with backoff"));
+        }
+        ASSIGN_OR_RETURN(const Scope scope, ScopeOf(caller.who, request->area_id()));
+        uint32_t max_batch = request->max_batch() == 0 ? kDefaultBatch : request->max_batch();
+        if (max_batch > kMaxBatch) {
+          return Invalid("max_batch", absl::StrCat(max_batch, " is over ", kMaxBatch));
+        }
+        uint64_t from = 0;
+        const uint64_t head = events_->HeadPosition();
+        switch (request->start_case()) {
+          case v1::SubscribeRequest::kFromPosition:
+            from = std::max<uint64_t>(request->from_position(), 1);
+            if (from > head + 1) {
+              return Invalid("from_position",
+                             absl::StrCat(from, " is past the log's head (", head, ") + 1"));
+            }
+            break;
+          case v1::SubscribeRequest::kFromEnd:
+            from = head + 1;
+            break;
+          default:
+            return Invalid("start", "give from_position or from_end");
+        }
+        store::SubscriptionFilter filter;
+        filter.categories.assign(request->categories().begin(), request->categories().end());
+        filter.event_types.assign(request->event_types().begin(), request->event_types().end());
+        ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
+                         events_->Subscribe(from, std::move(filter)));
+        {
+          absl::MutexLock lock(&live->mu);
+          if (live->cancelled) return absl::CancelledError("the client went away");
+          live->subscription = subscription.get();
+        }
+        absl::Status status;
+        v1::SubscribeResponse response;
+        v1::Event event;
+        bool marked_caught_up = false;
+        absl::Time last_sent = absl::Now();
+        while (true) {
+          absl::StatusOr<store::SubscriptionBatch> batch = subscription->Next(max_batch, kPoll);
+          if (!batch.ok()) {
+            status = absl::IsCancelled(batch.status()) ? absl::OkStatus() : batch.status();
+            break;
+          }
+          response.Clear();
+          for (const auto& recorded : batch->events) {
+            status = projections::ParseEvent(*recorded, &event);
+            if (!status.ok()) break;
+            if (!scope.area_id.empty() && event.area_id() != scope.area_id) continue;
+            absl::StatusOr<v1::StoredEvent> stored =
+                ToStoredEvent(*recorded, event, scope.unsealed, *sealer_);
+            if (!stored.ok()) {
+              status = stored.status();
+              break;
+            }
+            *response.add_events() = *std::move(stored);
+          }
+          if (!status.ok()) break;
+          response.set_checkpoint(batch->checkpoint);
+          response.set_caught_up(batch->caught_up);
+          if (!batch->caught_up) marked_caught_up = false;
+          const absl::Time now = absl::Now();
+          const bool send = response.events_size() > 0 || (batch->caught_up && !marked_caught_up) ||
+                            now - last_sent >= options_.heartbeat;
+          if (!send) continue;
+          if (!out.Send(response)) break;
+          last_sent = now;
+          marked_caught_up = batch->caught_up;
+        }
+        absl::MutexLock lock(&live->mu);
+        live->subscription = nullptr;
+        return status;
+      },
+      [live] { live->Cancel(); }, [this] { subscribers_.fetch_sub(1); });
+}
+
+}  // namespace hotspot::queries

@@ -1,0 +1,59 @@
+// SubscriptionService: hotspot.v1.SubscriptionService for integrating systems. Each call follows
+// the log through a store Subscription (services' filters on categories and event types run in
+// the store; the area filter here, on the event's area_id) on a thread of its own, and sends one
+// batch at a time: the next batch is read only once gRPC has taken the last, so a slow client
+// holds at most one batch in server memory. At most `max_subscribers` calls at once; more get
+// RESOURCE_EXHAUSTED.
+//
+// Responses: a batch of matching events with the checkpoint after it; a response with no events
+// when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
+// matches, so that a client's checkpoint keeps moving.
+//
+// Thread-safety: gRPC calls the handler concurrently; the subscriber count is atomic.
+#ifndef HOTSPOT_SERVICES_QUERIES_SUBSCRIPTION_SERVICE_H_
+#define HOTSPOT_SERVICES_QUERIES_SUBSCRIPTION_SERVICE_H_
+
+#include <atomic>
+
+#include "absl/time/time.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/queries/call_runner.h"
+#include "services/security/sealer.h"
+#include "store/event_store.h"
+
+namespace hotspot::queries {
+
+struct SubscriptionOptions {
+  // Calls at once. Default: 64.
+  int max_subscribers = 64;
+  // An empty response with the checkpoint at least this often while nothing matches.
+  // Default: 5 s.
+  absl::Duration heartbeat = absl::Seconds(5);
+};
+
+class SubscriptionService final : public v1::SubscriptionService::CallbackService {
+ public:
+  inline static constexpr uint32_t kDefaultBatch = 1000;
+  inline static constexpr uint32_t kMaxBatch = 10'000;
+
+  // Not owned; all must outlive the service (the server's shutdown ends every call first).
+  SubscriptionService(store::EventStore* events, security::Sealer* sealer,
+                      const security::Authenticator* authenticator, AccessLog* access_log,
+                      SubscriptionOptions options = {});
+
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+
+  int subscribers() const { return subscribers_.load(); }
+
+ private:
+  store::EventStore* const events_;
+  security::Sealer* const sealer_;
+  CallRunner runner_;
+  const SubscriptionOptions options_;
+  std::atomic<int> subscribers_{0};
+};
+
+}  // namespace hotspot::queries
+
+#endif  // HOTSPOT_SERVICES_QUERIES_SUBSCRIPTION_SERVICE_H_
