@@ -108,7 +108,8 @@ class StreamWriter final : public grpc::ServerWriteReactor<Response> {
 
 class CallRunner {
  public:
-  // Not owned; both must outlive the runner. `workers` threads run unary calls.
+  // Not owned; both must outlive the runner. `workers` threads run unary calls. A null
+  // `access_log` records nothing (a benchmark's baseline only).
   CallRunner(const security::Authenticator* authenticator, AccessLog* access_log, int workers)
       : authenticator_(authenticator), access_log_(access_log), pool_(workers, 10'000) {}
 
@@ -144,7 +145,7 @@ class CallRunner {
         pool_.Submit([this, reactor, response, query, call, logged, caller = *std::move(caller),
                       fallback = std::move(fallback)]() mutable {
           absl::StatusOr<Response> result = query(caller);
-          if (result.ok() && logged) {
+          if (result.ok() && logged && access_log_ != nullptr) {
             std::vector<v1::AccessRecord> reads = ReadsIn(*result);
             if (reads.empty()) reads = std::move(fallback);
             const absl::Status recorded =

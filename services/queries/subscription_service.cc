@@ -16,6 +16,10 @@ namespace {
 // How long one store read waits for new events before the loop looks at the clock again.
 constexpr absl::Duration kPoll = absl::Milliseconds(500);
 
+// A response is sent once it holds this many bytes of events, well below gRPC's default 4 MiB
+// limit on a received message; the rest of the batch follows in the next.
+constexpr size_t kMaxResponseBytes = 1 << 20;
+
 // What a subscriber may receive.
 struct Scope {
   std::string area_id;    // only this area ("": every area)
@@ -124,7 +128,20 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             break;
           }
           response.Clear();
+          size_t bytes = 0;
+          bool broken = false;
           for (const auto& recorded : batch->events) {
+            if (bytes >= kMaxResponseBytes) {
+              // Part of the batch: the checkpoint is the next event's position.
+              response.set_checkpoint(recorded->position);
+              if (!out.Send(response)) {
+                broken = true;
+                break;
+              }
+              last_sent = absl::Now();
+              response.Clear();
+              bytes = 0;
+            }
             status = projections::ParseEvent(*recorded, &event);
             if (!status.ok()) break;
             if (!scope.area_id.empty() && event.area_id() != scope.area_id) continue;
@@ -134,9 +151,10 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               status = stored.status();
               break;
             }
+            bytes += stored->ByteSizeLong();
             *response.add_events() = *std::move(stored);
           }
-          if (!status.ok()) break;
+          if (!status.ok() || broken) break;
           response.set_checkpoint(batch->checkpoint);
           response.set_caught_up(batch->caught_up);
           if (!batch->caught_up) marked_caught_up = false;

@@ -5,7 +5,8 @@
 // holds at most one batch in server memory. At most `max_subscribers` calls at once; more get
 // RESOURCE_EXHAUSTED.
 //
-// Responses: a batch of matching events with the checkpoint after it; a response with no events
+// Responses: a batch of matching events with the checkpoint after it (a batch over 1 MiB goes
+// out in several responses, each with its own checkpoint); a response with no events
 // when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
 // matches, so that a client's checkpoint keeps moving.
 //

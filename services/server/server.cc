@@ -192,7 +192,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service = std::make_unique<queries::QueryService>(
-      impl->query_handler.get(), impl->authenticator.get(), impl->access_log.get());
+      impl->query_handler.get(), impl->authenticator.get(),
+      options.record_access ? impl->access_log.get() : nullptr);
   queries::AuditOptions audit_options;
   audit_options.retention_days = options.retention_days;
   impl->audit_handler = std::make_unique<queries::AuditHandler>(

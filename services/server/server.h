@@ -52,6 +52,9 @@ struct ServerOptions {
   // Cases ended longer ago than this are listed as due for an erasure review. Default: 1,826
   // days (five years).
   int retention_days = 1826;
+  // Record reads in the access log. No flag turns this off: it exists for audit_bench's
+  // baseline (GetCase without the access log, in the same run). Default: true.
+  bool record_access = true;
   // Subscriptions (SubscriptionService) at once. Default: 64.
   int max_subscribers = 64;
 };

@@ -1,0 +1,274 @@
+// audit_bench: the audit and subscription surfaces, and what the access log costs GetCase.
+//
+//   audit_bench [--json] [--dir=build/bench-audit] [--events=300000] [--seconds=3]
+//
+// 1. Builds the Sjælør scenario with enough youths for `--events` events, in process, fsync off
+//    (not measured), plus one youth whose case has 1,000 events (referral, then shared
+//    concerns).
+// 2. Starts hotspotd's server in this process on that data (fsync on, deadlines off) and waits
+//    for the views.
+//    case_history_1000: AuditService.GetCaseHistory of that youth, one client, one call at a
+//      time, every response received and decoded: latency per call.
+//    subscription_catchup: SubscriptionService.Subscribe from position 1 (an integration, no
+//      filter, max_batch 10,000) until caught up: events received and decoded per second
+//      (median of 3).
+// 3. get_case_logged / get_case_unlogged: GetCase of one demo case, one client, one call at a time,
+//    with the access log (the default, --access_log_sync_ms=100) and without it
+//    (ServerOptions::record_access off, which no flag offers), on the same data, alternating
+//    two rounds each.
+//
+// With --json, one JSON object per line per measurement ("bench" one of "case_history_1000",
+// "subscription_catchup", "get_case_logged", "get_case_unlogged", "get_case_logged_vs_unlogged").
+// Figures are printed, never asserted.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/scenario/handler_sink.h"
+#include "services/scenario/scenario.h"
+#include "services/security/key_store.h"
+#include "services/security/sealer.h"
+#include "services/server/server.h"
+#include "store/event_store.h"
+#include "tests/bench/bench_util.h"
+#include "tests/e2e/command_client.h"
+
+ABSL_FLAG(bool, json, false, "print one JSON object per line per measurement");
+ABSL_FLAG(std::string, dir, "build/bench-audit", "scratch directory (emptied first)");
+ABSL_FLAG(int, events, 300'000, "events in the log to build (approximately, at least)");
+ABSL_FLAG(double, seconds, 3, "seconds per latency measurement");
+
+namespace hotspot::bench {
+namespace {
+
+[[noreturn]] void Die(const std::string& what) {
+  fprintf(stderr, "audit_bench: %s\n", what.c_str());
+  exit(1);
+}
+
+template <typename T>
+T Must(absl::StatusOr<T> value, const char* what) {
+  if (!value.ok()) Die(absl::StrCat(what, ": ", value.status().ToString()));
+  return *std::move(value);
+}
+
+// The log: the scenario, and one youth with a 1,000-event case. Returns that youth.
+std::string BuildLog(const std::string& data, int events, std::string* demo_youth) {
+  security::KeyStoreOptions key_options;
+  key_options.master_key_file = data + "/master.key";
+  key_options.sync = false;
+  key_options.defer_new_keys = true;
+  auto keys = Must(security::KeyStore::Open(key_options, data + "/keys"), "key store");
+  security::Sealer sealer(keys.get());
+  store::Options options;
+  options.sync = false;
+  security::KeyStore* raw_keys = keys.get();
+  options.before_write = [raw_keys] { return raw_keys->Sync(); };
+  auto log = Must(store::EventStore::Open(std::move(options), data + "/events"), "event store");
+  scenario::HandlerSink sink(log.get(), &sealer);
+  scenario::ScenarioOptions scenario;
+  scenario.youths = std::max(40, static_cast<int>(events / 2.6) + 1);
+  const absl::Time start = absl::Now();
+  *demo_youth = Must(scenario::BuildSjaelor(sink, scenario), "scenario").youth_ids.at(0);
+  const scenario::Cast cast = scenario::SjaelorCast();
+  const absl::Time now = absl::Now();
+  const v1::CommandResponse referred =
+      Must(sink.Send(cast.school_member, scenario::SampleReferral(1, "bench-long-case"), now),
+           "referral");
+  const std::string youth = referred.id();
+  for (int i = 1; i < 1000; ++i) {
+    v1::ShareConcernRequest share;
+    share.set_request_id(absl::StrCat("bench-long-case-", i));
+    share.set_youth_id(youth);
+    share.set_agency_id("agency-school-sjaelor");
+    share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+    share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+    share.set_text(absl::StrCat("Absent again, week ", i));
+    Must(sink.Send(cast.school_member, share, now), "share concern");
+  }
+  fprintf(stderr, "audit_bench: built %llu events in %.0f s\n",
+          static_cast<unsigned long long>(log->HeadPosition()),
+          absl::ToDoubleSeconds(absl::Now() - start));
+  return youth;
+}
+
+struct Running {
+  std::unique_ptr<server::HotspotServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+};
+
+Running StartServer(const std::string& dir, bool record_access) {
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.data_dir = dir + "/data";
+  options.tokens_file = dir + "/tokens";
+  options.deadline_interval = absl::ZeroDuration();
+  options.record_access = record_access;
+  Running running;
+  running.server = Must(server::HotspotServer::Start(std::move(options)), "hotspotd");
+  running.channel =
+      grpc::CreateChannel(running.server->address(), grpc::InsecureChannelCredentials());
+  return running;
+}
+
+std::unique_ptr<grpc::ClientContext> As(const std::string& token, bool purpose = true) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + token);
+  if (purpose) context->AddMetadata("purpose", "benchmark");
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  return context;
+}
+
+// Calls `call` back to back for `seconds`; its latencies.
+Samples Measure(double seconds, const std::function<void()>& call) {
+  Samples samples;
+  std::vector<uint32_t> latencies;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + absl::Seconds(seconds);
+  while (absl::Now() < end) {
+    const absl::Time begin = absl::Now();
+    call();
+    latencies.push_back(MicrosSince(begin));
+  }
+  samples.Add(std::move(latencies), absl::ToDoubleSeconds(absl::Now() - start));
+  return samples;
+}
+
+int Main() {
+  const bool json = absl::GetFlag(FLAGS_json);
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const std::string dir = absl::GetFlag(FLAGS_dir);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/data");
+  std::string demo_youth;
+  const std::string youth = BuildLog(dir + "/data", absl::GetFlag(FLAGS_events), &demo_youth);
+  const scenario::Cast cast = scenario::SjaelorCast();
+  const auto tokens = testing::WriteTokens(dir + "/tokens", cast.All());
+
+  Running running = StartServer(dir, true);
+  {
+    // The views catch up first: the history waits for the head anyway.
+    const absl::Time start = absl::Now();
+    auto audit = v1::AuditService::NewStub(running.channel);
+    v1::GetCaseHistoryRequest request;
+    request.set_youth_id(youth);
+    auto context = As(tokens.at(cast.auditor.person));
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(10)));
+    auto reader = audit->GetCaseHistory(context.get(), request);
+    v1::GetCaseHistoryResponse response;
+    size_t events = 0;
+    while (reader->Read(&response)) events += response.events_size();
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) Die("history: " + status.error_message());
+    if (events != 1000) Die(absl::StrCat("history: ", events, " events, want 1000"));
+    fprintf(stderr, "audit_bench: views caught up in %.0f s\n",
+            absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+  // case_history_1000.
+  {
+    auto audit = v1::AuditService::NewStub(running.channel);
+    v1::GetCaseHistoryRequest request;
+    request.set_youth_id(youth);
+    Samples samples = Measure(seconds, [&] {
+      auto context = As(tokens.at(cast.auditor.person));
+      auto reader = audit->GetCaseHistory(context.get(), request);
+      v1::GetCaseHistoryResponse response;
+      size_t events = 0;
+      while (reader->Read(&response)) events += response.events_size();
+      if (!reader->Finish().ok() || events != 1000) Die("history failed");
+    });
+    PrintFigures(json, "case_history_1000", "events", 1000, Summarize(samples));
+  }
+
+  // subscription_catchup.
+  {
+    auto subscriptions = v1::SubscriptionService::NewStub(running.channel);
+    std::vector<double> rates;
+    uint64_t head = 0;
+    for (int round = 0; round < 3; ++round) {
+      v1::SubscribeRequest request;
+      request.set_from_position(1);
+      request.set_max_batch(10'000);
+      auto context = As(tokens.at(cast.integration.person), false);
+      const absl::Time start = absl::Now();
+      auto reader = subscriptions->Subscribe(context.get(), request);
+      v1::SubscribeResponse response;
+      uint64_t events = 0;
+      while (reader->Read(&response)) {
+        events += response.events_size();
+        if (response.caught_up()) break;
+      }
+      const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+      context->TryCancel();
+      while (reader->Read(&response)) {
+      }
+      const grpc::Status status = reader->Finish();
+      if (events == 0) Die("subscription: nothing received: " + status.error_message());
+      head = events;
+      rates.push_back(events / elapsed);
+    }
+    std::sort(rates.begin(), rates.end());
+    if (json) {
+      printf("{\"bench\": \"subscription_catchup\", \"events\": %llu, \"per_s\": %.0f}\n",
+             static_cast<unsigned long long>(head), rates[1]);
+    } else {
+      printf("%-20s %llu events %10.0f events/s (median of 3)\n", "subscription_catchup",
+             static_cast<unsigned long long>(head), rates[1]);
+    }
+    fflush(stdout);
+  }
+
+  // get_case_logged / get_case_unlogged, alternating on the same data.
+  Samples logged, unlogged;
+  for (int round = 0; round < 4; ++round) {
+    const bool record = round % 2 == 0;
+    if (round > 0) running = StartServer(dir, record);
+    auto queries = v1::QueryService::NewStub(running.channel);
+    v1::GetCaseRequest request;
+    request.set_youth_id(demo_youth);
+    for (int i = 0; i < 200; ++i) {  // warm up
+      v1::GetCaseResponse response;
+      queries->GetCase(As(tokens.at(cast.chief.person)).get(), request, &response);
+    }
+    Samples samples = Measure(seconds, [&] {
+      v1::GetCaseResponse response;
+      const grpc::Status status =
+          queries->GetCase(As(tokens.at(cast.chief.person)).get(), request, &response);
+      if (!status.ok()) Die("GetCase: " + status.error_message());
+    });
+    (record ? logged : unlogged).Add(samples.latencies_us, samples.seconds);
+    running.server->Shutdown(absl::Seconds(5));
+    running = Running();
+  }
+  const Figures with = Summarize(logged);
+  const Figures without = Summarize(unlogged);
+  PrintFigures(json, "get_case_logged", "clients", 1, with);
+  PrintFigures(json, "get_case_unlogged", "clients", 1, without);
+  if (json) {
+    printf("{\"bench\": \"get_case_logged_vs_unlogged\", \"p50_ratio\": %.3f}\n",
+           with.p50_us / without.p50_us);
+  } else {
+    printf("%-20s logged/unlogged p50 %.3fx\n", "ratio", with.p50_us / without.p50_us);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace hotspot::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return hotspot::bench::Main();
+}
