@@ -97,7 +97,8 @@ void CollectReads(const Message& message, std::map<std::string, Read>* youths) {
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
       if (f->name() == "youth_id" && !f->is_repeated()) {
         Read& read = (*youths)[reflection->GetString(message, f)];
-        read.disclosed = read.disclosed || DisclosesPersonalData(message);
+        // The outermost message naming the youth comes first and usually settles it.
+        if (!read.disclosed) read.disclosed = DisclosesPersonalData(message);
         if (read.area_id.empty()) read.area_id = area_id;
       } else if (f->is_repeated() && absl::EndsWith(f->name(), "_youth_ids")) {
         for (int j = 0; j < reflection->FieldSize(message, f); ++j) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/arena.h"
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
 #include "services/projections/subject_view.h"
@@ -75,7 +76,8 @@ absl::Status AuditHandler::CaseHistory(
                    Positions(request.youth_id(), UINT64_MAX));
   RETURN_IF_ERROR(record(view));
 
-  v1::GetCaseHistoryResponse response;
+  google::protobuf::Arena arena;
+  auto* response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
   const size_t batch = std::max<size_t>(options_.history_batch, 1);
   for (size_t from = 0; from < positions.size(); from += kReadChunk) {
     const std::vector<uint64_t> chunk(
@@ -84,16 +86,15 @@ absl::Status AuditHandler::CaseHistory(
     ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
                      events_->ReadPositions(chunk));
     for (const store::RecordedEvent& one : recorded) {
-      ASSIGN_OR_RETURN(v1::Event event, projections::ParseEvent(one));
-      ASSIGN_OR_RETURN(*response.add_events(),
-                       ToStoredEvent(one, std::move(event), /*allowed=*/true, *sealer_));
-      if (static_cast<size_t>(response.events_size()) == batch) {
-        if (!send(response)) return absl::OkStatus();
-        response.Clear();
+      RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events()));
+      if (static_cast<size_t>(response->events_size()) == batch) {
+        if (!send(*response)) return absl::OkStatus();
+        arena.Reset();
+        response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
       }
     }
   }
-  if (response.events_size() > 0) send(response);
+  if (response->events_size() > 0) send(*response);
   return absl::OkStatus();
 }
 

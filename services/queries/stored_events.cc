@@ -22,9 +22,9 @@ void FindSealed(const Message& message, const std::string& path,
     return;
   }
   const auto* reflection = message.GetReflection();
-  const auto* descriptor = message.GetDescriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor* f = descriptor->field(i);
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);  // only those set: the path is built for them alone
+  for (const FieldDescriptor* f : fields) {
     if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
     const std::string here = path.empty() ? f->name() : absl::StrCat(path, ".", f->name());
     if (f->is_repeated()) {
@@ -32,7 +32,7 @@ void FindSealed(const Message& message, const std::string& path,
         FindSealed(reflection->GetRepeatedMessage(message, f, j), absl::StrCat(here, "[", j, "]"),
                    out);
       }
-    } else if (reflection->HasField(message, f)) {
+    } else {
       FindSealed(reflection->GetMessage(message, f), here, out);
     }
   }
@@ -54,30 +54,37 @@ v1::LegalBasis LegalBasisOf(const v1::Event& event) {
 
 }  // namespace
 
-absl::StatusOr<v1::StoredEvent> ToStoredEvent(const store::RecordedEvent& recorded, v1::Event event,
-                                              bool allowed, security::Sealer& sealer) {
-  v1::StoredEvent out;
-  out.set_position(recorded.position);
-  out.set_stream(recorded.stream);
-  out.set_stream_version(recorded.stream_version);
-  out.set_event_id(recorded.id.ToString());
-  out.set_type(recorded.type);
-  *out.mutable_recorded_at() = projections::Ts(recorded.recorded_at);
-  *out.mutable_occurred_at() = projections::Ts(recorded.metadata.occurred_at);
-  *out.mutable_actor() = event.actor();
-  out.set_request_id(event.request_id());
-  out.set_legal_basis(LegalBasisOf(event));
-  out.set_hash(recorded.hash);
+absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
+                           security::Sealer& sealer, v1::StoredEvent* out) {
+  v1::Event& event = *out->mutable_event();
+  if (!event.ParseFromString(recorded.payload)) {
+    return absl::DataLossError(
+        absl::StrCat("the event at position ", recorded.position, " is not a hotspot.v1.Event"));
+  }
+  out->set_position(recorded.position);
+  out->set_stream(recorded.stream);
+  out->set_stream_version(recorded.stream_version);
+  out->set_event_id(recorded.id.ToString());
+  out->set_type(recorded.type);
+  *out->mutable_recorded_at() = projections::Ts(recorded.recorded_at);
+  *out->mutable_occurred_at() = projections::Ts(recorded.metadata.occurred_at);
+  *out->mutable_actor() = event.actor();
+  out->set_request_id(event.request_id());
+  out->set_legal_basis(LegalBasisOf(event));
+  out->set_hash(recorded.hash);
   std::vector<std::pair<std::string, const v1::SealedText*>> sealed;
   FindSealed(event, "", &sealed);
   for (const auto& [path, text] : sealed) {
-    v1::PersonalValue* value = out.add_personal_data();
+    v1::PersonalValue* value = out->add_personal_data();
     value->set_path(path);
+    if (!allowed) {
+      value->mutable_value()->mutable_withheld()->set_reason("not_allowed");
+      continue;
+    }
     *value->mutable_value()->mutable_sealed() = *text;
     RETURN_IF_ERROR(ResolvePersonalField(value->mutable_value(), allowed, sealer));
   }
-  *out.mutable_event() = std::move(event);
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace hotspot::queries

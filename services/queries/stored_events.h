@@ -15,11 +15,12 @@
 
 namespace hotspot::queries {
 
-// `recorded` (whose payload is `event`) as a StoredEvent; its personal data unsealed if
-// `allowed` ("erased" after erasure), withheld "not_allowed" otherwise. DATA_LOSS if a sealed
-// value does not open.
-absl::StatusOr<v1::StoredEvent> ToStoredEvent(const store::RecordedEvent& recorded, v1::Event event,
-                                              bool allowed, security::Sealer& sealer);
+// `recorded` as a StoredEvent, into `out` (which may live on an arena: nothing is copied that
+// need not be); its personal data unsealed if `allowed` ("erased" after erasure), withheld
+// "not_allowed" otherwise. DATA_LOSS if the payload is not an Event or a sealed value does not
+// open.
+absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
+                           security::Sealer& sealer, v1::StoredEvent* out);
 
 }  // namespace hotspot::queries
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/arena.h"
 #include "services/projections/projector.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
@@ -19,6 +20,8 @@ constexpr absl::Duration kPoll = absl::Milliseconds(500);
 // A response is sent once it holds this many bytes of events, well below gRPC's default 4 MiB
 // limit on a received message; the rest of the batch follows in the next.
 constexpr size_t kMaxResponseBytes = 1 << 20;
+// About what a StoredEvent adds to its event's payload (envelope, personal-data paths).
+constexpr size_t kEnvelopeBytes = 300;
 
 // What a subscriber may receive.
 struct Scope {
@@ -117,8 +120,13 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           live->subscription = subscription.get();
         }
         absl::Status status;
-        v1::SubscribeResponse response;
-        v1::Event event;
+        google::protobuf::Arena arena;
+        v1::SubscribeResponse* response = nullptr;
+        auto fresh = [&] {
+          arena.Reset();
+          response = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
+        };
+        fresh();
         bool marked_caught_up = false;
         absl::Time last_sent = absl::Now();
         while (true) {
@@ -127,42 +135,40 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             status = absl::IsCancelled(batch.status()) ? absl::OkStatus() : batch.status();
             break;
           }
-          response.Clear();
           size_t bytes = 0;
           bool broken = false;
           for (const auto& recorded : batch->events) {
             if (bytes >= kMaxResponseBytes) {
               // Part of the batch: the checkpoint is the next event's position.
-              response.set_checkpoint(recorded->position);
-              if (!out.Send(response)) {
+              response->set_checkpoint(recorded->position);
+              if (!out.Send(*response)) {
                 broken = true;
                 break;
               }
               last_sent = absl::Now();
-              response.Clear();
+              fresh();
               bytes = 0;
             }
-            status = projections::ParseEvent(*recorded, &event);
+            status = ToStoredEvent(*recorded, scope.unsealed, *sealer_, response->add_events());
             if (!status.ok()) break;
-            if (!scope.area_id.empty() && event.area_id() != scope.area_id) continue;
-            absl::StatusOr<v1::StoredEvent> stored =
-                ToStoredEvent(*recorded, event, scope.unsealed, *sealer_);
-            if (!stored.ok()) {
-              status = stored.status();
-              break;
+            if (!scope.area_id.empty() &&
+                response->events().rbegin()->event().area_id() != scope.area_id) {
+              response->mutable_events()->RemoveLast();
+              continue;
             }
-            bytes += stored->ByteSizeLong();
-            *response.add_events() = *std::move(stored);
+            bytes += recorded->payload.size() + kEnvelopeBytes;
           }
           if (!status.ok() || broken) break;
-          response.set_checkpoint(batch->checkpoint);
-          response.set_caught_up(batch->caught_up);
+          response->set_checkpoint(batch->checkpoint);
+          response->set_caught_up(batch->caught_up);
           if (!batch->caught_up) marked_caught_up = false;
           const absl::Time now = absl::Now();
-          const bool send = response.events_size() > 0 || (batch->caught_up && !marked_caught_up) ||
+          const bool send = response->events_size() > 0 ||
+                            (batch->caught_up && !marked_caught_up) ||
                             now - last_sent >= options_.heartbeat;
           if (!send) continue;
-          if (!out.Send(response)) break;
+          if (!out.Send(*response)) break;
+          fresh();
           last_sent = now;
           marked_caught_up = batch->caught_up;
         }
