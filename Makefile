@@ -29,6 +29,7 @@ bench: build
 	./$(BUILD_DIR)/tests/bench/store_bench --json --dir=$(BUILD_DIR)/bench-data
 	./$(BUILD_DIR)/tests/bench/command_bench --json --dir=$(BUILD_DIR)/bench-commands
 	./$(BUILD_DIR)/tests/bench/views_bench --json --dir=$(BUILD_DIR)/bench-views
+	./$(BUILD_DIR)/tests/bench/audit_bench --json --dir=$(BUILD_DIR)/bench-audit
 
 # The long crash test: 500 SIGKILL cycles (the default test run does 20).
 crash-long: build
