@@ -9,6 +9,7 @@ packages=(
   libabsl-dev librocksdb-dev libssl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  python3-grpcio python3-protobuf python3-pytest
 )
 
 # Node.js and npm come with the machine image; Debian's packages stand in where they do not.

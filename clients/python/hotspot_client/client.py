@@ -1,0 +1,158 @@
+"""The wrapper: request ids, safe retries, deadlines, token and purpose metadata, iterators."""
+
+import time
+import uuid
+
+import grpc
+from google.protobuf import json_format
+
+from hotspot.v1 import audit_service_pb2, audit_service_pb2_grpc
+from hotspot.v1 import command_service_pb2, command_service_pb2_grpc
+from hotspot.v1 import query_service_pb2, query_service_pb2_grpc
+from hotspot.v1 import subscription_service_pb2, subscription_service_pb2_grpc
+from hotspot.v1 import admin_service_pb2_grpc
+
+# Reads of youths' data: the server refuses them without a purpose.
+_LOGGED_READS = {"GetCase", "ListCases", "ListCommitments", "ListEscalations", "ListMeetings",
+                 "GetCaseHistory", "GetCaseAsOf"}
+
+
+class HotspotError(Exception):
+    """A call that failed: the gRPC status code and the server's message (it names the field)."""
+
+    def __init__(self, method, code, message):
+        super().__init__(f"{method}: {code.name}: {message}")
+        self.method = method
+        self.code = code
+        self.message = message
+
+
+class Client:
+    """One channel to hotspotd and the principal whose token it sends.
+
+    token:    the bearer token (from the tokens file's owner).
+    purpose:  why reads of youths' data are made (the access log records it); each read may
+              give its own.
+    deadline: seconds per call, unless a call gives its own.
+    retries:  attempts after the first for UNAVAILABLE (always safe: commands carry a request
+              id, so a retried command is written once) and for ABORTED (only for commands that
+              pin no expected_version: a pinned one must be decided again by the caller).
+    """
+
+    def __init__(self, target, token, purpose=None, deadline=10.0, retries=3, backoff=0.1):
+        self._channel = grpc.insecure_channel(target)
+        self._token = token
+        self.purpose = purpose
+        self.deadline = deadline
+        self.retries = retries
+        self.backoff = backoff
+        self.commands = command_service_pb2_grpc.CommandServiceStub(self._channel)
+        self.queries = query_service_pb2_grpc.QueryServiceStub(self._channel)
+        self.audit = audit_service_pb2_grpc.AuditServiceStub(self._channel)
+        self.subscriptions = subscription_service_pb2_grpc.SubscriptionServiceStub(self._channel)
+        self.admin = admin_service_pb2_grpc.AdminServiceStub(self._channel)
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- calls -------------------------------------------------------------------------------
+
+    def _metadata(self, method, purpose):
+        metadata = [("authorization", f"Bearer {self._token}")]
+        purpose = purpose or self.purpose
+        if method in _LOGGED_READS:
+            if not purpose:
+                raise ValueError(f"{method} reads a youth's data: give a purpose")
+            metadata.append(("purpose", purpose))
+        return metadata
+
+    def _call(self, stub, method, request, purpose=None, deadline=None, retry_aborted=False):
+        attempt = 0
+        while True:
+            try:
+                return getattr(stub, method)(request, timeout=deadline or self.deadline,
+                                             metadata=self._metadata(method, purpose))
+            except grpc.RpcError as error:
+                code = error.code()
+                retry = code == grpc.StatusCode.UNAVAILABLE or (
+                    code == grpc.StatusCode.ABORTED and retry_aborted)
+                if not retry or attempt >= self.retries:
+                    raise HotspotError(method, code, error.details()) from None
+                attempt += 1
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+
+    @staticmethod
+    def _request(module, method, request, fields):
+        if request is None:
+            request = getattr(module, f"{method}Request")()
+            json_format.ParseDict(fields, request)
+        elif fields:
+            raise ValueError("give a request message or fields, not both")
+        return request
+
+    def command(self, method, request=None, **fields):
+        """Runs a command, e.g. command("ReferYouth", area_id=..., name=...). Fields are the
+        request's, in protobuf JSON form (enums by name, timestamps as RFC 3339). A request id is
+        generated if none is given; retries reuse it, so the command is written once."""
+        request = self._request(command_service_pb2, method, request, fields)
+        if not request.request_id:
+            request.request_id = str(uuid.uuid4())
+        pinned = request.HasField("expected_version")
+        return self._call(self.commands, method, request, retry_aborted=not pinned)
+
+    def query(self, method, request=None, purpose=None, **fields):
+        """A QueryService call, e.g. query("GetCase", youth_id=...)."""
+        request = self._request(query_service_pb2, method, request, fields)
+        return self._call(self.queries, method, request, purpose=purpose)
+
+    def pages(self, method, request=None, purpose=None, **fields):
+        """Every item of a paged list query, following next_page_token."""
+        request = self._request(query_service_pb2, method, request, fields)
+        while True:
+            response = self._call(self.queries, method, request, purpose=purpose)
+            items = next(f for f in response.DESCRIPTOR.fields if f.label == f.LABEL_REPEATED)
+            yield from getattr(response, items.name)
+            if not response.next_page_token:
+                return
+            request.page_token = response.next_page_token
+
+    def history(self, youth_id, purpose=None, deadline=None):
+        """Every event of a youth's history (AuditService.GetCaseHistory), in log order."""
+        request = audit_service_pb2.GetCaseHistoryRequest(youth_id=youth_id)
+        responses = self.audit.GetCaseHistory(
+            request, timeout=deadline or self.deadline,
+            metadata=self._metadata("GetCaseHistory", purpose))
+        try:
+            for response in responses:
+                yield from response.events
+        except grpc.RpcError as error:
+            raise HotspotError("GetCaseHistory", error.code(), error.details()) from None
+
+    def subscribe(self, from_position=1, categories=(), event_types=(), area_id="",
+                  max_batch=0, until_caught_up=False):
+        """Follows the log: yields (event, checkpoint) for each event, and (None, checkpoint) for
+        a response with no events. Resume with from_position=checkpoint. With until_caught_up,
+        stops at the head; otherwise runs until the caller stops iterating."""
+        request = subscription_service_pb2.SubscribeRequest(
+            from_position=from_position, categories=list(categories),
+            event_types=list(event_types), area_id=area_id, max_batch=max_batch)
+        responses = self.subscriptions.Subscribe(request, metadata=self._metadata("Subscribe", None))
+        try:
+            for response in responses:
+                for event in response.events:
+                    yield event, response.checkpoint
+                if not response.events:
+                    yield None, response.checkpoint
+                if until_caught_up and response.caught_up:
+                    return
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.CANCELLED:
+                raise HotspotError("Subscribe", error.code(), error.details()) from None
+        finally:
+            responses.cancel()
