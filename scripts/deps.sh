@@ -32,3 +32,10 @@ if [ ! -x node_modules/.bin/buf ] || [ package-lock.json -nt node_modules/.packa
   echo "deps: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The TypeScript client's packages (clients/node), exactly as locked.
+if [ ! -d clients/node/node_modules/@grpc/grpc-js ] ||
+   [ clients/node/package-lock.json -nt clients/node/node_modules/.package-lock.json ]; then
+  echo "deps: npm ci (clients/node)" >&2
+  (cd clients/node && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,227 @@
+// A small TypeScript client for hotspotd over @grpc/grpc-js. The protos are loaded from proto/
+// at run time; their types are generated from the same files at build time (gen/, not
+// committed).
+//
+//   const hotspot = new HotspotClient("127.0.0.1:50051", token, { purpose: "weekly review" });
+//   const referred = await hotspot.command("ReferYouth", { area_id: ..., name: ... });
+//   for await (const c of hotspot.pages("ListCommitments", { area_id: ... })) { ... }
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+
+import type { ProtoGrpcType as AuditProto } from "../gen/audit_service";
+import type { ProtoGrpcType as CommandProto } from "../gen/command_service";
+import type { ProtoGrpcType as QueryProto } from "../gen/query_service";
+import type { ProtoGrpcType as SubscriptionProto } from "../gen/subscription_service";
+import type { CommandResponse__Output } from "../gen/hotspot/v1/CommandResponse";
+import type { CommandServiceHandlers } from "../gen/hotspot/v1/CommandService";
+import type { QueryServiceHandlers } from "../gen/hotspot/v1/QueryService";
+import type { StoredEvent__Output } from "../gen/hotspot/v1/StoredEvent";
+
+export type { CommandResponse__Output as CommandResponse, StoredEvent__Output as StoredEvent };
+export type CommandMethod = Extract<keyof CommandServiceHandlers, string>;
+export type QueryMethod = Extract<keyof QueryServiceHandlers, string>;
+
+// Where the protos are: HOTSPOT_PROTO_DIR, or the repository's proto/ (dist/src -> ../../../../proto).
+const PROTO_DIR = process.env.HOTSPOT_PROTO_DIR ?? path.join(__dirname, "..", "..", "..", "..", "proto");
+
+type Proto = CommandProto & QueryProto & AuditProto & SubscriptionProto;
+
+function load(): Proto {
+  const definition = protoLoader.loadSync(
+    [
+      "hotspot/v1/command_service.proto",
+      "hotspot/v1/query_service.proto",
+      "hotspot/v1/audit_service.proto",
+      "hotspot/v1/subscription_service.proto",
+    ],
+    { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true },
+  );
+  return grpc.loadPackageDefinition(definition) as unknown as Proto;
+}
+
+// Reads of youths' data: the server refuses them without a purpose.
+const LOGGED_READS = new Set([
+  "GetCase", "ListCases", "ListCommitments", "ListEscalations", "ListMeetings",
+  "GetCaseHistory", "GetCaseAsOf",
+]);
+
+export class HotspotError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: grpc.status,
+    readonly details: string,
+  ) {
+    super(`${method}: ${grpc.status[code]}: ${details}`);
+  }
+}
+
+export interface ClientOptions {
+  // Why reads of youths' data are made (recorded in the access log); a read may give its own.
+  purpose?: string;
+  // Per call. Default 10 s.
+  deadlineMs?: number;
+  // Attempts after the first: UNAVAILABLE always (commands carry a request id, so a retried
+  // command is written once); ABORTED only for commands without a pinned expected_version.
+  retries?: number;
+  backoffMs?: number;
+}
+
+type Unary = (
+  request: object,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
+) => void;
+
+export class HotspotClient {
+  private readonly commands: grpc.Client;
+  private readonly queries: grpc.Client;
+  private readonly audit: grpc.Client;
+  private readonly subscriptions: grpc.Client;
+  private readonly options: Required<Omit<ClientOptions, "purpose">> & { purpose?: string };
+
+  constructor(
+    target: string,
+    private readonly token: string,
+    options: ClientOptions = {},
+  ) {
+    const proto = load();
+    const credentials = grpc.credentials.createInsecure();
+    this.commands = new proto.hotspot.v1.CommandService(target, credentials);
+    this.queries = new proto.hotspot.v1.QueryService(target, credentials);
+    this.audit = new proto.hotspot.v1.AuditService(target, credentials);
+    this.subscriptions = new proto.hotspot.v1.SubscriptionService(target, credentials);
+    this.options = { deadlineMs: 10_000, retries: 3, backoffMs: 100, ...options };
+  }
+
+  close(): void {
+    for (const c of [this.commands, this.queries, this.audit, this.subscriptions]) c.close();
+  }
+
+  private metadata(method: string, purpose?: string): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${this.token}`);
+    const why = purpose ?? this.options.purpose;
+    if (LOGGED_READS.has(method)) {
+      if (!why) throw new Error(`${method} reads a youth's data: give a purpose`);
+      metadata.set("purpose", why);
+    }
+    return metadata;
+  }
+
+  private async call<T>(
+    client: grpc.Client,
+    method: string,
+    request: object,
+    purpose?: string,
+    retryAborted = false,
+  ): Promise<T> {
+    const fn = (client as unknown as Record<string, Unary>)[method];
+    if (typeof fn !== "function") throw new Error(`no such method ${method}`);
+    for (let attempt = 0; ; ++attempt) {
+      try {
+        return await new Promise<T>((resolve, reject) => {
+          fn.call(
+            client,
+            request,
+            this.metadata(method, purpose),
+            { deadline: Date.now() + this.options.deadlineMs },
+            (error, response) => (error ? reject(error) : resolve(response as T)),
+          );
+        });
+      } catch (e) {
+        const error = e as grpc.ServiceError;
+        if (error.code === undefined) throw e;
+        const retry =
+          error.code === grpc.status.UNAVAILABLE || (error.code === grpc.status.ABORTED && retryAborted);
+        if (!retry || attempt >= this.options.retries) {
+          throw new HotspotError(method, error.code, error.details);
+        }
+        await new Promise((r) => setTimeout(r, this.options.backoffMs * 2 ** attempt));
+      }
+    }
+  }
+
+  // Runs a command; a request id is generated if none is given (retries reuse it).
+  command(method: CommandMethod, request: Record<string, unknown>): Promise<CommandResponse__Output> {
+    const withId = { ...request, request_id: request.request_id ?? randomUUID() };
+    const pinned = request.expected_version !== undefined;
+    return this.call(this.commands, method, withId, undefined, !pinned);
+  }
+
+  query<T = Record<string, unknown>>(method: QueryMethod, request: object, purpose?: string): Promise<T> {
+    return this.call<T>(this.queries, method, request, purpose);
+  }
+
+  // Every item of a paged list query, following next_page_token.
+  async *pages<T = Record<string, unknown>>(
+    method: QueryMethod,
+    request: Record<string, unknown>,
+    purpose?: string,
+  ): AsyncGenerator<T> {
+    let page: Record<string, unknown> = { ...request };
+    for (;;) {
+      const response = await this.query<Record<string, unknown>>(method, page, purpose);
+      const items = Object.values(response).find(Array.isArray) as T[] | undefined;
+      yield* items ?? [];
+      const token = response.next_page_token as string;
+      if (!token) return;
+      page = { ...page, page_token: token };
+    }
+  }
+
+  // Every event of a youth's history, in log order.
+  async *history(youthId: string, purpose?: string): AsyncGenerator<StoredEvent__Output> {
+    const stream = (this.audit as unknown as Record<string, Function>).GetCaseHistory.call(
+      this.audit,
+      { youth_id: youthId },
+      this.metadata("GetCaseHistory", purpose),
+      { deadline: Date.now() + this.options.deadlineMs },
+    ) as grpc.ClientReadableStream<{ events: StoredEvent__Output[] }>;
+    try {
+      for await (const response of stream) yield* response.events;
+    } catch (e) {
+      const error = e as grpc.ServiceError;
+      throw new HotspotError("GetCaseHistory", error.code, error.details);
+    }
+  }
+
+  // Follows the log: each event with the checkpoint to resume from (event null for a response
+  // without events). With untilCaughtUp it stops at the head.
+  async *subscribe(options: {
+    fromPosition?: number | string;
+    categories?: string[];
+    eventTypes?: string[];
+    areaId?: string;
+    maxBatch?: number;
+    untilCaughtUp?: boolean;
+  } = {}): AsyncGenerator<{ event: StoredEvent__Output | null; checkpoint: string }> {
+    const stream = (this.subscriptions as unknown as Record<string, Function>).Subscribe.call(
+      this.subscriptions,
+      {
+        from_position: String(options.fromPosition ?? 1),
+        categories: options.categories ?? [],
+        event_types: options.eventTypes ?? [],
+        area_id: options.areaId ?? "",
+        max_batch: options.maxBatch ?? 0,
+      },
+      this.metadata("Subscribe"),
+    ) as grpc.ClientReadableStream<{ events: StoredEvent__Output[]; checkpoint: string; caught_up: boolean }>;
+    try {
+      for await (const response of stream) {
+        for (const event of response.events) yield { event, checkpoint: response.checkpoint };
+        if (response.events.length === 0) yield { event: null, checkpoint: response.checkpoint };
+        if (options.untilCaughtUp && response.caught_up) return;
+      }
+    } catch (e) {
+      const error = e as grpc.ServiceError;
+      if (error.code !== grpc.status.CANCELLED) {
+        throw new HotspotError("Subscribe", error.code, error.details);
+      }
+    } finally {
+      stream.cancel();
+    }
+  }
+}

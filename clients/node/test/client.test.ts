@@ -1,0 +1,114 @@
+// The TypeScript client against a real hotspotd that the test starts (HOTSPOTD: its binary).
+import { test, before, after } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+
+import { HotspotClient, HotspotError } from "../src";
+import { referAndCommit } from "../examples/refer_and_commit";
+
+const AREA = "area-sjaelor-boulevard";
+let server: ChildProcess;
+let dir: string;
+let target: string;
+const tokens: Record<string, string> = {};
+
+before(async () => {
+  const binary = process.env.HOTSPOTD;
+  assert.ok(binary, "set HOTSPOTD to the hotspotd binary (ctest does)");
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "hotspot-node-"));
+  const portFile = path.join(dir, "port");
+  const out = fs.openSync(path.join(dir, "stdout"), "w");
+  server = spawn(
+    binary!,
+    ["--demo", "--listen=127.0.0.1:0", `--port_file=${portFile}`, `--data_dir=${dir}/data`, "--sync=false",
+     "--deadline_interval_s=0"],
+    { stdio: ["ignore", out, "ignore"] },
+  );
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(portFile)) {
+    assert.ok(Date.now() < deadline && server.exitCode === null, "hotspotd did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  target = `127.0.0.1:${fs.readFileSync(portFile, "utf8").trim()}`;
+  // The dev tokens, printed (and flushed) once before the port file is written.
+  for (const line of fs.readFileSync(path.join(dir, "stdout"), "utf8").split("\n")) {
+    const m = /^\s+(\S+) \((\w+)\): (\S+)/.exec(line);
+    if (m) tokens[m[1]] = m[3];
+  }
+});
+
+after(async () => {
+  server.kill("SIGTERM");
+  await new Promise((r) => server.once("exit", r));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("the example refers, decides and lists the commitment", async () => {
+  const { youth, open } = await referAndCommit(target, tokens["chief-anna"]);
+  assert.match(youth, /^youth-/);
+  const mine = open.filter((c) => c.youth_id === youth);
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].action.text, "Daily attendance follow-up with the family");
+});
+
+test("request ids make retries write once; errors carry the code and the field", async () => {
+  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: "test" });
+  try {
+    const fields = {
+      area_id: AREA, referring_agency_id: "agency-school-sjaelor", referred_by: "teacher-ole",
+      concerns: ["CONCERN_CATEGORY_SCHOOL_ABSENCE"], description: "Absent", urgency: "URGENCY_LOW",
+      identity_known: true, name: "Retry Youth",
+    };
+    const first = await hotspot.command("ReferYouth", { ...fields, request_id: "node-retry-1" });
+    const again = await hotspot.command("ReferYouth", { ...fields, request_id: "node-retry-1" });
+    assert.equal(again.id, first.id);
+    assert.equal(again.position, first.position);
+    assert.equal(again.replayed, true);
+    const a = await hotspot.command("ReferYouth", fields);
+    const b = await hotspot.command("ReferYouth", fields);
+    assert.notEqual(a.id, b.id);
+
+    await assert.rejects(hotspot.command("ScreenReferral", { youth_id: "not-a-youth", accept: true }), (e) => {
+      assert.ok(e instanceof HotspotError);
+      assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(e.details, /youth_id/);
+      return true;
+    });
+    await assert.rejects(hotspot.query("GetCase", { youth_id: "youth-nobody" }), (e) =>
+      e instanceof HotspotError && e.code === grpc.status.NOT_FOUND);
+  } finally {
+    hotspot.close();
+  }
+  const noPurpose = new HotspotClient(target, tokens["chief-anna"]);
+  await assert.rejects(noPurpose.query("GetCase", { youth_id: "youth-nobody" }), /purpose/);
+  noPurpose.close();
+});
+
+test("pages, history and subscriptions iterate to the end", async () => {
+  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: "test" });
+  const cases: Array<Record<string, any>> = [];
+  for await (const c of hotspot.pages("ListCases", { area_id: AREA, page_size: 7 })) cases.push(c);
+  hotspot.close();
+  assert.ok(cases.length >= 40);
+  assert.equal(new Set(cases.map((c) => c.youth_id)).size, cases.length);
+
+  const auditor = new HotspotClient(target, tokens["auditor-kim"], { purpose: "audit" });
+  const events = [];
+  for await (const e of auditor.history(cases[0].youth_id)) events.push(e);
+  auditor.close();
+  assert.equal(events[0].type, "hotspot.v1.YouthReferred");
+  const positions = events.map((e) => Number(e.position));
+  assert.deepEqual(positions, [...positions].sort((x, y) => x - y));
+
+  const integration = new HotspotClient(target, tokens["system-case-records"]);
+  const seen: number[] = [];
+  for await (const { event } of integration.subscribe({ untilCaughtUp: true })) {
+    if (event) seen.push(Number(event.position));
+  }
+  integration.close();
+  assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1));
+});
