@@ -87,6 +87,7 @@ absl::Status AuditHandler::CaseHistory(
                      events_->ReadPositions(chunk));
     for (const store::RecordedEvent& one : recorded) {
       RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events()));
+      response->set_total(positions.size());
       if (static_cast<size_t>(response->events_size()) == batch) {
         if (!send(*response)) return absl::OkStatus();
         arena.Reset();

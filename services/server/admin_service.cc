@@ -72,4 +72,18 @@ grpc::ServerUnaryReactor* AdminService::RebuildProjection(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::LoadDemo(grpc::CallbackServerContext* context,
+                                                 const hotspot::v1::LoadDemoRequest*,
+                                                 hotspot::v1::LoadDemoResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = RequireAdmin(*context);
+  if (status.ok()) {
+    absl::StatusOr<hotspot::v1::LoadDemoResponse> loaded = load_demo_();
+    if (loaded.ok()) *response = *std::move(loaded);
+    status = loaded.status();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 }  // namespace hotspot::server

@@ -6,6 +6,8 @@
 #ifndef HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 #define HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 
+#include <functional>
+
 #include "hotspot/v1/admin_service.grpc.pb.h"
 #include "services/projections/projector.h"
 #include "services/security/identity.h"
@@ -17,9 +19,13 @@ inline constexpr size_t kMaxPingPayloadBytes = 1 << 20;
 
 class AdminService final : public hotspot::v1::AdminService::CallbackService {
  public:
+  // Loads the demo area; returns what LoadDemo answers.
+  using DemoLoader = std::function<absl::StatusOr<hotspot::v1::LoadDemoResponse>()>;
+
   // Not owned; both must outlive the service.
-  AdminService(const security::Authenticator* authenticator, projections::Projector* views)
-      : authenticator_(authenticator), views_(views) {}
+  AdminService(const security::Authenticator* authenticator, projections::Projector* views,
+               DemoLoader load_demo)
+      : authenticator_(authenticator), views_(views), load_demo_(std::move(load_demo)) {}
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const hotspot::v1::PingRequest* request,
@@ -30,6 +36,10 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* RebuildProjection(
       grpc::CallbackServerContext* context, const hotspot::v1::RebuildProjectionRequest* request,
       hotspot::v1::RebuildProjectionResponse* response) override;
+  // Runs on the RPC thread: the demo is small (about 1,500 events).
+  grpc::ServerUnaryReactor* LoadDemo(grpc::CallbackServerContext* context,
+                                     const hotspot::v1::LoadDemoRequest* request,
+                                     hotspot::v1::LoadDemoResponse* response) override;
 
  private:
   // OK for an authenticated admin; UNAUTHENTICATED or PERMISSION_DENIED otherwise.
@@ -37,6 +47,7 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
 
   const security::Authenticator* const authenticator_;
   projections::Projector* const views_;
+  const DemoLoader load_demo_;
 };
 
 }  // namespace hotspot::server

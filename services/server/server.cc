@@ -10,6 +10,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "hotspot/v1/admin_service.pb.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_service.h"
 #include "services/projections/all_views.h"
@@ -77,6 +78,23 @@ absl::StatusOr<security::Authenticator> LoadTokens(const ServerOptions& options,
     }
   }
   return security::Authenticator::Load(path);
+}
+
+// Loads the demo area. Loaded before (maybe partly): played again with the same dates, which
+// completes it and otherwise writes nothing.
+absl::StatusOr<v1::LoadDemoResponse> LoadDemo(store::EventStore* events, security::Sealer* sealer) {
+  scenario::ScenarioOptions demo_options;
+  ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
+                   events->ReadStream(scenario::kAreaId, 1, store::Direction::kForward, 1));
+  if (!first.empty()) {
+    demo_options.now = first[0].metadata.occurred_at + absl::Hours(24 * scenario::kBackdatedDays);
+  }
+  scenario::HandlerSink sink(events, sealer);
+  ASSIGN_OR_RETURN(const scenario::ScenarioResult demo, scenario::BuildSjaelor(sink, demo_options));
+  v1::LoadDemoResponse response;
+  response.set_commands(demo.commands);
+  response.set_replayed(demo.replayed);
+  return response;
 }
 
 }  // namespace
@@ -152,18 +170,10 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->sealer = std::make_unique<security::Sealer>(keys);
 
   if (options.demo) {
-    // Loaded before (maybe partly): play it again with the same dates, which completes it.
-    scenario::ScenarioOptions demo_options;
-    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
-                     impl->events->ReadStream(scenario::kAreaId, 1, store::Direction::kForward, 1));
-    if (!first.empty()) {
-      demo_options.now = first[0].metadata.occurred_at + absl::Hours(24 * scenario::kBackdatedDays);
-    }
-    scenario::HandlerSink sink(impl->events.get(), impl->sealer.get());
-    ASSIGN_OR_RETURN(const scenario::ScenarioResult demo,
-                     scenario::BuildSjaelor(sink, demo_options));
-    impl->demo_commands = demo.commands;
-    impl->demo_replayed = demo.replayed;
+    ASSIGN_OR_RETURN(const v1::LoadDemoResponse demo,
+                     LoadDemo(impl->events.get(), impl->sealer.get()));
+    impl->demo_commands = demo.commands();
+    impl->demo_replayed = demo.replayed();
   }
 
   commands::CommandHandlerOptions handler_options;
@@ -211,7 +221,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
-  impl->admin = std::make_unique<AdminService>(impl->authenticator.get(), impl->views.get());
+  store::EventStore* events = impl->events.get();
+  security::Sealer* sealer = impl->sealer.get();
+  impl->admin =
+      std::make_unique<AdminService>(impl->authenticator.get(), impl->views.get(),
+                                     [events, sealer] { return LoadDemo(events, sealer); });
   builder.RegisterService(impl->admin.get());
   builder.RegisterService(impl->command_service.get());
   builder.RegisterService(impl->query_service.get());

@@ -1,0 +1,625 @@
+// hotspotctl: hotspotd from a terminal. Every RPC of the command, query, audit, subscription
+// and admin services is a subcommand (its name in kebab case: ReferYouth -> refer-youth), with
+// the request's fields as flags; see `hotspotctl help` and `hotspotctl <subcommand> --help`.
+//
+//   hotspotctl [--server=127.0.0.1:50051] [--token=T | --token_file=F] [--purpose=WHY] [--json]
+//              [--deadline_s=30] <subcommand> [--<field>=<value> ...] [--request=<json>]
+//
+// The token also comes from HOTSPOT_TOKEN or HOTSPOT_TOKEN_FILE, the server from HOTSPOT_SERVER.
+// Field values: strings, numbers, enum names and RFC 3339 times as they are; messages as JSON
+// (--due_date='{"year":2026,"month":12,"day":1}'); a repeated field by repeating the flag.
+// Commands get a generated request_id unless one is given.
+//
+// Output: tables (lists as columns, other answers as "field: value"); --json prints protobuf
+// JSON (one object per line for streams). Progress bars (stderr) for export-access-log,
+// get-case-history and rebuild-projection --wait.
+//
+// Exit codes: 0 ok; 2 usage (bad flags, unknown subcommand, INVALID_ARGUMENT); 3 not found;
+// 4 conflict (ALREADY_EXISTS, ABORTED, FAILED_PRECONDITION); 5 not allowed (UNAUTHENTICATED,
+// PERMISSION_DENIED); 1 server or connection errors (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
+// ...).
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/impl/client_unary_call.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/impl/rpc_method.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/sync_stream.h"
+#include "hotspot/v1/admin_service.pb.h"
+#include "hotspot/v1/audit_service.pb.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/query_service.pb.h"
+#include "hotspot/v1/subscription_service.pb.h"
+
+namespace hotspot::cli {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::MethodDescriptor;
+
+enum Exit { kOk = 0, kServer = 1, kUsage = 2, kNotFound = 3, kConflict = 4, kNotAllowed = 5 };
+
+constexpr const char* kServices[] = {"hotspot.v1.CommandService", "hotspot.v1.QueryService",
+                                     "hotspot.v1.AuditService", "hotspot.v1.SubscriptionService",
+                                     "hotspot.v1.AdminService"};
+
+// Reads of youths' data: the server refuses them without a purpose.
+bool Logged(const std::string& method) {
+  static const auto* logged = new std::set<std::string>{
+      "GetCase",      "ListCases",      "ListCommitments", "ListEscalations",
+      "ListMeetings", "GetCaseHistory", "GetCaseAsOf"};
+  return logged->count(method) > 0;
+}
+
+std::string Kebab(absl::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (absl::ascii_isupper(c)) {
+      if (!out.empty()) out += '-';
+      out += absl::ascii_tolower(c);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Every subcommand: kebab name -> method.
+std::map<std::string, const MethodDescriptor*> Subcommands() {
+  // Touching a message of each file links it in, which registers its services with the pool.
+  for (const Descriptor* d : {v1::CommandResponse::descriptor(), v1::GetCaseRequest::descriptor(),
+                              v1::GetCaseHistoryRequest::descriptor(),
+                              v1::SubscribeRequest::descriptor(), v1::PingRequest::descriptor()}) {
+    (void)d;
+  }
+  std::map<std::string, const MethodDescriptor*> out;
+  for (const char* name : kServices) {
+    const auto* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+      out[Kebab(service->method(i)->name())] = service->method(i);
+    }
+  }
+  return out;
+}
+
+std::string TypeName(const FieldDescriptor* f) {
+  std::string type = f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? f->message_type()->name()
+                     : f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM  ? f->enum_type()->name()
+                                                                       : f->type_name();
+  return f->is_repeated() ? absl::StrCat("repeated ", type) : type;
+}
+
+void PrintHelp(const std::map<std::string, const MethodDescriptor*>& subcommands) {
+  std::cout
+      << "usage: hotspotctl [--server=host:port] [--token=T | --token_file=F] [--purpose=WHY]\n"
+         "                  [--json] [--deadline_s=30] <subcommand> [--<field>=<value> ...]\n\n"
+         "subcommands (hotspotctl <subcommand> --help for its fields):\n";
+  for (const char* s : kServices) {
+    std::cout << "  " << s << "\n";
+    for (const auto& [name, method] : subcommands) {
+      if (method->service()->full_name() != s) continue;
+      std::cout << "    " << name << (Logged(method->name()) ? "  (needs --purpose)" : "")
+                << (method->server_streaming() ? "  (stream)" : "") << "\n";
+    }
+  }
+  std::cout << "  demo: the same as load-demo (an admin seeds the demo area)\n";
+}
+
+void PrintSubcommandHelp(const std::string& name, const MethodDescriptor* method) {
+  std::cout << "usage: hotspotctl " << name << " [--<field>=<value> ...] [--request=<json>]\n"
+            << "  " << method->full_name() << (Logged(method->name()) ? "; needs --purpose" : "")
+            << "\n\nfields of " << method->input_type()->full_name() << ":\n";
+  const Descriptor* input = method->input_type();
+  for (int i = 0; i < input->field_count(); ++i) {
+    const FieldDescriptor* f = input->field(i);
+    std::cout << absl::StrFormat("  --%-28s %s", f->name(), TypeName(f));
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      std::vector<std::string> values;
+      for (int v = 1; v < f->enum_type()->value_count(); ++v) {
+        values.push_back(f->enum_type()->value(v)->name());
+      }
+      std::cout << "  {" << absl::StrJoin(values, ", ") << "}";
+    }
+    std::cout << "\n";
+  }
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// A flag's value as JSON for field `f`.
+std::string JsonValue(const FieldDescriptor* f, const std::string& value) {
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_BOOL:
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return value;
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      const std::string& type = f->message_type()->full_name();
+      if (type == "google.protobuf.Timestamp" || type == "google.protobuf.Duration") {
+        return JsonString(value);
+      }
+      return value;  // JSON as given
+    }
+    default:
+      return JsonString(value);
+  }
+}
+
+struct Call {
+  std::string server = "127.0.0.1:50051";
+  std::string token;
+  std::string purpose;
+  bool json = false;
+  int deadline_s = 30;
+  bool wait = false;
+  std::string subcommand;
+  std::string request_json;                                // --request
+  std::map<std::string, std::vector<std::string>> fields;  // --field=value, in order
+  bool help = false;
+};
+
+int Usage(const std::string& message) {
+  std::cerr << "hotspotctl: " << message << " (hotspotctl help)\n";
+  return kUsage;
+}
+
+int ExitFor(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return kOk;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kUsage;
+    case grpc::StatusCode::NOT_FOUND:
+      return kNotFound;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return kConflict;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kNotAllowed;
+    default:
+      return kServer;
+  }
+}
+
+std::string NewRequestId() {
+  std::random_device random;
+  std::mt19937_64 bits(random());
+  return absl::StrFormat("cli-%016x%016x", bits(), bits());
+}
+
+// A value in a table cell.
+std::string Cell(const Message& m, const FieldDescriptor* f) {
+  const auto* r = m.GetReflection();
+  if (f->is_repeated()) {
+    const int n = r->FieldSize(m, f);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      std::vector<std::string> items;
+      for (int i = 0; i < n; ++i) items.push_back(r->GetRepeatedString(m, f, i));
+      return absl::StrJoin(items, ",");
+    }
+    return n == 0 ? "" : absl::StrCat("[", n, "]");
+  }
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      return f->type() == FieldDescriptor::TYPE_BYTES
+                 ? absl::StrCat("<", r->GetString(m, f).size(), " bytes>")
+                 : r->GetString(m, f);
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return r->GetEnum(m, f)->name();
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return r->GetBool(m, f) ? "true" : "false";
+    case FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrCat(r->GetInt32(m, f));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return absl::StrCat(r->GetInt64(m, f));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return absl::StrCat(r->GetUInt32(m, f));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return absl::StrCat(r->GetUInt64(m, f));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return absl::StrCat(r->GetFloat(m, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return absl::StrCat(r->GetDouble(m, f));
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      if (!r->HasField(m, f)) return "";
+      const Message& sub = r->GetMessage(m, f);
+      const std::string& type = sub.GetDescriptor()->full_name();
+      if (type == "hotspot.v1.PersonalField") {
+        const auto& p = static_cast<const v1::PersonalField&>(sub);
+        return p.has_text()       ? p.text()
+               : p.has_withheld() ? absl::StrCat("(", p.withheld().reason(), ")")
+                                  : "(sealed)";
+      }
+      if (type == "hotspot.v1.Date") {
+        const auto& d = static_cast<const v1::Date&>(sub);
+        return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+      }
+      std::string json;
+      google::protobuf::util::JsonPrintOptions options;
+      options.preserve_proto_field_names = true;
+      (void)google::protobuf::util::MessageToJsonString(sub, &json, options);
+      // A timestamp or duration is a JSON string: shown without its quotes.
+      if (json.size() >= 2 && json.front() == '"' && json.back() == '"') {
+        return json.substr(1, json.size() - 2);
+      }
+      return json;
+    }
+  }
+  return "";
+}
+
+std::string Clip(std::string s, size_t width = 48) {
+  if (s.size() > width) s = s.substr(0, width - 1) + "~";
+  return s;
+}
+
+// Prints the rows of a repeated message field as a table; the header only if `header`.
+void PrintTable(const std::vector<const Message*>& rows, bool header) {
+  if (rows.empty()) return;
+  const Descriptor* d = rows[0]->GetDescriptor();
+  std::vector<const FieldDescriptor*> columns;
+  std::vector<size_t> widths;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    size_t width = 0;
+    for (const Message* row : rows) width = std::max(width, Clip(Cell(*row, f)).size());
+    if (width == 0) continue;  // empty in every row
+    columns.push_back(f);
+    widths.push_back(std::max(width, f->name().size()));
+  }
+  if (header) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      std::cout << absl::StrFormat("%-*s  ", static_cast<int>(widths[c]), columns[c]->name());
+    }
+    std::cout << "\n";
+  }
+  for (const Message* row : rows) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      std::cout << absl::StrFormat("%-*s  ", static_cast<int>(widths[c]),
+                                   Clip(Cell(*row, columns[c])));
+    }
+    std::cout << "\n";
+  }
+}
+
+// An answer in human form: its lists as tables, its other fields as "field: value".
+void PrintHuman(const Message& m, bool header = true) {
+  const auto* r = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      std::vector<const Message*> rows;
+      for (int i = 0; i < r->FieldSize(m, f); ++i) rows.push_back(&r->GetRepeatedMessage(m, f, i));
+      PrintTable(rows, header);
+    } else {
+      std::cout << f->name() << ": " << Cell(m, f) << "\n";
+    }
+  }
+}
+
+void PrintJson(const Message& m, bool pretty) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = pretty;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, options);
+  std::cout << json << (pretty ? "" : "\n");
+}
+
+void Progress(uint64_t done, uint64_t total) {
+  const int width = 30;
+  const int percent = total == 0 ? 100 : static_cast<int>(100 * std::min(done, total) / total);
+  const int filled = width * percent / 100;
+  std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] "
+            << percent << "% " << done << "/" << total << std::flush;
+}
+
+class Runner {
+ public:
+  explicit Runner(const Call& call)
+      : call_(call),
+        channel_(grpc::CreateChannel(call.server, grpc::InsecureChannelCredentials())) {}
+
+  std::unique_ptr<grpc::ClientContext> Context(const MethodDescriptor* method) const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!call_.token.empty()) context->AddMetadata("authorization", "Bearer " + call_.token);
+    if (!call_.purpose.empty()) context->AddMetadata("purpose", call_.purpose);
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(call_.deadline_s)));
+    return context;
+  }
+
+  grpc::Status Unary(const MethodDescriptor* method, const Message& request, Message* response) {
+    const std::string name = absl::StrCat("/", method->service()->full_name(), "/", method->name());
+    const grpc::internal::RpcMethod rpc(name.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+                                        channel_);
+    auto context = Context(method);
+    return grpc::internal::BlockingUnaryCall<Message, Message>(channel_.get(), rpc, context.get(),
+                                                               request, response);
+  }
+
+  // Reads a server stream, calling `each` for every response until it returns false.
+  grpc::Status Stream(const MethodDescriptor* method, const Message& request, Message* response,
+                      const std::function<bool(const Message&)>& each) {
+    const std::string name = absl::StrCat("/", method->service()->full_name(), "/", method->name());
+    const grpc::internal::RpcMethod rpc(name.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
+                                        channel_);
+    auto context = Context(method);
+    if (method->name() == "Subscribe")
+      context->set_deadline(std::chrono::system_clock::time_point::max());
+    std::unique_ptr<grpc::ClientReader<Message>> reader(
+        grpc::internal::ClientReaderFactory<Message>::Create(channel_.get(), rpc, context.get(),
+                                                             request));
+    while (reader->Read(response)) {
+      if (!each(*response)) {
+        context->TryCancel();
+        while (reader->Read(response)) {
+        }
+        reader->Finish();
+        return grpc::Status::OK;
+      }
+    }
+    return reader->Finish();
+  }
+
+ private:
+  const Call& call_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+const MethodDescriptor* FindMethod(const std::string& service, const std::string& method) {
+  return google::protobuf::DescriptorPool::generated_pool()
+      ->FindServiceByName(absl::StrCat("hotspot.v1.", service))
+      ->FindMethodByName(method);
+}
+
+int Run(int argc, char** argv) {
+  Call call;
+  if (const char* server = getenv("HOTSPOT_SERVER")) call.server = server;
+  if (const char* token = getenv("HOTSPOT_TOKEN")) call.token = token;
+  std::string token_file = getenv("HOTSPOT_TOKEN_FILE") ? getenv("HOTSPOT_TOKEN_FILE") : "";
+  if (const char* purpose = getenv("HOTSPOT_PURPOSE")) call.purpose = purpose;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!absl::StartsWith(arg, "--")) {
+      if (!call.subcommand.empty()) return Usage(absl::StrCat("unexpected argument ", arg));
+      call.subcommand = arg;
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    for (char& c : name) c = c == '-' ? '_' : c;
+    const bool has_value = eq != std::string::npos;
+    const std::string value = has_value ? arg.substr(eq + 1) : "";
+    if (name == "help") {
+      call.help = true;
+    } else if (name == "json") {
+      call.json = true;
+    } else if (name == "wait") {
+      call.wait = true;
+    } else if (name == "server" || name == "token" || name == "token_file" || name == "purpose" ||
+               name == "deadline_s" || name == "request") {
+      if (!has_value) return Usage(absl::StrCat("--", name, " needs a value (--", name, "=...)"));
+      if (name == "server") call.server = value;
+      if (name == "token") call.token = value;
+      if (name == "token_file") token_file = value;
+      if (name == "purpose") call.purpose = value;
+      if (name == "request") call.request_json = value;
+      if (name == "deadline_s" &&
+          (!absl::SimpleAtoi(value, &call.deadline_s) || call.deadline_s <= 0)) {
+        return Usage("--deadline_s: a positive number of seconds");
+      }
+    } else {
+      if (call.subcommand.empty()) return Usage(absl::StrCat("--", name, " before the subcommand"));
+      call.fields[name].push_back(has_value ? value : "true");
+    }
+  }
+  const auto subcommands = Subcommands();
+  if (call.subcommand.empty() || call.subcommand == "help") {
+    PrintHelp(subcommands);
+    return call.subcommand.empty() && !call.help ? kUsage : kOk;
+  }
+  if (call.subcommand == "demo") call.subcommand = "load-demo";
+  const auto found = subcommands.find(call.subcommand);
+  if (found == subcommands.end())
+    return Usage(absl::StrCat("unknown subcommand ", call.subcommand));
+  const MethodDescriptor* method = found->second;
+  if (call.help) {
+    PrintSubcommandHelp(found->first, method);
+    return kOk;
+  }
+  if (call.token.empty() && !token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) return Usage(absl::StrCat("--token_file: cannot read ", token_file));
+    std::getline(in, call.token);
+    call.token = std::string(absl::StripAsciiWhitespace(call.token));
+  }
+  if (Logged(method->name()) && call.purpose.empty()) {
+    return Usage(absl::StrCat(found->first, " reads a youth's data: give --purpose=<why>"));
+  }
+
+  // The request: --request, then each field flag.
+  const Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(method->input_type());
+  std::unique_ptr<Message> request(prototype->New());
+  if (!call.request_json.empty()) {
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(call.request_json, request.get());
+    if (!parsed.ok()) return Usage(absl::StrCat("--request: ", std::string(parsed.message())));
+  }
+  std::vector<std::string> members;
+  for (const auto& [name, values] : call.fields) {
+    const FieldDescriptor* f = method->input_type()->FindFieldByName(name);
+    if (f == nullptr) {
+      return Usage(
+          absl::StrCat("--", name, ": ", method->input_type()->name(), " has no such field"));
+    }
+    std::vector<std::string> json;
+    for (const std::string& v : values) json.push_back(JsonValue(f, v));
+    if (!f->is_repeated() && json.size() > 1)
+      return Usage(absl::StrCat("--", name, ": given twice"));
+    members.push_back(absl::StrCat(
+        JsonString(name), ":",
+        f->is_repeated() ? absl::StrCat("[", absl::StrJoin(json, ","), "]") : json[0]));
+  }
+  if (!members.empty()) {
+    std::unique_ptr<Message> from_flags(prototype->New());
+    google::protobuf::util::JsonParseOptions options;
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        absl::StrCat("{", absl::StrJoin(members, ","), "}"), from_flags.get(), options);
+    if (!parsed.ok()) return Usage(absl::StrCat(found->first, ": ", std::string(parsed.message())));
+    request->MergeFrom(*from_flags);
+  }
+  if (const FieldDescriptor* id = method->input_type()->FindFieldByName("request_id");
+      id != nullptr && method->service()->name() == "CommandService" &&
+      request->GetReflection()->GetString(*request, id).empty()) {
+    request->GetReflection()->SetString(request.get(), id, NewRequestId());
+  }
+
+  Runner runner(call);
+  std::unique_ptr<Message> response(google::protobuf::MessageFactory::generated_factory()
+                                        ->GetPrototype(method->output_type())
+                                        ->New());
+  grpc::Status status;
+  if (method->server_streaming()) {
+    bool first = true;
+    const bool export_log = method->name() == "ExportAccessLog";
+    const bool history = method->name() == "GetCaseHistory";
+    uint64_t events = 0;
+    status = runner.Stream(method, *request, response.get(), [&](const Message& m) {
+      if (call.json) {
+        PrintJson(m, false);
+      } else {
+        PrintHuman(m, first);
+      }
+      first = false;
+      if (export_log) {
+        const auto& e = static_cast<const v1::ExportAccessLogResponse&>(m);
+        Progress(e.sent(), e.total());
+      }
+      if (history) {
+        const auto& h = static_cast<const v1::GetCaseHistoryResponse&>(m);
+        events += h.events_size();
+        Progress(events, h.total());
+      }
+      return true;
+    });
+    if (export_log || history) std::cerr << "\n";
+  } else {
+    status = runner.Unary(method, *request, response.get());
+    if (status.ok()) {
+      if (call.json) {
+        PrintJson(*response, true);
+        std::cout << "\n";
+      } else {
+        PrintHuman(*response);
+      }
+    }
+    if (status.ok() && call.wait && method->name() == "RebuildProjection") {
+      // Follow the rebuild until it is swapped in.
+      const auto& view = static_cast<const v1::RebuildProjectionRequest&>(*request).view();
+      const MethodDescriptor* get = FindMethod("AdminService", "GetProjectionStatus");
+      for (;;) {
+        v1::GetProjectionStatusResponse progress;
+        status = runner.Unary(get, v1::GetProjectionStatusRequest(), &progress);
+        if (!status.ok()) break;
+        bool done = true;
+        for (const v1::RebuildStatus& r : progress.rebuilds()) {
+          if (r.view() != view) continue;
+          if (r.target() > 0) Progress(r.position(), std::max(r.target(), r.position()));
+          done = r.done();
+        }
+        if (done) break;
+        usleep(200'000);
+      }
+      std::cerr << "\n";
+    }
+  }
+  if (!status.ok()) {
+    static const char* const kCodes[] = {"OK",
+                                         "CANCELLED",
+                                         "UNKNOWN",
+                                         "INVALID_ARGUMENT",
+                                         "DEADLINE_EXCEEDED",
+                                         "NOT_FOUND",
+                                         "ALREADY_EXISTS",
+                                         "PERMISSION_DENIED",
+                                         "RESOURCE_EXHAUSTED",
+                                         "FAILED_PRECONDITION",
+                                         "ABORTED",
+                                         "OUT_OF_RANGE",
+                                         "UNIMPLEMENTED",
+                                         "INTERNAL",
+                                         "UNAVAILABLE",
+                                         "DATA_LOSS",
+                                         "UNAUTHENTICATED"};
+    const int code = status.error_code();
+    std::cerr << "hotspotctl: " << found->first << ": "
+              << (code >= 0 && code <= 16 ? kCodes[code] : "UNKNOWN") << ": "
+              << status.error_message() << "\n";
+  }
+  return ExitFor(status);
+}
+
+}  // namespace
+}  // namespace hotspot::cli
+
+int main(int argc, char** argv) { return hotspot::cli::Run(argc, argv); }

@@ -1,0 +1,188 @@
+// hotspotctl against a real hotspotd: every RPC is a subcommand, answers come as tables or
+// protobuf JSON, progress bars for long operations, and the exit code tells the kind of error.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/audit_service.pb.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/query_service.pb.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class HotspotctlTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false"});
+    ASSERT_TRUE(started.ok()) << started.status();
+    suite_ = started->release();
+  }
+  static void TearDownTestSuite() {
+    delete suite_;
+    suite_ = nullptr;
+  }
+
+  // Runs hotspotctl as `who` ("" for no token) with `args`.
+  static Result Ctl(const domain::Principal* who, const std::vector<std::string>& args) {
+    std::string command = absl::StrCat(HOTSPOTCTL_PATH, " --server=", suite_->process->address());
+    if (who != nullptr) absl::StrAppend(&command, " --token=", suite_->tokens.at(who->person));
+    for (const std::string& arg : args) absl::StrAppend(&command, " ", Quote(arg));
+    const std::string out = suite_->dir.Sub("ctl.out"), err = suite_->dir.Sub("ctl.err");
+    absl::StrAppend(&command, " >", out, " 2>", err);
+    const int status = std::system(command.c_str());
+    Result result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = Slurp(out);
+    result.err = Slurp(err);
+    return result;
+  }
+
+  static SuiteServer* suite_;
+};
+
+SuiteServer* HotspotctlTest::suite_ = nullptr;
+
+TEST_F(HotspotctlTest, EveryRpcIsASubcommandWithHelp) {
+  const Result help = Ctl(nullptr, {"help"});
+  EXPECT_EQ(help.exit_code, 0);
+  // Every command, as ReferYouth -> refer-youth.
+  const auto* commands =
+      v1::ReferYouthRequest::descriptor()->file()->FindServiceByName("CommandService");
+  ASSERT_NE(commands, nullptr);
+  for (int i = 0; i < commands->method_count(); ++i) {
+    std::string kebab;
+    for (char c : commands->method(i)->name()) {
+      if (absl::ascii_isupper(c) && !kebab.empty()) kebab += '-';
+      kebab += absl::ascii_tolower(c);
+    }
+    EXPECT_TRUE(absl::StrContains(help.out, absl::StrCat("    ", kebab, "\n"))) << kebab;
+  }
+  for (const char* sub :
+       {"refer-youth", "record-decision", "get-case", "list-commitments", "get-case-history",
+        "export-access-log", "verify-log", "subscribe", "rebuild-projection", "load-demo"}) {
+    EXPECT_TRUE(absl::StrContains(help.out, absl::StrCat("    ", sub, "\n")) ||
+                absl::StrContains(help.out, absl::StrCat("    ", sub, "  ")))
+        << sub;
+  }
+  const Result fields = Ctl(nullptr, {"record-decision", "--help"});
+  EXPECT_EQ(fields.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(fields.out, "--commitments")) << fields.out;
+  EXPECT_TRUE(absl::StrContains(fields.out, "repeated NewCommitment"));
+  EXPECT_EQ(Ctl(nullptr, {"no-such-thing"}).exit_code, 2);
+}
+
+TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::vector<std::string> referral = {"refer-youth",
+                                             "--area_id=area-sjaelor-boulevard",
+                                             "--referring_agency_id=agency-school-sjaelor",
+                                             "--referred_by=teacher-ole",
+                                             "--concerns=CONCERN_CATEGORY_SCHOOL_ABSENCE",
+                                             "--description=Absent for weeks",
+                                             "--urgency=URGENCY_HIGH",
+                                             "--identity_known",
+                                             "--name=Cli Youth",
+                                             "--request_id=ctl-referral-1"};
+  Result referred = Ctl(&cast.chief, referral);
+  ASSERT_EQ(referred.exit_code, 0) << referred.err;
+  std::string youth;
+  for (absl::string_view line : absl::StrSplit(referred.out, '\n')) {
+    if (absl::ConsumePrefix(&line, "id: ")) youth = std::string(line);
+  }
+  ASSERT_TRUE(absl::StartsWith(youth, "youth-")) << referred.out;
+
+  // --json is protobuf JSON: it parses back, with the name in clear for the chief.
+  Result got =
+      Ctl(&cast.chief, {"get-case", "--youth_id=" + youth, "--purpose=cli test", "--json"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  v1::GetCaseResponse response;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(got.out, &response).ok()) << got.out;
+  EXPECT_EQ(response.case_view().name().text(), "Cli Youth");
+
+  // A table: a header and a row per case.
+  Result cases = Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard",
+                                   "--page_size=5", "--purpose=cli test"});
+  ASSERT_EQ(cases.exit_code, 0) << cases.err;
+  EXPECT_TRUE(absl::StartsWith(cases.out, "youth_id")) << cases.out;
+  EXPECT_EQ(std::count(cases.out.begin(), cases.out.end(), '\n'), 1 + 5 + 2);  // + token, position
+
+  // Exit codes: usage 2, not found 3, conflict 4, not allowed 5.
+  EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--youth_id=" + youth}).exit_code, 2);  // no purpose
+  EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--no_such_field=1", "--purpose=x"}).exit_code, 2);
+  EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--youth_id=not-a-youth", "--purpose=x"}).exit_code, 2);
+  const Result missing = Ctl(&cast.chief, {"get-case", "--youth_id=youth-nobody", "--purpose=x"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_TRUE(absl::StrContains(missing.err, "NOT_FOUND")) << missing.err;
+  std::vector<std::string> other = referral;
+  other[5] = "--description=Something else";
+  EXPECT_EQ(Ctl(&cast.chief, other).exit_code, 4);  // the request id with other content
+  EXPECT_EQ(Ctl(&cast.school_member, {"rebuild-projection", "--view=cases.v1"}).exit_code, 5);
+  EXPECT_EQ(Ctl(nullptr, {"verify-log"}).exit_code, 5);
+}
+
+TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
+  const scenario::Cast& cast = suite_->cast;
+  const Result exported = Ctl(&cast.auditor, {"export-access-log"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_TRUE(absl::StrContains(exported.err, "100%")) << exported.err;
+  const Result rebuilt = Ctl(&cast.admin, {"rebuild-projection", "--view=cases.v1", "--wait"});
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  EXPECT_TRUE(absl::StrContains(rebuilt.err, "100%")) << rebuilt.err;
+  const Result demo = Ctl(&cast.admin, {"demo"});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_TRUE(absl::StrContains(demo.out, "replayed: ")) << demo.out;  // loaded at start already
+  // A stream: one JSON object per line.
+  const Result listed = Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard",
+                                          "--page_size=1", "--purpose=cli test", "--json"});
+  v1::ListCasesResponse cases;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(listed.out, &cases).ok()) << listed.out;
+  ASSERT_EQ(cases.cases_size(), 1);
+  const Result history = Ctl(&cast.auditor, {"get-case-history", "--purpose=audit", "--json",
+                                             "--youth_id=" + cases.cases(0).youth_id()});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_TRUE(absl::StrContains(history.err, "100%")) << history.err;
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(history.out, '\n', absl::SkipEmpty())) {
+    v1::GetCaseHistoryResponse response;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &response).ok())
+        << line;
+    EXPECT_GT(response.events_size(), 0);
+    ++lines;
+  }
+  EXPECT_GE(lines, 1);
+  const Result verified = Ctl(&cast.auditor, {"verify-log"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_TRUE(absl::StrContains(verified.out, "ok: true")) << verified.out;
+}
+
+}  // namespace
+}  // namespace hotspot::testing
