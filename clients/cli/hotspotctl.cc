@@ -12,7 +12,7 @@
 //
 // Output: tables (lists as columns, other answers as "field: value"); --json prints protobuf
 // JSON (one object per line for streams). Progress bars (stderr) for export-access-log,
-// get-case-history and rebuild-projection --wait.
+// get-case-history, backup and rebuild-projection --wait.
 //
 // Exit codes: 0 ok; 2 usage (bad flags, unknown subcommand, INVALID_ARGUMENT); 3 not found;
 // 4 conflict (ALREADY_EXISTS, ABORTED, FAILED_PRECONDITION); 5 not allowed (UNAUTHENTICATED,
@@ -543,6 +543,7 @@ int Run(int argc, char** argv) {
     bool first = true;
     const bool export_log = method->name() == "ExportAccessLog";
     const bool history = method->name() == "GetCaseHistory";
+    const bool backup = method->name() == "Backup";
     uint64_t events = 0;
     status = runner.Stream(method, *request, response.get(), [&](const Message& m) {
       if (call.json) {
@@ -560,9 +561,13 @@ int Run(int argc, char** argv) {
         events += h.events_size();
         Progress(events, h.total());
       }
+      if (backup) {
+        const auto& b = static_cast<const v1::BackupResponse&>(m);
+        Progress(b.parts_done(), b.parts_total());
+      }
       return true;
     });
-    if (export_log || history) std::cerr << "\n";
+    if (export_log || history || backup) std::cerr << "\n";
   } else {
     status = runner.Unary(method, *request, response.get());
     if (status.ok()) {

@@ -66,6 +66,10 @@ class AccessLog {
   absl::Status Export(const v1::ExportAccessLogRequest& request, size_t batch,
                       const std::function<bool(v1::ExportAccessLogResponse&)>& send) const;
 
+  // Writes a consistent copy of the log to `directory`, which must not exist. INTERNAL for I/O
+  // errors.
+  absl::Status Checkpoint(const std::string& directory);
+
   // The sequence number of the last record written; 0 if none.
   uint64_t last_sequence() const;
 

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
@@ -282,6 +283,16 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   return FromRocks(impl_->db->CompactRange(compact, nullptr, nullptr), "compacting the key store");
+}
+
+absl::Status KeyStore::Checkpoint(const std::string& directory) {
+  RETURN_IF_ERROR(Sync());
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "starting a checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(directory),
+                   absl::StrCat("writing a checkpoint to ", directory));
 }
 
 }  // namespace hotspot::security

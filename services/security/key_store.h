@@ -87,6 +87,10 @@ class KeyStore {
   // NOT_FOUND if the subject never had a key.
   absl::Status Erase(absl::string_view subject);
 
+  // Writes a consistent copy of the key store (wrapped keys only; the master key is not in it)
+  // to `directory`, which must not exist, after syncing new keys. INTERNAL for I/O errors.
+  absl::Status Checkpoint(const std::string& directory);
+
  private:
   struct Impl;
   explicit KeyStore(std::unique_ptr<Impl> impl);

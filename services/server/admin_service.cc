@@ -1,6 +1,7 @@
 #include "services/server/admin_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/queries/call_runner.h"
 #include "services/server/rpc.h"
 
 namespace hotspot::server {
@@ -84,6 +85,18 @@ grpc::ServerUnaryReactor* AdminService::LoadDemo(grpc::CallbackServerContext* co
   }
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* AdminService::Backup(
+    grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) {
+  const absl::Status allowed = RequireAdmin(*context);
+  return new queries::StreamWriter<hotspot::v1::BackupResponse>(
+      [this, allowed, request](queries::StreamWriter<hotspot::v1::BackupResponse>& out) {
+        if (!allowed.ok()) return allowed;
+        return backup_(request->directory(), [&out](const hotspot::v1::BackupResponse& progress) {
+          return out.Send(progress);
+        });
+      });
 }
 
 }  // namespace hotspot::server

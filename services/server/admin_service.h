@@ -21,11 +21,18 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
  public:
   // Loads the demo area; returns what LoadDemo answers.
   using DemoLoader = std::function<absl::StatusOr<hotspot::v1::LoadDemoResponse>()>;
+  // Writes a backup to a directory, reporting each part written (false: stop).
+  using Backuper = std::function<absl::Status(
+      const std::string& directory,
+      const std::function<bool(const hotspot::v1::BackupResponse&)>& report)>;
 
   // Not owned; both must outlive the service.
   AdminService(const security::Authenticator* authenticator, projections::Projector* views,
-               DemoLoader load_demo)
-      : authenticator_(authenticator), views_(views), load_demo_(std::move(load_demo)) {}
+               DemoLoader load_demo, Backuper backup)
+      : authenticator_(authenticator),
+        views_(views),
+        load_demo_(std::move(load_demo)),
+        backup_(std::move(backup)) {}
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const hotspot::v1::PingRequest* request,
@@ -40,6 +47,9 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* LoadDemo(grpc::CallbackServerContext* context,
                                      const hotspot::v1::LoadDemoRequest* request,
                                      hotspot::v1::LoadDemoResponse* response) override;
+  // On a thread of its own (checkpoints take a while on a large log).
+  grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* Backup(
+      grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) override;
 
  private:
   // OK for an authenticated admin; UNAUTHENTICATED or PERMISSION_DENIED otherwise.
@@ -48,6 +58,7 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   const security::Authenticator* const authenticator_;
   projections::Projector* const views_;
   const DemoLoader load_demo_;
+  const Backuper backup_;
 };
 
 }  // namespace hotspot::server

@@ -97,6 +97,41 @@ absl::StatusOr<v1::LoadDemoResponse> LoadDemo(store::EventStore* events, securit
   return response;
 }
 
+// Writes a backup of the event log, the key store and the access log to `directory` (absolute,
+// new): the log first, so that every event in the backup has its key in the key store's copy.
+absl::Status Backup(store::EventStore* events, security::KeyStore* keys, queries::AccessLog* access,
+                    const std::string& directory,
+                    const std::function<bool(const v1::BackupResponse&)>& report) {
+  if (directory.empty() || directory[0] != '/') {
+    return absl::InvalidArgumentError("directory: must be an absolute path on the server");
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(directory, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat("directory: ", directory, " exists already"));
+  }
+  std::filesystem::create_directories(directory, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("directory: cannot create ", directory, ": ", ec.message()));
+  }
+  v1::BackupResponse progress;
+  progress.set_parts_total(3);
+  RETURN_IF_ERROR(events->Checkpoint(directory + "/events"));
+  progress.set_position(events->HeadPosition());
+  const std::pair<const char*, std::function<absl::Status()>> parts[] = {
+      {"events", [] { return absl::OkStatus(); }},
+      {"keys", [&] { return keys->Checkpoint(directory + "/keys"); }},
+      {"access", [&] { return access->Checkpoint(directory + "/access"); }},
+  };
+  for (const auto& [part, write] : parts) {
+    RETURN_IF_ERROR(write());
+    progress.set_part(part);
+    progress.set_parts_done(progress.parts_done() + 1);
+    if (!report(progress)) return absl::CancelledError("the client went away");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 struct HotspotServer::Impl {
@@ -223,9 +258,16 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   store::EventStore* events = impl->events.get();
   security::Sealer* sealer = impl->sealer.get();
-  impl->admin =
-      std::make_unique<AdminService>(impl->authenticator.get(), impl->views.get(),
-                                     [events, sealer] { return LoadDemo(events, sealer); });
+  security::KeyStore* keys_for_backup = impl->keys.get();
+  queries::AccessLog* access = impl->access_log.get();
+  impl->admin = std::make_unique<AdminService>(
+      impl->authenticator.get(), impl->views.get(),
+      [events, sealer] { return LoadDemo(events, sealer); },
+      [events, keys_for_backup, access](
+          const std::string& directory,
+          const std::function<bool(const v1::BackupResponse&)>& report) {
+        return Backup(events, keys_for_backup, access, directory, report);
+      });
   builder.RegisterService(impl->admin.get());
   builder.RegisterService(impl->command_service.get());
   builder.RegisterService(impl->query_service.get());

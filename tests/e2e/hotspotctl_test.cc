@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "hotspot/v1/audit_service.pb.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/query_service.pb.h"
+#include "store/event_store.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
@@ -179,6 +181,24 @@ TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
     ++lines;
   }
   EXPECT_GE(lines, 1);
+  // A backup: the log, the keys and the access log, each a checkpoint that opens.
+  const std::string backup_dir = suite_->dir.Sub("backup");
+  const Result backup = Ctl(&cast.admin, {"backup", "--directory=" + backup_dir});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_TRUE(absl::StrContains(backup.err, "100%")) << backup.err;
+  {
+    store::Options options;
+    options.create_if_missing = false;
+    auto copy = store::EventStore::Open(std::move(options), backup_dir + "/events");
+    ASSERT_TRUE(copy.ok()) << copy.status();
+    EXPECT_GT((*copy)->HeadPosition(), 100u);
+    EXPECT_TRUE((*copy)->Verify(1, (*copy)->HeadPosition()).status.ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(backup_dir + "/keys/CURRENT"));
+  EXPECT_TRUE(std::filesystem::exists(backup_dir + "/access/CURRENT"));
+  EXPECT_EQ(Ctl(&cast.admin, {"backup", "--directory=" + backup_dir}).exit_code, 2);  // exists
+  EXPECT_EQ(Ctl(&cast.chief, {"backup", "--directory=" + backup_dir + "2"}).exit_code, 5);
+
   const Result verified = Ctl(&cast.auditor, {"verify-log"});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
   EXPECT_TRUE(absl::StrContains(verified.out, "ok: true")) << verified.out;
