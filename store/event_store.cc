@@ -18,7 +18,6 @@
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
-#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "store/record_codec.h"
 #include "store/rocks_status.h"
@@ -1164,11 +1163,7 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
 }
 
 absl::Status EventStore::Checkpoint(const std::string& directory) {
-  rocksdb::Checkpoint* raw = nullptr;
-  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(impl_->db, &raw), "starting a checkpoint"));
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  return FromRocks(checkpoint->CreateCheckpoint(directory),
-                   absl::StrCat("writing a checkpoint to ", directory));
+  return internal::WriteCheckpoint(impl_->db, directory);
 }
 
 Subscription::~Subscription() = default;

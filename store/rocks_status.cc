@@ -1,7 +1,10 @@
 #include "store/rocks_status.h"
 
+#include <memory>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace hotspot::store::internal {
 
@@ -30,6 +33,18 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
     default:
       return absl::InternalError(message);
   }
+}
+
+absl::Status WriteCheckpoint(rocksdb::DB* db, const std::string& directory) {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status started =
+          FromRocks(rocksdb::Checkpoint::Create(db, &raw), "starting a checkpoint");
+      !started.ok()) {
+    return started;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(directory),
+                   absl::StrCat("writing a checkpoint to ", directory));
 }
 
 }  // namespace hotspot::store::internal

@@ -8,13 +8,23 @@
 #ifndef HOTSPOT_STORE_ROCKS_STATUS_H_
 #define HOTSPOT_STORE_ROCKS_STATUS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "rocksdb/status.h"
 
+namespace rocksdb {
+class DB;
+}  // namespace rocksdb
+
 namespace hotspot::store::internal {
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context);
+
+// Writes a RocksDB checkpoint of `db` (hard links where it can) to `directory`, which must not
+// exist: the one way the event store, the key store and the access log copy themselves.
+absl::Status WriteCheckpoint(rocksdb::DB* db, const std::string& directory);
 
 }  // namespace hotspot::store::internal
 

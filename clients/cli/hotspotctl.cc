@@ -379,7 +379,7 @@ class Runner {
       : call_(call),
         channel_(grpc::CreateChannel(call.server, grpc::InsecureChannelCredentials())) {}
 
-  std::unique_ptr<grpc::ClientContext> Context(const MethodDescriptor* method) const {
+  std::unique_ptr<grpc::ClientContext> Context() const {
     auto context = std::make_unique<grpc::ClientContext>();
     if (!call_.token.empty()) context->AddMetadata("authorization", "Bearer " + call_.token);
     if (!call_.purpose.empty()) context->AddMetadata("purpose", call_.purpose);
@@ -387,11 +387,16 @@ class Runner {
     return context;
   }
 
+  // "/hotspot.v1.QueryService/GetCase".
+  static std::string PathOf(const MethodDescriptor* method) {
+    return absl::StrCat("/", method->service()->full_name(), "/", method->name());
+  }
+
   grpc::Status Unary(const MethodDescriptor* method, const Message& request, Message* response) {
-    const std::string name = absl::StrCat("/", method->service()->full_name(), "/", method->name());
+    const std::string name = PathOf(method);
     const grpc::internal::RpcMethod rpc(name.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
                                         channel_);
-    auto context = Context(method);
+    auto context = Context();
     return grpc::internal::BlockingUnaryCall<Message, Message>(channel_.get(), rpc, context.get(),
                                                                request, response);
   }
@@ -399,12 +404,13 @@ class Runner {
   // Reads a server stream, calling `each` for every response until it returns false.
   grpc::Status Stream(const MethodDescriptor* method, const Message& request, Message* response,
                       const std::function<bool(const Message&)>& each) {
-    const std::string name = absl::StrCat("/", method->service()->full_name(), "/", method->name());
+    const std::string name = PathOf(method);
     const grpc::internal::RpcMethod rpc(name.c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
                                         channel_);
-    auto context = Context(method);
-    if (method->name() == "Subscribe")
-      context->set_deadline(std::chrono::system_clock::time_point::max());
+    auto context = Context();
+    if (method->name() == "Subscribe") {
+      context->set_deadline(std::chrono::system_clock::time_point::max());  // until stopped
+    }
     std::unique_ptr<grpc::ClientReader<Message>> reader(
         grpc::internal::ClientReaderFactory<Message>::Create(channel_.get(), rpc, context.get(),
                                                              request));

@@ -9,7 +9,6 @@
 #include "absl/synchronization/mutex.h"
 #include "hotspot/v1/views.pb.h"
 #include "rocksdb/db.h"
-#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
@@ -289,12 +288,7 @@ absl::Status AccessLog::Record(std::vector<v1::AccessRecord> records) {
 }
 
 absl::Status AccessLog::Checkpoint(const std::string& directory) {
-  rocksdb::Checkpoint* raw = nullptr;
-  RETURN_IF_ERROR(store::internal::FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw),
-                                             "starting a checkpoint"));
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  return store::internal::FromRocks(checkpoint->CreateCheckpoint(directory),
-                                    absl::StrCat("writing a checkpoint to ", directory));
+  return store::internal::WriteCheckpoint(impl_->db.get(), directory);
 }
 
 uint64_t AccessLog::last_sequence() const { return impl_->next.load() - 1; }

@@ -24,6 +24,11 @@ bool Ended(v1::CaseStatus status) {
          status == v1::CASE_STATUS_HANDED_OVER;
 }
 
+// When an ended case ended: its last status change.
+const google::protobuf::Timestamp& EndedAt(const v1::CaseView& view) {
+  return view.status_history().rbegin()->at();
+}
+
 absl::Time TimeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
@@ -64,6 +69,23 @@ absl::StatusOr<std::vector<uint64_t>> AuditHandler::Positions(absl::string_view 
   return positions;
 }
 
+absl::Status AuditHandler::ReadEach(
+    const std::vector<uint64_t>& positions,
+    const std::function<absl::StatusOr<bool>(const store::RecordedEvent&)>& visit) const {
+  for (size_t from = 0; from < positions.size(); from += kReadChunk) {
+    const std::vector<uint64_t> chunk(
+        positions.begin() + from,
+        positions.begin() + std::min(positions.size(), from + kReadChunk));
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
+                     events_->ReadPositions(chunk));
+    for (const store::RecordedEvent& one : recorded) {
+      ASSIGN_OR_RETURN(const bool more, visit(one));
+      if (!more) return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AuditHandler::CaseHistory(
     const domain::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
     const std::function<absl::Status(const v1::CaseView&)>& record,
@@ -79,22 +101,20 @@ absl::Status AuditHandler::CaseHistory(
   google::protobuf::Arena arena;
   auto* response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
   const size_t batch = std::max<size_t>(options_.history_batch, 1);
-  for (size_t from = 0; from < positions.size(); from += kReadChunk) {
-    const std::vector<uint64_t> chunk(
-        positions.begin() + from,
-        positions.begin() + std::min(positions.size(), from + kReadChunk));
-    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
-                     events_->ReadPositions(chunk));
-    for (const store::RecordedEvent& one : recorded) {
-      RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events()));
-      response->set_total(positions.size());
-      if (static_cast<size_t>(response->events_size()) == batch) {
-        if (!send(*response)) return absl::OkStatus();
-        arena.Reset();
-        response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
-      }
+  bool stopped = false;
+  RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
+    RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events()));
+    response->set_total(positions.size());
+    if (static_cast<size_t>(response->events_size()) < batch) return true;
+    if (!send(*response)) {
+      stopped = true;
+      return false;
     }
-  }
+    arena.Reset();
+    response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
+    return true;
+  }));
+  if (stopped) return absl::OkStatus();
   if (response->events_size() > 0) send(*response);
   return absl::OkStatus();
 }
@@ -150,17 +170,11 @@ absl::StatusOr<v1::GetCaseAsOfResponse> AuditHandler::CaseAsOf(
   projections::CasesView cases;
   projections::MemoryRows rows;
   v1::Event event;
-  for (size_t from = 0; from < positions.size(); from += kReadChunk) {
-    const std::vector<uint64_t> chunk(
-        positions.begin() + from,
-        positions.begin() + std::min(positions.size(), from + kReadChunk));
-    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
-                     events_->ReadPositions(chunk));
-    for (const store::RecordedEvent& one : recorded) {
-      RETURN_IF_ERROR(projections::ParseEvent(one, &event));
-      RETURN_IF_ERROR(cases.Apply(one, event, rows));
-    }
-  }
+  RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
+    RETURN_IF_ERROR(projections::ParseEvent(one, &event));
+    RETURN_IF_ERROR(cases.Apply(one, event, rows));
+    return true;
+  }));
   rows.Flush();
   const auto row = rows.rows().find(projections::CaseKey(request.youth_id()));
   if (row == rows.rows().end()) return response;
@@ -223,17 +237,16 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
   const absl::Time cutoff = now - absl::Hours(24) * options_.retention_days;
   ASSIGN_OR_RETURN(
       auto matches,
-      Collect<v1::CaseView>(
-          *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
-            if (view.area_id() != request.area_id() || !Ended(view.status()) ||
-                view.status_history().empty()) {
-              return "";
-            }
-            const absl::Time ended = TimeOf(view.status_history().rbegin()->at());
-            if (ended > cutoff) return "";
-            return absl::StrFormat("%020d/%s", view.status_history().rbegin()->at().seconds(),
-                                   view.youth_id());
-          }));
+      Collect<v1::CaseView>(*views_, projections::kCasesView, "case/", after,
+                            [&](v1::CaseView& view) -> std::string {
+                              if (view.area_id() != request.area_id() || !Ended(view.status()) ||
+                                  view.status_history().empty()) {
+                                return "";
+                              }
+                              const auto& ended = EndedAt(view);
+                              if (TimeOf(ended) > cutoff) return "";
+                              return absl::StrFormat("%020d/%s", ended.seconds(), view.youth_id());
+                            }));
   v1::ListErasureReviewsDueResponse response;
   response.set_retention_days(options_.retention_days);
   std::string last;
@@ -244,9 +257,8 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
     }
     v1::ErasureReviewDue* due = response.add_cases();
     due->set_youth_id(view.youth_id());
-    *due->mutable_closed_at() = view.status_history().rbegin()->at();
-    due->set_days_closed(static_cast<int32_t>((now - TimeOf(view.status_history().rbegin()->at())) /
-                                              absl::Hours(24)));
+    *due->mutable_closed_at() = EndedAt(view);
+    due->set_days_closed(static_cast<int32_t>((now - TimeOf(EndedAt(view))) / absl::Hours(24)));
     last = sort;
   }
   return response;

@@ -71,6 +71,10 @@ class AuditHandler {
                                          absl::string_view youth_id) const;
   // The youth's indexed positions up to `last`.
   absl::StatusOr<std::vector<uint64_t>> Positions(absl::string_view youth_id, uint64_t last) const;
+  // Reads the events at `positions` in chunks and visits each, until `visit` returns false.
+  absl::Status ReadEach(
+      const std::vector<uint64_t>& positions,
+      const std::function<absl::StatusOr<bool>(const store::RecordedEvent&)>& visit) const;
   // The last position recorded at or before `time`; 0 if none.
   absl::StatusOr<uint64_t> PositionAt(absl::Time time) const;
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }

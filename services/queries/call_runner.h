@@ -67,12 +67,6 @@ class StreamWriter final : public grpc::ServerWriteReactor<Response> {
     return !broken_;
   }
 
-  // True once the client has gone away.
-  bool cancelled() {
-    absl::MutexLock lock(&mu_);
-    return broken_;
-  }
-
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;

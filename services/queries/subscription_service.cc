@@ -73,7 +73,7 @@ SubscriptionService::SubscriptionService(store::EventStore* events, security::Se
                                          AccessLog* access_log, SubscriptionOptions options)
     : events_(events),
       sealer_(sealer),
-      runner_(authenticator, access_log, 1),
+      runner_(authenticator, access_log, /*workers=*/0),  // streams only: no unary pool
       options_(std::move(options)) {}
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(

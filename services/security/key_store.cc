@@ -15,7 +15,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
-#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
@@ -287,12 +286,7 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
 
 absl::Status KeyStore::Checkpoint(const std::string& directory) {
   RETURN_IF_ERROR(Sync());
-  rocksdb::Checkpoint* raw = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "starting a checkpoint"));
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  return FromRocks(checkpoint->CreateCheckpoint(directory),
-                   absl::StrCat("writing a checkpoint to ", directory));
+  return store::internal::WriteCheckpoint(impl_->db.get(), directory);
 }
 
 }  // namespace hotspot::security

@@ -43,7 +43,7 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* RebuildProjection(
       grpc::CallbackServerContext* context, const hotspot::v1::RebuildProjectionRequest* request,
       hotspot::v1::RebuildProjectionResponse* response) override;
-  // Runs on the RPC thread: the demo is small (about 1,500 events).
+  // Runs on a thread of its own.
   grpc::ServerUnaryReactor* LoadDemo(grpc::CallbackServerContext* context,
                                      const hotspot::v1::LoadDemoRequest* request,
                                      hotspot::v1::LoadDemoResponse* response) override;
