@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CTEST_ARGS ?=
 
-.PHONY: deps configure build run test bench crash-long format clean
+.PHONY: deps configure build run test bench crash-long format schema-image clean
 
 deps:
 	./scripts/deps.sh
@@ -37,6 +37,10 @@ crash-long: build
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+# After an additive change to proto/: the image the test suite's buf breaking checks against.
+schema-image:
+	./scripts/schema_image.sh refresh
 
 clean:
 	rm -rf $(BUILD_DIR)

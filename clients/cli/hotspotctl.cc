@@ -53,6 +53,7 @@
 #include "hotspot/v1/admin_service.pb.h"
 #include "hotspot/v1/audit_service.pb.h"
 #include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/options.pb.h"
 #include "hotspot/v1/query_service.pb.h"
 #include "hotspot/v1/subscription_service.pb.h"
 
@@ -70,12 +71,14 @@ constexpr const char* kServices[] = {"hotspot.v1.CommandService", "hotspot.v1.Qu
                                      "hotspot.v1.AuditService", "hotspot.v1.SubscriptionService",
                                      "hotspot.v1.AdminService"};
 
+// What the method does with youths' data, as its (hotspot.v1.personal_data) option declares.
+v1::PersonalDataAccess AccessOf(const MethodDescriptor* method) {
+  return method->options().GetExtension(v1::personal_data);
+}
+
 // Reads of youths' data: the server refuses them without a purpose.
-bool Logged(const std::string& method) {
-  static const auto* logged = new std::set<std::string>{
-      "GetCase",      "ListCases",      "ListCommitments", "ListEscalations",
-      "ListMeetings", "GetCaseHistory", "GetCaseAsOf"};
-  return logged->count(method) > 0;
+bool Logged(const MethodDescriptor* method) {
+  return AccessOf(method) == v1::PERSONAL_DATA_ACCESS_ALWAYS;
 }
 
 std::string Kebab(absl::string_view name) {
@@ -126,7 +129,7 @@ void PrintHelp(const std::map<std::string, const MethodDescriptor*>& subcommands
     std::cout << "  " << s << "\n";
     for (const auto& [name, method] : subcommands) {
       if (method->service()->full_name() != s) continue;
-      std::cout << "    " << name << (Logged(method->name()) ? "  (needs --purpose)" : "")
+      std::cout << "    " << name << (Logged(method) ? "  (needs --purpose)" : "")
                 << (method->server_streaming() ? "  (stream)" : "") << "\n";
     }
   }
@@ -135,7 +138,7 @@ void PrintHelp(const std::map<std::string, const MethodDescriptor*>& subcommands
 
 void PrintSubcommandHelp(const std::string& name, const MethodDescriptor* method) {
   std::cout << "usage: hotspotctl " << name << " [--<field>=<value> ...] [--request=<json>]\n"
-            << "  " << method->full_name() << (Logged(method->name()) ? "; needs --purpose" : "")
+            << "  " << method->full_name() << (Logged(method) ? "; needs --purpose" : "")
             << "\n\nfields of " << method->input_type()->full_name() << ":\n";
   const Descriptor* input = method->input_type();
   for (int i = 0; i < input->field_count(); ++i) {
@@ -382,7 +385,8 @@ class Runner {
   std::unique_ptr<grpc::ClientContext> Context() const {
     auto context = std::make_unique<grpc::ClientContext>();
     if (!call_.token.empty()) context->AddMetadata("authorization", "Bearer " + call_.token);
-    if (!call_.purpose.empty()) context->AddMetadata("purpose", call_.purpose);
+    // "-bin": gRPC sends the UTF-8 bytes base64-encoded, so any text (æ, ø, å) passes.
+    if (!call_.purpose.empty()) context->AddMetadata("purpose-bin", call_.purpose);
     context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(call_.deadline_s)));
     return context;
   }
@@ -498,7 +502,7 @@ int Run(int argc, char** argv) {
     std::getline(in, call.token);
     call.token = std::string(absl::StripAsciiWhitespace(call.token));
   }
-  if (Logged(method->name()) && call.purpose.empty()) {
+  if (Logged(method) && call.purpose.empty()) {
     return Usage(absl::StrCat(found->first, " reads a youth's data: give --purpose=<why>"));
   }
 

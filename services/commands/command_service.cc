@@ -1,7 +1,7 @@
 #include "services/commands/command_service.h"
 
 #include "glog/logging.h"
-#include "services/server/rpc.h"
+#include "services/rpc/rpc.h"
 
 namespace hotspot::commands {
 
@@ -10,9 +10,9 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
                                               const Request* request,
                                               v1::CommandResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<domain::Principal> principal = server::Authenticate(*context, *authenticator_);
+  absl::StatusOr<domain::Principal> principal = rpc::Authenticate(*context, *authenticator_);
   if (!principal.ok()) {
-    reactor->Finish(server::ToGrpcStatus(principal.status()));
+    reactor->Finish(rpc::ToGrpcStatus(principal.status()));
     return reactor;
   }
   handler_->Execute(*principal, *request,
@@ -58,7 +58,7 @@ void CommandService::LogFailure(const google::protobuf::Message& request, absl::
 void CommandService::Finish(grpc::ServerUnaryReactor* reactor, v1::CommandResponse* response,
                             absl::StatusOr<v1::CommandResponse> result) {
   if (result.ok()) *response = std::move(*result);
-  reactor->Finish(server::ToGrpcStatus(result.status()));
+  reactor->Finish(rpc::ToGrpcStatus(result.status()));
 }
 
 }  // namespace hotspot::commands

@@ -9,8 +9,8 @@ namespace hotspot::queries {
 
 using google::protobuf::FieldDescriptor;
 
-absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed,
-                                  security::Sealer& sealer) {
+absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed, security::Sealer& sealer,
+                                  absl::string_view area_id, security::Disclosures& shown) {
   if (!field->has_sealed()) return absl::OkStatus();
   if (!allowed) {
     field->mutable_withheld()->set_reason("not_allowed");
@@ -23,6 +23,7 @@ absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(value.status());
+  shown.Shown(sealed.key_id(), area_id, /*in_clear=*/true);
   field->set_text(std::move(value->text));
   return absl::OkStatus();
 }
@@ -49,26 +50,38 @@ bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view) 
          view.agencies_involved().end();
 }
 
-absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,
-                                 security::Sealer& sealer) {
+namespace {
+
+absl::Status ResolveAll(google::protobuf::Message* message, absl::string_view area_id, bool allowed,
+                        security::Sealer& sealer, security::Disclosures& shown) {
   if (auto* field = dynamic_cast<v1::PersonalField*>(message)) {
-    return ResolvePersonalField(field, allowed, sealer);
+    return ResolvePersonalField(field, allowed, sealer, area_id, shown);
   }
   const auto* reflection = message->GetReflection();
-  const auto* descriptor = message->GetDescriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor* f = descriptor->field(i);
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(*message, &fields);
+  for (const FieldDescriptor* f : fields) {
     if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
     if (f->is_repeated()) {
       for (int j = 0; j < reflection->FieldSize(*message, f); ++j) {
-        RETURN_IF_ERROR(ResolvePersonalData(reflection->MutableRepeatedMessage(message, f, j),
-                                            allowed, sealer));
+        RETURN_IF_ERROR(ResolveAll(reflection->MutableRepeatedMessage(message, f, j), area_id,
+                                   allowed, sealer, shown));
       }
-    } else if (reflection->HasField(*message, f)) {
-      RETURN_IF_ERROR(ResolvePersonalData(reflection->MutableMessage(message, f), allowed, sealer));
+    } else {
+      RETURN_IF_ERROR(
+          ResolveAll(reflection->MutableMessage(message, f), area_id, allowed, sealer, shown));
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ResolvePersonalData(google::protobuf::Message* message, absl::string_view youth_id,
+                                 absl::string_view area_id, bool allowed, security::Sealer& sealer,
+                                 security::Disclosures& shown) {
+  shown.Shown(youth_id, area_id, /*in_clear=*/false);
+  return ResolveAll(message, area_id, allowed, sealer, shown);
 }
 
 }  // namespace hotspot::queries

@@ -11,6 +11,7 @@
 #include "google/protobuf/message.h"
 #include "hotspot/v1/views.pb.h"
 #include "services/domain/principal.h"
+#include "services/security/disclosures.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::queries {
@@ -25,14 +26,21 @@ bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view);
 std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
                                       absl::string_view involved_agency);
 
+// The one place where personal data is unsealed for an answer; each value that comes out in
+// clear is noted in `shown` as a disclosure of its data subject (its key id) in `area_id`.
+
 // One field: unsealed to its text if `allowed` (withheld "erased" after erasure), withheld
 // "not_allowed" otherwise; left as it is if it holds no sealed value.
-absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed, security::Sealer& sealer);
+absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed, security::Sealer& sealer,
+                                  absl::string_view area_id, security::Disclosures& shown);
 
-// Every PersonalField in `message`: unsealed to its text if `allowed` (withheld "erased" after
-// erasure), withheld "not_allowed" otherwise. DATA_LOSS if a sealed value does not open.
-absl::Status ResolvePersonalData(google::protobuf::Message* message, bool allowed,
-                                 security::Sealer& sealer);
+// Every PersonalField in `message`, which shows youth `youth_id` of `area_id` ("" if it is about
+// the area as a whole): unsealed to its text if `allowed` (withheld "erased" after erasure),
+// withheld "not_allowed" otherwise. `shown` notes the youth, in clear if anything came out in
+// clear. DATA_LOSS if a sealed value does not open.
+absl::Status ResolvePersonalData(google::protobuf::Message* message, absl::string_view youth_id,
+                                 absl::string_view area_id, bool allowed, security::Sealer& sealer,
+                                 security::Disclosures& shown);
 
 }  // namespace hotspot::queries
 

@@ -77,8 +77,9 @@ absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
 }
 
 absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
-                         absl::CivilDay today) {
-  RETURN_IF_ERROR(ResolvePersonalData(view, allowed, sealer));
+                         absl::CivilDay today, security::Disclosures& shown) {
+  RETURN_IF_ERROR(
+      ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
   for (v1::CommitmentView& c : *view->mutable_commitments()) MarkOverdue(&c, today);
   if (view->birth_date().has_text()) {
     if (const auto adult = projections::EighteenthBirthday(view->birth_date().text())) {
@@ -88,13 +89,13 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   return absl::OkStatus();
 }
 
-absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* view) const {
-  return PresentCase(view, MaySeePersonalData(who, *view), *sealer_, Today());
+absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* view,
+                                   security::Disclosures& shown) const {
+  return PresentCase(view, MaySeePersonalData(who, *view), *sealer_, Today(), shown);
 }
 
-absl::StatusOr<v1::GetCaseResponse> QueryHandler::GetCase(const domain::Principal& who,
-                                                          const v1::GetCaseRequest& request,
-                                                          absl::Time deadline) const {
+absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
+    const domain::Principal& who, const v1::GetCaseRequest& request, absl::Time deadline) const {
   RETURN_IF_ERROR(CheckIdField("youth_id", request.youth_id(), "youth", /*required=*/true));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCase(request.youth_id()));
@@ -105,11 +106,11 @@ absl::StatusOr<v1::GetCaseResponse> QueryHandler::GetCase(const domain::Principa
     return absl::PermissionDeniedError(
         absl::StrCat(who.person, " has no access to ", view->area_id()));
   }
-  RETURN_IF_ERROR(Present(who, &*view));
-  v1::GetCaseResponse response;
-  *response.mutable_case_view() = std::move(*view);
-  response.set_position(position);
-  return response;
+  Disclosed<v1::GetCaseResponse> out;
+  RETURN_IF_ERROR(Present(who, &*view, out.disclosures));
+  *out.answer.mutable_case_view() = std::move(*view);
+  out.answer.set_position(position);
+  return out;
 }
 
 namespace {
@@ -124,8 +125,10 @@ std::string TimeKey(const google::protobuf::Timestamp& t, absl::string_view id) 
 class QueryHandler::CasePolicy {
  public:
   // For the items of a list of `area_id`.
-  CasePolicy(const QueryHandler& handler, const domain::Principal& who, std::string area_id)
-      : handler_(handler), who_(who), area_id_(std::move(area_id)) {}
+  // What is resolved is noted in `shown`.
+  CasePolicy(const QueryHandler& handler, const domain::Principal& who, std::string area_id,
+             security::Disclosures& shown)
+      : handler_(handler), who_(who), area_id_(std::move(area_id)), shown_(shown) {}
 
   // Resolves `message`'s personal data, which is about `youth_id` ("" for the area: in clear).
   // `involved` names an agency known to be involved in the case (a commitment's owner), which
@@ -145,19 +148,19 @@ class QueryHandler::CasePolicy {
       }
       allowed = it->second;
     }
-    return ResolvePersonalData(message, allowed, *handler_.sealer_);
+    return ResolvePersonalData(message, youth_id, area_id_, allowed, *handler_.sealer_, shown_);
   }
 
  private:
   const QueryHandler& handler_;
   const domain::Principal& who_;
   const std::string area_id_;
+  security::Disclosures& shown_;
   std::map<std::string, bool> allowed_;
 };
 
-absl::StatusOr<v1::ListCasesResponse> QueryHandler::ListCases(const domain::Principal& who,
-                                                              const v1::ListCasesRequest& request,
-                                                              absl::Time deadline) const {
+absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
+    const domain::Principal& who, const v1::ListCasesRequest& request, absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   if (request.status() != 0 && !v1::CaseStatus_IsValid(request.status())) {
     return Invalid("status", absl::StrCat("unknown value ", request.status()));
@@ -188,14 +191,17 @@ absl::StatusOr<v1::ListCasesResponse> QueryHandler::ListCases(const domain::Prin
             }
             return view.youth_id();  // UUIDv7: in order of referral
           }));
-  v1::ListCasesResponse response;
+  Disclosed<v1::ListCasesResponse> out;
+  v1::ListCasesResponse& response = out.answer;
   response.set_next_page_token(Page(matches, page_size, response.mutable_cases()));
-  for (v1::CaseView& view : *response.mutable_cases()) RETURN_IF_ERROR(Present(who, &view));
+  for (v1::CaseView& view : *response.mutable_cases()) {
+    RETURN_IF_ERROR(Present(who, &view, out.disclosures));
+  }
   response.set_position(position);
-  return response;
+  return out;
 }
 
-absl::StatusOr<v1::ListCommitmentsResponse> QueryHandler::ListCommitments(
+absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitments(
     const domain::Principal& who, const v1::ListCommitmentsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
@@ -235,17 +241,18 @@ absl::StatusOr<v1::ListCommitmentsResponse> QueryHandler::ListCommitments(
           : Collect<v1::CommitmentView>(*views_, projections::kCommitmentsView,
                                         projections::AgencyIndexPrefix(request.owning_agency_id()),
                                         after, keep, static_cast<size_t>(page_size) + 1));
-  v1::ListCommitmentsResponse response;
+  Disclosed<v1::ListCommitmentsResponse> out;
+  v1::ListCommitmentsResponse& response = out.answer;
   response.set_next_page_token(Page(matches, page_size, response.mutable_commitments()));
-  CasePolicy policy(*this, who, request.area_id());
+  CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::CommitmentView& c : *response.mutable_commitments()) {
     RETURN_IF_ERROR(policy.Resolve(&c, c.youth_id(), c.owning_agency_id()));
   }
   response.set_position(position);
-  return response;
+  return out;
 }
 
-absl::StatusOr<v1::ListEscalationsResponse> QueryHandler::ListEscalations(
+absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalations(
     const domain::Principal& who, const v1::ListEscalationsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
@@ -275,17 +282,18 @@ absl::StatusOr<v1::ListEscalationsResponse> QueryHandler::ListEscalations(
                                        return TimeKey(e.raised_at(),
                                                       e.escalation_id());  // oldest first
                                      }));
-  v1::ListEscalationsResponse response;
+  Disclosed<v1::ListEscalationsResponse> out;
+  v1::ListEscalationsResponse& response = out.answer;
   response.set_next_page_token(Page(matches, page_size, response.mutable_escalations()));
-  CasePolicy policy(*this, who, request.area_id());
+  CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::EscalationView& e : *response.mutable_escalations()) {
     RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id()));
   }
   response.set_position(position);
-  return response;
+  return out;
 }
 
-absl::StatusOr<v1::ListMeetingsResponse> QueryHandler::ListMeetings(
+absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> QueryHandler::ListMeetings(
     const domain::Principal& who, const v1::ListMeetingsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
@@ -302,16 +310,20 @@ absl::StatusOr<v1::ListMeetingsResponse> QueryHandler::ListMeetings(
                                               }
                                               return TimeKey(m.scheduled_at(), m.meeting_id());
                                             }));
-  v1::ListMeetingsResponse response;
+  Disclosed<v1::ListMeetingsResponse> out;
+  v1::ListMeetingsResponse& response = out.answer;
   response.set_next_page_token(Page(matches, page_size, response.mutable_meetings()));
-  CasePolicy policy(*this, who, request.area_id());
+  CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::MeetingView& m : *response.mutable_meetings()) {
+    for (const std::string& youth : m.agenda_youth_ids()) {
+      out.disclosures.Shown(youth, request.area_id(), /*in_clear=*/false);
+    }
     for (v1::DecisionView& d : *m.mutable_decisions()) {
       RETURN_IF_ERROR(policy.Resolve(&d, d.youth_id()));
     }
   }
   response.set_position(position);
-  return response;
+  return out;
 }
 
 absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(

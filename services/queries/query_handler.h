@@ -1,6 +1,8 @@
 // QueryHandler: answers queries from the views (services/projections), without gRPC: waits for
 // min_position (read-your-writes), checks the caller's area, unseals personal data only for
-// those allowed (personal_data.h), and pages lists stably. Calls may block (waiting for the
+// those allowed (personal_data.h), and pages lists stably. The reads of youths' data return their
+// answer with the disclosures it made (every youth shown, and whether in clear), for the access
+// log. Calls may block (waiting for the
 // views): the gRPC QueryService runs them on a worker pool.
 //
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown case; PERMISSION_DENIED
@@ -18,9 +20,12 @@
 #include "hotspot/v1/query_service.pb.h"
 #include "services/domain/principal.h"
 #include "services/projections/projector.h"
+#include "services/security/disclosures.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::queries {
+
+using security::Disclosed;
 
 class QueryHandler {
  public:
@@ -29,21 +34,21 @@ class QueryHandler {
   QueryHandler(const projections::Projector* views, security::Sealer* sealer,
                absl::AnyInvocable<absl::Time() const> clock = nullptr);
 
-  absl::StatusOr<v1::GetCaseResponse> GetCase(const domain::Principal& who,
-                                              const v1::GetCaseRequest& request,
-                                              absl::Time deadline) const;
-  absl::StatusOr<v1::ListCasesResponse> ListCases(const domain::Principal& who,
-                                                  const v1::ListCasesRequest& request,
-                                                  absl::Time deadline) const;
-  absl::StatusOr<v1::ListCommitmentsResponse> ListCommitments(
+  absl::StatusOr<Disclosed<v1::GetCaseResponse>> GetCase(const domain::Principal& who,
+                                                         const v1::GetCaseRequest& request,
+                                                         absl::Time deadline) const;
+  absl::StatusOr<Disclosed<v1::ListCasesResponse>> ListCases(const domain::Principal& who,
+                                                             const v1::ListCasesRequest& request,
+                                                             absl::Time deadline) const;
+  absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> ListCommitments(
       const domain::Principal& who, const v1::ListCommitmentsRequest& request,
       absl::Time deadline) const;
-  absl::StatusOr<v1::ListEscalationsResponse> ListEscalations(
+  absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> ListEscalations(
       const domain::Principal& who, const v1::ListEscalationsRequest& request,
       absl::Time deadline) const;
-  absl::StatusOr<v1::ListMeetingsResponse> ListMeetings(const domain::Principal& who,
-                                                        const v1::ListMeetingsRequest& request,
-                                                        absl::Time deadline) const;
+  absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> ListMeetings(
+      const domain::Principal& who, const v1::ListMeetingsRequest& request,
+      absl::Time deadline) const;
   absl::StatusOr<v1::ListBodiesResponse> ListBodies(const domain::Principal& who,
                                                     const v1::ListBodiesRequest& request,
                                                     absl::Time deadline) const;
@@ -56,7 +61,8 @@ class QueryHandler {
   absl::StatusOr<uint64_t> Reach(uint64_t min_position, absl::Time deadline) const;
   absl::StatusOr<std::optional<v1::CaseView>> LoadCase(absl::string_view youth_id) const;
   // Resolves personal data and the date-dependent fields of a case for `who`.
-  absl::Status Present(const domain::Principal& who, v1::CaseView* view) const;
+  absl::Status Present(const domain::Principal& who, v1::CaseView* view,
+                       security::Disclosures& shown) const;
   absl::CivilDay Today() const;
   class CasePolicy;
 

@@ -3,27 +3,30 @@
 namespace hotspot::queries {
 
 QueryService::QueryService(const QueryHandler* handler,
-                           const security::Authenticator* authenticator, AccessLog* access_log,
-                           int workers)
-    : handler_(handler), runner_(authenticator, access_log, workers) {}
+                           const security::Authenticator* authenticator,
+                           security::AccessRecorder* recorder, int workers)
+    : handler_(handler), runner_(authenticator, recorder, workers) {}
 
-// Every RPC runs its QueryHandler method of the same name; `logged`: a read of youths' data.
-#define HOTSPOT_DEFINE_QUERY_RPC(Name, logged)                                           \
+// Every RPC runs its QueryHandler method of the same name; whether it reads youths' data (and
+// so needs a purpose and leaves access records) is the method's option in query_service.proto.
+#define HOTSPOT_DEFINE_QUERY_RPC(Name)                                                   \
   grpc::ServerUnaryReactor* QueryService::Name(grpc::CallbackServerContext* context,     \
                                                const v1::Name##Request* request,         \
                                                v1::Name##Response* response) {           \
-    return runner_.Unary(context, "hotspot.v1.QueryService/" #Name, logged, response,    \
-                         [this, request](const Caller& caller) {                         \
+    static const rpc::Method& method =                                                   \
+        rpc::Method::Of(v1::QueryService::service_full_name(), #Name);                   \
+    return runner_.Unary(context, method, *request, response,                            \
+                         [this, request](const rpc::Caller& caller) {                    \
                            return handler_->Name(caller.who, *request, caller.deadline); \
                          });                                                             \
   }
-HOTSPOT_DEFINE_QUERY_RPC(GetCase, true)
-HOTSPOT_DEFINE_QUERY_RPC(ListCases, true)
-HOTSPOT_DEFINE_QUERY_RPC(ListCommitments, true)
-HOTSPOT_DEFINE_QUERY_RPC(ListEscalations, true)
-HOTSPOT_DEFINE_QUERY_RPC(ListMeetings, true)
-HOTSPOT_DEFINE_QUERY_RPC(ListBodies, false)
-HOTSPOT_DEFINE_QUERY_RPC(GetAreaDashboard, false)
+HOTSPOT_DEFINE_QUERY_RPC(GetCase)
+HOTSPOT_DEFINE_QUERY_RPC(ListCases)
+HOTSPOT_DEFINE_QUERY_RPC(ListCommitments)
+HOTSPOT_DEFINE_QUERY_RPC(ListEscalations)
+HOTSPOT_DEFINE_QUERY_RPC(ListMeetings)
+HOTSPOT_DEFINE_QUERY_RPC(ListBodies)
+HOTSPOT_DEFINE_QUERY_RPC(GetAreaDashboard)
 #undef HOTSPOT_DEFINE_QUERY_RPC
 
 }  // namespace hotspot::queries

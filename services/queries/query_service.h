@@ -2,18 +2,18 @@
 // caller and runs the query on a worker pool (a query may wait for the views to reach
 // min_position, which must not hold an RPC thread), then finishes the call.
 //
-// Reads of youths' data (GetCase, ListCases, ListCommitments, ListEscalations, ListMeetings)
-// need the call metadata "purpose" (INVALID_ARGUMENT without it), and their answer's access
-// records (one per youth shown) are in the access log before the answer is sent; if they cannot
-// be written, the call fails instead.
+// Reads of youths' data (the methods marked so in query_service.proto) need the call metadata
+// "purpose" (INVALID_ARGUMENT without it), and their answer's access records (one per youth
+// shown, as the handler disclosed them) are in the access log before the answer is sent; if they
+// cannot be written, the call fails instead. A refused attempt is recorded too.
 //
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_QUERIES_QUERY_SERVICE_H_
 #define HOTSPOT_SERVICES_QUERIES_QUERY_SERVICE_H_
 
 #include "hotspot/v1/query_service.grpc.pb.h"
-#include "services/queries/call_runner.h"
 #include "services/queries/query_handler.h"
+#include "services/rpc/call_runner.h"
 #include "services/security/identity.h"
 
 namespace hotspot::queries {
@@ -21,8 +21,9 @@ namespace hotspot::queries {
 class QueryService final : public v1::QueryService::CallbackService {
  public:
   // Not owned; all must outlive the service. `workers` threads run the queries.
+  // A null `recorder` records no reads (a benchmark's baseline only).
   QueryService(const QueryHandler* handler, const security::Authenticator* authenticator,
-               AccessLog* access_log, int workers = 4);
+               security::AccessRecorder* recorder, int workers = 4);
 
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
                                     const v1::GetCaseRequest* request,
@@ -48,7 +49,7 @@ class QueryService final : public v1::QueryService::CallbackService {
 
  private:
   const QueryHandler* const handler_;
-  CallRunner runner_;
+  rpc::CallRunner runner_;
 };
 
 }  // namespace hotspot::queries

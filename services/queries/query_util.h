@@ -98,8 +98,9 @@ absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Proje
 
 // A case as its reader sees it: personal data unsealed if `allowed` (withheld otherwise), and
 // the fields that depend on today's date (overdue commitments, the 18th birthday).
+// The youth is noted in `shown`.
 absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
-                         absl::CivilDay today);
+                         absl::CivilDay today, security::Disclosures& shown);
 
 }  // namespace hotspot::queries
 

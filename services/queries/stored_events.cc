@@ -54,8 +54,7 @@ v1::LegalBasis LegalBasisOf(const v1::Event& event) {
 
 }  // namespace
 
-absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
-                           security::Sealer& sealer, v1::StoredEvent* out) {
+absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEvent* out) {
   v1::Event& event = *out->mutable_event();
   if (!event.ParseFromString(recorded.payload)) {
     return absl::DataLossError(
@@ -72,6 +71,12 @@ absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
   out->set_request_id(event.request_id());
   out->set_legal_basis(LegalBasisOf(event));
   out->set_hash(recorded.hash);
+  return absl::OkStatus();
+}
+
+absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Sealer& sealer,
+                             security::Disclosures& shown) {
+  const v1::Event& event = out->event();
   std::vector<std::pair<std::string, const v1::SealedText*>> sealed;
   FindSealed(event, "", &sealed);
   for (const auto& [path, text] : sealed) {
@@ -82,9 +87,17 @@ absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
       continue;
     }
     *value->mutable_value()->mutable_sealed() = *text;
-    RETURN_IF_ERROR(ResolvePersonalField(value->mutable_value(), allowed, sealer));
+    RETURN_IF_ERROR(
+        ResolvePersonalField(value->mutable_value(), allowed, sealer, event.area_id(), shown));
   }
   return absl::OkStatus();
+}
+
+absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
+                           security::Sealer& sealer, v1::StoredEvent* out,
+                           security::Disclosures& shown) {
+  RETURN_IF_ERROR(ParseStoredEvent(recorded, out));
+  return AddPersonalData(out, allowed, sealer, shown);
 }
 
 }  // namespace hotspot::queries

@@ -10,17 +10,29 @@
 #include "absl/status/statusor.h"
 #include "hotspot/v1/events.pb.h"
 #include "hotspot/v1/stored_event.pb.h"
+#include "services/security/disclosures.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
 namespace hotspot::queries {
 
-// `recorded` as a StoredEvent, into `out` (which may live on an arena: nothing is copied that
+// `recorded` as a StoredEvent without its personal_data: the envelope and the event (its sealed
+// values as they are stored). DATA_LOSS if the payload is not an Event.
+absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEvent* out);
+
+// Adds each sealed value of `out`'s event as a PersonalValue: unsealed if `allowed` ("erased"
+// after erasure), withheld "not_allowed" otherwise; each data subject whose data came out in
+// clear is noted in `shown`. DATA_LOSS if a sealed value does not open.
+absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Sealer& sealer,
+                             security::Disclosures& shown);
+
+// Both: `recorded` as a StoredEvent, into `out` (which may live on an arena: nothing is copied that
 // need not be); its personal data unsealed if `allowed` ("erased" after erasure), withheld
-// "not_allowed" otherwise. DATA_LOSS if the payload is not an Event or a sealed value does not
-// open.
+// "not_allowed" otherwise; each data subject whose data came out in clear is noted in `shown`.
+// DATA_LOSS if the payload is not an Event or a sealed value does not open.
 absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
-                           security::Sealer& sealer, v1::StoredEvent* out);
+                           security::Sealer& sealer, v1::StoredEvent* out,
+                           security::Disclosures& shown);
 
 }  // namespace hotspot::queries
 

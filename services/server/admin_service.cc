@@ -3,10 +3,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "services/queries/call_runner.h"
-#include "services/server/rpc.h"
+#include "services/rpc/rpc.h"
+#include "services/rpc/stream_writer.h"
 
 namespace hotspot::server {
+
+using rpc::Authenticate;
+using rpc::ToGrpcStatus;
 
 grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* context,
                                              const hotspot::v1::PingRequest* request,
@@ -96,8 +99,8 @@ grpc::ServerUnaryReactor* AdminService::LoadDemo(grpc::CallbackServerContext* co
 grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* AdminService::Backup(
     grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) {
   const absl::Status allowed = RequireAdmin(*context);
-  return new queries::StreamWriter<hotspot::v1::BackupResponse>(
-      [this, allowed, request](queries::StreamWriter<hotspot::v1::BackupResponse>& out) {
+  return new rpc::StreamWriter<hotspot::v1::BackupResponse>(
+      [this, allowed, request](rpc::StreamWriter<hotspot::v1::BackupResponse>& out) {
         if (!allowed.ok()) return allowed;
         return backup_(request->directory(), [&out](const hotspot::v1::BackupResponse& progress) {
           return out.Send(progress);

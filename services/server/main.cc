@@ -37,6 +37,9 @@ ABSL_FLAG(int, command_workers, 4, "threads that decide commands");
 ABSL_FLAG(int, access_log_sync_ms, 100,
           "how often the access log is fsynced (records are written before each answer, so a "
           "crash of hotspotd loses none; this bounds a power loss); 0: fsync before every answer");
+ABSL_FLAG(int, access_log_retention_days, 1826,
+          "access records older than this many days are deleted (at start and hourly); 0 keeps "
+          "them for ever");
 ABSL_FLAG(int, retention_days, 1826,
           "cases ended longer ago than this are listed as due for an erasure review");
 ABSL_FLAG(int, max_subscribers, 64, "subscriptions (SubscriptionService) at once");
@@ -72,6 +75,11 @@ int main(int argc, char** argv) {
   options.deadline_interval = absl::Seconds(absl::GetFlag(FLAGS_deadline_interval_s));
   options.access_log_sync_interval = absl::Milliseconds(absl::GetFlag(FLAGS_access_log_sync_ms));
   options.retention_days = absl::GetFlag(FLAGS_retention_days);
+  options.access_log_retention_days = absl::GetFlag(FLAGS_access_log_retention_days);
+  if (options.access_log_retention_days < 0) {
+    LOG(ERROR) << "event=bad_flag msg=\"access_log_retention_days: 0 or more\"";
+    return 2;
+  }
   options.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {
     LOG(ERROR) << "event=bad_flag msg=\"deadline_interval_s: 0 or more\"";

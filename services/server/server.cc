@@ -11,17 +11,16 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "hotspot/v1/admin_service.pb.h"
+#include "services/audit/access_log.h"
+#include "services/audit/audit_handler.h"
+#include "services/audit/audit_service.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_service.h"
 #include "services/projections/all_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
-#include "services/queries/access_log.h"
-#include "services/queries/audit_handler.h"
-#include "services/queries/audit_service.h"
 #include "services/queries/query_handler.h"
 #include "services/queries/query_service.h"
-#include "services/queries/subscription_service.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
@@ -29,6 +28,7 @@
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
 #include "services/server/erasure_executor.h"
+#include "services/subscriptions/subscription_service.h"
 #include "store/event_store.h"
 #include "store/status_macros.h"
 
@@ -99,7 +99,7 @@ absl::StatusOr<v1::LoadDemoResponse> LoadDemo(store::EventStore* events, securit
 
 // Writes a backup of the event log, the key store and the access log to `directory` (absolute,
 // new): the log first, so that every event in the backup has its key in the key store's copy.
-absl::Status Backup(store::EventStore* events, security::KeyStore* keys, queries::AccessLog* access,
+absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::AccessLog* access,
                     const std::string& directory,
                     const std::function<bool(const v1::BackupResponse&)>& report) {
   if (directory.empty() || directory[0] != '/') {
@@ -144,10 +144,10 @@ struct HotspotServer::Impl {
   std::unique_ptr<projections::Projector> views;
   std::unique_ptr<queries::QueryHandler> query_handler;
   std::unique_ptr<queries::QueryService> query_service;
-  std::unique_ptr<queries::AccessLog> access_log;
-  std::unique_ptr<queries::AuditHandler> audit_handler;
-  std::unique_ptr<queries::AuditService> audit_service;
-  std::unique_ptr<queries::SubscriptionService> subscription_service;
+  std::unique_ptr<audit::AccessLog> access_log;
+  std::unique_ptr<audit::AuditHandler> audit_handler;
+  std::unique_ptr<audit::AuditService> audit_service;
+  std::unique_ptr<subscriptions::SubscriptionService> subscription_service;
   std::unique_ptr<projections::DeadlineProcess> deadlines;
   std::unique_ptr<ErasureExecutor> erasures;
   std::vector<DevToken> new_dev_tokens;
@@ -230,24 +230,27 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   ASSIGN_OR_RETURN(impl->erasures,
                    ErasureExecutor::Start(impl->events.get(), impl->keys.get(),
                                           options.data_dir + "/erasures.checkpoint"));
-  queries::AccessLogOptions access_options;
+  audit::AccessLogOptions access_options;
   access_options.sync_interval = options.access_log_sync_interval;
-  ASSIGN_OR_RETURN(impl->access_log, queries::AccessLog::Open(std::move(access_options),
-                                                              options.data_dir + "/access"));
+  access_options.retention = absl::Hours(24) * options.access_log_retention_days;
+  access_options.sealer = impl->sealer.get();
+  ASSIGN_OR_RETURN(impl->access_log,
+                   audit::AccessLog::Open(std::move(access_options), options.data_dir + "/access"));
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service = std::make_unique<queries::QueryService>(
       impl->query_handler.get(), impl->authenticator.get(),
       options.record_access ? impl->access_log.get() : nullptr);
-  queries::AuditOptions audit_options;
+  audit::AuditOptions audit_options;
   audit_options.retention_days = options.retention_days;
-  impl->audit_handler = std::make_unique<queries::AuditHandler>(
+  impl->audit_handler = std::make_unique<audit::AuditHandler>(
       impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(audit_options));
-  impl->audit_service = std::make_unique<queries::AuditService>(
-      impl->audit_handler.get(), impl->authenticator.get(), impl->access_log.get());
-  queries::SubscriptionOptions subscription_options;
+  impl->audit_service =
+      std::make_unique<audit::AuditService>(impl->audit_handler.get(), impl->authenticator.get(),
+                                            impl->access_log.get(), impl->sealer.get());
+  subscriptions::SubscriptionOptions subscription_options;
   subscription_options.max_subscribers = options.max_subscribers;
-  impl->subscription_service = std::make_unique<queries::SubscriptionService>(
+  impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(
       impl->events.get(), impl->sealer.get(), impl->authenticator.get(), impl->access_log.get(),
       subscription_options);
 
@@ -259,7 +262,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   store::EventStore* events = impl->events.get();
   security::Sealer* sealer = impl->sealer.get();
   security::KeyStore* keys_for_backup = impl->keys.get();
-  queries::AccessLog* access = impl->access_log.get();
+  audit::AccessLog* access = impl->access_log.get();
   impl->admin = std::make_unique<AdminService>(
       impl->authenticator.get(), impl->views.get(),
       [events, sealer] { return LoadDemo(events, sealer); },

@@ -49,6 +49,10 @@ struct ServerOptions {
   // its read is answered, so a crash of hotspotd loses none, and this bounds what a power loss
   // can take. Zero: fsync before every answer. Default: 100 ms.
   absl::Duration access_log_sync_interval = absl::Milliseconds(100);
+  // Access records older than this many days are deleted (checked at start and hourly); 0
+  // keeps them for ever. Default: 1,826 days (five years, as the case records: a data subject
+  // can still learn who read the case while it is kept).
+  int access_log_retention_days = 1826;
   // Cases ended longer ago than this are listed as due for an erasure review. Default: 1,826
   // days (five years).
   int retention_days = 1826;

@@ -126,7 +126,7 @@ Running StartServer(const std::string& dir, bool record_access) {
 std::unique_ptr<grpc::ClientContext> As(const std::string& token, bool purpose = true) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("authorization", "Bearer " + token);
-  if (purpose) context->AddMetadata("purpose", "benchmark");
+  if (purpose) context->AddMetadata("purpose", "case_coordination: benchmark");
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
   return context;
 }

@@ -264,7 +264,7 @@ int Main() {
   auto context = [&](const std::string& bearer) {
     auto c = std::make_unique<grpc::ClientContext>();
     c->AddMetadata("authorization", bearer);
-    c->AddMetadata("purpose", "benchmark");
+    c->AddMetadata("purpose", "case_coordination: benchmark");
     return c;
   };
 

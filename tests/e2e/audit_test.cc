@@ -50,27 +50,38 @@ class AuditE2eTest : public ::testing::Test {
     request.set_area_id(scenario::kAreaId);
     request.set_page_size(5);
     v1::ListCasesResponse response;
-    auto context = suite_->As(suite_->cast.chief, "weekly case review");
+    auto context = suite_->As(suite_->cast.chief, "case_coordination: weekly case review");
     EXPECT_TRUE(Queries()->ListCases(context.get(), request, &response).ok());
     return response;
   }
 
-  static std::vector<v1::AccessRecord> RecordsOf(const std::string& youth) {
+  // The youth's access records as an auditor lists them, without those of the auditors' own
+  // reads of the access log (`with_log_reads` keeps them).
+  static std::vector<v1::AccessRecord> RecordsOf(const std::string& youth,
+                                                 bool with_log_reads = false) {
     std::vector<v1::AccessRecord> out;
     v1::ListAccessRecordsRequest request;
     request.set_youth_id(youth);
     request.set_page_size(500);
     v1::ListAccessRecordsResponse response;
-    auto context = suite_->As(suite_->cast.auditor, "");
+    auto context = suite_->As(suite_->cast.auditor, "audit");
     const grpc::Status status = Audit()->ListAccessRecords(context.get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
-    return {response.records().begin(), response.records().end()};
+    for (const v1::AccessRecord& r : response.records()) {
+      const bool log_read = r.call().find("AccessLog") != std::string::npos ||
+                            r.call().find("AccessRecords") != std::string::npos;
+      if (with_log_reads || !log_read) {
+        out.push_back(r);
+      }
+    }
+    return out;
   }
 
   // Subscribes with `request` as `who` and reads until `stop` says so or the stream ends.
   static grpc::Status Follow(const domain::Principal& who, const v1::SubscribeRequest& request,
-                             const std::function<bool(const v1::SubscribeResponse&)>& stop) {
-    auto context = suite_->As(who, "", absl::Seconds(60));
+                             const std::function<bool(const v1::SubscribeResponse&)>& stop,
+                             const std::string& purpose = "") {
+    auto context = suite_->As(who, purpose, absl::Seconds(60));
     auto reader = Subscriptions()->Subscribe(context.get(), request);
     v1::SubscribeResponse response;
     while (reader->Read(&response)) {
@@ -99,7 +110,9 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
     const std::vector<v1::AccessRecord> records = RecordsOf(c.youth_id());
     ASSERT_FALSE(records.empty()) << c.youth_id();
     EXPECT_EQ(records.back().call(), "hotspot.v1.QueryService/ListCases");
-    EXPECT_EQ(records.back().purpose(), "weekly case review");
+    EXPECT_EQ(records.back().purpose(), "case_coordination");
+    EXPECT_EQ(records.back().purpose_code(), v1::PURPOSE_CASE_COORDINATION);
+    EXPECT_EQ(records.back().purpose_text().text(), "weekly case review");
     EXPECT_EQ(records.back().person(), cast.chief.person);
     EXPECT_EQ(records.back().area_id(), scenario::kAreaId);
   }
@@ -120,18 +133,18 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
   // The chief sees the personal data; a teacher of an agency not involved does not. Both reads
   // are recorded, and say whether personal data was disclosed.
   {
-    auto context = suite_->As(cast.chief, "preparing the meeting");
+    auto context = suite_->As(cast.chief, "meeting_preparation: preparing the meeting");
     ASSERT_TRUE(Queries()->GetCase(context.get(), get, &got).ok());
   }
   {
-    auto context = suite_->As(cast.police_member, "checking a name");
+    auto context = suite_->As(cast.police_member, "case_coordination: checking a name");
     Queries()->GetCase(context.get(), get, &got);
   }
   // The history and as-of, by an auditor.
   {
     v1::GetCaseHistoryRequest request;
     request.set_youth_id(youth);
-    auto context = suite_->As(cast.auditor, "annual audit");
+    auto context = suite_->As(cast.auditor, "audit: annual audit");
     auto reader = Audit()->GetCaseHistory(context.get(), request);
     v1::GetCaseHistoryResponse response;
     int events = 0;
@@ -142,7 +155,7 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
     as_of.set_youth_id(youth);
     as_of.set_position(1);
     v1::GetCaseAsOfResponse as_of_response;
-    auto as_of_context = suite_->As(cast.auditor, "annual audit");
+    auto as_of_context = suite_->As(cast.auditor, "audit: annual audit");
     ASSERT_TRUE(Audit()->GetCaseAsOf(as_of_context.get(), as_of, &as_of_response).ok());
     auto no_purpose = suite_->As(cast.auditor, "");
     EXPECT_EQ(Audit()->GetCaseAsOf(no_purpose.get(), as_of, &as_of_response).error_code(),
@@ -153,10 +166,11 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
   std::vector<v1::AccessRecord> last(records.end() - 4, records.end());
   EXPECT_EQ(last[0].call(), "hotspot.v1.QueryService/GetCase");
   EXPECT_EQ(last[0].person(), cast.chief.person);
-  EXPECT_EQ(last[0].purpose(), "preparing the meeting");
+  EXPECT_EQ(last[0].purpose(), "meeting_preparation");
+  EXPECT_EQ(last[0].purpose_text().text(), "preparing the meeting");
   EXPECT_TRUE(last[0].personal_data_disclosed());
   EXPECT_EQ(last[1].person(), cast.police_member.person);
-  EXPECT_EQ(last[1].purpose(), "checking a name");
+  EXPECT_EQ(last[1].purpose_text().text(), "checking a name");
   EXPECT_FALSE(last[1].personal_data_disclosed());
   EXPECT_EQ(last[2].call(), "hotspot.v1.AuditService/GetCaseHistory");
   EXPECT_EQ(last[2].role(), "auditor");
@@ -170,11 +184,11 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
   v1::ListAccessRecordsRequest by_person;
   by_person.set_person(cast.police_member.person);
   v1::ListAccessRecordsResponse person_records;
-  auto person_context = suite_->As(cast.auditor, "");
+  auto person_context = suite_->As(cast.auditor, "audit");
   ASSERT_TRUE(Audit()->ListAccessRecords(person_context.get(), by_person, &person_records).ok());
   ASSERT_GE(person_records.records_size(), 1);
   EXPECT_EQ(person_records.records().rbegin()->youth_id(), youth);
-  auto export_context = suite_->As(cast.auditor, "");
+  auto export_context = suite_->As(cast.auditor, "audit");
   auto exporter = Audit()->ExportAccessLog(export_context.get(), {});
   v1::ExportAccessLogResponse exported;
   uint64_t count = 0, total = 0;
@@ -188,10 +202,22 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
   EXPECT_GE(count, records.size());
 
   // The access log is for auditors.
-  auto chief_context = suite_->As(cast.chief, "");
+  auto chief_context = suite_->As(cast.chief, "audit");
   EXPECT_EQ(
       Audit()->ListAccessRecords(chief_context.get(), by_person, &person_records).error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
+
+  // The auditors' own reads of the access log are recorded too: the listings above of the
+  // youth's records, each with the auditor and the purpose.
+  const std::vector<v1::AccessRecord> all = RecordsOf(youth, /*with_log_reads=*/true);
+  int log_reads = 0;
+  for (const v1::AccessRecord& r : all) {
+    if (r.call() != "hotspot.v1.AuditService/ListAccessRecords") continue;
+    ++log_reads;
+    EXPECT_EQ(r.person(), cast.auditor.person);
+    EXPECT_EQ(r.purpose_code(), v1::PURPOSE_AUDIT);
+  }
+  EXPECT_GE(log_reads, 3);
 }
 
 TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
@@ -258,12 +284,13 @@ TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
             grpc::StatusCode::CANCELLED);
   EXPECT_GT(events, 0);
 
-  // Another area: nothing, but checkpoints up to the head and the caught-up mark.
+  // An area without events (an auditor may follow any): nothing, but checkpoints up to the head
+  // and the caught-up mark.
   v1::SubscribeRequest elsewhere;
   elsewhere.set_from_position(1);
   elsewhere.set_area_id("area-elsewhere");
   uint64_t checkpoint = 0;
-  ASSERT_EQ(Follow(cast.integration, elsewhere,
+  ASSERT_EQ(Follow(cast.auditor, elsewhere,
                    [&](const v1::SubscribeResponse& response) {
                      EXPECT_EQ(response.events_size(), 0);
                      checkpoint = response.checkpoint();
@@ -273,19 +300,21 @@ TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
             grpc::StatusCode::CANCELLED);
   EXPECT_GT(checkpoint, 100u);
 
-  // A coordinator sees its own area's personal data in clear.
+  // A coordinator sees its own area's personal data in clear, with a purpose.
   v1::SubscribeRequest referrals;
   referrals.set_from_position(1);
   referrals.add_event_types("hotspot.v1.YouthReferred");
   int in_clear = 0;
-  ASSERT_EQ(Follow(cast.chief, referrals,
-                   [&](const v1::SubscribeResponse& response) {
-                     for (const auto& e : response.events()) {
-                       EXPECT_EQ(e.type(), "hotspot.v1.YouthReferred");
-                       for (const auto& v : e.personal_data()) in_clear += v.value().has_text();
-                     }
-                     return response.caught_up();
-                   })
+  ASSERT_EQ(Follow(
+                cast.chief, referrals,
+                [&](const v1::SubscribeResponse& response) {
+                  for (const auto& e : response.events()) {
+                    EXPECT_EQ(e.type(), "hotspot.v1.YouthReferred");
+                    for (const auto& v : e.personal_data()) in_clear += v.value().has_text();
+                  }
+                  return response.caught_up();
+                },
+                "case_coordination: keeping up with referrals")
                 .error_code(),
             grpc::StatusCode::CANCELLED);
   EXPECT_GT(in_clear, 0);
@@ -380,11 +409,14 @@ TEST_F(AuditE2eTest, ZZ_ResumedSubscribersGetEveryEventExactlyOnceAcrossARestart
       get.set_youth_id(youth);
       v1::GetCaseResponse got;
       ASSERT_TRUE(
-          Queries()->GetCase(suite_->As(cast.chief, "just before a crash").get(), get, &got).ok());
+          Queries()
+              ->GetCase(suite_->As(cast.chief, "case_coordination: just before a crash").get(), get,
+                        &got)
+              .ok());
       absl::WriterMutexLock lock(&restart_mu);
       restarted = suite_->Restart(/*kill=*/true).ok();
       if (!restarted) break;
-      EXPECT_EQ(RecordsOf(youth).back().purpose(), "just before a crash");
+      EXPECT_EQ(RecordsOf(youth).back().purpose_text().text(), "just before a crash");
     }
     if (sessions >= 12 && written > 200) break;
   }

@@ -16,7 +16,7 @@ namespace {
 std::unique_ptr<grpc::ClientContext> As(const SuiteServer& suite, const domain::Principal& who) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("authorization", "Bearer " + suite.tokens.at(who.person));
-  context->AddMetadata("purpose", "crash test");
+  context->AddMetadata("purpose", "case_coordination: crash test");
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   return context;
 }

@@ -30,7 +30,7 @@ grpc::Status GetCase(const SuiteServer& suite, const std::string& youth, uint64_
   auto queries = v1::QueryService::NewStub(suite.channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + suite.tokens.at(suite.cast.chief.person));
-  context.AddMetadata("purpose", "erasure test");
+  context.AddMetadata("purpose", "erasure_review: erasure test");
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   v1::GetCaseRequest request;
   request.set_youth_id(youth);
@@ -133,7 +133,7 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   auto audit = v1::AuditService::NewStub(suite.channel);
   v1::GetCaseHistoryRequest history_request;
   history_request.set_youth_id(youth);
-  auto history_context = suite.As(cast.auditor, "erasure check");
+  auto history_context = suite.As(cast.auditor, "erasure_review: erasure check");
   auto reader = audit->GetCaseHistory(history_context.get(), history_request);
   v1::GetCaseHistoryResponse history;
   int events = 0, sealed = 0;
@@ -148,7 +148,8 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
       }
     }
   }
-  ASSERT_TRUE(reader->Finish().ok());
+  const grpc::Status finished = reader->Finish();
+  ASSERT_TRUE(finished.ok()) << finished.error_message();
   EXPECT_EQ(events, 4);  // referral, erasure requested, approved, executed
   EXPECT_GE(sealed, 4);
   EXPECT_TRUE(executed_seen);

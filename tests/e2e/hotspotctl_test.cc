@@ -123,8 +123,8 @@ TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
   ASSERT_TRUE(absl::StartsWith(youth, "youth-")) << referred.out;
 
   // --json is protobuf JSON: it parses back, with the name in clear for the chief.
-  Result got =
-      Ctl(&cast.chief, {"get-case", "--youth_id=" + youth, "--purpose=cli test", "--json"});
+  Result got = Ctl(&cast.chief, {"get-case", "--youth_id=" + youth,
+                                 "--purpose=case_coordination: cli test", "--json"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   v1::GetCaseResponse response;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(got.out, &response).ok()) << got.out;
@@ -132,16 +132,21 @@ TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
 
   // A table: a header and a row per case.
   Result cases = Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard",
-                                   "--page_size=5", "--purpose=cli test"});
+                                   "--page_size=5", "--purpose=case_coordination: cli test"});
   ASSERT_EQ(cases.exit_code, 0) << cases.err;
   EXPECT_TRUE(absl::StartsWith(cases.out, "youth_id")) << cases.out;
   EXPECT_EQ(std::count(cases.out.begin(), cases.out.end(), '\n'), 1 + 5 + 2);  // + token, position
 
   // Exit codes: usage 2, not found 3, conflict 4, not allowed 5.
   EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--youth_id=" + youth}).exit_code, 2);  // no purpose
-  EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--no_such_field=1", "--purpose=x"}).exit_code, 2);
-  EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--youth_id=not-a-youth", "--purpose=x"}).exit_code, 2);
-  const Result missing = Ctl(&cast.chief, {"get-case", "--youth_id=youth-nobody", "--purpose=x"});
+  EXPECT_EQ(
+      Ctl(&cast.chief, {"get-case", "--no_such_field=1", "--purpose=case_coordination"}).exit_code,
+      2);
+  EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--youth_id=not-a-youth", "--purpose=case_coordination"})
+                .exit_code,
+            2);
+  const Result missing =
+      Ctl(&cast.chief, {"get-case", "--youth_id=youth-nobody", "--purpose=case_coordination"});
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_TRUE(absl::StrContains(missing.err, "NOT_FOUND")) << missing.err;
   std::vector<std::string> other = referral;
@@ -153,7 +158,7 @@ TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
 
 TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
   const scenario::Cast& cast = suite_->cast;
-  const Result exported = Ctl(&cast.auditor, {"export-access-log"});
+  const Result exported = Ctl(&cast.auditor, {"export-access-log", "--purpose=audit"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_TRUE(absl::StrContains(exported.err, "100%")) << exported.err;
   const Result rebuilt = Ctl(&cast.admin, {"rebuild-projection", "--view=cases.v1", "--wait"});
@@ -163,8 +168,9 @@ TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   EXPECT_TRUE(absl::StrContains(demo.out, "replayed: ")) << demo.out;  // loaded at start already
   // A stream: one JSON object per line.
-  const Result listed = Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard",
-                                          "--page_size=1", "--purpose=cli test", "--json"});
+  const Result listed =
+      Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard", "--page_size=1",
+                        "--purpose=case_coordination: cli test", "--json"});
   v1::ListCasesResponse cases;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(listed.out, &cases).ok()) << listed.out;
   ASSERT_EQ(cases.cases_size(), 1);

@@ -52,7 +52,7 @@ class QueryServiceTest : public ::testing::Test {
   static std::unique_ptr<grpc::ClientContext> As(const Principal& who, int deadline_ms = 10000) {
     auto context = std::make_unique<grpc::ClientContext>();
     context->AddMetadata("authorization", "Bearer " + tokens_->at(who.person));
-    context->AddMetadata("purpose", "query service test");
+    context->AddMetadata("purpose", "case_coordination: query service test");
     context->set_deadline(std::chrono::system_clock::now() +
                           std::chrono::milliseconds(deadline_ms));
     return context;

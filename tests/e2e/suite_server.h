@@ -38,9 +38,9 @@ struct SuiteServer {
 
   // A call context as `who` (its bearer token), with a read's purpose ("" sends none) and a
   // deadline.
-  std::unique_ptr<grpc::ClientContext> As(const domain::Principal& who,
-                                          const std::string& purpose = "case review",
-                                          absl::Duration deadline = absl::Seconds(20)) const;
+  std::unique_ptr<grpc::ClientContext> As(
+      const domain::Principal& who, const std::string& purpose = "case_coordination: case review",
+      absl::Duration deadline = absl::Seconds(20)) const;
 };
 
 // Starts `binary` with a tokens file and `flags`.

@@ -1,7 +1,7 @@
 // Package client is a small Go client for hotspotd over the stubs generated from proto/ with
 // Debian's protoc-gen-go and protoc-gen-go-grpc (hotspot.example/clients/go/hotspot/v1).
 //
-//	c, err := client.Dial("127.0.0.1:50051", token, client.Options{Purpose: "weekly case review"})
+//	c, err := client.Dial("127.0.0.1:50051", token, client.Options{Purpose: "meeting_preparation: weekly case review"})
 //	resp, err := c.Command(ctx, "ReferYouth", &hotspotv1.ReferYouthRequest{AreaId: ...})
 //	err = c.Query(ctx, "GetCase", &hotspotv1.GetCaseRequest{YouthId: resp.Id}, &caseResp)
 package client
@@ -24,11 +24,28 @@ import (
 	hotspotv1 "hotspot.example/clients/go/hotspot/v1"
 )
 
-// Reads of youths' data: the server refuses them without a purpose.
-var loggedReads = map[string]bool{
-	"GetCase": true, "ListCases": true, "ListCommitments": true, "ListEscalations": true,
-	"ListMeetings": true, "GetCaseHistory": true, "GetCaseAsOf": true,
+// PersonalDataAccess maps each method name to its (hotspot.v1.personal_data) option, read from
+// the descriptors: ALWAYS (the server refuses the call without a purpose), BY_PRINCIPAL (a
+// purpose from the principals that receive data in clear), or UNSPECIFIED.
+func PersonalDataAccess() map[string]hotspotv1.PersonalDataAccess {
+	out := map[string]hotspotv1.PersonalDataAccess{}
+	for _, file := range []protoreflect.FileDescriptor{
+		hotspotv1.File_hotspot_v1_command_service_proto, hotspotv1.File_hotspot_v1_query_service_proto,
+		hotspotv1.File_hotspot_v1_audit_service_proto, hotspotv1.File_hotspot_v1_subscription_service_proto,
+	} {
+		for i := 0; i < file.Services().Len(); i++ {
+			methods := file.Services().Get(i).Methods()
+			for j := 0; j < methods.Len(); j++ {
+				m := methods.Get(j)
+				access := proto.GetExtension(m.Options(), hotspotv1.E_PersonalData).(hotspotv1.PersonalDataAccess)
+				out[string(m.Name())] = access
+			}
+		}
+	}
+	return out
 }
+
+var personalData = PersonalDataAccess()
 
 // Options: Purpose for reads of youths' data (recorded in the access log), Deadline per call
 // (default 10 s), Retries after the first attempt for UNAVAILABLE (always: commands carry a
@@ -94,11 +111,13 @@ func (c *Client) outgoing(ctx context.Context, method, purpose string) (context.
 	if purpose == "" {
 		purpose = c.opts.Purpose
 	}
-	if loggedReads[method] {
-		if purpose == "" {
-			return nil, fmt.Errorf("%s reads a youth's data: give a purpose", method)
-		}
-		pairs = append(pairs, "purpose", purpose)
+	access := personalData[method]
+	if access == hotspotv1.PersonalDataAccess_PERSONAL_DATA_ACCESS_ALWAYS && purpose == "" {
+		return nil, fmt.Errorf("%s reads a youth's data: give a purpose", method)
+	}
+	if access != hotspotv1.PersonalDataAccess_PERSONAL_DATA_ACCESS_UNSPECIFIED && purpose != "" {
+		// "-bin": gRPC sends the UTF-8 bytes base64-encoded, so any text (æ, ø, å) passes.
+		pairs = append(pairs, "purpose-bin", purpose)
 	}
 	return metadata.AppendToOutgoingContext(ctx, pairs...), nil
 }
@@ -149,6 +168,11 @@ func (c *Client) Command(ctx context.Context, method string, req proto.Message) 
 	}
 	resp := &hotspotv1.CommandResponse{}
 	return resp, c.invoke(ctx, "CommandService", method, "", req, resp, !pinned)
+}
+
+// Audit runs a unary AuditService call into resp; purpose "" uses the client's.
+func (c *Client) Audit(ctx context.Context, method, purpose string, req, resp proto.Message) error {
+	return c.invoke(ctx, "AuditService", method, purpose, req, resp, false)
 }
 
 // Query runs a QueryService call into resp; purpose "" uses the client's.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func startHotspotd(t *testing.T) (string, map[string]string) {
 func TestAgainstARealServer(t *testing.T) {
 	target, tokens := startHotspotd(t)
 	ctx := context.Background()
-	chief, err := client.Dial(target, tokens["chief-anna"], client.Options{Purpose: "test"})
+	chief, err := client.Dial(target, tokens["chief-anna"], client.Options{Purpose: "case_coordination: test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,4 +168,66 @@ func TestAgainstARealServer(t *testing.T) {
 			t.Fatalf("subscription: up to %d, %v", next, err)
 		}
 	})
+}
+
+func TestPersonalDataRuleComesFromTheProtos(t *testing.T) {
+	access := client.PersonalDataAccess()
+	var always []string
+	for method, a := range access {
+		if a == hotspotv1.PersonalDataAccess_PERSONAL_DATA_ACCESS_ALWAYS {
+			always = append(always, method)
+		}
+	}
+	sort.Strings(always)
+	want := "ExportAccessLog GetCase GetCaseAsOf GetCaseHistory ListAccessRecords ListCases ListCommitments ListEscalations ListMeetings"
+	if got := strings.Join(always, " "); got != want {
+		t.Errorf("ALWAYS: %s, want %s", got, want)
+	}
+	if access["Subscribe"] != hotspotv1.PersonalDataAccess_PERSONAL_DATA_ACCESS_BY_PRINCIPAL {
+		t.Errorf("Subscribe: %v", access["Subscribe"])
+	}
+	if access["ReferYouth"] != hotspotv1.PersonalDataAccess_PERSONAL_DATA_ACCESS_UNSPECIFIED {
+		t.Errorf("ReferYouth: %v", access["ReferYouth"])
+	}
+}
+
+func TestDanishPurposeReachesTheAccessLog(t *testing.T) {
+	target, tokens := startHotspotd(t)
+	ctx := context.Background()
+	chief, err := client.Dial(target, tokens["chief-anna"], client.Options{Purpose: "meeting_preparation: møde med skolen om Åse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chief.Close()
+	cases := &hotspotv1.ListCasesResponse{}
+	if err := chief.Query(ctx, "ListCases", "", &hotspotv1.ListCasesRequest{AreaId: example.Area, PageSize: 1}, cases); err != nil || len(cases.Cases) != 1 {
+		t.Fatalf("ListCases: %v", err)
+	}
+	youth := cases.Cases[0].YouthId
+	if err := chief.Query(ctx, "GetCase", "", &hotspotv1.GetCaseRequest{YouthId: youth}, &hotspotv1.GetCaseResponse{}); err != nil {
+		t.Fatal(err)
+	}
+	err = chief.Query(ctx, "GetCase", "reading for fun", &hotspotv1.GetCaseRequest{YouthId: youth}, &hotspotv1.GetCaseResponse{})
+	if e, ok := err.(*client.Error); !ok || e.Code != codes.InvalidArgument || !strings.Contains(e.Message, "purpose") {
+		t.Errorf("a purpose outside the list: want INVALID_ARGUMENT naming purpose, got %v", err)
+	}
+	auditor, _ := client.Dial(target, tokens["auditor-kim"], client.Options{Purpose: "audit"})
+	defer auditor.Close()
+	records := &hotspotv1.ListAccessRecordsResponse{}
+	if err := auditor.Audit(ctx, "ListAccessRecords", "", &hotspotv1.ListAccessRecordsRequest{YouthId: youth, PageSize: 500}, records); err != nil {
+		t.Fatal(err)
+	}
+	var last *hotspotv1.AccessRecord
+	for _, r := range records.Records {
+		if r.Call == "hotspot.v1.QueryService/GetCase" {
+			last = r
+		}
+	}
+	if last == nil {
+		t.Fatalf("no GetCase record in %v", records)
+	}
+	if last.PurposeCode != hotspotv1.Purpose_PURPOSE_MEETING_PREPARATION || last.Purpose != "meeting_preparation" ||
+		last.PurposeText.GetText() != "møde med skolen om Åse" {
+		t.Errorf("record: %v", last)
+	}
 }

@@ -9,7 +9,7 @@ const AREA = "area-sjaelor-boulevard";
 const SCHOOL = "agency-school-sjaelor";
 
 export async function referAndCommit(target: string, token: string) {
-  const hotspot = new HotspotClient(target, token, { purpose: "example: follow up on a new referral" });
+  const hotspot = new HotspotClient(target, token, { purpose: "case_coordination: follow up on a new referral" });
   try {
     const referred = await hotspot.command("ReferYouth", {
       area_id: AREA,

@@ -2,7 +2,7 @@
 // at run time; their types are generated from the same files at build time (gen/, not
 // committed).
 //
-//   const hotspot = new HotspotClient("127.0.0.1:50051", token, { purpose: "weekly review" });
+//   const hotspot = new HotspotClient("127.0.0.1:50051", token, { purpose: "meeting_preparation: weekly review" });
 //   const referred = await hotspot.command("ReferYouth", { area_id: ..., name: ... });
 //   for await (const c of hotspot.pages("ListCommitments", { area_id: ... })) { ... }
 import * as grpc from "@grpc/grpc-js";
@@ -22,30 +22,47 @@ import type { StoredEvent__Output } from "../gen/hotspot/v1/StoredEvent";
 export type { CommandResponse__Output as CommandResponse, StoredEvent__Output as StoredEvent };
 export type CommandMethod = Extract<keyof CommandServiceHandlers, string>;
 export type QueryMethod = Extract<keyof QueryServiceHandlers, string>;
+export type AuditMethod = "GetCaseAsOf" | "ListAccessRecords" | "VerifyLog" | "ListErasureReviewsDue";
 
 // Where the protos are: HOTSPOT_PROTO_DIR, or the repository's proto/ (dist/src -> ../../../../proto).
 const PROTO_DIR = process.env.HOTSPOT_PROTO_DIR ?? path.join(__dirname, "..", "..", "..", "..", "proto");
 
 type Proto = CommandProto & QueryProto & AuditProto & SubscriptionProto;
 
-function load(): Proto {
-  const definition = protoLoader.loadSync(
-    [
-      "hotspot/v1/command_service.proto",
-      "hotspot/v1/query_service.proto",
-      "hotspot/v1/audit_service.proto",
-      "hotspot/v1/subscription_service.proto",
-    ],
-    { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true },
-  );
-  return grpc.loadPackageDefinition(definition) as unknown as Proto;
+const PROTO_FILES = [
+  "hotspot/v1/command_service.proto",
+  "hotspot/v1/query_service.proto",
+  "hotspot/v1/audit_service.proto",
+  "hotspot/v1/subscription_service.proto",
+];
+
+function definitions(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(PROTO_FILES, {
+    includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
+  });
 }
 
-// Reads of youths' data: the server refuses them without a purpose.
-const LOGGED_READS = new Set([
-  "GetCase", "ListCases", "ListCommitments", "ListEscalations", "ListMeetings",
-  "GetCaseHistory", "GetCaseAsOf",
-]);
+function load(): Proto {
+  return grpc.loadPackageDefinition(definitions()) as unknown as Proto;
+}
+
+// Method name -> its (hotspot.v1.personal_data) option, as the protos declare it:
+// "PERSONAL_DATA_ACCESS_ALWAYS" (the server refuses the call without a purpose),
+// "PERSONAL_DATA_ACCESS_BY_PRINCIPAL" (a purpose from those who receive data in clear), or none.
+export function personalDataAccess(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const definition of Object.values(definitions())) {
+    if ("format" in definition) continue; // a message or enum, not a service
+    for (const [name, method] of Object.entries(definition as protoLoader.ServiceDefinition)) {
+      const options = (method.options ?? {}) as Record<string, unknown>;
+      const access = options["(hotspot.v1.personal_data)"];
+      if (typeof access === "string") out.set(name, access);
+    }
+  }
+  return out;
+}
+
+const PERSONAL_DATA = personalDataAccess();
 
 export class HotspotError extends Error {
   constructor(
@@ -78,7 +95,7 @@ type Unary = (
 export class HotspotClient {
   private readonly commands: grpc.Client;
   private readonly queries: grpc.Client;
-  private readonly audit: grpc.Client;
+  private readonly audits: grpc.Client;
   private readonly subscriptions: grpc.Client;
   private readonly options: Required<Omit<ClientOptions, "purpose">> & { purpose?: string };
 
@@ -91,23 +108,25 @@ export class HotspotClient {
     const credentials = grpc.credentials.createInsecure();
     this.commands = new proto.hotspot.v1.CommandService(target, credentials);
     this.queries = new proto.hotspot.v1.QueryService(target, credentials);
-    this.audit = new proto.hotspot.v1.AuditService(target, credentials);
+    this.audits = new proto.hotspot.v1.AuditService(target, credentials);
     this.subscriptions = new proto.hotspot.v1.SubscriptionService(target, credentials);
     this.options = { deadlineMs: 10_000, retries: 3, backoffMs: 100, ...options };
   }
 
   close(): void {
-    for (const c of [this.commands, this.queries, this.audit, this.subscriptions]) c.close();
+    for (const c of [this.commands, this.queries, this.audits, this.subscriptions]) c.close();
   }
 
   private metadata(method: string, purpose?: string): grpc.Metadata {
     const metadata = new grpc.Metadata();
     metadata.set("authorization", `Bearer ${this.token}`);
     const why = purpose ?? this.options.purpose;
-    if (LOGGED_READS.has(method)) {
-      if (!why) throw new Error(`${method} reads a youth's data: give a purpose`);
-      metadata.set("purpose", why);
+    const access = PERSONAL_DATA.get(method);
+    if (access === "PERSONAL_DATA_ACCESS_ALWAYS" && !why) {
+      throw new Error(`${method} reads a youth's data: give a purpose`);
     }
+    // "-bin": gRPC sends the UTF-8 bytes base64-encoded, so any text (æ, ø, å) passes.
+    if (access !== undefined && why) metadata.set("purpose-bin", Buffer.from(why, "utf8"));
     return metadata;
   }
 
@@ -155,6 +174,11 @@ export class HotspotClient {
     return this.call<T>(this.queries, method, request, purpose);
   }
 
+  // A unary AuditService call, e.g. audit("ListAccessRecords", { youth_id }).
+  audit<T = Record<string, unknown>>(method: AuditMethod, request: object, purpose?: string): Promise<T> {
+    return this.call<T>(this.audits, method, request, purpose);
+  }
+
   // Every item of a paged list query, following next_page_token.
   async *pages<T = Record<string, unknown>>(
     method: QueryMethod,
@@ -174,8 +198,8 @@ export class HotspotClient {
 
   // Every event of a youth's history, in log order.
   async *history(youthId: string, purpose?: string): AsyncGenerator<StoredEvent__Output> {
-    const stream = (this.audit as unknown as Record<string, Function>).GetCaseHistory.call(
-      this.audit,
+    const stream = (this.audits as unknown as Record<string, Function>).GetCaseHistory.call(
+      this.audits,
       { youth_id: youthId },
       this.metadata("GetCaseHistory", purpose),
       { deadline: Date.now() + this.options.deadlineMs },

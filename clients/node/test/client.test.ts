@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 
-import { HotspotClient, HotspotError } from "../src";
+import { HotspotClient, HotspotError, personalDataAccess } from "../src";
 import { referAndCommit } from "../examples/refer_and_commit";
 
 const AREA = "area-sjaelor-boulevard";
@@ -56,7 +56,7 @@ test("the example refers, decides and lists the commitment", async () => {
 });
 
 test("request ids make retries write once; errors carry the code and the field", async () => {
-  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: "test" });
+  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: "case_coordination: test" });
   try {
     const fields = {
       area_id: AREA, referring_agency_id: "agency-school-sjaelor", referred_by: "teacher-ole",
@@ -89,7 +89,7 @@ test("request ids make retries write once; errors carry the code and the field",
 });
 
 test("pages, history and subscriptions iterate to the end", async () => {
-  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: "test" });
+  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: "case_coordination: test" });
   const cases: Array<Record<string, any>> = [];
   for await (const c of hotspot.pages("ListCases", { area_id: AREA, page_size: 7 })) cases.push(c);
   hotspot.close();
@@ -111,4 +111,39 @@ test("pages, history and subscriptions iterate to the end", async () => {
   }
   integration.close();
   assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1));
+});
+
+test("the personal-data rule comes from the protos", () => {
+  const access = personalDataAccess();
+  const always = [...access].filter(([, a]) => a === "PERSONAL_DATA_ACCESS_ALWAYS").map(([m]) => m).sort();
+  assert.deepEqual(always, [
+    "ExportAccessLog", "GetCase", "GetCaseAsOf", "GetCaseHistory", "ListAccessRecords", "ListCases",
+    "ListCommitments", "ListEscalations", "ListMeetings",
+  ]);
+  assert.equal(access.get("Subscribe"), "PERSONAL_DATA_ACCESS_BY_PRINCIPAL");
+  assert.equal(access.get("ReferYouth"), undefined);
+});
+
+test("a Danish purpose reaches the access log, in clear for the auditor", async () => {
+  const why = "meeting_preparation: møde med skolen om Åse";
+  const hotspot = new HotspotClient(target, tokens["chief-anna"], { purpose: why });
+  let youth = "";
+  for await (const c of hotspot.pages<{ youth_id: string }>("ListCases", { area_id: AREA, page_size: 1 })) {
+    youth = c.youth_id;
+    break;
+  }
+  await hotspot.query("GetCase", { youth_id: youth });
+  await assert.rejects(hotspot.query("GetCase", { youth_id: youth }, "reading for fun"), (e) =>
+    e instanceof HotspotError && e.code === grpc.status.INVALID_ARGUMENT && /purpose/.test(e.details));
+  hotspot.close();
+  const auditor = new HotspotClient(target, tokens["auditor-kim"], { purpose: "audit" });
+  const list = await auditor.audit<{ records: Array<Record<string, any>> }>(
+    "ListAccessRecords", { youth_id: youth, page_size: 500 });
+  auditor.close();
+  const mine = list.records.filter((r) => r.call === "hotspot.v1.QueryService/GetCase");
+  assert.ok(mine.length > 0);
+  const last = mine[mine.length - 1];
+  assert.equal(last.purpose_code, "PURPOSE_MEETING_PREPARATION");
+  assert.equal(last.purpose, "meeting_preparation");
+  assert.equal(last.purpose_text.text, "møde med skolen om Åse");
 });

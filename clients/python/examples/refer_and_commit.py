@@ -16,7 +16,7 @@ SCHOOL = "agency-school-sjaelor"
 
 
 def main(target, token):
-    with Client(target, token, purpose="example: follow up on a new referral") as hotspot:
+    with Client(target, token, purpose="case_coordination: follow up on a new referral") as hotspot:
         referred = hotspot.command(
             "ReferYouth", area_id=AREA, referring_agency_id=SCHOOL, referred_by="teacher-ole",
             concerns=["CONCERN_CATEGORY_SCHOOL_ABSENCE"], description="Absent for three weeks",

@@ -11,10 +11,23 @@ from hotspot.v1 import command_service_pb2, command_service_pb2_grpc
 from hotspot.v1 import query_service_pb2, query_service_pb2_grpc
 from hotspot.v1 import subscription_service_pb2, subscription_service_pb2_grpc
 from hotspot.v1 import admin_service_pb2_grpc
+from hotspot.v1 import options_pb2
 
-# Reads of youths' data: the server refuses them without a purpose.
-_LOGGED_READS = {"GetCase", "ListCases", "ListCommitments", "ListEscalations", "ListMeetings",
-                 "GetCaseHistory", "GetCaseAsOf"}
+
+def _personal_data_access():
+    """Method name -> its (hotspot.v1.personal_data) option, read from the descriptors."""
+    out = {}
+    for module in (command_service_pb2, query_service_pb2, audit_service_pb2,
+                   subscription_service_pb2):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                out[method.name] = method.GetOptions().Extensions[options_pb2.personal_data]
+    return out
+
+
+# Reads of youths' data: the server refuses them without a purpose (PERSONAL_DATA_ACCESS_ALWAYS),
+# or needs one from the principals that receive data in clear (PERSONAL_DATA_ACCESS_BY_PRINCIPAL).
+_PERSONAL_DATA = _personal_data_access()
 
 
 class HotspotError(Exception):
@@ -66,10 +79,12 @@ class Client:
     def _metadata(self, method, purpose):
         metadata = [("authorization", f"Bearer {self._token}")]
         purpose = purpose or self.purpose
-        if method in _LOGGED_READS:
-            if not purpose:
-                raise ValueError(f"{method} reads a youth's data: give a purpose")
-            metadata.append(("purpose", purpose))
+        access = _PERSONAL_DATA.get(method, options_pb2.PERSONAL_DATA_ACCESS_UNSPECIFIED)
+        if access == options_pb2.PERSONAL_DATA_ACCESS_ALWAYS and not purpose:
+            raise ValueError(f"{method} reads a youth's data: give a purpose")
+        if access != options_pb2.PERSONAL_DATA_ACCESS_UNSPECIFIED and purpose:
+            # "-bin": gRPC sends the UTF-8 bytes base64-encoded, so any text (æ, ø, å) passes.
+            metadata.append(("purpose-bin", purpose.encode("utf-8")))
         return metadata
 
     def _call(self, stub, method, request, purpose=None, deadline=None, retry_aborted=False):
@@ -110,6 +125,11 @@ class Client:
         """A QueryService call, e.g. query("GetCase", youth_id=...)."""
         request = self._request(query_service_pb2, method, request, fields)
         return self._call(self.queries, method, request, purpose=purpose)
+
+    def audit_query(self, method, request=None, purpose=None, **fields):
+        """A unary AuditService call, e.g. audit_query("ListAccessRecords", youth_id=...)."""
+        request = self._request(audit_service_pb2, method, request, fields)
+        return self._call(self.audit, method, request, purpose=purpose)
 
     def pages(self, method, request=None, purpose=None, **fields):
         """Every item of a paged list query, following next_page_token."""

@@ -17,7 +17,7 @@ func main() {
 	if target == "" {
 		target = "127.0.0.1:50051"
 	}
-	c, err := client.Dial(target, os.Getenv("HOTSPOT_TOKEN"), client.Options{Purpose: "example: follow up on a new referral"})
+	c, err := client.Dial(target, os.Getenv("HOTSPOT_TOKEN"), client.Options{Purpose: "case_coordination: follow up on a new referral"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

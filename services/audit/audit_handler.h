@@ -5,15 +5,14 @@
 //
 // Who may read: an auditor (every area) or a coordinator of the youth's area; both see the
 // personal data in clear (erased data reads as erased). Recording the read in the access log is
-// the caller's part: CaseHistory calls `record` with the youth's case after the checks and
-// before anything is sent.
+// the caller's part: the reads return (or pass to `send`) the disclosures they made.
 //
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown youth; PERMISSION_DENIED;
 // DEADLINE_EXCEEDED if the views do not reach the position needed in time.
 //
 // Thread-safety: safe for concurrent use.
-#ifndef HOTSPOT_SERVICES_QUERIES_AUDIT_HANDLER_H_
-#define HOTSPOT_SERVICES_QUERIES_AUDIT_HANDLER_H_
+#ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_HANDLER_H_
+#define HOTSPOT_SERVICES_AUDIT_AUDIT_HANDLER_H_
 
 #include <functional>
 
@@ -23,10 +22,13 @@
 #include "hotspot/v1/audit_service.pb.h"
 #include "services/domain/principal.h"
 #include "services/projections/projector.h"
+#include "services/security/disclosures.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
-namespace hotspot::queries {
+namespace hotspot::audit {
+
+using security::Disclosed;
 
 struct AuditOptions {
   // Cases ended (closed, declined or handed over) longer ago than this are due for an erasure
@@ -44,16 +46,17 @@ class AuditHandler {
   AuditHandler(const store::EventStore* events, const projections::Projector* views,
                security::Sealer* sealer, AuditOptions options = {});
 
-  // Checks, calls `record(case)` (its error ends the call, nothing sent), then sends the
-  // youth's events in batches through `send` until it returns false.
-  absl::Status CaseHistory(const domain::Principal& who, const v1::GetCaseHistoryRequest& request,
-                           absl::Time deadline,
-                           const std::function<absl::Status(const v1::CaseView&)>& record,
-                           const std::function<bool(v1::GetCaseHistoryResponse&)>& send) const;
+  // Checks, then sends the youth's events in batches through `send` with the disclosures of
+  // each batch (the youth, and each data subject whose data it shows in clear), until `send`
+  // returns false or an error (which ends the call).
+  absl::Status CaseHistory(
+      const domain::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
+      const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
+                                               const security::Disclosures&)>& send) const;
 
-  absl::StatusOr<v1::GetCaseAsOfResponse> CaseAsOf(const domain::Principal& who,
-                                                   const v1::GetCaseAsOfRequest& request,
-                                                   absl::Time deadline) const;
+  absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> CaseAsOf(const domain::Principal& who,
+                                                              const v1::GetCaseAsOfRequest& request,
+                                                              absl::Time deadline) const;
 
   // Role: auditor or admin.
   absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const domain::Principal& who,
@@ -85,6 +88,6 @@ class AuditHandler {
   const AuditOptions options_;
 };
 
-}  // namespace hotspot::queries
+}  // namespace hotspot::audit
 
-#endif  // HOTSPOT_SERVICES_QUERIES_AUDIT_HANDLER_H_
+#endif  // HOTSPOT_SERVICES_AUDIT_AUDIT_HANDLER_H_

@@ -1,4 +1,4 @@
-#include "services/queries/audit_handler.h"
+#include "services/audit/audit_handler.h"
 
 #include <algorithm>
 
@@ -13,8 +13,17 @@
 #include "services/queries/stored_events.h"
 #include "store/status_macros.h"
 
-namespace hotspot::queries {
+namespace hotspot::audit {
 namespace {
+
+using queries::CheckIdField;
+using queries::FromToken;
+using queries::Invalid;
+using queries::LoadCaseRow;
+using queries::PageSize;
+using queries::PresentCase;
+using queries::Token;
+using queries::ToStoredEvent;
 
 // Reading a history: positions per ReadPositions call.
 constexpr size_t kReadChunk = 1000;
@@ -88,34 +97,41 @@ absl::Status AuditHandler::ReadEach(
 
 absl::Status AuditHandler::CaseHistory(
     const domain::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
-    const std::function<absl::Status(const v1::CaseView&)>& record,
-    const std::function<bool(v1::GetCaseHistoryResponse&)>& send) const {
+    const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
+                                             const security::Disclosures&)>& send) const {
   // Everything the log held when asked (and at least min_position) is in the index.
   const uint64_t head = std::max(events_->HeadPosition(), request.min_position());
   RETURN_IF_ERROR(views_->WaitFor(head, deadline));
   ASSIGN_OR_RETURN(const v1::CaseView view, Authorize(who, request.youth_id()));
   ASSIGN_OR_RETURN(const std::vector<uint64_t> positions,
                    Positions(request.youth_id(), UINT64_MAX));
-  RETURN_IF_ERROR(record(view));
 
   google::protobuf::Arena arena;
   auto* response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
+  security::Disclosures shown;
+  // Every response shows the youth, even one whose data all reads as erased.
+  shown.Shown(view.youth_id(), view.area_id(), /*in_clear=*/false);
   const size_t batch = std::max<size_t>(options_.history_batch, 1);
   bool stopped = false;
   RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
-    RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events()));
+    RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events(), shown));
     response->set_total(positions.size());
     if (static_cast<size_t>(response->events_size()) < batch) return true;
-    if (!send(*response)) {
+    ASSIGN_OR_RETURN(const bool more, send(*response, shown));
+    if (!more) {
       stopped = true;
       return false;
     }
     arena.Reset();
     response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
+    shown = security::Disclosures();
+    shown.Shown(view.youth_id(), view.area_id(), /*in_clear=*/false);
     return true;
   }));
   if (stopped) return absl::OkStatus();
-  if (response->events_size() > 0) send(*response);
+  if (response->events_size() > 0 || positions.empty()) {
+    RETURN_IF_ERROR(send(*response, shown).status());
+  }
   return absl::OkStatus();
 }
 
@@ -136,7 +152,7 @@ absl::StatusOr<uint64_t> AuditHandler::PositionAt(absl::Time time) const {
   return low;
 }
 
-absl::StatusOr<v1::GetCaseAsOfResponse> AuditHandler::CaseAsOf(
+absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
     const domain::Principal& who, const v1::GetCaseAsOfRequest& request,
     absl::Time deadline) const {
   uint64_t position = 0;
@@ -161,10 +177,13 @@ absl::StatusOr<v1::GetCaseAsOfResponse> AuditHandler::CaseAsOf(
       return Invalid("as_of", "give a position or a time");
   }
   RETURN_IF_ERROR(views_->WaitFor(position, deadline));
-  RETURN_IF_ERROR(Authorize(who, request.youth_id()).status());
-  v1::GetCaseAsOfResponse response;
+  ASSIGN_OR_RETURN(const v1::CaseView now, Authorize(who, request.youth_id()));
+  Disclosed<v1::GetCaseAsOfResponse> out;
+  v1::GetCaseAsOfResponse& response = out.answer;
   response.set_position(position);
-  if (position == 0) return response;
+  // Before the case existed the answer shows no data; the read of the youth is recorded.
+  out.disclosures.Shown(now.youth_id(), now.area_id(), /*in_clear=*/false);
+  if (position == 0) return out;
 
   ASSIGN_OR_RETURN(const std::vector<uint64_t> positions, Positions(request.youth_id(), position));
   projections::CasesView cases;
@@ -177,7 +196,7 @@ absl::StatusOr<v1::GetCaseAsOfResponse> AuditHandler::CaseAsOf(
   }));
   rows.Flush();
   const auto row = rows.rows().find(projections::CaseKey(request.youth_id()));
-  if (row == rows.rows().end()) return response;
+  if (row == rows.rows().end()) return out;
   v1::CaseView* view = response.mutable_case_view();
   if (!view->ParseFromString(row->second)) {
     return absl::DataLossError(absl::StrCat("the case of ", request.youth_id(), " is unreadable"));
@@ -187,8 +206,8 @@ absl::StatusOr<v1::GetCaseAsOfResponse> AuditHandler::CaseAsOf(
                    events_->ReadAll(position, store::Direction::kForward, 1));
   const absl::CivilDay day =
       absl::ToCivilDay(last.empty() ? Now() : last[0].recorded_at, absl::UTCTimeZone());
-  RETURN_IF_ERROR(PresentCase(view, /*allowed=*/true, *sealer_, day));
-  return response;
+  RETURN_IF_ERROR(PresentCase(view, /*allowed=*/true, *sealer_, day, out.disclosures));
+  return out;
 }
 
 absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
@@ -237,16 +256,16 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
   const absl::Time cutoff = now - absl::Hours(24) * options_.retention_days;
   ASSIGN_OR_RETURN(
       auto matches,
-      Collect<v1::CaseView>(*views_, projections::kCasesView, "case/", after,
-                            [&](v1::CaseView& view) -> std::string {
-                              if (view.area_id() != request.area_id() || !Ended(view.status()) ||
-                                  view.status_history().empty()) {
-                                return "";
-                              }
-                              const auto& ended = EndedAt(view);
-                              if (TimeOf(ended) > cutoff) return "";
-                              return absl::StrFormat("%020d/%s", ended.seconds(), view.youth_id());
-                            }));
+      queries::Collect<v1::CaseView>(
+          *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
+            if (view.area_id() != request.area_id() || !Ended(view.status()) ||
+                view.status_history().empty()) {
+              return "";
+            }
+            const auto& ended = EndedAt(view);
+            if (TimeOf(ended) > cutoff) return "";
+            return absl::StrFormat("%020d/%s", ended.seconds(), view.youth_id());
+          }));
   v1::ListErasureReviewsDueResponse response;
   response.set_retention_days(options_.retention_days);
   std::string last;
@@ -264,4 +283,4 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
   return response;
 }
 
-}  // namespace hotspot::queries
+}  // namespace hotspot::audit

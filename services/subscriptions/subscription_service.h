@@ -1,6 +1,7 @@
 // SubscriptionService: hotspot.v1.SubscriptionService for integrating systems. Each call follows
 // the log through a store Subscription (services' filters on categories and event types run in
-// the store; the area filter here, on the event's area_id) on a thread of its own, and sends one
+// the store; the area filter here, on the event's area_id, before anything is unsealed) on a
+// thread of its own, and sends one
 // batch at a time: the next batch is read only once gRPC has taken the last, so a slow client
 // holds at most one batch in server memory. At most `max_subscribers` calls at once; more get
 // RESOURCE_EXHAUSTED.
@@ -10,19 +11,26 @@
 // when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
 // matches, so that a client's checkpoint keeps moving.
 //
+// Who receives what. The principal's areas bound the events it receives, for every role but the
+// auditor and the admin (who may follow every area, or name one). Personal data stays sealed
+// (withheld "not_allowed") except for a coordinator following its own areas: such a call needs
+// a purpose (INVALID_ARGUMENT naming "purpose" without), and each response's data in clear is
+// recorded in the access log before it is sent, one record per youth. Other roles get
+// PERMISSION_DENIED, and the refused attempt is recorded.
+//
 // Thread-safety: gRPC calls the handler concurrently; the subscriber count is atomic.
-#ifndef HOTSPOT_SERVICES_QUERIES_SUBSCRIPTION_SERVICE_H_
-#define HOTSPOT_SERVICES_QUERIES_SUBSCRIPTION_SERVICE_H_
+#ifndef HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_
+#define HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_
 
 #include <atomic>
 
 #include "absl/time/time.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
-#include "services/queries/call_runner.h"
+#include "services/rpc/call_runner.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
-namespace hotspot::queries {
+namespace hotspot::subscriptions {
 
 struct SubscriptionOptions {
   // Calls at once. Default: 64.
@@ -39,8 +47,8 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
 
   // Not owned; all must outlive the service (the server's shutdown ends every call first).
   SubscriptionService(store::EventStore* events, security::Sealer* sealer,
-                      const security::Authenticator* authenticator, AccessLog* access_log,
-                      SubscriptionOptions options = {});
+                      const security::Authenticator* authenticator,
+                      security::AccessRecorder* recorder, SubscriptionOptions options = {});
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
@@ -50,11 +58,11 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
  private:
   store::EventStore* const events_;
   security::Sealer* const sealer_;
-  CallRunner runner_;
+  rpc::CallRunner runner_;
   const SubscriptionOptions options_;
   std::atomic<int> subscribers_{0};
 };
 
-}  // namespace hotspot::queries
+}  // namespace hotspot::subscriptions
 
-#endif  // HOTSPOT_SERVICES_QUERIES_SUBSCRIPTION_SERVICE_H_
+#endif  // HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_

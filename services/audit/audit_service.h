@@ -1,22 +1,25 @@
 // AuditService: hotspot.v1.AuditService over gRPC's callback API, on the AuditHandler and the
-// AccessLog. Histories and as-of reads need the "purpose" metadata and are recorded in the
-// access log before anything is sent; the access log itself is for auditors.
+// AccessLog. Histories, as-of reads and the auditors' reads of the access log need the "purpose"
+// metadata and are recorded in the access log before anything is sent (a history per batch:
+// the youth and whether its data came out in clear); the access log itself is for auditors,
+// who see the purposes' free texts unsealed (or erased).
 //
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
-#ifndef HOTSPOT_SERVICES_QUERIES_AUDIT_SERVICE_H_
-#define HOTSPOT_SERVICES_QUERIES_AUDIT_SERVICE_H_
+#ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
+#define HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
 
 #include "hotspot/v1/audit_service.grpc.pb.h"
-#include "services/queries/audit_handler.h"
-#include "services/queries/call_runner.h"
+#include "services/audit/access_log.h"
+#include "services/audit/audit_handler.h"
+#include "services/rpc/call_runner.h"
 
-namespace hotspot::queries {
+namespace hotspot::audit {
 
 class AuditService final : public v1::AuditService::CallbackService {
  public:
   // Not owned; all must outlive the service.
   AuditService(const AuditHandler* handler, const security::Authenticator* authenticator,
-               AccessLog* access_log, int workers = 2);
+               AccessLog* access_log, security::Sealer* sealer, int workers = 2);
 
   grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* GetCaseHistory(
       grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) override;
@@ -36,10 +39,16 @@ class AuditService final : public v1::AuditService::CallbackService {
       v1::ListErasureReviewsDueResponse* response) override;
 
  private:
+  // Unseals the records' purposes for the auditor; notes each youth in `shown`.
+  absl::Status ResolvePurposes(google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
+                               security::Disclosures& shown) const;
+
   const AuditHandler* const handler_;
-  CallRunner runner_;
+  AccessLog* const access_log_;
+  security::Sealer* const sealer_;
+  rpc::CallRunner runner_;
 };
 
-}  // namespace hotspot::queries
+}  // namespace hotspot::audit
 
-#endif  // HOTSPOT_SERVICES_QUERIES_AUDIT_SERVICE_H_
+#endif  // HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_

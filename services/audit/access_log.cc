@@ -1,4 +1,4 @@
-#include "services/queries/access_log.h"
+#include "services/audit/access_log.h"
 
 #include <map>
 #include <thread>
@@ -15,11 +15,14 @@
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
-namespace hotspot::queries {
+namespace hotspot::audit {
 namespace {
 
-using google::protobuf::FieldDescriptor;
-using google::protobuf::Message;
+using queries::CheckIdField;
+using queries::FromToken;
+using queries::Invalid;
+using queries::PageSize;
+using queries::Token;
 
 std::string Seq(uint64_t sequence) {
   std::string out(8, '\0');
@@ -59,92 +62,7 @@ absl::StatusOr<std::string> PrefixFor(const std::string& youth_id, const std::st
   return std::string("r");
 }
 
-bool DisclosesPersonalData(const Message& message) {
-  if (const auto* field = dynamic_cast<const v1::PersonalField*>(&message)) {
-    return field->has_text();
-  }
-  const auto* reflection = message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* f : fields) {
-    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (f->is_repeated()) {
-      for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
-        if (DisclosesPersonalData(reflection->GetRepeatedMessage(message, f, j))) return true;
-      }
-    } else if (DisclosesPersonalData(reflection->GetMessage(message, f))) {
-      return true;
-    }
-  }
-  return false;
-}
-
-struct Read {
-  bool disclosed = false;
-  std::string area_id;
-};
-
-void CollectReads(const Message& message, std::map<std::string, Read>* youths) {
-  const auto* reflection = message.GetReflection();
-  const FieldDescriptor* area = message.GetDescriptor()->FindFieldByName("area_id");
-  const std::string area_id =
-      area != nullptr && area->cpp_type() == FieldDescriptor::CPPTYPE_STRING && !area->is_repeated()
-          ? reflection->GetString(message, area)
-          : "";
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* f : fields) {
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      if (f->name() == "youth_id" && !f->is_repeated()) {
-        Read& read = (*youths)[reflection->GetString(message, f)];
-        // The outermost message naming the youth comes first and usually settles it.
-        if (!read.disclosed) read.disclosed = DisclosesPersonalData(message);
-        if (read.area_id.empty()) read.area_id = area_id;
-      } else if (f->is_repeated() && absl::EndsWith(f->name(), "_youth_ids")) {
-        for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
-          Read& read = (*youths)[reflection->GetRepeatedString(message, f, j)];
-          if (read.area_id.empty()) read.area_id = area_id;
-        }
-      }
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
-          CollectReads(reflection->GetRepeatedMessage(message, f, j), youths);
-        }
-      } else {
-        CollectReads(reflection->GetMessage(message, f), youths);
-      }
-    }
-  }
-}
-
 }  // namespace
-
-std::vector<v1::AccessRecord> ReadsIn(const Message& answer) {
-  std::map<std::string, Read> youths;
-  CollectReads(answer, &youths);
-  std::vector<v1::AccessRecord> out;
-  for (const auto& [youth, read] : youths) {
-    if (youth.empty()) continue;
-    v1::AccessRecord& record = out.emplace_back();
-    record.set_youth_id(youth);
-    record.set_area_id(read.area_id);
-    record.set_personal_data_disclosed(read.disclosed);
-  }
-  return out;
-}
-
-absl::Status RecordReads(AccessLog& log, const domain::Principal& who, absl::string_view call,
-                         const std::string& purpose, std::vector<v1::AccessRecord> records) {
-  for (v1::AccessRecord& record : records) {
-    record.set_person(who.person);
-    record.set_agency_id(who.agency);
-    record.set_role(std::string(domain::RoleName(who.role)));
-    record.set_purpose(purpose);
-    record.set_call(std::string(call));
-  }
-  return log.Record(std::move(records));
-}
 
 struct AccessLog::Impl {
   AccessLogOptions options;
@@ -157,18 +75,65 @@ struct AccessLog::Impl {
 
   absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
 
-  // fsyncs the write-ahead log every sync_interval while records were written.
+  // fsyncs the write-ahead log every sync_interval while records were written, and purges
+  // the records past retention every purge_interval.
   void SyncLoop() {
     absl::MutexLock lock(&mu);
+    absl::Time next_purge = absl::Now() + options.purge_interval;
+    const absl::Duration tick = options.sync_interval > absl::ZeroDuration()
+                                    ? options.sync_interval
+                                    : options.purge_interval;
     while (!stopping) {
-      mu.AwaitWithTimeout(absl::Condition(&stopping), options.sync_interval);
-      if (written.exchange(0) > 0) {
-        mu.Unlock();
+      mu.AwaitWithTimeout(absl::Condition(&stopping), std::min(tick, options.purge_interval));
+      if (stopping) break;
+      mu.Unlock();
+      if (options.sync_interval > absl::ZeroDuration() && written.exchange(0) > 0) {
         const rocksdb::Status synced = db->SyncWAL();
         if (!synced.ok()) LogSyncFailure(synced);
-        mu.Lock();
+      }
+      if (absl::Now() >= next_purge) {
+        const absl::StatusOr<uint64_t> purged = Purge();
+        if (!purged.ok()) {
+          fprintf(stderr, "access log: purge failed: %s\n", purged.status().ToString().c_str());
+        }
+        next_purge = absl::Now() + options.purge_interval;
+      }
+      mu.Lock();
+    }
+  }
+
+  // Deletes, oldest first, the records (and their index entries) stamped before now - retention.
+  absl::StatusOr<uint64_t> Purge() {
+    if (options.retention <= absl::ZeroDuration()) return 0;
+    const absl::Time before = Now() - options.retention;
+    uint64_t purged = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    rocksdb::WriteBatch batch;
+    for (it->Seek("r"); it->Valid(); it->Next()) {
+      const absl::string_view key(it->key().data(), it->key().size());
+      if (key.size() != 9 || key[0] != 'r') break;
+      v1::AccessRecord record;
+      if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(
+            absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
+      }
+      if (projections::TimeOf(record.at()) >= before) break;
+      batch.Delete(rocksdb::Slice(key.data(), key.size()));
+      if (!record.youth_id().empty()) {
+        batch.Delete(absl::StrCat(IndexPrefix('y', record.youth_id()), Seq(record.sequence())));
+      }
+      batch.Delete(absl::StrCat(IndexPrefix('p', record.person()), Seq(record.sequence())));
+      ++purged;
+      if (batch.Count() >= 3000) {
+        RETURN_IF_ERROR(store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch),
+                                                   "purging the access log"));
+        batch.Clear();
       }
     }
+    RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
+    RETURN_IF_ERROR(store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch),
+                                               "purging the access log"));
+    return purged;
   }
 
   static void LogSyncFailure(const rocksdb::Status& status) {
@@ -227,6 +192,9 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   if (options.sync_interval < absl::ZeroDuration()) {
     return Invalid("access_log_sync_interval", "must not be negative");
   }
+  if (options.purge_interval <= absl::ZeroDuration()) {
+    return Invalid("access_log_purge_interval", "must be positive");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   rocksdb::Options db_options;
@@ -243,10 +211,9 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   }
   RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
   it.reset();
-  if (impl->options.sync_interval > absl::ZeroDuration()) {
-    Impl* raw = impl.get();
-    impl->syncer = std::thread([raw] { raw->SyncLoop(); });
-  }
+  RETURN_IF_ERROR(impl->Purge().status());
+  Impl* raw = impl.get();
+  impl->syncer = std::thread([raw] { raw->SyncLoop(); });
   return std::unique_ptr<AccessLog>(new AccessLog(std::move(impl)));
 }
 
@@ -263,8 +230,35 @@ AccessLog::~AccessLog() {
   impl_->db->Close().PermitUncheckedError();
 }
 
-absl::Status AccessLog::Record(std::vector<v1::AccessRecord> records) {
+absl::StatusOr<uint64_t> AccessLog::Purge() { return impl_->Purge(); }
+
+absl::Status AccessLog::Record(const domain::Principal& who, absl::string_view call,
+                               const security::Purpose& purpose,
+                               std::vector<v1::AccessRecord> records) {
   if (records.empty()) return absl::OkStatus();
+  const std::string code = security::PurposeName(purpose.code);
+  for (v1::AccessRecord& record : records) {
+    record.set_person(who.person);
+    record.set_agency_id(who.agency);
+    record.set_role(std::string(domain::RoleName(who.role)));
+    record.set_call(std::string(call));
+    record.set_purpose_code(purpose.code);
+    if (purpose.code != v1::PURPOSE_UNSPECIFIED) record.set_purpose(code);
+    // The free text may name people: kept only sealed under the youth's key, erased with it.
+    // A refused attempt may name a youth that does not exist: no key is made for it.
+    if (purpose.text.empty() || record.youth_id().empty() || record.refused() ||
+        impl_->options.sealer == nullptr) {
+      continue;
+    }
+    absl::StatusOr<security::SealedValue> sealed =
+        impl_->options.sealer->Seal(record.youth_id(), "access_purpose", purpose.text);
+    if (absl::IsFailedPrecondition(sealed.status())) continue;  // erased: nothing new is sealed
+    RETURN_IF_ERROR(sealed.status());
+    v1::SealedText* text = record.mutable_purpose_text()->mutable_sealed();
+    text->set_key_id(std::move(sealed->key_id));
+    text->set_ciphertext(std::move(sealed->ciphertext));
+    text->set_field("access_purpose");
+  }
   const uint64_t first = impl_->next.fetch_add(records.size());
   const google::protobuf::Timestamp at = projections::Ts(impl_->Now());
   rocksdb::WriteBatch batch;
@@ -317,7 +311,7 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
 
 absl::Status AccessLog::Export(
     const v1::ExportAccessLogRequest& request, size_t batch,
-    const std::function<bool(v1::ExportAccessLogResponse&)>& send) const {
+    const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send) const {
   ASSIGN_OR_RETURN(const std::string prefix,
                    PrefixFor(request.youth_id(), request.person(), /*one_required=*/false));
   const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
@@ -332,19 +326,22 @@ absl::Status AccessLog::Export(
     sent += response.records_size();
     response.set_sent(sent);
     response.set_total(total);
-    stopped = !send(response);
+    absl::StatusOr<bool> more = send(response);
+    if (!more.ok()) status = more.status();
+    stopped = !more.ok() || !*more;
     response.Clear();
     return !stopped;
   };
   if (status.ok()) {
-    status = impl_->Visit(snapshot, prefix, 0, [&](v1::AccessRecord& record) {
+    const absl::Status visited = impl_->Visit(snapshot, prefix, 0, [&](v1::AccessRecord& record) {
       *response.add_records() = std::move(record);
       return response.records_size() < static_cast<int>(batch) || flush();
     });
+    if (status.ok()) status = visited;
   }
   if (status.ok() && !stopped && (response.records_size() > 0 || sent == 0)) flush();
   impl_->db->ReleaseSnapshot(snapshot);
   return status;
 }
 
-}  // namespace hotspot::queries
+}  // namespace hotspot::audit

@@ -1,26 +1,31 @@
 // The audit's reads over a real event store and views with the Sjælør scenario in them: the
 // history is exactly the events that concern the youth, as-of equals a replay of the log, and
-// the access log keeps, lists and exports every record.
-#include "services/queries/audit_handler.h"
+// the access log keeps, lists, exports and purges its records, with the purposes' free texts
+// sealed under the youth.
+#include "services/audit/audit_handler.h"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/query_service.pb.h"
+#include "services/audit/access_log.h"
 #include "services/projections/all_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
 #include "services/projections/subject_view.h"
-#include "services/queries/access_log.h"
+#include "services/queries/personal_data.h"
 #include "services/queries/query_util.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/key_store.h"
 #include "store/test_util.h"
 
-namespace hotspot::queries {
+namespace hotspot::audit {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
@@ -68,13 +73,15 @@ class AuditTest : public ::testing::Test {
     request.set_youth_id(youth);
     *status = handler.CaseHistory(
         who, request, absl::Now() + absl::Seconds(10),
-        [&](const v1::CaseView& view) {
-          if (recorded != nullptr) recorded->push_back(view.youth_id());
-          return absl::OkStatus();
-        },
-        [&](const v1::GetCaseHistoryResponse& response) {
+        [&](const v1::GetCaseHistoryResponse& response, const security::Disclosures& shown) {
           EXPECT_LE(response.events_size(), 7);
           for (const auto& e : response.events()) out.push_back(e);
+          // What each response disclosed: the youth, "+" if in clear.
+          for (const v1::AccessRecord& r : shown.Records()) {
+            if (recorded != nullptr) {
+              recorded->push_back(r.youth_id() + (r.personal_data_disclosed() ? "+" : ""));
+            }
+          }
           return true;
         });
     return out;
@@ -121,7 +128,10 @@ TEST_F(AuditTest, TheHistoryIsExactlyTheEventsThatConcernTheYouthInLogOrder) {
     const std::vector<v1::StoredEvent> history =
         History(handler, cast_.auditor, youth, &status, &recorded);
     ASSERT_TRUE(status.ok()) << status;
-    EXPECT_EQ(recorded, std::vector<std::string>{youth});
+    // One disclosure per response, of the youth, in clear (the name is sealed in the first one).
+    ASSERT_FALSE(recorded.empty());
+    EXPECT_EQ(recorded[0], youth + "+");
+    for (const std::string& r : recorded) EXPECT_TRUE(absl::StartsWith(r, youth)) << r;
     std::vector<uint64_t> positions;
     for (const v1::StoredEvent& e : history) positions.push_back(e.position());
     const std::set<uint64_t> expected = Concerning(youth);
@@ -187,9 +197,11 @@ TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {
       v1::GetCaseAsOfRequest request;
       request.set_youth_id(youth);
       request.set_position(at);
-      absl::StatusOr<v1::GetCaseAsOfResponse> as_of =
+      absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> disclosed =
           handler.CaseAsOf(cast_.auditor, request, absl::Now() + absl::Seconds(10));
-      ASSERT_TRUE(as_of.ok()) << as_of.status();
+      ASSERT_TRUE(disclosed.ok()) << disclosed.status();
+      EXPECT_TRUE(disclosed->disclosures.InClear(youth));
+      const v1::GetCaseAsOfResponse* as_of = &disclosed->answer;
       EXPECT_EQ(as_of->position(), at);
 
       projections::CasesView cases;
@@ -198,8 +210,10 @@ TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {
       v1::CaseView expected;
       ASSERT_TRUE(expected.ParseFromString(replayed.rows().at(projections::CaseKey(youth))));
       const store::RecordedEvent last = (*events_->ReadAll(at, store::Direction::kForward, 1))[0];
-      ASSERT_TRUE(PresentCase(&expected, true, *sealer_,
-                              absl::ToCivilDay(last.recorded_at, absl::UTCTimeZone()))
+      security::Disclosures ignored;
+      ASSERT_TRUE(queries::PresentCase(&expected, true, *sealer_,
+                                       absl::ToCivilDay(last.recorded_at, absl::UTCTimeZone()),
+                                       ignored)
                       .ok());
       EXPECT_TRUE(MessageDifferencer::Equals(as_of->case_view(), expected))
           << youth << " at " << at << "\nAS-OF " << as_of->case_view().DebugString() << "\nREPLAY "
@@ -214,9 +228,10 @@ TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {
       by_time.mutable_time()->set_seconds(absl::ToUnixSeconds(last.recorded_at));
       by_time.mutable_time()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(
           last.recorded_at - absl::FromUnixSeconds(absl::ToUnixSeconds(last.recorded_at)))));
-      absl::StatusOr<v1::GetCaseAsOfResponse> timed =
+      absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> timed_or =
           handler.CaseAsOf(cast_.auditor, by_time, absl::Now() + absl::Seconds(10));
-      ASSERT_TRUE(timed.ok()) << timed.status();
+      ASSERT_TRUE(timed_or.ok()) << timed_or.status();
+      const v1::GetCaseAsOfResponse* timed = &timed_or->answer;
       EXPECT_GE(timed->position(), at);
       const uint64_t after = timed->position() + 1;
       if (after <= events_->HeadPosition()) {
@@ -229,7 +244,14 @@ TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {
   v1::GetCaseAsOfRequest request;
   request.set_youth_id(demo_.youth_ids.back());
   request.set_position(1);
-  EXPECT_FALSE(handler.CaseAsOf(cast_.auditor, request, absl::InfiniteFuture())->has_case_view());
+  absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> before =
+      handler.CaseAsOf(cast_.auditor, request, absl::InfiniteFuture());
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(before->answer.has_case_view());
+  // Nothing was shown in clear, but the read of the youth is recorded all the same.
+  ASSERT_EQ(before->disclosures.Records().size(), 1u);
+  EXPECT_EQ(before->disclosures.Records()[0].youth_id(), demo_.youth_ids.back());
+  EXPECT_FALSE(before->disclosures.InClear(demo_.youth_ids.back()));
   request.clear_position();
   absl::Status missing = handler.CaseAsOf(cast_.auditor, request, absl::InfiniteFuture()).status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
@@ -252,7 +274,7 @@ TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
   // Ended cases: none due within five years; all due a year after today with a 30-day period.
   int closed = 0;
   for (const std::string& youth : demo_.youth_ids) {
-    const auto view = *LoadCaseRow(*views_, youth);
+    const auto view = *queries::LoadCaseRow(*views_, youth);
     if (view->status() == v1::CASE_STATUS_CLOSED || view->status() == v1::CASE_STATUS_DECLINED ||
         view->status() == v1::CASE_STATUS_HANDED_OVER) {
       ++closed;
@@ -284,6 +306,17 @@ TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
       absl::StatusCode::kPermissionDenied);
 }
 
+security::Purpose Why(v1::Purpose code, std::string text = "") {
+  return security::Purpose{code, std::move(text)};
+}
+
+v1::AccessRecord Read(const std::string& youth, bool in_clear = false) {
+  v1::AccessRecord r;
+  r.set_youth_id(youth);
+  r.set_personal_data_disclosed(in_clear);
+  return r;
+}
+
 TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
   TempDir dir;
   const domain::Principal anna{"chief-anna", "agency-hotspot", domain::Role::kCoordinator, {}};
@@ -292,19 +325,18 @@ TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
     AccessLogOptions options;
     options.sync_interval = absl::ZeroDuration();
     auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
-    v1::AccessRecord a, b;
-    a.set_youth_id("youth-a");
-    a.set_personal_data_disclosed(true);
-    b.set_youth_id("youth-b");
-    ASSERT_TRUE(RecordReads(*log, anna, "call/One", "review", {a, b}).ok());
-    ASSERT_TRUE(RecordReads(*log, bo, "call/Two", "follow-up", {a}).ok());
+    ASSERT_TRUE(log->Record(anna, "call/One", Why(v1::PURPOSE_CASE_COORDINATION),
+                            {Read("youth-a", true), Read("youth-b")})
+                    .ok());
+    ASSERT_TRUE(
+        log->Record(bo, "call/Two", Why(v1::PURPOSE_COMMITMENT_FOLLOW_UP), {Read("youth-a")}).ok());
     EXPECT_EQ(log->last_sequence(), 3u);
   }
   // Reopened: the records are there, and numbering goes on.
   auto log = *AccessLog::Open(AccessLogOptions(), dir.Sub("access"));
-  v1::AccessRecord c;
-  c.set_youth_id("youth-a");
-  ASSERT_TRUE(RecordReads(*log, anna, "call/Three", "meeting", {c}).ok());
+  ASSERT_TRUE(
+      log->Record(anna, "call/Three", Why(v1::PURPOSE_MEETING_PREPARATION), {Read("youth-a")})
+          .ok());
   EXPECT_EQ(log->last_sequence(), 4u);
 
   v1::ListAccessRecordsRequest by_youth;
@@ -315,11 +347,15 @@ TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
   EXPECT_EQ(page.records(0).sequence(), 1u);
   EXPECT_EQ(page.records(0).person(), "chief-anna");
   EXPECT_EQ(page.records(0).role(), "coordinator");
-  EXPECT_EQ(page.records(0).purpose(), "review");
+  EXPECT_EQ(page.records(0).purpose(), "case_coordination");
+  EXPECT_EQ(page.records(0).purpose_code(), v1::PURPOSE_CASE_COORDINATION);
+  EXPECT_FALSE(page.records(0).has_purpose_text());
   EXPECT_EQ(page.records(0).call(), "call/One");
   EXPECT_TRUE(page.records(0).personal_data_disclosed());
+  EXPECT_FALSE(page.records(0).refused());
   EXPECT_TRUE(page.records(0).has_at());
   EXPECT_EQ(page.records(1).person(), "teacher-bo");
+  EXPECT_EQ(page.records(1).purpose(), "commitment_follow_up");
   ASSERT_FALSE(page.next_page_token().empty());
   by_youth.set_page_token(page.next_page_token());
   page = *log->List(by_youth);
@@ -351,25 +387,171 @@ TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
                   .ok());
   EXPECT_EQ(exported, (std::vector<uint64_t>{1, 2, 3, 4}));
   EXPECT_EQ(last_sent, 4u);
+  // An error of `send` ends the export with it.
+  EXPECT_EQ(log->Export({}, 1,
+                        [](const v1::ExportAccessLogResponse&) -> absl::StatusOr<bool> {
+                          return absl::UnavailableError("gone");
+                        })
+                .code(),
+            absl::StatusCode::kUnavailable);
 }
 
-TEST(AccessLogTest, ReadsInFindsEachYouthShownAndWhetherItsDataWasInClear) {
-  v1::ListCasesResponse cases;
-  v1::CaseView* shown = cases.add_cases();
-  shown->set_youth_id("youth-1");
-  shown->set_area_id("area-x");
-  shown->mutable_name()->set_text("Ali");
-  v1::CaseView* hidden = cases.add_cases();
-  hidden->set_youth_id("youth-2");
-  hidden->mutable_name()->mutable_withheld()->set_reason("not_allowed");
-  const std::vector<v1::AccessRecord> reads = ReadsIn(cases);
-  ASSERT_EQ(reads.size(), 2u);
-  EXPECT_EQ(reads[0].youth_id(), "youth-1");
-  EXPECT_EQ(reads[0].area_id(), "area-x");
-  EXPECT_TRUE(reads[0].personal_data_disclosed());
-  EXPECT_EQ(reads[1].youth_id(), "youth-2");
-  EXPECT_FALSE(reads[1].personal_data_disclosed());
+// A key store and its sealer in `dir`.
+struct Keys {
+  explicit Keys(const TempDir& dir) : store(Open(dir)), sealer(store.get()) {}
+  static std::unique_ptr<security::KeyStore> Open(const TempDir& dir) {
+    security::KeyStoreOptions options;
+    options.master_key_file = dir.Sub("master.key");
+    options.sync = false;
+    return *security::KeyStore::Open(options, dir.Sub("keys"));
+  }
+  std::unique_ptr<security::KeyStore> store;
+  security::Sealer sealer;
+};
+
+TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
+  TempDir dir;
+  Keys k(dir);
+  security::KeyStore* keys = k.store.get();
+  security::Sealer& sealer = k.sealer;
+  const std::string youth = *sealer.NewSubject("youth");
+  const domain::Principal anna{"chief-anna", "agency-hotspot", domain::Role::kCoordinator, {}};
+  AccessLogOptions options;
+  options.sealer = &sealer;
+  auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
+  const std::string text = "call with the mother of Åse Jensen";
+  v1::AccessRecord refused = Read("youth-unknown");
+  refused.set_refused(true);
+  v1::AccessRecord area_only = Read("");
+  area_only.set_area_id("area-x");
+  ASSERT_TRUE(log->Record(anna, "call/One", Why(v1::PURPOSE_CASE_COORDINATION, text),
+                          {Read(youth, true), refused, area_only})
+                  .ok());
+  // Nothing of the text stands in clear in the log's files.
+  log.reset();
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.Sub("access"))) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("mother"), std::string::npos) << entry.path();
+  }
+  log = *AccessLog::Open(AccessLogOptions(), dir.Sub("access"));
+  v1::ExportAccessLogResponse all;
+  ASSERT_TRUE(log->Export({}, 10,
+                          [&](v1::ExportAccessLogResponse& r) {
+                            all = r;
+                            return true;
+                          })
+                  .ok());
+  ASSERT_EQ(all.records_size(), 3);
+  // The youth's record holds the text sealed under its key; the refused attempt (its youth may
+  // not exist) and the record without a youth keep only the code.
+  ASSERT_TRUE(all.records(0).purpose_text().has_sealed());
+  EXPECT_EQ(all.records(0).purpose_text().sealed().key_id(), youth);
+  EXPECT_FALSE(all.records(1).has_purpose_text());
+  EXPECT_TRUE(all.records(1).refused());
+  EXPECT_FALSE(all.records(2).has_purpose_text());
+  EXPECT_EQ(all.records(2).purpose(), "case_coordination");
+
+  security::Disclosures shown;
+  v1::PersonalField field = all.records(0).purpose_text();
+  ASSERT_TRUE(queries::ResolvePersonalField(&field, true, sealer, "area-x", shown).ok());
+  EXPECT_EQ(field.text(), text);
+  EXPECT_TRUE(shown.InClear(youth));
+
+  ASSERT_TRUE(keys->Erase(youth).ok());
+  field = all.records(0).purpose_text();
+  ASSERT_TRUE(queries::ResolvePersonalField(&field, true, sealer, "area-x", shown).ok());
+  EXPECT_EQ(field.withheld().reason(), "erased");
+}
+
+TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {
+  TempDir dir;
+  auto now = std::make_shared<absl::Time>(kNow);
+  auto open = [&] {
+    AccessLogOptions options;
+    options.retention = absl::Hours(24 * 30);
+    options.clock = [now] { return *now; };
+    return *AccessLog::Open(std::move(options), dir.Sub("access"));
+  };
+  const domain::Principal anna{"chief-anna", "agency-hotspot", domain::Role::kCoordinator, {}};
+  auto log = open();
+  ASSERT_TRUE(log->Record(anna, "call/Old", Why(v1::PURPOSE_AUDIT), {Read("youth-a")}).ok());
+  *now += absl::Hours(24 * 20);
+  ASSERT_TRUE(log->Record(anna, "call/New", Why(v1::PURPOSE_AUDIT), {Read("youth-a")}).ok());
+  EXPECT_EQ(*log->Purge(), 0u);  // neither is 30 days old yet
+  *now += absl::Hours(24 * 15);  // the first is 35 days old, the second 15
+  EXPECT_EQ(*log->Purge(), 1u);
+  v1::ListAccessRecordsRequest by_youth;
+  by_youth.set_youth_id("youth-a");
+  auto page = *log->List(by_youth);
+  ASSERT_EQ(page.records_size(), 1);
+  EXPECT_EQ(page.records(0).call(), "call/New");
+  v1::ListAccessRecordsRequest by_person;
+  by_person.set_person("chief-anna");
+  EXPECT_EQ(log->List(by_person)->records_size(), 1);
+  // At open, too: 40 days on, the second goes.
+  log.reset();
+  *now += absl::Hours(24 * 20);
+  log = open();
+  EXPECT_EQ(log->List(by_youth)->records_size(), 0);
+  EXPECT_EQ(log->List(by_person)->records_size(), 0);
+  EXPECT_EQ(log->last_sequence(), 2u);  // numbering goes on after a purge
+}
+
+TEST(DisclosuresTest, TheResolverNotesEachYouthShownAndWhetherItsDataCameOutInClear) {
+  TempDir dir;
+  Keys k(dir);
+  security::Sealer& sealer = k.sealer;
+  const std::string youth = *sealer.NewSubject("youth");
+  const security::SealedValue name = *sealer.Seal(youth, "name", "Ali");
+  v1::CaseView view;
+  view.set_youth_id(youth);
+  view.set_area_id("area-x");
+  view.mutable_name()->mutable_sealed()->set_key_id(name.key_id);
+  view.mutable_name()->mutable_sealed()->set_ciphertext(name.ciphertext);
+  view.mutable_name()->mutable_sealed()->set_field("name");
+
+  security::Disclosures withheld;
+  v1::CaseView hidden = view;
+  ASSERT_TRUE(queries::ResolvePersonalData(&hidden, youth, "area-x", false, sealer, withheld).ok());
+  EXPECT_EQ(hidden.name().withheld().reason(), "not_allowed");
+  ASSERT_EQ(withheld.Records().size(), 1u);
+  EXPECT_EQ(withheld.Records()[0].youth_id(), youth);
+  EXPECT_EQ(withheld.Records()[0].area_id(), "area-x");
+  EXPECT_FALSE(withheld.Records()[0].personal_data_disclosed());
+
+  security::Disclosures clear;
+  ASSERT_TRUE(queries::ResolvePersonalData(&view, youth, "area-x", true, sealer, clear).ok());
+  EXPECT_EQ(view.name().text(), "Ali");
+  ASSERT_EQ(clear.Records().size(), 1u);
+  EXPECT_TRUE(clear.Records()[0].personal_data_disclosed());
+  // Merged: in clear once, in clear.
+  withheld.Merge(clear);
+  EXPECT_TRUE(withheld.InClear(youth));
+  EXPECT_EQ(withheld.Records().size(), 1u);
+}
+
+TEST(PurposeTest, CodesFromTheListWithAnOptionalFreeText) {
+  absl::StatusOr<security::Purpose> p = security::ParsePurpose("meeting_preparation");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->code, v1::PURPOSE_MEETING_PREPARATION);
+  EXPECT_EQ(p->text, "");
+  p = security::ParsePurpose("case_coordination: møde med skolen om Åse");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->code, v1::PURPOSE_CASE_COORDINATION);
+  EXPECT_EQ(p->text, "møde med skolen om Åse");
+  EXPECT_EQ(security::PurposeName(v1::PURPOSE_DATA_SUBJECT_REQUEST), "data_subject_request");
+  for (const char* bad :
+       {"", "reading for fun", "CASE_COORDINATION", "unspecified", "audit: line\nbreak",
+        "audit: \xe2\x80\xae reversed", "audit: \xff\xfe not utf-8", "purpose_audit"}) {
+    absl::Status status = security::ParsePurpose(bad).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(status.message().find("purpose"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(security::ParsePurpose(std::string(501, 'a')).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
-}  // namespace hotspot::queries
+}  // namespace hotspot::audit

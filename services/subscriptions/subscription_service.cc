@@ -1,4 +1,4 @@
-#include "services/queries/subscription_service.h"
+#include "services/subscriptions/subscription_service.h"
 
 #include <algorithm>
 #include <memory>
@@ -11,8 +11,10 @@
 #include "services/queries/stored_events.h"
 #include "store/status_macros.h"
 
-namespace hotspot::queries {
+namespace hotspot::subscriptions {
 namespace {
+
+using queries::Invalid;
 
 // How long one store read waits for new events before the loop looks at the clock again.
 constexpr absl::Duration kPoll = absl::Milliseconds(500);
@@ -25,27 +27,33 @@ constexpr size_t kEnvelopeBytes = 300;
 
 // What a subscriber may receive.
 struct Scope {
-  std::string area_id;    // only this area ("": every area)
-  bool unsealed = false;  // personal data in clear
+  std::vector<std::string> areas;  // only these areas (empty: every area)
+  bool unsealed = false;           // personal data in clear
+
+  bool Covers(absl::string_view area) const {
+    return areas.empty() || std::find(areas.begin(), areas.end(), area) != areas.end();
+  }
 };
 
 absl::StatusOr<Scope> ScopeOf(const domain::Principal& who, const std::string& area_id) {
+  bool unsealed = false;
   switch (who.role) {
-    case domain::Role::kIntegration:
     case domain::Role::kAuditor:
     case domain::Role::kAdmin:
-      return Scope{area_id, false};
+      // Every area, sealed.
+      return Scope{area_id.empty() ? std::vector<std::string>{} : std::vector{area_id}, false};
     case domain::Role::kCoordinator:
-      if (area_id.empty()) {
-        if (who.areas.size() != 1) {
-          return Invalid("area_id", "required for a coordinator of several areas");
-        }
-        return Scope{who.areas[0], true};
+      unsealed = true;
+      [[fallthrough]];
+    case domain::Role::kIntegration:
+      if (who.areas.empty()) {
+        return absl::PermissionDeniedError(absl::StrCat(who.person, " has no area"));
       }
+      if (area_id.empty()) return Scope{who.areas, unsealed};
       if (!who.InArea(area_id)) {
         return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
       }
-      return Scope{area_id, true};
+      return Scope{{area_id}, unsealed};
     default:
       return absl::PermissionDeniedError(
           absl::StrCat("only an integration, an auditor, an admin or a coordinator may subscribe; ",
@@ -70,25 +78,32 @@ struct Live {
 
 SubscriptionService::SubscriptionService(store::EventStore* events, security::Sealer* sealer,
                                          const security::Authenticator* authenticator,
-                                         AccessLog* access_log, SubscriptionOptions options)
+                                         security::AccessRecorder* recorder,
+                                         SubscriptionOptions options)
     : events_(events),
       sealer_(sealer),
-      runner_(authenticator, access_log, /*workers=*/0),  // streams only: no unary pool
+      runner_(authenticator, recorder, /*workers=*/0),  // streams only: no unary pool
       options_(std::move(options)) {}
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   const bool admitted = subscribers_.fetch_add(1) < options_.max_subscribers;
   auto live = std::make_shared<Live>();
+  static const rpc::Method& method =
+      rpc::Method::Of(v1::SubscriptionService::service_full_name(), "Subscribe");
   return runner_.Stream<v1::SubscribeResponse>(
-      context, /*logged=*/false,
-      [this, request, admitted, live](const Caller& caller,
-                                      StreamWriter<v1::SubscribeResponse>& out) -> absl::Status {
+      context, method, *request,
+      [this, request, admitted, live](
+          const rpc::Caller& caller,
+          rpc::StreamWriter<v1::SubscribeResponse>& out) -> absl::Status {
         if (!admitted) {
           return absl::ResourceExhaustedError(absl::StrCat(
               "the server has ", options_.max_subscribers, " subscribers; retry with backoff"));
         }
         ASSIGN_OR_RETURN(const Scope scope, ScopeOf(caller.who, request->area_id()));
+        if (scope.unsealed && !caller.purpose.has_value()) {
+          return security::ParsePurpose("").status();  // names what is missing
+        }
         uint32_t max_batch = request->max_batch() == 0 ? kDefaultBatch : request->max_batch();
         if (max_batch > kMaxBatch) {
           return Invalid("max_batch", absl::StrCat(max_batch, " is over ", kMaxBatch));
@@ -122,9 +137,16 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         absl::Status status;
         google::protobuf::Arena arena;
         v1::SubscribeResponse* response = nullptr;
+        security::Disclosures shown;  // of the response being filled
         auto fresh = [&] {
           arena.Reset();
           response = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
+          shown = security::Disclosures();
+        };
+        // Records what the response discloses, then sends it; false if the stream broke.
+        auto send = [&]() -> absl::StatusOr<bool> {
+          RETURN_IF_ERROR(runner_.Record(caller, method, shown));
+          return out.Send(*response);
         };
         fresh();
         bool marked_caught_up = false;
@@ -141,7 +163,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             if (bytes >= kMaxResponseBytes) {
               // Part of the batch: the checkpoint is the next event's position.
               response->set_checkpoint(recorded->position);
-              if (!out.Send(*response)) {
+              absl::StatusOr<bool> sent = send();
+              if (!sent.ok()) status = sent.status();
+              if (!sent.ok() || !*sent) {
                 broken = true;
                 break;
               }
@@ -149,13 +173,16 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               fresh();
               bytes = 0;
             }
-            status = ToStoredEvent(*recorded, scope.unsealed, *sealer_, response->add_events());
+            v1::StoredEvent* event = response->add_events();
+            status = queries::ParseStoredEvent(*recorded, event);
             if (!status.ok()) break;
-            if (!scope.area_id.empty() &&
-                response->events().rbegin()->event().area_id() != scope.area_id) {
+            // Out of scope: dropped before anything of it is unsealed.
+            if (!scope.Covers(event->event().area_id())) {
               response->mutable_events()->RemoveLast();
               continue;
             }
+            status = queries::AddPersonalData(event, scope.unsealed, *sealer_, shown);
+            if (!status.ok()) break;
             bytes += recorded->payload.size() + kEnvelopeBytes;
           }
           if (!status.ok() || broken) break;
@@ -163,11 +190,16 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           response->set_caught_up(batch->caught_up);
           if (!batch->caught_up) marked_caught_up = false;
           const absl::Time now = absl::Now();
-          const bool send = response->events_size() > 0 ||
-                            (batch->caught_up && !marked_caught_up) ||
-                            now - last_sent >= options_.heartbeat;
-          if (!send) continue;
-          if (!out.Send(*response)) break;
+          const bool send_now = response->events_size() > 0 ||
+                                (batch->caught_up && !marked_caught_up) ||
+                                now - last_sent >= options_.heartbeat;
+          if (!send_now) continue;
+          absl::StatusOr<bool> sent = send();
+          if (!sent.ok()) {
+            status = sent.status();
+            break;
+          }
+          if (!*sent) break;
           fresh();
           last_sent = now;
           marked_caught_up = batch->caught_up;
@@ -179,4 +211,4 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
       [live] { live->Cancel(); }, [this] { subscribers_.fetch_sub(1); });
 }
 
-}  // namespace hotspot::queries
+}  // namespace hotspot::subscriptions

@@ -1,0 +1,110 @@
+// AccessLog: who read which youth's data, when, and why. Every answer that shows a youth's data
+// (case queries, the audit's history and as-of, subscriptions that unseal, the auditors' reads
+// of this log) is recorded here before it leaves the server, and so is every refused attempt;
+// a read whose record cannot be written fails instead of being answered.
+//
+// Purposes: the code stands in clear; the caller's free text is sealed under the youth's key
+// (field "access_purpose"), so it reads as erased once the youth is erased. A record that names
+// no youth (a refused list of another area) keeps the code only.
+//
+// Retention: records older than AccessLogOptions::retention are deleted, with their index
+// entries, at open and every purge_interval.
+//
+// Storage. A RocksDB of its own (<data_dir>/access), apart from the event log: reads are not
+// events of the case, and logging them must not slow down or lengthen the case history.
+//   "r" seq(8, BE)                      -> AccessRecord
+//   "y" youth_id 0x00 seq(8, BE)        -> ""   (per youth)
+//   "p" person 0x00 seq(8, BE)          -> ""   (per person)
+// One answer's records are one WriteBatch; concurrent answers' batches are merged by RocksDB's
+// group commit into one write of its write-ahead log.
+//
+// Durability. Record() returns after the records are in the write-ahead log file: a crash of
+// hotspotd loses none. The file is fsync'ed every `sync_interval` (and on close), which bounds
+// what a power loss or kernel crash can take; with a zero interval every Record() waits for an
+// fsync (concurrent ones share it).
+//
+// Thread-safety: safe for concurrent use.
+#ifndef HOTSPOT_SERVICES_AUDIT_ACCESS_LOG_H_
+#define HOTSPOT_SERVICES_AUDIT_ACCESS_LOG_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "hotspot/v1/audit_service.pb.h"
+#include "services/domain/principal.h"
+#include "services/security/disclosures.h"
+#include "services/security/sealer.h"
+
+namespace hotspot::audit {
+
+struct AccessLogOptions {
+  // How often the write-ahead log is fsync'ed; zero: before every Record() returns.
+  // Default: 100 ms.
+  absl::Duration sync_interval = absl::Milliseconds(100);
+  // How long a record is kept; zero or less: for ever. Default: 1,826 days (five years, the
+  // case records' own retention, so that a data subject can still learn who read the case).
+  absl::Duration retention = absl::Hours(24 * 1826);
+  // How often records past retention are looked for. Default: 1 hour.
+  absl::Duration purge_interval = absl::Hours(1);
+  // Seals the purposes' free texts (not owned; must outlive the log). Null: free texts are not
+  // kept. Default: null.
+  security::Sealer* sealer = nullptr;
+  // Stamps `at`, and "now" for retention. Default: absl::Now.
+  absl::AnyInvocable<absl::Time() const> clock;
+};
+
+class AccessLog final : public security::AccessRecorder {
+ public:
+  // Opens (creating) the log in `directory`. INTERNAL for I/O errors; UNAVAILABLE if another
+  // process holds it.
+  static absl::StatusOr<std::unique_ptr<AccessLog>> Open(AccessLogOptions options,
+                                                         const std::string& directory);
+  // Stops the sync thread, fsyncs and closes.
+  ~AccessLog() override;
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // Fills in who, the call and the purpose (the free text sealed), stamps each record with the
+  // next sequence number and the time, and writes them as one batch (see Durability). The error
+  // of the sealing or the write, if one fails: nothing is written then.
+  absl::Status Record(const domain::Principal& who, absl::string_view call,
+                      const security::Purpose& purpose,
+                      std::vector<v1::AccessRecord> records) override;
+
+  // Deletes the records past retention now; how many. INTERNAL for I/O errors, DATA_LOSS for a
+  // record that does not parse.
+  absl::StatusOr<uint64_t> Purge();
+
+  // A page of records of one youth or one person (exactly one given), oldest first, as stored
+  // (purpose_text sealed). INVALID_ARGUMENT naming the field for bad input.
+  absl::StatusOr<v1::ListAccessRecordsResponse> List(
+      const v1::ListAccessRecordsRequest& request) const;
+
+  // Every record (of the youth or person, if one is given), oldest first, as stored, in batches
+  // of up to `batch` records, from one snapshot; `send` returns false to stop, or an error that
+  // ends the export with it.
+  absl::Status Export(
+      const v1::ExportAccessLogRequest& request, size_t batch,
+      const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send) const;
+
+  // Writes a consistent copy of the log to `directory`, which must not exist. INTERNAL for I/O
+  // errors.
+  absl::Status Checkpoint(const std::string& directory);
+
+  // The sequence number of the last record written; 0 if none.
+  uint64_t last_sequence() const;
+
+ private:
+  struct Impl;
+  explicit AccessLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotspot::audit
+
+#endif  // HOTSPOT_SERVICES_AUDIT_ACCESS_LOG_H_

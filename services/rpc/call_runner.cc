@@ -1,0 +1,35 @@
+#include "services/rpc/call_runner.h"
+
+namespace hotspot::rpc {
+namespace {
+
+// The string field `name` of `message`'s top level; "" if it has none.
+std::string TopLevelString(const google::protobuf::Message& message, const char* name) {
+  const auto* field = message.GetDescriptor()->FindFieldByName(name);
+  if (field == nullptr || field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING ||
+      field->is_repeated()) {
+    return "";
+  }
+  return message.GetReflection()->GetString(message, field);
+}
+
+}  // namespace
+
+absl::Status CallRunner::Refused(const Caller& caller, const Method& method,
+                                 const google::protobuf::Message& request,
+                                 absl::Status status) const {
+  if (!absl::IsPermissionDenied(status) || recorder_ == nullptr ||
+      method.access == v1::PERSONAL_DATA_ACCESS_UNSPECIFIED) {
+    return status;
+  }
+  v1::AccessRecord record;
+  // Bounded: a request's id may be anything the caller typed.
+  record.set_youth_id(TopLevelString(request, "youth_id").substr(0, 200));
+  record.set_area_id(TopLevelString(request, "area_id").substr(0, 200));
+  record.set_refused(true);
+  const absl::Status recorded = recorder_->Record(
+      caller.who, method.call, caller.purpose.value_or(security::Purpose{}), {record});
+  return recorded.ok() ? status : recorded;
+}
+
+}  // namespace hotspot::rpc

@@ -1,0 +1,49 @@
+// What every gRPC service of hotspotd does at its boundary: find the caller and the purpose of a
+// read, look up a method's personal-data rule, and convert an absl::Status to a grpc::Status (the
+// one place where that happens; the codes share numbers).
+//
+// Thread-safety: stateless functions.
+#ifndef HOTSPOT_SERVICES_RPC_RPC_H_
+#define HOTSPOT_SERVICES_RPC_RPC_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/status.h"
+#include "hotspot/v1/options.pb.h"
+#include "services/security/disclosures.h"
+#include "services/security/identity.h"
+
+namespace hotspot::rpc {
+
+// The status as gRPC sends it: same code, same message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The principal of the call's "authorization: Bearer <token>" header. UNAUTHENTICATED if the
+// header is missing, malformed or names no known token.
+absl::StatusOr<domain::Principal> Authenticate(const grpc::CallbackServerContext& context,
+                                               const security::Authenticator& authenticator);
+
+// The call's purpose: the metadata "purpose-bin" (UTF-8, which gRPC carries base64-encoded: the
+// clients' wrappers send this) or "purpose" (ASCII), parsed by security::ParsePurpose. nullopt
+// if neither is sent; INVALID_ARGUMENT naming "purpose" for a malformed one.
+absl::StatusOr<std::optional<security::Purpose>> PurposeOf(
+    const grpc::CallbackServerContext& context);
+
+// One RPC as the read side's runner needs it: the name the access log records and the rule its
+// proto declares with (hotspot.v1.personal_data).
+struct Method {
+  std::string call;  // "hotspot.v1.QueryService/GetCase"
+  v1::PersonalDataAccess access = v1::PERSONAL_DATA_ACCESS_UNSPECIFIED;
+
+  // The method `name` of `service` (a full name, "hotspot.v1.QueryService"), from the generated
+  // descriptors, made once and kept for the process's lifetime (calls hold references to it). A
+  // name that is not there is a bug: CHECK-fails. Thread-safe.
+  static const Method& Of(absl::string_view service, absl::string_view name);
+};
+
+}  // namespace hotspot::rpc
+
+#endif  // HOTSPOT_SERVICES_RPC_RPC_H_

@@ -1,0 +1,329 @@
+// Need to know, tried as an attacker would against a real hotspotd with two areas (the demo's
+// Sjælør Boulevard and a second area with its own coordinator and youth):
+//   - a subscription is bounded by the principal's areas, for integrations too, and events of
+//     other areas are dropped before anything is unsealed;
+//   - a coordinator's subscription in clear needs a purpose, and leaves one access record per
+//     youth per response;
+//   - refused attempts on youths' data are recorded;
+//   - purposes come from the controlled list; free texts in any language reach the log sealed.
+#include <map>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+constexpr char kOtherArea[] = "area-elsewhere";
+
+class DisclosureTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+        StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false"});
+    ASSERT_TRUE(started.ok()) << started.status();
+    suite_ = started->release();
+    // The second area, built by its own coordinator (the stranger).
+    const domain::Principal& stranger = suite_->stranger;
+    v1::EstablishAreaRequest area;
+    area.set_request_id("other-area");
+    area.set_area_id(kOtherArea);
+    area.set_name("Elsewhere");
+    area.set_municipality("Elsewhere Kommune");
+    ASSERT_TRUE(suite_->commands->Call(stranger, area).status.ok());
+    v1::RegisterAgencyRequest agency;
+    agency.set_request_id("other-agency");
+    agency.set_agency_id(stranger.agency);
+    agency.set_area_id(kOtherArea);
+    agency.set_name("Hotspot Elsewhere");
+    agency.set_kind(v1::AGENCY_KIND_HOTSPOT_SECRETARIAT);
+    ASSERT_TRUE(suite_->commands->Call(stranger, agency).status.ok());
+    v1::ReferYouthRequest referral = scenario::SampleReferral(1, "other-referral");
+    referral.set_area_id(kOtherArea);
+    referral.set_referring_agency_id(stranger.agency);
+    referral.set_referred_by(stranger.person);
+    referral.set_name("Elsewhere Youth");
+    const CallResult referred = suite_->commands->Call(stranger, referral);
+    ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+    other_youth_ = new std::string(referred.response.id());
+    head_ = referred.response.position();
+  }
+  static void TearDownTestSuite() {
+    delete suite_;
+    delete other_youth_;
+  }
+
+  static std::unique_ptr<v1::QueryService::Stub> Queries() {
+    return v1::QueryService::NewStub(suite_->channel);
+  }
+  static std::unique_ptr<v1::AuditService::Stub> Audit() {
+    return v1::AuditService::NewStub(suite_->channel);
+  }
+
+  // Every response of a subscription from position 1 as `who`, until caught up; the final status.
+  static grpc::Status SubscribeAll(const domain::Principal& who, const std::string& purpose,
+                                   std::vector<v1::SubscribeResponse>* out,
+                                   const std::string& area_id = "") {
+    v1::SubscribeRequest request;
+    request.set_from_position(1);
+    request.set_area_id(area_id);
+    request.set_max_batch(100);
+    auto context = suite_->As(who, purpose, absl::Seconds(60));
+    auto reader =
+        v1::SubscriptionService::NewStub(suite_->channel)->Subscribe(context.get(), request);
+    v1::SubscribeResponse response;
+    while (reader->Read(&response)) {
+      out->push_back(response);
+      if (response.caught_up() && response.checkpoint() > head_) {
+        context->TryCancel();
+        while (reader->Read(&response)) {
+        }
+        break;
+      }
+    }
+    return reader->Finish();
+  }
+
+  // The access records of a youth or a person, by an auditor.
+  static std::vector<v1::AccessRecord> Records(const std::string& youth,
+                                               const std::string& person) {
+    v1::ListAccessRecordsRequest request;
+    request.set_youth_id(youth);
+    request.set_person(person);
+    request.set_page_size(500);
+    v1::ListAccessRecordsResponse response;
+    auto context = suite_->As(suite_->cast.auditor, "audit: disclosure test");
+    const grpc::Status status = Audit()->ListAccessRecords(context.get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.records().begin(), response.records().end()};
+  }
+
+  // The last record of `person` through `call`; an empty record if there is none.
+  static v1::AccessRecord LastOf(const std::string& person, const std::string& call) {
+    v1::AccessRecord last;
+    for (const v1::AccessRecord& r : Records("", person)) {
+      if (r.call() == call) last = r;
+    }
+    return last;
+  }
+
+  static SuiteServer* suite_;
+  static std::string* other_youth_;
+  static uint64_t head_;
+};
+
+SuiteServer* DisclosureTest::suite_ = nullptr;
+std::string* DisclosureTest::other_youth_ = nullptr;
+uint64_t DisclosureTest::head_ = 0;
+
+TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
+  const scenario::Cast& cast = suite_->cast;
+  std::vector<v1::SubscribeResponse> responses;
+  ASSERT_EQ(SubscribeAll(cast.integration, "", &responses).error_code(),
+            grpc::StatusCode::CANCELLED);
+  int events = 0;
+  for (const auto& response : responses) {
+    for (const v1::StoredEvent& e : response.events()) {
+      ++events;
+      EXPECT_EQ(e.event().area_id(), scenario::kAreaId) << e.position();
+      EXPECT_EQ(e.event().ShortDebugString().find(*other_youth_), std::string::npos);
+      // Sealed for an integration, whatever its area.
+      for (const auto& v : e.personal_data()) {
+        EXPECT_EQ(v.value().withheld().reason(), "not_allowed");
+      }
+    }
+  }
+  EXPECT_GT(events, 100);
+  // Asking for the other area by name is refused, and the attempt is recorded.
+  responses.clear();
+  const grpc::Status refused = SubscribeAll(cast.integration, "", &responses, kOtherArea);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(responses.empty());
+  const v1::AccessRecord record =
+      LastOf(cast.integration.person, "hotspot.v1.SubscriptionService/Subscribe");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.area_id(), kOtherArea);
+  EXPECT_FALSE(record.personal_data_disclosed());
+}
+
+TEST_F(DisclosureTest, ACoordinatorsSubscriptionNeedsAPurposeAndIsRecordedPerYouthPerResponse) {
+  const scenario::Cast& cast = suite_->cast;
+  std::vector<v1::SubscribeResponse> responses;
+  const grpc::Status no_purpose = SubscribeAll(cast.chief, "", &responses);
+  EXPECT_EQ(no_purpose.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(no_purpose.error_message().find("purpose"), std::string::npos);
+  EXPECT_TRUE(responses.empty());
+
+  ASSERT_EQ(
+      SubscribeAll(cast.chief, "case_coordination: following the area", &responses).error_code(),
+      grpc::StatusCode::CANCELLED);
+  // Per response: the youths whose data came out in clear.
+  std::map<std::string, int> responses_in_clear;  // youth -> responses showing it in clear
+  for (const auto& response : responses) {
+    std::set<std::string> youths;
+    for (const v1::StoredEvent& e : response.events()) {
+      EXPECT_EQ(e.event().area_id(), scenario::kAreaId);
+      for (const auto& v : e.personal_data()) {
+        if (v.value().has_text())
+          youths.insert(e.stream().rfind("youth-", 0) == 0 ? e.stream() : "");
+      }
+    }
+    youths.erase("");
+    for (const std::string& y : youths) ++responses_in_clear[y];
+  }
+  ASSERT_FALSE(responses_in_clear.empty());
+  // The access log holds, for each youth, one Subscribe record per response that showed it.
+  int checked = 0;
+  for (const auto& [youth, count] : responses_in_clear) {
+    if (++checked > 5) break;
+    int recorded = 0;
+    for (const v1::AccessRecord& r : Records(youth, "")) {
+      if (r.call() != "hotspot.v1.SubscriptionService/Subscribe") continue;
+      ++recorded;
+      EXPECT_EQ(r.person(), cast.chief.person);
+      EXPECT_TRUE(r.personal_data_disclosed());
+      EXPECT_EQ(r.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
+      EXPECT_EQ(r.purpose_text().text(), "following the area");
+      EXPECT_EQ(r.area_id(), scenario::kAreaId);
+    }
+    EXPECT_GE(recorded, count) << youth;
+  }
+  // Nothing of the other area's youth was unsealed or recorded for the chief.
+  for (const v1::AccessRecord& r : Records(*other_youth_, "")) {
+    EXPECT_NE(r.person(), cast.chief.person) << r.ShortDebugString();
+  }
+  // The other area's coordinator follows only its own area, in clear.
+  responses.clear();
+  ASSERT_EQ(SubscribeAll(suite_->stranger, "case_coordination", &responses).error_code(),
+            grpc::StatusCode::CANCELLED);
+  int theirs = 0;
+  for (const auto& response : responses) {
+    for (const v1::StoredEvent& e : response.events()) {
+      EXPECT_EQ(e.event().area_id(), kOtherArea);
+      ++theirs;
+    }
+  }
+  EXPECT_EQ(theirs, 3);  // established, agency registered, youth referred
+}
+
+TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
+  const scenario::Cast& cast = suite_->cast;
+  // The chief reads the other area's youth.
+  v1::GetCaseRequest get;
+  get.set_youth_id(*other_youth_);
+  v1::GetCaseResponse got;
+  auto chief = suite_->As(cast.chief, "case_coordination: curious");
+  EXPECT_EQ(Queries()->GetCase(chief.get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::AccessRecord record = LastOf(cast.chief.person, "hotspot.v1.QueryService/GetCase");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), *other_youth_);
+  EXPECT_FALSE(record.personal_data_disclosed());
+  EXPECT_EQ(record.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
+  // A refused attempt names a youth that may not exist: its free text is not kept.
+  EXPECT_FALSE(record.has_purpose_text());
+  // The refusal is listed under the youth too, for its audit.
+  bool under_youth = false;
+  for (const v1::AccessRecord& r : Records(*other_youth_, "")) {
+    under_youth = under_youth || (r.refused() && r.person() == cast.chief.person);
+  }
+  EXPECT_TRUE(under_youth);
+
+  // The chief lists the other area's cases.
+  v1::ListCasesRequest list;
+  list.set_area_id(kOtherArea);
+  v1::ListCasesResponse cases;
+  auto chief_list = suite_->As(cast.chief, "case_coordination");
+  EXPECT_EQ(Queries()->ListCases(chief_list.get(), list, &cases).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.chief.person, "hotspot.v1.QueryService/ListCases");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.area_id(), kOtherArea);
+
+  // A teacher asks for a youth's history.
+  v1::GetCaseHistoryRequest history;
+  history.set_youth_id(*other_youth_);
+  auto teacher = suite_->As(cast.school_member, "audit");
+  auto reader = Audit()->GetCaseHistory(teacher.get(), history);
+  v1::GetCaseHistoryResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.school_member.person, "hotspot.v1.AuditService/GetCaseHistory");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), *other_youth_);
+
+  // A coordinator reads the access log.
+  v1::ListAccessRecordsRequest log;
+  log.set_youth_id(*other_youth_);
+  v1::ListAccessRecordsResponse records;
+  auto chief_log = suite_->As(cast.chief, "audit");
+  EXPECT_EQ(Audit()->ListAccessRecords(chief_log.get(), log, &records).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.chief.person, "hotspot.v1.AuditService/ListAccessRecords");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), *other_youth_);
+
+  // A teacher subscribes.
+  std::vector<v1::SubscribeResponse> responses;
+  EXPECT_EQ(SubscribeAll(cast.school_member, "", &responses).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(
+      LastOf(cast.school_member.person, "hotspot.v1.SubscriptionService/Subscribe").refused());
+
+  // A refusal of something that shows no youth's data (the bodies of another area) is not a
+  // read of personal data: nothing is recorded.
+  v1::ListBodiesRequest bodies;
+  bodies.set_area_id(kOtherArea);
+  v1::ListBodiesResponse body_list;
+  auto chief_bodies = suite_->As(cast.chief, "");
+  EXPECT_EQ(Queries()->ListBodies(chief_bodies.get(), bodies, &body_list).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_FALSE(LastOf(cast.chief.person, "hotspot.v1.QueryService/ListBodies").refused());
+}
+
+TEST_F(DisclosureTest, PurposesComeFromTheListAndFreeTextsInAnyLanguageArriveSealed) {
+  const scenario::Cast& cast = suite_->cast;
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_size(1);
+  v1::ListCasesResponse cases;
+  for (const char* bad : {"reading for fun", "CASE_COORDINATION", "unspecified: x"}) {
+    auto context = suite_->As(cast.chief, bad);
+    const grpc::Status status = Queries()->ListCases(context.get(), list, &cases);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_NE(status.error_message().find("purpose"), std::string::npos) << bad;
+  }
+  // UTF-8 in "purpose-bin", as the wrappers send it.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + suite_->tokens.at(cast.chief.person));
+  context.AddMetadata("purpose-bin", "meeting_preparation: møde om Åse og hendes familie");
+  ASSERT_TRUE(Queries()->ListCases(&context, list, &cases).ok());
+  ASSERT_EQ(cases.cases_size(), 1);
+  const std::vector<v1::AccessRecord> records = Records(cases.cases(0).youth_id(), "");
+  ASSERT_FALSE(records.empty());
+  const v1::AccessRecord* last = nullptr;
+  for (const auto& r : records) {
+    if (r.call() == "hotspot.v1.QueryService/ListCases") last = &r;
+  }
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->purpose_code(), v1::PURPOSE_MEETING_PREPARATION);
+  EXPECT_EQ(last->purpose_text().text(), "møde om Åse og hendes familie");
+  // Control characters in a purpose are refused.
+  grpc::ClientContext escape;
+  escape.AddMetadata("authorization", "Bearer " + suite_->tokens.at(cast.chief.person));
+  escape.AddMetadata("purpose-bin", "audit: \x1b[2J");
+  EXPECT_EQ(Queries()->ListCases(&escape, list, &cases).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace hotspot::testing
