@@ -232,7 +232,7 @@ AccessLog::~AccessLog() {
 
 absl::StatusOr<uint64_t> AccessLog::Purge() { return impl_->Purge(); }
 
-absl::Status AccessLog::Record(const domain::Principal& who, absl::string_view call,
+absl::Status AccessLog::Record(const security::Principal& who, absl::string_view call,
                                const security::Purpose& purpose,
                                std::vector<v1::AccessRecord> records) {
   if (records.empty()) return absl::OkStatus();
@@ -240,7 +240,7 @@ absl::Status AccessLog::Record(const domain::Principal& who, absl::string_view c
   for (v1::AccessRecord& record : records) {
     record.set_person(who.person);
     record.set_agency_id(who.agency);
-    record.set_role(std::string(domain::RoleName(who.role)));
+    record.set_role(std::string(security::RoleName(who.role)));
     record.set_call(std::string(call));
     record.set_purpose_code(purpose.code);
     if (purpose.code != v1::PURPOSE_UNSPECIFIED) record.set_purpose(code);

@@ -36,8 +36,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/audit_service.pb.h"
-#include "services/domain/principal.h"
 #include "services/security/disclosures.h"
+#include "services/security/principal.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::audit {
@@ -72,7 +72,7 @@ class AccessLog final : public security::AccessRecorder {
   // Fills in who, the call and the purpose (the free text sealed), stamps each record with the
   // next sequence number and the time, and writes them as one batch (see Durability). The error
   // of the sealing or the write, if one fails: nothing is written then.
-  absl::Status Record(const domain::Principal& who, absl::string_view call,
+  absl::Status Record(const security::Principal& who, absl::string_view call,
                       const security::Purpose& purpose,
                       std::vector<v1::AccessRecord> records) override;
 

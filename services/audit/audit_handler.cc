@@ -48,17 +48,17 @@ AuditHandler::AuditHandler(const store::EventStore* events, const projections::P
                            security::Sealer* sealer, AuditOptions options)
     : events_(events), views_(views), sealer_(sealer), options_(std::move(options)) {}
 
-absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const domain::Principal& who,
+absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& who,
                                                      absl::string_view youth_id) const {
   RETURN_IF_ERROR(CheckIdField("youth_id", youth_id, "youth", /*required=*/true));
-  if (who.role != domain::Role::kAuditor && who.role != domain::Role::kCoordinator) {
+  if (who.role != security::Role::kAuditor && who.role != security::Role::kCoordinator) {
     return absl::PermissionDeniedError(absl::StrCat(
         "only an auditor or a coordinator of the youth's area may read a case's history; ",
-        who.person, " is ", domain::RoleName(who.role)));
+        who.person, " is ", security::RoleName(who.role)));
   }
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, youth_id));
   if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
-  if (who.role == domain::Role::kCoordinator && !who.InArea(view->area_id())) {
+  if (who.role == security::Role::kCoordinator && !who.InArea(view->area_id())) {
     return absl::PermissionDeniedError(
         absl::StrCat(who.person, " has no access to ", view->area_id()));
   }
@@ -96,7 +96,7 @@ absl::Status AuditHandler::ReadEach(
 }
 
 absl::Status AuditHandler::CaseHistory(
-    const domain::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
+    const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
     const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
                                              const security::Disclosures&)>& send) const {
   // Everything the log held when asked (and at least min_position) is in the index.
@@ -153,7 +153,7 @@ absl::StatusOr<uint64_t> AuditHandler::PositionAt(absl::Time time) const {
 }
 
 absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
-    const domain::Principal& who, const v1::GetCaseAsOfRequest& request,
+    const security::Principal& who, const v1::GetCaseAsOfRequest& request,
     absl::Time deadline) const {
   uint64_t position = 0;
   switch (request.as_of_case()) {
@@ -211,11 +211,11 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
 }
 
 absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
-    const domain::Principal& who, const v1::VerifyLogRequest& request) const {
-  if (who.role != domain::Role::kAuditor && who.role != domain::Role::kAdmin) {
+    const security::Principal& who, const v1::VerifyLogRequest& request) const {
+  if (who.role != security::Role::kAuditor && who.role != security::Role::kAdmin) {
     return absl::PermissionDeniedError(
         absl::StrCat("only an auditor or an admin may verify the log; ", who.person, " is ",
-                     domain::RoleName(who.role)));
+                     security::RoleName(who.role)));
   }
   const uint64_t head = events_->HeadPosition();
   const uint64_t from = std::max<uint64_t>(request.from_position(), 1);
@@ -240,11 +240,11 @@ absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
 }
 
 absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDue(
-    const domain::Principal& who, const v1::ListErasureReviewsDueRequest& request,
+    const security::Principal& who, const v1::ListErasureReviewsDueRequest& request,
     absl::Time deadline) const {
   if (request.area_id().empty()) return Invalid("area_id", "required");
-  if (who.role != domain::Role::kAuditor &&
-      !(who.role == domain::Role::kCoordinator && who.InArea(request.area_id()))) {
+  if (who.role != security::Role::kAuditor &&
+      !(who.role == security::Role::kCoordinator && who.InArea(request.area_id()))) {
     return absl::PermissionDeniedError(
         absl::StrCat("only an auditor or a coordinator of ", request.area_id(),
                      " may list the cases due for an erasure review; ", who.person, " may not"));

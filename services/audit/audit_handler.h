@@ -20,9 +20,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/audit_service.pb.h"
-#include "services/domain/principal.h"
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
+#include "services/security/principal.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
@@ -50,27 +50,27 @@ class AuditHandler {
   // each batch (the youth, and each data subject whose data it shows in clear), until `send`
   // returns false or an error (which ends the call).
   absl::Status CaseHistory(
-      const domain::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
+      const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
       const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
                                                const security::Disclosures&)>& send) const;
 
-  absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> CaseAsOf(const domain::Principal& who,
+  absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> CaseAsOf(const security::Principal& who,
                                                               const v1::GetCaseAsOfRequest& request,
                                                               absl::Time deadline) const;
 
   // Role: auditor or admin.
-  absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const domain::Principal& who,
+  absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const security::Principal& who,
                                                   const v1::VerifyLogRequest& request) const;
 
   absl::StatusOr<v1::ListErasureReviewsDueResponse> ErasureReviewsDue(
-      const domain::Principal& who, const v1::ListErasureReviewsDueRequest& request,
+      const security::Principal& who, const v1::ListErasureReviewsDueRequest& request,
       absl::Time deadline) const;
 
   int retention_days() const { return options_.retention_days; }
 
  private:
   // The youth's case, once the caller is known to be allowed to audit it.
-  absl::StatusOr<v1::CaseView> Authorize(const domain::Principal& who,
+  absl::StatusOr<v1::CaseView> Authorize(const security::Principal& who,
                                          absl::string_view youth_id) const;
   // The youth's indexed positions up to `last`.
   absl::StatusOr<std::vector<uint64_t>> Positions(absl::string_view youth_id, uint64_t last) const;

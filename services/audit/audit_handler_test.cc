@@ -65,7 +65,7 @@ class AuditTest : public ::testing::Test {
     return AuditHandler(events_.get(), views_.get(), sealer_.get(), std::move(options));
   }
 
-  std::vector<v1::StoredEvent> History(const AuditHandler& handler, const domain::Principal& who,
+  std::vector<v1::StoredEvent> History(const AuditHandler& handler, const security::Principal& who,
                                        const std::string& youth, absl::Status* status,
                                        std::vector<std::string>* recorded = nullptr) {
     std::vector<v1::StoredEvent> out;
@@ -319,8 +319,8 @@ v1::AccessRecord Read(const std::string& youth, bool in_clear = false) {
 
 TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
   TempDir dir;
-  const domain::Principal anna{"chief-anna", "agency-hotspot", domain::Role::kCoordinator, {}};
-  const domain::Principal bo{"teacher-bo", "agency-school", domain::Role::kAgencyMember, {}};
+  const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
+  const security::Principal bo{"teacher-bo", "agency-school", security::Role::kAgencyMember, {}};
   {
     AccessLogOptions options;
     options.sync_interval = absl::ZeroDuration();
@@ -415,7 +415,7 @@ TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
   security::KeyStore* keys = k.store.get();
   security::Sealer& sealer = k.sealer;
   const std::string youth = *sealer.NewSubject("youth");
-  const domain::Principal anna{"chief-anna", "agency-hotspot", domain::Role::kCoordinator, {}};
+  const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
   AccessLogOptions options;
   options.sealer = &sealer;
   auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
@@ -474,7 +474,7 @@ TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {
     options.clock = [now] { return *now; };
     return *AccessLog::Open(std::move(options), dir.Sub("access"));
   };
-  const domain::Principal anna{"chief-anna", "agency-hotspot", domain::Role::kCoordinator, {}};
+  const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
   auto log = open();
   ASSERT_TRUE(log->Record(anna, "call/Old", Why(v1::PURPOSE_AUDIT), {Read("youth-a")}).ok());
   *now += absl::Hours(24 * 20);

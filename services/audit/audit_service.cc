@@ -9,10 +9,11 @@ namespace {
 
 constexpr size_t kExportBatch = 1000;
 
-absl::Status RequireAuditor(const domain::Principal& who) {
-  if (who.role == domain::Role::kAuditor) return absl::OkStatus();
+absl::Status RequireAuditor(const security::Principal& who) {
+  if (who.role == security::Role::kAuditor) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat("only an auditor may read the access log; ",
-                                                  who.person, " is ", domain::RoleName(who.role)));
+                                                  who.person, " is ",
+                                                  security::RoleName(who.role)));
 }
 
 const rpc::Method& Method(absl::string_view name) {

@@ -97,6 +97,15 @@ class KeyStoreSealer final : public domain::FieldSealer {
     return sealer_->NewSubject(category);
   }
 
+  absl::StatusOr<std::optional<std::string>> Open(const v1::SealedText& sealed) override {
+    absl::StatusOr<security::UnsealedValue> value = sealer_->Unseal(
+        security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
+    if (absl::IsNotFound(value.status())) return std::nullopt;
+    RETURN_IF_ERROR(value.status());
+    if (value->erased) return std::nullopt;
+    return std::move(value->text);
+  }
+
  private:
   security::Sealer* const sealer_;
 };
@@ -124,7 +133,7 @@ std::string RequestDigest(const google::protobuf::Message& request) {
 
 }  // namespace internal
 
-store::EventId CommandEventId(const domain::Principal& principal, absl::string_view request_id,
+store::EventId CommandEventId(const security::Principal& principal, absl::string_view request_id,
                               uint32_t index) {
   const std::string nul(1, '\0');
   std::string name = absl::StrCat("hotspot.command", nul, principal.person, nul, principal.agency,
@@ -153,7 +162,7 @@ void CommandHandler::Start(std::shared_ptr<Call> call) {
 
 // Answers a retry from the events the first attempt stored, starting at `position`.
 static absl::StatusOr<v1::CommandResponse> Replay(const store::EventStore& events,
-                                                  const domain::Principal& principal,
+                                                  const security::Principal& principal,
                                                   const internal::Command& command,
                                                   uint64_t position) {
   ASSIGN_OR_RETURN(std::vector<store::RecordedEvent> stored,

@@ -81,7 +81,7 @@ class CommandHandler {
 
   // Runs `request` for `principal`. `request` must stay valid until `done` is called.
   template <typename Request>
-  void Execute(const domain::Principal& principal, const Request& request, CommandDone done);
+  void Execute(const security::Principal& principal, const Request& request, CommandDone done);
 
  private:
   struct Call;
@@ -96,7 +96,7 @@ class CommandHandler {
 };
 
 // The ids and digest the handler derives; exposed for tests.
-store::EventId CommandEventId(const domain::Principal& principal, absl::string_view request_id,
+store::EventId CommandEventId(const security::Principal& principal, absl::string_view request_id,
                               uint32_t index);
 
 // ---- implementation of the template ----
@@ -113,14 +113,14 @@ std::string RequestDigest(const google::protobuf::Message& request);
 }  // namespace internal
 
 struct CommandHandler::Call {
-  domain::Principal principal;
+  security::Principal principal;
   internal::Command command;
   CommandDone done;
   int attempts = 0;
 };
 
 template <typename Request>
-void CommandHandler::Execute(const domain::Principal& principal, const Request& request,
+void CommandHandler::Execute(const security::Principal& principal, const Request& request,
                              CommandDone done) {
   auto call = std::make_shared<Call>();
   call->principal = principal;

@@ -10,7 +10,7 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
                                               const Request* request,
                                               v1::CommandResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<domain::Principal> principal = rpc::Authenticate(*context, *authenticator_);
+  absl::StatusOr<security::Principal> principal = rpc::Authenticate(*context, *authenticator_);
   if (!principal.ok()) {
     reactor->Finish(rpc::ToGrpcStatus(principal.status()));
     return reactor;

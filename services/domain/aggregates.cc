@@ -39,6 +39,7 @@ void Evolve(AgencyState& state, const v1::Event& event) {
       state.exists = true;
       state.area_id = event.agency_registered().area_id();
       state.kind = event.agency_registered().kind();
+      state.self_governing_institution = event.agency_registered().self_governing_institution();
       break;
     case K::kLeadershipLadderSet:
       state.ladder.clear();
@@ -58,6 +59,7 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.area_id = event.area_id();
       state.referring_agency_id = event.youth_referred().referring_agency_id();
       state.status = v1::CASE_STATUS_REFERRED;
+      state.birth_date = event.youth_referred().birth_date();
       break;
     case K::kReferralAccepted:
       state.status = v1::CASE_STATUS_ACCEPTED;
@@ -67,11 +69,16 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.status = v1::CASE_STATUS_DECLINED;
       state.declined = true;
       break;
-    case K::kConsentRecorded:
-      state.consent_scopes.insert(event.consent_recorded().scope());
+    case K::kConsentRecorded: {
+      const v1::ConsentRecorded& consent = event.consent_recorded();
+      state.consents[consent.scope()] = {consent.agency_ids().begin(), consent.agency_ids().end()};
       break;
+    }
     case K::kConsentWithdrawn:
-      state.consent_scopes.erase(event.consent_withdrawn().scope());
+      state.consents.erase(event.consent_withdrawn().scope());
+      break;
+    case K::kConsentLapsed:
+      state.consents.erase(event.consent_lapsed().scope());
       break;
     case K::kActionPlanAdopted:
       state.plan_revision = event.action_plan_adopted().revision();
@@ -206,6 +213,14 @@ std::string EventType(const v1::Event& event) {
 
 int64_t DayNumber(const v1::Date& date) {
   return absl::CivilDay(date.year(), date.month(), date.day()) - absl::CivilDay(1970, 1, 1);
+}
+
+std::optional<int> AgeOn(absl::string_view born, absl::CivilDay on) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(born, &day)) return std::nullopt;
+  const bool before_birthday =
+      on.month() < day.month() || (on.month() == day.month() && on.day() < day.day());
+  return static_cast<int>(on.year() - day.year()) - (before_birthday ? 1 : 0);
 }
 
 }  // namespace hotspot::domain

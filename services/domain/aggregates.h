@@ -14,10 +14,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "hotspot/v1/events.pb.h"
 
 namespace hotspot::domain {
@@ -38,7 +40,8 @@ struct AgencyState {
   bool exists = false;
   std::string area_id;
   v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
-  std::map<int, std::string> ladder;  // LeadershipLevel -> person
+  bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
+  std::map<int, std::string> ladder;        // LeadershipLevel -> person
 };
 
 struct YouthState {
@@ -50,8 +53,11 @@ struct YouthState {
   v1::CaseStatus status_before_close = v1::CASE_STATUS_UNSPECIFIED;
   bool declined = false;  // the referral was declined (stays so until reopened and re-screened)
   int32_t plan_revision = 0;
-  std::set<std::string> consent_scopes;
+  // The consents in force, by scope: the agencies each covers (empty: an unstructured consent
+  // of before, covering every agency).
+  std::map<std::string, std::set<std::string>> consents;
   std::set<std::string> commitment_ids;
+  v1::SealedText birth_date;  // as referred; empty if not known
 };
 
 struct MeetingState {
@@ -143,6 +149,10 @@ std::string EventType(const v1::Event& event);
 
 // Days since 1970-01-01 of a valid date (see ValidDate); for ordering and durations.
 int64_t DayNumber(const v1::Date& date);
+
+// Age in whole years on `on` of someone born on `born` ("YYYY-MM-DD"); nullopt if `born` is not
+// such a date.
+std::optional<int> AgeOn(absl::string_view born, absl::CivilDay on);
 
 }  // namespace hotspot::domain
 

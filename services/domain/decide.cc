@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "services/security/policy.h"
 #include "store/event_id.h"
 #include "store/status_macros.h"
 
@@ -237,6 +239,25 @@ absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::string_view
 
 absl::Status Rule(bool holds, absl::string_view message) {
   return holds ? absl::OkStatus() : absl::FailedPreconditionError(message);
+}
+
+security::AgencyFacts FactsOf(absl::string_view agency_id, const AgencyState& agency) {
+  return {std::string(agency_id), agency.kind, agency.self_governing_institution};
+}
+
+// The categories as sealed in events: their enum names joined by ",".
+absl::StatusOr<v1::SealedText> SealConcerns(Session& s, absl::string_view youth_id,
+                                            const google::protobuf::RepeatedField<int>& concerns) {
+  std::vector<std::string> names;
+  for (int c : concerns) names.push_back(v1::ConcernCategory_Name(c));
+  return s.Seal(youth_id, "concern_categories", absl::StrJoin(names, ","));
+}
+
+// The youth's age in whole years on `today`, from its sealed birth date; nullopt if unknown.
+absl::StatusOr<std::optional<int>> AgeOf(Session& s, const YouthState& youth, absl::Time now) {
+  ASSIGN_OR_RETURN(const std::optional<std::string> birth, s.Open(youth.birth_date));
+  if (!birth.has_value()) return std::nullopt;
+  return AgeOn(*birth, absl::ToCivilDay(now, absl::UTCTimeZone()));
 }
 
 absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id,
@@ -492,6 +513,15 @@ absl::StatusOr<std::string> FieldSealer::NewSubject(absl::string_view category) 
   return NewId(category);
 }
 
+absl::StatusOr<std::optional<std::string>> FieldSealer::Open(const v1::SealedText&) {
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<std::string>> Session::Open(const v1::SealedText& sealed) {
+  if (sealed.ciphertext().empty()) return std::nullopt;
+  return context_.sealer->Open(sealed);
+}
+
 std::string NewId(absl::string_view category) {
   return absl::StrCat(category, "-", store::EventId::Generate().ToString());
 }
@@ -682,6 +712,7 @@ absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& r, const Comman
   x->set_area_id(r.area_id());
   x->set_name(r.name());
   x->set_kind(r.kind());
+  x->set_self_governing_institution(r.self_governing_institution());
   s.Emit(r.agency_id(), r.area_id(), std::move(e));
   return s.Finish(r.agency_id());
 }
@@ -742,7 +773,9 @@ absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandCon
   x->set_youth_id(id);
   x->set_referring_agency_id(r.referring_agency_id());
   x->set_referred_by(r.referred_by());
-  *x->mutable_concerns() = r.concerns();
+  // Special-category and criminal-offence data (GDPR Art. 9, 10): sealed like the free texts.
+  ASSIGN_OR_RETURN(*x->mutable_concerns_sealed(), SealConcerns(s, id, r.concerns()));
+  x->set_concern_count(r.concerns_size());
   ASSIGN_OR_RETURN(*x->mutable_description(), s.Seal(id, "description", r.description()));
   x->set_urgency(r.urgency());
   x->set_identity_known(r.identity_known());
@@ -821,20 +854,81 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
                             r.legal_basis() == v1::LEGAL_BASIS_OTHER));
   RETURN_IF_ERROR(CheckConcerns("concerns", r.concerns(), 0));
   RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
+  const bool on_consent = r.legal_basis() == v1::LEGAL_BASIS_CONSENT;
+  // § 115 and § 63 d: only what is necessary for the crime-prevention purpose, and why.
+  RETURN_IF_ERROR(CheckText("necessity", r.necessity(), kMaxTextBytes, !on_consent));
+  RETURN_IF_ERROR(
+      CheckCount("recipient_agency_ids", r.recipient_agency_ids_size(), 1, kMaxListEntries));
+  for (int i = 0; i < r.recipient_agency_ids_size(); ++i) {
+    RETURN_IF_ERROR(CheckId(absl::StrCat("recipient_agency_ids[", i, "]"),
+                            r.recipient_agency_ids(i), "agency"));
+  }
+  RETURN_IF_ERROR(CheckText("consent_scope", r.consent_scope(), kMaxNameBytes, false));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
   RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, youth.area_id, r.agency_id(),
                                                 "share information for this agency"));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "nothing more is shared"));
-  RETURN_IF_ERROR(Rule(r.legal_basis() != v1::LEGAL_BASIS_CONSENT || !youth.consent_scopes.empty(),
-                       absl::StrCat("legal_basis: no consent is on record for ", r.youth_id())));
-  RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
+  ASSIGN_OR_RETURN(const AgencyState sharer,
+                   LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id));
+  RETURN_IF_ERROR(security::MayShareUnder(FactsOf(r.agency_id(), sharer), r.legal_basis()));
+  std::set<std::string> recipients;
+  for (int i = 0; i < r.recipient_agency_ids_size(); ++i) {
+    const std::string& id = r.recipient_agency_ids(i);
+    ASSIGN_OR_RETURN(
+        const AgencyState recipient,
+        LoadAgencyInArea(s, absl::StrCat("recipient_agency_ids[", i, "]"), id, youth.area_id));
+    RETURN_IF_ERROR(security::MayReceiveUnder(FactsOf(id, recipient), r.legal_basis()));
+    recipients.insert(id);
+  }
+  // On consent: a consent in force that covers the sharing agency and every recipient.
+  std::string consent_scope;
+  if (on_consent) {
+    auto covers = [&](const std::set<std::string>& agencies) {
+      if (agencies.empty()) return true;  // an unstructured consent of before: every agency
+      if (agencies.count(r.agency_id()) == 0) return false;
+      return std::all_of(recipients.begin(), recipients.end(),
+                         [&](const std::string& a) { return agencies.count(a) > 0; });
+    };
+    if (!r.consent_scope().empty()) {
+      const auto it = youth.consents.find(r.consent_scope());
+      RETURN_IF_ERROR(Rule(it != youth.consents.end(),
+                           absl::StrCat("consent_scope: no consent \"", r.consent_scope(),
+                                        "\" is in force for ", r.youth_id())));
+      RETURN_IF_ERROR(
+          Rule(covers(it->second),
+               absl::StrCat("consent_scope: the consent \"", r.consent_scope(),
+                            "\" does not cover ", r.agency_id(), " and every recipient")));
+      consent_scope = r.consent_scope();
+    } else {
+      std::vector<std::string> covering;
+      for (const auto& [scope, agencies] : youth.consents) {
+        if (covers(agencies)) covering.push_back(scope);
+      }
+      RETURN_IF_ERROR(Rule(!covering.empty(),
+                           absl::StrCat("legal_basis: no consent in force for ", r.youth_id(),
+                                        " covers ", r.agency_id(), " and every recipient")));
+      if (covering.size() > 1) {
+        return Invalid("consent_scope", "several consents cover this share: name one");
+      }
+      consent_scope = covering[0];
+    }
+  }
   v1::Event e;
   auto* x = e.mutable_concern_shared();
   x->set_youth_id(r.youth_id());
   x->set_agency_id(r.agency_id());
   x->set_legal_basis(r.legal_basis());
   x->set_legal_basis_other(r.legal_basis_other());
-  *x->mutable_concerns() = r.concerns();
+  // Special-category and criminal-offence data (GDPR Art. 9, 10): sealed like the free texts.
+  if (r.concerns_size() > 0) {
+    ASSIGN_OR_RETURN(*x->mutable_concerns_sealed(), SealConcerns(s, r.youth_id(), r.concerns()));
+  }
+  x->set_concern_count(r.concerns_size());
+  for (const std::string& id : recipients) x->add_recipient_agency_ids(id);
+  if (!r.necessity().empty()) {
+    ASSIGN_OR_RETURN(*x->mutable_necessity(), s.Seal(r.youth_id(), "necessity", r.necessity()));
+  }
+  x->set_consent_scope(consent_scope);
   ASSIGN_OR_RETURN(*x->mutable_text(), s.Seal(r.youth_id(), "concern", r.text()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
@@ -855,13 +949,55 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes));
   RETURN_IF_ERROR(CheckText("given_by", r.given_by(), kMaxPersonBytes));
+  const bool structured = r.giver() != v1::CONSENT_GIVER_UNSPECIFIED;
+  if (structured) {
+    RETURN_IF_ERROR(CheckEnum("giver", r.giver(), v1::ConsentGiver_IsValid));
+    RETURN_IF_ERROR(CheckCount("agency_ids", r.agency_ids_size(), 1, kMaxListEntries));
+    for (int i = 0; i < r.agency_ids_size(); ++i) {
+      RETURN_IF_ERROR(CheckId(absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), "agency"));
+    }
+    RETURN_IF_ERROR(CheckText("purpose", r.purpose(), kMaxNameBytes));
+    RETURN_IF_ERROR(CheckText("what", r.what(), kMaxTextBytes, false));
+  } else if (r.agency_ids_size() > 0 || !r.purpose().empty() || !r.what().empty()) {
+    return Invalid("giver", "required with agency_ids, purpose or what");
+  }
   ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no consent"));
+  std::optional<int> age;
+  if (structured) {
+    for (int i = 0; i < r.agency_ids_size(); ++i) {
+      RETURN_IF_ERROR(
+          LoadAgencyInArea(s, absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), youth.area_id)
+              .status());
+    }
+    // The youth gives consent from 15; a custody holder below that, and never for an adult.
+    ASSIGN_OR_RETURN(age, AgeOf(s, youth, c.now));
+    if (r.giver() == v1::CONSENT_GIVER_YOUTH) {
+      RETURN_IF_ERROR(
+          Rule(age.has_value(),
+               "giver: the youth's age is not known, so a custody holder gives consent"));
+      RETURN_IF_ERROR(Rule(*age >= 15, absl::StrCat("giver: the youth is ", *age,
+                                                    "; below 15 a custody holder gives consent")));
+    } else {
+      RETURN_IF_ERROR(Rule(
+          !age.has_value() || *age < 18,
+          absl::StrCat("giver: the youth is ", age.value_or(0), " and gives consent themself")));
+    }
+  }
   v1::Event e;
   auto* x = e.mutable_consent_recorded();
   x->set_youth_id(r.youth_id());
   x->set_scope(r.scope());
   x->set_given_by(r.given_by());
+  if (structured) {
+    x->set_giver(r.giver());
+    *x->mutable_agency_ids() = r.agency_ids();
+    x->set_purpose(r.purpose());
+    if (!r.what().empty()) {
+      ASSIGN_OR_RETURN(*x->mutable_what(), s.Seal(r.youth_id(), "consent_what", r.what()));
+    }
+    x->set_giver_age(age.value_or(-1));
+  }
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
 }
@@ -871,8 +1007,8 @@ absl::StatusOr<Decision> Decide(const v1::WithdrawConsentRequest& r, const Comma
   RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes));
   ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
   RETURN_IF_ERROR(
-      Rule(youth.consent_scopes.count(r.scope()) > 0,
-           absl::StrCat("scope: no consent \"", r.scope(), "\" is on record for ", r.youth_id())));
+      Rule(youth.consents.count(r.scope()) > 0,
+           absl::StrCat("scope: no consent \"", r.scope(), "\" is in force for ", r.youth_id())));
   v1::Event e;
   e.mutable_consent_withdrawn()->set_youth_id(r.youth_id());
   e.mutable_consent_withdrawn()->set_scope(r.scope());

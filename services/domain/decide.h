@@ -29,9 +29,14 @@
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/events.pb.h"
 #include "services/domain/aggregates.h"
-#include "services/domain/principal.h"
+#include "services/security/principal.h"
 
 namespace hotspot::domain {
+
+// Who acts is the security module's (services/security/principal.h).
+using security::Principal;
+using security::Role;
+using security::RoleName;
 
 // A stream as read: its events, oldest first, shared (a source may cache them), and its
 // version (0 and no events for an unknown stream).
@@ -57,6 +62,9 @@ class FieldSealer {
   // A fresh id for a new data subject of `category` ("youth" -> "youth-..."). The server's key
   // store hands out ids whose data keys are durable already. Default: NewId(category).
   virtual absl::StatusOr<std::string> NewSubject(absl::string_view category);
+  // The text of a sealed field, for a rule that needs it (a youth's age, from the birth date);
+  // nullopt if it was erased or cannot be read here. Default: nullopt.
+  virtual absl::StatusOr<std::optional<std::string>> Open(const v1::SealedText& sealed);
 };
 
 struct CommandContext {
@@ -103,6 +111,8 @@ class Session {
   // A sealed field of `youth_id`.
   absl::StatusOr<v1::SealedText> Seal(absl::string_view youth_id, absl::string_view field,
                                       absl::string_view text);
+  // The text of a sealed field (FieldSealer::Open); nullopt if it cannot be read.
+  absl::StatusOr<std::optional<std::string>> Open(const v1::SealedText& sealed);
   // Free text: sealed under the youth if `youth_id` is set, in clear for the area otherwise.
   absl::StatusOr<v1::Text> Text(absl::string_view youth_id, absl::string_view field,
                                 absl::string_view text);

@@ -42,6 +42,10 @@ class World : public EventSource, public FieldSealer {
     return text;
   }
 
+  absl::StatusOr<std::optional<std::string>> Open(const v1::SealedText& sealed) override {
+    return Unseal(sealed);
+  }
+
   template <typename Request>
   absl::StatusOr<Decision> Run(const Request& request, const Principal& who) {
     CommandContext context{who, now_, this, this};
@@ -367,6 +371,173 @@ TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
   EXPECT_EQ(Code(w_.Run(other, chief_)), absl::StatusCode::kNotFound);
 }
 
+// The concern shared under § 115 by the police with the school: who may share under which
+// basis, who may receive it, and what the event holds.
+TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategories) {
+  Register("agency-housing", v1::AGENCY_KIND_HOUSING_ASSOCIATION);
+  Register("agency-ngo", v1::AGENCY_KIND_NGO);
+  auto free_school = Req<v1::RegisterAgencyRequest>();
+  free_school.set_agency_id("agency-free-school");
+  free_school.set_area_id("area-test");
+  free_school.set_name("Free school");
+  free_school.set_kind(v1::AGENCY_KIND_OTHER);
+  free_school.set_self_governing_institution(true);
+  w_.Do(free_school, chief_);
+  const std::string youth = Refer();
+  const Principal housing = Who("caretaker-per", "agency-housing", Role::kAgencyMember);
+  const Principal ngo = Who("volunteer-mia", "agency-ngo", Role::kAgencyMember);
+
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-police");
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  share.add_concerns(v1::CONCERN_CATEGORY_GANG_AFFILIATION);
+  share.set_text("Charged with theft; seen with the Loop gang");
+  // Recipients and the necessity statement are required.
+  absl::StatusOr<Decision> d = w_.Run(share, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("necessity"));
+  share.set_necessity("The school must know to keep him away from the older boys");
+  d = w_.Run(share, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("recipient_agency_ids"));
+  // A housing association receives nothing under § 115.
+  share.add_recipient_agency_ids("agency-housing");
+  d = w_.Run(share, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("LEGAL_BASIS_SSP_EXCHANGE"));
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("agency-housing"));
+  // Nor an NGO; an unknown agency is not found.
+  share.set_recipient_agency_ids(0, "agency-ngo");
+  EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  share.set_recipient_agency_ids(0, "agency-nowhere");
+  EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kNotFound);
+  // The school and a self-governing institution that joined under stk. 3 may.
+  share.set_recipient_agency_ids(0, "agency-school");
+  share.add_recipient_agency_ids("agency-free-school");
+  const Decision shared = w_.Do(share, police_leader_);
+  const v1::ConcernShared& event = shared.writes[0].events[0].concern_shared();
+  EXPECT_THAT(event.recipient_agency_ids(), ElementsAre("agency-free-school", "agency-school"));
+  EXPECT_EQ(event.legal_basis(), v1::LEGAL_BASIS_SSP_EXCHANGE);
+  // The categories are sealed like the free texts; only their number stands in clear.
+  EXPECT_TRUE(event.concerns().empty());
+  EXPECT_EQ(event.concern_count(), 2);
+  EXPECT_EQ(World::Unseal(event.concerns_sealed()),
+            "CONCERN_CATEGORY_CHARGES,CONCERN_CATEGORY_GANG_AFFILIATION");
+  EXPECT_EQ(World::Unseal(event.necessity()),
+            "The school must know to keep him away from the older boys");
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "Loop gang"));
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "CONCERN_CATEGORY_CHARGES"));
+  // The referral's categories are sealed too.
+  const v1::YouthReferred& referred = w_.stream(youth)[0].youth_referred();
+  EXPECT_TRUE(referred.concerns().empty());
+  EXPECT_EQ(referred.concern_count(), 1);
+  EXPECT_EQ(World::Unseal(referred.concerns_sealed()), "CONCERN_CATEGORY_SCHOOL_ABSENCE");
+
+  // § 63 d: the police's information about criminal decisions goes to a housing association,
+  // from the police only.
+  auto decision = Req<v1::ShareConcernRequest>();
+  decision.set_youth_id(youth);
+  decision.set_agency_id("agency-police");
+  decision.set_legal_basis(v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS);
+  decision.set_text("Convicted of vandalism in the stairwell");
+  decision.set_necessity("The association decides on the family's lease");
+  decision.add_recipient_agency_ids("agency-school");
+  EXPECT_EQ(Code(w_.Run(decision, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  decision.set_recipient_agency_ids(0, "agency-housing");
+  w_.Do(decision, police_leader_);
+  decision.set_request_id("63d-by-school");
+  decision.set_agency_id("agency-school");
+  d = w_.Run(decision, school_member_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("LEGAL_BASIS_HOUSING_CRIMINAL"));
+
+  // A housing association shares nothing under § 115; an NGO only on consent.
+  for (const auto& [agency, who] :
+       {std::pair{"agency-housing", housing}, std::pair{"agency-ngo", ngo}}) {
+    auto own = Req<v1::ShareConcernRequest>();
+    own.set_youth_id(youth);
+    own.set_agency_id(agency);
+    own.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+    own.set_text("Noise at night");
+    own.set_necessity("To prevent trouble");
+    own.add_recipient_agency_ids("agency-school");
+    d = w_.Run(own, who);
+    EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition) << agency;
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr("legal_basis"));
+    // Another basis needs its legal reference.
+    own.set_legal_basis(v1::LEGAL_BASIS_OTHER);
+    d = w_.Run(own, who);
+    EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr("legal_basis_other"));
+  }
+}
+
+TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
+  Register("agency-ngo", v1::AGENCY_KIND_NGO);
+  const Principal ngo = Who("volunteer-mia", "agency-ngo", Role::kAgencyMember);
+  const std::string youth = Refer();  // born 2010-01-01: 16 on 2026-11-23
+  auto young = Referral();
+  young.set_birth_date("2013-06-01");  // 13
+  const std::string child = w_.Do(young, school_member_).id;
+
+  auto consent = Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("ngo mentoring");
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);
+  consent.set_purpose("mentoring after school");
+  consent.set_what("how school is going");
+  // Its agencies are required, and must be of the area.
+  EXPECT_EQ(Code(w_.Run(consent, caseworker_)), absl::StatusCode::kInvalidArgument);
+  consent.add_agency_ids("agency-nowhere");
+  EXPECT_EQ(Code(w_.Run(consent, caseworker_)), absl::StatusCode::kNotFound);
+  consent.set_agency_ids(0, "agency-ngo");
+  consent.add_agency_ids("agency-school");
+  const Decision given = w_.Do(consent, caseworker_);
+  const v1::ConsentRecorded& recorded = given.writes[0].events[0].consent_recorded();
+  EXPECT_EQ(recorded.giver_age(), 16);
+  EXPECT_THAT(recorded.agency_ids(), ElementsAre("agency-ngo", "agency-school"));
+  EXPECT_EQ(World::Unseal(recorded.what()), "how school is going");
+  // A custody holder does not consent for a youth of 16... of 18: the youth does. Below 15 the
+  // youth cannot.
+  auto for_child = consent;
+  for_child.set_request_id("child-consent");
+  for_child.set_youth_id(child);
+  absl::StatusOr<Decision> d = w_.Run(for_child, caseworker_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("below 15"));
+  for_child.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  for_child.set_given_by("the mother");
+  EXPECT_EQ(w_.Do(for_child, caseworker_).writes[0].events[0].consent_recorded().giver_age(), 13);
+
+  // The NGO shares on the consent, with the school; not with the police, which it does not cover.
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-ngo");
+  share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  share.set_text("Skips the homework club");
+  share.add_recipient_agency_ids("agency-police");
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("covers"));
+  share.set_recipient_agency_ids(0, "agency-school");
+  const Decision shared = w_.Do(share, ngo);  // no necessity needed on consent
+  EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_scope(), "ngo mentoring");
+  // Withdrawn, nothing more is shared under it.
+  auto withdraw = Req<v1::WithdrawConsentRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_scope("ngo mentoring");
+  w_.Do(withdraw, chief_);
+  share.set_request_id("after-withdrawal");
+  EXPECT_EQ(Code(w_.Run(share, ngo)), absl::StatusCode::kFailedPrecondition);
+  share.set_consent_scope("ngo mentoring");
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("consent_scope"));
+}
+
 TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   const std::string youth = Refer();
   auto screen = Req<v1::ScreenReferralRequest>();
@@ -424,8 +595,10 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   share.set_agency_id("agency-police");
   share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   share.set_text("Stopped twice near the station");
+  share.add_recipient_agency_ids("agency-school");
   EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kFailedPrecondition);
   share.set_legal_basis(v1::LEGAL_BASIS_OTHER);
+  share.set_necessity("The school must know to keep him in class");
   EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kInvalidArgument);
   share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
   EXPECT_EQ(Code(w_.Run(share, school_member_)), absl::StatusCode::kPermissionDenied);
@@ -450,7 +623,7 @@ TEST_F(DecideTest, OnlyTheSocialAdministrationsCaseworkersRecordSocialAssessment
   const std::string youth = AcceptedYouth();
   auto decision = Req<v1::RecordSocialDecisionRequest>();
   decision.set_youth_id(youth);
-  decision.set_decision("Family support under Serviceloven § 52");
+  decision.set_decision("Family support under barnets lov § 32");
   EXPECT_EQ(Code(w_.Run(decision, chief_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(decision, school_leader_)), absl::StatusCode::kPermissionDenied);
   // A caseworker role in an agency that is not the social administration is not enough.

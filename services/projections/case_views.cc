@@ -1,6 +1,7 @@
 #include "services/projections/case_views.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -146,6 +147,22 @@ void Plan(v1::CaseView& c, int32_t revision,
 }
 
 // Applies an event of the youth's own stream to its case.
+void RemoveScope(v1::CaseView& c, const std::string& scope) {
+  auto* scopes = c.mutable_consent_scopes();
+  auto it = std::find(scopes->begin(), scopes->end(), scope);
+  if (it != scopes->end()) scopes->erase(it);
+}
+
+// The consent of `scope` in force, if any, is no longer: `how` stamps why (nullptr: replaced).
+void EndConsent(v1::CaseView& c, const std::string& scope,
+                const std::function<void(v1::ConsentView&)>& how) {
+  for (v1::ConsentView& consent : *c.mutable_consents()) {
+    if (consent.scope() != scope || !consent.in_force()) continue;
+    consent.set_in_force(false);
+    if (how) how(consent);
+  }
+}
+
 void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1::Event& event) {
   const absl::Time at = recorded.metadata.occurred_at;
   switch (event.kind_case()) {
@@ -173,18 +190,46 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       *concern->mutable_concerns() = shared.concerns();
       *concern->mutable_shared_at() = Ts(at);
       Seal(shared.text(), concern->mutable_text());
+      Seal(shared.concerns_sealed(), concern->mutable_concerns_sealed());
+      concern->set_concern_count(shared.concerns_sealed().key_id().empty()
+                                     ? shared.concerns_size()
+                                     : shared.concern_count());
+      *concern->mutable_recipient_agency_ids() = shared.recipient_agency_ids();
+      Seal(shared.necessity(), concern->mutable_necessity());
+      concern->set_consent_scope(shared.consent_scope());
       AddUnique(c.mutable_agencies_involved(), shared.agency_id());
+      // A recipient needs to know whom the concern is about.
+      for (const std::string& recipient : shared.recipient_agency_ids()) {
+        AddUnique(c.mutable_agencies_involved(), recipient);
+      }
       break;
     }
-    case K::kConsentRecorded:
-      AddUnique(c.mutable_consent_scopes(), event.consent_recorded().scope());
-      break;
-    case K::kConsentWithdrawn: {
-      auto* scopes = c.mutable_consent_scopes();
-      auto it = std::find(scopes->begin(), scopes->end(), event.consent_withdrawn().scope());
-      if (it != scopes->end()) scopes->erase(it);
+    case K::kConsentRecorded: {
+      const v1::ConsentRecorded& recorded = event.consent_recorded();
+      AddUnique(c.mutable_consent_scopes(), recorded.scope());
+      // Recorded again: the new one stands in for the old.
+      EndConsent(c, recorded.scope(), nullptr);
+      v1::ConsentView* consent = c.add_consents();
+      consent->set_scope(recorded.scope());
+      consent->set_giver(recorded.giver());
+      consent->set_given_by(recorded.given_by());
+      *consent->mutable_agency_ids() = recorded.agency_ids();
+      consent->set_purpose(recorded.purpose());
+      Seal(recorded.what(), consent->mutable_what());
+      *consent->mutable_given_at() = Ts(at);
+      consent->set_in_force(true);
       break;
     }
+    case K::kConsentWithdrawn:
+      RemoveScope(c, event.consent_withdrawn().scope());
+      EndConsent(c, event.consent_withdrawn().scope(),
+                 [&](v1::ConsentView& consent) { *consent.mutable_withdrawn_at() = Ts(at); });
+      break;
+    case K::kConsentLapsed:
+      RemoveScope(c, event.consent_lapsed().scope());
+      EndConsent(c, event.consent_lapsed().scope(),
+                 [&](v1::ConsentView& consent) { *consent.mutable_lapsed_at() = Ts(at); });
+      break;
     case K::kActionPlanAdopted:
       Plan(c, event.action_plan_adopted().revision(), event.action_plan_adopted().goals(),
            event.action_plan_adopted().review_date(), recorded);
@@ -228,6 +273,9 @@ v1::CaseView Referred(const store::RecordedEvent& recorded, const v1::Event& eve
   referral->set_referred_by(r.referred_by());
   *referral->mutable_referred_at() = Ts(recorded.metadata.occurred_at);
   *referral->mutable_concerns() = r.concerns();
+  Seal(r.concerns_sealed(), referral->mutable_concerns_sealed());
+  referral->set_concern_count(r.concerns_sealed().key_id().empty() ? r.concerns_size()
+                                                                   : r.concern_count());
   referral->set_urgency(r.urgency());
   Seal(r.description(), referral->mutable_description());
   c.set_identity_known(r.identity_known());

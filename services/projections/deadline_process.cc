@@ -1,5 +1,6 @@
 #include "services/projections/deadline_process.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -203,12 +204,30 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     }
     const bool open = status != v1::CASE_STATUS_CLOSED && status != v1::CASE_STATUS_DECLINED &&
                       status != v1::CASE_STATUS_HANDED_OVER;
-    if (!open || c.turns_18_soon() || !c.birth_date().has_sealed()) continue;
+    const bool consents = std::any_of(c.consents().begin(), c.consents().end(),
+                                      [](const v1::ConsentView& x) { return x.in_force(); });
+    if (!consents && (!open || c.turns_18_soon())) continue;
+    if (!c.birth_date().has_sealed()) continue;
     const v1::SealedText& sealed = c.birth_date().sealed();
     const absl::StatusOr<security::UnsealedValue> birth = UnsealText(*sealer_, sealed);
     if (!birth.ok() || birth->erased) continue;
     const std::optional<absl::CivilDay> adult = EighteenthBirthday(birth->text);
-    if (!adult.has_value() || *adult < today || *adult - today > 90) continue;
+    if (!adult.has_value()) continue;
+    // At 18 a consent given before then lapses, unless the youth gives it again.
+    for (const v1::ConsentView& consent : c.consents()) {
+      if (!consent.in_force() || *adult > today || TimeOf(consent.given_at()) >= Midnight(*adult)) {
+        continue;
+      }
+      v1::Event event;
+      event.mutable_consent_lapsed()->set_youth_id(c.youth_id());
+      event.mutable_consent_lapsed()->set_scope(consent.scope());
+      RETURN_IF_ERROR(out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(),
+                                 std::move(event),
+                                 absl::StrCat("consent-lapsed/", c.youth_id(), "/",
+                                              consent.given_at().seconds(), "/", consent.scope()),
+                                 Midnight(*adult)));
+    }
+    if (!open || c.turns_18_soon() || *adult < today || *adult - today > 90) continue;
     v1::Event event;
     event.mutable_eighteenth_birthday_near()->set_youth_id(c.youth_id());
     RETURN_IF_ERROR(out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(),

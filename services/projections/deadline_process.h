@@ -5,6 +5,7 @@
 //   BodyBehindCadence           a body has met less often than its cadence requires
 //   ReviewDatePassed            an active case's plan review date has passed
 //   EighteenthBirthdayNear      a youth in an open case turns 18 within 90 days
+//   ConsentLapsed               the youth turned 18: each consent given before then lapses
 //
 // Exactly once, also across restarts: each event's id is derived from what it is about (e.g.
 // the commitment and the due date it missed) and its content is a function of that alone

@@ -12,6 +12,7 @@
 #include "services/projections/projector.h"
 #include "services/projections/subject_view.h"
 #include "services/scenario/handler_sink.h"
+#include "services/scenario/scenario.h"
 #include "services/security/key_store.h"
 #include "services/security/sealer.h"
 #include "store/test_util.h"
@@ -255,6 +256,85 @@ TEST_F(ProjectionsTest, DeadlineEventsAreAppendedOnceAcrossPassesAndRestarts) {
   EXPECT_EQ(counts["hotspot.v1.EscalationNotAcknowledged"], 1);
 }
 
+// A consent the youth gave at 17 lapses when the youth turns 18: once, across passes and a
+// restart; the case shows it lapsed, and nothing more is shared under it.
+TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
+  Build("demo", 4);
+  const scenario::Cast cast = scenario::SjaelorCast();
+  auto day = [](int m, int d) {
+    return absl::FromCivil(absl::CivilSecond(2026, m, d, 10, 0, 0), absl::UTCTimeZone());
+  };
+  v1::ReferYouthRequest referral = scenario::SampleReferral(99, "lapse-refer");
+  referral.set_birth_date("2008-11-20");  // 18 on 2026-11-20
+  const absl::StatusOr<v1::CommandResponse> referred =
+      sink_->Send(cast.school_member, referral, day(11, 1));
+  ASSERT_TRUE(referred.ok()) << referred.status();
+  const std::string youth = referred->id();
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("lapse-consent");
+  consent.set_youth_id(youth);
+  consent.set_scope("school and club");
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);  // 17: from 15 the youth gives it
+  consent.add_agency_ids("agency-school-sjaelor");
+  consent.add_agency_ids("agency-club-sjaelor");
+  consent.set_purpose("support at school");
+  ASSERT_TRUE(sink_->Send(cast.caseworker, consent, day(11, 2)).ok());
+
+  auto projector = OpenProjector();
+  auto lapses = [&] {
+    int n = 0;
+    const auto log = events_->ReadAll(0, store::Direction::kForward, 100000);
+    for (const auto& e : *log) n += e.type == "hotspot.v1.ConsentLapsed";
+    return n;
+  };
+  auto pass = [&](absl::Time now) {
+    EXPECT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
+                              DeadlineOptions{absl::ZeroDuration(), [now] { return now; }});
+    return *deadlines.RunOnce();
+  };
+  const int before = lapses();  // the demo's own youths may have turned 18 since their consents
+  pass(day(11, 19));
+  EXPECT_EQ(lapses(), before);  // still 17
+  pass(day(11, 21));
+  EXPECT_EQ(lapses(), before + 1);
+  pass(day(11, 22));
+  projector.reset();
+  projector = OpenProjector();
+  pass(day(11, 23));
+  EXPECT_EQ(lapses(), before + 1);  // once, across passes and a restart
+
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  const auto rows = Rows(*projector, kCasesView);
+  v1::CaseView view;
+  ASSERT_TRUE(view.ParseFromString(rows.at(CaseKey(youth))));
+  ASSERT_EQ(view.consents_size(), 1);
+  EXPECT_FALSE(view.consents(0).in_force());
+  EXPECT_EQ(
+      view.consents(0).lapsed_at().seconds(),
+      absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2026, 11, 20), absl::UTCTimeZone())));
+  EXPECT_EQ(view.consents(0).agency_ids_size(), 2);
+  EXPECT_TRUE(view.consent_scopes().empty());
+
+  // Nothing more is shared under it; at 18 the youth may give it again, and then it stands.
+  v1::ShareConcernRequest share;
+  share.set_request_id("lapse-share");
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-school-sjaelor");
+  share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  share.set_text("Missed the exam");
+  share.add_recipient_agency_ids("agency-club-sjaelor");
+  EXPECT_EQ(sink_->Send(cast.school_member, share, day(11, 23)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  consent.set_request_id("lapse-consent-again");
+  ASSERT_TRUE(sink_->Send(cast.caseworker, consent, day(11, 23)).ok());
+  share.set_request_id("lapse-share-again");
+  EXPECT_TRUE(sink_->Send(cast.school_member, share, day(11, 23)).ok());
+  pass(day(11, 24));
+  EXPECT_EQ(lapses(), before + 1);  // given at 18: it does not lapse
+}
+
 TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaughtUp) {
   Build("demo", 40);
   auto projector = OpenProjector();
@@ -385,8 +465,8 @@ TEST_F(ProjectionsTest, SeededRandomCommandSequencesGiveLiveViewsEqualToRebuilds
   Build("demo", 10);
   auto projector = OpenProjector();
   const scenario::Cast cast = scenario::SjaelorCast();
-  const domain::Principal* people[] = {&cast.chief, &cast.school_member, &cast.school_leader,
-                                       &cast.police_member, &cast.caseworker};
+  const security::Principal* people[] = {&cast.chief, &cast.school_member, &cast.school_leader,
+                                         &cast.police_member, &cast.caseworker};
   const char* owners[] = {"agency-school-sjaelor", "agency-police-copenhagen",
                           "agency-social-copenhagen", "agency-club-sjaelor"};
   for (uint32_t seed : {1u, 2u, 3u}) {
@@ -396,7 +476,7 @@ TEST_F(ProjectionsTest, SeededRandomCommandSequencesGiveLiveViewsEqualToRebuilds
     int landed = 0;
     for (int step = 0; step < 150; ++step) {
       const std::string id = absl::StrCat("random-", seed, "-", step);
-      const domain::Principal& who = *people[pick(5)];
+      const security::Principal& who = *people[pick(5)];
       absl::StatusOr<v1::CommandResponse> r = absl::UnknownError("no command");
       switch (youths.empty() ? 0 : pick(9)) {
         case 0:

@@ -28,28 +28,6 @@ absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed, securi
   return absl::OkStatus();
 }
 
-std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
-                                      absl::string_view involved_agency) {
-  if (!who.InArea(area_id)) return false;
-  switch (who.role) {
-    case domain::Role::kCoordinator:
-    case domain::Role::kSocialCaseworker:
-      return true;
-    case domain::Role::kAgencyMember:
-    case domain::Role::kAgencyLeader:
-      if (!involved_agency.empty() && involved_agency == who.agency) return true;
-      return std::nullopt;  // depends on whether the caller's agency is involved
-    default:
-      return false;
-  }
-}
-
-bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view) {
-  if (const std::optional<bool> known = MaySeeWithoutCase(who, view.area_id(), "")) return *known;
-  return std::find(view.agencies_involved().begin(), view.agencies_involved().end(), who.agency) !=
-         view.agencies_involved().end();
-}
-
 namespace {
 
 absl::Status ResolveAll(google::protobuf::Message* message, absl::string_view area_id, bool allowed,

@@ -1,5 +1,6 @@
-// Personal data on the read side: who may see a case's personal data, and the one function that
-// unseals it (every PersonalField of an answer, wherever it sits in the message).
+// Personal data on the read side: the one place where it is unsealed (every PersonalField of an
+// answer, wherever it sits in the message), noting each disclosure. Who may see what is the
+// policy's (services/security/policy.h).
 //
 // Thread-safety: stateless functions; the Sealer is thread-safe.
 #ifndef HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_
@@ -10,21 +11,12 @@
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
 #include "hotspot/v1/views.pb.h"
-#include "services/domain/principal.h"
 #include "services/security/disclosures.h"
+#include "services/security/policy.h"
+#include "services/security/principal.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::queries {
-
-// True if `who` may see the personal data of `view`'s case: a coordinator or a social
-// caseworker of its area, or a member or leader of an agency involved in it.
-bool MaySeePersonalData(const domain::Principal& who, const v1::CaseView& view);
-
-// The same rule without the case at hand: true or false where the caller's area and role (and
-// `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt
-// when the case's agencies must be looked at.
-std::optional<bool> MaySeeWithoutCase(const domain::Principal& who, absl::string_view area_id,
-                                      absl::string_view involved_agency);
 
 // The one place where personal data is unsealed for an answer; each value that comes out in
 // clear is noted in `shown` as a disclosure of its data subject (its key id) in `area_id`.

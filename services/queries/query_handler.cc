@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
@@ -20,7 +21,7 @@
 namespace hotspot::queries {
 namespace {
 
-absl::Status RequireArea(const domain::Principal& who, absl::string_view area_id) {
+absl::Status RequireArea(const security::Principal& who, absl::string_view area_id) {
   if (area_id.empty()) return Invalid("area_id", "required");
   if (!who.InArea(area_id)) {
     return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
@@ -76,10 +77,47 @@ absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
   return LoadCaseRow(*views_, youth_id);
 }
 
+namespace {
+
+void Withhold(v1::PersonalField* field, const char* reason) {
+  if (field->has_sealed()) field->mutable_withheld()->set_reason(reason);
+}
+
+// The categories a sealed field held ("CONCERN_CATEGORY_CHARGES,..."), into `out`, for a reader
+// who saw them.
+void ParseCategories(const v1::PersonalField& field, google::protobuf::RepeatedField<int>* out) {
+  if (!field.has_text()) return;
+  out->Clear();
+  for (absl::string_view name : absl::StrSplit(field.text(), ',', absl::SkipEmpty())) {
+    v1::ConcernCategory category;
+    if (v1::ConcernCategory_Parse(std::string(name), &category)) out->Add(category);
+  }
+}
+
+}  // namespace
+
 absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
-                         absl::CivilDay today, security::Disclosures& shown) {
+                         absl::CivilDay today, security::Disclosures& shown,
+                         const security::Principal* who) {
+  // Need-to-know per shared concern, settled before anything is unsealed: the others see that it
+  // exists, its basis, its date and who shared it.
+  for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
+    if (allowed && (who == nullptr || security::MaySeeConcern(*who, *view, concern))) continue;
+    const char* reason = allowed ? "not_recipient" : "not_allowed";
+    for (v1::PersonalField* field :
+         {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()}) {
+      Withhold(field, reason);
+    }
+    concern.clear_concerns();
+  }
+  // Categories (GDPR Art. 9, 10) only with the personal data; the others get their number.
+  if (!allowed) view->mutable_referral()->clear_concerns();
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
+  ParseCategories(view->referral().concerns_sealed(), view->mutable_referral()->mutable_concerns());
+  for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
+    ParseCategories(concern.concerns_sealed(), concern.mutable_concerns());
+  }
   for (v1::CommitmentView& c : *view->mutable_commitments()) MarkOverdue(&c, today);
   if (view->birth_date().has_text()) {
     if (const auto adult = projections::EighteenthBirthday(view->birth_date().text())) {
@@ -89,13 +127,14 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   return absl::OkStatus();
 }
 
-absl::Status QueryHandler::Present(const domain::Principal& who, v1::CaseView* view,
+absl::Status QueryHandler::Present(const security::Principal& who, v1::CaseView* view,
                                    security::Disclosures& shown) const {
-  return PresentCase(view, MaySeePersonalData(who, *view), *sealer_, Today(), shown);
+  return PresentCase(view, security::MaySeePersonalData(who, *view), *sealer_, Today(), shown,
+                     &who);
 }
 
 absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
-    const domain::Principal& who, const v1::GetCaseRequest& request, absl::Time deadline) const {
+    const security::Principal& who, const v1::GetCaseRequest& request, absl::Time deadline) const {
   RETURN_IF_ERROR(CheckIdField("youth_id", request.youth_id(), "youth", /*required=*/true));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCase(request.youth_id()));
@@ -126,7 +165,7 @@ class QueryHandler::CasePolicy {
  public:
   // For the items of a list of `area_id`.
   // What is resolved is noted in `shown`.
-  CasePolicy(const QueryHandler& handler, const domain::Principal& who, std::string area_id,
+  CasePolicy(const QueryHandler& handler, const security::Principal& who, std::string area_id,
              security::Disclosures& shown)
       : handler_(handler), who_(who), area_id_(std::move(area_id)), shown_(shown) {}
 
@@ -138,13 +177,16 @@ class QueryHandler::CasePolicy {
     bool allowed = true;
     if (youth_id.empty()) {
       // About the area: in clear anyway.
-    } else if (const std::optional<bool> known = MaySeeWithoutCase(who_, area_id_, involved)) {
+    } else if (const std::optional<bool> known =
+                   security::MaySeeWithoutCase(who_, area_id_, involved)) {
       allowed = *known;
     } else {
       auto it = allowed_.find(youth_id);
       if (it == allowed_.end()) {
         ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, handler_.LoadCase(youth_id));
-        it = allowed_.emplace(youth_id, view.has_value() && MaySeePersonalData(who_, *view)).first;
+        it = allowed_
+                 .emplace(youth_id, view.has_value() && security::MaySeePersonalData(who_, *view))
+                 .first;
       }
       allowed = it->second;
     }
@@ -153,14 +195,15 @@ class QueryHandler::CasePolicy {
 
  private:
   const QueryHandler& handler_;
-  const domain::Principal& who_;
+  const security::Principal& who_;
   const std::string area_id_;
   security::Disclosures& shown_;
   std::map<std::string, bool> allowed_;
 };
 
 absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
-    const domain::Principal& who, const v1::ListCasesRequest& request, absl::Time deadline) const {
+    const security::Principal& who, const v1::ListCasesRequest& request,
+    absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   if (request.status() != 0 && !v1::CaseStatus_IsValid(request.status())) {
     return Invalid("status", absl::StrCat("unknown value ", request.status()));
@@ -202,7 +245,7 @@ absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
 }
 
 absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitments(
-    const domain::Principal& who, const v1::ListCommitmentsRequest& request,
+    const security::Principal& who, const v1::ListCommitmentsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   RETURN_IF_ERROR(
@@ -253,7 +296,7 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
 }
 
 absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalations(
-    const domain::Principal& who, const v1::ListEscalationsRequest& request,
+    const security::Principal& who, const v1::ListEscalationsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   if (request.level() != 0 && !v1::EscalationLevel_IsValid(request.level())) {
@@ -294,7 +337,7 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
 }
 
 absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> QueryHandler::ListMeetings(
-    const domain::Principal& who, const v1::ListMeetingsRequest& request,
+    const security::Principal& who, const v1::ListMeetingsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
@@ -327,7 +370,8 @@ absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> QueryHandler::ListMeetings(
 }
 
 absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
-    const domain::Principal& who, const v1::ListBodiesRequest& request, absl::Time deadline) const {
+    const security::Principal& who, const v1::ListBodiesRequest& request,
+    absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
   const absl::Time now = clock_ ? clock_() : absl::Now();
@@ -356,7 +400,7 @@ double Median(std::vector<int32_t> values) {
 }  // namespace
 
 absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
-    const domain::Principal& who, const v1::GetAreaDashboardRequest& request,
+    const security::Principal& who, const v1::GetAreaDashboardRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   const absl::Time now = clock_ ? clock_() : absl::Now();

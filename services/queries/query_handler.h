@@ -18,9 +18,9 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/query_service.pb.h"
-#include "services/domain/principal.h"
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
+#include "services/security/principal.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::queries {
@@ -34,26 +34,26 @@ class QueryHandler {
   QueryHandler(const projections::Projector* views, security::Sealer* sealer,
                absl::AnyInvocable<absl::Time() const> clock = nullptr);
 
-  absl::StatusOr<Disclosed<v1::GetCaseResponse>> GetCase(const domain::Principal& who,
+  absl::StatusOr<Disclosed<v1::GetCaseResponse>> GetCase(const security::Principal& who,
                                                          const v1::GetCaseRequest& request,
                                                          absl::Time deadline) const;
-  absl::StatusOr<Disclosed<v1::ListCasesResponse>> ListCases(const domain::Principal& who,
+  absl::StatusOr<Disclosed<v1::ListCasesResponse>> ListCases(const security::Principal& who,
                                                              const v1::ListCasesRequest& request,
                                                              absl::Time deadline) const;
   absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> ListCommitments(
-      const domain::Principal& who, const v1::ListCommitmentsRequest& request,
+      const security::Principal& who, const v1::ListCommitmentsRequest& request,
       absl::Time deadline) const;
   absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> ListEscalations(
-      const domain::Principal& who, const v1::ListEscalationsRequest& request,
+      const security::Principal& who, const v1::ListEscalationsRequest& request,
       absl::Time deadline) const;
   absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> ListMeetings(
-      const domain::Principal& who, const v1::ListMeetingsRequest& request,
+      const security::Principal& who, const v1::ListMeetingsRequest& request,
       absl::Time deadline) const;
-  absl::StatusOr<v1::ListBodiesResponse> ListBodies(const domain::Principal& who,
+  absl::StatusOr<v1::ListBodiesResponse> ListBodies(const security::Principal& who,
                                                     const v1::ListBodiesRequest& request,
                                                     absl::Time deadline) const;
   absl::StatusOr<v1::GetAreaDashboardResponse> GetAreaDashboard(
-      const domain::Principal& who, const v1::GetAreaDashboardRequest& request,
+      const security::Principal& who, const v1::GetAreaDashboardRequest& request,
       absl::Time deadline) const;
 
  private:
@@ -61,7 +61,7 @@ class QueryHandler {
   absl::StatusOr<uint64_t> Reach(uint64_t min_position, absl::Time deadline) const;
   absl::StatusOr<std::optional<v1::CaseView>> LoadCase(absl::string_view youth_id) const;
   // Resolves personal data and the date-dependent fields of a case for `who`.
-  absl::Status Present(const domain::Principal& who, v1::CaseView* view,
+  absl::Status Present(const security::Principal& who, v1::CaseView* view,
                        security::Disclosures& shown) const;
   absl::CivilDay Today() const;
   class CasePolicy;

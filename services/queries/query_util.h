@@ -15,6 +15,8 @@
 #include "absl/time/civil_time.h"
 #include "hotspot/v1/views.pb.h"
 #include "services/projections/projector.h"
+#include "services/security/disclosures.h"
+#include "services/security/principal.h"
 #include "services/security/sealer.h"
 #include "store/status_macros.h"
 
@@ -98,9 +100,12 @@ absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Proje
 
 // A case as its reader sees it: personal data unsealed if `allowed` (withheld otherwise), and
 // the fields that depend on today's date (overdue commitments, the 18th birthday).
-// The youth is noted in `shown`.
+// Each shared concern's text, categories and necessity only if `who` may read it too (the
+// policy's MaySeeConcern; a null `who` reads everything, as an auditor does). The youth is noted
+// in `shown`.
 absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
-                         absl::CivilDay today, security::Disclosures& shown);
+                         absl::CivilDay today, security::Disclosures& shown,
+                         const security::Principal* who = nullptr);
 
 }  // namespace hotspot::queries
 

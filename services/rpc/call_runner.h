@@ -26,17 +26,17 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/common/worker_pool.h"
-#include "services/domain/principal.h"
 #include "services/rpc/rpc.h"
 #include "services/rpc/stream_writer.h"
 #include "services/security/disclosures.h"
 #include "services/security/identity.h"
+#include "services/security/principal.h"
 
 namespace hotspot::rpc {
 
 // A read's caller, its purpose (nullopt where none was given) and its deadline.
 struct Caller {
-  domain::Principal who;
+  security::Principal who;
   std::optional<security::Purpose> purpose;
   absl::Time deadline;
 };
@@ -60,7 +60,7 @@ class CallRunner {
   // reads youths' data (INVALID_ARGUMENT naming "purpose").
   absl::StatusOr<Caller> Identify(const grpc::CallbackServerContext& context,
                                   const Method& method) const {
-    absl::StatusOr<domain::Principal> who = Authenticate(context, *authenticator_);
+    absl::StatusOr<security::Principal> who = Authenticate(context, *authenticator_);
     if (!who.ok()) return who.status();
     absl::StatusOr<std::optional<security::Purpose>> purpose = PurposeOf(context);
     if (!purpose.ok()) return purpose.status();

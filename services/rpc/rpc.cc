@@ -15,8 +15,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-absl::StatusOr<domain::Principal> Authenticate(const grpc::CallbackServerContext& context,
-                                               const security::Authenticator& authenticator) {
+absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,
+                                                 const security::Authenticator& authenticator) {
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
   if (header == metadata.end()) {

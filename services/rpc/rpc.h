@@ -23,8 +23,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The principal of the call's "authorization: Bearer <token>" header. UNAUTHENTICATED if the
 // header is missing, malformed or names no known token.
-absl::StatusOr<domain::Principal> Authenticate(const grpc::CallbackServerContext& context,
-                                               const security::Authenticator& authenticator);
+absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,
+                                                 const security::Authenticator& authenticator);
 
 // The call's purpose: the metadata "purpose-bin" (UTF-8, which gRPC carries base64-encoded: the
 // clients' wrappers send this) or "purpose" (ASCII), parsed by security::ParsePurpose. nullopt

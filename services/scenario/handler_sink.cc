@@ -12,7 +12,7 @@ HandlerSink::HandlerSink(store::EventStore* events, security::Sealer* sealer) {
   handler_ = std::make_unique<commands::CommandHandler>(events, sealer, std::move(options));
 }
 
-absl::StatusOr<v1::CommandResponse> HandlerSink::Send(const domain::Principal& as,
+absl::StatusOr<v1::CommandResponse> HandlerSink::Send(const security::Principal& as,
                                                       const google::protobuf::Message& request,
                                                       absl::Time at) {
   at_ = at;

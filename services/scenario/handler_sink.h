@@ -21,7 +21,7 @@ class HandlerSink final : public CommandSink {
 
   // Runs `request` (a hotspot.v1 command request) as `as` at business time `at`; blocks until
   // it completes. INVALID_ARGUMENT for a message that is no command request.
-  absl::StatusOr<v1::CommandResponse> Send(const domain::Principal& as,
+  absl::StatusOr<v1::CommandResponse> Send(const security::Principal& as,
                                            const google::protobuf::Message& request,
                                            absl::Time at) override;
 

@@ -6,13 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "services/domain/aggregates.h"
 #include "store/status_macros.h"
 
 namespace hotspot::scenario {
 namespace {
 
-using domain::Principal;
-using domain::Role;
+using security::Principal;
+using security::Role;
 
 Principal P(std::string person, std::string agency, Role role) {
   return Principal{std::move(person), std::move(agency), role, {kAreaId}};
@@ -351,25 +352,46 @@ absl::Status Builder::Referrals() {
       RETURN_IF_ERROR(Send(cast_.chief, outreach, day + 2).status());
     }
     if (i % 4 == 1) {
+      // The police share under § 115 with the school and the club: what they need to act.
       auto share = Req<v1::ShareConcernRequest>();
       share.set_youth_id(youth);
       share.set_agency_id(kPolice);
       share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
       share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
       share.set_text("Stopped twice with older youths near the station after midnight");
+      share.add_recipient_agency_ids(kSchool);
+      share.add_recipient_agency_ids(kClub);
+      share.set_necessity("The school and the club can keep him busy in the evenings");
       RETURN_IF_ERROR(Send(cast_.police_member, share, day + 3).status());
     }
     if (i % 3 == 0) {
+      // The youth from 15, a custody holder below (or when the age is not known).
+      const std::optional<int> age = domain::AgeOn(
+          referral.birth_date(), absl::ToCivilDay(At(day + 4), absl::UTCTimeZone()));
+      const bool youth_gives = age.has_value() && *age >= 15;
       auto consent = Req<v1::RecordConsentRequest>();
       consent.set_youth_id(youth);
       consent.set_scope("sharing between school, club and social services");
-      consent.set_given_by("parent");
+      consent.set_given_by(youth_gives ? "the youth" : "the mother");
+      consent.set_giver(youth_gives ? v1::CONSENT_GIVER_YOUTH : v1::CONSENT_GIVER_CUSTODY_HOLDER);
+      for (const char* agency : {kSchool, kClub, kSocial}) consent.add_agency_ids(agency);
+      consent.set_purpose("coordinated support at school and in the club");
+      consent.set_what("attendance, behaviour and the family's situation");
       RETURN_IF_ERROR(Send(cast_.caseworker, consent, day + 4).status());
+      // The school shares on that consent with the club.
+      auto share = Req<v1::ShareConcernRequest>();
+      share.set_youth_id(youth);
+      share.set_agency_id(kSchool);
+      share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+      share.add_concerns(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
+      share.set_text("Tired in class; says there is trouble at home");
+      share.add_recipient_agency_ids(kClub);
+      RETURN_IF_ERROR(Send(cast_.school_member, share, day + 5).status());
     }
     if (i % 6 == 0) {
       auto decision = Req<v1::RecordSocialDecisionRequest>();
       decision.set_youth_id(youth);
-      decision.set_decision("Family support with a contact person (Serviceloven § 52)");
+      decision.set_decision("Family support with a contact person (barnets lov § 32)");
       RETURN_IF_ERROR(Send(cast_.caseworker, decision, day + 5).status());
     }
   }

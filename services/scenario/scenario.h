@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "hotspot/v1/command_service.pb.h"
-#include "services/domain/principal.h"
+#include "services/security/principal.h"
 
 namespace hotspot::scenario {
 
@@ -31,19 +31,19 @@ inline constexpr int kBackdatedDays = 112;
 
 // The people of the demo area, one principal per role the system knows.
 struct Cast {
-  domain::Principal admin;          // the municipality's IT operator
-  domain::Principal chief;          // the hotspot chief (coordinator)
-  domain::Principal staff;          // hotspot staff (coordinator)
-  domain::Principal school_member;  // a teacher
-  domain::Principal school_leader;  // the head of school
-  domain::Principal police_member;
-  domain::Principal police_leader;
-  domain::Principal jobcentre_leader;
-  domain::Principal caseworker;  // social administration
-  domain::Principal auditor;
-  domain::Principal integration;  // another municipal system
+  security::Principal admin;          // the municipality's IT operator
+  security::Principal chief;          // the hotspot chief (coordinator)
+  security::Principal staff;          // hotspot staff (coordinator)
+  security::Principal school_member;  // a teacher
+  security::Principal school_leader;  // the head of school
+  security::Principal police_member;
+  security::Principal police_leader;
+  security::Principal jobcentre_leader;
+  security::Principal caseworker;  // social administration
+  security::Principal auditor;
+  security::Principal integration;  // another municipal system
 
-  std::vector<domain::Principal> All() const;
+  std::vector<security::Principal> All() const;
 };
 Cast SjaelorCast();
 
@@ -51,7 +51,7 @@ Cast SjaelorCast();
 class CommandSink {
  public:
   virtual ~CommandSink() = default;
-  virtual absl::StatusOr<v1::CommandResponse> Send(const domain::Principal& as,
+  virtual absl::StatusOr<v1::CommandResponse> Send(const security::Principal& as,
                                                    const google::protobuf::Message& request,
                                                    absl::Time at) = 0;
 };

@@ -21,7 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "hotspot/v1/audit_service.pb.h"
 #include "hotspot/v1/options.pb.h"
-#include "services/domain/principal.h"
+#include "services/security/principal.h"
 
 namespace hotspot::security {
 
@@ -83,7 +83,7 @@ class AccessRecorder {
   // `call` (e.g. "hotspot.v1.QueryService/GetCase") for `purpose`, durably enough that a crash
   // of the process loses none (see the implementation). The write's error if it fails: the
   // caller must then not send the answer.
-  virtual absl::Status Record(const domain::Principal& who, absl::string_view call,
+  virtual absl::Status Record(const security::Principal& who, absl::string_view call,
                               const Purpose& purpose, std::vector<v1::AccessRecord> records) = 0;
 };
 

@@ -18,15 +18,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "services/domain/principal.h"
+#include "services/security/principal.h"
 
 namespace hotspot::security {
-
-// The principal types live in the domain, whose rules check them.
-using domain::ParseRole;
-using domain::Principal;
-using domain::Role;
-using domain::RoleName;
 
 class Authenticator {
  public:

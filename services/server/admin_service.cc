@@ -28,11 +28,11 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* contex
 }
 
 absl::Status AdminService::RequireAdmin(const grpc::CallbackServerContext& context) const {
-  absl::StatusOr<domain::Principal> who = Authenticate(context, *authenticator_);
+  absl::StatusOr<security::Principal> who = Authenticate(context, *authenticator_);
   if (!who.ok()) return who.status();
-  if (who->role != domain::Role::kAdmin) {
+  if (who->role != security::Role::kAdmin) {
     return absl::PermissionDeniedError(
-        absl::StrCat(who->person, " (", domain::RoleName(who->role), ") is no admin"));
+        absl::StrCat(who->person, " (", security::RoleName(who->role), ") is no admin"));
   }
   return absl::OkStatus();
 }

@@ -69,11 +69,11 @@ absl::StatusOr<security::Authenticator> LoadTokens(const ServerOptions& options,
     }
     path = options.data_dir + "/dev-tokens";
     if (!std::filesystem::exists(path)) {
-      const std::vector<domain::Principal> cast = scenario::SjaelorCast().All();
+      const std::vector<security::Principal> cast = scenario::SjaelorCast().All();
       ASSIGN_OR_RETURN(const std::vector<std::string> tokens, security::WriteDevTokens(path, cast));
       for (size_t i = 0; i < cast.size(); ++i) {
         created->push_back(
-            DevToken{cast[i].person, std::string(domain::RoleName(cast[i].role)), tokens[i]});
+            DevToken{cast[i].person, std::string(security::RoleName(cast[i].role)), tokens[i]});
       }
     }
   }

@@ -35,17 +35,17 @@ struct Scope {
   }
 };
 
-absl::StatusOr<Scope> ScopeOf(const domain::Principal& who, const std::string& area_id) {
+absl::StatusOr<Scope> ScopeOf(const security::Principal& who, const std::string& area_id) {
   bool unsealed = false;
   switch (who.role) {
-    case domain::Role::kAuditor:
-    case domain::Role::kAdmin:
+    case security::Role::kAuditor:
+    case security::Role::kAdmin:
       // Every area, sealed.
       return Scope{area_id.empty() ? std::vector<std::string>{} : std::vector{area_id}, false};
-    case domain::Role::kCoordinator:
+    case security::Role::kCoordinator:
       unsealed = true;
       [[fallthrough]];
-    case domain::Role::kIntegration:
+    case security::Role::kIntegration:
       if (who.areas.empty()) {
         return absl::PermissionDeniedError(absl::StrCat(who.person, " has no area"));
       }
@@ -57,7 +57,7 @@ absl::StatusOr<Scope> ScopeOf(const domain::Principal& who, const std::string& a
     default:
       return absl::PermissionDeniedError(
           absl::StrCat("only an integration, an auditor, an admin or a coordinator may subscribe; ",
-                       who.person, " is ", domain::RoleName(who.role)));
+                       who.person, " is ", security::RoleName(who.role)));
   }
 }
 

@@ -78,7 +78,7 @@ class AuditE2eTest : public ::testing::Test {
   }
 
   // Subscribes with `request` as `who` and reads until `stop` says so or the stream ends.
-  static grpc::Status Follow(const domain::Principal& who, const v1::SubscribeRequest& request,
+  static grpc::Status Follow(const security::Principal& who, const v1::SubscribeRequest& request,
                              const std::function<bool(const v1::SubscribeResponse&)>& stop,
                              const std::string& purpose = "") {
     auto context = suite_->As(who, purpose, absl::Seconds(60));

@@ -29,7 +29,7 @@ CallResult CommandClient::CallWithToken(const std::string& token,
   return result;
 }
 
-absl::StatusOr<v1::CommandResponse> CommandClient::Send(const domain::Principal& as,
+absl::StatusOr<v1::CommandResponse> CommandClient::Send(const security::Principal& as,
                                                         const google::protobuf::Message& request,
                                                         absl::Time) {
   CallResult r = Call(as, request);
@@ -41,7 +41,7 @@ absl::StatusOr<v1::CommandResponse> CommandClient::Send(const domain::Principal&
 }
 
 std::map<std::string, std::string> WriteTokens(const std::string& path,
-                                               const std::vector<domain::Principal>& principals) {
+                                               const std::vector<security::Principal>& principals) {
   const std::vector<std::string> tokens = *security::WriteDevTokens(path, principals);
   std::map<std::string, std::string> by_person;
   for (size_t i = 0; i < principals.size(); ++i) by_person[principals[i].person] = tokens[i];

@@ -32,11 +32,11 @@ class CommandClient final : public scenario::CommandSink {
   // Calls the RPC that takes `request`'s type, sending `token` ("" sends no authorization).
   CallResult CallWithToken(const std::string& token, const google::protobuf::Message& request);
   // The same as `as`, with its token.
-  CallResult Call(const domain::Principal& as, const google::protobuf::Message& request) {
+  CallResult Call(const security::Principal& as, const google::protobuf::Message& request) {
     return CallWithToken(TokenOf(as.person), request);
   }
 
-  absl::StatusOr<v1::CommandResponse> Send(const domain::Principal& as,
+  absl::StatusOr<v1::CommandResponse> Send(const security::Principal& as,
                                            const google::protobuf::Message& request,
                                            absl::Time at) override;
 
@@ -47,7 +47,7 @@ class CommandClient final : public scenario::CommandSink {
 
 // Writes a tokens file for `principals` to `path`; returns person -> token.
 std::map<std::string, std::string> WriteTokens(const std::string& path,
-                                               const std::vector<domain::Principal>& principals);
+                                               const std::vector<security::Principal>& principals);
 
 }  // namespace hotspot::testing
 

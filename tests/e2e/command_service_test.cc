@@ -21,8 +21,8 @@
 namespace hotspot::testing {
 namespace {
 
-using domain::Principal;
 using google::protobuf::Message;
+using security::Principal;
 using store::testing::TempDir;
 
 constexpr const char* kArea = scenario::kAreaId;
@@ -350,6 +350,8 @@ std::vector<CommandCase> Cases::All() {
          r.set_agency_id(kPolice);
          r.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
          r.set_text("Seen at the station at night");
+         r.add_recipient_agency_ids("agency-school-sjaelor");
+         r.set_necessity("The school can keep him in class");
          return Own(r);
        },
        P(police_member), P(school_member), "legal_basis", Bad::kBadEnum},
@@ -388,7 +390,7 @@ std::vector<CommandCase> Cases::All() {
        [] {
          auto r = Req<v1::RecordSocialDecisionRequest>();
          r.set_youth_id(Accepted());
-         r.set_decision("Family support (Serviceloven § 52)");
+         r.set_decision("Family support (barnets lov § 32)");
          return Own(r);
        },
        P(caseworker), P(chief), "decision", Bad::kClear},

@@ -13,7 +13,7 @@
 namespace hotspot::testing {
 namespace {
 
-std::unique_ptr<grpc::ClientContext> As(const SuiteServer& suite, const domain::Principal& who) {
+std::unique_ptr<grpc::ClientContext> As(const SuiteServer& suite, const security::Principal& who) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("authorization", "Bearer " + suite.tokens.at(who.person));
   context->AddMetadata("purpose", "case_coordination: crash test");

@@ -5,7 +5,11 @@
 //   - a coordinator's subscription in clear needs a purpose, and leaves one access record per
 //     youth per response;
 //   - refused attempts on youths' data are recorded;
-//   - purposes come from the controlled list; free texts in any language reach the log sealed.
+//   - purposes come from the controlled list; free texts in any language reach the log sealed;
+//   - the legal basis of a shared concern decides who reads it: § 115 shares stay with their
+//     recipients, a housing association reads only the police's § 63 d information, a share on
+//     consent goes dark for its recipients when the consent is withdrawn, and concern categories
+//     are shown only with need-to-know (an NGO sees their number).
 #include <map>
 #include <set>
 #include <string>
@@ -24,16 +28,36 @@ namespace hotspot::testing {
 namespace {
 
 constexpr char kOtherArea[] = "area-elsewhere";
+constexpr char kSchool[] = "agency-school-sjaelor";
+constexpr char kClub[] = "agency-club-sjaelor";
+constexpr char kHousing[] = "agency-housing-sjaelor";
+constexpr char kPolice[] = "agency-police-copenhagen";
+
+const security::Principal& Housing() {
+  static const auto* p = new security::Principal{
+      "caretaker-per", kHousing, security::Role::kAgencyMember, {scenario::kAreaId}};
+  return *p;
+}
+const security::Principal& ClubWorker() {
+  static const auto* p = new security::Principal{
+      "worker-jens", kClub, security::Role::kAgencyMember, {scenario::kAreaId}};
+  return *p;
+}
+const security::Principal& Ngo() {
+  static const auto* p = new security::Principal{
+      "mentor-mia", "agency-ngo-mentors", security::Role::kAgencyMember, {scenario::kAreaId}};
+  return *p;
+}
 
 class DisclosureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<SuiteServer>> started =
-        StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false"});
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started = StartSuiteServer(
+        HOTSPOTD_PATH, {"--demo", "--sync=false"}, {Housing(), ClubWorker(), Ngo()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
     // The second area, built by its own coordinator (the stranger).
-    const domain::Principal& stranger = suite_->stranger;
+    const security::Principal& stranger = suite_->stranger;
     v1::EstablishAreaRequest area;
     area.set_request_id("other-area");
     area.set_area_id(kOtherArea);
@@ -70,7 +94,7 @@ class DisclosureTest : public ::testing::Test {
   }
 
   // Every response of a subscription from position 1 as `who`, until caught up; the final status.
-  static grpc::Status SubscribeAll(const domain::Principal& who, const std::string& purpose,
+  static grpc::Status SubscribeAll(const security::Principal& who, const std::string& purpose,
                                    std::vector<v1::SubscribeResponse>* out,
                                    const std::string& area_id = "") {
     v1::SubscribeRequest request;
@@ -91,6 +115,33 @@ class DisclosureTest : public ::testing::Test {
       }
     }
     return reader->Finish();
+  }
+
+  // The case as `who` reads it.
+  static v1::CaseView CaseAs(const security::Principal& who, const std::string& youth) {
+    v1::GetCaseRequest get;
+    get.set_youth_id(youth);
+    v1::GetCaseResponse got;
+    auto context = suite_->As(who, "case_coordination");
+    const grpc::Status status = Queries()->GetCase(context.get(), get, &got);
+    EXPECT_TRUE(status.ok()) << who.person << ": " << status.error_message();
+    return got.case_view();
+  }
+
+  // The concern of `view` shared by `agency` under `basis`; fails the test if there is none.
+  static v1::SharedConcern ConcernOf(const v1::CaseView& view, const std::string& agency,
+                                     v1::LegalBasis basis) {
+    for (const v1::SharedConcern& c : view.concerns_shared()) {
+      if (c.agency_id() == agency && c.legal_basis() == basis) return c;
+    }
+    ADD_FAILURE() << "no concern of " << agency << " under " << basis;
+    return {};
+  }
+
+  static void Do(const security::Principal& who, const google::protobuf::Message& request) {
+    const CallResult result = suite_->commands->Call(who, request);
+    ASSERT_TRUE(result.status.ok()) << request.GetDescriptor()->name() << " as " << who.person
+                                    << ": " << result.status.error_message();
   }
 
   // The access records of a youth or a person, by an auditor.
@@ -323,6 +374,170 @@ TEST_F(DisclosureTest, PurposesComeFromTheListAndFreeTextsInAnyLanguageArriveSea
   escape.AddMetadata("purpose-bin", "audit: \x1b[2J");
   EXPECT_EQ(Queries()->ListCases(&escape, list, &cases).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
+  const scenario::Cast& cast = suite_->cast;
+  v1::ReferYouthRequest referral = scenario::SampleReferral(1, "basis-referral");
+  referral.set_referring_agency_id(kPolice);
+  referral.set_referred_by(cast.police_member.person);
+  referral.set_birth_date("2010-05-05");  // 16
+  referral.set_name("Basis Youth");
+  const CallResult referred = suite_->commands->Call(cast.police_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  v1::ScreenReferralRequest screen;
+  screen.set_request_id("basis-screen");
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  Do(cast.chief, screen);
+
+  // The police share under § 115 with the school, and under § 63 d with the housing association.
+  v1::ShareConcernRequest ssp;
+  ssp.set_request_id("basis-ssp");
+  ssp.set_youth_id(youth);
+  ssp.set_agency_id(kPolice);
+  ssp.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  ssp.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  ssp.set_text("Charged with theft from the kiosk");
+  ssp.set_necessity("The school can keep him in class in the afternoons");
+  ssp.add_recipient_agency_ids(kSchool);
+  Do(cast.police_member, ssp);
+  // The housing association may not be a § 115 recipient.
+  v1::ShareConcernRequest wrong = ssp;
+  wrong.set_request_id("basis-ssp-housing");
+  wrong.add_recipient_agency_ids(kHousing);
+  const CallResult refused = suite_->commands->Call(cast.police_member, wrong);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.status.error_message().find("LEGAL_BASIS_SSP_EXCHANGE"), std::string::npos);
+  v1::ShareConcernRequest housing_share;
+  housing_share.set_request_id("basis-63d");
+  housing_share.set_youth_id(youth);
+  housing_share.set_agency_id(kPolice);
+  housing_share.set_legal_basis(v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS);
+  housing_share.set_text("Fined for vandalism in the stairwell");
+  housing_share.set_necessity("The association decides on the lease");
+  housing_share.add_recipient_agency_ids(kHousing);
+  Do(cast.police_member, housing_share);
+
+  // The teacher reads the § 115 share, with its category and necessity; of the § 63 d one only
+  // that it exists.
+  v1::CaseView teacher = CaseAs(cast.school_member, youth);
+  EXPECT_EQ(teacher.name().text(), "Basis Youth");
+  v1::SharedConcern seen = ConcernOf(teacher, kPolice, v1::LEGAL_BASIS_SSP_EXCHANGE);
+  EXPECT_EQ(seen.text().text(), "Charged with theft from the kiosk");
+  EXPECT_EQ(seen.necessity().text(), "The school can keep him in class in the afternoons");
+  ASSERT_EQ(seen.concerns_size(), 1);
+  EXPECT_EQ(seen.concerns(0), v1::CONCERN_CATEGORY_CHARGES);
+  v1::SharedConcern hidden =
+      ConcernOf(teacher, kPolice, v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS);
+  EXPECT_EQ(hidden.text().withheld().reason(), "not_recipient");
+  EXPECT_EQ(hidden.necessity().withheld().reason(), "not_recipient");
+  EXPECT_TRUE(hidden.has_shared_at());
+  // The housing association reads its § 63 d information, not the § 115 share.
+  v1::CaseView housing = CaseAs(Housing(), youth);
+  EXPECT_EQ(housing.name().text(), "Basis Youth");  // a recipient knows whom it is about
+  EXPECT_EQ(ConcernOf(housing, kPolice, v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS).text().text(),
+            "Fined for vandalism in the stairwell");
+  hidden = ConcernOf(housing, kPolice, v1::LEGAL_BASIS_SSP_EXCHANGE);
+  EXPECT_EQ(hidden.text().withheld().reason(), "not_recipient");
+  EXPECT_EQ(hidden.concerns_sealed().withheld().reason(), "not_recipient");
+  EXPECT_TRUE(hidden.concerns().empty());
+  EXPECT_EQ(hidden.concern_count(), 1);
+  EXPECT_EQ(hidden.legal_basis(), v1::LEGAL_BASIS_SSP_EXCHANGE);
+  // The chief and the social administration read both.
+  for (const security::Principal* who : {&cast.chief, &cast.caseworker}) {
+    const v1::CaseView all = CaseAs(*who, youth);
+    EXPECT_TRUE(ConcernOf(all, kPolice, v1::LEGAL_BASIS_SSP_EXCHANGE).text().has_text());
+    EXPECT_TRUE(
+        ConcernOf(all, kPolice, v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS).text().has_text());
+  }
+
+  // A consent (the youth is 16 and gives it) for the school and the club; the school shares on
+  // it with the club.
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("basis-consent");
+  consent.set_youth_id(youth);
+  consent.set_scope("school and club");
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);
+  consent.add_agency_ids(kSchool);
+  consent.add_agency_ids(kClub);
+  consent.set_purpose("support after school");
+  Do(cast.caseworker, consent);
+  v1::ShareConcernRequest on_consent;
+  on_consent.set_request_id("basis-on-consent");
+  on_consent.set_youth_id(youth);
+  on_consent.set_agency_id(kSchool);
+  on_consent.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  on_consent.add_concerns(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
+  on_consent.set_text("Tired in class; trouble at home");
+  on_consent.add_recipient_agency_ids(kClub);
+  Do(cast.school_member, on_consent);
+  EXPECT_EQ(ConcernOf(CaseAs(ClubWorker(), youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().text(),
+            "Tired in class; trouble at home");
+  // Withdrawn: the club, which read it only through the consent, no longer does.
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_request_id("basis-withdraw");
+  withdraw.set_youth_id(youth);
+  withdraw.set_scope("school and club");
+  Do(cast.chief, withdraw);
+  const v1::CaseView club = CaseAs(ClubWorker(), youth);
+  const v1::SharedConcern dark = ConcernOf(club, kSchool, v1::LEGAL_BASIS_CONSENT);
+  EXPECT_EQ(dark.text().withheld().reason(), "not_recipient");
+  EXPECT_TRUE(dark.concerns().empty());
+  ASSERT_EQ(club.consents_size(), 1);
+  EXPECT_FALSE(club.consents(0).in_force());
+  EXPECT_TRUE(club.consents(0).has_withdrawn_at());
+  // The school that shared it, and the chief, still do.
+  EXPECT_TRUE(ConcernOf(CaseAs(cast.school_member, youth), kSchool, v1::LEGAL_BASIS_CONSENT)
+                  .text()
+                  .has_text());
+  EXPECT_TRUE(
+      ConcernOf(CaseAs(cast.chief, youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().has_text());
+}
+
+TEST_F(DisclosureTest, CategoriesAreSealedAndShownOnlyWithNeedToKnow) {
+  const scenario::Cast& cast = suite_->cast;
+  // An NGO of the area, involved in no case, lists the cases: no names, no categories, only
+  // their number.
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_size(500);
+  v1::ListCasesResponse cases;
+  auto ngo = suite_->As(Ngo(), "case_coordination");
+  ASSERT_TRUE(Queries()->ListCases(ngo.get(), list, &cases).ok());
+  ASSERT_GE(cases.cases_size(), 40);
+  for (const v1::CaseView& c : cases.cases()) {
+    EXPECT_TRUE(c.referral().concerns().empty()) << c.youth_id();
+    EXPECT_GE(c.referral().concern_count(), 1) << c.youth_id();
+    EXPECT_FALSE(c.name().has_text());
+    for (const v1::SharedConcern& shared : c.concerns_shared()) {
+      EXPECT_TRUE(shared.concerns().empty());
+      EXPECT_FALSE(shared.text().has_text());
+    }
+  }
+  // The chief sees them.
+  auto chief = suite_->As(cast.chief, "case_coordination");
+  ASSERT_TRUE(Queries()->ListCases(chief.get(), list, &cases).ok());
+  int with_categories = 0;
+  for (const v1::CaseView& c : cases.cases()) with_categories += !c.referral().concerns().empty();
+  EXPECT_EQ(with_categories, cases.cases_size());
+  // In the log they are sealed: a subscriber that may not see personal data gets no category of
+  // a referral.
+  std::vector<v1::SubscribeResponse> responses;
+  ASSERT_EQ(SubscribeAll(cast.integration, "", &responses).error_code(),
+            grpc::StatusCode::CANCELLED);
+  int referrals = 0;
+  for (const auto& response : responses) {
+    for (const v1::StoredEvent& e : response.events()) {
+      if (!e.event().has_youth_referred()) continue;
+      ++referrals;
+      EXPECT_TRUE(e.event().youth_referred().concerns().empty());
+      EXPECT_GE(e.event().youth_referred().concern_count(), 1);
+    }
+  }
+  EXPECT_GE(referrals, 40);
 }
 
 }  // namespace

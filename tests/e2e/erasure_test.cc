@@ -126,6 +126,8 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
   share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   share.set_text("New worries");
+  share.add_recipient_agency_ids("agency-club-sjaelor");
+  share.set_necessity("The club can keep him busy");
   EXPECT_EQ(suite.commands->Call(cast.chief, share).status.error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 

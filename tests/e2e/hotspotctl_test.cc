@@ -54,7 +54,7 @@ class HotspotctlTest : public ::testing::Test {
   }
 
   // Runs hotspotctl as `who` ("" for no token) with `args`.
-  static Result Ctl(const domain::Principal* who, const std::vector<std::string>& args) {
+  static Result Ctl(const security::Principal* who, const std::vector<std::string>& args) {
     std::string command = absl::StrCat(HOTSPOTCTL_PATH, " --server=", suite_->process->address());
     if (who != nullptr) absl::StrAppend(&command, " --token=", suite_->tokens.at(who->person));
     for (const std::string& arg : args) absl::StrAppend(&command, " ", Quote(arg));

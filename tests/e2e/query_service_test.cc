@@ -20,7 +20,7 @@
 namespace hotspot::testing {
 namespace {
 
-using domain::Principal;
+using security::Principal;
 using store::testing::TempDir;
 
 class QueryServiceTest : public ::testing::Test {

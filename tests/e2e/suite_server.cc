@@ -5,11 +5,13 @@
 
 namespace hotspot::testing {
 
-absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(const std::string& binary,
-                                                              std::vector<std::string> flags) {
+absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(
+    const std::string& binary, std::vector<std::string> flags,
+    const std::vector<security::Principal>& extra) {
   auto suite = std::make_unique<SuiteServer>();
-  std::vector<domain::Principal> people = suite->cast.All();
+  std::vector<security::Principal> people = suite->cast.All();
   people.push_back(suite->stranger);
+  people.insert(people.end(), extra.begin(), extra.end());
   suite->tokens = WriteTokens(suite->dir.Sub("tokens"), people);
   flags.push_back("--tokens_file=" + suite->dir.Sub("tokens"));
   suite->binary = binary;
@@ -39,7 +41,7 @@ absl::Status SuiteServer::Restart(bool kill) {
   return Start();
 }
 
-std::unique_ptr<grpc::ClientContext> SuiteServer::As(const domain::Principal& who,
+std::unique_ptr<grpc::ClientContext> SuiteServer::As(const security::Principal& who,
                                                      const std::string& purpose,
                                                      absl::Duration deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();

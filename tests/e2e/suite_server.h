@@ -22,8 +22,8 @@ namespace hotspot::testing {
 struct SuiteServer {
   store::testing::TempDir dir;
   scenario::Cast cast = scenario::SjaelorCast();
-  domain::Principal stranger{
-      "chief-elsewhere", "agency-hotspot-other", domain::Role::kCoordinator, {"area-elsewhere"}};
+  security::Principal stranger{
+      "chief-elsewhere", "agency-hotspot-other", security::Role::kCoordinator, {"area-elsewhere"}};
   std::map<std::string, std::string> tokens;  // person -> token
   std::optional<HotspotdProcess> process;
   std::shared_ptr<grpc::Channel> channel;
@@ -39,13 +39,14 @@ struct SuiteServer {
   // A call context as `who` (its bearer token), with a read's purpose ("" sends none) and a
   // deadline.
   std::unique_ptr<grpc::ClientContext> As(
-      const domain::Principal& who, const std::string& purpose = "case_coordination: case review",
+      const security::Principal& who, const std::string& purpose = "case_coordination: case review",
       absl::Duration deadline = absl::Seconds(20)) const;
 };
 
-// Starts `binary` with a tokens file and `flags`.
-absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(const std::string& binary,
-                                                              std::vector<std::string> flags);
+// Starts `binary` with a tokens file and `flags`; `extra` people get tokens too.
+absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(
+    const std::string& binary, std::vector<std::string> flags,
+    const std::vector<security::Principal>& extra = {});
 
 }  // namespace hotspot::testing
 

@@ -1,11 +1,11 @@
-#include "services/domain/principal.h"
+#include "services/security/principal.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
-namespace hotspot::domain {
+namespace hotspot::security {
 namespace {
 
 constexpr std::pair<Role, absl::string_view> kRoleNames[] = {
@@ -38,4 +38,4 @@ bool Principal::InArea(absl::string_view area) const {
   return std::find(areas.begin(), areas.end(), area) != areas.end();
 }
 
-}  // namespace hotspot::domain
+}  // namespace hotspot::security

@@ -1,8 +1,9 @@
-// Principal: who is calling, as the domain sees it. The security module maps a bearer token to
-// one (services/security/identity.h); the domain's decide functions check its role, agency and
-// areas, and it becomes the actor of the events a command appends.
-#ifndef HOTSPOT_SERVICES_DOMAIN_PRINCIPAL_H_
-#define HOTSPOT_SERVICES_DOMAIN_PRINCIPAL_H_
+// Principal: who is calling. Identity maps a bearer token to one (identity.h); the policy
+// (policy.h) answers what it may do, for the domain's decide functions and the read side alike;
+// it becomes the actor of the events a command appends. Part of the policy library
+// (hotspot_policy), below the domain.
+#ifndef HOTSPOT_SERVICES_SECURITY_PRINCIPAL_H_
+#define HOTSPOT_SERVICES_SECURITY_PRINCIPAL_H_
 
 #include <string>
 #include <vector>
@@ -10,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace hotspot::domain {
+namespace hotspot::security {
 
 enum class Role {
   kCoordinator,       // the hotspot chief and staff
@@ -35,6 +36,6 @@ struct Principal {
   bool InArea(absl::string_view area) const;
 };
 
-}  // namespace hotspot::domain
+}  // namespace hotspot::security
 
-#endif  // HOTSPOT_SERVICES_DOMAIN_PRINCIPAL_H_
+#endif  // HOTSPOT_SERVICES_SECURITY_PRINCIPAL_H_

@@ -1,0 +1,146 @@
+#include "services/security/policy.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace hotspot::security {
+namespace {
+
+// The cooperation's parties under Retsplejeloven § 115.
+bool SspParty(const AgencyFacts& agency) {
+  switch (agency.kind) {
+    case v1::AGENCY_KIND_POLICE:
+    case v1::AGENCY_KIND_SOCIAL_ADMINISTRATION:
+    case v1::AGENCY_KIND_CHILDREN_AND_YOUTH_ADMINISTRATION:
+    case v1::AGENCY_KIND_EMPLOYMENT_ADMINISTRATION:
+    case v1::AGENCY_KIND_JOB_CENTRE:
+    case v1::AGENCY_KIND_SCHOOL:
+    case v1::AGENCY_KIND_CLUB:
+    case v1::AGENCY_KIND_SSP:
+    case v1::AGENCY_KIND_OUTREACH_TEAM:
+    case v1::AGENCY_KIND_HOTSPOT_SECRETARIAT:
+      return true;
+    case v1::AGENCY_KIND_HOUSING_ASSOCIATION:
+      return false;  // Almenboligloven § 63 d only, never § 115
+    default:
+      return agency.self_governing_institution;  // stk. 3
+  }
+}
+
+template <typename Container>
+bool Contains(const Container& c, absl::string_view value) {
+  return std::find(c.begin(), c.end(), value) != c.end();
+}
+
+}  // namespace
+
+std::string BasisName(v1::LegalBasis basis) {
+  switch (basis) {
+    case v1::LEGAL_BASIS_SSP_EXCHANGE:
+      return "LEGAL_BASIS_SSP_EXCHANGE (Retsplejeloven § 115)";
+    case v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS:
+      return "LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS (Almenboligloven § 63 d)";
+    case v1::LEGAL_BASIS_CONSENT:
+      return "LEGAL_BASIS_CONSENT";
+    case v1::LEGAL_BASIS_OTHER:
+      return "LEGAL_BASIS_OTHER";
+    default:
+      return v1::LegalBasis_Name(basis);
+  }
+}
+
+absl::Status MayShareUnder(const AgencyFacts& sharer, v1::LegalBasis basis) {
+  bool allowed = false;
+  std::string why;
+  switch (basis) {
+    case v1::LEGAL_BASIS_SSP_EXCHANGE:
+      allowed = SspParty(sharer);
+      why = sharer.kind == v1::AGENCY_KIND_HOUSING_ASSOCIATION
+                ? "a housing association shares nothing under § 115"
+                : "only the police and the cooperation's municipal parties (and self-governing "
+                  "institutions under stk. 3) share under § 115";
+      break;
+    case v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS:
+      allowed = sharer.kind == v1::AGENCY_KIND_POLICE;
+      why = "only the police share their information about criminal decisions";
+      break;
+    case v1::LEGAL_BASIS_CONSENT:
+    case v1::LEGAL_BASIS_OTHER:
+      allowed = true;
+      break;
+    default:
+      why = "no legal basis was given";
+      break;
+  }
+  if (allowed) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("legal_basis: ", BasisName(basis),
+                                                    " is not a basis ", sharer.agency_id,
+                                                    " may share under: ", why));
+}
+
+absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis) {
+  bool allowed = false;
+  std::string why;
+  switch (basis) {
+    case v1::LEGAL_BASIS_SSP_EXCHANGE:
+      allowed = SspParty(recipient);
+      why = "§ 115 shares go only to the police and the cooperation's municipal parties";
+      break;
+    case v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS:
+      allowed = recipient.kind == v1::AGENCY_KIND_HOUSING_ASSOCIATION;
+      why = "§ 63 d shares go only to housing associations";
+      break;
+    case v1::LEGAL_BASIS_CONSENT:
+    case v1::LEGAL_BASIS_OTHER:
+      allowed = true;  // within the consent's scope, or as the named basis allows
+      break;
+    default:
+      why = "no legal basis was given";
+      break;
+  }
+  if (allowed) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("recipient_agency_ids: ", recipient.agency_id,
+                                                    " may not receive what is shared "
+                                                    "under ",
+                                                    BasisName(basis), ": ", why));
+}
+
+std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view area_id,
+                                      absl::string_view involved_agency) {
+  if (!who.InArea(area_id)) return false;
+  switch (who.role) {
+    case Role::kCoordinator:
+    case Role::kSocialCaseworker:
+      return true;
+    case Role::kAgencyMember:
+    case Role::kAgencyLeader:
+      if (!involved_agency.empty() && involved_agency == who.agency) return true;
+      return std::nullopt;  // depends on whether the caller's agency is involved
+    default:
+      return false;
+  }
+}
+
+bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
+  if (const std::optional<bool> known = MaySeeWithoutCase(who, view.area_id(), "")) return *known;
+  return Contains(view.agencies_involved(), who.agency);
+}
+
+bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
+                   const v1::SharedConcern& concern) {
+  if (!MaySeePersonalData(who, view)) return false;
+  if (who.role == Role::kCoordinator || who.role == Role::kSocialCaseworker) return true;
+  if (who.agency == concern.agency_id()) return true;
+  // Shared before recipients were recorded: every agency involved, as before.
+  if (concern.recipient_agency_ids().empty()) return true;
+  if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
+  if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
+  // On consent: only while it stands.
+  for (const v1::ConsentView& consent : view.consents()) {
+    if (consent.scope() == concern.consent_scope()) return consent.in_force();
+  }
+  return false;
+}
+
+}  // namespace hotspot::security

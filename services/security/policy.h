@@ -1,0 +1,75 @@
+// Policy: who may do and see what, as the Hotspot model and the law say. The one place for
+// "may this principal ..." questions; the domain's decide functions and the read side ask here.
+// It grows as checks move here from where they were first written (see the README's issue
+// notes): today it holds the rules of sharing (who may share under which legal basis, and who
+// may receive it) and of reading a case (its personal data, each shared concern, its categories).
+//
+// Sharing, by legal basis:
+//   Retsplejeloven § 115 (SSP/PSP exchange)   shared and received by the police and the
+//       cooperation's municipal parties: the social, children-and-youth and employment
+//       administrations, schools, clubs, SSP, the outreach team, the job centre, the hotspot
+//       secretariat; and by a self-governing institution that joined under stk. 3 (a flag on
+//       its agency). Not by housing associations, NGOs or others.
+//   Almenboligloven § 63 d                    the police's information about criminal
+//       decisions: shared by the police, received by housing associations only.
+//   Consent                                   by any agency, NGOs included, within the consent's
+//       scope (the agencies it names).
+//   Another basis                             by any agency, with its legal reference.
+//
+// Reading a shared concern: its text, categories and necessity statement go to its recipients
+// (while the consent it rests on stands, for a share on consent), the sharing agency, the
+// social administration's caseworkers and the area's coordinators; everyone else who may see the
+// case sees only that it exists, its basis, its date and who shared it. Concerns shared before
+// recipients were recorded read as before: by every agency involved in the case.
+//
+// Thread-safety: pure functions.
+#ifndef HOTSPOT_SERVICES_SECURITY_POLICY_H_
+#define HOTSPOT_SERVICES_SECURITY_POLICY_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "hotspot/v1/types.pb.h"
+#include "hotspot/v1/views.pb.h"
+#include "services/security/principal.h"
+
+namespace hotspot::security {
+
+// What the policy needs to know of an agency.
+struct AgencyFacts {
+  std::string agency_id;
+  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
+  bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
+};
+
+// "LEGAL_BASIS_SSP_EXCHANGE (Retsplejeloven § 115)", for messages.
+std::string BasisName(v1::LegalBasis basis);
+
+// OK if `sharer` may share under `basis`; FAILED_PRECONDITION naming the basis otherwise.
+// (For consent, whether a consent in force covers the agency is the caller's to check.)
+absl::Status MayShareUnder(const AgencyFacts& sharer, v1::LegalBasis basis);
+
+// OK if `recipient` may receive what is shared under `basis`; FAILED_PRECONDITION naming the
+// recipient and the basis otherwise.
+absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis);
+
+// True if `who` may see the personal data of `view`'s case: a coordinator or a social
+// caseworker of its area, or a member or leader of an agency involved in it.
+bool MaySeePersonalData(const Principal& who, const v1::CaseView& view);
+
+// The same rule without the case at hand: true or false where the caller's area and role (and
+// `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt
+// when the case's agencies must be looked at.
+std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view area_id,
+                                      absl::string_view involved_agency);
+
+// True if `who`, who may see `view`'s personal data, may also read the content of `concern`
+// (text, categories, necessity): see the header comment.
+bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
+                   const v1::SharedConcern& concern);
+
+}  // namespace hotspot::security
+
+#endif  // HOTSPOT_SERVICES_SECURITY_POLICY_H_
