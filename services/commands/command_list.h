@@ -40,6 +40,11 @@
   X(RequestErasure)                 \
   X(ApproveErasure)                 \
   X(RefuseErasure)                  \
-  X(ExecuteErasure)
+  X(ExecuteErasure)                 \
+  X(NotifyChildWelfare)             \
+  X(AssessNotification)             \
+  X(ConfirmNotificationReceipt)     \
+  X(OpenChildWelfareInvestigation)  \
+  X(CompleteChildWelfareInvestigation)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

@@ -80,6 +80,22 @@ void Evolve(YouthState& state, const v1::Event& event) {
     case K::kConsentLapsed:
       state.consents.erase(event.consent_lapsed().scope());
       break;
+    case K::kNotificationMade:
+      state.notifications[event.notification_made().notification_id()];
+      break;
+    case K::kNotificationAssessed:
+      state.notifications[event.notification_assessed().notification_id()].assessed = true;
+      break;
+    case K::kNotificationReceiptConfirmed:
+      state.notifications[event.notification_receipt_confirmed().notification_id()]
+          .receipt_confirmed = true;
+      break;
+    case K::kChildWelfareInvestigationOpened:
+      state.investigations[event.child_welfare_investigation_opened().investigation_id()] = false;
+      break;
+    case K::kChildWelfareInvestigationCompleted:
+      state.investigations[event.child_welfare_investigation_completed().investigation_id()] = true;
+      break;
     case K::kActionPlanAdopted:
       state.plan_revision = event.action_plan_adopted().revision();
       state.status = v1::CASE_STATUS_ACTIVE;
@@ -221,6 +237,16 @@ std::optional<int> AgeOn(absl::string_view born, absl::CivilDay on) {
   const bool before_birthday =
       on.month() < day.month() || (on.month() == day.month() && on.day() < day.day());
   return static_cast<int>(on.year() - day.year()) - (before_birthday ? 1 : 0);
+}
+
+absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days) {
+  absl::CivilDay day = from;
+  while (days > 0) {
+    day += 1;
+    const absl::Weekday weekday = absl::GetWeekday(day);
+    if (weekday != absl::Weekday::saturday && weekday != absl::Weekday::sunday) --days;
+  }
+  return day;
 }
 
 }  // namespace hotspot::domain

@@ -20,6 +20,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "hotspot/v1/events.pb.h"
 
 namespace hotspot::domain {
@@ -58,6 +59,13 @@ struct YouthState {
   std::map<std::string, std::set<std::string>> consents;
   std::set<std::string> commitment_ids;
   v1::SealedText birth_date;  // as referred; empty if not known
+  // Notifications to the social administration (barnets lov), by id.
+  struct Notification {
+    bool assessed = false;
+    bool receipt_confirmed = false;
+  };
+  std::map<std::string, Notification> notifications;
+  std::map<std::string, bool> investigations;  // id -> completed
 };
 
 struct MeetingState {
@@ -153,6 +161,15 @@ int64_t DayNumber(const v1::Date& date);
 // Age in whole years on `on` of someone born on `born` ("YYYY-MM-DD"); nullopt if `born` is not
 // such a date.
 std::optional<int> AgeOn(absl::string_view born, absl::CivilDay on);
+
+// The day `days` working days (Monday to Friday) after `from`. Public holidays are not known
+// here and count as working days.
+absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days);
+
+// Barnets lov's deadlines for a notification and an investigation.
+inline constexpr absl::Duration kNotificationAssessmentTime = absl::Hours(24);
+inline constexpr int kNotificationReceiptWorkingDays = 6;
+inline constexpr int kInvestigationMonths = 4;
 
 }  // namespace hotspot::domain
 

@@ -1029,18 +1029,25 @@ absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& r, const Comma
   return s.Finish(r.youth_id());
 }
 
+// Only the social administration's caseworkers record its assessments and decisions.
+absl::Status RequireSocialCaseworker(Session& s, absl::string_view area_id,
+                                     absl::string_view what) {
+  const Principal& p = s.principal();
+  RETURN_IF_ERROR(RequireArea(p, area_id));
+  if (p.role != Role::kSocialCaseworker) return Denied(p, what);
+  const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
+  if (!own.ok() || own->kind != v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) return Denied(p, what);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Decision> Decide(const v1::RecordSocialDecisionRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   RETURN_IF_ERROR(CheckText("decision", r.decision(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  const Principal& p = c.principal;
-  RETURN_IF_ERROR(RequireArea(p, youth.area_id));
-  const std::string what =
-      "record social assessments: only the social administration's caseworkers do";
-  if (p.role != Role::kSocialCaseworker) return Denied(p, what);
-  const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
-  if (!own.ok() || own->kind != v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) return Denied(p, what);
+  RETURN_IF_ERROR(RequireSocialCaseworker(
+      s, youth.area_id,
+      "record social assessments: only the social administration's caseworkers do"));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no decision"));
   v1::Event e;
   auto* x = e.mutable_social_decision_recorded();
@@ -1049,6 +1056,154 @@ absl::StatusOr<Decision> Decide(const v1::RecordSocialDecisionRequest& r, const 
   ASSIGN_OR_RETURN(*x->mutable_decision(), s.Seal(r.youth_id(), "social_decision", r.decision()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
+}
+
+// ---- Child welfare (barnets lov) ----
+
+v1::Date DateOf(absl::CivilDay day) {
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+google::protobuf::Timestamp TimestampOf(absl::Time t) {
+  google::protobuf::Timestamp out;
+  out.set_seconds(absl::ToUnixSeconds(t));
+  out.set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(out.seconds())) / absl::Nanoseconds(1)));
+  return out;
+}
+
+// The youth's notification `id`, for a caseworker's next step.
+absl::StatusOr<std::pair<YouthState, YouthState::Notification>> LoadNotification(
+    Session& s, const std::string& youth_id, const std::string& notification_id,
+    absl::string_view what) {
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth"));
+  RETURN_IF_ERROR(CheckId("notification_id", notification_id, "notification"));
+  ASSIGN_OR_RETURN(YouthState youth, s.LoadMain<YouthState>("youth_id", youth_id));
+  RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, what));
+  const auto it = youth.notifications.find(notification_id);
+  if (it == youth.notifications.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("notification_id: ", youth_id, " has no notification ", notification_id));
+  }
+  const YouthState::Notification notification = it->second;
+  return std::make_pair(std::move(youth), notification);
+}
+
+absl::StatusOr<Decision> Decide(const v1::NotifyChildWelfareRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, youth.area_id, r.agency_id(),
+                                                "notify for this agency"));
+  RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
+  const std::string id = NewId("notification");
+  v1::Event e;
+  auto* x = e.mutable_notification_made();
+  x->set_notification_id(id);
+  x->set_youth_id(r.youth_id());
+  x->set_agency_id(r.agency_id());
+  x->set_notified_by(c.principal.person);
+  ASSIGN_OR_RETURN(*x->mutable_text(), s.Seal(r.youth_id(), "notification", r.text()));
+  *x->mutable_assessment_due_at() = TimestampOf(c.now + kNotificationAssessmentTime);
+  *x->mutable_receipt_due_on() = DateOf(AfterWorkingDays(
+      absl::ToCivilDay(c.now, absl::UTCTimeZone()), kNotificationReceiptWorkingDays));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::AssessNotificationRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("assessment", r.assessment(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const auto found,
+                   LoadNotification(s, r.youth_id(), r.notification_id(), "assess notifications"));
+  RETURN_IF_ERROR(
+      Rule(!found.second.assessed, absl::StrCat(r.notification_id(), " is assessed already")));
+  v1::Event e;
+  auto* x = e.mutable_notification_assessed();
+  x->set_notification_id(r.notification_id());
+  x->set_youth_id(r.youth_id());
+  ASSIGN_OR_RETURN(*x->mutable_assessment(),
+                   s.Seal(r.youth_id(), "notification_assessment", r.assessment()));
+  s.Emit(r.youth_id(), found.first.area_id, std::move(e));
+  return s.Finish(r.notification_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ConfirmNotificationReceiptRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  ASSIGN_OR_RETURN(const auto found, LoadNotification(s, r.youth_id(), r.notification_id(),
+                                                      "confirm the receipt of notifications"));
+  RETURN_IF_ERROR(
+      Rule(!found.second.receipt_confirmed,
+           absl::StrCat("the receipt of ", r.notification_id(), " is confirmed already")));
+  v1::Event e;
+  auto* x = e.mutable_notification_receipt_confirmed();
+  x->set_notification_id(r.notification_id());
+  x->set_youth_id(r.youth_id());
+  s.Emit(r.youth_id(), found.first.area_id, std::move(e));
+  return s.Finish(r.notification_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("notification_id", r.notification_id(), "notification", false));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, "open child-welfare investigations"));
+  if (!r.notification_id().empty() && youth.notifications.count(r.notification_id()) == 0) {
+    return absl::NotFoundError(absl::StrCat("notification_id: ", r.youth_id(),
+                                            " has no notification ", r.notification_id()));
+  }
+  for (const auto& [id, completed] : youth.investigations) {
+    RETURN_IF_ERROR(
+        Rule(completed, absl::StrCat(r.youth_id(), " has an open investigation, ", id)));
+  }
+  const std::string id = NewId("investigation");
+  const absl::CivilDay today = absl::ToCivilDay(c.now, absl::UTCTimeZone());
+  // Four months on, the same day of the month (or the month's last day).
+  const absl::CivilMonth month = absl::CivilMonth(today) + kInvestigationMonths;
+  absl::CivilDay due(month.year(), month.month(), today.day());
+  if (absl::CivilMonth(due) != month) due = absl::CivilDay(absl::CivilMonth(month + 1)) - 1;
+  v1::Event e;
+  auto* x = e.mutable_child_welfare_investigation_opened();
+  x->set_investigation_id(id);
+  x->set_youth_id(r.youth_id());
+  x->set_notification_id(r.notification_id());
+  *x->mutable_due_on() = DateOf(due);
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::CompleteChildWelfareInvestigationRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("investigation_id", r.investigation_id(), "investigation"));
+  RETURN_IF_ERROR(CheckText("conclusion", r.conclusion(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(
+      RequireSocialCaseworker(s, youth.area_id, "complete child-welfare investigations"));
+  const auto it = youth.investigations.find(r.investigation_id());
+  if (it == youth.investigations.end()) {
+    return absl::NotFoundError(absl::StrCat("investigation_id: ", r.youth_id(),
+                                            " has no investigation ", r.investigation_id()));
+  }
+  RETURN_IF_ERROR(Rule(!it->second, absl::StrCat(r.investigation_id(), " is completed already")));
+  v1::Event e;
+  auto* x = e.mutable_child_welfare_investigation_completed();
+  x->set_investigation_id(r.investigation_id());
+  x->set_youth_id(r.youth_id());
+  ASSIGN_OR_RETURN(*x->mutable_conclusion(),
+                   s.Seal(r.youth_id(), "investigation_conclusion", r.conclusion()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.investigation_id());
 }
 
 absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,

@@ -134,6 +134,16 @@ absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& request, const 
 absl::StatusOr<Decision> Decide(const v1::ApproveErasureRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RefuseErasureRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ExecuteErasureRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::NotifyChildWelfareRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AssessNotificationRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ConfirmNotificationReceiptRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::CompleteChildWelfareInvestigationRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AppointChiefRequest& request, const CommandContext& c);

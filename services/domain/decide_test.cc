@@ -538,6 +538,76 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("consent_scope"));
 }
 
+// Barnets lov: a professional notifies; the social administration's caseworkers assess,
+// confirm the receipt and investigate, each once, with the law's deadlines in the events.
+TEST_F(DecideTest, ANotificationIsAssessedConfirmedAndInvestigatedByTheSocialAdministration) {
+  const std::string youth = Refer();  // now: Monday 2026-11-23, 10:00 UTC
+  auto notify = Req<v1::NotifyChildWelfareRequest>();
+  notify.set_youth_id(youth);
+  notify.set_agency_id("agency-police");
+  notify.set_text("Found alone at the station at 2 a.m.");
+  EXPECT_EQ(Code(w_.Run(notify, school_member_)), absl::StatusCode::kPermissionDenied);
+  notify.set_agency_id("agency-school");
+  const Decision made = w_.Do(notify, school_member_);
+  const v1::NotificationMade& event = made.writes[0].events[0].notification_made();
+  const std::string id = made.id;
+  EXPECT_EQ(event.notification_id(), id);
+  EXPECT_EQ(event.notified_by(), "teacher-ole");
+  EXPECT_EQ(World::Unseal(event.text()), "Found alone at the station at 2 a.m.");
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "2 a.m."));
+  // 24 hours; 6 working days: Tuesday to Friday, then Monday and Tuesday.
+  EXPECT_EQ(event.assessment_due_at().seconds(), absl::ToUnixSeconds(w_.now_ + absl::Hours(24)));
+  EXPECT_EQ(event.receipt_due_on().day(), 1);
+  EXPECT_EQ(event.receipt_due_on().month(), 12);
+
+  auto assess = Req<v1::AssessNotificationRequest>();
+  assess.set_youth_id(youth);
+  assess.set_notification_id(id);
+  assess.set_assessment("No acute danger; a talk with the family this week");
+  EXPECT_EQ(Code(w_.Run(assess, chief_)), absl::StatusCode::kPermissionDenied);
+  const Principal caseworker_elsewhere =
+      Who("caseworker-bo", "agency-school", Role::kSocialCaseworker);  // not of the social admin.
+  EXPECT_EQ(Code(w_.Run(assess, caseworker_elsewhere)), absl::StatusCode::kPermissionDenied);
+  assess.set_notification_id("notification-unknown");
+  EXPECT_EQ(Code(w_.Run(assess, caseworker_)), absl::StatusCode::kNotFound);
+  assess.set_notification_id(id);
+  const Decision assessed = w_.Do(assess, caseworker_);
+  EXPECT_EQ(assessed.writes[0].events[0].notification_assessed().notification_id(), id);
+  assess.set_request_id("assess-again");
+  EXPECT_EQ(Code(w_.Run(assess, caseworker_)), absl::StatusCode::kFailedPrecondition);
+
+  auto receipt = Req<v1::ConfirmNotificationReceiptRequest>();
+  receipt.set_youth_id(youth);
+  receipt.set_notification_id(id);
+  EXPECT_TRUE(w_.Do(receipt, caseworker_).writes[0].events[0].has_notification_receipt_confirmed());
+  receipt.set_request_id("receipt-again");
+  EXPECT_EQ(Code(w_.Run(receipt, caseworker_)), absl::StatusCode::kFailedPrecondition);
+
+  auto open = Req<v1::OpenChildWelfareInvestigationRequest>();
+  open.set_youth_id(youth);
+  open.set_notification_id(id);
+  EXPECT_EQ(Code(w_.Run(open, school_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision opened = w_.Do(open, caseworker_);
+  const v1::ChildWelfareInvestigationOpened& investigation =
+      opened.writes[0].events[0].child_welfare_investigation_opened();
+  EXPECT_EQ(investigation.due_on().year(), 2027);  // four months on: 2027-03-23
+  EXPECT_EQ(investigation.due_on().month(), 3);
+  EXPECT_EQ(investigation.due_on().day(), 23);
+  open.set_request_id("open-again");
+  EXPECT_EQ(Code(w_.Run(open, caseworker_)), absl::StatusCode::kFailedPrecondition);  // one open
+
+  auto complete = Req<v1::CompleteChildWelfareInvestigationRequest>();
+  complete.set_youth_id(youth);
+  complete.set_investigation_id(opened.id);
+  EXPECT_EQ(Code(w_.Run(complete, caseworker_)), absl::StatusCode::kInvalidArgument);  // text
+  complete.set_conclusion("Support measures offered to the family");
+  w_.Do(complete, caseworker_);
+  complete.set_request_id("complete-again");
+  EXPECT_EQ(Code(w_.Run(complete, caseworker_)), absl::StatusCode::kFailedPrecondition);
+  open.set_request_id("open-after");
+  EXPECT_TRUE(w_.Run(open, caseworker_).ok());  // the first is completed
+}
+
 TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   const std::string youth = Refer();
   auto screen = Req<v1::ScreenReferralRequest>();

@@ -163,6 +163,20 @@ void EndConsent(v1::CaseView& c, const std::string& scope,
   }
 }
 
+// Applies `change` to the notification (investigation) of the case with that id.
+void OnNotification(v1::CaseView& c, const std::string& id,
+                    const std::function<void(v1::NotificationView&)>& change) {
+  for (v1::NotificationView& n : *c.mutable_notifications()) {
+    if (n.notification_id() == id) change(n);
+  }
+}
+void OnInvestigation(v1::CaseView& c, const std::string& id,
+                     const std::function<void(v1::InvestigationView&)>& change) {
+  for (v1::InvestigationView& i : *c.mutable_investigations()) {
+    if (i.investigation_id() == id) change(i);
+  }
+}
+
 void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1::Event& event) {
   const absl::Time at = recorded.metadata.occurred_at;
   switch (event.kind_case()) {
@@ -257,6 +271,60 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       break;
     case K::kEighteenthBirthdayNear:
       c.set_turns_18_soon(true);
+      break;
+    case K::kNotificationMade: {
+      const v1::NotificationMade& made = event.notification_made();
+      v1::NotificationView* n = c.add_notifications();
+      n->set_notification_id(made.notification_id());
+      n->set_agency_id(made.agency_id());
+      n->set_notified_by(made.notified_by());
+      *n->mutable_notified_at() = Ts(at);
+      Seal(made.text(), n->mutable_text());
+      *n->mutable_assessment_due_at() = made.assessment_due_at();
+      *n->mutable_receipt_due_on() = made.receipt_due_on();
+      AddUnique(c.mutable_agencies_involved(), made.agency_id());
+      break;
+    }
+    case K::kNotificationAssessed:
+      OnNotification(c, event.notification_assessed().notification_id(),
+                     [&](v1::NotificationView& n) {
+                       *n.mutable_assessed_at() = Ts(at);
+                       Seal(event.notification_assessed().assessment(), n.mutable_assessment());
+                     });
+      break;
+    case K::kNotificationReceiptConfirmed:
+      OnNotification(c, event.notification_receipt_confirmed().notification_id(),
+                     [&](v1::NotificationView& n) { *n.mutable_receipt_confirmed_at() = Ts(at); });
+      break;
+    case K::kNotificationAssessmentOverdue:
+      OnNotification(c, event.notification_assessment_overdue().notification_id(),
+                     [](v1::NotificationView& n) { n.set_assessment_overdue(true); });
+      break;
+    case K::kNotificationReceiptOverdue:
+      OnNotification(c, event.notification_receipt_overdue().notification_id(),
+                     [](v1::NotificationView& n) { n.set_receipt_overdue(true); });
+      break;
+    case K::kChildWelfareInvestigationOpened: {
+      const v1::ChildWelfareInvestigationOpened& opened =
+          event.child_welfare_investigation_opened();
+      v1::InvestigationView* i = c.add_investigations();
+      i->set_investigation_id(opened.investigation_id());
+      i->set_notification_id(opened.notification_id());
+      *i->mutable_opened_at() = Ts(at);
+      *i->mutable_due_on() = opened.due_on();
+      break;
+    }
+    case K::kChildWelfareInvestigationCompleted:
+      OnInvestigation(c, event.child_welfare_investigation_completed().investigation_id(),
+                      [&](v1::InvestigationView& i) {
+                        *i.mutable_completed_at() = Ts(at);
+                        Seal(event.child_welfare_investigation_completed().conclusion(),
+                             i.mutable_conclusion());
+                      });
+      break;
+    case K::kChildWelfareInvestigationOverdue:
+      OnInvestigation(c, event.child_welfare_investigation_overdue().investigation_id(),
+                      [](v1::InvestigationView& i) { i.set_overdue(true); });
       break;
     default:
       break;

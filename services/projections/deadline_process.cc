@@ -202,6 +202,40 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
                      absl::StrCat("review/", c.youth_id(), "/", absl::FormatCivilTime(review)),
                      Midnight(review + 1)));
     }
+    // Child welfare (barnets lov): a notification not assessed within 24 hours, its receipt not
+    // confirmed within 6 working days, an investigation not finished within 4 months.
+    for (const v1::NotificationView& n : c.notifications()) {
+      const absl::Time assessment_due = TimeOf(n.assessment_due_at());
+      if (!n.has_assessed_at() && !n.assessment_overdue() && now > assessment_due) {
+        v1::Event event;
+        event.mutable_notification_assessment_overdue()->set_notification_id(n.notification_id());
+        event.mutable_notification_assessment_overdue()->set_youth_id(c.youth_id());
+        RETURN_IF_ERROR(out.Append(
+            c.youth_id(), store::ExpectedVersion::Any(), c.area_id(), std::move(event),
+            absl::StrCat("notification-assessment/", n.notification_id()), assessment_due));
+      }
+      const absl::CivilDay receipt_due = DayOf(n.receipt_due_on());
+      if (!n.has_receipt_confirmed_at() && !n.receipt_overdue() && today > receipt_due) {
+        v1::Event event;
+        event.mutable_notification_receipt_overdue()->set_notification_id(n.notification_id());
+        event.mutable_notification_receipt_overdue()->set_youth_id(c.youth_id());
+        RETURN_IF_ERROR(out.Append(
+            c.youth_id(), store::ExpectedVersion::Any(), c.area_id(), std::move(event),
+            absl::StrCat("notification-receipt/", n.notification_id()), Midnight(receipt_due + 1)));
+      }
+    }
+    for (const v1::InvestigationView& i : c.investigations()) {
+      const absl::CivilDay due = DayOf(i.due_on());
+      if (i.has_completed_at() || i.overdue() || today <= due) continue;
+      v1::Event event;
+      auto* x = event.mutable_child_welfare_investigation_overdue();
+      x->set_investigation_id(i.investigation_id());
+      x->set_youth_id(c.youth_id());
+      *x->mutable_due_on() = i.due_on();
+      RETURN_IF_ERROR(
+          out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(), std::move(event),
+                     absl::StrCat("investigation/", i.investigation_id()), Midnight(due + 1)));
+    }
     const bool open = status != v1::CASE_STATUS_CLOSED && status != v1::CASE_STATUS_DECLINED &&
                       status != v1::CASE_STATUS_HANDED_OVER;
     const bool consents = std::any_of(c.consents().begin(), c.consents().end(),

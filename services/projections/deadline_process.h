@@ -6,6 +6,10 @@
 //   ReviewDatePassed            an active case's plan review date has passed
 //   EighteenthBirthdayNear      a youth in an open case turns 18 within 90 days
 //   ConsentLapsed               the youth turned 18: each consent given before then lapses
+//   NotificationAssessmentOverdue / NotificationReceiptOverdue / ChildWelfareInvestigationOverdue
+//                               barnets lov: a notification not assessed within 24 hours, its
+//                               receipt not confirmed within 6 working days, an investigation
+//                               not finished within 4 months
 //
 // Exactly once, also across restarts: each event's id is derived from what it is about (e.g.
 // the commitment and the due date it missed) and its content is a function of that alone

@@ -86,6 +86,19 @@ class ProjectionsTest : public ::testing::Test {
     }
   }
 
+  // How many events of `type` the whole log holds (of `stream` only, if given).
+  int CountOf(const std::string& type, const std::string& stream = "") {
+    int n = 0;
+    for (uint64_t next = 1; next <= events_->HeadPosition();) {
+      const auto batch = events_->ReadAll(next, store::Direction::kForward, 5000);
+      EXPECT_TRUE(batch.ok()) << batch.status();
+      if (!batch.ok() || batch->empty()) break;
+      for (const auto& e : *batch) n += e.type == type && (stream.empty() || e.stream == stream);
+      next = batch->back().position + 1;
+    }
+    return n;
+  }
+
   TempDir dir_;
   std::unique_ptr<security::KeyStore> keys_;
   std::unique_ptr<security::Sealer> sealer_;
@@ -282,12 +295,7 @@ TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
   ASSERT_TRUE(sink_->Send(cast.caseworker, consent, day(11, 2)).ok());
 
   auto projector = OpenProjector();
-  auto lapses = [&] {
-    int n = 0;
-    const auto log = events_->ReadAll(0, store::Direction::kForward, 100000);
-    for (const auto& e : *log) n += e.type == "hotspot.v1.ConsentLapsed";
-    return n;
-  };
+  auto lapses = [&] { return CountOf("hotspot.v1.ConsentLapsed"); };
   auto pass = [&](absl::Time now) {
     EXPECT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
     DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
@@ -333,6 +341,77 @@ TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
   EXPECT_TRUE(sink_->Send(cast.school_member, share, day(11, 23)).ok());
   pass(day(11, 24));
   EXPECT_EQ(lapses(), before + 1);  // given at 18: it does not lapse
+}
+
+// Barnets lov's deadlines: a notification not assessed within 24 hours, its receipt not
+// confirmed within 6 working days, an investigation past its 4 months: each appended once,
+// across passes and a restart, and shown on the case and the dashboard.
+TEST_F(ProjectionsTest, ChildWelfareDeadlinesFireOnceAcrossARestart) {
+  Build("demo", 4);
+  const scenario::Cast cast = scenario::SjaelorCast();
+  auto at = [](int y, int m, int d) {
+    return absl::FromCivil(absl::CivilSecond(y, m, d, 10, 0, 0), absl::UTCTimeZone());
+  };
+  const absl::StatusOr<v1::CommandResponse> referred = sink_->Send(
+      cast.school_member, scenario::SampleReferral(98, "welfare-refer"), at(2026, 11, 2));
+  ASSERT_TRUE(referred.ok()) << referred.status();
+  const std::string youth = referred->id();
+  v1::NotifyChildWelfareRequest notify;
+  notify.set_request_id("welfare-notify");
+  notify.set_youth_id(youth);
+  notify.set_agency_id("agency-school-sjaelor");
+  notify.set_text("Says he sleeps at friends' most nights");
+  const absl::StatusOr<v1::CommandResponse> notified =
+      sink_->Send(cast.school_member, notify, at(2026, 11, 2));  // a Monday
+  ASSERT_TRUE(notified.ok()) << notified.status();
+  v1::OpenChildWelfareInvestigationRequest open;
+  open.set_request_id("welfare-open");
+  open.set_youth_id(youth);
+  open.set_notification_id(notified->id());
+  const absl::StatusOr<v1::CommandResponse> opened =
+      sink_->Send(cast.caseworker, open, at(2026, 11, 4));  // due 2027-03-04
+  ASSERT_TRUE(opened.ok()) << opened.status();
+
+  auto projector = OpenProjector();
+  auto count = [&](const std::string& type) { return CountOf(type, youth); };
+  auto pass = [&](absl::Time now) {
+    EXPECT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
+                              DeadlineOptions{absl::ZeroDuration(), [now] { return now; }});
+    return *deadlines.RunOnce();
+  };
+  const std::string assessment = "hotspot.v1.NotificationAssessmentOverdue";
+  const std::string receipt = "hotspot.v1.NotificationReceiptOverdue";
+  const std::string investigation = "hotspot.v1.ChildWelfareInvestigationOverdue";
+  pass(at(2026, 11, 3) - absl::Hours(1));  // 23 hours on
+  EXPECT_EQ(count(assessment), 0);
+  EXPECT_EQ(pass(at(2026, 11, 3) + absl::Hours(1)), 1);
+  EXPECT_EQ(count(assessment), 1);
+  pass(at(2026, 11, 10));  // the 6th working day: still in time
+  EXPECT_EQ(count(receipt), 0);
+  pass(at(2026, 11, 11));
+  EXPECT_EQ(count(receipt), 1);
+  pass(at(2027, 3, 4));
+  EXPECT_EQ(count(investigation), 0);
+  pass(at(2027, 3, 5));
+  // A restart: nothing appended again.
+  projector.reset();
+  projector = OpenProjector();
+  pass(at(2027, 3, 6));
+  EXPECT_EQ(count(assessment), 1);
+  EXPECT_EQ(count(receipt), 1);
+  EXPECT_EQ(count(investigation), 1);
+
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  v1::CaseView view;
+  ASSERT_TRUE(view.ParseFromString(Rows(*projector, kCasesView).at(CaseKey(youth))));
+  ASSERT_EQ(view.notifications_size(), 1);
+  EXPECT_TRUE(view.notifications(0).assessment_overdue());
+  EXPECT_TRUE(view.notifications(0).receipt_overdue());
+  EXPECT_EQ(view.notifications(0).receipt_due_on().day(), 10);
+  ASSERT_EQ(view.investigations_size(), 1);
+  EXPECT_TRUE(view.investigations(0).overdue());
+  EXPECT_FALSE(view.investigations(0).has_completed_at());
 }
 
 TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaughtUp) {

@@ -451,6 +451,24 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
         in_period(c.status_history(c.status_history_size() - 1).at())) {
       board.set_youths_closed(board.youths_closed() + 1);
     }
+    // Child welfare (barnets lov): notifications made in the period and their deadlines missed;
+    // investigations opened in the period, open now, and overdue.
+    v1::ChildWelfareStats* welfare = board.mutable_child_welfare();
+    for (const v1::NotificationView& n : c.notifications()) {
+      if (!in_period(n.notified_at())) continue;
+      welfare->set_notifications(welfare->notifications() + 1);
+      welfare->set_assessments_overdue(welfare->assessments_overdue() + n.assessment_overdue());
+      welfare->set_receipts_overdue(welfare->receipts_overdue() + n.receipt_overdue());
+    }
+    for (const v1::InvestigationView& i : c.investigations()) {
+      if (in_period(i.opened_at())) {
+        welfare->set_investigations_opened(welfare->investigations_opened() + 1);
+      }
+      if (!i.has_completed_at()) {
+        welfare->set_investigations_open(welfare->investigations_open() + 1);
+      }
+      welfare->set_investigations_overdue(welfare->investigations_overdue() + i.overdue());
+    }
   }
   board.set_median_days_to_first_discussion(Median(std::move(to_discussion)));
   board.set_median_days_to_plan(Median(std::move(to_plan)));

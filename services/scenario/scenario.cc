@@ -366,8 +366,8 @@ absl::Status Builder::Referrals() {
     }
     if (i % 3 == 0) {
       // The youth from 15, a custody holder below (or when the age is not known).
-      const std::optional<int> age = domain::AgeOn(
-          referral.birth_date(), absl::ToCivilDay(At(day + 4), absl::UTCTimeZone()));
+      const std::optional<int> age =
+          domain::AgeOn(referral.birth_date(), absl::ToCivilDay(At(day + 4), absl::UTCTimeZone()));
       const bool youth_gives = age.has_value() && *age >= 15;
       auto consent = Req<v1::RecordConsentRequest>();
       consent.set_youth_id(youth);
@@ -387,6 +387,34 @@ absl::Status Builder::Referrals() {
       share.set_text("Tired in class; says there is trouble at home");
       share.add_recipient_agency_ids(kClub);
       RETURN_IF_ERROR(Send(cast_.school_member, share, day + 5).status());
+    }
+    if (i % 5 == 2) {
+      // The school notifies the social administration (barnets lov); the caseworker assesses it
+      // the next day, confirms the receipt within the week and opens an investigation for some.
+      // One in three of these is assessed late, one receipt is never confirmed.
+      auto notify = Req<v1::NotifyChildWelfareRequest>();
+      notify.set_youth_id(youth);
+      notify.set_agency_id(kSchool);
+      notify.set_text("Comes to school hungry; says nobody is home in the evenings");
+      ASSIGN_OR_RETURN(const v1::CommandResponse notified,
+                       Send(cast_.school_member, notify, day + 2));
+      auto assess = Req<v1::AssessNotificationRequest>();
+      assess.set_youth_id(youth);
+      assess.set_notification_id(notified.id());
+      assess.set_assessment("No acute danger; a home visit and a talk with the mother");
+      RETURN_IF_ERROR(Send(cast_.caseworker, assess, i % 3 == 0 ? day + 5 : day + 2).status());
+      if (i % 4 != 3) {
+        auto receipt = Req<v1::ConfirmNotificationReceiptRequest>();
+        receipt.set_youth_id(youth);
+        receipt.set_notification_id(notified.id());
+        RETURN_IF_ERROR(Send(cast_.caseworker, receipt, day + 4).status());
+      }
+      if (i % 10 == 2) {
+        auto open = Req<v1::OpenChildWelfareInvestigationRequest>();
+        open.set_youth_id(youth);
+        open.set_notification_id(notified.id());
+        RETURN_IF_ERROR(Send(cast_.caseworker, open, day + 6).status());
+      }
     }
     if (i % 6 == 0) {
       auto decision = Req<v1::RecordSocialDecisionRequest>();

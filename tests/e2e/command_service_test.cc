@@ -149,6 +149,24 @@ class CommandServiceTest : public ::testing::Test {
   }
 
   // An erasure request for a fresh youth, approved by the auditor if `approved`.
+  // A referred youth with a notification to the social administration: {youth, notification}.
+  static std::pair<std::string, std::string> Notified() {
+    const std::string youth = Referred();
+    auto notify = Req<v1::NotifyChildWelfareRequest>();
+    notify.set_youth_id(youth);
+    notify.set_agency_id(kSchool);
+    notify.set_text("Says he sleeps at friends' most nights");
+    return {youth, Must(cast_->school_member, notify).id()};
+  }
+
+  // A youth with an open child-welfare investigation: {youth, investigation}.
+  static std::pair<std::string, std::string> Investigated() {
+    const std::string youth = Referred();
+    auto open = Req<v1::OpenChildWelfareInvestigationRequest>();
+    open.set_youth_id(youth);
+    return {youth, Must(cast_->caseworker, open).id()};
+  }
+
   static std::string Erasure(bool approved) {
     auto request = Req<v1::RequestErasureRequest>();
     request.set_youth_id(Referred());
@@ -560,6 +578,53 @@ std::vector<CommandCase> Cases::All() {
          return Own(r);
        },
        P(admin), P(auditor), "erasure_id", Bad::kBadId},
+      {"NotifyChildWelfare",
+       [] {
+         auto r = Req<v1::NotifyChildWelfareRequest>();
+         r.set_youth_id(Referred());
+         r.set_agency_id(kSchool);
+         r.set_text("Found alone at the station at night");
+         return Own(r);
+       },
+       P(school_member), P(auditor), "text", Bad::kClear},
+      {"AssessNotification",
+       [] {
+         const auto [youth, notification] = Notified();
+         auto r = Req<v1::AssessNotificationRequest>();
+         r.set_youth_id(youth);
+         r.set_notification_id(notification);
+         r.set_assessment("No acute danger; a talk with the family");
+         return Own(r);
+       },
+       P(caseworker), P(chief), "notification_id", Bad::kBadId},
+      {"ConfirmNotificationReceipt",
+       [] {
+         const auto [youth, notification] = Notified();
+         auto r = Req<v1::ConfirmNotificationReceiptRequest>();
+         r.set_youth_id(youth);
+         r.set_notification_id(notification);
+         return Own(r);
+       },
+       P(caseworker), P(school_member), "notification_id", Bad::kBadId},
+      {"OpenChildWelfareInvestigation",
+       [] {
+         const auto [youth, notification] = Notified();
+         auto r = Req<v1::OpenChildWelfareInvestigationRequest>();
+         r.set_youth_id(youth);
+         r.set_notification_id(notification);
+         return Own(r);
+       },
+       P(caseworker), P(chief), "youth_id", Bad::kBadId},
+      {"CompleteChildWelfareInvestigation",
+       [] {
+         const auto [youth, investigation] = Investigated();
+         auto r = Req<v1::CompleteChildWelfareInvestigationRequest>();
+         r.set_youth_id(youth);
+         r.set_investigation_id(investigation);
+         r.set_conclusion("Support offered to the family");
+         return Own(r);
+       },
+       P(caseworker), P(police_member), "conclusion", Bad::kClear},
   };
 }
 

@@ -117,10 +117,11 @@ class DisclosureTest : public ::testing::Test {
     return reader->Finish();
   }
 
-  // The case as `who` reads it.
+  // The case as `who` reads it, after every command this suite sent through Do().
   static v1::CaseView CaseAs(const security::Principal& who, const std::string& youth) {
     v1::GetCaseRequest get;
     get.set_youth_id(youth);
+    get.set_min_position(last_position_);
     v1::GetCaseResponse got;
     auto context = suite_->As(who, "case_coordination");
     const grpc::Status status = Queries()->GetCase(context.get(), get, &got);
@@ -142,6 +143,7 @@ class DisclosureTest : public ::testing::Test {
     const CallResult result = suite_->commands->Call(who, request);
     ASSERT_TRUE(result.status.ok()) << request.GetDescriptor()->name() << " as " << who.person
                                     << ": " << result.status.error_message();
+    last_position_ = std::max(last_position_, result.response.position());
   }
 
   // The access records of a youth or a person, by an auditor.
@@ -170,11 +172,13 @@ class DisclosureTest : public ::testing::Test {
   static SuiteServer* suite_;
   static std::string* other_youth_;
   static uint64_t head_;
+  static uint64_t last_position_;
 };
 
 SuiteServer* DisclosureTest::suite_ = nullptr;
 std::string* DisclosureTest::other_youth_ = nullptr;
 uint64_t DisclosureTest::head_ = 0;
+uint64_t DisclosureTest::last_position_ = 0;
 
 TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
   const scenario::Cast& cast = suite_->cast;
@@ -271,6 +275,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   // The chief reads the other area's youth.
   v1::GetCaseRequest get;
   get.set_youth_id(*other_youth_);
+  get.set_min_position(head_);
   v1::GetCaseResponse got;
   auto chief = suite_->As(cast.chief, "case_coordination: curious");
   EXPECT_EQ(Queries()->GetCase(chief.get(), get, &got).error_code(),
@@ -346,6 +351,7 @@ TEST_F(DisclosureTest, PurposesComeFromTheListAndFreeTextsInAnyLanguageArriveSea
   v1::ListCasesRequest list;
   list.set_area_id(scenario::kAreaId);
   list.set_page_size(1);
+  list.set_min_position(head_);
   v1::ListCasesResponse cases;
   for (const char* bad : {"reading for fun", "CASE_COORDINATION", "unspecified: x"}) {
     auto context = suite_->As(cast.chief, bad);
@@ -504,6 +510,7 @@ TEST_F(DisclosureTest, CategoriesAreSealedAndShownOnlyWithNeedToKnow) {
   v1::ListCasesRequest list;
   list.set_area_id(scenario::kAreaId);
   list.set_page_size(500);
+  list.set_min_position(head_);
   v1::ListCasesResponse cases;
   auto ngo = suite_->As(Ngo(), "case_coordination");
   ASSERT_TRUE(Queries()->ListCases(ngo.get(), list, &cases).ok());
