@@ -258,8 +258,9 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
       auto matches,
       queries::Collect<v1::CaseView>(
           *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
+            // An erased case has had its review.
             if (view.area_id() != request.area_id() || !Ended(view.status()) ||
-                view.status_history().empty()) {
+                view.status_history().empty() || view.erased()) {
               return "";
             }
             const auto& ended = EndedAt(view);

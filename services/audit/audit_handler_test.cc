@@ -304,6 +304,39 @@ TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
   EXPECT_EQ(
       later.ErasureReviewsDue(cast_.school_member, request, absl::InfiniteFuture()).status().code(),
       absl::StatusCode::kPermissionDenied);
+
+  // An erased case has had its review: it drops off the list.
+  const std::string erased = *due.begin();
+  scenario::HandlerSink sink(events_.get(), sealer_.get());
+  v1::RequestErasureRequest erase;
+  erase.set_request_id("review-erase");
+  erase.set_youth_id(erased);
+  erase.set_requested_by("the youth");
+  erase.set_reason("Referred by mistake");
+  erase.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
+  const absl::StatusOr<v1::CommandResponse> requested = sink.Send(cast_.chief, erase, kNow);
+  ASSERT_TRUE(requested.ok()) << requested.status();
+  v1::ApproveErasureRequest approve;
+  approve.set_request_id("review-approve");
+  approve.set_erasure_id(requested->id());
+  ASSERT_TRUE(sink.Send(cast_.auditor, approve, kNow).ok());
+  v1::RecordArchiveAssessmentRequest assess;
+  assess.set_request_id("review-archive");
+  assess.set_erasure_id(requested->id());
+  assess.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
+  assess.set_reference("ARK-7");
+  ASSERT_TRUE(sink.Send(cast_.auditor, assess, kNow).ok());
+  v1::ExecuteErasureRequest execute;
+  execute.set_request_id("review-execute");
+  execute.set_erasure_id(requested->id());
+  ASSERT_TRUE(sink.Send(cast_.admin, execute, kNow).ok());
+  request.set_page_size(500);
+  request.clear_page_token();
+  absl::StatusOr<v1::ListErasureReviewsDueResponse> after =
+      later.ErasureReviewsDue(cast_.chief, request, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->cases_size(), closed - 1);
+  for (const auto& c : after->cases()) EXPECT_NE(c.youth_id(), erased);
 }
 
 security::Purpose Why(v1::Purpose code, std::string text = "") {

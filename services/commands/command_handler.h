@@ -49,6 +49,9 @@ struct CommandHandlerOptions {
   size_t cached_streams = 10'000;
   // The clock for "today". Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
+  // How long a case's records are kept after it ended (erasure requests within it are refused
+  // at once; see domain::CommandContext). Default: 1,826 days.
+  absl::Duration retention = absl::Hours(24 * 1826);
 };
 
 using CommandDone = absl::AnyInvocable<void(absl::StatusOr<v1::CommandResponse>) &&>;

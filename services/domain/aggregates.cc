@@ -68,6 +68,7 @@ void Evolve(YouthState& state, const v1::Event& event) {
     case K::kReferralDeclined:
       state.status = v1::CASE_STATUS_DECLINED;
       state.declined = true;
+      state.ended_on = event.referral_declined().declined_on();
       break;
     case K::kConsentRecorded: {
       const v1::ConsentRecorded& consent = event.consent_recorded();
@@ -79,6 +80,11 @@ void Evolve(YouthState& state, const v1::Event& event) {
       break;
     case K::kConsentLapsed:
       state.consents.erase(event.consent_lapsed().scope());
+      break;
+    case K::kPersonalDataRectified:
+      if (event.personal_data_rectified().field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
+        state.birth_date = event.personal_data_rectified().value();
+      }
       break;
     case K::kNotificationMade:
       state.notifications[event.notification_made().notification_id()];
@@ -106,16 +112,19 @@ void Evolve(YouthState& state, const v1::Event& event) {
       break;
     case K::kHandedOverToAdultServices:
       state.status = v1::CASE_STATUS_HANDED_OVER;
+      state.ended_on = event.handed_over_to_adult_services().handed_over_on();
       break;
     case K::kCaseClosed:
       state.status_before_close = state.status;
       state.status = v1::CASE_STATUS_CLOSED;
+      state.ended_on = event.case_closed().closed_on();
       break;
     case K::kCaseReopened:
       // A declined referral reopens as a new referral to screen; any other case as it stood.
       state.status = state.declined ? v1::CASE_STATUS_REFERRED : state.status_before_close;
       if (state.status == v1::CASE_STATUS_HANDED_OVER) state.status = v1::CASE_STATUS_ACCEPTED;
       state.declined = false;
+      state.ended_on.Clear();
       break;
     case K::kCommitmentLinked:
       state.commitment_ids.insert(event.commitment_linked().commitment_id());
@@ -214,6 +223,12 @@ void Evolve(ErasureState& state, const v1::Event& event) {
       break;
     case K::kErasureExecuted:
       state.status = ErasureStatus::kExecuted;
+      break;
+    case K::kErasureArchiveAssessed:
+      state.archive = event.erasure_archive_assessed().outcome();
+      break;
+    case K::kErasureArchiveTransferred:
+      state.transferred = true;
       break;
     default:
       break;

@@ -58,7 +58,8 @@ struct YouthState {
   // of before, covering every agency).
   std::map<std::string, std::set<std::string>> consents;
   std::set<std::string> commitment_ids;
-  v1::SealedText birth_date;  // as referred; empty if not known
+  v1::SealedText birth_date;  // as referred or corrected; empty if not known
+  v1::Date ended_on;          // closed, declined or handed over on (unset: open, or not known)
   // Notifications to the social administration (barnets lov), by id.
   struct Notification {
     bool assessed = false;
@@ -108,6 +109,8 @@ struct ErasureState {
   std::string area_id;
   std::string youth_id;
   ErasureStatus status = ErasureStatus::kNone;
+  v1::ArchiveOutcome archive = v1::ARCHIVE_OUTCOME_UNSPECIFIED;  // the archive's assessment
+  bool transferred = false;                                      // to the archive
 };
 
 // Each applies one event of its stream; events of other aggregates leave the state unchanged.

@@ -241,6 +241,14 @@ absl::Status Rule(bool holds, absl::string_view message) {
   return holds ? absl::OkStatus() : absl::FailedPreconditionError(message);
 }
 
+v1::Date DateOf(absl::CivilDay day) {
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
 security::AgencyFacts FactsOf(absl::string_view agency_id, const AgencyState& agency) {
   return {std::string(agency_id), agency.kind, agency.self_governing_institution};
 }
@@ -376,6 +384,7 @@ absl::Status CloseEvents(Session& s, const YouthState& youth, const std::string&
   v1::CaseClosed* closed = event.mutable_case_closed();
   closed->set_youth_id(youth_id);
   closed->set_outcome(static_cast<v1::CaseOutcome>(outcome));
+  *closed->mutable_closed_on() = DateOf(absl::ToCivilDay(s.context().now, absl::UTCTimeZone()));
   if (!note.empty()) {
     ASSIGN_OR_RETURN(*closed->mutable_note(), s.Seal(youth_id, "close_note", note));
   }
@@ -819,6 +828,8 @@ absl::StatusOr<Decision> Decide(const v1::ScreenReferralRequest& r, const Comman
     }
   } else {
     e.mutable_referral_declined()->set_youth_id(r.youth_id());
+    *e.mutable_referral_declined()->mutable_declined_on() =
+        DateOf(absl::ToCivilDay(c.now, absl::UTCTimeZone()));
     ASSIGN_OR_RETURN(*e.mutable_referral_declined()->mutable_reason(),
                      s.Seal(r.youth_id(), "screening_note", r.reason()));
   }
@@ -1060,14 +1071,6 @@ absl::StatusOr<Decision> Decide(const v1::RecordSocialDecisionRequest& r, const 
 
 // ---- Child welfare (barnets lov) ----
 
-v1::Date DateOf(absl::CivilDay day) {
-  v1::Date d;
-  d.set_year(static_cast<int32_t>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
-
 google::protobuf::Timestamp TimestampOf(absl::Time t) {
   google::protobuf::Timestamp out;
   out.set_seconds(absl::ToUnixSeconds(t));
@@ -1206,6 +1209,46 @@ absl::StatusOr<Decision> Decide(const v1::CompleteChildWelfareInvestigationReque
   return s.Finish(r.investigation_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckEnum("field", r.field(), v1::PersonalDataField_IsValid));
+  // The same checks as at referral; the value is required.
+  static constexpr std::pair<v1::PersonalDataField, const char*> kFields[] = {
+      {v1::PERSONAL_DATA_FIELD_NAME, "name"},
+      {v1::PERSONAL_DATA_FIELD_CPR_NUMBER, "cpr_number"},
+      {v1::PERSONAL_DATA_FIELD_BIRTH_DATE, "birth_date"},
+      {v1::PERSONAL_DATA_FIELD_ADDRESS, "address"}};
+  const char* sealed_as = "";
+  for (const auto& [field, name] : kFields) {
+    if (field == r.field()) sealed_as = name;
+  }
+  RETURN_IF_ERROR(CheckText("value", r.value(),
+                            r.field() == v1::PERSONAL_DATA_FIELD_ADDRESS ? 500 : kMaxNameBytes));
+  if (r.field() == v1::PERSONAL_DATA_FIELD_CPR_NUMBER)
+    RETURN_IF_ERROR(CheckCpr("value", r.value()));
+  if (r.field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
+    RETURN_IF_ERROR(CheckBirthDate("value", r.value()));
+  }
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  const Principal& p = c.principal;
+  RETURN_IF_ERROR(RequireArea(p, youth.area_id));
+  if (!IsCoordinator(p)) {
+    RETURN_IF_ERROR(
+        RequireSocialCaseworker(s, youth.area_id, "correct a youth's identifying data"));
+  }
+  v1::Event e;
+  auto* x = e.mutable_personal_data_rectified();
+  x->set_youth_id(r.youth_id());
+  x->set_field(r.field());
+  // Sealed as the original field, so that it reads (and is erased) the same way.
+  ASSIGN_OR_RETURN(*x->mutable_value(), s.Seal(r.youth_id(), sealed_as, r.value()));
+  ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "rectification_reason", r.reason()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
 absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
                                 const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
@@ -1221,6 +1264,7 @@ absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
   auto* x = e.mutable_handed_over_to_adult_services();
   x->set_youth_id(r.youth_id());
   x->set_receiving_agency_id(r.receiving_agency_id());
+  *x->mutable_handed_over_on() = DateOf(absl::ToCivilDay(c.now, absl::UTCTimeZone()));
   if (!r.note().empty()) {
     ASSIGN_OR_RETURN(*x->mutable_note(), s.Seal(r.youth_id(), "handover_note", r.note()));
   }
@@ -1665,6 +1709,7 @@ absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const Comman
   RETURN_IF_ERROR(CheckText("requested_by", r.requested_by(), kMaxNameBytes, true));
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, true));
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckEnum("ground", r.ground(), v1::ErasureGround_IsValid));
   ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
   RETURN_IF_ERROR(RequireCoordinator(c.principal, youth.area_id, "record erasure requests"));
   const std::string id = NewId("erasure");
@@ -1672,10 +1717,42 @@ absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const Comman
   auto* x = e.mutable_erasure_requested();
   x->set_erasure_id(id);
   x->set_youth_id(r.youth_id());
+  x->set_ground(r.ground());
   ASSIGN_OR_RETURN(*x->mutable_requested_by(),
                    s.Seal(r.youth_id(), "erasure_requested_by", r.requested_by()));
   ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "erasure_reason", r.reason()));
   s.Emit(id, youth.area_id, std::move(e));
+  // The duty to keep case records (Art. 17(3)(b)): refused at once while the case is open or
+  // within its retention, unless the data was processed unlawfully (ground (d)).
+  std::string refusal;
+  if (r.ground() != v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED) {
+    const bool ended = youth.status == v1::CASE_STATUS_CLOSED ||
+                       youth.status == v1::CASE_STATUS_DECLINED ||
+                       youth.status == v1::CASE_STATUS_HANDED_OVER;
+    if (!ended) {
+      refusal = "the case is open: its records are kept while it runs (GDPR Art. 17(3)(b))";
+    } else if (youth.ended_on.year() != 0) {
+      const absl::Time ended_at = absl::FromCivil(
+          absl::CivilDay(youth.ended_on.year(), youth.ended_on.month(), youth.ended_on.day()),
+          absl::UTCTimeZone());
+      if (c.now < ended_at + c.retention) {
+        refusal = absl::StrCat("the case ended on ", youth.ended_on.year(), "-",
+                               absl::Dec(youth.ended_on.month(), absl::kZeroPad2), "-",
+                               absl::Dec(youth.ended_on.day(), absl::kZeroPad2),
+                               " and its records are kept for ", c.retention / absl::Hours(24),
+                               " days (GDPR Art. 17(3)(b))");
+      }
+    }
+  }
+  if (!refusal.empty()) {
+    v1::Event refused;
+    auto* y = refused.mutable_erasure_refused();
+    y->set_erasure_id(id);
+    y->set_youth_id(r.youth_id());
+    y->set_reason(refusal);
+    y->set_automatic(true);
+    s.Emit(id, youth.area_id, std::move(refused));
+  }
   return s.Finish(id);
 }
 
@@ -1730,11 +1807,59 @@ absl::StatusOr<Decision> Decide(const v1::RefuseErasureRequest& r, const Command
   return s.Finish(r.erasure_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::RecordArchiveAssessmentRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckEnum("outcome", r.outcome(), v1::ArchiveOutcome_IsValid));
+  RETURN_IF_ERROR(CheckText("reference", r.reference(), kMaxNameBytes));
+  ASSIGN_OR_RETURN(const ErasureState erasure,
+                   LoadErasure(s, r.erasure_id(), Role::kAuditor, ErasureStatus::kApproved,
+                               "record the archive's assessment"));
+  RETURN_IF_ERROR(Rule(erasure.archive == v1::ARCHIVE_OUTCOME_UNSPECIFIED,
+                       absl::StrCat("the archive has assessed ", r.erasure_id(), " already")));
+  v1::Event e;
+  auto* x = e.mutable_erasure_archive_assessed();
+  x->set_erasure_id(r.erasure_id());
+  x->set_youth_id(erasure.youth_id);
+  x->set_outcome(r.outcome());
+  x->set_reference(r.reference());
+  s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
+  return s.Finish(r.erasure_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RecordArchiveTransferRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reference", r.reference(), kMaxNameBytes));
+  ASSIGN_OR_RETURN(const ErasureState erasure,
+                   LoadErasure(s, r.erasure_id(), Role::kAuditor, ErasureStatus::kApproved,
+                               "record the transfer to the archive"));
+  RETURN_IF_ERROR(Rule(erasure.archive == v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER,
+                       absl::StrCat("the archive has not asked to preserve ", r.erasure_id())));
+  RETURN_IF_ERROR(Rule(!erasure.transferred,
+                       absl::StrCat(r.erasure_id(), " is transferred to the archive already")));
+  v1::Event e;
+  auto* x = e.mutable_erasure_archive_transferred();
+  x->set_erasure_id(r.erasure_id());
+  x->set_youth_id(erasure.youth_id);
+  x->set_reference(r.reference());
+  s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
+  return s.Finish(r.erasure_id());
+}
+
 absl::StatusOr<Decision> Decide(const v1::ExecuteErasureRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   ASSIGN_OR_RETURN(
       const ErasureState erasure,
       LoadErasure(s, r.erasure_id(), Role::kAdmin, ErasureStatus::kApproved, "execute erasures"));
+  // Arkivloven: the archive assesses the records before they are destroyed.
+  RETURN_IF_ERROR(Rule(erasure.archive != v1::ARCHIVE_OUTCOME_UNSPECIFIED,
+                       absl::StrCat("archive: the municipal archive has not assessed ",
+                                    r.erasure_id(), "'s records yet")));
+  RETURN_IF_ERROR(
+      Rule(erasure.archive != v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER || erasure.transferred,
+           absl::StrCat("archive: the records of ", r.erasure_id(),
+                        " are to be preserved; record their transfer first")));
   v1::Event e;
   auto* x = e.mutable_erasure_executed();
   x->set_erasure_id(r.erasure_id());

@@ -72,6 +72,9 @@ struct CommandContext {
   absl::Time now;       // decides what "today" is (UTC) for due dates
   EventSource* source = nullptr;
   FieldSealer* sealer = nullptr;
+  // How long a case's records are kept after it ended; an erasure request within it is refused
+  // at once (but on ground (d)). Default: 1,826 days.
+  absl::Duration retention = absl::Hours(24 * 1826);
 };
 
 // The events for one stream, and the version they were decided against (0: no stream yet).
@@ -143,6 +146,12 @@ absl::StatusOr<Decision> Decide(const v1::ConfirmNotificationReceiptRequest& req
 absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::CompleteChildWelfareInvestigationRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordArchiveAssessmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordArchiveTransferRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& request, const CommandContext& c);

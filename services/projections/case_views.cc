@@ -272,6 +272,33 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
     case K::kEighteenthBirthdayNear:
       c.set_turns_18_soon(true);
       break;
+    case K::kPersonalDataRectified: {
+      // The correction stands in for the value; the earlier one stays in the history.
+      const v1::PersonalDataRectified& fix = event.personal_data_rectified();
+      v1::PersonalField* field = nullptr;
+      switch (fix.field()) {
+        case v1::PERSONAL_DATA_FIELD_NAME:
+          field = c.mutable_name();
+          c.set_identity_known(true);
+          break;
+        case v1::PERSONAL_DATA_FIELD_CPR_NUMBER:
+          field = c.mutable_cpr_number();
+          break;
+        case v1::PERSONAL_DATA_FIELD_BIRTH_DATE:
+          field = c.mutable_birth_date();
+          break;
+        case v1::PERSONAL_DATA_FIELD_ADDRESS:
+          field = c.mutable_address();
+          break;
+        default:
+          break;
+      }
+      if (field != nullptr) {
+        field->Clear();
+        Seal(fix.value(), field);
+      }
+      break;
+    }
     case K::kNotificationMade: {
       const v1::NotificationMade& made = event.notification_made();
       v1::NotificationView* n = c.add_notifications();
@@ -388,6 +415,10 @@ absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Ev
   if (recorded.category() == "youth") {
     return UpdateCase(rows, recorded.stream, recorded,
                       [&](v1::CaseView& c) { ApplyToCase(c, recorded, event); });
+  }
+  if (event.kind_case() == K::kErasureExecuted) {
+    return UpdateCase(rows, event.erasure_executed().youth_id(), recorded,
+                      [](v1::CaseView& c) { c.set_erased(true); });
   }
   if (event.kind_case() == K::kDecisionRecorded) {
     const v1::DecisionRecorded& d = event.decision_recorded();

@@ -213,6 +213,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
 
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = options.command_workers;
+  handler_options.retention = absl::Hours(24) * options.retention_days;
   impl->handler = std::make_unique<commands::CommandHandler>(impl->events.get(), impl->sealer.get(),
                                                              std::move(handler_options));
   impl->command_service =

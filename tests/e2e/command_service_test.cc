@@ -167,16 +167,26 @@ class CommandServiceTest : public ::testing::Test {
     return {youth, Must(cast_->caseworker, open).id()};
   }
 
-  static std::string Erasure(bool approved) {
+  // An erasure request for a youth referred by mistake (ground (d): not refused while the case
+  // is open). `approved`: and approved; `assessed`: and the archive said "discard".
+  static std::string Erasure(bool approved, bool assessed = false) {
     auto request = Req<v1::RequestErasureRequest>();
     request.set_youth_id(Referred());
     request.set_requested_by("the youth");
-    request.set_reason("Moved away; asks for the data to be deleted");
+    request.set_reason("Referred by mistake: the wrong youth");
+    request.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
     const std::string id = Must(cast_->chief, request).id();
     if (approved) {
       auto approve = Req<v1::ApproveErasureRequest>();
       approve.set_erasure_id(id);
       Must(cast_->auditor, approve);
+    }
+    if (assessed) {
+      auto assess = Req<v1::RecordArchiveAssessmentRequest>();
+      assess.set_erasure_id(id);
+      assess.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
+      assess.set_reference("KBH-ARK-2026-17");
+      Must(cast_->auditor, assess);
     }
     return id;
   }
@@ -552,6 +562,7 @@ std::vector<CommandCase> Cases::All() {
          r.set_youth_id(Referred());
          r.set_requested_by("a parent");
          r.set_reason("The family asks for deletion");
+         r.set_ground(v1::ERASURE_GROUND_OBJECTION);  // the case is open: refused at once
          return Own(r);
        },
        P(chief), P(auditor), "reason", Bad::kClear},
@@ -574,10 +585,33 @@ std::vector<CommandCase> Cases::All() {
       {"ExecuteErasure",
        [] {
          auto r = Req<v1::ExecuteErasureRequest>();
-         r.set_erasure_id(Erasure(true));
+         r.set_erasure_id(Erasure(true, true));
          return Own(r);
        },
        P(admin), P(auditor), "erasure_id", Bad::kBadId},
+      {"RecordArchiveAssessment",
+       [] {
+         auto r = Req<v1::RecordArchiveAssessmentRequest>();
+         r.set_erasure_id(Erasure(true));
+         r.set_outcome(v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER);
+         r.set_reference("KBH-ARK-2026-18");
+         return Own(r);
+       },
+       P(auditor), P(admin), "outcome", Bad::kBadEnum},
+      {"RecordArchiveTransfer",
+       [] {
+         const std::string erasure = Erasure(true);
+         auto assess = Req<v1::RecordArchiveAssessmentRequest>();
+         assess.set_erasure_id(erasure);
+         assess.set_outcome(v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER);
+         assess.set_reference("KBH-ARK-2026-19");
+         Must(cast_->auditor, assess);
+         auto r = Req<v1::RecordArchiveTransferRequest>();
+         r.set_erasure_id(erasure);
+         r.set_reference("KBH-ARK-2026-19/transfer");
+         return Own(r);
+       },
+       P(auditor), P(chief), "reference", Bad::kClear},
       {"NotifyChildWelfare",
        [] {
          auto r = Req<v1::NotifyChildWelfareRequest>();
@@ -625,6 +659,16 @@ std::vector<CommandCase> Cases::All() {
          return Own(r);
        },
        P(caseworker), P(police_member), "conclusion", Bad::kClear},
+      {"RectifyPersonalData",
+       [] {
+         auto r = Req<v1::RectifyPersonalDataRequest>();
+         r.set_youth_id(Referred());
+         r.set_field(v1::PERSONAL_DATA_FIELD_NAME);
+         r.set_value("Ali Hansen");
+         r.set_reason("Misspelt at referral");
+         return Own(r);
+       },
+       P(caseworker), P(school_member), "value", Bad::kClear},
   };
 }
 

@@ -86,7 +86,8 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   auto request = Req<v1::RequestErasureRequest>("erase-request");
   request.set_youth_id(youth);
   request.set_requested_by("the youth's mother");
-  request.set_reason("The family has moved to Aarhus");
+  request.set_reason("Referred by mistake: he was never at the school");
+  request.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
   const CallResult requested = suite.commands->Call(cast.chief, request);
   ASSERT_TRUE(requested.status.ok()) << requested.status.error_message();
   const std::string erasure = requested.response.id();
@@ -101,7 +102,24 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_EQ(suite.commands->Call(cast.chief, approve).status.error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(suite.commands->Call(cast.auditor, approve).status.ok());
-  // The request id of the refused attempt is fresh: the refusal wrote nothing.
+  // Arkivloven: not before the municipal archive's assessment; a "preserve" blocks it until the
+  // transfer to the archive is recorded.
+  const CallResult unassessed = suite.commands->Call(cast.admin, execute);
+  EXPECT_EQ(unassessed.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(unassessed.status.error_message().find("archive"), std::string::npos);
+  auto assess = Req<v1::RecordArchiveAssessmentRequest>("erase-archive");
+  assess.set_erasure_id(erasure);
+  assess.set_outcome(v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER);
+  assess.set_reference("KBH-ARK-2026-0042");
+  ASSERT_TRUE(suite.commands->Call(cast.auditor, assess).status.ok());
+  const CallResult preserved = suite.commands->Call(cast.admin, execute);
+  EXPECT_EQ(preserved.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(preserved.status.error_message().find("transfer"), std::string::npos);
+  auto transfer = Req<v1::RecordArchiveTransferRequest>("erase-transfer");
+  transfer.set_erasure_id(erasure);
+  transfer.set_reference("KBH-ARK-2026-0042/transferred");
+  ASSERT_TRUE(suite.commands->Call(cast.auditor, transfer).status.ok());
+  // The request id of the refused attempts is fresh: the refusals wrote nothing.
   const CallResult executed = suite.commands->Call(cast.admin, execute);
   ASSERT_TRUE(executed.status.ok()) << executed.status.error_message();
 
@@ -152,7 +170,7 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   }
   const grpc::Status finished = reader->Finish();
   ASSERT_TRUE(finished.ok()) << finished.error_message();
-  EXPECT_EQ(events, 4);  // referral, erasure requested, approved, executed
+  EXPECT_EQ(events, 6);  // referral; erasure requested, approved, assessed, transferred, executed
   EXPECT_GE(sealed, 4);
   EXPECT_TRUE(executed_seen);
   v1::VerifyLogResponse verified;
