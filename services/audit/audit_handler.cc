@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/arena.h"
+#include "google/protobuf/util/json_util.h"
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
 #include "services/projections/subject_view.h"
@@ -282,6 +285,239 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
     last = sort;
   }
   return response;
+}
+
+namespace {
+
+constexpr char kPoliceReason[] =
+    "the police's information (Databeskyttelsesloven § 22, stk. 2, nr. 4: the prevention and "
+    "investigation of crime)";
+constexpr char kThirdPartyReason[] = "a third party's name (Databeskyttelsesloven § 22, stk. 1)";
+constexpr char kEmployeeReason[] =
+    "the employee who acted (CJEU C-579/21: the agency and the time are given)";
+
+std::string Escape(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", TimeOf(t), absl::UTCTimeZone());
+}
+
+std::string Field(const v1::PersonalField& f) {
+  if (f.has_text()) return f.text();
+  if (f.has_withheld()) return absl::StrCat("(", f.withheld().reason(), ")");
+  return "";
+}
+
+// One self-contained page: the case, the history, who read it, what was withheld.
+std::string RenderHtml(const v1::SubjectAccessExport& e) {
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"da\"><head><meta charset=\"utf-8\">"
+      "<title>Indsigt / Subject access</title><style>body{font-family:sans-serif;margin:2em}"
+      "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;text-align:left;"
+      "vertical-align:top}</style></head><body>\n";
+  const v1::CaseView& c = e.case_view();
+  absl::StrAppend(&h, "<h1>What the Hotspot coordination holds about you</h1>\n<p>Case ",
+                  Escape(e.youth_id()), ", exported ", Escape(Time(e.exported_at())),
+                  " for request ", Escape(e.subject_access_id()), ".</p>\n<h2>You</h2>\n<table>");
+  for (const auto& [label, field] : {std::pair{"Name", &c.name()},
+                                     {"CPR number", &c.cpr_number()},
+                                     {"Birth date", &c.birth_date()},
+                                     {"Address", &c.address()}}) {
+    absl::StrAppend(&h, "<tr><th>", label, "</th><td>", Escape(Field(*field)), "</td></tr>");
+  }
+  absl::StrAppend(&h, "<tr><th>Status</th><td>", Escape(v1::CaseStatus_Name(c.status())),
+                  "</td></tr></table>\n<h2>Everything recorded about you</h2>\n<table><tr><th>"
+                  "When</th><th>What</th><th>Agency</th><th>Details</th></tr>\n");
+  for (const v1::StoredEvent& s : e.history()) {
+    std::string details;
+    for (const v1::PersonalValue& v : s.personal_data()) {
+      absl::StrAppend(&details, Escape(v.path()), ": ", Escape(Field(v.value())), "<br>");
+    }
+    absl::StrAppend(&h, "<tr><td>", Escape(Time(s.occurred_at())), "</td><td>",
+                    Escape(absl::StripPrefix(s.type(), "hotspot.v1.")), "</td><td>",
+                    Escape(s.actor().agency_id()), "</td><td>", details, "</td></tr>\n");
+  }
+  absl::StrAppend(&h,
+                  "</table>\n<h2>Who read your data, and why</h2>\n<table><tr><th>When</th>"
+                  "<th>Agency</th><th>Role</th><th>Purpose</th></tr>\n");
+  for (const v1::SubjectAccessRead& r : e.reads()) {
+    absl::StrAppend(&h, "<tr><td>", Escape(Time(r.at())), "</td><td>", Escape(r.agency_id()),
+                    "</td><td>", Escape(r.role()), "</td><td>", Escape(r.purpose()),
+                    r.purpose_text().empty() ? "" : ": ", Escape(r.purpose_text()),
+                    r.refused() ? " (refused)" : "", "</td></tr>\n");
+  }
+  absl::StrAppend(&h,
+                  "</table>\n<h2>What is withheld, and why</h2>\n<table><tr><th>Event</th>"
+                  "<th>Field</th><th>Reason</th></tr>\n");
+  for (const v1::Redaction& r : e.redactions()) {
+    absl::StrAppend(&h, "<tr><td>", r.position(), "</td><td>", Escape(r.path()), "</td><td>",
+                    Escape(r.reason()), "</td></tr>\n");
+  }
+  absl::StrAppend(&h, "</table>\n</body></html>\n");
+  return h;
+}
+
+}  // namespace
+
+absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::SubjectAccess(
+    const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
+    absl::Time deadline, std::vector<v1::AccessRecord> reads) const {
+  RETURN_IF_ERROR(CheckIdField("subject_access_id", request.subject_access_id(), "access",
+                               /*required=*/true));
+  Disclosed<v1::ExportSubjectAccessResponse> out;
+  v1::SubjectAccessExport e;
+  e.set_youth_id(request.youth_id());
+  e.set_subject_access_id(request.subject_access_id());
+  *e.mutable_exported_at() = projections::Ts(Now());
+  // The history (it checks who may read it, and waits for the views to reach the head).
+  v1::GetCaseHistoryRequest history;
+  history.set_youth_id(request.youth_id());
+  RETURN_IF_ERROR(CaseHistory(who, history, deadline,
+                              [&](v1::GetCaseHistoryResponse& response,
+                                  const security::Disclosures& shown) -> absl::StatusOr<bool> {
+                                for (v1::StoredEvent& event : *response.mutable_events())
+                                  *e.add_history() = event;
+                                out.disclosures.Merge(shown);
+                                return true;
+                              }));
+  ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, request.youth_id()));
+  if (!view.has_value()) return absl::NotFoundError("youth_id: no case");
+  const bool asked =
+      std::any_of(view->subject_access_requests().begin(), view->subject_access_requests().end(),
+                  [&](const v1::SubjectAccessView& s) {
+                    return s.subject_access_id() == request.subject_access_id();
+                  });
+  if (!asked) {
+    return absl::NotFoundError(absl::StrCat("subject_access_id: ", request.youth_id(),
+                                            " has no request ", request.subject_access_id()));
+  }
+  RETURN_IF_ERROR(PresentCase(&*view, /*allowed=*/true, *sealer_,
+                              absl::ToCivilDay(Now(), absl::UTCTimeZone()), out.disclosures));
+
+  // Which agencies are the police.
+  std::map<std::string, bool> police;
+  auto is_police = [&](const std::string& agency) -> absl::StatusOr<bool> {
+    auto it = police.find(agency);
+    if (it != police.end()) return it->second;
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
+                     events_->ReadStream(agency, 1, store::Direction::kForward, 1));
+    bool yes = false;
+    if (!first.empty()) {
+      ASSIGN_OR_RETURN(const v1::Event registered, projections::ParseEvent(first[0]));
+      yes = registered.agency_registered().kind() == v1::AGENCY_KIND_POLICE;
+    }
+    return police.emplace(agency, yes).first->second;
+  };
+  auto redact = [&](uint64_t position, std::string path, const char* reason) {
+    v1::Redaction* r = e.add_redactions();
+    r->set_position(position);
+    r->set_path(std::move(path));
+    r->set_reason(reason);
+  };
+  for (v1::StoredEvent& s : *e.mutable_history()) {
+    v1::Event& event = *s.mutable_event();
+    if (!s.actor().person().empty() && s.actor().person() != "system") {
+      s.mutable_actor()->set_person("");
+      event.mutable_actor()->set_person("");
+      redact(s.position(), "actor.person", kEmployeeReason);
+    }
+    bool police_share = false;
+    if (event.has_concern_shared()) {
+      ASSIGN_OR_RETURN(police_share, is_police(event.concern_shared().agency_id()));
+    }
+    if (police_share) {
+      event.mutable_concern_shared()->clear_concerns();
+      redact(s.position(), "concern_shared", kPoliceReason);
+    }
+    if (event.has_youth_referred() && !event.youth_referred().referred_by().empty()) {
+      event.mutable_youth_referred()->clear_referred_by();
+      redact(s.position(), "youth_referred.referred_by", kEmployeeReason);
+    }
+    if (event.has_notification_made()) {
+      event.mutable_notification_made()->clear_notified_by();
+      redact(s.position(), "notification_made.notified_by", kEmployeeReason);
+    }
+    if (event.has_consent_recorded() && !event.consent_recorded().given_by().empty()) {
+      event.mutable_consent_recorded()->clear_given_by();
+      redact(s.position(), "consent_recorded.given_by", kThirdPartyReason);
+    }
+    for (v1::PersonalValue& v : *s.mutable_personal_data()) {
+      const bool third_party = absl::EndsWith(v.path(), "requested_by");
+      if (!(police_share && absl::StartsWith(v.path(), "concern_shared.")) && !third_party) {
+        continue;
+      }
+      v.mutable_value()->mutable_withheld()->set_reason("redacted");
+      redact(s.position(), v.path(), third_party ? kThirdPartyReason : kPoliceReason);
+    }
+    // The sealed values inside the event itself are ciphertext: the export gives them as the
+    // personal values above, not twice.
+  }
+  // The case: the police's shares withheld, and who referred.
+  for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
+    ASSIGN_OR_RETURN(const bool by_police, is_police(concern.agency_id()));
+    if (!by_police) continue;
+    for (v1::PersonalField* f :
+         {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()}) {
+      if (f->value_case() != v1::PersonalField::VALUE_NOT_SET) {
+        f->mutable_withheld()->set_reason("redacted");
+      }
+    }
+    concern.clear_concerns();
+  }
+  view->mutable_referral()->clear_referred_by();
+  for (v1::ConsentView& consent : *view->mutable_consents()) consent.clear_given_by();
+  for (v1::SubjectAccessView& sar : *view->mutable_subject_access_requests()) {
+    sar.mutable_requested_by()->mutable_withheld()->set_reason("redacted");
+  }
+  for (v1::NotificationView& n : *view->mutable_notifications()) n.clear_notified_by();
+  *e.mutable_case_view() = std::move(*view);
+
+  // Who read it: dates, agencies, roles and purposes, not the persons.
+  for (v1::AccessRecord& record : reads) {
+    v1::SubjectAccessRead* read = e.add_reads();
+    *read->mutable_at() = record.at();
+    read->set_agency_id(record.agency_id());
+    read->set_role(record.role());
+    read->set_purpose(record.purpose());
+    read->set_purpose_text(record.purpose_text().text());
+    read->set_refused(record.refused());
+  }
+
+  v1::ExportSubjectAccessResponse& answer = out.answer;
+  google::protobuf::util::JsonPrintOptions json;
+  json.add_whitespace = true;
+  json.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(e, answer.mutable_json(), json).ok()) {
+    return absl::InternalError("the subject access export did not render as JSON");
+  }
+  answer.set_html(RenderHtml(e));
+  *answer.mutable_redactions() = e.redactions();
+  answer.set_position(events_->HeadPosition());
+  return out;
 }
 
 }  // namespace hotspot::audit

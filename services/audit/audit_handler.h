@@ -68,6 +68,15 @@ class AuditHandler {
 
   int retention_days() const { return options_.retention_days; }
 
+  // The answer to a subject access request (GDPR Art. 15): the case and its whole history in
+  // clear, and `reads` (the youth's access records as stored, purposes unsealed here) as dates,
+  // agencies, roles and purposes, with what Databeskyttelsesloven § 22 allows withheld redacted
+  // and listed: the police's shares, third parties' names, the employees who acted. As JSON and
+  // HTML. Roles as CaseHistory; NOT_FOUND for a request the youth does not have.
+  absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> SubjectAccess(
+      const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
+      absl::Time deadline, std::vector<v1::AccessRecord> reads) const;
+
  private:
   // The youth's case, once the caller is known to be allowed to audit it.
   absl::StatusOr<v1::CaseView> Authorize(const security::Principal& who,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/queries/personal_data.h"
+#include "services/queries/query_util.h"
 #include "store/status_macros.h"
 
 namespace hotspot::audit {
@@ -24,10 +25,11 @@ const rpc::Method& Method(absl::string_view name) {
 
 AuditService::AuditService(const AuditHandler* handler,
                            const security::Authenticator* authenticator, AccessLog* access_log,
-                           security::Sealer* sealer, int workers)
+                           security::Sealer* sealer, AnswerRecorder answer, int workers)
     : handler_(handler),
       access_log_(access_log),
       sealer_(sealer),
+      answer_(std::move(answer)),
       runner_(authenticator, access_log, workers) {}
 
 absl::Status AuditService::ResolvePurposes(
@@ -119,6 +121,49 @@ grpc::ServerUnaryReactor* AuditService::ListErasureReviewsDue(
                        [this, request](const rpc::Caller& caller) {
                          return handler_->ErasureReviewsDue(caller.who, *request, caller.deadline);
                        });
+}
+
+grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
+    grpc::CallbackServerContext* context, const v1::ExportSubjectAccessRequest* request,
+    v1::ExportSubjectAccessResponse* response) {
+  return runner_.Unary(
+      context, Method("ExportSubjectAccess"), *request, response,
+      [this, request](
+          const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
+        if (caller.purpose->code != v1::PURPOSE_DATA_SUBJECT_REQUEST) {
+          return absl::InvalidArgumentError(
+              "purpose: an export for the data subject is made for data_subject_request");
+        }
+        RETURN_IF_ERROR(queries::CheckIdField("youth_id", request->youth_id(), "youth",
+                                              /*required=*/true));
+        // Every access record of the youth, with the purposes' free texts unsealed.
+        std::vector<v1::AccessRecord> reads;
+        security::Disclosures shown;
+        v1::ListAccessRecordsRequest page;
+        page.set_youth_id(request->youth_id());
+        page.set_page_size(500);
+        for (int pages = 0; pages < 10'000; ++pages) {
+          ASSIGN_OR_RETURN(v1::ListAccessRecordsResponse records, access_log_->List(page));
+          RETURN_IF_ERROR(ResolvePurposes(*records.mutable_records(), shown));
+          for (v1::AccessRecord& r : *records.mutable_records()) reads.push_back(std::move(r));
+          if (records.next_page_token().empty()) break;
+          page.set_page_token(records.next_page_token());
+        }
+        ASSIGN_OR_RETURN(
+            Disclosed<v1::ExportSubjectAccessResponse> out,
+            handler_->SubjectAccess(caller.who, *request, caller.deadline, std::move(reads)));
+        out.disclosures.Merge(shown);
+        // The answer, with what it withheld, goes into the youth's history.
+        v1::AnswerSubjectAccessCommand answer;
+        answer.set_request_id(absl::StrCat("subject-access-answer:", request->subject_access_id(),
+                                           ":", out.answer.position()));
+        answer.set_youth_id(request->youth_id());
+        answer.set_subject_access_id(request->subject_access_id());
+        *answer.mutable_redactions() = out.answer.redactions();
+        answer.set_position(out.answer.position());
+        RETURN_IF_ERROR(answer_(caller.who, answer));
+        return out;
+      });
 }
 
 }  // namespace hotspot::audit

@@ -9,6 +9,7 @@
 #define HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
 
 #include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/command_service.pb.h"
 #include "services/audit/access_log.h"
 #include "services/audit/audit_handler.h"
 #include "services/rpc/call_runner.h"
@@ -18,8 +19,14 @@ namespace hotspot::audit {
 class AuditService final : public v1::AuditService::CallbackService {
  public:
   // Not owned; all must outlive the service.
+  // Records an answer to a subject access request (appends SubjectAccessAnswered through the
+  // command side), as `who`; blocks until it is written.
+  using AnswerRecorder = std::function<absl::Status(const security::Principal& who,
+                                                    const v1::AnswerSubjectAccessCommand&)>;
+
   AuditService(const AuditHandler* handler, const security::Authenticator* authenticator,
-               AccessLog* access_log, security::Sealer* sealer, int workers = 2);
+               AccessLog* access_log, security::Sealer* sealer, AnswerRecorder answer,
+               int workers = 2);
 
   grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* GetCaseHistory(
       grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) override;
@@ -37,6 +44,9 @@ class AuditService final : public v1::AuditService::CallbackService {
   grpc::ServerUnaryReactor* ListErasureReviewsDue(
       grpc::CallbackServerContext* context, const v1::ListErasureReviewsDueRequest* request,
       v1::ListErasureReviewsDueResponse* response) override;
+  grpc::ServerUnaryReactor* ExportSubjectAccess(grpc::CallbackServerContext* context,
+                                                const v1::ExportSubjectAccessRequest* request,
+                                                v1::ExportSubjectAccessResponse* response) override;
 
  private:
   // Unseals the records' purposes for the auditor; notes each youth in `shown`.
@@ -46,6 +56,7 @@ class AuditService final : public v1::AuditService::CallbackService {
   const AuditHandler* const handler_;
   AccessLog* const access_log_;
   security::Sealer* const sealer_;
+  const AnswerRecorder answer_;
   rpc::CallRunner runner_;
 };
 

@@ -48,6 +48,7 @@
   X(CompleteChildWelfareInvestigation) \
   X(RectifyPersonalData)               \
   X(RecordArchiveAssessment)           \
-  X(RecordArchiveTransfer)
+  X(RecordArchiveTransfer)             \
+  X(RecordSubjectAccessRequest)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

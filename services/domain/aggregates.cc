@@ -81,6 +81,12 @@ void Evolve(YouthState& state, const v1::Event& event) {
     case K::kConsentLapsed:
       state.consents.erase(event.consent_lapsed().scope());
       break;
+    case K::kSubjectAccessRequested:
+      state.subject_access[event.subject_access_requested().subject_access_id()] = false;
+      break;
+    case K::kSubjectAccessAnswered:
+      state.subject_access[event.subject_access_answered().subject_access_id()] = true;
+      break;
     case K::kPersonalDataRectified:
       if (event.personal_data_rectified().field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
         state.birth_date = event.personal_data_rectified().value();
@@ -262,6 +268,13 @@ absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days) {
     if (weekday != absl::Weekday::saturday && weekday != absl::Weekday::sunday) --days;
   }
   return day;
+}
+
+absl::CivilDay AddMonths(absl::CivilDay day, int months) {
+  const absl::CivilMonth month = absl::CivilMonth(day) + months;
+  const absl::CivilDay same(month.year(), month.month(), day.day());
+  if (absl::CivilMonth(same) == month) return same;
+  return absl::CivilDay(month + 1) - 1;  // normalised into the next month: its last day instead
 }
 
 }  // namespace hotspot::domain

@@ -67,6 +67,7 @@ struct YouthState {
   };
   std::map<std::string, Notification> notifications;
   std::map<std::string, bool> investigations;  // id -> completed
+  std::map<std::string, bool> subject_access;  // request id -> answered
 };
 
 struct MeetingState {
@@ -173,6 +174,11 @@ absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days);
 inline constexpr absl::Duration kNotificationAssessmentTime = absl::Hours(24);
 inline constexpr int kNotificationReceiptWorkingDays = 6;
 inline constexpr int kInvestigationMonths = 4;
+// GDPR Art. 12(3): a subject access request is answered within one month.
+inline constexpr int kSubjectAccessMonths = 1;
+
+// The same day of the month `months` later (the month's last day where it has no such day).
+absl::CivilDay AddMonths(absl::CivilDay day, int months);
 
 }  // namespace hotspot::domain
 

@@ -1170,10 +1170,7 @@ absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& 
   }
   const std::string id = NewId("investigation");
   const absl::CivilDay today = absl::ToCivilDay(c.now, absl::UTCTimeZone());
-  // Four months on, the same day of the month (or the month's last day).
-  const absl::CivilMonth month = absl::CivilMonth(today) + kInvestigationMonths;
-  absl::CivilDay due(month.year(), month.month(), today.day());
-  if (absl::CivilMonth(due) != month) due = absl::CivilDay(absl::CivilMonth(month + 1)) - 1;
+  const absl::CivilDay due = AddMonths(today, kInvestigationMonths);
   v1::Event e;
   auto* x = e.mutable_child_welfare_investigation_opened();
   x->set_investigation_id(id);
@@ -1247,6 +1244,57 @@ absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& r, const C
   ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "rectification_reason", r.reason()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
+}
+
+// ---- The data subject's access (GDPR Art. 15) ----
+
+absl::StatusOr<Decision> Decide(const v1::RecordSubjectAccessRequestRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckEnum("requester", r.requester(), v1::ConsentGiver_IsValid));
+  RETURN_IF_ERROR(CheckText("requested_by", r.requested_by(), kMaxNameBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  if (!IsCoordinator(c.principal)) {
+    RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, "record subject access requests"));
+  }
+  RETURN_IF_ERROR(RequireArea(c.principal, youth.area_id));
+  const std::string id = NewId("access");
+  v1::Event e;
+  auto* x = e.mutable_subject_access_requested();
+  x->set_subject_access_id(id);
+  x->set_youth_id(r.youth_id());
+  x->set_requester(r.requester());
+  ASSIGN_OR_RETURN(*x->mutable_requested_by(),
+                   s.Seal(r.youth_id(), "subject_access_requested_by", r.requested_by()));
+  *x->mutable_due_on() =
+      DateOf(AddMonths(absl::ToCivilDay(c.now, absl::UTCTimeZone()), kSubjectAccessMonths));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::AnswerSubjectAccessCommand& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("subject_access_id", r.subject_access_id(), "access"));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  const Principal& p = c.principal;
+  if (p.role != Role::kAuditor) {
+    RETURN_IF_ERROR(RequireCoordinator(p, youth.area_id, "answer subject access requests"));
+  }
+  if (youth.subject_access.count(r.subject_access_id()) == 0) {
+    return absl::NotFoundError(absl::StrCat("subject_access_id: ", r.youth_id(),
+                                            " has no subject access request ",
+                                            r.subject_access_id()));
+  }
+  v1::Event e;
+  auto* x = e.mutable_subject_access_answered();
+  x->set_subject_access_id(r.subject_access_id());
+  x->set_youth_id(r.youth_id());
+  *x->mutable_redactions() = r.redactions();
+  x->set_position(r.position());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.subject_access_id());
 }
 
 absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,

@@ -151,6 +151,11 @@ absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RecordArchiveAssessmentRequest& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordSubjectAccessRequestRequest& request,
+                                const CommandContext& c);
+// Not an RPC: appended by hotspotd when an export answers a subject access request.
+absl::StatusOr<Decision> Decide(const v1::AnswerSubjectAccessCommand& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RecordArchiveTransferRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& request, const CommandContext& c);

@@ -272,6 +272,31 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
     case K::kEighteenthBirthdayNear:
       c.set_turns_18_soon(true);
       break;
+    case K::kSubjectAccessRequested: {
+      const v1::SubjectAccessRequested& asked = event.subject_access_requested();
+      v1::SubjectAccessView* sar = c.add_subject_access_requests();
+      sar->set_subject_access_id(asked.subject_access_id());
+      sar->set_requester(asked.requester());
+      Seal(asked.requested_by(), sar->mutable_requested_by());
+      *sar->mutable_requested_at() = Ts(at);
+      *sar->mutable_due_on() = asked.due_on();
+      break;
+    }
+    case K::kSubjectAccessAnswered:
+    case K::kSubjectAccessOverdue: {
+      const bool answered = event.kind_case() == K::kSubjectAccessAnswered;
+      const std::string& id = answered ? event.subject_access_answered().subject_access_id()
+                                       : event.subject_access_overdue().subject_access_id();
+      for (v1::SubjectAccessView& sar : *c.mutable_subject_access_requests()) {
+        if (sar.subject_access_id() != id) continue;
+        if (!answered) {
+          sar.set_overdue(true);
+        } else if (!sar.has_answered_at()) {
+          *sar.mutable_answered_at() = Ts(at);
+        }
+      }
+      break;
+    }
     case K::kPersonalDataRectified: {
       // The correction stands in for the value; the earlier one stays in the history.
       const v1::PersonalDataRectified& fix = event.personal_data_rectified();

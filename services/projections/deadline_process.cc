@@ -224,6 +224,19 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
             absl::StrCat("notification-receipt/", n.notification_id()), Midnight(receipt_due + 1)));
       }
     }
+    // GDPR Art. 12(3): a subject access request answered within one month.
+    for (const v1::SubjectAccessView& sar : c.subject_access_requests()) {
+      const absl::CivilDay due = DayOf(sar.due_on());
+      if (sar.has_answered_at() || sar.overdue() || today <= due) continue;
+      v1::Event event;
+      auto* x = event.mutable_subject_access_overdue();
+      x->set_subject_access_id(sar.subject_access_id());
+      x->set_youth_id(c.youth_id());
+      *x->mutable_due_on() = sar.due_on();
+      RETURN_IF_ERROR(
+          out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(), std::move(event),
+                     absl::StrCat("subject-access/", sar.subject_access_id()), Midnight(due + 1)));
+    }
     for (const v1::InvestigationView& i : c.investigations()) {
       const absl::CivilDay due = DayOf(i.due_on());
       if (i.has_completed_at() || i.overdue() || today <= due) continue;

@@ -10,6 +10,7 @@
 //                               barnets lov: a notification not assessed within 24 hours, its
 //                               receipt not confirmed within 6 working days, an investigation
 //                               not finished within 4 months
+//   SubjectAccessOverdue        a subject access request not answered within one month
 //
 // Exactly once, also across restarts: each event's id is derived from what it is about (e.g.
 // the commitment and the due date it missed) and its content is a function of that alone

@@ -372,6 +372,13 @@ TEST_F(ProjectionsTest, ChildWelfareDeadlinesFireOnceAcrossARestart) {
       sink_->Send(cast.caseworker, open, at(2026, 11, 4));  // due 2027-03-04
   ASSERT_TRUE(opened.ok()) << opened.status();
 
+  v1::RecordSubjectAccessRequestRequest access;
+  access.set_request_id("welfare-access");
+  access.set_youth_id(youth);
+  access.set_requester(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  access.set_requested_by("the father");
+  ASSERT_TRUE(sink_->Send(cast.caseworker, access, at(2026, 11, 2)).ok());  // due 2026-12-02
+
   auto projector = OpenProjector();
   auto count = [&](const std::string& type) { return CountOf(type, youth); };
   auto pass = [&](absl::Time now) {
@@ -391,6 +398,11 @@ TEST_F(ProjectionsTest, ChildWelfareDeadlinesFireOnceAcrossARestart) {
   EXPECT_EQ(count(receipt), 0);
   pass(at(2026, 11, 11));
   EXPECT_EQ(count(receipt), 1);
+  const std::string access_overdue = "hotspot.v1.SubjectAccessOverdue";
+  pass(at(2026, 12, 2));
+  EXPECT_EQ(count(access_overdue), 0);  // a month: the last day
+  pass(at(2026, 12, 3));
+  EXPECT_EQ(count(access_overdue), 1);
   pass(at(2027, 3, 4));
   EXPECT_EQ(count(investigation), 0);
   pass(at(2027, 3, 5));
@@ -401,6 +413,7 @@ TEST_F(ProjectionsTest, ChildWelfareDeadlinesFireOnceAcrossARestart) {
   EXPECT_EQ(count(assessment), 1);
   EXPECT_EQ(count(receipt), 1);
   EXPECT_EQ(count(investigation), 1);
+  EXPECT_EQ(count(access_overdue), 1);
 
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   v1::CaseView view;
@@ -412,6 +425,8 @@ TEST_F(ProjectionsTest, ChildWelfareDeadlinesFireOnceAcrossARestart) {
   ASSERT_EQ(view.investigations_size(), 1);
   EXPECT_TRUE(view.investigations(0).overdue());
   EXPECT_FALSE(view.investigations(0).has_completed_at());
+  ASSERT_EQ(view.subject_access_requests_size(), 1);
+  EXPECT_TRUE(view.subject_access_requests(0).overdue());
 }
 
 TEST_F(ProjectionsTest, ABlueGreenRebuildServesTheOldViewUntilTheNewOneHasCaughtUp) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -246,9 +247,20 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   audit_options.retention_days = options.retention_days;
   impl->audit_handler = std::make_unique<audit::AuditHandler>(
       impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(audit_options));
-  impl->audit_service =
-      std::make_unique<audit::AuditService>(impl->audit_handler.get(), impl->authenticator.get(),
-                                            impl->access_log.get(), impl->sealer.get());
+  impl->audit_service = std::make_unique<audit::AuditService>(
+      impl->audit_handler.get(), impl->authenticator.get(), impl->access_log.get(),
+      impl->sealer.get(),
+      [handler = impl->handler.get()](const security::Principal& who,
+                                      const v1::AnswerSubjectAccessCommand& answer) {
+        absl::Notification done;
+        absl::Status status;
+        handler->Execute(who, answer, [&](absl::StatusOr<v1::CommandResponse> response) {
+          status = response.status();
+          done.Notify();
+        });
+        done.WaitForNotification();
+        return status;
+      });
   subscriptions::SubscriptionOptions subscription_options;
   subscription_options.max_subscribers = options.max_subscribers;
   impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(

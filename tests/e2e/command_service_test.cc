@@ -669,6 +669,15 @@ std::vector<CommandCase> Cases::All() {
          return Own(r);
        },
        P(caseworker), P(school_member), "value", Bad::kClear},
+      {"RecordSubjectAccessRequest",
+       [] {
+         auto r = Req<v1::RecordSubjectAccessRequestRequest>();
+         r.set_youth_id(Referred());
+         r.set_requester(v1::CONSENT_GIVER_YOUTH);
+         r.set_requested_by("the youth, by letter");
+         return Own(r);
+       },
+       P(chief), P(school_member), "requester", Bad::kBadEnum},
   };
 }
 

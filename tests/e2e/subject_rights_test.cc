@@ -1,8 +1,12 @@
 // The data subject's rights against a real hotspotd: a correction (GDPR Art. 16) shows in the
 // case at once and keeps the earlier value in the auditor's history; an erasure request on an
-// open case is refused at once, and says so in the history.
+// open case is refused at once, and says so in the history; a subject access request is answered
+// with an export of the case, its history and who read it, redacted as the law allows, and the
+// redactions are recorded.
+#include <set>
 #include <string>
 
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
@@ -114,6 +118,136 @@ TEST_F(SubjectRightsTest, AnErasureRequestOnAnOpenCaseIsRefusedAtOnce) {
                                       "hotspot.v1.ErasureRefused"}));
   EXPECT_TRUE(refused.automatic());
   EXPECT_NE(refused.reason().find("Art. 17(3)(b)"), std::string::npos);
+}
+
+TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
+  const scenario::Cast& cast = suite_->cast;
+  v1::ReferYouthRequest referral = scenario::SampleReferral(5, "sar-referral");  // 13 years old
+  referral.set_referring_agency_id("agency-police-copenhagen");
+  referral.set_referred_by(cast.police_member.person);
+  referral.set_name("Sara Export");
+  const std::string youth = Do(cast.police_member, referral).id();
+  v1::ShareConcernRequest police;
+  police.set_request_id("sar-police-share");
+  police.set_youth_id(youth);
+  police.set_agency_id("agency-police-copenhagen");
+  police.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  police.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  police.set_text("Charged with shoplifting at the mall");
+  police.set_necessity("The school can follow up");
+  police.add_recipient_agency_ids("agency-school-sjaelor");
+  Do(cast.police_member, police);
+  v1::RecordConsentRequest consent;
+  consent.set_request_id("sar-consent");
+  consent.set_youth_id(youth);
+  consent.set_scope("school");
+  consent.set_given_by("Mette Export, the mother");
+  consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  consent.add_agency_ids("agency-school-sjaelor");
+  consent.set_purpose("support at school");
+  Do(cast.caseworker, consent);
+  v1::GetCaseRequest get;
+  get.set_youth_id(youth);
+  get.set_min_position(Do(cast.chief,
+                          [&] {
+                            v1::RecordSubjectAccessRequestRequest sar;
+                            sar.set_request_id("sar-request");
+                            sar.set_youth_id(youth);
+                            sar.set_requester(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+                            sar.set_requested_by("the mother, by e-mail");
+                            return sar;
+                          }())
+                           .position());
+  v1::GetCaseResponse got;
+  auto read = suite_->As(cast.chief, "case_coordination: before the family meeting");
+  auto queries = v1::QueryService::NewStub(suite_->channel);
+  ASSERT_TRUE(queries->GetCase(read.get(), get, &got).ok());
+  ASSERT_EQ(got.case_view().subject_access_requests_size(), 1);
+  const v1::SubjectAccessView& sar = got.case_view().subject_access_requests(0);
+  EXPECT_FALSE(sar.has_answered_at());
+  EXPECT_TRUE(sar.has_due_on());
+
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  v1::ExportSubjectAccessRequest request;
+  request.set_youth_id(youth);
+  request.set_subject_access_id(sar.subject_access_id());
+  v1::ExportSubjectAccessResponse exported;
+  auto wrong_purpose = suite_->As(cast.chief, "case_coordination");
+  EXPECT_EQ(audit->ExportSubjectAccess(wrong_purpose.get(), request, &exported).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  auto teacher = suite_->As(cast.school_member, "data_subject_request");
+  EXPECT_EQ(audit->ExportSubjectAccess(teacher.get(), request, &exported).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ExportSubjectAccessRequest unknown = request;
+  unknown.set_subject_access_id("access-0000");
+  auto chief_unknown = suite_->As(cast.chief, "data_subject_request");
+  EXPECT_EQ(audit->ExportSubjectAccess(chief_unknown.get(), unknown, &exported).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto chief = suite_->As(cast.chief, "data_subject_request: the mother's request");
+  const grpc::Status status = audit->ExportSubjectAccess(chief.get(), request, &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // The JSON: the case and history in clear, the police's share and third parties withheld,
+  // the reads with agency, role and purpose, and no employee's name anywhere.
+  v1::SubjectAccessExport e;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported.json(), &e).ok());
+  EXPECT_EQ(e.case_view().name().text(), "Sara Export");
+  EXPECT_EQ(exported.json().find("shoplifting"), std::string::npos);
+  EXPECT_EQ(exported.json().find("Mette Export"), std::string::npos);
+  EXPECT_EQ(exported.json().find(cast.police_member.person), std::string::npos);
+  EXPECT_EQ(exported.json().find(cast.chief.person), std::string::npos);
+  std::set<std::string> reasons;
+  for (const v1::Redaction& r : e.redactions()) reasons.insert(r.path());
+  EXPECT_TRUE(reasons.count("concern_shared.text")) << exported.json();
+  EXPECT_TRUE(reasons.count("consent_recorded.given_by"));
+  EXPECT_TRUE(reasons.count("actor.person"));
+  EXPECT_TRUE(reasons.count("subject_access_requested.requested_by"));
+  bool description = false;
+  for (const v1::StoredEvent& event : e.history()) {
+    for (const v1::PersonalValue& v : event.personal_data()) {
+      if (v.path() == "concern_shared.text") EXPECT_EQ(v.value().withheld().reason(), "redacted");
+      if (v.path() == "youth_referred.description") description = v.value().has_text();
+    }
+  }
+  EXPECT_TRUE(description);
+  bool chiefs_read = false;
+  for (const v1::SubjectAccessRead& r : e.reads()) {
+    if (r.purpose_text() == "before the family meeting") {
+      chiefs_read = true;
+      EXPECT_EQ(r.agency_id(), cast.chief.agency);
+      EXPECT_EQ(r.role(), "coordinator");
+      EXPECT_EQ(r.purpose(), "case_coordination");
+    }
+  }
+  EXPECT_TRUE(chiefs_read);
+  // The HTML page says the same, for a person.
+  EXPECT_NE(exported.html().find("Who read your data"), std::string::npos);
+  EXPECT_NE(exported.html().find("Sara Export"), std::string::npos);
+  EXPECT_EQ(exported.html().find("shoplifting"), std::string::npos);
+  EXPECT_NE(exported.html().find("before the family meeting"), std::string::npos);
+
+  // The answer and its redactions are in the youth's history; the case shows it answered.
+  get.set_min_position(exported.position() + 1);
+  auto again = suite_->As(cast.chief, "case_coordination");
+  ASSERT_TRUE(queries->GetCase(again.get(), get, &got).ok());
+  EXPECT_TRUE(got.case_view().subject_access_requests(0).has_answered_at());
+  v1::GetCaseHistoryRequest history;
+  history.set_youth_id(youth);
+  history.set_min_position(exported.position() + 1);
+  auto auditor = suite_->As(cast.auditor, "audit");
+  auto reader = audit->GetCaseHistory(auditor.get(), history);
+  v1::GetCaseHistoryResponse response;
+  int answered_redactions = -1;
+  while (reader->Read(&response)) {
+    for (const v1::StoredEvent& event : response.events()) {
+      if (event.event().has_subject_access_answered()) {
+        answered_redactions = event.event().subject_access_answered().redactions_size();
+      }
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(answered_redactions, exported.redactions_size());
+  EXPECT_GT(answered_redactions, 3);
 }
 
 }  // namespace

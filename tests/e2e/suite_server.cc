@@ -1,7 +1,10 @@
 #include "tests/e2e/suite_server.h"
 
+#include <algorithm>
+
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "hotspot/v1/admin_service.grpc.pb.h"
 
 namespace hotspot::testing {
 
@@ -28,6 +31,19 @@ absl::Status SuiteServer::Start() {
   commands = std::make_unique<CommandClient>(channel);
   for (const auto& [person, token] : tokens) commands->AddToken(person, token);
   return absl::OkStatus();
+}
+
+uint64_t SuiteServer::Head() const {
+  auto context = As(cast.admin, "");
+  v1::GetProjectionStatusResponse status;
+  if (!v1::AdminService::NewStub(channel)
+           ->GetProjectionStatus(context.get(), v1::GetProjectionStatusRequest(), &status)
+           .ok()) {
+    return 0;
+  }
+  uint64_t head = 0;
+  for (const v1::ProjectionStatus& view : status.views()) head = std::max(head, view.head());
+  return head;
 }
 
 absl::Status SuiteServer::Restart(bool kill) {

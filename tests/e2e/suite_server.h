@@ -36,6 +36,10 @@ struct SuiteServer {
   absl::Status Restart(bool kill);
   absl::Status Start();  // with `binary` and `flags`
 
+  // The log's head as the views know it (AdminService.GetProjectionStatus, as the admin): pass
+  // it as min_position to read what hotspotd held when it was asked. 0 on an error.
+  uint64_t Head() const;
+
   // A call context as `who` (its bearer token), with a read's purpose ("" sends none) and a
   // deadline.
   std::unique_ptr<grpc::ClientContext> As(

@@ -179,7 +179,7 @@ func TestPersonalDataRuleComesFromTheProtos(t *testing.T) {
 		}
 	}
 	sort.Strings(always)
-	want := "ExportAccessLog GetCase GetCaseAsOf GetCaseHistory ListAccessRecords ListCases ListCommitments ListEscalations ListMeetings"
+	want := "ExportAccessLog ExportSubjectAccess GetCase GetCaseAsOf GetCaseHistory ListAccessRecords ListCases ListCommitments ListEscalations ListMeetings"
 	if got := strings.Join(always, " "); got != want {
 		t.Errorf("ALWAYS: %s, want %s", got, want)
 	}

@@ -117,7 +117,7 @@ test("the personal-data rule comes from the protos", () => {
   const access = personalDataAccess();
   const always = [...access].filter(([, a]) => a === "PERSONAL_DATA_ACCESS_ALWAYS").map(([m]) => m).sort();
   assert.deepEqual(always, [
-    "ExportAccessLog", "GetCase", "GetCaseAsOf", "GetCaseHistory", "ListAccessRecords", "ListCases",
+    "ExportAccessLog", "ExportSubjectAccess", "GetCase", "GetCaseAsOf", "GetCaseHistory", "ListAccessRecords", "ListCases",
     "ListCommitments", "ListEscalations", "ListMeetings",
   ]);
   assert.equal(access.get("Subscribe"), "PERSONAL_DATA_ACCESS_BY_PRINCIPAL");

@@ -79,7 +79,8 @@ def test_pages_history_and_subscription_iterate_to_the_end(hotspotd):
 def test_the_personal_data_rule_comes_from_the_protos():
     always = {m for m, a in _PERSONAL_DATA.items() if a == options_pb2.PERSONAL_DATA_ACCESS_ALWAYS}
     assert always == {"GetCase", "ListCases", "ListCommitments", "ListEscalations", "ListMeetings",
-                      "GetCaseHistory", "GetCaseAsOf", "ListAccessRecords", "ExportAccessLog"}
+                      "GetCaseHistory", "GetCaseAsOf", "ListAccessRecords", "ExportAccessLog",
+                      "ExportSubjectAccess"}
     assert _PERSONAL_DATA["Subscribe"] == options_pb2.PERSONAL_DATA_ACCESS_BY_PRINCIPAL
     assert _PERSONAL_DATA["ReferYouth"] == options_pb2.PERSONAL_DATA_ACCESS_UNSPECIFIED
 
