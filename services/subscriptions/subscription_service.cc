@@ -87,16 +87,21 @@ SubscriptionService::SubscriptionService(store::EventStore* events, security::Se
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  const bool admitted = subscribers_.fetch_add(1) < options_.max_subscribers;
   auto live = std::make_shared<Live>();
   static const rpc::Method& method =
       rpc::Method::Of(v1::SubscriptionService::service_full_name(), "Subscribe");
   return runner_.Stream<v1::SubscribeResponse>(
       context, method, *request,
-      [this, request, admitted, live](
-          const rpc::Caller& caller,
-          rpc::StreamWriter<v1::SubscribeResponse>& out) -> absl::Status {
-        if (!admitted) {
+      [this, request, live](const rpc::Caller& caller,
+                            rpc::StreamWriter<v1::SubscribeResponse>& out) -> absl::Status {
+        // A slot while the body runs: free again before the call's status is sent, so that a
+        // client that has its status may subscribe again at once.
+        struct Slot {
+          std::atomic<int>& count;
+          const int taken = count.fetch_add(1);
+          ~Slot() { count.fetch_sub(1); }
+        } slot{subscribers_};
+        if (slot.taken >= options_.max_subscribers) {
           return absl::ResourceExhaustedError(absl::StrCat(
               "the server has ", options_.max_subscribers, " subscribers; retry with backoff"));
         }
@@ -208,7 +213,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         live->subscription = nullptr;
         return status;
       },
-      [live] { live->Cancel(); }, [this] { subscribers_.fetch_sub(1); });
+      [live] { live->Cancel(); });
 }
 
 }  // namespace hotspot::subscriptions

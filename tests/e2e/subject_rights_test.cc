@@ -205,7 +205,9 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   bool description = false;
   for (const v1::StoredEvent& event : e.history()) {
     for (const v1::PersonalValue& v : event.personal_data()) {
-      if (v.path() == "concern_shared.text") EXPECT_EQ(v.value().withheld().reason(), "redacted");
+      if (v.path() == "concern_shared.text") {
+        EXPECT_EQ(v.value().withheld().reason(), "redacted");
+      }
       if (v.path() == "youth_referred.description") description = v.value().has_text();
     }
   }
