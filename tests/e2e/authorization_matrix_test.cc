@@ -1,0 +1,332 @@
+// The authorization matrix, kept as a regression test: every read RPC of the query, audit,
+// subscription and admin services, unary and streaming, called by every role, of the youth's own
+// area or another, of an agency involved in the case or not. For each cell it records the
+// status code and exactly which personal fields of the case's youth came back in clear, and
+// compares the whole matrix with tests/e2e/authorization_matrix.golden (set
+// HOTSPOT_UPDATE_GOLDEN=1 to write it anew, then review the diff: it is the product's
+// need-to-know, line by line). It also asserts that every answer in clear left its access
+// record, and every refusal on a read of youths' data its refused record. The commands'
+// matrix of allowed, wrong-role and other-area callers is EveryCommandTest's.
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/admin_service.grpc.pb.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/options.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+constexpr char kGolden[] = GOLDEN_PATH;
+
+// Callers beyond the demo's cast: an NGO of the area (involved in nothing), and an agency
+// member of another area.
+security::Principal Ngo() {
+  return {"mentor-mia", "agency-ngo-mentors", security::Role::kAgencyMember, {scenario::kAreaId}};
+}
+security::Principal OtherAreaMember() {
+  return {"teacher-elsewhere",
+          "agency-school-elsewhere",
+          security::Role::kAgencyMember,
+          {"area-elsewhere"}};
+}
+
+// The personal fields that came out in clear in `m` for `youth`: the names of PersonalFields
+// with text inside a message whose youth_id is `youth` (or whose key id is), and the paths of a
+// StoredEvent's personal values.
+void Clear(const Message& m, const std::string& youth, bool inside, std::set<std::string>* out) {
+  const auto* d = m.GetDescriptor();
+  const auto* r = m.GetReflection();
+  if (const FieldDescriptor* id = d->FindFieldByName("youth_id");
+      id != nullptr && id->type() == FieldDescriptor::TYPE_STRING && !id->is_repeated()) {
+    inside = r->GetString(m, id) == youth;
+  }
+  if (const auto* exported = dynamic_cast<const v1::ExportSubjectAccessResponse*>(&m)) {
+    v1::SubjectAccessExport parsed;  // the JSON, as the data subject receives it
+    if (google::protobuf::util::JsonStringToMessage(exported->json(), &parsed).ok()) {
+      Clear(parsed, youth, false, out);
+    }
+    return;
+  }
+  if (const auto* stored = dynamic_cast<const v1::StoredEvent*>(&m)) {
+    if (stored->stream() != youth &&
+        stored->event().ShortDebugString().find(youth) == std::string::npos) {
+      return;
+    }
+    for (const v1::PersonalValue& v : stored->personal_data()) {
+      if (v.value().has_text()) out->insert(v.path());
+    }
+    return;
+  }
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    auto visit = [&](const Message& child) {
+      if (const auto* field = dynamic_cast<const v1::PersonalField*>(&child)) {
+        if (inside && field->has_text()) out->insert(f->name());
+        return;
+      }
+      Clear(child, youth, inside, out);
+    };
+    if (f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) visit(r->GetRepeatedMessage(m, f, i));
+    } else {
+      visit(r->GetMessage(m, f));
+    }
+  }
+}
+
+class AuthorizationMatrixTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+        StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=0"},
+                         {Ngo(), OtherAreaMember()});
+    ASSERT_TRUE(started.ok()) << started.status();
+    suite_ = started->release();
+  }
+  static void TearDownTestSuite() { delete suite_; }
+
+  static SuiteServer* suite_;
+};
+
+SuiteServer* AuthorizationMatrixTest::suite_ = nullptr;
+
+TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
+  const scenario::Cast& cast = suite_->cast;
+  // The case: referred by the school (its agency is involved), accepted, with a subject access
+  // request to answer.
+  v1::ReferYouthRequest referral = scenario::SampleReferral(7, "matrix-referral");
+  const CallResult referred = suite_->commands->Call(cast.school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  v1::RecordSubjectAccessRequestRequest sar;
+  sar.set_request_id("matrix-sar");
+  sar.set_youth_id(youth);
+  sar.set_requester(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  sar.set_requested_by("the father");
+  const CallResult asked = suite_->commands->Call(cast.chief, sar);
+  ASSERT_TRUE(asked.status.ok()) << asked.status.error_message();
+  const uint64_t head = asked.response.position();
+  ASSERT_GE(suite_->Head(), head);
+
+  // Each cell: who calls, with which label in the matrix.
+  const std::vector<std::pair<std::string, security::Principal>> callers = {
+      {"admin", cast.admin},
+      {"auditor", cast.auditor},
+      {"coordinator/own-area", cast.chief},
+      {"coordinator/other-area", suite_->stranger},
+      {"social-caseworker/own-area", cast.caseworker},
+      {"member/own-area/involved-agency", cast.school_member},
+      {"leader/own-area/involved-agency", cast.school_leader},
+      {"member/own-area/other-agency", cast.police_member},
+      {"leader/own-area/other-agency", cast.jobcentre_leader},
+      {"member/own-area/ngo", Ngo()},
+      {"member/other-area", OtherAreaMember()},
+      {"integration/own-area", cast.integration},
+  };
+
+  // Each read RPC: a name and a call that returns the status and the answers.
+  struct Rpc {
+    std::string name;
+    std::function<grpc::Status(grpc::ClientContext*, std::vector<std::unique_ptr<Message>>*)> call;
+  };
+  auto queries = v1::QueryService::NewStub(suite_->channel);
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  auto subscriptions = v1::SubscriptionService::NewStub(suite_->channel);
+  auto admin = v1::AdminService::NewStub(suite_->channel);
+#define HOTSPOT_UNARY(stub, Method, Req, fill)                                             \
+  Rpc {                                                                                    \
+#Method, [&](grpc::ClientContext* context, std::vector<std::unique_ptr<Message>>* out) { \
+      v1::Req##Request request;                                                           \
+      fill;                                                                                   \
+      auto response = std::make_unique<v1::Method##Response>();                               \
+      const grpc::Status status = stub->Method(context, request, response.get());             \
+      if (status.ok()) out->push_back(std::move(response));                                   \
+      return status;                                                                          \
+    } \
+  }
+#define HOTSPOT_STREAM(stub, Method, Req, Resp, fill, stop)                                \
+  Rpc {                                                                                    \
+#Method, [&](grpc::ClientContext* context, std::vector<std::unique_ptr<Message>>* out) { \
+      v1::Req request;                                                                        \
+      fill;                                                                                   \
+      auto reader = stub->Method(context, request);                                           \
+      auto response = std::make_unique<v1::Resp>();                                           \
+      while (reader->Read(response.get())) {                                                  \
+        const bool done = stop(*response);                                                    \
+        out->push_back(std::move(response));                                                  \
+        response = std::make_unique<v1::Resp>();                                              \
+        if (done) {                                                                           \
+          context->TryCancel();                                                               \
+          while (reader->Read(response.get())) {                                              \
+          }                                                                                   \
+          return grpc::Status::OK;                                                            \
+        }                                                                                     \
+      }                                                                                       \
+      return reader->Finish();                                                                \
+    } \
+  }
+  auto never = [](const Message&) { return false; };
+  int backups = 0;
+  const std::vector<Rpc> rpcs = {
+      HOTSPOT_UNARY(queries, GetCase, GetCase,
+                    {
+                      request.set_youth_id(youth);
+                      request.set_min_position(head);
+                    }),
+      HOTSPOT_UNARY(queries, ListCases, ListCases,
+                    {
+                      request.set_area_id(scenario::kAreaId);
+                      request.set_page_size(500);
+                      request.set_min_position(head);
+                    }),
+      HOTSPOT_UNARY(queries, ListCommitments, ListCommitments,
+                    { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(queries, ListEscalations, ListEscalations,
+                    { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(queries, ListMeetings, ListMeetings,
+                    { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(queries, ListBodies, ListBodies, { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(queries, GetAreaDashboard, GetAreaDashboard,
+                    { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_STREAM(
+          audit, GetCaseHistory, GetCaseHistoryRequest, GetCaseHistoryResponse,
+          { request.set_youth_id(youth); }, never),
+      HOTSPOT_UNARY(audit, GetCaseAsOf, GetCaseAsOf,
+                    {
+                      request.set_youth_id(youth);
+                      request.set_position(head);
+                    }),
+      HOTSPOT_UNARY(audit, ListAccessRecords, ListAccessRecords, { request.set_youth_id(youth); }),
+      HOTSPOT_STREAM(
+          audit, ExportAccessLog, ExportAccessLogRequest, ExportAccessLogResponse,
+          { request.set_youth_id(youth); }, never),
+      HOTSPOT_UNARY(audit, VerifyLog, VerifyLog, {}),
+      HOTSPOT_UNARY(audit, ListErasureReviewsDue, ListErasureReviewsDue,
+                    { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(audit, ExportSubjectAccess, ExportSubjectAccess,
+                    {
+                      request.set_youth_id(youth);
+                      request.set_subject_access_id(asked.response.id());
+                    }),
+      HOTSPOT_STREAM(
+          subscriptions, Subscribe, SubscribeRequest, SubscribeResponse,
+          { request.set_from_position(head); },
+          [](const v1::SubscribeResponse& r) { return r.caught_up(); }),
+      HOTSPOT_UNARY(admin, Ping, Ping, {}),
+      HOTSPOT_UNARY(admin, GetProjectionStatus, GetProjectionStatus, {}),
+      HOTSPOT_UNARY(admin, LoadDemo, LoadDemo, {}),
+      HOTSPOT_STREAM(
+          admin, Backup, BackupRequest, BackupResponse,
+          { request.set_directory(suite_->dir.Sub(absl::StrCat("backup-", ++backups))); }, never),
+  };
+#undef HOTSPOT_UNARY
+#undef HOTSPOT_STREAM
+
+  // The purpose each cell reads for (an export for the data subject needs its own).
+  auto purpose_of = [](const std::string& rpc) {
+    return rpc == "ExportSubjectAccess" ? "data_subject_request: matrix" : "case_coordination";
+  };
+  std::ostringstream matrix;
+  matrix << "# rpc | caller | status | fields of the youth in clear (generated by "
+            "authorization_matrix_test; review changes)\n";
+  struct Cell {
+    std::string rpc, person;
+    bool clear = false, refused = false;
+  };
+  std::vector<Cell> cells;
+  for (const Rpc& rpc : rpcs) {
+    for (const auto& [label, who] : callers) {
+      auto context = suite_->As(who, purpose_of(rpc.name), absl::Seconds(30));
+      std::vector<std::unique_ptr<Message>> answers;
+      const grpc::Status status = rpc.call(context.get(), &answers);
+      std::set<std::string> clear;
+      for (const auto& answer : answers) Clear(*answer, youth, false, &clear);
+      matrix << rpc.name << " | " << label << " | "
+             << (status.ok() ? "OK" : absl::StrCat(status.error_code())) << " | "
+             << absl::StrJoin(clear, ",") << "\n";
+      cells.push_back({rpc.name, who.person, !clear.empty(),
+                       status.error_code() == grpc::StatusCode::PERMISSION_DENIED});
+    }
+  }
+  // Codes are numbers above; say which is which once.
+  matrix << "# 0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION\n";
+
+  const std::string got = matrix.str();
+  if (std::getenv("HOTSPOT_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(kGolden) << got;
+  }
+  std::ifstream in(kGolden);
+  const std::string golden((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, golden) << "the matrix changed; if that is intended, run with "
+                            "HOTSPOT_UPDATE_GOLDEN=1 and review the diff of "
+                         << kGolden;
+
+  // Every answer in clear left its access record (disclosed), every refusal of a read of
+  // youths' data its refused record: by the caller, through the call.
+  std::map<std::string, std::vector<v1::AccessRecord>> by_person;
+  for (const auto& [label, who] : callers) {
+    v1::ListAccessRecordsRequest request;
+    request.set_person(who.person);
+    request.set_page_size(500);
+    for (int page = 0; page < 100; ++page) {
+      v1::ListAccessRecordsResponse response;
+      auto context = suite_->As(cast.auditor, "audit: the matrix");
+      ASSERT_TRUE(audit->ListAccessRecords(context.get(), request, &response).ok());
+      for (const auto& r : response.records()) by_person[who.person].push_back(r);
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+  }
+  auto has = [&](const Cell& cell, bool refused) {
+    for (const v1::AccessRecord& r : by_person[cell.person]) {
+      if (!absl::EndsWith(r.call(), "/" + cell.rpc)) continue;
+      if (refused ? r.refused() : (r.personal_data_disclosed() && r.youth_id() == youth)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const Cell& cell : cells) {
+    const google::protobuf::MethodDescriptor* method = nullptr;
+    for (const char* service : {"hotspot.v1.QueryService", "hotspot.v1.AuditService",
+                                "hotspot.v1.SubscriptionService", "hotspot.v1.AdminService"}) {
+      if (method == nullptr) method = pool->FindMethodByName(absl::StrCat(service, ".", cell.rpc));
+    }
+    ASSERT_NE(method, nullptr) << cell.rpc;
+    const bool personal =
+        method->options().GetExtension(v1::personal_data) != v1::PERSONAL_DATA_ACCESS_UNSPECIFIED;
+    if (cell.clear) {
+      EXPECT_TRUE(personal) << cell.rpc << " shows personal data but is not marked so";
+      EXPECT_TRUE(has(cell, false)) << cell.rpc << " by " << cell.person << ": no access record";
+    }
+    if (cell.refused && personal) {
+      EXPECT_TRUE(has(cell, true)) << cell.rpc << " by " << cell.person << ": no refused record";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hotspot::testing
