@@ -14,6 +14,7 @@
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::audit {
@@ -54,17 +55,13 @@ AuditHandler::AuditHandler(const store::EventStore* events, const projections::P
 absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& who,
                                                      absl::string_view youth_id) const {
   RETURN_IF_ERROR(CheckIdField("youth_id", youth_id, "youth", /*required=*/true));
+  // Refused before the case is looked up: an unknown id tells a caller of the wrong role nothing.
   if (who.role != security::Role::kAuditor && who.role != security::Role::kCoordinator) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "only an auditor or a coordinator of the youth's area may read a case's history; ",
-        who.person, " is ", security::RoleName(who.role)));
+    RETURN_IF_ERROR(security::MayAuditCase(who, ""));
   }
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, youth_id));
   if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
-  if (who.role == security::Role::kCoordinator && !who.InArea(view->area_id())) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(who.person, " has no access to ", view->area_id()));
-  }
+  RETURN_IF_ERROR(security::MayAuditCase(who, view->area_id()));
   return *std::move(view);
 }
 
@@ -215,11 +212,7 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
 
 absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
     const security::Principal& who, const v1::VerifyLogRequest& request) const {
-  if (who.role != security::Role::kAuditor && who.role != security::Role::kAdmin) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("only an auditor or an admin may verify the log; ", who.person, " is ",
-                     security::RoleName(who.role)));
-  }
+  RETURN_IF_ERROR(security::MayVerifyLog(who));
   const uint64_t head = events_->HeadPosition();
   const uint64_t from = std::max<uint64_t>(request.from_position(), 1);
   const uint64_t to = request.to_position() == 0 ? head : std::min(request.to_position(), head);
@@ -246,12 +239,7 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
     const security::Principal& who, const v1::ListErasureReviewsDueRequest& request,
     absl::Time deadline) const {
   if (request.area_id().empty()) return Invalid("area_id", "required");
-  if (who.role != security::Role::kAuditor &&
-      !(who.role == security::Role::kCoordinator && who.InArea(request.area_id()))) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("only an auditor or a coordinator of ", request.area_id(),
-                     " may list the cases due for an erasure review; ", who.person, " may not"));
-  }
+  RETURN_IF_ERROR(security::MayReviewErasures(who, request.area_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
   RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), deadline));

@@ -3,19 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "services/queries/personal_data.h"
 #include "services/queries/query_util.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::audit {
 namespace {
 
 constexpr size_t kExportBatch = 1000;
-
-absl::Status RequireAuditor(const security::Principal& who) {
-  if (who.role == security::Role::kAuditor) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat("only an auditor may read the access log; ",
-                                                  who.person, " is ",
-                                                  security::RoleName(who.role)));
-}
 
 const rpc::Method& Method(absl::string_view name) {
   return rpc::Method::Of(v1::AuditService::service_full_name(), name);
@@ -78,7 +72,7 @@ grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
       context, Method("ListAccessRecords"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ListAccessRecordsResponse>> {
-        RETURN_IF_ERROR(RequireAuditor(caller.who));
+        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
         Disclosed<v1::ListAccessRecordsResponse> out;
         ASSIGN_OR_RETURN(out.answer, access_log_->List(*request));
         RETURN_IF_ERROR(ResolvePurposes(*out.answer.mutable_records(), out.disclosures));
@@ -93,7 +87,7 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
       context, method, *request,
       [this, request, &method](const rpc::Caller& caller,
                                rpc::StreamWriter<v1::ExportAccessLogResponse>& out) {
-        RETURN_IF_ERROR(RequireAuditor(caller.who));
+        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
         return access_log_->Export(
             *request, kExportBatch,
             [&](v1::ExportAccessLogResponse& response) -> absl::StatusOr<bool> {

@@ -23,10 +23,7 @@ namespace {
 
 absl::Status RequireArea(const security::Principal& who, absl::string_view area_id) {
   if (area_id.empty()) return Invalid("area_id", "required");
-  if (!who.InArea(area_id)) {
-    return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
-  }
-  return absl::OkStatus();
+  return security::MayReadArea(who, area_id);
 }
 
 v1::Date DateOfDay(absl::CivilDay day) {
@@ -141,10 +138,7 @@ absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
   if (!view.has_value()) {
     return absl::NotFoundError(absl::StrCat("youth_id: no case ", request.youth_id()));
   }
-  if (!who.InArea(view->area_id())) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(who.person, " has no access to ", view->area_id()));
-  }
+  RETURN_IF_ERROR(security::MayReadArea(who, view->area_id()));
   Disclosed<v1::GetCaseResponse> out;
   RETURN_IF_ERROR(Present(who, &*view, out.disclosures));
   *out.answer.mutable_case_view() = std::move(*view);

@@ -143,4 +143,71 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   return false;
 }
 
+namespace {
+
+absl::Status Denied(const Principal& who, absl::string_view what) {
+  return absl::PermissionDeniedError(
+      absl::StrCat(who.person, " (", RoleName(who.role), ") may not ", what));
+}
+
+}  // namespace
+
+absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
+  if (who.InArea(area_id)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
+}
+
+absl::Status MayAuditCase(const Principal& who, absl::string_view area_id) {
+  if (who.role == Role::kAuditor) return absl::OkStatus();
+  if (who.role == Role::kCoordinator) return MayReadArea(who, area_id);
+  return Denied(who, "read a case's history: only an auditor or a coordinator of the youth's area");
+}
+
+absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id) {
+  if (who.role == Role::kAuditor || (who.role == Role::kCoordinator && who.InArea(area_id))) {
+    return absl::OkStatus();
+  }
+  return Denied(who, absl::StrCat("list the cases of ", area_id,
+                                  " due for an erasure review: only an auditor or a coordinator "
+                                  "of the area"));
+}
+
+absl::Status MayReadAccessLog(const Principal& who) {
+  if (who.role == Role::kAuditor) return absl::OkStatus();
+  return Denied(who, "read the access log: only an auditor");
+}
+
+absl::Status MayVerifyLog(const Principal& who) {
+  if (who.role == Role::kAuditor || who.role == Role::kAdmin) return absl::OkStatus();
+  return Denied(who, "verify the log: only an auditor or an admin");
+}
+
+absl::Status MayOperate(const Principal& who) {
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  return Denied(who, "operate the service: only an admin");
+}
+
+absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
+                                                      const std::string& area_id) {
+  bool in_clear = false;
+  switch (who.role) {
+    case Role::kAuditor:
+    case Role::kAdmin:
+      return SubscriptionScope{
+          area_id.empty() ? std::vector<std::string>{} : std::vector<std::string>{area_id}, false};
+    case Role::kCoordinator:
+      in_clear = true;
+      [[fallthrough]];
+    case Role::kIntegration:
+      if (who.areas.empty()) {
+        return absl::PermissionDeniedError(absl::StrCat(who.person, " has no area"));
+      }
+      if (area_id.empty()) return SubscriptionScope{who.areas, in_clear};
+      if (absl::Status area = MayReadArea(who, area_id); !area.ok()) return area;
+      return SubscriptionScope{{area_id}, in_clear};
+    default:
+      return Denied(who, "subscribe: only an integration, an auditor, an admin or a coordinator");
+  }
+}
+
 }  // namespace hotspot::security

@@ -1,8 +1,10 @@
 // Policy: who may do and see what, as the Hotspot model and the law say. The one place for
 // "may this principal ..." questions; the domain's decide functions and the read side ask here.
-// It grows as checks move here from where they were first written (see the README's issue
-// notes): today it holds the rules of sharing (who may share under which legal basis, and who
-// may receive it) and of reading a case (its personal data, each shared concern, its categories).
+// It holds the rules of sharing (who may share under which legal basis, and who may receive it)
+// and every question of the read side: a case's personal data, each shared concern and its
+// categories, an area, a history, the access log, the log's chain, erasure reviews, operating
+// the service, and what a subscription receives. The command side's role checks are still in
+// domain/decide.cc and move here next (issue 12, section 5).
 //
 // Sharing, by legal basis:
 //   Retsplejeloven § 115 (SSP/PSP exchange)   shared and received by the police and the
@@ -28,8 +30,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "hotspot/v1/types.pb.h"
 #include "hotspot/v1/views.pb.h"
@@ -69,6 +73,33 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 // (text, categories, necessity): see the header comment.
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern);
+
+// ---- The read side's other questions: OK, or PERMISSION_DENIED saying why. ----
+
+// An area's lists and dashboard, and a case's pseudonymous view: a principal of the area.
+absl::Status MayReadArea(const Principal& who, absl::string_view area_id);
+// A youth's whole history and the case as of a past point: an auditor, or a coordinator of the
+// youth's area.
+absl::Status MayAuditCase(const Principal& who, absl::string_view area_id);
+// The list of an area's cases due for an erasure review: the same.
+absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id);
+// The access log: an auditor.
+absl::Status MayReadAccessLog(const Principal& who);
+// The log's hash chain: an auditor or an admin.
+absl::Status MayVerifyLog(const Principal& who);
+// Operating the service (projection status and rebuilds, the demo, backups): an admin.
+absl::Status MayOperate(const Principal& who);
+
+// What a subscription may receive: the areas (empty: every area) and whether in clear.
+struct SubscriptionScope {
+  std::vector<std::string> areas;
+  bool in_clear = false;
+};
+// The principal's areas bound what it receives, for every role but the auditor and the admin
+// (who may follow every area, or name one); only a coordinator following its own areas gets
+// personal data in clear. Other roles: PERMISSION_DENIED; an area not its own: PERMISSION_DENIED.
+absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
+                                                      const std::string& area_id);
 
 }  // namespace hotspot::security
 

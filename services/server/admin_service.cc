@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/rpc/rpc.h"
 #include "services/rpc/stream_writer.h"
+#include "services/security/policy.h"
 
 namespace hotspot::server {
 
@@ -30,11 +31,7 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* contex
 absl::Status AdminService::RequireAdmin(const grpc::CallbackServerContext& context) const {
   absl::StatusOr<security::Principal> who = Authenticate(context, *authenticator_);
   if (!who.ok()) return who.status();
-  if (who->role != security::Role::kAdmin) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(who->person, " (", security::RoleName(who->role), ") is no admin"));
-  }
-  return absl::OkStatus();
+  return security::MayOperate(*who);
 }
 
 grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(

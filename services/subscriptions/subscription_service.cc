@@ -9,6 +9,7 @@
 #include "services/projections/projector.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::subscriptions {
@@ -25,40 +26,9 @@ constexpr size_t kMaxResponseBytes = 1 << 20;
 // About what a StoredEvent adds to its event's payload (envelope, personal-data paths).
 constexpr size_t kEnvelopeBytes = 300;
 
-// What a subscriber may receive.
-struct Scope {
-  std::vector<std::string> areas;  // only these areas (empty: every area)
-  bool unsealed = false;           // personal data in clear
-
-  bool Covers(absl::string_view area) const {
-    return areas.empty() || std::find(areas.begin(), areas.end(), area) != areas.end();
-  }
-};
-
-absl::StatusOr<Scope> ScopeOf(const security::Principal& who, const std::string& area_id) {
-  bool unsealed = false;
-  switch (who.role) {
-    case security::Role::kAuditor:
-    case security::Role::kAdmin:
-      // Every area, sealed.
-      return Scope{area_id.empty() ? std::vector<std::string>{} : std::vector{area_id}, false};
-    case security::Role::kCoordinator:
-      unsealed = true;
-      [[fallthrough]];
-    case security::Role::kIntegration:
-      if (who.areas.empty()) {
-        return absl::PermissionDeniedError(absl::StrCat(who.person, " has no area"));
-      }
-      if (area_id.empty()) return Scope{who.areas, unsealed};
-      if (!who.InArea(area_id)) {
-        return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
-      }
-      return Scope{{area_id}, unsealed};
-    default:
-      return absl::PermissionDeniedError(
-          absl::StrCat("only an integration, an auditor, an admin or a coordinator may subscribe; ",
-                       who.person, " is ", security::RoleName(who.role)));
-  }
+bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
+  return scope.areas.empty() ||
+         std::find(scope.areas.begin(), scope.areas.end(), area) != scope.areas.end();
 }
 
 // The subscription a call reads, shared with its cancel hook.
@@ -105,8 +75,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           return absl::ResourceExhaustedError(absl::StrCat(
               "the server has ", options_.max_subscribers, " subscribers; retry with backoff"));
         }
-        ASSIGN_OR_RETURN(const Scope scope, ScopeOf(caller.who, request->area_id()));
-        if (scope.unsealed && !caller.purpose.has_value()) {
+        ASSIGN_OR_RETURN(const security::SubscriptionScope scope,
+                         security::SubscriptionScopeOf(caller.who, request->area_id()));
+        if (scope.in_clear && !caller.purpose.has_value()) {
           return security::ParsePurpose("").status();  // names what is missing
         }
         uint32_t max_batch = request->max_batch() == 0 ? kDefaultBatch : request->max_batch();
@@ -182,11 +153,11 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             status = queries::ParseStoredEvent(*recorded, event);
             if (!status.ok()) break;
             // Out of scope: dropped before anything of it is unsealed.
-            if (!scope.Covers(event->event().area_id())) {
+            if (!Covers(scope, event->event().area_id())) {
               response->mutable_events()->RemoveLast();
               continue;
             }
-            status = queries::AddPersonalData(event, scope.unsealed, *sealer_, shown);
+            status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
             if (!status.ok()) break;
             bytes += recorded->payload.size() + kEnvelopeBytes;
           }
