@@ -194,45 +194,26 @@ absl::Status CheckBirthDate(absl::string_view field, absl::string_view text) {
 
 // ---- who may do what: PERMISSION_DENIED ----
 
+// The policy's (services/security/policy.h), under the names the decide functions use.
 absl::Status Denied(const Principal& p, absl::string_view what) {
-  return absl::PermissionDeniedError(
-      absl::StrCat(p.person, " (", RoleName(p.role), " of ", p.agency, ") may not ", what));
+  return security::Refuse(p, what);
 }
-
 absl::Status RequireArea(const Principal& p, absl::string_view area_id) {
-  if (p.InArea(area_id)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(p.person, " has no access to ", area_id));
+  return security::MayActInArea(p, area_id);
 }
-
-bool IsCoordinator(const Principal& p) { return p.role == Role::kCoordinator; }
-
-// The chief, staff or an admin in the area: runs the area's set-up.
+using security::IsAgencyRole;
+using security::IsCoordinator;
 absl::Status RequireAreaManager(const Principal& p, absl::string_view area_id,
                                 absl::string_view what) {
-  RETURN_IF_ERROR(RequireArea(p, area_id));
-  if (p.role == Role::kCoordinator || p.role == Role::kAdmin) return absl::OkStatus();
-  return Denied(p, what);
+  return security::MayManageArea(p, area_id, what);
 }
-
 absl::Status RequireCoordinator(const Principal& p, absl::string_view area_id,
                                 absl::string_view what) {
-  RETURN_IF_ERROR(RequireArea(p, area_id));
-  return IsCoordinator(p) ? absl::OkStatus() : Denied(p, what);
+  return security::MayCoordinate(p, area_id, what);
 }
-
-bool IsAgencyRole(Role role) {
-  return role == Role::kAgencyMember || role == Role::kAgencyLeader ||
-         role == Role::kSocialCaseworker;
-}
-
-// A coordinator, or someone of `agency_id` itself.
 absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::string_view area_id,
                                            absl::string_view agency_id, absl::string_view what) {
-  RETURN_IF_ERROR(RequireArea(p, area_id));
-  if (IsCoordinator(p) || (IsAgencyRole(p.role) && p.agency == agency_id)) {
-    return absl::OkStatus();
-  }
-  return Denied(p, what);
+  return security::MayActForAgency(p, area_id, agency_id, what);
 }
 
 // ---- rules: FAILED_PRECONDITION ----
@@ -1044,11 +1025,13 @@ absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& r, const Comma
 absl::Status RequireSocialCaseworker(Session& s, absl::string_view area_id,
                                      absl::string_view what) {
   const Principal& p = s.principal();
-  RETURN_IF_ERROR(RequireArea(p, area_id));
-  if (p.role != Role::kSocialCaseworker) return Denied(p, what);
-  const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
-  if (!own.ok() || own->kind != v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) return Denied(p, what);
-  return absl::OkStatus();
+  // The caller's agency is read only where the role leaves it open.
+  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
+  if (p.role == Role::kSocialCaseworker && p.InArea(area_id)) {
+    const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
+    if (own.ok()) kind = own->kind;
+  }
+  return security::MayActAsSocialAdministration(p, area_id, kind, what);
 }
 
 absl::StatusOr<Decision> Decide(const v1::RecordSocialDecisionRequest& r, const CommandContext& c) {

@@ -143,48 +143,86 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   return false;
 }
 
-namespace {
-
-absl::Status Denied(const Principal& who, absl::string_view what) {
+absl::Status Refuse(const Principal& who, absl::string_view what) {
   return absl::PermissionDeniedError(
-      absl::StrCat(who.person, " (", RoleName(who.role), ") may not ", what));
+      absl::StrCat(who.person, " (", RoleName(who.role), " of ", who.agency, ") may not ", what));
 }
 
-}  // namespace
-
-absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
+absl::Status MayActInArea(const Principal& who, absl::string_view area_id) {
   if (who.InArea(area_id)) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
+}
+
+bool IsCoordinator(const Principal& who) { return who.role == Role::kCoordinator; }
+
+bool IsAgencyRole(Role role) {
+  return role == Role::kAgencyMember || role == Role::kAgencyLeader ||
+         role == Role::kSocialCaseworker;
+}
+
+absl::Status MayManageArea(const Principal& who, absl::string_view area_id,
+                           absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
+  return Refuse(who, what);
+}
+
+absl::Status MayCoordinate(const Principal& who, absl::string_view area_id,
+                           absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  return IsCoordinator(who) ? absl::OkStatus() : Refuse(who, what);
+}
+
+absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
+                             absl::string_view agency_id, absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (IsCoordinator(who) || (IsAgencyRole(who.role) && who.agency == agency_id)) {
+    return absl::OkStatus();
+  }
+  return Refuse(who, what);
+}
+
+absl::Status MayActAsSocialAdministration(const Principal& who, absl::string_view area_id,
+                                          v1::AgencyKind agency_kind, absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role != Role::kSocialCaseworker || agency_kind != v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) {
+    return Refuse(who, what);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
+  return MayActInArea(who, area_id);
 }
 
 absl::Status MayAuditCase(const Principal& who, absl::string_view area_id) {
   if (who.role == Role::kAuditor) return absl::OkStatus();
   if (who.role == Role::kCoordinator) return MayReadArea(who, area_id);
-  return Denied(who, "read a case's history: only an auditor or a coordinator of the youth's area");
+  return Refuse(who, "read a case's history: only an auditor or a coordinator of the youth's area");
 }
 
 absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id) {
   if (who.role == Role::kAuditor || (who.role == Role::kCoordinator && who.InArea(area_id))) {
     return absl::OkStatus();
   }
-  return Denied(who, absl::StrCat("list the cases of ", area_id,
+  return Refuse(who, absl::StrCat("list the cases of ", area_id,
                                   " due for an erasure review: only an auditor or a coordinator "
                                   "of the area"));
 }
 
 absl::Status MayReadAccessLog(const Principal& who) {
   if (who.role == Role::kAuditor) return absl::OkStatus();
-  return Denied(who, "read the access log: only an auditor");
+  return Refuse(who, "read the access log: only an auditor");
 }
 
 absl::Status MayVerifyLog(const Principal& who) {
   if (who.role == Role::kAuditor || who.role == Role::kAdmin) return absl::OkStatus();
-  return Denied(who, "verify the log: only an auditor or an admin");
+  return Refuse(who, "verify the log: only an auditor or an admin");
 }
 
 absl::Status MayOperate(const Principal& who) {
   if (who.role == Role::kAdmin) return absl::OkStatus();
-  return Denied(who, "operate the service: only an admin");
+  return Refuse(who, "operate the service: only an admin");
 }
 
 absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
@@ -206,7 +244,7 @@ absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
       if (absl::Status area = MayReadArea(who, area_id); !area.ok()) return area;
       return SubscriptionScope{{area_id}, in_clear};
     default:
-      return Denied(who, "subscribe: only an integration, an auditor, an admin or a coordinator");
+      return Refuse(who, "subscribe: only an integration, an auditor, an admin or a coordinator");
   }
 }
 

@@ -3,8 +3,10 @@
 // It holds the rules of sharing (who may share under which legal basis, and who may receive it)
 // and every question of the read side: a case's personal data, each shared concern and its
 // categories, an area, a history, the access log, the log's chain, erasure reviews, operating
-// the service, and what a subscription receives. The command side's role checks are still in
-// domain/decide.cc and move here next (issue 12, section 5).
+// the service, and what a subscription receives; and the command side's primitives (acting in
+// an area, for an agency, as the social administration, managing an area, coordinating), which
+// domain/decide.cc calls. Some command-specific checks (who acknowledges an escalation at which
+// rung, who assesses an erasure) are still written inside their decide functions.
 //
 // Sharing, by legal basis:
 //   Retsplejeloven § 115 (SSP/PSP exchange)   shared and received by the police and the
@@ -73,6 +75,27 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 // (text, categories, necessity): see the header comment.
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern);
+
+// ---- The command side's primitives: OK, or PERMISSION_DENIED saying why. ----
+
+// PERMISSION_DENIED: "<person> (<role> of <agency>) may not <what>".
+absl::Status Refuse(const Principal& who, absl::string_view what);
+// A principal of the area.
+absl::Status MayActInArea(const Principal& who, absl::string_view area_id);
+bool IsCoordinator(const Principal& who);
+// Roles that act for an agency: members, leaders and the social administration's caseworkers.
+bool IsAgencyRole(Role role);
+// The area's set-up (programme, bodies, agencies): a coordinator or an admin of the area.
+absl::Status MayManageArea(const Principal& who, absl::string_view area_id, absl::string_view what);
+// The chief's and staff's own work: a coordinator of the area.
+absl::Status MayCoordinate(const Principal& who, absl::string_view area_id, absl::string_view what);
+// For `agency_id`: a coordinator of the area, or someone of that agency.
+absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
+                             absl::string_view agency_id, absl::string_view what);
+// The social administration's own assessments and decisions: a social caseworker of the area
+// whose agency (`agency_kind`) is the social administration.
+absl::Status MayActAsSocialAdministration(const Principal& who, absl::string_view area_id,
+                                          v1::AgencyKind agency_kind, absl::string_view what);
 
 // ---- The read side's other questions: OK, or PERMISSION_DENIED saying why. ----
 
