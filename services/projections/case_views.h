@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v1" rows:
+// "cases.v2" rows:
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns
@@ -17,7 +17,8 @@
 
 namespace hotspot::projections {
 
-inline constexpr char kCasesView[] = "cases.v1";
+inline constexpr char kCasesView[] =
+    "cases.v2";  // v2: consents, concern counts, notifications, subject access
 inline constexpr char kCommitmentsView[] = "commitments.v2";  // v2: the agency index
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }

@@ -1,0 +1,136 @@
+// Old data directories keep opening and replaying. fixtures/data-236294d.tar.gz is the data
+// directory hotspotd wrote at commit 236294d (before issue 12: no recipients, no sealed
+// categories, unstructured consents) with its demo loaded; this test starts today's hotspotd on
+// a copy of it and reads it back through every view: the log verifies, the cases (rebuilt into
+// today's views) show what the old events said, and new commands write on top of it.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
+  auto suite = std::make_unique<SuiteServer>();
+  suite->tokens = WriteTokens(suite->dir.Sub("tokens"), suite->cast.All());
+  std::string output;
+  ASSERT_EQ(RunToExit("/bin/tar", {"-xzf", FIXTURE_PATH, "-C", suite->dir.path()}, &output), 0)
+      << output;
+  suite->binary = HOTSPOTD_PATH;
+  suite->flags = {"--tokens_file=" + suite->dir.Sub("tokens"), "--deadline_interval_s=0"};
+  ASSERT_TRUE(suite->Start().ok());
+  const scenario::Cast& cast = suite->cast;
+  const uint64_t head = suite->Head();
+  ASSERT_GE(head, 430u);  // the demo as 236294d wrote it: 302 commands, 430 events
+
+  // The log verifies from the first event to the head.
+  auto audit = v1::AuditService::NewStub(suite->channel);
+  v1::VerifyLogResponse verified;
+  auto auditor = suite->As(cast.auditor, "audit: after the upgrade");
+  ASSERT_TRUE(audit->VerifyLog(auditor.get(), {}, &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  EXPECT_EQ(verified.to_position(), head);
+
+  // Every case, as the chief reads it: names in clear, the categories of the old referrals (in
+  // clear in those events) shown with their count, the old consents in force.
+  auto queries = v1::QueryService::NewStub(suite->channel);
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_size(500);
+  list.set_min_position(head);
+  v1::ListCasesResponse cases;
+  auto chief = suite->As(cast.chief, "case_coordination: after the upgrade");
+  ASSERT_TRUE(queries->ListCases(chief.get(), list, &cases).ok());
+  ASSERT_EQ(cases.cases_size(), 40);
+  int consents = 0, shares = 0, named = 0;
+  for (const v1::CaseView& c : cases.cases()) {
+    named += c.name().has_text();
+    EXPECT_FALSE(c.referral().concerns().empty()) << c.youth_id();
+    EXPECT_EQ(c.referral().concern_count(), c.referral().concerns_size()) << c.youth_id();
+    for (const v1::ConsentView& consent : c.consents()) {
+      ++consents;
+      EXPECT_TRUE(consent.in_force());
+      EXPECT_TRUE(consent.agency_ids().empty());  // unstructured: covers every agency
+    }
+    for (const v1::SharedConcern& shared : c.concerns_shared()) {
+      ++shares;
+      EXPECT_TRUE(shared.recipient_agency_ids().empty());  // read as before: by those involved
+      EXPECT_TRUE(shared.text().has_text());
+      EXPECT_FALSE(shared.concerns().empty());
+    }
+  }
+  EXPECT_GT(named, 30);
+  EXPECT_GT(consents, 0);
+  EXPECT_GT(shares, 0);
+
+  // A youth's history replays, in clear for the auditor.
+  v1::GetCaseHistoryRequest history;
+  for (const v1::CaseView& c : cases.cases()) {
+    if (history.youth_id().empty() && c.name().has_text()) history.set_youth_id(c.youth_id());
+  }
+  auto history_context = suite->As(cast.auditor, "audit: after the upgrade");
+  auto reader = audit->GetCaseHistory(history_context.get(), history);
+  v1::GetCaseHistoryResponse response;
+  int events = 0;
+  bool name = false;
+  while (reader->Read(&response)) {
+    for (const v1::StoredEvent& e : response.events()) {
+      ++events;
+      for (const v1::PersonalValue& v : e.personal_data()) {
+        name = name || (v.path() == "youth_referred.name" && v.value().has_text());
+      }
+    }
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_GT(events, 1);
+  EXPECT_TRUE(name);
+
+  // New commands write on top of the old log, under today's rules: an old unstructured consent
+  // covers a share on consent.
+  std::string youth;
+  for (const v1::CaseView& c : cases.cases()) {
+    if (youth.empty() && !c.consents().empty() && c.status() != v1::CASE_STATUS_CLOSED &&
+        c.status() != v1::CASE_STATUS_DECLINED && c.status() != v1::CASE_STATUS_HANDED_OVER) {
+      youth = c.youth_id();
+    }
+  }
+  ASSERT_FALSE(youth.empty());
+  v1::ShareConcernRequest share;
+  share.set_request_id("compat-share");
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-school-sjaelor");
+  share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.set_text("Missed the whole week");
+  share.add_recipient_agency_ids("agency-club-sjaelor");
+  const CallResult shared = suite->commands->Call(cast.school_member, share);
+  ASSERT_TRUE(shared.status.ok()) << shared.status.error_message();
+  v1::GetCaseRequest get;
+  get.set_youth_id(youth);
+  get.set_min_position(shared.response.position());
+  v1::GetCaseResponse got;
+  auto again = suite->As(cast.chief, "case_coordination");
+  ASSERT_TRUE(queries->GetCase(again.get(), get, &got).ok());
+  bool found = false;
+  for (const v1::SharedConcern& c : got.case_view().concerns_shared()) {
+    if (c.text().text() == "Missed the whole week") {
+      found = true;
+      EXPECT_EQ(c.concern_count(), 1);
+      ASSERT_EQ(c.concerns_size(), 1);
+      EXPECT_EQ(c.concerns(0), v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);  // from the sealed form
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace hotspot::testing
