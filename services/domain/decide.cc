@@ -526,10 +526,7 @@ absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& r, const Command
   if (r.escalation_ack_days() < 0 || r.escalation_ack_days() > 365) {
     return Invalid("escalation_ack_days", "must be 0 (the default, 14) to 365");
   }
-  // An admin establishes any area; a coordinator only one of their own areas.
-  if (c.principal.role != Role::kAdmin) {
-    RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "establish an area"));
-  }
+  RETURN_IF_ERROR(security::MayEstablishArea(c.principal, r.area_id()));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id(), false));
   if (area.exists) return absl::AlreadyExistsError(absl::StrCat(r.area_id(), " exists already"));
   v1::Event e;
@@ -724,13 +721,7 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
         CheckText(absl::StrCat(at, ".title"), r.contacts(i).title(), kMaxNameBytes, false));
   }
   ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
-  const Principal& p = c.principal;
-  const bool own_leader = p.role == Role::kAgencyLeader && p.agency == r.agency_id();
-  if (!own_leader) {
-    RETURN_IF_ERROR(RequireAreaManager(p, agency.area_id, "set this agency's leadership ladder"));
-  } else {
-    RETURN_IF_ERROR(RequireArea(p, agency.area_id));
-  }
+  RETURN_IF_ERROR(security::MaySetLeadershipLadder(c.principal, agency.area_id, r.agency_id()));
   v1::Event e;
   e.mutable_leadership_ladder_set()->set_agency_id(r.agency_id());
   *e.mutable_leadership_ladder_set()->mutable_contacts() = r.contacts();
@@ -930,10 +921,7 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
 absl::StatusOr<YouthState> LoadCaseForConsent(Session& s, const std::string& youth_id) {
   RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth"));
   ASSIGN_OR_RETURN(YouthState youth, s.LoadMain<YouthState>("youth_id", youth_id));
-  RETURN_IF_ERROR(RequireArea(s.principal(), youth.area_id));
-  if (!IsCoordinator(s.principal()) && s.principal().role != Role::kSocialCaseworker) {
-    return Denied(s.principal(), "record consent");
-  }
+  RETURN_IF_ERROR(security::MayRecordConsent(s.principal(), youth.area_id));
   return youth;
 }
 
@@ -1261,10 +1249,7 @@ absl::StatusOr<Decision> Decide(const v1::AnswerSubjectAccessCommand& r, const C
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   RETURN_IF_ERROR(CheckId("subject_access_id", r.subject_access_id(), "access"));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  const Principal& p = c.principal;
-  if (p.role != Role::kAuditor) {
-    RETURN_IF_ERROR(RequireCoordinator(p, youth.area_id, "answer subject access requests"));
-  }
+  RETURN_IF_ERROR(security::MayAnswerSubjectAccess(c.principal, youth.area_id));
   if (youth.subject_access.count(r.subject_access_id()) == 0) {
     return absl::NotFoundError(absl::StrCat("subject_access_id: ", r.youth_id(),
                                             " has no subject access request ",
@@ -1538,10 +1523,8 @@ absl::StatusOr<CommitmentState> LoadOpenCommitment(Session& s, const std::string
                                                    bool leaders_only = false) {
   RETURN_IF_ERROR(CheckId("commitment_id", id, "commitment"));
   ASSIGN_OR_RETURN(CommitmentState commitment, s.LoadMain<CommitmentState>("commitment_id", id));
-  const Principal& p = s.principal();
-  RETURN_IF_ERROR(
-      RequireCoordinatorOrOwnAgency(p, commitment.area_id, commitment.owning_agency_id, what));
-  if (leaders_only && !IsCoordinator(p) && p.role != Role::kAgencyLeader) return Denied(p, what);
+  RETURN_IF_ERROR(security::MayChangeCommitment(s.principal(), commitment.area_id,
+                                                commitment.owning_agency_id, leaders_only, what));
   RETURN_IF_ERROR(Rule(commitment.open(), absl::StrCat(id, " is no longer open")));
   return commitment;
 }
@@ -1665,11 +1648,9 @@ absl::StatusOr<EscalationState> LoadOpenEscalation(Session& s, const std::string
   return escalation;
 }
 
-// The target agency's leadership: an agency leader of that agency.
 absl::Status RequireTargetLeadership(const Principal& p, const EscalationState& e,
                                      absl::string_view what) {
-  if (p.role == Role::kAgencyLeader && p.agency == e.target_agency_id) return absl::OkStatus();
-  return Denied(p, absl::StrCat(what, ": only the leadership of ", e.target_agency_id, " does"));
+  return security::MayAnswerForAgency(p, e.target_agency_id, what);
 }
 
 absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& r,
@@ -1794,8 +1775,7 @@ absl::StatusOr<ErasureState> LoadErasure(Session& s, const std::string& id, Role
                                          ErasureStatus status, absl::string_view what) {
   RETURN_IF_ERROR(CheckId("erasure_id", id, "erasure"));
   ASSIGN_OR_RETURN(ErasureState erasure, s.LoadMain<ErasureState>("erasure_id", id));
-  RETURN_IF_ERROR(RequireArea(s.principal(), erasure.area_id));
-  if (s.principal().role != role) return Denied(s.principal(), what);
+  RETURN_IF_ERROR(security::MayActOnErasure(s.principal(), erasure.area_id, role, what));
   if (erasure.status != status) {
     static constexpr absl::string_view kNames[] = {"unknown", "requested", "approved", "refused",
                                                    "executed"};

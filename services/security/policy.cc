@@ -191,6 +191,52 @@ absl::Status MayActAsSocialAdministration(const Principal& who, absl::string_vie
   return absl::OkStatus();
 }
 
+absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id) {
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  return MayManageArea(who, area_id, "establish an area");
+}
+
+absl::Status MaySetLeadershipLadder(const Principal& who, absl::string_view area_id,
+                                    absl::string_view agency_id) {
+  if (who.role == Role::kAgencyLeader && who.agency == agency_id) {
+    return MayActInArea(who, area_id);
+  }
+  return MayManageArea(who, area_id, "set this agency's leadership ladder");
+}
+
+absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (IsCoordinator(who) || who.role == Role::kSocialCaseworker) return absl::OkStatus();
+  return Refuse(who, "record consent");
+}
+
+absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
+                                 absl::string_view owner, bool leaders_only,
+                                 absl::string_view what) {
+  if (absl::Status own = MayActForAgency(who, area_id, owner, what); !own.ok()) return own;
+  if (leaders_only && !IsCoordinator(who) && who.role != Role::kAgencyLeader) {
+    return Refuse(who, what);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MayAnswerForAgency(const Principal& who, absl::string_view agency,
+                                absl::string_view what) {
+  if (who.role == Role::kAgencyLeader && who.agency == agency) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": only the leadership of ", agency, " does"));
+}
+
+absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Role role,
+                             absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  return who.role == role ? absl::OkStatus() : Refuse(who, what);
+}
+
+absl::Status MayAnswerSubjectAccess(const Principal& who, absl::string_view area_id) {
+  if (who.role == Role::kAuditor) return absl::OkStatus();
+  return MayCoordinate(who, area_id, "answer subject access requests");
+}
+
 absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
   return MayActInArea(who, area_id);
 }

@@ -3,10 +3,10 @@
 // It holds the rules of sharing (who may share under which legal basis, and who may receive it)
 // and every question of the read side: a case's personal data, each shared concern and its
 // categories, an area, a history, the access log, the log's chain, erasure reviews, operating
-// the service, and what a subscription receives; and the command side's primitives (acting in
-// an area, for an agency, as the social administration, managing an area, coordinating), which
-// domain/decide.cc calls. Some command-specific checks (who acknowledges an escalation at which
-// rung, who assesses an erasure) are still written inside their decide functions.
+// the service, and what a subscription receives; and the command side's rules (acting in an
+// area, for an agency, as the social administration, managing or establishing an area,
+// coordinating, a leadership ladder, consent, commitments, escalations, erasure steps, subject
+// access), which domain/decide.cc asks instead of checking roles itself.
 //
 // Sharing, by legal basis:
 //   Retsplejeloven § 115 (SSP/PSP exchange)   shared and received by the police and the
@@ -96,6 +96,27 @@ absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
 // whose agency (`agency_kind`) is the social administration.
 absl::Status MayActAsSocialAdministration(const Principal& who, absl::string_view area_id,
                                           v1::AgencyKind agency_kind, absl::string_view what);
+
+// The command side's particular rules.
+// An area: an admin establishes any; a coordinator one of their own areas.
+absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id);
+// An agency's leadership ladder: its own leaders, or whoever manages the area.
+absl::Status MaySetLeadershipLadder(const Principal& who, absl::string_view area_id,
+                                    absl::string_view agency_id);
+// A consent: the chief's office or the social administration's caseworkers of the area.
+absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
+// A commitment of `owner`: a coordinator, or the owning agency (`leaders_only`: its leaders).
+absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
+                                 absl::string_view owner, bool leaders_only,
+                                 absl::string_view what);
+// An escalation to `agency`: that agency's leadership answers it.
+absl::Status MayAnswerForAgency(const Principal& who, absl::string_view agency,
+                                absl::string_view what);
+// A step of an erasure: the one role that takes it (auditor: assess; admin: execute), in the area.
+absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Role role,
+                             absl::string_view what);
+// An answer to a subject access request: an auditor, or a coordinator of the youth's area.
+absl::Status MayAnswerSubjectAccess(const Principal& who, absl::string_view area_id);
 
 // ---- The read side's other questions: OK, or PERMISSION_DENIED saying why. ----
 
