@@ -449,6 +449,14 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       event.mutable_notification_made()->clear_notified_by();
       redact(s.position(), "notification_made.notified_by", kEmployeeReason);
     }
+    if (event.has_commitment_made() && !event.commitment_made().responsible_person().empty()) {
+      event.mutable_commitment_made()->clear_responsible_person();
+      redact(s.position(), "commitment_made.responsible_person", kEmployeeReason);
+    }
+    if (event.has_outreach_assigned() && !event.outreach_assigned().person().empty()) {
+      event.mutable_outreach_assigned()->clear_person();
+      redact(s.position(), "outreach_assigned.person", kEmployeeReason);
+    }
     if (event.has_consent_recorded() && !event.consent_recorded().given_by().empty()) {
       event.mutable_consent_recorded()->clear_given_by();
       redact(s.position(), "consent_recorded.given_by", kThirdPartyReason);
@@ -464,7 +472,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     // The sealed values inside the event itself are ciphertext: the export gives them as the
     // personal values above, not twice.
   }
-  // The case: the police's shares withheld, and who referred.
+  // The case (position 0 in the redactions): the same withheld as in the history.
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
     ASSIGN_OR_RETURN(const bool by_police, is_police(concern.agency_id()));
     if (!by_police) continue;
@@ -475,13 +483,30 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       }
     }
     concern.clear_concerns();
+    redact(0, "case_view.concerns_shared", kPoliceReason);
   }
-  view->mutable_referral()->clear_referred_by();
-  for (v1::ConsentView& consent : *view->mutable_consents()) consent.clear_given_by();
+  if (!view->referral().referred_by().empty()) {
+    view->mutable_referral()->clear_referred_by();
+    redact(0, "case_view.referral.referred_by", kEmployeeReason);
+  }
+  for (v1::ConsentView& consent : *view->mutable_consents()) {
+    if (consent.given_by().empty()) continue;
+    consent.clear_given_by();
+    redact(0, "case_view.consents.given_by", kThirdPartyReason);
+  }
   for (v1::SubjectAccessView& sar : *view->mutable_subject_access_requests()) {
     sar.mutable_requested_by()->mutable_withheld()->set_reason("redacted");
+    redact(0, "case_view.subject_access_requests.requested_by", kThirdPartyReason);
   }
-  for (v1::NotificationView& n : *view->mutable_notifications()) n.clear_notified_by();
+  for (v1::NotificationView& n : *view->mutable_notifications()) {
+    n.clear_notified_by();
+    redact(0, "case_view.notifications.notified_by", kEmployeeReason);
+  }
+  for (v1::CommitmentView& c : *view->mutable_commitments()) {
+    if (c.responsible_person().empty()) continue;
+    c.clear_responsible_person();
+    redact(0, "case_view.commitments.responsible_person", kEmployeeReason);
+  }
   *e.mutable_case_view() = std::move(*view);
 
   // Who read it: dates, agencies, roles and purposes, not the persons.

@@ -124,6 +124,8 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
       context, Method("ExportSubjectAccess"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
+        // It holds the youth's access records: for an auditor, as the access log is.
+        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
         if (caller.purpose->code != v1::PURPOSE_DATA_SUBJECT_REQUEST) {
           return absl::InvalidArgumentError(
               "purpose: an export for the data subject is made for data_subject_request");

@@ -219,6 +219,7 @@ void Evolve(ErasureState& state, const v1::Event& event) {
       state.exists = true;
       state.area_id = event.area_id();
       state.youth_id = event.erasure_requested().youth_id();
+      state.ground = event.erasure_requested().ground();
       state.status = ErasureStatus::kRequested;
       break;
     case K::kErasureApproved:

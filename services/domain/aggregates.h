@@ -110,6 +110,7 @@ struct ErasureState {
   std::string area_id;
   std::string youth_id;
   ErasureStatus status = ErasureStatus::kNone;
+  v1::ErasureGround ground = v1::ERASURE_GROUND_UNSPECIFIED;     // as requested
   v1::ArchiveOutcome archive = v1::ARCHIVE_OUTCOME_UNSPECIFIED;  // the archive's assessment
   bool transferred = false;                                      // to the archive
 };

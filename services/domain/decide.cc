@@ -929,55 +929,47 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes));
   RETURN_IF_ERROR(CheckText("given_by", r.given_by(), kMaxPersonBytes));
-  const bool structured = r.giver() != v1::CONSENT_GIVER_UNSPECIFIED;
-  if (structured) {
-    RETURN_IF_ERROR(CheckEnum("giver", r.giver(), v1::ConsentGiver_IsValid));
-    RETURN_IF_ERROR(CheckCount("agency_ids", r.agency_ids_size(), 1, kMaxListEntries));
-    for (int i = 0; i < r.agency_ids_size(); ++i) {
-      RETURN_IF_ERROR(CheckId(absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), "agency"));
-    }
-    RETURN_IF_ERROR(CheckText("purpose", r.purpose(), kMaxNameBytes));
-    RETURN_IF_ERROR(CheckText("what", r.what(), kMaxTextBytes, false));
-  } else if (r.agency_ids_size() > 0 || !r.purpose().empty() || !r.what().empty()) {
-    return Invalid("giver", "required with agency_ids, purpose or what");
+  // Every new consent has its giver and scope; the unstructured consents of before are only
+  // replayed (they cover every agency).
+  RETURN_IF_ERROR(CheckEnum("giver", r.giver(), v1::ConsentGiver_IsValid));
+  RETURN_IF_ERROR(CheckCount("agency_ids", r.agency_ids_size(), 1, kMaxListEntries));
+  for (int i = 0; i < r.agency_ids_size(); ++i) {
+    RETURN_IF_ERROR(CheckId(absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), "agency"));
   }
+  RETURN_IF_ERROR(CheckText("purpose", r.purpose(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckText("what", r.what(), kMaxTextBytes, false));
   ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no consent"));
   std::optional<int> age;
-  if (structured) {
-    for (int i = 0; i < r.agency_ids_size(); ++i) {
-      RETURN_IF_ERROR(
-          LoadAgencyInArea(s, absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), youth.area_id)
-              .status());
-    }
-    // The youth gives consent from 15; a custody holder below that, and never for an adult.
-    ASSIGN_OR_RETURN(age, AgeOf(s, youth, c.now));
-    if (r.giver() == v1::CONSENT_GIVER_YOUTH) {
-      RETURN_IF_ERROR(
-          Rule(age.has_value(),
-               "giver: the youth's age is not known, so a custody holder gives consent"));
-      RETURN_IF_ERROR(Rule(*age >= 15, absl::StrCat("giver: the youth is ", *age,
-                                                    "; below 15 a custody holder gives consent")));
-    } else {
-      RETURN_IF_ERROR(Rule(
-          !age.has_value() || *age < 18,
-          absl::StrCat("giver: the youth is ", age.value_or(0), " and gives consent themself")));
-    }
+  for (int i = 0; i < r.agency_ids_size(); ++i) {
+    RETURN_IF_ERROR(
+        LoadAgencyInArea(s, absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), youth.area_id)
+            .status());
+  }
+  // The youth gives consent from 15; a custody holder below that, and never for an adult.
+  ASSIGN_OR_RETURN(age, AgeOf(s, youth, c.now));
+  if (r.giver() == v1::CONSENT_GIVER_YOUTH) {
+    RETURN_IF_ERROR(Rule(age.has_value(),
+                         "giver: the youth's age is not known, so a custody holder gives consent"));
+    RETURN_IF_ERROR(Rule(*age >= 15, absl::StrCat("giver: the youth is ", *age,
+                                                  "; below 15 a custody holder gives consent")));
+  } else {
+    RETURN_IF_ERROR(
+        Rule(!age.has_value() || *age < 18,
+             absl::StrCat("giver: the youth is ", age.value_or(0), " and gives consent themself")));
   }
   v1::Event e;
   auto* x = e.mutable_consent_recorded();
   x->set_youth_id(r.youth_id());
   x->set_scope(r.scope());
   x->set_given_by(r.given_by());
-  if (structured) {
-    x->set_giver(r.giver());
-    *x->mutable_agency_ids() = r.agency_ids();
-    x->set_purpose(r.purpose());
-    if (!r.what().empty()) {
-      ASSIGN_OR_RETURN(*x->mutable_what(), s.Seal(r.youth_id(), "consent_what", r.what()));
-    }
-    x->set_giver_age(age.value_or(-1));
+  x->set_giver(r.giver());
+  *x->mutable_agency_ids() = r.agency_ids();
+  x->set_purpose(r.purpose());
+  if (!r.what().empty()) {
+    ASSIGN_OR_RETURN(*x->mutable_what(), s.Seal(r.youth_id(), "consent_what", r.what()));
   }
+  x->set_giver_age(age.value_or(-1));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
 }
@@ -1716,6 +1708,30 @@ absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& r, const Com
 
 // ---- erasure ----
 
+// Why the case's records must be kept (GDPR Art. 17(3)(b)), or "" if they need not: while the
+// case is open, within its retention, or when its end is not known (a case of before); never
+// on ground (d), data processed unlawfully.
+std::string KeptRecords(const YouthState& youth, v1::ErasureGround ground,
+                        const CommandContext& c) {
+  if (ground == v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED) return "";
+  const bool ended = youth.status == v1::CASE_STATUS_CLOSED ||
+                     youth.status == v1::CASE_STATUS_DECLINED ||
+                     youth.status == v1::CASE_STATUS_HANDED_OVER;
+  if (!ended) return "the case is open: its records are kept while it runs (GDPR Art. 17(3)(b))";
+  if (youth.ended_on.year() == 0) {
+    return "the day the case ended is not recorded: its records are kept (GDPR Art. 17(3)(b))";
+  }
+  const absl::Time ended_at = absl::FromCivil(
+      absl::CivilDay(youth.ended_on.year(), youth.ended_on.month(), youth.ended_on.day()),
+      absl::UTCTimeZone());
+  if (c.now >= ended_at + c.retention) return "";
+  return absl::StrCat("the case ended on ", youth.ended_on.year(), "-",
+                      absl::Dec(youth.ended_on.month(), absl::kZeroPad2), "-",
+                      absl::Dec(youth.ended_on.day(), absl::kZeroPad2),
+                      " and its records are kept for ", c.retention / absl::Hours(24),
+                      " days (GDPR Art. 17(3)(b))");
+}
+
 absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("requested_by", r.requested_by(), kMaxNameBytes, true));
@@ -1734,28 +1750,7 @@ absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const Comman
                    s.Seal(r.youth_id(), "erasure_requested_by", r.requested_by()));
   ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "erasure_reason", r.reason()));
   s.Emit(id, youth.area_id, std::move(e));
-  // The duty to keep case records (Art. 17(3)(b)): refused at once while the case is open or
-  // within its retention, unless the data was processed unlawfully (ground (d)).
-  std::string refusal;
-  if (r.ground() != v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED) {
-    const bool ended = youth.status == v1::CASE_STATUS_CLOSED ||
-                       youth.status == v1::CASE_STATUS_DECLINED ||
-                       youth.status == v1::CASE_STATUS_HANDED_OVER;
-    if (!ended) {
-      refusal = "the case is open: its records are kept while it runs (GDPR Art. 17(3)(b))";
-    } else if (youth.ended_on.year() != 0) {
-      const absl::Time ended_at = absl::FromCivil(
-          absl::CivilDay(youth.ended_on.year(), youth.ended_on.month(), youth.ended_on.day()),
-          absl::UTCTimeZone());
-      if (c.now < ended_at + c.retention) {
-        refusal = absl::StrCat("the case ended on ", youth.ended_on.year(), "-",
-                               absl::Dec(youth.ended_on.month(), absl::kZeroPad2), "-",
-                               absl::Dec(youth.ended_on.day(), absl::kZeroPad2),
-                               " and its records are kept for ", c.retention / absl::Hours(24),
-                               " days (GDPR Art. 17(3)(b))");
-      }
-    }
-  }
+  const std::string refusal = KeptRecords(youth, r.ground(), c);
   if (!refusal.empty()) {
     v1::Event refused;
     auto* y = refused.mutable_erasure_refused();
@@ -1871,6 +1866,11 @@ absl::StatusOr<Decision> Decide(const v1::ExecuteErasureRequest& r, const Comman
       Rule(erasure.archive != v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER || erasure.transferred,
            absl::StrCat("archive: the records of ", r.erasure_id(),
                         " are to be preserved; record their transfer first")));
+  // The case as it stands now: reopened since the approval, its records are kept again.
+  ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", erasure.youth_id));
+  if (const std::string kept = KeptRecords(youth, erasure.ground, c); !kept.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(r.erasure_id(), ": ", kept));
+  }
   v1::Event e;
   auto* x = e.mutable_erasure_executed();
   x->set_erasure_id(r.erasure_id());

@@ -717,6 +717,38 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   w_.Do(transfer, auditor_);
   EXPECT_TRUE(on(w_.Do(execute, admin_))[0].has_erasure_executed());
 
+  // Reopened after the approval: its records are kept again, and execution is refused.
+  const std::string again = AcceptedYouth();
+  auto close_again = Req<v1::CloseCaseRequest>();
+  close_again.set_youth_id(again);
+  close_again.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
+  w_.Do(close_again, chief_);
+  w_.now_ += absl::Hours(24 * 1827);
+  auto late = Req<v1::RequestErasureRequest>();
+  late.set_youth_id(again);
+  late.set_requested_by("the youth");
+  late.set_reason("Moved away long ago");
+  late.set_ground(v1::ERASURE_GROUND_NO_LONGER_NECESSARY);
+  const Decision pending = w_.Do(late, chief_);
+  ASSERT_EQ(on(pending).size(), 1u);
+  auto approve_late = Req<v1::ApproveErasureRequest>();
+  approve_late.set_erasure_id(pending.id);
+  w_.Do(approve_late, auditor_);
+  auto discard = Req<v1::RecordArchiveAssessmentRequest>();
+  discard.set_erasure_id(pending.id);
+  discard.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
+  discard.set_reference("ARK-2");
+  w_.Do(discard, auditor_);
+  auto reopen = Req<v1::ReopenCaseRequest>();
+  reopen.set_youth_id(again);
+  reopen.set_reason("Back in the area");
+  w_.Do(reopen, chief_);
+  auto execute_late = Req<v1::ExecuteErasureRequest>();
+  execute_late.set_erasure_id(pending.id);
+  d = w_.Run(execute_late, admin_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("open"));
+
   // Ground (d), data processed unlawfully: to the auditor whatever the case's state.
   const std::string wrong = AcceptedYouth();
   auto unlawful = Req<v1::RequestErasureRequest>();
@@ -797,6 +829,11 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   consent.set_youth_id(youth);
   consent.set_scope("school and social services");
   consent.set_given_by("parent");
+  EXPECT_EQ(Code(w_.Run(consent, caseworker_)), absl::StatusCode::kInvalidArgument);  // giver
+  consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  consent.add_agency_ids("agency-school");
+  consent.add_agency_ids("agency-social");
+  consent.set_purpose("support at school");
   EXPECT_EQ(Code(w_.Run(consent, school_member_)), absl::StatusCode::kPermissionDenied);
   w_.Do(consent, caseworker_);
   auto withdraw = Req<v1::WithdrawConsentRequest>();

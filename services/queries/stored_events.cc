@@ -76,6 +76,12 @@ absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEv
 
 absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Sealer& sealer,
                              security::Disclosures& shown) {
+  if (!allowed) {
+    // Events of before sealed categories hold them in clear: not for this reader either.
+    v1::Event& event = *out->mutable_event();
+    if (event.has_youth_referred()) event.mutable_youth_referred()->clear_concerns();
+    if (event.has_concern_shared()) event.mutable_concern_shared()->clear_concerns();
+  }
   const v1::Event& event = out->event();
   std::vector<std::pair<std::string, const v1::SealedText*>> sealed;
   FindSealed(event, "", &sealed);

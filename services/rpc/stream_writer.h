@@ -13,6 +13,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/rpc/rpc.h"
 
@@ -29,9 +30,12 @@ class StreamWriter final : public grpc::ServerWriteReactor<Response> {
                std::function<void()> on_done = nullptr)
       : on_cancel_(std::move(on_cancel)), on_done_(std::move(on_done)) {
     thread_ = std::thread([this, body = std::move(body)]() mutable {
+      // Not before thread_ is assigned: OnDone (after Finish) reads it.
+      started_.WaitForNotification();
       const absl::Status status = std::move(body)(*this);
       this->Finish(ToGrpcStatus(status));
     });
+    started_.Notify();
   }
 
   // Sends `response` and waits until gRPC has taken it. False if the call was cancelled or the
@@ -76,6 +80,7 @@ class StreamWriter final : public grpc::ServerWriteReactor<Response> {
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   const std::function<void()> on_cancel_;
   const std::function<void()> on_done_;
+  absl::Notification started_;
   std::thread thread_;
 };
 

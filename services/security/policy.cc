@@ -136,11 +136,12 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   if (concern.recipient_agency_ids().empty()) return true;
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
-  // On consent: only while it stands.
+  // On consent: only while it stands (a scope recorded again: its latest consent).
+  bool in_force = false;
   for (const v1::ConsentView& consent : view.consents()) {
-    if (consent.scope() == concern.consent_scope()) return consent.in_force();
+    if (consent.scope() == concern.consent_scope()) in_force = consent.in_force();
   }
-  return false;
+  return in_force;
 }
 
 absl::Status Refuse(const Principal& who, absl::string_view what) {

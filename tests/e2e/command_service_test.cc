@@ -1,6 +1,7 @@
 // CommandService against a real hotspotd on a free port: every command's success, idempotent
 // retry, unauthenticated and unauthorised calls, and malformed input (nothing written); the
 // domain's invariants with their codes; concurrent conflicting commands.
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -88,8 +90,18 @@ class CommandServiceTest : public ::testing::Test {
     return Must(cast_->school_member, scenario::SampleReferral(++sequence_, NextId())).id();
   }
 
-  static std::string Accepted() {
-    const std::string youth = Referred();
+  // Accepted; `age_14`: a youth of 14 today, for whom a custody holder consents.
+  static std::string Accepted(bool age_14 = false) {
+    std::string youth;
+    if (age_14) {
+      v1::ReferYouthRequest referral = scenario::SampleReferral(++sequence_, NextId());
+      const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+      referral.set_birth_date(absl::StrFormat("%04d-%02d-%02d", today.year() - 14, today.month(),
+                                              std::min(today.day(), 28)));
+      youth = Must(cast_->school_member, referral).id();
+    } else {
+      youth = Referred();
+    }
     auto screen = Req<v1::ScreenReferralRequest>();
     screen.set_youth_id(youth);
     screen.set_accept(true);
@@ -386,18 +398,25 @@ std::vector<CommandCase> Cases::All() {
       {"RecordConsent",
        [] {
          auto r = Req<v1::RecordConsentRequest>();
-         r.set_youth_id(Accepted());
+         r.set_youth_id(Accepted(/*age_14=*/true));
          r.set_scope("school and social services");
          r.set_given_by("parent");
+         r.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+         r.add_agency_ids(kSchool);
+         r.add_agency_ids(kSocial);
+         r.set_purpose("support at school");
          return Own(r);
        },
        P(caseworker), P(school_member), "scope", Bad::kClear},
       {"WithdrawConsent",
        [] {
          auto consent = Req<v1::RecordConsentRequest>();
-         consent.set_youth_id(Accepted());
+         consent.set_youth_id(Accepted(/*age_14=*/true));
          consent.set_scope("school and social services");
          consent.set_given_by("parent");
+         consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+         consent.add_agency_ids(kSchool);
+         consent.set_purpose("support at school");
          Must(cast_->caseworker, consent);
          auto r = Req<v1::WithdrawConsentRequest>();
          r.set_youth_id(consent.youth_id());

@@ -13,6 +13,7 @@
 #include "hotspot/v1/audit_service.grpc.pb.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
 #include "tests/e2e/suite_server.h"
 
@@ -71,6 +72,29 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   EXPECT_GT(named, 30);
   EXPECT_GT(consents, 0);
   EXPECT_GT(shares, 0);
+
+  // The old events' clear categories reach no subscriber that may not see personal data.
+  v1::SubscribeRequest subscribe;
+  subscribe.set_from_position(1);
+  subscribe.add_event_types("hotspot.v1.YouthReferred");
+  auto integration = suite->As(cast.integration, "", absl::Seconds(30));
+  auto stream =
+      v1::SubscriptionService::NewStub(suite->channel)->Subscribe(integration.get(), subscribe);
+  v1::SubscribeResponse batch;
+  int referrals = 0;
+  while (stream->Read(&batch)) {
+    for (const v1::StoredEvent& e : batch.events()) {
+      ++referrals;
+      EXPECT_TRUE(e.event().youth_referred().concerns().empty()) << e.position();
+    }
+    if (batch.caught_up()) {
+      integration->TryCancel();
+      while (stream->Read(&batch)) {
+      }
+      break;
+    }
+  }
+  EXPECT_EQ(referrals, 40);
 
   // A youth's history replays, in clear for the auditor.
   v1::GetCaseHistoryRequest history;

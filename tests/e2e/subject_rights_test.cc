@@ -172,7 +172,7 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   request.set_youth_id(youth);
   request.set_subject_access_id(sar.subject_access_id());
   v1::ExportSubjectAccessResponse exported;
-  auto wrong_purpose = suite_->As(cast.chief, "case_coordination");
+  auto wrong_purpose = suite_->As(cast.auditor, "case_coordination");
   EXPECT_EQ(audit->ExportSubjectAccess(wrong_purpose.get(), request, &exported).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   auto teacher = suite_->As(cast.school_member, "data_subject_request");
@@ -180,11 +180,14 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
             grpc::StatusCode::PERMISSION_DENIED);
   v1::ExportSubjectAccessRequest unknown = request;
   unknown.set_subject_access_id("access-0000");
-  auto chief_unknown = suite_->As(cast.chief, "data_subject_request");
+  auto chief_export = suite_->As(cast.chief, "data_subject_request");
+  EXPECT_EQ(audit->ExportSubjectAccess(chief_export.get(), request, &exported).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // it holds the access log: auditors only
+  auto chief_unknown = suite_->As(cast.auditor, "data_subject_request");
   EXPECT_EQ(audit->ExportSubjectAccess(chief_unknown.get(), unknown, &exported).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  auto chief = suite_->As(cast.chief, "data_subject_request: the mother's request");
-  const grpc::Status status = audit->ExportSubjectAccess(chief.get(), request, &exported);
+  auto dpo = suite_->As(cast.auditor, "data_subject_request: the mother's request");
+  const grpc::Status status = audit->ExportSubjectAccess(dpo.get(), request, &exported);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   // The JSON: the case and history in clear, the police's share and third parties withheld,
@@ -196,6 +199,8 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   EXPECT_EQ(exported.json().find("Mette Export"), std::string::npos);
   EXPECT_EQ(exported.json().find(cast.police_member.person), std::string::npos);
   EXPECT_EQ(exported.json().find(cast.chief.person), std::string::npos);
+  EXPECT_EQ(exported.json().find(cast.school_member.person), std::string::npos);
+  EXPECT_EQ(exported.json().find(cast.caseworker.person), std::string::npos);
   std::set<std::string> reasons;
   for (const v1::Redaction& r : e.redactions()) reasons.insert(r.path());
   EXPECT_TRUE(reasons.count("concern_shared.text")) << exported.json();
