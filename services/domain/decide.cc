@@ -1708,6 +1708,8 @@ absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& r, const Com
 
 // ---- erasure ----
 
+namespace {
+
 // Why the case's records must be kept (GDPR Art. 17(3)(b)), or "" if they need not: while the
 // case is open, within its retention, or when its end is not known (a case of before); never
 // on ground (d), data processed unlawfully.
@@ -1731,6 +1733,8 @@ std::string KeptRecords(const YouthState& youth, v1::ErasureGround ground,
                       " and its records are kept for ", c.retention / absl::Hours(24),
                       " days (GDPR Art. 17(3)(b))");
 }
+
+}  // namespace
 
 absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));

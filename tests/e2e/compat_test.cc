@@ -97,25 +97,20 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   EXPECT_EQ(referrals, 40);
 
   // A youth's history replays, in clear for the auditor.
-  v1::GetCaseHistoryRequest history;
+  std::string with_name;
   for (const v1::CaseView& c : cases.cases()) {
-    if (history.youth_id().empty() && c.name().has_text()) history.set_youth_id(c.youth_id());
+    if (with_name.empty() && c.name().has_text()) with_name = c.youth_id();
   }
-  auto history_context = suite->As(cast.auditor, "audit: after the upgrade");
-  auto reader = audit->GetCaseHistory(history_context.get(), history);
-  v1::GetCaseHistoryResponse response;
-  int events = 0;
+  const absl::StatusOr<std::vector<v1::StoredEvent>> history =
+      suite->History(cast.auditor, with_name);
+  ASSERT_TRUE(history.ok()) << history.status();
   bool name = false;
-  while (reader->Read(&response)) {
-    for (const v1::StoredEvent& e : response.events()) {
-      ++events;
-      for (const v1::PersonalValue& v : e.personal_data()) {
-        name = name || (v.path() == "youth_referred.name" && v.value().has_text());
-      }
+  for (const v1::StoredEvent& e : *history) {
+    for (const v1::PersonalValue& v : e.personal_data()) {
+      name = name || (v.path() == "youth_referred.name" && v.value().has_text());
     }
   }
-  ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_GT(events, 1);
+  EXPECT_GT(history->size(), 1u);
   EXPECT_TRUE(name);
 
   // New commands write on top of the old log, under today's rules: an old unstructured consent

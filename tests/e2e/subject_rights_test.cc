@@ -62,22 +62,17 @@ TEST_F(SubjectRightsTest, ACorrectionShowsAtOnceAndTheEarlierValueStaysInTheHist
   ASSERT_TRUE(v1::QueryService::NewStub(suite_->channel)->GetCase(chief.get(), get, &got).ok());
   EXPECT_EQ(got.case_view().name().text(), "Ali Hansen");
 
-  v1::GetCaseHistoryRequest history;
-  history.set_youth_id(youth);
-  auto auditor = suite_->As(cast.auditor, "audit: the correction");
-  auto reader = v1::AuditService::NewStub(suite_->channel)->GetCaseHistory(auditor.get(), history);
-  v1::GetCaseHistoryResponse response;
+  const absl::StatusOr<std::vector<v1::StoredEvent>> history =
+      suite_->History(cast.auditor, youth, position);
+  ASSERT_TRUE(history.ok()) << history.status();
   std::vector<std::string> names;  // each name the history holds, in order
-  while (reader->Read(&response)) {
-    for (const v1::StoredEvent& e : response.events()) {
-      for (const v1::PersonalValue& v : e.personal_data()) {
-        if (v.path() == "youth_referred.name" || v.path() == "personal_data_rectified.value") {
-          names.push_back(v.value().text());
-        }
+  for (const v1::StoredEvent& e : *history) {
+    for (const v1::PersonalValue& v : e.personal_data()) {
+      if (v.path() == "youth_referred.name" || v.path() == "personal_data_rectified.value") {
+        names.push_back(v.value().text());
       }
     }
   }
-  ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(names, (std::vector<std::string>{"Aly Hansen", "Ali Hansen"}));
 }
 
@@ -98,21 +93,15 @@ TEST_F(SubjectRightsTest, AnErasureRequestOnAnOpenCaseIsRefusedAtOnce) {
   EXPECT_EQ(suite_->commands->Call(cast.auditor, approve).status.error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
-  v1::GetCaseHistoryRequest history;
-  history.set_youth_id(youth);
-  history.set_min_position(requested.position());
-  auto auditor = suite_->As(cast.auditor, "audit: erasure requests");
-  auto reader = v1::AuditService::NewStub(suite_->channel)->GetCaseHistory(auditor.get(), history);
-  v1::GetCaseHistoryResponse response;
+  const absl::StatusOr<std::vector<v1::StoredEvent>> history =
+      suite_->History(cast.auditor, youth, requested.position());
+  ASSERT_TRUE(history.ok()) << history.status();
   std::vector<std::string> types;
   v1::ErasureRefused refused;
-  while (reader->Read(&response)) {
-    for (const v1::StoredEvent& e : response.events()) {
-      types.push_back(e.type());
-      if (e.event().has_erasure_refused()) refused = e.event().erasure_refused();
-    }
+  for (const v1::StoredEvent& e : *history) {
+    types.push_back(e.type());
+    if (e.event().has_erasure_refused()) refused = e.event().erasure_refused();
   }
-  ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(types,
             (std::vector<std::string>{"hotspot.v1.YouthReferred", "hotspot.v1.ErasureRequested",
                                       "hotspot.v1.ErasureRefused"}));
@@ -238,21 +227,15 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   auto again = suite_->As(cast.chief, "case_coordination");
   ASSERT_TRUE(queries->GetCase(again.get(), get, &got).ok());
   EXPECT_TRUE(got.case_view().subject_access_requests(0).has_answered_at());
-  v1::GetCaseHistoryRequest history;
-  history.set_youth_id(youth);
-  history.set_min_position(exported.position() + 1);
-  auto auditor = suite_->As(cast.auditor, "audit");
-  auto reader = audit->GetCaseHistory(auditor.get(), history);
-  v1::GetCaseHistoryResponse response;
+  const absl::StatusOr<std::vector<v1::StoredEvent>> history =
+      suite_->History(cast.auditor, youth, exported.position() + 1);
+  ASSERT_TRUE(history.ok()) << history.status();
   int answered_redactions = -1;
-  while (reader->Read(&response)) {
-    for (const v1::StoredEvent& event : response.events()) {
-      if (event.event().has_subject_access_answered()) {
-        answered_redactions = event.event().subject_access_answered().redactions_size();
-      }
+  for (const v1::StoredEvent& event : *history) {
+    if (event.event().has_subject_access_answered()) {
+      answered_redactions = event.event().subject_access_answered().redactions_size();
     }
   }
-  ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(answered_redactions, exported.redactions_size());
   EXPECT_GT(answered_redactions, 3);
 }

@@ -5,6 +5,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
 
 namespace hotspot::testing {
 
@@ -44,6 +45,26 @@ uint64_t SuiteServer::Head() const {
   uint64_t head = 0;
   for (const v1::ProjectionStatus& view : status.views()) head = std::max(head, view.head());
   return head;
+}
+
+absl::StatusOr<std::vector<v1::StoredEvent>> SuiteServer::History(const security::Principal& who,
+                                                                  const std::string& youth,
+                                                                  uint64_t min_position) const {
+  v1::GetCaseHistoryRequest request;
+  request.set_youth_id(youth);
+  request.set_min_position(min_position);
+  auto context = As(who, "audit: the case's history");
+  auto reader = v1::AuditService::NewStub(channel)->GetCaseHistory(context.get(), request);
+  std::vector<v1::StoredEvent> out;
+  v1::GetCaseHistoryResponse response;
+  while (reader->Read(&response)) {
+    for (v1::StoredEvent& e : *response.mutable_events()) out.push_back(std::move(e));
+  }
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  }
+  return out;
 }
 
 absl::Status SuiteServer::Restart(bool kill) {

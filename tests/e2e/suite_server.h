@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
+#include "hotspot/v1/stored_event.pb.h"
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
 #include "tests/e2e/command_client.h"
@@ -39,6 +40,12 @@ struct SuiteServer {
   // The log's head as the views know it (AdminService.GetProjectionStatus, as the admin): pass
   // it as min_position to read what hotspotd held when it was asked. 0 on an error.
   uint64_t Head() const;
+
+  // A youth's whole history (AuditService.GetCaseHistory) as `who` reads it, at least up to
+  // `min_position`; the call's error if it fails.
+  absl::StatusOr<std::vector<v1::StoredEvent>> History(const security::Principal& who,
+                                                       const std::string& youth,
+                                                       uint64_t min_position = 0) const;
 
   // A call context as `who` (its bearer token), with a read's purpose ("" sends none) and a
   // deadline.
