@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/domain/aggregates.h"
 #include "store/status_macros.h"
 
 namespace hotspot::commands {
@@ -116,6 +117,14 @@ store::ExpectedVersion Expected(uint64_t version) {
 }
 
 }  // namespace
+
+absl::StatusOr<v1::AgencyKind> CommandHandler::AgencyKindOf(absl::string_view agency_id) {
+  StoreSource source(events_, &cache_);
+  ASSIGN_OR_RETURN(const domain::StreamEvents stream, source.Read(agency_id));
+  domain::AgencyState agency;
+  for (const v1::Event& event : *stream.events) domain::Evolve(agency, event);
+  return agency.exists ? agency.kind : v1::AGENCY_KIND_UNSPECIFIED;
+}
 
 namespace internal {
 

@@ -86,6 +86,11 @@ class CommandHandler {
   template <typename Request>
   void Execute(const security::Principal& principal, const Request& request, CommandDone done);
 
+  // The kind of the agency `agency_id` as the log has it, AGENCY_KIND_UNSPECIFIED if none is
+  // registered by that id: for the policy's role check at authentication. Read through the
+  // handler's stream cache; the store's error if the read fails. Thread-safe.
+  absl::StatusOr<v1::AgencyKind> AgencyKindOf(absl::string_view agency_id);
+
  private:
   struct Call;
   void Start(std::shared_ptr<Call> call);

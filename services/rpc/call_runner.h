@@ -1,6 +1,7 @@
 // CallRunner: how the read side's gRPC services run a call. It authenticates the caller, reads
 // the purpose (required where the method's proto says PERSONAL_DATA_ACCESS_ALWAYS), runs the
-// work off the RPC threads (a read may wait for the views), and writes access records before
+// work off the RPC threads (a read may wait for the views), first asking whether the caller may
+// hold its role (the authenticator's role check), and writes access records before
 // the answer is sent: exactly the disclosures the handler made (security::Disclosed), and, for
 // a refused attempt (PERMISSION_DENIED) on a method that reads youths' data, a record of the
 // refusal naming the request's youth_id and area_id. If a record cannot be written, the call
@@ -60,7 +61,7 @@ class CallRunner {
   // reads youths' data (INVALID_ARGUMENT naming "purpose").
   absl::StatusOr<Caller> Identify(const grpc::CallbackServerContext& context,
                                   const Method& method) const {
-    absl::StatusOr<security::Principal> who = Authenticate(context, *authenticator_);
+    absl::StatusOr<security::Principal> who = BearerOf(context, *authenticator_);
     if (!who.ok()) return who.status();
     absl::StatusOr<std::optional<security::Purpose>> purpose = PurposeOf(context);
     if (!purpose.ok()) return purpose.status();
@@ -103,8 +104,13 @@ class CallRunner {
     }
     const bool queued = pool_.Submit(
         [this, reactor, response, query, &method, &request, caller = *std::move(caller)]() mutable {
+          absl::Status status = authenticator_->CheckRole(caller.who);
+          if (!status.ok()) {
+            reactor->Finish(ToGrpcStatus(Refused(caller, method, request, std::move(status))));
+            return;
+          }
           auto result = query(caller);
-          absl::Status status = result.status();
+          status = result.status();
           if (result.ok()) {
             if constexpr (internal::IsDisclosed<std::decay_t<decltype(*result)>>::value) {
               status = Record(caller, method, result->disclosures);
@@ -138,6 +144,8 @@ class CallRunner {
         [this, &method, &request, caller = std::move(caller),
          body = std::move(body)](StreamWriter<Response>& out) mutable -> absl::Status {
           if (!caller.ok()) return caller.status();
+          absl::Status role = authenticator_->CheckRole(caller->who);
+          if (!role.ok()) return Refused(*caller, method, request, std::move(role));
           return Refused(*caller, method, request, std::move(body)(*caller, out));
         },
         std::move(on_cancel), std::move(on_done));

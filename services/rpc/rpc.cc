@@ -17,6 +17,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,
                                                  const security::Authenticator& authenticator) {
+  absl::StatusOr<security::Principal> who = BearerOf(context, authenticator);
+  if (!who.ok()) return who;
+  if (absl::Status role = authenticator.CheckRole(*who); !role.ok()) return role;
+  return who;
+}
+
+absl::StatusOr<security::Principal> BearerOf(const grpc::CallbackServerContext& context,
+                                             const security::Authenticator& authenticator) {
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
   if (header == metadata.end()) {

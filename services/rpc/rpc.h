@@ -23,6 +23,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The principal of the call's "authorization: Bearer <token>" header. UNAUTHENTICATED if the
 // header is missing, malformed or names no known token.
+absl::StatusOr<security::Principal> BearerOf(const grpc::CallbackServerContext& context,
+                                             const security::Authenticator& authenticator);
+
+// BearerOf, and the authenticator's role check: PERMISSION_DENIED if the principal may not hold
+// its role (security::MayHoldRole). (The read side's CallRunner checks the role inside the call
+// instead, so that the refusal of a read of youths' data is recorded.)
 absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,
                                                  const security::Authenticator& authenticator);
 

@@ -12,7 +12,9 @@
 #ifndef HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
 #define HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -33,10 +35,21 @@ class Authenticator {
   // The principal the bearer token belongs to. UNAUTHENTICATED for an empty or unknown token.
   absl::StatusOr<Principal> Authenticate(absl::string_view token) const;
 
+  // Whether the principal may hold its role, asked of every caller before its call runs
+  // (hotspotd: the policy's MayHoldRole, with the agency's kind from the log). Set before
+  // serving; by default every role is held.
+  using RoleCheck = std::function<absl::Status(const Principal&)>;
+  void set_role_check(RoleCheck check) { role_check_ = std::move(check); }
+  // The role check's answer for `who`: OK, or its error (PERMISSION_DENIED saying why).
+  absl::Status CheckRole(const Principal& who) const {
+    return role_check_ ? role_check_(who) : absl::OkStatus();
+  }
+
   size_t size() const { return by_hash_.size(); }
 
  private:
   absl::flat_hash_map<std::string, Principal> by_hash_;  // hex SHA-256 -> principal
+  RoleCheck role_check_;
 };
 
 // The token in an "authorization" header value: "Bearer <token>". UNAUTHENTICATED otherwise.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/security/policy.h"
 #include "store/test_util.h"
 
 namespace hotspot::security {
@@ -78,6 +79,31 @@ TEST(IdentityTest, MalformedFilesNameTheLine) {
   }
   EXPECT_EQ(Authenticator::Load("/nonexistent/tokens").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(IdentityTest, TheRoleCheckIsThePolicysMayHoldRole) {
+  Authenticator auth = *Authenticator::Parse("");
+  const Principal caseworker = DemoPrincipals()[2];
+  EXPECT_TRUE(auth.CheckRole(caseworker).ok());  // no check set: every role is held
+  // The check hotspotd sets, with the kinds the log would give.
+  auth.set_role_check([](const Principal& who) {
+    return MayHoldRole(who, who.agency == "agency-social" ? v1::AGENCY_KIND_SOCIAL_ADMINISTRATION
+                                                          : v1::AGENCY_KIND_SCHOOL);
+  });
+  EXPECT_TRUE(auth.CheckRole(caseworker).ok());
+  EXPECT_TRUE(auth.CheckRole(DemoPrincipals()[1]).ok());  // a teacher holds a member's role
+  Principal misfiled = caseworker;
+  misfiled.agency = "agency-school-sjaelor";
+  const absl::Status refused = auth.CheckRole(misfiled);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.message(),
+            "caseworker-eva: the role social_caseworker is a social administration's, and "
+            "agency-school-sjaelor is registered as AGENCY_KIND_SCHOOL");
+  EXPECT_EQ(MayHoldRole(misfiled, v1::AGENCY_KIND_UNSPECIFIED).message(),
+            "caseworker-eva: the role social_caseworker is a social administration's, and "
+            "agency-school-sjaelor is not a registered agency");
+  EXPECT_FALSE(RoleDependsOnAgencyKind(DemoPrincipals()[0]));
+  EXPECT_TRUE(RoleDependsOnAgencyKind(caseworker));
 }
 
 TEST(IdentityTest, BearerHeader) {

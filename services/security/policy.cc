@@ -144,6 +144,20 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   return in_force;
 }
 
+bool RoleDependsOnAgencyKind(const Principal& who) { return who.role == Role::kSocialCaseworker; }
+
+absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind) {
+  if (!RoleDependsOnAgencyKind(who) || agency_kind == v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(who.person, ": the role ", RoleName(who.role),
+                   " is a social administration's, and ", who.agency, " is ",
+                   agency_kind == v1::AGENCY_KIND_UNSPECIFIED
+                       ? "not a registered agency"
+                       : absl::StrCat("registered as ", v1::AgencyKind_Name(agency_kind))));
+}
+
 absl::Status Refuse(const Principal& who, absl::string_view what) {
   return absl::PermissionDeniedError(
       absl::StrCat(who.person, " (", RoleName(who.role), " of ", who.agency, ") may not ", what));

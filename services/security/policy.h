@@ -76,6 +76,15 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern);
 
+// OK if `who` may hold its role in its agency, whose kind is `agency_kind` (UNSPECIFIED: not
+// registered): the social caseworker's role, which reads every case of its areas and decides
+// for the social administration, belongs to a social administration's people only.
+// PERMISSION_DENIED naming the person, the role and the agency otherwise. Asked at
+// authentication, for every call.
+absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind);
+// True if MayHoldRole's answer for `who` depends on its agency's kind (else any kind will do).
+bool RoleDependsOnAgencyKind(const Principal& who);
+
 // ---- The command side's primitives: OK, or PERMISSION_DENIED saying why. ----
 
 // PERMISSION_DENIED: "<person> (<role> of <agency>) may not <what>".

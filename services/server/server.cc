@@ -26,6 +26,7 @@
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
 #include "services/security/key_store.h"
+#include "services/security/policy.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
 #include "services/server/erasure_executor.h"
@@ -217,6 +218,14 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   handler_options.retention = absl::Hours(24) * options.retention_days;
   impl->handler = std::make_unique<commands::CommandHandler>(impl->events.get(), impl->sealer.get(),
                                                              std::move(handler_options));
+  // The policy's role check at every authentication: a role that belongs to one kind of agency
+  // (the social caseworker's) is held only in an agency the log registers as that kind.
+  impl->authenticator->set_role_check(
+      [handler = impl->handler.get()](const security::Principal& who) -> absl::Status {
+        if (!security::RoleDependsOnAgencyKind(who)) return absl::OkStatus();
+        ASSIGN_OR_RETURN(const v1::AgencyKind kind, handler->AgencyKindOf(who.agency));
+        return security::MayHoldRole(who, kind);
+      });
   impl->command_service =
       std::make_unique<commands::CommandService>(impl->handler.get(), impl->authenticator.get());
 

@@ -5,8 +5,14 @@
 // compares the whole matrix with tests/e2e/authorization_matrix.golden (set
 // HOTSPOT_UPDATE_GOLDEN=1 to write it anew, then review the diff: it is the product's
 // need-to-know, line by line). It also asserts that every answer in clear left its access
-// record, and every refusal on a read of youths' data its refused record. The commands'
-// matrix of allowed, wrong-role and other-area callers is EveryCommandTest's.
+// record, and every refusal on a read of youths' data its refused record.
+//
+// The commands' matrix does the same for every command of CommandService: each of the same
+// callers sends the command's request (command_cases.h: a valid request on fresh aggregates,
+// naming the agencies of the caller it is for, so that a caller of another agency is the "other
+// agency" cell). For each cell it records the status code and how many events the call wrote,
+// counted between two probes: a refused call writes none. It compares them with
+// tests/e2e/command_matrix.golden in the same way.
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -28,6 +34,7 @@
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
+#include "tests/e2e/command_cases.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
@@ -37,11 +44,20 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 constexpr char kGolden[] = GOLDEN_PATH;
+constexpr char kCommandGolden[] = COMMAND_GOLDEN_PATH;
 
 // Callers beyond the demo's cast: an NGO of the area (involved in nothing), and an agency
 // member of another area.
 security::Principal Ngo() {
   return {"mentor-mia", "agency-ngo-mentors", security::Role::kAgencyMember, {scenario::kAreaId}};
+}
+// A social caseworker's role given to a teacher: the policy refuses the role outside a social
+// administration, at every call.
+security::Principal MisfiledCaseworker() {
+  return {"caseworker-at-school",
+          "agency-school-sjaelor",
+          security::Role::kSocialCaseworker,
+          {scenario::kAreaId}};
 }
 security::Principal OtherAreaMember() {
   return {"teacher-elsewhere",
@@ -96,16 +112,53 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
   }
 }
 
-class AuthorizationMatrixTest : public ::testing::Test {
+class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<SuiteServer>> started =
         StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=0"},
-                         {Ngo(), OtherAreaMember()});
+                         {Ngo(), OtherAreaMember(), MisfiledCaseworker()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
+    Bind(suite_);
   }
   static void TearDownTestSuite() { delete suite_; }
+
+  // Each cell's caller, with its label in the matrix. "involved-agency" is the school: it
+  // referred the read matrix's youth, and the commands' requests name it where they name an
+  // agency; they name the police where they share or escalate (the police's member and leader
+  // are in the matrix for that, as the commands' own agency and an escalation's target).
+  static std::vector<std::pair<std::string, security::Principal>> Callers() {
+    const scenario::Cast& cast = suite_->cast;
+    return {
+        {"admin", cast.admin},
+        {"auditor", cast.auditor},
+        {"coordinator/own-area", cast.chief},
+        {"coordinator/other-area", suite_->stranger},
+        {"social-caseworker/own-area", cast.caseworker},
+        {"social-caseworker/own-area/of-a-school", MisfiledCaseworker()},
+        {"member/own-area/involved-agency", cast.school_member},
+        {"leader/own-area/involved-agency", cast.school_leader},
+        {"member/own-area/other-agency", cast.police_member},
+        {"leader/own-area/other-agency", cast.jobcentre_leader},
+        {"leader/own-area/police", cast.police_leader},
+        {"member/own-area/ngo", Ngo()},
+        {"member/other-area", OtherAreaMember()},
+        {"integration/own-area", cast.integration},
+    };
+  }
+
+  // Compares `got` with the golden file at `path` (writing it first with
+  // HOTSPOT_UPDATE_GOLDEN=1).
+  static void ExpectGolden(const std::string& got, const std::string& path) {
+    if (std::getenv("HOTSPOT_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << got;
+    std::ifstream in(path);
+    const std::string golden((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+    EXPECT_EQ(got, golden) << "the matrix changed; if that is intended, run with "
+                              "HOTSPOT_UPDATE_GOLDEN=1 and review the diff of "
+                           << path;
+  }
 
   static SuiteServer* suite_;
 };
@@ -130,21 +183,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   const uint64_t head = asked.response.position();
   ASSERT_GE(suite_->Head(), head);
 
-  // Each cell: who calls, with which label in the matrix.
-  const std::vector<std::pair<std::string, security::Principal>> callers = {
-      {"admin", cast.admin},
-      {"auditor", cast.auditor},
-      {"coordinator/own-area", cast.chief},
-      {"coordinator/other-area", suite_->stranger},
-      {"social-caseworker/own-area", cast.caseworker},
-      {"member/own-area/involved-agency", cast.school_member},
-      {"leader/own-area/involved-agency", cast.school_leader},
-      {"member/own-area/other-agency", cast.police_member},
-      {"leader/own-area/other-agency", cast.jobcentre_leader},
-      {"member/own-area/ngo", Ngo()},
-      {"member/other-area", OtherAreaMember()},
-      {"integration/own-area", cast.integration},
-  };
+  const std::vector<std::pair<std::string, security::Principal>> callers = Callers();
 
   // Each read RPC: a name and a call that returns the status and the answers.
   struct Rpc {
@@ -273,15 +312,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   // Codes are numbers above; say which is which once.
   matrix << "# 0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION\n";
 
-  const std::string got = matrix.str();
-  if (std::getenv("HOTSPOT_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(kGolden) << got;
-  }
-  std::ifstream in(kGolden);
-  const std::string golden((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(got, golden) << "the matrix changed; if that is intended, run with "
-                            "HOTSPOT_UPDATE_GOLDEN=1 and review the diff of "
-                         << kGolden;
+  ExpectGolden(matrix.str(), kGolden);
 
   // Every answer in clear left its access record (disclosed), every refusal of a read of
   // youths' data its refused record: by the caller, through the call.
@@ -326,6 +357,39 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
       EXPECT_TRUE(has(cell, true)) << cell.rpc << " by " << cell.person << ": no refused record";
     }
   }
+}
+
+TEST_F(AuthorizationMatrixTest, EveryCommandEveryRoleAreaAndAgency) {
+  std::ostringstream matrix;
+  matrix << "# command | caller | status | events written (generated by "
+            "authorization_matrix_test; review changes)\n";
+  for (const CommandCase& command : All()) {
+    for (const auto& [label, who] : Callers()) {
+      const std::unique_ptr<Message> request = command.make();
+      const uint64_t before = Probe();
+      const CallResult result = client_->Call(who, *request);
+      const uint64_t after = Probe();
+      const uint64_t written = after - before - 1;
+      matrix << command.name << " | " << label << " | "
+             << (result.status.ok() ? "OK" : absl::StrCat(result.status.error_code())) << " | "
+             << written << "\n";
+      if (result.status.ok()) {
+        EXPECT_GT(written, 0u) << command.name << " by " << who.person;
+        EXPECT_GT(result.response.position(), before) << command.name << " by " << who.person;
+        EXPECT_LT(result.response.position(), after) << command.name << " by " << who.person;
+      } else {
+        EXPECT_EQ(written, 0u) << command.name << " by " << who.person << ": refused ("
+                               << result.status.error_message() << ") but wrote events";
+      }
+      if (result.status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        // The refusal says who was refused.
+        EXPECT_TRUE(absl::StrContains(result.status.error_message(), who.person))
+            << command.name << ": " << result.status.error_message();
+      }
+    }
+  }
+  matrix << "# 0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION\n";
+  ExpectGolden(matrix.str(), kCommandGolden);
 }
 
 }  // namespace
