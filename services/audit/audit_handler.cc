@@ -433,13 +433,31 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       event.mutable_actor()->set_person("");
       redact(s.position(), "actor.person", kEmployeeReason);
     }
-    bool police_share = false;
+    // What the police wrote: a concern they shared; a referral's description and categories
+    // (not the youth's identity) and a notification's text, where the police made them.
+    std::vector<std::string> police_paths;
     if (event.has_concern_shared()) {
-      ASSIGN_OR_RETURN(police_share, is_police(event.concern_shared().agency_id()));
+      ASSIGN_OR_RETURN(const bool by_police, is_police(event.concern_shared().agency_id()));
+      if (by_police) {
+        event.mutable_concern_shared()->clear_concerns();
+        redact(s.position(), "concern_shared", kPoliceReason);
+        police_paths = {"concern_shared."};
+      }
     }
-    if (police_share) {
-      event.mutable_concern_shared()->clear_concerns();
-      redact(s.position(), "concern_shared", kPoliceReason);
+    if (event.has_youth_referred()) {
+      ASSIGN_OR_RETURN(const bool by_police,
+                       is_police(event.youth_referred().referring_agency_id()));
+      if (by_police) {
+        if (event.youth_referred().concerns_size() > 0) {
+          event.mutable_youth_referred()->clear_concerns();
+          redact(s.position(), "youth_referred.concerns", kPoliceReason);
+        }
+        police_paths = {"youth_referred.description", "youth_referred.concerns_sealed"};
+      }
+    }
+    if (event.has_notification_made()) {
+      ASSIGN_OR_RETURN(const bool by_police, is_police(event.notification_made().agency_id()));
+      if (by_police) police_paths = {"notification_made.text"};
     }
     if (event.has_youth_referred() && !event.youth_referred().referred_by().empty()) {
       event.mutable_youth_referred()->clear_referred_by();
@@ -463,9 +481,10 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     }
     for (v1::PersonalValue& v : *s.mutable_personal_data()) {
       const bool third_party = absl::EndsWith(v.path(), "requested_by");
-      if (!(police_share && absl::StartsWith(v.path(), "concern_shared.")) && !third_party) {
-        continue;
-      }
+      const bool police_wrote =
+          std::any_of(police_paths.begin(), police_paths.end(),
+                      [&](const std::string& p) { return absl::StartsWith(v.path(), p); });
+      if (!police_wrote && !third_party) continue;
       v.mutable_value()->mutable_withheld()->set_reason("redacted");
       redact(s.position(), v.path(), third_party ? kThirdPartyReason : kPoliceReason);
     }
@@ -485,6 +504,19 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     concern.clear_concerns();
     redact(0, "case_view.concerns_shared", kPoliceReason);
   }
+  ASSIGN_OR_RETURN(const bool referred_by_police,
+                   is_police(view->referral().referring_agency_id()));
+  if (referred_by_police) {
+    v1::Referral& referral = *view->mutable_referral();
+    for (v1::PersonalField* f :
+         {referral.mutable_description(), referral.mutable_concerns_sealed()}) {
+      if (f->value_case() != v1::PersonalField::VALUE_NOT_SET) {
+        f->mutable_withheld()->set_reason("redacted");
+      }
+    }
+    referral.clear_concerns();
+    redact(0, "case_view.referral.description", kPoliceReason);
+  }
   if (!view->referral().referred_by().empty()) {
     view->mutable_referral()->clear_referred_by();
     redact(0, "case_view.referral.referred_by", kEmployeeReason);
@@ -499,6 +531,11 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     redact(0, "case_view.subject_access_requests.requested_by", kThirdPartyReason);
   }
   for (v1::NotificationView& n : *view->mutable_notifications()) {
+    ASSIGN_OR_RETURN(const bool by_police, is_police(n.agency_id()));
+    if (by_police && n.text().value_case() != v1::PersonalField::VALUE_NOT_SET) {
+      n.mutable_text()->mutable_withheld()->set_reason("redacted");
+      redact(0, "case_view.notifications.text", kPoliceReason);
+    }
     n.clear_notified_by();
     redact(0, "case_view.notifications.notified_by", kEmployeeReason);
   }

@@ -3,9 +3,11 @@
 // open case is refused at once, and says so in the history; a subject access request is answered
 // with an export of the case, its history and who read it, redacted as the law allows, and the
 // redactions are recorded.
+#include <map>
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -126,6 +128,17 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   police.set_necessity("The school can follow up");
   police.add_recipient_agency_ids("agency-school-sjaelor");
   Do(cast.police_member, police);
+  // Notifications to the social administration: the school's, and the police's.
+  for (const auto& [who, text] :
+       {std::pair{&cast.school_member, "Comes to school hungry most mornings"},
+        std::pair{&cast.police_member, "Found at the station at 2 a.m. with older boys"}}) {
+    v1::NotifyChildWelfareRequest notify;
+    notify.set_request_id(absl::StrCat("sar-notify-", who->agency));
+    notify.set_youth_id(youth);
+    notify.set_agency_id(who->agency);
+    notify.set_text(text);
+    Do(*who, notify);
+  }
   v1::RecordConsentRequest consent;
   consent.set_request_id("sar-consent");
   consent.set_youth_id(youth);
@@ -179,12 +192,16 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   const grpc::Status status = audit->ExportSubjectAccess(dpo.get(), request, &exported);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
-  // The JSON: the case and history in clear, the police's share and third parties withheld,
-  // the reads with agency, role and purpose, and no employee's name anywhere.
+  // The JSON: the case and history in clear, what the police wrote (their share, their
+  // referral's description, their notification) and third parties withheld, the reads with
+  // agency, role and purpose, and no employee's name anywhere.
   v1::SubjectAccessExport e;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported.json(), &e).ok());
   EXPECT_EQ(e.case_view().name().text(), "Sara Export");
   EXPECT_EQ(exported.json().find("shoplifting"), std::string::npos);
+  EXPECT_EQ(exported.json().find(referral.description()), std::string::npos);
+  EXPECT_EQ(exported.json().find("older boys"), std::string::npos);
+  EXPECT_NE(exported.json().find("hungry most mornings"), std::string::npos);
   EXPECT_EQ(exported.json().find("Mette Export"), std::string::npos);
   EXPECT_EQ(exported.json().find(cast.police_member.person), std::string::npos);
   EXPECT_EQ(exported.json().find(cast.chief.person), std::string::npos);
@@ -196,16 +213,30 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   EXPECT_TRUE(reasons.count("consent_recorded.given_by"));
   EXPECT_TRUE(reasons.count("actor.person"));
   EXPECT_TRUE(reasons.count("subject_access_requested.requested_by"));
-  bool description = false;
+  EXPECT_TRUE(reasons.count("youth_referred.description"));
+  EXPECT_TRUE(reasons.count("notification_made.text"));
+  EXPECT_TRUE(reasons.count("case_view.referral.description"));
+  EXPECT_TRUE(reasons.count("case_view.notifications.text"));
+  // In the history: the youth's identity in clear, the police's texts withheld.
+  std::map<std::string, int> withheld, clear;
   for (const v1::StoredEvent& event : e.history()) {
     for (const v1::PersonalValue& v : event.personal_data()) {
-      if (v.path() == "concern_shared.text") {
-        EXPECT_EQ(v.value().withheld().reason(), "redacted");
-      }
-      if (v.path() == "youth_referred.description") description = v.value().has_text();
+      (v.value().withheld().reason() == "redacted" ? withheld : clear)[v.path()]++;
     }
   }
-  EXPECT_TRUE(description);
+  EXPECT_EQ(withheld["concern_shared.text"], 1);
+  EXPECT_EQ(withheld["youth_referred.description"], 1);
+  EXPECT_EQ(withheld["notification_made.text"], 1);  // the police's
+  EXPECT_EQ(clear["notification_made.text"], 1);     // the school's
+  EXPECT_EQ(clear["youth_referred.name"], 1);
+  EXPECT_EQ(clear["youth_referred.cpr_number"], 1);
+  EXPECT_EQ(withheld["youth_referred.name"], 0);
+  // In the case view: the same.
+  EXPECT_EQ(e.case_view().referral().description().withheld().reason(), "redacted");
+  ASSERT_EQ(e.case_view().notifications_size(), 2);
+  for (const v1::NotificationView& n : e.case_view().notifications()) {
+    EXPECT_EQ(n.text().has_text(), n.agency_id() == cast.school_member.agency) << n.agency_id();
+  }
   bool chiefs_read = false;
   for (const v1::SubjectAccessRead& r : e.reads()) {
     if (r.purpose_text() == "before the family meeting") {
