@@ -72,7 +72,10 @@ void Evolve(YouthState& state, const v1::Event& event) {
       break;
     case K::kConsentRecorded: {
       const v1::ConsentRecorded& consent = event.consent_recorded();
-      state.consents[consent.scope()] = {consent.agency_ids().begin(), consent.agency_ids().end()};
+      YouthState::Consent& in_force = state.consents[consent.scope()];
+      in_force.agencies = {consent.agency_ids().begin(), consent.agency_ids().end()};
+      in_force.categories.reset();
+      if (consent.has_categories_sealed()) in_force.categories = consent.categories_sealed();
       break;
     }
     case K::kConsentWithdrawn:

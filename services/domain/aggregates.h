@@ -54,9 +54,14 @@ struct YouthState {
   v1::CaseStatus status_before_close = v1::CASE_STATUS_UNSPECIFIED;
   bool declined = false;  // the referral was declined (stays so until reopened and re-screened)
   int32_t plan_revision = 0;
-  // The consents in force, by scope: the agencies each covers (empty: an unstructured consent
-  // of before, covering every agency).
-  std::map<std::string, std::set<std::string>> consents;
+  // A consent in force: the agencies it covers (empty: an unstructured consent of before, every
+  // agency) and its sealed categories (unset on consents of before: any category).
+  struct Consent {
+    std::set<std::string> agencies;
+    std::optional<v1::SealedText> categories;
+  };
+  // The consents in force, by scope.
+  std::map<std::string, Consent> consents;
   std::set<std::string> commitment_ids;
   v1::SealedText birth_date;  // as referred or corrected; empty if not known
   v1::Date ended_on;          // closed, declined or handed over on (unset: open, or not known)

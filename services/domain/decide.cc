@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "services/security/policy.h"
 #include "store/event_id.h"
@@ -866,7 +867,8 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
   // On consent: a consent in force that covers the sharing agency and every recipient.
   std::string consent_scope;
   if (on_consent) {
-    auto covers = [&](const std::set<std::string>& agencies) {
+    auto covers = [&](const YouthState::Consent& consent) {
+      const std::set<std::string>& agencies = consent.agencies;
       if (agencies.empty()) return true;  // an unstructured consent of before: every agency
       if (agencies.count(r.agency_id()) == 0) return false;
       return std::all_of(recipients.begin(), recipients.end(),
@@ -884,8 +886,8 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
       consent_scope = r.consent_scope();
     } else {
       std::vector<std::string> covering;
-      for (const auto& [scope, agencies] : youth.consents) {
-        if (covers(agencies)) covering.push_back(scope);
+      for (const auto& [scope, consent] : youth.consents) {
+        if (covers(consent)) covering.push_back(scope);
       }
       RETURN_IF_ERROR(Rule(!covering.empty(),
                            absl::StrCat("legal_basis: no consent in force for ", r.youth_id(),
@@ -894,6 +896,24 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
         return Invalid("consent_scope", "several consents cover this share: name one");
       }
       consent_scope = covering[0];
+    }
+    // What the consent covers: only its categories, and the share names them.
+    const YouthState::Consent& consent = youth.consents.at(consent_scope);
+    if (consent.categories.has_value()) {
+      ASSIGN_OR_RETURN(const std::optional<std::string> opened, s.Open(*consent.categories));
+      RETURN_IF_ERROR(Rule(opened.has_value(), absl::StrCat("consent_scope: the categories of \"",
+                                                            consent_scope, "\" are erased")));
+      const std::set<std::string> allowed = absl::StrSplit(*opened, ',', absl::SkipEmpty());
+      RETURN_IF_ERROR(Rule(r.concerns_size() > 0,
+                           absl::StrCat("concerns: a share on the consent \"", consent_scope,
+                                        "\" names its categories (the consent covers ",
+                                        absl::StrJoin(allowed, ", "), ")")));
+      for (int i = 0; i < r.concerns_size(); ++i) {
+        const std::string name = v1::ConcernCategory_Name(r.concerns(i));
+        RETURN_IF_ERROR(
+            Rule(allowed.count(name) > 0, absl::StrCat("concerns[", i, "]: the consent \"",
+                                                       consent_scope, "\" does not cover ", name)));
+      }
     }
   }
   v1::Event e;
@@ -938,6 +958,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
   }
   RETURN_IF_ERROR(CheckText("purpose", r.purpose(), kMaxNameBytes));
   RETURN_IF_ERROR(CheckText("what", r.what(), kMaxTextBytes, false));
+  RETURN_IF_ERROR(CheckConcerns("categories", r.categories(), 1));
   ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no consent"));
   std::optional<int> age;
@@ -970,6 +991,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
     ASSIGN_OR_RETURN(*x->mutable_what(), s.Seal(r.youth_id(), "consent_what", r.what()));
   }
   x->set_giver_age(age.value_or(-1));
+  ASSIGN_OR_RETURN(*x->mutable_categories_sealed(), SealConcerns(s, r.youth_id(), r.categories()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
 }

@@ -489,6 +489,14 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   consent.set_giver(v1::CONSENT_GIVER_YOUTH);
   consent.set_purpose("mentoring after school");
   consent.set_what("how school is going");
+  // Its categories are required.
+  consent.add_agency_ids("agency-ngo");
+  absl::StatusOr<Decision> d = w_.Run(consent, caseworker_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("categories"));
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  consent.add_categories(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
+  consent.clear_agency_ids();
   // Its agencies are required, and must be of the area.
   EXPECT_EQ(Code(w_.Run(consent, caseworker_)), absl::StatusCode::kInvalidArgument);
   consent.add_agency_ids("agency-nowhere");
@@ -500,12 +508,15 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   EXPECT_EQ(recorded.giver_age(), 16);
   EXPECT_THAT(recorded.agency_ids(), ElementsAre("agency-ngo", "agency-school"));
   EXPECT_EQ(World::Unseal(recorded.what()), "how school is going");
+  // Its categories are special-category data: sealed like the concerns.
+  EXPECT_EQ(World::Unseal(recorded.categories_sealed()),
+            "CONCERN_CATEGORY_SCHOOL_ABSENCE,CONCERN_CATEGORY_FAMILY_TROUBLE");
   // A custody holder does not consent for a youth of 16... of 18: the youth does. Below 15 the
   // youth cannot.
   auto for_child = consent;
   for_child.set_request_id("child-consent");
   for_child.set_youth_id(child);
-  absl::StatusOr<Decision> d = w_.Run(for_child, caseworker_);
+  d = w_.Run(for_child, caseworker_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("below 15"));
   for_child.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
@@ -523,6 +534,18 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("covers"));
   share.set_recipient_agency_ids(0, "agency-school");
+  // Only what the consent covers: the share names its categories, each one covered.
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("names its categories"));
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.add_concerns(v1::CONCERN_CATEGORY_SUBSTANCE_USE);
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            "concerns[1]: the consent \"ngo mentoring\" does not cover "
+            "CONCERN_CATEGORY_SUBSTANCE_USE");
+  share.mutable_concerns()->RemoveLast();
   const Decision shared = w_.Do(share, ngo);  // no necessity needed on consent
   EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_scope(), "ngo mentoring");
   // Withdrawn, nothing more is shared under it.
@@ -641,6 +664,7 @@ TEST_F(DecideTest, ACorrectionOfIdentifyingDataIsSealedLikeTheOriginal) {
   consent.set_giver(v1::CONSENT_GIVER_YOUTH);
   consent.add_agency_ids("agency-school");
   consent.set_purpose("support");
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   d = w_.Run(consent, caseworker_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("is 12"));
@@ -834,6 +858,7 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   consent.add_agency_ids("agency-school");
   consent.add_agency_ids("agency-social");
   consent.set_purpose("support at school");
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   EXPECT_EQ(Code(w_.Run(consent, school_member_)), absl::StatusCode::kPermissionDenied);
   w_.Do(consent, caseworker_);
   auto withdraw = Req<v1::WithdrawConsentRequest>();

@@ -230,6 +230,9 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       *consent->mutable_agency_ids() = recorded.agency_ids();
       consent->set_purpose(recorded.purpose());
       Seal(recorded.what(), consent->mutable_what());
+      if (recorded.has_categories_sealed()) {
+        Seal(recorded.categories_sealed(), consent->mutable_categories_sealed());
+      }
       *consent->mutable_given_at() = Ts(at);
       consent->set_in_force(true);
       break;

@@ -115,6 +115,9 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
     ParseCategories(concern.concerns_sealed(), concern.mutable_concerns());
   }
+  for (v1::ConsentView& consent : *view->mutable_consents()) {
+    ParseCategories(consent.categories_sealed(), consent.mutable_categories());
+  }
   for (v1::CommitmentView& c : *view->mutable_commitments()) MarkOverdue(&c, today);
   if (view->birth_date().has_text()) {
     if (const auto adult = projections::EighteenthBirthday(view->birth_date().text())) {

@@ -377,6 +377,8 @@ absl::Status Builder::Referrals() {
       for (const char* agency : {kSchool, kClub, kSocial}) consent.add_agency_ids(agency);
       consent.set_purpose("coordinated support at school and in the club");
       consent.set_what("attendance, behaviour and the family's situation");
+      consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+      consent.add_categories(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
       RETURN_IF_ERROR(Send(cast_.caseworker, consent, day + 4).status());
       // The school shares on that consent with the club.
       auto share = Req<v1::ShareConcernRequest>();

@@ -324,6 +324,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.add_agency_ids(kSchool);
          r.add_agency_ids(kSocial);
          r.set_purpose("support at school");
+         r.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
          return Own(r);
        },
        P(caseworker), P(school_member), "scope", Bad::kClear},
@@ -336,6 +337,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
          consent.add_agency_ids(kSchool);
          consent.set_purpose("support at school");
+         consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
          Must(cast_->caseworker, consent);
          auto r = Req<v1::WithdrawConsentRequest>();
          r.set_youth_id(consent.youth_id());

@@ -470,6 +470,7 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   consent.add_agency_ids(kSchool);
   consent.add_agency_ids(kClub);
   consent.set_purpose("support after school");
+  consent.add_categories(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
   Do(cast.caseworker, consent);
   v1::ShareConcernRequest on_consent;
   on_consent.set_request_id("basis-on-consent");
@@ -482,6 +483,24 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   Do(cast.school_member, on_consent);
   EXPECT_EQ(ConcernOf(CaseAs(ClubWorker(), youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().text(),
             "Tired in class; trouble at home");
+  // Only what the consent covers: substance use is not in it.
+  v1::ShareConcernRequest beyond = on_consent;
+  beyond.set_request_id("basis-beyond-consent");
+  beyond.add_concerns(v1::CONCERN_CATEGORY_SUBSTANCE_USE);
+  const CallResult beyond_consent = suite_->commands->Call(cast.school_member, beyond);
+  EXPECT_EQ(beyond_consent.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(beyond_consent.status.error_message(),
+            "concerns[1]: the consent \"school and club\" does not cover "
+            "CONCERN_CATEGORY_SUBSTANCE_USE");
+  // The consent's categories are read with the case's personal data, and sealed for others.
+  const v1::CaseView club_reads = CaseAs(ClubWorker(), youth);
+  ASSERT_EQ(club_reads.consents_size(), 1);
+  ASSERT_EQ(club_reads.consents(0).categories_size(), 1);
+  EXPECT_EQ(club_reads.consents(0).categories(0), v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
+  const v1::CaseView unseen = CaseAs(Ngo(), youth);
+  ASSERT_EQ(unseen.consents_size(), 1);
+  EXPECT_TRUE(unseen.consents(0).categories().empty());
+  EXPECT_EQ(unseen.consents(0).categories_sealed().withheld().reason(), "not_allowed");
   // Withdrawn: the club, which read it only through the consent, no longer does.
   v1::WithdrawConsentRequest withdraw;
   withdraw.set_request_id("basis-withdraw");

@@ -147,6 +147,7 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
   consent.add_agency_ids("agency-school-sjaelor");
   consent.set_purpose("support at school");
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   Do(cast.caseworker, consent);
   v1::GetCaseRequest get;
   get.set_youth_id(youth);
