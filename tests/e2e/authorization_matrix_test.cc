@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -59,6 +60,24 @@ security::Principal MisfiledCaseworker() {
           security::Role::kSocialCaseworker,
           {scenario::kAreaId}};
 }
+// The housing association's caretaker (it owns a commitment in the matrix's case) and the
+// club's worker (the police's recipient, and a sharer on consent).
+security::Principal Housing() {
+  return {"caretaker-per",
+          "agency-housing-sjaelor",
+          security::Role::kAgencyMember,
+          {scenario::kAreaId}};
+}
+security::Principal ClubWorker() {
+  return {"worker-jens", "agency-club-sjaelor", security::Role::kAgencyMember, {scenario::kAreaId}};
+}
+// Another area's integration.
+security::Principal OtherAreaIntegration() {
+  return {"integration-elsewhere",
+          "agency-it-elsewhere",
+          security::Role::kIntegration,
+          {"area-elsewhere"}};
+}
 security::Principal OtherAreaMember() {
   return {"teacher-elsewhere",
           "agency-school-elsewhere",
@@ -68,8 +87,10 @@ security::Principal OtherAreaMember() {
 
 // The personal fields that came out in clear in `m` for `youth`: the names of PersonalFields
 // with text inside a message whose youth_id is `youth` (or whose key id is), and the paths of a
-// StoredEvent's personal values.
-void Clear(const Message& m, const std::string& youth, bool inside, std::set<std::string>* out) {
+// StoredEvent's personal values. A shared concern's fields are named by their sharer:
+// "concern(agency-police-copenhagen).text".
+void Clear(const Message& m, const std::string& youth, bool inside, std::set<std::string>* out,
+           const std::string& prefix = "") {
   const auto* d = m.GetDescriptor();
   const auto* r = m.GetReflection();
   if (const FieldDescriptor* id = d->FindFieldByName("youth_id");
@@ -88,21 +109,30 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
         stored->event().ShortDebugString().find(youth) == std::string::npos) {
       return;
     }
+    out->insert("(events)");  // the youth's events reached the caller
+    const std::string sharer =
+        stored->event().has_concern_shared()
+            ? absl::StrCat("concern(", stored->event().concern_shared().agency_id(), ").")
+            : "";
     for (const v1::PersonalValue& v : stored->personal_data()) {
-      if (v.value().has_text()) out->insert(v.path());
+      if (v.value().has_text()) out->insert(sharer + v.path());
     }
     return;
   }
+  const std::string inner =
+      d == v1::SharedConcern::descriptor()
+          ? absl::StrCat("concern(", static_cast<const v1::SharedConcern&>(m).agency_id(), ").")
+          : prefix;
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const FieldDescriptor* f : fields) {
     if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
     auto visit = [&](const Message& child) {
       if (const auto* field = dynamic_cast<const v1::PersonalField*>(&child)) {
-        if (inside && field->has_text()) out->insert(f->name());
+        if (inside && field->has_text()) out->insert(inner + f->name());
         return;
       }
-      Clear(child, youth, inside, out);
+      Clear(child, youth, inside, out, inner);
     };
     if (f->is_repeated()) {
       for (int i = 0; i < r->FieldSize(m, f); ++i) visit(r->GetRepeatedMessage(m, f, i));
@@ -117,17 +147,20 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<SuiteServer>> started =
         StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=0"},
-                         {Ngo(), OtherAreaMember(), MisfiledCaseworker()});
+                         {Ngo(), OtherAreaMember(), MisfiledCaseworker(), Housing(), ClubWorker(),
+                          OtherAreaIntegration()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
     Bind(suite_);
   }
   static void TearDownTestSuite() { delete suite_; }
 
-  // Each cell's caller, with its label in the matrix. "involved-agency" is the school: it
-  // referred the read matrix's youth, and the commands' requests name it where they name an
-  // agency; they name the police where they share or escalate (the police's member and leader
-  // are in the matrix for that, as the commands' own agency and an escalation's target).
+  // Each cell's caller, with its label in the matrix: its role, its area and what its agency
+  // is to the matrix's case (the school referred the youth; the police shared under § 115 with
+  // the club; the club shared on a consent with the school, since withdrawn; the housing
+  // association owns a commitment; the job centre and the NGO are in nothing). The commands'
+  // requests name the school where they name an agency, and the police where they share or
+  // escalate (the police's leader is an escalation's target).
   static std::vector<std::pair<std::string, security::Principal>> Callers() {
     const scenario::Cast& cast = suite_->cast;
     return {
@@ -137,14 +170,17 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
         {"coordinator/other-area", suite_->stranger},
         {"social-caseworker/own-area", cast.caseworker},
         {"social-caseworker/own-area/of-a-school", MisfiledCaseworker()},
-        {"member/own-area/involved-agency", cast.school_member},
-        {"leader/own-area/involved-agency", cast.school_leader},
-        {"member/own-area/other-agency", cast.police_member},
-        {"leader/own-area/other-agency", cast.jobcentre_leader},
-        {"leader/own-area/police", cast.police_leader},
+        {"member/own-area/school-referrer", cast.school_member},
+        {"leader/own-area/school-referrer", cast.school_leader},
+        {"member/own-area/police-sharer", cast.police_member},
+        {"leader/own-area/jobcentre-not-involved", cast.jobcentre_leader},
+        {"leader/own-area/police-sharer", cast.police_leader},
+        {"member/own-area/housing-owns-a-commitment", Housing()},
+        {"member/own-area/club-police-recipient", ClubWorker()},
         {"member/own-area/ngo", Ngo()},
         {"member/other-area", OtherAreaMember()},
         {"integration/own-area", cast.integration},
+        {"integration/other-area", OtherAreaIntegration()},
     };
   }
 
@@ -173,6 +209,60 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   const CallResult referred = suite_->commands->Call(cast.school_member, referral);
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
   const std::string youth = referred.response.id();
+  // The cases at the top of issue 12: the housing association owns a commitment (it is
+  // involved); the police share under § 115 with the club only; the club shares on a consent
+  // with the school, and the consent is withdrawn.
+  auto screen = Req<v1::ScreenReferralRequest>();
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  Must(cast.chief, screen);
+  const std::string meeting = Scheduled();
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(meeting);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  held.add_attendance()->set_agency_id(Housing().agency);
+  held.mutable_attendance(0)->set_person(Housing().person);
+  Must(cast.chief, held);
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(youth);
+  Must(cast.chief, agenda);
+  v1::RecordDecisionRequest decision = DecisionFor(meeting, youth);
+  decision.mutable_commitments(0)->set_owning_agency_id(Housing().agency);
+  decision.mutable_commitments(0)->set_responsible_person(Housing().person);
+  decision.mutable_commitments(0)->set_action("Talk with the family about the stairwell");
+  Must(cast.chief, decision);
+  auto police_share = Req<v1::ShareConcernRequest>();
+  police_share.set_youth_id(youth);
+  police_share.set_agency_id(cast.police_member.agency);
+  police_share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  police_share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  police_share.set_text("Charged with a break-in at the kiosk");
+  police_share.set_necessity("The club can keep him busy in the evenings");
+  police_share.add_recipient_agency_ids(ClubWorker().agency);
+  Must(cast.police_member, police_share);
+  auto consent = Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("club and school");
+  consent.set_given_by("the mother");
+  consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  consent.add_agency_ids(ClubWorker().agency);
+  consent.add_agency_ids(cast.school_member.agency);
+  consent.set_purpose("support after school");
+  consent.add_categories(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
+  Must(cast.caseworker, consent);
+  auto club_share = Req<v1::ShareConcernRequest>();
+  club_share.set_youth_id(youth);
+  club_share.set_agency_id(ClubWorker().agency);
+  club_share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  club_share.add_concerns(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
+  club_share.set_text("Out on the square until late most nights");
+  club_share.add_recipient_agency_ids(cast.school_member.agency);
+  Must(ClubWorker(), club_share);
+  auto withdraw = Req<v1::WithdrawConsentRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_scope(consent.scope());
+  Must(cast.chief, withdraw);
   v1::RecordSubjectAccessRequestRequest sar;
   sar.set_request_id("matrix-sar");
   sar.set_youth_id(youth);
@@ -288,8 +378,9 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
     return rpc == "ExportSubjectAccess" ? "data_subject_request: matrix" : "case_coordination";
   };
   std::ostringstream matrix;
-  matrix << "# rpc | caller | status | fields of the youth in clear (generated by "
-            "authorization_matrix_test; review changes)\n";
+  matrix << "# rpc | caller | status | fields of the youth in clear, and (events) where the "
+            "youth's events reached the caller (generated by authorization_matrix_test; review "
+            "changes)\n";
   struct Cell {
     std::string rpc, person;
     bool clear = false, refused = false;
@@ -305,6 +396,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
       matrix << rpc.name << " | " << label << " | "
              << (status.ok() ? "OK" : absl::StrCat(status.error_code())) << " | "
              << absl::StrJoin(clear, ",") << "\n";
+      clear.erase("(events)");  // pseudonymous events are not data in clear
       cells.push_back({rpc.name, who.person, !clear.empty(),
                        status.error_code() == grpc::StatusCode::PERMISSION_DENIED});
     }
