@@ -18,7 +18,7 @@
 namespace hotspot::audit {
 namespace {
 
-using queries::CheckIdField;
+using queries::CheckId;
 using queries::FromToken;
 using queries::Invalid;
 using queries::PageSize;
@@ -52,7 +52,7 @@ absl::StatusOr<std::string> PrefixFor(const std::string& youth_id, const std::st
   if (!youth_id.empty() && !person.empty()) {
     return Invalid("youth_id", "give a youth_id or a person, not both");
   }
-  RETURN_IF_ERROR(CheckIdField("youth_id", youth_id, "youth", /*required=*/false));
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth", /*required=*/false));
   if (person.size() > 200 || person.find('\0') != std::string::npos) {
     return Invalid("person", "not a person's name");
   }

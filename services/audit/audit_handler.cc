@@ -20,7 +20,7 @@
 namespace hotspot::audit {
 namespace {
 
-using queries::CheckIdField;
+using queries::CheckId;
 using queries::FromToken;
 using queries::Invalid;
 using queries::LoadCaseRow;
@@ -54,7 +54,7 @@ AuditHandler::AuditHandler(const store::EventStore* events, const projections::P
 
 absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& who,
                                                      absl::string_view youth_id) const {
-  RETURN_IF_ERROR(CheckIdField("youth_id", youth_id, "youth", /*required=*/true));
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth", /*required=*/true));
   // Refused before the case is looked up: an unknown id tells a caller of the wrong role nothing.
   if (who.role != security::Role::kAuditor && who.role != security::Role::kCoordinator) {
     RETURN_IF_ERROR(security::MayAuditCase(who, ""));
@@ -374,7 +374,7 @@ std::string RenderHtml(const v1::SubjectAccessExport& e) {
 absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::SubjectAccess(
     const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
     absl::Time deadline, std::vector<v1::AccessRecord> reads) const {
-  RETURN_IF_ERROR(CheckIdField("subject_access_id", request.subject_access_id(), "access",
+  RETURN_IF_ERROR(CheckId("subject_access_id", request.subject_access_id(), "access",
                                /*required=*/true));
   Disclosed<v1::ExportSubjectAccessResponse> out;
   v1::SubjectAccessExport e;

@@ -12,6 +12,11 @@
 //   ABORTED              the request pinned an expected version the stream is not at
 //   others               from the EventSource or the FieldSealer, as they returned them
 //
+// The rooms: one file per aggregate, each with its tests beside it (area, agency, youth,
+// meeting, commitment, escalation, erasure .cc and _test.cc); checks.h holds the input checks
+// (shared with the read side), rules.h the rules and steps several aggregates share, session.cc
+// the Session, test_world.h the tests' world without I/O.
+//
 // Thread-safety: Decide() is reentrant; a Session belongs to one call.
 #ifndef HOTSPOT_SERVICES_DOMAIN_DECIDE_H_
 #define HOTSPOT_SERVICES_DOMAIN_DECIDE_H_
@@ -24,12 +29,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/events.pb.h"
 #include "services/domain/aggregates.h"
+#include "services/domain/checks.h"
 #include "services/security/principal.h"
+#include "store/status_macros.h"
 
 namespace hotspot::domain {
 
@@ -133,6 +141,37 @@ class Session {
   std::map<std::string, StreamEvents> loaded_;  // stream -> its events, as read
 };
 
+// ---- Session's templates ----
+
+template <typename State>
+absl::StatusOr<State> Session::Load(absl::string_view field, absl::string_view id,
+                                    bool must_exist) {
+  RETURN_IF_ERROR(CheckId(field, id, CategoryOf<State>()));
+  auto it = loaded_.find(std::string(id));
+  if (it == loaded_.end()) {
+    ASSIGN_OR_RETURN(StreamEvents read, context_.source->Read(id));
+    if (id == main_ && pinned_.has_value() && *pinned_ != read.version) {
+      return absl::AbortedError(absl::StrCat("expected_version: ", id, " is at version ",
+                                             read.version, ", the request expected ", *pinned_));
+    }
+    writes_.push_back(StreamWrite{std::string(id), read.version, {}});
+    it = loaded_.emplace(std::string(id), std::move(read)).first;
+  }
+  State state;
+  for (const v1::Event& e : *it->second.events) Evolve(state, e);
+  if (must_exist && !state.exists) {
+    return absl::NotFoundError(absl::StrCat(field, ": no ", CategoryOf<State>(), " ", id));
+  }
+  return state;
+}
+
+template <typename State>
+absl::StatusOr<State> Session::LoadMain(absl::string_view field, absl::string_view id,
+                                        bool must_exist) {
+  main_ = std::string(id);
+  return Load<State>(field, id, must_exist);
+}
+
 absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ApproveErasureRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RefuseErasureRequest& request, const CommandContext& c);
@@ -202,9 +241,6 @@ absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& request,
                                 const CommandContext& c);
-
-// Checks the fields every request has: request_id (required, at most 128 of [A-Za-z0-9_.:-]).
-absl::Status ValidateRequestId(absl::string_view request_id);
 
 // A fresh id of a category, e.g. NewId("youth") -> "youth-0193c1d2-...". Not personal data.
 std::string NewId(absl::string_view category);

@@ -135,7 +135,7 @@ absl::Status QueryHandler::Present(const security::Principal& who, v1::CaseView*
 
 absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
     const security::Principal& who, const v1::GetCaseRequest& request, absl::Time deadline) const {
-  RETURN_IF_ERROR(CheckIdField("youth_id", request.youth_id(), "youth", /*required=*/true));
+  RETURN_IF_ERROR(CheckId("youth_id", request.youth_id(), "youth", /*required=*/true));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCase(request.youth_id()));
   if (!view.has_value()) {
@@ -208,7 +208,7 @@ absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
   if (request.urgency() != 0 && !v1::Urgency_IsValid(request.urgency())) {
     return Invalid("urgency", absl::StrCat("unknown value ", request.urgency()));
   }
-  RETURN_IF_ERROR(CheckIdField("agency_id", request.agency_id(), "agency", /*required=*/false));
+  RETURN_IF_ERROR(CheckId("agency_id", request.agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
@@ -246,8 +246,8 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   RETURN_IF_ERROR(
-      CheckIdField("owning_agency_id", request.owning_agency_id(), "agency", /*required=*/false));
-  RETURN_IF_ERROR(CheckIdField("youth_id", request.youth_id(), "youth", /*required=*/false));
+      CheckId("owning_agency_id", request.owning_agency_id(), "agency", /*required=*/false));
+  RETURN_IF_ERROR(CheckId("youth_id", request.youth_id(), "youth", /*required=*/false));
   if (request.state() != 0 && !v1::CommitmentState_IsValid(request.state())) {
     return Invalid("state", absl::StrCat("unknown value ", request.state()));
   }
@@ -300,7 +300,7 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
     return Invalid("level", absl::StrCat("unknown value ", request.level()));
   }
   RETURN_IF_ERROR(
-      CheckIdField("target_agency_id", request.target_agency_id(), "agency", /*required=*/false));
+      CheckId("target_agency_id", request.target_agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));

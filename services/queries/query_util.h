@@ -1,4 +1,4 @@
-// What the read side's handlers share: field checks, paging over view rows, and how a case is
+// What the read side's handlers share: the input checks, paging over view rows, and how a case is
 // presented to a caller. Internal to services/queries.
 #ifndef HOTSPOT_SERVICES_QUERIES_QUERY_UTIL_H_
 #define HOTSPOT_SERVICES_QUERIES_QUERY_UTIL_H_
@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "hotspot/v1/views.pb.h"
+#include "services/domain/checks.h"
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
@@ -25,19 +26,10 @@ namespace hotspot::queries {
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
 
-inline absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-// `value` is an id of `category` ("youth-..."); INVALID_ARGUMENT naming `field` otherwise.
-inline absl::Status CheckIdField(absl::string_view field, absl::string_view value,
-                                 absl::string_view category, bool required) {
-  if (value.empty()) return required ? Invalid(field, "required") : absl::OkStatus();
-  if (!absl::StartsWith(value, absl::StrCat(category, "-")) || value.size() > 200) {
-    return Invalid(field, absl::StrCat("must be a ", category, " id (\"", category, "-...\")"));
-  }
-  return absl::OkStatus();
-}
+// The input checks of the command side (services/domain/checks.h), so that both sides say the
+// same of the same field.
+using domain::CheckId;
+using domain::Invalid;
 
 inline absl::StatusOr<int> PageSize(int requested) {
   if (requested < 0) return Invalid("page_size", "must not be negative");

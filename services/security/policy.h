@@ -6,7 +6,8 @@
 // the service, and what a subscription receives; and the command side's rules (acting in an
 // area, for an agency, as the social administration, managing or establishing an area,
 // coordinating, a leadership ladder, consent, commitments, escalations, erasure steps, subject
-// access), which domain/decide.cc asks instead of checking roles itself.
+// access), which the domain's Decide() functions (services/domain/) ask instead of checking roles
+// themselves.
 //
 // Sharing, by legal basis:
 //   Retsplejeloven § 115 (SSP/PSP exchange)   shared and received by the police and the

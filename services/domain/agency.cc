@@ -1,0 +1,69 @@
+// An agency: its registration and leadership ladder.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "services/domain/checks.h"
+#include "services/domain/decide.h"
+#include "services/domain/rules.h"
+#include "services/security/policy.h"
+#include "store/status_macros.h"
+
+namespace hotspot::domain {
+
+absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckSlugId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::AgencyKind_IsValid));
+  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "register an agency"));
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   s.LoadMain<AgencyState>("agency_id", r.agency_id(), false));
+  if (agency.exists) {
+    return absl::AlreadyExistsError(absl::StrCat(r.agency_id(), " is registered already"));
+  }
+  RETURN_IF_ERROR(s.Load<AreaState>("area_id", r.area_id()).status());
+  v1::Event e;
+  auto* x = e.mutable_agency_registered();
+  x->set_agency_id(r.agency_id());
+  x->set_area_id(r.area_id());
+  x->set_name(r.name());
+  x->set_kind(r.kind());
+  x->set_self_governing_institution(r.self_governing_institution());
+  s.Emit(r.agency_id(), r.area_id(), std::move(e));
+  return s.Finish(r.agency_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckCount("contacts", r.contacts_size(), 1, 3));
+  std::set<int> levels;
+  for (int i = 0; i < r.contacts_size(); ++i) {
+    const std::string at = absl::StrCat("contacts[", i, "]");
+    RETURN_IF_ERROR(
+        CheckEnum(absl::StrCat(at, ".level"), r.contacts(i).level(), v1::LeadershipLevel_IsValid));
+    if (!levels.insert(r.contacts(i).level()).second) {
+      return Invalid(absl::StrCat(at, ".level"), "each level at most once");
+    }
+    RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, ".person"), r.contacts(i).person()));
+    RETURN_IF_ERROR(
+        CheckText(absl::StrCat(at, ".title"), r.contacts(i).title(), kMaxNameBytes, false));
+  }
+  ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
+  RETURN_IF_ERROR(security::MaySetLeadershipLadder(c.principal, agency.area_id, r.agency_id()));
+  v1::Event e;
+  e.mutable_leadership_ladder_set()->set_agency_id(r.agency_id());
+  *e.mutable_leadership_ladder_set()->mutable_contacts() = r.contacts();
+  s.Emit(r.agency_id(), agency.area_id, std::move(e));
+  return s.Finish(r.agency_id());
+}
+
+}  // namespace hotspot::domain

@@ -1,0 +1,98 @@
+// area.cc's decisions, without I/O (test_world.h): the events each command produces, and the
+// codes of the calls it refuses.
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/domain/test_world.h"
+
+namespace hotspot::domain {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST_F(DecideTest, AreaSetUpAndItsRules) {
+  AreaState area;
+  for (const auto& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_TRUE(area.exists);
+  EXPECT_EQ(area.escalation_ack_days, 14);  // the default
+
+  auto again = Req<v1::EstablishAreaRequest>();
+  again.set_area_id("area-test");
+  again.set_name("x");
+  again.set_municipality("y");
+  EXPECT_EQ(Code(w_.Run(again, admin_)), absl::StatusCode::kAlreadyExists);
+  again.set_area_id("area-Bad_Id");
+  EXPECT_EQ(Code(w_.Run(again, admin_)), absl::StatusCode::kInvalidArgument);
+
+  auto programme = Req<v1::AdoptProgrammeRequest>();
+  programme.set_area_id("area-test");
+  auto* goal = programme.add_goals();
+  goal->set_goal_id("charges");
+  goal->set_description("Fewer charges among youth");
+  goal->set_measure("charges per 1,000 youth");
+  goal->set_baseline(75);
+  goal->set_target(50);
+  EXPECT_EQ(Code(w_.Run(programme, school_member_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(programme, chief_);
+  auto revision = programme;
+  revision.set_request_id("rev");
+  EXPECT_EQ(Code(w_.Run(revision, chief_)), absl::StatusCode::kInvalidArgument);  // no reason
+  revision.set_summary("Targets raised after the 2026 report");
+  const Decision revised = w_.Do(revision, chief_);
+  ASSERT_EQ(revised.writes.at(0).events.size(), 1u);
+  EXPECT_EQ(revised.writes[0].events[0].programme_revised().revision(), 2);
+
+  auto chief = Req<v1::AppointChiefRequest>();
+  chief.set_area_id("area-test");
+  chief.set_person("chief-anna");
+  w_.Do(chief, admin_);
+  EXPECT_EQ(Code(w_.Run(chief, admin_)), absl::StatusCode::kFailedPrecondition);
+
+  auto staff = Req<v1::AssignStaffRequest>();
+  staff.set_area_id("area-test");
+  staff.set_person("street-ali");
+  staff.set_function("outreach worker");
+  w_.Do(staff, chief_);
+
+  auto body = Req<v1::ConstituteBodyRequest>();
+  body.set_area_id("area-test");
+  body.set_body_id("steering");
+  body.set_kind(v1::BODY_KIND_STEERING_GROUP);
+  body.set_name("Steering group");
+  auto* member = body.add_members();
+  member->set_agency_id("agency-unknown");
+  member->set_person("someone");
+  body.mutable_cadence()->set_min_meetings_per_year(4);
+  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kNotFound);
+  member->set_agency_id("agency-police");
+  body.mutable_cadence()->set_every_weeks(2);  // both set
+  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kInvalidArgument);
+  body.mutable_cadence()->set_every_weeks(0);
+  w_.Do(body, chief_);
+  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kAlreadyExists);
+
+  auto measurement = Req<v1::RecordMeasurementRequest>();
+  measurement.set_area_id("area-test");
+  measurement.set_measure("charges_per_1000_youth");
+  measurement.set_scope(v1::MEASUREMENT_SCOPE_CONTROL_AREAS);
+  *measurement.mutable_measured_on() = Day(2026, 6, 30);
+  measurement.set_value(65);
+  EXPECT_EQ(Code(w_.Run(measurement, school_leader_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(measurement, chief_);
+  measurement.set_measure("Charges per 1000");
+  EXPECT_EQ(Code(w_.Run(measurement, chief_)), absl::StatusCode::kInvalidArgument);
+
+  // A principal of another area sees nothing of this one.
+  Principal stranger = chief_;
+  stranger.areas = {"area-other"};
+  EXPECT_EQ(Code(w_.Run(staff, stranger)), absl::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace hotspot::domain

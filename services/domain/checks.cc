@@ -1,0 +1,200 @@
+#include "services/domain/checks.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "store/status_macros.h"
+
+namespace hotspot::domain {
+
+absl::Status Invalid(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+namespace {
+
+bool AllOf(absl::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
+bool IdChar(char c) {
+  return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
+}
+bool SlugChar(char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; }
+bool PersonChar(char c) {
+  return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-' || c == '@';
+}
+bool MeasureChar(char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_'; }
+
+}  // namespace
+
+absl::Status CheckSlug(absl::string_view field, absl::string_view value) {
+  if (value.empty() || value.size() > kMaxSlugBytes || !AllOf(value, SlugChar)) {
+    return Invalid(field, absl::StrCat("must be 1 to ", kMaxSlugBytes, " of [a-z0-9-]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMeasureName(absl::string_view field, absl::string_view value) {
+  if (value.empty() || value.size() > kMaxSlugBytes || !AllOf(value, MeasureChar)) {
+    return Invalid(field, absl::StrCat("must be 1 to ", kMaxSlugBytes,
+                                       " of [a-z0-9_], e.g. \"safety_index\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
+                       bool required) {
+  if (required && absl::StripAsciiWhitespace(value).empty()) return Invalid(field, "required");
+  if (value.size() > max) {
+    return Invalid(field, absl::StrCat("at most ", max, " bytes, got ", value.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPerson(absl::string_view field, absl::string_view value) {
+  if (value.empty()) return Invalid(field, "required");
+  if (value.size() > kMaxPersonBytes || !AllOf(value, PersonChar)) {
+    return Invalid(
+        field, absl::StrCat("must be 1 to ", kMaxPersonBytes, " characters of [A-Za-z0-9_.@-]"));
+  }
+  return absl::OkStatus();
+}
+
+// "<category>-" then 1 to kMaxSlugBytes of [a-z0-9-]: ids people choose (areas, agencies).
+absl::Status CheckSlugId(absl::string_view field, absl::string_view value,
+                         absl::string_view category) {
+  const std::string prefix = absl::StrCat(category, "-");
+  if (value.empty()) return Invalid(field, "required");
+  const absl::string_view rest =
+      absl::StartsWith(value, prefix) ? value.substr(prefix.size()) : absl::string_view();
+  if (rest.empty() || rest.size() > kMaxSlugBytes || !AllOf(rest, SlugChar)) {
+    return Invalid(field, absl::StrCat("must be \"", prefix, "\" then 1 to ", kMaxSlugBytes,
+                                       " of [a-z0-9-], got \"", value.substr(0, 80), "\""));
+  }
+  return absl::OkStatus();
+}
+
+// "<category>-" then 1 or more of [A-Za-z0-9_.:-], at most kMaxIdBytes in all.
+absl::Status CheckId(absl::string_view field, absl::string_view value, absl::string_view category,
+                     bool required) {
+  if (value.empty()) return required ? Invalid(field, "required") : absl::OkStatus();
+  const std::string prefix = absl::StrCat(category, "-");
+  if (!absl::StartsWith(value, prefix) || value.size() == prefix.size() ||
+      value.size() > kMaxIdBytes || !AllOf(value, IdChar)) {
+    return Invalid(field, absl::StrCat("must be a ", category, " id (\"", prefix, "...\"), got \"",
+                                       value.substr(0, 80), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEnum(absl::string_view field, int value, bool (*is_valid)(int)) {
+  if (value == 0) return Invalid(field, "required");
+  if (!is_valid(value)) return Invalid(field, absl::StrCat("unknown value ", value));
+  return absl::OkStatus();
+}
+
+bool ValidDate(const v1::Date& d) {
+  if (d.year() < 1900 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1) {
+    return false;
+  }
+  const absl::CivilDay day(d.year(), d.month(), d.day());
+  return day.month() == d.month() && day.day() == d.day();  // CivilDay normalises overflow
+}
+
+absl::Status CheckDate(absl::string_view field, const v1::Date& date) {
+  if (!ValidDate(date)) {
+    return Invalid(field, absl::StrCat("not a valid date (", date.year(), "-", date.month(), "-",
+                                       date.day(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::string FormatDate(const v1::Date& d) {
+  return absl::FormatCivilTime(absl::CivilDay(d.year(), d.month(), d.day()));
+}
+
+// A due or review date: valid and after today.
+absl::Status CheckFutureDate(absl::string_view field, const v1::Date& date, absl::CivilDay today) {
+  RETURN_IF_ERROR(CheckDate(field, date));
+  if (absl::CivilDay(date.year(), date.month(), date.day()) <= today) {
+    return Invalid(field, absl::StrCat("must be after today (", absl::FormatCivilTime(today),
+                                       "), got ", FormatDate(date)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimestamp(absl::string_view field, const google::protobuf::Timestamp& t) {
+  // 1970 to 9999, as google.protobuf.Timestamp allows, and required.
+  if (t.seconds() <= 0 || t.seconds() > 253402300799 || t.nanos() < 0 || t.nanos() > 999999999) {
+    return Invalid(field, "required, a time between 1970 and 9999");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCount(absl::string_view field, int count, int min, int max) {
+  if (count < min || count > max) {
+    return Invalid(field, absl::StrCat("needs ", min, " to ", max, " entries, got ", count));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckConcerns(absl::string_view field,
+                           const google::protobuf::RepeatedField<int>& concerns, int min) {
+  RETURN_IF_ERROR(CheckCount(field, concerns.size(), min, 10));
+  for (int i = 0; i < concerns.size(); ++i) {
+    RETURN_IF_ERROR(
+        CheckEnum(absl::StrCat(field, "[", i, "]"), concerns[i], v1::ConcernCategory_IsValid));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMembers(absl::string_view field,
+                          const google::protobuf::RepeatedPtrField<v1::BodyMember>& members,
+                          int min) {
+  RETURN_IF_ERROR(CheckCount(field, members.size(), min, 100));
+  for (int i = 0; i < members.size(); ++i) {
+    const std::string at = absl::StrCat(field, "[", i, "]");
+    RETURN_IF_ERROR(CheckId(absl::StrCat(at, ".agency_id"), members[i].agency_id(), "agency"));
+    RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, ".person"), members[i].person()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckGoals(absl::string_view field,
+                        const google::protobuf::RepeatedPtrField<std::string>& goals) {
+  RETURN_IF_ERROR(CheckCount(field, goals.size(), 1, 20));
+  for (int i = 0; i < goals.size(); ++i) {
+    RETURN_IF_ERROR(CheckText(absl::StrCat(field, "[", i, "]"), goals[i], kMaxTextBytes));
+  }
+  return absl::OkStatus();
+}
+
+// Checks "DDMMYY-NNNN".
+absl::Status CheckCpr(absl::string_view field, absl::string_view cpr) {
+  if (cpr.empty()) return absl::OkStatus();
+  bool ok = cpr.size() == 11 && cpr[6] == '-';
+  for (size_t i = 0; ok && i < cpr.size(); ++i) ok = i == 6 || absl::ascii_isdigit(cpr[i]);
+  return ok ? absl::OkStatus() : Invalid(field, "must be DDMMYY-NNNN");
+}
+
+// Checks "YYYY-MM-DD".
+absl::Status CheckBirthDate(absl::string_view field, absl::string_view text) {
+  if (text.empty()) return absl::OkStatus();
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day) ||
+      absl::FormatCivilTime(day) != text) {
+    return Invalid(field, "must be a date YYYY-MM-DD");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (request_id.empty()) return Invalid("request_id", "required");
+  if (request_id.size() > kMaxRequestIdBytes || !AllOf(request_id, IdChar)) {
+    return Invalid("request_id", absl::StrCat("must be 1 to ", kMaxRequestIdBytes,
+                                              " characters of [A-Za-z0-9_.:-]"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hotspot::domain

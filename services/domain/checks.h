@@ -1,0 +1,101 @@
+// Input checks: the shape of what a request may carry, for the command side (decide) and the read
+// side (queries, audit) alike, so that both say the same of the same field. Each returns OK or
+// INVALID_ARGUMENT with a message that starts with the field's name ("youth_id: must be a youth
+// id (\"youth-...\"), got \"x\""). They look at the request only: whether an id names anything,
+// and whether the caller may use it, is for the session and the policy.
+//
+// Thread-safety: pure functions.
+#ifndef HOTSPOT_SERVICES_DOMAIN_CHECKS_H_
+#define HOTSPOT_SERVICES_DOMAIN_CHECKS_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/repeated_field.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "hotspot/v1/command_service.pb.h"
+#include "hotspot/v1/types.pb.h"
+
+namespace hotspot::domain {
+
+namespace v1 = ::hotspot::v1;
+
+inline constexpr size_t kMaxRequestIdBytes = 128;
+inline constexpr size_t kMaxNameBytes = 200;
+inline constexpr size_t kMaxPersonBytes = 100;
+inline constexpr size_t kMaxTextBytes = 10'000;
+inline constexpr size_t kMaxSlugBytes = 60;
+inline constexpr size_t kMaxIdBytes = 200;
+inline constexpr int kMaxListEntries = 50;
+
+// INVALID_ARGUMENT "<field>: <problem>".
+absl::Status Invalid(absl::string_view field, absl::string_view problem);
+
+// Free text: at most `max` bytes; not blank if `required`.
+absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
+                       bool required = true);
+
+// A person's name as principals carry it: 1 to kMaxPersonBytes of [A-Za-z0-9_.@-].
+absl::Status CheckPerson(absl::string_view field, absl::string_view value);
+
+// 1 to kMaxSlugBytes of [a-z0-9-]: names people choose within an area (bodies, goals).
+absl::Status CheckSlug(absl::string_view field, absl::string_view value);
+
+// 1 to kMaxSlugBytes of [a-z0-9_]: a measure's name, e.g. "safety_index".
+absl::Status CheckMeasureName(absl::string_view field, absl::string_view value);
+
+// "<category>-" then 1 to kMaxSlugBytes of [a-z0-9-]: ids people choose (areas, agencies).
+absl::Status CheckSlugId(absl::string_view field, absl::string_view value,
+                         absl::string_view category);
+
+// "<category>-" then 1 or more of [A-Za-z0-9_.:-], at most kMaxIdBytes in all; empty is OK
+// unless `required`.
+absl::Status CheckId(absl::string_view field, absl::string_view value, absl::string_view category,
+                     bool required = true);
+
+// An enum value: not 0 (required) and known to `is_valid`.
+absl::Status CheckEnum(absl::string_view field, int value, bool (*is_valid)(int));
+
+// A calendar date between 1900 and 9999.
+bool ValidDate(const v1::Date& d);
+absl::Status CheckDate(absl::string_view field, const v1::Date& date);
+// "YYYY-MM-DD".
+std::string FormatDate(const v1::Date& d);
+// A due or review date: valid and after `today`.
+absl::Status CheckFutureDate(absl::string_view field, const v1::Date& date, absl::CivilDay today);
+
+// Required, between 1970 and 9999.
+absl::Status CheckTimestamp(absl::string_view field, const google::protobuf::Timestamp& t);
+
+// Between `min` and `max` entries.
+absl::Status CheckCount(absl::string_view field, int count, int min, int max);
+
+// `min` to 10 concern categories, each known.
+absl::Status CheckConcerns(absl::string_view field,
+                           const google::protobuf::RepeatedField<int>& concerns, int min);
+
+// `min` to 100 members, each with an agency id and a person.
+absl::Status CheckMembers(absl::string_view field,
+                          const google::protobuf::RepeatedPtrField<v1::BodyMember>& members,
+                          int min);
+
+// 1 to 20 goals of free text.
+absl::Status CheckGoals(absl::string_view field,
+                        const google::protobuf::RepeatedPtrField<std::string>& goals);
+
+// "DDMMYY-NNNN", or empty.
+absl::Status CheckCpr(absl::string_view field, absl::string_view cpr);
+
+// "YYYY-MM-DD", or empty.
+absl::Status CheckBirthDate(absl::string_view field, absl::string_view text);
+
+// The field every command has: request_id, required, at most kMaxRequestIdBytes of
+// [A-Za-z0-9_.:-].
+absl::Status ValidateRequestId(absl::string_view request_id);
+
+}  // namespace hotspot::domain
+
+#endif  // HOTSPOT_SERVICES_DOMAIN_CHECKS_H_

@@ -1,0 +1,133 @@
+// erasure.cc's decisions, without I/O (test_world.h): the events each command produces, and the
+// codes of the calls it refuses.
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/domain/test_world.h"
+
+namespace hotspot::domain {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Art. 17 with Art. 17(3)(b) and Arkivloven: a request carries its ground; it is refused at
+// once while the case is open or within retention (but on ground (d)); the archive assesses
+// before execution, and "preserve" waits for the transfer.
+TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTheArchive) {
+  // The events a decision writes to the erasure's own stream.
+  auto on = [](const Decision& d) {
+    for (const StreamWrite& w : d.writes) {
+      if (w.stream == d.id) return w.events;
+    }
+    return std::vector<v1::Event>();
+  };
+  const std::string youth = AcceptedYouth();
+  auto request = Req<v1::RequestErasureRequest>();
+  request.set_youth_id(youth);
+  request.set_requested_by("the mother");
+  request.set_reason("The family has moved away");
+  absl::StatusOr<Decision> d = w_.Run(request, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("ground"));
+  request.set_ground(v1::ERASURE_GROUND_NO_LONGER_NECESSARY);
+  // Open: recorded and refused at once.
+  Decision open = w_.Do(request, chief_);
+  ASSERT_EQ(on(open).size(), 2u);
+  EXPECT_EQ(on(open)[0].erasure_requested().ground(), v1::ERASURE_GROUND_NO_LONGER_NECESSARY);
+  EXPECT_TRUE(on(open)[1].erasure_refused().automatic());
+  EXPECT_THAT(on(open)[1].erasure_refused().reason(), HasSubstr("open"));
+  auto approve = Req<v1::ApproveErasureRequest>();
+  approve.set_erasure_id(open.id);
+  EXPECT_EQ(Code(w_.Run(approve, auditor_)), absl::StatusCode::kFailedPrecondition);
+
+  // Closed today: within its retention.
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
+  EXPECT_EQ(w_.Do(close, chief_).writes[0].events[0].case_closed().closed_on().year(), 2026);
+  request.set_request_id("erase-within-retention");
+  const Decision kept = w_.Do(request, chief_);
+  ASSERT_EQ(on(kept).size(), 2u);
+  EXPECT_THAT(on(kept)[1].erasure_refused().reason(), HasSubstr("1826 days"));
+
+  // Five years and a day later the auditor assesses it; the archive decides before execution.
+  w_.now_ += absl::Hours(24 * 1827);
+  request.set_request_id("erase-after-retention");
+  const Decision due = w_.Do(request, chief_);
+  ASSERT_EQ(on(due).size(), 1u);
+  approve.set_request_id("approve-due");
+  approve.set_erasure_id(due.id);
+  w_.Do(approve, auditor_);
+  auto execute = Req<v1::ExecuteErasureRequest>();
+  execute.set_erasure_id(due.id);
+  d = w_.Run(execute, admin_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("archive"));
+  auto transfer = Req<v1::RecordArchiveTransferRequest>();
+  transfer.set_erasure_id(due.id);
+  transfer.set_reference("ARK-1/t");
+  EXPECT_EQ(Code(w_.Run(transfer, auditor_)), absl::StatusCode::kFailedPrecondition);  // not asked
+  auto assess = Req<v1::RecordArchiveAssessmentRequest>();
+  assess.set_erasure_id(due.id);
+  assess.set_outcome(v1::ARCHIVE_OUTCOME_PRESERVE_AND_TRANSFER);
+  assess.set_reference("ARK-1");
+  EXPECT_EQ(Code(w_.Run(assess, chief_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(assess, auditor_);
+  assess.set_request_id("assess-again");
+  EXPECT_EQ(Code(w_.Run(assess, auditor_)), absl::StatusCode::kFailedPrecondition);
+  d = w_.Run(execute, admin_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("transfer"));
+  w_.Do(transfer, auditor_);
+  EXPECT_TRUE(on(w_.Do(execute, admin_))[0].has_erasure_executed());
+
+  // Reopened after the approval: its records are kept again, and execution is refused.
+  const std::string again = AcceptedYouth();
+  auto close_again = Req<v1::CloseCaseRequest>();
+  close_again.set_youth_id(again);
+  close_again.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
+  w_.Do(close_again, chief_);
+  w_.now_ += absl::Hours(24 * 1827);
+  auto late = Req<v1::RequestErasureRequest>();
+  late.set_youth_id(again);
+  late.set_requested_by("the youth");
+  late.set_reason("Moved away long ago");
+  late.set_ground(v1::ERASURE_GROUND_NO_LONGER_NECESSARY);
+  const Decision pending = w_.Do(late, chief_);
+  ASSERT_EQ(on(pending).size(), 1u);
+  auto approve_late = Req<v1::ApproveErasureRequest>();
+  approve_late.set_erasure_id(pending.id);
+  w_.Do(approve_late, auditor_);
+  auto discard = Req<v1::RecordArchiveAssessmentRequest>();
+  discard.set_erasure_id(pending.id);
+  discard.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
+  discard.set_reference("ARK-2");
+  w_.Do(discard, auditor_);
+  auto reopen = Req<v1::ReopenCaseRequest>();
+  reopen.set_youth_id(again);
+  reopen.set_reason("Back in the area");
+  w_.Do(reopen, chief_);
+  auto execute_late = Req<v1::ExecuteErasureRequest>();
+  execute_late.set_erasure_id(pending.id);
+  d = w_.Run(execute_late, admin_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("open"));
+
+  // Ground (d), data processed unlawfully: to the auditor whatever the case's state.
+  const std::string wrong = AcceptedYouth();
+  auto unlawful = Req<v1::RequestErasureRequest>();
+  unlawful.set_youth_id(wrong);
+  unlawful.set_requested_by("the youth");
+  unlawful.set_reason("Referred by mistake: the wrong youth");
+  unlawful.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
+  EXPECT_EQ(on(w_.Do(unlawful, chief_)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace hotspot::domain

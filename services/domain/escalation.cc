@@ -1,0 +1,135 @@
+// An escalation: raised, acknowledged, moved up the ladder and resolved.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "services/domain/checks.h"
+#include "services/domain/decide.h"
+#include "services/domain/rules.h"
+#include "services/security/policy.h"
+#include "store/status_macros.h"
+
+namespace hotspot::domain {
+
+absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(
+      CheckEscalationInput("", r.target_agency_id(), r.level(), r.reason(), r.commitment_ids()));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth", /*required=*/false));
+  if (r.youth_id().empty() && r.commitment_ids_size() == 0) {
+    return Invalid("commitment_ids", "name the commitments or the case (youth_id) it concerns");
+  }
+  RETURN_IF_ERROR(RequireCoordinator(c.principal, r.area_id(), "raise escalations"));
+  std::string youth_id = r.youth_id();
+  if (!youth_id.empty()) {
+    ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", youth_id));
+    RETURN_IF_ERROR(Rule(youth.area_id == r.area_id(),
+                         absl::StrCat("youth_id: ", youth_id, " is not of ", r.area_id())));
+  }
+  std::vector<std::string> concerns;
+  for (int i = 0; i < r.commitment_ids_size(); ++i) {
+    const std::string field = absl::StrCat("commitment_ids[", i, "]");
+    ASSIGN_OR_RETURN(const CommitmentState commitment,
+                     s.Load<CommitmentState>(field, r.commitment_ids(i)));
+    RETURN_IF_ERROR(
+        Rule(commitment.area_id == r.area_id(),
+             absl::StrCat(field, ": ", r.commitment_ids(i), " is not of ", r.area_id())));
+    // An escalation about a youth's commitment is about the youth: its reason is sealed.
+    if (youth_id.empty()) youth_id = commitment.youth_id;
+    concerns.push_back(r.commitment_ids(i));
+  }
+  ASSIGN_OR_RETURN(const std::string id,
+                   RaiseEvents(s, "", r.area_id(), r.target_agency_id(), r.level(), r.reason(),
+                               std::move(concerns), youth_id, "", ""));
+  return s.Finish(id);
+}
+
+namespace {
+
+absl::StatusOr<EscalationState> LoadOpenEscalation(Session& s, const std::string& id) {
+  RETURN_IF_ERROR(CheckId("escalation_id", id, "escalation"));
+  ASSIGN_OR_RETURN(EscalationState escalation, s.LoadMain<EscalationState>("escalation_id", id));
+  RETURN_IF_ERROR(RequireArea(s.principal(), escalation.area_id));
+  return escalation;
+}
+
+}  // namespace
+
+namespace {
+
+absl::Status RequireTargetLeadership(const Principal& p, const EscalationState& e,
+                                     absl::string_view what) {
+  return security::MayAnswerForAgency(p, e.target_agency_id, what);
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
+  ASSIGN_OR_RETURN(const EscalationState escalation, LoadOpenEscalation(s, r.escalation_id()));
+  RETURN_IF_ERROR(RequireTargetLeadership(c.principal, escalation, "acknowledge this escalation"));
+  RETURN_IF_ERROR(Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved")));
+  RETURN_IF_ERROR(Rule(!escalation.acknowledged,
+                       absl::StrCat(r.escalation_id(), " is acknowledged at this level already")));
+  v1::Event e;
+  e.mutable_escalation_acknowledged()->set_escalation_id(r.escalation_id());
+  if (!r.note().empty()) {
+    ASSIGN_OR_RETURN(*e.mutable_escalation_acknowledged()->mutable_note(),
+                     s.Text(escalation.youth_id, "escalation_note", r.note()));
+  }
+  s.Emit(r.escalation_id(), escalation.area_id, std::move(e));
+  return s.Finish(r.escalation_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const EscalationState escalation, LoadOpenEscalation(s, r.escalation_id()));
+  RETURN_IF_ERROR(RequireCoordinator(c.principal, escalation.area_id, "move escalations up"));
+  RETURN_IF_ERROR(Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved")));
+  RETURN_IF_ERROR(Rule(
+      escalation.level != v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP,
+      absl::StrCat(r.escalation_id(), " is at the political follow-up group, the last level")));
+  const auto next = static_cast<v1::EscalationLevel>(escalation.level + 1);
+  ASSIGN_OR_RETURN(const AgencyState target,
+                   s.Load<AgencyState>("target_agency_id", escalation.target_agency_id));
+  RETURN_IF_ERROR(HasContactAt(target, escalation.target_agency_id, next));
+  v1::Event e;
+  auto* x = e.mutable_escalation_moved_up();
+  x->set_escalation_id(r.escalation_id());
+  x->set_from_level(escalation.level);
+  x->set_to_level(next);
+  ASSIGN_OR_RETURN(*x->mutable_reason(),
+                   s.Text(escalation.youth_id, "escalation_reason", r.reason()));
+  s.Emit(r.escalation_id(), escalation.area_id, std::move(e));
+  return s.Finish(r.escalation_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("outcome", r.outcome(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const EscalationState escalation, LoadOpenEscalation(s, r.escalation_id()));
+  if (c.principal.person == escalation.raised_by) {
+    return Denied(c.principal, "resolve an escalation they raised: the target's leadership does");
+  }
+  RETURN_IF_ERROR(RequireTargetLeadership(c.principal, escalation, "resolve this escalation"));
+  RETURN_IF_ERROR(
+      Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved already")));
+  v1::Event e;
+  e.mutable_escalation_resolved()->set_escalation_id(r.escalation_id());
+  ASSIGN_OR_RETURN(*e.mutable_escalation_resolved()->mutable_outcome(),
+                   s.Text(escalation.youth_id, "escalation_outcome", r.outcome()));
+  s.Emit(r.escalation_id(), escalation.area_id, std::move(e));
+  return s.Finish(r.escalation_id());
+}
+
+}  // namespace hotspot::domain

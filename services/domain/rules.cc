@@ -1,0 +1,164 @@
+#include "services/domain/rules.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace hotspot::domain {
+
+absl::StatusOr<v1::SealedText> SealConcerns(Session& s, absl::string_view youth_id,
+                                            const google::protobuf::RepeatedField<int>& concerns) {
+  std::vector<std::string> names;
+  for (int c : concerns) names.push_back(v1::ConcernCategory_Name(c));
+  return s.Seal(youth_id, "concern_categories", absl::StrJoin(names, ","));
+}
+
+absl::StatusOr<std::optional<int>> AgeOf(Session& s, const YouthState& youth, absl::Time now) {
+  ASSIGN_OR_RETURN(const std::optional<std::string> birth, s.Open(youth.birth_date));
+  if (!birth.has_value()) return std::nullopt;
+  return AgeOn(*birth, absl::ToCivilDay(now, absl::UTCTimeZone()));
+}
+
+absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id,
+                       absl::string_view what) {
+  return Rule(youth.status != v1::CASE_STATUS_CLOSED,
+              absl::StrCat(youth_id, " is closed: ", what, " until it is reopened"));
+}
+
+absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field,
+                                             absl::string_view agency_id,
+                                             absl::string_view area_id) {
+  ASSIGN_OR_RETURN(AgencyState agency, s.Load<AgencyState>(field, agency_id));
+  RETURN_IF_ERROR(Rule(agency.area_id == area_id,
+                       absl::StrCat(field, ": ", agency_id, " is not an agency of ", area_id)));
+  return agency;
+}
+
+absl::Status HasContactAt(const AgencyState& agency, absl::string_view agency_id,
+                          v1::EscalationLevel level) {
+  return Rule(agency.ladder.count(RungFor(level)) > 0,
+              absl::StrCat(agency_id, " has no leadership contact for escalations at level ",
+                           v1::EscalationLevel_Name(level), "; set its leadership ladder first"));
+}
+
+v1::LeadershipLevel RungFor(v1::EscalationLevel level) {
+  switch (level) {
+    case v1::ESCALATION_LEVEL_STEERING_GROUP:
+      return v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER;
+    case v1::ESCALATION_LEVEL_DIRECTOR:
+      return v1::LEADERSHIP_LEVEL_DIRECTOR;
+    case v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP:
+      return v1::LEADERSHIP_LEVEL_POLITICAL;
+    default:
+      return v1::LEADERSHIP_LEVEL_UNSPECIFIED;
+  }
+}
+
+absl::Status PlanEvents(Session& s, const YouthState& youth, const std::string& youth_id,
+                        const google::protobuf::RepeatedPtrField<std::string>& goals,
+                        const v1::Date& review_date, absl::string_view reason,
+                        const std::string& meeting_id, const std::string& decision_id) {
+  RETURN_IF_ERROR(Rule(
+      !youth.declined,
+      absl::StrCat("the referral of ", youth_id, " was declined: it cannot get an action plan")));
+  RETURN_IF_ERROR(NotClosed(youth, youth_id, "it cannot get an action plan"));
+  RETURN_IF_ERROR(Rule(youth.status != v1::CASE_STATUS_REFERRED,
+                       absl::StrCat(youth_id, " is not screened yet: accept the referral first")));
+  RETURN_IF_ERROR(Rule(youth.status != v1::CASE_STATUS_HANDED_OVER,
+                       absl::StrCat(youth_id, " was handed over to adult services")));
+  std::vector<v1::PlanGoal> sealed;
+  for (int i = 0; i < goals.size(); ++i) {
+    v1::PlanGoal goal;
+    goal.set_goal_id(absl::StrCat("goal-", i + 1));
+    ASSIGN_OR_RETURN(*goal.mutable_description(), s.Seal(youth_id, "plan_goal", goals[i]));
+    sealed.push_back(std::move(goal));
+  }
+  v1::Event event;
+  if (youth.plan_revision == 0) {
+    v1::ActionPlanAdopted* plan = event.mutable_action_plan_adopted();
+    plan->set_youth_id(youth_id);
+    plan->set_revision(1);
+    for (auto& goal : sealed) *plan->add_goals() = std::move(goal);
+    *plan->mutable_review_date() = review_date;
+    plan->set_meeting_id(meeting_id);
+    plan->set_decision_id(decision_id);
+  } else {
+    v1::ActionPlanRevised* plan = event.mutable_action_plan_revised();
+    plan->set_youth_id(youth_id);
+    plan->set_revision(youth.plan_revision + 1);
+    for (auto& goal : sealed) *plan->add_goals() = std::move(goal);
+    *plan->mutable_review_date() = review_date;
+    plan->set_meeting_id(meeting_id);
+    plan->set_decision_id(decision_id);
+    ASSIGN_OR_RETURN(*plan->mutable_reason(), s.Seal(youth_id, "plan_reason", reason));
+  }
+  s.Emit(youth_id, youth.area_id, std::move(event));
+  return absl::OkStatus();
+}
+
+absl::Status NoOpenCommitments(Session& s, const YouthState& youth, absl::string_view youth_id) {
+  std::vector<std::string> open;
+  for (const std::string& id : youth.commitment_ids) {
+    ASSIGN_OR_RETURN(const CommitmentState c, s.Load<CommitmentState>("commitment_ids", id));
+    if (c.open()) open.push_back(id);
+  }
+  return Rule(open.empty(),
+              absl::StrCat(youth_id, " has open commitments (", absl::StrJoin(open, ", "),
+                           "): fulfil or cancel them before closing the case"));
+}
+
+absl::Status CloseEvents(Session& s, const YouthState& youth, const std::string& youth_id,
+                         int outcome, absl::string_view note, const std::string& meeting_id,
+                         const std::string& decision_id) {
+  RETURN_IF_ERROR(
+      Rule(youth.status != v1::CASE_STATUS_CLOSED, absl::StrCat(youth_id, " is closed already")));
+  RETURN_IF_ERROR(NoOpenCommitments(s, youth, youth_id));
+  v1::Event event;
+  v1::CaseClosed* closed = event.mutable_case_closed();
+  closed->set_youth_id(youth_id);
+  closed->set_outcome(static_cast<v1::CaseOutcome>(outcome));
+  *closed->mutable_closed_on() = DateOf(absl::ToCivilDay(s.context().now, absl::UTCTimeZone()));
+  if (!note.empty()) {
+    ASSIGN_OR_RETURN(*closed->mutable_note(), s.Seal(youth_id, "close_note", note));
+  }
+  closed->set_meeting_id(meeting_id);
+  closed->set_decision_id(decision_id);
+  s.Emit(youth_id, youth.area_id, std::move(event));
+  return absl::OkStatus();
+}
+
+absl::Status CheckEscalationInput(absl::string_view field, const std::string& target, int level,
+                                  absl::string_view reason,
+                                  const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  RETURN_IF_ERROR(CheckId(absl::StrCat(field, "target_agency_id"), target, "agency"));
+  RETURN_IF_ERROR(CheckEnum(absl::StrCat(field, "level"), level, v1::EscalationLevel_IsValid));
+  RETURN_IF_ERROR(CheckText(absl::StrCat(field, "reason"), reason, kMaxTextBytes));
+  return CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries);
+}
+
+absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
+                                        const std::string& area_id, const std::string& target,
+                                        v1::EscalationLevel level, absl::string_view reason,
+                                        std::vector<std::string> commitment_ids,
+                                        const std::string& youth_id, const std::string& meeting_id,
+                                        const std::string& decision_id) {
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   LoadAgencyInArea(s, absl::StrCat(field, "target_agency_id"), target, area_id));
+  RETURN_IF_ERROR(HasContactAt(agency, target, level));
+  const std::string id = NewId("escalation");
+  v1::Event event;
+  v1::EscalationRaised* raised = event.mutable_escalation_raised();
+  raised->set_escalation_id(id);
+  raised->set_target_agency_id(target);
+  raised->set_level(level);
+  ASSIGN_OR_RETURN(*raised->mutable_reason(), s.Text(youth_id, "escalation_reason", reason));
+  for (auto& c : commitment_ids) raised->add_commitment_ids(std::move(c));
+  raised->set_youth_id(youth_id);
+  raised->set_meeting_id(meeting_id);
+  raised->set_decision_id(decision_id);
+  s.Emit(id, area_id, std::move(event));
+  return id;
+}
+
+}  // namespace hotspot::domain

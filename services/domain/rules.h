@@ -1,0 +1,142 @@
+// The pieces the aggregates' Decide() functions share: the policy's answers under the names
+// the decide functions use (PERMISSION_DENIED), the domain's rules (FAILED_PRECONDITION), and
+// the steps more than one command takes (an action plan, a closure, an escalation). Internal to
+// services/domain/: the rest of the server calls decide.h.
+//
+// Thread-safety: functions of their arguments and the session they are given.
+#ifndef HOTSPOT_SERVICES_DOMAIN_RULES_H_
+#define HOTSPOT_SERVICES_DOMAIN_RULES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/domain/checks.h"
+#include "services/domain/decide.h"
+#include "services/security/policy.h"
+#include "store/status_macros.h"
+
+namespace hotspot::domain {
+
+// "Today" of a command (UTC): what due dates are measured against.
+inline absl::CivilDay Today(const CommandContext& context) {
+  return absl::ToCivilDay(context.now, absl::UTCTimeZone());
+}
+
+// ---- who may do what: PERMISSION_DENIED ----
+
+// The policy's (services/security/policy.h), under the names the decide functions use.
+inline absl::Status Denied(const Principal& p, absl::string_view what) {
+  return security::Refuse(p, what);
+}
+inline absl::Status RequireArea(const Principal& p, absl::string_view area_id) {
+  return security::MayActInArea(p, area_id);
+}
+using security::IsAgencyRole;
+using security::IsCoordinator;
+inline absl::Status RequireAreaManager(const Principal& p, absl::string_view area_id,
+                                       absl::string_view what) {
+  return security::MayManageArea(p, area_id, what);
+}
+inline absl::Status RequireCoordinator(const Principal& p, absl::string_view area_id,
+                                       absl::string_view what) {
+  return security::MayCoordinate(p, area_id, what);
+}
+inline absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::string_view area_id,
+                                                  absl::string_view agency_id,
+                                                  absl::string_view what) {
+  return security::MayActForAgency(p, area_id, agency_id, what);
+}
+
+// ---- rules: FAILED_PRECONDITION ----
+
+inline absl::Status Rule(bool holds, absl::string_view message) {
+  return holds ? absl::OkStatus() : absl::FailedPreconditionError(message);
+}
+
+inline v1::Date DateOf(absl::CivilDay day) {
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+inline security::AgencyFacts FactsOf(absl::string_view agency_id, const AgencyState& agency) {
+  return {std::string(agency_id), agency.kind, agency.self_governing_institution};
+}
+
+// The categories as sealed in events: their enum names joined by ",".
+absl::StatusOr<v1::SealedText> SealConcerns(Session& s, absl::string_view youth_id,
+                                            const google::protobuf::RepeatedField<int>& concerns);
+
+// The youth's age in whole years on `now`'s day, from its sealed birth date; nullopt if unknown.
+absl::StatusOr<std::optional<int>> AgeOf(Session& s, const YouthState& youth, absl::Time now);
+
+// FAILED_PRECONDITION "<youth> is closed: <what> until it is reopened" for a closed case.
+absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id, absl::string_view what);
+
+// The agency exists and belongs to the area.
+absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field,
+                                             absl::string_view agency_id,
+                                             absl::string_view area_id);
+
+// The leadership level that answers an escalation at `level`.
+v1::LeadershipLevel RungFor(v1::EscalationLevel level);
+
+// The agency has a leadership contact for escalations at `level`.
+absl::Status HasContactAt(const AgencyState& agency, absl::string_view agency_id,
+                          v1::EscalationLevel level);
+
+template <typename Request>
+std::optional<uint64_t> Pinned(const Request& request) {
+  if (request.has_expected_version()) return request.expected_version();
+  return std::nullopt;
+}
+
+// Starts every Decide(): checks the request id, opens the session.
+template <typename Request>
+absl::StatusOr<Session> Begin(const Request& request, const CommandContext& context) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  return Session(context, Pinned(request));
+}
+
+// ---- pieces more than one command uses ----
+
+// The action plan's adoption or revision.
+absl::Status PlanEvents(Session& s, const YouthState& youth, const std::string& youth_id,
+                        const google::protobuf::RepeatedPtrField<std::string>& goals,
+                        const v1::Date& review_date, absl::string_view reason,
+                        const std::string& meeting_id, const std::string& decision_id);
+
+// No commitment of the case is open. Reads each (so a concurrent change aborts the append).
+absl::Status NoOpenCommitments(Session& s, const YouthState& youth, absl::string_view youth_id);
+
+// The case's closure (no commitment open), at a meeting's decision if `meeting_id` is set.
+absl::Status CloseEvents(Session& s, const YouthState& youth, const std::string& youth_id,
+                         int outcome, absl::string_view note, const std::string& meeting_id,
+                         const std::string& decision_id);
+
+// An escalation's input, its fields prefixed with `field` ("" or "escalations[0].").
+absl::Status CheckEscalationInput(absl::string_view field, const std::string& target, int level,
+                                  absl::string_view reason,
+                                  const google::protobuf::RepeatedPtrField<std::string>& ids);
+
+// Raises an escalation: the target agency must be of the area with a contact at the level.
+// `youth_id` may be empty (then the reason stands in clear). Returns the escalation's id.
+absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
+                                        const std::string& area_id, const std::string& target,
+                                        v1::EscalationLevel level, absl::string_view reason,
+                                        std::vector<std::string> commitment_ids,
+                                        const std::string& youth_id, const std::string& meeting_id,
+                                        const std::string& decision_id);
+
+}  // namespace hotspot::domain
+
+#endif  // HOTSPOT_SERVICES_DOMAIN_RULES_H_

@@ -1,0 +1,240 @@
+// The domain's tests' world: streams in memory in place of the store, a sealer that hides the
+// text so that a test can look for clear text in the events' bytes, and DecideTest, a fixture
+// with an area, its agencies and people, and the steps most tests start from (a referral, an
+// accepted youth, a held meeting, a commitment). For the *_test.cc files beside the aggregates.
+#ifndef HOTSPOT_SERVICES_DOMAIN_TEST_WORLD_H_
+#define HOTSPOT_SERVICES_DOMAIN_TEST_WORLD_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gtest/gtest.h"
+#include "services/domain/decide.h"
+
+namespace hotspot::domain {
+
+// Streams in memory, appended to as the store would (expected versions checked), and a sealer
+// that hides the text (XOR) so a test can look for clear text in the events' bytes.
+class World : public EventSource, public FieldSealer {
+ public:
+  absl::StatusOr<StreamEvents> Read(absl::string_view stream) override {
+    auto it = streams_.find(std::string(stream));
+    auto events = std::make_shared<std::vector<v1::Event>>();
+    if (it != streams_.end()) *events = it->second;
+    return StreamEvents{events->size(), std::move(events)};
+  }
+
+  absl::StatusOr<v1::SealedText> Seal(absl::string_view subject, absl::string_view field,
+                                      absl::string_view text) override {
+    v1::SealedText sealed;
+    sealed.set_key_id(std::string(subject));
+    std::string hidden(text);
+    for (char& c : hidden) c ^= 0x5a;
+    sealed.set_ciphertext(absl::StrCat(field, ":", hidden));
+    return sealed;
+  }
+
+  static std::string Unseal(const v1::SealedText& sealed) {
+    std::string text = sealed.ciphertext().substr(sealed.ciphertext().find(':') + 1);
+    for (char& c : text) c ^= 0x5a;
+    return text;
+  }
+
+  absl::StatusOr<std::optional<std::string>> Open(const v1::SealedText& sealed) override {
+    return Unseal(sealed);
+  }
+
+  template <typename Request>
+  absl::StatusOr<Decision> Run(const Request& request, const Principal& who) {
+    CommandContext context{who, now_, this, this};
+    return Decide(request, context);
+  }
+
+  // Runs and applies; fails the test on an error.
+  template <typename Request>
+  Decision Do(const Request& request, const Principal& who) {
+    absl::StatusOr<Decision> d = Run(request, who);
+    EXPECT_TRUE(d.ok()) << d.status();
+    if (!d.ok()) return Decision();
+    Apply(*d);
+    return *d;
+  }
+
+  void Apply(const Decision& d) {
+    for (const StreamWrite& w : d.writes) {
+      EXPECT_EQ(streams_[w.stream].size(), w.expected_version) << w.stream;
+    }
+    for (const StreamWrite& w : d.writes) {
+      for (const v1::Event& e : w.events) {
+        streams_[w.stream].push_back(e);
+        all_bytes_ += e.SerializeAsString();
+      }
+    }
+  }
+
+  const std::vector<v1::Event>& stream(const std::string& name) { return streams_[name]; }
+  const std::string& all_bytes() const { return all_bytes_; }
+  absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+
+ private:
+  std::map<std::string, std::vector<v1::Event>> streams_;
+  std::string all_bytes_;
+};
+
+inline Principal Who(std::string person, std::string agency, Role role) {
+  return Principal{std::move(person), std::move(agency), role, {"area-test"}};
+}
+
+inline v1::Date Day(int y, int m, int d) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+inline int rid = 0;
+template <typename Request>
+Request Req() {
+  Request r;
+  r.set_request_id(absl::StrCat("req-", ++rid));
+  return r;
+}
+
+class DecideTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto area = Req<v1::EstablishAreaRequest>();
+    area.set_area_id("area-test");
+    area.set_name("Test Area");
+    area.set_municipality("Copenhagen");
+    w_.Do(area, admin_);
+    Register("agency-hotspot", v1::AGENCY_KIND_HOTSPOT_SECRETARIAT);
+    Register("agency-school", v1::AGENCY_KIND_SCHOOL);
+    Register("agency-social", v1::AGENCY_KIND_SOCIAL_ADMINISTRATION);
+    Register("agency-police", v1::AGENCY_KIND_POLICE);
+    auto ladder = Req<v1::SetLeadershipLadderRequest>();
+    ladder.set_agency_id("agency-police");
+    for (int level = 1; level <= 3; ++level) {
+      auto* contact = ladder.add_contacts();
+      contact->set_level(static_cast<v1::LeadershipLevel>(level));
+      contact->set_person(absl::StrCat("police-boss-", level));
+    }
+    w_.Do(ladder, chief_);
+  }
+
+  void Register(const std::string& id, v1::AgencyKind kind) {
+    auto r = Req<v1::RegisterAgencyRequest>();
+    r.set_agency_id(id);
+    r.set_area_id("area-test");
+    r.set_name(id);
+    r.set_kind(kind);
+    w_.Do(r, chief_);
+  }
+
+  v1::ReferYouthRequest Referral() {
+    auto r = Req<v1::ReferYouthRequest>();
+    r.set_area_id("area-test");
+    r.set_referring_agency_id("agency-school");
+    r.set_referred_by("teacher-ole");
+    r.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+    r.set_description("Absent 30 days; seen with older boys at night");
+    r.set_urgency(v1::URGENCY_HIGH);
+    r.set_identity_known(true);
+    r.set_name("Ahmed Jensen");
+    r.set_cpr_number("010110-1234");
+    r.set_birth_date("2010-01-01");
+    r.set_address("Sjaeloer Boulevard 7, 2450 Copenhagen SV");
+    return r;
+  }
+
+  std::string Refer() { return w_.Do(Referral(), school_member_).id; }
+
+  std::string AcceptedYouth() {
+    const std::string youth = Refer();
+    auto screen = Req<v1::ScreenReferralRequest>();
+    screen.set_youth_id(youth);
+    screen.set_accept(true);
+    w_.Do(screen, chief_);
+    return youth;
+  }
+
+  // A held task-force meeting with `youth` on its agenda.
+  std::string MeetingFor(const std::string& youth) {
+    if (!body_) {
+      auto body = Req<v1::ConstituteBodyRequest>();
+      body.set_area_id("area-test");
+      body.set_body_id("task-force");
+      body.set_kind(v1::BODY_KIND_TASK_FORCE);
+      body.set_name("Task force");
+      auto* m = body.add_members();
+      m->set_agency_id("agency-school");
+      m->set_person("teacher-ole");
+      body.mutable_cadence()->set_every_weeks(2);
+      w_.Do(body, chief_);
+      body_ = true;
+    }
+    auto schedule = Req<v1::ScheduleMeetingRequest>();
+    schedule.set_area_id("area-test");
+    schedule.set_body_id("task-force");
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    const std::string meeting = w_.Do(schedule, chief_).id;
+    auto held = Req<v1::RecordAttendanceRequest>();
+    held.set_meeting_id(meeting);
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    held.add_attendance();
+    held.mutable_attendance(0)->set_agency_id("agency-school");
+    held.mutable_attendance(0)->set_person("teacher-ole");
+    w_.Do(held, chief_);
+    auto agenda = Req<v1::AddAgendaItemRequest>();
+    agenda.set_meeting_id(meeting);
+    agenda.set_youth_id(youth);
+    w_.Do(agenda, chief_);
+    return meeting;
+  }
+
+  v1::RecordDecisionRequest DecisionWithCommitment(const std::string& meeting,
+                                                   const std::string& youth) {
+    auto d = Req<v1::RecordDecisionRequest>();
+    d.set_meeting_id(meeting);
+    d.set_youth_id(youth);
+    d.set_text("School and club follow up on attendance");
+    auto* c = d.add_commitments();
+    c->set_owning_agency_id("agency-school");
+    c->set_responsible_person("teacher-ole");
+    c->set_action("Daily attendance call to the family");
+    *c->mutable_due_date() = Day(2026, 12, 15);
+    return d;
+  }
+
+  std::string Commitment(const std::string& youth) {
+    return w_.Do(DecisionWithCommitment(MeetingFor(youth), youth), chief_).created_ids.at(0);
+  }
+
+  v1::CaseStatus Status(const std::string& youth) {
+    YouthState state;
+    for (const auto& e : w_.stream(youth)) Evolve(state, e);
+    return state.status;
+  }
+
+  World w_;
+  bool body_ = false;
+  Principal admin_ = Who("admin-it", "agency-hotspot", Role::kAdmin);
+  Principal chief_ = Who("chief-anna", "agency-hotspot", Role::kCoordinator);
+  Principal school_member_ = Who("teacher-ole", "agency-school", Role::kAgencyMember);
+  Principal school_leader_ = Who("head-mette", "agency-school", Role::kAgencyLeader);
+  Principal police_leader_ = Who("police-boss-1", "agency-police", Role::kAgencyLeader);
+  Principal caseworker_ = Who("caseworker-lis", "agency-social", Role::kSocialCaseworker);
+  Principal auditor_ = Who("auditor-kim", "agency-hotspot", Role::kAuditor);
+};
+
+inline absl::StatusCode Code(const absl::StatusOr<Decision>& d) { return d.status().code(); }
+
+}  // namespace hotspot::domain
+
+#endif  // HOTSPOT_SERVICES_DOMAIN_TEST_WORLD_H_

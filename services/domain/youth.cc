@@ -1,0 +1,631 @@
+// The youth's case: referral, screening, outreach, shared concerns, consent, the action plan,
+// social decisions, the child-welfare frame of barnets lov, rectification, the data subject's
+// access, hand-over, closure and reopening.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "services/domain/checks.h"
+#include "services/domain/decide.h"
+#include "services/domain/rules.h"
+#include "services/security/policy.h"
+#include "store/status_macros.h"
+
+namespace hotspot::domain {
+
+absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckId("referring_agency_id", r.referring_agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckPerson("referred_by", r.referred_by()));
+  RETURN_IF_ERROR(CheckConcerns("concerns", r.concerns(), 1));
+  RETURN_IF_ERROR(CheckText("description", r.description(), kMaxTextBytes));
+  RETURN_IF_ERROR(CheckEnum("urgency", r.urgency(), v1::Urgency_IsValid));
+  RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes, r.identity_known()));
+  RETURN_IF_ERROR(CheckCpr("cpr_number", r.cpr_number()));
+  RETURN_IF_ERROR(CheckBirthDate("birth_date", r.birth_date()));
+  RETURN_IF_ERROR(CheckText("address", r.address(), 500, false));
+  RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, r.area_id(), r.referring_agency_id(),
+                                                "refer a youth for this agency"));
+  RETURN_IF_ERROR(s.Load<AreaState>("area_id", r.area_id()).status());
+  RETURN_IF_ERROR(
+      LoadAgencyInArea(s, "referring_agency_id", r.referring_agency_id(), r.area_id()).status());
+  ASSIGN_OR_RETURN(const std::string id, c.sealer->NewSubject("youth"));
+  v1::Event e;
+  auto* x = e.mutable_youth_referred();
+  x->set_youth_id(id);
+  x->set_referring_agency_id(r.referring_agency_id());
+  x->set_referred_by(r.referred_by());
+  // Special-category and criminal-offence data (GDPR Art. 9, 10): sealed like the free texts.
+  ASSIGN_OR_RETURN(*x->mutable_concerns_sealed(), SealConcerns(s, id, r.concerns()));
+  x->set_concern_count(r.concerns_size());
+  ASSIGN_OR_RETURN(*x->mutable_description(), s.Seal(id, "description", r.description()));
+  x->set_urgency(r.urgency());
+  x->set_identity_known(r.identity_known());
+  const std::pair<const std::string*, v1::SealedText*> personal[] = {
+      {&r.name(), x->mutable_name()},
+      {&r.cpr_number(), x->mutable_cpr_number()},
+      {&r.birth_date(), x->mutable_birth_date()},
+      {&r.address(), x->mutable_address()},
+  };
+  const char* fields[] = {"name", "cpr_number", "birth_date", "address"};
+  for (size_t i = 0; i < 4; ++i) {
+    if (personal[i].first->empty()) continue;
+    ASSIGN_OR_RETURN(*personal[i].second, s.Seal(id, fields[i], *personal[i].first));
+  }
+  s.Emit(id, r.area_id(), std::move(e));
+  return s.Finish(id);
+}
+
+namespace {
+
+// Loads the main youth of a case command, checking the caller is a coordinator of its area.
+absl::StatusOr<YouthState> LoadCaseForCoordinator(Session& s, const std::string& youth_id,
+                                                  absl::string_view what) {
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth"));
+  ASSIGN_OR_RETURN(YouthState youth, s.LoadMain<YouthState>("youth_id", youth_id));
+  RETURN_IF_ERROR(RequireCoordinator(s.principal(), youth.area_id, what));
+  return youth;
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::ScreenReferralRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, !r.accept()));
+  ASSIGN_OR_RETURN(const YouthState youth,
+                   LoadCaseForCoordinator(s, r.youth_id(), "screen referrals"));
+  RETURN_IF_ERROR(Rule(youth.status == v1::CASE_STATUS_REFERRED,
+                       absl::StrCat("the referral of ", r.youth_id(), " is screened already")));
+  v1::Event e;
+  if (r.accept()) {
+    e.mutable_referral_accepted()->set_youth_id(r.youth_id());
+    if (!r.reason().empty()) {
+      ASSIGN_OR_RETURN(*e.mutable_referral_accepted()->mutable_note(),
+                       s.Seal(r.youth_id(), "screening_note", r.reason()));
+    }
+  } else {
+    e.mutable_referral_declined()->set_youth_id(r.youth_id());
+    *e.mutable_referral_declined()->mutable_declined_on() =
+        DateOf(absl::ToCivilDay(c.now, absl::UTCTimeZone()));
+    ASSIGN_OR_RETURN(*e.mutable_referral_declined()->mutable_reason(),
+                     s.Seal(r.youth_id(), "screening_note", r.reason()));
+  }
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckPerson("person", r.person()));
+  RETURN_IF_ERROR(CheckText("task", r.task(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth,
+                   LoadCaseForCoordinator(s, r.youth_id(), "assign outreach"));
+  RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no outreach task"));
+  RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
+  v1::Event e;
+  auto* x = e.mutable_outreach_assigned();
+  x->set_youth_id(r.youth_id());
+  x->set_agency_id(r.agency_id());
+  x->set_person(r.person());
+  ASSIGN_OR_RETURN(*x->mutable_task(), s.Seal(r.youth_id(), "outreach_task", r.task()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckEnum("legal_basis", r.legal_basis(), v1::LegalBasis_IsValid));
+  RETURN_IF_ERROR(CheckText("legal_basis_other", r.legal_basis_other(), kMaxNameBytes,
+                            r.legal_basis() == v1::LEGAL_BASIS_OTHER));
+  RETURN_IF_ERROR(CheckConcerns("concerns", r.concerns(), 0));
+  RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
+  const bool on_consent = r.legal_basis() == v1::LEGAL_BASIS_CONSENT;
+  // § 115 and § 63 d: only what is necessary for the crime-prevention purpose, and why.
+  RETURN_IF_ERROR(CheckText("necessity", r.necessity(), kMaxTextBytes, !on_consent));
+  RETURN_IF_ERROR(
+      CheckCount("recipient_agency_ids", r.recipient_agency_ids_size(), 1, kMaxListEntries));
+  for (int i = 0; i < r.recipient_agency_ids_size(); ++i) {
+    RETURN_IF_ERROR(CheckId(absl::StrCat("recipient_agency_ids[", i, "]"),
+                            r.recipient_agency_ids(i), "agency"));
+  }
+  RETURN_IF_ERROR(CheckText("consent_scope", r.consent_scope(), kMaxNameBytes, false));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, youth.area_id, r.agency_id(),
+                                                "share information for this agency"));
+  RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "nothing more is shared"));
+  ASSIGN_OR_RETURN(const AgencyState sharer,
+                   LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id));
+  RETURN_IF_ERROR(security::MayShareUnder(FactsOf(r.agency_id(), sharer), r.legal_basis()));
+  std::set<std::string> recipients;
+  for (int i = 0; i < r.recipient_agency_ids_size(); ++i) {
+    const std::string& id = r.recipient_agency_ids(i);
+    ASSIGN_OR_RETURN(
+        const AgencyState recipient,
+        LoadAgencyInArea(s, absl::StrCat("recipient_agency_ids[", i, "]"), id, youth.area_id));
+    RETURN_IF_ERROR(security::MayReceiveUnder(FactsOf(id, recipient), r.legal_basis()));
+    recipients.insert(id);
+  }
+  // On consent: a consent in force that covers the sharing agency and every recipient.
+  std::string consent_scope;
+  if (on_consent) {
+    auto covers = [&](const YouthState::Consent& consent) {
+      const std::set<std::string>& agencies = consent.agencies;
+      if (agencies.empty()) return true;  // an unstructured consent of before: every agency
+      if (agencies.count(r.agency_id()) == 0) return false;
+      return std::all_of(recipients.begin(), recipients.end(),
+                         [&](const std::string& a) { return agencies.count(a) > 0; });
+    };
+    if (!r.consent_scope().empty()) {
+      const auto it = youth.consents.find(r.consent_scope());
+      RETURN_IF_ERROR(Rule(it != youth.consents.end(),
+                           absl::StrCat("consent_scope: no consent \"", r.consent_scope(),
+                                        "\" is in force for ", r.youth_id())));
+      RETURN_IF_ERROR(
+          Rule(covers(it->second),
+               absl::StrCat("consent_scope: the consent \"", r.consent_scope(),
+                            "\" does not cover ", r.agency_id(), " and every recipient")));
+      consent_scope = r.consent_scope();
+    } else {
+      std::vector<std::string> covering;
+      for (const auto& [scope, consent] : youth.consents) {
+        if (covers(consent)) covering.push_back(scope);
+      }
+      RETURN_IF_ERROR(Rule(!covering.empty(),
+                           absl::StrCat("legal_basis: no consent in force for ", r.youth_id(),
+                                        " covers ", r.agency_id(), " and every recipient")));
+      if (covering.size() > 1) {
+        return Invalid("consent_scope", "several consents cover this share: name one");
+      }
+      consent_scope = covering[0];
+    }
+    // What the consent covers: only its categories, and the share names them.
+    const YouthState::Consent& consent = youth.consents.at(consent_scope);
+    if (consent.categories.has_value()) {
+      ASSIGN_OR_RETURN(const std::optional<std::string> opened, s.Open(*consent.categories));
+      RETURN_IF_ERROR(Rule(opened.has_value(), absl::StrCat("consent_scope: the categories of \"",
+                                                            consent_scope, "\" are erased")));
+      const std::set<std::string> allowed = absl::StrSplit(*opened, ',', absl::SkipEmpty());
+      RETURN_IF_ERROR(Rule(r.concerns_size() > 0,
+                           absl::StrCat("concerns: a share on the consent \"", consent_scope,
+                                        "\" names its categories (the consent covers ",
+                                        absl::StrJoin(allowed, ", "), ")")));
+      for (int i = 0; i < r.concerns_size(); ++i) {
+        const std::string name = v1::ConcernCategory_Name(r.concerns(i));
+        RETURN_IF_ERROR(
+            Rule(allowed.count(name) > 0, absl::StrCat("concerns[", i, "]: the consent \"",
+                                                       consent_scope, "\" does not cover ", name)));
+      }
+    }
+  }
+  v1::Event e;
+  auto* x = e.mutable_concern_shared();
+  x->set_youth_id(r.youth_id());
+  x->set_agency_id(r.agency_id());
+  x->set_legal_basis(r.legal_basis());
+  x->set_legal_basis_other(r.legal_basis_other());
+  // Special-category and criminal-offence data (GDPR Art. 9, 10): sealed like the free texts.
+  if (r.concerns_size() > 0) {
+    ASSIGN_OR_RETURN(*x->mutable_concerns_sealed(), SealConcerns(s, r.youth_id(), r.concerns()));
+  }
+  x->set_concern_count(r.concerns_size());
+  for (const std::string& id : recipients) x->add_recipient_agency_ids(id);
+  if (!r.necessity().empty()) {
+    ASSIGN_OR_RETURN(*x->mutable_necessity(), s.Seal(r.youth_id(), "necessity", r.necessity()));
+  }
+  x->set_consent_scope(consent_scope);
+  ASSIGN_OR_RETURN(*x->mutable_text(), s.Seal(r.youth_id(), "concern", r.text()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+namespace {
+
+// Consent is recorded by the chief's office or the social administration's caseworkers.
+absl::StatusOr<YouthState> LoadCaseForConsent(Session& s, const std::string& youth_id) {
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth"));
+  ASSIGN_OR_RETURN(YouthState youth, s.LoadMain<YouthState>("youth_id", youth_id));
+  RETURN_IF_ERROR(security::MayRecordConsent(s.principal(), youth.area_id));
+  return youth;
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckText("given_by", r.given_by(), kMaxPersonBytes));
+  // Every new consent has its giver and scope; the unstructured consents of before are only
+  // replayed (they cover every agency).
+  RETURN_IF_ERROR(CheckEnum("giver", r.giver(), v1::ConsentGiver_IsValid));
+  RETURN_IF_ERROR(CheckCount("agency_ids", r.agency_ids_size(), 1, kMaxListEntries));
+  for (int i = 0; i < r.agency_ids_size(); ++i) {
+    RETURN_IF_ERROR(CheckId(absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), "agency"));
+  }
+  RETURN_IF_ERROR(CheckText("purpose", r.purpose(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckText("what", r.what(), kMaxTextBytes, false));
+  RETURN_IF_ERROR(CheckConcerns("categories", r.categories(), 1));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
+  RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no consent"));
+  std::optional<int> age;
+  for (int i = 0; i < r.agency_ids_size(); ++i) {
+    RETURN_IF_ERROR(
+        LoadAgencyInArea(s, absl::StrCat("agency_ids[", i, "]"), r.agency_ids(i), youth.area_id)
+            .status());
+  }
+  // The youth gives consent from 15; a custody holder below that, and never for an adult.
+  ASSIGN_OR_RETURN(age, AgeOf(s, youth, c.now));
+  if (r.giver() == v1::CONSENT_GIVER_YOUTH) {
+    RETURN_IF_ERROR(Rule(age.has_value(),
+                         "giver: the youth's age is not known, so a custody holder gives consent"));
+    RETURN_IF_ERROR(Rule(*age >= 15, absl::StrCat("giver: the youth is ", *age,
+                                                  "; below 15 a custody holder gives consent")));
+  } else {
+    RETURN_IF_ERROR(
+        Rule(!age.has_value() || *age < 18,
+             absl::StrCat("giver: the youth is ", age.value_or(0), " and gives consent themself")));
+  }
+  v1::Event e;
+  auto* x = e.mutable_consent_recorded();
+  x->set_youth_id(r.youth_id());
+  x->set_scope(r.scope());
+  x->set_given_by(r.given_by());
+  x->set_giver(r.giver());
+  *x->mutable_agency_ids() = r.agency_ids();
+  x->set_purpose(r.purpose());
+  if (!r.what().empty()) {
+    ASSIGN_OR_RETURN(*x->mutable_what(), s.Seal(r.youth_id(), "consent_what", r.what()));
+  }
+  x->set_giver_age(age.value_or(-1));
+  ASSIGN_OR_RETURN(*x->mutable_categories_sealed(), SealConcerns(s, r.youth_id(), r.categories()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::WithdrawConsentRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
+  RETURN_IF_ERROR(
+      Rule(youth.consents.count(r.scope()) > 0,
+           absl::StrCat("scope: no consent \"", r.scope(), "\" is in force for ", r.youth_id())));
+  v1::Event e;
+  e.mutable_consent_withdrawn()->set_youth_id(r.youth_id());
+  e.mutable_consent_withdrawn()->set_scope(r.scope());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckGoals("goals", r.goals()));
+  RETURN_IF_ERROR(CheckFutureDate("review_date", r.review_date(), Today(c)));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, false));
+  ASSIGN_OR_RETURN(const YouthState youth,
+                   LoadCaseForCoordinator(s, r.youth_id(), "adopt action plans"));
+  if (youth.plan_revision > 0) RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  RETURN_IF_ERROR(
+      PlanEvents(s, youth, r.youth_id(), r.goals(), r.review_date(), r.reason(), "", ""));
+  return s.Finish(r.youth_id());
+}
+
+namespace {
+
+// Only the social administration's caseworkers record its assessments and decisions.
+absl::Status RequireSocialCaseworker(Session& s, absl::string_view area_id,
+                                     absl::string_view what) {
+  const Principal& p = s.principal();
+  // The caller's agency is read only where the role leaves it open.
+  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
+  if (p.role == Role::kSocialCaseworker && p.InArea(area_id)) {
+    const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
+    if (own.ok()) kind = own->kind;
+  }
+  return security::MayActAsSocialAdministration(p, area_id, kind, what);
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::RecordSocialDecisionRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckText("decision", r.decision(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireSocialCaseworker(
+      s, youth.area_id,
+      "record social assessments: only the social administration's caseworkers do"));
+  RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no decision"));
+  v1::Event e;
+  auto* x = e.mutable_social_decision_recorded();
+  x->set_youth_id(r.youth_id());
+  x->set_decision_id(NewId("decision"));
+  ASSIGN_OR_RETURN(*x->mutable_decision(), s.Seal(r.youth_id(), "social_decision", r.decision()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+namespace {
+
+google::protobuf::Timestamp TimestampOf(absl::Time t) {
+  google::protobuf::Timestamp out;
+  out.set_seconds(absl::ToUnixSeconds(t));
+  out.set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(out.seconds())) / absl::Nanoseconds(1)));
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+// The youth's notification `id`, for a caseworker's next step.
+absl::StatusOr<std::pair<YouthState, YouthState::Notification>> LoadNotification(
+    Session& s, const std::string& youth_id, const std::string& notification_id,
+    absl::string_view what) {
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth"));
+  RETURN_IF_ERROR(CheckId("notification_id", notification_id, "notification"));
+  ASSIGN_OR_RETURN(YouthState youth, s.LoadMain<YouthState>("youth_id", youth_id));
+  RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, what));
+  const auto it = youth.notifications.find(notification_id);
+  if (it == youth.notifications.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("notification_id: ", youth_id, " has no notification ", notification_id));
+  }
+  const YouthState::Notification notification = it->second;
+  return std::make_pair(std::move(youth), notification);
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::NotifyChildWelfareRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, youth.area_id, r.agency_id(),
+                                                "notify for this agency"));
+  RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
+  const std::string id = NewId("notification");
+  v1::Event e;
+  auto* x = e.mutable_notification_made();
+  x->set_notification_id(id);
+  x->set_youth_id(r.youth_id());
+  x->set_agency_id(r.agency_id());
+  x->set_notified_by(c.principal.person);
+  ASSIGN_OR_RETURN(*x->mutable_text(), s.Seal(r.youth_id(), "notification", r.text()));
+  *x->mutable_assessment_due_at() = TimestampOf(c.now + kNotificationAssessmentTime);
+  *x->mutable_receipt_due_on() = DateOf(AfterWorkingDays(
+      absl::ToCivilDay(c.now, absl::UTCTimeZone()), kNotificationReceiptWorkingDays));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::AssessNotificationRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("assessment", r.assessment(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const auto found,
+                   LoadNotification(s, r.youth_id(), r.notification_id(), "assess notifications"));
+  RETURN_IF_ERROR(
+      Rule(!found.second.assessed, absl::StrCat(r.notification_id(), " is assessed already")));
+  v1::Event e;
+  auto* x = e.mutable_notification_assessed();
+  x->set_notification_id(r.notification_id());
+  x->set_youth_id(r.youth_id());
+  ASSIGN_OR_RETURN(*x->mutable_assessment(),
+                   s.Seal(r.youth_id(), "notification_assessment", r.assessment()));
+  s.Emit(r.youth_id(), found.first.area_id, std::move(e));
+  return s.Finish(r.notification_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ConfirmNotificationReceiptRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  ASSIGN_OR_RETURN(const auto found, LoadNotification(s, r.youth_id(), r.notification_id(),
+                                                      "confirm the receipt of notifications"));
+  RETURN_IF_ERROR(
+      Rule(!found.second.receipt_confirmed,
+           absl::StrCat("the receipt of ", r.notification_id(), " is confirmed already")));
+  v1::Event e;
+  auto* x = e.mutable_notification_receipt_confirmed();
+  x->set_notification_id(r.notification_id());
+  x->set_youth_id(r.youth_id());
+  s.Emit(r.youth_id(), found.first.area_id, std::move(e));
+  return s.Finish(r.notification_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("notification_id", r.notification_id(), "notification", false));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, "open child-welfare investigations"));
+  if (!r.notification_id().empty() && youth.notifications.count(r.notification_id()) == 0) {
+    return absl::NotFoundError(absl::StrCat("notification_id: ", r.youth_id(),
+                                            " has no notification ", r.notification_id()));
+  }
+  for (const auto& [id, completed] : youth.investigations) {
+    RETURN_IF_ERROR(
+        Rule(completed, absl::StrCat(r.youth_id(), " has an open investigation, ", id)));
+  }
+  const std::string id = NewId("investigation");
+  const absl::CivilDay today = absl::ToCivilDay(c.now, absl::UTCTimeZone());
+  const absl::CivilDay due = AddMonths(today, kInvestigationMonths);
+  v1::Event e;
+  auto* x = e.mutable_child_welfare_investigation_opened();
+  x->set_investigation_id(id);
+  x->set_youth_id(r.youth_id());
+  x->set_notification_id(r.notification_id());
+  *x->mutable_due_on() = DateOf(due);
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::CompleteChildWelfareInvestigationRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("investigation_id", r.investigation_id(), "investigation"));
+  RETURN_IF_ERROR(CheckText("conclusion", r.conclusion(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(
+      RequireSocialCaseworker(s, youth.area_id, "complete child-welfare investigations"));
+  const auto it = youth.investigations.find(r.investigation_id());
+  if (it == youth.investigations.end()) {
+    return absl::NotFoundError(absl::StrCat("investigation_id: ", r.youth_id(),
+                                            " has no investigation ", r.investigation_id()));
+  }
+  RETURN_IF_ERROR(Rule(!it->second, absl::StrCat(r.investigation_id(), " is completed already")));
+  v1::Event e;
+  auto* x = e.mutable_child_welfare_investigation_completed();
+  x->set_investigation_id(r.investigation_id());
+  x->set_youth_id(r.youth_id());
+  ASSIGN_OR_RETURN(*x->mutable_conclusion(),
+                   s.Seal(r.youth_id(), "investigation_conclusion", r.conclusion()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.investigation_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckEnum("field", r.field(), v1::PersonalDataField_IsValid));
+  // The same checks as at referral; the value is required.
+  static constexpr std::pair<v1::PersonalDataField, const char*> kFields[] = {
+      {v1::PERSONAL_DATA_FIELD_NAME, "name"},
+      {v1::PERSONAL_DATA_FIELD_CPR_NUMBER, "cpr_number"},
+      {v1::PERSONAL_DATA_FIELD_BIRTH_DATE, "birth_date"},
+      {v1::PERSONAL_DATA_FIELD_ADDRESS, "address"}};
+  const char* sealed_as = "";
+  for (const auto& [field, name] : kFields) {
+    if (field == r.field()) sealed_as = name;
+  }
+  RETURN_IF_ERROR(CheckText("value", r.value(),
+                            r.field() == v1::PERSONAL_DATA_FIELD_ADDRESS ? 500 : kMaxNameBytes));
+  if (r.field() == v1::PERSONAL_DATA_FIELD_CPR_NUMBER)
+    RETURN_IF_ERROR(CheckCpr("value", r.value()));
+  if (r.field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
+    RETURN_IF_ERROR(CheckBirthDate("value", r.value()));
+  }
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  const Principal& p = c.principal;
+  RETURN_IF_ERROR(RequireArea(p, youth.area_id));
+  if (!IsCoordinator(p)) {
+    RETURN_IF_ERROR(
+        RequireSocialCaseworker(s, youth.area_id, "correct a youth's identifying data"));
+  }
+  v1::Event e;
+  auto* x = e.mutable_personal_data_rectified();
+  x->set_youth_id(r.youth_id());
+  x->set_field(r.field());
+  // Sealed as the original field, so that it reads (and is erased) the same way.
+  ASSIGN_OR_RETURN(*x->mutable_value(), s.Seal(r.youth_id(), sealed_as, r.value()));
+  ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "rectification_reason", r.reason()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RecordSubjectAccessRequestRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckEnum("requester", r.requester(), v1::ConsentGiver_IsValid));
+  RETURN_IF_ERROR(CheckText("requested_by", r.requested_by(), kMaxNameBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  if (!IsCoordinator(c.principal)) {
+    RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, "record subject access requests"));
+  }
+  RETURN_IF_ERROR(RequireArea(c.principal, youth.area_id));
+  const std::string id = NewId("access");
+  v1::Event e;
+  auto* x = e.mutable_subject_access_requested();
+  x->set_subject_access_id(id);
+  x->set_youth_id(r.youth_id());
+  x->set_requester(r.requester());
+  ASSIGN_OR_RETURN(*x->mutable_requested_by(),
+                   s.Seal(r.youth_id(), "subject_access_requested_by", r.requested_by()));
+  *x->mutable_due_on() =
+      DateOf(AddMonths(absl::ToCivilDay(c.now, absl::UTCTimeZone()), kSubjectAccessMonths));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::AnswerSubjectAccessCommand& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("subject_access_id", r.subject_access_id(), "access"));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  RETURN_IF_ERROR(security::MayAnswerSubjectAccess(c.principal, youth.area_id));
+  if (youth.subject_access.count(r.subject_access_id()) == 0) {
+    return absl::NotFoundError(absl::StrCat("subject_access_id: ", r.youth_id(),
+                                            " has no subject access request ",
+                                            r.subject_access_id()));
+  }
+  v1::Event e;
+  auto* x = e.mutable_subject_access_answered();
+  x->set_subject_access_id(r.subject_access_id());
+  x->set_youth_id(r.youth_id());
+  *x->mutable_redactions() = r.redactions();
+  x->set_position(r.position());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.subject_access_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("receiving_agency_id", r.receiving_agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
+  ASSIGN_OR_RETURN(const YouthState youth,
+                   LoadCaseForCoordinator(s, r.youth_id(), "hand cases over"));
+  RETURN_IF_ERROR(
+      Rule(youth.status == v1::CASE_STATUS_ACCEPTED || youth.status == v1::CASE_STATUS_ACTIVE,
+           absl::StrCat(r.youth_id(), " is not an accepted, open case")));
+  RETURN_IF_ERROR(s.Load<AgencyState>("receiving_agency_id", r.receiving_agency_id()).status());
+  v1::Event e;
+  auto* x = e.mutable_handed_over_to_adult_services();
+  x->set_youth_id(r.youth_id());
+  x->set_receiving_agency_id(r.receiving_agency_id());
+  *x->mutable_handed_over_on() = DateOf(absl::ToCivilDay(c.now, absl::UTCTimeZone()));
+  if (!r.note().empty()) {
+    ASSIGN_OR_RETURN(*x->mutable_note(), s.Seal(r.youth_id(), "handover_note", r.note()));
+  }
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::CloseCaseRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckEnum("outcome", r.outcome(), v1::CaseOutcome_IsValid));
+  RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForCoordinator(s, r.youth_id(), "close cases"));
+  RETURN_IF_ERROR(CloseEvents(s, youth, r.youth_id(), r.outcome(), r.note(), "", ""));
+  return s.Finish(r.youth_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ReopenCaseRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForCoordinator(s, r.youth_id(), "reopen cases"));
+  RETURN_IF_ERROR(Rule(youth.status == v1::CASE_STATUS_CLOSED || youth.declined,
+                       absl::StrCat(r.youth_id(), " is neither closed nor declined")));
+  v1::Event e;
+  e.mutable_case_reopened()->set_youth_id(r.youth_id());
+  ASSIGN_OR_RETURN(*e.mutable_case_reopened()->mutable_reason(),
+                   s.Seal(r.youth_id(), "reopen_reason", r.reason()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+}  // namespace hotspot::domain
