@@ -33,6 +33,9 @@
   X(RenegotiateCommitment)             \
   X(FulfilCommitment)                  \
   X(CancelCommitment)                  \
+  X(AcceptCommitment)                  \
+  X(DeclineCommitment)                 \
+  X(RecordFollowUp)                    \
   X(RaiseEscalation)                   \
   X(AcknowledgeEscalation)             \
   X(MoveEscalationUp)                  \

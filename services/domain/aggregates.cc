@@ -152,6 +152,9 @@ void Evolve(MeetingState& state, const v1::Event& event) {
       break;
     case K::kMeetingHeld:
       state.held = true;
+      for (const v1::BodyMember& m : event.meeting_held().attendance()) {
+        state.attendance.emplace(m.agency_id(), m.person());
+      }
       break;
     case K::kAgendaItemAdded:
       state.agenda.insert(event.agenda_item_added().youth_id());
@@ -164,6 +167,12 @@ void Evolve(MeetingState& state, const v1::Event& event) {
   }
 }
 
+v1::CommitmentAcceptance AcceptanceOf(const v1::CommitmentMade& made) {
+  return made.acceptance() == v1::COMMITMENT_ACCEPTANCE_UNSPECIFIED
+             ? v1::COMMITMENT_ACCEPTANCE_ACCEPTED
+             : made.acceptance();
+}
+
 void Evolve(CommitmentState& state, const v1::Event& event) {
   switch (event.kind_case()) {
     case K::kCommitmentMade:
@@ -172,7 +181,15 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
       state.owning_agency_id = event.commitment_made().owning_agency_id();
       state.youth_id = event.commitment_made().youth_id();
       state.due_date = event.commitment_made().due_date();
+      state.status = AcceptanceOf(event.commitment_made()) == v1::COMMITMENT_ACCEPTANCE_PROPOSED
+                         ? CommitmentStatus::kProposed
+                         : CommitmentStatus::kOpen;
+      break;
+    case K::kCommitmentAccepted:
       state.status = CommitmentStatus::kOpen;
+      break;
+    case K::kCommitmentDeclined:
+      state.status = CommitmentStatus::kDeclined;
       break;
     case K::kCommitmentAcknowledged:
       state.acknowledged = true;

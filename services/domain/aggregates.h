@@ -80,11 +80,15 @@ struct MeetingState {
   std::string area_id;
   std::string body_id;
   bool held = false;
+  // Who attended, as recorded: (agency id, person).
+  std::set<std::pair<std::string, std::string>> attendance;
   std::set<std::string> agenda;  // youth ids
   std::set<std::string> decisions;
 };
 
-enum class CommitmentStatus { kNone, kOpen, kFulfilled, kCancelled };
+// kProposed: by a decision, awaiting its agency; kOpen: accepted, neither fulfilled nor
+// cancelled; kDeclined: by its agency, back with the chief.
+enum class CommitmentStatus { kNone, kProposed, kOpen, kDeclined, kFulfilled, kCancelled };
 
 struct CommitmentState {
   bool exists = false;
@@ -95,7 +99,17 @@ struct CommitmentState {
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;
   bool open() const { return status == CommitmentStatus::kOpen; }
+  // Not yet done with: proposed or accepted (a case does not close over it).
+  bool pending() const {
+    return status == CommitmentStatus::kOpen || status == CommitmentStatus::kProposed;
+  }
 };
+
+// The one upcast of the commitments' events. A CommitmentMade of before acceptance was recorded
+// (acceptance UNSPECIFIED) was its agency's commitment from the start: it reads as accepted.
+// Everything that reads a CommitmentMade (the aggregate, the views, the deadline process) asks
+// here.
+v1::CommitmentAcceptance AcceptanceOf(const v1::CommitmentMade& made);
 
 struct EscalationState {
   bool exists = false;

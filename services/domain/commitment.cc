@@ -19,16 +19,25 @@ namespace hotspot::domain {
 
 namespace {
 
-// Loads an open commitment for a command by its owning agency (or a coordinator); `leaders_only`
-// narrows the agency's side to its leaders.
-absl::StatusOr<CommitmentState> LoadOpenCommitment(Session& s, const std::string& id,
-                                                   absl::string_view what,
-                                                   bool leaders_only = false) {
+// Loads a commitment for a command of its owning agency (`leaders_only`: of its leaders), in
+// the status the command needs (`proposed`: awaiting the agency's answer; otherwise accepted and
+// open).
+absl::StatusOr<CommitmentState> LoadOwnCommitment(Session& s, const std::string& id,
+                                                  absl::string_view what, bool leaders_only = false,
+                                                  bool proposed = false) {
   RETURN_IF_ERROR(CheckId("commitment_id", id, "commitment"));
   ASSIGN_OR_RETURN(CommitmentState commitment, s.LoadMain<CommitmentState>("commitment_id", id));
   RETURN_IF_ERROR(security::MayChangeCommitment(s.principal(), commitment.area_id,
                                                 commitment.owning_agency_id, leaders_only, what));
-  RETURN_IF_ERROR(Rule(commitment.open(), absl::StrCat(id, " is no longer open")));
+  if (proposed) {
+    RETURN_IF_ERROR(Rule(commitment.status == CommitmentStatus::kProposed,
+                         absl::StrCat(id, " is not proposed: it was answered already")));
+  } else {
+    RETURN_IF_ERROR(
+        Rule(commitment.status != CommitmentStatus::kProposed,
+             absl::StrCat(id, " is proposed: ", commitment.owning_agency_id, " accepts it first")));
+    RETURN_IF_ERROR(Rule(commitment.open(), absl::StrCat(id, " is no longer open")));
+  }
   return commitment;
 }
 
@@ -38,7 +47,7 @@ absl::StatusOr<Decision> Decide(const v1::AcknowledgeCommitmentRequest& r,
                                 const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   ASSIGN_OR_RETURN(const CommitmentState commitment,
-                   LoadOpenCommitment(s, r.commitment_id(), "acknowledge this commitment"));
+                   LoadOwnCommitment(s, r.commitment_id(), "acknowledge this commitment"));
   RETURN_IF_ERROR(
       Rule(!commitment.acknowledged, absl::StrCat(r.commitment_id(), " is acknowledged already")));
   v1::Event e;
@@ -51,7 +60,7 @@ absl::StatusOr<Decision> Decide(const v1::ReportProgressRequest& r, const Comman
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const CommitmentState commitment,
-                   LoadOpenCommitment(s, r.commitment_id(), "report on this commitment"));
+                   LoadOwnCommitment(s, r.commitment_id(), "report on this commitment"));
   v1::Event e;
   e.mutable_progress_reported()->set_commitment_id(r.commitment_id());
   ASSIGN_OR_RETURN(*e.mutable_progress_reported()->mutable_note(),
@@ -67,7 +76,8 @@ absl::StatusOr<Decision> Decide(const v1::RenegotiateCommitmentRequest& r,
   RETURN_IF_ERROR(CheckFutureDate("new_due_date", r.new_due_date(), Today(c)));
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const CommitmentState commitment,
-                   LoadOpenCommitment(s, r.commitment_id(), "renegotiate this commitment"));
+                   LoadOwnCommitment(s, r.commitment_id(), "renegotiate this commitment",
+                                     /*leaders_only=*/true));
   RETURN_IF_ERROR(Rule(DayNumber(commitment.due_date) != DayNumber(r.new_due_date()),
                        absl::StrCat("new_due_date: ", r.commitment_id(), " is due then already")));
   v1::Event e;
@@ -85,7 +95,7 @@ absl::StatusOr<Decision> Decide(const v1::FulfilCommitmentRequest& r, const Comm
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
   ASSIGN_OR_RETURN(const CommitmentState commitment,
-                   LoadOpenCommitment(s, r.commitment_id(), "fulfil this commitment"));
+                   LoadOwnCommitment(s, r.commitment_id(), "fulfil this commitment"));
   v1::Event e;
   e.mutable_commitment_fulfilled()->set_commitment_id(r.commitment_id());
   if (!r.note().empty()) {
@@ -100,12 +110,58 @@ absl::StatusOr<Decision> Decide(const v1::CancelCommitmentRequest& r, const Comm
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const CommitmentState commitment,
-                   LoadOpenCommitment(s, r.commitment_id(), "cancel this commitment",
-                                      /*leaders_only=*/true));
+                   LoadOwnCommitment(s, r.commitment_id(), "cancel this commitment",
+                                     /*leaders_only=*/true));
   v1::Event e;
   e.mutable_commitment_cancelled()->set_commitment_id(r.commitment_id());
   ASSIGN_OR_RETURN(*e.mutable_commitment_cancelled()->mutable_reason(),
                    s.Text(commitment.youth_id, "cancellation_reason", r.reason()));
+  s.Emit(r.commitment_id(), commitment.area_id, std::move(e));
+  return s.Finish(r.commitment_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::AcceptCommitmentRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  ASSIGN_OR_RETURN(const CommitmentState commitment,
+                   LoadOwnCommitment(s, r.commitment_id(), "accept this commitment",
+                                     /*leaders_only=*/false, /*proposed=*/true));
+  v1::Event e;
+  e.mutable_commitment_accepted()->set_commitment_id(r.commitment_id());
+  e.mutable_commitment_accepted()->set_accepted_by(c.principal.person);
+  s.Emit(r.commitment_id(), commitment.area_id, std::move(e));
+  return s.Finish(r.commitment_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::DeclineCommitmentRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const CommitmentState commitment,
+                   LoadOwnCommitment(s, r.commitment_id(), "decline this commitment",
+                                     /*leaders_only=*/false, /*proposed=*/true));
+  v1::Event e;
+  e.mutable_commitment_declined()->set_commitment_id(r.commitment_id());
+  ASSIGN_OR_RETURN(*e.mutable_commitment_declined()->mutable_reason(),
+                   s.Text(commitment.youth_id, "decline_reason", r.reason()));
+  s.Emit(r.commitment_id(), commitment.area_id, std::move(e));
+  return s.Finish(r.commitment_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RecordFollowUpRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("commitment_id", r.commitment_id(), "commitment"));
+  RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::FollowUpKind_IsValid));
+  RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const CommitmentState commitment,
+                   s.LoadMain<CommitmentState>("commitment_id", r.commitment_id()));
+  RETURN_IF_ERROR(RequireCoordinator(c.principal, commitment.area_id, "follow commitments up"));
+  RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kFulfilled &&
+                           commitment.status != CommitmentStatus::kCancelled,
+                       absl::StrCat(r.commitment_id(), " is closed: nothing to follow up")));
+  v1::Event e;
+  auto* x = e.mutable_commitment_followed_up();
+  x->set_commitment_id(r.commitment_id());
+  x->set_kind(r.kind());
+  ASSIGN_OR_RETURN(*x->mutable_note(), s.Text(commitment.youth_id, "follow_up_note", r.note()));
   s.Emit(r.commitment_id(), commitment.area_id, std::move(e));
   return s.Finish(r.commitment_id());
 }

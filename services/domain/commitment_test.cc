@@ -54,9 +54,12 @@ TEST_F(DecideTest, CommitmentLifecycleByItsOwningAgency) {
   renegotiate.set_commitment_id(commitment);
   *renegotiate.mutable_new_due_date() = Day(2026, 12, 15);
   renegotiate.set_reason("Holiday");
-  EXPECT_EQ(Code(w_.Run(renegotiate, school_member_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(renegotiate, school_leader_)), absl::StatusCode::kFailedPrecondition);
   *renegotiate.mutable_new_due_date() = Day(2027, 1, 15);
-  const Decision moved = w_.Do(renegotiate, school_member_);
+  // Its leaders renegotiate; its members do not, nor does the chief.
+  EXPECT_EQ(Code(w_.Run(renegotiate, school_member_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(renegotiate, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision moved = w_.Do(renegotiate, school_leader_);
   const auto& r = moved.writes[0].events[0].commitment_renegotiated();
   EXPECT_EQ(r.previous_due_date().month(), 12);
   EXPECT_EQ(r.new_due_date().year(), 2027);
@@ -73,6 +76,132 @@ TEST_F(DecideTest, CommitmentLifecycleByItsOwningAgency) {
   EXPECT_EQ(Code(w_.Run(fulfil, school_member_)), absl::StatusCode::kNotFound);
   fulfil.set_commitment_id("youth-1");
   EXPECT_EQ(Code(w_.Run(fulfil, school_member_)), absl::StatusCode::kInvalidArgument);
+}
+
+// The chief coordinates; she does not decide for an agency: a decision proposes, the agency's
+// person accepts in the meeting or the agency answers later; the chief follows up.
+TEST_F(DecideTest, CommitmentsAreAgreedByTheirAgencyNotImposed) {
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);  // the school's teacher-ole attended
+  // Accepted in the meeting: only by one who attended for the owning agency.
+  v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
+  d.mutable_commitments(0)->set_accepted_by("head-mette");  // of the school, not there
+  absl::StatusOr<Decision> run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("commitments[0].accepted_by: head-mette of agency-school did not attend"));
+  d.mutable_commitments(0)->set_owning_agency_id("agency-police");
+  d.mutable_commitments(0)->set_accepted_by("teacher-ole");  // there, but for the school
+  EXPECT_EQ(Code(w_.Run(d, chief_)), absl::StatusCode::kFailedPrecondition);
+  // The owning agency belongs to the meeting's area.
+  auto other = Req<v1::EstablishAreaRequest>();
+  other.set_area_id("area-other");
+  other.set_name("Other");
+  other.set_municipality("Aalborg");
+  Principal admin = admin_;
+  admin.areas.push_back("area-other");
+  w_.Do(other, admin);
+  auto elsewhere = Req<v1::RegisterAgencyRequest>();
+  elsewhere.set_agency_id("agency-school-other");
+  elsewhere.set_area_id("area-other");
+  elsewhere.set_name("A school of another area");
+  elsewhere.set_kind(v1::AGENCY_KIND_SCHOOL);
+  w_.Do(elsewhere, admin);
+  d = DecisionWithCommitment(meeting, youth);
+  d.mutable_commitments(0)->set_owning_agency_id("agency-school-other");
+  d.mutable_commitments(0)->clear_accepted_by();
+  run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("is not an agency of area-test"));
+
+  // Accepted in the meeting: the event says so and by whom.
+  const Decision agreed = w_.Do(DecisionWithCommitment(meeting, youth), chief_);
+  const v1::CommitmentMade& made = w_.stream(agreed.created_ids[0])[0].commitment_made();
+  EXPECT_EQ(made.acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  EXPECT_EQ(made.accepted_by(), "teacher-ole");
+
+  // Proposed: not the agency's yet. Nothing but its answer is done with it.
+  const std::string proposed = ProposedCommitment(youth);
+  EXPECT_EQ(w_.stream(proposed)[0].commitment_made().acceptance(),
+            v1::COMMITMENT_ACCEPTANCE_PROPOSED);
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(proposed);
+  run = w_.Run(fulfil, school_member_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("agency-school accepts it first"));
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("No answer");
+  raise.add_commitment_ids(proposed);
+  run = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("is proposed, not accepted"));
+  // The chief does not accept for the school; another agency does not either.
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(proposed);
+  EXPECT_EQ(Code(w_.Run(accept, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(accept, police_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision accepted = w_.Do(accept, school_member_);
+  ASSERT_EQ(accepted.writes[0].events.size(), 1u);
+  EXPECT_EQ(accepted.writes[0].events[0].commitment_accepted().accepted_by(), "teacher-ole");
+  EXPECT_EQ(Code(w_.Run(accept, school_leader_)), absl::StatusCode::kFailedPrecondition);
+  CommitmentState state;
+  for (const v1::Event& e : w_.stream(proposed)) Evolve(state, e);
+  EXPECT_TRUE(state.open());
+
+  // Declined with its reason: back with the chief, who may take it to the agency's leadership.
+  const std::string second = ProposedCommitment(youth);
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(second);
+  EXPECT_EQ(Code(w_.Run(decline, school_member_)), absl::StatusCode::kInvalidArgument);  // reason
+  decline.set_reason("The youth left the school in August");
+  EXPECT_EQ(Code(w_.Run(decline, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision declined = w_.Do(decline, school_member_);
+  EXPECT_EQ(World::Unseal(declined.writes[0].events[0].commitment_declined().reason().sealed()),
+            "The youth left the school in August");
+  state = CommitmentState();
+  for (const v1::Event& e : w_.stream(second)) Evolve(state, e);
+  EXPECT_EQ(state.status, CommitmentStatus::kDeclined);
+  EXPECT_FALSE(state.pending());  // the case may close over it
+  raise.set_commitment_ids(0, second);
+  raise.set_target_agency_id("agency-police");
+  EXPECT_TRUE(w_.Run(raise, chief_).ok());
+
+  // The chief follows up; she does not fulfil, renegotiate or cancel for the agency.
+  auto follow = Req<v1::RecordFollowUpRequest>();
+  follow.set_commitment_id(proposed);
+  follow.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+  follow.set_note("Reminder sent to the school");
+  EXPECT_EQ(Code(w_.Run(follow, school_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision followed = w_.Do(follow, chief_);
+  const v1::CommitmentFollowedUp& up = followed.writes[0].events[0].commitment_followed_up();
+  EXPECT_EQ(up.kind(), v1::FOLLOW_UP_KIND_REMINDER);
+  EXPECT_EQ(World::Unseal(up.note().sealed()), "Reminder sent to the school");
+  fulfil.set_request_id("chief-fulfils");
+  run = w_.Run(fulfil, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("the chief follows it up"));
+  w_.Do(fulfil, school_member_);
+  follow.set_request_id("after-fulfilment");
+  EXPECT_EQ(Code(w_.Run(follow, chief_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// The one upcast: a CommitmentMade of before acceptance was recorded reads as accepted.
+TEST(CommitmentUpcastTest, ACommitmentMadeOfBeforeReadsAsAccepted) {
+  v1::Event old;
+  old.set_area_id("area-test");
+  old.mutable_commitment_made()->set_commitment_id("commitment-1");
+  old.mutable_commitment_made()->set_owning_agency_id("agency-school");
+  EXPECT_EQ(AcceptanceOf(old.commitment_made()), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  CommitmentState state;
+  Evolve(state, old);
+  EXPECT_TRUE(state.open());
+  old.mutable_commitment_made()->set_acceptance(v1::COMMITMENT_ACCEPTANCE_PROPOSED);
+  state = CommitmentState();
+  Evolve(state, old);
+  EXPECT_EQ(state.status, CommitmentStatus::kProposed);
 }
 
 }  // namespace

@@ -234,6 +234,11 @@ absl::StatusOr<Decision> Decide(const v1::FulfilCommitmentRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::CancelCommitmentRequest& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AcceptCommitmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::DeclineCommitmentRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordFollowUpRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& request,
                                 const CommandContext& c);

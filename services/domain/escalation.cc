@@ -41,6 +41,7 @@ absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const Comma
     RETURN_IF_ERROR(
         Rule(commitment.area_id == r.area_id(),
              absl::StrCat(field, ": ", r.commitment_ids(i), " is not of ", r.area_id())));
+    RETURN_IF_ERROR(EscalatesOver(commitment, field, r.commitment_ids(i)));
     // An escalation about a youth's commitment is about the youth: its reason is sealed.
     if (youth_id.empty()) youth_id = commitment.youth_id;
     concerns.push_back(r.commitment_ids(i));

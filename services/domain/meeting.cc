@@ -99,6 +99,9 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     RETURN_IF_ERROR(CheckText(absl::StrCat(at, "action"), nc.action(), kMaxTextBytes));
     if (!nc.has_due_date()) return Invalid(absl::StrCat(at, "due_date"), "required");
     RETURN_IF_ERROR(CheckFutureDate(absl::StrCat(at, "due_date"), nc.due_date(), Today(c)));
+    if (!nc.accepted_by().empty()) {
+      RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, "accepted_by"), nc.accepted_by()));
+    }
   }
   for (int i = 0; i < r.escalations_size(); ++i) {
     const v1::NewEscalation& ne = r.escalations(i);
@@ -143,14 +146,25 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
   std::vector<std::string> commitment_ids;
   for (int i = 0; i < r.commitments_size(); ++i) {
     const v1::NewCommitment& nc = r.commitments(i);
-    const std::string field = absl::StrCat("commitments[", i, "].owning_agency_id");
-    const absl::StatusOr<AgencyState> owner = s.Load<AgencyState>(field, nc.owning_agency_id());
+    const std::string at = absl::StrCat("commitments[", i, "].");
+    const std::string field = absl::StrCat(at, "owning_agency_id");
+    const absl::StatusOr<AgencyState> owner =
+        LoadAgencyInArea(s, field, nc.owning_agency_id(), area_id);
     if (absl::IsNotFound(owner.status())) {
       return absl::FailedPreconditionError(
           absl::StrCat(field, ": a commitment needs a registered owning agency; ",
                        nc.owning_agency_id(), " is not registered"));
     }
     RETURN_IF_ERROR(owner.status());
+    // The chief does not commit an agency: a person of it accepts in the meeting, or the
+    // commitment stands proposed until the agency answers.
+    if (!nc.accepted_by().empty()) {
+      RETURN_IF_ERROR(
+          Rule(meeting.attendance.count({nc.owning_agency_id(), nc.accepted_by()}) > 0,
+               absl::StrCat(at, "accepted_by: ", nc.accepted_by(), " of ", nc.owning_agency_id(),
+                            " did not attend ", r.meeting_id(),
+                            "; without them the commitment is proposed to the agency")));
+    }
     const std::string id = NewId("commitment");
     v1::Event e;
     auto* x = e.mutable_commitment_made();
@@ -162,6 +176,9 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     x->set_youth_id(youth_id);
     x->set_meeting_id(r.meeting_id());
     x->set_decision_id(decision_id);
+    x->set_acceptance(nc.accepted_by().empty() ? v1::COMMITMENT_ACCEPTANCE_PROPOSED
+                                               : v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+    x->set_accepted_by(nc.accepted_by());
     s.Emit(id, area_id, std::move(e));
     if (!youth_id.empty()) {
       v1::Event link;
@@ -185,9 +202,13 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
         if (!absl::SimpleAtoi(ref.substr(4), &n) || n < 0 || n >= r.commitments_size()) {
           return Invalid(field, absl::StrCat("\"", ref, "\" names no commitment of this decision"));
         }
+        RETURN_IF_ERROR(Rule(
+            !r.commitments(n).accepted_by().empty(),
+            absl::StrCat(field, ": \"", ref, "\" is proposed, not accepted: nothing to escalate")));
         concerns.push_back(commitment_ids[n]);
       } else {
-        RETURN_IF_ERROR(s.Load<CommitmentState>(field, ref).status());
+        ASSIGN_OR_RETURN(const CommitmentState commitment, s.Load<CommitmentState>(field, ref));
+        RETURN_IF_ERROR(EscalatesOver(commitment, field, ref));
         concerns.push_back(ref);
       }
     }

@@ -101,11 +101,12 @@ absl::Status NoOpenCommitments(Session& s, const YouthState& youth, absl::string
   std::vector<std::string> open;
   for (const std::string& id : youth.commitment_ids) {
     ASSIGN_OR_RETURN(const CommitmentState c, s.Load<CommitmentState>("commitment_ids", id));
-    if (c.open()) open.push_back(id);
+    if (c.pending()) open.push_back(id);
   }
   return Rule(open.empty(),
               absl::StrCat(youth_id, " has open commitments (", absl::StrJoin(open, ", "),
-                           "): fulfil or cancel them before closing the case"));
+                           "): their agencies fulfil, cancel or decline them before the case "
+                           "closes"));
 }
 
 absl::Status CloseEvents(Session& s, const YouthState& youth, const std::string& youth_id,
@@ -135,6 +136,13 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
   RETURN_IF_ERROR(CheckEnum(absl::StrCat(field, "level"), level, v1::EscalationLevel_IsValid));
   RETURN_IF_ERROR(CheckText(absl::StrCat(field, "reason"), reason, kMaxTextBytes));
   return CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries);
+}
+
+absl::Status EscalatesOver(const CommitmentState& commitment, absl::string_view field,
+                           absl::string_view id) {
+  return Rule(commitment.status != CommitmentStatus::kProposed,
+              absl::StrCat(field, ": ", id,
+                           " is proposed, not accepted by its agency: nothing to escalate yet"));
 }
 
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,

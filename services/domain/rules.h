@@ -128,6 +128,12 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
                                   absl::string_view reason,
                                   const google::protobuf::RepeatedPtrField<std::string>& ids);
 
+// An escalation may concern an accepted commitment (the agency's own, late or stuck) or a
+// declined one (taken to the agency's leadership), not a proposed one (the agency has not
+// answered yet): FAILED_PRECONDITION naming `field`.
+absl::Status EscalatesOver(const CommitmentState& commitment, absl::string_view field,
+                           absl::string_view id);
+
 // Raises an escalation: the target agency must be of the area with a contact at the level.
 // `youth_id` may be empty (then the reason stands in clear). Returns the escalation's id.
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,

@@ -209,11 +209,18 @@ class DecideTest : public ::testing::Test {
     c->set_responsible_person("teacher-ole");
     c->set_action("Daily attendance call to the family");
     *c->mutable_due_date() = Day(2026, 12, 15);
+    c->set_accepted_by("teacher-ole");  // who attended for the school
     return d;
   }
 
+  // A commitment of the school, accepted in the meeting; or proposed (nobody accepted it).
   std::string Commitment(const std::string& youth) {
     return w_.Do(DecisionWithCommitment(MeetingFor(youth), youth), chief_).created_ids.at(0);
+  }
+  std::string ProposedCommitment(const std::string& youth) {
+    v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+    d.mutable_commitments(0)->clear_accepted_by();
+    return w_.Do(d, chief_).created_ids.at(0);
   }
 
   v1::CaseStatus Status(const std::string& youth) {

@@ -140,8 +140,8 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
   }
   RETURN_IF_ERROR(CheckText("consent_scope", r.consent_scope(), kMaxNameBytes, false));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, youth.area_id, r.agency_id(),
-                                                "share information for this agency"));
+  RETURN_IF_ERROR(security::MayActAsAgency(c.principal, youth.area_id, r.agency_id(),
+                                           "share information for this agency"));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "nothing more is shared"));
   ASSIGN_OR_RETURN(const AgencyState sharer,
                    LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id));
@@ -392,8 +392,8 @@ absl::StatusOr<Decision> Decide(const v1::NotifyChildWelfareRequest& r, const Co
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, youth.area_id, r.agency_id(),
-                                                "notify for this agency"));
+  RETURN_IF_ERROR(security::MayActAsAgency(c.principal, youth.area_id, r.agency_id(),
+                                           "notify for this agency"));
   RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
   const std::string id = NewId("notification");
   v1::Event e;

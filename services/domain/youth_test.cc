@@ -440,6 +440,10 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kInvalidArgument);
   share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
   EXPECT_EQ(Code(w_.Run(share, school_member_)), absl::StatusCode::kPermissionDenied);
+  // Only the police share as the police: not the chief either.
+  const absl::StatusOr<Decision> by_chief = w_.Run(share, chief_);
+  EXPECT_EQ(Code(by_chief), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(by_chief.status().message()), HasSubstr("only agency-police itself"));
   w_.Do(share, police_leader_);
 
   auto consent = Req<v1::RecordConsentRequest>();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "services/domain/aggregates.h"
 #include "services/projections/view_util.h"
 #include "store/status_macros.h"
 
@@ -24,8 +25,16 @@ v1::CommitmentView Made(const store::RecordedEvent& recorded, const v1::Event& e
   c.set_youth_id(made.youth_id());
   FromText(made.action(), c.mutable_action());
   *c.mutable_due_date() = made.due_date();
-  c.set_state(v1::COMMITMENT_STATE_OPEN);
   *c.mutable_made_at() = Ts(recorded.metadata.occurred_at);
+  if (domain::AcceptanceOf(made) == v1::COMMITMENT_ACCEPTANCE_PROPOSED) {
+    c.set_state(v1::COMMITMENT_STATE_PROPOSED);
+  } else {
+    c.set_state(v1::COMMITMENT_STATE_OPEN);
+    if (made.acceptance() == v1::COMMITMENT_ACCEPTANCE_ACCEPTED) {  // in the meeting
+      *c.mutable_accepted_at() = c.made_at();
+      c.set_accepted_by(made.accepted_by());
+    }
+  }
   c.set_meeting_id(made.meeting_id());
   c.set_decision_id(made.decision_id());
   return c;
@@ -49,6 +58,12 @@ const std::string& CommitmentIdOf(const v1::Event& event) {
       return event.commitment_cancelled().commitment_id();
     case K::kCommitmentMarkedOverdue:
       return event.commitment_marked_overdue().commitment_id();
+    case K::kCommitmentAccepted:
+      return event.commitment_accepted().commitment_id();
+    case K::kCommitmentDeclined:
+      return event.commitment_declined().commitment_id();
+    case K::kCommitmentFollowedUp:
+      return event.commitment_followed_up().commitment_id();
     default:
       return kNone;
   }
@@ -85,6 +100,20 @@ void Change(v1::CommitmentView& c, const store::RecordedEvent& recorded, const v
       break;
     case K::kCommitmentMarkedOverdue:
       if (c.state() == v1::COMMITMENT_STATE_OPEN) c.set_overdue(true);
+      break;
+    case K::kCommitmentAccepted:
+      c.set_state(v1::COMMITMENT_STATE_OPEN);
+      *c.mutable_accepted_at() = Ts(at);
+      c.set_accepted_by(event.commitment_accepted().accepted_by());
+      break;
+    case K::kCommitmentDeclined:
+      c.set_state(v1::COMMITMENT_STATE_DECLINED);
+      *c.mutable_declined_at() = Ts(at);
+      FromText(event.commitment_declined().reason(), c.mutable_decline_reason());
+      break;
+    case K::kCommitmentFollowedUp:
+      c.set_follow_ups(c.follow_ups() + 1);
+      *c.mutable_last_follow_up_at() = Ts(at);
       break;
     default:
       break;

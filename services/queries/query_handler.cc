@@ -479,6 +479,15 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   // Per agency, and per agency and responsible person: the same counts.
   std::map<std::string, v1::AgencyCommitmentStats> by_agency, by_person;
   auto count = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
+    // Only what the agency accepted is its commitment.
+    if (c.state() == v1::COMMITMENT_STATE_PROPOSED) {
+      stats.set_proposed(stats.proposed() + 1);
+      return;
+    }
+    if (c.state() == v1::COMMITMENT_STATE_DECLINED) {
+      stats.set_declined(stats.declined() + 1);
+      return;
+    }
     stats.set_due(stats.due() + 1);
     if (c.state() == v1::COMMITMENT_STATE_FULFILLED) {
       if (c.fulfilled_on_time()) {
@@ -507,7 +516,8 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
        {std::pair{&by_agency, board.mutable_commitments_by_agency()},
         std::pair{&by_person, board.mutable_commitments_by_person()}}) {
     for (auto& [key, stats] : *stats_by) {
-      stats.set_share_on_time(static_cast<double>(stats.fulfilled_on_time()) / stats.due());
+      stats.set_share_on_time(
+          stats.due() == 0 ? 0 : static_cast<double>(stats.fulfilled_on_time()) / stats.due());
       *out->Add() = stats;
     }
   }

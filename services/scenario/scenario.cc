@@ -437,10 +437,11 @@ absl::StatusOr<std::string> Builder::Meeting(const std::string& body, int day) {
   auto held = Req<v1::RecordAttendanceRequest>();
   held.set_meeting_id(scheduled.id());
   *held.mutable_held_at() = TimestampOf(At(day, 5));
-  for (const char* agency : {kHotspot, kSchool, kPolice, kSocial, kClub}) {
+  for (const Principal* who : {&cast_.chief, &cast_.school_member, &cast_.police_member,
+                               &cast_.caseworker, &cast_.club_member}) {
     v1::BodyMember* member = held.add_attendance();
-    member->set_agency_id(agency);
-    member->set_person(absl::StrCat("contact-", std::string(agency).substr(7)));
+    member->set_agency_id(who->agency);
+    member->set_person(who->person);
   }
   RETURN_IF_ERROR(Send(cast_.chief, held, day, 7).status());
   result_.meeting_ids.push_back(scheduled.id());
@@ -482,25 +483,48 @@ absl::Status Builder::TaskForce() {
       *decision.mutable_plan()->mutable_review_date() = DateOf(At(day) + absl::Hours(24 * 56));
       const int commitments = 1 + i % 2;
       std::vector<std::string> owners;
+      // Each owning agency's person: the one at the meeting accepts there; the job centre and
+      // the housing association were not there, and answer the proposal the next day.
+      auto person_of = [&](const std::string& agency) -> const Principal& {
+        return agency == kSchool      ? cast_.school_member
+               : agency == kPolice    ? cast_.police_member
+               : agency == kSocial    ? cast_.caseworker
+               : agency == kClub      ? cast_.club_member
+               : agency == kJobcentre ? cast_.jobcentre_leader
+                                      : cast_.housing_member;
+      };
+      auto attended = [](const std::string& agency) {
+        return agency != kJobcentre && agency != kHousing;
+      };
       for (int k = 0; k < commitments; ++k) {
         const std::string owner = kOwners[(i + k) % 6];
         owners.push_back(owner);
         v1::NewCommitment* c = decision.add_commitments();
         c->set_owning_agency_id(owner);
-        c->set_responsible_person(absl::StrCat("contact-", owner.substr(7)));
+        c->set_responsible_person(person_of(owner).person);
         c->set_action(k == 0 ? "Weekly check-in with the youth and the family"
                              : "Offer a place in a job or leisure programme");
         *c->mutable_due_date() = DateOf(At(day) + absl::Hours(24 * 21));
+        if (attended(owner)) c->set_accepted_by(person_of(owner).person);
       }
       ASSIGN_OR_RETURN(const v1::CommandResponse decided, Send(cast_.chief, decision, day, 6));
       for (size_t k = 0; k < owners.size(); ++k) {
         const std::string& commitment = decided.created_ids(k);
         result_.commitment_ids.push_back(commitment);
-        const Principal& owner = owners[k] == kSchool      ? cast_.school_member
-                                 : owners[k] == kPolice    ? cast_.police_member
-                                 : owners[k] == kSocial    ? cast_.caseworker
-                                 : owners[k] == kJobcentre ? cast_.jobcentre_leader
-                                                           : cast_.chief;
+        const Principal& owner = person_of(owners[k]);
+        if (!attended(owners[k])) {
+          // The housing association declines one in four: it goes back to the chief.
+          if (owners[k] == kHousing && i % 4 == 1) {
+            auto decline = Req<v1::DeclineCommitmentRequest>();
+            decline.set_commitment_id(commitment);
+            decline.set_reason("The family rents privately, not from us; ask the social services");
+            RETURN_IF_ERROR(Send(owner, decline, day + 1).status());
+            continue;
+          }
+          auto accept = Req<v1::AcceptCommitmentRequest>();
+          accept.set_commitment_id(commitment);
+          RETURN_IF_ERROR(Send(owner, accept, day + 1).status());
+        }
         auto ack = Req<v1::AcknowledgeCommitmentRequest>();
         ack.set_commitment_id(commitment);
         RETURN_IF_ERROR(Send(owner, ack, day + 1).status());
@@ -549,6 +573,14 @@ absl::Status Builder::Escalations() {
     raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
     raise.set_reason("Agreed action not carried out; two reminders without answer");
     raise.add_commitment_ids(it->second);
+    // The chief's office reminds the agency twice before escalating; it acts for nobody.
+    for (int reminder = 0; reminder < 2; ++reminder) {
+      auto remind = Req<v1::RecordFollowUpRequest>();
+      remind.set_commitment_id(it->second);
+      remind.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+      remind.set_note("Reminder sent: the agreed check-in has not been reported");
+      RETURN_IF_ERROR(Send(cast_.staff, remind, day - 10 + 5 * reminder).status());
+    }
     ASSIGN_OR_RETURN(const v1::CommandResponse raised, Send(cast_.chief, raise, day));
     result_.escalation_ids.push_back(raised.id());
     if (!move_up) {
@@ -573,7 +605,8 @@ absl::Status Builder::Escalations() {
 std::vector<Principal> Cast::All() const {
   return {admin,         chief,         staff,         school_member,
           school_leader, police_member, police_leader, jobcentre_leader,
-          caseworker,    auditor,       integration};
+          caseworker,    auditor,       integration,   club_member,
+          housing_member};
 }
 
 Cast SjaelorCast() {
@@ -589,6 +622,8 @@ Cast SjaelorCast() {
   c.caseworker = P("caseworker-lis", kSocial, Role::kSocialCaseworker);
   c.auditor = P("auditor-kim", kHotspot, Role::kAuditor);
   c.integration = P("system-case-records", kSocial, Role::kIntegration);
+  c.club_member = P("youth-worker-ida", kClub, Role::kAgencyMember);
+  c.housing_member = P("housing-officer-kaj", kHousing, Role::kAgencyMember);
   return c;
 }
 

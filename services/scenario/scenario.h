@@ -41,7 +41,9 @@ struct Cast {
   security::Principal jobcentre_leader;
   security::Principal caseworker;  // social administration
   security::Principal auditor;
-  security::Principal integration;  // another municipal system
+  security::Principal integration;     // another municipal system
+  security::Principal club_member;     // a youth worker of the club
+  security::Principal housing_member;  // the housing association's officer
 
   std::vector<security::Principal> All() const;
 };

@@ -225,12 +225,28 @@ absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {
   return Refuse(who, "record consent");
 }
 
+absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
+                            absl::string_view agency_id, absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if ((IsCoordinator(who) || IsAgencyRole(who.role)) && who.agency == agency_id) {
+    return absl::OkStatus();
+  }
+  return Refuse(who, absl::StrCat(what, ": only ", agency_id, " itself does"));
+}
+
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
                                  absl::string_view owner, bool leaders_only,
                                  absl::string_view what) {
-  if (absl::Status own = MayActForAgency(who, area_id, owner, what); !own.ok()) return own;
-  if (leaders_only && !IsCoordinator(who) && who.role != Role::kAgencyLeader) {
-    return Refuse(who, what);
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (IsCoordinator(who)) {
+    return Refuse(who, absl::StrCat(what, ": the commitment is ", owner,
+                                    "'s; the chief follows it up (RecordFollowUp) or escalates"));
+  }
+  if (!IsAgencyRole(who.role) || who.agency != owner) {
+    return Refuse(who, absl::StrCat(what, ": only ", owner, " does"));
+  }
+  if (leaders_only && who.role != Role::kAgencyLeader) {
+    return Refuse(who, absl::StrCat(what, ": only ", owner, "'s leaders do"));
   }
   return absl::OkStatus();
 }

@@ -115,7 +115,13 @@ absl::Status MaySetLeadershipLadder(const Principal& who, absl::string_view area
                                     absl::string_view agency_id);
 // A consent: the chief's office or the social administration's caseworkers of the area.
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
-// A commitment of `owner`: a coordinator, or the owning agency (`leaders_only`: its leaders).
+// As `agency_id` itself: someone of that agency, of the area (a coordinator only as the hotspot
+// secretariat it belongs to). What an agency says in its own name, such as a shared concern.
+absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
+                            absl::string_view agency_id, absl::string_view what);
+// A commitment of `owner`: only the owning agency changes it (`leaders_only`: only its
+// leaders). The chief coordinates: she follows up and escalates, she does not act for the
+// agency.
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
                                  absl::string_view owner, bool leaders_only,
                                  absl::string_view what);

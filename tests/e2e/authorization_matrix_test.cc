@@ -230,6 +230,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   v1::RecordDecisionRequest decision = DecisionFor(meeting, youth);
   decision.mutable_commitments(0)->set_owning_agency_id(Housing().agency);
   decision.mutable_commitments(0)->set_responsible_person(Housing().person);
+  decision.mutable_commitments(0)->set_accepted_by(Housing().person);  // attended
   decision.mutable_commitments(0)->set_action("Talk with the family about the stairwell");
   Must(cast.chief, decision);
   auto police_share = Req<v1::ShareConcernRequest>();

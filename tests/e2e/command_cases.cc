@@ -90,7 +90,14 @@ v1::RecordDecisionRequest CommandBuilders::DecisionFor(const std::string& meetin
   c->set_responsible_person("teacher-ole");
   c->set_action("Morning call to the family");
   *c->mutable_due_date() = InDays(14);
+  c->set_accepted_by("teacher-ole");  // at the meeting
   return d;
+}
+
+std::string CommandBuilders::ProposedCommitment(const std::string& youth) {
+  v1::RecordDecisionRequest decision = DecisionFor(HeldMeetingWith(youth), youth);
+  decision.mutable_commitments(0)->clear_accepted_by();
+  return Must(cast_->chief, decision).created_ids(0);
 }
 
 std::string CommandBuilders::Commitment(const std::string& youth) {
@@ -446,7 +453,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_reason("Holidays");
          return Own(r);
        },
-       P(school_member), P(police_member), "reason", Bad::kClear},
+       P(school_leader), P(school_member), "reason", Bad::kClear},
       {"FulfilCommitment",
        [] {
          auto r = Req<v1::FulfilCommitmentRequest>();
@@ -462,6 +469,30 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(school_leader), P(school_member), "reason", Bad::kClear},
+      {"AcceptCommitment",
+       [] {
+         auto r = Req<v1::AcceptCommitmentRequest>();
+         r.set_commitment_id(ProposedCommitment(Accepted()));
+         return Own(r);
+       },
+       P(school_member), P(chief), "commitment_id", Bad::kBadId},
+      {"DeclineCommitment",
+       [] {
+         auto r = Req<v1::DeclineCommitmentRequest>();
+         r.set_commitment_id(ProposedCommitment(Accepted()));
+         r.set_reason("Not ours: the youth left the school in August");
+         return Own(r);
+       },
+       P(school_leader), P(police_member), "reason", Bad::kClear},
+      {"RecordFollowUp",
+       [] {
+         auto r = Req<v1::RecordFollowUpRequest>();
+         r.set_commitment_id(Commitment(Accepted()));
+         r.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+         r.set_note("Reminder sent to the school");
+         return Own(r);
+       },
+       P(chief), P(school_leader), "kind", Bad::kBadEnum},
       {"RaiseEscalation",
        [] {
          auto r = Req<v1::RaiseEscalationRequest>();

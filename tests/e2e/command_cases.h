@@ -58,7 +58,7 @@ class CommandBuilders {
   // The server the builders act on, and its cast.
   static void Bind(SuiteServer* suite);
 
-  // Every command (45), in the order of command_service.proto.
+  // Every command (48), in the order of command_service.proto.
   static std::vector<CommandCase> All();
 
   // "t-<n>", n from the process's sequence.
@@ -96,6 +96,8 @@ class CommandBuilders {
                                                const std::string& youth);
   // That commitment, decided; an escalation to the police at steering-group level about one.
   static std::string Commitment(const std::string& youth);
+  // The same commitment, proposed (the school did not accept it in the meeting).
+  static std::string ProposedCommitment(const std::string& youth);
   static std::string Escalation();
 
   // A referred youth with a notification to the social administration: {youth, notification}.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
 #include "store/event_store.h"
 #include "store/test_util.h"
@@ -134,6 +136,59 @@ TEST_F(CommandServiceTest, ACaseCannotCloseWithOpenCommitmentsNorTakeNewOnesWhil
   Must(cast_->chief, close);
   const std::string meeting = HeldMeetingWith(youth);
   EXPECT_EQ(Code(cast_->chief, DecisionFor(meeting, youth)), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Over gRPC: a proposed commitment is not the agency's until it answers; the case lists it as
+// proposed, accepted (by whom) or declined (with the reason), and the chief's follow-ups.
+TEST_F(CommandServiceTest, ACommitmentIsTheAgencysOnlyOnceItAccepts) {
+  const std::string youth = Accepted();
+  const std::string accepted = ProposedCommitment(youth);
+  const std::string declined = ProposedCommitment(youth);
+  // The chief cannot accept for the school.
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(accepted);
+  const CallResult by_chief = client_->Call(cast_->chief, accept);
+  EXPECT_EQ(by_chief.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(by_chief.status.error_message(), "the chief follows it up"))
+      << by_chief.status.error_message();
+  Must(cast_->school_member, accept);
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(declined);
+  decline.set_reason("He changed school in August");
+  Must(cast_->school_leader, decline);
+  auto follow = Req<v1::RecordFollowUpRequest>();
+  follow.set_commitment_id(accepted);
+  follow.set_kind(v1::FOLLOW_UP_KIND_NOTE);
+  follow.set_note("Called the school: the first call is made");
+  const uint64_t at = Must(cast_->staff, follow).position();
+
+  auto queries = v1::QueryService::NewStub(suite_->channel);
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(kArea);
+  list.set_youth_id(youth);
+  list.set_min_position(at);
+  v1::ListCommitmentsResponse got;
+  auto context = suite_->As(cast_->chief, "commitment_follow_up: the school's answers");
+  ASSERT_TRUE(queries->ListCommitments(context.get(), list, &got).ok());
+  std::map<std::string, v1::CommitmentView> by_id;
+  for (const v1::CommitmentView& c : got.commitments()) by_id[c.commitment_id()] = c;
+  ASSERT_EQ(by_id.size(), 2u);
+  const v1::CommitmentView& yes = by_id.at(accepted);
+  EXPECT_EQ(yes.state(), v1::COMMITMENT_STATE_OPEN);
+  EXPECT_EQ(yes.accepted_by(), cast_->school_member.person);
+  EXPECT_TRUE(yes.has_accepted_at());
+  EXPECT_EQ(yes.follow_ups(), 1);
+  EXPECT_TRUE(yes.has_last_follow_up_at());
+  const v1::CommitmentView& no = by_id.at(declined);
+  EXPECT_EQ(no.state(), v1::COMMITMENT_STATE_DECLINED);
+  EXPECT_TRUE(no.has_declined_at());
+  EXPECT_EQ(no.decline_reason().text(), "He changed school in August");
+  // Filtered by state: the declined ones come back to the chief.
+  list.set_state(v1::COMMITMENT_STATE_DECLINED);
+  auto again = suite_->As(cast_->chief, "commitment_follow_up: declined");
+  ASSERT_TRUE(queries->ListCommitments(again.get(), list, &got).ok());
+  ASSERT_EQ(got.commitments_size(), 1);
+  EXPECT_EQ(got.commitments(0).commitment_id(), declined);
 }
 
 TEST_F(CommandServiceTest, ADeclinedReferralGetsNoActionPlan) {

@@ -146,7 +146,7 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   share.set_text("New worries");
   share.add_recipient_agency_ids("agency-club-sjaelor");
   share.set_necessity("The club can keep him busy");
-  EXPECT_EQ(suite.commands->Call(cast.chief, share).status.error_code(),
+  EXPECT_EQ(suite.commands->Call(cast.school_member, share).status.error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
   // The history still replays, every sealed field in it reads as erased, and the log verifies.

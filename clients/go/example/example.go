@@ -1,5 +1,6 @@
 // Package example refers a youth, puts the case on a task-force meeting, records a decision with
-// a commitment for the school, and lists the school's open commitments.
+// a commitment the school's teacher accepted in the meeting, and lists the school's open
+// commitments.
 package example
 
 import (
@@ -57,8 +58,10 @@ func ReferAndCommit(ctx context.Context, c *client.Client) (string, []*hotspotv1
 		MeetingId: meeting, YouthId: youth, Text: "School follows up daily; a club place is offered",
 		Commitments: []*hotspotv1.NewCommitment{{
 			OwningAgencyId: School, ResponsiblePerson: "teacher-ole",
-			Action:  "Daily attendance follow-up with the family",
-			DueDate: &hotspotv1.Date{Year: int32(due.Year()), Month: int32(due.Month()), Day: int32(due.Day())},
+			Action: "Daily attendance follow-up with the family",
+			// teacher-ole attended for the school and took it on there
+			AcceptedBy: "teacher-ole",
+			DueDate:    &hotspotv1.Date{Year: int32(due.Year()), Month: int32(due.Month()), Day: int32(due.Day())},
 		}}})
 	if err != nil {
 		return "", nil, err

@@ -1,5 +1,5 @@
 // Refers a youth, puts the case on a task-force meeting, records a decision with a commitment
-// for the school, and prints the school's open commitments.
+// the school's teacher accepted in the meeting, and prints the school's open commitments.
 //
 //   cd clients/node && npm run build && \
 //     HOTSPOT_TARGET=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> node dist/examples/refer_and_commit.js
@@ -47,6 +47,7 @@ export async function referAndCommit(target: string, token: string) {
           owning_agency_id: SCHOOL,
           responsible_person: "teacher-ole",
           action: "Daily attendance follow-up with the family",
+          accepted_by: "teacher-ole", // attended for the school and took it on there
           due_date: { year: due.getUTCFullYear(), month: due.getUTCMonth() + 1, day: due.getUTCDate() },
         },
       ],

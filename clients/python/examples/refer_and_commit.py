@@ -1,5 +1,5 @@
 """Refers a youth, puts the case on a task-force meeting, records a decision with a commitment
-for the school, and prints the school's open commitments.
+the school's teacher accepted in the meeting, and prints the school's open commitments.
 
     HOTSPOT_TARGET=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> \
         PYTHONPATH=build/clients/python/gen:clients/python /usr/bin/python3 \
@@ -37,6 +37,8 @@ def main(target, token):
             text="School follows up daily; a club place is offered",
             commitments=[{"owning_agency_id": SCHOOL, "responsible_person": "teacher-ole",
                           "action": "Daily attendance follow-up with the family",
+                          # teacher-ole attended for the school and took it on there
+                          "accepted_by": "teacher-ole",
                           "due_date": {"year": due.year, "month": due.month, "day": due.day}}])
         open_commitments = list(hotspot.pages(
             "ListCommitments", area_id=AREA, owning_agency_id=SCHOOL,
