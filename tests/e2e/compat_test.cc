@@ -73,6 +73,38 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   EXPECT_GT(consents, 0);
   EXPECT_GT(shares, 0);
 
+  // Commitments of before read as accepted (the upcast of CommitmentMade): none is proposed, and
+  // the open ones are the agencies' own, counted as before.
+  v1::ListCommitmentsRequest commitments;
+  commitments.set_area_id(scenario::kAreaId);
+  commitments.set_page_size(500);
+  commitments.set_min_position(head);
+  v1::ListCommitmentsResponse listed;
+  auto follow = suite->As(cast.chief, "commitment_follow_up: after the upgrade");
+  ASSERT_TRUE(queries->ListCommitments(follow.get(), commitments, &listed).ok());
+  ASSERT_GT(listed.commitments_size(), 20);
+  int open = 0;
+  for (const v1::CommitmentView& c : listed.commitments()) {
+    EXPECT_NE(c.state(), v1::COMMITMENT_STATE_PROPOSED) << c.commitment_id();
+    EXPECT_NE(c.state(), v1::COMMITMENT_STATE_DECLINED) << c.commitment_id();
+    open += c.state() == v1::COMMITMENT_STATE_OPEN;
+  }
+  EXPECT_GT(open, 0);
+  // An old open commitment of the school is the school's to fulfil, as it was accepted.
+  std::string schools;
+  for (const v1::CommitmentView& c : listed.commitments()) {
+    if (schools.empty() && c.state() == v1::COMMITMENT_STATE_OPEN &&
+        c.owning_agency_id() == cast.school_member.agency) {
+      schools = c.commitment_id();
+    }
+  }
+  ASSERT_FALSE(schools.empty());
+  v1::FulfilCommitmentRequest fulfil;
+  fulfil.set_request_id("compat-fulfil");
+  fulfil.set_commitment_id(schools);
+  const CallResult fulfilled = suite->commands->Call(cast.school_member, fulfil);
+  EXPECT_TRUE(fulfilled.status.ok()) << fulfilled.status.error_message();
+
   // The old events' clear categories reach no subscriber that may not see personal data.
   v1::SubscribeRequest subscribe;
   subscribe.set_from_position(1);
