@@ -278,6 +278,14 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
     EXPECT_GE(a.share_on_time(), 0);
     EXPECT_LE(a.share_on_time(), 1);
   }
+  // Only accepted commitments are an agency's: the housing association's declined ones are
+  // counted apart, and none of the demo's proposals is left unanswered.
+  int housing_declined = 0;
+  for (const auto& a : board.commitments_by_agency()) {
+    EXPECT_EQ(a.proposed(), 0) << a.agency_id();
+    if (a.agency_id() == "agency-housing-sjaelor") housing_declined = a.declined();
+  }
+  EXPECT_GT(housing_declined, 0);
   int due_by_agency = 0, due_by_person = 0;
   for (const auto& a : board.commitments_by_agency()) due_by_agency += a.due();
   for (const auto& p : board.commitments_by_person()) {
