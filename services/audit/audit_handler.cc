@@ -375,7 +375,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
     absl::Time deadline, std::vector<v1::AccessRecord> reads) const {
   RETURN_IF_ERROR(CheckId("subject_access_id", request.subject_access_id(), "access",
-                               /*required=*/true));
+                          /*required=*/true));
   Disclosed<v1::ExportSubjectAccessResponse> out;
   v1::SubjectAccessExport e;
   e.set_youth_id(request.youth_id());
@@ -471,6 +471,14 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       event.mutable_commitment_made()->clear_responsible_person();
       redact(s.position(), "commitment_made.responsible_person", kEmployeeReason);
     }
+    if (event.has_commitment_made() && !event.commitment_made().accepted_by().empty()) {
+      event.mutable_commitment_made()->clear_accepted_by();
+      redact(s.position(), "commitment_made.accepted_by", kEmployeeReason);
+    }
+    if (event.has_commitment_accepted() && !event.commitment_accepted().accepted_by().empty()) {
+      event.mutable_commitment_accepted()->clear_accepted_by();
+      redact(s.position(), "commitment_accepted.accepted_by", kEmployeeReason);
+    }
     if (event.has_outreach_assigned() && !event.outreach_assigned().person().empty()) {
       event.mutable_outreach_assigned()->clear_person();
       redact(s.position(), "outreach_assigned.person", kEmployeeReason);
@@ -540,6 +548,10 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     redact(0, "case_view.notifications.notified_by", kEmployeeReason);
   }
   for (v1::CommitmentView& c : *view->mutable_commitments()) {
+    if (!c.accepted_by().empty()) {
+      c.clear_accepted_by();
+      redact(0, "case_view.commitments.accepted_by", kEmployeeReason);
+    }
     if (c.responsible_person().empty()) continue;
     c.clear_responsible_person();
     redact(0, "case_view.commitments.responsible_person", kEmployeeReason);

@@ -11,6 +11,7 @@
   X(AssignStaff)                       \
   X(ConstituteBody)                    \
   X(RecordMeasurement)                 \
+  X(DesignatePoliceCoordinator)        \
   X(RegisterAgency)                    \
   X(SetLeadershipLadder)               \
   X(ReferYouth)                        \

@@ -59,6 +59,20 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   }
   ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
   RETURN_IF_ERROR(security::MaySetLeadershipLadder(c.principal, agency.area_id, r.agency_id()));
+  // The police have their own ladder, never a mayor; the others not the police's rungs.
+  const bool police = agency.kind == v1::AGENCY_KIND_POLICE;
+  for (int i = 0; i < r.contacts_size(); ++i) {
+    const v1::LeadershipLevel level = r.contacts(i).level();
+    const bool police_rung = level == v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR ||
+                             level == v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF ||
+                             level == v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR;
+    RETURN_IF_ERROR(
+        Rule(police == police_rung,
+             absl::StrCat("contacts[", i, "].level: ", v1::LeadershipLevel_Name(level), " is ",
+                          police ? "not a rung of the police's ladder (police coordinator, local "
+                                   "police chief, police director; never a mayor)"
+                                 : "a rung of the police's ladder only")));
+  }
   v1::Event e;
   e.mutable_leadership_ladder_set()->set_agency_id(r.agency_id());
   *e.mutable_leadership_ladder_set()->mutable_contacts() = r.contacts();

@@ -22,6 +22,10 @@ void Evolve(AreaState& state, const v1::Event& event) {
     case K::kChiefAppointed:
       state.chief = event.chief_appointed().person();
       break;
+    case K::kPoliceCoordinatorDesignated:
+      state.police_coordinators[event.police_coordinator_designated().agency_id()] =
+          event.police_coordinator_designated().person();
+      break;
     case K::kStaffAssigned:
       state.staff.insert(event.staff_assigned().person());
       break;

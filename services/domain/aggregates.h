@@ -35,6 +35,8 @@ struct AreaState {
   std::string chief;
   std::set<std::string> staff;
   std::map<std::string, v1::BodyKind> bodies;  // body id -> kind
+  // The area's police coordinator, by police agency: its contact at the steering-group level.
+  std::map<std::string, std::string> police_coordinators;
 };
 
 struct AgencyState {

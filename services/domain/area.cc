@@ -145,6 +145,31 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   return s.Finish(r.area_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckPerson("person", r.person()));
+  RETURN_IF_ERROR(
+      RequireAreaManager(c.principal, r.area_id(), "designate the area's police coordinator"));
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  ASSIGN_OR_RETURN(const AgencyState police,
+                   LoadAgencyInArea(s, "agency_id", r.agency_id(), r.area_id()));
+  RETURN_IF_ERROR(Rule(police.kind == v1::AGENCY_KIND_POLICE,
+                       absl::StrCat("agency_id: ", r.agency_id(), " is not the police")));
+  const auto now = area.police_coordinators.find(r.agency_id());
+  RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
+                       absl::StrCat(r.person(), " is the police coordinator already")));
+  v1::Event e;
+  auto* x = e.mutable_police_coordinator_designated();
+  x->set_area_id(r.area_id());
+  x->set_agency_id(r.agency_id());
+  x->set_person(r.person());
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(r.area_id());
+}
+
 absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));

@@ -204,6 +204,8 @@ absl::StatusOr<Decision> Decide(const v1::AssignStaffRequest& request, const Com
 absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& request,
                                 const CommandContext& c);

@@ -65,9 +65,14 @@ absl::StatusOr<EscalationState> LoadOpenEscalation(Session& s, const std::string
 
 namespace {
 
-absl::Status RequireTargetLeadership(const Principal& p, const EscalationState& e,
-                                     absl::string_view what) {
-  return security::MayAnswerForAgency(p, e.target_agency_id, what);
+// Only the target agency's contact for the escalation's rung answers it.
+absl::Status RequireContactAtRung(Session& s, const EscalationState& e, absl::string_view what) {
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", e.area_id));
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   s.Load<AgencyState>("target_agency_id", e.target_agency_id));
+  return security::MayAnswerEscalation(s.principal(),
+                                       ContactFor(area, agency, e.target_agency_id, e.level),
+                                       e.target_agency_id, v1::EscalationLevel_Name(e.level), what);
 }
 
 }  // namespace
@@ -77,7 +82,7 @@ absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& r,
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
   ASSIGN_OR_RETURN(const EscalationState escalation, LoadOpenEscalation(s, r.escalation_id()));
-  RETURN_IF_ERROR(RequireTargetLeadership(c.principal, escalation, "acknowledge this escalation"));
+  RETURN_IF_ERROR(RequireContactAtRung(s, escalation, "acknowledge this escalation"));
   RETURN_IF_ERROR(Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved")));
   RETURN_IF_ERROR(Rule(!escalation.acknowledged,
                        absl::StrCat(r.escalation_id(), " is acknowledged at this level already")));
@@ -103,7 +108,8 @@ absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& r, const Comm
   const auto next = static_cast<v1::EscalationLevel>(escalation.level + 1);
   ASSIGN_OR_RETURN(const AgencyState target,
                    s.Load<AgencyState>("target_agency_id", escalation.target_agency_id));
-  RETURN_IF_ERROR(HasContactAt(target, escalation.target_agency_id, next));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", escalation.area_id));
+  RETURN_IF_ERROR(HasContactAt(area, target, escalation.target_agency_id, next));
   v1::Event e;
   auto* x = e.mutable_escalation_moved_up();
   x->set_escalation_id(r.escalation_id());
@@ -122,7 +128,7 @@ absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& r, const Com
   if (c.principal.person == escalation.raised_by) {
     return Denied(c.principal, "resolve an escalation they raised: the target's leadership does");
   }
-  RETURN_IF_ERROR(RequireTargetLeadership(c.principal, escalation, "resolve this escalation"));
+  RETURN_IF_ERROR(RequireContactAtRung(s, escalation, "resolve this escalation"));
   RETURN_IF_ERROR(
       Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved already")));
   v1::Event e;

@@ -54,13 +54,87 @@ TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLead
   auto resolve = Req<v1::ResolveEscalationRequest>();
   resolve.set_escalation_id(escalation);
   resolve.set_outcome("Patrols agreed with the station chief");
-  // Not by whoever raised it, not by another agency's leadership.
+  // Not by whoever raised it, not by another agency's leadership, not by the police's contact
+  // of a lower rung: at the political level, the police director.
   EXPECT_EQ(Code(w_.Run(resolve, chief_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(resolve, school_leader_)), absl::StatusCode::kPermissionDenied);
   const Principal raiser_as_leader = Who("chief-anna", "agency-police", Role::kAgencyLeader);
   EXPECT_EQ(Code(w_.Run(resolve, raiser_as_leader)), absl::StatusCode::kPermissionDenied);
-  w_.Do(resolve, police_leader_);
-  EXPECT_EQ(Code(w_.Run(resolve, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  const absl::StatusOr<Decision> by_coordinator = w_.Run(resolve, police_leader_);
+  EXPECT_EQ(Code(by_coordinator), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(by_coordinator.status().message()),
+              HasSubstr("at ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP only agency-police's "
+                        "contact for that rung, police-boss-3, does"));
+  const Principal director = Who("police-boss-3", "agency-police", Role::kAgencyLeader);
+  const Decision resolved = w_.Do(resolve, director);
+  EXPECT_EQ(resolved.writes[0].events[0].actor().person(), "police-boss-3");
+  EXPECT_EQ(Code(w_.Run(resolve, director)), absl::StatusCode::kFailedPrecondition);
+}
+
+// The ladder's rungs: an escalation starts at the steering group; at each level only the
+// target's contact for that rung answers; the police's ladder is their own (the area's police
+// coordinator, the local police chief, the police director), never a mayor.
+TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
+  const std::string commitment = Commitment(AcceptedYouth());
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);  // straight to the top
+  raise.set_reason("No patrols for a month");
+  raise.add_commitment_ids(commitment);
+  absl::StatusOr<Decision> d = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("level: an escalation starts at"));
+
+  // A police ladder with a mayor is refused; a school's with a police rung too.
+  auto mayor = Req<v1::SetLeadershipLadderRequest>();
+  mayor.set_agency_id("agency-police");
+  mayor.add_contacts()->set_level(v1::LEADERSHIP_LEVEL_POLITICAL);
+  mayor.mutable_contacts(0)->set_person("mayor-jens");
+  d = w_.Run(mayor, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("never a mayor"));
+  mayor.set_agency_id("agency-school");
+  mayor.mutable_contacts(0)->set_level(v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR);
+  EXPECT_EQ(Code(w_.Run(mayor, chief_)), absl::StatusCode::kFailedPrecondition);
+
+  // The area designates its police coordinator: the steering-group rung from then on.
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id("area-test");
+  designate.set_agency_id("agency-school");
+  designate.set_person("coordinator-lone");
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);  // a school
+  designate.set_agency_id("agency-police");
+  EXPECT_EQ(Code(w_.Run(designate, school_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision designated = w_.Do(designate, chief_);
+  const v1::PoliceCoordinatorDesignated& event =
+      designated.writes[0].events[0].police_coordinator_designated();
+  EXPECT_EQ(event.area_id(), "area-test");
+  EXPECT_EQ(event.agency_id(), "agency-police");
+  EXPECT_EQ(event.person(), "coordinator-lone");
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);  // already
+
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  const std::string escalation = w_.Do(raise, chief_).id;
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  // The ladder's coordinator gave way to the area's designated one.
+  EXPECT_EQ(Code(w_.Run(ack, police_leader_)), absl::StatusCode::kPermissionDenied);
+  const Principal lone = Who("coordinator-lone", "agency-police", Role::kAgencyMember);
+  w_.Do(ack, lone);
+  // At the director level: the local police chief, not the coordinator.
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("Acknowledged, nothing happened");
+  w_.Do(up, chief_);
+  ack.set_request_id("ack-director");
+  EXPECT_EQ(Code(w_.Run(ack, lone)), absl::StatusCode::kPermissionDenied);
+  const Principal station_chief = Who("police-boss-2", "agency-police", Role::kAgencyLeader);
+  w_.Do(ack, station_chief);
+  EscalationState state;
+  for (const v1::Event& e : w_.stream(escalation)) Evolve(state, e);
+  EXPECT_EQ(state.level, v1::ESCALATION_LEVEL_DIRECTOR);
+  EXPECT_TRUE(state.acknowledged);
 }
 
 }  // namespace

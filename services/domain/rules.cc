@@ -35,24 +35,48 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
   return agency;
 }
 
-absl::Status HasContactAt(const AgencyState& agency, absl::string_view agency_id,
-                          v1::EscalationLevel level) {
-  return Rule(agency.ladder.count(RungFor(level)) > 0,
-              absl::StrCat(agency_id, " has no leadership contact for escalations at level ",
-                           v1::EscalationLevel_Name(level), "; set its leadership ladder first"));
-}
-
-v1::LeadershipLevel RungFor(v1::EscalationLevel level) {
+std::string ContactFor(const AreaState& area, const AgencyState& agency,
+                       absl::string_view agency_id, v1::EscalationLevel level) {
+  auto at = [&](v1::LeadershipLevel rung) -> std::string {
+    const auto it = agency.ladder.find(rung);
+    return it == agency.ladder.end() ? "" : it->second;
+  };
+  if (agency.kind == v1::AGENCY_KIND_POLICE) {
+    switch (level) {
+      case v1::ESCALATION_LEVEL_STEERING_GROUP: {
+        const auto designated = area.police_coordinators.find(std::string(agency_id));
+        if (designated != area.police_coordinators.end()) return designated->second;
+        const std::string coordinator = at(v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR);
+        return coordinator.empty() ? at(v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER) : coordinator;
+      }
+      case v1::ESCALATION_LEVEL_DIRECTOR: {
+        const std::string chief = at(v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF);
+        return chief.empty() ? at(v1::LEADERSHIP_LEVEL_DIRECTOR) : chief;
+      }
+      case v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP:
+        return at(v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR);
+      default:
+        return "";
+    }
+  }
   switch (level) {
     case v1::ESCALATION_LEVEL_STEERING_GROUP:
-      return v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER;
+      return at(v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER);
     case v1::ESCALATION_LEVEL_DIRECTOR:
-      return v1::LEADERSHIP_LEVEL_DIRECTOR;
+      return at(v1::LEADERSHIP_LEVEL_DIRECTOR);
     case v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP:
-      return v1::LEADERSHIP_LEVEL_POLITICAL;
+      return at(v1::LEADERSHIP_LEVEL_POLITICAL);
     default:
-      return v1::LEADERSHIP_LEVEL_UNSPECIFIED;
+      return "";
   }
+}
+
+absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
+                          absl::string_view agency_id, v1::EscalationLevel level) {
+  return Rule(!ContactFor(area, agency, agency_id, level).empty(),
+              absl::StrCat(agency_id, " has no contact for escalations at level ",
+                           v1::EscalationLevel_Name(level),
+                           "; set its leadership ladder (or the area's police coordinator) first"));
 }
 
 absl::Status PlanEvents(Session& s, const YouthState& youth, const std::string& youth_id,
@@ -151,9 +175,14 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         std::vector<std::string> commitment_ids,
                                         const std::string& youth_id, const std::string& meeting_id,
                                         const std::string& decision_id) {
+  RETURN_IF_ERROR(Rule(level == v1::ESCALATION_LEVEL_STEERING_GROUP,
+                       absl::StrCat(field,
+                                    "level: an escalation starts at the steering-group level and "
+                                    "climbs one level at a time (MoveEscalationUp)")));
   ASSIGN_OR_RETURN(const AgencyState agency,
                    LoadAgencyInArea(s, absl::StrCat(field, "target_agency_id"), target, area_id));
-  RETURN_IF_ERROR(HasContactAt(agency, target, level));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", area_id));
+  RETURN_IF_ERROR(HasContactAt(area, agency, target, level));
   const std::string id = NewId("escalation");
   v1::Event event;
   v1::EscalationRaised* raised = event.mutable_escalation_raised();

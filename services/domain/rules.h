@@ -87,12 +87,17 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
                                              absl::string_view agency_id,
                                              absl::string_view area_id);
 
-// The leadership level that answers an escalation at `level`.
-v1::LeadershipLevel RungFor(v1::EscalationLevel level);
+// The person who answers an escalation to `agency` at `level` in `area`: its contact for that
+// rung, "" if it has none. An agency's rungs are its middle manager, its director and its
+// political contact. The police's are their own, never a mayor: the area's designated police
+// coordinator (else the ladder's), the local police chief, the police director; a police ladder
+// set before these rungs existed answers with its middle manager and director.
+std::string ContactFor(const AreaState& area, const AgencyState& agency,
+                       absl::string_view agency_id, v1::EscalationLevel level);
 
-// The agency has a leadership contact for escalations at `level`.
-absl::Status HasContactAt(const AgencyState& agency, absl::string_view agency_id,
-                          v1::EscalationLevel level);
+// The agency has a contact for escalations at `level` in `area`.
+absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
+                          absl::string_view agency_id, v1::EscalationLevel level);
 
 template <typename Request>
 std::optional<uint64_t> Pinned(const Request& request) {

@@ -120,10 +120,15 @@ class DecideTest : public ::testing::Test {
     Register("agency-police", v1::AGENCY_KIND_POLICE);
     auto ladder = Req<v1::SetLeadershipLadderRequest>();
     ladder.set_agency_id("agency-police");
-    for (int level = 1; level <= 3; ++level) {
+    // The police's own ladder: police-boss-1 the coordinator, -2 the local police chief, -3 the
+    // police director.
+    for (v1::LeadershipLevel level :
+         {v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR, v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF,
+          v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR}) {
       auto* contact = ladder.add_contacts();
-      contact->set_level(static_cast<v1::LeadershipLevel>(level));
-      contact->set_person(absl::StrCat("police-boss-", level));
+      contact->set_level(level);
+      contact->set_person(
+          absl::StrCat("police-boss-", level - v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR + 1));
     }
     w_.Do(ladder, chief_);
   }

@@ -130,6 +130,17 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
   RETURN_IF_ERROR(CheckConcerns("concerns", r.concerns(), 0));
   RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
   const bool on_consent = r.legal_basis() == v1::LEGAL_BASIS_CONSENT;
+  // § 63 d: the police's information about criminal decisions, nothing else.
+  if (r.legal_basis() == v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS) {
+    RETURN_IF_ERROR(CheckConcerns("concerns", r.concerns(), 1));
+    for (int i = 0; i < r.concerns_size(); ++i) {
+      if (r.concerns(i) != v1::CONCERN_CATEGORY_CHARGES) {
+        return Invalid(absl::StrCat("concerns[", i, "]"),
+                       "under Almenboligloven § 63 d only criminal decisions "
+                       "(CONCERN_CATEGORY_CHARGES) are shared");
+      }
+    }
+  }
   // § 115 and § 63 d: only what is necessary for the crime-prevention purpose, and why.
   RETURN_IF_ERROR(CheckText("necessity", r.necessity(), kMaxTextBytes, !on_consent));
   RETURN_IF_ERROR(
@@ -149,6 +160,9 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
   std::set<std::string> recipients;
   for (int i = 0; i < r.recipient_agency_ids_size(); ++i) {
     const std::string& id = r.recipient_agency_ids(i);
+    RETURN_IF_ERROR(Rule(id != r.agency_id(),
+                         absl::StrCat("recipient_agency_ids[", i, "]: ", id,
+                                      " shares it: the sharing agency is not a recipient")));
     ASSIGN_OR_RETURN(
         const AgencyState recipient,
         LoadAgencyInArea(s, absl::StrCat("recipient_agency_ids[", i, "]"), id, youth.area_id));
@@ -270,9 +284,9 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
     RETURN_IF_ERROR(Rule(*age >= 15, absl::StrCat("giver: the youth is ", *age,
                                                   "; below 15 a custody holder gives consent")));
   } else {
-    RETURN_IF_ERROR(
-        Rule(!age.has_value() || *age < 18,
-             absl::StrCat("giver: the youth is ", age.value_or(0), " and gives consent themself")));
+    RETURN_IF_ERROR(Rule(!age.has_value() || *age < 15,
+                         absl::StrCat("giver: the youth is ", age.value_or(0),
+                                      "; from 15 the youth gives consent themself")));
   }
   v1::Event e;
   auto* x = e.mutable_consent_recorded();

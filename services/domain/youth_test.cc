@@ -150,6 +150,12 @@ TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategori
   decision.set_text("Convicted of vandalism in the stairwell");
   decision.set_necessity("The association decides on the family's lease");
   decision.add_recipient_agency_ids("agency-school");
+  // Criminal decisions only: not the family's circumstances.
+  decision.add_concerns(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
+  d = w_.Run(decision, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("concerns[0]: under Almenboligloven"));
+  decision.set_concerns(0, v1::CONCERN_CATEGORY_CHARGES);
   EXPECT_EQ(Code(w_.Run(decision, police_leader_)), absl::StatusCode::kFailedPrecondition);
   decision.set_recipient_agency_ids(0, "agency-housing");
   w_.Do(decision, police_leader_);
@@ -158,6 +164,22 @@ TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategori
   d = w_.Run(decision, school_member_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("LEGAL_BASIS_HOUSING_CRIMINAL"));
+
+  // A housing association receives nothing else: not under another basis either.
+  auto other_basis = decision;
+  other_basis.set_request_id("other-to-housing");
+  other_basis.set_agency_id("agency-police");
+  other_basis.set_legal_basis(v1::LEGAL_BASIS_OTHER);
+  other_basis.set_legal_basis_other("Serviceloven § 11");
+  other_basis.set_recipient_agency_ids(0, "agency-housing");
+  d = w_.Run(other_basis, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("receives only the police's"));
+  // The sharer is not its own recipient (it would read the case by writing about the youth).
+  other_basis.set_recipient_agency_ids(0, "agency-police");
+  d = w_.Run(other_basis, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("the sharing agency is not a recipient"));
 
   // A housing association shares nothing under § 115; an NGO only on consent.
   for (const auto& [agency, who] :
@@ -217,8 +239,15 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   // Its categories are special-category data: sealed like the concerns.
   EXPECT_EQ(World::Unseal(recorded.categories_sealed()),
             "CONCERN_CATEGORY_SCHOOL_ABSENCE,CONCERN_CATEGORY_FAMILY_TROUBLE");
-  // A custody holder does not consent for a youth of 16... of 18: the youth does. Below 15 the
+  // A custody holder does not consent for a youth of 16: from 15 the youth does. Below 15 the
   // youth cannot.
+  auto by_mother = consent;
+  by_mother.set_request_id("mother-for-16");
+  by_mother.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  by_mother.set_given_by("the mother");
+  d = w_.Run(by_mother, caseworker_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("from 15 the youth gives consent"));
   auto for_child = consent;
   for_child.set_request_id("child-consent");
   for_child.set_youth_id(child);
@@ -449,9 +478,9 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   auto consent = Req<v1::RecordConsentRequest>();
   consent.set_youth_id(youth);
   consent.set_scope("school and social services");
-  consent.set_given_by("parent");
+  consent.set_given_by("the youth");
   EXPECT_EQ(Code(w_.Run(consent, caseworker_)), absl::StatusCode::kInvalidArgument);  // giver
-  consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);  // 16
   consent.add_agency_ids("agency-school");
   consent.add_agency_ids("agency-social");
   consent.set_purpose("support at school");

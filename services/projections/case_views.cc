@@ -240,11 +240,8 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       *concern->mutable_recipient_agency_ids() = shared.recipient_agency_ids();
       Seal(shared.necessity(), concern->mutable_necessity());
       concern->set_consent_scope(shared.consent_scope());
-      AddUnique(c.mutable_agencies_involved(), shared.agency_id());
-      // A recipient needs to know whom the concern is about.
-      for (const std::string& recipient : shared.recipient_agency_ids()) {
-        AddUnique(c.mutable_agencies_involved(), recipient);
-      }
+      // Sharing involves nobody: the policy lets a share's recipients see whom it is about
+      // (while the consent stands, for a share on consent), not its sharer.
       break;
     }
     case K::kConsentRecorded: {
@@ -366,7 +363,6 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       Seal(made.text(), n->mutable_text());
       *n->mutable_assessment_due_at() = made.assessment_due_at();
       *n->mutable_receipt_due_on() = made.receipt_due_on();
-      AddUnique(c.mutable_agencies_involved(), made.agency_id());
       break;
     }
     case K::kNotificationAssessed:

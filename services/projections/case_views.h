@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v2" rows:
+// "cases.v3" rows:
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns
@@ -17,8 +17,9 @@
 
 namespace hotspot::projections {
 
-inline constexpr char kCasesView[] =
-    "cases.v2";  // v2: consents, concern counts, notifications, subject access
+// v2: consents, concern counts, notifications, subject access; v3: sharing and notifying involve
+// nobody in the case (agencies_involved).
+inline constexpr char kCasesView[] = "cases.v3";
 inline constexpr char kCommitmentsView[] = "commitments.v2";  // v2: the agency index
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }

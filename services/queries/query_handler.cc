@@ -108,7 +108,18 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
     concern.clear_concerns();
   }
   // Categories (GDPR Art. 9, 10) only with the personal data; the others get their number.
-  if (!allowed) view->mutable_referral()->clear_concerns();
+  // Nor do the others learn that the child was notified to the social administration or
+  // investigated, that the family asked for its data, or who consented to what and why.
+  if (!allowed) {
+    view->mutable_referral()->clear_concerns();
+    view->clear_notifications();
+    view->clear_investigations();
+    view->clear_subject_access_requests();
+    for (v1::ConsentView& consent : *view->mutable_consents()) {
+      consent.clear_given_by();
+      consent.clear_purpose();
+    }
+  }
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
   ParseCategories(view->referral().concerns_sealed(), view->mutable_referral()->mutable_concerns());

@@ -81,6 +81,12 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
     v1::Event& event = *out->mutable_event();
     if (event.has_youth_referred()) event.mutable_youth_referred()->clear_concerns();
     if (event.has_concern_shared()) event.mutable_concern_shared()->clear_concerns();
+    // Who gave a consent, and for which purpose, are in clear in the event: a third party's
+    // name and the family's circumstances, not for this reader.
+    if (event.has_consent_recorded()) {
+      event.mutable_consent_recorded()->clear_given_by();
+      event.mutable_consent_recorded()->clear_purpose();
+    }
   }
   const v1::Event& event = out->event();
   std::vector<std::pair<std::string, const v1::SealedText*>> sealed;

@@ -1,5 +1,6 @@
 #include "services/scenario/scenario.h"
 
+#include <array>
 #include <map>
 #include <utility>
 
@@ -234,12 +235,19 @@ absl::Status Builder::SetUpArea() {
     auto ladder = Req<v1::SetLeadershipLadderRequest>();
     ladder.set_agency_id(id);
     const std::string stem = std::string(id).substr(7);
-    const std::pair<v1::LeadershipLevel, const char*> rungs[] = {
+    using Rungs = std::array<std::pair<v1::LeadershipLevel, const char*>, 3>;
+    const Rungs rungs = {{
         {v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "manager"},
         {v1::LEADERSHIP_LEVEL_DIRECTOR, "director"},
         {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor"},
-    };
-    for (const auto& [level, title] : rungs) {
+    }};
+    // The police's own ladder, never a mayor (the area's coordinator is designated below).
+    const Rungs police_rungs = {{
+        {v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR, "manager"},
+        {v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF, "station-chief"},
+        {v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR, "police-director"},
+    }};
+    for (const auto& [level, title] : std::string(id) == kPolice ? police_rungs : rungs) {
       v1::LeadershipContact* contact = ladder.add_contacts();
       contact->set_level(level);
       contact->set_person(absl::StrCat(title, "-", stem));
@@ -247,6 +255,12 @@ absl::Status Builder::SetUpArea() {
     }
     RETURN_IF_ERROR(Send(cast_.chief, ladder, 0).status());
   }
+  // "Der etableres en koordinatorfunktion i Københavns Politi": the area's police coordinator.
+  auto coordinator = Req<v1::DesignatePoliceCoordinatorRequest>();
+  coordinator.set_area_id(kAreaId);
+  coordinator.set_agency_id(kPolice);
+  coordinator.set_person(cast_.police_leader.person);
+  RETURN_IF_ERROR(Send(cast_.chief, coordinator, 0).status());
 
   struct BodySpec {
     const char* id;

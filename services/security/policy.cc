@@ -93,7 +93,10 @@ absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis)
       break;
     case v1::LEGAL_BASIS_CONSENT:
     case v1::LEGAL_BASIS_OTHER:
-      allowed = true;  // within the consent's scope, or as the named basis allows
+      // A housing association receives only the police's information about criminal
+      // decisions (Almenboligloven § 63 d).
+      allowed = recipient.kind != v1::AGENCY_KIND_HOUSING_ASSOCIATION;
+      why = "a housing association receives only the police's criminal decisions (§ 63 d)";
       break;
     default:
       why = "no legal basis was given";
@@ -122,9 +125,29 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
   }
 }
 
+namespace {
+
+// Whether the consent of `scope` stands in `view` (a scope recorded again: its latest consent).
+bool ConsentStands(const v1::CaseView& view, absl::string_view scope) {
+  bool in_force = false;
+  for (const v1::ConsentView& consent : view.consents()) {
+    if (consent.scope() == scope) in_force = consent.in_force();
+  }
+  return in_force;
+}
+
+}  // namespace
+
 bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   if (const std::optional<bool> known = MaySeeWithoutCase(who, view.area_id(), "")) return *known;
-  return Contains(view.agencies_involved(), who.agency);
+  if (Contains(view.agencies_involved(), who.agency)) return true;
+  // A share's recipient knows whom it is about: on consent, only while the consent stands.
+  for (const v1::SharedConcern& concern : view.concerns_shared()) {
+    if (!Contains(concern.recipient_agency_ids(), who.agency)) continue;
+    if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
+    if (ConsentStands(view, concern.consent_scope())) return true;
+  }
+  return false;
 }
 
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
@@ -136,12 +159,8 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   if (concern.recipient_agency_ids().empty()) return true;
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
-  // On consent: only while it stands (a scope recorded again: its latest consent).
-  bool in_force = false;
-  for (const v1::ConsentView& consent : view.consents()) {
-    if (consent.scope() == concern.consent_scope()) in_force = consent.in_force();
-  }
-  return in_force;
+  // On consent: only while it stands.
+  return ConsentStands(view, concern.consent_scope());
 }
 
 bool RoleDependsOnAgencyKind(const Principal& who) { return who.role == Role::kSocialCaseworker; }
@@ -251,10 +270,13 @@ absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id
   return absl::OkStatus();
 }
 
-absl::Status MayAnswerForAgency(const Principal& who, absl::string_view agency,
-                                absl::string_view what) {
-  if (who.role == Role::kAgencyLeader && who.agency == agency) return absl::OkStatus();
-  return Refuse(who, absl::StrCat(what, ": only the leadership of ", agency, " does"));
+absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact,
+                                 absl::string_view agency, absl::string_view level,
+                                 absl::string_view what) {
+  if (!contact.empty() && who.person == contact) return absl::OkStatus();
+  return Refuse(who,
+                absl::StrCat(what, ": at ", level, " only ", agency, "'s contact for that rung",
+                             contact.empty() ? "" : absl::StrCat(", ", contact), ", does"));
 }
 
 absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Role role,

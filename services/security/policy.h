@@ -125,9 +125,11 @@ absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
                                  absl::string_view owner, bool leaders_only,
                                  absl::string_view what);
-// An escalation to `agency`: that agency's leadership answers it.
-absl::Status MayAnswerForAgency(const Principal& who, absl::string_view agency,
-                                absl::string_view what);
+// An escalation to `agency` at `level`: only `contact`, the agency's contact for that rung of its
+// ladder, answers it (acknowledges, resolves); not a leader of another rung, not its raiser.
+absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact,
+                                 absl::string_view agency, absl::string_view level,
+                                 absl::string_view what);
 // A step of an erasure: the one role that takes it (auditor: assess; admin: execute), in the area.
 absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Role role,
                              absl::string_view what);

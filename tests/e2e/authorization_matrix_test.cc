@@ -245,8 +245,8 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   auto consent = Req<v1::RecordConsentRequest>();
   consent.set_youth_id(youth);
   consent.set_scope("club and school");
-  consent.set_given_by("the mother");
-  consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);  // 17
   consent.add_agency_ids(ClubWorker().agency);
   consent.add_agency_ids(cast.school_member.agency);
   consent.set_purpose("support after school");

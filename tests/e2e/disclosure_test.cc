@@ -421,6 +421,7 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   housing_share.set_youth_id(youth);
   housing_share.set_agency_id(kPolice);
   housing_share.set_legal_basis(v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS);
+  housing_share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);  // criminal decisions only
   housing_share.set_text("Fined for vandalism in the stairwell");
   housing_share.set_necessity("The association decides on the lease");
   housing_share.add_recipient_agency_ids(kHousing);
@@ -501,7 +502,8 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   ASSERT_EQ(unseen.consents_size(), 1);
   EXPECT_TRUE(unseen.consents(0).categories().empty());
   EXPECT_EQ(unseen.consents(0).categories_sealed().withheld().reason(), "not_allowed");
-  // Withdrawn: the club, which read it only through the consent, no longer does.
+  // Withdrawn: the club, which read it only through the consent, no longer does; nor whom the
+  // case is about (it knew that only as the share's recipient).
   v1::WithdrawConsentRequest withdraw;
   withdraw.set_request_id("basis-withdraw");
   withdraw.set_youth_id(youth);
@@ -509,8 +511,9 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   Do(cast.chief, withdraw);
   const v1::CaseView club = CaseAs(ClubWorker(), youth);
   const v1::SharedConcern dark = ConcernOf(club, kSchool, v1::LEGAL_BASIS_CONSENT);
-  EXPECT_EQ(dark.text().withheld().reason(), "not_recipient");
+  EXPECT_EQ(dark.text().withheld().reason(), "not_allowed");
   EXPECT_TRUE(dark.concerns().empty());
+  EXPECT_EQ(club.name().withheld().reason(), "not_allowed");
   ASSERT_EQ(club.consents_size(), 1);
   EXPECT_FALSE(club.consents(0).in_force());
   EXPECT_TRUE(club.consents(0).has_withdrawn_at());
