@@ -269,6 +269,22 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(chief), P(police_leader), "scope", Bad::kBadEnum},
+      {"DesignatePoliceCoordinator",
+       [] {
+         // A police agency of its own, so that the area's police keep their coordinator.
+         auto police = Req<v1::RegisterAgencyRequest>();
+         police.set_agency_id(absl::StrCat("agency-police-t", ++sequence_));
+         police.set_area_id(kArea);
+         police.set_name("Another police district");
+         police.set_kind(v1::AGENCY_KIND_POLICE);
+         Must(cast_->chief, police);
+         auto r = Req<v1::DesignatePoliceCoordinatorRequest>();
+         r.set_area_id(kArea);
+         r.set_agency_id(police.agency_id());
+         r.set_person(absl::StrCat("coordinator-", ++sequence_));
+         return Own(r);
+       },
+       P(chief), P(police_leader), "person", Bad::kTooLong},
       {"RegisterAgency",
        [] {
          auto r = Req<v1::RegisterAgencyRequest>();

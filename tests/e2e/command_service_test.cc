@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -105,6 +106,17 @@ TEST_P(EveryCommandTest, SucceedsOnceRetriesIdempotentlyAndRefusesBadCallsWritin
   EXPECT_EQ(retry.response.id(), first.response.id());
   EXPECT_EQ(retry.response.created_ids_size(), first.response.created_ids_size());
   EXPECT_EQ(Probe(), after + 1) << "the retry wrote events";
+}
+
+// The cases are every RPC of CommandService, in its order: a new command gets its case.
+TEST(EveryCommandListTest, CoversEveryRpcOfTheService) {
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      "hotspot.v1.CommandService");
+  ASSERT_NE(service, nullptr);
+  std::vector<std::string> rpcs, cases;
+  for (int i = 0; i < service->method_count(); ++i) rpcs.push_back(service->method(i)->name());
+  for (const CommandCase& c : CommandBuilders::All()) cases.push_back(c.name);
+  EXPECT_EQ(cases, rpcs);
 }
 
 INSTANTIATE_TEST_SUITE_P(Commands, EveryCommandTest, ::testing::ValuesIn(CommandBuilders::All()),

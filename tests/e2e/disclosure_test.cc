@@ -180,6 +180,50 @@ std::string* DisclosureTest::other_youth_ = nullptr;
 uint64_t DisclosureTest::head_ = 0;
 uint64_t DisclosureTest::last_position_ = 0;
 
+// The review's attack: an agency involved in nothing writes about a youth to read the case. A
+// share or a notification opens nothing to its author; a share's author is not its recipient.
+TEST_F(DisclosureTest, WritingAboutAYouthDoesNotOpenTheCase) {
+  const scenario::Cast& cast = suite_->cast;
+  v1::ReferYouthRequest referral = scenario::SampleReferral(77, "write-referral");
+  referral.set_name("Write Youth");
+  const CallResult referred = suite_->commands->Call(cast.school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  last_position_ = std::max(last_position_, referred.response.position());
+  EXPECT_EQ(CaseAs(Ngo(), youth).name().withheld().reason(), "not_allowed");
+  v1::ShareConcernRequest share;
+  share.set_request_id("write-ngo-share");
+  share.set_youth_id(youth);
+  share.set_agency_id(Ngo().agency);
+  share.set_legal_basis(v1::LEGAL_BASIS_OTHER);
+  share.set_legal_basis_other("Serviceloven § 11");
+  share.set_text("Seen at the homework club twice");
+  share.set_necessity("The school can follow up");
+  share.add_recipient_agency_ids(Ngo().agency);
+  const CallResult to_itself = suite_->commands->Call(Ngo(), share);
+  EXPECT_EQ(to_itself.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(to_itself.status.error_message().find("the sharing agency is not a recipient"),
+            std::string::npos)
+      << to_itself.status.error_message();
+  share.set_recipient_agency_ids(0, kSchool);
+  Do(Ngo(), share);
+  v1::NotifyChildWelfareRequest notify;
+  notify.set_request_id("write-jobcentre-notify");
+  notify.set_youth_id(youth);
+  notify.set_agency_id(cast.jobcentre_leader.agency);
+  notify.set_text("x");
+  Do(cast.jobcentre_leader, notify);
+  for (const security::Principal* who : {&Ngo(), &cast.jobcentre_leader}) {
+    const v1::CaseView view = CaseAs(*who, youth);
+    EXPECT_EQ(view.name().withheld().reason(), "not_allowed") << who->person;
+    EXPECT_EQ(view.cpr_number().withheld().reason(), "not_allowed") << who->person;
+    EXPECT_EQ(view.referral().description().withheld().reason(), "not_allowed") << who->person;
+    EXPECT_TRUE(view.notifications().empty()) << who->person;  // not even that there is one
+  }
+  // The school, the recipient and referrer, reads it.
+  EXPECT_EQ(CaseAs(cast.school_member, youth).name().text(), "Write Youth");
+}
+
 TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
   const scenario::Cast& cast = suite_->cast;
   std::vector<v1::SubscribeResponse> responses;
