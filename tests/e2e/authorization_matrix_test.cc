@@ -99,9 +99,9 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
   }
   if (const auto* exported = dynamic_cast<const v1::ExportSubjectAccessResponse*>(&m)) {
     v1::SubjectAccessExport parsed;  // the JSON, as the data subject receives it
-    if (google::protobuf::util::JsonStringToMessage(exported->json(), &parsed).ok()) {
-      Clear(parsed, youth, false, out);
-    }
+    const auto parsed_ok = google::protobuf::util::JsonStringToMessage(exported->json(), &parsed);
+    EXPECT_TRUE(parsed_ok.ok()) << "the export is not a SubjectAccessExport: " << parsed_ok;
+    Clear(parsed, youth, false, out);
     return;
   }
   if (const auto* stored = dynamic_cast<const v1::StoredEvent*>(&m)) {
@@ -362,7 +362,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
                     }),
       HOTSPOT_STREAM(
           subscriptions, Subscribe, SubscribeRequest, SubscribeResponse,
-          { request.set_from_position(head); },
+          { request.set_from_position(referred.response.position()); },  // the youth's first
           [](const v1::SubscribeResponse& r) { return r.caught_up(); }),
       HOTSPOT_UNARY(admin, Ping, Ping, {}),
       HOTSPOT_UNARY(admin, GetProjectionStatus, GetProjectionStatus, {}),
