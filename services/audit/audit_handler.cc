@@ -426,6 +426,22 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     r->set_path(std::move(path));
     r->set_reason(reason);
   };
+  // Clears a person's name (an employee's, a third party's) and lists the redaction; nothing if
+  // there is none.
+  auto withhold_name = [&](uint64_t position, std::string* name, const char* path,
+                           const char* reason) {
+    if (name->empty()) return;
+    name->clear();
+    redact(position, path, reason);
+  };
+  // Marks as withheld those of `fields` that hold a value.
+  auto withhold_fields = [](std::initializer_list<v1::PersonalField*> fields) {
+    for (v1::PersonalField* f : fields) {
+      if (f->value_case() != v1::PersonalField::VALUE_NOT_SET) {
+        f->mutable_withheld()->set_reason("redacted");
+      }
+    }
+  };
   for (v1::StoredEvent& s : *e.mutable_history()) {
     v1::Event& event = *s.mutable_event();
     if (!s.actor().person().empty() && s.actor().person() != "system") {
@@ -459,33 +475,31 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       ASSIGN_OR_RETURN(const bool by_police, is_police(event.notification_made().agency_id()));
       if (by_police) police_paths = {"notification_made.text"};
     }
-    if (event.has_youth_referred() && !event.youth_referred().referred_by().empty()) {
-      event.mutable_youth_referred()->clear_referred_by();
-      redact(s.position(), "youth_referred.referred_by", kEmployeeReason);
+    if (event.has_youth_referred()) {
+      withhold_name(s.position(), event.mutable_youth_referred()->mutable_referred_by(),
+                    "youth_referred.referred_by", kEmployeeReason);
     }
     if (event.has_notification_made()) {
       event.mutable_notification_made()->clear_notified_by();
       redact(s.position(), "notification_made.notified_by", kEmployeeReason);
     }
-    if (event.has_commitment_made() && !event.commitment_made().responsible_person().empty()) {
-      event.mutable_commitment_made()->clear_responsible_person();
-      redact(s.position(), "commitment_made.responsible_person", kEmployeeReason);
+    if (event.has_commitment_made()) {
+      withhold_name(s.position(), event.mutable_commitment_made()->mutable_responsible_person(),
+                    "commitment_made.responsible_person", kEmployeeReason);
+      withhold_name(s.position(), event.mutable_commitment_made()->mutable_accepted_by(),
+                    "commitment_made.accepted_by", kEmployeeReason);
     }
-    if (event.has_commitment_made() && !event.commitment_made().accepted_by().empty()) {
-      event.mutable_commitment_made()->clear_accepted_by();
-      redact(s.position(), "commitment_made.accepted_by", kEmployeeReason);
+    if (event.has_commitment_accepted()) {
+      withhold_name(s.position(), event.mutable_commitment_accepted()->mutable_accepted_by(),
+                    "commitment_accepted.accepted_by", kEmployeeReason);
     }
-    if (event.has_commitment_accepted() && !event.commitment_accepted().accepted_by().empty()) {
-      event.mutable_commitment_accepted()->clear_accepted_by();
-      redact(s.position(), "commitment_accepted.accepted_by", kEmployeeReason);
+    if (event.has_outreach_assigned()) {
+      withhold_name(s.position(), event.mutable_outreach_assigned()->mutable_person(),
+                    "outreach_assigned.person", kEmployeeReason);
     }
-    if (event.has_outreach_assigned() && !event.outreach_assigned().person().empty()) {
-      event.mutable_outreach_assigned()->clear_person();
-      redact(s.position(), "outreach_assigned.person", kEmployeeReason);
-    }
-    if (event.has_consent_recorded() && !event.consent_recorded().given_by().empty()) {
-      event.mutable_consent_recorded()->clear_given_by();
-      redact(s.position(), "consent_recorded.given_by", kThirdPartyReason);
+    if (event.has_consent_recorded()) {
+      withhold_name(s.position(), event.mutable_consent_recorded()->mutable_given_by(),
+                    "consent_recorded.given_by", kThirdPartyReason);
     }
     for (v1::PersonalValue& v : *s.mutable_personal_data()) {
       const bool third_party = absl::EndsWith(v.path(), "requested_by");
@@ -503,12 +517,8 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
     ASSIGN_OR_RETURN(const bool by_police, is_police(concern.agency_id()));
     if (!by_police) continue;
-    for (v1::PersonalField* f :
-         {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()}) {
-      if (f->value_case() != v1::PersonalField::VALUE_NOT_SET) {
-        f->mutable_withheld()->set_reason("redacted");
-      }
-    }
+    withhold_fields(
+        {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()});
     concern.clear_concerns();
     redact(0, "case_view.concerns_shared", kPoliceReason);
   }
@@ -516,23 +526,14 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
                    is_police(view->referral().referring_agency_id()));
   if (referred_by_police) {
     v1::Referral& referral = *view->mutable_referral();
-    for (v1::PersonalField* f :
-         {referral.mutable_description(), referral.mutable_concerns_sealed()}) {
-      if (f->value_case() != v1::PersonalField::VALUE_NOT_SET) {
-        f->mutable_withheld()->set_reason("redacted");
-      }
-    }
+    withhold_fields({referral.mutable_description(), referral.mutable_concerns_sealed()});
     referral.clear_concerns();
     redact(0, "case_view.referral.description", kPoliceReason);
   }
-  if (!view->referral().referred_by().empty()) {
-    view->mutable_referral()->clear_referred_by();
-    redact(0, "case_view.referral.referred_by", kEmployeeReason);
-  }
+  withhold_name(0, view->mutable_referral()->mutable_referred_by(),
+                "case_view.referral.referred_by", kEmployeeReason);
   for (v1::ConsentView& consent : *view->mutable_consents()) {
-    if (consent.given_by().empty()) continue;
-    consent.clear_given_by();
-    redact(0, "case_view.consents.given_by", kThirdPartyReason);
+    withhold_name(0, consent.mutable_given_by(), "case_view.consents.given_by", kThirdPartyReason);
   }
   for (v1::SubjectAccessView& sar : *view->mutable_subject_access_requests()) {
     sar.mutable_requested_by()->mutable_withheld()->set_reason("redacted");
@@ -541,20 +542,16 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
   for (v1::NotificationView& n : *view->mutable_notifications()) {
     ASSIGN_OR_RETURN(const bool by_police, is_police(n.agency_id()));
     if (by_police && n.text().value_case() != v1::PersonalField::VALUE_NOT_SET) {
-      n.mutable_text()->mutable_withheld()->set_reason("redacted");
+      withhold_fields({n.mutable_text()});
       redact(0, "case_view.notifications.text", kPoliceReason);
     }
     n.clear_notified_by();
     redact(0, "case_view.notifications.notified_by", kEmployeeReason);
   }
   for (v1::CommitmentView& c : *view->mutable_commitments()) {
-    if (!c.accepted_by().empty()) {
-      c.clear_accepted_by();
-      redact(0, "case_view.commitments.accepted_by", kEmployeeReason);
-    }
-    if (c.responsible_person().empty()) continue;
-    c.clear_responsible_person();
-    redact(0, "case_view.commitments.responsible_person", kEmployeeReason);
+    withhold_name(0, c.mutable_accepted_by(), "case_view.commitments.accepted_by", kEmployeeReason);
+    withhold_name(0, c.mutable_responsible_person(), "case_view.commitments.responsible_person",
+                  kEmployeeReason);
   }
   *e.mutable_case_view() = std::move(*view);
 

@@ -119,11 +119,18 @@ store::ExpectedVersion Expected(uint64_t version) {
 }  // namespace
 
 absl::StatusOr<v1::AgencyKind> CommandHandler::AgencyKindOf(absl::string_view agency_id) {
+  {
+    absl::MutexLock lock(&kinds_mu_);
+    if (auto it = kinds_.find(agency_id); it != kinds_.end()) return it->second;
+  }
   StoreSource source(events_, &cache_);
   ASSIGN_OR_RETURN(const domain::StreamEvents stream, source.Read(agency_id));
   domain::AgencyState agency;
   for (const v1::Event& event : *stream.events) domain::Evolve(agency, event);
-  return agency.exists ? agency.kind : v1::AGENCY_KIND_UNSPECIFIED;
+  if (!agency.exists) return v1::AGENCY_KIND_UNSPECIFIED;  // may be registered later: not kept
+  absl::MutexLock lock(&kinds_mu_);
+  if (kinds_.size() < 10'000) kinds_.emplace(agency_id, agency.kind);
+  return agency.kind;
 }
 
 namespace internal {

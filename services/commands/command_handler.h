@@ -100,6 +100,10 @@ class CommandHandler {
   security::Sealer* const sealer_;
   CommandHandlerOptions options_;
   StreamCache cache_;
+  // Agencies' kinds, once registered: a kind never changes, so a role check reads the log once
+  // per agency (it runs at authentication, on the RPC's thread).
+  absl::Mutex kinds_mu_;
+  absl::flat_hash_map<std::string, v1::AgencyKind> kinds_ ABSL_GUARDED_BY(kinds_mu_);
   common::WorkerPool pool_;
 };
 

@@ -61,10 +61,6 @@ absl::StatusOr<EscalationState> LoadOpenEscalation(Session& s, const std::string
   return escalation;
 }
 
-}  // namespace
-
-namespace {
-
 // Only the target agency's contact for the escalation's rung answers it.
 absl::Status RequireContactAtRung(Session& s, const EscalationState& e, absl::string_view what) {
   ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", e.area_id));

@@ -377,10 +377,6 @@ google::protobuf::Timestamp TimestampOf(absl::Time t) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // The youth's notification `id`, for a caseworker's next step.
 absl::StatusOr<std::pair<YouthState, YouthState::Notification>> LoadNotification(
     Session& s, const std::string& youth_id, const std::string& notification_id,
