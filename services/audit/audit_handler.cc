@@ -502,7 +502,9 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
                     "consent_recorded.given_by", kThirdPartyReason);
     }
     for (v1::PersonalValue& v : *s.mutable_personal_data()) {
-      const bool third_party = absl::EndsWith(v.path(), "requested_by");
+      // Who asked for the youth's data or gave consent: a third party, such as a parent.
+      const bool third_party =
+          absl::EndsWith(v.path(), "requested_by") || absl::EndsWith(v.path(), "given_by_sealed");
       const bool police_wrote =
           std::any_of(police_paths.begin(), police_paths.end(),
                       [&](const std::string& p) { return absl::StartsWith(v.path(), p); });
@@ -534,6 +536,10 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
                 "case_view.referral.referred_by", kEmployeeReason);
   for (v1::ConsentView& consent : *view->mutable_consents()) {
     withhold_name(0, consent.mutable_given_by(), "case_view.consents.given_by", kThirdPartyReason);
+    if (consent.given_by_sealed().value_case() != v1::PersonalField::VALUE_NOT_SET) {
+      withhold_fields({consent.mutable_given_by_sealed()});
+      redact(0, "case_view.consents.given_by_sealed", kThirdPartyReason);
+    }
   }
   for (v1::SubjectAccessView& sar : *view->mutable_subject_access_requests()) {
     sar.mutable_requested_by()->mutable_withheld()->set_reason("redacted");

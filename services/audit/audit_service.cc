@@ -131,7 +131,7 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
               "purpose: an export for the data subject is made for data_subject_request");
         }
         RETURN_IF_ERROR(queries::CheckId("youth_id", request->youth_id(), "youth",
-                                              /*required=*/true));
+                                         /*required=*/true));
         // Every access record of the youth, with the purposes' free texts unsealed.
         std::vector<v1::AccessRecord> reads;
         security::Disclosures shown;

@@ -118,7 +118,7 @@ store::ExpectedVersion Expected(uint64_t version) {
 
 }  // namespace
 
-absl::StatusOr<v1::AgencyKind> CommandHandler::AgencyKindOf(absl::string_view agency_id) {
+absl::StatusOr<security::AgencyFacts> CommandHandler::AgencyFactsOf(absl::string_view agency_id) {
   {
     absl::MutexLock lock(&kinds_mu_);
     if (auto it = kinds_.find(agency_id); it != kinds_.end()) return it->second;
@@ -127,10 +127,11 @@ absl::StatusOr<v1::AgencyKind> CommandHandler::AgencyKindOf(absl::string_view ag
   ASSIGN_OR_RETURN(const domain::StreamEvents stream, source.Read(agency_id));
   domain::AgencyState agency;
   for (const v1::Event& event : *stream.events) domain::Evolve(agency, event);
-  if (!agency.exists) return v1::AGENCY_KIND_UNSPECIFIED;  // may be registered later: not kept
+  security::AgencyFacts facts = domain::FactsOf(agency_id, agency);
+  if (!agency.exists) return facts;  // may be registered later: not kept
   absl::MutexLock lock(&kinds_mu_);
-  if (kinds_.size() < 10'000) kinds_.emplace(agency_id, agency.kind);
-  return agency.kind;
+  if (kinds_.size() < 10'000) kinds_.emplace(agency_id, facts);
+  return facts;
 }
 
 namespace internal {

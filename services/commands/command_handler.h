@@ -86,10 +86,12 @@ class CommandHandler {
   template <typename Request>
   void Execute(const security::Principal& principal, const Request& request, CommandDone done);
 
-  // The kind of the agency `agency_id` as the log has it, AGENCY_KIND_UNSPECIFIED if none is
-  // registered by that id: for the policy's role check at authentication. Read through the
-  // handler's stream cache; the store's error if the read fails. Thread-safe.
-  absl::StatusOr<v1::AgencyKind> AgencyKindOf(absl::string_view agency_id);
+  // The agency `agency_id` as the log registers it (kind AGENCY_KIND_UNSPECIFIED if none is
+  // registered by that id): for admitting a caller (its kind, for the policy's role check and
+  // the read side's need-to-know). Read through the handler's stream cache; a registered
+  // agency's facts never change, so they are kept. The store's error if the read fails.
+  // Thread-safe.
+  absl::StatusOr<security::AgencyFacts> AgencyFactsOf(absl::string_view agency_id);
 
  private:
   struct Call;
@@ -103,7 +105,7 @@ class CommandHandler {
   // Agencies' kinds, once registered: a kind never changes, so a role check reads the log once
   // per agency (it runs at authentication, on the RPC's thread).
   absl::Mutex kinds_mu_;
-  absl::flat_hash_map<std::string, v1::AgencyKind> kinds_ ABSL_GUARDED_BY(kinds_mu_);
+  absl::flat_hash_map<std::string, security::AgencyFacts> kinds_ ABSL_GUARDED_BY(kinds_mu_);
   common::WorkerPool pool_;
 };
 

@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/events.pb.h"
+#include "services/security/principal.h"
 
 namespace hotspot::domain {
 
@@ -46,6 +47,11 @@ struct AgencyState {
   bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
   std::map<int, std::string> ladder;        // LeadershipLevel -> person
 };
+
+// What the policy knows of the agency `agency_id`.
+inline security::AgencyFacts FactsOf(absl::string_view agency_id, const AgencyState& agency) {
+  return {std::string(agency_id), agency.kind, agency.self_governing_institution};
+}
 
 struct YouthState {
   bool exists = false;

@@ -107,7 +107,10 @@ absl::StatusOr<Decision> Decide(const v1::ApproveErasureRequest& r, const Comman
   auto* x = e.mutable_erasure_approved();
   x->set_erasure_id(r.erasure_id());
   x->set_youth_id(erasure.youth_id);
-  x->set_reason(r.reason());
+  if (!r.reason().empty()) {
+    ASSIGN_OR_RETURN(*x->mutable_reason_sealed(),
+                     s.Seal(erasure.youth_id, "erasure_decision_reason", r.reason()));
+  }
   s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
   return s.Finish(r.erasure_id());
 }
@@ -122,7 +125,8 @@ absl::StatusOr<Decision> Decide(const v1::RefuseErasureRequest& r, const Command
   auto* x = e.mutable_erasure_refused();
   x->set_erasure_id(r.erasure_id());
   x->set_youth_id(erasure.youth_id);
-  x->set_reason(r.reason());
+  ASSIGN_OR_RETURN(*x->mutable_reason_sealed(),
+                   s.Seal(erasure.youth_id, "erasure_decision_reason", r.reason()));
   s.Emit(r.erasure_id(), erasure.area_id, std::move(e));
   return s.Finish(r.erasure_id());
 }

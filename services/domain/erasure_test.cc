@@ -63,7 +63,14 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   ASSERT_EQ(on(due).size(), 1u);
   approve.set_request_id("approve-due");
   approve.set_erasure_id(due.id);
-  w_.Do(approve, auditor_);
+  approve.set_reason("Closed five years ago; the mother asked");
+  const Decision approved = w_.Do(approve, auditor_);
+  // The auditor's words may name the youth's circumstances: sealed under the youth.
+  EXPECT_EQ(World::Unseal(on(approved)[0].erasure_approved().reason_sealed()),
+            "Closed five years ago; the mother asked");
+  EXPECT_EQ(on(approved)[0].erasure_approved().reason_sealed().key_id(),
+            on(due)[0].erasure_requested().youth_id());
+  EXPECT_EQ(on(approved)[0].erasure_approved().reason(), "");
   auto execute = Req<v1::ExecuteErasureRequest>();
   execute.set_erasure_id(due.id);
   d = w_.Run(execute, admin_);
@@ -126,7 +133,19 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   unlawful.set_requested_by("the youth");
   unlawful.set_reason("Referred by mistake: the wrong youth");
   unlawful.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
-  EXPECT_EQ(on(w_.Do(unlawful, chief_)).size(), 1u);
+  const Decision asked = w_.Do(unlawful, chief_);
+  EXPECT_EQ(on(asked).size(), 1u);
+  // The auditor refuses it, in words sealed under the youth.
+  auto refuse = Req<v1::RefuseErasureRequest>();
+  refuse.set_erasure_id(asked.id);
+  EXPECT_EQ(Code(w_.Run(refuse, auditor_)), absl::StatusCode::kInvalidArgument);  // no reason
+  refuse.set_reason("The referral was lawful: the school's concern stands");
+  const v1::ErasureRefused refused = on(w_.Do(refuse, auditor_))[0].erasure_refused();
+  EXPECT_EQ(World::Unseal(refused.reason_sealed()),
+            "The referral was lawful: the school's concern stands");
+  EXPECT_EQ(refused.reason_sealed().key_id(), wrong);
+  EXPECT_EQ(refused.reason(), "");
+  EXPECT_FALSE(refused.automatic());
 }
 
 }  // namespace

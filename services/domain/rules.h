@@ -68,10 +68,6 @@ inline v1::Date DateOf(absl::CivilDay day) {
   return d;
 }
 
-inline security::AgencyFacts FactsOf(absl::string_view agency_id, const AgencyState& agency) {
-  return {std::string(agency_id), agency.kind, agency.self_governing_institution};
-}
-
 // The categories as sealed in events: their enum names joined by ",".
 absl::StatusOr<v1::SealedText> SealConcerns(Session& s, absl::string_view youth_id,
                                             const google::protobuf::RepeatedField<int>& concerns);

@@ -292,10 +292,12 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
   auto* x = e.mutable_consent_recorded();
   x->set_youth_id(r.youth_id());
   x->set_scope(r.scope());
-  x->set_given_by(r.given_by());
+  ASSIGN_OR_RETURN(*x->mutable_given_by_sealed(),
+                   s.Seal(r.youth_id(), "consent_given_by", r.given_by()));
   x->set_giver(r.giver());
   *x->mutable_agency_ids() = r.agency_ids();
-  x->set_purpose(r.purpose());
+  ASSIGN_OR_RETURN(*x->mutable_purpose_sealed(),
+                   s.Seal(r.youth_id(), "consent_purpose", r.purpose()));
   if (!r.what().empty()) {
     ASSIGN_OR_RETURN(*x->mutable_what(), s.Seal(r.youth_id(), "consent_what", r.what()));
   }

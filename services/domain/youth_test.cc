@@ -179,7 +179,8 @@ TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategori
   other_basis.set_recipient_agency_ids(0, "agency-police");
   d = w_.Run(other_basis, police_leader_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("the sharing agency is not a recipient"));
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("the sharing agency is not a recipient"));
 
   // A housing association shares nothing under § 115; an NGO only on consent.
   for (const auto& [agency, who] :
@@ -239,6 +240,12 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   // Its categories are special-category data: sealed like the concerns.
   EXPECT_EQ(World::Unseal(recorded.categories_sealed()),
             "CONCERN_CATEGORY_SCHOOL_ABSENCE,CONCERN_CATEGORY_FAMILY_TROUBLE");
+  // Who gave it and why may name the family: sealed too, nothing in clear.
+  EXPECT_EQ(World::Unseal(recorded.given_by_sealed()), "the youth");
+  EXPECT_EQ(World::Unseal(recorded.purpose_sealed()), "mentoring after school");
+  EXPECT_EQ(recorded.given_by_sealed().key_id(), youth);
+  EXPECT_EQ(recorded.given_by(), "");
+  EXPECT_EQ(recorded.purpose(), "");
   // A custody holder does not consent for a youth of 16: from 15 the youth does. Below 15 the
   // youth cannot.
   auto by_mother = consent;
@@ -480,7 +487,7 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   consent.set_scope("school and social services");
   consent.set_given_by("the youth");
   EXPECT_EQ(Code(w_.Run(consent, caseworker_)), absl::StatusCode::kInvalidArgument);  // giver
-  consent.set_giver(v1::CONSENT_GIVER_YOUTH);  // 16
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);                                         // 16
   consent.add_agency_ids("agency-school");
   consent.add_agency_ids("agency-social");
   consent.set_purpose("support at school");

@@ -256,6 +256,8 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       *consent->mutable_agency_ids() = recorded.agency_ids();
       consent->set_purpose(recorded.purpose());
       Seal(recorded.what(), consent->mutable_what());
+      Seal(recorded.given_by_sealed(), consent->mutable_given_by_sealed());
+      Seal(recorded.purpose_sealed(), consent->mutable_purpose_sealed());
       if (recorded.has_categories_sealed()) {
         Seal(recorded.categories_sealed(), consent->mutable_categories_sealed());
       }

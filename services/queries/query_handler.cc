@@ -96,30 +96,49 @@ void ParseCategories(const v1::PersonalField& field, google::protobuf::RepeatedF
 absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sealer,
                          absl::CivilDay today, security::Disclosures& shown,
                          const security::Principal* who) {
-  // Need-to-know per shared concern, settled before anything is unsealed: the others see that it
-  // exists, its basis, its date and who shared it.
+  // Need-to-know for each part of the case, settled before anything is unsealed. Who may not see
+  // the case sees none of it (`allowed` false); who may, sees each part the policy lets them
+  // (`who`; none given: all of it, for an audit).
+  auto may = [&](auto policy) { return allowed && (who == nullptr || policy(*who)); };
+  const char* const reason = allowed ? "not_recipient" : "not_allowed";
+  auto withhold = [reason](std::initializer_list<v1::PersonalField*> fields) {
+    for (v1::PersonalField* field : fields) Withhold(field, reason);
+  };
+  // A shared concern: the others see that it exists, its basis, its date and who shared it.
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
-    if (allowed && (who == nullptr || security::MaySeeConcern(*who, *view, concern))) continue;
-    const char* reason = allowed ? "not_recipient" : "not_allowed";
-    for (v1::PersonalField* field :
-         {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()}) {
-      Withhold(field, reason);
-    }
+    if (may([&](const auto& p) { return security::MaySeeConcern(p, *view, concern); })) continue;
+    withhold(
+        {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()});
     concern.clear_concerns();
   }
-  // Categories (GDPR Art. 9, 10) only with the personal data; the others get their number.
-  // Nor do the others learn that the child was notified to the social administration or
-  // investigated, that the family asked for its data, or who consented to what and why.
-  if (!allowed) {
-    view->mutable_referral()->clear_concerns();
-    view->clear_notifications();
-    view->clear_investigations();
-    view->clear_subject_access_requests();
-    for (v1::ConsentView& consent : *view->mutable_consents()) {
-      consent.clear_given_by();
-      consent.clear_purpose();
-    }
+  // The referral's content: the others get who referred, when, how urgently and the number of
+  // categories (GDPR Art. 9, 10).
+  if (!may([&](const auto& p) { return security::MaySeeReferral(p, *view); })) {
+    v1::Referral& referral = *view->mutable_referral();
+    referral.clear_concerns();
+    withhold({referral.mutable_description(), referral.mutable_concerns_sealed()});
   }
+  // A consent's giver, purpose, wording and categories: the others see its scope, the kind of
+  // giver, its dates and whether it stands.
+  for (v1::ConsentView& consent : *view->mutable_consents()) {
+    if (may([&](const auto& p) { return security::MaySeeConsent(p, consent); })) continue;
+    consent.clear_given_by();
+    consent.clear_purpose();
+    withhold({consent.mutable_given_by_sealed(), consent.mutable_purpose_sealed(),
+              consent.mutable_categories_sealed(), consent.mutable_what()});
+  }
+  // That the child was notified to the social administration, investigated, or that the family
+  // asked for its data: the others do not learn it at all.
+  auto& notifications = *view->mutable_notifications();
+  notifications.erase(std::remove_if(notifications.begin(), notifications.end(),
+                                     [&](const v1::NotificationView& n) {
+                                       return !may([&](const auto& p) {
+                                         return security::MaySeeNotification(p, n);
+                                       });
+                                     }),
+                      notifications.end());
+  if (!may(security::MaySeeInvestigations)) view->clear_investigations();
+  if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
   ParseCategories(view->referral().concerns_sealed(), view->mutable_referral()->mutable_concerns());

@@ -104,7 +104,7 @@ class CallRunner {
     }
     const bool queued = pool_.Submit(
         [this, reactor, response, query, &method, &request, caller = *std::move(caller)]() mutable {
-          absl::Status status = authenticator_->CheckRole(caller.who);
+          absl::Status status = authenticator_->Admit(caller.who);
           if (!status.ok()) {
             reactor->Finish(ToGrpcStatus(Refused(caller, method, request, std::move(status))));
             return;
@@ -144,7 +144,7 @@ class CallRunner {
         [this, &method, &request, caller = std::move(caller),
          body = std::move(body)](StreamWriter<Response>& out) mutable -> absl::Status {
           if (!caller.ok()) return caller.status();
-          absl::Status role = authenticator_->CheckRole(caller->who);
+          absl::Status role = authenticator_->Admit(caller->who);
           if (!role.ok()) return Refused(*caller, method, request, std::move(role));
           return Refused(*caller, method, request, std::move(body)(*caller, out));
         },

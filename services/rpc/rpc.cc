@@ -19,7 +19,7 @@ absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerConte
                                                  const security::Authenticator& authenticator) {
   absl::StatusOr<security::Principal> who = BearerOf(context, authenticator);
   if (!who.ok()) return who;
-  if (absl::Status role = authenticator.CheckRole(*who); !role.ok()) return role;
+  if (absl::Status admitted = authenticator.Admit(*who); !admitted.ok()) return admitted;
   return who;
 }
 

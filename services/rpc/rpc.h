@@ -26,9 +26,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::StatusOr<security::Principal> BearerOf(const grpc::CallbackServerContext& context,
                                              const security::Authenticator& authenticator);
 
-// BearerOf, and the authenticator's role check: PERMISSION_DENIED if the principal may not hold
-// its role (security::MayHoldRole). (The read side's CallRunner checks the role inside the call
-// instead, so that the refusal of a read of youths' data is recorded.)
+// BearerOf, and the authenticator's admission (the agency's kind filled in): PERMISSION_DENIED if
+// the principal may not hold its role (security::MayHoldRole). (The read side's CallRunner admits
+// inside the call instead, so that the refusal of a read of youths' data is recorded.)
 absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,
                                                  const security::Authenticator& authenticator);
 

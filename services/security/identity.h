@@ -35,21 +35,22 @@ class Authenticator {
   // The principal the bearer token belongs to. UNAUTHENTICATED for an empty or unknown token.
   absl::StatusOr<Principal> Authenticate(absl::string_view token) const;
 
-  // Whether the principal may hold its role, asked of every caller before its call runs
-  // (hotspotd: the policy's MayHoldRole, with the agency's kind from the log). Set before
-  // serving; by default every role is held.
-  using RoleCheck = std::function<absl::Status(const Principal&)>;
-  void set_role_check(RoleCheck check) { role_check_ = std::move(check); }
-  // The role check's answer for `who`: OK, or its error (PERMISSION_DENIED saying why).
-  absl::Status CheckRole(const Principal& who) const {
-    return role_check_ ? role_check_(who) : absl::OkStatus();
+  // Admits a principal before its call runs (hotspotd: fills in its agency's kind as the log
+  // registers it, and asks the policy's MayHoldRole). Set before serving; by default every
+  // principal is admitted as the tokens file has it.
+  using Admission = std::function<absl::Status(Principal&)>;
+  void set_admission(Admission admission) { admission_ = std::move(admission); }
+  // The admission's answer for `who`, which it completes: OK, or its error (PERMISSION_DENIED
+  // saying why).
+  absl::Status Admit(Principal& who) const {
+    return admission_ ? admission_(who) : absl::OkStatus();
   }
 
   size_t size() const { return by_hash_.size(); }
 
  private:
   absl::flat_hash_map<std::string, Principal> by_hash_;  // hex SHA-256 -> principal
-  RoleCheck role_check_;
+  Admission admission_;
 };
 
 // The token in an "authorization" header value: "Bearer <token>". UNAUTHENTICATED otherwise.

@@ -81,20 +81,44 @@ TEST(IdentityTest, MalformedFilesNameTheLine) {
             absl::StatusCode::kNotFound);
 }
 
-TEST(IdentityTest, TheRoleCheckIsThePolicysMayHoldRole) {
+TEST(IdentityTest, AdmissionIsThePolicysAdmit) {
   Authenticator auth = *Authenticator::Parse("");
-  const Principal caseworker = DemoPrincipals()[2];
-  EXPECT_TRUE(auth.CheckRole(caseworker).ok());  // no check set: every role is held
-  // The check hotspotd sets, with the kinds the log would give.
-  auth.set_role_check([](const Principal& who) {
-    return MayHoldRole(who, who.agency == "agency-social" ? v1::AGENCY_KIND_SOCIAL_ADMINISTRATION
-                                                          : v1::AGENCY_KIND_SCHOOL);
+  Principal caseworker = DemoPrincipals()[2];
+  EXPECT_TRUE(auth.Admit(caseworker).ok());  // no admission set: admitted as it is
+  EXPECT_EQ(caseworker.agency_kind, v1::AGENCY_KIND_UNSPECIFIED);
+  // The admission hotspotd sets, with the agencies the log would give.
+  int lookups = 0;
+  auth.set_admission([&lookups](Principal& who) {
+    return Admit(who, [&lookups](absl::string_view agency) -> absl::StatusOr<AgencyFacts> {
+      ++lookups;
+      if (agency == "agency-social") {
+        return AgencyFacts{"agency-social", v1::AGENCY_KIND_SOCIAL_ADMINISTRATION, false};
+      }
+      if (agency == "agency-broken") return absl::UnavailableError("the log is closed");
+      return AgencyFacts{std::string(agency), v1::AGENCY_KIND_SCHOOL, agency == "agency-free"};
+    });
   });
-  EXPECT_TRUE(auth.CheckRole(caseworker).ok());
-  EXPECT_TRUE(auth.CheckRole(DemoPrincipals()[1]).ok());  // a teacher holds a member's role
+  EXPECT_TRUE(auth.Admit(caseworker).ok());
+  EXPECT_EQ(caseworker.agency_kind, v1::AGENCY_KIND_SOCIAL_ADMINISTRATION);
+  Principal teacher = DemoPrincipals()[1];
+  EXPECT_TRUE(auth.Admit(teacher).ok());  // a teacher holds a member's role
+  EXPECT_EQ(teacher.agency_kind, v1::AGENCY_KIND_SCHOOL);
+  EXPECT_FALSE(teacher.self_governing_institution);
+  teacher.agency = "agency-free";
+  EXPECT_TRUE(auth.Admit(teacher).ok());
+  EXPECT_TRUE(teacher.self_governing_institution);
+  EXPECT_EQ(lookups, 3);
+  // Auditors, integrations and admins act for no agency: not looked up.
+  Principal auditor{"auditor-ib", "agency-broken", Role::kAuditor, {}};
+  EXPECT_TRUE(auth.Admit(auditor).ok());
+  EXPECT_EQ(lookups, 3);
+  EXPECT_EQ(auditor.agency_kind, v1::AGENCY_KIND_UNSPECIFIED);
+  Principal broken = teacher;
+  broken.agency = "agency-broken";
+  EXPECT_EQ(auth.Admit(broken).code(), absl::StatusCode::kUnavailable);
   Principal misfiled = caseworker;
   misfiled.agency = "agency-school-sjaelor";
-  const absl::Status refused = auth.CheckRole(misfiled);
+  const absl::Status refused = auth.Admit(misfiled);
   EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(refused.message(),
             "caseworker-eva: the role social_caseworker is a social administration's, and "
@@ -102,8 +126,6 @@ TEST(IdentityTest, TheRoleCheckIsThePolicysMayHoldRole) {
   EXPECT_EQ(MayHoldRole(misfiled, v1::AGENCY_KIND_UNSPECIFIED).message(),
             "caseworker-eva: the role social_caseworker is a social administration's, and "
             "agency-school-sjaelor is not a registered agency");
-  EXPECT_FALSE(RoleDependsOnAgencyKind(DemoPrincipals()[0]));
-  EXPECT_TRUE(RoleDependsOnAgencyKind(caseworker));
 }
 
 TEST(IdentityTest, BearerHeader) {

@@ -28,6 +28,12 @@ bool SspParty(const AgencyFacts& agency) {
   }
 }
 
+// The area's coordinators and the social administration's caseworkers see the whole of a case
+// of their area.
+bool SeesWholeCase(const Principal& who) {
+  return who.role == Role::kCoordinator || who.role == Role::kSocialCaseworker;
+}
+
 template <typename Container>
 bool Contains(const Container& c, absl::string_view value) {
   return std::find(c.begin(), c.end(), value) != c.end();
@@ -153,8 +159,7 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern) {
   if (!MaySeePersonalData(who, view)) return false;
-  if (who.role == Role::kCoordinator || who.role == Role::kSocialCaseworker) return true;
-  if (who.agency == concern.agency_id()) return true;
+  if (SeesWholeCase(who) || who.agency == concern.agency_id()) return true;
   // Shared before recipients were recorded: every agency involved, as before.
   if (concern.recipient_agency_ids().empty()) return true;
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
@@ -163,10 +168,27 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   return ConsentStands(view, concern.consent_scope());
 }
 
-bool RoleDependsOnAgencyKind(const Principal& who) { return who.role == Role::kSocialCaseworker; }
+bool MaySeeReferral(const Principal& who, const v1::CaseView& view) {
+  if (!MaySeePersonalData(who, view)) return false;
+  if (SeesWholeCase(who) || who.agency == view.referral().referring_agency_id()) return true;
+  return MayReceiveUnder(who.Agency(), v1::LEGAL_BASIS_SSP_EXCHANGE).ok();
+}
+
+bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent) {
+  return SeesWholeCase(who) || consent.agency_ids().empty() ||
+         Contains(consent.agency_ids(), who.agency);
+}
+
+bool MaySeeNotification(const Principal& who, const v1::NotificationView& notification) {
+  return SeesWholeCase(who) || who.agency == notification.agency_id();
+}
+
+bool MaySeeInvestigations(const Principal& who) { return SeesWholeCase(who); }
+
+bool MaySeeSubjectAccessRequests(const Principal& who) { return SeesWholeCase(who); }
 
 absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind) {
-  if (!RoleDependsOnAgencyKind(who) || agency_kind == v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) {
+  if (who.role != Role::kSocialCaseworker || agency_kind == v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(
@@ -175,6 +197,15 @@ absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind) {
                    agency_kind == v1::AGENCY_KIND_UNSPECIFIED
                        ? "not a registered agency"
                        : absl::StrCat("registered as ", v1::AgencyKind_Name(agency_kind))));
+}
+
+absl::Status Admit(Principal& who, const AgencyLookup& agency_of) {
+  if (!IsCoordinator(who) && !IsAgencyRole(who.role)) return absl::OkStatus();
+  absl::StatusOr<AgencyFacts> agency = agency_of(who.agency);
+  if (!agency.ok()) return agency.status();
+  who.agency_kind = agency->kind;
+  who.self_governing_institution = agency->self_governing_institution;
+  return MayHoldRole(who, agency->kind);
 }
 
 absl::Status Refuse(const Principal& who, absl::string_view what) {

@@ -31,6 +31,7 @@
 #ifndef HOTSPOT_SERVICES_SECURITY_POLICY_H_
 #define HOTSPOT_SERVICES_SECURITY_POLICY_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,13 +44,6 @@
 #include "services/security/principal.h"
 
 namespace hotspot::security {
-
-// What the policy needs to know of an agency.
-struct AgencyFacts {
-  std::string agency_id;
-  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
-  bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
-};
 
 // "LEGAL_BASIS_SSP_EXCHANGE (Retsplejeloven § 115)", for messages.
 std::string BasisName(v1::LegalBasis basis);
@@ -77,14 +71,44 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern);
 
+// True if `who`, who may see `view`'s personal data, may also read the referral's content (its
+// description and categories): the case came to the hotspot through the SSP cooperation, so
+// they go to its § 115 parties (MayReceiveUnder), the referring agency, the social
+// administration's caseworkers and the area's coordinators. A housing association that owns a
+// commitment, an NGO, or another agency involved only through its own part sees who referred,
+// when, how urgently and how many categories.
+bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
+
+// True if `who`, who may see `view`'s personal data, may also read who gave `consent`, for which
+// purpose, and which categories it covers: the agencies it names (every agency, for the
+// unstructured consents of before), the social administration's caseworkers and the area's
+// coordinators. The others see its scope, the kind of giver, its dates and whether it stands.
+bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent);
+
+// True if `who`, who may see `view`'s personal data, may learn of `notification`, a notification
+// to the social administration (barnets lov): the notifying agency, the social administration's
+// caseworkers and the area's coordinators. Nobody else learns that the child was notified.
+bool MaySeeNotification(const Principal& who, const v1::NotificationView& notification);
+// The same for the social administration's child-welfare investigations: its caseworkers and
+// the area's coordinators.
+bool MaySeeInvestigations(const Principal& who);
+// The same for the family's subject access requests (GDPR Art. 15), which the chief's office
+// answers.
+bool MaySeeSubjectAccessRequests(const Principal& who);
+
 // OK if `who` may hold its role in its agency, whose kind is `agency_kind` (UNSPECIFIED: not
 // registered): the social caseworker's role, which reads every case of its areas and decides
 // for the social administration, belongs to a social administration's people only.
-// PERMISSION_DENIED naming the person, the role and the agency otherwise. Asked at
-// authentication, for every call.
+// PERMISSION_DENIED naming the person, the role and the agency otherwise.
 absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind);
-// True if MayHoldRole's answer for `who` depends on its agency's kind (else any kind will do).
-bool RoleDependsOnAgencyKind(const Principal& who);
+
+// Admits a caller, for every call (hotspotd's Authenticator::Admission): a coordinator or an
+// agency's person is completed with its agency as `agency_of` finds it registered (kind, § 115
+// stk. 3 flag), which the read side's need-to-know asks, and must hold its role there
+// (MayHoldRole). Auditors, integrations and admins act for no agency: admitted as they are.
+// `agency_of`'s error if it fails.
+using AgencyLookup = std::function<absl::StatusOr<AgencyFacts>(absl::string_view agency_id)>;
+absl::Status Admit(Principal& who, const AgencyLookup& agency_of);
 
 // ---- The command side's primitives: OK, or PERMISSION_DENIED saying why. ----
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "hotspot/v1/types.pb.h"
 
 namespace hotspot::security {
 
@@ -27,13 +28,26 @@ enum class Role {
 absl::StatusOr<Role> ParseRole(absl::string_view name);
 absl::string_view RoleName(Role role);
 
+// What the policy needs to know of an agency.
+struct AgencyFacts {
+  std::string agency_id;
+  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;  // UNSPECIFIED: not registered
+  bool self_governing_institution = false;            // joined the § 115 exchange under stk. 3
+};
+
 struct Principal {
   std::string person;  // e.g. "chief-anna": the event actor
   std::string agency;  // e.g. "agency-hotspot-sjaelor"
   Role role = Role::kAgencyMember;
   std::vector<std::string> areas;  // e.g. {"area-sjaelor"}
+  // The agency as the log registers it, filled in when the caller is admitted
+  // (Authenticator::Admit); until then, and for an agency not registered, UNSPECIFIED.
+  v1::AgencyKind agency_kind = v1::AGENCY_KIND_UNSPECIFIED;
+  bool self_governing_institution = false;
 
   bool InArea(absl::string_view area) const;
+  // The caller's agency, for the policy's questions of sharing and receiving.
+  AgencyFacts Agency() const { return {agency, agency_kind, self_governing_institution}; }
 };
 
 }  // namespace hotspot::security

@@ -218,14 +218,13 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   handler_options.retention = absl::Hours(24) * options.retention_days;
   impl->handler = std::make_unique<commands::CommandHandler>(impl->events.get(), impl->sealer.get(),
                                                              std::move(handler_options));
-  // The policy's role check at every authentication: a role that belongs to one kind of agency
-  // (the social caseworker's) is held only in an agency the log registers as that kind.
-  impl->authenticator->set_role_check(
-      [handler = impl->handler.get()](const security::Principal& who) -> absl::Status {
-        if (!security::RoleDependsOnAgencyKind(who)) return absl::OkStatus();
-        ASSIGN_OR_RETURN(const v1::AgencyKind kind, handler->AgencyKindOf(who.agency));
-        return security::MayHoldRole(who, kind);
-      });
+  // Every caller is admitted with its agency as the log registers it: the read side's
+  // need-to-know asks its kind, and a role that belongs to one kind of agency (the social
+  // caseworker's) is held only in an agency registered as that kind.
+  impl->authenticator->set_admission([handler = impl->handler.get()](security::Principal& who) {
+    return security::Admit(
+        who, [handler](absl::string_view agency) { return handler->AgencyFactsOf(agency); });
+  });
   impl->command_service =
       std::make_unique<commands::CommandService>(impl->handler.get(), impl->authenticator.get());
 

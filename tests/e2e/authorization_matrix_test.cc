@@ -119,10 +119,22 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
     }
     return;
   }
-  const std::string inner =
-      d == v1::SharedConcern::descriptor()
-          ? absl::StrCat("concern(", static_cast<const v1::SharedConcern&>(m).agency_id(), ").")
-          : prefix;
+  // The parts of a case named, so that a field says whose it is.
+  std::string inner = prefix;
+  if (d == v1::SharedConcern::descriptor()) {
+    inner = absl::StrCat("concern(", static_cast<const v1::SharedConcern&>(m).agency_id(), ").");
+  } else if (d == v1::NotificationView::descriptor()) {
+    inner = absl::StrCat("notification(", static_cast<const v1::NotificationView&>(m).agency_id(),
+                         ").");
+  } else if (d == v1::Referral::descriptor()) {
+    inner = "referral.";
+  } else if (d == v1::InvestigationView::descriptor()) {
+    inner = "investigation.";
+  } else if (d == v1::ConsentView::descriptor()) {
+    inner = "consent.";
+  } else if (d == v1::SubjectAccessView::descriptor()) {
+    inner = "subject_access.";
+  }
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const FieldDescriptor* f : fields) {
@@ -264,6 +276,21 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   withdraw.set_youth_id(youth);
   withdraw.set_scope(consent.scope());
   Must(cast.chief, withdraw);
+  // The school notifies the social administration, which investigates.
+  auto notify = Req<v1::NotifyChildWelfareRequest>();
+  notify.set_youth_id(youth);
+  notify.set_agency_id(cast.school_member.agency);
+  notify.set_text("Says he sleeps at friends' most nights");
+  const std::string notification = Must(cast.school_member, notify).id();
+  auto investigate = Req<v1::OpenChildWelfareInvestigationRequest>();
+  investigate.set_youth_id(youth);
+  investigate.set_notification_id(notification);
+  const std::string investigation = Must(cast.caseworker, investigate).id();
+  auto concluded = Req<v1::CompleteChildWelfareInvestigationRequest>();
+  concluded.set_youth_id(youth);
+  concluded.set_investigation_id(investigation);
+  concluded.set_conclusion("Support at home: a family counsellor twice a week");
+  Must(cast.caseworker, concluded);
   v1::RecordSubjectAccessRequestRequest sar;
   sar.set_request_id("matrix-sar");
   sar.set_youth_id(youth);

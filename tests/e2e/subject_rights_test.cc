@@ -211,7 +211,8 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   std::set<std::string> reasons;
   for (const v1::Redaction& r : e.redactions()) reasons.insert(r.path());
   EXPECT_TRUE(reasons.count("concern_shared.text")) << exported.json();
-  EXPECT_TRUE(reasons.count("consent_recorded.given_by"));
+  EXPECT_TRUE(reasons.count("consent_recorded.given_by_sealed"));
+  EXPECT_TRUE(reasons.count("case_view.consents.given_by_sealed"));
   EXPECT_TRUE(reasons.count("actor.person"));
   EXPECT_TRUE(reasons.count("subject_access_requested.requested_by"));
   EXPECT_TRUE(reasons.count("youth_referred.description"));
