@@ -105,6 +105,17 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
   return absl::OkStatus();
 }
 
+void WithholdStoredEvent(v1::StoredEvent* out, absl::string_view reason) {
+  v1::StoredEvent kept;
+  kept.set_position(out->position());
+  kept.set_event_id(out->event_id());
+  *kept.mutable_recorded_at() = out->recorded_at();
+  kept.set_hash(out->hash());
+  kept.set_withheld(std::string(reason));
+  kept.mutable_event()->set_area_id(out->event().area_id());
+  *out = std::move(kept);
+}
+
 absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
                            security::Sealer& sealer, v1::StoredEvent* out,
                            security::Disclosures& shown) {

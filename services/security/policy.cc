@@ -1,6 +1,7 @@
 #include "services/security/policy.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 
@@ -36,7 +37,7 @@ bool SeesWholeCase(const Principal& who) {
 
 template <typename Container>
 bool Contains(const Container& c, absl::string_view value) {
-  return std::find(c.begin(), c.end(), value) != c.end();
+  return std::find(std::begin(c), std::end(c), value) != std::end(c);
 }
 
 }  // namespace
@@ -357,25 +358,46 @@ absl::Status MayOperate(const Principal& who) {
 
 absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
                                                       const std::string& area_id) {
-  bool in_clear = false;
+  std::vector<std::string> areas =
+      area_id.empty() ? std::vector<std::string>{} : std::vector<std::string>{area_id};
   switch (who.role) {
     case Role::kAuditor:
     case Role::kAdmin:
-      return SubscriptionScope{
-          area_id.empty() ? std::vector<std::string>{} : std::vector<std::string>{area_id}, false};
+      return SubscriptionScope{std::move(areas), false, who.role == Role::kAuditor};
     case Role::kCoordinator:
-      in_clear = true;
-      [[fallthrough]];
-    case Role::kIntegration:
+    case Role::kIntegration: {
       if (who.areas.empty()) {
         return absl::PermissionDeniedError(absl::StrCat(who.person, " has no area"));
       }
-      if (area_id.empty()) return SubscriptionScope{who.areas, in_clear};
-      if (absl::Status area = MayReadArea(who, area_id); !area.ok()) return area;
-      return SubscriptionScope{{area_id}, in_clear};
+      if (area_id.empty()) {
+        areas = who.areas;
+      } else if (absl::Status area = MayReadArea(who, area_id); !area.ok()) {
+        return area;
+      }
+      const bool coordinator = IsCoordinator(who);
+      return SubscriptionScope{std::move(areas), coordinator, coordinator};
+    }
     default:
       return Refuse(who, "subscribe: only an integration, an auditor, an admin or a coordinator");
   }
+}
+
+bool IsConfidentialEventType(absl::string_view type) {
+  static constexpr absl::string_view kTypes[] = {
+      "hotspot.v1.NotificationMade",
+      "hotspot.v1.NotificationAssessed",
+      "hotspot.v1.NotificationReceiptConfirmed",
+      "hotspot.v1.NotificationAssessmentOverdue",
+      "hotspot.v1.NotificationReceiptOverdue",
+      "hotspot.v1.ChildWelfareInvestigationOpened",
+      "hotspot.v1.ChildWelfareInvestigationCompleted",
+      "hotspot.v1.ChildWelfareInvestigationOverdue",
+      "hotspot.v1.SocialDecisionRecorded",
+      "hotspot.v1.SubjectAccessRequested",
+      "hotspot.v1.SubjectAccessAnswered",
+      "hotspot.v1.SubjectAccessOverdue",
+  };
+  return Contains(kTypes, type);
 }
 
 }  // namespace hotspot::security

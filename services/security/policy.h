@@ -176,16 +176,24 @@ absl::Status MayVerifyLog(const Principal& who);
 // Operating the service (projection status and rebuilds, the demo, backups): an admin.
 absl::Status MayOperate(const Principal& who);
 
-// What a subscription may receive: the areas (empty: every area) and whether in clear.
+// What a subscription may receive: the areas (empty: every area), whether in clear, and whether
+// events of the confidential kinds (IsConfidentialEventType).
 struct SubscriptionScope {
   std::vector<std::string> areas;
   bool in_clear = false;
+  bool confidential_kinds = false;
 };
 // The principal's areas bound what it receives, for every role but the auditor and the admin
 // (who may follow every area, or name one); only a coordinator following its own areas gets
-// personal data in clear. Other roles: PERMISSION_DENIED; an area not its own: PERMISSION_DENIED.
+// personal data in clear. The confidential kinds go to coordinators and auditors, not to
+// integrations or admins. Other roles: PERMISSION_DENIED; an area not its own: PERMISSION_DENIED.
 absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
                                                       const std::string& area_id);
+// True for the event types (full names, "hotspot.v1.NotificationMade") whose mere existence says
+// something confidential of the child: notifications to the social administration and their
+// deadlines, child-welfare investigations, the social administration's decisions, and the
+// family's subject access requests.
+bool IsConfidentialEventType(absl::string_view type);
 
 }  // namespace hotspot::security
 

@@ -80,6 +80,17 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         if (scope.in_clear && !caller.purpose.has_value()) {
           return security::ParsePurpose("").status();  // names what is missing
         }
+        for (int i = 0; i < request->event_types_size(); ++i) {
+          if (scope.confidential_kinds ||
+              !security::IsConfidentialEventType(request->event_types(i))) {
+            continue;
+          }
+          return security::Refuse(
+              caller.who,
+              absl::StrCat("subscribe to event_types[", i, "] ", request->event_types(i),
+                           ": the child's confidential affairs are for coordinators "
+                           "and auditors"));
+        }
         uint32_t max_batch = request->max_batch() == 0 ? kDefaultBatch : request->max_batch();
         if (max_batch > kMaxBatch) {
           return Invalid("max_batch", absl::StrCat(max_batch, " is over ", kMaxBatch));
@@ -155,6 +166,12 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             // Out of scope: dropped before anything of it is unsealed.
             if (!Covers(scope, event->event().area_id())) {
               response->mutable_events()->RemoveLast();
+              continue;
+            }
+            // A kind not for this subscriber: its place in the log, nothing of it.
+            if (!scope.confidential_kinds && security::IsConfidentialEventType(event->type())) {
+              queries::WithholdStoredEvent(event, "not_allowed");
+              bytes += kEnvelopeBytes;
               continue;
             }
             status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);

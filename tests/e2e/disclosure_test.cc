@@ -22,6 +22,7 @@
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
+#include "services/security/policy.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
@@ -229,7 +230,15 @@ TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
   std::vector<v1::SubscribeResponse> responses;
   ASSERT_EQ(SubscribeAll(cast.integration, "", &responses).error_code(),
             grpc::StatusCode::CANCELLED);
-  int events = 0;
+  // The auditor's subscription, which has every kind (pseudonymous), says what each position is.
+  std::vector<v1::SubscribeResponse> audited;
+  ASSERT_EQ(SubscribeAll(cast.auditor, "", &audited, scenario::kAreaId).error_code(),
+            grpc::StatusCode::CANCELLED);
+  std::map<uint64_t, std::string> types;
+  for (const auto& response : audited) {
+    for (const v1::StoredEvent& e : response.events()) types[e.position()] = e.type();
+  }
+  int events = 0, withheld = 0;
   for (const auto& response : responses) {
     for (const v1::StoredEvent& e : response.events()) {
       ++events;
@@ -239,9 +248,58 @@ TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
       for (const auto& v : e.personal_data()) {
         EXPECT_EQ(v.value().withheld().reason(), "not_allowed");
       }
+      ASSERT_TRUE(types.count(e.position())) << e.position();
+      // A notification, an investigation, a social decision or a subject access request: its
+      // place in the log only.
+      if (!security::IsConfidentialEventType(types[e.position()])) {
+        EXPECT_EQ(e.type(), types[e.position()]);
+        EXPECT_EQ(e.withheld(), "");
+        continue;
+      }
+      ++withheld;
+      EXPECT_EQ(e.withheld(), "not_allowed") << e.position();
+      v1::StoredEvent only_its_place;
+      only_its_place.set_position(e.position());
+      only_its_place.set_event_id(e.event_id());
+      *only_its_place.mutable_recorded_at() = e.recorded_at();
+      only_its_place.set_hash(e.hash());
+      only_its_place.set_withheld("not_allowed");
+      only_its_place.mutable_event()->set_area_id(scenario::kAreaId);
+      EXPECT_EQ(e.ShortDebugString(), only_its_place.ShortDebugString());
     }
   }
   EXPECT_GT(events, 100);
+  EXPECT_GT(withheld, 5);  // the demo notifies, investigates and answers requests
+  // Every position of the area up to the suite's head, once (the deadline process may append
+  // more between the two subscriptions).
+  std::set<uint64_t> positions;
+  for (const auto& response : responses) {
+    for (const v1::StoredEvent& e : response.events()) {
+      if (e.position() <= head_) EXPECT_TRUE(positions.insert(e.position()).second);
+    }
+  }
+  std::set<uint64_t> audited_positions;
+  for (const auto& [position, type] : types) {
+    if (position <= head_) audited_positions.insert(position);
+  }
+  EXPECT_EQ(positions, audited_positions);
+  // Asking for such a kind by name is refused.
+  {
+    v1::SubscribeRequest request;
+    request.set_from_position(1);
+    request.add_event_types("hotspot.v1.CommitmentMade");
+    request.add_event_types("hotspot.v1.NotificationMade");
+    auto context = suite_->As(cast.integration, "", absl::Seconds(60));
+    auto reader =
+        v1::SubscriptionService::NewStub(suite_->channel)->Subscribe(context.get(), request);
+    v1::SubscribeResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_NE(status.error_message().find("event_types[1] hotspot.v1.NotificationMade"),
+              std::string::npos)
+        << status.error_message();
+  }
   // Asking for the other area by name is refused, and the attempt is recorded.
   responses.clear();
   const grpc::Status refused = SubscribeAll(cast.integration, "", &responses, kOtherArea);

@@ -1,0 +1,75 @@
+// The policy's answers that no end-to-end table shows by itself: which event kinds are
+// confidential, and what a subscription of each role may receive. (The authorization matrix in
+// tests/e2e/ asks the rest through every RPC.)
+#include "services/security/policy.h"
+
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "hotspot/v1/events.pb.h"
+
+namespace hotspot::security {
+namespace {
+
+TEST(PolicyTest, TheConfidentialKindsAreEventsOfTheChildWelfareFrameAndTheFamilysRequests) {
+  const google::protobuf::OneofDescriptor* kinds = v1::Event::descriptor()->FindOneofByName("kind");
+  ASSERT_NE(kinds, nullptr);
+  std::set<std::string> confidential;
+  for (int i = 0; i < kinds->field_count(); ++i) {
+    const std::string type = kinds->field(i)->message_type()->full_name();
+    if (IsConfidentialEventType(type)) confidential.insert(type);
+  }
+  EXPECT_EQ(confidential, (std::set<std::string>{
+                              "hotspot.v1.ChildWelfareInvestigationCompleted",
+                              "hotspot.v1.ChildWelfareInvestigationOpened",
+                              "hotspot.v1.ChildWelfareInvestigationOverdue",
+                              "hotspot.v1.NotificationAssessed",
+                              "hotspot.v1.NotificationAssessmentOverdue",
+                              "hotspot.v1.NotificationMade",
+                              "hotspot.v1.NotificationReceiptConfirmed",
+                              "hotspot.v1.NotificationReceiptOverdue",
+                              "hotspot.v1.SocialDecisionRecorded",
+                              "hotspot.v1.SubjectAccessAnswered",
+                              "hotspot.v1.SubjectAccessOverdue",
+                              "hotspot.v1.SubjectAccessRequested",
+                          }));
+  EXPECT_FALSE(IsConfidentialEventType("hotspot.v1.YouthReferred"));
+  EXPECT_FALSE(IsConfidentialEventType("NotificationMade"));  // full names only
+}
+
+TEST(PolicyTest, ASubscriptionIsBoundedByAreaAndRole) {
+  const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a", "area-b"}};
+  const Principal system{"system-x", "agency-it", Role::kIntegration, {"area-a"}};
+  const Principal auditor{"auditor-ib", "agency-audit", Role::kAuditor, {}};
+  const Principal admin{"admin-ole", "agency-it", Role::kAdmin, {}};
+  const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
+  struct Want {
+    const Principal& who;
+    std::string area;
+    std::vector<std::string> areas;
+    bool in_clear, confidential;
+  };
+  for (const Want& w : std::vector<Want>{
+           {chief, "", {"area-a", "area-b"}, true, true},
+           {chief, "area-b", {"area-b"}, true, true},
+           {system, "", {"area-a"}, false, false},
+           {auditor, "", {}, false, true},
+           {auditor, "area-z", {"area-z"}, false, true},
+           {admin, "", {}, false, false},
+       }) {
+    const absl::StatusOr<SubscriptionScope> scope = SubscriptionScopeOf(w.who, w.area);
+    ASSERT_TRUE(scope.ok()) << w.who.person << ": " << scope.status();
+    EXPECT_EQ(scope->areas, w.areas) << w.who.person;
+    EXPECT_EQ(scope->in_clear, w.in_clear) << w.who.person;
+    EXPECT_EQ(scope->confidential_kinds, w.confidential) << w.who.person;
+  }
+  EXPECT_EQ(SubscriptionScopeOf(system, "area-b").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(SubscriptionScopeOf(teacher, "").status().code(), absl::StatusCode::kPermissionDenied);
+  const Principal nowhere{"system-y", "agency-it", Role::kIntegration, {}};
+  EXPECT_EQ(SubscriptionScopeOf(nowhere, "").status().message(), "system-y has no area");
+}
+
+}  // namespace
+}  // namespace hotspot::security
