@@ -508,6 +508,90 @@ TEST_F(AuthorizationMatrixTest, EveryCommandEveryRoleAreaAndAgency) {
       }
     }
   }
+  // What an agency says in its own name, each caller speaking as its own agency: which legal
+  // bases it may share under (§ 115: the police and the cooperation's municipal parties, not a
+  // housing association or an NGO; § 63 d: the police only; consent: anyone it covers), and
+  // whether it may notify the social administration.
+  matrix << "# as itself: the request names the caller's own agency\n";
+  const std::string consented = [] {
+    const std::string youth = Accepted(/*age_14=*/true);
+    auto consent = Req<v1::RecordConsentRequest>();
+    consent.set_youth_id(youth);
+    consent.set_scope("everyone at the table");
+    consent.set_given_by("the mother");
+    consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);  // below 15
+    for (const char* agency :
+         {kSchool, kPolice, kSocial, "agency-club-sjaelor", "agency-jobcentre-copenhagen",
+          "agency-housing-sjaelor", "agency-ngo-mentors"}) {
+      consent.add_agency_ids(agency);
+    }
+    consent.set_purpose("support after school");
+    consent.add_categories(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
+    Must(suite_->cast.chief, consent);
+    return youth;
+  }();
+  struct AsItself {
+    std::string name;
+    std::function<std::unique_ptr<Message>(const security::Principal&)> make;
+  };
+  auto share = [](const security::Principal& who, const std::string& youth, v1::LegalBasis basis,
+                  v1::ConcernCategory category, const std::string& recipient) {
+    auto r = Req<v1::ShareConcernRequest>();
+    r.set_youth_id(youth);
+    r.set_agency_id(who.agency);
+    r.set_legal_basis(basis);
+    r.add_concerns(category);
+    r.set_text("Out on the square until late");
+    r.set_necessity("So that the evenings are covered");
+    if (basis == v1::LEGAL_BASIS_CONSENT) r.set_consent_scope("everyone at the table");
+    // Never its own recipient.
+    r.add_recipient_agency_ids(recipient != who.agency ? recipient : "agency-club-sjaelor");
+    return std::unique_ptr<Message>(new v1::ShareConcernRequest(std::move(r)));
+  };
+  const std::vector<AsItself> as_itself = {
+      {"ShareConcern(§ 115)",
+       [&](const security::Principal& who) {
+         return share(who, Accepted(), v1::LEGAL_BASIS_SSP_EXCHANGE,
+                      v1::CONCERN_CATEGORY_TIME_ON_THE_STREET, kSchool);
+       }},
+      {"ShareConcern(§ 63 d)",
+       [&](const security::Principal& who) {
+         return share(who, Accepted(), v1::LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS,
+                      v1::CONCERN_CATEGORY_CHARGES, "agency-housing-sjaelor");
+       }},
+      {"ShareConcern(consent)",
+       [&](const security::Principal& who) {
+         return share(who, consented, v1::LEGAL_BASIS_CONSENT,
+                      v1::CONCERN_CATEGORY_TIME_ON_THE_STREET, kSchool);
+       }},
+      {"NotifyChildWelfare",
+       [](const security::Principal& who) {
+         auto r = Req<v1::NotifyChildWelfareRequest>();
+         r.set_youth_id(Referred());
+         r.set_agency_id(who.agency);
+         r.set_text("Found alone at the station at night");
+         return std::unique_ptr<Message>(new v1::NotifyChildWelfareRequest(std::move(r)));
+       }},
+  };
+  for (const AsItself& command : as_itself) {
+    for (const auto& [label, who] : Callers()) {
+      const std::unique_ptr<Message> request = command.make(who);
+      const uint64_t before = Probe();
+      const CallResult result = client_->Call(who, *request);
+      const uint64_t written = Probe() - before - 1;
+      matrix << command.name << " | " << label << " | "
+             << (result.status.ok() ? "OK" : absl::StrCat(result.status.error_code())) << " | "
+             << written << "\n";
+      EXPECT_EQ(written > 0, result.status.ok()) << command.name << " by " << who.person;
+      if (result.status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+          command.name.rfind("ShareConcern", 0) == 0) {
+        // A basis the agency may not use is named.
+        EXPECT_TRUE(absl::StrContains(result.status.error_message(), "legal_basis") ||
+                    absl::StrContains(result.status.error_message(), "recipient"))
+            << command.name << " by " << who.person << ": " << result.status.error_message();
+      }
+    }
+  }
   matrix << "# 0 OK, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION\n";
   ExpectGolden(matrix.str(), kCommandGolden);
 }
