@@ -56,9 +56,7 @@ absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& 
                                                      absl::string_view youth_id) const {
   RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth", /*required=*/true));
   // Refused before the case is looked up: an unknown id tells a caller of the wrong role nothing.
-  if (who.role != security::Role::kAuditor && who.role != security::Role::kCoordinator) {
-    RETURN_IF_ERROR(security::MayAuditCase(who, ""));
-  }
+  RETURN_IF_ERROR(security::MayAuditCases(who));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, youth_id));
   if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
   RETURN_IF_ERROR(security::MayAuditCase(who, view->area_id()));

@@ -42,6 +42,17 @@ absl::Status CheckMeasureName(absl::string_view field, absl::string_view value) 
   return absl::OkStatus();
 }
 
+absl::Status CheckLegalReference(absl::string_view field, absl::string_view value) {
+  const std::string lower = absl::AsciiStrToLower(value);
+  const bool provision = absl::StrContains(lower, "§") || absl::StrContains(lower, "art.") ||
+                         absl::StrContains(lower, "artikel") || absl::StrContains(lower, "article");
+  const bool number = std::any_of(value.begin(), value.end(), absl::ascii_isdigit);
+  if (provision && number) return absl::OkStatus();
+  return Invalid(field,
+                 "must name the provision it rests on, with § or an article and its "
+                 "number, e.g. \"Serviceloven § 11\"");
+}
+
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
                        bool required) {
   if (required && absl::StripAsciiWhitespace(value).empty()) return Invalid(field, "required");

@@ -38,6 +38,10 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem);
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
                        bool required = true);
 
+// A legal reference: names a provision, with "§" or an article ("Art.", "artikel", "article"),
+// and its number, e.g. "Serviceloven § 11", "GDPR Art. 6(1)(e)".
+absl::Status CheckLegalReference(absl::string_view field, absl::string_view value);
+
 // A person's name as principals carry it: 1 to kMaxPersonBytes of [A-Za-z0-9_.@-].
 absl::Status CheckPerson(absl::string_view field, absl::string_view value);
 

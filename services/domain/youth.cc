@@ -127,6 +127,9 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
   RETURN_IF_ERROR(CheckEnum("legal_basis", r.legal_basis(), v1::LegalBasis_IsValid));
   RETURN_IF_ERROR(CheckText("legal_basis_other", r.legal_basis_other(), kMaxNameBytes,
                             r.legal_basis() == v1::LEGAL_BASIS_OTHER));
+  if (r.legal_basis() == v1::LEGAL_BASIS_OTHER) {
+    RETURN_IF_ERROR(CheckLegalReference("legal_basis_other", r.legal_basis_other()));
+  }
   RETURN_IF_ERROR(CheckConcerns("concerns", r.concerns(), 0));
   RETURN_IF_ERROR(CheckText("text", r.text(), kMaxTextBytes));
   const bool on_consent = r.legal_basis() == v1::LEGAL_BASIS_CONSENT;
@@ -141,8 +144,9 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
       }
     }
   }
-  // § 115 and § 63 d: only what is necessary for the crime-prevention purpose, and why.
-  RETURN_IF_ERROR(CheckText("necessity", r.necessity(), kMaxTextBytes, !on_consent));
+  // Only what is necessary for the crime-prevention purpose, and why: § 115 requires it, and
+  // data minimisation (GDPR Art. 5(1)(c)) asks it of a share on consent too.
+  RETURN_IF_ERROR(CheckText("necessity", r.necessity(), kMaxTextBytes));
   RETURN_IF_ERROR(
       CheckCount("recipient_agency_ids", r.recipient_agency_ids_size(), 1, kMaxListEntries));
   for (int i = 0; i < r.recipient_agency_ids_size(); ++i) {

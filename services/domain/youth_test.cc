@@ -272,6 +272,11 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   share.set_text("Skips the homework club");
   share.add_recipient_agency_ids("agency-police");
+  // Why it is necessary, on consent too (data minimisation).
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.status().message(), "necessity: required");
+  share.set_necessity("The school can help with the homework");
   d = w_.Run(share, ngo);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("covers"));
@@ -469,11 +474,20 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   share.set_agency_id("agency-police");
   share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   share.set_text("Stopped twice near the station");
+  share.set_necessity("The school must know to keep him in class");
   share.add_recipient_agency_ids("agency-school");
   EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kFailedPrecondition);
   share.set_legal_basis(v1::LEGAL_BASIS_OTHER);
-  share.set_necessity("The school must know to keep him in class");
   EXPECT_EQ(Code(w_.Run(share, police_leader_)), absl::StatusCode::kInvalidArgument);
+  // Another basis names its provision: words alone are not a legal reference.
+  share.set_legal_basis_other("because the school asked");
+  absl::StatusOr<Decision> unreferenced = w_.Run(share, police_leader_);
+  EXPECT_EQ(Code(unreferenced), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unreferenced.status().message()),
+              HasSubstr("legal_basis_other: must name the provision"));
+  share.set_legal_basis_other("Forvaltningsloven § 28, stk. 2");
+  EXPECT_TRUE(w_.Run(share, police_leader_).ok());
+  share.clear_legal_basis_other();
   share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
   EXPECT_EQ(Code(w_.Run(share, school_member_)), absl::StatusCode::kPermissionDenied);
   // Only the police share as the police: not the chief either.

@@ -333,6 +333,7 @@ TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
   share.set_agency_id("agency-school-sjaelor");
   share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   share.set_text("Missed the exam");
+  share.set_necessity("The club can help him prepare for the resit");
   share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   share.add_recipient_agency_ids("agency-club-sjaelor");
   EXPECT_EQ(sink_->Send(cast.school_member, share, day(11, 23)).status().code(),

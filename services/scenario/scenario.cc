@@ -401,6 +401,7 @@ absl::Status Builder::Referrals() {
       share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
       share.add_concerns(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
       share.set_text("Tired in class; says there is trouble at home");
+      share.set_necessity("The club sees him in the evenings and can offer a quiet place");
       share.add_recipient_agency_ids(kClub);
       RETURN_IF_ERROR(Send(cast_.school_member, share, day + 5).status());
     }

@@ -327,8 +327,12 @@ absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
 }
 
 absl::Status MayAuditCase(const Principal& who, absl::string_view area_id) {
-  if (who.role == Role::kAuditor) return absl::OkStatus();
-  if (who.role == Role::kCoordinator) return MayReadArea(who, area_id);
+  if (absl::Status role = MayAuditCases(who); !role.ok()) return role;
+  return who.role == Role::kAuditor ? absl::OkStatus() : MayReadArea(who, area_id);
+}
+
+absl::Status MayAuditCases(const Principal& who) {
+  if (who.role == Role::kAuditor || who.role == Role::kCoordinator) return absl::OkStatus();
   return Refuse(who, "read a case's history: only an auditor or a coordinator of the youth's area");
 }
 

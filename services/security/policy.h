@@ -167,6 +167,9 @@ absl::Status MayReadArea(const Principal& who, absl::string_view area_id);
 // A youth's whole history and the case as of a past point: an auditor, or a coordinator of the
 // youth's area.
 absl::Status MayAuditCase(const Principal& who, absl::string_view area_id);
+// The same by role alone, asked before the case is looked up, so that an unknown id tells a
+// caller of the wrong role nothing.
+absl::Status MayAuditCases(const Principal& who);
 // The list of an area's cases due for an erasure review: the same.
 absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id);
 // The access log: an auditor.

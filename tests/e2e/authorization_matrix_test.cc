@@ -270,6 +270,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   club_share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   club_share.add_concerns(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
   club_share.set_text("Out on the square until late most nights");
+  club_share.set_necessity("The school can talk with him about his evenings");
   club_share.add_recipient_agency_ids(cast.school_member.agency);
   Must(ClubWorker(), club_share);
   auto withdraw = Req<v1::WithdrawConsentRequest>();

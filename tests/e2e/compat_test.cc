@@ -162,6 +162,7 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   share.set_text("Missed the whole week");
+  share.set_necessity("The club can help him back into a routine");
   share.add_recipient_agency_ids("agency-club-sjaelor");
   const CallResult shared = suite->commands->Call(cast.school_member, share);
   ASSERT_TRUE(shared.status.ok()) << shared.status.error_message();

@@ -582,6 +582,7 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   on_consent.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
   on_consent.add_concerns(v1::CONCERN_CATEGORY_FAMILY_TROUBLE);
   on_consent.set_text("Tired in class; trouble at home");
+  on_consent.set_necessity("The club can offer a quiet place in the evenings");
   on_consent.add_recipient_agency_ids(kClub);
   Do(cast.school_member, on_consent);
   EXPECT_EQ(ConcernOf(CaseAs(ClubWorker(), youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().text(),
