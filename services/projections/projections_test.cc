@@ -4,7 +4,9 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "services/projections/all_views.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
@@ -215,6 +217,42 @@ TEST_F(ProjectionsTest, AViewAddedLaterCatchesUpFromTheStart) {
   ExpectLiveEqualsRebuilt(*projector);
   EXPECT_FALSE(Rows(*projector, kMeetingsView).empty());
   EXPECT_FALSE(Rows(*projector, kEscalationsView).empty());
+}
+
+// A view renamed when its rows changed shape (cases.v2 for cases.v3) leaves no copy behind.
+TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
+  Build("demo", 4);
+  {
+    // Today's views, and the cases under the name they had before.
+    struct Retired : View {
+      std::string name() const override { return "cases.v2"; }
+      absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
+                         projections::Rows& rows) override {
+        return cases.Apply(recorded, event, rows);
+      }
+      CasesView cases;
+    };
+    std::vector<std::unique_ptr<View>> views = AllViews();
+    views.push_back(std::make_unique<Retired>());
+    auto projector =
+        *Projector::Open(ProjectorOptions(), events_.get(), std::move(views), dir_.Sub("views"));
+    ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    EXPECT_FALSE(Rows(*projector, "cases.v2").empty());
+  }
+  auto families = [&] {
+    std::vector<std::string> names;
+    EXPECT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_.Sub("views"), &names).ok());
+    return names;
+  };
+  EXPECT_THAT(families(), ::testing::Contains("cases.v2"));
+  {
+    auto projector = OpenProjector();
+    ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    EXPECT_FALSE(Rows(*projector, kCasesView).empty());
+  }
+  EXPECT_THAT(families(), ::testing::Not(::testing::Contains("cases.v2")));
+  EXPECT_THAT(families(), ::testing::Contains(std::string(kCasesView)));
 }
 
 TEST_F(ProjectionsTest, DeadlineEventsAreAppendedOnceAcrossPassesAndRestarts) {

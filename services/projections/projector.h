@@ -49,7 +49,9 @@ struct RebuildProgress {
 class Projector {
  public:
   // Opens (creating) the views' database in `directory` and starts applying from the lowest
-  // checkpoint. `events` is not owned and must outlive the projector. INVALID_ARGUMENT for no
+  // checkpoint. The families of views not among `views` (retired views, and rebuilds a restart
+  // cut short) are dropped: views are derived, and a view opened again later is rebuilt from
+  // the log. `events` is not owned and must outlive the projector. INVALID_ARGUMENT for no
   // views or two with one name; INTERNAL for I/O errors.
   static absl::StatusOr<std::unique_ptr<Projector>> Open(ProjectorOptions options,
                                                          store::EventStore* events,

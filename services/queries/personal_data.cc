@@ -1,6 +1,9 @@
 #include "services/queries/personal_data.h"
 
 #include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "services/projections/view_util.h"
 #include "store/status_macros.h"
@@ -30,11 +33,10 @@ absl::Status ResolvePersonalField(v1::PersonalField* field, bool allowed, securi
 
 namespace {
 
-absl::Status ResolveAll(google::protobuf::Message* message, absl::string_view area_id, bool allowed,
-                        security::Sealer& sealer, security::Disclosures& shown) {
-  if (auto* field = dynamic_cast<v1::PersonalField*>(message)) {
-    return ResolvePersonalField(field, allowed, sealer, area_id, shown);
-  }
+// Calls `visit` on every PersonalField inside `message`, stopping at its first error.
+absl::Status ForEachPersonalField(google::protobuf::Message* message,
+                                  const std::function<absl::Status(v1::PersonalField*)>& visit) {
+  if (auto* field = dynamic_cast<v1::PersonalField*>(message)) return visit(field);
   const auto* reflection = message->GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(*message, &fields);
@@ -42,12 +44,11 @@ absl::Status ResolveAll(google::protobuf::Message* message, absl::string_view ar
     if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
     if (f->is_repeated()) {
       for (int j = 0; j < reflection->FieldSize(*message, f); ++j) {
-        RETURN_IF_ERROR(ResolveAll(reflection->MutableRepeatedMessage(message, f, j), area_id,
-                                   allowed, sealer, shown));
+        RETURN_IF_ERROR(
+            ForEachPersonalField(reflection->MutableRepeatedMessage(message, f, j), visit));
       }
     } else {
-      RETURN_IF_ERROR(
-          ResolveAll(reflection->MutableMessage(message, f), area_id, allowed, sealer, shown));
+      RETURN_IF_ERROR(ForEachPersonalField(reflection->MutableMessage(message, f), visit));
     }
   }
   return absl::OkStatus();
@@ -55,11 +56,20 @@ absl::Status ResolveAll(google::protobuf::Message* message, absl::string_view ar
 
 }  // namespace
 
+void WithholdPersonalData(google::protobuf::Message* message, absl::string_view reason) {
+  ForEachPersonalField(message, [reason](v1::PersonalField* field) {
+    if (field->has_sealed()) field->mutable_withheld()->set_reason(std::string(reason));
+    return absl::OkStatus();
+  }).IgnoreError();  // the visit never fails
+}
+
 absl::Status ResolvePersonalData(google::protobuf::Message* message, absl::string_view youth_id,
                                  absl::string_view area_id, bool allowed, security::Sealer& sealer,
                                  security::Disclosures& shown) {
   shown.Shown(youth_id, area_id, /*in_clear=*/false);
-  return ResolveAll(message, area_id, allowed, sealer, shown);
+  return ForEachPersonalField(message, [&](v1::PersonalField* field) {
+    return ResolvePersonalField(field, allowed, sealer, area_id, shown);
+  });
 }
 
 }  // namespace hotspot::queries

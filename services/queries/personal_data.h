@@ -34,6 +34,10 @@ absl::Status ResolvePersonalData(google::protobuf::Message* message, absl::strin
                                  absl::string_view area_id, bool allowed, security::Sealer& sealer,
                                  security::Disclosures& shown);
 
+// Every PersonalField in `message` that holds a sealed value: withheld with `reason` (e.g.
+// "not_recipient"), before anything is unsealed.
+void WithholdPersonalData(google::protobuf::Message* message, absl::string_view reason);
+
 }  // namespace hotspot::queries
 
 #endif  // HOTSPOT_SERVICES_QUERIES_PERSONAL_DATA_H_

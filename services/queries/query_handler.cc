@@ -118,6 +118,18 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
     referral.clear_concerns();
     withhold({referral.mutable_description(), referral.mutable_concerns_sealed()});
   }
+  // The casework (screening note, action plan, other agencies' commitments) to the § 115
+  // parties: a housing association or an NGO involved through its own commitment reads that.
+  if (!may([](const auto& p) { return security::MaySeeCasework(p); })) {
+    WithholdPersonalData(view->mutable_screening(), reason);
+    WithholdPersonalData(view->mutable_action_plan(), reason);
+  }
+  for (v1::CommitmentView& c : *view->mutable_commitments()) {
+    if (may([&](const auto& p) { return security::MaySeeCasework(p, c.owning_agency_id()); })) {
+      continue;
+    }
+    WithholdPersonalData(&c, reason);
+  }
   // A consent's giver, purpose, wording and categories: the others see its scope, the kind of
   // giver, its dates and whether it stands.
   for (v1::ConsentView& consent : *view->mutable_consents()) {
@@ -216,6 +228,10 @@ class QueryHandler::CasePolicy {
                  .first;
       }
       allowed = it->second;
+    }
+    // Of the casework, a caller that is no § 115 party reads only its own commitments.
+    if (allowed && !youth_id.empty() && !security::MaySeeCasework(who_, involved)) {
+      WithholdPersonalData(message, "not_recipient");
     }
     return ResolvePersonalData(message, youth_id, area_id_, allowed, *handler_.sealer_, shown_);
   }

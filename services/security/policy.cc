@@ -134,11 +134,15 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 
 namespace {
 
-// Whether the consent of `scope` stands in `view` (a scope recorded again: its latest consent).
-bool ConsentStands(const v1::CaseView& view, absl::string_view scope) {
+// Whether the consent of `scope` stands in `view` for `agency` (a scope recorded again: its
+// latest consent, which must name the agency too: a consent given anew under the old name to
+// other agencies does not bring back what the withdrawal hid from this one).
+bool ConsentStands(const v1::CaseView& view, absl::string_view scope, absl::string_view agency) {
   bool in_force = false;
   for (const v1::ConsentView& consent : view.consents()) {
-    if (consent.scope() == scope) in_force = consent.in_force();
+    if (consent.scope() != scope) continue;
+    in_force = consent.in_force() &&
+               (consent.agency_ids().empty() || Contains(consent.agency_ids(), agency));
   }
   return in_force;
 }
@@ -152,7 +156,7 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   for (const v1::SharedConcern& concern : view.concerns_shared()) {
     if (!Contains(concern.recipient_agency_ids(), who.agency)) continue;
     if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
-    if (ConsentStands(view, concern.consent_scope())) return true;
+    if (ConsentStands(view, concern.consent_scope(), who.agency)) return true;
   }
   return false;
 }
@@ -166,13 +170,20 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
   // On consent: only while it stands.
-  return ConsentStands(view, concern.consent_scope());
+  return ConsentStands(view, concern.consent_scope(), who.agency);
 }
 
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view) {
   if (!MaySeePersonalData(who, view)) return false;
   if (SeesWholeCase(who) || who.agency == view.referral().referring_agency_id()) return true;
   return MayReceiveUnder(who.Agency(), v1::LEGAL_BASIS_SSP_EXCHANGE).ok();
+}
+
+bool MaySeeCasework(const Principal& who, absl::string_view owner) {
+  if (SeesWholeCase(who) || MayReceiveUnder(who.Agency(), v1::LEGAL_BASIS_SSP_EXCHANGE).ok()) {
+    return true;
+  }
+  return !owner.empty() && owner == who.agency;
 }
 
 bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent) {

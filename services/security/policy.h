@@ -79,6 +79,13 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
 // when, how urgently and how many categories.
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
 
+// True if `who`, who may see a case's personal data, may also read its casework: the screening
+// note, the action plan, the meetings' decisions, the escalations' reasons, and the commitments
+// of `owner` ("": of every agency). The case is the SSP cooperation's, so its § 115 parties, the
+// social administration's caseworkers and the area's coordinators read all of it; another
+// agency (a housing association, an NGO) involved through its own commitment reads only that.
+bool MaySeeCasework(const Principal& who, absl::string_view owner = "");
+
 // True if `who`, who may see `view`'s personal data, may also read who gave `consent`, for which
 // purpose, and which categories it covers: the agencies it names (every agency, for the
 // unstructured consents of before), the social administration's caseworkers and the area's

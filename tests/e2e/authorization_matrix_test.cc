@@ -126,6 +126,11 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
   } else if (d == v1::NotificationView::descriptor()) {
     inner = absl::StrCat("notification(", static_cast<const v1::NotificationView&>(m).agency_id(),
                          ").");
+  } else if (d == v1::CommitmentView::descriptor()) {
+    inner = absl::StrCat("commitment(",
+                         static_cast<const v1::CommitmentView&>(m).owning_agency_id(), ").");
+  } else if (d == v1::Screening::descriptor()) {
+    inner = "screening.";
   } else if (d == v1::Referral::descriptor()) {
     inner = "referral.";
   } else if (d == v1::InvestigationView::descriptor()) {
@@ -227,6 +232,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   auto screen = Req<v1::ScreenReferralRequest>();
   screen.set_youth_id(youth);
   screen.set_accept(true);
+  screen.set_reason("Known to the police for repeated thefts");  // the screening's note
   Must(cast.chief, screen);
   const std::string meeting = Scheduled();
   auto held = Req<v1::RecordAttendanceRequest>();
@@ -234,6 +240,8 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
   held.add_attendance()->set_agency_id(Housing().agency);
   held.mutable_attendance(0)->set_person(Housing().person);
+  held.add_attendance()->set_agency_id(cast.police_member.agency);
+  held.mutable_attendance(1)->set_person(cast.police_member.person);
   Must(cast.chief, held);
   auto agenda = Req<v1::AddAgendaItemRequest>();
   agenda.set_meeting_id(meeting);
@@ -244,6 +252,13 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   decision.mutable_commitments(0)->set_responsible_person(Housing().person);
   decision.mutable_commitments(0)->set_accepted_by(Housing().person);  // attended
   decision.mutable_commitments(0)->set_action("Talk with the family about the stairwell");
+  // The police's own commitment: casework the housing association does not read.
+  auto* police_commitment = decision.add_commitments();
+  *police_commitment = decision.commitments(0);
+  police_commitment->set_owning_agency_id(cast.police_member.agency);
+  police_commitment->set_responsible_person(cast.police_member.person);
+  police_commitment->set_accepted_by(cast.police_member.person);
+  police_commitment->set_action("A talk with him about the thefts");
   Must(cast.chief, decision);
   auto police_share = Req<v1::ShareConcernRequest>();
   police_share.set_youth_id(youth);

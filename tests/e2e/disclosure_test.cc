@@ -654,6 +654,23 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
                   .has_text());
   EXPECT_TRUE(
       ConcernOf(CaseAs(cast.chief, youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().has_text());
+  // A consent recorded anew under the same name, for other agencies, brings nothing back to the
+  // club; given again to the club, it does.
+  v1::RecordConsentRequest renamed = consent;
+  renamed.set_request_id("basis-consent-reused-scope");
+  renamed.clear_agency_ids();
+  renamed.add_agency_ids(kSchool);
+  renamed.add_agency_ids(kPolice);
+  Do(cast.caseworker, renamed);
+  const v1::CaseView still_dark = CaseAs(ClubWorker(), youth);
+  EXPECT_EQ(ConcernOf(still_dark, kSchool, v1::LEGAL_BASIS_CONSENT).text().withheld().reason(),
+            "not_allowed");
+  EXPECT_EQ(still_dark.name().withheld().reason(), "not_allowed");
+  v1::RecordConsentRequest again = consent;
+  again.set_request_id("basis-consent-again");
+  Do(cast.caseworker, again);
+  EXPECT_EQ(ConcernOf(CaseAs(ClubWorker(), youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().text(),
+            "Tired in class; trouble at home");
 }
 
 TEST_F(DisclosureTest, CategoriesAreSealedAndShownOnlyWithNeedToKnow) {
