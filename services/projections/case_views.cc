@@ -284,7 +284,9 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
            event.action_plan_revised().review_date(), recorded);
       break;
     case K::kSocialDecisionRecorded:
-      AddUnique(c.mutable_agencies_involved(), event.actor().agency_id());
+      // That the social administration decided anything is the child's confidential affair:
+      // it involves nobody in the list every reader of the area sees (its caseworkers see the
+      // whole case anyway).
       break;
     case K::kHandedOverToAdultServices:
       SetStatus(c, v1::CASE_STATUS_HANDED_OVER, recorded);

@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v3" rows:
+// "cases.v4" rows:
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns
@@ -19,7 +19,7 @@ namespace hotspot::projections {
 
 // v2: consents, concern counts, notifications, subject access; v3: sharing and notifying involve
 // nobody in the case (agencies_involved).
-inline constexpr char kCasesView[] = "cases.v3";
+inline constexpr char kCasesView[] = "cases.v4";
 inline constexpr char kCommitmentsView[] = "commitments.v2";  // v2: the agency index
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }

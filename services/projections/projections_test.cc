@@ -219,13 +219,13 @@ TEST_F(ProjectionsTest, AViewAddedLaterCatchesUpFromTheStart) {
   EXPECT_FALSE(Rows(*projector, kEscalationsView).empty());
 }
 
-// A view renamed when its rows changed shape (cases.v2 for cases.v3) leaves no copy behind.
+// A view renamed when its rows changed shape (cases.v3 for cases.v4) leaves no copy behind.
 TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
   Build("demo", 4);
   {
     // Today's views, and the cases under the name they had before.
     struct Retired : View {
-      std::string name() const override { return "cases.v2"; }
+      std::string name() const override { return "cases.v3"; }
       absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                          projections::Rows& rows) override {
         return cases.Apply(recorded, event, rows);
@@ -237,7 +237,7 @@ TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
     auto projector =
         *Projector::Open(ProjectorOptions(), events_.get(), std::move(views), dir_.Sub("views"));
     ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
-    EXPECT_FALSE(Rows(*projector, "cases.v2").empty());
+    EXPECT_FALSE(Rows(*projector, "cases.v3").empty());
   }
   auto families = [&] {
     std::vector<std::string> names;
@@ -245,13 +245,13 @@ TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
         rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_.Sub("views"), &names).ok());
     return names;
   };
-  EXPECT_THAT(families(), ::testing::Contains("cases.v2"));
+  EXPECT_THAT(families(), ::testing::Contains("cases.v3"));
   {
     auto projector = OpenProjector();
     ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
     EXPECT_FALSE(Rows(*projector, kCasesView).empty());
   }
-  EXPECT_THAT(families(), ::testing::Not(::testing::Contains("cases.v2")));
+  EXPECT_THAT(families(), ::testing::Not(::testing::Contains("cases.v3")));
   EXPECT_THAT(families(), ::testing::Contains(std::string(kCasesView)));
 }
 

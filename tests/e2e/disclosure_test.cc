@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
@@ -510,6 +511,33 @@ TEST_F(DisclosureTest, PurposesComeFromTheListAndFreeTextsInAnyLanguageArriveSea
   escape.AddMetadata("purpose-bin", "audit: \x1b[2J");
   EXPECT_EQ(Queries()->ListCases(&escape, list, &cases).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// That the social administration decided anything is the child's confidential affair: it does
+// not show in the case's involved agencies, which every reader of the area sees.
+TEST_F(DisclosureTest, ASocialDecisionInvolvesNobodyInTheListEveryoneSees) {
+  const scenario::Cast& cast = suite_->cast;
+  const CallResult referred = suite_->commands->Call(
+      cast.school_member, scenario::SampleReferral(78, "social-decision-referral"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  last_position_ = std::max(last_position_, referred.response.position());
+  v1::ScreenReferralRequest screen;
+  screen.set_request_id("social-decision-screen");
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  Do(cast.chief, screen);
+  const v1::CaseView before = CaseAs(Ngo(), youth);
+  v1::RecordSocialDecisionRequest decision;
+  decision.set_request_id("social-decision");
+  decision.set_youth_id(youth);
+  decision.set_decision("A contact person twice a week");
+  Do(cast.caseworker, decision);
+  const v1::CaseView after = CaseAs(Ngo(), youth);
+  EXPECT_GT(after.position(), before.position());
+  EXPECT_EQ(absl::StrJoin(after.agencies_involved(), ","),
+            absl::StrJoin(before.agencies_involved(), ","));
+  EXPECT_EQ(absl::StrJoin(after.agencies_involved(), ","), cast.school_member.agency);
 }
 
 TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
