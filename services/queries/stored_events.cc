@@ -86,6 +86,14 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
     if (event.has_consent_recorded()) {
       event.mutable_consent_recorded()->clear_given_by();
       event.mutable_consent_recorded()->clear_purpose();
+      // The youth's age is derived from the sealed birth date: personal data too.
+      event.mutable_consent_recorded()->clear_giver_age();
+    }
+    // An auditor's reasons, in clear in events of before sealed reasons (an automatic
+    // refusal's are the rules' own words).
+    if (event.has_erasure_approved()) event.mutable_erasure_approved()->clear_reason();
+    if (event.has_erasure_refused() && !event.erasure_refused().automatic()) {
+      event.mutable_erasure_refused()->clear_reason();
     }
   }
   const v1::Event& event = out->event();

@@ -110,6 +110,14 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
       return;
     }
     out->insert("(events)");  // the youth's events reached the caller
+    // Personal data held in plain fields: the consent's giver, purpose (events of before) and
+    // the youth's age when it was given.
+    if (stored->event().has_consent_recorded()) {
+      const v1::ConsentRecorded& consent = stored->event().consent_recorded();
+      if (!consent.given_by().empty()) out->insert("consent_recorded.given_by");
+      if (!consent.purpose().empty()) out->insert("consent_recorded.purpose");
+      if (consent.giver_age() > 0) out->insert("consent_recorded.giver_age");
+    }
     const std::string sharer =
         stored->event().has_concern_shared()
             ? absl::StrCat("concern(", stored->event().concern_shared().agency_id(), ").")
@@ -118,6 +126,11 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
       if (v.value().has_text()) out->insert(sharer + v.path());
     }
     return;
+  }
+  if (d == v1::ConsentView::descriptor()) {  // plain fields of consents of before
+    const auto& consent = static_cast<const v1::ConsentView&>(m);
+    if (inside && !consent.given_by().empty()) out->insert("consent.given_by");
+    if (inside && !consent.purpose().empty()) out->insert("consent.purpose");
   }
   // The parts of a case named, so that a field says whose it is.
   std::string inner = prefix;
