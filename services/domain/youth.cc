@@ -340,17 +340,25 @@ absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& r, const Comma
 
 namespace {
 
+// The kind of the caller's agency, read only where the role leaves it open (a social
+// caseworker of `area_id`); UNSPECIFIED otherwise.
+v1::AgencyKind CaseworkersAgencyKind(Session& s, absl::string_view area_id) {
+  const Principal& p = s.principal();
+  if (p.role != Role::kSocialCaseworker || !p.InArea(area_id)) return v1::AGENCY_KIND_UNSPECIFIED;
+  const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
+  return own.ok() ? own->kind : v1::AGENCY_KIND_UNSPECIFIED;
+}
+
 // Only the social administration's caseworkers record its assessments and decisions.
 absl::Status RequireSocialCaseworker(Session& s, absl::string_view area_id,
                                      absl::string_view what) {
-  const Principal& p = s.principal();
-  // The caller's agency is read only where the role leaves it open.
-  v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
-  if (p.role == Role::kSocialCaseworker && p.InArea(area_id)) {
-    const absl::StatusOr<AgencyState> own = s.Load<AgencyState>("caller's agency", p.agency);
-    if (own.ok()) kind = own->kind;
-  }
-  return security::MayActAsSocialAdministration(p, area_id, kind, what);
+  return security::MayActAsSocialAdministration(s.principal(), area_id,
+                                                CaseworkersAgencyKind(s, area_id), what);
+}
+
+// The youth's record on the family's behalf: the chief's office or the social administration.
+absl::Status RequireRecordKeeper(Session& s, absl::string_view area_id, absl::string_view what) {
+  return security::MayKeepRecord(s.principal(), area_id, CaseworkersAgencyKind(s, area_id), what);
 }
 
 }  // namespace
@@ -535,12 +543,7 @@ absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& r, const C
   }
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  const Principal& p = c.principal;
-  RETURN_IF_ERROR(RequireArea(p, youth.area_id));
-  if (!IsCoordinator(p)) {
-    RETURN_IF_ERROR(
-        RequireSocialCaseworker(s, youth.area_id, "correct a youth's identifying data"));
-  }
+  RETURN_IF_ERROR(RequireRecordKeeper(s, youth.area_id, "correct a youth's identifying data"));
   v1::Event e;
   auto* x = e.mutable_personal_data_rectified();
   x->set_youth_id(r.youth_id());
@@ -559,10 +562,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordSubjectAccessRequestRequest& r,
   RETURN_IF_ERROR(CheckEnum("requester", r.requester(), v1::ConsentGiver_IsValid));
   RETURN_IF_ERROR(CheckText("requested_by", r.requested_by(), kMaxNameBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  if (!IsCoordinator(c.principal)) {
-    RETURN_IF_ERROR(RequireSocialCaseworker(s, youth.area_id, "record subject access requests"));
-  }
-  RETURN_IF_ERROR(RequireArea(c.principal, youth.area_id));
+  RETURN_IF_ERROR(RequireRecordKeeper(s, youth.area_id, "record subject access requests"));
   const std::string id = NewId("access");
   v1::Event e;
   auto* x = e.mutable_subject_access_requested();
@@ -582,7 +582,7 @@ absl::StatusOr<Decision> Decide(const v1::AnswerSubjectAccessCommand& r, const C
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   RETURN_IF_ERROR(CheckId("subject_access_id", r.subject_access_id(), "access"));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
-  RETURN_IF_ERROR(security::MayAnswerSubjectAccess(c.principal, youth.area_id));
+  RETURN_IF_ERROR(security::MayAnswerSubjectAccess(c.principal));
   if (youth.subject_access.count(r.subject_access_id()) == 0) {
     return absl::NotFoundError(absl::StrCat("subject_access_id: ", r.youth_id(),
                                             " has no subject access request ",

@@ -268,6 +268,13 @@ absl::Status MayActAsSocialAdministration(const Principal& who, absl::string_vie
   return absl::OkStatus();
 }
 
+absl::Status MayKeepRecord(const Principal& who, absl::string_view area_id,
+                           v1::AgencyKind agency_kind, absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (IsCoordinator(who)) return absl::OkStatus();
+  return MayActAsSocialAdministration(who, area_id, agency_kind, what);
+}
+
 absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id) {
   if (who.role == Role::kAdmin) return absl::OkStatus();
   return MayManageArea(who, area_id, "establish an area");
@@ -328,9 +335,9 @@ absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Ro
   return who.role == role ? absl::OkStatus() : Refuse(who, what);
 }
 
-absl::Status MayAnswerSubjectAccess(const Principal& who, absl::string_view area_id) {
+absl::Status MayAnswerSubjectAccess(const Principal& who) {
   if (who.role == Role::kAuditor) return absl::OkStatus();
-  return MayCoordinate(who, area_id, "answer subject access requests");
+  return Refuse(who, "answer subject access requests: only an auditor");
 }
 
 absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {

@@ -138,6 +138,12 @@ absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
 absl::Status MayActAsSocialAdministration(const Principal& who, absl::string_view area_id,
                                           v1::AgencyKind agency_kind, absl::string_view what);
 
+// The youth's record kept on the family's behalf (a correction of its identifying data, a
+// subject access request): a coordinator of the area, or a social caseworker of the area whose
+// agency (`agency_kind`) is the social administration.
+absl::Status MayKeepRecord(const Principal& who, absl::string_view area_id,
+                           v1::AgencyKind agency_kind, absl::string_view what);
+
 // The command side's particular rules.
 // An area: an admin establishes any; a coordinator one of their own areas.
 absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id);
@@ -164,8 +170,9 @@ absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact
 // A step of an erasure: the one role that takes it (auditor: assess; admin: execute), in the area.
 absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Role role,
                              absl::string_view what);
-// An answer to a subject access request: an auditor, or a coordinator of the youth's area.
-absl::Status MayAnswerSubjectAccess(const Principal& who, absl::string_view area_id);
+// An answer to a subject access request: an auditor, who exports it with the youth's access
+// records (the access log is an auditor's).
+absl::Status MayAnswerSubjectAccess(const Principal& who);
 
 // ---- The read side's other questions: OK, or PERMISSION_DENIED saying why. ----
 
