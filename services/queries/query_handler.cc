@@ -130,12 +130,13 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
     }
     WithholdPersonalData(&c, reason);
   }
-  // A consent's giver, purpose, wording and categories: the others see its scope, the kind of
-  // giver, its dates and whether it stands.
+  // A consent's scope, giver, purpose, wording and categories: the others see the kind of giver,
+  // its dates and whether it stands.
   for (v1::ConsentView& consent : *view->mutable_consents()) {
     if (may([&](const auto& p) { return security::MaySeeConsent(p, consent); })) continue;
     consent.clear_given_by();
     consent.clear_purpose();
+    consent.clear_scope();
     withhold({consent.mutable_given_by_sealed(), consent.mutable_purpose_sealed(),
               consent.mutable_categories_sealed(), consent.mutable_what()});
   }
@@ -151,6 +152,15 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
                       notifications.end());
   if (!may(security::MaySeeInvestigations)) view->clear_investigations();
   if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();
+  // A consent's scope is the words someone chose to name it ("the mother's consent for
+  // school"): only with the case's personal data.
+  if (!allowed) {
+    view->clear_consent_scopes();
+    for (v1::ConsentView& consent : *view->mutable_consents()) consent.clear_scope();
+    for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
+      concern.clear_consent_scope();
+    }
+  }
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
   ParseCategories(view->referral().concerns_sealed(), view->mutable_referral()->mutable_concerns());

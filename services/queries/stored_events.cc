@@ -81,6 +81,11 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
     v1::Event& event = *out->mutable_event();
     if (event.has_youth_referred()) event.mutable_youth_referred()->clear_concerns();
     if (event.has_concern_shared()) event.mutable_concern_shared()->clear_concerns();
+    // A consent's scope names it in someone's words: not for this reader.
+    if (event.has_concern_shared()) event.mutable_concern_shared()->clear_consent_scope();
+    if (event.has_consent_recorded()) event.mutable_consent_recorded()->clear_scope();
+    if (event.has_consent_withdrawn()) event.mutable_consent_withdrawn()->clear_scope();
+    if (event.has_consent_lapsed()) event.mutable_consent_lapsed()->clear_scope();
     // Who gave a consent, and for which purpose, are in clear in the event: a third party's
     // name and the family's circumstances, not for this reader.
     if (event.has_consent_recorded()) {

@@ -86,10 +86,10 @@ bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
 // agency (a housing association, an NGO) involved through its own commitment reads only that.
 bool MaySeeCasework(const Principal& who, absl::string_view owner = "");
 
-// True if `who`, who may see `view`'s personal data, may also read who gave `consent`, for which
-// purpose, and which categories it covers: the agencies it names (every agency, for the
+// True if `who`, who may see `view`'s personal data, may also read `consent`'s scope (its name),
+// who gave it, for which purpose, and which categories it covers: the agencies it names (every agency, for the
 // unstructured consents of before), the social administration's caseworkers and the area's
-// coordinators. The others see its scope, the kind of giver, its dates and whether it stands.
+// coordinators. The others see the kind of giver, its dates and whether it stands.
 bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent);
 
 // True if `who`, who may see `view`'s personal data, may learn of `notification`, a notification

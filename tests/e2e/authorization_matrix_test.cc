@@ -117,6 +117,13 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
       if (!consent.given_by().empty()) out->insert("consent_recorded.given_by");
       if (!consent.purpose().empty()) out->insert("consent_recorded.purpose");
       if (consent.giver_age() > 0) out->insert("consent_recorded.giver_age");
+      if (!consent.scope().empty()) out->insert("consent_recorded.scope");
+    }
+    if (!stored->event().consent_withdrawn().scope().empty()) {
+      out->insert("consent_withdrawn.scope");
+    }
+    if (!stored->event().concern_shared().consent_scope().empty()) {
+      out->insert("concern_shared.consent_scope");
     }
     const std::string sharer =
         stored->event().has_concern_shared()
@@ -131,6 +138,7 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
     const auto& consent = static_cast<const v1::ConsentView&>(m);
     if (inside && !consent.given_by().empty()) out->insert("consent.given_by");
     if (inside && !consent.purpose().empty()) out->insert("consent.purpose");
+    if (inside && !consent.scope().empty()) out->insert("consent.scope");
   }
   // The parts of a case named, so that a field says whose it is.
   std::string inner = prefix;
