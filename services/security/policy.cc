@@ -24,6 +24,8 @@ bool SspParty(const AgencyFacts& agency) {
       return true;
     case v1::AGENCY_KIND_HOUSING_ASSOCIATION:
       return false;  // Almenboligloven § 63 d only, never § 115
+    case v1::AGENCY_KIND_NGO:
+      return false;  // on consent only: stk. 3 is for self-governing institutions, not NGOs
     default:
       return agency.self_governing_institution;  // stk. 3
   }

@@ -14,7 +14,7 @@
 //       cooperation's municipal parties: the social, children-and-youth and employment
 //       administrations, schools, clubs, SSP, the outreach team, the job centre, the hotspot
 //       secretariat; and by a self-governing institution that joined under stk. 3 (a flag on
-//       its agency). Not by housing associations, NGOs or others.
+//       its agency; never an NGO). Not by housing associations, NGOs or others.
 //   Almenboligloven § 63 d                    the police's information about criminal
 //       decisions: shared by the police, received by housing associations only.
 //   Consent                                   by any agency, NGOs included, within the consent's

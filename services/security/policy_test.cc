@@ -38,6 +38,21 @@ TEST(PolicyTest, TheConfidentialKindsAreEventsOfTheChildWelfareFrameAndTheFamily
   EXPECT_FALSE(IsConfidentialEventType("NotificationMade"));  // full names only
 }
 
+TEST(PolicyTest, OnlySelfGoverningInstitutionsJoinTheSspExchangeByTheirFlag) {
+  const AgencyFacts free_school{"agency-free-school", v1::AGENCY_KIND_OTHER, true};
+  const AgencyFacts unflagged{"agency-other", v1::AGENCY_KIND_OTHER, false};
+  const AgencyFacts ngo{"agency-ngo", v1::AGENCY_KIND_NGO, true};  // flagged by mistake
+  EXPECT_TRUE(MayShareUnder(free_school, v1::LEGAL_BASIS_SSP_EXCHANGE).ok());
+  EXPECT_TRUE(MayReceiveUnder(free_school, v1::LEGAL_BASIS_SSP_EXCHANGE).ok());
+  EXPECT_EQ(MayShareUnder(unflagged, v1::LEGAL_BASIS_SSP_EXCHANGE).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MayShareUnder(ngo, v1::LEGAL_BASIS_SSP_EXCHANGE).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MayReceiveUnder(ngo, v1::LEGAL_BASIS_SSP_EXCHANGE).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(MayShareUnder(ngo, v1::LEGAL_BASIS_CONSENT).ok());
+}
+
 TEST(PolicyTest, ASubscriptionIsBoundedByAreaAndRole) {
   const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a", "area-b"}};
   const Principal system{"system-x", "agency-it", Role::kIntegration, {"area-a"}};
