@@ -233,7 +233,22 @@ TEST_F(AuditE2eTest, ReadsOfYouthDataNeedAPurposeAndEachLeavesItsRecord) {
 
 TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
   const scenario::Cast& cast = suite_->cast;
-  const std::string youth = Cases().cases(1).youth_id();
+  // A youth with a consent and a share on it (the demo's every fourth), so that the plain fields
+  // of both are compared below.
+  v1::ListCasesRequest every;
+  every.set_area_id(scenario::kAreaId);
+  every.set_page_size(500);
+  every.set_min_position(suite_->Head());
+  v1::ListCasesResponse cases;
+  auto listing = suite_->As(cast.chief, "case_coordination: weekly case review");
+  ASSERT_TRUE(Queries()->ListCases(listing.get(), every, &cases).ok());
+  std::string youth;
+  for (const v1::CaseView& c : cases.cases()) {
+    if (youth.empty() && !c.consents().empty() && !c.concerns_shared().empty()) {
+      youth = c.youth_id();
+    }
+  }
+  ASSERT_FALSE(youth.empty());
   // The whole log through a subscription (the auditor, unfiltered), until caught up.
   std::map<uint64_t, v1::StoredEvent> log;
   v1::SubscribeRequest all;
@@ -258,20 +273,32 @@ TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
   auto reader = Audit()->GetCaseHistory(context.get(), request);
   v1::GetCaseHistoryResponse response;
   std::vector<uint64_t> history;
+  int consents = 0, consent_shares = 0;
   while (reader->Read(&response)) {
     for (const v1::StoredEvent& e : response.events()) {
       history.push_back(e.position());
       // The same event as the log holds it; the personal data in clear for the auditor, not for
       // the unfiltered subscriber.
       EXPECT_EQ(e.hash(), log[e.position()].hash());
-      // A consent's giver and purpose stand in clear in its event: the auditor's history has
-      // them, a subscription without clear data does not.
+      // Plain fields that hold personal data (a consent's scope, in someone's words, and the
+      // youth's age when it was given): the auditor's history has them, a subscription without
+      // clear data does not. (Its giver and purpose are sealed, in both.)
       v1::Event same = e.event();
+      const v1::Event& subscribed = log[e.position()].event();
       if (same.has_consent_recorded()) {
-        EXPECT_FALSE(same.consent_recorded().given_by().empty());
-        EXPECT_TRUE(log[e.position()].event().consent_recorded().given_by().empty());
-        same.mutable_consent_recorded()->clear_given_by();
-        same.mutable_consent_recorded()->clear_purpose();
+        ++consents;
+        EXPECT_FALSE(same.consent_recorded().scope().empty());
+        EXPECT_GT(same.consent_recorded().giver_age(), 0);
+        EXPECT_TRUE(subscribed.consent_recorded().scope().empty());
+        EXPECT_EQ(subscribed.consent_recorded().giver_age(), 0);
+        EXPECT_TRUE(same.consent_recorded().given_by().empty());  // sealed: given_by_sealed
+        same.mutable_consent_recorded()->clear_scope();
+        same.mutable_consent_recorded()->clear_giver_age();
+      }
+      if (same.has_concern_shared() && !same.concern_shared().consent_scope().empty()) {
+        ++consent_shares;
+        EXPECT_TRUE(subscribed.concern_shared().consent_scope().empty());
+        same.mutable_concern_shared()->clear_consent_scope();
       }
       EXPECT_EQ(same.SerializeAsString(), log[e.position()].event().SerializeAsString());
       for (const auto& value : e.personal_data()) EXPECT_TRUE(value.value().has_text());
@@ -282,6 +309,8 @@ TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
   }
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(history, std::vector<uint64_t>(expected.begin(), expected.end()));
+  EXPECT_GE(consents, 1);
+  EXPECT_GE(consent_shares, 1);
 }
 
 TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
