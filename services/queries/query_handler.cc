@@ -153,13 +153,15 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   if (!may(security::MaySeeInvestigations)) view->clear_investigations();
   if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();
   // A consent's scope is the words someone chose to name it ("the mother's consent for
-  // school"): only with the case's personal data.
-  if (!allowed) {
-    view->clear_consent_scopes();
-    for (v1::ConsentView& consent : *view->mutable_consents()) consent.clear_scope();
-    for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
-      concern.clear_consent_scope();
-    }
+  // school"): named elsewhere in the case only where the reader sees that consent.
+  auto hidden = [view](const std::string& scope) {
+    return std::none_of(view->consents().begin(), view->consents().end(),
+                        [&](const v1::ConsentView& c) { return c.scope() == scope; });
+  };
+  auto& scopes = *view->mutable_consent_scopes();
+  scopes.erase(std::remove_if(scopes.begin(), scopes.end(), hidden), scopes.end());
+  for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
+    if (hidden(concern.consent_scope())) concern.clear_consent_scope();
   }
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));

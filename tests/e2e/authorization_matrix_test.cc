@@ -134,6 +134,10 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
     }
     return;
   }
+  if (d == v1::CaseView::descriptor() && inside &&
+      !static_cast<const v1::CaseView&>(m).consent_scopes().empty()) {
+    out->insert("consent_scopes");  // the consents' names, in someone's words
+  }
   if (d == v1::ConsentView::descriptor()) {  // plain fields of consents of before
     const auto& consent = static_cast<const v1::ConsentView&>(m);
     if (inside && !consent.given_by().empty()) out->insert("consent.given_by");
@@ -313,6 +317,13 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   withdraw.set_youth_id(youth);
   withdraw.set_scope(consent.scope());
   Must(cast.chief, withdraw);
+  // A consent that stands, for the club alone: its name is for those it names.
+  auto standing = consent;
+  standing.set_request_id(NextId());
+  standing.set_scope("the club's evening group");
+  standing.clear_agency_ids();
+  standing.add_agency_ids(ClubWorker().agency);
+  Must(cast.caseworker, standing);
   // The school notifies the social administration, which investigates.
   auto notify = Req<v1::NotifyChildWelfareRequest>();
   notify.set_youth_id(youth);
