@@ -178,11 +178,11 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view) {
   if (!MaySeePersonalData(who, view)) return false;
   if (SeesWholeCase(who) || who.agency == view.referral().referring_agency_id()) return true;
-  return MayReceiveUnder(who.Agency(), v1::LEGAL_BASIS_SSP_EXCHANGE).ok();
+  return SspParty(who.Agency());
 }
 
 bool MaySeeCasework(const Principal& who, absl::string_view owner) {
-  if (SeesWholeCase(who) || MayReceiveUnder(who.Agency(), v1::LEGAL_BASIS_SSP_EXCHANGE).ok()) {
+  if (SeesWholeCase(who) || SspParty(who.Agency())) {
     return true;
   }
   return !owner.empty() && owner == who.agency;
