@@ -279,6 +279,9 @@ constexpr char kPoliceReason[] =
     "the police's information (Databeskyttelsesloven § 22, stk. 2, nr. 4: the prevention and "
     "investigation of crime)";
 constexpr char kThirdPartyReason[] = "a third party's name (Databeskyttelsesloven § 22, stk. 1)";
+constexpr char kPurposeTextReason[] =
+    "the reader's own words about the read, which may name others (Databeskyttelsesloven § 22, "
+    "stk. 1): the purpose is given by its code";
 constexpr char kEmployeeReason[] =
     "the employee who acted (CJEU C-579/21: the agency and the time are given)";
 
@@ -566,7 +569,9 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     read->set_agency_id(record.agency_id());
     read->set_role(record.role());
     read->set_purpose(record.purpose());
-    read->set_purpose_text(record.purpose_text().text());
+    if (record.purpose_text().value_case() != v1::PersonalField::VALUE_NOT_SET) {
+      redact(0, absl::StrCat("reads[", e.reads_size() - 1, "].purpose_text"), kPurposeTextReason);
+    }
     read->set_refused(record.refused());
   }
 

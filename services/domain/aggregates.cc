@@ -1,10 +1,21 @@
 #include "services/domain/aggregates.h"
 
 #include "absl/time/civil_time.h"
+#include "services/security/policy.h"
 
 namespace hotspot::domain {
 
 using K = v1::Event::KindCase;
+using security::ConsentKey;
+
+namespace {
+
+void EndConsent(YouthState& state, const std::string& key) {
+  const auto it = state.consents.find(key);
+  if (it != state.consents.end()) it->second.in_force = false;
+}
+
+}  // namespace
 
 void Evolve(AreaState& state, const v1::Event& event) {
   switch (event.kind_case()) {
@@ -76,17 +87,20 @@ void Evolve(YouthState& state, const v1::Event& event) {
       break;
     case K::kConsentRecorded: {
       const v1::ConsentRecorded& consent = event.consent_recorded();
-      YouthState::Consent& in_force = state.consents[consent.scope()];
-      in_force.agencies = {consent.agency_ids().begin(), consent.agency_ids().end()};
-      in_force.categories.reset();
-      if (consent.has_categories_sealed()) in_force.categories = consent.categories_sealed();
+      YouthState::Consent& recorded = state.consents[ConsentKey(consent)];
+      recorded.has_id = !consent.consent_id().empty();
+      recorded.scope = consent.scope_sealed();
+      recorded.in_force = true;
+      recorded.agencies = {consent.agency_ids().begin(), consent.agency_ids().end()};
+      recorded.categories.reset();
+      if (consent.has_categories_sealed()) recorded.categories = consent.categories_sealed();
       break;
     }
     case K::kConsentWithdrawn:
-      state.consents.erase(event.consent_withdrawn().scope());
+      EndConsent(state, ConsentKey(event.consent_withdrawn()));
       break;
     case K::kConsentLapsed:
-      state.consents.erase(event.consent_lapsed().scope());
+      EndConsent(state, ConsentKey(event.consent_lapsed()));
       break;
     case K::kSubjectAccessRequested:
       state.subject_access[event.subject_access_requested().subject_access_id()] = false;

@@ -62,13 +62,18 @@ struct YouthState {
   v1::CaseStatus status_before_close = v1::CASE_STATUS_UNSPECIFIED;
   bool declined = false;  // the referral was declined (stays so until reopened and re-screened)
   int32_t plan_revision = 0;
-  // A consent in force: the agencies it covers (empty: an unstructured consent of before, every
-  // agency) and its sealed categories (unset on consents of before: any category).
+  // A consent on record. Its key is its id, or for a consent of before (no id) its scope.
   struct Consent {
+    bool has_id = false;    // false: a consent of before, named by its scope in clear
+    v1::SealedText scope;   // its name, sealed (has_id)
+    bool in_force = false;  // neither withdrawn nor lapsed
+    // The agencies it covers (empty: an unstructured consent of before, every agency) and its
+    // sealed categories (unset on consents of before: any category).
     std::set<std::string> agencies;
     std::optional<v1::SealedText> categories;
   };
-  // The consents in force, by scope.
+  // Every consent on record, by key (in force or not: recorded again under its name, a consent
+  // keeps its id).
   std::map<std::string, Consent> consents;
   std::set<std::string> commitment_ids;
   v1::SealedText birth_date;  // as referred or corrected; empty if not known

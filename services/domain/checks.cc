@@ -1,10 +1,13 @@
 #include "services/domain/checks.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "store/status_macros.h"
 
 namespace hotspot::domain {
@@ -42,15 +45,71 @@ absl::Status CheckMeasureName(absl::string_view field, absl::string_view value) 
   return absl::OkStatus();
 }
 
+namespace {
+
+// A word of a law's name: letters (ASCII, or any UTF-8 letter such as æ, ø, å), '-' and '.'.
+bool NameWord(absl::string_view word) {
+  return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return absl::ascii_isalpha(c) || static_cast<unsigned char>(c) >= 0x80 || c == '-' || c == '.';
+  });
+}
+
+// How the name of a law ends (lower case): "Forvaltningsloven", "Barnets lov", "GDPR", ...
+bool NamesALaw(absl::string_view last_word) {
+  const std::string word = absl::AsciiStrToLower(last_word);
+  for (absl::string_view end :
+       {"lov", "loven", "lovens", "lovs", "forordning", "forordningen", "forordningens",
+        "bekendtgørelse", "bekendtgørelsen", "bekendtgørelsens", "konvention", "konventionen",
+        "gdpr", "act", "regulation", "directive", "direktiv", "direktivet"}) {
+    if (absl::EndsWith(word, end)) return true;
+  }
+  return false;
+}
+
+// A provision's number, with its letter and parts: "11", "63d", "6(1)(e)", "2,".
+bool ProvisionNumber(absl::string_view token) {
+  absl::ConsumeSuffix(&token, ",");
+  if (token.empty() || !absl::ascii_isdigit(token[0])) return false;
+  return std::all_of(token.begin(), token.end(), [](char c) {
+    return absl::ascii_isdigit(c) || absl::ascii_islower(c) || c == '(' || c == ')';
+  });
+}
+
+// What may follow a provision's marker: its number, and "stk. 2", "nr. 3", "litra e", ...
+bool ProvisionPart(absl::string_view token) {
+  if (ProvisionNumber(token)) return true;
+  absl::ConsumeSuffix(&token, ",");
+  const std::string word = absl::AsciiStrToLower(token);
+  if (word.size() == 1 && absl::ascii_islower(word[0])) return true;  // "litra e"
+  for (absl::string_view part : {"stk.", "nr.", "litra", "pkt.", "og", "and", "§", "art.",
+                                 "artikel", "article", "paragraph"}) {
+    if (word == part) return true;
+  }
+  return false;
+}
+
+bool ProvisionMarker(absl::string_view token) {
+  const std::string word = absl::AsciiStrToLower(token);
+  return word == "§" || word == "§§" || word == "art." || word == "artikel" || word == "article";
+}
+
+}  // namespace
+
 absl::Status CheckLegalReference(absl::string_view field, absl::string_view value) {
-  const std::string lower = absl::AsciiStrToLower(value);
-  const bool provision = absl::StrContains(lower, "§") || absl::StrContains(lower, "art.") ||
-                         absl::StrContains(lower, "artikel") || absl::StrContains(lower, "article");
-  const bool number = std::any_of(value.begin(), value.end(), absl::ascii_isdigit);
-  if (provision && number) return absl::OkStatus();
+  // A reference, not free text: the law's name (up to 8 words, the last naming a law), the
+  // provision's marker, then only its number and parts. So nothing about a person fits in it.
+  const std::vector<absl::string_view> tokens = absl::StrSplit(value, ' ', absl::SkipEmpty());
+  size_t marker = 0;
+  while (marker < tokens.size() && !ProvisionMarker(tokens[marker])) ++marker;
+  bool ok = marker >= 1 && marker <= 8 && marker + 1 < tokens.size() &&
+            NamesALaw(tokens[marker - 1]) && ProvisionNumber(tokens[marker + 1]);
+  for (size_t i = 0; ok && i < marker; ++i) ok = NameWord(tokens[i]);
+  for (size_t i = marker + 1; ok && i < tokens.size(); ++i) ok = ProvisionPart(tokens[i]);
+  if (ok) return absl::OkStatus();
   return Invalid(field,
-                 "must name the provision it rests on, with § or an article and its "
-                 "number, e.g. \"Serviceloven § 11\"");
+                 "must be a legal reference: the law's name, then § or an article and the "
+                 "provision's number, e.g. \"Forvaltningsloven § 28, stk. 2\" or "
+                 "\"GDPR art. 6(1)(e)\"");
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,

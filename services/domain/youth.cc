@@ -120,6 +120,56 @@ absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& r, const Comman
   return s.Finish(r.youth_id());
 }
 
+namespace {
+
+// The name of the consent of `key` as recorded; nullopt if it was erased.
+absl::StatusOr<std::optional<std::string>> ConsentName(Session& s, const std::string& key,
+                                                       const YouthState::Consent& consent) {
+  if (!consent.has_id) return key;  // a consent of before: its scope names it
+  return s.Open(consent.scope);
+}
+
+// The key of the consent on record that is named `name` (in force or not); nullopt if none.
+absl::StatusOr<std::optional<std::string>> FindConsent(Session& s, const YouthState& youth,
+                                                       absl::string_view name) {
+  for (const auto& [key, consent] : youth.consents) {
+    ASSIGN_OR_RETURN(const std::optional<std::string> recorded, ConsentName(s, key, consent));
+    if (recorded.has_value() && *recorded == name) return key;
+  }
+  return std::nullopt;
+}
+
+// The key of the consent in force that a request names by its name (`name_field`) or its id
+// (`id_field`), at most one of them (exactly one, if `required`); "" if neither and not
+// required. FAILED_PRECONDITION if no such consent is in force.
+absl::StatusOr<std::string> ConsentNamed(Session& s, const YouthState& youth,
+                                         absl::string_view youth_id, absl::string_view name_field,
+                                         absl::string_view name, absl::string_view id_field,
+                                         absl::string_view id, bool required) {
+  if (!name.empty() && !id.empty()) {
+    return Invalid(id_field, absl::StrCat("name the consent by ", name_field, " or by ", id_field,
+                                          ", not both"));
+  }
+  if (name.empty() && id.empty()) {
+    if (!required) return std::string();
+    return Invalid(name_field, absl::StrCat("required (or ", id_field, ")"));
+  }
+  std::optional<std::string> key;
+  if (!id.empty()) {
+    const auto it = youth.consents.find(std::string(id));
+    if (it != youth.consents.end() && it->second.has_id) key = it->first;
+  } else {
+    ASSIGN_OR_RETURN(key, FindConsent(s, youth, name));
+  }
+  const bool in_force = key.has_value() && youth.consents.at(*key).in_force;
+  RETURN_IF_ERROR(
+      Rule(in_force, absl::StrCat(id.empty() ? name_field : id_field, ": no consent \"",
+                                  id.empty() ? name : id, "\" is in force for ", youth_id)));
+  return *key;
+}
+
+}  // namespace
+
 absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
@@ -154,6 +204,11 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
                             r.recipient_agency_ids(i), "agency"));
   }
   RETURN_IF_ERROR(CheckText("consent_scope", r.consent_scope(), kMaxNameBytes, false));
+  RETURN_IF_ERROR(CheckId("consent_id", r.consent_id(), "consent", /*required=*/false));
+  if (!on_consent && !(r.consent_scope().empty() && r.consent_id().empty())) {
+    return Invalid(r.consent_id().empty() ? "consent_scope" : "consent_id",
+                   "only a share under LEGAL_BASIS_CONSENT names a consent");
+  }
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
   RETURN_IF_ERROR(security::MayActAsAgency(c.principal, youth.area_id, r.agency_id(),
                                            "share information for this agency"));
@@ -174,29 +229,30 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
     recipients.insert(id);
   }
   // On consent: a consent in force that covers the sharing agency and every recipient.
-  std::string consent_scope;
+  const YouthState::Consent* consent = nullptr;
+  std::string consent_key;
+  std::string consent_name;  // for messages: as the request named it, or its name on record
   if (on_consent) {
-    auto covers = [&](const YouthState::Consent& consent) {
-      const std::set<std::string>& agencies = consent.agencies;
+    auto covers = [&](const YouthState::Consent& c) {
+      const std::set<std::string>& agencies = c.agencies;
       if (agencies.empty()) return true;  // an unstructured consent of before: every agency
       if (agencies.count(r.agency_id()) == 0) return false;
       return std::all_of(recipients.begin(), recipients.end(),
                          [&](const std::string& a) { return agencies.count(a) > 0; });
     };
-    if (!r.consent_scope().empty()) {
-      const auto it = youth.consents.find(r.consent_scope());
-      RETURN_IF_ERROR(Rule(it != youth.consents.end(),
-                           absl::StrCat("consent_scope: no consent \"", r.consent_scope(),
-                                        "\" is in force for ", r.youth_id())));
-      RETURN_IF_ERROR(
-          Rule(covers(it->second),
-               absl::StrCat("consent_scope: the consent \"", r.consent_scope(),
-                            "\" does not cover ", r.agency_id(), " and every recipient")));
-      consent_scope = r.consent_scope();
+    if (!r.consent_scope().empty() || !r.consent_id().empty()) {
+      ASSIGN_OR_RETURN(consent_key,
+                       ConsentNamed(s, youth, r.youth_id(), "consent_scope", r.consent_scope(),
+                                    "consent_id", r.consent_id(), /*required=*/true));
+      consent = &youth.consents.at(consent_key);
+      consent_name = r.consent_scope().empty() ? r.consent_id() : r.consent_scope();
+      RETURN_IF_ERROR(Rule(covers(*consent), absl::StrCat("consent_scope: the consent \"",
+                                                          consent_name, "\" does not cover ",
+                                                          r.agency_id(), " and every recipient")));
     } else {
       std::vector<std::string> covering;
-      for (const auto& [scope, consent] : youth.consents) {
-        if (covers(consent)) covering.push_back(scope);
+      for (const auto& [key, c] : youth.consents) {
+        if (c.in_force && covers(c)) covering.push_back(key);
       }
       RETURN_IF_ERROR(Rule(!covering.empty(),
                            absl::StrCat("legal_basis: no consent in force for ", r.youth_id(),
@@ -204,24 +260,28 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
       if (covering.size() > 1) {
         return Invalid("consent_scope", "several consents cover this share: name one");
       }
-      consent_scope = covering[0];
+      consent_key = covering[0];
+      consent = &youth.consents.at(consent_key);
+      // The sharer is covered by the consent: it may read its name.
+      ASSIGN_OR_RETURN(const std::optional<std::string> name,
+                       ConsentName(s, consent_key, *consent));
+      consent_name = name.value_or(consent_key);
     }
     // What the consent covers: only its categories, and the share names them.
-    const YouthState::Consent& consent = youth.consents.at(consent_scope);
-    if (consent.categories.has_value()) {
-      ASSIGN_OR_RETURN(const std::optional<std::string> opened, s.Open(*consent.categories));
+    if (consent->categories.has_value()) {
+      ASSIGN_OR_RETURN(const std::optional<std::string> opened, s.Open(*consent->categories));
       RETURN_IF_ERROR(Rule(opened.has_value(), absl::StrCat("consent_scope: the categories of \"",
-                                                            consent_scope, "\" are erased")));
+                                                            consent_name, "\" are erased")));
       const std::set<std::string> allowed = absl::StrSplit(*opened, ',', absl::SkipEmpty());
       RETURN_IF_ERROR(Rule(r.concerns_size() > 0,
-                           absl::StrCat("concerns: a share on the consent \"", consent_scope,
+                           absl::StrCat("concerns: a share on the consent \"", consent_name,
                                         "\" names its categories (the consent covers ",
                                         absl::StrJoin(allowed, ", "), ")")));
       for (int i = 0; i < r.concerns_size(); ++i) {
         const std::string name = v1::ConcernCategory_Name(r.concerns(i));
         RETURN_IF_ERROR(
             Rule(allowed.count(name) > 0, absl::StrCat("concerns[", i, "]: the consent \"",
-                                                       consent_scope, "\" does not cover ", name)));
+                                                       consent_name, "\" does not cover ", name)));
       }
     }
   }
@@ -240,7 +300,9 @@ absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& r, const CommandC
   if (!r.necessity().empty()) {
     ASSIGN_OR_RETURN(*x->mutable_necessity(), s.Seal(r.youth_id(), "necessity", r.necessity()));
   }
-  x->set_consent_scope(consent_scope);
+  if (consent != nullptr) {
+    (consent->has_id ? x->mutable_consent_id() : x->mutable_consent_scope())->assign(consent_key);
+  }
   ASSIGN_OR_RETURN(*x->mutable_text(), s.Seal(r.youth_id(), "concern", r.text()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
@@ -292,10 +354,20 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
                          absl::StrCat("giver: the youth is ", age.value_or(0),
                                       "; from 15 the youth gives consent themself")));
   }
+  // Recorded again under the name of a consent on record, it replaces that one and keeps its
+  // id (a consent of before keeps being named by its scope, as its events already have it).
+  ASSIGN_OR_RETURN(const std::optional<std::string> known, FindConsent(s, youth, r.scope()));
+  const bool of_before = known.has_value() && !youth.consents.at(*known).has_id;
+  const std::string consent_id = known.has_value() ? *known : NewId("consent");
   v1::Event e;
   auto* x = e.mutable_consent_recorded();
   x->set_youth_id(r.youth_id());
-  x->set_scope(r.scope());
+  if (of_before) {
+    x->set_scope(r.scope());
+  } else {
+    x->set_consent_id(consent_id);
+    ASSIGN_OR_RETURN(*x->mutable_scope_sealed(), s.Seal(r.youth_id(), "consent_scope", r.scope()));
+  }
   ASSIGN_OR_RETURN(*x->mutable_given_by_sealed(),
                    s.Seal(r.youth_id(), "consent_given_by", r.given_by()));
   x->set_giver(r.giver());
@@ -308,19 +380,24 @@ absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& r, const Command
   x->set_giver_age(age.value_or(-1));
   ASSIGN_OR_RETURN(*x->mutable_categories_sealed(), SealConcerns(s, r.youth_id(), r.categories()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
-  return s.Finish(r.youth_id());
+  std::vector<std::string> created;
+  if (!of_before) created.push_back(consent_id);
+  return s.Finish(r.youth_id(), std::move(created));
 }
 
 absl::StatusOr<Decision> Decide(const v1::WithdrawConsentRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
-  RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckText("scope", r.scope(), kMaxNameBytes, false));
+  RETURN_IF_ERROR(CheckId("consent_id", r.consent_id(), "consent", /*required=*/false));
   ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForConsent(s, r.youth_id()));
-  RETURN_IF_ERROR(
-      Rule(youth.consents.count(r.scope()) > 0,
-           absl::StrCat("scope: no consent \"", r.scope(), "\" is in force for ", r.youth_id())));
+  ASSIGN_OR_RETURN(const std::string key, ConsentNamed(s, youth, r.youth_id(), "scope", r.scope(),
+                                                       "consent_id", r.consent_id(),
+                                                       /*required=*/true));
   v1::Event e;
   e.mutable_consent_withdrawn()->set_youth_id(r.youth_id());
-  e.mutable_consent_withdrawn()->set_scope(r.scope());
+  auto* withdrawn = e.mutable_consent_withdrawn();
+  (youth.consents.at(key).has_id ? withdrawn->mutable_consent_id() : withdrawn->mutable_scope())
+      ->assign(key);
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
 }

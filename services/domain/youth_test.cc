@@ -170,7 +170,7 @@ TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategori
   other_basis.set_request_id("other-to-housing");
   other_basis.set_agency_id("agency-police");
   other_basis.set_legal_basis(v1::LEGAL_BASIS_OTHER);
-  other_basis.set_legal_basis_other("Serviceloven § 11");
+  other_basis.set_legal_basis_other("Forvaltningsloven § 28");
   other_basis.set_recipient_agency_ids(0, "agency-housing");
   d = w_.Run(other_basis, police_leader_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
@@ -246,6 +246,14 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   EXPECT_EQ(recorded.given_by_sealed().key_id(), youth);
   EXPECT_EQ(recorded.given_by(), "");
   EXPECT_EQ(recorded.purpose(), "");
+  // Its name is someone's words too: sealed, and the consent has an id, returned to the caller.
+  EXPECT_EQ(recorded.scope(), "");
+  EXPECT_EQ(World::Unseal(recorded.scope_sealed()), "ngo mentoring");
+  EXPECT_EQ(recorded.scope_sealed().key_id(), youth);
+  const std::string consent_id = recorded.consent_id();
+  EXPECT_TRUE(absl::StartsWith(consent_id, "consent-")) << consent_id;
+  EXPECT_THAT(given.created_ids, ElementsAre(consent_id));
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "ngo mentoring"));
   // A custody holder does not consent for a youth of 16: from 15 the youth does. Below 15 the
   // youth cannot.
   auto by_mother = consent;
@@ -293,19 +301,117 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
             "concerns[1]: the consent \"ngo mentoring\" does not cover "
             "CONCERN_CATEGORY_SUBSTANCE_USE");
   share.mutable_concerns()->RemoveLast();
-  const Decision shared = w_.Do(share, ngo);  // no necessity needed on consent
-  EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_scope(), "ngo mentoring");
-  // Withdrawn, nothing more is shared under it.
+  const Decision shared = w_.Do(share, ngo);
+  // The share names its consent by id: the name stays sealed in the consent.
+  EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_id(), consent_id);
+  EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_scope(), "");
+  // By name or by id, not both; an id that is no consent of the youth's is none in force.
+  share.set_request_id("by-name-and-id");
+  share.set_consent_scope("ngo mentoring");
+  share.set_consent_id(consent_id);
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("consent_id: name the consent by"));
+  share.clear_consent_scope();
+  share.set_consent_id("consent-0000");
+  d = w_.Run(share, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("consent_id: no consent \"consent-0000\" is in force for ", youth));
+  share.set_consent_id(consent_id);
+  EXPECT_EQ(w_.Do(share, ngo).writes[0].events[0].concern_shared().consent_id(), consent_id);
+  share.clear_consent_id();
+  // A consent is named only on a share on consent.
+  auto named_elsewhere = share;
+  named_elsewhere.set_legal_basis(v1::LEGAL_BASIS_OTHER);
+  named_elsewhere.set_legal_basis_other("Forvaltningsloven § 28");
+  named_elsewhere.set_consent_scope("ngo mentoring");
+  d = w_.Run(named_elsewhere, ngo);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("consent_scope: only a share under"));
+  // Withdrawn, by its id (or its name), nothing more is shared under it.
   auto withdraw = Req<v1::WithdrawConsentRequest>();
   withdraw.set_youth_id(youth);
-  withdraw.set_scope("ngo mentoring");
-  w_.Do(withdraw, chief_);
+  withdraw.set_consent_id(consent_id);
+  const Decision withdrawn = w_.Do(withdraw, chief_);
+  EXPECT_EQ(withdrawn.writes[0].events[0].consent_withdrawn().consent_id(), consent_id);
+  EXPECT_EQ(withdrawn.writes[0].events[0].consent_withdrawn().scope(), "");
   share.set_request_id("after-withdrawal");
   EXPECT_EQ(Code(w_.Run(share, ngo)), absl::StatusCode::kFailedPrecondition);
   share.set_consent_scope("ngo mentoring");
   d = w_.Run(share, ngo);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("consent_scope"));
+  withdraw.set_request_id("withdrawn-twice");
+  withdraw.clear_consent_id();
+  withdraw.set_scope("ngo mentoring");
+  d = w_.Run(withdraw, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("scope: no consent \"ngo mentoring\" is in force for ", youth));
+  withdraw.clear_scope();
+  d = w_.Run(withdraw, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.status().message(), "scope: required (or consent_id)");
+  // Given again under its name, it is the same consent again: the same id.
+  consent.set_request_id("given-again");
+  const Decision again = w_.Do(consent, caseworker_);
+  EXPECT_EQ(again.writes[0].events[0].consent_recorded().consent_id(), consent_id);
+  EXPECT_THAT(again.created_ids, ElementsAre(consent_id));
+  share.set_request_id("after-given-again");
+  EXPECT_EQ(w_.Do(share, ngo).writes[0].events[0].concern_shared().consent_id(), consent_id);
+  // Under another name, it is another consent.
+  consent.set_request_id("another-consent");
+  consent.set_scope("ngo homework club");
+  const Decision other = w_.Do(consent, caseworker_);
+  EXPECT_NE(other.writes[0].events[0].consent_recorded().consent_id(), consent_id);
+}
+
+// A consent recorded before consent ids is named by its scope in clear: withdrawn, shared on
+// and recorded again by that name, its events keep naming it so.
+TEST_F(DecideTest, AConsentOfBeforeIsNamedByItsScope) {
+  Register("agency-ngo", v1::AGENCY_KIND_NGO);
+  const Principal ngo = Who("volunteer-mia", "agency-ngo", Role::kAgencyMember);
+  const std::string youth = Refer();
+  v1::Event old;
+  old.set_area_id("area-test");
+  auto* recorded = old.mutable_consent_recorded();
+  recorded->set_youth_id(youth);
+  recorded->set_scope("the old form");
+  recorded->set_given_by("the youth");
+  recorded->add_agency_ids("agency-ngo");
+  recorded->add_agency_ids("agency-school");
+  Decision before;
+  before.writes.push_back(StreamWrite{youth, w_.stream(youth).size(), {old}});
+  w_.Apply(before);
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-ngo");
+  share.set_legal_basis(v1::LEGAL_BASIS_CONSENT);
+  share.set_text("Skips the homework club");
+  share.set_necessity("The school can help with the homework");
+  share.add_recipient_agency_ids("agency-school");
+  const Decision shared = w_.Do(share, ngo);
+  EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_scope(), "the old form");
+  EXPECT_EQ(shared.writes[0].events[0].concern_shared().consent_id(), "");
+  auto again = Req<v1::RecordConsentRequest>();
+  again.set_youth_id(youth);
+  again.set_scope("the old form");
+  again.set_given_by("the youth");
+  again.set_giver(v1::CONSENT_GIVER_YOUTH);
+  again.add_agency_ids("agency-ngo");
+  again.set_purpose("mentoring");
+  again.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  const Decision given = w_.Do(again, caseworker_);
+  EXPECT_EQ(given.writes[0].events[0].consent_recorded().scope(), "the old form");
+  EXPECT_EQ(given.writes[0].events[0].consent_recorded().consent_id(), "");
+  EXPECT_TRUE(given.created_ids.empty());
+  auto withdraw = Req<v1::WithdrawConsentRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_scope("the old form");
+  const Decision withdrawn = w_.Do(withdraw, chief_);
+  EXPECT_EQ(withdrawn.writes[0].events[0].consent_withdrawn().scope(), "the old form");
+  EXPECT_EQ(withdrawn.writes[0].events[0].consent_withdrawn().consent_id(), "");
 }
 
 // Barnets lov: a professional notifies; the social administration's caseworkers assess,
@@ -484,7 +590,20 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   absl::StatusOr<Decision> unreferenced = w_.Run(share, police_leader_);
   EXPECT_EQ(Code(unreferenced), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(unreferenced.status().message()),
-              HasSubstr("legal_basis_other: must name the provision"));
+              HasSubstr("legal_basis_other: must be a legal reference"));
+  // A reference and nothing else: it is not sealed, so no words about a person fit in it.
+  for (const char* text : {"Forvaltningsloven § 28 because the mother called", "Ali Hassan § 12",
+                           "§ 28 Forvaltningsloven", "Forvaltningsloven §", "Forvaltningsloven § x",
+                           "Forvaltningsloven § 28, stk. 2 (asked by the father)", "the law § 1"}) {
+    share.set_legal_basis_other(text);
+    const absl::StatusOr<Decision> smuggled = w_.Run(share, police_leader_);
+    EXPECT_EQ(Code(smuggled), absl::StatusCode::kInvalidArgument) << text;
+  }
+  for (const char* text : {"Barnets lov § 133", "GDPR art. 6(1)(e)", "Databeskyttelsesloven § 8",
+                           "Retsplejeloven § 115 a, stk. 1, nr. 2"}) {
+    share.set_legal_basis_other(text);
+    EXPECT_TRUE(w_.Run(share, police_leader_).ok()) << text;
+  }
   share.set_legal_basis_other("Forvaltningsloven § 28, stk. 2");
   EXPECT_TRUE(w_.Run(share, police_leader_).ok());
   share.clear_legal_basis_other();

@@ -7,6 +7,7 @@
 #include "absl/time/civil_time.h"
 #include "services/domain/aggregates.h"
 #include "services/projections/view_util.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::projections {
@@ -175,18 +176,19 @@ void Plan(v1::CaseView& c, int32_t revision,
   SetStatus(c, v1::CASE_STATUS_ACTIVE, recorded);
 }
 
-// Applies an event of the youth's own stream to its case.
-void RemoveScope(v1::CaseView& c, const std::string& scope) {
-  auto* scopes = c.mutable_consent_scopes();
-  auto it = std::find(scopes->begin(), scopes->end(), scope);
-  if (it != scopes->end()) scopes->erase(it);
-}
-
-// The consent of `scope` in force, if any, is no longer: `how` stamps why (nullptr: replaced).
-void EndConsent(v1::CaseView& c, const std::string& scope,
+// The consent of `key` (security::ConsentKey) in force, if any, is no longer: `how` stamps why
+// (nullptr: replaced). Withdrawn or lapsed, a consent of before leaves consent_scopes, which
+// names those in force; the query names newer ones there, from their sealed names, for whom may
+// see them.
+void EndConsent(v1::CaseView& c, const std::string& key,
                 const std::function<void(v1::ConsentView&)>& how) {
+  if (how) {
+    auto* scopes = c.mutable_consent_scopes();
+    auto it = std::find(scopes->begin(), scopes->end(), key);
+    if (it != scopes->end()) scopes->erase(it);
+  }
   for (v1::ConsentView& consent : *c.mutable_consents()) {
-    if (consent.scope() != scope || !consent.in_force()) continue;
+    if (security::ConsentKey(consent) != key || !consent.in_force()) continue;
     consent.set_in_force(false);
     if (how) how(consent);
   }
@@ -240,17 +242,22 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       *concern->mutable_recipient_agency_ids() = shared.recipient_agency_ids();
       Seal(shared.necessity(), concern->mutable_necessity());
       concern->set_consent_scope(shared.consent_scope());
+      concern->set_consent_id(shared.consent_id());
       // Sharing involves nobody: the policy lets a share's recipients see whom it is about
       // (while the consent stands, for a share on consent), not its sharer.
       break;
     }
     case K::kConsentRecorded: {
       const v1::ConsentRecorded& recorded = event.consent_recorded();
-      AddUnique(c.mutable_consent_scopes(), recorded.scope());
+      if (!recorded.scope().empty()) AddUnique(c.mutable_consent_scopes(), recorded.scope());
       // Recorded again: the new one stands in for the old.
-      EndConsent(c, recorded.scope(), nullptr);
+      EndConsent(c, security::ConsentKey(recorded), nullptr);
       v1::ConsentView* consent = c.add_consents();
       consent->set_scope(recorded.scope());
+      consent->set_consent_id(recorded.consent_id());
+      if (recorded.has_scope_sealed()) {
+        Seal(recorded.scope_sealed(), consent->mutable_scope_sealed());
+      }
       consent->set_giver(recorded.giver());
       consent->set_given_by(recorded.given_by());
       *consent->mutable_agency_ids() = recorded.agency_ids();
@@ -266,13 +273,11 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       break;
     }
     case K::kConsentWithdrawn:
-      RemoveScope(c, event.consent_withdrawn().scope());
-      EndConsent(c, event.consent_withdrawn().scope(),
+      EndConsent(c, security::ConsentKey(event.consent_withdrawn()),
                  [&](v1::ConsentView& consent) { *consent.mutable_withdrawn_at() = Ts(at); });
       break;
     case K::kConsentLapsed:
-      RemoveScope(c, event.consent_lapsed().scope());
-      EndConsent(c, event.consent_lapsed().scope(),
+      EndConsent(c, security::ConsentKey(event.consent_lapsed()),
                  [&](v1::ConsentView& consent) { *consent.mutable_lapsed_at() = Ts(at); });
       break;
     case K::kActionPlanAdopted:

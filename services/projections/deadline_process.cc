@@ -9,6 +9,7 @@
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/view_util.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::projections {
@@ -267,12 +268,16 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       }
       v1::Event event;
       event.mutable_consent_lapsed()->set_youth_id(c.youth_id());
-      event.mutable_consent_lapsed()->set_scope(consent.scope());
-      RETURN_IF_ERROR(out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(),
-                                 std::move(event),
-                                 absl::StrCat("consent-lapsed/", c.youth_id(), "/",
-                                              consent.given_at().seconds(), "/", consent.scope()),
-                                 Midnight(*adult)));
+      auto* lapsed = event.mutable_consent_lapsed();
+      (consent.consent_id().empty() ? lapsed->mutable_scope() : lapsed->mutable_consent_id())
+          ->assign(security::ConsentKey(consent));
+      // The key names the consent by its id (a consent of before: by its scope, as it always
+      // has, so that one that lapsed already is not appended again).
+      RETURN_IF_ERROR(
+          out.Append(c.youth_id(), store::ExpectedVersion::Any(), c.area_id(), std::move(event),
+                     absl::StrCat("consent-lapsed/", c.youth_id(), "/",
+                                  consent.given_at().seconds(), "/", security::ConsentKey(consent)),
+                     Midnight(*adult)));
     }
     if (!open || c.turns_18_soon() || *adult < today || *adult - today > 90) continue;
     v1::Event event;

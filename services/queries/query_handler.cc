@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -132,13 +134,18 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   }
   // A consent's scope, giver, purpose, wording and categories: the others see the kind of giver,
   // its dates and whether it stands.
+  std::set<std::string> seen_consents;  // by security::ConsentKey
   for (v1::ConsentView& consent : *view->mutable_consents()) {
-    if (may([&](const auto& p) { return security::MaySeeConsent(p, consent); })) continue;
+    if (may([&](const auto& p) { return security::MaySeeConsent(p, consent); })) {
+      seen_consents.insert(security::ConsentKey(consent));
+      continue;
+    }
     consent.clear_given_by();
     consent.clear_purpose();
     consent.clear_scope();
     withhold({consent.mutable_given_by_sealed(), consent.mutable_purpose_sealed(),
-              consent.mutable_categories_sealed(), consent.mutable_what()});
+              consent.mutable_categories_sealed(), consent.mutable_what(),
+              consent.mutable_scope_sealed()});
   }
   // That the child was notified to the social administration, investigated, or that the family
   // asked for its data: the others do not learn it at all.
@@ -154,17 +161,29 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();
   // A consent's scope is the words someone chose to name it ("the mother's consent for
   // school"): named elsewhere in the case only where the reader sees that consent.
-  auto hidden = [view](const std::string& scope) {
-    return std::none_of(view->consents().begin(), view->consents().end(),
-                        [&](const v1::ConsentView& c) { return c.scope() == scope; });
-  };
+  // (A consent of before is named by its scope in clear; a newer one by its sealed name, read
+  // below.)
+  auto hidden = [&](const std::string& key) { return seen_consents.count(key) == 0; };
   auto& scopes = *view->mutable_consent_scopes();
   scopes.erase(std::remove_if(scopes.begin(), scopes.end(), hidden), scopes.end());
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
-    if (hidden(concern.consent_scope())) concern.clear_consent_scope();
+    if (hidden(security::ConsentKey(concern))) concern.clear_consent_scope();
   }
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
+  std::map<std::string, std::string> names;  // a newer consent's id -> its latest name
+  for (v1::ConsentView& consent : *view->mutable_consents()) {
+    if (!consent.scope_sealed().has_text()) continue;
+    consent.set_scope(consent.scope_sealed().text());
+    names[consent.consent_id()] = consent.scope();
+    if (consent.in_force()) scopes.Add(std::string(consent.scope()));
+  }
+  for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
+    const auto name = names.find(concern.consent_id());
+    if (!concern.consent_id().empty() && name != names.end()) {
+      concern.set_consent_scope(name->second);
+    }
+  }
   ParseCategories(view->referral().concerns_sealed(), view->mutable_referral()->mutable_concerns());
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
     ParseCategories(concern.concerns_sealed(), concern.mutable_concerns());

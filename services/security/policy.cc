@@ -136,13 +136,16 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 
 namespace {
 
-// Whether the consent of `scope` stands in `view` for `agency` (a scope recorded again: its
-// latest consent, which must name the agency too: a consent given anew under the old name to
-// other agencies does not bring back what the withdrawal hid from this one).
-bool ConsentStands(const v1::CaseView& view, absl::string_view scope, absl::string_view agency) {
+// Whether the consent that `concern` was shared on stands in `view` for `agency` (a consent
+// recorded again under its name: its latest recording, which must name the agency too: a
+// consent given anew under the old name to other agencies does not bring back what the
+// withdrawal hid from this one).
+bool ConsentStands(const v1::CaseView& view, const v1::SharedConcern& concern,
+                   absl::string_view agency) {
+  const std::string key = ConsentKey(concern);
   bool in_force = false;
   for (const v1::ConsentView& consent : view.consents()) {
-    if (consent.scope() != scope) continue;
+    if (ConsentKey(consent) != key) continue;
     in_force = consent.in_force() &&
                (consent.agency_ids().empty() || Contains(consent.agency_ids(), agency));
   }
@@ -158,7 +161,7 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   for (const v1::SharedConcern& concern : view.concerns_shared()) {
     if (!Contains(concern.recipient_agency_ids(), who.agency)) continue;
     if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
-    if (ConsentStands(view, concern.consent_scope(), who.agency)) return true;
+    if (ConsentStands(view, concern, who.agency)) return true;
   }
   return false;
 }
@@ -172,7 +175,7 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
   // On consent: only while it stands.
-  return ConsentStands(view, concern.consent_scope(), who.agency);
+  return ConsentStands(view, concern, who.agency);
 }
 
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view) {

@@ -45,6 +45,18 @@
 
 namespace hotspot::security {
 
+// The key that names a consent: its id, or for a consent of before (no id) its scope. For the
+// consent events and ConsentView (consent_id, scope), and for a share on consent, as event or
+// view (consent_id, consent_scope).
+template <typename Message>
+std::string ConsentKey(const Message& m) {
+  if constexpr (requires { m.consent_scope(); }) {
+    return m.consent_id().empty() ? m.consent_scope() : m.consent_id();
+  } else {
+    return m.consent_id().empty() ? m.scope() : m.consent_id();
+  }
+}
+
 // "LEGAL_BASIS_SSP_EXCHANGE (Retsplejeloven § 115)", for messages.
 std::string BasisName(v1::LegalBasis basis);
 
@@ -87,9 +99,9 @@ bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
 bool MaySeeCasework(const Principal& who, absl::string_view owner = "");
 
 // True if `who`, who may see `view`'s personal data, may also read `consent`'s scope (its name),
-// who gave it, for which purpose, and which categories it covers: the agencies it names (every agency, for the
-// unstructured consents of before), the social administration's caseworkers and the area's
-// coordinators. The others see the kind of giver, its dates and whether it stands.
+// who gave it, for which purpose, and which categories it covers: the agencies it names (every
+// agency, for the unstructured consents of before), the social administration's caseworkers and the
+// area's coordinators. The others see the kind of giver, its dates and whether it stands.
 bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent);
 
 // True if `who`, who may see `view`'s personal data, may learn of `notification`, a notification

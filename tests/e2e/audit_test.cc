@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/client_context.h"
@@ -280,25 +281,33 @@ TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
       // The same event as the log holds it; the personal data in clear for the auditor, not for
       // the unfiltered subscriber.
       EXPECT_EQ(e.hash(), log[e.position()].hash());
-      // Plain fields that hold personal data (a consent's scope, in someone's words, and the
-      // youth's age when it was given): the auditor's history has them, a subscription without
-      // clear data does not. (Its giver and purpose are sealed, in both.)
+      // A plain field that holds personal data (the youth's age when a consent was given): the
+      // auditor's history has it, a subscription without clear data does not. A consent's name,
+      // giver and purpose are sealed: in clear among the auditor's personal values only. A share
+      // on consent names it by its id, in both.
       v1::Event same = e.event();
       const v1::Event& subscribed = log[e.position()].event();
       if (same.has_consent_recorded()) {
         ++consents;
-        EXPECT_FALSE(same.consent_recorded().scope().empty());
+        EXPECT_TRUE(same.consent_recorded().scope().empty());
+        EXPECT_FALSE(same.consent_recorded().consent_id().empty());
         EXPECT_GT(same.consent_recorded().giver_age(), 0);
-        EXPECT_TRUE(subscribed.consent_recorded().scope().empty());
         EXPECT_EQ(subscribed.consent_recorded().giver_age(), 0);
         EXPECT_TRUE(same.consent_recorded().given_by().empty());  // sealed: given_by_sealed
-        same.mutable_consent_recorded()->clear_scope();
+        int named = 0;
+        for (const auto& value : e.personal_data()) {
+          if (value.path() != "consent_recorded.scope_sealed") continue;
+          ++named;
+          EXPECT_FALSE(value.value().text().empty());
+        }
+        EXPECT_EQ(named, 1);
         same.mutable_consent_recorded()->clear_giver_age();
       }
-      if (same.has_concern_shared() && !same.concern_shared().consent_scope().empty()) {
+      if (same.has_concern_shared() &&
+          same.concern_shared().legal_basis() == v1::LEGAL_BASIS_CONSENT) {
         ++consent_shares;
-        EXPECT_TRUE(subscribed.concern_shared().consent_scope().empty());
-        same.mutable_concern_shared()->clear_consent_scope();
+        EXPECT_TRUE(same.concern_shared().consent_scope().empty());
+        EXPECT_TRUE(absl::StartsWith(same.concern_shared().consent_id(), "consent-"));
       }
       EXPECT_EQ(same.SerializeAsString(), log[e.position()].event().SerializeAsString());
       for (const auto& value : e.personal_data()) EXPECT_TRUE(value.value().has_text());

@@ -147,14 +147,19 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
 
   // New commands write on top of the old log, under today's rules: an old unstructured consent
   // covers a share on consent.
-  std::string youth;
+  std::string youth, old_scope;
   for (const v1::CaseView& c : cases.cases()) {
-    if (youth.empty() && !c.consents().empty() && c.status() != v1::CASE_STATUS_CLOSED &&
+    if (youth.empty() && c.consents_size() == 1 && c.status() != v1::CASE_STATUS_CLOSED &&
         c.status() != v1::CASE_STATUS_DECLINED && c.status() != v1::CASE_STATUS_HANDED_OVER) {
       youth = c.youth_id();
+      old_scope = c.consents(0).scope();  // in clear in the events of before; no id
+      EXPECT_TRUE(c.consents(0).consent_id().empty());
+      EXPECT_EQ(std::vector<std::string>(c.consent_scopes().begin(), c.consent_scopes().end()),
+                std::vector<std::string>{old_scope});
     }
   }
   ASSERT_FALSE(youth.empty());
+  ASSERT_FALSE(old_scope.empty());
   v1::ShareConcernRequest share;
   share.set_request_id("compat-share");
   share.set_youth_id(youth);
@@ -179,9 +184,25 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
       EXPECT_EQ(c.concern_count(), 1);
       ASSERT_EQ(c.concerns_size(), 1);
       EXPECT_EQ(c.concerns(0), v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);  // from the sealed form
+      // It names the old consent as the old events do: by its scope.
+      EXPECT_EQ(c.consent_scope(), old_scope);
+      EXPECT_TRUE(c.consent_id().empty());
     }
   }
   EXPECT_TRUE(found);
+  // The old consent is withdrawn by its name, and stands no more.
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_request_id("compat-withdraw");
+  withdraw.set_youth_id(youth);
+  withdraw.set_scope(old_scope);
+  const CallResult withdrawn = suite->commands->Call(cast.chief, withdraw);
+  ASSERT_TRUE(withdrawn.status.ok()) << withdrawn.status.error_message();
+  get.set_min_position(withdrawn.response.position());
+  auto after = suite->As(cast.chief, "case_coordination");
+  ASSERT_TRUE(queries->GetCase(after.get(), get, &got).ok());
+  ASSERT_EQ(got.case_view().consents_size(), 1);
+  EXPECT_FALSE(got.case_view().consents(0).in_force());
+  EXPECT_TRUE(got.case_view().consent_scopes().empty());
 }
 
 }  // namespace

@@ -223,7 +223,7 @@ TEST_F(DisclosureTest, WritingAboutAYouthDoesNotOpenTheCase) {
   share.set_youth_id(youth);
   share.set_agency_id(Ngo().agency);
   share.set_legal_basis(v1::LEGAL_BASIS_OTHER);
-  share.set_legal_basis_other("Serviceloven § 11");
+  share.set_legal_basis_other("Forvaltningsloven § 28");
   share.set_text("Seen at the homework club twice");
   share.set_necessity("The school can follow up");
   share.add_recipient_agency_ids(Ngo().agency);

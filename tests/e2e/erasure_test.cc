@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -63,12 +65,33 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
 
   v1::ReferYouthRequest referral = scenario::SampleReferral(3, "erase-referral");
   referral.set_name("Zebulon Quaggmire-Erasetest");
+  referral.set_birth_date("2010-03-01");  // 16: he gives consent himself
   const CallResult referred = suite.commands->Call(cast.school_member, referral);
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
   const std::string youth = referred.response.id();
+  // A consent whose name is someone's words about the family: sealed, erased with the youth.
+  auto consent = Req<v1::RecordConsentRequest>("erase-consent");
+  consent.set_youth_id(youth);
+  consent.set_scope("Quaggmire-Erasetest family: the club may know");
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);
+  consent.add_agency_ids("agency-club-sjaelor");
+  consent.set_purpose("evenings at the club");
+  consent.add_categories(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
+  const CallResult consented = suite.commands->Call(cast.chief, consent);
+  ASSERT_TRUE(consented.status.ok()) << consented.status.error_message();
+  ASSERT_EQ(consented.response.created_ids_size(), 1);
+  const std::string consent_id = consented.response.created_ids(0);
   v1::GetCaseResponse before;
-  ASSERT_TRUE(GetCase(suite, youth, referred.response.position(), &before).ok());
+  ASSERT_TRUE(GetCase(suite, youth, consented.response.position(), &before).ok());
   ASSERT_EQ(before.case_view().name().text(), referral.name());
+  ASSERT_EQ(before.case_view().consents_size(), 1);
+  EXPECT_EQ(before.case_view().consents(0).consent_id(), consent_id);
+  EXPECT_EQ(before.case_view().consents(0).scope(), consent.scope());
+  EXPECT_EQ(before.case_view().consents(0).scope_sealed().text(), consent.scope());
+  EXPECT_EQ(std::vector<std::string>(before.case_view().consent_scopes().begin(),
+                                     before.case_view().consent_scopes().end()),
+            std::vector<std::string>{consent.scope()});
   // The youth's wrapped data key as the key store holds it, read behind its back (read-only, the
   // server keeps running); the byte scan must find it before erasure to prove anything after.
   std::string wrapped;
@@ -136,6 +159,13 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_TRUE(Erased(after.case_view().address()));
   EXPECT_TRUE(Erased(after.case_view().referral().description()));
   EXPECT_EQ(after.case_view().status(), before.case_view().status());  // the case itself stays
+  // The consent stays, nameless: its id, its agencies and whether it stands.
+  ASSERT_EQ(after.case_view().consents_size(), 1);
+  EXPECT_EQ(after.case_view().consents(0).consent_id(), consent_id);
+  EXPECT_TRUE(Erased(after.case_view().consents(0).scope_sealed()));
+  EXPECT_EQ(after.case_view().consents(0).scope(), "");
+  EXPECT_TRUE(after.case_view().consent_scopes().empty());
+  EXPECT_TRUE(after.case_view().consents(0).in_force());
 
   // Nothing new can be sealed for the youth.
   auto share = Req<v1::ShareConcernRequest>("erase-share");
@@ -170,7 +200,8 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   }
   const grpc::Status finished = reader->Finish();
   ASSERT_TRUE(finished.ok()) << finished.error_message();
-  EXPECT_EQ(events, 6);  // referral; erasure requested, approved, assessed, transferred, executed
+  // Referral, consent; erasure requested, approved, assessed, transferred, executed.
+  EXPECT_EQ(events, 7);
   EXPECT_GE(sealed, 4);
   EXPECT_TRUE(executed_seen);
   v1::VerifyLogResponse verified;
@@ -187,6 +218,7 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data/keys"), key_bytes));
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.name()));
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.cpr_number()));
+  EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), "Quaggmire-Erasetest family"));
 }
 
 }  // namespace
