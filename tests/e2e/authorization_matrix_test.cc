@@ -71,6 +71,12 @@ security::Principal Housing() {
 security::Principal ClubWorker() {
   return {"worker-jens", "agency-club-sjaelor", security::Role::kAgencyMember, {scenario::kAreaId}};
 }
+// A second school of the area (registered by the suite), in the matrix's case only through a
+// share of its own on a consent, since withdrawn.
+constexpr char kSecondSchool[] = "agency-school-vest";
+security::Principal SecondSchool() {
+  return {"teacher-eva", kSecondSchool, security::Role::kAgencyMember, {scenario::kAreaId}};
+}
 // Another area's integration.
 security::Principal OtherAreaIntegration() {
   return {"integration-elsewhere",
@@ -190,16 +196,23 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
     absl::StatusOr<std::unique_ptr<SuiteServer>> started =
         StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=0"},
                          {Ngo(), OtherAreaMember(), MisfiledCaseworker(), Housing(), ClubWorker(),
-                          OtherAreaIntegration()});
+                          OtherAreaIntegration(), SecondSchool()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
     Bind(suite_);
+    auto school = Req<v1::RegisterAgencyRequest>();
+    school.set_agency_id(kSecondSchool);
+    school.set_area_id(scenario::kAreaId);
+    school.set_name("Vestskolen");
+    school.set_kind(v1::AGENCY_KIND_SCHOOL);
+    Must(suite_->cast.chief, school);
   }
   static void TearDownTestSuite() { delete suite_; }
 
   // Each cell's caller, with its label in the matrix: its role, its area and what its agency
   // is to the matrix's case (the school referred the youth; the police shared under § 115 with
-  // the club; the club shared on a consent with the school, since withdrawn; the housing
+  // the club; the club shared on a consent with the school, and the second school with the
+  // club, on the same consent, since withdrawn; the housing
   // association owns a commitment; the job centre and the NGO are in nothing). The commands'
   // requests name the school where they name an agency, and the police where they share or
   // escalate (the police's leader is an escalation's target).
@@ -219,6 +232,7 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
         {"leader/own-area/police-sharer", cast.police_leader},
         {"member/own-area/housing-owns-a-commitment", Housing()},
         {"member/own-area/club-police-recipient", ClubWorker()},
+        {"member/own-area/school-shared-on-consent", SecondSchool()},
         {"member/own-area/ngo", Ngo()},
         {"member/other-area", OtherAreaMember()},
         {"integration/own-area", cast.integration},
@@ -301,6 +315,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   consent.set_giver(v1::CONSENT_GIVER_YOUTH);  // 17
   consent.add_agency_ids(ClubWorker().agency);
   consent.add_agency_ids(cast.school_member.agency);
+  consent.add_agency_ids(kSecondSchool);
   consent.set_purpose("support after school");
   consent.add_categories(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
   Must(cast.caseworker, consent);
@@ -313,6 +328,14 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   club_share.set_necessity("The school can talk with him about his evenings");
   club_share.add_recipient_agency_ids(cast.school_member.agency);
   Must(ClubWorker(), club_share);
+  // The school that shared on consent: in the case through nothing else.
+  auto school_share = club_share;
+  school_share.set_request_id(NextId());
+  school_share.set_agency_id(kSecondSchool);
+  school_share.set_text("Falls asleep in the first lessons");
+  school_share.set_necessity("The club can see that he gets home in time");
+  school_share.set_recipient_agency_ids(0, ClubWorker().agency);
+  Must(SecondSchool(), school_share);
   auto withdraw = Req<v1::WithdrawConsentRequest>();
   withdraw.set_youth_id(youth);
   withdraw.set_scope(consent.scope());
@@ -575,7 +598,7 @@ TEST_F(AuthorizationMatrixTest, EveryCommandEveryRoleAreaAndAgency) {
     consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);  // below 15
     for (const char* agency :
          {kSchool, kPolice, kSocial, "agency-club-sjaelor", "agency-jobcentre-copenhagen",
-          "agency-housing-sjaelor", "agency-ngo-mentors"}) {
+          "agency-housing-sjaelor", "agency-ngo-mentors", kSecondSchool}) {
       consent.add_agency_ids(agency);
     }
     consent.set_purpose("support after school");
