@@ -1,24 +1,48 @@
 #include "services/commands/command_service.h"
 
 #include "glog/logging.h"
+#include "services/rpc/call_runner.h"
 #include "services/rpc/rpc.h"
 
 namespace hotspot::commands {
 
 template <typename Request>
+absl::Status CommandService::Refused(const security::Principal& who, const char* call,
+                                     const Request& request, absl::Status status) const {
+  if constexpr (requires { request.youth_id(); }) {
+    if (absl::IsPermissionDenied(status) && recorder_ != nullptr && !request.youth_id().empty()) {
+      const absl::Status recorded =
+          rpc::RecordRefusal(*recorder_, who, call, security::Purpose{}, request);
+      if (!recorded.ok()) return recorded;
+    }
+  }
+  return status;
+}
+
+template <typename Request>
 grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* context,
-                                              const Request* request,
+                                              const char* call, const Request* request,
                                               v1::CommandResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<security::Principal> principal = rpc::Authenticate(*context, *authenticator_);
+  absl::StatusOr<security::Principal> principal = rpc::BearerOf(*context, *authenticator_);
   if (!principal.ok()) {
     reactor->Finish(rpc::ToGrpcStatus(principal.status()));
     return reactor;
   }
+  // A role the caller may not hold (the authenticator's role check) is a refusal like any other.
+  if (absl::Status admitted = authenticator_->Admit(*principal); !admitted.ok()) {
+    reactor->Finish(rpc::ToGrpcStatus(Refused(*principal, call, *request, std::move(admitted))));
+    return reactor;
+  }
   handler_->Execute(*principal, *request,
-                    [reactor, request, response,
-                     person = principal->person](absl::StatusOr<v1::CommandResponse> result) {
-                      if (!result.ok()) LogFailure(*request, person, result.status());
+                    [this, call, reactor, request, response,
+                     who = *principal](absl::StatusOr<v1::CommandResponse> result) {
+                      if (!result.ok()) {
+                        LogFailure(*request, who.person, result.status());
+                        // A refused attempt on a youth's case is recorded before the refusal is
+                        // answered.
+                        result = Refused(who, call, *request, result.status());
+                      }
                       Finish(reactor, response, std::move(result));
                     });
   return reactor;
@@ -28,7 +52,7 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
   grpc::ServerUnaryReactor* CommandService::Name(grpc::CallbackServerContext* context, \
                                                  const v1::Name##Request* request,     \
                                                  v1::CommandResponse* response) {      \
-    return Run(context, request, response);                                            \
+    return Run(context, "hotspot.v1.CommandService/" #Name, request, response);        \
   }
 HOTSPOT_FOR_EACH_COMMAND(HOTSPOT_DEFINE_COMMAND_RPC)
 #undef HOTSPOT_DEFINE_COMMAND_RPC

@@ -9,15 +9,17 @@
 #include "hotspot/v1/command_service.grpc.pb.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_list.h"
+#include "services/security/disclosures.h"
 #include "services/security/identity.h"
 
 namespace hotspot::commands {
 
 class CommandService final : public v1::CommandService::CallbackService {
  public:
-  // Not owned; both must outlive the service.
-  CommandService(CommandHandler* handler, const security::Authenticator* authenticator)
-      : handler_(handler), authenticator_(authenticator) {}
+  // Not owned; all must outlive the service. A null `recorder` records no refusals.
+  CommandService(CommandHandler* handler, const security::Authenticator* authenticator,
+                 security::AccessRecorder* recorder = nullptr)
+      : handler_(handler), authenticator_(authenticator), recorder_(recorder) {}
 
   // Each authenticates the caller, then runs its command (see Run).
 #define HOTSPOT_DECLARE_COMMAND_RPC(Name)                                                         \
@@ -28,9 +30,15 @@ class CommandService final : public v1::CommandService::CallbackService {
 #undef HOTSPOT_DECLARE_COMMAND_RPC
 
  private:
+  // `call`: the method's full name, e.g. "hotspot.v1.CommandService/ShareConcern".
   template <typename Request>
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const Request* request,
-                                v1::CommandResponse* response);
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* call,
+                                const Request* request, v1::CommandResponse* response);
+  // `status`, after recording it as a refused attempt on the youth of `request` if it is
+  // PERMISSION_DENIED and the request names a youth; the recording's error if that fails.
+  template <typename Request>
+  absl::Status Refused(const security::Principal& who, const char* call, const Request& request,
+                       absl::Status status) const;
   static void LogFailure(const google::protobuf::Message& request, absl::string_view person,
                          const absl::Status& status);
   // Finishes the call with `result`, copying an answer into `response`.
@@ -39,6 +47,7 @@ class CommandService final : public v1::CommandService::CallbackService {
 
   CommandHandler* const handler_;
   const security::Authenticator* const authenticator_;
+  security::AccessRecorder* const recorder_;
 };
 
 }  // namespace hotspot::commands

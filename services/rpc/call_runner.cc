@@ -15,6 +15,17 @@ std::string TopLevelString(const google::protobuf::Message& message, const char*
 
 }  // namespace
 
+absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
+                           absl::string_view call, const security::Purpose& purpose,
+                           const google::protobuf::Message& request) {
+  v1::AccessRecord record;
+  // Bounded: a request's id may be anything the caller typed.
+  record.set_youth_id(TopLevelString(request, "youth_id").substr(0, 200));
+  record.set_area_id(TopLevelString(request, "area_id").substr(0, 200));
+  record.set_refused(true);
+  return recorder.Record(who, call, purpose, {record});
+}
+
 absl::Status CallRunner::Refused(const Caller& caller, const Method& method,
                                  const google::protobuf::Message& request,
                                  absl::Status status) const {
@@ -22,13 +33,8 @@ absl::Status CallRunner::Refused(const Caller& caller, const Method& method,
       method.access == v1::PERSONAL_DATA_ACCESS_UNSPECIFIED) {
     return status;
   }
-  v1::AccessRecord record;
-  // Bounded: a request's id may be anything the caller typed.
-  record.set_youth_id(TopLevelString(request, "youth_id").substr(0, 200));
-  record.set_area_id(TopLevelString(request, "area_id").substr(0, 200));
-  record.set_refused(true);
-  const absl::Status recorded = recorder_->Record(
-      caller.who, method.call, caller.purpose.value_or(security::Purpose{}), {record});
+  const absl::Status recorded = RecordRefusal(
+      *recorder_, caller.who, method.call, caller.purpose.value_or(security::Purpose{}), request);
   return recorded.ok() ? status : recorded;
 }
 

@@ -49,6 +49,13 @@ template <typename T>
 struct IsDisclosed<security::Disclosed<T>> : std::true_type {};
 }  // namespace internal
 
+// Records, through `recorder`, a refused attempt by `who` through `call` on the youth and area
+// that `request` names at its top level (its youth_id and area_id, where it has them). The
+// recording's error if it fails (the caller must then answer with that, not the refusal).
+absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
+                           absl::string_view call, const security::Purpose& purpose,
+                           const google::protobuf::Message& request);
+
 class CallRunner {
  public:
   // Not owned; both must outlive the runner. `workers` threads run unary calls. A null

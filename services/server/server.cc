@@ -225,8 +225,6 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     return security::Admit(
         who, [handler](absl::string_view agency) { return handler->AgencyFactsOf(agency); });
   });
-  impl->command_service =
-      std::make_unique<commands::CommandService>(impl->handler.get(), impl->authenticator.get());
 
   ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
                                     projections::ProjectorOptions(), impl->events.get(),
@@ -246,6 +244,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   access_options.sealer = impl->sealer.get();
   ASSIGN_OR_RETURN(impl->access_log,
                    audit::AccessLog::Open(std::move(access_options), options.data_dir + "/access"));
+  impl->command_service = std::make_unique<commands::CommandService>(
+      impl->handler.get(), impl->authenticator.get(),
+      options.record_access ? impl->access_log.get() : nullptr);
   impl->query_handler =
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service = std::make_unique<queries::QueryService>(
@@ -320,9 +321,10 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->subscription_service.reset();
   impl_->audit_handler.reset();
   impl_->query_handler.reset();
+  // The commands' completions may record a refusal: the handler finishes before the access log.
+  impl_->handler.reset();
   impl_->access_log.reset();
   impl_->views.reset();
-  impl_->handler.reset();
   impl_->events.reset();
   impl_->keys.reset();
 }
