@@ -74,7 +74,61 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
 
 absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                              Rows& rows) {
-  if (event.kind_case() != K::kMeasurementRecorded) return absl::OkStatus();
+  const absl::Time at = recorded.metadata.occurred_at;
+  switch (event.kind_case()) {
+    case K::kProgrammeAdopted: {
+      const v1::ProgrammeAdopted& adopted = event.programme_adopted();
+      v1::ProgrammeView programme;
+      programme.set_area_id(adopted.area_id());
+      programme.set_revision(adopted.revision());
+      *programme.mutable_goals() = adopted.goals();
+      programme.set_summary(adopted.summary());
+      *programme.mutable_adopted_at() = Ts(at);
+      PutRow(rows, ProgrammeKey(adopted.area_id()), std::move(programme));
+      return absl::OkStatus();
+    }
+    case K::kProgrammeRevised: {
+      const v1::ProgrammeRevised& revised = event.programme_revised();
+      return UpdateRow<v1::ProgrammeView>(
+          rows, ProgrammeKey(revised.area_id()), [&](v1::ProgrammeView& programme) {
+            programme.set_revision(revised.revision());
+            *programme.mutable_goals() = revised.goals();
+            v1::ProgrammeRevisionView* revision = programme.add_revisions();
+            revision->set_revision(revised.revision());
+            *revision->mutable_goals() = revised.goals();
+            revision->set_reason(revised.reason());
+            *revision->mutable_revised_at() = Ts(at);
+          });
+    }
+    case K::kAgencyRegistered: {
+      const v1::AgencyRegistered& registered = event.agency_registered();
+      v1::AgencyView agency;
+      agency.set_agency_id(registered.agency_id());
+      agency.set_name(registered.name());
+      agency.set_kind(registered.kind());
+      agency.add_area_ids(registered.area_id());
+      agency.set_self_governing_institution(registered.self_governing_institution());
+      *agency.mutable_registered_at() = Ts(at);
+      PutRow(rows, AgencyKey(registered.agency_id()), std::move(agency));
+      return absl::OkStatus();
+    }
+    case K::kLeadershipLadderSet:
+      return UpdateRow<v1::AgencyView>(
+          rows, AgencyKey(event.leadership_ladder_set().agency_id()), [&](v1::AgencyView& agency) {
+            *agency.mutable_ladder() = event.leadership_ladder_set().contacts();
+          });
+    case K::kPoliceCoordinatorDesignated: {
+      const v1::PoliceCoordinatorDesignated& designated = event.police_coordinator_designated();
+      return UpdateRow<v1::AgencyView>(
+          rows, AgencyKey(designated.agency_id()), [&](v1::AgencyView& agency) {
+            (*agency.mutable_police_coordinators())[designated.area_id()] = designated.person();
+          });
+    }
+    case K::kMeasurementRecorded:
+      break;
+    default:
+      return absl::OkStatus();
+  }
   const v1::MeasurementRecorded& m = event.measurement_recorded();
   v1::Measurement row;
   row.set_measure(m.measure());

@@ -18,10 +18,16 @@ namespace hotspot::projections {
 
 inline constexpr char kEscalationsView[] = "escalations.v1";
 inline constexpr char kMeetingsView[] = "meetings.v1";
-inline constexpr char kAreaView[] = "area.v1";
+inline constexpr char kAreaView[] = "area.v2";
 
 inline std::string EscalationKey(absl::string_view id) { return absl::StrCat("escalation/", id); }
 inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeting/", id); }
+inline std::string ProgrammeKey(absl::string_view area_id) {
+  return absl::StrCat("programme/", area_id);
+}
+inline std::string AgencyKey(absl::string_view agency_id) {
+  return absl::StrCat("agency/", agency_id);
+}
 inline std::string BodyKey(absl::string_view area_id, absl::string_view body_id) {
   return absl::StrCat("body/", area_id, "/", body_id);
 }
@@ -33,8 +39,12 @@ class EscalationsView final : public View {
                      Rows& rows) override;
 };
 
-// "area.v1" rows: measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
-// (the dashboard's other figures are computed from the other views at query time).
+// "area.v2" rows:
+//   measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
+//   programme/<area_id>                                 ProgrammeView
+//   agency/<agency_id>                                  AgencyView (the directory)
+// (the dashboard's other figures are computed from the other views at query time). v2 added the
+// programme and the directory; the view is rebuilt from the log when it opens.
 class AreaView final : public View {
  public:
   std::string name() const override { return kAreaView; }

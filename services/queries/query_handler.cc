@@ -462,6 +462,55 @@ absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
   return response;
 }
 
+absl::StatusOr<v1::GetProgrammeResponse> QueryHandler::GetProgramme(
+    const security::Principal& who, const v1::GetProgrammeRequest& request,
+    absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(
+      const std::optional<std::string> row,
+      views_->Get(projections::kAreaView, projections::ProgrammeKey(request.area_id())));
+  if (!row.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("area_id: no programme was adopted for ", request.area_id()));
+  }
+  v1::GetProgrammeResponse response;
+  if (!response.mutable_programme()->ParseFromString(*row)) {
+    return absl::DataLossError(
+        absl::StrCat("the programme row of ", request.area_id(), " is unreadable"));
+  }
+  response.set_position(position);
+  return response;
+}
+
+absl::StatusOr<v1::ListAgenciesResponse> QueryHandler::ListAgencies(
+    const security::Principal& who, const v1::ListAgenciesRequest& request,
+    absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(auto matches,
+                   Collect<v1::AgencyView>(*views_, projections::kAreaView, "agency/", "",
+                                           [&](v1::AgencyView& agency) -> std::string {
+                                             const auto& areas = agency.area_ids();
+                                             if (std::find(areas.begin(), areas.end(),
+                                                           request.area_id()) == areas.end()) {
+                                               return "";
+                                             }
+                                             return agency.agency_id();
+                                           }));
+  v1::ListAgenciesResponse response;
+  for (auto& [id, agency] : matches) {
+    // Another area's police coordinator is that area's business.
+    auto& coordinators = *agency.mutable_police_coordinators();
+    for (auto it = coordinators.begin(); it != coordinators.end();) {
+      it = it->first == request.area_id() ? std::next(it) : coordinators.erase(it);
+    }
+    *response.add_agencies() = std::move(agency);
+  }
+  response.set_position(position);
+  return response;
+}
+
 namespace {
 
 double Median(std::vector<int32_t> values) {

@@ -55,6 +55,12 @@ class QueryHandler {
   absl::StatusOr<v1::GetAreaDashboardResponse> GetAreaDashboard(
       const security::Principal& who, const v1::GetAreaDashboardRequest& request,
       absl::Time deadline) const;
+  absl::StatusOr<v1::GetProgrammeResponse> GetProgramme(const security::Principal& who,
+                                                        const v1::GetProgrammeRequest& request,
+                                                        absl::Time deadline) const;
+  absl::StatusOr<v1::ListAgenciesResponse> ListAgencies(const security::Principal& who,
+                                                        const v1::ListAgenciesRequest& request,
+                                                        absl::Time deadline) const;
 
  private:
   // Waits for min_position; returns the position reached.

@@ -46,6 +46,12 @@ class QueryService final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* GetAreaDashboard(grpc::CallbackServerContext* context,
                                              const v1::GetAreaDashboardRequest* request,
                                              v1::GetAreaDashboardResponse* response) override;
+  grpc::ServerUnaryReactor* GetProgramme(grpc::CallbackServerContext* context,
+                                         const v1::GetProgrammeRequest* request,
+                                         v1::GetProgrammeResponse* response) override;
+  grpc::ServerUnaryReactor* ListAgencies(grpc::CallbackServerContext* context,
+                                         const v1::ListAgenciesRequest* request,
+                                         v1::ListAgenciesResponse* response) override;
 
  private:
   const QueryHandler* const handler_;

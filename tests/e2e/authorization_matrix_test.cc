@@ -458,6 +458,10 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
       HOTSPOT_UNARY(queries, ListBodies, ListBodies, { request.set_area_id(scenario::kAreaId); }),
       HOTSPOT_UNARY(queries, GetAreaDashboard, GetAreaDashboard,
                     { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(queries, GetProgramme, GetProgramme,
+                    { request.set_area_id(scenario::kAreaId); }),
+      HOTSPOT_UNARY(queries, ListAgencies, ListAgencies,
+                    { request.set_area_id(scenario::kAreaId); }),
       HOTSPOT_STREAM(
           audit, GetCaseHistory, GetCaseHistoryRequest, GetCaseHistoryResponse,
           { request.set_youth_id(youth); }, never),
@@ -486,7 +490,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
       HOTSPOT_UNARY(admin, GetProjectionStatus, GetProjectionStatus, {}),
       HOTSPOT_UNARY(admin, LoadDemo, LoadDemo, {}),
       // The area view, small: rebuilt blue/green while the other cells read.
-      HOTSPOT_UNARY(admin, RebuildProjection, RebuildProjection, { request.set_view("area.v1"); }),
+      HOTSPOT_UNARY(admin, RebuildProjection, RebuildProjection, { request.set_view("area.v2"); }),
       HOTSPOT_STREAM(
           admin, Backup, BackupRequest, BackupResponse,
           { request.set_directory(suite_->dir.Sub(absl::StrCat("backup-", ++backups))); }, never),

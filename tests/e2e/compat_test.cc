@@ -73,6 +73,23 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   EXPECT_GT(consents, 0);
   EXPECT_GT(shares, 0);
 
+  // The area view is rebuilt from the old log on opening (area.v2): the programme and the agency
+  // directory read back.
+  v1::GetProgrammeRequest programme;
+  programme.set_area_id(scenario::kAreaId);
+  programme.set_min_position(head);
+  v1::GetProgrammeResponse adopted;
+  auto reader = suite->As(cast.chief, "");
+  ASSERT_TRUE(queries->GetProgramme(reader.get(), programme, &adopted).ok());
+  EXPECT_EQ(adopted.programme().revision(), 1);
+  EXPECT_EQ(adopted.programme().goals_size(), 3);
+  v1::ListAgenciesRequest directory;
+  directory.set_area_id(scenario::kAreaId);
+  v1::ListAgenciesResponse agencies;
+  auto lister = suite->As(cast.chief, "");
+  ASSERT_TRUE(queries->ListAgencies(lister.get(), directory, &agencies).ok());
+  EXPECT_EQ(agencies.agencies_size(), 12);
+
   // Commitments of before read as accepted (the upcast of CommitmentMade): none is proposed, and
   // the open ones are the agencies' own, counted as before.
   v1::ListCommitmentsRequest commitments;

@@ -1,7 +1,10 @@
 // QueryService against a real hotspotd with the demo loaded: read-your-writes, who sees
 // personal data, paging, and the commitments lists.
+#include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -257,6 +260,97 @@ TEST_F(QueryServiceTest, EscalationsMeetingsAndBodiesOfTheDemo) {
   EXPECT_FALSE(behind["steering-group"]);      // met once in 16 weeks; four a year
   EXPECT_TRUE(behind["political-follow-up"]);  // never met; twice a year
   EXPECT_TRUE(behind["local-ssp"]);            // never met; every four weeks
+}
+
+// What the chief reads back: the programme as adopted and revised, and the agency directory
+// with its ladders. Any principal of the area reads them; another area's do not.
+TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
+  v1::GetProgrammeRequest get;
+  get.set_area_id(scenario::kAreaId);
+  get.set_min_position(ready_);
+  v1::GetProgrammeResponse got;
+  ASSERT_TRUE(queries_->GetProgramme(As(cast_->school_member).get(), get, &got).ok());
+  const v1::ProgrammeView& adopted = got.programme();
+  EXPECT_EQ(adopted.area_id(), scenario::kAreaId);
+  EXPECT_EQ(adopted.revision(), 1);
+  EXPECT_EQ(adopted.summary(),
+            "Hotspot programme adopted by the City Council for Sjælør Boulevard");
+  EXPECT_TRUE(adopted.has_adopted_at());
+  EXPECT_TRUE(adopted.revisions().empty());
+  ASSERT_EQ(adopted.goals_size(), 3);
+  EXPECT_EQ(adopted.goals(0).goal_id(), "charges");
+  EXPECT_EQ(adopted.goals(0).measure(), "charges per 1,000 youth");
+  EXPECT_EQ(adopted.goals(0).baseline(), 75);
+  EXPECT_EQ(adopted.goals(0).target(), 50);
+  EXPECT_EQ(adopted.goals(2).goal_id(), "speed");
+
+  // Revised: the goals in force change, and the revision is kept with its reason.
+  v1::AdoptProgrammeRequest revise;
+  revise.set_request_id("q-programme-revision");
+  revise.set_area_id(scenario::kAreaId);
+  revise.set_summary("After the half-year: a sharper target for charges");
+  *revise.mutable_goals() = adopted.goals();
+  revise.mutable_goals(0)->set_target(45);
+  const CallResult revised = commands_->Call(cast_->chief, revise);
+  ASSERT_TRUE(revised.status.ok()) << revised.status.error_message();
+  get.set_min_position(revised.response.position());
+  ASSERT_TRUE(queries_->GetProgramme(As(cast_->chief).get(), get, &got).ok());
+  EXPECT_EQ(got.programme().revision(), 2);
+  EXPECT_EQ(got.programme().goals(0).target(), 45);
+  EXPECT_EQ(got.programme().summary(), adopted.summary());
+  ASSERT_EQ(got.programme().revisions_size(), 1);
+  EXPECT_EQ(got.programme().revisions(0).revision(), 2);
+  EXPECT_EQ(got.programme().revisions(0).reason(), revise.summary());
+  EXPECT_EQ(got.programme().revisions(0).goals(0).target(), 45);
+  EXPECT_GE(got.position(), revised.response.position());
+
+  // Another area's principal may not; an area with no programme has none; the area is named.
+  grpc::Status refused = queries_->GetProgramme(As(*stranger_).get(), get, &got);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetProgrammeRequest none;
+  none.set_area_id(stranger_->areas[0]);
+  refused = queries_->GetProgramme(As(*stranger_).get(), none, &got);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(refused.error_message(),
+            absl::StrCat("area_id: no programme was adopted for ", stranger_->areas[0]));
+  refused = queries_->GetProgramme(As(cast_->chief).get(), v1::GetProgrammeRequest(), &got);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(), "area_id: required");
+
+  // The directory: every agency of the area by id, with its kind and ladder; the police's own
+  // ladder (no mayor) and the area's police coordinator.
+  v1::ListAgenciesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_min_position(ready_);
+  v1::ListAgenciesResponse agencies;
+  ASSERT_TRUE(queries_->ListAgencies(As(cast_->school_member).get(), list, &agencies).ok());
+  ASSERT_EQ(agencies.agencies_size(), 12);
+  std::map<std::string, v1::AgencyView> by_id;
+  std::vector<std::string> order;
+  for (const v1::AgencyView& a : agencies.agencies()) {
+    order.push_back(a.agency_id());
+    by_id[a.agency_id()] = a;
+    EXPECT_EQ(std::vector<std::string>(a.area_ids().begin(), a.area_ids().end()),
+              std::vector<std::string>{scenario::kAreaId});
+  }
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  const v1::AgencyView& police = by_id["agency-police-copenhagen"];
+  EXPECT_EQ(police.kind(), v1::AGENCY_KIND_POLICE);
+  EXPECT_EQ(police.name(), "Copenhagen Police, local station");
+  ASSERT_EQ(police.ladder_size(), 3);
+  EXPECT_EQ(police.ladder(0).level(), v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR);
+  EXPECT_EQ(police.ladder(1).level(), v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF);
+  EXPECT_EQ(police.ladder(2).level(), v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR);
+  EXPECT_EQ(police.ladder(2).person(), "police-director-police-copenhagen");
+  ASSERT_EQ(police.police_coordinators_size(), 1);
+  EXPECT_EQ(police.police_coordinators().at(scenario::kAreaId), cast_->police_leader.person);
+  const v1::AgencyView& school = by_id["agency-school-sjaelor"];
+  EXPECT_EQ(school.kind(), v1::AGENCY_KIND_SCHOOL);
+  ASSERT_EQ(school.ladder_size(), 3);
+  EXPECT_EQ(school.ladder(2).level(), v1::LEADERSHIP_LEVEL_POLITICAL);
+  EXPECT_TRUE(by_id["agency-ngo-mentors"].ladder().empty());
+  EXPECT_EQ(queries_->ListAgencies(As(*stranger_).get(), list, &agencies).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
