@@ -17,6 +17,8 @@
   X(ReferYouth)                        \
   X(ScreenReferral)                    \
   X(AssignOutreach)                    \
+  X(RecordOutreachOutcome)             \
+  X(IdentifyYouth)                     \
   X(ShareConcern)                      \
   X(RecordConsent)                     \
   X(WithdrawConsent)                   \

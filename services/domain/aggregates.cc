@@ -75,6 +75,22 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.referring_agency_id = event.youth_referred().referring_agency_id();
       state.status = v1::CASE_STATUS_REFERRED;
       state.birth_date = event.youth_referred().birth_date();
+      state.identity_known = event.youth_referred().identity_known();
+      break;
+    case K::kYouthIdentified:
+      state.identity_known = true;
+      if (!event.youth_identified().birth_date().ciphertext().empty()) {
+        state.birth_date = event.youth_identified().birth_date();
+      }
+      break;
+    case K::kOutreachAssigned:
+      if (!event.outreach_assigned().outreach_id().empty()) {
+        state.outreach[event.outreach_assigned().outreach_id()].agency_id =
+            event.outreach_assigned().agency_id();
+      }
+      break;
+    case K::kOutreachOutcomeRecorded:
+      state.outreach[event.outreach_outcome_recorded().outreach_id()].outcome = true;
       break;
     case K::kReferralAccepted:
       state.status = v1::CASE_STATUS_ACCEPTED;

@@ -76,6 +76,14 @@ struct YouthState {
   // keeps its id).
   std::map<std::string, Consent> consents;
   std::set<std::string> commitment_ids;
+  bool identity_known = false;  // known at referral, or identified since
+  // Outreach tasks by id (tasks of before have none): the agency doing each, and whether its
+  // outcome is recorded.
+  struct Outreach {
+    std::string agency_id;
+    bool outcome = false;
+  };
+  std::map<std::string, Outreach> outreach;
   v1::SealedText birth_date;  // as referred or corrected; empty if not known
   v1::Date ended_on;          // closed, declined or handed over on (unset: open, or not known)
   // Notifications to the social administration (barnets lov), by id.

@@ -213,6 +213,9 @@ absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& request, const Comm
 absl::StatusOr<Decision> Decide(const v1::ScreenReferralRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ShareConcernRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordOutreachOutcomeRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::IdentifyYouthRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RecordConsentRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::WithdrawConsentRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& request, const CommandContext& c);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,27 @@
 #include "store/status_macros.h"
 
 namespace hotspot::domain {
+namespace {
+
+// Seals the identifying data that `request` gives (name, CPR number, birth date, address; each
+// only if given) into `event`'s fields of the same names, under `youth_id`.
+template <typename Request, typename Event>
+absl::Status SealIdentity(Session& s, const std::string& youth_id, const Request& request,
+                          Event* event) {
+  const std::tuple<const char*, const std::string*, v1::SealedText*> fields[] = {
+      {"name", &request.name(), event->mutable_name()},
+      {"cpr_number", &request.cpr_number(), event->mutable_cpr_number()},
+      {"birth_date", &request.birth_date(), event->mutable_birth_date()},
+      {"address", &request.address(), event->mutable_address()},
+  };
+  for (const auto& [field, text, sealed] : fields) {
+    if (text->empty()) continue;
+    ASSIGN_OR_RETURN(*sealed, s.Seal(youth_id, field, *text));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
@@ -48,17 +70,7 @@ absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandCon
   ASSIGN_OR_RETURN(*x->mutable_description(), s.Seal(id, "description", r.description()));
   x->set_urgency(r.urgency());
   x->set_identity_known(r.identity_known());
-  const std::pair<const std::string*, v1::SealedText*> personal[] = {
-      {&r.name(), x->mutable_name()},
-      {&r.cpr_number(), x->mutable_cpr_number()},
-      {&r.birth_date(), x->mutable_birth_date()},
-      {&r.address(), x->mutable_address()},
-  };
-  const char* fields[] = {"name", "cpr_number", "birth_date", "address"};
-  for (size_t i = 0; i < 4; ++i) {
-    if (personal[i].first->empty()) continue;
-    ASSIGN_OR_RETURN(*personal[i].second, s.Seal(id, fields[i], *personal[i].first));
-  }
+  RETURN_IF_ERROR(SealIdentity(s, id, r, x));
   s.Emit(id, r.area_id(), std::move(e));
   return s.Finish(id);
 }
@@ -106,16 +118,78 @@ absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& r, const Comman
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckPerson("person", r.person()));
   RETURN_IF_ERROR(CheckText("task", r.task(), kMaxTextBytes));
+  if (r.has_due_on()) RETURN_IF_ERROR(CheckDate("due_on", r.due_on()));
   ASSIGN_OR_RETURN(const YouthState youth,
                    LoadCaseForCoordinator(s, r.youth_id(), "assign outreach"));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no outreach task"));
   RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
+  const std::string id = NewId("outreach");
   v1::Event e;
   auto* x = e.mutable_outreach_assigned();
   x->set_youth_id(r.youth_id());
   x->set_agency_id(r.agency_id());
   x->set_person(r.person());
   ASSIGN_OR_RETURN(*x->mutable_task(), s.Seal(r.youth_id(), "outreach_task", r.task()));
+  x->set_outreach_id(id);
+  if (r.has_due_on()) *x->mutable_due_on() = r.due_on();
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id(), {id});
+}
+
+// The agency doing the task records what came of it, once; the chief does not act for it.
+absl::StatusOr<Decision> Decide(const v1::RecordOutreachOutcomeRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckId("outreach_id", r.outreach_id(), "outreach"));
+  RETURN_IF_ERROR(CheckText("outcome", r.outcome(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  const auto task = youth.outreach.find(r.outreach_id());
+  if (task == youth.outreach.end() || task->second.agency_id.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("outreach_id: ", r.youth_id(), " has no outreach task ", r.outreach_id()));
+  }
+  RETURN_IF_ERROR(security::MayActAsAgency(c.principal, youth.area_id, task->second.agency_id,
+                                           "record the outcome of this outreach task"));
+  RETURN_IF_ERROR(Rule(!task->second.outcome,
+                       absl::StrCat("outreach_id: ", r.outreach_id(), " has its outcome already")));
+  v1::Event e;
+  auto* x = e.mutable_outreach_outcome_recorded();
+  x->set_youth_id(r.youth_id());
+  x->set_outreach_id(r.outreach_id());
+  ASSIGN_OR_RETURN(*x->mutable_outcome(), s.Seal(r.youth_id(), "outreach_outcome", r.outcome()));
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return s.Finish(r.youth_id());
+}
+
+// A youth referred without an identity is identified once it is known: by the area's
+// coordinators, or by an agency doing outreach with the youth.
+absl::StatusOr<Decision> Decide(const v1::IdentifyYouthRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckCpr("cpr_number", r.cpr_number()));
+  RETURN_IF_ERROR(CheckBirthDate("birth_date", r.birth_date()));
+  RETURN_IF_ERROR(CheckText("address", r.address(), 500, false));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  const absl::Status coordinator =
+      RequireCoordinator(c.principal, youth.area_id, "identify a youth");
+  const bool does_outreach =
+      std::any_of(youth.outreach.begin(), youth.outreach.end(), [&](const auto& task) {
+        return security::MayActAsAgency(c.principal, youth.area_id, task.second.agency_id,
+                                        "identify a youth")
+            .ok();
+      });
+  if (!does_outreach) RETURN_IF_ERROR(coordinator);
+  RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it is not identified"));
+  RETURN_IF_ERROR(Rule(
+      !youth.identity_known,
+      absl::StrCat(r.youth_id(), " is identified already: correct it with RectifyPersonalData")));
+  v1::Event e;
+  auto* x = e.mutable_youth_identified();
+  x->set_youth_id(r.youth_id());
+  // Sealed as the referral's fields, so that they read (and are erased) the same way.
+  RETURN_IF_ERROR(SealIdentity(s, r.youth_id(), r, x));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
 }
@@ -685,6 +759,16 @@ absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
   RETURN_IF_ERROR(
       Rule(youth.status == v1::CASE_STATUS_ACCEPTED || youth.status == v1::CASE_STATUS_ACTIVE,
            absl::StrCat(r.youth_id(), " is not an accepted, open case")));
+  // Adult services take over a youth about to turn 18 or older: from 17.
+  ASSIGN_OR_RETURN(const std::optional<int> age, AgeOf(s, youth, c.now));
+  RETURN_IF_ERROR(
+      Rule(age.has_value(), absl::StrCat(r.youth_id(),
+                                         "'s age is not known: record the birth "
+                                         "date before handing over to adult services")));
+  RETURN_IF_ERROR(Rule(
+      *age >= 17, absl::StrCat(r.youth_id(), " is ", *age, "; adult services take over from 17")));
+  // As at closing: the agencies' open commitments are fulfilled or cancelled first.
+  RETURN_IF_ERROR(NoOpenCommitments(s, youth, r.youth_id()));
   RETURN_IF_ERROR(s.Load<AgencyState>("receiving_agency_id", r.receiving_agency_id()).status());
   v1::Event e;
   auto* x = e.mutable_handed_over_to_adult_services();

@@ -696,15 +696,148 @@ TEST_F(DecideTest, APinnedVersionThatMovedIsAborted) {
 }
 
 TEST_F(DecideTest, HandOverToAdultServices) {
-  const std::string youth = AcceptedYouth();
+  // 16 (born 2010-01-01, today 2026-11-23): too young; adult services take over from 17.
+  const std::string young = AcceptedYouth();
   auto handover = Req<v1::HandOverToAdultServicesRequest>();
-  handover.set_youth_id(youth);
+  handover.set_youth_id(young);
   handover.set_receiving_agency_id("agency-social");
-  handover.set_note("Turns 18 in January");
-  w_.Do(handover, chief_);
+  handover.set_note("Turns 18 in June");
+  absl::StatusOr<Decision> d = w_.Run(handover, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(), absl::StrCat(young, " is 16; adult services take over from 17"));
+
+  // 17, with an open commitment: as at closing, it is fulfilled or cancelled first.
+  auto older = Referral();
+  older.set_birth_date("2009-06-01");
+  const std::string youth = w_.Do(older, school_member_).id;
+  auto screen = Req<v1::ScreenReferralRequest>();
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  w_.Do(screen, chief_);
+  const std::string commitment = Commitment(youth);
+  handover.set_youth_id(youth);
+  handover.set_request_id("handover-17");
+  d = w_.Run(handover, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr(commitment));
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  w_.Do(fulfil, school_member_);
+  const Decision handed = w_.Do(handover, chief_);
+  const v1::HandedOverToAdultServices& event =
+      handed.writes[0].events[0].handed_over_to_adult_services();
+  EXPECT_EQ(event.receiving_agency_id(), "agency-social");
+  EXPECT_EQ(World::Unseal(event.note()), "Turns 18 in June");
+  EXPECT_EQ(event.handed_over_on().year(), 2026);
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_HANDED_OVER);
   handover.set_request_id("again");
   EXPECT_EQ(Code(w_.Run(handover, chief_)), absl::StatusCode::kFailedPrecondition);
+
+  // An unknown age: the birth date is recorded first.
+  auto unknown = Referral();
+  unknown.clear_birth_date();
+  unknown.clear_cpr_number();
+  const std::string nameless = w_.Do(unknown, school_member_).id;
+  screen.set_youth_id(nameless);
+  screen.set_request_id("screen-unknown-age");
+  w_.Do(screen, chief_);
+  handover.set_youth_id(nameless);
+  handover.set_request_id("handover-unknown-age");
+  d = w_.Run(handover, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("age is not known"));
+}
+
+// An outreach task has an id and a due date; its agency records the outcome, once, and the
+// chief does not. A youth referred without an identity is identified once it is known.
+TEST_F(DecideTest, OutreachHasAnOutcomeAndAnUnknownYouthIsIdentified) {
+  auto anonymous = Referral();
+  anonymous.set_identity_known(false);
+  anonymous.clear_name();
+  anonymous.clear_cpr_number();
+  anonymous.clear_birth_date();
+  anonymous.clear_address();
+  const std::string youth = w_.Do(anonymous, school_member_).id;
+  auto screen = Req<v1::ScreenReferralRequest>();
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  w_.Do(screen, chief_);
+
+  auto assign = Req<v1::AssignOutreachRequest>();
+  assign.set_youth_id(youth);
+  assign.set_agency_id("agency-school");
+  assign.set_person("teacher-ole");
+  assign.set_task("Find out who the boy by the kiosk is");
+  assign.mutable_due_on()->set_year(2026);
+  assign.mutable_due_on()->set_month(12);
+  assign.mutable_due_on()->set_day(7);
+  const Decision assigned = w_.Do(assign, chief_);
+  ASSERT_EQ(assigned.created_ids.size(), 1u);
+  const std::string task = assigned.created_ids[0];
+  EXPECT_TRUE(absl::StartsWith(task, "outreach-")) << task;
+  const v1::OutreachAssigned& event = assigned.writes[0].events[0].outreach_assigned();
+  EXPECT_EQ(event.outreach_id(), task);
+  EXPECT_EQ(event.due_on().day(), 7);
+  EXPECT_EQ(World::Unseal(event.task()), "Find out who the boy by the kiosk is");
+
+  // The school identifies him (it does the outreach); the police, which does not, may not.
+  auto identify = Req<v1::IdentifyYouthRequest>();
+  identify.set_youth_id(youth);
+  identify.set_name("Karim Berg");
+  identify.set_birth_date("2010-05-04");
+  identify.set_cpr_number("040510-1235");
+  EXPECT_EQ(Code(w_.Run(identify, police_leader_)), absl::StatusCode::kPermissionDenied);
+  identify.set_birth_date("2010-13-04");
+  absl::StatusOr<Decision> d = w_.Run(identify, school_member_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("birth_date"));
+  identify.set_birth_date("2010-05-04");
+  const Decision identified = w_.Do(identify, school_member_);
+  const v1::YouthIdentified& who = identified.writes[0].events[0].youth_identified();
+  EXPECT_EQ(World::Unseal(who.name()), "Karim Berg");
+  EXPECT_EQ(who.name().key_id(), youth);
+  EXPECT_TRUE(absl::StartsWith(who.name().ciphertext(), "name:"));
+  EXPECT_TRUE(absl::StartsWith(who.birth_date().ciphertext(), "birth_date:"));
+  EXPECT_TRUE(who.address().ciphertext().empty());
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "Karim"));
+  // Known now: a second identification is a correction.
+  identify.set_request_id("identify-again");
+  d = w_.Run(identify, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("RectifyPersonalData"));
+  // Its birth date counts for the rules: 16, so he gives consent himself.
+  auto consent = Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("club");
+  consent.set_given_by("Karim");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);
+  consent.add_agency_ids("agency-school");
+  consent.set_purpose("evenings");
+  consent.add_categories(v1::CONCERN_CATEGORY_TIME_ON_THE_STREET);
+  EXPECT_EQ(w_.Do(consent, caseworker_).writes[0].events[0].consent_recorded().giver_age(), 16);
+
+  // The outcome: by the school, not by the chief, once.
+  auto outcome = Req<v1::RecordOutreachOutcomeRequest>();
+  outcome.set_youth_id(youth);
+  outcome.set_outreach_id(task);
+  outcome.set_outcome("Known now: Karim, comes to the club on Fridays");
+  d = w_.Run(outcome, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  outcome.set_outreach_id("outreach-none");
+  d = w_.Run(outcome, school_member_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kNotFound);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("outreach_id: ", youth, " has no outreach task outreach-none"));
+  outcome.set_outreach_id(task);
+  const Decision done = w_.Do(outcome, school_member_);
+  const v1::OutreachOutcomeRecorded& recorded =
+      done.writes[0].events[0].outreach_outcome_recorded();
+  EXPECT_EQ(recorded.outreach_id(), task);
+  EXPECT_EQ(World::Unseal(recorded.outcome()), "Known now: Karim, comes to the club on Fridays");
+  outcome.set_request_id("outcome-again");
+  d = w_.Run(outcome, school_member_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("has its outcome already"));
 }
 
 }  // namespace

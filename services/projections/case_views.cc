@@ -223,9 +223,43 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       SetStatus(c, accepted ? v1::CASE_STATUS_ACCEPTED : v1::CASE_STATUS_DECLINED, recorded);
       break;
     }
-    case K::kOutreachAssigned:
-      AddUnique(c.mutable_agencies_involved(), event.outreach_assigned().agency_id());
+    case K::kOutreachAssigned: {
+      const v1::OutreachAssigned& assigned = event.outreach_assigned();
+      AddUnique(c.mutable_agencies_involved(), assigned.agency_id());
+      v1::OutreachView* task = c.add_outreach();
+      task->set_outreach_id(assigned.outreach_id());
+      task->set_agency_id(assigned.agency_id());
+      task->set_person(assigned.person());
+      Seal(assigned.task(), task->mutable_task());
+      *task->mutable_assigned_at() = Ts(at);
+      if (assigned.has_due_on()) *task->mutable_due_on() = assigned.due_on();
       break;
+    }
+    case K::kOutreachOutcomeRecorded: {
+      const v1::OutreachOutcomeRecorded& done = event.outreach_outcome_recorded();
+      for (v1::OutreachView& task : *c.mutable_outreach()) {
+        if (task.outreach_id() != done.outreach_id()) continue;
+        Seal(done.outcome(), task.mutable_outcome());
+        *task.mutable_outcome_at() = Ts(at);
+      }
+      break;
+    }
+    case K::kYouthIdentified: {
+      const v1::YouthIdentified& identified = event.youth_identified();
+      c.set_identity_known(true);
+      const std::pair<const v1::SealedText*, v1::PersonalField*> fields[] = {
+          {&identified.name(), c.mutable_name()},
+          {&identified.cpr_number(), c.mutable_cpr_number()},
+          {&identified.birth_date(), c.mutable_birth_date()},
+          {&identified.address(), c.mutable_address()},
+      };
+      for (const auto& [sealed, field] : fields) {
+        if (sealed->ciphertext().empty()) continue;
+        field->Clear();
+        Seal(*sealed, field);
+      }
+      break;
+    }
     case K::kConcernShared: {
       const v1::ConcernShared& shared = event.concern_shared();
       v1::SharedConcern* concern = c.add_concerns_shared();
@@ -288,11 +322,17 @@ void ApplyToCase(v1::CaseView& c, const store::RecordedEvent& recorded, const v1
       Plan(c, event.action_plan_revised().revision(), event.action_plan_revised().goals(),
            event.action_plan_revised().review_date(), recorded);
       break;
-    case K::kSocialDecisionRecorded:
+    case K::kSocialDecisionRecorded: {
       // That the social administration decided anything is the child's confidential affair:
-      // it involves nobody in the list every reader of the area sees (its caseworkers see the
-      // whole case anyway).
+      // it involves nobody in the list every reader of the area sees, and the query shows the
+      // decisions only to its caseworkers and the coordinators.
+      const v1::SocialDecisionRecorded& decided = event.social_decision_recorded();
+      v1::SocialDecisionView* decision = c.add_social_decisions();
+      decision->set_decision_id(decided.decision_id());
+      Seal(decided.decision(), decision->mutable_decision());
+      *decision->mutable_decided_at() = Ts(at);
       break;
+    }
     case K::kHandedOverToAdultServices:
       SetStatus(c, v1::CASE_STATUS_HANDED_OVER, recorded);
       break;

@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v4" rows:
+// "cases.v5" rows:
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns
@@ -18,8 +18,9 @@
 namespace hotspot::projections {
 
 // v2: consents, concern counts, notifications, subject access; v3: sharing and notifying involve
-// nobody in the case (agencies_involved).
-inline constexpr char kCasesView[] = "cases.v4";
+// nobody in the case (agencies_involved); v4: a social decision involves nobody; v5: outreach
+// tasks and social decisions in the case, and identities recorded later.
+inline constexpr char kCasesView[] = "cases.v5";
 inline constexpr char kCommitmentsView[] = "commitments.v2";  // v2: the agency index
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }

@@ -219,7 +219,7 @@ TEST_F(ProjectionsTest, AViewAddedLaterCatchesUpFromTheStart) {
   EXPECT_FALSE(Rows(*projector, kEscalationsView).empty());
 }
 
-// A view renamed when its rows changed shape (cases.v3 for cases.v4) leaves no copy behind.
+// A view renamed when its rows changed shape (cases.v3 for cases.v5) leaves no copy behind.
 TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
   Build("demo", 4);
   {

@@ -427,7 +427,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
       impl->dropped.push_back(impl->handles[i]);
     } else if (!generation_of_view && name != rocksdb::kDefaultColumnFamilyName) {
       // A view no longer served (renamed when its rows changed shape, e.g. cases.v3 for
-      // cases.v4): its rows are derived and would only linger, copies of the youths' data
+      // cases.v5): its rows are derived and would only linger, copies of the youths' data
       // that nobody reads; dropped.
       RETURN_IF_ERROR(
           FromRocks(impl->db->DropColumnFamily(impl->handles[i]), "dropping a retired view"));

@@ -15,7 +15,7 @@ namespace hotspot::projections {
 class View {
  public:
   virtual ~View() = default;
-  // The view's name and version, e.g. "cases.v4": its column family and checkpoint.
+  // The view's name and version, e.g. "cases.v5": its column family and checkpoint.
   virtual std::string name() const = 0;
   // Applies one event (`event` is `recorded`'s payload, parsed). Events it has no use for
   // leave the rows alone. An error stops the projection (DATA_LOSS for a corrupt row).

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "services/domain/aggregates.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/view_util.h"
@@ -132,6 +133,13 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
     }
     WithholdPersonalData(&c, reason);
   }
+  // An outreach task is casework too: its agency reads its own.
+  for (v1::OutreachView& task : *view->mutable_outreach()) {
+    if (may([&](const auto& p) { return security::MaySeeCasework(p, task.agency_id()); })) {
+      continue;
+    }
+    WithholdPersonalData(&task, reason);
+  }
   // A consent's scope, giver, purpose, wording and categories: the others see the kind of giver,
   // its dates and whether it stands.
   std::set<std::string> seen_consents;  // by security::ConsentKey
@@ -158,6 +166,7 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
                                      }),
                       notifications.end());
   if (!may(security::MaySeeInvestigations)) view->clear_investigations();
+  if (!may(security::MaySeeSocialDecisions)) view->clear_social_decisions();
   if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();
   // A consent's scope is the words someone chose to name it ("the mother's consent for
   // school"): named elsewhere in the case only where the reader sees that consent.
@@ -192,9 +201,18 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
     ParseCategories(consent.categories_sealed(), consent.mutable_categories());
   }
   for (v1::CommitmentView& c : *view->mutable_commitments()) MarkOverdue(&c, today);
+  for (v1::OutreachView& task : *view->mutable_outreach()) {
+    const v1::Date& due = task.due_on();
+    task.set_overdue(task.has_due_on() && !task.has_outcome_at() &&
+                     absl::CivilDay(due.year(), due.month(), due.day()) < today);
+  }
   if (view->birth_date().has_text()) {
     if (const auto adult = projections::EighteenthBirthday(view->birth_date().text())) {
       *view->mutable_eighteenth_birthday() = DateOfDay(*adult);
+    }
+    if (const std::optional<int> age = domain::AgeOn(view->birth_date().text(), today)) {
+      view->set_seventeen_or_older(*age >= 17);
+      view->set_adult(*age >= 18);
     }
   }
   return absl::OkStatus();

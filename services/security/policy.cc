@@ -202,6 +202,8 @@ bool MaySeeNotification(const Principal& who, const v1::NotificationView& notifi
 
 bool MaySeeInvestigations(const Principal& who) { return SeesWholeCase(who); }
 
+bool MaySeeSocialDecisions(const Principal& who) { return SeesWholeCase(who); }
+
 bool MaySeeSubjectAccessRequests(const Principal& who) { return SeesWholeCase(who); }
 
 absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind) {

@@ -111,6 +111,8 @@ bool MaySeeNotification(const Principal& who, const v1::NotificationView& notifi
 // The same for the social administration's child-welfare investigations: its caseworkers and
 // the area's coordinators.
 bool MaySeeInvestigations(const Principal& who);
+// The same for the social administration's decisions about the child.
+bool MaySeeSocialDecisions(const Principal& who);
 // The same for the family's subject access requests (GDPR Art. 15), which the chief's office
 // answers.
 bool MaySeeSubjectAccessRequests(const Principal& who);

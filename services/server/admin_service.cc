@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* AdminService::RebuildProjection(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status = RequireAdmin(*context);
   if (status.ok() && request->view().empty()) {
-    status = absl::InvalidArgumentError("view: required, e.g. \"cases.v4\"");
+    status = absl::InvalidArgumentError("view: required, e.g. \"cases.v5\"");
   }
   if (status.ok()) status = views_->Rebuild(request->view());  // quick: it only starts it
   reactor->Finish(ToGrpcStatus(status));

@@ -170,6 +170,10 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
     inner = "consent.";
   } else if (d == v1::SubjectAccessView::descriptor()) {
     inner = "subject_access.";
+  } else if (d == v1::OutreachView::descriptor()) {
+    inner = absl::StrCat("outreach(", static_cast<const v1::OutreachView&>(m).agency_id(), ").");
+  } else if (d == v1::SocialDecisionView::descriptor()) {
+    inner = "social_decision.";
   }
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(m, &fields);
@@ -367,6 +371,17 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   standing.clear_agency_ids();
   standing.add_agency_ids(ClubWorker().agency);
   Must(cast.caseworker, standing);
+  // The club does outreach with him; the social administration decides about the child.
+  auto outreach = Req<v1::AssignOutreachRequest>();
+  outreach.set_youth_id(youth);
+  outreach.set_agency_id(ClubWorker().agency);
+  outreach.set_person(ClubWorker().person);
+  outreach.set_task("Meet him on the square on Friday evenings");
+  Must(cast.chief, outreach);
+  auto social = Req<v1::RecordSocialDecisionRequest>();
+  social.set_youth_id(youth);
+  social.set_decision("A contact person twice a week (barnets lov)");
+  Must(cast.caseworker, social);
   // The school notifies the social administration, which investigates.
   auto notify = Req<v1::NotifyChildWelfareRequest>();
   notify.set_youth_id(youth);
@@ -620,7 +635,7 @@ TEST_F(AuthorizationMatrixTest, EveryCommandEveryRoleAreaAndAgency) {
   // whether it may notify the social administration.
   matrix << "# as itself: the request names the caller's own agency\n";
   const std::string consented = [] {
-    const std::string youth = Accepted(/*age_14=*/true);
+    const std::string youth = Accepted(/*age=*/14);
     auto consent = Req<v1::RecordConsentRequest>();
     consent.set_youth_id(youth);
     consent.set_scope("everyone at the table");

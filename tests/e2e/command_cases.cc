@@ -38,12 +38,12 @@ std::string CommandBuilders::Referred() {
   return Must(cast_->school_member, scenario::SampleReferral(++sequence_, NextId())).id();
 }
 
-std::string CommandBuilders::Accepted(bool age_14) {
+std::string CommandBuilders::Accepted(int age) {
   std::string youth;
-  if (age_14) {
+  if (age > 0) {
     v1::ReferYouthRequest referral = scenario::SampleReferral(++sequence_, NextId());
     const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
-    referral.set_birth_date(absl::StrFormat("%04d-%02d-%02d", today.year() - 14, today.month(),
+    referral.set_birth_date(absl::StrFormat("%04d-%02d-%02d", today.year() - age, today.month(),
                                             std::min(today.day(), 28)));
     youth = Must(cast_->school_member, referral).id();
   } else {
@@ -325,6 +325,38 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(chief), P(police_member), "task", Bad::kTooLong},
+      {"RecordOutreachOutcome",
+       [] {
+         // The school does the task: it records the outcome, not the chief.
+         auto task = Req<v1::AssignOutreachRequest>();
+         task.set_youth_id(Accepted());
+         task.set_agency_id(kSchool);
+         task.set_person(cast_->school_member.person);
+         task.set_task("Talk with him after class");
+         const v1::CommandResponse assigned = Must(cast_->chief, task);
+         auto r = Req<v1::RecordOutreachOutcomeRequest>();
+         r.set_youth_id(task.youth_id());
+         r.set_outreach_id(assigned.created_ids(0));
+         r.set_outcome("He came to the homework club twice");
+         return Own(r);
+       },
+       P(school_member), P(chief), "outcome", Bad::kTooLong},
+      {"IdentifyYouth",
+       [] {
+         // Referred by the outreach team without a name.
+         v1::ReferYouthRequest referral = scenario::SampleReferral(++sequence_, NextId());
+         referral.set_identity_known(false);
+         referral.clear_name();
+         referral.clear_cpr_number();
+         referral.clear_birth_date();
+         referral.clear_address();
+         auto r = Req<v1::IdentifyYouthRequest>();
+         r.set_youth_id(Must(cast_->school_member, referral).id());
+         r.set_name("Karim Berg");
+         r.set_birth_date("2010-05-04");
+         return Own(r);
+       },
+       P(chief), P(school_member), "name", Bad::kTooLong},
       {"ShareConcern",
        [] {
          auto r = Req<v1::ShareConcernRequest>();
@@ -340,7 +372,7 @@ std::vector<CommandCase> CommandBuilders::All() {
       {"RecordConsent",
        [] {
          auto r = Req<v1::RecordConsentRequest>();
-         r.set_youth_id(Accepted(/*age_14=*/true));
+         r.set_youth_id(Accepted(/*age=*/14));
          r.set_scope("school and social services");
          r.set_given_by("parent");
          r.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
@@ -354,7 +386,7 @@ std::vector<CommandCase> CommandBuilders::All() {
       {"WithdrawConsent",
        [] {
          auto consent = Req<v1::RecordConsentRequest>();
-         consent.set_youth_id(Accepted(/*age_14=*/true));
+         consent.set_youth_id(Accepted(/*age=*/14));
          consent.set_scope("school and social services");
          consent.set_given_by("parent");
          consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
@@ -388,7 +420,7 @@ std::vector<CommandCase> CommandBuilders::All() {
       {"HandOverToAdultServices",
        [] {
          auto r = Req<v1::HandOverToAdultServicesRequest>();
-         r.set_youth_id(Accepted());
+         r.set_youth_id(Accepted(/*age=*/17));  // adult services take over from 17
          r.set_receiving_agency_id(kSocial);
          return Own(r);
        },

@@ -82,10 +82,10 @@ class CommandBuilders {
   // between two of them counts what was written in between.
   static uint64_t Probe();
 
-  // A referred youth; accepted too (`age_14`: a youth of 14 today, for whom a custody holder
-  // consents).
+  // A referred youth; accepted too (`age`: a youth of that age today, e.g. 14, for whom a
+  // custody holder consents; 0: the sample's own birth date).
   static std::string Referred();
-  static std::string Accepted(bool age_14 = false);
+  static std::string Accepted(int age = 0);
 
   // A task-force meeting scheduled now; held, with the school present and `youth` on its agenda.
   static std::string Scheduled();

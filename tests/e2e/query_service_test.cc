@@ -8,6 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -353,6 +355,118 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// The case shows its outreach tasks (with their outcome, and overdue when late), the social
+// administration's decisions to those allowed, the youth's age flags, and an identity recorded
+// after referral.
+TEST_F(QueryServiceTest, TheCaseShowsOutreachSocialDecisionsAgeAndALaterIdentity) {
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  v1::ReferYouthRequest referral = scenario::SampleReferral(7301, "q-outreach-referral");
+  referral.set_birth_date(absl::StrFormat("%04d-%02d-%02d", today.year() - 17, today.month(),
+                                          std::min(today.day(), 28)));
+  const CallResult referred = commands_->Call(cast_->school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  v1::ScreenReferralRequest screen;
+  screen.set_request_id("q-outreach-screen");
+  screen.set_youth_id(youth);
+  screen.set_accept(true);
+  ASSERT_TRUE(commands_->Call(cast_->chief, screen).status.ok());
+  v1::AssignOutreachRequest assign;
+  assign.set_request_id("q-outreach-assign");
+  assign.set_youth_id(youth);
+  assign.set_agency_id(cast_->school_member.agency);
+  assign.set_person(cast_->school_member.person);
+  assign.set_task("Ask him about the evenings");
+  const absl::CivilDay yesterday = today - 1;
+  assign.mutable_due_on()->set_year(static_cast<int32_t>(yesterday.year()));
+  assign.mutable_due_on()->set_month(yesterday.month());
+  assign.mutable_due_on()->set_day(yesterday.day());
+  const CallResult assigned = commands_->Call(cast_->chief, assign);
+  ASSERT_TRUE(assigned.status.ok()) << assigned.status.error_message();
+  ASSERT_EQ(assigned.response.created_ids_size(), 1);
+  const std::string task = assigned.response.created_ids(0);
+  v1::RecordSocialDecisionRequest social;
+  social.set_request_id("q-outreach-social");
+  social.set_youth_id(youth);
+  social.set_decision("A contact person twice a week");
+  const CallResult decided = commands_->Call(cast_->caseworker, social);
+  ASSERT_TRUE(decided.status.ok()) << decided.status.error_message();
+
+  v1::GetCaseResponse got;
+  ASSERT_TRUE(GetCase(cast_->chief, youth, decided.response.position(), &got).ok());
+  const v1::CaseView& c = got.case_view();
+  ASSERT_EQ(c.outreach_size(), 1);
+  EXPECT_EQ(c.outreach(0).outreach_id(), task);
+  EXPECT_EQ(c.outreach(0).agency_id(), cast_->school_member.agency);
+  EXPECT_EQ(c.outreach(0).task().text(), "Ask him about the evenings");
+  EXPECT_TRUE(c.outreach(0).overdue());
+  EXPECT_FALSE(c.outreach(0).has_outcome_at());
+  ASSERT_EQ(c.social_decisions_size(), 1);
+  EXPECT_EQ(c.social_decisions(0).decision().text(), "A contact person twice a week");
+  EXPECT_TRUE(c.seventeen_or_older());
+  EXPECT_FALSE(c.adult());
+  // The school does the task: it sees it, not the social decision.
+  ASSERT_TRUE(GetCase(cast_->school_member, youth, decided.response.position(), &got).ok());
+  EXPECT_EQ(got.case_view().outreach(0).task().text(), "Ask him about the evenings");
+  EXPECT_TRUE(got.case_view().social_decisions().empty());
+
+  // The school records the outcome: no longer overdue.
+  v1::RecordOutreachOutcomeRequest outcome;
+  outcome.set_request_id("q-outreach-outcome");
+  outcome.set_youth_id(youth);
+  outcome.set_outreach_id(task);
+  outcome.set_outcome("He goes to the club on Fridays now");
+  EXPECT_EQ(commands_->Call(cast_->chief, outcome).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const CallResult done = commands_->Call(cast_->school_member, outcome);
+  ASSERT_TRUE(done.status.ok()) << done.status.error_message();
+  ASSERT_TRUE(GetCase(cast_->chief, youth, done.response.position(), &got).ok());
+  EXPECT_EQ(got.case_view().outreach(0).outcome().text(), "He goes to the club on Fridays now");
+  EXPECT_TRUE(got.case_view().outreach(0).has_outcome_at());
+  EXPECT_FALSE(got.case_view().outreach(0).overdue());
+
+  // At 17 the case is handed over to adult services.
+  v1::HandOverToAdultServicesRequest handover;
+  handover.set_request_id("q-outreach-handover");
+  handover.set_youth_id(youth);
+  handover.set_receiving_agency_id(cast_->caseworker.agency);
+  const CallResult handed = commands_->Call(cast_->chief, handover);
+  ASSERT_TRUE(handed.status.ok()) << handed.status.error_message();
+  ASSERT_TRUE(GetCase(cast_->chief, youth, handed.response.position(), &got).ok());
+  EXPECT_EQ(got.case_view().status(), v1::CASE_STATUS_HANDED_OVER);
+
+  // A youth referred without an identity, identified later: the name reads like a referral's.
+  v1::ReferYouthRequest unknown = scenario::SampleReferral(7302, "q-unknown-referral");
+  unknown.set_identity_known(false);
+  unknown.clear_name();
+  unknown.clear_cpr_number();
+  unknown.clear_birth_date();
+  unknown.clear_address();
+  const CallResult anonymous = commands_->Call(cast_->school_member, unknown);
+  ASSERT_TRUE(anonymous.status.ok()) << anonymous.status.error_message();
+  ASSERT_TRUE(
+      GetCase(cast_->chief, anonymous.response.id(), anonymous.response.position(), &got).ok());
+  EXPECT_FALSE(got.case_view().identity_known());
+  EXPECT_FALSE(got.case_view().seventeen_or_older());
+  v1::IdentifyYouthRequest identify;
+  identify.set_request_id("q-identify");
+  identify.set_youth_id(anonymous.response.id());
+  identify.set_name("Malik Ahmadi");
+  identify.set_birth_date("2008-01-15");
+  const CallResult identified = commands_->Call(cast_->chief, identify);
+  ASSERT_TRUE(identified.status.ok()) << identified.status.error_message();
+  ASSERT_TRUE(
+      GetCase(cast_->chief, anonymous.response.id(), identified.response.position(), &got).ok());
+  EXPECT_TRUE(got.case_view().identity_known());
+  EXPECT_EQ(got.case_view().name().text(), "Malik Ahmadi");
+  EXPECT_EQ(got.case_view().birth_date().text(), "2008-01-15");
+  EXPECT_TRUE(got.case_view().adult());
+  EXPECT_TRUE(got.case_view().seventeen_or_older());
+  identify.set_request_id("q-identify-again");
+  const CallResult again = commands_->Call(cast_->chief, identify);
+  EXPECT_EQ(again.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
 TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
   v1::GetAreaDashboardRequest request;
   request.set_area_id(scenario::kAreaId);
@@ -462,7 +576,7 @@ TEST_F(QueryServiceTest, AnAdminSeesProjectionLagAndRebuildsAViewWhileItServes) 
   v1::RebuildProjectionResponse started;
   EXPECT_EQ(admin->RebuildProjection(As(cast_->admin).get(), rebuild, &started).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  rebuild.set_view("cases.v4");
+  rebuild.set_view("cases.v5");
   ASSERT_TRUE(admin->RebuildProjection(As(cast_->admin).get(), rebuild, &started).ok());
   // Cases stay readable throughout, and the rebuild finishes.
   v1::ListCasesRequest list;
@@ -479,7 +593,7 @@ TEST_F(QueryServiceTest, AnAdminSeesProjectionLagAndRebuildsAViewWhileItServes) 
     if (!done) absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_TRUE(done);
-  EXPECT_EQ(status.rebuilds(0).view(), "cases.v4");
+  EXPECT_EQ(status.rebuilds(0).view(), "cases.v5");
 }
 
 }  // namespace
