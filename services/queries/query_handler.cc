@@ -42,7 +42,10 @@ bool Open(const v1::CommitmentView& c) { return c.state() == v1::COMMITMENT_STAT
 // Overdue as of `today`: open and past its due date (or marked so by the deadline process).
 void MarkOverdue(v1::CommitmentView* c, absl::CivilDay today) {
   const absl::CivilDay due(c->due_date().year(), c->due_date().month(), c->due_date().day());
-  if (Open(*c) && due < today) c->set_overdue(true);
+  if (Open(*c) && due < today) {
+    c->set_overdue(true);
+    c->set_days_overdue(static_cast<int32_t>(today - due));
+  }
 }
 
 }  // namespace
@@ -346,6 +349,10 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   if (request.state() != 0 && !v1::CommitmentState_IsValid(request.state())) {
     return Invalid("state", absl::StrCat("unknown value ", request.state()));
   }
+  if (request.due_within_days() < 0 || request.due_within_days() > 366) {
+    return Invalid("due_within_days",
+                   absl::StrCat("0 to 366 days, got ", request.due_within_days()));
+  }
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
@@ -365,6 +372,13 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
     if (request.state() != 0 && c.state() != request.state()) return "";
     MarkOverdue(&c, today);
     if (request.overdue_only() && !c.overdue()) return "";
+    if (request.due_within_days() > 0) {
+      const v1::Date& due = c.due_date();
+      if (c.state() != v1::COMMITMENT_STATE_OPEN ||
+          absl::CivilDay(due.year(), due.month(), due.day()) > today + request.due_within_days()) {
+        return "";
+      }
+    }
     return projections::CommitmentSortKey(c);  // by due date
   };
   // One agency's: its index, in due-date order, read only as far as the page (and one more).
@@ -380,7 +394,17 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   v1::ListCommitmentsResponse& response = out.answer;
   response.set_next_page_token(Page(matches, page_size, response.mutable_commitments()));
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
+  std::map<std::string, v1::PersonalField> names;  // by youth, sealed as the case has it
   for (v1::CommitmentView& c : *response.mutable_commitments()) {
+    if (!c.youth_id().empty()) {
+      auto name = names.find(c.youth_id());
+      if (name == names.end()) {
+        ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, LoadCase(c.youth_id()));
+        name = names.emplace(c.youth_id(), view.has_value() ? view->name() : v1::PersonalField())
+                   .first;
+      }
+      *c.mutable_youth_name() = name->second;
+    }
     RETURN_IF_ERROR(policy.Resolve(&c, c.youth_id(), c.owning_agency_id()));
   }
   response.set_position(position);

@@ -28,11 +28,16 @@ namespace {
 using security::Principal;
 using store::testing::TempDir;
 
+// An NGO of the area that is in none of the demo's cases.
+Principal Ngo() {
+  return {"mentor-q", "agency-ngo-mentors", security::Role::kAgencyMember, {scenario::kAreaId}};
+}
+
 class QueryServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<SuiteServer>> started =
-        StartSuiteServer(HOTSPOTD_PATH, {"--demo"});
+        StartSuiteServer(HOTSPOTD_PATH, {"--demo"}, {Ngo()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
     cast_ = &suite_->cast;
@@ -208,10 +213,58 @@ TEST_F(QueryServiceTest, AnAgencysCommitmentsComeByDueDateWithTheLateOnesFlagged
   overdue.set_min_position(ready_);
   ASSERT_TRUE(queries_->ListCommitments(As(cast_->chief).get(), overdue, &answer).ok());
   EXPECT_GT(answer.commitments_size(), 0);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  auto day_of = [](const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); };
   for (const auto& c : answer.commitments()) {
     EXPECT_TRUE(c.overdue());
     EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_OPEN);
+    EXPECT_EQ(c.days_overdue(), today - day_of(c.due_date())) << c.commitment_id();
+    EXPECT_GT(c.days_overdue(), 0);
   }
+
+  // Due within the next 14 days (the overdue ones included): exactly the open ones due by then,
+  // as the whole list has them; each with the youth's name for the chief.
+  std::set<std::string> expected, due_soon;
+  v1::ListCommitmentsRequest all;
+  all.set_area_id(scenario::kAreaId);
+  all.set_page_size(500);
+  all.set_min_position(ready_);
+  for (int page = 0; page < 20; ++page) {
+    ASSERT_TRUE(queries_->ListCommitments(As(cast_->chief).get(), all, &answer).ok());
+    for (const auto& c : answer.commitments()) {
+      if (c.state() == v1::COMMITMENT_STATE_OPEN && day_of(c.due_date()) <= today + 14) {
+        expected.insert(c.commitment_id());
+      }
+    }
+    if (answer.next_page_token().empty()) break;
+    all.set_page_token(answer.next_page_token());
+  }
+  v1::ListCommitmentsRequest soon = all;
+  soon.clear_page_token();
+  soon.set_due_within_days(14);
+  ASSERT_TRUE(queries_->ListCommitments(As(cast_->chief).get(), soon, &answer).ok());
+  EXPECT_TRUE(answer.next_page_token().empty());
+  int named = 0;
+  for (const auto& c : answer.commitments()) {
+    due_soon.insert(c.commitment_id());
+    EXPECT_EQ(c.days_overdue(), c.overdue() ? today - day_of(c.due_date()) : 0);
+    // (A youth referred without an identity has no name to show.)
+    EXPECT_FALSE(c.youth_name().has_withheld()) << c.commitment_id();
+    named += c.youth_name().has_text();
+  }
+  EXPECT_GT(named, 0);
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(due_soon, expected);
+  // An NGO in none of the cases lists them without the names.
+  const grpc::Status listed = queries_->ListCommitments(As(Ngo()).get(), soon, &answer);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  ASSERT_EQ(answer.commitments_size(), static_cast<int>(expected.size()));
+  for (const auto& c : answer.commitments()) {
+    if (!c.youth_id().empty()) EXPECT_FALSE(c.youth_name().has_text()) << c.commitment_id();
+  }
+  soon.set_due_within_days(400);
+  EXPECT_EQ(queries_->ListCommitments(As(cast_->chief).get(), soon, &answer).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(QueryServiceTest, EscalationsMeetingsAndBodiesOfTheDemo) {
