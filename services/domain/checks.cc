@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "store/status_macros.h"
 
@@ -54,14 +55,17 @@ bool NameWord(absl::string_view word) {
   });
 }
 
-// How the name of a law ends (lower case): "Forvaltningsloven", "Barnets lov", "GDPR", ...
-bool NamesALaw(absl::string_view last_word) {
-  const std::string word = absl::AsciiStrToLower(last_word);
-  for (absl::string_view end :
-       {"lov", "loven", "lovens", "lovs", "forordning", "forordningen", "forordningens",
-        "bekendtgørelse", "bekendtgørelsen", "bekendtgørelsens", "konvention", "konventionen",
-        "gdpr", "act", "regulation", "directive", "direktiv", "direktivet"}) {
-    if (absl::EndsWith(word, end)) return true;
+// The laws a reference may name (lower case, words joined by single spaces): a closed list, so
+// that no words about a person fit before the provision.
+bool NamesALaw(absl::string_view name) {
+  const std::string law = absl::AsciiStrToLower(name);
+  for (absl::string_view known :
+       {"forvaltningsloven", "barnets lov", "serviceloven", "lov om social service",
+        "databeskyttelsesloven", "databeskyttelsesforordningen", "gdpr", "retsplejeloven",
+        "almenboligloven", "folkeskoleloven", "sundhedsloven", "beskæftigelsesloven",
+        "ungdomskriminalitetsloven", "straffeloven", "offentlighedsloven", "arkivloven",
+        "persondataloven", "politiloven", "lov om politiets virksomhed"}) {
+    if (law == known) return true;
   }
   return false;
 }
@@ -96,14 +100,15 @@ bool ProvisionMarker(absl::string_view token) {
 }  // namespace
 
 absl::Status CheckLegalReference(absl::string_view field, absl::string_view value) {
-  // A reference, not free text: the law's name (up to 8 words, the last naming a law), the
-  // provision's marker, then only its number and parts. So nothing about a person fits in it.
+  // A reference, not free text: the law's name (one of a closed list), the provision's marker,
+  // then only its number and parts. So nothing about a person fits in it.
   const std::vector<absl::string_view> tokens = absl::StrSplit(value, ' ', absl::SkipEmpty());
   size_t marker = 0;
   while (marker < tokens.size() && !ProvisionMarker(tokens[marker])) ++marker;
   bool ok = marker >= 1 && marker <= 8 && marker + 1 < tokens.size() &&
-            NamesALaw(tokens[marker - 1]) && ProvisionNumber(tokens[marker + 1]);
+            ProvisionNumber(tokens[marker + 1]);
   for (size_t i = 0; ok && i < marker; ++i) ok = NameWord(tokens[i]);
+  ok = ok && NamesALaw(absl::StrJoin(tokens.begin(), tokens.begin() + marker, " "));
   for (size_t i = marker + 1; ok && i < tokens.size(); ++i) ok = ProvisionPart(tokens[i]);
   if (ok) return absl::OkStatus();
   return Invalid(field,

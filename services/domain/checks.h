@@ -38,10 +38,10 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem);
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
                        bool required = true);
 
-// A legal reference, not free text: the law's name (up to 8 words of letters, '-' and '.', the
-// last naming a law: "...lov(en)", "...forordning(en)", "...bekendtgørelse(n)", "GDPR", "Act",
-// ...), then "§" or an article ("art.", "artikel", "article"), then only the provision's number
-// and parts ("stk. 2", "nr. 3", "litra e"), e.g. "Forvaltningsloven § 28, stk. 2",
+// A legal reference, not free text: the law's name, one of a closed list (Forvaltningsloven,
+// Barnets lov, Serviceloven, Databeskyttelsesloven, GDPR, Retsplejeloven, Almenboligloven, ...),
+// then "§" or an article ("art.", "artikel", "article"), then only the provision's number and
+// parts ("stk. 2", "nr. 3", "litra e"), e.g. "Forvaltningsloven § 28, stk. 2",
 // "GDPR art. 6(1)(e)". INVALID_ARGUMENT naming `field` otherwise.
 absl::Status CheckLegalReference(absl::string_view field, absl::string_view value);
 

@@ -592,9 +592,13 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   EXPECT_THAT(std::string(unreferenced.status().message()),
               HasSubstr("legal_basis_other: must be a legal reference"));
   // A reference and nothing else: it is not sealed, so no words about a person fit in it.
-  for (const char* text : {"Forvaltningsloven § 28 because the mother called", "Ali Hassan § 12",
-                           "§ 28 Forvaltningsloven", "Forvaltningsloven §", "Forvaltningsloven § x",
-                           "Forvaltningsloven § 28, stk. 2 (asked by the father)", "the law § 1"}) {
+  for (const char* text :
+       {"Forvaltningsloven § 28 because the mother called", "Ali Hassan § 12",
+        "§ 28 Forvaltningsloven", "Forvaltningsloven §", "Forvaltningsloven § x",
+        "Forvaltningsloven § 28, stk. 2 (asked by the father)", "the law § 1",
+        // Found by the review: words before a law's name, or a name that only ends like one.
+        "Ali Hassan Forvaltningsloven § 28", "Mor drikker far slår Ali Forvaltningsloven § 28",
+        "Ali Hassan mother contact § 1", "Nørrebro-banden Ahmed Jensens lov § 1"}) {
     share.set_legal_basis_other(text);
     const absl::StatusOr<Decision> smuggled = w_.Run(share, police_leader_);
     EXPECT_EQ(Code(smuggled), absl::StatusCode::kInvalidArgument) << text;
