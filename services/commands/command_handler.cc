@@ -134,6 +134,23 @@ absl::StatusOr<security::AgencyFacts> CommandHandler::AgencyFactsOf(absl::string
   return facts;
 }
 
+absl::StatusOr<std::string> CommandHandler::YouthOf(absl::string_view stream) {
+  StoreSource source(events_, &cache_);
+  ASSIGN_OR_RETURN(const domain::StreamEvents events, source.Read(stream));
+  if (events.events == nullptr || events.events->empty()) return std::string();
+  const v1::Event& first = events.events->front();
+  const auto* kind = first.GetReflection()->GetOneofFieldDescriptor(
+      first, first.GetDescriptor()->FindOneofByName("kind"));
+  if (kind == nullptr) return std::string();
+  const google::protobuf::Message& message = first.GetReflection()->GetMessage(first, kind);
+  const auto* youth = message.GetDescriptor()->FindFieldByName("youth_id");
+  if (youth == nullptr || youth->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING ||
+      youth->is_repeated()) {
+    return std::string();
+  }
+  return message.GetReflection()->GetString(message, youth);
+}
+
 namespace internal {
 
 std::string RequestDigest(const google::protobuf::Message& request) {

@@ -92,6 +92,9 @@ class CommandHandler {
   // agency's facts never change, so they are kept. The store's error if the read fails.
   // Thread-safe.
   absl::StatusOr<security::AgencyFacts> AgencyFactsOf(absl::string_view agency_id);
+  // The youth an aggregate (a commitment, an escalation, an erasure) is about, from its first
+  // event's youth_id; "" if it has none or does not exist.
+  absl::StatusOr<std::string> YouthOf(absl::string_view stream);
 
  private:
   struct Call;

@@ -1,5 +1,6 @@
 #include "services/commands/command_service.h"
 
+#include "absl/strings/match.h"
 #include "glog/logging.h"
 #include "services/rpc/call_runner.h"
 #include "services/rpc/rpc.h"
@@ -9,14 +10,29 @@ namespace hotspot::commands {
 template <typename Request>
 absl::Status CommandService::Refused(const security::Principal& who, const char* call,
                                      const Request& request, absl::Status status) const {
-  if constexpr (requires { request.youth_id(); }) {
-    if (absl::IsPermissionDenied(status) && recorder_ != nullptr && !request.youth_id().empty()) {
-      const absl::Status recorded =
-          rpc::RecordRefusal(*recorder_, who, call, security::Purpose{}, request);
-      if (!recorded.ok()) return recorded;
+  if (!absl::IsPermissionDenied(status) || recorder_ == nullptr) return status;
+  // The youth: the request's, or that of the commitment, escalation or erasure it names.
+  std::string youth;
+  if constexpr (requires { request.youth_id(); }) youth = request.youth_id();
+  if constexpr (requires { request.commitment_id(); }) {
+    if (youth.empty() && absl::StartsWith(request.commitment_id(), "commitment-")) {
+      ASSIGN_OR_RETURN(youth, handler_->YouthOf(request.commitment_id()));
     }
   }
-  return status;
+  if constexpr (requires { request.escalation_id(); }) {
+    if (youth.empty() && absl::StartsWith(request.escalation_id(), "escalation-")) {
+      ASSIGN_OR_RETURN(youth, handler_->YouthOf(request.escalation_id()));
+    }
+  }
+  if constexpr (requires { request.erasure_id(); }) {
+    if (youth.empty() && absl::StartsWith(request.erasure_id(), "erasure-")) {
+      ASSIGN_OR_RETURN(youth, handler_->YouthOf(request.erasure_id()));
+    }
+  }
+  if (youth.empty()) return status;
+  const absl::Status recorded =
+      rpc::RecordRefusal(*recorder_, who, call, security::Purpose{}, request, youth);
+  return recorded.ok() ? status : recorded;
 }
 
 template <typename Request>

@@ -17,10 +17,11 @@ std::string TopLevelString(const google::protobuf::Message& message, const char*
 
 absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
                            absl::string_view call, const security::Purpose& purpose,
-                           const google::protobuf::Message& request) {
+                           const google::protobuf::Message& request, absl::string_view youth_id) {
   v1::AccessRecord record;
   // Bounded: a request's id may be anything the caller typed.
-  record.set_youth_id(TopLevelString(request, "youth_id").substr(0, 200));
+  record.set_youth_id(std::string(youth_id.empty() ? TopLevelString(request, "youth_id") : youth_id)
+                          .substr(0, 200));
   record.set_area_id(TopLevelString(request, "area_id").substr(0, 200));
   record.set_refused(true);
   return recorder.Record(who, call, purpose, {record});

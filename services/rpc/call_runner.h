@@ -52,9 +52,11 @@ struct IsDisclosed<security::Disclosed<T>> : std::true_type {};
 // Records, through `recorder`, a refused attempt by `who` through `call` on the youth and area
 // that `request` names at its top level (its youth_id and area_id, where it has them). The
 // recording's error if it fails (the caller must then answer with that, not the refusal).
+// `youth_id`, if given, names the youth in place of the request's own youth_id.
 absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
                            absl::string_view call, const security::Purpose& purpose,
-                           const google::protobuf::Message& request);
+                           const google::protobuf::Message& request,
+                           absl::string_view youth_id = "");
 
 class CallRunner {
  public:
