@@ -1,33 +1,33 @@
 #include "services/commands/command_service.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "services/rpc/call_runner.h"
 #include "services/rpc/rpc.h"
 
 namespace hotspot::commands {
 
-template <typename Request>
 absl::Status CommandService::Refused(const security::Principal& who, const char* call,
-                                     const Request& request, absl::Status status) const {
+                                     const google::protobuf::Message& request,
+                                     absl::Status status) const {
   if (!absl::IsPermissionDenied(status) || recorder_ == nullptr) return status;
   // The youth: the request's, or that of the commitment, escalation or erasure it names.
   std::string youth;
-  if constexpr (requires { request.youth_id(); }) youth = request.youth_id();
-  if constexpr (requires { request.commitment_id(); }) {
-    if (youth.empty() && absl::StartsWith(request.commitment_id(), "commitment-")) {
-      ASSIGN_OR_RETURN(youth, handler_->YouthOf(request.commitment_id()));
+  for (absl::string_view category : {"youth", "commitment", "escalation", "erasure"}) {
+    const auto* field = request.GetDescriptor()->FindFieldByName(absl::StrCat(category, "_id"));
+    if (field == nullptr ||
+        field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING ||
+        field->is_repeated()) {
+      continue;
     }
-  }
-  if constexpr (requires { request.escalation_id(); }) {
-    if (youth.empty() && absl::StartsWith(request.escalation_id(), "escalation-")) {
-      ASSIGN_OR_RETURN(youth, handler_->YouthOf(request.escalation_id()));
+    const std::string id = request.GetReflection()->GetString(request, field);
+    if (category == "youth") {
+      youth = id;
+    } else if (absl::StartsWith(id, absl::StrCat(category, "-"))) {
+      ASSIGN_OR_RETURN(youth, handler_->YouthOf(id));
     }
-  }
-  if constexpr (requires { request.erasure_id(); }) {
-    if (youth.empty() && absl::StartsWith(request.erasure_id(), "erasure-")) {
-      ASSIGN_OR_RETURN(youth, handler_->YouthOf(request.erasure_id()));
-    }
+    if (!youth.empty()) break;
   }
   if (youth.empty()) return status;
   const absl::Status recorded =

@@ -35,10 +35,10 @@ class CommandService final : public v1::CommandService::CallbackService {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* call,
                                 const Request* request, v1::CommandResponse* response);
   // `status`, after recording it as a refused attempt on the youth of `request` if it is
-  // PERMISSION_DENIED and the request names a youth; the recording's error if that fails.
-  template <typename Request>
-  absl::Status Refused(const security::Principal& who, const char* call, const Request& request,
-                       absl::Status status) const;
+  // PERMISSION_DENIED and the request names a youth (its youth_id, or the youth of the
+  // commitment, escalation or erasure it names); the recording's error if that fails.
+  absl::Status Refused(const security::Principal& who, const char* call,
+                       const google::protobuf::Message& request, absl::Status status) const;
   static void LogFailure(const google::protobuf::Message& request, absl::string_view person,
                          const absl::Status& status);
   // Finishes the call with `result`, copying an answer into `response`.
