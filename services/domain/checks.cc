@@ -117,6 +117,22 @@ absl::Status CheckLegalReference(absl::string_view field, absl::string_view valu
                  "\"GDPR art. 6(1)(e)\"");
 }
 
+absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value) {
+  bool ok = !value.empty() && value.size() <= kMaxJournalNumberBytes &&
+            std::any_of(value.begin(), value.end(), absl::ascii_isdigit);
+  size_t letters = 0;
+  for (const char c : value) {
+    const bool letter = absl::ascii_isupper(c);
+    ok = ok && (letter || absl::ascii_isdigit(c) || c == '.' || c == '/' || c == '-');
+    letters = letter ? letters + 1 : 0;
+    ok = ok && letters <= 4;
+  }
+  if (ok) return absl::OkStatus();
+  return Invalid(field, absl::StrCat("must be a journal number: 1 to ", kMaxJournalNumberBytes,
+                                     " of [A-Z0-9./-] with a digit and at most 4 letters in a "
+                                     "row, e.g. \"KBH-ARK-2026-0042\""));
+}
+
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
                        bool required) {
   if (required && absl::StripAsciiWhitespace(value).empty()) return Invalid(field, "required");

@@ -45,6 +45,12 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
 // "GDPR art. 6(1)(e)". INVALID_ARGUMENT naming `field` otherwise.
 absl::Status CheckLegalReference(absl::string_view field, absl::string_view value);
 
+// An archive's journal number, not free text: 1 to kMaxJournalNumberBytes of [A-Z0-9./-] with a
+// digit, and no run of more than 4 letters (so no name fits), e.g. "KBH-ARK-2026-0042",
+// "27.24.00-G01-12-26". INVALID_ARGUMENT naming `field` otherwise.
+inline constexpr size_t kMaxJournalNumberBytes = 40;
+absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value);
+
 // A person's name as principals carry it: 1 to kMaxPersonBytes of [A-Za-z0-9_.@-].
 absl::Status CheckPerson(absl::string_view field, absl::string_view value);
 

@@ -135,7 +135,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordArchiveAssessmentRequest& r,
                                 const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckEnum("outcome", r.outcome(), v1::ArchiveOutcome_IsValid));
-  RETURN_IF_ERROR(CheckText("reference", r.reference(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckJournalNumber("reference", r.reference()));
   ASSIGN_OR_RETURN(const ErasureState erasure,
                    LoadErasure(s, r.erasure_id(), Role::kAuditor, ErasureStatus::kApproved,
                                "record the archive's assessment"));
@@ -154,7 +154,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordArchiveAssessmentRequest& r,
 absl::StatusOr<Decision> Decide(const v1::RecordArchiveTransferRequest& r,
                                 const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
-  RETURN_IF_ERROR(CheckText("reference", r.reference(), kMaxNameBytes));
+  RETURN_IF_ERROR(CheckJournalNumber("reference", r.reference()));
   ASSIGN_OR_RETURN(const ErasureState erasure,
                    LoadErasure(s, r.erasure_id(), Role::kAuditor, ErasureStatus::kApproved,
                                "record the transfer to the archive"));
