@@ -54,6 +54,8 @@ absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& r, const Comman
   RETURN_IF_ERROR(CheckText("summary", r.summary(), kMaxTextBytes, false));
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "adopt the area's programme"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
+                                                 "adopt or revise the area's programme"));
   v1::Event e;
   if (area.programme_revision == 0) {
     auto* x = e.mutable_programme_adopted();
@@ -77,7 +79,7 @@ absl::StatusOr<Decision> Decide(const v1::AppointChiefRequest& r, const CommandC
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
   RETURN_IF_ERROR(CheckPerson("person", r.person()));
-  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "appoint the chief"));
+  RETURN_IF_ERROR(security::MayAppointChief(c.principal, r.area_id()));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(
       Rule(area.chief != r.person(), absl::StrCat(r.person(), " is the chief already")));
@@ -95,6 +97,8 @@ absl::StatusOr<Decision> Decide(const v1::AssignStaffRequest& r, const CommandCo
   RETURN_IF_ERROR(CheckText("function", r.function(), kMaxNameBytes));
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "assign staff"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  RETURN_IF_ERROR(
+      security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief, "assign staff"));
   RETURN_IF_ERROR(Rule(area.staff.count(r.person()) == 0,
                        absl::StrCat(r.person(), " is on the staff already")));
   v1::Event e;

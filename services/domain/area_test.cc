@@ -50,8 +50,7 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
 
   auto chief = Req<v1::AppointChiefRequest>();
   chief.set_area_id("area-test");
-  chief.set_person("chief-anna");
-  w_.Do(chief, admin_);
+  chief.set_person("chief-anna");  // appointed in SetUp
   EXPECT_EQ(Code(w_.Run(chief, admin_)), absl::StatusCode::kFailedPrecondition);
 
   auto staff = Req<v1::AssignStaffRequest>();
@@ -92,6 +91,77 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
   Principal stranger = chief_;
   stranger.areas = {"area-other"};
   EXPECT_EQ(Code(w_.Run(staff, stranger)), absl::StatusCode::kPermissionDenied);
+}
+
+// The chief and the staff are different roles (the handbook, 004): escalations are the chief's
+// right and duty; the staff record meetings and their decisions, and write follow-ups.
+TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);
+  // The staff record the meeting's decision and its commitments ...
+  v1::RecordDecisionRequest decision = DecisionWithCommitment(meeting, youth);
+  const Decision recorded = w_.Do(decision, staff_);
+  const std::string commitment = recorded.created_ids.at(0);
+  EXPECT_EQ(recorded.writes[0].events.back().actor().person(), "staff-bo");
+  auto follow_up = Req<v1::RecordFollowUpRequest>();
+  follow_up.set_commitment_id(commitment);
+  follow_up.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+  follow_up.set_note("Reminded the school of the daily calls");
+  w_.Do(follow_up, staff_);
+
+  // ... but raise no escalation, neither alone nor in a decision.
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Patrols not kept up");
+  raise.add_commitment_ids(commitment);
+  absl::StatusOr<Decision> d = w_.Run(raise, staff_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("may not raise escalations: that is the hotspot chief's, chief-anna"));
+  auto with_escalation = Req<v1::RecordDecisionRequest>();
+  with_escalation.set_meeting_id(meeting);
+  with_escalation.set_youth_id(youth);
+  with_escalation.set_text("The police's patrols are taken to their leadership");
+  auto* ne = with_escalation.add_escalations();
+  ne->set_target_agency_id("agency-police");
+  ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  ne->set_reason("Patrols not kept up");
+  ne->add_commitment_ids(commitment);
+  EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
+  const std::string escalation = w_.Do(raise, chief_).id;
+  EXPECT_EQ(w_.stream(escalation)[0].actor().person(), "chief-anna");
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No answer at the steering group");
+  EXPECT_EQ(Code(w_.Run(up, staff_)), absl::StatusCode::kPermissionDenied);
+
+  // The staff do not set the area up, and the chief is appointed by the administrations (an
+  // admin records it), not by herself or her staff.
+  auto assign = Req<v1::AssignStaffRequest>();
+  assign.set_area_id("area-test");
+  assign.set_person("street-ali");
+  assign.set_function("outreach worker");
+  EXPECT_EQ(Code(w_.Run(assign, staff_)), absl::StatusCode::kPermissionDenied);
+  auto programme = Req<v1::AdoptProgrammeRequest>();
+  programme.set_area_id("area-test");
+  auto* goal = programme.add_goals();
+  goal->set_goal_id("charges");
+  goal->set_description("Fewer charges among youth");
+  goal->set_measure("charges per 1,000 youth");
+  EXPECT_EQ(Code(w_.Run(programme, staff_)), absl::StatusCode::kPermissionDenied);
+  auto appoint = Req<v1::AppointChiefRequest>();
+  appoint.set_area_id("area-test");
+  appoint.set_person("chief-bent");
+  EXPECT_EQ(Code(w_.Run(appoint, staff_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kPermissionDenied);
+  // A chief appointed in her place takes the right over; she no longer has it.
+  w_.Do(appoint, admin_);
+  EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kPermissionDenied);
+  const Principal bent = Who("chief-bent", "agency-hotspot", Role::kCoordinator);
+  EXPECT_EQ(w_.Do(up, bent).writes[0].events[0].escalation_moved_up().to_level(),
+            v1::ESCALATION_LEVEL_DIRECTOR);
 }
 
 }  // namespace

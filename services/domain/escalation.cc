@@ -96,7 +96,9 @@ absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& r, const Comm
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const EscalationState escalation, LoadOpenEscalation(s, r.escalation_id()));
-  RETURN_IF_ERROR(RequireCoordinator(c.principal, escalation.area_id, "move escalations up"));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", escalation.area_id));
+  RETURN_IF_ERROR(
+      security::MayActAsChief(c.principal, escalation.area_id, area.chief, "move escalations up"));
   RETURN_IF_ERROR(Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved")));
   RETURN_IF_ERROR(Rule(
       escalation.level != v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP,
@@ -104,7 +106,6 @@ absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& r, const Comm
   const auto next = static_cast<v1::EscalationLevel>(escalation.level + 1);
   ASSIGN_OR_RETURN(const AgencyState target,
                    s.Load<AgencyState>("target_agency_id", escalation.target_agency_id));
-  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", escalation.area_id));
   RETURN_IF_ERROR(HasContactAt(area, target, escalation.target_agency_id, next));
   v1::Event e;
   auto* x = e.mutable_escalation_moved_up();

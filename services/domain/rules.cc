@@ -179,9 +179,10 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                        absl::StrCat(field,
                                     "level: an escalation starts at the steering-group level and "
                                     "climbs one level at a time (MoveEscalationUp)")));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", area_id));
+  RETURN_IF_ERROR(security::MayActAsChief(s.principal(), area_id, area.chief, "raise escalations"));
   ASSIGN_OR_RETURN(const AgencyState agency,
                    LoadAgencyInArea(s, absl::StrCat(field, "target_agency_id"), target, area_id));
-  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", area_id));
   RETURN_IF_ERROR(HasContactAt(area, agency, target, level));
   const std::string id = NewId("escalation");
   v1::Event event;

@@ -114,6 +114,15 @@ class DecideTest : public ::testing::Test {
     area.set_name("Test Area");
     area.set_municipality("Copenhagen");
     w_.Do(area, admin_);
+    auto appoint = Req<v1::AppointChiefRequest>();
+    appoint.set_area_id("area-test");
+    appoint.set_person(chief_.person);
+    w_.Do(appoint, admin_);
+    auto staff = Req<v1::AssignStaffRequest>();
+    staff.set_area_id("area-test");
+    staff.set_person(staff_.person);
+    staff.set_function("outreach");
+    w_.Do(staff, chief_);
     Register("agency-hotspot", v1::AGENCY_KIND_HOTSPOT_SECRETARIAT);
     Register("agency-school", v1::AGENCY_KIND_SCHOOL);
     Register("agency-social", v1::AGENCY_KIND_SOCIAL_ADMINISTRATION);
@@ -237,7 +246,8 @@ class DecideTest : public ::testing::Test {
   World w_;
   bool body_ = false;
   Principal admin_ = Who("admin-it", "agency-hotspot", Role::kAdmin);
-  Principal chief_ = Who("chief-anna", "agency-hotspot", Role::kCoordinator);
+  Principal chief_ = Who("chief-anna", "agency-hotspot", Role::kCoordinator);  // the area's chief
+  Principal staff_ = Who("staff-bo", "agency-hotspot", Role::kCoordinator);     // her staff
   Principal school_member_ = Who("teacher-ole", "agency-school", Role::kAgencyMember);
   Principal school_leader_ = Who("head-mette", "agency-school", Role::kAgencyLeader);
   Principal police_leader_ = Who("police-boss-1", "agency-police", Role::kAgencyLeader);

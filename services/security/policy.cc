@@ -257,6 +257,30 @@ absl::Status MayCoordinate(const Principal& who, absl::string_view area_id,
   return IsCoordinator(who) ? absl::OkStatus() : Refuse(who, what);
 }
 
+absl::Status MayActAsChief(const Principal& who, absl::string_view area_id,
+                           absl::string_view chief, absl::string_view what) {
+  if (absl::Status coordinator = MayCoordinate(who, area_id, what); !coordinator.ok()) {
+    return coordinator;
+  }
+  if (!chief.empty() && who.person == chief) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      who.person, " (", RoleName(who.role), " of ", who.agency, ") may not ", what,
+      ": that is the hotspot chief's, ",
+      chief.empty() ? absl::StrCat("and ", area_id, " has no chief appointed")
+                    : absl::StrCat(chief, " of ", area_id)));
+}
+
+absl::Status MayActAsChiefOrAdmin(const Principal& who, absl::string_view area_id,
+                                  absl::string_view chief, absl::string_view what) {
+  if (who.role == Role::kAdmin) return MayActInArea(who, area_id);
+  return MayActAsChief(who, area_id, chief, what);
+}
+
+absl::Status MayAppointChief(const Principal& who, absl::string_view area_id) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  return who.role == Role::kAdmin ? absl::OkStatus() : Refuse(who, "appoint the chief");
+}
+
 absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
                              absl::string_view agency_id, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;

@@ -144,6 +144,19 @@ bool IsAgencyRole(Role role);
 absl::Status MayManageArea(const Principal& who, absl::string_view area_id, absl::string_view what);
 // The chief's and staff's own work: a coordinator of the area.
 absl::Status MayCoordinate(const Principal& who, absl::string_view area_id, absl::string_view what);
+// The chief's own right and duty (the handbook, 004): escalations, programme proposals, the
+// report to the directors, the hotspot board's members. The area's appointed chief (`chief`, ""
+// while none is appointed) as a coordinator of the area; not the staff, who do outreach, record
+// meetings and write follow-ups (MayCoordinate).
+absl::Status MayActAsChief(const Principal& who, absl::string_view area_id,
+                           absl::string_view chief, absl::string_view what);
+// The area's set-up that is the chief's once she is appointed (her staff, the programme): the
+// chief, or an admin of the area (who sets an area up before it has a chief).
+absl::Status MayActAsChiefOrAdmin(const Principal& who, absl::string_view area_id,
+                                  absl::string_view chief, absl::string_view what);
+// Appointing the area's chief: the administrations' decision, recorded by an admin of the area;
+// not the chief or her staff.
+absl::Status MayAppointChief(const Principal& who, absl::string_view area_id);
 // For `agency_id`: a coordinator of the area, or someone of that agency.
 absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
                              absl::string_view agency_id, absl::string_view what);

@@ -230,9 +230,15 @@ std::vector<CommandCase> CommandBuilders::All() {
        P(chief), P(school_member), "area_id", Bad::kBadId},
       {"AppointChief",
        [] {
+         // Another chief for a while, and the command appoints the demo's chief again: the
+         // chief's own rights (escalations) stay hers for the cases after this one.
+         auto other = Req<v1::AppointChiefRequest>();
+         other.set_area_id(kArea);
+         other.set_person(absl::StrCat("chief-", ++sequence_));
+         Must(cast_->admin, other);
          auto r = Req<v1::AppointChiefRequest>();
          r.set_area_id(kArea);
-         r.set_person(absl::StrCat("chief-", ++sequence_));
+         r.set_person(cast_->chief.person);
          return Own(r);
        },
        P(admin), P(police_member), "person", Bad::kTooLong},
