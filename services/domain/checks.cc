@@ -56,45 +56,92 @@ bool NameWord(absl::string_view word) {
 }
 
 // The laws a reference may name (lower case, words joined by single spaces): a closed list, so
-// that no words about a person fit before the provision.
+// that no words about a person fit before the provision. Not Retsplejeloven or Almenboligloven:
+// their provisions on sharing (§ 115, § 63 d) are bases of their own, with their own rules of
+// who shares and who receives, and citing them as another basis would step round those rules.
 bool NamesALaw(absl::string_view name) {
   const std::string law = absl::AsciiStrToLower(name);
   for (absl::string_view known :
        {"forvaltningsloven", "barnets lov", "serviceloven", "lov om social service",
-        "databeskyttelsesloven", "databeskyttelsesforordningen", "gdpr", "retsplejeloven",
-        "almenboligloven", "folkeskoleloven", "sundhedsloven", "beskæftigelsesloven",
-        "ungdomskriminalitetsloven", "straffeloven", "offentlighedsloven", "arkivloven",
-        "persondataloven", "politiloven", "lov om politiets virksomhed"}) {
+        "databeskyttelsesloven", "databeskyttelsesforordningen", "gdpr", "folkeskoleloven",
+        "sundhedsloven", "beskæftigelsesloven", "ungdomskriminalitetsloven", "straffeloven",
+        "offentlighedsloven", "arkivloven", "persondataloven", "politiloven",
+        "lov om politiets virksomhed"}) {
     if (law == known) return true;
   }
   return false;
 }
 
-// A provision's number, with its letter and parts: "11", "63d", "6(1)(e)", "2,".
-bool ProvisionNumber(absl::string_view token) {
-  absl::ConsumeSuffix(&token, ",");
-  if (token.empty() || !absl::ascii_isdigit(token[0])) return false;
-  return std::all_of(token.begin(), token.end(), [](char c) {
-    return absl::ascii_isdigit(c) || absl::ascii_islower(c) || c == '(' || c == ')';
-  });
+bool NamesALawWithABasisOfItsOwn(absl::string_view name) {
+  const std::string law = absl::AsciiStrToLower(name);
+  return law == "retsplejeloven" || law == "almenboligloven" || law == "lov om rettens pleje";
 }
 
-// What may follow a provision's marker: its number, and "stk. 2", "nr. 3", "litra e", ...
-bool ProvisionPart(absl::string_view token) {
-  if (ProvisionNumber(token)) return true;
+// A provision's number: 1 to 4 digits, an optional letter, then up to three parts in brackets
+// of 1 to 3 digits or one letter ("11", "63d", "6(1)(e)"); a trailing comma is allowed.
+bool ProvisionNumber(absl::string_view token) {
   absl::ConsumeSuffix(&token, ",");
-  const std::string word = absl::AsciiStrToLower(token);
-  if (word.size() == 1 && absl::ascii_islower(word[0])) return true;  // "litra e"
-  for (absl::string_view part : {"stk.", "nr.", "litra", "pkt.", "og", "and", "§", "art.",
-                                 "artikel", "article", "paragraph"}) {
-    if (word == part) return true;
+  size_t i = 0;
+  while (i < token.size() && absl::ascii_isdigit(token[i])) ++i;
+  if (i == 0 || i > 4) return false;
+  if (i < token.size() && absl::ascii_islower(token[i])) ++i;
+  for (int parts = 0; i < token.size(); ++parts) {
+    if (parts == 3 || token[i] != '(') return false;
+    const size_t close = token.find(')', i);
+    if (close == absl::string_view::npos) return false;
+    const absl::string_view part = token.substr(i + 1, close - i - 1);
+    const bool digits = !part.empty() && part.size() <= 3 &&
+                        std::all_of(part.begin(), part.end(), absl::ascii_isdigit);
+    const bool letter = part.size() == 1 && absl::ascii_islower(part[0]);
+    if (!digits && !letter) return false;
+    i = close + 1;
   }
-  return false;
+  return true;
+}
+
+// A part's number ("2", "3,"): 1 to 3 digits.
+bool PartNumber(absl::string_view token) {
+  absl::ConsumeSuffix(&token, ",");
+  return !token.empty() && token.size() <= 3 &&
+         std::all_of(token.begin(), token.end(), absl::ascii_isdigit);
+}
+
+bool OneLetter(absl::string_view token) {
+  absl::ConsumeSuffix(&token, ",");
+  return token.size() == 1 && absl::ascii_islower(token[0]);
 }
 
 bool ProvisionMarker(absl::string_view token) {
   const std::string word = absl::AsciiStrToLower(token);
   return word == "§" || word == "§§" || word == "art." || word == "artikel" || word == "article";
+}
+
+// What follows the law's name, as tokens: a marker and a number, then only the provision's
+// parts: "stk. 2", "nr. 3", "pkt. 1", "litra e", a letter right after the number ("§ 115 a"),
+// and "og"/"and" or another marker before a further number.
+bool Provision(const std::vector<absl::string_view>& tokens, size_t from) {
+  size_t i = from;
+  auto number = [&]() {
+    if (i >= tokens.size() || !ProvisionNumber(tokens[i])) return false;
+    ++i;
+    if (i < tokens.size() && OneLetter(tokens[i])) ++i;  // "§ 115 a"
+    return true;
+  };
+  if (i >= tokens.size() || !ProvisionMarker(tokens[i++]) || !number()) return false;
+  while (i < tokens.size()) {
+    const std::string word = absl::AsciiStrToLower(tokens[i++]);
+    if (word == "stk." || word == "nr." || word == "pkt.") {
+      if (i >= tokens.size() || !PartNumber(tokens[i++])) return false;
+    } else if (word == "litra") {
+      if (i >= tokens.size() || !OneLetter(tokens[i++])) return false;
+    } else if (word == "og" || word == "and" || ProvisionMarker(word)) {
+      if (i < tokens.size() && ProvisionMarker(tokens[i])) ++i;
+      if (!number()) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -105,32 +152,41 @@ absl::Status CheckLegalReference(absl::string_view field, absl::string_view valu
   const std::vector<absl::string_view> tokens = absl::StrSplit(value, ' ', absl::SkipEmpty());
   size_t marker = 0;
   while (marker < tokens.size() && !ProvisionMarker(tokens[marker])) ++marker;
-  bool ok = marker >= 1 && marker <= 8 && marker + 1 < tokens.size() &&
-            ProvisionNumber(tokens[marker + 1]);
+  const std::string law = absl::StrJoin(tokens.begin(), tokens.begin() + marker, " ");
+  if (NamesALawWithABasisOfItsOwn(law)) {
+    return Invalid(field, absl::StrCat(law, " is not another basis: share under its own ",
+                                       "(LEGAL_BASIS_SSP_EXCHANGE for Retsplejeloven § 115, "
+                                       "LEGAL_BASIS_HOUSING_CRIMINAL_DECISIONS for "
+                                       "Almenboligloven § 63 d), with its rules"));
+  }
+  bool ok = value.size() <= kMaxLegalReferenceBytes && marker >= 1 && marker <= 8;
   for (size_t i = 0; ok && i < marker; ++i) ok = NameWord(tokens[i]);
-  ok = ok && NamesALaw(absl::StrJoin(tokens.begin(), tokens.begin() + marker, " "));
-  for (size_t i = marker + 1; ok && i < tokens.size(); ++i) ok = ProvisionPart(tokens[i]);
+  ok = ok && NamesALaw(law) && Provision(tokens, marker);
   if (ok) return absl::OkStatus();
   return Invalid(field,
                  "must be a legal reference: the law's name, then § or an article and the "
-                 "provision's number, e.g. \"Forvaltningsloven § 28, stk. 2\" or "
+                 "provision's number and parts, e.g. \"Forvaltningsloven § 28, stk. 2\" or "
                  "\"GDPR art. 6(1)(e)\"");
 }
 
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value) {
   bool ok = !value.empty() && value.size() <= kMaxJournalNumberBytes &&
             std::any_of(value.begin(), value.end(), absl::ascii_isdigit);
-  size_t letters = 0;
+  size_t letters = 0, runs = 0, digits = 0;
   for (const char c : value) {
     const bool letter = absl::ascii_isupper(c);
     ok = ok && (letter || absl::ascii_isdigit(c) || c == '.' || c == '/' || c == '-');
+    if (letter && letters == 0) ++runs;
     letters = letter ? letters + 1 : 0;
-    ok = ok && letters <= 4;
+    ok = ok && letters <= 4 && runs <= 2;
+    // A CPR number ("DDMMYY-NNNN", "DDMMYYNNNN") is a person, not a case.
+    digits = absl::ascii_isdigit(c) ? digits + 1 : (c == '-' && digits == 6 ? digits : 0);
+    ok = ok && digits < 10;
   }
   if (ok) return absl::OkStatus();
   return Invalid(field, absl::StrCat("must be a journal number: 1 to ", kMaxJournalNumberBytes,
-                                     " of [A-Z0-9./-] with a digit and at most 4 letters in a "
-                                     "row, e.g. \"KBH-ARK-2026-0042\""));
+                                     " of [A-Z0-9./-] with a digit, at most two runs of at most 4 "
+                                     "letters, and no CPR number, e.g. \"KBH-ARK-2026-0042\""));
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,

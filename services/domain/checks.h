@@ -39,15 +39,19 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
                        bool required = true);
 
 // A legal reference, not free text: the law's name, one of a closed list (Forvaltningsloven,
-// Barnets lov, Serviceloven, Databeskyttelsesloven, GDPR, Retsplejeloven, Almenboligloven, ...),
-// then "§" or an article ("art.", "artikel", "article"), then only the provision's number and
-// parts ("stk. 2", "nr. 3", "litra e"), e.g. "Forvaltningsloven § 28, stk. 2",
+// Barnets lov, Serviceloven, Databeskyttelsesloven, GDPR, Arkivloven, ...), then "§" or an
+// article ("art.", "artikel", "article"), then only the provision's number and parts ("stk. 2",
+// "nr. 3", "litra e"), e.g. "Forvaltningsloven § 28, stk. 2",
 // "GDPR art. 6(1)(e)". INVALID_ARGUMENT naming `field` otherwise.
+// Retsplejeloven and Almenboligloven are not on the list: their sharing provisions are bases of
+// their own (INVALID_ARGUMENT saying which). At most kMaxLegalReferenceBytes.
+inline constexpr size_t kMaxLegalReferenceBytes = 100;
 absl::Status CheckLegalReference(absl::string_view field, absl::string_view value);
 
 // An archive's journal number, not free text: 1 to kMaxJournalNumberBytes of [A-Z0-9./-] with a
-// digit, and no run of more than 4 letters (so no name fits), e.g. "KBH-ARK-2026-0042",
-// "27.24.00-G01-12-26". INVALID_ARGUMENT naming `field` otherwise.
+// digit, at most two runs of letters of at most 4 each (so no name fits), and no CPR number
+// (10 digits, or 6 and 4 around a '-'), e.g. "KBH-ARK-2026-0042", "27.24.00-G01-12-26".
+// INVALID_ARGUMENT naming `field` otherwise.
 inline constexpr size_t kMaxJournalNumberBytes = 40;
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value);
 

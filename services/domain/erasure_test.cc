@@ -86,7 +86,9 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   // A journal number, not free text: it is kept in clear after the erasure, so nothing about
   // the youth may fit in it.
   for (const char* words : {"ARK-1 Ali Hassan", "ARK-1/HASSAN", "ark-1", "ARK-ALI", "",
-                            "ARK-2026-0000000000000000000000000000000001"}) {
+                            "ARK-2026-0000000000000000000000000000000001",
+                            // A CPR number files a person, not a case; nor a name in short runs.
+                            "010203-1234", "ARK-0102031234", "ALI-HASS-AN-1"}) {
     assess.set_reference(words);
     d = w_.Run(assess, auditor_);
     EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << words;

@@ -598,15 +598,30 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
         "Forvaltningsloven § 28, stk. 2 (asked by the father)", "the law § 1",
         // Found by the review: words before a law's name, or a name that only ends like one.
         "Ali Hassan Forvaltningsloven § 28", "Mor drikker far slår Ali Forvaltningsloven § 28",
-        "Ali Hassan mother contact § 1", "Nørrebro-banden Ahmed Jensens lov § 1"}) {
+        "Ali Hassan mother contact § 1", "Nørrebro-banden Ahmed Jensens lov § 1",
+        // And by the next: words and numbers after the provision.
+        "Forvaltningsloven § 28 0102031234", "Forvaltningsloven § 28 1(noah)(hansen)(stjal)",
+        "Forvaltningsloven § 28 n o a h h a n s e n", "Forvaltningsloven § 28 og 1mor og 2drikker",
+        "Forvaltningsloven § 28, stk. 2 litra mor"}) {
     share.set_legal_basis_other(text);
     const absl::StatusOr<Decision> smuggled = w_.Run(share, police_leader_);
     EXPECT_EQ(Code(smuggled), absl::StatusCode::kInvalidArgument) << text;
   }
-  for (const char* text : {"Barnets lov § 133", "GDPR art. 6(1)(e)", "Databeskyttelsesloven § 8",
-                           "Retsplejeloven § 115 a, stk. 1, nr. 2"}) {
+  for (const char* text :
+       {"Barnets lov § 133", "GDPR art. 6(1)(e)", "Databeskyttelsesloven § 8",
+        "Serviceloven § 11 a, stk. 3, nr. 2", "Barnets lov § 133 og § 134, stk. 1, litra b"}) {
     share.set_legal_basis_other(text);
     EXPECT_TRUE(w_.Run(share, police_leader_).ok()) << text;
+  }
+  // § 115 and § 63 d are bases of their own, with their rules of who shares and receives: they
+  // are not cited as another basis (the review's: a housing association sharing "under
+  // Retsplejeloven § 115" as another basis).
+  for (const char* text : {"Retsplejeloven § 115", "Retsplejeloven § 115 a, stk. 1, nr. 2",
+                           "Almenboligloven § 63 d"}) {
+    share.set_legal_basis_other(text);
+    const absl::StatusOr<Decision> own = w_.Run(share, police_leader_);
+    EXPECT_EQ(Code(own), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(own.status().message()), HasSubstr("is not another basis")) << text;
   }
   share.set_legal_basis_other("Forvaltningsloven § 28, stk. 2");
   EXPECT_TRUE(w_.Run(share, police_leader_).ok());

@@ -405,7 +405,10 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
       }
       *c.mutable_youth_name() = name->second;
     }
-    RETURN_IF_ERROR(policy.Resolve(&c, c.youth_id(), c.owning_agency_id()));
+    // Its owner is involved in the case through it, unless it was declined or cancelled.
+    RETURN_IF_ERROR(policy.Resolve(
+        &c, c.youth_id(),
+        security::CommitmentOpensTheCase(c.state()) ? c.owning_agency_id() : std::string()));
   }
   response.set_position(position);
   return out;

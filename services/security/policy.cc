@@ -134,6 +134,10 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
   }
 }
 
+bool CommitmentOpensTheCase(v1::CommitmentState state) {
+  return state != v1::COMMITMENT_STATE_DECLINED && state != v1::COMMITMENT_STATE_CANCELLED;
+}
+
 namespace {
 
 // Whether the consent that `concern` was shared on stands in `view` for `agency` (a consent
@@ -152,11 +156,26 @@ bool ConsentStands(const v1::CaseView& view, const v1::SharedConcern& concern,
   return in_force;
 }
 
+// `agency` is involved in the case (see MaySeePersonalData).
+bool Involved(const v1::CaseView& view, absl::string_view agency) {
+  if (!Contains(view.agencies_involved(), agency)) return false;
+  if (view.referral().referring_agency_id() == agency) return true;
+  for (const v1::OutreachView& task : view.outreach()) {
+    if (task.agency_id() == agency) return true;
+  }
+  for (const v1::CommitmentView& commitment : view.commitments()) {
+    if (commitment.owning_agency_id() == agency && CommitmentOpensTheCase(commitment.state())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   if (const std::optional<bool> known = MaySeeWithoutCase(who, view.area_id(), "")) return *known;
-  if (Contains(view.agencies_involved(), who.agency)) return true;
+  if (Involved(view, who.agency)) return true;
   // A share's recipient knows whom it is about: on consent, only while the consent stands.
   for (const v1::SharedConcern& concern : view.concerns_shared()) {
     if (!Contains(concern.recipient_agency_ids(), who.agency)) continue;

@@ -69,8 +69,15 @@ absl::Status MayShareUnder(const AgencyFacts& sharer, v1::LegalBasis basis);
 absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis);
 
 // True if `who` may see the personal data of `view`'s case: a coordinator or a social
-// caseworker of its area, or a member or leader of an agency involved in it.
+// caseworker of its area, or a member or leader of an agency involved in it: its referrer, an
+// agency doing outreach in it, or one whose commitment in it still opens the case to it
+// (CommitmentOpensTheCase); and a share's recipient (on consent, while the consent stands).
 bool MaySeePersonalData(const Principal& who, const v1::CaseView& view);
+
+// True if a commitment in `state` makes its agency involved in the case: proposed (the agency
+// must know whom it is asked to act for), accepted, or fulfilled. A declined or cancelled
+// commitment ends what it opened: the need to know goes with the task.
+bool CommitmentOpensTheCase(v1::CommitmentState state);
 
 // The same rule without the case at hand: true or false where the caller's area and role (and
 // `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt

@@ -633,7 +633,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          Must(cast_->auditor, assess);
          auto r = Req<v1::RecordArchiveTransferRequest>();
          r.set_erasure_id(erasure);
-         r.set_reference("KBH-ARK-2026-19/T");
+         r.set_reference("KBH-ARK-2026-19.1");
          return Own(r);
        },
        P(auditor), P(chief), "reference", Bad::kClear},

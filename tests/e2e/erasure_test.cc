@@ -140,7 +140,7 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_NE(preserved.status.error_message().find("transfer"), std::string::npos);
   auto transfer = Req<v1::RecordArchiveTransferRequest>("erase-transfer");
   transfer.set_erasure_id(erasure);
-  transfer.set_reference("KBH-ARK-2026-0042/T");
+  transfer.set_reference("KBH-ARK-2026-0042.1");
   ASSERT_TRUE(suite.commands->Call(cast.auditor, transfer).status.ok());
   // The request id of the refused attempts is fresh: the refusals wrote nothing.
   const CallResult executed = suite.commands->Call(cast.admin, execute);

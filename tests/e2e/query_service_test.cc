@@ -18,6 +18,7 @@
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
+#include "tests/e2e/command_cases.h"
 #include "tests/e2e/command_client.h"
 #include "tests/e2e/hotspotd_process.h"
 #include "tests/e2e/suite_server.h"
@@ -126,6 +127,53 @@ TEST_F(QueryServiceTest, AReferralIsReadableAtOnceAndItsPersonalDataOnlyByThoseI
   // Another area's coordinator gets nothing.
   EXPECT_EQ(GetCase(*stranger_, referred.response.id(), 0, &answer).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// An agency involved only through its commitment reads whom it is about while it is asked or
+// bound to act; declined (or cancelled), the commitment no longer opens the case to it.
+TEST_F(QueryServiceTest, ADeclinedCommitmentEndsWhatItOpenedOfTheCase) {
+  CommandBuilders::Bind(suite_);
+  const std::string youth = CommandBuilders::Accepted();
+  v1::RecordDecisionRequest decision =
+      CommandBuilders::DecisionFor(CommandBuilders::HeldMeetingWith(youth), youth);
+  v1::NewCommitment* proposed = decision.mutable_commitments(0);
+  proposed->set_owning_agency_id("agency-housing-sjaelor");
+  proposed->set_responsible_person(cast_->housing_member.person);
+  proposed->clear_accepted_by();  // the housing association did not attend
+  const v1::CommandResponse decided = CommandBuilders::Must(cast_->chief, decision);
+  const std::string commitment = decided.created_ids(0);
+
+  v1::GetCaseResponse answer;
+  ASSERT_TRUE(GetCase(cast_->housing_member, youth, decided.position(), &answer).ok());
+  EXPECT_FALSE(answer.case_view().name().text().empty());  // asked to act: it knows for whom
+
+  auto decline = CommandBuilders::Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(commitment);
+  decline.set_reason("The family rents privately, not from us");
+  const v1::CommandResponse declined = CommandBuilders::Must(cast_->housing_member, decline);
+  ASSERT_TRUE(GetCase(cast_->housing_member, youth, declined.position(), &answer).ok());
+  EXPECT_TRUE(answer.case_view().name().has_withheld());
+  EXPECT_TRUE(answer.case_view().cpr_number().has_withheld());
+  EXPECT_TRUE(answer.case_view().address().has_withheld());
+  // Its own list still has the commitment, declined, without the youth's name.
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_owning_agency_id("agency-housing-sjaelor");
+  list.set_min_position(declined.position());
+  list.set_page_size(1000);
+  v1::ListCommitmentsResponse commitments;
+  ASSERT_TRUE(queries_->ListCommitments(As(cast_->housing_member).get(), list, &commitments).ok());
+  const auto it = std::find_if(
+      commitments.commitments().begin(), commitments.commitments().end(),
+      [&](const v1::CommitmentView& c) { return c.commitment_id() == commitment; });
+  ASSERT_NE(it, commitments.commitments().end());
+  EXPECT_EQ(it->state(), v1::COMMITMENT_STATE_DECLINED);
+  EXPECT_FALSE(it->youth_name().has_sealed());
+  EXPECT_TRUE(it->youth_name().text().empty());
+  EXPECT_TRUE(it->action().text().empty());
+  // The chief still reads all of it.
+  ASSERT_TRUE(GetCase(cast_->chief, youth, declined.position(), &answer).ok());
+  EXPECT_FALSE(answer.case_view().name().text().empty());
 }
 
 TEST_F(QueryServiceTest, BadQueriesAreRefusedWithTheirCodes) {
