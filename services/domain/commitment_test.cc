@@ -204,5 +204,47 @@ TEST(CommitmentUpcastTest, ACommitmentMadeOfBeforeReadsAsAccepted) {
   EXPECT_EQ(state.status, CommitmentStatus::kProposed);
 }
 
+// A task in a youth's case tells its agency whom the case is about: outside the § 115 exchange
+// (an NGO), a commitment or an outreach task needs a consent in force that names the agency.
+TEST_F(DecideTest, AnNgoTakesOnAYouthsTaskOnlyOnTheYouthsConsent) {
+  Register("agency-ngo", v1::AGENCY_KIND_NGO);
+  const std::string youth = AcceptedYouth();
+  v1::RecordDecisionRequest decision = DecisionWithCommitment(MeetingFor(youth), youth);
+  decision.mutable_commitments(0)->set_owning_agency_id("agency-ngo");
+  decision.mutable_commitments(0)->set_responsible_person("mentor-q");
+  decision.mutable_commitments(0)->clear_accepted_by();
+  absl::StatusOr<Decision> d = w_.Run(decision, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("commitments[0].owning_agency_id: agency-ngo is no party to the § 115 "
+                        "exchange"));
+  auto outreach = Req<v1::AssignOutreachRequest>();
+  outreach.set_youth_id(youth);
+  outreach.set_agency_id("agency-ngo");
+  outreach.set_person("mentor-q");
+  outreach.set_task("Meet him at the club");
+  EXPECT_EQ(Code(w_.Run(outreach, chief_)), absl::StatusCode::kFailedPrecondition);
+
+  auto consent = Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("ngo mentoring");
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);
+  consent.set_purpose("mentoring after school");
+  consent.set_what("how school is going");
+  consent.add_agency_ids("agency-ngo");
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  w_.Do(consent, caseworker_);
+  const Decision decided = w_.Do(decision, chief_);
+  EXPECT_EQ(w_.stream(decided.created_ids.at(0)).at(0).commitment_made().owning_agency_id(),
+            "agency-ngo");
+  EXPECT_TRUE(w_.Run(outreach, chief_).ok());
+  // A housing association is the area's housing-social work: no consent needed.
+  Register("agency-housing", v1::AGENCY_KIND_HOUSING_ASSOCIATION);
+  decision.set_request_id("to-housing");
+  decision.mutable_commitments(0)->set_owning_agency_id("agency-housing");
+  EXPECT_TRUE(w_.Run(decision, chief_).ok());
+}
+
 }  // namespace
 }  // namespace hotspot::domain

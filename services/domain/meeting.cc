@@ -156,6 +156,8 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                        nc.owning_agency_id(), " is not registered"));
     }
     RETURN_IF_ERROR(owner.status());
+    if (!youth_id.empty())
+      RETURN_IF_ERROR(MayTakeOnCasework(youth, *owner, nc.owning_agency_id(), field));
     // The chief does not commit an agency: a person of it accepts in the meeting, or the
     // commitment stands proposed until the agency answers.
     if (!nc.accepted_by().empty()) {

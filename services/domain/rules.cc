@@ -1,5 +1,6 @@
 #include "services/domain/rules.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +34,17 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
   RETURN_IF_ERROR(Rule(agency.area_id == area_id,
                        absl::StrCat(field, ": ", agency_id, " is not an agency of ", area_id)));
   return agency;
+}
+
+absl::Status MayTakeOnCasework(const YouthState& youth, const AgencyState& agency,
+                               absl::string_view agency_id, absl::string_view field) {
+  const bool consented =
+      std::any_of(youth.consents.begin(), youth.consents.end(), [&](const auto& entry) {
+        const YouthState::Consent& consent = entry.second;
+        return consent.in_force &&
+               (consent.agencies.empty() || consent.agencies.count(std::string(agency_id)) > 0);
+      });
+  return security::MayTakeOnCasework(FactsOf(agency_id, agency), consented, field);
 }
 
 std::string ContactFor(const AreaState& area, const AgencyState& agency,

@@ -83,6 +83,11 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
                                              absl::string_view agency_id,
                                              absl::string_view area_id);
 
+// `agency` (`agency_id`) may be given a task in `youth`'s case (security::MayTakeOnCasework:
+// outside the § 115 exchange, only with a consent in force that names it).
+absl::Status MayTakeOnCasework(const YouthState& youth, const AgencyState& agency,
+                               absl::string_view agency_id, absl::string_view field);
+
 // The person who answers an escalation to `agency` at `level` in `area`: its contact for that
 // rung, "" if it has none. An agency's rungs are its middle manager, its director and its
 // political contact. The police's are their own, never a mayor: the area's designated police

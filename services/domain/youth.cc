@@ -122,7 +122,9 @@ absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& r, const Comman
   ASSIGN_OR_RETURN(const YouthState youth,
                    LoadCaseForCoordinator(s, r.youth_id(), "assign outreach"));
   RETURN_IF_ERROR(NotClosed(youth, r.youth_id(), "it takes no outreach task"));
-  RETURN_IF_ERROR(LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id).status());
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   LoadAgencyInArea(s, "agency_id", r.agency_id(), youth.area_id));
+  RETURN_IF_ERROR(MayTakeOnCasework(youth, agency, r.agency_id(), "agency_id"));
   const std::string id = NewId("outreach");
   v1::Event e;
   auto* x = e.mutable_outreach_assigned();

@@ -118,6 +118,16 @@ absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis)
                                                     BasisName(basis), ": ", why));
 }
 
+absl::Status MayTakeOnCasework(const AgencyFacts& agency, bool consented, absl::string_view field) {
+  if (consented || SspParty(agency) || agency.kind == v1::AGENCY_KIND_HOUSING_ASSOCIATION) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": ", agency.agency_id,
+                   " is no party to the § 115 exchange: a task in a youth's case tells it whom the "
+                   "case is about, so it needs a consent in force that names it"));
+}
+
 std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view area_id,
                                       absl::string_view involved_agency) {
   if (!who.InArea(area_id)) return false;
@@ -276,17 +286,17 @@ absl::Status MayCoordinate(const Principal& who, absl::string_view area_id,
   return IsCoordinator(who) ? absl::OkStatus() : Refuse(who, what);
 }
 
-absl::Status MayActAsChief(const Principal& who, absl::string_view area_id,
-                           absl::string_view chief, absl::string_view what) {
+absl::Status MayActAsChief(const Principal& who, absl::string_view area_id, absl::string_view chief,
+                           absl::string_view what) {
   if (absl::Status coordinator = MayCoordinate(who, area_id, what); !coordinator.ok()) {
     return coordinator;
   }
   if (!chief.empty() && who.person == chief) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      who.person, " (", RoleName(who.role), " of ", who.agency, ") may not ", what,
-      ": that is the hotspot chief's, ",
-      chief.empty() ? absl::StrCat("and ", area_id, " has no chief appointed")
-                    : absl::StrCat(chief, " of ", area_id)));
+  return absl::PermissionDeniedError(
+      absl::StrCat(who.person, " (", RoleName(who.role), " of ", who.agency, ") may not ", what,
+                   ": that is the hotspot chief's, ",
+                   chief.empty() ? absl::StrCat("and ", area_id, " has no chief appointed")
+                                 : absl::StrCat(chief, " of ", area_id)));
 }
 
 absl::Status MayActAsChiefOrAdmin(const Principal& who, absl::string_view area_id,

@@ -68,6 +68,13 @@ absl::Status MayShareUnder(const AgencyFacts& sharer, v1::LegalBasis basis);
 // recipient and the basis otherwise.
 absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis);
 
+// OK if `agency` may be given a task in a youth's case (a commitment, an outreach task), which
+// tells it whom the case is about: a § 115 party, a housing association (the area's
+// housing-social work), or, if `consented` (a consent in force names it), any agency. An NGO or
+// another outside agency gets a youth's task only on the youth's consent: FAILED_PRECONDITION
+// starting with `field` otherwise.
+absl::Status MayTakeOnCasework(const AgencyFacts& agency, bool consented, absl::string_view field);
+
 // True if `who` may see the personal data of `view`'s case: a coordinator or a social
 // caseworker of its area, or a member or leader of an agency involved in it: its referrer, an
 // agency doing outreach in it, or one whose commitment in it still opens the case to it
