@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "hotspot/v1/system_commands.pb.h"
 #include "services/commands/command_handler.h"
+#include "services/domain/checks.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/view_util.h"
@@ -21,10 +22,13 @@ namespace {
 absl::CivilDay DayOf(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
 absl::Time Midnight(absl::CivilDay day) { return absl::FromCivil(day, absl::UTCTimeZone()); }
 
-// A command's request id: "deadline:" and what it is about, the same on every pass.
+// A command's request id: "deadline:<kind>:" and what it is about, the same on every pass. One
+// that would be longer than a request id may be (long area and body names) names it by a digest.
 template <typename... Parts>
-std::string RequestId(const Parts&... parts) {
-  return absl::StrCat("deadline:", parts...);
+std::string RequestId(absl::string_view kind, const Parts&... parts) {
+  std::string id = absl::StrCat("deadline:", kind, ":", parts...);
+  if (id.size() <= domain::kMaxRequestIdBytes) return id;
+  return absl::StrCat("deadline:", kind, ":", store::EventId::FromName(id).ToString());
 }
 
 // Every row of `view` under `prefix`, parsed.
@@ -140,8 +144,8 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
         continue;
       }
       v1::MarkCommitmentOverdueCommand command;
-      command.set_request_id(RequestId("overdue:", c.commitment_id(), ":",
-                                       absl::FormatCivilTime(DayOf(c.due_date()))));
+      command.set_request_id(
+          RequestId("overdue", c.commitment_id(), ":", absl::FormatCivilTime(DayOf(c.due_date()))));
       command.set_commitment_id(c.commitment_id());
       *command.mutable_due_date() = c.due_date();
       pass.Run(command);
@@ -158,7 +162,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       if (e.resolved() || e.acknowledged() || e.acknowledgement_overdue()) continue;
       v1::MarkEscalationNotAcknowledgedCommand command;
       command.set_request_id(
-          RequestId("unacknowledged:", e.escalation_id(), ":", static_cast<int>(e.level())));
+          RequestId("unacknowledged", e.escalation_id(), ":", static_cast<int>(e.level())));
       command.set_escalation_id(e.escalation_id());
       command.set_level(e.level());
       *command.mutable_since() =
@@ -188,7 +192,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
         }
       }
       *command.mutable_since() = Ts(since);
-      command.set_request_id(RequestId("cadence:", body.area_id(), ":", body.body_id(), ":",
+      command.set_request_id(RequestId("cadence", body.area_id(), ":", body.body_id(), ":",
                                        absl::ToUnixSeconds(since)));
       pass.Run(command);
     }
@@ -203,7 +207,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     if (status == v1::CASE_STATUS_ACTIVE && c.has_next_review_date() && !c.review_overdue() &&
         DayOf(c.next_review_date()) < today) {
       v1::MarkReviewDatePassedCommand command;
-      command.set_request_id(RequestId("review:", c.youth_id(), ":",
+      command.set_request_id(RequestId("review", c.youth_id(), ":",
                                        absl::FormatCivilTime(DayOf(c.next_review_date()))));
       command.set_youth_id(c.youth_id());
       *command.mutable_review_date() = c.next_review_date();
@@ -214,7 +218,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     for (const v1::NotificationView& n : c.notifications()) {
       if (!n.has_assessed_at() && !n.assessment_overdue() && now > TimeOf(n.assessment_due_at())) {
         v1::MarkNotificationAssessmentOverdueCommand command;
-        command.set_request_id(RequestId("notification-assessment:", n.notification_id()));
+        command.set_request_id(RequestId("notification-assessment", n.notification_id()));
         command.set_youth_id(c.youth_id());
         command.set_notification_id(n.notification_id());
         pass.Run(command);
@@ -222,7 +226,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       if (!n.has_receipt_confirmed_at() && !n.receipt_overdue() &&
           today > DayOf(n.receipt_due_on())) {
         v1::MarkNotificationReceiptOverdueCommand command;
-        command.set_request_id(RequestId("notification-receipt:", n.notification_id()));
+        command.set_request_id(RequestId("notification-receipt", n.notification_id()));
         command.set_youth_id(c.youth_id());
         command.set_notification_id(n.notification_id());
         pass.Run(command);
@@ -232,7 +236,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     for (const v1::SubjectAccessView& sar : c.subject_access_requests()) {
       if (sar.has_answered_at() || sar.overdue() || today <= DayOf(sar.due_on())) continue;
       v1::MarkSubjectAccessOverdueCommand command;
-      command.set_request_id(RequestId("subject-access:", sar.subject_access_id()));
+      command.set_request_id(RequestId("subject-access", sar.subject_access_id()));
       command.set_youth_id(c.youth_id());
       command.set_subject_access_id(sar.subject_access_id());
       pass.Run(command);
@@ -240,7 +244,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     for (const v1::InvestigationView& i : c.investigations()) {
       if (i.has_completed_at() || i.overdue() || today <= DayOf(i.due_on())) continue;
       v1::MarkInvestigationOverdueCommand command;
-      command.set_request_id(RequestId("investigation:", i.investigation_id()));
+      command.set_request_id(RequestId("investigation", i.investigation_id()));
       command.set_youth_id(c.youth_id());
       command.set_investigation_id(i.investigation_id());
       pass.Run(command);
@@ -266,7 +270,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       const std::string key = security::ConsentKey(consent);
       // The key may be a scope of before, in clear and of any characters: the id names it by
       // a digest.
-      command.set_request_id(RequestId("consent-lapsed:", c.youth_id(), ":",
+      command.set_request_id(RequestId("consent-lapsed", c.youth_id(), ":",
                                        consent.given_at().seconds(), ":",
                                        store::EventId::FromName(key).ToString()));
       command.set_youth_id(c.youth_id());
@@ -276,7 +280,7 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     }
     if (!open || c.turns_18_soon() || *adult < today || *adult - today > 90) continue;
     v1::MarkEighteenthBirthdayNearCommand command;
-    command.set_request_id(RequestId("eighteen:", c.youth_id()));
+    command.set_request_id(RequestId("eighteen", c.youth_id()));
     command.set_youth_id(c.youth_id());
     pass.Run(command);
   }
