@@ -265,7 +265,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
       proposed.payload = event.SerializeAsString();
       proposed.metadata.actor = call->principal.person;
       proposed.metadata.correlation_id = command.request_id;
-      proposed.metadata.occurred_at = context.now;
+      proposed.metadata.occurred_at = decision->occurred_at.value_or(context.now);
     }
   }
   if (index == 0) return fail(absl::InternalError("the command decided no events"));

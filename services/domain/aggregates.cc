@@ -42,6 +42,11 @@ void Evolve(AreaState& state, const v1::Event& event) {
       break;
     case K::kBodyConstituted:
       state.bodies[event.body_constituted().body_id()] = event.body_constituted().kind();
+      state.cadences[event.body_constituted().body_id()] = event.body_constituted().cadence();
+      break;
+    case K::kBodyBehindCadence:
+      state.behind_cadence.emplace(event.body_behind_cadence().body_id(),
+                                   event.body_behind_cadence().last_met_at().seconds());
       break;
     default:
       break;
@@ -119,19 +124,27 @@ void Evolve(YouthState& state, const v1::Event& event) {
       EndConsent(state, ConsentKey(event.consent_lapsed()));
       break;
     case K::kSubjectAccessRequested:
-      state.subject_access[event.subject_access_requested().subject_access_id()] = false;
+      state.subject_access[event.subject_access_requested().subject_access_id()].due_on =
+          event.subject_access_requested().due_on();
       break;
     case K::kSubjectAccessAnswered:
-      state.subject_access[event.subject_access_answered().subject_access_id()] = true;
+      state.subject_access[event.subject_access_answered().subject_access_id()].done = true;
+      break;
+    case K::kSubjectAccessOverdue:
+      state.subject_access[event.subject_access_overdue().subject_access_id()].overdue = true;
       break;
     case K::kPersonalDataRectified:
       if (event.personal_data_rectified().field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
         state.birth_date = event.personal_data_rectified().value();
       }
       break;
-    case K::kNotificationMade:
-      state.notifications[event.notification_made().notification_id()];
+    case K::kNotificationMade: {
+      const v1::NotificationMade& made = event.notification_made();
+      YouthState::Notification& notification = state.notifications[made.notification_id()];
+      notification.assessment_due_at = TimeOf(made.assessment_due_at());
+      notification.receipt_due_on = made.receipt_due_on();
       break;
+    }
     case K::kNotificationAssessed:
       state.notifications[event.notification_assessed().notification_id()].assessed = true;
       break;
@@ -139,19 +152,41 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.notifications[event.notification_receipt_confirmed().notification_id()]
           .receipt_confirmed = true;
       break;
+    case K::kNotificationAssessmentOverdue:
+      state.notifications[event.notification_assessment_overdue().notification_id()]
+          .assessment_overdue = true;
+      break;
+    case K::kNotificationReceiptOverdue:
+      state.notifications[event.notification_receipt_overdue().notification_id()].receipt_overdue =
+          true;
+      break;
     case K::kChildWelfareInvestigationOpened:
-      state.investigations[event.child_welfare_investigation_opened().investigation_id()] = false;
+      state.investigations[event.child_welfare_investigation_opened().investigation_id()].due_on =
+          event.child_welfare_investigation_opened().due_on();
       break;
     case K::kChildWelfareInvestigationCompleted:
-      state.investigations[event.child_welfare_investigation_completed().investigation_id()] = true;
+      state.investigations[event.child_welfare_investigation_completed().investigation_id()].done =
+          true;
+      break;
+    case K::kChildWelfareInvestigationOverdue:
+      state.investigations[event.child_welfare_investigation_overdue().investigation_id()].overdue =
+          true;
+      break;
+    case K::kReviewDatePassed:
+      state.reviews_passed.insert(DayNumber(event.review_date_passed().review_date()));
+      break;
+    case K::kEighteenthBirthdayNear:
+      state.eighteenth_birthday_near = true;
       break;
     case K::kActionPlanAdopted:
       state.plan_revision = event.action_plan_adopted().revision();
       state.status = v1::CASE_STATUS_ACTIVE;
+      state.review_date = event.action_plan_adopted().review_date();
       break;
     case K::kActionPlanRevised:
       state.plan_revision = event.action_plan_revised().revision();
       state.status = v1::CASE_STATUS_ACTIVE;
+      state.review_date = event.action_plan_revised().review_date();
       break;
     case K::kHandedOverToAdultServices:
       state.status = v1::CASE_STATUS_HANDED_OVER;
@@ -237,6 +272,9 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
     case K::kCommitmentCancelled:
       state.status = CommitmentStatus::kCancelled;
       break;
+    case K::kCommitmentMarkedOverdue:
+      state.marked_overdue.insert(DayNumber(event.commitment_marked_overdue().due_date()));
+      break;
     default:
       break;
   }
@@ -261,6 +299,9 @@ void Evolve(EscalationState& state, const v1::Event& event) {
       break;
     case K::kEscalationResolved:
       state.resolved = true;
+      break;
+    case K::kEscalationNotAcknowledged:
+      state.not_acknowledged.insert(event.escalation_not_acknowledged().level());
       break;
     default:
       break;

@@ -35,9 +35,13 @@ struct AreaState {
   int32_t programme_revision = 0;
   std::string chief;
   std::set<std::string> staff;
-  std::map<std::string, v1::BodyKind> bodies;  // body id -> kind
+  std::map<std::string, v1::BodyKind> bodies;   // body id -> kind
+  std::map<std::string, v1::Cadence> cadences;  // body id -> how often it meets
   // The area's police coordinator, by police agency: its contact at the steering-group level.
   std::map<std::string, std::string> police_coordinators;
+  // The gaps in a body's meetings marked BodyBehindCadence: (body id, when it last met before
+  // the gap, in Unix seconds; 0: never met).
+  std::set<std::pair<std::string, int64_t>> behind_cadence;
 };
 
 struct AgencyState {
@@ -86,14 +90,29 @@ struct YouthState {
   std::map<std::string, Outreach> outreach;
   v1::SealedText birth_date;  // as referred or corrected; empty if not known
   v1::Date ended_on;          // closed, declined or handed over on (unset: open, or not known)
-  // Notifications to the social administration (barnets lov), by id.
+  // Notifications to the social administration (barnets lov), by id, with their deadlines and
+  // whether each was marked missed.
   struct Notification {
     bool assessed = false;
     bool receipt_confirmed = false;
+    absl::Time assessment_due_at = absl::InfiniteFuture();
+    v1::Date receipt_due_on;
+    bool assessment_overdue = false;
+    bool receipt_overdue = false;
   };
   std::map<std::string, Notification> notifications;
-  std::map<std::string, bool> investigations;  // id -> completed
-  std::map<std::string, bool> subject_access;  // request id -> answered
+  // Something the case owes by a date: a child-welfare investigation (done: completed), a
+  // subject access request (done: answered).
+  struct Due {
+    bool done = false;
+    v1::Date due_on;
+    bool overdue = false;  // marked missed
+  };
+  std::map<std::string, Due> investigations;  // by id
+  std::map<std::string, Due> subject_access;  // by request id
+  v1::Date review_date;                       // the action plan's; unset: no plan
+  std::set<int64_t> reviews_passed;           // review dates marked passed (DayNumber)
+  bool eighteenth_birthday_near = false;      // marked (once for a youth)
 };
 
 struct MeetingState {
@@ -119,6 +138,7 @@ struct CommitmentState {
   v1::Date due_date;
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;
+  std::set<int64_t> marked_overdue;  // due dates marked overdue (DayNumber)
   bool open() const { return status == CommitmentStatus::kOpen; }
   // Not yet done with: proposed or accepted (a case does not close over it).
   bool pending() const {
@@ -141,6 +161,7 @@ struct EscalationState {
   v1::EscalationLevel level = v1::ESCALATION_LEVEL_UNSPECIFIED;
   bool acknowledged = false;
   bool resolved = false;
+  std::set<int> not_acknowledged;  // levels marked EscalationNotAcknowledged
 };
 
 enum class ErasureStatus { kNone, kRequested, kApproved, kRefused, kExecuted };
@@ -206,6 +227,19 @@ int64_t DayNumber(const v1::Date& date);
 // Age in whole years on `on` of someone born on `born` ("YYYY-MM-DD"); nullopt if `born` is not
 // such a date.
 std::optional<int> AgeOn(absl::string_view born, absl::CivilDay on);
+
+// A google.protobuf.Timestamp as a time.
+inline absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// The 18th birthday of a "YYYY-MM-DD" birth date; nullopt if `birth_date` is not one. (29
+// February: 1 March.)
+inline std::optional<absl::CivilDay> EighteenthBirthday(absl::string_view birth_date) {
+  absl::CivilDay born;
+  if (!absl::ParseCivilTime(birth_date, &born)) return std::nullopt;
+  return absl::CivilDay(born.year() + 18, born.month(), born.day());
+}
 
 // The day `days` working days (Monday to Friday) after `from`. Public holidays are not known
 // here and count as working days.

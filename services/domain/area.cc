@@ -197,4 +197,34 @@ absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& r, const Com
   return s.Finish(r.area_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::MarkBodyBehindCadenceCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark bodies behind their cadence"));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckSlug("body_id", r.body_id()));
+  RETURN_IF_ERROR(CheckTimestamp("since", r.since()));
+  if (r.has_last_met_at()) RETURN_IF_ERROR(CheckTimestamp("last_met_at", r.last_met_at()));
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  const auto cadence = area.cadences.find(r.body_id());
+  if (cadence == area.cadences.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("body_id: ", r.area_id(), " has no body ", r.body_id()));
+  }
+  // Whether the body is behind is the meetings view's judgement (JudgeCadence over the meetings
+  // held, which live in their own streams); the area knows which gaps it marked.
+  const int64_t last_met = r.has_last_met_at() ? r.last_met_at().seconds() : 0;
+  RETURN_IF_ERROR(Rule(area.behind_cadence.count({r.body_id(), last_met}) == 0,
+                       absl::StrCat(r.body_id(), " of ", r.area_id(),
+                                    " is marked behind its cadence for this gap already")));
+  RETURN_IF_ERROR(Rule(TimeOf(r.since()) <= c.now, "since: the gap has not begun"));
+  v1::Event e;
+  auto* x = e.mutable_body_behind_cadence();
+  x->set_area_id(r.area_id());
+  x->set_body_id(r.body_id());
+  *x->mutable_cadence() = cadence->second;
+  if (r.has_last_met_at()) *x->mutable_last_met_at() = r.last_met_at();
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return FinishAt(s, r.area_id(), TimeOf(r.since()));
+}
+
 }  // namespace hotspot::domain

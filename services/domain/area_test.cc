@@ -164,5 +164,48 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
             v1::ESCALATION_LEVEL_DIRECTOR);
 }
 
+// The deadline process's fact: a body behind its cadence (the meetings view judges it) is marked
+// by the system alone, once per gap since it last met, with the cadence it was constituted with.
+TEST_F(DecideTest, TheSystemMarksABodyBehindItsCadenceOncePerGap) {
+  auto body = Req<v1::ConstituteBodyRequest>();
+  body.set_area_id("area-test");
+  body.set_body_id("board");
+  body.set_kind(v1::BODY_KIND_HOTSPOT_BOARD);
+  body.set_name("Hotspot board");
+  body.add_members()->set_agency_id("agency-school");
+  body.mutable_members(0)->set_person("head-mette");
+  body.mutable_cadence()->set_min_meetings_per_year(4);
+  w_.Do(body, chief_);
+  const absl::Time constituted = w_.now_;
+  w_.now_ += absl::Hours(24 * 120);
+
+  auto mark = Req<v1::MarkBodyBehindCadenceCommand>();
+  mark.set_area_id("area-test");
+  mark.set_body_id("board");
+  mark.mutable_since()->set_seconds(absl::ToUnixSeconds(constituted));
+  EXPECT_EQ(Code(w_.Run(mark, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision marked = w_.Do(mark, system_);
+  ASSERT_EQ(marked.writes[0].events.size(), 1u);
+  const v1::BodyBehindCadence& e = marked.writes[0].events[0].body_behind_cadence();
+  EXPECT_EQ(e.body_id(), "board");
+  EXPECT_EQ(e.cadence().min_meetings_per_year(), 4);
+  EXPECT_FALSE(e.has_last_met_at());
+  EXPECT_EQ(marked.occurred_at, constituted);
+  mark.set_request_id("mark-again");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // It met, then fell behind again: a new gap, marked once.
+  mark.set_request_id("mark-next-gap");
+  mark.mutable_last_met_at()->set_seconds(absl::ToUnixSeconds(constituted) + 86400 * 100);
+  *mark.mutable_since() = mark.last_met_at();
+  EXPECT_EQ(w_.Do(mark, system_).writes[0].events[0].body_behind_cadence().last_met_at().seconds(),
+            mark.last_met_at().seconds());
+  mark.set_request_id("mark-next-gap-again");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+
+  mark.set_body_id("no-such-body");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace hotspot::domain

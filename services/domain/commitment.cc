@@ -166,4 +166,33 @@ absl::StatusOr<Decision> Decide(const v1::RecordFollowUpRequest& r, const Comman
   return s.Finish(r.commitment_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::MarkCommitmentOverdueCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark commitments overdue"));
+  RETURN_IF_ERROR(CheckId("commitment_id", r.commitment_id(), "commitment"));
+  if (!r.has_due_date()) return Invalid("due_date", "required");
+  RETURN_IF_ERROR(CheckDate("due_date", r.due_date()));
+  ASSIGN_OR_RETURN(const CommitmentState commitment,
+                   s.LoadMain<CommitmentState>("commitment_id", r.commitment_id()));
+  // Only an accepted commitment counts (a proposed one is not the agency's yet).
+  RETURN_IF_ERROR(Rule(commitment.open(),
+                       absl::StrCat(r.commitment_id(), " is not an accepted, open commitment")));
+  const absl::CivilDay due = DayOf(commitment.due_date);
+  RETURN_IF_ERROR(
+      Rule(DayNumber(commitment.due_date) == DayNumber(r.due_date()),
+           absl::StrCat("due_date: ", r.commitment_id(), " is due on ",
+                        FormatDate(commitment.due_date), ", not ", FormatDate(r.due_date()))));
+  RETURN_IF_ERROR(
+      Rule(due < Today(c), absl::StrCat(r.commitment_id(), " is due on ",
+                                        FormatDate(commitment.due_date), ": not overdue yet")));
+  RETURN_IF_ERROR(Rule(commitment.marked_overdue.count(DayNumber(commitment.due_date)) == 0,
+                       absl::StrCat(r.commitment_id(), " is marked overdue for ",
+                                    FormatDate(commitment.due_date), " already")));
+  v1::Event e;
+  e.mutable_commitment_marked_overdue()->set_commitment_id(r.commitment_id());
+  *e.mutable_commitment_marked_overdue()->mutable_due_date() = commitment.due_date;
+  s.Emit(r.commitment_id(), commitment.area_id, std::move(e));
+  return FinishAt(s, r.commitment_id(), StartOf(due + 1));
+}
+
 }  // namespace hotspot::domain

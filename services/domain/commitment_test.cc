@@ -246,5 +246,71 @@ TEST_F(DecideTest, AnNgoTakesOnAYouthsTaskOnlyOnTheYouthsConsent) {
   EXPECT_TRUE(w_.Run(decision, chief_).ok());
 }
 
+// The deadline process's fact: an accepted, open commitment past its due date is marked overdue
+// by the system alone, once per due date, also when the process of before marked it.
+TEST_F(DecideTest, TheSystemMarksACommitmentOverdueOncePerDueDate) {
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = Commitment(youth);  // due 2026-12-15
+  const std::string older = Commitment(youth);
+  const std::string fulfilled = Commitment(youth);
+  const std::string proposed = ProposedCommitment(youth);
+  auto mark = Req<v1::MarkCommitmentOverdueCommand>();
+  mark.set_commitment_id(commitment);
+  *mark.mutable_due_date() = Day(2026, 12, 15);
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);  // not yet
+  w_.now_ = At(2026, 12, 16, 8);
+  EXPECT_EQ(Code(w_.Run(mark, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(mark, admin_)), absl::StatusCode::kPermissionDenied);
+  const Decision marked = w_.Do(mark, system_);
+  ASSERT_EQ(marked.writes.size(), 1u);
+  ASSERT_EQ(marked.writes[0].events.size(), 1u);
+  const v1::Event& e = marked.writes[0].events[0];
+  EXPECT_EQ(e.commitment_marked_overdue().commitment_id(), commitment);
+  EXPECT_EQ(FormatDate(e.commitment_marked_overdue().due_date()), "2026-12-15");
+  EXPECT_EQ(e.actor().person(), "system");
+  EXPECT_EQ(e.actor().role(), "system");
+  EXPECT_EQ(e.area_id(), "area-test");
+  EXPECT_EQ(marked.occurred_at, At(2026, 12, 16));  // the day after the due date began
+  mark.set_request_id("mark-again");
+  const absl::StatusOr<Decision> again = w_.Run(mark, system_);
+  EXPECT_EQ(Code(again), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("already"));
+
+  // Renegotiated, it is marked again when the new date passes; a stale date is refused.
+  auto renegotiate = Req<v1::RenegotiateCommitmentRequest>();
+  renegotiate.set_commitment_id(commitment);
+  *renegotiate.mutable_new_due_date() = Day(2027, 1, 15);
+  renegotiate.set_reason("The family moved");
+  w_.Do(renegotiate, school_leader_);
+  w_.now_ = At(2027, 1, 20);
+  mark.set_request_id("mark-stale");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+  *mark.mutable_due_date() = Day(2027, 1, 15);
+  EXPECT_EQ(w_.Do(mark, system_).occurred_at, At(2027, 1, 16));
+
+  // Marked by the process of before (its own event ids): not marked again.
+  v1::Event before;
+  before.mutable_commitment_marked_overdue()->set_commitment_id(older);
+  *before.mutable_commitment_marked_overdue()->mutable_due_date() = Day(2026, 12, 15);
+  w_.AppendOfBefore(older, before);
+  mark.set_commitment_id(older);
+  *mark.mutable_due_date() = Day(2026, 12, 15);
+  mark.set_request_id("mark-older");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // Fulfilled meanwhile, or only proposed: nothing to mark.
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(fulfilled);
+  w_.Do(fulfil, school_member_);
+  mark.set_commitment_id(fulfilled);
+  mark.set_request_id("mark-fulfilled");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+  mark.set_commitment_id(proposed);
+  mark.set_request_id("mark-proposed");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+  mark.set_commitment_id("commitment-none");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace hotspot::domain

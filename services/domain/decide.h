@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/events.pb.h"
+#include "hotspot/v1/system_commands.pb.h"
 #include "services/domain/aggregates.h"
 #include "services/domain/checks.h"
 #include "services/security/principal.h"
@@ -97,6 +98,9 @@ struct Decision {
   std::string id;                        // the aggregate acted on or created
   std::vector<std::string> created_ids;  // others created, in request order
   std::vector<StreamWrite> writes;       // every stream read or written; the main stream first
+  // When its facts occurred, if not at the command's `now`: a deadline missed occurred at the
+  // deadline, whenever the system noticed it (the system's commands, system_commands.proto).
+  std::optional<absl::Time> occurred_at;
 };
 
 // One Decide() call's reads and writes.
@@ -250,6 +254,32 @@ absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& request,
 absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& request,
+                                const CommandContext& c);
+
+// The system's commands (system_commands.proto): the time-driven facts of hotspotd's deadline
+// process. Only the system principal runs them (PERMISSION_DENIED for anyone else, before any
+// read). Each checks its rule against the aggregate's state and `now`, and refuses with
+// FAILED_PRECONDITION a fact that does not hold (any more), or that is recorded already: also one
+// recorded under other event ids by the deadline process of before. Its Decision's occurred_at
+// is the deadline that was missed.
+absl::StatusOr<Decision> Decide(const v1::MarkCommitmentOverdueCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkEscalationNotAcknowledgedCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkBodyBehindCadenceCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkReviewDatePassedCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkEighteenthBirthdayNearCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::LapseConsentCommand& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkNotificationAssessmentOverdueCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkNotificationReceiptOverdueCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkInvestigationOverdueCommand& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::MarkSubjectAccessOverdueCommand& request,
                                 const CommandContext& c);
 
 // A fresh id of a category, e.g. NewId("youth") -> "youth-0193c1d2-...". Not personal data.

@@ -136,4 +136,37 @@ absl::StatusOr<Decision> Decide(const v1::ResolveEscalationRequest& r, const Com
   return s.Finish(r.escalation_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::MarkEscalationNotAcknowledgedCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark escalations not acknowledged"));
+  RETURN_IF_ERROR(CheckId("escalation_id", r.escalation_id(), "escalation"));
+  RETURN_IF_ERROR(CheckEnum("level", r.level(), v1::EscalationLevel_IsValid));
+  RETURN_IF_ERROR(CheckTimestamp("since", r.since()));
+  ASSIGN_OR_RETURN(const EscalationState escalation,
+                   s.LoadMain<EscalationState>("escalation_id", r.escalation_id()));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", escalation.area_id));
+  RETURN_IF_ERROR(Rule(!escalation.resolved, absl::StrCat(r.escalation_id(), " is resolved")));
+  RETURN_IF_ERROR(Rule(escalation.level == r.level(),
+                       absl::StrCat("level: ", r.escalation_id(), " stands at ",
+                                    v1::EscalationLevel_Name(escalation.level))));
+  RETURN_IF_ERROR(Rule(!escalation.acknowledged,
+                       absl::StrCat(r.escalation_id(), " is acknowledged at its level")));
+  RETURN_IF_ERROR(Rule(escalation.not_acknowledged.count(escalation.level) == 0,
+                       absl::StrCat(r.escalation_id(), " is marked not acknowledged at ",
+                                    v1::EscalationLevel_Name(escalation.level), " already")));
+  // When it reached its level is the log's time, which its events do not carry: the command
+  // names it (the escalations view's raised_at or last move).
+  const absl::Time deadline = TimeOf(r.since()) + absl::Hours(24) * area.escalation_ack_days;
+  RETURN_IF_ERROR(
+      Rule(c.now > deadline, absl::StrCat(r.escalation_id(), " has ", area.escalation_ack_days,
+                                          " days to be acknowledged: not over yet")));
+  v1::Event e;
+  auto* x = e.mutable_escalation_not_acknowledged();
+  x->set_escalation_id(r.escalation_id());
+  x->set_level(escalation.level);
+  x->set_days(area.escalation_ack_days);
+  s.Emit(r.escalation_id(), escalation.area_id, std::move(e));
+  return FinishAt(s, r.escalation_id(), deadline);
+}
+
 }  // namespace hotspot::domain

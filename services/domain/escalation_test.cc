@@ -137,5 +137,68 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   EXPECT_TRUE(state.acknowledged);
 }
 
+// The deadline process's fact: an escalation not acknowledged at its level within the area's
+// time (14 days here) is marked by the system alone, once per level.
+TEST_F(DecideTest, TheSystemMarksAnEscalationNotAcknowledgedOncePerLevel) {
+  const std::string youth = AcceptedYouth();
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Patrols not as agreed");
+  raise.add_commitment_ids(Commitment(youth));
+  const absl::Time raised_at = w_.now_;
+  const std::string escalation = w_.Do(raise, chief_).id;
+
+  auto mark = Req<v1::MarkEscalationNotAcknowledgedCommand>();
+  mark.set_escalation_id(escalation);
+  mark.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  mark.mutable_since()->set_seconds(absl::ToUnixSeconds(raised_at));
+  w_.now_ = raised_at + absl::Hours(24 * 14);
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);  // not over
+  w_.now_ += absl::Hours(1);
+  EXPECT_EQ(Code(w_.Run(mark, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(mark, police_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision marked = w_.Do(mark, system_);
+  ASSERT_EQ(marked.writes[0].events.size(), 1u);
+  const v1::EscalationNotAcknowledged& e = marked.writes[0].events[0].escalation_not_acknowledged();
+  EXPECT_EQ(e.escalation_id(), escalation);
+  EXPECT_EQ(e.level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+  EXPECT_EQ(e.days(), 14);
+  EXPECT_EQ(marked.occurred_at, raised_at + absl::Hours(24 * 14));
+  mark.set_request_id("mark-again");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // Moved up: the next level has its own time, and its own mark; the level it left is refused.
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No answer from the coordinator");
+  w_.Do(up, chief_);
+  const absl::Time moved_at = w_.now_;
+  mark.set_request_id("mark-old-level");
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+  w_.now_ = moved_at + absl::Hours(24 * 15);
+  mark.set_level(v1::ESCALATION_LEVEL_DIRECTOR);
+  mark.mutable_since()->set_seconds(absl::ToUnixSeconds(moved_at));
+  mark.set_request_id("mark-director");
+  // The process of before marked this level already.
+  v1::Event before;
+  before.mutable_escalation_not_acknowledged()->set_escalation_id(escalation);
+  before.mutable_escalation_not_acknowledged()->set_level(v1::ESCALATION_LEVEL_DIRECTOR);
+  w_.AppendOfBefore(escalation, before);
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // Acknowledged meanwhile: nothing to mark.
+  up.set_request_id("up-political");
+  w_.Do(up, chief_);
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  w_.Do(ack, Who("police-boss-3", "agency-police", Role::kAgencyLeader));
+  mark.set_level(v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
+  mark.set_request_id("mark-political");
+  w_.now_ += absl::Hours(24 * 30);
+  EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace hotspot::domain

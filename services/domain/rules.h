@@ -113,6 +113,29 @@ absl::StatusOr<Session> Begin(const Request& request, const CommandContext& cont
   return Session(context, Pinned(request));
 }
 
+// Starts a system command's Decide() (system_commands.proto): as Begin(), for the system
+// principal only (PERMISSION_DENIED before anything is read).
+template <typename Request>
+absl::StatusOr<Session> BeginSystem(const Request& request, const CommandContext& context,
+                                    absl::string_view what) {
+  RETURN_IF_ERROR(security::MayRecordSystemFact(context.principal, what));
+  return Begin(request, context);
+}
+
+// A date as a day, and the moment a day begins (UTC): a date-bound deadline is missed at the
+// start of the day after it.
+inline absl::CivilDay DayOf(const v1::Date& d) {
+  return absl::CivilDay(d.year(), d.month(), d.day());
+}
+inline absl::Time StartOf(absl::CivilDay day) { return absl::FromCivil(day, absl::UTCTimeZone()); }
+
+// Finishes a system command's decision: its facts occurred at `at`, the deadline missed.
+inline Decision FinishAt(Session& s, std::string id, absl::Time at) {
+  Decision d = s.Finish(std::move(id));
+  d.occurred_at = at;
+  return d;
+}
+
 // ---- pieces more than one command uses ----
 
 // The action plan's adoption or revision.

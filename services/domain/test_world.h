@@ -77,6 +77,14 @@ class World : public EventSource, public FieldSealer {
     }
   }
 
+  // Appends `event` as the deadline process of before did: by itself, under its own ids, not
+  // through a decision (the domain must still see what it recorded).
+  void AppendOfBefore(const std::string& stream, v1::Event event) {
+    event.mutable_actor()->set_person("system");
+    event.mutable_actor()->set_role("system");
+    streams_[stream].push_back(std::move(event));
+  }
+
   const std::vector<v1::Event>& stream(const std::string& name) { return streams_[name]; }
   const std::string& all_bytes() const { return all_bytes_; }
   absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
@@ -253,7 +261,12 @@ class DecideTest : public ::testing::Test {
   Principal police_leader_ = Who("police-boss-1", "agency-police", Role::kAgencyLeader);
   Principal caseworker_ = Who("caseworker-lis", "agency-social", Role::kSocialCaseworker);
   Principal auditor_ = Who("auditor-kim", "agency-hotspot", Role::kAuditor);
+  Principal system_ = security::SystemPrincipal();  // the deadline process
 };
+
+inline absl::Time At(int y, int m, int d, int hour = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hour, 0, 0), absl::UTCTimeZone());
+}
 
 inline absl::StatusCode Code(const absl::StatusOr<Decision>& d) { return d.status().code(); }
 

@@ -631,9 +631,9 @@ absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& 
     return absl::NotFoundError(absl::StrCat("notification_id: ", r.youth_id(),
                                             " has no notification ", r.notification_id()));
   }
-  for (const auto& [id, completed] : youth.investigations) {
+  for (const auto& [id, investigation] : youth.investigations) {
     RETURN_IF_ERROR(
-        Rule(completed, absl::StrCat(r.youth_id(), " has an open investigation, ", id)));
+        Rule(investigation.done, absl::StrCat(r.youth_id(), " has an open investigation, ", id)));
   }
   const std::string id = NewId("investigation");
   const absl::CivilDay today = absl::ToCivilDay(c.now, absl::UTCTimeZone());
@@ -662,7 +662,8 @@ absl::StatusOr<Decision> Decide(const v1::CompleteChildWelfareInvestigationReque
     return absl::NotFoundError(absl::StrCat("investigation_id: ", r.youth_id(),
                                             " has no investigation ", r.investigation_id()));
   }
-  RETURN_IF_ERROR(Rule(!it->second, absl::StrCat(r.investigation_id(), " is completed already")));
+  RETURN_IF_ERROR(
+      Rule(!it->second.done, absl::StrCat(r.investigation_id(), " is completed already")));
   v1::Event e;
   auto* x = e.mutable_child_welfare_investigation_completed();
   x->set_investigation_id(r.investigation_id());
@@ -805,6 +806,209 @@ absl::StatusOr<Decision> Decide(const v1::ReopenCaseRequest& r, const CommandCon
                    s.Seal(r.youth_id(), "reopen_reason", r.reason()));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(r.youth_id());
+}
+
+// ---- The system's facts about a case (system_commands.proto) ----
+
+namespace {
+
+// The case a system fact is about: the command's main aggregate.
+absl::StatusOr<YouthState> LoadCaseForSystem(Session& s, const std::string& youth_id) {
+  RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth"));
+  return s.LoadMain<YouthState>("youth_id", youth_id);
+}
+
+bool IsOpen(const YouthState& youth) {
+  return youth.status != v1::CASE_STATUS_CLOSED && youth.status != v1::CASE_STATUS_DECLINED &&
+         youth.status != v1::CASE_STATUS_HANDED_OVER;
+}
+
+// The youth's 18th birthday, from the sealed birth date: FAILED_PRECONDITION if it is not known
+// (or erased).
+absl::StatusOr<absl::CivilDay> AdultOn(Session& s, const YouthState& youth,
+                                       absl::string_view youth_id) {
+  ASSIGN_OR_RETURN(const std::optional<std::string> birth, s.Open(youth.birth_date));
+  const std::optional<absl::CivilDay> adult =
+      birth.has_value() ? EighteenthBirthday(*birth) : std::nullopt;
+  if (!adult.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(youth_id, "'s birth date is not known"));
+  }
+  return *adult;
+}
+
+// An item the case owes by a date (an investigation, a subject access request), missed.
+absl::StatusOr<YouthState::Due> MissedDue(const std::map<std::string, YouthState::Due>& items,
+                                          absl::string_view field, absl::string_view id,
+                                          absl::string_view youth_id, absl::string_view what,
+                                          absl::CivilDay today) {
+  const auto it = items.find(std::string(id));
+  if (it == items.end()) {
+    return absl::NotFoundError(absl::StrCat(field, ": ", youth_id, " has no ", what, " ", id));
+  }
+  const YouthState::Due& due = it->second;
+  RETURN_IF_ERROR(Rule(!due.done, absl::StrCat(id, " is done")));
+  RETURN_IF_ERROR(Rule(!due.overdue, absl::StrCat(id, " is marked overdue already")));
+  RETURN_IF_ERROR(
+      Rule(DayOf(due.due_on) < today,
+           absl::StrCat(id, " is due on ", FormatDate(due.due_on), ": not overdue yet")));
+  return due;
+}
+
+// The notification `id` of the case; NOT_FOUND if it has none such.
+absl::StatusOr<YouthState::Notification> NotificationOf(const YouthState& youth,
+                                                        absl::string_view youth_id,
+                                                        const std::string& id) {
+  RETURN_IF_ERROR(CheckId("notification_id", id, "notification"));
+  const auto it = youth.notifications.find(id);
+  if (it == youth.notifications.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("notification_id: ", youth_id, " has no notification ", id));
+  }
+  return it->second;
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::MarkReviewDatePassedCommand& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark review dates passed"));
+  if (!r.has_review_date()) return Invalid("review_date", "required");
+  RETURN_IF_ERROR(CheckDate("review_date", r.review_date()));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  RETURN_IF_ERROR(Rule(youth.status == v1::CASE_STATUS_ACTIVE,
+                       absl::StrCat(r.youth_id(), " is not an active case")));
+  RETURN_IF_ERROR(Rule(
+      youth.review_date.year() != 0 && DayNumber(youth.review_date) == DayNumber(r.review_date()),
+      absl::StrCat("review_date: ", r.youth_id(), "'s plan is not reviewed on ",
+                   FormatDate(r.review_date()))));
+  const absl::CivilDay review = DayOf(youth.review_date);
+  RETURN_IF_ERROR(
+      Rule(review < Today(c), absl::StrCat(r.youth_id(), "'s review date ",
+                                           FormatDate(youth.review_date), " has not passed")));
+  RETURN_IF_ERROR(Rule(youth.reviews_passed.count(DayNumber(youth.review_date)) == 0,
+                       absl::StrCat(r.youth_id(), "'s review date ", FormatDate(youth.review_date),
+                                    " is marked passed already")));
+  v1::Event e;
+  e.mutable_review_date_passed()->set_youth_id(r.youth_id());
+  *e.mutable_review_date_passed()->mutable_review_date() = youth.review_date;
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), StartOf(review + 1));
+}
+
+absl::StatusOr<Decision> Decide(const v1::MarkEighteenthBirthdayNearCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark 18th birthdays near"));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  RETURN_IF_ERROR(Rule(IsOpen(youth), absl::StrCat(r.youth_id(), " is not an open case")));
+  RETURN_IF_ERROR(Rule(!youth.eighteenth_birthday_near,
+                       absl::StrCat(r.youth_id(), "'s 18th birthday is marked near already")));
+  ASSIGN_OR_RETURN(const absl::CivilDay adult, AdultOn(s, youth, r.youth_id()));
+  const absl::CivilDay today = Today(c);
+  RETURN_IF_ERROR(Rule(adult >= today && adult - today <= 90,
+                       absl::StrCat(r.youth_id(), " does not turn 18 within 90 days")));
+  v1::Event e;
+  e.mutable_eighteenth_birthday_near()->set_youth_id(r.youth_id());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), StartOf(adult - 90));
+}
+
+absl::StatusOr<Decision> Decide(const v1::LapseConsentCommand& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "lapse consents"));
+  if (r.consent_key().empty()) return Invalid("consent_key", "required");
+  RETURN_IF_ERROR(CheckTimestamp("given_at", r.given_at()));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  const auto consent = youth.consents.find(r.consent_key());
+  if (consent == youth.consents.end()) {
+    return absl::NotFoundError(absl::StrCat("consent_key: ", r.youth_id(), " has no such consent"));
+  }
+  RETURN_IF_ERROR(
+      Rule(consent->second.in_force, absl::StrCat(r.youth_id(),
+                                                  "'s consent is not in force (withdrawn or "
+                                                  "lapsed already)")));
+  ASSIGN_OR_RETURN(const absl::CivilDay adult, AdultOn(s, youth, r.youth_id()));
+  RETURN_IF_ERROR(Rule(adult <= Today(c), absl::StrCat(r.youth_id(), " is not 18 yet")));
+  // At 18 a consent given before then lapses; one the youth gave at 18 stands.
+  RETURN_IF_ERROR(Rule(TimeOf(r.given_at()) < StartOf(adult),
+                       absl::StrCat(r.youth_id(), "'s consent was given at 18")));
+  v1::Event e;
+  auto* lapsed = e.mutable_consent_lapsed();
+  lapsed->set_youth_id(r.youth_id());
+  (consent->second.has_id ? lapsed->mutable_consent_id() : lapsed->mutable_scope())
+      ->assign(r.consent_key());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), StartOf(adult));
+}
+
+absl::StatusOr<Decision> Decide(const v1::MarkNotificationAssessmentOverdueCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark notifications' assessments overdue"));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  ASSIGN_OR_RETURN(const YouthState::Notification notification,
+                   NotificationOf(youth, r.youth_id(), r.notification_id()));
+  RETURN_IF_ERROR(Rule(!notification.assessed, absl::StrCat(r.notification_id(), " is assessed")));
+  RETURN_IF_ERROR(
+      Rule(!notification.assessment_overdue,
+           absl::StrCat(r.notification_id(), "'s assessment is marked overdue already")));
+  RETURN_IF_ERROR(Rule(c.now > notification.assessment_due_at,
+                       absl::StrCat(r.notification_id(), "'s assessment is not overdue yet")));
+  v1::Event e;
+  e.mutable_notification_assessment_overdue()->set_notification_id(r.notification_id());
+  e.mutable_notification_assessment_overdue()->set_youth_id(r.youth_id());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), notification.assessment_due_at);
+}
+
+absl::StatusOr<Decision> Decide(const v1::MarkNotificationReceiptOverdueCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark notifications' receipts overdue"));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  ASSIGN_OR_RETURN(const YouthState::Notification notification,
+                   NotificationOf(youth, r.youth_id(), r.notification_id()));
+  RETURN_IF_ERROR(Rule(!notification.receipt_confirmed,
+                       absl::StrCat(r.notification_id(), "'s receipt is confirmed")));
+  RETURN_IF_ERROR(Rule(!notification.receipt_overdue,
+                       absl::StrCat(r.notification_id(), "'s receipt is marked overdue already")));
+  const absl::CivilDay due = DayOf(notification.receipt_due_on);
+  RETURN_IF_ERROR(
+      Rule(due < Today(c), absl::StrCat(r.notification_id(), "'s receipt is not overdue yet")));
+  v1::Event e;
+  e.mutable_notification_receipt_overdue()->set_notification_id(r.notification_id());
+  e.mutable_notification_receipt_overdue()->set_youth_id(r.youth_id());
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), StartOf(due + 1));
+}
+
+absl::StatusOr<Decision> Decide(const v1::MarkInvestigationOverdueCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark investigations overdue"));
+  RETURN_IF_ERROR(CheckId("investigation_id", r.investigation_id(), "investigation"));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  ASSIGN_OR_RETURN(const YouthState::Due due,
+                   MissedDue(youth.investigations, "investigation_id", r.investigation_id(),
+                             r.youth_id(), "investigation", Today(c)));
+  v1::Event e;
+  auto* x = e.mutable_child_welfare_investigation_overdue();
+  x->set_investigation_id(r.investigation_id());
+  x->set_youth_id(r.youth_id());
+  *x->mutable_due_on() = due.due_on;
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), StartOf(DayOf(due.due_on) + 1));
+}
+
+absl::StatusOr<Decision> Decide(const v1::MarkSubjectAccessOverdueCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "mark subject access requests overdue"));
+  RETURN_IF_ERROR(CheckId("subject_access_id", r.subject_access_id(), "access"));
+  ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForSystem(s, r.youth_id()));
+  ASSIGN_OR_RETURN(const YouthState::Due due,
+                   MissedDue(youth.subject_access, "subject_access_id", r.subject_access_id(),
+                             r.youth_id(), "subject access request", Today(c)));
+  v1::Event e;
+  auto* x = e.mutable_subject_access_overdue();
+  x->set_subject_access_id(r.subject_access_id());
+  x->set_youth_id(r.youth_id());
+  *x->mutable_due_on() = due.due_on;
+  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  return FinishAt(s, r.youth_id(), StartOf(DayOf(due.due_on) + 1));
 }
 
 }  // namespace hotspot::domain

@@ -859,5 +859,146 @@ TEST_F(DecideTest, OutreachHasAnOutcomeAndAnUnknownYouthIsIdentified) {
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("has its outcome already"));
 }
 
+// The deadline process's facts about a case, each by the system alone and once: a review date
+// passed, an 18th birthday near, and a consent given before 18 that lapses at 18.
+TEST_F(DecideTest, TheSystemMarksAReviewDateAnEighteenthBirthdayAndLapsesConsentsOnce) {
+  const std::string youth = AcceptedYouth();  // born 2010-01-01: 18 on 2028-01-01
+  auto plan = Req<v1::AdoptActionPlanRequest>();
+  plan.set_youth_id(youth);
+  plan.add_goals("Back in school full time");
+  *plan.mutable_review_date() = Day(2027, 2, 1);
+  w_.Do(plan, chief_);
+  auto consent = Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("school and club");
+  consent.set_given_by("the youth");
+  consent.set_giver(v1::CONSENT_GIVER_YOUTH);
+  consent.set_purpose("support at school");
+  consent.add_agency_ids("agency-school");
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  const Decision given = w_.Do(consent, caseworker_);
+  const std::string consent_id = given.writes[0].events[0].consent_recorded().consent_id();
+  ASSERT_FALSE(consent_id.empty());
+  const absl::Time given_at = w_.now_;
+
+  auto review = Req<v1::MarkReviewDatePassedCommand>();
+  review.set_youth_id(youth);
+  *review.mutable_review_date() = Day(2027, 2, 1);
+  EXPECT_EQ(Code(w_.Run(review, system_)), absl::StatusCode::kFailedPrecondition);  // not yet
+  w_.now_ = At(2027, 2, 2, 9);
+  EXPECT_EQ(Code(w_.Run(review, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision passed = w_.Do(review, system_);
+  EXPECT_EQ(FormatDate(passed.writes[0].events[0].review_date_passed().review_date()),
+            "2027-02-01");
+  EXPECT_EQ(passed.occurred_at, At(2027, 2, 2));
+  review.set_request_id("review-again");
+  EXPECT_EQ(Code(w_.Run(review, system_)), absl::StatusCode::kFailedPrecondition);
+
+  auto near = Req<v1::MarkEighteenthBirthdayNearCommand>();
+  near.set_youth_id(youth);
+  EXPECT_EQ(Code(w_.Run(near, system_)), absl::StatusCode::kFailedPrecondition);  // 11 months
+  w_.now_ = At(2027, 11, 1, 9);
+  EXPECT_EQ(Code(w_.Run(near, caseworker_)), absl::StatusCode::kPermissionDenied);
+  const Decision soon = w_.Do(near, system_);
+  EXPECT_EQ(soon.writes[0].events[0].eighteenth_birthday_near().youth_id(), youth);
+  EXPECT_EQ(soon.occurred_at, At(2028, 1, 1) - absl::Hours(24 * 90));
+  near.set_request_id("near-again");
+  EXPECT_EQ(Code(w_.Run(near, system_)), absl::StatusCode::kFailedPrecondition);
+
+  auto lapse = Req<v1::LapseConsentCommand>();
+  lapse.set_youth_id(youth);
+  lapse.set_consent_key(consent_id);
+  lapse.mutable_given_at()->set_seconds(absl::ToUnixSeconds(given_at));
+  EXPECT_EQ(Code(w_.Run(lapse, system_)), absl::StatusCode::kFailedPrecondition);  // 17
+  w_.now_ = At(2028, 1, 2, 9);
+  EXPECT_EQ(Code(w_.Run(lapse, auditor_)), absl::StatusCode::kPermissionDenied);
+  const Decision lapsed = w_.Do(lapse, system_);
+  EXPECT_EQ(lapsed.writes[0].events[0].consent_lapsed().consent_id(), consent_id);
+  EXPECT_TRUE(lapsed.writes[0].events[0].consent_lapsed().scope().empty());
+  EXPECT_EQ(lapsed.occurred_at, At(2028, 1, 1));
+  lapse.set_request_id("lapse-again");
+  EXPECT_EQ(Code(w_.Run(lapse, system_)), absl::StatusCode::kFailedPrecondition);
+  // Given again at 18, it stands.
+  consent.set_request_id("consent-at-18");
+  w_.Do(consent, caseworker_);
+  lapse.set_request_id("lapse-at-18");
+  lapse.mutable_given_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  EXPECT_EQ(Code(w_.Run(lapse, system_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// Barnets lov's and the GDPR's deadlines, each marked by the system alone, once, also when the
+// process of before marked it under its own ids; done in time, nothing is marked.
+TEST_F(DecideTest, TheSystemMarksChildWelfareAndSubjectAccessDeadlinesOnce) {
+  const std::string youth = Refer();  // Monday 2026-11-23, 10:00
+  auto notify = Req<v1::NotifyChildWelfareRequest>();
+  notify.set_youth_id(youth);
+  notify.set_agency_id("agency-school");
+  notify.set_text("Sleeps at friends' most nights");
+  const std::string notification = w_.Do(notify, school_member_).id;
+  auto open = Req<v1::OpenChildWelfareInvestigationRequest>();
+  open.set_youth_id(youth);
+  open.set_notification_id(notification);
+  const std::string investigation = w_.Do(open, caseworker_).id;  // due 2027-03-23
+  auto access = Req<v1::RecordSubjectAccessRequestRequest>();
+  access.set_youth_id(youth);
+  access.set_requester(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  access.set_requested_by("the father");
+  const std::string request = w_.Do(access, caseworker_).id;  // due 2026-12-23
+
+  auto assessment = Req<v1::MarkNotificationAssessmentOverdueCommand>();
+  assessment.set_youth_id(youth);
+  assessment.set_notification_id(notification);
+  EXPECT_EQ(Code(w_.Run(assessment, system_)), absl::StatusCode::kFailedPrecondition);  // 24 h
+  const absl::Time notified = w_.now_;
+  w_.now_ = notified + absl::Hours(25);
+  EXPECT_EQ(Code(w_.Run(assessment, caseworker_)), absl::StatusCode::kPermissionDenied);
+  const Decision late = w_.Do(assessment, system_);
+  EXPECT_EQ(late.writes[0].events[0].notification_assessment_overdue().notification_id(),
+            notification);
+  EXPECT_EQ(late.occurred_at, notified + absl::Hours(24));
+  assessment.set_request_id("assessment-again");
+  EXPECT_EQ(Code(w_.Run(assessment, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // The receipt: confirmed in time, there is nothing to mark.
+  auto confirm = Req<v1::ConfirmNotificationReceiptRequest>();
+  confirm.set_youth_id(youth);
+  confirm.set_notification_id(notification);
+  w_.Do(confirm, caseworker_);
+  w_.now_ = At(2026, 12, 3);
+  auto receipt = Req<v1::MarkNotificationReceiptOverdueCommand>();
+  receipt.set_youth_id(youth);
+  receipt.set_notification_id(notification);
+  EXPECT_EQ(Code(w_.Run(receipt, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // The subject access request: marked by the process of before already.
+  auto overdue = Req<v1::MarkSubjectAccessOverdueCommand>();
+  overdue.set_youth_id(youth);
+  overdue.set_subject_access_id(request);
+  EXPECT_EQ(Code(w_.Run(overdue, system_)), absl::StatusCode::kFailedPrecondition);  // not yet
+  w_.now_ = At(2026, 12, 24, 8);
+  v1::Event before;
+  before.mutable_subject_access_overdue()->set_subject_access_id(request);
+  before.mutable_subject_access_overdue()->set_youth_id(youth);
+  w_.AppendOfBefore(youth, before);
+  EXPECT_EQ(Code(w_.Run(overdue, system_)), absl::StatusCode::kFailedPrecondition);
+
+  auto investigation_late = Req<v1::MarkInvestigationOverdueCommand>();
+  investigation_late.set_youth_id(youth);
+  investigation_late.set_investigation_id(investigation);
+  EXPECT_EQ(Code(w_.Run(investigation_late, system_)), absl::StatusCode::kFailedPrecondition);
+  w_.now_ = At(2027, 3, 24, 8);
+  EXPECT_EQ(Code(w_.Run(investigation_late, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision missed = w_.Do(investigation_late, system_);
+  const v1::ChildWelfareInvestigationOverdue& e =
+      missed.writes[0].events[0].child_welfare_investigation_overdue();
+  EXPECT_EQ(e.investigation_id(), investigation);
+  EXPECT_EQ(FormatDate(e.due_on()), "2027-03-23");
+  EXPECT_EQ(missed.occurred_at, At(2027, 3, 24));
+  investigation_late.set_request_id("investigation-again");
+  EXPECT_EQ(Code(w_.Run(investigation_late, system_)), absl::StatusCode::kFailedPrecondition);
+  investigation_late.set_investigation_id("investigation-none");
+  EXPECT_EQ(Code(w_.Run(investigation_late, system_)), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace hotspot::domain

@@ -12,6 +12,7 @@
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "hotspot/v1/views.pb.h"
+#include "services/domain/aggregates.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::projections {
@@ -24,9 +25,7 @@ inline google::protobuf::Timestamp Ts(absl::Time t) {
   return ts;
 }
 
-inline absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
+using domain::TimeOf;
 
 // Whole days from `from` to `to`.
 inline int32_t Days(const google::protobuf::Timestamp& from, absl::Time to) {
@@ -57,12 +56,8 @@ inline absl::StatusOr<security::UnsealedValue> UnsealText(security::Sealer& seal
   return sealer.Unseal(security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
 }
 
-// The 18th birthday of a "YYYY-MM-DD" birth date; nullopt if `birth_date` is not one.
-inline std::optional<absl::CivilDay> EighteenthBirthday(absl::string_view birth_date) {
-  absl::CivilDay born;
-  if (!absl::ParseCivilTime(birth_date, &born)) return std::nullopt;
-  return absl::CivilDay(born.year() + 18, born.month(), born.day());
-}
+// The 18th birthday of a "YYYY-MM-DD" birth date: the domain's.
+using domain::EighteenthBirthday;
 
 }  // namespace hotspot::projections
 

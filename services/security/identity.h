@@ -6,7 +6,8 @@
 //   <sha256 of the token, 64 hex digits> <person> <agency> <role> <area>[,<area>...]
 // e.g.
 //   9f86d08...  chief-anna  agency-hotspot-sjaelor  coordinator  area-sjaelor
-// Roles: coordinator, agency_member, agency_leader, social_caseworker, auditor, integration, admin.
+// Roles: coordinator, agency_member, agency_leader, social_caseworker, auditor, integration, admin
+// (never "system": that role is hotspotd's own, and a file naming it is refused).
 //
 // Thread-safety: an Authenticator is immutable after Load() and safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_SECURITY_IDENTITY_H_

@@ -71,6 +71,8 @@ TEST(IdentityTest, MalformedFilesNameTheLine) {
       {absl::StrCat(hash, " p a chief area\n"), "line 1: role: unknown role \"chief\""},
       {absl::StrCat(hash, " p a coordinator x\n", hash, " q b auditor y\n"), "line 2: this token"},
       {absl::StrCat(std::string(64, 'A'), " p a coordinator x\n"), "line 1: the token hash"},
+      // The system's role is hotspotd's own (its deadline process): no token carries it.
+      {absl::StrCat(hash, " system - system area\n"), "line 1: role: \"system\" is hotspotd's"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Authenticator> auth = Authenticator::Parse(c.text);
@@ -142,6 +144,9 @@ TEST(IdentityTest, RoleNamesRoundTrip) {
     EXPECT_EQ(*ParseRole(RoleName(r)), r);
   }
   EXPECT_FALSE(ParseRole("root").ok());
+  EXPECT_EQ(RoleName(Role::kSystem), "system");
+  EXPECT_FALSE(ParseRole("system").ok());
+  EXPECT_EQ(SystemPrincipal().role, Role::kSystem);
 }
 
 }  // namespace

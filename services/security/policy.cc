@@ -400,6 +400,11 @@ absl::Status MayAnswerSubjectAccess(const Principal& who) {
   return Refuse(who, "answer subject access requests: only an auditor");
 }
 
+absl::Status MayRecordSystemFact(const Principal& who, absl::string_view what) {
+  if (who.role == Role::kSystem) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": only hotspotd's deadline process records it"));
+}
+
 absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
   return MayActInArea(who, area_id);
 }

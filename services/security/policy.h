@@ -6,7 +6,7 @@
 // the service, and what a subscription receives; and the command side's rules (acting in an
 // area, for an agency, as the social administration, managing or establishing an area,
 // coordinating, a leadership ladder, consent, commitments, escalations, erasure steps, subject
-// access), which the domain's Decide() functions (services/domain/) ask instead of checking roles
+// access, the system's time-driven facts), which the domain's Decide() functions (services/domain/) ask instead of checking roles
 // themselves.
 //
 // Sharing, by legal basis:
@@ -214,6 +214,10 @@ absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Ro
 // An answer to a subject access request: an auditor, who exports it with the youth's access
 // records (the access log is an auditor's).
 absl::Status MayAnswerSubjectAccess(const Principal& who);
+
+// A time-driven fact (an overdue commitment, a lapsed consent, ...: system_commands.proto):
+// hotspotd's own deadline process only, as SystemPrincipal().
+absl::Status MayRecordSystemFact(const Principal& who, absl::string_view what);
 
 // ---- The read side's other questions: OK, or PERMISSION_DENIED saying why. ----
 

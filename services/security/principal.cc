@@ -16,13 +16,17 @@ constexpr std::pair<Role, absl::string_view> kRoleNames[] = {
     {Role::kAuditor, "auditor"},
     {Role::kIntegration, "integration"},
     {Role::kAdmin, "admin"},
+    {Role::kSystem, "system"},
 };
 
 }  // namespace
 
 absl::StatusOr<Role> ParseRole(absl::string_view name) {
   for (const auto& [role, role_name] : kRoleNames) {
-    if (name == role_name) return role;
+    if (name == role_name && role != Role::kSystem) return role;
+  }
+  if (name == RoleName(Role::kSystem)) {
+    return absl::InvalidArgumentError("role: \"system\" is hotspotd's own; no token carries it");
   }
   return absl::InvalidArgumentError(absl::StrCat("role: unknown role \"", name, "\""));
 }
@@ -32,6 +36,13 @@ absl::string_view RoleName(Role role) {
     if (r == role) return name;
   }
   return "unknown";
+}
+
+Principal SystemPrincipal() {
+  Principal system;
+  system.person = "system";
+  system.role = Role::kSystem;
+  return system;
 }
 
 bool Principal::InArea(absl::string_view area) const {

@@ -22,10 +22,15 @@ enum class Role {
   kAuditor,           // reads histories and access logs
   kIntegration,       // another municipal system
   kAdmin,             // operates the service
+  // hotspotd itself: the deadline process's time-driven facts. No token carries it (ParseRole
+  // refuses its name); only SystemPrincipal() holds it.
+  kSystem,
 };
 
-// "coordinator", "agency_member", ...; INVALID_ARGUMENT for anything else.
+// "coordinator", "agency_member", ...; INVALID_ARGUMENT for anything else, "system" included
+// (a tokens file cannot name the system's role).
 absl::StatusOr<Role> ParseRole(absl::string_view name);
+// The role's name, "system" for kSystem.
 absl::string_view RoleName(Role role);
 
 // What the policy needs to know of an agency.
@@ -49,6 +54,9 @@ struct Principal {
   // The caller's agency, for the policy's questions of sharing and receiving.
   AgencyFacts Agency() const { return {agency, agency_kind, self_governing_institution}; }
 };
+
+// hotspotd itself, for the system's commands: person "system", no agency, no area, role kSystem.
+Principal SystemPrincipal();
 
 }  // namespace hotspot::security
 

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "services/projections/view_util.h"
 #include "services/rpc/rpc.h"
 #include "services/rpc/stream_writer.h"
 #include "services/security/policy.h"
@@ -58,6 +59,20 @@ grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(
     status->set_done(rebuild.done);
   }
   if (!error.ok()) response->set_error(error.ToString());
+  if (deadlines_ != nullptr) {
+    const projections::DeadlineStatus pass = deadlines_->Status();
+    hotspot::v1::DeadlineStatus* status = response->mutable_deadlines();
+    status->set_passes(pass.passes);
+    if (pass.passes > 0) *status->mutable_last_pass_at() = projections::Ts(pass.last_pass_at);
+    status->set_appended(pass.appended);
+    status->set_consecutive_failed_passes(pass.consecutive_failed_passes);
+    status->set_failed_items(pass.failed_items);
+    if (!pass.last_error.ok()) {
+      status->set_last_error(pass.last_error.ToString());
+      *status->mutable_last_error_at() = projections::Ts(pass.last_error_at);
+      status->set_last_error_key(pass.last_error_key);
+    }
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "hotspot/v1/admin_service.grpc.pb.h"
+#include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/security/identity.h"
 
@@ -26,11 +27,13 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
       const std::string& directory,
       const std::function<bool(const hotspot::v1::BackupResponse&)>& report)>;
 
-  // Not owned; both must outlive the service.
+  // Not owned; both must outlive the service. `deadlines` (not owned either) is null when
+  // hotspotd runs without the deadline process.
   AdminService(const security::Authenticator* authenticator, projections::Projector* views,
-               DemoLoader load_demo, Backuper backup)
+               const projections::DeadlineProcess* deadlines, DemoLoader load_demo, Backuper backup)
       : authenticator_(authenticator),
         views_(views),
+        deadlines_(deadlines),
         load_demo_(std::move(load_demo)),
         backup_(std::move(backup)) {}
 
@@ -57,6 +60,7 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
 
   const security::Authenticator* const authenticator_;
   projections::Projector* const views_;
+  const projections::DeadlineProcess* const deadlines_;
   const DemoLoader load_demo_;
   const Backuper backup_;
 };

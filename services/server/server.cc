@@ -286,7 +286,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   security::KeyStore* keys_for_backup = impl->keys.get();
   audit::AccessLog* access = impl->access_log.get();
   impl->admin = std::make_unique<AdminService>(
-      impl->authenticator.get(), impl->views.get(),
+      impl->authenticator.get(), impl->views.get(), impl->deadlines.get(),
       [events, sealer] { return LoadDemo(events, sealer); },
       [events, keys_for_backup, access](
           const std::string& directory,
