@@ -8,9 +8,7 @@
 // fields (with the youth's data key, in memory only), digests them in the scope of the area's
 // municipality (AreaEstablished; an area established without one is a scope of its own), and
 // replaces the youth's digest rows. On ErasureExecuted it removes the youth's rows, and asks the
-// projector to purge them from the view's table files (View::Purges; RocksDB's MANIFEST may name
-// a deleted table's first and last keys, such as a digest row's key, until the views are next
-// opened, when it is written anew). A youth whose key is gone reads as
+// projector to purge them from the views' files (View::Purges). A youth whose key is gone reads as
 // erased and gets no digest, so a rebuild after an erasure does not index it again; so does a
 // field whose key id never had a key. A value that does not normalise (a CPR number without ten
 // digits, a youth referred without an identity) is not indexed.

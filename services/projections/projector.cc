@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/db.h"
@@ -171,11 +172,11 @@ struct Projector::Impl {
   }
 
   // Flushes every family, then rewrites each of `families` without the rows deleted from it
-  // (View::Purges): a forced bottommost compaction leaves no table file holding them. The views
-  // are written without a write-ahead log, so no log file holds them either. (The MANIFEST keeps
-  // the first and last keys of tables it has since deleted until the database is opened again.)
-  // An error stops the projection; the rows are deleted all the same, their bytes left to
-  // RocksDB's own compactions.
+  // (View::Purges): a forced bottommost compaction leaves no table file holding them, and the
+  // MANIFEST, which names each table's first and last keys, is written anew without the old
+  // tables (see max_manifest_file_size in Open). The views are written without a write-ahead
+  // log, so no log file holds them either. An error stops the projection; the rows are deleted
+  // all the same, their bytes left to RocksDB's own compactions.
   absl::Status Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
     if (families.empty()) return absl::OkStatus();
     {
@@ -188,7 +189,13 @@ struct Projector::Impl {
       RETURN_IF_ERROR(FromRocks(db->CompactRange(compact, family, nullptr, nullptr),
                                 "purging a view's deleted rows"));
     }
-    return absl::OkStatus();
+    // A new MANIFEST starts with the tables as they stood before the change it records: one
+    // more change (a flush of a marker row) starts one without the purged tables.
+    RETURN_IF_ERROR(
+        FromRocks(db->Put(ViewWrites(), "purged", absl::StrCat(absl::ToUnixMicros(absl::Now()))),
+                  "marking a purge"));
+    absl::MutexLock lock(&mu);
+    return Flush();
   }
 
   // Flushes every family not dropped, together (atomic_flush).
@@ -423,6 +430,11 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.atomic_flush = true;  // see ViewWrites()
+  // The MANIFEST is written anew (with the tables as they stand) at every change of the tables
+  // after it passed this size, and the old one deleted: it names the first and last keys of
+  // every table it has recorded, so a purge (Purge) must not leave it behind. The views' tables
+  // change seldom (flushes, compactions), so this costs a few kilobytes each time.
+  db_options.max_manifest_file_size = 1;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::Open(db_options, directory, descriptors, &impl->handles, &db),
