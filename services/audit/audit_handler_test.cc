@@ -18,6 +18,7 @@
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
 #include "services/projections/subject_view.h"
+#include "services/projections/test_stores.h"
 #include "services/queries/personal_data.h"
 #include "services/queries/query_util.h"
 #include "services/scenario/handler_sink.h"
@@ -37,14 +38,7 @@ const absl::Time kNow =
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    security::KeyStoreOptions key_options;
-    key_options.master_key_file = dir_.Sub("master.key");
-    key_options.sync = false;
-    keys_ = *security::KeyStore::Open(key_options, dir_.Sub("keys"));
-    sealer_ = std::make_unique<security::Sealer>(keys_.get());
-    store::Options options;
-    options.sync = false;
-    events_ = *store::EventStore::Open(std::move(options), dir_.Sub("events"));
+    projections::testing::OpenTestStores(dir_, &keys_, &sealer_, &events_);
     scenario::HandlerSink sink(events_.get(), sealer_.get());
     scenario::ScenarioOptions demo;
     demo.youths = 30;
@@ -52,8 +46,10 @@ class AuditTest : public ::testing::Test {
     absl::StatusOr<scenario::ScenarioResult> built = scenario::BuildSjaelor(sink, demo);
     ASSERT_TRUE(built.ok()) << built.status();
     demo_ = *built;
-    views_ = *projections::Projector::Open(projections::ProjectorOptions(), events_.get(),
-                                           projections::AllViews(), dir_.Sub("views"));
+    views_ = *projections::Projector::Open(
+        projections::ProjectorOptions(), events_.get(),
+        projections::AllViews(sealer_.get(), *security::IdentityDigester::FromKeyStore(*keys_)),
+        dir_.Sub("views"));
     ASSERT_TRUE(views_->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(30)).ok());
   }
 

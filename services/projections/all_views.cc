@@ -2,11 +2,13 @@
 
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
+#include "services/projections/duplicate_index.h"
 #include "services/projections/subject_view.h"
 
 namespace hotspot::projections {
 
-std::vector<std::unique_ptr<View>> AllViews() {
+std::vector<std::unique_ptr<View>> AllViews(security::Sealer* sealer,
+                                            security::IdentityDigester digester) {
   std::vector<std::unique_ptr<View>> views;
   views.push_back(std::make_unique<CasesView>());
   views.push_back(std::make_unique<CommitmentsView>());
@@ -14,6 +16,7 @@ std::vector<std::unique_ptr<View>> AllViews() {
   views.push_back(std::make_unique<MeetingsView>());
   views.push_back(std::make_unique<AreaView>());
   views.push_back(std::make_unique<SubjectView>());
+  views.push_back(std::make_unique<DuplicateIndex>(sealer, std::move(digester)));
   return views;
 }
 

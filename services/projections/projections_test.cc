@@ -13,8 +13,10 @@
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/projections/subject_view.h"
+#include "services/projections/test_stores.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
+#include "services/security/identity_digest.h"
 #include "services/security/key_store.h"
 #include "services/security/sealer.h"
 #include "store/test_util.h"
@@ -27,14 +29,7 @@ using store::testing::TempDir;
 class ProjectionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    security::KeyStoreOptions key_options;
-    key_options.master_key_file = dir_.Sub("master.key");
-    key_options.sync = false;
-    keys_ = *security::KeyStore::Open(key_options, dir_.Sub("keys"));
-    sealer_ = std::make_unique<security::Sealer>(keys_.get());
-    store::Options options;
-    options.sync = false;
-    events_ = *store::EventStore::Open(std::move(options), dir_.Sub("events"));
+    projections::testing::OpenTestStores(dir_, &keys_, &sealer_, &events_);
     sink_ = std::make_unique<scenario::HandlerSink>(events_.get(), sealer_.get());
   }
 
@@ -58,9 +53,14 @@ class ProjectionsTest : public ::testing::Test {
     return built.ok() ? *built : scenario::ScenarioResult();
   }
 
+  // Today's views (AllViews), over this test's key store.
+  std::vector<std::unique_ptr<View>> Views() {
+    return AllViews(sealer_.get(), *security::IdentityDigester::FromKeyStore(*keys_));
+  }
+
   std::unique_ptr<Projector> OpenProjector() {
     absl::StatusOr<std::unique_ptr<Projector>> projector =
-        Projector::Open(ProjectorOptions(), events_.get(), AllViews(), dir_.Sub("views"));
+        Projector::Open(ProjectorOptions(), events_.get(), Views(), dir_.Sub("views"));
     EXPECT_TRUE(projector.ok()) << projector.status();
     return projector.ok() ? std::move(*projector) : nullptr;
   }
@@ -79,7 +79,7 @@ class ProjectionsTest : public ::testing::Test {
 
   // The live view equals the same view built in memory from the log up to the head.
   void ExpectLiveEqualsRebuilt(const Projector& projector) {
-    for (const std::unique_ptr<View>& view : AllViews()) {
+    for (const std::unique_ptr<View>& view : Views()) {
       MemoryRows rebuilt;
       ASSERT_TRUE(BuildInMemory(*events_, *view, projector.position(), &rebuilt).ok());
       const auto live = Rows(projector, view->name());
@@ -199,7 +199,7 @@ TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
   const auto status = projector->Status();
-  ASSERT_EQ(status.size(), 6u);
+  ASSERT_EQ(status.size(), 7u);  // AllViews()
   EXPECT_EQ(status[0].lag(), 0u);
 }
 
@@ -232,7 +232,7 @@ TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
       }
       CasesView cases;
     };
-    std::vector<std::unique_ptr<View>> views = AllViews();
+    std::vector<std::unique_ptr<View>> views = Views();
     views.push_back(std::make_unique<Retired>());
     auto projector =
         *Projector::Open(ProjectorOptions(), events_.get(), std::move(views), dir_.Sub("views"));
@@ -793,7 +793,7 @@ TEST_F(ProjectionsTest, AFailedBatchWritesNoneOfItsRows) {
   Build("demo", 10);
   const uint64_t head = events_->HeadPosition();
   {
-    std::vector<std::unique_ptr<View>> views = AllViews();
+    std::vector<std::unique_ptr<View>> views = Views();
     views.push_back(std::make_unique<FailingView>(head / 2));
     ProjectorOptions small_batches;
     small_batches.batch_events = 50;  // earlier batches commit; the failing one must not
@@ -808,7 +808,7 @@ TEST_F(ProjectionsTest, AFailedBatchWritesNoneOfItsRows) {
     // still equals a rebuild at the projector's position (the batch before the failure).
     EXPECT_LT(projector->position(), head / 2);
     EXPECT_GE(projector->position(), head / 2 - 50);
-    for (const std::unique_ptr<View>& view : AllViews()) {
+    for (const std::unique_ptr<View>& view : Views()) {
       MemoryRows rebuilt;
       ASSERT_TRUE(BuildInMemory(*events_, *view, projector->position(), &rebuilt).ok());
       EXPECT_EQ(Rows(*projector, view->name()), rebuilt.rows()) << view->name();

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/db.h"
@@ -111,6 +112,12 @@ rocksdb::WriteOptions ViewWrites() {
 std::string ActiveKey(absl::string_view view) { return absl::StrCat("active/", view); }
 constexpr char kGenerationSeparator = '@';
 
+// Notes `family` as one to purge after the batch (View::Purges), once.
+void AddPurge(std::vector<rocksdb::ColumnFamilyHandle*>& purge,
+              rocksdb::ColumnFamilyHandle* family) {
+  if (std::find(purge.begin(), purge.end(), family) == purge.end()) purge.push_back(family);
+}
+
 }  // namespace
 
 struct Projector::Impl {
@@ -164,6 +171,33 @@ struct Projector::Impl {
     if (db) db->Close().PermitUncheckedError();  // nothing to do with an error while closing
   }
 
+  // Flushes every family, then rewrites each of `families` without the rows deleted from it
+  // (View::Purges): a forced bottommost compaction leaves no table file holding them, and the
+  // MANIFEST, which names each table's first and last keys, is written anew without the old
+  // tables (see max_manifest_file_size in Open). The views are written without a write-ahead
+  // log, so no log file holds them either. An error stops the projection; the rows are deleted
+  // all the same, their bytes left to RocksDB's own compactions.
+  absl::Status Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+    if (families.empty()) return absl::OkStatus();
+    {
+      absl::MutexLock lock(&mu);  // Rebuild() adds to `handles`
+      RETURN_IF_ERROR(Flush());
+    }
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (rocksdb::ColumnFamilyHandle* family : families) {
+      RETURN_IF_ERROR(FromRocks(db->CompactRange(compact, family, nullptr, nullptr),
+                                "purging a view's deleted rows"));
+    }
+    // A new MANIFEST starts with the tables as they stood before the change it records: one
+    // more change (a flush of a marker row) starts one without the purged tables.
+    RETURN_IF_ERROR(
+        FromRocks(db->Put(ViewWrites(), "purged", absl::StrCat(absl::ToUnixMicros(absl::Now()))),
+                  "marking a purge"));
+    absl::MutexLock lock(&mu);
+    return Flush();
+  }
+
   // Flushes every family not dropped, together (atomic_flush).
   absl::Status Flush() {
     std::vector<rocksdb::ColumnFamilyHandle*> live;
@@ -195,11 +229,13 @@ absl::Status Projector::Impl::ApplyBatch(const Parsed& parsed) {
   Batch write(db.get());
   std::deque<BatchRows> rows;  // not movable
   for (size_t i = 0; i < views.size(); ++i) rows.emplace_back(&write, Family(i));
+  std::vector<rocksdb::ColumnFamilyHandle*> purge;
   for (size_t e = 0; e < batch.events.size(); ++e) {
     const store::RecordedEvent& recorded = *batch.events[e];
     for (size_t i = 0; i < views.size(); ++i) {
       if (recorded.position <= checkpoints[i]) continue;
       RETURN_IF_ERROR(views[i]->Apply(recorded, *parsed.events[e], rows[i]));
+      if (views[i]->Purges(*parsed.events[e])) AddPurge(purge, Family(i));
     }
   }
   for (BatchRows& view_rows : rows) view_rows.Flush();
@@ -209,7 +245,7 @@ absl::Status Projector::Impl::ApplyBatch(const Parsed& parsed) {
     staged.emplace_back(CheckpointKey(view->name()), absl::StrCat(last));
   RETURN_IF_ERROR(write.Write(ViewWrites(), staged));
   for (uint64_t& checkpoint : checkpoints) checkpoint = std::max(checkpoint, last);
-  return absl::OkStatus();
+  return Purge(purge);
 }
 
 // Applies the next chunk of the log to the view being rebuilt; once it has reached the live
@@ -231,14 +267,17 @@ absl::Status Projector::Impl::RebuildStep() {
     Batch write(db.get());
     BatchRows rows(&write, r.family);
     v1::Event event;
+    std::vector<rocksdb::ColumnFamilyHandle*> purge;
     for (const store::RecordedEvent& recorded : chunk) {
       if (recorded.position > live) break;
       RETURN_IF_ERROR(ParseEvent(recorded, &event));
       RETURN_IF_ERROR(views[r.view]->Apply(recorded, event, rows));
+      if (views[r.view]->Purges(event)) AddPurge(purge, r.family);
       r.cursor = recorded.position;
     }
     rows.Flush();
     RETURN_IF_ERROR(write.Write(ViewWrites(), {}));
+    RETURN_IF_ERROR(Purge(purge));
   }
   absl::MutexLock lock(&mu);
   rebuild->cursor = r.cursor;
@@ -391,6 +430,11 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.atomic_flush = true;  // see ViewWrites()
+  // The MANIFEST is written anew (with the tables as they stand) at every change of the tables
+  // after it passed this size, and the old one deleted: it names the first and last keys of
+  // every table it has recorded, so a purge (Purge) must not leave it behind. The views' tables
+  // change seldom (flushes, compactions), so this costs a few kilobytes each time.
+  db_options.max_manifest_file_size = 1;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::Open(db_options, directory, descriptors, &impl->handles, &db),

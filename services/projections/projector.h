@@ -7,6 +7,9 @@
 // Views are derived data: the writes skip RocksDB's write-ahead log and the families are flushed
 // together (atomic_flush), so a crash rolls every view back to an earlier, consistent moment
 // (rows and checkpoints together), and they catch up from the log.
+// A view may ask for the rows an event deletes to be purged (View::Purges, for an erasure): the
+// batch is then followed by a flush and a forced compaction of that view's family, and a new
+// MANIFEST (which names tables' first and last keys) without the tables that held them.
 //
 // Threading. One thread subscribes to the log from the views' checkpoint and applies batches.
 // Reads (Get, Scan, WaitFor, Status) may come from any thread, concurrently with it.

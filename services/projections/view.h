@@ -21,6 +21,11 @@ class View {
   // leave the rows alone. An error stops the projection (DATA_LOSS for a corrupt row).
   virtual absl::Status Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                              Rows& rows) = 0;
+  // True if the rows that applying `event` deletes must not stay behind in the database's
+  // files (what an erasure removes, for a view that holds more than sealed data): the projector
+  // then flushes the views and compacts this view's family once the batch is written, so that
+  // the deleted rows leave every file. Costly; for rare events. Default: false.
+  virtual bool Purges(const v1::Event& event) const { return false; }
 };
 
 }  // namespace hotspot::projections

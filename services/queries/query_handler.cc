@@ -16,6 +16,7 @@
 #include "services/domain/aggregates.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
+#include "services/projections/duplicate_index.h"
 #include "services/projections/view_util.h"
 #include "services/queries/personal_data.h"
 #include "services/queries/query_util.h"
@@ -237,7 +238,18 @@ absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
   }
   RETURN_IF_ERROR(security::MayReadArea(who, view->area_id()));
   Disclosed<v1::GetCaseResponse> out;
+  const bool duplicates = security::MaySeePossibleDuplicates(who, *view);
   RETURN_IF_ERROR(Present(who, &*view, out.disclosures));
+  if (duplicates) {
+    // The flag says that another youth has this one's CPR number, or name and birth date: a read
+    // of that youth's identifying data, recorded as such.
+    ASSIGN_OR_RETURN(std::vector<v1::PossibleDuplicate> found,
+                     projections::PossibleDuplicates(*views_, view->youth_id()));
+    for (v1::PossibleDuplicate& duplicate : found) {
+      out.disclosures.Shown(duplicate.youth_id(), duplicate.area_id(), /*in_clear=*/true);
+      *view->add_possible_duplicates() = std::move(duplicate);
+    }
+  }
   *out.answer.mutable_case_view() = std::move(*view);
   out.answer.set_position(position);
   return out;

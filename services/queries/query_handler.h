@@ -1,9 +1,10 @@
 // QueryHandler: answers queries from the views (services/projections), without gRPC: waits for
 // min_position (read-your-writes), checks the caller's area, unseals personal data only for
-// those allowed (personal_data.h), and pages lists stably. The reads of youths' data return their
-// answer with the disclosures it made (every youth shown, and whether in clear), for the access
-// log. Calls may block (waiting for the
-// views): the gRPC QueryService runs them on a worker pool.
+// those allowed (personal_data.h), and pages lists stably. GetCase flags the case's possible
+// duplicates (the duplicate index) to those the policy lets see them. The reads of youths' data
+// return their answer with the disclosures it made (every youth shown, and whether in clear), for
+// the access log. Calls may block (waiting for the views): the gRPC QueryService runs them on a
+// worker pool.
 //
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown case; PERMISSION_DENIED
 // for an area the caller has no access to; DEADLINE_EXCEEDED if the views do not reach

@@ -1,6 +1,7 @@
 #include "services/security/aead.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <memory>
@@ -92,6 +93,18 @@ absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associ
       1) {
     return absl::DataLossError(
         "sealed value does not authenticate: altered, or sealed under another key or context");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> HmacSha256(absl::string_view key, absl::string_view data) {
+  if (absl::Status s = CheckKey(key); !s.ok()) return s;
+  std::string out(kHmacBytes, '\0');
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(),
+           reinterpret_cast<unsigned char*>(out.data()), &len) == nullptr ||
+      len != kHmacBytes) {
+    return absl::InternalError("OpenSSL HMAC-SHA-256 failed");
   }
   return out;
 }

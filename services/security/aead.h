@@ -1,4 +1,5 @@
-// AES-256-GCM, the one authenticated cipher of the project (OpenSSL). Internal to security/.
+// AES-256-GCM, the one authenticated cipher of the project, and HMAC-SHA-256, its one keyed hash
+// (OpenSSL). Internal to security/.
 //
 // Sealed form: u8 version (1) | 12-byte random nonce | ciphertext | 16-byte tag. The associated
 // data is authenticated, not stored: the caller must present the same bytes to open.
@@ -28,6 +29,12 @@ absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associ
 
 // `n` bytes from OpenSSL's CSPRNG. INTERNAL if it fails.
 absl::StatusOr<std::string> RandomBytes(size_t n);
+
+inline constexpr size_t kHmacBytes = 32;
+
+// HMAC-SHA-256 of `data` under `key` (kKeyBytes): kHmacBytes raw bytes. INVALID_ARGUMENT for a
+// key of the wrong size; INTERNAL if OpenSSL fails.
+absl::StatusOr<std::string> HmacSha256(absl::string_view key, absl::string_view data);
 
 }  // namespace hotspot::security::internal
 

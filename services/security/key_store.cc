@@ -284,6 +284,13 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   return FromRocks(impl_->db->CompactRange(compact, nullptr, nullptr), "compacting the key store");
 }
 
+absl::StatusOr<std::string> KeyStore::DeriveKey(absl::string_view purpose) const {
+  if (purpose.empty()) return absl::InvalidArgumentError("purpose: must not be empty");
+  // The master key is set once, at Open(): no lock is needed to read it.
+  return internal::HmacSha256(impl_->master_key, absl::StrCat("hotspot.derived-key.v1",
+                                                              absl::string_view("\0", 1), purpose));
+}
+
 absl::Status KeyStore::Checkpoint(const std::string& directory) {
   RETURN_IF_ERROR(Sync());
   return store::internal::WriteCheckpoint(impl_->db.get(), directory);

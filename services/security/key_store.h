@@ -87,6 +87,14 @@ class KeyStore {
   // NOT_FOUND if the subject never had a key.
   absl::Status Erase(absl::string_view subject);
 
+  // A key for `purpose` (e.g. "duplicates.v1"), derived from the master key with HMAC-SHA-256
+  // (domain-separated from the data keys): the same for the same master key and purpose, never
+  // written anywhere. For keyed hashes of derived data (the duplicate index) that must not be
+  // computable by whoever reads the data directory without the master key. A new master key
+  // gives new derived keys: what was hashed under the old ones must then be rebuilt.
+  // INVALID_ARGUMENT for an empty purpose; INTERNAL if OpenSSL fails.
+  absl::StatusOr<std::string> DeriveKey(absl::string_view purpose) const;
+
   // Writes a consistent copy of the key store (wrapped keys only; the master key is not in it)
   // to `directory`, which must not exist, after syncing new keys. INTERNAL for I/O errors.
   absl::Status Checkpoint(const std::string& directory);

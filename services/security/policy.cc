@@ -235,6 +235,10 @@ bool MaySeeSocialDecisions(const Principal& who) { return SeesWholeCase(who); }
 
 bool MaySeeSubjectAccessRequests(const Principal& who) { return SeesWholeCase(who); }
 
+bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view) {
+  return who.role == Role::kCoordinator && MaySeePersonalData(who, view);
+}
+
 absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind) {
   if (who.role != Role::kSocialCaseworker || agency_kind == v1::AGENCY_KIND_SOCIAL_ADMINISTRATION) {
     return absl::OkStatus();

@@ -130,6 +130,15 @@ bool MaySeeSocialDecisions(const Principal& who);
 // The same for the family's subject access requests (GDPR Art. 15), which the chief's office
 // answers.
 bool MaySeeSubjectAccessRequests(const Principal& who);
+// True if `who` may learn of `view`'s possible duplicates: the other cases of the municipality
+// whose youth has the same CPR number, or the same name and birth date (a keyed-hash index,
+// services/projections/duplicate_index.h). The area's coordinators only: the chief screens the
+// referral and takes it up with the other case's hotspot. Not the social administration's
+// caseworkers, who keep the child's own records by CPR number in their own systems and need no
+// link to another area's hotspot case; not the agencies, nor the pseudonymous readers. The flag
+// says that the other youth has this youth's CPR number (or name and birth date): it discloses
+// the other youth's identifying data, and is recorded as a read of it.
+bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view);
 
 // OK if `who` may hold its role in its agency, whose kind is `agency_kind` (UNSPECIFIED: not
 // registered): the social caseworker's role, which reads every case of its areas and decides

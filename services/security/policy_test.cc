@@ -86,5 +86,25 @@ TEST(PolicyTest, ASubscriptionIsBoundedByAreaAndRole) {
   EXPECT_EQ(SubscriptionScopeOf(nowhere, "").status().message(), "system-y has no area");
 }
 
+TEST(PolicyTest, PossibleDuplicatesAreTheAreasCoordinatorsToKnow) {
+  v1::CaseView view;
+  view.set_area_id("area-a");
+  view.add_agencies_involved("agency-school");
+  const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal other_chief{"chief-bo", "agency-hotspot-b", Role::kCoordinator, {"area-b"}};
+  const Principal caseworker{
+      "caseworker-eva", "agency-social", Role::kSocialCaseworker, {"area-a"}};
+  const Principal referrer{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
+  const Principal leader{"head-ida", "agency-school", Role::kAgencyLeader, {"area-a"}};
+  const Principal ngo{"mentor-mia", "agency-ngo", Role::kAgencyMember, {"area-a"}};
+  const Principal system{"system-x", "agency-it", Role::kIntegration, {"area-a"}};
+  const Principal auditor{"auditor-ib", "agency-audit", Role::kAuditor, {}};
+  EXPECT_TRUE(MaySeePossibleDuplicates(chief, view));
+  for (const Principal* who :
+       {&other_chief, &caseworker, &referrer, &leader, &ngo, &system, &auditor}) {
+    EXPECT_FALSE(MaySeePossibleDuplicates(*who, view)) << who->person;
+  }
+}
+
 }  // namespace
 }  // namespace hotspot::security

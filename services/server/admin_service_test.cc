@@ -52,8 +52,10 @@ TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
     options.now = now;
     ASSERT_TRUE(scenario::BuildSjaelor(sink, options).ok());
   }
-  auto views = *projections::Projector::Open(projections::ProjectorOptions(), events.get(),
-                                             projections::AllViews(), dir.Sub("views"));
+  auto views = *projections::Projector::Open(
+      projections::ProjectorOptions(), events.get(),
+      projections::AllViews(&sealer, *security::IdentityDigester::FromKeyStore(*keys)),
+      dir.Sub("views"));
   ASSERT_TRUE(views->WaitFor(events->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
 
   // The commitments fail while `failing` is set; everything else goes through.

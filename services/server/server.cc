@@ -25,6 +25,7 @@
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
+#include "services/security/identity_digest.h"
 #include "services/security/key_store.h"
 #include "services/security/policy.h"
 #include "services/security/sealer.h"
@@ -226,9 +227,13 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
         who, [handler](absl::string_view agency) { return handler->AgencyFactsOf(agency); });
   });
 
+  // The duplicate index's key is derived from the master key: it is never on disk.
+  ASSIGN_OR_RETURN(security::IdentityDigester digester,
+                   security::IdentityDigester::FromKeyStore(*impl->keys));
   ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
                                     projections::ProjectorOptions(), impl->events.get(),
-                                    projections::AllViews(), options.data_dir + "/views"));
+                                    projections::AllViews(impl->sealer.get(), std::move(digester)),
+                                    options.data_dir + "/views"));
   if (options.deadline_interval > absl::ZeroDuration()) {
     projections::DeadlineOptions deadline_options;
     deadline_options.interval = options.deadline_interval;

@@ -37,6 +37,7 @@
 #include "services/projections/projector.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
+#include "services/security/identity_digest.h"
 #include "services/security/key_store.h"
 #include "services/security/sealer.h"
 #include "tests/bench/bench_util.h"
@@ -224,8 +225,10 @@ int Main() {
       const std::string views_dir = absl::StrCat(dir, "/views-", round);
       std::filesystem::remove_all(views_dir);
       const absl::Time begin = absl::Now();
-      auto projector = projections::Projector::Open(projections::ProjectorOptions(), events->get(),
-                                                    projections::AllViews(), views_dir);
+      auto projector = projections::Projector::Open(
+          projections::ProjectorOptions(), events->get(),
+          projections::AllViews(&sealer, *security::IdentityDigester::FromKeyStore(**keys)),
+          views_dir);
       if (!projector.ok()) Die(std::string(projector.status().message()));
       if (!(*projector)->WaitFor(head, absl::InfiniteFuture()).ok()) Die("rebuild failed");
       rebuild.push_back(head / absl::ToDoubleSeconds(absl::Now() - begin));

@@ -1,7 +1,8 @@
 // The authorization matrix, kept as a regression test: every read RPC of the query, audit,
 // subscription and admin services, unary and streaming, called by every role, of the youth's own
 // area or another, of an agency involved in the case or not. For each cell it records the
-// status code and exactly which personal fields of the case's youth came back in clear, and
+// status code and exactly which personal fields of the case's youth came back in clear (and
+// whether its possible duplicates were named), and
 // compares the whole matrix with tests/e2e/authorization_matrix.golden (set
 // HOTSPOT_UPDATE_GOLDEN=1 to write it anew, then review the diff: it is the product's
 // need-to-know, line by line). It also asserts that every answer in clear left its access
@@ -13,6 +14,7 @@
 // agency" cell). For each cell it records the status code and how many events the call wrote,
 // counted between two probes: a refused call writes none. It compares them with
 // tests/e2e/command_matrix.golden in the same way.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -157,6 +159,10 @@ void Clear(const Message& m, const std::string& youth, bool inside, std::set<std
   if (d == v1::CaseView::descriptor() && inside &&
       !static_cast<const v1::CaseView&>(m).consent_scopes().empty()) {
     out->insert("consent_scopes");  // the consents' names, in someone's words
+  }
+  if (d == v1::CaseView::descriptor() && inside &&
+      !static_cast<const v1::CaseView&>(m).possible_duplicates().empty()) {
+    out->insert("possible_duplicates");  // who else has the youth's CPR number or name
   }
   if (d == v1::ConsentView::descriptor()) {  // plain fields of consents of before
     const auto& consent = static_cast<const v1::ConsentView&>(m);
@@ -307,6 +313,13 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   const CallResult referred = suite_->commands->Call(cast.school_member, referral);
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
   const std::string youth = referred.response.id();
+  // The youth referred again, by another agency under another name, with the same CPR number
+  // (issue 13): the case's possible duplicate, for the area's coordinators only.
+  v1::ReferYouthRequest again = scenario::SampleReferral(8007, NextId());
+  again.set_referring_agency_id(cast.police_member.agency);
+  again.set_referred_by(cast.police_member.person);
+  again.set_cpr_number(referral.cpr_number());
+  const std::string duplicate = Must(cast.police_member, again).id();
   // The cases at the top of issue 12: the housing association owns a commitment (it is
   // involved); the police share under § 115 with the club only; the club shares on a consent
   // with the school, and the consent is withdrawn.
@@ -579,6 +592,12 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
     }
     return false;
   };
+  // The flag named the other youth to the coordinator: a read of that youth, recorded in clear.
+  EXPECT_TRUE(std::any_of(by_person[cast.chief.person].begin(), by_person[cast.chief.person].end(),
+                          [&](const v1::AccessRecord& r) {
+                            return r.youth_id() == duplicate && r.personal_data_disclosed() &&
+                                   absl::EndsWith(r.call(), "/GetCase");
+                          }));
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const Cell& cell : cells) {
     const google::protobuf::MethodDescriptor* method = nullptr;

@@ -223,6 +223,27 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   ASSERT_EQ(got.case_view().consents_size(), 1);
   EXPECT_FALSE(got.case_view().consents(0).in_force());
   EXPECT_TRUE(got.case_view().consent_scopes().empty());
+
+  // The duplicate index (duplicates.v1, new) is built from the old log on opening: the youth
+  // referred again with the CPR number of before is flagged to the chief.
+  std::string known, cpr;
+  for (const v1::CaseView& c : cases.cases()) {
+    if (known.empty() && c.cpr_number().has_text()) {
+      known = c.youth_id();
+      cpr = c.cpr_number().text();
+    }
+  }
+  ASSERT_FALSE(known.empty());
+  v1::ReferYouthRequest known_again = scenario::SampleReferral(9999, "compat-again");
+  known_again.set_cpr_number(cpr);
+  const CallResult referred = suite->commands->Call(cast.school_member, known_again);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  get.set_youth_id(referred.response.id());
+  get.set_min_position(referred.response.position());
+  auto flagged = suite->As(cast.chief, "case_coordination: screening");
+  ASSERT_TRUE(queries->GetCase(flagged.get(), get, &got).ok());
+  ASSERT_EQ(got.case_view().possible_duplicates_size(), 1);
+  EXPECT_EQ(got.case_view().possible_duplicates(0).youth_id(), known);
 }
 
 // The deadline process of before appended its facts itself, under event ids of its own.

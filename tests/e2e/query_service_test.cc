@@ -668,7 +668,8 @@ TEST_F(QueryServiceTest, AnAdminSeesProjectionLagAndRebuildsAViewWhileItServes) 
   EXPECT_EQ(admin->GetProjectionStatus(As(cast_->chief).get(), {}, &status).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(admin->GetProjectionStatus(As(cast_->admin).get(), {}, &status).ok());
-  ASSERT_EQ(status.views_size(), 6);  // cases, commitments, escalations, meetings, area, subjects
+  // cases, commitments, escalations, meetings, area, subjects, duplicates
+  ASSERT_EQ(status.views_size(), 7);
   for (const auto& view : status.views()) EXPECT_EQ(view.lag(), view.head() - view.checkpoint());
   EXPECT_TRUE(status.error().empty()) << status.error();
 
