@@ -55,6 +55,10 @@
   X(RectifyPersonalData)               \
   X(RecordArchiveAssessment)           \
   X(RecordArchiveTransfer)             \
-  X(RecordSubjectAccessRequest)
+  X(RecordSubjectAccessRequest)        \
+  X(LinkAgencyToArea)                  \
+  X(ProposeProgrammeRevision)          \
+  X(AppointBoardMember)                \
+  X(RemoveBoardMember)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

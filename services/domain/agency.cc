@@ -41,6 +41,24 @@ absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& r, const Comman
   return s.Finish(r.agency_id());
 }
 
+// An agency that serves several areas is registered once and linked to each further one, by a
+// coordinator or an admin of that area.
+absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "link an agency to the area"));
+  ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
+  RETURN_IF_ERROR(s.Load<AreaState>("area_id", r.area_id()).status());
+  RETURN_IF_ERROR(Rule(agency.areas.count(r.area_id()) == 0,
+                       absl::StrCat(r.agency_id(), " serves ", r.area_id(), " already")));
+  v1::Event e;
+  e.mutable_agency_area_linked()->set_agency_id(r.agency_id());
+  e.mutable_agency_area_linked()->set_area_id(r.area_id());
+  s.Emit(r.agency_id(), r.area_id(), std::move(e));
+  return s.Finish(r.agency_id());
+}
+
 absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
@@ -58,7 +76,12 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
         CheckText(absl::StrCat(at, ".title"), r.contacts(i).title(), kMaxNameBytes, false));
   }
   ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
-  RETURN_IF_ERROR(security::MaySetLeadershipLadder(c.principal, agency.area_id, r.agency_id()));
+  // Asked in an area of the agency's that the caller acts in (its home area otherwise).
+  std::string area_id = agency.area_id;
+  for (const std::string& area : agency.areas) {
+    if (c.principal.InArea(area)) area_id = area;
+  }
+  RETURN_IF_ERROR(security::MaySetLeadershipLadder(c.principal, area_id, r.agency_id()));
   // The police have their own ladder, never a mayor; the others not the police's rungs.
   const bool police = agency.kind == v1::AGENCY_KIND_POLICE;
   for (int i = 0; i < r.contacts_size(); ++i) {
@@ -76,7 +99,7 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   v1::Event e;
   e.mutable_leadership_ladder_set()->set_agency_id(r.agency_id());
   *e.mutable_leadership_ladder_set()->mutable_contacts() = r.contacts();
-  s.Emit(r.agency_id(), agency.area_id, std::move(e));
+  s.Emit(r.agency_id(), area_id, std::move(e));
   return s.Finish(r.agency_id());
 }
 

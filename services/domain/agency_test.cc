@@ -81,5 +81,41 @@ TEST_F(DecideTest, ALeadershipLadderIsSetByTheAgencysLeaderOrTheChief) {
   EXPECT_EQ(Code(w_.Run(ladder, chief_)), absl::StatusCode::kNotFound);
 }
 
+// An agency that serves several areas is registered once and linked to each further area.
+TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
+  auto other = Req<v1::EstablishAreaRequest>();
+  other.set_area_id("area-other");
+  other.set_name("Other Area");
+  other.set_municipality("Copenhagen");
+  Principal admin = admin_;
+  admin.areas.push_back("area-other");
+  w_.Do(other, admin);
+  const Principal other_chief{"chief-other", "agency-hotspot", Role::kCoordinator, {"area-other"}};
+  auto link = Req<v1::LinkAgencyToAreaRequest>();
+  link.set_agency_id("agency-police");
+  link.set_area_id("area-other");
+  EXPECT_EQ(Code(w_.Run(link, chief_)), absl::StatusCode::kPermissionDenied);  // not her area
+  const Decision linked = w_.Do(link, other_chief);
+  EXPECT_EQ(linked.writes[0].events[0].agency_area_linked().area_id(), "area-other");
+  EXPECT_EQ(linked.writes[0].events[0].area_id(), "area-other");
+  EXPECT_EQ(Code(w_.Run(link, other_chief)), absl::StatusCode::kFailedPrecondition);  // already
+  link.set_agency_id("agency-unknown");
+  EXPECT_EQ(Code(w_.Run(link, other_chief)), absl::StatusCode::kNotFound);
+  // Now an agency of the other area too: a body there may have it as a member.
+  auto body = Req<v1::ConstituteBodyRequest>();
+  body.set_area_id("area-other");
+  body.set_body_id("steering");
+  body.set_kind(v1::BODY_KIND_STEERING_GROUP);
+  body.set_name("Steering group");
+  body.add_members()->set_agency_id("agency-police");
+  body.mutable_members(0)->set_person("police-boss-2");
+  body.mutable_cadence()->set_min_meetings_per_year(4);
+  w_.Do(body, other_chief);
+  body.set_request_id("school-elsewhere");
+  body.set_body_id("steering-2");
+  body.mutable_members(0)->set_agency_id("agency-school");  // not linked
+  EXPECT_EQ(Code(w_.Run(body, other_chief)), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace hotspot::domain

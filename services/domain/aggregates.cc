@@ -1,5 +1,8 @@
 #include "services/domain/aggregates.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "services/security/policy.h"
 
@@ -17,6 +20,20 @@ void EndConsent(YouthState& state, const std::string& key) {
 
 }  // namespace
 
+bool BodyDecides(v1::BodyKind kind) {
+  return kind == v1::BODY_KIND_TASK_FORCE || kind == v1::BODY_KIND_STEERING_GROUP;
+}
+
+bool BodyTakesYouths(v1::BodyKind kind) {
+  return BodyDecides(kind) || kind == v1::BODY_KIND_LOCAL_SSP;
+}
+
+std::string BodyKindName(v1::BodyKind kind) {
+  return absl::StrReplaceAll(
+      absl::StripPrefix(absl::AsciiStrToLower(v1::BodyKind_Name(kind)), "body_kind_"),
+      {{"_", " "}});
+}
+
 void Evolve(AreaState& state, const v1::Event& event) {
   switch (event.kind_case()) {
     case K::kAreaEstablished:
@@ -29,6 +46,19 @@ void Evolve(AreaState& state, const v1::Event& event) {
       break;
     case K::kProgrammeRevised:
       state.programme_revision = event.programme_revised().revision();
+      state.proposals.erase(event.programme_revised().proposal_id());
+      break;
+    case K::kProgrammeRevisionProposed:
+      state.proposals[event.programme_revision_proposed().proposal_id()] =
+          event.programme_revision_proposed();
+      break;
+    case K::kBoardMemberAppointed:
+      state.board_members.emplace(event.board_member_appointed().body_id(),
+                                  event.board_member_appointed().member().person());
+      break;
+    case K::kBoardMemberRemoved:
+      state.board_members.erase(
+          {event.board_member_removed().body_id(), event.board_member_removed().person()});
       break;
     case K::kChiefAppointed:
       state.chief = event.chief_appointed().person();
@@ -42,6 +72,11 @@ void Evolve(AreaState& state, const v1::Event& event) {
       break;
     case K::kBodyConstituted:
       state.bodies[event.body_constituted().body_id()] = event.body_constituted().kind();
+      if (event.body_constituted().kind() == v1::BODY_KIND_HOTSPOT_BOARD) {
+        for (const v1::BodyMember& m : event.body_constituted().members()) {
+          state.board_members.emplace(event.body_constituted().body_id(), m.person());
+        }
+      }
       state.cadences[event.body_constituted().body_id()] = event.body_constituted().cadence();
       break;
     case K::kBodyBehindCadence:
@@ -58,8 +93,12 @@ void Evolve(AgencyState& state, const v1::Event& event) {
     case K::kAgencyRegistered:
       state.exists = true;
       state.area_id = event.agency_registered().area_id();
+      state.areas.insert(state.area_id);
       state.kind = event.agency_registered().kind();
       state.self_governing_institution = event.agency_registered().self_governing_institution();
+      break;
+    case K::kAgencyAreaLinked:
+      state.areas.insert(event.agency_area_linked().area_id());
       break;
     case K::kLeadershipLadderSet:
       state.ladder.clear();
@@ -226,7 +265,11 @@ void Evolve(MeetingState& state, const v1::Event& event) {
       }
       break;
     case K::kAgendaItemAdded:
-      state.agenda.insert(event.agenda_item_added().youth_id());
+      if (!event.agenda_item_added().topic().empty()) {
+        state.topics.insert(event.agenda_item_added().topic());
+      } else {
+        state.agenda.insert(event.agenda_item_added().youth_id());
+      }
       break;
     case K::kDecisionRecorded:
       state.decisions.insert(event.decision_recorded().decision_id());

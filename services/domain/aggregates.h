@@ -42,11 +42,17 @@ struct AreaState {
   // The gaps in a body's meetings marked BodyBehindCadence: (body id, when it last met before
   // the gap, in Unix seconds; 0: never met).
   std::set<std::pair<std::string, int64_t>> behind_cadence;
+  // Programme revisions the chief proposed that the political follow-up group has not approved
+  // yet, by proposal id.
+  std::map<std::string, v1::ProgrammeRevisionProposed> proposals;
+  // The hotspot boards' members: (body id, person).
+  std::set<std::pair<std::string, std::string>> board_members;
 };
 
 struct AgencyState {
   bool exists = false;
-  std::string area_id;
+  std::string area_id;          // where it was registered
+  std::set<std::string> areas;  // every area it serves: that one and those linked since
   v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
   bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
   std::map<int, std::string> ladder;        // LeadershipLevel -> person
@@ -123,6 +129,7 @@ struct MeetingState {
   // Who attended, as recorded: (agency id, person).
   std::set<std::pair<std::string, std::string>> attendance;
   std::set<std::string> agenda;  // youth ids
+  std::set<std::string> topics;  // area topics on the agenda
   std::set<std::string> decisions;
 };
 
@@ -175,6 +182,16 @@ struct ErasureState {
   v1::ArchiveOutcome archive = v1::ARCHIVE_OUTCOME_UNSPECIFIED;  // the archive's assessment
   bool transferred = false;                                      // to the archive
 };
+
+// The bodies' powers (the handbook, 002 and 004): the task force and the steering group decide
+// (the political follow-up group only approves programme revisions); the hotspot board, the
+// fora, the local SSP and the housing-social plan's meetings record recommendations and
+// information, never youth-level decisions. Youths come on the agenda of the task force, the
+// steering group and the local SSP only.
+bool BodyDecides(v1::BodyKind kind);
+bool BodyTakesYouths(v1::BodyKind kind);
+// "BODY_KIND_HOTSPOT_BOARD" without its prefix, lower case: "hotspot board".
+std::string BodyKindName(v1::BodyKind kind);
 
 // Each applies one event of its stream; events of other aggregates leave the state unchanged.
 void Evolve(AreaState& state, const v1::Event& event);

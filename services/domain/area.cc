@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -38,39 +39,151 @@ absl::StatusOr<Decision> Decide(const v1::EstablishAreaRequest& r, const Command
   return s.Finish(r.area_id());
 }
 
+namespace {
+
+// The city council's reference: 1 to 60 of [A-Za-z0-9 ./:-], e.g. "BR 2025-0412".
+absl::Status CheckCouncilReference(absl::string_view field, absl::string_view value) {
+  const bool ok =
+      !value.empty() && value.size() <= 60 && std::all_of(value.begin(), value.end(), [](char ch) {
+        return absl::ascii_isalnum(ch) || ch == ' ' || ch == '.' || ch == '/' || ch == ':' ||
+               ch == '-';
+      });
+  return ok ? absl::OkStatus()
+            : Invalid(field, "must be 1 to 60 of [A-Za-z0-9 ./:-], e.g. \"BR 2025-0412\"");
+}
+
+}  // namespace
+
+// The city council adopts the programme, after hearings (002, 003); the chief (or an admin
+// setting the area up) records it. Revisions are proposed and approved (below).
 absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
-  RETURN_IF_ERROR(CheckCount("goals", r.goals_size(), 1, kMaxListEntries));
-  for (int i = 0; i < r.goals_size(); ++i) {
-    const v1::ProgrammeGoal& g = r.goals(i);
-    const std::string at = absl::StrCat("goals[", i, "]");
-    RETURN_IF_ERROR(CheckSlug(absl::StrCat(at, ".goal_id"), g.goal_id()));
-    RETURN_IF_ERROR(CheckText(absl::StrCat(at, ".description"), g.description(), kMaxTextBytes));
-    RETURN_IF_ERROR(CheckText(absl::StrCat(at, ".measure"), g.measure(), kMaxNameBytes));
-    if (g.has_target_date())
-      RETURN_IF_ERROR(CheckDate(absl::StrCat(at, ".target_date"), g.target_date()));
-  }
+  RETURN_IF_ERROR(CheckProgrammeGoals(r.goals()));
   RETURN_IF_ERROR(CheckText("summary", r.summary(), kMaxTextBytes, false));
+  RETURN_IF_ERROR(CheckCouncilReference("council_reference", r.council_reference()));
+  if (!r.has_council_decided_on()) return Invalid("council_decided_on", "required");
+  RETURN_IF_ERROR(CheckDate("council_decided_on", r.council_decided_on()));
+  RETURN_IF_ERROR(Rule(absl::CivilDay(r.council_decided_on().year(), r.council_decided_on().month(),
+                                      r.council_decided_on().day()) <= Today(c),
+                       "council_decided_on: the council's decision is recorded once it is made"));
+  RETURN_IF_ERROR(CheckCount("hearings", r.hearings_size(), 1, 20));
+  for (int i = 0; i < r.hearings_size(); ++i) {
+    const v1::Hearing& h = r.hearings(i);
+    const std::string at = absl::StrCat("hearings[", i, "].");
+    RETURN_IF_ERROR(CheckEnum(absl::StrCat(at, "kind"), h.kind(), v1::HearingKind_IsValid));
+    RETURN_IF_ERROR(CheckText(absl::StrCat(at, "heard"), h.heard(), kMaxNameBytes));
+    if (!h.has_held_on()) return Invalid(absl::StrCat(at, "held_on"), "required");
+    RETURN_IF_ERROR(CheckDate(absl::StrCat(at, "held_on"), h.held_on()));
+    if (DayNumber(h.held_on()) > DayNumber(r.council_decided_on())) {
+      return Invalid(absl::StrCat(at, "held_on"), "a hearing is held before the council decides");
+    }
+  }
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "adopt the area's programme"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
-                                                 "adopt or revise the area's programme"));
+                                                 "record the area's programme"));
+  RETURN_IF_ERROR(Rule(area.programme_revision == 0,
+                       absl::StrCat(r.area_id(),
+                                    "'s programme is adopted: a revision is proposed by the chief "
+                                    "(ProposeProgrammeRevision) and applies when the political "
+                                    "follow-up group approves it")));
   v1::Event e;
-  if (area.programme_revision == 0) {
-    auto* x = e.mutable_programme_adopted();
-    x->set_area_id(r.area_id());
-    x->set_revision(1);
-    *x->mutable_goals() = r.goals();
-    x->set_summary(r.summary());
-  } else {
-    RETURN_IF_ERROR(CheckText("summary", r.summary(), kMaxTextBytes));  // the reason, required
-    auto* x = e.mutable_programme_revised();
-    x->set_area_id(r.area_id());
-    x->set_revision(area.programme_revision + 1);
-    *x->mutable_goals() = r.goals();
-    x->set_reason(r.summary());
+  auto* x = e.mutable_programme_adopted();
+  x->set_area_id(r.area_id());
+  x->set_revision(1);
+  *x->mutable_goals() = r.goals();
+  x->set_summary(r.summary());
+  x->set_council_reference(r.council_reference());
+  *x->mutable_council_decided_on() = r.council_decided_on();
+  *x->mutable_hearings() = r.hearings();
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(r.area_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::ProposeProgrammeRevisionRequest& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckProgrammeGoals(r.goals()));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  RETURN_IF_ERROR(RequireCoordinator(c.principal, r.area_id(), "propose programme revisions"));
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  RETURN_IF_ERROR(
+      security::MayActAsChief(c.principal, r.area_id(), area.chief, "propose programme revisions"));
+  RETURN_IF_ERROR(Rule(area.programme_revision > 0,
+                       absl::StrCat(r.area_id(), " has no programme adopted to revise")));
+  const std::string id = NewId("proposal");
+  v1::Event e;
+  auto* x = e.mutable_programme_revision_proposed();
+  x->set_area_id(r.area_id());
+  x->set_proposal_id(id);
+  *x->mutable_goals() = r.goals();
+  x->set_reason(r.reason());
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(r.area_id(), {id});
+}
+
+namespace {
+
+// The area, for a change of its hotspot board `body_id`'s members by its chief.
+absl::StatusOr<AreaState> LoadBoardForChief(Session& s, const std::string& area_id,
+                                            const std::string& body_id, absl::string_view what) {
+  RETURN_IF_ERROR(CheckId("area_id", area_id, "area"));
+  RETURN_IF_ERROR(CheckSlug("body_id", body_id));
+  RETURN_IF_ERROR(RequireCoordinator(s.principal(), area_id, what));
+  ASSIGN_OR_RETURN(AreaState area, s.LoadMain<AreaState>("area_id", area_id));
+  RETURN_IF_ERROR(security::MayActAsChief(s.principal(), area_id, area.chief, what));
+  const auto body = area.bodies.find(body_id);
+  if (body == area.bodies.end()) {
+    return absl::NotFoundError(absl::StrCat("body_id: ", area_id, " has no body ", body_id));
   }
+  RETURN_IF_ERROR(Rule(body->second == v1::BODY_KIND_HOTSPOT_BOARD,
+                       absl::StrCat("body_id: ", body_id, " is a ", BodyKindName(body->second),
+                                    ", not a hotspot board: the chief appoints the board's "
+                                    "members only")));
+  return area;
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> Decide(const v1::AppointBoardMemberRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  const v1::BodyMember& m = r.member();
+  RETURN_IF_ERROR(CheckPerson("member.person", m.person()));
+  RETURN_IF_ERROR(CheckId("member.agency_id", m.agency_id(), "agency", /*required=*/false));
+  RETURN_IF_ERROR(CheckText("member.represents", m.represents(), kMaxNameBytes,
+                            /*required=*/m.agency_id().empty()));
+  ASSIGN_OR_RETURN(const AreaState area, LoadBoardForChief(s, r.area_id(), r.body_id(),
+                                                           "appoint the hotspot board's members"));
+  RETURN_IF_ERROR(Rule(area.board_members.count({r.body_id(), m.person()}) == 0,
+                       absl::StrCat(m.person(), " is on ", r.body_id(), " already")));
+  if (!m.agency_id().empty()) {
+    RETURN_IF_ERROR(LoadAgencyInArea(s, "member.agency_id", m.agency_id(), r.area_id()).status());
+  }
+  v1::Event e;
+  auto* x = e.mutable_board_member_appointed();
+  x->set_area_id(r.area_id());
+  x->set_body_id(r.body_id());
+  *x->mutable_member() = m;
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(r.area_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::RemoveBoardMemberRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckPerson("person", r.person()));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, false));
+  ASSIGN_OR_RETURN(const AreaState area, LoadBoardForChief(s, r.area_id(), r.body_id(),
+                                                           "remove the hotspot board's members"));
+  RETURN_IF_ERROR(Rule(area.board_members.count({r.body_id(), r.person()}) > 0,
+                       absl::StrCat(r.person(), " is not on ", r.body_id())));
+  v1::Event e;
+  auto* x = e.mutable_board_member_removed();
+  x->set_area_id(r.area_id());
+  x->set_body_id(r.body_id());
+  x->set_person(r.person());
+  x->set_reason(r.reason());
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id());
 }
@@ -126,6 +239,10 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   }
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "constitute a body"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  if (r.kind() == v1::BODY_KIND_HOTSPOT_BOARD) {
+    RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
+                                                   "constitute the hotspot board"));
+  }
   if (area.bodies.count(r.body_id()) > 0) {
     return absl::AlreadyExistsError(
         absl::StrCat("body ", r.body_id(), " of ", r.area_id(), " exists already"));

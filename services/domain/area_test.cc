@@ -2,6 +2,8 @@
 // codes of the calls it refuses.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -30,23 +32,37 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
   again.set_area_id("area-Bad_Id");
   EXPECT_EQ(Code(w_.Run(again, admin_)), absl::StatusCode::kInvalidArgument);
 
-  auto programme = Req<v1::AdoptProgrammeRequest>();
-  programme.set_area_id("area-test");
-  auto* goal = programme.add_goals();
-  goal->set_goal_id("charges");
-  goal->set_description("Fewer charges among youth");
-  goal->set_measure("charges per 1,000 youth");
-  goal->set_baseline(75);
-  goal->set_target(50);
+  v1::AdoptProgrammeRequest programme = Programme();
   EXPECT_EQ(Code(w_.Run(programme, school_member_)), absl::StatusCode::kPermissionDenied);
-  w_.Do(programme, chief_);
-  auto revision = programme;
-  revision.set_request_id("rev");
-  EXPECT_EQ(Code(w_.Run(revision, chief_)), absl::StatusCode::kInvalidArgument);  // no reason
-  revision.set_summary("Targets raised after the 2026 report");
-  const Decision revised = w_.Do(revision, chief_);
-  ASSERT_EQ(revised.writes.at(0).events.size(), 1u);
-  EXPECT_EQ(revised.writes[0].events[0].programme_revised().revision(), 2);
+  // The city council's decision and the hearings before it are part of the adoption.
+  for (auto drop : std::vector<std::pair<std::string, void (*)(v1::AdoptProgrammeRequest&)>>{
+           {"council_reference", [](v1::AdoptProgrammeRequest& p) { p.clear_council_reference(); }},
+           {"council_decided_on",
+            [](v1::AdoptProgrammeRequest& p) { p.clear_council_decided_on(); }},
+           {"hearings", [](v1::AdoptProgrammeRequest& p) { p.clear_hearings(); }},
+           {"hearings[0].held_on",
+            [](v1::AdoptProgrammeRequest& p) {  // after the council decided
+              *p.mutable_hearings(0)->mutable_held_on() = Day(2026, 10, 1);
+            }},
+           {"council_reference",
+            [](v1::AdoptProgrammeRequest& p) { p.set_council_reference("BR\n2026; Ali's case"); }},
+       }) {
+    v1::AdoptProgrammeRequest bad = programme;
+    drop.second(bad);
+    const absl::StatusOr<Decision> d = w_.Run(bad, chief_);
+    EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << drop.first;
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr(drop.first + ":"));
+  }
+  const Decision adopted = w_.Do(programme, chief_);
+  const v1::ProgrammeAdopted& x = adopted.writes.at(0).events.at(0).programme_adopted();
+  EXPECT_EQ(x.council_reference(), "BR 2026-0412");
+  EXPECT_EQ(x.council_decided_on().month(), 9);
+  ASSERT_EQ(x.hearings_size(), 2);
+  EXPECT_EQ(x.hearings(0).kind(), v1::HEARING_KIND_LOCAL_COMMITTEE);
+  // Adopted once: a revision is the chief's proposal, approved by the political follow-up group.
+  const absl::StatusOr<Decision> revised = w_.Run(Programme(), chief_);
+  EXPECT_EQ(Code(revised), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(revised.status().message()), HasSubstr("ProposeProgrammeRevision"));
 
   auto chief = Req<v1::AppointChiefRequest>();
   chief.set_area_id("area-test");
@@ -144,13 +160,7 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   assign.set_person("street-ali");
   assign.set_function("outreach worker");
   EXPECT_EQ(Code(w_.Run(assign, staff_)), absl::StatusCode::kPermissionDenied);
-  auto programme = Req<v1::AdoptProgrammeRequest>();
-  programme.set_area_id("area-test");
-  auto* goal = programme.add_goals();
-  goal->set_goal_id("charges");
-  goal->set_description("Fewer charges among youth");
-  goal->set_measure("charges per 1,000 youth");
-  EXPECT_EQ(Code(w_.Run(programme, staff_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(Programme(), staff_)), absl::StatusCode::kPermissionDenied);
   auto appoint = Req<v1::AppointChiefRequest>();
   appoint.set_area_id("area-test");
   appoint.set_person("chief-bent");

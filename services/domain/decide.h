@@ -210,7 +210,15 @@ absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::ProposeProgrammeRevisionRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::AppointBoardMemberRequest& request,
+                                const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RemoveBoardMemberRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& request, const CommandContext& c);

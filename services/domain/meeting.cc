@@ -70,20 +70,80 @@ absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const Comm
 
 absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
-  RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  if (r.youth_id().empty() == r.topic().empty()) {
+    return Invalid("youth_id", "name a youth or an area topic (topic), not both");
+  }
+  if (r.youth_id().empty()) RETURN_IF_ERROR(CheckText("topic", r.topic(), kMaxNameBytes));
+  if (!r.youth_id().empty()) RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "set agendas"));
-  ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
-  RETURN_IF_ERROR(Rule(youth.area_id == meeting.area_id,
-                       absl::StrCat("youth_id: ", r.youth_id(), " is not of ", meeting.area_id)));
-  RETURN_IF_ERROR(Rule(meeting.agenda.count(r.youth_id()) == 0,
-                       absl::StrCat(r.youth_id(), " is on the agenda already")));
   v1::Event e;
   e.mutable_agenda_item_added()->set_meeting_id(r.meeting_id());
-  e.mutable_agenda_item_added()->set_youth_id(r.youth_id());
+  if (!r.topic().empty()) {
+    RETURN_IF_ERROR(Rule(meeting.topics.count(r.topic()) == 0,
+                         absl::StrCat("topic: \"", r.topic(), "\" is on the agenda already")));
+    e.mutable_agenda_item_added()->set_topic(r.topic());
+  } else {
+    ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
+    const v1::BodyKind body = area.bodies.count(meeting.body_id) > 0
+                                  ? area.bodies.at(meeting.body_id)
+                                  : v1::BODY_KIND_UNSPECIFIED;
+    RETURN_IF_ERROR(Rule(BodyTakesYouths(body),
+                         absl::StrCat("youth_id: a ", BodyKindName(body),
+                                      " takes no youths on its agenda (only the task force, the "
+                                      "steering group and the local SSP do): an area topic can")));
+    ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
+    RETURN_IF_ERROR(Rule(youth.area_id == meeting.area_id,
+                         absl::StrCat("youth_id: ", r.youth_id(), " is not of ", meeting.area_id)));
+    RETURN_IF_ERROR(Rule(meeting.agenda.count(r.youth_id()) == 0,
+                         absl::StrCat(r.youth_id(), " is on the agenda already")));
+    e.mutable_agenda_item_added()->set_youth_id(r.youth_id());
+  }
   s.Emit(r.meeting_id(), meeting.area_id, std::move(e));
   return s.Finish(r.meeting_id());
 }
+
+namespace {
+
+// What the body of `meeting` may decide (the bodies' powers: rules.h), for a decision of `kind`
+// (unset: a decision). FAILED_PRECONDITION naming what is out of its powers.
+absl::Status WithinPowers(const v1::RecordDecisionRequest& r, v1::BodyKind body) {
+  const v1::DecisionKind kind =
+      r.kind() == v1::DECISION_KIND_UNSPECIFIED ? v1::DECISION_KIND_DECISION : r.kind();
+  const bool youth_level = !r.youth_id().empty() || r.commitments_size() > 0 ||
+                           r.escalations_size() > 0 ||
+                           r.case_change_case() != v1::RecordDecisionRequest::CASE_CHANGE_NOT_SET;
+  const std::string name = BodyKindName(body);
+  if (r.has_steering()) {
+    RETURN_IF_ERROR(Rule(body == v1::BODY_KIND_STEERING_GROUP,
+                         absl::StrCat("steering: a ", name,
+                                      " does not set the effort's goals, frames and resources; "
+                                      "the steering group does")));
+    RETURN_IF_ERROR(Rule(kind == v1::DECISION_KIND_DECISION && !youth_level,
+                         "steering: a steering decision is a decision about the area alone"));
+  }
+  if (!r.approves_proposal_id().empty()) {
+    RETURN_IF_ERROR(Rule(body == v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP,
+                         absl::StrCat("approves_proposal_id: a ", name,
+                                      " does not approve programme revisions; the political "
+                                      "follow-up group does")));
+    RETURN_IF_ERROR(Rule(kind == v1::DECISION_KIND_DECISION && !youth_level,
+                         "approves_proposal_id: an approval is a decision about the area alone"));
+    return absl::OkStatus();
+  }
+  if (BodyDecides(body)) return absl::OkStatus();
+  RETURN_IF_ERROR(Rule(kind != v1::DECISION_KIND_DECISION,
+                       absl::StrCat("kind: a ", name,
+                                    " has no decision power: record a recommendation or "
+                                    "information (the political follow-up group decides only "
+                                    "to approve programme revisions)")));
+  return Rule(!youth_level,
+              absl::StrCat("youth_id: a ", name,
+                           " records no youth-level decisions: no youth, commitments, "
+                           "escalations or case changes"));
+}
+
+}  // namespace
 
 absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
@@ -117,6 +177,31 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     RETURN_IF_ERROR(CheckGoals("plan.goals", r.plan().goals()));
     RETURN_IF_ERROR(CheckFutureDate("plan.review_date", r.plan().review_date(), Today(c)));
   }
+  if (r.kind() != v1::DECISION_KIND_UNSPECIFIED) {
+    RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::DecisionKind_IsValid));
+  }
+  if (!r.topic().empty()) {
+    RETURN_IF_ERROR(CheckText("topic", r.topic(), kMaxNameBytes));
+    if (!r.youth_id().empty()) return Invalid("topic", "a decision is about a youth or a topic");
+  }
+  if (r.has_steering()) {
+    RETURN_IF_ERROR(
+        CheckEnum("steering.kind", r.steering().kind(), v1::SteeringDecisionKind_IsValid));
+    RETURN_IF_ERROR(CheckText("steering.text", r.steering().text(), kMaxTextBytes));
+    const bool resources = r.steering().kind() == v1::STEERING_DECISION_KIND_RESOURCES;
+    RETURN_IF_ERROR(CheckId("steering.agency_id", r.steering().agency_id(), "agency", resources));
+    if (r.steering().amount_dkk() < 0 || r.steering().hours_per_week() < 0 ||
+        r.steering().hours_per_week() > 10'000) {
+      return Invalid("steering.amount_dkk", "amounts and hours are not negative");
+    }
+    if (!resources && (!r.steering().agency_id().empty() || r.steering().amount_dkk() != 0 ||
+                       r.steering().hours_per_week() != 0)) {
+      return Invalid("steering.agency_id", "only a decision on resources allocates them");
+    }
+  }
+  if (!r.approves_proposal_id().empty()) {
+    RETURN_IF_ERROR(CheckId("approves_proposal_id", r.approves_proposal_id(), "proposal"));
+  }
   if (r.case_change_case() == v1::RecordDecisionRequest::kCloseWithOutcome) {
     RETURN_IF_ERROR(
         CheckEnum("close_with_outcome", r.close_with_outcome(), v1::CaseOutcome_IsValid));
@@ -128,6 +213,24 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record decisions"));
   RETURN_IF_ERROR(Rule(
       meeting.held, absl::StrCat(r.meeting_id(), " is not held yet: record its attendance first")));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
+  const auto body = area.bodies.find(meeting.body_id);
+  RETURN_IF_ERROR(
+      WithinPowers(r, body == area.bodies.end() ? v1::BODY_KIND_UNSPECIFIED : body->second));
+  if (!r.topic().empty()) {
+    RETURN_IF_ERROR(
+        Rule(meeting.topics.count(r.topic()) > 0,
+             absl::StrCat("topic: \"", r.topic(), "\" is not on the agenda of ", r.meeting_id())));
+  }
+  const v1::ProgrammeRevisionProposed* proposal = nullptr;
+  if (!r.approves_proposal_id().empty()) {
+    const auto it = area.proposals.find(r.approves_proposal_id());
+    RETURN_IF_ERROR(
+        Rule(it != area.proposals.end(),
+             absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " is no revision of ",
+                          meeting.area_id, " awaiting approval")));
+    proposal = &it->second;
+  }
   const std::string& youth_id = r.youth_id();
   YouthState youth;
   if (!youth_id.empty()) {
@@ -233,11 +336,41 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     status_after = v1::CASE_STATUS_CLOSED;
   }
 
+  if (r.has_steering()) {
+    if (!r.steering().agency_id().empty()) {
+      RETURN_IF_ERROR(
+          LoadAgencyInArea(s, "steering.agency_id", r.steering().agency_id(), area_id).status());
+    }
+    v1::Event steering;
+    auto* x = steering.mutable_steering_decision_recorded();
+    x->set_area_id(area_id);
+    x->set_meeting_id(r.meeting_id());
+    x->set_decision_id(decision_id);
+    *x->mutable_decision() = r.steering();
+    s.Emit(area_id, area_id, std::move(steering));
+  }
+  if (proposal != nullptr) {
+    // The revision applies with the political follow-up group's approval.
+    v1::Event revised;
+    auto* x = revised.mutable_programme_revised();
+    x->set_area_id(area_id);
+    x->set_revision(area.programme_revision + 1);
+    *x->mutable_goals() = proposal->goals();
+    x->set_reason(proposal->reason());
+    x->set_proposal_id(proposal->proposal_id());
+    x->set_meeting_id(r.meeting_id());
+    x->set_decision_id(decision_id);
+    s.Emit(area_id, area_id, std::move(revised));
+  }
+
   v1::Event e;
   auto* x = e.mutable_decision_recorded();
   x->set_meeting_id(r.meeting_id());
   x->set_decision_id(decision_id);
   x->set_youth_id(youth_id);
+  x->set_kind(r.kind());
+  x->set_topic(r.topic());
+  x->set_approves_proposal_id(r.approves_proposal_id());
   ASSIGN_OR_RETURN(*x->mutable_text(), s.Text(youth_id, "decision_text", r.text()));
   for (const auto& id : commitment_ids) x->add_commitment_ids(id);
   for (const auto& id : escalation_ids) x->add_escalation_ids(id);

@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/domain/rules.h"
 #include "services/domain/test_world.h"
 
 namespace hotspot::domain {
@@ -63,6 +64,222 @@ TEST_F(DecideTest, ADecisionCommitsItsCommitmentsEscalationsAndPlanTogether) {
   EXPECT_EQ(Code(w_.Run(area_decision, school_leader_)), absl::StatusCode::kPermissionDenied);
   schedule.set_body_id("no-such-body");
   EXPECT_EQ(Code(w_.Run(schedule, chief_)), absl::StatusCode::kNotFound);
+}
+
+// Powers by body (002, 004): the task force and the steering group decide; the hotspot board,
+// the fora, the local SSP and the housing-social plan's meetings recommend and inform, never
+// about a youth; the political follow-up group approves the chief's programme revisions, and the
+// steering group sets goals, frames and resources, as events.
+class BodiesTest : public DecideTest {
+ protected:
+  // A held meeting of a new body of `kind`.
+  std::string HeldMeetingOf(v1::BodyKind kind) {
+    auto body = Req<v1::ConstituteBodyRequest>();
+    body.set_area_id("area-test");
+    body.set_body_id(absl::StrCat("body-", ++bodies_));
+    body.set_kind(kind);
+    body.set_name(BodyKindName(kind));
+    body.add_members()->set_agency_id("agency-school");
+    body.mutable_members(0)->set_person("head-mette");
+    body.mutable_cadence()->set_min_meetings_per_year(2);
+    w_.Do(body, chief_);
+    auto schedule = Req<v1::ScheduleMeetingRequest>();
+    schedule.set_area_id("area-test");
+    schedule.set_body_id(body.body_id());
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    const std::string meeting = w_.Do(schedule, staff_).id;
+    auto held = Req<v1::RecordAttendanceRequest>();
+    held.set_meeting_id(meeting);
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    auto* present = held.add_attendance();
+    present->set_agency_id("agency-school");
+    present->set_person("head-mette");
+    w_.Do(held, staff_);
+    return meeting;
+  }
+  v1::AddAgendaItemRequest Topic(const std::string& meeting, const std::string& topic) {
+    auto item = Req<v1::AddAgendaItemRequest>();
+    item.set_meeting_id(meeting);
+    item.set_topic(topic);
+    return item;
+  }
+  int bodies_ = 0;
+};
+
+TEST_F(BodiesTest, AdvisoryBodiesRecommendAndInformAndNeverDecideAboutAYouth) {
+  w_.Do(Programme(), chief_);
+  const std::string youth = AcceptedYouth();
+  for (v1::BodyKind kind : {v1::BODY_KIND_HOTSPOT_BOARD, v1::BODY_KIND_FORUM,
+                            v1::BODY_KIND_LOCAL_SSP, v1::BODY_KIND_HOUSING_SOCIAL_PLAN}) {
+    SCOPED_TRACE(v1::BodyKind_Name(kind));
+    const std::string meeting = HeldMeetingOf(kind);
+    // An area topic on the agenda, in clear; a youth only at the local SSP.
+    const Decision topic = w_.Do(Topic(meeting, "Summer holiday activities"), staff_);
+    EXPECT_EQ(topic.writes[0].events[0].agenda_item_added().topic(), "Summer holiday activities");
+    EXPECT_EQ(Code(w_.Run(Topic(meeting, "Summer holiday activities"), staff_)),
+              absl::StatusCode::kFailedPrecondition);  // once
+    auto youth_item = Req<v1::AddAgendaItemRequest>();
+    youth_item.set_meeting_id(meeting);
+    youth_item.set_youth_id(youth);
+    const absl::StatusOr<Decision> on_agenda = w_.Run(youth_item, staff_);
+    EXPECT_EQ(Code(on_agenda), kind == v1::BODY_KIND_LOCAL_SSP
+                                   ? absl::StatusCode::kOk
+                                   : absl::StatusCode::kFailedPrecondition);
+    if (on_agenda.ok()) w_.Apply(*on_agenda);
+
+    auto decision = Req<v1::RecordDecisionRequest>();
+    decision.set_meeting_id(meeting);
+    decision.set_topic("Summer holiday activities");
+    decision.set_text("The club keeps open in July");
+    absl::StatusOr<Decision> d = w_.Run(decision, staff_);  // a decision: not its power
+    EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr("has no decision power"));
+    decision.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+    const Decision recommended = w_.Do(decision, staff_);
+    const v1::DecisionRecorded& x = recommended.writes[0].events.back().decision_recorded();
+    EXPECT_EQ(x.kind(), v1::DECISION_KIND_RECOMMENDATION);
+    EXPECT_EQ(x.topic(), "Summer holiday activities");
+    EXPECT_EQ(x.text().clear(), "The club keeps open in July");
+    // Never about a youth, with commitments or escalations, even as a recommendation.
+    auto about_youth = Req<v1::RecordDecisionRequest>();
+    about_youth.set_meeting_id(meeting);
+    about_youth.set_kind(v1::DECISION_KIND_INFORMATION);
+    about_youth.set_text("News of the youth");
+    about_youth.set_youth_id(youth);
+    EXPECT_EQ(Code(w_.Run(about_youth, staff_)), absl::StatusCode::kFailedPrecondition);
+    auto committing = DecisionWithCommitment(meeting, youth);
+    committing.clear_youth_id();
+    committing.mutable_commitments(0)->clear_accepted_by();
+    committing.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+    const absl::StatusOr<Decision> refused = w_.Run(committing, staff_);
+    EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("no youth-level decisions"));
+    // A topic not on the agenda.
+    decision.set_topic("Something else");
+    EXPECT_EQ(Code(w_.Run(decision, staff_)), absl::StatusCode::kFailedPrecondition);
+  }
+  // The task force decides about youths as before.
+  const std::string meeting = HeldMeetingOf(v1::BODY_KIND_TASK_FORCE);
+  auto item = Req<v1::AddAgendaItemRequest>();
+  item.set_meeting_id(meeting);
+  item.set_youth_id(youth);
+  w_.Do(item, staff_);
+  v1::RecordDecisionRequest decides = DecisionWithCommitment(meeting, youth);
+  decides.mutable_commitments(0)->clear_accepted_by();  // the school's teacher was not there
+  w_.Do(decides, staff_);
+  // Neither youth nor topic, or both: refused.
+  auto neither = Req<v1::AddAgendaItemRequest>();
+  neither.set_meeting_id(meeting);
+  EXPECT_EQ(Code(w_.Run(neither, staff_)), absl::StatusCode::kInvalidArgument);
+  neither.set_youth_id(youth);
+  neither.set_topic("x");
+  EXPECT_EQ(Code(w_.Run(neither, staff_)), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BodiesTest, TheChiefProposesARevisionAndThePoliticalFollowUpGroupApprovesIt) {
+  w_.Do(Programme(), chief_);
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id("area-test");
+  *propose.mutable_goals() = Programme().goals();
+  propose.mutable_goals(0)->set_target(45);
+  EXPECT_EQ(Code(w_.Run(propose, chief_)), absl::StatusCode::kInvalidArgument);  // no reason
+  propose.set_reason("Charges fell faster than planned");
+  EXPECT_EQ(Code(w_.Run(propose, staff_)), absl::StatusCode::kPermissionDenied);  // the chief's
+  const Decision proposed = w_.Do(propose, chief_);
+  const std::string proposal = proposed.created_ids.at(0);
+  EXPECT_EQ(proposed.writes[0].events[0].programme_revision_proposed().proposal_id(), proposal);
+  AreaState area;
+  for (const auto& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_EQ(area.programme_revision, 1);  // not applied yet
+
+  // Not by the task force, and only at a held meeting of the political follow-up group.
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_TASK_FORCE));
+  approve.set_text("Approved");
+  approve.set_approves_proposal_id(proposal);
+  EXPECT_EQ(Code(w_.Run(approve, staff_)), absl::StatusCode::kFailedPrecondition);
+  approve.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP));
+  approve.set_approves_proposal_id("proposal-unknown");
+  EXPECT_EQ(Code(w_.Run(approve, staff_)), absl::StatusCode::kFailedPrecondition);
+  approve.set_approves_proposal_id(proposal);
+  const Decision approved = w_.Do(approve, staff_);
+  const v1::ProgrammeRevised* revised = nullptr;
+  for (const StreamWrite& write : approved.writes) {
+    for (const v1::Event& e : write.events) {
+      if (e.has_programme_revised()) revised = &e.programme_revised();
+    }
+  }
+  ASSERT_NE(revised, nullptr);
+  EXPECT_EQ(revised->revision(), 2);
+  EXPECT_EQ(revised->goals(0).target(), 45);
+  EXPECT_EQ(revised->reason(), "Charges fell faster than planned");
+  EXPECT_EQ(revised->proposal_id(), proposal);
+  EXPECT_EQ(revised->decision_id(), approved.id);
+  approve.set_request_id("approve-again");
+  EXPECT_EQ(Code(w_.Run(approve, staff_)), absl::StatusCode::kFailedPrecondition);  // applied
+  // Otherwise the political follow-up group recommends and informs.
+  auto other = Req<v1::RecordDecisionRequest>();
+  other.set_meeting_id(approve.meeting_id());
+  other.set_text("More street lights");
+  EXPECT_EQ(Code(w_.Run(other, staff_)), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(BodiesTest, TheSteeringGroupSetsGoalsFramesAndResources) {
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_STEERING_GROUP));
+  decision.set_text("The club gets a second street worker for a year");
+  auto* steering = decision.mutable_steering();
+  steering->set_kind(v1::STEERING_DECISION_KIND_RESOURCES);
+  steering->set_text("A second street worker for the club");
+  EXPECT_EQ(Code(w_.Run(decision, staff_)), absl::StatusCode::kInvalidArgument);  // to whom
+  steering->set_agency_id("agency-school");
+  steering->set_hours_per_week(37);
+  const Decision decided = w_.Do(decision, staff_);
+  const v1::SteeringDecisionRecorded* recorded = nullptr;
+  for (const StreamWrite& write : decided.writes) {
+    for (const v1::Event& e : write.events) {
+      if (e.has_steering_decision_recorded()) recorded = &e.steering_decision_recorded();
+    }
+  }
+  ASSERT_NE(recorded, nullptr);
+  EXPECT_EQ(recorded->decision().hours_per_week(), 37);
+  EXPECT_EQ(recorded->decision_id(), decided.id);
+  // Only a steering group sets them.
+  decision.set_request_id("at-the-task-force");
+  decision.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_TASK_FORCE));
+  const absl::StatusOr<Decision> elsewhere = w_.Run(decision, staff_);
+  EXPECT_EQ(Code(elsewhere), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(elsewhere.status().message()), HasSubstr("steering:"));
+}
+
+TEST_F(BodiesTest, TheChiefAppointsAndRemovesTheBoardsMembers) {
+  const std::string meeting = HeldMeetingOf(v1::BODY_KIND_HOTSPOT_BOARD);  // body-1
+  auto appoint = Req<v1::AppointBoardMemberRequest>();
+  appoint.set_area_id("area-test");
+  appoint.set_body_id("body-1");
+  appoint.mutable_member()->set_person("resident-ida");
+  EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kInvalidArgument);  // represents
+  appoint.mutable_member()->set_represents("the tenants' board");
+  EXPECT_EQ(Code(w_.Run(appoint, staff_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(appoint, admin_)), absl::StatusCode::kPermissionDenied);
+  const Decision appointed = w_.Do(appoint, chief_);
+  EXPECT_EQ(appointed.writes[0].events[0].board_member_appointed().member().represents(),
+            "the tenants' board");
+  EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kFailedPrecondition);  // already
+  auto remove = Req<v1::RemoveBoardMemberRequest>();
+  remove.set_area_id("area-test");
+  remove.set_body_id("body-1");
+  remove.set_person("resident-ida");
+  EXPECT_EQ(Code(w_.Run(remove, staff_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(w_.Do(remove, chief_).writes[0].events[0].board_member_removed().person(),
+            "resident-ida");
+  EXPECT_EQ(Code(w_.Run(remove, chief_)), absl::StatusCode::kFailedPrecondition);  // not on it
+  // Only a hotspot board's members are the chief's to appoint.
+  HeldMeetingOf(v1::BODY_KIND_TASK_FORCE);  // body-2
+  appoint.set_body_id("body-2");
+  EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kFailedPrecondition);
+  appoint.set_body_id("body-9");
+  EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

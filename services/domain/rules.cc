@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 
 namespace hotspot::domain {
 
@@ -31,9 +35,25 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
                                              absl::string_view agency_id,
                                              absl::string_view area_id) {
   ASSIGN_OR_RETURN(AgencyState agency, s.Load<AgencyState>(field, agency_id));
-  RETURN_IF_ERROR(Rule(agency.area_id == area_id,
+  RETURN_IF_ERROR(Rule(agency.areas.count(std::string(area_id)) > 0,
                        absl::StrCat(field, ": ", agency_id, " is not an agency of ", area_id)));
   return agency;
+}
+
+absl::Status CheckProgrammeGoals(
+    const google::protobuf::RepeatedPtrField<v1::ProgrammeGoal>& goals) {
+  RETURN_IF_ERROR(CheckCount("goals", goals.size(), 1, kMaxListEntries));
+  for (int i = 0; i < goals.size(); ++i) {
+    const v1::ProgrammeGoal& g = goals[i];
+    const std::string at = absl::StrCat("goals[", i, "]");
+    RETURN_IF_ERROR(CheckSlug(absl::StrCat(at, ".goal_id"), g.goal_id()));
+    RETURN_IF_ERROR(CheckText(absl::StrCat(at, ".description"), g.description(), kMaxTextBytes));
+    RETURN_IF_ERROR(CheckText(absl::StrCat(at, ".measure"), g.measure(), kMaxNameBytes));
+    if (g.has_target_date()) {
+      RETURN_IF_ERROR(CheckDate(absl::StrCat(at, ".target_date"), g.target_date()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status MayTakeOnCasework(const YouthState& youth, const AgencyState& agency,

@@ -83,6 +83,10 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
                                              absl::string_view agency_id,
                                              absl::string_view area_id);
 
+// A programme's goals, as AdoptProgramme and ProposeProgrammeRevision take them.
+absl::Status CheckProgrammeGoals(
+    const google::protobuf::RepeatedPtrField<v1::ProgrammeGoal>& goals);
+
 // `agency` (`agency_id`) may be given a task in `youth`'s case (security::MayTakeOnCasework:
 // outside the § 115 exchange, only with a consent in force that names it).
 absl::Status MayTakeOnCasework(const YouthState& youth, const AgencyState& agency,

@@ -159,6 +159,29 @@ class DecideTest : public ::testing::Test {
     w_.Do(r, chief_);
   }
 
+  // A valid adoption of area-test's programme by the city council, after two hearings.
+  v1::AdoptProgrammeRequest Programme() {
+    auto programme = Req<v1::AdoptProgrammeRequest>();
+    programme.set_area_id("area-test");
+    auto* goal = programme.add_goals();
+    goal->set_goal_id("charges");
+    goal->set_description("Fewer charges among youth");
+    goal->set_measure("charges per 1,000 youth");
+    goal->set_baseline(75);
+    goal->set_target(50);
+    programme.set_council_reference("BR 2026-0412");
+    *programme.mutable_council_decided_on() = Day(2026, 9, 24);
+    auto* hearing = programme.add_hearings();
+    hearing->set_kind(v1::HEARING_KIND_LOCAL_COMMITTEE);
+    hearing->set_heard("Kongens Enghave Lokaludvalg");
+    *hearing->mutable_held_on() = Day(2026, 8, 20);
+    hearing = programme.add_hearings();
+    hearing->set_kind(v1::HEARING_KIND_ADMINISTRATION);
+    hearing->set_heard("Socialforvaltningen");
+    *hearing->mutable_held_on() = Day(2026, 8, 27);
+    return programme;
+  }
+
   v1::ReferYouthRequest Referral() {
     auto r = Req<v1::ReferYouthRequest>();
     r.set_area_id("area-test");
@@ -255,7 +278,7 @@ class DecideTest : public ::testing::Test {
   bool body_ = false;
   Principal admin_ = Who("admin-it", "agency-hotspot", Role::kAdmin);
   Principal chief_ = Who("chief-anna", "agency-hotspot", Role::kCoordinator);  // the area's chief
-  Principal staff_ = Who("staff-bo", "agency-hotspot", Role::kCoordinator);     // her staff
+  Principal staff_ = Who("staff-bo", "agency-hotspot", Role::kCoordinator);    // her staff
   Principal school_member_ = Who("teacher-ole", "agency-school", Role::kAgencyMember);
   Principal school_leader_ = Who("head-mette", "agency-school", Role::kAgencyLeader);
   Principal police_leader_ = Who("police-boss-1", "agency-police", Role::kAgencyLeader);

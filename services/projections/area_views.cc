@@ -1,6 +1,9 @@
 #include "services/projections/area_views.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
+#include "services/domain/aggregates.h"
 #include "services/projections/view_util.h"
 #include "store/status_macros.h"
 
@@ -84,6 +87,11 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
       *programme.mutable_goals() = adopted.goals();
       programme.set_summary(adopted.summary());
       *programme.mutable_adopted_at() = Ts(at);
+      programme.set_council_reference(adopted.council_reference());
+      if (adopted.has_council_decided_on()) {
+        *programme.mutable_council_decided_on() = adopted.council_decided_on();
+      }
+      *programme.mutable_hearings() = adopted.hearings();
       PutRow(rows, ProgrammeKey(adopted.area_id()), std::move(programme));
       return absl::OkStatus();
     }
@@ -98,8 +106,46 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
             *revision->mutable_goals() = revised.goals();
             revision->set_reason(revised.reason());
             *revision->mutable_revised_at() = Ts(at);
+            revision->set_proposal_id(revised.proposal_id());
+            revision->set_meeting_id(revised.meeting_id());
+            revision->set_decision_id(revised.decision_id());
+            // Approved: no longer awaiting approval.
+            auto* proposed = programme.mutable_proposed();
+            proposed->erase(std::remove_if(proposed->begin(), proposed->end(),
+                                           [&](const v1::ProgrammeRevisionView& p) {
+                                             return !revised.proposal_id().empty() &&
+                                                    p.proposal_id() == revised.proposal_id();
+                                           }),
+                            proposed->end());
           });
     }
+    case K::kProgrammeRevisionProposed: {
+      const v1::ProgrammeRevisionProposed& p = event.programme_revision_proposed();
+      return UpdateRow<v1::ProgrammeView>(
+          rows, ProgrammeKey(p.area_id()), [&](v1::ProgrammeView& programme) {
+            v1::ProgrammeRevisionView* proposal = programme.add_proposed();
+            *proposal->mutable_goals() = p.goals();
+            proposal->set_reason(p.reason());
+            proposal->set_proposal_id(p.proposal_id());
+            *proposal->mutable_revised_at() = Ts(at);
+          });
+    }
+    case K::kSteeringDecisionRecorded: {
+      const v1::SteeringDecisionRecorded& d = event.steering_decision_recorded();
+      return UpdateRow<v1::ProgrammeView>(
+          rows, ProgrammeKey(d.area_id()), [&](v1::ProgrammeView& programme) {
+            v1::SteeringDecisionView* view = programme.add_steering_decisions();
+            *view->mutable_decision() = d.decision();
+            view->set_meeting_id(d.meeting_id());
+            view->set_decision_id(d.decision_id());
+            *view->mutable_decided_at() = Ts(at);
+          });
+    }
+    case K::kAgencyAreaLinked:
+      return UpdateRow<v1::AgencyView>(
+          rows, AgencyKey(event.agency_area_linked().agency_id()), [&](v1::AgencyView& agency) {
+            AddUnique(agency.mutable_area_ids(), event.agency_area_linked().area_id());
+          });
     case K::kAgencyRegistered: {
       const v1::AgencyRegistered& registered = event.agency_registered();
       v1::AgencyView agency;
@@ -187,8 +233,29 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
     case K::kAgendaItemAdded:
       return UpdateRow<v1::MeetingView>(
           rows, MeetingKey(event.agenda_item_added().meeting_id()), [&](v1::MeetingView& m) {
-            AddUnique(m.mutable_agenda_youth_ids(), event.agenda_item_added().youth_id());
+            const v1::AgendaItemAdded& item = event.agenda_item_added();
+            if (!item.topic().empty()) {
+              AddUnique(m.mutable_agenda_topics(), item.topic());
+            } else {
+              AddUnique(m.mutable_agenda_youth_ids(), item.youth_id());
+            }
           });
+    case K::kBoardMemberAppointed: {
+      const v1::BoardMemberAppointed& a = event.board_member_appointed();
+      return UpdateRow<v1::BodyView>(rows, BodyKey(a.area_id(), a.body_id()),
+                                     [&](v1::BodyView& body) { *body.add_members() = a.member(); });
+    }
+    case K::kBoardMemberRemoved: {
+      const v1::BoardMemberRemoved& r = event.board_member_removed();
+      return UpdateRow<v1::BodyView>(
+          rows, BodyKey(r.area_id(), r.body_id()), [&](v1::BodyView& body) {
+            auto* members = body.mutable_members();
+            members->erase(
+                std::remove_if(members->begin(), members->end(),
+                               [&](const v1::BodyMember& m) { return m.person() == r.person(); }),
+                members->end());
+          });
+    }
     case K::kDecisionRecorded: {
       const v1::DecisionRecorded& d = event.decision_recorded();
       return UpdateRow<v1::MeetingView>(rows, MeetingKey(d.meeting_id()), [&](v1::MeetingView& m) {
@@ -199,6 +266,9 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
         *decision->mutable_commitment_ids() = d.commitment_ids();
         *decision->mutable_escalation_ids() = d.escalation_ids();
         decision->set_case_status(d.case_status());
+        decision->set_kind(d.kind());
+        decision->set_topic(d.topic());
+        decision->set_approves_proposal_id(d.approves_proposal_id());
       });
     }
     default:
@@ -207,6 +277,7 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
 }
 
 void JudgeCadence(v1::BodyView* body, absl::Time now) {
+  body->set_decides(domain::BodyDecides(body->kind()));  // its powers, for bodies of before too
   int last_year = 0;
   absl::Time last_held = absl::InfinitePast();
   for (const auto& held : body->held_at()) {

@@ -59,9 +59,9 @@ class MeetingsView final : public View {
                      Rows& rows) override;
 };
 
-// Sets meetings_last_year and behind_cadence of `body` as of `now`: a yearly cadence is judged
-// over the last 365 days (pro rata, rounded, for a body younger than a year); an every-N-weeks
-// cadence is behind when the last meeting is more than N weeks old.
+// Sets meetings_last_year, behind_cadence and decides (its powers) of `body` as of `now`: a yearly
+// cadence is judged over the last 365 days (pro rata, rounded, for a body younger than a year); an
+// every-N-weeks cadence is behind when the last meeting is more than N weeks old.
 void JudgeCadence(v1::BodyView* body, absl::Time now);
 
 }  // namespace hotspot::projections

@@ -221,6 +221,19 @@ absl::Status Builder::SetUpArea() {
     goal->set_target(g.target);
     *goal->mutable_target_date() = DateOf(options_.now + absl::Hours(24 * 730));
   }
+  // The city council adopted it after hearing the local committee and the administrations.
+  programme.set_council_reference("BR 2026-0412");
+  *programme.mutable_council_decided_on() =
+      DateOf(options_.now - absl::Hours(24 * (kBackdatedDays + 40)));
+  for (const auto& [kind, heard] : std::vector<std::pair<v1::HearingKind, const char*>>{
+           {v1::HEARING_KIND_LOCAL_COMMITTEE, "Kongens Enghave Lokaludvalg"},
+           {v1::HEARING_KIND_ADMINISTRATION, "Socialforvaltningen"},
+           {v1::HEARING_KIND_ADMINISTRATION, "Børne- og Ungdomsforvaltningen"}}) {
+    v1::Hearing* hearing = programme.add_hearings();
+    hearing->set_kind(kind);
+    hearing->set_heard(heard);
+    *hearing->mutable_held_on() = DateOf(options_.now - absl::Hours(24 * (kBackdatedDays + 75)));
+  }
   RETURN_IF_ERROR(Send(cast_.chief, programme, 0).status());
 
   for (const AgencySpec& spec : kAgencies) {

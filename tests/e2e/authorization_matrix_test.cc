@@ -245,6 +245,7 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
     const scenario::Cast& cast = suite_->cast;
     return {
         {"admin", cast.admin},
+        {"admin/new-areas", suite_->founder},
         {"auditor", cast.auditor},
         {"coordinator/own-area", cast.chief},
         {"coordinator/own-area/staff", cast.staff},

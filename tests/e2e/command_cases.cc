@@ -14,11 +14,13 @@ using google::protobuf::Message;
 using security::Principal;
 
 scenario::Cast* CommandBuilders::cast_ = nullptr;
+security::Principal* CommandBuilders::founder_ = nullptr;
 CommandClient* CommandBuilders::client_ = nullptr;
 std::atomic<int> CommandBuilders::sequence_{0};
 
 void CommandBuilders::Bind(SuiteServer* suite) {
   cast_ = &suite->cast;
+  founder_ = &suite->founder;
   client_ = suite->commands.get();
 }
 
@@ -32,6 +34,16 @@ v1::CommandResponse CommandBuilders::Must(const Principal& as, const Message& re
 
 uint64_t CommandBuilders::Probe() {
   return Must(cast_->school_member, scenario::SampleReferral(++sequence_, NextId())).position();
+}
+
+std::string CommandBuilders::NewArea() {
+  static int areas = 0;
+  auto area = Req<v1::EstablishAreaRequest>();
+  area.set_area_id(absl::StrCat("area-new-", ++areas));
+  area.set_name("A new area");
+  area.set_municipality("Aalborg");
+  Must(*founder_, area);
+  return area.area_id();
 }
 
 std::string CommandBuilders::Referred() {
@@ -205,6 +217,8 @@ std::vector<CommandCase> CommandBuilders::All() {
   auto police_leader = []() -> const Principal& { return cast_->police_leader; };
   auto caseworker = []() -> const Principal& { return cast_->caseworker; };
   auto auditor = []() -> const Principal& { return cast_->auditor; };
+  auto staff = []() -> const Principal& { return cast_->staff; };
+  auto founder = []() -> const Principal& { return *founder_; };
   using P = std::function<const Principal&()>;
   return {
       {"EstablishArea",
@@ -218,16 +232,23 @@ std::vector<CommandCase> CommandBuilders::All() {
        P(admin), P(school_member), "area_id", Bad::kBadId},
       {"AdoptProgramme",
        [] {
+         // Adopted once per area: in a fresh one, by the admin setting it up.
          auto r = Req<v1::AdoptProgrammeRequest>();
-         r.set_area_id(kArea);
-         r.set_summary("Revised after the half-year report");
+         r.set_area_id(NewArea());
+         r.set_summary("Adopted by the City Council");
          auto* g = r.add_goals();
          g->set_goal_id("charges");
          g->set_description("Fewer charges");
          g->set_measure("charges per 1,000 youth");
+         r.set_council_reference("BR 2026-0412");
+         *r.mutable_council_decided_on() = InDays(-30);
+         auto* hearing = r.add_hearings();
+         hearing->set_kind(v1::HEARING_KIND_LOCAL_COMMITTEE);
+         hearing->set_heard("Aalborg Øst Lokaludvalg");
+         *hearing->mutable_held_on() = InDays(-60);
          return Own(r);
        },
-       P(chief), P(school_member), "area_id", Bad::kBadId},
+       P(founder), P(school_member), "council_reference", Bad::kClear},
       {"AppointChief",
        [] {
          // Another chief for a while, and the command appoints the demo's chief again: the
@@ -703,6 +724,53 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(chief), P(school_member), "requester", Bad::kBadEnum},
+      {"LinkAgencyToArea",
+       [] {
+         auto r = Req<v1::LinkAgencyToAreaRequest>();
+         r.set_agency_id(kPolice);
+         r.set_area_id(NewArea());
+         return Own(r);
+       },
+       P(founder), P(chief), "agency_id", Bad::kBadId},
+      {"ProposeProgrammeRevision",
+       [] {
+         auto r = Req<v1::ProposeProgrammeRevisionRequest>();
+         r.set_area_id(kArea);
+         auto* g = r.add_goals();
+         g->set_goal_id("charges");
+         g->set_description("Fewer charges");
+         g->set_measure("charges per 1,000 youth");
+         g->set_target(45);
+         r.set_reason("Charges fell faster than planned");
+         return Own(r);
+       },
+       P(chief), P(staff), "reason", Bad::kClear},
+      {"AppointBoardMember",
+       [] {
+         auto r = Req<v1::AppointBoardMemberRequest>();
+         r.set_area_id(kArea);
+         r.set_body_id("hotspot-board");
+         r.mutable_member()->set_person(absl::StrCat("resident-", ++sequence_));
+         r.mutable_member()->set_represents("the tenants' board");
+         return Own(r);
+       },
+       P(chief), P(staff), "body_id", Bad::kBadId},
+      {"RemoveBoardMember",
+       [] {
+         auto appoint = Req<v1::AppointBoardMemberRequest>();
+         appoint.set_area_id(kArea);
+         appoint.set_body_id("hotspot-board");
+         appoint.mutable_member()->set_person(absl::StrCat("resident-", ++sequence_));
+         appoint.mutable_member()->set_represents("the tenants' board");
+         Must(cast_->chief, appoint);
+         auto r = Req<v1::RemoveBoardMemberRequest>();
+         r.set_area_id(kArea);
+         r.set_body_id("hotspot-board");
+         r.set_person(appoint.member().person());
+         r.set_reason("Moved away");
+         return Own(r);
+       },
+       P(chief), P(staff), "person", Bad::kTooLong},
   };
 }
 

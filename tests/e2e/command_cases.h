@@ -58,7 +58,7 @@ class CommandBuilders {
   // The server the builders act on, and its cast.
   static void Bind(SuiteServer* suite);
 
-  // Every command (49), in the order of command_service.proto.
+  // Every command (53), in the order of command_service.proto.
   static std::vector<CommandCase> All();
 
   // "t-<n>", n from the process's sequence.
@@ -81,6 +81,9 @@ class CommandBuilders {
   // A one-event command (a referral by the school): its position is the log's head, so the gap
   // between two of them counts what was written in between.
   static uint64_t Probe();
+
+  // A fresh area ("area-new-<n>"), established by the suite's founder, who administers it.
+  static std::string NewArea();
 
   // A referred youth; accepted too (`age`: a youth of that age today, e.g. 14, for whom a
   // custody holder consents; 0: the sample's own birth date).
@@ -111,6 +114,7 @@ class CommandBuilders {
 
  protected:
   static scenario::Cast* cast_;
+  static security::Principal* founder_;  // the suite's admin of fresh areas
   static CommandClient* client_;
   static std::atomic<int> sequence_;
 };

@@ -387,25 +387,83 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   EXPECT_EQ(adopted.goals(0).target(), 50);
   EXPECT_EQ(adopted.goals(2).goal_id(), "speed");
 
-  // Revised: the goals in force change, and the revision is kept with its reason.
-  v1::AdoptProgrammeRequest revise;
-  revise.set_request_id("q-programme-revision");
-  revise.set_area_id(scenario::kAreaId);
-  revise.set_summary("After the half-year: a sharper target for charges");
-  *revise.mutable_goals() = adopted.goals();
-  revise.mutable_goals(0)->set_target(45);
-  const CallResult revised = commands_->Call(cast_->chief, revise);
-  ASSERT_TRUE(revised.status.ok()) << revised.status.error_message();
-  get.set_min_position(revised.response.position());
+  // Adopted by the city council, after hearings.
+  EXPECT_EQ(adopted.council_reference(), "BR 2026-0412");
+  EXPECT_TRUE(adopted.has_council_decided_on());
+  ASSERT_EQ(adopted.hearings_size(), 3);
+  EXPECT_EQ(adopted.hearings(0).kind(), v1::HEARING_KIND_LOCAL_COMMITTEE);
+
+  // Revised: the chief proposes, and the revision applies with the political follow-up group's
+  // approval at a held meeting; the revision is kept with its reason, proposal and decision.
+  v1::ProposeProgrammeRevisionRequest propose;
+  propose.set_request_id("q-programme-proposal");
+  propose.set_area_id(scenario::kAreaId);
+  propose.set_reason("After the half-year: a sharper target for charges");
+  *propose.mutable_goals() = adopted.goals();
+  propose.mutable_goals(0)->set_target(45);
+  const CallResult proposed = commands_->Call(cast_->chief, propose);
+  ASSERT_TRUE(proposed.status.ok()) << proposed.status.error_message();
+  const std::string proposal = proposed.response.created_ids(0);
+  get.set_min_position(proposed.response.position());
+  ASSERT_TRUE(queries_->GetProgramme(As(cast_->chief).get(), get, &got).ok());
+  EXPECT_EQ(got.programme().revision(), 1);  // not before it is approved
+  ASSERT_EQ(got.programme().proposed_size(), 1);
+  EXPECT_EQ(got.programme().proposed(0).proposal_id(), proposal);
+
+  v1::ScheduleMeetingRequest schedule;
+  schedule.set_request_id("q-political-meeting");
+  schedule.set_area_id(scenario::kAreaId);
+  schedule.set_body_id("political-follow-up");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  const CallResult scheduled = commands_->Call(cast_->staff, schedule);
+  ASSERT_TRUE(scheduled.status.ok()) << scheduled.status.error_message();
+  v1::RecordAttendanceRequest held;
+  held.set_request_id("q-political-held");
+  held.set_meeting_id(scheduled.response.id());
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  held.add_attendance()->set_agency_id("agency-social-copenhagen");
+  held.mutable_attendance(0)->set_person("mayor-social");
+  ASSERT_TRUE(commands_->Call(cast_->staff, held).status.ok());
+  v1::RecordDecisionRequest approve;
+  approve.set_request_id("q-political-approval");
+  approve.set_meeting_id(scheduled.response.id());
+  approve.set_text("The follow-up group approves the sharper target");
+  approve.set_approves_proposal_id(proposal);
+  const CallResult approved = commands_->Call(cast_->staff, approve);
+  ASSERT_TRUE(approved.status.ok()) << approved.status.error_message();
+  get.set_min_position(approved.response.position());
   ASSERT_TRUE(queries_->GetProgramme(As(cast_->chief).get(), get, &got).ok());
   EXPECT_EQ(got.programme().revision(), 2);
   EXPECT_EQ(got.programme().goals(0).target(), 45);
   EXPECT_EQ(got.programme().summary(), adopted.summary());
+  EXPECT_TRUE(got.programme().proposed().empty());
   ASSERT_EQ(got.programme().revisions_size(), 1);
   EXPECT_EQ(got.programme().revisions(0).revision(), 2);
-  EXPECT_EQ(got.programme().revisions(0).reason(), revise.summary());
+  EXPECT_EQ(got.programme().revisions(0).reason(), propose.reason());
   EXPECT_EQ(got.programme().revisions(0).goals(0).target(), 45);
-  EXPECT_GE(got.position(), revised.response.position());
+  EXPECT_EQ(got.programme().revisions(0).proposal_id(), proposal);
+  EXPECT_EQ(got.programme().revisions(0).meeting_id(), scheduled.response.id());
+  EXPECT_EQ(got.programme().revisions(0).decision_id(), approved.response.id());
+  EXPECT_GE(got.position(), approved.response.position());
+  // The follow-up group decides nothing else: it recommends and informs.
+  v1::RecordDecisionRequest other = approve;
+  other.set_request_id("q-political-other");
+  other.clear_approves_proposal_id();
+  EXPECT_EQ(commands_->Call(cast_->staff, other).status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Its powers are on the body.
+  v1::ListBodiesRequest bodies;
+  bodies.set_area_id(scenario::kAreaId);
+  bodies.set_min_position(approved.response.position());
+  v1::ListBodiesResponse listed;
+  ASSERT_TRUE(queries_->ListBodies(As(cast_->chief).get(), bodies, &listed).ok());
+  std::map<std::string, bool> decides;
+  for (const v1::BodyView& b : listed.bodies()) decides[b.body_id()] = b.decides();
+  EXPECT_EQ(decides, (std::map<std::string, bool>{{"hotspot-board", false},
+                                                  {"local-ssp", false},
+                                                  {"political-follow-up", false},
+                                                  {"steering-group", true},
+                                                  {"task-force", true}}));
 
   // Another area's principal may not; an area with no programme has none; the area is named.
   grpc::Status refused = queries_->GetProgramme(As(*stranger_).get(), get, &got);

@@ -5,9 +5,16 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
+#include "absl/strings/str_cat.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
 
 namespace hotspot::testing {
+
+security::Principal Founder() {
+  security::Principal founder{"it-founder", "agency-hotspot-sjaelor", security::Role::kAdmin, {}};
+  for (int i = 1; i <= 60; ++i) founder.areas.push_back(absl::StrCat("area-new-", i));
+  return founder;
+}
 
 absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(
     const std::string& binary, std::vector<std::string> flags,
@@ -15,6 +22,7 @@ absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(
   auto suite = std::make_unique<SuiteServer>();
   std::vector<security::Principal> people = suite->cast.All();
   people.push_back(suite->stranger);
+  people.push_back(suite->founder);
   people.insert(people.end(), extra.begin(), extra.end());
   suite->tokens = WriteTokens(suite->dir.Sub("tokens"), people);
   flags.push_back("--tokens_file=" + suite->dir.Sub("tokens"));

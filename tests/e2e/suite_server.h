@@ -20,11 +20,16 @@
 
 namespace hotspot::testing {
 
+security::Principal Founder();
+
 struct SuiteServer {
   store::testing::TempDir dir;
   scenario::Cast cast = scenario::SjaelorCast();
   security::Principal stranger{
       "chief-elsewhere", "agency-hotspot-other", security::Role::kCoordinator, {"area-elsewhere"}};
+  // An admin of areas that do not exist yet ("area-new-1" to "area-new-60"), for the tests
+  // that establish an area and set it up from scratch (a programme is adopted once per area).
+  security::Principal founder = Founder();
   std::map<std::string, std::string> tokens;  // person -> token
   std::optional<HotspotdProcess> process;
   std::shared_ptr<grpc::Channel> channel;
