@@ -55,6 +55,8 @@
   X(RectifyPersonalData)               \
   X(RecordArchiveAssessment)           \
   X(RecordArchiveTransfer)             \
-  X(RecordSubjectAccessRequest)
+  X(RecordSubjectAccessRequest)        \
+  X(SubmitReport)                      \
+  X(DefineMeasure)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

@@ -42,6 +42,13 @@ struct AreaState {
   // The gaps in a body's meetings marked BodyBehindCadence: (body id, when it last met before
   // the gap, in Unix seconds; 0: never met).
   std::set<std::pair<std::string, int64_t>> behind_cadence;
+  // The reports submitted (ReportSubmitted): (kind, last day of the period as a DayNumber), for
+  // the deadline process's missing half-yearly report.
+  std::set<std::pair<int, int64_t>> reports;
+  // The half-years (their last day, as a DayNumber) flagged HalfYearlyReportMissing.
+  std::set<int64_t> reports_missing;
+  // The measures defined (MeasureDefined): measure -> its owning agency.
+  std::map<std::string, std::string> measure_owners;
 };
 
 struct AgencyState {

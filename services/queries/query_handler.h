@@ -19,6 +19,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/query_service.pb.h"
+#include "services/domain/decide.h"
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
@@ -62,6 +63,11 @@ class QueryHandler {
   absl::StatusOr<v1::ListAgenciesResponse> ListAgencies(const security::Principal& who,
                                                         const v1::ListAgenciesRequest& request,
                                                         absl::Time deadline) const;
+  // A frozen report: by id, or the latest for the period. INVALID_ARGUMENT (period_start,
+  // period_end) without an id and a valid period; NOT_FOUND if there is none.
+  absl::StatusOr<v1::GetReportResponse> GetReport(const security::Principal& who,
+                                                  const v1::GetReportRequest& request,
+                                                  absl::Time deadline) const;
 
  private:
   // Waits for min_position; returns the position reached.
@@ -76,6 +82,20 @@ class QueryHandler {
   const projections::Projector* const views_;
   security::Sealer* const sealer_;
   absl::AnyInvocable<absl::Time() const> clock_;
+};
+
+// The chief's report's figures (domain::ReportFigures) from the views: the area's dashboard of
+// the period, as GetAreaDashboard answers `who` (the same checks, the same errors), from the
+// views as they stand. Thread-safe, as the QueryHandler (not owned; must outlive this).
+class ReportFiguresFromViews final : public domain::ReportFigures {
+ public:
+  explicit ReportFiguresFromViews(const QueryHandler* queries) : queries_(queries) {}
+  absl::StatusOr<v1::AreaDashboard> Compile(const security::Principal& who,
+                                            absl::string_view area_id, const v1::Date& period_start,
+                                            const v1::Date& period_end) override;
+
+ private:
+  const QueryHandler* const queries_;
 };
 
 }  // namespace hotspot::queries
