@@ -10,7 +10,8 @@
 //   FAILED_PRECONDITION  a rule of the domain is broken
 //   PERMISSION_DENIED    the caller's role, agency or area may not do it
 //   ABORTED              the request pinned an expected version the stream is not at
-//   others               from the EventSource or the FieldSealer, as they returned them
+//   others               from the EventSource, the FieldSealer or ReportFigures, as they
+//                        returned them (SubmitReport: UNAVAILABLE without ReportFigures)
 //
 // The rooms: one file per aggregate, each with its tests beside it (area, agency, youth,
 // meeting, commitment, escalation, erasure .cc and _test.cc); checks.h holds the input checks

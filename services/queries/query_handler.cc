@@ -816,8 +816,9 @@ absl::StatusOr<v1::AreaDashboard> ReportFiguresFromViews::Compile(const security
   request.set_area_id(std::string(area_id));
   *request.mutable_period_start() = period_start;
   *request.mutable_period_end() = period_end;
+  request.set_min_position(events_->HeadPosition());
   ASSIGN_OR_RETURN(v1::GetAreaDashboardResponse response,
-                   queries_->GetAreaDashboard(who, request, absl::InfiniteFuture()));
+                   queries_->GetAreaDashboard(who, request, absl::Now() + wait_));
   return std::move(*response.mutable_dashboard());
 }
 

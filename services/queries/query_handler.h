@@ -24,6 +24,7 @@
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
+#include "store/event_store.h"
 
 namespace hotspot::queries {
 
@@ -85,17 +86,24 @@ class QueryHandler {
 };
 
 // The chief's report's figures (domain::ReportFigures) from the views: the area's dashboard of
-// the period, as GetAreaDashboard answers `who` (the same checks, the same errors), from the
-// views as they stand. Thread-safe, as the QueryHandler (not owned; must outlive this).
+// the period, as GetAreaDashboard answers `who` (the same checks, the same errors), once the
+// views have caught up with every event committed before the call (the log's head then), so the
+// report holds the figures as they stood; DEADLINE_EXCEEDED if they do not within `wait`.
+// Thread-safe, as the QueryHandler. Neither is owned; both must outlive this.
 class ReportFiguresFromViews final : public domain::ReportFigures {
  public:
-  explicit ReportFiguresFromViews(const QueryHandler* queries) : queries_(queries) {}
+  // `wait`: how long to wait for the views. Default: 10 s.
+  ReportFiguresFromViews(const QueryHandler* queries, const store::EventStore* events,
+                         absl::Duration wait = absl::Seconds(10))
+      : queries_(queries), events_(events), wait_(wait) {}
   absl::StatusOr<v1::AreaDashboard> Compile(const security::Principal& who,
                                             absl::string_view area_id, const v1::Date& period_start,
                                             const v1::Date& period_end) override;
 
  private:
   const QueryHandler* const queries_;
+  const store::EventStore* const events_;
+  const absl::Duration wait_;
 };
 
 }  // namespace hotspot::queries

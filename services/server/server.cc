@@ -229,7 +229,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   handler_options.retention = absl::Hours(24) * options.retention_days;
   // The chief's report freezes the figures the query side compiles from the views.
   impl->report_figures =
-      std::make_unique<queries::ReportFiguresFromViews>(impl->query_handler.get());
+      std::make_unique<queries::ReportFiguresFromViews>(impl->query_handler.get(),
+                                                                     impl->events.get());
   handler_options.figures = impl->report_figures.get();
   impl->handler = std::make_unique<commands::CommandHandler>(impl->events.get(), impl->sealer.get(),
                                                              std::move(handler_options));

@@ -4,6 +4,7 @@
 // points equal the frozen figures (the handbook's 75->50, 70->65, 25->20 from the demo).
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,6 +71,29 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   under_18.set_value(41);
   ASSERT_TRUE(suite.commands->Call(cast.chief, under_18).status.ok());
 
+  // The social administration's own measure: defined by the chief, recorded by its caseworker;
+  // not by another agency.
+  v1::DefineMeasureRequest define;
+  define.set_request_id("report-test-define");
+  define.set_area_id(scenario::kAreaId);
+  define.set_measure("youths_in_education");
+  define.set_owning_agency_id("agency-social-copenhagen");
+  define.set_definition("Share of the area's 15-17 year olds in education or work, per month");
+  define.set_unit("per cent");
+  EXPECT_EQ(suite.commands->Call(cast.caseworker, define).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(suite.commands->Call(cast.chief, define).status.ok());
+  v1::RecordMeasurementRequest own;
+  own.set_request_id("report-test-own-measure");
+  own.set_area_id(scenario::kAreaId);
+  own.set_measure("youths_in_education");
+  own.set_scope(v1::MEASUREMENT_SCOPE_AREA);
+  *own.mutable_measured_on() = DateOf(today - 3);
+  own.set_value(72.5);
+  EXPECT_EQ(suite.commands->Call(cast.school_member, own).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(suite.commands->Call(cast.caseworker, own).status.ok());
+
   v1::SubmitReportRequest submit;
   submit.set_request_id("report-test-submit");
   submit.set_area_id(scenario::kAreaId);
@@ -101,6 +125,10 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   const v1::AreaDashboard& figures = frozen.report().report().figures();
   EXPECT_GT(figures.youths_referred(), 0);
   EXPECT_GT(figures.goals_size(), 0);  // the programme's goals come with the figures
+  ASSERT_EQ(figures.measure_definitions_size(), 1);
+  EXPECT_EQ(figures.measure_definitions(0).owning_agency_id(), "agency-social-copenhagen");
+  EXPECT_TRUE(std::any_of(figures.measurements().begin(), figures.measurements().end(),
+                          [](const v1::Measurement& m) { return m.value() == 72.5; }));
 
   // Frozen: a measurement recorded after the report leaves it as it was.
   auto later = under_18;
@@ -145,6 +173,7 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   EXPECT_EQ(html.find("href="), std::string::npos);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("id=\"effect-table\""), std::string::npos);  // the same figures, as a table
+  EXPECT_NE(html.find("youths_in_education"), std::string::npos);  // the measures and owners
 
   // The effect chart's data points equal the frozen figures: per scope, the earliest and the
   // latest charges per 1,000 youth (all ages) of the report.
