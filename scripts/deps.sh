@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   python3-grpcio python3-protobuf python3-pytest
   golang-go golang-google-protobuf-dev golang-google-grpc-dev protoc-gen-go protoc-gen-go-grpc
+  chromium  # hotspotctl report --pdf, and the report's rendering test (headless)
 )
 
 # Node.js and npm come with the machine image; Debian's packages stand in where they do not.

@@ -14,13 +14,23 @@
 // JSON (one object per line for streams). Progress bars (stderr) for export-access-log,
 // get-case-history, backup and rebuild-projection --wait.
 //
+// `hotspotctl report --area_id=ID --from=YYYY-MM-DD --to=YYYY-MM-DD --out=FILE.html
+// [--pdf=FILE.pdf] [--report_id=ID] [--chromium=PATH]` renders the chief's frozen report
+// (QueryService.GetReport: the latest for the period, or the one named) as one self-contained
+// HTML page with inline SVG charts (report_html.h), and with --pdf prints that page to PDF with
+// headless Chromium (Debian's `chromium`; --chromium or HOTSPOT_CHROMIUM name another binary).
+//
 // Exit codes: 0 ok; 2 usage (bad flags, unknown subcommand, INVALID_ARGUMENT); 3 not found;
 // 4 conflict (ALREADY_EXISTS, ABORTED, FAILED_PRECONDITION); 5 not allowed (UNAUTHENTICATED,
 // PERMISSION_DENIED); 1 server or connection errors (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
 // ...).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -39,7 +49,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "clients/cli/report_html.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
@@ -133,7 +145,10 @@ void PrintHelp(const std::map<std::string, const MethodDescriptor*>& subcommands
                 << (method->server_streaming() ? "  (stream)" : "") << "\n";
     }
   }
-  std::cout << "  demo: the same as load-demo (an admin seeds the demo area)\n";
+  std::cout << "  demo: the same as load-demo (an admin seeds the demo area)\n"
+               "  report --area_id=ID --from=YYYY-MM-DD --to=YYYY-MM-DD --out=FILE.html "
+               "[--pdf=FILE.pdf] [--report_id=ID] [--chromium=PATH]:\n"
+               "    the chief's frozen report as one HTML page with SVG charts, and a PDF\n";
 }
 
 void PrintSubcommandHelp(const std::string& name, const MethodDescriptor* method) {
@@ -441,6 +456,98 @@ const MethodDescriptor* FindMethod(const std::string& service, const std::string
       ->FindMethodByName(method);
 }
 
+// Runs `argv` (argv[0] looked up in PATH) with its output discarded; its exit code, or -1.
+int Spawn(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// hotspotctl report: GetReport, rendered (see the file's comment).
+int Report(const Call& call) {
+  auto flag = [&](const std::string& name) -> std::string {
+    const auto it = call.fields.find(name);
+    return it == call.fields.end() ? "" : it->second.back();
+  };
+  for (const auto& [name, values] : call.fields) {
+    if (name != "area_id" && name != "from" && name != "to" && name != "out" && name != "pdf" &&
+        name != "report_id" && name != "chromium") {
+      return Usage(absl::StrCat("report: no flag --", name));
+    }
+  }
+  v1::GetReportRequest request;
+  request.set_area_id(flag("area_id"));
+  request.set_report_id(flag("report_id"));
+  if (request.area_id().empty()) return Usage("report: --area_id is required");
+  for (const auto& [name, date] : {std::pair{"from", request.mutable_period_start()},
+                                   std::pair{"to", request.mutable_period_end()}}) {
+    if (flag(name).empty() && !request.report_id().empty()) continue;
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(flag(name), &day)) {
+      return Usage(absl::StrCat("report: --", name, " must be a date, YYYY-MM-DD"));
+    }
+    date->set_year(static_cast<int32_t>(day.year()));
+    date->set_month(day.month());
+    date->set_day(day.day());
+  }
+  const std::string out = flag("out");
+  if (out.empty()) return Usage("report: --out=FILE.html is required");
+  Runner runner(call);
+  v1::GetReportResponse response;
+  const grpc::Status status =
+      runner.Unary(FindMethod("QueryService", "GetReport"), request, &response);
+  if (!status.ok()) {
+    std::cerr << "hotspotctl: report: " << status.error_message() << "\n";
+    return ExitFor(status);
+  }
+  {
+    std::ofstream html(out, std::ios::binary | std::ios::trunc);
+    html << RenderReportHtml(response.report());
+    if (!html.flush()) {
+      std::cerr << "hotspotctl: report: cannot write " << out << "\n";
+      return kServer;
+    }
+  }
+  std::cout << "report " << response.report().report().report_id() << ": " << out << "\n";
+  const std::string pdf = flag("pdf");
+  if (pdf.empty()) return kOk;
+  std::string chromium = flag("chromium");
+  if (chromium.empty())
+    chromium = getenv("HOTSPOT_CHROMIUM") ? getenv("HOTSPOT_CHROMIUM") : "chromium";
+  // A profile of its own, so that runs side by side do not share one.
+  std::string profile = (std::filesystem::temp_directory_path() / "hotspotctl-XXXXXX").string();
+  if (mkdtemp(profile.data()) == nullptr) {
+    std::cerr << "hotspotctl: report: cannot make a temporary directory\n";
+    return kServer;
+  }
+  std::error_code ec;
+  std::filesystem::remove(pdf, ec);
+  const int exit_code =
+      Spawn({chromium, "--headless", "--no-sandbox", "--disable-background-networking",
+             "--disable-gpu", absl::StrCat("--user-data-dir=", profile), "--no-pdf-header-footer",
+             absl::StrCat("--print-to-pdf=", pdf),
+             absl::StrCat("file://", std::filesystem::absolute(out).string())});
+  std::filesystem::remove_all(profile, ec);
+  if (exit_code != 0 || !std::filesystem::exists(pdf)) {
+    std::cerr << "hotspotctl: report: " << chromium << " did not print " << pdf << " (exit "
+              << exit_code << "); is Debian's chromium installed (scripts/deps.sh)?\n";
+    return kServer;
+  }
+  std::cout << "report " << response.report().report().report_id() << ": " << pdf << "\n";
+  return kOk;
+}
+
 int Run(int argc, char** argv) {
   Call call;
   if (const char* server = getenv("HOTSPOT_SERVER")) call.server = server;
@@ -488,6 +595,17 @@ int Run(int argc, char** argv) {
     return call.subcommand.empty() && !call.help ? kUsage : kOk;
   }
   if (call.subcommand == "demo") call.subcommand = "load-demo";
+  if (call.token.empty() && !token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) return Usage(absl::StrCat("--token_file: cannot read ", token_file));
+    std::getline(in, call.token);
+    call.token = std::string(absl::StripAsciiWhitespace(call.token));
+  }
+  if (call.subcommand == "report" && !call.help) return Report(call);
+  if (call.subcommand == "report") {
+    PrintHelp(subcommands);
+    return kOk;
+  }
   const auto found = subcommands.find(call.subcommand);
   if (found == subcommands.end())
     return Usage(absl::StrCat("unknown subcommand ", call.subcommand));
@@ -495,12 +613,6 @@ int Run(int argc, char** argv) {
   if (call.help) {
     PrintSubcommandHelp(found->first, method);
     return kOk;
-  }
-  if (call.token.empty() && !token_file.empty()) {
-    std::ifstream in(token_file);
-    if (!in) return Usage(absl::StrCat("--token_file: cannot read ", token_file));
-    std::getline(in, call.token);
-    call.token = std::string(absl::StripAsciiWhitespace(call.token));
   }
   if (Logged(method) && call.purpose.empty()) {
     return Usage(absl::StrCat(found->first, " reads a youth's data: give --purpose=<why>"));

@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/html.h"
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
 #include "services/projections/subject_view.h"
@@ -285,31 +286,7 @@ constexpr char kPurposeTextReason[] =
 constexpr char kEmployeeReason[] =
     "the employee who acted (CJEU C-579/21: the agency and the time are given)";
 
-std::string Escape(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Escape(absl::string_view text) { return common::HtmlEscape(text); }
 
 std::string Time(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M UTC", TimeOf(t), absl::UTCTimeZone());

@@ -241,8 +241,11 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
   StoreSource source(events_, &cache_);
   KeyStoreSealer sealer(sealer_);
   const domain::CommandContext context{call->principal,
-                                       options_.clock ? options_.clock() : absl::Now(), &source,
-                                       &sealer, options_.retention};
+                                       options_.clock ? options_.clock() : absl::Now(),
+                                       &source,
+                                       &sealer,
+                                       options_.retention,
+                                       options_.figures};
   absl::StatusOr<domain::Decision> decision = command.decide(context);
   if (!decision.ok()) return fail(decision.status());
 

@@ -52,6 +52,9 @@ struct CommandHandlerOptions {
   // How long a case's records are kept after it ended (erasure requests within it are refused
   // at once; see domain::CommandContext). Default: 1,826 days.
   absl::Duration retention = absl::Hours(24 * 1826);
+  // The figures SubmitReport freezes (domain::ReportFigures; not owned, must outlive the
+  // handler). Null: SubmitReport fails with UNAVAILABLE. Default: null.
+  domain::ReportFigures* figures = nullptr;
 };
 
 using CommandDone = absl::AnyInvocable<void(absl::StatusOr<v1::CommandResponse>) &&>;

@@ -59,6 +59,8 @@
   X(LinkAgencyToArea)                  \
   X(ProposeProgrammeRevision)          \
   X(AppointBoardMember)                \
-  X(RemoveBoardMember)
+  X(RemoveBoardMember)                \
+  X(SubmitReport)                      \
+  X(DefineMeasure)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

@@ -83,6 +83,17 @@ void Evolve(AreaState& state, const v1::Event& event) {
       state.behind_cadence.emplace(event.body_behind_cadence().body_id(),
                                    event.body_behind_cadence().last_met_at().seconds());
       break;
+    case K::kReportSubmitted:
+      state.reports.emplace(event.report_submitted().kind(),
+                            DayNumber(event.report_submitted().period_end()));
+      break;
+    case K::kMeasureDefined:
+      state.measure_owners[event.measure_defined().measure()] =
+          event.measure_defined().owning_agency_id();
+      break;
+    case K::kHalfYearlyReportMissing:
+      state.reports_missing.insert(DayNumber(event.half_yearly_report_missing().half_year_end()));
+      break;
     default:
       break;
   }

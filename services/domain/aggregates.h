@@ -47,6 +47,13 @@ struct AreaState {
   std::map<std::string, v1::ProgrammeRevisionProposed> proposals;
   // The hotspot boards' members: (body id, person).
   std::set<std::pair<std::string, std::string>> board_members;
+  // The reports submitted (ReportSubmitted): (kind, last day of the period as a DayNumber), for
+  // the deadline process's missing half-yearly report.
+  std::set<std::pair<int, int64_t>> reports;
+  // The half-years (their last day, as a DayNumber) flagged HalfYearlyReportMissing.
+  std::set<int64_t> reports_missing;
+  // The measures defined (MeasureDefined): measure -> its owning agency.
+  std::map<std::string, std::string> measure_owners;
 };
 
 struct AgencyState {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "services/domain/checks.h"
 #include "services/domain/decide.h"
 #include "services/domain/rules.h"
@@ -300,8 +301,13 @@ absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& r, const Com
   RETURN_IF_ERROR(CheckDate("measured_on", r.measured_on()));
   if (!std::isfinite(r.value())) return Invalid("value", "must be a finite number");
   RETURN_IF_ERROR(CheckText("source", r.source(), kMaxNameBytes, false));
-  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "record the area's measurements"));
-  RETURN_IF_ERROR(s.LoadMain<AreaState>("area_id", r.area_id()).status());
+  if (!v1::AgeGroup_IsValid(r.age_group())) return Invalid("age_group", "not an age group");
+  RETURN_IF_ERROR(RequireArea(c.principal, r.area_id()));
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  // The chief's office, or the people of the agency that owns the measure (DefineMeasure).
+  const auto owner = area.measure_owners.find(r.measure());
+  RETURN_IF_ERROR(security::MayRecordMeasurement(
+      c.principal, r.area_id(), owner == area.measure_owners.end() ? "" : owner->second));
   v1::Event e;
   auto* x = e.mutable_measurement_recorded();
   x->set_area_id(r.area_id());
@@ -310,6 +316,31 @@ absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& r, const Com
   *x->mutable_measured_on() = r.measured_on();
   x->set_value(r.value());
   x->set_source(r.source());
+  x->set_age_group(r.age_group());
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(r.area_id());
+}
+
+absl::StatusOr<Decision> Decide(const v1::DefineMeasureRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckMeasureName("measure", r.measure()));
+  RETURN_IF_ERROR(CheckId("owning_agency_id", r.owning_agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckText("definition", r.definition(), 4'000));
+  RETURN_IF_ERROR(CheckText("unit", r.unit(), kMaxNameBytes, false));
+  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "define the area's measures"));
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
+                                                 "define the area's measures"));
+  RETURN_IF_ERROR(
+      LoadAgencyInArea(s, "owning_agency_id", r.owning_agency_id(), r.area_id()).status());
+  v1::Event e;
+  auto* x = e.mutable_measure_defined();
+  x->set_area_id(r.area_id());
+  x->set_measure(r.measure());
+  x->set_owning_agency_id(r.owning_agency_id());
+  x->set_definition(r.definition());
+  x->set_unit(r.unit());
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id());
 }
@@ -342,6 +373,97 @@ absl::StatusOr<Decision> Decide(const v1::MarkBodyBehindCadenceCommand& r,
   if (r.has_last_met_at()) *x->mutable_last_met_at() = r.last_met_at();
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return FinishAt(s, r.area_id(), TimeOf(r.since()));
+}
+
+absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::ReportKind_IsValid));
+  if (!r.has_period_start()) return Invalid("period_start", "required");
+  if (!r.has_period_end()) return Invalid("period_end", "required");
+  RETURN_IF_ERROR(CheckDate("period_start", r.period_start()));
+  RETURN_IF_ERROR(CheckDate("period_end", r.period_end()));
+  const absl::CivilDay start(r.period_start().year(), r.period_start().month(),
+                             r.period_start().day());
+  const absl::CivilDay end(r.period_end().year(), r.period_end().month(), r.period_end().day());
+  if (start > end) return Invalid("period_start", "after period_end");
+  if (end > absl::ToCivilDay(c.now, absl::UTCTimeZone())) {
+    return Invalid("period_end", "in the future: a report covers a period that has passed");
+  }
+  if (r.kind() == v1::REPORT_KIND_HALF_YEARLY && end - start > 183) {
+    return Invalid("period_start", "a half-yearly report covers at most 184 days");
+  }
+  RETURN_IF_ERROR(CheckCount("recipients", r.recipients_size(), 1, kMaxListEntries));
+  for (int i = 0; i < r.recipients_size(); ++i) {
+    const std::string at = absl::StrCat("recipients[", i, "]");
+    RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, ".person"), r.recipients(i).person()));
+    RETURN_IF_ERROR(CheckId(absl::StrCat(at, ".agency_id"), r.recipients(i).agency_id(), "agency"));
+  }
+  RETURN_IF_ERROR(CheckText("note", r.note(), 4'000, false));
+  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "submit the area's report"));
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  RETURN_IF_ERROR(security::MayActAsChief(c.principal, r.area_id(), area.chief,
+                                          "submit the report to the directors"));
+  std::set<std::string> agencies;
+  for (int i = 0; i < r.recipients_size(); ++i) {
+    if (!agencies.insert(r.recipients(i).agency_id()).second) continue;
+    RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("recipients[", i, "].agency_id"),
+                                     r.recipients(i).agency_id(), r.area_id())
+                        .status());
+  }
+  if (c.figures == nullptr) return absl::UnavailableError("no source of the report's figures");
+  ASSIGN_OR_RETURN(v1::AreaDashboard figures,
+                   c.figures->Compile(c.principal, r.area_id(), r.period_start(), r.period_end()));
+  const std::string report_id = NewId("report");
+  v1::Event e;
+  auto* x = e.mutable_report_submitted();
+  x->set_area_id(r.area_id());
+  x->set_report_id(report_id);
+  x->set_kind(r.kind());
+  *x->mutable_period_start() = r.period_start();
+  *x->mutable_period_end() = r.period_end();
+  *x->mutable_recipients() = r.recipients();
+  *x->mutable_figures() = std::move(figures);
+  x->set_note(r.note());
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return s.Finish(report_id);
+}
+
+absl::StatusOr<Decision> Decide(const v1::MarkHalfYearlyReportMissingCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "flag missing half-yearly reports"));
+  RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
+  RETURN_IF_ERROR(CheckDate("half_year_end", r.half_year_end()));
+  const v1::Date& end = r.half_year_end();
+  if (!((end.month() == 6 && end.day() == 30) || (end.month() == 12 && end.day() == 31))) {
+    return Invalid("half_year_end", "a half-year ends on 30 June or 31 December");
+  }
+  ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
+  const absl::CivilDay last = DayOf(end);
+  const absl::CivilDay first =
+      end.month() == 6 ? absl::CivilDay(end.year(), 1, 1) : absl::CivilDay(end.year(), 7, 1);
+  const int64_t epoch_last = DayNumber(end);
+  RETURN_IF_ERROR(Rule(area.reports_missing.count(epoch_last) == 0,
+                       absl::StrCat(r.area_id(), "'s half-yearly report to ",
+                                    absl::FormatCivilTime(last), " is flagged missing already")));
+  const absl::CivilDay due = last + kHalfYearlyReportGraceDays;
+  RETURN_IF_ERROR(
+      Rule(absl::ToCivilDay(c.now, absl::UTCTimeZone()) > due,
+           absl::StrCat("half_year_end: the report is due by ", absl::FormatCivilTime(due))));
+  const int64_t epoch_first = epoch_last - (last - first);
+  for (const auto& [kind, period_end] : area.reports) {
+    RETURN_IF_ERROR(Rule(
+        kind != v1::REPORT_KIND_HALF_YEARLY || period_end < epoch_first || period_end > epoch_last,
+        absl::StrCat(r.area_id(), " submitted its half-yearly report to ",
+                     absl::FormatCivilTime(last))));
+  }
+  v1::Event e;
+  auto* x = e.mutable_half_yearly_report_missing();
+  x->set_area_id(r.area_id());
+  *x->mutable_half_year_end() = end;
+  x->set_grace_days(kHalfYearlyReportGraceDays);
+  s.Emit(r.area_id(), r.area_id(), std::move(e));
+  return FinishAt(s, r.area_id(), StartOf(due + 1));
 }
 
 }  // namespace hotspot::domain

@@ -217,5 +217,177 @@ TEST_F(DecideTest, TheSystemMarksABodyBehindItsCadenceOncePerGap) {
   EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kNotFound);
 }
 
+// The chief's report (issue 13 §5): the chief's alone; the figures as the views had them,
+// frozen in the event with the period, the kind and the named recipients.
+TEST_F(DecideTest, TheChiefSubmitsTheReportWithItsFiguresFrozen) {
+  w_.figures_.set_youths_referred(12);
+  w_.figures_.set_median_days_to_plan(9.5);
+  auto* charges = w_.figures_.add_measurements();
+  charges->set_measure("charges_per_1000_youth");
+  charges->set_value(50);
+  auto report = Req<v1::SubmitReportRequest>();
+  report.set_area_id("area-test");
+  report.set_kind(v1::REPORT_KIND_HALF_YEARLY);
+  *report.mutable_period_start() = Day(2026, 1, 1);
+  *report.mutable_period_end() = Day(2026, 6, 30);
+  auto* to = report.add_recipients();
+  to->set_person("director-social");
+  to->set_agency_id("agency-social");
+  report.set_note("The task force met every second week.");
+
+  // Not the staff, an agency's leader or member, an admin or an auditor: the chief's duty.
+  for (const Principal* who : {&staff_, &school_leader_, &school_member_, &admin_, &auditor_}) {
+    EXPECT_EQ(Code(w_.Run(report, *who)), absl::StatusCode::kPermissionDenied) << who->person;
+  }
+  EXPECT_EQ(w_.compiled_, 0);  // refused before any figure is compiled
+
+  const Decision d = w_.Do(report, chief_);
+  ASSERT_EQ(d.writes.size(), 2u);  // the area, and the recipient's agency read
+  EXPECT_EQ(d.writes[0].stream, "area-test");
+  ASSERT_EQ(d.writes[0].events.size(), 1u);
+  const v1::ReportSubmitted& x = d.writes[0].events[0].report_submitted();
+  EXPECT_EQ(x.report_id(), d.id);
+  EXPECT_TRUE(absl::StartsWith(x.report_id(), "report-"));
+  EXPECT_EQ(x.kind(), v1::REPORT_KIND_HALF_YEARLY);
+  EXPECT_EQ(x.period_end().month(), 6);
+  ASSERT_EQ(x.recipients_size(), 1);
+  EXPECT_EQ(x.recipients(0).person(), "director-social");
+  EXPECT_EQ(x.figures().youths_referred(), 12);
+  EXPECT_EQ(x.figures().median_days_to_plan(), 9.5);
+  ASSERT_EQ(x.figures().measurements_size(), 1);
+  EXPECT_EQ(x.figures().measurements(0).value(), 50);
+  EXPECT_EQ(x.note(), "The task force met every second week.");
+  AreaState area;
+  for (const auto& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_EQ(area.reports.size(), 1u);
+
+  // Bad input: INVALID_ARGUMENT naming the field.
+  auto expect_invalid = [&](v1::SubmitReportRequest bad, absl::string_view field) {
+    bad.set_request_id(Req<v1::SubmitReportRequest>().request_id());
+    absl::StatusOr<Decision> refused = w_.Run(bad, chief_);
+    EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_TRUE(absl::StartsWith(refused.status().message(), field)) << refused.status();
+  };
+  auto bad = report;
+  bad.set_kind(v1::REPORT_KIND_UNSPECIFIED);
+  expect_invalid(bad, "kind");
+  bad = report;
+  bad.clear_period_start();
+  expect_invalid(bad, "period_start");
+  bad = report;
+  *bad.mutable_period_start() = Day(2026, 7, 1);  // after its end
+  expect_invalid(bad, "period_start");
+  bad = report;
+  *bad.mutable_period_start() = Day(2025, 6, 1);  // more than a half-year
+  expect_invalid(bad, "period_start");
+  bad = report;
+  *bad.mutable_period_end() = Day(2026, 12, 31);  // not over yet
+  expect_invalid(bad, "period_end");
+  bad = report;
+  bad.clear_recipients();
+  expect_invalid(bad, "recipients");
+  bad = report;
+  bad.mutable_recipients(0)->set_agency_id("not an id");
+  expect_invalid(bad, "recipients[0].agency_id");
+  bad = report;
+  bad.mutable_recipients(0)->set_agency_id("agency-unknown");
+  EXPECT_EQ(Code(w_.Run(bad, chief_)), absl::StatusCode::kNotFound);
+
+  // An ad-hoc report may cover any period that has passed.
+  auto ad_hoc = report;
+  ad_hoc.set_request_id(Req<v1::SubmitReportRequest>().request_id());
+  ad_hoc.set_kind(v1::REPORT_KIND_AD_HOC);
+  *ad_hoc.mutable_period_start() = Day(2025, 1, 1);
+  w_.Do(ad_hoc, chief_);
+}
+
+// The deadline process's fact: no half-yearly report 30 days after a half-year ended. The
+// system's alone; once; not when a half-yearly report of that half-year was submitted.
+TEST_F(DecideTest, AMissingHalfYearlyReportIsFlaggedOnce) {
+  auto missing = Req<v1::MarkHalfYearlyReportMissingCommand>();
+  missing.set_area_id("area-test");
+  *missing.mutable_half_year_end() = Day(2026, 6, 30);
+  EXPECT_EQ(Code(w_.Run(missing, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision d = w_.Do(missing, system_);
+  ASSERT_EQ(d.writes[0].events.size(), 1u);
+  const v1::HalfYearlyReportMissing& x = d.writes[0].events[0].half_yearly_report_missing();
+  EXPECT_EQ(x.area_id(), "area-test");
+  EXPECT_EQ(x.half_year_end().month(), 6);
+  EXPECT_EQ(x.grace_days(), kHalfYearlyReportGraceDays);
+  // It occurred when the grace days ran out, whenever the process noticed.
+  EXPECT_EQ(d.occurred_at, absl::FromCivil(absl::CivilDay(2026, 7, 31), absl::UTCTimeZone()));
+  missing.set_request_id("again");
+  EXPECT_EQ(Code(w_.Run(missing, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // Not a half-year's end; a half-year not over (with its grace days).
+  *missing.mutable_half_year_end() = Day(2026, 6, 29);
+  absl::StatusOr<Decision> refused = w_.Run(missing, system_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "half_year_end"));
+  *missing.mutable_half_year_end() = Day(2026, 12, 31);
+  EXPECT_EQ(Code(w_.Run(missing, system_)), absl::StatusCode::kFailedPrecondition);
+
+  // A half-yearly report of the second half of 2025 was submitted: nothing is missing.
+  auto report = Req<v1::SubmitReportRequest>();
+  report.set_area_id("area-test");
+  report.set_kind(v1::REPORT_KIND_HALF_YEARLY);
+  *report.mutable_period_start() = Day(2025, 7, 1);
+  *report.mutable_period_end() = Day(2025, 12, 31);
+  report.add_recipients()->set_person("director-social");
+  report.mutable_recipients(0)->set_agency_id("agency-social");
+  w_.Do(report, chief_);
+  *missing.mutable_half_year_end() = Day(2025, 12, 31);
+  EXPECT_EQ(Code(w_.Run(missing, system_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// A measure has an owning agency and a definition (DefineMeasure, the chief's); the owning
+// agency's people record its measurements, as does the chief's office, and no other agency.
+TEST_F(DecideTest, AnAgencyRecordsTheMeasureItOwns) {
+  auto define = Req<v1::DefineMeasureRequest>();
+  define.set_area_id("area-test");
+  define.set_measure("youths_in_education");
+  define.set_owning_agency_id("agency-social");
+  define.set_definition("Share of 15-17 year olds in education or work, per 30 June");
+  define.set_unit("per cent");
+  EXPECT_EQ(Code(w_.Run(define, caseworker_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(define, staff_)), absl::StatusCode::kPermissionDenied);
+  auto bad = define;
+  bad.set_definition("");
+  absl::StatusOr<Decision> refused = w_.Run(bad, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "definition"));
+  bad = define;
+  bad.set_owning_agency_id("agency-unknown");
+  EXPECT_EQ(Code(w_.Run(bad, chief_)), absl::StatusCode::kNotFound);
+  const Decision defined = w_.Do(define, chief_);
+  const v1::MeasureDefined& x = defined.writes[0].events[0].measure_defined();
+  EXPECT_EQ(x.measure(), "youths_in_education");
+  EXPECT_EQ(x.owning_agency_id(), "agency-social");
+  EXPECT_EQ(x.unit(), "per cent");
+
+  auto m = Req<v1::RecordMeasurementRequest>();
+  m.set_area_id("area-test");
+  m.set_measure("youths_in_education");
+  m.set_scope(v1::MEASUREMENT_SCOPE_AREA);
+  *m.mutable_measured_on() = Day(2026, 6, 30);
+  m.set_value(71.5);
+  EXPECT_EQ(Code(w_.Run(m, school_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision recorded = w_.Do(m, caseworker_);  // the social administration's own
+  EXPECT_EQ(recorded.writes[0].events[0].measurement_recorded().value(), 71.5);
+  m.set_request_id("by-the-chief");
+  w_.Do(m, chief_);
+  // A measure nobody owns stays the chief's office's; charges split by age group.
+  m.set_request_id("charges-under-18");
+  m.set_measure("charges_per_1000_youth");
+  m.set_age_group(v1::AGE_GROUP_UNDER_18);
+  EXPECT_EQ(Code(w_.Run(m, caseworker_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(w_.Do(m, chief_).writes[0].events[0].measurement_recorded().age_group(),
+            v1::AGE_GROUP_UNDER_18);
+  m.set_age_group(static_cast<v1::AgeGroup>(7));
+  refused = w_.Run(m, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "age_group"));
+}
+
 }  // namespace
 }  // namespace hotspot::domain

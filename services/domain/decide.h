@@ -10,7 +10,8 @@
 //   FAILED_PRECONDITION  a rule of the domain is broken
 //   PERMISSION_DENIED    the caller's role, agency or area may not do it
 //   ABORTED              the request pinned an expected version the stream is not at
-//   others               from the EventSource or the FieldSealer, as they returned them
+//   others               from the EventSource, the FieldSealer or ReportFigures, as they
+//                        returned them (SubmitReport: UNAVAILABLE without ReportFigures)
 //
 // The rooms: one file per aggregate, each with its tests beside it (area, agency, youth,
 // meeting, commitment, escalation, erasure .cc and _test.cc); checks.h holds the input checks
@@ -76,6 +77,20 @@ class FieldSealer {
   virtual absl::StatusOr<std::optional<std::string>> Open(const v1::SealedText& sealed);
 };
 
+// The figures of the chief's report (SubmitReport): the area's dashboard of a period, as the
+// views show it now. Deciding is pure, so the figures come from this interface, which the
+// server implements over the query side (services/queries) and a test with canned figures:
+// the domain names what it needs and the dependency stays server -> queries, server ->
+// commands -> domain. Errors: the query side's (e.g. PERMISSION_DENIED, INVALID_ARGUMENT),
+// passed on as they are.
+class ReportFigures {
+ public:
+  virtual ~ReportFigures() = default;
+  virtual absl::StatusOr<v1::AreaDashboard> Compile(const Principal& who, absl::string_view area_id,
+                                                    const v1::Date& period_start,
+                                                    const v1::Date& period_end) = 0;
+};
+
 struct CommandContext {
   Principal principal;  // the caller: checked, and the actor of every event
   absl::Time now;       // decides what "today" is (UTC) for due dates
@@ -84,6 +99,9 @@ struct CommandContext {
   // How long a case's records are kept after it ended; an erasure request within it is refused
   // at once (but on ground (d)). Default: 1,826 days.
   absl::Duration retention = absl::Hours(24 * 1826);
+  // The figures for SubmitReport; without it, SubmitReport fails with UNAVAILABLE.
+  // Default: none.
+  ReportFigures* figures = nullptr;
 };
 
 // The events for one stream, and the version they were decided against (0: no stream yet).
@@ -208,6 +226,9 @@ absl::StatusOr<Decision> Decide(const v1::AssignStaffRequest& request, const Com
 absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::DefineMeasureRequest& request, const CommandContext& c);
+// The chief's report, frozen (ReportSubmitted) with the figures of `c.figures`.
+absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ProposeProgrammeRevisionRequest& request,
@@ -289,6 +310,12 @@ absl::StatusOr<Decision> Decide(const v1::MarkInvestigationOverdueCommand& reque
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::MarkSubjectAccessOverdueCommand& request,
                                 const CommandContext& c);
+// INVALID_ARGUMENT (half_year_end) for a day that ends no half-year.
+absl::StatusOr<Decision> Decide(const v1::MarkHalfYearlyReportMissingCommand& request,
+                                const CommandContext& c);
+
+// Days after a half-year's end within which its half-yearly report is due.
+inline constexpr int kHalfYearlyReportGraceDays = 30;
 
 // A fresh id of a category, e.g. NewId("youth") -> "youth-0193c1d2-...". Not personal data.
 std::string NewId(absl::string_view category);

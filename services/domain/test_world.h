@@ -20,8 +20,20 @@ namespace hotspot::domain {
 
 // Streams in memory, appended to as the store would (expected versions checked), and a sealer
 // that hides the text (XOR) so a test can look for clear text in the events' bytes.
-class World : public EventSource, public FieldSealer {
+class World : public EventSource, public FieldSealer, public ReportFigures {
  public:
+  // The report's figures: `figures_`, canned, for the period asked; counts the calls.
+  absl::StatusOr<v1::AreaDashboard> Compile(const Principal&, absl::string_view area_id,
+                                            const v1::Date& period_start,
+                                            const v1::Date& period_end) override {
+    ++compiled_;
+    v1::AreaDashboard board = figures_;
+    board.set_area_id(std::string(area_id));
+    *board.mutable_period_start() = period_start;
+    *board.mutable_period_end() = period_end;
+    return board;
+  }
+
   absl::StatusOr<StreamEvents> Read(absl::string_view stream) override {
     auto it = streams_.find(std::string(stream));
     auto events = std::make_shared<std::vector<v1::Event>>();
@@ -52,6 +64,7 @@ class World : public EventSource, public FieldSealer {
   template <typename Request>
   absl::StatusOr<Decision> Run(const Request& request, const Principal& who) {
     CommandContext context{who, now_, this, this};
+    context.figures = this;
     return Decide(request, context);
   }
 
@@ -88,6 +101,8 @@ class World : public EventSource, public FieldSealer {
   const std::vector<v1::Event>& stream(const std::string& name) { return streams_[name]; }
   const std::string& all_bytes() const { return all_bytes_; }
   absl::Time now_ = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+  v1::AreaDashboard figures_;
+  int compiled_ = 0;
 
  private:
   std::map<std::string, std::vector<v1::Event>> streams_;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "services/domain/aggregates.h"
+#include "hotspot/v1/query_service.pb.h"
 #include "services/projections/view_util.h"
 #include "store/status_macros.h"
 
@@ -170,6 +171,31 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
             (*agency.mutable_police_coordinators())[designated.area_id()] = designated.person();
           });
     }
+    case K::kMeasureDefined: {
+      const v1::MeasureDefined& defined = event.measure_defined();
+      v1::MeasureDefinition row;
+      row.set_measure(defined.measure());
+      row.set_owning_agency_id(defined.owning_agency_id());
+      row.set_definition(defined.definition());
+      row.set_unit(defined.unit());
+      PutRow(rows, absl::StrCat("measure/", defined.area_id(), "/", defined.measure()), row);
+      return absl::OkStatus();
+    }
+    case K::kReportSubmitted: {
+      const v1::ReportSubmitted& report = event.report_submitted();
+      v1::SubmittedReport row;
+      *row.mutable_report() = report;
+      *row.mutable_submitted_at() = Ts(recorded.metadata.occurred_at);
+      row.set_submitted_by(event.actor().person());
+      row.set_position(recorded.position);
+      PutRow(rows,
+             absl::StrFormat(
+                 "%s%020d",
+                 ReportKeyPrefix(report.area_id(), report.period_start(), report.period_end()),
+                 recorded.position),
+             row);
+      return absl::OkStatus();
+    }
     case K::kMeasurementRecorded:
       break;
     default:
@@ -182,11 +208,24 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
   *row.mutable_measured_on() = m.measured_on();
   row.set_value(m.value());
   row.set_source(m.source());
+  row.set_age_group(m.age_group());
+  // A figure by age group has a row of its own beside the one for all ages (whose key is as
+  // before the split).
   PutRow(rows,
-         absl::StrFormat("measurement/%s/%s/%d/%04d%02d%02d", m.area_id(), m.measure(), m.scope(),
-                         m.measured_on().year(), m.measured_on().month(), m.measured_on().day()),
+         absl::StrCat(absl::StrFormat("measurement/%s/%s/%d/%04d%02d%02d", m.area_id(), m.measure(),
+                                      m.scope(), m.measured_on().year(), m.measured_on().month(),
+                                      m.measured_on().day()),
+                      m.age_group() == v1::AGE_GROUP_UNSPECIFIED
+                          ? ""
+                          : absl::StrCat("/", static_cast<int>(m.age_group()))),
          row);
   return absl::OkStatus();
+}
+
+std::string ReportKeyPrefix(absl::string_view area_id, const v1::Date& start, const v1::Date& end) {
+  return absl::StrCat(ReportsKeyPrefix(area_id),
+                      absl::StrFormat("%04d%02d%02d-%04d%02d%02d/", start.year(), start.month(),
+                                      start.day(), end.year(), end.month(), end.day()));
 }
 
 absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,

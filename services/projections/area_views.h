@@ -28,6 +28,13 @@ inline std::string ProgrammeKey(absl::string_view area_id) {
 inline std::string AgencyKey(absl::string_view agency_id) {
   return absl::StrCat("agency/", agency_id);
 }
+// The prefix of an area's reports, and (ReportKeyPrefix) of its reports for a period
+// (ReportKeyPrefix(area, start, end)), and their rows under it, oldest first.
+inline std::string ReportsKeyPrefix(absl::string_view area_id) {
+  return absl::StrCat("report/", area_id, "/");
+}
+std::string ReportKeyPrefix(absl::string_view area_id, const v1::Date& start, const v1::Date& end);
+
 inline std::string BodyKey(absl::string_view area_id, absl::string_view body_id) {
   return absl::StrCat("body/", area_id, "/", body_id);
 }
@@ -43,6 +50,8 @@ class EscalationsView final : public View {
 //   measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
 //   programme/<area_id>                                 ProgrammeView
 //   agency/<agency_id>                                  AgencyView (the directory)
+//   report/<area_id>/<yyyymmdd>-<yyyymmdd>/<position>   SubmittedReport (the period; frozen)
+//   measure/<area_id>/<measure>                         MeasureDefinition
 // (the dashboard's other figures are computed from the other views at query time). v2 added the
 // programme and the directory; the view is rebuilt from the log when it opens.
 class AreaView final : public View {

@@ -6,9 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "hotspot/v1/query_service.pb.h"
 #include "hotspot/v1/system_commands.pb.h"
 #include "services/commands/command_handler.h"
 #include "services/domain/checks.h"
+#include "services/domain/decide.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/view_util.h"
@@ -195,6 +197,48 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       command.set_request_id(RequestId("cadence", body.area_id(), ":", body.body_id(), ":",
                                        absl::ToUnixSeconds(since)));
       pass.Run(command);
+    }
+  }
+
+  // Half-yearly reports missing: for each area with a programme adopted before the last
+  // half-year whose grace days have passed, unless a half-yearly report of that half-year is in
+  // the view (the domain checks it again against the area's own stream).
+  {
+    const absl::CivilDay due_by = today - domain::kHalfYearlyReportGraceDays - 1;
+    const absl::CivilDay half_year_end = due_by.month() >= 7
+                                             ? absl::CivilDay(due_by.year(), 6, 30)
+                                             : absl::CivilDay(due_by.year() - 1, 12, 31);
+    const absl::CivilDay half_year_start = half_year_end.month() == 6
+                                               ? absl::CivilDay(half_year_end.year(), 1, 1)
+                                               : absl::CivilDay(half_year_end.year(), 7, 1);
+    if (auto programmes = All<v1::ProgrammeView>(*views_, kAreaView, "programme/");
+        !programmes.ok()) {
+      pass.FailView(kAreaView, programmes.status());
+    } else {
+      for (const v1::ProgrammeView& programme : *programmes) {
+        if (TimeOf(programme.adopted_at()) >= Midnight(half_year_end)) continue;
+        auto reports =
+            All<v1::SubmittedReport>(*views_, kAreaView, ReportsKeyPrefix(programme.area_id()));
+        if (!reports.ok()) {
+          pass.FailView(kAreaView, reports.status());
+          continue;
+        }
+        if (std::any_of(reports->begin(), reports->end(), [&](const v1::SubmittedReport& r) {
+              const absl::CivilDay end = DayOf(r.report().period_end());
+              return r.report().kind() == v1::REPORT_KIND_HALF_YEARLY && end >= half_year_start &&
+                     end <= half_year_end;
+            })) {
+          continue;
+        }
+        v1::MarkHalfYearlyReportMissingCommand command;
+        command.set_request_id(
+            RequestId("report", programme.area_id(), ":", absl::FormatCivilTime(half_year_end)));
+        command.set_area_id(programme.area_id());
+        command.mutable_half_year_end()->set_year(static_cast<int32_t>(half_year_end.year()));
+        command.mutable_half_year_end()->set_month(half_year_end.month());
+        command.mutable_half_year_end()->set_day(half_year_end.day());
+        pass.Run(command);
+      }
     }
   }
 

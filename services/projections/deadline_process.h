@@ -11,6 +11,8 @@
 //                               receipt not confirmed within 6 working days, an investigation
 //                               not finished within 4 months
 //   SubjectAccessOverdue        a subject access request not answered within one month
+//   HalfYearlyReportMissing     no half-yearly report of an area's last half-year, 30 days
+//                               after it ended (areas with a programme adopted before its end)
 //
 // One door for writes. The views say where a deadline may have passed; for each such item the
 // process runs a system command (proto/hotspot/v1/system_commands.proto) through a
@@ -21,7 +23,8 @@
 // same for the views and the domain.
 //
 // Exactly once, also across restarts: each command's request_id is derived from what it is
-// about ("deadline:overdue:<commitment>:<due date>", "deadline:review:<youth>:<date>", ...),
+// about ("deadline:overdue:<commitment>:<due date>", "deadline:review:<youth>:<date>",
+// "deadline:report:<area>:<half-year end>", ...),
 // so a pass repeated before the views caught up is answered from the log (replayed, not
 // counted). A fact recorded under other ids (by the process of before, which appended its own
 // events) is in the aggregate's state, and the domain refuses it again: FAILED_PRECONDITION,

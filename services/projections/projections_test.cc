@@ -317,6 +317,42 @@ TEST_F(ProjectionsTest, DeadlineEventsAreAppendedOnceAcrossPassesAndRestarts) {
   EXPECT_EQ(counts["hotspot.v1.EscalationNotAcknowledged"], 1);
 }
 
+// The chief's half-yearly report: missing 30 days after the half-year ended (the demo's
+// programme was adopted in August 2026, so the first is the report to 31 December 2026), flagged
+// once across passes and a restart.
+TEST_F(ProjectionsTest, AMissingHalfYearlyReportIsFlaggedOnceAcrossARestart) {
+  Build("demo", 4);
+  const std::string type = "hotspot.v1.HalfYearlyReportMissing";
+  auto projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  // Within the grace days of the second half of 2026: nothing yet.
+  const absl::Time within =
+      absl::FromCivil(absl::CivilSecond(2027, 1, 30, 12, 0, 0), absl::UTCTimeZone());
+  {
+    DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
+                              DeadlineOptions{absl::ZeroDuration(), [within] { return within; }});
+    ASSERT_TRUE(deadlines.RunOnce().ok());
+  }
+  EXPECT_EQ(CountOf(type), 0);
+  const absl::Time after =
+      absl::FromCivil(absl::CivilSecond(2027, 2, 1, 12, 0, 0), absl::UTCTimeZone());
+  {
+    DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
+                              DeadlineOptions{absl::ZeroDuration(), [after] { return after; }});
+    ASSERT_TRUE(deadlines.RunOnce().ok());
+    ASSERT_TRUE(deadlines.RunOnce().ok());
+  }
+  EXPECT_EQ(CountOf(type, scenario::kAreaId), 1);
+  projector.reset();
+  Restart();
+  projector = OpenProjector();
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  DeadlineProcess again(events_.get(), projector.get(), sealer_.get(),
+                        DeadlineOptions{absl::ZeroDuration(), [after] { return after; }});
+  ASSERT_TRUE(again.RunOnce().ok());
+  EXPECT_EQ(CountOf(type), 1);
+}
+
 // A consent the youth gave at 17 lapses when the youth turns 18: once, across passes and a
 // restart; the case shows it lapsed, and nothing more is shared under it.
 TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {

@@ -740,16 +740,86 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
                                             absl::StrCat("measurement/", request.area_id(), "/"),
                                             "", [](v1::Measurement& m) {
                                               return absl::StrFormat(
-                                                  "%s/%d/%04d%02d%02d", m.measure(), m.scope(),
+                                                  "%s/%d/%04d%02d%02d/%d", m.measure(), m.scope(),
                                                   m.measured_on().year(), m.measured_on().month(),
-                                                  m.measured_on().day());
+                                                  m.measured_on().day(), m.age_group());
                                             }));
   for (auto& [key, m] : measurements) *board.add_measurements() = std::move(m);
+  ASSIGN_OR_RETURN(auto definitions, Collect<v1::MeasureDefinition>(
+                                         *views_, projections::kAreaView,
+                                         absl::StrCat("measure/", request.area_id(), "/"), "",
+                                         [](v1::MeasureDefinition& d) { return d.measure(); }));
+  for (auto& [measure, d] : definitions) *board.add_measure_definitions() = std::move(d);
+  // The programme's goals, to set the measurements against.
+  ASSIGN_OR_RETURN(
+      const std::optional<std::string> programme_row,
+      views_->Get(projections::kAreaView, projections::ProgrammeKey(request.area_id())));
+  if (programme_row.has_value()) {
+    v1::ProgrammeView programme;
+    if (!programme.ParseFromString(*programme_row)) {
+      return absl::DataLossError(
+          absl::StrCat("the programme row of ", request.area_id(), " is unreadable"));
+    }
+    *board.mutable_goals() = programme.goals();
+  }
 
   v1::GetAreaDashboardResponse response;
   *response.mutable_dashboard() = std::move(board);
   response.set_position(position);
   return response;
+}
+
+absl::StatusOr<v1::GetReportResponse> QueryHandler::GetReport(const security::Principal& who,
+                                                              const v1::GetReportRequest& request,
+                                                              absl::Time deadline) const {
+  RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  const bool by_id = !request.report_id().empty();
+  if (!by_id) {
+    for (const auto& [field, date] : {std::pair{"period_start", &request.period_start()},
+                                      std::pair{"period_end", &request.period_end()}}) {
+      const absl::CivilDay day(date->year(), date->month(), date->day());
+      if (date->year() < 1900 || day.month() != date->month() || day.day() != date->day()) {
+        return Invalid(field, "a valid date is required without a report_id");
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  const std::string prefix =
+      by_id ? projections::ReportsKeyPrefix(request.area_id())
+            : projections::ReportKeyPrefix(request.area_id(), request.period_start(),
+                                           request.period_end());
+  std::optional<v1::SubmittedReport> found;
+  RETURN_IF_ERROR(projections::ScanRows<v1::SubmittedReport>(
+      *views_, projections::kAreaView, prefix, [&](absl::string_view, v1::SubmittedReport& row) {
+        if (by_id && row.report().report_id() != request.report_id()) return true;
+        found = std::move(row);  // rows are oldest first: the last is the latest
+        return !by_id;
+      }));
+  if (!found.has_value()) {
+    return absl::NotFoundError(
+        by_id
+            ? absl::StrCat("report_id: ", request.area_id(), " has no report ", request.report_id())
+            : absl::StrCat("period_start: no report of ", request.area_id(),
+                           " was submitted for this period"));
+  }
+  v1::GetReportResponse response;
+  *response.mutable_report() = std::move(*found);
+  response.set_position(position);
+  return response;
+}
+
+absl::StatusOr<v1::AreaDashboard> ReportFiguresFromViews::Compile(const security::Principal& who,
+                                                                  absl::string_view area_id,
+                                                                  const v1::Date& period_start,
+                                                                  const v1::Date& period_end) {
+  v1::GetAreaDashboardRequest request;
+  request.set_area_id(std::string(area_id));
+  *request.mutable_period_start() = period_start;
+  *request.mutable_period_end() = period_end;
+  request.set_min_position(events_->HeadPosition());
+  ASSIGN_OR_RETURN(v1::GetAreaDashboardResponse response,
+                   queries_->GetAreaDashboard(who, request, absl::Now() + wait_));
+  return std::move(*response.mutable_dashboard());
 }
 
 }  // namespace hotspot::queries

@@ -19,10 +19,12 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/query_service.pb.h"
+#include "services/domain/decide.h"
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
+#include "store/event_store.h"
 
 namespace hotspot::queries {
 
@@ -62,6 +64,11 @@ class QueryHandler {
   absl::StatusOr<v1::ListAgenciesResponse> ListAgencies(const security::Principal& who,
                                                         const v1::ListAgenciesRequest& request,
                                                         absl::Time deadline) const;
+  // A frozen report: by id, or the latest for the period. INVALID_ARGUMENT (period_start,
+  // period_end) without an id and a valid period; NOT_FOUND if there is none.
+  absl::StatusOr<v1::GetReportResponse> GetReport(const security::Principal& who,
+                                                  const v1::GetReportRequest& request,
+                                                  absl::Time deadline) const;
 
  private:
   // Waits for min_position; returns the position reached.
@@ -76,6 +83,27 @@ class QueryHandler {
   const projections::Projector* const views_;
   security::Sealer* const sealer_;
   absl::AnyInvocable<absl::Time() const> clock_;
+};
+
+// The chief's report's figures (domain::ReportFigures) from the views: the area's dashboard of
+// the period, as GetAreaDashboard answers `who` (the same checks, the same errors), once the
+// views have caught up with every event committed before the call (the log's head then), so the
+// report holds the figures as they stood; DEADLINE_EXCEEDED if they do not within `wait`.
+// Thread-safe, as the QueryHandler. Neither is owned; both must outlive this.
+class ReportFiguresFromViews final : public domain::ReportFigures {
+ public:
+  // `wait`: how long to wait for the views. Default: 10 s.
+  ReportFiguresFromViews(const QueryHandler* queries, const store::EventStore* events,
+                         absl::Duration wait = absl::Seconds(10))
+      : queries_(queries), events_(events), wait_(wait) {}
+  absl::StatusOr<v1::AreaDashboard> Compile(const security::Principal& who,
+                                            absl::string_view area_id, const v1::Date& period_start,
+                                            const v1::Date& period_end) override;
+
+ private:
+  const QueryHandler* const queries_;
+  const store::EventStore* const events_;
+  const absl::Duration wait_;
 };
 
 }  // namespace hotspot::queries

@@ -52,6 +52,9 @@ class QueryService final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* ListAgencies(grpc::CallbackServerContext* context,
                                          const v1::ListAgenciesRequest* request,
                                          v1::ListAgenciesResponse* response) override;
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
+                                      const v1::GetReportRequest* request,
+                                      v1::GetReportResponse* response) override;
 
  private:
   const QueryHandler* const handler_;

@@ -358,6 +358,15 @@ absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {
   return Refuse(who, "record consent");
 }
 
+absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
+                                  absl::string_view owner) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
+  if (!owner.empty() && IsAgencyRole(who.role) && who.agency == owner) return absl::OkStatus();
+  return Refuse(who, owner.empty() ? std::string("record the area's measurements")
+                                   : absl::StrCat("record the measure of ", owner));
+}
+
 absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;

@@ -200,6 +200,11 @@ absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id);
 // An agency's leadership ladder: its own leaders, or whoever manages the area.
 absl::Status MaySetLeadershipLadder(const Principal& who, absl::string_view area_id,
                                     absl::string_view agency_id);
+// A measurement of the area's: the chief's office or an admin of the area (MayManageArea), or,
+// for a measure an agency owns (`owner`; "" for none), that agency's people (its members,
+// leaders and caseworkers).
+absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
+                                  absl::string_view owner);
 // A consent: the chief's office or the social administration's caseworkers of the area.
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
 // As `agency_id` itself: someone of that agency, of the area (a coordinator only as the hotspot

@@ -106,5 +106,25 @@ TEST(PolicyTest, PossibleDuplicatesAreTheAreasCoordinatorsToKnow) {
   }
 }
 
+TEST(PolicyTest, AMeasurementIsTheChiefsOfficesOrItsOwningAgencys) {
+  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal admin{"admin-it", "agency-it", Role::kAdmin, {"area-a"}};
+  const Principal caseworker{
+      "caseworker-eva", "agency-social", Role::kSocialCaseworker, {"area-a"}};
+  const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
+  const Principal elsewhere{"caseworker-ib", "agency-social", Role::kSocialCaseworker, {"area-b"}};
+  for (const Principal* who : {&staff, &admin}) {
+    EXPECT_TRUE(MayRecordMeasurement(*who, "area-a", "").ok()) << who->person;
+    EXPECT_TRUE(MayRecordMeasurement(*who, "area-a", "agency-social").ok()) << who->person;
+  }
+  EXPECT_TRUE(MayRecordMeasurement(caseworker, "area-a", "agency-social").ok());
+  EXPECT_EQ(MayRecordMeasurement(caseworker, "area-a", "").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(MayRecordMeasurement(teacher, "area-a", "agency-social").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(MayRecordMeasurement(elsewhere, "area-a", "agency-social").code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace hotspot::security

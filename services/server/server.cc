@@ -142,10 +142,11 @@ struct HotspotServer::Impl {
   std::unique_ptr<store::EventStore> events;
   std::unique_ptr<security::Sealer> sealer;
   std::unique_ptr<security::Authenticator> authenticator;
+  std::unique_ptr<projections::Projector> views;
+  std::unique_ptr<queries::QueryHandler> query_handler;  // before the handler that asks it
+  std::unique_ptr<queries::ReportFiguresFromViews> report_figures;
   std::unique_ptr<commands::CommandHandler> handler;
   std::unique_ptr<commands::CommandService> command_service;
-  std::unique_ptr<projections::Projector> views;
-  std::unique_ptr<queries::QueryHandler> query_handler;
   std::unique_ptr<queries::QueryService> query_service;
   std::unique_ptr<audit::AccessLog> access_log;
   std::unique_ptr<audit::AuditHandler> audit_handler;
@@ -214,9 +215,23 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     impl->demo_replayed = demo.replayed();
   }
 
+  // The duplicate index's key is derived from the master key: it is never on disk.
+  ASSIGN_OR_RETURN(security::IdentityDigester digester,
+                   security::IdentityDigester::FromKeyStore(*impl->keys));
+  ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
+                                    projections::ProjectorOptions(), impl->events.get(),
+                                    projections::AllViews(impl->sealer.get(), std::move(digester)),
+                                    options.data_dir + "/views"));
+  impl->query_handler =
+      std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = options.command_workers;
   handler_options.retention = absl::Hours(24) * options.retention_days;
+  // The chief's report freezes the figures the query side compiles from the views.
+  impl->report_figures =
+      std::make_unique<queries::ReportFiguresFromViews>(impl->query_handler.get(),
+                                                                     impl->events.get());
+  handler_options.figures = impl->report_figures.get();
   impl->handler = std::make_unique<commands::CommandHandler>(impl->events.get(), impl->sealer.get(),
                                                              std::move(handler_options));
   // Every caller is admitted with its agency as the log registers it: the read side's
@@ -227,13 +242,6 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
         who, [handler](absl::string_view agency) { return handler->AgencyFactsOf(agency); });
   });
 
-  // The duplicate index's key is derived from the master key: it is never on disk.
-  ASSIGN_OR_RETURN(security::IdentityDigester digester,
-                   security::IdentityDigester::FromKeyStore(*impl->keys));
-  ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
-                                    projections::ProjectorOptions(), impl->events.get(),
-                                    projections::AllViews(impl->sealer.get(), std::move(digester)),
-                                    options.data_dir + "/views"));
   if (options.deadline_interval > absl::ZeroDuration()) {
     projections::DeadlineOptions deadline_options;
     deadline_options.interval = options.deadline_interval;
@@ -252,8 +260,6 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->command_service = std::make_unique<commands::CommandService>(
       impl->handler.get(), impl->authenticator.get(),
       options.record_access ? impl->access_log.get() : nullptr);
-  impl->query_handler =
-      std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
   impl->query_service = std::make_unique<queries::QueryService>(
       impl->query_handler.get(), impl->authenticator.get(),
       options.record_access ? impl->access_log.get() : nullptr);
@@ -325,9 +331,11 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->audit_service.reset();
   impl_->subscription_service.reset();
   impl_->audit_handler.reset();
-  impl_->query_handler.reset();
-  // The commands' completions may record a refusal: the handler finishes before the access log.
+  // The commands' completions may record a refusal: the handler finishes before the access log,
+  // and before the query handler that compiles a report's figures for it.
   impl_->handler.reset();
+  impl_->report_figures.reset();
+  impl_->query_handler.reset();
   impl_->access_log.reset();
   impl_->views.reset();
   impl_->events.reset();

@@ -509,6 +509,17 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
                     { request.set_area_id(scenario::kAreaId); }),
       HOTSPOT_UNARY(queries, ListAgencies, ListAgencies,
                     { request.set_area_id(scenario::kAreaId); }),
+      // No report was submitted for the period: NOT_FOUND where the area may be read.
+      HOTSPOT_UNARY(queries, GetReport, GetReport,
+                    {
+                      request.set_area_id(scenario::kAreaId);
+                      request.mutable_period_start()->set_year(2026);
+                      request.mutable_period_start()->set_month(1);
+                      request.mutable_period_start()->set_day(1);
+                      request.mutable_period_end()->set_year(2026);
+                      request.mutable_period_end()->set_month(6);
+                      request.mutable_period_end()->set_day(30);
+                    }),
       HOTSPOT_STREAM(
           audit, GetCaseHistory, GetCaseHistoryRequest, GetCaseHistoryResponse,
           { request.set_youth_id(youth); }, never),

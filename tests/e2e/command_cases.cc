@@ -771,6 +771,30 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(chief), P(staff), "person", Bad::kTooLong},
+      {"SubmitReport",
+       [] {
+         auto r = Req<v1::SubmitReportRequest>();
+         r.set_area_id(kArea);
+         r.set_kind(v1::REPORT_KIND_AD_HOC);
+         *r.mutable_period_start() = InDays(-30);
+         *r.mutable_period_end() = InDays(-1);
+         auto* to = r.add_recipients();
+         to->set_person("director-social");
+         to->set_agency_id(kSchool);
+         return Own(r);
+       },
+       P(chief), P(school_leader), "kind", Bad::kBadEnum},
+      {"DefineMeasure",
+       [] {
+         auto r = Req<v1::DefineMeasureRequest>();
+         r.set_area_id(kArea);
+         r.set_measure(absl::StrCat("school_attendance_", ++sequence_));
+         r.set_owning_agency_id(kSchool);
+         r.set_definition("Share of the area's pupils present, per month");
+         r.set_unit("per cent");
+         return Own(r);
+       },
+       P(chief), P(school_leader), "owning_agency_id", Bad::kBadId},
   };
 }
 
