@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -77,23 +78,25 @@ bool NamesALawWithABasisOfItsOwn(absl::string_view name) {
   return law == "retsplejeloven" || law == "almenboligloven" || law == "lov om rettens pleje";
 }
 
-// A provision's number: 1 to 4 digits, an optional letter, then up to three parts in brackets
-// of 1 to 3 digits or one letter ("11", "63d", "6(1)(e)"); a trailing comma is allowed.
+// A provision's number: 1 to 3 digits, an optional letter, then at most two parts in brackets:
+// 1 to 3 digits, or one letter, the letter last ("11", "63d", "6(1)(e)", "9(2)"); a trailing
+// comma is allowed.
 bool ProvisionNumber(absl::string_view token) {
   absl::ConsumeSuffix(&token, ",");
   size_t i = 0;
   while (i < token.size() && absl::ascii_isdigit(token[i])) ++i;
-  if (i == 0 || i > 4) return false;
+  if (i == 0 || i > 3) return false;
   if (i < token.size() && absl::ascii_islower(token[i])) ++i;
+  bool lettered = false;
   for (int parts = 0; i < token.size(); ++parts) {
-    if (parts == 3 || token[i] != '(') return false;
+    if (parts == 2 || lettered || token[i] != '(') return false;
     const size_t close = token.find(')', i);
     if (close == absl::string_view::npos) return false;
     const absl::string_view part = token.substr(i + 1, close - i - 1);
     const bool digits = !part.empty() && part.size() <= 3 &&
                         std::all_of(part.begin(), part.end(), absl::ascii_isdigit);
-    const bool letter = part.size() == 1 && absl::ascii_islower(part[0]);
-    if (!digits && !letter) return false;
+    lettered = part.size() == 1 && absl::ascii_islower(part[0]);
+    if (!digits && !lettered) return false;
     i = close + 1;
   }
   return true;
@@ -121,8 +124,9 @@ bool ProvisionMarker(absl::string_view token) {
 // and "og"/"and" or another marker before a further number.
 bool Provision(const std::vector<absl::string_view>& tokens, size_t from) {
   size_t i = from;
+  int numbers = 0;  // at most two provisions ("§ 133 og § 134")
   auto number = [&]() {
-    if (i >= tokens.size() || !ProvisionNumber(tokens[i])) return false;
+    if (++numbers > 2 || i >= tokens.size() || !ProvisionNumber(tokens[i])) return false;
     ++i;
     if (i < tokens.size() && OneLetter(tokens[i])) ++i;  // "§ 115 a"
     return true;
@@ -169,24 +173,58 @@ absl::Status CheckLegalReference(absl::string_view field, absl::string_view valu
                  "\"GDPR art. 6(1)(e)\"");
 }
 
+namespace {
+
+// A date in a journal number's digit groups (split at [./-]): D.M.YY(YY) or YYYY-MM-DD.
+bool HasDate(absl::string_view value) {
+  const std::vector<absl::string_view> groups =
+      absl::StrSplit(value, absl::ByAnyChar("./-"), absl::SkipEmpty());
+  auto number = [](absl::string_view g, int* n) {
+    return !g.empty() && std::all_of(g.begin(), g.end(), absl::ascii_isdigit) &&
+           absl::SimpleAtoi(g, n);
+  };
+  for (size_t i = 0; i + 2 < groups.size(); ++i) {
+    int a = 0, b = 0, c = 0;
+    if (!number(groups[i], &a) || !number(groups[i + 1], &b) || !number(groups[i + 2], &c)) {
+      continue;
+    }
+    const size_t la = groups[i].size(), lb = groups[i + 1].size(), lc = groups[i + 2].size();
+    if (la <= 2 && a >= 1 && a <= 31 && lb <= 2 && b >= 1 && b <= 12 && (lc == 2 || lc == 4)) {
+      return true;
+    }
+    if (la == 4 && lb == 2 && b >= 1 && b <= 12 && lc == 2 && c >= 1 && c <= 31) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value) {
   bool ok = !value.empty() && value.size() <= kMaxJournalNumberBytes &&
-            std::any_of(value.begin(), value.end(), absl::ascii_isdigit);
+            std::any_of(value.begin(), value.end(), absl::ascii_isdigit) && !HasDate(value);
   size_t letters = 0, runs = 0, digits = 0;
+  bool seen_digit = false;
   for (const char c : value) {
     const bool letter = absl::ascii_isupper(c);
-    ok = ok && (letter || absl::ascii_isdigit(c) || c == '.' || c == '/' || c == '-');
+    const bool digit = absl::ascii_isdigit(c);
+    const bool separator = c == '.' || c == '/' || c == '-';
+    ok = ok && (letter || digit || separator);
     if (letter && letters == 0) ++runs;
     letters = letter ? letters + 1 : 0;
-    ok = ok && letters <= 4 && runs <= 2;
-    // A CPR number ("DDMMYY-NNNN", "DDMMYYNNNN") is a person, not a case.
-    digits = absl::ascii_isdigit(c) ? digits + 1 : (c == '-' && digits == 6 ? digits : 0);
+    // Letters: a prefix of at most two short words ("KBH-ARK-"), then single letters only
+    // ("G01"): no name fits.
+    ok = ok && letters <= (seen_digit ? 1 : 4) && runs <= (seen_digit ? runs : 2);
+    seen_digit = seen_digit || digit;
+    // Digits run on across separators: ten of them may be a CPR number ("DDMMYY-NNNN",
+    // "20.08.09-1133"), which files a person, not a case.
+    digits = digit ? digits + 1 : (separator ? digits : 0);
     ok = ok && digits < 10;
   }
   if (ok) return absl::OkStatus();
   return Invalid(field, absl::StrCat("must be a journal number: 1 to ", kMaxJournalNumberBytes,
-                                     " of [A-Z0-9./-] with a digit, at most two runs of at most 4 "
-                                     "letters, and no CPR number, e.g. \"KBH-ARK-2026-0042\""));
+                                     " of [A-Z0-9./-] with a digit, a prefix of at most two "
+                                     "words of at most 4 letters, no CPR number and no date, "
+                                     "e.g. \"KBH-ARK-2026-0042\""));
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,

@@ -49,8 +49,9 @@ inline constexpr size_t kMaxLegalReferenceBytes = 100;
 absl::Status CheckLegalReference(absl::string_view field, absl::string_view value);
 
 // An archive's journal number, not free text: 1 to kMaxJournalNumberBytes of [A-Z0-9./-] with a
-// digit, at most two runs of letters of at most 4 each (so no name fits), and no CPR number
-// (10 digits, or 6 and 4 around a '-'), e.g. "KBH-ARK-2026-0042", "27.24.00-G01-12-26".
+// digit; letters only as a prefix of at most two words of at most 4 letters ("KBH-ARK-") and as
+// single letters after the first digit ("G01"), so no name fits; no run of 10 digits (across
+// separators: a CPR number) and no date, e.g. "KBH-ARK-2026-0042", "27.24.00-G01-12-26".
 // INVALID_ARGUMENT naming `field` otherwise.
 inline constexpr size_t kMaxJournalNumberBytes = 40;
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value);

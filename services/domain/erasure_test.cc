@@ -88,7 +88,11 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   for (const char* words : {"ARK-1 Ali Hassan", "ARK-1/HASSAN", "ark-1", "ARK-ALI", "",
                             "ARK-2026-0000000000000000000000000000000001",
                             // A CPR number files a person, not a case; nor a name in short runs.
-                            "010203-1234", "ARK-0102031234", "ALI-HASS-AN-1"}) {
+                            "010203-1234", "ARK-0102031234", "ALI-HASS-AN-1",
+                            // The second review's: CPR numbers and dates split otherwise, names.
+                            "2008-09-1133", "20.08.09-1133", "200809/1133", "0200809-1133",
+                            "MOH-KHAN-20080911-33", "NOAH-20.08.2009", "ARK-2026-11-05",
+                            "ARK-1-KHAN"}) {
     assess.set_reference(words);
     d = w_.Run(assess, auditor_);
     EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << words;

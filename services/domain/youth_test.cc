@@ -174,7 +174,14 @@ TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategori
   other_basis.set_recipient_agency_ids(0, "agency-housing");
   d = w_.Run(other_basis, police_leader_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("receives only the police's"));
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("only the police's criminal"));
+  // Nor an NGO: outside the § 115 exchange it receives a youth's data only on consent (the
+  // second review's: an NGO read the police's share and the youth's identity this way).
+  Register("agency-ngo-other", v1::AGENCY_KIND_NGO);
+  other_basis.set_recipient_agency_ids(0, "agency-ngo-other");
+  d = w_.Run(other_basis, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("receives only on consent"));
   // The sharer is not its own recipient (it would read the case by writing about the youth).
   other_basis.set_recipient_agency_ids(0, "agency-police");
   d = w_.Run(other_basis, police_leader_);
@@ -602,7 +609,11 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
         // And by the next: words and numbers after the provision.
         "Forvaltningsloven § 28 0102031234", "Forvaltningsloven § 28 1(noah)(hansen)(stjal)",
         "Forvaltningsloven § 28 n o a h h a n s e n", "Forvaltningsloven § 28 og 1mor og 2drikker",
-        "Forvaltningsloven § 28, stk. 2 litra mor"}) {
+        "Forvaltningsloven § 28, stk. 2 litra mor",
+        // And by the second review: numbers chained or lettered into data.
+        "Forvaltningsloven § 200 og 809 og 113", "Forvaltningsloven § 2008",
+        "Forvaltningsloven § 28a(m)(o)(r)", "Forvaltningsloven § 1(d)(a)",
+        "Forvaltningsloven § 1 n og 2 o og 3 a"}) {
     share.set_legal_basis_other(text);
     const absl::StatusOr<Decision> smuggled = w_.Run(share, police_leader_);
     EXPECT_EQ(Code(smuggled), absl::StatusCode::kInvalidArgument) << text;

@@ -118,6 +118,11 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
         {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()});
     concern.clear_concerns();
   }
+  // The identity numbers: the name and address serve an outside agency's task, the CPR number
+  // and birth date do not.
+  if (!may([](const auto& p) { return security::MaySeeIdentityNumbers(p); })) {
+    withhold({view->mutable_cpr_number(), view->mutable_birth_date()});
+  }
   // The referral's content: the others get who referred, when, how urgently and the number of
   // categories (GDPR Art. 9, 10).
   if (!may([&](const auto& p) { return security::MaySeeReferral(p, *view); })) {

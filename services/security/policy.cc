@@ -101,11 +101,19 @@ absl::Status MayReceiveUnder(const AgencyFacts& recipient, v1::LegalBasis basis)
       why = "§ 63 d shares go only to housing associations";
       break;
     case v1::LEGAL_BASIS_CONSENT:
-    case v1::LEGAL_BASIS_OTHER:
       // A housing association receives only the police's information about criminal
       // decisions (Almenboligloven § 63 d).
       allowed = recipient.kind != v1::AGENCY_KIND_HOUSING_ASSOCIATION;
       why = "a housing association receives only the police's criminal decisions (§ 63 d)";
+      break;
+    case v1::LEGAL_BASIS_OTHER:
+      // Another basis is a public authority's (Forvaltningsloven, Serviceloven, ...): it goes to
+      // the police and the municipal parties. An NGO or another outside agency receives a
+      // youth's data only on consent; a housing association only under § 63 d.
+      allowed = SspParty(recipient);
+      why = "what is shared under another basis goes only to the police and the municipal "
+            "parties: an NGO or another outside agency receives only on consent, a housing "
+            "association only the police's criminal decisions (§ 63 d)";
       break;
     default:
       why = "no legal basis was given";
@@ -137,7 +145,12 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
       return true;
     case Role::kAgencyMember:
     case Role::kAgencyLeader:
-      if (!involved_agency.empty() && involved_agency == who.agency) return true;
+      // An agency outside the § 115 exchange is involved only while a consent names it: the
+      // case must be looked at.
+      if (!involved_agency.empty() && involved_agency == who.agency &&
+          (SspParty(who.Agency()) || who.agency_kind == v1::AGENCY_KIND_HOUSING_ASSOCIATION)) {
+        return true;
+      }
       return std::nullopt;  // depends on whether the caller's agency is involved
     default:
       return false;
@@ -166,15 +179,31 @@ bool ConsentStands(const v1::CaseView& view, const v1::SharedConcern& concern,
   return in_force;
 }
 
-// `agency` is involved in the case (see MaySeePersonalData).
-bool Involved(const v1::CaseView& view, absl::string_view agency) {
-  if (!Contains(view.agencies_involved(), agency)) return false;
-  if (view.referral().referring_agency_id() == agency) return true;
+// A consent in force names `agency` (or is an unstructured consent of before, naming none).
+bool ConsentNames(const v1::CaseView& view, absl::string_view agency) {
+  return std::any_of(view.consents().begin(), view.consents().end(),
+                     [&](const v1::ConsentView& consent) {
+                       return consent.in_force() && (consent.agency_ids().empty() ||
+                                                     Contains(consent.agency_ids(), agency));
+                     });
+}
+
+// `agency` is involved in the case (see MaySeePersonalData). Its tasks (outreach, commitments)
+// involve an agency outside the § 115 exchange (not a housing association) only while a consent
+// names it: withdrawn, the consent takes back what it opened.
+bool Involved(const v1::CaseView& view, const AgencyFacts& agency) {
+  if (!Contains(view.agencies_involved(), agency.agency_id)) return false;
+  if (view.referral().referring_agency_id() == agency.agency_id) return true;
+  if (!SspParty(agency) && agency.kind != v1::AGENCY_KIND_HOUSING_ASSOCIATION &&
+      !ConsentNames(view, agency.agency_id)) {
+    return false;
+  }
   for (const v1::OutreachView& task : view.outreach()) {
-    if (task.agency_id() == agency) return true;
+    if (task.agency_id() == agency.agency_id) return true;
   }
   for (const v1::CommitmentView& commitment : view.commitments()) {
-    if (commitment.owning_agency_id() == agency && CommitmentOpensTheCase(commitment.state())) {
+    if (commitment.owning_agency_id() == agency.agency_id &&
+        CommitmentOpensTheCase(commitment.state())) {
       return true;
     }
   }
@@ -185,7 +214,7 @@ bool Involved(const v1::CaseView& view, absl::string_view agency) {
 
 bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   if (const std::optional<bool> known = MaySeeWithoutCase(who, view.area_id(), "")) return *known;
-  if (Involved(view, who.agency)) return true;
+  if (Involved(view, who.Agency())) return true;
   // A share's recipient knows whom it is about: on consent, only while the consent stands.
   for (const v1::SharedConcern& concern : view.concerns_shared()) {
     if (!Contains(concern.recipient_agency_ids(), who.agency)) continue;
@@ -218,6 +247,10 @@ bool MaySeeCasework(const Principal& who, absl::string_view owner) {
     return true;
   }
   return !owner.empty() && owner == who.agency;
+}
+
+bool MaySeeIdentityNumbers(const Principal& who) {
+  return SeesWholeCase(who) || SspParty(who.Agency());
 }
 
 bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent) {
@@ -496,6 +529,9 @@ bool IsConfidentialEventType(absl::string_view type) {
       "hotspot.v1.SubjectAccessRequested",
       "hotspot.v1.SubjectAccessAnswered",
       "hotspot.v1.SubjectAccessOverdue",
+      // Dated by the youth's birthday: their time tells the birth date.
+      "hotspot.v1.EighteenthBirthdayNear",
+      "hotspot.v1.ConsentLapsed",
   };
   return Contains(kTypes, type);
 }

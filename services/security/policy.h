@@ -112,6 +112,12 @@ bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
 // agency (a housing association, an NGO) involved through its own commitment reads only that.
 bool MaySeeCasework(const Principal& who, absl::string_view owner = "");
 
+// True if `who`, who may see a case's personal data, may also read the youth's CPR number and
+// birth date: the § 115 parties and those who see the whole case. A housing association or an
+// NGO (on consent) involved through its task gets the name and address the task needs, not the
+// identity numbers (data minimisation).
+bool MaySeeIdentityNumbers(const Principal& who);
+
 // True if `who`, who may see `view`'s personal data, may also read `consent`'s scope (its name),
 // who gave it, for which purpose, and which categories it covers: the agencies it names (every
 // agency, for the unstructured consents of before), the social administration's caseworkers and the
@@ -268,7 +274,8 @@ absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
 // True for the event types (full names, "hotspot.v1.NotificationMade") whose mere existence says
 // something confidential of the child: notifications to the social administration and their
 // deadlines, child-welfare investigations, the social administration's decisions, and the
-// family's subject access requests.
+// family's subject access requests; and the facts dated by the youth's birthday (18th birthday
+// near, a consent lapsed at 18), whose time tells the birth date.
 bool IsConfidentialEventType(absl::string_view type);
 
 }  // namespace hotspot::security

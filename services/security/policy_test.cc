@@ -24,6 +24,8 @@ TEST(PolicyTest, TheConfidentialKindsAreEventsOfTheChildWelfareFrameAndTheFamily
                               "hotspot.v1.ChildWelfareInvestigationCompleted",
                               "hotspot.v1.ChildWelfareInvestigationOpened",
                               "hotspot.v1.ChildWelfareInvestigationOverdue",
+                              "hotspot.v1.ConsentLapsed",
+                              "hotspot.v1.EighteenthBirthdayNear",
                               "hotspot.v1.NotificationAssessed",
                               "hotspot.v1.NotificationAssessmentOverdue",
                               "hotspot.v1.NotificationMade",

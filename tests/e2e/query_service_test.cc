@@ -176,6 +176,50 @@ TEST_F(QueryServiceTest, ADeclinedCommitmentEndsWhatItOpenedOfTheCase) {
   EXPECT_FALSE(answer.case_view().name().text().empty());
 }
 
+// An NGO's task in a youth's case rests on the consent that names it: withdrawn, the consent
+// takes back what it opened (the commitment and the outreach task stay, pseudonymous).
+TEST_F(QueryServiceTest, AWithdrawnConsentEndsAnNgosAccessThroughItsTasks) {
+  CommandBuilders::Bind(suite_);
+  const std::string youth = CommandBuilders::Accepted(/*age=*/14);
+  auto consent = CommandBuilders::Req<v1::RecordConsentRequest>();
+  consent.set_youth_id(youth);
+  consent.set_scope("mentoring");
+  consent.set_given_by("parent");
+  consent.set_giver(v1::CONSENT_GIVER_CUSTODY_HOLDER);
+  consent.add_agency_ids("agency-ngo-mentors");
+  consent.set_purpose("a mentor after school");
+  consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  const std::string consent_id = CommandBuilders::Must(cast_->caseworker, consent).created_ids(0);
+  v1::RecordDecisionRequest decision =
+      CommandBuilders::DecisionFor(CommandBuilders::HeldMeetingWith(youth), youth);
+  decision.mutable_commitments(0)->set_owning_agency_id("agency-ngo-mentors");
+  decision.mutable_commitments(0)->set_responsible_person(Ngo().person);
+  decision.mutable_commitments(0)->clear_accepted_by();
+  const v1::CommandResponse decided = CommandBuilders::Must(cast_->chief, decision);
+  v1::GetCaseResponse answer;
+  ASSERT_TRUE(GetCase(Ngo(), youth, decided.position(), &answer).ok());
+  EXPECT_FALSE(answer.case_view().name().text().empty());  // on the consent: it knows for whom
+
+  auto withdraw = CommandBuilders::Req<v1::WithdrawConsentRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_consent_id(consent_id);
+  const v1::CommandResponse withdrawn = CommandBuilders::Must(cast_->caseworker, withdraw);
+  ASSERT_TRUE(GetCase(Ngo(), youth, withdrawn.position(), &answer).ok());
+  EXPECT_TRUE(answer.case_view().name().has_withheld());
+  EXPECT_TRUE(answer.case_view().cpr_number().has_withheld());
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_owning_agency_id("agency-ngo-mentors");
+  list.set_min_position(withdrawn.position());
+  list.set_page_size(1000);
+  v1::ListCommitmentsResponse commitments;
+  ASSERT_TRUE(queries_->ListCommitments(As(Ngo()).get(), list, &commitments).ok());
+  ASSERT_EQ(commitments.commitments_size(), 1);
+  EXPECT_EQ(commitments.commitments(0).commitment_id(), decided.created_ids(0));
+  EXPECT_TRUE(commitments.commitments(0).youth_name().text().empty());
+  EXPECT_TRUE(commitments.commitments(0).action().text().empty());
+}
+
 TEST_F(QueryServiceTest, BadQueriesAreRefusedWithTheirCodes) {
   v1::GetCaseResponse answer;
   EXPECT_EQ(GetCase(cast_->chief, "youth-none", 0, &answer).error_code(),
