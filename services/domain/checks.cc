@@ -1,6 +1,7 @@
 #include "services/domain/checks.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -102,10 +103,10 @@ bool ProvisionNumber(absl::string_view token) {
   return true;
 }
 
-// A part's number ("2", "3,"): 1 to 3 digits.
+// A part's number ("2", "3,"): 1 or 2 digits.
 bool PartNumber(absl::string_view token) {
   absl::ConsumeSuffix(&token, ",");
-  return !token.empty() && token.size() <= 3 &&
+  return !token.empty() && token.size() <= 2 &&
          std::all_of(token.begin(), token.end(), absl::ascii_isdigit);
 }
 
@@ -132,8 +133,14 @@ bool Provision(const std::vector<absl::string_view>& tokens, size_t from) {
     return true;
   };
   if (i >= tokens.size() || !ProvisionMarker(tokens[i++]) || !number()) return false;
+  std::set<std::string> parts;  // each kind once per provision: "stk. 2, nr. 3, litra b"
   while (i < tokens.size()) {
     const std::string word = absl::AsciiStrToLower(tokens[i++]);
+    if (word == "og" || word == "and" || ProvisionMarker(word)) {
+      parts.clear();
+    } else if (!parts.insert(word).second) {
+      return false;
+    }
     if (word == "stk." || word == "nr." || word == "pkt.") {
       if (i >= tokens.size() || !PartNumber(tokens[i++])) return false;
     } else if (word == "litra") {
@@ -176,7 +183,34 @@ absl::Status CheckLegalReference(absl::string_view field, absl::string_view valu
 namespace {
 
 // A date in a journal number's digit groups (split at [./-]): D.M.YY(YY) or YYYY-MM-DD.
+bool ValidDay(int d, int m) { return m >= 1 && m <= 12 && d >= 1 && d <= 31; }
+
+// A run of 6 or 8 digits that reads as a date (DDMMYY, DDMMYYYY, YYYYMMDD): a birth date.
+bool HasDateRun(absl::string_view value) {
+  for (size_t i = 0; i < value.size();) {
+    size_t j = i;
+    while (j < value.size() && absl::ascii_isdigit(value[j])) ++j;
+    const absl::string_view run = value.substr(i, j - i);
+    int a = 0, b = 0, c = 0;
+    if (run.size() == 6 && absl::SimpleAtoi(run.substr(0, 2), &a) &&
+        absl::SimpleAtoi(run.substr(2, 2), &b) && ValidDay(a, b)) {
+      return true;
+    }
+    if (run.size() == 8 && absl::SimpleAtoi(run.substr(0, 2), &a) &&
+        absl::SimpleAtoi(run.substr(2, 2), &b) && ValidDay(a, b)) {
+      return true;
+    }
+    if (run.size() == 8 && absl::SimpleAtoi(run.substr(4, 2), &b) &&
+        absl::SimpleAtoi(run.substr(6, 2), &c) && ValidDay(c, b)) {
+      return true;
+    }
+    i = j == i ? i + 1 : j;
+  }
+  return false;
+}
+
 bool HasDate(absl::string_view value) {
+  if (HasDateRun(value)) return true;
   const std::vector<absl::string_view> groups =
       absl::StrSplit(value, absl::ByAnyChar("./-"), absl::SkipEmpty());
   auto number = [](absl::string_view g, int* n) {
@@ -202,7 +236,7 @@ bool HasDate(absl::string_view value) {
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value) {
   bool ok = !value.empty() && value.size() <= kMaxJournalNumberBytes &&
             std::any_of(value.begin(), value.end(), absl::ascii_isdigit) && !HasDate(value);
-  size_t letters = 0, runs = 0, digits = 0;
+  size_t letters = 0, runs = 0, digits = 0, singles = 0;
   bool seen_digit = false;
   for (const char c : value) {
     const bool letter = absl::ascii_isupper(c);
@@ -214,6 +248,8 @@ absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value
     // Letters: a prefix of at most two short words ("KBH-ARK-"), then single letters only
     // ("G01"): no name fits.
     ok = ok && letters <= (seen_digit ? 1 : 4) && runs <= (seen_digit ? runs : 2);
+    if (letter && seen_digit) ++singles;
+    ok = ok && singles <= 1;  // one handling code ("G01"), not a name in single letters
     seen_digit = seen_digit || digit;
     // Digits run on across separators: ten of them may be a CPR number ("DDMMYY-NNNN",
     // "20.08.09-1133"), which files a person, not a case.

@@ -92,7 +92,10 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
                             // The second review's: CPR numbers and dates split otherwise, names.
                             "2008-09-1133", "20.08.09-1133", "200809/1133", "0200809-1133",
                             "MOH-KHAN-20080911-33", "NOAH-20.08.2009", "ARK-2026-11-05",
-                            "ARK-1-KHAN"}) {
+                            "ARK-1-KHAN",
+                            // And the third's: a CPR number split by a letter, a birth date, a
+                            // name in single letters.
+                            "ARK-200809X1133", "ARK-200809", "ARK-1-K-H-A-N"}) {
     assess.set_reference(words);
     d = w_.Run(assess, auditor_);
     EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << words;

@@ -613,7 +613,10 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
         // And by the second review: numbers chained or lettered into data.
         "Forvaltningsloven § 200 og 809 og 113", "Forvaltningsloven § 2008",
         "Forvaltningsloven § 28a(m)(o)(r)", "Forvaltningsloven § 1(d)(a)",
-        "Forvaltningsloven § 1 n og 2 o og 3 a"}) {
+        "Forvaltningsloven § 1 n og 2 o og 3 a",
+        // And by the third: parts chained into data.
+        "Forvaltningsloven § 200 stk. 809 stk. 113 stk. 3",
+        "Forvaltningsloven § 1 litra n litra o litra a litra h"}) {
     share.set_legal_basis_other(text);
     const absl::StatusOr<Decision> smuggled = w_.Run(share, police_leader_);
     EXPECT_EQ(Code(smuggled), absl::StatusCode::kInvalidArgument) << text;

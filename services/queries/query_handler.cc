@@ -122,6 +122,12 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   // and birth date do not.
   if (!may([](const auto& p) { return security::MaySeeIdentityNumbers(p); })) {
     withhold({view->mutable_cpr_number(), view->mutable_birth_date()});
+    // What is dated by the birth date tells it: the day a consent lapsed at 18, and the flag
+    // raised 90 days before the 18th birthday.
+    view->clear_turns_18_soon();
+    for (v1::ConsentView& consent : *view->mutable_consents()) {
+      consent.clear_lapsed_at();
+    }
   }
   // The referral's content: the others get who referred, when, how urgently and the number of
   // categories (GDPR Art. 9, 10).

@@ -120,10 +120,10 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
 
 void WithholdStoredEvent(v1::StoredEvent* out, absl::string_view reason) {
   v1::StoredEvent kept;
+  // Its place in the log and its area only: an event id derived from a request id that names
+  // the youth (the deadline process's), or a time that is a birthday's, would tell what is
+  // withheld.
   kept.set_position(out->position());
-  kept.set_event_id(out->event_id());
-  *kept.mutable_recorded_at() = out->recorded_at();
-  kept.set_hash(out->hash());
   kept.set_withheld(std::string(reason));
   kept.mutable_event()->set_area_id(out->event().area_id());
   *out = std::move(kept);

@@ -218,6 +218,8 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   // A share's recipient knows whom it is about: on consent, only while the consent stands.
   for (const v1::SharedConcern& concern : view.concerns_shared()) {
     if (!Contains(concern.recipient_agency_ids(), who.agency)) continue;
+    // Its basis must still allow the recipient (a share in the log from before a rule closed).
+    if (!MayReceiveUnder(who.Agency(), concern.legal_basis()).ok()) continue;
     if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
     if (ConsentStands(view, concern, who.agency)) return true;
   }
@@ -231,6 +233,7 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
   // Shared before recipients were recorded: every agency involved, as before.
   if (concern.recipient_agency_ids().empty()) return true;
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
+  if (!MayReceiveUnder(who.Agency(), concern.legal_basis()).ok()) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
   // On consent: only while it stands.
   return ConsentStands(view, concern, who.agency);
