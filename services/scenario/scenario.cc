@@ -32,6 +32,11 @@ constexpr char kHousing[] = "agency-housing-sjaelor";
 constexpr char kSsp[] = "agency-ssp-valby";
 constexpr char kOutreach[] = "agency-outreach-sydvest";
 constexpr char kNgo[] = "agency-ngo-mentors";
+// The administrations' mayors (the political follow-up group) and the steering group's chair.
+constexpr char kMayorSocial[] = "mayor-social-copenhagen";
+constexpr char kMayorChildren[] = "mayor-children-youth-copenhagen";
+constexpr char kMayorEmployment[] = "mayor-employment-copenhagen";
+constexpr char kDirectorSocial[] = "director-social-copenhagen";
 
 struct AgencySpec {
   const char* id;
@@ -54,6 +59,11 @@ constexpr AgencySpec kAgencies[] = {
     {kOutreach, "Outreach Team South-West", v1::AGENCY_KIND_OUTREACH_TEAM},
     {kNgo, "Mentors for Youth (NGO)", v1::AGENCY_KIND_NGO},
 };
+
+// A plan is reviewed 8 weeks after it is adopted; a case whose goals are met closes 10 weeks
+// after its plan, two weeks after the review.
+constexpr int kWeeksToReview = 8;
+constexpr int kWeeksToClose = 10;
 
 // The most youths discussed at one task-force meeting.
 constexpr size_t kAgendaSize = 30;
@@ -125,6 +135,11 @@ class Builder {
   absl::Status SetUpArea();
   absl::Status Referrals();
   absl::StatusOr<std::string> Meeting(const std::string& body, int day);
+  // A meeting held on `day` with this attendance (agency, person).
+  absl::StatusOr<std::string> Meeting(
+      const std::string& body, int day,
+      const std::vector<std::pair<std::string, std::string>>& attendance);
+  absl::Status Bodies();
   absl::Status TaskForce();
   absl::Status Escalations();
   absl::Status Measurements();
@@ -140,6 +155,12 @@ class Builder {
   std::vector<int> referred_day_;
   // Late commitments by owner, for the escalations.
   std::map<std::string, std::string> late_by_owner_;
+  // The programme's goals as adopted.
+  std::vector<v1::ProgrammeGoal> goals_;
+  // By task-force meeting day: youths whose plan is reviewed there (their goals met), and
+  // youths whose commitment the housing association declined, taken up again.
+  std::map<int, std::vector<int>> reviews_;
+  std::map<int, std::vector<int>> declined_;
 };
 
 absl::StatusOr<ScenarioResult> Builder::Run() {
@@ -147,36 +168,59 @@ absl::StatusOr<ScenarioResult> Builder::Run() {
   RETURN_IF_ERROR(Referrals());
   RETURN_IF_ERROR(TaskForce());
   RETURN_IF_ERROR(Escalations());
+  RETURN_IF_ERROR(Bodies());
   RETURN_IF_ERROR(Measurements());  // last: a demo loaded by an earlier version gains them
   return result_;
 }
 
-// The handbook's figures: charges per 1,000 youth fell from 75 to 50 in hotspot areas, from 70 to
-// 65 in comparable areas and from 25 to 20 in the whole country; and a safety index.
+// The handbook's figures over the national programme's years: charges per 1,000 youth fell from
+// 75 to 50 in the hotspot areas, from 70 to 65 in comparable (control) areas and from 25 to 20
+// in the whole country; one figure a year, at the end of each of the four years before this
+// one. The area's own safety index is surveyed at the start of the demo and again 100 days on.
 absl::Status Builder::Measurements() {
-  struct Figure {
+  struct Series {
     const char* measure;
     v1::MeasurementScope scope;
-    double before, now;
+    std::array<double, 4> by_year;  // the four years before now's, oldest first
     const char* source;
-  } figures[] = {
-      {"charges_per_1000_youth", v1::MEASUREMENT_SCOPE_AREA, 75, 50, "Police, charges register"},
-      {"charges_per_1000_youth", v1::MEASUREMENT_SCOPE_CONTROL_AREAS, 70, 65,
+  } series[] = {
+      {"charges_per_1000_youth",
+       v1::MEASUREMENT_SCOPE_AREA,
+       {75, 67, 58, 50},
        "Police, charges register"},
-      {"charges_per_1000_youth", v1::MEASUREMENT_SCOPE_COUNTRY, 25, 20, "Statistics Denmark"},
-      {"safety_index", v1::MEASUREMENT_SCOPE_AREA, 62, 68, "Safety survey (tryghedsindeks)"},
+      {"charges_per_1000_youth",
+       v1::MEASUREMENT_SCOPE_CONTROL_AREAS,
+       {70, 69, 67, 65},
+       "Police, charges register"},
+      {"charges_per_1000_youth",
+       v1::MEASUREMENT_SCOPE_COUNTRY,
+       {25, 23, 22, 20},
+       "Statistics Denmark"},
   };
-  for (const Figure& f : figures) {
-    for (const auto& [day, value] : {std::pair<int, double>{1, f.before}, {100, f.now}}) {
+  const int64_t this_year = absl::ToCivilYear(options_.now, absl::UTCTimeZone()).year();
+  for (const Series& f : series) {
+    for (int k = 0; k < 4; ++k) {
       auto m = Req<v1::RecordMeasurementRequest>();
       m.set_area_id(kAreaId);
       m.set_measure(f.measure);
       m.set_scope(f.scope);
-      *m.mutable_measured_on() = DateOf(At(day));
-      m.set_value(value);
+      m.mutable_measured_on()->set_year(static_cast<int32_t>(this_year - 4 + k));
+      m.mutable_measured_on()->set_month(12);
+      m.mutable_measured_on()->set_day(31);
+      m.set_value(f.by_year[k]);
       m.set_source(f.source);
-      RETURN_IF_ERROR(Send(cast_.chief, m, day).status());
+      RETURN_IF_ERROR(Send(cast_.chief, m, 1).status());
     }
+  }
+  for (const auto& [day, value] : {std::pair<int, double>{1, 62}, {100, 68}}) {
+    auto m = Req<v1::RecordMeasurementRequest>();
+    m.set_area_id(kAreaId);
+    m.set_measure("safety_index");
+    m.set_scope(v1::MEASUREMENT_SCOPE_AREA);
+    *m.mutable_measured_on() = DateOf(At(day));
+    m.set_value(value);
+    m.set_source("Safety survey (tryghedsindeks)");
+    RETURN_IF_ERROR(Send(cast_.chief, m, day).status());
   }
   return absl::OkStatus();
 }
@@ -220,6 +264,7 @@ absl::Status Builder::SetUpArea() {
     goal->set_baseline(g.baseline);
     goal->set_target(g.target);
     *goal->mutable_target_date() = DateOf(options_.now + absl::Hours(24 * 730));
+    goals_.push_back(*goal);
   }
   // The city council adopted it after hearing the local committee and the administrations.
   programme.set_council_reference("BR 2026-0412");
@@ -275,13 +320,25 @@ absl::Status Builder::SetUpArea() {
   coordinator.set_person(cast_.police_leader.person);
   RETURN_IF_ERROR(Send(cast_.chief, coordinator, 0).status());
 
+  // As 002 and 004 describe them: the administrations' mayors meet twice a year as the
+  // political follow-up group; the steering group is chaired by a senior municipal decision
+  // maker (the social administration's director) with the agencies' leaders; the task force
+  // every two weeks; the hotspot board of local actors; the local SSP with the hotspot staff.
+  struct Member {
+    const char* agency;
+    std::string person;
+    const char* represents = "";
+  };
   struct BodySpec {
     const char* id;
     v1::BodyKind kind;
     const char* name;
     int per_year;
     int every_weeks;
-    std::vector<const char*> agencies;
+    std::vector<Member> members;
+  };
+  auto contact = [](const char* agency) {
+    return Member{agency, absl::StrCat("contact-", std::string(agency).substr(7))};
   };
   const BodySpec bodies[] = {
       {"political-follow-up",
@@ -289,31 +346,41 @@ absl::Status Builder::SetUpArea() {
        "Political follow-up group",
        2,
        0,
-       {kSocial, kChildren, kEmployment}},
+       {{kSocial, kMayorSocial}, {kChildren, kMayorChildren}, {kEmployment, kMayorEmployment}}},
       {"steering-group",
        v1::BODY_KIND_STEERING_GROUP,
        "Steering group",
        4,
        0,
-       {kSchool, kClub, kPolice, kSocial, kHousing, kChildren}},
+       {{kSocial, kDirectorSocial},
+        {kChildren, "director-children-youth-copenhagen"},
+        {kSchool, cast_.school_leader.person},
+        {kPolice, cast_.police_leader.person},
+        contact(kClub),
+        contact(kHousing)}},
       {"task-force",
        v1::BODY_KIND_TASK_FORCE,
        "Hotspot Task Force",
        0,
        2,
-       {kHotspot, kSchool, kClub, kPolice, kSocial, kJobcentre, kOutreach}},
+       {contact(kHotspot), contact(kSchool), contact(kClub), contact(kPolice), contact(kSocial),
+        contact(kJobcentre), contact(kOutreach)}},
       {"hotspot-board",
        v1::BODY_KIND_HOTSPOT_BOARD,
        "Hotspot board",
        2,
        0,
-       {kHousing, kNgo, kClub}},
+       {contact(kHousing), contact(kNgo), contact(kClub)}},
       {"local-ssp",
        v1::BODY_KIND_LOCAL_SSP,
        "Local SSP cooperation",
        0,
        4,
-       {kSchool, kSocial, kPolice, kSsp}},
+       {contact(kSchool),
+        contact(kSocial),
+        contact(kPolice),
+        contact(kSsp),
+        {kHotspot, cast_.staff.person}}},
   };
   for (const BodySpec& spec : bodies) {
     auto body = Req<v1::ConstituteBodyRequest>();
@@ -321,18 +388,35 @@ absl::Status Builder::SetUpArea() {
     body.set_body_id(spec.id);
     body.set_kind(spec.kind);
     body.set_name(spec.name);
-    for (const char* agency : spec.agencies) {
+    for (const Member& m : spec.members) {
       v1::BodyMember* member = body.add_members();
-      member->set_agency_id(agency);
-      member->set_person(absl::StrCat("contact-", std::string(agency).substr(7)));
+      member->set_agency_id(m.agency);
+      member->set_person(m.person);
+      member->set_represents(m.represents);
     }
     if (spec.per_year > 0) body.mutable_cadence()->set_min_meetings_per_year(spec.per_year);
     if (spec.every_weeks > 0) body.mutable_cadence()->set_every_weeks(spec.every_weeks);
     RETURN_IF_ERROR(Send(cast_.chief, body, 0).status());
   }
-  // The steering group met once; the political follow-up group not yet (behind its cadence).
-  ASSIGN_OR_RETURN(const std::string steering, Meeting("steering-group", 50));
-  (void)steering;
+  // The steering group met once, with its chair, and gave the club more hours for the
+  // evenings at the square.
+  ASSIGN_OR_RETURN(const std::string steering,
+                   Meeting("steering-group", 50,
+                           {{kHotspot, cast_.chief.person},
+                            {kSocial, kDirectorSocial},
+                            {kChildren, "director-children-youth-copenhagen"},
+                            {kSchool, cast_.school_leader.person},
+                            {kPolice, cast_.police_leader.person}}));
+  auto resources = Req<v1::RecordDecisionRequest>();
+  resources.set_meeting_id(steering);
+  resources.set_text("The club opens four more evenings a week at the square, from the budget");
+  v1::SteeringDecision* steer = resources.mutable_steering();
+  steer->set_kind(v1::STEERING_DECISION_KIND_RESOURCES);
+  steer->set_text("Evening opening of the youth club, four evenings a week");
+  steer->set_agency_id(kClub);
+  steer->set_amount_dkk(450'000);
+  steer->set_hours_per_week(16);
+  RETURN_IF_ERROR(Send(cast_.chief, resources, 50, 8).status());
   return absl::OkStatus();
 }
 
@@ -457,6 +541,17 @@ absl::Status Builder::Referrals() {
 }
 
 absl::StatusOr<std::string> Builder::Meeting(const std::string& body, int day) {
+  std::vector<std::pair<std::string, std::string>> attendance;
+  for (const Principal* who : {&cast_.chief, &cast_.school_member, &cast_.police_member,
+                               &cast_.caseworker, &cast_.club_member}) {
+    attendance.emplace_back(who->agency, who->person);
+  }
+  return Meeting(body, day, attendance);
+}
+
+absl::StatusOr<std::string> Builder::Meeting(
+    const std::string& body, int day,
+    const std::vector<std::pair<std::string, std::string>>& attendance) {
   auto schedule = Req<v1::ScheduleMeetingRequest>();
   schedule.set_area_id(kAreaId);
   schedule.set_body_id(body);
@@ -465,11 +560,10 @@ absl::StatusOr<std::string> Builder::Meeting(const std::string& body, int day) {
   auto held = Req<v1::RecordAttendanceRequest>();
   held.set_meeting_id(scheduled.id());
   *held.mutable_held_at() = TimestampOf(At(day, 5));
-  for (const Principal* who : {&cast_.chief, &cast_.school_member, &cast_.police_member,
-                               &cast_.caseworker, &cast_.club_member}) {
+  for (const auto& [agency, person] : attendance) {
     v1::BodyMember* member = held.add_attendance();
-    member->set_agency_id(who->agency);
-    member->set_person(who->person);
+    member->set_agency_id(agency);
+    member->set_person(person);
   }
   RETURN_IF_ERROR(Send(cast_.chief, held, day, 7).status());
   result_.meeting_ids.push_back(scheduled.id());
@@ -498,6 +592,45 @@ absl::Status Builder::TaskForce() {
       item.set_youth_id(result_.youth_ids[i]);
       RETURN_IF_ERROR(Send(cast_.chief, item, day - 2).status());
     }
+    // Plans due for review: the goals are met, the case closes in two weeks if it holds.
+    for (int i : reviews_[day]) {
+      auto item = Req<v1::AddAgendaItemRequest>();
+      item.set_meeting_id(meeting);
+      item.set_youth_id(result_.youth_ids[i]);
+      RETURN_IF_ERROR(Send(cast_.chief, item, day - 2).status());
+      auto review = Req<v1::RecordDecisionRequest>();
+      review.set_meeting_id(meeting);
+      review.set_youth_id(result_.youth_ids[i]);
+      review.set_text(
+          "Plan reviewed: attends school and the club every week; the case closes in two weeks "
+          "if it holds");
+      RETURN_IF_ERROR(Send(cast_.chief, review, day, 6).status());
+    }
+    // A commitment the housing association declined comes back to the task force: the social
+    // administration, present, takes it over.
+    for (int i : declined_[day]) {
+      auto item = Req<v1::AddAgendaItemRequest>();
+      item.set_meeting_id(meeting);
+      item.set_youth_id(result_.youth_ids[i]);
+      RETURN_IF_ERROR(Send(cast_.chief, item, day - 2).status());
+      auto again = Req<v1::RecordDecisionRequest>();
+      again.set_meeting_id(meeting);
+      again.set_youth_id(result_.youth_ids[i]);
+      again.set_text(
+          "The housing association declined: the family rents privately. The social "
+          "administration takes the housing question over");
+      v1::NewCommitment* c = again.add_commitments();
+      c->set_owning_agency_id(kSocial);
+      c->set_responsible_person(cast_.caseworker.person);
+      c->set_action("Help the family with its landlord and the rent");
+      *c->mutable_due_date() = DateOf(At(day) + absl::Hours(24 * 21));
+      c->set_accepted_by(cast_.caseworker.person);
+      ASSIGN_OR_RETURN(const v1::CommandResponse decided, Send(cast_.chief, again, day, 6));
+      result_.commitment_ids.push_back(decided.created_ids(0));
+      auto ack = Req<v1::AcknowledgeCommitmentRequest>();
+      ack.set_commitment_id(decided.created_ids(0));
+      RETURN_IF_ERROR(Send(cast_.caseworker, ack, day + 1).status());
+    }
     for (int i : agenda) {
       discussed[i] = true;
       const std::string& youth = result_.youth_ids[i];
@@ -508,7 +641,8 @@ absl::Status Builder::TaskForce() {
           "Coordinated plan agreed: school attendance, leisure activity, family support");
       decision.mutable_plan()->add_goals("Attends school at least 90% of days");
       decision.mutable_plan()->add_goals("Takes part in a club activity every week");
-      *decision.mutable_plan()->mutable_review_date() = DateOf(At(day) + absl::Hours(24 * 56));
+      *decision.mutable_plan()->mutable_review_date() =
+          DateOf(At(day) + absl::Hours(24 * 7 * kWeeksToReview));
       const int commitments = 1 + i % 2;
       std::vector<std::string> owners;
       // Each owning agency's person: the one at the meeting accepts there; the job centre and
@@ -541,12 +675,14 @@ absl::Status Builder::TaskForce() {
         result_.commitment_ids.push_back(commitment);
         const Principal& owner = person_of(owners[k]);
         if (!attended(owners[k])) {
-          // The housing association declines one in four: it goes back to the chief.
+          // The housing association declines one in four, with its reason: it goes back to the
+          // chief, and the next task force gives it to the social administration.
           if (owners[k] == kHousing && i % 4 == 1) {
             auto decline = Req<v1::DeclineCommitmentRequest>();
             decline.set_commitment_id(commitment);
             decline.set_reason("The family rents privately, not from us; ask the social services");
             RETURN_IF_ERROR(Send(owner, decline, day + 1).status());
+            if (day + 14 <= 105) declined_[day + 14].push_back(i);
             continue;
           }
           auto accept = Req<v1::AcceptCommitmentRequest>();
@@ -570,15 +706,83 @@ absl::Status Builder::TaskForce() {
           RETURN_IF_ERROR(Send(owner, progress, day + 7).status());
         }
       }
-      if (i % 6 == 0 && day + 14 <= kBackdatedDays) {  // all fulfilled: the case closes
+      // All fulfilled: the case closes two weeks after the plan's review (at 8 weeks), ten
+      // weeks after the plan; plans of later meetings are still running.
+      if (i % 6 == 0 && day + kWeeksToClose * 7 <= kBackdatedDays) {
+        reviews_[day + kWeeksToReview * 7].push_back(i);
         auto close = Req<v1::CloseCaseRequest>();
         close.set_youth_id(youth);
         close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
         close.set_note("Back in school and in the club; family support continues");
-        RETURN_IF_ERROR(Send(cast_.chief, close, day + 14).status());
+        RETURN_IF_ERROR(Send(cast_.chief, close, day + kWeeksToClose * 7).status());
       }
     }
   }
+  return absl::OkStatus();
+}
+
+// The other bodies at work: the hotspot board gives a recommendation about the square; the
+// chief proposes a revision of the programme, and the political follow-up group of the
+// administrations' mayors approves it at its half-yearly meeting and sets the next one.
+absl::Status Builder::Bodies() {
+  auto appoint = Req<v1::AppointBoardMemberRequest>();
+  appoint.set_area_id(kAreaId);
+  appoint.set_body_id("hotspot-board");
+  appoint.mutable_member()->set_person("chair-tenants-board");
+  appoint.mutable_member()->set_represents("the tenants' board");
+  RETURN_IF_ERROR(Send(cast_.chief, appoint, 20).status());
+
+  ASSIGN_OR_RETURN(const std::string board, Meeting("hotspot-board", 70,
+                                                    {{kHotspot, cast_.chief.person},
+                                                     {kHousing, "contact-housing-sjaelor"},
+                                                     {kNgo, "contact-ngo-mentors"},
+                                                     {kClub, "contact-club-sjaelor"}}));
+  const char kSquare[] = "Evenings at the square";
+  auto topic = Req<v1::AddAgendaItemRequest>();
+  topic.set_meeting_id(board);
+  topic.set_topic(kSquare);
+  RETURN_IF_ERROR(Send(cast_.chief, topic, 68).status());
+  auto recommend = Req<v1::RecordDecisionRequest>();
+  recommend.set_meeting_id(board);
+  recommend.set_topic(kSquare);
+  recommend.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+  recommend.set_text(
+      "The board recommends better lighting at the square and volunteer parents on Fridays");
+  RETURN_IF_ERROR(Send(cast_.chief, recommend, 70, 6).status());
+
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id(kAreaId);
+  for (v1::ProgrammeGoal goal : goals_) {
+    if (goal.goal_id() == "speed") goal.set_target(28);  // 21 days is out of reach this year
+    *propose.add_goals() = goal;
+  }
+  propose.set_reason("The median from referral to plan is 30 days; 28 is the realistic target");
+  ASSIGN_OR_RETURN(const v1::CommandResponse proposed, Send(cast_.chief, propose, 88));
+  const std::string proposal =
+      proposed.created_ids_size() > 0 ? proposed.created_ids(0) : proposed.id();
+  const int political_day = 98;
+  ASSIGN_OR_RETURN(const std::string political, Meeting("political-follow-up", political_day,
+                                                        {{kHotspot, cast_.chief.person},
+                                                         {kSocial, kMayorSocial},
+                                                         {kChildren, kMayorChildren},
+                                                         {kEmployment, kMayorEmployment}}));
+  const char kRevision[] = "Revision of the programme's goals";
+  auto item = Req<v1::AddAgendaItemRequest>();
+  item.set_meeting_id(political);
+  item.set_topic(kRevision);
+  RETURN_IF_ERROR(Send(cast_.chief, item, political_day - 2).status());
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(political);
+  approve.set_topic(kRevision);
+  approve.set_approves_proposal_id(proposal);
+  approve.set_text("The mayors approve the revised target for faster coordinated courses");
+  RETURN_IF_ERROR(Send(cast_.chief, approve, political_day, 6).status());
+  // Its next meeting, half a year on.
+  auto next = Req<v1::ScheduleMeetingRequest>();
+  next.set_area_id(kAreaId);
+  next.set_body_id("political-follow-up");
+  *next.mutable_scheduled_at() = TimestampOf(At(political_day + 182, 5));
+  RETURN_IF_ERROR(Send(cast_.chief, next, political_day, 8).status());
   return absl::OkStatus();
 }
 
@@ -676,8 +880,10 @@ v1::ReferYouthRequest SampleReferral(int n, std::string request_id) {
   const int month = 1 + n % 12;
   const int day = 1 + n % 28;
   r.set_birth_date(absl::StrFormat("%04d-%02d-%02d", year, month, day));
+  // Danish CPR: the 7th digit with the year gives the century. Born 2000-2036: 4-9 (4 and 9 up
+  // to 2036, 5-8 up to 2057), so a youth born in the 2000s has a serial of 4000-9999.
   r.set_cpr_number(
-      absl::StrFormat("%02d%02d%02d-%04d", day, month, year % 100, 1000 + (n * 7) % 9000));
+      absl::StrFormat("%02d%02d%02d-%04d", day, month, year % 100, 4000 + (n * 7) % 6000));
   r.set_address(absl::StrCat("Sjælør Boulevard ", 1 + n % 120, ", 2450 København SV"));
   return r;
 }

@@ -1,7 +1,11 @@
 // The scenario, built in process against a real event store and key store.
 #include "services/scenario/scenario.h"
 
+#include <map>
+#include <set>
+
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
 #include "services/scenario/handler_sink.h"
 #include "services/security/key_store.h"
@@ -85,6 +89,214 @@ TEST(ScenarioTest, BuildsTheAreaOnceWithLateCommitmentsAndTwoEscalations) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->replayed, again->commands);
   EXPECT_EQ(events->HeadPosition(), head);
+}
+
+// The birth year a Danish CPR number "DDMMYY-SSSS" stands for: the 7th digit with the year
+// gives the century (0-3: 1900s; 4 and 9: 2000-2036, else 1900s; 5-8: 2000-2057, else 1800s).
+int CprBirthYear(const std::string& cpr) {
+  const int yy = std::stoi(cpr.substr(4, 2));
+  const int seventh = cpr[7] - '0';
+  if (seventh <= 3) return 1900 + yy;
+  if (seventh == 4 || seventh == 9) return yy <= 36 ? 2000 + yy : 1900 + yy;
+  return yy <= 57 ? 2000 + yy : 1800 + yy;
+}
+
+TEST(ScenarioTest, CprNumbersFitTheirBirthCentury) {
+  for (int n = 0; n < 200; ++n) {
+    const v1::ReferYouthRequest r = SampleReferral(n, "x");
+    const std::string& cpr = r.cpr_number();
+    const std::string& born = r.birth_date();  // YYYY-MM-DD
+    ASSERT_EQ(cpr.size(), 11u) << cpr;
+    EXPECT_EQ(cpr.substr(0, 2), born.substr(8, 2)) << cpr << " " << born;
+    EXPECT_EQ(cpr.substr(2, 2), born.substr(5, 2)) << cpr << " " << born;
+    EXPECT_EQ(CprBirthYear(cpr), std::stoi(born.substr(0, 4))) << cpr << " " << born;
+  }
+}
+
+absl::CivilDay Day(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
+
+// The demo acts the model out (issue 13 §7), read back from the events it wrote.
+TEST(ScenarioTest, TheDemoActsTheModelOut) {
+  store::testing::TempDir dir;
+  security::KeyStoreOptions key_options;
+  key_options.master_key_file = dir.Sub("master.key");
+  auto keys = *security::KeyStore::Open(key_options, dir.Sub("keys"));
+  security::Sealer sealer(keys.get());
+  store::Options options;
+  options.sync = false;
+  auto events = *store::EventStore::Open(std::move(options), dir.Sub("events"));
+  ScenarioOptions scenario;
+  scenario.now = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
+  HandlerSink sink(events.get(), &sealer);
+  absl::StatusOr<ScenarioResult> built = BuildSjaelor(sink, scenario);
+  ASSERT_TRUE(built.ok()) << built.status();
+
+  const auto log = events->ReadAll(0, store::Direction::kForward, 100000);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::map<std::string, v1::BodyKind> body_kind;
+  std::map<std::string, v1::BodyConstituted> body_of_kind;
+  std::map<std::string, std::string> meeting_body;
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> attendance;
+  std::map<std::string, absl::CivilDay> review_date;
+  std::map<std::string, absl::CivilDay> closed_on;
+  std::vector<std::pair<size_t, v1::CommitmentMade>> made;
+  std::map<std::string, std::string> accepted_later;  // commitment -> person
+  std::map<std::string, size_t> declined_at;
+  std::map<std::string, std::vector<std::pair<size_t, std::string>>> commitments_of_youth;
+  std::vector<v1::DecisionRecorded> decisions;
+  int steering_resources = 0, revisions_approved = 0;
+  std::map<int, std::map<absl::CivilDay, double>> charges;  // by scope, by date
+  size_t at = 0;
+  for (const auto& recorded : *log) {
+    ++at;
+    v1::Event e;
+    ASSERT_TRUE(e.ParseFromString(recorded.payload));
+    if (e.has_body_constituted()) {
+      body_kind[e.body_constituted().body_id()] = e.body_constituted().kind();
+      body_of_kind[v1::BodyKind_Name(e.body_constituted().kind())] = e.body_constituted();
+    } else if (e.has_meeting_scheduled()) {
+      meeting_body[e.meeting_scheduled().meeting_id()] = e.meeting_scheduled().body_id();
+    } else if (e.has_meeting_held()) {
+      for (const v1::BodyMember& m : e.meeting_held().attendance()) {
+        attendance[e.meeting_held().meeting_id()].emplace(m.agency_id(), m.person());
+      }
+    } else if (e.has_action_plan_adopted()) {
+      review_date[e.action_plan_adopted().youth_id()] = Day(e.action_plan_adopted().review_date());
+    } else if (e.has_action_plan_revised()) {
+      review_date[e.action_plan_revised().youth_id()] = Day(e.action_plan_revised().review_date());
+    } else if (e.has_case_closed()) {
+      ASSERT_TRUE(e.case_closed().has_closed_on());
+      closed_on[e.case_closed().youth_id()] = Day(e.case_closed().closed_on());
+    } else if (e.has_commitment_made()) {
+      made.emplace_back(at, e.commitment_made());
+      commitments_of_youth[e.commitment_made().youth_id()].emplace_back(
+          at, e.commitment_made().owning_agency_id());
+    } else if (e.has_commitment_accepted()) {
+      accepted_later[e.commitment_accepted().commitment_id()] =
+          e.commitment_accepted().accepted_by();
+    } else if (e.has_commitment_declined()) {
+      declined_at[e.commitment_declined().commitment_id()] = at;
+    } else if (e.has_decision_recorded()) {
+      decisions.push_back(e.decision_recorded());
+    } else if (e.has_steering_decision_recorded()) {
+      if (e.steering_decision_recorded().decision().kind() ==
+          v1::STEERING_DECISION_KIND_RESOURCES) {
+        ++steering_resources;
+      }
+    } else if (e.has_programme_revised()) {
+      if (!e.programme_revised().proposal_id().empty()) ++revisions_approved;
+    } else if (e.has_measurement_recorded() &&
+               e.measurement_recorded().measure() == "charges_per_1000_youth") {
+      const v1::MeasurementRecorded& m = e.measurement_recorded();
+      charges[m.scope()][Day(m.measured_on())] = m.value();
+    } else if (e.has_leadership_ladder_set()) {
+      if (e.leadership_ladder_set().agency_id() == "agency-police-copenhagen") {
+        for (const v1::LeadershipContact& c : e.leadership_ladder_set().contacts()) {
+          EXPECT_NE(c.level(), v1::LEADERSHIP_LEVEL_POLITICAL) << c.person();
+          EXPECT_FALSE(absl::StrContains(c.person(), "mayor")) << c.person();
+        }
+      }
+    }
+  }
+
+  // The handbook's effect figures over the programme's years, with the control areas and the
+  // country beside the area.
+  const std::map<int, std::pair<double, double>> handbook = {
+      {v1::MEASUREMENT_SCOPE_AREA, {75, 50}},
+      {v1::MEASUREMENT_SCOPE_CONTROL_AREAS, {70, 65}},
+      {v1::MEASUREMENT_SCOPE_COUNTRY, {25, 20}}};
+  for (const auto& [scope, figures] : handbook) {
+    ASSERT_GE(charges[scope].size(), 2u) << scope;
+    const auto& [first_day, first] = *charges[scope].begin();
+    const auto& [last_day, last] = *charges[scope].rbegin();
+    EXPECT_EQ(first, figures.first) << scope;
+    EXPECT_EQ(last, figures.second) << scope;
+    EXPECT_GE(last_day - first_day, 2 * 365) << scope;
+  }
+
+  // Cases close at a realistic pace: after their plan's review, weeks after it.
+  ASSERT_FALSE(closed_on.empty());
+  for (const auto& [youth, closed] : closed_on) {
+    ASSERT_TRUE(review_date.count(youth)) << youth;
+    EXPECT_GT(closed, review_date.at(youth)) << youth;
+  }
+
+  // Every commitment is accepted in the meeting by an attendee of its agency, or accepted
+  // later by the agency; a declined one is taken over by another agency afterwards.
+  ASSERT_FALSE(made.empty());
+  int in_meeting = 0, later = 0, declined = 0;
+  for (const auto& [position, c] : made) {
+    if (!c.accepted_by().empty()) {
+      EXPECT_TRUE(attendance[c.meeting_id()].count({c.owning_agency_id(), c.accepted_by()}))
+          << c.commitment_id() << " accepted by " << c.accepted_by() << ", not at the meeting";
+      ++in_meeting;
+    } else if (accepted_later.count(c.commitment_id())) {
+      ++later;
+    } else {
+      ASSERT_TRUE(declined_at.count(c.commitment_id()))
+          << c.commitment_id() << " neither accepted nor declined";
+      ++declined;
+      bool taken_over = false;
+      for (const auto& [p, owner] : commitments_of_youth[c.youth_id()]) {
+        taken_over |= p > declined_at.at(c.commitment_id()) && owner != c.owning_agency_id();
+      }
+      EXPECT_TRUE(taken_over) << c.commitment_id() << " declined silently";
+    }
+  }
+  EXPECT_GT(in_meeting, 0);
+  EXPECT_GT(later, 0);
+
+  // The bodies as 002 and 004 staff them.
+  const v1::BodyConstituted& political = body_of_kind["BODY_KIND_POLITICAL_FOLLOW_UP_GROUP"];
+  ASSERT_GT(political.members_size(), 0);
+  for (const v1::BodyMember& m : political.members()) {
+    EXPECT_TRUE(absl::StartsWith(m.person(), "mayor-")) << m.person();
+  }
+  EXPECT_EQ(political.cadence().min_meetings_per_year(), 2);
+  int political_scheduled = 0, political_held = 0;
+  for (const auto& [meeting, body] : meeting_body) {
+    if (body != political.body_id()) continue;
+    ++political_scheduled;
+    political_held += attendance.count(meeting);
+  }
+  EXPECT_EQ(political_scheduled, 2);  // held, and the next half a year on
+  EXPECT_EQ(political_held, 1);
+  EXPECT_EQ(revisions_approved, 1);
+  int approvals = 0, recommendations = 0;
+  for (const v1::DecisionRecorded& d : decisions) {
+    const v1::BodyKind kind = body_kind[meeting_body[d.meeting_id()]];
+    if (!d.approves_proposal_id().empty()) {
+      EXPECT_EQ(kind, v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP);
+      ++approvals;
+    }
+    if (kind == v1::BODY_KIND_HOTSPOT_BOARD) {
+      EXPECT_EQ(d.kind(), v1::DECISION_KIND_RECOMMENDATION);
+      EXPECT_FALSE(d.topic().empty());
+      ++recommendations;
+    }
+  }
+  EXPECT_EQ(approvals, 1);
+  EXPECT_GT(recommendations, 0);
+  EXPECT_EQ(steering_resources, 1);
+  const v1::BodyConstituted& steering = body_of_kind["BODY_KIND_STEERING_GROUP"];
+  bool senior = false;
+  for (const v1::BodyMember& m : steering.members()) {
+    senior |= absl::StartsWith(m.person(), "director-");
+  }
+  EXPECT_TRUE(senior) << "no senior municipal decision maker in the steering group";
+  const v1::BodyConstituted& ssp = body_of_kind["BODY_KIND_LOCAL_SSP"];
+  bool staff = false;
+  for (const v1::BodyMember& m : ssp.members()) {
+    staff |= m.agency_id() == "agency-hotspot-sjaelor" && m.person() == SjaelorCast().staff.person;
+  }
+  EXPECT_TRUE(staff) << "no hotspot staff in the local SSP";
+  for (const char* kind : {"BODY_KIND_HOTSPOT_BOARD", "BODY_KIND_STEERING_GROUP",
+                           "BODY_KIND_TASK_FORCE", "BODY_KIND_POLITICAL_FOLLOW_UP_GROUP"}) {
+    const std::string id = body_of_kind[kind].body_id();
+    bool met = false;
+    for (const auto& [meeting, body] : meeting_body) met |= body == id && attendance.count(meeting);
+    EXPECT_TRUE(met) << kind << " never met";
+  }
 }
 
 }  // namespace

@@ -497,7 +497,10 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
                       request.set_min_position(head);
                     }),
       HOTSPOT_UNARY(queries, ListCommitments, ListCommitments,
-                    { request.set_area_id(scenario::kAreaId); }),
+                    {
+                      request.set_area_id(scenario::kAreaId);
+                      request.set_page_size(500);  // the matrix youth's after the demo's
+                    }),
       HOTSPOT_UNARY(queries, ListEscalations, ListEscalations,
                     { request.set_area_id(scenario::kAreaId); }),
       HOTSPOT_UNARY(queries, ListMeetings, ListMeetings,

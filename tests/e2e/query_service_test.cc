@@ -403,10 +403,11 @@ TEST_F(QueryServiceTest, EscalationsMeetingsAndBodiesOfTheDemo) {
   ASSERT_EQ(answer.bodies_size(), 5);
   std::map<std::string, bool> behind;
   for (const auto& b : answer.bodies()) behind[b.body_id()] = b.behind_cadence();
-  EXPECT_FALSE(behind["task-force"]);          // every two weeks, last a week ago
-  EXPECT_FALSE(behind["steering-group"]);      // met once in 16 weeks; four a year
-  EXPECT_TRUE(behind["political-follow-up"]);  // never met; twice a year
-  EXPECT_TRUE(behind["local-ssp"]);            // never met; every four weeks
+  EXPECT_FALSE(behind["task-force"]);           // every two weeks, last a week ago
+  EXPECT_FALSE(behind["steering-group"]);       // met once in 16 weeks; four a year
+  EXPECT_FALSE(behind["political-follow-up"]);  // met once in 16 weeks; twice a year
+  EXPECT_FALSE(behind["hotspot-board"]);        // met once in 16 weeks; twice a year
+  EXPECT_TRUE(behind["local-ssp"]);             // never met; every four weeks
 }
 
 // What the chief reads back: the programme as adopted and revised, and the agency directory
@@ -419,11 +420,14 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   ASSERT_TRUE(queries_->GetProgramme(As(cast_->school_member).get(), get, &got).ok());
   const v1::ProgrammeView& adopted = got.programme();
   EXPECT_EQ(adopted.area_id(), scenario::kAreaId);
-  EXPECT_EQ(adopted.revision(), 1);
+  // The demo's political follow-up group approved the chief's revision of the speed target.
+  EXPECT_EQ(adopted.revision(), 2);
   EXPECT_EQ(adopted.summary(),
             "Hotspot programme adopted by the City Council for Sjælør Boulevard");
   EXPECT_TRUE(adopted.has_adopted_at());
-  EXPECT_TRUE(adopted.revisions().empty());
+  ASSERT_EQ(adopted.revisions_size(), 1);
+  EXPECT_EQ(adopted.revisions(0).revision(), 2);
+  EXPECT_EQ(adopted.goals(2).target(), 28);
   ASSERT_EQ(adopted.goals_size(), 3);
   EXPECT_EQ(adopted.goals(0).goal_id(), "charges");
   EXPECT_EQ(adopted.goals(0).measure(), "charges per 1,000 youth");
@@ -450,7 +454,7 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   const std::string proposal = proposed.response.created_ids(0);
   get.set_min_position(proposed.response.position());
   ASSERT_TRUE(queries_->GetProgramme(As(cast_->chief).get(), get, &got).ok());
-  EXPECT_EQ(got.programme().revision(), 1);  // not before it is approved
+  EXPECT_EQ(got.programme().revision(), 2);  // not before it is approved
   ASSERT_EQ(got.programme().proposed_size(), 1);
   EXPECT_EQ(got.programme().proposed(0).proposal_id(), proposal);
 
@@ -477,17 +481,17 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   ASSERT_TRUE(approved.status.ok()) << approved.status.error_message();
   get.set_min_position(approved.response.position());
   ASSERT_TRUE(queries_->GetProgramme(As(cast_->chief).get(), get, &got).ok());
-  EXPECT_EQ(got.programme().revision(), 2);
+  EXPECT_EQ(got.programme().revision(), 3);
   EXPECT_EQ(got.programme().goals(0).target(), 45);
   EXPECT_EQ(got.programme().summary(), adopted.summary());
   EXPECT_TRUE(got.programme().proposed().empty());
-  ASSERT_EQ(got.programme().revisions_size(), 1);
-  EXPECT_EQ(got.programme().revisions(0).revision(), 2);
-  EXPECT_EQ(got.programme().revisions(0).reason(), propose.reason());
-  EXPECT_EQ(got.programme().revisions(0).goals(0).target(), 45);
-  EXPECT_EQ(got.programme().revisions(0).proposal_id(), proposal);
-  EXPECT_EQ(got.programme().revisions(0).meeting_id(), scheduled.response.id());
-  EXPECT_EQ(got.programme().revisions(0).decision_id(), approved.response.id());
+  ASSERT_EQ(got.programme().revisions_size(), 2);
+  EXPECT_EQ(got.programme().revisions(1).revision(), 3);
+  EXPECT_EQ(got.programme().revisions(1).reason(), propose.reason());
+  EXPECT_EQ(got.programme().revisions(1).goals(0).target(), 45);
+  EXPECT_EQ(got.programme().revisions(1).proposal_id(), proposal);
+  EXPECT_EQ(got.programme().revisions(1).meeting_id(), scheduled.response.id());
+  EXPECT_EQ(got.programme().revisions(1).decision_id(), approved.response.id());
   EXPECT_GE(got.position(), approved.response.position());
   // The follow-up group decides nothing else: it recommends and informs.
   v1::RecordDecisionRequest other = approve;
@@ -708,7 +712,8 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
   for (const auto& l : board.escalations_by_level()) escalations += l.raised();
   EXPECT_EQ(escalations, 2);
   EXPECT_EQ(board.bodies_size(), 5);
-  EXPECT_EQ(board.measurements_size(), 8);  // charges (area, control, country), safety; twice
+  // Charges (area, control areas, country) at the end of each of four years; safety twice.
+  EXPECT_EQ(board.measurements_size(), 14);
 
   // The child-welfare deadlines, as the cases list them (the demo's 16 weeks are all in the
   // period). The deadline process may append between two reads: the cases are read before and

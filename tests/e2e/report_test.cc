@@ -98,7 +98,7 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   submit.set_request_id("report-test-submit");
   submit.set_area_id(scenario::kAreaId);
   submit.set_kind(v1::REPORT_KIND_AD_HOC);
-  *submit.mutable_period_start() = DateOf(today - 400);
+  *submit.mutable_period_start() = DateOf(today - 5 * 365);  // the programme's years
   *submit.mutable_period_end() = DateOf(today - 1);
   auto* to = submit.add_recipients();
   to->set_person("director-social");
