@@ -23,6 +23,30 @@
 namespace hotspot::testing {
 namespace {
 
+// `make run` on a ./data of before: the demo of an earlier version (whose commands today's domain
+// would decide otherwise) is kept as it is, and hotspotd starts.
+TEST(CompatTest, TheDemoOfAnEarlierVersionIsKeptAndHotspotdStarts) {
+  auto suite = std::make_unique<SuiteServer>();
+  suite->tokens = WriteTokens(suite->dir.Sub("tokens"), suite->cast.All());
+  std::string output;
+  ASSERT_EQ(RunToExit("/bin/tar", {"-xzf", FIXTURE_PATH, "-C", suite->dir.path()}, &output), 0)
+      << output;
+  suite->binary = HOTSPOTD_PATH;
+  suite->flags = {"--tokens_file=" + suite->dir.Sub("tokens"), "--deadline_interval_s=0",
+                  "--demo"};
+  ASSERT_TRUE(suite->Start().ok());
+  const uint64_t head = suite->Head();
+  EXPECT_EQ(head, 430u);  // nothing of today's demo was added to the old one
+  auto queries = v1::QueryService::NewStub(suite->channel);
+  v1::GetProgrammeRequest get;
+  get.set_area_id(scenario::kAreaId);
+  get.set_min_position(head);
+  v1::GetProgrammeResponse programme;
+  auto chief = suite->As(suite->cast.chief, "case_coordination: after the upgrade");
+  ASSERT_TRUE(queries->GetProgramme(chief.get(), get, &programme).ok());
+  EXPECT_EQ(programme.programme().revision(), 1);
+}
+
 TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   auto suite = std::make_unique<SuiteServer>();
   suite->tokens = WriteTokens(suite->dir.Sub("tokens"), suite->cast.All());
