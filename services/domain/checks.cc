@@ -94,7 +94,7 @@ bool ProvisionNumber(absl::string_view token) {
     const size_t close = token.find(')', i);
     if (close == absl::string_view::npos) return false;
     const absl::string_view part = token.substr(i + 1, close - i - 1);
-    const bool digits = !part.empty() && part.size() <= 3 &&
+    const bool digits = !part.empty() && part.size() <= 2 &&
                         std::all_of(part.begin(), part.end(), absl::ascii_isdigit);
     lettered = part.size() == 1 && absl::ascii_islower(part[0]);
     if (!digits && !lettered) return false;

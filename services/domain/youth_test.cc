@@ -616,7 +616,9 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
         "Forvaltningsloven § 1 n og 2 o og 3 a",
         // And by the third: parts chained into data.
         "Forvaltningsloven § 200 stk. 809 stk. 113 stk. 3",
-        "Forvaltningsloven § 1 litra n litra o litra a litra h"}) {
+        "Forvaltningsloven § 1 litra n litra o litra a litra h",
+        // And the fourth: a CPR number in a number and its part.
+        "Forvaltningsloven § 200(809) stk. 11 nr. 33"}) {
     share.set_legal_basis_other(text);
     const absl::StatusOr<Decision> smuggled = w_.Run(share, police_leader_);
     EXPECT_EQ(Code(smuggled), absl::StatusCode::kInvalidArgument) << text;

@@ -230,10 +230,11 @@ bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern) {
   if (!MaySeePersonalData(who, view)) return false;
   if (SeesWholeCase(who) || who.agency == concern.agency_id()) return true;
-  // Shared before recipients were recorded: every agency involved, as before.
+  // Its basis must allow the reader (also for a share of before recipients were recorded, which
+  // goes to every agency involved that its basis allows).
+  if (!MayReceiveUnder(who.Agency(), concern.legal_basis()).ok()) return false;
   if (concern.recipient_agency_ids().empty()) return true;
   if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
-  if (!MayReceiveUnder(who.Agency(), concern.legal_basis()).ok()) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
   // On consent: only while it stands.
   return ConsentStands(view, concern, who.agency);

@@ -168,11 +168,16 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               response->mutable_events()->RemoveLast();
               continue;
             }
-            // A kind not for this subscriber: its place in the log, nothing of it.
-            if (!scope.confidential_kinds && security::IsConfidentialEventType(event->type())) {
-              queries::WithholdStoredEvent(event, "not_allowed");
-              bytes += kEnvelopeBytes;
-              continue;
+            // A kind not for this subscriber: its place in the log, nothing of it. And no
+            // stream versions at all: a gap in a youth's versions would point at what is
+            // withheld (and, for a fact the deadline process dates, at its day).
+            if (!scope.confidential_kinds) {
+              event->clear_stream_version();
+              if (security::IsConfidentialEventType(event->type())) {
+                queries::WithholdStoredEvent(event, "not_allowed");
+                bytes += kEnvelopeBytes;
+                continue;
+              }
             }
             status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
             if (!status.ok()) break;

@@ -278,6 +278,8 @@ TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
       // A notification, an investigation, a social decision, a subject access request or a fact
       // dated by a birthday: its place in the log and its area only (no event id, which the
       // deadline process derives from the youth's id, no time, no hash).
+      // No stream versions: a gap in a youth's would point at what is withheld.
+      EXPECT_EQ(e.stream_version(), 0u) << e.position();
       if (!security::IsConfidentialEventType(types[e.position()])) {
         EXPECT_EQ(e.type(), types[e.position()]);
         EXPECT_EQ(e.withheld(), "");
