@@ -586,18 +586,19 @@ absl::Status Builder::TaskForce() {
       }
     }
     ASSIGN_OR_RETURN(const std::string meeting, Meeting("task-force", day));
-    for (int i : agenda) {
+    // Youth `i` on the meeting's agenda, two days before it.
+    auto on_agenda = [&](int i) {
       auto item = Req<v1::AddAgendaItemRequest>();
       item.set_meeting_id(meeting);
       item.set_youth_id(result_.youth_ids[i]);
-      RETURN_IF_ERROR(Send(cast_.chief, item, day - 2).status());
+      return Send(cast_.chief, item, day - 2).status();
+    };
+    for (int i : agenda) {
+      RETURN_IF_ERROR(on_agenda(i));
     }
     // Plans due for review: the goals are met, the case closes in two weeks if it holds.
     for (int i : reviews_[day]) {
-      auto item = Req<v1::AddAgendaItemRequest>();
-      item.set_meeting_id(meeting);
-      item.set_youth_id(result_.youth_ids[i]);
-      RETURN_IF_ERROR(Send(cast_.chief, item, day - 2).status());
+      RETURN_IF_ERROR(on_agenda(i));
       auto review = Req<v1::RecordDecisionRequest>();
       review.set_meeting_id(meeting);
       review.set_youth_id(result_.youth_ids[i]);
@@ -609,10 +610,7 @@ absl::Status Builder::TaskForce() {
     // A commitment the housing association declined comes back to the task force: the social
     // administration, present, takes it over.
     for (int i : declined_[day]) {
-      auto item = Req<v1::AddAgendaItemRequest>();
-      item.set_meeting_id(meeting);
-      item.set_youth_id(result_.youth_ids[i]);
-      RETURN_IF_ERROR(Send(cast_.chief, item, day - 2).status());
+      RETURN_IF_ERROR(on_agenda(i));
       auto again = Req<v1::RecordDecisionRequest>();
       again.set_meeting_id(meeting);
       again.set_youth_id(result_.youth_ids[i]);
