@@ -181,11 +181,32 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
       PutRow(rows, absl::StrCat("measure/", defined.area_id(), "/", defined.measure()), row);
       return absl::OkStatus();
     }
+    case K::kHalfYearlyReportMissing: {
+      const v1::HalfYearlyReportMissing& missing = event.half_yearly_report_missing();
+      v1::MissingReport row;
+      *row.mutable_half_year_end() = missing.half_year_end();
+      row.set_grace_days(missing.grace_days());
+      *row.mutable_flagged_at() = Ts(at);
+      PutRow(rows, MissingReportKey(missing.area_id(), missing.half_year_end()), row);
+      return absl::OkStatus();
+    }
     case K::kReportSubmitted: {
       const v1::ReportSubmitted& report = event.report_submitted();
+      if (report.kind() == v1::REPORT_KIND_HALF_YEARLY) {
+        // A half-yearly report of a half-year flagged missing: it came late.
+        const v1::Date& end = report.period_end();
+        v1::Date half_year_end;
+        half_year_end.set_year(end.year());
+        half_year_end.set_month(end.month() <= 6 ? 6 : 12);
+        half_year_end.set_day(end.month() <= 6 ? 30 : 31);
+        RETURN_IF_ERROR(UpdateRow<v1::MissingReport>(
+            rows, MissingReportKey(report.area_id(), half_year_end), [&](v1::MissingReport& m) {
+              if (!m.has_submitted_at()) *m.mutable_submitted_at() = Ts(at);
+            }));
+      }
       v1::SubmittedReport row;
       *row.mutable_report() = report;
-      *row.mutable_submitted_at() = Ts(recorded.metadata.occurred_at);
+      *row.mutable_submitted_at() = Ts(at);
       row.set_submitted_by(event.actor().person());
       row.set_position(recorded.position);
       PutRow(rows,
@@ -220,6 +241,12 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
                           : absl::StrCat("/", static_cast<int>(m.age_group()))),
          row);
   return absl::OkStatus();
+}
+
+std::string MissingReportKey(absl::string_view area_id, const v1::Date& half_year_end) {
+  return absl::StrCat(MissingReportsKeyPrefix(area_id),
+                      absl::StrFormat("%04d%02d%02d", half_year_end.year(), half_year_end.month(),
+                                      half_year_end.day()));
 }
 
 std::string ReportKeyPrefix(absl::string_view area_id, const v1::Date& start, const v1::Date& end) {

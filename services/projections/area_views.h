@@ -18,7 +18,7 @@ namespace hotspot::projections {
 
 inline constexpr char kEscalationsView[] = "escalations.v1";
 inline constexpr char kMeetingsView[] = "meetings.v1";
-inline constexpr char kAreaView[] = "area.v2";
+inline constexpr char kAreaView[] = "area.v3";
 
 inline std::string EscalationKey(absl::string_view id) { return absl::StrCat("escalation/", id); }
 inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeting/", id); }
@@ -34,6 +34,11 @@ inline std::string ReportsKeyPrefix(absl::string_view area_id) {
   return absl::StrCat("report/", area_id, "/");
 }
 std::string ReportKeyPrefix(absl::string_view area_id, const v1::Date& start, const v1::Date& end);
+// The prefix of an area's half-years flagged without their report, and the row of one.
+inline std::string MissingReportsKeyPrefix(absl::string_view area_id) {
+  return absl::StrCat("report-missing/", area_id, "/");
+}
+std::string MissingReportKey(absl::string_view area_id, const v1::Date& half_year_end);
 
 inline std::string BodyKey(absl::string_view area_id, absl::string_view body_id) {
   return absl::StrCat("body/", area_id, "/", body_id);
@@ -46,14 +51,16 @@ class EscalationsView final : public View {
                      Rows& rows) override;
 };
 
-// "area.v2" rows:
+// "area.v3" rows:
 //   measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
 //   programme/<area_id>                                 ProgrammeView
 //   agency/<agency_id>                                  AgencyView (the directory)
 //   report/<area_id>/<yyyymmdd>-<yyyymmdd>/<position>   SubmittedReport (the period; frozen)
 //   measure/<area_id>/<measure>                         MeasureDefinition
+//   report-missing/<area_id>/<yyyymmdd>                 MissingReport (the half-year's last day)
 // (the dashboard's other figures are computed from the other views at query time). v2 added the
-// programme and the directory; the view is rebuilt from the log when it opens.
+// programme and the directory, v3 the half-years without their report; each version is rebuilt
+// from the log when it opens.
 class AreaView final : public View {
  public:
   std::string name() const override { return kAreaView; }

@@ -156,6 +156,73 @@ TEST(RowsTest, DecodedRowsAreCoherentWithRawReadsAndWrittenAtFlush) {
   EXPECT_EQ(rows.Find<v1::CaseView>("case/bad").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A half-year flagged without its report shows in the area view until a half-yearly report of
+// that half-year comes (late); a report of another half-year, or an ad hoc one, leaves it missing.
+TEST(AreaViewTest, AMissingHalfYearlyReportStaysUntilItsReportComes) {
+  AreaView view;
+  MemoryRows rows;
+  auto date = [](int y, int m, int d) {
+    v1::Date out;
+    out.set_year(y);
+    out.set_month(m);
+    out.set_day(d);
+    return out;
+  };
+  uint64_t position = 0;
+  auto apply = [&](const v1::Event& event, absl::CivilDay day) {
+    store::RecordedEvent recorded;
+    recorded.position = ++position;
+    recorded.metadata.occurred_at = absl::FromCivil(day, absl::UTCTimeZone());
+    ASSERT_TRUE(view.Apply(recorded, event, rows).ok());
+  };
+  v1::Event missing;
+  missing.set_area_id("area-a");
+  missing.mutable_half_yearly_report_missing()->set_area_id("area-a");
+  *missing.mutable_half_yearly_report_missing()->mutable_half_year_end() = date(2026, 12, 31);
+  missing.mutable_half_yearly_report_missing()->set_grace_days(30);
+  apply(missing, absl::CivilDay(2027, 1, 31));
+  auto report = [&](v1::ReportKind kind, v1::Date start, v1::Date end) {
+    v1::Event e;
+    e.set_area_id("area-a");
+    v1::ReportSubmitted* r = e.mutable_report_submitted();
+    r->set_area_id("area-a");
+    r->set_report_id(absl::StrCat("report-", position));
+    r->set_kind(kind);
+    *r->mutable_period_start() = start;
+    *r->mutable_period_end() = end;
+    return e;
+  };
+  auto row = [&] {
+    rows.Flush();
+    v1::MissingReport m;
+    const auto it = rows.rows().find("report-missing/area-a/20261231");
+    EXPECT_NE(it, rows.rows().end());
+    if (it != rows.rows().end()) EXPECT_TRUE(m.ParseFromString(it->second));
+    return m;
+  };
+  EXPECT_EQ(row().half_year_end().month(), 12);
+  EXPECT_EQ(row().grace_days(), 30);
+  EXPECT_EQ(row().flagged_at().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2027, 1, 31), absl::UTCTimeZone())));
+  EXPECT_FALSE(row().has_submitted_at());
+
+  apply(report(v1::REPORT_KIND_AD_HOC, date(2026, 7, 1), date(2026, 12, 31)),
+        absl::CivilDay(2027, 2, 2));
+  apply(report(v1::REPORT_KIND_HALF_YEARLY, date(2027, 1, 1), date(2027, 6, 30)),
+        absl::CivilDay(2027, 2, 3));
+  EXPECT_FALSE(row().has_submitted_at());
+
+  apply(report(v1::REPORT_KIND_HALF_YEARLY, date(2026, 7, 1), date(2026, 12, 31)),
+        absl::CivilDay(2027, 2, 4));
+  EXPECT_EQ(row().submitted_at().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2027, 2, 4), absl::UTCTimeZone())));
+  // A second report of the half-year keeps the first one's date.
+  apply(report(v1::REPORT_KIND_HALF_YEARLY, date(2026, 7, 1), date(2026, 12, 31)),
+        absl::CivilDay(2027, 3, 1));
+  EXPECT_EQ(row().submitted_at().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2027, 2, 4), absl::UTCTimeZone())));
+}
+
 TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   const scenario::ScenarioResult built = Build("demo", 40);
   auto projector = OpenProjector();

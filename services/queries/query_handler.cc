@@ -761,6 +761,15 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
                                          absl::StrCat("measure/", request.area_id(), "/"), "",
                                          [](v1::MeasureDefinition& d) { return d.measure(); }));
   for (auto& [measure, d] : definitions) *board.add_measure_definitions() = std::move(d);
+  ASSIGN_OR_RETURN(auto missing,
+                   Collect<v1::MissingReport>(
+                       *views_, projections::kAreaView,
+                       projections::MissingReportsKeyPrefix(request.area_id()), "",
+                       [](v1::MissingReport& m) {
+                         return absl::StrFormat("%04d%02d%02d", m.half_year_end().year(),
+                                                m.half_year_end().month(), m.half_year_end().day());
+                       }));
+  for (auto& [end, m] : missing) *board.add_reports_missing() = std::move(m);
   // The programme's goals, to set the measurements against.
   ASSIGN_OR_RETURN(
       const std::optional<std::string> programme_row,

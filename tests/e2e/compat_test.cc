@@ -100,7 +100,7 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   EXPECT_GT(consents, 0);
   EXPECT_GT(shares, 0);
 
-  // The area view is rebuilt from the old log on opening (area.v2): the programme and the agency
+  // The area view is rebuilt from the old log on opening (area.v2, now v3): the programme and the agency
   // directory read back.
   v1::GetProgrammeRequest programme;
   programme.set_area_id(scenario::kAreaId);

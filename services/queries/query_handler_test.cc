@@ -1,0 +1,127 @@
+// QueryHandler over the Sjælør demo in a fresh store, with a clock of its own, so that what only
+// shows after months (a half-year without its report) can be read back today.
+#include "services/queries/query_handler.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "services/commands/command_handler.h"
+#include "services/projections/all_views.h"
+#include "services/projections/deadline_process.h"
+#include "services/projections/projector.h"
+#include "services/projections/test_stores.h"
+#include "services/scenario/handler_sink.h"
+#include "services/scenario/scenario.h"
+#include "services/security/identity_digest.h"
+#include "store/test_util.h"
+
+namespace hotspot::queries {
+namespace {
+
+v1::Date DateOf(absl::CivilDay day) {
+  v1::Date out;
+  out.set_year(static_cast<int32_t>(day.year()));
+  out.set_month(day.month());
+  out.set_day(day.day());
+  return out;
+}
+
+// The demo's programme was adopted in August 2026: its first half-yearly report is the one to
+// 31 December 2026, due 30 days later. On 1 February 2027 the deadline process flags it missing;
+// the chief's dashboard lists it, whatever period she asks for, until the report comes (late) and
+// is shown as submitted.
+TEST(QueryHandlerTest, TheDashboardShowsAMissingHalfYearlyReportUntilItComes) {
+  store::testing::TempDir dir;
+  std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<security::Sealer> sealer;
+  std::unique_ptr<store::EventStore> events;
+  projections::testing::OpenTestStores(dir, &keys, &sealer, &events);
+  ASSERT_NE(events, nullptr);
+  {
+    scenario::HandlerSink sink(events.get(), sealer.get());
+    scenario::ScenarioOptions options;
+    options.youths = 4;
+    options.now = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
+    ASSERT_TRUE(scenario::BuildSjaelor(sink, options).ok());
+  }
+  auto views = projections::Projector::Open(
+      projections::ProjectorOptions(), events.get(),
+      projections::AllViews(sealer.get(), *security::IdentityDigester::FromKeyStore(*keys)),
+      dir.Sub("views"));
+  ASSERT_TRUE(views.ok()) << views.status();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  ASSERT_TRUE((*views)->WaitFor(events->HeadPosition(), deadline).ok());
+
+  absl::Time now = absl::FromCivil(absl::CivilSecond(2027, 2, 1, 12, 0, 0), absl::UTCTimeZone());
+  projections::DeadlineOptions deadline_options;
+  deadline_options.interval = absl::ZeroDuration();
+  deadline_options.clock = [&now] { return now; };
+  projections::DeadlineProcess deadlines(events.get(), views->get(), sealer.get(),
+                                         std::move(deadline_options));
+  ASSERT_TRUE(deadlines.RunOnce().ok());
+
+  const absl::Time flagged = absl::FromCivil(absl::CivilDay(2027, 1, 31), absl::UTCTimeZone());
+  const QueryHandler queries(views->get(), sealer.get(), [&now] { return now; });
+  const scenario::Cast cast = scenario::SjaelorCast();
+  auto dashboard = [&](absl::CivilDay from, absl::CivilDay to) {
+    v1::GetAreaDashboardRequest request;
+    request.set_area_id(scenario::kAreaId);
+    *request.mutable_period_start() = DateOf(from);
+    *request.mutable_period_end() = DateOf(to);
+    request.set_min_position(events->HeadPosition());
+    absl::StatusOr<v1::GetAreaDashboardResponse> answer =
+        queries.GetAreaDashboard(cast.chief, request, absl::Now() + absl::Seconds(10));
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    return answer.ok() ? answer->dashboard() : v1::AreaDashboard();
+  };
+  for (const auto& [from, to] : {std::pair{absl::CivilDay(2026, 7, 1), absl::CivilDay(2026, 12, 31)},
+                                 std::pair{absl::CivilDay(2027, 1, 1), absl::CivilDay(2027, 1, 31)}}) {
+    const v1::AreaDashboard board = dashboard(from, to);
+    ASSERT_EQ(board.reports_missing_size(), 1) << from;
+    const v1::MissingReport& missing = board.reports_missing(0);
+    EXPECT_EQ(missing.half_year_end().year(), 2026);
+    EXPECT_EQ(missing.half_year_end().month(), 12);
+    EXPECT_EQ(missing.half_year_end().day(), 31);
+    EXPECT_EQ(missing.grace_days(), 30);
+    // Dated when it fell due, the day after the grace days, whenever the pass ran.
+    EXPECT_EQ(missing.flagged_at().seconds(), absl::ToUnixSeconds(flagged));
+    EXPECT_FALSE(missing.has_submitted_at());
+  }
+
+  // Three days later the chief submits it: the flag stays, dated, and shows the report came.
+  now += absl::Hours(24 * 3);
+  ReportFiguresFromViews figures(&queries, events.get());
+  commands::CommandHandlerOptions command_options;
+  command_options.clock = [&now] { return now; };
+  command_options.figures = &figures;
+  {
+    commands::CommandHandler handler(events.get(), sealer.get(), std::move(command_options));
+    v1::SubmitReportRequest submit;
+    submit.set_request_id("late-half-yearly-report");
+    submit.set_area_id(scenario::kAreaId);
+    submit.set_kind(v1::REPORT_KIND_HALF_YEARLY);
+    *submit.mutable_period_start() = DateOf(absl::CivilDay(2026, 7, 1));
+    *submit.mutable_period_end() = DateOf(absl::CivilDay(2026, 12, 31));
+    v1::ReportRecipient* to = submit.add_recipients();
+    to->set_person("director-social");
+    to->set_agency_id("agency-social-copenhagen");
+    absl::Notification done;
+    absl::StatusOr<v1::CommandResponse> submitted;
+    handler.Execute(cast.chief, submit, [&](absl::StatusOr<v1::CommandResponse> response) {
+      submitted = std::move(response);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    ASSERT_TRUE(submitted.ok()) << submitted.status();
+  }
+  const v1::AreaDashboard after =
+      dashboard(absl::CivilDay(2027, 1, 1), absl::CivilDay(2027, 2, 4));
+  ASSERT_EQ(after.reports_missing_size(), 1);
+  EXPECT_EQ(after.reports_missing(0).flagged_at().seconds(), absl::ToUnixSeconds(flagged));
+  EXPECT_EQ(after.reports_missing(0).submitted_at().seconds(), absl::ToUnixSeconds(now));
+}
+
+}  // namespace
+}  // namespace hotspot::queries
