@@ -130,12 +130,16 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.referring_agency_id = event.youth_referred().referring_agency_id();
       state.status = v1::CASE_STATUS_REFERRED;
       state.birth_date = event.youth_referred().birth_date();
+      state.cpr_number = event.youth_referred().cpr_number();
       state.identity_known = event.youth_referred().identity_known();
       break;
     case K::kYouthIdentified:
       state.identity_known = true;
       if (!event.youth_identified().birth_date().ciphertext().empty()) {
         state.birth_date = event.youth_identified().birth_date();
+      }
+      if (!event.youth_identified().cpr_number().ciphertext().empty()) {
+        state.cpr_number = event.youth_identified().cpr_number();
       }
       break;
     case K::kOutreachAssigned:
@@ -186,6 +190,9 @@ void Evolve(YouthState& state, const v1::Event& event) {
     case K::kPersonalDataRectified:
       if (event.personal_data_rectified().field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
         state.birth_date = event.personal_data_rectified().value();
+      }
+      if (event.personal_data_rectified().field() == v1::PERSONAL_DATA_FIELD_CPR_NUMBER) {
+        state.cpr_number = event.personal_data_rectified().value();
       }
       break;
     case K::kNotificationMade: {
@@ -410,12 +417,48 @@ std::optional<int> AgeOn(absl::string_view born, absl::CivilDay on) {
   return static_cast<int>(on.year() - day.year()) - (before_birthday ? 1 : 0);
 }
 
+namespace {
+
+// Easter Sunday of the Gregorian `year` (the anonymous Gregorian algorithm).
+absl::CivilDay EasterSunday(int64_t year) {
+  const int64_t a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4;
+  const int64_t f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
+  const int64_t i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const int64_t m = (a + 11 * h + 22 * l) / 451;
+  const int64_t month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1;
+  return absl::CivilDay(year, static_cast<int>(month), static_cast<int>(day));
+}
+
+}  // namespace
+
+bool IsWorkingDay(absl::CivilDay day) {
+  const absl::Weekday weekday = absl::GetWeekday(day);
+  if (weekday == absl::Weekday::saturday || weekday == absl::Weekday::sunday) return false;
+  const int month = day.month(), dom = day.day();
+  if ((month == 1 && dom == 1) || (month == 6 && dom == 5) ||
+      (month == 12 && (dom == 24 || dom == 25 || dom == 26 || dom == 31))) {
+    return false;
+  }
+  const absl::CivilDay easter = EasterSunday(day.year());
+  switch (day - easter) {
+    case -3:  // Maundy Thursday
+    case -2:  // Good Friday
+    case 1:   // Easter Monday
+    case 39:  // Ascension Day
+    case 50:  // Whit Monday
+      return false;
+    case 26:  // Great Prayer Day, abolished from 2024
+      return day.year() >= 2024;
+    default:
+      return true;
+  }
+}
+
 absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days) {
   absl::CivilDay day = from;
   while (days > 0) {
     day += 1;
-    const absl::Weekday weekday = absl::GetWeekday(day);
-    if (weekday != absl::Weekday::saturday && weekday != absl::Weekday::sunday) --days;
+    if (IsWorkingDay(day)) --days;
   }
   return day;
 }

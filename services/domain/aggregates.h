@@ -102,6 +102,7 @@ struct YouthState {
   };
   std::map<std::string, Outreach> outreach;
   v1::SealedText birth_date;  // as referred or corrected; empty if not known
+  v1::SealedText cpr_number;  // the same
   v1::Date ended_on;          // closed, declined or handed over on (unset: open, or not known)
   // Notifications to the social administration (barnets lov), by id, with their deadlines and
   // whether each was marked missed.
@@ -265,8 +266,14 @@ inline std::optional<absl::CivilDay> EighteenthBirthday(absl::string_view birth_
   return absl::CivilDay(born.year() + 18, born.month(), born.day());
 }
 
-// The day `days` working days (Monday to Friday) after `from`. Public holidays are not known
-// here and count as working days.
+// Whether the municipal administration works on `day`: Monday to Friday, except the Danish
+// public holidays (helligdagsloven: New Year's Day, Maundy Thursday, Good Friday, Easter Monday,
+// Great Prayer Day until 2023, Ascension Day, Whit Monday, Christmas Day and Boxing Day) and the
+// days public administrations close (Constitution Day, 5 June; Christmas Eve; New Year's Eve), as
+// Danish administrative deadlines count "hverdage".
+bool IsWorkingDay(absl::CivilDay day);
+
+// The day `days` working days (IsWorkingDay) after `from`.
 absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days);
 
 // Barnets lov's deadlines for a notification and an investigation.

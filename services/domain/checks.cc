@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "absl/strings/str_split.h"
 #include "store/status_macros.h"
 
@@ -407,6 +408,28 @@ absl::Status CheckBirthDate(absl::string_view field, absl::string_view text) {
     return Invalid(field, "must be a date YYYY-MM-DD");
   }
   return absl::OkStatus();
+}
+
+std::string BirthDateOfCpr(absl::string_view cpr) {
+  if (!CheckCpr("cpr", cpr).ok() || cpr.empty()) return "";
+  auto number = [&](size_t at) { return (cpr[at] - '0') * 10 + (cpr[at + 1] - '0'); };
+  int day = number(0);
+  const int month = number(2), year = number(4), century_digit = cpr[7] - '0';
+  if (day > 60) day -= 60;  // a substitute number
+  int century = 1900;
+  if ((century_digit == 4 || century_digit == 9) && year <= 36) century = 2000;
+  if (century_digit >= 5 && century_digit <= 8) century = year <= 57 ? 2000 : 1800;
+  const absl::CivilDay date(century + year, month, day);
+  if (date.month() != month || date.day() != day) return "";
+  return absl::FormatCivilTime(date);
+}
+
+absl::Status CheckCprMatchesBirthDate(absl::string_view cpr_field, absl::string_view cpr,
+                                      absl::string_view birth_date) {
+  if (cpr.empty() || birth_date.empty() || BirthDateOfCpr(cpr) == birth_date) {
+    return absl::OkStatus();
+  }
+  return Invalid(cpr_field, "its date and century digit do not tell the birth date given");
 }
 
 absl::Status ValidateRequestId(absl::string_view request_id) {

@@ -110,6 +110,17 @@ absl::Status CheckCpr(absl::string_view field, absl::string_view cpr);
 // "YYYY-MM-DD", or empty.
 absl::Status CheckBirthDate(absl::string_view field, absl::string_view text);
 
+// The birth date a CPR number tells ("DDMMYY-SNNN", the century from the seventh digit S: 0-3
+// 1900s; 4 and 9 2000-2036, else 1900s; 5-8 2000-2057, else 1800s), as "YYYY-MM-DD"; a
+// substitute number (erstatningspersonnummer, the day plus 60) tells its date too. Empty if
+// `cpr` is no CPR number or its date does not exist.
+std::string BirthDateOfCpr(absl::string_view cpr);
+
+// INVALID_ARGUMENT naming `cpr_field` unless the CPR number tells the birth date `birth_date`;
+// OK when either is empty. The message holds neither value.
+absl::Status CheckCprMatchesBirthDate(absl::string_view cpr_field, absl::string_view cpr,
+                                      absl::string_view birth_date);
+
 // The field every command has: request_id, required, at most kMaxRequestIdBytes of
 // [A-Za-z0-9_.:-].
 absl::Status ValidateRequestId(absl::string_view request_id);

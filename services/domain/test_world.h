@@ -207,7 +207,7 @@ class DecideTest : public ::testing::Test {
     r.set_urgency(v1::URGENCY_HIGH);
     r.set_identity_known(true);
     r.set_name("Ahmed Jensen");
-    r.set_cpr_number("010110-1234");
+    r.set_cpr_number("010110-4234");  // the 4: born in the 2000s
     r.set_birth_date("2010-01-01");
     r.set_address("Sjaeloer Boulevard 7, 2450 Copenhagen SV");
     return r;

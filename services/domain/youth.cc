@@ -52,6 +52,7 @@ absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandCon
   RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes, r.identity_known()));
   RETURN_IF_ERROR(CheckCpr("cpr_number", r.cpr_number()));
   RETURN_IF_ERROR(CheckBirthDate("birth_date", r.birth_date()));
+  RETURN_IF_ERROR(CheckCprMatchesBirthDate("cpr_number", r.cpr_number(), r.birth_date()));
   RETURN_IF_ERROR(CheckText("address", r.address(), 500, false));
   RETURN_IF_ERROR(RequireCoordinatorOrOwnAgency(c.principal, r.area_id(), r.referring_agency_id(),
                                                 "refer a youth for this agency"));
@@ -172,6 +173,7 @@ absl::StatusOr<Decision> Decide(const v1::IdentifyYouthRequest& r, const Command
   RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes));
   RETURN_IF_ERROR(CheckCpr("cpr_number", r.cpr_number()));
   RETURN_IF_ERROR(CheckBirthDate("birth_date", r.birth_date()));
+  RETURN_IF_ERROR(CheckCprMatchesBirthDate("cpr_number", r.cpr_number(), r.birth_date()));
   RETURN_IF_ERROR(CheckText("address", r.address(), 500, false));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
   const absl::Status coordinator =
@@ -698,14 +700,38 @@ absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& r, const C
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
   RETURN_IF_ERROR(RequireRecordKeeper(s, youth.area_id, "correct a youth's identifying data"));
-  v1::Event e;
-  auto* x = e.mutable_personal_data_rectified();
-  x->set_youth_id(r.youth_id());
-  x->set_field(r.field());
-  // Sealed as the original field, so that it reads (and is erased) the same way.
-  ASSIGN_OR_RETURN(*x->mutable_value(), s.Seal(r.youth_id(), sealed_as, r.value()));
-  ASSIGN_OR_RETURN(*x->mutable_reason(), s.Seal(r.youth_id(), "rectification_reason", r.reason()));
-  s.Emit(r.youth_id(), youth.area_id, std::move(e));
+  // The CPR number tells the birth date: a birth date is corrected only to the one the CPR
+  // number on record tells, and a corrected CPR number corrects the birth date with it.
+  std::string birth_date_follows;
+  if (r.field() == v1::PERSONAL_DATA_FIELD_BIRTH_DATE) {
+    ASSIGN_OR_RETURN(const std::optional<std::string> cpr, s.Open(youth.cpr_number));
+    if (!CheckCprMatchesBirthDate("value", cpr.value_or(""), r.value()).ok()) {
+      return absl::FailedPreconditionError(
+          "value: the birth date must be the one the CPR number on record tells; correct the "
+          "CPR number, and the birth date follows it");
+    }
+  } else if (r.field() == v1::PERSONAL_DATA_FIELD_CPR_NUMBER) {
+    ASSIGN_OR_RETURN(const std::optional<std::string> birth, s.Open(youth.birth_date));
+    const std::string told = BirthDateOfCpr(r.value());
+    if (!told.empty() && told != birth.value_or("")) birth_date_follows = told;
+  }
+  auto rectify = [&](v1::PersonalDataField field, const char* sealed_as,
+                     const std::string& value) -> absl::Status {
+    v1::Event e;
+    auto* x = e.mutable_personal_data_rectified();
+    x->set_youth_id(r.youth_id());
+    x->set_field(field);
+    // Sealed as the original field, so that it reads (and is erased) the same way.
+    ASSIGN_OR_RETURN(*x->mutable_value(), s.Seal(r.youth_id(), sealed_as, value));
+    ASSIGN_OR_RETURN(*x->mutable_reason(),
+                     s.Seal(r.youth_id(), "rectification_reason", r.reason()));
+    s.Emit(r.youth_id(), youth.area_id, std::move(e));
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(rectify(r.field(), sealed_as, r.value()));
+  if (!birth_date_follows.empty()) {
+    RETURN_IF_ERROR(rectify(v1::PERSONAL_DATA_FIELD_BIRTH_DATE, "birth_date", birth_date_follows));
+  }
   return s.Finish(r.youth_id());
 }
 

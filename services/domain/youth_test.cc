@@ -31,7 +31,7 @@ TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_REFERRED);
 
   // Personal data never stands in clear in an event.
-  for (const char* clear : {"Ahmed", "Jensen", "010110-1234", "2010-01-01", "Sjaeloer", "Absent"}) {
+  for (const char* clear : {"Ahmed", "Jensen", "010110-4234", "2010-01-01", "Sjaeloer", "Absent"}) {
     EXPECT_FALSE(absl::StrContains(w_.all_bytes(), clear)) << clear;
   }
 
@@ -50,6 +50,9 @@ TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
       {"urgency", [](v1::ReferYouthRequest& r) { r.set_urgency(static_cast<v1::Urgency>(42)); }},
       {"name", [](v1::ReferYouthRequest& r) { r.clear_name(); }},
       {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("0101101234"); }},
+      // Born 1910 by its century digit, not 2010 as the birth date says.
+      {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("010110-1234"); }},
+      {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("020110-4234"); }},
       {"birth_date", [](v1::ReferYouthRequest& r) { r.set_birth_date("2010-02-30"); }},
   };
   for (const Bad& b : bad) {
@@ -216,6 +219,7 @@ TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   const std::string youth = Refer();  // born 2010-01-01: 16 on 2026-11-23
   auto young = Referral();
   young.set_birth_date("2013-06-01");  // 13
+  young.set_cpr_number("010613-4234");
   const std::string child = w_.Do(young, school_member_).id;
 
   auto consent = Req<v1::RecordConsentRequest>();
@@ -421,6 +425,29 @@ TEST_F(DecideTest, AConsentOfBeforeIsNamedByItsScope) {
   EXPECT_EQ(withdrawn.writes[0].events[0].consent_withdrawn().consent_id(), "");
 }
 
+// The receipt's 6 working days ("hverdage") skip weekends, the Danish public holidays and the
+// days public administrations close.
+TEST(WorkingDaysTest, HolidaysAndClosingDaysAreNoWorkingDays) {
+  using absl::CivilDay;
+  // Easter 2027 (28 March): Maundy Thursday, Good Friday and Easter Monday.
+  EXPECT_EQ(AfterWorkingDays(CivilDay(2027, 3, 24), 6), CivilDay(2027, 4, 6));
+  // Christmas Eve to Boxing Day, New Year's Eve and Day.
+  EXPECT_EQ(AfterWorkingDays(CivilDay(2026, 12, 22), 6), CivilDay(2027, 1, 5));
+  // An ordinary week: Tuesday to Friday, then Monday and Tuesday.
+  EXPECT_EQ(AfterWorkingDays(CivilDay(2026, 11, 23), 6), CivilDay(2026, 12, 1));
+  for (const CivilDay closed :
+       {CivilDay(2026, 1, 1), CivilDay(2026, 4, 2), CivilDay(2026, 4, 3), CivilDay(2026, 4, 6),
+        CivilDay(2026, 5, 14), CivilDay(2026, 5, 25), CivilDay(2026, 6, 5), CivilDay(2023, 5, 5),
+        CivilDay(2038, 6, 3), CivilDay(2038, 6, 14)}) {
+    EXPECT_FALSE(IsWorkingDay(closed)) << closed;
+  }
+  // Great Prayer Day is a working day from 2024; the days around the holidays are.
+  for (const CivilDay open : {CivilDay(2024, 4, 26), CivilDay(2026, 5, 1), CivilDay(2026, 4, 1),
+                              CivilDay(2026, 4, 7), CivilDay(2026, 12, 23), CivilDay(2026, 6, 4)}) {
+    EXPECT_TRUE(IsWorkingDay(open)) << open;
+  }
+}
+
 // Barnets lov: a professional notifies; the social administration's caseworkers assess,
 // confirm the receipt and investigate, each once, with the law's deadlines in the events.
 TEST_F(DecideTest, ANotificationIsAssessedConfirmedAndInvestigatedByTheSocialAdministration) {
@@ -510,13 +537,32 @@ TEST_F(DecideTest, ACorrectionOfIdentifyingDataIsSealedLikeTheOriginal) {
   EXPECT_EQ(World::Unseal(event.value()), "010110-4321");
   EXPECT_EQ(event.value().key_id(), youth);
   EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "4321"));
-  // A corrected birth date decides the age from then on: at 12 the youth cannot consent.
+  // The CPR number tells the birth date: a birth date it does not tell is refused; a corrected
+  // CPR number corrects the birth date with it.
   fix.set_request_id("fix-birth");
   fix.set_field(v1::PERSONAL_DATA_FIELD_BIRTH_DATE);
   fix.set_value("2014-02-30");
   EXPECT_EQ(Code(w_.Run(fix, chief_)), absl::StatusCode::kInvalidArgument);
   fix.set_value("2014-02-03");
-  w_.Do(fix, chief_);
+  d = w_.Run(fix, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("CPR number on record"));
+  fix.set_request_id("fix-cpr-and-birth");
+  fix.set_field(v1::PERSONAL_DATA_FIELD_CPR_NUMBER);
+  fix.set_value("030214-4321");
+  const Decision both = w_.Do(fix, chief_);
+  ASSERT_EQ(both.writes[0].events.size(), 2u);
+  const v1::PersonalDataRectified& follows = both.writes[0].events[1].personal_data_rectified();
+  EXPECT_EQ(follows.field(), v1::PERSONAL_DATA_FIELD_BIRTH_DATE);
+  EXPECT_EQ(World::Unseal(follows.value()), "2014-02-03");
+  EXPECT_EQ(follows.value().key_id(), youth);
+  EXPECT_EQ(World::Unseal(follows.reason()), "Mistyped at referral");
+  // A birth date the CPR number tells is accepted (here: the same again).
+  fix.set_request_id("fix-birth-again");
+  fix.set_field(v1::PERSONAL_DATA_FIELD_BIRTH_DATE);
+  fix.set_value("2014-02-03");
+  EXPECT_EQ(w_.Do(fix, chief_).writes[0].events.size(), 1u);
+  // A decided age from then on: at 12 the youth cannot consent.
   auto consent = Req<v1::RecordConsentRequest>();
   consent.set_youth_id(youth);
   consent.set_scope("school");
@@ -744,6 +790,7 @@ TEST_F(DecideTest, HandOverToAdultServices) {
   // 17, with an open commitment: as at closing, it is fulfilled or cancelled first.
   auto older = Referral();
   older.set_birth_date("2009-06-01");
+  older.set_cpr_number("010609-4234");
   const std::string youth = w_.Do(older, school_member_).id;
   auto screen = Req<v1::ScreenReferralRequest>();
   screen.set_youth_id(youth);
@@ -820,10 +867,14 @@ TEST_F(DecideTest, OutreachHasAnOutcomeAndAnUnknownYouthIsIdentified) {
   identify.set_youth_id(youth);
   identify.set_name("Karim Berg");
   identify.set_birth_date("2010-05-04");
-  identify.set_cpr_number("040510-1235");
+  identify.set_cpr_number("040510-1235");  // born 1910 by its century digit
+  absl::StatusOr<Decision> d = w_.Run(identify, school_member_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("cpr_number"));
+  identify.set_cpr_number("040510-4235");
   EXPECT_EQ(Code(w_.Run(identify, police_leader_)), absl::StatusCode::kPermissionDenied);
   identify.set_birth_date("2010-13-04");
-  absl::StatusOr<Decision> d = w_.Run(identify, school_member_);
+  d = w_.Run(identify, school_member_);
   EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("birth_date"));
   identify.set_birth_date("2010-05-04");

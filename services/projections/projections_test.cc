@@ -430,7 +430,7 @@ TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
     return absl::FromCivil(absl::CivilSecond(2026, m, d, 10, 0, 0), absl::UTCTimeZone());
   };
   v1::ReferYouthRequest referral = scenario::SampleReferral(99, "lapse-refer");
-  referral.set_birth_date("2008-11-20");  // 18 on 2026-11-20
+  scenario::SetBirthDate(referral, absl::CivilDay(2008, 11, 20));  // 18 on 2026-11-20
   const absl::StatusOr<v1::CommandResponse> referred =
       sink_->Send(cast.school_member, referral, day(11, 1));
   ASSERT_TRUE(referred.ok()) << referred.status();

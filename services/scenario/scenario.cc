@@ -886,6 +886,18 @@ v1::ReferYouthRequest SampleReferral(int n, std::string request_id) {
   return r;
 }
 
+void SetBirthDate(v1::ReferYouthRequest& referral, absl::CivilDay born) {
+  referral.set_birth_date(absl::FormatCivilTime(born));
+  // The 7th digit with the year tells the century: 4 for 2000-2036, 5 for 2037-2057 and for the
+  // 1800s, 2 for the 1900s.
+  const int64_t year = born.year();
+  const int century_digit = year >= 2000 ? (year <= 2036 ? 4 : 5) : (year >= 1900 ? 2 : 5);
+  const std::string serial =
+      referral.cpr_number().size() == 11 ? referral.cpr_number().substr(8) : "123";
+  referral.set_cpr_number(absl::StrFormat("%02d%02d%02d-%d%s", born.day(), born.month(), year % 100,
+                                          century_digit, serial));
+}
+
 absl::StatusOr<ScenarioResult> BuildSjaelor(CommandSink& sink, ScenarioOptions options) {
   Builder builder(sink, std::move(options));
   return builder.Run();

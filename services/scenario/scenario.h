@@ -87,6 +87,10 @@ absl::StatusOr<ScenarioResult> BuildSjaelor(CommandSink& sink, ScenarioOptions o
 // A referral for the scenario's area: youth `n` with invented personal data.
 v1::ReferYouthRequest SampleReferral(int n, std::string request_id);
 
+// Sets `referral`'s birth date to `born`, and its CPR number to one that tells it (the same last
+// three digits, the century digit of the year).
+void SetBirthDate(v1::ReferYouthRequest& referral, absl::CivilDay born);
+
 }  // namespace hotspot::scenario
 
 #endif  // HOTSPOT_SERVICES_SCENARIO_SCENARIO_H_

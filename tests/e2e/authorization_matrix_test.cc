@@ -320,6 +320,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   again.set_referring_agency_id(cast.police_member.agency);
   again.set_referred_by(cast.police_member.person);
   again.set_cpr_number(referral.cpr_number());
+  again.set_birth_date(referral.birth_date());
   const std::string duplicate = Must(cast.police_member, again).id();
   // The cases at the top of issue 12: the housing association owns a commitment (it is
   // involved); the police share under § 115 with the club only; the club shares on a consent

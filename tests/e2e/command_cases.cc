@@ -55,8 +55,8 @@ std::string CommandBuilders::Accepted(int age) {
   if (age > 0) {
     v1::ReferYouthRequest referral = scenario::SampleReferral(++sequence_, NextId());
     const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
-    referral.set_birth_date(absl::StrFormat("%04d-%02d-%02d", today.year() - age, today.month(),
-                                            std::min(today.day(), 28)));
+    scenario::SetBirthDate(
+        referral, absl::CivilDay(today.year() - age, today.month(), std::min(today.day(), 28)));
     youth = Must(cast_->school_member, referral).id();
   } else {
     youth = Referred();

@@ -545,7 +545,7 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   v1::ReferYouthRequest referral = scenario::SampleReferral(1, "basis-referral");
   referral.set_referring_agency_id(kPolice);
   referral.set_referred_by(cast.police_member.person);
-  referral.set_birth_date("2010-05-05");  // 16
+  scenario::SetBirthDate(referral, absl::CivilDay(2010, 5, 5));  // 16
   referral.set_name("Basis Youth");
   const CallResult referred = suite_->commands->Call(cast.police_member, referral);
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();

@@ -65,7 +65,7 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
 
   v1::ReferYouthRequest referral = scenario::SampleReferral(3, "erase-referral");
   referral.set_name("Zebulon Quaggmire-Erasetest");
-  referral.set_birth_date("2010-03-01");  // 16: he gives consent himself
+  scenario::SetBirthDate(referral, absl::CivilDay(2010, 3, 1));  // 16: he gives consent himself
   const CallResult referred = suite.commands->Call(cast.school_member, referral);
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
   const std::string youth = referred.response.id();

@@ -568,8 +568,8 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
 TEST_F(QueryServiceTest, TheCaseShowsOutreachSocialDecisionsAgeAndALaterIdentity) {
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
   v1::ReferYouthRequest referral = scenario::SampleReferral(7301, "q-outreach-referral");
-  referral.set_birth_date(absl::StrFormat("%04d-%02d-%02d", today.year() - 17, today.month(),
-                                          std::min(today.day(), 28)));
+  scenario::SetBirthDate(referral,
+                         absl::CivilDay(today.year() - 17, today.month(), std::min(today.day(), 28)));
   const CallResult referred = commands_->Call(cast_->school_member, referral);
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
   const std::string youth = referred.response.id();
