@@ -232,6 +232,22 @@ bool HasDate(absl::string_view value) {
   return false;
 }
 
+// A CPR number split around a journal number's handling letter ("20080G91133"): ten digits on
+// across the letter (`before` its run of digits, `after` the next) whose first six read DDMMYY.
+bool CprAcrossLetter(absl::string_view before, absl::string_view after) {
+  if (before.empty() || after.empty()) return false;
+  const std::string joined = absl::StrCat(before, after);
+  for (size_t start = before.size() > 9 ? before.size() - 9 : 0;
+       start < before.size() && start + 10 <= joined.size(); ++start) {
+    int d = 0, m = 0;
+    if (absl::SimpleAtoi(joined.substr(start, 2), &d) &&
+        absl::SimpleAtoi(joined.substr(start + 2, 2), &m) && ValidDay(d, m)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value) {
@@ -239,6 +255,7 @@ absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value
             std::any_of(value.begin(), value.end(), absl::ascii_isdigit) && !HasDate(value);
   size_t letters = 0, runs = 0, digits = 0, singles = 0;
   bool seen_digit = false;
+  std::string run, before_letter;  // the digits of the run (across separators), before the letter
   for (const char c : value) {
     const bool letter = absl::ascii_isupper(c);
     const bool digit = absl::ascii_isdigit(c);
@@ -256,7 +273,13 @@ absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value
     // "20.08.09-1133"), which files a person, not a case.
     digits = digit ? digits + 1 : (separator ? digits : 0);
     ok = ok && digits < 10;
+    if (digit) run += c;
+    if (letter) {
+      if (seen_digit) before_letter = run;
+      run.clear();
+    }
   }
+  ok = ok && !CprAcrossLetter(before_letter, run);
   if (ok) return absl::OkStatus();
   return Invalid(field, absl::StrCat("must be a journal number: 1 to ", kMaxJournalNumberBytes,
                                      " of [A-Z0-9./-] with a digit, a prefix of at most two "

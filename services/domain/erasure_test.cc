@@ -95,13 +95,20 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
                             "ARK-1-KHAN",
                             // And the third's: a CPR number split by a letter, a birth date, a
                             // name in single letters.
-                            "ARK-200809X1133", "ARK-200809", "ARK-1-K-H-A-N"}) {
+                            "ARK-200809X1133", "ARK-200809", "ARK-1-K-H-A-N",
+                            // And the fifth's: a CPR number split 5/5 around the letter.
+                            "20080G91133", "ARK-2008-0G9-1133", "2008G091133"}) {
     assess.set_reference(words);
     d = w_.Run(assess, auditor_);
     EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << words;
     EXPECT_THAT(std::string(d.status().message()), HasSubstr("reference: ")) << words;
     transfer.set_reference(words);
     EXPECT_EQ(Code(w_.Run(transfer, auditor_)), absl::StatusCode::kInvalidArgument) << words;
+  }
+  // Journal numbers as archives and the KLE write them pass.
+  for (const char* number : {"KBH-ARK-2026-0042", "27.24.00-G01-1-26", "00.01.00-G01-12-26",
+                             "ARK-2026/1234", "2026-4217", "A-27.24.00-P20-3-26"}) {
+    EXPECT_TRUE(CheckJournalNumber("reference", number).ok()) << number;
   }
   transfer.set_reference("ARK-1/T");
   assess.set_reference("ARK-1");
