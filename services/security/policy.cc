@@ -179,25 +179,26 @@ bool ConsentStands(const v1::CaseView& view, const v1::SharedConcern& concern,
   return in_force;
 }
 
-// A consent in force names `agency` (or is an unstructured consent of before, naming none).
+// A consent in force names `agency`. (An unstructured consent of before names no agency, and so
+// involves none outside the § 115 exchange.)
 bool ConsentNames(const v1::CaseView& view, absl::string_view agency) {
-  return std::any_of(view.consents().begin(), view.consents().end(),
-                     [&](const v1::ConsentView& consent) {
-                       return consent.in_force() && (consent.agency_ids().empty() ||
-                                                     Contains(consent.agency_ids(), agency));
-                     });
+  return std::any_of(
+      view.consents().begin(), view.consents().end(), [&](const v1::ConsentView& consent) {
+        return consent.in_force() && Contains(consent.agency_ids(), agency);
+      });
 }
 
-// `agency` is involved in the case (see MaySeePersonalData). Its tasks (outreach, commitments)
-// involve an agency outside the § 115 exchange (not a housing association) only while a consent
-// names it: withdrawn, the consent takes back what it opened.
+// `agency` is involved in the case (see MaySeePersonalData). An agency outside the § 115
+// exchange (not a housing association) is involved only while a consent names it, whether it
+// referred the youth or has tasks (outreach, commitments): it knows what it told, and withdrawn,
+// the consent takes back what it opened.
 bool Involved(const v1::CaseView& view, const AgencyFacts& agency) {
   if (!Contains(view.agencies_involved(), agency.agency_id)) return false;
-  if (view.referral().referring_agency_id() == agency.agency_id) return true;
   if (!SspParty(agency) && agency.kind != v1::AGENCY_KIND_HOUSING_ASSOCIATION &&
       !ConsentNames(view, agency.agency_id)) {
     return false;
   }
+  if (view.referral().referring_agency_id() == agency.agency_id) return true;
   for (const v1::OutreachView& task : view.outreach()) {
     if (task.agency_id() == agency.agency_id) return true;
   }

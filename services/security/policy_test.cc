@@ -108,6 +108,35 @@ TEST(PolicyTest, PossibleDuplicatesAreTheAreasCoordinatorsToKnow) {
   }
 }
 
+// An NGO is outside the § 115 exchange: whether it referred the youth or has a task, it reads the
+// case only while a consent in force names it. A consent of before, naming no agency, names none.
+TEST(PolicyTest, AnNgoReadsTheCaseOnlyWhileAConsentNamesIt) {
+  v1::CaseView view;
+  view.set_area_id("area-a");
+  view.add_agencies_involved("agency-ngo");
+  view.add_agencies_involved("agency-school");
+  view.mutable_referral()->set_referring_agency_id("agency-ngo");
+  v1::OutreachView* task = view.add_outreach();
+  task->set_agency_id("agency-ngo");
+  Principal ngo{"mentor-mia", "agency-ngo", Role::kAgencyMember, {"area-a"}};
+  ngo.agency_kind = v1::AGENCY_KIND_NGO;
+  Principal school{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
+  school.agency_kind = v1::AGENCY_KIND_SCHOOL;
+  view.mutable_referral()->set_referring_agency_id("agency-school");
+  EXPECT_TRUE(MaySeePersonalData(school, view));  // a § 115 party that referred
+  view.mutable_referral()->set_referring_agency_id("agency-ngo");
+  EXPECT_FALSE(MaySeePersonalData(ngo, view));  // referred it, and has a task: no consent
+  v1::ConsentView* old = view.add_consents();
+  old->set_in_force(true);  // of before: names no agency
+  EXPECT_FALSE(MaySeePersonalData(ngo, view));
+  v1::ConsentView* naming = view.add_consents();
+  naming->set_in_force(true);
+  naming->add_agency_ids("agency-ngo");
+  EXPECT_TRUE(MaySeePersonalData(ngo, view));
+  naming->set_in_force(false);  // withdrawn, or lapsed at 18
+  EXPECT_FALSE(MaySeePersonalData(ngo, view));
+}
+
 TEST(PolicyTest, AMeasurementIsTheChiefsOfficesOrItsOwningAgencys) {
   const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
   const Principal admin{"admin-it", "agency-it", Role::kAdmin, {"area-a"}};
