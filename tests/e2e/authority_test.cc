@@ -1,0 +1,1043 @@
+// Issue 13's authority rules over gRPC, against a real hotspotd with the demo loaded: commitments
+// are agreed, not imposed (§1); who is who (§2: agencies linked to several areas, the board's
+// members); powers by body (§3); the escalation ladder's rungs (§4); the hand-over to adult
+// services (§6). Each test asserts the refusal's code and what was (or was not) written, read
+// back through QueryService or the case's history. The domain's own tests of the same rules are
+// services/domain/*_test.cc.
+//
+// Who acts: ladders are set and agencies linked by an admin, and escalations are answered by
+// the target agency's own people named on its rungs, as the model has it.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "tests/e2e/command_cases.h"
+#include "tests/e2e/command_client.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+using google::protobuf::Message;
+using security::Principal;
+using security::Role;
+
+constexpr char kHotspot[] = "agency-hotspot-sjaelor";
+constexpr char kClub[] = "agency-club-sjaelor";
+constexpr char kHousing[] = "agency-housing-sjaelor";
+constexpr char kNgo[] = "agency-ngo-mentors";
+constexpr char kOutreach[] = "agency-outreach-sydvest";
+// A police district registered by a test, with a ladder of its own and an area coordinator.
+constexpr char kPoliceWest[] = "agency-police-west";
+
+// The demo's rungs above the cast (scenario.cc names them "<title>-<agency stem>"), a mayor of
+// the political follow-up group, the new police district's people, and an admin of both the
+// demo's area and the fresh ones.
+struct People {
+  Principal school_director{"director-school-sjaelor", kSchool, Role::kAgencyLeader, {kArea}};
+  Principal police_director{
+      "police-director-police-copenhagen", kPolice, Role::kAgencyLeader, {kArea}};
+  Principal mayor{"mayor-social-copenhagen", kSocial, Role::kAgencyLeader, {kArea}};
+  Principal west_rung{"manager-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
+  Principal west_coordinator{"coordinator-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
+  Principal region_admin = [] {
+    Principal admin = Founder();
+    admin.person = "it-operator-region";
+    admin.areas.push_back(kArea);
+    return admin;
+  }();
+
+  std::vector<Principal> All() const {
+    return {school_director, police_director, mayor, west_rung, west_coordinator, region_admin};
+  }
+};
+
+class AuthorityTest : public ::testing::Test, public CommandBuilders {
+ protected:
+  static void SetUpTestSuite() {
+    people_ = new People();
+    // The demo, loaded at start; no deadline process, so that only the tests write.
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+        StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--deadline_interval_s=0"}, people_->All());
+    ASSERT_TRUE(started.ok()) << started.status();
+    suite_ = started->release();
+    Bind(suite_);
+    queries_ = v1::QueryService::NewStub(suite_->channel).release();
+  }
+
+  static void TearDownTestSuite() {
+    delete queries_;
+    delete suite_;
+    delete people_;
+  }
+
+  // Whether `as` calling `request` is refused with `code`, in a message that says `says`.
+  static ::testing::AssertionResult Refused(const Principal& as, const Message& request,
+                                            grpc::StatusCode code, const std::string& says = "") {
+    const CallResult r = client_->Call(as, request);
+    if (r.status.error_code() == code && absl::StrContains(r.status.error_message(), says)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << request.GetDescriptor()->name() << " as " << as.person << ": code "
+           << r.status.error_code() << " \"" << r.status.error_message() << "\"; expected code "
+           << code << " saying \"" << says << "\"";
+  }
+
+  // A meeting of `body` of the demo's area, scheduled and held now with `attendance` (agency,
+  // person).
+  static std::string HeldMeeting(
+      const std::string& body, const std::vector<std::pair<std::string, std::string>>& attendance) {
+    auto schedule = Req<v1::ScheduleMeetingRequest>();
+    schedule.set_area_id(kArea);
+    schedule.set_body_id(body);
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    const std::string meeting = Must(cast_->chief, schedule).id();
+    auto held = Req<v1::RecordAttendanceRequest>();
+    held.set_meeting_id(meeting);
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    for (const auto& [agency, person] : attendance) {
+      v1::BodyMember* member = held.add_attendance();
+      member->set_agency_id(agency);
+      member->set_person(person);
+    }
+    Must(cast_->chief, held);
+    return meeting;
+  }
+
+  // Registers `agency` in `area` as `by` (an admin).
+  static std::string Register(const Principal& by, const std::string& area,
+                              const std::string& agency, const std::string& name,
+                              v1::AgencyKind kind) {
+    auto r = Req<v1::RegisterAgencyRequest>();
+    r.set_agency_id(agency);
+    r.set_area_id(area);
+    r.set_name(name);
+    r.set_kind(kind);
+    Must(by, r);
+    return agency;
+  }
+
+  // An escalation of the demo's area at the steering-group level, raised by the chief.
+  static v1::RaiseEscalationRequest Raise(const std::string& target,
+                                          const std::string& commitment) {
+    auto raise = Req<v1::RaiseEscalationRequest>();
+    raise.set_area_id(kArea);
+    raise.set_target_agency_id(target);
+    raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    raise.set_reason("Agreed action not carried out; two reminders without answer");
+    if (!commitment.empty()) raise.add_commitment_ids(commitment);
+    return raise;
+  }
+
+  // A task force's decision on `youth` (on the agenda of a meeting held now) that escalates
+  // `commitment` to the school at `level`.
+  static v1::RecordDecisionRequest EscalatingDecision(const std::string& youth,
+                                                      const std::string& commitment,
+                                                      v1::EscalationLevel level) {
+    auto decision = Req<v1::RecordDecisionRequest>();
+    decision.set_meeting_id(HeldMeetingWith(youth));
+    decision.set_youth_id(youth);
+    decision.set_text("The morning calls are not made: to the school's leadership");
+    v1::NewEscalation* e = decision.add_escalations();
+    e->set_target_agency_id(kSchool);
+    e->set_level(level);
+    e->set_reason("Morning calls not made");
+    e->add_commitment_ids(commitment);
+    return decision;
+  }
+
+  static v1::AcknowledgeEscalationRequest Acknowledge(const std::string& escalation) {
+    auto ack = Req<v1::AcknowledgeEscalationRequest>();
+    ack.set_escalation_id(escalation);
+    ack.set_note("We take it up at our next management meeting");
+    return ack;
+  }
+
+  static v1::ResolveEscalationRequest Resolve(const std::string& escalation) {
+    auto resolve = Req<v1::ResolveEscalationRequest>();
+    resolve.set_escalation_id(escalation);
+    resolve.set_outcome("Staffed from next week");
+    return resolve;
+  }
+
+  static v1::MoveEscalationUpRequest MoveUp(const std::string& escalation) {
+    auto up = Req<v1::MoveEscalationUpRequest>();
+    up.set_escalation_id(escalation);
+    up.set_reason("No response at this level within 14 days");
+    return up;
+  }
+
+  // ---- reads, as the chief unless named, at least up to `at` ----
+
+  static std::vector<v1::CommitmentView> Commitments(v1::ListCommitmentsRequest filter,
+                                                     uint64_t at) {
+    filter.set_area_id(kArea);
+    filter.set_min_position(at);
+    filter.set_page_size(500);
+    v1::ListCommitmentsResponse response;
+    const grpc::Status status =
+        queries_->ListCommitments(suite_->As(cast_->chief).get(), filter, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.commitments().begin(), response.commitments().end()};
+  }
+
+  static std::vector<v1::CommitmentView> CommitmentsOf(const std::string& youth, uint64_t at) {
+    v1::ListCommitmentsRequest filter;
+    filter.set_youth_id(youth);
+    return Commitments(filter, at);
+  }
+
+  // The escalations of the demo's area at `target`, by id.
+  static std::map<std::string, v1::EscalationView> EscalationsTo(const std::string& target,
+                                                                 uint64_t at) {
+    v1::ListEscalationsRequest request;
+    request.set_area_id(kArea);
+    request.set_target_agency_id(target);
+    request.set_min_position(at);
+    request.set_page_size(500);
+    v1::ListEscalationsResponse response;
+    const grpc::Status status =
+        queries_->ListEscalations(suite_->As(cast_->chief).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::map<std::string, v1::EscalationView> out;
+    for (const v1::EscalationView& e : response.escalations()) out[e.escalation_id()] = e;
+    return out;
+  }
+
+  static v1::EscalationView EscalationOf(const std::string& target, const std::string& id,
+                                         uint64_t at) {
+    const auto all = EscalationsTo(target, at);
+    const auto it = all.find(id);
+    EXPECT_NE(it, all.end()) << id << " is not listed";
+    return it == all.end() ? v1::EscalationView() : it->second;
+  }
+
+  static v1::MeetingView MeetingOf(const std::string& body, const std::string& meeting,
+                                   uint64_t at) {
+    v1::ListMeetingsRequest request;
+    request.set_area_id(kArea);
+    request.set_body_id(body);
+    request.set_min_position(at);
+    request.set_page_size(500);
+    v1::ListMeetingsResponse response;
+    const grpc::Status status =
+        queries_->ListMeetings(suite_->As(cast_->chief).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const v1::MeetingView& m : response.meetings()) {
+      if (m.meeting_id() == meeting) return m;
+    }
+    ADD_FAILURE() << meeting << " is not listed for " << body;
+    return v1::MeetingView();
+  }
+
+  static std::map<std::string, v1::BodyView> Bodies(uint64_t at) {
+    v1::ListBodiesRequest request;
+    request.set_area_id(kArea);
+    request.set_min_position(at);
+    v1::ListBodiesResponse response;
+    const grpc::Status status =
+        queries_->ListBodies(suite_->As(cast_->chief).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::map<std::string, v1::BodyView> out;
+    for (const v1::BodyView& b : response.bodies()) out[b.body_id()] = b;
+    return out;
+  }
+
+  static std::map<std::string, v1::AgencyView> Agencies(const Principal& who,
+                                                        const std::string& area, uint64_t at) {
+    v1::ListAgenciesRequest request;
+    request.set_area_id(area);
+    request.set_min_position(at);
+    v1::ListAgenciesResponse response;
+    const grpc::Status status = queries_->ListAgencies(suite_->As(who).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::map<std::string, v1::AgencyView> out;
+    for (const v1::AgencyView& a : response.agencies()) out[a.agency_id()] = a;
+    return out;
+  }
+
+  static v1::ProgrammeView Programme(uint64_t at) {
+    v1::GetProgrammeRequest request;
+    request.set_area_id(kArea);
+    request.set_min_position(at);
+    v1::GetProgrammeResponse response;
+    const grpc::Status status =
+        queries_->GetProgramme(suite_->As(cast_->chief).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.programme();
+  }
+
+  static v1::CaseView Case(const std::string& youth, uint64_t at) {
+    v1::GetCaseRequest request;
+    request.set_youth_id(youth);
+    request.set_min_position(at);
+    v1::GetCaseResponse response;
+    const grpc::Status status =
+        queries_->GetCase(suite_->As(cast_->chief).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.case_view();
+  }
+
+  // The youth's history (as the chief): the events of `kind` (Event's oneof case).
+  static std::vector<v1::StoredEvent> EventsOf(const std::string& youth, v1::Event::KindCase kind,
+                                               uint64_t at) {
+    absl::StatusOr<std::vector<v1::StoredEvent>> history = suite_->History(cast_->chief, youth, at);
+    EXPECT_TRUE(history.ok()) << history.status();
+    std::vector<v1::StoredEvent> out;
+    if (!history.ok()) return out;
+    for (const v1::StoredEvent& e : *history) {
+      if (e.event().kind_case() == kind) out.push_back(e);
+    }
+    return out;
+  }
+
+  static SuiteServer* suite_;
+  static People* people_;
+  static v1::QueryService::Stub* queries_;
+};
+
+SuiteServer* AuthorityTest::suite_;
+People* AuthorityTest::people_;
+v1::QueryService::Stub* AuthorityTest::queries_;
+
+// ---- §1: commitments are agreed, not imposed ----
+
+TEST_F(AuthorityTest, ACommitmentIsAcceptedInTheMeetingOnlyByAPersonOfItsAgencyWhoAttended) {
+  const std::string youth = Accepted();
+  const std::string meeting = HeldMeetingWith(youth);  // the school's teacher-ole attended
+  v1::RecordDecisionRequest decision = DecisionFor(meeting, youth);
+  v1::NewCommitment* c = decision.mutable_commitments(0);
+  c->set_owning_agency_id(kPolice);
+  c->set_responsible_person(cast_->police_member.person);
+  // The police's officer was not at the meeting; nor does the school's teacher accept for them.
+  c->set_accepted_by(cast_->police_member.person);
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      "commitments[0].accepted_by: officer-sara of agency-police-copenhagen did "
+                      "not attend"));
+  decision.set_request_id(NextId());
+  c->set_accepted_by(cast_->school_member.person);
+  EXPECT_TRUE(
+      Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION, "did not attend"));
+  EXPECT_TRUE(CommitmentsOf(youth, suite_->Head()).empty())
+      << "a refused decision wrote a commitment";
+
+  // Without an acceptance in the meeting it stands proposed until the police answer.
+  decision.set_request_id(NextId());
+  c->clear_accepted_by();
+  const v1::CommandResponse decided = Must(cast_->chief, decision);
+  ASSERT_EQ(decided.created_ids_size(), 1);
+  const std::string commitment = decided.created_ids(0);
+  std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, decided.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].commitment_id(), commitment);
+  EXPECT_EQ(listed[0].owning_agency_id(), kPolice);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);
+  EXPECT_EQ(listed[0].accepted_by(), "");
+  EXPECT_FALSE(listed[0].has_accepted_at());
+  const auto made = EventsOf(youth, v1::Event::kCommitmentMade, decided.position());
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0].event().commitment_made().acceptance(), v1::COMMITMENT_ACCEPTANCE_PROPOSED);
+
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(commitment);
+  const uint64_t at = Must(cast_->police_member, accept).position();
+  listed = CommitmentsOf(youth, at);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_OPEN);
+  EXPECT_EQ(listed[0].accepted_by(), cast_->police_member.person);
+}
+
+TEST_F(AuthorityTest, ACommitmentsOwningAgencyMustBelongToTheMeetingsArea) {
+  // A school of another area (an Aalborg area, set up by its admin).
+  const std::string school = Register(*founder_, NewArea(), "agency-school-aalborg-east",
+                                      "Aalborg East School", v1::AGENCY_KIND_SCHOOL);
+
+  const std::string youth = Accepted();
+  v1::RecordDecisionRequest decision = DecisionFor(HeldMeetingWith(youth), youth);
+  v1::NewCommitment* c = decision.mutable_commitments(0);
+  c->set_owning_agency_id(school);
+  c->set_responsible_person("teacher-aalborg");
+  c->clear_accepted_by();
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      "commitments[0].owning_agency_id: agency-school-aalborg-east is not an "
+                      "agency of area-sjaelor-boulevard"));
+  // Nor is an escalation raised at it about the area's youth.
+  v1::RaiseEscalationRequest raise = Raise(school, "");
+  raise.set_youth_id(youth);
+  EXPECT_TRUE(Refused(cast_->chief, raise, grpc::StatusCode::FAILED_PRECONDITION,
+                      "target_agency_id: agency-school-aalborg-east is not an agency of "
+                      "area-sjaelor-boulevard"));
+
+  // The area's own school takes it.
+  decision.set_request_id(NextId());
+  c->set_owning_agency_id(kSchool);
+  c->set_responsible_person(cast_->school_member.person);
+  const v1::CommandResponse decided = Must(cast_->chief, decision);
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, decided.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].owning_agency_id(), kSchool);
+  EXPECT_TRUE(EscalationsTo(school, decided.position()).empty());
+  EXPECT_TRUE(Case(youth, decided.position()).escalations().empty());
+}
+
+TEST_F(AuthorityTest, AProposedCommitmentIsNeitherFulfilledNorEscalatedOver) {
+  const std::string youth = Accepted();
+  const std::string commitment = ProposedCommitment(youth);
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  EXPECT_TRUE(Refused(cast_->school_member, fulfil, grpc::StatusCode::FAILED_PRECONDITION,
+                      "is proposed: agency-school-sjaelor accepts it first"));
+  auto progress = Req<v1::ReportProgressRequest>();
+  progress.set_commitment_id(commitment);
+  progress.set_note("Called the family");
+  EXPECT_TRUE(Refused(cast_->school_member, progress, grpc::StatusCode::FAILED_PRECONDITION,
+                      "is proposed"));
+  EXPECT_TRUE(Refused(cast_->chief, Raise(kSchool, commitment),
+                      grpc::StatusCode::FAILED_PRECONDITION,
+                      "is proposed, not accepted by its agency: nothing to escalate yet"));
+  // Nor in a meeting's decision.
+  EXPECT_TRUE(Refused(cast_->chief,
+                      EscalatingDecision(youth, commitment, v1::ESCALATION_LEVEL_STEERING_GROUP),
+                      grpc::StatusCode::FAILED_PRECONDITION, "escalations[0].commitment_ids[0]"));
+
+  std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, suite_->Head());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);
+  EXPECT_EQ(listed[0].progress_reports(), 0);
+  EXPECT_FALSE(listed[0].has_closed_at());
+  for (const auto& [id, escalation] : EscalationsTo(kSchool, suite_->Head())) {
+    for (const std::string& about : escalation.commitment_ids()) EXPECT_NE(about, commitment);
+  }
+
+  // Accepted by the school, it is the school's to fulfil.
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(commitment);
+  Must(cast_->school_member, accept);
+  fulfil.set_request_id(NextId());
+  const uint64_t at = Must(cast_->school_member, fulfil).position();
+  listed = CommitmentsOf(youth, at);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_FULFILLED);
+  EXPECT_TRUE(listed[0].has_closed_at());
+}
+
+TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToTheAgency) {
+  const std::string youth = Accepted();
+  const std::string commitment = ProposedCommitment(youth);
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(commitment);
+  decline.set_reason("We have no teacher free for morning calls this term");
+  Must(cast_->school_leader, decline);
+
+  const v1::CommandResponse raised = Must(cast_->chief, Raise(kSchool, commitment));
+  const v1::EscalationView escalation = EscalationOf(kSchool, raised.id(), raised.position());
+  EXPECT_EQ(escalation.level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+  EXPECT_EQ(escalation.raised_by(), cast_->chief.person);
+  EXPECT_EQ(escalation.youth_id(), youth);
+  ASSERT_EQ(escalation.commitment_ids_size(), 1);
+  EXPECT_EQ(escalation.commitment_ids(0), commitment);
+  EXPECT_FALSE(escalation.acknowledged());
+  // The commitment stays declined, with the school's reason; the case names the escalation.
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, raised.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_DECLINED);
+  EXPECT_EQ(listed[0].decline_reason().text(), decline.reason());
+  const v1::CaseView view = Case(youth, raised.position());
+  ASSERT_EQ(view.escalations_size(), 1);
+  EXPECT_EQ(view.escalations(0).escalation_id(), raised.id());
+  EXPECT_EQ(view.escalations(0).target_agency_id(), kSchool);
+
+  // The school's leadership at that rung (its middle manager) takes it up.
+  const uint64_t at = Must(cast_->school_leader, Acknowledge(raised.id())).position();
+  EXPECT_TRUE(EscalationOf(kSchool, raised.id(), at).acknowledged());
+}
+
+TEST_F(AuthorityTest, AConcernIsSharedOnlyByTheCallersOwnAgency) {
+  const std::string youth = Accepted();
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id(kSchool);
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.set_text("Absent three days a week since the autumn holiday");
+  share.set_necessity("The club can keep him busy in the mornings he skips");
+  share.add_recipient_agency_ids(kClub);
+  // Neither another agency nor the chief shares in the school's name.
+  for (const Principal* who : {&cast_->police_member, &cast_->chief}) {
+    EXPECT_TRUE(Refused(*who, share, grpc::StatusCode::PERMISSION_DENIED,
+                        "only agency-school-sjaelor itself does"))
+        << who->person;
+  }
+  const uint64_t at = Must(cast_->school_member, share).position();
+
+  const v1::CaseView view = Case(youth, at);
+  ASSERT_EQ(view.concerns_shared_size(), 1);
+  EXPECT_EQ(view.concerns_shared(0).agency_id(), kSchool);
+  EXPECT_EQ(view.concerns_shared(0).legal_basis(), v1::LEGAL_BASIS_SSP_EXCHANGE);
+  ASSERT_EQ(view.concerns_shared(0).recipient_agency_ids_size(), 1);
+  EXPECT_EQ(view.concerns_shared(0).recipient_agency_ids(0), kClub);
+  const auto shared = EventsOf(youth, v1::Event::kConcernShared, at);
+  ASSERT_EQ(shared.size(), 1u);
+  EXPECT_EQ(shared[0].event().concern_shared().agency_id(), kSchool);
+  EXPECT_EQ(shared[0].actor().person(), cast_->school_member.person);
+  EXPECT_EQ(shared[0].actor().agency_id(), kSchool);
+}
+
+// ---- §3: powers by body ----
+
+TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButDecideNoYouthsCase) {
+  // The demo has the board and the local SSP; a forum and the housing-social plan's fixed
+  // coordination meetings join them.
+  struct NewBody {
+    const char* id;
+    v1::BodyKind kind;
+    const char* name;
+    const char* agency;
+    const char* person;
+  };
+  for (const NewBody& b :
+       {NewBody{"forum-sjaelor", v1::BODY_KIND_FORUM, "Sjælør forum of associations and residents",
+                kNgo, "contact-ngo-mentors"},
+        NewBody{"housing-social-plan", v1::BODY_KIND_HOUSING_SOCIAL_PLAN,
+                "Coordination with the housing-social plan", kHousing,
+                "contact-housing-sjaelor"}}) {
+    auto constitute = Req<v1::ConstituteBodyRequest>();
+    constitute.set_area_id(kArea);
+    constitute.set_body_id(b.id);
+    constitute.set_kind(b.kind);
+    constitute.set_name(b.name);
+    constitute.add_members()->set_agency_id(b.agency);
+    constitute.mutable_members(0)->set_person(b.person);
+    constitute.mutable_cadence()->set_min_meetings_per_year(4);
+    Must(cast_->chief, constitute);
+  }
+
+  const std::string youth = Accepted();
+  const std::string commitment = Commitment(youth);  // the task force's, accepted
+  const std::string kTopic = "Evenings at the square";
+  uint64_t at = 0;
+  for (const std::string body :
+       {"hotspot-board", "forum-sjaelor", "local-ssp", "housing-social-plan"}) {
+    SCOPED_TRACE(body);
+    const bool takes_youths = body == "local-ssp";
+    const std::string meeting = HeldMeeting(body, {{kHotspot, cast_->chief.person}});
+    auto topic = Req<v1::AddAgendaItemRequest>();
+    topic.set_meeting_id(meeting);
+    topic.set_topic(kTopic);
+    Must(cast_->chief, topic);
+    auto on_agenda = Req<v1::AddAgendaItemRequest>();
+    on_agenda.set_meeting_id(meeting);
+    on_agenda.set_youth_id(youth);
+    if (takes_youths) {
+      Must(cast_->chief, on_agenda);
+    } else {
+      EXPECT_TRUE(Refused(cast_->chief, on_agenda, grpc::StatusCode::FAILED_PRECONDITION,
+                          "takes no youths on its agenda"));
+    }
+
+    // A record of this meeting about the topic, of `kind` (unset: a decision).
+    auto on_topic = [&](v1::DecisionKind kind, const std::string& text) {
+      auto d = Req<v1::RecordDecisionRequest>();
+      d.set_meeting_id(meeting);
+      d.set_topic(kTopic);
+      d.set_kind(kind);
+      d.set_text(text);
+      return d;
+    };
+    // A decision (the default kind) is out of its powers ...
+    EXPECT_TRUE(Refused(
+        cast_->chief,
+        on_topic(v1::DECISION_KIND_UNSPECIFIED, "Lighting at the square is installed by March"),
+        grpc::StatusCode::FAILED_PRECONDITION, "no decision power"));
+    // ... and so is anything about a youth, even as a recommendation: commitments, escalations,
+    // a change of the case.
+    auto commits = on_topic(v1::DECISION_KIND_RECOMMENDATION,
+                            "The housing association walks the square on Fridays");
+    v1::NewCommitment* c = commits.add_commitments();
+    c->set_owning_agency_id(kHousing);
+    c->set_responsible_person(cast_->housing_member.person);
+    c->set_action("Friday walks at the square");
+    *c->mutable_due_date() = InDays(30);
+    EXPECT_TRUE(Refused(cast_->chief, commits, grpc::StatusCode::FAILED_PRECONDITION,
+                        "records no youth-level decisions"));
+    auto escalates =
+        on_topic(v1::DECISION_KIND_RECOMMENDATION, "The school's leadership should be asked");
+    v1::NewEscalation* e = escalates.add_escalations();
+    e->set_target_agency_id(kSchool);
+    e->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    e->set_reason("Morning calls not made");
+    e->add_commitment_ids(commitment);
+    EXPECT_TRUE(Refused(cast_->chief, escalates, grpc::StatusCode::FAILED_PRECONDITION,
+                        "records no youth-level decisions"));
+    auto closes =
+        on_topic(v1::DECISION_KIND_RECOMMENDATION, "He is doing well: the case can close");
+    closes.clear_topic();
+    closes.set_youth_id(youth);
+    closes.set_close_with_outcome(v1::CASE_OUTCOME_GOALS_MET);
+    EXPECT_TRUE(Refused(cast_->chief, closes, grpc::StatusCode::FAILED_PRECONDITION,
+                        "records no youth-level decisions"));
+
+    // A recommendation and information about the area are recorded.
+    const auto recommend =
+        on_topic(v1::DECISION_KIND_RECOMMENDATION,
+                 "Better lighting at the square and volunteer parents on Fridays");
+    const std::string recommendation = Must(cast_->chief, recommend).id();
+    const v1::CommandResponse informed = Must(
+        cast_->chief,
+        on_topic(v1::DECISION_KIND_INFORMATION, "The police report calmer evenings since October"));
+    at = informed.position();
+
+    const v1::MeetingView view = MeetingOf(body, meeting, at);
+    ASSERT_EQ(view.agenda_topics_size(), 1);
+    EXPECT_EQ(view.agenda_topics(0), kTopic);
+    EXPECT_EQ(view.agenda_youth_ids_size(), takes_youths ? 1 : 0);
+    ASSERT_EQ(view.decisions_size(), 2) << "a refused decision was recorded";
+    EXPECT_EQ(view.decisions(0).decision_id(), recommendation);
+    EXPECT_EQ(view.decisions(0).kind(), v1::DECISION_KIND_RECOMMENDATION);
+    EXPECT_EQ(view.decisions(0).text().text(), recommend.text());
+    EXPECT_EQ(view.decisions(1).decision_id(), informed.id());
+    EXPECT_EQ(view.decisions(1).kind(), v1::DECISION_KIND_INFORMATION);
+    for (const v1::DecisionView& d : view.decisions()) {
+      EXPECT_EQ(d.topic(), kTopic);
+      EXPECT_EQ(d.youth_id(), "");
+      EXPECT_EQ(d.commitment_ids_size(), 0);
+      EXPECT_EQ(d.escalation_ids_size(), 0);
+      EXPECT_EQ(d.case_status(), v1::CASE_STATUS_UNSPECIFIED);
+    }
+  }
+
+  // The bodies read back with their powers.
+  const auto bodies = Bodies(at);
+  for (const auto& [body, kind] : std::vector<std::pair<std::string, v1::BodyKind>>{
+           {"hotspot-board", v1::BODY_KIND_HOTSPOT_BOARD},
+           {"forum-sjaelor", v1::BODY_KIND_FORUM},
+           {"local-ssp", v1::BODY_KIND_LOCAL_SSP},
+           {"housing-social-plan", v1::BODY_KIND_HOUSING_SOCIAL_PLAN}}) {
+    ASSERT_EQ(bodies.count(body), 1u) << body;
+    EXPECT_EQ(bodies.at(body).kind(), kind) << body;
+    EXPECT_FALSE(bodies.at(body).decides()) << body;
+  }
+  EXPECT_TRUE(bodies.at("task-force").decides());
+  EXPECT_TRUE(bodies.at("steering-group").decides());
+  // The youth's case has the task force's commitment only, no escalation, and is open.
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, at);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].commitment_id(), commitment);
+  const v1::CaseView view = Case(youth, at);
+  EXPECT_EQ(view.escalations_size(), 0);
+  EXPECT_NE(view.status(), v1::CASE_STATUS_CLOSED);
+}
+
+TEST_F(AuthorityTest, AnAgendaItemMayBeAnAreaTopic) {
+  const std::string meeting = HeldMeeting(
+      "task-force", {{kHotspot, cast_->chief.person}, {kClub, cast_->club_member.person}});
+  const std::string kTopic = "Evenings at the square";
+  auto both = Req<v1::AddAgendaItemRequest>();
+  both.set_meeting_id(meeting);
+  both.set_youth_id(Accepted());
+  both.set_topic(kTopic);
+  EXPECT_TRUE(Refused(cast_->chief, both, grpc::StatusCode::INVALID_ARGUMENT, "youth_id:"));
+  auto topic = Req<v1::AddAgendaItemRequest>();
+  topic.set_meeting_id(meeting);
+  topic.set_topic(kTopic);
+  Must(cast_->chief, topic);
+  topic.set_request_id(NextId());
+  EXPECT_TRUE(Refused(cast_->chief, topic, grpc::StatusCode::FAILED_PRECONDITION,
+                      "is on the agenda already"));
+
+  // The task force decides on the topic: the club, present, commits itself for the area.
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(meeting);
+  decision.set_topic("Not on the agenda");
+  decision.set_text("The club opens two more evenings");
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      "is not on the agenda"));
+  decision.set_request_id(NextId());
+  decision.set_topic(kTopic);
+  v1::NewCommitment* c = decision.add_commitments();
+  c->set_owning_agency_id(kClub);
+  c->set_responsible_person(cast_->club_member.person);
+  c->set_action("Open the club at the square on Tuesdays and Thursdays");
+  *c->mutable_due_date() = InDays(30);
+  c->set_accepted_by(cast_->club_member.person);
+  const v1::CommandResponse decided = Must(cast_->chief, decision);
+  ASSERT_EQ(decided.created_ids_size(), 1);
+
+  const v1::MeetingView view = MeetingOf("task-force", meeting, decided.position());
+  ASSERT_EQ(view.agenda_topics_size(), 1);
+  EXPECT_EQ(view.agenda_topics(0), kTopic);
+  EXPECT_EQ(view.agenda_youth_ids_size(), 0);
+  ASSERT_EQ(view.decisions_size(), 1);
+  EXPECT_EQ(view.decisions(0).topic(), kTopic);
+  EXPECT_EQ(view.decisions(0).youth_id(), "");
+  ASSERT_EQ(view.decisions(0).commitment_ids_size(), 1);
+  EXPECT_EQ(view.decisions(0).commitment_ids(0), decided.created_ids(0));
+  v1::ListCommitmentsRequest filter;
+  filter.set_owning_agency_id(kClub);
+  bool found = false;
+  for (const v1::CommitmentView& listed : Commitments(filter, decided.position())) {
+    if (listed.commitment_id() != decided.created_ids(0)) continue;
+    found = true;
+    EXPECT_EQ(listed.youth_id(), "");
+    EXPECT_EQ(listed.state(), v1::COMMITMENT_STATE_OPEN);
+    EXPECT_EQ(listed.accepted_by(), cast_->club_member.person);
+    EXPECT_EQ(listed.action().text(), c->action());
+    EXPECT_EQ(listed.meeting_id(), meeting);
+  }
+  EXPECT_TRUE(found) << decided.created_ids(0) << " is not listed";
+}
+
+TEST_F(AuthorityTest, TheSteeringGroupsDecisionsOnGoalsFramesAndResourcesAreRecordedAndReadBack) {
+  const std::string meeting =
+      HeldMeeting("steering-group", {{kHotspot, cast_->chief.person},
+                                     {"agency-social-copenhagen", "director-social-copenhagen"},
+                                     {kSchool, cast_->school_leader.person},
+                                     {kPolice, cast_->police_leader.person}});
+  std::vector<v1::SteeringDecision> decided(3);
+  decided[0].set_kind(v1::STEERING_DECISION_KIND_GOAL);
+  decided[0].set_text("Half of the referred youths have a plan within 28 days");
+  decided[1].set_kind(v1::STEERING_DECISION_KIND_FRAME);
+  decided[1].set_text("The effort covers the area's youths from 12 to 17");
+  decided[2].set_kind(v1::STEERING_DECISION_KIND_RESOURCES);
+  decided[2].set_text("A second street worker for the evenings");
+  decided[2].set_agency_id(kOutreach);
+  decided[2].set_amount_dkk(380'000);
+  decided[2].set_hours_per_week(37);
+  std::map<std::string, v1::SteeringDecision> by_decision;
+  uint64_t at = 0;
+  for (const v1::SteeringDecision& steering : decided) {
+    auto decision = Req<v1::RecordDecisionRequest>();
+    decision.set_meeting_id(meeting);
+    decision.set_text(steering.text());
+    *decision.mutable_steering() = steering;
+    const v1::CommandResponse recorded = Must(cast_->chief, decision);
+    by_decision[recorded.id()] = steering;
+    at = recorded.position();
+  }
+  // Only the steering group sets them, and about the area alone.
+  auto at_task_force = Req<v1::RecordDecisionRequest>();
+  at_task_force.set_meeting_id(HeldMeeting("task-force", {{kHotspot, cast_->chief.person}}));
+  at_task_force.set_text(decided[0].text());
+  *at_task_force.mutable_steering() = decided[0];
+  EXPECT_TRUE(Refused(cast_->chief, at_task_force, grpc::StatusCode::FAILED_PRECONDITION,
+                      "steering: a task force does not set the effort's goals"));
+  auto about_a_youth = Req<v1::RecordDecisionRequest>();
+  about_a_youth.set_meeting_id(meeting);
+  about_a_youth.set_youth_id(Accepted());
+  about_a_youth.set_text(decided[1].text());
+  *about_a_youth.mutable_steering() = decided[1];
+  EXPECT_TRUE(Refused(cast_->chief, about_a_youth, grpc::StatusCode::FAILED_PRECONDITION,
+                      "steering: a steering decision is a decision about the area alone"));
+
+  // The programme lists them with their meeting, and the meeting its decisions.
+  const v1::ProgrammeView programme = Programme(at);
+  int found = 0;
+  for (const v1::SteeringDecisionView& view : programme.steering_decisions()) {
+    if (view.meeting_id() != meeting) continue;
+    ++found;
+    const auto it = by_decision.find(view.decision_id());
+    ASSERT_NE(it, by_decision.end()) << view.decision_id();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(view.decision(), it->second))
+        << view.decision().DebugString();
+    EXPECT_TRUE(view.has_decided_at());
+  }
+  EXPECT_EQ(found, 3);
+  const v1::MeetingView view = MeetingOf("steering-group", meeting, at);
+  ASSERT_EQ(view.decisions_size(), 3);
+  for (const v1::DecisionView& d : view.decisions()) {
+    EXPECT_EQ(by_decision.count(d.decision_id()), 1u) << d.decision_id();
+    EXPECT_EQ(d.youth_id(), "");
+  }
+}
+
+// ---- §4: the escalation ladder's rungs ----
+
+TEST_F(AuthorityTest, AnEscalationStartsAtTheSteeringGroupLevel) {
+  const std::string youth = Accepted();
+  const std::string commitment = Commitment(youth);
+  for (const v1::EscalationLevel level :
+       {v1::ESCALATION_LEVEL_DIRECTOR, v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP}) {
+    v1::RaiseEscalationRequest raise = Raise(kSchool, commitment);
+    raise.set_level(level);
+    EXPECT_TRUE(Refused(cast_->chief, raise, grpc::StatusCode::FAILED_PRECONDITION,
+                        "level: an escalation starts at the steering-group level"))
+        << v1::EscalationLevel_Name(level);
+  }
+  // Nor does a meeting's decision start one higher.
+  EXPECT_TRUE(Refused(cast_->chief,
+                      EscalatingDecision(youth, commitment, v1::ESCALATION_LEVEL_DIRECTOR),
+                      grpc::StatusCode::FAILED_PRECONDITION,
+                      "escalations[0].level: an escalation starts at the steering-group level"));
+  EXPECT_EQ(Case(youth, suite_->Head()).escalations_size(), 0);
+
+  const v1::CommandResponse raised = Must(cast_->chief, Raise(kSchool, commitment));
+  const v1::EscalationView view = EscalationOf(kSchool, raised.id(), raised.position());
+  EXPECT_EQ(view.level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+  EXPECT_EQ(view.moves_size(), 0);
+  const v1::CaseView after = Case(youth, raised.position());
+  ASSERT_EQ(after.escalations_size(), 1);
+  EXPECT_EQ(after.escalations(0).level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+}
+
+TEST_F(AuthorityTest, AtTheDirectorLevelTheDirectorAnswersNotTheMiddleManager) {
+  const std::string id = Must(cast_->chief, Raise(kSchool, Commitment(Accepted()))).id();
+  Must(cast_->chief, MoveUp(id));
+  // The school's middle manager answered at the steering-group level; no longer.
+  EXPECT_TRUE(Refused(cast_->school_leader, Acknowledge(id), grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_TRUE(Refused(cast_->school_leader, Resolve(id), grpc::StatusCode::PERMISSION_DENIED));
+  v1::EscalationView view = EscalationOf(kSchool, id, suite_->Head());
+  EXPECT_FALSE(view.acknowledged());
+  EXPECT_FALSE(view.resolved());
+
+  const uint64_t acknowledged = Must(people_->school_director, Acknowledge(id)).position();
+  view = EscalationOf(kSchool, id, acknowledged);
+  EXPECT_TRUE(view.acknowledged());
+  EXPECT_FALSE(view.resolved());
+  const uint64_t at = Must(people_->school_director, Resolve(id)).position();
+  view = EscalationOf(kSchool, id, at);
+  EXPECT_EQ(view.level(), v1::ESCALATION_LEVEL_DIRECTOR);
+  ASSERT_EQ(view.moves_size(), 1);
+  EXPECT_EQ(view.moves(0).from_level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+  EXPECT_EQ(view.moves(0).to_level(), v1::ESCALATION_LEVEL_DIRECTOR);
+  EXPECT_TRUE(view.resolved());
+  EXPECT_TRUE(view.has_resolved_at());
+  EXPECT_EQ(view.outcome().text(), "Staffed from next week");
+}
+
+TEST_F(AuthorityTest, ThePolicesLadderHasNoMayor) {
+  // The admin cannot put a mayor on the police's ladder.
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id(kPolice);
+  for (const auto& [level, person] : std::vector<std::pair<v1::LeadershipLevel, std::string>>{
+           {v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR, "manager-police-copenhagen"},
+           {v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF, "station-chief-police-copenhagen"},
+           {v1::LEADERSHIP_LEVEL_POLITICAL, people_->mayor.person}}) {
+    v1::LeadershipContact* contact = ladder.add_contacts();
+    contact->set_level(level);
+    contact->set_person(person);
+  }
+  EXPECT_TRUE(Refused(cast_->admin, ladder, grpc::StatusCode::FAILED_PRECONDITION,
+                      "contacts[2].level: LEADERSHIP_LEVEL_POLITICAL is not a rung of the "
+                      "police's ladder"));
+  const auto agencies = Agencies(cast_->chief, kArea, suite_->Head());
+  ASSERT_EQ(agencies.count(kPolice), 1u);
+  std::map<v1::LeadershipLevel, std::string> rungs;
+  for (const v1::LeadershipContact& c : agencies.at(kPolice).ladder())
+    rungs[c.level()] = c.person();
+  EXPECT_EQ(rungs, (std::map<v1::LeadershipLevel, std::string>{
+                       {v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR, "manager-police-copenhagen"},
+                       {v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF, "station-chief-police-copenhagen"},
+                       {v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR, people_->police_director.person}}));
+
+  // At the top of the police's ladder the police director answers, not a mayor.
+  const std::string id = Escalation();  // the police, at the steering-group level
+  Must(cast_->chief, MoveUp(id));
+  const uint64_t moved = Must(cast_->chief, MoveUp(id)).position();
+  EXPECT_EQ(EscalationOf(kPolice, id, moved).level(),
+            v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
+  EXPECT_TRUE(Refused(people_->mayor, Acknowledge(id), grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_FALSE(EscalationOf(kPolice, id, moved).acknowledged());
+  const uint64_t at = Must(people_->police_director, Acknowledge(id)).position();
+  const v1::EscalationView view = EscalationOf(kPolice, id, at);
+  EXPECT_TRUE(view.acknowledged());
+  EXPECT_EQ(view.moves_size(), 2);
+}
+
+TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEscalations) {
+  // A police district with its own ladder, set by the admin.
+  Register(cast_->admin, kArea, kPoliceWest, "Copenhagen Police, West district",
+           v1::AGENCY_KIND_POLICE);
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id(kPoliceWest);
+  ladder.add_contacts()->set_level(v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR);
+  ladder.mutable_contacts(0)->set_person(people_->west_rung.person);
+  ladder.add_contacts()->set_level(v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF);
+  ladder.mutable_contacts(1)->set_person("station-chief-police-west");
+  Must(cast_->admin, ladder);
+
+  // Before the area designates its coordinator, the ladder's first rung answers.
+  v1::RaiseEscalationRequest raise = Raise(kPoliceWest, "");
+  raise.set_youth_id(Accepted());
+  const std::string before = Must(cast_->chief, raise).id();
+  Must(people_->west_rung, Acknowledge(before));
+
+  // "Der etableres en koordinatorfunktion i Københavns Politi": designated, the area's
+  // coordinator answers instead of the rung.
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id(kArea);
+  designate.set_agency_id(kPoliceWest);
+  designate.set_person(people_->west_coordinator.person);
+  const uint64_t designated = Must(cast_->chief, designate).position();
+  const auto agencies = Agencies(cast_->chief, kArea, designated);
+  ASSERT_EQ(agencies.count(kPoliceWest), 1u);
+  EXPECT_EQ(agencies.at(kPoliceWest).police_coordinators().at(kArea),
+            people_->west_coordinator.person);
+
+  raise.set_request_id(NextId());
+  const std::string after = Must(cast_->chief, raise).id();
+  EXPECT_TRUE(Refused(people_->west_rung, Acknowledge(after), grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_TRUE(Refused(people_->west_rung, Resolve(after), grpc::StatusCode::PERMISSION_DENIED));
+  Must(people_->west_coordinator, Acknowledge(after));
+  const uint64_t at = Must(people_->west_coordinator, Resolve(after)).position();
+
+  const auto escalations = EscalationsTo(kPoliceWest, at);
+  ASSERT_EQ(escalations.size(), 2u);
+  EXPECT_TRUE(escalations.at(before).acknowledged());
+  EXPECT_FALSE(escalations.at(before).resolved());
+  EXPECT_TRUE(escalations.at(after).acknowledged());
+  EXPECT_TRUE(escalations.at(after).resolved());
+  EXPECT_EQ(escalations.at(after).level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+}
+
+// ---- §6: handing over to adult services ----
+
+TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitments) {
+  auto hand_over = Req<v1::HandOverToAdultServicesRequest>();
+  hand_over.set_receiving_agency_id(kSocial);
+  hand_over.set_note("Adult social services take over the contact person");
+
+  const std::string young = Accepted(/*age=*/16);
+  hand_over.set_youth_id(young);
+  EXPECT_TRUE(Refused(cast_->chief, hand_over, grpc::StatusCode::FAILED_PRECONDITION,
+                      "is 16; adult services take over from 17"));
+  EXPECT_EQ(Case(young, suite_->Head()).status(), v1::CASE_STATUS_ACCEPTED);
+
+  // 17, with the school's commitment open: refused as closing is.
+  const std::string youth = Accepted(/*age=*/17);
+  const std::string commitment = Commitment(youth);
+  hand_over.set_request_id(NextId());
+  hand_over.set_youth_id(youth);
+  const CallResult refused = client_->Call(cast_->chief, hand_over);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(refused.status.error_message(),
+                                "has open commitments (" + commitment + ")"))
+      << refused.status.error_message();
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  const CallResult not_closed = client_->Call(cast_->chief, close);
+  EXPECT_EQ(not_closed.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(not_closed.status.error_message(), refused.status.error_message());
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kHandedOverToAdultServices, suite_->Head()).empty());
+
+  // Fulfilled by the school, the case goes over.
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  Must(cast_->school_member, fulfil);
+  hand_over.set_request_id(NextId());
+  const uint64_t at = Must(cast_->chief, hand_over).position();
+  const v1::CaseView view = Case(youth, at);
+  EXPECT_EQ(view.status(), v1::CASE_STATUS_HANDED_OVER);
+  EXPECT_TRUE(view.seventeen_or_older());
+  const auto handed = EventsOf(youth, v1::Event::kHandedOverToAdultServices, at);
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0].event().handed_over_to_adult_services().receiving_agency_id(), kSocial);
+  EXPECT_EQ(handed[0].actor().person(), cast_->chief.person);
+}
+
+// ---- §2: who is who ----
+
+TEST_F(AuthorityTest, AnAgencyLinkedToASecondAreaServesBothAndTakesCommitmentsThere) {
+  // The regional job centre, registered once in an Aalborg area.
+  const std::string home = NewArea();
+  const std::string agency = Register(*founder_, home, "agency-jobcentre-region",
+                                      "Regional job centre", v1::AGENCY_KIND_JOB_CENTRE);
+
+  const std::string youth = Accepted();
+  v1::RecordDecisionRequest decision = DecisionFor(HeldMeetingWith(youth), youth);
+  v1::NewCommitment* c = decision.mutable_commitments(0);
+  c->set_owning_agency_id(agency);
+  c->set_responsible_person("adviser-region");
+  c->set_action("Offer a place in the summer job programme");
+  c->clear_accepted_by();  // the job centre was not at the meeting: proposed
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      "is not an agency of area-sjaelor-boulevard"));
+  EXPECT_EQ(Agencies(cast_->chief, kArea, suite_->Head()).count(agency), 0u);
+
+  auto link = Req<v1::LinkAgencyToAreaRequest>();
+  link.set_agency_id(agency);
+  link.set_area_id(kArea);
+  const uint64_t linked = Must(people_->region_admin, link).position();
+  link.set_request_id(NextId());
+  EXPECT_TRUE(Refused(people_->region_admin, link, grpc::StatusCode::FAILED_PRECONDITION,
+                      "serves area-sjaelor-boulevard already"));
+  // Both areas list it, once, with both areas.
+  for (const auto& [area, reader] : std::vector<std::pair<std::string, const Principal*>>{
+           {home, founder_}, {kArea, &cast_->chief}}) {
+    const auto agencies = Agencies(*reader, area, linked);
+    ASSERT_EQ(agencies.count(agency), 1u) << area;
+    const v1::AgencyView& view = agencies.at(agency);
+    EXPECT_EQ(view.kind(), v1::AGENCY_KIND_JOB_CENTRE);
+    EXPECT_EQ(std::set<std::string>(view.area_ids().begin(), view.area_ids().end()),
+              (std::set<std::string>{home, kArea}))
+        << area;
+  }
+
+  decision.set_request_id(NextId());
+  const v1::CommandResponse decided = Must(cast_->chief, decision);
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, decided.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].commitment_id(), decided.created_ids(0));
+  EXPECT_EQ(listed[0].owning_agency_id(), agency);
+  EXPECT_EQ(listed[0].area_id(), kArea);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);
+}
+
+TEST_F(AuthorityTest, TheChiefAppointsAndRemovesTheBoardsMembers) {
+  auto appoint = Req<v1::AppointBoardMemberRequest>();
+  appoint.set_area_id(kArea);
+  appoint.set_body_id("hotspot-board");
+  appoint.mutable_member()->set_person("resident-birgit");
+  appoint.mutable_member()->set_represents("the parents' network");
+  EXPECT_TRUE(Refused(cast_->staff, appoint, grpc::StatusCode::PERMISSION_DENIED,
+                      "that is the hotspot chief's"));
+  auto not_a_board = appoint;
+  not_a_board.set_request_id(NextId());
+  not_a_board.set_body_id("task-force");
+  EXPECT_TRUE(Refused(cast_->chief, not_a_board, grpc::StatusCode::FAILED_PRECONDITION,
+                      "not a hotspot board"));
+  const uint64_t appointed = Must(cast_->chief, appoint).position();
+
+  auto members = [](const v1::BodyView& body) {
+    std::map<std::string, v1::BodyMember> out;
+    for (const v1::BodyMember& m : body.members()) out[m.person()] = m;
+    return out;
+  };
+  auto bodies = Bodies(appointed);
+  auto board = members(bodies.at("hotspot-board"));
+  ASSERT_EQ(board.count("resident-birgit"), 1u);
+  EXPECT_EQ(board.at("resident-birgit").represents(), "the parents' network");
+  EXPECT_EQ(board.count("chair-tenants-board"), 1u);  // the demo's
+  EXPECT_EQ(members(bodies.at("task-force")).count("resident-birgit"), 0u);
+
+  auto remove = Req<v1::RemoveBoardMemberRequest>();
+  remove.set_area_id(kArea);
+  remove.set_body_id("hotspot-board");
+  remove.set_person("resident-birgit");
+  remove.set_reason("Moved away");
+  EXPECT_TRUE(Refused(cast_->staff, remove, grpc::StatusCode::PERMISSION_DENIED,
+                      "that is the hotspot chief's"));
+  const uint64_t removed = Must(cast_->chief, remove).position();
+  board = members(Bodies(removed).at("hotspot-board"));
+  EXPECT_EQ(board.count("resident-birgit"), 0u);
+  EXPECT_EQ(board.count("chair-tenants-board"), 1u);
+  remove.set_request_id(NextId());
+  EXPECT_TRUE(Refused(cast_->chief, remove, grpc::StatusCode::FAILED_PRECONDITION,
+                      "resident-birgit is not on hotspot-board"));
+}
+
+}  // namespace
+}  // namespace hotspot::testing
