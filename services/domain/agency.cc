@@ -41,17 +41,23 @@ absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& r, const Comman
   return s.Finish(r.agency_id());
 }
 
-// An agency that serves several areas is registered once and linked to each further one, by a
-// coordinator or an admin of that area.
+// An agency that serves several areas is registered once and linked to each further one of its
+// municipality. The agency agrees to serve it: its own leaders link it, or an admin of the area
+// (security::MaySetUpAgency); not the area's chief, who would then propose commitments to it.
 absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
-  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "link an agency to the area"));
+  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, r.area_id(), r.agency_id(),
+                                           "link an agency to the area"));
   ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
-  RETURN_IF_ERROR(s.Load<AreaState>("area_id", r.area_id()).status());
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(Rule(agency.areas.count(r.area_id()) == 0,
                        absl::StrCat(r.agency_id(), " serves ", r.area_id(), " already")));
+  ASSIGN_OR_RETURN(const AreaState home, s.Load<AreaState>("area_id", agency.area_id));
+  RETURN_IF_ERROR(Rule(absl::EqualsIgnoreCase(home.municipality, area.municipality),
+                       absl::StrCat("area_id: ", r.area_id(), " is of ", area.municipality, "; ",
+                                    r.agency_id(), " is an agency of ", home.municipality)));
   v1::Event e;
   e.mutable_agency_area_linked()->set_agency_id(r.agency_id());
   e.mutable_agency_area_linked()->set_area_id(r.area_id());
@@ -81,7 +87,8 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   for (const std::string& area : agency.areas) {
     if (c.principal.InArea(area)) area_id = area;
   }
-  RETURN_IF_ERROR(security::MaySetLeadershipLadder(c.principal, area_id, r.agency_id()));
+  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, area_id, r.agency_id(),
+                                           "set this agency's leadership ladder"));
   // The police have their own ladder, never a mayor; the others not the police's rungs.
   const bool police = agency.kind == v1::AGENCY_KIND_POLICE;
   for (int i = 0; i < r.contacts_size(); ++i) {

@@ -49,7 +49,9 @@ TEST_F(DecideTest, AnAgencyIsRegisteredOnceByTheAreasManagersWithItsKind) {
   EXPECT_EQ(Code(w_.Run(r, chief_)), absl::StatusCode::kAlreadyExists);
 }
 
-TEST_F(DecideTest, ALeadershipLadderIsSetByTheAgencysLeaderOrTheChief) {
+// An agency's ladder names who answers the chief's escalations: the agency's own leaders set it
+// (or an admin setting the area up), never the chief or her staff.
+TEST_F(DecideTest, ALeadershipLadderIsSetByTheAgencysLeaderOrAnAdmin) {
   auto ladder = Req<v1::SetLeadershipLadderRequest>();
   ladder.set_agency_id("agency-school");
   auto* manager = ladder.add_contacts();
@@ -62,9 +64,14 @@ TEST_F(DecideTest, ALeadershipLadderIsSetByTheAgencysLeaderOrTheChief) {
   EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("contacts[1].level"));
   director->set_level(v1::LEADERSHIP_LEVEL_DIRECTOR);
-  // A member of the school may not; another agency's leader may not.
+  // A member of the school may not; another agency's leader may not; nor the chief or her staff.
   EXPECT_EQ(Code(w_.Run(ladder, school_member_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(ladder, police_leader_)), absl::StatusCode::kPermissionDenied);
+  d = w_.Run(ladder, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("only agency-school's own leaders (or an admin of area-test) do"));
+  EXPECT_EQ(Code(w_.Run(ladder, staff_)), absl::StatusCode::kPermissionDenied);
   const Decision set = w_.Do(ladder, school_leader_);
   ASSERT_EQ(set.writes[0].events.size(), 1u);
   const v1::LeadershipLadderSet& event = set.writes[0].events[0].leadership_ladder_set();
@@ -74,33 +81,73 @@ TEST_F(DecideTest, ALeadershipLadderIsSetByTheAgencysLeaderOrTheChief) {
   AgencyState state;
   for (const v1::Event& e : w_.stream("agency-school")) Evolve(state, e);
   EXPECT_EQ(state.ladder.at(v1::LEADERSHIP_LEVEL_DIRECTOR), "director-bo");
-  // The chief may set it too; an unknown agency is not found.
-  ladder.set_request_id("by-chief");
-  w_.Do(ladder, chief_);
+  // An admin of the area may set it too; an unknown agency is not found.
+  ladder.set_request_id("by-admin");
+  ladder.mutable_contacts(1)->set_person("director-eva");
+  EXPECT_EQ(w_.Do(ladder, admin_).writes[0].events[0].leadership_ladder_set().contacts(1).person(),
+            "director-eva");
   ladder.set_agency_id("agency-nobody");
-  EXPECT_EQ(Code(w_.Run(ladder, chief_)), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Code(w_.Run(ladder, admin_)), absl::StatusCode::kNotFound);
 }
 
-// An agency that serves several areas is registered once and linked to each further area.
+// An agency that serves several areas is registered once and linked to each further area of its
+// municipality: by its own leaders (the agency agrees to serve it) or an admin of that area; not
+// by the area's chief.
 TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   auto other = Req<v1::EstablishAreaRequest>();
   other.set_area_id("area-other");
   other.set_name("Other Area");
-  other.set_municipality("Copenhagen");
+  other.set_municipality("copenhagen");  // as "Copenhagen": the same municipality
   Principal admin = admin_;
   admin.areas.push_back("area-other");
   w_.Do(other, admin);
   const Principal other_chief{"chief-other", "agency-hotspot", Role::kCoordinator, {"area-other"}};
+  Principal police_leader = police_leader_;
+  police_leader.areas.push_back("area-other");
   auto link = Req<v1::LinkAgencyToAreaRequest>();
   link.set_agency_id("agency-police");
   link.set_area_id("area-other");
   EXPECT_EQ(Code(w_.Run(link, chief_)), absl::StatusCode::kPermissionDenied);  // not her area
-  const Decision linked = w_.Do(link, other_chief);
+  // The other area's chief does not link an agency to her area: it would then take her
+  // commitments and her escalations without having agreed.
+  absl::StatusOr<Decision> d = w_.Run(link, other_chief);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("only agency-police's own leaders"));
+  // Nor another agency's leader, nor the police's member, nor its leader outside the area.
+  Principal school_leader = school_leader_;
+  school_leader.areas.push_back("area-other");
+  EXPECT_EQ(Code(w_.Run(link, school_leader)), absl::StatusCode::kPermissionDenied);
+  Principal police_member{
+      "officer-sara", "agency-police", Role::kAgencyMember, {"area-test", "area-other"}};
+  EXPECT_EQ(Code(w_.Run(link, police_member)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(link, police_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision linked = w_.Do(link, police_leader);
+  EXPECT_EQ(linked.writes[0].events[0].agency_area_linked().agency_id(), "agency-police");
   EXPECT_EQ(linked.writes[0].events[0].agency_area_linked().area_id(), "area-other");
   EXPECT_EQ(linked.writes[0].events[0].area_id(), "area-other");
-  EXPECT_EQ(Code(w_.Run(link, other_chief)), absl::StatusCode::kFailedPrecondition);  // already
+  EXPECT_EQ(linked.writes[0].events[0].actor().person(), "police-boss-1");
+  EXPECT_EQ(Code(w_.Run(link, police_leader)), absl::StatusCode::kFailedPrecondition);  // already
+  // An admin of the area links too.
+  link.set_request_id("by-admin");
+  link.set_agency_id("agency-social");
+  EXPECT_EQ(w_.Do(link, admin).writes[0].events[0].agency_area_linked().agency_id(),
+            "agency-social");
   link.set_agency_id("agency-unknown");
-  EXPECT_EQ(Code(w_.Run(link, other_chief)), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Code(w_.Run(link, admin)), absl::StatusCode::kNotFound);
+  // An area of another municipality: the agency is registered there in its own right.
+  auto aalborg = Req<v1::EstablishAreaRequest>();
+  aalborg.set_area_id("area-aalborg");
+  aalborg.set_name("Aalborg Oest");
+  aalborg.set_municipality("Aalborg");
+  admin.areas.push_back("area-aalborg");
+  w_.Do(aalborg, admin);
+  link.set_agency_id("agency-school");
+  link.set_area_id("area-aalborg");
+  d = w_.Run(link, admin);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("area_id: area-aalborg is of Aalborg; agency-school is an agency of "
+                        "Copenhagen"));
   // Now an agency of the other area too: a body there may have it as a member.
   auto body = Req<v1::ConstituteBodyRequest>();
   body.set_area_id("area-other");

@@ -39,6 +39,7 @@ void Evolve(AreaState& state, const v1::Event& event) {
     case K::kAreaEstablished:
       state.exists = true;
       state.name = event.area_established().name();
+      state.municipality = event.area_established().municipality();
       state.escalation_ack_days = event.area_established().escalation_ack_days();
       break;
     case K::kProgrammeAdopted:

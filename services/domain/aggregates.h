@@ -31,6 +31,7 @@ namespace v1 = ::hotspot::v1;
 struct AreaState {
   bool exists = false;
   std::string name;
+  std::string municipality;  // as established
   int32_t escalation_ack_days = 0;
   int32_t programme_revision = 0;
   std::string chief;

@@ -273,8 +273,9 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckPerson("person", r.person()));
-  RETURN_IF_ERROR(
-      RequireAreaManager(c.principal, r.area_id(), "designate the area's police coordinator"));
+  // The police staff their coordinator function themselves (security::MaySetUpAgency).
+  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, r.area_id(), r.agency_id(),
+                                           "designate the area's police coordinator"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   ASSIGN_OR_RETURN(const AgencyState police,
                    LoadAgencyInArea(s, "agency_id", r.agency_id(), r.area_id()));

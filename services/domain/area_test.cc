@@ -126,9 +126,10 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   w_.Do(follow_up, staff_);
 
   // ... but raise no escalation, neither alone nor in a decision.
+  SchoolLadder();
   auto raise = Req<v1::RaiseEscalationRequest>();
   raise.set_area_id("area-test");
-  raise.set_target_agency_id("agency-police");
+  raise.set_target_agency_id("agency-school");
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("Patrols not kept up");
   raise.add_commitment_ids(commitment);
@@ -141,10 +142,10 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   with_escalation.set_youth_id(youth);
   with_escalation.set_text("The police's patrols are taken to their leadership");
   auto* ne = with_escalation.add_escalations();
-  ne->set_target_agency_id("agency-police");
+  ne->set_target_agency_id("agency-school");
   ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   ne->set_reason("Patrols not kept up");
-  ne->add_commitment_ids(commitment);
+  EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
   const std::string escalation = w_.Do(raise, chief_).id;
   EXPECT_EQ(w_.stream(escalation)[0].actor().person(), "chief-anna");

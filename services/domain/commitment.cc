@@ -27,8 +27,15 @@ absl::StatusOr<CommitmentState> LoadOwnCommitment(Session& s, const std::string&
                                                   bool proposed = false) {
   RETURN_IF_ERROR(CheckId("commitment_id", id, "commitment"));
   ASSIGN_OR_RETURN(CommitmentState commitment, s.LoadMain<CommitmentState>("commitment_id", id));
-  RETURN_IF_ERROR(security::MayChangeCommitment(s.principal(), commitment.area_id,
-                                                commitment.owning_agency_id, leaders_only, what));
+  // The hotspot secretariat's own commitment: its leader is the area's chief.
+  std::string chief;
+  if (leaders_only && IsCoordinator(s.principal()) &&
+      s.principal().agency == commitment.owning_agency_id) {
+    ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", commitment.area_id));
+    chief = area.chief;
+  }
+  RETURN_IF_ERROR(security::MayChangeCommitment(
+      s.principal(), commitment.area_id, commitment.owning_agency_id, chief, leaders_only, what));
   if (proposed) {
     RETURN_IF_ERROR(Rule(commitment.status == CommitmentStatus::kProposed,
                          absl::StrCat(id, " is not proposed: it was answered already")));

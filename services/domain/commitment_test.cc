@@ -94,19 +94,7 @@ TEST_F(DecideTest, CommitmentsAreAgreedByTheirAgencyNotImposed) {
   d.mutable_commitments(0)->set_accepted_by("teacher-ole");  // there, but for the school
   EXPECT_EQ(Code(w_.Run(d, chief_)), absl::StatusCode::kFailedPrecondition);
   // The owning agency belongs to the meeting's area.
-  auto other = Req<v1::EstablishAreaRequest>();
-  other.set_area_id("area-other");
-  other.set_name("Other");
-  other.set_municipality("Aalborg");
-  Principal admin = admin_;
-  admin.areas.push_back("area-other");
-  w_.Do(other, admin);
-  auto elsewhere = Req<v1::RegisterAgencyRequest>();
-  elsewhere.set_agency_id("agency-school-other");
-  elsewhere.set_area_id("area-other");
-  elsewhere.set_name("A school of another area");
-  elsewhere.set_kind(v1::AGENCY_KIND_SCHOOL);
-  w_.Do(elsewhere, admin);
+  RegisterInAnotherArea("agency-school-other", v1::AGENCY_KIND_SCHOOL);
   d = DecisionWithCommitment(meeting, youth);
   d.mutable_commitments(0)->set_owning_agency_id("agency-school-other");
   d.mutable_commitments(0)->clear_accepted_by();
@@ -131,7 +119,7 @@ TEST_F(DecideTest, CommitmentsAreAgreedByTheirAgencyNotImposed) {
   EXPECT_THAT(std::string(run.status().message()), HasSubstr("agency-school accepts it first"));
   auto raise = Req<v1::RaiseEscalationRequest>();
   raise.set_area_id("area-test");
-  raise.set_target_agency_id("agency-police");
+  raise.set_target_agency_id("agency-school");
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("No answer");
   raise.add_commitment_ids(proposed);
@@ -165,9 +153,16 @@ TEST_F(DecideTest, CommitmentsAreAgreedByTheirAgencyNotImposed) {
   for (const v1::Event& e : w_.stream(second)) Evolve(state, e);
   EXPECT_EQ(state.status, CommitmentStatus::kDeclined);
   EXPECT_FALSE(state.pending());  // the case may close over it
+  // Taken to the school's leadership: the escalation takes the declined commitment up.
+  SchoolLadder();
   raise.set_commitment_ids(0, second);
-  raise.set_target_agency_id("agency-police");
-  EXPECT_TRUE(w_.Run(raise, chief_).ok());
+  const Decision escalated = w_.Do(raise, chief_);
+  ASSERT_EQ(w_.stream(second).size(), 3u);  // made, declined, taken up
+  const v1::CommitmentTakenUp& taken = w_.stream(second)[2].commitment_taken_up();
+  EXPECT_EQ(taken.commitment_id(), second);
+  EXPECT_EQ(taken.by_escalation_id(), escalated.id);
+  EXPECT_EQ(taken.by_commitment_id(), "");
+  EXPECT_EQ(w_.stream(second)[2].area_id(), "area-test");
 
   // The chief follows up; she does not fulfil, renegotiate or cancel for the agency.
   auto follow = Req<v1::RecordFollowUpRequest>();
@@ -310,6 +305,115 @@ TEST_F(DecideTest, TheSystemMarksACommitmentOverdueOncePerDueDate) {
   EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
   mark.set_commitment_id("commitment-none");
   EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kNotFound);
+}
+
+// The hotspot secretariat's own commitments move like any agency's: its staff accept, report
+// progress and fulfil; the chief, its leader, renegotiates and cancels. She still never acts for
+// another agency.
+TEST_F(DecideTest, TheSecretariatsOwnCommitmentsAreActedOnByItsStaffAndItsChief) {
+  const std::string youth = AcceptedYouth();
+  v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+  d.mutable_commitments(0)->set_owning_agency_id("agency-hotspot");
+  d.mutable_commitments(0)->set_responsible_person("staff-bo");
+  d.mutable_commitments(0)->clear_accepted_by();  // staff-bo was not at the meeting
+  const std::string ours = w_.Do(d, chief_).created_ids.at(0);
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(ours);
+  EXPECT_EQ(Code(w_.Run(accept, school_member_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(w_.Do(accept, staff_).writes[0].events[0].commitment_accepted().accepted_by(),
+            "staff-bo");
+
+  auto progress = Req<v1::ReportProgressRequest>();
+  progress.set_commitment_id(ours);
+  progress.set_note("Met the youth at the club twice");
+  const Decision reported = w_.Do(progress, staff_);
+  EXPECT_EQ(reported.writes[0].events[0].actor().person(), "staff-bo");
+  EXPECT_EQ(World::Unseal(reported.writes[0].events[0].progress_reported().note().sealed()),
+            "Met the youth at the club twice");
+
+  // Renegotiating and cancelling are the secretariat's leader's: the chief, not her staff.
+  auto renegotiate = Req<v1::RenegotiateCommitmentRequest>();
+  renegotiate.set_commitment_id(ours);
+  *renegotiate.mutable_new_due_date() = Day(2027, 1, 15);
+  renegotiate.set_reason("The youth is away over Christmas");
+  const absl::StatusOr<Decision> by_staff = w_.Run(renegotiate, staff_);
+  EXPECT_EQ(Code(by_staff), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(by_staff.status().message()),
+              HasSubstr("only agency-hotspot's leaders do (the hotspot chief)"));
+  const Decision renegotiated = w_.Do(renegotiate, chief_);
+  EXPECT_EQ(renegotiated.writes[0].events[0].commitment_renegotiated().new_due_date().month(), 1);
+
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(ours);
+  EXPECT_EQ(Code(w_.Run(fulfil, school_leader_)), absl::StatusCode::kPermissionDenied);
+  const Decision fulfilled = w_.Do(fulfil, staff_);
+  EXPECT_EQ(fulfilled.writes[0].events[0].commitment_fulfilled().commitment_id(), ours);
+
+  // Another agency's commitment: the chief still only follows it up.
+  const std::string schools = Commitment(youth);
+  auto cancel = Req<v1::CancelCommitmentRequest>();
+  cancel.set_commitment_id(schools);
+  cancel.set_reason("No longer needed");
+  const absl::StatusOr<Decision> for_school = w_.Run(cancel, chief_);
+  EXPECT_EQ(Code(for_school), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(for_school.status().message()), HasSubstr("the chief follows it up"));
+  EXPECT_EQ(Code(w_.Run(cancel, staff_)), absl::StatusCode::kPermissionDenied);
+}
+
+// A declined commitment goes back to the chief, who takes it to the next meeting: a commitment
+// proposed there in its place marks it taken up. Only a declined commitment, of the same area
+// and case.
+TEST_F(DecideTest, ADeclinedCommitmentIsTakenUpByOneProposedInItsPlace) {
+  const std::string youth = AcceptedYouth();
+  const std::string declined = ProposedCommitment(youth);
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(declined);
+  decline.set_reason("No staff for morning calls");
+  w_.Do(decline, school_leader_);
+
+  v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+  d.mutable_commitments(0)->set_owning_agency_id("agency-social");
+  d.mutable_commitments(0)->set_responsible_person("caseworker-lis");
+  d.mutable_commitments(0)->clear_accepted_by();
+  d.mutable_commitments(0)->set_replaces_commitment_id("bogus");
+  absl::StatusOr<Decision> run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("commitments[0].replaces_commitment_id"));
+  // Not declined: nothing to take up.
+  d.mutable_commitments(0)->set_replaces_commitment_id(Commitment(youth));
+  run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("commitments[0].replaces_commitment_id: "));
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("is not declined"));
+  // Another youth's case: refused.
+  const std::string other = AcceptedYouth();
+  v1::RecordDecisionRequest elsewhere = d;
+  elsewhere.set_meeting_id(MeetingFor(other));
+  elsewhere.set_youth_id(other);
+  elsewhere.mutable_commitments(0)->set_replaces_commitment_id(declined);
+  run = w_.Run(elsewhere, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      std::string(run.status().message()),
+      HasSubstr(absl::StrCat("is of ", youth, " in area-test, not of this decision's ", other)));
+
+  d.set_request_id("takes-it-up");
+  d.mutable_commitments(0)->set_replaces_commitment_id(declined);
+  const Decision decided = w_.Do(d, chief_);
+  const std::string replacement = decided.created_ids.at(0);
+  ASSERT_EQ(w_.stream(declined).size(), 3u);  // made, declined, taken up
+  const v1::Event& event = w_.stream(declined)[2];
+  EXPECT_EQ(event.commitment_taken_up().commitment_id(), declined);
+  EXPECT_EQ(event.commitment_taken_up().by_commitment_id(), replacement);
+  EXPECT_EQ(event.commitment_taken_up().by_escalation_id(), "");
+  EXPECT_EQ(event.commitment_taken_up().meeting_id(), d.meeting_id());
+  EXPECT_EQ(event.commitment_taken_up().decision_id(), decided.id);
+  EXPECT_EQ(event.actor().person(), "chief-anna");
+  // The new one is proposed to its agency, as any.
+  EXPECT_EQ(w_.stream(replacement)[0].commitment_made().acceptance(),
+            v1::COMMITMENT_ACCEPTANCE_PROPOSED);
 }
 
 }  // namespace

@@ -27,28 +27,27 @@ absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const Comma
     return Invalid("commitment_ids", "name the commitments or the case (youth_id) it concerns");
   }
   RETURN_IF_ERROR(RequireCoordinator(c.principal, r.area_id(), "raise escalations"));
-  std::string youth_id = r.youth_id();
-  if (!youth_id.empty()) {
-    ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", youth_id));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", r.area_id()));
+  RETURN_IF_ERROR(
+      security::MayActAsChief(c.principal, r.area_id(), area.chief, "raise escalations"));
+  EscalationConcerns concerns;
+  concerns.youth_id = r.youth_id();
+  if (!r.youth_id().empty()) {
+    ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
     RETURN_IF_ERROR(Rule(youth.area_id == r.area_id(),
-                         absl::StrCat("youth_id: ", youth_id, " is not of ", r.area_id())));
+                         absl::StrCat("youth_id: ", r.youth_id(), " is not of ", r.area_id())));
   }
-  std::vector<std::string> concerns;
   for (int i = 0; i < r.commitment_ids_size(); ++i) {
     const std::string field = absl::StrCat("commitment_ids[", i, "]");
     ASSIGN_OR_RETURN(const CommitmentState commitment,
                      s.Load<CommitmentState>(field, r.commitment_ids(i)));
-    RETURN_IF_ERROR(
-        Rule(commitment.area_id == r.area_id(),
-             absl::StrCat(field, ": ", r.commitment_ids(i), " is not of ", r.area_id())));
-    RETURN_IF_ERROR(EscalatesOver(commitment, field, r.commitment_ids(i)));
     // An escalation about a youth's commitment is about the youth: its reason is sealed.
-    if (youth_id.empty()) youth_id = commitment.youth_id;
-    concerns.push_back(r.commitment_ids(i));
+    RETURN_IF_ERROR(AddEscalated(commitment, field, r.commitment_ids(i), r.area_id(),
+                                 r.target_agency_id(), concerns));
   }
   ASSIGN_OR_RETURN(const std::string id,
                    RaiseEvents(s, "", r.area_id(), r.target_agency_id(), r.level(), r.reason(),
-                               std::move(concerns), youth_id, "", ""));
+                               std::move(concerns), "", ""));
   return s.Finish(id);
 }
 

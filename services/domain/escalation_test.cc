@@ -18,14 +18,20 @@ using ::testing::HasSubstr;
 
 TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLeadership) {
   const std::string youth = AcceptedYouth();
-  const std::string commitment = Commitment(youth);
+  const std::string commitment = CommitmentOf(youth, police_leader_);
   auto raise = Req<v1::RaiseEscalationRequest>();
   raise.set_area_id("area-test");
   raise.set_target_agency_id("agency-school");
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("Calls not made for three weeks");
   raise.add_commitment_ids(commitment);
+  // Not the school's commitment (and the school has no ladder).
+  EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kFailedPrecondition);
+  raise.clear_commitment_ids();
+  raise.set_youth_id(youth);
   EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kFailedPrecondition);  // no ladder
+  raise.clear_youth_id();
+  raise.add_commitment_ids(commitment);
   raise.set_target_agency_id("agency-police");
   EXPECT_EQ(Code(w_.Run(raise, school_leader_)), absl::StatusCode::kPermissionDenied);
   raise.clear_commitment_ids();
@@ -75,7 +81,8 @@ TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLead
 // target's contact for that rung answers; the police's ladder is their own (the area's police
 // coordinator, the local police chief, the police director), never a mayor.
 TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
-  const std::string commitment = Commitment(AcceptedYouth());
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = CommitmentOf(youth, police_leader_);
   auto raise = Req<v1::RaiseEscalationRequest>();
   raise.set_area_id("area-test");
   raise.set_target_agency_id("agency-police");
@@ -91,28 +98,32 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   mayor.set_agency_id("agency-police");
   mayor.add_contacts()->set_level(v1::LEADERSHIP_LEVEL_POLITICAL);
   mayor.mutable_contacts(0)->set_person("mayor-jens");
-  d = w_.Run(mayor, chief_);
+  d = w_.Run(mayor, police_leader_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("never a mayor"));
   mayor.set_agency_id("agency-school");
   mayor.mutable_contacts(0)->set_level(v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR);
-  EXPECT_EQ(Code(w_.Run(mayor, chief_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(mayor, school_leader_)), absl::StatusCode::kFailedPrecondition);
 
-  // The area designates its police coordinator: the steering-group rung from then on.
+  // The police designate the area's police coordinator ("Der etableres en koordinatorfunktion
+  // i Københavns Politi"): the steering-group rung from then on. Not the chief.
   auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
   designate.set_area_id("area-test");
   designate.set_agency_id("agency-school");
   designate.set_person("coordinator-lone");
-  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);  // a school
+  EXPECT_EQ(Code(w_.Run(designate, school_leader_)),
+            absl::StatusCode::kFailedPrecondition);  // a school
   designate.set_agency_id("agency-police");
   EXPECT_EQ(Code(w_.Run(designate, school_leader_)), absl::StatusCode::kPermissionDenied);
-  const Decision designated = w_.Do(designate, chief_);
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(designate, staff_)), absl::StatusCode::kPermissionDenied);
+  const Decision designated = w_.Do(designate, police_leader_);
   const v1::PoliceCoordinatorDesignated& event =
       designated.writes[0].events[0].police_coordinator_designated();
   EXPECT_EQ(event.area_id(), "area-test");
   EXPECT_EQ(event.agency_id(), "agency-police");
   EXPECT_EQ(event.person(), "coordinator-lone");
-  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);  // already
+  EXPECT_EQ(Code(w_.Run(designate, admin_)), absl::StatusCode::kFailedPrecondition);  // already
 
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   const std::string escalation = w_.Do(raise, chief_).id;
@@ -146,7 +157,7 @@ TEST_F(DecideTest, TheSystemMarksAnEscalationNotAcknowledgedOncePerLevel) {
   raise.set_target_agency_id("agency-police");
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("Patrols not as agreed");
-  raise.add_commitment_ids(Commitment(youth));
+  raise.add_commitment_ids(CommitmentOf(youth, police_leader_));
   const absl::Time raised_at = w_.now_;
   const std::string escalation = w_.Do(raise, chief_).id;
 
@@ -198,6 +209,85 @@ TEST_F(DecideTest, TheSystemMarksAnEscalationNotAcknowledgedOncePerLevel) {
   mark.set_request_id("mark-political");
   w_.now_ += absl::Hours(24 * 30);
   EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// Only the target agency's contact for the rung answers, and only as a person of that agency:
+// a coordinator who bears the contact's name does not (the chief once set the school's director
+// rung to her staff member, who then answered the school's escalation).
+TEST_F(DecideTest, OnlyAPersonOfTheTargetAgencyAnswersItsEscalation) {
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id("agency-school");
+  ladder.add_contacts()->set_level(v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER);
+  ladder.mutable_contacts(0)->set_person("staff-bo");  // the chief's staff member's name
+  // The chief may not name the school's rungs.
+  EXPECT_EQ(Code(w_.Run(ladder, chief_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(ladder, admin_);  // an admin's slip: the name is of a hotspot staff member
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-school");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("No morning calls for two weeks");
+  raise.add_commitment_ids(Commitment(AcceptedYouth()));
+  const std::string escalation = w_.Do(raise, chief_).id;
+
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  absl::StatusOr<Decision> d = w_.Run(ack, staff_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("as a person of agency-school"));
+  // The same name calling for another agency does not answer either.
+  EXPECT_EQ(Code(w_.Run(ack, Who("staff-bo", "agency-police", Role::kAgencyLeader))),
+            absl::StatusCode::kPermissionDenied);
+  auto resolve = Req<v1::ResolveEscalationRequest>();
+  resolve.set_escalation_id(escalation);
+  resolve.set_outcome("Calls resumed");
+  EXPECT_EQ(Code(w_.Run(resolve, staff_)), absl::StatusCode::kPermissionDenied);
+  // The school's own person of that name does.
+  const Principal school_bo = Who("staff-bo", "agency-school", Role::kAgencyLeader);
+  EXPECT_EQ(w_.Do(ack, school_bo).writes[0].events[0].escalation_acknowledged().escalation_id(),
+            escalation);
+  EXPECT_EQ(w_.Do(resolve, school_bo).writes[0].events[0].actor().agency_id(), "agency-school");
+}
+
+// An escalation concerns the target agency's own commitments, of its area, and one case: its
+// reason is sealed under that youth.
+TEST_F(DecideTest, AnEscalationConcernsTheTargetsOwnCommitmentsOfItsAreaAndOneCase) {
+  const std::string youth = AcceptedYouth();
+  const std::string schools = Commitment(youth);
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Patrols not as agreed");
+  raise.add_commitment_ids(schools);
+  absl::StatusOr<Decision> d = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr(absl::StrCat("commitment_ids[0]: ", schools,
+                                     " is agency-school's, not agency-police's")));
+
+  // The police's commitments of two youths: one escalation is about one case.
+  const std::string first = CommitmentOf(youth, police_leader_);
+  const std::string other = AcceptedYouth();
+  const std::string second = CommitmentOf(other, police_leader_);
+  raise.set_commitment_ids(0, first);
+  raise.add_commitment_ids(second);
+  d = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr(absl::StrCat("commitment_ids[1]: ", second, " is of ", other)));
+  raise.set_youth_id(other);  // a case named, and a commitment of another
+  raise.mutable_commitment_ids()->RemoveLast();
+  EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kFailedPrecondition);
+  raise.clear_youth_id();
+  const std::string escalation = w_.Do(raise, chief_).id;
+  ASSERT_EQ(w_.stream(escalation).size(), 1u);
+  const v1::EscalationRaised& event = w_.stream(escalation)[0].escalation_raised();
+  EXPECT_EQ(event.youth_id(), youth);
+  EXPECT_EQ(event.reason().sealed().key_id(), youth);  // sealed under the youth
+  EXPECT_EQ(World::Unseal(event.reason().sealed()), "Patrols not as agreed");
+  ASSERT_EQ(event.commitment_ids_size(), 1);
+  EXPECT_EQ(event.commitment_ids(0), first);
 }
 
 }  // namespace

@@ -114,6 +114,13 @@ absl::Status WithinPowers(const v1::RecordDecisionRequest& r, v1::BodyKind body)
                            r.escalations_size() > 0 ||
                            r.case_change_case() != v1::RecordDecisionRequest::CASE_CHANGE_NOT_SET;
   const std::string name = BodyKindName(body);
+  // At any body, only a decision commits, escalates or changes a case.
+  RETURN_IF_ERROR(
+      Rule(kind == v1::DECISION_KIND_DECISION ||
+               (r.commitments_size() == 0 && r.escalations_size() == 0 &&
+                r.case_change_case() == v1::RecordDecisionRequest::CASE_CHANGE_NOT_SET),
+           "kind: a recommendation or information carries no commitments, escalations or case "
+           "changes; only a decision does"));
   if (r.has_steering()) {
     RETURN_IF_ERROR(Rule(body == v1::BODY_KIND_STEERING_GROUP,
                          absl::StrCat("steering: a ", name,
@@ -162,6 +169,8 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     if (!nc.accepted_by().empty()) {
       RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, "accepted_by"), nc.accepted_by()));
     }
+    RETURN_IF_ERROR(CheckId(absl::StrCat(at, "replaces_commitment_id"), nc.replaces_commitment_id(),
+                            "commitment", /*required=*/false));
   }
   for (int i = 0; i < r.escalations_size(); ++i) {
     const v1::NewEscalation& ne = r.escalations(i);
@@ -270,6 +279,21 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                             " did not attend ", r.meeting_id(),
                             "; without them the commitment is proposed to the agency")));
     }
+    // The chief takes a declined commitment to the next meeting: of the same area and case.
+    if (!nc.replaces_commitment_id().empty()) {
+      const std::string replaces = absl::StrCat(at, "replaces_commitment_id");
+      ASSIGN_OR_RETURN(const CommitmentState declined,
+                       s.Load<CommitmentState>(replaces, nc.replaces_commitment_id()));
+      RETURN_IF_ERROR(Rule(declined.status == CommitmentStatus::kDeclined,
+                           absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
+                                        " is not declined: only a declined commitment is taken "
+                                        "up in a new one")));
+      RETURN_IF_ERROR(Rule(declined.area_id == area_id && declined.youth_id == youth_id,
+                           absl::StrCat(replaces, ": ", nc.replaces_commitment_id(), " is of ",
+                                        declined.youth_id.empty() ? "the area" : declined.youth_id,
+                                        " in ", declined.area_id, ", not of this decision's ",
+                                        youth_id.empty() ? "area" : youth_id, " in ", area_id)));
+    }
     const std::string id = NewId("commitment");
     v1::Event e;
     auto* x = e.mutable_commitment_made();
@@ -285,6 +309,9 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                                                : v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
     x->set_accepted_by(nc.accepted_by());
     s.Emit(id, area_id, std::move(e));
+    if (!nc.replaces_commitment_id().empty()) {
+      TakeUp(s, nc.replaces_commitment_id(), area_id, id, "", r.meeting_id(), decision_id);
+    }
     if (!youth_id.empty()) {
       v1::Event link;
       link.mutable_commitment_linked()->set_youth_id(youth_id);
@@ -298,10 +325,12 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
   std::vector<std::string> escalation_ids;
   for (int i = 0; i < r.escalations_size(); ++i) {
     const v1::NewEscalation& ne = r.escalations(i);
-    std::vector<std::string> concerns;
+    const std::string prefix = absl::StrCat("escalations[", i, "].");
+    EscalationConcerns concerns;
+    concerns.youth_id = youth_id;
     for (int j = 0; j < ne.commitment_ids_size(); ++j) {
       const std::string& ref = ne.commitment_ids(j);
-      const std::string field = absl::StrCat("escalations[", i, "].commitment_ids[", j, "]");
+      const std::string field = absl::StrCat(prefix, "commitment_ids[", j, "]");
       if (absl::StartsWith(ref, "new:")) {
         int n = -1;
         if (!absl::SimpleAtoi(ref.substr(4), &n) || n < 0 || n >= r.commitments_size()) {
@@ -310,17 +339,20 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
         RETURN_IF_ERROR(Rule(
             !r.commitments(n).accepted_by().empty(),
             absl::StrCat(field, ": \"", ref, "\" is proposed, not accepted: nothing to escalate")));
-        concerns.push_back(commitment_ids[n]);
+        RETURN_IF_ERROR(
+            Rule(r.commitments(n).owning_agency_id() == ne.target_agency_id(),
+                 absl::StrCat(field, ": \"", ref, "\" is ", r.commitments(n).owning_agency_id(),
+                              "'s, not ", ne.target_agency_id(), "'s")));
+        concerns.commitment_ids.push_back(commitment_ids[n]);
       } else {
         ASSIGN_OR_RETURN(const CommitmentState commitment, s.Load<CommitmentState>(field, ref));
-        RETURN_IF_ERROR(EscalatesOver(commitment, field, ref));
-        concerns.push_back(ref);
+        RETURN_IF_ERROR(
+            AddEscalated(commitment, field, ref, area_id, ne.target_agency_id(), concerns));
       }
     }
     ASSIGN_OR_RETURN(std::string id,
-                     RaiseEvents(s, absl::StrCat("escalations[", i, "]."), area_id,
-                                 ne.target_agency_id(), ne.level(), ne.reason(),
-                                 std::move(concerns), youth_id, r.meeting_id(), decision_id));
+                     RaiseEvents(s, prefix, area_id, ne.target_agency_id(), ne.level(), ne.reason(),
+                                 std::move(concerns), r.meeting_id(), decision_id));
     escalation_ids.push_back(id);
     created.push_back(id);
   }

@@ -20,9 +20,10 @@ using ::testing::HasSubstr;
 TEST_F(DecideTest, ADecisionCommitsItsCommitmentsEscalationsAndPlanTogether) {
   const std::string youth = AcceptedYouth();
   const std::string meeting = MeetingFor(youth);
+  SchoolLadder();
   v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
   auto* e = d.add_escalations();
-  e->set_target_agency_id("agency-police");
+  e->set_target_agency_id("agency-school");
   e->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   e->set_reason("No patrol response for six weeks");
   e->add_commitment_ids("new:0");
@@ -153,7 +154,8 @@ TEST_F(BodiesTest, AdvisoryBodiesRecommendAndInformAndNeverDecideAboutAYouth) {
     committing.set_kind(v1::DECISION_KIND_RECOMMENDATION);
     const absl::StatusOr<Decision> refused = w_.Run(committing, staff_);
     EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
-    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("no youth-level decisions"));
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr("kind: a recommendation or information carries no commitments"));
     // A topic not on the agenda.
     decision.set_topic("Something else");
     EXPECT_EQ(Code(w_.Run(decision, staff_)), absl::StatusCode::kFailedPrecondition);
@@ -280,6 +282,109 @@ TEST_F(BodiesTest, TheChiefAppointsAndRemovesTheBoardsMembers) {
   EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kFailedPrecondition);
   appoint.set_body_id("body-9");
   EXPECT_EQ(Code(w_.Run(appoint, chief_)), absl::StatusCode::kNotFound);
+}
+
+// At any body, a recommendation or information carries no commitments, escalations or case
+// changes: only a decision does (the task force's and the steering group's).
+TEST_F(BodiesTest, ARecommendationCarriesNoCommitmentsEscalationsOrCaseChangesAtAnyBody) {
+  const std::string youth = AcceptedYouth();
+  for (v1::BodyKind kind : {v1::BODY_KIND_TASK_FORCE, v1::BODY_KIND_STEERING_GROUP}) {
+    SCOPED_TRACE(BodyKindName(kind));
+    const std::string meeting = HeldMeetingOf(kind);
+    auto item = Req<v1::AddAgendaItemRequest>();
+    item.set_meeting_id(meeting);
+    item.set_youth_id(youth);
+    w_.Do(item, staff_);
+    v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
+    d.mutable_commitments(0)->clear_accepted_by();
+    d.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+    absl::StatusOr<Decision> run = w_.Run(d, staff_);
+    EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(run.status().message()),
+                HasSubstr("kind: a recommendation or information carries no commitments, "
+                          "escalations or case changes; only a decision does"));
+    auto informs = Req<v1::RecordDecisionRequest>();
+    informs.set_meeting_id(meeting);
+    informs.set_youth_id(youth);
+    informs.set_text("The family has moved");
+    informs.set_kind(v1::DECISION_KIND_INFORMATION);
+    informs.set_close_with_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
+    run = w_.Run(informs, staff_);
+    EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(run.status().message()),
+                HasSubstr("kind: a recommendation or information"));
+    // About the youth, without them: recorded.
+    informs.clear_close_with_outcome();
+    const Decision informed = w_.Do(informs, staff_);
+    EXPECT_EQ(informed.writes[0].events.back().decision_recorded().kind(),
+              v1::DECISION_KIND_INFORMATION);
+    EXPECT_EQ(informed.writes[0].events.back().decision_recorded().youth_id(), youth);
+    // As a decision, it commits.
+    d.set_kind(v1::DECISION_KIND_DECISION);
+    EXPECT_TRUE(absl::StartsWith(w_.Do(d, staff_).created_ids.at(0), "commitment-"));
+  }
+}
+
+// A decision's escalation concerns commitments of the meeting's area owned by the target agency;
+// about a youth's commitment, its reason is sealed under that youth even at a topic's decision.
+TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeetingsArea) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string schools = Commitment(youth);
+  const std::string meeting = MeetingFor(youth);
+  auto topic = Req<v1::AddAgendaItemRequest>();
+  topic.set_meeting_id(meeting);
+  topic.set_topic("The school's morning calls");
+  w_.Do(topic, chief_);
+  // A commitment of another area (as its log holds it).
+  v1::Event elsewhere;
+  elsewhere.set_area_id("area-b");
+  v1::CommitmentMade* made = elsewhere.mutable_commitment_made();
+  made->set_commitment_id("commitment-b");
+  made->set_owning_agency_id("agency-school");
+  made->set_acceptance(v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  w_.AppendOfBefore("commitment-b", elsewhere);
+
+  auto d = Req<v1::RecordDecisionRequest>();
+  d.set_meeting_id(meeting);
+  d.set_topic("The school's morning calls");
+  d.set_text("Taken to the school's leadership");
+  auto* ne = d.add_escalations();
+  ne->set_target_agency_id("agency-school");
+  ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  ne->set_reason("Morning calls stopped in October");
+  ne->add_commitment_ids("commitment-b");
+  absl::StatusOr<Decision> run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is not of area-test"));
+  // Another agency's commitment, existing or of this decision.
+  const std::string polices = CommitmentOf(youth, police_leader_);
+  ne->set_commitment_ids(0, polices);
+  run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("is agency-police's, not agency-school's"));
+  v1::RecordDecisionRequest with_new = DecisionWithCommitment(meeting, youth);  // the school's
+  *with_new.add_escalations() = *ne;
+  with_new.mutable_escalations(0)->set_target_agency_id("agency-police");
+  with_new.mutable_escalations(0)->set_commitment_ids(0, "new:0");
+  run = w_.Run(with_new, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("escalations[0].commitment_ids[0]: \"new:0\" is agency-school's, not "
+                        "agency-police's"));
+
+  // The school's own commitment, at the topic's decision: sealed under the youth.
+  ne->set_commitment_ids(0, schools);
+  const Decision decided = w_.Do(d, chief_);
+  const std::string escalation = decided.created_ids.at(0);
+  const v1::EscalationRaised& raised = w_.stream(escalation)[0].escalation_raised();
+  EXPECT_EQ(raised.youth_id(), youth);
+  EXPECT_EQ(raised.reason().sealed().key_id(), youth);
+  EXPECT_EQ(World::Unseal(raised.reason().sealed()), "Morning calls stopped in October");
+  EXPECT_EQ(raised.decision_id(), decided.id);
+  EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "Morning calls stopped"));
 }
 
 }  // namespace

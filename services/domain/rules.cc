@@ -194,18 +194,35 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
   return CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries);
 }
 
-absl::Status EscalatesOver(const CommitmentState& commitment, absl::string_view field,
-                           absl::string_view id) {
-  return Rule(commitment.status != CommitmentStatus::kProposed,
-              absl::StrCat(field, ": ", id,
-                           " is proposed, not accepted by its agency: nothing to escalate yet"));
+absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
+                          absl::string_view id, absl::string_view area_id, absl::string_view target,
+                          EscalationConcerns& concerns) {
+  RETURN_IF_ERROR(
+      Rule(commitment.area_id == area_id, absl::StrCat(field, ": ", id, " is not of ", area_id)));
+  RETURN_IF_ERROR(
+      Rule(commitment.owning_agency_id == target,
+           absl::StrCat(field, ": ", id, " is ", commitment.owning_agency_id, "'s, not ", target,
+                        "'s: an escalation to ", target, " concerns its own commitments")));
+  RETURN_IF_ERROR(
+      Rule(commitment.status != CommitmentStatus::kProposed,
+           absl::StrCat(field, ": ", id,
+                        " is proposed, not accepted by its agency: nothing to escalate yet")));
+  if (!commitment.youth_id.empty()) {
+    RETURN_IF_ERROR(Rule(
+        concerns.youth_id.empty() || concerns.youth_id == commitment.youth_id,
+        absl::StrCat(field, ": ", id, " is of ", commitment.youth_id, "; the escalation concerns ",
+                     concerns.youth_id, "'s case (one youth's, or the area's)")));
+    concerns.youth_id = commitment.youth_id;
+  }
+  concerns.commitment_ids.emplace_back(id);
+  if (commitment.status == CommitmentStatus::kDeclined) concerns.declined.emplace_back(id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         const std::string& area_id, const std::string& target,
                                         v1::EscalationLevel level, absl::string_view reason,
-                                        std::vector<std::string> commitment_ids,
-                                        const std::string& youth_id, const std::string& meeting_id,
+                                        EscalationConcerns concerns, const std::string& meeting_id,
                                         const std::string& decision_id) {
   RETURN_IF_ERROR(Rule(level == v1::ESCALATION_LEVEL_STEERING_GROUP,
                        absl::StrCat(field,
@@ -222,13 +239,30 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
   raised->set_escalation_id(id);
   raised->set_target_agency_id(target);
   raised->set_level(level);
-  ASSIGN_OR_RETURN(*raised->mutable_reason(), s.Text(youth_id, "escalation_reason", reason));
-  for (auto& c : commitment_ids) raised->add_commitment_ids(std::move(c));
-  raised->set_youth_id(youth_id);
+  ASSIGN_OR_RETURN(*raised->mutable_reason(),
+                   s.Text(concerns.youth_id, "escalation_reason", reason));
+  for (auto& c : concerns.commitment_ids) raised->add_commitment_ids(std::move(c));
+  raised->set_youth_id(concerns.youth_id);
   raised->set_meeting_id(meeting_id);
   raised->set_decision_id(decision_id);
   s.Emit(id, area_id, std::move(event));
+  for (const std::string& declined : concerns.declined) {
+    TakeUp(s, declined, area_id, "", id, meeting_id, decision_id);
+  }
   return id;
+}
+
+void TakeUp(Session& s, const std::string& id, const std::string& area_id,
+            const std::string& by_commitment, const std::string& by_escalation,
+            const std::string& meeting_id, const std::string& decision_id) {
+  v1::Event event;
+  v1::CommitmentTakenUp* x = event.mutable_commitment_taken_up();
+  x->set_commitment_id(id);
+  x->set_by_commitment_id(by_commitment);
+  x->set_by_escalation_id(by_escalation);
+  x->set_meeting_id(meeting_id);
+  x->set_decision_id(decision_id);
+  s.Emit(id, area_id, std::move(event));
 }
 
 }  // namespace hotspot::domain

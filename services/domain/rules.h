@@ -161,20 +161,38 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
                                   absl::string_view reason,
                                   const google::protobuf::RepeatedPtrField<std::string>& ids);
 
-// An escalation may concern an accepted commitment (the agency's own, late or stuck) or a
-// declined one (taken to the agency's leadership), not a proposed one (the agency has not
-// answered yet): FAILED_PRECONDITION naming `field`.
-absl::Status EscalatesOver(const CommitmentState& commitment, absl::string_view field,
-                           absl::string_view id);
+// What an escalation concerns: its commitments, those of them declined (taken to the agency's
+// leadership: the escalation takes them up, CommitmentTakenUp), and the one case it is about
+// (the youth its reason is sealed under; "" for the area).
+struct EscalationConcerns {
+  std::vector<std::string> commitment_ids;
+  std::vector<std::string> declined;
+  std::string youth_id;
+};
 
-// Raises an escalation: the target agency must be of the area with a contact at the level.
-// `youth_id` may be empty (then the reason stands in clear). Returns the escalation's id.
+// Adds `commitment` (`id`, named by `field`) to what an escalation to `target` in `area_id`
+// concerns. It must be of the area and owned by the target agency, and accepted by it (the
+// agency's own, late or stuck) or declined (taken to the agency's leadership), not proposed (the
+// agency has not answered yet); and of the escalation's case: a youth's commitment sets
+// `concerns.youth_id`, which must not name another youth. FAILED_PRECONDITION naming `field`.
+absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
+                          absl::string_view id, absl::string_view area_id, absl::string_view target,
+                          EscalationConcerns& concerns);
+
+// Raises an escalation over `concerns`: the target agency must be of the area with a contact at
+// the level; each declined commitment is marked taken up by it. Without a youth the reason
+// stands in clear. Returns the escalation's id.
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         const std::string& area_id, const std::string& target,
                                         v1::EscalationLevel level, absl::string_view reason,
-                                        std::vector<std::string> commitment_ids,
-                                        const std::string& youth_id, const std::string& meeting_id,
+                                        EscalationConcerns concerns, const std::string& meeting_id,
                                         const std::string& decision_id);
+
+// Marks the declined commitment `id` of `area_id` taken up: by a commitment proposed in its place
+// (`by_commitment`, at `meeting_id`'s `decision_id`) or by an escalation (`by_escalation`).
+void TakeUp(Session& s, const std::string& id, const std::string& area_id,
+            const std::string& by_commitment, const std::string& by_escalation,
+            const std::string& meeting_id, const std::string& decision_id);
 
 }  // namespace hotspot::domain
 

@@ -162,7 +162,7 @@ class DecideTest : public ::testing::Test {
       contact->set_person(
           absl::StrCat("police-boss-", level - v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR + 1));
     }
-    w_.Do(ladder, chief_);
+    w_.Do(ladder, police_leader_);  // the police's own leaders set it
   }
 
   void Register(const std::string& id, v1::AgencyKind kind) {
@@ -281,6 +281,56 @@ class DecideTest : public ::testing::Test {
     v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
     d.mutable_commitments(0)->clear_accepted_by();
     return w_.Do(d, chief_).created_ids.at(0);
+  }
+
+  // The school's ladder, set by its leader: head-mette answers at the steering-group level,
+  // director-bo at the director level, mayor-jens at the political follow-up group.
+  void SchoolLadder() {
+    auto ladder = Req<v1::SetLeadershipLadderRequest>();
+    ladder.set_agency_id("agency-school");
+    for (const auto& [level, person] :
+         {std::pair{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-mette"},
+          std::pair{v1::LEADERSHIP_LEVEL_DIRECTOR, "director-bo"},
+          std::pair{v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-jens"}}) {
+      auto* contact = ladder.add_contacts();
+      contact->set_level(level);
+      contact->set_person(person);
+    }
+    w_.Do(ladder, school_leader_);
+  }
+
+  // A commitment of `accepter`'s agency in `youth`'s case, `accepter` responsible for it:
+  // proposed at a meeting and accepted after it by `accepter`.
+  std::string CommitmentOf(const std::string& youth, const Principal& accepter) {
+    v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+    d.mutable_commitments(0)->set_owning_agency_id(accepter.agency);
+    d.mutable_commitments(0)->set_responsible_person(accepter.person);
+    d.mutable_commitments(0)->clear_accepted_by();
+    const std::string id = w_.Do(d, chief_).created_ids.at(0);
+    auto accept = Req<v1::AcceptCommitmentRequest>();
+    accept.set_commitment_id(id);
+    w_.Do(accept, accepter);
+    return id;
+  }
+
+  // An agency of `kind` registered by an admin in area-other, which is established (in Aalborg)
+  // the first time.
+  void RegisterInAnotherArea(const std::string& agency_id, v1::AgencyKind kind) {
+    Principal admin = admin_;
+    admin.areas = {"area-other"};
+    if (w_.stream("area-other").empty()) {
+      auto other = Req<v1::EstablishAreaRequest>();
+      other.set_area_id("area-other");
+      other.set_name("Other");
+      other.set_municipality("Aalborg");
+      w_.Do(other, admin);
+    }
+    auto agency = Req<v1::RegisterAgencyRequest>();
+    agency.set_agency_id(agency_id);
+    agency.set_area_id("area-other");
+    agency.set_name(agency_id);
+    agency.set_kind(kind);
+    w_.Do(agency, admin);
   }
 
   v1::CaseStatus Status(const std::string& youth) {

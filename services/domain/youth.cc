@@ -798,7 +798,8 @@ absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
       *age >= 17, absl::StrCat(r.youth_id(), " is ", *age, "; adult services take over from 17")));
   // As at closing: the agencies' open commitments are fulfilled or cancelled first.
   RETURN_IF_ERROR(NoOpenCommitments(s, youth, r.youth_id()));
-  RETURN_IF_ERROR(s.Load<AgencyState>("receiving_agency_id", r.receiving_agency_id()).status());
+  RETURN_IF_ERROR(
+      LoadAgencyInArea(s, "receiving_agency_id", r.receiving_agency_id(), youth.area_id).status());
   v1::Event e;
   auto* x = e.mutable_handed_over_to_adult_services();
   x->set_youth_id(r.youth_id());

@@ -805,6 +805,14 @@ TEST_F(DecideTest, HandOverToAdultServices) {
   auto fulfil = Req<v1::FulfilCommitmentRequest>();
   fulfil.set_commitment_id(commitment);
   w_.Do(fulfil, school_member_);
+  // The receiving agency belongs to the youth's area.
+  RegisterInAnotherArea("agency-adults-other", v1::AGENCY_KIND_SOCIAL_ADMINISTRATION);
+  handover.set_receiving_agency_id("agency-adults-other");
+  d = w_.Run(handover, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("receiving_agency_id: agency-adults-other is not an agency of area-test"));
+  handover.set_receiving_agency_id("agency-social");
   const Decision handed = w_.Do(handover, chief_);
   const v1::HandedOverToAdultServices& event =
       handed.writes[0].events[0].handed_over_to_adult_services();

@@ -65,6 +65,8 @@ const std::string& CommitmentIdOf(const v1::Event& event) {
       return event.commitment_declined().commitment_id();
     case K::kCommitmentFollowedUp:
       return event.commitment_followed_up().commitment_id();
+    case K::kCommitmentTakenUp:
+      return event.commitment_taken_up().commitment_id();
     default:
       return kNone;
   }
@@ -116,6 +118,14 @@ void Change(v1::CommitmentView& c, const store::RecordedEvent& recorded, const v
       c.set_follow_ups(c.follow_ups() + 1);
       *c.mutable_last_follow_up_at() = Ts(at);
       break;
+    case K::kCommitmentTakenUp: {
+      const v1::CommitmentTakenUp& taken = event.commitment_taken_up();
+      if (c.taken_up_by().empty()) {
+        c.set_taken_up_by(taken.by_commitment_id().empty() ? taken.by_escalation_id()
+                                                           : taken.by_commitment_id());
+      }
+      break;
+    }
     default:
       break;
   }

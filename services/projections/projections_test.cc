@@ -223,6 +223,52 @@ TEST(AreaViewTest, AMissingHalfYearlyReportStaysUntilItsReportComes) {
             absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2027, 2, 4), absl::UTCTimeZone())));
 }
 
+// A declined commitment taken up by the chief (CommitmentTakenUp) names what took it up first:
+// a commitment proposed in its place, or an escalation over it.
+TEST(CommitmentsViewTest, ADeclinedCommitmentNamesWhatTookItUpFirst) {
+  CommitmentsView view;
+  MemoryRows rows;
+  uint64_t position = 0;
+  auto apply = [&](v1::Event event) {
+    event.set_area_id("area-a");
+    store::RecordedEvent recorded;
+    recorded.position = ++position;
+    recorded.stream = "commitment-1";
+    recorded.metadata.occurred_at = absl::FromUnixSeconds(1'800'000'000 + position);
+    ASSERT_TRUE(view.Apply(recorded, event, rows).ok());
+  };
+  auto row = [&] {
+    rows.Flush();
+    v1::CommitmentView c;
+    const auto it = rows.rows().find(CommitmentKey("commitment-1"));
+    EXPECT_NE(it, rows.rows().end());
+    if (it != rows.rows().end()) EXPECT_TRUE(c.ParseFromString(it->second));
+    return c;
+  };
+  v1::Event made;
+  made.mutable_commitment_made()->set_commitment_id("commitment-1");
+  made.mutable_commitment_made()->set_owning_agency_id("agency-school");
+  made.mutable_commitment_made()->set_acceptance(v1::COMMITMENT_ACCEPTANCE_PROPOSED);
+  apply(made);
+  v1::Event declined;
+  declined.mutable_commitment_declined()->set_commitment_id("commitment-1");
+  declined.mutable_commitment_declined()->mutable_reason()->set_clear("No staff");
+  apply(declined);
+  EXPECT_EQ(row().state(), v1::COMMITMENT_STATE_DECLINED);
+  EXPECT_EQ(row().taken_up_by(), "");  // still with the chief
+  v1::Event replaced;
+  replaced.mutable_commitment_taken_up()->set_commitment_id("commitment-1");
+  replaced.mutable_commitment_taken_up()->set_by_commitment_id("commitment-2");
+  apply(replaced);
+  EXPECT_EQ(row().taken_up_by(), "commitment-2");
+  EXPECT_EQ(row().state(), v1::COMMITMENT_STATE_DECLINED);
+  v1::Event escalated;
+  escalated.mutable_commitment_taken_up()->set_commitment_id("commitment-1");
+  escalated.mutable_commitment_taken_up()->set_by_escalation_id("escalation-1");
+  apply(escalated);
+  EXPECT_EQ(row().taken_up_by(), "commitment-2");
+}
+
 TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {
   const scenario::ScenarioResult built = Build("demo", 40);
   auto projector = OpenProjector();

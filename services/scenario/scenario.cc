@@ -311,14 +311,18 @@ absl::Status Builder::SetUpArea() {
       contact->set_person(absl::StrCat(title, "-", stem));
       contact->set_title(title);
     }
-    RETURN_IF_ERROR(Send(cast_.chief, ladder, 0).status());
+    // An agency's ladder is its own leaders' to set.
+    const Principal& leader = std::string(id) == kSchool   ? cast_.school_leader
+                              : std::string(id) == kPolice ? cast_.police_leader
+                                                           : cast_.jobcentre_leader;
+    RETURN_IF_ERROR(Send(leader, ladder, 0).status());
   }
   // "Der etableres en koordinatorfunktion i Københavns Politi": the area's police coordinator.
   auto coordinator = Req<v1::DesignatePoliceCoordinatorRequest>();
   coordinator.set_area_id(kAreaId);
   coordinator.set_agency_id(kPolice);
   coordinator.set_person(cast_.police_leader.person);
-  RETURN_IF_ERROR(Send(cast_.chief, coordinator, 0).status());
+  RETURN_IF_ERROR(Send(cast_.police_leader, coordinator, 0).status());
 
   // As 002 and 004 describe them: the administrations' mayors meet twice a year as the
   // political follow-up group; the steering group is chaired by a senior municipal decision

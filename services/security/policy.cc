@@ -382,12 +382,13 @@ absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id) {
   return MayManageArea(who, area_id, "establish an area");
 }
 
-absl::Status MaySetLeadershipLadder(const Principal& who, absl::string_view area_id,
-                                    absl::string_view agency_id) {
-  if (who.role == Role::kAgencyLeader && who.agency == agency_id) {
-    return MayActInArea(who, area_id);
-  }
-  return MayManageArea(who, area_id, "set this agency's leadership ladder");
+absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
+                            absl::string_view agency_id, absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  if (who.role == Role::kAgencyLeader && who.agency == agency_id) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": only ", agency_id, "'s own leaders (or an admin of ",
+                                  area_id, ") do"));
 }
 
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {
@@ -415,29 +416,35 @@ absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
 }
 
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
-                                 absl::string_view owner, bool leaders_only,
-                                 absl::string_view what) {
+                                 absl::string_view owner, absl::string_view chief,
+                                 bool leaders_only, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
-  if (IsCoordinator(who)) {
-    return Refuse(who, absl::StrCat(what, ": the commitment is ", owner,
-                                    "'s; the chief follows it up (RecordFollowUp) or escalates"));
+  const bool coordinator = IsCoordinator(who);
+  if (!(coordinator || IsAgencyRole(who.role)) || who.agency != owner) {
+    return Refuse(who, coordinator ? absl::StrCat(what, ": the commitment is ", owner,
+                                                  "'s; the chief follows it up (RecordFollowUp) "
+                                                  "or escalates")
+                                   : absl::StrCat(what, ": only ", owner, " does"));
   }
-  if (!IsAgencyRole(who.role) || who.agency != owner) {
-    return Refuse(who, absl::StrCat(what, ": only ", owner, " does"));
-  }
-  if (leaders_only && who.role != Role::kAgencyLeader) {
-    return Refuse(who, absl::StrCat(what, ": only ", owner, "'s leaders do"));
-  }
-  return absl::OkStatus();
+  if (!leaders_only) return absl::OkStatus();
+  // The hotspot secretariat's leader is the area's chief.
+  const bool leader =
+      coordinator ? !chief.empty() && who.person == chief : who.role == Role::kAgencyLeader;
+  if (leader) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": only ", owner, "'s leaders do",
+                                  coordinator ? " (the hotspot chief)" : ""));
 }
 
 absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact,
                                  absl::string_view agency, absl::string_view level,
                                  absl::string_view what) {
-  if (!contact.empty() && who.person == contact) return absl::OkStatus();
+  if (!contact.empty() && who.person == contact && IsAgencyRole(who.role) && who.agency == agency) {
+    return absl::OkStatus();
+  }
   return Refuse(who,
                 absl::StrCat(what, ": at ", level, " only ", agency, "'s contact for that rung",
-                             contact.empty() ? "" : absl::StrCat(", ", contact), ", does"));
+                             contact.empty() ? "" : absl::StrCat(", ", contact),
+                             ", does, as a person of ", agency));
 }
 
 absl::Status MayActOnErasure(const Principal& who, absl::string_view area_id, Role role,

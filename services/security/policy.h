@@ -5,9 +5,9 @@
 // categories, an area, a history, the access log, the log's chain, erasure reviews, operating
 // the service, and what a subscription receives; and the command side's rules (acting in an
 // area, for an agency, as the social administration, managing or establishing an area,
-// coordinating, a leadership ladder, consent, commitments, escalations, erasure steps, subject
-// access, the system's time-driven facts), which the domain's Decide() functions (services/domain/) ask instead of checking roles
-// themselves.
+// coordinating, an agency's own set-up, consent, commitments, escalations, erasure steps, subject
+// access, the system's time-driven facts), which the domain's Decide() functions (services/domain/)
+// ask instead of checking roles themselves.
 //
 // Sharing, by legal basis:
 //   Retsplejeloven § 115 (SSP/PSP exchange)   shared and received by the police and the
@@ -203,9 +203,16 @@ absl::Status MayKeepRecord(const Principal& who, absl::string_view area_id,
 // The command side's particular rules.
 // An area: an admin establishes any; a coordinator one of their own areas.
 absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id);
-// An agency's leadership ladder: its own leaders, or whoever manages the area.
-absl::Status MaySetLeadershipLadder(const Principal& who, absl::string_view area_id,
-                                    absl::string_view agency_id);
+// What an agency arranges for itself: its leadership ladder (who answers escalations at each
+// rung), the areas it serves (an agency that serves several areas agrees to serve each one), and
+// for the police, the area's police coordinator ("Der etableres en koordinatorfunktion i
+// Københavns Politi", 002: the police organise themselves in parallel with the hotspot, so the
+// function is the police's to staff). The agency's own leaders, acting in `area_id`, or an admin
+// of `area_id` (who sets up an area and its agencies, as with RegisterAgency). Not the chief or
+// her staff: she has no power to decide for an agency, and whoever names an agency's rungs
+// names who answers her escalations. PERMISSION_DENIED otherwise.
+absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
+                            absl::string_view agency_id, absl::string_view what);
 // A measurement of the area's: the chief's office or an admin of the area (MayManageArea), or,
 // for a measure an agency owns (`owner`; "" for none), that agency's people (its members,
 // leaders and caseworkers).
@@ -217,14 +224,19 @@ absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
 // secretariat it belongs to). What an agency says in its own name, such as a shared concern.
 absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what);
-// A commitment of `owner`: only the owning agency changes it (`leaders_only`: only its
-// leaders). The chief coordinates: she follows up and escalates, she does not act for the
-// agency.
+// A commitment of `owner`: only the owning agency changes it: its people (members, leaders,
+// caseworkers) report progress, fulfil, accept and decline; with `leaders_only` (renegotiate,
+// cancel) only its leaders. The hotspot secretariat is an agency like the others for its own
+// commitments: its staff (coordinators of `owner`) are its members, and the area's chief
+// (`chief`, "" if none or not looked up) is its leader. For another agency's commitment the
+// chief and her staff coordinate: they follow up and escalate, they do not act for the agency.
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
-                                 absl::string_view owner, bool leaders_only,
-                                 absl::string_view what);
+                                 absl::string_view owner, absl::string_view chief,
+                                 bool leaders_only, absl::string_view what);
 // An escalation to `agency` at `level`: only `contact`, the agency's contact for that rung of its
-// ladder, answers it (acknowledges, resolves); not a leader of another rung, not its raiser.
+// ladder, answers it (acknowledges, resolves), and only as a person of `agency` (an agency role,
+// of that agency): not a leader of another rung, not its raiser, not a person of the same name
+// calling for another agency or as a coordinator.
 absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact,
                                  absl::string_view agency, absl::string_view level,
                                  absl::string_view what);

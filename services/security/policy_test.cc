@@ -1,6 +1,6 @@
 // The policy's answers that no end-to-end table shows by itself: which event kinds are
-// confidential, and what a subscription of each role may receive. (The authorization matrix in
-// tests/e2e/ asks the rest through every RPC.)
+// confidential, what a subscription of each role may receive, and who acts for an agency. (The
+// authorization matrix in tests/e2e/ asks the rest through every RPC.)
 #include "services/security/policy.h"
 
 #include <set>
@@ -155,6 +155,64 @@ TEST(PolicyTest, AMeasurementIsTheChiefsOfficesOrItsOwningAgencys) {
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(MayRecordMeasurement(elsewhere, "area-a", "agency-social").code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// Issue 13's review: an agency arranges its own set-up; only its people answer its escalations;
+// the hotspot secretariat acts on its own commitments like any agency, the chief as its leader.
+TEST(PolicyTest, AnAgencysSetUpEscalationsAndCommitmentsAreItsOwn) {
+  const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal admin{"admin-it", "agency-it", Role::kAdmin, {"area-a"}};
+  const Principal head{"head-mette", "agency-school", Role::kAgencyLeader, {"area-a"}};
+  const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
+  const Principal head_elsewhere{"head-mette", "agency-school", Role::kAgencyLeader, {"area-b"}};
+  for (const Principal* who : {&head, &admin}) {
+    EXPECT_TRUE(MaySetUpAgency(*who, "area-a", "agency-school", "set the ladder").ok())
+        << who->person;
+  }
+  for (const Principal* who : {&chief, &staff, &teacher, &head_elsewhere}) {
+    EXPECT_EQ(MaySetUpAgency(*who, "area-a", "agency-school", "set the ladder").code(),
+              absl::StatusCode::kPermissionDenied)
+        << who->person;
+  }
+  EXPECT_EQ(MaySetUpAgency(head, "area-a", "agency-police", "set the ladder").code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // The contact's name is not enough: a person of the agency, in an agency role.
+  const Principal namesake{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal contact{"staff-bo", "agency-school", Role::kAgencyMember, {"area-a"}};
+  EXPECT_TRUE(MayAnswerEscalation(contact, "staff-bo", "agency-school", "L", "answer").ok());
+  EXPECT_EQ(MayAnswerEscalation(namesake, "staff-bo", "agency-school", "L", "answer").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(MayAnswerEscalation(head, "staff-bo", "agency-school", "L", "answer").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(MayAnswerEscalation(contact, "", "agency-school", "L", "answer").code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // The secretariat's commitment: its staff as members, the chief as its leader.
+  for (const Principal* who : {&chief, &staff}) {
+    EXPECT_TRUE(
+        MayChangeCommitment(*who, "area-a", "agency-hotspot", "chief-anna", false, "fulfil").ok())
+        << who->person;
+  }
+  EXPECT_TRUE(
+      MayChangeCommitment(chief, "area-a", "agency-hotspot", "chief-anna", true, "cancel").ok());
+  EXPECT_EQ(
+      MayChangeCommitment(staff, "area-a", "agency-hotspot", "chief-anna", true, "cancel").code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(MayChangeCommitment(chief, "area-a", "agency-hotspot", "", true, "cancel").code(),
+            absl::StatusCode::kPermissionDenied);  // the chief not looked up: refused
+  // Another agency's: neither the chief nor her staff.
+  for (const Principal* who : {&chief, &staff}) {
+    EXPECT_EQ(
+        MayChangeCommitment(*who, "area-a", "agency-school", "chief-anna", false, "fulfil").code(),
+        absl::StatusCode::kPermissionDenied)
+        << who->person;
+  }
+  EXPECT_TRUE(MayChangeCommitment(teacher, "area-a", "agency-school", "", false, "fulfil").ok());
+  EXPECT_EQ(MayChangeCommitment(teacher, "area-a", "agency-school", "", true, "cancel").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(MayChangeCommitment(head, "area-a", "agency-school", "", true, "cancel").ok());
 }
 
 }  // namespace

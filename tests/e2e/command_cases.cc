@@ -36,12 +36,12 @@ uint64_t CommandBuilders::Probe() {
   return Must(cast_->school_member, scenario::SampleReferral(++sequence_, NextId())).position();
 }
 
-std::string CommandBuilders::NewArea() {
+std::string CommandBuilders::NewArea(const std::string& municipality) {
   static int areas = 0;
   auto area = Req<v1::EstablishAreaRequest>();
   area.set_area_id(absl::StrCat("area-new-", ++areas));
   area.set_name("A new area");
-  area.set_municipality("Aalborg");
+  area.set_municipality(municipality);
   Must(*founder_, area);
   return area.area_id();
 }
@@ -116,13 +116,25 @@ std::string CommandBuilders::Commitment(const std::string& youth) {
   return Must(cast_->chief, DecisionFor(HeldMeetingWith(youth), youth)).created_ids(0);
 }
 
+std::string CommandBuilders::CommitmentOf(const std::string& youth, const Principal& accepter) {
+  v1::RecordDecisionRequest decision = DecisionFor(HeldMeetingWith(youth), youth);
+  decision.mutable_commitments(0)->set_owning_agency_id(accepter.agency);
+  decision.mutable_commitments(0)->set_responsible_person(accepter.person);
+  decision.mutable_commitments(0)->clear_accepted_by();
+  const std::string id = Must(cast_->chief, decision).created_ids(0);
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(id);
+  Must(accepter, accept);
+  return id;
+}
+
 std::string CommandBuilders::Escalation() {
   auto raise = Req<v1::RaiseEscalationRequest>();
   raise.set_area_id(kArea);
   raise.set_target_agency_id(kPolice);
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("No response to three requests");
-  raise.add_commitment_ids(Commitment(Accepted()));
+  raise.add_commitment_ids(CommitmentOf(Accepted(), cast_->police_member));
   return Must(cast_->chief, raise).id();
 }
 
@@ -311,7 +323,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_person(absl::StrCat("coordinator-", ++sequence_));
          return Own(r);
        },
-       P(chief), P(police_leader), "person", Bad::kTooLong},
+       P(admin), P(chief), "person", Bad::kTooLong},
       {"RegisterAgency",
        [] {
          auto r = Req<v1::RegisterAgencyRequest>();
@@ -331,7 +343,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          c->set_person(absl::StrCat("club-manager-", ++sequence_));
          return Own(r);
        },
-       P(chief), P(school_member), "agency_id", Bad::kBadId},
+       P(admin), P(chief), "agency_id", Bad::kBadId},
       {"ReferYouth", [] { return Own(scenario::SampleReferral(++sequence_, NextId())); },
        P(school_member), P(auditor), "urgency", Bad::kBadEnum},
       {"ScreenReferral",
@@ -575,7 +587,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_target_agency_id(kPolice);
          r.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
          r.set_reason("No response");
-         r.add_commitment_ids(Commitment(Accepted()));
+         r.add_commitment_ids(CommitmentOf(Accepted(), cast_->police_member));
          return Own(r);
        },
        P(chief), P(police_leader), "level", Bad::kBadEnum},
@@ -728,7 +740,7 @@ std::vector<CommandCase> CommandBuilders::All() {
        [] {
          auto r = Req<v1::LinkAgencyToAreaRequest>();
          r.set_agency_id(kPolice);
-         r.set_area_id(NewArea());
+         r.set_area_id(NewArea("Copenhagen"));  // the police's municipality
          return Own(r);
        },
        P(founder), P(chief), "agency_id", Bad::kBadId},

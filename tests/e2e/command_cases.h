@@ -82,8 +82,9 @@ class CommandBuilders {
   // between two of them counts what was written in between.
   static uint64_t Probe();
 
-  // A fresh area ("area-new-<n>"), established by the suite's founder, who administers it.
-  static std::string NewArea();
+  // A fresh area ("area-new-<n>") of `municipality`, established by the suite's founder, who
+  // administers it.
+  static std::string NewArea(const std::string& municipality = "Aalborg");
 
   // A referred youth; accepted too (`age`: a youth of that age today, e.g. 14, for whom a
   // custody holder consents; 0: the sample's own birth date).
@@ -97,10 +98,14 @@ class CommandBuilders {
   // A decision at `meeting` on `youth` with one commitment of the school, due in 14 days.
   static v1::RecordDecisionRequest DecisionFor(const std::string& meeting,
                                                const std::string& youth);
-  // That commitment, decided; an escalation to the police at steering-group level about one.
+  // That commitment, decided.
   static std::string Commitment(const std::string& youth);
   // The same commitment, proposed (the school did not accept it in the meeting).
   static std::string ProposedCommitment(const std::string& youth);
+  // A commitment of `accepter`'s agency in `youth`'s case, `accepter` responsible for it:
+  // proposed at a meeting and accepted after it by `accepter`. An escalation to the police at
+  // steering-group level about one of the police's.
+  static std::string CommitmentOf(const std::string& youth, const security::Principal& accepter);
   static std::string Escalation();
 
   // A referred youth with a notification to the social administration: {youth, notification}.

@@ -52,6 +52,16 @@ class CommandServiceTest : public ::testing::Test, public CommandBuilders {
 
   static void TearDownTestSuite() { delete suite_; }
 
+  // A call refused with `code`, its message containing `part`, and nothing written.
+  static void ExpectRefused(const Principal& as, const Message& request, grpc::StatusCode code,
+                            const std::string& part) {
+    const uint64_t before = Probe();
+    const CallResult r = client_->Call(as, request);
+    EXPECT_EQ(r.status.error_code(), code) << r.status.error_message();
+    EXPECT_TRUE(absl::StrContains(r.status.error_message(), part)) << r.status.error_message();
+    EXPECT_EQ(Probe(), before + 1) << "a refused call wrote events";
+  }
+
   static SuiteServer* suite_;
   static Principal* stranger_;
 };
@@ -256,6 +266,212 @@ TEST_F(CommandServiceTest, AnEscalationIsResolvedByTheTargetsLeadershipNotItsRai
   }
   up.set_request_id(NextId());
   EXPECT_EQ(Code(cast_->chief, up), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Issue 13's review: authority as the model has it, over gRPC.
+
+// The chief names no agency's rungs (the demo's chief once made her staff member the school's
+// director, who then answered the school's escalation); the police staff their own coordinator
+// function; only a person of the target agency answers its escalation.
+TEST_F(CommandServiceTest, TheChiefSetsNoAgencysLadderAndOnlyTheAgencysContactAnswers) {
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id(kSchool);
+  auto* director = ladder.add_contacts();
+  director->set_level(v1::LEADERSHIP_LEVEL_DIRECTOR);
+  director->set_person(cast_->staff.person);
+  for (const Principal* p : {&cast_->chief, &cast_->staff}) {
+    ExpectRefused(*p, ladder, grpc::StatusCode::PERMISSION_DENIED,
+                  "only agency-school-sjaelor's own leaders");
+  }
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id(kArea);
+  designate.set_agency_id(kPolice);
+  designate.set_person(cast_->staff.person);
+  ExpectRefused(cast_->chief, designate, grpc::StatusCode::PERMISSION_DENIED,
+                "designate the area's police coordinator");
+
+  // The police's coordinator (the demo's: its leader) answers, as the police; the chief's staff
+  // and another agency's leader do not.
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(Escalation());
+  ExpectRefused(cast_->staff, ack, grpc::StatusCode::PERMISSION_DENIED,
+                "as a person of agency-police-copenhagen");
+  ExpectRefused(cast_->school_leader, ack, grpc::StatusCode::PERMISSION_DENIED,
+                "contact for that rung");
+  EXPECT_FALSE(Must(cast_->police_leader, ack).replayed());
+}
+
+// An agency serving several areas is linked to each by its own leaders or an admin of the area,
+// within its municipality; not by the area's chief, who would then commit it.
+TEST_F(CommandServiceTest, AnAgencyIsLinkedToAnAreaByAnAdminOrItsLeaderNotTheAreasChief) {
+  const std::string copenhagen = NewArea("Copenhagen");
+  auto agency = Req<v1::RegisterAgencyRequest>();
+  agency.set_agency_id(absl::StrCat("agency-club-", NextId()));
+  agency.set_area_id(copenhagen);
+  agency.set_name("A club of another area");
+  agency.set_kind(v1::AGENCY_KIND_CLUB);
+  Must(*founder_, agency);
+  auto link = Req<v1::LinkAgencyToAreaRequest>();
+  link.set_agency_id(agency.agency_id());
+  link.set_area_id(kArea);
+  ExpectRefused(cast_->chief, link, grpc::StatusCode::PERMISSION_DENIED,
+                absl::StrCat("only ", agency.agency_id(), "'s own leaders"));
+  // The police (of Copenhagen) are not linked to an area of Aalborg.
+  link.set_agency_id(kPolice);
+  link.set_area_id(NewArea("Aalborg"));
+  ExpectRefused(*founder_, link, grpc::StatusCode::FAILED_PRECONDITION,
+                absl::StrCat("area_id: ", link.area_id(), " is of Aalborg"));
+  link.set_request_id(NextId());
+  link.set_area_id(copenhagen);
+  const v1::CommandResponse linked = Must(*founder_, link);
+  EXPECT_EQ(linked.id(), kPolice);
+  EXPECT_EQ(Code(*founder_, link), grpc::StatusCode::OK);  // the retry: the same answer
+}
+
+// The hotspot secretariat's own commitment moves like any agency's: its staff accept, report
+// progress and fulfil; the chief, its leader, renegotiates.
+TEST_F(CommandServiceTest, TheSecretariatsOwnCommitmentIsActedOnByItsStaffAndItsChief) {
+  const std::string youth = Accepted();
+  const std::string ours = CommitmentOf(youth, cast_->staff);  // accepted by the staff
+  auto progress = Req<v1::ReportProgressRequest>();
+  progress.set_commitment_id(ours);
+  progress.set_note("Met him twice at the club");
+  Must(cast_->staff, progress);
+  auto renegotiate = Req<v1::RenegotiateCommitmentRequest>();
+  renegotiate.set_commitment_id(ours);
+  *renegotiate.mutable_new_due_date() = InDays(30);
+  renegotiate.set_reason("He is away for two weeks");
+  ExpectRefused(cast_->staff, renegotiate, grpc::StatusCode::PERMISSION_DENIED,
+                "'s leaders do (the hotspot chief)");
+  Must(cast_->chief, renegotiate);
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(ours);
+  ExpectRefused(cast_->school_member, fulfil, grpc::StatusCode::PERMISSION_DENIED, "only");
+  const uint64_t at = Must(cast_->chief, fulfil).position();
+  // The chief still does not act for the school.
+  auto schools = Req<v1::FulfilCommitmentRequest>();
+  schools.set_commitment_id(Commitment(youth));
+  ExpectRefused(cast_->chief, schools, grpc::StatusCode::PERMISSION_DENIED,
+                "the chief follows it up");
+
+  auto queries = v1::QueryService::NewStub(suite_->channel);
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(kArea);
+  list.set_youth_id(youth);
+  list.set_owning_agency_id(cast_->staff.agency);
+  list.set_min_position(at);
+  v1::ListCommitmentsResponse got;
+  auto context = suite_->As(cast_->chief, "commitment_follow_up: the secretariat's own");
+  ASSERT_TRUE(queries->ListCommitments(context.get(), list, &got).ok());
+  ASSERT_EQ(got.commitments_size(), 1);
+  const v1::CommitmentView& c = got.commitments(0);
+  EXPECT_EQ(c.commitment_id(), ours);
+  EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_FULFILLED);
+  EXPECT_EQ(c.accepted_by(), cast_->staff.person);
+  EXPECT_EQ(c.progress_reports(), 1);
+  EXPECT_EQ(c.renegotiations(), 1);
+}
+
+// An escalation concerns the target agency's own commitments, alone or in a decision.
+TEST_F(CommandServiceTest, AnEscalationConcernsTheTargetAgencysOwnCommitments) {
+  const std::string youth = Accepted();
+  const std::string schools = Commitment(youth);
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id(kArea);
+  raise.set_target_agency_id(kPolice);
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("No patrols");
+  raise.add_commitment_ids(schools);
+  ExpectRefused(cast_->chief, raise, grpc::StatusCode::FAILED_PRECONDITION,
+                absl::StrCat("commitment_ids[0]: ", schools, " is agency-school-sjaelor's"));
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(HeldMeetingWith(youth));
+  decision.set_youth_id(youth);
+  decision.set_text("Taken to the police's leadership");
+  auto* ne = decision.add_escalations();
+  ne->set_target_agency_id(kPolice);
+  ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  ne->set_reason("No patrols");
+  ne->add_commitment_ids(schools);
+  ExpectRefused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                "escalations[0].commitment_ids[0]: ");
+  ne->set_commitment_ids(0, CommitmentOf(youth, cast_->police_member));
+  decision.set_request_id(NextId());
+  EXPECT_EQ(Must(cast_->chief, decision).created_ids_size(), 1);
+}
+
+// A recommendation carries no commitments at any body; adult services take over only as an
+// agency of the youth's area.
+TEST_F(CommandServiceTest, ARecommendationCommitsNobodyAndAHandOverStaysInTheArea) {
+  const std::string youth = Accepted(17);
+  v1::RecordDecisionRequest recommendation = DecisionFor(HeldMeetingWith(youth), youth);
+  recommendation.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+  ExpectRefused(cast_->chief, recommendation, grpc::StatusCode::FAILED_PRECONDITION,
+                "kind: a recommendation or information carries no commitments");
+  auto adults = Req<v1::RegisterAgencyRequest>();
+  adults.set_agency_id(absl::StrCat("agency-adults-", NextId()));
+  adults.set_area_id(NewArea());
+  adults.set_name("Adult services of another area");
+  adults.set_kind(v1::AGENCY_KIND_SOCIAL_ADMINISTRATION);
+  Must(*founder_, adults);
+  auto handover = Req<v1::HandOverToAdultServicesRequest>();
+  handover.set_youth_id(youth);
+  handover.set_receiving_agency_id(adults.agency_id());
+  ExpectRefused(
+      cast_->chief, handover, grpc::StatusCode::FAILED_PRECONDITION,
+      absl::StrCat("receiving_agency_id: ", adults.agency_id(), " is not an agency of ", kArea));
+  handover.set_request_id(NextId());
+  handover.set_receiving_agency_id(kSocial);
+  Must(cast_->chief, handover);
+}
+
+// A declined commitment goes back to the chief; taken to the next meeting or to the agency's
+// leadership, it reads as taken up.
+TEST_F(CommandServiceTest, ADeclinedCommitmentReadsAsTakenUpOnceTheChiefTakesItFurther) {
+  const std::string youth = Accepted();
+  const std::string to_meeting = ProposedCommitment(youth);
+  const std::string to_leadership = ProposedCommitment(youth);
+  const std::string waiting = ProposedCommitment(youth);
+  for (const std::string& id : {to_meeting, to_leadership, waiting}) {
+    auto decline = Req<v1::DeclineCommitmentRequest>();
+    decline.set_commitment_id(id);
+    decline.set_reason("No staff for it this term");
+    Must(cast_->school_leader, decline);
+  }
+  v1::RecordDecisionRequest next = DecisionFor(HeldMeetingWith(youth), youth);
+  next.mutable_commitments(0)->set_replaces_commitment_id(Commitment(youth));  // not declined
+  ExpectRefused(cast_->chief, next, grpc::StatusCode::FAILED_PRECONDITION,
+                "commitments[0].replaces_commitment_id: ");
+  next.set_request_id(NextId());
+  next.mutable_commitments(0)->set_owning_agency_id(kSocial);
+  next.mutable_commitments(0)->set_responsible_person(cast_->caseworker.person);
+  next.mutable_commitments(0)->clear_accepted_by();
+  next.mutable_commitments(0)->set_replaces_commitment_id(to_meeting);
+  const std::string replacement = Must(cast_->chief, next).created_ids(0);
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id(kArea);
+  raise.set_target_agency_id(kSchool);
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("The school declines what its teacher agreed to");
+  raise.add_commitment_ids(to_leadership);
+  const v1::CommandResponse raised = Must(cast_->chief, raise);
+
+  auto queries = v1::QueryService::NewStub(suite_->channel);
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(kArea);
+  list.set_youth_id(youth);
+  list.set_state(v1::COMMITMENT_STATE_DECLINED);
+  list.set_min_position(raised.position());
+  v1::ListCommitmentsResponse got;
+  auto context = suite_->As(cast_->chief, "commitment_follow_up: declined");
+  ASSERT_TRUE(queries->ListCommitments(context.get(), list, &got).ok());
+  std::map<std::string, std::string> taken_up_by;
+  for (const v1::CommitmentView& c : got.commitments()) {
+    taken_up_by[c.commitment_id()] = c.taken_up_by();
+  }
+  EXPECT_EQ(taken_up_by,
+            (std::map<std::string, std::string>{
+                {to_meeting, replacement}, {to_leadership, raised.id()}, {waiting, ""}}));
 }
 
 TEST_F(CommandServiceTest, APinnedExpectedVersionThatMovedIsAborted) {
