@@ -562,8 +562,8 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
         cast_->chief,
         on_topic(v1::DECISION_KIND_UNSPECIFIED, "Lighting at the square is installed by March"),
         grpc::StatusCode::FAILED_PRECONDITION, "no decision power"));
-    // ... and so is anything about a youth, even as a recommendation: commitments, escalations,
-    // a change of the case.
+    // ... and a recommendation, at any body, carries nothing about a youth: no commitments,
+    // escalations or change of the case.
     auto commits = on_topic(v1::DECISION_KIND_RECOMMENDATION,
                             "The housing association walks the square on Fridays");
     v1::NewCommitment* c = commits.add_commitments();
@@ -572,7 +572,7 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
     c->set_action("Friday walks at the square");
     *c->mutable_due_date() = InDays(30);
     EXPECT_TRUE(Refused(cast_->chief, commits, grpc::StatusCode::FAILED_PRECONDITION,
-                        "records no youth-level decisions"));
+                        "carries no commitments, escalations or case changes"));
     auto escalates =
         on_topic(v1::DECISION_KIND_RECOMMENDATION, "The school's leadership should be asked");
     v1::NewEscalation* e = escalates.add_escalations();
@@ -581,14 +581,14 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
     e->set_reason("Morning calls not made");
     e->add_commitment_ids(commitment);
     EXPECT_TRUE(Refused(cast_->chief, escalates, grpc::StatusCode::FAILED_PRECONDITION,
-                        "records no youth-level decisions"));
+                        "carries no commitments, escalations or case changes"));
     auto closes =
         on_topic(v1::DECISION_KIND_RECOMMENDATION, "He is doing well: the case can close");
     closes.clear_topic();
     closes.set_youth_id(youth);
     closes.set_close_with_outcome(v1::CASE_OUTCOME_GOALS_MET);
     EXPECT_TRUE(Refused(cast_->chief, closes, grpc::StatusCode::FAILED_PRECONDITION,
-                        "records no youth-level decisions"));
+                        "carries no commitments, escalations or case changes"));
 
     // A recommendation and information about the area are recorded.
     const auto recommend =
@@ -880,7 +880,7 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
   designate.set_area_id(kArea);
   designate.set_agency_id(kPoliceWest);
   designate.set_person(people_->west_coordinator.person);
-  const uint64_t designated = Must(cast_->chief, designate).position();
+  const uint64_t designated = Must(cast_->admin, designate).position();
   const auto agencies = Agencies(cast_->chief, kArea, designated);
   ASSERT_EQ(agencies.count(kPoliceWest), 1u);
   EXPECT_EQ(agencies.at(kPoliceWest).police_coordinators().at(kArea),
@@ -951,8 +951,9 @@ TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitme
 // ---- §2: who is who ----
 
 TEST_F(AuthorityTest, AnAgencyLinkedToASecondAreaServesBothAndTakesCommitmentsThere) {
-  // The regional job centre, registered once in an Aalborg area.
-  const std::string home = NewArea();
+  // The job centre, registered once in another Copenhagen area (an agency serves areas of its
+  // own municipality only).
+  const std::string home = NewArea("Copenhagen");
   const std::string agency = Register(*founder_, home, "agency-jobcentre-region",
                                       "Regional job centre", v1::AGENCY_KIND_JOB_CENTRE);
 
