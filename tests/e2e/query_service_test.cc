@@ -705,7 +705,9 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
   EXPECT_GT(board.youths_active(), 0);
   EXPECT_GT(board.youths_closed(), 0);
   EXPECT_GE(board.median_days_to_first_discussion(), 0);
-  EXPECT_GE(board.median_days_to_plan(), board.median_days_to_first_discussion());
+  // Some youths get their plan at a later meeting than their first discussion.
+  EXPECT_GT(board.median_days_to_plan(), board.median_days_to_first_discussion())
+      << board.median_days_to_first_discussion();
   ASSERT_GT(board.commitments_by_agency_size(), 0);
   for (const auto& a : board.commitments_by_agency()) {
     EXPECT_LE(a.fulfilled_on_time() + a.fulfilled_late() + a.open_overdue(), a.due());
