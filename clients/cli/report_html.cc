@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/types.pb.h"
 #include "services/common/html.h"
@@ -45,13 +46,24 @@ std::string ScopeName(v1::MeasurementScope scope) {
   return EnumName(v1::MeasurementScope_descriptor(), scope, "MEASUREMENT_SCOPE_");
 }
 
-// "charges per 1,000 youth" and "charges_per_1000_youth" name the same measure.
-std::string MeasureKey(absl::string_view name) {
-  std::string key;
-  for (char c : name) {
-    if (absl::ascii_isalnum(c)) key += absl::ascii_tolower(c);
-  }
-  return key;
+// A timestamp's day (UTC).
+v1::Date DayOf(const google::protobuf::Timestamp& t) {
+  const absl::CivilDay day =
+      absl::ToCivilDay(absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
+  v1::Date d;
+  d.set_year(static_cast<int32_t>(day.year()));
+  d.set_month(day.month());
+  d.set_day(day.day());
+  return d;
+}
+
+// A day, comparable: (year, month, day).
+std::tuple<int, int, int> DayKey(const v1::Date& d) {
+  return std::make_tuple(d.year(), d.month(), d.day());
+}
+
+bool InPeriod(const v1::Date& d, const v1::AreaDashboard& f) {
+  return DayKey(d) >= DayKey(f.period_start()) && DayKey(d) <= DayKey(f.period_end());
 }
 
 std::string Table(absl::string_view caption, const std::vector<std::string>& header,
@@ -148,27 +160,78 @@ std::string BarChart(absl::string_view title, const std::vector<Bar>& bars,
   return absl::StrCat(out, "</svg>\n");
 }
 
-// The earliest and the latest measurement of `measure` (all ages) per scope.
+// Per scope, the charges per 1,000 youth of one age group before and after the programme:
+// before, the last measurement on or before the programme's adoption (figures of before that
+// date: the earliest measurement); after, the last measurement within the report's period and
+// after the adoption. Either may be missing.
 struct BeforeAfter {
   std::optional<v1::Measurement> before, after;
 };
-std::map<int, BeforeAfter> Effect(const v1::AreaDashboard& figures, v1::AgeGroup age) {
+std::map<int, BeforeAfter> Effect(const v1::AreaDashboard& f, v1::AgeGroup age) {
+  const bool adopted = f.has_programme_adopted_on();
+  const auto adoption = DayKey(f.programme_adopted_on());
   std::map<int, BeforeAfter> out;
-  auto day = [](const v1::Measurement& m) {
-    return std::make_tuple(m.measured_on().year(), m.measured_on().month(), m.measured_on().day());
-  };
-  for (const v1::Measurement& m : figures.measurements()) {
+  for (const v1::Measurement& m : f.measurements()) {
     if (m.measure() != kChargesMeasure || m.age_group() != age) continue;
     BeforeAfter& ba = out[m.scope()];
-    if (!ba.before.has_value() || day(m) < day(*ba.before)) ba.before = m;
-    if (!ba.after.has_value() || day(m) >= day(*ba.after)) ba.after = m;
+    const auto day = DayKey(m.measured_on());
+    if (adopted ? day <= adoption && (!ba.before || day >= DayKey(ba.before->measured_on()))
+                : !ba.before || day < DayKey(ba.before->measured_on())) {
+      ba.before = m;
+    }
+    if (InPeriod(m.measured_on(), f) && (!adopted || day > adoption) &&
+        (!ba.after || day >= DayKey(ba.after->measured_on()))) {
+      ba.after = m;
+    }
   }
   return out;
+}
+
+std::string Dated(const std::optional<v1::Measurement>& m) {
+  return m ? absl::StrCat(Num(m->value()), " (", DateText(m->measured_on()), ")") : "none";
 }
 
 constexpr v1::MeasurementScope kScopes[] = {
     v1::MEASUREMENT_SCOPE_AREA, v1::MEASUREMENT_SCOPE_CONTROL_AREAS, v1::MEASUREMENT_SCOPE_COUNTRY};
 constexpr const char* kScopeLabels[] = {"Hotspot area", "Control areas", "Whole country"};
+
+// The effect chart of one age group, and its table: bars with data-age ("all", "under_18",
+// "18_and_over"), data-scope and data-when.
+std::string EffectChart(const v1::AreaDashboard& f, v1::AgeGroup age, absl::string_view title,
+                        absl::string_view table_id) {
+  const std::string age_name = age == v1::AGE_GROUP_UNSPECIFIED
+                                   ? "all"
+                                   : EnumName(v1::AgeGroup_descriptor(), age, "AGE_GROUP_");
+  const auto effect = Effect(f, age);
+  std::vector<Bar> bars;
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < 3; ++i) {
+    const auto it = effect.find(kScopes[i]);
+    if (it == effect.end()) continue;
+    const std::string scope = ScopeName(kScopes[i]);
+    for (const auto& [when, m] :
+         {std::pair{"before", it->second.before}, std::pair{"after", it->second.after}}) {
+      if (!m) continue;
+      bars.push_back(Bar{kScopeLabels[i], when, m->value(),
+                         absl::StrCat("data-age=\"", age_name, "\" data-scope=\"", scope,
+                                      "\" data-when=\"", when, "\""),
+                         std::string(when) == "before" ? "#1f5f8b" : "#8fb8d6"});
+    }
+    rows.push_back({kScopeLabels[i], Dated(it->second.before), Dated(it->second.after)});
+  }
+  return absl::StrCat(BarChart(absl::StrCat(title, ": before and after, by scope"), bars, table_id,
+                               "", "Dark: before. Light: after."),
+                      Table(title, {"Scope", "Before", "After"}, rows, table_id));
+}
+
+// The figures the dashboard computes, by the name a goal's measure gives them.
+std::optional<double> Computed(const v1::AreaDashboard& f, absl::string_view measure) {
+  double value = -1;
+  if (measure == "median_days_to_plan") value = f.median_days_to_plan();
+  if (measure == "median_days_to_first_discussion") value = f.median_days_to_first_discussion();
+  if (value < 0) return std::nullopt;
+  return value;
+}
 
 }  // namespace
 
@@ -207,48 +270,29 @@ std::string RenderReportHtml(const v1::SubmittedReport& submitted) {
   if (!r.note().empty()) absl::StrAppend(&html, "<p>", Escape(r.note()), "</p>");
   absl::StrAppend(&html, "</header>\n");
 
-  // The handbook's effect chart.
-  absl::StrAppend(&html, "<section><h2>Charges per 1,000 youth, before and after</h2>");
-  const auto effect = Effect(f, v1::AGE_GROUP_UNSPECIFIED);
+  // The handbook's effect chart, for all ages and then under and over 18.
+  const std::string adoption =
+      f.has_programme_adopted_on()
+          ? absl::StrCat("the adoption of the programme (", DateText(f.programme_adopted_on()), ")")
+          : "the adoption of the programme (not in these figures: the earliest measurement)";
+  absl::StrAppend(&html,
+                  "<section><h2>Charges per 1,000 youth, before and after</h2><p>Before: the last "
+                  "measurement on or before ",
+                  Escape(adoption),
+                  ". After: the last measurement within the "
+                  "report's period (",
+                  Escape(period),
+                  ") and after the adoption. \"none\": no such "
+                  "measurement.</p>",
+                  EffectChart(f, v1::AGE_GROUP_UNSPECIFIED, "Charges per 1,000 youth (all ages)",
+                              "effect-table"),
+                  EffectChart(f, v1::AGE_GROUP_UNDER_18, "Charges per 1,000 youth, under 18",
+                              "effect-under-18"),
+                  EffectChart(f, v1::AGE_GROUP_18_AND_OVER, "Charges per 1,000 youth, 18 and over",
+                              "effect-18-and-over"),
+                  "</section>\n");
   std::vector<Bar> bars;
   std::vector<std::vector<std::string>> rows;
-  for (size_t i = 0; i < 3; ++i) {
-    const auto it = effect.find(kScopes[i]);
-    if (it == effect.end()) continue;
-    const std::string scope = ScopeName(kScopes[i]);
-    for (const auto& [when, m] :
-         {std::pair{"before", it->second.before}, std::pair{"after", it->second.after}}) {
-      bars.push_back(Bar{kScopeLabels[i], when, m->value(),
-                         absl::StrCat("data-scope=\"", scope, "\" data-when=\"", when, "\""),
-                         std::string(when) == "before" ? "#1f5f8b" : "#8fb8d6"});
-    }
-    rows.push_back({kScopeLabels[i],
-                    absl::StrCat(Num(it->second.before->value()), " (",
-                                 DateText(it->second.before->measured_on()), ")"),
-                    absl::StrCat(Num(it->second.after->value()), " (",
-                                 DateText(it->second.after->measured_on()), ")")});
-  }
-  absl::StrAppend(&html,
-                  BarChart("Charges per 1,000 youth: before and after, by scope", bars,
-                           "effect-table", "", "Dark: before. Light: after."),
-                  Table("Charges per 1,000 youth (all ages)", {"Scope", "Before", "After"}, rows,
-                        "effect-table"));
-  // The same, under and over 18, where the figures are split.
-  rows.clear();
-  for (const v1::AgeGroup age : {v1::AGE_GROUP_UNDER_18, v1::AGE_GROUP_18_AND_OVER}) {
-    const auto split = Effect(f, age);
-    for (size_t i = 0; i < 3; ++i) {
-      const auto it = split.find(kScopes[i]);
-      if (it == split.end()) continue;
-      rows.push_back({absl::StrCat(kScopeLabels[i],
-                                   age == v1::AGE_GROUP_UNDER_18 ? ", under 18" : ", 18 and over"),
-                      Num(it->second.before->value()), Num(it->second.after->value())});
-    }
-  }
-  absl::StrAppend(&html,
-                  Table("Charges per 1,000 youth, under and over 18",
-                        {"Scope and age", "Before", "After"}, rows, "charges-by-age"),
-                  "</section>\n");
 
   // Youths and speed.
   absl::StrAppend(&html, "<section><h2>Youths</h2>");
@@ -304,44 +348,69 @@ std::string RenderReportHtml(const v1::SubmittedReport& submitted) {
                         {"Level", "Raised", "Resolved", "Median days to resolve"}, rows),
                   "</section>\n");
 
-  // Each body's cadence.
+  // Each body's cadence: its meetings in the period (counted from the meetings held, in figures
+  // frozen before the count was part of them), and whether it kept its cadence at submission.
   rows.clear();
   for (const v1::BodyView& b : f.bodies()) {
     const std::string cadence =
         b.cadence().every_weeks() > 0
             ? absl::StrCat("every ", b.cadence().every_weeks(), " weeks")
             : absl::StrCat("at least ", b.cadence().min_meetings_per_year(), " a year");
+    int held = b.meetings_in_period();
+    if (!b.has_meetings_in_period()) {
+      held = static_cast<int>(std::count_if(
+          b.held_at().begin(), b.held_at().end(),
+          [&](const google::protobuf::Timestamp& t) { return InPeriod(DayOf(t), f); }));
+    }
     rows.push_back({b.name(), EnumName(v1::BodyKind_descriptor(), b.kind(), "BODY_KIND_"), cadence,
-                    absl::StrCat(b.meetings_last_year()), b.behind_cadence() ? "no" : "yes"});
+                    absl::StrCat(held), b.behind_cadence() ? "no" : "yes"});
   }
   absl::StrAppend(&html, "<section><h2>The bodies' cadence</h2>",
                   Table("Each body's cadence",
-                        {"Body", "Kind", "Cadence", "Meetings, last 365 days", "Keeps it"}, rows),
+                        {"Body", "Kind", "Cadence", "Meetings held in the period",
+                         "Keeps its cadence (at submission)"},
+                        rows, "bodies-table"),
                   "</section>\n");
 
-  // Measurements against the programme's goals.
-  std::map<std::string, const v1::Measurement*> latest;  // measure key -> the area's latest
+  // Half-years the deadline process flagged without their half-yearly report.
+  rows.clear();
+  for (const v1::MissingReport& m : f.reports_missing()) {
+    rows.push_back({DateText(m.half_year_end()), DateText(DayOf(m.flagged_at())),
+                    m.has_submitted_at()
+                        ? absl::StrCat("submitted late, ", DateText(DayOf(m.submitted_at())))
+                        : "still missing"});
+  }
+  absl::StrAppend(&html, "<section><h2>Half-yearly reports flagged missing</h2>",
+                  Table("Half-years flagged without their half-yearly report",
+                        {"Half-year ending", "Flagged", "The report"}, rows, "reports-missing"),
+                  "</section>\n");
+
+  // Measurements against the programme's goals: a goal names its measure exactly as the
+  // measurements carry it (the area's, all ages, the latest up to the period's end), or a figure
+  // computed above (median_days_to_plan, median_days_to_first_discussion: the period's).
+  std::map<std::string, const v1::Measurement*> latest;  // measure -> the area's latest
   for (const v1::Measurement& m : f.measurements()) {
-    if (m.scope() != v1::MEASUREMENT_SCOPE_AREA || m.age_group() != v1::AGE_GROUP_UNSPECIFIED)
+    if (m.scope() != v1::MEASUREMENT_SCOPE_AREA || m.age_group() != v1::AGE_GROUP_UNSPECIFIED ||
+        DayKey(m.measured_on()) > DayKey(f.period_end())) {
       continue;
-    const v1::Measurement*& at = latest[MeasureKey(m.measure())];
-    auto day = [](const v1::Measurement& x) {
-      return std::make_tuple(x.measured_on().year(), x.measured_on().month(),
-                             x.measured_on().day());
-    };
-    if (at == nullptr || day(m) >= day(*at)) at = &m;
+    }
+    const v1::Measurement*& at = latest[m.measure()];
+    if (at == nullptr || DayKey(m.measured_on()) >= DayKey(at->measured_on())) at = &m;
   }
   rows.clear();
   for (const v1::ProgrammeGoal& g : f.goals()) {
-    const auto it = latest.find(MeasureKey(g.measure()));
+    const auto it = latest.find(g.measure());
+    const std::optional<double> computed = Computed(f, g.measure());
     rows.push_back({g.description(), g.measure(), Num(g.baseline()), Num(g.target()),
-                    it == latest.end() ? "none"
-                                       : absl::StrCat(Num(it->second->value()), " (",
-                                                      DateText(it->second->measured_on()), ")")});
+                    computed             ? absl::StrCat(Num(*computed), " (median in the period)")
+                    : it == latest.end() ? "none"
+                                         : absl::StrCat(Num(it->second->value()), " (",
+                                                        DateText(it->second->measured_on()), ")")});
   }
-  absl::StrAppend(&html, "<section><h2>The programme's goals</h2>",
-                  Table("Measurements set against the programme's goals",
-                        {"Goal", "Measure", "Baseline", "Target", "Latest in the area"}, rows));
+  absl::StrAppend(
+      &html, "<section><h2>The programme's goals</h2>",
+      Table("Measurements set against the programme's goals",
+            {"Goal", "Measure", "Baseline", "Target", "Latest in the area"}, rows, "goals-table"));
   rows.clear();
   for (const v1::MeasureDefinition& d : f.measure_definitions()) {
     rows.push_back({d.measure(), d.owning_agency_id(), d.definition(), d.unit()});

@@ -1,5 +1,6 @@
 // The area: its establishment, programme, chief, staff, bodies and measurements.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -405,12 +406,31 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(security::MayActAsChief(c.principal, r.area_id(), area.chief,
                                           "submit the report to the directors"));
-  std::set<std::string> agencies;
+  // The report goes to the administrations' directors (002): each recipient is the director
+  // of its agency's leadership ladder, or the rung above (its political contact); for the
+  // police, the local police chief or the police director.
+  std::map<std::string, AgencyState> agencies;
   for (int i = 0; i < r.recipients_size(); ++i) {
-    if (!agencies.insert(r.recipients(i).agency_id()).second) continue;
-    RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("recipients[", i, "].agency_id"),
-                                     r.recipients(i).agency_id(), r.area_id())
-                        .status());
+    const v1::ReportRecipient& to = r.recipients(i);
+    auto it = agencies.find(to.agency_id());
+    if (it == agencies.end()) {
+      ASSIGN_OR_RETURN(AgencyState agency,
+                       LoadAgencyInArea(s, absl::StrCat("recipients[", i, "].agency_id"),
+                                        to.agency_id(), r.area_id()));
+      it = agencies.emplace(to.agency_id(), std::move(agency)).first;
+    }
+    const std::string director =
+        ContactFor(area, it->second, to.agency_id(), v1::ESCALATION_LEVEL_DIRECTOR);
+    const std::string political = ContactFor(area, it->second, to.agency_id(),
+                                             v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
+    RETURN_IF_ERROR(
+        Rule(!to.person().empty() && (to.person() == director || to.person() == political),
+             absl::StrCat("recipients[", i, "].person: ", to.person(), " is not ", to.agency_id(),
+                          "'s director or political contact",
+                          director.empty() && political.empty()
+                              ? " (its leadership ladder names neither; set the ladder first)"
+                              : absl::StrCat(" (its leadership ladder names ",
+                                             director.empty() ? political : director, ")"))));
   }
   if (c.figures == nullptr) return absl::UnavailableError("no source of the report's figures");
   ASSIGN_OR_RETURN(v1::AreaDashboard figures,

@@ -2,6 +2,7 @@
 // codes of the calls it refuses.
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,11 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
             }},
            {"council_reference",
             [](v1::AdoptProgrammeRequest& p) { p.set_council_reference("BR\n2026; Ali's case"); }},
+           // A goal names the measure it is set against, as its measurements are recorded.
+           {"goals[0].measure",
+            [](v1::AdoptProgrammeRequest& p) {
+              p.mutable_goals(0)->set_measure("charges per 1,000 youth");
+            }},
        }) {
     v1::AdoptProgrammeRequest bad = programme;
     drop.second(bad);
@@ -218,9 +224,29 @@ TEST_F(DecideTest, TheSystemMarksABodyBehindItsCadenceOncePerGap) {
   EXPECT_EQ(Code(w_.Run(mark, system_)), absl::StatusCode::kNotFound);
 }
 
+// The chief reports to the administrations' directors: agency-social's ladder, set by the
+// admin, names director-social at the director rung and mayor-social at the political.
+class ReportTest : public DecideTest {
+ protected:
+  void SetUp() override {
+    DecideTest::SetUp();
+    auto ladder = Req<v1::SetLeadershipLadderRequest>();
+    ladder.set_agency_id("agency-social");
+    for (const auto& [level, person] : std::vector<std::pair<v1::LeadershipLevel, std::string>>{
+             {v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "manager-social"},
+             {v1::LEADERSHIP_LEVEL_DIRECTOR, "director-social"},
+             {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-social"}}) {
+      auto* contact = ladder.add_contacts();
+      contact->set_level(level);
+      contact->set_person(person);
+    }
+    w_.Do(ladder, admin_);
+  }
+};
+
 // The chief's report (issue 13 §5): the chief's alone; the figures as the views had them,
 // frozen in the event with the period, the kind and the named recipients.
-TEST_F(DecideTest, TheChiefSubmitsTheReportWithItsFiguresFrozen) {
+TEST_F(ReportTest, TheChiefSubmitsTheReportWithItsFiguresFrozen) {
   w_.figures_.set_youths_referred(12);
   w_.figures_.set_median_days_to_plan(9.5);
   auto* charges = w_.figures_.add_measurements();
@@ -302,9 +328,53 @@ TEST_F(DecideTest, TheChiefSubmitsTheReportWithItsFiguresFrozen) {
   w_.Do(ad_hoc, chief_);
 }
 
+// Each recipient is the director of its agency's leadership ladder, or its political contact;
+// for the police, the local police chief or the police director. Not a teacher, not the middle
+// manager, not a person of an agency without a ladder: FAILED_PRECONDITION naming the recipient.
+TEST_F(ReportTest, TheReportGoesToTheAgenciesDirectors) {
+  auto report = Req<v1::SubmitReportRequest>();
+  report.set_area_id("area-test");
+  report.set_kind(v1::REPORT_KIND_AD_HOC);
+  *report.mutable_period_start() = Day(2026, 1, 1);
+  *report.mutable_period_end() = Day(2026, 6, 30);
+  auto add = [](v1::SubmitReportRequest& r, const std::string& person, const std::string& agency) {
+    auto* to = r.add_recipients();
+    to->set_person(person);
+    to->set_agency_id(agency);
+  };
+  add(report, "director-social", "agency-social");
+  add(report, "mayor-social", "agency-social");
+  add(report, "police-boss-2", "agency-police");  // the local police chief
+  add(report, "police-boss-3", "agency-police");  // the police director
+  const Decision d = w_.Do(report, chief_);
+  ASSERT_EQ(d.writes.at(0).events.size(), 1u);
+  const v1::ReportSubmitted& x = d.writes[0].events[0].report_submitted();
+  ASSERT_EQ(x.recipients_size(), 4);
+  EXPECT_EQ(x.recipients(2).person(), "police-boss-2");
+
+  for (const auto& [person, agency, why] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"teacher-ole", "agency-social", "names director-social"},
+           {"manager-social", "agency-social", "names director-social"},
+           {"police-boss-1", "agency-police", "names police-boss-2"},  // the coordinator
+           {"teacher-ole", "agency-school", "names neither"},          // no ladder
+       }) {
+    auto bad = report;
+    bad.set_request_id(Req<v1::SubmitReportRequest>().request_id());
+    add(bad, person, agency);
+    const absl::StatusOr<Decision> refused = w_.Run(bad, chief_);
+    EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition) << person;
+    EXPECT_TRUE(absl::StartsWith(refused.status().message(),
+                                 absl::StrCat("recipients[4].person: ", person, " is not ", agency,
+                                              "'s director or political contact")))
+        << refused.status();
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr(why));
+  }
+}
+
 // The deadline process's fact: no half-yearly report 30 days after a half-year ended. The
 // system's alone; once; not when a half-yearly report of that half-year was submitted.
-TEST_F(DecideTest, AMissingHalfYearlyReportIsFlaggedOnce) {
+TEST_F(ReportTest, AMissingHalfYearlyReportIsFlaggedOnce) {
   auto missing = Req<v1::MarkHalfYearlyReportMissingCommand>();
   missing.set_area_id("area-test");
   *missing.mutable_half_year_end() = Day(2026, 6, 30);

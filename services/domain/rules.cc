@@ -48,7 +48,10 @@ absl::Status CheckProgrammeGoals(
     const std::string at = absl::StrCat("goals[", i, "]");
     RETURN_IF_ERROR(CheckSlug(absl::StrCat(at, ".goal_id"), g.goal_id()));
     RETURN_IF_ERROR(CheckText(absl::StrCat(at, ".description"), g.description(), kMaxTextBytes));
-    RETURN_IF_ERROR(CheckText(absl::StrCat(at, ".measure"), g.measure(), kMaxNameBytes));
+    // The name of the measure it is set against, exactly as its measurements are recorded
+    // (RecordMeasurement, DefineMeasure), or a figure the dashboard computes, e.g.
+    // "median_days_to_plan": so that the report sets each goal against its own figures.
+    RETURN_IF_ERROR(CheckMeasureName(absl::StrCat(at, ".measure"), g.measure()));
     if (g.has_target_date()) {
       RETURN_IF_ERROR(CheckDate(absl::StrCat(at, ".target_date"), g.target_date()));
     }

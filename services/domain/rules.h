@@ -83,7 +83,9 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
                                              absl::string_view agency_id,
                                              absl::string_view area_id);
 
-// A programme's goals, as AdoptProgramme and ProposeProgrammeRevision take them.
+// A programme's goals, as AdoptProgramme and ProposeProgrammeRevision take them: each goal's
+// measure is a measure's name ([a-z0-9_], e.g. "safety_index"), the name its measurements carry.
+// INVALID_ARGUMENT naming goals[i].<field>.
 absl::Status CheckProgrammeGoals(
     const google::protobuf::RepeatedPtrField<v1::ProgrammeGoal>& goals);
 

@@ -181,7 +181,7 @@ class DecideTest : public ::testing::Test {
     auto* goal = programme.add_goals();
     goal->set_goal_id("charges");
     goal->set_description("Fewer charges among youth");
-    goal->set_measure("charges per 1,000 youth");
+    goal->set_measure("charges_per_1000_youth");
     goal->set_baseline(75);
     goal->set_target(50);
     programme.set_council_reference("BR 2026-0412");

@@ -744,6 +744,8 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
                                          [](v1::BodyView& b) { return b.body_id(); }));
   for (auto& [id, body] : bodies) {
     projections::JudgeCadence(&body, now);
+    body.set_meetings_in_period(static_cast<int32_t>(
+        std::count_if(body.held_at().begin(), body.held_at().end(), in_period)));
     *board.add_bodies() = std::move(body);
   }
   ASSIGN_OR_RETURN(auto measurements,
@@ -781,6 +783,11 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
           absl::StrCat("the programme row of ", request.area_id(), " is unreadable"));
     }
     *board.mutable_goals() = programme.goals();
+    *board.mutable_programme_adopted_on() =
+        programme.has_council_decided_on()
+            ? programme.council_decided_on()
+            : DateOfDay(absl::ToCivilDay(projections::TimeOf(programme.adopted_at()),
+                                         absl::UTCTimeZone()));
   }
 
   v1::GetAreaDashboardResponse response;

@@ -105,7 +105,7 @@ TEST(QueryHandlerTest, TheDashboardShowsAMissingHalfYearlyReportUntilItComes) {
     *submit.mutable_period_start() = DateOf(absl::CivilDay(2026, 7, 1));
     *submit.mutable_period_end() = DateOf(absl::CivilDay(2026, 12, 31));
     v1::ReportRecipient* to = submit.add_recipients();
-    to->set_person("director-social");
+    to->set_person("director-social-copenhagen");
     to->set_agency_id("agency-social-copenhagen");
     absl::Notification done;
     absl::StatusOr<v1::CommandResponse> submitted;

@@ -2,6 +2,7 @@
 #include "services/scenario/scenario.h"
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -145,7 +146,13 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   std::map<std::string, std::vector<std::pair<size_t, std::string>>> commitments_of_youth;
   std::vector<v1::DecisionRecorded> decisions;
   int steering_resources = 0, revisions_approved = 0;
-  std::map<int, std::map<absl::CivilDay, double>> charges;  // by scope, by date
+  std::map<int, std::map<absl::CivilDay, double>> charges;  // by scope, by date (all ages)
+  std::map<std::pair<int, int>, int> charges_by_age;        // (scope, age group) -> how many
+  std::optional<absl::CivilDay> council_decided_on;
+  std::map<std::string, std::string> first_discussed_at, planned_at;  // youth -> meeting
+  std::map<std::string, std::string> ladder_director;                 // agency -> person
+  std::set<std::string> measures_defined;
+  int social_measurements = 0;
   size_t at = 0;
   for (const auto& recorded : *log) {
     ++at;
@@ -160,7 +167,12 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
       for (const v1::BodyMember& m : e.meeting_held().attendance()) {
         attendance[e.meeting_held().meeting_id()].emplace(m.agency_id(), m.person());
       }
+    } else if (e.has_programme_adopted()) {
+      council_decided_on = Day(e.programme_adopted().council_decided_on());
+    } else if (e.has_measure_defined()) {
+      measures_defined.insert(e.measure_defined().measure());
     } else if (e.has_action_plan_adopted()) {
+      planned_at[e.action_plan_adopted().youth_id()] = e.action_plan_adopted().meeting_id();
       review_date[e.action_plan_adopted().youth_id()] = Day(e.action_plan_adopted().review_date());
     } else if (e.has_action_plan_revised()) {
       review_date[e.action_plan_revised().youth_id()] = Day(e.action_plan_revised().review_date());
@@ -178,6 +190,10 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
       declined_at[e.commitment_declined().commitment_id()] = at;
     } else if (e.has_decision_recorded()) {
       decisions.push_back(e.decision_recorded());
+      if (!e.decision_recorded().youth_id().empty()) {
+        first_discussed_at.emplace(e.decision_recorded().youth_id(),
+                                   e.decision_recorded().meeting_id());
+      }
     } else if (e.has_steering_decision_recorded()) {
       if (e.steering_decision_recorded().decision().kind() ==
           v1::STEERING_DECISION_KIND_RESOURCES) {
@@ -188,8 +204,18 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     } else if (e.has_measurement_recorded() &&
                e.measurement_recorded().measure() == "charges_per_1000_youth") {
       const v1::MeasurementRecorded& m = e.measurement_recorded();
-      charges[m.scope()][Day(m.measured_on())] = m.value();
+      ++charges_by_age[{m.scope(), m.age_group()}];
+      if (m.age_group() == v1::AGE_GROUP_UNSPECIFIED) {
+        charges[m.scope()][Day(m.measured_on())] = m.value();
+      }
+    } else if (e.has_measurement_recorded()) {
+      social_measurements += e.measurement_recorded().measure() == "investigations_within_4_months";
     } else if (e.has_leadership_ladder_set()) {
+      for (const v1::LeadershipContact& c : e.leadership_ladder_set().contacts()) {
+        if (c.level() == v1::LEADERSHIP_LEVEL_DIRECTOR) {
+          ladder_director[e.leadership_ladder_set().agency_id()] = c.person();
+        }
+      }
       if (e.leadership_ladder_set().agency_id() == "agency-police-copenhagen") {
         for (const v1::LeadershipContact& c : e.leadership_ladder_set().contacts()) {
           EXPECT_NE(c.level(), v1::LEADERSHIP_LEVEL_POLITICAL) << c.person();
@@ -200,7 +226,9 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   }
 
   // The handbook's effect figures over the programme's years, with the control areas and the
-  // country beside the area.
+  // country beside the area: the first on or before the city council adopted the programme,
+  // the last after it; split under and over 18 too.
+  ASSERT_TRUE(council_decided_on.has_value());
   const std::map<int, std::pair<double, double>> handbook = {
       {v1::MEASUREMENT_SCOPE_AREA, {75, 50}},
       {v1::MEASUREMENT_SCOPE_CONTROL_AREAS, {70, 65}},
@@ -212,7 +240,29 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     EXPECT_EQ(first, figures.first) << scope;
     EXPECT_EQ(last, figures.second) << scope;
     EXPECT_GE(last_day - first_day, 2 * 365) << scope;
+    EXPECT_LE(first_day, *council_decided_on) << scope;
+    EXPECT_GT(last_day, *council_decided_on) << scope;
+    EXPECT_EQ((charges_by_age[{scope, v1::AGE_GROUP_UNDER_18}]), 2) << scope;
+    EXPECT_EQ((charges_by_age[{scope, v1::AGE_GROUP_18_AND_OVER}]), 2) << scope;
   }
+
+  // The social administration's own measure, next to the safety index; the administrations'
+  // ladders, with their directors.
+  EXPECT_EQ(measures_defined, std::set<std::string>{"investigations_within_4_months"});
+  EXPECT_EQ(social_measurements, 1);
+  for (const char* administration : {"agency-social-copenhagen", "agency-children-youth-copenhagen",
+                                     "agency-employment-copenhagen"}) {
+    EXPECT_TRUE(absl::StartsWith(ladder_director[administration], "director-")) << administration;
+  }
+
+  // Some youths get their plan at a later meeting than their first discussion.
+  int planned_later = 0;
+  for (const auto& [youth, meeting] : planned_at) {
+    ASSERT_TRUE(first_discussed_at.count(youth)) << youth;
+    planned_later += first_discussed_at.at(youth) != meeting;
+  }
+  EXPECT_GT(planned_later, 0);
+  EXPECT_LT(planned_later, static_cast<int>(planned_at.size()));
 
   // Cases close at a realistic pace: after their plan's review, weeks after it.
   ASSERT_FALSE(closed_on.empty());
@@ -259,8 +309,8 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     ++political_scheduled;
     political_held += attendance.count(meeting);
   }
-  EXPECT_EQ(political_scheduled, 2);  // held, and the next half a year on
-  EXPECT_EQ(political_held, 1);
+  EXPECT_EQ(political_scheduled, 3);  // held at the start and at day 98; the next half a year on
+  EXPECT_EQ(political_held, 2);
   EXPECT_EQ(revisions_approved, 1);
   int approvals = 0, recommendations = 0;
   for (const v1::DecisionRecorded& d : decisions) {
@@ -290,8 +340,16 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     staff |= m.agency_id() == "agency-hotspot-sjaelor" && m.person() == SjaelorCast().staff.person;
   }
   EXPECT_TRUE(staff) << "no hotspot staff in the local SSP";
-  for (const char* kind : {"BODY_KIND_HOTSPOT_BOARD", "BODY_KIND_STEERING_GROUP",
-                           "BODY_KIND_TASK_FORCE", "BODY_KIND_POLITICAL_FOLLOW_UP_GROUP"}) {
+  int ssp_held = 0;  // every four weeks, the staff there
+  for (const auto& [meeting, body] : meeting_body) {
+    if (body != ssp.body_id() || !attendance.count(meeting)) continue;
+    ++ssp_held;
+    EXPECT_TRUE(attendance[meeting].count({"agency-hotspot-sjaelor", SjaelorCast().staff.person}));
+  }
+  EXPECT_EQ(ssp_held, 4);
+  for (const char* kind :
+       {"BODY_KIND_HOTSPOT_BOARD", "BODY_KIND_STEERING_GROUP", "BODY_KIND_TASK_FORCE",
+        "BODY_KIND_POLITICAL_FOLLOW_UP_GROUP", "BODY_KIND_LOCAL_SSP"}) {
     const std::string id = body_of_kind[kind].body_id();
     bool met = false;
     for (const auto& [meeting, body] : meeting_body) met |= body == id && attendance.count(meeting);

@@ -251,7 +251,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          auto* g = r.add_goals();
          g->set_goal_id("charges");
          g->set_description("Fewer charges");
-         g->set_measure("charges per 1,000 youth");
+         g->set_measure("charges_per_1000_youth");
          r.set_council_reference("BR 2026-0412");
          *r.mutable_council_decided_on() = InDays(-30);
          auto* hearing = r.add_hearings();
@@ -751,7 +751,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          auto* g = r.add_goals();
          g->set_goal_id("charges");
          g->set_description("Fewer charges");
-         g->set_measure("charges per 1,000 youth");
+         g->set_measure("charges_per_1000_youth");
          g->set_target(45);
          r.set_reason("Charges fell faster than planned");
          return Own(r);
@@ -791,7 +791,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          *r.mutable_period_start() = InDays(-30);
          *r.mutable_period_end() = InDays(-1);
          auto* to = r.add_recipients();
-         to->set_person("director-social");
+         to->set_person("director-school-sjaelor");  // the director rung of its ladder
          to->set_agency_id(kSchool);
          return Own(r);
        },

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -59,18 +61,7 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   const scenario::Cast& cast = suite.cast;
   auto queries = v1::QueryService::NewStub(suite.channel);
 
-  // Charges under 18 in the area, next to the demo's figures for all ages.
-  auto under_18 = v1::RecordMeasurementRequest();
-  under_18.set_request_id("report-test-under-18");
-  under_18.set_area_id(scenario::kAreaId);
-  under_18.set_measure("charges_per_1000_youth");
-  under_18.set_scope(v1::MEASUREMENT_SCOPE_AREA);
-  under_18.set_age_group(v1::AGE_GROUP_UNDER_18);
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
-  *under_18.mutable_measured_on() = DateOf(today - 2);
-  under_18.set_value(41);
-  ASSERT_TRUE(suite.commands->Call(cast.chief, under_18).status.ok());
-
   // The social administration's own measure: defined by the chief, recorded by its caseworker;
   // not by another agency.
   v1::DefineMeasureRequest define;
@@ -101,9 +92,27 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   *submit.mutable_period_start() = DateOf(today - 5 * 365);  // the programme's years
   *submit.mutable_period_end() = DateOf(today - 1);
   auto* to = submit.add_recipients();
-  to->set_person("director-social");
+  to->set_person("director-social-copenhagen");  // the director rung of its ladder
   to->set_agency_id("agency-social-copenhagen");
   submit.set_note("Ad hoc, for the directors' meeting.");
+  // To the directors: not to a teacher of the school, nor to the social administration's middle
+  // manager.
+  for (const auto& [person, agency] : std::vector<std::pair<std::string, std::string>>{
+           {"teacher-ole", "agency-school-sjaelor"},
+           {"manager-social-copenhagen", "agency-social-copenhagen"}}) {
+    v1::SubmitReportRequest bad = submit;
+    bad.set_request_id(absl::StrCat("report-test-bad-", person));
+    bad.add_recipients()->set_person(person);
+    bad.mutable_recipients(1)->set_agency_id(agency);
+    const CallResult refused = suite.commands->Call(cast.chief, bad);
+    EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << person;
+    EXPECT_EQ(refused.status.error_message().rfind(
+                  absl::StrCat("recipients[1].person: ", person, " is not ", agency,
+                               "'s director or political contact"),
+                  0),
+              0u)
+        << refused.status.error_message();
+  }
   // The chief's alone: not her staff, nor an agency's leader.
   EXPECT_EQ(suite.commands->Call(cast.staff, submit).status.error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -125,15 +134,29 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   const v1::AreaDashboard& figures = frozen.report().report().figures();
   EXPECT_GT(figures.youths_referred(), 0);
   EXPECT_GT(figures.goals_size(), 0);  // the programme's goals come with the figures
-  ASSERT_EQ(figures.measure_definitions_size(), 1);
-  EXPECT_EQ(figures.measure_definitions(0).owning_agency_id(), "agency-social-copenhagen");
+  // The demo's measure of the social administration's, and the one defined above.
+  std::map<std::string, std::string> owners;
+  for (const v1::MeasureDefinition& d : figures.measure_definitions()) {
+    owners[d.measure()] = d.owning_agency_id();
+  }
+  EXPECT_EQ(owners, (std::map<std::string, std::string>{
+                        {"investigations_within_4_months", "agency-social-copenhagen"},
+                        {"youths_in_education", "agency-social-copenhagen"}}));
   EXPECT_TRUE(std::any_of(figures.measurements().begin(), figures.measurements().end(),
                           [](const v1::Measurement& m) { return m.value() == 72.5; }));
+  EXPECT_TRUE(std::any_of(
+      figures.measurements().begin(), figures.measurements().end(),
+      [](const v1::Measurement& m) { return m.measure() == "investigations_within_4_months"; }));
+  // The programme's adoption is frozen with the figures: the council's decision.
+  ASSERT_TRUE(figures.has_programme_adopted_on());
+  EXPECT_EQ(figures.programme_adopted_on().year(), today.year() - 3);
 
   // Frozen: a measurement recorded after the report leaves it as it was.
-  auto later = under_18;
+  v1::RecordMeasurementRequest later;
   later.set_request_id("report-test-later");
-  later.set_age_group(v1::AGE_GROUP_UNSPECIFIED);
+  later.set_area_id(scenario::kAreaId);
+  later.set_measure("charges_per_1000_youth");
+  later.set_scope(v1::MEASUREMENT_SCOPE_AREA);
   *later.mutable_measured_on() = DateOf(today - 1);
   later.set_value(12);
   const CallResult recorded = suite.commands->Call(cast.chief, later);
@@ -175,43 +198,99 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   EXPECT_NE(html.find("id=\"effect-table\""), std::string::npos);  // the same figures, as a table
   EXPECT_NE(html.find("youths_in_education"), std::string::npos);  // the measures and owners
 
-  // The effect chart's data points equal the frozen figures: per scope, the earliest and the
-  // latest charges per 1,000 youth (all ages) of the report.
-  std::map<std::pair<std::string, std::string>, double> charted;
+  // The effect charts' data points equal the frozen figures: per age group and scope, before
+  // the last charges per 1,000 youth on or before the programme's adoption, after the last
+  // within the report's period and after the adoption.
+  using Key = std::tuple<std::string, std::string, std::string>;  // age, scope, when
+  std::map<Key, double> charted;
   const std::regex bar(
-      R"re(<rect [^>]*data-scope="(\w+)" data-when="(\w+)" data-value="([^"]+)")re");
+      R"re(<rect [^>]*data-age="(\w+)" data-scope="(\w+)" data-when="(\w+)" data-value="([^"]+)")re");
   for (std::sregex_iterator it(html.begin(), html.end(), bar), end; it != end; ++it) {
-    charted[{(*it)[1].str(), (*it)[2].str()}] = std::stod((*it)[3].str());
+    charted[{(*it)[1].str(), (*it)[2].str(), (*it)[3].str()}] = std::stod((*it)[4].str());
   }
-  std::map<std::pair<std::string, std::string>, double> expected;
-  std::map<std::string, std::tuple<int, int, int>> first, last;
+  auto day_of = [](const v1::Date& d) { return std::make_tuple(d.year(), d.month(), d.day()); };
+  const auto adopted = day_of(figures.programme_adopted_on());
+  std::map<Key, double> expected;
+  std::map<Key, std::tuple<int, int, int>> when;
   for (const v1::Measurement& m : figures.measurements()) {
-    if (m.measure() != "charges_per_1000_youth" || m.age_group() != v1::AGE_GROUP_UNSPECIFIED) {
-      continue;
-    }
+    if (m.measure() != "charges_per_1000_youth") continue;
+    const std::string age = m.age_group() == v1::AGE_GROUP_UNDER_18      ? "under_18"
+                            : m.age_group() == v1::AGE_GROUP_18_AND_OVER ? "18_and_over"
+                                                                         : "all";
     const std::string scope = m.scope() == v1::MEASUREMENT_SCOPE_AREA            ? "area"
                               : m.scope() == v1::MEASUREMENT_SCOPE_CONTROL_AREAS ? "control_areas"
                                                                                  : "country";
-    const auto day =
-        std::make_tuple(m.measured_on().year(), m.measured_on().month(), m.measured_on().day());
-    if (!first.count(scope) || day < first[scope]) {
-      first[scope] = day;
-      expected[{scope, "before"}] = m.value();
-    }
-    if (!last.count(scope) || day >= last[scope]) {
-      last[scope] = day;
-      expected[{scope, "after"}] = m.value();
+    const auto day = day_of(m.measured_on());
+    const bool in_period =
+        day >= day_of(submit.period_start()) && day <= day_of(submit.period_end());
+    const std::string at = day <= adopted ? "before" : in_period ? "after" : "";
+    if (at.empty()) continue;
+    const Key key{age, scope, at};
+    if (!when.count(key) || day >= when[key]) {
+      when[key] = day;
+      expected[key] = m.value();
     }
   }
   EXPECT_EQ(charted, expected);
-  // ... which are the handbook's.
-  EXPECT_EQ(charted, (std::map<std::pair<std::string, std::string>, double>{
-                         {{"area", "before"}, 75},
-                         {{"area", "after"}, 50},
-                         {{"control_areas", "before"}, 70},
-                         {{"control_areas", "after"}, 65},
-                         {{"country", "before"}, 25},
-                         {{"country", "after"}, 20}}));
+  // ... which are the handbook's, with the fall under 18 and hardly any over 18.
+  EXPECT_EQ(charted, (std::map<Key, double>{{{"all", "area", "before"}, 75},
+                                            {{"all", "area", "after"}, 50},
+                                            {{"all", "control_areas", "before"}, 70},
+                                            {{"all", "control_areas", "after"}, 65},
+                                            {{"all", "country", "before"}, 25},
+                                            {{"all", "country", "after"}, 20},
+                                            {{"under_18", "area", "before"}, 96},
+                                            {{"under_18", "area", "after"}, 52},
+                                            {{"under_18", "control_areas", "before"}, 84},
+                                            {{"under_18", "control_areas", "after"}, 76},
+                                            {{"under_18", "country", "before"}, 29},
+                                            {{"under_18", "country", "after"}, 22},
+                                            {{"18_and_over", "area", "before"}, 49},
+                                            {{"18_and_over", "area", "after"}, 48},
+                                            {{"18_and_over", "control_areas", "before"}, 52},
+                                            {{"18_and_over", "control_areas", "after"}, 51},
+                                            {{"18_and_over", "country", "before"}, 21},
+                                            {{"18_and_over", "country", "after"}, 19}}));
+  EXPECT_NE(html.find(absl::StrCat("on or before the adoption of the programme (",
+                                   Text(figures.programme_adopted_on()), ")")),
+            std::string::npos);
+
+  // Every goal of the demo's programme is set against a figure: none reads "none".
+  auto table = [&html](const std::string& id) {
+    const size_t at = html.find(absl::StrCat("<table id=\"", id, "\""));
+    return at == std::string::npos ? std::string()
+                                   : html.substr(at, html.find("</table>", at) - at);
+  };
+  const std::string goals = table("goals-table");
+  ASSERT_EQ(figures.goals_size(), 3);
+  for (const v1::ProgrammeGoal& g : figures.goals()) {
+    EXPECT_NE(goals.find(absl::StrCat("<td>", g.measure(), "</td>")), std::string::npos)
+        << g.measure();
+  }
+  EXPECT_EQ(goals.find("<td>none</td>"), std::string::npos) << goals;
+  EXPECT_NE(goals.find(absl::StrCat("<td>", figures.median_days_to_plan(),
+                                    " (median in the period)</td>")),
+            std::string::npos)
+      << goals;
+  // The half-years flagged without their report: the frozen ones, or "none".
+  const std::string missing = table("reports-missing");
+  ASSERT_FALSE(missing.empty());
+  if (figures.reports_missing().empty()) {
+    EXPECT_NE(missing.find(">none</td>"), std::string::npos) << missing;
+  }
+  for (const v1::MissingReport& m : figures.reports_missing()) {
+    EXPECT_NE(missing.find(Text(m.half_year_end())), std::string::npos);
+  }
+  // The bodies' meetings in the period, as frozen: the local SSP meets every four weeks.
+  const std::string bodies = table("bodies-table");
+  for (const v1::BodyView& b : figures.bodies()) {
+    EXPECT_TRUE(b.has_meetings_in_period()) << b.body_id();
+    EXPECT_NE(bodies.find(absl::StrCat("<th scope=\"row\">", b.name(), "</th>")),
+              std::string::npos);
+    if (b.body_id() == "local-ssp") EXPECT_EQ(b.meetings_in_period(), 4);
+  }
+  EXPECT_NE(bodies.find("Meetings held in the period"), std::string::npos);
+
   // The youths' chart too.
   const std::regex youth_bar(
       R"re(<rect [^>]*data-series="youths" data-key="(\w+)" data-value="([^"]+)")re");
@@ -223,6 +302,21 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
                                                    {"accepted", figures.youths_accepted()},
                                                    {"active", figures.youths_active()},
                                                    {"closed", figures.youths_closed()}}));
+
+  // The administrations have leadership ladders: an escalation to the social administration
+  // has a contact at the steering-group level (it was refused before: "has no contact").
+  const CallResult referred = suite.commands->Call(
+      cast.school_member, scenario::SampleReferral(7400, "report-test-referral"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  v1::RaiseEscalationRequest raise;
+  raise.set_request_id("report-test-escalation");
+  raise.set_area_id(scenario::kAreaId);
+  raise.set_target_agency_id("agency-social-copenhagen");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("No caseworker assigned for six weeks");
+  raise.set_youth_id(referred.response.id());
+  const CallResult raised = suite.commands->Call(cast.chief, raise);
+  EXPECT_TRUE(raised.status.ok()) << raised.status.error_message();
 
   // Headless Chromium renders the page: a PNG of some substance.
   const std::string png = suite.dir.Sub("report.png");
