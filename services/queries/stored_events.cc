@@ -60,6 +60,9 @@ absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEv
     return absl::DataLossError(
         absl::StrCat("the event at position ", recorded.position, " is not a hotspot.v1.Event"));
   }
+  // The command side's own: a digest of the request, which held personal data in clear (and
+  // for commands of before digests were keyed, a plain SHA-256 that a guess could confirm).
+  event.clear_request_digest();
   out->set_position(recorded.position);
   out->set_stream(recorded.stream);
   out->set_stream_version(recorded.stream_version);

@@ -17,7 +17,9 @@
 namespace hotspot::queries {
 
 // `recorded` as a StoredEvent without its personal_data: the envelope and the event (its sealed
-// values as they are stored). DATA_LOSS if the payload is not an Event.
+// values as they are stored), without the event's request_digest, which never leaves hotspotd
+// (security::RequestDigester). Every path that hands stored events out starts here. DATA_LOSS if
+// the payload is not an Event.
 absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEvent* out);
 
 // Adds each sealed value of `out`'s event as a PersonalValue: unsealed if `allowed` ("erased"

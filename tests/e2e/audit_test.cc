@@ -258,6 +258,12 @@ TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
                 for (const auto& e : response.events()) log[e.position()] = e;
                 return response.caught_up();
               }).error_code() == grpc::StatusCode::CANCELLED);
+  int firsts = 0;  // first events of a command: those that carry the digest in the log
+  for (const auto& [position, e] : log) {
+    EXPECT_TRUE(e.event().request_digest().empty()) << position;
+    firsts += !e.event().result_id().empty();
+  }
+  EXPECT_GT(firsts, 100);
   // What concerns the youth: its stream, events naming it, and streams opened for it.
   std::set<uint64_t> expected;
   std::set<std::string> streams = {youth}, seen;
@@ -281,6 +287,9 @@ TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
       // The same event as the log holds it; the personal data in clear for the auditor, not for
       // the unfiltered subscriber.
       EXPECT_EQ(e.hash(), log[e.position()].hash());
+      // A command's digest of its request is hotspotd's own: in no history, no subscription.
+      EXPECT_TRUE(e.event().request_digest().empty()) << e.position();
+      EXPECT_FALSE(e.event().request_id().empty()) << e.position();
       // A plain field that holds personal data (the youth's age when a consent was given): the
       // auditor's history has it, a subscription without clear data does not. A consent's name,
       // giver and purpose are sealed: in clear among the auditor's personal values only. A share
