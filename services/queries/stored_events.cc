@@ -121,17 +121,6 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
   return absl::OkStatus();
 }
 
-void WithholdStoredEvent(v1::StoredEvent* out, absl::string_view reason) {
-  v1::StoredEvent kept;
-  // Its place in the log and its area only: an event id derived from a request id that names
-  // the youth (the deadline process's), or a time that is a birthday's, would tell what is
-  // withheld.
-  kept.set_position(out->position());
-  kept.set_withheld(std::string(reason));
-  kept.mutable_event()->set_area_id(out->event().area_id());
-  *out = std::move(kept);
-}
-
 absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
                            security::Sealer& sealer, v1::StoredEvent* out,
                            security::Disclosures& shown) {

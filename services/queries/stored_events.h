@@ -36,11 +36,6 @@ absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
                            security::Sealer& sealer, v1::StoredEvent* out,
                            security::Disclosures& shown);
 
-// Empties `out` (as ParseStoredEvent filled it) to its place in the log, for a subscriber whose
-// scope excludes its kind: its position and the event's area_id stay (not its event id, which
-// may be derived from a request id naming the youth, nor its time or hash); `withheld` says why.
-void WithholdStoredEvent(v1::StoredEvent* out, absl::string_view reason);
-
 }  // namespace hotspot::queries
 
 #endif  // HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_
