@@ -783,6 +783,8 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     *board.mutable_goals() = programme.goals();
   }
 
+  // Per day, the child-welfare counts would date each notification and investigation.
+  if (!security::MaySeeChildWelfareFigures(who)) board.clear_child_welfare();
   v1::GetAreaDashboardResponse response;
   *response.mutable_dashboard() = std::move(board);
   response.set_position(position);
@@ -821,6 +823,10 @@ absl::StatusOr<v1::GetReportResponse> QueryHandler::GetReport(const security::Pr
             ? absl::StrCat("report_id: ", request.area_id(), " has no report ", request.report_id())
             : absl::StrCat("period_start: no report of ", request.area_id(),
                            " was submitted for this period"));
+  }
+  // The frozen figures, as the dashboard's: child welfare for those who may see it.
+  if (!security::MaySeeChildWelfareFigures(who)) {
+    found->mutable_report()->mutable_figures()->clear_child_welfare();
   }
   v1::GetReportResponse response;
   *response.mutable_report() = std::move(*found);

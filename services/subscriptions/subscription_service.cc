@@ -216,6 +216,14 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             // would point at what is withheld (and, for a fact the deadline process dates, at
             // its day).
             if (!scope.confidential_kinds) event->clear_stream_version();
+            // A frozen report's child-welfare counts, as GetReport gives them.
+            if (event->event().has_report_submitted() &&
+                !security::MaySeeChildWelfareFigures(caller.who)) {
+              event->mutable_event()
+                  ->mutable_report_submitted()
+                  ->mutable_figures()
+                  ->clear_child_welfare();
+            }
             status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
             if (!status.ok()) break;
             progress.Sent(recorded->position);
