@@ -1,6 +1,7 @@
 #include "services/audit/audit_handler.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,44 @@ using queries::ToStoredEvent;
 
 // Reading a history: positions per ReadPositions call.
 constexpr size_t kReadChunk = 1000;
+
+// The professionals named in a case (who referred, notified, owns or accepted a commitment, does
+// outreach): their names are not the youth's data (GDPR Art. 15(4)). One rule for the history's
+// events and the case view alike: these string fields, wherever they stand (an event's or the
+// stored event's actor is redacted on its own, keeping "system").
+bool IsEmployeeName(const google::protobuf::FieldDescriptor* f) {
+  static constexpr absl::string_view kNames[] = {"person", "responsible_person", "accepted_by",
+                                                 "referred_by", "notified_by"};
+  return f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING && !f->is_repeated() &&
+         f->containing_type() != v1::Actor::descriptor() &&
+         std::find(std::begin(kNames), std::end(kNames), f->name()) != std::end(kNames);
+}
+
+// Clears every employee name in `m`, recursively, calling `redacted` with each one's path from
+// `path` ("case_view.outreach.person": repeated fields without their index).
+void WithholdEmployeeNames(google::protobuf::Message* m, const std::string& path,
+                           const std::function<void(std::string)>& redacted) {
+  const auto* reflection = m->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(*m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    const std::string here = absl::StrCat(path, f->name());
+    if (IsEmployeeName(f)) {
+      if (reflection->GetString(*m, f).empty()) continue;
+      reflection->ClearField(m, f);
+      redacted(here);
+      continue;
+    }
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(*m, f); ++i) {
+        WithholdEmployeeNames(reflection->MutableRepeatedMessage(m, f, i), here + ".", redacted);
+      }
+    } else {
+      WithholdEmployeeNames(reflection->MutableMessage(m, f), here + ".", redacted);
+    }
+  }
+}
 
 bool Ended(v1::CaseStatus status) {
   return status == v1::CASE_STATUS_CLOSED || status == v1::CASE_STATUS_DECLINED ||
@@ -404,8 +443,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     r->set_path(std::move(path));
     r->set_reason(reason);
   };
-  // Clears a person's name (an employee's, a third party's) and lists the redaction; nothing if
-  // there is none.
+  // Clears a third party's name and lists the redaction; nothing if there is none.
   auto withhold_name = [&](uint64_t position, std::string* name, const char* path,
                            const char* reason) {
     if (name->empty()) return;
@@ -453,28 +491,9 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       ASSIGN_OR_RETURN(const bool by_police, is_police(event.notification_made().agency_id()));
       if (by_police) police_paths = {"notification_made.text"};
     }
-    if (event.has_youth_referred()) {
-      withhold_name(s.position(), event.mutable_youth_referred()->mutable_referred_by(),
-                    "youth_referred.referred_by", kEmployeeReason);
-    }
-    if (event.has_notification_made()) {
-      event.mutable_notification_made()->clear_notified_by();
-      redact(s.position(), "notification_made.notified_by", kEmployeeReason);
-    }
-    if (event.has_commitment_made()) {
-      withhold_name(s.position(), event.mutable_commitment_made()->mutable_responsible_person(),
-                    "commitment_made.responsible_person", kEmployeeReason);
-      withhold_name(s.position(), event.mutable_commitment_made()->mutable_accepted_by(),
-                    "commitment_made.accepted_by", kEmployeeReason);
-    }
-    if (event.has_commitment_accepted()) {
-      withhold_name(s.position(), event.mutable_commitment_accepted()->mutable_accepted_by(),
-                    "commitment_accepted.accepted_by", kEmployeeReason);
-    }
-    if (event.has_outreach_assigned()) {
-      withhold_name(s.position(), event.mutable_outreach_assigned()->mutable_person(),
-                    "outreach_assigned.person", kEmployeeReason);
-    }
+    WithholdEmployeeNames(&event, "", [&](std::string path) {
+      redact(s.position(), std::move(path), kEmployeeReason);
+    });
     if (event.has_consent_recorded()) {
       withhold_name(s.position(), event.mutable_consent_recorded()->mutable_given_by(),
                     "consent_recorded.given_by", kThirdPartyReason);
@@ -510,8 +529,8 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     referral.clear_concerns();
     redact(0, "case_view.referral.description", kPoliceReason);
   }
-  withhold_name(0, view->mutable_referral()->mutable_referred_by(),
-                "case_view.referral.referred_by", kEmployeeReason);
+  WithholdEmployeeNames(&*view, "case_view.",
+                        [&](std::string path) { redact(0, std::move(path), kEmployeeReason); });
   for (v1::ConsentView& consent : *view->mutable_consents()) {
     withhold_name(0, consent.mutable_given_by(), "case_view.consents.given_by", kThirdPartyReason);
     if (consent.given_by_sealed().value_case() != v1::PersonalField::VALUE_NOT_SET) {
@@ -529,13 +548,6 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       withhold_fields({n.mutable_text()});
       redact(0, "case_view.notifications.text", kPoliceReason);
     }
-    n.clear_notified_by();
-    redact(0, "case_view.notifications.notified_by", kEmployeeReason);
-  }
-  for (v1::CommitmentView& c : *view->mutable_commitments()) {
-    withhold_name(0, c.mutable_accepted_by(), "case_view.commitments.accepted_by", kEmployeeReason);
-    withhold_name(0, c.mutable_responsible_person(), "case_view.commitments.responsible_person",
-                  kEmployeeReason);
   }
   *e.mutable_case_view() = std::move(*view);
 

@@ -570,6 +570,15 @@ TEST(PurposeTest, CodesFromTheListWithAnOptionalFreeText) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->code, v1::PURPOSE_CASE_COORDINATION);
   EXPECT_EQ(p->text, "møde med skolen om Åse");
+  // The space after the colon is usual, not required (README): the text is what follows, trimmed.
+  p = security::ParsePurpose("case_coordination:no-space");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->code, v1::PURPOSE_CASE_COORDINATION);
+  EXPECT_EQ(p->text, "no-space");
+  p = security::ParsePurpose("audit:");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->code, v1::PURPOSE_AUDIT);
+  EXPECT_EQ(p->text, "");
   EXPECT_EQ(security::PurposeName(v1::PURPOSE_DATA_SUBJECT_REQUEST), "data_subject_request");
   for (const char* bad :
        {"", "reading for fun", "CASE_COORDINATION", "unspecified", "audit: line\nbreak",

@@ -1,12 +1,8 @@
 #include "services/commands/command_handler.h"
 
-#include <openssl/sha.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/domain/aggregates.h"
 #include "store/status_macros.h"
 
@@ -28,12 +24,6 @@ void StreamCache::Put(absl::string_view stream, domain::StreamEvents events) {
 }
 
 namespace {
-
-std::string Sha256(absl::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
-}
 
 // Streams for deciding, from the store, through the handler's cache of parsed streams.
 class StoreSource final : public domain::EventSource {
@@ -151,22 +141,6 @@ absl::StatusOr<std::string> CommandHandler::YouthOf(absl::string_view stream) {
   return message.GetReflection()->GetString(message, youth);
 }
 
-namespace internal {
-
-std::string RequestDigest(const google::protobuf::Message& request) {
-  std::string bytes = request.GetDescriptor()->full_name();
-  bytes.push_back('\0');
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
-  }
-  return Sha256(bytes);
-}
-
-}  // namespace internal
-
 store::EventId CommandEventId(const security::Principal& principal, absl::string_view request_id,
                               uint32_t index) {
   const std::string nul(1, '\0');
@@ -180,6 +154,7 @@ CommandHandler::CommandHandler(store::EventStore* events, security::Sealer* seal
                                CommandHandlerOptions options)
     : events_(events),
       sealer_(sealer),
+      digester_(security::RequestDigester::FromKeyStore(sealer->keys())),
       options_(std::move(options)),
       cache_(options_.cached_streams),
       pool_(options_.workers, options_.max_queued) {}
@@ -196,6 +171,7 @@ void CommandHandler::Start(std::shared_ptr<Call> call) {
 
 // Answers a retry from the events the first attempt stored, starting at `position`.
 static absl::StatusOr<v1::CommandResponse> Replay(const store::EventStore& events,
+                                                  const security::RequestDigester& digester,
                                                   const security::Principal& principal,
                                                   const internal::Command& command,
                                                   uint64_t position) {
@@ -205,7 +181,8 @@ static absl::StatusOr<v1::CommandResponse> Replay(const store::EventStore& event
   if (stored.empty() || !first.ParseFromString(stored[0].payload)) {
     return absl::DataLossError(absl::StrCat("the event at position ", position, " is unreadable"));
   }
-  if (first.request_digest() != command.digest) {
+  ASSIGN_OR_RETURN(const bool same, digester.Matches(first.request_digest(), command.digest_input));
+  if (!same) {
     return absl::AlreadyExistsError(
         absl::StrCat("request_id: \"", command.request_id,
                      "\" was used before for another request; use a new request_id"));
@@ -230,11 +207,12 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
   if (absl::Status valid = domain::ValidateRequestId(command.request_id); !valid.ok()) {
     return fail(std::move(valid));
   }
+  if (!digester_.ok()) return fail(digester_.status());
   const absl::StatusOr<std::optional<uint64_t>> earlier =
       events_->FindEvent(CommandEventId(call->principal, command.request_id, 0));
   if (!earlier.ok()) return fail(earlier.status());
   if (earlier->has_value()) {
-    std::move(call->done)(Replay(*events_, call->principal, command, **earlier));
+    std::move(call->done)(Replay(*events_, *digester_, call->principal, command, **earlier));
     return;
   }
 
@@ -248,6 +226,8 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
                                        options_.figures};
   absl::StatusOr<domain::Decision> decision = command.decide(context);
   if (!decision.ok()) return fail(decision.status());
+  absl::StatusOr<std::string> digest = digester_->Digest(command.digest_input);
+  if (!digest.ok()) return fail(digest.status());
 
   std::vector<store::StreamAppend> appends;
   uint32_t index = 0;
@@ -257,7 +237,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
     append.expected = Expected(write.expected_version);
     for (v1::Event& event : write.events) {
       if (index == 0) {
-        event.set_request_digest(command.digest);
+        event.set_request_digest(*digest);
         event.set_result_id(decision->id);
         for (const std::string& id : decision->created_ids) event.add_created_ids(id);
       }

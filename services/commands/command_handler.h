@@ -5,7 +5,9 @@
 // Idempotency. The events of a command get ids derived from (caller, request_id, index), so
 // the log itself remembers every request: a request whose first event id is stored is answered
 // from the stored events (same position, ids), and writes nothing. The first event also keeps
-// a digest of the request: the same request_id with other content is ALREADY_EXISTS.
+// a digest of the request, keyed (security::RequestDigester, under a key derived from the
+// master key) since the request holds personal data in clear: the same request_id with other
+// content is ALREADY_EXISTS.
 //
 // Concurrency. The append carries the version of every stream the decision read. If one moved
 // meanwhile (FAILED_PRECONDITION from the store), the command is decided again from fresh reads,
@@ -31,6 +33,7 @@
 #include "hotspot/v1/command_service.pb.h"
 #include "services/common/worker_pool.h"
 #include "services/domain/decide.h"
+#include "services/security/request_digest.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
@@ -79,7 +82,9 @@ class StreamCache {
 
 class CommandHandler {
  public:
-  // `events` and `sealer` are not owned and must outlive the handler.
+  // `events` and `sealer` are not owned and must outlive the handler. Request digests are keyed
+  // with a key derived from the sealer's key store (if that fails, every command fails with
+  // its error).
   CommandHandler(store::EventStore* events, security::Sealer* sealer,
                  CommandHandlerOptions options = {});
   // Waits for the commands in flight.
@@ -106,6 +111,7 @@ class CommandHandler {
 
   store::EventStore* const events_;
   security::Sealer* const sealer_;
+  const absl::StatusOr<security::RequestDigester> digester_;
   CommandHandlerOptions options_;
   StreamCache cache_;
   // Agencies' kinds, once registered: a kind never changes, so a role check reads the log once
@@ -115,7 +121,7 @@ class CommandHandler {
   common::WorkerPool pool_;
 };
 
-// The ids and digest the handler derives; exposed for tests.
+// The ids the handler derives; exposed for tests.
 store::EventId CommandEventId(const security::Principal& principal, absl::string_view request_id,
                               uint32_t index);
 
@@ -125,11 +131,10 @@ namespace internal {
 // A command, type-erased: its request's bytes and how to decide it.
 struct Command {
   std::string request_id;
-  std::string digest;  // SHA-256 of the request's type and bytes
+  std::string digest_input;  // security::RequestDigester::Input of the request
   std::optional<uint64_t> pinned;
   absl::AnyInvocable<absl::StatusOr<domain::Decision>(const domain::CommandContext&) const> decide;
 };
-std::string RequestDigest(const google::protobuf::Message& request);
 }  // namespace internal
 
 struct CommandHandler::Call {
@@ -145,7 +150,7 @@ void CommandHandler::Execute(const security::Principal& principal, const Request
   auto call = std::make_shared<Call>();
   call->principal = principal;
   call->command.request_id = request.request_id();
-  call->command.digest = internal::RequestDigest(request);
+  call->command.digest_input = security::RequestDigester::Input(request);
   if (request.has_expected_version()) call->command.pinned = request.expected_version();
   call->command.decide = [&request](const domain::CommandContext& context) {
     return domain::Decide(request, context);

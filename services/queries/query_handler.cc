@@ -120,15 +120,9 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   }
   // The identity numbers: the name and address serve an outside agency's task, the CPR number
   // and birth date do not.
-  if (!may([](const auto& p) { return security::MaySeeIdentityNumbers(p); })) {
-    withhold({view->mutable_cpr_number(), view->mutable_birth_date()});
-    // What is dated by the birth date tells it: the day a consent lapsed at 18, and the flag
-    // raised 90 days before the 18th birthday.
-    view->clear_turns_18_soon();
-    for (v1::ConsentView& consent : *view->mutable_consents()) {
-      consent.clear_lapsed_at();
-    }
-  }
+  const bool identity_numbers =
+      may([](const auto& p) { return security::MaySeeIdentityNumbers(p); });
+  if (!identity_numbers) withhold({view->mutable_cpr_number(), view->mutable_birth_date()});
   // The referral's content: the others get who referred, when, how urgently and the number of
   // categories (GDPR Art. 9, 10).
   if (!may([&](const auto& p) { return security::MaySeeReferral(p, *view); })) {
@@ -195,6 +189,14 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   }
   RETURN_IF_ERROR(
       ResolvePersonalData(view, view->youth_id(), view->area_id(), allowed, sealer, shown));
+  // What is dated by the birth date tells it: the day a consent lapsed at 18, and the flag
+  // raised 90 days before the 18th birthday. Not for a reader who may not see the birth date,
+  // and for nobody once the youth is erased (the view's flag; as of a day before the erasure,
+  // the erased key).
+  if (!identity_numbers || view->erased() || view->birth_date().withheld().reason() == "erased") {
+    view->clear_turns_18_soon();
+    for (v1::ConsentView& consent : *view->mutable_consents()) consent.clear_lapsed_at();
+  }
   std::map<std::string, std::string> names;  // a newer consent's id -> its latest name
   for (v1::ConsentView& consent : *view->mutable_consents()) {
     if (!consent.scope_sealed().has_text()) continue;
@@ -790,6 +792,8 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
                                          absl::UTCTimeZone()));
   }
 
+  // Per day, the child-welfare counts would date each notification and investigation.
+  if (!security::MaySeeChildWelfareFigures(who)) board.clear_child_welfare();
   v1::GetAreaDashboardResponse response;
   *response.mutable_dashboard() = std::move(board);
   response.set_position(position);
@@ -828,6 +832,10 @@ absl::StatusOr<v1::GetReportResponse> QueryHandler::GetReport(const security::Pr
             ? absl::StrCat("report_id: ", request.area_id(), " has no report ", request.report_id())
             : absl::StrCat("period_start: no report of ", request.area_id(),
                            " was submitted for this period"));
+  }
+  // The frozen figures, as the dashboard's: child welfare for those who may see it.
+  if (!security::MaySeeChildWelfareFigures(who)) {
+    found->mutable_report()->mutable_figures()->clear_child_welfare();
   }
   v1::GetReportResponse response;
   *response.mutable_report() = std::move(*found);

@@ -1,5 +1,6 @@
 // QueryHandler over the Sjælør demo in a fresh store, with a clock of its own, so that what only
-// shows after months (a half-year without its report) can be read back today.
+// shows after months (a half-year without its report) can be read back today; and PresentCase,
+// what a reader is shown of a case.
 #include "services/queries/query_handler.h"
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/projections/test_stores.h"
+#include "services/queries/query_util.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity_digest.h"
@@ -121,6 +123,45 @@ TEST(QueryHandlerTest, TheDashboardShowsAMissingHalfYearlyReportUntilItComes) {
   ASSERT_EQ(after.reports_missing_size(), 1);
   EXPECT_EQ(after.reports_missing(0).flagged_at().seconds(), absl::ToUnixSeconds(flagged));
   EXPECT_EQ(after.reports_missing(0).submitted_at().seconds(), absl::ToUnixSeconds(now));
+}
+
+// What the birthday dates (the flag 90 days before the 18th birthday, the day a consent lapsed
+// at 18) tells the birth date: once the youth is erased, nobody reads it, the coordinator and an
+// audit (no principal) included.
+TEST(PresentCaseTest, AnErasedYouthsCaseShowsNothingDatedByTheBirthday) {
+  store::testing::TempDir dir;
+  std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<security::Sealer> sealer;
+  std::unique_ptr<store::EventStore> events;
+  projections::testing::OpenTestStores(dir, &keys, &sealer, &events);
+  ASSERT_NE(sealer, nullptr);
+  v1::CaseView view;
+  view.set_youth_id("youth-birthday");
+  view.set_area_id(scenario::kAreaId);
+  view.set_turns_18_soon(true);
+  v1::ConsentView* consent = view.add_consents();
+  consent->set_consent_id("consent-birthday");
+  consent->mutable_lapsed_at()->set_seconds(1'800'000'000);
+  const scenario::Cast cast = scenario::SjaelorCast();
+  auto present = [&](v1::CaseView v, const security::Principal* who) {
+    security::Disclosures shown;
+    const absl::Status status =
+        PresentCase(&v, /*allowed=*/true, *sealer, absl::CivilDay(2027, 2, 1), shown, who);
+    EXPECT_TRUE(status.ok()) << status;
+    return v;
+  };
+  const v1::CaseView before = present(view, &cast.chief);
+  EXPECT_TRUE(before.turns_18_soon());
+  EXPECT_TRUE(before.consents(0).has_lapsed_at());
+  view.set_erased(true);
+  for (const security::Principal* who :
+       {&cast.chief, static_cast<const security::Principal*>(nullptr)}) {
+    const v1::CaseView after = present(view, who);
+    EXPECT_FALSE(after.turns_18_soon());
+    ASSERT_EQ(after.consents_size(), 1);
+    EXPECT_FALSE(after.consents(0).has_lapsed_at());
+    EXPECT_EQ(after.consents(0).consent_id(), "consent-birthday");
+  }
 }
 
 }  // namespace

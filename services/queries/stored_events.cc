@@ -60,6 +60,9 @@ absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEv
     return absl::DataLossError(
         absl::StrCat("the event at position ", recorded.position, " is not a hotspot.v1.Event"));
   }
+  // The command side's own: a digest of the request, which held personal data in clear (and
+  // for commands of before digests were keyed, a plain SHA-256 that a guess could confirm).
+  event.clear_request_digest();
   out->set_position(recorded.position);
   out->set_stream(recorded.stream);
   out->set_stream_version(recorded.stream_version);
@@ -116,17 +119,6 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
         ResolvePersonalField(value->mutable_value(), allowed, sealer, event.area_id(), shown));
   }
   return absl::OkStatus();
-}
-
-void WithholdStoredEvent(v1::StoredEvent* out, absl::string_view reason) {
-  v1::StoredEvent kept;
-  // Its place in the log and its area only: an event id derived from a request id that names
-  // the youth (the deadline process's), or a time that is a birthday's, would tell what is
-  // withheld.
-  kept.set_position(out->position());
-  kept.set_withheld(std::string(reason));
-  kept.mutable_event()->set_area_id(out->event().area_id());
-  *out = std::move(kept);
 }
 
 absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,

@@ -17,7 +17,9 @@
 namespace hotspot::queries {
 
 // `recorded` as a StoredEvent without its personal_data: the envelope and the event (its sealed
-// values as they are stored). DATA_LOSS if the payload is not an Event.
+// values as they are stored), without the event's request_digest, which never leaves hotspotd
+// (security::RequestDigester). Every path that hands stored events out starts here. DATA_LOSS if
+// the payload is not an Event.
 absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEvent* out);
 
 // Adds each sealed value of `out`'s event as a PersonalValue: unsealed if `allowed` ("erased"
@@ -33,11 +35,6 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
 absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
                            security::Sealer& sealer, v1::StoredEvent* out,
                            security::Disclosures& shown);
-
-// Empties `out` (as ParseStoredEvent filled it) to its place in the log, for a subscriber whose
-// scope excludes its kind: its position and the event's area_id stay (not its event id, which
-// may be derived from a request id naming the youth, nor its time or hash); `withheld` says why.
-void WithholdStoredEvent(v1::StoredEvent* out, absl::string_view reason);
 
 }  // namespace hotspot::queries
 

@@ -33,8 +33,9 @@ struct Purpose {
 
 inline constexpr size_t kMaxPurposeBytes = 500;
 
-// "<code>" or "<code>: <free text>" (also "<code>:<text>"), where the code is a hotspot.v1.Purpose
-// value's name in lower case without "PURPOSE_" (e.g. "case_coordination"). INVALID_ARGUMENT
+// "<code>" or "<code>: <free text>" (the space is optional: "<code>:<text>" is the same; the text
+// is trimmed, and may be empty), where the code is a hotspot.v1.Purpose value's name in lower
+// case without "PURPOSE_" (e.g. "case_coordination"), as the README documents. INVALID_ARGUMENT
 // naming "purpose" for an empty value, a code outside the list, more than kMaxPurposeBytes,
 // text that is not UTF-8 or holds control characters.
 absl::StatusOr<Purpose> ParsePurpose(absl::string_view value);

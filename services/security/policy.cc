@@ -548,4 +548,8 @@ bool IsConfidentialEventType(absl::string_view type) {
   return Contains(kTypes, type);
 }
 
+bool MaySeeChildWelfareFigures(const Principal& who) {
+  return MaySeeInvestigations(who) || who.role == Role::kAuditor;
+}
+
 }  // namespace hotspot::security

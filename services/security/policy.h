@@ -290,6 +290,13 @@ absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
 // near, a consent lapsed at 18), whose time tells the birth date.
 bool IsConfidentialEventType(absl::string_view type);
 
+// True if `who` may read an area's child-welfare figures (the dashboard's and a frozen report's
+// counts of notifications, investigations and their missed deadlines): those who see the
+// child's confidential affairs, the area's coordinators and the social administration's
+// caseworkers (MaySeeInvestigations), and auditors. Over a short period the counts date each
+// notification and investigation, and so tell of the child: nobody else gets them.
+bool MaySeeChildWelfareFigures(const Principal& who);
+
 }  // namespace hotspot::security
 
 #endif  // HOTSPOT_SERVICES_SECURITY_POLICY_H_

@@ -48,6 +48,9 @@ class Sealer {
   // DATA_LOSS if the value was altered or belongs to another field or subject.
   absl::StatusOr<UnsealedValue> Unseal(const SealedValue& value, absl::string_view field);
 
+  // The key store it seals with: for keys derived from the same master key (KeyStore::DeriveKey).
+  const KeyStore& keys() const { return *keys_; }
+
  private:
   KeyStore* const keys_;
 };

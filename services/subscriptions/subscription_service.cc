@@ -31,6 +31,35 @@ bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
          std::find(scope.areas.begin(), scope.areas.end(), area) != scope.areas.end();
 }
 
+// The checkpoint a subscriber is told: every position below it was examined. Without the
+// confidential kinds, it is either just past the last event sent, or the end of a batch that
+// left no withheld event (a confidential kind the subscriber does not receive) after that one.
+// So it never moves past a withheld event by itself, in a heartbeat or at a batch's end, which
+// would mark where the event was and, live, when it came (for a fact dated by a birthday, the
+// birthday). Resuming from it re-examines at most what lies after the last event sent: nothing
+// is lost or repeated either way.
+class Progress {
+ public:
+  explicit Progress(uint64_t from) : checkpoint_(from) {}
+
+  uint64_t checkpoint() const { return checkpoint_; }
+  // The event at `position` was sent.
+  void Sent(uint64_t position) {
+    checkpoint_ = position + 1;
+    pending_ = false;
+  }
+  // An event was withheld for its kind.
+  void Withheld() { pending_ = true; }
+  // The store examined every position below `checkpoint`.
+  void BatchEnd(uint64_t checkpoint) {
+    if (!pending_) checkpoint_ = std::max(checkpoint_, checkpoint);
+  }
+
+ private:
+  uint64_t checkpoint_;
+  bool pending_ = false;  // a withheld event lies after the last event sent
+};
+
 // The subscription a call reads, shared with its cancel hook.
 struct Live {
   absl::Mutex mu;
@@ -114,8 +143,13 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         store::SubscriptionFilter filter;
         filter.categories.assign(request->categories().begin(), request->categories().end());
         filter.event_types.assign(request->event_types().begin(), request->event_types().end());
-        ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
-                         events_->Subscribe(from, std::move(filter)));
+        // A subscriber without the confidential kinds gets the whole log from the store and
+        // filters here: its checkpoints must not pass a confidential event the store's filter
+        // would have skipped unseen (see Progress).
+        const bool filter_here = !scope.confidential_kinds;
+        ASSIGN_OR_RETURN(
+            std::unique_ptr<store::Subscription> subscription,
+            events_->Subscribe(from, filter_here ? store::SubscriptionFilter() : filter));
         {
           absl::MutexLock lock(&live->mu);
           if (live->cancelled) return absl::CancelledError("the client went away");
@@ -136,6 +170,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           return out.Send(*response);
         };
         fresh();
+        Progress progress(from);
         bool marked_caught_up = false;
         absl::Time last_sent = absl::Now();
         while (true) {
@@ -148,8 +183,8 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           bool broken = false;
           for (const auto& recorded : batch->events) {
             if (bytes >= kMaxResponseBytes) {
-              // Part of the batch: the checkpoint is the next event's position.
-              response->set_checkpoint(recorded->position);
+              // Part of the batch: everything before the next event was examined.
+              response->set_checkpoint(progress.checkpoint());
               absl::StatusOr<bool> sent = send();
               if (!sent.ok()) status = sent.status();
               if (!sent.ok() || !*sent) {
@@ -160,6 +195,15 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               fresh();
               bytes = 0;
             }
+            // A kind not for this subscriber: dropped unread, like another area's event, with
+            // no mark of where it was.
+            if (!scope.confidential_kinds && security::IsConfidentialEventType(recorded->type)) {
+              progress.Withheld();
+              continue;
+            }
+            if (filter_here && !filter.Matches(*recorded)) {
+              continue;
+            }
             v1::StoredEvent* event = response->add_events();
             status = queries::ParseStoredEvent(*recorded, event);
             if (!status.ok()) break;
@@ -168,23 +212,26 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               response->mutable_events()->RemoveLast();
               continue;
             }
-            // A kind not for this subscriber: its place in the log, nothing of it. And no
-            // stream versions at all: a gap in a youth's versions would point at what is
-            // withheld (and, for a fact the deadline process dates, at its day).
-            if (!scope.confidential_kinds) {
-              event->clear_stream_version();
-              if (security::IsConfidentialEventType(event->type())) {
-                queries::WithholdStoredEvent(event, "not_allowed");
-                bytes += kEnvelopeBytes;
-                continue;
-              }
+            // No stream versions without the confidential kinds: a gap in a youth's versions
+            // would point at what is withheld (and, for a fact the deadline process dates, at
+            // its day).
+            if (!scope.confidential_kinds) event->clear_stream_version();
+            // A frozen report's child-welfare counts, as GetReport gives them.
+            if (event->event().has_report_submitted() &&
+                !security::MaySeeChildWelfareFigures(caller.who)) {
+              event->mutable_event()
+                  ->mutable_report_submitted()
+                  ->mutable_figures()
+                  ->clear_child_welfare();
             }
             status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
             if (!status.ok()) break;
+            progress.Sent(recorded->position);
             bytes += recorded->payload.size() + kEnvelopeBytes;
           }
           if (!status.ok() || broken) break;
-          response->set_checkpoint(batch->checkpoint);
+          progress.BatchEnd(batch->checkpoint);
+          response->set_checkpoint(progress.checkpoint());
           response->set_caught_up(batch->caught_up);
           if (!batch->caught_up) marked_caught_up = false;
           const absl::Time now = absl::Now();

@@ -1,7 +1,7 @@
 // SubscriptionService: hotspot.v1.SubscriptionService for integrating systems. Each call follows
-// the log through a store Subscription (services' filters on categories and event types run in
-// the store; the area filter here, on the event's area_id, before anything is unsealed) on a
-// thread of its own, and sends one
+// the log through a store Subscription (the filters on categories and event types run in the
+// store, or here for a subscriber without the confidential kinds; the area filter here, on the
+// event's area_id, before anything is unsealed) on a thread of its own, and sends one
 // batch at a time: the next batch is read only once gRPC has taken the last, so a slow client
 // holds at most one batch in server memory. At most `max_subscribers` calls at once; more get
 // RESOURCE_EXHAUSTED.
@@ -10,6 +10,11 @@
 // out in several responses, each with its own checkpoint); a response with no events
 // when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
 // matches, so that a client's checkpoint keeps moving.
+//
+// The child's confidential affairs (security::IsConfidentialEventType) go to coordinators and
+// auditors only; for everyone else they are dropped unread like another area's events, and the
+// checkpoint moves past one only together with an event sent after it (never by itself, in a
+// heartbeat or at a batch's end), so that nothing marks where or when one was.
 //
 // Who receives what. The principal's areas bound the events it receives, for every role but the
 // auditor and the admin (who may follow every area, or name one). Personal data stays sealed

@@ -9,6 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
@@ -219,6 +222,67 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.name()));
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), referral.cpr_number()));
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), "Quaggmire-Erasetest family"));
+}
+
+// A youth near 18 carries what the birthday dates: the flag raised 90 days before the 18th
+// birthday. Once the youth is erased, that tells the birth date the erasure took away: nobody
+// reads it any more, the coordinator included. (The day a consent lapsed at 18 goes the same
+// way: QueryHandlerTest, with a clock of its own.)
+TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=1"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  SuiteServer& suite = **started;
+  const scenario::Cast& cast = suite.cast;
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  v1::ReferYouthRequest referral = scenario::SampleReferral(7, "birthday-referral");
+  const absl::CivilDay born = absl::CivilDay(today.year() - 18, today.month(), today.day()) + 30;
+  referral.set_birth_date(absl::FormatCivilTime(born));
+  // The CPR number that tells the same birth date (a 7th digit of 4 for the 2000s).
+  referral.set_cpr_number(
+      absl::StrFormat("%02d%02d%02d-4321", born.day(), born.month(), born.year() % 100));
+  const CallResult referred = suite.commands->Call(cast.school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  // The deadline process (a pass a second) flags it: bounded wait for it.
+  v1::GetCaseResponse before;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  do {
+    ASSERT_TRUE(GetCase(suite, youth, referred.response.position(), &before).ok());
+    if (before.case_view().turns_18_soon()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < give_up);
+  ASSERT_TRUE(before.case_view().turns_18_soon()) << "not flagged 30 days before the 18th";
+  EXPECT_TRUE(before.case_view().has_eighteenth_birthday());
+
+  auto request = Req<v1::RequestErasureRequest>("birthday-erase-request");
+  request.set_youth_id(youth);
+  request.set_requested_by("the youth");
+  request.set_reason("Referred by mistake");
+  request.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
+  const CallResult requested = suite.commands->Call(cast.chief, request);
+  ASSERT_TRUE(requested.status.ok()) << requested.status.error_message();
+  auto approve = Req<v1::ApproveErasureRequest>("birthday-erase-approve");
+  approve.set_erasure_id(requested.response.id());
+  approve.set_reason("No duty to keep");
+  ASSERT_TRUE(suite.commands->Call(cast.auditor, approve).status.ok());
+  auto assess = Req<v1::RecordArchiveAssessmentRequest>("birthday-erase-archive");
+  assess.set_erasure_id(requested.response.id());
+  assess.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
+  assess.set_reference("KBH-ARK-2026-0043");
+  ASSERT_TRUE(suite.commands->Call(cast.auditor, assess).status.ok());
+  auto execute = Req<v1::ExecuteErasureRequest>("birthday-erase-execute");
+  execute.set_erasure_id(requested.response.id());
+  const CallResult executed = suite.commands->Call(cast.admin, execute);
+  ASSERT_TRUE(executed.status.ok()) << executed.status.error_message();
+
+  v1::GetCaseResponse after;
+  ASSERT_TRUE(GetCase(suite, youth, executed.response.position(), &after).ok());
+  EXPECT_TRUE(after.case_view().erased());
+  EXPECT_FALSE(after.case_view().turns_18_soon());
+  EXPECT_FALSE(after.case_view().has_eighteenth_birthday());
+  EXPECT_FALSE(after.case_view().adult());
+  EXPECT_FALSE(after.case_view().seventeen_or_older());
 }
 
 }  // namespace

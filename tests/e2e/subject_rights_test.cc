@@ -150,6 +150,14 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   consent.set_purpose("support at school");
   consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
   Do(cast.caseworker, consent);
+  // The school's outreach worker: named in the history's event and in the case's task alike.
+  v1::AssignOutreachRequest outreach;
+  outreach.set_request_id("sar-outreach");
+  outreach.set_youth_id(youth);
+  outreach.set_agency_id("agency-school-sjaelor");
+  outreach.set_person("outreach-ole-sarexport");
+  outreach.set_task("Meet her at the youth club on Thursdays");
+  Do(cast.chief, outreach);
   v1::GetCaseRequest get;
   get.set_youth_id(youth);
   get.set_min_position(Do(cast.chief,
@@ -209,8 +217,17 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   EXPECT_EQ(exported.json().find(cast.chief.person), std::string::npos);
   EXPECT_EQ(exported.json().find(cast.school_member.person), std::string::npos);
   EXPECT_EQ(exported.json().find(cast.caseworker.person), std::string::npos);
+  EXPECT_EQ(exported.json().find(outreach.person()), std::string::npos);
+  ASSERT_EQ(e.case_view().outreach_size(), 1);
+  EXPECT_EQ(e.case_view().outreach(0).person(), "");
+  EXPECT_EQ(e.case_view().outreach(0).agency_id(), outreach.agency_id());
   std::set<std::string> reasons;
   for (const v1::Redaction& r : e.redactions()) reasons.insert(r.path());
+  // One rule for the history and the case: each employee's name withheld in both, and listed.
+  for (const char* path : {"outreach_assigned.person", "case_view.outreach.person",
+                           "youth_referred.referred_by", "case_view.referral.referred_by"}) {
+    EXPECT_TRUE(reasons.count(path)) << path;
+  }
   EXPECT_TRUE(reasons.count("concern_shared.text")) << exported.json();
   EXPECT_TRUE(reasons.count("consent_recorded.given_by_sealed"));
   EXPECT_TRUE(reasons.count("case_view.consents.given_by_sealed"));

@@ -153,19 +153,23 @@ func TestAgainstARealServer(t *testing.T) {
 		}
 		integration, _ := client.Dial(target, tokens["system-case-records"], client.Options{})
 		defer integration.Close()
-		var next uint64 = 1
+		// In log order, each once; the child's confidential affairs are not for an integration,
+		// so their positions are missing.
+		var previous uint64
+		received := 0
 		err = integration.Subscribe(ctx, &hotspotv1.SubscribeRequest{Start: &hotspotv1.SubscribeRequest_FromPosition{FromPosition: 1}}, true,
 			func(e *hotspotv1.StoredEvent, _ uint64) bool {
 				if e != nil {
-					if e.Position != next {
-						t.Errorf("position %d, want %d", e.Position, next)
+					if e.Position <= previous {
+						t.Errorf("position %d after %d", e.Position, previous)
 					}
-					next++
+					previous = e.Position
+					received++
 				}
 				return true
 			})
-		if err != nil || next < 100 {
-			t.Fatalf("subscription: up to %d, %v", next, err)
+		if err != nil || received < 100 {
+			t.Fatalf("subscription: %d events, %v", received, err)
 		}
 	})
 }

@@ -110,7 +110,10 @@ test("pages, history and subscriptions iterate to the end", async () => {
     if (event) seen.push(Number(event.position));
   }
   integration.close();
-  assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1));
+  // In log order, each once; the child's confidential affairs are not for an integration, so
+  // their positions are missing.
+  assert.deepEqual(seen, [...new Set(seen)].sort((x, y) => x - y));
+  assert.ok(seen.length >= 100);
 });
 
 test("the personal-data rule comes from the protos", () => {

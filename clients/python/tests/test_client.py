@@ -70,7 +70,10 @@ def test_pages_history_and_subscription_iterate_to_the_end(hotspotd):
     integration = Client(hotspotd["target"], hotspotd["tokens"]["system-case-records"])
     with integration:
         positions = [e.position for e, _ in integration.subscribe(until_caught_up=True) if e]
-        assert positions == list(range(1, len(positions) + 1))
+        # In log order, each once; the child's confidential affairs are not for an integration,
+        # so their positions are missing.
+        assert positions == sorted(set(positions))
+        assert len(positions) >= 100
         referrals = [e for e, _ in integration.subscribe(
             event_types=["hotspot.v1.YouthReferred"], until_caught_up=True) if e]
         assert referrals and all(e.type == "hotspot.v1.YouthReferred" for e in referrals)
