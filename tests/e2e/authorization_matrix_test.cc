@@ -451,7 +451,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
     date->set_day(day.day());
   }
   v1::ReportRecipient* director = report.add_recipients();
-  director->set_person("director-social");
+  director->set_person("director-social-copenhagen");
   director->set_agency_id(cast.caseworker.agency);
   const CallResult reported = suite_->commands->Call(cast.chief, report);
   ASSERT_TRUE(reported.status.ok()) << reported.status.error_message();
