@@ -395,6 +395,10 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
     }
     if (!request.youth_id().empty() && c.youth_id() != request.youth_id()) return "";
     if (request.state() != 0 && c.state() != request.state()) return "";
+    if (request.declined_not_taken_up() &&
+        (c.state() != v1::COMMITMENT_STATE_DECLINED || !c.taken_up_by().empty())) {
+      return "";
+    }
     MarkOverdue(&c, today);
     if (request.overdue_only() && !c.overdue()) return "";
     if (request.due_within_days() > 0) {

@@ -472,6 +472,20 @@ TEST_F(CommandServiceTest, ADeclinedCommitmentReadsAsTakenUpOnceTheChiefTakesItF
   EXPECT_EQ(taken_up_by,
             (std::map<std::string, std::string>{
                 {to_meeting, replacement}, {to_leadership, raised.id()}, {waiting, ""}}));
+  // What is back with the chief: the declined commitment she has not taken up, of any youth.
+  list.clear_state();
+  list.clear_youth_id();
+  list.set_declined_not_taken_up(true);
+  auto again = suite_->As(cast_->chief, "commitment_follow_up: declined");
+  ASSERT_TRUE(queries->ListCommitments(again.get(), list, &got).ok());
+  std::set<std::string> back;
+  for (const v1::CommitmentView& c : got.commitments()) {
+    EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_DECLINED);
+    EXPECT_EQ(c.taken_up_by(), "");
+    back.insert(c.commitment_id());
+  }
+  EXPECT_EQ(back.count(waiting), 1u);
+  EXPECT_EQ(back.count(to_meeting) + back.count(to_leadership), 0u);
 }
 
 TEST_F(CommandServiceTest, APinnedExpectedVersionThatMovedIsAborted) {
