@@ -162,8 +162,9 @@ std::string BarChart(absl::string_view title, const std::vector<Bar>& bars,
 
 // Per scope, the charges per 1,000 youth of one age group before and after the programme:
 // before, the last measurement on or before the programme's adoption (figures of before that
-// date: the earliest measurement); after, the last measurement within the report's period and
-// after the adoption. Either may be missing.
+// date: the earliest measurement); after, the last measurement after the adoption up to the
+// report period's end (the figure as it stood then: yearly figures are dated 31 December, so a
+// half-year often holds none of its own). Either may be missing.
 struct BeforeAfter {
   std::optional<v1::Measurement> before, after;
 };
@@ -179,7 +180,7 @@ std::map<int, BeforeAfter> Effect(const v1::AreaDashboard& f, v1::AgeGroup age) 
                 : !ba.before || day < DayKey(ba.before->measured_on())) {
       ba.before = m;
     }
-    if (InPeriod(m.measured_on(), f) && (!adopted || day > adoption) &&
+    if (day <= DayKey(f.period_end()) && (!adopted || day > adoption) &&
         (!ba.after || day >= DayKey(ba.after->measured_on()))) {
       ba.after = m;
     }
@@ -279,10 +280,10 @@ std::string RenderReportHtml(const v1::SubmittedReport& submitted) {
                   "<section><h2>Charges per 1,000 youth, before and after</h2><p>Before: the last "
                   "measurement on or before ",
                   Escape(adoption),
-                  ". After: the last measurement within the "
+                  ". After: the last measurement after the adoption up to the end of the "
                   "report's period (",
                   Escape(period),
-                  ") and after the adoption. \"none\": no such "
+                  "). \"none\": no such "
                   "measurement.</p>",
                   EffectChart(f, v1::AGE_GROUP_UNSPECIFIED, "Charges per 1,000 youth (all ages)",
                               "effect-table"),

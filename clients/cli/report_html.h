@@ -7,8 +7,8 @@
 // country; once for all ages, and once each for under 18 and 18 and over. Per scope and age:
 //   before: the last measurement on or before the programme's adoption
 //           (AreaDashboard.programme_adopted_on; in figures frozen without it, the earliest);
-//   after:  the last measurement within the report's period (period_start..period_end) and
-//           after the adoption.
+//   after:  the last measurement after the adoption up to the report period's end (the figure
+//           as it stood then; yearly figures are dated 31 December).
 // A missing one has no bar and reads "none" in the table. Each bar is an SVG <rect> carrying
 // data-age ("all", "under_18", "18_and_over"), data-scope ("area", "control_areas", "country"),
 // data-when ("before", "after") and data-value (the figure, as frozen); the other charts' bars

@@ -65,7 +65,7 @@ std::string TableById(const std::string& html, const std::string& id) {
   return html.substr(at, html.find("</table>", at) - at);
 }
 
-TEST(ReportHtmlTest, BeforeIsAtTheAdoptionAndAfterWithinThePeriod) {
+TEST(ReportHtmlTest, BeforeIsAtTheAdoptionAndAfterAsThePeriodEnds) {
   v1::SubmittedReport report = Report();
   v1::AreaDashboard& f = *report.mutable_report()->mutable_figures();
   const auto area = v1::MEASUREMENT_SCOPE_AREA;
@@ -74,11 +74,11 @@ TEST(ReportHtmlTest, BeforeIsAtTheAdoptionAndAfterWithinThePeriod) {
   Measure(f, kChargesMeasure, area, all, Day(2023, 12, 31), 75);  // before: the last by adoption
   Measure(f, kChargesMeasure, area, all, Day(2024, 3, 1), 74);    // on the day: before
   Measure(f, kChargesMeasure, area, all, Day(2025, 12, 31), 55);  // after it, before the period
-  Measure(f, kChargesMeasure, area, all, Day(2026, 3, 31), 50);   // after: the last in the period
+  Measure(f, kChargesMeasure, area, all, Day(2026, 3, 31), 50);   // after: the last by its end
   Measure(f, kChargesMeasure, area, all, Day(2026, 9, 30), 45);   // after the period
   const auto control = v1::MEASUREMENT_SCOPE_CONTROL_AREAS;
-  Measure(f, kChargesMeasure, control, all, Day(2023, 12, 31), 70);  // no "after" in the period
-  Measure(f, kChargesMeasure, control, all, Day(2025, 12, 31), 65);
+  Measure(f, kChargesMeasure, control, all, Day(2023, 12, 31), 70);
+  Measure(f, kChargesMeasure, control, all, Day(2025, 12, 31), 65);  // after: before the period
   // Under and over 18.
   Measure(f, kChargesMeasure, area, v1::AGE_GROUP_UNDER_18, Day(2023, 12, 31), 90);
   Measure(f, kChargesMeasure, area, v1::AGE_GROUP_UNDER_18, Day(2026, 6, 30), 52);
@@ -91,6 +91,7 @@ TEST(ReportHtmlTest, BeforeIsAtTheAdoptionAndAfterWithinThePeriod) {
   EXPECT_EQ(Bars(html), (Charted{{{"all", "area", "before"}, 74},
                                  {{"all", "area", "after"}, 50},
                                  {{"all", "control_areas", "before"}, 70},
+                                 {{"all", "control_areas", "after"}, 65},
                                  {{"under_18", "area", "before"}, 90},
                                  {{"under_18", "area", "after"}, 52},
                                  {{"under_18", "country", "before"}, 28},
@@ -99,7 +100,7 @@ TEST(ReportHtmlTest, BeforeIsAtTheAdoptionAndAfterWithinThePeriod) {
   // The rule is on the page; a missing figure reads "none" in the table.
   EXPECT_NE(html.find("on or before the adoption of the programme (2024-03-01)"),
             std::string::npos);
-  EXPECT_NE(TableById(html, "effect-table").find("<td>none</td>"), std::string::npos);
+  EXPECT_NE(TableById(html, "effect-under-18").find("<td>none</td>"), std::string::npos);
   EXPECT_NE(TableById(html, "effect-under-18").find("52 (2026-06-30)"), std::string::npos);
   EXPECT_NE(TableById(html, "effect-18-and-over").find("59 (2026-01-01)"), std::string::npos);
 

@@ -42,15 +42,16 @@ absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& r, const Comman
 }
 
 // An agency that serves several areas is registered once and linked to each further one of its
-// municipality. The agency agrees to serve it: its own leaders link it, or an admin of the area
-// (security::MaySetUpAgency); not the area's chief, who would then propose commitments to it.
+// municipality. The agency agrees to serve it: its own leaders link it, or an admin of the area it
+// is registered in (security::MaySetUpAgency, asked for that home area); not the chief nor an
+// admin of the new area, who would then take it over (propose commitments to it, set its ladder).
 absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
-  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, r.area_id(), r.agency_id(),
-                                           "link an agency to the area"));
   ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
+  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, agency.area_id, r.agency_id(),
+                                           "link an agency to another area"));
   ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(Rule(agency.areas.count(r.area_id()) == 0,
                        absl::StrCat(r.agency_id(), " serves ", r.area_id(), " already")));
@@ -82,11 +83,9 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
         CheckText(absl::StrCat(at, ".title"), r.contacts(i).title(), kMaxNameBytes, false));
   }
   ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
-  // Asked in an area of the agency's that the caller acts in (its home area otherwise).
-  std::string area_id = agency.area_id;
-  for (const std::string& area : agency.areas) {
-    if (c.principal.InArea(area)) area_id = area;
-  }
+  // One ladder, for every area the agency serves: asked in the area it is registered in, so that
+  // no admin of an area it was linked to rewrites it for the others.
+  const std::string area_id = agency.area_id;
   RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, area_id, r.agency_id(),
                                            "set this agency's leadership ladder"));
   // The police have their own ladder, never a mayor; the others not the police's rungs.

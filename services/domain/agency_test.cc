@@ -112,22 +112,40 @@ TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   // commitments and her escalations without having agreed.
   absl::StatusOr<Decision> d = w_.Run(link, other_chief);
   EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("only agency-police's own leaders"));
-  // Nor another agency's leader, nor the police's member, nor its leader outside the area.
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("has no access to area-test"));
+  // Nor an admin of that area alone: the police are area-test's, and would be taken over.
+  const Principal other_admin{"it-other", "agency-it", Role::kAdmin, {"area-other"}};
+  d = w_.Run(link, other_admin);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("has no access to area-test"));
+  // Nor another agency's leader, nor the police's member, nor its leader outside its home area.
   Principal school_leader = school_leader_;
   school_leader.areas.push_back("area-other");
   EXPECT_EQ(Code(w_.Run(link, school_leader)), absl::StatusCode::kPermissionDenied);
   Principal police_member{
       "officer-sara", "agency-police", Role::kAgencyMember, {"area-test", "area-other"}};
   EXPECT_EQ(Code(w_.Run(link, police_member)), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(w_.Run(link, police_leader_)), absl::StatusCode::kPermissionDenied);
+  const Principal police_leader_elsewhere{
+      "police-boss-2", "agency-police", Role::kAgencyLeader, {"area-other"}};
+  EXPECT_EQ(Code(w_.Run(link, police_leader_elsewhere)), absl::StatusCode::kPermissionDenied);
   const Decision linked = w_.Do(link, police_leader);
   EXPECT_EQ(linked.writes[0].events[0].agency_area_linked().agency_id(), "agency-police");
   EXPECT_EQ(linked.writes[0].events[0].agency_area_linked().area_id(), "area-other");
   EXPECT_EQ(linked.writes[0].events[0].area_id(), "area-other");
   EXPECT_EQ(linked.writes[0].events[0].actor().person(), "police-boss-1");
   EXPECT_EQ(Code(w_.Run(link, police_leader)), absl::StatusCode::kFailedPrecondition);  // already
-  // An admin of the area links too.
+  // Linked, the police keep one ladder, set in their home area: not by an admin of the area they
+  // now serve, nor by their leader acting there alone.
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id("agency-police");
+  v1::LeadershipContact* rung = ladder.add_contacts();
+  rung->set_level(v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR);
+  rung->set_person("someone-else");
+  EXPECT_EQ(Code(w_.Run(ladder, other_admin)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(ladder, police_leader_elsewhere)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(w_.Do(ladder, police_leader_).writes[0].events[0].leadership_ladder_set().agency_id(),
+            "agency-police");
+  // An admin of the agency's own area links too.
   link.set_request_id("by-admin");
   link.set_agency_id("agency-social");
   EXPECT_EQ(w_.Do(link, admin).writes[0].events[0].agency_area_linked().agency_id(),

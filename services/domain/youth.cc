@@ -22,14 +22,18 @@ namespace hotspot::domain {
 namespace {
 
 // Seals the identifying data that `request` gives (name, CPR number, birth date, address; each
-// only if given) into `event`'s fields of the same names, under `youth_id`.
+// only if given) into `event`'s fields of the same names, under `youth_id`. A CPR number given
+// without a birth date gives the birth date it tells, so that the youth's 18th birthday (consents
+// lapsing, the hand-over's age) is known.
 template <typename Request, typename Event>
 absl::Status SealIdentity(Session& s, const std::string& youth_id, const Request& request,
                           Event* event) {
+  const std::string birth_date =
+      request.birth_date().empty() ? BirthDateOfCpr(request.cpr_number()) : request.birth_date();
   const std::tuple<const char*, const std::string*, v1::SealedText*> fields[] = {
       {"name", &request.name(), event->mutable_name()},
       {"cpr_number", &request.cpr_number(), event->mutable_cpr_number()},
-      {"birth_date", &request.birth_date(), event->mutable_birth_date()},
+      {"birth_date", &birth_date, event->mutable_birth_date()},
       {"address", &request.address(), event->mutable_address()},
   };
   for (const auto& [field, text, sealed] : fields) {

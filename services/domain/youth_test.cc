@@ -213,6 +213,24 @@ TEST_F(DecideTest, LegalBasesDecideWhoMaySharePutTheRecipientsAndSealTheCategori
   }
 }
 
+// A CPR number given without a birth date gives the birth date it tells: the 18th birthday is
+// known (consents lapse, the hand-over's age is checked).
+TEST_F(DecideTest, ACprNumberWithoutABirthDateGivesTheBirthDate) {
+  auto referral = Referral();
+  referral.clear_birth_date();
+  referral.set_cpr_number("150109-4321");
+  const std::string youth = w_.Do(referral, school_member_).id;
+  ASSERT_EQ(w_.stream(youth).size(), 1u);
+  const v1::YouthReferred& referred = w_.stream(youth)[0].youth_referred();
+  EXPECT_EQ(World::Unseal(referred.birth_date()), "2009-01-15");
+  EXPECT_EQ(referred.birth_date().key_id(), youth);
+  referral.set_request_id("no-cpr-either");
+  referral.clear_cpr_number();
+  const std::string unknown = w_.Do(referral, school_member_).id;
+  ASSERT_EQ(w_.stream(unknown).size(), 1u);
+  EXPECT_TRUE(w_.stream(unknown)[0].youth_referred().birth_date().ciphertext().empty());
+}
+
 TEST_F(DecideTest, ConsentHasAGiverAScopeAndCoversOnlyItsAgencies) {
   Register("agency-ngo", v1::AGENCY_KIND_NGO);
   const Principal ngo = Who("volunteer-mia", "agency-ngo", Role::kAgencyMember);

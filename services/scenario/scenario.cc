@@ -176,7 +176,7 @@ class Builder {
   // By task-force meeting day: youths whose plan is reviewed there (their goals met), and
   // youths whose commitment the housing association declined, taken up again.
   std::map<int, std::vector<int>> reviews_;
-  std::map<int, std::vector<int>> declined_;
+  std::map<int, std::vector<std::pair<int, std::string>>> declined_;
   // By task-force meeting day: youths discussed at the meeting before, whose plan is agreed here.
   std::map<int, std::vector<int>> plan_later_;
 };
@@ -693,7 +693,7 @@ absl::Status Builder::TaskForce() {
     }
     // A commitment the housing association declined comes back to the task force: the social
     // administration, present, takes it over.
-    for (int i : declined_[day]) {
+    for (const auto& [i, declined] : declined_[day]) {
       RETURN_IF_ERROR(on_agenda(i));
       auto again = Req<v1::RecordDecisionRequest>();
       again.set_meeting_id(meeting);
@@ -707,6 +707,7 @@ absl::Status Builder::TaskForce() {
       c->set_action("Help the family with its landlord and the rent");
       *c->mutable_due_date() = DateOf(At(day) + absl::Hours(24 * 21));
       c->set_accepted_by(cast_.caseworker.person);
+      c->set_replaces_commitment_id(declined);  // taken up: no longer back with the chief
       ASSIGN_OR_RETURN(const v1::CommandResponse decided, Send(cast_.chief, again, day, 6));
       result_.commitment_ids.push_back(decided.created_ids(0));
       auto ack = Req<v1::AcknowledgeCommitmentRequest>();
@@ -783,7 +784,7 @@ absl::Status Builder::TaskForce() {
             decline.set_commitment_id(commitment);
             decline.set_reason("The family rents privately, not from us; ask the social services");
             RETURN_IF_ERROR(Send(owner, decline, day + 1).status());
-            if (day + 14 <= 105) declined_[day + 14].push_back(i);
+            if (day + 14 <= 105) declined_[day + 14].emplace_back(i, commitment);
             continue;
           }
           auto accept = Req<v1::AcceptCommitmentRequest>();

@@ -36,8 +36,10 @@ bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
 // left no withheld event (a confidential kind the subscriber does not receive) after that one.
 // So it never moves past a withheld event by itself, in a heartbeat or at a batch's end, which
 // would mark where the event was and, live, when it came (for a fact dated by a birthday, the
-// birthday). Resuming from it re-examines at most what lies after the last event sent: nothing
-// is lost or repeated either way.
+// birthday). Every event dropped for such a subscriber (another area's, one its filter leaves
+// out) holds the checkpoint back alike, so a stalled checkpoint does not tell a withheld event
+// from any other. Resuming from it re-examines at most what lies after the last event sent:
+// nothing is lost or repeated either way.
 class Progress {
  public:
   explicit Progress(uint64_t from) : checkpoint_(from) {}
@@ -131,7 +133,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             from = std::max<uint64_t>(request->from_position(), 1);
             if (from > head + 1) {
               return Invalid("from_position",
-                             absl::StrCat(from, " is past the log's head (", head, ") + 1"));
+                             absl::StrCat(from, " is past the log's head + 1"));
             }
             break;
           case v1::SubscribeRequest::kFromEnd:
@@ -202,6 +204,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               continue;
             }
             if (filter_here && !filter.Matches(*recorded)) {
+              if (!scope.confidential_kinds) progress.Withheld();  // alike, see Progress
               continue;
             }
             v1::StoredEvent* event = response->add_events();
@@ -210,6 +213,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             // Out of scope: dropped before anything of it is unsealed.
             if (!Covers(scope, event->event().area_id())) {
               response->mutable_events()->RemoveLast();
+              if (!scope.confidential_kinds) progress.Withheld();  // alike, see Progress
               continue;
             }
             // No stream versions without the confidential kinds: a gap in a youth's versions

@@ -743,7 +743,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_area_id(NewArea("Copenhagen"));  // the police's municipality
          return Own(r);
        },
-       P(founder), P(chief), "agency_id", Bad::kBadId},
+       P(police_leader), P(chief), "agency_id", Bad::kBadId},
       {"ProposeProgrammeRevision",
        [] {
          auto r = Req<v1::ProposeProgrammeRevisionRequest>();

@@ -314,18 +314,28 @@ TEST_F(CommandServiceTest, AnAgencyIsLinkedToAnAreaByAnAdminOrItsLeaderNotTheAre
   auto link = Req<v1::LinkAgencyToAreaRequest>();
   link.set_agency_id(agency.agency_id());
   link.set_area_id(kArea);
+  // Not the chief of the area it would serve: she has no say over the club.
   ExpectRefused(cast_->chief, link, grpc::StatusCode::PERMISSION_DENIED,
-                absl::StrCat("only ", agency.agency_id(), "'s own leaders"));
-  // The police (of Copenhagen) are not linked to an area of Aalborg.
+                absl::StrCat("has no access to ", copenhagen));
+  // An admin of the club's own area links it.
+  EXPECT_EQ(Must(*founder_, link).id(), agency.agency_id());
+  // Not an admin of the area it would serve either: the police are Sjælør's, and an admin of
+  // another area would take them over (commitments proposed to them, their ladder).
+  link.set_request_id(NextId());
   link.set_agency_id(kPolice);
+  link.set_area_id(copenhagen);
+  ExpectRefused(*founder_, link, grpc::StatusCode::PERMISSION_DENIED,
+                absl::StrCat("has no access to ", kArea));
+  // The police's own leader links them, within their municipality only.
+  link.set_request_id(NextId());
   link.set_area_id(NewArea("Aalborg"));
-  ExpectRefused(*founder_, link, grpc::StatusCode::FAILED_PRECONDITION,
+  ExpectRefused(cast_->police_leader, link, grpc::StatusCode::FAILED_PRECONDITION,
                 absl::StrCat("area_id: ", link.area_id(), " is of Aalborg"));
   link.set_request_id(NextId());
   link.set_area_id(copenhagen);
-  const v1::CommandResponse linked = Must(*founder_, link);
+  const v1::CommandResponse linked = Must(cast_->police_leader, link);
   EXPECT_EQ(linked.id(), kPolice);
-  EXPECT_EQ(Code(*founder_, link), grpc::StatusCode::OK);  // the retry: the same answer
+  EXPECT_EQ(Code(cast_->police_leader, link), grpc::StatusCode::OK);  // the retry: the same
 }
 
 // The hotspot secretariat's own commitment moves like any agency's: its staff accept, report

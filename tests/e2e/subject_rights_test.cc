@@ -240,6 +240,11 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   // In the history: the youth's identity in clear, the police's texts withheld.
   std::map<std::string, int> withheld, clear;
   for (const v1::StoredEvent& event : e.history()) {
+    // Nothing to test a redacted employee's name against: no event id, request id or hash.
+    EXPECT_EQ(event.event_id(), "") << event.position();
+    EXPECT_EQ(event.request_id(), "") << event.position();
+    EXPECT_EQ(event.event().request_id(), "") << event.position();
+    EXPECT_TRUE(event.hash().empty()) << event.position();
     for (const v1::PersonalValue& v : event.personal_data()) {
       (v.value().withheld().reason() == "redacted" ? withheld : clear)[v.path()]++;
     }
