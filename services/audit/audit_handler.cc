@@ -152,7 +152,13 @@ absl::Status AuditHandler::CaseHistory(
   const size_t batch = std::max<size_t>(options_.history_batch, 1);
   bool stopped = false;
   RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
-    RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, response->add_events(), shown));
+    v1::StoredEvent* added = response->add_events();
+    RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, added, shown));
+    ASSIGN_OR_RETURN(const bool birthday, queries::ErasedYouthsBirthdayFact(added->event(), *sealer_));
+    if (birthday) {
+      response->mutable_events()->RemoveLast();
+      return true;
+    }
     response->set_total(positions.size());
     if (static_cast<size_t>(response->events_size()) < batch) return true;
     ASSIGN_OR_RETURN(const bool more, send(*response, shown));

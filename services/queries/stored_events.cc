@@ -128,4 +128,13 @@ absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
   return AddPersonalData(out, allowed, sealer, shown);
 }
 
+absl::StatusOr<bool> ErasedYouthsBirthdayFact(const v1::Event& event, security::Sealer& sealer) {
+  const std::string* youth = event.has_eighteenth_birthday_near()
+                                 ? &event.eighteenth_birthday_near().youth_id()
+                             : event.has_consent_lapsed() ? &event.consent_lapsed().youth_id()
+                                                          : nullptr;
+  if (youth == nullptr || youth->empty()) return false;
+  return sealer.Erased(*youth);
+}
+
 }  // namespace hotspot::queries

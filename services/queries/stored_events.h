@@ -36,6 +36,12 @@ absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
                            security::Sealer& sealer, v1::StoredEvent* out,
                            security::Disclosures& shown);
 
+// True for a fact dated by the youth's birthday (EighteenthBirthdayNear, ConsentLapsed) of a
+// youth who was erased: its time tells the birth date, so the read side hands it out no more
+// (history, subscriptions). False for any other event, or a youth whose key stands. The key
+// store's error if it cannot be read.
+absl::StatusOr<bool> ErasedYouthsBirthdayFact(const v1::Event& event, security::Sealer& sealer);
+
 }  // namespace hotspot::queries
 
 #endif  // HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_

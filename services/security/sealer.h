@@ -48,6 +48,15 @@ class Sealer {
   // DATA_LOSS if the value was altered or belongs to another field or subject.
   absl::StatusOr<UnsealedValue> Unseal(const SealedValue& value, absl::string_view field);
 
+  // Whether `subject` was erased (its key deleted); false for a subject that never had a key.
+  // The key store's error if it cannot be read.
+  absl::StatusOr<bool> Erased(absl::string_view subject) {
+    absl::StatusOr<DataKey> key = keys_->KeyForReading(subject);
+    if (absl::IsNotFound(key.status())) return false;
+    if (!key.ok()) return key.status();
+    return key->erased;
+  }
+
   // The key store it seals with: for keys derived from the same master key (KeyStore::DeriveKey).
   const KeyStore& keys() const { return *keys_; }
 

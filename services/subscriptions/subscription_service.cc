@@ -216,6 +216,18 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               if (!scope.confidential_kinds) progress.Withheld();  // alike, see Progress
               continue;
             }
+            // An erased youth's facts dated by the birthday: their time tells the birth date.
+            absl::StatusOr<bool> birthday =
+                queries::ErasedYouthsBirthdayFact(event->event(), *sealer_);
+            if (!birthday.ok()) {
+              status = birthday.status();
+              break;
+            }
+            if (*birthday) {
+              response->mutable_events()->RemoveLast();
+              if (!scope.confidential_kinds) progress.Withheld();
+              continue;
+            }
             // No stream versions without the confidential kinds: a gap in a youth's versions
             // would point at what is withheld (and, for a fact the deadline process dates, at
             // its day).

@@ -3,6 +3,7 @@
 // sealed for the youth, and that holds across a SIGKILL and restart. The log itself stays.
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "services/scenario/scenario.h"
 #include "tests/e2e/suite_server.h"
@@ -283,6 +285,42 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
   EXPECT_FALSE(after.case_view().has_eighteenth_birthday());
   EXPECT_FALSE(after.case_view().adult());
   EXPECT_FALSE(after.case_view().seventeen_or_older());
+
+  // Nor do the history and the subscriptions hand out the fact dated by the birthday (its time
+  // told the birth date); the rest of the history, the erasure included, is there.
+  auto audit = v1::AuditService::NewStub(suite.channel);
+  v1::GetCaseHistoryRequest history_request;
+  history_request.set_youth_id(youth);
+  history_request.set_min_position(executed.response.position());
+  auto history_context = suite.As(cast.auditor, "erasure_review: erasure check");
+  auto reader = audit->GetCaseHistory(history_context.get(), history_request);
+  v1::GetCaseHistoryResponse history;
+  std::set<std::string> types;
+  while (reader->Read(&history)) {
+    for (const v1::StoredEvent& e : history.events()) types.insert(e.type());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(types.count("hotspot.v1.YouthReferred"), 1u);
+  EXPECT_EQ(types.count("hotspot.v1.ErasureExecuted"), 1u);
+  EXPECT_EQ(types.count("hotspot.v1.EighteenthBirthdayNear"), 0u);
+  auto subscriptions = v1::SubscriptionService::NewStub(suite.channel);
+  v1::SubscribeRequest subscribe;
+  subscribe.set_from_position(referred.response.position());
+  auto subscribe_context = suite.As(cast.chief, "case_coordination: following the area");
+  subscribe_context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto stream = subscriptions->Subscribe(subscribe_context.get(), subscribe);
+  v1::SubscribeResponse batch;
+  bool referral_seen = false;
+  while (stream->Read(&batch)) {
+    for (const v1::StoredEvent& e : batch.events()) {
+      referral_seen |= e.position() == referred.response.position();
+      EXPECT_FALSE(e.event().has_eighteenth_birthday_near() &&
+                   e.event().eighteenth_birthday_near().youth_id() == youth)
+          << e.position();
+    }
+    if (batch.caught_up()) subscribe_context->TryCancel();
+  }
+  EXPECT_TRUE(referral_seen);
 }
 
 }  // namespace
