@@ -47,9 +47,15 @@ bool IsEmployeeName(const google::protobuf::FieldDescriptor* f) {
 }
 
 // Clears every employee name in `m`, recursively, calling `redacted` with each one's path from
-// `path` ("case_view.outreach.person": repeated fields without their index).
+// `path` ("case_view.outreach.person": repeated fields without their index). Clears every sealed
+// value's ciphertext too: the export gives each as a personal value, in clear or withheld, and a
+// redacted text's ciphertext would still tell its length.
 void WithholdEmployeeNames(google::protobuf::Message* m, const std::string& path,
                            const std::function<void(std::string)>& redacted) {
+  if (m->GetDescriptor() == v1::SealedText::descriptor()) {
+    static_cast<v1::SealedText*>(m)->clear_ciphertext();
+    return;
+  }
   const auto* reflection = m->GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(*m, &fields);
@@ -521,8 +527,8 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       v.mutable_value()->mutable_withheld()->set_reason("redacted");
       redact(s.position(), v.path(), third_party ? kThirdPartyReason : kPoliceReason);
     }
-    // The sealed values inside the event itself are ciphertext: the export gives them as the
-    // personal values above, not twice.
+    // The sealed values inside the event itself: their ciphertexts went (WithholdEmployeeNames);
+    // the export gives them as the personal values above.
   }
   // The case (position 0 in the redactions): the same withheld as in the history.
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {

@@ -245,6 +245,12 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
     EXPECT_EQ(event.request_id(), "") << event.position();
     EXPECT_EQ(event.event().request_id(), "") << event.position();
     EXPECT_TRUE(event.hash().empty()) << event.position();
+    // No ciphertexts either (a redacted text's would tell its length): the personal values give
+    // each sealed field, in clear or withheld.
+    EXPECT_TRUE(event.event().concern_shared().text().ciphertext().empty()) << event.position();
+    EXPECT_TRUE(event.event().youth_referred().description().ciphertext().empty());
+    EXPECT_TRUE(event.event().youth_referred().name().ciphertext().empty());
+    EXPECT_TRUE(event.event().notification_made().text().ciphertext().empty());
     for (const v1::PersonalValue& v : event.personal_data()) {
       (v.value().withheld().reason() == "redacted" ? withheld : clear)[v.path()]++;
     }
