@@ -156,6 +156,19 @@ absl::Status AuditHandler::CaseHistory(
   // Every response shows the youth, even one whose data all reads as erased.
   shown.Shown(view.youth_id(), view.area_id(), /*in_clear=*/false);
   const size_t batch = std::max<size_t>(options_.history_batch, 1);
+  // An erased youth's facts dated by the birthday are left out (ErasedYouthsBirthdayFact), and
+  // out of the total too, which would tell that they were there.
+  size_t hidden = 0;
+  ASSIGN_OR_RETURN(const bool erased, sealer_->Erased(request.youth_id()));
+  if (erased) {
+    v1::Event event;
+    RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
+      RETURN_IF_ERROR(projections::ParseEvent(one, &event));
+      ASSIGN_OR_RETURN(const bool birthday, queries::ErasedYouthsBirthdayFact(event, *sealer_));
+      hidden += birthday;
+      return true;
+    }));
+  }
   bool stopped = false;
   RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
     v1::StoredEvent* added = response->add_events();
@@ -165,7 +178,7 @@ absl::Status AuditHandler::CaseHistory(
       response->mutable_events()->RemoveLast();
       return true;
     }
-    response->set_total(positions.size());
+    response->set_total(positions.size() - hidden);
     if (static_cast<size_t>(response->events_size()) < batch) return true;
     ASSIGN_OR_RETURN(const bool more, send(*response, shown));
     if (!more) {
@@ -241,6 +254,10 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
   v1::Event event;
   RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
     RETURN_IF_ERROR(projections::ParseEvent(one, &event));
+    // An erased youth's facts dated by the birthday are not taken into account: the view's
+    // position, or a consent lapsing, would date them (and so the birth date).
+    ASSIGN_OR_RETURN(const bool birthday, queries::ErasedYouthsBirthdayFact(event, *sealer_));
+    if (birthday) return true;
     RETURN_IF_ERROR(cases.Apply(one, event, rows));
     return true;
   }));

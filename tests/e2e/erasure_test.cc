@@ -296,13 +296,33 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
   auto reader = audit->GetCaseHistory(history_context.get(), history_request);
   v1::GetCaseHistoryResponse history;
   std::set<std::string> types;
+  std::set<uint64_t> positions;
+  uint64_t total = 0;
   while (reader->Read(&history)) {
-    for (const v1::StoredEvent& e : history.events()) types.insert(e.type());
+    for (const v1::StoredEvent& e : history.events()) {
+      types.insert(e.type());
+      positions.insert(e.position());
+    }
+    total = history.total();
   }
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(types.count("hotspot.v1.YouthReferred"), 1u);
   EXPECT_EQ(types.count("hotspot.v1.ErasureExecuted"), 1u);
   EXPECT_EQ(types.count("hotspot.v1.EighteenthBirthdayNear"), 0u);
+  EXPECT_EQ(total, positions.size());  // the total does not count it either
+  // Nor does the case as of any position move on it: its position is one the history shows (or
+  // 0: no event after the referral changed the case).
+  for (uint64_t at = referred.response.position(); at <= executed.response.position(); ++at) {
+    v1::GetCaseAsOfRequest as_of;
+    as_of.set_youth_id(youth);
+    as_of.set_position(at);
+    v1::GetCaseAsOfResponse then;
+    auto as_of_context = suite.As(cast.auditor, "erasure_review: erasure check");
+    ASSERT_TRUE(audit->GetCaseAsOf(as_of_context.get(), as_of, &then).ok()) << at;
+    EXPECT_TRUE(then.case_view().position() == 0 ||
+                positions.count(then.case_view().position()) == 1)
+        << "as of " << at << ": " << then.case_view().position();
+  }
   auto subscriptions = v1::SubscriptionService::NewStub(suite.channel);
   v1::SubscribeRequest subscribe;
   subscribe.set_from_position(referred.response.position());
