@@ -46,12 +46,12 @@ bool IsEmployeeName(const google::protobuf::FieldDescriptor* f) {
          std::find(std::begin(kNames), std::end(kNames), f->name()) != std::end(kNames);
 }
 
-// Clears every employee name in `m`, recursively, calling `redacted` with each one's path from
-// `path` ("case_view.outreach.person": repeated fields without their index). Clears every sealed
-// value's ciphertext too: the export gives each as a personal value, in clear or withheld, and a
-// redacted text's ciphertext would still tell its length.
-void WithholdEmployeeNames(google::protobuf::Message* m, const std::string& path,
-                           const std::function<void(std::string)>& redacted) {
+// What the subject access export leaves out of `m`, recursively: every employee name (calling
+// `redacted` with each one's path from `path`, "case_view.outreach.person": repeated fields
+// without their index), and every sealed value's ciphertext (the export gives each as a personal
+// value, in clear or withheld; a redacted text's ciphertext would still tell its length).
+void RedactForExport(google::protobuf::Message* m, const std::string& path,
+                     const std::function<void(std::string)>& redacted) {
   if (m->GetDescriptor() == v1::SealedText::descriptor()) {
     static_cast<v1::SealedText*>(m)->clear_ciphertext();
     return;
@@ -70,10 +70,10 @@ void WithholdEmployeeNames(google::protobuf::Message* m, const std::string& path
     if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
     if (f->is_repeated()) {
       for (int i = 0; i < reflection->FieldSize(*m, f); ++i) {
-        WithholdEmployeeNames(reflection->MutableRepeatedMessage(m, f, i), here + ".", redacted);
+        RedactForExport(reflection->MutableRepeatedMessage(m, f, i), here + ".", redacted);
       }
     } else {
-      WithholdEmployeeNames(reflection->MutableMessage(m, f), here + ".", redacted);
+      RedactForExport(reflection->MutableMessage(m, f), here + ".", redacted);
     }
   }
 }
@@ -526,7 +526,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       ASSIGN_OR_RETURN(const bool by_police, is_police(event.notification_made().agency_id()));
       if (by_police) police_paths = {"notification_made.text"};
     }
-    WithholdEmployeeNames(&event, "", [&](std::string path) {
+    RedactForExport(&event, "", [&](std::string path) {
       redact(s.position(), std::move(path), kEmployeeReason);
     });
     if (event.has_consent_recorded()) {
@@ -544,7 +544,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       v.mutable_value()->mutable_withheld()->set_reason("redacted");
       redact(s.position(), v.path(), third_party ? kThirdPartyReason : kPoliceReason);
     }
-    // The sealed values inside the event itself: their ciphertexts went (WithholdEmployeeNames);
+    // The sealed values inside the event itself: their ciphertexts went (RedactForExport);
     // the export gives them as the personal values above.
   }
   // The case (position 0 in the redactions): the same withheld as in the history.
@@ -564,7 +564,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     referral.clear_concerns();
     redact(0, "case_view.referral.description", kPoliceReason);
   }
-  WithholdEmployeeNames(&*view, "case_view.",
+  RedactForExport(&*view, "case_view.",
                         [&](std::string path) { redact(0, std::move(path), kEmployeeReason); });
   for (v1::ConsentView& consent : *view->mutable_consents()) {
     withhold_name(0, consent.mutable_given_by(), "case_view.consents.given_by", kThirdPartyReason);
