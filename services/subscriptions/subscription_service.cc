@@ -42,7 +42,9 @@ bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
 // nothing is lost or repeated either way.
 class Progress {
  public:
-  explicit Progress(uint64_t from) : checkpoint_(from) {}
+  // `withheld_from`: a withheld event may lie at or after `from` already (a subscription from
+  // the end, told a checkpoint before the events it does not receive).
+  Progress(uint64_t from, bool withheld_from) : checkpoint_(from), pending_(withheld_from) {}
 
   uint64_t checkpoint() const { return checkpoint_; }
   // The event at `position` was sent.
@@ -59,8 +61,29 @@ class Progress {
 
  private:
   uint64_t checkpoint_;
-  bool pending_ = false;  // a withheld event lies after the last event sent
+  bool pending_;  // a withheld event lies after the last event sent
 };
+
+// Just past the last event at or below `head` that `receives` (a predicate on a recorded event
+// and a scratch message); 1 if there is none. Reads the log backwards from the head.
+template <typename Receives>
+absl::StatusOr<uint64_t> FirstAfterLastReceived(store::EventStore& events, uint64_t head,
+                                                Receives& receives) {
+  constexpr size_t kStep = 1024;
+  v1::StoredEvent scratch;
+  for (uint64_t at = head; at > 0;) {
+    ASSIGN_OR_RETURN(std::vector<store::RecordedEvent> batch,
+                     events.ReadAll(at, store::Direction::kBackward, kStep));
+    if (batch.empty()) break;
+    for (const store::RecordedEvent& recorded : batch) {
+      scratch.Clear();
+      ASSIGN_OR_RETURN(const bool received, receives(recorded, &scratch));
+      if (received) return recorded.position + 1;
+    }
+    at = batch.back().position - 1;
+  }
+  return 1;
+}
 
 // The subscription a call reads, shared with its cancel hook.
 struct Live {
@@ -126,32 +149,58 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         if (max_batch > kMaxBatch) {
           return Invalid("max_batch", absl::StrCat(max_batch, " is over ", kMaxBatch));
         }
-        uint64_t from = 0;
-        const uint64_t head = events_->HeadPosition();
-        switch (request->start_case()) {
-          case v1::SubscribeRequest::kFromPosition:
-            from = std::max<uint64_t>(request->from_position(), 1);
-            if (from > head + 1) {
-              return Invalid("from_position",
-                             absl::StrCat(from, " is past the log's head + 1"));
-            }
-            break;
-          case v1::SubscribeRequest::kFromEnd:
-            from = head + 1;
-            break;
-          default:
-            return Invalid("start", "give from_position or from_end");
-        }
         store::SubscriptionFilter filter;
         filter.categories.assign(request->categories().begin(), request->categories().end());
         filter.event_types.assign(request->event_types().begin(), request->event_types().end());
         // A subscriber without the confidential kinds gets the whole log from the store and
         // filters here: its checkpoints must not pass a confidential event the store's filter
-        // would have skipped unseen (see Progress).
-        const bool filter_here = !scope.confidential_kinds;
+        // would have skipped unseen (see Progress). Nor is it told the log's head, which would
+        // mark when withheld events came.
+        const bool hidden = !scope.confidential_kinds;
+        // Whether the subscriber receives `recorded`; if so, `event` holds it, still sealed.
+        auto receives = [&](const store::RecordedEvent& recorded,
+                            v1::StoredEvent* event) -> absl::StatusOr<bool> {
+          if (hidden && security::IsConfidentialEventType(recorded.type)) return false;
+          if (hidden && !filter.Matches(recorded)) return false;
+          RETURN_IF_ERROR(queries::ParseStoredEvent(recorded, event));
+          // Out of scope: dropped before anything of it is unsealed.
+          if (!Covers(scope, event->event().area_id())) return false;
+          // An erased youth's facts dated by the birthday: their time tells the birth date.
+          ASSIGN_OR_RETURN(const bool birthday,
+                           queries::ErasedYouthsBirthdayFact(event->event(), *sealer_));
+          return !birthday;
+        };
+        const uint64_t head = events_->HeadPosition();
+        uint64_t from = 0;    // the first position the subscriber is sent
+        uint64_t start = 0;   // the first position read from the store
+        bool withheld_from = false;
+        switch (request->start_case()) {
+          case v1::SubscribeRequest::kFromPosition:
+            from = std::max<uint64_t>(request->from_position(), 1);
+            if (from <= head + 1) {
+              start = from;
+            } else if (hidden) {
+              // Past the head: read from the head on and send from `from`, with no error that
+              // would tell where the head is.
+              start = head + 1;
+            } else {
+              return Invalid("from_position", absl::StrCat(from, " is past the log's head + 1"));
+            }
+            break;
+          case v1::SubscribeRequest::kFromEnd:
+            start = from = head + 1;
+            if (hidden) {
+              // Told a checkpoint just past the last event it would have received, not the head.
+              ASSIGN_OR_RETURN(from, FirstAfterLastReceived(*events_, head, receives));
+              withheld_from = from <= head;
+            }
+            break;
+          default:
+            return Invalid("start", "give from_position or from_end");
+        }
         ASSIGN_OR_RETURN(
             std::unique_ptr<store::Subscription> subscription,
-            events_->Subscribe(from, filter_here ? store::SubscriptionFilter() : filter));
+            events_->Subscribe(start, hidden ? store::SubscriptionFilter() : filter));
         {
           absl::MutexLock lock(&live->mu);
           if (live->cancelled) return absl::CancelledError("the client went away");
@@ -172,7 +221,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           return out.Send(*response);
         };
         fresh();
-        Progress progress(from);
+        Progress progress(from, withheld_from);
         bool marked_caught_up = false;
         absl::Time last_sent = absl::Now();
         while (true) {
@@ -197,41 +246,25 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               fresh();
               bytes = 0;
             }
-            // A kind not for this subscriber: dropped unread, like another area's event, with
-            // no mark of where it was.
-            if (!scope.confidential_kinds && security::IsConfidentialEventType(recorded->type)) {
-              progress.Withheld();
-              continue;
-            }
-            if (filter_here && !filter.Matches(*recorded)) {
-              if (!scope.confidential_kinds) progress.Withheld();  // alike, see Progress
-              continue;
-            }
+            // Below a from_position past the head: not asked for.
+            if (recorded->position < from) continue;
             v1::StoredEvent* event = response->add_events();
-            status = queries::ParseStoredEvent(*recorded, event);
-            if (!status.ok()) break;
-            // Out of scope: dropped before anything of it is unsealed.
-            if (!Covers(scope, event->event().area_id())) {
-              response->mutable_events()->RemoveLast();
-              if (!scope.confidential_kinds) progress.Withheld();  // alike, see Progress
-              continue;
-            }
-            // An erased youth's facts dated by the birthday: their time tells the birth date.
-            absl::StatusOr<bool> birthday =
-                queries::ErasedYouthsBirthdayFact(event->event(), *sealer_);
-            if (!birthday.ok()) {
-              status = birthday.status();
+            absl::StatusOr<bool> received = receives(*recorded, event);
+            if (!received.ok()) {
+              status = received.status();
               break;
             }
-            if (*birthday) {
+            if (!*received) {
+              // Dropped with no mark of where it was; every drop holds the checkpoint back
+              // alike (see Progress).
               response->mutable_events()->RemoveLast();
-              if (!scope.confidential_kinds) progress.Withheld();
+              if (hidden) progress.Withheld();
               continue;
             }
             // No stream versions without the confidential kinds: a gap in a youth's versions
             // would point at what is withheld (and, for a fact the deadline process dates, at
             // its day).
-            if (!scope.confidential_kinds) event->clear_stream_version();
+            if (hidden) event->clear_stream_version();
             // A frozen report's child-welfare counts, as GetReport gives them.
             if (event->event().has_report_submitted() &&
                 !security::MaySeeChildWelfareFigures(caller.who)) {

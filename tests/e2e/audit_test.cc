@@ -399,7 +399,7 @@ TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
   EXPECT_NE(status.error_message().find("max_batch"), std::string::npos);
   v1::SubscribeRequest far;
   far.set_from_position(1'000'000'000);
-  EXPECT_EQ(Follow(cast.integration, far, never).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Follow(cast.auditor, far, never).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Follow(cast.school_member, request, never).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
