@@ -1,12 +1,14 @@
 #include "services/subscriptions/subscription_service.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
 #include "services/projections/projector.h"
+#include "services/projections/subject_view.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
 #include "services/security/policy.h"
@@ -220,6 +222,27 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           RETURN_IF_ERROR(runner_.Record(caller, method, shown));
           return out.Send(*response);
         };
+        // The youth an event is about: its stream's, if a youth's; the one its message names;
+        // or the one the first event of its stream named (a commitment's or an escalation's
+        // later events). "" for none.
+        std::map<std::string, std::string, std::less<>> owners;  // stream -> youth, this call
+        auto youth_of = [&](const store::RecordedEvent& recorded,
+                            const v1::Event& event) -> absl::StatusOr<std::string> {
+          if (recorded.category() == "youth") return recorded.stream;
+          if (const std::string& named = projections::YouthNamedBy(event); !named.empty()) {
+            return named;
+          }
+          if (recorded.stream_version <= 1) return std::string();
+          if (auto it = owners.find(recorded.stream); it != owners.end()) return it->second;
+          ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
+                           events_->ReadStream(recorded.stream, 1, store::Direction::kForward, 1));
+          std::string youth;
+          if (!first.empty()) {
+            ASSIGN_OR_RETURN(const v1::Event opened, projections::ParseEvent(first[0]));
+            youth = projections::YouthNamedBy(opened);
+          }
+          return owners.emplace(recorded.stream, std::move(youth)).first->second;
+        };
         fresh();
         Progress progress(from, withheld_from);
         bool marked_caught_up = false;
@@ -275,6 +298,13 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             }
             status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
             if (!status.ok()) break;
+            // Every event about a youth is a read of the youth's data, sealed or not.
+            absl::StatusOr<std::string> youth = youth_of(*recorded, event->event());
+            if (!youth.ok()) {
+              status = youth.status();
+              break;
+            }
+            shown.Shown(*youth, event->event().area_id(), /*in_clear=*/false);
             progress.Sent(recorded->position);
             bytes += recorded->payload.size() + kEnvelopeBytes;
           }
