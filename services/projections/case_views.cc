@@ -496,6 +496,8 @@ v1::CaseView Referred(const store::RecordedEvent& recorded, const v1::Event& eve
   c.set_days_to_plan(-1);
   c.set_days_to_closure(-1);
   SetStatus(c, v1::CASE_STATUS_REFERRED, recorded);
+  c.set_position(recorded.position);
+  c.set_position_for_all(recorded.position);
   return c;
 }
 
@@ -507,6 +509,7 @@ absl::Status UpdateCase(Rows& rows, const std::string& youth_id,
   return UpdateRow<v1::CaseView>(rows, CaseKey(youth_id), [&](v1::CaseView& c) {
     change(c);
     c.set_position(recorded.position);
+    if (!security::IsConfidentialEventType(recorded.type)) c.set_position_for_all(recorded.position);
   });
 }
 

@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v5" rows:
+// "cases.v6" rows:
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns

@@ -491,7 +491,9 @@ TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
   consent.add_agency_ids("agency-club-sjaelor");
   consent.set_purpose("support at school");
   consent.add_categories(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
-  ASSERT_TRUE(sink_->Send(cast.caseworker, consent, day(11, 2)).ok());
+  const absl::StatusOr<v1::CommandResponse> consented =
+      sink_->Send(cast.caseworker, consent, day(11, 2));
+  ASSERT_TRUE(consented.ok()) << consented.status();
 
   auto projector = OpenProjector();
   auto lapses = [&] { return CountOf("hotspot.v1.ConsentLapsed"); };
@@ -523,6 +525,10 @@ TEST_F(ProjectionsTest, AConsentGivenBefore18LapsesAt18Once) {
       absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2026, 11, 20), absl::UTCTimeZone())));
   EXPECT_EQ(view.consents(0).agency_ids_size(), 2);
   EXPECT_TRUE(view.consent_scopes().empty());
+  // The lapse, and the flag raised 90 days before the birthday, moved the case's position but
+  // not the one every reader of the case is told (both are dated by the birthday).
+  EXPECT_GT(view.position(), consented->position());
+  EXPECT_EQ(view.position_for_all(), consented->position());
 
   // Nothing more is shared under it; at 18 the youth may give it again, and then it stands.
   v1::ShareConcernRequest share;

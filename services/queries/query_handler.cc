@@ -177,6 +177,9 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   if (!may(security::MaySeeInvestigations)) view->clear_investigations();
   if (!may(security::MaySeeSocialDecisions)) view->clear_social_decisions();
   if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();
+  // The position of the case's last event a later one of which would date what is withheld.
+  if (!may(security::MaySeeEveryChange)) view->set_position(view->position_for_all());
+  view->clear_position_for_all();
   // A consent's scope is the words someone chose to name it ("the mother's consent for
   // school"): named elsewhere in the case only where the reader sees that consent.
   // (A consent of before is named by its scope in clear; a newer one by its sealed name, read

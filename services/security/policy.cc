@@ -273,6 +273,8 @@ bool MaySeeSocialDecisions(const Principal& who) { return SeesWholeCase(who); }
 
 bool MaySeeSubjectAccessRequests(const Principal& who) { return SeesWholeCase(who); }
 
+bool MaySeeEveryChange(const Principal& who) { return SeesWholeCase(who); }
+
 bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view) {
   return who.role == Role::kCoordinator && MaySeePersonalData(who, view);
 }

@@ -136,6 +136,12 @@ bool MaySeeSocialDecisions(const Principal& who);
 // The same for the family's subject access requests (GDPR Art. 15), which the chief's office
 // answers.
 bool MaySeeSubjectAccessRequests(const Principal& who);
+// True if `who` sees every part of a case that the confidential kinds (IsConfidentialEventType)
+// change, and so may be told the position of the case's last event: the social administration's
+// caseworkers and the area's coordinators. Anyone else is told the position of its last event of
+// another kind, as a later one would date what they do not learn (a notification, or the flag
+// raised 90 days before the 18th birthday).
+bool MaySeeEveryChange(const Principal& who);
 // True if `who` may learn of `view`'s possible duplicates: the other cases of the municipality
 // whose youth has the same CPR number, or the same name and birth date (a keyed-hash index,
 // services/projections/duplicate_index.h). The area's coordinators only: the chief screens the

@@ -152,6 +152,17 @@ class DisclosureTest : public ::testing::Test {
     last_position_ = std::max(last_position_, result.response.position());
   }
 
+  // `who` notifies the social administration of `youth` for its own agency.
+  static void Notify(const security::Principal& who, const std::string& youth,
+                     const std::string& request_id, const std::string& text) {
+    v1::NotifyChildWelfareRequest notify;
+    notify.set_request_id(request_id);
+    notify.set_youth_id(youth);
+    notify.set_agency_id(who.agency);
+    notify.set_text(text);
+    Do(who, notify);
+  }
+
   // The access records of a youth or a person, by an auditor.
   static std::vector<v1::AccessRecord> Records(const std::string& youth,
                                                const std::string& person) {
@@ -238,12 +249,7 @@ TEST_F(DisclosureTest, WritingAboutAYouthDoesNotOpenTheCase) {
       << to_itself.status.error_message();
   share.set_recipient_agency_ids(0, kSchool);
   Do(Ngo(), share);
-  v1::NotifyChildWelfareRequest notify;
-  notify.set_request_id("write-jobcentre-notify");
-  notify.set_youth_id(youth);
-  notify.set_agency_id(cast.jobcentre_leader.agency);
-  notify.set_text("x");
-  Do(cast.jobcentre_leader, notify);
+  Notify(cast.jobcentre_leader, youth, "write-jobcentre-notify", "x");
   for (const security::Principal* who : {&Ngo(), &cast.jobcentre_leader}) {
     const v1::CaseView view = CaseAs(*who, youth);
     EXPECT_EQ(view.name().withheld().reason(), "not_allowed") << who->person;
@@ -363,37 +369,54 @@ TEST_F(DisclosureTest, ACoordinatorsSubscriptionNeedsAPurposeAndIsRecordedPerYou
       SubscribeAll(cast.chief, "case_coordination: following the area, per response", &responses)
           .error_code(),
       grpc::StatusCode::CANCELLED);
-  // Per response: the youths whose data came out in clear.
+  // Per response: the youths it told of, and those whose data came out in clear. An event is
+  // about the youth its stream is, or its message names, or its stream's first event named.
+  std::map<std::string, int> responses_about;     // youth -> responses telling of it
   std::map<std::string, int> responses_in_clear;  // youth -> responses showing it in clear
+  std::map<std::string, std::string> owners;      // stream -> the youth its first event named
   for (const auto& response : responses) {
+    std::set<std::string> about;
     std::set<std::string> youths;
     for (const v1::StoredEvent& e : response.events()) {
       EXPECT_EQ(e.event().area_id(), scenario::kAreaId);
+      std::string youth = YouthOf(e);
+      if (e.stream_version() == 1) owners[e.stream()] = youth;
+      if (youth.empty()) youth = owners[e.stream()];
+      about.insert(youth);
       for (const auto& v : e.personal_data()) {
-        if (v.value().has_text()) youths.insert(YouthOf(e));
+        if (v.value().has_text()) youths.insert(youth);
       }
     }
+    about.erase("");
     youths.erase("");
+    for (const std::string& y : about) ++responses_about[y];
     for (const std::string& y : youths) ++responses_in_clear[y];
   }
   ASSERT_FALSE(responses_in_clear.empty());
-  // The access log holds, for each youth, one Subscribe record per response that showed it.
-  int checked = 0;
-  for (const auto& [youth, count] : responses_in_clear) {
-    if (++checked > 5) break;
+  // Some response told of a youth with nothing of it in clear (an event with no personal data).
+  int about_in_all = 0;
+  int in_clear_in_all = 0;
+  for (const auto& [youth, count] : responses_about) about_in_all += count;
+  for (const auto& [youth, count] : responses_in_clear) in_clear_in_all += count;
+  ASSERT_GT(about_in_all, in_clear_in_all);
+  // The access log holds, for each youth, one Subscribe record per response that told of it,
+  // with the data disclosed in those that showed it in clear.
+  for (const auto& [youth, count] : responses_about) {
     int recorded = 0;
+    int disclosed = 0;
     for (const v1::AccessRecord& r : Records(youth, "")) {
       if (r.call() != "hotspot.v1.SubscriptionService/Subscribe" ||
           r.purpose_text().text() != "following the area, per response") {
         continue;
       }
       ++recorded;
+      disclosed += r.personal_data_disclosed();
       EXPECT_EQ(r.person(), cast.chief.person);
-      EXPECT_TRUE(r.personal_data_disclosed());
       EXPECT_EQ(r.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
       EXPECT_EQ(r.area_id(), scenario::kAreaId);
     }
     EXPECT_EQ(recorded, count) << youth;
+    EXPECT_EQ(disclosed, responses_in_clear[youth]) << youth;
   }
   // Nothing of the other area's youth was unsealed or recorded for the chief.
   for (const v1::AccessRecord& r : Records(*other_youth_, "")) {
@@ -545,11 +568,26 @@ TEST_F(DisclosureTest, ASocialDecisionInvolvesNobodyInTheListEveryoneSees) {
   decision.set_youth_id(youth);
   decision.set_decision("A contact person twice a week");
   Do(cast.caseworker, decision);
+  const uint64_t decided = last_position_;
   const v1::CaseView after = CaseAs(Ngo(), youth);
-  EXPECT_GT(after.position(), before.position());
   EXPECT_EQ(absl::StrJoin(after.agencies_involved(), ","),
             absl::StrJoin(before.agencies_involved(), ","));
   EXPECT_EQ(absl::StrJoin(after.agencies_involved(), ","), cast.school_member.agency);
+  // Nor does the case's position date it: the others are told the position of the screening,
+  // the caseworker and the chief that of the decision.
+  EXPECT_EQ(after.position(), before.position());
+  EXPECT_EQ(CaseAs(Housing(), youth).position(), before.position());
+  EXPECT_EQ(CaseAs(cast.caseworker, youth).position(), decided);
+  EXPECT_EQ(CaseAs(cast.chief, youth).position(), decided);
+  // The same for a notification: the notifying school learns nothing new from the position
+  // either, as it is told no position the others are not.
+  Notify(cast.school_member, youth, "social-decision-notification", "Says he sleeps at a friend's");
+  EXPECT_EQ(CaseAs(Ngo(), youth).position(), before.position());
+  const v1::CaseView school = CaseAs(cast.school_member, youth);
+  EXPECT_EQ(school.notifications_size(), 1);
+  EXPECT_EQ(school.position(), before.position());
+  EXPECT_EQ(CaseAs(cast.caseworker, youth).position(), last_position_);
+  EXPECT_EQ(CaseAs(cast.chief, youth).position(), last_position_);
 }
 
 TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
@@ -796,6 +834,18 @@ TEST_F(DisclosureTest, NoCheckpointOfAnIntegrationMovesPastAWithheldEventByItsel
     EXPECT_LE(response.checkpoint(), withheld);
   }
   EXPECT_TRUE(saw_referral);
+  // What it was sent of the youth is a read of the youth's data, sealed as it was: recorded.
+  int integration_reads = 0;
+  for (const v1::AccessRecord& r : Records(referred.response.id(), "")) {
+    if (r.call() != "hotspot.v1.SubscriptionService/Subscribe" ||
+        r.person() != cast.integration.person) {
+      continue;
+    }
+    ++integration_reads;
+    EXPECT_FALSE(r.personal_data_disclosed());
+    EXPECT_EQ(r.area_id(), scenario::kAreaId);
+  }
+  EXPECT_GE(integration_reads, 1);  // one per response that held its events
   // Caught up, it stands just past the last event it was sent.
   EXPECT_EQ(responses.back().checkpoint(), referred.response.position() + 1);
   EXPECT_TRUE(responses.back().caught_up());
