@@ -61,6 +61,7 @@
   X(AppointBoardMember)                \
   X(RemoveBoardMember)                \
   X(SubmitReport)                      \
-  X(DefineMeasure)
+  X(DefineMeasure)                     \
+  X(NameAgencyPeople)
 
 #endif  // HOTSPOT_SERVICES_COMMANDS_COMMAND_LIST_H_

@@ -1,4 +1,4 @@
-// An agency: its registration and leadership ladder.
+// An agency: its registration, leadership ladder and register of its people.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -66,6 +66,21 @@ absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& r, const Comm
   return s.Finish(r.agency_id());
 }
 
+namespace {
+
+// The agency `agency_id`, as the command's main aggregate, if the caller may set it up (its
+// ladder, its people: security::MaySetUpAgency). One ladder and one register for every area the
+// agency serves: asked in the area it is registered in, so that no admin of an area it was
+// linked to rewrites them for the others.
+absl::StatusOr<AgencyState> LoadAgencyToSetUp(Session& s, const std::string& agency_id,
+                                              absl::string_view what) {
+  ASSIGN_OR_RETURN(AgencyState agency, s.LoadMain<AgencyState>("agency_id", agency_id));
+  RETURN_IF_ERROR(security::MaySetUpAgency(s.principal(), agency.area_id, agency_id, what));
+  return agency;
+}
+
+}  // namespace
+
 absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
@@ -82,12 +97,9 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
     RETURN_IF_ERROR(
         CheckText(absl::StrCat(at, ".title"), r.contacts(i).title(), kMaxNameBytes, false));
   }
-  ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("agency_id", r.agency_id()));
-  // One ladder, for every area the agency serves: asked in the area it is registered in, so that
-  // no admin of an area it was linked to rewrites it for the others.
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   LoadAgencyToSetUp(s, r.agency_id(), "set this agency's leadership ladder"));
   const std::string area_id = agency.area_id;
-  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, area_id, r.agency_id(),
-                                           "set this agency's leadership ladder"));
   // The police have their own ladder, never a mayor; the others not the police's rungs.
   const bool police = agency.kind == v1::AGENCY_KIND_POLICE;
   for (int i = 0; i < r.contacts_size(); ++i) {
@@ -106,6 +118,28 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   e.mutable_leadership_ladder_set()->set_agency_id(r.agency_id());
   *e.mutable_leadership_ladder_set()->mutable_contacts() = r.contacts();
   s.Emit(r.agency_id(), area_id, std::move(e));
+  return s.Finish(r.agency_id());
+}
+
+// The agency's own register of its people: who speaks for it. Its own leaders name them, or an
+// admin of its home area (as they set its ladder); not the chief, who records the meetings and
+// would otherwise name who accepts commitments for the agency there.
+absl::StatusOr<Decision> Decide(const v1::NameAgencyPeopleRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
+  RETURN_IF_ERROR(CheckCount("persons", r.persons_size(), 0, kMaxAgencyPeople));
+  std::set<std::string> named;
+  for (int i = 0; i < r.persons_size(); ++i) {
+    const std::string at = absl::StrCat("persons[", i, "]");
+    RETURN_IF_ERROR(CheckPerson(at, r.persons(i)));
+    if (!named.insert(r.persons(i)).second) return Invalid(at, "each person at most once");
+  }
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   LoadAgencyToSetUp(s, r.agency_id(), "name this agency's people"));
+  v1::Event e;
+  e.mutable_agency_people_named()->set_agency_id(r.agency_id());
+  *e.mutable_agency_people_named()->mutable_persons() = r.persons();
+  s.Emit(r.agency_id(), agency.area_id, std::move(e));
   return s.Finish(r.agency_id());
 }
 

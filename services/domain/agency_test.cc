@@ -1,5 +1,6 @@
 // agency.cc's decisions, without I/O (test_world.h): the events each command produces, and the
 // codes of the calls it refuses.
+#include <set>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -9,6 +10,7 @@
 namespace hotspot::domain {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST_F(DecideTest, AnAgencyIsRegisteredOnceByTheAreasManagersWithItsKind) {
@@ -180,6 +182,68 @@ TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   body.set_body_id("steering-2");
   body.mutable_members(0)->set_agency_id("agency-school");  // not linked
   EXPECT_EQ(Code(w_.Run(body, other_chief)), absl::StatusCode::kFailedPrecondition);
+}
+
+// An agency names its own people (who may accept its commitments in a meeting they attend):
+// its leaders or an admin of its home area, as for its ladder; never the chief, who records the
+// meetings, nor her staff, nor the agency's members or another agency. The list replaces the
+// register.
+TEST_F(DecideTest, AnAgencysPeopleAreNamedByItsOwnLeadersAndTheListReplacesTheRegister) {
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id("agency-school");
+  named.add_persons("teacher-ole");
+  named.add_persons("not a person!");
+  absl::StatusOr<Decision> d = w_.Run(named, school_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("persons[1]:"));
+  named.set_persons(1, "teacher-ole");
+  d = w_.Run(named, school_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("persons[1]: each person at most once"));
+  named.set_persons(1, "teacher-kim");
+
+  d = w_.Run(named, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("only agency-school's own leaders (or an admin of area-test) do"));
+  EXPECT_EQ(Code(w_.Run(named, staff_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(named, school_member_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(named, police_leader_)), absl::StatusCode::kPermissionDenied);
+  Principal stranger_admin = admin_;
+  stranger_admin.areas = {"area-other"};
+  EXPECT_EQ(Code(w_.Run(named, stranger_admin)), absl::StatusCode::kPermissionDenied);
+
+  const Decision set = w_.Do(named, school_leader_);
+  EXPECT_EQ(set.id, "agency-school");
+  ASSERT_EQ(set.writes.size(), 1u);
+  EXPECT_EQ(set.writes[0].stream, "agency-school");
+  ASSERT_EQ(set.writes[0].events.size(), 1u);
+  const v1::Event& e = set.writes[0].events[0];
+  EXPECT_EQ(e.agency_people_named().agency_id(), "agency-school");
+  EXPECT_THAT(e.agency_people_named().persons(), ElementsAre("teacher-ole", "teacher-kim"));
+  EXPECT_EQ(e.actor().person(), "head-mette");
+  EXPECT_EQ(e.area_id(), "area-test");
+  auto people = [&] {
+    AgencyState state;
+    for (const v1::Event& event : w_.stream("agency-school")) Evolve(state, event);
+    return state.people;
+  };
+  EXPECT_EQ(people(), (std::set<std::string>{"teacher-ole", "teacher-kim"}));
+
+  // Named again (here by an admin of the area), the list is the whole register: teacher-ole is
+  // no longer on it. Empty, it clears it.
+  named.set_request_id("by-admin");
+  named.clear_persons();
+  named.add_persons("teacher-kim");
+  w_.Do(named, admin_);
+  EXPECT_EQ(people(), (std::set<std::string>{"teacher-kim"}));
+  named.set_request_id("cleared");
+  named.clear_persons();
+  w_.Do(named, school_leader_);
+  EXPECT_TRUE(people().empty());
+  named.set_agency_id("agency-nobody");
+  EXPECT_EQ(Code(w_.Run(named, admin_)), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "services/domain/aggregates.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
@@ -118,9 +120,19 @@ void Evolve(AgencyState& state, const v1::Event& event) {
         state.ladder[contact.level()] = contact.person();
       }
       break;
+    case K::kAgencyPeopleNamed:
+      state.people = {event.agency_people_named().persons().begin(),
+                      event.agency_people_named().persons().end()};
+      break;
     default:
       break;
   }
+}
+
+bool NamedByAgency(const AgencyState& agency, absl::string_view person) {
+  if (agency.people.count(std::string(person)) > 0) return true;
+  return std::any_of(agency.ladder.begin(), agency.ladder.end(),
+                     [&](const auto& rung) { return rung.second == person; });
 }
 
 void Evolve(YouthState& state, const v1::Event& event) {

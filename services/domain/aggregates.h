@@ -2,7 +2,7 @@
 // category, folded from the stream's events by Evolve(). Pure functions, no I/O.
 //
 //   area-<id>        AreaState        programme, chief, staff, bodies and their cadence
-//   agency-<id>      AgencyState      registration, kind, leadership ladder
+//   agency-<id>      AgencyState      registration, kind, leadership ladder, its people
 //   youth-<id>       YouthState       the case: referral, screening, consent, plan, closure
 //   meeting-<id>     MeetingState     schedule, attendance, agenda, decisions
 //   commitment-<id>  CommitmentState  owner, due date, lifecycle
@@ -64,7 +64,12 @@ struct AgencyState {
   v1::AgencyKind kind = v1::AGENCY_KIND_UNSPECIFIED;
   bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
   std::map<int, std::string> ladder;        // LeadershipLevel -> person
+  std::set<std::string> people;             // its register, as it named it (AgencyPeopleNamed)
 };
+
+// Whether the agency itself named `person`: on its register of people or on its leadership
+// ladder. Such a person, attending a meeting for it, may accept its commitment there.
+bool NamedByAgency(const AgencyState& agency, absl::string_view person);
 
 // What the policy knows of the agency `agency_id`.
 inline security::AgencyFacts FactsOf(absl::string_view agency_id, const AgencyState& agency) {

@@ -30,6 +30,8 @@ inline constexpr size_t kMaxTextBytes = 10'000;
 inline constexpr size_t kMaxSlugBytes = 60;
 inline constexpr size_t kMaxIdBytes = 200;
 inline constexpr int kMaxListEntries = 50;
+// The most people an agency names in its register (NameAgencyPeople).
+inline constexpr int kMaxAgencyPeople = 200;
 
 // INVALID_ARGUMENT "<field>: <problem>".
 absl::Status Invalid(absl::string_view field, absl::string_view problem);

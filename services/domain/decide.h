@@ -242,6 +242,8 @@ absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::NameAgencyPeopleRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::ScreenReferralRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AssignOutreachRequest& request, const CommandContext& c);

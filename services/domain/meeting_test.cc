@@ -387,5 +387,74 @@ TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeeting
   EXPECT_FALSE(absl::StrContains(w_.all_bytes(), "Morning calls stopped"));
 }
 
+// The chief records who attended; she cannot make someone the agency's by recording them. Only a
+// person the agency itself named (its register of people, its ladder, or for the police the
+// area's coordinator they designated) accepts its commitment in the meeting; for anyone else
+// the commitment is proposed to the agency.
+TEST_F(DecideTest, OnlyAPersonTheAgencyNamedAcceptsItsCommitmentInTheMeeting) {
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth, {{"agency-school", "teacher-ole"},
+                                                 {"agency-school", "ghost-gustav"},
+                                                 {"agency-school", "head-mette"},
+                                                 {"agency-police", "coordinator-kim"}});
+  auto accepted_by = [&](const std::string& agency, const std::string& person) {
+    v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
+    d.mutable_commitments(0)->set_owning_agency_id(agency);
+    d.mutable_commitments(0)->set_accepted_by(person);
+    return d;
+  };
+  auto made = [&](const Decision& decision) -> const v1::CommitmentMade& {
+    return w_.stream(decision.created_ids.at(0)).at(0).commitment_made();
+  };
+
+  // A ghost: recorded as attending for the school, named by nobody of the school.
+  absl::StatusOr<Decision> run = w_.Run(accepted_by("agency-school", "ghost-gustav"), chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("commitments[0].accepted_by: ghost-gustav is not one of agency-school's "
+                        "people as the agency named them"));
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("propose the commitment to the agency instead"));
+  // Proposed to the school instead, it is made, for the school to answer.
+  v1::RecordDecisionRequest proposed = accepted_by("agency-school", "");
+  EXPECT_EQ(made(w_.Do(proposed, chief_)).acceptance(), v1::COMMITMENT_ACCEPTANCE_PROPOSED);
+
+  // The teacher the school named accepts.
+  const Decision teacher = w_.Do(accepted_by("agency-school", "teacher-ole"), chief_);
+  EXPECT_EQ(made(teacher).acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  EXPECT_EQ(made(teacher).accepted_by(), "teacher-ole");
+
+  // The head of school, once on the school's ladder (its leader sets it), accepts too.
+  run = w_.Run(accepted_by("agency-school", "head-mette"), chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("commitments[0].accepted_by: head-mette is not one of"));
+  SchoolLadder();
+  const Decision head = w_.Do(accepted_by("agency-school", "head-mette"), chief_);
+  EXPECT_EQ(made(head).acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  EXPECT_EQ(made(head).accepted_by(), "head-mette");
+
+  // The police's coordinator of the area, as the police designated them.
+  EXPECT_EQ(Code(w_.Run(accepted_by("agency-police", "coordinator-kim"), chief_)),
+            absl::StatusCode::kFailedPrecondition);
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id("area-test");
+  designate.set_agency_id("agency-police");
+  designate.set_person("coordinator-kim");
+  w_.Do(designate, police_leader_);
+  EXPECT_EQ(made(w_.Do(accepted_by("agency-police", "coordinator-kim"), chief_)).accepted_by(),
+            "coordinator-kim");
+
+  // The school names its people anew, without its teacher: he no longer accepts for it; the
+  // person it named now does (attendance is still the chief's record of the meeting).
+  NamePeople("agency-school", {"ghost-gustav"}, school_leader_);
+  run = w_.Run(accepted_by("agency-school", "teacher-ole"), chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("commitments[0].accepted_by: teacher-ole is not one of"));
+  EXPECT_EQ(made(w_.Do(accepted_by("agency-school", "ghost-gustav"), chief_)).accepted_by(),
+            "ghost-gustav");
+}
+
 }  // namespace
 }  // namespace hotspot::domain

@@ -163,6 +163,17 @@ class DecideTest : public ::testing::Test {
           absl::StrCat("police-boss-", level - v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR + 1));
     }
     w_.Do(ladder, police_leader_);  // the police's own leaders set it
+    // The school names its teacher: he accepts its commitments in the meetings he attends.
+    NamePeople("agency-school", {"teacher-ole"}, school_leader_);
+  }
+
+  // `agency`'s register of its people, named by `by` (its leader, or an admin).
+  void NamePeople(const std::string& agency, const std::vector<std::string>& persons,
+                  const Principal& by) {
+    auto named = Req<v1::NameAgencyPeopleRequest>();
+    named.set_agency_id(agency);
+    for (const std::string& person : persons) named.add_persons(person);
+    w_.Do(named, by);
   }
 
   void Register(const std::string& id, v1::AgencyKind kind) {
@@ -224,8 +235,11 @@ class DecideTest : public ::testing::Test {
     return youth;
   }
 
-  // A held task-force meeting with `youth` on its agenda.
-  std::string MeetingFor(const std::string& youth) {
+  // A held task-force meeting with `youth` on its agenda, attended (as the chief records it) by
+  // `attendance`: (agency, person); by default the school's teacher-ole.
+  std::string MeetingFor(const std::string& youth,
+                         const std::vector<std::pair<std::string, std::string>>& attendance = {
+                             {"agency-school", "teacher-ole"}}) {
     if (!body_) {
       auto body = Req<v1::ConstituteBodyRequest>();
       body.set_area_id("area-test");
@@ -247,9 +261,11 @@ class DecideTest : public ::testing::Test {
     auto held = Req<v1::RecordAttendanceRequest>();
     held.set_meeting_id(meeting);
     held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
-    held.add_attendance();
-    held.mutable_attendance(0)->set_agency_id("agency-school");
-    held.mutable_attendance(0)->set_person("teacher-ole");
+    for (const auto& [agency, person] : attendance) {
+      v1::BodyMember* member = held.add_attendance();
+      member->set_agency_id(agency);
+      member->set_person(person);
+    }
     w_.Do(held, chief_);
     auto agenda = Req<v1::AddAgendaItemRequest>();
     agenda.set_meeting_id(meeting);

@@ -164,6 +164,11 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
           rows, AgencyKey(event.leadership_ladder_set().agency_id()), [&](v1::AgencyView& agency) {
             *agency.mutable_ladder() = event.leadership_ladder_set().contacts();
           });
+    case K::kAgencyPeopleNamed:
+      return UpdateRow<v1::AgencyView>(
+          rows, AgencyKey(event.agency_people_named().agency_id()), [&](v1::AgencyView& agency) {
+            *agency.mutable_people() = event.agency_people_named().persons();
+          });
     case K::kPoliceCoordinatorDesignated: {
       const v1::PoliceCoordinatorDesignated& designated = event.police_coordinator_designated();
       return UpdateRow<v1::AgencyView>(

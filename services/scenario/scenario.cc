@@ -2,8 +2,10 @@
 
 #include <array>
 #include <map>
+#include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -81,6 +83,11 @@ const char* const kFirstNames[] = {"Ahmed", "Mohammed", "Ali",     "Omar",  "Yus
 const char* const kLastNames[] = {"Jensen",  "Nielsen", "Hansen", "Pedersen", "Andersen",  "Larsen",
                                   "Hussein", "Ahmadi",  "Khan",   "Yilmaz",   "Rasmussen", "Berg"};
 
+// An agency's contact person in the bodies: "contact-" and the agency id's stem.
+std::string ContactOf(const std::string& agency_id) {
+  return absl::StrCat("contact-", agency_id.substr(7));
+}
+
 v1::Date DateOfDay(absl::CivilDay day) {
   v1::Date date;
   date.set_year(static_cast<int32_t>(day.year()));
@@ -143,6 +150,7 @@ class Builder {
   }
 
   absl::Status SetUpArea();
+  absl::Status AgencyPeople();
   absl::Status AdministrationLadders();
   absl::Status LocalSsp();
   absl::Status PoliticalKickOff();
@@ -403,6 +411,7 @@ absl::Status Builder::SetUpArea() {
   coordinator.set_agency_id(kPolice);
   coordinator.set_person(cast_.police_leader.person);
   RETURN_IF_ERROR(Send(cast_.police_leader, coordinator, 0).status());
+  RETURN_IF_ERROR(AgencyPeople());
 
   // As 002 and 004 describe them: the administrations' mayors meet twice a year as the
   // political follow-up group; the steering group is chaired by a senior municipal decision
@@ -421,9 +430,7 @@ absl::Status Builder::SetUpArea() {
     int every_weeks;
     std::vector<Member> members;
   };
-  auto contact = [](const char* agency) {
-    return Member{agency, absl::StrCat("contact-", std::string(agency).substr(7))};
-  };
+  auto contact = [](const char* agency) { return Member{agency, ContactOf(agency)}; };
   const BodySpec bodies[] = {
       {"political-follow-up",
        v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP,
@@ -877,6 +884,37 @@ absl::Status Builder::Bodies() {
   next.set_body_id("political-follow-up");
   *next.mutable_scheduled_at() = TimestampOf(At(political_day + 182, 5));
   RETURN_IF_ERROR(Send(cast_.chief, next, political_day, 8).status());
+  return absl::OkStatus();
+}
+
+// Each agency names its people, who speak for it: its contact in the bodies and those of the
+// cast who work for it. One of them at a meeting accepts the agency's commitments there (the
+// people on its ladder may too). The agency's own leader names them, or the municipality's IT
+// operator (the admin) for an agency without a leader in the demo; never the chief, who records
+// the meetings.
+absl::Status Builder::AgencyPeople() {
+  const struct {
+    const char* agency;
+    const Principal* by;
+    std::vector<std::string> persons;
+  } registers[] = {
+      {kHotspot, &cast_.admin, {cast_.chief.person, cast_.staff.person, ContactOf(kHotspot)}},
+      {kSchool, &cast_.school_leader, {cast_.school_member.person, ContactOf(kSchool)}},
+      {kPolice, &cast_.police_leader, {cast_.police_member.person, ContactOf(kPolice)}},
+      {kJobcentre, &cast_.jobcentre_leader, {ContactOf(kJobcentre)}},
+      {kSocial, &cast_.admin, {cast_.caseworker.person, ContactOf(kSocial)}},
+      {kClub, &cast_.admin, {cast_.club_member.person, ContactOf(kClub)}},
+      {kHousing, &cast_.admin, {cast_.housing_member.person, ContactOf(kHousing)}},
+      {kOutreach, &cast_.admin, {ContactOf(kOutreach)}},
+      {kSsp, &cast_.admin, {ContactOf(kSsp)}},
+      {kNgo, &cast_.admin, {ContactOf(kNgo)}},
+  };
+  for (const auto& r : registers) {
+    auto named = Req<v1::NameAgencyPeopleRequest>();
+    named.set_agency_id(r.agency);
+    for (const std::string& person : r.persons) named.add_persons(person);
+    RETURN_IF_ERROR(Send(*r.by, named, 0).status());
+  }
   return absl::OkStatus();
 }
 

@@ -1,10 +1,10 @@
 // The scenario generator: one hotspot area modelled on the seeds (Sjælør Boulevard,
 // Copenhagen), built through commands exactly as people would build it: the area and its
-// programme, its agencies with leadership ladders, the five bodies with their cadence, 40 youths
-// at different stages, task-force meetings every two weeks with decisions and commitments (some
-// of them late), two escalations at different levels, and the other bodies at work as 002 and
-// 004 describe them (see Builder::Bodies in scenario.cc). Used by the demo, tests and
-// benchmarks. All names, CPR numbers and addresses are invented.
+// programme, its agencies with leadership ladders and their people, the five bodies with their
+// cadence, 40 youths at different stages, task-force meetings every two weeks with decisions and
+// commitments (some of them late), two escalations at different levels, and the other bodies at
+// work as 002 and 004 describe them (see Builder::Bodies in scenario.cc). Used by the demo, tests
+// and benchmarks. All names, CPR numbers and addresses are invented.
 //
 // Idempotent: every command has a request id derived from ScenarioOptions::request_prefix, so
 // building the scenario again answers every command from the log and writes nothing.

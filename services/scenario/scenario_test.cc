@@ -153,6 +153,9 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   std::map<std::string, std::string> ladder_director;                 // agency -> person
   std::set<std::string> measures_defined;
   int social_measurements = 0;
+  // Who each agency named, as it stood when each commitment was made (its register and ladder).
+  std::map<std::string, std::set<std::string>> register_of, ladder_of;
+  std::map<std::string, std::set<std::string>> named_when_made;  // commitment -> its agency's
   size_t at = 0;
   for (const auto& recorded : *log) {
     ++at;
@@ -179,7 +182,19 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     } else if (e.has_case_closed()) {
       ASSERT_TRUE(e.case_closed().has_closed_on());
       closed_on[e.case_closed().youth_id()] = Day(e.case_closed().closed_on());
+    } else if (e.has_agency_people_named()) {
+      // Named by the agency itself: its own leader, or the admin; never the chief.
+      EXPECT_TRUE(e.actor().role() == "admin" ||
+                  (e.actor().role() == "agency_leader" &&
+                   e.actor().agency_id() == e.agency_people_named().agency_id()))
+          << e.agency_people_named().agency_id() << " named by " << e.actor().person();
+      register_of[e.agency_people_named().agency_id()] = {
+          e.agency_people_named().persons().begin(), e.agency_people_named().persons().end()};
     } else if (e.has_commitment_made()) {
+      const std::string& owner = e.commitment_made().owning_agency_id();
+      std::set<std::string>& named = named_when_made[e.commitment_made().commitment_id()];
+      named = register_of[owner];
+      named.insert(ladder_of[owner].begin(), ladder_of[owner].end());
       made.emplace_back(at, e.commitment_made());
       commitments_of_youth[e.commitment_made().youth_id()].emplace_back(
           at, e.commitment_made().owning_agency_id());
@@ -211,6 +226,11 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     } else if (e.has_measurement_recorded()) {
       social_measurements += e.measurement_recorded().measure() == "investigations_within_4_months";
     } else if (e.has_leadership_ladder_set()) {
+      std::set<std::string>& ladder = ladder_of[e.leadership_ladder_set().agency_id()];
+      ladder.clear();
+      for (const v1::LeadershipContact& c : e.leadership_ladder_set().contacts()) {
+        ladder.insert(c.person());
+      }
       for (const v1::LeadershipContact& c : e.leadership_ladder_set().contacts()) {
         if (c.level() == v1::LEADERSHIP_LEVEL_DIRECTOR) {
           ladder_director[e.leadership_ladder_set().agency_id()] = c.person();
@@ -271,14 +291,18 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     EXPECT_GT(closed, review_date.at(youth)) << youth;
   }
 
-  // Every commitment is accepted in the meeting by an attendee of its agency, or accepted
-  // later by the agency; a declined one is taken over by another agency afterwards.
+  // Every commitment is accepted in the meeting by an attendee of its agency whom the agency
+  // named (on its register or ladder) before, or accepted later by the agency; a declined one is
+  // taken over by another agency afterwards.
   ASSERT_FALSE(made.empty());
   int in_meeting = 0, later = 0, declined = 0;
   for (const auto& [position, c] : made) {
     if (!c.accepted_by().empty()) {
       EXPECT_TRUE(attendance[c.meeting_id()].count({c.owning_agency_id(), c.accepted_by()}))
           << c.commitment_id() << " accepted by " << c.accepted_by() << ", not at the meeting";
+      EXPECT_TRUE(named_when_made[c.commitment_id()].count(c.accepted_by()))
+          << c.commitment_id() << " accepted by " << c.accepted_by() << ", not named by "
+          << c.owning_agency_id();
       ++in_meeting;
     } else if (accepted_later.count(c.commitment_id())) {
       ++later;

@@ -360,6 +360,67 @@ TEST_F(AuthorityTest, ACommitmentIsAcceptedInTheMeetingOnlyByAPersonOfItsAgencyW
   EXPECT_EQ(listed[0].accepted_by(), cast_->police_member.person);
 }
 
+// The chief records the attendance: a person she records "for" the school, whom the school never
+// named, does not accept the school's commitment. The school names its people itself (not the
+// chief); one of them who attended accepts.
+TEST_F(AuthorityTest, AGhostAttendeeTheChiefRecordedDoesNotAcceptForTheAgency) {
+  constexpr char kGhost[] = "ghost-gustav";
+  constexpr char kNewTeacher[] = "teacher-mads";
+  const std::string youth = Accepted();
+  const std::string meeting =
+      HeldMeeting("task-force", {{kSchool, kGhost}, {kSchool, kNewTeacher}});
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(youth);
+  Must(cast_->chief, agenda);
+  v1::RecordDecisionRequest decision = DecisionFor(meeting, youth);
+  v1::NewCommitment* c = decision.mutable_commitments(0);
+  c->set_responsible_person(kNewTeacher);
+  c->set_accepted_by(kGhost);
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      "commitments[0].accepted_by: ghost-gustav is not one of "
+                      "agency-school-sjaelor's people as the agency named them"));
+  const uint64_t refused_at = suite_->Head();
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kCommitmentMade, refused_at).empty())
+      << "a refused decision wrote a commitment";
+  EXPECT_TRUE(CommitmentsOf(youth, refused_at).empty());
+
+  // The new teacher is not the school's either, until the school names him: not the chief, its
+  // leader does, keeping the people it named before.
+  decision.set_request_id(NextId());
+  c->set_accepted_by(kNewTeacher);
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      "commitments[0].accepted_by: teacher-mads is not one of"));
+  const v1::AgencyView before = Agencies(cast_->chief, kArea, refused_at)[kSchool];
+  EXPECT_EQ(std::count(before.people().begin(), before.people().end(),
+                       cast_->school_member.person),
+            1)
+      << "the demo's school names its teacher";
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id(kSchool);
+  *named.mutable_persons() = before.people();
+  named.add_persons(kNewTeacher);
+  EXPECT_TRUE(Refused(cast_->chief, named, grpc::StatusCode::PERMISSION_DENIED,
+                      "only agency-school-sjaelor's own leaders"));
+  const uint64_t named_at = Must(cast_->school_leader, named).position();
+  const v1::AgencyView after = Agencies(cast_->chief, kArea, named_at)[kSchool];
+  EXPECT_EQ(std::vector<std::string>(after.people().begin(), after.people().end()),
+            std::vector<std::string>(named.persons().begin(), named.persons().end()));
+
+  decision.set_request_id(NextId());
+  const v1::CommandResponse decided = Must(cast_->chief, decision);
+  ASSERT_EQ(decided.created_ids_size(), 1);
+  const auto made = EventsOf(youth, v1::Event::kCommitmentMade, decided.position());
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0].event().commitment_made().commitment_id(), decided.created_ids(0));
+  EXPECT_EQ(made[0].event().commitment_made().acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  EXPECT_EQ(made[0].event().commitment_made().accepted_by(), kNewTeacher);
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, decided.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_OPEN);
+  EXPECT_EQ(listed[0].accepted_by(), kNewTeacher);
+}
+
 TEST_F(AuthorityTest, ACommitmentsOwningAgencyMustBelongToTheMeetingsArea) {
   // A school of another area (an Aalborg area, set up by its admin).
   const std::string school = Register(*founder_, NewArea(), "agency-school-aalborg-east",

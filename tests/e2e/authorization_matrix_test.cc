@@ -232,6 +232,14 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
     school.set_name("Vestskolen");
     school.set_kind(v1::AGENCY_KIND_SCHOOL);
     Must(suite_->cast.chief, school);
+    // The housing association names its caretaker beside the people the demo named for it: he
+    // accepts its commitment in the matrix's meeting.
+    auto housing = Req<v1::NameAgencyPeopleRequest>();
+    housing.set_agency_id(Housing().agency);
+    housing.add_persons(suite_->cast.housing_member.person);
+    housing.add_persons("contact-housing-sjaelor");
+    housing.add_persons(Housing().person);
+    Must(suite_->cast.admin, housing);
   }
   static void TearDownTestSuite() { delete suite_; }
 

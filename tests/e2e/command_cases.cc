@@ -807,6 +807,18 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(chief), P(school_leader), "owning_agency_id", Bad::kBadId},
+      {"NameAgencyPeople",
+       [] {
+         // The school's register as the demo has it (its teacher accepts its commitments in the
+         // builders' meetings), and one more.
+         auto r = Req<v1::NameAgencyPeopleRequest>();
+         r.set_agency_id(kSchool);
+         r.add_persons(cast_->school_member.person);
+         r.add_persons("contact-school-sjaelor");
+         r.add_persons(absl::StrCat("teacher-", ++sequence_));
+         return Own(r);
+       },
+       P(school_leader), P(chief), "agency_id", Bad::kBadId},
   };
 }
 

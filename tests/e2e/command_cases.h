@@ -58,7 +58,7 @@ class CommandBuilders {
   // The server the builders act on, and its cast.
   static void Bind(SuiteServer* suite);
 
-  // Every command (55), in the order of command_service.proto.
+  // Every command (58), in the order of command_service.proto.
   static std::vector<CommandCase> All();
 
   // "t-<n>", n from the process's sequence.
