@@ -2,6 +2,14 @@
 //
 //   hotspotd [--listen=127.0.0.1:50051] [--data_dir=data] [--master_key_file=PATH]
 //            [--sync=true] [--port_file=PATH]
+//            [--tls_cert_file=PEM --tls_key_file=PEM [--tls_client_ca_file=PEM
+//             [--tls_client_map_file=FILE]] [--tls_refresh_interval_s=60]]
+//
+// Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
+// every connection must present a client certificate signed by that CA (mTLS); the map file
+// names the principal of each certificate (services/security/identity.h). The three PEM files
+// are read again every --tls_refresh_interval_s: renamed-in replacements take effect for new
+// connections without a restart.
 //
 // Logs go to stderr (glog). SIGTERM or SIGINT: stop accepting calls, finish those in flight
 // (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad
@@ -19,7 +27,21 @@
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "host:port to serve on; port 0 picks a free port (logged, and written to --port_file)");
+          "host:port to serve on; port 0 picks a free port (logged, and written to --port_file). "
+          "Without TLS, every address the host resolves to must be loopback");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain (leaf first) to serve TLS with; needs --tls_key_file. Default: "
+          "none (plaintext, loopback only)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA certificate(s): every client must present a certificate this CA signed (mTLS). "
+          "Default: none (no client certificates asked for)");
+ABSL_FLAG(std::string, tls_client_map_file, "",
+          "with mTLS: client certificates to principals, '<cn:NAME|dns:NAME|uri:URI|email:ADDR> "
+          "<person> <agency> <role> <areas>' per line. Default: none (every call needs a token)");
+ABSL_FLAG(int, tls_refresh_interval_s, 60,
+          "seconds between reads of the TLS files (certificate, key, client CA): replaced files "
+          "are taken up by new connections without a restart. At least 1. Default: 60");
 ABSL_FLAG(std::string, data_dir, "data", "directory of the event store and the key store");
 ABSL_FLAG(std::string, master_key_file, "",
           "master key file (64 hex digits, mode 0600); created if missing. Default: "
@@ -29,7 +51,8 @@ ABSL_FLAG(std::string, port_file, "", "if set, write the port listened on to thi
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "on SIGTERM, how long calls in flight may take");
 ABSL_FLAG(std::string, tokens_file, "",
           "file of hashed bearer tokens: '<sha256 hex> <person> <agency> <role> <areas>' per "
-          "line. Required unless --demo, which defaults it to <data_dir>/dev-tokens");
+          "line. Required unless --demo, which defaults it to <data_dir>/dev-tokens, or "
+          "--tls_client_map_file");
 ABSL_FLAG(bool, demo, false,
           "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
           "first start (printed once)");
@@ -66,6 +89,16 @@ int main(int argc, char** argv) {
 
   hotspot::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls_client_map_file = absl::GetFlag(FLAGS_tls_client_map_file);
+  const int tls_refresh_s = absl::GetFlag(FLAGS_tls_refresh_interval_s);
+  if (tls_refresh_s < 1 || tls_refresh_s > 86400) {
+    LOG(ERROR) << "event=bad_flag msg=\"tls_refresh_interval_s: 1 to 86400\"";
+    return 2;
+  }
+  options.tls.refresh_interval = absl::Seconds(tls_refresh_s);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.sync = absl::GetFlag(FLAGS_sync);
@@ -122,7 +155,10 @@ int main(int argc, char** argv) {
     }
     std::cout << std::flush;
   }
-  LOG(INFO) << "event=listening address=" << (*server)->address()
+  LOG(INFO) << "event=listening address=" << (*server)->address() << " transport="
+            << (!options.tls.enabled()               ? "plaintext"
+                : options.tls.client_ca_file.empty() ? "tls"
+                                                     : "mtls")
             << " data_dir=" << options.data_dir;
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
     const std::string port = (*server)->address().substr((*server)->address().rfind(':') + 1);

@@ -7,8 +7,10 @@
 //   the standard gRPC health service, and server reflection.
 // Reads of youths' data are recorded in the access log (<data_dir>/access) before they are
 // answered.
-// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file.
-// Plaintext is allowed only on loopback addresses; TLS comes with its own flags.
+// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file, or
+// with a client certificate (mTLS) looked up in the certificate map (security/identity.h says
+// how the two combine). Plaintext is allowed only on addresses that resolve to loopback; TLS and
+// mTLS files are watched and reloaded (transport.h).
 //
 // Thread-safety: Shutdown() may be called from any thread, once.
 #ifndef HOTSPOT_SERVICES_SERVER_SERVER_H_
@@ -20,13 +22,20 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/server/transport.h"
 
 namespace hotspot::server {
 
 struct ServerOptions {
-  // host:port to listen on; port 0 picks a free port (see HotspotServer::address()).
-  // Default: 127.0.0.1:50051.
+  // host:port to listen on; port 0 picks a free port (see HotspotServer::address()). Without TLS
+  // every address the host resolves to must be loopback. Default: 127.0.0.1:50051.
   std::string listen = "127.0.0.1:50051";
+  // The server's certificate and key, and for mTLS the client CA (see transport.h).
+  // Default: none (plaintext, loopback only).
+  TlsOptions tls;
+  // With mTLS: the map of client certificates to principals (security/identity.h). Without it no
+  // certificate names a principal, and every call needs a bearer token. Default: "".
+  std::string tls_client_map_file;
   // Where the event store and the key store live; created if missing. Default: "data".
   std::string data_dir = "data";
   // The master key file; created (0600) if missing. Default: "" meaning <data_dir>/master.key.
@@ -34,7 +43,8 @@ struct ServerOptions {
   // fsync appends before acknowledging them; off only for tests. Default: true.
   bool sync = true;
   // The tokens file (see services/security/identity.h). Required unless `demo` is set, which
-  // defaults it to <data_dir>/dev-tokens, generated on first start. Default: "".
+  // defaults it to <data_dir>/dev-tokens, generated on first start, or `tls_client_map_file`
+  // is (callers may then be their certificates only). Default: "".
   std::string tokens_file;
   // Load the demo scenario (Sjælør Boulevard) once, and create dev tokens for its people if the
   // tokens file does not exist. Loading again writes nothing. Default: false.
@@ -72,9 +82,11 @@ struct DevToken {
 
 class HotspotServer {
  public:
-  // Opens the stores and starts serving. INVALID_ARGUMENT for a malformed or non-loopback
-  // listen address (naming the field); UNAVAILABLE if the address cannot be bound or the data
-  // directory is held by another process; otherwise what opening the stores returns.
+  // Opens the stores and starts serving. INVALID_ARGUMENT naming the field for a malformed or
+  // unresolvable listen address, a plaintext one that is not loopback, and TLS files that are
+  // missing, malformed or do not belong together (see ServerCredentialsFor); UNAVAILABLE if the
+  // address cannot be bound or the data directory is held by another process; otherwise what
+  // opening the stores returns.
   static absl::StatusOr<std::unique_ptr<HotspotServer>> Start(ServerOptions options);
   ~HotspotServer();
 
