@@ -11,10 +11,12 @@
 // are read again every --tls_refresh_interval_s: renamed-in replacements take effect for new
 // connections without a restart.
 //
-// Logs go to stderr (glog). SIGTERM or SIGINT: stop accepting calls, finish those in flight
-// (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad
-// flags.
+// Everything it writes is owner-only (umask 077). Logs go to stderr (glog), with a warning if
+// the master key file is inside the data directory. SIGTERM or SIGINT: stop accepting calls,
+// finish those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not
+// start; exit 2: bad flags.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <iostream>
@@ -71,6 +73,9 @@ ABSL_FLAG(int, deadline_interval_s, 60,
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
 
 int main(int argc, char** argv) {
+  // Whatever hotspotd writes is its own only (directories 0700, files 0600), whatever umask it
+  // was started with: the data directory, the backups, the port file.
+  umask(S_IRWXG | S_IRWXO);
   absl::SetProgramUsageMessage("hotspotd: the Hotspot coordination backend's gRPC server");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil checks every Mutex acquisition for lock-order cycles (a debug aid it leaves
@@ -135,6 +140,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!options.sync) LOG(WARNING) << "event=sync_off msg=\"appends are not fsynced: tests only\"";
+  if (hotspot::server::MasterKeyInDataDir(options)) {
+    LOG(WARNING) << "event=master_key_in_data_dir master_key_file="
+                 << hotspot::server::MasterKeyFile(options)
+                 << " msg=\"the master key is inside the data directory: a copy of the directory "
+                    "carries the key with the data it protects. In production keep it elsewhere "
+                    "(--master_key_file); see the README\"";
+  }
 
   absl::StatusOr<std::unique_ptr<hotspot::server::HotspotServer>> server =
       hotspot::server::HotspotServer::Start(options);

@@ -28,6 +28,7 @@
 #include "services/security/identity.h"
 #include "services/security/identity_digest.h"
 #include "services/security/key_store.h"
+#include "services/security/owner_only_file.h"
 #include "services/security/policy.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
@@ -111,6 +112,9 @@ absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::
     return absl::InvalidArgumentError(
         absl::StrCat("directory: cannot create ", directory, ": ", ec.message()));
   }
+  // Owner-only before anything is in it, and each part once written (hotspotd's umask makes them
+  // so already; this holds for any process that runs the server).
+  RETURN_IF_ERROR(security::RestrictToOwner(directory));
   v1::BackupResponse progress;
   progress.set_parts_total(3);
   RETURN_IF_ERROR(events->Checkpoint(directory + "/events"));
@@ -122,6 +126,7 @@ absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::
   };
   for (const auto& [part, write] : parts) {
     RETURN_IF_ERROR(write());
+    RETURN_IF_ERROR(security::RestrictToOwner(directory));
     progress.set_part(part);
     progress.set_parts_done(progress.parts_done() + 1);
     if (!report(progress)) return absl::CancelledError("the client went away");
@@ -157,6 +162,21 @@ struct HotspotServer::Impl {
   bool shut_down = false;
 };
 
+std::string MasterKeyFile(const ServerOptions& options) {
+  return options.master_key_file.empty() ? options.data_dir + "/master.key"
+                                         : options.master_key_file;
+}
+
+bool MasterKeyInDataDir(const ServerOptions& options) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::weakly_canonical(options.data_dir, ec);
+  if (ec) return true;
+  const std::filesystem::path key = std::filesystem::weakly_canonical(MasterKeyFile(options), ec);
+  if (ec) return true;
+  const std::filesystem::path relative = key.lexically_relative(dir);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
 HotspotServer::HotspotServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HotspotServer::~HotspotServer() { Shutdown(absl::ZeroDuration()); }
@@ -181,6 +201,10 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     return absl::InvalidArgumentError(
         absl::StrCat("data_dir: cannot create ", options.data_dir, ": ", ec.message()));
   }
+  // A data directory of an earlier version, or one made under a lax umask, becomes owner-only.
+  if (absl::Status restricted = security::RestrictToOwner(options.data_dir); !restricted.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("data_dir: ", restricted.message()));
+  }
 
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(security::Authenticator authenticator,
@@ -193,8 +217,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   }
 
   security::KeyStoreOptions key_options;
-  key_options.master_key_file =
-      options.master_key_file.empty() ? options.data_dir + "/master.key" : options.master_key_file;
+  key_options.master_key_file = MasterKeyFile(options);
   // New data keys wait in memory until the event store is about to write a group of events
   // (before_write below): one synced batch for a whole group of referrals instead of one each,
   // and never an event on disk before its key.

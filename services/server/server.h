@@ -1,6 +1,8 @@
 // HotspotServer: hotspotd's gRPC server and what it serves from, wired together.
 //
-// It opens the key store (<data_dir>/keys, master key <data_dir>/master.key unless given) and
+// It makes the data directory owner-only (directories 0700, files 0600; hotspotd's main sets the
+// umask that keeps it so), opens the key store (<data_dir>/keys, master key
+// <data_dir>/master.key unless given: keep it elsewhere in production) and
 // the event store (<data_dir>/events), whose every fsync first syncs the key store, so that no
 // event outlives the data key that sealed it. It serves, on one listening address:
 //   hotspot.v1.CommandService, QueryService, AuditService, SubscriptionService, AdminService,
@@ -36,7 +38,8 @@ struct ServerOptions {
   // With mTLS: the map of client certificates to principals (security/identity.h). Without it no
   // certificate names a principal, and every call needs a bearer token. Default: "".
   std::string tls_client_map_file;
-  // Where the event store and the key store live; created if missing. Default: "data".
+  // Where the event store and the key store live; created if missing, and made owner-only
+  // (what is in it too) at every start. Default: "data".
   std::string data_dir = "data";
   // The master key file; created (0600) if missing. Default: "" meaning <data_dir>/master.key.
   std::string master_key_file;
@@ -80,13 +83,21 @@ struct DevToken {
   std::string token;
 };
 
+// The master key file the options name (<data_dir>/master.key by default).
+std::string MasterKeyFile(const ServerOptions& options);
+// Whether that file lies inside the data directory (symbolic links resolved): then whoever copies
+// the data directory, or a disk's backup of it, has the key to the personal data in it. (Backups
+// made by AdminService.Backup never contain it.) True as well if a path cannot be resolved.
+bool MasterKeyInDataDir(const ServerOptions& options);
+
 class HotspotServer {
  public:
   // Opens the stores and starts serving. INVALID_ARGUMENT naming the field for a malformed or
   // unresolvable listen address, a plaintext one that is not loopback, and TLS files that are
   // missing, malformed or do not belong together (see ServerCredentialsFor); UNAVAILABLE if the
-  // address cannot be bound or the data directory is held by another process; otherwise what
-  // opening the stores returns.
+  // address cannot be bound or the data directory is held by another process; FAILED_PRECONDITION
+  // if what is in the data directory cannot be made owner-only (another user's file); otherwise
+  // what opening the stores returns.
   static absl::StatusOr<std::unique_ptr<HotspotServer>> Start(ServerOptions options);
   ~HotspotServer();
 
