@@ -12,6 +12,7 @@ packages=(
   python3-grpcio python3-protobuf python3-pytest
   golang-go golang-google-protobuf-dev golang-google-grpc-dev protoc-gen-go protoc-gen-go-grpc
   chromium  # hotspotctl report --pdf, and the report's rendering test (headless)
+  openssl   # the TLS tests make a throwaway CA and certificates at run time (tests/tls/)
 )
 
 # Node.js and npm come with the machine image; Debian's packages stand in where they do not.

@@ -3,9 +3,16 @@
 // the request's fields as flags; see `hotspotctl help` and `hotspotctl <subcommand> --help`.
 //
 //   hotspotctl [--server=127.0.0.1:50051] [--token=T | --token_file=F] [--purpose=WHY] [--json]
-//              [--deadline_s=30] <subcommand> [--<field>=<value> ...] [--request=<json>]
+//              [--deadline_s=30] [--tls_ca_file=PEM] [--tls_cert_file=PEM --tls_key_file=PEM]
+//              <subcommand> [--<field>=<value> ...] [--request=<json>]
 //
 // The token also comes from HOTSPOT_TOKEN or HOTSPOT_TOKEN_FILE, the server from HOTSPOT_SERVER.
+// TLS: --tls_ca_file (HOTSPOT_TLS_CA_FILE) is the CA that signed hotspotd's certificate; with
+// --tls_cert_file and --tls_key_file (HOTSPOT_TLS_CERT_FILE, HOTSPOT_TLS_KEY_FILE) hotspotctl
+// presents a client certificate (mTLS). Any of them turns TLS on (without a CA file, the
+// system's CAs are trusted); with none, hotspotctl speaks plaintext (hotspotd serves plaintext on
+// loopback only). With a client certificate that hotspotd maps to a principal, no token is
+// needed.
 // Field values: strings, numbers, enum names and RFC 3339 times as they are; messages as JSON
 // (--due_date='{"year":2026,"month":12,"day":1}'); a repeated field by repeating the flag.
 // Commands get a generated request_id unless one is given.
@@ -42,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -135,7 +143,9 @@ std::string TypeName(const FieldDescriptor* f) {
 void PrintHelp(const std::map<std::string, const MethodDescriptor*>& subcommands) {
   std::cout
       << "usage: hotspotctl [--server=host:port] [--token=T | --token_file=F] [--purpose=WHY]\n"
-         "                  [--json] [--deadline_s=30] <subcommand> [--<field>=<value> ...]\n\n"
+         "                  [--json] [--deadline_s=30] [--tls_ca_file=PEM]\n"
+         "                  [--tls_cert_file=PEM --tls_key_file=PEM]\n"
+         "                  <subcommand> [--<field>=<value> ...]\n\n"
          "subcommands (hotspotctl <subcommand> --help for its fields):\n";
   for (const char* s : kServices) {
     std::cout << "  " << s << "\n";
@@ -221,6 +231,10 @@ std::string JsonValue(const FieldDescriptor* f, const std::string& value) {
 struct Call {
   std::string server = "127.0.0.1:50051";
   std::string token;
+  std::string tls_ca_file;    // PEM; the system's CAs if empty and TLS is on
+  std::string tls_cert_file;  // PEM client certificate (mTLS), with tls_key_file
+  std::string tls_key_file;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;  // from the three above
   std::string purpose;
   bool json = false;
   int deadline_s = 30;
@@ -391,11 +405,37 @@ void Progress(uint64_t done, uint64_t total) {
             << percent << "% " << done << "/" << total << std::flush;
 }
 
+// The channel's credentials: plaintext without TLS flags, otherwise TLS with the given CA and
+// client certificate. A usage error (naming the flag) for a file that cannot be read, or a
+// certificate without its key.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFor(const Call& call) {
+  if (call.tls_ca_file.empty() && call.tls_cert_file.empty() && call.tls_key_file.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  if (call.tls_cert_file.empty() != call.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert_file and --tls_key_file: a client certificate needs its key");
+  }
+  grpc::SslCredentialsOptions options;
+  const std::pair<const std::string*, std::string*> files[] = {
+      {&call.tls_ca_file, &options.pem_root_certs},
+      {&call.tls_cert_file, &options.pem_cert_chain},
+      {&call.tls_key_file, &options.pem_private_key}};
+  for (const auto& [path, pem] : files) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", *path));
+    std::stringstream text;
+    text << in.rdbuf();
+    *pem = text.str();
+  }
+  return grpc::SslCredentials(options);
+}
+
 class Runner {
  public:
   explicit Runner(const Call& call)
-      : call_(call),
-        channel_(grpc::CreateChannel(call.server, grpc::InsecureChannelCredentials())) {}
+      : call_(call), channel_(grpc::CreateChannel(call.server, call.credentials)) {}
 
   std::unique_ptr<grpc::ClientContext> Context() const {
     auto context = std::make_unique<grpc::ClientContext>();
@@ -554,6 +594,9 @@ int Run(int argc, char** argv) {
   if (const char* token = getenv("HOTSPOT_TOKEN")) call.token = token;
   std::string token_file = getenv("HOTSPOT_TOKEN_FILE") ? getenv("HOTSPOT_TOKEN_FILE") : "";
   if (const char* purpose = getenv("HOTSPOT_PURPOSE")) call.purpose = purpose;
+  if (const char* ca = getenv("HOTSPOT_TLS_CA_FILE")) call.tls_ca_file = ca;
+  if (const char* cert = getenv("HOTSPOT_TLS_CERT_FILE")) call.tls_cert_file = cert;
+  if (const char* key = getenv("HOTSPOT_TLS_KEY_FILE")) call.tls_key_file = key;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
@@ -573,9 +616,13 @@ int Run(int argc, char** argv) {
     } else if (name == "wait") {
       call.wait = true;
     } else if (name == "server" || name == "token" || name == "token_file" || name == "purpose" ||
-               name == "deadline_s" || name == "request") {
+               name == "deadline_s" || name == "request" || name == "tls_ca_file" ||
+               name == "tls_cert_file" || name == "tls_key_file") {
       if (!has_value) return Usage(absl::StrCat("--", name, " needs a value (--", name, "=...)"));
       if (name == "server") call.server = value;
+      if (name == "tls_ca_file") call.tls_ca_file = value;
+      if (name == "tls_cert_file") call.tls_cert_file = value;
+      if (name == "tls_key_file") call.tls_key_file = value;
       if (name == "token") call.token = value;
       if (name == "token_file") token_file = value;
       if (name == "purpose") call.purpose = value;
@@ -601,6 +648,9 @@ int Run(int argc, char** argv) {
     std::getline(in, call.token);
     call.token = std::string(absl::StripAsciiWhitespace(call.token));
   }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = CredentialsFor(call);
+  if (!credentials.ok()) return Usage(std::string(credentials.status().message()));
+  call.credentials = *std::move(credentials);
   if (call.subcommand == "report" && !call.help) return Report(call);
   if (call.subcommand == "report") {
     PrintHelp(subcommands);

@@ -40,7 +40,7 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
                                               const char* call, const Request* request,
                                               v1::CommandResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<security::Principal> principal = rpc::BearerOf(*context, *authenticator_);
+  absl::StatusOr<security::Principal> principal = rpc::CallerOf(*context, *authenticator_);
   if (!principal.ok()) {
     reactor->Finish(rpc::ToGrpcStatus(principal.status()));
     return reactor;

@@ -70,7 +70,7 @@ class CallRunner {
   // reads youths' data (INVALID_ARGUMENT naming "purpose").
   absl::StatusOr<Caller> Identify(const grpc::CallbackServerContext& context,
                                   const Method& method) const {
-    absl::StatusOr<security::Principal> who = BearerOf(context, *authenticator_);
+    absl::StatusOr<security::Principal> who = CallerOf(context, *authenticator_);
     if (!who.ok()) return who.status();
     absl::StatusOr<std::optional<security::Purpose>> purpose = PurposeOf(context);
     if (!purpose.ok()) return purpose.status();

@@ -1,12 +1,15 @@
 #include "services/rpc/rpc.h"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
+#include "grpc/grpc_security_constants.h"
 
 namespace hotspot::rpc {
 
@@ -17,23 +20,52 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,
                                                  const security::Authenticator& authenticator) {
-  absl::StatusOr<security::Principal> who = BearerOf(context, authenticator);
+  absl::StatusOr<security::Principal> who = CallerOf(context, authenticator);
   if (!who.ok()) return who;
   if (absl::Status admitted = authenticator.Admit(*who); !admitted.ok()) return admitted;
   return who;
 }
 
-absl::StatusOr<security::Principal> BearerOf(const grpc::CallbackServerContext& context,
-                                             const security::Authenticator& authenticator) {
-  const auto& metadata = context.client_metadata();
-  const auto header = metadata.find("authorization");
-  if (header == metadata.end()) {
-    return absl::UnauthenticatedError("no authorization header: send \"Bearer <token>\"");
+namespace {
+
+// The names of the client certificate the handshake verified; nullopt without one (plaintext,
+// or TLS without client certificates).
+std::optional<security::PeerCertificate> CertificateOf(const grpc::CallbackServerContext& context) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME).empty()) {
+    return std::nullopt;
   }
-  const absl::string_view value(header->second.data(), header->second.size());
-  auto token = security::BearerToken(value);
-  if (!token.ok()) return token.status();
-  return authenticator.Authenticate(*token);
+  auto values = [&auth](const char* property) {
+    std::vector<std::string> out;
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      out.emplace_back(value.data(), value.size());
+    }
+    return out;
+  };
+  security::PeerCertificate certificate;
+  if (std::vector<std::string> cn = values(GRPC_X509_CN_PROPERTY_NAME); !cn.empty()) {
+    certificate.common_name = std::move(cn[0]);
+  }
+  certificate.dns_names = values(GRPC_PEER_DNS_PROPERTY_NAME);
+  certificate.uris = values(GRPC_PEER_URI_PROPERTY_NAME);
+  certificate.emails = values(GRPC_PEER_EMAIL_PROPERTY_NAME);
+  return certificate;
+}
+
+}  // namespace
+
+absl::StatusOr<security::Principal> CallerOf(const grpc::CallbackServerContext& context,
+                                             const security::Authenticator& authenticator) {
+  std::optional<absl::string_view> token;
+  const auto& metadata = context.client_metadata();
+  if (const auto header = metadata.find("authorization"); header != metadata.end()) {
+    absl::StatusOr<absl::string_view> bearer =
+        security::BearerToken(absl::string_view(header->second.data(), header->second.size()));
+    if (!bearer.ok()) return bearer.status();
+    token = *bearer;
+  }
+  const std::optional<security::PeerCertificate> certificate = CertificateOf(context);
+  return authenticator.Identify(token, certificate ? &*certificate : nullptr);
 }
 
 absl::StatusOr<std::optional<security::Purpose>> PurposeOf(

@@ -21,12 +21,14 @@ namespace hotspot::rpc {
 // The status as gRPC sends it: same code, same message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The principal of the call's "authorization: Bearer <token>" header. UNAUTHENTICATED if the
-// header is missing, malformed or names no known token.
-absl::StatusOr<security::Principal> BearerOf(const grpc::CallbackServerContext& context,
+// The principal of the call: its "authorization: Bearer <token>" header and the client
+// certificate the TLS handshake verified (mTLS), combined by security::Authenticator::Identify.
+// UNAUTHENTICATED if the header is malformed, if neither names a known principal, or if they
+// name two.
+absl::StatusOr<security::Principal> CallerOf(const grpc::CallbackServerContext& context,
                                              const security::Authenticator& authenticator);
 
-// BearerOf, and the authenticator's admission (the agency's kind filled in): PERMISSION_DENIED if
+// CallerOf, and the authenticator's admission (the agency's kind filled in): PERMISSION_DENIED if
 // the principal may not hold its role (security::MayHoldRole). (The read side's CallRunner admits
 // inside the call instead, so that the refusal of a read of youths' data is recorded.)
 absl::StatusOr<security::Principal> Authenticate(const grpc::CallbackServerContext& context,

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -30,28 +31,42 @@ bool IsLowerHex(absl::string_view s) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-std::string Line(absl::string_view hash, const Principal& p) {
-  return absl::StrCat(hash, " ", p.person, " ", p.agency, " ", RoleName(p.role), " ",
-                      absl::StrJoin(p.areas, ","), "\n");
+// What a certificate map's match may start with.
+constexpr absl::string_view kMatchKinds[] = {"cn:", "dns:", "uri:", "email:"};
+
+bool SamePrincipal(const Principal& a, const Principal& b) {
+  return a.person == b.person && a.agency == b.agency && a.role == b.role && a.areas == b.areas;
 }
 
-}  // namespace
+// At most 200 characters of `text` for a message (a certificate's names are the peer's choice).
+std::string Bounded(absl::string_view text) {
+  constexpr size_t kMax = 200;
+  return text.size() <= kMax ? std::string(text) : absl::StrCat(text.substr(0, kMax), "...");
+}
 
-absl::StatusOr<Authenticator> Authenticator::Load(const std::string& path) {
+// T::Parse of the file at `path`: NOT_FOUND if it cannot be read; Parse's error otherwise. Messages
+// start with `flag` (and the path).
+template <typename T>
+absl::StatusOr<T> LoadFile(absl::string_view flag, const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("tokens_file: cannot read ", path));
+  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read ", path));
   std::stringstream text;
   text << in.rdbuf();
-  absl::StatusOr<Authenticator> parsed = Parse(text.str());
+  absl::StatusOr<T> parsed = T::Parse(text.str());
   if (!parsed.ok()) {
     return absl::Status(parsed.status().code(),
-                        absl::StrCat("tokens_file ", path, ": ", parsed.status().message()));
+                        absl::StrCat(flag, " ", path, ": ", parsed.status().message()));
   }
   return parsed;
 }
 
-absl::StatusOr<Authenticator> Authenticator::Parse(absl::string_view text) {
-  Authenticator out;
+// The lines of a tokens file or a certificate map: "<key> <person> <agency> <role> <areas>", the
+// key checked by `check_key`. INVALID_ARGUMENT naming the line. `key` and `key_name` say what
+// the key is in messages ("want <key> ...", "this <key_name> is listed twice").
+absl::StatusOr<absl::flat_hash_map<std::string, Principal>> ParsePrincipalLines(
+    absl::string_view text, absl::string_view key, absl::string_view key_name,
+    const std::function<absl::Status(absl::string_view)>& check_key) {
+  absl::flat_hash_map<std::string, Principal> out;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -63,10 +78,10 @@ absl::StatusOr<Authenticator> Authenticator::Parse(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("line ", line_number, ": ", what));
     };
     if (fields.size() != 5) {
-      return error("want <sha256> <person> <agency> <role> <areas>");
+      return error(absl::StrCat("want <", key, "> <person> <agency> <role> <areas>"));
     }
-    if (fields[0].size() != 64 || !IsLowerHex(fields[0])) {
-      return error("the token hash must be 64 lower-case hex digits");
+    if (absl::Status checked = check_key(fields[0]); !checked.ok()) {
+      return error(checked.message());
     }
     absl::StatusOr<Role> role = ParseRole(fields[3]);
     if (!role.ok()) return error(role.status().message());
@@ -75,11 +90,80 @@ absl::StatusOr<Authenticator> Authenticator::Parse(absl::string_view text) {
     principal.agency = std::string(fields[2]);
     principal.role = *role;
     principal.areas = absl::StrSplit(fields[4], ',', absl::SkipEmpty());
-    if (!out.by_hash_.emplace(std::string(fields[0]), std::move(principal)).second) {
-      return error("this token hash is listed twice");
+    if (!out.emplace(std::string(fields[0]), std::move(principal)).second) {
+      return error(absl::StrCat("this ", key_name, " is listed twice"));
     }
   }
   return out;
+}
+
+std::string Line(absl::string_view hash, const Principal& p) {
+  return absl::StrCat(hash, " ", p.person, " ", p.agency, " ", RoleName(p.role), " ",
+                      absl::StrJoin(p.areas, ","), "\n");
+}
+
+}  // namespace
+
+absl::StatusOr<Authenticator> Authenticator::Load(const std::string& path) {
+  return LoadFile<Authenticator>("tokens_file", path);
+}
+
+absl::StatusOr<Authenticator> Authenticator::Parse(absl::string_view text) {
+  Authenticator out;
+  ASSIGN_OR_RETURN(out.by_hash_, ParsePrincipalLines(text, "sha256", "token hash",
+                                                     [](absl::string_view hash) -> absl::Status {
+                                                       if (hash.size() == 64 && IsLowerHex(hash)) {
+                                                         return absl::OkStatus();
+                                                       }
+                                                       return absl::InvalidArgumentError(
+                                                           "the token hash must be 64 lower-case "
+                                                           "hex digits");
+                                                     }));
+  return out;
+}
+
+absl::StatusOr<CertificateMap> CertificateMap::Load(const std::string& path) {
+  return LoadFile<CertificateMap>("tls_client_map_file", path);
+}
+
+absl::StatusOr<CertificateMap> CertificateMap::Parse(absl::string_view text) {
+  CertificateMap out;
+  ASSIGN_OR_RETURN(
+      out.by_name_,
+      ParsePrincipalLines(text, "match", "match", [](absl::string_view match) -> absl::Status {
+        for (absl::string_view kind : kMatchKinds) {
+          if (absl::StartsWith(match, kind) && match.size() > kind.size()) return absl::OkStatus();
+        }
+        return absl::InvalidArgumentError(
+            "the match must be cn:<common name>, dns:<name>, uri:<uri> or email:<address>");
+      }));
+  return out;
+}
+
+absl::StatusOr<Principal> CertificateMap::Lookup(const PeerCertificate& certificate) const {
+  std::vector<std::string> names;
+  if (!certificate.common_name.empty()) names.push_back("cn:" + certificate.common_name);
+  for (const std::string& name : certificate.dns_names) names.push_back("dns:" + name);
+  for (const std::string& uri : certificate.uris) names.push_back("uri:" + uri);
+  for (const std::string& email : certificate.emails) names.push_back("email:" + email);
+  const Principal* found = nullptr;
+  for (const std::string& name : names) {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) continue;
+    if (found != nullptr && !SamePrincipal(*found, it->second)) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("the client certificate's names map to two principals (", found->person,
+                       " and ", it->second.person, ") in tls_client_map_file"));
+    }
+    found = &it->second;
+  }
+  if (found == nullptr) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the client certificate (",
+                     names.empty() ? "with no name" : Bounded(absl::StrJoin(names, " ")),
+                     ") is not in tls_client_map_file, and no bearer token was sent"));
+  }
+  return *found;
 }
 
 absl::StatusOr<Principal> Authenticator::Authenticate(absl::string_view token) const {
@@ -88,6 +172,25 @@ absl::StatusOr<Principal> Authenticator::Authenticate(absl::string_view token) c
   auto it = by_hash_.find(HexSha256(token));
   if (it == by_hash_.end()) return absl::UnauthenticatedError("unknown bearer token");
   return it->second;
+}
+
+absl::StatusOr<Principal> Authenticator::Identify(std::optional<absl::string_view> token,
+                                                  const PeerCertificate* certificate) const {
+  if (!token.has_value()) {
+    if (certificate == nullptr) {
+      return absl::UnauthenticatedError("no authorization header: send \"Bearer <token>\"");
+    }
+    return certificates_.Lookup(*certificate);
+  }
+  ASSIGN_OR_RETURN(Principal by_token, Authenticate(*token));
+  if (certificate == nullptr) return by_token;
+  absl::StatusOr<Principal> by_certificate = certificates_.Lookup(*certificate);
+  if (by_certificate.ok() && !SamePrincipal(by_token, *by_certificate)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the bearer token is ", by_token.person, "'s and the client certificate ",
+        by_certificate->person, "'s: send one identity (the token, or the certificate alone)"));
+  }
+  return by_token;
 }
 
 absl::StatusOr<absl::string_view> BearerToken(absl::string_view authorization) {

@@ -59,12 +59,13 @@ TEST(IdentityTest, UnknownAndEmptyTokensAreUnauthenticated) {
   EXPECT_EQ(auth->Authenticate("").status().code(), absl::StatusCode::kUnauthenticated);
 }
 
+struct Case {
+  std::string text;
+  std::string says;
+};
+
 TEST(IdentityTest, MalformedFilesNameTheLine) {
   const std::string hash(64, 'a');
-  struct Case {
-    std::string text;
-    std::string says;
-  };
   const Case cases[] = {
       {"# comment\n\nshort p a coordinator area\n", "line 3: the token hash"},
       {absl::StrCat(hash, " p a coordinator\n"), "line 1: want"},
@@ -147,6 +148,103 @@ TEST(IdentityTest, RoleNamesRoundTrip) {
   EXPECT_EQ(RoleName(Role::kSystem), "system");
   EXPECT_FALSE(ParseRole("system").ok());
   EXPECT_EQ(SystemPrincipal().role, Role::kSystem);
+}
+
+constexpr char kMap[] =
+    "# client certificates\n"
+    "cn:system-case-records system-case-records agency-social integration area-sjaelor\n"
+    "uri:spiffe://kommune.test/case-records system-case-records agency-social integration "
+    "area-sjaelor\n"
+    "dns:school.kommune.test school-system agency-school-sjaelor integration area-sjaelor\n"
+    "email:ops@kommune.test it-ops agency-hotspot-sjaelor admin area-sjaelor,area-akacie\n";
+
+TEST(CertificateMapTest, EachKindOfNameMapsToItsPrincipal) {
+  absl::StatusOr<CertificateMap> map = CertificateMap::Parse(kMap);
+  ASSERT_TRUE(map.ok()) << map.status();
+  EXPECT_EQ(map->size(), 4u);
+  PeerCertificate by_cn{"system-case-records", {}, {}, {}};
+  EXPECT_EQ(map->Lookup(by_cn)->person, "system-case-records");
+  EXPECT_EQ(map->Lookup(by_cn)->role, Role::kIntegration);
+  // Its CN and its URI name the same principal: one principal.
+  PeerCertificate both{"system-case-records", {}, {"spiffe://kommune.test/case-records"}, {}};
+  EXPECT_EQ(map->Lookup(both)->agency, "agency-social");
+  PeerCertificate by_dns{"unlisted", {"other.test", "school.kommune.test"}, {}, {}};
+  EXPECT_EQ(map->Lookup(by_dns)->person, "school-system");
+  PeerCertificate by_email{"", {}, {}, {"ops@kommune.test"}};
+  EXPECT_EQ(map->Lookup(by_email)->areas,
+            (std::vector<std::string>{"area-sjaelor", "area-akacie"}));
+  // Names are compared exactly, and a CN does not match a DNS line.
+  for (const PeerCertificate& stranger :
+       {PeerCertificate{"System-Case-Records", {}, {}, {}},
+        PeerCertificate{"school.kommune.test", {}, {}, {}}, PeerCertificate{}}) {
+    EXPECT_EQ(map->Lookup(stranger).status().code(), absl::StatusCode::kUnauthenticated);
+  }
+  EXPECT_EQ(map->Lookup(PeerCertificate{}).status().message(),
+            "the client certificate (with no name) is not in tls_client_map_file, and no bearer "
+            "token was sent");
+  // Names of two principals: neither.
+  PeerCertificate two{"system-case-records", {"school.kommune.test"}, {}, {}};
+  EXPECT_EQ(map->Lookup(two).status().message(),
+            "the client certificate's names map to two principals (system-case-records and "
+            "school-system) in tls_client_map_file");
+}
+
+TEST(CertificateMapTest, MalformedMapsNameTheLine) {
+  const Case cases[] = {
+      {"cn:a p a integration x\ncn:a q a integration x\n", "line 2: this match is listed twice"},
+      {"CN:a p a integration x\n", "line 1: the match must be cn:"},
+      {"cn: p a integration x\n", "line 1: the match must be cn:"},
+      {"cn:a p a integration\n", "line 1: want <match> <person>"},
+      {"cn:a p a system x\n", "line 1: role: \"system\" is hotspotd's"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<CertificateMap> map = CertificateMap::Parse(c.text);
+    EXPECT_EQ(map.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_NE(map.status().message().find(c.says), absl::string_view::npos) << map.status();
+  }
+  const absl::Status missing = CertificateMap::Load("/nonexistent/map").status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(), "tls_client_map_file: cannot read /nonexistent/map");
+}
+
+TEST(IdentifyTest, ATokenACertificateOrBothWhenTheyAgree) {
+  TempDir dir;
+  const Principal integration{
+      "system-case-records", "agency-social", Role::kIntegration, {"area-sjaelor"}};
+  std::vector<Principal> people = DemoPrincipals();
+  people.push_back(integration);
+  absl::StatusOr<std::vector<std::string>> tokens = WriteDevTokens(dir.Sub("tokens"), people);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  const std::string& chief = (*tokens)[0];
+  const std::string& integration_token = (*tokens)[3];
+  Authenticator auth = *Authenticator::Load(dir.Sub("tokens"));
+  const PeerCertificate mapped{"system-case-records", {}, {}, {}};
+  const PeerCertificate unmapped{"operator-workstation", {}, {}, {}};
+
+  // Without a certificate map no certificate is anyone.
+  EXPECT_EQ(auth.Identify(std::nullopt, &mapped).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auth.set_certificates(*CertificateMap::Parse(kMap));
+
+  EXPECT_EQ(auth.Identify(chief, nullptr)->person, "chief-anna");
+  EXPECT_EQ(auth.Identify(std::nullopt, &mapped)->person, "system-case-records");
+  // Both, the same principal.
+  EXPECT_EQ(auth.Identify(integration_token, &mapped)->person, "system-case-records");
+  // Both, two principals: refused, not one of them.
+  const absl::Status two = auth.Identify(chief, &mapped).status();
+  EXPECT_EQ(two.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(two.message(),
+            "the bearer token is chief-anna's and the client certificate system-case-records's: "
+            "send one identity (the token, or the certificate alone)");
+  // A certificate the map does not list: the token decides; alone, it is no one.
+  EXPECT_EQ(auth.Identify(chief, &unmapped)->person, "chief-anna");
+  EXPECT_EQ(auth.Identify(std::nullopt, &unmapped).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // An unknown token is refused whatever the certificate.
+  EXPECT_EQ(auth.Identify("guess", &mapped).status().message(), "unknown bearer token");
+  const absl::Status nothing = auth.Identify(std::nullopt, nullptr).status();
+  EXPECT_EQ(nothing.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(nothing.message(), "no authorization header: send \"Bearer <token>\"");
 }
 
 }  // namespace

@@ -1,4 +1,8 @@
-// Writes secrets' files: mode 0600, fsynced with their directory entry. Internal to security/.
+// Owner-only files: secrets' files written 0600 and fsynced with their directory entry (internal
+// to security/), and whole trees made owner-only (hotspotd's data directory and its backups).
+//
+// Thread-safety: stateless functions; RestrictToOwner races with nothing but other processes
+// creating files in the same tree.
 #ifndef HOTSPOT_SERVICES_SECURITY_OWNER_ONLY_FILE_H_
 #define HOTSPOT_SERVICES_SECURITY_OWNER_ONLY_FILE_H_
 
@@ -19,5 +23,15 @@ absl::Status WriteOwnerOnlyFile(const std::string& path, absl::string_view conte
                                 Existing existing);
 
 }  // namespace hotspot::security::internal
+
+namespace hotspot::security {
+
+// Makes `path` and everything under it owner-only, whatever the umask they were made under:
+// directories 0700, files without their group and other bits (0644 becomes 0600). Symbolic
+// links are neither followed nor changed. INTERNAL naming the path for a file it cannot read the
+// mode of or change (another user's file, say); NOT_FOUND if `path` does not exist.
+absl::Status RestrictToOwner(const std::string& path);
+
+}  // namespace hotspot::security
 
 #endif  // HOTSPOT_SERVICES_SECURITY_OWNER_ONLY_FILE_H_

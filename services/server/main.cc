@@ -2,11 +2,21 @@
 //
 //   hotspotd [--listen=127.0.0.1:50051] [--data_dir=data] [--master_key_file=PATH]
 //            [--sync=true] [--port_file=PATH]
+//            [--tls_cert_file=PEM --tls_key_file=PEM [--tls_client_ca_file=PEM
+//             [--tls_client_map_file=FILE]] [--tls_refresh_interval_s=60]]
 //
-// Logs go to stderr (glog). SIGTERM or SIGINT: stop accepting calls, finish those in flight
-// (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad
-// flags.
+// Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
+// every connection must present a client certificate signed by that CA (mTLS); the map file
+// names the principal of each certificate (services/security/identity.h). The three PEM files
+// are read again every --tls_refresh_interval_s: renamed-in replacements take effect for new
+// connections without a restart.
+//
+// Everything it writes is owner-only (umask 077). Logs go to stderr (glog), with a warning if
+// the master key file is inside the data directory. SIGTERM or SIGINT: stop accepting calls,
+// finish those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not
+// start; exit 2: bad flags.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <iostream>
@@ -19,7 +29,21 @@
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "host:port to serve on; port 0 picks a free port (logged, and written to --port_file)");
+          "host:port to serve on; port 0 picks a free port (logged, and written to --port_file). "
+          "Without TLS, every address the host resolves to must be loopback");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain (leaf first) to serve TLS with; needs --tls_key_file. Default: "
+          "none (plaintext, loopback only)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA certificate(s): every client must present a certificate this CA signed (mTLS). "
+          "Default: none (no client certificates asked for)");
+ABSL_FLAG(std::string, tls_client_map_file, "",
+          "with mTLS: client certificates to principals, '<cn:NAME|dns:NAME|uri:URI|email:ADDR> "
+          "<person> <agency> <role> <areas>' per line. Default: none (every call needs a token)");
+ABSL_FLAG(int, tls_refresh_interval_s, 60,
+          "seconds between reads of the TLS files (certificate, key, client CA): replaced files "
+          "are taken up by new connections without a restart. At least 1. Default: 60");
 ABSL_FLAG(std::string, data_dir, "data", "directory of the event store and the key store");
 ABSL_FLAG(std::string, master_key_file, "",
           "master key file (64 hex digits, mode 0600); created if missing. Default: "
@@ -29,7 +53,8 @@ ABSL_FLAG(std::string, port_file, "", "if set, write the port listened on to thi
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "on SIGTERM, how long calls in flight may take");
 ABSL_FLAG(std::string, tokens_file, "",
           "file of hashed bearer tokens: '<sha256 hex> <person> <agency> <role> <areas>' per "
-          "line. Required unless --demo, which defaults it to <data_dir>/dev-tokens");
+          "line. Required unless --demo, which defaults it to <data_dir>/dev-tokens, or "
+          "--tls_client_map_file");
 ABSL_FLAG(bool, demo, false,
           "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
           "first start (printed once)");
@@ -48,6 +73,9 @@ ABSL_FLAG(int, deadline_interval_s, 60,
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
 
 int main(int argc, char** argv) {
+  // Whatever hotspotd writes is its own only (directories 0700, files 0600), whatever umask it
+  // was started with: the data directory, the backups, the port file.
+  umask(S_IRWXG | S_IRWXO);
   absl::SetProgramUsageMessage("hotspotd: the Hotspot coordination backend's gRPC server");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil checks every Mutex acquisition for lock-order cycles (a debug aid it leaves
@@ -66,6 +94,16 @@ int main(int argc, char** argv) {
 
   hotspot::server::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls_client_map_file = absl::GetFlag(FLAGS_tls_client_map_file);
+  const int tls_refresh_s = absl::GetFlag(FLAGS_tls_refresh_interval_s);
+  if (tls_refresh_s < 1 || tls_refresh_s > 86400) {
+    LOG(ERROR) << "event=bad_flag msg=\"tls_refresh_interval_s: 1 to 86400\"";
+    return 2;
+  }
+  options.tls.refresh_interval = absl::Seconds(tls_refresh_s);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.sync = absl::GetFlag(FLAGS_sync);
@@ -102,6 +140,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!options.sync) LOG(WARNING) << "event=sync_off msg=\"appends are not fsynced: tests only\"";
+  if (hotspot::server::MasterKeyInDataDir(options)) {
+    LOG(WARNING) << "event=master_key_in_data_dir master_key_file="
+                 << hotspot::server::MasterKeyFile(options)
+                 << " msg=\"the master key is inside the data directory: a copy of the directory "
+                    "carries the key with the data it protects. In production keep it elsewhere "
+                    "(--master_key_file); see the README\"";
+  }
 
   absl::StatusOr<std::unique_ptr<hotspot::server::HotspotServer>> server =
       hotspot::server::HotspotServer::Start(options);
@@ -122,7 +167,10 @@ int main(int argc, char** argv) {
     }
     std::cout << std::flush;
   }
-  LOG(INFO) << "event=listening address=" << (*server)->address()
+  LOG(INFO) << "event=listening address=" << (*server)->address() << " transport="
+            << (!options.tls.enabled()               ? "plaintext"
+                : options.tls.client_ca_file.empty() ? "tls"
+                                                     : "mtls")
             << " data_dir=" << options.data_dir;
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
     const std::string port = (*server)->address().substr((*server)->address().rfind(':') + 1);

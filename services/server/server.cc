@@ -1,10 +1,11 @@
 #include "services/server/server.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -27,10 +28,12 @@
 #include "services/security/identity.h"
 #include "services/security/identity_digest.h"
 #include "services/security/key_store.h"
+#include "services/security/owner_only_file.h"
 #include "services/security/policy.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
 #include "services/server/erasure_executor.h"
+#include "services/server/transport.h"
 #include "services/subscriptions/subscription_service.h"
 #include "store/event_store.h"
 #include "store/status_macros.h"
@@ -38,37 +41,20 @@
 namespace hotspot::server {
 namespace {
 
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-// Parses "host:port" or "[v6]:port". INVALID_ARGUMENT naming the listen field otherwise.
-absl::StatusOr<HostPort> ParseListen(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  HostPort out;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &out.port) || out.port < 0 || out.port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen: want host:port (port 0 picks a free one), got \"", listen, "\""));
-  }
-  out.host = listen.substr(0, colon);
-  return out;
-}
-
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 // The tokens file to use: the given one, or for the demo <data_dir>/dev-tokens, created with a
 // token for each person of the demo's cast if it is missing (the tokens go to `created`).
+// With a certificate map and no tokens file, no token is known: callers are their certificates.
 absl::StatusOr<security::Authenticator> LoadTokens(const ServerOptions& options,
                                                    std::vector<DevToken>* created) {
   std::string path = options.tokens_file;
   if (path.empty()) {
+    if (!options.demo && !options.tls_client_map_file.empty()) {
+      return security::Authenticator::Parse("");
+    }
     if (!options.demo) {
       return absl::InvalidArgumentError(
-          "tokens_file: required (a file of hashed bearer tokens; --demo makes dev tokens)");
+          "tokens_file: required (a file of hashed bearer tokens; --demo makes dev tokens; with "
+          "mTLS, --tls_client_map_file alone will do)");
     }
     path = options.data_dir + "/dev-tokens";
     if (!std::filesystem::exists(path)) {
@@ -126,6 +112,9 @@ absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::
     return absl::InvalidArgumentError(
         absl::StrCat("directory: cannot create ", directory, ": ", ec.message()));
   }
+  // Owner-only before anything is in it, and each part once written (hotspotd's umask makes them
+  // so already; this holds for any process that runs the server).
+  RETURN_IF_ERROR(security::RestrictToOwner(directory));
   v1::BackupResponse progress;
   progress.set_parts_total(3);
   RETURN_IF_ERROR(events->Checkpoint(directory + "/events"));
@@ -137,6 +126,7 @@ absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::
   };
   for (const auto& [part, write] : parts) {
     RETURN_IF_ERROR(write());
+    RETURN_IF_ERROR(security::RestrictToOwner(directory));
     progress.set_part(part);
     progress.set_parts_done(progress.parts_done() + 1);
     if (!report(progress)) return absl::CancelledError("the client went away");
@@ -172,6 +162,21 @@ struct HotspotServer::Impl {
   bool shut_down = false;
 };
 
+std::string MasterKeyFile(const ServerOptions& options) {
+  return options.master_key_file.empty() ? options.data_dir + "/master.key"
+                                         : options.master_key_file;
+}
+
+bool MasterKeyInDataDir(const ServerOptions& options) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::weakly_canonical(options.data_dir, ec);
+  if (ec) return true;
+  const std::filesystem::path key = std::filesystem::weakly_canonical(MasterKeyFile(options), ec);
+  if (ec) return true;
+  const std::filesystem::path relative = key.lexically_relative(dir);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
 HotspotServer::HotspotServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HotspotServer::~HotspotServer() { Shutdown(absl::ZeroDuration()); }
@@ -182,11 +187,13 @@ int HotspotServer::demo_commands() const { return impl_->demo_commands; }
 int HotspotServer::demo_replayed() const { return impl_->demo_replayed; }
 
 absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOptions options) {
-  ASSIGN_OR_RETURN(HostPort listen, ParseListen(options.listen));
-  if (!IsLoopback(listen.host)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "listen: plaintext is served on loopback only (127.0.0.0/8, localhost, [::1]); got \"",
-        listen.host, "\""));
+  ASSIGN_OR_RETURN(const std::vector<std::string> listen_addresses,
+                   ListenAddresses(options.listen, !options.tls.enabled()));
+  ASSIGN_OR_RETURN(const std::shared_ptr<grpc::ServerCredentials> credentials,
+                   ServerCredentialsFor(options.tls));
+  if (!options.tls_client_map_file.empty() && options.tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_client_map_file: needs --tls_client_ca_file (client certificates come with mTLS)");
   }
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -194,15 +201,23 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     return absl::InvalidArgumentError(
         absl::StrCat("data_dir: cannot create ", options.data_dir, ": ", ec.message()));
   }
+  // A data directory of an earlier version, or one made under a lax umask, becomes owner-only.
+  if (absl::Status restricted = security::RestrictToOwner(options.data_dir); !restricted.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("data_dir: ", restricted.message()));
+  }
 
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(security::Authenticator authenticator,
                    LoadTokens(options, &impl->new_dev_tokens));
   impl->authenticator = std::make_unique<security::Authenticator>(std::move(authenticator));
+  if (!options.tls_client_map_file.empty()) {
+    ASSIGN_OR_RETURN(security::CertificateMap certificates,
+                     security::CertificateMap::Load(options.tls_client_map_file));
+    impl->authenticator->set_certificates(std::move(certificates));
+  }
 
   security::KeyStoreOptions key_options;
-  key_options.master_key_file =
-      options.master_key_file.empty() ? options.data_dir + "/master.key" : options.master_key_file;
+  key_options.master_key_file = MasterKeyFile(options);
   // New data keys wait in memory until the event store is about to write a group of events
   // (before_write below): one synced batch for a whole group of referrals instead of one each,
   // and never an event on disk before its key.
@@ -299,8 +314,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  // Each address gets its port: with port 0 there is one address (see ListenAddresses).
+  std::vector<int> ports(listen_addresses.size());
+  for (size_t i = 0; i < listen_addresses.size(); ++i) {
+    builder.AddListeningPort(listen_addresses[i], credentials, &ports[i]);
+  }
   store::EventStore* events = impl->events.get();
   security::Sealer* sealer = impl->sealer.get();
   security::KeyStore* keys_for_backup = impl->keys.get();
@@ -319,10 +337,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   builder.RegisterService(impl->audit_service.get());
   builder.RegisterService(impl->subscription_service.get());
   impl->server = builder.BuildAndStart();
-  if (impl->server == nullptr || port == 0) {
-    return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
+  if (impl->server == nullptr || std::find(ports.begin(), ports.end(), 0) != ports.end()) {
+    return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen, " (",
+                                               absl::StrJoin(listen_addresses, ", "), ")"));
   }
-  impl->address = absl::StrCat(listen.host, ":", port);
+  impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":", ports[0]);
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
 }
 

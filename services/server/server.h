@@ -1,14 +1,18 @@
 // HotspotServer: hotspotd's gRPC server and what it serves from, wired together.
 //
-// It opens the key store (<data_dir>/keys, master key <data_dir>/master.key unless given) and
+// It makes the data directory owner-only (directories 0700, files 0600; hotspotd's main sets the
+// umask that keeps it so), opens the key store (<data_dir>/keys, master key
+// <data_dir>/master.key unless given: keep it elsewhere in production) and
 // the event store (<data_dir>/events), whose every fsync first syncs the key store, so that no
 // event outlives the data key that sealed it. It serves, on one listening address:
 //   hotspot.v1.CommandService, QueryService, AuditService, SubscriptionService, AdminService,
 //   the standard gRPC health service, and server reflection.
 // Reads of youths' data are recorded in the access log (<data_dir>/access) before they are
 // answered.
-// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file.
-// Plaintext is allowed only on loopback addresses; TLS comes with its own flags.
+// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file, or
+// with a client certificate (mTLS) looked up in the certificate map (security/identity.h says
+// how the two combine). Plaintext is allowed only on addresses that resolve to loopback; TLS and
+// mTLS files are watched and reloaded (transport.h).
 //
 // Thread-safety: Shutdown() may be called from any thread, once.
 #ifndef HOTSPOT_SERVICES_SERVER_SERVER_H_
@@ -20,21 +24,30 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/server/transport.h"
 
 namespace hotspot::server {
 
 struct ServerOptions {
-  // host:port to listen on; port 0 picks a free port (see HotspotServer::address()).
-  // Default: 127.0.0.1:50051.
+  // host:port to listen on; port 0 picks a free port (see HotspotServer::address()). Without TLS
+  // every address the host resolves to must be loopback. Default: 127.0.0.1:50051.
   std::string listen = "127.0.0.1:50051";
-  // Where the event store and the key store live; created if missing. Default: "data".
+  // The server's certificate and key, and for mTLS the client CA (see transport.h).
+  // Default: none (plaintext, loopback only).
+  TlsOptions tls;
+  // With mTLS: the map of client certificates to principals (security/identity.h). Without it no
+  // certificate names a principal, and every call needs a bearer token. Default: "".
+  std::string tls_client_map_file;
+  // Where the event store and the key store live; created if missing, and made owner-only
+  // (what is in it too) at every start. Default: "data".
   std::string data_dir = "data";
   // The master key file; created (0600) if missing. Default: "" meaning <data_dir>/master.key.
   std::string master_key_file;
   // fsync appends before acknowledging them; off only for tests. Default: true.
   bool sync = true;
   // The tokens file (see services/security/identity.h). Required unless `demo` is set, which
-  // defaults it to <data_dir>/dev-tokens, generated on first start. Default: "".
+  // defaults it to <data_dir>/dev-tokens, generated on first start, or `tls_client_map_file`
+  // is (callers may then be their certificates only). Default: "".
   std::string tokens_file;
   // Load the demo scenario (Sjælør Boulevard) once, and create dev tokens for its people if the
   // tokens file does not exist. Loading again writes nothing. Default: false.
@@ -70,11 +83,21 @@ struct DevToken {
   std::string token;
 };
 
+// The master key file the options name (<data_dir>/master.key by default).
+std::string MasterKeyFile(const ServerOptions& options);
+// Whether that file lies inside the data directory (symbolic links resolved): then whoever copies
+// the data directory, or a disk's backup of it, has the key to the personal data in it. (Backups
+// made by AdminService.Backup never contain it.) True as well if a path cannot be resolved.
+bool MasterKeyInDataDir(const ServerOptions& options);
+
 class HotspotServer {
  public:
-  // Opens the stores and starts serving. INVALID_ARGUMENT for a malformed or non-loopback
-  // listen address (naming the field); UNAVAILABLE if the address cannot be bound or the data
-  // directory is held by another process; otherwise what opening the stores returns.
+  // Opens the stores and starts serving. INVALID_ARGUMENT naming the field for a malformed or
+  // unresolvable listen address, a plaintext one that is not loopback, and TLS files that are
+  // missing, malformed or do not belong together (see ServerCredentialsFor); UNAVAILABLE if the
+  // address cannot be bound or the data directory is held by another process; FAILED_PRECONDITION
+  // if what is in the data directory cannot be made owner-only (another user's file); otherwise
+  // what opening the stores returns.
   static absl::StatusOr<std::unique_ptr<HotspotServer>> Start(ServerOptions options);
   ~HotspotServer();
 

@@ -16,13 +16,6 @@
 namespace hotspot::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Forks and execs `binary` with `args`, stdout and stderr to `log`.
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
             const std::string& log) {
@@ -108,6 +101,13 @@ absl::StatusOr<int> HotspotdProcess::Stop(int timeout_ms) {
   }
   pid_ = -1;
   return code;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 int RunToExit(const std::string& binary, const std::vector<std::string>& flags,

@@ -38,6 +38,9 @@ class HotspotdProcess {
   std::string log_file_;
 };
 
+// The text of the file at `path` ("" if it cannot be read).
+std::string ReadAll(const std::string& path);
+
 // Runs `binary` with `flags` to completion; returns its exit code, its output in `*output`.
 int RunToExit(const std::string& binary, const std::vector<std::string>& flags,
               std::string* output);

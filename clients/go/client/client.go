@@ -2,6 +2,9 @@
 // Debian's protoc-gen-go and protoc-gen-go-grpc (hotspot.example/clients/go/hotspot/v1).
 //
 //	c, err := client.Dial("127.0.0.1:50051", token, client.Options{Purpose: "meeting_preparation: weekly case review"})
+//	// over mTLS, as the principal hotspotd maps the client certificate to (no token):
+//	c, err := client.Dial("hotspot.kommune.example:443", "", client.Options{
+//		TLS: &client.TLSFiles{CAFile: "ca.pem", CertFile: "client.pem", KeyFile: "client.key"}})
 //	resp, err := c.Command(ctx, "ReferYouth", &hotspotv1.ReferYouthRequest{AreaId: ...})
 //	err = c.Query(ctx, "GetCase", &hotspotv1.GetCaseRequest{YouthId: resp.Id}, &caseResp)
 package client
@@ -9,13 +12,17 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -49,12 +56,51 @@ var personalData = PersonalDataAccess()
 
 // Options: Purpose for reads of youths' data (recorded in the access log), Deadline per call
 // (default 10 s), Retries after the first attempt for UNAVAILABLE (always: commands carry a
-// request id) and ABORTED (only for commands without a pinned expected_version); default 3.
+// request id) and ABORTED (only for commands without a pinned expected_version); default 3, a
+// negative number for none. TLS: nil for plaintext (hotspotd serves plaintext on loopback only).
 type Options struct {
 	Purpose  string
 	Deadline time.Duration
 	Retries  int
 	Backoff  time.Duration
+	TLS      *TLSFiles
+}
+
+// TLSFiles are PEM files: CAFile the CA that signed hotspotd's certificate (empty: the system's
+// CAs), CertFile and KeyFile a client certificate and its key for mTLS (both or neither).
+type TLSFiles struct {
+	CAFile   string
+	CertFile string
+	KeyFile  string
+}
+
+// transport is the dial option for files: plaintext if nil, TLS otherwise.
+func transport(files *TLSFiles) (grpc.DialOption, error) {
+	if files == nil {
+		return grpc.WithInsecure(), nil
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	if files.CAFile != "" {
+		pem, err := os.ReadFile(files.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		config.RootCAs = x509.NewCertPool()
+		if !config.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CAFile: %s holds no PEM certificate", files.CAFile)
+		}
+	}
+	if (files.CertFile == "") != (files.KeyFile == "") {
+		return nil, errors.New("CertFile and KeyFile: a client certificate needs its key")
+	}
+	if files.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(files.CertFile, files.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(config)), nil
 }
 
 // Client is one connection to hotspotd as one principal.
@@ -73,7 +119,8 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s: %s", e.Method, e.Code, e.Message) }
 
-// Dial connects (plaintext: hotspotd serves loopback only without TLS).
+// Dial connects, with opts.TLS or in plaintext. An empty token sends none: the caller is then the
+// principal hotspotd maps the client certificate to (mTLS).
 func Dial(target, token string, opts Options) (*Client, error) {
 	if opts.Deadline == 0 {
 		opts.Deadline = 10 * time.Second
@@ -84,8 +131,11 @@ func Dial(target, token string, opts Options) (*Client, error) {
 	if opts.Backoff == 0 {
 		opts.Backoff = 100 * time.Millisecond
 	}
-	conn, err := grpc.Dial(target, grpc.WithInsecure(),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec{})))
+	security, err := transport(opts.TLS)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.Dial(target, security, grpc.WithDefaultCallOptions(grpc.ForceCodec(codec{})))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +157,10 @@ func (codec) Name() string { return "proto" }
 func (c *Client) Close() error { return c.conn.Close() }
 
 func (c *Client) outgoing(ctx context.Context, method, purpose string) (context.Context, error) {
-	pairs := []string{"authorization", "Bearer " + c.token}
+	var pairs []string
+	if c.token != "" {
+		pairs = append(pairs, "authorization", "Bearer "+c.token)
+	}
 	if purpose == "" {
 		purpose = c.opts.Purpose
 	}

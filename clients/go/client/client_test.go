@@ -21,9 +21,9 @@ import (
 	hotspotv1 "hotspot.example/clients/go/hotspot/v1"
 )
 
-// startHotspotd starts the binary in HOTSPOTD with the demo area on a free port; the target and
-// the dev tokens by person.
-func startHotspotd(t *testing.T) (string, map[string]string) {
+// startHotspotd starts the binary in HOTSPOTD with the demo area on a free port and extra flags;
+// the target and the dev tokens by person.
+func startHotspotd(t *testing.T, extra ...string) (string, map[string]string) {
 	binary := os.Getenv("HOTSPOTD")
 	if binary == "" {
 		t.Fatal("set HOTSPOTD to the hotspotd binary (ctest does)")
@@ -34,8 +34,9 @@ func startHotspotd(t *testing.T) (string, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "--demo", "--listen=127.0.0.1:0", "--port_file="+portFile,
-		"--data_dir="+filepath.Join(dir, "data"), "--sync=false", "--deadline_interval_s=0")
+	flags := append([]string{"--demo", "--listen=127.0.0.1:0", "--port_file=" + portFile,
+		"--data_dir=" + filepath.Join(dir, "data"), "--sync=false", "--deadline_interval_s=0"}, extra...)
+	cmd := exec.Command(binary, flags...)
 	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

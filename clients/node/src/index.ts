@@ -3,11 +3,15 @@
 // committed).
 //
 //   const hotspot = new HotspotClient("127.0.0.1:50051", token, { purpose: "meeting_preparation: weekly review" });
+//   // over mTLS, as the principal hotspotd maps the client certificate to (no token):
+//   const system = new HotspotClient("hotspot.kommune.example:443", "", {
+//     tls: { caFile: "ca.pem", certFile: "client.pem", keyFile: "client.key" } });
 //   const referred = await hotspot.command("ReferYouth", { area_id: ..., name: ... });
 //   for await (const c of hotspot.pages("ListCommitments", { area_id: ... })) { ... }
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import type { ProtoGrpcType as AuditProto } from "../gen/audit_service";
@@ -74,7 +78,29 @@ export class HotspotError extends Error {
   }
 }
 
+// TLS files (PEM). Giving any turns TLS on; without them the channel is plaintext (hotspotd
+// serves plaintext on loopback only).
+export interface TlsFiles {
+  // The CA that signed hotspotd's certificate. Default: the system's CAs.
+  caFile?: string;
+  // mTLS: the client certificate and its key, both or neither.
+  certFile?: string;
+  keyFile?: string;
+}
+
+// The channel credentials for `tls`.
+export function channelCredentials(tls?: TlsFiles): grpc.ChannelCredentials {
+  if (!tls || (!tls.caFile && !tls.certFile && !tls.keyFile)) return grpc.credentials.createInsecure();
+  if (!tls.certFile !== !tls.keyFile) {
+    throw new Error("tls.certFile and tls.keyFile: a client certificate needs its key");
+  }
+  const read = (file?: string) => (file ? fs.readFileSync(file) : null);
+  return grpc.credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
+}
+
 export interface ClientOptions {
+  // TLS or mTLS; see TlsFiles. Default: plaintext.
+  tls?: TlsFiles;
   // Why reads of youths' data are made (recorded in the access log); a read may give its own.
   purpose?: string;
   // Per call. Default 10 s.
@@ -97,20 +123,23 @@ export class HotspotClient {
   private readonly queries: grpc.Client;
   private readonly audits: grpc.Client;
   private readonly subscriptions: grpc.Client;
-  private readonly options: Required<Omit<ClientOptions, "purpose">> & { purpose?: string };
+  private readonly options: Required<Omit<ClientOptions, "purpose" | "tls">> & { purpose?: string };
 
+  // `token`: the bearer token; "" sends none (a client certificate that hotspotd maps to a
+  // principal, over mTLS).
   constructor(
     target: string,
     private readonly token: string,
     options: ClientOptions = {},
   ) {
     const proto = load();
-    const credentials = grpc.credentials.createInsecure();
+    const credentials = channelCredentials(options.tls);
     this.commands = new proto.hotspot.v1.CommandService(target, credentials);
     this.queries = new proto.hotspot.v1.QueryService(target, credentials);
     this.audits = new proto.hotspot.v1.AuditService(target, credentials);
     this.subscriptions = new proto.hotspot.v1.SubscriptionService(target, credentials);
-    this.options = { deadlineMs: 10_000, retries: 3, backoffMs: 100, ...options };
+    const { tls: _tls, ...rest } = options;
+    this.options = { deadlineMs: 10_000, retries: 3, backoffMs: 100, ...rest };
   }
 
   close(): void {
@@ -119,7 +148,7 @@ export class HotspotClient {
 
   private metadata(method: string, purpose?: string): grpc.Metadata {
     const metadata = new grpc.Metadata();
-    metadata.set("authorization", `Bearer ${this.token}`);
+    if (this.token) metadata.set("authorization", `Bearer ${this.token}`);
     const why = purpose ?? this.options.purpose;
     const access = PERSONAL_DATA.get(method);
     if (access === "PERSONAL_DATA_ACCESS_ALWAYS" && !why) {

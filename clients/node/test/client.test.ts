@@ -1,51 +1,23 @@
 // The TypeScript client against a real hotspotd that the test starts (HOTSPOTD: its binary).
 import { test, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawn, ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 
 import { HotspotClient, HotspotError, personalDataAccess } from "../src";
 import { referAndCommit } from "../examples/refer_and_commit";
+import { Hotspotd, startHotspotd } from "../testing/hotspotd";
 
 const AREA = "area-sjaelor-boulevard";
-let server: ChildProcess;
-let dir: string;
+let server: Hotspotd;
 let target: string;
-const tokens: Record<string, string> = {};
+let tokens: Record<string, string>;
 
 before(async () => {
-  const binary = process.env.HOTSPOTD;
-  assert.ok(binary, "set HOTSPOTD to the hotspotd binary (ctest does)");
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "hotspot-node-"));
-  const portFile = path.join(dir, "port");
-  const out = fs.openSync(path.join(dir, "stdout"), "w");
-  server = spawn(
-    binary!,
-    ["--demo", "--listen=127.0.0.1:0", `--port_file=${portFile}`, `--data_dir=${dir}/data`, "--sync=false",
-     "--deadline_interval_s=0"],
-    { stdio: ["ignore", out, "ignore"] },
-  );
-  const deadline = Date.now() + 60_000;
-  while (!fs.existsSync(portFile)) {
-    assert.ok(Date.now() < deadline && server.exitCode === null, "hotspotd did not start");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  target = `127.0.0.1:${fs.readFileSync(portFile, "utf8").trim()}`;
-  // The dev tokens, printed (and flushed) once before the port file is written.
-  for (const line of fs.readFileSync(path.join(dir, "stdout"), "utf8").split("\n")) {
-    const m = /^\s+(\S+) \((\w+)\): (\S+)/.exec(line);
-    if (m) tokens[m[1]] = m[3];
-  }
+  server = await startHotspotd();
+  ({ target, tokens } = server);
 });
 
-after(async () => {
-  server.kill("SIGTERM");
-  await new Promise((r) => server.once("exit", r));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => server.stop());
 
 test("the example refers, decides and lists the commitment", async () => {
   const { youth, open } = await referAndCommit(target, tokens["chief-anna"]);

@@ -30,6 +30,25 @@ def _personal_data_access():
 _PERSONAL_DATA = _personal_data_access()
 
 
+def _read(path):
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _channel(target, ca_file, cert_file, key_file):
+    """Plaintext without TLS files; TLS (mTLS with a certificate and key) with them."""
+    if ca_file is None and cert_file is None and key_file is None:
+        return grpc.insecure_channel(target)
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("cert_file and key_file: a client certificate needs its key")
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=_read(ca_file), private_key=_read(key_file),
+        certificate_chain=_read(cert_file))
+    return grpc.secure_channel(target, credentials)
+
+
 class HotspotError(Exception):
     """A call that failed: the gRPC status code and the server's message (it names the field)."""
 
@@ -43,7 +62,13 @@ class HotspotError(Exception):
 class Client:
     """One channel to hotspotd and the principal whose token it sends.
 
-    token:    the bearer token (from the tokens file's owner).
+    token:    the bearer token (from the tokens file's owner); None or "" sends none, for a
+              client certificate that hotspotd maps to a principal (mTLS).
+    ca_file:  TLS: the PEM file of the CA that signed hotspotd's certificate. Giving it (or a
+              client certificate) turns TLS on; without either, the channel is plaintext
+              (hotspotd serves plaintext on loopback only). With a client certificate and no
+              ca_file, the system's CAs are trusted.
+    cert_file, key_file: mTLS: the PEM files of the client certificate and its key.
     purpose:  why reads of youths' data are made (the access log records it); each read may
               give its own.
     deadline: seconds per call, unless a call gives its own.
@@ -52,8 +77,9 @@ class Client:
               pin no expected_version: a pinned one must be decided again by the caller).
     """
 
-    def __init__(self, target, token, purpose=None, deadline=10.0, retries=3, backoff=0.1):
-        self._channel = grpc.insecure_channel(target)
+    def __init__(self, target, token=None, purpose=None, deadline=10.0, retries=3, backoff=0.1,
+                 ca_file=None, cert_file=None, key_file=None):
+        self._channel = _channel(target, ca_file, cert_file, key_file)
         self._token = token
         self.purpose = purpose
         self.deadline = deadline
@@ -77,7 +103,7 @@ class Client:
     # --- calls -------------------------------------------------------------------------------
 
     def _metadata(self, method, purpose):
-        metadata = [("authorization", f"Bearer {self._token}")]
+        metadata = [("authorization", f"Bearer {self._token}")] if self._token else []
         purpose = purpose or self.purpose
         access = _PERSONAL_DATA.get(method, options_pb2.PERSONAL_DATA_ACCESS_UNSPECIFIED)
         if access == options_pb2.PERSONAL_DATA_ACCESS_ALWAYS and not purpose:

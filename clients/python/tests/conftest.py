@@ -1,4 +1,5 @@
-"""A real hotspotd for the tests: started on a free port with the demo area, stopped after."""
+"""Real hotspotd servers for the tests: started on a free port with the demo area, stopped after:
+plaintext, TLS, and mTLS with certificates made by tests/tls/make_certs.sh (HOTSPOT_MAKE_CERTS)."""
 
 import os
 import re
@@ -10,17 +11,16 @@ import time
 import pytest
 
 
-@pytest.fixture(scope="session")
-def hotspotd():
+def _start(data, extra_flags):
+    """Starts hotspotd in `data`; yields {"target", "tokens"} and stops it afterwards."""
     binary = os.environ.get("HOTSPOTD")
     if not binary:
         pytest.fail("set HOTSPOTD to the hotspotd binary (ctest does)")
-    data = tempfile.mkdtemp(prefix="hotspot-py-")
     port_file = os.path.join(data, "port")
     out = open(os.path.join(data, "stdout"), "w+")
     process = subprocess.Popen(
         [binary, "--demo", "--listen=127.0.0.1:0", f"--port_file={port_file}",
-         f"--data_dir={data}/data", "--sync=false", "--deadline_interval_s=0"],
+         f"--data_dir={data}/data", "--sync=false", "--deadline_interval_s=0", *extra_flags],
         stdout=out, stderr=subprocess.DEVNULL, text=True)
     tokens = {}
     try:
@@ -45,4 +45,49 @@ def hotspotd():
         except subprocess.TimeoutExpired:
             process.kill()
         out.close()
+
+
+def _server(prefix, flags):
+    data = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield from _start(data, flags)
+    finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hotspotd():
+    yield from _server("hotspot-py-", [])
+
+
+@pytest.fixture(scope="session")
+def pki():
+    """Two throwaway PKIs: {"ours": dir, "other": dir} (see tests/tls/make_certs.sh)."""
+    script = os.environ.get("HOTSPOT_MAKE_CERTS")
+    if not script:
+        pytest.fail("set HOTSPOT_MAKE_CERTS to tests/tls/make_certs.sh (ctest does)")
+    root = tempfile.mkdtemp(prefix="hotspot-py-pki-")
+    try:
+        dirs = {name: os.path.join(root, name) for name in ("ours", "other")}
+        for d in dirs.values():
+            subprocess.run([script, d], check=True)
+        yield dirs
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hotspotd_tls(pki):
+    """hotspotd with TLS (the PKI's server certificate), no client certificates asked for."""
+    ours = pki["ours"]
+    yield from _server("hotspot-py-tls-", [f"--tls_cert_file={ours}/server.pem",
+                                           f"--tls_key_file={ours}/server.key"])
+
+
+@pytest.fixture(scope="session")
+def hotspotd_mtls(pki):
+    """hotspotd with TLS, client certificates required (mTLS) and the client map of the PKI."""
+    ours = pki["ours"]
+    yield from _server("hotspot-py-mtls-", [
+        f"--tls_cert_file={ours}/server.pem", f"--tls_key_file={ours}/server.key",
+        f"--tls_client_ca_file={ours}/client-ca.pem", f"--tls_client_map_file={ours}/client-map"])
