@@ -117,6 +117,25 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   v1::Event e;
   e.mutable_leadership_ladder_set()->set_agency_id(r.agency_id());
   *e.mutable_leadership_ladder_set()->mutable_contacts() = r.contacts();
+  // An open escalation of the agency keeps a contact at the level it stands at: the ladder may
+  // give that rung to another person (the escalation then goes to them), not drop it, which
+  // would strand the escalation with nobody to answer it. Once it is resolved or moved up, the
+  // level may go.
+  AgencyState after = agency;
+  Evolve(after, e);
+  for (const std::string& id : agency.escalations) {
+    ASSIGN_OR_RETURN(const EscalationState escalation, s.Load<EscalationState>("contacts", id));
+    if (escalation.resolved) continue;
+    ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("contacts", escalation.area_id));
+    const std::string now = ContactFor(area, agency, r.agency_id(), escalation.level);
+    RETURN_IF_ERROR(Rule(
+        now.empty() || !ContactFor(area, after, r.agency_id(), escalation.level).empty(),
+        absl::StrCat("contacts: the open escalation ", id, " of ", escalation.area_id,
+                     " stands at ", v1::EscalationLevel_Name(escalation.level), " with ", now,
+                     "; this ladder has no contact for that level and would strand it: keep "
+                     "the level (another person may take it) until the escalation is resolved "
+                     "or moved up")));
+  }
   s.Emit(r.agency_id(), area_id, std::move(e));
   return s.Finish(r.agency_id());
 }

@@ -2,7 +2,10 @@
 // codes of the calls it refuses.
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/domain/test_world.h"
@@ -244,6 +247,75 @@ TEST_F(DecideTest, AnAgencysPeopleAreNamedByItsOwnLeadersAndTheListReplacesTheRe
   EXPECT_TRUE(people().empty());
   named.set_agency_id("agency-nobody");
   EXPECT_EQ(Code(w_.Run(named, admin_)), absl::StatusCode::kNotFound);
+}
+
+// A ladder change does not strand an open escalation: the level it stands at keeps a contact. A
+// new person on that level is fine (the escalation goes to them); once it is moved up or
+// resolved, the level may go.
+TEST_F(DecideTest, ALadderKeepsAContactAtTheLevelOfAnOpenEscalation) {
+  SchoolLadder();  // head-mette, director-bo, mayor-jens
+  const std::string youth = AcceptedYouth();
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-school");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.add_commitment_ids(Commitment(youth));
+  const std::string escalation = w_.Do(raise, chief_).id;
+  // The school's stream knows the escalation raised at it.
+  const v1::Event& known = w_.stream("agency-school").back();
+  EXPECT_EQ(known.agency_escalated().agency_id(), "agency-school");
+  EXPECT_EQ(known.agency_escalated().escalation_id(), escalation);
+  EXPECT_EQ(known.area_id(), "area-test");
+
+  auto ladder = [&](std::vector<std::pair<v1::LeadershipLevel, std::string>> rungs) {
+    auto r = Req<v1::SetLeadershipLadderRequest>();
+    r.set_agency_id("agency-school");
+    for (const auto& [level, person] : rungs) {
+      v1::LeadershipContact* contact = r.add_contacts();
+      contact->set_level(level);
+      contact->set_person(person);
+    }
+    return r;
+  };
+  const auto director = std::pair{v1::LEADERSHIP_LEVEL_DIRECTOR, std::string("director-bo")};
+  const auto political = std::pair{v1::LEADERSHIP_LEVEL_POLITICAL, std::string("mayor-jens")};
+
+  // Without a middle manager the steering-group escalation would have nobody to answer it.
+  absl::StatusOr<Decision> d = w_.Run(ladder({director, political}), school_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr(absl::StrCat("contacts: the open escalation ", escalation,
+                                     " of area-test stands at ESCALATION_LEVEL_STEERING_GROUP "
+                                     "with head-mette; this ladder has no contact for that level")));
+  // Another person on that level: the escalation goes to them.
+  w_.Do(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-lars"}, director, political}),
+        school_leader_);
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  EXPECT_EQ(Code(w_.Run(ack, school_leader_)), absl::StatusCode::kPermissionDenied);  // mette
+  const Principal lars = Who("head-lars", "agency-school", Role::kAgencyLeader);
+  EXPECT_EQ(w_.Do(ack, lars).writes[0].events[0].escalation_acknowledged().escalation_id(),
+            escalation);
+
+  // Moved up to the director, it no longer needs the middle manager, but the director.
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No change after the steering group");
+  w_.Do(up, chief_);
+  w_.Do(ladder({director, political}), school_leader_);
+  d = w_.Run(ladder({political}), school_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("stands at ESCALATION_LEVEL_DIRECTOR with director-bo"));
+
+  // Resolved, it holds no level.
+  auto resolve = Req<v1::ResolveEscalationRequest>();
+  resolve.set_escalation_id(escalation);
+  resolve.set_outcome("Calls made from Monday");
+  w_.Do(resolve, Who("director-bo", "agency-school", Role::kAgencyLeader));
+  const Decision dropped = w_.Do(ladder({political}), school_leader_);
+  EXPECT_EQ(dropped.writes[0].events[0].leadership_ladder_set().contacts_size(), 1);
 }
 
 }  // namespace

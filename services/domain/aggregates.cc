@@ -124,6 +124,9 @@ void Evolve(AgencyState& state, const v1::Event& event) {
       state.people = {event.agency_people_named().persons().begin(),
                       event.agency_people_named().persons().end()};
       break;
+    case K::kAgencyEscalated:
+      state.escalations.insert(event.agency_escalated().escalation_id());
+      break;
     default:
       break;
   }

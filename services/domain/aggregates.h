@@ -65,6 +65,8 @@ struct AgencyState {
   bool self_governing_institution = false;  // joined the § 115 exchange under stk. 3
   std::map<int, std::string> ladder;        // LeadershipLevel -> person
   std::set<std::string> people;             // its register, as it named it (AgencyPeopleNamed)
+  // The escalations raised at it (AgencyEscalated; open or not): since that event exists.
+  std::set<std::string> escalations;
 };
 
 // Whether the agency itself named `person`: on its register of people or on its leadership

@@ -44,6 +44,7 @@ TEST_F(DecideTest, ADecisionCommitsItsCommitmentsEscalationsAndPlanTogether) {
               ElementsAre("hotspot.v1.CommitmentLinked", "hotspot.v1.ActionPlanAdopted"));
   EXPECT_THAT(types[decision.created_ids[0]], ElementsAre("hotspot.v1.CommitmentMade"));
   EXPECT_THAT(types[decision.created_ids[1]], ElementsAre("hotspot.v1.EscalationRaised"));
+  EXPECT_THAT(types["agency-school"], ElementsAre("hotspot.v1.AgencyEscalated"));  // its target
   const v1::EscalationRaised& raised = w_.stream(decision.created_ids[1])[0].escalation_raised();
   EXPECT_THAT(raised.commitment_ids(), ElementsAre(decision.created_ids[0]));
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACTIVE);

@@ -249,6 +249,11 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
   raised->set_meeting_id(meeting_id);
   raised->set_decision_id(decision_id);
   s.Emit(id, area_id, std::move(event));
+  // The agency's own stream knows the escalations raised at it, for its ladder's changes.
+  v1::Event at_agency;
+  at_agency.mutable_agency_escalated()->set_agency_id(target);
+  at_agency.mutable_agency_escalated()->set_escalation_id(id);
+  s.Emit(target, area_id, std::move(at_agency));
   for (const std::string& declined : concerns.declined) {
     TakeUp(s, declined, area_id, "", id, meeting_id, decision_id);
   }

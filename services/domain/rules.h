@@ -182,8 +182,9 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
                           EscalationConcerns& concerns);
 
 // Raises an escalation over `concerns`: the target agency must be of the area with a contact at
-// the level; each declined commitment is marked taken up by it. Without a youth the reason
-// stands in clear. Returns the escalation's id.
+// the level; the target's stream records it (AgencyEscalated, for its ladder's changes); each
+// declined commitment is marked taken up by it. Without a youth the reason stands in clear.
+// Returns the escalation's id.
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         const std::string& area_id, const std::string& target,
                                         v1::EscalationLevel level, absl::string_view reason,
