@@ -76,6 +76,7 @@
 #include "hotspot/v1/options.pb.h"
 #include "hotspot/v1/query_service.pb.h"
 #include "hotspot/v1/subscription_service.pb.h"
+#include "services/common/text.h"
 
 namespace hotspot::cli {
 namespace {
@@ -277,8 +278,8 @@ std::string NewRequestId() {
   return absl::StrFormat("cli-%016x%016x", bits(), bits());
 }
 
-// A value in a table cell.
-std::string Cell(const Message& m, const FieldDescriptor* f) {
+// A value in a table cell, as the server sent it.
+std::string RawCell(const Message& m, const FieldDescriptor* f) {
   const auto* r = m.GetReflection();
   if (f->is_repeated()) {
     const int n = r->FieldSize(m, f);
@@ -338,6 +339,11 @@ std::string Cell(const Message& m, const FieldDescriptor* f) {
   return "";
 }
 
+// A value in a table cell, safe for a terminal: a name cannot forge a row or send escape codes.
+std::string Cell(const Message& m, const FieldDescriptor* f) {
+  return hotspot::common::EscapeForTerminal(RawCell(m, f));
+}
+
 std::string Clip(std::string s, size_t width = 48) {
   if (s.size() > width) s = s.substr(0, width - 1) + "~";
   return s;
@@ -394,7 +400,7 @@ void PrintJson(const Message& m, bool pretty) {
   options.preserve_proto_field_names = true;
   options.add_whitespace = pretty;
   (void)google::protobuf::util::MessageToJsonString(m, &json, options);
-  std::cout << json << (pretty ? "" : "\n");
+  std::cout << hotspot::common::EscapeJsonForTerminal(json) << (pretty ? "" : "\n");
 }
 
 void Progress(uint64_t done, uint64_t total) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/strings/str_split.h"
+#include "services/common/text.h"
 #include "store/status_macros.h"
 
 namespace hotspot::domain {
@@ -292,6 +293,11 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
   if (required && absl::StripAsciiWhitespace(value).empty()) return Invalid(field, "required");
   if (value.size() > max) {
     return Invalid(field, absl::StrCat("at most ", max, " bytes, got ", value.size()));
+  }
+  const bool free_text = max > kMaxNameBytes;
+  if (!common::PrintableUtf8(value, /*newlines=*/free_text)) {
+    return Invalid(field, free_text ? "must be UTF-8 text with no control characters but newlines"
+                                    : "must be one line of UTF-8 text with no control characters");
   }
   return absl::OkStatus();
 }

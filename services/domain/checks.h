@@ -36,7 +36,9 @@ inline constexpr int kMaxAgencyPeople = 200;
 // INVALID_ARGUMENT "<field>: <problem>".
 absl::Status Invalid(absl::string_view field, absl::string_view problem);
 
-// Free text: at most `max` bytes; not blank if `required`.
+// Text people type: at most `max` bytes; not blank if `required`; UTF-8 with no control
+// characters and no bidirectional overrides (common::PrintableUtf8). Up to kMaxNameBytes it is
+// one line (a name, an address); longer, a free text, which may hold newlines.
 absl::Status CheckText(absl::string_view field, absl::string_view value, size_t max,
                        bool required = true);
 

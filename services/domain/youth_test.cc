@@ -54,6 +54,15 @@ TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
       {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("010110-1234"); }},
       {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("020110-4234"); }},
       {"birth_date", [](v1::ReferYouthRequest& r) { r.set_birth_date("2010-02-30"); }},
+      // No control characters: a name that forges a table row or colours a terminal, a name
+      // that reads backwards, broken UTF-8; a name is one line, a description may have several.
+      {"name", [](v1::ReferYouthRequest& r) { r.set_name("Emil\r\nforged | row"); }},
+      {"name", [](v1::ReferYouthRequest& r) { r.set_name("\x1b[31mEmil"); }},
+      {"name", [](v1::ReferYouthRequest& r) { r.set_name("Emil \xe2\x80\xaeneslraL"); }},
+      {"name", [](v1::ReferYouthRequest& r) { r.set_name("Emil\nLarsen"); }},
+      {"address", [](v1::ReferYouthRequest& r) { r.set_address(std::string("Vej 1\0", 6)); }},
+      {"description", [](v1::ReferYouthRequest& r) { r.set_description("\xff\xfe"); }},
+      {"description", [](v1::ReferYouthRequest& r) { r.set_description("a\tb\x07"); }},
   };
   for (const Bad& b : bad) {
     v1::ReferYouthRequest r = Referral();
@@ -63,6 +72,13 @@ TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
     EXPECT_TRUE(absl::StartsWith(d.status().message(), absl::StrCat(b.field, ":")))
         << b.field << " vs " << d.status().message();
   }
+
+  // Free text keeps its lines, and any script.
+  v1::ReferYouthRequest lines = Referral();
+  lines.set_request_id("refer-lines");
+  lines.set_description("Seen at the station twice.\nThe mother called the school.");
+  lines.set_name("Åse Møller-Nørgaard");
+  EXPECT_TRUE(w_.Run(lines, school_member_).ok());
 
   // An unknown youth: no personal data needed.
   v1::ReferYouthRequest unknown = Referral();

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "services/common/text.h"
 
 namespace hotspot::security {
 namespace {
@@ -12,40 +13,6 @@ constexpr absl::string_view kPrefix = "PURPOSE_";
 
 absl::Status Bad(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("purpose: ", why));
-}
-
-// The code points of `text` if it is valid UTF-8 without control characters (C0, DEL, C1) or
-// bidirectional overrides and isolates; false otherwise.
-bool PrintableUtf8(absl::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = text[i];
-    uint32_t cp = 0;
-    size_t n = 0;
-    if (c < 0x80) {
-      cp = c, n = 1;
-    } else if ((c & 0xE0) == 0xC0) {
-      cp = c & 0x1F, n = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      cp = c & 0x0F, n = 3;
-    } else if ((c & 0xF8) == 0xF0) {
-      cp = c & 0x07, n = 4;
-    } else {
-      return false;
-    }
-    if (i + n > text.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      const unsigned char next = text[i + k];
-      if ((next & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (next & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
-    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return false;
-    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) return false;
-    i += n;
-  }
-  return true;
 }
 
 }  // namespace
@@ -63,7 +30,7 @@ absl::StatusOr<Purpose> ParsePurpose(absl::string_view value) {
   if (value.size() > kMaxPurposeBytes) {
     return Bad(absl::StrCat(value.size(), " bytes, at most ", kMaxPurposeBytes));
   }
-  if (!PrintableUtf8(value)) return Bad("not UTF-8 text, or holds control characters");
+  if (!common::PrintableUtf8(value)) return Bad("not UTF-8 text, or holds control characters");
   Purpose out;
   absl::string_view code = value;
   if (const size_t colon = value.find(':'); colon != absl::string_view::npos) {
