@@ -245,9 +245,12 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
     record.set_purpose_code(purpose.code);
     if (purpose.code != v1::PURPOSE_UNSPECIFIED) record.set_purpose(code);
     // The free text may name people: kept only sealed under the youth's key, erased with it.
-    // A refused attempt may name a youth that does not exist: no key is made for it.
+    // A refused attempt may name a youth that does not exist: no key is made for it. Nor for
+    // an id that is no youth's (a record of before refusals' ids were checked may hold any text
+    // the caller typed, and an auditor's read of that record names it): the code alone is kept.
     if (purpose.text.empty() || record.youth_id().empty() || record.refused() ||
-        impl_->options.sealer == nullptr) {
+        impl_->options.sealer == nullptr ||
+        !CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
       continue;
     }
     absl::StatusOr<security::SealedValue> sealed =

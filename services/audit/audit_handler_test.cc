@@ -425,6 +425,17 @@ TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
             absl::StatusCode::kUnavailable);
 }
 
+// Every record of `log`, exported.
+v1::ExportAccessLogResponse Exported(const AccessLog& log) {
+  v1::ExportAccessLogResponse all;
+  const absl::Status status = log.Export({}, 10, [&](v1::ExportAccessLogResponse& r) {
+    all.MergeFrom(r);
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return all;
+}
+
 // A key store and its sealer in `dir`.
 struct Keys {
   explicit Keys(const TempDir& dir) : store(Open(dir)), sealer(store.get()) {}
@@ -465,13 +476,7 @@ TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
     EXPECT_EQ(bytes.find("mother"), std::string::npos) << entry.path();
   }
   log = *AccessLog::Open(AccessLogOptions(), dir.Sub("access"));
-  v1::ExportAccessLogResponse all;
-  ASSERT_TRUE(log->Export({}, 10,
-                          [&](v1::ExportAccessLogResponse& r) {
-                            all = r;
-                            return true;
-                          })
-                  .ok());
+  const v1::ExportAccessLogResponse all = Exported(*log);
   ASSERT_EQ(all.records_size(), 3);
   // The youth's record holds the text sealed under its key; the refused attempt (its youth may
   // not exist) and the record without a youth keep only the code.
@@ -492,6 +497,25 @@ TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
   field = all.records(0).purpose_text();
   ASSERT_TRUE(queries::ResolvePersonalField(&field, true, sealer, "area-x", shown).ok());
   EXPECT_EQ(field.withheld().reason(), "erased");
+}
+
+// A record naming an id that is no youth's (one of before refusals' ids were checked held
+// whatever the caller typed; an auditor's read of it names it again): written, with the
+// purpose's code only, and nothing sealed under that text.
+TEST(AccessLogTest, ARecordNamingNoValidYouthIdKeepsThePurposesCodeOnly) {
+  TempDir dir;
+  Keys k(dir);
+  const security::Principal kim{"auditor-kim", "agency-hotspot", security::Role::kAuditor, {}};
+  AccessLogOptions options;
+  options.sealer = &k.sealer;
+  auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
+  ASSERT_TRUE(log->Record(kim, "call/One", Why(v1::PURPOSE_AUDIT, "quarterly review"),
+                          {Read("Mohammed Nielsen 020209-4007")})
+                  .ok());
+  const v1::ExportAccessLogResponse all = Exported(*log);
+  ASSERT_EQ(all.records_size(), 1);
+  EXPECT_FALSE(all.records(0).has_purpose_text());
+  EXPECT_EQ(all.records(0).purpose(), "audit");
 }
 
 TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {

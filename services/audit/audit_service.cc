@@ -30,7 +30,11 @@ absl::Status AuditService::ResolvePurposes(
     google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
     security::Disclosures& shown) const {
   for (v1::AccessRecord& record : records) {
-    shown.Shown(record.youth_id(), record.area_id(), /*in_clear=*/false);
+    // A record of before refusals' ids were checked may name any text the caller typed: it is
+    // no youth's id, and listing it reads no youth's data.
+    if (queries::CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
+      shown.Shown(record.youth_id(), record.area_id(), /*in_clear=*/false);
+    }
     // The auditor sees the log's records in full: the purposes' free texts unsealed.
     if (!record.has_purpose_text()) continue;
     RETURN_IF_ERROR(queries::ResolvePersonalField(record.mutable_purpose_text(), /*allowed=*/true,

@@ -1,5 +1,7 @@
 #include "services/rpc/call_runner.h"
 
+#include "services/domain/checks.h"
+
 namespace hotspot::rpc {
 namespace {
 
@@ -19,10 +21,14 @@ absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::P
                            absl::string_view call, const security::Purpose& purpose,
                            const google::protobuf::Message& request, absl::string_view youth_id) {
   v1::AccessRecord record;
-  // Bounded: a request's id may be anything the caller typed.
-  record.set_youth_id(std::string(youth_id.empty() ? TopLevelString(request, "youth_id") : youth_id)
-                          .substr(0, 200));
-  record.set_area_id(TopLevelString(request, "area_id").substr(0, 200));
+  // A request's ids may be anything the caller typed (a name, a CPR number): kept only if they
+  // pass the ids' own check, as the read side's lookups would, and left out otherwise.
+  std::string youth(youth_id.empty() ? TopLevelString(request, "youth_id") : youth_id);
+  if (!domain::CheckId("youth_id", youth, "youth", /*required=*/false).ok()) youth.clear();
+  std::string area = TopLevelString(request, "area_id");
+  if (!domain::CheckId("area_id", area, "area", /*required=*/false).ok()) area.clear();
+  record.set_youth_id(std::move(youth));
+  record.set_area_id(std::move(area));
   record.set_refused(true);
   return recorder.Record(who, call, purpose, {record});
 }

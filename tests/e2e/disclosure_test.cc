@@ -489,6 +489,65 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   EXPECT_FALSE(LastOf(cast.chief.person, "hotspot.v1.QueryService/ListBodies").refused());
 }
 
+// The eighth review's attack: a caller names a "youth" by a name and a CPR number in a read it is
+// refused. The refusal is recorded without that text (it is no youth's id), and the auditors'
+// reads of the log, with a purpose's free text (sealed under each youth they read), still work.
+TEST_F(DisclosureTest, ARefusalKeepsNoTextThatIsNoIdAndBreaksNoAuditorsRead) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string typed = "Mohammed Nielsen 020209-4007";
+  v1::ListAccessRecordsRequest list;
+  list.set_youth_id(typed);
+  v1::ListAccessRecordsResponse listed;
+  auto teacher = suite_->As(cast.school_member, "case_coordination: x");
+  EXPECT_EQ(Audit()->ListAccessRecords(teacher.get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ExportSubjectAccessRequest subject;
+  subject.set_youth_id("Noah Hansen 260209-4001");
+  subject.set_subject_access_id("x");
+  v1::ExportSubjectAccessResponse exported;
+  auto chief = suite_->As(cast.chief, "data_subject_request");
+  EXPECT_EQ(Audit()->ExportSubjectAccess(chief.get(), subject, &exported).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The refusals are recorded, naming no youth.
+  for (const auto& [person, call] :
+       {std::pair{cast.school_member.person, "hotspot.v1.AuditService/ListAccessRecords"},
+        std::pair{cast.chief.person, "hotspot.v1.AuditService/ExportSubjectAccess"}}) {
+    const v1::AccessRecord record = LastOf(person, call);
+    EXPECT_TRUE(record.refused()) << person;
+    EXPECT_EQ(record.youth_id(), "") << person;
+  }
+  // The whole log, exported by the auditor with a purpose's free text: every record, and the
+  // typed texts nowhere.
+  v1::ExportAccessLogRequest everything;
+  auto auditor = suite_->As(cast.auditor, "audit: quarterly review");
+  auto reader = Audit()->ExportAccessLog(auditor.get(), everything);
+  v1::ExportAccessLogResponse response;
+  std::string all;
+  uint64_t sent = 0, total = 0;
+  while (reader->Read(&response)) {
+    all += response.DebugString();
+    sent = response.sent();
+    total = response.total();
+  }
+  const grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GT(sent, 0u);
+  EXPECT_EQ(sent, total);
+  for (const char* text : {"Nielsen", "020209", "Noah Hansen", "260209"}) {
+    EXPECT_EQ(all.find(text), std::string::npos) << text;
+  }
+  // And the teacher's records, listed by person.
+  v1::ListAccessRecordsRequest by_person;
+  by_person.set_person(cast.school_member.person);
+  by_person.set_page_size(500);
+  auto again = suite_->As(cast.auditor, "audit: quarterly review");
+  const grpc::Status listed_status = Audit()->ListAccessRecords(again.get(), by_person, &listed);
+  ASSERT_TRUE(listed_status.ok()) << listed_status.error_message();
+  EXPECT_GT(listed.records_size(), 0);
+  EXPECT_EQ(listed.DebugString().find("Nielsen"), std::string::npos);
+}
+
 TEST_F(DisclosureTest, PurposesComeFromTheListAndFreeTextsInAnyLanguageArriveSealed) {
   const scenario::Cast& cast = suite_->cast;
   v1::ListCasesRequest list;
