@@ -109,6 +109,10 @@ absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& 
   return *std::move(view);
 }
 
+absl::StatusOr<std::string> AuditHandler::AreaOf(absl::string_view youth_id) const {
+  return queries::AreaOfCase(*views_, youth_id);
+}
+
 absl::StatusOr<std::vector<uint64_t>> AuditHandler::Positions(absl::string_view youth_id,
                                                               uint64_t last) const {
   std::vector<uint64_t> positions;

@@ -1,5 +1,8 @@
 #include "services/audit/audit_service.h"
 
+#include <map>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "services/queries/personal_data.h"
 #include "services/queries/query_util.h"
@@ -25,6 +28,34 @@ AuditService::AuditService(const AuditHandler* handler,
       sealer_(sealer),
       answer_(std::move(answer)),
       runner_(authenticator, access_log, workers) {}
+
+absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
+                                                         const std::string& youth_id) const {
+  RETURN_IF_ERROR(security::MayReadAccessLog(who));
+  if (!youth_id.empty()) {
+    // One youth's records: all of its case's area.
+    RETURN_IF_ERROR(queries::CheckId("youth_id", youth_id, "youth", /*required=*/true));
+    ASSIGN_OR_RETURN(const std::string area, handler_->AreaOf(youth_id));
+    RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, area));
+    return AccessLog::Filter(nullptr);
+  }
+  // Each record by its area; one that names none, by its youth's case's (looked up once each).
+  auto areas = std::make_shared<std::map<std::string, std::string>>();
+  return AccessLog::Filter(
+      [this, who, areas](const v1::AccessRecord& record) -> absl::StatusOr<bool> {
+        if (security::MaySeeAccessRecord(who, record.area_id())) return true;
+        if (!record.area_id().empty() || record.youth_id().empty() ||
+            !queries::CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
+          return false;
+        }
+        auto it = areas->find(record.youth_id());
+        if (it == areas->end()) {
+          ASSIGN_OR_RETURN(std::string area, handler_->AreaOf(record.youth_id()));
+          it = areas->emplace(record.youth_id(), std::move(area)).first;
+        }
+        return security::MaySeeAccessRecord(who, it->second);
+      });
+}
 
 absl::Status AuditService::ResolvePurposes(
     google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
@@ -76,9 +107,10 @@ grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
       context, Method("ListAccessRecords"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ListAccessRecordsResponse>> {
-        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
+        ASSIGN_OR_RETURN(const AccessLog::Filter visible,
+                         Readable(caller.who, request->youth_id()));
         Disclosed<v1::ListAccessRecordsResponse> out;
-        ASSIGN_OR_RETURN(out.answer, access_log_->List(*request));
+        ASSIGN_OR_RETURN(out.answer, access_log_->List(*request, visible));
         RETURN_IF_ERROR(ResolvePurposes(*out.answer.mutable_records(), out.disclosures));
         return out;
       });
@@ -91,7 +123,8 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
       context, method, *request,
       [this, request, &method](const rpc::Caller& caller,
                                rpc::StreamWriter<v1::ExportAccessLogResponse>& out) {
-        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
+        ASSIGN_OR_RETURN(const AccessLog::Filter visible,
+                         Readable(caller.who, request->youth_id()));
         return access_log_->Export(
             *request, kExportBatch,
             [&](v1::ExportAccessLogResponse& response) -> absl::StatusOr<bool> {
@@ -99,7 +132,8 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
               RETURN_IF_ERROR(ResolvePurposes(*response.mutable_records(), shown));
               RETURN_IF_ERROR(runner_.Record(caller, method, shown));
               return out.Send(response);
-            });
+            },
+            visible);
       });
 }
 
@@ -128,7 +162,8 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
       context, Method("ExportSubjectAccess"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
-        // It holds the youth's access records: for an auditor, as the access log is.
+        // It holds the youth's access records: for an auditor of the youth's area, as the
+        // access log is.
         RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
         if (caller.purpose->code != v1::PURPOSE_DATA_SUBJECT_REQUEST) {
           return absl::InvalidArgumentError(
@@ -136,6 +171,7 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
         }
         RETURN_IF_ERROR(queries::CheckId("youth_id", request->youth_id(), "youth",
                                          /*required=*/true));
+        RETURN_IF_ERROR(Readable(caller.who, request->youth_id()).status());
         // Every access record of the youth, with the purposes' free texts unsealed.
         std::vector<v1::AccessRecord> reads;
         security::Disclosures shown;

@@ -32,7 +32,7 @@ bool IsLowerHex(absl::string_view s) {
 
 std::string Line(absl::string_view hash, const Principal& p) {
   return absl::StrCat(hash, " ", p.person, " ", p.agency, " ", RoleName(p.role), " ",
-                      absl::StrJoin(p.areas, ","), "\n");
+                      p.areas.empty() ? "-" : absl::StrJoin(p.areas, ","), "\n");
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ absl::StatusOr<Authenticator> Authenticator::Parse(absl::string_view text) {
     principal.person = std::string(fields[1]);
     principal.agency = std::string(fields[2]);
     principal.role = *role;
-    principal.areas = absl::StrSplit(fields[4], ',', absl::SkipEmpty());
+    if (fields[4] != "-") principal.areas = absl::StrSplit(fields[4], ',', absl::SkipEmpty());
     if (!out.by_hash_.emplace(std::string(fields[0]), std::move(principal)).second) {
       return error("this token hash is listed twice");
     }
