@@ -75,8 +75,10 @@ class AuditHandler {
   // The answer to a subject access request (GDPR Art. 15): the case and its whole history in
   // clear, and `reads` (the youth's access records as stored, purposes unsealed here) as dates,
   // agencies, roles and purposes, with what Databeskyttelsesloven § 22 allows withheld redacted
-  // and listed: the police's shares, third parties' names, the employees who acted. As JSON and
-  // HTML. Roles as CaseHistory; NOT_FOUND for a request the youth does not have.
+  // and listed: what the police wrote (every text of an event of theirs, of a share, referral
+  // or notification they made, and their commitments' actions; not the youth's identity), third
+  // parties' names, the employees who acted. As JSON and HTML. Roles as CaseHistory; NOT_FOUND for
+  // a request the youth does not have.
   absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> SubjectAccess(
       const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
       absl::Time deadline, std::vector<v1::AccessRecord> reads) const;
