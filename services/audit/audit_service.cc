@@ -27,7 +27,8 @@ AuditService::AuditService(const AuditHandler* handler,
       access_log_(access_log),
       sealer_(sealer),
       answer_(std::move(answer)),
-      runner_(authenticator, access_log, workers) {}
+      runner_(authenticator, access_log, workers,
+              [handler](absl::string_view youth_id) { return handler->AreaOf(youth_id); }) {}
 
 absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
                                                          const std::string& youth_id) const {

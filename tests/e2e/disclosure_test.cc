@@ -445,6 +445,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   v1::AccessRecord record = LastOf(cast.chief.person, "hotspot.v1.QueryService/GetCase");
   EXPECT_TRUE(record.refused());
   EXPECT_EQ(record.youth_id(), *other_youth_);
+  EXPECT_EQ(record.area_id(), kOtherArea);  // the youth's, for the area's audit
   EXPECT_FALSE(record.personal_data_disclosed());
   EXPECT_EQ(record.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
   // A refused attempt names a youth that may not exist: its free text is not kept.
@@ -478,6 +479,40 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   record = LastOf(cast.school_member.person, "hotspot.v1.AuditService/GetCaseHistory");
   EXPECT_TRUE(record.refused());
   EXPECT_EQ(record.youth_id(), *other_youth_);
+  EXPECT_EQ(record.area_id(), kOtherArea);
+
+  // The teacher asks for the case as of a point, and for a subject access export: each refusal
+  // names the youth's area. A youth that does not exist is refused alike, and its record names
+  // no area.
+  const std::string nobody = "youth-00000000-0000-0000-0000-000000000000";
+  std::vector<std::string> answers;  // the refusals' messages, for each youth
+  for (const std::string& youth : {*other_youth_, nobody}) {
+    v1::GetCaseAsOfRequest as_of;
+    as_of.set_youth_id(youth);
+    as_of.set_position(head_);
+    v1::GetCaseAsOfResponse then;
+    auto teacher_as_of = suite_->As(cast.school_member, "audit");
+    const grpc::Status refused_as_of = Audit()->GetCaseAsOf(teacher_as_of.get(), as_of, &then);
+    EXPECT_EQ(refused_as_of.error_code(), grpc::StatusCode::PERMISSION_DENIED) << youth;
+    v1::ExportSubjectAccessRequest subject;
+    subject.set_youth_id(youth);
+    subject.set_subject_access_id("access-1");
+    v1::ExportSubjectAccessResponse exported;
+    auto teacher_export = suite_->As(cast.school_member, "data_subject_request");
+    const grpc::Status refused_export =
+        Audit()->ExportSubjectAccess(teacher_export.get(), subject, &exported);
+    EXPECT_EQ(refused_export.error_code(), grpc::StatusCode::PERMISSION_DENIED) << youth;
+    answers.push_back(refused_as_of.error_message() + " / " + refused_export.error_message());
+    for (const char* call :
+         {"hotspot.v1.AuditService/GetCaseAsOf", "hotspot.v1.AuditService/ExportSubjectAccess"}) {
+      record = LastOf(cast.school_member.person, call);
+      EXPECT_TRUE(record.refused()) << call;
+      EXPECT_EQ(record.youth_id(), youth) << call;
+      EXPECT_EQ(record.area_id(), youth == nobody ? "" : kOtherArea) << call;
+    }
+  }
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], answers[1]);  // the answer tells nothing of whether the youth exists
 
   // A coordinator reads the access log.
   v1::ListAccessRecordsRequest log;
