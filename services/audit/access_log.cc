@@ -140,9 +140,17 @@ struct AccessLog::Impl {
     fprintf(stderr, "access log: fsync failed: %s\n", status.ToString().c_str());
   }
 
-  // How many records are under `prefix`.
-  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* snapshot,
-                                 const std::string& prefix) const {
+  // How many records are under `prefix` (of those `visible` lets through, if given).
+  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* snapshot, const std::string& prefix,
+                                 const Filter& visible) const {
+    if (visible != nullptr) {
+      uint64_t count = 0;
+      RETURN_IF_ERROR(Visit(snapshot, prefix, 0, visible, [&](v1::AccessRecord&) {
+        ++count;
+        return true;
+      }));
+      return count;
+    }
     rocksdb::ReadOptions read;
     read.snapshot = snapshot;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
@@ -156,9 +164,10 @@ struct AccessLog::Impl {
     return count;
   }
 
-  // Visits the records under `prefix` ("r" or an index prefix) after sequence `after`, oldest
-  // first, until `visit` returns false.
+  // Visits the records under `prefix` ("r" or an index prefix) after sequence `after` that
+  // `visible` lets through (null: all), oldest first, until `visit` returns false.
   absl::Status Visit(const rocksdb::Snapshot* snapshot, const std::string& prefix, uint64_t after,
+                     const Filter& visible,
                      const std::function<bool(v1::AccessRecord&)>& visit) const {
     rocksdb::ReadOptions read;
     read.snapshot = snapshot;
@@ -178,6 +187,10 @@ struct AccessLog::Impl {
       if (!record.ParseFromString(value)) {
         return absl::DataLossError(
             absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
+      }
+      if (visible != nullptr) {
+        ASSIGN_OR_RETURN(const bool shown, visible(record));
+        if (!shown) continue;
       }
       if (!visit(record)) break;
     }
@@ -245,9 +258,12 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
     record.set_purpose_code(purpose.code);
     if (purpose.code != v1::PURPOSE_UNSPECIFIED) record.set_purpose(code);
     // The free text may name people: kept only sealed under the youth's key, erased with it.
-    // A refused attempt may name a youth that does not exist: no key is made for it.
+    // A refused attempt may name a youth that does not exist: no key is made for it. Nor for
+    // an id that is no youth's (a record of before refusals' ids were checked may hold any text
+    // the caller typed, and an auditor's read of that record names it): the code alone is kept.
     if (purpose.text.empty() || record.youth_id().empty() || record.refused() ||
-        impl_->options.sealer == nullptr) {
+        impl_->options.sealer == nullptr ||
+        !CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
       continue;
     }
     absl::StatusOr<security::SealedValue> sealed =
@@ -288,7 +304,7 @@ absl::Status AccessLog::Checkpoint(const std::string& directory) {
 uint64_t AccessLog::last_sequence() const { return impl_->next.load() - 1; }
 
 absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
-    const v1::ListAccessRecordsRequest& request) const {
+    const v1::ListAccessRecordsRequest& request, const Filter& visible) const {
   ASSIGN_OR_RETURN(const std::string prefix,
                    PrefixFor(request.youth_id(), request.person(), /*one_required=*/true));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
@@ -298,7 +314,7 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
     return Invalid("page_token", "not a token this service gave");
   }
   v1::ListAccessRecordsResponse response;
-  RETURN_IF_ERROR(impl_->Visit(nullptr, prefix, after, [&](v1::AccessRecord& record) {
+  RETURN_IF_ERROR(impl_->Visit(nullptr, prefix, after, visible, [&](v1::AccessRecord& record) {
     if (response.records_size() == page_size) {
       response.set_next_page_token(Token(absl::StrCat(response.records(page_size - 1).sequence())));
       return false;
@@ -311,12 +327,13 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
 
 absl::Status AccessLog::Export(
     const v1::ExportAccessLogRequest& request, size_t batch,
-    const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send) const {
+    const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send,
+    const Filter& visible) const {
   ASSIGN_OR_RETURN(const std::string prefix,
                    PrefixFor(request.youth_id(), request.person(), /*one_required=*/false));
   const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
   // Counted first, from the same snapshot, for progress.
-  absl::StatusOr<uint64_t> counted = impl_->Count(snapshot, prefix);
+  absl::StatusOr<uint64_t> counted = impl_->Count(snapshot, prefix, visible);
   absl::Status status = counted.status();
   const uint64_t total = counted.value_or(0);
   v1::ExportAccessLogResponse response;
@@ -333,10 +350,11 @@ absl::Status AccessLog::Export(
     return !stopped;
   };
   if (status.ok()) {
-    const absl::Status visited = impl_->Visit(snapshot, prefix, 0, [&](v1::AccessRecord& record) {
-      *response.add_records() = std::move(record);
-      return response.records_size() < static_cast<int>(batch) || flush();
-    });
+    const absl::Status visited =
+        impl_->Visit(snapshot, prefix, 0, visible, [&](v1::AccessRecord& record) {
+          *response.add_records() = std::move(record);
+          return response.records_size() < static_cast<int>(batch) || flush();
+        });
     if (status.ok()) status = visited;
   }
   if (status.ok() && !stopped && (response.records_size() > 0 || sent == 0)) flush();

@@ -80,17 +80,22 @@ class AccessLog final : public security::AccessRecorder {
   // record that does not parse.
   absl::StatusOr<uint64_t> Purge();
 
-  // A page of records of one youth or one person (exactly one given), oldest first, as stored
-  // (purpose_text sealed). INVALID_ARGUMENT naming the field for bad input.
-  absl::StatusOr<v1::ListAccessRecordsResponse> List(
-      const v1::ListAccessRecordsRequest& request) const;
+  // Which records a reader is given: true for those it may see; an error ends the read with it.
+  using Filter = std::function<absl::StatusOr<bool>(const v1::AccessRecord&)>;
 
-  // Every record (of the youth or person, if one is given), oldest first, as stored, in batches
-  // of up to `batch` records, from one snapshot; `send` returns false to stop, or an error that
+  // A page of records of one youth or one person (exactly one given), oldest first, as stored
+  // (purpose_text sealed), of those `visible` lets through (null: all). INVALID_ARGUMENT naming
+  // the field for bad input.
+  absl::StatusOr<v1::ListAccessRecordsResponse> List(const v1::ListAccessRecordsRequest& request,
+                                                     const Filter& visible = nullptr) const;
+
+  // Every record (of the youth or person, if one is given) that `visible` lets through (null:
+  // all), oldest first, as stored, in batches of up to `batch` records, from one snapshot, with
+  // the count of those records as the total; `send` returns false to stop, or an error that
   // ends the export with it.
-  absl::Status Export(
-      const v1::ExportAccessLogRequest& request, size_t batch,
-      const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send) const;
+  absl::Status Export(const v1::ExportAccessLogRequest& request, size_t batch,
+                      const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send,
+                      const Filter& visible = nullptr) const;
 
   // Writes a consistent copy of the log to `directory`, which must not exist. INTERNAL for I/O
   // errors.

@@ -46,6 +46,26 @@ bool IsEmployeeName(const google::protobuf::FieldDescriptor* f) {
          std::find(std::begin(kNames), std::end(kNames), f->name()) != std::end(kNames);
 }
 
+// Calls `visit` with each message held in a field of `m` and its path from `path`
+// ("case_view.outreach": repeated fields without their index).
+void ForEachChild(google::protobuf::Message* m, const std::string& path,
+                  const std::function<void(google::protobuf::Message*, std::string)>& visit) {
+  const auto* reflection = m->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(*m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string here = absl::StrCat(path, f->name());
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(*m, f); ++i) {
+        visit(reflection->MutableRepeatedMessage(m, f, i), here);
+      }
+    } else {
+      visit(reflection->MutableMessage(m, f), here);
+    }
+  }
+}
+
 // What the subject access export leaves out of `m`, recursively: every employee name (calling
 // `redacted` with each one's path from `path`, "case_view.outreach.person": repeated fields
 // without their index), and every sealed value's ciphertext (the export gives each as a personal
@@ -60,22 +80,36 @@ void RedactForExport(google::protobuf::Message* m, const std::string& path,
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(*m, &fields);
   for (const google::protobuf::FieldDescriptor* f : fields) {
-    const std::string here = absl::StrCat(path, f->name());
-    if (IsEmployeeName(f)) {
-      if (reflection->GetString(*m, f).empty()) continue;
-      reflection->ClearField(m, f);
-      redacted(here);
-      continue;
-    }
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (f->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(*m, f); ++i) {
-        RedactForExport(reflection->MutableRepeatedMessage(m, f, i), here + ".", redacted);
-      }
-    } else {
-      RedactForExport(reflection->MutableMessage(m, f), here + ".", redacted);
-    }
+    if (!IsEmployeeName(f) || reflection->GetString(*m, f).empty()) continue;
+    reflection->ClearField(m, f);
+    redacted(absl::StrCat(path, f->name()));
   }
+  ForEachChild(m, path, [&](google::protobuf::Message* child, std::string here) {
+    RedactForExport(child, here + ".", redacted);
+  });
+}
+
+// Clears every Text of `m` held in clear, recursively, calling `withheld` with each one's path
+// from `path` ("commitment_fulfilled.note"). (Sealed texts are the personal values' to withhold.)
+void WithholdClearTexts(google::protobuf::Message* m, const std::string& path,
+                        const std::function<void(std::string)>& withheld) {
+  ForEachChild(m, path, [&](google::protobuf::Message* child, std::string here) {
+    if (child->GetDescriptor() != v1::Text::descriptor()) {
+      WithholdClearTexts(child, here + ".", withheld);
+      return;
+    }
+    auto* text = static_cast<v1::Text*>(child);
+    if (!text->has_clear()) return;
+    text->clear_value();
+    withheld(std::move(here));
+  });
+}
+
+// The youth's own identity among an event's personal values ("youth_referred.name", ...): what
+// the export gives in clear even where the police recorded it.
+bool IsIdentity(absl::string_view path) {
+  const absl::string_view field = path.substr(path.rfind('.') + 1);
+  return field == "name" || field == "cpr_number" || field == "birth_date" || field == "address";
 }
 
 bool Ended(v1::CaseStatus status) {
@@ -107,6 +141,10 @@ absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& 
   if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
   RETURN_IF_ERROR(security::MayAuditCase(who, view->area_id()));
   return *std::move(view);
+}
+
+absl::StatusOr<std::string> AuditHandler::AreaOf(absl::string_view youth_id) const {
+  return queries::AreaOfCase(*views_, youth_id);
 }
 
 absl::StatusOr<std::vector<uint64_t>> AuditHandler::Positions(absl::string_view youth_id,
@@ -455,6 +493,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
   // Which agencies are the police.
   std::map<std::string, bool> police;
   auto is_police = [&](const std::string& agency) -> absl::StatusOr<bool> {
+    if (agency.empty()) return false;  // the system's own facts
     auto it = police.find(agency);
     if (it != police.end()) return it->second;
     ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
@@ -500,31 +539,33 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       event.mutable_actor()->set_person("");
       redact(s.position(), "actor.person", kEmployeeReason);
     }
-    // What the police wrote: a concern they shared; a referral's description and categories
-    // (not the youth's identity) and a notification's text, where the police made them.
-    std::vector<std::string> police_paths;
-    if (event.has_concern_shared()) {
-      ASSIGN_OR_RETURN(const bool by_police, is_police(event.concern_shared().agency_id()));
-      if (by_police) {
+    // What the police wrote: every text of an event a person of the police made (a note, an
+    // action, a reason), and of a concern they shared, a referral or a notification they made
+    // and a commitment of theirs (its action), whoever recorded it; not the youth's identity
+    // (where the police referred the youth), nor the categories' count.
+    ASSIGN_OR_RETURN(bool police_wrote, is_police(s.actor().agency_id()));
+    const std::string* whose =
+        event.has_concern_shared()      ? &event.concern_shared().agency_id()
+        : event.has_youth_referred()    ? &event.youth_referred().referring_agency_id()
+        : event.has_notification_made() ? &event.notification_made().agency_id()
+        : event.has_commitment_made()   ? &event.commitment_made().owning_agency_id()
+                                        : nullptr;
+    if (!police_wrote && whose != nullptr) {
+      ASSIGN_OR_RETURN(police_wrote, is_police(*whose));
+    }
+    if (police_wrote) {
+      if (event.concern_shared().concerns_size() > 0) {
         event.mutable_concern_shared()->clear_concerns();
-        redact(s.position(), "concern_shared", kPoliceReason);
-        police_paths = {"concern_shared."};
+        redact(s.position(), "concern_shared.concerns", kPoliceReason);
       }
-    }
-    if (event.has_youth_referred()) {
-      ASSIGN_OR_RETURN(const bool by_police,
-                       is_police(event.youth_referred().referring_agency_id()));
-      if (by_police) {
-        if (event.youth_referred().concerns_size() > 0) {
-          event.mutable_youth_referred()->clear_concerns();
-          redact(s.position(), "youth_referred.concerns", kPoliceReason);
-        }
-        police_paths = {"youth_referred.description", "youth_referred.concerns_sealed"};
+      if (event.youth_referred().concerns_size() > 0) {
+        event.mutable_youth_referred()->clear_concerns();
+        redact(s.position(), "youth_referred.concerns", kPoliceReason);
       }
-    }
-    if (event.has_notification_made()) {
-      ASSIGN_OR_RETURN(const bool by_police, is_police(event.notification_made().agency_id()));
-      if (by_police) police_paths = {"notification_made.text"};
+      // Texts in clear (events of before texts were sealed, and an area's own texts).
+      WithholdClearTexts(&event, "", [&](std::string path) {
+        redact(s.position(), std::move(path), kPoliceReason);
+      });
     }
     RedactForExport(&event, "", [&](std::string path) {
       redact(s.position(), std::move(path), kEmployeeReason);
@@ -537,10 +578,8 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
       // Who asked for the youth's data or gave consent: a third party, such as a parent.
       const bool third_party =
           absl::EndsWith(v.path(), "requested_by") || absl::EndsWith(v.path(), "given_by_sealed");
-      const bool police_wrote =
-          std::any_of(police_paths.begin(), police_paths.end(),
-                      [&](const std::string& p) { return absl::StartsWith(v.path(), p); });
-      if (!police_wrote && !third_party) continue;
+      const bool police_text = police_wrote && !IsIdentity(v.path());
+      if (!police_text && !third_party) continue;
       v.mutable_value()->mutable_withheld()->set_reason("redacted");
       redact(s.position(), v.path(), third_party ? kThirdPartyReason : kPoliceReason);
     }
@@ -577,12 +616,21 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
     sar.mutable_requested_by()->mutable_withheld()->set_reason("redacted");
     redact(0, "case_view.subject_access_requests.requested_by", kThirdPartyReason);
   }
+  // Withholds a text of the police's in the case, if it holds one, and lists the redaction.
+  auto withhold_police_text = [&](v1::PersonalField* field, const char* path) {
+    if (field->value_case() == v1::PersonalField::VALUE_NOT_SET) return;
+    withhold_fields({field});
+    redact(0, path, kPoliceReason);
+  };
   for (v1::NotificationView& n : *view->mutable_notifications()) {
     ASSIGN_OR_RETURN(const bool by_police, is_police(n.agency_id()));
-    if (by_police && n.text().value_case() != v1::PersonalField::VALUE_NOT_SET) {
-      withhold_fields({n.mutable_text()});
-      redact(0, "case_view.notifications.text", kPoliceReason);
-    }
+    if (by_police) withhold_police_text(n.mutable_text(), "case_view.notifications.text");
+  }
+  for (v1::CommitmentView& c : *view->mutable_commitments()) {
+    ASSIGN_OR_RETURN(const bool by_police, is_police(c.owning_agency_id()));
+    if (!by_police) continue;
+    withhold_police_text(c.mutable_action(), "case_view.commitments.action");
+    withhold_police_text(c.mutable_decline_reason(), "case_view.commitments.decline_reason");
   }
   *e.mutable_case_view() = std::move(*view);
 

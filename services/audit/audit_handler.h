@@ -3,8 +3,9 @@
 // (the live view's own code over the youth's indexed events), the log's hash chain, and the
 // cases due for an erasure review.
 //
-// Who may read: an auditor (every area) or a coordinator of the youth's area; both see the
-// personal data in clear (erased data reads as erased). Recording the read in the access log is
+// Who may read: an auditor (of every area, or of the youth's if its token lists areas:
+// security::MayAuditCase) or a coordinator of the youth's area; both see the personal data in
+// clear (erased data reads as erased). Recording the read in the access log is
 // the caller's part: the reads return (or pass to `send`) the disclosures they made.
 //
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown youth; PERMISSION_DENIED;
@@ -68,11 +69,16 @@ class AuditHandler {
 
   int retention_days() const { return options_.retention_days; }
 
+  // The area of `youth_id`'s case as the views hold it now; "" if it has none.
+  absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const;
+
   // The answer to a subject access request (GDPR Art. 15): the case and its whole history in
   // clear, and `reads` (the youth's access records as stored, purposes unsealed here) as dates,
   // agencies, roles and purposes, with what Databeskyttelsesloven § 22 allows withheld redacted
-  // and listed: the police's shares, third parties' names, the employees who acted. As JSON and
-  // HTML. Roles as CaseHistory; NOT_FOUND for a request the youth does not have.
+  // and listed: what the police wrote (every text of an event of theirs, of a share, referral
+  // or notification they made, and their commitments' actions; not the youth's identity), third
+  // parties' names, the employees who acted. As JSON and HTML. Roles as CaseHistory; NOT_FOUND for
+  // a request the youth does not have.
   absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> SubjectAccess(
       const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
       absl::Time deadline, std::vector<v1::AccessRecord> reads) const;

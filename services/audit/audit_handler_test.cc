@@ -181,6 +181,50 @@ TEST_F(AuditTest, WhoMayReadAHistory) {
   EXPECT_NE(status.message().find("youth_id"), std::string::npos);
 }
 
+// What the police wrote in clear, in an event of before texts were sealed (a commitment of
+// theirs about the youth, its action in clear), is withheld from the subject access export too,
+// in the history and in the case, and the redactions are listed.
+TEST_F(AuditTest, APoliceTextInClearOfBeforeIsWithheldFromTheSubjectAccessExport) {
+  const std::string& youth = demo_.youth_ids[0];
+  scenario::HandlerSink sink(events_.get(), sealer_.get());
+  v1::RecordSubjectAccessRequestRequest asked;
+  asked.set_request_id("old-text-sar");
+  asked.set_youth_id(youth);
+  asked.set_requester(v1::CONSENT_GIVER_YOUTH);
+  asked.set_requested_by("the youth");
+  const absl::StatusOr<v1::CommandResponse> sar = sink.Send(cast_.chief, asked, kNow);
+  ASSERT_TRUE(sar.ok()) << sar.status();
+  v1::Event event;
+  event.set_area_id(scenario::kAreaId);
+  event.mutable_actor()->set_person(cast_.police_member.person);
+  event.mutable_actor()->set_agency_id(cast_.police_member.agency);
+  v1::CommitmentMade* made = event.mutable_commitment_made();
+  made->set_commitment_id("commitment-of-before");
+  made->set_owning_agency_id(cast_.police_member.agency);
+  made->set_youth_id(youth);
+  made->mutable_action()->set_clear("Old words of the police about the thefts");
+  std::vector<store::StreamAppend> appends(1);
+  appends[0].stream = "commitment-of-before";
+  store::ProposedEvent& proposed = appends[0].events.emplace_back();
+  proposed.type = "hotspot.v1.CommitmentMade";
+  proposed.payload = event.SerializeAsString();
+  proposed.metadata.actor = cast_.police_member.person;
+  ASSERT_TRUE(events_->Append(std::move(appends)).ok());
+
+  v1::ExportSubjectAccessRequest request;
+  request.set_youth_id(youth);
+  request.set_subject_access_id(sar->id());
+  const absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> exported =
+      Handler().SubjectAccess(cast_.auditor, request, absl::Now() + absl::Seconds(10), {});
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_EQ(exported->answer.json().find("Old words"), std::string::npos);
+  EXPECT_EQ(exported->answer.html().find("Old words"), std::string::npos);
+  std::set<std::string> paths;
+  for (const v1::Redaction& r : exported->answer.redactions()) paths.insert(r.path());
+  EXPECT_TRUE(paths.count("commitment_made.action")) << exported->answer.json();
+  EXPECT_TRUE(paths.count("case_view.commitments.action")) << exported->answer.json();
+}
+
 TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {
   const AuditHandler handler = Handler();
   for (size_t i = 0; i < demo_.youth_ids.size(); i += 7) {
@@ -425,6 +469,17 @@ TEST(AccessLogTest, RecordsAreKeptListedPerYouthAndPersonAndExported) {
             absl::StatusCode::kUnavailable);
 }
 
+// Every record of `log`, exported.
+v1::ExportAccessLogResponse Exported(const AccessLog& log) {
+  v1::ExportAccessLogResponse all;
+  const absl::Status status = log.Export({}, 10, [&](v1::ExportAccessLogResponse& r) {
+    all.MergeFrom(r);
+    return true;
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return all;
+}
+
 // A key store and its sealer in `dir`.
 struct Keys {
   explicit Keys(const TempDir& dir) : store(Open(dir)), sealer(store.get()) {}
@@ -465,13 +520,7 @@ TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
     EXPECT_EQ(bytes.find("mother"), std::string::npos) << entry.path();
   }
   log = *AccessLog::Open(AccessLogOptions(), dir.Sub("access"));
-  v1::ExportAccessLogResponse all;
-  ASSERT_TRUE(log->Export({}, 10,
-                          [&](v1::ExportAccessLogResponse& r) {
-                            all = r;
-                            return true;
-                          })
-                  .ok());
+  const v1::ExportAccessLogResponse all = Exported(*log);
   ASSERT_EQ(all.records_size(), 3);
   // The youth's record holds the text sealed under its key; the refused attempt (its youth may
   // not exist) and the record without a youth keep only the code.
@@ -492,6 +541,25 @@ TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
   field = all.records(0).purpose_text();
   ASSERT_TRUE(queries::ResolvePersonalField(&field, true, sealer, "area-x", shown).ok());
   EXPECT_EQ(field.withheld().reason(), "erased");
+}
+
+// A record naming an id that is no youth's (one of before refusals' ids were checked held
+// whatever the caller typed; an auditor's read of it names it again): written, with the
+// purpose's code only, and nothing sealed under that text.
+TEST(AccessLogTest, ARecordNamingNoValidYouthIdKeepsThePurposesCodeOnly) {
+  TempDir dir;
+  Keys k(dir);
+  const security::Principal kim{"auditor-kim", "agency-hotspot", security::Role::kAuditor, {}};
+  AccessLogOptions options;
+  options.sealer = &k.sealer;
+  auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
+  ASSERT_TRUE(log->Record(kim, "call/One", Why(v1::PURPOSE_AUDIT, "quarterly review"),
+                          {Read("Mohammed Nielsen 020209-4007")})
+                  .ok());
+  const v1::ExportAccessLogResponse all = Exported(*log);
+  ASSERT_EQ(all.records_size(), 1);
+  EXPECT_FALSE(all.records(0).has_purpose_text());
+  EXPECT_EQ(all.records(0).purpose(), "audit");
 }
 
 TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {

@@ -1,5 +1,8 @@
 #include "services/audit/audit_service.h"
 
+#include <map>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "services/queries/personal_data.h"
 #include "services/queries/query_util.h"
@@ -24,13 +27,46 @@ AuditService::AuditService(const AuditHandler* handler,
       access_log_(access_log),
       sealer_(sealer),
       answer_(std::move(answer)),
-      runner_(authenticator, access_log, workers) {}
+      runner_(authenticator, access_log, workers,
+              [handler](absl::string_view youth_id) { return handler->AreaOf(youth_id); }) {}
+
+absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
+                                                         const std::string& youth_id) const {
+  RETURN_IF_ERROR(security::MayReadAccessLog(who));
+  if (!youth_id.empty()) {
+    // One youth's records: all of its case's area.
+    RETURN_IF_ERROR(queries::CheckId("youth_id", youth_id, "youth", /*required=*/true));
+    ASSIGN_OR_RETURN(const std::string area, handler_->AreaOf(youth_id));
+    RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, area));
+    return AccessLog::Filter(nullptr);
+  }
+  // Each record by its area; one that names none, by its youth's case's (looked up once each).
+  auto areas = std::make_shared<std::map<std::string, std::string>>();
+  return AccessLog::Filter(
+      [this, who, areas](const v1::AccessRecord& record) -> absl::StatusOr<bool> {
+        if (security::MaySeeAccessRecord(who, record.area_id())) return true;
+        if (!record.area_id().empty() || record.youth_id().empty() ||
+            !queries::CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
+          return false;
+        }
+        auto it = areas->find(record.youth_id());
+        if (it == areas->end()) {
+          ASSIGN_OR_RETURN(std::string area, handler_->AreaOf(record.youth_id()));
+          it = areas->emplace(record.youth_id(), std::move(area)).first;
+        }
+        return security::MaySeeAccessRecord(who, it->second);
+      });
+}
 
 absl::Status AuditService::ResolvePurposes(
     google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
     security::Disclosures& shown) const {
   for (v1::AccessRecord& record : records) {
-    shown.Shown(record.youth_id(), record.area_id(), /*in_clear=*/false);
+    // A record of before refusals' ids were checked may name any text the caller typed: it is
+    // no youth's id, and listing it reads no youth's data.
+    if (queries::CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
+      shown.Shown(record.youth_id(), record.area_id(), /*in_clear=*/false);
+    }
     // The auditor sees the log's records in full: the purposes' free texts unsealed.
     if (!record.has_purpose_text()) continue;
     RETURN_IF_ERROR(queries::ResolvePersonalField(record.mutable_purpose_text(), /*allowed=*/true,
@@ -72,9 +108,10 @@ grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
       context, Method("ListAccessRecords"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ListAccessRecordsResponse>> {
-        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
+        ASSIGN_OR_RETURN(const AccessLog::Filter visible,
+                         Readable(caller.who, request->youth_id()));
         Disclosed<v1::ListAccessRecordsResponse> out;
-        ASSIGN_OR_RETURN(out.answer, access_log_->List(*request));
+        ASSIGN_OR_RETURN(out.answer, access_log_->List(*request, visible));
         RETURN_IF_ERROR(ResolvePurposes(*out.answer.mutable_records(), out.disclosures));
         return out;
       });
@@ -87,7 +124,8 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
       context, method, *request,
       [this, request, &method](const rpc::Caller& caller,
                                rpc::StreamWriter<v1::ExportAccessLogResponse>& out) {
-        RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
+        ASSIGN_OR_RETURN(const AccessLog::Filter visible,
+                         Readable(caller.who, request->youth_id()));
         return access_log_->Export(
             *request, kExportBatch,
             [&](v1::ExportAccessLogResponse& response) -> absl::StatusOr<bool> {
@@ -95,7 +133,8 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
               RETURN_IF_ERROR(ResolvePurposes(*response.mutable_records(), shown));
               RETURN_IF_ERROR(runner_.Record(caller, method, shown));
               return out.Send(response);
-            });
+            },
+            visible);
       });
 }
 
@@ -124,7 +163,8 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
       context, Method("ExportSubjectAccess"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
-        // It holds the youth's access records: for an auditor, as the access log is.
+        // It holds the youth's access records: for an auditor of the youth's area, as the
+        // access log is.
         RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
         if (caller.purpose->code != v1::PURPOSE_DATA_SUBJECT_REQUEST) {
           return absl::InvalidArgumentError(
@@ -132,6 +172,7 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
         }
         RETURN_IF_ERROR(queries::CheckId("youth_id", request->youth_id(), "youth",
                                          /*required=*/true));
+        RETURN_IF_ERROR(Readable(caller.who, request->youth_id()).status());
         // Every access record of the youth, with the purposes' free texts unsealed.
         std::vector<v1::AccessRecord> reads;
         security::Disclosures shown;

@@ -2,7 +2,8 @@
 // AccessLog. Histories, as-of reads and the auditors' reads of the access log need the "purpose"
 // metadata and are recorded in the access log before anything is sent (a history per batch:
 // the youth and whether its data came out in clear); the access log itself is for auditors,
-// who see the purposes' free texts unsealed (or erased).
+// who see the purposes' free texts unsealed (or erased). An auditor whose token lists areas reads
+// the records of those areas only (security::MayReadAccessRecordsOf, MaySeeAccessRecord).
 //
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
@@ -49,6 +50,11 @@ class AuditService final : public v1::AuditService::CallbackService {
                                                 v1::ExportSubjectAccessResponse* response) override;
 
  private:
+  // Which of the access log's records `who` may read, for a request naming `youth_id` (its
+  // case's area must be one `who` audits: PERMISSION_DENIED otherwise; INVALID_ARGUMENT for a
+  // malformed id) or none ("": each record by its area, or else its youth's case's).
+  absl::StatusOr<AccessLog::Filter> Readable(const security::Principal& who,
+                                             const std::string& youth_id) const;
   // Unseals the records' purposes for the auditor; notes each youth in `shown`.
   absl::Status ResolvePurposes(google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
                                security::Disclosures& shown) const;

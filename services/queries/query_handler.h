@@ -21,6 +21,7 @@
 #include "hotspot/v1/query_service.pb.h"
 #include "services/domain/decide.h"
 #include "services/projections/projector.h"
+#include "services/queries/query_util.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
@@ -69,6 +70,11 @@ class QueryHandler {
   absl::StatusOr<v1::GetReportResponse> GetReport(const security::Principal& who,
                                                   const v1::GetReportRequest& request,
                                                   absl::Time deadline) const;
+
+  // The area of `youth_id`'s case as the views hold it now; "" if it has none.
+  absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const {
+    return AreaOfCase(*views_, youth_id);
+  }
 
  private:
   // Waits for min_position; returns the position reached.

@@ -5,7 +5,9 @@ namespace hotspot::queries {
 QueryService::QueryService(const QueryHandler* handler,
                            const security::Authenticator* authenticator,
                            security::AccessRecorder* recorder, int workers)
-    : handler_(handler), runner_(authenticator, recorder, workers) {}
+    : handler_(handler),
+      runner_(authenticator, recorder, workers,
+              [handler](absl::string_view youth_id) { return handler->AreaOf(youth_id); }) {}
 
 // Every RPC runs its QueryHandler method of the same name; whether it reads youths' data (and
 // so needs a purpose and leaves access records) is the method's option in query_service.proto.

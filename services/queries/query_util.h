@@ -90,6 +90,13 @@ std::string Page(std::map<std::string, Row>& matches, int page_size,
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
                                                         absl::string_view youth_id);
 
+// The area of `youth_id`'s case in the live view; "" if it has none.
+inline absl::StatusOr<std::string> AreaOfCase(const projections::Projector& views,
+                                              absl::string_view youth_id) {
+  ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, LoadCaseRow(views, youth_id));
+  return view.has_value() ? view->area_id() : std::string();
+}
+
 // A case as its reader sees it: personal data unsealed if `allowed` (withheld otherwise), and
 // the fields that depend on today's date (overdue commitments, the 18th birthday).
 // Each shared concern's text, categories and necessity only if `who` may read it too (the

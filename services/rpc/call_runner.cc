@@ -1,5 +1,8 @@
 #include "services/rpc/call_runner.h"
 
+#include "services/domain/checks.h"
+#include "store/status_macros.h"
+
 namespace hotspot::rpc {
 namespace {
 
@@ -17,12 +20,22 @@ std::string TopLevelString(const google::protobuf::Message& message, const char*
 
 absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
                            absl::string_view call, const security::Purpose& purpose,
-                           const google::protobuf::Message& request, absl::string_view youth_id) {
+                           const google::protobuf::Message& request, absl::string_view youth_id,
+                           const AreaOfYouth& area_of) {
   v1::AccessRecord record;
-  // Bounded: a request's id may be anything the caller typed.
-  record.set_youth_id(std::string(youth_id.empty() ? TopLevelString(request, "youth_id") : youth_id)
-                          .substr(0, 200));
-  record.set_area_id(TopLevelString(request, "area_id").substr(0, 200));
+  // A request's ids may be anything the caller typed (a name, a CPR number): kept only if they
+  // pass the ids' own check, as the read side's lookups would, and left out otherwise.
+  std::string youth(youth_id.empty() ? TopLevelString(request, "youth_id") : youth_id);
+  if (!domain::CheckId("youth_id", youth, "youth", /*required=*/false).ok()) youth.clear();
+  std::string area = TopLevelString(request, "area_id");
+  if (!domain::CheckId("area_id", area, "area", /*required=*/false).ok()) area.clear();
+  // The youth's area, for an audit of the area's refusals. (The answer is the same refusal
+  // whether the youth exists or not.)
+  if (area.empty() && !youth.empty() && area_of != nullptr) {
+    ASSIGN_OR_RETURN(area, area_of(youth));
+  }
+  record.set_youth_id(std::move(youth));
+  record.set_area_id(std::move(area));
   record.set_refused(true);
   return recorder.Record(who, call, purpose, {record});
 }
@@ -34,8 +47,9 @@ absl::Status CallRunner::Refused(const Caller& caller, const Method& method,
       method.access == v1::PERSONAL_DATA_ACCESS_UNSPECIFIED) {
     return status;
   }
-  const absl::Status recorded = RecordRefusal(
-      *recorder_, caller.who, method.call, caller.purpose.value_or(security::Purpose{}), request);
+  const absl::Status recorded =
+      RecordRefusal(*recorder_, caller.who, method.call,
+                    caller.purpose.value_or(security::Purpose{}), request, "", area_of_);
   return recorded.ok() ? status : recorded;
 }
 

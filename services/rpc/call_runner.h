@@ -4,8 +4,8 @@
 // hold its role (the authenticator's role check), and writes access records before
 // the answer is sent: exactly the disclosures the handler made (security::Disclosed), and, for
 // a refused attempt (PERMISSION_DENIED) on a method that reads youths' data, a record of the
-// refusal naming the request's youth_id and area_id. If a record cannot be written, the call
-// fails instead of being answered.
+// refusal naming the request's youth_id and area_id (see RecordRefusal). If a record cannot be
+// written, the call fails instead of being answered.
 //
 // Unary calls run on a worker pool; server-streaming calls on a thread of their own
 // (StreamWriter), whose body records each response's disclosures with Record() before sending.
@@ -49,22 +49,32 @@ template <typename T>
 struct IsDisclosed<security::Disclosed<T>> : std::true_type {};
 }  // namespace internal
 
+// The area of a youth's case; "" if it has none.
+using AreaOfYouth = std::function<absl::StatusOr<std::string>(absl::string_view youth_id)>;
+
 // Records, through `recorder`, a refused attempt by `who` through `call` on the youth and area
-// that `request` names at its top level (its youth_id and area_id, where it has them). The
-// recording's error if it fails (the caller must then answer with that, not the refusal).
-// `youth_id`, if given, names the youth in place of the request's own youth_id.
+// that `request` names at its top level (its youth_id and area_id, where it has them, each only
+// if it is a well-formed id: a caller may type anything). `youth_id`, if given, names the youth
+// in place of the request's own youth_id. A request that names a youth but no area is recorded
+// with the area of the youth's case, as `area_of` finds it (if given; none if the youth has no
+// case). The recording's error if it fails (the caller must then answer with that, not the
+// refusal), or `area_of`'s.
 absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
                            absl::string_view call, const security::Purpose& purpose,
                            const google::protobuf::Message& request,
-                           absl::string_view youth_id = "");
+                           absl::string_view youth_id = "", const AreaOfYouth& area_of = nullptr);
 
 class CallRunner {
  public:
   // Not owned; both must outlive the runner. `workers` threads run unary calls. A null
-  // `recorder` records nothing (a benchmark's baseline only).
+  // `recorder` records nothing (a benchmark's baseline only). `area_of` gives a refusal's record
+  // the area of the youth its request names (RecordRefusal); null: the request's area only.
   CallRunner(const security::Authenticator* authenticator, security::AccessRecorder* recorder,
-             int workers)
-      : authenticator_(authenticator), recorder_(recorder), pool_(workers, 10'000) {}
+             int workers, AreaOfYouth area_of = nullptr)
+      : authenticator_(authenticator),
+        recorder_(recorder),
+        area_of_(std::move(area_of)),
+        pool_(workers, 10'000) {}
 
   // The caller of `context`. A purpose is parsed if given, and required for a method that always
   // reads youths' data (INVALID_ARGUMENT naming "purpose").
@@ -93,8 +103,8 @@ class CallRunner {
   }
 
   // If `status` is PERMISSION_DENIED and `method` reads youths' data: records the refused attempt
-  // (the youth_id and area_id of `request`, where it has them). Returns `status`, or the
-  // recording's error.
+  // (the youth_id and area_id of `request`, where it has them, or the youth's area: see
+  // RecordRefusal). Returns `status`, or the recording's error.
   absl::Status Refused(const Caller& caller, const Method& method,
                        const google::protobuf::Message& request, absl::Status status) const;
 
@@ -168,6 +178,7 @@ class CallRunner {
  private:
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
+  const AreaOfYouth area_of_;
   common::WorkerPool pool_;
 };
 

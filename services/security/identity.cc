@@ -38,6 +38,11 @@ bool SamePrincipal(const Principal& a, const Principal& b) {
   return a.person == b.person && a.agency == b.agency && a.role == b.role && a.areas == b.areas;
 }
 
+std::string Line(absl::string_view hash, const Principal& p) {
+  return absl::StrCat(hash, " ", p.person, " ", p.agency, " ", RoleName(p.role), " ",
+                      p.areas.empty() ? "-" : absl::StrJoin(p.areas, ","), "\n");
+}
+
 // At most 200 characters of `text` for a message (a certificate's names are the peer's choice).
 std::string Bounded(absl::string_view text) {
   constexpr size_t kMax = 200;
@@ -89,17 +94,12 @@ absl::StatusOr<absl::flat_hash_map<std::string, Principal>> ParsePrincipalLines(
     principal.person = std::string(fields[1]);
     principal.agency = std::string(fields[2]);
     principal.role = *role;
-    principal.areas = absl::StrSplit(fields[4], ',', absl::SkipEmpty());
+    if (fields[4] != "-") principal.areas = absl::StrSplit(fields[4], ',', absl::SkipEmpty());
     if (!out.emplace(std::string(fields[0]), std::move(principal)).second) {
       return error(absl::StrCat("this ", key_name, " is listed twice"));
     }
   }
   return out;
-}
-
-std::string Line(absl::string_view hash, const Principal& p) {
-  return absl::StrCat(hash, " ", p.person, " ", p.agency, " ", RoleName(p.role), " ",
-                      absl::StrJoin(p.areas, ","), "\n");
 }
 
 }  // namespace

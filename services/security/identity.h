@@ -6,8 +6,9 @@
 //
 // Tokens file, one principal a line; blank lines and lines starting with '#' are skipped:
 //   <sha256 of the token, 64 hex digits> <person> <agency> <role> <area>[,<area>...]
-// e.g.
+// or "-" for none (e.g. an auditor of the whole installation: policy.h), e.g.
 //   9f86d08...  chief-anna  agency-hotspot-sjaelor  coordinator  area-sjaelor
+//   60303ae...  dpo-karen   agency-dpo-copenhagen   auditor      -
 // Roles: coordinator, agency_member, agency_leader, social_caseworker, auditor, integration, admin
 // (never "system": that role is hotspotd's own, and a file naming it is refused).
 //

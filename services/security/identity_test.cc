@@ -19,6 +19,7 @@ std::vector<Principal> DemoPrincipals() {
       {"chief-anna", "agency-hotspot-sjaelor", Role::kCoordinator, {"area-sjaelor"}},
       {"teacher-bo", "agency-school-sjaelor", Role::kAgencyMember, {"area-sjaelor"}},
       {"caseworker-eva", "agency-social", Role::kSocialCaseworker, {"area-sjaelor", "area-akacie"}},
+      {"dpo-karen", "agency-dpo", Role::kAuditor, {}},  // "-": no area
   };
 }
 
@@ -27,14 +28,14 @@ TEST(IdentityTest, DevTokensAuthenticateAsTheirPrincipals) {
   const std::string path = dir.Sub("tokens");
   absl::StatusOr<std::vector<std::string>> tokens = WriteDevTokens(path, DemoPrincipals());
   ASSERT_TRUE(tokens.ok()) << tokens.status();
-  ASSERT_EQ(tokens->size(), 3u);
+  ASSERT_EQ(tokens->size(), 4u);
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
 
   absl::StatusOr<Authenticator> auth = Authenticator::Load(path);
   ASSERT_TRUE(auth.ok()) << auth.status();
-  EXPECT_EQ(auth->size(), 3u);
+  EXPECT_EQ(auth->size(), 4u);
   for (size_t i = 0; i < tokens->size(); ++i) {
     absl::StatusOr<Principal> p = auth->Authenticate((*tokens)[i]);
     ASSERT_TRUE(p.ok()) << p.status();
@@ -216,7 +217,7 @@ TEST(IdentifyTest, ATokenACertificateOrBothWhenTheyAgree) {
   absl::StatusOr<std::vector<std::string>> tokens = WriteDevTokens(dir.Sub("tokens"), people);
   ASSERT_TRUE(tokens.ok()) << tokens.status();
   const std::string& chief = (*tokens)[0];
-  const std::string& integration_token = (*tokens)[3];
+  const std::string& integration_token = tokens->back();
   Authenticator auth = *Authenticator::Load(dir.Sub("tokens"));
   const PeerCertificate mapped{"system-case-records", {}, {}, {}};
   const PeerCertificate unmapped{"operator-workstation", {}, {}, {}};

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace hotspot::security {
 namespace {
@@ -40,6 +41,20 @@ bool SeesWholeCase(const Principal& who) {
 template <typename Container>
 bool Contains(const Container& c, absl::string_view value) {
   return std::find(std::begin(c), std::end(c), value) != std::end(c);
+}
+
+// An auditor of `area_id`: of every area (its token lists none), or of its own areas.
+bool AuditsArea(const Principal& who, absl::string_view area_id) {
+  return who.role == Role::kAuditor && (who.areas.empty() || who.InArea(area_id));
+}
+
+// "<person> (auditor of <agency>) may not <what> of <area>: an auditor bound to <areas> audits
+// those areas only".
+absl::Status RefuseOutsideAuditorsAreas(const Principal& who, absl::string_view what,
+                                        absl::string_view area_id) {
+  return Refuse(who, absl::StrCat(what, " of ", area_id.empty() ? "no known area" : area_id,
+                                  ": an auditor bound to ", absl::StrJoin(who.areas, ", "),
+                                  " audits those areas only"));
 }
 
 }  // namespace
@@ -471,7 +486,9 @@ absl::Status MayReadArea(const Principal& who, absl::string_view area_id) {
 
 absl::Status MayAuditCase(const Principal& who, absl::string_view area_id) {
   if (absl::Status role = MayAuditCases(who); !role.ok()) return role;
-  return who.role == Role::kAuditor ? absl::OkStatus() : MayReadArea(who, area_id);
+  if (who.role != Role::kAuditor) return MayReadArea(who, area_id);
+  if (AuditsArea(who, area_id)) return absl::OkStatus();
+  return RefuseOutsideAuditorsAreas(who, "read a case's history", area_id);
 }
 
 absl::Status MayAuditCases(const Principal& who) {
@@ -480,7 +497,7 @@ absl::Status MayAuditCases(const Principal& who) {
 }
 
 absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id) {
-  if (who.role == Role::kAuditor || (who.role == Role::kCoordinator && who.InArea(area_id))) {
+  if (AuditsArea(who, area_id) || (who.role == Role::kCoordinator && who.InArea(area_id))) {
     return absl::OkStatus();
   }
   return Refuse(who, absl::StrCat("list the cases of ", area_id,
@@ -491,6 +508,16 @@ absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id) 
 absl::Status MayReadAccessLog(const Principal& who) {
   if (who.role == Role::kAuditor) return absl::OkStatus();
   return Refuse(who, "read the access log: only an auditor");
+}
+
+absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view area_id) {
+  if (absl::Status role = MayReadAccessLog(who); !role.ok()) return role;
+  if (AuditsArea(who, area_id)) return absl::OkStatus();
+  return RefuseOutsideAuditorsAreas(who, "read the access records of a youth", area_id);
+}
+
+bool MaySeeAccessRecord(const Principal& who, absl::string_view area_id) {
+  return AuditsArea(who, area_id);
 }
 
 absl::Status MayVerifyLog(const Principal& who) {
@@ -508,9 +535,11 @@ absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
   std::vector<std::string> areas =
       area_id.empty() ? std::vector<std::string>{} : std::vector<std::string>{area_id};
   switch (who.role) {
-    case Role::kAuditor:
     case Role::kAdmin:
-      return SubscriptionScope{std::move(areas), false, who.role == Role::kAuditor};
+      return SubscriptionScope{std::move(areas), false, false};
+    case Role::kAuditor:
+      if (who.areas.empty()) return SubscriptionScope{std::move(areas), false, true};
+      [[fallthrough]];  // bound to its areas, as below
     case Role::kCoordinator:
     case Role::kIntegration: {
       if (who.areas.empty()) {
@@ -522,7 +551,8 @@ absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
         return area;
       }
       const bool coordinator = IsCoordinator(who);
-      return SubscriptionScope{std::move(areas), coordinator, coordinator};
+      return SubscriptionScope{std::move(areas), coordinator,
+                               coordinator || who.role == Role::kAuditor};
     }
     default:
       return Refuse(who, "subscribe: only an integration, an auditor, an admin or a coordinator");

@@ -261,16 +261,31 @@ absl::Status MayRecordSystemFact(const Principal& who, absl::string_view what);
 
 // An area's lists and dashboard, and a case's pseudonymous view: a principal of the area.
 absl::Status MayReadArea(const Principal& who, absl::string_view area_id);
-// A youth's whole history and the case as of a past point: an auditor, or a coordinator of the
-// youth's area.
+// An auditor's reach. An auditor whose token lists no area audits the whole installation (the
+// municipality's data-protection officer): every area's histories, access records, erasure
+// reviews and events. An auditor whose token lists areas is bound by them everywhere: a case's
+// history, the case as of a point and a subject access export of a youth of its areas only; the
+// erasure reviews of its areas; a subscription receives its areas' events only; of the access
+// log, the records of a youth of its areas (a youth with no case is of no area), and, listed by
+// person or exported, only the records of its areas.
+//
+// A youth's whole history and the case as of a past point: an auditor (of the youth's area, if
+// bound to areas), or a coordinator of the youth's area.
 absl::Status MayAuditCase(const Principal& who, absl::string_view area_id);
 // The same by role alone, asked before the case is looked up, so that an unknown id tells a
 // caller of the wrong role nothing.
 absl::Status MayAuditCases(const Principal& who);
 // The list of an area's cases due for an erasure review: the same.
 absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id);
-// The access log: an auditor.
+// The access log: an auditor (which of its records: the two below).
 absl::Status MayReadAccessLog(const Principal& who);
+// The access records of one youth, whose case is of `area_id` ("" if it has none): an auditor of
+// every area, or of that area.
+absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view area_id);
+// True if `who`, who may read the access log, may read a record of `area_id` (the record's own,
+// or else its youth's case's; "" if neither is known) in a list by person or an export: every
+// record for an auditor of every area; those of its areas for an auditor bound to areas.
+bool MaySeeAccessRecord(const Principal& who, absl::string_view area_id);
 // The log's hash chain: an auditor or an admin.
 absl::Status MayVerifyLog(const Principal& who);
 // Operating the service (projection status and rebuilds, the demo, backups): an admin.
@@ -283,9 +298,9 @@ struct SubscriptionScope {
   bool in_clear = false;
   bool confidential_kinds = false;
 };
-// The principal's areas bound what it receives, for every role but the auditor and the admin
-// (who may follow every area, or name one); only a coordinator following its own areas gets
-// personal data in clear. The confidential kinds go to coordinators and auditors, not to
+// The principal's areas bound what it receives, for every role but the admin and an auditor of
+// every area (who may follow every area, or name one); only a coordinator following its own
+// areas gets personal data in clear. The confidential kinds go to coordinators and auditors, not to
 // integrations or admins. Other roles: PERMISSION_DENIED; an area not its own: PERMISSION_DENIED.
 absl::StatusOr<SubscriptionScope> SubscriptionScopeOf(const Principal& who,
                                                       const std::string& area_id);

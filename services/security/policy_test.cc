@@ -61,6 +61,7 @@ TEST(PolicyTest, ASubscriptionIsBoundedByAreaAndRole) {
   const Principal auditor{"auditor-ib", "agency-audit", Role::kAuditor, {}};
   const Principal admin{"admin-ole", "agency-it", Role::kAdmin, {}};
   const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
+  const Principal bound{"auditor-kim", "agency-audit", Role::kAuditor, {"area-a"}};
   struct Want {
     const Principal& who;
     std::string area;
@@ -73,6 +74,8 @@ TEST(PolicyTest, ASubscriptionIsBoundedByAreaAndRole) {
            {system, "", {"area-a"}, false, false},
            {auditor, "", {}, false, true},
            {auditor, "area-z", {"area-z"}, false, true},
+           {bound, "", {"area-a"}, false, true},
+           {bound, "area-a", {"area-a"}, false, true},
            {admin, "", {}, false, false},
        }) {
     const absl::StatusOr<SubscriptionScope> scope = SubscriptionScopeOf(w.who, w.area);
@@ -84,8 +87,41 @@ TEST(PolicyTest, ASubscriptionIsBoundedByAreaAndRole) {
   EXPECT_EQ(SubscriptionScopeOf(system, "area-b").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(SubscriptionScopeOf(teacher, "").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(SubscriptionScopeOf(bound, "area-b").status().code(),
+            absl::StatusCode::kPermissionDenied);
   const Principal nowhere{"system-y", "agency-it", Role::kIntegration, {}};
   EXPECT_EQ(SubscriptionScopeOf(nowhere, "").status().message(), "system-y has no area");
+}
+
+// An auditor whose token lists areas audits those only, everywhere; one with no area, every area.
+TEST(PolicyTest, AnAuditorBoundToAreasAuditsThoseOnly) {
+  const Principal everywhere{"auditor-dpo", "agency-audit", Role::kAuditor, {}};
+  const Principal bound{"auditor-kim", "agency-audit", Role::kAuditor, {"area-a", "area-c"}};
+  const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  for (const char* area : {"area-a", "area-b", ""}) {
+    EXPECT_TRUE(MayAuditCase(everywhere, area).ok()) << area;
+    EXPECT_TRUE(MayReadAccessRecordsOf(everywhere, area).ok()) << area;
+    EXPECT_TRUE(MaySeeAccessRecord(everywhere, area)) << area;
+  }
+  EXPECT_TRUE(MayReviewErasures(everywhere, "area-b").ok());
+  EXPECT_TRUE(MayAuditCase(bound, "area-c").ok());
+  EXPECT_TRUE(MayReviewErasures(bound, "area-a").ok());
+  EXPECT_TRUE(MayReadAccessRecordsOf(bound, "area-a").ok());
+  EXPECT_TRUE(MaySeeAccessRecord(bound, "area-c"));
+  const absl::Status history = MayAuditCase(bound, "area-b");
+  EXPECT_EQ(history.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(history.message().find("auditor-kim"), std::string::npos) << history;
+  EXPECT_NE(history.message().find("area-b"), std::string::npos) << history;
+  EXPECT_EQ(MayReviewErasures(bound, "area-b").code(), absl::StatusCode::kPermissionDenied);
+  // A youth with no case is of no area: not one of its own.
+  for (const char* area : {"area-b", ""}) {
+    EXPECT_EQ(MayReadAccessRecordsOf(bound, area).code(), absl::StatusCode::kPermissionDenied)
+        << area;
+    EXPECT_FALSE(MaySeeAccessRecord(bound, area)) << area;
+  }
+  // The access log is an auditor's only.
+  EXPECT_EQ(MayReadAccessRecordsOf(chief, "area-a").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(MaySeeAccessRecord(chief, "area-a"));
 }
 
 TEST(PolicyTest, PossibleDuplicatesAreTheAreasCoordinatorsToKnow) {

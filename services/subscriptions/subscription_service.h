@@ -17,11 +17,11 @@
 // heartbeat or at a batch's end), so that nothing marks where or when one was.
 //
 // Who receives what. The principal's areas bound the events it receives, for every role but the
-// auditor and the admin (who may follow every area, or name one). Personal data stays sealed
-// (withheld "not_allowed") except for a coordinator following its own areas: such a call needs
-// a purpose (INVALID_ARGUMENT naming "purpose" without), and each response's data in clear is
-// recorded in the access log before it is sent, one record per youth. Other roles get
-// PERMISSION_DENIED, and the refused attempt is recorded.
+// admin and an auditor of every area (who may follow every area, or name one): the policy's
+// SubscriptionScopeOf. Personal data stays sealed (withheld "not_allowed") except for a coordinator
+// following its own areas: such a call needs a purpose (INVALID_ARGUMENT naming "purpose" without),
+// and each response's data in clear is recorded in the access log before it is sent, one record per
+// youth. Other roles get PERMISSION_DENIED, and the refused attempt is recorded.
 //
 // Thread-safety: gRPC calls the handler concurrently; the subscriber count is atomic.
 #ifndef HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_

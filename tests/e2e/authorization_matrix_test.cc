@@ -101,6 +101,11 @@ security::Principal OtherAreaCaseworker() {
           security::Role::kSocialCaseworker,
           {"area-elsewhere"}};
 }
+// An auditor bound to another area.
+security::Principal OtherAreaAuditor() {
+  return {
+      "auditor-elsewhere", "agency-hotspot-other", security::Role::kAuditor, {"area-elsewhere"}};
+}
 security::Principal OtherAreaMember() {
   return {"teacher-elsewhere",
           "agency-school-elsewhere",
@@ -222,7 +227,7 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
         StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=0"},
                          {Ngo(), OtherAreaMember(), MisfiledCaseworker(), Housing(), ClubWorker(),
                           OtherAreaIntegration(), SecondSchool(), OtherAreaLeader(),
-                          OtherAreaCaseworker()});
+                          OtherAreaCaseworker(), OtherAreaAuditor()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
     Bind(suite_);
@@ -256,6 +261,8 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
         {"admin", cast.admin},
         {"admin/new-areas", suite_->founder},
         {"auditor", cast.auditor},
+        {"auditor/other-area", OtherAreaAuditor()},
+        {"auditor/every-area", suite_->dpo},
         {"coordinator/own-area", cast.chief},
         {"coordinator/own-area/staff", cast.staff},
         {"coordinator/other-area", suite_->stranger},
@@ -290,7 +297,7 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
                            << path;
   }
 
-  // Every access record of `person`, page by page, as the auditor lists them.
+  // Every access record of `person`, page by page, as an auditor of every area lists them.
   static std::vector<v1::AccessRecord> RecordsOf(const std::string& person) {
     auto audit = v1::AuditService::NewStub(suite_->channel);
     std::vector<v1::AccessRecord> records;
@@ -299,7 +306,7 @@ class AuthorizationMatrixTest : public ::testing::Test, public CommandBuilders {
     request.set_page_size(500);
     for (int page = 0; page < 100; ++page) {
       v1::ListAccessRecordsResponse response;
-      auto context = suite_->As(suite_->cast.auditor, "audit: the matrix");
+      auto context = suite_->As(suite_->dpo, "audit: the matrix");
       const grpc::Status status = audit->ListAccessRecords(context.get(), request, &response);
       EXPECT_TRUE(status.ok()) << status.error_message();
       if (!status.ok()) break;

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -51,6 +52,13 @@ const security::Principal& Ngo() {
   return *p;
 }
 
+// An auditor bound to the other area.
+const security::Principal& OtherAreaAuditor() {
+  static const auto* p = new security::Principal{
+      "auditor-elsewhere", "agency-hotspot-other", security::Role::kAuditor, {kOtherArea}};
+  return *p;
+}
+
 class DisclosureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -58,7 +66,7 @@ class DisclosureTest : public ::testing::Test {
     // fact appended while one is cancelled was recorded as read but never counted).
     absl::StatusOr<std::unique_ptr<SuiteServer>> started =
         StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false", "--deadline_interval_s=0"},
-                         {Housing(), ClubWorker(), Ngo()});
+                         {Housing(), ClubWorker(), Ngo(), OtherAreaAuditor()});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
     // The second area, built by its own coordinator (the stranger).
@@ -135,6 +143,17 @@ class DisclosureTest : public ::testing::Test {
     return got.case_view();
   }
 
+  // A youth of the demo's area (Sjælør), its first case as the chief lists them.
+  static std::string YouthOfTheArea() {
+    v1::ListCasesRequest cases;
+    cases.set_area_id(scenario::kAreaId);
+    v1::ListCasesResponse listed;
+    auto chief = suite_->As(suite_->cast.chief, "case_coordination");
+    const grpc::Status status = Queries()->ListCases(chief.get(), cases, &listed);
+    EXPECT_TRUE(status.ok() && listed.cases_size() > 0) << status.error_message();
+    return listed.cases_size() > 0 ? listed.cases(0).youth_id() : "";
+  }
+
   // The concern of `view` shared by `agency` under `basis`; fails the test if there is none.
   static v1::SharedConcern ConcernOf(const v1::CaseView& view, const std::string& agency,
                                      v1::LegalBasis basis) {
@@ -163,7 +182,7 @@ class DisclosureTest : public ::testing::Test {
     Do(who, notify);
   }
 
-  // The access records of a youth or a person, by an auditor.
+  // The access records of a youth or a person, by the auditor of every area.
   static std::vector<v1::AccessRecord> Records(const std::string& youth,
                                                const std::string& person) {
     v1::ListAccessRecordsRequest request;
@@ -173,7 +192,7 @@ class DisclosureTest : public ::testing::Test {
     std::vector<v1::AccessRecord> records;
     for (int page = 0; page < 100; ++page) {  // every page: the log is bounded
       v1::ListAccessRecordsResponse response;
-      auto context = suite_->As(suite_->cast.auditor, "audit: disclosure test");
+      auto context = suite_->As(suite_->dpo, "audit: disclosure test");
       const grpc::Status status = Audit()->ListAccessRecords(context.get(), request, &response);
       EXPECT_TRUE(status.ok()) << status.error_message();
       records.insert(records.end(), response.records().begin(), response.records().end());
@@ -449,6 +468,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   v1::AccessRecord record = LastOf(cast.chief.person, "hotspot.v1.QueryService/GetCase");
   EXPECT_TRUE(record.refused());
   EXPECT_EQ(record.youth_id(), *other_youth_);
+  EXPECT_EQ(record.area_id(), kOtherArea);  // the youth's, for the area's audit
   EXPECT_FALSE(record.personal_data_disclosed());
   EXPECT_EQ(record.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
   // A refused attempt names a youth that may not exist: its free text is not kept.
@@ -482,6 +502,40 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   record = LastOf(cast.school_member.person, "hotspot.v1.AuditService/GetCaseHistory");
   EXPECT_TRUE(record.refused());
   EXPECT_EQ(record.youth_id(), *other_youth_);
+  EXPECT_EQ(record.area_id(), kOtherArea);
+
+  // The teacher asks for the case as of a point, and for a subject access export: each refusal
+  // names the youth's area. A youth that does not exist is refused alike, and its record names
+  // no area.
+  const std::string nobody = "youth-00000000-0000-0000-0000-000000000000";
+  std::vector<std::string> answers;  // the refusals' messages, for each youth
+  for (const std::string& youth : {*other_youth_, nobody}) {
+    v1::GetCaseAsOfRequest as_of;
+    as_of.set_youth_id(youth);
+    as_of.set_position(head_);
+    v1::GetCaseAsOfResponse then;
+    auto teacher_as_of = suite_->As(cast.school_member, "audit");
+    const grpc::Status refused_as_of = Audit()->GetCaseAsOf(teacher_as_of.get(), as_of, &then);
+    EXPECT_EQ(refused_as_of.error_code(), grpc::StatusCode::PERMISSION_DENIED) << youth;
+    v1::ExportSubjectAccessRequest subject;
+    subject.set_youth_id(youth);
+    subject.set_subject_access_id("access-1");
+    v1::ExportSubjectAccessResponse exported;
+    auto teacher_export = suite_->As(cast.school_member, "data_subject_request");
+    const grpc::Status refused_export =
+        Audit()->ExportSubjectAccess(teacher_export.get(), subject, &exported);
+    EXPECT_EQ(refused_export.error_code(), grpc::StatusCode::PERMISSION_DENIED) << youth;
+    answers.push_back(refused_as_of.error_message() + " / " + refused_export.error_message());
+    for (const char* call :
+         {"hotspot.v1.AuditService/GetCaseAsOf", "hotspot.v1.AuditService/ExportSubjectAccess"}) {
+      record = LastOf(cast.school_member.person, call);
+      EXPECT_TRUE(record.refused()) << call;
+      EXPECT_EQ(record.youth_id(), youth) << call;
+      EXPECT_EQ(record.area_id(), youth == nobody ? "" : kOtherArea) << call;
+    }
+  }
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], answers[1]);  // the answer tells nothing of whether the youth exists
 
   // A coordinator reads the access log.
   v1::ListAccessRecordsRequest log;
@@ -510,6 +564,148 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   EXPECT_EQ(Queries()->ListBodies(chief_bodies.get(), bodies, &body_list).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_FALSE(LastOf(cast.chief.person, "hotspot.v1.QueryService/ListBodies").refused());
+}
+
+// The eighth review's attack: a caller names a "youth" by a name and a CPR number in a read it is
+// refused. The refusal is recorded without that text (it is no youth's id), and the auditors'
+// reads of the log, with a purpose's free text (sealed under each youth they read), still work.
+TEST_F(DisclosureTest, ARefusalKeepsNoTextThatIsNoIdAndBreaksNoAuditorsRead) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string typed = "Mohammed Nielsen 020209-4007";
+  v1::ListAccessRecordsRequest list;
+  list.set_youth_id(typed);
+  v1::ListAccessRecordsResponse listed;
+  auto teacher = suite_->As(cast.school_member, "case_coordination: x");
+  EXPECT_EQ(Audit()->ListAccessRecords(teacher.get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ExportSubjectAccessRequest subject;
+  subject.set_youth_id("Noah Hansen 260209-4001");
+  subject.set_subject_access_id("x");
+  v1::ExportSubjectAccessResponse exported;
+  auto chief = suite_->As(cast.chief, "data_subject_request");
+  EXPECT_EQ(Audit()->ExportSubjectAccess(chief.get(), subject, &exported).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The refusals are recorded, naming no youth.
+  for (const auto& [person, call] :
+       {std::pair{cast.school_member.person, "hotspot.v1.AuditService/ListAccessRecords"},
+        std::pair{cast.chief.person, "hotspot.v1.AuditService/ExportSubjectAccess"}}) {
+    const v1::AccessRecord record = LastOf(person, call);
+    EXPECT_TRUE(record.refused()) << person;
+    EXPECT_EQ(record.youth_id(), "") << person;
+  }
+  // The whole log, exported by the auditors (the area's, and the one of every area) with a
+  // purpose's free text: every record, and the typed texts nowhere. (A read of the area's first,
+  // for the area's auditor to export.)
+  CaseAs(cast.chief, YouthOfTheArea());
+  for (const security::Principal* who : {&cast.auditor, &std::as_const(suite_->dpo)}) {
+    v1::ExportAccessLogRequest everything;
+    auto auditor = suite_->As(*who, "audit: quarterly review");
+    auto reader = Audit()->ExportAccessLog(auditor.get(), everything);
+    v1::ExportAccessLogResponse response;
+    std::string all;
+    uint64_t sent = 0, total = 0;
+    while (reader->Read(&response)) {
+      all += response.DebugString();
+      sent = response.sent();
+      total = response.total();
+    }
+    const grpc::Status status = reader->Finish();
+    ASSERT_TRUE(status.ok()) << who->person << ": " << status.error_message();
+    EXPECT_GT(sent, 0u) << who->person;
+    EXPECT_EQ(sent, total) << who->person;
+    for (const char* text : {"Nielsen", "020209", "Noah Hansen", "260209"}) {
+      EXPECT_EQ(all.find(text), std::string::npos) << who->person << ": " << text;
+    }
+  }
+}
+
+// An auditor whose token lists an area audits that area only, everywhere: a case's history, the
+// access log by youth, by person and whole, and a subscription. Its refusals are recorded.
+TEST_F(DisclosureTest, AnAuditorBoundToAnAreaAuditsThatAreaOnly) {
+  const scenario::Cast& cast = suite_->cast;
+  const security::Principal& auditor = OtherAreaAuditor();
+  // A youth of Sjælør, read by its chief; and the chief refused the other area's youth.
+  const std::string own_youth = YouthOfTheArea();
+  CaseAs(cast.chief, own_youth);
+  v1::GetCaseRequest get;
+  get.set_youth_id(*other_youth_);
+  v1::GetCaseResponse got;
+  auto curious = suite_->As(cast.chief, "case_coordination");
+  ASSERT_EQ(Queries()->GetCase(curious.get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The history: of its area's youth, not of Sjælør's.
+  EXPECT_TRUE(suite_->History(auditor, *other_youth_).ok());
+  const absl::StatusOr<std::vector<v1::StoredEvent>> refused = suite_->History(auditor, own_youth);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  const v1::AccessRecord record = LastOf(auditor.person, "hotspot.v1.AuditService/GetCaseHistory");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), own_youth);
+
+  // The access log by youth: its area's youth only.
+  for (const auto& [youth, code] : {std::pair{*other_youth_, grpc::StatusCode::OK},
+                                    std::pair{own_youth, grpc::StatusCode::PERMISSION_DENIED}}) {
+    v1::ListAccessRecordsRequest by_youth;
+    by_youth.set_youth_id(youth);
+    v1::ListAccessRecordsResponse records;
+    auto context = suite_->As(auditor, "audit");
+    EXPECT_EQ(Audit()->ListAccessRecords(context.get(), by_youth, &records).error_code(), code)
+        << youth;
+  }
+  EXPECT_TRUE(LastOf(auditor.person, "hotspot.v1.AuditService/ListAccessRecords").refused());
+
+  // By person: the chief's records of its area only (the refused read of its youth, whose
+  // record names the youth), none of Sjælør's.
+  v1::ListAccessRecordsRequest by_person;
+  by_person.set_person(cast.chief.person);
+  by_person.set_page_size(500);
+  v1::ListAccessRecordsResponse chiefs;
+  auto context = suite_->As(auditor, "audit");
+  ASSERT_TRUE(Audit()->ListAccessRecords(context.get(), by_person, &chiefs).ok());
+  EXPECT_GT(chiefs.records_size(), 0);
+  for (const v1::AccessRecord& r : chiefs.records()) {
+    EXPECT_TRUE(r.area_id() == kOtherArea || (r.area_id().empty() && r.youth_id() == *other_youth_))
+        << r.ShortDebugString();
+  }
+  // The whole log: its area's records only, counted as such.
+  std::set<std::string> areas;
+  uint64_t sent = 0, total = 0;
+  {
+    auto exporting = suite_->As(auditor, "audit");
+    auto reader = Audit()->ExportAccessLog(exporting.get(), v1::ExportAccessLogRequest());
+    v1::ExportAccessLogResponse response;
+    while (reader->Read(&response)) {
+      for (const v1::AccessRecord& r : response.records()) {
+        areas.insert(r.area_id().empty() ? r.youth_id() : r.area_id());
+      }
+      sent = response.sent();
+      total = response.total();
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  EXPECT_GT(sent, 0u);
+  EXPECT_EQ(sent, total);
+  EXPECT_TRUE(areas.count(kOtherArea)) << absl::StrJoin(areas, ",");
+  areas.erase(kOtherArea);
+  areas.erase(*other_youth_);
+  EXPECT_TRUE(areas.empty()) << absl::StrJoin(areas, ",");
+
+  // A subscription: its area's events only; naming Sjælør is refused.
+  std::vector<v1::SubscribeResponse> responses;
+  ASSERT_EQ(SubscribeAll(auditor, "", &responses).error_code(), grpc::StatusCode::CANCELLED);
+  int events = 0;
+  for (const v1::SubscribeResponse& response : responses) {
+    for (const v1::StoredEvent& e : response.events()) {
+      EXPECT_EQ(e.event().area_id(), kOtherArea) << e.ShortDebugString();
+      ++events;
+    }
+  }
+  EXPECT_GE(events, 3);  // established, agency registered, youth referred
+  responses.clear();
+  EXPECT_EQ(SubscribeAll(auditor, "", &responses, scenario::kAreaId).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(LastOf(auditor.person, "hotspot.v1.SubscriptionService/Subscribe").refused());
 }
 
 TEST_F(DisclosureTest, PurposesComeFromTheListAndFreeTextsInAnyLanguageArriveSealed) {

@@ -16,18 +16,20 @@
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
+#include "tests/e2e/command_cases.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
 namespace {
 
-class SubjectRightsTest : public ::testing::Test {
+class SubjectRightsTest : public ::testing::Test, public CommandBuilders {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<SuiteServer>> started =
         StartSuiteServer(HOTSPOTD_PATH, {"--sync=false", "--demo", "--deadline_interval_s=0"});
     ASSERT_TRUE(started.ok()) << started.status();
     suite_ = started->release();
+    Bind(suite_);
   }
   static void TearDownTestSuite() { delete suite_; }
 
@@ -307,6 +309,95 @@ TEST_F(SubjectRightsTest, ASubjectAccessRequestIsAnsweredWithARedactedExport) {
   }
   EXPECT_EQ(answered_redactions, exported.redactions_size());
   EXPECT_GT(answered_redactions, 3);
+}
+
+// "What the police wrote" is every text of theirs, wherever it stands: the notes of a commitment
+// of theirs (its progress, its fulfilment) in the history, and its action in the decision's event
+// and in the case. Another agency's stay in clear.
+TEST_F(SubjectRightsTest, EveryTextThePoliceWroteIsWithheldFromTheExport) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string youth = Accepted();
+  // The school's commitment (accepted at the meeting) and the police's (accepted after it).
+  v1::RecordDecisionRequest decision = DecisionFor(HeldMeetingWith(youth), youth);
+  auto* police = decision.add_commitments();
+  *police = decision.commitments(0);
+  police->set_owning_agency_id(kPolice);
+  police->set_responsible_person(cast.police_member.person);
+  police->clear_accepted_by();
+  police->set_action("A talk at the station about the kiosk thefts");
+  const v1::CommandResponse decided = Must(cast.chief, decision);
+  ASSERT_EQ(decided.created_ids_size(), 2);
+  const std::string& schools = decided.created_ids(0);
+  const std::string& polices = decided.created_ids(1);
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(polices);
+  Must(cast.police_member, accept);
+  auto progress = Req<v1::ReportProgressRequest>();
+  progress.set_commitment_id(polices);
+  progress.set_note("He came to the station with his father");
+  Must(cast.police_member, progress);
+  auto fulfilled = Req<v1::FulfilCommitmentRequest>();
+  fulfilled.set_commitment_id(polices);
+  fulfilled.set_note("Talk held; no new thefts reported");
+  Must(cast.police_member, fulfilled);
+  auto school_progress = Req<v1::ReportProgressRequest>();
+  school_progress.set_commitment_id(schools);
+  school_progress.set_note("The family answers the calls every morning");
+  Must(cast.school_member, school_progress);
+  auto sar = Req<v1::RecordSubjectAccessRequestRequest>();
+  sar.set_youth_id(youth);
+  sar.set_requester(v1::CONSENT_GIVER_YOUTH);
+  sar.set_requested_by("the youth, by letter");
+  const v1::CommandResponse asked = Must(cast.chief, sar);
+
+  v1::ExportSubjectAccessRequest request;
+  request.set_youth_id(youth);
+  request.set_subject_access_id(asked.id());
+  v1::ExportSubjectAccessResponse exported;
+  auto dpo = suite_->As(cast.auditor, "data_subject_request: the youth's letter");
+  const grpc::Status status = v1::AuditService::NewStub(suite_->channel)
+                                  ->ExportSubjectAccess(dpo.get(), request, &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  for (const std::string* page : {&exported.json(), &exported.html()}) {
+    for (const char* police_wrote : {"kiosk thefts", "with his father", "no new thefts"}) {
+      EXPECT_EQ(page->find(police_wrote), std::string::npos) << police_wrote;
+    }
+    EXPECT_NE(page->find("answers the calls every morning"), std::string::npos);
+  }
+  v1::SubjectAccessExport e;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported.json(), &e).ok());
+  // In the history: the police's texts withheld, each redaction listed; the school's in clear.
+  std::map<std::string, int> withheld, clear;
+  for (const v1::StoredEvent& event : e.history()) {
+    for (const v1::PersonalValue& v : event.personal_data()) {
+      (v.value().withheld().reason() == "redacted" ? withheld : clear)[v.path()]++;
+    }
+  }
+  EXPECT_EQ(withheld["commitment_made.action.sealed"], 1);  // the police's
+  EXPECT_EQ(clear["commitment_made.action.sealed"], 1);     // the school's
+  EXPECT_EQ(withheld["progress_reported.note.sealed"], 1);
+  EXPECT_EQ(clear["progress_reported.note.sealed"], 1);
+  EXPECT_EQ(withheld["commitment_fulfilled.note.sealed"], 1);
+  std::set<std::string> redacted;
+  for (const v1::Redaction& r : e.redactions()) {
+    if (r.reason().find("police") != std::string::npos) redacted.insert(r.path());
+  }
+  for (const char* path : {"commitment_made.action.sealed", "progress_reported.note.sealed",
+                           "commitment_fulfilled.note.sealed", "case_view.commitments.action"}) {
+    EXPECT_TRUE(redacted.count(path)) << path;
+  }
+  // In the case: the police's commitment's action withheld, the school's in clear.
+  int commitments = 0;
+  for (const v1::CommitmentView& c : e.case_view().commitments()) {
+    ++commitments;
+    if (c.owning_agency_id() == kPolice) {
+      EXPECT_EQ(c.action().withheld().reason(), "redacted");
+    } else {
+      EXPECT_EQ(c.action().text(), "Morning call to the family");
+    }
+  }
+  EXPECT_EQ(commitments, 2);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<SuiteServer>> StartSuiteServer(
   std::vector<security::Principal> people = suite->cast.All();
   people.push_back(suite->stranger);
   people.push_back(suite->founder);
+  people.push_back(suite->dpo);
   people.insert(people.end(), extra.begin(), extra.end());
   suite->tokens = WriteTokens(suite->dir.Sub("tokens"), people);
   flags.push_back("--tokens_file=" + suite->dir.Sub("tokens"));

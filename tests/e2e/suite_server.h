@@ -1,5 +1,6 @@
-// SuiteServer: a hotspotd for a test suite, with a tokens file for the demo's people and for a
-// coordinator of another area (the stranger), and a command client holding their tokens.
+// SuiteServer: a hotspotd for a test suite, with a tokens file for the demo's people, for a
+// coordinator of another area (the stranger) and for an auditor of every area (the dpo), and a
+// command client holding their tokens.
 #ifndef HOTSPOT_TESTS_E2E_SUITE_SERVER_H_
 #define HOTSPOT_TESTS_E2E_SUITE_SERVER_H_
 
@@ -30,6 +31,9 @@ struct SuiteServer {
   // An admin of areas that do not exist yet ("area-new-1" to "area-new-60"), for the tests
   // that establish an area and set it up from scratch (a programme is adopted once per area).
   security::Principal founder = Founder();
+  // An auditor of every area, the municipality's data-protection officer: its token lists no
+  // area (the demo's auditor is bound to Sjælør). It lists the access records tests check.
+  security::Principal dpo{"auditor-dpo", "agency-dpo-copenhagen", security::Role::kAuditor, {}};
   std::map<std::string, std::string> tokens;  // person -> token
   std::optional<HotspotdProcess> process;
   std::shared_ptr<grpc::Channel> channel;
