@@ -37,20 +37,20 @@ const std::string& YouthNamedBy(const v1::Event& event) {
 
 absl::Status SubjectView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                                 Rows& rows) {
-  std::string youth;
-  if (recorded.category() == "youth") {
-    youth = recorded.stream;
-  } else if (const std::string& named = YouthNamedBy(event); !named.empty()) {
-    youth = named;
-    // A stream that starts by naming a youth belongs to the youth (a meeting's does not: its
-    // first event names none).
-    if (recorded.stream_version == 1) rows.Put(absl::StrCat("stream/", recorded.stream), youth);
-  } else if (recorded.stream_version > 1) {
-    ASSIGN_OR_RETURN(const std::optional<std::string> owner,
-                     rows.Get(absl::StrCat("stream/", recorded.stream)));
-    if (owner.has_value()) youth = *owner;
-  }
+  ASSIGN_OR_RETURN(
+      const std::string youth,
+      YouthConcerned(recorded, event,
+                     [&](const std::string& stream) -> absl::StatusOr<std::string> {
+                       ASSIGN_OR_RETURN(const std::optional<std::string> owner,
+                                        rows.Get(absl::StrCat("stream/", stream)));
+                       return owner.value_or("");
+                     }));
   if (youth.empty()) return absl::OkStatus();
+  // A stream that starts by naming a youth belongs to the youth (a meeting's does not: its first
+  // event names none).
+  if (recorded.stream_version == 1 && recorded.category() != "youth") {
+    rows.Put(absl::StrCat("stream/", recorded.stream), youth);
+  }
   rows.Put(absl::StrFormat("%s%020d", SubjectPrefix(youth), recorded.position), "");
   return absl::OkStatus();
 }

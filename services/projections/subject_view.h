@@ -15,6 +15,7 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/projections/view.h"
 
@@ -29,6 +30,19 @@ uint64_t SubjectPosition(absl::string_view key);
 
 // The youth id an event's own message names ("" if none).
 const std::string& YouthNamedBy(const v1::Event& event);
+
+// The youth `event` (recorded as `recorded`) concerns, by the rule above: its stream's if that is
+// a youth's, the one its message names, or, for a later event of a stream, the youth its stream's
+// first event named (`owner_of(stream)`, a StatusOr<std::string>; "" for none). "" for none;
+// `owner_of`'s error if it fails.
+template <typename OwnerOf>
+absl::StatusOr<std::string> YouthConcerned(const store::RecordedEvent& recorded,
+                                           const v1::Event& event, OwnerOf&& owner_of) {
+  if (recorded.category() == "youth") return recorded.stream;
+  if (const std::string& named = YouthNamedBy(event); !named.empty()) return named;
+  if (recorded.stream_version <= 1) return std::string();
+  return owner_of(recorded.stream);
+}
 
 class SubjectView final : public View {
  public:

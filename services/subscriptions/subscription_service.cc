@@ -222,26 +222,19 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           RETURN_IF_ERROR(runner_.Record(caller, method, shown));
           return out.Send(*response);
         };
-        // The youth an event is about: its stream's, if a youth's; the one its message names;
-        // or the one the first event of its stream named (a commitment's or an escalation's
-        // later events). "" for none.
+        // The youth an event is about (projections::YouthConcerned), a stream's owner read from
+        // its first event once per call.
         std::map<std::string, std::string, std::less<>> owners;  // stream -> youth, this call
-        auto youth_of = [&](const store::RecordedEvent& recorded,
-                            const v1::Event& event) -> absl::StatusOr<std::string> {
-          if (recorded.category() == "youth") return recorded.stream;
-          if (const std::string& named = projections::YouthNamedBy(event); !named.empty()) {
-            return named;
-          }
-          if (recorded.stream_version <= 1) return std::string();
-          if (auto it = owners.find(recorded.stream); it != owners.end()) return it->second;
+        auto owner_of = [&](const std::string& stream) -> absl::StatusOr<std::string> {
+          if (auto it = owners.find(stream); it != owners.end()) return it->second;
           ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
-                           events_->ReadStream(recorded.stream, 1, store::Direction::kForward, 1));
+                           events_->ReadStream(stream, 1, store::Direction::kForward, 1));
           std::string youth;
           if (!first.empty()) {
             ASSIGN_OR_RETURN(const v1::Event opened, projections::ParseEvent(first[0]));
             youth = projections::YouthNamedBy(opened);
           }
-          return owners.emplace(recorded.stream, std::move(youth)).first->second;
+          return owners.emplace(stream, std::move(youth)).first->second;
         };
         fresh();
         Progress progress(from, withheld_from);
@@ -299,7 +292,8 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
             if (!status.ok()) break;
             // Every event about a youth is a read of the youth's data, sealed or not.
-            absl::StatusOr<std::string> youth = youth_of(*recorded, event->event());
+            absl::StatusOr<std::string> youth =
+                projections::YouthConcerned(*recorded, event->event(), owner_of);
             if (!youth.ok()) {
               status = youth.status();
               break;
