@@ -175,8 +175,8 @@ TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   auto body = Req<v1::ConstituteBodyRequest>();
   body.set_area_id("area-other");
   body.set_body_id("steering");
-  body.set_kind(v1::BODY_KIND_STEERING_GROUP);
-  body.set_name("Steering group");
+  body.set_kind(v1::BODY_KIND_TASK_FORCE);
+  body.set_name("Task force");
   body.add_members()->set_agency_id("agency-police");
   body.mutable_members(0)->set_person("police-boss-2");
   body.mutable_cadence()->set_min_meetings_per_year(4);

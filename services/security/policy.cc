@@ -354,6 +354,13 @@ absl::Status MayAppointChief(const Principal& who, absl::string_view area_id) {
   return who.role == Role::kAdmin ? absl::OkStatus() : Refuse(who, "appoint the chief");
 }
 
+absl::Status MayConstituteGoverningBody(const Principal& who, absl::string_view area_id,
+                                        absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": only an admin of ", area_id, " does"));
+}
+
 absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
                              absl::string_view agency_id, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;

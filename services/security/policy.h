@@ -192,6 +192,13 @@ absl::Status MayActAsChiefOrAdmin(const Principal& who, absl::string_view area_i
 // Appointing the area's chief: the administrations' decision, recorded by an admin of the area;
 // not the chief or her staff.
 absl::Status MayAppointChief(const Principal& who, absl::string_view area_id);
+// Constituting the political follow-up group or the steering group (`what`): the
+// administrations' bodies, of their mayors and directors, that approve the chief's programme
+// revisions and set the effort's goals, frames and resources. An admin of the area records them,
+// as the chief's appointment; not the chief or her staff, who would otherwise pick who approves
+// their own work.
+absl::Status MayConstituteGoverningBody(const Principal& who, absl::string_view area_id,
+                                        absl::string_view what);
 // For `agency_id`: a coordinator of the area, or someone of that agency.
 absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
                              absl::string_view agency_id, absl::string_view what);

@@ -35,6 +35,7 @@ using security::Principal;
 using security::Role;
 
 constexpr char kHotspot[] = "agency-hotspot-sjaelor";
+constexpr char kChildren[] = "agency-children-youth-copenhagen";
 constexpr char kClub[] = "agency-club-sjaelor";
 constexpr char kHousing[] = "agency-housing-sjaelor";
 constexpr char kNgo[] = "agency-ngo-mentors";
@@ -764,7 +765,8 @@ TEST_F(AuthorityTest, AnAgendaItemMayBeAnAreaTopic) {
 TEST_F(AuthorityTest, TheSteeringGroupsDecisionsOnGoalsFramesAndResourcesAreRecordedAndReadBack) {
   const std::string meeting =
       HeldMeeting("steering-group", {{kHotspot, cast_->chief.person},
-                                     {"agency-social-copenhagen", "director-social-copenhagen"},
+                                     {kSocial, "director-social-copenhagen"},
+                                     {kChildren, "director-children-youth-copenhagen"},
                                      {kSchool, cast_->school_leader.person},
                                      {kPolice, cast_->police_leader.person}});
   std::vector<v1::SteeringDecision> decided(3);
