@@ -226,6 +226,14 @@ absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id);
 // names who answers her escalations. PERMISSION_DENIED otherwise.
 absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what);
+// Changing who answers at or above the level an open escalation of `agency_id` stands at: only
+// the persons who hold those rungs now (`holders`), as people of the agency, or an admin of the
+// agency's home area `area_id`. Not a lower rung, who would otherwise name himself to the rung
+// above him and answer the escalation there. PERMISSION_DENIED naming `what` otherwise.
+absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view area_id,
+                                     absl::string_view agency_id,
+                                     const std::vector<std::string>& holders,
+                                     absl::string_view what);
 // A measurement of the area's: the chief's office or an admin of the area (MayManageArea), or,
 // for a measure an agency owns (`owner`; "" for none), that agency's people (its members,
 // leaders and caseworkers).
