@@ -343,6 +343,9 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
     case K::kCommitmentAcknowledged:
       state.acknowledged = true;
       break;
+    case K::kCommitmentTakenUp:
+      state.taken_up = true;
+      break;
     case K::kCommitmentRenegotiated:
       state.due_date = event.commitment_renegotiated().new_due_date();
       break;

@@ -163,6 +163,7 @@ struct CommitmentState {
   v1::Date due_date;
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;
+  bool taken_up = false;             // declined, and taken up since (CommitmentTakenUp)
   std::set<int64_t> marked_overdue;  // due dates marked overdue (DayNumber)
   bool open() const { return status == CommitmentStatus::kOpen; }
   // Not yet done with: proposed or accepted (a case does not close over it).

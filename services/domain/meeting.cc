@@ -292,6 +292,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
   std::vector<std::string> created;
 
   std::vector<std::string> commitment_ids;
+  std::set<std::string> replaced;  // the declined commitments this decision takes up
   for (int i = 0; i < r.commitments_size(); ++i) {
     const v1::NewCommitment& nc = r.commitments(i);
     const std::string at = absl::StrCat("commitments[", i, "].");
@@ -336,6 +337,13 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                            absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
                                         " is not declined: only a declined commitment is taken "
                                         "up in a new one")));
+      RETURN_IF_ERROR(Rule(!declined.taken_up,
+                           absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
+                                        " is taken up already (in a new commitment or an "
+                                        "escalation): a declined commitment is taken up once")));
+      RETURN_IF_ERROR(Rule(replaced.insert(nc.replaces_commitment_id()).second,
+                           absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
+                                        " is taken up by another commitment of this decision")));
       RETURN_IF_ERROR(Rule(declined.area_id == area_id && declined.youth_id == youth_id,
                            absl::StrCat(replaces, ": ", nc.replaces_commitment_id(), " is of ",
                                         declined.youth_id.empty() ? "the area" : declined.youth_id,
