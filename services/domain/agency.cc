@@ -1,5 +1,6 @@
 // An agency: its registration, leadership ladder and register of its people.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -86,6 +87,7 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckCount("contacts", r.contacts_size(), 1, 3));
   std::set<int> levels;
+  std::map<std::string, int> persons;  // person -> the contact that names them
   for (int i = 0; i < r.contacts_size(); ++i) {
     const std::string at = absl::StrCat("contacts[", i, "]");
     RETURN_IF_ERROR(
@@ -94,6 +96,12 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
       return Invalid(absl::StrCat(at, ".level"), "each level at most once");
     }
     RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, ".person"), r.contacts(i).person()));
+    // One person, one rung: a rung above answers for the one below it.
+    if (const auto [it, added] = persons.emplace(r.contacts(i).person(), i); !added) {
+      return Invalid(absl::StrCat(at, ".person"),
+                     absl::StrCat(r.contacts(i).person(), " holds contacts[", it->second,
+                                  "]'s rung already: one person holds one rung of a ladder"));
+    }
     RETURN_IF_ERROR(
         CheckText(absl::StrCat(at, ".title"), r.contacts(i).title(), kMaxNameBytes, false));
   }
@@ -128,6 +136,25 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
     if (escalation.resolved) continue;
     ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("contacts", escalation.area_id));
     const std::string now = ContactFor(area, agency, r.agency_id(), escalation.level);
+    // Who answers at its level and above is changed only by those who answer there now (or an
+    // admin of the agency's home area): not by a lower rung naming himself to answer it.
+    std::vector<std::string> holders;
+    std::string changed;  // the first level at or above it whose contact this ladder changes
+    for (int level = escalation.level; level <= v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP;
+         ++level) {
+      const auto at = static_cast<v1::EscalationLevel>(level);
+      const std::string holder = ContactFor(area, agency, r.agency_id(), at);
+      if (!holder.empty()) holders.push_back(holder);
+      if (changed.empty() && holder != ContactFor(area, after, r.agency_id(), at)) {
+        changed = v1::EscalationLevel_Name(at);
+      }
+    }
+    if (!changed.empty()) {
+      RETURN_IF_ERROR(security::MayChangeEscalatedRungs(
+          c.principal, area_id, r.agency_id(), holders,
+          absl::StrCat("contacts: change the contact at ", changed, " while the escalation ", id,
+                       " stands at ", v1::EscalationLevel_Name(escalation.level))));
+    }
     RETURN_IF_ERROR(Rule(
         now.empty() || !ContactFor(area, after, r.agency_id(), escalation.level).empty(),
         absl::StrCat("contacts: the open escalation ", id, " of ", escalation.area_id,

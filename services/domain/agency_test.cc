@@ -175,8 +175,8 @@ TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   auto body = Req<v1::ConstituteBodyRequest>();
   body.set_area_id("area-other");
   body.set_body_id("steering");
-  body.set_kind(v1::BODY_KIND_STEERING_GROUP);
-  body.set_name("Steering group");
+  body.set_kind(v1::BODY_KIND_TASK_FORCE);
+  body.set_name("Task force");
   body.add_members()->set_agency_id("agency-police");
   body.mutable_members(0)->set_person("police-boss-2");
   body.mutable_cadence()->set_min_meetings_per_year(4);
@@ -249,18 +249,37 @@ TEST_F(DecideTest, AnAgencysPeopleAreNamedByItsOwnLeadersAndTheListReplacesTheRe
   EXPECT_EQ(Code(w_.Run(named, admin_)), absl::StatusCode::kNotFound);
 }
 
+// The school's ladder with these rungs.
+v1::SetLeadershipLadderRequest SchoolLadderOf(
+    std::vector<std::pair<v1::LeadershipLevel, std::string>> rungs) {
+  auto r = Req<v1::SetLeadershipLadderRequest>();
+  r.set_agency_id("agency-school");
+  for (const auto& [level, person] : rungs) {
+    v1::LeadershipContact* contact = r.add_contacts();
+    contact->set_level(level);
+    contact->set_person(person);
+  }
+  return r;
+}
+
+// An escalation of `commitment` to the school, at the steering-group level.
+v1::RaiseEscalationRequest AtTheSchool(const std::string& commitment) {
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-school");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.add_commitment_ids(commitment);
+  return raise;
+}
+
 // A ladder change does not strand an open escalation: the level it stands at keeps a contact. A
 // new person on that level is fine (the escalation goes to them); once it is moved up or
 // resolved, the level may go.
 TEST_F(DecideTest, ALadderKeepsAContactAtTheLevelOfAnOpenEscalation) {
   SchoolLadder();  // head-mette, director-bo, mayor-jens
   const std::string youth = AcceptedYouth();
-  auto raise = Req<v1::RaiseEscalationRequest>();
-  raise.set_area_id("area-test");
-  raise.set_target_agency_id("agency-school");
-  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
-  raise.set_reason("Calls not made for three weeks");
-  raise.add_commitment_ids(Commitment(youth));
+  const v1::RaiseEscalationRequest raise = AtTheSchool(Commitment(youth));
   const std::string escalation = w_.Do(raise, chief_).id;
   // The school's stream knows the escalation raised at it.
   const v1::Event& known = w_.stream("agency-school").back();
@@ -268,16 +287,7 @@ TEST_F(DecideTest, ALadderKeepsAContactAtTheLevelOfAnOpenEscalation) {
   EXPECT_EQ(known.agency_escalated().escalation_id(), escalation);
   EXPECT_EQ(known.area_id(), "area-test");
 
-  auto ladder = [&](std::vector<std::pair<v1::LeadershipLevel, std::string>> rungs) {
-    auto r = Req<v1::SetLeadershipLadderRequest>();
-    r.set_agency_id("agency-school");
-    for (const auto& [level, person] : rungs) {
-      v1::LeadershipContact* contact = r.add_contacts();
-      contact->set_level(level);
-      contact->set_person(person);
-    }
-    return r;
-  };
+  const auto ladder = SchoolLadderOf;
   const auto director = std::pair{v1::LEADERSHIP_LEVEL_DIRECTOR, std::string("director-bo")};
   const auto political = std::pair{v1::LEADERSHIP_LEVEL_POLITICAL, std::string("mayor-jens")};
 
@@ -304,7 +314,7 @@ TEST_F(DecideTest, ALadderKeepsAContactAtTheLevelOfAnOpenEscalation) {
   up.set_reason("No change after the steering group");
   w_.Do(up, chief_);
   w_.Do(ladder({director, political}), school_leader_);
-  d = w_.Run(ladder({political}), school_leader_);
+  d = w_.Run(ladder({political}), Who("director-bo", "agency-school", Role::kAgencyLeader));
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()),
               HasSubstr("stands at ESCALATION_LEVEL_DIRECTOR with director-bo"));
@@ -316,6 +326,73 @@ TEST_F(DecideTest, ALadderKeepsAContactAtTheLevelOfAnOpenEscalation) {
   w_.Do(resolve, Who("director-bo", "agency-school", Role::kAgencyLeader));
   const Decision dropped = w_.Do(ladder({political}), school_leader_);
   EXPECT_EQ(dropped.writes[0].events[0].leadership_ladder_set().contacts_size(), 1);
+}
+
+// The rungs are not bypassed by rewriting the ladder: while an escalation of the agency stands
+// at a level, who answers there and above is changed only by those who answer there now (or an
+// admin of the agency's home area), and one person holds one rung.
+TEST_F(DecideTest, ALowerRungDoesNotNameHimselfToTheRungOfAnOpenEscalation) {
+  SchoolLadder();  // head-mette, director-bo, mayor-jens
+  const std::string youth = AcceptedYouth();
+  const v1::RaiseEscalationRequest raise = AtTheSchool(Commitment(youth));
+  const std::string escalation = w_.Do(raise, chief_).id;
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No change after the steering group");
+  w_.Do(up, chief_);  // at the director now
+
+  const auto ladder = SchoolLadderOf;
+  const std::size_t before = w_.stream("agency-school").size();
+  // The middle manager names himself director, handing his own rung on: refused.
+  absl::StatusOr<Decision> d = w_.Run(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-lars"},
+                                              {v1::LEADERSHIP_LEVEL_DIRECTOR, "head-mette"},
+                                              {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-jens"}}),
+                                      school_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr(absl::StrCat("contacts: change the contact at ESCALATION_LEVEL_DIRECTOR "
+                                     "while the escalation ",
+                                     escalation, " stands at ESCALATION_LEVEL_DIRECTOR: only those "
+                                     "who hold these rungs now (director-bo, mayor-jens)")));
+  // ... nor does he keep his rung and take the director's too.
+  d = w_.Run(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-mette"},
+                     {v1::LEADERSHIP_LEVEL_DIRECTOR, "head-mette"}}),
+             school_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("contacts[1].person: head-mette holds contacts[0]'s rung already"));
+  EXPECT_EQ(w_.stream("agency-school").size(), before);  // nothing written
+  // So he still cannot resolve it.
+  auto resolve = Req<v1::ResolveEscalationRequest>();
+  resolve.set_escalation_id(escalation);
+  resolve.set_outcome("Calls made from Monday");
+  EXPECT_EQ(Code(w_.Run(resolve, school_leader_)), absl::StatusCode::kPermissionDenied);
+  // Below the escalation's level the agency's leaders change the ladder as before.
+  w_.Do(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-lars"},
+                {v1::LEADERSHIP_LEVEL_DIRECTOR, "director-bo"},
+                {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-jens"}}),
+        school_leader_);
+  // The director hands his rung on; so may the rung above him, or an admin of the home area.
+  const Decision handed = w_.Do(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-lars"},
+                                        {v1::LEADERSHIP_LEVEL_DIRECTOR, "director-eva"},
+                                        {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-jens"}}),
+                                Who("director-bo", "agency-school", Role::kAgencyLeader));
+  EXPECT_EQ(handed.writes[0].events[0].leadership_ladder_set().contacts(1).person(),
+            "director-eva");
+  w_.Do(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-lars"},
+                {v1::LEADERSHIP_LEVEL_DIRECTOR, "director-bo"},
+                {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-jens"}}),
+        Who("mayor-jens", "agency-school", Role::kAgencyLeader));
+  w_.Do(ladder({{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "head-lars"},
+                {v1::LEADERSHIP_LEVEL_DIRECTOR, "director-eva"},
+                {v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-jens"}}),
+        admin_);
+  EXPECT_EQ(w_.Do(resolve, Who("director-eva", "agency-school", Role::kAgencyLeader))
+                .writes[0]
+                .events[0]
+                .escalation_resolved()
+                .escalation_id(),
+            escalation);
 }
 
 }  // namespace

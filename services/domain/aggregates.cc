@@ -75,6 +75,9 @@ void Evolve(AreaState& state, const v1::Event& event) {
       break;
     case K::kBodyConstituted:
       state.bodies[event.body_constituted().body_id()] = event.body_constituted().kind();
+      for (const v1::BodyMember& m : event.body_constituted().members()) {
+        state.body_members[event.body_constituted().body_id()].emplace(m.agency_id(), m.person());
+      }
       if (event.body_constituted().kind() == v1::BODY_KIND_HOTSPOT_BOARD) {
         for (const v1::BodyMember& m : event.body_constituted().members()) {
           state.board_members.emplace(event.body_constituted().body_id(), m.person());
@@ -339,6 +342,9 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
       break;
     case K::kCommitmentAcknowledged:
       state.acknowledged = true;
+      break;
+    case K::kCommitmentTakenUp:
+      state.taken_up = true;
       break;
     case K::kCommitmentRenegotiated:
       state.due_date = event.commitment_renegotiated().new_due_date();

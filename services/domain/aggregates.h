@@ -37,6 +37,8 @@ struct AreaState {
   std::string chief;
   std::set<std::string> staff;
   std::map<std::string, v1::BodyKind> bodies;   // body id -> kind
+  // The bodies' members as constituted, by body id: (agency id, person).
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> body_members;
   std::map<std::string, v1::Cadence> cadences;  // body id -> how often it meets
   // The area's police coordinator, by police agency: its contact at the steering-group level.
   std::map<std::string, std::string> police_coordinators;
@@ -161,6 +163,7 @@ struct CommitmentState {
   v1::Date due_date;
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;
+  bool taken_up = false;             // declined, and taken up since (CommitmentTakenUp)
   std::set<int64_t> marked_overdue;  // due dates marked overdue (DayNumber)
   bool open() const { return status == CommitmentStatus::kOpen; }
   // Not yet done with: proposed or accepted (a case does not close over it).

@@ -245,6 +245,11 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
     RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
                                                    "constitute the hotspot board"));
   }
+  if (r.kind() == v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP ||
+      r.kind() == v1::BODY_KIND_STEERING_GROUP) {
+    RETURN_IF_ERROR(security::MayConstituteGoverningBody(
+        c.principal, r.area_id(), absl::StrCat("constitute the ", BodyKindName(r.kind()))));
+  }
   if (area.bodies.count(r.body_id()) > 0) {
     return absl::AlreadyExistsError(
         absl::StrCat("body ", r.body_id(), " of ", r.area_id(), " exists already"));

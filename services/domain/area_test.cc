@@ -90,13 +90,19 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
   member->set_agency_id("agency-unknown");
   member->set_person("someone");
   body.mutable_cadence()->set_min_meetings_per_year(4);
-  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Code(w_.Run(body, admin_)), absl::StatusCode::kNotFound);
   member->set_agency_id("agency-police");
   body.mutable_cadence()->set_every_weeks(2);  // both set
-  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Code(w_.Run(body, admin_)), absl::StatusCode::kInvalidArgument);
   body.mutable_cadence()->set_every_weeks(0);
-  w_.Do(body, chief_);
-  EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kAlreadyExists);
+  // The steering group (as the political follow-up group) is the administrations': an admin
+  // constitutes it, not the chief, whose work it decides on.
+  const absl::StatusOr<Decision> by_chief = w_.Run(body, chief_);
+  EXPECT_EQ(Code(by_chief), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(by_chief.status().message()),
+              HasSubstr("constitute the steering group: only an admin of area-test does"));
+  w_.Do(body, admin_);
+  EXPECT_EQ(Code(w_.Run(body, admin_)), absl::StatusCode::kAlreadyExists);
 
   auto measurement = Req<v1::RecordMeasurementRequest>();
   measurement.set_area_id("area-test");

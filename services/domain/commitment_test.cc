@@ -414,6 +414,16 @@ TEST_F(DecideTest, ADeclinedCommitmentIsTakenUpByOneProposedInItsPlace) {
   // The new one is proposed to its agency, as any.
   EXPECT_EQ(w_.stream(replacement)[0].commitment_made().acceptance(),
             v1::COMMITMENT_ACCEPTANCE_PROPOSED);
+
+  // Taken up once: not a second time.
+  d.set_request_id("takes-it-up-again");
+  d.set_meeting_id(MeetingFor(youth));
+  run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr(absl::StrCat("commitments[0].replaces_commitment_id: ", declined,
+                                     " is taken up already")));
+  EXPECT_EQ(w_.stream(declined).size(), 3u);
 }
 
 }  // namespace

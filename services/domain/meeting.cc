@@ -1,6 +1,7 @@
 // A meeting: its schedule, attendance, agenda and decisions (which may commit, escalate, plan
 // and close in one go).
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -150,6 +151,39 @@ absl::Status WithinPowers(const v1::RecordDecisionRequest& r, v1::BodyKind body)
                            "escalations or case changes"));
 }
 
+// The quorum of what the political follow-up group approves and the steering group decides
+// (`field`): a majority of the body's members present at `meeting_id`, each under the agency and
+// person the body lists them with. The hotspot secretariat's people (the chief and her staff, who
+// prepare and record the meeting) count neither among the members nor among those present.
+// FAILED_PRECONDITION naming `field` otherwise.
+absl::Status Quorate(Session& s, const AreaState& area, const MeetingState& meeting,
+                     absl::string_view meeting_id, absl::string_view field) {
+  int members = 0;
+  int present = 0;
+  const auto listed = area.body_members.find(meeting.body_id);
+  if (listed != area.body_members.end()) {
+    std::map<std::string, bool> secretariat;  // agency id -> whether it is the hotspot secretariat
+    for (const auto& [agency_id, person] : listed->second) {
+      auto it = secretariat.find(agency_id);
+      if (it == secretariat.end()) {
+        ASSIGN_OR_RETURN(const AgencyState agency,
+                         s.Load<AgencyState>(field, agency_id, /*must_exist=*/false));
+        it = secretariat.emplace(agency_id, agency.kind == v1::AGENCY_KIND_HOTSPOT_SECRETARIAT)
+                 .first;
+      }
+      if (it->second) continue;
+      ++members;
+      if (meeting.attendance.count({agency_id, person}) > 0) ++present;
+    }
+  }
+  return Rule(members > 0 && 2 * present > members,
+              absl::StrCat(field, ": ", meeting.body_id, " is not quorate at ", meeting_id, ": ",
+                           present, " of its ", members,
+                           " members attended (as the body lists them, under their agency; the "
+                           "hotspot secretariat's people not counted), and it takes ",
+                           members / 2 + 1));
+}
+
 }  // namespace
 
 absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const CommandContext& c) {
@@ -231,8 +265,10 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
         Rule(meeting.topics.count(r.topic()) > 0,
              absl::StrCat("topic: \"", r.topic(), "\" is not on the agenda of ", r.meeting_id())));
   }
+  if (r.has_steering()) RETURN_IF_ERROR(Quorate(s, area, meeting, r.meeting_id(), "steering"));
   const v1::ProgrammeRevisionProposed* proposal = nullptr;
   if (!r.approves_proposal_id().empty()) {
+    RETURN_IF_ERROR(Quorate(s, area, meeting, r.meeting_id(), "approves_proposal_id"));
     const auto it = area.proposals.find(r.approves_proposal_id());
     RETURN_IF_ERROR(
         Rule(it != area.proposals.end(),
@@ -256,6 +292,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
   std::vector<std::string> created;
 
   std::vector<std::string> commitment_ids;
+  std::set<std::string> replaced;  // the declined commitments this decision takes up
   for (int i = 0; i < r.commitments_size(); ++i) {
     const v1::NewCommitment& nc = r.commitments(i);
     const std::string at = absl::StrCat("commitments[", i, "].");
@@ -300,6 +337,13 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                            absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
                                         " is not declined: only a declined commitment is taken "
                                         "up in a new one")));
+      RETURN_IF_ERROR(Rule(!declined.taken_up,
+                           absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
+                                        " is taken up already (in a new commitment or an "
+                                        "escalation): a declined commitment is taken up once")));
+      RETURN_IF_ERROR(Rule(replaced.insert(nc.replaces_commitment_id()).second,
+                           absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
+                                        " is taken up by another commitment of this decision")));
       RETURN_IF_ERROR(Rule(declined.area_id == area_id && declined.youth_id == youth_id,
                            absl::StrCat(replaces, ": ", nc.replaces_commitment_id(), " is of ",
                                         declined.youth_id.empty() ? "the area" : declined.youth_id,

@@ -2,6 +2,8 @@
 // codes of the calls it refuses.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -74,17 +76,29 @@ TEST_F(DecideTest, ADecisionCommitsItsCommitmentsEscalationsAndPlanTogether) {
 // steering group sets goals, frames and resources, as events.
 class BodiesTest : public DecideTest {
  protected:
-  // A held meeting of a new body of `kind`.
+  using People = std::vector<std::pair<std::string, std::string>>;  // (agency, person)
+  // A held meeting of a new body of `kind`, with head-mette of the school its one member, who
+  // attends.
   std::string HeldMeetingOf(v1::BodyKind kind) {
+    return HeldMeetingOf(kind, {{"agency-school", "head-mette"}}, {{"agency-school", "head-mette"}});
+  }
+  // A held meeting of a new body of `kind` with these members and this attendance.
+  std::string HeldMeetingOf(v1::BodyKind kind, const People& members, const People& attendance) {
     auto body = Req<v1::ConstituteBodyRequest>();
     body.set_area_id("area-test");
     body.set_body_id(absl::StrCat("body-", ++bodies_));
     body.set_kind(kind);
     body.set_name(BodyKindName(kind));
-    body.add_members()->set_agency_id("agency-school");
-    body.mutable_members(0)->set_person("head-mette");
+    for (const auto& [agency, person] : members) {
+      auto* member = body.add_members();
+      member->set_agency_id(agency);
+      member->set_person(person);
+    }
     body.mutable_cadence()->set_min_meetings_per_year(2);
-    w_.Do(body, chief_);
+    // The political follow-up group and the steering group are constituted by an admin.
+    const bool governing = kind == v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP ||
+                           kind == v1::BODY_KIND_STEERING_GROUP;
+    w_.Do(body, governing ? admin_ : chief_);
     auto schedule = Req<v1::ScheduleMeetingRequest>();
     schedule.set_area_id("area-test");
     schedule.set_body_id(body.body_id());
@@ -93,9 +107,11 @@ class BodiesTest : public DecideTest {
     auto held = Req<v1::RecordAttendanceRequest>();
     held.set_meeting_id(meeting);
     held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
-    auto* present = held.add_attendance();
-    present->set_agency_id("agency-school");
-    present->set_person("head-mette");
+    for (const auto& [agency, person] : attendance) {
+      auto* present = held.add_attendance();
+      present->set_agency_id(agency);
+      present->set_person(person);
+    }
     w_.Do(held, staff_);
     return meeting;
   }
@@ -225,6 +241,100 @@ TEST_F(BodiesTest, TheChiefProposesARevisionAndThePoliticalFollowUpGroupApproves
   other.set_meeting_id(approve.meeting_id());
   other.set_text("More street lights");
   EXPECT_EQ(Code(w_.Run(other, staff_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// The chief does not revise the programme, nor steer, alone: an approval of the political
+// follow-up group and a steering decision need a majority of the body's members present, each
+// under the agency and person the body lists; the hotspot secretariat's people do not count.
+// Nor does the chief constitute these bodies.
+TEST_F(BodiesTest, AnApprovalAndASteeringDecisionNeedAQuorumOfTheBodysMembers) {
+  w_.Do(Programme(), chief_);
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id("area-test");
+  *propose.mutable_goals() = Programme().goals();
+  propose.mutable_goals(0)->set_target(45);
+  propose.set_reason("Charges fell faster than planned");
+  const std::string proposal = w_.Do(propose, chief_).created_ids.at(0);
+
+  // The chief alone, as a member and present: no quorum.
+  const People members = {{"agency-hotspot", "chief-anna"},
+                          {"agency-school", "head-mette"},
+                          {"agency-police", "police-boss-1"},
+                          {"agency-social", "director-lene"}};
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_text("Approved");
+  approve.set_approves_proposal_id(proposal);
+  approve.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP, members,
+                                       {{"agency-hotspot", "chief-anna"}}));
+  absl::StatusOr<Decision> alone = w_.Run(approve, chief_);
+  EXPECT_EQ(Code(alone), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(alone.status().message()),
+              HasSubstr("approves_proposal_id: body-1 is not quorate"));
+  EXPECT_THAT(std::string(alone.status().message()), HasSubstr("0 of its 3 members attended"));
+  // One member of three, and a member under another agency than the body lists: no quorum.
+  approve.set_request_id("one-of-three");
+  approve.set_meeting_id(HeldMeetingOf(
+      v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP, members,
+      {{"agency-hotspot", "chief-anna"},
+       {"agency-school", "head-mette"},
+       {"agency-school", "police-boss-1"}}));
+  EXPECT_EQ(Code(w_.Run(approve, chief_)), absl::StatusCode::kFailedPrecondition);
+  // A body of the hotspot secretariat's people alone is never quorate.
+  approve.set_request_id("secretariat-only");
+  approve.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP,
+                                       {{"agency-hotspot", "chief-anna"}},
+                                       {{"agency-hotspot", "chief-anna"}}));
+  EXPECT_EQ(Code(w_.Run(approve, chief_)), absl::StatusCode::kFailedPrecondition);
+  // Two of three: the revision applies.
+  approve.set_request_id("two-of-three");
+  approve.set_meeting_id(HeldMeetingOf(
+      v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP, members,
+      {{"agency-school", "head-mette"}, {"agency-police", "police-boss-1"}}));
+  const Decision approved = w_.Do(approve, chief_);
+  AreaState area;
+  for (const auto& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_EQ(area.programme_revision, 2);
+  EXPECT_EQ(area.proposals.count(proposal), 0u);
+  EXPECT_FALSE(approved.writes.empty());
+
+  // The same for a steering decision.
+  auto steer = Req<v1::RecordDecisionRequest>();
+  steer.set_text("Goals for the summer");
+  steer.mutable_steering()->set_kind(v1::STEERING_DECISION_KIND_GOAL);
+  steer.mutable_steering()->set_text("Summer activities every evening");
+  steer.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_STEERING_GROUP, members,
+                                     {{"agency-hotspot", "chief-anna"},
+                                      {"agency-school", "head-mette"}}));
+  const absl::StatusOr<Decision> minority = w_.Run(steer, chief_);
+  EXPECT_EQ(Code(minority), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(minority.status().message()), HasSubstr("steering: body-5"));
+  steer.set_request_id("steer-quorate");
+  steer.set_meeting_id(HeldMeetingOf(
+      v1::BODY_KIND_STEERING_GROUP, members,
+      {{"agency-school", "head-mette"}, {"agency-social", "director-lene"}}));
+  bool recorded = false;
+  for (const StreamWrite& write : w_.Do(steer, chief_).writes) {
+    for (const v1::Event& e : write.events) recorded |= e.has_steering_decision_recorded();
+  }
+  EXPECT_TRUE(recorded);
+
+  // Only an admin constitutes either body; the chief keeps the others.
+  auto body = Req<v1::ConstituteBodyRequest>();
+  body.set_area_id("area-test");
+  body.set_body_id("by-the-chief");
+  body.set_name("Ours");
+  body.add_members()->set_agency_id("agency-hotspot");
+  body.mutable_members(0)->set_person("chief-anna");
+  body.mutable_cadence()->set_min_meetings_per_year(2);
+  for (v1::BodyKind kind :
+       {v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP, v1::BODY_KIND_STEERING_GROUP}) {
+    body.set_kind(kind);
+    EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(Code(w_.Run(body, staff_)), absl::StatusCode::kPermissionDenied);
+  }
+  body.set_kind(v1::BODY_KIND_TASK_FORCE);
+  EXPECT_EQ(w_.Do(body, chief_).writes[0].events[0].body_constituted().kind(),
+            v1::BODY_KIND_TASK_FORCE);
 }
 
 TEST_F(BodiesTest, TheSteeringGroupSetsGoalsFramesAndResources) {

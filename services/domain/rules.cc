@@ -218,7 +218,10 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
     concerns.youth_id = commitment.youth_id;
   }
   concerns.commitment_ids.emplace_back(id);
-  if (commitment.status == CommitmentStatus::kDeclined) concerns.declined.emplace_back(id);
+  // A declined commitment the escalation takes up, once: not one taken up already.
+  if (commitment.status == CommitmentStatus::kDeclined && !commitment.taken_up) {
+    concerns.declined.emplace_back(id);
+  }
   return absl::OkStatus();
 }
 

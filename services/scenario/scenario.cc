@@ -487,7 +487,10 @@ absl::Status Builder::SetUpArea() {
     }
     if (spec.per_year > 0) body.mutable_cadence()->set_min_meetings_per_year(spec.per_year);
     if (spec.every_weeks > 0) body.mutable_cadence()->set_every_weeks(spec.every_weeks);
-    RETURN_IF_ERROR(Send(cast_.chief, body, 0).status());
+    // The administrations' own bodies are constituted by their admin; the others by the chief.
+    const bool governing = spec.kind == v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP ||
+                           spec.kind == v1::BODY_KIND_STEERING_GROUP;
+    RETURN_IF_ERROR(Send(governing ? cast_.admin : cast_.chief, body, 0).status());
   }
   // The steering group met once, with its chair, and gave the club more hours for the
   // evenings at the square.

@@ -369,6 +369,13 @@ absl::Status MayAppointChief(const Principal& who, absl::string_view area_id) {
   return who.role == Role::kAdmin ? absl::OkStatus() : Refuse(who, "appoint the chief");
 }
 
+absl::Status MayConstituteGoverningBody(const Principal& who, absl::string_view area_id,
+                                        absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": only an admin of ", area_id, " does"));
+}
+
 absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
                              absl::string_view agency_id, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
@@ -406,6 +413,20 @@ absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
   if (who.role == Role::kAgencyLeader && who.agency == agency_id) return absl::OkStatus();
   return Refuse(who, absl::StrCat(what, ": only ", agency_id, "'s own leaders (or an admin of ",
                                   area_id, ") do"));
+}
+
+absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view area_id,
+                                     absl::string_view agency_id,
+                                     const std::vector<std::string>& holders,
+                                     absl::string_view what) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  if (IsAgencyRole(who.role) && who.agency == agency_id && Contains(holders, who.person)) {
+    return absl::OkStatus();
+  }
+  return Refuse(who, absl::StrCat(what, ": only those who hold these rungs now (",
+                                  absl::StrJoin(holders, ", "), ") or an admin of ", area_id,
+                                  " do"));
 }
 
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {

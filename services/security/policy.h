@@ -192,6 +192,13 @@ absl::Status MayActAsChiefOrAdmin(const Principal& who, absl::string_view area_i
 // Appointing the area's chief: the administrations' decision, recorded by an admin of the area;
 // not the chief or her staff.
 absl::Status MayAppointChief(const Principal& who, absl::string_view area_id);
+// Constituting the political follow-up group or the steering group (`what`): the
+// administrations' bodies, of their mayors and directors, that approve the chief's programme
+// revisions and set the effort's goals, frames and resources. An admin of the area records them,
+// as the chief's appointment; not the chief or her staff, who would otherwise pick who approves
+// their own work.
+absl::Status MayConstituteGoverningBody(const Principal& who, absl::string_view area_id,
+                                        absl::string_view what);
 // For `agency_id`: a coordinator of the area, or someone of that agency.
 absl::Status MayActForAgency(const Principal& who, absl::string_view area_id,
                              absl::string_view agency_id, absl::string_view what);
@@ -219,6 +226,14 @@ absl::Status MayEstablishArea(const Principal& who, absl::string_view area_id);
 // names who answers her escalations. PERMISSION_DENIED otherwise.
 absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what);
+// Changing who answers at or above the level an open escalation of `agency_id` stands at: only
+// the persons who hold those rungs now (`holders`), as people of the agency, or an admin of the
+// agency's home area `area_id`. Not a lower rung, who would otherwise name himself to the rung
+// above him and answer the escalation there. PERMISSION_DENIED naming `what` otherwise.
+absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view area_id,
+                                     absl::string_view agency_id,
+                                     const std::vector<std::string>& holders,
+                                     absl::string_view what);
 // A measurement of the area's: the chief's office or an admin of the area (MayManageArea), or,
 // for a measure an agency owns (`owner`; "" for none), that agency's people (its members,
 // leaders and caseworkers).

@@ -35,6 +35,7 @@ using security::Principal;
 using security::Role;
 
 constexpr char kHotspot[] = "agency-hotspot-sjaelor";
+constexpr char kChildren[] = "agency-children-youth-copenhagen";
 constexpr char kClub[] = "agency-club-sjaelor";
 constexpr char kHousing[] = "agency-housing-sjaelor";
 constexpr char kNgo[] = "agency-ngo-mentors";
@@ -764,7 +765,8 @@ TEST_F(AuthorityTest, AnAgendaItemMayBeAnAreaTopic) {
 TEST_F(AuthorityTest, TheSteeringGroupsDecisionsOnGoalsFramesAndResourcesAreRecordedAndReadBack) {
   const std::string meeting =
       HeldMeeting("steering-group", {{kHotspot, cast_->chief.person},
-                                     {"agency-social-copenhagen", "director-social-copenhagen"},
+                                     {kSocial, "director-social-copenhagen"},
+                                     {kChildren, "director-children-youth-copenhagen"},
                                      {kSchool, cast_->school_leader.person},
                                      {kPolice, cast_->police_leader.person}});
   std::vector<v1::SteeringDecision> decided(3);
@@ -876,6 +878,34 @@ TEST_F(AuthorityTest, AtTheDirectorLevelTheDirectorAnswersNotTheMiddleManager) {
   EXPECT_TRUE(view.resolved());
   EXPECT_TRUE(view.has_resolved_at());
   EXPECT_EQ(view.outcome().text(), "Staffed from next week");
+}
+
+// The rungs are not bypassed by rewriting the ladder: the middle manager, who may set his
+// agency's ladder, does not name himself director while an escalation stands at the director.
+TEST_F(AuthorityTest, TheMiddleManagerDoesNotRewriteTheLadderToAnswerAtTheDirectorLevel) {
+  const std::string id = Must(cast_->chief, Raise(kSchool, Commitment(Accepted()))).id();
+  Must(cast_->chief, MoveUp(id));
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id(kSchool);
+  for (const auto& [level, person] :
+       {std::pair{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "deputy-school-sjaelor"},
+        std::pair{v1::LEADERSHIP_LEVEL_DIRECTOR, "manager-school-sjaelor"},
+        std::pair{v1::LEADERSHIP_LEVEL_POLITICAL, "mayor-school-sjaelor"}}) {
+    v1::LeadershipContact* contact = ladder.add_contacts();
+    contact->set_level(level);
+    contact->set_person(person);
+  }
+  const uint64_t before = suite_->Head();
+  EXPECT_TRUE(Refused(cast_->school_leader, ladder, grpc::StatusCode::PERMISSION_DENIED,
+                      "contacts: change the contact at ESCALATION_LEVEL_DIRECTOR while the "
+                      "escalation "));
+  // Nor by holding two rungs at once.
+  ladder.mutable_contacts(0)->set_person("manager-school-sjaelor");
+  EXPECT_TRUE(Refused(cast_->school_leader, ladder, grpc::StatusCode::INVALID_ARGUMENT,
+                      "contacts[1].person: manager-school-sjaelor holds contacts[0]'s rung"));
+  EXPECT_EQ(suite_->Head(), before);  // nothing written
+  EXPECT_TRUE(Refused(cast_->school_leader, Resolve(id), grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_FALSE(EscalationOf(kSchool, id, before).resolved());
 }
 
 TEST_F(AuthorityTest, ThePolicesLadderHasNoMayor) {

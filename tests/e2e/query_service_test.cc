@@ -476,8 +476,11 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   held.set_request_id("q-political-held");
   held.set_meeting_id(scheduled.response.id());
   held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  // A quorum of the group's mayors, each under the administration the group lists them with.
   held.add_attendance()->set_agency_id("agency-social-copenhagen");
-  held.mutable_attendance(0)->set_person("mayor-social");
+  held.mutable_attendance(0)->set_person("mayor-social-copenhagen");
+  held.add_attendance()->set_agency_id("agency-children-youth-copenhagen");
+  held.mutable_attendance(1)->set_person("mayor-children-youth-copenhagen");
   ASSERT_TRUE(commands_->Call(cast_->staff, held).status.ok());
   v1::RecordDecisionRequest approve;
   approve.set_request_id("q-political-approval");
