@@ -9,6 +9,8 @@ packages=(
   libabsl-dev librocksdb-dev libssl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  prometheus-cpp-dev  # /metrics (no "lib" prefix in its name)
+  grpc-proto          # grpc.health.v1 and grpc.reflection.v1/v1alpha protos (/usr/share/grpc-proto)
   python3-grpcio python3-protobuf python3-pytest
   golang-go golang-google-protobuf-dev golang-google-grpc-dev protoc-gen-go protoc-gen-go-grpc
   chromium  # hotspotctl report --pdf, and the report's rendering test (headless)

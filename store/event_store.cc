@@ -259,7 +259,9 @@ struct EventStore::Impl {
   WrittenGroup Stage(std::vector<std::unique_ptr<PendingAppend>> appends,
                      rocksdb::WriteBatch* batch);
   void CommitterLoop();
-  void Commit(std::deque<WrittenGroup> groups, bool already_synced);
+  // `sync_time`: how long the write with sync took, when `already_synced`.
+  void Commit(std::deque<WrittenGroup> groups, bool already_synced,
+              absl::Duration sync_time = absl::ZeroDuration());
   absl::Status Fail(absl::Status cause);
   absl::Status Failure() const;
   absl::Status BeforeWrite() {
@@ -448,6 +450,7 @@ void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> ap
                                   bool sync_here) {
   rocksdb::WriteBatch batch;
   WrittenGroup group = Stage(std::move(appends), &batch);
+  absl::Duration written_in;
   if (batch.Count() > 0) {
     const absl::Time start = absl::Now();
     rocksdb::WriteOptions write_options;
@@ -455,8 +458,9 @@ void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> ap
     write_options.sync = sync_here && options.sync;
     absl::Status written = BeforeWrite();
     if (written.ok()) written = FromRocks(db->Write(write_options, &batch), "writing appends");
+    written_in = absl::Now() - start;
     (write_options.sync ? stat_sync_micros : stat_write_micros)
-        .fetch_add(absl::ToInt64Microseconds(absl::Now() - start), std::memory_order_relaxed);
+        .fetch_add(absl::ToInt64Microseconds(written_in), std::memory_order_relaxed);
     if (!written.ok()) {
       const absl::Status failed = Fail(written);
       for (auto& result : group.results) result = failed;
@@ -466,7 +470,8 @@ void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> ap
   if (sync_here) {
     std::deque<WrittenGroup> mine;
     mine.push_back(std::move(group));
-    Commit(std::move(mine), /*already_synced=*/true);
+    Commit(std::move(mine), /*already_synced=*/true,
+           options.sync ? written_in : absl::ZeroDuration());
     absl::MutexLock lock(&commit_mu);
     committer_busy = false;
   } else {
@@ -628,16 +633,29 @@ void EventStore::Impl::CommitterLoop() {
 
 // Makes `groups` durable with one sync (unless `synced`: written with sync already), publishes
 // their events and completes their callers.
-void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_synced) {
+void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_synced,
+                              absl::Duration sync_time) {
   absl::Status synced = Failure();
   if (synced.ok() && options.sync && !already_synced) {
     const absl::Time start = absl::Now();
     synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
-    stat_sync_micros.fetch_add(absl::ToInt64Microseconds(absl::Now() - start),
-                               std::memory_order_relaxed);
+    sync_time = absl::Now() - start;
+    stat_sync_micros.fetch_add(absl::ToInt64Microseconds(sync_time), std::memory_order_relaxed);
     if (!synced.ok()) synced = Fail(synced);
   }
-  if (synced.ok()) stat_syncs.fetch_add(1, std::memory_order_relaxed);
+  if (synced.ok()) {
+    stat_syncs.fetch_add(1, std::memory_order_relaxed);
+    if (options.on_commit) {
+      // Before the callers are completed: whoever was answered sees the commit counted.
+      CommitInfo committed;
+      committed.sync_time = sync_time;
+      for (const WrittenGroup& group : groups) {
+        committed.appends += group.appends.size();
+        committed.events += group.events.size();
+      }
+      if (committed.events > 0) options.on_commit(committed);
+    }
+  }
   for (WrittenGroup& group : groups) {
     if (synced.ok()) {
       if (!group.events.empty()) {
@@ -1074,6 +1092,8 @@ StoreStats EventStore::Stats() const {
 
   return stats;
 }
+
+absl::Status EventStore::WriteStatus() const { return impl_->Failure(); }
 
 absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id) const {
   ASSIGN_OR_RETURN(const std::optional<EventIdEntry> entry, impl_->StoredEventId(id));

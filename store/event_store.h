@@ -67,6 +67,15 @@ inline constexpr size_t kMaxStreamNameBytes = 200;
 inline constexpr size_t kMaxEventTypeBytes = 128;
 inline constexpr size_t kMaxMetadataFieldBytes = 512;
 
+// What one commit made durable with one sync (group commit): see Options::on_commit.
+struct CommitInfo {
+  size_t appends = 0;  // Append calls it completed (as StoreStats::appends counts them)
+  size_t events = 0;   // events it published
+  // The sync that made them durable (for a lone append written with sync, the write and the
+  // sync together). Zero without Options::sync.
+  absl::Duration sync_time;
+};
+
 struct Options {
   // fsync the write-ahead log before acknowledging an append. Turning it off makes appends
   // survive a process crash but not a power loss or kernel crash: for tests and benchmarks only.
@@ -118,6 +127,11 @@ struct Options {
   // It must be quick when it has nothing to do. An error fails the group like a failed write:
   // nothing of it is written, and the store refuses appends until reopened. Default: none.
   absl::AnyInvocable<absl::Status()> before_write;
+
+  // Runs on the committer thread after each commit that made appends durable, with what it
+  // made durable (see CommitInfo): for monitoring (hotspotd's metrics). It must be quick and
+  // must not call the store. Default: none.
+  absl::AnyInvocable<void(const CommitInfo&)> on_commit;
 
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
   // For tests that inject faults. Default: nullptr, RocksDB's default environment.
@@ -361,6 +375,10 @@ class EventStore {
   uint64_t HeadPosition() const;
 
   StoreStats Stats() const;
+
+  // OK while the store accepts appends. After a failed write or sync (a full disk, an I/O
+  // error), the error every later append fails with until the store is reopened.
+  absl::Status WriteStatus() const;
 
   // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
   // stream name.

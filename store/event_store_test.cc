@@ -195,6 +195,45 @@ TEST_F(EventStoreTest, BeforeWriteRunsBeforeEveryGroupAndItsErrorFailsTheAppend)
   EXPECT_EQ(*store_->StreamVersion("youth-1"), 2u);  // nothing of it is published
 }
 
+// on_commit reports each durable commit before its callers are answered: every event appended
+// is counted once, with the sync that made it durable, and so is every append call.
+TEST_F(EventStoreTest, OnCommitCountsWhatEachCommitMadeDurable) {
+  absl::Mutex mu;
+  std::vector<CommitInfo> commits;
+  Options options;
+  options.on_commit = [&](const CommitInfo& info) {
+    absl::MutexLock lock(&mu);
+    commits.push_back(info);
+  };
+  Reopen(std::move(options));
+  std::vector<StreamAppend> two = One("youth-1");
+  two.push_back(OneEvent("youth-2", ExpectedVersion::Any()));
+  MustAppend(std::move(two));
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(commits.size(), 1u);
+    EXPECT_EQ(commits[0].appends, 1u);
+    EXPECT_EQ(commits[0].events, 2u);
+    EXPECT_GT(commits[0].sync_time, absl::ZeroDuration());
+  }
+  constexpr int kAppends = 40;
+  std::atomic<int> done{0};
+  for (int i = 0; i < kAppends; ++i) {
+    store_->AppendAsync(One(absl::StrCat("youth-", i)),
+                        [&](absl::StatusOr<AppendResult> r) { done += r.ok(); });
+  }
+  store_.reset();  // completes them all
+  EXPECT_EQ(done.load(), kAppends);
+  size_t appends = 0, events = 0;
+  absl::MutexLock lock(&mu);
+  for (const CommitInfo& c : commits) {
+    appends += c.appends;
+    events += c.events;
+  }
+  EXPECT_EQ(appends, 1u + kAppends);
+  EXPECT_EQ(events, 2u + kAppends);
+}
+
 TEST_F(EventStoreTest, LiveSubscribersSeeTheTimesExactlyAsStored) {
   auto subscription = *store_->Subscribe(store_->HeadPosition() + 1, SubscriptionFilter());
   std::vector<StreamAppend> call = One("youth-1");

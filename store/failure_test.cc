@@ -78,6 +78,7 @@ TEST(FailureTest, AFailedSyncAcknowledgesNothingStopsAppendsAndRecoversOnReopen)
   const EventId before = EventId::Generate();
   ASSERT_TRUE((*store)->Append(One("youth-1", before)).ok());
   ASSERT_EQ((*store)->HeadPosition(), 1u);
+  EXPECT_TRUE((*store)->WriteStatus().ok());
 
   // A lone append (written and synced by its own caller) and a batch of concurrent ones (synced
   // by the committer) while syncs fail: none is acknowledged, none becomes visible.
@@ -96,6 +97,7 @@ TEST(FailureTest, AFailedSyncAcknowledgesNothingStopsAppendsAndRecoversOnReopen)
   absl::StatusOr<AppendResult> after = (*store)->Append(One("youth-2", EventId::Generate()));
   EXPECT_FALSE(after.ok());
   EXPECT_TRUE(absl::StrContains(after.status().message(), "reopen")) << after.status();
+  EXPECT_EQ((*store)->WriteStatus(), after.status());
   EXPECT_EQ((*store)->HeadPosition(), 1u);
   EXPECT_EQ((*(*store)->ReadAll(0, Direction::kForward, 100)).size(), 1u);
   EXPECT_EQ(*(*store)->StreamVersion("youth-1"), 1u);

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "services/observability/trace_context.h"
 #include "services/rpc/call_runner.h"
 #include "services/rpc/rpc.h"
 
@@ -51,10 +52,11 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
     return reactor;
   }
   handler_->Execute(*principal, *request,
-                    [this, call, reactor, request, response,
-                     who = *principal](absl::StatusOr<v1::CommandResponse> result) {
+                    [this, call, reactor, request, response, who = *principal,
+                     trace_id = observability::TraceIdOf(*context)](
+                        absl::StatusOr<v1::CommandResponse> result) {
                       if (!result.ok()) {
-                        LogFailure(*request, who.person, result.status());
+                        LogFailure(*request, who.person, trace_id, result.status());
                         // A refused attempt on a youth's case is recorded before the refusal is
                         // answered.
                         result = Refused(who, call, *request, result.status());
@@ -77,7 +79,7 @@ HOTSPOT_FOR_EACH_COMMAND(HOTSPOT_DEFINE_COMMAND_RPC)
 // (invalid input, rules, permissions) are only answered. Messages name fields and ids, never
 // personal data.
 void CommandService::LogFailure(const google::protobuf::Message& request, absl::string_view person,
-                                const absl::Status& status) {
+                                absl::string_view trace_id, const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kDataLoss:
@@ -92,7 +94,8 @@ void CommandService::LogFailure(const google::protobuf::Message& request, absl::
   LOG(WARNING) << "event=command_failed command=" << request.GetDescriptor()->name()
                << " request_id=" << request.GetReflection()->GetString(request, request_id)
                << " person=" << person << " code=" << absl::StatusCodeToString(status.code())
-               << " msg=\"" << status.message() << "\"";
+               << (trace_id.empty() ? "" : " trace_id=") << trace_id << " msg=\""
+               << status.message() << "\"";
 }
 
 void CommandService::Finish(grpc::ServerUnaryReactor* reactor, v1::CommandResponse* response,

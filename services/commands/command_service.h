@@ -39,8 +39,9 @@ class CommandService final : public v1::CommandService::CallbackService {
   // commitment, escalation or erasure it names); the recording's error if that fails.
   absl::Status Refused(const security::Principal& who, const char* call,
                        const google::protobuf::Message& request, absl::Status status) const;
+  // Logs the server's own failures (not the caller's mistakes), with the call's trace id.
   static void LogFailure(const google::protobuf::Message& request, absl::string_view person,
-                         const absl::Status& status);
+                         absl::string_view trace_id, const absl::Status& status);
   // Finishes the call with `result`, copying an answer into `response`.
   static void Finish(grpc::ServerUnaryReactor* reactor, v1::CommandResponse* response,
                      absl::StatusOr<v1::CommandResponse> result);

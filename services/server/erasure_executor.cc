@@ -56,7 +56,9 @@ absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
 
 ErasureExecutor::ErasureExecutor(security::KeyStore* keys, std::string file,
                                  std::unique_ptr<store::Subscription> subscription)
-    : keys_(keys), file_(std::move(file)), subscription_(std::move(subscription)) {}
+    : keys_(keys), file_(std::move(file)), subscription_(std::move(subscription)) {
+  status_.position = subscription_->position();
+}
 
 ErasureExecutor::~ErasureExecutor() {
   subscription_->Cancel();
@@ -75,9 +77,17 @@ absl::Status ErasureExecutor::Apply(const store::SubscriptionBatch& batch) {
     if (!erased.ok() && !absl::IsNotFound(erased)) return erased;  // NOT_FOUND: it had no key
     LOG(INFO) << "event=erasure_executed erasure_id=" << event.erasure_executed().erasure_id()
               << " youth_id=" << youth << " position=" << recorded->position;
+    absl::MutexLock lock(&mu_);
+    ++status_.erased;
+    status_.last_erasure_at = absl::Now();
   }
   if (!batch.events.empty()) RETURN_IF_ERROR(WriteCheckpoint(file_, batch.checkpoint));
   return absl::OkStatus();
+}
+
+ErasureExecutorStatus ErasureExecutor::Status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
 }
 
 void ErasureExecutor::Loop() {
@@ -87,6 +97,12 @@ void ErasureExecutor::Loop() {
     if (absl::IsCancelled(batch.status())) return;
     absl::Status applied = batch.status();
     if (applied.ok()) applied = Apply(*batch);
+    {
+      absl::MutexLock lock(&mu_);
+      status_.last_run_at = absl::Now();
+      status_.position = subscription_->position();
+      status_.error = applied;
+    }
     if (!applied.ok()) {
       // Stops here; the next start resumes from the checkpoint.
       LOG(ERROR) << "event=erasure_executor_stopped msg=\"" << applied.message() << "\"";

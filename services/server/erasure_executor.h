@@ -4,7 +4,8 @@
 // checkpoint kept in a file next to the data, written after each erasure; deletion is
 // idempotent, so an event seen again after a crash is harmless, and none is missed.
 //
-// Thread-safety: runs its own thread; the destructor stops it.
+// Thread-safety: runs its own thread; the destructor stops it. Status() may be called from any
+// thread.
 #ifndef HOTSPOT_SERVICES_SERVER_ERASURE_EXECUTOR_H_
 #define HOTSPOT_SERVICES_SERVER_ERASURE_EXECUTOR_H_
 
@@ -12,11 +13,23 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "services/security/key_store.h"
 #include "store/event_store.h"
 
 namespace hotspot::server {
+
+// What the executor has done since it started.
+struct ErasureExecutorStatus {
+  uint64_t erased = 0;                            // data keys deleted (ErasureExecuted events)
+  uint64_t position = 0;                          // the next log position it will examine
+  absl::Time last_run_at = absl::InfinitePast();  // it last looked at the log (every 200 ms)
+  absl::Time last_erasure_at = absl::InfinitePast();
+  absl::Status error;  // why it stopped (it then waits for a restart); OK while it runs
+};
 
 class ErasureExecutor {
  public:
@@ -27,6 +40,8 @@ class ErasureExecutor {
                                                                 std::string checkpoint_file);
   ~ErasureExecutor();
 
+  ErasureExecutorStatus Status() const;
+
  private:
   ErasureExecutor(security::KeyStore* keys, std::string file,
                   std::unique_ptr<store::Subscription> subscription);
@@ -36,6 +51,8 @@ class ErasureExecutor {
   security::KeyStore* const keys_;
   const std::string file_;
   std::unique_ptr<store::Subscription> subscription_;
+  mutable absl::Mutex mu_;
+  ErasureExecutorStatus status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -4,6 +4,8 @@
 //            [--sync=true] [--port_file=PATH]
 //            [--tls_cert_file=PEM --tls_key_file=PEM [--tls_client_ca_file=PEM
 //             [--tls_client_map_file=FILE]] [--tls_refresh_interval_s=60]]
+//            [--metrics_listen=127.0.0.1:9464 [--metrics_allow_remote] [--metrics_port_file=PATH]]
+//            [--log_format=text|json]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -11,10 +13,13 @@
 // are read again every --tls_refresh_interval_s: renamed-in replacements take effect for new
 // connections without a restart.
 //
-// Everything it writes is owner-only (umask 077). Logs go to stderr (glog), with a warning if
-// the master key file is inside the data directory. SIGTERM or SIGINT: stop accepting calls,
-// finish those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not
-// start; exit 2: bad flags.
+// Everything it writes is owner-only (umask 077). Logs go to stderr (glog), key=value text or
+// JSON lines (--log_format), one line per call with the caller's W3C trace id, and a warning if
+// the master key file is inside the data directory. --metrics_listen serves Prometheus metrics
+// (services/server/server_metrics.h, services/observability/call_observer.h).
+//
+// SIGTERM or SIGINT: stop accepting calls, finish those in flight (up to --shutdown_grace_ms),
+// close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -26,6 +31,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
+#include "services/observability/json_log.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -50,6 +56,19 @@ ABSL_FLAG(std::string, master_key_file, "",
           "<data_dir>/master.key");
 ABSL_FLAG(bool, sync, true, "fsync appends before acknowledging them; false is for tests only");
 ABSL_FLAG(std::string, port_file, "", "if set, write the port listened on to this file");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on, at http://<host:port>/metrics (plain HTTP; "
+          "no personal data). Port 0 picks a free port (logged, and written to "
+          "--metrics_port_file). Loopback only unless --metrics_allow_remote. Default: none "
+          "(no metrics served)");
+ABSL_FLAG(bool, metrics_allow_remote, false,
+          "let --metrics_listen be beyond loopback, on a management network only the scraper "
+          "reaches (the endpoint has no TLS and no authentication). Default: false");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "if set, write the port metrics are served on to this file. Default: none");
+ABSL_FLAG(std::string, log_format, "text",
+          "text: glog's lines with key=value fields; json: one JSON object per line (the fields "
+          "as JSON fields), gRPC's own messages included. Default: text");
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "on SIGTERM, how long calls in flight may take");
 ABSL_FLAG(std::string, tokens_file, "",
           "file of hashed bearer tokens: '<sha256 hex> <person> <agency> <role> <areas>' per "
@@ -72,6 +91,18 @@ ABSL_FLAG(int, deadline_interval_s, 60,
           "seconds between passes of the deadline process (overdue commitments, unacknowledged "
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
 
+namespace {
+
+// Writes `port` to `path`, unless it is "": readers never see a partial file.
+void WritePortFile(const std::string& path, int port) {
+  if (path.empty() || port == 0) return;
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // Whatever hotspotd writes is its own only (directories 0700, files 0600), whatever umask it
   // was started with: the data directory, the backups, the port file.
@@ -83,6 +114,12 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  if (const std::string format = absl::GetFlag(FLAGS_log_format); format == "json") {
+    hotspot::observability::LogJsonLinesToStderr();
+  } else if (format != "text") {
+    LOG(ERROR) << "event=bad_flag msg=\"log_format: text or json\"";
+    return 2;
+  }
 
   // Signals are taken by sigwait below, in this thread; every thread started later inherits
   // the mask, so none of them is interrupted.
@@ -119,6 +156,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {
     LOG(ERROR) << "event=bad_flag msg=\"deadline_interval_s: 0 or more\"";
     return 2;
@@ -172,12 +211,15 @@ int main(int argc, char** argv) {
                 : options.tls.client_ca_file.empty() ? "tls"
                                                      : "mtls")
             << " data_dir=" << options.data_dir;
-  if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
-    const std::string port = (*server)->address().substr((*server)->address().rfind(':') + 1);
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), port_file.c_str());  // readers never see a partial file
+  if ((*server)->metrics_port() != 0) {
+    LOG(INFO) << "event=metrics_listening address="
+              << options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) << ":"
+              << (*server)->metrics_port() << " path=/metrics";
   }
+  // The metrics' port first: a reader of --port_file may take it for "started".
+  WritePortFile(absl::GetFlag(FLAGS_metrics_port_file), (*server)->metrics_port());
+  WritePortFile(absl::GetFlag(FLAGS_port_file),
+                std::stoi((*server)->address().substr((*server)->address().rfind(':') + 1)));
 
   int signal = 0;
   sigwait(&signals, &signal);

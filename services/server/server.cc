@@ -4,20 +4,24 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "hotspot/v1/admin_service.pb.h"
+#include "prometheus/registry.h"
 #include "services/audit/access_log.h"
 #include "services/audit/audit_handler.h"
 #include "services/audit/audit_service.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_service.h"
+#include "services/observability/call_observer.h"
+#include "services/observability/metrics_server.h"
+#include "services/observability/reflection.h"
 #include "services/projections/all_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
@@ -33,6 +37,8 @@
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
 #include "services/server/erasure_executor.h"
+#include "services/server/health_monitor.h"
+#include "services/server/server_metrics.h"
 #include "services/server/transport.h"
 #include "services/subscriptions/subscription_service.h"
 #include "store/event_store.h"
@@ -137,6 +143,9 @@ absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::
 }  // namespace
 
 struct HotspotServer::Impl {
+  // First, so last to go: the calls' and the store's metrics live in it.
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<CommitMetrics> commit_metrics;
   std::unique_ptr<security::KeyStore> keys;
   std::unique_ptr<store::EventStore> events;
   std::unique_ptr<security::Sealer> sealer;
@@ -157,7 +166,10 @@ struct HotspotServer::Impl {
   int demo_commands = 0;
   int demo_replayed = 0;
   std::unique_ptr<AdminService> admin;
+  std::vector<std::unique_ptr<grpc::Service>> reflection;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<HealthMonitor> health;
+  std::unique_ptr<observability::MetricsServer> metrics;
   std::string address;
   bool shut_down = false;
 };
@@ -182,6 +194,9 @@ HotspotServer::HotspotServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 HotspotServer::~HotspotServer() { Shutdown(absl::ZeroDuration()); }
 
 const std::string& HotspotServer::address() const { return impl_->address; }
+int HotspotServer::metrics_port() const {
+  return impl_->metrics == nullptr ? 0 : impl_->metrics->port();
+}
 const std::vector<DevToken>& HotspotServer::new_dev_tokens() const { return impl_->new_dev_tokens; }
 int HotspotServer::demo_commands() const { return impl_->demo_commands; }
 int HotspotServer::demo_replayed() const { return impl_->demo_replayed; }
@@ -191,6 +206,17 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                    ListenAddresses(options.listen, !options.tls.enabled()));
   ASSIGN_OR_RETURN(const std::shared_ptr<grpc::ServerCredentials> credentials,
                    ServerCredentialsFor(options.tls));
+  std::vector<std::string> metrics_addresses;
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::vector<std::string>> addresses = ListenAddresses(
+        options.metrics_listen, !options.metrics_allow_remote, ResolveHost, "metrics_listen");
+    if (!addresses.ok() && !options.metrics_allow_remote &&
+        absl::StrContains(addresses.status().message(), "loopback only")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          addresses.status().message(), ". --metrics_allow_remote serves metrics beyond loopback"));
+    }
+    ASSIGN_OR_RETURN(metrics_addresses, std::move(addresses));
+  }
   if (!options.tls_client_map_file.empty() && options.tls.client_ca_file.empty()) {
     return absl::InvalidArgumentError(
         "tls_client_map_file: needs --tls_client_ca_file (client certificates come with mTLS)");
@@ -228,6 +254,10 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   store_options.sync = options.sync;
   security::KeyStore* keys = impl->keys.get();
   store_options.before_write = [keys] { return keys->Sync(); };
+  impl->commit_metrics = std::make_unique<CommitMetrics>(*impl->registry, options.sync);
+  store_options.on_commit = [metrics = impl->commit_metrics.get()](const store::CommitInfo& c) {
+    metrics->Observe(c);
+  };
   ASSIGN_OR_RETURN(impl->events,
                    store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
   impl->sealer = std::make_unique<security::Sealer>(keys);
@@ -311,9 +341,27 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
       impl->events.get(), impl->sealer.get(), impl->authenticator.get(), impl->access_log.get(),
       subscription_options);
 
+  if (!metrics_addresses.empty()) {
+    MonitoredParts parts;
+    parts.events = impl->events.get();
+    parts.views = impl->views.get();
+    parts.subscriptions = impl->subscription_service.get();
+    parts.max_subscribers = options.max_subscribers;
+    parts.access_log = impl->access_log.get();
+    parts.erasures = impl->erasures.get();
+    parts.deadlines = impl->deadlines.get();
+    ASSIGN_OR_RETURN(impl->metrics,
+                     observability::MetricsServer::Start(metrics_addresses,
+                                                         {impl->registry, PartsCollector(parts)}));
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
+    observers.push_back(std::make_unique<observability::CallObserverFactory>(*impl->registry));
+    builder.experimental().SetInterceptorCreators(std::move(observers));
+  }
   // Each address gets its port: with port 0 there is one address (see ListenAddresses).
   std::vector<int> ports(listen_addresses.size());
   for (size_t i = 0; i < listen_addresses.size(); ++i) {
@@ -336,18 +384,28 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   builder.RegisterService(impl->query_service.get());
   builder.RegisterService(impl->audit_service.get());
   builder.RegisterService(impl->subscription_service.get());
+  impl->reflection = observability::ReflectionServices(
+      {v1::CommandService::service_full_name(), v1::QueryService::service_full_name(),
+       v1::AuditService::service_full_name(), v1::SubscriptionService::service_full_name(),
+       v1::AdminService::service_full_name(), "grpc.health.v1.Health"});
+  for (const auto& service : impl->reflection) builder.RegisterService(service.get());
+  const uint64_t start_head = impl->events->HeadPosition();
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || std::find(ports.begin(), ports.end(), 0) != ports.end()) {
     return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen, " (",
                                                absl::StrJoin(listen_addresses, ", "), ")"));
   }
   impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":", ports[0]);
+  impl->health = std::make_unique<HealthMonitor>(impl->server->GetHealthCheckService(),
+                                                 impl->events.get(), impl->views.get(), start_head);
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
 }
 
 void HotspotServer::Shutdown(absl::Duration grace) {
   if (impl_->shut_down) return;
   impl_->shut_down = true;
+  impl_->metrics.reset();  // no scrape reads the parts from here on
+  impl_->health.reset();
   if (impl_->server) {
     impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     impl_->server->Wait();

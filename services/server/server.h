@@ -6,7 +6,11 @@
 // the event store (<data_dir>/events), whose every fsync first syncs the key store, so that no
 // event outlives the data key that sealed it. It serves, on one listening address:
 //   hotspot.v1.CommandService, QueryService, AuditService, SubscriptionService, AdminService,
-//   the standard gRPC health service, and server reflection.
+//   the standard gRPC health service (a status per service: health_monitor.h), and server
+//   reflection v1 and v1alpha (observability/reflection.h).
+// Every call is counted and timed, and logged with the caller's W3C trace id
+// (observability/call_observer.h); with `metrics_listen`, the counts and the parts' own figures
+// (server_metrics.h) are served to Prometheus at http://<metrics_listen>/metrics.
 // Reads of youths' data are recorded in the access log (<data_dir>/access) before they are
 // answered.
 // Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file, or
@@ -74,6 +78,14 @@ struct ServerOptions {
   bool record_access = true;
   // Subscriptions (SubscriptionService) at once. Default: 64.
   int max_subscribers = 64;
+  // host:port to serve Prometheus metrics on (http://<host:port>/metrics; port 0 picks a free
+  // port, see HotspotServer::metrics_port()). They show no personal data, but do show how busy
+  // the service is: the host must resolve to loopback only, unless `metrics_allow_remote`.
+  // Default: "" (no metrics served).
+  std::string metrics_listen;
+  // Let `metrics_listen` be an address beyond loopback (a management network that only the
+  // scraper reaches: the endpoint is plain HTTP without authentication). Default: false.
+  bool metrics_allow_remote = false;
 };
 
 // A dev token made at this start, shown once: the file keeps only its hash.
@@ -93,7 +105,8 @@ bool MasterKeyInDataDir(const ServerOptions& options);
 class HotspotServer {
  public:
   // Opens the stores and starts serving. INVALID_ARGUMENT naming the field for a malformed or
-  // unresolvable listen address, a plaintext one that is not loopback, and TLS files that are
+  // unresolvable listen address (listen, metrics_listen), a plaintext one that is not loopback
+  // (for metrics_listen: without metrics_allow_remote), and TLS files that are
   // missing, malformed or do not belong together (see ServerCredentialsFor); UNAVAILABLE if the
   // address cannot be bound or the data directory is held by another process; FAILED_PRECONDITION
   // if what is in the data directory cannot be made owner-only (another user's file); otherwise
@@ -104,6 +117,8 @@ class HotspotServer {
   // The address actually listened on, host:port, with the chosen port if the options asked
   // for port 0.
   const std::string& address() const;
+  // The port metrics are served on; 0 without `metrics_listen`.
+  int metrics_port() const;
 
   // The dev tokens generated at this start (empty unless the demo made a new tokens file).
   const std::vector<DevToken>& new_dev_tokens() const;

@@ -28,14 +28,14 @@ struct HostPort {
   int port = 0;
 };
 
-// Parses "host:port" or "[v6]:port". INVALID_ARGUMENT naming the listen field otherwise.
-absl::StatusOr<HostPort> ParseListen(const std::string& listen) {
+// Parses "host:port" or "[v6]:port". INVALID_ARGUMENT naming `flag` otherwise.
+absl::StatusOr<HostPort> ParseListen(const std::string& listen, absl::string_view flag) {
   const size_t colon = listen.rfind(':');
   HostPort out;
   if (colon == std::string::npos || colon == 0 ||
       !absl::SimpleAtoi(listen.substr(colon + 1), &out.port) || out.port < 0 || out.port > 65535) {
     return absl::InvalidArgumentError(
-        absl::StrCat("listen: want host:port (port 0 picks a free one), got \"", listen, "\""));
+        absl::StrCat(flag, ": want host:port (port 0 picks a free one), got \"", listen, "\""));
   }
   out.host = listen.substr(0, colon);
   if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
@@ -126,20 +126,22 @@ bool IsLoopbackAddress(const std::string& numeric) {
 }
 
 absl::StatusOr<std::vector<std::string>> ListenAddresses(const std::string& listen, bool plaintext,
-                                                         const Resolver& resolve) {
-  ASSIGN_OR_RETURN(const HostPort parsed, ParseListen(listen));
+                                                         const Resolver& resolve,
+                                                         absl::string_view flag) {
+  ASSIGN_OR_RETURN(const HostPort parsed, ParseListen(listen, flag));
   absl::StatusOr<std::vector<std::string>> resolved = resolve(parsed.host);
   if (!resolved.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("listen: cannot resolve \"", parsed.host,
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot resolve \"", parsed.host,
                                                    "\": ", resolved.status().message()));
   }
   if (plaintext) {
     for (const std::string& address : *resolved) {
       if (!IsLoopbackAddress(address)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("listen: plaintext is served on loopback only (127.0.0.0/8, ::1); \"",
-                         parsed.host, "\" resolves to ", absl::StrJoin(*resolved, ", "),
-                         ". Give --tls_cert_file and --tls_key_file to serve other addresses"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, ": plaintext is served on loopback only (127.0.0.0/8, ::1); \"", parsed.host,
+            "\" resolves to ", absl::StrJoin(*resolved, ", "),
+            flag == "listen" ? ". Give --tls_cert_file and --tls_key_file to serve other addresses"
+                             : ""));
       }
     }
   }

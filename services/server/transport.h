@@ -48,10 +48,11 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host);
 // The addresses to bind for `listen` ("host:port", "[v6]:port"), each as gRPC takes it
 // ("127.0.0.1:50051", "[::1]:50051"): every address the host resolves to, or with port 0 the
 // first of them only (a port chosen for one address may be taken on another). INVALID_ARGUMENT
-// naming "listen" if `listen` is malformed, if its host does not resolve, or if `plaintext` and
+// naming `flag` if `listen` is malformed, if its host does not resolve, or if `plaintext` and
 // any address it resolves to is not loopback.
 absl::StatusOr<std::vector<std::string>> ListenAddresses(const std::string& listen, bool plaintext,
-                                                         const Resolver& resolve = ResolveHost);
+                                                         const Resolver& resolve = ResolveHost,
+                                                         absl::string_view flag = "listen");
 
 // Whether a numeric address is loopback: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104.
 bool IsLoopbackAddress(const std::string& numeric);

@@ -1,0 +1,47 @@
+/* A disk that stops syncing, for a real hotspotd: loaded with LD_PRELOAD, it makes fsync(2) and
+ * fdatasync(2) fail with EIO on files whose path contains $HOTSPOT_FAIL_SYNC_PATHS_WITH while the file
+ * $HOTSPOT_FAIL_SYNC_WHEN exists. Other files, and every file while the trigger is absent, sync
+ * as usual. For tests only (observability_test: health while the event store refuses writes). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int Failing(int fd) {
+  const char* part = getenv("HOTSPOT_FAIL_SYNC_PATHS_WITH");
+  const char* when = getenv("HOTSPOT_FAIL_SYNC_WHEN");
+  if (part == NULL || when == NULL || access(when, F_OK) != 0) return 0;
+  char link[64];
+  char path[PATH_MAX];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = readlink(link, path, sizeof path - 1);
+  if (n < 0) return 0;
+  path[n] = '\0';
+  return strstr(path, part) != NULL;
+}
+
+typedef int (*SyncFunction)(int);
+
+/* Fails as the trigger says, or calls the C library's `name`. */
+static int Sync(int fd, const char* name, SyncFunction* real) {
+  if (*real == NULL) *real = (SyncFunction)dlsym(RTLD_NEXT, name);
+  if (Failing(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  return (*real)(fd);
+}
+
+int fsync(int fd) {
+  static SyncFunction real = NULL;
+  return Sync(fd, "fsync", &real);
+}
+
+int fdatasync(int fd) {
+  static SyncFunction real = NULL;
+  return Sync(fd, "fdatasync", &real);
+}
