@@ -9,6 +9,7 @@ packages=(
   libabsl-dev librocksdb-dev libssl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libcjose-dev libcurl4-openssl-dev nlohmann-json3-dev  # OIDC access tokens (JWS, JWKS, HTTPS)
   python3-grpcio python3-protobuf python3-pytest
   golang-go golang-google-protobuf-dev golang-google-grpc-dev protoc-gen-go protoc-gen-go-grpc
   chromium  # hotspotctl report --pdf, and the report's rendering test (headless)
