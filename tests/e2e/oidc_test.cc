@@ -3,8 +3,9 @@
 // tests/tls/make_certs.sh) serving a discovery document and a JWKS, and tokens signed by the
 // test's keys. Valid tokens call as the principal the claims map gives them, and their reads are
 // logged as that person; expired, early, foreign, forged and unsigned tokens are refused; a
-// rotated key is fetched and accepted, a made-up one fetched for once per interval; and the
-// tokens file and the claims map are read again on SIGHUP.
+// rotated key is fetched and accepted, a made-up one fetched for once per interval; a provider
+// whose certificate does not verify gives no keys; and the tokens file and the claims map are
+// read again on SIGHUP.
 #include <signal.h>
 
 #include <cstdlib>
@@ -112,13 +113,13 @@ class OidcTest : public ::testing::Test {
     std::rename(dir_.Sub("claims-map.new").c_str(), dir_.Sub("claims-map").c_str());
   }
 
-  // hotspotd trusting the provider, with the demo if `demo`.
-  void Start(bool demo) {
+  // hotspotd trusting the provider (its certificate's CA, or `ca_file`), with the demo if `demo`.
+  void Start(bool demo, const std::string& ca_file = "") {
     std::vector<std::string> flags = {"--deadline_interval_s=0",
                                       "--tokens_file=" + dir_.Sub("tokens"),
                                       "--oidc_issuer=" + issuer_,
                                       std::string("--oidc_audience=") + kAudience,
-                                      "--oidc_ca_file=" + ca_file_,
+                                      "--oidc_ca_file=" + (ca_file.empty() ? ca_file_ : ca_file),
                                       "--oidc_claims_map_file=" + dir_.Sub("claims-map"),
                                       "--oidc_person_claim=preferred_username",
                                       "--oidc_groups_claim=roles"};
@@ -320,6 +321,25 @@ TEST_F(OidcTest, AKeyIdNeverPublishedIsRefusedAndFetchedForOncePerInterval) {
   EXPECT_EQ(provider_->Requests(kKeysPath), 2);
   // The published key still verifies.
   EXPECT_TRUE(Operate(signing_->Sign(Admin())).ok());
+}
+
+TEST_F(OidcTest, AProviderWhoseCertificateDoesNotVerifyGivesNoKeys) {
+  // hotspotd trusts another CA than the one that signed the provider's certificate.
+  const std::string other = dir_.Sub("other");
+  const std::string command = absl::StrCat(MAKE_CERTS_PATH, " ", other);
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  ASSERT_NO_FATAL_FAILURE(Start(/*demo=*/false, other + "/ca.pem"));
+  const grpc::Status status = Operate(signing_->Sign(Admin()));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_TRUE(absl::StartsWith(status.error_message(),
+                               "the identity provider's signing keys could not be fetched"))
+      << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "SSL certificate problem"))
+      << status.error_message();
+  // No request got past the handshake; the tokens file's tokens still work.
+  EXPECT_EQ(provider_->Requests(kDiscoveryPath), 0);
+  EXPECT_TRUE(Operate(tokens_.at(cast_.admin.person)).ok());
+  EXPECT_TRUE(absl::StrContains(ReadAll(server_->log_file()), "event=oidc_keys_fetch_failed"));
 }
 
 TEST_F(OidcTest, TheTokensFileAndTheClaimsMapAreReadAgainOnSighup) {
