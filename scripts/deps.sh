@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus-cpp-dev  # /metrics (no "lib" prefix in its name)
   grpc-proto          # grpc.health.v1 and grpc.reflection.v1/v1alpha protos (/usr/share/grpc-proto)
+  libcjose-dev libcurl4-openssl-dev nlohmann-json3-dev  # OIDC access tokens (JWS, JWKS, HTTPS)
   python3-grpcio python3-protobuf python3-pytest
   golang-go golang-google-protobuf-dev golang-google-grpc-dev protoc-gen-go protoc-gen-go-grpc
   chromium  # hotspotctl report --pdf, and the report's rendering test (headless)

@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
 #include "store/status_macros.h"
@@ -33,6 +35,34 @@ bool IsLowerHex(absl::string_view s) {
 
 // What a certificate map's match may start with.
 constexpr absl::string_view kMatchKinds[] = {"cn:", "dns:", "uri:", "email:"};
+// What a claims map's match may start with.
+constexpr absl::string_view kClaimKinds[] = {"group:", "sub:"};
+// A claims map's person that stands for the person the token names.
+constexpr absl::string_view kTokensPerson = "*";
+
+// Whether `person`, a token's claim, will do as a principal's person: it becomes the events'
+// actor and the access log's person, as a tokens file's would, and is printed to operators. No
+// spaces, no control characters (C0, DEL, C1) and no invisible or bidirectional formatting
+// (U+200B to U+200F, U+202A to U+202E, U+2066 to U+2069); at most 128 bytes.
+bool UsablePerson(absl::string_view person) {
+  if (person.empty() || person.size() > 128) return false;
+  for (size_t i = 0; i < person.size(); ++i) {
+    const auto byte = [&person](size_t at) {
+      return at < person.size() ? static_cast<unsigned char>(person[at]) : 0;
+    };
+    const unsigned char c = byte(i);
+    if (c <= 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9f) return false;  // C1
+    if (c == 0xe2) {
+      const int code = ((c & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
+      if ((code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) ||
+          (code >= 0x2066 && code <= 0x2069)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
 
 bool SamePrincipal(const Principal& a, const Principal& b) {
   return a.person == b.person && a.agency == b.agency && a.role == b.role && a.areas == b.areas;
@@ -102,6 +132,19 @@ absl::StatusOr<absl::flat_hash_map<std::string, Principal>> ParsePrincipalLines(
   return out;
 }
 
+// The lines of a map keyed by matches, "<kind><name>" with one of `kinds` (e.g. "cn:"); `want`
+// says in messages what a match must be.
+absl::StatusOr<absl::flat_hash_map<std::string, Principal>> ParseMatchLines(
+    absl::string_view text, absl::Span<const absl::string_view> kinds, absl::string_view want) {
+  return ParsePrincipalLines(
+      text, "match", "match", [kinds, want](absl::string_view match) -> absl::Status {
+        for (absl::string_view kind : kinds) {
+          if (absl::StartsWith(match, kind) && match.size() > kind.size()) return absl::OkStatus();
+        }
+        return absl::InvalidArgumentError(absl::StrCat("the match must be ", want));
+      });
+}
+
 }  // namespace
 
 absl::StatusOr<Authenticator> Authenticator::Load(const std::string& path) {
@@ -109,16 +152,19 @@ absl::StatusOr<Authenticator> Authenticator::Load(const std::string& path) {
 }
 
 absl::StatusOr<Authenticator> Authenticator::Parse(absl::string_view text) {
+  ASSIGN_OR_RETURN(TokenIndex tokens,
+                   ParsePrincipalLines(text, "sha256", "token hash",
+                                       [](absl::string_view hash) -> absl::Status {
+                                         if (hash.size() == 64 && IsLowerHex(hash)) {
+                                           return absl::OkStatus();
+                                         }
+                                         return absl::InvalidArgumentError(
+                                             "the token hash must be 64 lower-case hex digits");
+                                       }));
   Authenticator out;
-  ASSIGN_OR_RETURN(out.by_hash_, ParsePrincipalLines(text, "sha256", "token hash",
-                                                     [](absl::string_view hash) -> absl::Status {
-                                                       if (hash.size() == 64 && IsLowerHex(hash)) {
-                                                         return absl::OkStatus();
-                                                       }
-                                                       return absl::InvalidArgumentError(
-                                                           "the token hash must be 64 lower-case "
-                                                           "hex digits");
-                                                     }));
+  out.tokens_ = std::make_shared<const TokenIndex>(std::move(tokens));
+  out.certificates_ = std::make_shared<const CertificateMap>();
+  out.claims_ = std::make_shared<const ClaimsMap>();
   return out;
 }
 
@@ -128,16 +174,75 @@ absl::StatusOr<CertificateMap> CertificateMap::Load(const std::string& path) {
 
 absl::StatusOr<CertificateMap> CertificateMap::Parse(absl::string_view text) {
   CertificateMap out;
-  ASSIGN_OR_RETURN(
-      out.by_name_,
-      ParsePrincipalLines(text, "match", "match", [](absl::string_view match) -> absl::Status {
-        for (absl::string_view kind : kMatchKinds) {
-          if (absl::StartsWith(match, kind) && match.size() > kind.size()) return absl::OkStatus();
-        }
-        return absl::InvalidArgumentError(
-            "the match must be cn:<common name>, dns:<name>, uri:<uri> or email:<address>");
-      }));
+  ASSIGN_OR_RETURN(out.by_name_,
+                   ParseMatchLines(text, kMatchKinds,
+                                   "cn:<common name>, dns:<name>, uri:<uri> or email:<address>"));
   return out;
+}
+
+absl::StatusOr<ClaimsMap> ClaimsMap::Load(const std::string& path) {
+  return LoadFile<ClaimsMap>("oidc_claims_map_file", path);
+}
+
+absl::StatusOr<ClaimsMap> ClaimsMap::Parse(absl::string_view text) {
+  ClaimsMap out;
+  ASSIGN_OR_RETURN(out.by_match_,
+                   ParseMatchLines(text, kClaimKinds, "group:<value> or sub:<subject>"));
+  for (const auto& [match, principal] : out.by_match_) {
+    if (absl::StartsWith(match, "group:") && principal.person != kTokensPerson) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(match, ": a group's person must be * (each member is the person their "
+                              "token names)"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Principal> ClaimsMap::Lookup(const TokenClaims& claims) const {
+  std::vector<std::string> matches = {"sub:" + claims.subject};
+  for (const std::string& group : claims.groups) matches.push_back("group:" + group);
+  std::optional<Principal> found;
+  std::string found_by;
+  for (const std::string& match : matches) {
+    auto it = by_match_.find(match);
+    if (it == by_match_.end()) continue;
+    Principal principal = it->second;
+    if (principal.person == kTokensPerson) {
+      if (!UsablePerson(claims.person)) {
+        return absl::UnauthenticatedError(absl::StrCat(
+            "the token of subject ", Bounded(claims.subject), " matches ", Bounded(match),
+            " in oidc_claims_map_file, but its person claim names no usable person (empty, over "
+            "128 bytes, or with spaces, control or formatting characters)"));
+      }
+      principal.person = claims.person;
+    }
+    if (!found.has_value()) {
+      found = std::move(principal);
+      found_by = match;
+      continue;
+    }
+    if (found->person != principal.person || found->agency != principal.agency ||
+        found->role != principal.role) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the token matches ", Bounded(found_by), " (", found->person, ", ",
+          RoleName(found->role), " of ", found->agency, ") and ", Bounded(match), " (",
+          principal.person, ", ", RoleName(principal.role), " of ", principal.agency,
+          ") in oidc_claims_map_file: one token, one identity"));
+    }
+    for (std::string& area : principal.areas) {
+      if (std::find(found->areas.begin(), found->areas.end(), area) == found->areas.end()) {
+        found->areas.push_back(std::move(area));
+      }
+    }
+  }
+  if (!found.has_value()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the token verifies but maps to no principal: oidc_claims_map_file lists neither its "
+        "subject (sub:",
+        Bounded(claims.subject), ") nor any of its groups (",
+        claims.groups.empty() ? "it has none" : Bounded(absl::StrJoin(claims.groups, " ")), ")"));
+  }
+  return *std::move(found);
 }
 
 absl::StatusOr<Principal> CertificateMap::Lookup(const PeerCertificate& certificate) const {
@@ -166,11 +271,71 @@ absl::StatusOr<Principal> CertificateMap::Lookup(const PeerCertificate& certific
   return *found;
 }
 
+void Authenticator::set_certificates(CertificateMap certificates) {
+  absl::MutexLock lock(mu_.get());
+  certificates_ = std::make_shared<const CertificateMap>(std::move(certificates));
+}
+
+void Authenticator::set_jwt(std::shared_ptr<const TokenVerifier> verifier, ClaimsMap claims) {
+  verifier_ = std::move(verifier);
+  absl::MutexLock lock(mu_.get());
+  claims_ = std::make_shared<const ClaimsMap>(std::move(claims));
+}
+
+absl::Status Authenticator::ReloadTokens(const std::string& path) {
+  ASSIGN_OR_RETURN(Authenticator loaded, Load(path));
+  std::shared_ptr<const TokenIndex> tokens = loaded.tokens();
+  absl::MutexLock lock(mu_.get());
+  tokens_ = std::move(tokens);
+  return absl::OkStatus();
+}
+
+absl::Status Authenticator::ReloadCertificates(const std::string& path) {
+  ASSIGN_OR_RETURN(CertificateMap loaded, CertificateMap::Load(path));
+  set_certificates(std::move(loaded));
+  return absl::OkStatus();
+}
+
+absl::Status Authenticator::ReloadClaims(const std::string& path) {
+  ASSIGN_OR_RETURN(ClaimsMap loaded, ClaimsMap::Load(path));
+  auto claims = std::make_shared<const ClaimsMap>(std::move(loaded));
+  absl::MutexLock lock(mu_.get());
+  claims_ = std::move(claims);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const Authenticator::TokenIndex> Authenticator::tokens() const {
+  absl::MutexLock lock(mu_.get());
+  return tokens_;
+}
+
+std::shared_ptr<const CertificateMap> Authenticator::certificates() const {
+  absl::MutexLock lock(mu_.get());
+  return certificates_;
+}
+
+std::shared_ptr<const ClaimsMap> Authenticator::claims() const {
+  absl::MutexLock lock(mu_.get());
+  return claims_;
+}
+
+size_t Authenticator::size() const { return tokens()->size(); }
+
 absl::StatusOr<Principal> Authenticator::Authenticate(absl::string_view token) const {
   if (token.empty()) return absl::UnauthenticatedError("no bearer token");
+  // A JWT is three base64url parts joined by dots; a token of the tokens file has no dot.
+  if (std::count(token.begin(), token.end(), '.') == 2) {
+    if (verifier_ == nullptr) {
+      return absl::UnauthenticatedError(
+          "the bearer token is a JWT, and this hotspotd accepts none (no --oidc_issuer)");
+    }
+    ASSIGN_OR_RETURN(const TokenClaims token_claims, verifier_->Verify(token));
+    return claims()->Lookup(token_claims);
+  }
   // Looked up by hash: the time a lookup takes tells nothing about the token itself.
-  auto it = by_hash_.find(HexSha256(token));
-  if (it == by_hash_.end()) return absl::UnauthenticatedError("unknown bearer token");
+  const std::shared_ptr<const TokenIndex> index = tokens();
+  auto it = index->find(HexSha256(token));
+  if (it == index->end()) return absl::UnauthenticatedError("unknown bearer token");
   return it->second;
 }
 
@@ -180,11 +345,11 @@ absl::StatusOr<Principal> Authenticator::Identify(std::optional<absl::string_vie
     if (certificate == nullptr) {
       return absl::UnauthenticatedError("no authorization header: send \"Bearer <token>\"");
     }
-    return certificates_.Lookup(*certificate);
+    return certificates()->Lookup(*certificate);
   }
   ASSIGN_OR_RETURN(Principal by_token, Authenticate(*token));
   if (certificate == nullptr) return by_token;
-  absl::StatusOr<Principal> by_certificate = certificates_.Lookup(*certificate);
+  absl::StatusOr<Principal> by_certificate = certificates()->Lookup(*certificate);
   if (by_certificate.ok() && !SamePrincipal(by_token, *by_certificate)) {
     return absl::UnauthenticatedError(absl::StrCat(
         "the bearer token is ", by_token.person, "'s and the client certificate ",

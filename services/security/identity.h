@@ -1,5 +1,6 @@
 // Identity: who is calling. A call carries a bearer token, or comes over a connection whose client
-// certificate hotspotd verified (mTLS), or both.
+// certificate hotspotd verified (mTLS), or both. A bearer token is either one of the tokens file's
+// or a JWT access token of the municipality's OIDC provider.
 //
 // A tokens file maps the SHA-256 of each token to a principal (person, agency, role, areas). The
 // file holds hashes only, so it reveals no token; tokens are 32 random bytes, hex-encoded.
@@ -24,8 +25,19 @@
 // reach the map, so that CA must issue certificates for hotspotd's integrations alone: anyone who
 // holds a certificate of it with a listed name is that principal.
 //
+// A claims map (hotspotd's --oidc_claims_map_file) maps the claims of a verified JWT access token
+// (TokenVerifier; jwt_verifier.h verifies them against the provider's keys) to a principal, in
+// the same form again:
+//   group:<a value of the groups claim> * <agency> <role> <area>[,<area>...]
+//   sub:<the token's subject>  <person or *> <agency> <role> <area>[,<area>...]
+// "*" is the person the token's person claim names (e.g. preferred_username). A token's principal
+// is what its matching lines say together: every line that matches (its sub, any of its groups)
+// must name the same person, agency and role, and the areas of all of them add up. A token that
+// matches no line, or lines that disagree, is UNAUTHENTICATED.
+//
 // Which principal a call is (Authenticator::Identify):
-//   - a bearer token alone: the token's principal;
+//   - a bearer token alone: the token's principal (a JWT's by the claims map, any other by the
+//     tokens file);
 //   - a client certificate alone: the certificate's principal; UNAUTHENTICATED if the map lists
 //     none of its names (or lists them for two different principals);
 //   - both: the token's principal, and if the map lists the certificate too, it must be the same
@@ -33,12 +45,14 @@
 //     the two). A certificate the map does not list then only proved that the connection comes
 //     from a holder of the client CA's certificates (an operator's hotspotctl, say).
 //
-// Thread-safety: an Authenticator is immutable after Load() and its setters, and safe for
-// concurrent use; so is a CertificateMap.
+// Thread-safety: an Authenticator is safe for concurrent use; its setters are called before it
+// serves, its Reload* methods at any time (a call sees the file before or after, never a mix).
+// A CertificateMap and a ClaimsMap are immutable and safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
 #define HOTSPOT_SERVICES_SECURITY_IDENTITY_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -47,6 +61,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "services/security/principal.h"
 
 namespace hotspot::security {
@@ -78,6 +93,45 @@ class CertificateMap {
   absl::flat_hash_map<std::string, Principal> by_name_;  // "cn:..." -> principal
 };
 
+// What a verified JWT access token says about its bearer (TokenVerifier).
+struct TokenClaims {
+  std::string subject;              // "sub"
+  std::string person;               // the person claim's value; empty if the token has none
+  std::vector<std::string> groups;  // the groups claim's values (a string or an array of them)
+};
+
+// Checks a JWT access token: its signature against the provider's keys, its issuer, audience
+// and time of validity (JwtVerifier in jwt_verifier.h).
+class TokenVerifier {
+ public:
+  virtual ~TokenVerifier() = default;
+  // The token's claims. UNAUTHENTICATED saying why a token is refused (never quoting it);
+  // UNAVAILABLE if the provider's keys cannot be had to check it.
+  virtual absl::StatusOr<TokenClaims> Verify(absl::string_view token) const = 0;
+};
+
+class ClaimsMap {
+ public:
+  // Reads a claims map. INVALID_ARGUMENT naming the line (or the match) for a malformed line, an
+  // unknown role, a match listed twice or a group line with a person other than "*"; NOT_FOUND if
+  // the file cannot be read. Messages start with "oidc_claims_map_file".
+  static absl::StatusOr<ClaimsMap> Load(const std::string& path);
+  // From the file's text (for tests and tools).
+  static absl::StatusOr<ClaimsMap> Parse(absl::string_view text);
+
+  // The principal of a token with `claims`, by the rules at the top of this file.
+  // UNAUTHENTICATED (naming the subject and the groups, which are no secret) if no line matches,
+  // if the matching lines disagree, or if "*" is to be the person and the token names none
+  // usable (empty, over 128 bytes, or with spaces, control characters or invisible and
+  // bidirectional formatting such as U+202E).
+  absl::StatusOr<Principal> Lookup(const TokenClaims& claims) const;
+
+  size_t size() const { return by_match_.size(); }
+
+ private:
+  absl::flat_hash_map<std::string, Principal> by_match_;  // "group:..." -> principal
+};
+
 class Authenticator {
  public:
   // Reads a tokens file. INVALID_ARGUMENT naming the line for a malformed line, an unknown role
@@ -86,16 +140,34 @@ class Authenticator {
   // From the file's text (for tests and tools).
   static absl::StatusOr<Authenticator> Parse(absl::string_view text);
 
-  // The principal the bearer token belongs to. UNAUTHENTICATED for an empty or unknown token.
+  Authenticator(Authenticator&&) = default;
+  Authenticator& operator=(Authenticator&&) = default;
+
+  // The principal the bearer token belongs to: a JWT (three dot-separated parts) is checked by
+  // the token verifier and mapped by the claims map, any other token is looked up in the tokens
+  // file. UNAUTHENTICATED for an empty or unknown token, a JWT that does not verify (or with no
+  // verifier set) or that the claims map maps to no principal; UNAVAILABLE if the verifier
+  // cannot get the keys to check it.
   absl::StatusOr<Principal> Authenticate(absl::string_view token) const;
 
   // Client certificates map to principals through `certificates` (without one, none does). Set
   // before serving.
-  void set_certificates(CertificateMap certificates) { certificates_ = std::move(certificates); }
+  void set_certificates(CertificateMap certificates);
+  // JWT access tokens are checked by `verifier` and mapped to principals by `claims`; without a
+  // verifier every JWT is refused. Set before serving.
+  void set_jwt(std::shared_ptr<const TokenVerifier> verifier, ClaimsMap claims);
+
+  // Read the tokens file, the certificate map or the claims map at `path` again (hotspotd: on
+  // SIGHUP) and use it for the calls that start from now on. A file that cannot be read or
+  // parsed changes nothing: the error (Load's) says why, and the one in use stays.
+  absl::Status ReloadTokens(const std::string& path);
+  absl::Status ReloadCertificates(const std::string& path);
+  absl::Status ReloadClaims(const std::string& path);
 
   // The caller of a call that sent `token` (nullopt: no authorization header) over a connection
   // with the verified client `certificate` (nullptr: none), by the rules at the top of this file.
-  // UNAUTHENTICATED, saying why, when they give no principal or two different ones.
+  // UNAUTHENTICATED, saying why, when they give no principal or two different ones; UNAVAILABLE
+  // as Authenticate.
   absl::StatusOr<Principal> Identify(std::optional<absl::string_view> token,
                                      const PeerCertificate* certificate) const;
 
@@ -110,11 +182,24 @@ class Authenticator {
     return admission_ ? admission_(who) : absl::OkStatus();
   }
 
-  size_t size() const { return by_hash_.size(); }
+  // The number of tokens in the tokens file in use.
+  size_t size() const;
 
  private:
-  absl::flat_hash_map<std::string, Principal> by_hash_;  // hex SHA-256 -> principal
-  CertificateMap certificates_;
+  using TokenIndex = absl::flat_hash_map<std::string, Principal>;  // hex SHA-256 -> principal
+  Authenticator() = default;
+
+  // Whatever the files said when last read; replaced whole, never changed in place.
+  std::shared_ptr<const TokenIndex> tokens() const;
+  std::shared_ptr<const CertificateMap> certificates() const;
+  std::shared_ptr<const ClaimsMap> claims() const;
+
+  // A unique_ptr so that an Authenticator can be moved out of Load() before it serves.
+  std::unique_ptr<absl::Mutex> mu_ = std::make_unique<absl::Mutex>();
+  std::shared_ptr<const TokenIndex> tokens_ ABSL_GUARDED_BY(*mu_);
+  std::shared_ptr<const CertificateMap> certificates_ ABSL_GUARDED_BY(*mu_);
+  std::shared_ptr<const ClaimsMap> claims_ ABSL_GUARDED_BY(*mu_);
+  std::shared_ptr<const TokenVerifier> verifier_;
   Admission admission_;
 };
 

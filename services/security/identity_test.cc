@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -190,6 +192,20 @@ TEST(CertificateMapTest, EachKindOfNameMapsToItsPrincipal) {
             "school-system) in tls_client_map_file");
 }
 
+// Each case's text is refused by Map::Parse (INVALID_ARGUMENT saying what the case says), and a
+// missing file by Map::Load (NOT_FOUND naming `flag`).
+template <typename Map, size_t N>
+void ExpectRefused(const Case (&cases)[N], absl::string_view flag) {
+  for (const Case& c : cases) {
+    absl::StatusOr<Map> map = Map::Parse(c.text);
+    EXPECT_EQ(map.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_NE(map.status().message().find(c.says), absl::string_view::npos) << map.status();
+  }
+  const absl::Status missing = Map::Load("/nonexistent/map").status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(), absl::StrCat(flag, ": cannot read /nonexistent/map"));
+}
+
 TEST(CertificateMapTest, MalformedMapsNameTheLine) {
   const Case cases[] = {
       {"cn:a p a integration x\ncn:a q a integration x\n", "line 2: this match is listed twice"},
@@ -198,14 +214,7 @@ TEST(CertificateMapTest, MalformedMapsNameTheLine) {
       {"cn:a p a integration\n", "line 1: want <match> <person>"},
       {"cn:a p a system x\n", "line 1: role: \"system\" is hotspotd's"},
   };
-  for (const Case& c : cases) {
-    absl::StatusOr<CertificateMap> map = CertificateMap::Parse(c.text);
-    EXPECT_EQ(map.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
-    EXPECT_NE(map.status().message().find(c.says), absl::string_view::npos) << map.status();
-  }
-  const absl::Status missing = CertificateMap::Load("/nonexistent/map").status();
-  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(missing.message(), "tls_client_map_file: cannot read /nonexistent/map");
+  ExpectRefused<CertificateMap>(cases, "tls_client_map_file");
 }
 
 TEST(IdentifyTest, ATokenACertificateOrBothWhenTheyAgree) {
@@ -246,6 +255,155 @@ TEST(IdentifyTest, ATokenACertificateOrBothWhenTheyAgree) {
   const absl::Status nothing = auth.Identify(std::nullopt, nullptr).status();
   EXPECT_EQ(nothing.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(nothing.message(), "no authorization header: send \"Bearer <token>\"");
+}
+
+constexpr char kClaimsMap[] =
+    "# app roles -> principals\n"
+    "group:Hotspot.Coordinator * agency-hotspot-sjaelor coordinator area-sjaelor\n"
+    "group:Hotspot.Coordinator.Akacie * agency-hotspot-sjaelor coordinator area-akacie\n"
+    "group:Hotspot.Auditor * agency-municipality auditor area-sjaelor\n"
+    "sub:case-records-app system-case-records agency-social integration area-sjaelor\n"
+    "sub:subject-ops * agency-municipality auditor area-akacie\n";
+
+TEST(ClaimsMapTest, ASubjectAndItsGroupsMapToOnePrincipal) {
+  absl::StatusOr<ClaimsMap> map = ClaimsMap::Parse(kClaimsMap);
+  ASSERT_TRUE(map.ok()) << map.status();
+  EXPECT_EQ(map->size(), 5u);
+  // A group gives agency, role and areas; the person is the token's.
+  absl::StatusOr<Principal> anna =
+      map->Lookup({"subject-anna", "anna@kommune.test", {"Other.App", "Hotspot.Coordinator"}});
+  ASSERT_TRUE(anna.ok()) << anna.status();
+  EXPECT_EQ(anna->person, "anna@kommune.test");
+  EXPECT_EQ(anna->agency, "agency-hotspot-sjaelor");
+  EXPECT_EQ(anna->role, Role::kCoordinator);
+  EXPECT_EQ(anna->areas, std::vector<std::string>{"area-sjaelor"});
+  // Two groups of one agency and role: their areas add up.
+  EXPECT_EQ(map->Lookup({"subject-anna", "anna@kommune.test",
+                         {"Hotspot.Coordinator", "Hotspot.Coordinator.Akacie"}})
+                ->areas,
+            (std::vector<std::string>{"area-sjaelor", "area-akacie"}));
+  // A subject line: its own person, whatever the token says.
+  absl::StatusOr<Principal> system = map->Lookup({"case-records-app", "", {}});
+  ASSERT_TRUE(system.ok()) << system.status();
+  EXPECT_EQ(system->person, "system-case-records");
+  EXPECT_EQ(system->role, Role::kIntegration);
+  // A subject line and a group that agree add up too.
+  EXPECT_EQ(map->Lookup({"subject-ops", "ops@kommune.test", {"Hotspot.Auditor"}})->areas,
+            (std::vector<std::string>{"area-akacie", "area-sjaelor"}));
+
+  // Lines that disagree: neither.
+  const absl::Status two =
+      map->Lookup({"subject-anna", "anna@kommune.test", {"Hotspot.Coordinator", "Hotspot.Auditor"}})
+          .status();
+  EXPECT_EQ(two.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(two.message(),
+            "the token matches group:Hotspot.Coordinator (anna@kommune.test, coordinator of "
+            "agency-hotspot-sjaelor) and group:Hotspot.Auditor (anna@kommune.test, auditor of "
+            "agency-municipality) in oidc_claims_map_file: one token, one identity");
+  const absl::Status none = map->Lookup({"subject-bo", "bo@kommune.test", {}}).status();
+  EXPECT_EQ(none.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(none.message(),
+            "the token verifies but maps to no principal: oidc_claims_map_file lists neither its "
+            "subject (sub:subject-bo) nor any of its groups (it has none)");
+  // "*" needs a person the token names, fit to be an actor.
+  for (const std::string& person : {std::string(""), std::string("anna jensen"),
+                                    std::string("anna\x1b[31m"), std::string("anna\u202Eadmin"),
+                                    std::string(129, 'a')}) {
+    const absl::Status unusable =
+        map->Lookup({"subject-anna", person, {"Hotspot.Coordinator"}}).status();
+    EXPECT_EQ(unusable.code(), absl::StatusCode::kUnauthenticated) << person;
+    EXPECT_NE(unusable.message().find("names no usable person"), absl::string_view::npos);
+  }
+  EXPECT_EQ(map->Lookup({"subject-soren", "s\u00f8ren@kommune.test", {"Hotspot.Coordinator"}})
+                ->person,
+            "s\u00f8ren@kommune.test");
+}
+
+TEST(ClaimsMapTest, MalformedMapsAreRefused) {
+  const Case cases[] = {
+      {"group:a anna a coordinator x\n", "group:a: a group's person must be *"},
+      {"role:a * a coordinator x\n", "line 1: the match must be group:<value> or sub:<subject>"},
+      {"group: * a coordinator x\n", "line 1: the match must be group:"},
+      {"group:a * a system x\n", "line 1: role: \"system\" is hotspotd's"},
+      {"sub:a p a admin x\nsub:a q a admin x\n", "line 2: this match is listed twice"},
+  };
+  ExpectRefused<ClaimsMap>(cases, "oidc_claims_map_file");
+}
+
+// A verifier that accepts the tokens it was given, with their claims.
+class FakeVerifier final : public TokenVerifier {
+ public:
+  explicit FakeVerifier(std::map<std::string, TokenClaims> tokens) : tokens_(std::move(tokens)) {}
+  absl::StatusOr<TokenClaims> Verify(absl::string_view token) const override {
+    auto it = tokens_.find(std::string(token));
+    if (it == tokens_.end()) return absl::UnauthenticatedError("the access token is refused");
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, TokenClaims> tokens_;
+};
+
+TEST(IdentifyTest, AJwtGoesToTheVerifierAndTheClaimsMap) {
+  TempDir dir;
+  absl::StatusOr<std::vector<std::string>> tokens =
+      WriteDevTokens(dir.Sub("tokens"), DemoPrincipals());
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  Authenticator auth = *Authenticator::Load(dir.Sub("tokens"));
+  const std::string anna_jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbm5hIn0.c2ln";
+  const std::string system_jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXMifQ.c2ln";
+  EXPECT_EQ(auth.Authenticate(anna_jwt).status().message(),
+            "the bearer token is a JWT, and this hotspotd accepts none (no --oidc_issuer)");
+
+  auth.set_jwt(std::make_shared<FakeVerifier>(std::map<std::string, TokenClaims>{
+                   {anna_jwt, {"subject-anna", "anna@kommune.test", {"Hotspot.Coordinator"}}},
+                   {system_jwt, {"case-records-app", "", {}}}}),
+               *ClaimsMap::Parse(kClaimsMap));
+  auth.set_certificates(*CertificateMap::Parse(kMap));
+  EXPECT_EQ(auth.Identify(anna_jwt, nullptr)->person, "anna@kommune.test");
+  EXPECT_EQ(auth.Authenticate("eyJ.eyJ.forged").status().message(), "the access token is refused");
+  // The tokens file still answers for its tokens.
+  EXPECT_EQ(auth.Identify((*tokens)[0], nullptr)->person, "chief-anna");
+  // With a client certificate: one identity, as for the tokens file's tokens.
+  const PeerCertificate system_certificate{"system-case-records", {}, {}, {}};
+  EXPECT_EQ(auth.Identify(system_jwt, &system_certificate)->person, "system-case-records");
+  EXPECT_EQ(auth.Identify(anna_jwt, &system_certificate).status().message(),
+            "the bearer token is anna@kommune.test's and the client certificate "
+            "system-case-records's: send one identity (the token, or the certificate alone)");
+}
+
+TEST(AuthenticatorTest, ReloadReplacesAFileWholeOrKeepsTheOneInUse) {
+  TempDir dir;
+  const std::string path = dir.Sub("tokens");
+  const std::vector<Principal> people = DemoPrincipals();
+  const std::vector<std::string> before = *WriteDevTokens(path, {people[0], people[1]});
+  Authenticator auth = *Authenticator::Load(path);
+  const std::vector<std::string> after = *WriteDevTokens(path, {people[2]});
+  ASSERT_TRUE(auth.ReloadTokens(path).ok());
+  EXPECT_EQ(auth.size(), 1u);
+  EXPECT_EQ(auth.Authenticate(after[0])->person, "caseworker-eva");
+  EXPECT_EQ(auth.Authenticate(before[0]).status().message(), "unknown bearer token");
+
+  std::ofstream(path) << "one two three\n";
+  const absl::Status broken = auth.ReloadTokens(path);
+  EXPECT_EQ(broken.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(broken.message(), absl::StrCat("tokens_file ", path,
+                                           ": line 1: want <sha256> <person> <agency> <role> "
+                                           "<areas>"));
+  EXPECT_EQ(auth.Authenticate(after[0])->person, "caseworker-eva");
+  EXPECT_EQ(auth.ReloadTokens(dir.Sub("missing")).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(auth.size(), 1u);
+
+  // The certificate map and the claims map likewise.
+  const PeerCertificate ops{"", {}, {}, {"ops@kommune.test"}};
+  std::ofstream(dir.Sub("map")) << kMap;
+  ASSERT_TRUE(auth.ReloadCertificates(dir.Sub("map")).ok());
+  EXPECT_EQ(auth.Identify(std::nullopt, &ops)->person, "it-ops");
+  std::ofstream(dir.Sub("map")) << "cn:x\n";
+  EXPECT_EQ(auth.ReloadCertificates(dir.Sub("map")).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(auth.Identify(std::nullopt, &ops)->person, "it-ops");
+  std::ofstream(dir.Sub("claims")) << "group:a anna a coordinator x\n";
+  EXPECT_EQ(auth.ReloadClaims(dir.Sub("claims")).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -6,12 +6,20 @@
 //             [--tls_client_map_file=FILE]] [--tls_refresh_interval_s=60]]
 //            [--metrics_listen=127.0.0.1:9464 [--metrics_allow_remote] [--metrics_port_file=PATH]]
 //            [--log_format=text|json]
+//            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
 // names the principal of each certificate (services/security/identity.h). The three PEM files
 // are read again every --tls_refresh_interval_s: renamed-in replacements take effect for new
 // connections without a restart.
+//
+// With --oidc_issuer, JWT access tokens of that OIDC provider are accepted beside the tokens
+// file's: verified against the provider's keys, mapped to principals by the claims map
+// (services/security/jwt_verifier.h, identity.h).
+//
+// SIGHUP: read the tokens file, --tls_client_map_file and --oidc_claims_map_file again; a file
+// that cannot be read or parsed is kept as it was, and the log says why (event=reload_failed).
 //
 // Everything it writes is owner-only (umask 077). Logs go to stderr (glog), key=value text or
 // JSON lines (--log_format), one line per call with the caller's W3C trace id, and a warning if
@@ -50,6 +58,38 @@ ABSL_FLAG(std::string, tls_client_map_file, "",
 ABSL_FLAG(int, tls_refresh_interval_s, 60,
           "seconds between reads of the TLS files (certificate, key, client CA): replaced files "
           "are taken up by new connections without a restart. At least 1. Default: 60");
+// OIDC access tokens (services/security/jwt_verifier.h).
+ABSL_FLAG(std::string, oidc_issuer, "",
+          "the OIDC provider whose JWT access tokens are accepted (https; each token's 'iss' must "
+          "be exactly this). Default: none (JWTs are refused)");
+ABSL_FLAG(std::string, oidc_audience, "",
+          "with --oidc_issuer: the audience a token must name in 'aud' (Entra ID: hotspotd's "
+          "application id or id URI). Required with --oidc_issuer");
+ABSL_FLAG(std::string, oidc_claims_map_file, "",
+          "with --oidc_issuer: tokens' claims to principals, '<group:VALUE|sub:SUBJECT> "
+          "<person|*> <agency> <role> <areas>' per line. Required with --oidc_issuer");
+ABSL_FLAG(std::string, oidc_person_claim, "sub",
+          "the claim that names the person (a claims map's '*'), e.g. preferred_username. "
+          "Default: sub");
+ABSL_FLAG(std::string, oidc_groups_claim, "groups",
+          "the claim whose values the claims map's group: lines match, e.g. roles. Default: "
+          "groups");
+ABSL_FLAG(std::string, oidc_jwks_uri, "",
+          "the provider's JWKS (https). Default: the jwks_uri of "
+          "<oidc_issuer>/.well-known/openid-configuration");
+ABSL_FLAG(std::string, oidc_ca_file, "",
+          "PEM CA certificate(s) to verify the provider's HTTPS certificate with. Default: the "
+          "system's CAs");
+ABSL_FLAG(int, oidc_leeway_s, 60,
+          "clock skew allowed on a token's exp and nbf, 0 to 300 seconds. Default: 60");
+ABSL_FLAG(int, oidc_jwks_refetch_interval_s, 60,
+          "a token with an unknown key id fetches the provider's keys again at most this often "
+          "(seconds, at least 1). Default: 60");
+ABSL_FLAG(int, oidc_jwks_refresh_interval_s, 3600,
+          "the provider's keys are fetched again this often whatever comes (seconds, at least "
+          "60). Default: 3600");
+ABSL_FLAG(int, oidc_fetch_timeout_ms, 5000,
+          "the most one HTTPS request to the provider may take (ms, 100 to 60000). Default: 5000");
 ABSL_FLAG(std::string, data_dir, "data", "directory of the event store and the key store");
 ABSL_FLAG(std::string, master_key_file, "",
           "master key file (64 hex digits, mode 0600); created if missing. Default: "
@@ -72,8 +112,8 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(int, shutdown_grace_ms, 10000, "on SIGTERM, how long calls in flight may take");
 ABSL_FLAG(std::string, tokens_file, "",
           "file of hashed bearer tokens: '<sha256 hex> <person> <agency> <role> <areas>' per "
-          "line. Required unless --demo, which defaults it to <data_dir>/dev-tokens, or "
-          "--tls_client_map_file");
+          "line; read again on SIGHUP. Required unless --demo, which defaults it to "
+          "<data_dir>/dev-tokens, --tls_client_map_file or --oidc_issuer");
 ABSL_FLAG(bool, demo, false,
           "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
           "first start (printed once)");
@@ -99,6 +139,42 @@ void WritePortFile(const std::string& path, int port) {
   const std::string tmp = path + ".tmp";
   std::ofstream(tmp) << port << "\n";
   std::rename(tmp.c_str(), path.c_str());
+}
+
+// The --oidc_* flags, checked. False (having logged which flag is wrong) for a bad one.
+bool OidcFlags(hotspot::server::OidcOptions* oidc) {
+  oidc->verifier.issuer = absl::GetFlag(FLAGS_oidc_issuer);
+  oidc->verifier.audience = absl::GetFlag(FLAGS_oidc_audience);
+  oidc->verifier.person_claim = absl::GetFlag(FLAGS_oidc_person_claim);
+  oidc->verifier.groups_claim = absl::GetFlag(FLAGS_oidc_groups_claim);
+  oidc->claims_map_file = absl::GetFlag(FLAGS_oidc_claims_map_file);
+  oidc->jwks_uri = absl::GetFlag(FLAGS_oidc_jwks_uri);
+  oidc->ca_file = absl::GetFlag(FLAGS_oidc_ca_file);
+  const struct {
+    const char* flag;
+    int value, min, max;
+  } ranges[] = {
+      {"oidc_leeway_s", absl::GetFlag(FLAGS_oidc_leeway_s), 0, 300},
+      {"oidc_jwks_refetch_interval_s", absl::GetFlag(FLAGS_oidc_jwks_refetch_interval_s), 1,
+       86400},
+      {"oidc_jwks_refresh_interval_s", absl::GetFlag(FLAGS_oidc_jwks_refresh_interval_s), 60,
+       7 * 86400},
+      {"oidc_fetch_timeout_ms", absl::GetFlag(FLAGS_oidc_fetch_timeout_ms), 100, 60000},
+  };
+  for (const auto& range : ranges) {
+    if (range.value < range.min || range.value > range.max) {
+      LOG(ERROR) << "event=bad_flag msg=\"" << range.flag << ": " << range.min << " to "
+                 << range.max << "\"";
+      return false;
+    }
+  }
+  oidc->verifier.leeway = absl::Seconds(absl::GetFlag(FLAGS_oidc_leeway_s));
+  oidc->verifier.refetch_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_oidc_jwks_refetch_interval_s));
+  oidc->verifier.refresh_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_oidc_jwks_refresh_interval_s));
+  oidc->fetch_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_oidc_fetch_timeout_ms));
+  return true;
 }
 
 }  // namespace
@@ -127,6 +203,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reload the tokens file and the maps
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   hotspot::server::ServerOptions options;
@@ -145,6 +222,7 @@ int main(int argc, char** argv) {
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.sync = absl::GetFlag(FLAGS_sync);
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  if (!OidcFlags(&options.oidc)) return 2;
   options.demo = absl::GetFlag(FLAGS_demo);
   options.command_workers = absl::GetFlag(FLAGS_command_workers);
   options.deadline_interval = absl::Seconds(absl::GetFlag(FLAGS_deadline_interval_s));
@@ -222,7 +300,17 @@ int main(int argc, char** argv) {
                 std::stoi((*server)->address().substr((*server)->address().rfind(':') + 1)));
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    for (const hotspot::server::HotspotServer::Reloaded& file : (*server)->Reload()) {
+      if (file.status.ok()) {
+        LOG(INFO) << "event=reloaded file=" << file.flag << " path=" << file.path;
+      } else {
+        LOG(WARNING) << "event=reload_failed file=" << file.flag << " path=" << file.path
+                     << " status=\"" << file.status << "\" msg=\"the file loaded before stays "
+                     << "in use\"";
+      }
+    }
+  }
   LOG(INFO) << "event=shutting_down signal=" << signal;
   (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   LOG(INFO) << "event=stopped";

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
+#include "glog/logging.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -49,18 +50,21 @@ namespace {
 
 // The tokens file to use: the given one, or for the demo <data_dir>/dev-tokens, created with a
 // token for each person of the demo's cast if it is missing (the tokens go to `created`).
-// With a certificate map and no tokens file, no token is known: callers are their certificates.
+// With a certificate map or OIDC and no tokens file, no token of a tokens file is known: callers
+// are their certificates or access tokens (`*path` is then left empty: nothing to reload).
 absl::StatusOr<security::Authenticator> LoadTokens(const ServerOptions& options,
-                                                   std::vector<DevToken>* created) {
+                                                   std::vector<DevToken>* created,
+                                                   std::string* tokens_path) {
   std::string path = options.tokens_file;
   if (path.empty()) {
-    if (!options.demo && !options.tls_client_map_file.empty()) {
+    if (!options.demo &&
+        (!options.tls_client_map_file.empty() || !options.oidc.verifier.issuer.empty())) {
       return security::Authenticator::Parse("");
     }
     if (!options.demo) {
       return absl::InvalidArgumentError(
           "tokens_file: required (a file of hashed bearer tokens; --demo makes dev tokens; with "
-          "mTLS, --tls_client_map_file alone will do)");
+          "mTLS, --tls_client_map_file alone will do, and with OIDC, --oidc_issuer)");
     }
     path = options.data_dir + "/dev-tokens";
     if (!std::filesystem::exists(path)) {
@@ -72,7 +76,53 @@ absl::StatusOr<security::Authenticator> LoadTokens(const ServerOptions& options,
       }
     }
   }
+  *tokens_path = path;
   return security::Authenticator::Load(path);
+}
+
+// The OIDC provider's access tokens: a verifier of them, whose key set fetches are logged, and
+// the claims map. INVALID_ARGUMENT naming the flag for what is missing.
+absl::Status SetUpOidc(const OidcOptions& options, security::Authenticator* authenticator) {
+  if (options.claims_map_file.empty()) {
+    return absl::InvalidArgumentError(
+        "oidc_claims_map_file: required with --oidc_issuer (which principal a token is)");
+  }
+  if (!options.jwks_uri.empty() && !absl::StartsWith(options.jwks_uri, "https://")) {
+    return absl::InvalidArgumentError("oidc_jwks_uri: must be an https URL");
+  }
+  if (!absl::StartsWith(options.verifier.issuer, "https://")) {
+    return absl::InvalidArgumentError("oidc_issuer: must be an https URL");
+  }
+  if (!options.ca_file.empty() && !std::filesystem::is_regular_file(options.ca_file)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("oidc_ca_file: cannot read ", options.ca_file));
+  }
+  if (options.fetch_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("oidc_fetch_timeout_ms: 1 or more");
+  }
+  ASSIGN_OR_RETURN(security::ClaimsMap claims, security::ClaimsMap::Load(options.claims_map_file));
+  security::HttpsClientOptions https;
+  https.ca_file = options.ca_file;
+  https.timeout = options.fetch_timeout;
+  security::JwtVerifierOptions verifier_options = options.verifier;
+  // Discovery and the key set: two requests at most.
+  verifier_options.fetch_wait = 2 * options.fetch_timeout;
+  const std::string issuer = verifier_options.issuer;
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<security::JwtVerifier> verifier,
+      security::JwtVerifier::Create(
+          std::move(verifier_options),
+          security::ProviderKeySet(issuer, options.jwks_uri, std::move(https)),
+          [issuer](const absl::Status& status, int keys) {
+            if (status.ok()) {
+              LOG(INFO) << "event=oidc_keys_fetched issuer=" << issuer << " keys=" << keys;
+            } else {
+              LOG(WARNING) << "event=oidc_keys_fetch_failed issuer=" << issuer << " status=\""
+                           << status << "\"";
+            }
+          }));
+  authenticator->set_jwt(std::move(verifier), std::move(claims));
+  return absl::OkStatus();
 }
 
 // Loads the demo area. Loaded before (maybe partly): played again with the same dates, which
@@ -150,6 +200,10 @@ struct HotspotServer::Impl {
   std::unique_ptr<store::EventStore> events;
   std::unique_ptr<security::Sealer> sealer;
   std::unique_ptr<security::Authenticator> authenticator;
+  // The files Reload() reads again; empty where there is none.
+  std::string tokens_path;
+  std::string tls_client_map_path;
+  std::string oidc_claims_map_path;
   std::unique_ptr<projections::Projector> views;
   std::unique_ptr<queries::QueryHandler> query_handler;  // before the handler that asks it
   std::unique_ptr<queries::ReportFiguresFromViews> report_figures;
@@ -234,12 +288,21 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
 
   auto impl = std::make_unique<Impl>();
   ASSIGN_OR_RETURN(security::Authenticator authenticator,
-                   LoadTokens(options, &impl->new_dev_tokens));
+                   LoadTokens(options, &impl->new_dev_tokens, &impl->tokens_path));
   impl->authenticator = std::make_unique<security::Authenticator>(std::move(authenticator));
   if (!options.tls_client_map_file.empty()) {
     ASSIGN_OR_RETURN(security::CertificateMap certificates,
                      security::CertificateMap::Load(options.tls_client_map_file));
     impl->authenticator->set_certificates(std::move(certificates));
+    impl->tls_client_map_path = options.tls_client_map_file;
+  }
+  if (!options.oidc.verifier.issuer.empty()) {
+    RETURN_IF_ERROR(SetUpOidc(options.oidc, impl->authenticator.get()));
+    impl->oidc_claims_map_path = options.oidc.claims_map_file;
+  } else if (!options.oidc.verifier.audience.empty() || !options.oidc.claims_map_file.empty() ||
+             !options.oidc.jwks_uri.empty()) {
+    return absl::InvalidArgumentError(
+        "oidc_issuer: required with --oidc_audience, --oidc_claims_map_file or --oidc_jwks_uri");
   }
 
   security::KeyStoreOptions key_options;
@@ -399,6 +462,21 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->health = std::make_unique<HealthMonitor>(impl->server->GetHealthCheckService(),
                                                  impl->events.get(), impl->views.get(), start_head);
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
+}
+
+std::vector<HotspotServer::Reloaded> HotspotServer::Reload() {
+  security::Authenticator& authenticator = *impl_->authenticator;
+  std::vector<Reloaded> out;
+  auto reload = [&out](const char* flag, const std::string& path, const auto& read_again) {
+    if (!path.empty()) out.push_back(Reloaded{flag, path, read_again(path)});
+  };
+  reload("tokens_file", impl_->tokens_path,
+         [&](const std::string& path) { return authenticator.ReloadTokens(path); });
+  reload("tls_client_map_file", impl_->tls_client_map_path,
+         [&](const std::string& path) { return authenticator.ReloadCertificates(path); });
+  reload("oidc_claims_map_file", impl_->oidc_claims_map_path,
+         [&](const std::string& path) { return authenticator.ReloadClaims(path); });
+  return out;
 }
 
 void HotspotServer::Shutdown(absl::Duration grace) {

@@ -13,12 +13,15 @@
 // (server_metrics.h) are served to Prometheus at http://<metrics_listen>/metrics.
 // Reads of youths' data are recorded in the access log (<data_dir>/access) before they are
 // answered.
-// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file, or
-// with a client certificate (mTLS) looked up in the certificate map (security/identity.h says
-// how the two combine). Plaintext is allowed only on addresses that resolve to loopback; TLS and
+// Callers authenticate with "authorization: Bearer <token>", looked up in the tokens file or, for
+// a JWT access token of the municipality's OIDC provider, verified against the provider's keys
+// (security/jwt_verifier.h) and mapped by the claims map; or with a client certificate (mTLS)
+// looked up in the certificate map (security/identity.h says how they combine). Reload() reads
+// the tokens file and the two maps again. Plaintext is allowed only on addresses that resolve to loopback; TLS and
 // mTLS files are watched and reloaded (transport.h).
 //
-// Thread-safety: Shutdown() may be called from any thread, once.
+// Thread-safety: Shutdown() may be called from any thread, once; Reload() from any thread before
+// it.
 #ifndef HOTSPOT_SERVICES_SERVER_SERVER_H_
 #define HOTSPOT_SERVICES_SERVER_SERVER_H_
 
@@ -28,9 +31,28 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/security/jwt_verifier.h"
 #include "services/server/transport.h"
 
 namespace hotspot::server {
+
+// JWT access tokens of the municipality's OIDC provider (security/jwt_verifier.h): off while
+// `verifier.issuer` is empty.
+struct OidcOptions {
+  // Issuer, audience, the person and groups claims, leeway and the key set's intervals (see
+  // there). `verifier.fetch_wait` is set from `fetch_timeout`. Default: issuer "" (off).
+  security::JwtVerifierOptions verifier;
+  // The provider's JWKS. Default: "" (the jwks_uri of <issuer>/.well-known/openid-configuration).
+  std::string jwks_uri;
+  // PEM CA certificate(s) to verify the provider's HTTPS certificate with. Default: "" (the
+  // system's CAs).
+  std::string ca_file;
+  // The most one HTTPS request to the provider may take. Default: 5 s.
+  absl::Duration fetch_timeout = absl::Seconds(5);
+  // The claims map (security/identity.h): which principal a verified token is. Required with an
+  // issuer. Default: "".
+  std::string claims_map_file;
+};
 
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see HotspotServer::address()). Without TLS
@@ -50,9 +72,11 @@ struct ServerOptions {
   // fsync appends before acknowledging them; off only for tests. Default: true.
   bool sync = true;
   // The tokens file (see services/security/identity.h). Required unless `demo` is set, which
-  // defaults it to <data_dir>/dev-tokens, generated on first start, or `tls_client_map_file`
-  // is (callers may then be their certificates only). Default: "".
+  // defaults it to <data_dir>/dev-tokens, generated on first start, or `tls_client_map_file` or
+  // `oidc` is (callers may then be their certificates or access tokens only). Default: "".
   std::string tokens_file;
+  // OIDC access tokens beside the tokens file. Default: off.
+  OidcOptions oidc;
   // Load the demo scenario (Sjælør Boulevard) once, and create dev tokens for its people if the
   // tokens file does not exist. Loading again writes nothing. Default: false.
   bool demo = false;
@@ -106,8 +130,12 @@ class HotspotServer {
  public:
   // Opens the stores and starts serving. INVALID_ARGUMENT naming the field for a malformed or
   // unresolvable listen address (listen, metrics_listen), a plaintext one that is not loopback
-  // (for metrics_listen: without metrics_allow_remote), and TLS files that are
-  // missing, malformed or do not belong together (see ServerCredentialsFor); UNAVAILABLE if the
+  // (for metrics_listen: without metrics_allow_remote), TLS files that are missing, malformed or
+  // do not belong together (see ServerCredentialsFor), and OIDC options that are incomplete or
+  // given without an issuer, or a claims map that does not parse (NOT_FOUND if it cannot be read).
+  // An OIDC provider that cannot be reached is not an error: its keys are fetched again in the
+  // background, each outcome logged (event=oidc_keys_fetched / oidc_keys_fetch_failed), and
+  // access tokens are answered UNAVAILABLE until they come. UNAVAILABLE if the
   // address cannot be bound or the data directory is held by another process; FAILED_PRECONDITION
   // if what is in the data directory cannot be made owner-only (another user's file); otherwise
   // what opening the stores returns.
@@ -125,6 +153,17 @@ class HotspotServer {
   // With the demo: the commands it sent, and how many of them were loaded before.
   int demo_commands() const;
   int demo_replayed() const;
+
+  // What Reload() did with one file.
+  struct Reloaded {
+    std::string flag;  // "tokens_file", "tls_client_map_file" or "oidc_claims_map_file"
+    std::string path;
+    absl::Status status;  // OK: in use from now on; otherwise why the one before stays
+  };
+  // Reads the tokens file, the certificate map and the claims map again, those that are in use
+  // (hotspotd: on SIGHUP). Each file is replaced whole for the calls that start from then on,
+  // or, if it cannot be read or parsed, kept as it was. Thread-safe.
+  std::vector<Reloaded> Reload();
 
   // Stops accepting calls, lets calls in flight finish (cancelling them after `grace`), then
   // closes the stores: every append that was accepted is completed first.

@@ -77,6 +77,8 @@ absl::StatusOr<HotspotdProcess> HotspotdProcess::Start(const std::string& binary
   return absl::DeadlineExceededError(absl::StrCat("hotspotd did not listen: ", ReadAll(log_file)));
 }
 
+void HotspotdProcess::Signal(int signal) const { kill(pid_, signal); }
+
 HotspotdProcess::HotspotdProcess(HotspotdProcess&& other) noexcept
     : pid_(other.pid_), address_(std::move(other.address_)), log_file_(std::move(other.log_file_)) {
   other.pid_ = -1;

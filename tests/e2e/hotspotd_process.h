@@ -26,6 +26,9 @@ class HotspotdProcess {
   const std::string& address() const { return address_; }
   const std::string& log_file() const { return log_file_; }
 
+  // Sends `signal` (SIGHUP, say) to the process.
+  void Signal(int signal) const;
+
   // Sends SIGTERM and waits (up to `timeout_ms`) for the exit; returns the exit code, or
   // DEADLINE_EXCEEDED (and kills it) if it did not stop in time.
   absl::StatusOr<int> Stop(int timeout_ms = 15000);

@@ -1,0 +1,327 @@
+#include "services/security/jwt_verifier.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "services/security/jwt_testing.h"
+
+namespace hotspot::security {
+namespace {
+
+using testing::Claims;
+using testing::TestKey;
+using Json = nlohmann::json;
+
+constexpr char kIssuer[] = "https://idp.kommune.test/tenant/v2.0";
+constexpr char kAudience[] = "api://hotspotd";
+
+// The provider as the verifier sees it: a key set the test changes, and the fetches counted.
+class FakeProvider {
+ public:
+  void Publish(std::string jwks) {
+    absl::MutexLock lock(&mu_);
+    jwks_ = std::move(jwks);
+    failure_ = absl::OkStatus();
+  }
+  void Fail(absl::Status failure) {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(failure);
+  }
+  int fetches() {
+    absl::MutexLock lock(&mu_);
+    return fetches_;
+  }
+  KeySetFetcher Fetcher() {
+    return [this]() -> absl::StatusOr<std::string> {
+      absl::MutexLock lock(&mu_);
+      ++fetches_;
+      if (!failure_.ok()) return failure_;
+      return jwks_;
+    };
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string jwks_;
+  absl::Status failure_;
+  int fetches_ = 0;
+};
+
+// A clock the test moves.
+class FakeClock {
+ public:
+  absl::Time Now() {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration by) {
+    absl::MutexLock lock(&mu_);
+    now_ += by;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time now_ = absl::Now();
+};
+
+class JwtVerifierTest : public ::testing::Test {
+ protected:
+  // Keys made once: RSA keys take a while to make.
+  static void SetUpTestSuite() {
+    rsa_ = new TestKey(TestKey::Rsa("rsa-1"));
+    ec_ = new TestKey(TestKey::Ec("ec-1"));
+    rotated_ = new TestKey(TestKey::Rsa("rsa-2"));
+    stranger_ = new TestKey(TestKey::Rsa("rsa-1"));  // claims the published key's id
+  }
+  static void TearDownTestSuite() {
+    for (TestKey* key : {rsa_, ec_, rotated_, stranger_}) delete key;
+  }
+
+  void SetUp() override { provider_.Publish(testing::Jwks({rsa_, ec_})); }
+
+  std::unique_ptr<JwtVerifier> Verifier(KeySetObserver observer = nullptr) {
+    JwtVerifierOptions options;
+    options.issuer = kIssuer;
+    options.audience = kAudience;
+    options.person_claim = "preferred_username";
+    options.groups_claim = "roles";
+    options.now = [this] { return clock_.Now(); };
+    absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+        JwtVerifier::Create(options, provider_.Fetcher(), std::move(observer));
+    EXPECT_TRUE(verifier.ok()) << verifier.status();
+    return *std::move(verifier);
+  }
+
+  // Claims for anna, valid from the fake clock's now for ten minutes.
+  Json Anna() {
+    Json claims = Claims(kIssuer, kAudience, "subject-anna");
+    const int64_t now = absl::ToUnixSeconds(clock_.Now());
+    claims["iat"] = now;
+    claims["nbf"] = now;
+    claims["exp"] = now + 600;
+    claims["preferred_username"] = "anna@kommune.test";
+    claims["roles"] = Json::array({"Hotspot.Coordinator", "Other.App"});
+    return claims;
+  }
+
+  // The refusal of `token`, which must be UNAUTHENTICATED, never quoting the token (of the
+  // tokens a provider would issue, whose parts are long).
+  std::string Refusal(const JwtVerifier& verifier, const std::string& token) {
+    const absl::Status status = verifier.Verify(token).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+    for (absl::string_view part : absl::StrSplit(token, '.', absl::SkipEmpty())) {
+      if (part.size() < 16) continue;
+      EXPECT_EQ(status.message().find(part), absl::string_view::npos) << status;
+    }
+    return std::string(status.message());
+  }
+
+  static TestKey* rsa_;
+  static TestKey* ec_;
+  static TestKey* rotated_;
+  static TestKey* stranger_;
+  FakeProvider provider_;
+  FakeClock clock_;
+};
+
+TestKey* JwtVerifierTest::rsa_ = nullptr;
+TestKey* JwtVerifierTest::ec_ = nullptr;
+TestKey* JwtVerifierTest::rotated_ = nullptr;
+TestKey* JwtVerifierTest::stranger_ = nullptr;
+
+TEST_F(JwtVerifierTest, Rs256AndEs256TokensGiveTheirClaims) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  for (const TestKey* key : {rsa_, ec_}) {
+    absl::StatusOr<TokenClaims> claims = verifier->Verify(key->Sign(Anna()));
+    ASSERT_TRUE(claims.ok()) << key->kid() << ": " << claims.status();
+    EXPECT_EQ(claims->subject, "subject-anna");
+    EXPECT_EQ(claims->person, "anna@kommune.test");
+    EXPECT_EQ(claims->groups, std::vector<std::string>({"Hotspot.Coordinator", "Other.App"}));
+  }
+  // "aud" may be an array, and the groups claim a single string; without a person claim the
+  // person is empty (the claims map then decides).
+  Json claims = Anna();
+  claims["aud"] = Json::array({"api://other", kAudience});
+  claims["roles"] = "Hotspot.Auditor";
+  claims.erase("preferred_username");
+  absl::StatusOr<TokenClaims> read = verifier->Verify(rsa_->Sign(claims));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->groups, std::vector<std::string>({"Hotspot.Auditor"}));
+  EXPECT_EQ(read->person, "");
+  EXPECT_EQ(provider_.fetches(), 1);
+}
+
+TEST_F(JwtVerifierTest, ExpiryAndNotBeforeHoldWithinTheLeeway) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  Json expired = Anna();
+  expired["exp"] = now - 61;
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(expired)),
+            absl::StrCat("the access token is refused: it expired at ",
+                         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(now - 61),
+                                          absl::UTCTimeZone())));
+  Json just_expired = Anna();
+  just_expired["exp"] = now - 30;  // within the 60 s leeway
+  EXPECT_TRUE(verifier->Verify(rsa_->Sign(just_expired)).ok());
+
+  Json early = Anna();
+  early["nbf"] = now + 3600;
+  EXPECT_NE(Refusal(*verifier, rsa_->Sign(early)).find("it is not valid before"),
+            std::string::npos);
+  Json nearly = Anna();
+  nearly["nbf"] = now + 30;
+  EXPECT_TRUE(verifier->Verify(rsa_->Sign(nearly)).ok());
+
+  Json no_expiry = Anna();
+  no_expiry.erase("exp");
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(no_expiry)),
+            "the access token is refused: it has no expiry (exp)");
+  Json no_subject = Anna();
+  no_subject.erase("sub");
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(no_subject)),
+            "the access token is refused: it has no subject (sub)");
+}
+
+TEST_F(JwtVerifierTest, OtherIssuersAndAudiencesAreRefused) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  Json issuer = Anna();
+  issuer["iss"] = "https://login.example/other/v2.0";
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(issuer)),
+            absl::StrCat("the access token is refused: its issuer is "
+                         "\"https://login.example/other/v2.0\", not ",
+                         kIssuer));
+  Json audience = Anna();
+  audience["aud"] = "api://another-service";
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(audience)),
+            absl::StrCat("the access token is refused: its audience is not ", kAudience));
+  Json audiences = Anna();
+  audiences["aud"] = Json::array({"api://another-service"});
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(audiences)),
+            absl::StrCat("the access token is refused: its audience is not ", kAudience));
+  Json none = Anna();
+  none.erase("aud");
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(none)),
+            absl::StrCat("the access token is refused: its audience is not ", kAudience));
+}
+
+TEST_F(JwtVerifierTest, ForgedSignaturesAndOtherAlgorithmsAreRefused) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  // Signed by a key that claims the published key's id.
+  EXPECT_EQ(Refusal(*verifier, stranger_->Sign(Anna())),
+            "the access token is refused: its signature does not verify with key rsa-1");
+  // A genuine signature over other claims: the payload swapped in.
+  Json admin = Anna();
+  admin["roles"] = Json::array({"Hotspot.Admin"});
+  const std::vector<std::string> genuine = absl::StrSplit(rsa_->Sign(Anna()), '.');
+  const std::vector<std::string> other = absl::StrSplit(rsa_->Sign(admin), '.');
+  EXPECT_EQ(Refusal(*verifier, absl::StrCat(genuine[0], ".", other[1], ".", genuine[2])),
+            "the access token is refused: its signature does not verify with key rsa-1");
+  // "alg": "none", with and without a signature.
+  const Json none = {{"alg", "none"}, {"kid", "rsa-1"}};
+  EXPECT_EQ(Refusal(*verifier, testing::ForgedJwt(none, Anna())),
+            "the access token is refused: its algorithm \"none\" is not accepted "
+            "(RS256/384/512, PS256/384/512, ES256/384/512 only)");
+  EXPECT_NE(Refusal(*verifier, testing::ForgedJwt(none, Anna(), "x")).find("\"none\""),
+            std::string::npos);
+  // HS256 keyed with the public key's text: the key-confusion attack.
+  EXPECT_NE(Refusal(*verifier, testing::Hs256Jwt("rsa-1", Anna(), rsa_->PublicJwk().dump()))
+                .find("its algorithm \"HS256\" is not accepted"),
+            std::string::npos);
+  // An algorithm that does not fit the key it names.
+  EXPECT_EQ(Refusal(*verifier, ec_->Sign(Anna(), "rsa-1")),
+            "the access token is refused: its algorithm ES256 does not fit key rsa-1");
+  // Not JWTs at all.
+  EXPECT_EQ(Refusal(*verifier, "a.b.c"),
+            "the access token is refused: its header is not base64url-encoded JSON");
+  EXPECT_EQ(Refusal(*verifier, "a.b"),
+            "the access token is refused: it is not a JWS in compact form (three parts)");
+  EXPECT_EQ(Refusal(*verifier, testing::ForgedJwt({{"alg", "RS256"}}, Anna(), "sig")),
+            "the access token is refused: its header names no key id (kid)");
+  EXPECT_EQ(provider_.fetches(), 1);
+}
+
+TEST_F(JwtVerifierTest, AnUnknownKeyIdFetchesTheKeysAgainAtMostOncePerInterval) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  ASSERT_EQ(provider_.fetches(), 1);
+  // The provider rolls its keys: a token of the new key is accepted after one fetch.
+  provider_.Publish(testing::Jwks({rotated_, ec_}));
+  absl::StatusOr<TokenClaims> rotated = verifier->Verify(rotated_->Sign(Anna()));
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(provider_.fetches(), 2);
+  // The old key is gone.
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(Anna())),
+            "the access token is refused: its key id rsa-1 is not among the provider's signing "
+            "keys (fetched again for an unknown key id at most every 1m)");
+  EXPECT_EQ(provider_.fetches(), 2);
+
+  // A minute on, a made-up key id fetches once, and is refused; the next within the minute
+  // does not fetch.
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(Anna(), "made-up")),
+            "the access token is refused: its key id made-up is not among the provider's signing "
+            "keys");
+  EXPECT_EQ(provider_.fetches(), 3);
+  EXPECT_NE(Refusal(*verifier, rsa_->Sign(Anna(), "made-up-2")).find("at most every 1m"),
+            std::string::npos);
+  EXPECT_EQ(provider_.fetches(), 3);
+}
+
+TEST_F(JwtVerifierTest, WithoutKeysTokensAreUnavailableAndAFailedFetchKeepsTheKeys) {
+  provider_.Fail(absl::UnavailableError("https://idp.kommune.test/keys: connection refused"));
+  std::vector<std::string> told;
+  absl::Mutex told_mu;
+  const std::unique_ptr<JwtVerifier> verifier =
+      Verifier([&](const absl::Status& status, int keys) {
+        absl::MutexLock lock(&told_mu);
+        told.push_back(absl::StrCat(status.message(), " keys=", keys));
+      });
+  const absl::Status unavailable = verifier->Verify(rsa_->Sign(Anna())).status();
+  EXPECT_EQ(unavailable.code(), absl::StatusCode::kUnavailable) << unavailable;
+  EXPECT_NE(unavailable.message().find("connection refused"), absl::string_view::npos);
+
+  // The provider is back: the next try past the interval fetches, and the token is accepted.
+  provider_.Publish(testing::Jwks({rsa_}));
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_TRUE(verifier->Verify(rsa_->Sign(Anna())).ok());
+  EXPECT_EQ(provider_.fetches(), 3);
+
+  // A key set with no usable key is refused like a failed fetch: a token with a key id it may
+  // have held is unavailable, and the keys before stay.
+  Json useless;
+  useless["keys"] = Json::array({{{"kty", "oct"}, {"kid", "hmac"}, {"k", "c2VjcmV0"}},
+                                 {{"kty", "RSA"}, {"use", "enc"}, {"kid", "enc-1"}}});
+  provider_.Publish(useless.dump());
+  clock_.Advance(absl::Seconds(61));
+  const absl::Status failed = verifier->Verify(rsa_->Sign(Anna(), "rsa-9")).status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_NE(failed.message().find("the JWKS holds no signing key"), absl::string_view::npos);
+  EXPECT_TRUE(verifier->Verify(rsa_->Sign(Anna())).ok());
+  absl::MutexLock lock(&told_mu);
+  EXPECT_EQ(told, std::vector<std::string>(
+                      {"https://idp.kommune.test/keys: connection refused keys=0",
+                       "https://idp.kommune.test/keys: connection refused keys=0", " keys=1",
+                       "the JWKS holds no signing key (RSA of 2048 bits or more, or EC, with a "
+                       "kid) keys=0"}));
+}
+
+TEST_F(JwtVerifierTest, OptionsAreChecked) {
+  JwtVerifierOptions options;
+  options.audience = kAudience;
+  EXPECT_EQ(JwtVerifier::Create(options, provider_.Fetcher()).status().message(),
+            "oidc_issuer: required");
+  options.issuer = kIssuer;
+  options.audience = "";
+  EXPECT_EQ(JwtVerifier::Create(options, provider_.Fetcher()).status().message(),
+            "oidc_audience: required");
+  EXPECT_EQ(provider_.fetches(), 0);
+}
+
+TEST(HttpsGetTest, OnlyHttpsUrls) {
+  const absl::Status plain = HttpsGet("http://idp.kommune.test/keys", {}).status();
+  EXPECT_EQ(plain.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(plain.message(), "http://idp.kommune.test/keys: not an https URL");
+}
+
+}  // namespace
+}  // namespace hotspot::security
