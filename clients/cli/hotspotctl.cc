@@ -13,13 +13,17 @@
 // system's CAs are trusted); with none, hotspotctl speaks plaintext (hotspotd serves plaintext on
 // loopback only). With a client certificate that hotspotd maps to a principal, no token is
 // needed.
-// Field values: strings, numbers, enum names and RFC 3339 times as they are; messages as JSON
-// (--due_date='{"year":2026,"month":12,"day":1}'); a repeated field by repeating the flag.
-// Commands get a generated request_id unless one is given.
+// Field values: strings, numbers, enum names and RFC 3339 times as they are; dates as
+// YYYY-MM-DD (--due_date=2026-12-01; the JSON form still works), also inside messages given as
+// JSON (--commitments='{"due_date":"2026-12-01",...}') and --request; a repeated field by
+// repeating the flag. `<subcommand> --help` shows nested fields under their message.
+// A request with a request_id (every command) gets a new one unless --request_id gives it, and
+// prints the one used ("request id  cli-..."; on stderr with --json or after a failure), so that
+// a retry after UNAVAILABLE or DEADLINE_EXCEEDED can reuse it.
 //
-// Output: tables (lists as columns, other answers as "field: value"); --json prints protobuf
-// JSON (one object per line for streams). Progress bars (stderr) for export-access-log,
-// get-case-history, backup and rebuild-projection --wait.
+// Output: readable sections and tables (render.h): personal fields as text, "(sealed)" or "—"
+// (never given); --json prints protobuf JSON (one object per line for streams). Progress bars
+// (stderr) for export-access-log, get-case-history, backup and rebuild-projection --wait.
 //
 // `hotspotctl report --area_id=ID --from=YYYY-MM-DD --to=YYYY-MM-DD --out=FILE.html
 // [--pdf=FILE.pdf] [--report_id=ID] [--chromium=PATH]` renders the chief's frozen report
@@ -59,6 +63,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "clients/cli/render.h"
 #include "clients/cli/report_html.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -162,22 +167,51 @@ void PrintHelp(const std::map<std::string, const MethodDescriptor*>& subcommands
                "    the chief's frozen report as one HTML page with SVG charts, and a PDF\n";
 }
 
+// How a field's value is typed on the command line.
+std::string HowTyped(const FieldDescriptor* f) {
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+    std::vector<std::string> values;
+    for (int v = 1; v < f->enum_type()->value_count(); ++v) {
+      values.push_back(f->enum_type()->value(v)->name());
+    }
+    return absl::StrCat("  {", absl::StrJoin(values, ", "), "}");
+  }
+  if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return "";
+  const std::string& type = f->message_type()->full_name();
+  if (type == "hotspot.v1.Date") return "  YYYY-MM-DD";
+  if (type == "google.protobuf.Timestamp") return "  RFC 3339, e.g. 2026-12-01T09:00:00Z";
+  return "";
+}
+
+// The fields of `type`, and under each message field its own fields (JSON members), down to
+// dates and times; `seen` stops a message that contains itself.
+void PrintFields(const Descriptor* type, int depth, std::set<const Descriptor*>& seen) {
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* f = type->field(i);
+    const std::string name = depth == 0 ? absl::StrCat("--", f->name()) : f->name();
+    std::cout << absl::StrFormat("  %*s%-*s %s%s\n", 2 * depth, "", std::max(1, 30 - 2 * depth),
+                                 name, TypeName(f), HowTyped(f));
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && HowTyped(f).empty() &&
+        f->message_type()->file()->package() == "hotspot.v1" && !f->is_map() &&
+        seen.insert(f->message_type()).second) {
+      PrintFields(f->message_type(), depth + 1, seen);
+      seen.erase(f->message_type());
+    }
+  }
+}
+
 void PrintSubcommandHelp(const std::string& name, const MethodDescriptor* method) {
   std::cout << "usage: hotspotctl " << name << " [--<field>=<value> ...] [--request=<json>]\n"
             << "  " << method->full_name() << (Logged(method) ? "; needs --purpose" : "")
-            << "\n\nfields of " << method->input_type()->full_name() << ":\n";
-  const Descriptor* input = method->input_type();
-  for (int i = 0; i < input->field_count(); ++i) {
-    const FieldDescriptor* f = input->field(i);
-    std::cout << absl::StrFormat("  --%-28s %s", f->name(), TypeName(f));
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-      std::vector<std::string> values;
-      for (int v = 1; v < f->enum_type()->value_count(); ++v) {
-        values.push_back(f->enum_type()->value(v)->name());
-      }
-      std::cout << "  {" << absl::StrJoin(values, ", ") << "}";
-    }
-    std::cout << "\n";
+            << "\n\nfields of " << method->input_type()->full_name()
+            << " (a message field's members, indented under it, are given as JSON: "
+               "--field='{\"member\":…}'; a repeated field by repeating the flag):\n";
+  std::set<const Descriptor*> seen = {method->input_type()};
+  PrintFields(method->input_type(), 0, seen);
+  if (method->input_type()->FindFieldByName("request_id") != nullptr) {
+    std::cout << "\nWithout --request_id a new one is made; it is printed (\"request id\"), and "
+                 "a retry with the same --request_id is answered from the log, never done "
+                 "twice.\n";
   }
 }
 
@@ -208,8 +242,9 @@ std::string JsonString(absl::string_view s) {
   return out + "\"";
 }
 
-// A flag's value as JSON for field `f`.
-std::string JsonValue(const FieldDescriptor* f, const std::string& value) {
+// A flag's value as JSON for field `f`: dates as YYYY-MM-DD (or JSON), any date inside a
+// message's JSON too. INVALID_ARGUMENT naming the field for a bad date.
+absl::StatusOr<std::string> JsonValue(const FieldDescriptor* f, const std::string& value) {
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_BOOL:
     case FieldDescriptor::CPPTYPE_INT32:
@@ -222,7 +257,12 @@ std::string JsonValue(const FieldDescriptor* f, const std::string& value) {
       if (type == "google.protobuf.Timestamp" || type == "google.protobuf.Duration") {
         return JsonString(value);
       }
-      return value;  // JSON as given
+      std::string json = value;  // JSON as given
+      absl::Status dates = type == "hotspot.v1.Date"
+                               ? DateFlag(f->name(), value, &json)
+                               : DatesFromText(f->message_type(), json);
+      if (!dates.ok()) return dates;
+      return json;
     }
     default:
       return JsonString(value);
@@ -278,121 +318,8 @@ std::string NewRequestId() {
   return absl::StrFormat("cli-%016x%016x", bits(), bits());
 }
 
-// A value in a table cell, as the server sent it.
-std::string RawCell(const Message& m, const FieldDescriptor* f) {
-  const auto* r = m.GetReflection();
-  if (f->is_repeated()) {
-    const int n = r->FieldSize(m, f);
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      std::vector<std::string> items;
-      for (int i = 0; i < n; ++i) items.push_back(r->GetRepeatedString(m, f, i));
-      return absl::StrJoin(items, ",");
-    }
-    return n == 0 ? "" : absl::StrCat("[", n, "]");
-  }
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING:
-      return f->type() == FieldDescriptor::TYPE_BYTES
-                 ? absl::StrCat("<", r->GetString(m, f).size(), " bytes>")
-                 : r->GetString(m, f);
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return r->GetEnum(m, f)->name();
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return r->GetBool(m, f) ? "true" : "false";
-    case FieldDescriptor::CPPTYPE_INT32:
-      return absl::StrCat(r->GetInt32(m, f));
-    case FieldDescriptor::CPPTYPE_INT64:
-      return absl::StrCat(r->GetInt64(m, f));
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return absl::StrCat(r->GetUInt32(m, f));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return absl::StrCat(r->GetUInt64(m, f));
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return absl::StrCat(r->GetFloat(m, f));
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return absl::StrCat(r->GetDouble(m, f));
-    case FieldDescriptor::CPPTYPE_MESSAGE: {
-      if (!r->HasField(m, f)) return "";
-      const Message& sub = r->GetMessage(m, f);
-      const std::string& type = sub.GetDescriptor()->full_name();
-      if (type == "hotspot.v1.PersonalField") {
-        const auto& p = static_cast<const v1::PersonalField&>(sub);
-        return p.has_text()       ? p.text()
-               : p.has_withheld() ? absl::StrCat("(", p.withheld().reason(), ")")
-                                  : "(sealed)";
-      }
-      if (type == "hotspot.v1.Date") {
-        const auto& d = static_cast<const v1::Date&>(sub);
-        return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-      }
-      std::string json;
-      google::protobuf::util::JsonPrintOptions options;
-      options.preserve_proto_field_names = true;
-      (void)google::protobuf::util::MessageToJsonString(sub, &json, options);
-      // A timestamp or duration is a JSON string: shown without its quotes.
-      if (json.size() >= 2 && json.front() == '"' && json.back() == '"') {
-        return json.substr(1, json.size() - 2);
-      }
-      return json;
-    }
-  }
-  return "";
-}
-
-// A value in a table cell, safe for a terminal: a name cannot forge a row or send escape codes.
-std::string Cell(const Message& m, const FieldDescriptor* f) {
-  return hotspot::common::EscapeForTerminal(RawCell(m, f));
-}
-
-std::string Clip(std::string s, size_t width = 48) {
-  if (s.size() > width) s = s.substr(0, width - 1) + "~";
-  return s;
-}
-
-// Prints the rows of a repeated message field as a table; the header only if `header`.
-void PrintTable(const std::vector<const Message*>& rows, bool header) {
-  if (rows.empty()) return;
-  const Descriptor* d = rows[0]->GetDescriptor();
-  std::vector<const FieldDescriptor*> columns;
-  std::vector<size_t> widths;
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    size_t width = 0;
-    for (const Message* row : rows) width = std::max(width, Clip(Cell(*row, f)).size());
-    if (width == 0) continue;  // empty in every row
-    columns.push_back(f);
-    widths.push_back(std::max(width, f->name().size()));
-  }
-  if (header) {
-    for (size_t c = 0; c < columns.size(); ++c) {
-      std::cout << absl::StrFormat("%-*s  ", static_cast<int>(widths[c]), columns[c]->name());
-    }
-    std::cout << "\n";
-  }
-  for (const Message* row : rows) {
-    for (size_t c = 0; c < columns.size(); ++c) {
-      std::cout << absl::StrFormat("%-*s  ", static_cast<int>(widths[c]),
-                                   Clip(Cell(*row, columns[c])));
-    }
-    std::cout << "\n";
-  }
-}
-
-// An answer in human form: its lists as tables, its other fields as "field: value".
-void PrintHuman(const Message& m, bool header = true) {
-  const auto* r = m.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  r->ListFields(m, &fields);
-  for (const FieldDescriptor* f : fields) {
-    if (f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      std::vector<const Message*> rows;
-      for (int i = 0; i < r->FieldSize(m, f); ++i) rows.push_back(&r->GetRepeatedMessage(m, f, i));
-      PrintTable(rows, header);
-    } else {
-      std::cout << f->name() << ": " << Cell(m, f) << "\n";
-    }
-  }
-}
+// An answer in human form (render.h).
+void PrintHuman(const Message& m, bool first = true) { std::cout << Render(m, first); }
 
 void PrintJson(const Message& m, bool pretty) {
   std::string json;
@@ -679,6 +606,9 @@ int Run(int argc, char** argv) {
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(method->input_type());
   std::unique_ptr<Message> request(prototype->New());
   if (!call.request_json.empty()) {
+    if (absl::Status dates = DatesFromText(method->input_type(), call.request_json); !dates.ok()) {
+      return Usage(absl::StrCat("--request: ", dates.message()));
+    }
     const auto parsed =
         google::protobuf::util::JsonStringToMessage(call.request_json, request.get());
     if (!parsed.ok()) return Usage(absl::StrCat("--request: ", std::string(parsed.message())));
@@ -691,7 +621,11 @@ int Run(int argc, char** argv) {
           absl::StrCat("--", name, ": ", method->input_type()->name(), " has no such field"));
     }
     std::vector<std::string> json;
-    for (const std::string& v : values) json.push_back(JsonValue(f, v));
+    for (const std::string& v : values) {
+      absl::StatusOr<std::string> one = JsonValue(f, v);
+      if (!one.ok()) return Usage(absl::StrCat("--", one.status().message()));
+      json.push_back(*std::move(one));
+    }
     if (!f->is_repeated() && json.size() > 1)
       return Usage(absl::StrCat("--", name, ": given twice"));
     members.push_back(absl::StrCat(
@@ -706,10 +640,15 @@ int Run(int argc, char** argv) {
     if (!parsed.ok()) return Usage(absl::StrCat(found->first, ": ", std::string(parsed.message())));
     request->MergeFrom(*from_flags);
   }
+  // A request that carries a request id (every command) gets one unless --request_id gives it,
+  // and says which it used: a retry with the same id is answered from the log, never done twice.
+  std::string request_id;
   if (const FieldDescriptor* id = method->input_type()->FindFieldByName("request_id");
-      id != nullptr && method->service()->name() == "CommandService" &&
-      request->GetReflection()->GetString(*request, id).empty()) {
-    request->GetReflection()->SetString(request.get(), id, NewRequestId());
+      id != nullptr && id->cpp_type() == FieldDescriptor::CPPTYPE_STRING && !id->is_repeated()) {
+    if (request->GetReflection()->GetString(*request, id).empty()) {
+      request->GetReflection()->SetString(request.get(), id, NewRequestId());
+    }
+    request_id = request->GetReflection()->GetString(*request, id);
   }
 
   Runner runner(call);
@@ -755,6 +694,10 @@ int Run(int argc, char** argv) {
       } else {
         PrintHuman(*response);
       }
+      if (!request_id.empty()) {
+        (call.json ? std::cerr : std::cout)
+            << "request id  " << hotspot::common::EscapeForTerminal(request_id) << "\n";
+      }
     }
     if (status.ok() && call.wait && method->name() == "RebuildProjection") {
       // Follow the rebuild until it is swapped in.
@@ -797,7 +740,14 @@ int Run(int argc, char** argv) {
     const int code = status.error_code();
     std::cerr << "hotspotctl: " << found->first << ": "
               << (code >= 0 && code <= 16 ? kCodes[code] : "UNKNOWN") << ": "
-              << status.error_message() << "\n";
+              << hotspot::common::EscapeForTerminal(status.error_message()) << "\n";
+    if (!request_id.empty()) {
+      // Whether the command was done is unknown after UNAVAILABLE or DEADLINE_EXCEEDED: the
+      // same id makes a retry safe.
+      std::cerr << "hotspotctl: request id " << hotspot::common::EscapeForTerminal(request_id)
+                << " (retry with --request_id="
+                << hotspot::common::EscapeForTerminal(request_id) << ")\n";
+    }
   }
   return ExitFor(status);
 }

@@ -17,6 +17,7 @@
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/query_service.pb.h"
 #include "store/event_store.h"
+#include "tests/e2e/shell_util.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
@@ -27,19 +28,6 @@ struct Result {
   std::string out;
   std::string err;
 };
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string Quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 class HotspotctlTest : public ::testing::Test {
  protected:
@@ -99,6 +87,10 @@ TEST_F(HotspotctlTest, EveryRpcIsASubcommandWithHelp) {
   EXPECT_EQ(fields.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(fields.out, "--commitments")) << fields.out;
   EXPECT_TRUE(absl::StrContains(fields.out, "repeated NewCommitment"));
+  // Nested fields, under the field that holds them, with how a date is typed.
+  EXPECT_TRUE(absl::StrContains(fields.out, "\n    due_date ")) << fields.out;
+  EXPECT_TRUE(absl::StrContains(fields.out, "Date  YYYY-MM-DD")) << fields.out;
+  EXPECT_TRUE(absl::StrContains(fields.out, "--request_id")) << fields.out;
   EXPECT_EQ(Ctl(nullptr, {"no-such-thing"}).exit_code, 2);
 }
 
@@ -118,9 +110,37 @@ TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
   ASSERT_EQ(referred.exit_code, 0) << referred.err;
   std::string youth;
   for (absl::string_view line : absl::StrSplit(referred.out, '\n')) {
-    if (absl::ConsumePrefix(&line, "id: ")) youth = std::string(line);
+    if (absl::ConsumePrefix(&line, "id ")) youth = std::string(absl::StripLeadingAsciiWhitespace(line));
   }
   ASSERT_TRUE(absl::StartsWith(youth, "youth-")) << referred.out;
+  // The request id it used, for a retry.
+  EXPECT_TRUE(absl::StrContains(referred.out, "\nrequest id  ctl-referral-1\n")) << referred.out;
+  // Without --request_id, a new one, printed (after a failure too, for the retry).
+  const Result staffed = Ctl(&cast.chief, {"assign-staff", "--area_id=area-sjaelor-boulevard",
+                                           "--person=staff-jonas"});
+  std::string generated;
+  for (absl::string_view line : absl::StrSplit(staffed.out + staffed.err, '\n')) {
+    if (absl::ConsumePrefix(&line, "request id  ")) generated = std::string(line);
+    if (absl::ConsumePrefix(&line, "hotspotctl: request id ")) {
+      generated = std::string(line.substr(0, line.find(' ')));
+    }
+  }
+  ASSERT_TRUE(absl::StartsWith(generated, "cli-")) << staffed.out << staffed.err;
+  // A date as YYYY-MM-DD, and a bad one refused naming its field.
+  const Result dated = Ctl(&cast.chief, {"get-area-dashboard", "--area_id=area-sjaelor-boulevard",
+                                         "--period_start=2026-01-01", "--period_end=2026-06-30"});
+  ASSERT_EQ(dated.exit_code, 0) << dated.err;
+  EXPECT_TRUE(absl::StrContains(dated.out, "period start                     2026-01-01\n"))
+      << dated.out;
+  const Result bad_date = Ctl(&cast.chief, {"get-area-dashboard", "--area_id=area-sjaelor-boulevard",
+                                            "--period_start=2026-02-30"});
+  EXPECT_EQ(bad_date.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad_date.err, "period_start: a date is YYYY-MM-DD")) << bad_date.err;
+  // Inside a message's JSON too, and in --request.
+  const Result bad_nested =
+      Ctl(&cast.chief, {"get-area-dashboard", R"(--request={"area_id":"a","period_end":"2026-13-01"})"});
+  EXPECT_EQ(bad_nested.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(bad_nested.err, "period_end: a date is YYYY-MM-DD")) << bad_nested.err;
 
   // --json is protobuf JSON: it parses back, with the name in clear for the chief.
   Result got = Ctl(&cast.chief, {"get-case", "--youth_id=" + youth,
@@ -134,8 +154,10 @@ TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
   Result cases = Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard",
                                    "--page_size=5", "--purpose=case_coordination: cli test"});
   ASSERT_EQ(cases.exit_code, 0) << cases.err;
-  EXPECT_TRUE(absl::StartsWith(cases.out, "youth_id")) << cases.out;
-  EXPECT_EQ(std::count(cases.out.begin(), cases.out.end(), '\n'), 1 + 5 + 2);  // + token, position
+  EXPECT_TRUE(absl::StartsWith(cases.out, "youth  ")) << cases.out;
+  EXPECT_TRUE(absl::StrContains(cases.out, " name ")) << cases.out;
+  // A blank line, then the page token and the position.
+  EXPECT_EQ(std::count(cases.out.begin(), cases.out.end(), '\n'), 1 + 5 + 3) << cases.out;
 
   // Exit codes: usage 2, not found 3, conflict 4, not allowed 5.
   EXPECT_EQ(Ctl(&cast.chief, {"get-case", "--youth_id=" + youth}).exit_code, 2);  // no purpose
@@ -166,7 +188,7 @@ TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
   EXPECT_TRUE(absl::StrContains(rebuilt.err, "100%")) << rebuilt.err;
   const Result demo = Ctl(&cast.admin, {"demo"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
-  EXPECT_TRUE(absl::StrContains(demo.out, "replayed: ")) << demo.out;  // loaded at start already
+  EXPECT_TRUE(absl::StrContains(demo.out, "replayed  ")) << demo.out;  // loaded at start already
   // A stream: one JSON object per line.
   const Result listed =
       Ctl(&cast.chief, {"list-cases", "--area_id=area-sjaelor-boulevard", "--page_size=1",
@@ -207,7 +229,7 @@ TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
 
   const Result verified = Ctl(&cast.auditor, {"verify-log"});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
-  EXPECT_TRUE(absl::StrContains(verified.out, "ok: true")) << verified.out;
+  EXPECT_TRUE(absl::StartsWith(verified.out, "ok             yes\n")) << verified.out;
 }
 
 }  // namespace

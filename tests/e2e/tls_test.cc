@@ -180,7 +180,7 @@ TEST_F(TlsTest, TlsServesAnyAddressAndRefusesPlaintextAndStrangeServerCertificat
           &output),
       0)
       << output;
-  EXPECT_EQ(output, "payload: <2 bytes>\n");
+  EXPECT_EQ(output, "payload  <2 bytes>\n");
   // Plaintext from hotspotctl: a connection error.
   EXPECT_EQ(Ctl({"--server=" + address, "ping"}, &output), 1) << output;
   EXPECT_EQ(Ctl({"--server=" + address, "--tls_cert_file=" + pki_("client.pem"), "ping"}, &output),

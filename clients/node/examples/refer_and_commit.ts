@@ -2,7 +2,7 @@
 // the school's teacher accepted in the meeting, and prints the school's open commitments.
 //
 //   cd clients/node && npm run build && \
-//     HOTSPOT_TARGET=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> node dist/examples/refer_and_commit.js
+//     HOTSPOT_SERVER=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> node dist/examples/refer_and_commit.js
 import { HotspotClient } from "../src";
 
 const AREA = "area-sjaelor-boulevard";
@@ -71,7 +71,7 @@ export async function referAndCommit(target: string, token: string) {
 }
 
 if (require.main === module) {
-  referAndCommit(process.env.HOTSPOT_TARGET ?? "127.0.0.1:50051", process.env.HOTSPOT_TOKEN ?? "").catch((e) => {
+  referAndCommit(process.env.HOTSPOT_SERVER ?? "127.0.0.1:50051", process.env.HOTSPOT_TOKEN ?? "").catch((e) => {
     console.error(e.message);
     process.exit(1);
   });

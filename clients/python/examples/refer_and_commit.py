@@ -1,7 +1,7 @@
 """Refers a youth, puts the case on a task-force meeting, records a decision with a commitment
 the school's teacher accepted in the meeting, and prints the school's open commitments.
 
-    HOTSPOT_TARGET=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> \
+    HOTSPOT_SERVER=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> \
         PYTHONPATH=build/clients/python/gen:clients/python /usr/bin/python3 \
         clients/python/examples/refer_and_commit.py
 """
@@ -50,4 +50,4 @@ def main(target, token):
 
 
 if __name__ == "__main__":
-    main(os.environ.get("HOTSPOT_TARGET", "127.0.0.1:50051"), os.environ["HOTSPOT_TOKEN"])
+    main(os.environ.get("HOTSPOT_SERVER", "127.0.0.1:50051"), os.environ["HOTSPOT_TOKEN"])

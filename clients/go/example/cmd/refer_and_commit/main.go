@@ -1,6 +1,6 @@
 // refer_and_commit runs the example against a hotspotd:
 //
-//	HOTSPOT_TARGET=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> refer_and_commit
+//	HOTSPOT_SERVER=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> refer_and_commit
 package main
 
 import (
@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	target := os.Getenv("HOTSPOT_TARGET")
+	target := os.Getenv("HOTSPOT_SERVER") // the same variable as hotspotctl's
 	if target == "" {
 		target = "127.0.0.1:50051"
 	}
