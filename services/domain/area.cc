@@ -279,14 +279,22 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckPerson("person", r.person()));
-  // The police staff their coordinator function themselves (security::MaySetUpAgency).
-  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, r.area_id(), r.agency_id(),
-                                           "designate the area's police coordinator"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   ASSIGN_OR_RETURN(const AgencyState police,
                    LoadAgencyInArea(s, "agency_id", r.agency_id(), r.area_id()));
+  // The police staff their coordinator function themselves (security::MaySetUpAgency): their
+  // own leaders, or an admin of the area they are registered in (as with their ladder and their
+  // people); not an admin of an area they were linked to, who would otherwise pick who answers
+  // for the police and accepts their commitments there.
+  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, police.area_id, r.agency_id(),
+                                           "designate the area's police coordinator"));
   RETURN_IF_ERROR(Rule(police.kind == v1::AGENCY_KIND_POLICE,
                        absl::StrCat("agency_id: ", r.agency_id(), " is not the police")));
+  // One of the police's own people, as they named them.
+  RETURN_IF_ERROR(Rule(NamedByAgency(police, r.person()),
+                       absl::StrCat("person: ", r.person(), " is not one of ", r.agency_id(),
+                                    "'s people as the police named them (NameAgencyPeople, or "
+                                    "their leadership ladder)")));
   const auto now = area.police_coordinators.find(r.agency_id());
   RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
                        absl::StrCat(r.person(), " is the police coordinator already")));

@@ -966,7 +966,11 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
   Must(people_->west_rung, Acknowledge(before));
 
   // "Der etableres en koordinatorfunktion i Københavns Politi": designated, the area's
-  // coordinator answers instead of the rung.
+  // coordinator (one of the people the police named) answers instead of the rung.
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id(kPoliceWest);
+  named.add_persons(people_->west_coordinator.person);
+  Must(cast_->admin, named);
   auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
   designate.set_area_id(kArea);
   designate.set_agency_id(kPoliceWest);
@@ -994,6 +998,41 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
 }
 
 // ---- §6: handing over to adult services ----
+
+// The police designate their coordinator in an area they were linked to: their own leaders or an
+// admin of their home area, and one of the people they named. Not the linked area's admin, and
+// not a person of another agency, who would then accept the police's commitments there.
+TEST_F(AuthorityTest, OnlyThePolicesHomeAreaDesignatesOneOfTheirPeopleAsTheAreasCoordinator) {
+  const std::string home = NewArea("Copenhagen");
+  const std::string police = Register(*founder_, home, "agency-police-home", "A police district",
+                                      v1::AGENCY_KIND_POLICE);
+  auto link = Req<v1::LinkAgencyToAreaRequest>();
+  link.set_agency_id(police);
+  link.set_area_id(kArea);
+  Must(*founder_, link);
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id(kArea);
+  designate.set_agency_id(police);
+  designate.set_person(cast_->chief.person);
+  EXPECT_TRUE(Refused(cast_->admin, designate, grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("has no access to ", home)));
+  EXPECT_TRUE(Refused(*founder_, designate, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("person: ", cast_->chief.person, " is not one of ", police,
+                                   "'s people")));
+  const uint64_t refused = Probe();
+  EXPECT_EQ(Agencies(cast_->chief, kArea, refused).at(police).police_coordinators_size(), 0);
+  // Named by the police, the person is designated, and answers for them in the area.
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id(police);
+  named.add_persons("officer-home");
+  Must(*founder_, named);
+  designate.set_person("officer-home");
+  designate.set_request_id(NextId());
+  const uint64_t designated = Must(*founder_, designate).position();
+  const auto agencies = Agencies(cast_->chief, kArea, designated);
+  ASSERT_EQ(agencies.at(police).police_coordinators_size(), 1);
+  EXPECT_EQ(agencies.at(police).police_coordinators().at(kArea), "officer-home");
+}
 
 TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitments) {
   auto hand_over = Req<v1::HandOverToAdultServicesRequest>();
