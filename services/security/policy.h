@@ -242,14 +242,17 @@ absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_i
 // A consent: the chief's office or the social administration's caseworkers of the area.
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
 // As `agency_id` itself: someone of that agency, of the area (a coordinator only as the hotspot
-// secretariat it belongs to). What an agency says in its own name, such as a shared concern.
+// secretariat it belongs to, registered as AGENCY_KIND_HOTSPOT_SECRETARIAT: a coordinator's token
+// bound to another agency does not speak for it, PERMISSION_DENIED naming the agency). What an
+// agency says in its own name, such as a shared concern.
 absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what);
 // A commitment of `owner`: only the owning agency changes it: its people (members, leaders,
 // caseworkers) report progress, fulfil, accept and decline; with `leaders_only` (renegotiate,
 // cancel) only its leaders. The hotspot secretariat is an agency like the others for its own
-// commitments: its staff (coordinators of `owner`) are its members, and the area's chief
-// (`chief`, "" if none or not looked up) is its leader. For another agency's commitment the
+// commitments: its staff (coordinators of `owner`, registered as the hotspot secretariat; not a
+// coordinator whose agency is another kind) are its members, and the area's chief (`chief`, "" if
+// none or not looked up) is its leader. For another agency's commitment the
 // chief and her staff coordinate: they follow up and escalate, they do not act for the agency.
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
                                  absl::string_view owner, absl::string_view chief,

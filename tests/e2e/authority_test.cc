@@ -53,6 +53,8 @@ struct People {
   Principal mayor{"mayor-social-copenhagen", kSocial, Role::kAgencyLeader, {kArea}};
   Principal west_rung{"manager-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
   Principal west_coordinator{"coordinator-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
+  // A coordinator's token bound to the school, not to the hotspot secretariat.
+  Principal chief_as_school{"chief-as-school", kSchool, Role::kCoordinator, {kArea}};
   Principal region_admin = [] {
     Principal admin = Founder();
     admin.person = "it-operator-region";
@@ -61,7 +63,8 @@ struct People {
   }();
 
   std::vector<Principal> All() const {
-    return {school_director, police_director, mayor, west_rung, west_coordinator, region_admin};
+    return {school_director,  police_director, mayor,          west_rung,
+            west_coordinator, region_admin,    chief_as_school};
   }
 };
 
@@ -494,6 +497,44 @@ TEST_F(AuthorityTest, AProposedCommitmentIsNeitherFulfilledNorEscalatedOver) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_FULFILLED);
   EXPECT_TRUE(listed[0].has_closed_at());
+}
+
+// A coordinator acts for an agency only if it is the area's registered hotspot secretariat: a
+// coordinator's token bound to the school neither accepts nor declines the school's commitment,
+// nor shares a concern as the school; it still coordinates (a follow-up).
+TEST_F(AuthorityTest, ACoordinatorBoundToAnotherAgencyDoesNotActAsThatAgency) {
+  const std::string youth = Accepted();
+  const std::string commitment = ProposedCommitment(youth);
+  const Principal& as_school = people_->chief_as_school;
+  const std::string says =
+      "a coordinator acts for an agency only as the area's hotspot secretariat, and "
+      "agency-school-sjaelor is registered as AGENCY_KIND_SCHOOL";
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(commitment);
+  EXPECT_TRUE(Refused(as_school, accept, grpc::StatusCode::PERMISSION_DENIED, says));
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(commitment);
+  decline.set_reason("Not ours to do");
+  EXPECT_TRUE(Refused(as_school, decline, grpc::StatusCode::PERMISSION_DENIED, says));
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id(kSchool);
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.set_text("Absent again");
+  share.set_necessity("The task force plans the school's part");
+  share.add_recipient_agency_ids(kClub);
+  EXPECT_TRUE(Refused(as_school, share, grpc::StatusCode::PERMISSION_DENIED, says));
+  // Coordination stays open: a follow-up of the commitment.
+  auto follow = Req<v1::RecordFollowUpRequest>();
+  follow.set_commitment_id(commitment);
+  follow.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+  follow.set_note("Reminder sent to the school");
+  const uint64_t at = Must(as_school, follow).position();
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, at);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);  // neither accepted nor declined
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kConcernShared, at).empty());
 }
 
 TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToTheAgency) {
