@@ -343,10 +343,13 @@ absl::StatusOr<Decision> Decide(const v1::DefineMeasureRequest& r, const Command
   RETURN_IF_ERROR(CheckId("owning_agency_id", r.owning_agency_id(), "agency"));
   RETURN_IF_ERROR(CheckText("definition", r.definition(), 4'000));
   RETURN_IF_ERROR(CheckText("unit", r.unit(), kMaxNameBytes, false));
-  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "define the area's measures"));
+  RETURN_IF_ERROR(RequireArea(c.principal, r.area_id()));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
-  RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
-                                                 "define the area's measures"));
+  // A measure is its owning agency's: it defines it, and it alone changes it.
+  const auto owner = area.measure_owners.find(r.measure());
+  RETURN_IF_ERROR(security::MayDefineMeasure(
+      c.principal, r.area_id(), area.chief,
+      owner == area.measure_owners.end() ? "" : owner->second, r.owning_agency_id()));
   RETURN_IF_ERROR(
       LoadAgencyInArea(s, "owning_agency_id", r.owning_agency_id(), r.area_id()).status());
   v1::Event e;

@@ -298,7 +298,8 @@ absl::Status Builder::Measurements() {
       "Share of the child-welfare investigations (barnets lov) of the area's youths finished "
       "within four months, per half-year");
   define.set_unit("per cent");
-  RETURN_IF_ERROR(Send(cast_.chief, define, 2).status());
+  // The social administration's own measure: it defines it (a measure is its owning agency's).
+  RETURN_IF_ERROR(Send(cast_.caseworker, define, 2).status());
   auto own = Req<v1::RecordMeasurementRequest>();
   own.set_area_id(kAreaId);
   own.set_measure(kSocialMeasure);

@@ -435,14 +435,6 @@ absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {
   return Refuse(who, "record consent");
 }
 
-absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
-                                  absl::string_view owner) {
-  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
-  if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
-  if (!owner.empty() && IsAgencyRole(who.role) && who.agency == owner) return absl::OkStatus();
-  return Refuse(who, owner.empty() ? std::string("record the area's measurements")
-                                   : absl::StrCat("record the measure of ", owner));
-}
 
 namespace {
 
@@ -470,6 +462,36 @@ absl::Status OfAgency(const Principal& who, absl::string_view agency_id, absl::s
 }
 
 }  // namespace
+
+absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
+                                  absl::string_view owner) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (owner.empty()) {
+    if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
+    return Refuse(who, "record the area's measurements");
+  }
+  return OfAgency(who, owner, absl::StrCat("record the measure of ", owner),
+                  absl::StrCat("the measure is ", owner, "'s; only its people record it"));
+}
+
+absl::Status MayDefineMeasure(const Principal& who, absl::string_view area_id,
+                              absl::string_view chief, absl::string_view owner,
+                              absl::string_view new_owner) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  // An admin sets a new measure up; a measure that has its owner is changed only by it.
+  if (who.role == Role::kAdmin && owner.empty()) return absl::OkStatus();
+  for (absl::string_view agency : {owner, new_owner}) {
+    if (agency.empty()) continue;
+    const std::string what =
+        absl::StrCat("define this measure: it ", agency == owner ? "is " : "would be ", agency,
+                     "'s, decided by that agency");
+    absl::Status of = OfAgency(who, agency, what, absl::StrCat("only ", agency, "'s people do"));
+    // The secretariat's own measures are its chief's.
+    if (of.ok() && IsCoordinator(who)) of = MayActAsChief(who, area_id, chief, what);
+    if (!of.ok()) return of;
+  }
+  return absl::OkStatus();
+}
 
 absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what) {

@@ -234,11 +234,19 @@ absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view are
                                      absl::string_view agency_id,
                                      const std::vector<std::string>& holders,
                                      absl::string_view what);
-// A measurement of the area's: the chief's office or an admin of the area (MayManageArea), or,
-// for a measure an agency owns (`owner`; "" for none), that agency's people (its members,
-// leaders and caseworkers).
+// A measurement of the area's: the chief's office or an admin of the area (MayManageArea); for a
+// measure an agency owns (`owner`; "" for none), only that agency's people (its members, leaders
+// and caseworkers; coordinators only of the hotspot secretariat's own): a measure belongs to the
+// agency that decided it, and the chief does not record it for them.
 absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
                                   absl::string_view owner);
+// Defining a measure of the area that `owner` owns now ("": none yet) as `new_owner`'s: the
+// people of each (for the hotspot secretariat, its chief, `chief`); an admin of the area only
+// for a measure nobody owns yet (setting the area up). Not the chief for another agency: she
+// neither decides an agency's measure nor takes one over.
+absl::Status MayDefineMeasure(const Principal& who, absl::string_view area_id,
+                              absl::string_view chief, absl::string_view owner,
+                              absl::string_view new_owner);
 // A consent: the chief's office or the social administration's caseworkers of the area.
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
 // As `agency_id` itself: someone of that agency, of the area (a coordinator only as the hotspot

@@ -174,16 +174,22 @@ TEST(PolicyTest, AnNgoReadsTheCaseOnlyWhileAConsentNamesIt) {
 }
 
 TEST(PolicyTest, AMeasurementIsTheChiefsOfficesOrItsOwningAgencys) {
-  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"},
+                        v1::AGENCY_KIND_HOTSPOT_SECRETARIAT};
   const Principal admin{"admin-it", "agency-it", Role::kAdmin, {"area-a"}};
   const Principal caseworker{
       "caseworker-eva", "agency-social", Role::kSocialCaseworker, {"area-a"}};
   const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
   const Principal elsewhere{"caseworker-ib", "agency-social", Role::kSocialCaseworker, {"area-b"}};
+  // The area's own measurements are the chief's office's (or an admin's); a measure an agency
+  // owns is that agency's alone: not the chief's staff or an admin.
   for (const Principal* who : {&staff, &admin}) {
     EXPECT_TRUE(MayRecordMeasurement(*who, "area-a", "").ok()) << who->person;
-    EXPECT_TRUE(MayRecordMeasurement(*who, "area-a", "agency-social").ok()) << who->person;
+    EXPECT_EQ(MayRecordMeasurement(*who, "area-a", "agency-social").code(),
+              absl::StatusCode::kPermissionDenied)
+        << who->person;
   }
+  EXPECT_TRUE(MayRecordMeasurement(staff, "area-a", "agency-hotspot").ok());
   EXPECT_TRUE(MayRecordMeasurement(caseworker, "area-a", "agency-social").ok());
   EXPECT_EQ(MayRecordMeasurement(caseworker, "area-a", "").code(),
             absl::StatusCode::kPermissionDenied);

@@ -811,7 +811,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_unit("per cent");
          return Own(r);
        },
-       P(chief), P(school_leader), "owning_agency_id", Bad::kBadId},
+       P(school_leader), P(chief), "owning_agency_id", Bad::kBadId},
       {"NameAgencyPeople",
        [] {
          // The school's register as the demo has it (its teacher accepts its commitments in the
