@@ -422,9 +422,10 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(security::MayActAsChief(c.principal, r.area_id(), area.chief,
                                           "submit the report to the directors"));
-  // The report goes to the administrations' directors (002): each recipient is the director
-  // of its agency's leadership ladder, or the rung above (its political contact); for the
-  // police, the local police chief or the police director.
+  // The report goes to the administrations' directors ("de administrerende direktører for
+  // forvaltningerne", 002): each recipient holds the director rung of its agency's leadership
+  // ladder, for the police the police director. Not a middle manager, nor a mayor (the
+  // political follow-up group follows the effort in its own meetings).
   std::map<std::string, AgencyState> agencies;
   for (int i = 0; i < r.recipients_size(); ++i) {
     const v1::ReportRecipient& to = r.recipients(i);
@@ -435,18 +436,17 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
                                         to.agency_id(), r.area_id()));
       it = agencies.emplace(to.agency_id(), std::move(agency)).first;
     }
-    const std::string director =
-        ContactFor(area, it->second, to.agency_id(), v1::ESCALATION_LEVEL_DIRECTOR);
-    const std::string political = ContactFor(area, it->second, to.agency_id(),
-                                             v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
-    RETURN_IF_ERROR(
-        Rule(!to.person().empty() && (to.person() == director || to.person() == political),
-             absl::StrCat("recipients[", i, "].person: ", to.person(), " is not ", to.agency_id(),
-                          "'s director or political contact",
-                          director.empty() && political.empty()
-                              ? " (its leadership ladder names neither; set the ladder first)"
-                              : absl::StrCat(" (its leadership ladder names ",
-                                             director.empty() ? political : director, ")"))));
+    const auto rung = it->second.ladder.find(it->second.kind == v1::AGENCY_KIND_POLICE
+                                                 ? v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR
+                                                 : v1::LEADERSHIP_LEVEL_DIRECTOR);
+    const std::string director = rung == it->second.ladder.end() ? "" : rung->second;
+    RETURN_IF_ERROR(Rule(
+        !to.person().empty() && to.person() == director,
+        absl::StrCat("recipients[", i, "].person: ", to.person(), " is not ", to.agency_id(),
+                     "'s director: the report goes to the administrations' directors",
+                     director.empty()
+                         ? " (its leadership ladder names none; set the ladder first)"
+                         : absl::StrCat(" (its leadership ladder names ", director, ")"))));
   }
   if (c.figures == nullptr) return absl::UnavailableError("no source of the report's figures");
   ASSIGN_OR_RETURN(v1::AreaDashboard figures,

@@ -104,10 +104,12 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   to->set_agency_id("agency-social-copenhagen");
   submit.set_note("Ad hoc, for the directors' meeting.");
   // To the directors: not to a teacher of the school, nor to the social administration's middle
-  // manager.
+  // manager, nor to a mayor, nor to the police's local chief.
   for (const auto& [person, agency] : std::vector<std::pair<std::string, std::string>>{
            {"teacher-ole", "agency-school-sjaelor"},
-           {"manager-social-copenhagen", "agency-social-copenhagen"}}) {
+           {"manager-social-copenhagen", "agency-social-copenhagen"},
+           {"mayor-school-sjaelor", "agency-school-sjaelor"},
+           {"station-chief-police-copenhagen", "agency-police-copenhagen"}}) {
     v1::SubmitReportRequest bad = submit;
     bad.set_request_id(absl::StrCat("report-test-bad-", person));
     bad.add_recipients()->set_person(person);
@@ -116,7 +118,7 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
     EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << person;
     EXPECT_EQ(refused.status.error_message().rfind(
                   absl::StrCat("recipients[1].person: ", person, " is not ", agency,
-                               "'s director or political contact"),
+                               "'s director: the report goes to the administrations' directors"),
                   0),
               0u)
         << refused.status.error_message();
