@@ -279,14 +279,22 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
   RETURN_IF_ERROR(CheckId("agency_id", r.agency_id(), "agency"));
   RETURN_IF_ERROR(CheckPerson("person", r.person()));
-  // The police staff their coordinator function themselves (security::MaySetUpAgency).
-  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, r.area_id(), r.agency_id(),
-                                           "designate the area's police coordinator"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   ASSIGN_OR_RETURN(const AgencyState police,
                    LoadAgencyInArea(s, "agency_id", r.agency_id(), r.area_id()));
+  // The police staff their coordinator function themselves (security::MaySetUpAgency): their
+  // own leaders, or an admin of the area they are registered in (as with their ladder and their
+  // people); not an admin of an area they were linked to, who would otherwise pick who answers
+  // for the police and accepts their commitments there.
+  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, police.area_id, r.agency_id(),
+                                           "designate the area's police coordinator"));
   RETURN_IF_ERROR(Rule(police.kind == v1::AGENCY_KIND_POLICE,
                        absl::StrCat("agency_id: ", r.agency_id(), " is not the police")));
+  // One of the police's own people, as they named them.
+  RETURN_IF_ERROR(Rule(NamedByAgency(police, r.person()),
+                       absl::StrCat("person: ", r.person(), " is not one of ", r.agency_id(),
+                                    "'s people as the police named them (NameAgencyPeople, or "
+                                    "their leadership ladder)")));
   const auto now = area.police_coordinators.find(r.agency_id());
   RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
                        absl::StrCat(r.person(), " is the police coordinator already")));
@@ -335,10 +343,13 @@ absl::StatusOr<Decision> Decide(const v1::DefineMeasureRequest& r, const Command
   RETURN_IF_ERROR(CheckId("owning_agency_id", r.owning_agency_id(), "agency"));
   RETURN_IF_ERROR(CheckText("definition", r.definition(), 4'000));
   RETURN_IF_ERROR(CheckText("unit", r.unit(), kMaxNameBytes, false));
-  RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "define the area's measures"));
+  RETURN_IF_ERROR(RequireArea(c.principal, r.area_id()));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
-  RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
-                                                 "define the area's measures"));
+  // A measure is its owning agency's: it defines it, and it alone changes it.
+  const auto owner = area.measure_owners.find(r.measure());
+  RETURN_IF_ERROR(security::MayDefineMeasure(
+      c.principal, r.area_id(), area.chief,
+      owner == area.measure_owners.end() ? "" : owner->second, r.owning_agency_id()));
   RETURN_IF_ERROR(
       LoadAgencyInArea(s, "owning_agency_id", r.owning_agency_id(), r.area_id()).status());
   v1::Event e;
@@ -411,9 +422,10 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(security::MayActAsChief(c.principal, r.area_id(), area.chief,
                                           "submit the report to the directors"));
-  // The report goes to the administrations' directors (002): each recipient is the director
-  // of its agency's leadership ladder, or the rung above (its political contact); for the
-  // police, the local police chief or the police director.
+  // The report goes to the administrations' directors ("de administrerende direktører for
+  // forvaltningerne", 002): each recipient holds the director rung of its agency's leadership
+  // ladder, for the police the police director. Not a middle manager, nor a mayor (the
+  // political follow-up group follows the effort in its own meetings).
   std::map<std::string, AgencyState> agencies;
   for (int i = 0; i < r.recipients_size(); ++i) {
     const v1::ReportRecipient& to = r.recipients(i);
@@ -424,18 +436,17 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
                                         to.agency_id(), r.area_id()));
       it = agencies.emplace(to.agency_id(), std::move(agency)).first;
     }
-    const std::string director =
-        ContactFor(area, it->second, to.agency_id(), v1::ESCALATION_LEVEL_DIRECTOR);
-    const std::string political = ContactFor(area, it->second, to.agency_id(),
-                                             v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
-    RETURN_IF_ERROR(
-        Rule(!to.person().empty() && (to.person() == director || to.person() == political),
-             absl::StrCat("recipients[", i, "].person: ", to.person(), " is not ", to.agency_id(),
-                          "'s director or political contact",
-                          director.empty() && political.empty()
-                              ? " (its leadership ladder names neither; set the ladder first)"
-                              : absl::StrCat(" (its leadership ladder names ",
-                                             director.empty() ? political : director, ")"))));
+    const auto rung = it->second.ladder.find(it->second.kind == v1::AGENCY_KIND_POLICE
+                                                 ? v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR
+                                                 : v1::LEADERSHIP_LEVEL_DIRECTOR);
+    const std::string director = rung == it->second.ladder.end() ? "" : rung->second;
+    RETURN_IF_ERROR(Rule(
+        !to.person().empty() && to.person() == director,
+        absl::StrCat("recipients[", i, "].person: ", to.person(), " is not ", to.agency_id(),
+                     "'s director: the report goes to the administrations' directors",
+                     director.empty()
+                         ? " (its leadership ladder names none; set the ladder first)"
+                         : absl::StrCat(" (its leadership ladder names ", director, ")"))));
   }
   if (c.figures == nullptr) return absl::UnavailableError("no source of the report's figures");
   ASSIGN_OR_RETURN(v1::AreaDashboard figures,

@@ -349,21 +349,23 @@ TEST_F(ReportTest, TheReportGoesToTheAgenciesDirectors) {
     to->set_agency_id(agency);
   };
   add(report, "director-social", "agency-social");
-  add(report, "mayor-social", "agency-social");
-  add(report, "police-boss-2", "agency-police");  // the local police chief
   add(report, "police-boss-3", "agency-police");  // the police director
   const Decision d = w_.Do(report, chief_);
   ASSERT_EQ(d.writes.at(0).events.size(), 1u);
   const v1::ReportSubmitted& x = d.writes[0].events[0].report_submitted();
-  ASSERT_EQ(x.recipients_size(), 4);
-  EXPECT_EQ(x.recipients(2).person(), "police-boss-2");
+  ASSERT_EQ(x.recipients_size(), 2);
+  EXPECT_EQ(x.recipients(0).person(), "director-social");
+  EXPECT_EQ(x.recipients(1).person(), "police-boss-3");
 
+  // Not a rung below the director, nor the mayor above: the administrations' directors (002).
   for (const auto& [person, agency, why] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {"teacher-ole", "agency-social", "names director-social"},
            {"manager-social", "agency-social", "names director-social"},
-           {"police-boss-1", "agency-police", "names police-boss-2"},  // the coordinator
-           {"teacher-ole", "agency-school", "names neither"},          // no ladder
+           {"mayor-social", "agency-social", "names director-social"},  // the political rung
+           {"police-boss-1", "agency-police", "names police-boss-3"},   // the coordinator
+           {"police-boss-2", "agency-police", "names police-boss-3"},   // the local police chief
+           {"teacher-ole", "agency-school", "names none"},              // no ladder
        }) {
     auto bad = report;
     bad.set_request_id(Req<v1::SubmitReportRequest>().request_id());
@@ -371,8 +373,8 @@ TEST_F(ReportTest, TheReportGoesToTheAgenciesDirectors) {
     const absl::StatusOr<Decision> refused = w_.Run(bad, chief_);
     EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition) << person;
     EXPECT_TRUE(absl::StartsWith(refused.status().message(),
-                                 absl::StrCat("recipients[4].person: ", person, " is not ", agency,
-                                              "'s director or political contact")))
+                                 absl::StrCat("recipients[2].person: ", person, " is not ", agency,
+                                              "'s director")))
         << refused.status();
     EXPECT_THAT(std::string(refused.status().message()), HasSubstr(why));
   }
@@ -426,17 +428,23 @@ TEST_F(DecideTest, AnAgencyRecordsTheMeasureItOwns) {
   define.set_owning_agency_id("agency-social");
   define.set_definition("Share of 15-17 year olds in education or work, per 30 June");
   define.set_unit("per cent");
-  EXPECT_EQ(Code(w_.Run(define, caseworker_)), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(w_.Run(define, staff_)), absl::StatusCode::kPermissionDenied);
+  // The social administration decides its own measure: not the chief or her staff, nor another
+  // agency.
+  for (const Principal* who : {&chief_, &staff_, &school_leader_}) {
+    const absl::StatusOr<Decision> refused = w_.Run(define, *who);
+    EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied) << who->person;
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr("define this measure: it would be agency-social's"));
+  }
   auto bad = define;
   bad.set_definition("");
-  absl::StatusOr<Decision> refused = w_.Run(bad, chief_);
+  absl::StatusOr<Decision> refused = w_.Run(bad, caseworker_);
   EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(refused.status().message(), "definition"));
   bad = define;
   bad.set_owning_agency_id("agency-unknown");
-  EXPECT_EQ(Code(w_.Run(bad, chief_)), absl::StatusCode::kNotFound);
-  const Decision defined = w_.Do(define, chief_);
+  EXPECT_EQ(Code(w_.Run(bad, admin_)), absl::StatusCode::kNotFound);
+  const Decision defined = w_.Do(define, caseworker_);
   const v1::MeasureDefined& x = defined.writes[0].events[0].measure_defined();
   EXPECT_EQ(x.measure(), "youths_in_education");
   EXPECT_EQ(x.owning_agency_id(), "agency-social");
@@ -451,8 +459,42 @@ TEST_F(DecideTest, AnAgencyRecordsTheMeasureItOwns) {
   EXPECT_EQ(Code(w_.Run(m, school_leader_)), absl::StatusCode::kPermissionDenied);
   const Decision recorded = w_.Do(m, caseworker_);  // the social administration's own
   EXPECT_EQ(recorded.writes[0].events[0].measurement_recorded().value(), 71.5);
-  m.set_request_id("by-the-chief");
-  w_.Do(m, chief_);
+  // Not the chief, her staff or an admin: the measure is the agency's.
+  for (const Principal* who : {&chief_, &staff_, &admin_}) {
+    m.set_request_id(absl::StrCat("by-", who->person));
+    refused = w_.Run(m, *who);
+    EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied) << who->person;
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr("the measure is agency-social's; only its people record it"));
+  }
+  // Nor does the chief take it over by defining it anew as her secretariat's; the agency may
+  // redefine its own.
+  auto take_over = define;
+  take_over.set_request_id("take-over");
+  take_over.set_owning_agency_id("agency-hotspot");
+  refused = w_.Run(take_over, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("define this measure: it is agency-social's"));
+  EXPECT_EQ(Code(w_.Run(take_over, admin_)), absl::StatusCode::kPermissionDenied);
+  auto redefine = define;
+  redefine.set_request_id("redefine");
+  redefine.set_definition("Share of 15-17 year olds in education, per 31 December");
+  EXPECT_EQ(w_.Do(redefine, caseworker_).writes[0].events[0].measure_defined().definition(),
+            "Share of 15-17 year olds in education, per 31 December");
+  // A new measure of the secretariat's own is its chief's; an admin sets one up.
+  auto own = define;
+  own.set_request_id("own");
+  own.set_measure("outreach_contacts");
+  own.set_owning_agency_id("agency-hotspot");
+  EXPECT_EQ(Code(w_.Run(own, staff_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(w_.Do(own, chief_).writes[0].events[0].measure_defined().owning_agency_id(),
+            "agency-hotspot");
+  own.set_measure("school_attendance");
+  own.set_owning_agency_id("agency-school");
+  own.set_request_id("by-admin");
+  EXPECT_EQ(w_.Do(own, admin_).writes[0].events[0].measure_defined().owning_agency_id(),
+            "agency-school");
   // A measure nobody owns stays the chief's office's; charges split by age group.
   m.set_request_id("charges-under-18");
   m.set_measure("charges_per_1000_youth");

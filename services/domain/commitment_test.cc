@@ -363,6 +363,61 @@ TEST_F(DecideTest, TheSecretariatsOwnCommitmentsAreActedOnByItsStaffAndItsChief)
 // A declined commitment goes back to the chief, who takes it to the next meeting: a commitment
 // proposed there in its place marks it taken up. Only a declined commitment, of the same area
 // and case.
+// A coordinator acts for an agency only as the area's registered hotspot secretariat: the
+// chief's token bound to the school neither accepts, declines nor renegotiates the school's
+// commitments, nor shares a concern in its name; she still coordinates (a follow-up).
+TEST_F(DecideTest, ACoordinatorBoundToAnotherAgencyDoesNotActAsThatAgency) {
+  const std::string youth = AcceptedYouth();
+  const std::string proposed = ProposedCommitment(youth);
+  const Principal as_school = Who(chief_.person, "agency-school", Role::kCoordinator);
+  const std::string says =
+      "a coordinator acts for an agency only as the area's hotspot secretariat, and "
+      "agency-school is registered as AGENCY_KIND_SCHOOL";
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(proposed);
+  absl::StatusOr<Decision> d = w_.Run(accept, as_school);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr(says));
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(proposed);
+  decline.set_reason("Not ours");
+  EXPECT_THAT(std::string(w_.Run(decline, as_school).status().message()), HasSubstr(says));
+  const std::string accepted = Commitment(youth);
+  auto renegotiate = Req<v1::RenegotiateCommitmentRequest>();
+  renegotiate.set_commitment_id(accepted);
+  *renegotiate.mutable_new_due_date() = Day(2027, 1, 15);
+  renegotiate.set_reason("Later");
+  d = w_.Run(renegotiate, as_school);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr(says));
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-school");
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.set_text("Absent again");
+  share.set_necessity("The task force plans the school's part");
+  share.add_recipient_agency_ids("agency-police");
+  d = w_.Run(share, as_school);
+  EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr(says));
+  // Nothing was written for the school.
+  CommitmentState state;
+  for (const auto& e : w_.stream(proposed)) Evolve(state, e);
+  EXPECT_EQ(state.status, CommitmentStatus::kProposed);
+  // Coordination stays hers: she follows the commitment up.
+  auto follow = Req<v1::RecordFollowUpRequest>();
+  follow.set_commitment_id(proposed);
+  follow.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+  follow.set_note("Reminder sent");
+  const Decision followed = w_.Do(follow, as_school);
+  EXPECT_EQ(followed.writes.at(0).events.at(0).commitment_followed_up().kind(),
+            v1::FOLLOW_UP_KIND_REMINDER);
+  // The school's own people still answer for it.
+  EXPECT_EQ(w_.Do(accept, school_member_).writes.at(0).events.at(0).actor().person(),
+            "teacher-ole");
+}
+
 TEST_F(DecideTest, ADeclinedCommitmentIsTakenUpByOneProposedInItsPlace) {
   const std::string youth = AcceptedYouth();
   const std::string declined = ProposedCommitment(youth);

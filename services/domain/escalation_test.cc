@@ -117,6 +117,9 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   EXPECT_EQ(Code(w_.Run(designate, school_leader_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(designate, staff_)), absl::StatusCode::kPermissionDenied);
+  // One of the police's own people, as they named them.
+  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  NamePeople("agency-police", {"coordinator-lone"}, police_leader_);
   const Decision designated = w_.Do(designate, police_leader_);
   const v1::PoliceCoordinatorDesignated& event =
       designated.writes[0].events[0].police_coordinator_designated();

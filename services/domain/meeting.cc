@@ -309,19 +309,17 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
       RETURN_IF_ERROR(MayTakeOnCasework(youth, *owner, nc.owning_agency_id(), field));
     // The chief does not commit an agency: a person of it accepts in the meeting, or the
     // commitment stands proposed until the agency answers. Of it: one the agency itself named
-    // (its register of people, its ladder, or for the police the area's coordinator they
-    // designated), not merely one the chief recorded as attending for it.
+    // (its register of people, its ladder), not merely one the chief recorded as attending for
+    // it. The police's coordinator of the area is one of their people (a designation of before
+    // that named another does not make them so).
     if (!nc.accepted_by().empty()) {
       RETURN_IF_ERROR(
           Rule(meeting.attendance.count({nc.owning_agency_id(), nc.accepted_by()}) > 0,
                absl::StrCat(at, "accepted_by: ", nc.accepted_by(), " of ", nc.owning_agency_id(),
                             " did not attend ", r.meeting_id(),
                             "; without them the commitment is proposed to the agency")));
-      const auto coordinator = area.police_coordinators.find(nc.owning_agency_id());
       RETURN_IF_ERROR(Rule(
-          NamedByAgency(*owner, nc.accepted_by()) ||
-              (coordinator != area.police_coordinators.end() &&
-               coordinator->second == nc.accepted_by()),
+          NamedByAgency(*owner, nc.accepted_by()),
           absl::StrCat(at, "accepted_by: ", nc.accepted_by(), " is not one of ",
                        nc.owning_agency_id(),
                        "'s people as the agency named them (NameAgencyPeople, or its leadership "

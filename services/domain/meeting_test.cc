@@ -545,13 +545,16 @@ TEST_F(DecideTest, OnlyAPersonTheAgencyNamedAcceptsItsCommitmentInTheMeeting) {
   EXPECT_EQ(made(head).acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
   EXPECT_EQ(made(head).accepted_by(), "head-mette");
 
-  // The police's coordinator of the area, as the police designated them.
+  // The police's coordinator of the area: one of their people, as they named and designated
+  // them (a person they never named is not designated).
   EXPECT_EQ(Code(w_.Run(accepted_by("agency-police", "coordinator-kim"), chief_)),
             absl::StatusCode::kFailedPrecondition);
   auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
   designate.set_area_id("area-test");
   designate.set_agency_id("agency-police");
   designate.set_person("coordinator-kim");
+  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  NamePeople("agency-police", {"coordinator-kim"}, police_leader_);
   w_.Do(designate, police_leader_);
   EXPECT_EQ(made(w_.Do(accepted_by("agency-police", "coordinator-kim"), chief_)).accepted_by(),
             "coordinator-kim");

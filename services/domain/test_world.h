@@ -15,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
 #include "services/domain/decide.h"
+#include "services/security/policy.h"
 
 namespace hotspot::domain {
 
@@ -61,8 +62,23 @@ class World : public EventSource, public FieldSealer, public ReportFigures {
     return Unseal(sealed);
   }
 
+  // As hotspotd runs a command: the caller admitted first (security::Admit), with its agency as
+  // the streams register it.
   template <typename Request>
-  absl::StatusOr<Decision> Run(const Request& request, const Principal& who) {
+  absl::StatusOr<Decision> Run(const Request& request, const Principal& caller) {
+    Principal who = caller;
+    if (absl::Status admitted =
+            security::Admit(who,
+                            [this](absl::string_view agency_id) -> absl::StatusOr<security::AgencyFacts> {
+                              AgencyState agency;
+                              for (const v1::Event& e : stream(std::string(agency_id))) {
+                                Evolve(agency, e);
+                              }
+                              return FactsOf(agency_id, agency);
+                            });
+        !admitted.ok()) {
+      return admitted;
+    }
     CommandContext context{who, now_, this, this};
     context.figures = this;
     return Decide(request, context);

@@ -298,7 +298,8 @@ absl::Status Builder::Measurements() {
       "Share of the child-welfare investigations (barnets lov) of the area's youths finished "
       "within four months, per half-year");
   define.set_unit("per cent");
-  RETURN_IF_ERROR(Send(cast_.chief, define, 2).status());
+  // The social administration's own measure: it defines it (a measure is its owning agency's).
+  RETURN_IF_ERROR(Send(cast_.caseworker, define, 2).status());
   auto own = Req<v1::RecordMeasurementRequest>();
   own.set_area_id(kAreaId);
   own.set_measure(kSocialMeasure);
@@ -865,10 +866,15 @@ absl::Status Builder::Bodies() {
   auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
   propose.set_area_id(kAreaId);
   for (v1::ProgrammeGoal goal : goals_) {
-    if (goal.goal_id() == "speed") goal.set_target(28);  // 21 days is out of reach this year
+    // The task force meets every two weeks, and plans follow within two of the referral: the
+    // target is tightened to what the work shows (the dashboard's and the report's median days
+    // to an adopted plan, tests/e2e/query_service_test.cc).
+    if (goal.goal_id() == "speed") goal.set_target(14);
     *propose.add_goals() = goal;
   }
-  propose.set_reason("The median from referral to plan is 30 days; 28 is the realistic target");
+  propose.set_reason(
+      "Plans are adopted within 14 days of the referral in the median, well inside the 21-day "
+      "target: the target is tightened to 14 days");
   ASSIGN_OR_RETURN(const v1::CommandResponse proposed, Send(cast_.chief, propose, 88));
   const std::string proposal =
       proposed.created_ids_size() > 0 ? proposed.created_ids(0) : proposed.id();

@@ -435,22 +435,68 @@ absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {
   return Refuse(who, "record consent");
 }
 
+
+namespace {
+
+// A coordinator acts for her own agency only as the hotspot secretariat it is registered as: a
+// chief's token bound to another agency coordinates, it does not speak for that agency.
+absl::Status RefuseUnlessSecretariat(const Principal& who, absl::string_view what) {
+  if (who.agency_kind == v1::AGENCY_KIND_HOTSPOT_SECRETARIAT) return absl::OkStatus();
+  return Refuse(who, absl::StrCat(what, ": a coordinator acts for an agency only as the area's "
+                                        "hotspot secretariat, and ",
+                                  who.agency, " is ",
+                                  who.agency_kind == v1::AGENCY_KIND_UNSPECIFIED
+                                      ? std::string("not a registered agency")
+                                      : absl::StrCat("registered as ",
+                                                     v1::AgencyKind_Name(who.agency_kind))));
+}
+
+// OK if `who` is one of `agency_id`'s people: its members, leaders or caseworkers, or a
+// coordinator of it if it is the hotspot secretariat (RefuseUnlessSecretariat); refused with
+// `otherwise` if of another agency.
+absl::Status OfAgency(const Principal& who, absl::string_view agency_id, absl::string_view what,
+                      absl::string_view otherwise) {
+  if (who.agency == agency_id && IsAgencyRole(who.role)) return absl::OkStatus();
+  if (who.agency == agency_id && IsCoordinator(who)) return RefuseUnlessSecretariat(who, what);
+  return Refuse(who, absl::StrCat(what, ": ", otherwise));
+}
+
+}  // namespace
+
 absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
                                   absl::string_view owner) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
-  if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
-  if (!owner.empty() && IsAgencyRole(who.role) && who.agency == owner) return absl::OkStatus();
-  return Refuse(who, owner.empty() ? std::string("record the area's measurements")
-                                   : absl::StrCat("record the measure of ", owner));
+  if (owner.empty()) {
+    if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
+    return Refuse(who, "record the area's measurements");
+  }
+  return OfAgency(who, owner, absl::StrCat("record the measure of ", owner),
+                  absl::StrCat("the measure is ", owner, "'s; only its people record it"));
+}
+
+absl::Status MayDefineMeasure(const Principal& who, absl::string_view area_id,
+                              absl::string_view chief, absl::string_view owner,
+                              absl::string_view new_owner) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  // An admin sets a new measure up; a measure that has its owner is changed only by it.
+  if (who.role == Role::kAdmin && owner.empty()) return absl::OkStatus();
+  for (absl::string_view agency : {owner, new_owner}) {
+    if (agency.empty()) continue;
+    const std::string what =
+        absl::StrCat("define this measure: it ", agency == owner ? "is " : "would be ", agency,
+                     "'s, decided by that agency");
+    absl::Status of = OfAgency(who, agency, what, absl::StrCat("only ", agency, "'s people do"));
+    // The secretariat's own measures are its chief's.
+    if (of.ok() && IsCoordinator(who)) of = MayActAsChief(who, area_id, chief, what);
+    if (!of.ok()) return of;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
-  if ((IsCoordinator(who) || IsAgencyRole(who.role)) && who.agency == agency_id) {
-    return absl::OkStatus();
-  }
-  return Refuse(who, absl::StrCat(what, ": only ", agency_id, " itself does"));
+  return OfAgency(who, agency_id, what, absl::StrCat("only ", agency_id, " itself does"));
 }
 
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
@@ -458,6 +504,11 @@ absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id
                                  bool leaders_only, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
   const bool coordinator = IsCoordinator(who);
+  if (coordinator && who.agency == owner) {
+    if (absl::Status secretariat = RefuseUnlessSecretariat(who, what); !secretariat.ok()) {
+      return secretariat;
+    }
+  }
   if (!(coordinator || IsAgencyRole(who.role)) || who.agency != owner) {
     return Refuse(who, coordinator ? absl::StrCat(what, ": the commitment is ", owner,
                                                   "'s; the chief follows it up (RecordFollowUp) "

@@ -234,22 +234,33 @@ absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view are
                                      absl::string_view agency_id,
                                      const std::vector<std::string>& holders,
                                      absl::string_view what);
-// A measurement of the area's: the chief's office or an admin of the area (MayManageArea), or,
-// for a measure an agency owns (`owner`; "" for none), that agency's people (its members,
-// leaders and caseworkers).
+// A measurement of the area's: the chief's office or an admin of the area (MayManageArea); for a
+// measure an agency owns (`owner`; "" for none), only that agency's people (its members, leaders
+// and caseworkers; coordinators only of the hotspot secretariat's own): a measure belongs to the
+// agency that decided it, and the chief does not record it for them.
 absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
                                   absl::string_view owner);
+// Defining a measure of the area that `owner` owns now ("": none yet) as `new_owner`'s: the
+// people of each (for the hotspot secretariat, its chief, `chief`); an admin of the area only
+// for a measure nobody owns yet (setting the area up). Not the chief for another agency: she
+// neither decides an agency's measure nor takes one over.
+absl::Status MayDefineMeasure(const Principal& who, absl::string_view area_id,
+                              absl::string_view chief, absl::string_view owner,
+                              absl::string_view new_owner);
 // A consent: the chief's office or the social administration's caseworkers of the area.
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id);
 // As `agency_id` itself: someone of that agency, of the area (a coordinator only as the hotspot
-// secretariat it belongs to). What an agency says in its own name, such as a shared concern.
+// secretariat it belongs to, registered as AGENCY_KIND_HOTSPOT_SECRETARIAT: a coordinator's token
+// bound to another agency does not speak for it, PERMISSION_DENIED naming the agency). What an
+// agency says in its own name, such as a shared concern.
 absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
                             absl::string_view agency_id, absl::string_view what);
 // A commitment of `owner`: only the owning agency changes it: its people (members, leaders,
 // caseworkers) report progress, fulfil, accept and decline; with `leaders_only` (renegotiate,
 // cancel) only its leaders. The hotspot secretariat is an agency like the others for its own
-// commitments: its staff (coordinators of `owner`) are its members, and the area's chief
-// (`chief`, "" if none or not looked up) is its leader. For another agency's commitment the
+// commitments: its staff (coordinators of `owner`, registered as the hotspot secretariat; not a
+// coordinator whose agency is another kind) are its members, and the area's chief (`chief`, "" if
+// none or not looked up) is its leader. For another agency's commitment the
 // chief and her staff coordinate: they follow up and escalate, they do not act for the agency.
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
                                  absl::string_view owner, absl::string_view chief,

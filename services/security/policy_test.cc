@@ -174,16 +174,22 @@ TEST(PolicyTest, AnNgoReadsTheCaseOnlyWhileAConsentNamesIt) {
 }
 
 TEST(PolicyTest, AMeasurementIsTheChiefsOfficesOrItsOwningAgencys) {
-  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"},
+                        v1::AGENCY_KIND_HOTSPOT_SECRETARIAT};
   const Principal admin{"admin-it", "agency-it", Role::kAdmin, {"area-a"}};
   const Principal caseworker{
       "caseworker-eva", "agency-social", Role::kSocialCaseworker, {"area-a"}};
   const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
   const Principal elsewhere{"caseworker-ib", "agency-social", Role::kSocialCaseworker, {"area-b"}};
+  // The area's own measurements are the chief's office's (or an admin's); a measure an agency
+  // owns is that agency's alone: not the chief's staff or an admin.
   for (const Principal* who : {&staff, &admin}) {
     EXPECT_TRUE(MayRecordMeasurement(*who, "area-a", "").ok()) << who->person;
-    EXPECT_TRUE(MayRecordMeasurement(*who, "area-a", "agency-social").ok()) << who->person;
+    EXPECT_EQ(MayRecordMeasurement(*who, "area-a", "agency-social").code(),
+              absl::StatusCode::kPermissionDenied)
+        << who->person;
   }
+  EXPECT_TRUE(MayRecordMeasurement(staff, "area-a", "agency-hotspot").ok());
   EXPECT_TRUE(MayRecordMeasurement(caseworker, "area-a", "agency-social").ok());
   EXPECT_EQ(MayRecordMeasurement(caseworker, "area-a", "").code(),
             absl::StatusCode::kPermissionDenied);
@@ -196,8 +202,11 @@ TEST(PolicyTest, AMeasurementIsTheChiefsOfficesOrItsOwningAgencys) {
 // Issue 13's review: an agency arranges its own set-up; only its people answer its escalations;
 // the hotspot secretariat acts on its own commitments like any agency, the chief as its leader.
 TEST(PolicyTest, AnAgencysSetUpEscalationsAndCommitmentsAreItsOwn) {
-  const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"}};
-  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  // The chief and her staff, admitted with their agency registered as the hotspot secretariat.
+  const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"},
+                        v1::AGENCY_KIND_HOTSPOT_SECRETARIAT};
+  const Principal staff{"staff-bo", "agency-hotspot", Role::kCoordinator, {"area-a"},
+                        v1::AGENCY_KIND_HOTSPOT_SECRETARIAT};
   const Principal admin{"admin-it", "agency-it", Role::kAdmin, {"area-a"}};
   const Principal head{"head-mette", "agency-school", Role::kAgencyLeader, {"area-a"}};
   const Principal teacher{"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}};
@@ -238,6 +247,20 @@ TEST(PolicyTest, AnAgencysSetUpEscalationsAndCommitmentsAreItsOwn) {
       absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(MayChangeCommitment(chief, "area-a", "agency-hotspot", "", true, "cancel").code(),
             absl::StatusCode::kPermissionDenied);  // the chief not looked up: refused
+  // A coordinator acts for her own agency only as the secretariat: bound to the school, she
+  // neither fulfils nor accepts its commitment, nor speaks as the school.
+  const Principal chief_as_school{"chief-anna", "agency-school", Role::kCoordinator, {"area-a"},
+                                  v1::AGENCY_KIND_SCHOOL};
+  const absl::Status as_school =
+      MayChangeCommitment(chief_as_school, "area-a", "agency-school", "chief-anna", false, "fulfil");
+  EXPECT_EQ(as_school.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(as_school.message().find("agency-school is registered as AGENCY_KIND_SCHOOL"),
+            std::string::npos)
+      << as_school;
+  EXPECT_EQ(MayActAsAgency(chief_as_school, "area-a", "agency-school", "share").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(MayActAsAgency(staff, "area-a", "agency-hotspot", "share").ok());
+  EXPECT_TRUE(MayCoordinate(chief_as_school, "area-a", "follow up").ok());
   // Another agency's: neither the chief nor her staff.
   for (const Principal* who : {&chief, &staff}) {
     EXPECT_EQ(

@@ -53,6 +53,8 @@ struct People {
   Principal mayor{"mayor-social-copenhagen", kSocial, Role::kAgencyLeader, {kArea}};
   Principal west_rung{"manager-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
   Principal west_coordinator{"coordinator-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
+  // A coordinator's token bound to the school, not to the hotspot secretariat.
+  Principal chief_as_school{"chief-as-school", kSchool, Role::kCoordinator, {kArea}};
   Principal region_admin = [] {
     Principal admin = Founder();
     admin.person = "it-operator-region";
@@ -61,7 +63,8 @@ struct People {
   }();
 
   std::vector<Principal> All() const {
-    return {school_director, police_director, mayor, west_rung, west_coordinator, region_admin};
+    return {school_director,  police_director, mayor,          west_rung,
+            west_coordinator, region_admin,    chief_as_school};
   }
 };
 
@@ -494,6 +497,44 @@ TEST_F(AuthorityTest, AProposedCommitmentIsNeitherFulfilledNorEscalatedOver) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_FULFILLED);
   EXPECT_TRUE(listed[0].has_closed_at());
+}
+
+// A coordinator acts for an agency only if it is the area's registered hotspot secretariat: a
+// coordinator's token bound to the school neither accepts nor declines the school's commitment,
+// nor shares a concern as the school; it still coordinates (a follow-up).
+TEST_F(AuthorityTest, ACoordinatorBoundToAnotherAgencyDoesNotActAsThatAgency) {
+  const std::string youth = Accepted();
+  const std::string commitment = ProposedCommitment(youth);
+  const Principal& as_school = people_->chief_as_school;
+  const std::string says =
+      "a coordinator acts for an agency only as the area's hotspot secretariat, and "
+      "agency-school-sjaelor is registered as AGENCY_KIND_SCHOOL";
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(commitment);
+  EXPECT_TRUE(Refused(as_school, accept, grpc::StatusCode::PERMISSION_DENIED, says));
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(commitment);
+  decline.set_reason("Not ours to do");
+  EXPECT_TRUE(Refused(as_school, decline, grpc::StatusCode::PERMISSION_DENIED, says));
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id(kSchool);
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_SCHOOL_ABSENCE);
+  share.set_text("Absent again");
+  share.set_necessity("The task force plans the school's part");
+  share.add_recipient_agency_ids(kClub);
+  EXPECT_TRUE(Refused(as_school, share, grpc::StatusCode::PERMISSION_DENIED, says));
+  // Coordination stays open: a follow-up of the commitment.
+  auto follow = Req<v1::RecordFollowUpRequest>();
+  follow.set_commitment_id(commitment);
+  follow.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+  follow.set_note("Reminder sent to the school");
+  const uint64_t at = Must(as_school, follow).position();
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, at);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);  // neither accepted nor declined
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kConcernShared, at).empty());
 }
 
 TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToTheAgency) {
@@ -966,7 +1007,11 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
   Must(people_->west_rung, Acknowledge(before));
 
   // "Der etableres en koordinatorfunktion i Københavns Politi": designated, the area's
-  // coordinator answers instead of the rung.
+  // coordinator (one of the people the police named) answers instead of the rung.
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id(kPoliceWest);
+  named.add_persons(people_->west_coordinator.person);
+  Must(cast_->admin, named);
   auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
   designate.set_area_id(kArea);
   designate.set_agency_id(kPoliceWest);
@@ -994,6 +1039,41 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
 }
 
 // ---- §6: handing over to adult services ----
+
+// The police designate their coordinator in an area they were linked to: their own leaders or an
+// admin of their home area, and one of the people they named. Not the linked area's admin, and
+// not a person of another agency, who would then accept the police's commitments there.
+TEST_F(AuthorityTest, OnlyThePolicesHomeAreaDesignatesOneOfTheirPeopleAsTheAreasCoordinator) {
+  const std::string home = NewArea("Copenhagen");
+  const std::string police = Register(*founder_, home, "agency-police-home", "A police district",
+                                      v1::AGENCY_KIND_POLICE);
+  auto link = Req<v1::LinkAgencyToAreaRequest>();
+  link.set_agency_id(police);
+  link.set_area_id(kArea);
+  Must(*founder_, link);
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id(kArea);
+  designate.set_agency_id(police);
+  designate.set_person(cast_->chief.person);
+  EXPECT_TRUE(Refused(cast_->admin, designate, grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("has no access to ", home)));
+  EXPECT_TRUE(Refused(*founder_, designate, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("person: ", cast_->chief.person, " is not one of ", police,
+                                   "'s people")));
+  const uint64_t refused = Probe();
+  EXPECT_EQ(Agencies(cast_->chief, kArea, refused).at(police).police_coordinators_size(), 0);
+  // Named by the police, the person is designated, and answers for them in the area.
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id(police);
+  named.add_persons("officer-home");
+  Must(*founder_, named);
+  designate.set_person("officer-home");
+  designate.set_request_id(NextId());
+  const uint64_t designated = Must(*founder_, designate).position();
+  const auto agencies = Agencies(cast_->chief, kArea, designated);
+  ASSERT_EQ(agencies.at(police).police_coordinators_size(), 1);
+  EXPECT_EQ(agencies.at(police).police_coordinators().at(kArea), "officer-home");
+}
 
 TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitments) {
   auto hand_over = Req<v1::HandOverToAdultServicesRequest>();

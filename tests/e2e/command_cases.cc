@@ -317,10 +317,15 @@ std::vector<CommandCase> CommandBuilders::All() {
          police.set_name("Another police district");
          police.set_kind(v1::AGENCY_KIND_POLICE);
          Must(cast_->chief, police);
+         // One of its people, as it named them.
+         auto named = Req<v1::NameAgencyPeopleRequest>();
+         named.set_agency_id(police.agency_id());
+         named.add_persons(absl::StrCat("coordinator-", ++sequence_));
+         Must(cast_->admin, named);
          auto r = Req<v1::DesignatePoliceCoordinatorRequest>();
          r.set_area_id(kArea);
          r.set_agency_id(police.agency_id());
-         r.set_person(absl::StrCat("coordinator-", ++sequence_));
+         r.set_person(named.persons(0));
          return Own(r);
        },
        P(admin), P(chief), "person", Bad::kTooLong},
@@ -806,7 +811,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_unit("per cent");
          return Own(r);
        },
-       P(chief), P(school_leader), "owning_agency_id", Bad::kBadId},
+       P(school_leader), P(chief), "owning_agency_id", Bad::kBadId},
       {"NameAgencyPeople",
        [] {
          // The school's register as the demo has it (its teacher accepts its commitments in the

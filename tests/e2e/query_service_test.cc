@@ -431,7 +431,7 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   EXPECT_TRUE(adopted.has_adopted_at());
   ASSERT_EQ(adopted.revisions_size(), 1);
   EXPECT_EQ(adopted.revisions(0).revision(), 2);
-  EXPECT_EQ(adopted.goals(2).target(), 28);
+  EXPECT_EQ(adopted.goals(2).target(), 14);
   ASSERT_EQ(adopted.goals_size(), 3);
   EXPECT_EQ(adopted.goals(0).goal_id(), "charges");
   EXPECT_EQ(adopted.goals(0).measure(), "charges_per_1000_youth");
@@ -711,6 +711,23 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
   // Some youths get their plan at a later meeting than their first discussion.
   EXPECT_GT(board.median_days_to_plan(), board.median_days_to_first_discussion())
       << board.median_days_to_first_discussion();
+  // The programme's revision says what these figures (and so the report's) show: plans within
+  // 14 days of the referral in the median, inside the 21-day target, tightened to 14.
+  v1::GetProgrammeRequest programme;
+  programme.set_area_id(scenario::kAreaId);
+  programme.set_min_position(ready_);
+  v1::GetProgrammeResponse revised;
+  ASSERT_TRUE(queries_->GetProgramme(As(cast_->chief).get(), programme, &revised).ok());
+  ASSERT_GE(revised.programme().revisions_size(), 1);
+  const v1::ProgrammeRevisionView& demos = revised.programme().revisions(0);  // the demo's
+  EXPECT_EQ(demos.revision(), 2);
+  EXPECT_NE(demos.reason().find("Plans are adopted within 14 days of the referral in the median"),
+            std::string::npos)
+      << demos.reason();
+  EXPECT_LE(board.median_days_to_plan(), 14);
+  for (const v1::Measurement& m : board.measurements()) {
+    if (m.measure() == "median_days_to_plan") EXPECT_LE(m.value(), 14);
+  }
   ASSERT_GT(board.commitments_by_agency_size(), 0);
   for (const auto& a : board.commitments_by_agency()) {
     EXPECT_LE(a.fulfilled_on_time() + a.fulfilled_late() + a.open_overdue(), a.due());

@@ -62,8 +62,8 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   auto queries = v1::QueryService::NewStub(suite.channel);
 
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
-  // The social administration's own measure: defined by the chief, recorded by its caseworker;
-  // not by another agency.
+  // The social administration's own measure: defined and recorded by its caseworker; not by the
+  // chief, nor by another agency.
   v1::DefineMeasureRequest define;
   define.set_request_id("report-test-define");
   define.set_area_id(scenario::kAreaId);
@@ -71,9 +71,9 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   define.set_owning_agency_id("agency-social-copenhagen");
   define.set_definition("Share of the area's 15-17 year olds in education or work, per month");
   define.set_unit("per cent");
-  EXPECT_EQ(suite.commands->Call(cast.caseworker, define).status.error_code(),
+  EXPECT_EQ(suite.commands->Call(cast.chief, define).status.error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  ASSERT_TRUE(suite.commands->Call(cast.chief, define).status.ok());
+  ASSERT_TRUE(suite.commands->Call(cast.caseworker, define).status.ok());
   v1::RecordMeasurementRequest own;
   own.set_request_id("report-test-own-measure");
   own.set_area_id(scenario::kAreaId);
@@ -81,8 +81,16 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   own.set_scope(v1::MEASUREMENT_SCOPE_AREA);
   *own.mutable_measured_on() = DateOf(today - 3);
   own.set_value(72.5);
-  EXPECT_EQ(suite.commands->Call(cast.school_member, own).status.error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  // Not another agency's member, nor the chief or her staff: the measure is the social
+  // administration's.
+  for (const auto* who : {&cast.school_member, &cast.chief, &cast.staff}) {
+    const CallResult refused = suite.commands->Call(*who, own);
+    EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << who->person;
+    EXPECT_NE(refused.status.error_message().find(
+                  "the measure is agency-social-copenhagen's; only its people record it"),
+              std::string::npos)
+        << refused.status.error_message();
+  }
   ASSERT_TRUE(suite.commands->Call(cast.caseworker, own).status.ok());
 
   v1::SubmitReportRequest submit;
@@ -96,10 +104,12 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   to->set_agency_id("agency-social-copenhagen");
   submit.set_note("Ad hoc, for the directors' meeting.");
   // To the directors: not to a teacher of the school, nor to the social administration's middle
-  // manager.
+  // manager, nor to a mayor, nor to the police's local chief.
   for (const auto& [person, agency] : std::vector<std::pair<std::string, std::string>>{
            {"teacher-ole", "agency-school-sjaelor"},
-           {"manager-social-copenhagen", "agency-social-copenhagen"}}) {
+           {"manager-social-copenhagen", "agency-social-copenhagen"},
+           {"mayor-school-sjaelor", "agency-school-sjaelor"},
+           {"station-chief-police-copenhagen", "agency-police-copenhagen"}}) {
     v1::SubmitReportRequest bad = submit;
     bad.set_request_id(absl::StrCat("report-test-bad-", person));
     bad.add_recipients()->set_person(person);
@@ -108,7 +118,7 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
     EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << person;
     EXPECT_EQ(refused.status.error_message().rfind(
                   absl::StrCat("recipients[1].person: ", person, " is not ", agency,
-                               "'s director or political contact"),
+                               "'s director: the report goes to the administrations' directors"),
                   0),
               0u)
         << refused.status.error_message();
