@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/domain/aggregates.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::commands {
@@ -269,9 +270,15 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
         // stored first (its ids, other content): decide again, which then replays.
         const bool conflict = absl::IsFailedPrecondition(status);
         if (conflict || absl::IsAlreadyExists(status)) {
+          // The store's message names the versions: only for those who may see every change
+          // (domain::StaleVersion).
+          const std::string versions =
+              security::MaySeeEveryChange(call->principal)
+                  ? absl::StrCat(": ", status.message())
+                  : std::string("; read it again");
           if (conflict && call->command.pinned.has_value()) {
             std::move(call->done)(absl::AbortedError(
-                absl::StrCat("expected_version: the aggregate changed: ", status.message())));
+                absl::StrCat("expected_version: the aggregate changed", versions)));
             return;
           }
           if (call->attempts < options_.max_attempts) {
@@ -280,7 +287,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
           }
           std::move(call->done)(absl::AbortedError(
               absl::StrCat("concurrent changes: still conflicting after ", call->attempts,
-                           " attempts; retry the command: ", status.message())));
+                           " attempts; retry the command", versions)));
           return;
         }
         std::move(call->done)(status);

@@ -17,7 +17,7 @@
 // Threading. Execute() returns at once; the work runs on a worker pool, the append completes on
 // the store's thread, and `done` is called on one of those threads exactly once.
 //
-// Errors passed to `done`: those of domain::Decide(), plus ALREADY_EXISTS (request_id reused
+// Errors passed to `done`: those of domain::Decided(), plus ALREADY_EXISTS (request_id reused
 // with other content), ABORTED (conflicts persisted), RESOURCE_EXHAUSTED (the queue is full),
 // UNAVAILABLE (the store is closing, or the first attempt of this request is still being
 // committed), and the store's own failures.
@@ -153,7 +153,7 @@ void CommandHandler::Execute(const security::Principal& principal, const Request
   call->command.digest_input = security::RequestDigester::Input(request);
   if (request.has_expected_version()) call->command.pinned = request.expected_version();
   call->command.decide = [&request](const domain::CommandContext& context) {
-    return domain::Decide(request, context);
+    return domain::Decided(request, context);
   };
   call->done = std::move(done);
   Start(std::move(call));

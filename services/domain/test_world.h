@@ -65,7 +65,7 @@ class World : public EventSource, public FieldSealer, public ReportFigures {
   absl::StatusOr<Decision> Run(const Request& request, const Principal& who) {
     CommandContext context{who, now_, this, this};
     context.figures = this;
-    return Decide(request, context);
+    return Decided(request, context);
   }
 
   // Runs and applies; fails the test on an error.

@@ -566,6 +566,85 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   EXPECT_FALSE(LastOf(cast.chief.person, "hotspot.v1.QueryService/ListBodies").refused());
 }
 
+// The ninth review's blocker: a command's expected_version was compared with the case's version
+// before the caller's role and area were checked, and the answer named the version. Any token
+// learnt when a confidential event (a notification, a social decision) came, unrecorded, and
+// whether a youth has a case (version 0). Now the policy speaks first and its refusal is
+// recorded; the version is named only to those who see every change of a case.
+TEST_F(DisclosureTest, APinnedVersionIsComparedOnlyForACallerThePolicyAdmits) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string youth = YouthOfTheArea();
+  const std::string nobody = "youth-00000000-0000-0000-0000-000000000001";
+  const uint64_t head = suite_->Head();
+  ASSERT_GT(head, 0u);
+  int n = 0;
+  // A social decision about `id`, pinned at version 1 (the case is past it).
+  auto decision = [&n](const std::string& id) {
+    v1::RecordSocialDecisionRequest decide;
+    decide.set_request_id(absl::StrCat("pinned-", ++n));
+    decide.set_youth_id(id);
+    decide.set_decision("Family support granted");
+    decide.set_expected_version(1);
+    return decide;
+  };
+  // A social decision, which none of them may record, pinned at a version the case is not at:
+  // the police and the integration of the youth's area, and the other area's coordinator.
+  for (const security::Principal* who :
+       {&cast.police_member, &cast.integration, &std::as_const(suite_->stranger)}) {
+    std::map<std::string, std::string> answers;  // youth -> the refusal, the youth's id blanked
+    for (const std::string& id : {youth, nobody}) {
+      const CallResult result = suite_->commands->Call(*who, decision(id));
+      EXPECT_EQ(result.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << who->person << " " << id << ": " << result.status.error_message();
+      std::string message = result.status.error_message();
+      EXPECT_EQ(message.find("version"), std::string::npos) << who->person << ": " << message;
+      if (const size_t at = message.find(id); at != std::string::npos) message.erase(at, id.size());
+      answers[id] = message;
+      // The refusal is recorded, as any refusal on a youth's case is.
+      const v1::AccessRecord record =
+          LastOf(who->person, "hotspot.v1.CommandService/RecordSocialDecision");
+      EXPECT_TRUE(record.refused()) << who->person << " " << id;
+      if (id == youth) EXPECT_EQ(record.youth_id(), youth) << who->person;
+    }
+    // Outside the youth's area, a youth with no case is refused as one with a case is.
+    if (!who->InArea(scenario::kAreaId)) {
+      EXPECT_EQ(answers[youth], answers[nobody]) << who->person;
+    }
+  }
+  // The area's caseworker records social decisions, but a youth with no case is in none of her
+  // areas: she is refused as for another area's youth, and told no version.
+  const CallResult no_case = suite_->commands->Call(cast.caseworker, decision(nobody));
+  EXPECT_EQ(no_case.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << no_case.status.error_message();
+  EXPECT_EQ(no_case.status.error_message().find("version"), std::string::npos);
+  // Admitted and pinned at another version: ABORTED. The police, who do not see every change of
+  // the case, are told only that it changed; the caseworker, who does, is told its version.
+  v1::ShareConcernRequest share;
+  share.set_request_id(absl::StrCat("pinned-", ++n));
+  share.set_youth_id(youth);
+  share.set_agency_id(kPolice);
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  share.set_text("Seen with older boys at the station");
+  share.set_necessity("The school can keep him in class in the afternoons");
+  share.add_recipient_agency_ids(kSchool);
+  share.set_expected_version(1);
+  const CallResult stale_share = suite_->commands->Call(cast.police_member, share);
+  EXPECT_EQ(stale_share.status.error_code(), grpc::StatusCode::ABORTED)
+      << stale_share.status.error_message();
+  EXPECT_EQ(stale_share.status.error_message(),
+            absl::StrCat("expected_version: ", youth,
+                         " has changed since the version the request expected (1); read it again"));
+  const CallResult stale_decision = suite_->commands->Call(cast.caseworker, decision(youth));
+  EXPECT_EQ(stale_decision.status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(stale_decision.status.error_message().rfind(
+                absl::StrCat("expected_version: ", youth, " is at version "), 0),
+            0u)
+      << stale_decision.status.error_message();
+  // Nothing was written.
+  EXPECT_EQ(suite_->Head(), head);
+}
+
 // The eighth review's attack: a caller names a "youth" by a name and a CPR number in a read it is
 // refused. The refusal is recorded without that text (it is no youth's id), and the auditors'
 // reads of the log, with a purpose's free text (sealed under each youth they read), still work.
