@@ -103,6 +103,10 @@ class CommandHandler {
   // The youth an aggregate (a commitment, an escalation, an erasure) is about, from its first
   // event's youth_id; "" if it has none or does not exist.
   absl::StatusOr<std::string> YouthOf(absl::string_view stream);
+  // The area of `youth_id`'s case, "" if it has none; whether the area `area_id` was
+  // established. For a refusal's record (rpc::KnownIds). Thread-safe.
+  absl::StatusOr<std::string> AreaOfCase(absl::string_view youth_id);
+  absl::StatusOr<bool> AreaEstablished(absl::string_view area_id);
 
  private:
   struct Call;

@@ -506,7 +506,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
 
   // The teacher asks for the case as of a point, and for a subject access export: each refusal
   // names the youth's area. A youth that does not exist is refused alike, and its record names
-  // no area.
+  // neither it nor an area.
   const std::string nobody = "youth-00000000-0000-0000-0000-000000000000";
   std::vector<std::string> answers;  // the refusals' messages, for each youth
   for (const std::string& youth : {*other_youth_, nobody}) {
@@ -530,7 +530,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
          {"hotspot.v1.AuditService/GetCaseAsOf", "hotspot.v1.AuditService/ExportSubjectAccess"}) {
       record = LastOf(cast.school_member.person, call);
       EXPECT_TRUE(record.refused()) << call;
-      EXPECT_EQ(record.youth_id(), youth) << call;
+      EXPECT_EQ(record.youth_id(), youth == nobody ? "" : youth) << call;
       EXPECT_EQ(record.area_id(), youth == nobody ? "" : kOtherArea) << call;
     }
   }
@@ -696,6 +696,63 @@ TEST_F(DisclosureTest, ARefusalKeepsNoTextThatIsNoIdAndBreaksNoAuditorsRead) {
     for (const char* text : {"Nielsen", "020209", "Noah Hansen", "260209"}) {
       EXPECT_EQ(all.find(text), std::string::npos) << who->person << ": " << text;
     }
+  }
+}
+
+// The ninth review's attack on the refusals' records: an id that is well-formed but names no
+// youth and no area ("youth-<name>-<CPR number>") was kept, so the text reached the access log
+// in clear. A refusal keeps a youth's id only if it has a case, an area's only if it exists.
+TEST_F(DisclosureTest, ARefusalKeepsOnlyIdsOfYouthsAndAreasThatExist) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string typed_youth = "youth-mohammed-nielsen-020209-4007";
+  const std::string typed_area = "area-260209-4001-ahmed-jensen";
+  v1::ListAccessRecordsRequest list;
+  list.set_youth_id(typed_youth);
+  v1::ListAccessRecordsResponse listed;
+  auto teacher = suite_->As(cast.school_member, "audit");
+  EXPECT_EQ(Audit()->ListAccessRecords(teacher.get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::AccessRecord record =
+      LastOf(cast.school_member.person, "hotspot.v1.AuditService/ListAccessRecords");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), "");
+  EXPECT_EQ(record.area_id(), "");
+  v1::ListCasesRequest cases;
+  cases.set_area_id(typed_area);
+  v1::ListCasesResponse listed_cases;
+  auto officer = suite_->As(cast.police_member, "case_coordination");
+  EXPECT_EQ(Queries()->ListCases(officer.get(), cases, &listed_cases).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.police_member.person, "hotspot.v1.QueryService/ListCases");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.area_id(), "");
+  EXPECT_EQ(record.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
+  // A command's refusal too.
+  v1::RecordSocialDecisionRequest decide;
+  decide.set_request_id("typed-youth");
+  decide.set_youth_id(typed_youth);
+  decide.set_decision("Family support granted");
+  EXPECT_EQ(suite_->commands->Call(cast.police_member, decide).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.police_member.person, "hotspot.v1.CommandService/RecordSocialDecision");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), "");
+  // An area that exists is kept.
+  cases.set_area_id(kOtherArea);
+  auto officer_again = suite_->As(cast.police_member, "case_coordination");
+  EXPECT_EQ(Queries()->ListCases(officer_again.get(), cases, &listed_cases).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(LastOf(cast.police_member.person, "hotspot.v1.QueryService/ListCases").area_id(),
+            kOtherArea);
+  // The whole log, as the auditor of every area exports it: the typed texts nowhere.
+  auto auditor = suite_->As(suite_->dpo, "audit");
+  auto reader = Audit()->ExportAccessLog(auditor.get(), v1::ExportAccessLogRequest());
+  v1::ExportAccessLogResponse response;
+  std::string all;
+  while (reader->Read(&response)) all += response.DebugString();
+  ASSERT_TRUE(reader->Finish().ok());
+  for (const char* text : {"020209", "260209", "nielsen", "ahmed"}) {
+    EXPECT_EQ(all.find(text), std::string::npos) << text;
   }
 }
 
