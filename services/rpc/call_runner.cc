@@ -29,19 +29,22 @@ absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::P
   if (!domain::CheckId("youth_id", youth, "youth", /*required=*/false).ok()) youth.clear();
   std::string area = TopLevelString(request, "area_id");
   if (!domain::CheckId("area_id", area, "area", /*required=*/false).ok()) area.clear();
+  // A youth's refusal is filed under its case's area, for that area's audit, whatever area the
+  // request names. (The answer is the same refusal whether the youth exists or not.)
   std::string youths_area;
   if (!youth.empty() && known.area_of_youth != nullptr) {
     ASSIGN_OR_RETURN(youths_area, known.area_of_youth(youth));
   }
-  if (youths_area.empty()) youth.clear();
-  bool exists = false;
-  if (!area.empty() && known.area_exists != nullptr) {
-    ASSIGN_OR_RETURN(exists, known.area_exists(area));
+  if (youths_area.empty()) {
+    youth.clear();
+    bool exists = false;
+    if (!area.empty() && known.area_exists != nullptr) {
+      ASSIGN_OR_RETURN(exists, known.area_exists(area));
+    }
+    if (!exists) area.clear();
+  } else {
+    area = std::move(youths_area);
   }
-  if (!exists) area.clear();
-  // The youth's area, for an audit of the area's refusals. (The answer is the same refusal
-  // whether the youth exists or not.)
-  if (area.empty()) area = std::move(youths_area);
   record.set_youth_id(std::move(youth));
   record.set_area_id(std::move(area));
   record.set_refused(true);

@@ -756,6 +756,42 @@ TEST_F(DisclosureTest, ARefusalKeepsOnlyIdsOfYouthsAndAreasThatExist) {
   }
 }
 
+// The ninth review's misfiled refusal: a request naming a youth of Sjælør and the other area was
+// filed under the other area, so Sjælør's auditor missed it and the other area's read the youth's
+// id. A known youth's own area takes precedence.
+TEST_F(DisclosureTest, ARefusalOnAYouthIsFiledUnderTheYouthsArea) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string youth = YouthOfTheArea();
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(kOtherArea);
+  list.set_youth_id(youth);
+  v1::ListCommitmentsResponse listed;
+  auto teacher = suite_->As(cast.school_member, "case_coordination");
+  EXPECT_EQ(Queries()->ListCommitments(teacher.get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const v1::AccessRecord record =
+      LastOf(cast.school_member.person, "hotspot.v1.QueryService/ListCommitments");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), youth);
+  EXPECT_EQ(record.area_id(), scenario::kAreaId);
+  // The other area's auditor does not see it; Sjælør's does.
+  for (const auto& [auditor, sees] : {std::pair{&OtherAreaAuditor(), false},
+                                      std::pair{&std::as_const(cast.auditor), true}}) {
+    v1::ListAccessRecordsRequest by_person;
+    by_person.set_person(cast.school_member.person);
+    by_person.set_page_size(500);
+    v1::ListAccessRecordsResponse records;
+    auto context = suite_->As(*auditor, "audit");
+    ASSERT_TRUE(Audit()->ListAccessRecords(context.get(), by_person, &records).ok());
+    bool found = false;
+    for (const v1::AccessRecord& r : records.records()) {
+      found = found || (r.call() == "hotspot.v1.QueryService/ListCommitments" && r.refused() &&
+                        r.youth_id() == youth);
+    }
+    EXPECT_EQ(found, sees) << auditor->person;
+  }
+}
+
 // An auditor whose token lists an area audits that area only, everywhere: a case's history, the
 // access log by youth, by person and whole, and a subscription. Its refusals are recorded.
 TEST_F(DisclosureTest, AnAuditorBoundToAnAreaAuditsThatAreaOnly) {
