@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/domain/aggregates.h"
+#include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::commands {
@@ -108,15 +109,27 @@ store::ExpectedVersion Expected(uint64_t version) {
 
 }  // namespace
 
+namespace {
+
+// The state of the aggregate `id`, from its stream as `source` reads it.
+template <typename State>
+absl::StatusOr<State> Current(StoreSource& source, absl::string_view id) {
+  ASSIGN_OR_RETURN(const domain::StreamEvents stream, source.Read(id));
+  State state;
+  for (const v1::Event& event : *stream.events) domain::Evolve(state, event);
+  return state;
+}
+
+}  // namespace
+
 absl::StatusOr<security::AgencyFacts> CommandHandler::AgencyFactsOf(absl::string_view agency_id) {
   {
     absl::MutexLock lock(&kinds_mu_);
     if (auto it = kinds_.find(agency_id); it != kinds_.end()) return it->second;
   }
   StoreSource source(events_, &cache_);
-  ASSIGN_OR_RETURN(const domain::StreamEvents stream, source.Read(agency_id));
-  domain::AgencyState agency;
-  for (const v1::Event& event : *stream.events) domain::Evolve(agency, event);
+  ASSIGN_OR_RETURN(const domain::AgencyState agency,
+                   Current<domain::AgencyState>(source, agency_id));
   security::AgencyFacts facts = domain::FactsOf(agency_id, agency);
   if (!agency.exists) return facts;  // may be registered later: not kept
   absl::MutexLock lock(&kinds_mu_);
@@ -139,6 +152,18 @@ absl::StatusOr<std::string> CommandHandler::YouthOf(absl::string_view stream) {
     return std::string();
   }
   return message.GetReflection()->GetString(message, youth);
+}
+
+absl::StatusOr<std::string> CommandHandler::AreaOfCase(absl::string_view youth_id) {
+  StoreSource source(events_, &cache_);
+  ASSIGN_OR_RETURN(const domain::YouthState youth, Current<domain::YouthState>(source, youth_id));
+  return youth.exists ? youth.area_id : std::string();
+}
+
+absl::StatusOr<bool> CommandHandler::AreaEstablished(absl::string_view area_id) {
+  StoreSource source(events_, &cache_);
+  ASSIGN_OR_RETURN(const domain::AreaState area, Current<domain::AreaState>(source, area_id));
+  return area.exists;
 }
 
 store::EventId CommandEventId(const security::Principal& principal, absl::string_view request_id,
@@ -269,9 +294,15 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
         // stored first (its ids, other content): decide again, which then replays.
         const bool conflict = absl::IsFailedPrecondition(status);
         if (conflict || absl::IsAlreadyExists(status)) {
+          // The store's message names the versions: only for those who may see every change
+          // (domain::StaleVersion).
+          const std::string versions =
+              security::MaySeeEveryChange(call->principal)
+                  ? absl::StrCat(": ", status.message())
+                  : std::string("; read it again");
           if (conflict && call->command.pinned.has_value()) {
             std::move(call->done)(absl::AbortedError(
-                absl::StrCat("expected_version: the aggregate changed: ", status.message())));
+                absl::StrCat("expected_version: the aggregate changed", versions)));
             return;
           }
           if (call->attempts < options_.max_attempts) {
@@ -280,7 +311,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
           }
           std::move(call->done)(absl::AbortedError(
               absl::StrCat("concurrent changes: still conflicting after ", call->attempts,
-                           " attempts; retry the command: ", status.message())));
+                           " attempts; retry the command", versions)));
           return;
         }
         std::move(call->done)(status);

@@ -17,7 +17,7 @@
 // Threading. Execute() returns at once; the work runs on a worker pool, the append completes on
 // the store's thread, and `done` is called on one of those threads exactly once.
 //
-// Errors passed to `done`: those of domain::Decide(), plus ALREADY_EXISTS (request_id reused
+// Errors passed to `done`: those of domain::Decided(), plus ALREADY_EXISTS (request_id reused
 // with other content), ABORTED (conflicts persisted), RESOURCE_EXHAUSTED (the queue is full),
 // UNAVAILABLE (the store is closing, or the first attempt of this request is still being
 // committed), and the store's own failures.
@@ -103,6 +103,10 @@ class CommandHandler {
   // The youth an aggregate (a commitment, an escalation, an erasure) is about, from its first
   // event's youth_id; "" if it has none or does not exist.
   absl::StatusOr<std::string> YouthOf(absl::string_view stream);
+  // The area of `youth_id`'s case, "" if it has none; whether the area `area_id` was
+  // established. For a refusal's record (rpc::KnownIds). Thread-safe.
+  absl::StatusOr<std::string> AreaOfCase(absl::string_view youth_id);
+  absl::StatusOr<bool> AreaEstablished(absl::string_view area_id);
 
  private:
   struct Call;
@@ -153,7 +157,7 @@ void CommandHandler::Execute(const security::Principal& principal, const Request
   call->command.digest_input = security::RequestDigester::Input(request);
   if (request.has_expected_version()) call->command.pinned = request.expected_version();
   call->command.decide = [&request](const domain::CommandContext& context) {
-    return domain::Decide(request, context);
+    return domain::Decided(request, context);
   };
   call->done = std::move(done);
   Start(std::move(call));

@@ -32,7 +32,7 @@ absl::Status CommandService::Refused(const security::Principal& who, const char*
   }
   if (youth.empty()) return status;
   const absl::Status recorded =
-      rpc::RecordRefusal(*recorder_, who, call, security::Purpose{}, request, youth);
+      rpc::RecordRefusal(*recorder_, who, call, security::Purpose{}, request, youth, known_);
   return recorded.ok() ? status : recorded;
 }
 

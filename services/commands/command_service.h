@@ -7,6 +7,7 @@
 #define HOTSPOT_SERVICES_COMMANDS_COMMAND_SERVICE_H_
 
 #include "hotspot/v1/command_service.grpc.pb.h"
+#include "services/rpc/call_runner.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_list.h"
 #include "services/security/disclosures.h"
@@ -18,8 +19,11 @@ class CommandService final : public v1::CommandService::CallbackService {
  public:
   // Not owned; all must outlive the service. A null `recorder` records no refusals.
   CommandService(CommandHandler* handler, const security::Authenticator* authenticator,
-                 security::AccessRecorder* recorder = nullptr)
-      : handler_(handler), authenticator_(authenticator), recorder_(recorder) {}
+                 security::AccessRecorder* recorder = nullptr, rpc::KnownIds known = {})
+      : handler_(handler),
+        authenticator_(authenticator),
+        recorder_(recorder),
+        known_(std::move(known)) {}
 
   // Each authenticates the caller, then runs its command (see Run).
 #define HOTSPOT_DECLARE_COMMAND_RPC(Name)                                                         \
@@ -49,6 +53,7 @@ class CommandService final : public v1::CommandService::CallbackService {
   CommandHandler* const handler_;
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
+  const rpc::KnownIds known_;  // which ids a refusal's record keeps
 };
 
 }  // namespace hotspot::commands

@@ -9,7 +9,9 @@
 //   NOT_FOUND            an id names nothing
 //   FAILED_PRECONDITION  a rule of the domain is broken
 //   PERMISSION_DENIED    the caller's role, agency or area may not do it
-//   ABORTED              the request pinned an expected version the stream is not at
+//   ABORTED              the request pinned an expected version the stream is not at (told,
+//                        like NOT_FOUND for a youth with no case, only to a caller the policy
+//                        admits: see Decided())
 //   others               from the EventSource, the FieldSealer or ReportFigures, as they
 //                        returned them (SubmitReport: UNAVAILABLE without ReportFigures)
 //
@@ -27,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -91,6 +94,20 @@ class ReportFigures {
                                                     const v1::Date& period_end) = 0;
 };
 
+// What a Session learns before the policy has admitted the caller, and tells only to a caller
+// it admits (Decided(), below): that the youth whose case is the command's main aggregate has no
+// case (NOT_FOUND), or that the main aggregate is not at the version the request pinned
+// (ABORTED). Told earlier, either answered any token, of any role and area, whether a youth
+// has a case and, from its version, when a confidential event was added to it.
+struct Withheld {
+  absl::Status status;  // the first such error; OK if none
+  // The main aggregate as loaded, if it is a youth's case: its id, and its area ("" if it has no
+  // case). A refusal of a caller outside that area names neither the area nor the case's
+  // existence (Decided()).
+  std::string youth_id;
+  std::string youth_area_id;
+};
+
 struct CommandContext {
   Principal principal;  // the caller: checked, and the actor of every event
   absl::Time now;       // decides what "today" is (UTC) for due dates
@@ -102,6 +119,9 @@ struct CommandContext {
   // The figures for SubmitReport; without it, SubmitReport fails with UNAVAILABLE.
   // Default: none.
   ReportFigures* figures = nullptr;
+  // Where the Session keeps what it withholds until the policy has spoken (set by Decided()).
+  // Null: the Session fails at once, as soon as it finds it. Default: null.
+  Withheld* withheld = nullptr;
 };
 
 // The events for one stream, and the version they were decided against (0: no stream yet).
@@ -121,6 +141,12 @@ struct Decision {
   std::optional<absl::Time> occurred_at;
 };
 
+// ABORTED for a request that pinned `pinned` of stream `id`, which is at `actual`. The actual
+// version is named only to a principal who may see every change to a case
+// (security::MaySeeEveryChange): to anyone else it would date the events it may not see.
+absl::Status StaleVersion(const Principal& who, absl::string_view id, uint64_t pinned,
+                          uint64_t actual);
+
 // One Decide() call's reads and writes.
 class Session {
  public:
@@ -130,7 +156,9 @@ class Session {
   // Loads the aggregate with stream name `id`, which must be of State's category (e.g.
   // "youth-..." for YouthState). `field` names the request field for errors. NOT_FOUND if it
   // does not exist (with must_exist), ABORTED if it is the main aggregate and the request pinned
-  // another version.
+  // another version. For the main aggregate both are withheld (context().withheld, if set; the
+  // NOT_FOUND only for a youth's case): the load returns the state as read (an empty one if none
+  // exists) and Decide() goes on to its policy checks.
   template <typename State>
   absl::StatusOr<State> Load(absl::string_view field, absl::string_view id, bool must_exist = true);
   // Like Load(), for the command's main aggregate (checked against the pinned version).
@@ -141,7 +169,8 @@ class Session {
   // Adds an event to `stream`, stamped with the caller as actor and with `area_id`.
   void Emit(const std::string& stream, const std::string& area_id, v1::Event event);
 
-  // A sealed field of `youth_id`.
+  // A sealed field of `youth_id`. Fails with the withheld error, if any: nothing is sealed for a
+  // command that will not be carried out (nor a key made for a youth that has no case).
   absl::StatusOr<v1::SealedText> Seal(absl::string_view youth_id, absl::string_view field,
                                       absl::string_view text);
   // The text of a sealed field (FieldSealer::Open); nullopt if it cannot be read.
@@ -156,6 +185,9 @@ class Session {
   Decision Finish(std::string id, std::vector<std::string> created_ids = {});
 
  private:
+  // Keeps `status` for Decided() if the context has a place for it (then OK), else returns it.
+  absl::Status Withhold(absl::Status status);
+
   const CommandContext& context_;
   std::optional<uint64_t> pinned_;
   std::string main_;
@@ -173,16 +205,25 @@ absl::StatusOr<State> Session::Load(absl::string_view field, absl::string_view i
   if (it == loaded_.end()) {
     ASSIGN_OR_RETURN(StreamEvents read, context_.source->Read(id));
     if (id == main_ && pinned_.has_value() && *pinned_ != read.version) {
-      return absl::AbortedError(absl::StrCat("expected_version: ", id, " is at version ",
-                                             read.version, ", the request expected ", *pinned_));
+      RETURN_IF_ERROR(Withhold(StaleVersion(context_.principal, id, *pinned_, read.version)));
     }
     writes_.push_back(StreamWrite{std::string(id), read.version, {}});
     it = loaded_.emplace(std::string(id), std::move(read)).first;
   }
   State state;
   for (const v1::Event& e : *it->second.events) Evolve(state, e);
+  if constexpr (std::is_same_v<State, YouthState>) {
+    if (id == main_ && context_.withheld != nullptr) {
+      context_.withheld->youth_id = std::string(id);
+      context_.withheld->youth_area_id = state.area_id;
+    }
+  }
   if (must_exist && !state.exists) {
-    return absl::NotFoundError(absl::StrCat(field, ": no ", CategoryOf<State>(), " ", id));
+    absl::Status missing =
+        absl::NotFoundError(absl::StrCat(field, ": no ", CategoryOf<State>(), " ", id));
+    // Whether a youth has a case is withheld; an unknown agency, commitment or meeting is not.
+    if (id != main_ || !std::is_same_v<State, YouthState>) return missing;
+    RETURN_IF_ERROR(Withhold(std::move(missing)));
   }
   return state;
 }
@@ -192,6 +233,30 @@ absl::StatusOr<State> Session::LoadMain(absl::string_view field, absl::string_vi
                                         bool must_exist) {
   main_ = std::string(id);
   return Load<State>(field, id, must_exist);
+}
+
+// `refusal`, or for a caller outside the area of the youth whose case is the command's main
+// aggregate (withheld.youth_id), one that names neither that area nor whether the case exists.
+absl::Status RefusalOutsideCase(const Principal& who, const Withheld& withheld,
+                                absl::Status refusal);
+
+// Runs Decide(request, context) and tells what its Session withheld only to a caller the policy
+// admitted: a refusal (PERMISSION_DENIED) stands; any other outcome, success included, gives way
+// to the withheld NOT_FOUND or ABORTED. So the caller's role and area are checked before the
+// request's pinned version or the main aggregate's existence is told: a youth with no case and
+// a youth of another area are refused alike. Every caller of Decide() outside the domain's own
+// tests goes through here.
+template <typename Request>
+absl::StatusOr<Decision> Decided(const Request& request, const CommandContext& context) {
+  Withheld withheld;
+  CommandContext c = context;
+  c.withheld = &withheld;
+  absl::StatusOr<Decision> decision = Decide(request, c);
+  if (absl::IsPermissionDenied(decision.status())) {
+    return RefusalOutsideCase(context.principal, withheld, decision.status());
+  }
+  if (withheld.status.ok()) return decision;
+  return withheld.status;
 }
 
 absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& request, const CommandContext& c);

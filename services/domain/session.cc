@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/domain/decide.h"
+#include "services/security/policy.h"
 #include "store/event_id.h"
 #include "store/status_macros.h"
 
@@ -30,7 +31,34 @@ void Session::Emit(const std::string& stream, const std::string& area_id, v1::Ev
 
 absl::StatusOr<v1::SealedText> Session::Seal(absl::string_view youth_id, absl::string_view field,
                                              absl::string_view text) {
+  if (context_.withheld != nullptr && !context_.withheld->status.ok()) {
+    return context_.withheld->status;
+  }
   return context_.sealer->Seal(youth_id, field, text);
+}
+
+absl::Status Session::Withhold(absl::Status status) {
+  if (context_.withheld == nullptr) return status;
+  if (context_.withheld->status.ok()) context_.withheld->status = std::move(status);
+  return absl::OkStatus();
+}
+
+absl::Status RefusalOutsideCase(const Principal& who, const Withheld& withheld,
+                                absl::Status refusal) {
+  if (withheld.youth_id.empty() || who.InArea(withheld.youth_area_id)) return refusal;
+  return absl::PermissionDeniedError(
+      absl::StrCat("youth_id: ", who.person, " has no access to ", withheld.youth_id));
+}
+
+absl::Status StaleVersion(const Principal& who, absl::string_view id, uint64_t pinned,
+                          uint64_t actual) {
+  if (security::MaySeeEveryChange(who)) {
+    return absl::AbortedError(absl::StrCat("expected_version: ", id, " is at version ", actual,
+                                           ", the request expected ", pinned));
+  }
+  return absl::AbortedError(absl::StrCat("expected_version: ", id,
+                                         " has changed since the version the request expected (",
+                                         pinned, "); read it again"));
 }
 
 absl::StatusOr<v1::Text> Session::Text(absl::string_view youth_id, absl::string_view field,

@@ -81,7 +81,7 @@ class World : public EventSource, public FieldSealer, public ReportFigures {
     }
     CommandContext context{who, now_, this, this};
     context.figures = this;
-    return Decide(request, context);
+    return Decided(request, context);
   }
 
   // Runs and applies; fails the test on an error.

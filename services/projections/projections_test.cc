@@ -743,7 +743,7 @@ TEST_F(ProjectionsTest, TheSubjectIndexGivesEachCaseItsHistoryAndAsOfEqualsRepla
       const store::RecordedEvent recorded =
           (*events_->ReadAll(position, store::Direction::kForward, 1))[0];
       const v1::Event event = *ParseEvent(recorded);
-      const std::string& named = YouthNamedBy(event);
+      const std::string named = YouthNamedBy(event);
       EXPECT_TRUE(recorded.stream == youth || named == youth || named.empty())
           << position << " names " << named << ", not " << youth;
     }

@@ -19,9 +19,8 @@ uint64_t SubjectPosition(absl::string_view key) {
   return position;
 }
 
-const std::string& YouthNamedBy(const v1::Event& event) {
-  static const std::string kNone;
-  if (event.kind_case() == v1::Event::KIND_NOT_SET) return kNone;
+std::string YouthNamedBy(const v1::Event& event) {
+  if (event.kind_case() == v1::Event::KIND_NOT_SET) return std::string();
   const google::protobuf::FieldDescriptor* kind =
       v1::Event::descriptor()->FindFieldByNumber(event.kind_case());
   const google::protobuf::Message& message = event.GetReflection()->GetMessage(event, kind);
@@ -29,10 +28,9 @@ const std::string& YouthNamedBy(const v1::Event& event) {
       message.GetDescriptor()->FindFieldByName("youth_id");
   if (youth == nullptr || youth->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
       youth->is_repeated()) {
-    return kNone;
+    return std::string();
   }
-  std::string scratch;
-  return message.GetReflection()->GetStringReference(message, youth, &scratch);
+  return message.GetReflection()->GetString(message, youth);
 }
 
 absl::Status SubjectView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,

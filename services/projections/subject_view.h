@@ -29,7 +29,7 @@ std::string SubjectPrefix(absl::string_view youth_id);
 uint64_t SubjectPosition(absl::string_view key);
 
 // The youth id an event's own message names ("" if none).
-const std::string& YouthNamedBy(const v1::Event& event);
+std::string YouthNamedBy(const v1::Event& event);
 
 // The youth `event` (recorded as `recorded`) concerns, by the rule above: its stream's if that is
 // a youth's, the one its message names, or, for a later event of a stream, the youth its stream's
@@ -39,7 +39,7 @@ template <typename OwnerOf>
 absl::StatusOr<std::string> YouthConcerned(const store::RecordedEvent& recorded,
                                            const v1::Event& event, OwnerOf&& owner_of) {
   if (recorded.category() == "youth") return recorded.stream;
-  if (const std::string& named = YouthNamedBy(event); !named.empty()) return named;
+  if (std::string named = YouthNamedBy(event); !named.empty()) return named;
   if (recorded.stream_version <= 1) return std::string();
   return owner_of(recorded.stream);
 }

@@ -4,10 +4,9 @@ namespace hotspot::queries {
 
 QueryService::QueryService(const QueryHandler* handler,
                            const security::Authenticator* authenticator,
-                           security::AccessRecorder* recorder, int workers)
-    : handler_(handler),
-      runner_(authenticator, recorder, workers,
-              [handler](absl::string_view youth_id) { return handler->AreaOf(youth_id); }) {}
+                           security::AccessRecorder* recorder, rpc::KnownIds known,
+                           int workers)
+    : handler_(handler), runner_(authenticator, recorder, workers, std::move(known)) {}
 
 // Every RPC runs its QueryHandler method of the same name; whether it reads youths' data (and
 // so needs a purpose and leaves access records) is the method's option in query_service.proto.

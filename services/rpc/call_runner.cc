@@ -21,18 +21,29 @@ std::string TopLevelString(const google::protobuf::Message& message, const char*
 absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
                            absl::string_view call, const security::Purpose& purpose,
                            const google::protobuf::Message& request, absl::string_view youth_id,
-                           const AreaOfYouth& area_of) {
+                           const KnownIds& known) {
   v1::AccessRecord record;
-  // A request's ids may be anything the caller typed (a name, a CPR number): kept only if they
-  // pass the ids' own check, as the read side's lookups would, and left out otherwise.
+  // A request's ids may be anything the caller typed (a name, a CPR number): looked up only if
+  // they pass the ids' own check, and kept only if they name a case or an area.
   std::string youth(youth_id.empty() ? TopLevelString(request, "youth_id") : youth_id);
   if (!domain::CheckId("youth_id", youth, "youth", /*required=*/false).ok()) youth.clear();
   std::string area = TopLevelString(request, "area_id");
   if (!domain::CheckId("area_id", area, "area", /*required=*/false).ok()) area.clear();
-  // The youth's area, for an audit of the area's refusals. (The answer is the same refusal
-  // whether the youth exists or not.)
-  if (area.empty() && !youth.empty() && area_of != nullptr) {
-    ASSIGN_OR_RETURN(area, area_of(youth));
+  // A youth's refusal is filed under its case's area, for that area's audit, whatever area the
+  // request names. (The answer is the same refusal whether the youth exists or not.)
+  std::string youths_area;
+  if (!youth.empty() && known.area_of_youth != nullptr) {
+    ASSIGN_OR_RETURN(youths_area, known.area_of_youth(youth));
+  }
+  if (youths_area.empty()) {
+    youth.clear();
+    bool exists = false;
+    if (!area.empty() && known.area_exists != nullptr) {
+      ASSIGN_OR_RETURN(exists, known.area_exists(area));
+    }
+    if (!exists) area.clear();
+  } else {
+    area = std::move(youths_area);
   }
   record.set_youth_id(std::move(youth));
   record.set_area_id(std::move(area));
@@ -49,7 +60,7 @@ absl::Status CallRunner::Refused(const Caller& caller, const Method& method,
   }
   const absl::Status recorded =
       RecordRefusal(*recorder_, caller.who, method.call,
-                    caller.purpose.value_or(security::Purpose{}), request, "", area_of_);
+                    caller.purpose.value_or(security::Purpose{}), request, "", known_);
   return recorded.ok() ? status : recorded;
 }
 

@@ -49,31 +49,37 @@ template <typename T>
 struct IsDisclosed<security::Disclosed<T>> : std::true_type {};
 }  // namespace internal
 
-// The area of a youth's case; "" if it has none.
-using AreaOfYouth = std::function<absl::StatusOr<std::string>(absl::string_view youth_id)>;
+// What the log knows of the ids a request names, for a refusal's record (RecordRefusal).
+struct KnownIds {
+  // The area of a youth's case; "" if it has none.
+  std::function<absl::StatusOr<std::string>(absl::string_view youth_id)> area_of_youth;
+  // True if the area was established.
+  std::function<absl::StatusOr<bool>(absl::string_view area_id)> area_exists;
+};
 
 // Records, through `recorder`, a refused attempt by `who` through `call` on the youth and area
-// that `request` names at its top level (its youth_id and area_id, where it has them, each only
-// if it is a well-formed id: a caller may type anything). `youth_id`, if given, names the youth
-// in place of the request's own youth_id. A request that names a youth but no area is recorded
-// with the area of the youth's case, as `area_of` finds it (if given; none if the youth has no
-// case). The recording's error if it fails (the caller must then answer with that, not the
-// refusal), or `area_of`'s.
+// that `request` names at its top level (its youth_id and area_id, where it has them).
+// `youth_id`, if given, names the youth in place of the request's own youth_id. A caller may type
+// anything there (a name, a CPR number), so an id is kept only if it names what exists: the
+// youth only if it has a case (`known.area_of_youth`), and then with its case's area, whatever
+// area the request names; else the area only if it was established (`known.area_exists`).
+// Without the lookup, the id is not kept. The recording's error if it fails (the caller must
+// then answer with that, not the refusal), or a lookup's.
 absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::Principal& who,
                            absl::string_view call, const security::Purpose& purpose,
-                           const google::protobuf::Message& request,
-                           absl::string_view youth_id = "", const AreaOfYouth& area_of = nullptr);
+                           const google::protobuf::Message& request, absl::string_view youth_id,
+                           const KnownIds& known);
 
 class CallRunner {
  public:
   // Not owned; both must outlive the runner. `workers` threads run unary calls. A null
-  // `recorder` records nothing (a benchmark's baseline only). `area_of` gives a refusal's record
-  // the area of the youth its request names (RecordRefusal); null: the request's area only.
+  // `recorder` records nothing (a benchmark's baseline only). `known` decides which ids a
+  // refusal's record keeps (RecordRefusal).
   CallRunner(const security::Authenticator* authenticator, security::AccessRecorder* recorder,
-             int workers, AreaOfYouth area_of = nullptr)
+             int workers, KnownIds known)
       : authenticator_(authenticator),
         recorder_(recorder),
-        area_of_(std::move(area_of)),
+        known_(std::move(known)),
         pool_(workers, 10'000) {}
 
   // The caller of `context`. A purpose is parsed if given, and required for a method that always
@@ -178,7 +184,7 @@ class CallRunner {
  private:
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
-  const AreaOfYouth area_of_;
+  const KnownIds known_;
   common::WorkerPool pool_;
 };
 

@@ -374,12 +374,20 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   access_options.sealer = impl->sealer.get();
   ASSIGN_OR_RETURN(impl->access_log,
                    audit::AccessLog::Open(std::move(access_options), options.data_dir + "/access"));
+  // The ids a refusal's record keeps: a youth's that has a case, an area's that was established.
+  const rpc::KnownIds known{
+      [handler = impl->handler.get()](absl::string_view youth_id) {
+        return handler->AreaOfCase(youth_id);
+      },
+      [handler = impl->handler.get()](absl::string_view area_id) {
+        return handler->AreaEstablished(area_id);
+      }};
   impl->command_service = std::make_unique<commands::CommandService>(
       impl->handler.get(), impl->authenticator.get(),
-      options.record_access ? impl->access_log.get() : nullptr);
+      options.record_access ? impl->access_log.get() : nullptr, known);
   impl->query_service = std::make_unique<queries::QueryService>(
       impl->query_handler.get(), impl->authenticator.get(),
-      options.record_access ? impl->access_log.get() : nullptr);
+      options.record_access ? impl->access_log.get() : nullptr, known);
   audit::AuditOptions audit_options;
   audit_options.retention_days = options.retention_days;
   impl->audit_handler = std::make_unique<audit::AuditHandler>(
@@ -397,12 +405,13 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
         });
         done.WaitForNotification();
         return status;
-      });
+      },
+      known);
   subscriptions::SubscriptionOptions subscription_options;
   subscription_options.max_subscribers = options.max_subscribers;
   impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(
       impl->events.get(), impl->sealer.get(), impl->authenticator.get(), impl->access_log.get(),
-      subscription_options);
+      known, subscription_options);
 
   if (!metrics_addresses.empty()) {
     MonitoredParts parts;

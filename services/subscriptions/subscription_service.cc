@@ -104,11 +104,12 @@ struct Live {
 
 SubscriptionService::SubscriptionService(store::EventStore* events, security::Sealer* sealer,
                                          const security::Authenticator* authenticator,
-                                         security::AccessRecorder* recorder,
+                                         security::AccessRecorder* recorder, rpc::KnownIds known,
                                          SubscriptionOptions options)
     : events_(events),
       sealer_(sealer),
-      runner_(authenticator, recorder, /*workers=*/0),  // streams only: no unary pool
+      runner_(authenticator, recorder, /*workers=*/0,  // streams only: no unary pool
+              std::move(known)),
       options_(std::move(options)) {}
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(

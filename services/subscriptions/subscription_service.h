@@ -53,7 +53,8 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
   // Not owned; all must outlive the service (the server's shutdown ends every call first).
   SubscriptionService(store::EventStore* events, security::Sealer* sealer,
                       const security::Authenticator* authenticator,
-                      security::AccessRecorder* recorder, SubscriptionOptions options = {});
+                      security::AccessRecorder* recorder, rpc::KnownIds known,
+                      SubscriptionOptions options = {});
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;

@@ -506,7 +506,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
 
   // The teacher asks for the case as of a point, and for a subject access export: each refusal
   // names the youth's area. A youth that does not exist is refused alike, and its record names
-  // no area.
+  // neither it nor an area.
   const std::string nobody = "youth-00000000-0000-0000-0000-000000000000";
   std::vector<std::string> answers;  // the refusals' messages, for each youth
   for (const std::string& youth : {*other_youth_, nobody}) {
@@ -530,7 +530,7 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
          {"hotspot.v1.AuditService/GetCaseAsOf", "hotspot.v1.AuditService/ExportSubjectAccess"}) {
       record = LastOf(cast.school_member.person, call);
       EXPECT_TRUE(record.refused()) << call;
-      EXPECT_EQ(record.youth_id(), youth) << call;
+      EXPECT_EQ(record.youth_id(), youth == nobody ? "" : youth) << call;
       EXPECT_EQ(record.area_id(), youth == nobody ? "" : kOtherArea) << call;
     }
   }
@@ -564,6 +564,85 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   EXPECT_EQ(Queries()->ListBodies(chief_bodies.get(), bodies, &body_list).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_FALSE(LastOf(cast.chief.person, "hotspot.v1.QueryService/ListBodies").refused());
+}
+
+// The ninth review's blocker: a command's expected_version was compared with the case's version
+// before the caller's role and area were checked, and the answer named the version. Any token
+// learnt when a confidential event (a notification, a social decision) came, unrecorded, and
+// whether a youth has a case (version 0). Now the policy speaks first and its refusal is
+// recorded; the version is named only to those who see every change of a case.
+TEST_F(DisclosureTest, APinnedVersionIsComparedOnlyForACallerThePolicyAdmits) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string youth = YouthOfTheArea();
+  const std::string nobody = "youth-00000000-0000-0000-0000-000000000001";
+  const uint64_t head = suite_->Head();
+  ASSERT_GT(head, 0u);
+  int n = 0;
+  // A social decision about `id`, pinned at version 1 (the case is past it).
+  auto decision = [&n](const std::string& id) {
+    v1::RecordSocialDecisionRequest decide;
+    decide.set_request_id(absl::StrCat("pinned-", ++n));
+    decide.set_youth_id(id);
+    decide.set_decision("Family support granted");
+    decide.set_expected_version(1);
+    return decide;
+  };
+  // A social decision, which none of them may record, pinned at a version the case is not at:
+  // the police and the integration of the youth's area, and the other area's coordinator.
+  for (const security::Principal* who :
+       {&cast.police_member, &cast.integration, &std::as_const(suite_->stranger)}) {
+    std::map<std::string, std::string> answers;  // youth -> the refusal, the youth's id blanked
+    for (const std::string& id : {youth, nobody}) {
+      const CallResult result = suite_->commands->Call(*who, decision(id));
+      EXPECT_EQ(result.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << who->person << " " << id << ": " << result.status.error_message();
+      std::string message = result.status.error_message();
+      EXPECT_EQ(message.find("version"), std::string::npos) << who->person << ": " << message;
+      if (const size_t at = message.find(id); at != std::string::npos) message.erase(at, id.size());
+      answers[id] = message;
+      // The refusal is recorded, as any refusal on a youth's case is.
+      const v1::AccessRecord record =
+          LastOf(who->person, "hotspot.v1.CommandService/RecordSocialDecision");
+      EXPECT_TRUE(record.refused()) << who->person << " " << id;
+      if (id == youth) EXPECT_EQ(record.youth_id(), youth) << who->person;
+    }
+    // Outside the youth's area, a youth with no case is refused as one with a case is.
+    if (!who->InArea(scenario::kAreaId)) {
+      EXPECT_EQ(answers[youth], answers[nobody]) << who->person;
+    }
+  }
+  // The area's caseworker records social decisions, but a youth with no case is in none of her
+  // areas: she is refused as for another area's youth, and told no version.
+  const CallResult no_case = suite_->commands->Call(cast.caseworker, decision(nobody));
+  EXPECT_EQ(no_case.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << no_case.status.error_message();
+  EXPECT_EQ(no_case.status.error_message().find("version"), std::string::npos);
+  // Admitted and pinned at another version: ABORTED. The police, who do not see every change of
+  // the case, are told only that it changed; the caseworker, who does, is told its version.
+  v1::ShareConcernRequest share;
+  share.set_request_id(absl::StrCat("pinned-", ++n));
+  share.set_youth_id(youth);
+  share.set_agency_id(kPolice);
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  share.set_text("Seen with older boys at the station");
+  share.set_necessity("The school can keep him in class in the afternoons");
+  share.add_recipient_agency_ids(kSchool);
+  share.set_expected_version(1);
+  const CallResult stale_share = suite_->commands->Call(cast.police_member, share);
+  EXPECT_EQ(stale_share.status.error_code(), grpc::StatusCode::ABORTED)
+      << stale_share.status.error_message();
+  EXPECT_EQ(stale_share.status.error_message(),
+            absl::StrCat("expected_version: ", youth,
+                         " has changed since the version the request expected (1); read it again"));
+  const CallResult stale_decision = suite_->commands->Call(cast.caseworker, decision(youth));
+  EXPECT_EQ(stale_decision.status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(stale_decision.status.error_message().rfind(
+                absl::StrCat("expected_version: ", youth, " is at version "), 0),
+            0u)
+      << stale_decision.status.error_message();
+  // Nothing was written.
+  EXPECT_EQ(suite_->Head(), head);
 }
 
 // The eighth review's attack: a caller names a "youth" by a name and a CPR number in a read it is
@@ -617,6 +696,99 @@ TEST_F(DisclosureTest, ARefusalKeepsNoTextThatIsNoIdAndBreaksNoAuditorsRead) {
     for (const char* text : {"Nielsen", "020209", "Noah Hansen", "260209"}) {
       EXPECT_EQ(all.find(text), std::string::npos) << who->person << ": " << text;
     }
+  }
+}
+
+// The ninth review's attack on the refusals' records: an id that is well-formed but names no
+// youth and no area ("youth-<name>-<CPR number>") was kept, so the text reached the access log
+// in clear. A refusal keeps a youth's id only if it has a case, an area's only if it exists.
+TEST_F(DisclosureTest, ARefusalKeepsOnlyIdsOfYouthsAndAreasThatExist) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string typed_youth = "youth-mohammed-nielsen-020209-4007";
+  const std::string typed_area = "area-260209-4001-ahmed-jensen";
+  v1::ListAccessRecordsRequest list;
+  list.set_youth_id(typed_youth);
+  v1::ListAccessRecordsResponse listed;
+  auto teacher = suite_->As(cast.school_member, "audit");
+  EXPECT_EQ(Audit()->ListAccessRecords(teacher.get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::AccessRecord record =
+      LastOf(cast.school_member.person, "hotspot.v1.AuditService/ListAccessRecords");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), "");
+  EXPECT_EQ(record.area_id(), "");
+  v1::ListCasesRequest cases;
+  cases.set_area_id(typed_area);
+  v1::ListCasesResponse listed_cases;
+  auto officer = suite_->As(cast.police_member, "case_coordination");
+  EXPECT_EQ(Queries()->ListCases(officer.get(), cases, &listed_cases).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.police_member.person, "hotspot.v1.QueryService/ListCases");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.area_id(), "");
+  EXPECT_EQ(record.purpose_code(), v1::PURPOSE_CASE_COORDINATION);
+  // A command's refusal too.
+  v1::RecordSocialDecisionRequest decide;
+  decide.set_request_id("typed-youth");
+  decide.set_youth_id(typed_youth);
+  decide.set_decision("Family support granted");
+  EXPECT_EQ(suite_->commands->Call(cast.police_member, decide).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  record = LastOf(cast.police_member.person, "hotspot.v1.CommandService/RecordSocialDecision");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), "");
+  // An area that exists is kept.
+  cases.set_area_id(kOtherArea);
+  auto officer_again = suite_->As(cast.police_member, "case_coordination");
+  EXPECT_EQ(Queries()->ListCases(officer_again.get(), cases, &listed_cases).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(LastOf(cast.police_member.person, "hotspot.v1.QueryService/ListCases").area_id(),
+            kOtherArea);
+  // The whole log, as the auditor of every area exports it: the typed texts nowhere.
+  auto auditor = suite_->As(suite_->dpo, "audit");
+  auto reader = Audit()->ExportAccessLog(auditor.get(), v1::ExportAccessLogRequest());
+  v1::ExportAccessLogResponse response;
+  std::string all;
+  while (reader->Read(&response)) all += response.DebugString();
+  ASSERT_TRUE(reader->Finish().ok());
+  for (const char* text : {"020209", "260209", "nielsen", "ahmed"}) {
+    EXPECT_EQ(all.find(text), std::string::npos) << text;
+  }
+}
+
+// The ninth review's misfiled refusal: a request naming a youth of Sjælør and the other area was
+// filed under the other area, so Sjælør's auditor missed it and the other area's read the youth's
+// id. A known youth's own area takes precedence.
+TEST_F(DisclosureTest, ARefusalOnAYouthIsFiledUnderTheYouthsArea) {
+  const scenario::Cast& cast = suite_->cast;
+  const std::string youth = YouthOfTheArea();
+  v1::ListCommitmentsRequest list;
+  list.set_area_id(kOtherArea);
+  list.set_youth_id(youth);
+  v1::ListCommitmentsResponse listed;
+  auto teacher = suite_->As(cast.school_member, "case_coordination");
+  EXPECT_EQ(Queries()->ListCommitments(teacher.get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const v1::AccessRecord record =
+      LastOf(cast.school_member.person, "hotspot.v1.QueryService/ListCommitments");
+  EXPECT_TRUE(record.refused());
+  EXPECT_EQ(record.youth_id(), youth);
+  EXPECT_EQ(record.area_id(), scenario::kAreaId);
+  // The other area's auditor does not see it; Sjælør's does.
+  for (const auto& [auditor, sees] : {std::pair{&OtherAreaAuditor(), false},
+                                      std::pair{&std::as_const(cast.auditor), true}}) {
+    v1::ListAccessRecordsRequest by_person;
+    by_person.set_person(cast.school_member.person);
+    by_person.set_page_size(500);
+    v1::ListAccessRecordsResponse records;
+    auto context = suite_->As(*auditor, "audit");
+    ASSERT_TRUE(Audit()->ListAccessRecords(context.get(), by_person, &records).ok());
+    bool found = false;
+    for (const v1::AccessRecord& r : records.records()) {
+      found = found || (r.call() == "hotspot.v1.QueryService/ListCommitments" && r.refused() &&
+                        r.youth_id() == youth);
+    }
+    EXPECT_EQ(found, sees) << auditor->person;
   }
 }
 
