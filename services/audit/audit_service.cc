@@ -22,13 +22,15 @@ const rpc::Method& Method(absl::string_view name) {
 
 AuditService::AuditService(const AuditHandler* handler,
                            const security::Authenticator* authenticator, AccessLog* access_log,
-                           security::Sealer* sealer, AnswerRecorder answer, int workers)
+                           security::Sealer* sealer, AnswerRecorder answer, int workers,
+                           rpc::PrincipalLimits* limits)
     : handler_(handler),
       access_log_(access_log),
       sealer_(sealer),
       answer_(std::move(answer)),
-      runner_(authenticator, access_log, workers,
-              [handler](absl::string_view youth_id) { return handler->AreaOf(youth_id); }) {}
+      runner_(
+          authenticator, access_log, workers,
+          [handler](absl::string_view youth_id) { return handler->AreaOf(youth_id); }, limits) {}
 
 absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
                                                          const std::string& youth_id) const {

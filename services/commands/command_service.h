@@ -9,6 +9,7 @@
 #include "hotspot/v1/command_service.grpc.pb.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_list.h"
+#include "services/rpc/principal_limits.h"
 #include "services/security/disclosures.h"
 #include "services/security/identity.h"
 
@@ -17,9 +18,11 @@ namespace hotspot::commands {
 class CommandService final : public v1::CommandService::CallbackService {
  public:
   // Not owned; all must outlive the service. A null `recorder` records no refusals.
+  // `limits` (null: none) bounds each principal's calls in flight.
   CommandService(CommandHandler* handler, const security::Authenticator* authenticator,
-                 security::AccessRecorder* recorder = nullptr)
-      : handler_(handler), authenticator_(authenticator), recorder_(recorder) {}
+                 security::AccessRecorder* recorder = nullptr,
+                 rpc::PrincipalLimits* limits = nullptr)
+      : handler_(handler), authenticator_(authenticator), recorder_(recorder), limits_(limits) {}
 
   // Each authenticates the caller, then runs its command (see Run).
 #define HOTSPOT_DECLARE_COMMAND_RPC(Name)                                                         \
@@ -49,6 +52,7 @@ class CommandService final : public v1::CommandService::CallbackService {
   CommandHandler* const handler_;
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
+  rpc::PrincipalLimits* const limits_;
 };
 
 }  // namespace hotspot::commands
