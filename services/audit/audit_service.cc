@@ -23,12 +23,12 @@ const rpc::Method& Method(absl::string_view name) {
 AuditService::AuditService(const AuditHandler* handler,
                            const security::Authenticator* authenticator, AccessLog* access_log,
                            security::Sealer* sealer, AnswerRecorder answer, rpc::KnownIds known,
-                           int workers)
+                           int workers, rpc::PrincipalLimits* limits)
     : handler_(handler),
       access_log_(access_log),
       sealer_(sealer),
       answer_(std::move(answer)),
-      runner_(authenticator, access_log, workers, std::move(known)) {}
+      runner_(authenticator, access_log, workers, std::move(known), limits) {}
 
 absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
                                                          const std::string& youth_id) const {

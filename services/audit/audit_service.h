@@ -27,7 +27,7 @@ class AuditService final : public v1::AuditService::CallbackService {
 
   AuditService(const AuditHandler* handler, const security::Authenticator* authenticator,
                AccessLog* access_log, security::Sealer* sealer, AnswerRecorder answer,
-               rpc::KnownIds known, int workers = 2);
+               rpc::KnownIds known, int workers = 2, rpc::PrincipalLimits* limits = nullptr);
 
   grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* GetCaseHistory(
       grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) override;

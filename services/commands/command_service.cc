@@ -5,6 +5,7 @@
 #include "glog/logging.h"
 #include "services/observability/trace_context.h"
 #include "services/rpc/call_runner.h"
+#include "services/rpc/request_checks.h"
 #include "services/rpc/rpc.h"
 
 namespace hotspot::commands {
@@ -51,16 +52,32 @@ grpc::ServerUnaryReactor* CommandService::Run(grpc::CallbackServerContext* conte
     reactor->Finish(rpc::ToGrpcStatus(Refused(*principal, call, *request, std::move(admitted))));
     return reactor;
   }
+  // Dates outside 1900-9999, wherever they stand (the domain checks those it reads itself).
+  if (absl::Status dates = rpc::CheckDates(*request); !dates.ok()) {
+    reactor->Finish(rpc::ToGrpcStatus(dates));
+    return reactor;
+  }
+  // One of the principal's calls in flight, until the command's completion.
+  std::shared_ptr<rpc::PrincipalLimits::Slot> slot;
+  if (limits_ != nullptr) {
+    absl::StatusOr<rpc::PrincipalLimits::Slot> taken = limits_->TakeCall(*principal);
+    if (!taken.ok()) {
+      reactor->Finish(rpc::ToGrpcStatus(taken.status()));
+      return reactor;
+    }
+    slot = std::make_shared<rpc::PrincipalLimits::Slot>(*std::move(taken));
+  }
   handler_->Execute(*principal, *request,
-                    [this, call, reactor, request, response, who = *principal,
+                    [this, call, reactor, request, response, who = *principal, slot,
                      trace_id = observability::TraceIdOf(*context)](
-                        absl::StatusOr<v1::CommandResponse> result) {
+                        absl::StatusOr<v1::CommandResponse> result) mutable {
                       if (!result.ok()) {
                         LogFailure(*request, who.person, trace_id, result.status());
                         // A refused attempt on a youth's case is recorded before the refusal is
                         // answered.
                         result = Refused(who, call, *request, result.status());
                       }
+                      slot.reset();  // free before the answer
                       Finish(reactor, response, std::move(result));
                     });
   return reactor;

@@ -10,6 +10,7 @@
 #include "services/rpc/call_runner.h"
 #include "services/commands/command_handler.h"
 #include "services/commands/command_list.h"
+#include "services/rpc/principal_limits.h"
 #include "services/security/disclosures.h"
 #include "services/security/identity.h"
 
@@ -18,12 +19,15 @@ namespace hotspot::commands {
 class CommandService final : public v1::CommandService::CallbackService {
  public:
   // Not owned; all must outlive the service. A null `recorder` records no refusals.
+  // `limits` (null: none) bounds each principal's calls in flight.
   CommandService(CommandHandler* handler, const security::Authenticator* authenticator,
-                 security::AccessRecorder* recorder = nullptr, rpc::KnownIds known = {})
+                 security::AccessRecorder* recorder = nullptr, rpc::KnownIds known = {},
+                 rpc::PrincipalLimits* limits = nullptr)
       : handler_(handler),
         authenticator_(authenticator),
         recorder_(recorder),
-        known_(std::move(known)) {}
+        known_(std::move(known)),
+        limits_(limits) {}
 
   // Each authenticates the caller, then runs its command (see Run).
 #define HOTSPOT_DECLARE_COMMAND_RPC(Name)                                                         \
@@ -54,6 +58,7 @@ class CommandService final : public v1::CommandService::CallbackService {
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
   const rpc::KnownIds known_;  // which ids a refusal's record keeps
+  rpc::PrincipalLimits* const limits_;
 };
 
 }  // namespace hotspot::commands

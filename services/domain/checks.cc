@@ -21,6 +21,14 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
+std::string Quote(absl::string_view value) {
+  if (value.size() <= kMaxQuotedBytes) {
+    return absl::StrCat("\"", common::EscapeForTerminal(value), "\"");
+  }
+  return absl::StrCat("\"", common::EscapeForTerminal(value.substr(0, kMaxQuotedBytes)),
+                      "…\" (", value.size(), " bytes)");
+}
+
 namespace {
 
 bool AllOf(absl::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
@@ -320,7 +328,7 @@ absl::Status CheckSlugId(absl::string_view field, absl::string_view value,
       absl::StartsWith(value, prefix) ? value.substr(prefix.size()) : absl::string_view();
   if (rest.empty() || rest.size() > kMaxSlugBytes || !AllOf(rest, SlugChar)) {
     return Invalid(field, absl::StrCat("must be \"", prefix, "\" then 1 to ", kMaxSlugBytes,
-                                       " of [a-z0-9-], got \"", value.substr(0, 80), "\""));
+                                       " of [a-z0-9-], got ", Quote(value)));
   }
   return absl::OkStatus();
 }
@@ -332,8 +340,8 @@ absl::Status CheckId(absl::string_view field, absl::string_view value, absl::str
   const std::string prefix = absl::StrCat(category, "-");
   if (!absl::StartsWith(value, prefix) || value.size() == prefix.size() ||
       value.size() > kMaxIdBytes || !AllOf(value, IdChar)) {
-    return Invalid(field, absl::StrCat("must be a ", category, " id (\"", prefix, "...\"), got \"",
-                                       value.substr(0, 80), "\""));
+    return Invalid(field, absl::StrCat("must be an id \"", prefix, "...\" of [A-Za-z0-9_.:-], got ",
+                                       Quote(value)));
   }
   return absl::OkStatus();
 }

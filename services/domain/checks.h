@@ -36,6 +36,13 @@ inline constexpr int kMaxAgencyPeople = 200;
 // INVALID_ARGUMENT "<field>: <problem>".
 absl::Status Invalid(absl::string_view field, absl::string_view problem);
 
+// What a message may quote of a value a caller typed: at most kMaxQuotedBytes of it, escaped
+// for a terminal (common::EscapeForTerminal), in quotes; a longer value is cut and its length
+// said ("\"youth-aaaa…\" (10240 bytes)"). Every check that echoes its input quotes it so: a
+// 10 KB id makes a short message.
+inline constexpr size_t kMaxQuotedBytes = 40;
+std::string Quote(absl::string_view value);
+
 // Text people type: at most `max` bytes; not blank if `required`; UTF-8 with no control
 // characters and no bidirectional overrides (common::PrintableUtf8). Up to kMaxNameBytes it is
 // one line (a name, an address); longer, a free text, which may hold newlines.

@@ -1,25 +1,33 @@
 #include "services/queries/query_service.h"
 
+#include "services/rpc/request_checks.h"
+#include "store/status_macros.h"
+
 namespace hotspot::queries {
 
 QueryService::QueryService(const QueryHandler* handler,
                            const security::Authenticator* authenticator,
                            security::AccessRecorder* recorder, rpc::KnownIds known,
-                           int workers)
-    : handler_(handler), runner_(authenticator, recorder, workers, std::move(known)) {}
+                           int workers, rpc::PrincipalLimits* limits)
+    : handler_(handler), runner_(authenticator, recorder, workers, std::move(known), limits) {}
 
 // Every RPC runs its QueryHandler method of the same name; whether it reads youths' data (and
 // so needs a purpose and leaves access records) is the method's option in query_service.proto.
+// Its ids and dates are checked first (rpc::CheckReadRequest): a malformed one is
+// INVALID_ARGUMENT naming the field, and reaches neither the policy nor a lookup.
 #define HOTSPOT_DEFINE_QUERY_RPC(Name)                                                   \
   grpc::ServerUnaryReactor* QueryService::Name(grpc::CallbackServerContext* context,     \
                                                const v1::Name##Request* request,         \
                                                v1::Name##Response* response) {           \
     static const rpc::Method& method =                                                   \
         rpc::Method::Of(v1::QueryService::service_full_name(), #Name);                   \
-    return runner_.Unary(context, method, *request, response,                            \
-                         [this, request](const rpc::Caller& caller) {                    \
-                           return handler_->Name(caller.who, *request, caller.deadline); \
-                         });                                                             \
+    return runner_.Unary(                                                                \
+        context, method, *request, response,                                             \
+        [this, request](const rpc::Caller& caller)                                       \
+            -> decltype(handler_->Name(caller.who, *request, caller.deadline)) {         \
+          RETURN_IF_ERROR(rpc::CheckReadRequest(*request));                              \
+          return handler_->Name(caller.who, *request, caller.deadline);                  \
+        });                                                                              \
   }
 HOTSPOT_DEFINE_QUERY_RPC(GetCase)
 HOTSPOT_DEFINE_QUERY_RPC(ListCases)

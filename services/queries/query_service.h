@@ -22,9 +22,11 @@ class QueryService final : public v1::QueryService::CallbackService {
  public:
   // Not owned; all must outlive the service. `workers` threads run the queries.
   // A null `recorder` records no reads (a benchmark's baseline only). `known`: which ids a
-  // refusal's record keeps (rpc::RecordRefusal).
+  // refusal's record keeps (rpc::RecordRefusal). `limits` (null: none) bounds each principal's
+  // calls in flight.
   QueryService(const QueryHandler* handler, const security::Authenticator* authenticator,
-               security::AccessRecorder* recorder, rpc::KnownIds known, int workers = 4);
+               security::AccessRecorder* recorder, rpc::KnownIds known, int workers = 4,
+               rpc::PrincipalLimits* limits = nullptr);
 
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
                                     const v1::GetCaseRequest* request,

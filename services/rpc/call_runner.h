@@ -7,6 +7,9 @@
 // refusal naming the request's youth_id and area_id (see RecordRefusal). If a record cannot be
 // written, the call fails instead of being answered.
 //
+// With limits, each call holds one of its principal's call slots (PrincipalLimits) from its
+// start until its work ends: beyond the limit it is RESOURCE_EXHAUSTED.
+//
 // Unary calls run on a worker pool; server-streaming calls on a thread of their own
 // (StreamWriter), whose body records each response's disclosures with Record() before sending.
 //
@@ -27,11 +30,13 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/common/worker_pool.h"
+#include "services/rpc/principal_limits.h"
 #include "services/rpc/rpc.h"
 #include "services/rpc/stream_writer.h"
 #include "services/security/disclosures.h"
 #include "services/security/identity.h"
 #include "services/security/principal.h"
+#include "store/status_macros.h"
 
 namespace hotspot::rpc {
 
@@ -74,13 +79,25 @@ class CallRunner {
  public:
   // Not owned; both must outlive the runner. `workers` threads run unary calls. A null
   // `recorder` records nothing (a benchmark's baseline only). `known` decides which ids a
-  // refusal's record keeps (RecordRefusal).
+  // refusal's record keeps (RecordRefusal). `limits` (not owned; null: none) bounds each
+  // principal's calls in flight.
   CallRunner(const security::Authenticator* authenticator, security::AccessRecorder* recorder,
-             int workers, KnownIds known)
+             int workers, KnownIds known, PrincipalLimits* limits = nullptr)
       : authenticator_(authenticator),
         recorder_(recorder),
         known_(std::move(known)),
+        limits_(limits),
         pool_(workers, 10'000) {}
+
+  // A call slot of `who` (PrincipalLimits::TakeCall), held until the call's work ends; nullopt
+  // without limits.
+  absl::StatusOr<std::optional<PrincipalLimits::Slot>> TakeCall(
+      const security::Principal& who) const {
+    if (limits_ == nullptr) return std::nullopt;
+    absl::StatusOr<PrincipalLimits::Slot> slot = limits_->TakeCall(who);
+    if (!slot.ok()) return slot.status();
+    return std::optional<PrincipalLimits::Slot>(*std::move(slot));
+  }
 
   // The caller of `context`. A purpose is parsed if given, and required for a method that always
   // reads youths' data (INVALID_ARGUMENT naming "purpose").
@@ -123,29 +140,30 @@ class CallRunner {
                                   Query query) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::StatusOr<Caller> caller = Identify(*context, method);
-    if (!caller.ok()) {
-      reactor->Finish(ToGrpcStatus(caller.status()));
+    absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot =
+        caller.ok() ? TakeCall(caller->who) : caller.status();
+    if (!slot.ok()) {
+      reactor->Finish(ToGrpcStatus(slot.status()));
       return reactor;
     }
     const bool queued = pool_.Submit(
-        [this, reactor, response, query, &method, &request, caller = *std::move(caller)]() mutable {
-          absl::Status status = authenticator_->Admit(caller.who);
-          if (!status.ok()) {
-            reactor->Finish(ToGrpcStatus(Refused(caller, method, request, std::move(status))));
-            return;
-          }
-          auto result = query(caller);
-          status = result.status();
-          if (result.ok()) {
+        [this, reactor, response, query, &method, &request, caller = *std::move(caller),
+         slot = *std::move(slot)]() mutable {
+          const absl::Status status = [&]() -> absl::Status {
+            absl::Status status = authenticator_->Admit(caller.who);
+            if (!status.ok()) return Refused(caller, method, request, std::move(status));
+            auto result = query(caller);
+            if (!result.ok()) return Refused(caller, method, request, result.status());
             if constexpr (internal::IsDisclosed<std::decay_t<decltype(*result)>>::value) {
-              status = Record(caller, method, result->disclosures);
-              if (status.ok()) *response = std::move(result->answer);
+              RETURN_IF_ERROR(Record(caller, method, result->disclosures));
+              *response = std::move(result->answer);
             } else {
               *response = *std::move(result);
             }
-          } else {
-            status = Refused(caller, method, request, std::move(status));
-          }
+            return absl::OkStatus();
+          }();
+          // Free before the answer: a caller that has it may call again at once.
+          slot.reset();
           reactor->Finish(ToGrpcStatus(status));
         });
     if (!queued) {
@@ -169,6 +187,8 @@ class CallRunner {
         [this, &method, &request, caller = std::move(caller),
          body = std::move(body)](StreamWriter<Response>& out) mutable -> absl::Status {
           if (!caller.ok()) return caller.status();
+          absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = TakeCall(caller->who);
+          if (!slot.ok()) return slot.status();
           absl::Status role = authenticator_->Admit(caller->who);
           if (!role.ok()) return Refused(*caller, method, request, std::move(role));
           return Refused(*caller, method, request, std::move(body)(*caller, out));
@@ -185,6 +205,7 @@ class CallRunner {
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
   const KnownIds known_;
+  PrincipalLimits* const limits_;
   common::WorkerPool pool_;
 };
 

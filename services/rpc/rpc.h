@@ -18,7 +18,9 @@
 
 namespace hotspot::rpc {
 
-// The status as gRPC sends it: same code, same message.
+// The status as gRPC sends it: same code, same message, cut after kMaxStatusMessageBytes (a
+// last guard: the checks quote at most a prefix of what a caller typed, domain::Quote).
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The principal of the call: its "authorization: Bearer <token>" header and the client

@@ -5,7 +5,9 @@
 //            [--tls_cert_file=PEM --tls_key_file=PEM [--tls_client_ca_file=PEM
 //             [--tls_client_map_file=FILE]] [--tls_refresh_interval_s=60]]
 //            [--metrics_listen=127.0.0.1:9464 [--metrics_allow_remote] [--metrics_port_file=PATH]]
-//            [--log_format=text|json]
+//            [--log_format=text|json] [--max_call_deadline_s=30]
+//            [--max_calls_per_principal=32] [--max_subscriptions_per_principal=8]
+//            [--subscriber_idle_timeout_s=3600]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
@@ -26,12 +28,13 @@
 // the master key file is inside the data directory. --metrics_listen serves Prometheus metrics
 // (services/server/server_metrics.h, services/observability/call_observer.h).
 //
-// SIGTERM or SIGINT: stop accepting calls, finish those in flight (up to --shutdown_grace_ms),
-// close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
+// SIGTERM or SIGINT: end the subscriptions at once (UNAVAILABLE), stop accepting calls, finish
+// those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -127,6 +130,19 @@ ABSL_FLAG(int, access_log_retention_days, 1826,
 ABSL_FLAG(int, retention_days, 1826,
           "cases ended longer ago than this are listed as due for an erasure review");
 ABSL_FLAG(int, max_subscribers, 64, "subscriptions (SubscriptionService) at once");
+ABSL_FLAG(int, max_calls_per_principal, 32,
+          "calls in flight per principal (person, agency and role), unary and streaming, "
+          "subscriptions included; more get RESOURCE_EXHAUSTED. 1 to 10000. Default: 32");
+ABSL_FLAG(int, max_subscriptions_per_principal, 8,
+          "subscriptions per principal, so that one token cannot hold every subscriber slot; "
+          "more get RESOURCE_EXHAUSTED (as past --max_subscribers). 1 to 10000. Default: 8");
+ABSL_FLAG(int, subscriber_idle_timeout_s, 3600,
+          "a subscription sent no event for this many seconds (heartbeats do not count) ends "
+          "UNAVAILABLE; the client resubscribes from its checkpoint. 0: never; at most 604800. "
+          "Default: 3600");
+ABSL_FLAG(int, max_call_deadline_s, 30,
+          "the longest a unary call may run, whatever deadline its client gave (or none): past "
+          "it the call ends DEADLINE_EXCEEDED. Streams are exempt. 1 to 3600. Default: 30");
 ABSL_FLAG(int, deadline_interval_s, 60,
           "seconds between passes of the deadline process (overdue commitments, unacknowledged "
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
@@ -141,6 +157,24 @@ void WritePortFile(const std::string& path, int port) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
+// An int flag's value and the range it must lie in.
+struct FlagRange {
+  const char* flag;
+  int value, min, max;
+};
+
+// True if every flag is in its range; otherwise false, having logged the first that is not.
+bool InRange(std::initializer_list<FlagRange> ranges) {
+  for (const FlagRange& range : ranges) {
+    if (range.value < range.min || range.value > range.max) {
+      LOG(ERROR) << "event=bad_flag msg=\"" << range.flag << ": " << range.min << " to "
+                 << range.max << "\"";
+      return false;
+    }
+  }
+  return true;
+}
+
 // The --oidc_* flags, checked. False (having logged which flag is wrong) for a bad one.
 bool OidcFlags(hotspot::server::OidcOptions* oidc) {
   oidc->verifier.issuer = absl::GetFlag(FLAGS_oidc_issuer);
@@ -150,23 +184,15 @@ bool OidcFlags(hotspot::server::OidcOptions* oidc) {
   oidc->claims_map_file = absl::GetFlag(FLAGS_oidc_claims_map_file);
   oidc->jwks_uri = absl::GetFlag(FLAGS_oidc_jwks_uri);
   oidc->ca_file = absl::GetFlag(FLAGS_oidc_ca_file);
-  const struct {
-    const char* flag;
-    int value, min, max;
-  } ranges[] = {
-      {"oidc_leeway_s", absl::GetFlag(FLAGS_oidc_leeway_s), 0, 300},
+  if (!InRange({
+          {"oidc_leeway_s", absl::GetFlag(FLAGS_oidc_leeway_s), 0, 300},
       {"oidc_jwks_refetch_interval_s", absl::GetFlag(FLAGS_oidc_jwks_refetch_interval_s), 1,
        86400},
       {"oidc_jwks_refresh_interval_s", absl::GetFlag(FLAGS_oidc_jwks_refresh_interval_s), 60,
        7 * 86400},
       {"oidc_fetch_timeout_ms", absl::GetFlag(FLAGS_oidc_fetch_timeout_ms), 100, 60000},
-  };
-  for (const auto& range : ranges) {
-    if (range.value < range.min || range.value > range.max) {
-      LOG(ERROR) << "event=bad_flag msg=\"" << range.flag << ": " << range.min << " to "
-                 << range.max << "\"";
-      return false;
-    }
+      })) {
+    return false;
   }
   oidc->verifier.leeway = absl::Seconds(absl::GetFlag(FLAGS_oidc_leeway_s));
   oidc->verifier.refetch_interval =
@@ -234,6 +260,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
+  // The limits against overload (services/rpc/call_guard.h, principal_limits.h).
+  if (!InRange({
+          {"max_call_deadline_s", absl::GetFlag(FLAGS_max_call_deadline_s), 1, 3600},
+          {"subscriber_idle_timeout_s", absl::GetFlag(FLAGS_subscriber_idle_timeout_s), 0,
+           86400 * 7},
+          {"max_calls_per_principal", absl::GetFlag(FLAGS_max_calls_per_principal), 1, 10000},
+          {"max_subscriptions_per_principal",
+           absl::GetFlag(FLAGS_max_subscriptions_per_principal), 1, 10000},
+      })) {
+    return 2;
+  }
+  options.max_call_deadline = absl::Seconds(absl::GetFlag(FLAGS_max_call_deadline_s));
+  options.subscriber_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_subscriber_idle_timeout_s));
+  options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
+  options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {

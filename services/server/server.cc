@@ -26,6 +26,8 @@
 #include "services/projections/all_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
+#include "services/rpc/call_guard.h"
+#include "services/rpc/principal_limits.h"
 #include "services/queries/query_handler.h"
 #include "services/queries/query_service.h"
 #include "services/scenario/handler_sink.h"
@@ -208,6 +210,8 @@ struct HotspotServer::Impl {
   std::unique_ptr<queries::QueryHandler> query_handler;  // before the handler that asks it
   std::unique_ptr<queries::ReportFiguresFromViews> report_figures;
   std::unique_ptr<commands::CommandHandler> handler;
+  // Before the services whose calls hold its slots.
+  std::unique_ptr<rpc::PrincipalLimits> limits;
   std::unique_ptr<commands::CommandService> command_service;
   std::unique_ptr<queries::QueryService> query_service;
   std::unique_ptr<audit::AccessLog> access_log;
@@ -382,12 +386,15 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
       [handler = impl->handler.get()](absl::string_view area_id) {
         return handler->AreaEstablished(area_id);
       }};
+  impl->limits = std::make_unique<rpc::PrincipalLimits>(rpc::PrincipalLimitsOptions{
+      options.max_calls_per_principal, options.max_subscriptions_per_principal});
   impl->command_service = std::make_unique<commands::CommandService>(
       impl->handler.get(), impl->authenticator.get(),
-      options.record_access ? impl->access_log.get() : nullptr, known);
+      options.record_access ? impl->access_log.get() : nullptr, known, impl->limits.get());
   impl->query_service = std::make_unique<queries::QueryService>(
       impl->query_handler.get(), impl->authenticator.get(),
-      options.record_access ? impl->access_log.get() : nullptr, known);
+      options.record_access ? impl->access_log.get() : nullptr, known, /*workers=*/4,
+      impl->limits.get());
   audit::AuditOptions audit_options;
   audit_options.retention_days = options.retention_days;
   impl->audit_handler = std::make_unique<audit::AuditHandler>(
@@ -406,9 +413,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
         done.WaitForNotification();
         return status;
       },
-      known);
+      known, /*workers=*/2, impl->limits.get());
   subscriptions::SubscriptionOptions subscription_options;
   subscription_options.max_subscribers = options.max_subscribers;
+  subscription_options.limits = impl->limits.get();
+  subscription_options.idle_timeout = options.subscriber_idle_timeout;
   impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(
       impl->events.get(), impl->sealer.get(), impl->authenticator.get(), impl->access_log.get(),
       known, subscription_options);
@@ -431,6 +440,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   grpc::ServerBuilder builder;
   {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
+    // The guard first: the observer counts the codes it sends.
+    observers.push_back(std::make_unique<rpc::CallGuardFactory>(
+        rpc::CallGuardOptions{options.max_call_deadline}));
     observers.push_back(std::make_unique<observability::CallObserverFactory>(*impl->registry));
     builder.experimental().SetInterceptorCreators(std::move(observers));
   }
@@ -493,6 +505,8 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->shut_down = true;
   impl_->metrics.reset();  // no scrape reads the parts from here on
   impl_->health.reset();
+  // Subscriptions never end by themselves: they end now (UNAVAILABLE), not at the grace's end.
+  if (impl_->subscription_service) impl_->subscription_service->Close();
   if (impl_->server) {
     impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     impl_->server->Wait();

@@ -100,8 +100,19 @@ struct ServerOptions {
   // Record reads in the access log. No flag turns this off: it exists for audit_bench's
   // baseline (GetCase without the access log, in the same run). Default: true.
   bool record_access = true;
+  // The longest a unary call may run, whatever deadline its client gave: past it the call ends
+  // DEADLINE_EXCEEDED (rpc/call_guard.h). Streams are exempt. Default: 30 s.
+  absl::Duration max_call_deadline = absl::Seconds(30);
   // Subscriptions (SubscriptionService) at once. Default: 64.
   int max_subscribers = 64;
+  // Calls in flight per principal (unary and streaming, subscriptions included), and
+  // subscriptions per principal: beyond either, RESOURCE_EXHAUSTED naming it
+  // (rpc/principal_limits.h). Default: 32 and 8.
+  int max_calls_per_principal = 32;
+  int max_subscriptions_per_principal = 8;
+  // A subscription sent no event for this long ends UNAVAILABLE (the client resubscribes from
+  // its checkpoint); zero: never. Default: 1 hour.
+  absl::Duration subscriber_idle_timeout = absl::Hours(1);
   // host:port to serve Prometheus metrics on (http://<host:port>/metrics; port 0 picks a free
   // port, see HotspotServer::metrics_port()). They show no personal data, but do show how busy
   // the service is: the host must resolve to loopback only, unless `metrics_allow_remote`.
@@ -165,8 +176,9 @@ class HotspotServer {
   // or, if it cannot be read or parsed, kept as it was. Thread-safe.
   std::vector<Reloaded> Reload();
 
-  // Stops accepting calls, lets calls in flight finish (cancelling them after `grace`), then
-  // closes the stores: every append that was accepted is completed first.
+  // Ends the subscriptions at once (UNAVAILABLE), stops accepting calls, lets calls in flight
+  // finish (cancelling them after `grace`), then closes the stores: every append that was
+  // accepted is completed first.
   void Shutdown(absl::Duration grace);
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -11,6 +12,7 @@
 #include "services/projections/subject_view.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
+#include "services/rpc/request_checks.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
 
@@ -87,20 +89,37 @@ absl::StatusOr<uint64_t> FirstAfterLastReceived(store::EventStore& events, uint6
   return 1;
 }
 
-// The subscription a call reads, shared with its cancel hook.
-struct Live {
+absl::Status ShuttingDown() {
+  return absl::UnavailableError("the server is shutting down; resubscribe from your checkpoint");
+}
+
+}  // namespace
+
+// The subscription a call reads, shared with its cancel hook and Close().
+struct SubscriptionService::Live {
   absl::Mutex mu;
   store::Subscription* subscription ABSL_GUARDED_BY(mu) = nullptr;
   bool cancelled ABSL_GUARDED_BY(mu) = false;
+  bool closed ABSL_GUARDED_BY(mu) = false;  // by the server's shutdown
 
-  void Cancel() {
+  void Cancel(bool closing) {
     absl::MutexLock lock(&mu);
     cancelled = true;
+    closed |= closing;
     if (subscription != nullptr) subscription->Cancel();
+  }
+  // The call's status once its subscription was cancelled.
+  absl::Status Ended() {
+    absl::MutexLock lock(&mu);
+    return closed ? ShuttingDown() : absl::CancelledError("the client went away");
   }
 };
 
-}  // namespace
+void SubscriptionService::Close() {
+  absl::MutexLock lock(&live_mu_);
+  closed_ = true;
+  for (const std::shared_ptr<Live>& live : live_) live->Cancel(/*closing=*/true);
+}
 
 SubscriptionService::SubscriptionService(store::EventStore* events, security::Sealer* sealer,
                                          const security::Authenticator* authenticator,
@@ -109,12 +128,17 @@ SubscriptionService::SubscriptionService(store::EventStore* events, security::Se
     : events_(events),
       sealer_(sealer),
       runner_(authenticator, recorder, /*workers=*/0,  // streams only: no unary pool
-              std::move(known)),
+              std::move(known), options.limits),
       options_(std::move(options)) {}
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   auto live = std::make_shared<Live>();
+  {
+    absl::MutexLock lock(&live_mu_);
+    live_.insert(live);
+    if (closed_) live->Cancel(/*closing=*/true);
+  }
   static const rpc::Method& method =
       rpc::Method::Of(v1::SubscriptionService::service_full_name(), "Subscribe");
   return runner_.Stream<v1::SubscribeResponse>(
@@ -129,9 +153,20 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           ~Slot() { count.fetch_sub(1); }
         } slot{subscribers_};
         if (slot.taken >= options_.max_subscribers) {
-          return absl::ResourceExhaustedError(absl::StrCat(
-              "the server has ", options_.max_subscribers, " subscribers; retry with backoff"));
+          return absl::ResourceExhaustedError(
+              absl::StrCat("max_subscribers: the server has ", options_.max_subscribers,
+                           " subscribers; retry with backoff"));
         }
+        // Nor may one principal take them all.
+        std::optional<rpc::PrincipalLimits::Slot> own;
+        if (options_.limits != nullptr) {
+          absl::StatusOr<rpc::PrincipalLimits::Slot> taken =
+              options_.limits->TakeSubscription(caller.who);
+          if (!taken.ok()) return taken.status();
+          own.emplace(*std::move(taken));
+        }
+        // A malformed area_id never reaches the policy.
+        RETURN_IF_ERROR(rpc::CheckReadRequest(*request));
         ASSIGN_OR_RETURN(const security::SubscriptionScope scope,
                          security::SubscriptionScopeOf(caller.who, request->area_id()));
         if (scope.in_clear && !caller.purpose.has_value()) {
@@ -206,7 +241,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             events_->Subscribe(start, hidden ? store::SubscriptionFilter() : filter));
         {
           absl::MutexLock lock(&live->mu);
-          if (live->cancelled) return absl::CancelledError("the client went away");
+          if (live->cancelled) {
+            return live->closed ? ShuttingDown() : absl::CancelledError("the client went away");
+          }
           live->subscription = subscription.get();
         }
         absl::Status status;
@@ -241,10 +278,13 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         Progress progress(from, withheld_from);
         bool marked_caught_up = false;
         absl::Time last_sent = absl::Now();
+        absl::Time last_event = last_sent;  // sent, for the idle timeout
         while (true) {
           absl::StatusOr<store::SubscriptionBatch> batch = subscription->Next(max_batch, kPoll);
           if (!batch.ok()) {
-            status = absl::IsCancelled(batch.status()) ? absl::OkStatus() : batch.status();
+            status = batch.status();
+            // Cancelled: by the client (it has gone: any status will do), or by Close().
+            if (absl::IsCancelled(status)) status = live->Ended();
             break;
           }
           size_t bytes = 0;
@@ -259,7 +299,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
                 broken = true;
                 break;
               }
-              last_sent = absl::Now();
+              last_sent = last_event = absl::Now();
               fresh();
               bytes = 0;
             }
@@ -309,6 +349,13 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           response->set_caught_up(batch->caught_up);
           if (!batch->caught_up) marked_caught_up = false;
           const absl::Time now = absl::Now();
+          if (response->events_size() == 0 && options_.idle_timeout > absl::ZeroDuration() &&
+              now - last_event >= options_.idle_timeout) {
+            status = absl::UnavailableError(absl::StrCat(
+                "subscriber_idle_timeout_s: no event for ", absl::FormatDuration(now - last_event),
+                "; resubscribe from your checkpoint"));
+            break;
+          }
           const bool send_now = response->events_size() > 0 ||
                                 (batch->caught_up && !marked_caught_up) ||
                                 now - last_sent >= options_.heartbeat;
@@ -319,6 +366,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             break;
           }
           if (!*sent) break;
+          if (response->events_size() > 0) last_event = now;
           fresh();
           last_sent = now;
           marked_caught_up = batch->caught_up;
@@ -327,7 +375,11 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         live->subscription = nullptr;
         return status;
       },
-      [live] { live->Cancel(); });
+      [live] { live->Cancel(/*closing=*/false); },
+      [this, live] {
+        absl::MutexLock lock(&live_mu_);
+        live_.erase(live);
+      });
 }
 
 }  // namespace hotspot::subscriptions

@@ -9,7 +9,9 @@
 // Responses: a batch of matching events with the checkpoint after it (a batch over 1 MiB goes
 // out in several responses, each with its own checkpoint); a response with no events
 // when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
-// matches, so that a client's checkpoint keeps moving.
+// matches, so that a client's checkpoint keeps moving. A subscription sent no event for
+// `idle_timeout` ends UNAVAILABLE, and so does every subscription when the server shuts down
+// (Close): the client resubscribes from its checkpoint.
 //
 // The child's confidential affairs (security::IsConfidentialEventType) go to coordinators and
 // auditors only; for everyone else they are dropped unread like another area's events, and the
@@ -28,7 +30,10 @@
 #define HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_
 
 #include <atomic>
+#include <memory>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "services/rpc/call_runner.h"
@@ -43,6 +48,13 @@ struct SubscriptionOptions {
   // An empty response with the checkpoint at least this often while nothing matches.
   // Default: 5 s.
   absl::Duration heartbeat = absl::Seconds(5);
+  // A subscription that has been sent no event for this long ends UNAVAILABLE
+  // ("subscriber_idle_timeout_s: ..."): resubscribe from the last checkpoint. Heartbeats do not
+  // count. Zero: never. Default: 1 hour.
+  absl::Duration idle_timeout = absl::Hours(1);
+  // Each principal's calls and subscriptions (rpc/principal_limits.h); not owned. Default: null
+  // (no limit per principal).
+  rpc::PrincipalLimits* limits = nullptr;
 };
 
 class SubscriptionService final : public v1::SubscriptionService::CallbackService {
@@ -61,7 +73,18 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
 
   int subscribers() const { return subscribers_.load(); }
 
+  // Ends every subscription, open or starting, at once with UNAVAILABLE ("the server is shutting
+  // down; resubscribe from your checkpoint"), and every later one: for a prompt shutdown, before
+  // the server waits for its calls. Thread-safe.
+  void Close();
+
  private:
+  struct Live;
+  // The subscriptions open now, for Close().
+  absl::Mutex live_mu_;
+  absl::flat_hash_set<std::shared_ptr<Live>> live_ ABSL_GUARDED_BY(live_mu_);
+  bool closed_ ABSL_GUARDED_BY(live_mu_) = false;
+
   store::EventStore* const events_;
   security::Sealer* const sealer_;
   rpc::CallRunner runner_;

@@ -1,7 +1,9 @@
 /* A disk that stops syncing, for a real hotspotd: loaded with LD_PRELOAD, it makes fsync(2) and
  * fdatasync(2) fail with EIO on files whose path contains $HOTSPOT_FAIL_SYNC_PATHS_WITH while the file
- * $HOTSPOT_FAIL_SYNC_WHEN exists. Other files, and every file while the trigger is absent, sync
- * as usual. For tests only (observability_test: health while the event store refuses writes). */
+ * $HOTSPOT_FAIL_SYNC_WHEN exists, and hang (until that file is gone) while the file
+ * $HOTSPOT_HANG_SYNC_WHEN exists. Other files, and every file while the triggers are absent,
+ * sync as usual. For tests only (observability_test: health while the event store refuses
+ * writes; overload_test: the server's maximum deadline while a sync hangs). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -11,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static int Failing(int fd) {
+/* Whether `fd`'s path contains $HOTSPOT_FAIL_SYNC_PATHS_WITH while the file named by the
+ * variable `trigger` exists. */
+static int Triggered(int fd, const char* trigger) {
   const char* part = getenv("HOTSPOT_FAIL_SYNC_PATHS_WITH");
-  const char* when = getenv("HOTSPOT_FAIL_SYNC_WHEN");
+  const char* when = getenv(trigger);
   if (part == NULL || when == NULL || access(when, F_OK) != 0) return 0;
   char link[64];
   char path[PATH_MAX];
@@ -29,7 +33,8 @@ typedef int (*SyncFunction)(int);
 /* Fails as the trigger says, or calls the C library's `name`. */
 static int Sync(int fd, const char* name, SyncFunction* real) {
   if (*real == NULL) *real = (SyncFunction)dlsym(RTLD_NEXT, name);
-  if (Failing(fd)) {
+  while (Triggered(fd, "HOTSPOT_HANG_SYNC_WHEN")) usleep(10 * 1000);
+  if (Triggered(fd, "HOTSPOT_FAIL_SYNC_WHEN")) {
     errno = EIO;
     return -1;
   }

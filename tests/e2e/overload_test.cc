@@ -1,0 +1,441 @@
+// Issue 14 §4, overload and abuse, against a real hotspotd: bad requests (undecodable bodies,
+// huge and malformed ids, dates outside 1900-9999), the server's maximum deadline, the limits per
+// principal and on connections, and a prompt shutdown with subscribers connected.
+#include <fcntl.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/admin_service.grpc.pb.h"
+#include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/command_service.grpc.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/scenario/scenario.h"
+#include "store/test_util.h"
+#include "tests/e2e/hotspotd_process.h"
+#include "tests/e2e/suite_server.h"
+
+namespace hotspot::testing {
+namespace {
+
+using security::Principal;
+using store::testing::TempDir;
+
+// `bytes` sent as the request of `method` ("/hotspot.v1.QueryService/GetCase"), as is.
+grpc::Status SendRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& bytes, const std::string& token) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  context.AddMetadata("purpose", "case_coordination: overload test");
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  return status;
+}
+
+class BadRequestTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<SuiteServer>> started = StartSuiteServer(HOTSPOTD_PATH, {"--demo"});
+    ASSERT_TRUE(started.ok()) << started.status();
+    suite_ = started->release();
+  }
+  static void TearDownTestSuite() { delete suite_; }
+
+  static const std::string& Token(const Principal& who) { return suite_->tokens.at(who.person); }
+  static const scenario::Cast& Cast() { return suite_->cast; }
+
+  // The status of query `call` as the chief.
+  template <typename Request, typename Response, typename Call>
+  static grpc::Status Query(Call call, const Request& request) {
+    auto stub = v1::QueryService::NewStub(suite_->channel);
+    Response response;
+    return ((*stub).*call)(suite_->As(Cast().chief).get(), request, &response);
+  }
+
+  static SuiteServer* suite_;
+};
+SuiteServer* BadRequestTest::suite_ = nullptr;
+
+// A body that is no protobuf message (a length past its end) answers INVALID_ARGUMENT naming the
+// request's type, for a query, a command and a stream alike; a method no service has stays
+// UNIMPLEMENTED.
+TEST_F(BadRequestTest, AnUndecodableBodyIsInvalidArgumentNamingTheRequestType) {
+  const std::string garbage("\x0a\xff\xff\xff\xff\x0f", 6);
+  const struct {
+    const char* method;
+    const char* type;
+  } cases[] = {
+      {"/hotspot.v1.QueryService/GetCase", "hotspot.v1.GetCaseRequest"},
+      {"/hotspot.v1.CommandService/ReferYouth", "hotspot.v1.ReferYouthRequest"},
+      {"/hotspot.v1.AdminService/Ping", "hotspot.v1.PingRequest"},
+  };
+  for (const auto& c : cases) {
+    const grpc::Status status = SendRaw(suite_->channel, c.method, garbage, Token(Cast().chief));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.method;
+    EXPECT_EQ(status.error_message(), absl::StrCat("request: cannot be decoded as ", c.type))
+        << c.method;
+  }
+  const grpc::Status unknown =
+      SendRaw(suite_->channel, "/hotspot.v1.QueryService/NoSuchMethod", "", Token(Cast().chief));
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// A 10 KB id: a short message that names the field and quotes a prefix, with the length.
+TEST_F(BadRequestTest, AHugeIdGivesAShortMessage) {
+  const std::string huge = "youth-" + std::string(10'000, 'a');
+  v1::GetCaseRequest get;
+  get.set_youth_id(huge);
+  const grpc::Status by_id =
+      Query<v1::GetCaseRequest, v1::GetCaseResponse>(&v1::QueryService::Stub::GetCase, get);
+  EXPECT_EQ(by_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(by_id.error_message(), "youth_id: ")) << by_id.error_message();
+  EXPECT_TRUE(absl::StrContains(by_id.error_message(), "(10006 bytes)")) << by_id.error_message();
+  EXPECT_LT(by_id.error_message().size(), 200u);
+
+  v1::ListCasesRequest list;
+  list.set_area_id("area-" + std::string(10'000, 'x'));
+  const grpc::Status by_area =
+      Query<v1::ListCasesRequest, v1::ListCasesResponse>(&v1::QueryService::Stub::ListCases, list);
+  EXPECT_EQ(by_area.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(by_area.error_message(), "area_id: ")) << by_area.error_message();
+  EXPECT_LT(by_area.error_message().size(), 200u);
+
+  // A command: the domain's own check quotes alike.
+  v1::AcceptCommitmentRequest accept;
+  accept.set_request_id("overload-huge-1");
+  accept.set_commitment_id("commitment-" + std::string(10'000, 'c'));
+  v1::CommandResponse response;
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + Token(Cast().school_member));
+  const grpc::Status command =
+      v1::CommandService::NewStub(suite_->channel)->AcceptCommitment(&context, accept, &response);
+  EXPECT_EQ(command.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(command.error_message(), "commitment_id: "))
+      << command.error_message();
+  EXPECT_LT(command.error_message().size(), 200u);
+}
+
+// Malformed ids in queries are INVALID_ARGUMENT naming the field: never PERMISSION_DENIED (the
+// policy never sees them) nor NOT_FOUND (nor a lookup). A well-formed id of an area the caller
+// does not cover is still PERMISSION_DENIED.
+TEST_F(BadRequestTest, MalformedIdsInQueriesAreInvalidArgumentNamingTheField) {
+  auto expect_invalid = [](const grpc::Status& status, const std::string& field) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << field << ": " << status.error_message();
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), field + ": "))
+        << status.error_message();
+  };
+  v1::ListCasesRequest cases;
+  cases.set_area_id("bad area");
+  expect_invalid(Query<v1::ListCasesRequest, v1::ListCasesResponse>(
+                     &v1::QueryService::Stub::ListCases, cases),
+                 "area_id");
+  cases.set_area_id(scenario::kAreaId);
+  cases.set_agency_id("police");
+  expect_invalid(Query<v1::ListCasesRequest, v1::ListCasesResponse>(
+                     &v1::QueryService::Stub::ListCases, cases),
+                 "agency_id");
+  v1::ListCommitmentsRequest commitments;
+  commitments.set_area_id(scenario::kAreaId);
+  commitments.set_owning_agency_id("agency-");
+  expect_invalid(Query<v1::ListCommitmentsRequest, v1::ListCommitmentsResponse>(
+                     &v1::QueryService::Stub::ListCommitments, commitments),
+                 "owning_agency_id");
+  v1::ListEscalationsRequest escalations;
+  escalations.set_area_id(scenario::kAreaId);
+  escalations.set_target_agency_id("agency-x y");
+  expect_invalid(Query<v1::ListEscalationsRequest, v1::ListEscalationsResponse>(
+                     &v1::QueryService::Stub::ListEscalations, escalations),
+                 "target_agency_id");
+  v1::ListMeetingsRequest meetings;
+  meetings.set_area_id(scenario::kAreaId);
+  meetings.set_body_id("Bad Body");
+  expect_invalid(Query<v1::ListMeetingsRequest, v1::ListMeetingsResponse>(
+                     &v1::QueryService::Stub::ListMeetings, meetings),
+                 "body_id");
+  v1::GetReportRequest report;
+  report.set_area_id(scenario::kAreaId);
+  report.set_report_id("x y");
+  expect_invalid(Query<v1::GetReportRequest, v1::GetReportResponse>(
+                     &v1::QueryService::Stub::GetReport, report),
+                 "report_id");
+  // A stream: the case's history.
+  v1::GetCaseHistoryRequest history;
+  history.set_youth_id("youth x");
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  auto context = suite_->As(Cast().chief);
+  auto reader = audit->GetCaseHistory(context.get(), history);
+  v1::GetCaseHistoryResponse page;
+  while (reader->Read(&page)) {
+  }
+  expect_invalid(reader->Finish(), "youth_id");
+
+  // Well-formed, another area: the policy refuses.
+  cases.Clear();
+  cases.set_area_id("area-elsewhere");
+  const grpc::Status elsewhere = Query<v1::ListCasesRequest, v1::ListCasesResponse>(
+      &v1::QueryService::Stub::ListCases, cases);
+  EXPECT_EQ(elsewhere.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Dates outside 1900-9999 are refused naming the field, in queries and commands.
+TEST_F(BadRequestTest, DatesOutside1900To9999AreRefusedNamingTheField) {
+  for (const int year : {1899, 10000}) {
+    v1::GetAreaDashboardRequest dashboard;
+    dashboard.set_area_id(scenario::kAreaId);
+    dashboard.mutable_period_start()->set_year(2025);
+    dashboard.mutable_period_start()->set_month(1);
+    dashboard.mutable_period_start()->set_day(1);
+    *dashboard.mutable_period_end() = dashboard.period_start();
+    dashboard.mutable_period_end()->set_year(year);
+    const grpc::Status status = Query<v1::GetAreaDashboardRequest, v1::GetAreaDashboardResponse>(
+        &v1::QueryService::Stub::GetAreaDashboard, dashboard);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << year;
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), "period_end: ")) << status.error_message();
+
+    v1::GetReportRequest report;
+    report.set_area_id(scenario::kAreaId);
+    *report.mutable_period_start() = dashboard.period_start();
+    *report.mutable_period_end() = dashboard.period_end();
+    const grpc::Status reported = Query<v1::GetReportRequest, v1::GetReportResponse>(
+        &v1::QueryService::Stub::GetReport, report);
+    EXPECT_EQ(reported.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << year;
+    EXPECT_TRUE(absl::StartsWith(reported.error_message(), "period_end: "))
+        << reported.error_message();
+
+    v1::RecordMeasurementRequest measurement;
+    measurement.set_request_id(absl::StrCat("overload-date-", year));
+    measurement.set_area_id(scenario::kAreaId);
+    measurement.set_measure("safety_index");
+    measurement.set_value(1);
+    measurement.set_source("test");
+    measurement.mutable_measured_on()->set_year(year);
+    measurement.mutable_measured_on()->set_month(1);
+    measurement.mutable_measured_on()->set_day(1);
+    v1::CommandResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + Token(Cast().chief));
+    const grpc::Status command = v1::CommandService::NewStub(suite_->channel)
+                                     ->RecordMeasurement(&context, measurement, &response);
+    EXPECT_EQ(command.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << year;
+    EXPECT_TRUE(absl::StartsWith(command.error_message(), "measured_on: "))
+        << command.error_message();
+  }
+}
+
+
+// A unary call runs at most --max_call_deadline_s, whatever deadline its client gave: while the
+// event store's fsync hangs, a command whose client would wait 60 s ends DEADLINE_EXCEEDED after
+// the server's 1 s, naming the flag. Its work still holds one of the principal's calls
+// (--max_calls_per_principal=2) until the disk answers. Once the disk is back, the server
+// answers again.
+TEST(HangingDiskTest, CallsEndAtTheMaximumDeadlineAndHoldTheirPrincipalsSlots) {
+  TempDir dir;
+  const std::string trigger = dir.Sub("hang-syncs-now");
+  setenv("LD_PRELOAD", FAIL_SYNC_PRELOAD_PATH, 1);
+  setenv("HOTSPOT_HANG_SYNC_WHEN", trigger.c_str(), 1);
+  setenv("HOTSPOT_FAIL_SYNC_PATHS_WITH", "/data/events/", 1);
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=true", "--max_call_deadline_s=1",
+                                       "--max_calls_per_principal=2"});
+  unsetenv("LD_PRELOAD");
+  ASSERT_TRUE(suite.ok()) << suite.status();
+
+  std::ofstream(trigger) << "now\n";
+  const std::string teacher = (*suite)->tokens.at((*suite)->cast.school_member.person);
+  auto refer = [&](int n) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + teacher);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::CommandResponse response;
+    return v1::CommandService::NewStub((*suite)->channel)
+        ->ReferYouth(&context, scenario::SampleReferral(8300 + n, absl::StrCat("dl-", n)),
+                     &response);
+  };
+  for (int n = 1; n <= 2; ++n) {
+    const absl::Time start = absl::Now();
+    const grpc::Status status = refer(n);
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), "max_call_deadline_s: "))
+        << status.error_message();
+    EXPECT_GE(took, absl::Milliseconds(900));
+    EXPECT_LT(took, absl::Seconds(30));
+  }
+  // Both commands still wait for the disk, each holding one of the teacher's two calls: a third
+  // is turned away at once, naming the limit. Another principal is not.
+  const grpc::Status third = refer(3);
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << third.error_message();
+  EXPECT_TRUE(absl::StartsWith(third.error_message(), "max_calls_per_principal: "))
+      << third.error_message();
+  {
+    v1::ListBodiesRequest bodies;
+    bodies.set_area_id(scenario::kAreaId);
+    v1::ListBodiesResponse listed;
+    const grpc::Status chief = v1::QueryService::NewStub((*suite)->channel)
+                                   ->ListBodies((*suite)->As((*suite)->cast.chief).get(), bodies,
+                                                &listed);
+    EXPECT_TRUE(chief.ok()) << chief.error_message();
+    EXPECT_GT(listed.bodies_size(), 0);
+  }
+  std::remove(trigger.c_str());
+
+  // The disk is back: the same request is answered (the first attempt's append completes).
+  grpc::ClientContext again;
+  again.AddMetadata("authorization",
+                    "Bearer " + (*suite)->tokens.at((*suite)->cast.school_member.person));
+  again.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::PingResponse pong;
+  EXPECT_TRUE(v1::AdminService::NewStub((*suite)->channel)
+                  ->Ping(&again, v1::PingRequest(), &pong)
+                  .ok());
+}
+
+// A subscriber, one of `who`'s, from the log's end; its first response read (the caught-up
+// mark), so that it holds its slot.
+struct Subscriber {
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader;
+  bool first = false;
+
+  Subscriber(const SuiteServer& suite, const Principal& who) : context(suite.As(who, "", absl::Seconds(60))) {
+    v1::SubscribeRequest request;
+    request.set_from_end(true);
+    reader = v1::SubscriptionService::NewStub(suite.channel)->Subscribe(context.get(), request);
+    v1::SubscribeResponse response;
+    first = reader->Read(&response);
+  }
+  // The call's status, reading what is left.
+  grpc::Status End() {
+    v1::SubscribeResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  }
+  ~Subscriber() {
+    if (reader != nullptr) {
+      context->TryCancel();
+      End();
+    }
+  }
+};
+
+// The issue measured one token holding all 64 subscriber slots. With the defaults, it holds 8;
+// the ninth is RESOURCE_EXHAUSTED naming the limit, and another principal still subscribes.
+TEST(SubscriberLimitTest, OneTokenCannotHoldEverySubscriberSlot) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite = StartSuiteServer(HOTSPOTD_PATH, {"--demo"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  const Principal& integration = (*suite)->cast.integration;
+  std::vector<std::unique_ptr<Subscriber>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<Subscriber>(**suite, integration));
+    ASSERT_TRUE(held.back()->first) << i;
+  }
+  Subscriber ninth(**suite, integration);
+  EXPECT_FALSE(ninth.first);
+  const grpc::Status refused = ninth.End();
+  ninth.reader.reset();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_TRUE(absl::StartsWith(refused.error_message(), "max_subscriptions_per_principal: "))
+      << refused.error_message();
+  Subscriber other(**suite, (*suite)->dpo);
+  EXPECT_TRUE(other.first);
+}
+
+// A subscriber sent no event for --subscriber_idle_timeout_s is closed UNAVAILABLE, naming the
+// flag, and may resubscribe.
+TEST(SubscriberLimitTest, AnIdleSubscriberIsClosed) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--subscriber_idle_timeout_s=1"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  Subscriber idle(**suite, (*suite)->cast.integration);
+  ASSERT_TRUE(idle.first);
+  const absl::Time start = absl::Now();
+  const grpc::Status closed = idle.End();
+  idle.reader.reset();
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::UNAVAILABLE) << closed.error_message();
+  EXPECT_TRUE(absl::StartsWith(closed.error_message(), "subscriber_idle_timeout_s: "))
+      << closed.error_message();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  Subscriber again(**suite, (*suite)->cast.integration);
+  EXPECT_TRUE(again.first);
+}
+
+// SIGTERM with subscribers connected stops hotspotd promptly (the issue measured the full 10 s
+// grace): the streams end UNAVAILABLE, saying why, and the process exits 0.
+TEST(ShutdownTest, SigtermWithSubscribersStopsPromptly) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite = StartSuiteServer(HOTSPOTD_PATH, {"--demo"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  Subscriber one(**suite, (*suite)->cast.integration);
+  Subscriber two(**suite, (*suite)->dpo);
+  ASSERT_TRUE(one.first);
+  ASSERT_TRUE(two.first);
+  grpc::Status ended[2];
+  std::thread reader([&] {
+    ended[0] = one.End();
+    ended[1] = two.End();
+  });
+  const absl::Time start = absl::Now();
+  const absl::StatusOr<int> exit = (*suite)->process->Stop();
+  const absl::Duration took = absl::Now() - start;
+  reader.join();
+  one.reader.reset();
+  two.reader.reset();
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(*exit, 0);
+  EXPECT_LT(took, absl::Seconds(5)) << "the grace is 10 s";
+  for (const grpc::Status& status : ended) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "shutting down"))
+        << status.error_message();
+  }
+}
+
+// The limits' flags out of range: exit 2 naming the flag.
+TEST(LimitFlagsTest, OutOfRangeIsRefusedNamingTheFlag) {
+  TempDir dir;
+  for (const char* flag : {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1",
+                           "max_calls_per_principal=0", "max_subscriptions_per_principal=0"}) {
+    std::string output;
+    EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
+                        {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"), "--demo",
+                         absl::StrCat("--", flag)},
+                        &output),
+              2)
+        << flag;
+    const std::string name(absl::string_view(flag).substr(0, absl::string_view(flag).find('=')));
+    EXPECT_TRUE(absl::StrContains(output, name + ": ")) << output;
+  }
+}
+
+}  // namespace
+}  // namespace hotspot::testing
