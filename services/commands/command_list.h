@@ -39,6 +39,7 @@
   X(AcceptCommitment)                  \
   X(DeclineCommitment)                 \
   X(RecordFollowUp)                    \
+  X(WithdrawProposal)                  \
   X(RaiseEscalation)                   \
   X(AcknowledgeEscalation)             \
   X(MoveEscalationUp)                  \

@@ -329,6 +329,7 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
       state.area_id = event.area_id();
       state.owning_agency_id = event.commitment_made().owning_agency_id();
       state.youth_id = event.commitment_made().youth_id();
+      state.proposed_by = event.actor().person();
       state.due_date = event.commitment_made().due_date();
       state.status = AcceptanceOf(event.commitment_made()) == v1::COMMITMENT_ACCEPTANCE_PROPOSED
                          ? CommitmentStatus::kProposed
@@ -339,6 +340,9 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
       break;
     case K::kCommitmentDeclined:
       state.status = CommitmentStatus::kDeclined;
+      break;
+    case K::kCommitmentProposalWithdrawn:
+      state.status = CommitmentStatus::kWithdrawn;
       break;
     case K::kCommitmentAcknowledged:
       state.acknowledged = true;

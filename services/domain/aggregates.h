@@ -152,14 +152,24 @@ struct MeetingState {
 };
 
 // kProposed: by a decision, awaiting its agency; kOpen: accepted, neither fulfilled nor
-// cancelled; kDeclined: by its agency, back with the chief.
-enum class CommitmentStatus { kNone, kProposed, kOpen, kDeclined, kFulfilled, kCancelled };
+// cancelled; kDeclined: by its agency, back with the chief; kWithdrawn: while proposed, by the
+// person who proposed it (or an admin of the area).
+enum class CommitmentStatus {
+  kNone,
+  kProposed,
+  kOpen,
+  kDeclined,
+  kFulfilled,
+  kCancelled,
+  kWithdrawn
+};
 
 struct CommitmentState {
   bool exists = false;
   std::string area_id;
   std::string owning_agency_id;
   std::string youth_id;
+  std::string proposed_by;  // the actor of its CommitmentMade (who recorded the decision)
   v1::Date due_date;
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;

@@ -153,6 +153,35 @@ absl::StatusOr<Decision> Decide(const v1::DeclineCommitmentRequest& r, const Com
   return s.Finish(r.commitment_id());
 }
 
+absl::StatusOr<Decision> Decide(const v1::WithdrawProposalRequest& r, const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, Begin(r, c));
+  RETURN_IF_ERROR(CheckId("commitment_id", r.commitment_id(), "commitment"));
+  if (!r.youth_id().empty()) RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
+  RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
+  ASSIGN_OR_RETURN(const CommitmentState commitment,
+                   s.LoadMain<CommitmentState>("commitment_id", r.commitment_id()));
+  RETURN_IF_ERROR(
+      security::MayWithdrawProposal(s.principal(), commitment.area_id, commitment.proposed_by));
+  RETURN_IF_ERROR(
+      Rule(r.youth_id() == commitment.youth_id,
+           absl::StrCat("youth_id: ", r.commitment_id(), " is ",
+                        commitment.youth_id.empty()
+                            ? "the area's, of no youth"
+                            : absl::StrCat("in ", commitment.youth_id, "'s case"),
+                        ", not ", r.youth_id().empty() ? "the area's" : r.youth_id(), "'s")));
+  RETURN_IF_ERROR(Rule(commitment.status == CommitmentStatus::kProposed,
+                       absl::StrCat("commitment_id: ", r.commitment_id(),
+                                    " is not proposed: it was accepted, declined or withdrawn "
+                                    "already")));
+  v1::Event e;
+  auto* x = e.mutable_commitment_proposal_withdrawn();
+  x->set_commitment_id(r.commitment_id());
+  ASSIGN_OR_RETURN(*x->mutable_reason(),
+                   s.Text(commitment.youth_id, "withdrawal_reason", r.reason()));
+  s.Emit(r.commitment_id(), commitment.area_id, std::move(e));
+  return s.Finish(r.commitment_id());
+}
+
 absl::StatusOr<Decision> Decide(const v1::RecordFollowUpRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("commitment_id", r.commitment_id(), "commitment"));
@@ -162,7 +191,8 @@ absl::StatusOr<Decision> Decide(const v1::RecordFollowUpRequest& r, const Comman
                    s.LoadMain<CommitmentState>("commitment_id", r.commitment_id()));
   RETURN_IF_ERROR(RequireCoordinator(c.principal, commitment.area_id, "follow commitments up"));
   RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kFulfilled &&
-                           commitment.status != CommitmentStatus::kCancelled,
+                           commitment.status != CommitmentStatus::kCancelled &&
+                           commitment.status != CommitmentStatus::kWithdrawn,
                        absl::StrCat(r.commitment_id(), " is closed: nothing to follow up")));
   v1::Event e;
   auto* x = e.mutable_commitment_followed_up();

@@ -481,5 +481,93 @@ TEST_F(DecideTest, ADeclinedCommitmentIsTakenUpByOneProposedInItsPlace) {
   EXPECT_EQ(w_.stream(declined).size(), 3u);
 }
 
+TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
+  const std::string youth = AcceptedYouth();
+  const std::string proposed = ProposedCommitment(youth);  // proposed by chief-anna's decision
+
+  auto withdraw = Req<v1::WithdrawProposalRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_commitment_id(proposed);
+  withdraw.set_reason("The family moved away");
+  // The case cannot close over the unanswered proposal.
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  absl::StatusOr<Decision> run = w_.Run(close, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr(proposed));
+
+  // Not the owning agency (it declines), not the chief's staff, not an admin of another area.
+  run = w_.Run(withdraw, school_leader_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("only its author (chief-anna)"));
+  EXPECT_EQ(Code(w_.Run(withdraw, staff_)), absl::StatusCode::kPermissionDenied);
+  Principal other_admin = admin_;
+  other_admin.areas = {"area-other"};
+  EXPECT_EQ(Code(w_.Run(withdraw, other_admin)), absl::StatusCode::kPermissionDenied);
+  // The youth named must be the commitment's.
+  v1::WithdrawProposalRequest elsewhere = withdraw;
+  elsewhere.set_youth_id(AcceptedYouth());
+  run = w_.Run(elsewhere, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()), HasSubstr("youth_id: "));
+  withdraw.set_reason("");
+  EXPECT_EQ(Code(w_.Run(withdraw, chief_)), absl::StatusCode::kInvalidArgument);
+  withdraw.set_reason("The family moved away");
+
+  // Its author withdraws it: the reason sealed under the youth.
+  const Decision withdrawn = w_.Do(withdraw, chief_);
+  ASSERT_EQ(withdrawn.writes.size(), 1u);
+  ASSERT_EQ(withdrawn.writes[0].events.size(), 1u);
+  const v1::Event& event = withdrawn.writes[0].events[0];
+  ASSERT_TRUE(event.has_commitment_proposal_withdrawn());
+  EXPECT_EQ(event.commitment_proposal_withdrawn().commitment_id(), proposed);
+  EXPECT_EQ(event.actor().person(), "chief-anna");
+  ASSERT_TRUE(event.commitment_proposal_withdrawn().reason().has_sealed());
+  EXPECT_EQ(World::Unseal(event.commitment_proposal_withdrawn().reason().sealed()),
+            "The family moved away");
+  CommitmentState state;
+  for (const v1::Event& e : w_.stream(proposed)) Evolve(state, e);
+  EXPECT_EQ(state.status, CommitmentStatus::kWithdrawn);
+  EXPECT_FALSE(state.pending());
+
+  // Only while proposed: not twice, not once the agency answered; naming the commitment.
+  withdraw.set_request_id("again");
+  run = w_.Run(withdraw, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr(absl::StrCat("commitment_id: ", proposed)));
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(proposed);
+  EXPECT_EQ(Code(w_.Run(accept, school_member_)), absl::StatusCode::kFailedPrecondition);
+  const std::string accepted = Commitment(youth);
+  v1::WithdrawProposalRequest answered = withdraw;
+  answered.set_request_id("answered");
+  answered.set_commitment_id(accepted);
+  run = w_.Run(answered, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr(absl::StrCat("commitment_id: ", accepted)));
+  const std::string declined = ProposedCommitment(youth);
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(declined);
+  decline.set_reason("Not ours");
+  w_.Do(decline, school_leader_);
+  answered.set_commitment_id(declined);
+  EXPECT_EQ(Code(w_.Run(answered, chief_)), absl::StatusCode::kFailedPrecondition);
+  // An admin of the area withdraws another's proposal.
+  const std::string by_admin = ProposedCommitment(youth);
+  answered.set_request_id("by-admin");
+  answered.set_commitment_id(by_admin);
+  EXPECT_TRUE(w_.Do(answered, admin_).writes[0].events[0].has_commitment_proposal_withdrawn());
+
+  // Nothing pending: the case closes (the accepted one fulfilled first).
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(accepted);
+  w_.Do(fulfil, school_member_);
+  w_.Do(close, chief_);
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_CLOSED);
+}
+
 }  // namespace
 }  // namespace hotspot::domain

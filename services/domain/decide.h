@@ -344,6 +344,8 @@ absl::StatusOr<Decision> Decide(const v1::AcceptCommitmentRequest& request,
 absl::StatusOr<Decision> Decide(const v1::DeclineCommitmentRequest& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RecordFollowUpRequest& request, const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::WithdrawProposalRequest& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& request, const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::AcknowledgeEscalationRequest& request,
                                 const CommandContext& c);

@@ -210,6 +210,8 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
       Rule(commitment.status != CommitmentStatus::kProposed,
            absl::StrCat(field, ": ", id,
                         " is proposed, not accepted by its agency: nothing to escalate yet")));
+  RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kWithdrawn,
+                       absl::StrCat(field, ": ", id, " was withdrawn: nothing to escalate")));
   if (!commitment.youth_id.empty()) {
     RETURN_IF_ERROR(Rule(
         concerns.youth_id.empty() || concerns.youth_id == commitment.youth_id,

@@ -65,6 +65,8 @@ const std::string& CommitmentIdOf(const v1::Event& event) {
       return event.commitment_declined().commitment_id();
     case K::kCommitmentFollowedUp:
       return event.commitment_followed_up().commitment_id();
+    case K::kCommitmentProposalWithdrawn:
+      return event.commitment_proposal_withdrawn().commitment_id();
     case K::kCommitmentTakenUp:
       return event.commitment_taken_up().commitment_id();
     default:
@@ -113,6 +115,11 @@ void Change(v1::CommitmentView& c, const store::RecordedEvent& recorded, const v
       c.set_state(v1::COMMITMENT_STATE_DECLINED);
       *c.mutable_declined_at() = Ts(at);
       FromText(event.commitment_declined().reason(), c.mutable_decline_reason());
+      break;
+    case K::kCommitmentProposalWithdrawn:
+      c.set_state(v1::COMMITMENT_STATE_WITHDRAWN);
+      *c.mutable_withdrawn_at() = Ts(at);
+      FromText(event.commitment_proposal_withdrawn().reason(), c.mutable_withdrawal_reason());
       break;
     case K::kCommitmentFollowedUp:
       c.set_follow_ups(c.follow_ups() + 1);

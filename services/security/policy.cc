@@ -173,7 +173,8 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 }
 
 bool CommitmentOpensTheCase(v1::CommitmentState state) {
-  return state != v1::COMMITMENT_STATE_DECLINED && state != v1::COMMITMENT_STATE_CANCELLED;
+  return state != v1::COMMITMENT_STATE_DECLINED && state != v1::COMMITMENT_STATE_CANCELLED &&
+         state != v1::COMMITMENT_STATE_WITHDRAWN;
 }
 
 namespace {
@@ -522,6 +523,15 @@ absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id
   if (leader) return absl::OkStatus();
   return Refuse(who, absl::StrCat(what, ": only ", owner, "'s leaders do",
                                   coordinator ? " (the hotspot chief)" : ""));
+}
+
+absl::Status MayWithdrawProposal(const Principal& who, absl::string_view area_id,
+                                 absl::string_view author) {
+  if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  if (IsCoordinator(who) && !author.empty() && who.person == author) return absl::OkStatus();
+  return Refuse(who, absl::StrCat("withdraw this proposal: only its author (", author,
+                                  ") or an admin of ", area_id, " does"));
 }
 
 absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact,

@@ -82,8 +82,8 @@ absl::Status MayTakeOnCasework(const AgencyFacts& agency, bool consented, absl::
 bool MaySeePersonalData(const Principal& who, const v1::CaseView& view);
 
 // True if a commitment in `state` makes its agency involved in the case: proposed (the agency
-// must know whom it is asked to act for), accepted, or fulfilled. A declined or cancelled
-// commitment ends what it opened: the need to know goes with the task.
+// must know whom it is asked to act for), accepted, or fulfilled. A declined, cancelled or
+// withdrawn commitment ends what it opened: the need to know goes with the task.
 bool CommitmentOpensTheCase(v1::CommitmentState state);
 
 // The same rule without the case at hand: true or false where the caller's area and role (and
@@ -265,6 +265,11 @@ absl::Status MayActAsAgency(const Principal& who, absl::string_view area_id,
 absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id,
                                  absl::string_view owner, absl::string_view chief,
                                  bool leaders_only, absl::string_view what);
+// Withdrawing a proposed commitment of `area_id`: the person who proposed it (`author`, the
+// coordinator who recorded the decision that made it), or an admin of the area; not the owning
+// agency (which declines it), nor the chief's other staff.
+absl::Status MayWithdrawProposal(const Principal& who, absl::string_view area_id,
+                                 absl::string_view author);
 // An escalation to `agency` at `level`: only `contact`, the agency's contact for that rung of its
 // ladder, answers it (acknowledges, resolves), and only as a person of `agency` (an agency role,
 // of that agency): not a leader of another rung, not its raiser, not a person of the same name

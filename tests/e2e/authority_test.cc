@@ -537,6 +537,58 @@ TEST_F(AuthorityTest, ACoordinatorBoundToAnotherAgencyDoesNotActAsThatAgency) {
   EXPECT_TRUE(EventsOf(youth, v1::Event::kConcernShared, at).empty());
 }
 
+// Ninth review, S5: an unanswered proposal does not block the case for good. Its author (the
+// chief, who recorded the decision) withdraws it with a sealed reason; the owning agency cannot
+// (it declines), nor can she once it is answered; the views show it withdrawn, the youth's
+// history holds the event, and the case closes.
+TEST_F(AuthorityTest, TheChiefWithdrawsHerUnansweredProposalAndTheCaseCloses) {
+  const std::string youth = Accepted();
+  const std::string proposed = ProposedCommitment(youth);
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  EXPECT_TRUE(Refused(cast_->chief, close, grpc::StatusCode::FAILED_PRECONDITION, proposed));
+
+  auto withdraw = Req<v1::WithdrawProposalRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_commitment_id(proposed);
+  withdraw.set_reason("The family moved out of the area");
+  EXPECT_TRUE(Refused(cast_->school_leader, withdraw, grpc::StatusCode::PERMISSION_DENIED,
+                      "only its author"));
+  EXPECT_TRUE(
+      Refused(cast_->staff, withdraw, grpc::StatusCode::PERMISSION_DENIED, "only its author"));
+  const uint64_t at = Must(cast_->chief, withdraw).position();
+
+  const std::vector<v1::StoredEvent> events =
+      EventsOf(youth, v1::Event::kCommitmentProposalWithdrawn, at);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event().commitment_proposal_withdrawn().commitment_id(), proposed);
+  EXPECT_EQ(events[0].event().actor().person(), cast_->chief.person);
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, at);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].commitment_id(), proposed);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_WITHDRAWN);
+  EXPECT_TRUE(listed[0].has_withdrawn_at());
+  EXPECT_EQ(listed[0].withdrawal_reason().text(), withdraw.reason());
+  const v1::CaseView view = Case(youth, at);
+  ASSERT_EQ(view.commitments_size(), 1);
+  EXPECT_EQ(view.commitments(0).state(), v1::COMMITMENT_STATE_WITHDRAWN);
+  EXPECT_EQ(view.commitments(0).withdrawal_reason().text(), withdraw.reason());
+
+  // Once withdrawn (or answered), never again: refused naming the commitment.
+  withdraw.set_request_id(NextId());
+  EXPECT_TRUE(Refused(cast_->chief, withdraw, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("commitment_id: ", proposed)));
+  auto accept = Req<v1::AcceptCommitmentRequest>();
+  accept.set_commitment_id(proposed);
+  EXPECT_TRUE(Refused(cast_->school_member, accept, grpc::StatusCode::FAILED_PRECONDITION));
+
+  // Nothing pending: the case closes.
+  close.set_request_id(NextId());
+  const uint64_t closed = Must(cast_->chief, close).position();
+  EXPECT_EQ(Case(youth, closed).status(), v1::CASE_STATUS_CLOSED);
+}
+
 TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToTheAgency) {
   const std::string youth = Accepted();
   const std::string commitment = ProposedCommitment(youth);

@@ -585,6 +585,16 @@ std::vector<CommandCase> CommandBuilders::All() {
          return Own(r);
        },
        P(chief), P(school_leader), "kind", Bad::kBadEnum},
+      {"WithdrawProposal",
+       [] {
+         auto r = Req<v1::WithdrawProposalRequest>();
+         const std::string youth = Accepted();
+         r.set_youth_id(youth);
+         r.set_commitment_id(ProposedCommitment(youth));
+         r.set_reason("The family moved out of the area");
+         return Own(r);
+       },
+       P(chief), P(school_leader), "reason", Bad::kClear},
       {"RaiseEscalation",
        [] {
          auto r = Req<v1::RaiseEscalationRequest>();
