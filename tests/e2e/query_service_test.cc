@@ -352,7 +352,9 @@ TEST_F(QueryServiceTest, AnAgencysCommitmentsComeByDueDateWithTheLateOnesFlagged
   ASSERT_TRUE(listed.ok()) << listed.error_message();
   ASSERT_EQ(answer.commitments_size(), static_cast<int>(expected.size()));
   for (const auto& c : answer.commitments()) {
-    if (!c.youth_id().empty()) EXPECT_FALSE(c.youth_name().has_text()) << c.commitment_id();
+    if (!c.youth_id().empty()) {
+      EXPECT_FALSE(c.youth_name().has_text()) << c.commitment_id();
+    }
   }
   soon.set_due_within_days(400);
   EXPECT_EQ(queries_->ListCommitments(As(cast_->chief).get(), soon, &answer).error_code(),
@@ -726,7 +728,9 @@ TEST_F(QueryServiceTest, TheAreaDashboardOfTheDemo) {
       << demos.reason();
   EXPECT_LE(board.median_days_to_plan(), 14);
   for (const v1::Measurement& m : board.measurements()) {
-    if (m.measure() == "median_days_to_plan") EXPECT_LE(m.value(), 14);
+    if (m.measure() == "median_days_to_plan") {
+      EXPECT_LE(m.value(), 14);
+    }
   }
   ASSERT_GT(board.commitments_by_agency_size(), 0);
   for (const auto& a : board.commitments_by_agency()) {
