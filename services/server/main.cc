@@ -7,7 +7,7 @@
 //            [--metrics_listen=127.0.0.1:9464 [--metrics_allow_remote] [--metrics_port_file=PATH]]
 //            [--log_format=text|json] [--max_call_deadline_s=30]
 //            [--max_calls_per_principal=32] [--max_subscriptions_per_principal=8]
-//            [--subscriber_idle_timeout_s=3600]
+//            [--subscriber_idle_timeout_s=3600] [--max_connections=2000]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
@@ -29,7 +29,8 @@
 // (services/server/server_metrics.h, services/observability/call_observer.h).
 //
 // SIGTERM or SIGINT: end the subscriptions at once (UNAVAILABLE), stop accepting calls, finish
-// those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
+// those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start;
+// exit 2: bad flags.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -136,6 +137,11 @@ ABSL_FLAG(int, max_calls_per_principal, 32,
 ABSL_FLAG(int, max_subscriptions_per_principal, 8,
           "subscriptions per principal, so that one token cannot hold every subscriber slot; "
           "more get RESOURCE_EXHAUSTED (as past --max_subscribers). 1 to 10000. Default: 8");
+ABSL_FLAG(int, max_connections, 2000,
+          "connections open at once, over all listening addresses; more are closed at once "
+          "(counted in hotspot_connections_refused_total). Each holds 2 file descriptors: "
+          "RLIMIT_NOFILE is raised to fit, or the limit lowered with a warning. 1 to 100000. "
+          "Default: 2000");
 ABSL_FLAG(int, subscriber_idle_timeout_s, 3600,
           "a subscription sent no event for this many seconds (heartbeats do not count) ends "
           "UNAVAILABLE; the client resubscribes from its checkpoint. 0: never; at most 604800. "
@@ -260,14 +266,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
-  // The limits against overload (services/rpc/call_guard.h, principal_limits.h).
+  // The limits against overload (services/rpc/call_guard.h, principal_limits.h,
+  // services/server/connection_limit.h).
   if (!InRange({
           {"max_call_deadline_s", absl::GetFlag(FLAGS_max_call_deadline_s), 1, 3600},
           {"subscriber_idle_timeout_s", absl::GetFlag(FLAGS_subscriber_idle_timeout_s), 0,
            86400 * 7},
           {"max_calls_per_principal", absl::GetFlag(FLAGS_max_calls_per_principal), 1, 10000},
-          {"max_subscriptions_per_principal",
-           absl::GetFlag(FLAGS_max_subscriptions_per_principal), 1, 10000},
+          {"max_subscriptions_per_principal", absl::GetFlag(FLAGS_max_subscriptions_per_principal),
+           1, 10000},
+          {"max_connections", absl::GetFlag(FLAGS_max_connections), 1, 100000},
       })) {
     return 2;
   }
@@ -275,6 +283,7 @@ int main(int argc, char** argv) {
   options.subscriber_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_subscriber_idle_timeout_s));
   options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
+  options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {

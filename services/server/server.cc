@@ -26,10 +26,10 @@
 #include "services/projections/all_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
-#include "services/rpc/call_guard.h"
-#include "services/rpc/principal_limits.h"
 #include "services/queries/query_handler.h"
 #include "services/queries/query_service.h"
+#include "services/rpc/call_guard.h"
+#include "services/rpc/principal_limits.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
@@ -39,6 +39,7 @@
 #include "services/security/policy.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
+#include "services/server/connection_limit.h"
 #include "services/server/erasure_executor.h"
 #include "services/server/health_monitor.h"
 #include "services/server/server_metrics.h"
@@ -226,6 +227,8 @@ struct HotspotServer::Impl {
   std::unique_ptr<AdminService> admin;
   std::vector<std::unique_ptr<grpc::Service>> reflection;
   std::unique_ptr<grpc::Server> server;
+  // After the server: it hands the server its connections, and goes first.
+  std::unique_ptr<ConnectionLimiter> connections;
   std::unique_ptr<HealthMonitor> health;
   std::unique_ptr<observability::MetricsServer> metrics;
   std::string address;
@@ -446,11 +449,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     observers.push_back(std::make_unique<observability::CallObserverFactory>(*impl->registry));
     builder.experimental().SetInterceptorCreators(std::move(observers));
   }
-  // Each address gets its port: with port 0 there is one address (see ListenAddresses).
-  std::vector<int> ports(listen_addresses.size());
-  for (size_t i = 0; i < listen_addresses.size(); ++i) {
-    builder.AddListeningPort(listen_addresses[i], credentials, &ports[i]);
-  }
+  // The connections come from the limiter, which listens (connection_limit.h), and are served
+  // with `credentials` as on a port of gRPC's own.
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
   store::EventStore* events = impl->events.get();
   security::Sealer* sealer = impl->sealer.get();
   security::KeyStore* keys_for_backup = impl->keys.get();
@@ -475,11 +478,21 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   for (const auto& service : impl->reflection) builder.RegisterService(service.get());
   const uint64_t start_head = impl->events->HeadPosition();
   impl->server = builder.BuildAndStart();
-  if (impl->server == nullptr || std::find(ports.begin(), ports.end(), 0) != ports.end()) {
-    return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen, " (",
+  if (impl->server == nullptr) {
+    return absl::UnavailableError(absl::StrCat("listen: the gRPC server did not start (",
                                                absl::StrJoin(listen_addresses, ", "), ")"));
   }
-  impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":", ports[0]);
+  // Each address gets its port: with port 0 there is one address (see ListenAddresses).
+  absl::StatusOr<std::unique_ptr<ConnectionLimiter>> connections =
+      ConnectionLimiter::Start(listen_addresses, ConnectionLimitOptions{options.max_connections},
+                               std::move(acceptor), *impl->registry);
+  if (!connections.ok()) {
+    impl->server->Shutdown();
+    return connections.status();
+  }
+  impl->connections = *std::move(connections);
+  impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
+                               impl->connections->ports()[0]);
   impl->health = std::make_unique<HealthMonitor>(impl->server->GetHealthCheckService(),
                                                  impl->events.get(), impl->views.get(), start_head);
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
@@ -507,10 +520,13 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->health.reset();
   // Subscriptions never end by themselves: they end now (UNAVAILABLE), not at the grace's end.
   if (impl_->subscription_service) impl_->subscription_service->Close();
+  // New connections are refused from here on (gRPC would close them).
+  if (impl_->connections) impl_->connections->StopAccepting();
   if (impl_->server) {
     impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     impl_->server->Wait();
   }
+  impl_->connections.reset();
   // The stores close after the last call: the event store completes every accepted append.
   impl_->deadlines.reset();
   impl_->erasures.reset();

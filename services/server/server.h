@@ -110,6 +110,9 @@ struct ServerOptions {
   // (rpc/principal_limits.h). Default: 32 and 8.
   int max_calls_per_principal = 32;
   int max_subscriptions_per_principal = 8;
+  // Connections open at once, over all listening addresses: beyond it a connection is closed
+  // at once (server/connection_limit.h). Default: 2000.
+  int max_connections = 2000;
   // A subscription sent no event for this long ends UNAVAILABLE (the client resubscribes from
   // its checkpoint); zero: never. Default: 1 hour.
   absl::Duration subscriber_idle_timeout = absl::Hours(1);

@@ -17,6 +17,8 @@
 //   _last_erasure_timestamp_seconds, _failed (1 once it stopped on an error)
 //   hotspot_deadline_passes_total, _events_appended_total, _last_pass_timestamp_seconds,
 //   _failed_items (in the last pass), _consecutive_failed_passes   (with the deadline process)
+//   hotspot_connections_open, _max, _accepted_total, _refused_total
+//                                        kept by the connection limiter (connection_limit.h)
 //
 // Nothing personal: counts, positions, times and view names only.
 //

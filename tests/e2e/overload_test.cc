@@ -1,19 +1,30 @@
 // Issue 14 §4, overload and abuse, against a real hotspotd: bad requests (undecodable bodies,
 // huge and malformed ids, dates outside 1900-9999), the server's maximum deadline, the limits per
 // principal and on connections, and a prompt shutdown with subscribers connected.
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -22,6 +33,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
@@ -31,6 +43,7 @@
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
 #include "tests/e2e/hotspotd_process.h"
+#include "tests/e2e/metrics_scrape.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
@@ -420,11 +433,198 @@ TEST(ShutdownTest, SigtermWithSubscribersStopsPromptly) {
   }
 }
 
+// A hotspotd on its own, with metrics, and clients that each hold a connection of their own.
+class ConnectionLimitTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> flags) {
+    flags.push_back("--demo");
+    flags.push_back("--metrics_listen=127.0.0.1:0");
+    flags.push_back("--metrics_port_file=" + dir_.Sub("metrics.port"));
+    absl::StatusOr<HotspotdProcess> started =
+        HotspotdProcess::Start(HOTSPOTD_PATH, dir_.Sub("data"), flags);
+    ASSERT_TRUE(started.ok()) << started.status();
+    process_.emplace(*std::move(started));
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadAll(dir_.Sub("metrics.port"))),
+                                 &metrics_port_));
+    port_ = std::stoi(process_->address().substr(process_->address().rfind(':') + 1));
+  }
+
+  double Metric(const std::string& name) const {
+    return Scrape(HttpGet(metrics_port_, "/metrics")).Value(name);
+  }
+  // Waits (up to 10 s) until hotspot_connections_open is `open`; false if it never is.
+  bool WaitForOpen(int open) const {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (Metric("hotspot_connections_open") != open) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(5));  // a poll's interval, not a wait for an outcome
+    }
+    return true;
+  }
+
+  // A channel that holds a connection of its own (not one shared with the other channels), not
+  // yet connected.
+  std::shared_ptr<grpc::Channel> OwnChannel() const {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(process_->address(), grpc::InsecureChannelCredentials(), args);
+  }
+  // Connects `channel`: true if it got READY within `timeout`.
+  static bool Connect(const std::shared_ptr<grpc::Channel>& channel,
+                      absl::Duration timeout = absl::Seconds(10)) {
+    return channel->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout)) &&
+           channel->GetState(false) == GRPC_CHANNEL_READY;
+  }
+  // AdminService.Ping (open to all) through `channel`, echoing `payload`.
+  static grpc::Status Ping(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& payload) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.set_wait_for_ready(false);
+    v1::PingRequest request;
+    request.set_payload(payload);
+    v1::PingResponse response;
+    grpc::Status status = v1::AdminService::NewStub(channel)->Ping(&context, request, &response);
+    if (status.ok() && response.payload() != payload) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "the echo differs");
+    }
+    return status;
+  }
+  // A TCP connection to hotspotd's port, with reads timing out after 10 s; -1 if it fails.
+  int RawConnection() const {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port_));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  TempDir dir_;
+  std::optional<HotspotdProcess> process_;
+  int metrics_port_ = 0;
+  int port_ = 0;
+};
+
+// With --max_connections=3, three connections are served; a fourth is closed at once, whether a
+// bare TCP connection (reset before a byte is read) or a gRPC channel (which never gets READY),
+// while the three still get answers. The refusals are counted and logged. Once one of the three
+// closes, a new connection is served. A connection that gRPC itself closes (it spoke no
+// HTTP/2) frees its place too.
+TEST_F(ConnectionLimitTest, ConnectionsPastTheLimitAreClosedAtOnce) {
+  Start({"--max_connections=3"});
+  ASSERT_TRUE(WaitForOpen(0));
+  EXPECT_EQ(Metric("hotspot_connections_max"), 3);
+  std::vector<std::shared_ptr<grpc::Channel>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(OwnChannel());
+    ASSERT_TRUE(Connect(held.back())) << i;
+    EXPECT_TRUE(Ping(held.back(), absl::StrCat("held-", i)).ok()) << i;
+  }
+  EXPECT_EQ(Metric("hotspot_connections_open"), 3);
+
+  const int raw = RawConnection();
+  ASSERT_GE(raw, 0);
+  char byte;
+  EXPECT_EQ(read(raw, &byte, 1), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  close(raw);
+
+  // A fourth channel tries, and fails (TRANSIENT_FAILURE), never READY.
+  std::shared_ptr<grpc::Channel> fourth = OwnChannel();
+  grpc_connectivity_state state = fourth->GetState(/*try_to_connect=*/true);
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);
+  while (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_READY &&
+         fourth->WaitForStateChange(state, deadline)) {
+    state = fourth->GetState(false);
+  }
+  EXPECT_EQ(state, GRPC_CHANNEL_TRANSIENT_FAILURE);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(Ping(held[i], absl::StrCat("still-", i)).ok()) << i;
+    EXPECT_EQ(held[i]->GetState(false), GRPC_CHANNEL_READY) << i;
+  }
+  EXPECT_EQ(Metric("hotspot_connections_open"), 3);
+  EXPECT_GE(Metric("hotspot_connections_refused_total"), 2);
+  EXPECT_EQ(Metric("hotspot_connections_accepted_total"), 3);
+  EXPECT_TRUE(absl::StrContains(ReadAll(process_->log_file()),
+                                "event=connections_refused count=1 open=3 max_connections=3"))
+      << ReadAll(process_->log_file());
+
+  // The fourth stops trying; the first closes: a new connection takes its place.
+  fourth.reset();
+  held.erase(held.begin());
+  ASSERT_TRUE(WaitForOpen(2));
+  std::shared_ptr<grpc::Channel> next = OwnChannel();
+  ASSERT_TRUE(Connect(next));
+  EXPECT_TRUE(Ping(next, "next").ok());
+  EXPECT_EQ(Metric("hotspot_connections_open"), 3);
+
+  // A client that speaks no HTTP/2 is closed by gRPC (the server's end reads as EOF or reset),
+  // and its place is free again.
+  held.pop_back();
+  ASSERT_TRUE(WaitForOpen(2));
+  const int stranger = RawConnection();
+  ASSERT_GE(stranger, 0);
+  ASSERT_TRUE(WaitForOpen(3));
+  const std::string http1 = "GET / HTTP/1.1\r\nHost: hotspotd\r\n\r\n";
+  ASSERT_EQ(write(stranger, http1.data(), http1.size()), static_cast<ssize_t>(http1.size()));
+  char buffer[256];
+  ssize_t n;
+  while ((n = read(stranger, buffer, sizeof buffer)) > 0) {
+  }
+  EXPECT_TRUE(n == 0 || errno == ECONNRESET)
+      << "the server did not close it: " << std::strerror(errno);
+  close(stranger);
+  EXPECT_TRUE(WaitForOpen(2));
+}
+
+// The issue's 1,000 connections, under the default limit: every one is served.
+TEST_F(ConnectionLimitTest, AThousandConnectionsAreServedUnderTheDefaultLimit) {
+  constexpr int kConnections = 1000;
+  // This process holds a descriptor per connection, hotspotd two (it raises its own limit).
+  rlimit limit;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  if (limit.rlim_cur < 2 * kConnections) {
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4 * kConnections);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
+  }
+  Start({});
+  ASSERT_TRUE(WaitForOpen(0));
+  // 2000, unless this host's descriptors allow fewer (hotspotd lowers it then, with a warning).
+  EXPECT_GT(Metric("hotspot_connections_max"), kConnections);
+  const absl::Time start = absl::Now();
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < kConnections; ++i) {
+    channels.push_back(OwnChannel());
+    channels.back()->GetState(/*try_to_connect=*/true);
+  }
+  int ready = 0;
+  int answered = 0;
+  for (int i = 0; i < kConnections; ++i) {
+    ready += Connect(channels[i], absl::Seconds(30));
+    answered += Ping(channels[i], absl::StrCat("c", i)).ok();
+  }
+  EXPECT_EQ(ready, kConnections);
+  EXPECT_EQ(answered, kConnections);
+  EXPECT_EQ(Metric("hotspot_connections_open"), kConnections);
+  EXPECT_EQ(Metric("hotspot_connections_refused_total"), 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  channels.clear();
+  EXPECT_TRUE(WaitForOpen(0));
+}
+
 // The limits' flags out of range: exit 2 naming the flag.
 TEST(LimitFlagsTest, OutOfRangeIsRefusedNamingTheFlag) {
   TempDir dir;
-  for (const char* flag : {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1",
-                           "max_calls_per_principal=0", "max_subscriptions_per_principal=0"}) {
+  for (const char* flag :
+       {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1", "max_calls_per_principal=0",
+        "max_subscriptions_per_principal=0", "max_connections=0"}) {
     std::string output;
     EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
                         {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"), "--demo",
