@@ -48,4 +48,12 @@ void PrincipalLimits::Release(const std::string& key, bool subscription) {
   if (it->second.calls == 0 && it->second.subscriptions == 0) held_.erase(it);
 }
 
+absl::StatusOr<std::optional<PrincipalLimits::Slot>> TakeCallIfLimited(
+    PrincipalLimits* limits, const security::Principal& who) {
+  if (limits == nullptr) return std::nullopt;
+  absl::StatusOr<PrincipalLimits::Slot> slot = limits->TakeCall(who);
+  if (!slot.ok()) return slot.status();
+  return std::optional<PrincipalLimits::Slot>(*std::move(slot));
+}
+
 }  // namespace hotspot::rpc

@@ -3,12 +3,16 @@
 // everyone else: at most `max_calls` calls in flight (unary and streaming, subscriptions
 // included) and, of those, at most `max_subscriptions` subscriptions. Beyond that a call is
 // RESOURCE_EXHAUSTED naming the limit's flag. A principal is its person, agency and role: two
-// tokens of one person count together.
+// tokens of one person count together. Every authenticated call holds a slot: commands,
+// queries, audit calls, subscriptions and AdminService's operations alike. Calls without a
+// caller are not counted (AdminService.Ping, gRPC's health and reflection: cheap, and bounded by
+// the connection limit, server/connection_limit.h).
 //
 // Thread-safety: safe for concurrent use; a Slot may be released on any thread.
 #ifndef HOTSPOT_SERVICES_RPC_PRINCIPAL_LIMITS_H_
 #define HOTSPOT_SERVICES_RPC_PRINCIPAL_LIMITS_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -67,6 +71,11 @@ class PrincipalLimits {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Held> held_ ABSL_GUARDED_BY(mu_);
 };
+
+// A call slot of `who` from `limits` (PrincipalLimits::TakeCall); nullopt, and no limit, if
+// `limits` is null. RESOURCE_EXHAUSTED as TakeCall.
+absl::StatusOr<std::optional<PrincipalLimits::Slot>> TakeCallIfLimited(
+    PrincipalLimits* limits, const security::Principal& who);
 
 }  // namespace hotspot::rpc
 

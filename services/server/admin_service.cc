@@ -7,6 +7,7 @@
 #include "services/rpc/rpc.h"
 #include "services/rpc/stream_writer.h"
 #include "services/security/policy.h"
+#include "store/status_macros.h"
 
 namespace hotspot::server {
 
@@ -29,18 +30,24 @@ grpc::ServerUnaryReactor* AdminService::Ping(grpc::CallbackServerContext* contex
   return reactor;
 }
 
-absl::Status AdminService::RequireAdmin(const grpc::CallbackServerContext& context) const {
+absl::StatusOr<AdminService::Slot> AdminService::RequireAdmin(
+    const grpc::CallbackServerContext& context) const {
   absl::StatusOr<security::Principal> who = Authenticate(context, *authenticator_);
   if (!who.ok()) return who.status();
-  return security::MayOperate(*who);
+  // Counted before the role is checked, as the read side's calls are (rpc::CallRunner).
+  absl::StatusOr<Slot> slot = rpc::TakeCallIfLimited(limits_, *who);
+  if (!slot.ok()) return slot.status();
+  RETURN_IF_ERROR(security::MayOperate(*who));
+  return slot;
 }
 
 grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(
     grpc::CallbackServerContext* context, const hotspot::v1::GetProjectionStatusRequest*,
     hotspot::v1::GetProjectionStatusResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status allowed = RequireAdmin(*context); !allowed.ok()) {
-    reactor->Finish(ToGrpcStatus(allowed));
+  absl::StatusOr<Slot> slot = RequireAdmin(*context);
+  if (!slot.ok()) {
+    reactor->Finish(ToGrpcStatus(slot.status()));
     return reactor;
   }
   absl::Status error;
@@ -73,6 +80,7 @@ grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(
       status->set_last_error_key(pass.last_error_key);
     }
   }
+  slot->reset();  // free before the answer: a caller that has it may call again at once
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -81,11 +89,13 @@ grpc::ServerUnaryReactor* AdminService::RebuildProjection(
     grpc::CallbackServerContext* context, const hotspot::v1::RebuildProjectionRequest* request,
     hotspot::v1::RebuildProjectionResponse*) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = RequireAdmin(*context);
+  absl::StatusOr<Slot> slot = RequireAdmin(*context);
+  absl::Status status = slot.status();
   if (status.ok() && request->view().empty()) {
     status = absl::InvalidArgumentError("view: required, e.g. \"cases.v5\"");
   }
   if (status.ok()) status = views_->Rebuild(request->view());  // quick: it only starts it
+  if (slot.ok()) slot->reset();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
@@ -94,15 +104,17 @@ grpc::ServerUnaryReactor* AdminService::LoadDemo(grpc::CallbackServerContext* co
                                                  const hotspot::v1::LoadDemoRequest*,
                                                  hotspot::v1::LoadDemoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status allowed = RequireAdmin(*context); !allowed.ok()) {
-    reactor->Finish(ToGrpcStatus(allowed));
+  absl::StatusOr<Slot> slot = RequireAdmin(*context);
+  if (!slot.ok()) {
+    reactor->Finish(ToGrpcStatus(slot.status()));
     return reactor;
   }
   // Hundreds of commands: not on an RPC thread. The server's shutdown waits for the call to
   // finish, so the stores outlive the thread.
-  std::thread([this, reactor, response] {
+  std::thread([this, reactor, response, slot = *std::move(slot)]() mutable {
     absl::StatusOr<hotspot::v1::LoadDemoResponse> loaded = load_demo_();
     if (loaded.ok()) *response = *std::move(loaded);
+    slot.reset();
     reactor->Finish(ToGrpcStatus(loaded.status()));
   }).detach();
   return reactor;
@@ -110,13 +122,15 @@ grpc::ServerUnaryReactor* AdminService::LoadDemo(grpc::CallbackServerContext* co
 
 grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* AdminService::Backup(
     grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) {
-  const absl::Status allowed = RequireAdmin(*context);
   return new rpc::StreamWriter<hotspot::v1::BackupResponse>(
-      [this, allowed, request](rpc::StreamWriter<hotspot::v1::BackupResponse>& out) {
-        if (!allowed.ok()) return allowed;
-        return backup_(request->directory(), [&out](const hotspot::v1::BackupResponse& progress) {
-          return out.Send(progress);
-        });
+      [this, slot = RequireAdmin(*context),
+       request](rpc::StreamWriter<hotspot::v1::BackupResponse>& out) mutable {
+        if (!slot.ok()) return slot.status();
+        const absl::Status status = backup_(
+            request->directory(),
+            [&out](const hotspot::v1::BackupResponse& progress) { return out.Send(progress); });
+        slot->reset();
+        return status;
       });
 }
 

@@ -1,6 +1,9 @@
 // AdminService: probes and operations for operators (hotspot.v1.AdminService).
 //
-// Ping is open (for probes); the projection operations need an admin's token.
+// Ping is open (for probes); the projection operations need an admin's token. Each of those
+// holds one of the admin's calls in flight (rpc::PrincipalLimits, as every authenticated call
+// does) from its start until its work ends: beyond --max_calls_per_principal it is
+// RESOURCE_EXHAUSTED. Ping, having no caller, is not counted.
 //
 // Thread-safety: gRPC calls the handlers from its threads concurrently; they share no state.
 #ifndef HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
@@ -11,6 +14,7 @@
 #include "hotspot/v1/admin_service.grpc.pb.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
+#include "services/rpc/principal_limits.h"
 #include "services/security/identity.h"
 
 namespace hotspot::server {
@@ -28,14 +32,17 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
       const std::function<bool(const hotspot::v1::BackupResponse&)>& report)>;
 
   // Not owned; both must outlive the service. `deadlines` (not owned either) is null when
-  // hotspotd runs without the deadline process.
+  // hotspotd runs without the deadline process. `limits` (not owned; null: none) bounds each
+  // principal's calls in flight.
   AdminService(const security::Authenticator* authenticator, projections::Projector* views,
-               const projections::DeadlineProcess* deadlines, DemoLoader load_demo, Backuper backup)
+               const projections::DeadlineProcess* deadlines, DemoLoader load_demo, Backuper backup,
+               rpc::PrincipalLimits* limits = nullptr)
       : authenticator_(authenticator),
         views_(views),
         deadlines_(deadlines),
         load_demo_(std::move(load_demo)),
-        backup_(std::move(backup)) {}
+        backup_(std::move(backup)),
+        limits_(limits) {}
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const hotspot::v1::PingRequest* request,
@@ -55,14 +62,18 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
       grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) override;
 
  private:
-  // OK for an authenticated admin; UNAUTHENTICATED or PERMISSION_DENIED otherwise.
-  absl::Status RequireAdmin(const grpc::CallbackServerContext& context) const;
+  // One of the caller's call slots (none without limits), for an authenticated admin; release
+  // it before the answer. UNAUTHENTICATED, RESOURCE_EXHAUSTED (the caller holds all its slots)
+  // or PERMISSION_DENIED otherwise.
+  using Slot = std::optional<rpc::PrincipalLimits::Slot>;
+  absl::StatusOr<Slot> RequireAdmin(const grpc::CallbackServerContext& context) const;
 
   const security::Authenticator* const authenticator_;
   projections::Projector* const views_;
   const projections::DeadlineProcess* const deadlines_;
   const DemoLoader load_demo_;
   const Backuper backup_;
+  rpc::PrincipalLimits* const limits_;
 };
 
 }  // namespace hotspot::server

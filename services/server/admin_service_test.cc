@@ -1,14 +1,19 @@
 // AdminService.GetProjectionStatus shows the deadline process's passes: a failure injected into
 // one kind of item is reported (its key, its status, the passes failed in a row) while the pass
 // goes on with the other items, and the next pass retries the failed items and clears the count.
-// In process: the Sjælør demo in a fresh store, the service on a port of its own (port 0).
+// The admin's operations hold the admin's call slots (rpc::PrincipalLimits) as the read side's
+// calls do.
+// In process: a fresh store (with the Sjælør demo for the deadlines), the service on a port of
+// its own (port 0).
 #include "services/server/admin_service.h"
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -20,6 +25,7 @@
 #include "services/projections/all_views.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
+#include "services/rpc/principal_limits.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
@@ -33,29 +39,64 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
+// A fresh key store, its sealer and an event store in `dir`, without fsync.
+struct Stores {
+  explicit Stores(const store::testing::TempDir& dir) {
+    security::KeyStoreOptions key_options;
+    key_options.master_key_file = dir.Sub("master.key");
+    key_options.sync = false;
+    keys = *security::KeyStore::Open(key_options, dir.Sub("keys"));
+    sealer = std::make_unique<security::Sealer>(keys.get());
+    store::Options store_options;
+    store_options.sync = false;
+    events = *store::EventStore::Open(std::move(store_options), dir.Sub("events"));
+  }
+  // The views of the log, in `dir`.
+  std::unique_ptr<projections::Projector> OpenViews(const store::testing::TempDir& dir) const {
+    return *projections::Projector::Open(
+        projections::ProjectorOptions(), events.get(),
+        projections::AllViews(sealer.get(), *security::IdentityDigester::FromKeyStore(*keys)),
+        dir.Sub("views"));
+  }
+
+  std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<security::Sealer> sealer;
+  std::unique_ptr<store::EventStore> events;
+};
+
+// `admin` served on a port of its own, and a client of it.
+struct Served {
+  explicit Served(AdminService* admin) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(admin);
+    server = builder.BuildAndStart();
+    EXPECT_NE(port, 0);
+    stub = v1::AdminService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  ~Served() { server->Shutdown(); }
+
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<v1::AdminService::Stub> stub;
+};
+
 TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
   store::testing::TempDir dir;
-  security::KeyStoreOptions key_options;
-  key_options.master_key_file = dir.Sub("master.key");
-  key_options.sync = false;
-  auto keys = *security::KeyStore::Open(key_options, dir.Sub("keys"));
-  security::Sealer sealer(keys.get());
-  store::Options store_options;
-  store_options.sync = false;
-  auto events = *store::EventStore::Open(std::move(store_options), dir.Sub("events"));
+  Stores stores(dir);
+  store::EventStore* events = stores.events.get();
+  security::Sealer& sealer = *stores.sealer;
   const absl::Time now =
       absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
   {
-    scenario::HandlerSink sink(events.get(), &sealer);
+    scenario::HandlerSink sink(events, &sealer);
     scenario::ScenarioOptions options;
     options.youths = 20;
     options.now = now;
     ASSERT_TRUE(scenario::BuildSjaelor(sink, options).ok());
   }
-  auto views = *projections::Projector::Open(
-      projections::ProjectorOptions(), events.get(),
-      projections::AllViews(&sealer, *security::IdentityDigester::FromKeyStore(*keys)),
-      dir.Sub("views"));
+  auto views = stores.OpenViews(dir);
   ASSERT_TRUE(views->WaitFor(events->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
 
   // The commitments fail while `failing` is set; everything else goes through.
@@ -71,21 +112,15 @@ TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
     }
     return absl::OkStatus();
   };
-  projections::DeadlineProcess deadlines(events.get(), views.get(), &sealer, std::move(options));
+  projections::DeadlineProcess deadlines(events, views.get(), &sealer, std::move(options));
 
   const scenario::Cast cast = scenario::SjaelorCast();
   const std::vector<std::string> tokens =
       *security::WriteDevTokens(dir.Sub("tokens"), {cast.admin});
   const security::Authenticator authenticator = *security::Authenticator::Load(dir.Sub("tokens"));
   AdminService admin(&authenticator, views.get(), &deadlines, nullptr, nullptr);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&admin);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(port, 0);
-  auto stub = v1::AdminService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  Served served(&admin);
+  v1::AdminService::Stub* stub = served.stub.get();
   auto status = [&] {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + tokens[0]);
@@ -145,7 +180,119 @@ TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
   EXPECT_EQ(recovered.last_error_key(), after_failure.last_error_key());
   EXPECT_EQ(count("hotspot.v1.CommitmentMarkedOverdue"),
             static_cast<int>(after_failure.failed_items()));
-  server->Shutdown();
+}
+
+// With one call per principal, an admin operation in flight (a demo being loaded) holds the
+// admin's one slot: its other operations, and a read call of its (which takes its slot from the
+// same PrincipalLimits), are RESOURCE_EXHAUSTED naming the flag, while Ping, which has no
+// caller, is answered. Once the load is answered the slot is free again. And a slot held by the
+// admin's other calls leaves none for an operation.
+TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  auto views = stores.OpenViews(dir);
+
+  const scenario::Cast cast = scenario::SjaelorCast();
+  const std::vector<std::string> tokens =
+      *security::WriteDevTokens(dir.Sub("tokens"), {cast.admin});
+  const security::Authenticator authenticator = *security::Authenticator::Load(dir.Sub("tokens"));
+  rpc::PrincipalLimits limits(rpc::PrincipalLimitsOptions{1, 1});
+  absl::Notification loading;
+  absl::Notification release;
+  AdminService admin(
+      &authenticator, views.get(), nullptr,
+      [&]() -> absl::StatusOr<v1::LoadDemoResponse> {
+        loading.Notify();
+        release.WaitForNotification();
+        v1::LoadDemoResponse response;
+        response.set_commands(7);
+        return response;
+      },
+      [](const std::string& directory,
+         const std::function<bool(const v1::BackupResponse&)>& report) {
+        v1::BackupResponse progress;
+        progress.set_part("events");
+        report(progress);
+        return absl::OkStatus();
+      },
+      &limits);
+  Served served(&admin);
+  v1::AdminService::Stub* stub = served.stub.get();
+  auto as_admin = [&](grpc::ClientContext& context) {
+    context.AddMetadata("authorization", "Bearer " + tokens[0]);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  };
+  // The admin's other operations: each one's status.
+  auto operations = [&] {
+    std::vector<grpc::Status> out;
+    {
+      grpc::ClientContext context;
+      as_admin(context);
+      v1::GetProjectionStatusResponse response;
+      out.push_back(stub->GetProjectionStatus(&context, {}, &response));
+    }
+    {
+      grpc::ClientContext context;
+      as_admin(context);
+      v1::RebuildProjectionRequest request;
+      request.set_view("no-such-view");
+      v1::RebuildProjectionResponse response;
+      out.push_back(stub->RebuildProjection(&context, request, &response));
+    }
+    {
+      grpc::ClientContext context;
+      as_admin(context);
+      v1::BackupRequest request;
+      request.set_directory(dir.Sub("backup"));
+      auto reader = stub->Backup(&context, request);
+      v1::BackupResponse progress;
+      while (reader->Read(&progress)) EXPECT_EQ(progress.part(), "events");
+      out.push_back(reader->Finish());
+    }
+    return out;
+  };
+  auto expect_exhausted = [](const grpc::Status& status) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+    EXPECT_THAT(status.error_message(), StartsWith("max_calls_per_principal: "));
+  };
+
+  grpc::Status loaded;
+  v1::LoadDemoResponse load_response;
+  std::thread load([&] {
+    grpc::ClientContext context;
+    as_admin(context);
+    loaded = stub->LoadDemo(&context, {}, &load_response);
+  });
+  loading.WaitForNotification();
+  for (const grpc::Status& status : operations()) expect_exhausted(status);
+  const absl::StatusOr<rpc::PrincipalLimits::Slot> read = limits.TakeCall(cast.admin);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted);
+  {
+    grpc::ClientContext context;
+    v1::PingRequest ping;
+    ping.set_payload("still here");
+    v1::PingResponse pong;
+    EXPECT_TRUE(stub->Ping(&context, ping, &pong).ok());
+    EXPECT_EQ(pong.payload(), "still here");
+  }
+  release.Notify();
+  load.join();
+  EXPECT_TRUE(loaded.ok()) << loaded.error_message();
+  EXPECT_EQ(load_response.commands(), 7);
+
+  // Free: each operation is answered (the rebuild names its unknown view).
+  const std::vector<grpc::Status> free = operations();
+  EXPECT_TRUE(free[0].ok()) << free[0].error_message();
+  EXPECT_EQ(free[1].error_code(), grpc::StatusCode::NOT_FOUND) << free[1].error_message();
+  EXPECT_TRUE(free[2].ok()) << free[2].error_message();
+
+  // Another call of the admin's holds the slot.
+  {
+    absl::StatusOr<rpc::PrincipalLimits::Slot> held = limits.TakeCall(cast.admin);
+    ASSERT_TRUE(held.ok()) << held.status();
+    for (const grpc::Status& status : operations()) expect_exhausted(status);
+  }
+  EXPECT_TRUE(operations()[0].ok());
 }
 
 }  // namespace

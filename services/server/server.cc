@@ -465,7 +465,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
           const std::string& directory,
           const std::function<bool(const v1::BackupResponse&)>& report) {
         return Backup(events, keys_for_backup, access, directory, report);
-      });
+      },
+      impl->limits.get());
   builder.RegisterService(impl->admin.get());
   builder.RegisterService(impl->command_service.get());
   builder.RegisterService(impl->query_service.get());
