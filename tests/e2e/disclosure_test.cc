@@ -336,7 +336,9 @@ TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
   std::set<uint64_t> positions;
   for (const auto& response : responses) {
     for (const v1::StoredEvent& e : response.events()) {
-      if (e.position() <= head_) EXPECT_TRUE(positions.insert(e.position()).second);
+      if (e.position() <= head_) {
+        EXPECT_TRUE(positions.insert(e.position()).second);
+      }
     }
   }
   std::set<uint64_t> audited_positions;
@@ -604,7 +606,9 @@ TEST_F(DisclosureTest, APinnedVersionIsComparedOnlyForACallerThePolicyAdmits) {
       const v1::AccessRecord record =
           LastOf(who->person, "hotspot.v1.CommandService/RecordSocialDecision");
       EXPECT_TRUE(record.refused()) << who->person << " " << id;
-      if (id == youth) EXPECT_EQ(record.youth_id(), youth) << who->person;
+      if (id == youth) {
+        EXPECT_EQ(record.youth_id(), youth) << who->person;
+      }
     }
     // Outside the youth's area, a youth with no case is refused as one with a case is.
     if (!who->InArea(scenario::kAreaId)) {
