@@ -28,6 +28,7 @@ AuditService::AuditService(const AuditHandler* handler,
       access_log_(access_log),
       sealer_(sealer),
       answer_(std::move(answer)),
+      known_(known),
       runner_(authenticator, access_log, workers, std::move(known), limits) {}
 
 absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
@@ -36,7 +37,7 @@ absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Princip
   if (!youth_id.empty()) {
     // One youth's records: all of its case's area.
     RETURN_IF_ERROR(queries::CheckId("youth_id", youth_id, "youth", /*required=*/true));
-    ASSIGN_OR_RETURN(const std::string area, handler_->AreaOf(youth_id));
+    ASSIGN_OR_RETURN(const std::string area, known_.area_of_youth(youth_id));
     RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, area));
     return AccessLog::Filter(nullptr);
   }
@@ -51,7 +52,7 @@ absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Princip
         }
         auto it = areas->find(record.youth_id());
         if (it == areas->end()) {
-          ASSIGN_OR_RETURN(std::string area, handler_->AreaOf(record.youth_id()));
+          ASSIGN_OR_RETURN(std::string area, known_.area_of_youth(record.youth_id()));
           it = areas->emplace(record.youth_id(), std::move(area)).first;
         }
         return security::MaySeeAccessRecord(who, it->second);
@@ -61,11 +62,20 @@ absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Princip
 absl::Status AuditService::ResolvePurposes(
     google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
     security::Disclosures& shown) const {
+  std::map<std::string, bool, std::less<>> has_case;  // looked up once per youth
   for (v1::AccessRecord& record : records) {
-    // A record of before refusals' ids were checked may name any text the caller typed: it is
-    // no youth's id, and listing it reads no youth's data.
-    if (queries::CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
-      shown.Shown(record.youth_id(), record.area_id(), /*in_clear=*/false);
+    // A record of before refusals' ids were checked may name any text the caller typed, even a
+    // well-formed id of no youth: listing it reads no youth's data, and noting it would file the
+    // auditor's read (and seal its purpose under a key made for it) under a youth that never was.
+    const std::string& youth_id = record.youth_id();
+    if (queries::CheckId("youth_id", youth_id, "youth", /*required=*/false).ok() &&
+        !youth_id.empty()) {
+      auto it = has_case.find(youth_id);
+      if (it == has_case.end()) {
+        ASSIGN_OR_RETURN(const std::string area, known_.area_of_youth(youth_id));
+        it = has_case.emplace(youth_id, !area.empty()).first;
+      }
+      if (it->second) shown.Shown(youth_id, record.area_id(), /*in_clear=*/false);
     }
     // The auditor sees the log's records in full: the purposes' free texts unsealed.
     if (!record.has_purpose_text()) continue;

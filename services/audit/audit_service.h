@@ -55,7 +55,7 @@ class AuditService final : public v1::AuditService::CallbackService {
   // malformed id) or none ("": each record by its area, or else its youth's case's).
   absl::StatusOr<AccessLog::Filter> Readable(const security::Principal& who,
                                              const std::string& youth_id) const;
-  // Unseals the records' purposes for the auditor; notes each youth in `shown`.
+  // Unseals the records' purposes for the auditor; notes in `shown` each youth that has a case.
   absl::Status ResolvePurposes(google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
                                security::Disclosures& shown) const;
 
@@ -63,6 +63,8 @@ class AuditService final : public v1::AuditService::CallbackService {
   AccessLog* const access_log_;
   security::Sealer* const sealer_;
   const AnswerRecorder answer_;
+  // The areas of youths' cases, from the log itself: exact even while the views catch up.
+  const rpc::KnownIds known_;
   rpc::CallRunner runner_;
 };
 

@@ -24,6 +24,19 @@ absl::StatusOr<Decision> Decide(const v1::RegisterAgencyRequest& r, const Comman
   RETURN_IF_ERROR(CheckId("area_id", r.area_id(), "area"));
   RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes));
   RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::AgencyKind_IsValid));
+  // Retsplejeloven § 115 stk. 3 is for a self-governing institution: registered by its kind if
+  // it is a school or a club, else as OTHER. A housing association or an NGO never joins by it,
+  // and the named administrations are municipal: the flag there would be read as meaning what
+  // it cannot.
+  const bool may_be_self_governing = r.kind() == v1::AGENCY_KIND_SCHOOL ||
+                                     r.kind() == v1::AGENCY_KIND_CLUB ||
+                                     r.kind() == v1::AGENCY_KIND_OTHER;
+  if (r.self_governing_institution() && !may_be_self_governing) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "self_governing_institution: only a school, a club or an agency of kind OTHER joins the "
+        "SSP exchange under Retsplejeloven § 115 stk. 3, not one of kind ",
+        v1::AgencyKind_Name(r.kind())));
+  }
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "register an agency"));
   ASSIGN_OR_RETURN(const AgencyState agency,
                    s.LoadMain<AgencyState>("agency_id", r.agency_id(), false));

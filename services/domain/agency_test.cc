@@ -32,6 +32,16 @@ TEST_F(DecideTest, AnAgencyIsRegisteredOnceByTheAreasManagersWithItsKind) {
   bad = r;
   bad.set_kind(static_cast<v1::AgencyKind>(99));
   EXPECT_THAT(std::string(w_.Run(bad, chief_).status().message()), HasSubstr("kind:"));
+  // § 115 stk. 3 is for self-governing schools, clubs and others, never a housing association
+  // (Almenboligloven § 63 d) or an NGO (consent only).
+  for (const v1::AgencyKind kind : {v1::AGENCY_KIND_HOUSING_ASSOCIATION, v1::AGENCY_KIND_NGO,
+                                    v1::AGENCY_KIND_POLICE}) {
+    bad = r;
+    bad.set_kind(kind);
+    d = w_.Run(bad, chief_);
+    EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument) << kind;
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr("self_governing_institution:"));
+  }
   // Not a member of an agency, not a chief of another area.
   EXPECT_EQ(Code(w_.Run(r, school_leader_)), absl::StatusCode::kPermissionDenied);
   Principal stranger = chief_;

@@ -704,6 +704,11 @@ absl::StatusOr<Decision> Decide(const v1::RectifyPersonalDataRequest& r, const C
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
   RETURN_IF_ERROR(RequireRecordKeeper(s, youth.area_id, "correct a youth's identifying data"));
+  // Only what is on record is corrected: a youth known by sight gets its identity through
+  // IdentifyYouth, with that command's checks.
+  RETURN_IF_ERROR(Rule(youth.identity_known,
+                       absl::StrCat("youth_id: ", r.youth_id(),
+                                    " is not identified: record its identity with IdentifyYouth")));
   // The CPR number tells the birth date: a birth date is corrected only to the one the CPR
   // number on record tells, and a corrected CPR number corrects the birth date with it.
   std::string birth_date_follows;

@@ -904,6 +904,16 @@ TEST_F(DecideTest, OutreachHasAnOutcomeAndAnUnknownYouthIsIdentified) {
   EXPECT_EQ(event.due_on().day(), 7);
   EXPECT_EQ(World::Unseal(event.task()), "Find out who the boy by the kiosk is");
 
+  // Not identified: there is nothing on record to correct (IdentifyYouth's checks apply).
+  auto rectify = Req<v1::RectifyPersonalDataRequest>();
+  rectify.set_youth_id(youth);
+  rectify.set_field(v1::PERSONAL_DATA_FIELD_NAME);
+  rectify.set_value("Karim Berg");
+  rectify.set_reason("Known now");
+  absl::StatusOr<Decision> unidentified = w_.Run(rectify, chief_);
+  EXPECT_EQ(Code(unidentified), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(unidentified.status().message()), HasSubstr("IdentifyYouth"));
+
   // The school identifies him (it does the outreach); the police, which does not, may not.
   auto identify = Req<v1::IdentifyYouthRequest>();
   identify.set_youth_id(youth);

@@ -114,8 +114,12 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   // A shared concern: the others see that it exists, its basis, its date and who shared it.
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
     if (may([&](const auto& p) { return security::MaySeeConcern(p, *view, concern); })) continue;
-    withhold(
-        {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()});
+    const bool ended =
+        allowed && who != nullptr && security::ConsentEndedFor(*who, *view, concern);
+    for (v1::PersonalField* field :
+         {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()}) {
+      Withhold(field, ended ? "consent_ended" : reason);
+    }
     concern.clear_concerns();
   }
   // The identity numbers: the name and address serve an outside agency's task, the CPR number
@@ -123,8 +127,8 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   const bool identity_numbers =
       may([](const auto& p) { return security::MaySeeIdentityNumbers(p); });
   if (!identity_numbers) withhold({view->mutable_cpr_number(), view->mutable_birth_date()});
-  // The referral's content: the others get who referred, when, how urgently and the number of
-  // categories (GDPR Art. 9, 10).
+  // The referral's content: the others (§ 115 parties included) get who referred, when, how
+  // urgently and the number of categories (GDPR Art. 9, 10).
   if (!may([&](const auto& p) { return security::MaySeeReferral(p, *view); })) {
     v1::Referral& referral = *view->mutable_referral();
     referral.clear_concerns();
@@ -174,6 +178,9 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
                                        });
                                      }),
                       notifications.end());
+  if (!may(security::MaySeeNotificationAssessment)) {
+    for (v1::NotificationView& n : notifications) withhold({n.mutable_assessment()});
+  }
   if (!may(security::MaySeeInvestigations)) view->clear_investigations();
   if (!may(security::MaySeeSocialDecisions)) view->clear_social_decisions();
   if (!may(security::MaySeeSubjectAccessRequests)) view->clear_subject_access_requests();

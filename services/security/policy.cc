@@ -243,24 +243,40 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view) {
   return false;
 }
 
-bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
-                   const v1::SharedConcern& concern) {
+namespace {
+
+// MaySeeConcern, but for whether the consent it was shared on still stands.
+bool RecipientOf(const Principal& who, const v1::CaseView& view,
+                 const v1::SharedConcern& concern) {
   if (!MaySeePersonalData(who, view)) return false;
   if (SeesWholeCase(who) || who.agency == concern.agency_id()) return true;
   // Its basis must allow the reader (also for a share of before recipients were recorded, which
   // goes to every agency involved that its basis allows).
   if (!MayReceiveUnder(who.Agency(), concern.legal_basis()).ok()) return false;
+  return concern.recipient_agency_ids().empty() ||
+         Contains(concern.recipient_agency_ids(), who.agency);
+}
+
+}  // namespace
+
+bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
+                   const v1::SharedConcern& concern) {
+  if (!RecipientOf(who, view, concern)) return false;
+  if (SeesWholeCase(who) || who.agency == concern.agency_id()) return true;
   if (concern.recipient_agency_ids().empty()) return true;
-  if (!Contains(concern.recipient_agency_ids(), who.agency)) return false;
   if (concern.legal_basis() != v1::LEGAL_BASIS_CONSENT) return true;
   // On consent: only while it stands.
   return ConsentStands(view, concern, who.agency);
 }
 
+bool ConsentEndedFor(const Principal& who, const v1::CaseView& view,
+                     const v1::SharedConcern& concern) {
+  return RecipientOf(who, view, concern) && !MaySeeConcern(who, view, concern);
+}
+
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view) {
   if (!MaySeePersonalData(who, view)) return false;
-  if (SeesWholeCase(who) || who.agency == view.referral().referring_agency_id()) return true;
-  return SspParty(who.Agency());
+  return SeesWholeCase(who) || who.agency == view.referral().referring_agency_id();
 }
 
 bool MaySeeCasework(const Principal& who, absl::string_view owner) {
@@ -282,6 +298,8 @@ bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent) {
 bool MaySeeNotification(const Principal& who, const v1::NotificationView& notification) {
   return SeesWholeCase(who) || who.agency == notification.agency_id();
 }
+
+bool MaySeeNotificationAssessment(const Principal& who) { return SeesWholeCase(who); }
 
 bool MaySeeInvestigations(const Principal& who) { return SeesWholeCase(who); }
 

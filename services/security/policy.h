@@ -96,13 +96,18 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 // (text, categories, necessity): see the header comment.
 bool MaySeeConcern(const Principal& who, const v1::CaseView& view,
                    const v1::SharedConcern& concern);
+// True if `who` would read `concern`'s content but for its consent, which no longer stands
+// (withdrawn, or lapsed at 18): the reader is told "consent_ended", not "not_recipient".
+bool ConsentEndedFor(const Principal& who, const v1::CaseView& view,
+                     const v1::SharedConcern& concern);
 
 // True if `who`, who may see `view`'s personal data, may also read the referral's content (its
-// description and categories): the case came to the hotspot through the SSP cooperation, so
-// they go to its § 115 parties (MayReceiveUnder), the referring agency, the social
-// administration's caseworkers and the area's coordinators. A housing association that owns a
-// commitment, an NGO, or another agency involved only through its own part sees who referred,
-// when, how urgently and how many categories.
+// description and categories). The referral is the case's first concern and follows the rule of a
+// shared concern with no recipients named (Retsplejeloven § 115 lets a party share what is
+// necessary, not everything with every party): the referring agency, the social administration's
+// caseworkers and the area's coordinators. Every other reader (another § 115 party included)
+// sees who referred, when, how urgently and how many categories; what it needs of the content
+// reaches it as a share naming it (ShareConcern).
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
 
 // True if `who`, who may see a case's personal data, may also read its casework: the screening
@@ -128,6 +133,11 @@ bool MaySeeConsent(const Principal& who, const v1::ConsentView& consent);
 // to the social administration (barnets lov): the notifying agency, the social administration's
 // caseworkers and the area's coordinators. Nobody else learns that the child was notified.
 bool MaySeeNotification(const Principal& who, const v1::NotificationView& notification);
+// True if `who` may also read the social administration's assessment of a notification: its
+// caseworkers and the area's coordinators. The notifying agency learns its notification's dates
+// (assessed, receipt due and confirmed) and flags, as barnets lov's receipt gives it, not the
+// assessment, which is the social administration's casework.
+bool MaySeeNotificationAssessment(const Principal& who);
 // The same for the social administration's child-welfare investigations: its caseworkers and
 // the area's coordinators.
 bool MaySeeInvestigations(const Principal& who);

@@ -336,7 +336,9 @@ TEST_F(DisclosureTest, AnIntegrationOfOneAreaReceivesNothingOfAnother) {
   std::set<uint64_t> positions;
   for (const auto& response : responses) {
     for (const v1::StoredEvent& e : response.events()) {
-      if (e.position() <= head_) EXPECT_TRUE(positions.insert(e.position()).second);
+      if (e.position() <= head_) {
+        EXPECT_TRUE(positions.insert(e.position()).second);
+      }
     }
   }
   std::set<uint64_t> audited_positions;
@@ -604,7 +606,9 @@ TEST_F(DisclosureTest, APinnedVersionIsComparedOnlyForACallerThePolicyAdmits) {
       const v1::AccessRecord record =
           LastOf(who->person, "hotspot.v1.CommandService/RecordSocialDecision");
       EXPECT_TRUE(record.refused()) << who->person << " " << id;
-      if (id == youth) EXPECT_EQ(record.youth_id(), youth) << who->person;
+      if (id == youth) {
+        EXPECT_EQ(record.youth_id(), youth) << who->person;
+      }
     }
     // Outside the youth's area, a youth with no case is refused as one with a case is.
     if (!who->InArea(scenario::kAreaId)) {
@@ -956,6 +960,26 @@ TEST_F(DisclosureTest, ASocialDecisionInvolvesNobodyInTheListEveryoneSees) {
   EXPECT_EQ(school.position(), before.position());
   EXPECT_EQ(CaseAs(cast.caseworker, youth).position(), last_position_);
   EXPECT_EQ(CaseAs(cast.chief, youth).position(), last_position_);
+  // The social administration assesses it: the school learns that and when (barnets lov's
+  // receipt), not what the assessment says, which is the social administration's casework.
+  v1::AssessNotificationRequest assess;
+  assess.set_request_id("social-decision-assessment");
+  assess.set_youth_id(youth);
+  assess.set_notification_id(school.notifications(0).notification_id());
+  assess.set_assessment("No acute danger; a home visit and a talk");
+  Do(cast.caseworker, assess);
+  const v1::CaseView assessed = CaseAs(cast.school_member, youth);
+  ASSERT_EQ(assessed.notifications_size(), 1);
+  EXPECT_TRUE(assessed.notifications(0).has_assessed_at());
+  EXPECT_EQ(assessed.notifications(0).assessment().withheld().reason(), "not_recipient");
+  EXPECT_EQ(assessed.notifications(0).text().text(), "Says he sleeps at a friend's");
+  for (const security::Principal* who : {&cast.caseworker, &cast.chief}) {
+    const v1::CaseView whole = CaseAs(*who, youth);
+    ASSERT_EQ(whole.notifications_size(), 1) << who->person;
+    EXPECT_EQ(whole.notifications(0).assessment().text(),
+              "No acute danger; a home visit and a talk")
+        << who->person;
+  }
 }
 
 TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
@@ -1117,6 +1141,24 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   Do(cast.caseworker, again);
   EXPECT_EQ(ConcernOf(CaseAs(ClubWorker(), youth), kSchool, v1::LEGAL_BASIS_CONSENT).text().text(),
             "Tired in class; trouble at home");
+  // Withdrawn again, while the club reads the case through a § 115 share of the police's: the
+  // share on consent is withheld from it as ended, not as never meant for it.
+  withdraw.set_request_id("basis-withdraw-again");
+  Do(cast.chief, withdraw);
+  v1::ShareConcernRequest to_club = ssp;
+  to_club.set_request_id("basis-ssp-club");
+  to_club.clear_recipient_agency_ids();
+  to_club.add_recipient_agency_ids(kClub);
+  to_club.set_necessity("The club can keep him busy in the evenings");
+  Do(cast.police_member, to_club);
+  const v1::CaseView ended = CaseAs(ClubWorker(), youth);
+  EXPECT_TRUE(ended.name().has_text());
+  const v1::SharedConcern consent_share = ConcernOf(ended, kSchool, v1::LEGAL_BASIS_CONSENT);
+  EXPECT_EQ(consent_share.text().withheld().reason(), "consent_ended");
+  EXPECT_EQ(consent_share.necessity().withheld().reason(), "consent_ended");
+  EXPECT_TRUE(consent_share.concerns().empty());
+  EXPECT_EQ(ConcernOf(ended, kPolice, v1::LEGAL_BASIS_SSP_EXCHANGE).text().withheld().reason(),
+            "not_recipient");  // the police's share to the school
 }
 
 TEST_F(DisclosureTest, CategoriesAreSealedAndShownOnlyWithNeedToKnow) {

@@ -296,7 +296,9 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
     EXPECT_TRUE(b.has_meetings_in_period()) << b.body_id();
     EXPECT_NE(bodies.find(absl::StrCat("<th scope=\"row\">", b.name(), "</th>")),
               std::string::npos);
-    if (b.body_id() == "local-ssp") EXPECT_EQ(b.meetings_in_period(), 4);
+    if (b.body_id() == "local-ssp") {
+      EXPECT_EQ(b.meetings_in_period(), 4);
+    }
   }
   EXPECT_NE(bodies.find("Meetings held in the period"), std::string::npos);
 
