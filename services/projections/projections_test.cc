@@ -1,5 +1,6 @@
 // The projection engine and the case and commitment views, over a real event store with the
 // Sjælør scenario in it.
+#include <array>
 #include <random>
 #include <set>
 
@@ -782,6 +783,8 @@ TEST_F(ProjectionsTest, SeededRandomCommandSequencesGiveLiveViewsEqualToRebuilds
     std::mt19937 random(seed);
     auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
     std::vector<std::string> youths, commitments, escalations, meetings;
+    // The decisions recorded about a youth: {youth, meeting, decision}, for closures to cite.
+    std::vector<std::array<std::string, 3>> decisions;
     int landed = 0;
     for (int step = 0; step < 150; ++step) {
       const std::string id = absl::StrCat("random-", seed, "-", step);
@@ -852,6 +855,8 @@ TEST_F(ProjectionsTest, SeededRandomCommandSequencesGiveLiveViewsEqualToRebuilds
           if (r.ok()) {
             for (const auto& c : r->created_ids()) commitments.push_back(c);
             meetings.push_back(scheduled->id());
+            // One that changed no case yet may stand for a closure.
+            if (!d.has_plan()) decisions.push_back({youth, scheduled->id(), r->id()});
           }
           break;
         }
@@ -905,11 +910,17 @@ TEST_F(ProjectionsTest, SeededRandomCommandSequencesGiveLiveViewsEqualToRebuilds
           break;
         }
         case 7: {
+          if (decisions.empty()) break;
+          const size_t k = pick(decisions.size());
+          const auto& [youth, meeting, decision] = decisions[k];
           v1::CloseCaseRequest q;
           q.set_request_id(id);
-          q.set_youth_id(youths[pick(youths.size())]);
+          q.set_youth_id(youth);
+          q.set_meeting_id(meeting);
+          q.set_decision_id(decision);
           q.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
           r = sink_->Send(cast.chief, q, absl::Now());
+          if (r.ok()) decisions.erase(decisions.begin() + k);  // cited once
           break;
         }
         default: {
