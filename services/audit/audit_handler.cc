@@ -34,13 +34,13 @@ using queries::ToStoredEvent;
 // Reading a history: positions per ReadPositions call.
 constexpr size_t kReadChunk = 1000;
 
-// The professionals named in a case (who referred, notified, owns or accepted a commitment, does
-// outreach): their names are not the youth's data (GDPR Art. 15(4)). One rule for the history's
-// events and the case view alike: these string fields, wherever they stand (an event's or the
-// stored event's actor is redacted on its own, keeping "system").
+// The professionals named in a case (who referred, notified, owns, accepted or withdrew a
+// commitment, does outreach): their names are not the youth's data (GDPR Art. 15(4)). One rule
+// for the history's events and the case view alike: these string fields, wherever they stand (an
+// event's or the stored event's actor is redacted on its own, keeping "system").
 bool IsEmployeeName(const google::protobuf::FieldDescriptor* f) {
-  static constexpr absl::string_view kNames[] = {"person", "responsible_person", "accepted_by",
-                                                 "referred_by", "notified_by"};
+  static constexpr absl::string_view kNames[] = {
+      "person", "responsible_person", "accepted_by", "referred_by", "notified_by", "withdrawn_by"};
   return f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING && !f->is_repeated() &&
          f->containing_type() != v1::Actor::descriptor() &&
          std::find(std::begin(kNames), std::end(kNames), f->name()) != std::end(kNames);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/query_service.pb.h"
@@ -24,6 +25,7 @@
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/key_store.h"
+#include "store/status_macros.h"
 #include "store/test_util.h"
 
 namespace hotspot::audit {
@@ -81,6 +83,29 @@ class AuditTest : public ::testing::Test {
           return true;
         });
     return out;
+  }
+
+  // The youth's subject access request, recorded by the chief: its id.
+  std::string AskForAccess(const std::string& youth, const std::string& request_id) {
+    scenario::HandlerSink sink(events_.get(), sealer_.get());
+    v1::RecordSubjectAccessRequestRequest asked;
+    asked.set_request_id(request_id);
+    asked.set_youth_id(youth);
+    asked.set_requester(v1::CONSENT_GIVER_YOUTH);
+    asked.set_requested_by("the youth");
+    const absl::StatusOr<v1::CommandResponse> sar = sink.Send(cast_.chief, asked, kNow);
+    EXPECT_TRUE(sar.ok()) << sar.status();
+    return sar.ok() ? sar->id() : "";
+  }
+
+  // The export answering it, as the auditor makes it once the views have caught up.
+  absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> Export(const std::string& youth,
+                                                                    const std::string& sar) {
+    RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)));
+    v1::ExportSubjectAccessRequest request;
+    request.set_youth_id(youth);
+    request.set_subject_access_id(sar);
+    return Handler().SubjectAccess(cast_.auditor, request, absl::Now() + absl::Seconds(10), {});
   }
 
   // Every position of the log that concerns `youth`, by a full scan: its stream, an event that
@@ -186,14 +211,7 @@ TEST_F(AuditTest, WhoMayReadAHistory) {
 // in the history and in the case, and the redactions are listed.
 TEST_F(AuditTest, APoliceTextInClearOfBeforeIsWithheldFromTheSubjectAccessExport) {
   const std::string& youth = demo_.youth_ids[0];
-  scenario::HandlerSink sink(events_.get(), sealer_.get());
-  v1::RecordSubjectAccessRequestRequest asked;
-  asked.set_request_id("old-text-sar");
-  asked.set_youth_id(youth);
-  asked.set_requester(v1::CONSENT_GIVER_YOUTH);
-  asked.set_requested_by("the youth");
-  const absl::StatusOr<v1::CommandResponse> sar = sink.Send(cast_.chief, asked, kNow);
-  ASSERT_TRUE(sar.ok()) << sar.status();
+  const std::string sar = AskForAccess(youth, "old-text-sar");
   v1::Event event;
   event.set_area_id(scenario::kAreaId);
   event.mutable_actor()->set_person(cast_.police_member.person);
@@ -211,11 +229,7 @@ TEST_F(AuditTest, APoliceTextInClearOfBeforeIsWithheldFromTheSubjectAccessExport
   proposed.metadata.actor = cast_.police_member.person;
   ASSERT_TRUE(events_->Append(std::move(appends)).ok());
 
-  v1::ExportSubjectAccessRequest request;
-  request.set_youth_id(youth);
-  request.set_subject_access_id(sar->id());
-  const absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> exported =
-      Handler().SubjectAccess(cast_.auditor, request, absl::Now() + absl::Seconds(10), {});
+  const absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> exported = Export(youth, sar);
   ASSERT_TRUE(exported.ok()) << exported.status();
   EXPECT_EQ(exported->answer.json().find("Old words"), std::string::npos);
   EXPECT_EQ(exported->answer.html().find("Old words"), std::string::npos);
@@ -223,6 +237,44 @@ TEST_F(AuditTest, APoliceTextInClearOfBeforeIsWithheldFromTheSubjectAccessExport
   for (const v1::Redaction& r : exported->answer.redactions()) paths.insert(r.path());
   EXPECT_TRUE(paths.count("commitment_made.action")) << exported->answer.json();
   EXPECT_TRUE(paths.count("case_view.commitments.action")) << exported->answer.json();
+}
+
+// The demo's chief withdraws a proposal nobody answered: the case view names her
+// (withdrawn_by), and the subject access export withholds her name as it does other employees'.
+TEST_F(AuditTest, WhoWithdrewAProposalIsInTheViewAndWithheldFromTheSubjectAccessExport) {
+  std::string youth, commitment;
+  for (const std::string& id : demo_.youth_ids) {
+    const std::optional<v1::CaseView> view = *queries::LoadCaseRow(*views_, id);
+    ASSERT_TRUE(view.has_value()) << id;
+    for (const v1::CommitmentView& c : view->commitments()) {
+      if (c.state() != v1::COMMITMENT_STATE_WITHDRAWN) continue;
+      youth = id;
+      commitment = c.commitment_id();
+      EXPECT_EQ(c.withdrawn_by(), cast_.chief.person);
+      EXPECT_TRUE(c.has_withdrawn_at());
+    }
+  }
+  ASSERT_FALSE(youth.empty()) << "the demo withdraws no proposal";
+
+  const absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> exported =
+      Export(youth, AskForAccess(youth, "withdrawn-by-sar"));
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  const v1::ExportSubjectAccessResponse& answer = exported->answer;
+  EXPECT_EQ(answer.json().find(cast_.chief.person), std::string::npos) << answer.json();
+  EXPECT_EQ(answer.html().find(cast_.chief.person), std::string::npos);
+  v1::SubjectAccessExport parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(answer.json(), &parsed).ok());
+  bool listed = false;
+  for (const v1::CommitmentView& c : parsed.case_view().commitments()) {
+    if (c.commitment_id() != commitment) continue;
+    listed = true;
+    EXPECT_EQ(c.state(), v1::COMMITMENT_STATE_WITHDRAWN);
+    EXPECT_EQ(c.withdrawn_by(), "");
+  }
+  EXPECT_TRUE(listed);
+  std::set<std::string> paths;
+  for (const v1::Redaction& r : answer.redactions()) paths.insert(r.path());
+  EXPECT_TRUE(paths.count("case_view.commitments.withdrawn_by")) << answer.json();
 }
 
 TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {

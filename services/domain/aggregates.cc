@@ -141,6 +141,15 @@ bool NamedByAgency(const AgencyState& agency, absl::string_view person) {
                      [&](const auto& rung) { return rung.second == person; });
 }
 
+namespace {
+
+// A case change's decision (none in events of before).
+void Cite(YouthState& state, const std::string& decision_id) {
+  if (!decision_id.empty()) state.cited_decisions.insert(decision_id);
+}
+
+}  // namespace
+
 void Evolve(YouthState& state, const v1::Event& event) {
   switch (event.kind_case()) {
     case K::kYouthReferred:
@@ -258,20 +267,24 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.plan_revision = event.action_plan_adopted().revision();
       state.status = v1::CASE_STATUS_ACTIVE;
       state.review_date = event.action_plan_adopted().review_date();
+      Cite(state, event.action_plan_adopted().decision_id());
       break;
     case K::kActionPlanRevised:
       state.plan_revision = event.action_plan_revised().revision();
       state.status = v1::CASE_STATUS_ACTIVE;
       state.review_date = event.action_plan_revised().review_date();
+      Cite(state, event.action_plan_revised().decision_id());
       break;
     case K::kHandedOverToAdultServices:
       state.status = v1::CASE_STATUS_HANDED_OVER;
       state.ended_on = event.handed_over_to_adult_services().handed_over_on();
+      Cite(state, event.handed_over_to_adult_services().decision_id());
       break;
     case K::kCaseClosed:
       state.status_before_close = state.status;
       state.status = v1::CASE_STATUS_CLOSED;
       state.ended_on = event.case_closed().closed_on();
+      Cite(state, event.case_closed().decision_id());
       break;
     case K::kCaseReopened:
       // A declined referral reopens as a new referral to screen; any other case as it stood.
@@ -308,9 +321,11 @@ void Evolve(MeetingState& state, const v1::Event& event) {
         state.agenda.insert(event.agenda_item_added().youth_id());
       }
       break;
-    case K::kDecisionRecorded:
-      state.decisions.insert(event.decision_recorded().decision_id());
+    case K::kDecisionRecorded: {
+      const v1::DecisionRecorded& d = event.decision_recorded();
+      state.decisions[d.decision_id()] = {d.youth_id(), d.kind()};
       break;
+    }
     default:
       break;
   }

@@ -137,6 +137,9 @@ struct YouthState {
   v1::Date review_date;                       // the action plan's; unset: no plan
   std::set<int64_t> reviews_passed;           // review dates marked passed (DayNumber)
   bool eighteenth_birthday_near = false;      // marked (once for a youth)
+  // The decisions the case's plan changes, closures and handovers stand on (their events'
+  // decision_id; events of before name none).
+  std::set<std::string> cited_decisions;
 };
 
 struct MeetingState {
@@ -148,7 +151,12 @@ struct MeetingState {
   std::set<std::pair<std::string, std::string>> attendance;
   std::set<std::string> agenda;  // youth ids
   std::set<std::string> topics;  // area topics on the agenda
-  std::set<std::string> decisions;
+  // Its decisions, by id: what each is about and what it is (DecisionRecorded).
+  struct Decided {
+    std::string youth_id;  // empty for the area
+    v1::DecisionKind kind = v1::DECISION_KIND_UNSPECIFIED;
+  };
+  std::map<std::string, Decided> decisions;
 };
 
 // kProposed: by a decision, awaiting its agency; kOpen: accepted, neither fulfilled nor

@@ -493,6 +493,7 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
   auto close = Req<v1::CloseCaseRequest>();
   close.set_youth_id(youth);
   close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  Cite(close);
   absl::StatusOr<Decision> run = w_.Run(close, chief_);
   EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(run.status().message()), HasSubstr(proposed));

@@ -50,7 +50,7 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   auto close = Req<v1::CloseCaseRequest>();
   close.set_youth_id(youth);
   close.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
-  EXPECT_EQ(w_.Do(close, chief_).writes[0].events[0].case_closed().closed_on().year(), 2026);
+  EXPECT_EQ(w_.Do(Cite(close), chief_).writes[0].events[0].case_closed().closed_on().year(), 2026);
   request.set_request_id("erase-within-retention");
   const Decision kept = w_.Do(request, chief_);
   ASSERT_EQ(on(kept).size(), 2u);
@@ -127,7 +127,7 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   auto close_again = Req<v1::CloseCaseRequest>();
   close_again.set_youth_id(again);
   close_again.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
-  w_.Do(close_again, chief_);
+  w_.Do(Cite(close_again), chief_);
   w_.now_ += absl::Hours(24 * 1827);
   auto late = Req<v1::RequestErasureRequest>();
   late.set_youth_id(again);

@@ -74,55 +74,7 @@ TEST_F(DecideTest, ADecisionCommitsItsCommitmentsEscalationsAndPlanTogether) {
 // the fora, the local SSP and the housing-social plan's meetings recommend and inform, never
 // about a youth; the political follow-up group approves the chief's programme revisions, and the
 // steering group sets goals, frames and resources, as events.
-class BodiesTest : public DecideTest {
- protected:
-  using People = std::vector<std::pair<std::string, std::string>>;  // (agency, person)
-  // A held meeting of a new body of `kind`, with head-mette of the school its one member, who
-  // attends.
-  std::string HeldMeetingOf(v1::BodyKind kind) {
-    return HeldMeetingOf(kind, {{"agency-school", "head-mette"}}, {{"agency-school", "head-mette"}});
-  }
-  // A held meeting of a new body of `kind` with these members and this attendance.
-  std::string HeldMeetingOf(v1::BodyKind kind, const People& members, const People& attendance) {
-    auto body = Req<v1::ConstituteBodyRequest>();
-    body.set_area_id("area-test");
-    body.set_body_id(absl::StrCat("body-", ++bodies_));
-    body.set_kind(kind);
-    body.set_name(BodyKindName(kind));
-    for (const auto& [agency, person] : members) {
-      auto* member = body.add_members();
-      member->set_agency_id(agency);
-      member->set_person(person);
-    }
-    body.mutable_cadence()->set_min_meetings_per_year(2);
-    // The political follow-up group and the steering group are constituted by an admin.
-    const bool governing = kind == v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP ||
-                           kind == v1::BODY_KIND_STEERING_GROUP;
-    w_.Do(body, governing ? admin_ : chief_);
-    auto schedule = Req<v1::ScheduleMeetingRequest>();
-    schedule.set_area_id("area-test");
-    schedule.set_body_id(body.body_id());
-    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
-    const std::string meeting = w_.Do(schedule, staff_).id;
-    auto held = Req<v1::RecordAttendanceRequest>();
-    held.set_meeting_id(meeting);
-    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
-    for (const auto& [agency, person] : attendance) {
-      auto* present = held.add_attendance();
-      present->set_agency_id(agency);
-      present->set_person(person);
-    }
-    w_.Do(held, staff_);
-    return meeting;
-  }
-  v1::AddAgendaItemRequest Topic(const std::string& meeting, const std::string& topic) {
-    auto item = Req<v1::AddAgendaItemRequest>();
-    item.set_meeting_id(meeting);
-    item.set_topic(topic);
-    return item;
-  }
-  int bodies_ = 0;
-};
+class BodiesTest : public DecideTest {};
 
 TEST_F(BodiesTest, AdvisoryBodiesRecommendAndInformAndNeverDecideAboutAYouth) {
   w_.Do(Programme(), chief_);

@@ -188,6 +188,51 @@ absl::Status CloseEvents(Session& s, const YouthState& youth, const std::string&
   return absl::OkStatus();
 }
 
+absl::Status CheckCitedDecision(absl::string_view meeting_id, absl::string_view decision_id) {
+  RETURN_IF_ERROR(CheckId("decision_id", decision_id, "decision"));
+  return CheckId("meeting_id", meeting_id, "meeting");
+}
+
+absl::Status CitedDecision(Session& s, const YouthState& youth, absl::string_view youth_id,
+                           const std::string& meeting_id, const std::string& decision_id,
+                           absl::string_view change) {
+  const std::string at = absl::StrCat("decision_id: ", decision_id);
+  ASSIGN_OR_RETURN(const MeetingState meeting,
+                   s.Load<MeetingState>("meeting_id", meeting_id, /*must_exist=*/false));
+  const auto found = meeting.decisions.find(decision_id);
+  // A meeting of another area is as unknown as none.
+  RETURN_IF_ERROR(
+      Rule(meeting.exists && meeting.area_id == youth.area_id && found != meeting.decisions.end(),
+           absl::StrCat(at, " is no decision recorded at ", meeting_id, " in ", youth.area_id, ": ",
+                        change,
+                        " stands on a decision of the task force or the steering "
+                        "group, recorded with RecordDecision first")));
+  RETURN_IF_ERROR(Rule(meeting.held, absl::StrCat(at, " was recorded at ", meeting_id,
+                                                  ", which is not recorded as held")));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
+  const auto body = area.bodies.find(meeting.body_id);
+  const v1::BodyKind kind = body == area.bodies.end() ? v1::BODY_KIND_UNSPECIFIED : body->second;
+  RETURN_IF_ERROR(Rule(BodyDecides(kind),
+                       absl::StrCat(at, " is of a ", BodyKindName(kind), " (", meeting.body_id,
+                                    "), which has no power to decide ", change,
+                                    ": the task force or the steering group decides it")));
+  const MeetingState::Decided& decided = found->second;
+  RETURN_IF_ERROR(Rule(
+      decided.kind == v1::DECISION_KIND_UNSPECIFIED || decided.kind == v1::DECISION_KIND_DECISION,
+      absl::StrCat(at, " is a ",
+                   absl::AsciiStrToLower(
+                       absl::StripPrefix(v1::DecisionKind_Name(decided.kind), "DECISION_KIND_")),
+                   ", not a decision: ", change, " stands on a decision")));
+  RETURN_IF_ERROR(
+      Rule(decided.youth_id == youth_id,
+           absl::StrCat(at, " is about ", decided.youth_id.empty() ? "the area" : decided.youth_id,
+                        ", not about ", youth_id)));
+  return Rule(youth.cited_decisions.count(decision_id) == 0,
+              absl::StrCat(at, " is cited by a change of ", youth_id,
+                           "'s case already (or carried its own plan or closure): each plan "
+                           "change and closure stands on its own decision"));
+}
+
 absl::Status CheckEscalationInput(absl::string_view field, const std::string& target, int level,
                                   absl::string_view reason,
                                   const google::protobuf::RepeatedPtrField<std::string>& ids) {

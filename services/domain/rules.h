@@ -158,6 +158,23 @@ absl::Status CloseEvents(Session& s, const YouthState& youth, const std::string&
                          int outcome, absl::string_view note, const std::string& meeting_id,
                          const std::string& decision_id);
 
+// The decision that a case change recorded by its own command stands on (AdoptActionPlan,
+// CloseCase, HandOverToAdultServices; issue 13 S6: a decision of a body that decides is the
+// origin of plan changes and closures). A rule for new commands: events of before name none.
+//
+// CheckCitedDecision: both ids given and well formed; INVALID_ARGUMENT naming decision_id or
+// meeting_id otherwise.
+absl::Status CheckCitedDecision(absl::string_view meeting_id, absl::string_view decision_id);
+// CitedDecision: `decision_id` was recorded at `meeting_id`, a meeting of the youth's area that
+// was held, of a body that decides (BodyDecides: the task force, the steering group); it is a
+// decision, not a recommendation or information, about `youth_id`; and no change of the case
+// cites it already (a decision with a plan or a closure is cited by the change it carried).
+// FAILED_PRECONDITION naming decision_id, and why, otherwise. `change` names the change in the
+// messages ("an action plan", "a closure").
+absl::Status CitedDecision(Session& s, const YouthState& youth, absl::string_view youth_id,
+                           const std::string& meeting_id, const std::string& decision_id,
+                           absl::string_view change);
+
 // An escalation's input, its fields prefixed with `field` ("" or "escalations[0].").
 absl::Status CheckEscalationInput(absl::string_view field, const std::string& target, int level,
                                   absl::string_view reason,

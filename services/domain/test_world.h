@@ -315,6 +315,68 @@ class DecideTest : public ::testing::Test {
     return w_.Do(d, chief_).created_ids.at(0);
   }
 
+  // A decision of the task force about `youth`, at a held meeting (MeetingFor), that agrees on
+  // a change of its case to be recorded after it: sets `r`'s meeting_id and decision_id (an
+  // AdoptActionPlan, CloseCase or HandOverToAdultServices for `r.youth_id()`).
+  template <typename Request>
+  Request& Cite(Request& r) {
+    const std::string meeting = MeetingFor(r.youth_id());
+    auto d = Req<v1::RecordDecisionRequest>();
+    d.set_meeting_id(meeting);
+    d.set_youth_id(r.youth_id());
+    d.set_text("Agreed at the task force");
+    r.set_meeting_id(meeting);
+    r.set_decision_id(w_.Do(d, chief_).id);
+    return r;
+  }
+
+  using People = std::vector<std::pair<std::string, std::string>>;  // (agency, person)
+  // A held meeting of a new body of `kind`, with head-mette of the school its one member, who
+  // attends.
+  std::string HeldMeetingOf(v1::BodyKind kind) {
+    return HeldMeetingOf(kind, {{"agency-school", "head-mette"}},
+                         {{"agency-school", "head-mette"}});
+  }
+  // A held meeting of a new body of `kind` with these members and this attendance.
+  std::string HeldMeetingOf(v1::BodyKind kind, const People& members, const People& attendance) {
+    auto body = Req<v1::ConstituteBodyRequest>();
+    body.set_area_id("area-test");
+    body.set_body_id(absl::StrCat("body-", ++bodies_));
+    body.set_kind(kind);
+    body.set_name(BodyKindName(kind));
+    for (const auto& [agency, person] : members) {
+      auto* member = body.add_members();
+      member->set_agency_id(agency);
+      member->set_person(person);
+    }
+    body.mutable_cadence()->set_min_meetings_per_year(2);
+    // The political follow-up group and the steering group are constituted by an admin.
+    const bool governing =
+        kind == v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP || kind == v1::BODY_KIND_STEERING_GROUP;
+    w_.Do(body, governing ? admin_ : chief_);
+    auto schedule = Req<v1::ScheduleMeetingRequest>();
+    schedule.set_area_id("area-test");
+    schedule.set_body_id(body.body_id());
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    const std::string meeting = w_.Do(schedule, staff_).id;
+    auto held = Req<v1::RecordAttendanceRequest>();
+    held.set_meeting_id(meeting);
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    for (const auto& [agency, person] : attendance) {
+      auto* present = held.add_attendance();
+      present->set_agency_id(agency);
+      present->set_person(person);
+    }
+    w_.Do(held, staff_);
+    return meeting;
+  }
+  v1::AddAgendaItemRequest Topic(const std::string& meeting, const std::string& topic) {
+    auto item = Req<v1::AddAgendaItemRequest>();
+    item.set_meeting_id(meeting);
+    item.set_topic(topic);
+    return item;
+  }
+
   // The school's ladder, set by its leader: head-mette answers at the steering-group level,
   // director-bo at the director level, mayor-jens at the political follow-up group.
   void SchoolLadder() {
@@ -373,6 +435,7 @@ class DecideTest : public ::testing::Test {
 
   World w_;
   bool body_ = false;
+  int bodies_ = 0;  // constituted by HeldMeetingOf: "body-1", "body-2", ...
   Principal admin_ = Who("admin-it", "agency-hotspot", Role::kAdmin);
   Principal chief_ = Who("chief-anna", "agency-hotspot", Role::kCoordinator);  // the area's chief
   Principal staff_ = Who("staff-bo", "agency-hotspot", Role::kCoordinator);    // her staff

@@ -489,11 +489,14 @@ absl::StatusOr<Decision> Decide(const v1::AdoptActionPlanRequest& r, const Comma
   RETURN_IF_ERROR(CheckGoals("goals", r.goals()));
   RETURN_IF_ERROR(CheckFutureDate("review_date", r.review_date(), Today(c)));
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, false));
+  RETURN_IF_ERROR(CheckCitedDecision(r.meeting_id(), r.decision_id()));
   ASSIGN_OR_RETURN(const YouthState youth,
                    LoadCaseForCoordinator(s, r.youth_id(), "adopt action plans"));
   if (youth.plan_revision > 0) RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   RETURN_IF_ERROR(
-      PlanEvents(s, youth, r.youth_id(), r.goals(), r.review_date(), r.reason(), "", ""));
+      CitedDecision(s, youth, r.youth_id(), r.meeting_id(), r.decision_id(), "an action plan"));
+  RETURN_IF_ERROR(PlanEvents(s, youth, r.youth_id(), r.goals(), r.review_date(), r.reason(),
+                             r.meeting_id(), r.decision_id()));
   return s.Finish(r.youth_id());
 }
 
@@ -792,8 +795,11 @@ absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckId("receiving_agency_id", r.receiving_agency_id(), "agency"));
   RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
+  RETURN_IF_ERROR(CheckCitedDecision(r.meeting_id(), r.decision_id()));
   ASSIGN_OR_RETURN(const YouthState youth,
                    LoadCaseForCoordinator(s, r.youth_id(), "hand cases over"));
+  RETURN_IF_ERROR(CitedDecision(s, youth, r.youth_id(), r.meeting_id(), r.decision_id(),
+                                "a handover to adult services"));
   RETURN_IF_ERROR(
       Rule(youth.status == v1::CASE_STATUS_ACCEPTED || youth.status == v1::CASE_STATUS_ACTIVE,
            absl::StrCat(r.youth_id(), " is not an accepted, open case")));
@@ -814,6 +820,8 @@ absl::StatusOr<Decision> Decide(const v1::HandOverToAdultServicesRequest& r,
   x->set_youth_id(r.youth_id());
   x->set_receiving_agency_id(r.receiving_agency_id());
   *x->mutable_handed_over_on() = DateOf(absl::ToCivilDay(c.now, absl::UTCTimeZone()));
+  x->set_meeting_id(r.meeting_id());
+  x->set_decision_id(r.decision_id());
   if (!r.note().empty()) {
     ASSIGN_OR_RETURN(*x->mutable_note(), s.Seal(r.youth_id(), "handover_note", r.note()));
   }
@@ -825,8 +833,12 @@ absl::StatusOr<Decision> Decide(const v1::CloseCaseRequest& r, const CommandCont
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckEnum("outcome", r.outcome(), v1::CaseOutcome_IsValid));
   RETURN_IF_ERROR(CheckText("note", r.note(), kMaxTextBytes, false));
+  RETURN_IF_ERROR(CheckCitedDecision(r.meeting_id(), r.decision_id()));
   ASSIGN_OR_RETURN(const YouthState youth, LoadCaseForCoordinator(s, r.youth_id(), "close cases"));
-  RETURN_IF_ERROR(CloseEvents(s, youth, r.youth_id(), r.outcome(), r.note(), "", ""));
+  RETURN_IF_ERROR(
+      CitedDecision(s, youth, r.youth_id(), r.meeting_id(), r.decision_id(), "a closure"));
+  RETURN_IF_ERROR(
+      CloseEvents(s, youth, r.youth_id(), r.outcome(), r.note(), r.meeting_id(), r.decision_id()));
   return s.Finish(r.youth_id());
 }
 

@@ -627,6 +627,7 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   plan.set_youth_id(youth);
   plan.add_goals("Back in school full time");
   *plan.mutable_review_date() = Day(2027, 2, 1);
+  Cite(plan);
   const absl::StatusOr<Decision> refused = w_.Run(plan, chief_);
   EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("declined"));
@@ -648,6 +649,7 @@ TEST_F(DecideTest, ScreeningOutreachConsentAndConcerns) {
   // A second plan revises the first, and needs a reason.
   *plan.mutable_review_date() = Day(2027, 3, 1);
   plan.set_request_id("revise");
+  Cite(plan);  // its own decision
   EXPECT_EQ(Code(w_.Run(plan, chief_)), absl::StatusCode::kInvalidArgument);
   plan.set_reason("School changed");
   const Decision revised = w_.Do(plan, chief_);
@@ -772,6 +774,7 @@ TEST_F(DecideTest, ACaseCannotCloseWithOpenCommitmentsNorTakeNewOnesWhileClosed)
   auto close = Req<v1::CloseCaseRequest>();
   close.set_youth_id(youth);
   close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  Cite(close);
   const absl::StatusOr<Decision> refused = w_.Run(close, chief_);
   EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr(commitment));
@@ -798,6 +801,126 @@ TEST_F(DecideTest, ACaseCannotCloseWithOpenCommitmentsNorTakeNewOnesWhileClosed)
   w_.Do(DecisionWithCommitment(meeting, youth), chief_);
 }
 
+// Issue 13 S6: an action plan, a closure and a handover recorded by their own commands stand on
+// a decision of the task force or the steering group about the youth, at a held meeting, cited
+// once; their events name it. Events of before name none and replay as they were.
+TEST_F(DecideTest, APlanAndAClosureStandOnADecisionOfABodyThatDecides) {
+  const std::string youth = AcceptedYouth();
+  auto refused = [&](const auto& request, absl::StatusCode code, const std::string& part) {
+    const absl::StatusOr<Decision> d = w_.Run(request, chief_);
+    EXPECT_EQ(Code(d), code) << d.status();
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr(part));
+  };
+  constexpr absl::StatusCode kRule = absl::StatusCode::kFailedPrecondition;
+  auto plan = Req<v1::AdoptActionPlanRequest>();
+  plan.set_youth_id(youth);
+  plan.add_goals("Back in school full time");
+  *plan.mutable_review_date() = Day(2027, 2, 1);
+  // None cited: malformed.
+  refused(plan, absl::StatusCode::kInvalidArgument, "decision_id: ");
+  plan.set_decision_id("decision-unknown");
+  refused(plan, absl::StatusCode::kInvalidArgument, "meeting_id: ");
+  // No such decision at the meeting.
+  const std::string meeting = MeetingFor(youth);
+  plan.set_meeting_id(meeting);
+  refused(plan, kRule,
+          absl::StrCat("decision_id: decision-unknown is no decision recorded at ", meeting));
+  // A decision about another youth, or the area.
+  const std::string other = AcceptedYouth();
+  auto item = Req<v1::AddAgendaItemRequest>();
+  item.set_meeting_id(meeting);
+  item.set_youth_id(other);
+  w_.Do(item, chief_);
+  auto about = Req<v1::RecordDecisionRequest>();
+  about.set_meeting_id(meeting);
+  about.set_youth_id(other);
+  about.set_text("Agreed at the task force");
+  plan.set_decision_id(w_.Do(about, chief_).id);
+  refused(plan, kRule, absl::StrCat(" is about ", other, ", not about ", youth));
+  // A recommendation about the youth (the task force may record one) is no decision.
+  about.set_request_id("recommend");
+  about.set_youth_id(youth);
+  about.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+  plan.set_decision_id(w_.Do(about, chief_).id);
+  refused(plan, kRule, " is a recommendation, not a decision");
+  // Information at the hotspot board, which has no power to decide.
+  const std::string board_meeting = HeldMeetingOf(v1::BODY_KIND_HOTSPOT_BOARD);  // body-1
+  w_.Do(Topic(board_meeting, "Evenings at the square"), chief_);
+  auto informed = Req<v1::RecordDecisionRequest>();
+  informed.set_meeting_id(board_meeting);
+  informed.set_topic("Evenings at the square");
+  informed.set_kind(v1::DECISION_KIND_INFORMATION);
+  informed.set_text("The club keeps open in July");
+  plan.set_meeting_id(board_meeting);
+  plan.set_decision_id(w_.Do(informed, chief_).id);
+  refused(plan, kRule, " is of a hotspot board (body-1), which has no power to decide");
+  // At a meeting not held: only in events of before (a decision needs a held meeting now).
+  v1::Event scheduled;
+  scheduled.set_area_id("area-test");
+  scheduled.mutable_meeting_scheduled()->set_meeting_id("meeting-of-before");
+  scheduled.mutable_meeting_scheduled()->set_body_id("task-force");
+  w_.AppendOfBefore("meeting-of-before", scheduled);
+  v1::Event decided;
+  decided.set_area_id("area-test");
+  decided.mutable_decision_recorded()->set_meeting_id("meeting-of-before");
+  decided.mutable_decision_recorded()->set_decision_id("decision-of-before");
+  decided.mutable_decision_recorded()->set_youth_id(youth);
+  w_.AppendOfBefore("meeting-of-before", decided);
+  plan.set_meeting_id("meeting-of-before");
+  plan.set_decision_id("decision-of-before");
+  refused(plan, kRule,
+          "decision_id: decision-of-before was recorded at meeting-of-before, which "
+          "is not recorded as held");
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACCEPTED);  // nothing written
+
+  // Its decision: the plan names it.
+  const Decision adopted = w_.Do(Cite(plan), chief_);
+  const v1::ActionPlanAdopted& made = adopted.writes[0].events[0].action_plan_adopted();
+  EXPECT_EQ(made.meeting_id(), plan.meeting_id());
+  EXPECT_EQ(made.decision_id(), plan.decision_id());
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_ACTIVE);
+  // Cited once: not again for the closure.
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  close.set_meeting_id(plan.meeting_id());
+  close.set_decision_id(plan.decision_id());
+  refused(close, kRule, " is cited by a change of ");
+  // A decision that carried its own plan change is cited by it.
+  auto revise = Req<v1::RecordDecisionRequest>();
+  revise.set_meeting_id(meeting);
+  revise.set_youth_id(youth);
+  revise.set_text("Plan revised: the club joins");
+  revise.mutable_plan()->add_goals("Takes part in a club activity every week");
+  *revise.mutable_plan()->mutable_review_date() = Day(2027, 3, 1);
+  const Decision revised = w_.Do(revise, chief_);
+  ASSERT_FALSE(w_.stream(youth).empty());
+  EXPECT_EQ(w_.stream(youth).back().action_plan_revised().decision_id(), revised.id);
+  close.set_meeting_id(meeting);
+  close.set_decision_id(revised.id);
+  refused(close, kRule, " is cited by a change of ");
+  // Its own decision: the closure names it.
+  const Decision closed = w_.Do(Cite(close), chief_);
+  const v1::CaseClosed& ended = closed.writes[0].events[0].case_closed();
+  EXPECT_EQ(ended.meeting_id(), close.meeting_id());
+  EXPECT_EQ(ended.decision_id(), close.decision_id());
+  EXPECT_EQ(Status(youth), v1::CASE_STATUS_CLOSED);
+
+  // A closure of before, without a decision, replays as it was; the case reopens.
+  const std::string of_before = AcceptedYouth();
+  v1::Event closed_before;
+  closed_before.set_area_id("area-test");
+  closed_before.mutable_case_closed()->set_youth_id(of_before);
+  closed_before.mutable_case_closed()->set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
+  w_.AppendOfBefore(of_before, closed_before);
+  EXPECT_EQ(Status(of_before), v1::CASE_STATUS_CLOSED);
+  auto reopen = Req<v1::ReopenCaseRequest>();
+  reopen.set_youth_id(of_before);
+  reopen.set_reason("Moved back");
+  w_.Do(reopen, chief_);
+  EXPECT_EQ(Status(of_before), v1::CASE_STATUS_ACCEPTED);
+}
+
 TEST_F(DecideTest, APinnedVersionThatMovedIsAborted) {
   const std::string youth = Refer();
   auto screen = Req<v1::ScreenReferralRequest>();
@@ -817,6 +940,7 @@ TEST_F(DecideTest, HandOverToAdultServices) {
   handover.set_youth_id(young);
   handover.set_receiving_agency_id("agency-social");
   handover.set_note("Turns 18 in June");
+  Cite(handover);
   absl::StatusOr<Decision> d = w_.Run(handover, chief_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(d.status().message(), absl::StrCat(young, " is 16; adult services take over from 17"));
@@ -833,6 +957,7 @@ TEST_F(DecideTest, HandOverToAdultServices) {
   const std::string commitment = Commitment(youth);
   handover.set_youth_id(youth);
   handover.set_request_id("handover-17");
+  Cite(handover);
   d = w_.Run(handover, chief_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr(commitment));
@@ -853,8 +978,11 @@ TEST_F(DecideTest, HandOverToAdultServices) {
   EXPECT_EQ(event.receiving_agency_id(), "agency-social");
   EXPECT_EQ(World::Unseal(event.note()), "Turns 18 in June");
   EXPECT_EQ(event.handed_over_on().year(), 2026);
+  EXPECT_EQ(event.meeting_id(), handover.meeting_id());  // the decision it stands on
+  EXPECT_EQ(event.decision_id(), handover.decision_id());
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_HANDED_OVER);
   handover.set_request_id("again");
+  Cite(handover);
   EXPECT_EQ(Code(w_.Run(handover, chief_)), absl::StatusCode::kFailedPrecondition);
 
   // An unknown age: the birth date is recorded first.
@@ -867,6 +995,7 @@ TEST_F(DecideTest, HandOverToAdultServices) {
   w_.Do(screen, chief_);
   handover.set_youth_id(nameless);
   handover.set_request_id("handover-unknown-age");
+  Cite(handover);
   d = w_.Run(handover, chief_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("age is not known"));
@@ -986,7 +1115,7 @@ TEST_F(DecideTest, TheSystemMarksAReviewDateAnEighteenthBirthdayAndLapsesConsent
   plan.set_youth_id(youth);
   plan.add_goals("Back in school full time");
   *plan.mutable_review_date() = Day(2027, 2, 1);
-  w_.Do(plan, chief_);
+  w_.Do(Cite(plan), chief_);
   auto consent = Req<v1::RecordConsentRequest>();
   consent.set_youth_id(youth);
   consent.set_scope("school and club");

@@ -120,6 +120,7 @@ void Change(v1::CommitmentView& c, const store::RecordedEvent& recorded, const v
       c.set_state(v1::COMMITMENT_STATE_WITHDRAWN);
       *c.mutable_withdrawn_at() = Ts(at);
       FromText(event.commitment_proposal_withdrawn().reason(), c.mutable_withdrawal_reason());
+      c.set_withdrawn_by(event.actor().person());
       break;
     case K::kCommitmentFollowedUp:
       c.set_follow_ups(c.follow_ups() + 1);

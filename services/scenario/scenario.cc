@@ -179,6 +179,8 @@ class Builder {
   std::vector<int> referred_day_;
   // Late commitments by owner, for the escalations.
   std::map<std::string, std::string> late_by_owner_;
+  // A proposal withdrawn by the chief (once in the demo).
+  bool withdrew_proposal_ = false;
   // The programme's goals as adopted.
   std::vector<v1::ProgrammeGoal> goals_;
   // By task-force meeting day: youths whose plan is reviewed there (their goals met), and
@@ -691,7 +693,8 @@ absl::Status Builder::TaskForce() {
     for (int i : agenda) {
       RETURN_IF_ERROR(on_agenda(i));
     }
-    // Plans due for review: the goals are met, the case closes in two weeks if it holds.
+    // Plans due for review: the goals are met, the task force decides the case closes in two
+    // weeks if it holds; it holds, and the chief closes it on that decision.
     for (int i : reviews_[day]) {
       RETURN_IF_ERROR(on_agenda(i));
       auto review = Req<v1::RecordDecisionRequest>();
@@ -700,7 +703,15 @@ absl::Status Builder::TaskForce() {
       review.set_text(
           "Plan reviewed: attends school and the club every week; the case closes in two weeks "
           "if it holds");
-      RETURN_IF_ERROR(Send(cast_.chief, review, day, 6).status());
+      ASSIGN_OR_RETURN(const v1::CommandResponse reviewed, Send(cast_.chief, review, day, 6));
+      auto close = Req<v1::CloseCaseRequest>();
+      close.set_youth_id(result_.youth_ids[i]);
+      close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+      close.set_note("Back in school and in the club; family support continues");
+      close.set_meeting_id(meeting);
+      close.set_decision_id(reviewed.id());
+      RETURN_IF_ERROR(
+          Send(cast_.chief, close, day + (kWeeksToClose - kWeeksToReview) * 7).status());
     }
     // A commitment the housing association declined comes back to the task force: the social
     // administration, present, takes it over.
@@ -788,6 +799,17 @@ absl::Status Builder::TaskForce() {
         result_.commitment_ids.push_back(commitment);
         const Principal& owner = person_of(owners[k]);
         if (!attended(owners[k])) {
+          // The first proposal to the job centre goes unanswered: a week on, the chief, who
+          // proposed it, withdraws it (the youth found an apprenticeship himself).
+          if (owners[k] == kJobcentre && !withdrew_proposal_) {
+            withdrew_proposal_ = true;
+            auto withdraw = Req<v1::WithdrawProposalRequest>();
+            withdraw.set_youth_id(youth);
+            withdraw.set_commitment_id(commitment);
+            withdraw.set_reason("He found an apprenticeship himself; the offer is not needed");
+            RETURN_IF_ERROR(Send(cast_.chief, withdraw, day + 7).status());
+            continue;
+          }
           // The housing association declines one in four, with its reason: it goes back to the
           // chief, and the next task force gives it to the social administration.
           if (owners[k] == kHousing && i % 4 == 1) {
@@ -819,15 +841,10 @@ absl::Status Builder::TaskForce() {
           RETURN_IF_ERROR(Send(owner, progress, day + 7).status());
         }
       }
-      // All fulfilled: the case closes two weeks after the plan's review (at 8 weeks), ten
-      // weeks after the plan; plans of later meetings are still running.
+      // All fulfilled: the plan's review (at 8 weeks) decides the case closes two weeks on,
+      // ten weeks after the plan; plans of later meetings are still running.
       if (i % 6 == 0 && day + kWeeksToClose * 7 <= kBackdatedDays) {
         reviews_[day + kWeeksToReview * 7].push_back(i);
-        auto close = Req<v1::CloseCaseRequest>();
-        close.set_youth_id(youth);
-        close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
-        close.set_note("Back in school and in the club; family support continues");
-        RETURN_IF_ERROR(Send(cast_.chief, close, day + kWeeksToClose * 7).status());
       }
     }
   }

@@ -1,9 +1,11 @@
 // The scenario, built in process against a real event store and key store.
 #include "services/scenario/scenario.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -143,6 +145,9 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   std::vector<std::pair<size_t, v1::CommitmentMade>> made;
   std::map<std::string, std::string> accepted_later;  // commitment -> person
   std::map<std::string, size_t> declined_at;
+  std::map<std::string, std::string> withdrawn_by;  // commitment -> the actor
+  // Each plan change and closure: (youth, meeting, decision) it names.
+  std::vector<std::tuple<std::string, std::string, std::string>> case_changes;
   std::map<std::string, std::vector<std::pair<size_t, std::string>>> commitments_of_youth;
   std::vector<v1::DecisionRecorded> decisions;
   int steering_resources = 0, revisions_approved = 0;
@@ -176,12 +181,20 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
       measures_defined.insert(e.measure_defined().measure());
     } else if (e.has_action_plan_adopted()) {
       planned_at[e.action_plan_adopted().youth_id()] = e.action_plan_adopted().meeting_id();
+      case_changes.emplace_back(e.action_plan_adopted().youth_id(),
+                                e.action_plan_adopted().meeting_id(),
+                                e.action_plan_adopted().decision_id());
       review_date[e.action_plan_adopted().youth_id()] = Day(e.action_plan_adopted().review_date());
     } else if (e.has_action_plan_revised()) {
       review_date[e.action_plan_revised().youth_id()] = Day(e.action_plan_revised().review_date());
+      case_changes.emplace_back(e.action_plan_revised().youth_id(),
+                                e.action_plan_revised().meeting_id(),
+                                e.action_plan_revised().decision_id());
     } else if (e.has_case_closed()) {
       ASSERT_TRUE(e.case_closed().has_closed_on());
       closed_on[e.case_closed().youth_id()] = Day(e.case_closed().closed_on());
+      case_changes.emplace_back(e.case_closed().youth_id(), e.case_closed().meeting_id(),
+                                e.case_closed().decision_id());
     } else if (e.has_agency_people_named()) {
       // Named by the agency itself: its own leader, or the admin; never the chief.
       EXPECT_TRUE(e.actor().role() == "admin" ||
@@ -203,6 +216,8 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
           e.commitment_accepted().accepted_by();
     } else if (e.has_commitment_declined()) {
       declined_at[e.commitment_declined().commitment_id()] = at;
+    } else if (e.has_commitment_proposal_withdrawn()) {
+      withdrawn_by[e.commitment_proposal_withdrawn().commitment_id()] = e.actor().person();
     } else if (e.has_decision_recorded()) {
       decisions.push_back(e.decision_recorded());
       if (!e.decision_recorded().youth_id().empty()) {
@@ -284,6 +299,22 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   EXPECT_GT(planned_later, 0);
   EXPECT_LT(planned_later, static_cast<int>(planned_at.size()));
 
+  // Every plan change and closure stands on a decision of the task force or the steering group
+  // about the youth, at a held meeting (issue 13 S6).
+  ASSERT_FALSE(case_changes.empty());
+  for (const auto& [youth, meeting, decision] : case_changes) {
+    EXPECT_TRUE(std::any_of(decisions.begin(), decisions.end(),
+                            [&](const v1::DecisionRecorded& d) {
+                              return d.decision_id() == decision && d.meeting_id() == meeting &&
+                                     d.youth_id() == youth;
+                            }))
+        << youth << ": " << decision << " at " << meeting;
+    const v1::BodyKind body = body_kind[meeting_body[meeting]];
+    EXPECT_TRUE(body == v1::BODY_KIND_TASK_FORCE || body == v1::BODY_KIND_STEERING_GROUP)
+        << youth << ": " << meeting;
+    EXPECT_TRUE(attendance.count(meeting)) << meeting << " not held";
+  }
+
   // Cases close at a realistic pace: after their plan's review, weeks after it.
   ASSERT_FALSE(closed_on.empty());
   for (const auto& [youth, closed] : closed_on) {
@@ -306,6 +337,8 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
       ++in_meeting;
     } else if (accepted_later.count(c.commitment_id())) {
       ++later;
+    } else if (withdrawn_by.count(c.commitment_id())) {
+      continue;  // unanswered, and withdrawn by the chief who proposed it (below)
     } else {
       ASSERT_TRUE(declined_at.count(c.commitment_id()))
           << c.commitment_id() << " neither accepted nor declined";
@@ -319,6 +352,9 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   }
   EXPECT_GT(in_meeting, 0);
   EXPECT_GT(later, 0);
+  // One proposal nobody answered, withdrawn by the chief who proposed it.
+  ASSERT_EQ(withdrawn_by.size(), 1u);
+  EXPECT_EQ(withdrawn_by.begin()->second, SjaelorCast().chief.person);
 
   // The bodies as 002 and 004 staff them.
   const v1::BodyConstituted& political = body_of_kind["BODY_KIND_POLITICAL_FOLLOW_UP_GROUP"];

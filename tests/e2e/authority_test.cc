@@ -547,6 +547,7 @@ TEST_F(AuthorityTest, TheChiefWithdrawsHerUnansweredProposalAndTheCaseCloses) {
   auto close = Req<v1::CloseCaseRequest>();
   close.set_youth_id(youth);
   close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  Cite(close);
   EXPECT_TRUE(Refused(cast_->chief, close, grpc::StatusCode::FAILED_PRECONDITION, proposed));
 
   auto withdraw = Req<v1::WithdrawProposalRequest>();
@@ -1134,6 +1135,7 @@ TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitme
 
   const std::string young = Accepted(/*age=*/16);
   hand_over.set_youth_id(young);
+  Cite(hand_over);
   EXPECT_TRUE(Refused(cast_->chief, hand_over, grpc::StatusCode::FAILED_PRECONDITION,
                       "is 16; adult services take over from 17"));
   EXPECT_EQ(Case(young, suite_->Head()).status(), v1::CASE_STATUS_ACCEPTED);
@@ -1143,6 +1145,7 @@ TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitme
   const std::string commitment = Commitment(youth);
   hand_over.set_request_id(NextId());
   hand_over.set_youth_id(youth);
+  Cite(hand_over);
   const CallResult refused = client_->Call(cast_->chief, hand_over);
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(absl::StrContains(refused.status.error_message(),
@@ -1151,6 +1154,7 @@ TEST_F(AuthorityTest, HandingOverToAdultServicesNeedsAYouthOf17AndNoOpenCommitme
   auto close = Req<v1::CloseCaseRequest>();
   close.set_youth_id(youth);
   close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  Cite(close);
   const CallResult not_closed = client_->Call(cast_->chief, close);
   EXPECT_EQ(not_closed.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(not_closed.status.error_message(), refused.status.error_message());

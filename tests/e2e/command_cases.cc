@@ -450,7 +450,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_youth_id(Accepted());
          r.add_goals("Back in school");
          *r.mutable_review_date() = InDays(60);
-         return Own(r);
+         return Own(Cite(r));
        },
        P(chief), P(caseworker), "youth_id", Bad::kClear},
       {"RecordSocialDecision",
@@ -466,7 +466,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          auto r = Req<v1::HandOverToAdultServicesRequest>();
          r.set_youth_id(Accepted(/*age=*/17));  // adult services take over from 17
          r.set_receiving_agency_id(kSocial);
-         return Own(r);
+         return Own(Cite(r));
        },
        P(chief), P(school_leader), "receiving_agency_id", Bad::kBadId},
       {"CloseCase",
@@ -474,7 +474,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          auto r = Req<v1::CloseCaseRequest>();
          r.set_youth_id(Accepted());
          r.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
-         return Own(r);
+         return Own(Cite(r));
        },
        P(chief), P(school_member), "outcome", Bad::kBadEnum},
       {"ReopenCase",
@@ -482,7 +482,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          auto close = Req<v1::CloseCaseRequest>();
          close.set_youth_id(Accepted());
          close.set_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
-         Must(cast_->chief, close);
+         Must(cast_->chief, Cite(close));
          auto r = Req<v1::ReopenCaseRequest>();
          r.set_youth_id(close.youth_id());
          r.set_reason("Moved back");

@@ -95,6 +95,20 @@ class CommandBuilders {
   static std::string Scheduled();
   static std::string HeldMeetingWith(const std::string& youth);
 
+  // A decision of the task force about `r.youth_id()` at a meeting held now (HeldMeetingWith),
+  // agreeing on a change of its case to be recorded after it: sets `r`'s meeting_id and
+  // decision_id (an AdoptActionPlan, CloseCase or HandOverToAdultServices).
+  template <typename Request>
+  static Request& Cite(Request& r) {
+    auto d = Req<v1::RecordDecisionRequest>();
+    d.set_meeting_id(HeldMeetingWith(r.youth_id()));
+    d.set_youth_id(r.youth_id());
+    d.set_text("Agreed at the task force");
+    r.set_meeting_id(d.meeting_id());
+    r.set_decision_id(Must(cast_->chief, d).id());
+    return r;
+  }
+
   // A decision at `meeting` on `youth` with one commitment of the school, due in 14 days.
   static v1::RecordDecisionRequest DecisionFor(const std::string& meeting,
                                                const std::string& youth);

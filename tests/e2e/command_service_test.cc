@@ -148,6 +148,7 @@ TEST_F(CommandServiceTest, ACaseCannotCloseWithOpenCommitmentsNorTakeNewOnesWhil
   auto close = Req<v1::CloseCaseRequest>();
   close.set_youth_id(youth);
   close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  Cite(close);
   const CallResult refused = client_->Call(cast_->chief, close);
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(absl::StrContains(refused.status.error_message(), commitment));
@@ -223,7 +224,104 @@ TEST_F(CommandServiceTest, ADeclinedReferralGetsNoActionPlan) {
   plan.set_youth_id(screen.youth_id());
   plan.add_goals("Back in school");
   *plan.mutable_review_date() = InDays(30);
-  EXPECT_EQ(Code(cast_->chief, plan), grpc::StatusCode::FAILED_PRECONDITION);
+  Cite(plan);
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::FAILED_PRECONDITION, "declined");
+}
+
+// Issue 13 S6 over gRPC: a plan, a closure and a handover name the decision they stand on; each
+// refusal names decision_id (or the missing field) and writes nothing. (A decision at a meeting
+// not held exists only in data of before: the domain's tests cover it.)
+TEST_F(CommandServiceTest, APlanAndAClosureStandOnADecisionOfTheTaskForceOrSteeringGroup) {
+  const std::string youth = Accepted();
+  auto plan = Req<v1::AdoptActionPlanRequest>();
+  plan.set_youth_id(youth);
+  plan.add_goals("Back in school");
+  *plan.mutable_review_date() = InDays(60);
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::INVALID_ARGUMENT, "decision_id: required");
+  plan.set_decision_id("decision-unknown");
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::INVALID_ARGUMENT, "meeting_id: required");
+  const std::string meeting = HeldMeetingWith(youth);
+  plan.set_meeting_id(meeting);
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::FAILED_PRECONDITION,
+                "decision_id: decision-unknown is no decision recorded at " + meeting);
+  // About another youth.
+  const std::string other = Accepted();
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(other);
+  Must(cast_->chief, agenda);
+  auto about = Req<v1::RecordDecisionRequest>();
+  about.set_meeting_id(meeting);
+  about.set_youth_id(other);
+  about.set_text("Agreed at the task force");
+  plan.set_decision_id(Must(cast_->chief, about).id());
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::FAILED_PRECONDITION,
+                absl::StrCat("decision_id: ", plan.decision_id(), " is about ", other));
+  // A recommendation of the task force about the youth: no decision.
+  about.set_request_id(NextId());
+  about.set_youth_id(youth);
+  about.set_kind(v1::DECISION_KIND_RECOMMENDATION);
+  plan.set_decision_id(Must(cast_->chief, about).id());
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::FAILED_PRECONDITION,
+                " is a recommendation, not a decision");
+  // Information of the hotspot board, which has no power to decide.
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id(kArea);
+  schedule.set_body_id("hotspot-board");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  const std::string board = Must(cast_->chief, schedule).id();
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(board);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  held.add_attendance()->set_agency_id(cast_->chief.agency);
+  held.mutable_attendance(0)->set_person(cast_->chief.person);
+  Must(cast_->chief, held);
+  auto topic = Req<v1::AddAgendaItemRequest>();
+  topic.set_meeting_id(board);
+  topic.set_topic("Evenings at the square");
+  Must(cast_->chief, topic);
+  auto informed = Req<v1::RecordDecisionRequest>();
+  informed.set_meeting_id(board);
+  informed.set_topic(topic.topic());
+  informed.set_kind(v1::DECISION_KIND_INFORMATION);
+  informed.set_text("The club keeps open in July");
+  plan.set_meeting_id(board);
+  plan.set_decision_id(Must(cast_->chief, informed).id());
+  ExpectRefused(cast_->chief, plan, grpc::StatusCode::FAILED_PRECONDITION,
+                " is of a hotspot board (hotspot-board), which has no power to decide");
+
+  // Its own decision: the plan names it.
+  plan.set_request_id(NextId());
+  const uint64_t at = Must(cast_->chief, Cite(plan)).position();
+  const absl::StatusOr<std::vector<v1::StoredEvent>> history =
+      suite_->History(cast_->chief, youth, at);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_TRUE(history->back().event().has_action_plan_adopted());
+  EXPECT_EQ(history->back().event().action_plan_adopted().decision_id(), plan.decision_id());
+  EXPECT_EQ(history->back().event().action_plan_adopted().meeting_id(), plan.meeting_id());
+  // Cited once: not again for the closure, nor for a handover.
+  auto close = Req<v1::CloseCaseRequest>();
+  close.set_youth_id(youth);
+  close.set_outcome(v1::CASE_OUTCOME_GOALS_MET);
+  close.set_meeting_id(plan.meeting_id());
+  close.set_decision_id(plan.decision_id());
+  ExpectRefused(cast_->chief, close, grpc::StatusCode::FAILED_PRECONDITION,
+                absl::StrCat("decision_id: ", plan.decision_id(), " is cited by a change of "));
+  close.clear_decision_id();
+  ExpectRefused(cast_->chief, close, grpc::StatusCode::INVALID_ARGUMENT, "decision_id: required");
+  auto handover = Req<v1::HandOverToAdultServicesRequest>();
+  handover.set_youth_id(youth);
+  handover.set_receiving_agency_id(kSocial);
+  ExpectRefused(cast_->chief, handover, grpc::StatusCode::INVALID_ARGUMENT,
+                "decision_id: required");
+  // Its own decision: the closure names it.
+  close.set_request_id(NextId());
+  const uint64_t closed = Must(cast_->chief, Cite(close)).position();
+  const absl::StatusOr<std::vector<v1::StoredEvent>> after =
+      suite_->History(cast_->chief, youth, closed);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_TRUE(after->back().event().has_case_closed());
+  EXPECT_EQ(after->back().event().case_closed().decision_id(), close.decision_id());
 }
 
 TEST_F(CommandServiceTest, ACommitmentNeedsARegisteredOwnerAndAFutureDueDate) {
@@ -427,6 +525,7 @@ TEST_F(CommandServiceTest, ARecommendationCommitsNobodyAndAHandOverStaysInTheAre
   auto handover = Req<v1::HandOverToAdultServicesRequest>();
   handover.set_youth_id(youth);
   handover.set_receiving_agency_id(adults.agency_id());
+  Cite(handover);
   ExpectRefused(
       cast_->chief, handover, grpc::StatusCode::FAILED_PRECONDITION,
       absl::StrCat("receiving_agency_id: ", adults.agency_id(), " is not an agency of ", kArea));

@@ -318,16 +318,9 @@ TEST(CompatTest, TheDeadlineProcessRecordsNoFactTwiceOverADataDirectoryOfBefore)
   suite->flags = {"--tokens_file=" + suite->dir.Sub("tokens"), "--deadline_interval_s=3600"};
   ASSERT_TRUE(suite->Start().ok());
   // Its first pass runs at start: wait for it (and for the views to have seen what it wrote).
-  auto admin = v1::AdminService::NewStub(suite->channel);
-  v1::GetProjectionStatusResponse status;
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  do {
-    auto context = suite->As(suite->cast.admin, "");
-    ASSERT_TRUE(admin->GetProjectionStatus(context.get(), {}, &status).ok());
-  } while (status.deadlines().passes() == 0 && absl::Now() < give_up);
-  ASSERT_GE(status.deadlines().passes(), 1u);
-  EXPECT_EQ(status.deadlines().consecutive_failed_passes(), 0u)
-      << status.deadlines().last_error_key() << ": " << status.deadlines().last_error();
+  const absl::StatusOr<v1::GetProjectionStatusResponse> awaited = suite->AwaitDeadlinePass();
+  ASSERT_TRUE(awaited.ok()) << awaited.status();
+  const v1::GetProjectionStatusResponse& status = *awaited;
   ASSERT_TRUE(suite->process->Stop().ok());
 
   uint64_t after = 0, new_head = 0;

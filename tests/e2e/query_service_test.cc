@@ -661,6 +661,8 @@ TEST_F(QueryServiceTest, TheCaseShowsOutreachSocialDecisionsAgeAndALaterIdentity
   handover.set_request_id("q-outreach-handover");
   handover.set_youth_id(youth);
   handover.set_receiving_agency_id(cast_->caseworker.agency);
+  CommandBuilders::Bind(suite_);
+  CommandBuilders::Cite(handover);  // the task force's decision
   const CallResult handed = commands_->Call(cast_->chief, handover);
   ASSERT_TRUE(handed.status.ok()) << handed.status.error_message();
   ASSERT_TRUE(GetCase(cast_->chief, youth, handed.response.position(), &got).ok());

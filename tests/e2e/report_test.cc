@@ -24,6 +24,7 @@
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
+#include "store/event_store.h"
 #include "tests/e2e/suite_server.h"
 
 namespace hotspot::testing {
@@ -344,6 +345,82 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
   if (const char* keep = std::getenv("HOTSPOT_REPORT_PNG")) {
     std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
   }
+}
+
+// The deadline process flags a missing half-yearly report (issue 13 §5), over gRPC. hotspotd has
+// no test clock: the data directory is written before it starts, with the area's programme
+// adopted 400 days ago (business time), so that the last half-year whose 30 days of grace have
+// passed began after the adoption, whatever today is, and no report of it was submitted. A pass
+// of the process (every second here) flags it; the dashboard lists it.
+TEST(ReportTest, TheDeadlineProcessFlagsAMissingHalfYearlyReport) {
+  auto suite = std::make_unique<SuiteServer>();
+  suite->tokens = WriteTokens(suite->dir.Sub("tokens"), suite->cast.All());
+  const absl::Time adopted_at = absl::Now() - absl::Hours(24 * 400);
+  {
+    std::filesystem::create_directories(suite->dir.Sub("data"));
+    std::filesystem::permissions(suite->dir.Sub("data"), std::filesystem::perms::owner_all);
+    store::Options options;
+    options.sync = false;
+    absl::StatusOr<std::unique_ptr<store::EventStore>> events =
+        store::EventStore::Open(std::move(options), suite->dir.Sub("data/events"));
+    ASSERT_TRUE(events.ok()) << events.status();
+    std::vector<store::StreamAppend> appends(1);
+    appends[0].stream = scenario::kAreaId;
+    auto add = [&](const std::string& type, v1::Event event) {
+      event.set_area_id(scenario::kAreaId);
+      event.mutable_actor()->set_person(suite->cast.admin.person);
+      event.mutable_actor()->set_agency_id(suite->cast.admin.agency);
+      event.mutable_actor()->set_role("admin");
+      store::ProposedEvent& proposed = appends[0].events.emplace_back();
+      proposed.type = type;
+      proposed.payload = event.SerializeAsString();
+      proposed.metadata.actor = suite->cast.admin.person;
+      proposed.metadata.occurred_at = adopted_at;
+    };
+    v1::Event established;
+    established.mutable_area_established()->set_area_id(scenario::kAreaId);
+    established.mutable_area_established()->set_name("Sjaelor Boulevard");
+    established.mutable_area_established()->set_municipality("Copenhagen");
+    add("hotspot.v1.AreaEstablished", established);
+    v1::Event adopted;
+    adopted.mutable_programme_adopted()->set_area_id(scenario::kAreaId);
+    adopted.mutable_programme_adopted()->set_revision(1);
+    adopted.mutable_programme_adopted()->set_summary("Fewer charges among the area's youth");
+    add("hotspot.v1.ProgrammeAdopted", adopted);
+    ASSERT_TRUE((*events)->Append(std::move(appends)).ok());
+  }
+  suite->binary = HOTSPOTD_PATH;
+  suite->flags = {"--tokens_file=" + suite->dir.Sub("tokens"), "--deadline_interval_s=1"};
+  ASSERT_TRUE(suite->Start().ok());
+  const absl::StatusOr<v1::GetProjectionStatusResponse> awaited = suite->AwaitDeadlinePass();
+  ASSERT_TRUE(awaited.ok()) << awaited.status();
+
+  // The half-year expected: the last one whose grace days have passed (as the process reckons).
+  const absl::CivilDay due_by = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) - 31;
+  const absl::CivilDay half_year_end = due_by.month() >= 7
+                                           ? absl::CivilDay(due_by.year(), 6, 30)
+                                           : absl::CivilDay(due_by.year() - 1, 12, 31);
+  // A pass that ran before the views had the programme flags nothing; one after it does (a pass
+  // a second): read the dashboard until it lists the flag, for at most 60 seconds.
+  auto queries = v1::QueryService::NewStub(suite->channel);
+  v1::GetAreaDashboardRequest request;
+  request.set_area_id(scenario::kAreaId);
+  v1::GetAreaDashboardResponse got;
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  do {
+    request.set_min_position(suite->Head());
+    auto context = suite->As(suite->cast.chief);
+    const grpc::Status read = queries->GetAreaDashboard(context.get(), request, &got);
+    ASSERT_TRUE(read.ok()) << read.error_message();
+  } while (got.dashboard().reports_missing().empty() && absl::Now() < give_up);
+  ASSERT_EQ(got.dashboard().reports_missing_size(), 1);
+  const v1::MissingReport& missing = got.dashboard().reports_missing(0);
+  EXPECT_EQ(Text(missing.half_year_end()), absl::FormatCivilTime(half_year_end));
+  EXPECT_TRUE(missing.has_flagged_at());
+  // Flagged when the grace days ran out: the fact's business time is the deadline missed.
+  EXPECT_EQ(
+      absl::ToCivilDay(absl::FromUnixSeconds(missing.flagged_at().seconds()), absl::UTCTimeZone()),
+      half_year_end + 30 + 1);
 }
 
 }  // namespace

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
-#include "absl/strings/str_cat.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
 
 namespace hotspot::testing {
@@ -54,6 +55,29 @@ uint64_t SuiteServer::Head() const {
   uint64_t head = 0;
   for (const v1::ProjectionStatus& view : status.views()) head = std::max(head, view.head());
   return head;
+}
+
+absl::StatusOr<v1::GetProjectionStatusResponse> SuiteServer::AwaitDeadlinePass(
+    absl::Duration timeout) const {
+  auto admin = v1::AdminService::NewStub(channel);
+  v1::GetProjectionStatusResponse status;
+  const absl::Time give_up = absl::Now() + timeout;
+  do {
+    auto context = As(cast.admin, "");
+    const grpc::Status read = admin->GetProjectionStatus(context.get(), {}, &status);
+    if (!read.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(read.error_code()), read.error_message());
+    }
+  } while (status.deadlines().passes() == 0 && absl::Now() < give_up);
+  if (status.deadlines().passes() == 0) {
+    return absl::DeadlineExceededError("the deadline process ran no pass");
+  }
+  if (status.deadlines().consecutive_failed_passes() > 0) {
+    return absl::InternalError(
+        absl::StrCat("the deadline process fails: ", status.deadlines().last_error_key(), ": ",
+                     status.deadlines().last_error()));
+  }
+  return status;
 }
 
 absl::StatusOr<std::vector<v1::StoredEvent>> SuiteServer::History(const security::Principal& who,

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
+#include "hotspot/v1/admin_service.pb.h"
 #include "hotspot/v1/stored_event.pb.h"
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
@@ -49,6 +50,13 @@ struct SuiteServer {
   // The log's head as the views know it (AdminService.GetProjectionStatus, as the admin): pass
   // it as min_position to read what hotspotd held when it was asked. 0 on an error.
   uint64_t Head() const;
+
+  // The deadline process's status once it has run a pass (its first runs at start): asks
+  // AdminService.GetProjectionStatus as the admin until `passes` is above 0. DEADLINE_EXCEEDED if
+  // none came within `timeout`, INTERNAL with its last error if its passes fail; the call's
+  // error if one fails.
+  absl::StatusOr<v1::GetProjectionStatusResponse> AwaitDeadlinePass(
+      absl::Duration timeout = absl::Seconds(60)) const;
 
   // A youth's whole history (AuditService.GetCaseHistory) as `who` reads it, at least up to
   // `min_position`; the call's error if it fails.
