@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
-#include "absl/strings/str_cat.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
 
 namespace hotspot::testing {
 
@@ -56,6 +58,16 @@ uint64_t SuiteServer::Head() const {
   return head;
 }
 
+absl::Status SuiteServer::WaitForViews(uint64_t position) const {
+  v1::ListBodiesRequest request;
+  request.set_area_id(scenario::kAreaId);
+  request.set_min_position(position);
+  v1::ListBodiesResponse response;
+  const grpc::Status status =
+      v1::QueryService::NewStub(channel)->ListBodies(As(cast.chief).get(), request, &response);
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
 absl::StatusOr<std::vector<v1::StoredEvent>> SuiteServer::History(const security::Principal& who,
                                                                   const std::string& youth,
                                                                   uint64_t min_position) const {
@@ -85,6 +97,19 @@ absl::Status SuiteServer::Restart(bool kill) {
   }
   process.reset();  // SIGKILL if still running
   return Start();
+}
+
+std::pair<v1::SubscribeResponse, grpc::Status> SuiteServer::FirstResponse(
+    const security::Principal& who, const v1::SubscribeRequest& request,
+    const std::string& purpose) const {
+  auto context = As(who, purpose, absl::Seconds(30));
+  auto reader = v1::SubscriptionService::NewStub(channel)->Subscribe(context.get(), request);
+  v1::SubscribeResponse response;
+  if (reader->Read(&response)) context->TryCancel();
+  v1::SubscribeResponse more;
+  while (reader->Read(&more)) {
+  }
+  return {response, reader->Finish()};
 }
 
 std::unique_ptr<grpc::ClientContext> SuiteServer::As(const security::Principal& who,
