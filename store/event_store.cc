@@ -652,6 +652,7 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
       for (const WrittenGroup& group : groups) {
         committed.appends += group.appends.size();
         committed.events += group.events.size();
+        for (const auto& event : group.events) committed.published.push_back(event.get());
       }
       if (committed.events > 0) options.on_commit(committed);
     }

@@ -68,9 +68,12 @@ inline constexpr size_t kMaxEventTypeBytes = 128;
 inline constexpr size_t kMaxMetadataFieldBytes = 512;
 
 // What one commit made durable with one sync (group commit): see Options::on_commit.
+struct RecordedEvent;
 struct CommitInfo {
   size_t appends = 0;  // Append calls it completed (as StoreStats::appends counts them)
   size_t events = 0;   // events it published
+  // The events it published, in position order; valid during the on_commit call only.
+  std::vector<const RecordedEvent*> published;
   // The sync that made them durable (for a lone append written with sync, the write and the
   // sync together). Zero without Options::sync.
   absl::Duration sync_time;
@@ -129,8 +132,10 @@ struct Options {
   absl::AnyInvocable<absl::Status()> before_write;
 
   // Runs on the committer thread after each commit that made appends durable, with what it
-  // made durable (see CommitInfo): for monitoring (hotspotd's metrics). It must be quick and
-  // must not call the store. Default: none.
+  // made durable (see CommitInfo), before its events are published to readers and its callers
+  // are completed: for monitoring (hotspotd's metrics), and for what must know of an event
+  // before anyone can read it (hotspotd's public head). It must be quick and must not call the
+  // store. Default: none.
   absl::AnyInvocable<void(const CommitInfo&)> on_commit;
 
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.

@@ -196,14 +196,21 @@ TEST_F(EventStoreTest, BeforeWriteRunsBeforeEveryGroupAndItsErrorFailsTheAppend)
 }
 
 // on_commit reports each durable commit before its callers are answered: every event appended
-// is counted once, with the sync that made it durable, and so is every append call.
+// is counted once, with the sync that made it durable, and so is every append call. It names
+// the events it published, in position order.
 TEST_F(EventStoreTest, OnCommitCountsWhatEachCommitMadeDurable) {
   absl::Mutex mu;
   std::vector<CommitInfo> commits;
+  std::vector<std::pair<uint64_t, std::string>> published;  // position, stream
   Options options;
   options.on_commit = [&](const CommitInfo& info) {
     absl::MutexLock lock(&mu);
+    EXPECT_EQ(info.published.size(), info.events);
+    for (const RecordedEvent* event : info.published) {
+      published.emplace_back(event->position, event->stream);
+    }
     commits.push_back(info);
+    commits.back().published.clear();  // valid during the call only
   };
   Reopen(std::move(options));
   std::vector<StreamAppend> two = One("youth-1");
@@ -215,6 +222,8 @@ TEST_F(EventStoreTest, OnCommitCountsWhatEachCommitMadeDurable) {
     EXPECT_EQ(commits[0].appends, 1u);
     EXPECT_EQ(commits[0].events, 2u);
     EXPECT_GT(commits[0].sync_time, absl::ZeroDuration());
+    EXPECT_EQ(published,
+              (std::vector<std::pair<uint64_t, std::string>>{{1, "youth-1"}, {2, "youth-2"}}));
   }
   constexpr int kAppends = 40;
   std::atomic<int> done{0};
@@ -232,6 +241,8 @@ TEST_F(EventStoreTest, OnCommitCountsWhatEachCommitMadeDurable) {
   }
   EXPECT_EQ(appends, 1u + kAppends);
   EXPECT_EQ(events, 2u + kAppends);
+  ASSERT_EQ(published.size(), 2u + kAppends);
+  for (size_t i = 0; i < published.size(); ++i) EXPECT_EQ(published[i].first, i + 1);
 }
 
 TEST_F(EventStoreTest, LiveSubscribersSeeTheTimesExactlyAsStored) {

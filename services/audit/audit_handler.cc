@@ -181,8 +181,15 @@ absl::Status AuditHandler::CaseHistory(
     const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
     const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
                                              const security::Disclosures&)>& send) const {
-  // Everything the log held when asked (and at least min_position) is in the index.
-  const uint64_t head = std::max(events_->HeadPosition(), request.min_position());
+  // Everything the log held when asked (and at least min_position) is in the index. A
+  // min_position beyond the head is refused at once, as no wait would end (a stream has no
+  // server-side deadline); after the role's check, so that only an auditing role learns the head.
+  RETURN_IF_ERROR(security::MayAuditCases(who));
+  const uint64_t head = events_->HeadPosition();
+  if (request.min_position() > head) {
+    return absl::OutOfRangeError(
+        "min_position: beyond the log's head; pass a position a command or a query returned");
+  }
   RETURN_IF_ERROR(views_->WaitFor(head, deadline));
   ASSIGN_OR_RETURN(const v1::CaseView view, Authorize(who, request.youth_id()));
   ASSIGN_OR_RETURN(const std::vector<uint64_t> positions,

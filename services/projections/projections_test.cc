@@ -1,10 +1,12 @@
 // The projection engine and the case and commitment views, over a real event store with the
 // Sjælør scenario in it.
 #include <array>
+#include <atomic>
 #include <random>
 #include <set>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -999,6 +1001,55 @@ TEST_F(ProjectionsTest, WaitForAnUnreachedPositionTimesOut) {
       projector->WaitFor(events_->HeadPosition() + 100, absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_TRUE(absl::StartsWith(status.message(), "min_position:")) << status;
+}
+
+// A waiter (OnReached) is called once the views reach its position, on their thread, with no
+// thread of the caller's waiting; at once if they are there already; never once forgotten; and
+// with UNAVAILABLE if the projector closes first.
+TEST_F(ProjectionsTest, WaitersAreCalledWhenTheViewsReachTheirPosition) {
+  Build("demo", 2);
+  const uint64_t head = events_->HeadPosition();
+  std::atomic<bool> hold{true};
+  ProjectorOptions options;
+  options.hold = [&hold] { return hold.load(); };
+  absl::StatusOr<std::unique_ptr<Projector>> projector =
+      Projector::Open(std::move(options), events_.get(), Views(), dir_.Sub("views"));
+  ASSERT_TRUE(projector.ok()) << projector.status();
+  EXPECT_EQ((*projector)->position(), 0u);  // held
+
+  absl::Notification reached;
+  std::atomic<int> calls{0};
+  absl::Status result = absl::UnknownError("not called");
+  const uint64_t ticket = (*projector)->OnReached(head, [&](absl::Status status) {
+    result = status;
+    ++calls;
+    reached.Notify();
+  });
+  EXPECT_NE(ticket, 0u);
+  std::atomic<int> forgotten_calls{0};
+  const uint64_t forgotten =
+      (*projector)->OnReached(head, [&](absl::Status) { ++forgotten_calls; });
+  EXPECT_TRUE((*projector)->Forget(forgotten));
+  EXPECT_FALSE((*projector)->Forget(forgotten));
+  EXPECT_FALSE(reached.HasBeenNotified());
+
+  hold = false;
+  ASSERT_TRUE(reached.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_GE((*projector)->position(), head);
+  EXPECT_FALSE((*projector)->Forget(ticket));  // it has run
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(forgotten_calls.load(), 0);
+
+  // Reached already: at once, on this thread.
+  bool now = false;
+  EXPECT_EQ((*projector)->OnReached(head, [&](absl::Status status) { now = status.ok(); }), 0u);
+  EXPECT_TRUE(now);
+
+  absl::Status closing;
+  (*projector)->OnReached(head + 100, [&](absl::Status status) { closing = status; });
+  projector->reset();
+  EXPECT_EQ(closing.code(), absl::StatusCode::kUnavailable) << closing;
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "services/projections/projector.h"
 
 #include <deque>
+#include <map>
 #include <thread>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
@@ -150,6 +152,29 @@ struct Projector::Impl {
   std::optional<Rebuild> rebuild ABSL_GUARDED_BY(mu);
   std::vector<RebuildProgress> rebuilds ABSL_GUARDED_BY(mu);  // done or running, for Status
   std::unique_ptr<store::Subscription> subscription;
+
+  // Waiters (OnReached) by (position, ticket); `tickets` maps a ticket to its position.
+  using Reached = absl::AnyInvocable<void(absl::Status) &&>;
+  std::map<std::pair<uint64_t, uint64_t>, Reached> waiters ABSL_GUARDED_BY(mu);
+  std::map<uint64_t, uint64_t> tickets ABSL_GUARDED_BY(mu);
+  uint64_t next_ticket ABSL_GUARDED_BY(mu) = 1;
+
+  // Takes out the waiters that `position` (or `error`: every one) lets go, to be called with
+  // the result outside the lock.
+  std::vector<Reached> Due() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::vector<Reached> due;
+    for (auto it = waiters.begin();
+         it != waiters.end() && (it->first.first <= position || !error.ok());) {
+      tickets.erase(it->first.second);
+      due.push_back(std::move(it->second));
+      it = waiters.erase(it);
+    }
+    return due;
+  }
+  // Calls `due` with the result of waiting.
+  static void Call(std::vector<Reached> due, const absl::Status& status) {
+    for (Reached& reached : due) std::move(reached)(status);
+  }
 
   // The reader thread reads and parses batches ahead of the loop thread, which applies them.
   struct Parsed {
@@ -359,23 +384,37 @@ void Projector::Impl::Loop() {
         queue.pop_front();
       }
     }
+    // Fault injection for tests: the batch waits while the hold lasts.
+    while (next.has_value() && options.hold && options.hold()) {
+      {
+        absl::MutexLock lock(&queue_mu);
+        if (queue_closed) return;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
     absl::Status applied;
+    std::vector<Reached> due;
     if (next.has_value()) {
       applied = next->status();
       if (applied.ok()) applied = ApplyBatch(**next);
       if (applied.ok()) {
         absl::MutexLock lock(&mu);
         position = std::max(position, (*next)->batch.checkpoint - 1);
+        due = Due();
       }
     }
     next.reset();  // frees the batch's arena here, not under a lock
+    Call(std::move(due), absl::OkStatus());
     if (applied.ok()) applied = RebuildStep();
-    absl::MutexLock lock(&mu);
-    if (stopping) return;
-    if (!applied.ok()) {
-      error = applied;  // visible in Status(); WaitFor() answers it
-      return;
+    {
+      absl::MutexLock lock(&mu);
+      if (stopping) return;
+      if (applied.ok()) continue;
+      error = applied;  // visible in Status(); WaitFor() and the waiters answer it
+      due = Due();
     }
+    Call(std::move(due), applied);
+    return;
   }
 }
 
@@ -393,6 +432,14 @@ Projector::~Projector() {
   if (impl_->subscription) impl_->subscription->Cancel();
   if (impl_->reader.joinable()) impl_->reader.join();
   if (impl_->thread.joinable()) impl_->thread.join();
+  std::vector<Impl::Reached> left;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    for (auto& [key, reached] : impl_->waiters) left.push_back(std::move(reached));
+    impl_->waiters.clear();
+    impl_->tickets.clear();
+  }
+  Impl::Call(std::move(left), absl::UnavailableError("the views are closing"));
 }
 
 absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions options,
@@ -401,7 +448,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
                                                            const std::string& directory) {
   if (views.empty()) return absl::InvalidArgumentError("views: none given");
   auto impl = std::make_unique<Impl>();
-  impl->options = options;
+  impl->options = std::move(options);
   impl->events = events;
 
   // Every family the database has must be opened, with the views' families added. A view's
@@ -527,6 +574,35 @@ absl::Status Projector::WaitFor(uint64_t position, absl::Time deadline) const {
   return absl::DeadlineExceededError(absl::StrCat("min_position: the views reached ",
                                                   impl_->position, ", not ", position,
                                                   ", within the deadline"));
+}
+
+uint64_t Projector::OnReached(uint64_t position,
+                              absl::AnyInvocable<void(absl::Status) &&> reached) const {
+  absl::Status now;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->position < position && impl_->error.ok()) {
+      const uint64_t ticket = impl_->next_ticket++;
+      impl_->waiters.emplace(std::make_pair(position, ticket), std::move(reached));
+      impl_->tickets.emplace(ticket, position);
+      return ticket;
+    }
+    now = impl_->error;
+  }
+  std::move(reached)(now);
+  return 0;
+}
+
+bool Projector::Forget(uint64_t ticket) const {
+  Impl::Reached dropped;  // destroyed outside the lock
+  absl::MutexLock lock(&impl_->mu);
+  const auto it = impl_->tickets.find(ticket);
+  if (it == impl_->tickets.end()) return false;
+  const auto waiter = impl_->waiters.find(std::make_pair(it->second, ticket));
+  dropped = std::move(waiter->second);
+  impl_->waiters.erase(waiter);
+  impl_->tickets.erase(it);
+  return true;
 }
 
 absl::StatusOr<std::optional<std::string>> Projector::Get(absl::string_view view,

@@ -12,7 +12,8 @@
 // MANIFEST (which names tables' first and last keys) without the tables that held them.
 //
 // Threading. One thread subscribes to the log from the views' checkpoint and applies batches.
-// Reads (Get, Scan, WaitFor, Status) may come from any thread, concurrently with it.
+// Reads (Get, Scan, WaitFor, OnReached, Forget, Status) may come from any thread, concurrently
+// with it.
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_PROJECTOR_H_
 #define HOTSPOT_SERVICES_PROJECTIONS_PROJECTOR_H_
 
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -33,6 +35,9 @@ namespace hotspot::projections {
 struct ProjectorOptions {
   // Most events applied in one batch (one WriteBatch). Default: 1000.
   size_t batch_events = 1000;
+  // Fault injection for tests: asked before each batch is applied; while it answers true, the
+  // batch waits (asked again every 10 ms) and the views stay where they are. Default: none.
+  std::function<bool()> hold;
 };
 
 struct ViewStatus {
@@ -68,9 +73,23 @@ class Projector {
   // The position every view has reached.
   uint64_t position() const;
 
-  // Waits until every view has reached `position`. DEADLINE_EXCEEDED (naming the position
-  // reached) if that takes past `deadline`; the projection's own error if it stopped.
+  // Waits until every view has reached `position`, blocking the calling thread: for work that
+  // is not an RPC's (a command compiling a report, the deadline process, tests). A query that
+  // waits for the views uses OnReached instead, so that no thread waits for them.
+  // DEADLINE_EXCEEDED (naming the position reached) if that takes past `deadline`; the
+  // projection's own error if it stopped.
   absl::Status WaitFor(uint64_t position, absl::Time deadline) const;
+
+  // Calls `reached` once, when every view has reached `position`: with OK; or with the
+  // projection's error if it stopped, or UNAVAILABLE if the projector is destroyed first. If
+  // that is so already, it runs at once on the calling thread and 0 is returned; else it runs
+  // later on the projector's thread, which it must not hold up (it should only hand work on,
+  // e.g. to a worker pool), and a ticket for Forget() is returned. There is no deadline: the
+  // caller keeps its own and calls Forget() when it passes.
+  uint64_t OnReached(uint64_t position, absl::AnyInvocable<void(absl::Status) &&> reached) const;
+  // Drops the waiter of `ticket` (destroying its callback, unrun) unless it has run or is
+  // running; true if it was dropped. A ticket of 0 is never dropped.
+  bool Forget(uint64_t ticket) const;
 
   // A row of `view`; nullopt if there is none. NOT_FOUND for an unknown view.
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view view,

@@ -52,16 +52,30 @@ void MarkOverdue(v1::CommitmentView* c, absl::CivilDay today) {
 }  // namespace
 
 QueryHandler::QueryHandler(const projections::Projector* views, security::Sealer* sealer,
+                           const security::PublicHead* heads,
                            absl::AnyInvocable<absl::Time() const> clock)
-    : views_(views), sealer_(sealer), clock_(std::move(clock)) {}
+    : views_(views), sealer_(sealer), heads_(heads), clock_(std::move(clock)) {}
 
 absl::CivilDay QueryHandler::Today() const {
   return absl::ToCivilDay(clock_ ? clock_() : absl::Now(), absl::UTCTimeZone());
 }
 
-absl::StatusOr<uint64_t> QueryHandler::Reach(uint64_t min_position, absl::Time deadline) const {
-  if (min_position > 0) RETURN_IF_ERROR(views_->WaitFor(min_position, deadline));
-  return views_->position();
+absl::StatusOr<uint64_t> QueryHandler::Awaited(const security::Principal& who,
+                                               uint64_t min_position) const {
+  // Beyond the head: no wait would end. Not quoted: for who does not see every change, it is the
+  // public head, and the real one must not be guessed from the message either.
+  if (min_position > heads_->For(who)) {
+    return absl::OutOfRangeError(
+        "min_position: beyond the log's head; pass a position a command or a query returned");
+  }
+  return min_position > views_->position() ? min_position : 0;
+}
+
+absl::StatusOr<uint64_t> QueryHandler::Reach(const security::Principal& who, uint64_t min_position,
+                                             absl::Time deadline) const {
+  ASSIGN_OR_RETURN(const uint64_t awaited, Awaited(who, min_position));
+  if (awaited > 0) RETURN_IF_ERROR(views_->WaitFor(awaited, deadline));
+  return std::min(views_->position(), heads_->For(who));
 }
 
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
@@ -254,7 +268,7 @@ absl::Status QueryHandler::Present(const security::Principal& who, v1::CaseView*
 absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
     const security::Principal& who, const v1::GetCaseRequest& request, absl::Time deadline) const {
   RETURN_IF_ERROR(CheckId("youth_id", request.youth_id(), "youth", /*required=*/true));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCase(request.youth_id()));
   if (!view.has_value()) {
     return absl::NotFoundError(absl::StrCat("youth_id: no case ", request.youth_id()));
@@ -344,7 +358,7 @@ absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
   RETURN_IF_ERROR(CheckId("agency_id", request.agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
   ASSIGN_OR_RETURN(
       auto matches,
@@ -390,7 +404,7 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   }
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
   const absl::CivilDay today = Today();
   const std::function<std::string(v1::CommitmentView&)> keep =
@@ -464,7 +478,7 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
       CheckId("target_agency_id", request.target_agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
   const absl::Time now = clock_ ? clock_() : absl::Now();
   ASSIGN_OR_RETURN(auto matches, Collect<v1::EscalationView>(
@@ -500,7 +514,7 @@ absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> QueryHandler::ListMeetings(
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   ASSIGN_OR_RETURN(auto matches,
                    Collect<v1::MeetingView>(*views_, projections::kMeetingsView, "meeting/", after,
                                             [&](v1::MeetingView& m) -> std::string {
@@ -531,7 +545,7 @@ absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
     const security::Principal& who, const v1::ListBodiesRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   const absl::Time now = clock_ ? clock_() : absl::Now();
   ASSIGN_OR_RETURN(auto matches,
                    Collect<v1::BodyView>(*views_, projections::kMeetingsView,
@@ -550,7 +564,7 @@ absl::StatusOr<v1::GetProgrammeResponse> QueryHandler::GetProgramme(
     const security::Principal& who, const v1::GetProgrammeRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   ASSIGN_OR_RETURN(
       const std::optional<std::string> row,
       views_->Get(projections::kAreaView, projections::ProgrammeKey(request.area_id())));
@@ -571,7 +585,7 @@ absl::StatusOr<v1::ListAgenciesResponse> QueryHandler::ListAgencies(
     const security::Principal& who, const v1::ListAgenciesRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   ASSIGN_OR_RETURN(auto matches,
                    Collect<v1::AgencyView>(*views_, projections::kAreaView, "agency/", "",
                                            [&](v1::AgencyView& agency) -> std::string {
@@ -627,7 +641,7 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     *out = day;
   }
   if (start > end) return Invalid("period_start", "after period_end");
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
   auto in_period = [&](const google::protobuf::Timestamp& at) {
     const absl::CivilDay day = absl::ToCivilDay(projections::TimeOf(at), absl::UTCTimeZone());
@@ -828,7 +842,7 @@ absl::StatusOr<v1::GetReportResponse> QueryHandler::GetReport(const security::Pr
       }
     }
   }
-  ASSIGN_OR_RETURN(const uint64_t position, Reach(request.min_position(), deadline));
+  ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   const std::string prefix =
       by_id ? projections::ReportsKeyPrefix(request.area_id())
             : projections::ReportKeyPrefix(request.area_id(), request.period_start(),

@@ -3,12 +3,19 @@
 // those allowed (personal_data.h), and pages lists stably. GetCase flags the case's possible
 // duplicates (the duplicate index) to those the policy lets see them. The reads of youths' data
 // return their answer with the disclosures it made (every youth shown, and whether in clear), for
-// the access log. Calls may block (waiting for the views): the gRPC QueryService runs them on a
-// worker pool.
+// the access log. A call blocks until the views reach its min_position; the gRPC QueryService
+// asks Awaited() first and queues the call, holding no thread, until they have (rpc::CallRunner's
+// UnaryAfter), then runs it on a worker pool.
+//
+// Positions. Every answer's `position` is the views' position, at most the head its reader is
+// told (security::PublicHead::For): for a reader who does not see every change
+// (security::MaySeeEveryChange), the log's public head (or its own last event), so that it does
+// not date the confidential events that reader does not learn of. A min_position beyond that
+// head is OUT_OF_RANGE at once.
 //
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown case; PERMISSION_DENIED
-// for an area the caller has no access to; DEADLINE_EXCEEDED if the views do not reach
-// min_position in time; the views' own errors.
+// for an area the caller has no access to; OUT_OF_RANGE naming min_position beyond the head;
+// DEADLINE_EXCEEDED if the views do not reach min_position in time; the views' own errors.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_QUERIES_QUERY_HANDLER_H_
@@ -24,6 +31,7 @@
 #include "services/queries/query_util.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
+#include "services/security/public_head.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
@@ -33,10 +41,16 @@ using security::Disclosed;
 
 class QueryHandler {
  public:
-  // Not owned; both must outlive the handler. `clock` says what "today" is for overdue
+  // Not owned; all must outlive the handler. `clock` says what "today" is for overdue
   // commitments (UTC); default absl::Now.
   QueryHandler(const projections::Projector* views, security::Sealer* sealer,
+               const security::PublicHead* heads,
                absl::AnyInvocable<absl::Time() const> clock = nullptr);
+
+  // What a query of `who` with `min_position` waits for before it runs: the position, or 0 if
+  // none (none asked, or the views are there). OUT_OF_RANGE naming min_position (not quoting
+  // the head) if it is beyond the head `who` is told (PublicHead::For). Quick: no I/O.
+  absl::StatusOr<uint64_t> Awaited(const security::Principal& who, uint64_t min_position) const;
 
   absl::StatusOr<Disclosed<v1::GetCaseResponse>> GetCase(const security::Principal& who,
                                                          const v1::GetCaseRequest& request,
@@ -71,14 +85,18 @@ class QueryHandler {
                                                   const v1::GetReportRequest& request,
                                                   absl::Time deadline) const;
 
+  // The views it reads.
+  const projections::Projector& views() const { return *views_; }
+
   // The area of `youth_id`'s case as the views hold it now; "" if it has none.
   absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const {
     return AreaOfCase(*views_, youth_id);
   }
 
  private:
-  // Waits for min_position; returns the position reached.
-  absl::StatusOr<uint64_t> Reach(uint64_t min_position, absl::Time deadline) const;
+  // Waits for min_position (Awaited); returns the position `who` is told the views reached.
+  absl::StatusOr<uint64_t> Reach(const security::Principal& who, uint64_t min_position,
+                                 absl::Time deadline) const;
   absl::StatusOr<std::optional<v1::CaseView>> LoadCase(absl::string_view youth_id) const;
   // Resolves personal data and the date-dependent fields of a case for `who`.
   absl::Status Present(const security::Principal& who, v1::CaseView* view,
@@ -88,6 +106,7 @@ class QueryHandler {
 
   const projections::Projector* const views_;
   security::Sealer* const sealer_;
+  const security::PublicHead* const heads_;
   absl::AnyInvocable<absl::Time() const> clock_;
 };
 

@@ -38,8 +38,9 @@ TEST(QueryHandlerTest, TheDashboardShowsAMissingHalfYearlyReportUntilItComes) {
   store::testing::TempDir dir;
   std::unique_ptr<security::KeyStore> keys;
   std::unique_ptr<security::Sealer> sealer;
+  security::PublicHead heads;  // before the event store, which feeds it
   std::unique_ptr<store::EventStore> events;
-  projections::testing::OpenTestStores(dir, &keys, &sealer, &events);
+  projections::testing::OpenTestStores(dir, &keys, &sealer, &events, &heads);
   ASSERT_NE(events, nullptr);
   {
     scenario::HandlerSink sink(events.get(), sealer.get());
@@ -65,7 +66,7 @@ TEST(QueryHandlerTest, TheDashboardShowsAMissingHalfYearlyReportUntilItComes) {
   ASSERT_TRUE(deadlines.RunOnce().ok());
 
   const absl::Time flagged = absl::FromCivil(absl::CivilDay(2027, 1, 31), absl::UTCTimeZone());
-  const QueryHandler queries(views->get(), sealer.get(), [&now] { return now; });
+  const QueryHandler queries(views->get(), sealer.get(), &heads, [&now] { return now; });
   const scenario::Cast cast = scenario::SjaelorCast();
   auto dashboard = [&](absl::CivilDay from, absl::CivilDay to) {
     v1::GetAreaDashboardRequest request;

@@ -5,24 +5,43 @@
 
 namespace hotspot::queries {
 
+namespace {
+
+// How a call waits for `views` (rpc::CallRunner::UnaryAfter).
+rpc::ViewsWaits WaitsFor(const projections::Projector& views) {
+  return {[&views](uint64_t position, absl::AnyInvocable<void(absl::Status) &&> reached) {
+            return views.OnReached(position, std::move(reached));
+          },
+          [&views](uint64_t ticket) { return views.Forget(ticket); }};
+}
+
+}  // namespace
+
 QueryService::QueryService(const QueryHandler* handler,
                            const security::Authenticator* authenticator,
                            security::AccessRecorder* recorder, rpc::KnownIds known,
                            int workers, rpc::PrincipalLimits* limits)
-    : handler_(handler), runner_(authenticator, recorder, workers, std::move(known), limits) {}
+    : handler_(handler),
+      runner_(authenticator, recorder, workers, std::move(known), limits,
+              WaitsFor(handler->views())) {}
 
 // Every RPC runs its QueryHandler method of the same name; whether it reads youths' data (and
 // so needs a purpose and leaves access records) is the method's option in query_service.proto.
 // Its ids and dates are checked first (rpc::CheckReadRequest): a malformed one is
-// INVALID_ARGUMENT naming the field, and reaches neither the policy nor a lookup.
+// INVALID_ARGUMENT naming the field, and reaches neither the policy nor a lookup. A
+// min_position the views have not reached queues the call, without a thread, until they have
+// (QueryHandler::Awaited, rpc::CallRunner::UnaryAfter).
 #define HOTSPOT_DEFINE_QUERY_RPC(Name)                                                   \
   grpc::ServerUnaryReactor* QueryService::Name(grpc::CallbackServerContext* context,     \
                                                const v1::Name##Request* request,         \
                                                v1::Name##Response* response) {           \
     static const rpc::Method& method =                                                   \
         rpc::Method::Of(v1::QueryService::service_full_name(), #Name);                   \
-    return runner_.Unary(                                                                \
+    return runner_.UnaryAfter(                                                           \
         context, method, *request, response,                                             \
+        [this, request](const rpc::Caller& caller) {                                     \
+          return handler_->Awaited(caller.who, request->min_position());                 \
+        },                                                                               \
         [this, request](const rpc::Caller& caller)                                       \
             -> decltype(handler_->Name(caller.who, *request, caller.deadline)) {         \
           RETURN_IF_ERROR(rpc::CheckReadRequest(*request));                              \

@@ -1,6 +1,8 @@
 // QueryService: hotspot.v1.QueryService over gRPC's callback API. Each RPC authenticates the
-// caller and runs the query on a worker pool (a query may wait for the views to reach
-// min_position, which must not hold an RPC thread), then finishes the call.
+// caller and runs the query on a worker pool, then finishes the call. A query whose
+// min_position the views have not reached waits for them without a thread (queued with the
+// views, rpc::CallRunner::UnaryAfter) until its deadline (DEADLINE_EXCEEDED naming
+// min_position); one beyond the head its caller is told is OUT_OF_RANGE at once.
 //
 // Reads of youths' data (the methods marked so in query_service.proto) need the call metadata
 // "purpose" (INVALID_ARGUMENT without it), and their answer's access records (one per youth

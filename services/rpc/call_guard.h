@@ -2,10 +2,11 @@
 // interceptor (so every service, gRPC's health and reflection included, is held alike):
 //   - A server-side maximum deadline for unary calls: a call whose client gave no deadline, or
 //     a later one, ends DEADLINE_EXCEEDED ("max_call_deadline_s: ...") once `max_unary_deadline`
-//     has passed since it started. The handler's work is not interrupted (its waits honour the
-//     call's deadline, see CallRunner::DeadlineOf); its answer, when it comes, is dropped, as
-//     gRPC drops the answer of a call past the client's own deadline. Streams are exempt: they
-//     have rules of their own (SubscriptionService's idle time, the server's shutdown).
+//     has passed since it started. The handler's work is not interrupted (a read queued for
+//     the views is dropped; see CallRunner's header on deadlines); its answer, when it comes,
+//     is dropped, as gRPC drops the answer of a call past the client's own deadline. Streams
+//     are exempt: they have rules of their own (SubscriptionService's idle time, the server's
+//     shutdown).
 //   - A request whose body cannot be decoded as the method's request message answers
 //     INVALID_ARGUMENT naming the message ("request: cannot be decoded as
 //     hotspot.v1.GetCaseRequest"), where gRPC's callback API would answer UNIMPLEMENTED with no

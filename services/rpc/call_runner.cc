@@ -1,5 +1,7 @@
 #include "services/rpc/call_runner.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/domain/checks.h"
 #include "store/status_macros.h"
 
@@ -50,6 +52,81 @@ absl::Status RecordRefusal(security::AccessRecorder& recorder, const security::P
   record.set_refused(true);
   return recorder.Record(who, call, purpose, {record});
 }
+
+namespace internal {
+
+// What the views' waiter, the deadline's alarm and the call's cancellation share: whichever
+// claims the call first ends its wait; the others then do nothing.
+struct WaitingReactor::State {
+  WaitingReactor* const reactor;
+  const ViewsWaits& views;
+  absl::Mutex mu;
+  bool claimed ABSL_GUARDED_BY(mu) = false;
+  uint64_t ticket ABSL_GUARDED_BY(mu) = 0;  // the views' waiter, once registered
+
+  State(WaitingReactor* r, const ViewsWaits& v) : reactor(r), views(v) {}
+
+  bool Claim() {
+    absl::MutexLock lock(&mu);
+    if (claimed) return false;
+    claimed = true;
+    return true;
+  }
+  // Claims the call for a deadline or a cancellation: drops the views' waiter (and with it the
+  // work and its call slot), then finishes the call with `status`.
+  void End(const grpc::Status& status) {
+    if (!Claim()) return;
+    uint64_t registered;
+    {
+      absl::MutexLock lock(&mu);
+      registered = ticket;
+    }
+    if (registered != 0) views.forget(registered);
+    reactor->Finish(status);
+  }
+};
+
+WaitingReactor::~WaitingReactor() = default;  // alarm_'s destructor cancels it if still set
+
+void WaitingReactor::Wait(const ViewsWaits& views, uint64_t position, absl::Time deadline,
+                          absl::AnyInvocable<void() &&> work,
+                          absl::AnyInvocable<void(absl::AnyInvocable<void() &&>) &&> submit) {
+  // The reactor is not yet returned to gRPC, so the call cannot end (nor this be deleted)
+  // before this returns, whoever claims it meanwhile.
+  state_ = std::make_shared<State>(this, views);
+  const uint64_t ticket =
+      views.on_reached(position, [state = state_, work = std::move(work),
+                                  submit = std::move(submit)](absl::Status reached) mutable {
+        if (!state->Claim()) return;
+        if (reached.ok()) {
+          std::move(submit)(std::move(work));
+          return;
+        }
+        work = nullptr;  // its slot is free before the answer
+        state->reactor->Finish(ToGrpcStatus(reached));
+      });
+  {
+    absl::MutexLock lock(&state_->mu);
+    state_->ticket = ticket;
+  }
+  // 0: the views were there already (or had stopped), and the call is claimed.
+  if (ticket == 0 || deadline == absl::InfiniteFuture()) return;
+  alarm_ = std::make_unique<grpc::Alarm>();
+  alarm_->Set(absl::ToChronoTime(deadline), [state = state_, position](bool fired) {
+    if (!fired) return;  // cancelled: the call ended first
+    state->End(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            absl::StrCat("min_position: the views did not reach ", position,
+                                         " within the call's deadline; retry later")));
+  });
+}
+
+void WaitingReactor::OnCancel() {
+  if (state_ != nullptr) {
+    state_->End(grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled"));
+  }
+}
+
+}  // namespace internal
 
 absl::Status CallRunner::Refused(const Caller& caller, const Method& method,
                                  const google::protobuf::Message& request,

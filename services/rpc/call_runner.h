@@ -12,12 +12,25 @@
 //
 // Unary calls run on a worker pool; server-streaming calls on a thread of their own
 // (StreamWriter), whose body records each response's disclosures with Record() before sending.
+// A read that must see the views at a position (min_position: UnaryAfter) is queued without a
+// thread until they reach it: a waiter with the views (ViewsWaits) hands its work to the pool
+// then. It ends DEADLINE_EXCEEDED naming min_position at the call's deadline, and is dropped
+// if the call is cancelled. Its principal's call slot is held while it waits.
+//
+// Deadlines. A call's deadline (Caller::deadline) is its client's, or none. The server's maximum
+// is the one CallGuard enforces (--max_call_deadline_s): it ends a call that runs longer, which
+// drops a waiting read's waiter as a cancellation does. Work that still blocks a thread until a
+// deadline (the audit's waits for the views: GetCaseAsOf, ListErasureReviewsDue, GetCaseHistory's
+// stream) honours the client's only; it waits only for positions the log holds (beyond the head
+// is refused at once), so only while the views catch up.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_RPC_CALL_RUNNER_H_
 #define HOTSPOT_SERVICES_RPC_CALL_RUNNER_H_
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -27,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/common/worker_pool.h"
@@ -47,11 +61,44 @@ struct Caller {
   absl::Time deadline;
 };
 
+// How a read waits for the views without a thread (projections::Projector's OnReached and
+// Forget, which this library does not name).
+struct ViewsWaits {
+  // Calls `reached` once the views have reached `position` (at once, returning 0, if so
+  // already); otherwise returns a ticket for `forget`. `reached` may run on the views' thread.
+  std::function<uint64_t(uint64_t position, absl::AnyInvocable<void(absl::Status) &&> reached)>
+      on_reached;
+  // Drops the waiter of a ticket, its callback unrun, unless it has run.
+  std::function<bool(uint64_t ticket)> forget;
+};
+
 namespace internal {
 template <typename T>
 struct IsDisclosed : std::false_type {};
 template <typename T>
 struct IsDisclosed<security::Disclosed<T>> : std::true_type {};
+
+// The reactor of a unary call that may wait for the views (CallRunner::UnaryAfter). Deletes
+// itself when the call is done.
+class WaitingReactor final : public grpc::ServerUnaryReactor {
+ public:
+  WaitingReactor() = default;
+  ~WaitingReactor() override;
+  // Waits for `views` to reach `position`, then hands `work` (which finishes the call) to
+  // `submit`; at `deadline`, finishes DEADLINE_EXCEEDED naming min_position; if the call is
+  // cancelled, finishes CANCELLED. Either way `work` is dropped unrun. Called at most once,
+  // before the reactor is returned to gRPC; `views` must outlive the call.
+  void Wait(const ViewsWaits& views, uint64_t position, absl::Time deadline,
+            absl::AnyInvocable<void() &&> work,
+            absl::AnyInvocable<void(absl::AnyInvocable<void() &&>) &&> submit);
+  void OnCancel() override;
+  void OnDone() override { delete this; }
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  std::unique_ptr<grpc::Alarm> alarm_;
+};
 }  // namespace internal
 
 // What the log knows of the ids a request names, for a refusal's record (RecordRefusal).
@@ -81,22 +128,21 @@ class CallRunner {
   // `recorder` records nothing (a benchmark's baseline only). `known` decides which ids a
   // refusal's record keeps (RecordRefusal). `limits` (not owned; null: none) bounds each
   // principal's calls in flight.
+  // `views` lets UnaryAfter wait for the views (none: it may not be used).
   CallRunner(const security::Authenticator* authenticator, security::AccessRecorder* recorder,
-             int workers, KnownIds known, PrincipalLimits* limits = nullptr)
+             int workers, KnownIds known, PrincipalLimits* limits = nullptr, ViewsWaits views = {})
       : authenticator_(authenticator),
         recorder_(recorder),
         known_(std::move(known)),
         limits_(limits),
+        views_(std::move(views)),
         pool_(workers, 10'000) {}
 
   // A call slot of `who` (PrincipalLimits::TakeCall), held until the call's work ends; nullopt
   // without limits.
   absl::StatusOr<std::optional<PrincipalLimits::Slot>> TakeCall(
       const security::Principal& who) const {
-    if (limits_ == nullptr) return std::nullopt;
-    absl::StatusOr<PrincipalLimits::Slot> slot = limits_->TakeCall(who);
-    if (!slot.ok()) return slot.status();
-    return std::optional<PrincipalLimits::Slot>(*std::move(slot));
+    return TakeCallIfLimited(limits_, who);
   }
 
   // The caller of `context`. A purpose is parsed if given, and required for a method that always
@@ -139,36 +185,41 @@ class CallRunner {
                                   const google::protobuf::Message& request, Response* response,
                                   Query query) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    absl::StatusOr<Caller> caller = Identify(*context, method);
-    absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot =
-        caller.ok() ? TakeCall(caller->who) : caller.status();
-    if (!slot.ok()) {
-      reactor->Finish(ToGrpcStatus(slot.status()));
+    absl::StatusOr<Started> started = Start(*context, method);
+    if (!started.ok()) {
+      reactor->Finish(ToGrpcStatus(started.status()));
       return reactor;
     }
-    const bool queued = pool_.Submit(
-        [this, reactor, response, query, &method, &request, caller = *std::move(caller),
-         slot = *std::move(slot)]() mutable {
-          const absl::Status status = [&]() -> absl::Status {
-            absl::Status status = authenticator_->Admit(caller.who);
-            if (!status.ok()) return Refused(caller, method, request, std::move(status));
-            auto result = query(caller);
-            if (!result.ok()) return Refused(caller, method, request, result.status());
-            if constexpr (internal::IsDisclosed<std::decay_t<decltype(*result)>>::value) {
-              RETURN_IF_ERROR(Record(caller, method, result->disclosures));
-              *response = std::move(result->answer);
-            } else {
-              *response = *std::move(result);
-            }
-            return absl::OkStatus();
-          }();
-          // Free before the answer: a caller that has it may call again at once.
-          slot.reset();
-          reactor->Finish(ToGrpcStatus(status));
-        });
-    if (!queued) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                   "the server has too many queries waiting; retry with backoff"));
+    Submit(reactor,
+           Work(reactor, method, request, response, std::move(query), *std::move(started)));
+    return reactor;
+  }
+
+  // Unary() for a read that must see the views at a position: `awaited(caller)` (run at once,
+  // on the RPC thread: it must be quick) says which (0: none), or the error to answer at once
+  // (OUT_OF_RANGE for a min_position beyond the head). Until the views reach it the call waits
+  // without a thread, holding its call slot (see the header comment for its deadline).
+  template <typename Response, typename Awaited, typename Query>
+  grpc::ServerUnaryReactor* UnaryAfter(grpc::CallbackServerContext* context, const Method& method,
+                                       const google::protobuf::Message& request, Response* response,
+                                       Awaited awaited, Query query) {
+    auto* reactor = new internal::WaitingReactor();
+    absl::StatusOr<Started> started = Start(*context, method);
+    absl::StatusOr<uint64_t> position = started.ok() ? awaited(started->caller) : started.status();
+    if (!position.ok()) {
+      reactor->Finish(ToGrpcStatus(position.status()));
+      return reactor;
+    }
+    const absl::Time deadline = started->caller.deadline;
+    absl::AnyInvocable<void()&&> work =
+        Work(reactor, method, request, response, std::move(query), *std::move(started));
+    if (*position == 0) {
+      Submit(reactor, std::move(work));
+    } else {
+      reactor->Wait(views_, *position, deadline, std::move(work),
+                    [this, reactor](absl::AnyInvocable<void() &&> ready) {
+                      Submit(reactor, std::move(ready));
+                    });
     }
     return reactor;
   }
@@ -196,16 +247,70 @@ class CallRunner {
         std::move(on_cancel), std::move(on_done));
   }
 
-  // The call's deadline, capped: a read without one waits at most 30 s for the views.
+  // The call's deadline: its client's, or none (absl::InfiniteFuture). The server's maximum is
+  // CallGuard's, the one cap (see the header comment).
   static absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
-    return std::min(absl::FromChrono(context.deadline()), absl::Now() + absl::Seconds(30));
+    const auto deadline = context.deadline();
+    return deadline == std::chrono::system_clock::time_point::max() ? absl::InfiniteFuture()
+                                                                    : absl::FromChrono(deadline);
   }
 
  private:
+  // A unary call's caller (Identify), holding its call slot (TakeCall).
+  struct Started {
+    Caller caller;
+    std::optional<PrincipalLimits::Slot> slot;
+  };
+  absl::StatusOr<Started> Start(const grpc::CallbackServerContext& context,
+                                const Method& method) const {
+    absl::StatusOr<Caller> caller = Identify(context, method);
+    if (!caller.ok()) return caller.status();
+    absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = TakeCall(caller->who);
+    if (!slot.ok()) return slot.status();
+    return Started{*std::move(caller), *std::move(slot)};
+  }
+
+  // The work of a unary call: `query(caller)` into `response`, recorded, then the call
+  // finished through `reactor`. The slot is held until the answer is ready.
+  template <typename Response, typename Query>
+  absl::AnyInvocable<void() &&> Work(grpc::ServerUnaryReactor* reactor, const Method& method,
+                                     const google::protobuf::Message& request, Response* response,
+                                     Query query, Started started) {
+    return [this, reactor, response, query = std::move(query), &method, &request,
+            caller = std::move(started.caller), slot = std::move(started.slot)]() mutable {
+      const absl::Status status = [&]() -> absl::Status {
+        absl::Status status = authenticator_->Admit(caller.who);
+        if (!status.ok()) return Refused(caller, method, request, std::move(status));
+        auto result = query(caller);
+        if (!result.ok()) return Refused(caller, method, request, result.status());
+        if constexpr (internal::IsDisclosed<std::decay_t<decltype(*result)>>::value) {
+          RETURN_IF_ERROR(Record(caller, method, result->disclosures));
+          *response = std::move(result->answer);
+        } else {
+          *response = *std::move(result);
+        }
+        return absl::OkStatus();
+      }();
+      // Free before the answer: a caller that has it may call again at once.
+      slot.reset();
+      reactor->Finish(ToGrpcStatus(status));
+    };
+  }
+
+  // Runs `work` on the pool; if the pool is full, finishes the call RESOURCE_EXHAUSTED (the
+  // work, and the slot it holds, dropped unrun).
+  void Submit(grpc::ServerUnaryReactor* reactor, absl::AnyInvocable<void() &&> work) {
+    if (!pool_.Submit(std::move(work))) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "the server has too many queries waiting; retry with backoff"));
+    }
+  }
+
   const security::Authenticator* const authenticator_;
   security::AccessRecorder* const recorder_;
   const KnownIds known_;
   PrincipalLimits* const limits_;
+  const ViewsWaits views_;
   common::WorkerPool pool_;
 };
 

@@ -34,6 +34,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <iostream>
@@ -280,6 +281,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.max_call_deadline = absl::Seconds(absl::GetFlag(FLAGS_max_call_deadline_s));
+  // Fault injection for tests only, like tests/e2e/fail_sync_preload.c's triggers: not a flag.
+  if (const char* hold = std::getenv("HOTSPOT_HOLD_VIEWS_WHEN"); hold != nullptr) {
+    options.hold_views_while_file_exists = hold;
+  }
   options.subscriber_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_subscriber_idle_timeout_s));
   options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);

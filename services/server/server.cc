@@ -37,6 +37,7 @@
 #include "services/security/key_store.h"
 #include "services/security/owner_only_file.h"
 #include "services/security/policy.h"
+#include "services/security/public_head.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
 #include "services/server/connection_limit.h"
@@ -200,6 +201,8 @@ struct HotspotServer::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<CommitMetrics> commit_metrics;
   std::unique_ptr<security::KeyStore> keys;
+  // Before the event store, whose commits it follows.
+  security::PublicHead heads;
   std::unique_ptr<store::EventStore> events;
   std::unique_ptr<security::Sealer> sealer;
   std::unique_ptr<security::Authenticator> authenticator;
@@ -325,11 +328,14 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   security::KeyStore* keys = impl->keys.get();
   store_options.before_write = [keys] { return keys->Sync(); };
   impl->commit_metrics = std::make_unique<CommitMetrics>(*impl->registry, options.sync);
-  store_options.on_commit = [metrics = impl->commit_metrics.get()](const store::CommitInfo& c) {
+  store_options.on_commit = [metrics = impl->commit_metrics.get(),
+                             heads = &impl->heads](const store::CommitInfo& c) {
     metrics->Observe(c);
+    heads->Committed(c);
   };
   ASSIGN_OR_RETURN(impl->events,
                    store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
+  RETURN_IF_ERROR(impl->heads.Recover(*impl->events));  // before anything is appended
   impl->sealer = std::make_unique<security::Sealer>(keys);
 
   if (options.demo) {
@@ -342,12 +348,19 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   // The duplicate index's key is derived from the master key: it is never on disk.
   ASSIGN_OR_RETURN(security::IdentityDigester digester,
                    security::IdentityDigester::FromKeyStore(*impl->keys));
+  projections::ProjectorOptions projector_options;
+  if (!options.hold_views_while_file_exists.empty()) {
+    projector_options.hold = [file = options.hold_views_while_file_exists] {
+      std::error_code error;
+      return std::filesystem::exists(file, error);
+    };
+  }
   ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
-                                    projections::ProjectorOptions(), impl->events.get(),
+                                    std::move(projector_options), impl->events.get(),
                                     projections::AllViews(impl->sealer.get(), std::move(digester)),
                                     options.data_dir + "/views"));
   impl->query_handler =
-      std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get());
+      std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get(), &impl->heads);
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = options.command_workers;
   handler_options.retention = absl::Hours(24) * options.retention_days;
@@ -422,8 +435,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   subscription_options.limits = impl->limits.get();
   subscription_options.idle_timeout = options.subscriber_idle_timeout;
   impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(
-      impl->events.get(), impl->sealer.get(), impl->authenticator.get(), impl->access_log.get(),
-      known, subscription_options);
+      impl->events.get(), impl->sealer.get(), &impl->heads, impl->authenticator.get(),
+      impl->access_log.get(), known, subscription_options);
 
   if (!metrics_addresses.empty()) {
     MonitoredParts parts;

@@ -103,6 +103,9 @@ struct ServerOptions {
   // The longest a unary call may run, whatever deadline its client gave: past it the call ends
   // DEADLINE_EXCEEDED (rpc/call_guard.h). Streams are exempt. Default: 30 s.
   absl::Duration max_call_deadline = absl::Seconds(30);
+  // Fault injection for tests: while a file of this name exists, the views apply nothing
+  // (projections::ProjectorOptions::hold). Default: "" (never).
+  std::string hold_views_while_file_exists;
   // Subscriptions (SubscriptionService) at once. Default: 64.
   int max_subscribers = 64;
   // Calls in flight per principal (unary and streaming, subscriptions included), and

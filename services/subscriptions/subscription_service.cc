@@ -46,9 +46,8 @@ bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
 // nothing is lost or repeated either way.
 class Progress {
  public:
-  // `withheld_from`: a withheld event may lie at or after `from` already (a subscription from
-  // the end, told a checkpoint before the events it does not receive).
-  Progress(uint64_t from, bool withheld_from) : checkpoint_(from), pending_(withheld_from) {}
+  // From `from`: every event from there on is examined.
+  explicit Progress(uint64_t from) : checkpoint_(from) {}
 
   uint64_t checkpoint() const { return checkpoint_; }
   // The event at `position` was sent.
@@ -65,29 +64,8 @@ class Progress {
 
  private:
   uint64_t checkpoint_;
-  bool pending_;  // a withheld event lies after the last event sent
+  bool pending_ = false;  // a withheld event lies after the last event sent
 };
-
-// Just past the last event at or below `head` that `receives` (a predicate on a recorded event
-// and a scratch message); 1 if there is none. Reads the log backwards from the head.
-template <typename Receives>
-absl::StatusOr<uint64_t> FirstAfterLastReceived(store::EventStore& events, uint64_t head,
-                                                Receives& receives) {
-  constexpr size_t kStep = 1024;
-  v1::StoredEvent scratch;
-  for (uint64_t at = head; at > 0;) {
-    ASSIGN_OR_RETURN(std::vector<store::RecordedEvent> batch,
-                     events.ReadAll(at, store::Direction::kBackward, kStep));
-    if (batch.empty()) break;
-    for (const store::RecordedEvent& recorded : batch) {
-      scratch.Clear();
-      ASSIGN_OR_RETURN(const bool received, receives(recorded, &scratch));
-      if (received) return recorded.position + 1;
-    }
-    at = batch.back().position - 1;
-  }
-  return 1;
-}
 
 absl::Status ShuttingDown() {
   return absl::UnavailableError("the server is shutting down; resubscribe from your checkpoint");
@@ -122,11 +100,13 @@ void SubscriptionService::Close() {
 }
 
 SubscriptionService::SubscriptionService(store::EventStore* events, security::Sealer* sealer,
+                                         const security::PublicHead* heads,
                                          const security::Authenticator* authenticator,
                                          security::AccessRecorder* recorder, rpc::KnownIds known,
                                          SubscriptionOptions options)
     : events_(events),
       sealer_(sealer),
+      heads_(heads),
       runner_(authenticator, recorder, /*workers=*/0,  // streams only: no unary pool
               std::move(known), options.limits),
       options_(std::move(options)) {}
@@ -193,7 +173,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         // A subscriber without the confidential kinds gets the whole log from the store and
         // filters here: its checkpoints must not pass a confidential event the store's filter
         // would have skipped unseen (see Progress). Nor is it told the log's head, which would
-        // mark when withheld events came.
+        // mark when withheld events came: its head is the public head.
         const bool hidden = !scope.confidential_kinds;
         // Whether the subscriber receives `recorded`; if so, `event` holds it, still sealed.
         auto receives = [&](const store::RecordedEvent& recorded,
@@ -208,37 +188,26 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
                            queries::ErasedYouthsBirthdayFact(event->event(), *sealer_));
           return !birthday;
         };
-        const uint64_t head = events_->HeadPosition();
-        uint64_t from = 0;    // the first position the subscriber is sent
-        uint64_t start = 0;   // the first position read from the store
-        bool withheld_from = false;
+        // The head the subscriber is told: the public head if hidden (only confidential events
+        // lie beyond it). Its commit may be a moment ahead of what readers see.
+        const uint64_t head = hidden ? std::min(heads_->position(), events_->HeadPosition())
+                                     : events_->HeadPosition();
+        uint64_t from = 0;  // the first position the subscriber is sent, and read
         switch (request->start_case()) {
           case v1::SubscribeRequest::kFromPosition:
             from = std::max<uint64_t>(request->from_position(), 1);
-            if (from <= head + 1) {
-              start = from;
-            } else if (hidden) {
-              // Past the head: read from the head on and send from `from`, with no error that
-              // would tell where the head is.
-              start = head + 1;
-            } else {
+            if (from > head + 1) {
               return Invalid("from_position", absl::StrCat(from, " is past the log's head + 1"));
             }
             break;
           case v1::SubscribeRequest::kFromEnd:
-            start = from = head + 1;
-            if (hidden) {
-              // Told a checkpoint just past the last event it would have received, not the head.
-              ASSIGN_OR_RETURN(from, FirstAfterLastReceived(*events_, head, receives));
-              withheld_from = from <= head;
-            }
+            from = head + 1;
             break;
           default:
             return Invalid("start", "give from_position or from_end");
         }
-        ASSIGN_OR_RETURN(
-            std::unique_ptr<store::Subscription> subscription,
-            events_->Subscribe(start, hidden ? store::SubscriptionFilter() : filter));
+        ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
+                         events_->Subscribe(from, hidden ? store::SubscriptionFilter() : filter));
         {
           absl::MutexLock lock(&live->mu);
           if (live->cancelled) {
@@ -275,7 +244,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
           return owners.emplace(stream, std::move(youth)).first->second;
         };
         fresh();
-        Progress progress(from, withheld_from);
+        Progress progress(from);
         bool marked_caught_up = false;
         absl::Time last_sent = absl::Now();
         absl::Time last_event = last_sent;  // sent, for the idle timeout
@@ -303,8 +272,6 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               fresh();
               bytes = 0;
             }
-            // Below a from_position past the head: not asked for.
-            if (recorded->position < from) continue;
             v1::StoredEvent* event = response->add_events();
             absl::StatusOr<bool> received = receives(*recorded, event);
             if (!received.ok()) {

@@ -16,7 +16,11 @@
 // The child's confidential affairs (security::IsConfidentialEventType) go to coordinators and
 // auditors only; for everyone else they are dropped unread like another area's events, and the
 // checkpoint moves past one only together with an event sent after it (never by itself, in a
-// heartbeat or at a batch's end), so that nothing marks where or when one was.
+// heartbeat or at a batch's end), so that nothing marks where or when one was. Such a subscriber
+// is told the log's public head (security::PublicHead) where others are told the head: from_end
+// starts just past the public head (the first checkpoint is public head + 1), and a
+// from_position past public head + 1 is INVALID_ARGUMENT naming from_position, as one past
+// the head + 1 is for the others.
 //
 // Who receives what. The principal's areas bound the events it receives, for every role but the
 // admin and an auditor of every area (who may follow every area, or name one): the policy's
@@ -37,6 +41,7 @@
 #include "absl/time/time.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "services/rpc/call_runner.h"
+#include "services/security/public_head.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
@@ -64,6 +69,7 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
 
   // Not owned; all must outlive the service (the server's shutdown ends every call first).
   SubscriptionService(store::EventStore* events, security::Sealer* sealer,
+                      const security::PublicHead* heads,
                       const security::Authenticator* authenticator,
                       security::AccessRecorder* recorder, rpc::KnownIds known,
                       SubscriptionOptions options = {});
@@ -87,6 +93,7 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
 
   store::EventStore* const events_;
   security::Sealer* const sealer_;
+  const security::PublicHead* const heads_;
   rpc::CallRunner runner_;
   const SubscriptionOptions options_;
   std::atomic<int> subscribers_{0};

@@ -8,6 +8,8 @@
 #include "grpcpp/security/credentials.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
+#include "hotspot/v1/subscription_service.grpc.pb.h"
 
 namespace hotspot::testing {
 
@@ -80,6 +82,16 @@ absl::StatusOr<v1::GetProjectionStatusResponse> SuiteServer::AwaitDeadlinePass(
   return status;
 }
 
+absl::Status SuiteServer::WaitForViews(uint64_t position) const {
+  v1::ListBodiesRequest request;
+  request.set_area_id(scenario::kAreaId);
+  request.set_min_position(position);
+  v1::ListBodiesResponse response;
+  const grpc::Status status =
+      v1::QueryService::NewStub(channel)->ListBodies(As(cast.chief).get(), request, &response);
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
 absl::StatusOr<std::vector<v1::StoredEvent>> SuiteServer::History(const security::Principal& who,
                                                                   const std::string& youth,
                                                                   uint64_t min_position) const {
@@ -109,6 +121,19 @@ absl::Status SuiteServer::Restart(bool kill) {
   }
   process.reset();  // SIGKILL if still running
   return Start();
+}
+
+std::pair<v1::SubscribeResponse, grpc::Status> SuiteServer::FirstResponse(
+    const security::Principal& who, const v1::SubscribeRequest& request,
+    const std::string& purpose) const {
+  auto context = As(who, purpose, absl::Seconds(30));
+  auto reader = v1::SubscriptionService::NewStub(channel)->Subscribe(context.get(), request);
+  v1::SubscribeResponse response;
+  if (reader->Read(&response)) context->TryCancel();
+  v1::SubscribeResponse more;
+  while (reader->Read(&more)) {
+  }
+  return {response, reader->Finish()};
 }
 
 std::unique_ptr<grpc::ClientContext> SuiteServer::As(const security::Principal& who,

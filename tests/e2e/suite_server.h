@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -15,6 +16,7 @@
 #include "grpcpp/client_context.h"
 #include "hotspot/v1/admin_service.pb.h"
 #include "hotspot/v1/stored_event.pb.h"
+#include "hotspot/v1/subscription_service.pb.h"
 #include "services/scenario/scenario.h"
 #include "store/test_util.h"
 #include "tests/e2e/command_client.h"
@@ -58,11 +60,22 @@ struct SuiteServer {
   absl::StatusOr<v1::GetProjectionStatusResponse> AwaitDeadlinePass(
       absl::Duration timeout = absl::Seconds(60)) const;
 
+  // Waits until the views have reached `position` (a ListBodies of the demo's area by its chief,
+  // who may pass any position up to the log's head as min_position): then a reader who is told
+  // only the public head (security::PublicHead) reads them with no min_position.
+  absl::Status WaitForViews(uint64_t position) const;
+
   // A youth's whole history (AuditService.GetCaseHistory) as `who` reads it, at least up to
   // `min_position`; the call's error if it fails.
   absl::StatusOr<std::vector<v1::StoredEvent>> History(const security::Principal& who,
                                                        const std::string& youth,
                                                        uint64_t min_position = 0) const;
+
+  // The first response of a subscription as `who` (cancelled once it came, or empty if none
+  // did), and the call's status: CANCELLED after a first response, else the error.
+  std::pair<v1::SubscribeResponse, grpc::Status> FirstResponse(
+      const security::Principal& who, const v1::SubscribeRequest& request,
+      const std::string& purpose = "") const;
 
   // A call context as `who` (its bearer token), with a read's purpose ("" sends none) and a
   // deadline.
