@@ -1,6 +1,8 @@
 #include "services/audit/access_log.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -38,6 +40,10 @@ uint64_t SeqOf(absl::string_view key) {
   for (unsigned char c : key.substr(key.size() - 8)) out = (out << 8) | c;
   return out;
 }
+
+// The sealed purpose's field name, and the category of a call's own key ("call-<UUIDv7>").
+constexpr char kPurposeField[] = "access_purpose";
+constexpr char kCallCategory[] = "call";
 
 std::string RecordKey(uint64_t sequence) { return absl::StrCat("r", Seq(sequence)); }
 
@@ -134,6 +140,52 @@ struct AccessLog::Impl {
     RETURN_IF_ERROR(store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch),
                                                "purging the access log"));
     return purged;
+  }
+
+  // The purpose's free text sealed for the records of `youths` (those of one answer that keep
+  // it), so that it reads as erased as soon as any youth its call showed is erased: under the
+  // youth's own key if the answer shows one and the call has no CallSeal; otherwise under the
+  // call's own key (made at its first answer, erased with each of the call's youths). Nothing
+  // if no text is kept: none given, no youth, no sealer, or a youth of the call was erased.
+  absl::StatusOr<std::optional<v1::SealedText>> SealText(const security::Purpose& purpose,
+                                                         const std::vector<std::string>& youths) {
+    security::Sealer* sealer = options.sealer;
+    if (purpose.text.empty() || youths.empty() || sealer == nullptr) return std::nullopt;
+    absl::StatusOr<security::SealedValue> sealed;
+    if (purpose.seal == nullptr) {
+      sealed = youths.size() == 1
+                   ? sealer->Seal(youths[0], kPurposeField, purpose.text)
+                   : sealer->SealForAll(kCallCategory, youths, kPurposeField, purpose.text);
+    } else {
+      security::CallSeal& call = *purpose.seal;
+      absl::MutexLock lock(&call.mu);
+      if (call.withheld) return std::nullopt;
+      std::vector<std::string> added;
+      for (const std::string& youth : youths) {
+        if (!call.youths.contains(youth)) added.push_back(youth);
+      }
+      if (call.key_id.empty()) {
+        sealed = sealer->SealForAll(kCallCategory, youths, kPurposeField, purpose.text);
+      } else {
+        sealed = security::SealedValue{call.key_id, call.ciphertext};
+        if (!added.empty()) {
+          if (absl::Status also = sealer->AlsoForAll(*sealed, added); !also.ok()) sealed = also;
+        }
+      }
+      if (absl::IsFailedPrecondition(sealed.status())) call.withheld = true;
+      if (sealed.ok()) {
+        call.key_id = sealed->key_id;
+        call.ciphertext = sealed->ciphertext;
+        call.youths.insert(added.begin(), added.end());
+      }
+    }
+    if (absl::IsFailedPrecondition(sealed.status())) return std::nullopt;  // erased: none kept
+    RETURN_IF_ERROR(sealed.status());
+    v1::SealedText text;
+    text.set_key_id(std::move(sealed->key_id));
+    text.set_ciphertext(std::move(sealed->ciphertext));
+    text.set_field(kPurposeField);
+    return text;
   }
 
   static void LogSyncFailure(const rocksdb::Status& status) {
@@ -250,6 +302,21 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
                                std::vector<v1::AccessRecord> records) {
   if (records.empty()) return absl::OkStatus();
   const std::string code = security::PurposeName(purpose.code);
+  // The youths whose records keep the free text. A refused attempt may name a youth that does
+  // not exist: no key is made for it. Nor for an id that is no youth's (a record of before
+  // refusals' ids were checked may hold any text the caller typed, and an auditor's read of
+  // that record names it): the code alone is kept.
+  std::vector<std::string> youths;
+  auto keeps_text = [](const v1::AccessRecord& record) {
+    return !record.youth_id().empty() && !record.refused() &&
+           CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok();
+  };
+  for (const v1::AccessRecord& record : records) {
+    if (keeps_text(record)) youths.push_back(record.youth_id());
+  }
+  std::sort(youths.begin(), youths.end());
+  youths.erase(std::unique(youths.begin(), youths.end()), youths.end());
+  ASSIGN_OR_RETURN(const std::optional<v1::SealedText> text, impl_->SealText(purpose, youths));
   for (v1::AccessRecord& record : records) {
     record.set_person(who.person);
     record.set_agency_id(who.agency);
@@ -257,23 +324,8 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
     record.set_call(std::string(call));
     record.set_purpose_code(purpose.code);
     if (purpose.code != v1::PURPOSE_UNSPECIFIED) record.set_purpose(code);
-    // The free text may name people: kept only sealed under the youth's key, erased with it.
-    // A refused attempt may name a youth that does not exist: no key is made for it. Nor for
-    // an id that is no youth's (a record of before refusals' ids were checked may hold any text
-    // the caller typed, and an auditor's read of that record names it): the code alone is kept.
-    if (purpose.text.empty() || record.youth_id().empty() || record.refused() ||
-        impl_->options.sealer == nullptr ||
-        !CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
-      continue;
-    }
-    absl::StatusOr<security::SealedValue> sealed =
-        impl_->options.sealer->Seal(record.youth_id(), "access_purpose", purpose.text);
-    if (absl::IsFailedPrecondition(sealed.status())) continue;  // erased: nothing new is sealed
-    RETURN_IF_ERROR(sealed.status());
-    v1::SealedText* text = record.mutable_purpose_text()->mutable_sealed();
-    text->set_key_id(std::move(sealed->key_id));
-    text->set_ciphertext(std::move(sealed->ciphertext));
-    text->set_field("access_purpose");
+    if (text.has_value() && keeps_text(record))
+      *record.mutable_purpose_text()->mutable_sealed() = *text;
   }
   const uint64_t first = impl_->next.fetch_add(records.size());
   const google::protobuf::Timestamp at = projections::Ts(impl_->Now());

@@ -3,9 +3,16 @@
 // of this log) is recorded here before it leaves the server, and so is every refused attempt;
 // a read whose record cannot be written fails instead of being answered.
 //
-// Purposes: the code stands in clear; the caller's free text is sealed under the youth's key
-// (field "access_purpose"), so it reads as erased once the youth is erased. A record that names
-// no youth (a refused list of another area) keeps the code only.
+// Purposes: the code stands in clear; the caller's free text is sealed (field "access_purpose")
+// so that it reads as erased on every record of its call once any youth the call showed is
+// erased. A call with a CallSeal (every parsed purpose with a text) seals it once, at its first
+// answer, under a key of its own ("call-<UUIDv7>", KeyStore::NewDependentSubject) linked to the
+// youths of that answer, and links the youths of each later answer to it (a stream's batches);
+// without one, each Record() seals it for its own records: under the youth's key if they name
+// one youth, else under a key of its own linked to each. A youth already erased stops the text
+// being kept from then on. Records written before call keys existed hold the text under their
+// youth's key and read as before. A record that names no youth (a refused list of another area),
+// a refusal, or an id that is no youth's keeps the code only.
 //
 // Retention: records older than AccessLogOptions::retention are deleted, with their index
 // entries, at open and every purge_interval.

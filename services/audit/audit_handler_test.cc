@@ -595,6 +595,94 @@ TEST(AccessLogTest, PurposeTextsAreSealedUnderTheYouthAndGoWithItsErasure) {
   EXPECT_EQ(field.withheld().reason(), "erased");
 }
 
+// The text of `field` as the auditor is shown it: "erased" if it reads as erased.
+std::string Resolved(v1::PersonalField field, security::Sealer& sealer) {
+  security::Disclosures shown;
+  const absl::Status status = queries::ResolvePersonalField(&field, true, sealer, "area-x", shown);
+  EXPECT_TRUE(status.ok()) << status;
+  return field.has_withheld() ? field.withheld().reason() : field.text();
+}
+
+// A list (one answer showing several youths) seals the text once, under a key of the call's own
+// that the erasure of any one of them erases: no record of the call still shows it.
+TEST(AccessLogTest, AListsPurposeTextGoesWithTheErasureOfAnyYouthItShowed) {
+  TempDir dir;
+  Keys k(dir);
+  security::Sealer& sealer = k.sealer;
+  std::vector<std::string> youths;
+  for (int i = 0; i < 3; ++i) youths.push_back(*sealer.NewSubject("youth"));
+  const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
+  AccessLogOptions options;
+  options.sealer = &sealer;
+  auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
+  const std::string text = "looking for Ahmed Ahmadi, his mother called";
+  v1::AccessRecord refused = Read(youths[0]);
+  refused.set_refused(true);
+  ASSERT_TRUE(log->Record(anna, "call/List", Why(v1::PURPOSE_CASE_COORDINATION, text),
+                          {Read(youths[0], true), Read(youths[1]), Read(youths[2], true), refused})
+                  .ok());
+  v1::ExportAccessLogResponse all = Exported(*log);
+  ASSERT_EQ(all.records_size(), 4);
+  const std::string key_id = all.records(0).purpose_text().sealed().key_id();
+  EXPECT_TRUE(absl::StartsWith(key_id, "call-")) << key_id;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(all.records(i).purpose_text().sealed().key_id(), key_id) << i;
+    EXPECT_EQ(Resolved(all.records(i).purpose_text(), sealer), text) << i;
+  }
+  EXPECT_FALSE(all.records(3).has_purpose_text());  // the refusal keeps the code only
+
+  ASSERT_TRUE(k.store->Erase(youths[1]).ok());
+  all = Exported(*log);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Resolved(all.records(i).purpose_text(), sealer), "erased") << i;
+  }
+  // A later list that shows the erased youth keeps no text; one that does not, keeps it.
+  ASSERT_TRUE(log->Record(anna, "call/List", Why(v1::PURPOSE_CASE_COORDINATION, text),
+                          {Read(youths[0]), Read(youths[1])})
+                  .ok());
+  ASSERT_TRUE(log->Record(anna, "call/List", Why(v1::PURPOSE_CASE_COORDINATION, text),
+                          {Read(youths[0]), Read(youths[2])})
+                  .ok());
+  all = Exported(*log);
+  ASSERT_EQ(all.records_size(), 8);
+  EXPECT_FALSE(all.records(4).has_purpose_text());
+  EXPECT_FALSE(all.records(5).has_purpose_text());
+  EXPECT_EQ(Resolved(all.records(6).purpose_text(), sealer), text);
+}
+
+// A call that answers several times (a stream's batches, a subscription) seals its text once,
+// under one key erased with every youth any of its answers showed.
+TEST(AccessLogTest, AStreamsPurposeTextGoesWithTheErasureOfAnyYouthOfAnyBatch) {
+  TempDir dir;
+  Keys k(dir);
+  security::Sealer& sealer = k.sealer;
+  const std::string first = *sealer.NewSubject("youth");
+  const std::string later = *sealer.NewSubject("youth");
+  const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
+  AccessLogOptions options;
+  options.sealer = &sealer;
+  auto log = *AccessLog::Open(std::move(options), dir.Sub("access"));
+  const security::Purpose why =
+      *security::ParsePurpose("case_coordination: call with the mother of Åse Jensen");
+  ASSERT_TRUE(log->Record(anna, "call/Subscribe", why, {Read(first, true)}).ok());
+  ASSERT_TRUE(log->Record(anna, "call/Subscribe", why, {Read(later, true)}).ok());
+  v1::ExportAccessLogResponse all = Exported(*log);
+  ASSERT_EQ(all.records_size(), 2);
+  EXPECT_EQ(all.records(0).purpose_text().sealed().key_id(),
+            all.records(1).purpose_text().sealed().key_id());
+  EXPECT_EQ(Resolved(all.records(0).purpose_text(), sealer), "call with the mother of Åse Jensen");
+
+  ASSERT_TRUE(k.store->Erase(later).ok());  // a youth of the second batch only
+  ASSERT_TRUE(log->Record(anna, "call/Subscribe", why, {Read(first, true)}).ok());
+  all = Exported(*log);
+  ASSERT_EQ(all.records_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(Resolved(all.records(i).purpose_text(), sealer), "call with the mother of Åse Jensen")
+        << i;
+  }
+  EXPECT_EQ(Resolved(all.records(0).purpose_text(), sealer), "erased");
+}
+
 // A record naming an id that is no youth's (one of before refusals' ids were checked held
 // whatever the caller typed; an auditor's read of it names it again): written, with the
 // purpose's code only, and nothing sealed under that text.

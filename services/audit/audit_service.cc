@@ -77,10 +77,15 @@ absl::Status AuditService::ResolvePurposes(
       }
       if (it->second) shown.Shown(youth_id, record.area_id(), /*in_clear=*/false);
     }
-    // The auditor sees the log's records in full: the purposes' free texts unsealed.
+    // The auditor sees the log's records in full: the purposes' free texts unsealed. A text
+    // sealed once for a call that showed several youths (its key is no youth's) reads as erased
+    // once any of them is; shown in clear, it counts as the record's youth's.
     if (!record.has_purpose_text()) continue;
+    security::Disclosures unsealed;
     RETURN_IF_ERROR(queries::ResolvePersonalField(record.mutable_purpose_text(), /*allowed=*/true,
-                                                  *sealer_, record.area_id(), shown));
+                                                  *sealer_, record.area_id(), unsealed));
+    if (record.purpose_text().has_text())
+      shown.Shown(youth_id, record.area_id(), /*in_clear=*/true);
   }
   return absl::OkStatus();
 }

@@ -52,6 +52,7 @@ absl::StatusOr<Purpose> ParsePurpose(absl::string_view value) {
                             "); write \"<code>: <free text>\""));
   }
   out.code = parsed;
+  if (!out.text.empty()) out.seal = std::make_shared<CallSeal>();
   return out;
 }
 

@@ -5,8 +5,9 @@
 //
 // Purposes. Every read of a youth's data says why: a code from the controlled list
 // (hotspot.v1.Purpose, options.proto) and an optional free text, "<code>[: <free text>]", e.g.
-// "meeting_preparation: weekly task force". The free text is sealed under each youth's key in the
-// access log, so it is erased with the youth.
+// "meeting_preparation: weekly task force". The access log keeps the free text sealed so that it
+// is erased with any youth the call showed: once per call (CallSeal), under a key of the call's
+// own that the key store erases with each of them.
 //
 // Thread-safety: Disclosures is a value for one answer (not for concurrent use); ParsePurpose is
 // a pure function; AccessRecorder implementations must be safe for concurrent use.
@@ -14,21 +15,38 @@
 #define HOTSPOT_SERVICES_SECURITY_DISCLOSURES_H_
 
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "hotspot/v1/audit_service.pb.h"
 #include "hotspot/v1/options.pb.h"
 #include "services/security/principal.h"
 
 namespace hotspot::security {
 
+// How one call's free text is sealed, shared by the copies of its Purpose (ParsePurpose makes
+// one per parsed text), so that every answer of a call (a stream's batches) seals it under one
+// key erased with every youth that call showed. The access log's to fill in.
+struct CallSeal {
+  absl::Mutex mu;
+  std::string key_id ABSL_GUARDED_BY(mu);      // the call's subject; "" until the first answer
+  std::string ciphertext ABSL_GUARDED_BY(mu);  // the text sealed under it
+  std::set<std::string> youths ABSL_GUARDED_BY(mu);  // those the key is erased with
+  bool withheld ABSL_GUARDED_BY(mu) = false;         // a youth of the call was erased: no text kept
+};
+
 // Why a caller reads.
 struct Purpose {
   v1::Purpose code = v1::PURPOSE_UNSPECIFIED;
   std::string text;  // optional free text (UTF-8); may name people, so it is sealed when kept
+  // Null: each answer's records are sealed on their own (one youth: its key; several: a key of
+  // the answer's own, erased with each of them).
+  std::shared_ptr<CallSeal> seal;
 };
 
 inline constexpr size_t kMaxPurposeBytes = 500;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/container/flat_hash_map.h"
@@ -65,6 +66,14 @@ absl::StatusOr<std::string> LoadMasterKey(const std::string& path, bool create_i
                                                    2 * internal::kKeyBytes, " hex digits"));
   }
   return absl::HexStringToBytes(hex);
+}
+
+// A link's key: the parent, 0x00, the dependent (subject ids hold no 0x00).
+std::string LinkPrefix(absl::string_view parent) {
+  return absl::StrCat(parent, absl::string_view("\0", 1));
+}
+std::string LinkKey(absl::string_view parent, absl::string_view dependent) {
+  return absl::StrCat(LinkPrefix(parent), dependent);
 }
 
 }  // namespace
@@ -138,8 +147,52 @@ struct KeyStore::Impl {
 
   // With options.defer_new_keys: new keys' records, not written yet (see Sync).
   absl::flat_hash_map<std::string, std::string> pending ABSL_GUARDED_BY(mu);
-  // Held by Sync() and Erase(), so that an erasure never lands before a pending key's write.
+  // Held by Sync() and Erase(), so that an erasure never lands before a pending key's write;
+  // shared by NewDependentSubject() and AddParents(), so that no link is written while an
+  // erasure runs.
   absl::Mutex sync_mu ABSL_ACQUIRED_BEFORE(mu);
+
+  // Writes `batch` with the links of `dependent` to each of `parents`, and the key of each
+  // parent that has none yet, in one synced write. FAILED_PRECONDITION if a parent was erased.
+  // The caller holds sync_mu (shared at least).
+  absl::Status WriteLinks(const std::string& dependent, absl::Span<const std::string> parents,
+                          rocksdb::WriteBatch& batch) ABSL_LOCKS_EXCLUDED(mu) {
+    std::map<std::string, std::string> parent_keys;  // pending records written with the links
+    {
+      absl::MutexLock lock(&mu);
+      for (const std::string& parent : parents) {
+        RETURN_IF_ERROR(ValidateSubject(parent));
+        absl::StatusOr<DataKey> key = Load(parent);
+        if (absl::IsNotFound(key.status())) {
+          // Made as KeyForSealing makes it (pending), so that concurrent first uses get one key.
+          ASSIGN_OR_RETURN(std::string raw, internal::RandomBytes(internal::kKeyBytes));
+          ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(master_key, parent, raw));
+          pending[parent] = std::string(1, kWrappedKey) + wrapped;
+          Remember(parent, DataKey{false, std::move(raw)});
+        } else if (!key.ok()) {
+          return key.status();
+        } else if (key->erased) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the data of ", parent, " was erased; nothing new may depend on it"));
+        }
+        if (auto it = pending.find(parent); it != pending.end()) {
+          parent_keys[parent] = it->second;
+        }
+        RETURN_IF_ERROR(FromRocks(batch.Put(LinkKey(parent, dependent), ""), "staging a link"));
+      }
+    }
+    for (const auto& [parent, record] : parent_keys) {
+      RETURN_IF_ERROR(FromRocks(batch.Put(parent, record), "staging a data key"));
+    }
+    RETURN_IF_ERROR(FromRocks(db->Write(Durable(), &batch), "writing links of data keys"));
+    absl::MutexLock lock(&mu);
+    for (const auto& [parent, record] : parent_keys) {
+      if (auto it = pending.find(parent); it != pending.end() && it->second == record) {
+        pending.erase(it);
+      }
+    }
+    return absl::OkStatus();
+  }
 };
 
 KeyStore::KeyStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -268,20 +321,81 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   const std::string subject(subject_view);
   absl::MutexLock sync_lock(&impl_->sync_mu);
   absl::MutexLock lock(&impl_->mu);
-  RETURN_IF_ERROR(impl_->Load(subject).status());
+  const absl::StatusOr<DataKey> own = impl_->Load(subject);
+  if (!own.ok() && !absl::IsNotFound(own.status())) return own.status();
+  // The dependents' links (none written since: NewDependentSubject and AddParents hold sync_mu).
+  std::vector<std::string> dependents;
+  const std::string prefix = LinkPrefix(subject);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    dependents.push_back(it->key().ToString().substr(prefix.size()));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the key store"));
+  it.reset();
+  if (!own.ok() && dependents.empty()) return own.status();
   std::string marker(1, kErased);
   absl::StrAppend(&marker, absl::ToUnixMicros(absl::Now()));
-  impl_->pending.erase(subject);  // never to be written now
-  RETURN_IF_ERROR(impl_->Put(subject, marker));
-  impl_->Remember(subject, DataKey{true, ""});
-  // Purge the old value: flushing retires the write-ahead log that held it, and a forced
-  // bottommost compaction rewrites every table without it.
+  // The subject's marker, its dependents' markers and the links' deletions: one batch, so
+  // that a crash leaves all or none of them, and erasing again finds what is left to purge.
+  rocksdb::WriteBatch batch;
+  std::vector<std::string> erased;
+  if (!own.ok() || !own->erased) erased.push_back(subject);
+  for (const std::string& dependent : dependents) {
+    RETURN_IF_ERROR(FromRocks(batch.Delete(LinkKey(subject, dependent)), "staging a link"));
+    const absl::StatusOr<DataKey> key = impl_->Load(dependent);
+    if (!key.ok() && !absl::IsNotFound(key.status())) return key.status();
+    if (key.ok() && !key->erased) erased.push_back(dependent);
+  }
+  for (const std::string& each : erased) {
+    RETURN_IF_ERROR(FromRocks(batch.Put(each, marker), "staging an erasure"));
+  }
+  RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->Durable(), &batch), "erasing data keys"));
+  for (const std::string& each : erased) {
+    impl_->pending.erase(each);  // never to be written now
+    impl_->Remember(each, DataKey{true, ""});
+  }
+  // Purge the old values: flushing retires the write-ahead log that held them, and a forced
+  // bottommost compaction rewrites every table without them.
   rocksdb::FlushOptions flush;
   flush.wait = true;
   RETURN_IF_ERROR(FromRocks(impl_->db->Flush(flush), "flushing the key store"));
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   return FromRocks(impl_->db->CompactRange(compact, nullptr, nullptr), "compacting the key store");
+}
+
+absl::StatusOr<std::string> KeyStore::NewDependentSubject(absl::string_view category,
+                                                          absl::Span<const std::string> parents) {
+  RETURN_IF_ERROR(ValidateSubject(category));
+  if (parents.empty()) return absl::InvalidArgumentError("parents: must not be empty");
+  const std::string id = absl::StrCat(category, "-", store::EventId::Generate().ToString());
+  ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
+  ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, id, key));
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(FromRocks(batch.Put(id, std::string(1, kWrappedKey) + wrapped), "staging a key"));
+  // Shared: dependents are made concurrently, but never while an erasure runs.
+  absl::ReaderMutexLock sync_lock(&impl_->sync_mu);
+  RETURN_IF_ERROR(impl_->WriteLinks(id, parents, batch));
+  absl::MutexLock lock(&impl_->mu);
+  impl_->Remember(id, DataKey{false, std::move(key)});
+  return id;
+}
+
+absl::Status KeyStore::AddParents(absl::string_view dependent_view,
+                                  absl::Span<const std::string> parents) {
+  RETURN_IF_ERROR(ValidateSubject(dependent_view));
+  const std::string dependent(dependent_view);
+  absl::ReaderMutexLock sync_lock(&impl_->sync_mu);
+  {
+    absl::MutexLock lock(&impl_->mu);
+    ASSIGN_OR_RETURN(const DataKey key, impl_->Load(dependent));
+    if (key.erased) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the data of ", dependent, " was erased; nothing new may depend on it"));
+    }
+  }
+  rocksdb::WriteBatch batch;
+  return impl_->WriteLinks(dependent, parents, batch);
 }
 
 absl::StatusOr<std::string> KeyStore::DeriveKey(absl::string_view purpose) const {

@@ -1,8 +1,13 @@
 // KeyStore: the data keys that seal each data subject's personal data (one youth, one key), kept
 // apart from the event log, wrapped by a master key.
 //
-// Layout. A RocksDB of its own (not the event store's): subject id -> either the data key sealed
-// with the master key (AES-256-GCM, associated data = the subject id), or an erasure marker.
+// Layout. A RocksDB of its own (not the event store's), one column family (the default):
+//   subject                  -> 0x01 the data key sealed with the master key (AES-256-GCM,
+//                               associated data = the subject id)
+//                             | 0x02 the erasure's time (decimal Unix microseconds): erased
+//   parent 0x00 dependent    -> ""   a dependent subject's link (see NewDependentSubject)
+// Subject ids hold no 0x00, so a link's key is never a subject's. Stores written before links
+// existed hold subject records only and read as before.
 // A new key must be durable before any event sealed under it can reach the disk: either each
 // new key is written and synced at once, or (KeyStoreOptions::defer_new_keys) new keys wait in
 // memory until Sync() writes them all in one synced batch, which the owner runs before the
@@ -14,6 +19,10 @@
 // Erasure (GDPR Art. 17) deletes the subject's data key: what was sealed under it can never be
 // read again, while the events that hold it stay intact and verifiable. Erase() replaces the key
 // with a marker, then flushes and compacts so that no file of the store holds the key any more.
+// A dependent subject (e.g. one read's purpose, sealed once for every youth the read showed) is
+// erased with the first of its parents: Erase(parent) replaces the parent's key and every
+// dependent's key with markers, and drops the parent's links, in one synced batch, so a crash
+// leaves either all of them or none erased, and erasing again finishes the purge.
 //
 // Thread-safety: safe for concurrent use. Concurrent first uses of one subject get one key.
 #ifndef HOTSPOT_SERVICES_SECURITY_KEY_STORE_H_
@@ -24,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace hotspot::security {
 
@@ -79,12 +89,27 @@ class KeyStore {
   // INVALID_ARGUMENT for a malformed category; INTERNAL for I/O errors.
   absl::StatusOr<std::string> ReserveSubject(absl::string_view category);
 
+  // A fresh subject id "<category>-<UUIDv7>" with a new data key that depends on each of
+  // `parents`: erasing any parent erases it too (see Erase). Each parent without a key is given
+  // one. The key and the links (and parents' new keys) are written in one synced batch before
+  // it returns, whatever defer_new_keys says, so whatever is sealed under it never outlives a
+  // link. FAILED_PRECONDITION if a parent was erased (nothing new may depend on it);
+  // INVALID_ARGUMENT for a malformed category or parent, or no parents; INTERNAL for I/O errors.
+  absl::StatusOr<std::string> NewDependentSubject(absl::string_view category,
+                                                  absl::Span<const std::string> parents);
+
+  // Makes `dependent` (a subject made by NewDependentSubject) depend on each of `parents` as
+  // well, in one synced batch; parents linked already are skipped, parents without a key are
+  // given one. FAILED_PRECONDITION if a parent or the dependent was erased; NOT_FOUND if the
+  // dependent has no key; INVALID_ARGUMENT for a malformed id; INTERNAL for I/O errors.
+  absl::Status AddParents(absl::string_view dependent, absl::Span<const std::string> parents);
+
   // Writes the keys created since the last Sync() (with defer_new_keys) in one synced batch;
   // returns at once if there are none. INTERNAL for I/O errors (the keys stay pending).
   absl::Status Sync();
 
-  // Deletes the subject's data key for good and purges it from the store's files. Idempotent.
-  // NOT_FOUND if the subject never had a key.
+  // Deletes the subject's data key, and the keys of its dependents, for good, and purges them
+  // from the store's files. Idempotent. NOT_FOUND if the subject never had a key.
   absl::Status Erase(absl::string_view subject);
 
   // A key for `purpose` (e.g. "duplicates.v1"), derived from the master key with HMAC-SHA-256

@@ -30,6 +30,15 @@ absl::StatusOr<SealedValue> Sealer::Seal(absl::string_view subject, absl::string
   return value;
 }
 
+absl::StatusOr<SealedValue> Sealer::SealForAll(absl::string_view category,
+                                               absl::Span<const std::string> subjects,
+                                               absl::string_view field,
+                                               absl::string_view plaintext) {
+  RETURN_IF_ERROR(ValidateField(field));
+  ASSIGN_OR_RETURN(const std::string subject, keys_->NewDependentSubject(category, subjects));
+  return Seal(subject, field, plaintext);
+}
+
 absl::StatusOr<UnsealedValue> Sealer::Unseal(const SealedValue& value, absl::string_view field) {
   RETURN_IF_ERROR(ValidateField(field));
   ASSIGN_OR_RETURN(DataKey key, keys_->KeyForReading(value.key_id));

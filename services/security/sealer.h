@@ -41,6 +41,20 @@ class Sealer {
   absl::StatusOr<SealedValue> Seal(absl::string_view subject, absl::string_view field,
                                    absl::string_view plaintext);
 
+  // Seals `plaintext` as field `field` once for all of `subjects`: under a new subject of
+  // `category` that depends on each of them (KeyStore::NewDependentSubject), so that it reads
+  // as erased as soon as any one of them is erased. FAILED_PRECONDITION if one was erased;
+  // INVALID_ARGUMENT for a malformed id, no subjects or an empty field name.
+  absl::StatusOr<SealedValue> SealForAll(absl::string_view category,
+                                         absl::Span<const std::string> subjects,
+                                         absl::string_view field, absl::string_view plaintext);
+
+  // Makes `value` (made by SealForAll) read as erased once any of `subjects` is erased, too
+  // (KeyStore::AddParents). FAILED_PRECONDITION if one of them, or `value`'s subject, was erased.
+  absl::Status AlsoForAll(const SealedValue& value, absl::Span<const std::string> subjects) {
+    return keys_->AddParents(value.key_id, subjects);
+  }
+
   // A new subject id whose data key is durable already (KeyStore::ReserveSubject).
   absl::StatusOr<std::string> NewSubject(absl::string_view category);
 

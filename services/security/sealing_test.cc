@@ -164,6 +164,64 @@ TEST(KeyStoreTest, DeferredNewKeysAreWrittenBySyncAndErasureWins) {
   EXPECT_TRUE(keys->KeyForReading("youth-3")->erased);
 }
 
+// A dependent subject (one call's purpose, sealed once for several youths) is erased with the
+// first of its parents, for good: across a reopen, and erasing again is harmless.
+TEST(KeyStoreTest, ErasingAParentErasesItsDependentsDurablyAndIdempotently) {
+  TempDir dir;
+  KeyStoreOptions options;
+  options.master_key_file = dir.Sub("master.key");
+  options.defer_new_keys = true;  // links and the keys they need do not wait for Sync()
+  std::string call, other, youth_b_key;
+  SealedValue sealed;
+  {
+    auto keys = *KeyStore::Open(options, dir.Sub("keys"));
+    *keys->KeyForSealing("youth-a");  // pending: written with the links
+    Sealer sealer(keys.get());
+    // youth-b has no key yet: it is given one, so that its erasure finds the link.
+    sealed = *sealer.SealForAll("call", {"youth-a", "youth-b"}, "access_purpose", "mother of A");
+    call = sealed.key_id;
+    EXPECT_TRUE(absl::StartsWith(call, "call-")) << call;
+    youth_b_key = keys->KeyForReading("youth-b")->key;
+    other = *keys->NewDependentSubject("call", {"youth-b"});
+    EXPECT_EQ(keys->NewDependentSubject("call", {}).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(keys->NewDependentSubject("call", {"youth 1"}).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }  // no Sync()
+  {
+    auto keys = *KeyStore::Open(options, dir.Sub("keys"));
+    Sealer sealer(keys.get());
+    EXPECT_EQ(sealer.Unseal(sealed, "access_purpose")->text, "mother of A");
+    EXPECT_EQ(keys->KeyForReading("youth-b")->key, youth_b_key);
+    EXPECT_FALSE(keys->KeyForReading("youth-a")->erased);
+
+    ASSERT_TRUE(keys->Erase("youth-a").ok());
+    EXPECT_TRUE(keys->KeyForReading("youth-a")->erased);
+    EXPECT_TRUE(keys->KeyForReading(call)->erased);
+    EXPECT_TRUE(sealer.Unseal(sealed, "access_purpose")->erased);
+    EXPECT_FALSE(keys->KeyForReading("youth-b")->erased);  // another parent: untouched
+    EXPECT_FALSE(keys->KeyForReading(other)->erased);
+    ASSERT_TRUE(keys->Erase("youth-a").ok());  // again: harmless
+    EXPECT_TRUE(keys->KeyForReading(call)->erased);
+  }
+  auto keys = *KeyStore::Open(options, dir.Sub("keys"));
+  EXPECT_TRUE(keys->KeyForReading("youth-a")->erased);
+  EXPECT_TRUE(keys->KeyForReading(call)->erased);
+  EXPECT_FALSE(keys->KeyForReading(other)->erased);
+  // Nothing new depends on an erased subject, nor is an erased dependent given parents.
+  EXPECT_EQ(keys->NewDependentSubject("call", {"youth-c", "youth-a"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(keys->AddParents(call, {"youth-c"}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(keys->AddParents(other, {"youth-a"}).code(), absl::StatusCode::kFailedPrecondition);
+  // A parent added later erases it as well; the erasure of the first parent then finds it gone.
+  ASSERT_TRUE(keys->AddParents(other, {"youth-c"}).ok());
+  ASSERT_TRUE(keys->Erase("youth-c").ok());
+  EXPECT_TRUE(keys->KeyForReading(other)->erased);
+  ASSERT_TRUE(keys->Erase("youth-b").ok());
+  EXPECT_TRUE(keys->KeyForReading("youth-b")->erased);
+  EXPECT_EQ(keys->Erase("youth-never").code(), absl::StatusCode::kNotFound);
+}
+
 TEST(KeyStoreTest, ReservedSubjectsHaveDurableKeysAndAreNeverHandedOutTwice) {
   TempDir dir;
   KeyStoreOptions options;

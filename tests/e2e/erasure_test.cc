@@ -1,6 +1,7 @@
 // Erasure end to end against a real hotspotd: a youth's data is requested erased, approved and
 // executed; the data key is deleted, every sealed field then reads as erased, nothing new can be
 // sealed for the youth, and that holds across a SIGKILL and restart. The log itself stays.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -59,6 +60,40 @@ bool AnyFileHolds(const std::string& dir, const std::string& bytes) {
     if (content.str().find(bytes) != std::string::npos) return true;
   }
   return false;
+}
+
+// Erases `youth` the way the real flow goes: requested by the chief, approved and assessed
+// "discard" by the auditor, executed by the admin (request ids start with `prefix`). The
+// position of the execution, or the first call that failed.
+absl::StatusOr<uint64_t> EraseThroughTheFlow(SuiteServer& suite, const std::string& youth,
+                                             const std::string& prefix) {
+  const scenario::Cast& cast = suite.cast;
+  auto failed = [](const char* step, const CallResult& result) {
+    return absl::InternalError(absl::StrCat(step, ": ", result.status.error_message()));
+  };
+  auto request = Req<v1::RequestErasureRequest>(prefix + "-request");
+  request.set_youth_id(youth);
+  request.set_requested_by("the youth");
+  request.set_reason("Referred by mistake");
+  request.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
+  const CallResult requested = suite.commands->Call(cast.chief, request);
+  if (!requested.status.ok()) return failed("RequestErasure", requested);
+  auto approve = Req<v1::ApproveErasureRequest>(prefix + "-approve");
+  approve.set_erasure_id(requested.response.id());
+  approve.set_reason("No duty to keep");
+  const CallResult approved = suite.commands->Call(cast.auditor, approve);
+  if (!approved.status.ok()) return failed("ApproveErasure", approved);
+  auto assess = Req<v1::RecordArchiveAssessmentRequest>(prefix + "-archive");
+  assess.set_erasure_id(requested.response.id());
+  assess.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
+  assess.set_reference("KBH-ARK-2026-0043");
+  const CallResult assessed = suite.commands->Call(cast.auditor, assess);
+  if (!assessed.status.ok()) return failed("RecordArchiveAssessment", assessed);
+  auto execute = Req<v1::ExecuteErasureRequest>(prefix + "-execute");
+  execute.set_erasure_id(requested.response.id());
+  const CallResult executed = suite.commands->Call(cast.admin, execute);
+  if (!executed.status.ok()) return failed("ExecuteErasure", executed);
+  return executed.response.position();
 }
 
 TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
@@ -226,6 +261,128 @@ TEST(ErasureTest, AnExecutedErasureLeavesTheYouthsDataUnreadableForGood) {
   EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), "Quaggmire-Erasetest family"));
 }
 
+// Every access record that `who`'s calls left, as the auditor lists them (every page).
+std::vector<v1::AccessRecord> RecordsOfPerson(const SuiteServer& suite,
+                                              const security::Principal& who) {
+  auto audit = v1::AuditService::NewStub(suite.channel);
+  std::vector<v1::AccessRecord> out;
+  v1::ListAccessRecordsRequest request;
+  request.set_person(who.person);
+  request.set_page_size(500);
+  do {
+    v1::ListAccessRecordsResponse page;
+    auto context = suite.As(suite.cast.auditor, "audit: purposes after an erasure");
+    const grpc::Status status = audit->ListAccessRecords(context.get(), request, &page);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    out.insert(out.end(), page.records().begin(), page.records().end());
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return out;
+}
+
+// The issue's own example: a purpose that names someone ("call with the mother of <name>") is
+// erased with the youth. A list's purpose is kept once for every youth the list showed, and a
+// subscription's once for every youth of all its batches: the erasure of any one of them makes
+// it unreadable on every record of that call, across a restart, and in no file.
+TEST(ErasureTest, APurposeTextGoesWithTheErasureOfAnyYouthItsCallShowed) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=true"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  SuiteServer& suite = **started;
+  const scenario::Cast& cast = suite.cast;
+
+  v1::ReferYouthRequest referral = scenario::SampleReferral(4, "purpose-referral");
+  referral.set_name("Xavier Quaggmire-Purposetest");
+  scenario::SetBirthDate(referral, absl::CivilDay(2010, 3, 1));
+  const CallResult referred = suite.commands->Call(cast.school_member, referral);
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+
+  const std::string list_text = "looking for Xavier, his mother Leila Quaggmire-Purposetest called";
+  const std::string follow_text = "following the Quaggmire-Purposetest family";
+  auto queries = v1::QueryService::NewStub(suite.channel);
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_size(500);
+  list.set_min_position(referred.response.position());
+  v1::ListCasesResponse cases;
+  {
+    auto context = suite.As(cast.chief, "case_coordination: " + list_text);
+    const grpc::Status listed = queries->ListCases(context.get(), list, &cases);
+    ASSERT_TRUE(listed.ok()) << listed.error_message();
+  }
+  ASSERT_GE(cases.cases_size(), 2);
+  ASSERT_TRUE(std::any_of(cases.cases().begin(), cases.cases().end(),
+                          [&](const v1::CaseView& c) { return c.youth_id() == youth; }));
+  // A coordinator's subscription over the area's log, to its head: many batches, many youths.
+  {
+    auto subscriptions = v1::SubscriptionService::NewStub(suite.channel);
+    v1::SubscribeRequest subscribe;
+    subscribe.set_from_position(1);
+    subscribe.set_area_id(scenario::kAreaId);
+    subscribe.set_max_batch(50);
+    auto context = suite.As(cast.chief, "case_coordination: " + follow_text, absl::Seconds(60));
+    auto reader = subscriptions->Subscribe(context.get(), subscribe);
+    v1::SubscribeResponse batch;
+    bool caught_up = false;
+    while (!caught_up && reader->Read(&batch)) caught_up = batch.caught_up();
+    ASSERT_TRUE(caught_up);
+    context->TryCancel();
+    while (reader->Read(&batch)) {
+    }
+    reader->Finish();
+  }
+  const std::string kListCall = "hotspot.v1.QueryService/ListCases";
+  const std::string kFollowCall = "hotspot.v1.SubscriptionService/Subscribe";
+  // Before the erasure the auditor reads each text on every record of its call.
+  std::set<std::string> listed_youths, followed_youths;
+  for (const v1::AccessRecord& r : RecordsOfPerson(suite, cast.chief)) {
+    if (r.call() == kListCall) {
+      listed_youths.insert(r.youth_id());
+      EXPECT_EQ(r.purpose_text().text(), list_text) << r.youth_id();
+    } else if (r.call() == kFollowCall) {
+      followed_youths.insert(r.youth_id());
+      EXPECT_EQ(r.purpose_text().text(), follow_text) << r.youth_id();
+    }
+  }
+  ASSERT_EQ(listed_youths.size(), static_cast<size_t>(cases.cases_size()));
+  ASSERT_TRUE(listed_youths.contains(youth));
+  ASSERT_GE(followed_youths.size(), 2u);
+  ASSERT_TRUE(followed_youths.contains(youth));
+
+  // The erasure, as the real flow goes: requested, approved, assessed "discard", executed.
+  const absl::StatusOr<uint64_t> executed = EraseThroughTheFlow(suite, youth, "purpose-erase");
+  ASSERT_TRUE(executed.ok()) << executed.status();
+  v1::GetCaseResponse after;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    ASSERT_TRUE(GetCase(suite, youth, *executed, &after).ok());
+    if (Erased(after.case_view().name())) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < deadline);
+  ASSERT_TRUE(Erased(after.case_view().name()));
+
+  // Every record of both calls, of every youth they showed: the code stays, the text is erased.
+  auto expect_erased = [&](const char* when) {
+    size_t listed = 0, followed = 0;
+    for (const v1::AccessRecord& r : RecordsOfPerson(suite, cast.chief)) {
+      if (r.call() != kListCall && r.call() != kFollowCall) continue;
+      (r.call() == kListCall ? listed : followed)++;
+      EXPECT_EQ(r.purpose(), "case_coordination") << when << " " << r.youth_id();
+      EXPECT_TRUE(Erased(r.purpose_text())) << when << " " << r.call() << " " << r.youth_id() << " "
+                                            << r.purpose_text().ShortDebugString();
+    }
+    EXPECT_EQ(listed, listed_youths.size()) << when;
+    EXPECT_GE(followed, followed_youths.size()) << when;
+  };
+  expect_erased("after the erasure");
+  ASSERT_TRUE(suite.Restart(/*kill=*/false).ok());
+  expect_erased("after a restart");
+  EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), "Leila Quaggmire-Purposetest"));
+  EXPECT_FALSE(AnyFileHolds(suite.dir.Sub("data"), follow_text));
+}
+
 // A youth near 18 carries what the birthday dates: the flag raised 90 days before the 18th
 // birthday. Once the youth is erased, that tells the birth date the erasure took away: nobody
 // reads it any more, the coordinator included. (The day a consent lapsed at 18 goes the same
@@ -257,29 +414,11 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
   ASSERT_TRUE(before.case_view().turns_18_soon()) << "not flagged 30 days before the 18th";
   EXPECT_TRUE(before.case_view().has_eighteenth_birthday());
 
-  auto request = Req<v1::RequestErasureRequest>("birthday-erase-request");
-  request.set_youth_id(youth);
-  request.set_requested_by("the youth");
-  request.set_reason("Referred by mistake");
-  request.set_ground(v1::ERASURE_GROUND_UNLAWFULLY_PROCESSED);
-  const CallResult requested = suite.commands->Call(cast.chief, request);
-  ASSERT_TRUE(requested.status.ok()) << requested.status.error_message();
-  auto approve = Req<v1::ApproveErasureRequest>("birthday-erase-approve");
-  approve.set_erasure_id(requested.response.id());
-  approve.set_reason("No duty to keep");
-  ASSERT_TRUE(suite.commands->Call(cast.auditor, approve).status.ok());
-  auto assess = Req<v1::RecordArchiveAssessmentRequest>("birthday-erase-archive");
-  assess.set_erasure_id(requested.response.id());
-  assess.set_outcome(v1::ARCHIVE_OUTCOME_DISCARD);
-  assess.set_reference("KBH-ARK-2026-0043");
-  ASSERT_TRUE(suite.commands->Call(cast.auditor, assess).status.ok());
-  auto execute = Req<v1::ExecuteErasureRequest>("birthday-erase-execute");
-  execute.set_erasure_id(requested.response.id());
-  const CallResult executed = suite.commands->Call(cast.admin, execute);
-  ASSERT_TRUE(executed.status.ok()) << executed.status.error_message();
+  const absl::StatusOr<uint64_t> executed = EraseThroughTheFlow(suite, youth, "birthday-erase");
+  ASSERT_TRUE(executed.ok()) << executed.status();
 
   v1::GetCaseResponse after;
-  ASSERT_TRUE(GetCase(suite, youth, executed.response.position(), &after).ok());
+  ASSERT_TRUE(GetCase(suite, youth, *executed, &after).ok());
   EXPECT_TRUE(after.case_view().erased());
   EXPECT_FALSE(after.case_view().turns_18_soon());
   EXPECT_FALSE(after.case_view().has_eighteenth_birthday());
@@ -291,7 +430,7 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
   auto audit = v1::AuditService::NewStub(suite.channel);
   v1::GetCaseHistoryRequest history_request;
   history_request.set_youth_id(youth);
-  history_request.set_min_position(executed.response.position());
+  history_request.set_min_position(*executed);
   auto history_context = suite.As(cast.auditor, "erasure_review: erasure check");
   auto reader = audit->GetCaseHistory(history_context.get(), history_request);
   v1::GetCaseHistoryResponse history;
@@ -312,7 +451,7 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
   EXPECT_EQ(total, positions.size());  // the total does not count it either
   // Nor does the case as of any position move on it: its position is one the history shows (or
   // 0: no event after the referral changed the case).
-  for (uint64_t at = referred.response.position(); at <= executed.response.position(); ++at) {
+  for (uint64_t at = referred.response.position(); at <= *executed; ++at) {
     v1::GetCaseAsOfRequest as_of;
     as_of.set_youth_id(youth);
     as_of.set_position(at);
