@@ -589,6 +589,46 @@ TEST_F(AuthorityTest, TheChiefWithdrawsHerUnansweredProposalAndTheCaseCloses) {
   EXPECT_EQ(Case(youth, closed).status(), v1::CASE_STATUS_CLOSED);
 }
 
+// Review 13b, B1: a proposal the chief withdrew was never the agency's. It is counted apart
+// (withdrawn), not among the agency's due commitments: its share on time does not drop.
+TEST_F(AuthorityTest, AWithdrawnProposalDoesNotCountAgainstTheAgencysShareOnTime) {
+  const std::string youth = Accepted();
+  const std::string kept = Commitment(youth);  // accepted in the meeting, due in 14 days
+  const std::string proposed = ProposedCommitment(youth);
+  auto school = [&](uint64_t at) {
+    v1::GetAreaDashboardRequest request;
+    request.set_area_id(kArea);
+    *request.mutable_period_start() = InDays(0);
+    *request.mutable_period_end() = InDays(30);
+    request.set_min_position(at);
+    v1::GetAreaDashboardResponse answer;
+    const grpc::Status status =
+        queries_->GetAreaDashboard(suite_->As(cast_->chief).get(), request, &answer);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const v1::AgencyCommitmentStats& a : answer.dashboard().commitments_by_agency()) {
+      if (a.agency_id() == kSchool) return a;
+    }
+    ADD_FAILURE() << kSchool << " has no figures";
+    return v1::AgencyCommitmentStats();
+  };
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(kept);
+  const v1::AgencyCommitmentStats before = school(Must(cast_->school_member, fulfil).position());
+  EXPECT_GE(before.proposed(), 1);
+  EXPECT_GE(before.fulfilled_on_time(), 1);
+
+  auto withdraw = Req<v1::WithdrawProposalRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_commitment_id(proposed);
+  withdraw.set_reason("The family moved out of the area");
+  const v1::AgencyCommitmentStats after = school(Must(cast_->chief, withdraw).position());
+  EXPECT_EQ(after.due(), before.due());
+  EXPECT_EQ(after.fulfilled_on_time(), before.fulfilled_on_time());
+  EXPECT_DOUBLE_EQ(after.share_on_time(), before.share_on_time());
+  EXPECT_EQ(after.proposed(), before.proposed() - 1);
+  EXPECT_EQ(after.withdrawn(), before.withdrawn() + 1);
+}
+
 TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToTheAgency) {
   const std::string youth = Accepted();
   const std::string commitment = ProposedCommitment(youth);
