@@ -297,6 +297,7 @@ void Evolve(MeetingState& state, const v1::Event& event) {
       break;
     case K::kMeetingHeld:
       state.held = true;
+      state.held_at = TimeOf(event.meeting_held().held_at());
       for (const v1::BodyMember& m : event.meeting_held().attendance()) {
         state.attendance.emplace(m.agency_id(), m.person());
       }

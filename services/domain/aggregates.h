@@ -144,6 +144,7 @@ struct MeetingState {
   std::string area_id;
   std::string body_id;
   bool held = false;
+  absl::Time held_at = absl::InfinitePast();  // as recorded (MeetingHeld), if held
   // Who attended, as recorded: (agency id, person).
   std::set<std::pair<std::string, std::string>> attendance;
   std::set<std::string> agenda;  // youth ids

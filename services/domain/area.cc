@@ -122,6 +122,7 @@ absl::StatusOr<Decision> Decide(const v1::ProposeProgrammeRevisionRequest& r,
   x->set_proposal_id(id);
   *x->mutable_goals() = r.goals();
   x->set_reason(r.reason());
+  x->mutable_proposed_at()->set_seconds(absl::ToUnixSeconds(c.now));
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id(), {id});
 }

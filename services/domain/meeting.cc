@@ -42,6 +42,16 @@ absl::StatusOr<Decision> Decide(const v1::ScheduleMeetingRequest& r, const Comma
 
 namespace {
 
+// A held meeting's minutes (its decisions, agenda items added after it) are recorded within
+// kMinutesDays of it. FAILED_PRECONDITION naming the meeting otherwise.
+absl::Status WithinMinutes(const MeetingState& meeting, absl::string_view meeting_id,
+                           absl::Time now, absl::string_view what) {
+  return Rule(now <= meeting.held_at + absl::Hours(24) * kMinutesDays,
+              absl::StrCat("meeting_id: ", meeting_id, " was held at ", TimeText(meeting.held_at),
+                           "; ", what, " are recorded within ", kMinutesDays,
+                           " days of it (its minutes), not later"));
+}
+
 absl::StatusOr<MeetingState> LoadMeetingForCoordinator(Session& s, const std::string& meeting_id,
                                                        absl::string_view what) {
   RETURN_IF_ERROR(CheckId("meeting_id", meeting_id, "meeting"));
@@ -55,6 +65,12 @@ absl::StatusOr<MeetingState> LoadMeetingForCoordinator(Session& s, const std::st
 absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckTimestamp("held_at", r.held_at()));
+  // Recorded as held once it was: not ahead of the clock (but by kClockLeeway).
+  if (TimeOf(r.held_at()) > c.now + kClockLeeway) {
+    return Invalid("held_at",
+                   absl::StrCat(TimeText(TimeOf(r.held_at())), " is in the future (now ",
+                                TimeText(c.now), "): a meeting is recorded as held once it was"));
+  }
   RETURN_IF_ERROR(CheckMembers("attendance", r.attendance(), 1));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record meetings"));
@@ -256,6 +272,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record decisions"));
   RETURN_IF_ERROR(Rule(
       meeting.held, absl::StrCat(r.meeting_id(), " is not held yet: record its attendance first")));
+  RETURN_IF_ERROR(WithinMinutes(meeting, r.meeting_id(), c.now, "its decisions"));
   ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
   const auto body = area.bodies.find(meeting.body_id);
   RETURN_IF_ERROR(
@@ -275,6 +292,16 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
              absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " is no revision of ",
                           meeting.area_id, " awaiting approval")));
     proposal = &it->second;
+    // Approved at a meeting held since it was proposed (proposals of before carry no time).
+    if (proposal->has_proposed_at()) {
+      const absl::Time proposed = TimeOf(proposal->proposed_at());
+      RETURN_IF_ERROR(Rule(
+          meeting.held_at >= proposed,
+          absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " was proposed at ",
+                       TimeText(proposed), ", after ", r.meeting_id(), " was held (",
+                       TimeText(meeting.held_at),
+                       "): the political follow-up group approves it at a meeting held since")));
+    }
   }
   const std::string& youth_id = r.youth_id();
   YouthState youth;

@@ -243,6 +243,82 @@ TEST_F(BodiesTest, TheChiefProposesARevisionAndThePoliticalFollowUpGroupApproves
   EXPECT_EQ(Code(w_.Run(other, staff_)), absl::StatusCode::kFailedPrecondition);
 }
 
+// Review 13b, B2: the political follow-up group approves a revision at a meeting held since the
+// chief proposed it, not at one held before it existed; a meeting is not recorded as held in
+// the future; and its decisions are recorded with its minutes, within kMinutesDays of it.
+TEST_F(BodiesTest, ARevisionIsApprovedOnlyAtAMeetingHeldSinceItWasProposed) {
+  w_.Do(Programme(), chief_);
+  const std::string before = HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP);
+  w_.now_ += absl::Hours(1);
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id("area-test");
+  *propose.mutable_goals() = Programme().goals();
+  propose.mutable_goals(0)->set_target(45);
+  propose.set_reason("Charges fell faster than planned");
+  const Decision proposed = w_.Do(propose, chief_);
+  const std::string proposal = proposed.created_ids.at(0);
+  EXPECT_EQ(proposed.writes[0].events[0].programme_revision_proposed().proposed_at().seconds(),
+            absl::ToUnixSeconds(w_.now_));
+
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(before);
+  approve.set_text("Approved");
+  approve.set_approves_proposal_id(proposal);
+  absl::StatusOr<Decision> refused = w_.Run(approve, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("approves_proposal_id: ", proposal,
+                                     " was proposed at 2026-11-23T11:00:00Z, after ", before,
+                                     " was held (2026-11-23T10:00:00Z)")));
+
+  // A meeting of the group scheduled now is not "held" two months from now.
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("body-1");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string next = w_.Do(schedule, staff_).id;
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(next);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_ + absl::Hours(24 * 60)));
+  auto* present = held.add_attendance();
+  present->set_agency_id("agency-school");
+  present->set_person("head-mette");
+  refused = w_.Run(held, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("held_at: 2027-01-22T11:00:00Z is in the future"));
+  // Within the clock's leeway it is held.
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_ + kClockLeeway));
+  held.set_request_id("held-now");
+  w_.Do(held, staff_);
+
+  // Its minutes are not written months later.
+  approve.set_meeting_id(next);
+  approve.set_request_id("approve-late");
+  w_.now_ += absl::Hours(24 * kMinutesDays) + kClockLeeway + absl::Seconds(1);
+  refused = w_.Run(approve, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("meeting_id: ", next, " was held at 2026-11-23T11:05:00Z; ",
+                                     "its decisions are recorded within 14 days")));
+  EXPECT_TRUE(w_.stream("area-test").back().has_programme_revision_proposed());
+
+  w_.now_ -= absl::Hours(24 * 10);
+  approve.set_request_id("approve-in-time");
+  const Decision approved = w_.Do(approve, staff_);
+  bool revised = false;
+  for (const StreamWrite& write : approved.writes) {
+    for (const v1::Event& e : write.events) {
+      if (e.has_programme_revised()) {
+        revised = true;
+        EXPECT_EQ(e.programme_revised().proposal_id(), proposal);
+        EXPECT_EQ(e.programme_revised().meeting_id(), next);
+      }
+    }
+  }
+  EXPECT_TRUE(revised);
+}
+
 // The chief does not revise the programme, nor steer, alone: an approval of the political
 // follow-up group and a steering decision need a majority of the body's members present, each
 // under the agency and person the body lists; the hotspot secretariat's people do not count.

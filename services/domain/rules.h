@@ -24,6 +24,11 @@
 
 namespace hotspot::domain {
 
+// A time as the domain's messages give it: "2026-11-23T10:00:00Z" (UTC, whole seconds).
+inline std::string TimeText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
 // "Today" of a command (UTC): what due dates are measured against.
 inline absl::CivilDay Today(const CommandContext& context) {
   return absl::ToCivilDay(context.now, absl::UTCTimeZone());
@@ -55,6 +60,14 @@ inline absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::stri
 }
 
 // ---- rules: FAILED_PRECONDITION ----
+
+// A meeting's held_at may run ahead of the server's clock by this much (clocks differ), no more:
+// a meeting is recorded as held once it was, not before.
+inline constexpr absl::Duration kClockLeeway = absl::Minutes(5);
+// A meeting's minutes: its decisions, and agenda items added once it is held, are recorded
+// within this many days after it was held (the task force meets every two weeks; its minutes are
+// written before it meets again), not months later at a meeting long past.
+inline constexpr int kMinutesDays = 14;
 
 inline absl::Status Rule(bool holds, absl::string_view message) {
   return holds ? absl::OkStatus() : absl::FailedPreconditionError(message);

@@ -100,18 +100,19 @@ class AuthorityTest : public ::testing::Test, public CommandBuilders {
            << code << " saying \"" << says << "\"";
   }
 
-  // A meeting of `body` of the demo's area, scheduled and held now with `attendance` (agency,
-  // person).
+  // A meeting of `body` of the demo's area, scheduled and held now (or `ago`) with `attendance`
+  // (agency, person).
   static std::string HeldMeeting(
-      const std::string& body, const std::vector<std::pair<std::string, std::string>>& attendance) {
+      const std::string& body, const std::vector<std::pair<std::string, std::string>>& attendance,
+      absl::Duration ago = absl::ZeroDuration()) {
     auto schedule = Req<v1::ScheduleMeetingRequest>();
     schedule.set_area_id(kArea);
     schedule.set_body_id(body);
-    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now() - ago));
     const std::string meeting = Must(cast_->chief, schedule).id();
     auto held = Req<v1::RecordAttendanceRequest>();
     held.set_meeting_id(meeting);
-    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now() - ago));
     for (const auto& [agency, person] : attendance) {
       v1::BodyMember* member = held.add_attendance();
       member->set_agency_id(agency);
@@ -957,6 +958,62 @@ TEST_F(AuthorityTest, TheSteeringGroupsDecisionsOnGoalsFramesAndResourcesAreReco
     EXPECT_EQ(by_decision.count(d.decision_id()), 1u) << d.decision_id();
     EXPECT_EQ(d.youth_id(), "");
   }
+}
+
+// Review 13b, B2: a revision applies on an approval at a meeting of the political follow-up
+// group held since the chief proposed it; a meeting is not recorded as held in the future.
+TEST_F(AuthorityTest, ARevisionIsApprovedOnlyAtAPoliticalMeetingHeldSinceItWasProposed) {
+  const std::vector<std::pair<std::string, std::string>> mayors = {
+      {kSocial, "mayor-social-copenhagen"}, {kChildren, "mayor-children-youth-copenhagen"}};
+  const std::string before = HeldMeeting("political-follow-up", mayors, absl::Minutes(10));
+  const v1::ProgrammeView programme = Programme(suite_->Head());
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id(kArea);
+  *propose.mutable_goals() = programme.goals();
+  propose.set_reason("The goals stand; the group confirms them for the coming year");
+  const v1::CommandResponse proposed = Must(cast_->chief, propose);
+  const std::string proposal = proposed.created_ids(0);
+
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(before);
+  approve.set_text("The mayors confirm the goals");
+  approve.set_approves_proposal_id(proposal);
+  EXPECT_TRUE(Refused(cast_->chief, approve, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("approves_proposal_id: ", proposal, " was proposed at ")));
+  // A meeting scheduled now, "held" two months from now.
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id(kArea);
+  schedule.set_body_id("political-follow-up");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  const std::string future = Must(cast_->chief, schedule).id();
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(future);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 60)));
+  for (const auto& [agency, person] : mayors) {
+    v1::BodyMember* member = held.add_attendance();
+    member->set_agency_id(agency);
+    member->set_person(person);
+  }
+  EXPECT_TRUE(Refused(cast_->chief, held, grpc::StatusCode::INVALID_ARGUMENT, "held_at: "));
+  approve.set_request_id(NextId());
+  approve.set_meeting_id(future);
+  EXPECT_TRUE(Refused(cast_->chief, approve, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat(future, " is not held yet")));
+  const uint64_t refused = Probe();
+  EXPECT_EQ(Programme(refused).revision(), programme.revision());
+  ASSERT_EQ(Programme(refused).proposed_size(), programme.proposed_size() + 1);
+
+  // Held now, the group approves it.
+  held.set_request_id(NextId());
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  Must(cast_->chief, held);
+  approve.set_request_id(NextId());
+  const v1::CommandResponse approved = Must(cast_->chief, approve);
+  const v1::ProgrammeView after = Programme(approved.position());
+  EXPECT_EQ(after.revision(), programme.revision() + 1);
+  ASSERT_GE(after.revisions_size(), 1);
+  EXPECT_EQ(after.revisions(after.revisions_size() - 1).proposal_id(), proposal);
+  EXPECT_EQ(after.revisions(after.revisions_size() - 1).meeting_id(), future);
 }
 
 // ---- §4: the escalation ladder's rungs ----
