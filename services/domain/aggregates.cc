@@ -147,6 +147,9 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.exists = true;
       state.area_id = event.area_id();
       state.referring_agency_id = event.youth_referred().referring_agency_id();
+      if (event.youth_referred().has_referred_at()) {
+        state.referred_at = TimeOf(event.youth_referred().referred_at());
+      }
       state.status = v1::CASE_STATUS_REFERRED;
       state.birth_date = event.youth_referred().birth_date();
       state.cpr_number = event.youth_referred().cpr_number();

@@ -84,6 +84,8 @@ struct YouthState {
   bool exists = false;
   std::string area_id;
   std::string referring_agency_id;
+  // When it was referred (YouthReferred.referred_at); InfinitePast for a referral of before.
+  absl::Time referred_at = absl::InfinitePast();
   v1::CaseStatus status = v1::CASE_STATUS_UNSPECIFIED;
   // The status before closure, to return to on reopening.
   v1::CaseStatus status_before_close = v1::CASE_STATUS_UNSPECIFIED;

@@ -94,6 +94,10 @@ absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& r, const Command
   if (!r.youth_id().empty()) RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "set agendas"));
+  // Once held, its agenda is completed with its minutes only.
+  if (meeting.held) {
+    RETURN_IF_ERROR(WithinMinutes(meeting, r.meeting_id(), c.now, "its agenda items"));
+  }
   v1::Event e;
   e.mutable_agenda_item_added()->set_meeting_id(r.meeting_id());
   if (!r.topic().empty()) {
@@ -114,6 +118,13 @@ absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& r, const Command
                          absl::StrCat("youth_id: ", r.youth_id(), " is not of ", meeting.area_id)));
     RETURN_IF_ERROR(Rule(meeting.agenda.count(r.youth_id()) == 0,
                          absl::StrCat(r.youth_id(), " is on the agenda already")));
+    // A meeting held before the youth was referred did not discuss the youth (nor did an agency
+    // accept a commitment for the youth there).
+    RETURN_IF_ERROR(Rule(
+        !meeting.held || youth.referred_at <= meeting.held_at,
+        absl::StrCat("youth_id: ", r.youth_id(), " was referred at ", TimeText(youth.referred_at),
+                     ", after ", r.meeting_id(), " was held (", TimeText(meeting.held_at),
+                     "): put the youth on a later meeting's agenda")));
     e.mutable_agenda_item_added()->set_youth_id(r.youth_id());
   }
   s.Emit(r.meeting_id(), meeting.area_id, std::move(e));

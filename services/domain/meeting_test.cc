@@ -512,6 +512,50 @@ TEST_F(BodiesTest, ARecommendationCarriesNoCommitmentsEscalationsOrCaseChangesAt
   }
 }
 
+// Review 13b, B3: an agency's person accepts a commitment in the meeting only at a decision of
+// that meeting: recorded with its minutes (kMinutesDays), about a youth referred before it was
+// held. Not today, at a meeting the agency attended long ago, for a youth referred since.
+TEST_F(DecideTest, AnAcceptanceInTheMeetingIsRecordedWithItsMinutesForAYouthReferredBeforeIt) {
+  const std::string discussed = AcceptedYouth();
+  const std::string meeting = MeetingFor(discussed);  // held 2026-11-23 10:00, teacher-ole there
+  w_.now_ += absl::Hours(24);
+  const std::string later = AcceptedYouth();
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(later);
+  absl::StatusOr<Decision> refused = w_.Run(agenda, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("youth_id: ", later,
+                                     " was referred at 2026-11-24T10:00:00Z, after ", meeting,
+                                     " was held (2026-11-23T10:00:00Z)")));
+
+  // Past its minutes, no decision and no agenda item is recorded there.
+  w_.now_ += absl::Hours(24 * kMinutesDays);
+  refused = w_.Run(DecisionWithCommitment(meeting, discussed), staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("meeting_id: ", meeting,
+                                     " was held at 2026-11-23T10:00:00Z; its decisions are "
+                                     "recorded within 14 days of it")));
+  auto topic = Req<v1::AddAgendaItemRequest>();
+  topic.set_meeting_id(meeting);
+  topic.set_topic("Street lighting");
+  refused = w_.Run(topic, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("its agenda items are recorded within 14"));
+  const size_t written = w_.stream(meeting).size();
+
+  // With its minutes, the teacher who attended accepts for the school.
+  w_.now_ -= absl::Hours(24 * 2);
+  const Decision decided = w_.Do(DecisionWithCommitment(meeting, discussed), staff_);
+  EXPECT_EQ(w_.stream(meeting).size(), written + 1);  // the decision
+  const v1::Event& made = w_.stream(decided.created_ids.at(0)).at(0);
+  EXPECT_EQ(made.commitment_made().meeting_id(), meeting);
+  EXPECT_EQ(made.commitment_made().acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  EXPECT_EQ(made.commitment_made().accepted_by(), "teacher-ole");
+}
+
 // A decision's escalation concerns commitments of the meeting's area owned by the target agency;
 // about a youth's commitment, its reason is sealed under that youth even at a topic's decision.
 TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeetingsArea) {

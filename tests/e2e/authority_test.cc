@@ -426,6 +426,54 @@ TEST_F(AuthorityTest, AGhostAttendeeTheChiefRecordedDoesNotAcceptForTheAgency) {
   EXPECT_EQ(listed[0].accepted_by(), kNewTeacher);
 }
 
+// Review 13b, B3: the school's teacher accepts in a meeting only at a decision of that meeting
+// (recorded with its minutes) about a youth referred before it was held; not today, at a
+// meeting he attended weeks ago, for a youth referred since.
+TEST_F(AuthorityTest, AnAcceptanceInAMeetingIsForAYouthReferredBeforeItWithinItsMinutes) {
+  const std::string discussed = Accepted();
+  const std::string meeting = HeldMeeting(
+      "task-force", {{kSchool, cast_->school_member.person}}, absl::Hours(24 * 15));
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(discussed);
+  EXPECT_TRUE(Refused(cast_->staff, agenda, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("meeting_id: ", meeting, " was held at ")));
+  EXPECT_TRUE(Refused(cast_->staff, DecisionFor(meeting, discussed),
+                      grpc::StatusCode::FAILED_PRECONDITION,
+                      "its decisions are recorded within 14 days of it"));
+
+  // A meeting held an hour ago, with the teacher: a youth referred since is not on its agenda.
+  const std::string recent =
+      HeldMeeting("task-force", {{kSchool, cast_->school_member.person}}, absl::Hours(1));
+  const std::string referred_since = Accepted();
+  agenda.set_request_id(NextId());
+  agenda.set_meeting_id(recent);
+  agenda.set_youth_id(referred_since);
+  EXPECT_TRUE(Refused(cast_->staff, agenda, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("youth_id: ", referred_since, " was referred at ")));
+  EXPECT_TRUE(Refused(cast_->staff, DecisionFor(recent, referred_since),
+                      grpc::StatusCode::FAILED_PRECONDITION, "is not on the agenda of"));
+  const uint64_t refused = Probe();
+  EXPECT_TRUE(CommitmentsOf(discussed, refused).empty());
+  EXPECT_TRUE(CommitmentsOf(referred_since, refused).empty());
+  EXPECT_EQ(MeetingOf("task-force", recent, refused).decisions_size(), 0);
+
+  // The youth referred before it is discussed there, and the teacher accepts.
+  const std::string before = Accepted();
+  const std::string next =
+      HeldMeeting("task-force", {{kSchool, cast_->school_member.person}});
+  agenda.set_request_id(NextId());
+  agenda.set_meeting_id(next);
+  agenda.set_youth_id(before);
+  Must(cast_->staff, agenda);
+  const v1::CommandResponse decided = Must(cast_->staff, DecisionFor(next, before));
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(before, decided.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_OPEN);
+  EXPECT_EQ(listed[0].accepted_by(), cast_->school_member.person);
+  EXPECT_EQ(listed[0].meeting_id(), next);
+}
+
 TEST_F(AuthorityTest, ACommitmentsOwningAgencyMustBelongToTheMeetingsArea) {
   // A school of another area (an Aalborg area, set up by its admin).
   const std::string school = Register(*founder_, NewArea(), "agency-school-aalborg-east",
