@@ -309,13 +309,7 @@ v1::SetLeadershipLadderRequest SchoolLadderOf(
 
 // An escalation of `commitment` to the school, at the steering-group level.
 v1::RaiseEscalationRequest AtTheSchool(const std::string& commitment) {
-  auto raise = Req<v1::RaiseEscalationRequest>();
-  raise.set_area_id("area-test");
-  raise.set_target_agency_id("agency-school");
-  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
-  raise.set_reason("Calls not made for three weeks");
-  raise.add_commitment_ids(commitment);
-  return raise;
+  return Escalating("agency-school", commitment);
 }
 
 // A ladder change does not strand an open escalation: the level it stands at keeps a contact. A
@@ -381,6 +375,9 @@ TEST_F(DecideTest, ALowerRungDoesNotNameHimselfToTheRungOfAnOpenEscalation) {
   const std::string youth = AcceptedYouth();
   const v1::RaiseEscalationRequest raise = AtTheSchool(Commitment(youth));
   const std::string escalation = w_.Do(raise, chief_).id;
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  w_.Do(ack, school_leader_);  // head-mette, at the steering-group level
   auto up = Req<v1::MoveEscalationUpRequest>();
   up.set_escalation_id(escalation);
   up.set_reason("No change after the steering group");

@@ -380,6 +380,9 @@ void Evolve(EscalationState& state, const v1::Event& event) {
       state.level = event.escalation_raised().level();
       state.youth_id = event.escalation_raised().youth_id();
       state.raised_by = event.actor().person();
+      state.level_since = event.escalation_raised().has_raised_at()
+                              ? TimeOf(event.escalation_raised().raised_at())
+                              : absl::InfinitePast();
       break;
     case K::kEscalationAcknowledged:
       state.acknowledged = true;
@@ -387,6 +390,9 @@ void Evolve(EscalationState& state, const v1::Event& event) {
     case K::kEscalationMovedUp:
       state.level = event.escalation_moved_up().to_level();
       state.acknowledged = false;  // the next level has to acknowledge it anew
+      state.level_since = event.escalation_moved_up().has_moved_at()
+                              ? TimeOf(event.escalation_moved_up().moved_at())
+                              : absl::InfinitePast();
       break;
     case K::kEscalationResolved:
       state.resolved = true;

@@ -201,6 +201,8 @@ struct EscalationState {
   bool acknowledged = false;
   bool resolved = false;
   std::set<int> not_acknowledged;  // levels marked EscalationNotAcknowledged
+  // When it reached its level (raised or moved up); InfinitePast on events of before.
+  absl::Time level_since = absl::InfinitePast();
 };
 
 enum class ErasureStatus { kNone, kRequested, kApproved, kRefused, kExecuted };

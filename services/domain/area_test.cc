@@ -183,6 +183,7 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   w_.Do(appoint, admin_);
   EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kPermissionDenied);
   const Principal bent = Who("chief-bent", "agency-hotspot", Role::kCoordinator);
+  w_.now_ += absl::Hours(24 * 14);  // the steering-group level had its 14 days
   EXPECT_EQ(w_.Do(up, bent).writes[0].events[0].escalation_moved_up().to_level(),
             v1::ESCALATION_LEVEL_DIRECTOR);
 }

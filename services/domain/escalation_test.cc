@@ -52,6 +52,10 @@ TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLead
   EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
             v1::ESCALATION_LEVEL_DIRECTOR);
   up.set_request_id("up-2");
+  // The director level has its chance first: its contact (the local police chief) acknowledges.
+  EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kFailedPrecondition);
+  ack.set_request_id("ack-director");
+  w_.Do(ack, Who("police-boss-2", "agency-police", Role::kAgencyLeader));
   EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
             v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
   up.set_request_id("up-3");
@@ -149,6 +153,45 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   for (const v1::Event& e : w_.stream(escalation)) Evolve(state, e);
   EXPECT_EQ(state.level, v1::ESCALATION_LEVEL_DIRECTOR);
   EXPECT_TRUE(state.acknowledged);
+}
+
+// Review 13b, S1: an escalation climbs once its level had its chance (004: what the local
+// actors "ikke kan løse på egen hånd"): its contact acknowledged it, or the area's days to
+// acknowledge (14 here) passed since it reached the level. Not raised and carried to the
+// political follow-up group in two immediate calls.
+TEST_F(DecideTest, AnEscalationClimbsOnlyOnceItsLevelHadItsChance) {
+  const Decision raised =
+      w_.Do(Escalating("agency-police", CommitmentOf(AcceptedYouth(), police_leader_)), chief_);
+  const std::string escalation = raised.id;
+  EXPECT_EQ(raised.writes[0].events[0].escalation_raised().raised_at().seconds(),
+            absl::ToUnixSeconds(w_.now_));
+
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No answer");
+  absl::StatusOr<Decision> refused = w_.Run(up, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("escalation_id: ", escalation,
+                                     " stands at ESCALATION_LEVEL_STEERING_GROUP, whose contact "
+                                     "has not had its chance: it moves up once that contact has "
+                                     "acknowledged it, or 14 days after it reached the level "
+                                     "without an answer (2026-12-07T10:00:00Z)")));
+  // Fourteen days without an answer: it moves up, and the director level's time starts.
+  w_.now_ += absl::Hours(24 * 14);
+  const Decision moved = w_.Do(up, chief_);
+  const v1::EscalationMovedUp& event = moved.writes[0].events[0].escalation_moved_up();
+  EXPECT_EQ(event.to_level(), v1::ESCALATION_LEVEL_DIRECTOR);
+  EXPECT_EQ(event.moved_at().seconds(), absl::ToUnixSeconds(w_.now_));
+  up.set_request_id("up-again");
+  w_.now_ += absl::Hours(24 * 13);
+  EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kFailedPrecondition);
+  // Acknowledged by the local police chief and not resolved, it may go on.
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  w_.Do(ack, Who("police-boss-2", "agency-police", Role::kAgencyLeader));
+  EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
+            v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
 }
 
 // The deadline process's fact: an escalation not acknowledged at its level within the area's

@@ -253,6 +253,7 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
   raised->set_youth_id(concerns.youth_id);
   raised->set_meeting_id(meeting_id);
   raised->set_decision_id(decision_id);
+  raised->mutable_raised_at()->set_seconds(absl::ToUnixSeconds(s.context().now));
   s.Emit(id, area_id, std::move(event));
   // The agency's own stream knows the escalations raised at it, for its ladder's changes.
   v1::Event at_agency;

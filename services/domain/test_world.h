@@ -145,6 +145,18 @@ Request Req() {
   return r;
 }
 
+// The chief's escalation of `commitment` to `agency` at the steering-group level, in area-test.
+inline v1::RaiseEscalationRequest Escalating(const std::string& agency,
+                                             const std::string& commitment) {
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id(agency);
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.add_commitment_ids(commitment);
+  return raise;
+}
+
 class DecideTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -55,6 +55,10 @@ struct People {
   Principal west_coordinator{"coordinator-police-west", kPoliceWest, Role::kAgencyLeader, {kArea}};
   // A coordinator's token bound to the school, not to the hotspot secretariat.
   Principal chief_as_school{"chief-as-school", kSchool, Role::kCoordinator, {kArea}};
+  Principal station_chief{
+      "station-chief-police-copenhagen", kPolice, Role::kAgencyLeader, {kArea}};
+  // A leader of the demo's police who holds no rung of their ladder.
+  Principal police_other{"police-lead-other", kPolice, Role::kAgencyLeader, {kArea}};
   Principal region_admin = [] {
     Principal admin = Founder();
     admin.person = "it-operator-region";
@@ -63,8 +67,8 @@ struct People {
   }();
 
   std::vector<Principal> All() const {
-    return {school_director,  police_director, mayor,          west_rung,
-            west_coordinator, region_admin,    chief_as_school};
+    return {school_director, police_director, mayor,           west_rung,   west_coordinator,
+            region_admin,    chief_as_school, police_other,    station_chief};
   }
 };
 
@@ -1093,8 +1097,30 @@ TEST_F(AuthorityTest, AnEscalationStartsAtTheSteeringGroupLevel) {
   EXPECT_EQ(after.escalations(0).level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
 }
 
+// Review 13b, S1: an escalation climbs once its level had its chance: acknowledged by its
+// contact (and not resolved), or the area's days to acknowledge passed without an answer (the
+// domain's test: escalation_test.cc). Not to the political follow-up group in two calls.
+TEST_F(AuthorityTest, AnEscalationClimbsOnlyOnceItsLevelHadItsChance) {
+  const std::string id = Must(cast_->chief, Raise(kSchool, Commitment(Accepted()))).id();
+  EXPECT_TRUE(Refused(cast_->chief, MoveUp(id), grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("escalation_id: ", id,
+                                   " stands at ESCALATION_LEVEL_STEERING_GROUP, whose contact "
+                                   "has not had its chance")));
+  EXPECT_EQ(EscalationOf(kSchool, id, Probe()).moves_size(), 0);
+  Must(cast_->school_leader, Acknowledge(id));
+  Must(cast_->chief, MoveUp(id));
+  EXPECT_TRUE(Refused(cast_->chief, MoveUp(id), grpc::StatusCode::FAILED_PRECONDITION,
+                      "stands at ESCALATION_LEVEL_DIRECTOR, whose contact has not had its chance"));
+  const v1::EscalationView view = EscalationOf(kSchool, id, Probe());
+  EXPECT_EQ(view.level(), v1::ESCALATION_LEVEL_DIRECTOR);
+  EXPECT_FALSE(view.acknowledged());
+  ASSERT_EQ(view.moves_size(), 1);
+  EXPECT_EQ(view.moves(0).to_level(), v1::ESCALATION_LEVEL_DIRECTOR);
+}
+
 TEST_F(AuthorityTest, AtTheDirectorLevelTheDirectorAnswersNotTheMiddleManager) {
   const std::string id = Must(cast_->chief, Raise(kSchool, Commitment(Accepted()))).id();
+  Must(cast_->school_leader, Acknowledge(id));  // the steering-group level had its chance
   Must(cast_->chief, MoveUp(id));
   // The school's middle manager answered at the steering-group level; no longer.
   EXPECT_TRUE(Refused(cast_->school_leader, Acknowledge(id), grpc::StatusCode::PERMISSION_DENIED));
@@ -1122,6 +1148,7 @@ TEST_F(AuthorityTest, AtTheDirectorLevelTheDirectorAnswersNotTheMiddleManager) {
 // agency's ladder, does not name himself director while an escalation stands at the director.
 TEST_F(AuthorityTest, TheMiddleManagerDoesNotRewriteTheLadderToAnswerAtTheDirectorLevel) {
   const std::string id = Must(cast_->chief, Raise(kSchool, Commitment(Accepted()))).id();
+  Must(cast_->school_leader, Acknowledge(id));
   Must(cast_->chief, MoveUp(id));
   auto ladder = Req<v1::SetLeadershipLadderRequest>();
   ladder.set_agency_id(kSchool);
@@ -1173,7 +1200,10 @@ TEST_F(AuthorityTest, ThePolicesLadderHasNoMayor) {
 
   // At the top of the police's ladder the police director answers, not a mayor.
   const std::string id = Escalation();  // the police, at the steering-group level
+  // Each level has its chance: the area's coordinator, then the local police chief acknowledge.
+  Must(cast_->police_leader, Acknowledge(id));
   Must(cast_->chief, MoveUp(id));
+  Must(people_->station_chief, Acknowledge(id));
   const uint64_t moved = Must(cast_->chief, MoveUp(id)).position();
   EXPECT_EQ(EscalationOf(kPolice, id, moved).level(),
             v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);

@@ -617,6 +617,10 @@ std::vector<CommandCase> CommandBuilders::All() {
        [] {
          auto r = Req<v1::MoveEscalationUpRequest>();
          r.set_escalation_id(Escalation());
+         // Its level had its chance: the police's coordinator acknowledged it.
+         auto ack = Req<v1::AcknowledgeEscalationRequest>();
+         ack.set_escalation_id(r.escalation_id());
+         Must(cast_->police_leader, ack);
          r.set_reason("No change");
          return Own(r);
        },
