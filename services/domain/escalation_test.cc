@@ -155,6 +155,29 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   EXPECT_TRUE(state.acknowledged);
 }
 
+// Review 13b, S2: an escalation names each commitment once; a declined one it takes up is
+// taken up once (one CommitmentTakenUp), not once per mention.
+TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {
+  SchoolLadder();
+  const std::string declined = DeclinedCommitment(AcceptedYouth());
+  v1::RaiseEscalationRequest raise = Escalating("agency-school", declined);
+  raise.add_commitment_ids(declined);
+  const absl::StatusOr<Decision> refused = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("commitment_ids[1]: names ", declined,
+                                     " again: each commitment once")));
+  raise.mutable_commitment_ids()->RemoveLast();
+  const std::string escalation = w_.Do(raise, chief_).id;
+  int taken = 0;
+  for (const v1::Event& e : w_.stream(declined)) {
+    if (!e.has_commitment_taken_up()) continue;
+    ++taken;
+    EXPECT_EQ(e.commitment_taken_up().by_escalation_id(), escalation);
+  }
+  EXPECT_EQ(taken, 1);
+}
+
 // Review 13b, S1: an escalation climbs once its level had its chance (004: what the local
 // actors "ikke kan løse på egen hånd"): its contact acknowledged it, or the area's days to
 // acknowledge (14 here) passed since it reached the level. Not raised and carried to the

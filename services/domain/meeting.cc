@@ -442,6 +442,14 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
             AddEscalated(commitment, field, ref, area_id, ne.target_agency_id(), concerns));
       }
     }
+    // A declined commitment is taken up once in the whole decision: by its first commitment or
+    // escalation that names it, not again by the next (the session reads the log, not what this
+    // decision emits).
+    concerns.declined.erase(std::remove_if(concerns.declined.begin(), concerns.declined.end(),
+                                           [&](const std::string& id) {
+                                             return !replaced.insert(id).second;
+                                           }),
+                            concerns.declined.end());
     ASSIGN_OR_RETURN(std::string id,
                      RaiseEvents(s, prefix, area_id, ne.target_agency_id(), ne.level(), ne.reason(),
                                  std::move(concerns), r.meeting_id(), decision_id));

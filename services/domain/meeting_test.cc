@@ -556,6 +556,40 @@ TEST_F(DecideTest, AnAcceptanceInTheMeetingIsRecordedWithItsMinutesForAYouthRefe
   EXPECT_EQ(made.commitment_made().accepted_by(), "teacher-ole");
 }
 
+// Review 13b, S2: one decision takes a declined commitment up once, however often it names it:
+// by its commitment in the declined one's place, not again by its escalations over it.
+TEST_F(DecideTest, ADecisionTakesADeclinedCommitmentUpOnce) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string declined = DeclinedCommitment(youth);
+  v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+  d.mutable_commitments(0)->set_owning_agency_id("agency-social");
+  d.mutable_commitments(0)->set_responsible_person("caseworker-lis");
+  d.mutable_commitments(0)->clear_accepted_by();
+  d.mutable_commitments(0)->set_replaces_commitment_id(declined);
+  for (int i = 0; i < 2; ++i) {
+    v1::NewEscalation* e = d.add_escalations();
+    e->set_target_agency_id("agency-school");
+    e->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    e->set_reason("Morning calls declined");
+    e->add_commitment_ids(declined);
+  }
+  const Decision decided = w_.Do(d, chief_);
+  ASSERT_EQ(decided.created_ids.size(), 3u);  // the commitment and two escalations
+  std::vector<v1::CommitmentTakenUp> taken;
+  for (const v1::Event& e : w_.stream(declined)) {
+    if (e.has_commitment_taken_up()) taken.push_back(e.commitment_taken_up());
+  }
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].by_commitment_id(), decided.created_ids[0]);
+  EXPECT_EQ(taken[0].by_escalation_id(), "");
+  // The escalations still concern it.
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_THAT(w_.stream(decided.created_ids[i])[0].escalation_raised().commitment_ids(),
+                ElementsAre(declined));
+  }
+}
+
 // A decision's escalation concerns commitments of the meeting's area owned by the target agency;
 // about a youth's commitment, its reason is sealed under that youth even at a topic's decision.
 TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeetingsArea) {

@@ -1,6 +1,8 @@
 #include "services/domain/rules.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -194,7 +196,17 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
   RETURN_IF_ERROR(CheckId(absl::StrCat(field, "target_agency_id"), target, "agency"));
   RETURN_IF_ERROR(CheckEnum(absl::StrCat(field, "level"), level, v1::EscalationLevel_IsValid));
   RETURN_IF_ERROR(CheckText(absl::StrCat(field, "reason"), reason, kMaxTextBytes));
-  return CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries);
+  RETURN_IF_ERROR(
+      CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries));
+  // Each commitment once: a declined one is taken up once (CommitmentTakenUp), not per mention.
+  std::set<std::string> named;
+  for (int i = 0; i < ids.size(); ++i) {
+    if (!named.insert(ids[i]).second) {
+      return Invalid(absl::StrCat(field, "commitment_ids[", i, "]"),
+                     absl::StrCat("names ", ids[i].substr(0, 80), " again: each commitment once"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,

@@ -327,6 +327,17 @@ class DecideTest : public ::testing::Test {
     return w_.Do(d, chief_).created_ids.at(0);
   }
 
+  // A commitment of the school proposed in `youth`'s case and declined by its leader: back with
+  // the chief.
+  std::string DeclinedCommitment(const std::string& youth) {
+    const std::string declined = ProposedCommitment(youth);
+    auto decline = Req<v1::DeclineCommitmentRequest>();
+    decline.set_commitment_id(declined);
+    decline.set_reason("No staff for morning calls");
+    w_.Do(decline, school_leader_);
+    return declined;
+  }
+
   // The school's ladder, set by its leader: head-mette answers at the steering-group level,
   // director-bo at the director level, mayor-jens at the political follow-up group.
   void SchoolLadder() {
