@@ -283,12 +283,12 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   ASSIGN_OR_RETURN(const AgencyState police,
                    LoadAgencyInArea(s, "agency_id", r.agency_id(), r.area_id()));
-  // The police staff their coordinator function themselves (security::MaySetUpAgency): their
-  // own leaders, or an admin of the area they are registered in (as with their ladder and their
-  // people); not an admin of an area they were linked to, who would otherwise pick who answers
-  // for the police and accepts their commitments there.
-  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, police.area_id, r.agency_id(),
-                                           "designate the area's police coordinator"));
+  // "Each area designates its police coordinator" (issue 13 §4): the area's chief, or an admin
+  // of the area; not the police's home area for another area, nor the police themselves. The
+  // police keep their own ladder and register (whom they name is theirs): the area designates
+  // one of the people they named. While an escalation stands with the coordinator, see below.
+  RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
+                                                 "designate the area's police coordinator"));
   RETURN_IF_ERROR(Rule(police.kind == v1::AGENCY_KIND_POLICE,
                        absl::StrCat("agency_id: ", r.agency_id(), " is not the police")));
   // One of the police's own people, as they named them.
@@ -299,6 +299,23 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   const auto now = area.police_coordinators.find(r.agency_id());
   RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
                        absl::StrCat(r.person(), " is the police coordinator already")));
+  // An open escalation of the police in this area that stands at the steering-group level goes
+  // to the coordinator: as with their ladder (SetLeadershipLadder), who answers it is changed
+  // only by those who answer it now or an admin of the area, not by one who designates himself
+  // (or another) to answer it.
+  AreaState after = area;
+  after.police_coordinators[r.agency_id()] = r.person();
+  for (const std::string& id : police.escalations) {
+    ASSIGN_OR_RETURN(const EscalationState escalation, s.Load<EscalationState>("agency_id", id));
+    if (escalation.resolved || escalation.area_id != r.area_id()) continue;
+    const auto [holders, changed] =
+        ChangedRungs(escalation, r.agency_id(), area, police, after, police);
+    if (changed.empty()) continue;
+    RETURN_IF_ERROR(security::MayChangeEscalatedRungs(
+        c.principal, r.area_id(), r.agency_id(), holders,
+        absl::StrCat("person: designate another police coordinator while the escalation ", id,
+                     " stands at ", changed)));
+  }
   v1::Event e;
   auto* x = e.mutable_police_coordinator_designated();
   x->set_area_id(r.area_id());

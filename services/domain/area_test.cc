@@ -188,6 +188,50 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
             v1::ESCALATION_LEVEL_DIRECTOR);
 }
 
+// Review 13b, B4 and S6: the area designates its police coordinator (its chief or admin), not
+// the police, nor their home area for another area. The police's escalation at the
+// steering-group level stands with their coordinator's rung: designating another coordinator
+// would hand it to someone else, so while it stands only those who hold its rungs now, or an
+// admin of the area, may; not a police leader who holds no rung and designates himself to
+// answer (and resolve) it, nor the chief who raised it.
+TEST_F(DecideTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalation) {
+  const std::string escalation =
+      w_.Do(Escalating("agency-police", CommitmentOf(AcceptedYouth(), police_leader_)), chief_).id;
+
+  const Principal other = Who("police-lead-other", "agency-police", Role::kAgencyLeader);
+  NamePeople("agency-police", {"police-lead-other", "coordinator-lone"}, other);
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id("area-test");
+  designate.set_agency_id("agency-police");
+  designate.set_person(other.person);
+  absl::StatusOr<Decision> refused = w_.Run(designate, other);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(), HasSubstr("designate the area's police coordinator"));
+  refused = w_.Run(designate, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("person: designate another police coordinator while the "
+                                     "escalation ",
+                                     escalation,
+                                     " stands at ESCALATION_LEVEL_STEERING_GROUP: only those who "
+                                     "hold these rungs now (police-boss-1, police-boss-2, "
+                                     "police-boss-3) or an admin of area-test do")));
+  AreaState area;
+  for (const v1::Event& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_TRUE(area.police_coordinators.empty());
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  EXPECT_EQ(Code(w_.Run(ack, other)), absl::StatusCode::kPermissionDenied);
+
+  // An admin of the area hands it over: the designated coordinator answers it from then on.
+  designate.set_person("coordinator-lone");
+  const Decision designated = w_.Do(designate, admin_);
+  EXPECT_EQ(designated.writes[0].events[0].police_coordinator_designated().person(),
+            "coordinator-lone");
+  EXPECT_EQ(Code(w_.Run(ack, police_leader_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(ack, Who("coordinator-lone", "agency-police", Role::kAgencyMember));
+}
+
 // The deadline process's fact: a body behind its cadence (the meetings view judges it) is marked
 // by the system alone, once per gap since it last met, with the cadence it was constituted with.
 TEST_F(DecideTest, TheSystemMarksABodyBehindItsCadenceOncePerGap) {

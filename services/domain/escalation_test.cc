@@ -109,22 +109,22 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   mayor.mutable_contacts(0)->set_level(v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR);
   EXPECT_EQ(Code(w_.Run(mayor, school_leader_)), absl::StatusCode::kFailedPrecondition);
 
-  // The police designate the area's police coordinator ("Der etableres en koordinatorfunktion
-  // i Københavns Politi"): the steering-group rung from then on. Not the chief.
+  // The area designates its police coordinator ("Der etableres en koordinatorfunktion i
+  // Københavns Politi"; "each area designates", issue 13 §4): the chief, or an admin of the
+  // area; the steering-group rung from then on. Not the police themselves, not the staff.
   auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
   designate.set_area_id("area-test");
   designate.set_agency_id("agency-school");
   designate.set_person("coordinator-lone");
-  EXPECT_EQ(Code(w_.Run(designate, school_leader_)),
-            absl::StatusCode::kFailedPrecondition);  // a school
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);  // a school
   designate.set_agency_id("agency-police");
   EXPECT_EQ(Code(w_.Run(designate, school_leader_)), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(designate, staff_)), absl::StatusCode::kPermissionDenied);
   // One of the police's own people, as they named them.
-  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);
   NamePeople("agency-police", {"coordinator-lone"}, police_leader_);
-  const Decision designated = w_.Do(designate, police_leader_);
+  const Decision designated = w_.Do(designate, chief_);
   const v1::PoliceCoordinatorDesignated& event =
       designated.writes[0].events[0].police_coordinator_designated();
   EXPECT_EQ(event.area_id(), "area-test");

@@ -108,6 +108,22 @@ std::string ContactFor(const AreaState& area, const AgencyState& agency,
   }
 }
 
+RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
+                        const AreaState& area_before, const AgencyState& agency_before,
+                        const AreaState& area_after, const AgencyState& agency_after) {
+  RungChange change;
+  for (int level = escalation.level; level <= v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP;
+       ++level) {
+    const auto at = static_cast<v1::EscalationLevel>(level);
+    const std::string holder = ContactFor(area_before, agency_before, agency_id, at);
+    if (!holder.empty()) change.holders.push_back(holder);
+    if (change.changed.empty() && holder != ContactFor(area_after, agency_after, agency_id, at)) {
+      change.changed = v1::EscalationLevel_Name(at);
+    }
+  }
+  return change;
+}
+
 absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
                           absl::string_view agency_id, v1::EscalationLevel level) {
   return Rule(!ContactFor(area, agency, agency_id, level).empty(),

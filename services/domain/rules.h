@@ -115,6 +115,19 @@ absl::Status MayTakeOnCasework(const YouthState& youth, const AgencyState& agenc
 std::string ContactFor(const AreaState& area, const AgencyState& agency,
                        absl::string_view agency_id, v1::EscalationLevel level);
 
+// What a change of who answers for `agency_id` (its ladder set anew, the area's police
+// coordinator designated) does to an open `escalation` of it: `holders`, the contacts at its
+// level and above as they stand (before); `changed`, the first of those levels whose contact the
+// change gives to another person ("" if none). Such a change is made only by those holders or an
+// admin (security::MayChangeEscalatedRungs): not by a lower rung naming himself to answer it.
+struct RungChange {
+  std::vector<std::string> holders;
+  std::string changed;
+};
+RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
+                        const AreaState& area_before, const AgencyState& agency_before,
+                        const AreaState& area_after, const AgencyState& agency_after);
+
 // The agency has a contact for escalations at `level` in `area`.
 absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
                           absl::string_view agency_id, v1::EscalationLevel level);

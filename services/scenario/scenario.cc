@@ -406,12 +406,13 @@ absl::Status Builder::SetUpArea() {
                                                            : cast_.jobcentre_leader;
     RETURN_IF_ERROR(Send(leader, ladder, 0).status());
   }
-  // "Der etableres en koordinatorfunktion i Københavns Politi": the area's police coordinator.
+  // "Der etableres en koordinatorfunktion i Københavns Politi": the area's police coordinator,
+  // one of the police's people (their ladder's coordinator), designated by the area's chief.
   auto coordinator = Req<v1::DesignatePoliceCoordinatorRequest>();
   coordinator.set_area_id(kAreaId);
   coordinator.set_agency_id(kPolice);
   coordinator.set_person(cast_.police_leader.person);
-  RETURN_IF_ERROR(Send(cast_.police_leader, coordinator, 0).status());
+  RETURN_IF_ERROR(Send(cast_.chief, coordinator, 0).status());
   RETURN_IF_ERROR(AgencyPeople());
 
   // As 002 and 004 describe them: the administrations' mayors meet twice a year as the

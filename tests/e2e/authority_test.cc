@@ -1265,12 +1265,54 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
   EXPECT_EQ(escalations.at(after).level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
 }
 
+// Review 13b, B4 (and S6): the police's escalation at the steering-group level stands with the
+// area's police coordinator. A police leader who holds no rung does not take it over by naming
+// and designating himself coordinator (the area designates), nor does the chief who raised it
+// hand it to him: refused, the escalation stays with its contact.
+TEST_F(AuthorityTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalation) {
+  const Principal& other = people_->police_other;
+  const std::string escalation = Escalation();
+  const uint64_t raised = Probe();
+  const v1::AgencyView police = Agencies(cast_->chief, kArea, raised).at(kPolice);
+  const std::string coordinator = police.police_coordinators().at(kArea);
+  auto named = Req<v1::NameAgencyPeopleRequest>();
+  named.set_agency_id(kPolice);
+  *named.mutable_persons() = police.people();
+  named.add_persons(other.person);
+  Must(other, named);
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id(kArea);
+  designate.set_agency_id(kPolice);
+  designate.set_person(other.person);
+  EXPECT_TRUE(Refused(other, designate, grpc::StatusCode::PERMISSION_DENIED,
+                      "designate the area's police coordinator"));
+  designate.set_request_id(NextId());
+  EXPECT_TRUE(Refused(cast_->chief, designate, grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("person: designate another police coordinator while the "
+                                   "escalation ",
+                                   escalation, " stands at ESCALATION_LEVEL_STEERING_GROUP")));
+  EXPECT_TRUE(Refused(other, Acknowledge(escalation), grpc::StatusCode::PERMISSION_DENIED,
+                      coordinator));
+  EXPECT_TRUE(Refused(other, Resolve(escalation), grpc::StatusCode::PERMISSION_DENIED));
+  const uint64_t refused = Probe();
+  EXPECT_EQ(Agencies(cast_->chief, kArea, refused).at(kPolice).police_coordinators().at(kArea),
+            coordinator);
+  const v1::EscalationView view = EscalationOf(kPolice, escalation, refused);
+  EXPECT_FALSE(view.acknowledged());
+  EXPECT_FALSE(view.resolved());
+  // Its contact answers it.
+  const Principal& contact = cast_->police_leader;
+  ASSERT_EQ(contact.person, coordinator);
+  const uint64_t at = Must(contact, Acknowledge(escalation)).position();
+  EXPECT_TRUE(EscalationOf(kPolice, escalation, at).acknowledged());
+}
+
 // ---- §6: handing over to adult services ----
 
-// The police designate their coordinator in an area they were linked to: their own leaders or an
-// admin of their home area, and one of the people they named. Not the linked area's admin, and
-// not a person of another agency, who would then accept the police's commitments there.
-TEST_F(AuthorityTest, OnlyThePolicesHomeAreaDesignatesOneOfTheirPeopleAsTheAreasCoordinator) {
+// Review 13b, S6: "each area designates its police coordinator". In an area the police were
+// linked to, the area's chief (or its admin) designates one of the people the police named; not
+// an admin of the police's home area, who has no part in that area, nor a police leader.
+TEST_F(AuthorityTest, TheAreaDesignatesOneOfThePolicesPeopleAsItsCoordinator) {
   const std::string home = NewArea("Copenhagen");
   const std::string police = Register(*founder_, home, "agency-police-home", "A police district",
                                       v1::AGENCY_KIND_POLICE);
@@ -1282,22 +1324,25 @@ TEST_F(AuthorityTest, OnlyThePolicesHomeAreaDesignatesOneOfTheirPeopleAsTheAreas
   designate.set_area_id(kArea);
   designate.set_agency_id(police);
   designate.set_person(cast_->chief.person);
-  EXPECT_TRUE(Refused(cast_->admin, designate, grpc::StatusCode::PERMISSION_DENIED,
-                      absl::StrCat("has no access to ", home)));
-  EXPECT_TRUE(Refused(*founder_, designate, grpc::StatusCode::FAILED_PRECONDITION,
+  EXPECT_TRUE(Refused(*founder_, designate, grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("has no access to ", kArea)));
+  EXPECT_TRUE(Refused(cast_->staff, designate, grpc::StatusCode::PERMISSION_DENIED,
+                      "designate the area's police coordinator: that is the hotspot chief's"));
+  EXPECT_TRUE(Refused(cast_->chief, designate, grpc::StatusCode::FAILED_PRECONDITION,
                       absl::StrCat("person: ", cast_->chief.person, " is not one of ", police,
                                    "'s people")));
   const uint64_t refused = Probe();
   EXPECT_EQ(Agencies(cast_->chief, kArea, refused).at(police).police_coordinators_size(), 0);
-  // Named by the police, the person is designated, and answers for them in the area.
+  // Named by the police (their register, kept by their home area's admin), the person is
+  // designated by the area's chief, and answers for them in the area.
   auto named = Req<v1::NameAgencyPeopleRequest>();
   named.set_agency_id(police);
   named.add_persons("officer-home");
   Must(*founder_, named);
   designate.set_person("officer-home");
   designate.set_request_id(NextId());
-  const uint64_t designated = Must(*founder_, designate).position();
-  const auto agencies = Agencies(cast_->chief, kArea, designated);
+  const v1::CommandResponse designated = Must(cast_->chief, designate);
+  const auto agencies = Agencies(cast_->chief, kArea, designated.position());
   ASSERT_EQ(agencies.at(police).police_coordinators_size(), 1);
   EXPECT_EQ(agencies.at(police).police_coordinators().at(kArea), "officer-home");
 }

@@ -328,7 +328,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_person(named.persons(0));
          return Own(r);
        },
-       P(admin), P(chief), "person", Bad::kTooLong},
+       P(chief), P(staff), "person", Bad::kTooLong},
       {"RegisterAgency",
        [] {
          auto r = Req<v1::RegisterAgencyRequest>();
