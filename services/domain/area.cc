@@ -426,8 +426,25 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
   if (end > absl::ToCivilDay(c.now, absl::UTCTimeZone())) {
     return Invalid("period_end", "in the future: a report covers a period that has passed");
   }
-  if (r.kind() == v1::REPORT_KIND_HALF_YEARLY && end - start > 183) {
-    return Invalid("period_start", "a half-yearly report covers at most 184 days");
+  // A half-yearly report covers its half-year, 1 January to 30 June or 1 July to 31 December
+  // (an area that began within it reports the whole half-year: its figures start with it); an
+  // ad hoc report any period that has passed. So the deadline process's missing half-yearly
+  // report is answered by the report of that half-year, not by a day of it.
+  if (r.kind() == v1::REPORT_KIND_HALF_YEARLY) {
+    const bool first_half = end.month() == 6 && end.day() == 30;
+    if (!first_half && !(end.month() == 12 && end.day() == 31)) {
+      return Invalid("period_end", absl::StrCat("a half-yearly report ends on 30 June or 31 "
+                                                "December, got ",
+                                                FormatDate(r.period_end())));
+    }
+    const absl::CivilDay half_start(end.year(), first_half ? 1 : 7, 1);
+    if (start != half_start) {
+      return Invalid("period_start",
+                     absl::StrCat("a half-yearly report covers its half-year: from ",
+                                  absl::FormatCivilTime(half_start), " to ",
+                                  FormatDate(r.period_end()), ", got ",
+                                  FormatDate(r.period_start())));
+    }
   }
   RETURN_IF_ERROR(CheckCount("recipients", r.recipients_size(), 1, kMaxListEntries));
   for (int i = 0; i < r.recipients_size(); ++i) {

@@ -464,6 +464,40 @@ TEST_F(ReportTest, AMissingHalfYearlyReportIsFlaggedOnce) {
   EXPECT_EQ(Code(w_.Run(missing, system_)), absl::StatusCode::kFailedPrecondition);
 }
 
+// Review 13b, S5: a half-yearly report covers its half-year, so that a day of it (or a period
+// across two) does not silence the missing-report flag; an ad hoc report covers any period.
+TEST_F(ReportTest, AHalfYearlyReportCoversItsHalfYear) {
+  auto report = Req<v1::SubmitReportRequest>();
+  report.set_area_id("area-test");
+  report.set_kind(v1::REPORT_KIND_HALF_YEARLY);
+  *report.mutable_period_start() = Day(2026, 6, 30);
+  *report.mutable_period_end() = Day(2026, 6, 30);
+  report.add_recipients()->set_person("director-social");
+  report.mutable_recipients(0)->set_agency_id("agency-social");
+  absl::StatusOr<Decision> refused = w_.Run(report, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "period_start: a half-yearly report covers its half-year: from 2026-01-01 to "
+            "2026-06-30, got 2026-06-30");
+  *report.mutable_period_start() = Day(2026, 5, 1);
+  *report.mutable_period_end() = Day(2026, 10, 31);
+  refused = w_.Run(report, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "period_end: a half-yearly report ends on 30 June or 31 December, got 2026-10-31");
+  EXPECT_EQ(w_.compiled_, 0);
+  // As an ad hoc report, any period that has passed.
+  report.set_kind(v1::REPORT_KIND_AD_HOC);
+  EXPECT_EQ(w_.Do(report, chief_).writes[0].events[0].report_submitted().kind(),
+            v1::REPORT_KIND_AD_HOC);
+  // The ad hoc report leaves the first half of 2026 without its half-yearly report: flagged.
+  w_.now_ = absl::FromCivil(absl::CivilDay(2026, 8, 1), absl::UTCTimeZone());
+  auto missing = Req<v1::MarkHalfYearlyReportMissingCommand>();
+  missing.set_area_id("area-test");
+  *missing.mutable_half_year_end() = Day(2026, 6, 30);
+  EXPECT_TRUE(w_.Do(missing, system_).writes[0].events[0].has_half_yearly_report_missing());
+}
+
 // A measure has an owning agency and a definition (DefineMeasure, the chief's); the owning
 // agency's people record its measurements, as does the chief's office, and no other agency.
 TEST_F(DecideTest, AnAgencyRecordsTheMeasureItOwns) {
