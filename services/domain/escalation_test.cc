@@ -178,6 +178,21 @@ TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {
   EXPECT_EQ(taken, 1);
 }
 
+// Review 13b, N11: a fulfilled (or cancelled) commitment leaves the agency nothing to live up
+// to: it is not escalated.
+TEST_F(DecideTest, AFulfilledCommitmentIsNotEscalated) {
+  SchoolLadder();
+  const std::string commitment = Commitment(AcceptedYouth());
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  w_.Do(fulfil, school_member_);
+  const absl::StatusOr<Decision> refused = w_.Run(Escalating("agency-school", commitment), chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("commitment_ids[0]: ", commitment,
+                                     " is fulfilled: nothing left to escalate")));
+}
+
 // Review 13b, S1: an escalation climbs once its level had its chance (004: what the local
 // actors "ikke kan løse på egen hånd"): its contact acknowledged it, or the area's days to
 // acknowledge (14 here) passed since it reached the level. Not raised and carried to the

@@ -240,6 +240,11 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
                         " is proposed, not accepted by its agency: nothing to escalate yet")));
   RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kWithdrawn,
                        absl::StrCat(field, ": ", id, " was withdrawn: nothing to escalate")));
+  // Fulfilled or cancelled, nothing is left for the agency to live up to.
+  const bool fulfilled = commitment.status == CommitmentStatus::kFulfilled;
+  RETURN_IF_ERROR(Rule(!fulfilled && commitment.status != CommitmentStatus::kCancelled,
+                       absl::StrCat(field, ": ", id, " is ", fulfilled ? "fulfilled" : "cancelled",
+                                    ": nothing left to escalate")));
   if (!commitment.youth_id.empty()) {
     RETURN_IF_ERROR(Rule(
         concerns.youth_id.empty() || concerns.youth_id == commitment.youth_id,

@@ -201,8 +201,9 @@ struct EscalationConcerns {
 // Adds `commitment` (`id`, named by `field`) to what an escalation to `target` in `area_id`
 // concerns. It must be of the area and owned by the target agency, and accepted by it (the
 // agency's own, late or stuck) or declined (taken to the agency's leadership), not proposed (the
-// agency has not answered yet); and of the escalation's case: a youth's commitment sets
-// `concerns.youth_id`, which must not name another youth. FAILED_PRECONDITION naming `field`.
+// agency has not answered yet), fulfilled or cancelled (nothing left to live up to); and of the
+// escalation's case: a youth's commitment sets `concerns.youth_id`, which must not name another
+// youth. FAILED_PRECONDITION naming `field`.
 absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
                           absl::string_view id, absl::string_view area_id, absl::string_view target,
                           EscalationConcerns& concerns);
