@@ -187,11 +187,11 @@ TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   EXPECT_EQ(Code(w_.Run(body, other_chief)), absl::StatusCode::kFailedPrecondition);
 }
 
-// The police staff their coordinator function in each area they serve: their own leaders or an
-// admin of the area they are registered in designate one of the people they named. Not an admin
-// of an area they were linked to, and not a person the police never named (who would then
-// answer their escalations and accept their commitments there).
-TEST_F(DecideTest, ThePoliceDesignateOneOfTheirOwnPeopleAsAnAreasCoordinator) {
+// The police staff their coordinator function in each area they serve, and each area designates
+// its coordinator from the people they named: not an admin of the police's home area for another
+// area, nor the police, and not a person the police never named (who would then answer their
+// escalations and accept their commitments there).
+TEST_F(DecideTest, TheAreaDesignatesOneOfThePolicesPeopleAsItsCoordinator) {
   auto other = Req<v1::EstablishAreaRequest>();
   other.set_area_id("area-other");
   other.set_name("Other Area");
@@ -207,29 +207,30 @@ TEST_F(DecideTest, ThePoliceDesignateOneOfTheirOwnPeopleAsAnAreasCoordinator) {
   designate.set_area_id("area-other");
   designate.set_agency_id("agency-police");
   designate.set_person("chief-other");
+  // The area designates (review 13b, S6): its admin (or chief), not the police, nor the admin
+  // of the police's home area, who has no access to area-other.
   const Principal other_admin{"it-other", "agency-it", Role::kAdmin, {"area-other"}};
-  absl::StatusOr<Decision> d = w_.Run(designate, other_admin);
+  absl::StatusOr<Decision> d = w_.Run(designate, admin_);
   EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("has no access to area-test"));
-  const Principal other_chief{"chief-other", "agency-hotspot", Role::kCoordinator, {"area-other"}};
-  EXPECT_EQ(Code(w_.Run(designate, other_chief)), absl::StatusCode::kPermissionDenied);
-  // Of the police's home area, the admin may designate; not a person the police never named.
-  d = w_.Run(designate, admin);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("has no access to area-other"));
+  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kPermissionDenied);
+  // Not a person the police never named.
+  d = w_.Run(designate, other_admin);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()),
               HasSubstr("person: chief-other is not one of agency-police's people"));
   // One on their ladder, or on their register.
   designate.set_person("police-boss-2");
-  const v1::Event by_admin = w_.Do(designate, admin).writes[0].events[0];
+  const v1::Event by_admin = w_.Do(designate, other_admin).writes[0].events[0];
   EXPECT_EQ(by_admin.police_coordinator_designated().area_id(), "area-other");
   EXPECT_EQ(by_admin.police_coordinator_designated().person(), "police-boss-2");
   EXPECT_EQ(by_admin.area_id(), "area-other");
   NamePeople("agency-police", {"officer-sara"}, police_leader_);
   designate.set_person("officer-sara");
-  designate.set_request_id("by-the-police");
-  const v1::Event by_police = w_.Do(designate, police_leader_).writes[0].events[0];
-  EXPECT_EQ(by_police.police_coordinator_designated().person(), "officer-sara");
-  EXPECT_EQ(by_police.actor().person(), "police-boss-1");
+  designate.set_request_id("by-the-area");
+  const v1::Event again = w_.Do(designate, other_admin).writes[0].events[0];
+  EXPECT_EQ(again.police_coordinator_designated().person(), "officer-sara");
+  EXPECT_EQ(again.actor().person(), "it-other");
 }
 
 // An agency names its own people (who may accept its commitments in a meeting they attend):

@@ -539,7 +539,8 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
 
   // Its author withdraws it: the reason sealed under the youth.
   const Decision withdrawn = w_.Do(withdraw, chief_);
-  ASSERT_EQ(withdrawn.writes.size(), 1u);
+  ASSERT_EQ(withdrawn.writes.size(), 2u);  // the commitment, and the area read (its chief)
+  EXPECT_TRUE(withdrawn.writes[1].events.empty());
   ASSERT_EQ(withdrawn.writes[0].events.size(), 1u);
   const v1::Event& event = withdrawn.writes[0].events[0];
   ASSERT_TRUE(event.has_commitment_proposal_withdrawn());

@@ -201,7 +201,8 @@ TEST_F(DecideTest, AnEscalationClimbsOnlyOnceItsLevelHadItsChance) {
   const Decision raised =
       w_.Do(Escalating("agency-police", CommitmentOf(AcceptedYouth(), police_leader_)), chief_);
   const std::string escalation = raised.id;
-  EXPECT_EQ(raised.writes[0].events[0].escalation_raised().raised_at().seconds(),
+  ASSERT_FALSE(w_.stream(escalation).empty());
+  EXPECT_EQ(w_.stream(escalation)[0].escalation_raised().raised_at().seconds(),
             absl::ToUnixSeconds(w_.now_));
 
   auto up = Req<v1::MoveEscalationUpRequest>();

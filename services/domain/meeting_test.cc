@@ -707,9 +707,9 @@ TEST_F(DecideTest, OnlyAPersonTheAgencyNamedAcceptsItsCommitmentInTheMeeting) {
   designate.set_area_id("area-test");
   designate.set_agency_id("agency-police");
   designate.set_person("coordinator-kim");
-  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);
   NamePeople("agency-police", {"coordinator-kim"}, police_leader_);
-  w_.Do(designate, police_leader_);
+  w_.Do(designate, chief_);  // the area designates (review 13b, S6)
   EXPECT_EQ(made(w_.Do(accepted_by("agency-police", "coordinator-kim"), chief_)).accepted_by(),
             "coordinator-kim");
 
