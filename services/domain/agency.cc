@@ -151,17 +151,8 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
     const std::string now = ContactFor(area, agency, r.agency_id(), escalation.level);
     // Who answers at its level and above is changed only by those who answer there now (or an
     // admin of the agency's home area): not by a lower rung naming himself to answer it.
-    std::vector<std::string> holders;
-    std::string changed;  // the first level at or above it whose contact this ladder changes
-    for (int level = escalation.level; level <= v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP;
-         ++level) {
-      const auto at = static_cast<v1::EscalationLevel>(level);
-      const std::string holder = ContactFor(area, agency, r.agency_id(), at);
-      if (!holder.empty()) holders.push_back(holder);
-      if (changed.empty() && holder != ContactFor(area, after, r.agency_id(), at)) {
-        changed = v1::EscalationLevel_Name(at);
-      }
-    }
+    const auto [holders, changed] =
+        ChangedRungs(escalation, r.agency_id(), area, agency, area, after);
     if (!changed.empty()) {
       RETURN_IF_ERROR(security::MayChangeEscalatedRungs(
           c.principal, area_id, r.agency_id(), holders,

@@ -156,6 +156,9 @@ void Evolve(YouthState& state, const v1::Event& event) {
       state.exists = true;
       state.area_id = event.area_id();
       state.referring_agency_id = event.youth_referred().referring_agency_id();
+      if (event.youth_referred().has_referred_at()) {
+        state.referred_at = TimeOf(event.youth_referred().referred_at());
+      }
       state.status = v1::CASE_STATUS_REFERRED;
       state.birth_date = event.youth_referred().birth_date();
       state.cpr_number = event.youth_referred().cpr_number();
@@ -310,6 +313,7 @@ void Evolve(MeetingState& state, const v1::Event& event) {
       break;
     case K::kMeetingHeld:
       state.held = true;
+      state.held_at = TimeOf(event.meeting_held().held_at());
       for (const v1::BodyMember& m : event.meeting_held().attendance()) {
         state.attendance.emplace(m.agency_id(), m.person());
       }
@@ -391,6 +395,9 @@ void Evolve(EscalationState& state, const v1::Event& event) {
       state.level = event.escalation_raised().level();
       state.youth_id = event.escalation_raised().youth_id();
       state.raised_by = event.actor().person();
+      state.level_since = event.escalation_raised().has_raised_at()
+                              ? TimeOf(event.escalation_raised().raised_at())
+                              : absl::InfinitePast();
       break;
     case K::kEscalationAcknowledged:
       state.acknowledged = true;
@@ -398,6 +405,9 @@ void Evolve(EscalationState& state, const v1::Event& event) {
     case K::kEscalationMovedUp:
       state.level = event.escalation_moved_up().to_level();
       state.acknowledged = false;  // the next level has to acknowledge it anew
+      state.level_since = event.escalation_moved_up().has_moved_at()
+                              ? TimeOf(event.escalation_moved_up().moved_at())
+                              : absl::InfinitePast();
       break;
     case K::kEscalationResolved:
       state.resolved = true;

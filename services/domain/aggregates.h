@@ -84,6 +84,8 @@ struct YouthState {
   bool exists = false;
   std::string area_id;
   std::string referring_agency_id;
+  // When it was referred (YouthReferred.referred_at); InfinitePast for a referral of before.
+  absl::Time referred_at = absl::InfinitePast();
   v1::CaseStatus status = v1::CASE_STATUS_UNSPECIFIED;
   // The status before closure, to return to on reopening.
   v1::CaseStatus status_before_close = v1::CASE_STATUS_UNSPECIFIED;
@@ -147,6 +149,7 @@ struct MeetingState {
   std::string area_id;
   std::string body_id;
   bool held = false;
+  absl::Time held_at = absl::InfinitePast();  // as recorded (MeetingHeld), if held
   // Who attended, as recorded: (agency id, person).
   std::set<std::pair<std::string, std::string>> attendance;
   std::set<std::string> agenda;  // youth ids
@@ -206,6 +209,8 @@ struct EscalationState {
   bool acknowledged = false;
   bool resolved = false;
   std::set<int> not_acknowledged;  // levels marked EscalationNotAcknowledged
+  // When it reached its level (raised or moved up); InfinitePast on events of before.
+  absl::Time level_since = absl::InfinitePast();
 };
 
 enum class ErasureStatus { kNone, kRequested, kApproved, kRefused, kExecuted };

@@ -122,6 +122,7 @@ absl::StatusOr<Decision> Decide(const v1::ProposeProgrammeRevisionRequest& r,
   x->set_proposal_id(id);
   *x->mutable_goals() = r.goals();
   x->set_reason(r.reason());
+  x->mutable_proposed_at()->set_seconds(absl::ToUnixSeconds(c.now));
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id(), {id});
 }
@@ -282,12 +283,12 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   ASSIGN_OR_RETURN(const AgencyState police,
                    LoadAgencyInArea(s, "agency_id", r.agency_id(), r.area_id()));
-  // The police staff their coordinator function themselves (security::MaySetUpAgency): their
-  // own leaders, or an admin of the area they are registered in (as with their ladder and their
-  // people); not an admin of an area they were linked to, who would otherwise pick who answers
-  // for the police and accepts their commitments there.
-  RETURN_IF_ERROR(security::MaySetUpAgency(c.principal, police.area_id, r.agency_id(),
-                                           "designate the area's police coordinator"));
+  // "Each area designates its police coordinator" (issue 13 §4): the area's chief, or an admin
+  // of the area; not the police's home area for another area, nor the police themselves. The
+  // police keep their own ladder and register (whom they name is theirs): the area designates
+  // one of the people they named. While an escalation stands with the coordinator, see below.
+  RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
+                                                 "designate the area's police coordinator"));
   RETURN_IF_ERROR(Rule(police.kind == v1::AGENCY_KIND_POLICE,
                        absl::StrCat("agency_id: ", r.agency_id(), " is not the police")));
   // One of the police's own people, as they named them.
@@ -298,6 +299,23 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
   const auto now = area.police_coordinators.find(r.agency_id());
   RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
                        absl::StrCat(r.person(), " is the police coordinator already")));
+  // An open escalation of the police in this area that stands at the steering-group level goes
+  // to the coordinator: as with their ladder (SetLeadershipLadder), who answers it is changed
+  // only by those who answer it now or an admin of the area, not by one who designates himself
+  // (or another) to answer it.
+  AreaState after = area;
+  after.police_coordinators[r.agency_id()] = r.person();
+  for (const std::string& id : police.escalations) {
+    ASSIGN_OR_RETURN(const EscalationState escalation, s.Load<EscalationState>("agency_id", id));
+    if (escalation.resolved || escalation.area_id != r.area_id()) continue;
+    const auto [holders, changed] =
+        ChangedRungs(escalation, r.agency_id(), area, police, after, police);
+    if (changed.empty()) continue;
+    RETURN_IF_ERROR(security::MayChangeEscalatedRungs(
+        c.principal, r.area_id(), r.agency_id(), holders,
+        absl::StrCat("person: designate another police coordinator while the escalation ", id,
+                     " stands at ", changed)));
+  }
   v1::Event e;
   auto* x = e.mutable_police_coordinator_designated();
   x->set_area_id(r.area_id());
@@ -408,8 +426,25 @@ absl::StatusOr<Decision> Decide(const v1::SubmitReportRequest& r, const CommandC
   if (end > absl::ToCivilDay(c.now, absl::UTCTimeZone())) {
     return Invalid("period_end", "in the future: a report covers a period that has passed");
   }
-  if (r.kind() == v1::REPORT_KIND_HALF_YEARLY && end - start > 183) {
-    return Invalid("period_start", "a half-yearly report covers at most 184 days");
+  // A half-yearly report covers its half-year, 1 January to 30 June or 1 July to 31 December
+  // (an area that began within it reports the whole half-year: its figures start with it); an
+  // ad hoc report any period that has passed. So the deadline process's missing half-yearly
+  // report is answered by the report of that half-year, not by a day of it.
+  if (r.kind() == v1::REPORT_KIND_HALF_YEARLY) {
+    const bool first_half = end.month() == 6 && end.day() == 30;
+    if (!first_half && !(end.month() == 12 && end.day() == 31)) {
+      return Invalid("period_end", absl::StrCat("a half-yearly report ends on 30 June or 31 "
+                                                "December, got ",
+                                                FormatDate(r.period_end())));
+    }
+    const absl::CivilDay half_start(end.year(), first_half ? 1 : 7, 1);
+    if (start != half_start) {
+      return Invalid("period_start",
+                     absl::StrCat("a half-yearly report covers its half-year: from ",
+                                  absl::FormatCivilTime(half_start), " to ",
+                                  FormatDate(r.period_end()), ", got ",
+                                  FormatDate(r.period_start())));
+    }
   }
   RETURN_IF_ERROR(CheckCount("recipients", r.recipients_size(), 1, kMaxListEntries));
   for (int i = 0; i < r.recipients_size(); ++i) {

@@ -183,8 +183,53 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   w_.Do(appoint, admin_);
   EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kPermissionDenied);
   const Principal bent = Who("chief-bent", "agency-hotspot", Role::kCoordinator);
+  w_.now_ += absl::Hours(24 * 14);  // the steering-group level had its 14 days
   EXPECT_EQ(w_.Do(up, bent).writes[0].events[0].escalation_moved_up().to_level(),
             v1::ESCALATION_LEVEL_DIRECTOR);
+}
+
+// Review 13b, B4 and S6: the area designates its police coordinator (its chief or admin), not
+// the police, nor their home area for another area. The police's escalation at the
+// steering-group level stands with their coordinator's rung: designating another coordinator
+// would hand it to someone else, so while it stands only those who hold its rungs now, or an
+// admin of the area, may; not a police leader who holds no rung and designates himself to
+// answer (and resolve) it, nor the chief who raised it.
+TEST_F(DecideTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalation) {
+  const std::string escalation =
+      w_.Do(Escalating("agency-police", CommitmentOf(AcceptedYouth(), police_leader_)), chief_).id;
+
+  const Principal other = Who("police-lead-other", "agency-police", Role::kAgencyLeader);
+  NamePeople("agency-police", {"police-lead-other", "coordinator-lone"}, other);
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id("area-test");
+  designate.set_agency_id("agency-police");
+  designate.set_person(other.person);
+  absl::StatusOr<Decision> refused = w_.Run(designate, other);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(), HasSubstr("designate the area's police coordinator"));
+  refused = w_.Run(designate, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("person: designate another police coordinator while the "
+                                     "escalation ",
+                                     escalation,
+                                     " stands at ESCALATION_LEVEL_STEERING_GROUP: only those who "
+                                     "hold these rungs now (police-boss-1, police-boss-2, "
+                                     "police-boss-3) or an admin of area-test do")));
+  AreaState area;
+  for (const v1::Event& e : w_.stream("area-test")) Evolve(area, e);
+  EXPECT_TRUE(area.police_coordinators.empty());
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  EXPECT_EQ(Code(w_.Run(ack, other)), absl::StatusCode::kPermissionDenied);
+
+  // An admin of the area hands it over: the designated coordinator answers it from then on.
+  designate.set_person("coordinator-lone");
+  const Decision designated = w_.Do(designate, admin_);
+  EXPECT_EQ(designated.writes[0].events[0].police_coordinator_designated().person(),
+            "coordinator-lone");
+  EXPECT_EQ(Code(w_.Run(ack, police_leader_)), absl::StatusCode::kPermissionDenied);
+  w_.Do(ack, Who("coordinator-lone", "agency-police", Role::kAgencyMember));
 }
 
 // The deadline process's fact: a body behind its cadence (the meetings view judges it) is marked
@@ -417,6 +462,40 @@ TEST_F(ReportTest, AMissingHalfYearlyReportIsFlaggedOnce) {
   w_.Do(report, chief_);
   *missing.mutable_half_year_end() = Day(2025, 12, 31);
   EXPECT_EQ(Code(w_.Run(missing, system_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// Review 13b, S5: a half-yearly report covers its half-year, so that a day of it (or a period
+// across two) does not silence the missing-report flag; an ad hoc report covers any period.
+TEST_F(ReportTest, AHalfYearlyReportCoversItsHalfYear) {
+  auto report = Req<v1::SubmitReportRequest>();
+  report.set_area_id("area-test");
+  report.set_kind(v1::REPORT_KIND_HALF_YEARLY);
+  *report.mutable_period_start() = Day(2026, 6, 30);
+  *report.mutable_period_end() = Day(2026, 6, 30);
+  report.add_recipients()->set_person("director-social");
+  report.mutable_recipients(0)->set_agency_id("agency-social");
+  absl::StatusOr<Decision> refused = w_.Run(report, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "period_start: a half-yearly report covers its half-year: from 2026-01-01 to "
+            "2026-06-30, got 2026-06-30");
+  *report.mutable_period_start() = Day(2026, 5, 1);
+  *report.mutable_period_end() = Day(2026, 10, 31);
+  refused = w_.Run(report, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "period_end: a half-yearly report ends on 30 June or 31 December, got 2026-10-31");
+  EXPECT_EQ(w_.compiled_, 0);
+  // As an ad hoc report, any period that has passed.
+  report.set_kind(v1::REPORT_KIND_AD_HOC);
+  EXPECT_EQ(w_.Do(report, chief_).writes[0].events[0].report_submitted().kind(),
+            v1::REPORT_KIND_AD_HOC);
+  // The ad hoc report leaves the first half of 2026 without its half-yearly report: flagged.
+  w_.now_ = absl::FromCivil(absl::CivilDay(2026, 8, 1), absl::UTCTimeZone());
+  auto missing = Req<v1::MarkHalfYearlyReportMissingCommand>();
+  missing.set_area_id("area-test");
+  *missing.mutable_half_year_end() = Day(2026, 6, 30);
+  EXPECT_TRUE(w_.Do(missing, system_).writes[0].events[0].has_half_yearly_report_missing());
 }
 
 // A measure has an owning agency and a definition (DefineMeasure, the chief's); the owning

@@ -160,8 +160,9 @@ absl::StatusOr<Decision> Decide(const v1::WithdrawProposalRequest& r, const Comm
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const CommitmentState commitment,
                    s.LoadMain<CommitmentState>("commitment_id", r.commitment_id()));
-  RETURN_IF_ERROR(
-      security::MayWithdrawProposal(s.principal(), commitment.area_id, commitment.proposed_by));
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("commitment_id", commitment.area_id));
+  RETURN_IF_ERROR(security::MayWithdrawProposal(s.principal(), commitment.area_id, area.chief,
+                                                commitment.proposed_by));
   RETURN_IF_ERROR(
       Rule(r.youth_id() == commitment.youth_id,
            absl::StrCat("youth_id: ", r.commitment_id(), " is ",

@@ -481,6 +481,28 @@ TEST_F(DecideTest, ADeclinedCommitmentIsTakenUpByOneProposedInItsPlace) {
   EXPECT_EQ(w_.stream(declined).size(), 3u);
 }
 
+// Review 13b, N3: the staff record the meetings, so a proposal is often theirs by authorship;
+// the area's chief takes it back too. Another of the staff does not.
+TEST_F(DecideTest, TheChiefWithdrawsAProposalHerStaffRecorded) {
+  const std::string youth = AcceptedYouth();
+  v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+  d.mutable_commitments(0)->clear_accepted_by();
+  const std::string proposed = w_.Do(d, staff_).created_ids.at(0);  // staff-bo's
+  auto withdraw = Req<v1::WithdrawProposalRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_commitment_id(proposed);
+  withdraw.set_reason("The family moved away");
+  const absl::StatusOr<Decision> refused =
+      w_.Run(withdraw, Who("staff-eva", "agency-hotspot", Role::kCoordinator));
+  EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("withdraw this proposal: only its author (staff-bo), the area's chief "
+                        "(chief-anna) or an admin of area-test (an operator's repair) does"));
+  const Decision withdrawn = w_.Do(withdraw, chief_);
+  ASSERT_TRUE(withdrawn.writes[0].events[0].has_commitment_proposal_withdrawn());
+  EXPECT_EQ(withdrawn.writes[0].events[0].actor().person(), "chief-anna");
+}
+
 TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
   const std::string youth = AcceptedYouth();
   const std::string proposed = ProposedCommitment(youth);  // proposed by chief-anna's decision
@@ -518,7 +540,8 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
 
   // Its author withdraws it: the reason sealed under the youth.
   const Decision withdrawn = w_.Do(withdraw, chief_);
-  ASSERT_EQ(withdrawn.writes.size(), 1u);
+  ASSERT_EQ(withdrawn.writes.size(), 2u);  // the commitment, and the area read (its chief)
+  EXPECT_TRUE(withdrawn.writes[1].events.empty());
   ASSERT_EQ(withdrawn.writes[0].events.size(), 1u);
   const v1::Event& event = withdrawn.writes[0].events[0];
   ASSERT_TRUE(event.has_commitment_proposal_withdrawn());

@@ -102,6 +102,22 @@ absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& r, const Comm
   RETURN_IF_ERROR(Rule(
       escalation.level != v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP,
       absl::StrCat(r.escalation_id(), " is at the political follow-up group, the last level")));
+  // One level at a time, and only once this level had its chance ("som de lokale aktører ikke
+  // kan løse på egen hånd", 004): its contact acknowledged it and it stands unresolved, or the
+  // area's days to acknowledge (escalation_ack_days, 14 unless the area set another) passed
+  // since it reached the level without an answer (the deadline process marks it so then).
+  // Escalations of before carry no time: they move as before.
+  const int ack_days = area.escalation_ack_days > 0 ? area.escalation_ack_days : 14;
+  const absl::Time answer_by = escalation.level_since + absl::Hours(24) * ack_days;
+  RETURN_IF_ERROR(
+      Rule(escalation.acknowledged || escalation.not_acknowledged.count(escalation.level) > 0 ||
+               c.now >= answer_by,
+           absl::StrCat("escalation_id: ", r.escalation_id(), " stands at ",
+                        v1::EscalationLevel_Name(escalation.level),
+                        ", whose contact has not had its chance: it moves up once that contact has "
+                        "acknowledged it, or ",
+                        ack_days, " days after it reached the level without an answer (",
+                        TimeText(answer_by), ")")));
   const auto next = static_cast<v1::EscalationLevel>(escalation.level + 1);
   ASSIGN_OR_RETURN(const AgencyState target,
                    s.Load<AgencyState>("target_agency_id", escalation.target_agency_id));
@@ -111,6 +127,7 @@ absl::StatusOr<Decision> Decide(const v1::MoveEscalationUpRequest& r, const Comm
   x->set_escalation_id(r.escalation_id());
   x->set_from_level(escalation.level);
   x->set_to_level(next);
+  x->mutable_moved_at()->set_seconds(absl::ToUnixSeconds(c.now));
   ASSIGN_OR_RETURN(*x->mutable_reason(),
                    s.Text(escalation.youth_id, "escalation_reason", r.reason()));
   s.Emit(r.escalation_id(), escalation.area_id, std::move(e));

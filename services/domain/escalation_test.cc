@@ -52,6 +52,10 @@ TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLead
   EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
             v1::ESCALATION_LEVEL_DIRECTOR);
   up.set_request_id("up-2");
+  // The director level has its chance first: its contact (the local police chief) acknowledges.
+  EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kFailedPrecondition);
+  ack.set_request_id("ack-director");
+  w_.Do(ack, Who("police-boss-2", "agency-police", Role::kAgencyLeader));
   EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
             v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
   up.set_request_id("up-3");
@@ -105,22 +109,22 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   mayor.mutable_contacts(0)->set_level(v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR);
   EXPECT_EQ(Code(w_.Run(mayor, school_leader_)), absl::StatusCode::kFailedPrecondition);
 
-  // The police designate the area's police coordinator ("Der etableres en koordinatorfunktion
-  // i Københavns Politi"): the steering-group rung from then on. Not the chief.
+  // The area designates its police coordinator ("Der etableres en koordinatorfunktion i
+  // Københavns Politi"; "each area designates", issue 13 §4): the chief, or an admin of the
+  // area; the steering-group rung from then on. Not the police themselves, not the staff.
   auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
   designate.set_area_id("area-test");
   designate.set_agency_id("agency-school");
   designate.set_person("coordinator-lone");
-  EXPECT_EQ(Code(w_.Run(designate, school_leader_)),
-            absl::StatusCode::kFailedPrecondition);  // a school
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);  // a school
   designate.set_agency_id("agency-police");
   EXPECT_EQ(Code(w_.Run(designate, school_leader_)), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(designate, staff_)), absl::StatusCode::kPermissionDenied);
   // One of the police's own people, as they named them.
-  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);
   NamePeople("agency-police", {"coordinator-lone"}, police_leader_);
-  const Decision designated = w_.Do(designate, police_leader_);
+  const Decision designated = w_.Do(designate, chief_);
   const v1::PoliceCoordinatorDesignated& event =
       designated.writes[0].events[0].police_coordinator_designated();
   EXPECT_EQ(event.area_id(), "area-test");
@@ -149,6 +153,84 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
   for (const v1::Event& e : w_.stream(escalation)) Evolve(state, e);
   EXPECT_EQ(state.level, v1::ESCALATION_LEVEL_DIRECTOR);
   EXPECT_TRUE(state.acknowledged);
+}
+
+// Review 13b, S2: an escalation names each commitment once; a declined one it takes up is
+// taken up once (one CommitmentTakenUp), not once per mention.
+TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {
+  SchoolLadder();
+  const std::string declined = DeclinedCommitment(AcceptedYouth());
+  v1::RaiseEscalationRequest raise = Escalating("agency-school", declined);
+  raise.add_commitment_ids(declined);
+  const absl::StatusOr<Decision> refused = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("commitment_ids[1]: names ", declined,
+                                     " again: each commitment once")));
+  raise.mutable_commitment_ids()->RemoveLast();
+  const std::string escalation = w_.Do(raise, chief_).id;
+  int taken = 0;
+  for (const v1::Event& e : w_.stream(declined)) {
+    if (!e.has_commitment_taken_up()) continue;
+    ++taken;
+    EXPECT_EQ(e.commitment_taken_up().by_escalation_id(), escalation);
+  }
+  EXPECT_EQ(taken, 1);
+}
+
+// Review 13b, N11: a fulfilled (or cancelled) commitment leaves the agency nothing to live up
+// to: it is not escalated.
+TEST_F(DecideTest, AFulfilledCommitmentIsNotEscalated) {
+  SchoolLadder();
+  const std::string commitment = Commitment(AcceptedYouth());
+  auto fulfil = Req<v1::FulfilCommitmentRequest>();
+  fulfil.set_commitment_id(commitment);
+  w_.Do(fulfil, school_member_);
+  const absl::StatusOr<Decision> refused = w_.Run(Escalating("agency-school", commitment), chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("commitment_ids[0]: ", commitment,
+                                     " is fulfilled: nothing left to escalate")));
+}
+
+// Review 13b, S1: an escalation climbs once its level had its chance (004: what the local
+// actors "ikke kan løse på egen hånd"): its contact acknowledged it, or the area's days to
+// acknowledge (14 here) passed since it reached the level. Not raised and carried to the
+// political follow-up group in two immediate calls.
+TEST_F(DecideTest, AnEscalationClimbsOnlyOnceItsLevelHadItsChance) {
+  const Decision raised =
+      w_.Do(Escalating("agency-police", CommitmentOf(AcceptedYouth(), police_leader_)), chief_);
+  const std::string escalation = raised.id;
+  ASSERT_FALSE(w_.stream(escalation).empty());
+  EXPECT_EQ(w_.stream(escalation)[0].escalation_raised().raised_at().seconds(),
+            absl::ToUnixSeconds(w_.now_));
+
+  auto up = Req<v1::MoveEscalationUpRequest>();
+  up.set_escalation_id(escalation);
+  up.set_reason("No answer");
+  absl::StatusOr<Decision> refused = w_.Run(up, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("escalation_id: ", escalation,
+                                     " stands at ESCALATION_LEVEL_STEERING_GROUP, whose contact "
+                                     "has not had its chance: it moves up once that contact has "
+                                     "acknowledged it, or 14 days after it reached the level "
+                                     "without an answer (2026-12-07T10:00:00Z)")));
+  // Fourteen days without an answer: it moves up, and the director level's time starts.
+  w_.now_ += absl::Hours(24 * 14);
+  const Decision moved = w_.Do(up, chief_);
+  const v1::EscalationMovedUp& event = moved.writes[0].events[0].escalation_moved_up();
+  EXPECT_EQ(event.to_level(), v1::ESCALATION_LEVEL_DIRECTOR);
+  EXPECT_EQ(event.moved_at().seconds(), absl::ToUnixSeconds(w_.now_));
+  up.set_request_id("up-again");
+  w_.now_ += absl::Hours(24 * 13);
+  EXPECT_EQ(Code(w_.Run(up, chief_)), absl::StatusCode::kFailedPrecondition);
+  // Acknowledged by the local police chief and not resolved, it may go on.
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  ack.set_escalation_id(escalation);
+  w_.Do(ack, Who("police-boss-2", "agency-police", Role::kAgencyLeader));
+  EXPECT_EQ(w_.Do(up, chief_).writes[0].events[0].escalation_moved_up().to_level(),
+            v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP);
 }
 
 // The deadline process's fact: an escalation not acknowledged at its level within the area's

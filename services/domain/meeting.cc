@@ -42,6 +42,16 @@ absl::StatusOr<Decision> Decide(const v1::ScheduleMeetingRequest& r, const Comma
 
 namespace {
 
+// A held meeting's minutes (its decisions, agenda items added after it) are recorded within
+// kMinutesDays of it. FAILED_PRECONDITION naming the meeting otherwise.
+absl::Status WithinMinutes(const MeetingState& meeting, absl::string_view meeting_id,
+                           absl::Time now, absl::string_view what) {
+  return Rule(now <= meeting.held_at + absl::Hours(24) * kMinutesDays,
+              absl::StrCat("meeting_id: ", meeting_id, " was held at ", TimeText(meeting.held_at),
+                           "; ", what, " are recorded within ", kMinutesDays,
+                           " days of it (its minutes), not later"));
+}
+
 absl::StatusOr<MeetingState> LoadMeetingForCoordinator(Session& s, const std::string& meeting_id,
                                                        absl::string_view what) {
   RETURN_IF_ERROR(CheckId("meeting_id", meeting_id, "meeting"));
@@ -55,6 +65,12 @@ absl::StatusOr<MeetingState> LoadMeetingForCoordinator(Session& s, const std::st
 absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   RETURN_IF_ERROR(CheckTimestamp("held_at", r.held_at()));
+  // Recorded as held once it was: not ahead of the clock (but by kClockLeeway).
+  if (TimeOf(r.held_at()) > c.now + kClockLeeway) {
+    return Invalid("held_at",
+                   absl::StrCat(TimeText(TimeOf(r.held_at())), " is in the future (now ",
+                                TimeText(c.now), "): a meeting is recorded as held once it was"));
+  }
   RETURN_IF_ERROR(CheckMembers("attendance", r.attendance(), 1));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record meetings"));
@@ -78,6 +94,10 @@ absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& r, const Command
   if (!r.youth_id().empty()) RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "set agendas"));
+  // Once held, its agenda is completed with its minutes only.
+  if (meeting.held) {
+    RETURN_IF_ERROR(WithinMinutes(meeting, r.meeting_id(), c.now, "its agenda items"));
+  }
   v1::Event e;
   e.mutable_agenda_item_added()->set_meeting_id(r.meeting_id());
   if (!r.topic().empty()) {
@@ -98,6 +118,13 @@ absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& r, const Command
                          absl::StrCat("youth_id: ", r.youth_id(), " is not of ", meeting.area_id)));
     RETURN_IF_ERROR(Rule(meeting.agenda.count(r.youth_id()) == 0,
                          absl::StrCat(r.youth_id(), " is on the agenda already")));
+    // A meeting held before the youth was referred did not discuss the youth (nor did an agency
+    // accept a commitment for the youth there).
+    RETURN_IF_ERROR(Rule(
+        !meeting.held || youth.referred_at <= meeting.held_at,
+        absl::StrCat("youth_id: ", r.youth_id(), " was referred at ", TimeText(youth.referred_at),
+                     ", after ", r.meeting_id(), " was held (", TimeText(meeting.held_at),
+                     "): put the youth on a later meeting's agenda")));
     e.mutable_agenda_item_added()->set_youth_id(r.youth_id());
   }
   s.Emit(r.meeting_id(), meeting.area_id, std::move(e));
@@ -256,6 +283,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record decisions"));
   RETURN_IF_ERROR(Rule(
       meeting.held, absl::StrCat(r.meeting_id(), " is not held yet: record its attendance first")));
+  RETURN_IF_ERROR(WithinMinutes(meeting, r.meeting_id(), c.now, "its decisions"));
   ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
   const auto body = area.bodies.find(meeting.body_id);
   RETURN_IF_ERROR(
@@ -275,6 +303,16 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
              absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " is no revision of ",
                           meeting.area_id, " awaiting approval")));
     proposal = &it->second;
+    // Approved at a meeting held since it was proposed (proposals of before carry no time).
+    if (proposal->has_proposed_at()) {
+      const absl::Time proposed = TimeOf(proposal->proposed_at());
+      RETURN_IF_ERROR(Rule(
+          meeting.held_at >= proposed,
+          absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " was proposed at ",
+                       TimeText(proposed), ", after ", r.meeting_id(), " was held (",
+                       TimeText(meeting.held_at),
+                       "): the political follow-up group approves it at a meeting held since")));
+    }
   }
   const std::string& youth_id = r.youth_id();
   YouthState youth;
@@ -404,6 +442,14 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
             AddEscalated(commitment, field, ref, area_id, ne.target_agency_id(), concerns));
       }
     }
+    // A declined commitment is taken up once in the whole decision: by its first commitment or
+    // escalation that names it, not again by the next (the session reads the log, not what this
+    // decision emits).
+    concerns.declined.erase(std::remove_if(concerns.declined.begin(), concerns.declined.end(),
+                                           [&](const std::string& id) {
+                                             return !replaced.insert(id).second;
+                                           }),
+                            concerns.declined.end());
     ASSIGN_OR_RETURN(std::string id,
                      RaiseEvents(s, prefix, area_id, ne.target_agency_id(), ne.level(), ne.reason(),
                                  std::move(concerns), r.meeting_id(), decision_id));

@@ -195,6 +195,82 @@ TEST_F(BodiesTest, TheChiefProposesARevisionAndThePoliticalFollowUpGroupApproves
   EXPECT_EQ(Code(w_.Run(other, staff_)), absl::StatusCode::kFailedPrecondition);
 }
 
+// Review 13b, B2: the political follow-up group approves a revision at a meeting held since the
+// chief proposed it, not at one held before it existed; a meeting is not recorded as held in
+// the future; and its decisions are recorded with its minutes, within kMinutesDays of it.
+TEST_F(BodiesTest, ARevisionIsApprovedOnlyAtAMeetingHeldSinceItWasProposed) {
+  w_.Do(Programme(), chief_);
+  const std::string before = HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP);
+  w_.now_ += absl::Hours(1);
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id("area-test");
+  *propose.mutable_goals() = Programme().goals();
+  propose.mutable_goals(0)->set_target(45);
+  propose.set_reason("Charges fell faster than planned");
+  const Decision proposed = w_.Do(propose, chief_);
+  const std::string proposal = proposed.created_ids.at(0);
+  EXPECT_EQ(proposed.writes[0].events[0].programme_revision_proposed().proposed_at().seconds(),
+            absl::ToUnixSeconds(w_.now_));
+
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(before);
+  approve.set_text("Approved");
+  approve.set_approves_proposal_id(proposal);
+  absl::StatusOr<Decision> refused = w_.Run(approve, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("approves_proposal_id: ", proposal,
+                                     " was proposed at 2026-11-23T11:00:00Z, after ", before,
+                                     " was held (2026-11-23T10:00:00Z)")));
+
+  // A meeting of the group scheduled now is not "held" two months from now.
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("body-1");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string next = w_.Do(schedule, staff_).id;
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(next);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_ + absl::Hours(24 * 60)));
+  auto* present = held.add_attendance();
+  present->set_agency_id("agency-school");
+  present->set_person("head-mette");
+  refused = w_.Run(held, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("held_at: 2027-01-22T11:00:00Z is in the future"));
+  // Within the clock's leeway it is held.
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_ + kClockLeeway));
+  held.set_request_id("held-now");
+  w_.Do(held, staff_);
+
+  // Its minutes are not written months later.
+  approve.set_meeting_id(next);
+  approve.set_request_id("approve-late");
+  w_.now_ += absl::Hours(24 * kMinutesDays) + kClockLeeway + absl::Seconds(1);
+  refused = w_.Run(approve, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("meeting_id: ", next, " was held at 2026-11-23T11:05:00Z; ",
+                                     "its decisions are recorded within 14 days")));
+  EXPECT_TRUE(w_.stream("area-test").back().has_programme_revision_proposed());
+
+  w_.now_ -= absl::Hours(24 * 10);
+  approve.set_request_id("approve-in-time");
+  const Decision approved = w_.Do(approve, staff_);
+  bool revised = false;
+  for (const StreamWrite& write : approved.writes) {
+    for (const v1::Event& e : write.events) {
+      if (e.has_programme_revised()) {
+        revised = true;
+        EXPECT_EQ(e.programme_revised().proposal_id(), proposal);
+        EXPECT_EQ(e.programme_revised().meeting_id(), next);
+      }
+    }
+  }
+  EXPECT_TRUE(revised);
+}
+
 // The chief does not revise the programme, nor steer, alone: an approval of the political
 // follow-up group and a steering decision need a majority of the body's members present, each
 // under the agency and person the body lists; the hotspot secretariat's people do not count.
@@ -388,6 +464,84 @@ TEST_F(BodiesTest, ARecommendationCarriesNoCommitmentsEscalationsOrCaseChangesAt
   }
 }
 
+// Review 13b, B3: an agency's person accepts a commitment in the meeting only at a decision of
+// that meeting: recorded with its minutes (kMinutesDays), about a youth referred before it was
+// held. Not today, at a meeting the agency attended long ago, for a youth referred since.
+TEST_F(DecideTest, AnAcceptanceInTheMeetingIsRecordedWithItsMinutesForAYouthReferredBeforeIt) {
+  const std::string discussed = AcceptedYouth();
+  const std::string meeting = MeetingFor(discussed);  // held 2026-11-23 10:00, teacher-ole there
+  w_.now_ += absl::Hours(24);
+  const std::string later = AcceptedYouth();
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(later);
+  absl::StatusOr<Decision> refused = w_.Run(agenda, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("youth_id: ", later,
+                                     " was referred at 2026-11-24T10:00:00Z, after ", meeting,
+                                     " was held (2026-11-23T10:00:00Z)")));
+
+  // Past its minutes, no decision and no agenda item is recorded there.
+  w_.now_ += absl::Hours(24 * kMinutesDays);
+  refused = w_.Run(DecisionWithCommitment(meeting, discussed), staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr(absl::StrCat("meeting_id: ", meeting,
+                                     " was held at 2026-11-23T10:00:00Z; its decisions are "
+                                     "recorded within 14 days of it")));
+  auto topic = Req<v1::AddAgendaItemRequest>();
+  topic.set_meeting_id(meeting);
+  topic.set_topic("Street lighting");
+  refused = w_.Run(topic, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("its agenda items are recorded within 14"));
+  const size_t written = w_.stream(meeting).size();
+
+  // With its minutes, the teacher who attended accepts for the school.
+  w_.now_ -= absl::Hours(24 * 2);
+  const Decision decided = w_.Do(DecisionWithCommitment(meeting, discussed), staff_);
+  EXPECT_EQ(w_.stream(meeting).size(), written + 1);  // the decision
+  const v1::Event& made = w_.stream(decided.created_ids.at(0)).at(0);
+  EXPECT_EQ(made.commitment_made().meeting_id(), meeting);
+  EXPECT_EQ(made.commitment_made().acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+  EXPECT_EQ(made.commitment_made().accepted_by(), "teacher-ole");
+}
+
+// Review 13b, S2: one decision takes a declined commitment up once, however often it names it:
+// by its commitment in the declined one's place, not again by its escalations over it.
+TEST_F(DecideTest, ADecisionTakesADeclinedCommitmentUpOnce) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string declined = DeclinedCommitment(youth);
+  v1::RecordDecisionRequest d = DecisionWithCommitment(MeetingFor(youth), youth);
+  d.mutable_commitments(0)->set_owning_agency_id("agency-social");
+  d.mutable_commitments(0)->set_responsible_person("caseworker-lis");
+  d.mutable_commitments(0)->clear_accepted_by();
+  d.mutable_commitments(0)->set_replaces_commitment_id(declined);
+  for (int i = 0; i < 2; ++i) {
+    v1::NewEscalation* e = d.add_escalations();
+    e->set_target_agency_id("agency-school");
+    e->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    e->set_reason("Morning calls declined");
+    e->add_commitment_ids(declined);
+  }
+  const Decision decided = w_.Do(d, chief_);
+  ASSERT_EQ(decided.created_ids.size(), 3u);  // the commitment and two escalations
+  std::vector<v1::CommitmentTakenUp> taken;
+  for (const v1::Event& e : w_.stream(declined)) {
+    if (e.has_commitment_taken_up()) taken.push_back(e.commitment_taken_up());
+  }
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].by_commitment_id(), decided.created_ids[0]);
+  EXPECT_EQ(taken[0].by_escalation_id(), "");
+  // The escalations still concern it.
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_THAT(w_.stream(decided.created_ids[i])[0].escalation_raised().commitment_ids(),
+                ElementsAre(declined));
+  }
+}
+
 // A decision's escalation concerns commitments of the meeting's area owned by the target agency;
 // about a youth's commitment, its reason is sealed under that youth even at a topic's decision.
 TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeetingsArea) {
@@ -505,9 +659,9 @@ TEST_F(DecideTest, OnlyAPersonTheAgencyNamedAcceptsItsCommitmentInTheMeeting) {
   designate.set_area_id("area-test");
   designate.set_agency_id("agency-police");
   designate.set_person("coordinator-kim");
-  EXPECT_EQ(Code(w_.Run(designate, police_leader_)), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(w_.Run(designate, chief_)), absl::StatusCode::kFailedPrecondition);
   NamePeople("agency-police", {"coordinator-kim"}, police_leader_);
-  w_.Do(designate, police_leader_);
+  w_.Do(designate, chief_);  // the area designates (review 13b, S6)
   EXPECT_EQ(made(w_.Do(accepted_by("agency-police", "coordinator-kim"), chief_)).accepted_by(),
             "coordinator-kim");
 

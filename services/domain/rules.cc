@@ -1,6 +1,8 @@
 #include "services/domain/rules.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -104,6 +106,22 @@ std::string ContactFor(const AreaState& area, const AgencyState& agency,
     default:
       return "";
   }
+}
+
+RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
+                        const AreaState& area_before, const AgencyState& agency_before,
+                        const AreaState& area_after, const AgencyState& agency_after) {
+  RungChange change;
+  for (int level = escalation.level; level <= v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP;
+       ++level) {
+    const auto at = static_cast<v1::EscalationLevel>(level);
+    const std::string holder = ContactFor(area_before, agency_before, agency_id, at);
+    if (!holder.empty()) change.holders.push_back(holder);
+    if (change.changed.empty() && holder != ContactFor(area_after, agency_after, agency_id, at)) {
+      change.changed = v1::EscalationLevel_Name(at);
+    }
+  }
+  return change;
 }
 
 absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
@@ -239,7 +257,17 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
   RETURN_IF_ERROR(CheckId(absl::StrCat(field, "target_agency_id"), target, "agency"));
   RETURN_IF_ERROR(CheckEnum(absl::StrCat(field, "level"), level, v1::EscalationLevel_IsValid));
   RETURN_IF_ERROR(CheckText(absl::StrCat(field, "reason"), reason, kMaxTextBytes));
-  return CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries);
+  RETURN_IF_ERROR(
+      CheckCount(absl::StrCat(field, "commitment_ids"), ids.size(), 0, kMaxListEntries));
+  // Each commitment once: a declined one is taken up once (CommitmentTakenUp), not per mention.
+  std::set<std::string> named;
+  for (int i = 0; i < ids.size(); ++i) {
+    if (!named.insert(ids[i]).second) {
+      return Invalid(absl::StrCat(field, "commitment_ids[", i, "]"),
+                     absl::StrCat("names ", ids[i].substr(0, 80), " again: each commitment once"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
@@ -257,6 +285,11 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
                         " is proposed, not accepted by its agency: nothing to escalate yet")));
   RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kWithdrawn,
                        absl::StrCat(field, ": ", id, " was withdrawn: nothing to escalate")));
+  // Fulfilled or cancelled, nothing is left for the agency to live up to.
+  const bool fulfilled = commitment.status == CommitmentStatus::kFulfilled;
+  RETURN_IF_ERROR(Rule(!fulfilled && commitment.status != CommitmentStatus::kCancelled,
+                       absl::StrCat(field, ": ", id, " is ", fulfilled ? "fulfilled" : "cancelled",
+                                    ": nothing left to escalate")));
   if (!commitment.youth_id.empty()) {
     RETURN_IF_ERROR(Rule(
         concerns.youth_id.empty() || concerns.youth_id == commitment.youth_id,
@@ -298,6 +331,7 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
   raised->set_youth_id(concerns.youth_id);
   raised->set_meeting_id(meeting_id);
   raised->set_decision_id(decision_id);
+  raised->mutable_raised_at()->set_seconds(absl::ToUnixSeconds(s.context().now));
   s.Emit(id, area_id, std::move(event));
   // The agency's own stream knows the escalations raised at it, for its ladder's changes.
   v1::Event at_agency;

@@ -24,6 +24,11 @@
 
 namespace hotspot::domain {
 
+// A time as the domain's messages give it: "2026-11-23T10:00:00Z" (UTC, whole seconds).
+inline std::string TimeText(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
 // "Today" of a command (UTC): what due dates are measured against.
 inline absl::CivilDay Today(const CommandContext& context) {
   return absl::ToCivilDay(context.now, absl::UTCTimeZone());
@@ -55,6 +60,14 @@ inline absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::stri
 }
 
 // ---- rules: FAILED_PRECONDITION ----
+
+// A meeting's held_at may run ahead of the server's clock by this much (clocks differ), no more:
+// a meeting is recorded as held once it was, not before.
+inline constexpr absl::Duration kClockLeeway = absl::Minutes(5);
+// A meeting's minutes: its decisions, and agenda items added once it is held, are recorded
+// within this many days after it was held (the task force meets every two weeks; its minutes are
+// written before it meets again), not months later at a meeting long past.
+inline constexpr int kMinutesDays = 14;
 
 inline absl::Status Rule(bool holds, absl::string_view message) {
   return holds ? absl::OkStatus() : absl::FailedPreconditionError(message);
@@ -101,6 +114,19 @@ absl::Status MayTakeOnCasework(const YouthState& youth, const AgencyState& agenc
 // set before these rungs existed answers with its middle manager and director.
 std::string ContactFor(const AreaState& area, const AgencyState& agency,
                        absl::string_view agency_id, v1::EscalationLevel level);
+
+// What a change of who answers for `agency_id` (its ladder set anew, the area's police
+// coordinator designated) does to an open `escalation` of it: `holders`, the contacts at its
+// level and above as they stand (before); `changed`, the first of those levels whose contact the
+// change gives to another person ("" if none). Such a change is made only by those holders or an
+// admin (security::MayChangeEscalatedRungs): not by a lower rung naming himself to answer it.
+struct RungChange {
+  std::vector<std::string> holders;
+  std::string changed;
+};
+RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
+                        const AreaState& area_before, const AgencyState& agency_before,
+                        const AreaState& area_after, const AgencyState& agency_after);
 
 // The agency has a contact for escalations at `level` in `area`.
 absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
@@ -192,8 +218,9 @@ struct EscalationConcerns {
 // Adds `commitment` (`id`, named by `field`) to what an escalation to `target` in `area_id`
 // concerns. It must be of the area and owned by the target agency, and accepted by it (the
 // agency's own, late or stuck) or declined (taken to the agency's leadership), not proposed (the
-// agency has not answered yet); and of the escalation's case: a youth's commitment sets
-// `concerns.youth_id`, which must not name another youth. FAILED_PRECONDITION naming `field`.
+// agency has not answered yet), fulfilled or cancelled (nothing left to live up to); and of the
+// escalation's case: a youth's commitment sets `concerns.youth_id`, which must not name another
+// youth. FAILED_PRECONDITION naming `field`.
 absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
                           absl::string_view id, absl::string_view area_id, absl::string_view target,
                           EscalationConcerns& concerns);

@@ -145,6 +145,18 @@ Request Req() {
   return r;
 }
 
+// The chief's escalation of `commitment` to `agency` at the steering-group level, in area-test.
+inline v1::RaiseEscalationRequest Escalating(const std::string& agency,
+                                             const std::string& commitment) {
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id(agency);
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.add_commitment_ids(commitment);
+  return raise;
+}
+
 class DecideTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -375,6 +387,17 @@ class DecideTest : public ::testing::Test {
     item.set_meeting_id(meeting);
     item.set_topic(topic);
     return item;
+  }
+
+  // A commitment of the school proposed in `youth`'s case and declined by its leader: back with
+  // the chief.
+  std::string DeclinedCommitment(const std::string& youth) {
+    const std::string declined = ProposedCommitment(youth);
+    auto decline = Req<v1::DeclineCommitmentRequest>();
+    decline.set_commitment_id(declined);
+    decline.set_reason("No staff for morning calls");
+    w_.Do(decline, school_leader_);
+    return declined;
   }
 
   // The school's ladder, set by its leader: head-mette answers at the steering-group level,

@@ -75,6 +75,7 @@ absl::StatusOr<Decision> Decide(const v1::ReferYouthRequest& r, const CommandCon
   ASSIGN_OR_RETURN(*x->mutable_description(), s.Seal(id, "description", r.description()));
   x->set_urgency(r.urgency());
   x->set_identity_known(r.identity_known());
+  x->mutable_referred_at()->set_seconds(absl::ToUnixSeconds(c.now));
   RETURN_IF_ERROR(SealIdentity(s, id, r, x));
   s.Emit(id, r.area_id(), std::move(e));
   return s.Finish(id);

@@ -703,13 +703,19 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   // Per agency, and per agency and responsible person: the same counts.
   std::map<std::string, v1::AgencyCommitmentStats> by_agency, by_person;
   auto count = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
-    // Only what the agency accepted is its commitment.
+    // Only what the agency accepted is its commitment (open, fulfilled, or cancelled after its
+    // acceptance). What it never accepted is counted apart: proposed, declined, or withdrawn by
+    // the chief before it answered.
     if (c.state() == v1::COMMITMENT_STATE_PROPOSED) {
       stats.set_proposed(stats.proposed() + 1);
       return;
     }
     if (c.state() == v1::COMMITMENT_STATE_DECLINED) {
       stats.set_declined(stats.declined() + 1);
+      return;
+    }
+    if (c.state() == v1::COMMITMENT_STATE_WITHDRAWN) {
+      stats.set_withdrawn(stats.withdrawn() + 1);
       return;
     }
     stats.set_due(stats.due() + 1);

@@ -1,5 +1,6 @@
 #include "services/scenario/scenario.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <string>
@@ -117,9 +118,12 @@ class Builder {
   absl::StatusOr<ScenarioResult> Run();
 
  private:
-  // The business time of scenario day `day` (plus `hours`), or now without backdating.
+  // The business time of scenario day `day` (plus `hours`); without backdating, the time the
+  // command is sent (over gRPC the server's clock rules: a meeting is held after the referrals
+  // sent before it, as the domain asks).
   absl::Time At(int day, int hours = 0) const {
-    return options_.backdate ? start_ + absl::Hours(24 * day + hours) : options_.now;
+    return options_.backdate ? start_ + absl::Hours(24 * day + hours)
+                             : std::max(options_.now, absl::Now());
   }
 
   template <typename Request>
@@ -408,12 +412,13 @@ absl::Status Builder::SetUpArea() {
                                                            : cast_.jobcentre_leader;
     RETURN_IF_ERROR(Send(leader, ladder, 0).status());
   }
-  // "Der etableres en koordinatorfunktion i Københavns Politi": the area's police coordinator.
+  // "Der etableres en koordinatorfunktion i Københavns Politi": the area's police coordinator,
+  // one of the police's people (their ladder's coordinator), designated by the area's chief.
   auto coordinator = Req<v1::DesignatePoliceCoordinatorRequest>();
   coordinator.set_area_id(kAreaId);
   coordinator.set_agency_id(kPolice);
   coordinator.set_person(cast_.police_leader.person);
-  RETURN_IF_ERROR(Send(cast_.police_leader, coordinator, 0).status());
+  RETURN_IF_ERROR(Send(cast_.chief, coordinator, 0).status());
   RETURN_IF_ERROR(AgencyPeople());
 
   // As 002 and 004 describe them: the administrations' mayors meet twice a year as the
@@ -1044,12 +1049,15 @@ absl::Status Builder::Escalations() {
     }
     ASSIGN_OR_RETURN(const v1::CommandResponse raised, Send(cast_.chief, raise, day));
     result_.escalation_ids.push_back(raised.id());
-    if (!move_up) {
+    // Played at now (no backdating), the escalation moved up has its chance at the steering
+    // group first: acknowledged (its 14 days cannot pass).
+    if (!move_up || !options_.backdate) {
       auto ack = Req<v1::AcknowledgeEscalationRequest>();
       ack.set_escalation_id(raised.id());
       ack.set_note("We will staff the case from next week");
       RETURN_IF_ERROR(Send(*leader, ack, day + 3).status());
-    } else {
+    }
+    if (move_up) {
       auto up = Req<v1::MoveEscalationUpRequest>();
       up.set_escalation_id(raised.id());
       up.set_reason("No response from the steering-group level within 14 days");

@@ -68,7 +68,8 @@ struct ScenarioOptions {
   absl::Time now = absl::InfinitePast();
   // Play the 16 weeks before `now`: meetings every two weeks, each command at its own past time,
   // so that some commitments are late by `now`. The sink must honour `at` (in-process only).
-  // False: every command happens at `now`, and nothing is late. Default: true.
+  // False: every command happens when it is sent (from `now` on), and nothing is late; the
+  // escalation moved up is acknowledged first. Default: true.
   bool backdate = true;
 };
 

@@ -544,12 +544,16 @@ absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id
 }
 
 absl::Status MayWithdrawProposal(const Principal& who, absl::string_view area_id,
-                                 absl::string_view author) {
+                                 absl::string_view chief, absl::string_view author) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
-  if (who.role == Role::kAdmin) return absl::OkStatus();
-  if (IsCoordinator(who) && !author.empty() && who.person == author) return absl::OkStatus();
+  if (who.role == Role::kAdmin) return absl::OkStatus();  // an operator's repair
+  if (IsCoordinator(who) && ((!author.empty() && who.person == author) ||
+                             (!chief.empty() && who.person == chief))) {
+    return absl::OkStatus();
+  }
   return Refuse(who, absl::StrCat("withdraw this proposal: only its author (", author,
-                                  ") or an admin of ", area_id, " does"));
+                                  "), the area's chief (", chief, ") or an admin of ", area_id,
+                                  " (an operator's repair) does"));
 }
 
 absl::Status MayAnswerEscalation(const Principal& who, absl::string_view contact,

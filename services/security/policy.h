@@ -276,10 +276,11 @@ absl::Status MayChangeCommitment(const Principal& who, absl::string_view area_id
                                  absl::string_view owner, absl::string_view chief,
                                  bool leaders_only, absl::string_view what);
 // Withdrawing a proposed commitment of `area_id`: the person who proposed it (`author`, the
-// coordinator who recorded the decision that made it), or an admin of the area; not the owning
-// agency (which declines it), nor the chief's other staff.
+// coordinator who recorded the decision that made it), or the area's chief (`chief`; her staff
+// record the meetings, the proposals are hers to take back); an admin of the area only as an
+// operator's repair. Not the owning agency (which declines it), nor the chief's other staff.
 absl::Status MayWithdrawProposal(const Principal& who, absl::string_view area_id,
-                                 absl::string_view author);
+                                 absl::string_view chief, absl::string_view author);
 // An escalation to `agency` at `level`: only `contact`, the agency's contact for that rung of its
 // ladder, answers it (acknowledges, resolves), and only as a person of `agency` (an agency role,
 // of that agency): not a leader of another rung, not its raiser, not a person of the same name

@@ -453,12 +453,12 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
   sar.set_requested_by("the father");
   const CallResult asked = suite_->commands->Call(cast.chief, sar);
   ASSERT_TRUE(asked.status.ok()) << asked.status.error_message();
-  // The chief's report of the half-year to today: its frozen figures count the notification and
-  // the investigation above.
+  // The chief's ad hoc report of the half-year to today: its frozen figures count the
+  // notification and the investigation above.
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
   auto report = Req<v1::SubmitReportRequest>();
   report.set_area_id(scenario::kAreaId);
-  report.set_kind(v1::REPORT_KIND_HALF_YEARLY);
+  report.set_kind(v1::REPORT_KIND_AD_HOC);
   for (const auto& [date, day] : {std::pair{report.mutable_period_start(), today - 182},
                                   std::pair{report.mutable_period_end(), today}}) {
     date->set_year(static_cast<int32_t>(day.year()));

@@ -328,7 +328,7 @@ std::vector<CommandCase> CommandBuilders::All() {
          r.set_person(named.persons(0));
          return Own(r);
        },
-       P(admin), P(chief), "person", Bad::kTooLong},
+       P(chief), P(staff), "person", Bad::kTooLong},
       {"RegisterAgency",
        [] {
          auto r = Req<v1::RegisterAgencyRequest>();
@@ -617,6 +617,10 @@ std::vector<CommandCase> CommandBuilders::All() {
        [] {
          auto r = Req<v1::MoveEscalationUpRequest>();
          r.set_escalation_id(Escalation());
+         // Its level had its chance: the police's coordinator acknowledged it.
+         auto ack = Req<v1::AcknowledgeEscalationRequest>();
+         ack.set_escalation_id(r.escalation_id());
+         Must(cast_->police_leader, ack);
          r.set_reason("No change");
          return Own(r);
        },
