@@ -158,7 +158,7 @@ class DisclosureTest : public ::testing::Test {
     return listed.cases_size() > 0 ? listed.cases(0).youth_id() : "";
   }
 
-  // An accepted (open) case of the demo's area, as the chief lists them.
+  // An active case of the demo's area (an action plan in force), as the chief lists them.
   static std::string OpenYouthOfTheArea() {
     v1::ListCasesRequest cases;
     cases.set_area_id(scenario::kAreaId);
@@ -168,9 +168,9 @@ class DisclosureTest : public ::testing::Test {
     const grpc::Status status = Queries()->ListCases(chief.get(), cases, &listed);
     EXPECT_TRUE(status.ok()) << status.error_message();
     for (const v1::CaseView& c : listed.cases()) {
-      if (c.status() == v1::CASE_STATUS_ACCEPTED) return c.youth_id();
+      if (c.status() == v1::CASE_STATUS_ACTIVE) return c.youth_id();
     }
-    ADD_FAILURE() << "no accepted case";
+    ADD_FAILURE() << "no active case";
     return "";
   }
 
