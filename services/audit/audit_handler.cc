@@ -138,7 +138,7 @@ absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& 
   // Refused before the case is looked up: an unknown id tells a caller of the wrong role nothing.
   RETURN_IF_ERROR(security::MayAuditCases(who));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, youth_id));
-  if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
+  RETURN_IF_ERROR(queries::CaseFor(who, youth_id, view));
   RETURN_IF_ERROR(security::MayAuditCase(who, view->area_id()));
   return *std::move(view);
 }

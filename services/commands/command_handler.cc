@@ -278,11 +278,12 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
   }
   if (index == 0) return fail(absl::InternalError("the command decided no events"));
 
+  const bool pin_held = decision->pin_held;
   v1::CommandResponse response;
   response.set_id(decision->id);
   for (std::string& id : decision->created_ids) response.add_created_ids(std::move(id));
   events_->AppendAsync(
-      std::move(appends), [this, call = std::move(call), response = std::move(response)](
+      std::move(appends), [this, call = std::move(call), response = std::move(response), pin_held](
                               absl::StatusOr<store::AppendResult> result) mutable {
         if (result.ok()) {
           response.set_position(result->positions.back());
@@ -300,7 +301,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
               security::MaySeeEveryChange(call->principal)
                   ? absl::StrCat(": ", status.message())
                   : std::string("; read it again");
-          if (conflict && call->command.pinned.has_value()) {
+          if (conflict && pin_held) {
             std::move(call->done)(absl::AbortedError(
                 absl::StrCat("expected_version: the aggregate changed", versions)));
             return;

@@ -11,8 +11,8 @@
 //
 // Concurrency. The append carries the version of every stream the decision read. If one moved
 // meanwhile (FAILED_PRECONDITION from the store), the command is decided again from fresh reads,
-// up to max_attempts times, then fails with ABORTED; a request that pinned expected_version
-// fails with ABORTED at once.
+// up to max_attempts times, then fails with ABORTED; a request whose pinned expected_version was
+// compared and held (domain::Decision::pin_held) fails with ABORTED at once.
 //
 // Threading. Execute() returns at once; the work runs on a worker pool, the append completes on
 // the store's thread, and `done` is called on one of those threads exactly once.
@@ -136,7 +136,6 @@ namespace internal {
 struct Command {
   std::string request_id;
   std::string digest_input;  // security::RequestDigester::Input of the request
-  std::optional<uint64_t> pinned;
   absl::AnyInvocable<absl::StatusOr<domain::Decision>(const domain::CommandContext&) const> decide;
 };
 }  // namespace internal
@@ -155,7 +154,6 @@ void CommandHandler::Execute(const security::Principal& principal, const Request
   call->principal = principal;
   call->command.request_id = request.request_id();
   call->command.digest_input = security::RequestDigester::Input(request);
-  if (request.has_expected_version()) call->command.pinned = request.expected_version();
   call->command.decide = [&request](const domain::CommandContext& context) {
     return domain::Decided(request, context);
   };

@@ -9,9 +9,9 @@
 //   NOT_FOUND            an id names nothing
 //   FAILED_PRECONDITION  a rule of the domain is broken
 //   PERMISSION_DENIED    the caller's role, agency or area may not do it
-//   ABORTED              the request pinned an expected version the stream is not at (told,
-//                        like NOT_FOUND for a youth with no case, only to a caller the policy
-//                        admits: see Decided())
+//   ABORTED              the request pinned an expected version the stream is not at (told
+//                        only when everything else succeeded, and for a youth's case only to a
+//                        caller who may see every change of it: see Decided())
 //   others               from the EventSource, the FieldSealer or ReportFigures, as they
 //                        returned them (SubmitReport: UNAVAILABLE without ReportFigures)
 //
@@ -100,7 +100,10 @@ class ReportFigures {
 // (ABORTED). Told earlier, either answered any token, of any role and area, whether a youth
 // has a case and, from its version, when a confidential event was added to it.
 struct Withheld {
-  absl::Status status;  // the first such error; OK if none
+  absl::Status status;  // the main youth's NOT_FOUND; OK if none
+  // The pinned version's ABORTED, told only if the command would otherwise have succeeded: no
+  // other outcome may depend on the version.
+  absl::Status stale;
   // The main aggregate as loaded, if it is a youth's case: its id, and its area ("" if it has no
   // case). A refusal of a caller outside that area names neither the area nor the case's
   // existence (Decided()).
@@ -134,6 +137,9 @@ struct StreamWrite {
 
 struct Decision {
   std::string id;                        // the aggregate acted on or created
+  // The request's pin was compared and held: a concurrent change before the append is ABORTED,
+  // not decided again. False without a pin, and for a pin that was ignored (Session::Load).
+  bool pin_held = false;
   std::vector<std::string> created_ids;  // others created, in request order
   std::vector<StreamWrite> writes;       // every stream read or written; the main stream first
   // When its facts occurred, if not at the command's `now`: a deadline missed occurred at the
@@ -159,6 +165,10 @@ class Session {
   // another version. For the main aggregate both are withheld (context().withheld, if set; the
   // NOT_FOUND only for a youth's case): the load returns the state as read (an empty one if none
   // exists) and Decide() goes on to its policy checks.
+  // A youth's case counts events of the confidential kinds (security::IsConfidentialEventType),
+  // so its version is compared with the pin only for a caller who may see every change
+  // (security::MaySeeEveryChange); anyone else's pin is ignored, and the command is decided
+  // against the case as it is, as an unpinned one.
   template <typename State>
   absl::StatusOr<State> Load(absl::string_view field, absl::string_view id, bool must_exist = true);
   // Like Load(), for the command's main aggregate (checked against the pinned version).
@@ -187,9 +197,15 @@ class Session {
  private:
   // Keeps `status` for Decided() if the context has a place for it (then OK), else returns it.
   absl::Status Withhold(absl::Status status);
+  // The same for the pin's ABORTED (Withheld::stale), the main stream being at `actual`.
+  absl::Status Stale(absl::string_view id, uint64_t actual);
+  // Whether the pin is compared: always, but for a youth's case (`youth`) with a caller who may
+  // not see every change of it.
+  bool PinApplies(bool youth) const;
 
   const CommandContext& context_;
   std::optional<uint64_t> pinned_;
+  bool pin_held_ = false;
   std::string main_;
   std::vector<StreamWrite> writes_;             // in order of first use
   std::map<std::string, StreamEvents> loaded_;  // stream -> its events, as read
@@ -204,8 +220,9 @@ absl::StatusOr<State> Session::Load(absl::string_view field, absl::string_view i
   auto it = loaded_.find(std::string(id));
   if (it == loaded_.end()) {
     ASSIGN_OR_RETURN(StreamEvents read, context_.source->Read(id));
-    if (id == main_ && pinned_.has_value() && *pinned_ != read.version) {
-      RETURN_IF_ERROR(Withhold(StaleVersion(context_.principal, id, *pinned_, read.version)));
+    if (id == main_ && pinned_.has_value() && PinApplies(std::is_same_v<State, YouthState>)) {
+      pin_held_ = *pinned_ == read.version;
+      if (!pin_held_) RETURN_IF_ERROR(Stale(id, read.version));
     }
     writes_.push_back(StreamWrite{std::string(id), read.version, {}});
     it = loaded_.emplace(std::string(id), std::move(read)).first;
@@ -235,28 +252,29 @@ absl::StatusOr<State> Session::LoadMain(absl::string_view field, absl::string_vi
   return Load<State>(field, id, must_exist);
 }
 
-// `refusal`, or for a caller outside the area of the youth whose case is the command's main
-// aggregate (withheld.youth_id), one that names neither that area nor whether the case exists.
-absl::Status RefusalOutsideCase(const Principal& who, const Withheld& withheld,
-                                absl::Status refusal);
+// What Decided() tells of a Decide() that ended in `decided`, given what its Session withheld;
+// OK: the decision stands.
+absl::Status Told(const Principal& who, const Withheld& withheld, const absl::Status& decided);
 
 // Runs Decide(request, context) and tells what its Session withheld only to a caller the policy
-// admitted: a refusal (PERMISSION_DENIED) stands; any other outcome, success included, gives way
-// to the withheld NOT_FOUND or ABORTED. So the caller's role and area are checked before the
-// request's pinned version or the main aggregate's existence is told: a youth with no case and
-// a youth of another area are refused alike. Every caller of Decide() outside the domain's own
-// tests goes through here.
+// admitted, in this order:
+//   - a caller who may not learn of the case of the youth that is the command's main aggregate
+//     (outside its area: security::MayLearnOfCaseIn) gets security::RefuseOutsideCase() for any
+//     failure, whatever the rule that failed: a youth with no case and a youth of another area
+//     are refused alike, in the same words;
+//   - a refusal (PERMISSION_DENIED) stands;
+//   - then the withheld NOT_FOUND of the main youth, then Decide()'s own error;
+//   - the pinned version's ABORTED only if all else succeeded, so no other outcome depends on
+//     the version.
+// Every caller of Decide() outside the domain's own tests goes through here.
 template <typename Request>
 absl::StatusOr<Decision> Decided(const Request& request, const CommandContext& context) {
   Withheld withheld;
   CommandContext c = context;
   c.withheld = &withheld;
   absl::StatusOr<Decision> decision = Decide(request, c);
-  if (absl::IsPermissionDenied(decision.status())) {
-    return RefusalOutsideCase(context.principal, withheld, decision.status());
-  }
-  if (withheld.status.ok()) return decision;
-  return withheld.status;
+  RETURN_IF_ERROR(Told(context.principal, withheld, decision.status()));
+  return decision;
 }
 
 absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& request, const CommandContext& c);

@@ -52,7 +52,7 @@ absl::StatusOr<Decision> Decide(const v1::RequestErasureRequest& r, const Comman
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, true));
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth"));
   RETURN_IF_ERROR(CheckEnum("ground", r.ground(), v1::ErasureGround_IsValid));
-  ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
+  ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
   RETURN_IF_ERROR(RequireCoordinator(c.principal, youth.area_id, "record erasure requests"));
   const std::string id = NewId("erasure");
   v1::Event e;

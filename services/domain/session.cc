@@ -43,11 +43,27 @@ absl::Status Session::Withhold(absl::Status status) {
   return absl::OkStatus();
 }
 
-absl::Status RefusalOutsideCase(const Principal& who, const Withheld& withheld,
-                                absl::Status refusal) {
-  if (withheld.youth_id.empty() || who.InArea(withheld.youth_area_id)) return refusal;
-  return absl::PermissionDeniedError(
-      absl::StrCat("youth_id: ", who.person, " has no access to ", withheld.youth_id));
+absl::Status Session::Stale(absl::string_view id, uint64_t actual) {
+  absl::Status stale = StaleVersion(context_.principal, id, *pinned_, actual);
+  if (context_.withheld == nullptr) return stale;
+  context_.withheld->stale = std::move(stale);
+  return absl::OkStatus();
+}
+
+bool Session::PinApplies(bool youth) const {
+  return !youth || security::MaySeeEveryChange(context_.principal);
+}
+
+absl::Status Told(const Principal& who, const Withheld& withheld, const absl::Status& decided) {
+  if (!decided.ok() || !withheld.status.ok()) {
+    if (!withheld.youth_id.empty() && !security::MayLearnOfCaseIn(who, withheld.youth_area_id)) {
+      return security::RefuseOutsideCase(who, withheld.youth_id);
+    }
+    if (absl::IsPermissionDenied(decided)) return decided;
+    if (!withheld.status.ok()) return withheld.status;
+    return decided;
+  }
+  return withheld.stale;
 }
 
 absl::Status StaleVersion(const Principal& who, absl::string_view id, uint64_t pinned,
@@ -76,6 +92,7 @@ Decision Session::Finish(std::string id, std::vector<std::string> created_ids) {
   Decision d;
   d.id = std::move(id);
   d.created_ids = std::move(created_ids);
+  d.pin_held = pin_held_;
   auto main = std::find_if(writes_.begin(), writes_.end(),
                            [&](const StreamWrite& w) { return w.stream == main_; });
   if (main != writes_.end()) std::rotate(writes_.begin(), main, main + 1);

@@ -152,6 +152,8 @@ absl::StatusOr<Decision> Decide(const v1::RecordOutreachOutcomeRequest& r,
   RETURN_IF_ERROR(CheckId("outreach_id", r.outreach_id(), "outreach"));
   RETURN_IF_ERROR(CheckText("outcome", r.outcome(), kMaxTextBytes));
   ASSIGN_OR_RETURN(const YouthState youth, s.LoadMain<YouthState>("youth_id", r.youth_id()));
+  // The area first: whether the case has the task is for those who may act in its area.
+  RETURN_IF_ERROR(security::MayActInArea(c.principal, youth.area_id));
   const auto task = youth.outreach.find(r.outreach_id());
   if (task == youth.outreach.end() || task->second.agency_id.empty()) {
     return absl::NotFoundError(

@@ -1,6 +1,7 @@
 // youth.cc's decisions, without I/O (test_world.h): the events each command produces, and the
 // codes of the calls it refuses.
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -931,6 +932,97 @@ TEST_F(DecideTest, APinnedVersionThatMovedIsAborted) {
   screen.set_expected_version(1);
   const Decision d = w_.Do(screen, chief_);
   EXPECT_EQ(d.writes[0].expected_version, 1u);
+}
+
+// The tenth review's blocker: a pin compared before the other rules was an oracle. Its ABORTED
+// is told only when the command would otherwise succeed, and on a youth's case only to a caller
+// who sees every change of it; anyone else's pin is ignored.
+TEST_F(DecideTest, APinIsToldOnlyAfterEverythingElseHeldAndOnlyToWhoSeesEveryChange) {
+  const std::string youth = AcceptedYouth();
+  const uint64_t version = w_.stream(youth).size();
+  const Principal police = Who("officer-sara", "agency-police", Role::kAgencyMember);
+  auto share = Req<v1::ShareConcernRequest>();
+  share.set_youth_id(youth);
+  share.set_agency_id("agency-police");
+  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+  share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+  share.set_text("Seen at the station");
+  share.set_necessity("The school keeps him in class");
+  share.add_recipient_agency_ids("agency-nowhere");  // a rule checked after the policy
+  // The police (admitted, not seeing every change): the same answer, whatever the pin.
+  const absl::Status unpinned = w_.Run(share, police).status();
+  ASSERT_EQ(unpinned.code(), absl::StatusCode::kNotFound) << unpinned;
+  for (const uint64_t pin : {version, version + 3, uint64_t{1}}) {
+    share.set_expected_version(pin);
+    EXPECT_EQ(w_.Run(share, police).status(), unpinned) << pin;
+  }
+  // A share that holds, pinned at a version the case is not at: decided against the case as it
+  // is; the append still expects the real version, and a conflict is not told as the pin's.
+  share.set_recipient_agency_ids(0, "agency-school");
+  share.set_expected_version(version + 3);
+  const Decision shared = w_.Do(share, police);
+  EXPECT_EQ(shared.writes.at(0).stream, youth);
+  EXPECT_EQ(shared.writes.at(0).expected_version, version);
+  EXPECT_FALSE(shared.pin_held);
+
+  // The caseworker sees every change: a broken rule is told before the pin, the pin only then.
+  const uint64_t now_at = w_.stream(youth).size();
+  auto assess = Req<v1::AssessNotificationRequest>();
+  assess.set_youth_id(youth);
+  assess.set_notification_id("notification-00000000-0000-0000-0000-000000000001");
+  assess.set_assessment("A talk with the family");
+  assess.set_expected_version(1);
+  const absl::StatusOr<Decision> no_notification = w_.Run(assess, caseworker_);
+  EXPECT_EQ(Code(no_notification), absl::StatusCode::kNotFound) << no_notification.status();
+  assess.set_expected_version(now_at);
+  EXPECT_EQ(w_.Run(assess, caseworker_).status(), no_notification.status());
+  auto decision = Req<v1::RecordSocialDecisionRequest>();
+  decision.set_youth_id(youth);
+  decision.set_decision("Family support under barnets lov § 32");
+  decision.set_expected_version(1);
+  const absl::StatusOr<Decision> stale = w_.Run(decision, caseworker_);
+  EXPECT_EQ(Code(stale), absl::StatusCode::kAborted);
+  EXPECT_THAT(stale.status().message(), HasSubstr(absl::StrCat("is at version ", now_at)));
+  decision.set_expected_version(now_at);
+  EXPECT_TRUE(w_.Do(decision, caseworker_).pin_held);
+}
+
+// Outside the youth's area, every failure of a command on the case is the same refusal, whether
+// the youth has a case or not and whatever rule the command would break.
+TEST_F(DecideTest, OutsideTheAreaAYouthWithNoCaseIsRefusedAsAnotherAreasYouth) {
+  RegisterInAnotherArea("agency-police-other", v1::AGENCY_KIND_POLICE);
+  Principal other = Who("officer-other", "agency-police-other", Role::kAgencyMember);
+  other.areas = {"area-other"};
+  Principal other_chief = Who("chief-other", "agency-hotspot", Role::kCoordinator);
+  other_chief.areas = {"area-other"};
+  const std::string youth = AcceptedYouth();
+  const std::string nobody = "youth-00000000-0000-0000-0000-000000000001";
+  const uint64_t version = w_.stream(youth).size();
+  for (const Principal* who : {&other, &other_chief}) {
+    for (const std::optional<uint64_t> pin :
+         {std::optional<uint64_t>(), std::optional<uint64_t>(version),
+          std::optional<uint64_t>(version + 1)}) {
+      for (const std::string& id : {youth, nobody}) {
+        auto outcome = Req<v1::RecordOutreachOutcomeRequest>();
+        outcome.set_youth_id(id);
+        outcome.set_outreach_id("outreach-00000000-0000-0000-0000-000000000001");
+        outcome.set_outcome("Met him at the club");
+        auto erasure = Req<v1::RequestErasureRequest>();
+        erasure.set_youth_id(id);
+        erasure.set_requested_by("His mother");
+        erasure.set_reason("Withdrawn");
+        erasure.set_ground(v1::ERASURE_GROUND_CONSENT_WITHDRAWN);
+        if (pin.has_value()) {
+          outcome.set_expected_version(*pin);
+          erasure.set_expected_version(*pin);
+        }
+        const absl::Status refusal = absl::PermissionDeniedError(
+            absl::StrCat("youth_id: ", who->person, " has no access to ", id));
+        EXPECT_EQ(w_.Run(outcome, *who).status(), refusal) << who->person << " " << id;
+        EXPECT_EQ(w_.Run(erasure, *who).status(), refusal) << who->person << " " << id;
+      }
+    }
+  }
 }
 
 TEST_F(DecideTest, HandOverToAdultServices) {

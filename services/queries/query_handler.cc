@@ -90,6 +90,15 @@ absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Proje
   return view;
 }
 
+absl::Status CaseFor(const security::Principal& who, absl::string_view youth_id,
+                     const std::optional<v1::CaseView>& view) {
+  if (!security::MayLearnOfCaseIn(who, view.has_value() ? view->area_id() : "")) {
+    return security::RefuseOutsideCase(who, youth_id);
+  }
+  if (!view.has_value()) return absl::NotFoundError(absl::StrCat("youth_id: no case ", youth_id));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
     absl::string_view youth_id) const {
   return LoadCaseRow(*views_, youth_id);
@@ -270,9 +279,7 @@ absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
   RETURN_IF_ERROR(CheckId("youth_id", request.youth_id(), "youth", /*required=*/true));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCase(request.youth_id()));
-  if (!view.has_value()) {
-    return absl::NotFoundError(absl::StrCat("youth_id: no case ", request.youth_id()));
-  }
+  RETURN_IF_ERROR(CaseFor(who, request.youth_id(), view));
   RETURN_IF_ERROR(security::MayReadArea(who, view->area_id()));
   Disclosed<v1::GetCaseResponse> out;
   const bool duplicates = security::MaySeePossibleDuplicates(who, *view);

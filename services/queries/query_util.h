@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -17,6 +18,7 @@
 #include "services/domain/checks.h"
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
+#include "services/security/policy.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
 #include "store/status_macros.h"
@@ -89,6 +91,14 @@ std::string Page(std::map<std::string, Row>& matches, int page_size,
 // The case row of `youth_id` in the live view; nullopt if there is none.
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
                                                         absl::string_view youth_id);
+
+// What `who` is told of `youth_id`'s case as loaded (`view`; nullopt: it has none) before the
+// read's own policy speaks: to anyone who may not learn of a case of its area
+// (security::MayLearnOfCaseIn; for a youth with no case, of no area), the refusal
+// security::RefuseOutsideCase(), the same for a youth of another area as for one with no case;
+// NOT_FOUND for a youth with no case to one who may (an auditor of every area); else OK.
+absl::Status CaseFor(const security::Principal& who, absl::string_view youth_id,
+                     const std::optional<v1::CaseView>& view);
 
 // The area of `youth_id`'s case in the live view; "" if it has none.
 inline absl::StatusOr<std::string> AreaOfCase(const projections::Projector& views,

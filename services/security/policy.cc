@@ -344,6 +344,15 @@ absl::Status MayActInArea(const Principal& who, absl::string_view area_id) {
   return absl::PermissionDeniedError(absl::StrCat(who.person, " has no access to ", area_id));
 }
 
+bool MayLearnOfCaseIn(const Principal& who, absl::string_view area_id) {
+  return who.role == Role::kSystem || who.InArea(area_id) || AuditsArea(who, area_id);
+}
+
+absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("youth_id: ", who.person, " has no access to ", youth_id));
+}
+
 bool IsCoordinator(const Principal& who) { return who.role == Role::kCoordinator; }
 
 bool IsAgencyRole(Role role) {

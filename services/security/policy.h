@@ -182,6 +182,14 @@ absl::Status Admit(Principal& who, const AgencyLookup& agency_of);
 absl::Status Refuse(const Principal& who, absl::string_view what);
 // A principal of the area.
 absl::Status MayActInArea(const Principal& who, absl::string_view area_id);
+// True if `who` may learn whether a youth has a case in `area_id` ("": a youth with no case, of
+// no area), and so be told NOT_FOUND, a rule of the domain or a version: a principal of the
+// area, an auditor of it (or of every area), and hotspotd itself. Anyone else is told only
+// RefuseOutsideCase(), for a command and a read of the case alike.
+bool MayLearnOfCaseIn(const Principal& who, absl::string_view area_id);
+// PERMISSION_DENIED "youth_id: <person> has no access to <youth_id>": the same text whether the
+// youth has a case or is another area's, naming neither the area nor the case's existence.
+absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id);
 bool IsCoordinator(const Principal& who);
 // Roles that act for an agency: members, leaders and the social administration's caseworkers.
 bool IsAgencyRole(Role role);
