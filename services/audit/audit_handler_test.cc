@@ -199,7 +199,13 @@ TEST_F(AuditTest, WhoMayReadAHistory) {
   EXPECT_TRUE(recorded.empty()) << "a refused read is not recorded as a read";
   History(handler, cast_.chief, youth, &status);
   EXPECT_TRUE(status.ok()) << status;
+  // An auditor of one area is refused a youth with no case as another area's youth; only an
+  // auditor of every area is told there is none.
   History(handler, cast_.auditor, "youth-nobody", &status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  security::Principal dpo = cast_.auditor;
+  dpo.areas.clear();
+  History(handler, dpo, "youth-nobody", &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
   History(handler, cast_.auditor, "nobody", &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;

@@ -222,8 +222,10 @@ TEST_F(QueryServiceTest, AWithdrawnConsentEndsAnNgosAccessThroughItsTasks) {
 
 TEST_F(QueryServiceTest, BadQueriesAreRefusedWithTheirCodes) {
   v1::GetCaseResponse answer;
-  EXPECT_EQ(GetCase(cast_->chief, "youth-none", 0, &answer).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  // No case: refused as another area's youth is, naming the field.
+  const grpc::Status none = GetCase(cast_->chief, "youth-none", 0, &answer);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StartsWith(none.error_message(), "youth_id:")) << none.error_message();
   const grpc::Status malformed = GetCase(cast_->chief, "meeting-1", 0, &answer);
   EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(malformed.error_message(), "youth_id:"));

@@ -121,8 +121,9 @@ func TestAgainstARealServer(t *testing.T) {
 			t.Errorf("want INVALID_ARGUMENT naming youth_id, got %v", err)
 		}
 		err = chief.Query(ctx, "GetCase", "", &hotspotv1.GetCaseRequest{YouthId: "youth-nobody"}, &hotspotv1.GetCaseResponse{})
-		if e, ok := err.(*client.Error); !ok || e.Code != codes.NotFound {
-			t.Errorf("want NOT_FOUND, got %v", err)
+		// No case: refused as another area's youth is, naming the field.
+		if e, ok := err.(*client.Error); !ok || e.Code != codes.PermissionDenied || !strings.Contains(e.Message, "youth_id") {
+			t.Errorf("want PERMISSION_DENIED naming youth_id, got %v", err)
 		}
 	})
 

@@ -50,8 +50,9 @@ test("request ids make retries write once; errors carry the code and the field",
       assert.match(e.details, /youth_id/);
       return true;
     });
+    // No case: refused as another area's youth is, naming the field.
     await assert.rejects(hotspot.query("GetCase", { youth_id: "youth-nobody" }), (e) =>
-      e instanceof HotspotError && e.code === grpc.status.NOT_FOUND);
+      e instanceof HotspotError && e.code === grpc.status.PERMISSION_DENIED && /youth_id/.test(e.details));
   } finally {
     hotspot.close();
   }

@@ -51,7 +51,9 @@ def test_errors_carry_the_code_and_name_the_field(hotspotd):
         assert "youth_id" in error.value.message
         with pytest.raises(HotspotError) as error:
             hotspot.query("GetCase", youth_id="youth-nobody")
-        assert error.value.code == grpc.StatusCode.NOT_FOUND
+        # No case: refused as another area's youth is, naming the field.
+        assert error.value.code == grpc.StatusCode.PERMISSION_DENIED
+        assert "youth_id" in error.value.message
     with chief(hotspotd) as no_purpose:
         with pytest.raises(ValueError):
             no_purpose.query("GetCase", youth_id="youth-nobody")
