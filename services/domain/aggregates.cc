@@ -514,6 +514,26 @@ absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days) {
   return day;
 }
 
+namespace {
+
+// The last Sunday of `month` in `year`.
+absl::CivilDay LastSunday(int64_t year, int month) {
+  absl::CivilDay day = absl::CivilDay(absl::CivilMonth(year, month) + 1) - 1;
+  while (absl::GetWeekday(day) != absl::Weekday::sunday) --day;
+  return day;
+}
+
+}  // namespace
+
+absl::CivilDay DanishDay(absl::Time t) {
+  const int64_t year = absl::ToCivilYear(t, absl::UTCTimeZone()).year();
+  auto switch_at = [&](int month) {
+    return absl::FromCivil(absl::CivilSecond(LastSunday(year, month)) + 3600, absl::UTCTimeZone());
+  };
+  const bool summer = t >= switch_at(3) && t < switch_at(10);
+  return absl::ToCivilDay(t + absl::Hours(summer ? 2 : 1), absl::UTCTimeZone());
+}
+
 absl::CivilDay AddMonths(absl::CivilDay day, int months) {
   const absl::CivilMonth month = absl::CivilMonth(day) + months;
   const absl::CivilDay same(month.year(), month.month(), day.day());

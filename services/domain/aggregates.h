@@ -310,6 +310,11 @@ bool IsWorkingDay(absl::CivilDay day);
 // The day `days` working days (IsWorkingDay) after `from`.
 absl::CivilDay AfterWorkingDays(absl::CivilDay from, int days);
 
+// The calendar day in Denmark at `t` (Europe/Copenhagen: UTC+1, and UTC+2 from the last Sunday
+// of March 01:00 UTC to the last Sunday of October 01:00 UTC, the EU rule since 1996): the day a
+// Danish legal deadline counts from. Computed by that rule, so no time-zone database is needed.
+absl::CivilDay DanishDay(absl::Time t);
+
 // Barnets lov's deadlines for a notification and an investigation.
 inline constexpr absl::Duration kNotificationAssessmentTime = absl::Hours(24);
 inline constexpr int kNotificationReceiptWorkingDays = 6;

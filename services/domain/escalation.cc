@@ -33,9 +33,7 @@ absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const Comma
   EscalationConcerns concerns;
   concerns.youth_id = r.youth_id();
   if (!r.youth_id().empty()) {
-    ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
-    RETURN_IF_ERROR(Rule(youth.area_id == r.area_id(),
-                         absl::StrCat("youth_id: ", r.youth_id(), " is not of ", r.area_id())));
+    RETURN_IF_ERROR(LoadYouthInArea(s, "youth_id", r.youth_id(), r.area_id()).status());
   }
   for (int i = 0; i < r.commitment_ids_size(); ++i) {
     const std::string field = absl::StrCat("commitment_ids[", i, "]");

@@ -157,6 +157,24 @@ TEST_F(DecideTest, TheLaddersRungsAnswerEachLevelAndThePoliceHaveTheirOwn) {
 
 // Review 13b, S2: an escalation names each commitment once; a declined one it takes up is
 // taken up once (one CommitmentTakenUp), not once per mention.
+// A youth named in an escalation must have a case in its area: one with no case and one of
+// another area are refused in the same words (LoadYouthInArea), so that a chief of another area
+// does not learn which ids have a case.
+TEST_F(DecideTest, AnEscalationNamesAYouthOnlyOfItsArea) {
+  const std::string youth = AcceptedYouth();
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.set_youth_id("youth-nobody");
+  absl::StatusOr<Decision> d = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(), "youth_id: youth-nobody has no case in area-test");
+  raise.set_youth_id(youth);
+  EXPECT_TRUE(w_.Run(raise, chief_).ok());
+}
+
 TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {
   SchoolLadder();
   const std::string declined = DeclinedCommitment(AcceptedYouth());

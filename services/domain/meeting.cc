@@ -113,9 +113,8 @@ absl::StatusOr<Decision> Decide(const v1::AddAgendaItemRequest& r, const Command
                          absl::StrCat("youth_id: a ", BodyKindName(body),
                                       " takes no youths on its agenda (only the task force, the "
                                       "steering group and the local SSP do): an area topic can")));
-    ASSIGN_OR_RETURN(const YouthState youth, s.Load<YouthState>("youth_id", r.youth_id()));
-    RETURN_IF_ERROR(Rule(youth.area_id == meeting.area_id,
-                         absl::StrCat("youth_id: ", r.youth_id(), " is not of ", meeting.area_id)));
+    ASSIGN_OR_RETURN(const YouthState youth,
+                     LoadYouthInArea(s, "youth_id", r.youth_id(), meeting.area_id));
     RETURN_IF_ERROR(Rule(meeting.agenda.count(r.youth_id()) == 0,
                          absl::StrCat(r.youth_id(), " is on the agenda already")));
     // A meeting held before the youth was referred did not discuss the youth (nor did an agency

@@ -42,6 +42,14 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
   return agency;
 }
 
+absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
+                                           absl::string_view youth_id, absl::string_view area_id) {
+  ASSIGN_OR_RETURN(YouthState youth, s.Load<YouthState>(field, youth_id, /*must_exist=*/false));
+  RETURN_IF_ERROR(Rule(youth.exists && youth.area_id == area_id,
+                       absl::StrCat(field, ": ", youth_id, " has no case in ", area_id)));
+  return youth;
+}
+
 absl::Status CheckProgrammeGoals(
     const google::protobuf::RepeatedPtrField<v1::ProgrammeGoal>& goals) {
   RETURN_IF_ERROR(CheckCount("goals", goals.size(), 1, kMaxListEntries));

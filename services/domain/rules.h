@@ -91,6 +91,13 @@ absl::StatusOr<std::optional<int>> AgeOf(Session& s, const YouthState& youth, ab
 // FAILED_PRECONDITION "<youth> is closed: <what> until it is reopened" for a closed case.
 absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id, absl::string_view what);
 
+// The youth `youth_id` (named in `field`) if it has a case in `area_id`; FAILED_PRECONDITION
+// "<field>: <youth_id> has no case in <area_id>" otherwise, in the same words whether the youth
+// has no case at all or one of another area (whether it exists there is not the caller's to
+// learn).
+absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
+                                           absl::string_view youth_id, absl::string_view area_id);
+
 // The agency exists and belongs to the area.
 absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field,
                                              absl::string_view agency_id,

@@ -594,7 +594,7 @@ absl::StatusOr<Decision> Decide(const v1::NotifyChildWelfareRequest& r, const Co
   ASSIGN_OR_RETURN(*x->mutable_text(), s.Seal(r.youth_id(), "notification", r.text()));
   *x->mutable_assessment_due_at() = TimestampOf(c.now + kNotificationAssessmentTime);
   *x->mutable_receipt_due_on() = DateOf(AfterWorkingDays(
-      absl::ToCivilDay(c.now, absl::UTCTimeZone()), kNotificationReceiptWorkingDays));
+      DanishDay(c.now), kNotificationReceiptWorkingDays));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(id);
 }
@@ -648,8 +648,7 @@ absl::StatusOr<Decision> Decide(const v1::OpenChildWelfareInvestigationRequest& 
         Rule(investigation.done, absl::StrCat(r.youth_id(), " has an open investigation, ", id)));
   }
   const std::string id = NewId("investigation");
-  const absl::CivilDay today = absl::ToCivilDay(c.now, absl::UTCTimeZone());
-  const absl::CivilDay due = AddMonths(today, kInvestigationMonths);
+  const absl::CivilDay due = AddMonths(DanishDay(c.now), kInvestigationMonths);
   v1::Event e;
   auto* x = e.mutable_child_welfare_investigation_opened();
   x->set_investigation_id(id);
@@ -767,7 +766,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordSubjectAccessRequestRequest& r,
   ASSIGN_OR_RETURN(*x->mutable_requested_by(),
                    s.Seal(r.youth_id(), "subject_access_requested_by", r.requested_by()));
   *x->mutable_due_on() =
-      DateOf(AddMonths(absl::ToCivilDay(c.now, absl::UTCTimeZone()), kSubjectAccessMonths));
+      DateOf(AddMonths(DanishDay(c.now), kSubjectAccessMonths));
   s.Emit(r.youth_id(), youth.area_id, std::move(e));
   return s.Finish(id);
 }

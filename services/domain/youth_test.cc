@@ -460,6 +460,25 @@ TEST_F(DecideTest, AConsentOfBeforeIsNamedByItsScope) {
   EXPECT_EQ(withdrawn.writes[0].events[0].consent_withdrawn().consent_id(), "");
 }
 
+// Barnets lov's deadlines count from the Danish calendar day: a notification made at 00:30 on a
+// Monday in Copenhagen (23:30 UTC on Sunday) counts from Monday.
+TEST(WorkingDaysTest, DeadlinesCountFromTheDanishDay) {
+  using absl::CivilDay;
+  auto at = [](int y, int m, int d, int h, int min) {
+    return absl::FromCivil(absl::CivilMinute(y, m, d, h, min), absl::UTCTimeZone());
+  };
+  EXPECT_EQ(DanishDay(at(2026, 11, 22, 23, 30)), CivilDay(2026, 11, 23));  // CET
+  EXPECT_EQ(DanishDay(at(2026, 11, 22, 22, 59)), CivilDay(2026, 11, 22));
+  EXPECT_EQ(DanishDay(at(2026, 7, 5, 22, 30)), CivilDay(2026, 7, 6));  // CEST
+  EXPECT_EQ(DanishDay(at(2026, 7, 5, 21, 59)), CivilDay(2026, 7, 5));
+  // The switches: summer time from 29 March 2026 01:00 UTC to 25 October 2026 01:00 UTC.
+  EXPECT_EQ(DanishDay(at(2026, 3, 28, 22, 59)), CivilDay(2026, 3, 28));
+  EXPECT_EQ(DanishDay(at(2026, 3, 28, 23, 0)), CivilDay(2026, 3, 29));
+  EXPECT_EQ(DanishDay(at(2026, 10, 24, 21, 59)), CivilDay(2026, 10, 24));
+  EXPECT_EQ(DanishDay(at(2026, 10, 24, 22, 0)), CivilDay(2026, 10, 25));
+  EXPECT_EQ(AfterWorkingDays(DanishDay(at(2026, 11, 22, 23, 30)), 6), CivilDay(2026, 12, 1));
+}
+
 // The receipt's 6 working days ("hverdage") skip weekends, the Danish public holidays and the
 // days public administrations close.
 TEST(WorkingDaysTest, HolidaysAndClosingDaysAreNoWorkingDays) {
@@ -504,6 +523,15 @@ TEST_F(DecideTest, ANotificationIsAssessedConfirmedAndInvestigatedByTheSocialAdm
   EXPECT_EQ(event.assessment_due_at().seconds(), absl::ToUnixSeconds(w_.now_ + absl::Hours(24)));
   EXPECT_EQ(event.receipt_due_on().day(), 1);
   EXPECT_EQ(event.receipt_due_on().month(), 12);
+  // Made at 00:30 on Monday in Copenhagen (Sunday 23:30 UTC): it counts from Monday too.
+  const absl::Time monday = w_.now_;
+  w_.now_ = absl::FromCivil(absl::CivilMinute(2026, 11, 22, 23, 30), absl::UTCTimeZone());
+  notify.set_request_id("notify-at-half-past-midnight");
+  const v1::NotificationMade early =
+      w_.Do(notify, school_member_).writes[0].events[0].notification_made();
+  w_.now_ = monday;
+  EXPECT_EQ(early.receipt_due_on().day(), 1);
+  EXPECT_EQ(early.receipt_due_on().month(), 12);
 
   auto assess = Req<v1::AssessNotificationRequest>();
   assess.set_youth_id(youth);
