@@ -38,7 +38,7 @@ absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Princip
     // One youth's records: all of its case's area.
     RETURN_IF_ERROR(queries::CheckId("youth_id", youth_id, "youth", /*required=*/true));
     ASSIGN_OR_RETURN(const std::string area, known_.area_of_youth(youth_id));
-    RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, area));
+    RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, youth_id, area));
     return AccessLog::Filter(nullptr);
   }
   // Each record by its area; one that names none, by its youth's case's (looked up once each).

@@ -3,7 +3,8 @@
 // metadata and are recorded in the access log before anything is sent (a history per batch:
 // the youth and whether its data came out in clear); the access log itself is for auditors,
 // who see the purposes' free texts unsealed (or erased). An auditor whose token lists areas reads
-// the records of those areas only (security::MayReadAccessRecordsOf, MaySeeAccessRecord).
+// the records of those areas only (security::MayReadAccessRecordsOf, MaySeeAccessRecord); a
+// youth with no case and another area's are refused to it in the same words.
 //
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_

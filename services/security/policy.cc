@@ -623,10 +623,11 @@ absl::Status MayReadAccessLog(const Principal& who) {
   return Refuse(who, "read the access log: only an auditor");
 }
 
-absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view area_id) {
+absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view youth_id,
+                                    absl::string_view area_id) {
   if (absl::Status role = MayReadAccessLog(who); !role.ok()) return role;
   if (AuditsArea(who, area_id)) return absl::OkStatus();
-  return RefuseOutsideAuditorsAreas(who, "read the access records of a youth", area_id);
+  return RefuseOutsideCase(who, youth_id);
 }
 
 bool MaySeeAccessRecord(const Principal& who, absl::string_view area_id) {

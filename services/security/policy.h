@@ -329,9 +329,11 @@ absl::Status MayAuditCases(const Principal& who);
 absl::Status MayReviewErasures(const Principal& who, absl::string_view area_id);
 // The access log: an auditor (which of its records: the two below).
 absl::Status MayReadAccessLog(const Principal& who);
-// The access records of one youth, whose case is of `area_id` ("" if it has none): an auditor of
-// every area, or of that area.
-absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view area_id);
+// The access records of the youth `youth_id`, whose case is of `area_id` ("" if it has none): an
+// auditor of every area, or of that area. Another auditor is refused with RefuseOutsideCase(),
+// in the same words whether the youth has no case or one of another area.
+absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view youth_id,
+                                    absl::string_view area_id);
 // True if `who`, who may read the access log, may read a record of `area_id` (the record's own,
 // or else its youth's case's; "" if neither is known) in a list by person or an export: every
 // record for an auditor of every area; those of its areas for an auditor bound to areas.
