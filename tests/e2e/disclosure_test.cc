@@ -193,6 +193,15 @@ class DisclosureTest : public ::testing::Test {
     last_position_ = std::max(last_position_, result.response.position());
   }
 
+  // ABORTED naming `youth`'s version: what a pin is told by one who sees every change.
+  static void ExpectToldTheVersion(const grpc::Status& status, const std::string& youth) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+    EXPECT_EQ(status.error_message().rfind(
+                  absl::StrCat("expected_version: ", youth, " is at version "), 0),
+              0u)
+        << status.error_message();
+  }
+
   // `who` notifies the social administration of `youth` for its own agency.
   static void Notify(const security::Principal& who, const std::string& youth,
                      const std::string& request_id, const std::string& text) {
@@ -660,11 +669,7 @@ TEST_F(DisclosureTest, APinnedVersionIsComparedOnlyForACallerThePolicyAdmits) {
   const CallResult stale_share = suite_->commands->Call(cast.police_member, share);
   EXPECT_TRUE(stale_share.status.ok()) << stale_share.status.error_message();
   const CallResult stale_decision = suite_->commands->Call(cast.caseworker, decision(youth));
-  EXPECT_EQ(stale_decision.status.error_code(), grpc::StatusCode::ABORTED);
-  EXPECT_EQ(stale_decision.status.error_message().rfind(
-                absl::StrCat("expected_version: ", youth, " is at version "), 0),
-            0u)
-      << stale_decision.status.error_message();
+  ExpectToldTheVersion(stale_decision.status, youth);
 }
 
 // The tenth review's blocker: the pin was still an oracle, through the choice between ABORTED
@@ -818,11 +823,7 @@ TEST_F(DisclosureTest, NoAnswerDependsOnAPinForWhoDoesNotSeeEveryChange) {
   social.set_request_id("oracle-social-stale");
   social.set_expected_version(1);
   const CallResult stale = suite_->commands->Call(cast.caseworker, social);
-  EXPECT_EQ(stale.status.error_code(), grpc::StatusCode::ABORTED);
-  EXPECT_EQ(stale.status.error_message().rfind(
-                absl::StrCat("expected_version: ", youth, " is at version "), 0),
-            0u)
-      << stale.status.error_message();
+  ExpectToldTheVersion(stale.status, youth);
 }
 
 // The tenth review's finding 5: the read side told an unknown youth (NOT_FOUND) from another
