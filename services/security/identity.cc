@@ -240,7 +240,12 @@ absl::StatusOr<Principal> ClaimsMap::Lookup(const TokenClaims& claims) const {
         "the token verifies but maps to no principal: oidc_claims_map_file lists neither its "
         "subject (sub:",
         Bounded(claims.subject), ") nor any of its groups (",
-        claims.groups.empty() ? "it has none" : Bounded(absl::StrJoin(claims.groups, " ")), ")"));
+        claims.groups_left_out
+            ? "the provider left them out of the token: group overage, see _claim_names; map "
+              "app roles instead"
+            : claims.groups.empty() ? "it has none"
+                                    : Bounded(absl::StrJoin(claims.groups, " ")),
+        ")"));
   }
   return *std::move(found);
 }

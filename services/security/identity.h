@@ -98,6 +98,11 @@ struct TokenClaims {
   std::string subject;              // "sub"
   std::string person;               // the person claim's value; empty if the token has none
   std::vector<std::string> groups;  // the groups claim's values (a string or an array of them)
+  // True if the provider left the groups out of the token: it has no groups claim, and its
+  // "_claim_names" names that claim (Entra ID's "group overage", for a user in more groups than
+  // a token may carry; the groups must then be read from Microsoft Graph, which hotspotd does
+  // not do). Such a token maps only by its subject; see README, "Entra ID".
+  bool groups_left_out = false;
 };
 
 // Checks a JWT access token: its signature against the provider's keys, its issuer, audience

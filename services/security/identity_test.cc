@@ -305,6 +305,15 @@ TEST(ClaimsMapTest, ASubjectAndItsGroupsMapToOnePrincipal) {
   EXPECT_EQ(none.message(),
             "the token verifies but maps to no principal: oidc_claims_map_file lists neither its "
             "subject (sub:subject-bo) nor any of its groups (it has none)");
+  // Groups the provider left out: said so, and a subject line still maps the token.
+  TokenClaims overage{"subject-bo", "bo@kommune.test", {}};
+  overage.groups_left_out = true;
+  EXPECT_EQ(map->Lookup(overage).status().message(),
+            "the token verifies but maps to no principal: oidc_claims_map_file lists neither its "
+            "subject (sub:subject-bo) nor any of its groups (the provider left them out of the "
+            "token: group overage, see _claim_names; map app roles instead)");
+  overage.subject = "case-records-app";
+  EXPECT_EQ(map->Lookup(overage)->person, "system-case-records");
   // "*" needs a person the token names, fit to be an actor.
   for (const std::string& person : {std::string(""), std::string("anna jensen"),
                                     std::string("anna\x1b[31m"), std::string("anna\u202Eadmin"),

@@ -393,6 +393,9 @@ absl::StatusOr<TokenClaims> JwtVerifier::Verify(absl::string_view token) const {
         if (group.is_string()) out.groups.push_back(group.get<std::string>());
       }
     }
+  } else if (auto names = claims->find("_claim_names");
+             names != claims->end() && names->is_object()) {
+    out.groups_left_out = names->contains(options.groups_claim);
   }
   return out;
 }

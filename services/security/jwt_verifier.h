@@ -24,6 +24,10 @@
 // fetch or parse leaves the one before in use; until a first one is had, tokens are answered
 // UNAVAILABLE, and the fetch is tried again every `refetch_interval`.
 //
+// Claims. The person claim and the groups claim (see the options) are read as they are; a token
+// without the groups claim whose "_claim_names" names it (Entra ID's group overage) is marked
+// TokenClaims::groups_left_out, and its groups are not fetched from anywhere.
+//
 // Thread-safety: Verify() is safe for concurrent use. The destructor stops the fetching thread
 // (waiting for a fetch under way).
 #ifndef HOTSPOT_SERVICES_SECURITY_JWT_VERIFIER_H_

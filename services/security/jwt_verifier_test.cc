@@ -149,7 +149,32 @@ TEST_F(JwtVerifierTest, Rs256AndEs256TokensGiveTheirClaims) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->groups, std::vector<std::string>({"Hotspot.Auditor"}));
   EXPECT_EQ(read->person, "");
+  EXPECT_FALSE(read->groups_left_out);
   EXPECT_EQ(provider_.fetches(), 1);
+}
+
+TEST_F(JwtVerifierTest, GroupsTheProviderLeftOutAreToldApart) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  // Entra ID's group overage: no groups claim, "_claim_names" pointing at Graph instead.
+  Json overage = Anna();
+  overage.erase("roles");
+  overage["_claim_names"] = {{"roles", "src1"}};
+  overage["_claim_sources"] = {
+      {"src1", {{"endpoint", "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}}}};
+  absl::StatusOr<TokenClaims> left_out = verifier->Verify(rsa_->Sign(overage));
+  ASSERT_TRUE(left_out.ok()) << left_out.status();
+  EXPECT_TRUE(left_out->groups.empty());
+  EXPECT_TRUE(left_out->groups_left_out);
+  // "_claim_names" naming another claim, or beside the groups claim, leaves nothing out.
+  Json other = overage;
+  other["_claim_names"] = {{"groups", "src1"}};
+  EXPECT_FALSE(verifier->Verify(rsa_->Sign(other))->groups_left_out);
+  Json both = Anna();
+  both["_claim_names"] = {{"roles", "src1"}};
+  absl::StatusOr<TokenClaims> given = verifier->Verify(rsa_->Sign(both));
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_FALSE(given->groups_left_out);
+  EXPECT_EQ(given->groups, std::vector<std::string>({"Hotspot.Coordinator", "Other.App"}));
 }
 
 TEST_F(JwtVerifierTest, ExpiryAndNotBeforeHoldWithinTheLeeway) {
