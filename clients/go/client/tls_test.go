@@ -93,10 +93,10 @@ func TestTLSAndMTLS(t *testing.T) {
 
 	t.Run("strange certificates and plaintext are refused", func(t *testing.T) {
 		for name, tls := range map[string]*client.TLSFiles{
-			"a client certificate of another CA":              files("client", ours, other),
+			"a client certificate of another CA":             files("client", ours, other),
 			"a server certificate the client does not trust": files("client", other, ours),
-			"no client certificate":                           {CAFile: ours + "/ca.pem"},
-			"plaintext":                                       nil,
+			"no client certificate":                          {CAFile: ours + "/ca.pem"},
+			"plaintext":                                      nil,
 		} {
 			t.Run(name, func(t *testing.T) {
 				refusedWith(t, listCases(dial(tokens["chief-anna"], tls)), codes.Unavailable, "")
