@@ -234,7 +234,8 @@ TEST_F(PublicHeadTest, AQueryWaitsForTheViewsWithoutAThread) {
 // The audit's reads wait for the views as queries do, holding no worker (issue 14 §4): with the
 // views held, five GetCaseAsOf at a position they have not reached (the audit has two workers)
 // and a GetCaseHistory with that min_position wait while another auditor's VerifyLog is
-// answered; once the views go on, each answers with the new case.
+// answered (and a history whose client gives up ends then); once the views go on, each answers
+// with the new case.
 TEST_F(PublicHeadTest, AuditReadsWaitForTheViewsWithoutAWorker) {
   store::testing::TempDir dir;
   const std::string hold = dir.Sub("hold-views");
@@ -305,6 +306,18 @@ TEST_F(PublicHeadTest, AuditReadsWaitForTheViewsWithoutAWorker) {
     EXPECT_EQ(call.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   }
   EXPECT_EQ(history.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  // A history whose client gives up while it waits ends then, its stream never started.
+  {
+    v1::GetCaseHistoryRequest request;
+    request.set_youth_id(youth);
+    request.set_min_position(target);
+    auto late = suite_->As(dpo, "audit: waiting test", absl::Milliseconds(300));
+    auto reader = audit->GetCaseHistory(late.get(), request);
+    v1::GetCaseHistoryResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    const grpc::Status gave_up = reader->Finish();
+    EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gave_up.error_message();
+  }
 
   std::remove(hold.c_str());
   for (auto& call : waiting) {
