@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -234,6 +236,8 @@ struct EventStore::Impl {
   std::deque<std::shared_ptr<const RecordedEvent>> live ABSL_GUARDED_BY(live_mu);
   size_t live_bytes ABSL_GUARDED_BY(live_mu) = 0;
   bool live_closed ABSL_GUARDED_BY(live_mu) = false;
+  // Subscriptions waiting for an event (Subscription::OnReady), by the position they wait for.
+  std::multimap<uint64_t, Subscription*> ready ABSL_GUARDED_BY(live_mu);
   std::atomic<uint64_t> head_position{0};
   std::atomic<uint64_t> stat_appends{0};
   std::atomic<uint64_t> stat_events{0};
@@ -278,6 +282,9 @@ struct EventStore::Impl {
   absl::StatusOr<std::vector<RecordedEvent>> ReadLog(uint64_t from, uint64_t to,
                                                      Direction direction, size_t limit) const;
   void Publish(std::vector<std::shared_ptr<const RecordedEvent>> events, uint64_t head);
+  // Takes the OnReady() callbacks that a head at `head` lets go (UINT64_MAX: every one).
+  using Ready = absl::AnyInvocable<void(absl::Status) &&>;
+  std::vector<Ready> TakeReady(uint64_t head) ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_mu);
 };
 
 absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
@@ -733,8 +740,21 @@ static size_t LiveBytes(const RecordedEvent& event) {
          event.metadata.causation_id.size();
 }
 
+std::vector<EventStore::Impl::Ready> EventStore::Impl::TakeReady(uint64_t head) {
+  std::vector<Ready> due;
+  for (auto it = ready.begin(); it != ready.end() && it->first <= head; it = ready.erase(it)) {
+    due.push_back(std::move(it->second->ready_));
+    it->second->ready_ = nullptr;
+  }
+  return due;
+}
+
 void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>> events,
                                uint64_t head) {
+  std::vector<Ready> due;  // called outside the lock
+  absl::Cleanup call = [&due] {
+    for (Ready& ready : due) std::move(ready)(absl::OkStatus());
+  };
   absl::MutexLock lock(&live_mu);
   for (auto& event : events) {
     live_bytes += LiveBytes(*event);
@@ -747,6 +767,7 @@ void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>>
   }
   published_head = head;
   head_position.store(head, std::memory_order_release);
+  due = TakeReady(head);
 }
 
 absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t from, uint64_t to,
@@ -798,8 +819,13 @@ EventStore::~EventStore() {
   impl_->writer.join();
   impl_->committer.join();
   impl_->completer.join();
-  absl::MutexLock lock(&impl_->live_mu);
-  impl_->live_closed = true;
+  std::vector<Impl::Ready> due;
+  {
+    absl::MutexLock lock(&impl_->live_mu);
+    impl_->live_closed = true;
+    due = impl_->TakeReady(UINT64_MAX);
+  }
+  for (Impl::Ready& ready : due) std::move(ready)(absl::CancelledError("the store is closing"));
 }
 
 absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
@@ -1187,12 +1213,54 @@ absl::Status EventStore::Checkpoint(const std::string& directory) {
   return internal::WriteCheckpoint(impl_->db, directory);
 }
 
-Subscription::~Subscription() = default;
+Subscription::~Subscription() {
+  absl::AnyInvocable<void(absl::Status) &&> dropped;  // destroyed outside the lock
+  absl::MutexLock lock(&store_->impl_->live_mu);
+  DropReady(dropped);
+}
+
+// Takes this subscription out of the store's waiters, its callback into `out`.
+void Subscription::DropReady(absl::AnyInvocable<void(absl::Status) &&>& out) {
+  if (!ready_) return;
+  auto& waiting = store_->impl_->ready;
+  for (auto it = waiting.lower_bound(ready_at_); it != waiting.end() && it->first == ready_at_;
+       ++it) {
+    if (it->second != this) continue;
+    waiting.erase(it);
+    break;
+  }
+  out = std::move(ready_);
+  ready_ = nullptr;
+}
+
+void Subscription::OnReady(absl::AnyInvocable<void(absl::Status) &&> ready) {
+  EventStore::Impl& impl = *store_->impl_;
+  absl::AnyInvocable<void(absl::Status) &&> dropped;  // destroyed outside the lock
+  bool stopped;
+  {
+    absl::MutexLock lock(&impl.live_mu);
+    DropReady(dropped);
+    stopped = cancelled_.load() || impl.live_closed;
+    if (!stopped && impl.published_head < cursor_) {
+      ready_ = std::move(ready);
+      ready_at_ = cursor_;
+      impl.ready.emplace(cursor_, this);
+      return;
+    }
+  }
+  std::move(ready)(stopped ? absl::CancelledError("the subscription was cancelled")
+                           : absl::OkStatus());
+}
 
 void Subscription::Cancel() {
   cancelled_.store(true);
-  // Waiters re-evaluate their condition when the mutex is released.
-  absl::MutexLock lock(&store_->impl_->live_mu);
+  absl::AnyInvocable<void(absl::Status) &&> ready;
+  {
+    // Waiters re-evaluate their condition when the mutex is released.
+    absl::MutexLock lock(&store_->impl_->live_mu);
+    DropReady(ready);
+  }
+  if (ready) std::move(ready)(absl::CancelledError("the subscription was cancelled"));
 }
 
 absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Duration timeout) {

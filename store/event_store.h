@@ -265,8 +265,13 @@ class EventStore;
 // events are recent, from disk otherwise), then live events as they commit. In order, with no
 // event skipped or repeated. Made by EventStore::Subscribe().
 //
-// Thread-safety: Next() is for one thread at a time; Cancel() may be called from any thread,
-// also while Next() waits. A Subscription must be destroyed before the EventStore that made it.
+// Waiting. Next() with a timeout blocks its thread while nothing new commits. A reader that must
+// not hold a thread (a server's stream) calls Next() with a zero timeout, and once it is caught up
+// asks OnReady() to be called back when there is more to read.
+//
+// Thread-safety: Next() and OnReady() are for one thread at a time; Cancel() may be called from
+// any thread, also while Next() waits. A Subscription must be destroyed before the EventStore
+// that made it; destroying it drops its OnReady() callback unrun.
 class Subscription {
  public:
   ~Subscription();
@@ -279,8 +284,16 @@ class Subscription {
   // called; INVALID_ARGUMENT if max_events is 0; DATA_LOSS if a stored event cannot be decoded.
   absl::StatusOr<SubscriptionBatch> Next(size_t max_events, absl::Duration timeout);
 
+  // Calls `ready` once, when Next() would return at once: with OK when the log holds an event at
+  // or past the cursor; with CANCELLED once Cancel() is called or the store is closing. If that
+  // is so already, it runs at once on the calling thread. Otherwise it runs later on the store's
+  // committer thread (when a commit publishes that event, which it must not hold up: it should
+  // only hand work on, e.g. to a worker pool), or on the thread that calls Cancel(). One
+  // callback at a time: a second call before the first ran replaces it (destroyed unrun).
+  void OnReady(absl::AnyInvocable<void(absl::Status) &&> ready);
+
   // Stops the subscription: a waiting Next() returns CANCELLED promptly, and so does every later
-  // one. Idempotent.
+  // one; an OnReady() callback runs with CANCELLED. Idempotent.
   void Cancel();
 
   // The next position this subscription will examine.
@@ -296,6 +309,11 @@ class Subscription {
   const SubscriptionFilter filter_;
   std::atomic<bool> cancelled_{false};
   std::deque<RecordedEvent> readahead_;  // read from disk, from cursor_ on, not yet returned
+  // The OnReady() callback and the position it waits for, listed in the store's waiters while
+  // set. Guarded by the store's live_mu.
+  absl::AnyInvocable<void(absl::Status) &&> ready_;
+  uint64_t ready_at_ = 0;
+  void DropReady(absl::AnyInvocable<void(absl::Status) &&>& out);
 };
 
 // The outcome of Verify().
@@ -319,7 +337,8 @@ class EventStore {
                                                           const std::string& directory);
 
   // Finishes every append already accepted (their callers are completed), wakes every waiting
-  // subscription with CANCELLED, stops the writer and closes the database.
+  // subscription with CANCELLED (and runs every OnReady() callback with CANCELLED), stops the
+  // writer and closes the database.
   ~EventStore();
 
   EventStore(const EventStore&) = delete;

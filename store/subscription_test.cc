@@ -1,5 +1,8 @@
 #include <atomic>
+#include <optional>
 #include <thread>
+
+#include "absl/synchronization/notification.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -194,6 +197,62 @@ TEST(SubscriptionTest, CancelWakesAWaitingNext) {
   EXPECT_EQ(batch.status().code(), absl::StatusCode::kCancelled);
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   EXPECT_EQ(sub->Next(10, absl::Seconds(1)).status().code(), absl::StatusCode::kCancelled);
+}
+
+
+TEST(SubscriptionTest, OnReadyRunsOnceTheNextEventCommits) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  ASSERT_TRUE(store->Append(One("s", "first")).ok());
+  auto sub = *store->Subscribe(1, {});
+  // An event at the cursor already: at once, on this thread.
+  std::optional<absl::Status> now;
+  sub->OnReady([&](absl::Status status) { now = status; });
+  ASSERT_TRUE(now.has_value());
+  EXPECT_TRUE(now->ok()) << *now;
+  absl::StatusOr<SubscriptionBatch> batch = sub->Next(10, absl::ZeroDuration());
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->events.size(), 1u);
+  EXPECT_TRUE(batch->caught_up);
+  // Caught up: not until the next commit, then with the event readable without waiting.
+  absl::Notification ready;
+  absl::Status status = absl::UnknownError("not run");
+  sub->OnReady([&](absl::Status s) {
+    status = s;
+    ready.Notify();
+  });
+  EXPECT_FALSE(ready.HasBeenNotified());
+  ASSERT_TRUE(store->Append(One("s", "second")).ok());
+  ready.WaitForNotification();
+  EXPECT_TRUE(status.ok()) << status;
+  batch = sub->Next(10, absl::ZeroDuration());
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->events.size(), 1u);
+  EXPECT_EQ(batch->events[0]->payload, "second");
+}
+
+TEST(SubscriptionTest, OnReadyRunsWithCancelledOnCancelAndIsDroppedWithItsSubscription) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  auto sub = *store->Subscribe(1, {});
+  std::optional<absl::Status> status;
+  sub->OnReady([&](absl::Status s) { status = s; });
+  EXPECT_FALSE(status.has_value());
+  sub->Cancel();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kCancelled);
+  // After Cancel(): at once, CANCELLED.
+  status.reset();
+  sub->OnReady([&](absl::Status s) { status = s; });
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code(), absl::StatusCode::kCancelled);
+  // A destroyed subscription's callback never runs; the commit after it wakes nobody.
+  auto other = *store->Subscribe(1, {});
+  bool ran = false;
+  other->OnReady([&](absl::Status) { ran = true; });
+  other.reset();
+  ASSERT_TRUE(store->Append(One("s")).ok());
+  EXPECT_FALSE(ran);
 }
 
 }  // namespace

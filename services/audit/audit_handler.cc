@@ -260,6 +260,15 @@ absl::StatusOr<uint64_t> AuditHandler::PositionAt(absl::Time time) const {
   return low;
 }
 
+uint64_t AuditHandler::Awaited(const v1::GetCaseAsOfRequest& request) const {
+  const uint64_t head = events_->HeadPosition();
+  // A bad position waits for nothing: CaseAsOf refuses it.
+  if (request.as_of_case() == v1::GetCaseAsOfRequest::kPosition && request.position() <= head) {
+    return Unreached(request.position());
+  }
+  return request.as_of_case() == v1::GetCaseAsOfRequest::kTime ? Unreached(head) : 0;
+}
+
 absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
     const security::Principal& who, const v1::GetCaseAsOfRequest& request,
     absl::Time deadline) const {

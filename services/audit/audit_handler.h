@@ -68,6 +68,15 @@ class AuditHandler {
       absl::Time deadline) const;
 
   int retention_days() const { return options_.retention_days; }
+  const projections::Projector& views() const { return *views_; }
+
+  // What a call waits for before it runs, queued without a thread (rpc::CallRunner's UnaryAfter
+  // and StreamAfter): the position the views must reach, or 0 if they are there; the method's
+  // own wait for them then ends at once. Quick: no I/O. For CaseAsOf its position, or by time
+  // the head; for CaseHistory, ErasureReviewsDue and SubjectAccess, which read what the log
+  // held when asked, the head.
+  uint64_t Awaited(const v1::GetCaseAsOfRequest& request) const;
+  uint64_t AwaitedHead() const { return Unreached(events_->HeadPosition()); }
 
   // The area of `youth_id`'s case as the views hold it now; "" if it has none.
   absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const;
@@ -96,6 +105,10 @@ class AuditHandler {
   // The last position recorded at or before `time`; 0 if none.
   absl::StatusOr<uint64_t> PositionAt(absl::Time time) const;
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+  // `position` if the views have not reached it, else 0.
+  uint64_t Unreached(uint64_t position) const {
+    return position > views_->position() ? position : 0;
+  }
 
   const store::EventStore* const events_;
   const projections::Projector* const views_;

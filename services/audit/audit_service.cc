@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/queries/personal_data.h"
+#include "services/queries/query_service.h"
 #include "services/queries/query_util.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
@@ -29,7 +30,8 @@ AuditService::AuditService(const AuditHandler* handler,
       sealer_(sealer),
       answer_(std::move(answer)),
       known_(known),
-      runner_(authenticator, access_log, workers, std::move(known), limits) {}
+      runner_(authenticator, access_log, workers, std::move(known), limits,
+              queries::WaitsFor(handler->views())) {}
 
 absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
                                                          const std::string& youth_id) const {
@@ -93,8 +95,9 @@ absl::Status AuditService::ResolvePurposes(
 grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHistory(
     grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) {
   const rpc::Method& method = Method("GetCaseHistory");
-  return runner_.Stream<v1::GetCaseHistoryResponse>(
-      context, method, *request,
+  // Queued without a thread until the views reach the head (its own wait then ends at once).
+  return runner_.StreamAfter<v1::GetCaseHistoryResponse>(
+      context, method, *request, handler_->AwaitedHead(),
       [this, request, &method](const rpc::Caller& caller,
                                rpc::StreamWriter<v1::GetCaseHistoryResponse>& out) {
         return handler_->CaseHistory(
@@ -110,10 +113,14 @@ grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHisto
 grpc::ServerUnaryReactor* AuditService::GetCaseAsOf(grpc::CallbackServerContext* context,
                                                     const v1::GetCaseAsOfRequest* request,
                                                     v1::GetCaseAsOfResponse* response) {
-  return runner_.Unary(context, Method("GetCaseAsOf"), *request, response,
-                       [this, request](const rpc::Caller& caller) {
-                         return handler_->CaseAsOf(caller.who, *request, caller.deadline);
-                       });
+  return runner_.UnaryAfter(
+      context, Method("GetCaseAsOf"), *request, response,
+      [this, request](const rpc::Caller&) -> absl::StatusOr<uint64_t> {
+        return handler_->Awaited(*request);
+      },
+      [this, request](const rpc::Caller& caller) {
+        return handler_->CaseAsOf(caller.who, *request, caller.deadline);
+      });
 }
 
 grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
@@ -165,17 +172,20 @@ grpc::ServerUnaryReactor* AuditService::VerifyLog(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AuditService::ListErasureReviewsDue(
     grpc::CallbackServerContext* context, const v1::ListErasureReviewsDueRequest* request,
     v1::ListErasureReviewsDueResponse* response) {
-  return runner_.Unary(context, Method("ListErasureReviewsDue"), *request, response,
-                       [this, request](const rpc::Caller& caller) {
-                         return handler_->ErasureReviewsDue(caller.who, *request, caller.deadline);
-                       });
+  return runner_.UnaryAfter(
+      context, Method("ListErasureReviewsDue"), *request, response,
+      [this](const rpc::Caller&) -> absl::StatusOr<uint64_t> { return handler_->AwaitedHead(); },
+      [this, request](const rpc::Caller& caller) {
+        return handler_->ErasureReviewsDue(caller.who, *request, caller.deadline);
+      });
 }
 
 grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
     grpc::CallbackServerContext* context, const v1::ExportSubjectAccessRequest* request,
     v1::ExportSubjectAccessResponse* response) {
-  return runner_.Unary(
+  return runner_.UnaryAfter(
       context, Method("ExportSubjectAccess"), *request, response,
+      [this](const rpc::Caller&) -> absl::StatusOr<uint64_t> { return handler_->AwaitedHead(); },
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
         // It holds the youth's access records: for an auditor of the youth's area, as the

@@ -6,6 +6,11 @@
 // the records of those areas only (security::MayReadAccessRecordsOf, MaySeeAccessRecord); a
 // youth with no case and another area's are refused to it in the same words.
 //
+// The reads of the views (GetCaseAsOf, ListErasureReviewsDue, ExportSubjectAccess, and
+// GetCaseHistory's stream) are queued without a thread until the views reach what they read
+// (AuditHandler::Awaited, rpc::CallRunner's UnaryAfter and StreamAfter), so that calls waiting
+// while the views catch up hold none of the `workers`.
+//
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
 #define HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_

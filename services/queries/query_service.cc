@@ -5,17 +5,12 @@
 
 namespace hotspot::queries {
 
-namespace {
-
-// How a call waits for `views` (rpc::CallRunner::UnaryAfter).
 rpc::ViewsWaits WaitsFor(const projections::Projector& views) {
   return {[&views](uint64_t position, absl::AnyInvocable<void(absl::Status) &&> reached) {
             return views.OnReached(position, std::move(reached));
           },
           [&views](uint64_t ticket) { return views.Forget(ticket); }};
 }
-
-}  // namespace
 
 QueryService::QueryService(const QueryHandler* handler,
                            const security::Authenticator* authenticator,

@@ -20,6 +20,10 @@
 
 namespace hotspot::queries {
 
+// How a call waits for `views` without a thread (rpc::CallRunner::UnaryAfter, StreamAfter);
+// `views` must outlive what is made with it.
+rpc::ViewsWaits WaitsFor(const projections::Projector& views);
+
 class QueryService final : public v1::QueryService::CallbackService {
  public:
   // Not owned; all must outlive the service. `workers` threads run the queries.

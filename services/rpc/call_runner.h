@@ -12,17 +12,19 @@
 //
 // Unary calls run on a worker pool; server-streaming calls on a thread of their own
 // (StreamWriter), whose body records each response's disclosures with Record() before sending.
-// A read that must see the views at a position (min_position: UnaryAfter) is queued without a
-// thread until they reach it: a waiter with the views (ViewsWaits) hands its work to the pool
-// then. It ends DEADLINE_EXCEEDED naming min_position at the call's deadline, and is dropped
-// if the call is cancelled. Its principal's call slot is held while it waits.
+// (The subscriptions, which follow the log without end, hold no thread: they are pull reactors
+// of their own, which use Identify, Admit, Record and Refused.)
+// A read that must see the views at a position (min_position: UnaryAfter, StreamAfter) is
+// queued without a thread until they reach it: a waiter with the views (ViewsWaits) hands its
+// work to the pool, or starts the stream's thread, then. A unary call ends DEADLINE_EXCEEDED
+// naming min_position at the call's deadline; either is dropped if the call is cancelled. Its
+// principal's call slot is held while a unary call waits (a stream takes it when it starts).
 //
 // Deadlines. A call's deadline (Caller::deadline) is its client's, or none. The server's maximum
 // is the one CallGuard enforces (--max_call_deadline_s): it ends a call that runs longer, which
-// drops a waiting read's waiter as a cancellation does. Work that still blocks a thread until a
-// deadline (the audit's waits for the views: GetCaseAsOf, ListErasureReviewsDue, GetCaseHistory's
-// stream) honours the client's only; it waits only for positions the log holds (beyond the head
-// is refused at once), so only while the views catch up.
+// drops a waiting read's waiter as a cancellation does. No thread waits for the views: the
+// audit's reads (GetCaseAsOf, ListErasureReviewsDue, ExportSubjectAccess, GetCaseHistory) are
+// queued like queries, and their own wait then ends at once.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_RPC_CALL_RUNNER_H_
@@ -59,17 +61,6 @@ struct Caller {
   security::Principal who;
   std::optional<security::Purpose> purpose;
   absl::Time deadline;
-};
-
-// How a read waits for the views without a thread (projections::Projector's OnReached and
-// Forget, which this library does not name).
-struct ViewsWaits {
-  // Calls `reached` once the views have reached `position` (at once, returning 0, if so
-  // already); otherwise returns a ticket for `forget`. `reached` may run on the views' thread.
-  std::function<uint64_t(uint64_t position, absl::AnyInvocable<void(absl::Status) &&> reached)>
-      on_reached;
-  // Drops the waiter of a ticket, its callback unrun, unless it has run.
-  std::function<bool(uint64_t ticket)> forget;
 };
 
 namespace internal {
@@ -233,18 +224,37 @@ class CallRunner {
       const google::protobuf::Message& request,
       absl::AnyInvocable<absl::Status(const Caller&, StreamWriter<Response>&) &&> body,
       std::function<void()> on_cancel = nullptr, std::function<void()> on_done = nullptr) {
-    absl::StatusOr<Caller> caller = Identify(*context, method);
-    return new StreamWriter<Response>(
-        [this, &method, &request, caller = std::move(caller),
-         body = std::move(body)](StreamWriter<Response>& out) mutable -> absl::Status {
-          if (!caller.ok()) return caller.status();
-          absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = TakeCall(caller->who);
-          if (!slot.ok()) return slot.status();
-          absl::Status role = authenticator_->Admit(caller->who);
-          if (!role.ok()) return Refused(*caller, method, request, std::move(role));
-          return Refused(*caller, method, request, std::move(body)(*caller, out));
-        },
-        std::move(on_cancel), std::move(on_done));
+    return new StreamWriter<Response>(StreamBody(context, method, request, std::move(body)),
+                                      std::move(on_cancel), std::move(on_done));
+  }
+
+  // Stream() for a read that must see the views at `position` (0: none; it must be at most the
+  // head, so that the wait ends): the call waits for them without a thread, and its thread
+  // starts once they are there (StreamWriter). The client's deadline or cancellation ends the
+  // wait (CANCELLED; streams have no server-side deadline, CallGuard).
+  template <typename Response>
+  grpc::ServerWriteReactor<Response>* StreamAfter(
+      grpc::CallbackServerContext* context, const Method& method,
+      const google::protobuf::Message& request, uint64_t position,
+      absl::AnyInvocable<absl::Status(const Caller&, StreamWriter<Response>&) &&> body) {
+    if (position == 0) return Stream<Response>(context, method, request, std::move(body));
+    return new StreamWriter<Response>(views_, position,
+                                      StreamBody(context, method, request, std::move(body)));
+  }
+
+  // What Stream() does before its body runs, for a stream that runs without a thread of its own
+  // (a pull reactor, which calls it off the RPC thread: a refusal's record is a write): takes
+  // the caller's call slot (TakeCall: RESOURCE_EXHAUSTED beyond its limit) and admits its role
+  // (the authenticator's check, which may fill in `caller.who`; a PERMISSION_DENIED is recorded
+  // as a refusal, see Refused). The slot, held until the call's work ends (nullopt without
+  // limits).
+  absl::StatusOr<std::optional<PrincipalLimits::Slot>> Admit(
+      Caller& caller, const Method& method, const google::protobuf::Message& request) const {
+    absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = TakeCall(caller.who);
+    if (!slot.ok()) return slot.status();
+    absl::Status role = authenticator_->Admit(caller.who);
+    if (!role.ok()) return Refused(caller, method, request, std::move(role));
+    return slot;
   }
 
   // The call's deadline: its client's, or none (absl::InfiniteFuture). The server's maximum is
@@ -294,6 +304,23 @@ class CallRunner {
       // Free before the answer: a caller that has it may call again at once.
       slot.reset();
       reactor->Finish(ToGrpcStatus(status));
+    };
+  }
+
+  // The body of a StreamWriter: admits the caller (Admit), then runs `body`; a PERMISSION_DENIED
+  // it returns is recorded as a refusal.
+  template <typename Response>
+  typename StreamWriter<Response>::Body StreamBody(
+      grpc::CallbackServerContext* context, const Method& method,
+      const google::protobuf::Message& request,
+      absl::AnyInvocable<absl::Status(const Caller&, StreamWriter<Response>&) &&> body) {
+    absl::StatusOr<Caller> caller = Identify(*context, method);
+    return [this, &method, &request, caller = std::move(caller),
+            body = std::move(body)](StreamWriter<Response>& out) mutable -> absl::Status {
+      if (!caller.ok()) return caller.status();
+      absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = Admit(*caller, method, request);
+      if (!slot.ok()) return slot.status();
+      return Refused(*caller, method, request, std::move(body)(*caller, out));
     };
   }
 

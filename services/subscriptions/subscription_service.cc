@@ -21,9 +21,6 @@ namespace {
 
 using queries::Invalid;
 
-// How long one store read waits for new events before the loop looks at the clock again.
-constexpr absl::Duration kPoll = absl::Milliseconds(500);
-
 // A response is sent once it holds this many bytes of events, well below gRPC's default 4 MiB
 // limit on a received message; the rest of the batch follows in the next.
 constexpr size_t kMaxResponseBytes = 1 << 20;
@@ -71,32 +68,431 @@ absl::Status ShuttingDown() {
   return absl::UnavailableError("the server is shutting down; resubscribe from your checkpoint");
 }
 
+const rpc::Method& SubscribeMethod() {
+  static const rpc::Method& method =
+      rpc::Method::Of(v1::SubscriptionService::service_full_name(), "Subscribe");
+  return method;
+}
+
 }  // namespace
 
-// The subscription a call reads, shared with its cancel hook and Close().
-struct SubscriptionService::Live {
-  absl::Mutex mu;
-  store::Subscription* subscription ABSL_GUARDED_BY(mu) = nullptr;
-  bool cancelled ABSL_GUARDED_BY(mu) = false;
-  bool closed ABSL_GUARDED_BY(mu) = false;  // by the server's shutdown
+// One Subscribe call, a pull reactor: one step at a time runs on the service's worker pool
+// (Step): it reads what the subscription holds without waiting, and either starts one write
+// (the next step runs from OnWriteDone), or parks the call with no thread until the store
+// publishes past its cursor (Subscription::OnReady) or its next heartbeat or idle timeout is due
+// (the service's Timers). The reactor's reactions, the store's and the timers' callbacks and
+// Close() only wake it (Wake), which queues the next step unless one is queued, running or
+// writing: so there is never more than one step or one write at once, and a slow client holds
+// at most the response being written.
+class SubscriptionService::Call final
+    : public std::enable_shared_from_this<SubscriptionService::Call> {
+ public:
+  Call(SubscriptionService* service, const v1::SubscribeRequest* request,
+       absl::StatusOr<rpc::Caller> caller)
+      : service_(service), request_(request), caller_(std::move(caller)) {}
 
+  // The reactor gRPC drives; it owns the call until OnDone.
+  class Reactor final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+   public:
+    explicit Reactor(std::shared_ptr<Call> call) : call_(std::move(call)) {
+      call_->reactor_ = this;
+    }
+    void OnWriteDone(bool ok) override { call_->WriteDone(ok); }
+    void OnCancel() override { call_->Cancel(/*closing=*/false); }
+    void OnDone() override {
+      call_->service_->Forget(call_);
+      delete this;
+    }
+
+   private:
+    const std::shared_ptr<Call> call_;
+  };
+
+  // Queues the first step; false if the pool is full (the call is then finished here).
+  void Start() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (busy_) return;  // Close() came first and queued it
+      busy_ = true;
+    }
+    if (!service_->pool_.Submit([self = shared_from_this()] { self->Step(); })) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
+      }
+      reactor_->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                    "the server has too much work queued; retry with backoff"));
+    }
+  }
+
+  // Ends the call at its next step: CANCELLED (the client went away) or, `closing`, UNAVAILABLE
+  // (the server is shutting down).
   void Cancel(bool closing) {
-    absl::MutexLock lock(&mu);
-    cancelled = true;
-    closed |= closing;
-    if (subscription != nullptr) subscription->Cancel();
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      closed_ |= closing;
+    }
+    Wake();
   }
-  // The call's status once its subscription was cancelled.
+
+ private:
+  enum class Then { kWriting, kParked, kAgain };
+
+  // Queues a step unless one is queued, running or writing (then that one looks again).
+  void Wake() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      if (busy_) {
+        woken_ = true;
+        return;
+      }
+      busy_ = true;
+    }
+    Queue();
+  }
+  void Queue() {
+    // Work already accepted: past the pool's bound, as a call's steps come one at a time.
+    service_->pool_.Submit([self = shared_from_this()] { self->Step(); }, /*force=*/true);
+  }
+
+  void WriteDone(bool ok) {
+    if (!ok) {
+      absl::MutexLock lock(&mu_);
+      broken_ = true;
+    }
+    written_ = true;
+    Queue();  // still busy: the write was this call's work in flight
+  }
+
+  void Step() {
+    absl::StatusOr<Then> then = Run();
+    if (!then.ok()) return Finish(then.status());
+    switch (*then) {
+      case Then::kWriting:
+        return;
+      case Then::kAgain:
+        return Queue();
+      case Then::kParked:
+        return Park();
+    }
+  }
+
+  // Waits without a thread for the store or the clock; looks again at once if woken meanwhile.
+  void Park() {
+    // Registered while still busy: a callback that runs at once only marks the call woken.
+    std::weak_ptr<Call> weak = weak_from_this();
+    subscription_->OnReady([weak](absl::Status) {
+      if (std::shared_ptr<Call> self = weak.lock()) self->Wake();
+    });
+    absl::Time due = last_sent_ + service_->options_.heartbeat;
+    if (service_->options_.idle_timeout > absl::ZeroDuration()) {
+      due = std::min(due, last_event_ + service_->options_.idle_timeout);
+    }
+    service_->timers_.Cancel(timer_);
+    timer_ = service_->timers_.At(due, [weak] {
+      if (std::shared_ptr<Call> self = weak.lock()) self->Wake();
+    });
+    {
+      absl::MutexLock lock(&mu_);
+      if (!woken_) {
+        busy_ = false;
+        return;
+      }
+      woken_ = false;
+    }
+    Queue();
+  }
+
+  // The call's status once it was cancelled or its stream broke.
   absl::Status Ended() {
-    absl::MutexLock lock(&mu);
-    return closed ? ShuttingDown() : absl::CancelledError("the client went away");
+    absl::MutexLock lock(&mu_);
+    return closed_ ? ShuttingDown() : absl::CancelledError("the client went away");
   }
+  bool Stopped() {
+    absl::MutexLock lock(&mu_);
+    woken_ = false;  // this step looks at everything a wake would
+    return cancelled_ || broken_;
+  }
+
+  void Finish(absl::Status status) {
+    {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+    }
+    service_->timers_.Cancel(timer_);
+    subscription_.reset();  // and with it a callback of OnReady
+    // The slots are free before the status is sent: a client that has it may subscribe again
+    // at once.
+    if (counted_) service_->subscribers_.fetch_sub(1);
+    counted_ = false;
+    own_.reset();
+    if (admitted_) {  // a refused admission was recorded by Admit
+      status = service_->runner_.Refused(*caller_, SubscribeMethod(), *request_, std::move(status));
+    }
+    call_slot_.reset();
+    reactor_->Finish(rpc::ToGrpcStatus(status));
+  }
+
+  // One step: OK(kWriting) once a write is started, kParked when caught up with nothing to send,
+  // kAgain to go on reading; an error (or OK status) to end the call with.
+  absl::StatusOr<Then> Run();
+  absl::Status Open();
+  // Records what the response discloses, then starts its write.
+  absl::Status Send() {
+    RETURN_IF_ERROR(service_->runner_.Record(*caller_, SubscribeMethod(), shown_));
+    reactor_->StartWrite(response_);
+    return absl::OkStatus();
+  }
+  void Fresh() {
+    arena_.Reset();
+    response_ = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena_);
+    shown_ = security::Disclosures();
+  }
+  // Whether the subscriber receives `recorded`; if so, `event` holds it, still sealed.
+  absl::StatusOr<bool> Receives(const store::RecordedEvent& recorded, v1::StoredEvent* event);
+  // The youth an event is about (projections::YouthConcerned): a stream's owner, read from its
+  // first event once per call.
+  absl::StatusOr<std::string> OwnerOf(const std::string& stream);
+
+  SubscriptionService* const service_;
+  const v1::SubscribeRequest* const request_;  // gRPC's, until the call is done
+  absl::StatusOr<rpc::Caller> caller_;
+  Reactor* reactor_ = nullptr;  // valid until the call is finished
+
+  absl::Mutex mu_;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;   // a step queued or running, or a write in flight
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;  // woken while busy: look again
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // by the server's shutdown
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed: the client is gone
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Touched by one step at a time (and by WriteDone, while no step runs).
+  bool opened_ = false;
+  bool admitted_ = false;  // the caller holds its call slot and role
+  bool written_ = false;  // the response was written: start a fresh one
+  std::optional<rpc::PrincipalLimits::Slot> call_slot_;
+  std::optional<rpc::PrincipalLimits::Slot> own_;  // the principal's subscription slot
+  bool counted_ = false;                          // holds one of max_subscribers
+  security::SubscriptionScope scope_;
+  store::SubscriptionFilter filter_;
+  bool hidden_ = false;
+  uint32_t max_batch_ = kDefaultBatch;
+  std::unique_ptr<store::Subscription> subscription_;
+  std::optional<Progress> progress_;
+  std::optional<store::SubscriptionBatch> batch_;  // being sent, from events[next_] on
+  size_t next_ = 0;
+  bool marked_caught_up_ = false;
+  absl::Time last_sent_;
+  absl::Time last_event_;  // sent, for the idle timeout
+  uint64_t timer_ = 0;
+  google::protobuf::Arena arena_;
+  v1::SubscribeResponse* response_ = nullptr;
+  security::Disclosures shown_;  // of the response being filled
+  std::map<std::string, std::string, std::less<>> owners_;  // stream -> youth, this call
 };
+
+absl::Status SubscriptionService::Call::Open() {
+  RETURN_IF_ERROR(caller_.status());
+  rpc::Caller& caller = *caller_;
+  absl::StatusOr<std::optional<rpc::PrincipalLimits::Slot>> call_slot =
+      service_->runner_.Admit(caller, SubscribeMethod(), *request_);
+  if (!call_slot.ok()) return call_slot.status();
+  if (call_slot->has_value()) call_slot_.emplace(std::move(**call_slot));
+  admitted_ = true;
+  const SubscriptionOptions& options = service_->options_;
+  counted_ = true;
+  if (service_->subscribers_.fetch_add(1) >= options.max_subscribers) {
+    return absl::ResourceExhaustedError(absl::StrCat("max_subscribers: the server has ",
+                                                     options.max_subscribers,
+                                                     " subscribers; retry with backoff"));
+  }
+  // Nor may one principal take them all.
+  if (options.limits != nullptr) {
+    absl::StatusOr<rpc::PrincipalLimits::Slot> own = options.limits->TakeSubscription(caller.who);
+    if (!own.ok()) return own.status();
+    own_.emplace(*std::move(own));
+  }
+  const v1::SubscribeRequest* request = request_;
+  // A malformed area_id never reaches the policy.
+  RETURN_IF_ERROR(rpc::CheckReadRequest(*request));
+  ASSIGN_OR_RETURN(scope_, security::SubscriptionScopeOf(caller.who, request->area_id()));
+  if (scope_.in_clear && !caller.purpose.has_value()) {
+    return security::ParsePurpose("").status();  // names what is missing
+  }
+  for (int i = 0; i < request->event_types_size(); ++i) {
+    if (scope_.confidential_kinds || !security::IsConfidentialEventType(request->event_types(i))) {
+      continue;
+    }
+    return security::Refuse(caller.who,
+                            absl::StrCat("subscribe to event_types[", i, "] ",
+                                         request->event_types(i),
+                                         ": the child's confidential affairs are for coordinators "
+                                         "and auditors"));
+  }
+  max_batch_ = request->max_batch() == 0 ? kDefaultBatch : request->max_batch();
+  if (max_batch_ > kMaxBatch) {
+    return Invalid("max_batch", absl::StrCat(max_batch_, " is over ", kMaxBatch));
+  }
+  filter_.categories.assign(request->categories().begin(), request->categories().end());
+  filter_.event_types.assign(request->event_types().begin(), request->event_types().end());
+  // A subscriber without the confidential kinds gets the whole log from the store and
+  // filters here: its checkpoints must not pass a confidential event the store's filter
+  // would have skipped unseen (see Progress). Nor is it told the log's head, which would
+  // mark when withheld events came: its head is the public head.
+  hidden_ = !scope_.confidential_kinds;
+  const uint64_t head = service_->HeadFor(hidden_);
+  uint64_t from = 0;  // the first position the subscriber is sent, and read
+  switch (request->start_case()) {
+    case v1::SubscribeRequest::kFromPosition:
+      from = std::max<uint64_t>(request->from_position(), 1);
+      if (from > head + 1) {
+        return Invalid("from_position", absl::StrCat(from, " is past the log's head + 1"));
+      }
+      break;
+    case v1::SubscribeRequest::kFromEnd:
+      from = head + 1;
+      break;
+    default:
+      return Invalid("start", "give from_position or from_end");
+  }
+  ASSIGN_OR_RETURN(subscription_, service_->events_->Subscribe(
+                                      from, hidden_ ? store::SubscriptionFilter() : filter_));
+  progress_.emplace(from);
+  last_sent_ = last_event_ = absl::Now();
+  Fresh();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SubscriptionService::Call::Receives(const store::RecordedEvent& recorded,
+                                                         v1::StoredEvent* event) {
+  if (hidden_ && security::IsConfidentialEventType(recorded.type)) return false;
+  if (hidden_ && !filter_.Matches(recorded)) return false;
+  RETURN_IF_ERROR(queries::ParseStoredEvent(recorded, event));
+  // Out of scope: dropped before anything of it is unsealed.
+  if (!Covers(scope_, event->event().area_id())) return false;
+  // An erased youth's facts dated by the birthday: their time tells the birth date.
+  ASSIGN_OR_RETURN(const bool birthday,
+                   queries::ErasedYouthsBirthdayFact(event->event(), *service_->sealer_));
+  return !birthday;
+}
+
+absl::StatusOr<std::string> SubscriptionService::Call::OwnerOf(const std::string& stream) {
+  if (auto it = owners_.find(stream); it != owners_.end()) return it->second;
+  ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
+                   service_->events_->ReadStream(stream, 1, store::Direction::kForward, 1));
+  std::string youth;
+  if (!first.empty()) {
+    ASSIGN_OR_RETURN(const v1::Event opened, projections::ParseEvent(first[0]));
+    youth = projections::YouthNamedBy(opened);
+  }
+  return owners_.emplace(stream, std::move(youth)).first->second;
+}
+
+absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run() {
+  if (Stopped()) return Ended();
+  if (!opened_) {
+    RETURN_IF_ERROR(Open());
+    opened_ = true;
+  }
+  if (written_) {
+    Fresh();
+    written_ = false;
+  }
+  Progress& progress = *progress_;
+  if (!batch_.has_value()) {
+    absl::StatusOr<store::SubscriptionBatch> batch =
+        subscription_->Next(max_batch_, absl::ZeroDuration());
+    if (!batch.ok()) return batch.status();
+    batch_ = *std::move(batch);
+    next_ = 0;
+  }
+  size_t bytes = 0;
+  for (; next_ < batch_->events.size(); ++next_) {
+    const store::RecordedEvent& recorded = *batch_->events[next_];
+    if (bytes >= kMaxResponseBytes) {
+      // Part of the batch: everything before the next event was examined. The rest follows
+      // once this is written.
+      response_->set_checkpoint(progress.checkpoint());
+      RETURN_IF_ERROR(Send());
+      last_sent_ = last_event_ = absl::Now();
+      return Then::kWriting;
+    }
+    v1::StoredEvent* event = response_->add_events();
+    ASSIGN_OR_RETURN(const bool received, Receives(recorded, event));
+    if (!received) {
+      // Dropped with no mark of where it was; every drop holds the checkpoint back alike (see
+      // Progress).
+      response_->mutable_events()->RemoveLast();
+      if (hidden_) progress.Withheld();
+      continue;
+    }
+    // No stream versions without the confidential kinds: a gap in a youth's versions would
+    // point at what is withheld (and, for a fact the deadline process dates, at its day).
+    if (hidden_) event->clear_stream_version();
+    // A frozen report's child-welfare counts, as GetReport gives them.
+    if (event->event().has_report_submitted() &&
+        !security::MaySeeChildWelfareFigures(caller_->who)) {
+      event->mutable_event()->mutable_report_submitted()->mutable_figures()->clear_child_welfare();
+    }
+    RETURN_IF_ERROR(
+        queries::AddPersonalData(event, scope_.in_clear, *service_->sealer_, shown_));
+    // Every event about a youth is a read of the youth's data, sealed or not.
+    ASSIGN_OR_RETURN(const std::string youth,
+                     projections::YouthConcerned(recorded, event->event(),
+                                                 [this](const std::string& stream) {
+                                                   return OwnerOf(stream);
+                                                 }));
+    shown_.Shown(youth, event->event().area_id(), /*in_clear=*/false);
+    progress.Sent(recorded.position);
+    bytes += recorded.payload.size() + kEnvelopeBytes;
+  }
+  const store::SubscriptionBatch batch = *std::move(batch_);
+  batch_.reset();
+  progress.BatchEnd(batch.checkpoint);
+  response_->set_checkpoint(progress.checkpoint());
+  response_->set_caught_up(batch.caught_up);
+  if (!batch.caught_up) marked_caught_up_ = false;
+  const SubscriptionOptions& options = service_->options_;
+  const absl::Time now = absl::Now();
+  if (response_->events_size() == 0 && options.idle_timeout > absl::ZeroDuration() &&
+      now - last_event_ >= options.idle_timeout) {
+    return absl::UnavailableError(absl::StrCat("subscriber_idle_timeout_s: no event for ",
+                                               absl::FormatDuration(now - last_event_),
+                                               "; resubscribe from your checkpoint"));
+  }
+  const bool send_now = response_->events_size() > 0 ||
+                        (batch.caught_up && !marked_caught_up_) ||
+                        now - last_sent_ >= options.heartbeat;
+  if (!send_now) {
+    // Not sent: what it holds (a checkpoint, no events) is filled again by the next batch.
+    response_->Clear();
+    return batch.caught_up ? Then::kParked : Then::kAgain;
+  }
+  RETURN_IF_ERROR(Send());
+  if (response_->events_size() > 0) last_event_ = now;
+  last_sent_ = now;
+  marked_caught_up_ = batch.caught_up;
+  return Then::kWriting;
+}
+
+uint64_t SubscriptionService::HeadFor(bool hidden) const {
+  // The public head if hidden (only confidential events lie beyond it). Its commit may be a
+  // moment ahead of what readers see.
+  return hidden ? std::min(heads_->position(), events_->HeadPosition()) : events_->HeadPosition();
+}
 
 void SubscriptionService::Close() {
   absl::MutexLock lock(&live_mu_);
   closed_ = true;
-  for (const std::shared_ptr<Live>& live : live_) live->Cancel(/*closing=*/true);
+  for (const std::shared_ptr<Call>& call : live_) call->Cancel(/*closing=*/true);
+}
+
+void SubscriptionService::Forget(const std::shared_ptr<Call>& call) {
+  absl::MutexLock lock(&live_mu_);
+  live_.erase(call);
 }
 
 SubscriptionService::SubscriptionService(store::EventStore* events, security::Sealer* sealer,
@@ -109,244 +505,22 @@ SubscriptionService::SubscriptionService(store::EventStore* events, security::Se
       heads_(heads),
       runner_(authenticator, recorder, /*workers=*/0,  // streams only: no unary pool
               std::move(known), options.limits),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      pool_(std::max(options_.workers, 1), 10'000) {}
+
+SubscriptionService::~SubscriptionService() = default;
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  auto live = std::make_shared<Live>();
+  auto call = std::make_shared<Call>(this, request, runner_.Identify(*context, SubscribeMethod()));
+  auto* reactor = new Call::Reactor(call);
   {
     absl::MutexLock lock(&live_mu_);
-    live_.insert(live);
-    if (closed_) live->Cancel(/*closing=*/true);
+    live_.insert(call);
+    if (closed_) call->Cancel(/*closing=*/true);
   }
-  static const rpc::Method& method =
-      rpc::Method::Of(v1::SubscriptionService::service_full_name(), "Subscribe");
-  return runner_.Stream<v1::SubscribeResponse>(
-      context, method, *request,
-      [this, request, live](const rpc::Caller& caller,
-                            rpc::StreamWriter<v1::SubscribeResponse>& out) -> absl::Status {
-        // A slot while the body runs: free again before the call's status is sent, so that a
-        // client that has its status may subscribe again at once.
-        struct Slot {
-          std::atomic<int>& count;
-          const int taken = count.fetch_add(1);
-          ~Slot() { count.fetch_sub(1); }
-        } slot{subscribers_};
-        if (slot.taken >= options_.max_subscribers) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("max_subscribers: the server has ", options_.max_subscribers,
-                           " subscribers; retry with backoff"));
-        }
-        // Nor may one principal take them all.
-        std::optional<rpc::PrincipalLimits::Slot> own;
-        if (options_.limits != nullptr) {
-          absl::StatusOr<rpc::PrincipalLimits::Slot> taken =
-              options_.limits->TakeSubscription(caller.who);
-          if (!taken.ok()) return taken.status();
-          own.emplace(*std::move(taken));
-        }
-        // A malformed area_id never reaches the policy.
-        RETURN_IF_ERROR(rpc::CheckReadRequest(*request));
-        ASSIGN_OR_RETURN(const security::SubscriptionScope scope,
-                         security::SubscriptionScopeOf(caller.who, request->area_id()));
-        if (scope.in_clear && !caller.purpose.has_value()) {
-          return security::ParsePurpose("").status();  // names what is missing
-        }
-        for (int i = 0; i < request->event_types_size(); ++i) {
-          if (scope.confidential_kinds ||
-              !security::IsConfidentialEventType(request->event_types(i))) {
-            continue;
-          }
-          return security::Refuse(
-              caller.who,
-              absl::StrCat("subscribe to event_types[", i, "] ", request->event_types(i),
-                           ": the child's confidential affairs are for coordinators "
-                           "and auditors"));
-        }
-        uint32_t max_batch = request->max_batch() == 0 ? kDefaultBatch : request->max_batch();
-        if (max_batch > kMaxBatch) {
-          return Invalid("max_batch", absl::StrCat(max_batch, " is over ", kMaxBatch));
-        }
-        store::SubscriptionFilter filter;
-        filter.categories.assign(request->categories().begin(), request->categories().end());
-        filter.event_types.assign(request->event_types().begin(), request->event_types().end());
-        // A subscriber without the confidential kinds gets the whole log from the store and
-        // filters here: its checkpoints must not pass a confidential event the store's filter
-        // would have skipped unseen (see Progress). Nor is it told the log's head, which would
-        // mark when withheld events came: its head is the public head.
-        const bool hidden = !scope.confidential_kinds;
-        // Whether the subscriber receives `recorded`; if so, `event` holds it, still sealed.
-        auto receives = [&](const store::RecordedEvent& recorded,
-                            v1::StoredEvent* event) -> absl::StatusOr<bool> {
-          if (hidden && security::IsConfidentialEventType(recorded.type)) return false;
-          if (hidden && !filter.Matches(recorded)) return false;
-          RETURN_IF_ERROR(queries::ParseStoredEvent(recorded, event));
-          // Out of scope: dropped before anything of it is unsealed.
-          if (!Covers(scope, event->event().area_id())) return false;
-          // An erased youth's facts dated by the birthday: their time tells the birth date.
-          ASSIGN_OR_RETURN(const bool birthday,
-                           queries::ErasedYouthsBirthdayFact(event->event(), *sealer_));
-          return !birthday;
-        };
-        // The head the subscriber is told: the public head if hidden (only confidential events
-        // lie beyond it). Its commit may be a moment ahead of what readers see.
-        const uint64_t head = hidden ? std::min(heads_->position(), events_->HeadPosition())
-                                     : events_->HeadPosition();
-        uint64_t from = 0;  // the first position the subscriber is sent, and read
-        switch (request->start_case()) {
-          case v1::SubscribeRequest::kFromPosition:
-            from = std::max<uint64_t>(request->from_position(), 1);
-            if (from > head + 1) {
-              return Invalid("from_position", absl::StrCat(from, " is past the log's head + 1"));
-            }
-            break;
-          case v1::SubscribeRequest::kFromEnd:
-            from = head + 1;
-            break;
-          default:
-            return Invalid("start", "give from_position or from_end");
-        }
-        ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
-                         events_->Subscribe(from, hidden ? store::SubscriptionFilter() : filter));
-        {
-          absl::MutexLock lock(&live->mu);
-          if (live->cancelled) {
-            return live->closed ? ShuttingDown() : absl::CancelledError("the client went away");
-          }
-          live->subscription = subscription.get();
-        }
-        absl::Status status;
-        google::protobuf::Arena arena;
-        v1::SubscribeResponse* response = nullptr;
-        security::Disclosures shown;  // of the response being filled
-        auto fresh = [&] {
-          arena.Reset();
-          response = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena);
-          shown = security::Disclosures();
-        };
-        // Records what the response discloses, then sends it; false if the stream broke.
-        auto send = [&]() -> absl::StatusOr<bool> {
-          RETURN_IF_ERROR(runner_.Record(caller, method, shown));
-          return out.Send(*response);
-        };
-        // The youth an event is about (projections::YouthConcerned), a stream's owner read from
-        // its first event once per call.
-        std::map<std::string, std::string, std::less<>> owners;  // stream -> youth, this call
-        auto owner_of = [&](const std::string& stream) -> absl::StatusOr<std::string> {
-          if (auto it = owners.find(stream); it != owners.end()) return it->second;
-          ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
-                           events_->ReadStream(stream, 1, store::Direction::kForward, 1));
-          std::string youth;
-          if (!first.empty()) {
-            ASSIGN_OR_RETURN(const v1::Event opened, projections::ParseEvent(first[0]));
-            youth = projections::YouthNamedBy(opened);
-          }
-          return owners.emplace(stream, std::move(youth)).first->second;
-        };
-        fresh();
-        Progress progress(from);
-        bool marked_caught_up = false;
-        absl::Time last_sent = absl::Now();
-        absl::Time last_event = last_sent;  // sent, for the idle timeout
-        while (true) {
-          absl::StatusOr<store::SubscriptionBatch> batch = subscription->Next(max_batch, kPoll);
-          if (!batch.ok()) {
-            status = batch.status();
-            // Cancelled: by the client (it has gone: any status will do), or by Close().
-            if (absl::IsCancelled(status)) status = live->Ended();
-            break;
-          }
-          size_t bytes = 0;
-          bool broken = false;
-          for (const auto& recorded : batch->events) {
-            if (bytes >= kMaxResponseBytes) {
-              // Part of the batch: everything before the next event was examined.
-              response->set_checkpoint(progress.checkpoint());
-              absl::StatusOr<bool> sent = send();
-              if (!sent.ok()) status = sent.status();
-              if (!sent.ok() || !*sent) {
-                broken = true;
-                break;
-              }
-              last_sent = last_event = absl::Now();
-              fresh();
-              bytes = 0;
-            }
-            v1::StoredEvent* event = response->add_events();
-            absl::StatusOr<bool> received = receives(*recorded, event);
-            if (!received.ok()) {
-              status = received.status();
-              break;
-            }
-            if (!*received) {
-              // Dropped with no mark of where it was; every drop holds the checkpoint back
-              // alike (see Progress).
-              response->mutable_events()->RemoveLast();
-              if (hidden) progress.Withheld();
-              continue;
-            }
-            // No stream versions without the confidential kinds: a gap in a youth's versions
-            // would point at what is withheld (and, for a fact the deadline process dates, at
-            // its day).
-            if (hidden) event->clear_stream_version();
-            // A frozen report's child-welfare counts, as GetReport gives them.
-            if (event->event().has_report_submitted() &&
-                !security::MaySeeChildWelfareFigures(caller.who)) {
-              event->mutable_event()
-                  ->mutable_report_submitted()
-                  ->mutable_figures()
-                  ->clear_child_welfare();
-            }
-            status = queries::AddPersonalData(event, scope.in_clear, *sealer_, shown);
-            if (!status.ok()) break;
-            // Every event about a youth is a read of the youth's data, sealed or not.
-            absl::StatusOr<std::string> youth =
-                projections::YouthConcerned(*recorded, event->event(), owner_of);
-            if (!youth.ok()) {
-              status = youth.status();
-              break;
-            }
-            shown.Shown(*youth, event->event().area_id(), /*in_clear=*/false);
-            progress.Sent(recorded->position);
-            bytes += recorded->payload.size() + kEnvelopeBytes;
-          }
-          if (!status.ok() || broken) break;
-          progress.BatchEnd(batch->checkpoint);
-          response->set_checkpoint(progress.checkpoint());
-          response->set_caught_up(batch->caught_up);
-          if (!batch->caught_up) marked_caught_up = false;
-          const absl::Time now = absl::Now();
-          if (response->events_size() == 0 && options_.idle_timeout > absl::ZeroDuration() &&
-              now - last_event >= options_.idle_timeout) {
-            status = absl::UnavailableError(absl::StrCat(
-                "subscriber_idle_timeout_s: no event for ", absl::FormatDuration(now - last_event),
-                "; resubscribe from your checkpoint"));
-            break;
-          }
-          const bool send_now = response->events_size() > 0 ||
-                                (batch->caught_up && !marked_caught_up) ||
-                                now - last_sent >= options_.heartbeat;
-          if (!send_now) continue;
-          absl::StatusOr<bool> sent = send();
-          if (!sent.ok()) {
-            status = sent.status();
-            break;
-          }
-          if (!*sent) break;
-          if (response->events_size() > 0) last_event = now;
-          fresh();
-          last_sent = now;
-          marked_caught_up = batch->caught_up;
-        }
-        absl::MutexLock lock(&live->mu);
-        live->subscription = nullptr;
-        return status;
-      },
-      [live] { live->Cancel(/*closing=*/false); },
-      [this, live] {
-        absl::MutexLock lock(&live_mu_);
-        live_.erase(live);
-      });
+  call->Start();
+  return reactor;
 }
 
 }  // namespace hotspot::subscriptions

@@ -1,10 +1,17 @@
 // SubscriptionService: hotspot.v1.SubscriptionService for integrating systems. Each call follows
 // the log through a store Subscription (the filters on categories and event types run in the
 // store, or here for a subscriber without the confidential kinds; the area filter here, on the
-// event's area_id, before anything is unsealed) on a thread of its own, and sends one
-// batch at a time: the next batch is read only once gRPC has taken the last, so a slow client
-// holds at most one batch in server memory. At most `max_subscribers` calls at once; more get
-// RESOURCE_EXHAUSTED.
+// event's area_id, before anything is unsealed), and sends one batch at a time: the next batch
+// is read only once gRPC has taken the last, so a slow client holds at most one batch in server
+// memory. At most `max_subscribers` calls at once; more get RESOURCE_EXHAUSTED.
+//
+// Threads. No call holds a thread. A call is a pull reactor with one write in flight (in the
+// style of gRPC's route_guide callback example): its steps (reading the store, unsealing, the
+// access-log records) run one at a time on a small pool shared by every call (`workers`), and a
+// step ends by starting a write (OnWriteDone queues the next) or, caught up, by parking the call
+// until the store publishes past its cursor (store::Subscription::OnReady) or its heartbeat or
+// idle timeout is due (one timer thread for every call). So 1,000 idle subscribers cost memory,
+// not threads.
 //
 // Responses: a batch of matching events with the checkpoint after it (a batch over 1 MiB goes
 // out in several responses, each with its own checkpoint); a response with no events
@@ -29,7 +36,7 @@
 // and each response's data in clear is recorded in the access log before it is sent, one record per
 // youth. Other roles get PERMISSION_DENIED, and the refused attempt is recorded.
 //
-// Thread-safety: gRPC calls the handler concurrently; the subscriber count is atomic.
+// Thread-safety: gRPC calls the handler concurrently; Close() may be called from any thread.
 #ifndef HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_
 #define HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_
 
@@ -40,6 +47,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/common/timers.h"
+#include "services/common/worker_pool.h"
 #include "services/rpc/call_runner.h"
 #include "services/security/public_head.h"
 #include "services/security/sealer.h"
@@ -57,6 +66,9 @@ struct SubscriptionOptions {
   // ("subscriber_idle_timeout_s: ..."): resubscribe from the last checkpoint. Heartbeats do not
   // count. Zero: never. Default: 1 hour.
   absl::Duration idle_timeout = absl::Hours(1);
+  // Threads that run the calls' steps (store reads, unsealing, access-log records), shared by
+  // every call. Default: 4.
+  int workers = 4;
   // Each principal's calls and subscriptions (rpc/principal_limits.h); not owned. Default: null
   // (no limit per principal).
   rpc::PrincipalLimits* limits = nullptr;
@@ -74,21 +86,30 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
                       security::AccessRecorder* recorder, rpc::KnownIds known,
                       SubscriptionOptions options = {});
 
+  // Waits for nothing: the pool runs every call's steps queued so far, then stops.
+  ~SubscriptionService() override;
+
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
 
   int subscribers() const { return subscribers_.load(); }
 
-  // Ends every subscription, open or starting, at once with UNAVAILABLE ("the server is shutting
-  // down; resubscribe from your checkpoint"), and every later one: for a prompt shutdown, before
-  // the server waits for its calls. Thread-safe.
+  // Ends every subscription, open or starting, at its next step (at once for a parked one)
+  // with UNAVAILABLE ("the server is shutting down; resubscribe from your checkpoint"), and
+  // every later one: for a prompt shutdown, before the server waits for its calls. A call with
+  // a write in flight ends once the write is done. Thread-safe.
   void Close();
 
  private:
-  struct Live;
+  class Call;
+  // The head a subscriber is told: the public head if `hidden` (without the confidential kinds).
+  uint64_t HeadFor(bool hidden) const;
+  // Drops a call that is done from live_.
+  void Forget(const std::shared_ptr<Call>& call);
+
   // The subscriptions open now, for Close().
   absl::Mutex live_mu_;
-  absl::flat_hash_set<std::shared_ptr<Live>> live_ ABSL_GUARDED_BY(live_mu_);
+  absl::flat_hash_set<std::shared_ptr<Call>> live_ ABSL_GUARDED_BY(live_mu_);
   bool closed_ ABSL_GUARDED_BY(live_mu_) = false;
 
   store::EventStore* const events_;
@@ -97,6 +118,9 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
   rpc::CallRunner runner_;
   const SubscriptionOptions options_;
   std::atomic<int> subscribers_{0};
+  // The calls' steps, and their heartbeats and idle timeouts.
+  common::WorkerPool pool_;
+  common::Timers timers_;
 };
 
 }  // namespace hotspot::subscriptions

@@ -25,6 +25,7 @@ class HotspotdProcess {
 
   const std::string& address() const { return address_; }
   const std::string& log_file() const { return log_file_; }
+  pid_t pid() const { return pid_; }
 
   // Sends `signal` (SIGHUP, say) to the process.
   void Signal(int signal) const;

@@ -2,6 +2,7 @@
 // no thread waits for the views (issue 12's ninth review, SHOULD-FIX 4; issue 14 §4 "Waiting for
 // the views"): a real hotspotd with the demo, whose deadline process is off so that nothing but
 // the test appends.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -229,6 +230,106 @@ TEST_F(PublicHeadTest, AQueryWaitsForTheViewsWithoutAThread) {
   }
 }
 
+
+// The audit's reads wait for the views as queries do, holding no worker (issue 14 §4): with the
+// views held, five GetCaseAsOf at a position they have not reached (the audit has two workers)
+// and a GetCaseHistory with that min_position wait while another auditor's VerifyLog is
+// answered (and a history whose client gives up ends then); once the views go on, each answers
+// with the new case.
+TEST_F(PublicHeadTest, AuditReadsWaitForTheViewsWithoutAWorker) {
+  store::testing::TempDir dir;
+  const std::string hold = dir.Sub("hold-views");
+  setenv("HOTSPOT_HOLD_VIEWS_WHEN", hold.c_str(), 1);
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_calls_per_principal=5"}));
+  unsetenv("HOTSPOT_HOLD_VIEWS_WHEN");
+  const Principal& auditor = cast().auditor;
+  const Principal& dpo = suite_->dpo;
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+
+  std::ofstream(hold) << "held\n";
+  const CallResult referred = Refer(9202, "ph-audit-held");
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const uint64_t target = referred.response.position();
+  const std::string youth = referred.response.id();
+
+  constexpr int kWaiting = 5;
+  std::vector<std::future<std::pair<grpc::Status, v1::GetCaseAsOfResponse>>> waiting;
+  for (int i = 0; i < kWaiting; ++i) {
+    waiting.push_back(std::async(std::launch::async, [&] {
+      v1::GetCaseAsOfRequest request;
+      request.set_youth_id(youth);
+      request.set_position(target);
+      v1::GetCaseAsOfResponse response;
+      grpc::Status status;
+      // Turned away only while the probe below holds the fifth call.
+      const absl::Time until = absl::Now() + absl::Seconds(15);
+      do {
+        auto context = suite_->As(auditor, "audit: waiting test", absl::Seconds(30));
+        status = audit->GetCaseAsOf(context.get(), request, &response);
+      } while (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && absl::Now() < until);
+      return std::make_pair(status, response);
+    }));
+  }
+  auto history = std::async(std::launch::async, [&] {
+    v1::GetCaseHistoryRequest request;
+    request.set_youth_id(youth);
+    request.set_min_position(target);
+    auto context = suite_->As(dpo, "audit: waiting test", absl::Seconds(30));
+    auto reader = audit->GetCaseHistory(context.get(), request);
+    std::vector<uint64_t> positions;
+    v1::GetCaseHistoryResponse response;
+    while (reader->Read(&response)) {
+      for (const v1::StoredEvent& event : response.events()) positions.push_back(event.position());
+    }
+    return std::make_pair(reader->Finish(), positions);
+  });
+  // Once all five wait, they hold all the auditor's calls: the probe is turned away.
+  grpc::Status full;
+  const absl::Time until = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < until) {
+    auto context = suite_->As(auditor, "audit: probe", absl::Seconds(20));
+    v1::VerifyLogResponse verified;
+    full = audit->VerifyLog(context.get(), v1::VerifyLogRequest(), &verified);
+    if (full.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    ASSERT_TRUE(full.ok()) << full.error_message();
+  }
+  ASSERT_EQ(full.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << full.error_message();
+  EXPECT_TRUE(absl::StartsWith(full.error_message(), "max_calls_per_principal: "));
+  // Five calls wait on two workers: another auditor's call is answered.
+  auto context = suite_->As(dpo, "audit: probe", absl::Seconds(20));
+  v1::VerifyLogResponse verified;
+  const grpc::Status answered = audit->VerifyLog(context.get(), v1::VerifyLogRequest(), &verified);
+  ASSERT_TRUE(answered.ok()) << answered.error_message();
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  EXPECT_EQ(verified.to_position(), target);
+  for (auto& call : waiting) {
+    EXPECT_EQ(call.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  }
+  EXPECT_EQ(history.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  // A history whose client gives up while it waits ends then, its stream never started.
+  {
+    v1::GetCaseHistoryRequest request;
+    request.set_youth_id(youth);
+    request.set_min_position(target);
+    auto late = suite_->As(dpo, "audit: waiting test", absl::Milliseconds(300));
+    auto reader = audit->GetCaseHistory(late.get(), request);
+    v1::GetCaseHistoryResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    const grpc::Status gave_up = reader->Finish();
+    EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gave_up.error_message();
+  }
+
+  std::remove(hold.c_str());
+  for (auto& call : waiting) {
+    const auto [status, response] = call.get();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.position(), target);
+    EXPECT_EQ(response.case_view().youth_id(), youth);
+  }
+  const auto [history_status, positions] = history.get();
+  ASSERT_TRUE(history_status.ok()) << history_status.error_message();
+  EXPECT_EQ(positions, std::vector<uint64_t>{target});  // the referral
+}
 
 // A history stream has no server-side deadline, so a min_position no wait would reach is refused
 // at once: OUT_OF_RANGE to the auditor, and to a role that may not audit, the same refusal as at
