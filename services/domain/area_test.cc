@@ -157,6 +157,7 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   ne->set_target_agency_id("agency-school");
   ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   ne->set_reason("Patrols not kept up");
+  ne->add_commitment_ids(commitment);
   EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
   const std::string escalation = w_.Do(raise, chief_).id;

@@ -235,6 +235,8 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
 // Raises an escalation over `concerns`: the target agency must be of the area with a contact at
 // the level; the target's stream records it (AgencyEscalated, for its ladder's changes); each
 // declined commitment is marked taken up by it. Without a youth the reason stands in clear.
+// About a youth's case it names the target's commitments in it (INVALID_ARGUMENT naming
+// `field`commitment_ids otherwise): the agency answers for its own tasks, and so reads it.
 // Returns the escalation's id.
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         const std::string& area_id, const std::string& target,
