@@ -232,6 +232,10 @@ struct ErasureState {
 // steering group and the local SSP only.
 bool BodyDecides(v1::BodyKind kind);
 bool BodyTakesYouths(v1::BodyKind kind);
+// Bodies that seat members who speak for no agency (`BodyMember.represents`: associations,
+// businesses, NGOs, citizens): the hotspot board, the fora and the housing-social plan's
+// meetings. The others seat the agencies' and administrations' people, each for its agency.
+bool BodySeatsOutsiders(v1::BodyKind kind);
 // "BODY_KIND_HOTSPOT_BOARD" without its prefix, lower case: "hotspot board".
 std::string BodyKindName(v1::BodyKind kind);
 

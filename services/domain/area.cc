@@ -153,10 +153,7 @@ absl::StatusOr<AreaState> LoadBoardForChief(Session& s, const std::string& area_
 absl::StatusOr<Decision> Decide(const v1::AppointBoardMemberRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   const v1::BodyMember& m = r.member();
-  RETURN_IF_ERROR(CheckPerson("member.person", m.person()));
-  RETURN_IF_ERROR(CheckId("member.agency_id", m.agency_id(), "agency", /*required=*/false));
-  RETURN_IF_ERROR(CheckText("member.represents", m.represents(), kMaxNameBytes,
-                            /*required=*/m.agency_id().empty()));
+  RETURN_IF_ERROR(CheckMember("member", m, /*outsiders=*/true));
   ASSIGN_OR_RETURN(const AreaState area, LoadBoardForChief(s, r.area_id(), r.body_id(),
                                                            "appoint the hotspot board's members"));
   RETURN_IF_ERROR(Rule(area.board_members.count({r.body_id(), m.person()}) == 0,
@@ -232,7 +229,10 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   RETURN_IF_ERROR(CheckSlug("body_id", r.body_id()));
   RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::BodyKind_IsValid));
   RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes));
-  RETURN_IF_ERROR(CheckMembers("members", r.members(), 1));
+  // A forum, the board and the housing-social plan's meetings seat citizens, associations,
+  // businesses and NGOs that are no registered agency (review 13b, S4); the bodies that decide
+  // or govern seat the agencies' people.
+  RETURN_IF_ERROR(CheckMembers("members", r.members(), 1, BodySeatsOutsiders(r.kind())));
   const v1::Cadence& cadence = r.cadence();
   if ((cadence.min_meetings_per_year() > 0) == (cadence.every_weeks() > 0) ||
       cadence.min_meetings_per_year() < 0 || cadence.min_meetings_per_year() > 366 ||
@@ -257,6 +257,7 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   }
   std::set<std::string> agencies;
   for (int i = 0; i < r.members_size(); ++i) {
+    if (r.members(i).agency_id().empty()) continue;  // speaks for no agency
     if (!agencies.insert(r.members(i).agency_id()).second) continue;
     RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("members[", i, "].agency_id"),
                                      r.members(i).agency_id(), r.area_id())

@@ -233,6 +233,74 @@ TEST_F(DecideTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalation)
   w_.Do(ack, Who("coordinator-lone", "agency-police", Role::kAgencyMember));
 }
 
+// Review 13b, S4: a forum (as the board and the housing-social plan's meetings) seats citizens,
+// associations, NGOs and businesses that are no registered agency, by whom they represent; the
+// bodies that decide seat the agencies' people, each for its agency. The same for attendance.
+TEST_F(DecideTest, AForumSeatsMembersWhoSpeakForNoAgency) {
+  auto forum = Req<v1::ConstituteBodyRequest>();
+  forum.set_area_id("area-test");
+  forum.set_body_id("forum");
+  forum.set_kind(v1::BODY_KIND_FORUM);
+  forum.set_name("Sjaeloer forum");
+  auto* citizen = forum.add_members();
+  citizen->set_person("resident-karen");
+  citizen->set_represents("Residents of Sjaeloer Boulevard");
+  auto* ngo = forum.add_members();
+  ngo->set_person("volunteer-ali");
+  ngo->set_represents("Night ravens (NGO)");
+  auto* school = forum.add_members();
+  school->set_agency_id("agency-school");
+  school->set_person("head-mette");
+  forum.mutable_cadence()->set_min_meetings_per_year(4);
+  // Speaking for no agency, a member says whom it represents.
+  ngo->clear_represents();
+  absl::StatusOr<Decision> d = w_.Run(forum, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("members[1].represents: required"));
+  ngo->set_represents("Night ravens (NGO)");
+  const Decision constituted = w_.Do(forum, chief_);
+  const v1::BodyConstituted& event = constituted.writes[0].events[0].body_constituted();
+  ASSERT_EQ(event.members_size(), 3);
+  EXPECT_EQ(event.members(0).agency_id(), "");
+  EXPECT_EQ(event.members(0).represents(), "Residents of Sjaeloer Boulevard");
+  EXPECT_EQ(event.members(2).agency_id(), "agency-school");
+
+  // A task force does not seat them.
+  auto task_force = forum;
+  task_force.set_body_id("task-force-2");
+  task_force.set_kind(v1::BODY_KIND_TASK_FORCE);
+  task_force.set_request_id("task-force-2");
+  d = w_.Run(task_force, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("members[0].agency_id: required"));
+
+  // The forum's meeting records the citizens who attended; a task force's does not.
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("forum");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string meeting = w_.Do(schedule, staff_).id;
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(meeting);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  *held.add_attendance() = *citizen;
+  const Decision attended = w_.Do(held, staff_);
+  const v1::MeetingHeld& met = attended.writes[0].events[0].meeting_held();
+  ASSERT_EQ(met.attendance_size(), 1);
+  EXPECT_EQ(met.attendance(0).represents(), "Residents of Sjaeloer Boulevard");
+  const std::string youth = AcceptedYouth();
+  MeetingFor(youth);  // constitutes the task force
+  schedule.set_body_id("task-force");
+  schedule.set_request_id("schedule-task-force");
+  const std::string next = w_.Do(schedule, staff_).id;
+  held.set_meeting_id(next);
+  held.set_request_id("held-task-force");
+  d = w_.Run(held, staff_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("attendance[0].agency_id: a task force seats the agencies' people"));
+}
+
 // The deadline process's fact: a body behind its cadence (the meetings view judges it) is marked
 // by the system alone, once per gap since it last met, with the cadence it was constituted with.
 TEST_F(DecideTest, TheSystemMarksABodyBehindItsCadenceOncePerGap) {

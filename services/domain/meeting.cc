@@ -71,9 +71,18 @@ absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const Comm
                    absl::StrCat(TimeText(TimeOf(r.held_at())), " is in the future (now ",
                                 TimeText(c.now), "): a meeting is recorded as held once it was"));
   }
-  RETURN_IF_ERROR(CheckMembers("attendance", r.attendance(), 1));
+  RETURN_IF_ERROR(CheckMembers("attendance", r.attendance(), 1, /*outsiders=*/true));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record meetings"));
+  // Those who speak for no agency attend only the bodies that seat them (BodySeatsOutsiders).
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
+  const auto body = area.bodies.find(meeting.body_id);
+  const v1::BodyKind kind = body == area.bodies.end() ? v1::BODY_KIND_UNSPECIFIED : body->second;
+  for (int i = 0; i < r.attendance_size(); ++i) {
+    RETURN_IF_ERROR(Rule(BodySeatsOutsiders(kind) || !r.attendance(i).agency_id().empty(),
+                         absl::StrCat("attendance[", i, "].agency_id: a ", BodyKindName(kind),
+                                      " seats the agencies' people, each for its agency")));
+  }
   RETURN_IF_ERROR(
       Rule(!meeting.held, absl::StrCat(r.meeting_id(), " is recorded as held already")));
   v1::Event e;

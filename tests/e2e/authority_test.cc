@@ -822,6 +822,9 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
     constitute.set_name(b.name);
     constitute.add_members()->set_agency_id(b.agency);
     constitute.mutable_members(0)->set_person(b.person);
+    // And a resident who speaks for no agency (review 13b, S4).
+    constitute.add_members()->set_person("resident-karen");
+    constitute.mutable_members(1)->set_represents("Residents of Sjælør Boulevard");
     constitute.mutable_cadence()->set_min_meetings_per_year(4);
     Must(cast_->chief, constitute);
   }
@@ -930,6 +933,11 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
     ASSERT_EQ(bodies.count(body), 1u) << body;
     EXPECT_EQ(bodies.at(body).kind(), kind) << body;
     EXPECT_FALSE(bodies.at(body).decides()) << body;
+  }
+  for (const std::string body : {"forum-sjaelor", "housing-social-plan"}) {
+    ASSERT_EQ(bodies.at(body).members_size(), 2) << body;
+    EXPECT_EQ(bodies.at(body).members(1).agency_id(), "") << body;
+    EXPECT_EQ(bodies.at(body).members(1).represents(), "Residents of Sjælør Boulevard") << body;
   }
   EXPECT_TRUE(bodies.at("task-force").decides());
   EXPECT_TRUE(bodies.at("steering-group").decides());
