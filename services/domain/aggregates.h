@@ -229,7 +229,8 @@ struct ErasureState {
 // (the political follow-up group only approves programme revisions); the hotspot board, the
 // fora, the local SSP and the housing-social plan's meetings record recommendations and
 // information, never youth-level decisions. Youths come on the agenda of the task force, the
-// steering group and the local SSP only.
+// steering group and the local SSP only (which records its recommendations and information about
+// them).
 bool BodyDecides(v1::BodyKind kind);
 bool BodyTakesYouths(v1::BodyKind kind);
 // Bodies that seat members who speak for no agency (`BodyMember.represents`: associations,

@@ -180,10 +180,13 @@ absl::Status WithinPowers(const v1::RecordDecisionRequest& r, v1::BodyKind body)
                                     " has no decision power: record a recommendation or "
                                     "information (the political follow-up group decides only "
                                     "to approve programme revisions)")));
-  return Rule(!youth_level,
+  // Without decision power it commits, escalates and changes no case (above). A body that takes
+  // youths on its agenda (the local SSP) records its recommendations and information about them
+  // (review 13b, N1); the others only about the area.
+  return Rule(!youth_level || BodyTakesYouths(body),
               absl::StrCat("youth_id: a ", name,
-                           " records no youth-level decisions: no youth, commitments, "
-                           "escalations or case changes"));
+                           " records nothing about a youth (no youth, commitments, escalations "
+                           "or case changes): only about the area"));
 }
 
 // The quorum of what the political follow-up group approves and the steering group decides

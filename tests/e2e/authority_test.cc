@@ -921,6 +921,25 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
       EXPECT_EQ(d.escalation_ids_size(), 0);
       EXPECT_EQ(d.case_status(), v1::CASE_STATUS_UNSPECIFIED);
     }
+
+    // About a youth on its agenda, the local SSP records information and recommendations
+    // (review 13b, N1); the others record nothing about a youth.
+    auto about_youth =
+        on_topic(v1::DECISION_KIND_INFORMATION, "The school reports better attendance");
+    about_youth.clear_topic();
+    about_youth.set_youth_id(youth);
+    if (takes_youths) {
+      at = Must(cast_->chief, about_youth).position();
+      const v1::MeetingView after = MeetingOf(body, meeting, at);
+      ASSERT_EQ(after.decisions_size(), 3);
+      EXPECT_EQ(after.decisions(2).youth_id(), youth);
+      EXPECT_EQ(after.decisions(2).kind(), v1::DECISION_KIND_INFORMATION);
+      EXPECT_EQ(after.decisions(2).text().text(), about_youth.text());
+      EXPECT_EQ(after.decisions(2).commitment_ids_size(), 0);
+    } else {
+      EXPECT_TRUE(Refused(cast_->chief, about_youth, grpc::StatusCode::FAILED_PRECONDITION,
+                          "records nothing about a youth"));
+    }
   }
 
   // The bodies read back with their powers.
