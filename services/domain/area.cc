@@ -297,6 +297,13 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
                        absl::StrCat("person: ", r.person(), " is not one of ", r.agency_id(),
                                     "'s people as the police named them (NameAgencyPeople, or "
                                     "their leadership ladder)")));
+  // One person, one rung: not one who answers above the coordinator too.
+  const v1::LeadershipLevel above = PoliceRungAbove(police.ladder, r.person());
+  RETURN_IF_ERROR(Rule(above == v1::LEADERSHIP_LEVEL_UNSPECIFIED,
+                       absl::StrCat("person: ", r.person(), " holds ", r.agency_id(), "'s ",
+                                    v1::LeadershipLevel_Name(above),
+                                    " rung: one person holds one rung of the police's ladder, "
+                                    "and the coordinator answers below it")));
   const auto now = area.police_coordinators.find(r.agency_id());
   RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
                        absl::StrCat(r.person(), " is the police coordinator already")));

@@ -301,6 +301,43 @@ TEST_F(DecideTest, AForumSeatsMembersWhoSpeakForNoAgency) {
               HasSubstr("attendance[0].agency_id: a task force seats the agencies' people"));
 }
 
+// Review 13b, N2: one person, one rung, also for the area's police coordinator: not the police
+// director or the local police chief, who answer above it; nor does the police's ladder give the
+// coordinator an area designated a rung above.
+TEST_F(DecideTest, ThePoliceCoordinatorHoldsNoOtherRung) {
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id("area-test");
+  designate.set_agency_id("agency-police");
+  designate.set_person("police-boss-3");  // the police director (SetUp's ladder)
+  absl::StatusOr<Decision> d = w_.Run(designate, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("person: police-boss-3 holds agency-police's "
+                        "LEADERSHIP_LEVEL_POLICE_DIRECTOR rung"));
+  designate.set_person("police-boss-1");  // the ladder's coordinator: the same rung
+  const Decision designated = w_.Do(designate, chief_);
+  EXPECT_EQ(designated.writes[0].events[0].police_coordinator_designated().person(),
+            "police-boss-1");
+
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id("agency-police");
+  for (const auto& [level, person] :
+       {std::pair{v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR, "police-boss-4"},
+        std::pair{v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF, "police-boss-1"},
+        std::pair{v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR, "police-boss-3"}}) {
+    auto* contact = ladder.add_contacts();
+    contact->set_level(level);
+    contact->set_person(person);
+  }
+  d = w_.Run(ladder, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("contacts: police-boss-1 is area-test's police coordinator and would hold "
+                        "the LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF rung too"));
+  ladder.mutable_contacts(1)->set_person("police-boss-2");
+  EXPECT_TRUE(w_.Run(ladder, police_leader_).ok());
+}
+
 // The deadline process's fact: a body behind its cadence (the meetings view judges it) is marked
 // by the system alone, once per gap since it last met, with the cadence it was constituted with.
 TEST_F(DecideTest, TheSystemMarksABodyBehindItsCadenceOncePerGap) {

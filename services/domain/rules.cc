@@ -116,6 +116,18 @@ std::string ContactFor(const AreaState& area, const AgencyState& agency,
   }
 }
 
+v1::LeadershipLevel PoliceRungAbove(const std::map<int, std::string>& ladder,
+                                    absl::string_view person) {
+  for (const auto& [rung, holder] : ladder) {
+    if (holder != person || rung == v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR ||
+        rung == v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER) {
+      continue;
+    }
+    return static_cast<v1::LeadershipLevel>(rung);
+  }
+  return v1::LEADERSHIP_LEVEL_UNSPECIFIED;
+}
+
 RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
                         const AreaState& area_before, const AgencyState& agency_before,
                         const AreaState& area_after, const AgencyState& agency_after) {

@@ -8,6 +8,7 @@
 #define HOTSPOT_SERVICES_DOMAIN_RULES_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,6 +135,13 @@ struct RungChange {
 RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
                         const AreaState& area_before, const AgencyState& agency_before,
                         const AreaState& area_after, const AgencyState& agency_after);
+
+// The rung above the steering-group level that `person` holds on the police's `ladder` (the local
+// police chief, the police director; on a ladder of before, the director or a political rung), or
+// LEADERSHIP_LEVEL_UNSPECIFIED. An area's police coordinator answers at the steering-group level
+// and holds none of them: one person, one rung, as on every ladder (review 13b, N2).
+v1::LeadershipLevel PoliceRungAbove(const std::map<int, std::string>& ladder,
+                                    absl::string_view person);
 
 // The agency has a contact for escalations at `level` in `area`.
 absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
