@@ -81,6 +81,18 @@ absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& r, const Comman
       return Invalid(absl::StrCat(at, "held_on"), "a hearing is held before the council decides");
     }
   }
+  // Heard by the local committee and by the administrations (002, 003; review 13b, N4): at
+  // least one hearing of each kind.
+  for (const v1::HearingKind kind :
+       {v1::HEARING_KIND_LOCAL_COMMITTEE, v1::HEARING_KIND_ADMINISTRATION}) {
+    if (std::none_of(r.hearings().begin(), r.hearings().end(),
+                     [&](const v1::Hearing& h) { return h.kind() == kind; })) {
+      return Invalid("hearings",
+                     absl::StrCat("no hearing of kind ", v1::HearingKind_Name(kind),
+                                  ": the programme is heard by the local committee and by the "
+                                  "administrations before the council adopts it"));
+    }
+  }
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "adopt the area's programme"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,

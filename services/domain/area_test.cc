@@ -41,6 +41,12 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
            {"council_decided_on",
             [](v1::AdoptProgrammeRequest& p) { p.clear_council_decided_on(); }},
            {"hearings", [](v1::AdoptProgrammeRequest& p) { p.clear_hearings(); }},
+           // Heard by the local committee and the administrations, each (review 13b, N4).
+           {"hearings", [](v1::AdoptProgrammeRequest& p) { p.mutable_hearings()->RemoveLast(); }},
+           {"hearings",
+            [](v1::AdoptProgrammeRequest& p) {
+              p.mutable_hearings(0)->set_kind(v1::HEARING_KIND_ADMINISTRATION);
+            }},
            {"hearings[0].held_on",
             [](v1::AdoptProgrammeRequest& p) {  // after the council decided
               *p.mutable_hearings(0)->mutable_held_on() = Day(2026, 10, 1);
