@@ -194,9 +194,10 @@ struct CommitmentState {
 };
 
 // The one upcast of the commitments' events. A CommitmentMade of before acceptance was recorded
-// (acceptance UNSPECIFIED) was its agency's commitment from the start: it reads as accepted.
-// Everything that reads a CommitmentMade (the aggregate, the views, the deadline process) asks
-// here.
+// (acceptance UNSPECIFIED) was its agency's commitment from the start: it reads as accepted,
+// when it was made (the views' accepted_at is its made_at; accepted_by names nobody, as no
+// acceptance was recorded). Everything that reads a CommitmentMade (the aggregate, the views,
+// the deadline process) asks here.
 v1::CommitmentAcceptance AcceptanceOf(const v1::CommitmentMade& made);
 
 struct EscalationState {
