@@ -144,6 +144,21 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
   // level may go.
   AgencyState after = agency;
   Evolve(after, e);
+  // One person, one rung: not a rung above the coordinator for the police coordinator an area
+  // designated (review 13b, N2).
+  if (police) {
+    for (const std::string& served : agency.areas) {
+      ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("contacts", served));
+      const auto designated = area.police_coordinators.find(r.agency_id());
+      if (designated == area.police_coordinators.end()) continue;
+      const v1::LeadershipLevel above = PoliceRungAbove(after.ladder, designated->second);
+      RETURN_IF_ERROR(Rule(
+          above == v1::LEADERSHIP_LEVEL_UNSPECIFIED,
+          absl::StrCat("contacts: ", designated->second, " is ", served,
+                       "'s police coordinator and would hold the ", v1::LeadershipLevel_Name(above),
+                       " rung too: one person holds one rung of the police's ladder")));
+    }
+  }
   for (const std::string& id : agency.escalations) {
     ASSIGN_OR_RETURN(const EscalationState escalation, s.Load<EscalationState>("contacts", id));
     if (escalation.resolved) continue;

@@ -229,11 +229,11 @@ TEST_F(DecideTest, TheAreaDesignatesOneOfThePolicesPeopleAsItsCoordinator) {
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(d.status().message()),
               HasSubstr("person: chief-other is not one of agency-police's people"));
-  // One on their ladder, or on their register.
-  designate.set_person("police-boss-2");
+  // One on their ladder (at the coordinator's rung: one person, one rung), or on their register.
+  designate.set_person("police-boss-1");
   const v1::Event by_admin = w_.Do(designate, other_admin).writes[0].events[0];
   EXPECT_EQ(by_admin.police_coordinator_designated().area_id(), "area-other");
-  EXPECT_EQ(by_admin.police_coordinator_designated().person(), "police-boss-2");
+  EXPECT_EQ(by_admin.police_coordinator_designated().person(), "police-boss-1");
   EXPECT_EQ(by_admin.area_id(), "area-other");
   NamePeople("agency-police", {"officer-sara"}, police_leader_);
   designate.set_person("officer-sara");

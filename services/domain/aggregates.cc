@@ -30,6 +30,11 @@ bool BodyTakesYouths(v1::BodyKind kind) {
   return BodyDecides(kind) || kind == v1::BODY_KIND_LOCAL_SSP;
 }
 
+bool BodySeatsOutsiders(v1::BodyKind kind) {
+  return kind == v1::BODY_KIND_HOTSPOT_BOARD || kind == v1::BODY_KIND_FORUM ||
+         kind == v1::BODY_KIND_HOUSING_SOCIAL_PLAN;
+}
+
 std::string BodyKindName(v1::BodyKind kind) {
   return absl::StrReplaceAll(
       absl::StripPrefix(absl::AsciiStrToLower(v1::BodyKind_Name(kind)), "body_kind_"),

@@ -194,9 +194,10 @@ struct CommitmentState {
 };
 
 // The one upcast of the commitments' events. A CommitmentMade of before acceptance was recorded
-// (acceptance UNSPECIFIED) was its agency's commitment from the start: it reads as accepted.
-// Everything that reads a CommitmentMade (the aggregate, the views, the deadline process) asks
-// here.
+// (acceptance UNSPECIFIED) was its agency's commitment from the start: it reads as accepted,
+// when it was made (the views' accepted_at is its made_at; accepted_by names nobody, as no
+// acceptance was recorded). Everything that reads a CommitmentMade (the aggregate, the views,
+// the deadline process) asks here.
 v1::CommitmentAcceptance AcceptanceOf(const v1::CommitmentMade& made);
 
 struct EscalationState {
@@ -229,9 +230,14 @@ struct ErasureState {
 // (the political follow-up group only approves programme revisions); the hotspot board, the
 // fora, the local SSP and the housing-social plan's meetings record recommendations and
 // information, never youth-level decisions. Youths come on the agenda of the task force, the
-// steering group and the local SSP only.
+// steering group and the local SSP only (which records its recommendations and information about
+// them).
 bool BodyDecides(v1::BodyKind kind);
 bool BodyTakesYouths(v1::BodyKind kind);
+// Bodies that seat members who speak for no agency (`BodyMember.represents`: associations,
+// businesses, NGOs, citizens): the hotspot board, the fora and the housing-social plan's
+// meetings. The others seat the agencies' and administrations' people, each for its agency.
+bool BodySeatsOutsiders(v1::BodyKind kind);
 // "BODY_KIND_HOTSPOT_BOARD" without its prefix, lower case: "hotspot board".
 std::string BodyKindName(v1::BodyKind kind);
 

@@ -81,6 +81,18 @@ absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& r, const Comman
       return Invalid(absl::StrCat(at, "held_on"), "a hearing is held before the council decides");
     }
   }
+  // Heard by the local committee and by the administrations (002, 003; review 13b, N4): at
+  // least one hearing of each kind.
+  for (const v1::HearingKind kind :
+       {v1::HEARING_KIND_LOCAL_COMMITTEE, v1::HEARING_KIND_ADMINISTRATION}) {
+    if (std::none_of(r.hearings().begin(), r.hearings().end(),
+                     [&](const v1::Hearing& h) { return h.kind() == kind; })) {
+      return Invalid("hearings",
+                     absl::StrCat("no hearing of kind ", v1::HearingKind_Name(kind),
+                                  ": the programme is heard by the local committee and by the "
+                                  "administrations before the council adopts it"));
+    }
+  }
   RETURN_IF_ERROR(RequireAreaManager(c.principal, r.area_id(), "adopt the area's programme"));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
   RETURN_IF_ERROR(security::MayActAsChiefOrAdmin(c.principal, r.area_id(), area.chief,
@@ -153,10 +165,7 @@ absl::StatusOr<AreaState> LoadBoardForChief(Session& s, const std::string& area_
 absl::StatusOr<Decision> Decide(const v1::AppointBoardMemberRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
   const v1::BodyMember& m = r.member();
-  RETURN_IF_ERROR(CheckPerson("member.person", m.person()));
-  RETURN_IF_ERROR(CheckId("member.agency_id", m.agency_id(), "agency", /*required=*/false));
-  RETURN_IF_ERROR(CheckText("member.represents", m.represents(), kMaxNameBytes,
-                            /*required=*/m.agency_id().empty()));
+  RETURN_IF_ERROR(CheckMember("member", m, /*outsiders=*/true));
   ASSIGN_OR_RETURN(const AreaState area, LoadBoardForChief(s, r.area_id(), r.body_id(),
                                                            "appoint the hotspot board's members"));
   RETURN_IF_ERROR(Rule(area.board_members.count({r.body_id(), m.person()}) == 0,
@@ -232,7 +241,10 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   RETURN_IF_ERROR(CheckSlug("body_id", r.body_id()));
   RETURN_IF_ERROR(CheckEnum("kind", r.kind(), v1::BodyKind_IsValid));
   RETURN_IF_ERROR(CheckText("name", r.name(), kMaxNameBytes));
-  RETURN_IF_ERROR(CheckMembers("members", r.members(), 1));
+  // A forum, the board and the housing-social plan's meetings seat citizens, associations,
+  // businesses and NGOs that are no registered agency (review 13b, S4); the bodies that decide
+  // or govern seat the agencies' people.
+  RETURN_IF_ERROR(CheckMembers("members", r.members(), 1, BodySeatsOutsiders(r.kind())));
   const v1::Cadence& cadence = r.cadence();
   if ((cadence.min_meetings_per_year() > 0) == (cadence.every_weeks() > 0) ||
       cadence.min_meetings_per_year() < 0 || cadence.min_meetings_per_year() > 366 ||
@@ -257,6 +269,7 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
   }
   std::set<std::string> agencies;
   for (int i = 0; i < r.members_size(); ++i) {
+    if (r.members(i).agency_id().empty()) continue;  // speaks for no agency
     if (!agencies.insert(r.members(i).agency_id()).second) continue;
     RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("members[", i, "].agency_id"),
                                      r.members(i).agency_id(), r.area_id())
@@ -296,6 +309,13 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
                        absl::StrCat("person: ", r.person(), " is not one of ", r.agency_id(),
                                     "'s people as the police named them (NameAgencyPeople, or "
                                     "their leadership ladder)")));
+  // One person, one rung: not one who answers above the coordinator too.
+  const v1::LeadershipLevel above = PoliceRungAbove(police.ladder, r.person());
+  RETURN_IF_ERROR(Rule(above == v1::LEADERSHIP_LEVEL_UNSPECIFIED,
+                       absl::StrCat("person: ", r.person(), " holds ", r.agency_id(), "'s ",
+                                    v1::LeadershipLevel_Name(above),
+                                    " rung: one person holds one rung of the police's ladder, "
+                                    "and the coordinator answers below it")));
   const auto now = area.police_coordinators.find(r.agency_id());
   RETURN_IF_ERROR(Rule(now == area.police_coordinators.end() || now->second != r.person(),
                        absl::StrCat(r.person(), " is the police coordinator already")));

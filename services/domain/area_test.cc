@@ -41,6 +41,12 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
            {"council_decided_on",
             [](v1::AdoptProgrammeRequest& p) { p.clear_council_decided_on(); }},
            {"hearings", [](v1::AdoptProgrammeRequest& p) { p.clear_hearings(); }},
+           // Heard by the local committee and the administrations, each (review 13b, N4).
+           {"hearings", [](v1::AdoptProgrammeRequest& p) { p.mutable_hearings()->RemoveLast(); }},
+           {"hearings",
+            [](v1::AdoptProgrammeRequest& p) {
+              p.mutable_hearings(0)->set_kind(v1::HEARING_KIND_ADMINISTRATION);
+            }},
            {"hearings[0].held_on",
             [](v1::AdoptProgrammeRequest& p) {  // after the council decided
               *p.mutable_hearings(0)->mutable_held_on() = Day(2026, 10, 1);
@@ -157,6 +163,7 @@ TEST_F(DecideTest, TheChiefEscalatesAndTheStaffRecordMeetings) {
   ne->set_target_agency_id("agency-school");
   ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   ne->set_reason("Patrols not kept up");
+  ne->add_commitment_ids(commitment);
   EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Code(w_.Run(with_escalation, staff_)), absl::StatusCode::kPermissionDenied);
   const std::string escalation = w_.Do(raise, chief_).id;
@@ -230,6 +237,111 @@ TEST_F(DecideTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalation)
             "coordinator-lone");
   EXPECT_EQ(Code(w_.Run(ack, police_leader_)), absl::StatusCode::kPermissionDenied);
   w_.Do(ack, Who("coordinator-lone", "agency-police", Role::kAgencyMember));
+}
+
+// Review 13b, S4: a forum (as the board and the housing-social plan's meetings) seats citizens,
+// associations, NGOs and businesses that are no registered agency, by whom they represent; the
+// bodies that decide seat the agencies' people, each for its agency. The same for attendance.
+TEST_F(DecideTest, AForumSeatsMembersWhoSpeakForNoAgency) {
+  auto forum = Req<v1::ConstituteBodyRequest>();
+  forum.set_area_id("area-test");
+  forum.set_body_id("forum");
+  forum.set_kind(v1::BODY_KIND_FORUM);
+  forum.set_name("Sjaeloer forum");
+  auto* citizen = forum.add_members();
+  citizen->set_person("resident-karen");
+  citizen->set_represents("Residents of Sjaeloer Boulevard");
+  auto* ngo = forum.add_members();
+  ngo->set_person("volunteer-ali");
+  ngo->set_represents("Night ravens (NGO)");
+  auto* school = forum.add_members();
+  school->set_agency_id("agency-school");
+  school->set_person("head-mette");
+  forum.mutable_cadence()->set_min_meetings_per_year(4);
+  // Speaking for no agency, a member says whom it represents.
+  ngo->clear_represents();
+  absl::StatusOr<Decision> d = w_.Run(forum, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("members[1].represents: required"));
+  ngo->set_represents("Night ravens (NGO)");
+  const Decision constituted = w_.Do(forum, chief_);
+  const v1::BodyConstituted& event = constituted.writes[0].events[0].body_constituted();
+  ASSERT_EQ(event.members_size(), 3);
+  EXPECT_EQ(event.members(0).agency_id(), "");
+  EXPECT_EQ(event.members(0).represents(), "Residents of Sjaeloer Boulevard");
+  EXPECT_EQ(event.members(2).agency_id(), "agency-school");
+
+  // A task force does not seat them.
+  auto task_force = forum;
+  task_force.set_body_id("task-force-2");
+  task_force.set_kind(v1::BODY_KIND_TASK_FORCE);
+  task_force.set_request_id("task-force-2");
+  d = w_.Run(task_force, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("members[0].agency_id: required"));
+
+  // The forum's meeting records the citizens who attended; a task force's does not.
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("forum");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string meeting = w_.Do(schedule, staff_).id;
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(meeting);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  *held.add_attendance() = *citizen;
+  const Decision attended = w_.Do(held, staff_);
+  const v1::MeetingHeld& met = attended.writes[0].events[0].meeting_held();
+  ASSERT_EQ(met.attendance_size(), 1);
+  EXPECT_EQ(met.attendance(0).represents(), "Residents of Sjaeloer Boulevard");
+  const std::string youth = AcceptedYouth();
+  MeetingFor(youth);  // constitutes the task force
+  schedule.set_body_id("task-force");
+  schedule.set_request_id("schedule-task-force");
+  const std::string next = w_.Do(schedule, staff_).id;
+  held.set_meeting_id(next);
+  held.set_request_id("held-task-force");
+  d = w_.Run(held, staff_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("attendance[0].agency_id: a task force seats the agencies' people"));
+}
+
+// Review 13b, N2: one person, one rung, also for the area's police coordinator: not the police
+// director or the local police chief, who answer above it; nor does the police's ladder give the
+// coordinator an area designated a rung above.
+TEST_F(DecideTest, ThePoliceCoordinatorHoldsNoOtherRung) {
+  auto designate = Req<v1::DesignatePoliceCoordinatorRequest>();
+  designate.set_area_id("area-test");
+  designate.set_agency_id("agency-police");
+  designate.set_person("police-boss-3");  // the police director (SetUp's ladder)
+  absl::StatusOr<Decision> d = w_.Run(designate, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("person: police-boss-3 holds agency-police's "
+                        "LEADERSHIP_LEVEL_POLICE_DIRECTOR rung"));
+  designate.set_person("police-boss-1");  // the ladder's coordinator: the same rung
+  const Decision designated = w_.Do(designate, chief_);
+  EXPECT_EQ(designated.writes[0].events[0].police_coordinator_designated().person(),
+            "police-boss-1");
+
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id("agency-police");
+  for (const auto& [level, person] :
+       {std::pair{v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR, "police-boss-4"},
+        std::pair{v1::LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF, "police-boss-1"},
+        std::pair{v1::LEADERSHIP_LEVEL_POLICE_DIRECTOR, "police-boss-3"}}) {
+    auto* contact = ladder.add_contacts();
+    contact->set_level(level);
+    contact->set_person(person);
+  }
+  d = w_.Run(ladder, police_leader_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("contacts: police-boss-1 is area-test's police coordinator and would hold "
+                        "the LEADERSHIP_LEVEL_LOCAL_POLICE_CHIEF rung too"));
+  ladder.mutable_contacts(1)->set_person("police-boss-2");
+  EXPECT_TRUE(w_.Run(ladder, police_leader_).ok());
 }
 
 // The deadline process's fact: a body behind its cadence (the meetings view judges it) is marked

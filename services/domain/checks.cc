@@ -407,14 +407,20 @@ absl::Status CheckConcerns(absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status CheckMember(absl::string_view field, const v1::BodyMember& member, bool outsiders) {
+  RETURN_IF_ERROR(CheckId(absl::StrCat(field, ".agency_id"), member.agency_id(), "agency",
+                          /*required=*/!outsiders));
+  RETURN_IF_ERROR(CheckPerson(absl::StrCat(field, ".person"), member.person()));
+  return CheckText(absl::StrCat(field, ".represents"), member.represents(), kMaxNameBytes,
+                   /*required=*/member.agency_id().empty());
+}
+
 absl::Status CheckMembers(absl::string_view field,
                           const google::protobuf::RepeatedPtrField<v1::BodyMember>& members,
-                          int min) {
+                          int min, bool outsiders) {
   RETURN_IF_ERROR(CheckCount(field, members.size(), min, 100));
   for (int i = 0; i < members.size(); ++i) {
-    const std::string at = absl::StrCat(field, "[", i, "]");
-    RETURN_IF_ERROR(CheckId(absl::StrCat(at, ".agency_id"), members[i].agency_id(), "agency"));
-    RETURN_IF_ERROR(CheckPerson(absl::StrCat(at, ".person"), members[i].person()));
+    RETURN_IF_ERROR(CheckMember(absl::StrCat(field, "[", i, "]"), members[i], outsiders));
   }
   return absl::OkStatus();
 }

@@ -106,10 +106,17 @@ absl::Status CheckCount(absl::string_view field, int count, int min, int max);
 absl::Status CheckConcerns(absl::string_view field,
                            const google::protobuf::RepeatedField<int>& concerns, int min);
 
-// `min` to 100 members, each with an agency id and a person.
+// One member of a body at `field` ("members[0]", "member"): a person (`.person`) and the agency
+// it sits for (`.agency_id`); where `outsiders` sit (the advisory bodies of associations,
+// businesses, NGOs and citizens: BodySeatsOutsiders), instead of an agency whom it represents
+// (`.represents`, a public role in clear, e.g. "the tenants' board"). INVALID_ARGUMENT naming the
+// field.
+absl::Status CheckMember(absl::string_view field, const v1::BodyMember& member, bool outsiders);
+
+// `min` to 100 members, each as CheckMember.
 absl::Status CheckMembers(absl::string_view field,
                           const google::protobuf::RepeatedPtrField<v1::BodyMember>& members,
-                          int min);
+                          int min, bool outsiders);
 
 // 1 to 20 goals of free text.
 absl::Status CheckGoals(absl::string_view field,

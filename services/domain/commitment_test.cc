@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST_F(DecideTest, CommitmentsNeedARegisteredOwnerAndAFutureDueDate) {
   const std::string youth = AcceptedYouth();
@@ -527,7 +529,8 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
   EXPECT_EQ(Code(w_.Run(withdraw, staff_)), absl::StatusCode::kPermissionDenied);
   Principal other_admin = admin_;
   other_admin.areas = {"area-other"};
-  EXPECT_EQ(Code(w_.Run(withdraw, other_admin)), absl::StatusCode::kPermissionDenied);
+  // (Of another area, the commitment is refused as an unknown id: review 13b, N10.)
+  EXPECT_EQ(Code(w_.Run(withdraw, other_admin)), absl::StatusCode::kNotFound);
   // The youth named must be the commitment's.
   v1::WithdrawProposalRequest elsewhere = withdraw;
   elsewhere.set_youth_id(AcceptedYouth());
@@ -591,6 +594,47 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
   w_.Do(fulfil, school_member_);
   w_.Do(close, chief_);
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_CLOSED);
+}
+
+// Review 13b, N10: a caller of another area naming a commitment, an escalation or a meeting of
+// this one is told what an unknown id tells it (NOT_FOUND, in the same words), not its area.
+TEST_F(DecideTest, AnItemOfAnotherAreaIsRefusedAsAnUnknownIdIs) {
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = CommitmentOf(youth, police_leader_);
+  const std::string escalation = w_.Do(Escalating("agency-police", commitment), chief_).id;
+  const std::string meeting = MeetingFor(youth);
+  const Principal other{"chief-bo", "agency-hotspot", Role::kCoordinator, {"area-other"}};
+  // The refusal of `id`, and of an unknown id of its kind with `id` put in its place.
+  auto same_as_unknown = [&](auto request, auto set_id, const std::string& id,
+                             const std::string& category) {
+    SCOPED_TRACE(id);
+    set_id(request, id);
+    const absl::Status known = w_.Run(request, other).status();
+    const std::string unknown_id = absl::StrCat(category, "-none");
+    set_id(request, unknown_id);
+    const absl::Status unknown = w_.Run(request, other).status();
+    EXPECT_EQ(known.code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(std::string(known.message()),
+              absl::StrReplaceAll(unknown.message(), {{unknown_id, id}}));
+    EXPECT_THAT(std::string(known.message()), Not(HasSubstr("area-test")));
+  };
+  auto follow_up = Req<v1::RecordFollowUpRequest>();
+  follow_up.set_kind(v1::FOLLOW_UP_KIND_REMINDER);
+  follow_up.set_note("Please call the family");
+  same_as_unknown(
+      follow_up, [](auto& r, const std::string& id) { r.set_commitment_id(id); }, commitment,
+      "commitment");
+  auto ack = Req<v1::AcknowledgeEscalationRequest>();
+  same_as_unknown(
+      ack, [](auto& r, const std::string& id) { r.set_escalation_id(id); }, escalation,
+      "escalation");
+  same_as_unknown(
+      Topic(meeting, "Summer holiday activities"),
+      [](auto& r, const std::string& id) { r.set_meeting_id(id); }, meeting, "meeting");
+  // The area's own chief is told as before.
+  follow_up.set_commitment_id(commitment);
+  EXPECT_TRUE(w_.Run(follow_up, chief_).ok());
 }
 
 }  // namespace

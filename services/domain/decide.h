@@ -41,6 +41,7 @@
 #include "hotspot/v1/system_commands.pb.h"
 #include "services/domain/aggregates.h"
 #include "services/domain/checks.h"
+#include "services/security/policy.h"
 #include "services/security/principal.h"
 #include "store/status_macros.h"
 
@@ -171,7 +172,9 @@ class Session {
   // against the case as it is, as an unpinned one.
   template <typename State>
   absl::StatusOr<State> Load(absl::string_view field, absl::string_view id, bool must_exist = true);
-  // Like Load(), for the command's main aggregate (checked against the pinned version).
+  // Like Load(), for the command's main aggregate (checked against the pinned version). A
+  // commitment, escalation or meeting of an area whose cases the caller may not learn of
+  // (security::MayLearnOfCaseIn) is NOT_FOUND in the words of an unknown id.
   template <typename State>
   absl::StatusOr<State> LoadMain(absl::string_view field, absl::string_view id,
                                  bool must_exist = true);
@@ -213,6 +216,12 @@ class Session {
 
 // ---- Session's templates ----
 
+// NOT_FOUND "<field>: no <category> <id>": an unknown id, and one the caller may not learn of.
+template <typename State>
+absl::Status NoSuch(absl::string_view field, absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat(field, ": no ", CategoryOf<State>(), " ", id));
+}
+
 template <typename State>
 absl::StatusOr<State> Session::Load(absl::string_view field, absl::string_view id,
                                     bool must_exist) {
@@ -236,8 +245,7 @@ absl::StatusOr<State> Session::Load(absl::string_view field, absl::string_view i
     }
   }
   if (must_exist && !state.exists) {
-    absl::Status missing =
-        absl::NotFoundError(absl::StrCat(field, ": no ", CategoryOf<State>(), " ", id));
+    absl::Status missing = NoSuch<State>(field, id);
     // Whether a youth has a case is withheld; an unknown agency, commitment or meeting is not.
     if (id != main_ || !std::is_same_v<State, YouthState>) return missing;
     RETURN_IF_ERROR(Withhold(std::move(missing)));
@@ -249,7 +257,16 @@ template <typename State>
 absl::StatusOr<State> Session::LoadMain(absl::string_view field, absl::string_view id,
                                         bool must_exist) {
   main_ = std::string(id);
-  return Load<State>(field, id, must_exist);
+  ASSIGN_OR_RETURN(State state, Load<State>(field, id, must_exist));
+  // A commitment, an escalation or a meeting of an area the caller may not learn of is refused
+  // as an unknown id is, so that its area is not named (review 13b, N10; a youth's case: Told()).
+  if constexpr (std::is_same_v<State, CommitmentState> || std::is_same_v<State, EscalationState> ||
+                std::is_same_v<State, MeetingState>) {
+    if (state.exists && !security::MayLearnOfCaseIn(context_.principal, state.area_id)) {
+      return NoSuch<State>(field, id);
+    }
+  }
+  return state;
 }
 
 // What Decided() tells of a Decide() that ended in `decided`, given what its Session withheld;

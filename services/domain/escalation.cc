@@ -23,8 +23,12 @@ absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const Comma
   RETURN_IF_ERROR(
       CheckEscalationInput("", r.target_agency_id(), r.level(), r.reason(), r.commitment_ids()));
   RETURN_IF_ERROR(CheckId("youth_id", r.youth_id(), "youth", /*required=*/false));
-  if (r.youth_id().empty() && r.commitment_ids_size() == 0) {
-    return Invalid("commitment_ids", "name the commitments or the case (youth_id) it concerns");
+  // It concerns the target agency's own commitments (review 13b, S3): not a case or an area
+  // that the agency may have no part in, whose rung contact could then not even read it.
+  if (r.commitment_ids_size() == 0) {
+    return Invalid("commitment_ids",
+                   "name the target agency's commitments it concerns: an escalation concerns the "
+                   "target's own commitments, of one youth's case (youth_id) or the area's");
   }
   RETURN_IF_ERROR(RequireCoordinator(c.principal, r.area_id(), "raise escalations"));
   ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", r.area_id()));

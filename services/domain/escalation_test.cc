@@ -27,16 +27,13 @@ TEST_F(DecideTest, EscalationsClimbOneLevelAtATimeAndAreResolvedByTheTargetsLead
   raise.add_commitment_ids(commitment);
   // Not the school's commitment (and the school has no ladder).
   EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kFailedPrecondition);
-  raise.clear_commitment_ids();
   raise.set_youth_id(youth);
-  EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kFailedPrecondition);  // no ladder
-  raise.clear_youth_id();
-  raise.add_commitment_ids(commitment);
   raise.set_target_agency_id("agency-police");
   EXPECT_EQ(Code(w_.Run(raise, school_leader_)), absl::StatusCode::kPermissionDenied);
   raise.clear_commitment_ids();
   EXPECT_EQ(Code(w_.Run(raise, chief_)), absl::StatusCode::kInvalidArgument);
   raise.add_commitment_ids(commitment);
+  raise.clear_youth_id();
   const std::string escalation = w_.Do(raise, chief_).id;
   EXPECT_EQ(w_.stream(escalation)[0].escalation_raised().youth_id(), youth);  // from the commitment
 
@@ -167,12 +164,65 @@ TEST_F(DecideTest, AnEscalationNamesAYouthOnlyOfItsArea) {
   raise.set_target_agency_id("agency-police");
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("Calls not made for three weeks");
+  raise.add_commitment_ids(CommitmentOf(youth, police_leader_));
   raise.set_youth_id("youth-nobody");
   absl::StatusOr<Decision> d = w_.Run(raise, chief_);
   EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(d.status().message(), "youth_id: youth-nobody has no case in area-test");
   raise.set_youth_id(youth);
   EXPECT_TRUE(w_.Run(raise, chief_).ok());
+}
+
+// Review 13b, S3: an escalation concerns the target agency's own commitments (README). One
+// about a youth's case names them: not an agency with no task in the case, whose contact would
+// answer for what it has no part in. The same in a meeting's decision; an escalation about the
+// area in a decision about the area still names none.
+TEST_F(DecideTest, AnEscalationAboutACaseNamesTheTargetsOwnCommitmentsInIt) {
+  const std::string youth = AcceptedYouth();
+  auto raise = Req<v1::RaiseEscalationRequest>();
+  raise.set_area_id("area-test");
+  raise.set_target_agency_id("agency-police");
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Nobody follows up on the boy");
+  raise.set_youth_id(youth);
+  absl::StatusOr<Decision> d = w_.Run(raise, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("commitment_ids: name the target agency's commitments it concerns"));
+
+  const std::string meeting = MeetingFor(youth);
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(meeting);
+  decision.set_youth_id(youth);
+  decision.set_text("Take it to the police's leadership");
+  auto* escalation = decision.add_escalations();
+  escalation->set_target_agency_id("agency-police");
+  escalation->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  escalation->set_reason("Nobody follows up on the boy");
+  d = w_.Run(decision, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("escalations[0].commitment_ids: an escalation about ", youth,
+                         "'s case names the target agency's commitments in it"));
+  // Naming the police's own commitment in the case, it is raised.
+  const std::string commitment = CommitmentOf(youth, police_leader_);
+  escalation->add_commitment_ids(commitment);
+  const Decision raised = w_.Do(decision, chief_);
+  const std::string id = raised.created_ids.at(0);
+  ASSERT_FALSE(w_.stream(id).empty());
+  const v1::EscalationRaised& event = w_.stream(id)[0].escalation_raised();
+  EXPECT_EQ(event.youth_id(), youth);
+  EXPECT_THAT(event.commitment_ids(), ElementsAre(commitment));
+  EXPECT_EQ(event.target_agency_id(), "agency-police");
+
+  // About the area, at a decision about the area: no commitments needed.
+  auto area = Req<v1::RecordDecisionRequest>();
+  area.set_meeting_id(meeting);
+  area.set_text("The police's patrols at the square");
+  *area.add_escalations() = *escalation;
+  area.mutable_escalations(0)->clear_commitment_ids();
+  const Decision about_area = w_.Do(area, chief_);
+  EXPECT_TRUE(w_.stream(about_area.created_ids.at(0))[0].escalation_raised().youth_id().empty());
 }
 
 TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {

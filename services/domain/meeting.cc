@@ -71,9 +71,18 @@ absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const Comm
                    absl::StrCat(TimeText(TimeOf(r.held_at())), " is in the future (now ",
                                 TimeText(c.now), "): a meeting is recorded as held once it was"));
   }
-  RETURN_IF_ERROR(CheckMembers("attendance", r.attendance(), 1));
+  RETURN_IF_ERROR(CheckMembers("attendance", r.attendance(), 1, /*outsiders=*/true));
   ASSIGN_OR_RETURN(const MeetingState meeting,
                    LoadMeetingForCoordinator(s, r.meeting_id(), "record meetings"));
+  // Those who speak for no agency attend only the bodies that seat them (BodySeatsOutsiders).
+  ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", meeting.area_id));
+  const auto body = area.bodies.find(meeting.body_id);
+  const v1::BodyKind kind = body == area.bodies.end() ? v1::BODY_KIND_UNSPECIFIED : body->second;
+  for (int i = 0; i < r.attendance_size(); ++i) {
+    RETURN_IF_ERROR(Rule(BodySeatsOutsiders(kind) || !r.attendance(i).agency_id().empty(),
+                         absl::StrCat("attendance[", i, "].agency_id: a ", BodyKindName(kind),
+                                      " seats the agencies' people, each for its agency")));
+  }
   RETURN_IF_ERROR(
       Rule(!meeting.held, absl::StrCat(r.meeting_id(), " is recorded as held already")));
   v1::Event e;
@@ -171,10 +180,13 @@ absl::Status WithinPowers(const v1::RecordDecisionRequest& r, v1::BodyKind body)
                                     " has no decision power: record a recommendation or "
                                     "information (the political follow-up group decides only "
                                     "to approve programme revisions)")));
-  return Rule(!youth_level,
+  // Without decision power it commits, escalates and changes no case (above). A body that takes
+  // youths on its agenda (the local SSP) records its recommendations and information about them
+  // (review 13b, N1); the others only about the area.
+  return Rule(!youth_level || BodyTakesYouths(body),
               absl::StrCat("youth_id: a ", name,
-                           " records no youth-level decisions: no youth, commitments, "
-                           "escalations or case changes"));
+                           " records nothing about a youth (no youth, commitments, escalations "
+                           "or case changes): only about the area"));
 }
 
 // The quorum of what the political follow-up group approves and the steering group decides

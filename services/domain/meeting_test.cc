@@ -110,13 +110,31 @@ TEST_F(BodiesTest, AdvisoryBodiesRecommendAndInformAndNeverDecideAboutAYouth) {
     EXPECT_EQ(x.kind(), v1::DECISION_KIND_RECOMMENDATION);
     EXPECT_EQ(x.topic(), "Summer holiday activities");
     EXPECT_EQ(x.text().clear(), "The club keeps open in July");
-    // Never about a youth, with commitments or escalations, even as a recommendation.
+    // Never with commitments or escalations, even as a recommendation; about a youth only where
+    // youths come on the agenda (the local SSP: review 13b, N1), as information or a
+    // recommendation, its text sealed under the youth.
     auto about_youth = Req<v1::RecordDecisionRequest>();
     about_youth.set_meeting_id(meeting);
     about_youth.set_kind(v1::DECISION_KIND_INFORMATION);
     about_youth.set_text("News of the youth");
     about_youth.set_youth_id(youth);
-    EXPECT_EQ(Code(w_.Run(about_youth, staff_)), absl::StatusCode::kFailedPrecondition);
+    const absl::StatusOr<Decision> informed = w_.Run(about_youth, staff_);
+    if (kind == v1::BODY_KIND_LOCAL_SSP) {
+      ASSERT_TRUE(informed.ok()) << informed.status();
+      const v1::DecisionRecorded& info = informed->writes[0].events.back().decision_recorded();
+      EXPECT_EQ(info.kind(), v1::DECISION_KIND_INFORMATION);
+      EXPECT_EQ(info.youth_id(), youth);
+      EXPECT_TRUE(info.text().has_sealed());
+      w_.Apply(*informed);
+      // Still no decision about the youth.
+      about_youth.set_kind(v1::DECISION_KIND_DECISION);
+      about_youth.set_request_id(absl::StrCat("decide-", about_youth.request_id()));
+      EXPECT_EQ(Code(w_.Run(about_youth, staff_)), absl::StatusCode::kFailedPrecondition);
+    } else {
+      EXPECT_EQ(Code(informed), absl::StatusCode::kFailedPrecondition);
+      EXPECT_THAT(std::string(informed.status().message()),
+                  HasSubstr("records nothing about a youth"));
+    }
     auto committing = DecisionWithCommitment(meeting, youth);
     committing.clear_youth_id();
     committing.mutable_commitments(0)->clear_accepted_by();

@@ -116,6 +116,18 @@ std::string ContactFor(const AreaState& area, const AgencyState& agency,
   }
 }
 
+v1::LeadershipLevel PoliceRungAbove(const std::map<int, std::string>& ladder,
+                                    absl::string_view person) {
+  for (const auto& [rung, holder] : ladder) {
+    if (holder != person || rung == v1::LEADERSHIP_LEVEL_POLICE_COORDINATOR ||
+        rung == v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER) {
+      continue;
+    }
+    return static_cast<v1::LeadershipLevel>(rung);
+  }
+  return v1::LEADERSHIP_LEVEL_UNSPECIFIED;
+}
+
 RungChange ChangedRungs(const EscalationState& escalation, absl::string_view agency_id,
                         const AreaState& area_before, const AgencyState& agency_before,
                         const AreaState& area_after, const AgencyState& agency_after) {
@@ -318,6 +330,13 @@ absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         v1::EscalationLevel level, absl::string_view reason,
                                         EscalationConcerns concerns, const std::string& meeting_id,
                                         const std::string& decision_id) {
+  // About a youth's case, it concerns the target's own commitments in it (review 13b, S3): an
+  // agency is not asked to answer for a case it has no task in.
+  if (!concerns.youth_id.empty() && concerns.commitment_ids.empty()) {
+    return Invalid(absl::StrCat(field, "commitment_ids"),
+                   absl::StrCat("an escalation about ", concerns.youth_id,
+                                "'s case names the target agency's commitments in it"));
+  }
   RETURN_IF_ERROR(Rule(level == v1::ESCALATION_LEVEL_STEERING_GROUP,
                        absl::StrCat(field,
                                     "level: an escalation starts at the steering-group level and "

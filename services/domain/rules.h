@@ -8,6 +8,7 @@
 #define HOTSPOT_SERVICES_DOMAIN_RULES_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -135,6 +136,13 @@ RungChange ChangedRungs(const EscalationState& escalation, absl::string_view age
                         const AreaState& area_before, const AgencyState& agency_before,
                         const AreaState& area_after, const AgencyState& agency_after);
 
+// The rung above the steering-group level that `person` holds on the police's `ladder` (the local
+// police chief, the police director; on a ladder of before, the director or a political rung), or
+// LEADERSHIP_LEVEL_UNSPECIFIED. An area's police coordinator answers at the steering-group level
+// and holds none of them: one person, one rung, as on every ladder (review 13b, N2).
+v1::LeadershipLevel PoliceRungAbove(const std::map<int, std::string>& ladder,
+                                    absl::string_view person);
+
 // The agency has a contact for escalations at `level` in `area`.
 absl::Status HasContactAt(const AreaState& area, const AgencyState& agency,
                           absl::string_view agency_id, v1::EscalationLevel level);
@@ -235,6 +243,8 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
 // Raises an escalation over `concerns`: the target agency must be of the area with a contact at
 // the level; the target's stream records it (AgencyEscalated, for its ladder's changes); each
 // declined commitment is marked taken up by it. Without a youth the reason stands in clear.
+// About a youth's case it names the target's commitments in it (INVALID_ARGUMENT naming
+// `field`commitment_ids otherwise): the agency answers for its own tasks, and so reads it.
 // Returns the escalation's id.
 absl::StatusOr<std::string> RaiseEvents(Session& s, absl::string_view field,
                                         const std::string& area_id, const std::string& target,

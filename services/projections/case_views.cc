@@ -31,10 +31,10 @@ v1::CommitmentView Made(const store::RecordedEvent& recorded, const v1::Event& e
     c.set_state(v1::COMMITMENT_STATE_PROPOSED);
   } else {
     c.set_state(v1::COMMITMENT_STATE_OPEN);
-    if (made.acceptance() == v1::COMMITMENT_ACCEPTANCE_ACCEPTED) {  // in the meeting
-      *c.mutable_accepted_at() = c.made_at();
-      c.set_accepted_by(made.accepted_by());
-    }
+    // Accepted in the meeting; or made before acceptance was recorded, when it was the
+    // agency's from the start (AcceptanceOf): accepted when made, by nobody named.
+    *c.mutable_accepted_at() = c.made_at();
+    c.set_accepted_by(made.accepted_by());
   }
   c.set_meeting_id(made.meeting_id());
   c.set_decision_id(made.decision_id());

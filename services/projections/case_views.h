@@ -4,7 +4,7 @@
 //   case/<youth_id>        CaseView: where the case stands (personal data sealed)
 //   c2y/<commitment_id>    the youth a commitment is for (to follow its changes)
 //   e2y/<escalation_id>    the youth an escalation concerns
-// "commitments.v2" rows:
+// "commitments.v3" rows:
 //   commitment/<id>                            CommitmentView
 //   agency/<agency_id>/<yyyymmdd due>/<id>     the same CommitmentView, by agency and due date
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_CASE_VIEWS_H_
@@ -19,9 +19,11 @@ namespace hotspot::projections {
 
 // v2: consents, concern counts, notifications, subject access; v3: sharing and notifying involve
 // nobody in the case (agencies_involved); v4: a social decision involves nobody; v5: outreach
-// tasks and social decisions in the case, and identities recorded later.
-inline constexpr char kCasesView[] = "cases.v5";
-inline constexpr char kCommitmentsView[] = "commitments.v2";  // v2: the agency index
+// tasks and social decisions in the case, and identities recorded later; v6: commitments of
+// before acceptance was recorded read as accepted when made (accepted_at).
+inline constexpr char kCasesView[] = "cases.v6";
+// v2: the agency index; v3: as cases.v6, accepted_at of the commitments of before.
+inline constexpr char kCommitmentsView[] = "commitments.v3";
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }
 inline std::string CommitmentKey(absl::string_view id) { return absl::StrCat("commitment/", id); }

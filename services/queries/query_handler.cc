@@ -509,7 +509,7 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
   response.set_next_page_token(Page(matches, page_size, response.mutable_escalations()));
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::EscalationView& e : *response.mutable_escalations()) {
-    RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id()));
+    RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id(), security::InvolvedThrough(e)));
   }
   response.set_position(position);
   return out;

@@ -172,6 +172,10 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
   }
 }
 
+std::string InvolvedThrough(const v1::EscalationView& escalation) {
+  return escalation.target_agency_id();
+}
+
 bool CommitmentOpensTheCase(v1::CommitmentState state) {
   return state != v1::COMMITMENT_STATE_DECLINED && state != v1::COMMITMENT_STATE_CANCELLED &&
          state != v1::COMMITMENT_STATE_WITHDRAWN;

@@ -86,6 +86,13 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view);
 // withdrawn commitment ends what it opened: the need to know goes with the task.
 bool CommitmentOpensTheCase(v1::CommitmentState state);
 
+// The agency that `escalation` is raised at, as involved in its case for that escalation (the
+// `involved_agency` of MaySeeWithoutCase, the `owner` of MaySeeCasework): its rung contacts answer
+// it, and it concerns the agency's own commitments in the case, accepted or declined (a declined
+// one taken to the agency's leadership), so its people read it and its reason. Not the other
+// agencies of the case, whose casework the reason is not (review 13b, S3).
+std::string InvolvedThrough(const v1::EscalationView& escalation);
+
 // The same rule without the case at hand: true or false where the caller's area and role (and
 // `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt
 // when the case's agencies must be looked at.

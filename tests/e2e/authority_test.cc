@@ -492,12 +492,18 @@ TEST_F(AuthorityTest, ACommitmentsOwningAgencyMustBelongToTheMeetingsArea) {
   EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
                       "commitments[0].owning_agency_id: agency-school-aalborg-east is not an "
                       "agency of area-sjaelor-boulevard"));
-  // Nor is an escalation raised at it about the area's youth.
-  v1::RaiseEscalationRequest raise = Raise(school, "");
-  raise.set_youth_id(youth);
-  EXPECT_TRUE(Refused(cast_->chief, raise, grpc::StatusCode::FAILED_PRECONDITION,
-                      "target_agency_id: agency-school-aalborg-east is not an agency of "
-                      "area-sjaelor-boulevard"));
+  // Nor is an escalation raised at it, about the area at a decision about the area (about a
+  // youth, one names the target's own commitments in the case, which it cannot have).
+  auto about_area = Req<v1::RecordDecisionRequest>();
+  about_area.set_meeting_id(decision.meeting_id());
+  about_area.set_text("The school's help with the after-school club is taken to its leadership");
+  v1::NewEscalation* escalation = about_area.add_escalations();
+  escalation->set_target_agency_id(school);
+  escalation->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  escalation->set_reason("No answer to three requests");
+  EXPECT_TRUE(Refused(cast_->chief, about_area, grpc::StatusCode::FAILED_PRECONDITION,
+                      "escalations[0].target_agency_id: agency-school-aalborg-east is not an "
+                      "agency of area-sjaelor-boulevard"));
 
   // The area's own school takes it.
   decision.set_request_id(NextId());
@@ -714,6 +720,52 @@ TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToThe
   EXPECT_TRUE(EscalationOf(kSchool, raised.id(), at).acknowledged());
 }
 
+// Review 13b, S3: an escalation about a case concerns the target agency's own commitments in it,
+// not a case it has no part in; its contact at the rung reads what it answers, also over a
+// commitment the agency declined (which opens the case to it no longer).
+TEST_F(AuthorityTest, AnEscalationAboutACaseConcernsTheTargetsCommitmentsAndItsContactReadsIt) {
+  const std::string youth = Accepted();
+  v1::RaiseEscalationRequest raise = Raise(kSchool, "");
+  raise.set_youth_id(youth);
+  EXPECT_TRUE(Refused(cast_->chief, raise, grpc::StatusCode::INVALID_ARGUMENT,
+                      "commitment_ids: name the target agency's commitments it concerns"));
+
+  const std::string commitment = ProposedCommitment(youth);
+  auto decline = Req<v1::DeclineCommitmentRequest>();
+  decline.set_commitment_id(commitment);
+  decline.set_reason("No teacher free for the calls");
+  Must(cast_->school_leader, decline);
+  raise.set_request_id(NextId());
+  raise.add_commitment_ids(commitment);
+  const v1::CommandResponse raised = Must(cast_->chief, raise);
+
+  v1::ListEscalationsRequest request;
+  request.set_area_id(kArea);
+  request.set_target_agency_id(kSchool);
+  request.set_min_position(raised.position());
+  request.set_page_size(500);
+  v1::ListEscalationsResponse response;
+  const grpc::Status status =
+      queries_->ListEscalations(suite_->As(cast_->school_leader).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::EscalationView* read = nullptr;
+  for (const v1::EscalationView& e : response.escalations()) {
+    if (e.escalation_id() == raised.id()) read = &e;
+  }
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->youth_id(), youth);
+  EXPECT_EQ(read->reason().text(), raise.reason());
+  // Another agency of the area, with no part in it, does not.
+  const grpc::Status other =
+      queries_->ListEscalations(suite_->As(cast_->club_member).get(), request, &response);
+  ASSERT_TRUE(other.ok()) << other.error_message();
+  bool withheld = false;
+  for (const v1::EscalationView& e : response.escalations()) {
+    if (e.escalation_id() == raised.id()) withheld = e.reason().has_withheld();
+  }
+  EXPECT_TRUE(withheld);
+}
+
 TEST_F(AuthorityTest, AConcernIsSharedOnlyByTheCallersOwnAgency) {
   const std::string youth = Accepted();
   auto share = Req<v1::ShareConcernRequest>();
@@ -770,6 +822,9 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
     constitute.set_name(b.name);
     constitute.add_members()->set_agency_id(b.agency);
     constitute.mutable_members(0)->set_person(b.person);
+    // And a resident who speaks for no agency (review 13b, S4).
+    constitute.add_members()->set_person("resident-karen");
+    constitute.mutable_members(1)->set_represents("Residents of Sjælør Boulevard");
     constitute.mutable_cadence()->set_min_meetings_per_year(4);
     Must(cast_->chief, constitute);
   }
@@ -866,6 +921,25 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
       EXPECT_EQ(d.escalation_ids_size(), 0);
       EXPECT_EQ(d.case_status(), v1::CASE_STATUS_UNSPECIFIED);
     }
+
+    // About a youth on its agenda, the local SSP records information and recommendations
+    // (review 13b, N1); the others record nothing about a youth.
+    auto about_youth =
+        on_topic(v1::DECISION_KIND_INFORMATION, "The school reports better attendance");
+    about_youth.clear_topic();
+    about_youth.set_youth_id(youth);
+    if (takes_youths) {
+      at = Must(cast_->chief, about_youth).position();
+      const v1::MeetingView after = MeetingOf(body, meeting, at);
+      ASSERT_EQ(after.decisions_size(), 3);
+      EXPECT_EQ(after.decisions(2).youth_id(), youth);
+      EXPECT_EQ(after.decisions(2).kind(), v1::DECISION_KIND_INFORMATION);
+      EXPECT_EQ(after.decisions(2).text().text(), about_youth.text());
+      EXPECT_EQ(after.decisions(2).commitment_ids_size(), 0);
+    } else {
+      EXPECT_TRUE(Refused(cast_->chief, about_youth, grpc::StatusCode::FAILED_PRECONDITION,
+                          "records nothing about a youth"));
+    }
   }
 
   // The bodies read back with their powers.
@@ -878,6 +952,11 @@ TEST_F(AuthorityTest, TheBoardAForumTheLocalSspAndTheHousingSocialPlanAdviseButD
     ASSERT_EQ(bodies.count(body), 1u) << body;
     EXPECT_EQ(bodies.at(body).kind(), kind) << body;
     EXPECT_FALSE(bodies.at(body).decides()) << body;
+  }
+  for (const std::string body : {"forum-sjaelor", "housing-social-plan"}) {
+    ASSERT_EQ(bodies.at(body).members_size(), 2) << body;
+    EXPECT_EQ(bodies.at(body).members(1).agency_id(), "") << body;
+    EXPECT_EQ(bodies.at(body).members(1).represents(), "Residents of Sjælør Boulevard") << body;
   }
   EXPECT_TRUE(bodies.at("task-force").decides());
   EXPECT_TRUE(bodies.at("steering-group").decides());
@@ -1229,8 +1308,9 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
   Must(cast_->admin, ladder);
 
   // Before the area designates its coordinator, the ladder's first rung answers.
-  v1::RaiseEscalationRequest raise = Raise(kPoliceWest, "");
-  raise.set_youth_id(Accepted());
+  // About one of the district's own commitments (review 13b, S3).
+  v1::RaiseEscalationRequest raise =
+      Raise(kPoliceWest, CommitmentOf(Accepted(), people_->west_rung));
   const std::string before = Must(cast_->chief, raise).id();
   Must(people_->west_rung, Acknowledge(before));
 

@@ -258,6 +258,10 @@ std::vector<CommandCase> CommandBuilders::All() {
          hearing->set_kind(v1::HEARING_KIND_LOCAL_COMMITTEE);
          hearing->set_heard("Aalborg Øst Lokaludvalg");
          *hearing->mutable_held_on() = InDays(-60);
+         hearing = r.add_hearings();
+         hearing->set_kind(v1::HEARING_KIND_ADMINISTRATION);
+         hearing->set_heard("Familie- og Beskæftigelsesforvaltningen");
+         *hearing->mutable_held_on() = InDays(-50);
          return Own(r);
        },
        P(founder), P(school_member), "council_reference", Bad::kClear},

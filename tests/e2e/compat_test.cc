@@ -131,6 +131,10 @@ TEST(CompatTest, ADataDirectoryOfBeforeIssue12OpensReplaysAndTakesNewCommands) {
   for (const v1::CommitmentView& c : listed.commitments()) {
     EXPECT_NE(c.state(), v1::COMMITMENT_STATE_PROPOSED) << c.commitment_id();
     EXPECT_NE(c.state(), v1::COMMITMENT_STATE_DECLINED) << c.commitment_id();
+    // Accepted when made, by nobody named: no acceptance was recorded (review 13b, N5).
+    EXPECT_TRUE(c.has_accepted_at()) << c.commitment_id();
+    EXPECT_EQ(c.accepted_at().seconds(), c.made_at().seconds()) << c.commitment_id();
+    EXPECT_EQ(c.accepted_by(), "") << c.commitment_id();
     open += c.state() == v1::COMMITMENT_STATE_OPEN;
   }
   EXPECT_GT(open, 0);

@@ -316,17 +316,25 @@ TEST(ReportTest, TheChiefsFrozenReportRendersAsHtmlWithSvgAndAsPdf) {
                                                    {"closed", figures.youths_closed()}}));
 
   // The administrations have leadership ladders: an escalation to the social administration
-  // has a contact at the steering-group level (it was refused before: "has no contact").
-  const CallResult referred = suite.commands->Call(
-      cast.school_member, scenario::SampleReferral(7400, "report-test-referral"));
-  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  // has a contact at the steering-group level (it was refused before: "has no contact"). It
+  // concerns one of the administration's own open commitments (review 13b, S3).
+  v1::ListCommitmentsRequest open;
+  open.set_area_id(scenario::kAreaId);
+  open.set_owning_agency_id("agency-social-copenhagen");
+  open.set_state(v1::COMMITMENT_STATE_OPEN);
+  open.set_page_size(1);
+  v1::ListCommitmentsResponse social;
+  const grpc::Status listed = queries->ListCommitments(
+      suite.As(cast.chief, "escalation_follow_up: the report test").get(), open, &social);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  ASSERT_EQ(social.commitments_size(), 1);
   v1::RaiseEscalationRequest raise;
   raise.set_request_id("report-test-escalation");
   raise.set_area_id(scenario::kAreaId);
   raise.set_target_agency_id("agency-social-copenhagen");
   raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
   raise.set_reason("No caseworker assigned for six weeks");
-  raise.set_youth_id(referred.response.id());
+  raise.add_commitment_ids(social.commitments(0).commitment_id());
   const CallResult raised = suite.commands->Call(cast.chief, raise);
   EXPECT_TRUE(raised.status.ok()) << raised.status.error_message();
 
