@@ -309,6 +309,12 @@ bool MaySeeSubjectAccessRequests(const Principal& who) { return SeesWholeCase(wh
 
 bool MaySeeEveryChange(const Principal& who) { return SeesWholeCase(who); }
 
+bool MaySeeEveryChangeIn(const Principal& who, absl::string_view area_id) {
+  if (who.role == Role::kAdmin || who.role == Role::kSystem) return true;
+  if (who.role == Role::kAuditor) return AuditsArea(who, area_id);
+  return MaySeeEveryChange(who) && who.InArea(area_id);
+}
+
 bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view) {
   return who.role == Role::kCoordinator && MaySeePersonalData(who, view);
 }

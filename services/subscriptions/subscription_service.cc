@@ -36,8 +36,9 @@ bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
 }
 
 // The checkpoint a subscriber is told: every position below it was examined. Without the
-// confidential kinds, it is either just past the last event sent, or the end of a batch that
-// left no withheld event (a confidential kind the subscriber does not receive) after that one.
+// confidential kinds, or bound to areas, it is either just past the last event sent, or the end
+// of a batch that left no withheld event (a confidential kind the subscriber does not receive,
+// another area's event) after that one.
 // So it never moves past a withheld event by itself, in a heartbeat or at a batch's end, which
 // would mark where the event was and, live, when it came (for a fact dated by a birthday, the
 // birthday). Every event dropped for such a subscriber (another area's, one its filter leaves
@@ -175,11 +176,15 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
         // would have skipped unseen (see Progress). Nor is it told the log's head, which would
         // mark when withheld events came: its head is the public head.
         const bool hidden = !scope.confidential_kinds;
+        // Nor may a subscriber bound to areas learn where another area's confidential events
+        // lie: it is filtered here too, and every event dropped for it holds its checkpoint back.
+        // (Who sees the events of no known area sees every area's: an auditor of every area.)
+        const bool partial = hidden || !security::MaySeeEveryChangeIn(caller.who, "");
         // Whether the subscriber receives `recorded`; if so, `event` holds it, still sealed.
         auto receives = [&](const store::RecordedEvent& recorded,
                             v1::StoredEvent* event) -> absl::StatusOr<bool> {
           if (hidden && security::IsConfidentialEventType(recorded.type)) return false;
-          if (hidden && !filter.Matches(recorded)) return false;
+          if (partial && !filter.Matches(recorded)) return false;
           RETURN_IF_ERROR(queries::ParseStoredEvent(recorded, event));
           // Out of scope: dropped before anything of it is unsealed.
           if (!Covers(scope, event->event().area_id())) return false;
@@ -188,10 +193,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
                            queries::ErasedYouthsBirthdayFact(event->event(), *sealer_));
           return !birthday;
         };
-        // The head the subscriber is told: the public head if hidden (only confidential events
-        // lie beyond it). Its commit may be a moment ahead of what readers see.
-        const uint64_t head = hidden ? std::min(heads_->position(), events_->HeadPosition())
-                                     : events_->HeadPosition();
+        // The head the subscriber is told: the public head, raised by its scope's confidential
+        // events if it receives them. Its commit may be a moment ahead of what readers see.
+        const uint64_t head = std::min(heads_->For(scope), events_->HeadPosition());
         uint64_t from = 0;  // the first position the subscriber is sent, and read
         switch (request->start_case()) {
           case v1::SubscribeRequest::kFromPosition:
@@ -207,7 +211,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
             return Invalid("start", "give from_position or from_end");
         }
         ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
-                         events_->Subscribe(from, hidden ? store::SubscriptionFilter() : filter));
+                         events_->Subscribe(from, partial ? store::SubscriptionFilter() : filter));
         {
           absl::MutexLock lock(&live->mu);
           if (live->cancelled) {
@@ -282,7 +286,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
               // Dropped with no mark of where it was; every drop holds the checkpoint back
               // alike (see Progress).
               response->mutable_events()->RemoveLast();
-              if (hidden) progress.Withheld();
+              if (partial) progress.Withheld();
               continue;
             }
             // No stream versions without the confidential kinds: a gap in a youth's versions
