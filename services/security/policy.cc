@@ -355,8 +355,11 @@ bool MayLearnOfCaseIn(const Principal& who, absl::string_view area_id) {
 }
 
 absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id) {
-  return absl::PermissionDeniedError(
-      absl::StrCat("youth_id: ", who.person, " has no access to ", youth_id));
+  return RefuseOutside(who, "youth_id", youth_id);
+}
+
+absl::Status RefuseOutside(const Principal& who, absl::string_view field, absl::string_view id) {
+  return absl::PermissionDeniedError(absl::StrCat(field, ": ", who.person, " has no access to ", id));
 }
 
 bool IsCoordinator(const Principal& who) { return who.role == Role::kCoordinator; }

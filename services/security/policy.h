@@ -198,6 +198,9 @@ bool MayLearnOfCaseIn(const Principal& who, absl::string_view area_id);
 // PERMISSION_DENIED "youth_id: <person> has no access to <youth_id>": the same text whether the
 // youth has a case or is another area's, naming neither the area nor the case's existence.
 absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id);
+// The same for another aggregate that names a youth (an erasure), by `field`: PERMISSION_DENIED
+// "<field>: <person> has no access to <id>".
+absl::Status RefuseOutside(const Principal& who, absl::string_view field, absl::string_view id);
 bool IsCoordinator(const Principal& who);
 // Roles that act for an agency: members, leaders and the social administration's caseworkers.
 bool IsAgencyRole(Role role);
