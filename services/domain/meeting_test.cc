@@ -633,7 +633,8 @@ TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeeting
   absl::StatusOr<Decision> run = w_.Run(d, chief_);
   EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(run.status().message()),
-              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is no commitment of area-test"));
+              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is no commitment of "
+                        "area-test"));
   // Another agency's commitment, existing or of this decision.
   const std::string polices = CommitmentOf(youth, police_leader_);
   ne->set_commitment_ids(0, polices);

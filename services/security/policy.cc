@@ -359,7 +359,8 @@ absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id)
 }
 
 absl::Status RefuseOutside(const Principal& who, absl::string_view field, absl::string_view id) {
-  return absl::PermissionDeniedError(absl::StrCat(field, ": ", who.person, " has no access to ", id));
+  return absl::PermissionDeniedError(
+      absl::StrCat(field, ": ", who.person, " has no access to ", id));
 }
 
 bool IsCoordinator(const Principal& who) { return who.role == Role::kCoordinator; }

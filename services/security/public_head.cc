@@ -94,8 +94,7 @@ uint64_t PublicHead::Raised(const Learns& learns, absl::string_view person) cons
 }
 
 uint64_t PublicHead::For(const Principal& who) const {
-  return Raised([&](absl::string_view area) { return MaySeeEveryChangeIn(who, area); },
-                who.person);
+  return Raised([&](absl::string_view area) { return MaySeeEveryChangeIn(who, area); }, who.person);
 }
 
 uint64_t PublicHead::For(const SubscriptionScope& scope) const {

@@ -18,8 +18,8 @@ const Principal kIntegration{"system-1", "agency-it", Role::kIntegration, {"area
 const Principal kTeacher{"teacher", "agency-school", Role::kAgencyMember, {"area-1"}};
 // Of area-2: a coordinator, a social caseworker and an auditor bound to it.
 const Principal kOtherChief{"chief-2", "agency-hotspot-2", Role::kCoordinator, {"area-2"}};
-const Principal kOtherCaseworker{"caseworker-2", "agency-social", Role::kSocialCaseworker,
-                                 {"area-2"}};
+const Principal kOtherCaseworker{
+    "caseworker-2", "agency-social", Role::kSocialCaseworker, {"area-2"}};
 const Principal kOtherAuditor{"auditor-2", "agency-audit", Role::kAuditor, {"area-2"}};
 // Of every area: an auditor whose token lists none, and an admin.
 const Principal kDpo{"dpo", "agency-audit", Role::kAuditor, {}};

@@ -232,8 +232,7 @@ TEST_F(PublicHeadTest, AnotherAreasConfidentialEventDoesNotMoveTheHeadACoordinat
   const absl::StatusOr<std::vector<v1::StoredEvent>> beyond =
       suite_->History(stranger, youth, hidden);
   EXPECT_EQ(beyond.status().code(), absl::StatusCode::kOutOfRange) << beyond.status();
-  const absl::StatusOr<std::vector<v1::StoredEvent>> below =
-      suite_->History(stranger, youth, open);
+  const absl::StatusOr<std::vector<v1::StoredEvent>> below = suite_->History(stranger, youth, open);
   EXPECT_EQ(below.status().code(), absl::StatusCode::kPermissionDenied) << below.status();
   const absl::StatusOr<std::vector<v1::StoredEvent>> own = suite_->History(chief, youth, hidden);
   ASSERT_TRUE(own.ok()) << own.status();
