@@ -129,8 +129,17 @@ absl::Time TimeOf(const google::protobuf::Timestamp& t) {
 }  // namespace
 
 AuditHandler::AuditHandler(const store::EventStore* events, const projections::Projector* views,
-                           security::Sealer* sealer, AuditOptions options)
-    : events_(events), views_(views), sealer_(sealer), options_(std::move(options)) {}
+                           security::Sealer* sealer, const security::PublicHead* heads,
+                           AuditOptions options)
+    : events_(events),
+      views_(views),
+      sealer_(sealer),
+      heads_(heads),
+      options_(std::move(options)) {}
+
+uint64_t AuditHandler::HeadFor(const security::Principal& who) const {
+  return std::min(events_->HeadPosition(), heads_->For(who));
+}
 
 absl::StatusOr<v1::CaseView> AuditHandler::Authorize(const security::Principal& who,
                                                      absl::string_view youth_id) const {
@@ -182,15 +191,15 @@ absl::Status AuditHandler::CaseHistory(
     const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
                                              const security::Disclosures&)>& send) const {
   // Everything the log held when asked (and at least min_position) is in the index. A
-  // min_position beyond the head is refused at once, as no wait would end (a stream has no
-  // server-side deadline); after the role's check, so that only an auditing role learns the head.
+  // min_position beyond the head `who` is told (HeadFor) is refused at once, as no wait would end
+  // (a stream has no server-side deadline); after the role's check, so that only an auditing role
+  // learns even that head.
   RETURN_IF_ERROR(security::MayAuditCases(who));
-  const uint64_t head = events_->HeadPosition();
-  if (request.min_position() > head) {
+  if (request.min_position() > HeadFor(who)) {
     return absl::OutOfRangeError(
         "min_position: beyond the log's head; pass a position a command or a query returned");
   }
-  RETURN_IF_ERROR(views_->WaitFor(head, deadline));
+  RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), deadline));
   ASSIGN_OR_RETURN(const v1::CaseView view, Authorize(who, request.youth_id()));
   ASSIGN_OR_RETURN(const std::vector<uint64_t> positions,
                    Positions(request.youth_id(), UINT64_MAX));
@@ -273,13 +282,15 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
     const security::Principal& who, const v1::GetCaseAsOfRequest& request,
     absl::Time deadline) const {
   uint64_t position = 0;
+  // The head `who` is told: neither a position past it nor the last event before a time may
+  // date an event of a confidential kind that `who` does not learn of.
+  const uint64_t head = HeadFor(who);
   switch (request.as_of_case()) {
     case v1::GetCaseAsOfRequest::kPosition:
       position = request.position();
       if (position == 0) return Invalid("position", "must be at least 1");
-      if (position > events_->HeadPosition()) {
-        return Invalid("position",
-                       absl::StrCat("past the log's head (", events_->HeadPosition(), ")"));
+      if (position > head) {
+        return Invalid("position", absl::StrCat("past the log's head (", head, ")"));
       }
       break;
     case v1::GetCaseAsOfRequest::kTime: {
@@ -288,6 +299,7 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
         return Invalid("time", "not a valid timestamp");
       }
       ASSIGN_OR_RETURN(position, PositionAt(TimeOf(request.time())));
+      position = std::min(position, head);
       break;
     }
     default:
@@ -334,7 +346,7 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
 absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
     const security::Principal& who, const v1::VerifyLogRequest& request) const {
   RETURN_IF_ERROR(security::MayVerifyLog(who));
-  const uint64_t head = events_->HeadPosition();
+  const uint64_t head = HeadFor(who);
   const uint64_t from = std::max<uint64_t>(request.from_position(), 1);
   const uint64_t to = request.to_position() == 0 ? head : std::min(request.to_position(), head);
   if (from > to && head > 0) {
@@ -672,7 +684,7 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
   }
   answer.set_html(RenderHtml(e));
   *answer.mutable_redactions() = e.redactions();
-  answer.set_position(events_->HeadPosition());
+  answer.set_position(HeadFor(who));
   return out;
 }
 

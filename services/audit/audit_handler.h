@@ -8,8 +8,15 @@
 // clear (erased data reads as erased). Recording the read in the access log is
 // the caller's part: the reads return (or pass to `send`) the disclosures they made.
 //
+// Positions. A reader is told no position past the head security::PublicHead tells it (the
+// log's public head, raised by the confidential events of the areas whose every change it sees):
+// GetCaseHistory's min_position past it is OUT_OF_RANGE, GetCaseAsOf's position past it is
+// INVALID_ARGUMENT and its time reads at most up to it, VerifyLog verifies up to it, and a subject
+// access export's position is it. For an auditor of every area and an admin it is the head.
+//
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown youth; PERMISSION_DENIED;
-// DEADLINE_EXCEEDED if the views do not reach the position needed in time.
+// OUT_OF_RANGE naming min_position; DEADLINE_EXCEEDED if the views do not reach the position
+// needed in time.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_HANDLER_H_
@@ -24,6 +31,7 @@
 #include "services/projections/projector.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
+#include "services/security/public_head.h"
 #include "services/security/sealer.h"
 #include "store/event_store.h"
 
@@ -43,9 +51,10 @@ struct AuditOptions {
 
 class AuditHandler {
  public:
-  // Not owned; all must outlive the handler.
+  // Not owned; all must outlive the handler. `heads` follows `events`' commits.
   AuditHandler(const store::EventStore* events, const projections::Projector* views,
-               security::Sealer* sealer, AuditOptions options = {});
+               security::Sealer* sealer, const security::PublicHead* heads,
+               AuditOptions options = {});
 
   // Checks, then sends the youth's events in batches through `send` with the disclosures of
   // each batch (the youth, and each data subject whose data it shows in clear), until `send`
@@ -59,7 +68,8 @@ class AuditHandler {
                                                               const v1::GetCaseAsOfRequest& request,
                                                               absl::Time deadline) const;
 
-  // Role: auditor or admin.
+  // Role: auditor or admin. Verifies from from_position to to_position (0: the head `who` is
+  // told), at most up to that head.
   absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const security::Principal& who,
                                                   const v1::VerifyLogRequest& request) const;
 
@@ -109,10 +119,13 @@ class AuditHandler {
   uint64_t Unreached(uint64_t position) const {
     return position > views_->position() ? position : 0;
   }
+  // The head `who` is told (security::PublicHead::For), at most the log's published head.
+  uint64_t HeadFor(const security::Principal& who) const;
 
   const store::EventStore* const events_;
   const projections::Projector* const views_;
   security::Sealer* const sealer_;
+  const security::PublicHead* const heads_;
   const AuditOptions options_;
 };
 

@@ -40,7 +40,7 @@ const absl::Time kNow =
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    projections::testing::OpenTestStores(dir_, &keys_, &sealer_, &events_);
+    projections::testing::OpenTestStores(dir_, &keys_, &sealer_, &events_, &heads_);
     scenario::HandlerSink sink(events_.get(), sealer_.get());
     scenario::ScenarioOptions demo;
     demo.youths = 30;
@@ -60,7 +60,7 @@ class AuditTest : public ::testing::Test {
     options.retention_days = retention_days;
     options.history_batch = 7;  // several responses even for short histories
     options.clock = [now] { return now; };
-    return AuditHandler(events_.get(), views_.get(), sealer_.get(), std::move(options));
+    return AuditHandler(events_.get(), views_.get(), sealer_.get(), &heads_, std::move(options));
   }
 
   std::vector<v1::StoredEvent> History(const AuditHandler& handler, const security::Principal& who,
@@ -134,6 +134,7 @@ class AuditTest : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<security::KeyStore> keys_;
   std::unique_ptr<security::Sealer> sealer_;
+  security::PublicHead heads_;  // before the event store, which feeds it
   std::unique_ptr<store::EventStore> events_;
   std::unique_ptr<projections::Projector> views_;
   scenario::ScenarioResult demo_;

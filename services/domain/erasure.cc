@@ -83,7 +83,13 @@ namespace {
 absl::StatusOr<ErasureState> LoadErasure(Session& s, const std::string& id, Role role,
                                          ErasureStatus status, absl::string_view what) {
   RETURN_IF_ERROR(CheckId("erasure_id", id, "erasure"));
-  ASSIGN_OR_RETURN(ErasureState erasure, s.LoadMain<ErasureState>("erasure_id", id));
+  ASSIGN_OR_RETURN(ErasureState erasure,
+                   s.LoadMain<ErasureState>("erasure_id", id, /*must_exist=*/false));
+  // An erasure names its youth: outside its area, one that does not exist is refused alike.
+  if (!security::MayLearnOfCaseIn(s.principal(), erasure.exists ? erasure.area_id : "")) {
+    return security::RefuseOutside(s.principal(), "erasure_id", id);
+  }
+  if (!erasure.exists) return absl::NotFoundError(absl::StrCat("erasure_id: no erasure ", id));
   RETURN_IF_ERROR(security::MayActOnErasure(s.principal(), erasure.area_id, role, what));
   if (erasure.status != status) {
     static constexpr absl::string_view kNames[] = {"unknown", "requested", "approved", "refused",

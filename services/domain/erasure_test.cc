@@ -176,5 +176,44 @@ TEST_F(DecideTest, ErasureHasAGroundIsRefusedWhileRecordsMustBeKeptAndWaitsForTh
   EXPECT_FALSE(refused.automatic());
 }
 
+// An erasure names its youth: to an auditor or an admin of another area, one that does not exist
+// is refused as one of the area is, PERMISSION_DENIED in the same words naming neither the area
+// nor whether it exists (security::MayLearnOfCaseIn, as for a youth).
+TEST_F(DecideTest, AnErasureOutsideTheCallersAreasIsRefusedAsOneThatDoesNotExist) {
+  const std::string youth = AcceptedYouth();
+  auto request = Req<v1::RequestErasureRequest>();
+  request.set_youth_id(youth);
+  request.set_requested_by("the mother");
+  request.set_reason("The family has moved away");
+  request.set_ground(v1::ERASURE_GROUND_NO_LONGER_NECESSARY);
+  const std::string erasure = w_.Do(request, chief_).id;
+  const Principal other_auditor{"auditor-b", "agency-hotspot", Role::kAuditor, {"area-b"}};
+  const Principal other_admin{"admin-b", "agency-hotspot", Role::kAdmin, {"area-b"}};
+  const std::string nobody = "erasure-nobody";
+  auto approve = [&](const std::string& id, const Principal& who) {
+    auto r = Req<v1::ApproveErasureRequest>();
+    r.set_erasure_id(id);
+    return w_.Run(r, who);
+  };
+  auto execute = [&](const std::string& id, const Principal& who) {
+    auto r = Req<v1::ExecuteErasureRequest>();
+    r.set_erasure_id(id);
+    return w_.Run(r, who);
+  };
+  ExpectRefusedAlike(approve(nobody, other_auditor), nobody, approve(erasure, other_auditor),
+                     erasure, absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(approve(erasure, other_auditor).status().message(),
+            absl::StrCat("erasure_id: auditor-b has no access to ", erasure));
+  ExpectRefusedAlike(execute(nobody, other_admin), nobody, execute(erasure, other_admin), erasure,
+                     absl::StatusCode::kPermissionDenied);
+  // One that does not exist is of no area, as a youth with no case is: refused alike to the
+  // area's auditor too; an auditor of every area is told that it does not exist.
+  EXPECT_EQ(approve(nobody, auditor_).status().message(),
+            "erasure_id: auditor-kim has no access to erasure-nobody");
+  const Principal dpo{"auditor-dpo", "agency-hotspot", Role::kAuditor, {}};
+  EXPECT_EQ(Code(approve(nobody, dpo)), absl::StatusCode::kNotFound);
+  EXPECT_EQ(approve(nobody, dpo).status().message(), "erasure_id: no erasure erasure-nobody");
+}
+
 }  // namespace
 }  // namespace hotspot::domain

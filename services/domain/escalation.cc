@@ -42,7 +42,7 @@ absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const Comma
   for (int i = 0; i < r.commitment_ids_size(); ++i) {
     const std::string field = absl::StrCat("commitment_ids[", i, "]");
     ASSIGN_OR_RETURN(const CommitmentState commitment,
-                     s.Load<CommitmentState>(field, r.commitment_ids(i)));
+                     LoadCommitmentInArea(s, field, r.commitment_ids(i), r.area_id()));
     // An escalation about a youth's commitment is about the youth: its reason is sealed.
     RETURN_IF_ERROR(AddEscalated(commitment, field, r.commitment_ids(i), r.area_id(),
                                  r.target_agency_id(), concerns));

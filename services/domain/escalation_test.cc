@@ -225,6 +225,34 @@ TEST_F(DecideTest, AnEscalationAboutACaseNamesTheTargetsOwnCommitmentsInIt) {
   EXPECT_TRUE(w_.stream(about_area.created_ids.at(0))[0].escalation_raised().youth_id().empty());
 }
 
+// The same for a commitment it names, which names its youth: one that does not exist and one of
+// another area are refused in the same words (LoadCommitmentInArea), before its status or its
+// youth is told; so is the youth of another area next to one with no case.
+TEST_F(DecideTest, AnEscalationNamesACommitmentOnlyOfItsArea) {
+  SchoolLadder();
+  OtherAreasCase();
+  auto raise = [&](const std::string& commitment) {
+    return w_.Run(Escalating("agency-school", commitment), chief_);
+  };
+  const absl::StatusOr<Decision> other = raise("commitment-b");
+  ExpectRefusedAlike(raise("commitment-nobody"), "commitment-nobody", other, "commitment-b",
+                     absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(other.status().message(),
+            "commitment_ids[0]: commitment-b is no commitment of area-test");
+  auto youth = [&](const std::string& id) {
+    auto r = Req<v1::RaiseEscalationRequest>();
+    r.set_area_id("area-test");
+    r.set_target_agency_id("agency-school");
+    r.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    r.set_reason("Calls not made for three weeks");
+    r.set_youth_id(id);
+    r.add_commitment_ids("commitment-nobody");  // the youth is refused first
+    return w_.Run(r, chief_);
+  };
+  ExpectRefusedAlike(youth("youth-nobody"), "youth-nobody", youth("youth-b"), "youth-b",
+                     absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {
   SchoolLadder();
   const std::string declined = DeclinedCommitment(AcceptedYouth());

@@ -379,7 +379,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     if (!nc.replaces_commitment_id().empty()) {
       const std::string replaces = absl::StrCat(at, "replaces_commitment_id");
       ASSIGN_OR_RETURN(const CommitmentState declined,
-                       s.Load<CommitmentState>(replaces, nc.replaces_commitment_id()));
+                       LoadCommitmentInArea(s, replaces, nc.replaces_commitment_id(), area_id));
       RETURN_IF_ERROR(Rule(declined.status == CommitmentStatus::kDeclined,
                            absl::StrCat(replaces, ": ", nc.replaces_commitment_id(),
                                         " is not declined: only a declined commitment is taken "
@@ -448,7 +448,8 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
                               "'s, not ", ne.target_agency_id(), "'s")));
         concerns.commitment_ids.push_back(commitment_ids[n]);
       } else {
-        ASSIGN_OR_RETURN(const CommitmentState commitment, s.Load<CommitmentState>(field, ref));
+        ASSIGN_OR_RETURN(const CommitmentState commitment,
+                         LoadCommitmentInArea(s, field, ref, area_id));
         RETURN_IF_ERROR(
             AddEscalated(commitment, field, ref, area_id, ne.target_agency_id(), concerns));
       }

@@ -560,6 +560,65 @@ TEST_F(DecideTest, ADecisionTakesADeclinedCommitmentUpOnce) {
   }
 }
 
+// A decision names commitments and a youth of the meeting's area only, and one that does not
+// exist is refused in the same words as one of another area, before anything of it (a
+// commitment's status, its youth) is told: the declined commitment a new one takes up
+// (LoadCommitmentInArea), a commitment an escalation concerns (the same), and the youth it is
+// about (not on the agenda: an agenda holds its area's youths only, LoadYouthInArea).
+TEST_F(DecideTest, ADecisionTakesUpADeclinedCommitmentOnlyOfItsArea) {
+  SchoolLadder();
+  OtherAreasCase();
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);
+  auto take_up = [&](const std::string& commitment) {
+    v1::RecordDecisionRequest d = DecisionWithCommitment(meeting, youth);
+    d.mutable_commitments(0)->set_replaces_commitment_id(commitment);
+    return w_.Run(d, chief_);
+  };
+  const absl::StatusOr<Decision> other = take_up("commitment-b");
+  ExpectRefusedAlike(take_up("commitment-nobody"), "commitment-nobody", other, "commitment-b",
+                     absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(other.status().message(),
+            "commitments[0].replaces_commitment_id: commitment-b is no commitment of area-test");
+}
+
+TEST_F(DecideTest, ADecisionsEscalationNamesACommitmentOnlyOfItsArea) {
+  SchoolLadder();
+  OtherAreasCase();
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);
+  auto escalate = [&](const std::string& commitment) {
+    auto d = Req<v1::RecordDecisionRequest>();
+    d.set_meeting_id(meeting);
+    d.set_youth_id(youth);
+    d.set_text("Taken to the school's leadership");
+    auto* ne = d.add_escalations();
+    ne->set_target_agency_id("agency-school");
+    ne->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    ne->set_reason("Morning calls stopped in October");
+    ne->add_commitment_ids(commitment);
+    return w_.Run(d, chief_);
+  };
+  const absl::StatusOr<Decision> other = escalate("commitment-b");
+  ExpectRefusedAlike(escalate("commitment-nobody"), "commitment-nobody", other, "commitment-b",
+                     absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(other.status().message(),
+            "escalations[0].commitment_ids[0]: commitment-b is no commitment of area-test");
+}
+
+TEST_F(DecideTest, ADecisionIsAboutAYouthOnlyOfItsMeetingsAgenda) {
+  OtherAreasCase();
+  const std::string meeting = MeetingFor(AcceptedYouth());
+  auto about = [&](const std::string& youth) {
+    return w_.Run(DecisionWithCommitment(meeting, youth), chief_);
+  };
+  const absl::StatusOr<Decision> other = about("youth-b");
+  ExpectRefusedAlike(about("youth-nobody"), "youth-nobody", other, "youth-b",
+                     absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(other.status().message()),
+              HasSubstr("youth_id: youth-b is not on the agenda of"));
+}
+
 // A decision's escalation concerns commitments of the meeting's area owned by the target agency;
 // about a youth's commitment, its reason is sealed under that youth even at a topic's decision.
 TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeetingsArea) {
@@ -592,7 +651,8 @@ TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeeting
   absl::StatusOr<Decision> run = w_.Run(d, chief_);
   EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(run.status().message()),
-              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is not of area-test"));
+              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is no commitment of "
+                        "area-test"));
   // Another agency's commitment, existing or of this decision.
   const std::string polices = CommitmentOf(youth, police_leader_);
   ne->set_commitment_ids(0, polices);

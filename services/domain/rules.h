@@ -98,6 +98,12 @@ absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id, absl
 // learn).
 absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
                                            absl::string_view youth_id, absl::string_view area_id);
+// The same for a commitment, which names its youth: FAILED_PRECONDITION "<field>:
+// <commitment_id> is no commitment of <area_id>" for one that does not exist and one of another
+// area alike, before anything of it (its status, its youth) is told.
+absl::StatusOr<CommitmentState> LoadCommitmentInArea(Session& s, absl::string_view field,
+                                                     absl::string_view commitment_id,
+                                                     absl::string_view area_id);
 
 // The agency exists and belongs to the area.
 absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field,

@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
 #include "services/domain/decide.h"
@@ -398,6 +400,40 @@ class DecideTest : public ::testing::Test {
     decline.set_reason("No staff for morning calls");
     w_.Do(decline, school_leader_);
     return declined;
+  }
+
+  // Another area's case as that area's log holds it: "youth-b" of "area-b", with a declined
+  // commitment of the school, "commitment-b".
+  void OtherAreasCase() {
+    v1::Event referred;
+    referred.set_area_id("area-b");
+    referred.mutable_youth_referred()->set_youth_id("youth-b");
+    referred.mutable_youth_referred()->set_referring_agency_id("agency-school");
+    w_.AppendOfBefore("youth-b", referred);
+    v1::Event made;
+    made.set_area_id("area-b");
+    made.mutable_commitment_made()->set_commitment_id("commitment-b");
+    made.mutable_commitment_made()->set_owning_agency_id("agency-school");
+    made.mutable_commitment_made()->set_youth_id("youth-b");
+    w_.AppendOfBefore("commitment-b", made);
+    v1::Event declined;
+    declined.set_area_id("area-b");
+    declined.mutable_commitment_declined()->set_commitment_id("commitment-b");
+    w_.AppendOfBefore("commitment-b", declined);
+  }
+
+  // The probe of an existence oracle: `unknown` (an id nothing has) and `other` (another area's)
+  // were refused alike, with `code` and the same message but for the id each names, and with no
+  // word of the other area.
+  static void ExpectRefusedAlike(const absl::StatusOr<Decision>& unknown,
+                                 const std::string& unknown_id,
+                                 const absl::StatusOr<Decision>& other, const std::string& other_id,
+                                 absl::StatusCode code) {
+    EXPECT_EQ(unknown.status().code(), code) << unknown.status();
+    EXPECT_EQ(other.status().code(), code) << other.status();
+    EXPECT_EQ(absl::StrReplaceAll(unknown.status().message(), {{unknown_id, "<id>"}}),
+              absl::StrReplaceAll(other.status().message(), {{other_id, "<id>"}}));
+    EXPECT_FALSE(absl::StrContains(other.status().message(), "area-b")) << other.status();
   }
 
   // The school's ladder, set by its leader: head-mette answers at the steering-group level,

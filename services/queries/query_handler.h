@@ -8,10 +8,11 @@
 // UnaryAfter), then runs it on a worker pool.
 //
 // Positions. Every answer's `position` is the views' position, at most the head its reader is
-// told (security::PublicHead::For): for a reader who does not see every change
-// (security::MaySeeEveryChange), the log's public head (or its own last event), so that it does
-// not date the confidential events that reader does not learn of. A min_position beyond that
-// head is OUT_OF_RANGE at once.
+// told (security::PublicHead::For): the log's public head, raised by the confidential events of
+// the areas whose every change the reader sees (security::MaySeeEveryChangeIn: a coordinator's
+// or social caseworker's own areas) and by its own last event, so that it does not date the
+// confidential events that reader does not learn of, another area's included. A min_position
+// beyond that head is OUT_OF_RANGE at once.
 //
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown case; PERMISSION_DENIED
 // for an area the caller has no access to; OUT_OF_RANGE naming min_position beyond the head;

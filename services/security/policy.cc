@@ -313,6 +313,12 @@ bool MaySeeSubjectAccessRequests(const Principal& who) { return SeesWholeCase(wh
 
 bool MaySeeEveryChange(const Principal& who) { return SeesWholeCase(who); }
 
+bool MaySeeEveryChangeIn(const Principal& who, absl::string_view area_id) {
+  if (who.role == Role::kAdmin || who.role == Role::kSystem) return true;
+  if (who.role == Role::kAuditor) return AuditsArea(who, area_id);
+  return MaySeeEveryChange(who) && who.InArea(area_id);
+}
+
 bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view) {
   return who.role == Role::kCoordinator && MaySeePersonalData(who, view);
 }
@@ -353,8 +359,12 @@ bool MayLearnOfCaseIn(const Principal& who, absl::string_view area_id) {
 }
 
 absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id) {
+  return RefuseOutside(who, "youth_id", youth_id);
+}
+
+absl::Status RefuseOutside(const Principal& who, absl::string_view field, absl::string_view id) {
   return absl::PermissionDeniedError(
-      absl::StrCat("youth_id: ", who.person, " has no access to ", youth_id));
+      absl::StrCat(field, ": ", who.person, " has no access to ", id));
 }
 
 bool IsCoordinator(const Principal& who) { return who.role == Role::kCoordinator; }

@@ -159,6 +159,14 @@ bool MaySeeSubjectAccessRequests(const Principal& who);
 // another kind, as a later one would date what they do not learn (a notification, or the flag
 // raised 90 days before the 18th birthday).
 bool MaySeeEveryChange(const Principal& who);
+// True if `who` learns of every event of `area_id` ("": an event of no known area), the
+// confidential kinds included, and so may be told the position of any of them (PublicHead::For):
+// the area's coordinators and social caseworkers (MaySeeEveryChange, of their own areas), an
+// auditor of the area (or of every area), an admin (who operates the whole log and is told its
+// head by AdminService.GetProjectionStatus) and hotspotd itself. A coordinator of another area,
+// an agency's people and an integration are not: a position of such an event, told to them,
+// would date what happened to a child they do not learn of.
+bool MaySeeEveryChangeIn(const Principal& who, absl::string_view area_id);
 // True if `who` may learn of `view`'s possible duplicates: the other cases of the municipality
 // whose youth has the same CPR number, or the same name and birth date (a keyed-hash index,
 // services/projections/duplicate_index.h). The area's coordinators only: the chief screens the
@@ -197,6 +205,9 @@ bool MayLearnOfCaseIn(const Principal& who, absl::string_view area_id);
 // PERMISSION_DENIED "youth_id: <person> has no access to <youth_id>": the same text whether the
 // youth has a case or is another area's, naming neither the area nor the case's existence.
 absl::Status RefuseOutsideCase(const Principal& who, absl::string_view youth_id);
+// The same for another aggregate that names a youth (an erasure), by `field`: PERMISSION_DENIED
+// "<field>: <person> has no access to <id>".
+absl::Status RefuseOutside(const Principal& who, absl::string_view field, absl::string_view id);
 bool IsCoordinator(const Principal& who);
 // Roles that act for an agency: members, leaders and the social administration's caseworkers.
 bool IsAgencyRole(Role role);

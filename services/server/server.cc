@@ -413,8 +413,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
       impl->limits.get());
   audit::AuditOptions audit_options;
   audit_options.retention_days = options.retention_days;
-  impl->audit_handler = std::make_unique<audit::AuditHandler>(
-      impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(audit_options));
+  impl->audit_handler = std::make_unique<audit::AuditHandler>(impl->events.get(), impl->views.get(),
+                                                              impl->sealer.get(), &impl->heads,
+                                                              std::move(audit_options));
   impl->audit_service = std::make_unique<audit::AuditService>(
       impl->audit_handler.get(), impl->authenticator.get(), impl->access_log.get(),
       impl->sealer.get(),

@@ -33,8 +33,9 @@ bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
 }
 
 // The checkpoint a subscriber is told: every position below it was examined. Without the
-// confidential kinds, it is either just past the last event sent, or the end of a batch that
-// left no withheld event (a confidential kind the subscriber does not receive) after that one.
+// confidential kinds, or bound to areas, it is either just past the last event sent, or the end
+// of a batch that left no withheld event (a confidential kind the subscriber does not receive,
+// another area's event) after that one.
 // So it never moves past a withheld event by itself, in a heartbeat or at a batch's end, which
 // would mark where the event was and, live, when it came (for a fact dated by a birthday, the
 // birthday). Every event dropped for such a subscriber (another area's, one its filter leaves
@@ -278,7 +279,8 @@ class SubscriptionService::Call final
   bool counted_ = false;                          // holds one of max_subscribers
   security::SubscriptionScope scope_;
   store::SubscriptionFilter filter_;
-  bool hidden_ = false;
+  bool hidden_ = false;   // without the confidential kinds
+  bool partial_ = false;  // filtered here (hidden, or bound to areas): see Open()
   uint32_t max_batch_ = kDefaultBatch;
   std::unique_ptr<store::Subscription> subscription_;
   std::optional<Progress> progress_;
@@ -343,7 +345,11 @@ absl::Status SubscriptionService::Call::Open() {
   // would have skipped unseen (see Progress). Nor is it told the log's head, which would
   // mark when withheld events came: its head is the public head.
   hidden_ = !scope_.confidential_kinds;
-  const uint64_t head = service_->HeadFor(hidden_);
+  // Nor may a subscriber bound to areas learn where another area's confidential events lie: it
+  // is filtered here too, and every event dropped for it holds its checkpoint back. (Who sees
+  // the events of no known area sees every area's: an auditor of every area.)
+  partial_ = hidden_ || !security::MaySeeEveryChangeIn(caller.who, "");
+  const uint64_t head = service_->HeadFor(scope_);
   uint64_t from = 0;  // the first position the subscriber is sent, and read
   switch (request->start_case()) {
     case v1::SubscribeRequest::kFromPosition:
@@ -359,7 +365,7 @@ absl::Status SubscriptionService::Call::Open() {
       return Invalid("start", "give from_position or from_end");
   }
   ASSIGN_OR_RETURN(subscription_, service_->events_->Subscribe(
-                                      from, hidden_ ? store::SubscriptionFilter() : filter_));
+                                      from, partial_ ? store::SubscriptionFilter() : filter_));
   progress_.emplace(from);
   last_sent_ = last_event_ = absl::Now();
   Fresh();
@@ -369,7 +375,7 @@ absl::Status SubscriptionService::Call::Open() {
 absl::StatusOr<bool> SubscriptionService::Call::Receives(const store::RecordedEvent& recorded,
                                                          v1::StoredEvent* event) {
   if (hidden_ && security::IsConfidentialEventType(recorded.type)) return false;
-  if (hidden_ && !filter_.Matches(recorded)) return false;
+  if (partial_ && !filter_.Matches(recorded)) return false;
   RETURN_IF_ERROR(queries::ParseStoredEvent(recorded, event));
   // Out of scope: dropped before anything of it is unsealed.
   if (!Covers(scope_, event->event().area_id())) return false;
@@ -426,7 +432,7 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
       // Dropped with no mark of where it was; every drop holds the checkpoint back alike (see
       // Progress).
       response_->mutable_events()->RemoveLast();
-      if (hidden_) progress.Withheld();
+      if (partial_) progress.Withheld();
       continue;
     }
     // No stream versions without the confidential kinds: a gap in a youth's versions would
@@ -478,10 +484,10 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
   return Then::kWriting;
 }
 
-uint64_t SubscriptionService::HeadFor(bool hidden) const {
-  // The public head if hidden (only confidential events lie beyond it). Its commit may be a
-  // moment ahead of what readers see.
-  return hidden ? std::min(heads_->position(), events_->HeadPosition()) : events_->HeadPosition();
+uint64_t SubscriptionService::HeadFor(const security::SubscriptionScope& scope) const {
+  // The public head, raised by the scope's confidential events if it receives them. Its commit
+  // may be a moment ahead of what readers see.
+  return std::min(heads_->For(scope), events_->HeadPosition());
 }
 
 void SubscriptionService::Close() {

@@ -21,13 +21,14 @@
 // (Close): the client resubscribes from its checkpoint.
 //
 // The child's confidential affairs (security::IsConfidentialEventType) go to coordinators and
-// auditors only; for everyone else they are dropped unread like another area's events, and the
-// checkpoint moves past one only together with an event sent after it (never by itself, in a
-// heartbeat or at a batch's end), so that nothing marks where or when one was. Such a subscriber
-// is told the log's public head (security::PublicHead) where others are told the head: from_end
-// starts just past the public head (the first checkpoint is public head + 1), and a
-// from_position past public head + 1 is INVALID_ARGUMENT naming from_position, as one past
-// the head + 1 is for the others.
+// auditors only, of their areas; for everyone else they are dropped unread like another area's
+// events, and for a subscriber without them or bound to areas, the checkpoint moves past a
+// dropped event only together with an event sent after it (never by itself, in a heartbeat or at
+// a batch's end), so that nothing marks where or when one was. A subscriber is told the head
+// security::PublicHead tells its scope: the log's public head, raised by the confidential events
+// of the areas it follows if it receives the confidential kinds (the head, for an auditor of
+// every area following all). from_end starts just past that head (the first checkpoint is that
+// head + 1), and a from_position past that head + 1 is INVALID_ARGUMENT naming from_position.
 //
 // Who receives what. The principal's areas bound the events it receives, for every role but the
 // admin and an auditor of every area (who may follow every area, or name one): the policy's
@@ -102,8 +103,8 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
 
  private:
   class Call;
-  // The head a subscriber is told: the public head if `hidden` (without the confidential kinds).
-  uint64_t HeadFor(bool hidden) const;
+  // The head a subscriber of `scope` is told (security::PublicHead::For), at most the log's head.
+  uint64_t HeadFor(const security::SubscriptionScope& scope) const;
   // Drops a call that is done from live_.
   void Forget(const std::shared_ptr<Call>& call);
 

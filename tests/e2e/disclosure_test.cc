@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
@@ -597,6 +598,70 @@ TEST_F(DisclosureTest, RefusedAttemptsOnYouthsDataAreRecorded) {
   EXPECT_EQ(Queries()->ListBodies(chief_bodies.get(), bodies, &body_list).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_FALSE(LastOf(cast.chief.person, "hotspot.v1.QueryService/ListBodies").refused());
+}
+
+// An erasure names its youth (issue 12, A): the other area's auditor, approving one of the demo
+// area's erasures and one that does not exist, is refused alike (the same code and words but for
+// the id, naming no area), and nothing is written. The refusal of the existing one is recorded
+// naming its youth, as the same auditor's refused RaiseEscalation naming that youth is.
+TEST_F(DisclosureTest, AnErasureOfAnotherAreaIsRefusedAsOneThatDoesNotExist) {
+  const scenario::Cast& cast = suite_->cast;
+  const security::Principal& auditor = OtherAreaAuditor();
+  const std::string youth = OpenYouthOfTheArea();
+  v1::RequestErasureRequest request;
+  request.set_request_id("oracle-erasure");
+  request.set_youth_id(youth);
+  request.set_requested_by("the mother");
+  request.set_reason("The family has moved away");
+  request.set_ground(v1::ERASURE_GROUND_NO_LONGER_NECESSARY);
+  const CallResult requested = suite_->commands->Call(cast.chief, request);
+  ASSERT_TRUE(requested.status.ok()) << requested.status.error_message();
+  const std::string erasure = requested.response.id();
+  const std::string nobody = "erasure-00000000-0000-0000-0000-000000000001";
+  auto approve = [&](const std::string& id) {
+    v1::ApproveErasureRequest approve;
+    approve.set_request_id(absl::StrCat("oracle-approve-", id));
+    approve.set_erasure_id(id);
+    return suite_->commands->Call(auditor, approve);
+  };
+  const CallResult unknown = approve(nobody);
+  const CallResult other = approve(erasure);
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << unknown.status.error_message();
+  EXPECT_EQ(other.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << other.status.error_message();
+  EXPECT_EQ(absl::StrReplaceAll(unknown.status.error_message(), {{nobody, "<id>"}}),
+            absl::StrReplaceAll(other.status.error_message(), {{erasure, "<id>"}}));
+  EXPECT_EQ(other.status.error_message(),
+            absl::StrCat("erasure_id: ", auditor.person, " has no access to ", erasure));
+  // Nothing was written: the next command's position follows the request's.
+  v1::ReferYouthRequest next = scenario::SampleReferral(73, "oracle-erasure-next");
+  const CallResult probe = suite_->commands->Call(cast.school_member, next);
+  ASSERT_TRUE(probe.status.ok()) << probe.status.error_message();
+  EXPECT_EQ(probe.response.position(), requested.response.position() + 1);
+  const v1::AccessRecord refused =
+      LastOf(auditor.person, "hotspot.v1.CommandService/ApproveErasure");
+  EXPECT_TRUE(refused.refused());
+  EXPECT_EQ(refused.youth_id(), youth);
+  EXPECT_FALSE(refused.personal_data_disclosed());
+
+  v1::RaiseEscalationRequest raise;
+  raise.set_request_id("oracle-escalation");
+  raise.set_area_id(scenario::kAreaId);
+  raise.set_target_agency_id(kSchool);
+  raise.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  raise.set_reason("Calls not made for three weeks");
+  raise.set_youth_id(youth);
+  raise.add_commitment_ids("commitment-01a24c63-543f-70a2-9b13-f48ea4ddbfd6");  // none such
+  const CallResult raised = suite_->commands->Call(auditor, raise);
+  EXPECT_EQ(raised.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << raised.status.error_message();
+  const v1::AccessRecord escalation =
+      LastOf(auditor.person, "hotspot.v1.CommandService/RaiseEscalation");
+  EXPECT_TRUE(escalation.refused());
+  EXPECT_EQ(escalation.youth_id(), refused.youth_id());
+  EXPECT_EQ(escalation.area_id(), refused.area_id());
+  EXPECT_EQ(escalation.personal_data_disclosed(), refused.personal_data_disclosed());
 }
 
 // The ninth review's blocker: a command's expected_version was compared with the case's version
@@ -1471,7 +1536,9 @@ TEST_F(DisclosureTest, NoCheckpointOfAnIntegrationMovesPastAWithheldEventByItsel
   // Caught up, it stands just past the last event it was sent.
   EXPECT_EQ(responses.back().checkpoint(), referred.response.position() + 1);
   EXPECT_TRUE(responses.back().caught_up());
-  // The coordinator, who receives the confidential kinds, is told of it and moves past it.
+  // The coordinator, who receives the confidential kinds, is told of it and moves past it; not
+  // past the other area's referral, which it is not sent (a coordinator bound to its areas is
+  // not told where another area's events lie, which might be confidential).
   std::vector<v1::SubscribeResponse> chiefs;
   ASSERT_EQ(SubscribeAll(cast.chief, "case_coordination: following the area", &chiefs).error_code(),
             grpc::StatusCode::CANCELLED);
@@ -1482,7 +1549,8 @@ TEST_F(DisclosureTest, NoCheckpointOfAnIntegrationMovesPastAWithheldEventByItsel
     }
   }
   EXPECT_TRUE(chief_saw);
-  EXPECT_GT(chiefs.back().checkpoint(), other.response.position());
+  EXPECT_EQ(chiefs.back().checkpoint(), withheld + 1);
+  EXPECT_TRUE(chiefs.back().caught_up());
 
   // Nor does a start from the end or past the head tell the integration where the head is: it
   // is told the public head, the last event of a kind that is not confidential (the other

@@ -168,6 +168,88 @@ TEST_F(PublicHeadTest, ReadersWhoDoNotSeeEveryChangeAreToldThePublicHead) {
   ASSERT_TRUE(Bodies(integration, next.response.position()).ok());
 }
 
+// The head is kept per area: a notification in the demo's area moves its coordinator's head,
+// not the head a coordinator of another area (the stranger) is told, in a query's position and
+// min_position check, Subscribe's from_end checkpoint and GetCaseHistory's min_position check
+// (OUT_OF_RANGE past its head, the usual refusal of a youth not its own below it). An auditor of
+// every area is told the head.
+TEST_F(PublicHeadTest, AnotherAreasConfidentialEventDoesNotMoveTheHeadACoordinatorIsTold) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const Principal& chief = cast().chief;
+  const Principal& stranger = suite_->stranger;
+  const CallResult referred = Refer(9301, "ph-area-referral");
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  const uint64_t open = referred.response.position();
+  auto elsewhere = [&](uint64_t min_position, v1::ListBodiesResponse* out = nullptr) {
+    v1::ListBodiesRequest request;
+    request.set_area_id(stranger.areas[0]);
+    request.set_min_position(min_position);
+    v1::ListBodiesResponse response;
+    return v1::QueryService::NewStub(suite_->channel)
+        ->ListBodies(suite_->As(stranger, kPurpose).get(), request,
+                     out == nullptr ? &response : out);
+  };
+  v1::SubscribeRequest from_end;
+  from_end.set_from_end(true);
+  auto checkpoint = [&](const Principal& who) {
+    const auto [first, status] = suite_->FirstResponse(who, from_end, kPurpose);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+    EXPECT_EQ(first.events_size(), 0) << who.person;
+    return first.checkpoint();
+  };
+  ASSERT_TRUE(suite_->WaitForViews(open).ok());
+  v1::ListBodiesResponse answer;
+  ASSERT_TRUE(elsewhere(open, &answer).ok());
+  EXPECT_EQ(answer.position(), open);
+  EXPECT_EQ(checkpoint(stranger), open + 1);
+  EXPECT_EQ(checkpoint(chief), open + 1);
+
+  const CallResult notified = Notify(youth, "ph-area-notification");
+  ASSERT_TRUE(notified.status.ok()) << notified.status.error_message();
+  const uint64_t hidden = notified.response.position();
+  ASSERT_EQ(hidden, open + 1);
+  ASSERT_TRUE(suite_->WaitForViews(hidden).ok());
+
+  // Queries: the demo's coordinator is told the notification, the stranger is not.
+  EXPECT_EQ(PositionFor(chief, hidden), hidden);
+  ASSERT_TRUE(elsewhere(0, &answer).ok());
+  EXPECT_EQ(answer.position(), open);
+  ExpectBeyondTheHead(elsewhere(hidden), {open, hidden});
+  ASSERT_TRUE(elsewhere(open, &answer).ok());
+  EXPECT_EQ(answer.position(), open);
+  // Subscribe from the end.
+  EXPECT_EQ(checkpoint(stranger), open + 1);
+  EXPECT_EQ(checkpoint(chief), hidden + 1);
+  EXPECT_EQ(checkpoint(suite_->dpo), hidden + 1);
+  v1::SubscribeRequest past;
+  past.set_from_position(hidden + 1);
+  const auto [none, refused] = suite_->FirstResponse(stranger, past, kPurpose);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  EXPECT_TRUE(absl::StartsWith(refused.error_message(), "from_position: "))
+      << refused.error_message();
+  // GetCaseHistory's min_position: past the stranger's head, OUT_OF_RANGE; at it, the refusal
+  // of another area's youth. The demo's coordinator reads the history with the notification.
+  const absl::StatusOr<std::vector<v1::StoredEvent>> beyond =
+      suite_->History(stranger, youth, hidden);
+  EXPECT_EQ(beyond.status().code(), absl::StatusCode::kOutOfRange) << beyond.status();
+  const absl::StatusOr<std::vector<v1::StoredEvent>> below = suite_->History(stranger, youth, open);
+  EXPECT_EQ(below.status().code(), absl::StatusCode::kPermissionDenied) << below.status();
+  const absl::StatusOr<std::vector<v1::StoredEvent>> own = suite_->History(chief, youth, hidden);
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_EQ(own->size(), 2u);
+  EXPECT_EQ(own->back().position(), hidden);
+  EXPECT_TRUE(own->back().event().has_notification_made());
+
+  // The same after a restart, from the log.
+  ASSERT_TRUE(suite_->Restart(/*kill=*/false).ok());
+  ASSERT_TRUE(suite_->WaitForViews(hidden).ok());
+  ASSERT_TRUE(elsewhere(0, &answer).ok());
+  EXPECT_EQ(answer.position(), open);
+  EXPECT_EQ(checkpoint(stranger), open + 1);
+  EXPECT_EQ(checkpoint(chief), hidden + 1);
+}
+
 // While the views are held (a test hook), a query with a min_position they have not reached is
 // queued, holding no worker: five such calls (one more than the query workers) wait while
 // another principal's query is answered, and they are answered once the views go on. A queued
