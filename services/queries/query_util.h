@@ -130,41 +130,20 @@ absl::StatusOr<google::protobuf::RepeatedPtrField<Row>> IndexedRows(
 }
 
 // Rows of `view` under `prefix` that `keep` accepts, by the sort key it returns (empty: skip),
-// after the page token's key.
-// With `limit`, the sort keys must ascend with the row keys: the scan then starts at the page
-// token and stops after `limit` matches.
+// after `after`. Reads every row under `prefix`: for rows no index orders as they are wanted.
 template <typename Row>
 absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector& views,
                                                    absl::string_view view, absl::string_view prefix,
                                                    absl::string_view after,
-                                                   const std::function<std::string(Row&)>& keep,
-                                                   size_t limit = SIZE_MAX) {
+                                                   const std::function<std::string(Row&)>& keep) {
   std::map<std::string, Row> matches;
-  const std::string start = limit == SIZE_MAX ? "" : absl::StrCat(prefix, after);
-  RETURN_IF_ERROR(projections::ScanRows<Row>(
-      views, view, prefix,
-      [&](absl::string_view, Row& row) {
-        if (matches.size() >= limit) return false;
-        std::string sort = keep(row);
-        if (sort.empty() || (!after.empty() && sort <= after)) return true;
-        matches.emplace(std::move(sort), std::move(row));
-        return true;
-      },
-      start));
+  RETURN_IF_ERROR(projections::ScanRows<Row>(views, view, prefix, [&](absl::string_view, Row& row) {
+    std::string sort = keep(row);
+    if (sort.empty() || (!after.empty() && sort <= after)) return true;
+    matches.emplace(std::move(sort), std::move(row));
+    return true;
+  }));
   return matches;
-}
-
-// The first `page_size` of `matches` into `out`; the next page's token if there are more.
-template <typename Row>
-std::string Page(std::map<std::string, Row>& matches, int page_size,
-                 google::protobuf::RepeatedPtrField<Row>* out) {
-  std::string last;
-  for (auto& [sort, row] : matches) {
-    if (out->size() == page_size) return Token(last);
-    *out->Add() = std::move(row);
-    last = sort;
-  }
-  return "";
 }
 
 // The case row of `youth_id` in the live view; nullopt if there is none.
