@@ -13,7 +13,30 @@ namespace {
 
 using K = v1::Event::KindCase;
 
+// Writes `row` at `key` in place of the row there, if any, and moves its index rows
+// (`index_keys`) with it.
+template <typename Message>
+absl::Status Replace(Rows& rows, const std::string& key, Message row,
+                     std::vector<std::string> (*index_keys)(const Message&)) {
+  ASSIGN_OR_RETURN(const Message* was, rows.Find<Message>(key));
+  Reindex(rows, was == nullptr ? std::vector<std::string>() : index_keys(*was), index_keys(row));
+  PutRow(rows, key, std::move(row));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::vector<std::string> EscalationIndexKeys(const v1::EscalationView& e) {
+  const std::string time = TimeKey(e.raised_at(), e.escalation_id());
+  return {absl::StrCat(EscalationsOfArea(e.area_id()), time),
+          absl::StrCat(EscalationsOfAreaTo(e.area_id(), e.target_agency_id()), time)};
+}
+
+std::vector<std::string> MeetingIndexKeys(const v1::MeetingView& m) {
+  const std::string time = TimeKey(m.scheduled_at(), m.meeting_id());
+  return {absl::StrCat(MeetingsOfArea(m.area_id()), time),
+          absl::StrCat(MeetingsOfAreaAndBody(m.area_id(), m.body_id()), time)};
+}
 
 absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                                     Rows& rows) {
@@ -32,7 +55,8 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
       *e.mutable_commitment_ids() = r.commitment_ids();
       FromText(r.reason(), e.mutable_reason());
       e.set_days_to_resolve(-1);
-      PutRow(rows, EscalationKey(r.escalation_id()), e);
+      RETURN_IF_ERROR(
+          Replace(rows, EscalationKey(r.escalation_id()), std::move(e), EscalationIndexKeys));
       return absl::OkStatus();
     }
     case K::kEscalationAcknowledged:
@@ -284,7 +308,8 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
       meeting.set_area_id(event.area_id());
       meeting.set_body_id(m.body_id());
       *meeting.mutable_scheduled_at() = m.scheduled_at();
-      PutRow(rows, MeetingKey(m.meeting_id()), meeting);
+      RETURN_IF_ERROR(
+          Replace(rows, MeetingKey(m.meeting_id()), std::move(meeting), MeetingIndexKeys));
       return absl::OkStatus();
     }
     case K::kMeetingHeld: {

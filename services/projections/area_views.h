@@ -1,14 +1,20 @@
 // The escalations view and the meetings-and-bodies view.
 //
-// "escalations.v1" rows:
-//   escalation/<id>              EscalationView
-// "meetings.v1" rows:
-//   meeting/<id>                 MeetingView
-//   body/<area_id>/<body_id>     BodyView (meetings held; cadence is judged at query time)
+// "escalations.v2" rows:
+//   escalation/<id>                                               EscalationView
+//   area/<area_id>/<raised: seconds, %020d>/<id>                  index rows (keys only, see
+//   area-agency/<area_id>/<target agency>/<raised, %020d>/<id>    Reindex), oldest first
+// "meetings.v2" rows:
+//   meeting/<id>                                                  MeetingView
+//   body/<area_id>/<body_id>                                      BodyView (meetings held;
+//                                                                 cadence is judged at query time)
+//   area/<area_id>/<scheduled: seconds, %020d>/<id>               index rows of the meetings, in
+//   area-body/<area_id>/<body_id>/<scheduled, %020d>/<id>         time order
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_AREA_VIEWS_H_
 #define HOTSPOT_SERVICES_PROJECTIONS_AREA_VIEWS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "hotspot/v1/views.pb.h"
@@ -16,9 +22,26 @@
 
 namespace hotspot::projections {
 
-inline constexpr char kEscalationsView[] = "escalations.v1";
-inline constexpr char kMeetingsView[] = "meetings.v1";
+inline constexpr char kEscalationsView[] = "escalations.v2";  // v2: the index rows
+inline constexpr char kMeetingsView[] = "meetings.v2";        // v2: the index rows
 inline constexpr char kAreaView[] = "area.v3";
+
+// The index prefixes of an area's escalations (all; to one agency) and meetings (all; of one
+// body), and the index rows of one.
+inline std::string EscalationsOfArea(absl::string_view area_id) {
+  return absl::StrCat("area/", area_id, "/");
+}
+inline std::string EscalationsOfAreaTo(absl::string_view area_id, absl::string_view agency_id) {
+  return absl::StrCat("area-agency/", area_id, "/", agency_id, "/");
+}
+std::vector<std::string> EscalationIndexKeys(const v1::EscalationView& e);
+inline std::string MeetingsOfArea(absl::string_view area_id) {
+  return absl::StrCat("area/", area_id, "/");
+}
+inline std::string MeetingsOfAreaAndBody(absl::string_view area_id, absl::string_view body_id) {
+  return absl::StrCat("area-body/", area_id, "/", body_id, "/");
+}
+std::vector<std::string> MeetingIndexKeys(const v1::MeetingView& m);
 
 inline std::string EscalationKey(absl::string_view id) { return absl::StrCat("escalation/", id); }
 inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeting/", id); }

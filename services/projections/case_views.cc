@@ -510,15 +510,22 @@ v1::CaseView Referred(const store::RecordedEvent& recorded, const v1::Event& eve
 }
 
 // Reads, changes and writes back one case; a case that does not exist is left alone.
+// Its index rows follow the change (status, agencies involved).
 template <typename Fn>
 absl::Status UpdateCase(Rows& rows, const std::string& youth_id,
                         const store::RecordedEvent& recorded, Fn change) {
   if (youth_id.empty()) return absl::OkStatus();
-  return UpdateRow<v1::CaseView>(rows, CaseKey(youth_id), [&](v1::CaseView& c) {
+  std::vector<std::string> before, after;
+  RETURN_IF_ERROR(UpdateRow<v1::CaseView>(rows, CaseKey(youth_id), [&](v1::CaseView& c) {
+    before = CaseIndexKeys(c);
     change(c);
     c.set_position(recorded.position);
-    if (!security::IsConfidentialEventType(recorded.type)) c.set_position_for_all(recorded.position);
-  });
+    if (!security::IsConfidentialEventType(recorded.type))
+      c.set_position_for_all(recorded.position);
+    after = CaseIndexKeys(c);
+  }));
+  Reindex(rows, before, after);
+  return absl::OkStatus();
 }
 
 // The youth a commitment or escalation row points to ("" if none).
@@ -532,7 +539,13 @@ absl::StatusOr<std::string> Owner(Rows& rows, const std::string& key) {
 absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                               Rows& rows) {
   if (event.kind_case() == K::kYouthReferred) {
-    PutRow(rows, CaseKey(event.youth_referred().youth_id()), Referred(recorded, event));
+    const std::string key = CaseKey(event.youth_referred().youth_id());
+    ASSIGN_OR_RETURN(const v1::CaseView* was, rows.Find<v1::CaseView>(key));
+    const std::vector<std::string> before =
+        was == nullptr ? std::vector<std::string>() : CaseIndexKeys(*was);
+    v1::CaseView c = Referred(recorded, event);
+    Reindex(rows, before, CaseIndexKeys(c));
+    PutRow(rows, key, std::move(c));
     return absl::OkStatus();
   }
   if (recorded.category() == "youth") {
@@ -598,13 +611,30 @@ absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Ev
   return absl::OkStatus();
 }
 
+std::vector<std::string> CaseIndexKeys(const v1::CaseView& c) {
+  std::vector<std::string> keys = {
+      absl::StrCat(CasesOfArea(c.area_id()), c.youth_id()),
+      absl::StrCat(CasesOfAreaInStatus(c.area_id(), c.status()), c.youth_id())};
+  for (const std::string& agency : c.agencies_involved()) {
+    keys.push_back(absl::StrCat(CasesOfAreaAndAgency(c.area_id(), agency), c.youth_id()));
+  }
+  return keys;
+}
+
 std::string CommitmentSortKey(const v1::CommitmentView& c) {
   return absl::StrFormat("%04d%02d%02d/%s", c.due_date().year(), c.due_date().month(),
                          c.due_date().day(), c.commitment_id());
 }
 
-std::string AgencyIndexKey(const v1::CommitmentView& c) {
-  return absl::StrCat(AgencyIndexPrefix(c.owning_agency_id()), CommitmentSortKey(c));
+std::vector<std::string> CommitmentIndexKeys(const v1::CommitmentView& c) {
+  const std::string sort = CommitmentSortKey(c);
+  std::vector<std::string> keys = {
+      absl::StrCat(CommitmentsOfArea(c.area_id()), sort),
+      absl::StrCat(CommitmentsOfAreaAndAgency(c.area_id(), c.owning_agency_id()), sort)};
+  if (!c.youth_id().empty()) {
+    keys.push_back(absl::StrCat(CommitmentsOfAreaAndYouth(c.area_id(), c.youth_id()), sort));
+  }
+  return keys;
 }
 
 absl::Status CommitmentsView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
@@ -612,16 +642,17 @@ absl::Status CommitmentsView::Apply(const store::RecordedEvent& recorded, const 
   const std::string& id = CommitmentIdOf(event);
   if (id.empty()) return absl::OkStatus();
   v1::CommitmentView c;
+  std::vector<std::string> before;
+  ASSIGN_OR_RETURN(const bool found, GetRow(rows, CommitmentKey(id), &c));
+  if (found) before = CommitmentIndexKeys(c);
   if (event.kind_case() == K::kCommitmentMade) {
     c = Made(recorded, event);
   } else {
-    ASSIGN_OR_RETURN(const bool found, GetRow(rows, CommitmentKey(id), &c));
     if (!found) return absl::OkStatus();
-    rows.Delete(AgencyIndexKey(c));  // the due date may change
-    Change(c, recorded, event);
+    Change(c, recorded, event);  // the due date may change
   }
-  PutRow(rows, CommitmentKey(id), c);
-  PutRow(rows, AgencyIndexKey(c), c);
+  Reindex(rows, before, CommitmentIndexKeys(c));
+  PutRow(rows, CommitmentKey(id), std::move(c));
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -270,6 +271,170 @@ TEST(CommitmentsViewTest, ADeclinedCommitmentNamesWhatTookItUpFirst) {
   escalated.mutable_commitment_taken_up()->set_by_escalation_id("escalation-1");
   apply(escalated);
   EXPECT_EQ(row().taken_up_by(), "commitment-2");
+}
+
+// Applies events to one view in memory, as the projector would, and reads its keys back.
+class ViewInMemory {
+ public:
+  explicit ViewInMemory(View& view) : view_(view) {}
+  void Apply(v1::Event event, const std::string& stream) {
+    if (event.area_id().empty()) event.set_area_id("area-a");
+    store::RecordedEvent recorded;
+    recorded.position = ++position_;
+    recorded.stream = stream;
+    recorded.metadata.occurred_at = absl::FromUnixSeconds(1'800'000'000 + position_);
+    ASSERT_TRUE(view_.Apply(recorded, event, rows_).ok());
+  }
+  // The keys under `prefix`, each with its value.
+  std::map<std::string, std::string> Under(const std::string& prefix) {
+    rows_.Flush();
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : rows_.rows()) {
+      if (absl::StartsWith(key, prefix)) out.emplace(key, value);
+    }
+    return out;
+  }
+  std::vector<std::string> KeysUnder(const std::string& prefix) {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : Under(prefix)) keys.push_back(key);
+    return keys;
+  }
+
+ private:
+  View& view_;
+  MemoryRows rows_;
+  uint64_t position_ = 0;
+};
+
+// A case's index rows (by area; area and status; area and each agency involved) follow its status
+// and its agencies as they change, hold no data (keys only), and stay with an erased case, which
+// stays listed (erased) as before.
+TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) {
+  CasesView view;
+  ViewInMemory rows(view);
+  const std::string youth = "youth-1";
+  v1::Event referred;
+  referred.mutable_youth_referred()->set_youth_id(youth);
+  referred.mutable_youth_referred()->set_referring_agency_id("agency-school");
+  rows.Apply(referred, youth);
+  EXPECT_THAT(rows.KeysUnder("area"),
+              ::testing::ElementsAre(
+                  "area-agency/area-a/agency-school/youth-1",
+                  absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_REFERRED),
+                  "area/area-a/youth-1"));
+
+  v1::Event accepted;
+  accepted.mutable_referral_accepted();
+  rows.Apply(accepted, youth);
+  v1::Event outreach;
+  outreach.mutable_outreach_assigned()->set_outreach_id("outreach-1");
+  outreach.mutable_outreach_assigned()->set_agency_id("agency-police");
+  rows.Apply(outreach, youth);
+  const std::string accepted_key =
+      absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_ACCEPTED);
+  EXPECT_THAT(rows.KeysUnder("area"),
+              ::testing::ElementsAre("area-agency/area-a/agency-police/youth-1",
+                                     "area-agency/area-a/agency-school/youth-1", accepted_key,
+                                     "area/area-a/youth-1"));
+
+  v1::Event closed;
+  closed.mutable_case_closed();
+  rows.Apply(closed, youth);
+  const std::string closed_key =
+      absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_CLOSED);
+  EXPECT_THAT(rows.KeysUnder("area-status/"), ::testing::ElementsAre(closed_key));
+  v1::Event reopened;
+  reopened.mutable_case_reopened();
+  rows.Apply(reopened, youth);
+  EXPECT_THAT(rows.KeysUnder("area-status/"), ::testing::ElementsAre(accepted_key));
+
+  // Another area's case is under its own area's prefixes only.
+  v1::Event other = referred;
+  other.set_area_id("area-b");
+  other.mutable_youth_referred()->set_youth_id("youth-2");
+  rows.Apply(other, "youth-2");
+  EXPECT_THAT(rows.KeysUnder(CasesOfArea("area-a")), ::testing::ElementsAre("area/area-a/youth-1"));
+  EXPECT_THAT(rows.KeysUnder(CasesOfArea("area-b")), ::testing::ElementsAre("area/area-b/youth-2"));
+
+  v1::Event erased;
+  erased.mutable_erasure_executed()->set_youth_id(youth);
+  rows.Apply(erased, "erasure-1");
+  v1::CaseView c;
+  ASSERT_TRUE(c.ParseFromString(rows.Under(CaseKey(youth)).at(CaseKey(youth))));
+  EXPECT_TRUE(c.erased());
+  const auto index = rows.Under("area");
+  EXPECT_EQ(index.size(), 7u);  // youth-1: area, status, two agencies; youth-2: area, status, one
+  EXPECT_EQ(index.count(accepted_key), 1u);
+  for (const auto& [key, value] : index) EXPECT_EQ(value, "") << key;
+}
+
+// A commitment's index rows (area; area and owning agency; area and youth, by due date) move when
+// its due date is renegotiated, and hold no data.
+TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {
+  CommitmentsView view;
+  ViewInMemory rows(view);
+  v1::Event made;
+  made.mutable_commitment_made()->set_commitment_id("commitment-1");
+  made.mutable_commitment_made()->set_owning_agency_id("agency-school");
+  made.mutable_commitment_made()->set_youth_id("youth-1");
+  *made.mutable_commitment_made()->mutable_due_date() = [] {
+    v1::Date d;
+    d.set_year(2027);
+    d.set_month(3);
+    d.set_day(1);
+    return d;
+  }();
+  rows.Apply(made, "commitment-1");
+  EXPECT_THAT(rows.KeysUnder("area"),
+              ::testing::ElementsAre("area-agency/area-a/agency-school/20270301/commitment-1",
+                                     "area-youth/area-a/youth-1/20270301/commitment-1",
+                                     "area/area-a/20270301/commitment-1"));
+  v1::Event moved;
+  moved.mutable_commitment_renegotiated()->set_commitment_id("commitment-1");
+  moved.mutable_commitment_renegotiated()->mutable_new_due_date()->set_year(2027);
+  moved.mutable_commitment_renegotiated()->mutable_new_due_date()->set_month(4);
+  moved.mutable_commitment_renegotiated()->mutable_new_due_date()->set_day(15);
+  rows.Apply(moved, "commitment-1");
+  v1::Event fulfilled;
+  fulfilled.mutable_commitment_fulfilled()->set_commitment_id("commitment-1");
+  rows.Apply(fulfilled, "commitment-1");
+  const auto index = rows.Under("area");
+  EXPECT_THAT(rows.KeysUnder("area"),
+              ::testing::ElementsAre("area-agency/area-a/agency-school/20270415/commitment-1",
+                                     "area-youth/area-a/youth-1/20270415/commitment-1",
+                                     "area/area-a/20270415/commitment-1"));
+  for (const auto& [key, value] : index) EXPECT_EQ(value, "") << key;
+}
+
+// An escalation's and a meeting's index rows: by area, and by target agency or body, in time
+// order; a meeting scheduled again moves its rows.
+TEST(AreaViewsTest, EscalationsAndMeetingsAreIndexedByAreaAndTime) {
+  EscalationsView escalations;
+  ViewInMemory e(escalations);
+  v1::Event raised;
+  raised.mutable_escalation_raised()->set_escalation_id("escalation-1");
+  raised.mutable_escalation_raised()->set_target_agency_id("agency-police");
+  e.Apply(raised, "escalation-1");
+  v1::Event resolved;
+  resolved.mutable_escalation_resolved()->set_escalation_id("escalation-1");
+  e.Apply(resolved, "escalation-1");
+  EXPECT_THAT(
+      e.KeysUnder("area"),
+      ::testing::ElementsAre("area-agency/area-a/agency-police/00000000001800000001/escalation-1",
+                             "area/area-a/00000000001800000001/escalation-1"));
+
+  MeetingsView meetings;
+  ViewInMemory m(meetings);
+  v1::Event scheduled;
+  scheduled.mutable_meeting_scheduled()->set_meeting_id("meeting-1");
+  scheduled.mutable_meeting_scheduled()->set_body_id("board");
+  scheduled.mutable_meeting_scheduled()->mutable_scheduled_at()->set_seconds(1'900'000'000);
+  m.Apply(scheduled, "meeting-1");
+  scheduled.mutable_meeting_scheduled()->mutable_scheduled_at()->set_seconds(1'900'000'500);
+  m.Apply(scheduled, "meeting-1");
+  EXPECT_THAT(m.KeysUnder("area"),
+              ::testing::ElementsAre("area-body/area-a/board/00000000001900000500/meeting-1",
+                                     "area/area-a/00000000001900000500/meeting-1"));
 }
 
 TEST_F(ProjectionsTest, LiveViewsCatchUpAndEqualARebuildAcrossRestarts) {

@@ -636,6 +636,38 @@ absl::Status Projector::Scan(absl::string_view view, absl::string_view prefix,
   return status;
 }
 
+absl::Status Projector::ScanIndex(
+    absl::string_view view, absl::string_view prefix, absl::string_view after,
+    absl::string_view last, const std::function<std::string(absl::string_view)>& target,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit) const {
+  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
+  rocksdb::ReadOptions read;
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  read.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, family));
+  absl::Status status;
+  std::string value;
+  const absl::string_view from = after > prefix ? after : prefix;
+  for (rows->Seek(rocksdb::Slice(from.data(), from.size())); rows->Valid(); rows->Next()) {
+    const absl::string_view key(rows->key().data(), rows->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!last.empty() && key > last) break;
+    if (!after.empty() && key <= after) continue;
+    const std::string row = target(key);
+    const rocksdb::Status got = impl_->db->Get(read, family, row, &value);
+    if (got.IsNotFound()) {
+      status = absl::DataLossError(absl::StrCat("view row ", key, " stands for no row ", row));
+      break;
+    }
+    status = FromRocks(got, "reading a view row");
+    if (!status.ok() || !visit(key, value)) break;
+  }
+  if (status.ok()) status = FromRocks(rows->status(), "scanning a view");
+  rows.reset();
+  impl_->db->ReleaseSnapshot(snapshot);
+  return status;
+}
+
 absl::Status Projector::Rebuild(absl::string_view view) {
   size_t index = impl_->views.size();
   for (size_t i = 0; i < impl_->views.size(); ++i) {

@@ -103,6 +103,17 @@ class Projector {
       const std::function<bool(absl::string_view key, absl::string_view value)>& visit,
       absl::string_view start = "") const;
 
+  // Scan() over an index of `view`: the index rows under `prefix` whose keys are after `after`
+  // (all of them if it is empty), in key order, up to `last` inclusive (no bound if it is
+  // empty). For each, `target(index_key)` names the row it stands for, read from the same
+  // snapshot, and `visit(index_key, row_value)` is called until it returns false. Only the index
+  // rows' keys are read, never their values. DATA_LOSS naming the key for an index row whose
+  // row is missing; NOT_FOUND for an unknown view.
+  absl::Status ScanIndex(
+      absl::string_view view, absl::string_view prefix, absl::string_view after,
+      absl::string_view last, const std::function<std::string(absl::string_view)>& target,
+      const std::function<bool(absl::string_view index_key, absl::string_view value)>& visit) const;
+
   // Rebuilds `view` blue/green: a new generation (column family) is built from position 0 by
   // the same code, between live batches, while the old one keeps serving; once it has caught
   // up it is swapped in atomically and the old one dropped. Returns when the rebuild has

@@ -5,14 +5,17 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "hotspot/v1/views.pb.h"
 #include "services/domain/aggregates.h"
+#include "services/projections/rows.h"
 #include "services/security/sealer.h"
 
 namespace hotspot::projections {
@@ -54,6 +57,31 @@ inline void AddUnique(google::protobuf::RepeatedPtrField<std::string>* list,
 inline absl::StatusOr<security::UnsealedValue> UnsealText(security::Sealer& sealer,
                                                           const v1::SealedText& sealed) {
   return sealer.Unseal(security::SealedValue{sealed.key_id(), sealed.ciphertext()}, sealed.field());
+}
+
+// A row's place in time order: the seconds, zero-padded, then its id ("oldest first").
+inline std::string TimeKey(const google::protobuf::Timestamp& t, absl::string_view id) {
+  return absl::StrFormat("%020d/%s", t.seconds(), id);
+}
+
+// Index rows: keys only (empty values), each ending in "/<id>" of the row it stands for, so that
+// a list reads them in its order and stops at its page (Projector::ScanIndex). The id an index
+// key ends in:
+inline absl::string_view IdOfIndexKey(absl::string_view key) {
+  const size_t slash = key.rfind('/');
+  return slash == absl::string_view::npos ? key : key.substr(slash + 1);
+}
+
+// Moves a row's index rows from `before` (what it had; empty for a new row) to `after`: the ones
+// it no longer has are deleted, the new ones written.
+inline void Reindex(Rows& rows, const std::vector<std::string>& before,
+                    const std::vector<std::string>& after) {
+  for (const std::string& key : before) {
+    if (std::find(after.begin(), after.end(), key) == after.end()) rows.Delete(key);
+  }
+  for (const std::string& key : after) {
+    if (std::find(before.begin(), before.end(), key) == before.end()) rows.Put(key, "");
+  }
 }
 
 // The 18th birthday of a "YYYY-MM-DD" birth date: the domain's.

@@ -299,14 +299,6 @@ absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
   return out;
 }
 
-namespace {
-
-std::string TimeKey(const google::protobuf::Timestamp& t, absl::string_view id) {
-  return absl::StrFormat("%020d/%s", t.seconds(), id);
-}
-
-}  // namespace
-
 // Whether the caller may see each youth's personal data, each case looked up once.
 class QueryHandler::CasePolicy {
  public:
@@ -364,30 +356,35 @@ absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
   }
   RETURN_IF_ERROR(CheckId("agency_id", request.agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  // The narrowest index of the filters: of the agency, else of the status, else the area's; in
+  // each the cases are in order of youth id (UUIDv7: of referral).
+  const std::string prefix =
+      !request.agency_id().empty()
+          ? projections::CasesOfAreaAndAgency(request.area_id(), request.agency_id())
+      : request.status() != 0
+          ? projections::CasesOfAreaInStatus(request.area_id(), request.status())
+          : projections::CasesOfArea(request.area_id());
+  ASSIGN_OR_RETURN(const std::string after,
+                   FromIndexToken(request.page_token(), projections::kCasesView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
-  ASSIGN_OR_RETURN(
-      auto matches,
-      Collect<v1::CaseView>(
-          *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
-            if (view.area_id() != request.area_id()) return "";
-            if (request.status() != 0 && view.status() != request.status()) {
-              return "";
-            }
-            if (request.urgency() != 0 && view.referral().urgency() != request.urgency()) {
-              return "";
-            }
-            const auto& involved = view.agencies_involved();
-            if (!request.agency_id().empty() && std::find(involved.begin(), involved.end(),
-                                                          request.agency_id()) == involved.end()) {
-              return "";
-            }
-            return view.youth_id();  // UUIDv7: in order of referral
-          }));
   Disclosed<v1::ListCasesResponse> out;
   v1::ListCasesResponse& response = out.answer;
-  response.set_next_page_token(Page(matches, page_size, response.mutable_cases()));
+  ASSIGN_OR_RETURN(
+      const std::string next,
+      IndexPage<v1::CaseView>(
+          *views_, projections::kCasesView, prefix, after, "", projections::CaseKey,
+          [&](v1::CaseView& view) {
+            const auto& involved = view.agencies_involved();
+            return view.area_id() == request.area_id() &&
+                   (request.status() == 0 || view.status() == request.status()) &&
+                   (request.urgency() == 0 || view.referral().urgency() == request.urgency()) &&
+                   (request.agency_id().empty() ||
+                    std::find(involved.begin(), involved.end(), request.agency_id()) !=
+                        involved.end());
+          },
+          page_size, response.mutable_cases(), &rows_parsed_));
+  response.set_next_page_token(next);
   for (v1::CaseView& view : *response.mutable_cases()) {
     RETURN_IF_ERROR(Present(who, &view, out.disclosures));
   }
@@ -410,49 +407,59 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
                    absl::StrCat("0 to 366 days, got ", request.due_within_days()));
   }
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  // The narrowest index of the filters: the youth's, else the agency's, else the area's; in each
+  // the commitments are in order of due date.
+  const std::string prefix =
+      !request.youth_id().empty()
+          ? projections::CommitmentsOfAreaAndYouth(request.area_id(), request.youth_id())
+      : !request.owning_agency_id().empty()
+          ? projections::CommitmentsOfAreaAndAgency(request.area_id(), request.owning_agency_id())
+          : projections::CommitmentsOfArea(request.area_id());
+  ASSIGN_OR_RETURN(const std::string after,
+                   FromIndexToken(request.page_token(), projections::kCommitmentsView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
   const absl::CivilDay today = Today();
-  const std::function<std::string(v1::CommitmentView&)> keep =
-      [&](v1::CommitmentView& c) -> std::string {
-    if (c.area_id() != request.area_id()) return "";
+  // Due within N days: none due later is read.
+  const absl::CivilDay due_by = today + request.due_within_days();
+  const std::string last = request.due_within_days() > 0
+                               ? absl::StrFormat("%s%04d%02d%02d/\xff", prefix, due_by.year(),
+                                                 due_by.month(), due_by.day())
+                               : std::string();
+  auto keep = [&](v1::CommitmentView& c) {
+    if (c.area_id() != request.area_id()) return false;
     if (!request.owning_agency_id().empty() && c.owning_agency_id() != request.owning_agency_id()) {
-      return "";
+      return false;
     }
     if (!request.responsible_person().empty() &&
         c.responsible_person() != request.responsible_person()) {
-      return "";
+      return false;
     }
-    if (!request.youth_id().empty() && c.youth_id() != request.youth_id()) return "";
-    if (request.state() != 0 && c.state() != request.state()) return "";
+    if (!request.youth_id().empty() && c.youth_id() != request.youth_id()) return false;
+    if (request.state() != 0 && c.state() != request.state()) return false;
     if (request.declined_not_taken_up() &&
         (c.state() != v1::COMMITMENT_STATE_DECLINED || !c.taken_up_by().empty())) {
-      return "";
+      return false;
     }
     MarkOverdue(&c, today);
-    if (request.overdue_only() && !c.overdue()) return "";
+    if (request.overdue_only() && !c.overdue()) return false;
     if (request.due_within_days() > 0) {
       const v1::Date& due = c.due_date();
       if (c.state() != v1::COMMITMENT_STATE_OPEN ||
-          absl::CivilDay(due.year(), due.month(), due.day()) > today + request.due_within_days()) {
-        return "";
+          absl::CivilDay(due.year(), due.month(), due.day()) > due_by) {
+        return false;
       }
     }
-    return projections::CommitmentSortKey(c);  // by due date
+    return true;
   };
-  // One agency's: its index, in due-date order, read only as far as the page (and one more).
-  ASSIGN_OR_RETURN(
-      auto matches,
-      request.owning_agency_id().empty()
-          ? Collect<v1::CommitmentView>(*views_, projections::kCommitmentsView, "commitment/",
-                                        after, keep)
-          : Collect<v1::CommitmentView>(*views_, projections::kCommitmentsView,
-                                        projections::AgencyIndexPrefix(request.owning_agency_id()),
-                                        after, keep, static_cast<size_t>(page_size) + 1));
   Disclosed<v1::ListCommitmentsResponse> out;
   v1::ListCommitmentsResponse& response = out.answer;
-  response.set_next_page_token(Page(matches, page_size, response.mutable_commitments()));
+  ASSIGN_OR_RETURN(
+      const std::string next,
+      IndexPage<v1::CommitmentView>(*views_, projections::kCommitmentsView, prefix, after, last,
+                                    projections::CommitmentKey, keep, page_size,
+                                    response.mutable_commitments(), &rows_parsed_));
+  response.set_next_page_token(next);
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   std::map<std::string, v1::PersonalField> names;  // by youth, sealed as the case has it
   for (v1::CommitmentView& c : *response.mutable_commitments()) {
@@ -484,29 +491,35 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
   RETURN_IF_ERROR(
       CheckId("target_agency_id", request.target_agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  // The agency's index, else the area's; oldest first in each.
+  const std::string prefix =
+      request.target_agency_id().empty()
+          ? projections::EscalationsOfArea(request.area_id())
+          : projections::EscalationsOfAreaTo(request.area_id(), request.target_agency_id());
+  ASSIGN_OR_RETURN(const std::string after,
+                   FromIndexToken(request.page_token(), projections::kEscalationsView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
   const absl::Time now = clock_ ? clock_() : absl::Now();
-  ASSIGN_OR_RETURN(auto matches, Collect<v1::EscalationView>(
-                                     *views_, projections::kEscalationsView, "escalation/", after,
-                                     [&](v1::EscalationView& e) -> std::string {
-                                       if (e.area_id() != request.area_id()) return "";
-                                       if (request.open_only() && e.resolved()) return "";
-                                       if (request.level() != 0 && e.level() != request.level())
-                                         return "";
-                                       if (!request.target_agency_id().empty() &&
-                                           e.target_agency_id() != request.target_agency_id()) {
-                                         return "";
-                                       }
-                                       if (!e.resolved())
-                                         e.set_age_days(projections::Days(e.raised_at(), now));
-                                       return TimeKey(e.raised_at(),
-                                                      e.escalation_id());  // oldest first
-                                     }));
   Disclosed<v1::ListEscalationsResponse> out;
   v1::ListEscalationsResponse& response = out.answer;
-  response.set_next_page_token(Page(matches, page_size, response.mutable_escalations()));
+  ASSIGN_OR_RETURN(
+      const std::string next,
+      IndexPage<v1::EscalationView>(
+          *views_, projections::kEscalationsView, prefix, after, "", projections::EscalationKey,
+          [&](v1::EscalationView& e) {
+            if (e.area_id() != request.area_id()) return false;
+            if (request.open_only() && e.resolved()) return false;
+            if (request.level() != 0 && e.level() != request.level()) return false;
+            if (!request.target_agency_id().empty() &&
+                e.target_agency_id() != request.target_agency_id()) {
+              return false;
+            }
+            if (!e.resolved()) e.set_age_days(projections::Days(e.raised_at(), now));
+            return true;
+          },
+          page_size, response.mutable_escalations(), &rows_parsed_));
+  response.set_next_page_token(next);
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::EscalationView& e : *response.mutable_escalations()) {
     RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id(), security::InvolvedThrough(e)));
@@ -520,21 +533,26 @@ absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> QueryHandler::ListMeetings(
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  // The body's index, else the area's; in order of the time scheduled in each.
+  const std::string prefix =
+      request.body_id().empty()
+          ? projections::MeetingsOfArea(request.area_id())
+          : projections::MeetingsOfAreaAndBody(request.area_id(), request.body_id());
+  ASSIGN_OR_RETURN(const std::string after,
+                   FromIndexToken(request.page_token(), projections::kMeetingsView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
-  ASSIGN_OR_RETURN(auto matches,
-                   Collect<v1::MeetingView>(*views_, projections::kMeetingsView, "meeting/", after,
-                                            [&](v1::MeetingView& m) -> std::string {
-                                              if (m.area_id() != request.area_id()) return "";
-                                              if (!request.body_id().empty() &&
-                                                  m.body_id() != request.body_id()) {
-                                                return "";
-                                              }
-                                              return TimeKey(m.scheduled_at(), m.meeting_id());
-                                            }));
   Disclosed<v1::ListMeetingsResponse> out;
   v1::ListMeetingsResponse& response = out.answer;
-  response.set_next_page_token(Page(matches, page_size, response.mutable_meetings()));
+  ASSIGN_OR_RETURN(
+      const std::string next,
+      IndexPage<v1::MeetingView>(
+          *views_, projections::kMeetingsView, prefix, after, "", projections::MeetingKey,
+          [&](v1::MeetingView& m) {
+            return m.area_id() == request.area_id() &&
+                   (request.body_id().empty() || m.body_id() == request.body_id());
+          },
+          page_size, response.mutable_meetings(), &rows_parsed_));
+  response.set_next_page_token(next);
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::MeetingView& m : *response.mutable_meetings()) {
     for (const std::string& youth : m.agenda_youth_ids()) {
@@ -659,13 +677,13 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   *board.mutable_period_start() = DateOfDay(start);
   *board.mutable_period_end() = DateOfDay(end);
 
-  ASSIGN_OR_RETURN(
-      auto cases,
-      Collect<v1::CaseView>(*views_, projections::kCasesView, "case/", "", [&](v1::CaseView& c) {
-        return c.area_id() == request.area_id() ? c.youth_id() : "";
-      }));
+  // The area's rows, through its indexes: no other area's is read.
+  ASSIGN_OR_RETURN(auto cases,
+                   IndexedRows<v1::CaseView>(*views_, projections::kCasesView,
+                                             projections::CasesOfArea(request.area_id()),
+                                             projections::CaseKey, &rows_parsed_));
   std::vector<int32_t> to_discussion, to_plan;
-  for (const auto& [id, c] : cases) {
+  for (const v1::CaseView& c : cases) {
     if (in_period(c.referral().referred_at())) {
       board.set_youths_referred(board.youths_referred() + 1);
       if (c.days_to_first_discussion() >= 0) to_discussion.push_back(c.days_to_first_discussion());
@@ -701,12 +719,10 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   board.set_median_days_to_first_discussion(Median(std::move(to_discussion)));
   board.set_median_days_to_plan(Median(std::move(to_plan)));
 
-  ASSIGN_OR_RETURN(
-      auto commitments,
-      Collect<v1::CommitmentView>(
-          *views_, projections::kCommitmentsView, "commitment/", "", [&](v1::CommitmentView& c) {
-            return c.area_id() == request.area_id() ? c.commitment_id() : "";
-          }));
+  ASSIGN_OR_RETURN(auto commitments, IndexedRows<v1::CommitmentView>(
+                                         *views_, projections::kCommitmentsView,
+                                         projections::CommitmentsOfArea(request.area_id()),
+                                         projections::CommitmentKey, &rows_parsed_));
   // Per agency, and per agency and responsible person: the same counts.
   std::map<std::string, v1::AgencyCommitmentStats> by_agency, by_person;
   auto count = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
@@ -736,7 +752,7 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     if (c.overdue()) stats.set_open_overdue(stats.open_overdue() + 1);
     if (c.renegotiations() > 0) stats.set_renegotiated(stats.renegotiated() + 1);
   };
-  for (auto& [id, c] : commitments) {
+  for (v1::CommitmentView& c : commitments) {
     const absl::CivilDay due(c.due_date().year(), c.due_date().month(), c.due_date().day());
     if (due < start || due > end) continue;
     MarkOverdue(&c, today);
@@ -759,14 +775,12 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     }
   }
 
-  ASSIGN_OR_RETURN(
-      auto escalations,
-      Collect<v1::EscalationView>(
-          *views_, projections::kEscalationsView, "escalation/", "", [&](v1::EscalationView& e) {
-            return e.area_id() == request.area_id() ? e.escalation_id() : "";
-          }));
+  ASSIGN_OR_RETURN(auto escalations, IndexedRows<v1::EscalationView>(
+                                         *views_, projections::kEscalationsView,
+                                         projections::EscalationsOfArea(request.area_id()),
+                                         projections::EscalationKey, &rows_parsed_));
   std::map<int, std::pair<v1::EscalationLevelStats, std::vector<int32_t>>> by_level;
-  for (const auto& [id, e] : escalations) {
+  for (const v1::EscalationView& e : escalations) {
     if (!in_period(e.raised_at())) continue;
     auto& [stats, days] = by_level[e.level()];
     stats.set_level(e.level());

@@ -22,6 +22,8 @@
 #ifndef HOTSPOT_SERVICES_QUERIES_QUERY_HANDLER_H_
 #define HOTSPOT_SERVICES_QUERIES_QUERY_HANDLER_H_
 
+#include <atomic>
+
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -88,6 +90,9 @@ class QueryHandler {
 
   // The views it reads.
   const projections::Projector& views() const { return *views_; }
+  // How many view rows the lists and the dashboard have parsed so far (for tests: a list reads
+  // only the rows of its area, and only as far as its page).
+  uint64_t rows_parsed() const { return rows_parsed_.load(std::memory_order_relaxed); }
 
   // The area of `youth_id`'s case as the views hold it now; "" if it has none.
   absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const {
@@ -109,6 +114,7 @@ class QueryHandler {
   security::Sealer* const sealer_;
   const security::PublicHead* const heads_;
   absl::AnyInvocable<absl::Time() const> clock_;
+  mutable std::atomic<uint64_t> rows_parsed_{0};
 };
 
 // The chief's report's figures (domain::ReportFigures) from the views: the area's dashboard of

@@ -126,6 +126,94 @@ TEST(QueryHandlerTest, TheDashboardShowsAMissingHalfYearlyReportUntilItComes) {
   EXPECT_EQ(after.reports_missing(0).submitted_at().seconds(), absl::ToUnixSeconds(now));
 }
 
+// A list reads the rows of its own area only, and only as far as its page (and one more, to know
+// whether there is another): the handler's count of rows parsed says so, with a second area's
+// cases in the same views.
+TEST(QueryHandlerTest, AListParsesOnlyItsAreasRowsAndOnlyAsFarAsItsPage) {
+  store::testing::TempDir dir;
+  std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<security::Sealer> sealer;
+  security::PublicHead heads;
+  std::unique_ptr<store::EventStore> events;
+  projections::testing::OpenTestStores(dir, &keys, &sealer, &events, &heads);
+  ASSERT_NE(events, nullptr);
+  scenario::ScenarioResult demo;
+  {
+    scenario::HandlerSink sink(events.get(), sealer.get());
+    scenario::ScenarioOptions options;
+    options.youths = 12;
+    options.now = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
+    absl::StatusOr<scenario::ScenarioResult> built = scenario::BuildSjaelor(sink, options);
+    ASSERT_TRUE(built.ok()) << built.status();
+    demo = *built;
+  }
+  // Two cases of another area, straight into the log.
+  constexpr char kOther[] = "area-other";
+  for (const char* youth : {"youth-other-1", "youth-other-2"}) {
+    v1::Event referred;
+    referred.set_area_id(kOther);
+    referred.mutable_youth_referred()->set_youth_id(youth);
+    referred.mutable_youth_referred()->set_referring_agency_id("agency-other");
+    store::StreamAppend append;
+    append.stream = youth;
+    append.events.push_back(store::ProposedEvent{
+        {}, "hotspot.v1.YouthReferred", referred.SerializeAsString(), {absl::Now(), "test"}});
+    ASSERT_TRUE(events->Append({std::move(append)}).ok());
+  }
+  auto views = projections::Projector::Open(
+      projections::ProjectorOptions(), events.get(),
+      projections::AllViews(sealer.get(), *security::IdentityDigester::FromKeyStore(*keys)),
+      dir.Sub("views"));
+  ASSERT_TRUE(views.ok()) << views.status();
+  ASSERT_TRUE((*views)->WaitFor(events->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  const QueryHandler queries(views->get(), sealer.get(), &heads);
+  const scenario::Cast cast = scenario::SjaelorCast();
+  security::Principal other_chief = cast.chief;
+  other_chief.areas = {kOther};
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+
+  // What one call parsed, and what it returned.
+  auto list = [&](const security::Principal& who, const v1::ListCasesRequest& request,
+                  v1::ListCasesResponse* out) {
+    const uint64_t before = queries.rows_parsed();
+    auto answer = queries.ListCases(who, request, deadline);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    if (answer.ok()) *out = answer->answer;
+    return queries.rows_parsed() - before;
+  };
+  v1::ListCasesRequest other;
+  other.set_area_id(kOther);
+  v1::ListCasesResponse answer;
+  EXPECT_EQ(list(other_chief, other, &answer), 2u);  // none of the demo's cases
+  ASSERT_EQ(answer.cases_size(), 2);
+  EXPECT_EQ(answer.cases(0).youth_id(), "youth-other-1");
+
+  v1::ListCasesRequest page;
+  page.set_area_id(scenario::kAreaId);
+  page.set_page_size(5);
+  ASSERT_GT(demo.youth_ids.size(), 7u);
+  EXPECT_EQ(list(cast.chief, page, &answer), 6u);  // the page and one more
+  EXPECT_EQ(answer.cases_size(), 5);
+  EXPECT_FALSE(answer.next_page_token().empty());
+  // The next page starts at its token: it parses none of the first page's.
+  page.set_page_token(answer.next_page_token());
+  EXPECT_EQ(list(cast.chief, page, &answer), 6u);
+  // One status: its index holds only cases of it.
+  v1::ListCasesRequest closed;
+  closed.set_area_id(scenario::kAreaId);
+  closed.set_status(v1::CASE_STATUS_CLOSED);
+  const uint64_t parsed = list(cast.chief, closed, &answer);
+  EXPECT_GT(answer.cases_size(), 0);
+  EXPECT_EQ(parsed, static_cast<uint64_t>(answer.cases_size()));
+
+  // The other area's dashboard reads its two cases, and nothing of the demo's.
+  const uint64_t before = queries.rows_parsed();
+  v1::GetAreaDashboardRequest board;
+  board.set_area_id(kOther);
+  ASSERT_TRUE(queries.GetAreaDashboard(other_chief, board, deadline).ok());
+  EXPECT_EQ(queries.rows_parsed() - before, 2u);
+}
+
 // What the birthday dates (the flag 90 days before the 18th birthday, the day a consent lapsed
 // at 18) tells the birth date: once the youth is erased, nobody reads it, the coordinator and an
 // audit (no principal) included.

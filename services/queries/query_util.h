@@ -4,12 +4,14 @@
 #define HOTSPOT_SERVICES_QUERIES_QUERY_UTIL_H_
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,7 @@
 #include "hotspot/v1/views.pb.h"
 #include "services/domain/checks.h"
 #include "services/projections/projector.h"
+#include "services/projections/view_util.h"
 #include "services/security/disclosures.h"
 #include "services/security/policy.h"
 #include "services/security/principal.h"
@@ -50,42 +53,97 @@ inline absl::StatusOr<std::string> FromToken(absl::string_view token) {
   return key;
 }
 
+// A list's page token: its view's name and the last index key of the page before, opaque to
+// clients.
+inline std::string IndexToken(absl::string_view view, absl::string_view key) {
+  return Token(absl::StrCat(view, "|", key));
+}
+
+// The index key after which the page of `token` starts ("" for the first page);
+// INVALID_ARGUMENT naming page_token for a token that is not one of `view`'s index under
+// `prefix` (garbled, or given by another list, or for another area or other filters).
+inline absl::StatusOr<std::string> FromIndexToken(absl::string_view token, absl::string_view view,
+                                                  absl::string_view prefix) {
+  if (token.empty()) return std::string();
+  std::string key;
+  const std::string head = absl::StrCat(view, "|", prefix);
+  const bool ours =
+      absl::WebSafeBase64Unescape(token, &key) && absl::StartsWith(key, head) &&
+      key.size() > head.size() && std::all_of(key.begin() + head.size(), key.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || absl::StrContains("_.:-/", c);
+      });
+  if (!ours) {
+    return Invalid("page_token", "not a token this list gave (for the same area and filters)");
+  }
+  return key.substr(view.size() + 1);
+}
+
+// A page of a list read through an index of `view` (Projector::ScanIndex): the rows the index
+// rows under `prefix` after `after` (FromIndexToken) and up to `last` ("": no bound) stand for
+// (`row_key` of the id each ends in), those `keep` accepts, at most `page_size` of them into
+// `out`. Reads one more than the page to know if there is another, and no further. Returns the
+// next page's token, "" on the last page. Every row parsed is counted in `parsed`.
+template <typename Row>
+absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl::string_view view,
+                                      absl::string_view prefix, absl::string_view after,
+                                      absl::string_view last,
+                                      std::string (*row_key)(absl::string_view),
+                                      const std::function<bool(Row&)>& keep, size_t page_size,
+                                      google::protobuf::RepeatedPtrField<Row>* out,
+                                      std::atomic<uint64_t>* parsed) {
+  std::string last_returned, next;
+  absl::Status unreadable;
+  RETURN_IF_ERROR(views.ScanIndex(
+      view, prefix, after, last,
+      [row_key](absl::string_view key) { return row_key(projections::IdOfIndexKey(key)); },
+      [&](absl::string_view key, absl::string_view value) {
+        Row row;
+        parsed->fetch_add(1, std::memory_order_relaxed);
+        if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          unreadable = absl::DataLossError(absl::StrCat("the row of ", key, " is unreadable"));
+          return false;
+        }
+        if (!keep(row)) return true;
+        if (static_cast<size_t>(out->size()) == page_size) {  // one more: there is a next page
+          next = IndexToken(view, last_returned);
+          return false;
+        }
+        *out->Add() = std::move(row);
+        last_returned = std::string(key);
+        return true;
+      }));
+  RETURN_IF_ERROR(unreadable);
+  return next;
+}
+
+// Every row the index rows under `prefix` stand for, in their order (IndexPage without paging).
+template <typename Row>
+absl::StatusOr<google::protobuf::RepeatedPtrField<Row>> IndexedRows(
+    const projections::Projector& views, absl::string_view view, absl::string_view prefix,
+    std::string (*row_key)(absl::string_view), std::atomic<uint64_t>* parsed) {
+  google::protobuf::RepeatedPtrField<Row> rows;
+  RETURN_IF_ERROR(
+      IndexPage<Row>(
+          views, view, prefix, "", "", row_key, [](Row&) { return true; }, SIZE_MAX, &rows, parsed)
+          .status());
+  return rows;
+}
+
 // Rows of `view` under `prefix` that `keep` accepts, by the sort key it returns (empty: skip),
-// after the page token's key.
-// With `limit`, the sort keys must ascend with the row keys: the scan then starts at the page
-// token and stops after `limit` matches.
+// after `after`. Reads every row under `prefix`: for rows no index orders as they are wanted.
 template <typename Row>
 absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector& views,
                                                    absl::string_view view, absl::string_view prefix,
                                                    absl::string_view after,
-                                                   const std::function<std::string(Row&)>& keep,
-                                                   size_t limit = SIZE_MAX) {
+                                                   const std::function<std::string(Row&)>& keep) {
   std::map<std::string, Row> matches;
-  const std::string start = limit == SIZE_MAX ? "" : absl::StrCat(prefix, after);
-  RETURN_IF_ERROR(projections::ScanRows<Row>(
-      views, view, prefix,
-      [&](absl::string_view, Row& row) {
-        if (matches.size() >= limit) return false;
-        std::string sort = keep(row);
-        if (sort.empty() || (!after.empty() && sort <= after)) return true;
-        matches.emplace(std::move(sort), std::move(row));
-        return true;
-      },
-      start));
+  RETURN_IF_ERROR(projections::ScanRows<Row>(views, view, prefix, [&](absl::string_view, Row& row) {
+    std::string sort = keep(row);
+    if (sort.empty() || (!after.empty() && sort <= after)) return true;
+    matches.emplace(std::move(sort), std::move(row));
+    return true;
+  }));
   return matches;
-}
-
-// The first `page_size` of `matches` into `out`; the next page's token if there are more.
-template <typename Row>
-std::string Page(std::map<std::string, Row>& matches, int page_size,
-                 google::protobuf::RepeatedPtrField<Row>* out) {
-  std::string last;
-  for (auto& [sort, row] : matches) {
-    if (out->size() == page_size) return Token(last);
-    *out->Add() = std::move(row);
-    last = sort;
-  }
-  return "";
 }
 
 // The case row of `youth_id` in the live view; nullopt if there is none.
