@@ -166,11 +166,14 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
             *view->mutable_decided_at() = Ts(at);
           });
     }
-    case K::kAgencyAreaLinked:
-      return UpdateRow<v1::AgencyView>(
-          rows, AgencyKey(event.agency_area_linked().agency_id()), [&](v1::AgencyView& agency) {
-            AddUnique(agency.mutable_area_ids(), event.agency_area_linked().area_id());
-          });
+    case K::kAgencyAreaLinked: {
+      const v1::AgencyAreaLinked& linked = event.agency_area_linked();
+      rows.Put(absl::StrCat(AgenciesOfArea(linked.area_id()), linked.agency_id()), "");
+      return UpdateRow<v1::AgencyView>(rows, AgencyKey(linked.agency_id()),
+                                       [&](v1::AgencyView& agency) {
+                                         AddUnique(agency.mutable_area_ids(), linked.area_id());
+                                       });
+    }
     case K::kAgencyRegistered: {
       const v1::AgencyRegistered& registered = event.agency_registered();
       v1::AgencyView agency;
@@ -180,6 +183,7 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
       agency.add_area_ids(registered.area_id());
       agency.set_self_governing_institution(registered.self_governing_institution());
       *agency.mutable_registered_at() = Ts(at);
+      rows.Put(absl::StrCat(AgenciesOfArea(registered.area_id()), registered.agency_id()), "");
       PutRow(rows, AgencyKey(registered.agency_id()), std::move(agency));
       return absl::OkStatus();
     }

@@ -24,7 +24,7 @@ namespace hotspot::projections {
 
 inline constexpr char kEscalationsView[] = "escalations.v2";  // v2: the index rows
 inline constexpr char kMeetingsView[] = "meetings.v2";        // v2: the index rows
-inline constexpr char kAreaView[] = "area.v3";
+inline constexpr char kAreaView[] = "area.v4";  // v4: the agencies' index by area
 
 // The index prefixes of an area's escalations (all; to one agency) and meetings (all; of one
 // body), and the index rows of one.
@@ -51,6 +51,10 @@ inline std::string ProgrammeKey(absl::string_view area_id) {
 inline std::string AgencyKey(absl::string_view agency_id) {
   return absl::StrCat("agency/", agency_id);
 }
+// The index prefix of the agencies serving an area (registered there or linked to it).
+inline std::string AgenciesOfArea(absl::string_view area_id) {
+  return absl::StrCat("agencies-of/", area_id, "/");
+}
 // The prefix of an area's reports, and (ReportKeyPrefix) of its reports for a period
 // (ReportKeyPrefix(area, start, end)), and their rows under it, oldest first.
 inline std::string ReportsKeyPrefix(absl::string_view area_id) {
@@ -74,15 +78,18 @@ class EscalationsView final : public View {
                      Rows& rows) override;
 };
 
-// "area.v3" rows:
+// "area.v4" rows:
 //   measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
 //   programme/<area_id>                                 ProgrammeView
 //   agency/<agency_id>                                  AgencyView (the directory)
+//   agencies-of/<area_id>/<agency_id>                   index row (key only, see Reindex): an
+//                                                       agency serving the area, by id
 //   report/<area_id>/<yyyymmdd>-<yyyymmdd>/<position>   SubmittedReport (the period; frozen)
 //   measure/<area_id>/<measure>                         MeasureDefinition
 //   report-missing/<area_id>/<yyyymmdd>                 MissingReport (the half-year's last day)
 // (the dashboard's other figures are computed from the other views at query time). v2 added the
-// programme and the directory, v3 the half-years without their report; each version is rebuilt
+// programme and the directory, v3 the half-years without their report, v4 the agencies' index by
+// area; each version is rebuilt
 // from the log when it opens.
 class AreaView final : public View {
  public:

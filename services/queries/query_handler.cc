@@ -611,18 +611,13 @@ absl::StatusOr<v1::ListAgenciesResponse> QueryHandler::ListAgencies(
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
-  ASSIGN_OR_RETURN(auto matches,
-                   Collect<v1::AgencyView>(*views_, projections::kAreaView, "agency/", "",
-                                           [&](v1::AgencyView& agency) -> std::string {
-                                             const auto& areas = agency.area_ids();
-                                             if (std::find(areas.begin(), areas.end(),
-                                                           request.area_id()) == areas.end()) {
-                                               return "";
-                                             }
-                                             return agency.agency_id();
-                                           }));
+  // The area's agencies, through its index, by id: no other area's agency is read.
+  ASSIGN_OR_RETURN(auto agencies,
+                   IndexedRows<v1::AgencyView>(*views_, projections::kAreaView,
+                                               projections::AgenciesOfArea(request.area_id()),
+                                               projections::AgencyKey, &rows_parsed_));
   v1::ListAgenciesResponse response;
-  for (auto& [id, agency] : matches) {
+  for (v1::AgencyView& agency : agencies) {
     // Another area's police coordinator is that area's business.
     auto& coordinators = *agency.mutable_police_coordinators();
     for (auto it = coordinators.begin(); it != coordinators.end();) {

@@ -160,6 +160,20 @@ TEST(QueryHandlerTest, AListParsesOnlyItsAreasRowsAndOnlyAsFarAsItsPage) {
         {}, "hotspot.v1.YouthReferred", referred.SerializeAsString(), {absl::Now(), "test"}});
     ASSERT_TRUE(events->Append({std::move(append)}).ok());
   }
+  {  // and the agency that serves it
+    v1::Event registered;
+    registered.set_area_id(kOther);
+    registered.mutable_agency_registered()->set_agency_id("agency-other");
+    registered.mutable_agency_registered()->set_area_id(kOther);
+    registered.mutable_agency_registered()->set_name("Other school");
+    store::StreamAppend append;
+    append.stream = "agency-other";
+    append.events.push_back(store::ProposedEvent{{},
+                                                 "hotspot.v1.AgencyRegistered",
+                                                 registered.SerializeAsString(),
+                                                 {absl::Now(), "test"}});
+    ASSERT_TRUE(events->Append({std::move(append)}).ok());
+  }
   auto views = projections::Projector::Open(
       projections::ProjectorOptions(), events.get(),
       projections::AllViews(sealer.get(), *security::IdentityDigester::FromKeyStore(*keys)),
@@ -212,6 +226,30 @@ TEST(QueryHandlerTest, AListParsesOnlyItsAreasRowsAndOnlyAsFarAsItsPage) {
   board.set_area_id(kOther);
   ASSERT_TRUE(queries.GetAreaDashboard(other_chief, board, deadline).ok());
   EXPECT_EQ(queries.rows_parsed() - before, 2u);
+
+  // Each area's agencies: only those serving it are read.
+  auto agencies = [&](const security::Principal& who, const std::string& area,
+                      v1::ListAgenciesResponse* out) {
+    const uint64_t before = queries.rows_parsed();
+    v1::ListAgenciesRequest request;
+    request.set_area_id(area);
+    auto answer = queries.ListAgencies(who, request, deadline);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    if (answer.ok()) *out = *answer;
+    return queries.rows_parsed() - before;
+  };
+  v1::ListAgenciesResponse directory;
+  EXPECT_EQ(agencies(other_chief, kOther, &directory), 1u);
+  ASSERT_EQ(directory.agencies_size(), 1);
+  EXPECT_EQ(directory.agencies(0).agency_id(), "agency-other");
+  EXPECT_EQ(directory.agencies(0).name(), "Other school");
+  const uint64_t read = agencies(cast.chief, scenario::kAreaId, &directory);
+  EXPECT_GT(directory.agencies_size(), 5);
+  EXPECT_EQ(read, static_cast<uint64_t>(directory.agencies_size()));
+  for (int i = 0; i < directory.agencies_size(); ++i) {
+    EXPECT_NE(directory.agencies(i).agency_id(), "agency-other");
+    if (i > 0) EXPECT_LT(directory.agencies(i - 1).agency_id(), directory.agencies(i).agency_id());
+  }
 }
 
 // What the birthday dates (the flag 90 days before the 18th birthday, the day a consent lapsed
