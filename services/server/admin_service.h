@@ -5,7 +5,12 @@
 // does) from its start until its work ends: beyond --max_calls_per_principal it is
 // RESOURCE_EXHAUSTED. Ping, having no caller, is not counted.
 //
-// Thread-safety: gRPC calls the handlers from its threads concurrently; they share no state.
+// Backup is a pull reactor (rpc::PullWriter): each part's copy is a step on the service's pool of
+// one thread, and a backup whose client does not read holds no thread; Close() ends the open
+// ones at the server's shutdown, once the part being copied is done.
+//
+// Thread-safety: gRPC calls the handlers from its threads concurrently; they share only the
+// backups' pool and the set of their streams, both safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 #define HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 
