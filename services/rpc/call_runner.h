@@ -263,12 +263,11 @@ class CallRunner {
   // Ends the streams (PullWriters::Close): at the server's shutdown, before gRPC's.
   void Close() { streams_.Close(); }
 
-  // What a stream of its own does before its first response (a pull reactor, which calls it off
-  // the RPC thread: a refusal's record is a write): takes
-  // the caller's call slot (TakeCall: RESOURCE_EXHAUSTED beyond its limit) and admits its role
-  // (the authenticator's check, which may fill in `caller.who`; a PERMISSION_DENIED is recorded
-  // as a refusal, see Refused). The slot, held until the call's work ends (nullopt without
-  // limits).
+  // What a stream reactor of its own (Subscribe) does before its first response, off the RPC
+  // thread (a refusal's record is a write): takes the caller's call slot (TakeCall:
+  // RESOURCE_EXHAUSTED beyond its limit) and admits its role (the authenticator's check, which
+  // may fill in `caller.who`; a PERMISSION_DENIED is recorded as a refusal, see Refused). The
+  // slot, held until the call's work ends (nullopt without limits).
   absl::StatusOr<std::optional<PrincipalLimits::Slot>> Admit(
       Caller& caller, const Method& method, const google::protobuf::Message& request) const {
     absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = TakeCall(caller.who);

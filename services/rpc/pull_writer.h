@@ -159,8 +159,8 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
     }
     if (closed) return End(PullWriters::ShuttingDown());
     // The reactor is not yet returned to gRPC: the call cannot end before this returns.
-    const uint64_t ticket = views.on_reached(
-        position, [gate, next = std::move(next)](absl::Status reached) mutable {
+    const uint64_t ticket =
+        views.on_reached(position, [gate, next = std::move(next)](absl::Status reached) mutable {
           if (!gate->Claim()) return;  // the call was cancelled or closed first
           if (reached.ok()) {
             gate->writer->Start(std::move(next));
