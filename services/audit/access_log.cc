@@ -377,41 +377,52 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
   return response;
 }
 
+absl::StatusOr<std::unique_ptr<AccessLog::Exporter>> AccessLog::StartExport(
+    const v1::ExportAccessLogRequest& request, size_t batch, Filter visible) const {
+  ASSIGN_OR_RETURN(std::string prefix,
+                   PrefixFor(request.youth_id(), request.person(), /*one_required=*/false));
+  std::unique_ptr<Exporter> exporter(new Exporter(this, impl_->db->GetSnapshot(),
+                                                  std::move(prefix), std::max<size_t>(batch, 1),
+                                                  std::move(visible)));
+  // Counted first, from the same snapshot, for progress.
+  ASSIGN_OR_RETURN(exporter->total_,
+                   impl_->Count(exporter->snapshot_, exporter->prefix_, exporter->visible_));
+  return exporter;
+}
+
+AccessLog::Exporter::~Exporter() { log_->impl_->db->ReleaseSnapshot(snapshot_); }
+
+absl::StatusOr<rpc::Pull> AccessLog::Exporter::Next(v1::ExportAccessLogResponse& response) {
+  if (done_) return rpc::Pull::kNone;
+  RETURN_IF_ERROR(log_->impl_->Visit(snapshot_, prefix_, after_, visible_,
+                                     [&](v1::AccessRecord& record) {
+                                       after_ = record.sequence();
+                                       *response.add_records() = std::move(record);
+                                       return response.records_size() <
+                                              static_cast<int>(batch_);
+                                     }));
+  const uint64_t given = response.records_size();
+  sent_ += given;
+  response.set_sent(sent_);
+  response.set_total(total_);
+  if (given == batch_) return rpc::Pull::kMore;
+  done_ = true;
+  // The last batch; an empty one only if there was no record at all.
+  return given > 0 || sent_ == 0 ? rpc::Pull::kLast : rpc::Pull::kNone;
+}
+
 absl::Status AccessLog::Export(
     const v1::ExportAccessLogRequest& request, size_t batch,
     const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send,
     const Filter& visible) const {
-  ASSIGN_OR_RETURN(const std::string prefix,
-                   PrefixFor(request.youth_id(), request.person(), /*one_required=*/false));
-  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
-  // Counted first, from the same snapshot, for progress.
-  absl::StatusOr<uint64_t> counted = impl_->Count(snapshot, prefix, visible);
-  absl::Status status = counted.status();
-  const uint64_t total = counted.value_or(0);
-  v1::ExportAccessLogResponse response;
-  uint64_t sent = 0;
-  bool stopped = false;
-  auto flush = [&] {
-    sent += response.records_size();
-    response.set_sent(sent);
-    response.set_total(total);
-    absl::StatusOr<bool> more = send(response);
-    if (!more.ok()) status = more.status();
-    stopped = !more.ok() || !*more;
-    response.Clear();
-    return !stopped;
-  };
-  if (status.ok()) {
-    const absl::Status visited =
-        impl_->Visit(snapshot, prefix, 0, visible, [&](v1::AccessRecord& record) {
-          *response.add_records() = std::move(record);
-          return response.records_size() < static_cast<int>(batch) || flush();
-        });
-    if (status.ok()) status = visited;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Exporter> exporter, StartExport(request, batch, visible));
+  for (;;) {
+    v1::ExportAccessLogResponse response;
+    ASSIGN_OR_RETURN(const rpc::Pull pulled, exporter->Next(response));
+    if (pulled == rpc::Pull::kNone) return absl::OkStatus();
+    ASSIGN_OR_RETURN(const bool more, send(response));
+    if (!more || pulled == rpc::Pull::kLast) return absl::OkStatus();
   }
-  if (status.ok() && !stopped && (response.records_size() > 0 || sent == 0)) flush();
-  impl_->db->ReleaseSnapshot(snapshot);
-  return status;
 }
 
 }  // namespace hotspot::audit

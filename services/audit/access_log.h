@@ -43,9 +43,14 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/audit_service.pb.h"
+#include "services/rpc/pull_writer.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
+
+namespace rocksdb {
+class Snapshot;
+}  // namespace rocksdb
 
 namespace hotspot::audit {
 
@@ -96,10 +101,49 @@ class AccessLog final : public security::AccessRecorder {
   absl::StatusOr<v1::ListAccessRecordsResponse> List(const v1::ListAccessRecordsRequest& request,
                                                      const Filter& visible = nullptr) const;
 
+  // An export, read one batch at a time (a resumable cursor: a snapshot of the log, and the
+  // last record given). Not thread-safe: one Next() at a time. The log must outlive it.
+  class Exporter {
+   public:
+    ~Exporter();  // releases the snapshot
+    Exporter(const Exporter&) = delete;
+    Exporter& operator=(const Exporter&) = delete;
+
+    // Fills `response` with the next batch, with the records given so far and the total.
+    // rpc::Pull::kLast for the last batch (an empty one if there is no record), kNone once
+    // everything was given; the filter's error, or INTERNAL / DATA_LOSS for the log's.
+    absl::StatusOr<rpc::Pull> Next(v1::ExportAccessLogResponse& response);
+
+   private:
+    friend class AccessLog;
+    Exporter(const AccessLog* log, const rocksdb::Snapshot* snapshot, std::string prefix,
+             size_t batch, Filter visible)
+        : log_(log),
+          snapshot_(snapshot),
+          prefix_(std::move(prefix)),
+          batch_(batch),
+          visible_(std::move(visible)) {}
+    const AccessLog* const log_;
+    const rocksdb::Snapshot* const snapshot_;
+    const std::string prefix_;
+    const size_t batch_;
+    const Filter visible_;
+    uint64_t total_ = 0;
+    uint64_t after_ = 0;  // the sequence of the last record given
+    uint64_t sent_ = 0;
+    bool done_ = false;
+  };
+
   // Every record (of the youth or person, if one is given) that `visible` lets through (null:
   // all), oldest first, as stored, in batches of up to `batch` records, from one snapshot, with
-  // the count of those records as the total; `send` returns false to stop, or an error that
-  // ends the export with it.
+  // the count of those records as the total (counted when it starts). INVALID_ARGUMENT naming
+  // the field for bad input.
+  absl::StatusOr<std::unique_ptr<Exporter>> StartExport(const v1::ExportAccessLogRequest& request,
+                                                        size_t batch,
+                                                        Filter visible = nullptr) const;
+
+  // StartExport, then passes its batches to `send`, which returns false to stop, or an error
+  // that ends the export with it.
   absl::Status Export(const v1::ExportAccessLogRequest& request, size_t batch,
                       const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send,
                       const Filter& visible = nullptr) const;

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "google/protobuf/arena.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/html.h"
 #include "services/projections/case_views.h"
@@ -186,10 +185,9 @@ absl::Status AuditHandler::ReadEach(
   return absl::OkStatus();
 }
 
-absl::Status AuditHandler::CaseHistory(
-    const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
-    const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
-                                             const security::Disclosures&)>& send) const {
+absl::StatusOr<AuditHandler::History> AuditHandler::OpenCaseHistory(
+    const security::Principal& who, const v1::GetCaseHistoryRequest& request,
+    absl::Time deadline) const {
   // Everything the log held when asked (and at least min_position) is in the index. A
   // min_position beyond the head `who` is told (HeadFor) is refused at once, as no wait would end
   // (a stream has no server-side deadline); after the role's check, so that only an auditing role
@@ -204,12 +202,10 @@ absl::Status AuditHandler::CaseHistory(
   ASSIGN_OR_RETURN(const std::vector<uint64_t> positions,
                    Positions(request.youth_id(), UINT64_MAX));
 
-  google::protobuf::Arena arena;
-  auto* response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
-  security::Disclosures shown;
-  // Every response shows the youth, even one whose data all reads as erased.
-  shown.Shown(view.youth_id(), view.area_id(), /*in_clear=*/false);
-  const size_t batch = std::max<size_t>(options_.history_batch, 1);
+  History history;
+  history.handler_ = this;
+  history.youth_id_ = view.youth_id();
+  history.area_id_ = view.area_id();
   // An erased youth's facts dated by the birthday are left out (ErasedYouthsBirthdayFact), and
   // out of the total too, which would tell that they were there.
   size_t hidden = 0;
@@ -223,33 +219,54 @@ absl::Status AuditHandler::CaseHistory(
       return true;
     }));
   }
-  bool stopped = false;
-  RETURN_IF_ERROR(ReadEach(positions, [&](const store::RecordedEvent& one) -> absl::StatusOr<bool> {
-    v1::StoredEvent* added = response->add_events();
-    RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, *sealer_, added, shown));
-    ASSIGN_OR_RETURN(const bool birthday, queries::ErasedYouthsBirthdayFact(added->event(), *sealer_));
-    if (birthday) {
-      response->mutable_events()->RemoveLast();
-      return true;
+  history.total_ = positions.size() - hidden;
+  history.positions_ = std::move(positions);
+  return history;
+}
+
+absl::StatusOr<rpc::Pull> AuditHandler::History::Next(v1::GetCaseHistoryResponse& response,
+                                                      security::Disclosures& shown) {
+  if (done_) return rpc::Pull::kNone;
+  // Every response shows the youth, even one whose data all reads as erased.
+  shown.Shown(youth_id_, area_id_, /*in_clear=*/false);
+  const size_t batch = std::max<size_t>(handler_->options_.history_batch, 1);
+  security::Sealer& sealer = *handler_->sealer_;
+  // No more read than the batch can take: a hidden event makes room for one more read.
+  while (next_ < positions_.size() && static_cast<size_t>(response.events_size()) < batch) {
+    const size_t want = std::min(kReadChunk, batch - response.events_size());
+    const std::vector<uint64_t> chunk(
+        positions_.begin() + next_, positions_.begin() + std::min(positions_.size(), next_ + want));
+    ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
+                     handler_->events_->ReadPositions(chunk));
+    next_ += chunk.size();
+    for (const store::RecordedEvent& one : recorded) {
+      v1::StoredEvent* added = response.add_events();
+      RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, sealer, added, shown));
+      ASSIGN_OR_RETURN(const bool birthday,
+                       queries::ErasedYouthsBirthdayFact(added->event(), sealer));
+      if (birthday) response.mutable_events()->RemoveLast();
     }
-    response->set_total(positions.size() - hidden);
-    if (static_cast<size_t>(response->events_size()) < batch) return true;
-    ASSIGN_OR_RETURN(const bool more, send(*response, shown));
-    if (!more) {
-      stopped = true;
-      return false;
-    }
-    arena.Reset();
-    response = google::protobuf::Arena::CreateMessage<v1::GetCaseHistoryResponse>(&arena);
-    shown = security::Disclosures();
-    shown.Shown(view.youth_id(), view.area_id(), /*in_clear=*/false);
-    return true;
-  }));
-  if (stopped) return absl::OkStatus();
-  if (response->events_size() > 0 || positions.empty()) {
-    RETURN_IF_ERROR(send(*response, shown).status());
   }
-  return absl::OkStatus();
+  if (response.events_size() > 0) response.set_total(total_);
+  if (next_ < positions_.size()) return rpc::Pull::kMore;
+  done_ = true;
+  // The last batch; an empty one only for a youth with no event at all.
+  return response.events_size() > 0 || positions_.empty() ? rpc::Pull::kLast : rpc::Pull::kNone;
+}
+
+absl::Status AuditHandler::CaseHistory(
+    const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
+    const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
+                                             const security::Disclosures&)>& send) const {
+  ASSIGN_OR_RETURN(History history, OpenCaseHistory(who, request, deadline));
+  for (;;) {
+    v1::GetCaseHistoryResponse response;
+    security::Disclosures shown;
+    ASSIGN_OR_RETURN(const rpc::Pull pulled, history.Next(response, shown));
+    if (pulled == rpc::Pull::kNone) return absl::OkStatus();
+    ASSIGN_OR_RETURN(const bool more, send(response, shown));
+    if (!more || pulled == rpc::Pull::kLast) return absl::OkStatus();
+  }
 }
 
 absl::StatusOr<uint64_t> AuditHandler::PositionAt(absl::Time time) const {

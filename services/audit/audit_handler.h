@@ -23,12 +23,15 @@
 #define HOTSPOT_SERVICES_AUDIT_AUDIT_HANDLER_H_
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/audit_service.pb.h"
 #include "services/projections/projector.h"
+#include "services/rpc/pull_writer.h"
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/public_head.h"
@@ -56,9 +59,36 @@ class AuditHandler {
                security::Sealer* sealer, const security::PublicHead* heads,
                AuditOptions options = {});
 
-  // Checks, then sends the youth's events in batches through `send` with the disclosures of
-  // each batch (the youth, and each data subject whose data it shows in clear), until `send`
-  // returns false or an error (which ends the call).
+  // A youth's history, read one batch at a time (a resumable cursor: the youth's positions, as
+  // the index held them when it was opened, and how far it has read). Not thread-safe: one
+  // Next() at a time. The handler must outlive it.
+  class History {
+   public:
+    // Fills `response` with the next batch of up to AuditOptions::history_batch events, and
+    // `shown` with what it discloses (the youth, and each data subject whose data it shows in
+    // clear). rpc::Pull::kLast for the last batch (an empty one if the youth has no event),
+    // kNone once everything was given.
+    absl::StatusOr<rpc::Pull> Next(v1::GetCaseHistoryResponse& response,
+                                   security::Disclosures& shown);
+
+   private:
+    friend class AuditHandler;
+    const AuditHandler* handler_ = nullptr;
+    std::string youth_id_;
+    std::string area_id_;
+    std::vector<uint64_t> positions_;
+    size_t next_ = 0;      // the first of positions_ not read
+    uint64_t total_ = 0;   // the events given in all (the positions less the hidden)
+    bool done_ = false;
+  };
+
+  // Checks, then opens the youth's history (History).
+  absl::StatusOr<History> OpenCaseHistory(const security::Principal& who,
+                                          const v1::GetCaseHistoryRequest& request,
+                                          absl::Time deadline) const;
+
+  // OpenCaseHistory, then passes its batches to `send` with the disclosures of each, until
+  // `send` returns false or an error (which ends the read with it).
   absl::Status CaseHistory(
       const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
       const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,

@@ -98,15 +98,17 @@ grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHisto
   // Queued without a thread until the views reach the head (its own wait then ends at once).
   return runner_.StreamAfter<v1::GetCaseHistoryResponse>(
       context, method, *request, handler_->AwaitedHead(),
-      [this, request, &method](const rpc::Caller& caller,
-                               rpc::StreamWriter<v1::GetCaseHistoryResponse>& out) {
-        return handler_->CaseHistory(
-            caller.who, *request, caller.deadline,
-            [&](v1::GetCaseHistoryResponse& response,
-                const security::Disclosures& shown) -> absl::StatusOr<bool> {
-              RETURN_IF_ERROR(runner_.Record(caller, method, shown));
-              return out.Send(response);
-            });
+      [this, request, &method](const rpc::Caller& caller)
+          -> absl::StatusOr<rpc::Producer<v1::GetCaseHistoryResponse>> {
+        ASSIGN_OR_RETURN(AuditHandler::History history,
+                         handler_->OpenCaseHistory(caller.who, *request, caller.deadline));
+        return [this, &caller, &method, history = std::move(history)](
+                   v1::GetCaseHistoryResponse& response) mutable -> absl::StatusOr<rpc::Pull> {
+          security::Disclosures shown;
+          ASSIGN_OR_RETURN(const rpc::Pull pulled, history.Next(response, shown));
+          if (pulled != rpc::Pull::kNone) RETURN_IF_ERROR(runner_.Record(caller, method, shown));
+          return pulled;
+        };
       });
 }
 
@@ -144,19 +146,20 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
   const rpc::Method& method = Method("ExportAccessLog");
   return runner_.Stream<v1::ExportAccessLogResponse>(
       context, method, *request,
-      [this, request, &method](const rpc::Caller& caller,
-                               rpc::StreamWriter<v1::ExportAccessLogResponse>& out) {
-        ASSIGN_OR_RETURN(const AccessLog::Filter visible,
-                         Readable(caller.who, request->youth_id()));
-        return access_log_->Export(
-            *request, kExportBatch,
-            [&](v1::ExportAccessLogResponse& response) -> absl::StatusOr<bool> {
-              security::Disclosures shown;
-              RETURN_IF_ERROR(ResolvePurposes(*response.mutable_records(), shown));
-              RETURN_IF_ERROR(runner_.Record(caller, method, shown));
-              return out.Send(response);
-            },
-            visible);
+      [this, request, &method](const rpc::Caller& caller)
+          -> absl::StatusOr<rpc::Producer<v1::ExportAccessLogResponse>> {
+        ASSIGN_OR_RETURN(AccessLog::Filter visible, Readable(caller.who, request->youth_id()));
+        ASSIGN_OR_RETURN(std::unique_ptr<AccessLog::Exporter> exporter,
+                         access_log_->StartExport(*request, kExportBatch, std::move(visible)));
+        return [this, &caller, &method, exporter = std::move(exporter)](
+                   v1::ExportAccessLogResponse& response) -> absl::StatusOr<rpc::Pull> {
+          ASSIGN_OR_RETURN(const rpc::Pull pulled, exporter->Next(response));
+          if (pulled == rpc::Pull::kNone) return pulled;
+          security::Disclosures shown;
+          RETURN_IF_ERROR(ResolvePurposes(*response.mutable_records(), shown));
+          RETURN_IF_ERROR(runner_.Record(caller, method, shown));
+          return pulled;
+        };
       });
 }
 

@@ -11,6 +11,11 @@
 // (AuditHandler::Awaited, rpc::CallRunner's UnaryAfter and StreamAfter), so that calls waiting
 // while the views catch up hold none of the `workers`.
 //
+// The streams (GetCaseHistory, ExportAccessLog) hold no thread each: they are pull reactors
+// (rpc::PullWriter) whose steps (the next batch read, unsealed and recorded, then its write) run
+// on the same `workers`, one step or one write in flight per call; a stream waiting for its
+// client to take a response holds no thread. Close() ends them at the server's shutdown.
+//
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
 #define HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
@@ -34,6 +39,10 @@ class AuditService final : public v1::AuditService::CallbackService {
   AuditService(const AuditHandler* handler, const security::Authenticator* authenticator,
                AccessLog* access_log, security::Sealer* sealer, AnswerRecorder answer,
                rpc::KnownIds known, int workers = 2, rpc::PrincipalLimits* limits = nullptr);
+
+  // Ends the open streams UNAVAILABLE (rpc::PullWriters::Close): at the server's shutdown,
+  // before gRPC's.
+  void Close() { runner_.Close(); }
 
   grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* GetCaseHistory(
       grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) override;

@@ -10,15 +10,16 @@
 // With limits, each call holds one of its principal's call slots (PrincipalLimits) from its
 // start until its work ends: beyond the limit it is RESOURCE_EXHAUSTED.
 //
-// Unary calls run on a worker pool; server-streaming calls on a thread of their own
-// (StreamWriter), whose body records each response's disclosures with Record() before sending.
-// (The subscriptions, which follow the log without end, hold no thread: they are pull reactors
-// of their own, which use Identify, Admit, Record and Refused.)
+// Unary calls run on a worker pool. Server-streaming calls hold no thread: they are pull
+// reactors (PullWriter) whose steps (the next response read, recorded with Record(), then its
+// write) run on the same pool, one step or one write in flight per call; Close() ends them at
+// the server's shutdown. (The subscriptions, which follow the log without end, are pull
+// reactors of their own, which use Identify, Admit, Record and Refused.)
 // A read that must see the views at a position (min_position: UnaryAfter, StreamAfter) is
 // queued without a thread until they reach it: a waiter with the views (ViewsWaits) hands its
-// work to the pool, or starts the stream's thread, then. A unary call ends DEADLINE_EXCEEDED
-// naming min_position at the call's deadline; either is dropped if the call is cancelled. Its
-// principal's call slot is held while a unary call waits (a stream takes it when it starts).
+// work, or the stream's first step, to the pool then. A unary call ends DEADLINE_EXCEEDED naming
+// min_position at the call's deadline; either is dropped if the call is cancelled. Its
+// principal's call slot is held while it waits, unary call and stream alike.
 //
 // Deadlines. A call's deadline (Caller::deadline) is its client's, or none. The server's maximum
 // is the one CallGuard enforces (--max_call_deadline_s): it ends a call that runs longer, which
@@ -48,7 +49,7 @@
 #include "services/common/worker_pool.h"
 #include "services/rpc/principal_limits.h"
 #include "services/rpc/rpc.h"
-#include "services/rpc/stream_writer.h"
+#include "services/rpc/pull_writer.h"
 #include "services/security/disclosures.h"
 #include "services/security/identity.h"
 #include "services/security/principal.h"
@@ -119,7 +120,7 @@ class CallRunner {
   // `recorder` records nothing (a benchmark's baseline only). `known` decides which ids a
   // refusal's record keeps (RecordRefusal). `limits` (not owned; null: none) bounds each
   // principal's calls in flight.
-  // `views` lets UnaryAfter wait for the views (none: it may not be used).
+  // `views` lets UnaryAfter and StreamAfter wait for the views (none: they may not be used).
   CallRunner(const security::Authenticator* authenticator, security::AccessRecorder* recorder,
              int workers, KnownIds known, PrincipalLimits* limits = nullptr, ViewsWaits views = {})
       : authenticator_(authenticator),
@@ -215,39 +216,58 @@ class CallRunner {
     return reactor;
   }
 
-  // Runs `body(caller, out)` on a thread of its own, sending through `out` (see StreamWriter
-  // for `on_cancel` and `on_done`). The body records what it discloses with Record(); a
-  // PERMISSION_DENIED it returns is recorded as a refusal.
+  // The first step of a stream, given its admitted caller (valid for the whole call): the
+  // producer of its responses (a cursor), or the error to end the call with.
   template <typename Response>
-  grpc::ServerWriteReactor<Response>* Stream(
-      grpc::CallbackServerContext* context, const Method& method,
-      const google::protobuf::Message& request,
-      absl::AnyInvocable<absl::Status(const Caller&, StreamWriter<Response>&) &&> body,
-      std::function<void()> on_cancel = nullptr, std::function<void()> on_done = nullptr) {
-    return new StreamWriter<Response>(StreamBody(context, method, request, std::move(body)),
-                                      std::move(on_cancel), std::move(on_done));
+  using OpenStream = absl::AnyInvocable<absl::StatusOr<Producer<Response>>(const Caller&) &&>;
+
+  // A server stream as a pull reactor (PullWriter): no thread of its own; each step runs on the
+  // pool. The caller is identified and takes its call slot (held until the call ends) at once;
+  // its role is admitted at the first step, which then runs `open`. The producer records what
+  // each response discloses with Record(); a PERMISSION_DENIED that a step returns is recorded
+  // as a refusal.
+  template <typename Response>
+  grpc::ServerWriteReactor<Response>* Stream(grpc::CallbackServerContext* context,
+                                             const Method& method,
+                                             const google::protobuf::Message& request,
+                                             OpenStream<Response> open) {
+    return StreamAfter<Response>(context, method, request, 0, std::move(open));
   }
 
   // Stream() for a read that must see the views at `position` (0: none; it must be at most the
-  // head, so that the wait ends): the call waits for them without a thread, and its thread
-  // starts once they are there (StreamWriter). The client's deadline or cancellation ends the
-  // wait (CANCELLED; streams have no server-side deadline, CallGuard).
+  // head, so that the wait ends): the call waits for them without a thread, holding its call
+  // slot as UnaryAfter's calls do, and its first step is queued once they are there. The
+  // client's deadline or cancellation ends the wait (CANCELLED; streams have no server-side
+  // deadline, CallGuard), and so does Close() (UNAVAILABLE).
   template <typename Response>
-  grpc::ServerWriteReactor<Response>* StreamAfter(
-      grpc::CallbackServerContext* context, const Method& method,
-      const google::protobuf::Message& request, uint64_t position,
-      absl::AnyInvocable<absl::Status(const Caller&, StreamWriter<Response>&) &&> body) {
-    if (position == 0) return Stream<Response>(context, method, request, std::move(body));
-    return new StreamWriter<Response>(views_, position,
-                                      StreamBody(context, method, request, std::move(body)));
+  grpc::ServerWriteReactor<Response>* StreamAfter(grpc::CallbackServerContext* context,
+                                                  const Method& method,
+                                                  const google::protobuf::Message& request,
+                                                  uint64_t position, OpenStream<Response> open) {
+    auto* writer = new PullWriter<Response>(&pool_, &streams_);
+    absl::StatusOr<Started> started = Start(*context, method);
+    if (!started.ok()) {
+      writer->End(started.status());
+      return writer;
+    }
+    Producer<Response> next =
+        Steps<Response>(method, request, *std::move(started), std::move(open));
+    if (position == 0) {
+      writer->Start(std::move(next));
+    } else {
+      writer->StartAfter(views_, position, std::move(next));
+    }
+    return writer;
   }
 
-  // What Stream() does before its body runs, for a stream that runs without a thread of its own
-  // (a pull reactor, which calls it off the RPC thread: a refusal's record is a write): takes
-  // the caller's call slot (TakeCall: RESOURCE_EXHAUSTED beyond its limit) and admits its role
-  // (the authenticator's check, which may fill in `caller.who`; a PERMISSION_DENIED is recorded
-  // as a refusal, see Refused). The slot, held until the call's work ends (nullopt without
-  // limits).
+  // Ends the streams (PullWriters::Close): at the server's shutdown, before gRPC's.
+  void Close() { streams_.Close(); }
+
+  // What a stream reactor of its own (Subscribe) does before its first response, off the RPC
+  // thread (a refusal's record is a write): takes the caller's call slot (TakeCall:
+  // RESOURCE_EXHAUSTED beyond its limit) and admits its role (the authenticator's check, which
+  // may fill in `caller.who`; a PERMISSION_DENIED is recorded as a refusal, see Refused). The
+  // slot, held until the call's work ends (nullopt without limits).
   absl::StatusOr<std::optional<PrincipalLimits::Slot>> Admit(
       Caller& caller, const Method& method, const google::protobuf::Message& request) const {
     absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = TakeCall(caller.who);
@@ -307,20 +327,31 @@ class CallRunner {
     };
   }
 
-  // The body of a StreamWriter: admits the caller (Admit), then runs `body`; a PERMISSION_DENIED
-  // it returns is recorded as a refusal.
+  // The steps of a stream: the first admits the caller's role (a refusal recorded) and opens
+  // the stream; each then produces a response. A PERMISSION_DENIED is recorded as a refusal.
   template <typename Response>
-  typename StreamWriter<Response>::Body StreamBody(
-      grpc::CallbackServerContext* context, const Method& method,
-      const google::protobuf::Message& request,
-      absl::AnyInvocable<absl::Status(const Caller&, StreamWriter<Response>&) &&> body) {
-    absl::StatusOr<Caller> caller = Identify(*context, method);
-    return [this, &method, &request, caller = std::move(caller),
-            body = std::move(body)](StreamWriter<Response>& out) mutable -> absl::Status {
-      if (!caller.ok()) return caller.status();
-      absl::StatusOr<std::optional<PrincipalLimits::Slot>> slot = Admit(*caller, method, request);
-      if (!slot.ok()) return slot.status();
-      return Refused(*caller, method, request, std::move(body)(*caller, out));
+  Producer<Response> Steps(const Method& method, const google::protobuf::Message& request,
+                           Started started, OpenStream<Response> open) {
+    struct State {
+      Started started;
+      OpenStream<Response> open;
+      Producer<Response> next;  // once opened
+    };
+    // On the heap: the producer `open` makes may keep a reference to the caller.
+    auto state = std::make_unique<State>(State{std::move(started), std::move(open), nullptr});
+    return [this, &method, &request,
+            state = std::move(state)](Response& response) -> absl::StatusOr<Pull> {
+      Caller& caller = state->started.caller;
+      if (state->next == nullptr) {
+        absl::Status role = authenticator_->Admit(caller.who);
+        if (!role.ok()) return Refused(caller, method, request, std::move(role));
+        absl::StatusOr<Producer<Response>> opened = std::move(state->open)(caller);
+        if (!opened.ok()) return Refused(caller, method, request, opened.status());
+        state->next = *std::move(opened);
+      }
+      absl::StatusOr<Pull> pulled = state->next(response);
+      if (!pulled.ok()) return Refused(caller, method, request, pulled.status());
+      return pulled;
     };
   }
 
@@ -339,6 +370,7 @@ class CallRunner {
   PrincipalLimits* const limits_;
   const ViewsWaits views_;
   common::WorkerPool pool_;
+  PullWriters streams_;
 };
 
 }  // namespace hotspot::rpc

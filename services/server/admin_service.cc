@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "services/projections/view_util.h"
 #include "services/rpc/rpc.h"
-#include "services/rpc/stream_writer.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
 
@@ -122,16 +121,16 @@ grpc::ServerUnaryReactor* AdminService::LoadDemo(grpc::CallbackServerContext* co
 
 grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* AdminService::Backup(
     grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) {
-  return new rpc::StreamWriter<hotspot::v1::BackupResponse>(
-      [this, slot = RequireAdmin(*context),
-       request](rpc::StreamWriter<hotspot::v1::BackupResponse>& out) mutable {
-        if (!slot.ok()) return slot.status();
-        const absl::Status status = backup_(
-            request->directory(),
-            [&out](const hotspot::v1::BackupResponse& progress) { return out.Send(progress); });
-        slot->reset();
-        return status;
-      });
+  auto* writer = new rpc::PullWriter<hotspot::v1::BackupResponse>(&pool_, &streams_);
+  absl::StatusOr<Slot> slot = RequireAdmin(*context);
+  if (!slot.ok()) {
+    writer->End(slot.status());
+    return writer;
+  }
+  // The slot is held by the steps, and freed with them before the status is sent.
+  writer->Start([slot = *std::move(slot), write = backup_(request->directory())](
+                    hotspot::v1::BackupResponse& progress) mutable { return write(progress); });
+  return writer;
 }
 
 }  // namespace hotspot::server

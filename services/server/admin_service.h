@@ -5,7 +5,12 @@
 // does) from its start until its work ends: beyond --max_calls_per_principal it is
 // RESOURCE_EXHAUSTED. Ping, having no caller, is not counted.
 //
-// Thread-safety: gRPC calls the handlers from its threads concurrently; they share no state.
+// Backup is a pull reactor (rpc::PullWriter): each part's copy is a step on the service's pool of
+// one thread, and a backup whose client does not read holds no thread; Close() ends the open
+// ones at the server's shutdown, once the part being copied is done.
+//
+// Thread-safety: gRPC calls the handlers from its threads concurrently; they share only the
+// backups' pool and the set of their streams, both safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 #define HOTSPOT_SERVICES_SERVER_ADMIN_SERVICE_H_
 
@@ -14,7 +19,9 @@
 #include "hotspot/v1/admin_service.grpc.pb.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
+#include "services/common/worker_pool.h"
 #include "services/rpc/principal_limits.h"
+#include "services/rpc/pull_writer.h"
 #include "services/security/identity.h"
 
 namespace hotspot::server {
@@ -26,10 +33,10 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
  public:
   // Loads the demo area; returns what LoadDemo answers.
   using DemoLoader = std::function<absl::StatusOr<hotspot::v1::LoadDemoResponse>()>;
-  // Writes a backup to a directory, reporting each part written (false: stop).
-  using Backuper = std::function<absl::Status(
-      const std::string& directory,
-      const std::function<bool(const hotspot::v1::BackupResponse&)>& report)>;
+  // Writes a backup to a directory, one part per step of what it returns (a resumable cursor),
+  // each step filling the progress to report.
+  using Backuper =
+      std::function<rpc::Producer<hotspot::v1::BackupResponse>(const std::string& directory)>;
 
   // Not owned; both must outlive the service. `deadlines` (not owned either) is null when
   // hotspotd runs without the deadline process. `limits` (not owned; null: none) bounds each
@@ -44,6 +51,10 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
         backup_(std::move(backup)),
         limits_(limits) {}
 
+  // Ends the open backups' streams UNAVAILABLE at their next part (rpc::PullWriters::Close):
+  // at the server's shutdown, before gRPC's.
+  void Close() { streams_.Close(); }
+
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const hotspot::v1::PingRequest* request,
                                  hotspot::v1::PingResponse* response) override;
@@ -57,7 +68,8 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* LoadDemo(grpc::CallbackServerContext* context,
                                      const hotspot::v1::LoadDemoRequest* request,
                                      hotspot::v1::LoadDemoResponse* response) override;
-  // On a thread of its own (checkpoints take a while on a large log).
+  // A pull reactor (rpc::PullWriter) holding no thread of its own: each part's copy (a
+  // checkpoint, which takes a while on a large log) is a step on the service's pool of one.
   grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* Backup(
       grpc::CallbackServerContext* context, const hotspot::v1::BackupRequest* request) override;
 
@@ -74,6 +86,9 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   const DemoLoader load_demo_;
   const Backuper backup_;
   rpc::PrincipalLimits* const limits_;
+  // Backups' steps, one at a time: copies are disk-bound, and rare.
+  common::WorkerPool pool_{1, 100};
+  rpc::PullWriters streams_;
 };
 
 }  // namespace hotspot::server

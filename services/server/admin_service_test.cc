@@ -208,12 +208,11 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
         response.set_commands(7);
         return response;
       },
-      [](const std::string& directory,
-         const std::function<bool(const v1::BackupResponse&)>& report) {
-        v1::BackupResponse progress;
-        progress.set_part("events");
-        report(progress);
-        return absl::OkStatus();
+      [](const std::string& directory) -> rpc::Producer<v1::BackupResponse> {
+        return [](v1::BackupResponse& progress) -> absl::StatusOr<rpc::Pull> {
+          progress.set_part("events");
+          return rpc::Pull::kLast;
+        };
       },
       &limits);
   Served served(&admin);

@@ -28,9 +28,9 @@
 // the master key file is inside the data directory. --metrics_listen serves Prometheus metrics
 // (services/server/server_metrics.h, services/observability/call_observer.h).
 //
-// SIGTERM or SIGINT: end the subscriptions at once (UNAVAILABLE), stop accepting calls, finish
-// those in flight (up to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start;
-// exit 2: bad flags.
+// SIGTERM or SIGINT: end the open streams at once (UNAVAILABLE: subscriptions, histories,
+// exports and backups, each at its next step), stop accepting calls, finish those in flight (up
+// to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
 #include <signal.h>
 #include <sys/stat.h>
 

@@ -30,6 +30,7 @@
 #include "services/queries/query_service.h"
 #include "services/rpc/call_guard.h"
 #include "services/rpc/principal_limits.h"
+#include "services/rpc/pull_writer.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/identity.h"
@@ -156,42 +157,47 @@ absl::StatusOr<v1::LoadDemoResponse> LoadDemo(store::EventStore* events, securit
 }
 
 // Writes a backup of the event log, the key store and the access log to `directory` (absolute,
-// new): the log first, so that every event in the backup has its key in the key store's copy.
-absl::Status Backup(store::EventStore* events, security::KeyStore* keys, audit::AccessLog* access,
-                    const std::string& directory,
-                    const std::function<bool(const v1::BackupResponse&)>& report) {
-  if (directory.empty() || directory[0] != '/') {
-    return absl::InvalidArgumentError("directory: must be an absolute path on the server");
-  }
-  std::error_code ec;
-  if (std::filesystem::exists(directory, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat("directory: ", directory, " exists already"));
-  }
-  std::filesystem::create_directories(directory, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("directory: cannot create ", directory, ": ", ec.message()));
-  }
-  // Owner-only before anything is in it, and each part once written (hotspotd's umask makes them
-  // so already; this holds for any process that runs the server).
-  RETURN_IF_ERROR(security::RestrictToOwner(directory));
-  v1::BackupResponse progress;
-  progress.set_parts_total(3);
-  RETURN_IF_ERROR(events->Checkpoint(directory + "/events"));
-  progress.set_position(events->HeadPosition());
-  const std::pair<const char*, std::function<absl::Status()>> parts[] = {
-      {"events", [] { return absl::OkStatus(); }},
-      {"keys", [&] { return keys->Checkpoint(directory + "/keys"); }},
-      {"access", [&] { return access->Checkpoint(directory + "/access"); }},
-  };
-  for (const auto& [part, write] : parts) {
-    RETURN_IF_ERROR(write());
+// new), one part per step, each step filling the progress to report: the log first, so that
+// every event in the backup has its key in the key store's copy.
+rpc::Producer<v1::BackupResponse> Backup(store::EventStore* events, security::KeyStore* keys,
+                                         audit::AccessLog* access, const std::string& directory) {
+  // `done`: the parts written; `position`: the log's head once its copy is written.
+  return [events, keys, access, directory, done = 0,
+          position = uint64_t{0}](v1::BackupResponse& progress) mutable
+         -> absl::StatusOr<rpc::Pull> {
+    progress.set_parts_total(3);
+    if (done == 0) {
+      if (directory.empty() || directory[0] != '/') {
+        return absl::InvalidArgumentError("directory: must be an absolute path on the server");
+      }
+      std::error_code ec;
+      if (std::filesystem::exists(directory, ec)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("directory: ", directory, " exists already"));
+      }
+      std::filesystem::create_directories(directory, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("directory: cannot create ", directory, ": ", ec.message()));
+      }
+      // Owner-only before anything is in it, and each part once written (hotspotd's umask makes
+      // them so already; this holds for any process that runs the server).
+      RETURN_IF_ERROR(security::RestrictToOwner(directory));
+      RETURN_IF_ERROR(events->Checkpoint(directory + "/events"));
+      position = events->HeadPosition();
+    } else if (done == 1) {
+      RETURN_IF_ERROR(keys->Checkpoint(directory + "/keys"));
+    } else {
+      RETURN_IF_ERROR(access->Checkpoint(directory + "/access"));
+    }
     RETURN_IF_ERROR(security::RestrictToOwner(directory));
-    progress.set_part(part);
-    progress.set_parts_done(progress.parts_done() + 1);
-    if (!report(progress)) return absl::CancelledError("the client went away");
-  }
-  return absl::OkStatus();
+    static constexpr const char* kParts[] = {"events", "keys", "access"};
+    progress.set_part(kParts[done]);
+    ++done;
+    progress.set_parts_done(done);
+    progress.set_position(position);
+    return done == 3 ? rpc::Pull::kLast : rpc::Pull::kMore;
+  };
 }
 
 }  // namespace
@@ -475,10 +481,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->admin = std::make_unique<AdminService>(
       impl->authenticator.get(), impl->views.get(), impl->deadlines.get(),
       [events, sealer] { return LoadDemo(events, sealer); },
-      [events, keys_for_backup, access](
-          const std::string& directory,
-          const std::function<bool(const v1::BackupResponse&)>& report) {
-        return Backup(events, keys_for_backup, access, directory, report);
+      [events, keys_for_backup, access](const std::string& directory) {
+        return Backup(events, keys_for_backup, access, directory);
       },
       impl->limits.get());
   builder.RegisterService(impl->admin.get());
@@ -533,8 +537,11 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->shut_down = true;
   impl_->metrics.reset();  // no scrape reads the parts from here on
   impl_->health.reset();
-  // Subscriptions never end by themselves: they end now (UNAVAILABLE), not at the grace's end.
+  // Subscriptions never end by themselves, and the other streams may wait on a client that does
+  // not read: they end now (UNAVAILABLE), not at the grace's end.
   if (impl_->subscription_service) impl_->subscription_service->Close();
+  if (impl_->audit_service) impl_->audit_service->Close();
+  if (impl_->admin) impl_->admin->Close();
   // New connections are refused from here on (gRPC would close them).
   if (impl_->connections) impl_->connections->StopAccepting();
   if (impl_->server) {

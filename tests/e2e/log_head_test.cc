@@ -57,6 +57,34 @@ class PublicHeadTest : public ::testing::Test {
     return suite_->commands->Call(cast().school_member, notify);
   }
 
+  // VerifyLog as `who`, asked again (for up to 15 s) while it is answered: the first status
+  // that is not OK (RESOURCE_EXHAUSTED once `who`'s waiting calls, which the client cannot see
+  // reach the server, hold all its slots).
+  grpc::Status VerifyUntilRefused(const Principal& who) const {
+    auto audit = v1::AuditService::NewStub(suite_->channel);
+    grpc::Status status;
+    const absl::Time until = absl::Now() + absl::Seconds(15);
+    while (status.ok() && absl::Now() < until) {
+      auto context = suite_->As(who, "audit: probe", absl::Seconds(20));
+      v1::VerifyLogResponse verified;
+      status = audit->VerifyLog(context.get(), v1::VerifyLogRequest(), &verified);
+    }
+    return status;
+  }
+
+  // GetCaseHistory as `who`, read to its end: its status and its events' positions.
+  std::pair<grpc::Status, std::vector<uint64_t>> History(
+      const Principal& who, const v1::GetCaseHistoryRequest& request) const {
+    auto context = suite_->As(who, "audit: waiting test", absl::Seconds(30));
+    auto reader = v1::AuditService::NewStub(suite_->channel)->GetCaseHistory(context.get(), request);
+    std::vector<uint64_t> positions;
+    v1::GetCaseHistoryResponse response;
+    while (reader->Read(&response)) {
+      for (const v1::StoredEvent& event : response.events()) positions.push_back(event.position());
+    }
+    return std::make_pair(reader->Finish(), positions);
+  }
+
   // ListBodies of the demo area as `who`, with `min_position`, into `out`.
   grpc::Status Bodies(const Principal& who, uint64_t min_position,
                       v1::ListBodiesResponse* out = nullptr,
@@ -356,25 +384,10 @@ TEST_F(PublicHeadTest, AuditReadsWaitForTheViewsWithoutAWorker) {
     v1::GetCaseHistoryRequest request;
     request.set_youth_id(youth);
     request.set_min_position(target);
-    auto context = suite_->As(dpo, "audit: waiting test", absl::Seconds(30));
-    auto reader = audit->GetCaseHistory(context.get(), request);
-    std::vector<uint64_t> positions;
-    v1::GetCaseHistoryResponse response;
-    while (reader->Read(&response)) {
-      for (const v1::StoredEvent& event : response.events()) positions.push_back(event.position());
-    }
-    return std::make_pair(reader->Finish(), positions);
+    return History(dpo, request);
   });
   // Once all five wait, they hold all the auditor's calls: the probe is turned away.
-  grpc::Status full;
-  const absl::Time until = absl::Now() + absl::Seconds(15);
-  while (absl::Now() < until) {
-    auto context = suite_->As(auditor, "audit: probe", absl::Seconds(20));
-    v1::VerifyLogResponse verified;
-    full = audit->VerifyLog(context.get(), v1::VerifyLogRequest(), &verified);
-    if (full.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) break;
-    ASSERT_TRUE(full.ok()) << full.error_message();
-  }
+  const grpc::Status full = VerifyUntilRefused(auditor);
   ASSERT_EQ(full.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << full.error_message();
   EXPECT_TRUE(absl::StartsWith(full.error_message(), "max_calls_per_principal: "));
   // Five calls wait on two workers: another auditor's call is answered.
@@ -411,6 +424,82 @@ TEST_F(PublicHeadTest, AuditReadsWaitForTheViewsWithoutAWorker) {
   const auto [history_status, positions] = history.get();
   ASSERT_TRUE(history_status.ok()) << history_status.error_message();
   EXPECT_EQ(positions, std::vector<uint64_t>{target});  // the referral
+}
+
+// A GetCaseHistory queued for the views holds its principal's call slot while it waits, as a
+// unary read does: with --max_calls_per_principal=3, three waiting histories hold all of the
+// auditor's calls, so a fourth (and any other call of the auditor) is RESOURCE_EXHAUSTED naming
+// the flag, while another principal is served. Once the views move, the three are sent the
+// whole history.
+TEST_F(PublicHeadTest, WaitingHistoriesHoldTheirPrincipalsCallSlots) {
+  store::testing::TempDir dir;
+  const std::string hold = dir.Sub("hold-views");
+  setenv("HOTSPOT_HOLD_VIEWS_WHEN", hold.c_str(), 1);
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_calls_per_principal=3"}));
+  unsetenv("HOTSPOT_HOLD_VIEWS_WHEN");
+  const Principal& auditor = cast().auditor;
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+
+  std::ofstream(hold) << "held\n";
+  const CallResult referred = Refer(9203, "ph-history-slots");
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const uint64_t target = referred.response.position();
+  const std::string youth = referred.response.id();
+  v1::GetCaseHistoryRequest request;
+  request.set_youth_id(youth);
+  request.set_min_position(target);
+
+  constexpr int kLimit = 3;
+  std::vector<std::future<std::pair<grpc::Status, std::vector<uint64_t>>>> waiting;
+  for (int i = 0; i < kLimit; ++i) {
+    waiting.push_back(std::async(std::launch::async, [&] {
+      // Turned away only while the probe below holds the third call.
+      std::pair<grpc::Status, std::vector<uint64_t>> history;
+      const absl::Time until = absl::Now() + absl::Seconds(15);
+      do {
+        history = History(auditor, request);
+      } while (history.first.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+               absl::Now() < until);
+      return history;
+    }));
+  }
+  // Once the three have reached the server they hold the auditor's calls: the probe is turned
+  // away.
+  const grpc::Status full = VerifyUntilRefused(auditor);
+  ASSERT_EQ(full.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << "the waiting histories hold no call slot: " << full.error_message();
+  EXPECT_TRUE(absl::StartsWith(full.error_message(), "max_calls_per_principal: "))
+      << full.error_message();
+  // A fourth history is turned away at once, without a response.
+  const auto [fourth, fourth_positions] = History(auditor, request);
+  EXPECT_EQ(fourth.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << fourth.error_message();
+  EXPECT_TRUE(absl::StartsWith(fourth.error_message(), "max_calls_per_principal: "))
+      << fourth.error_message();
+  EXPECT_TRUE(fourth_positions.empty());
+  // Another principal is served meanwhile.
+  {
+    auto context = suite_->As(suite_->dpo, "audit: probe", absl::Seconds(20));
+    v1::VerifyLogResponse verified;
+    const grpc::Status answered =
+        audit->VerifyLog(context.get(), v1::VerifyLogRequest(), &verified);
+    ASSERT_TRUE(answered.ok()) << answered.error_message();
+    EXPECT_TRUE(verified.ok()) << verified.problem();
+  }
+  for (auto& call : waiting) {
+    EXPECT_EQ(call.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  }
+
+  std::remove(hold.c_str());
+  for (auto& call : waiting) {
+    const auto [status, positions] = call.get();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(positions, std::vector<uint64_t>{target});  // the referral
+  }
+  // The slots are free again.
+  auto context = suite_->As(auditor, "audit: after", absl::Seconds(20));
+  v1::VerifyLogResponse verified;
+  const grpc::Status after = audit->VerifyLog(context.get(), v1::VerifyLogRequest(), &verified);
+  EXPECT_TRUE(after.ok()) << after.error_message();
 }
 
 // A history stream has no server-side deadline, so a min_position no wait would reach is refused

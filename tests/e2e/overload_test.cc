@@ -1,6 +1,7 @@
 // Issue 14 §4, overload and abuse, against a real hotspotd: bad requests (undecodable bodies,
 // huge and malformed ids, dates outside 1900-9999), the server's maximum deadline, the limits per
-// principal and on connections, and a prompt shutdown with subscribers connected.
+// principal and on connections, streams that hold no thread each, and a prompt shutdown with
+// streams open.
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -495,6 +496,238 @@ TEST(StreamThreadsTest, TwoHundredIdleSubscribersHoldNoThreadEachAndAllGetTheNex
   }
   EXPECT_EQ(received, kSubscribers);
   EXPECT_LT(ThreadsOf(pid), before + 40);
+}
+
+// A long purpose text: an access record of a call with it is some 600 bytes once exported.
+std::string LongPurpose() { return "case_coordination: " + std::string(450, 'x'); }
+
+// Makes `records` access records of the dpo's export, each of a GetCase by the chief on the
+// youth `referred` made, with LongPurpose(): an export then holds over `records` / 1000
+// responses of about 600 KB.
+void MakeAccessRecords(SuiteServer& server, const CallResult& referred, int records) {
+  auto stub = v1::QueryService::NewStub(server.channel);
+  v1::GetCaseRequest request;
+  request.set_youth_id(referred.response.id());
+  request.set_min_position(referred.response.position());
+  for (int i = 0; i < records; ++i) {
+    v1::GetCaseResponse response;
+    const grpc::Status status =
+        stub->GetCase(server.As(server.cast.chief, LongPurpose()).get(), request, &response);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+  }
+}
+
+// A channel of its own connection whose flow-control windows stay at HTTP/2's 64 KiB (no BDP
+// probing to grow them): a stream on it whose client does not read stalls at its first large
+// response.
+std::shared_ptr<grpc::Channel> OwnConnection(const SuiteServer& server) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  return grpc::CreateCustomChannel(server.process->address(), grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// An open audit stream, read only when asked.
+template <typename Response>
+struct OpenStream {
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientReader<Response>> reader;
+  // Every response, then the status.
+  std::pair<std::vector<Response>, grpc::Status> ReadAll() {
+    std::vector<Response> responses;
+    Response response;
+    while (reader->Read(&response)) responses.push_back(response);
+    return {std::move(responses), reader->Finish()};
+  }
+};
+
+OpenStream<v1::ExportAccessLogResponse> OpenExport(SuiteServer& server,
+                                                   v1::AuditService::Stub& stub) {
+  OpenStream<v1::ExportAccessLogResponse> open;
+  open.context = server.As(server.dpo, "audit: export", absl::Seconds(120));
+  open.reader = stub.ExportAccessLog(open.context.get(), v1::ExportAccessLogRequest());
+  return open;
+}
+
+OpenStream<v1::GetCaseHistoryResponse> OpenHistory(SuiteServer& server,
+                                                   v1::AuditService::Stub& stub,
+                                                   const std::string& youth) {
+  OpenStream<v1::GetCaseHistoryResponse> open;
+  open.context = server.As(server.dpo, "audit: history", absl::Seconds(120));
+  v1::GetCaseHistoryRequest request;
+  request.set_youth_id(youth);
+  open.reader = stub.GetCaseHistory(open.context.get(), request);
+  return open;
+}
+
+// Checks an export read to its end: OK, its records in order, as many as its total, the last
+// response counting them all, and every one of the `made` records of LongPurpose() in it.
+void ExpectFullExport(const std::pair<std::vector<v1::ExportAccessLogResponse>, grpc::Status>& read,
+                      int made, int index) {
+  ASSERT_TRUE(read.second.ok()) << index << ": " << read.second.error_message();
+  ASSERT_FALSE(read.first.empty()) << index;
+  uint64_t last = 0, records = 0, long_purposes = 0;
+  for (const v1::ExportAccessLogResponse& response : read.first) {
+    for (const v1::AccessRecord& record : response.records()) {
+      EXPECT_GT(record.sequence(), last) << index;
+      last = record.sequence();
+      ++records;
+      long_purposes += record.purpose_text().text() == LongPurpose().substr(19);
+    }
+  }
+  EXPECT_EQ(records, read.first.back().total()) << index;
+  EXPECT_EQ(read.first.back().sent(), records) << index;
+  EXPECT_EQ(long_purposes, static_cast<uint64_t>(made)) << index;
+}
+
+// Streams hold no thread each (issue 14 §4): 50 exports of the access log (each over 1 MB) and 50
+// histories, opened and started (their first response sent, so each has run its first step) by
+// clients that do not read, add a few threads to hotspotd, where a thread each would add 100;
+// read then, every one is complete and correct.
+TEST(StreamThreadsTest, AHundredUnreadAuditStreamsHoldNoThreadEachAndCompleteOnceRead) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite = StartSuiteServer(
+      HOTSPOTD_PATH, {"--demo", "--deadline_interval_s=0", "--max_calls_per_principal=300"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  SuiteServer& server = **suite;
+  const CallResult referred = server.commands->Call(
+      server.cast.school_member, scenario::SampleReferral(9401, "streams-audit-100"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  constexpr int kRecords = 1500;
+  ASSERT_NO_FATAL_FAILURE(MakeAccessRecords(server, referred, kRecords));
+  auto stub = v1::AuditService::NewStub(server.channel);
+  // Read once in full first, so that what every stream shares is there before counting.
+  ExpectFullExport(OpenExport(server, *stub).ReadAll(), kRecords, -1);
+  const auto reference = OpenHistory(server, *stub, youth).ReadAll();
+  ASSERT_TRUE(reference.second.ok()) << reference.second.error_message();
+  ASSERT_EQ(reference.first.size(), 1u);
+  ASSERT_EQ(reference.first[0].events_size(), 1);  // the referral
+  const pid_t pid = server.process->pid();
+  const int before = ThreadsOf(pid);
+  ASSERT_GT(before, 0);
+
+  constexpr int kEach = 50;
+  std::vector<std::unique_ptr<v1::AuditService::Stub>> stubs;  // 10 streams a connection
+  std::vector<OpenStream<v1::ExportAccessLogResponse>> exports;
+  std::vector<OpenStream<v1::GetCaseHistoryResponse>> histories;
+  for (int i = 0; i < kEach; ++i) {
+    if (i % 5 == 0) stubs.push_back(v1::AuditService::NewStub(OwnConnection(server)));
+    exports.push_back(OpenExport(server, *stubs.back()));
+    histories.push_back(OpenHistory(server, *stubs.back(), youth));
+  }
+  // Each stream has sent its first response (or tries to): its first step has run.
+  for (auto& open : exports) open.reader->WaitForInitialMetadata();
+  for (auto& open : histories) open.reader->WaitForInitialMetadata();
+  const int during = ThreadsOf(pid);
+  RecordProperty("threads_before", before);
+  RecordProperty("threads_with_streams", during);
+  EXPECT_LT(during, before + 30) << "before: " << before << " threads";
+
+  for (int i = 0; i < kEach; ++i) {
+    ExpectFullExport(exports[i].ReadAll(), kRecords, i);
+    const auto history = histories[i].ReadAll();
+    ASSERT_TRUE(history.second.ok()) << i << ": " << history.second.error_message();
+    ASSERT_EQ(history.first.size(), 1u) << i;
+    EXPECT_EQ(history.first[0].SerializeAsString(), reference.first[0].SerializeAsString()) << i;
+  }
+  EXPECT_LT(ThreadsOf(pid), before + 30);
+}
+
+// An export stalled on a client that does not read holds its principal's call slot (with
+// --max_calls_per_principal=1 the dpo's next call is RESOURCE_EXHAUSTED), and no thread; when the
+// client cancels it, the stream ends and the slot is free again.
+TEST(StreamThreadsTest, AnUnreadExportHoldsItsCallSlotUntilItsClientCancels) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--max_calls_per_principal=1"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  SuiteServer& server = **suite;
+  const CallResult referred = server.commands->Call(
+      server.cast.school_member, scenario::SampleReferral(9403, "streams-audit-cancel"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  ASSERT_NO_FATAL_FAILURE(MakeAccessRecords(server, referred, 1500));
+  auto audit = v1::AuditService::NewStub(server.channel);
+  auto verify = [&] {
+    v1::VerifyLogResponse verified;
+    return audit->VerifyLog(server.As(server.dpo, "audit: probe").get(), v1::VerifyLogRequest(),
+                            &verified);
+  };
+  ASSERT_TRUE(verify().ok());
+  auto stalled_stub = v1::AuditService::NewStub(OwnConnection(server));
+  OpenStream<v1::ExportAccessLogResponse> stalled = OpenExport(server, *stalled_stub);
+  stalled.reader->WaitForInitialMetadata();  // its first step has run: it holds the slot
+  const grpc::Status held = verify();
+  EXPECT_EQ(held.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << held.error_message();
+  EXPECT_TRUE(absl::StartsWith(held.error_message(), "max_calls_per_principal: "))
+      << held.error_message();
+
+  stalled.context->TryCancel();
+  const grpc::Status cancelled = stalled.reader->Finish();
+  EXPECT_EQ(cancelled.error_code(), grpc::StatusCode::CANCELLED) << cancelled.error_message();
+  // The server learns of it a moment later: polled, for up to 10 s.
+  grpc::Status freed = verify();
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (freed.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(5));  // a poll's interval, not a wait for an outcome
+    freed = verify();
+  }
+  EXPECT_TRUE(freed.ok()) << freed.error_message();
+}
+
+// SIGTERM with exports of the access log open whose clients do not read: once hotspotd is
+// shutting down (it no longer accepts connections), each stream ends UNAVAILABLE, saying why, as
+// soon as its client takes the response in flight (not at the end of the grace, here 30 s, nor
+// with the rest of the export), and hotspotd exits 0.
+TEST(ShutdownTest, SigtermEndsOpenAuditStreamsPromptly) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--max_calls_per_principal=100",
+                                       "--shutdown_grace_ms=30000"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  SuiteServer& server = **suite;
+  const CallResult referred = server.commands->Call(
+      server.cast.school_member, scenario::SampleReferral(9402, "streams-audit-sigterm"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  constexpr int kRecords = 2500;  // three responses each
+  ASSERT_NO_FATAL_FAILURE(MakeAccessRecords(server, referred, kRecords));
+  constexpr int kStreams = 20;
+  std::vector<std::unique_ptr<v1::AuditService::Stub>> stubs;
+  std::vector<OpenStream<v1::ExportAccessLogResponse>> exports;
+  for (int i = 0; i < kStreams; ++i) {
+    stubs.push_back(v1::AuditService::NewStub(OwnConnection(server)));
+    exports.push_back(OpenExport(server, *stubs.back()));
+  }
+  for (auto& open : exports) open.reader->WaitForInitialMetadata();
+
+  const absl::Time start = absl::Now();
+  server.process->Signal(SIGTERM);
+  // Shutting down: new connections are refused (after the streams were told to end).
+  bool refused = false;
+  while (!refused && absl::Now() - start < absl::Seconds(10)) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::PingResponse pong;
+    refused = !v1::AdminService::NewStub(OwnConnection(server))
+                   ->Ping(&context, v1::PingRequest(), &pong)
+                   .ok();
+  }
+  ASSERT_TRUE(refused);
+  std::vector<std::pair<std::vector<v1::ExportAccessLogResponse>, grpc::Status>> read;
+  for (auto& open : exports) read.push_back(open.ReadAll());
+  const absl::StatusOr<int> exit = server.process->Stop();
+  const absl::Duration took = absl::Now() - start;
+  for (auto& open : exports) open.reader.reset();
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(*exit, 0);
+  EXPECT_LT(took, absl::Seconds(10)) << "the grace is 30 s";
+  for (int i = 0; i < kStreams; ++i) {
+    const grpc::Status& status = read[i].second;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << i << ": "
+                                                                  << status.error_message();
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "shutting down"))
+        << i << ": " << status.error_message();
+    // The response in flight, not the whole export.
+    EXPECT_EQ(read[i].first.size(), 1u) << i;
+  }
 }
 
 // SIGTERM with many subscribers, some reading from the log's start and some at its end, ends
