@@ -170,8 +170,8 @@ absl::StatusOr<Decision> Decide(const v1::SetLeadershipLadderRequest& r, const C
         ChangedRungs(escalation, r.agency_id(), area, agency, area, after);
     if (!changed.empty()) {
       RETURN_IF_ERROR(security::MayChangeEscalatedRungs(
-          c.principal, area_id, r.agency_id(), holders,
-          absl::StrCat("contacts: change the contact at ", changed, " while the escalation ", id,
+          c.principal, area_id, r.agency_id(), holders, "contacts",
+          absl::StrCat("change the contact at ", changed, " while the escalation ", id,
                        " stands at ", v1::EscalationLevel_Name(escalation.level))));
     }
     RETURN_IF_ERROR(Rule(

@@ -403,7 +403,8 @@ TEST_F(DecideTest, ALowerRungDoesNotNameHimselfToTheRungOfAnOpenEscalation) {
                                       school_leader_);
   EXPECT_EQ(Code(d), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(d.status().message()),
-              HasSubstr(absl::StrCat("contacts: change the contact at ESCALATION_LEVEL_DIRECTOR "
+              HasSubstr(absl::StrCat("contacts: head-mette (agency_leader of agency-school) may "
+                                     "not change the contact at ESCALATION_LEVEL_DIRECTOR "
                                      "while the escalation ",
                                      escalation, " stands at ESCALATION_LEVEL_DIRECTOR: only those "
                                      "who hold these rungs now (director-bo, mayor-jens)")));

@@ -354,6 +354,7 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
       state.owning_agency_id = event.commitment_made().owning_agency_id();
       state.youth_id = event.commitment_made().youth_id();
       state.proposed_by = event.actor().person();
+      state.meeting_id = event.commitment_made().meeting_id();
       state.due_date = event.commitment_made().due_date();
       state.status = AcceptanceOf(event.commitment_made()) == v1::COMMITMENT_ACCEPTANCE_PROPOSED
                          ? CommitmentStatus::kProposed

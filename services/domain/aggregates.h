@@ -181,6 +181,7 @@ struct CommitmentState {
   std::string owning_agency_id;
   std::string youth_id;
   std::string proposed_by;  // the actor of its CommitmentMade (who recorded the decision)
+  std::string meeting_id;   // the meeting whose decision made it
   v1::Date due_date;
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;

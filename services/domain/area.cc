@@ -332,8 +332,8 @@ absl::StatusOr<Decision> Decide(const v1::DesignatePoliceCoordinatorRequest& r,
         ChangedRungs(escalation, r.agency_id(), area, police, after, police);
     if (changed.empty()) continue;
     RETURN_IF_ERROR(security::MayChangeEscalatedRungs(
-        c.principal, r.area_id(), r.agency_id(), holders,
-        absl::StrCat("person: designate another police coordinator while the escalation ", id,
+        c.principal, r.area_id(), r.agency_id(), holders, "person",
+        absl::StrCat("designate another police coordinator while the escalation ", id,
                      " stands at ", changed)));
   }
   v1::Event e;

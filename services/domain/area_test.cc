@@ -216,8 +216,9 @@ TEST_F(DecideTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalation)
   EXPECT_THAT(refused.status().message(), HasSubstr("designate the area's police coordinator"));
   refused = w_.Run(designate, chief_);
   EXPECT_EQ(Code(refused), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "person: ")) << refused.status();
   EXPECT_THAT(refused.status().message(),
-              HasSubstr(absl::StrCat("person: designate another police coordinator while the "
+              HasSubstr(absl::StrCat("may not designate another police coordinator while the "
                                      "escalation ",
                                      escalation,
                                      " stands at ESCALATION_LEVEL_STEERING_GROUP: only those who "

@@ -127,7 +127,8 @@ TEST_F(DecideTest, CommitmentsAreAgreedByTheirAgencyNotImposed) {
   raise.add_commitment_ids(proposed);
   run = w_.Run(raise, chief_);
   EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(run.status().message()), HasSubstr("is proposed, not accepted"));
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr("is proposed and awaits its agency's answer"));
   // The chief does not accept for the school; another agency does not either.
   auto accept = Req<v1::AcceptCommitmentRequest>();
   accept.set_commitment_id(proposed);

@@ -44,7 +44,7 @@ absl::StatusOr<Decision> Decide(const v1::RaiseEscalationRequest& r, const Comma
     ASSIGN_OR_RETURN(const CommitmentState commitment,
                      LoadCommitmentInArea(s, field, r.commitment_ids(i), r.area_id()));
     // An escalation about a youth's commitment is about the youth: its reason is sealed.
-    RETURN_IF_ERROR(AddEscalated(commitment, field, r.commitment_ids(i), r.area_id(),
+    RETURN_IF_ERROR(AddEscalated(s, commitment, field, r.commitment_ids(i), r.area_id(),
                                  r.target_agency_id(), concerns));
   }
   ASSIGN_OR_RETURN(const std::string id,

@@ -253,6 +253,89 @@ TEST_F(DecideTest, AnEscalationNamesACommitmentOnlyOfItsArea) {
                      absl::StatusCode::kFailedPrecondition);
 }
 
+// Review 13c, 1 and g: an escalation about a youth's case does not reach an agency through a
+// commitment of the area (whose people would then read the reason sealed under the youth), nor
+// does one about the area (a topic decision's) name a youth's commitment; one never mixes both.
+TEST_F(DecideTest, AnEscalationIsAboutAYouthsCommitmentsOrTheAreasNeverBoth) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string meeting = MeetingFor(youth);
+  v1::RecordDecisionRequest topic = DecisionWithCommitment(meeting, "");
+  const std::string of_area = w_.Do(topic, chief_).created_ids.at(0);
+  const std::string of_youth = Commitment(youth);
+  auto raise = [&](const std::string& about, const std::vector<std::string>& commitments) {
+    v1::RaiseEscalationRequest r = Escalating("agency-school", commitments.at(0));
+    r.set_youth_id(about);
+    for (size_t i = 1; i < commitments.size(); ++i) r.add_commitment_ids(commitments[i]);
+    return w_.Run(r, chief_);
+  };
+  absl::StatusOr<Decision> d = raise(youth, {of_area});
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("commitment_ids[0]: ", of_area, " is a commitment of the area; the "
+                         "escalation concerns ", youth, "'s case, and the target's commitments "
+                         "in it"));
+  d = raise("", {of_area, of_youth});
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("commitment_ids[1]: ", of_youth, " is of a youth's case; the escalation "
+                         "concerns the area, and the target's commitments of the area"));
+  d = raise("", {of_youth, of_area});
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr(absl::StrCat("commitment_ids[1]: ", of_area, " is a commitment of the "
+                                     "area; the escalation concerns ", youth, "'s case")));
+  // In a topic decision: the area's commitments only.
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(meeting);
+  decision.set_text("The school's calls");
+  auto* escalation = decision.add_escalations();
+  escalation->set_target_agency_id("agency-school");
+  escalation->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+  escalation->set_reason("Calls not made for three weeks");
+  escalation->add_commitment_ids(of_youth);
+  d = w_.Run(decision, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("escalations[0].commitment_ids[0]: ", of_youth, " is of a youth's case; "
+                         "the escalation concerns the area, and the target's commitments of the "
+                         "area"));
+  // Each as it should be: raised, about its youth or about the area.
+  escalation->set_commitment_ids(0, of_area);
+  const Decision about_area = w_.Do(decision, chief_);
+  const v1::EscalationRaised& area_raised =
+      w_.stream(about_area.created_ids.at(0))[0].escalation_raised();
+  EXPECT_TRUE(area_raised.youth_id().empty());
+  EXPECT_THAT(area_raised.commitment_ids(), ElementsAre(of_area));
+  ASSERT_TRUE(raise(youth, {of_youth}).ok());
+}
+
+// Review 13c, 2: an agency that never answers a proposal is escalated like one that declines,
+// once it had the area's days to acknowledge (14) since the meeting that proposed it.
+TEST_F(DecideTest, AProposalLeftUnansweredIsEscalatedAfterTheDaysToAcknowledge) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string proposed = ProposedCommitment(youth);
+  v1::RaiseEscalationRequest r = Escalating("agency-school", proposed);
+  r.set_youth_id(youth);
+  const absl::Time held = w_.now_;
+  w_.now_ = held + absl::Hours(24 * 14) - absl::Minutes(1);
+  absl::StatusOr<Decision> d = w_.Run(r, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("commitment_ids[0]: ", proposed,
+                         " is proposed and awaits its agency's answer: it may be escalated once "
+                         "left unanswered for 14 days after its meeting (from ",
+                         absl::FormatTime("%Y-%m-%d %H:%M UTC", held + absl::Hours(24 * 14),
+                                          absl::UTCTimeZone()),
+                         ")"));
+  w_.now_ = held + absl::Hours(24 * 14);
+  const Decision raised = w_.Do(r, chief_);
+  const v1::EscalationRaised& event = w_.stream(raised.id)[0].escalation_raised();
+  EXPECT_EQ(event.youth_id(), youth);
+  EXPECT_THAT(event.commitment_ids(), ElementsAre(proposed));
+}
+
 TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {
   SchoolLadder();
   const std::string declined = DeclinedCommitment(AcceptedYouth());

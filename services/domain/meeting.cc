@@ -431,6 +431,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     const std::string prefix = absl::StrCat("escalations[", i, "].");
     EscalationConcerns concerns;
     concerns.youth_id = youth_id;
+    concerns.area = youth_id.empty();  // a decision about the area escalates the area's
     for (int j = 0; j < ne.commitment_ids_size(); ++j) {
       const std::string& ref = ne.commitment_ids(j);
       const std::string field = absl::StrCat(prefix, "commitment_ids[", j, "]");
@@ -451,7 +452,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
         ASSIGN_OR_RETURN(const CommitmentState commitment,
                          LoadCommitmentInArea(s, field, ref, area_id));
         RETURN_IF_ERROR(
-            AddEscalated(commitment, field, ref, area_id, ne.target_agency_id(), concerns));
+            AddEscalated(s, commitment, field, ref, area_id, ne.target_agency_id(), concerns));
       }
     }
     // A declined commitment is taken up once in the whole decision: by its first commitment or

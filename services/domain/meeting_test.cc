@@ -670,8 +670,17 @@ TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeeting
               HasSubstr("escalations[0].commitment_ids[0]: \"new:0\" is agency-school's, not "
                         "agency-police's"));
 
-  // The school's own commitment, at the topic's decision: sealed under the youth.
+  // The school's own commitment in the youth's case: not at the topic's decision, which
+  // escalates the area's commitments (review 13c, g), but at a decision about the youth, and
+  // sealed under the youth.
   ne->set_commitment_ids(0, schools);
+  run = w_.Run(d, chief_);
+  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(run.status().message()),
+              HasSubstr(absl::StrCat("escalations[0].commitment_ids[0]: ", schools,
+                                     " is of a youth's case; the escalation concerns the area")));
+  d.clear_topic();
+  d.set_youth_id(youth);
   const Decision decided = w_.Do(d, chief_);
   const std::string escalation = decided.created_ids.at(0);
   const v1::EscalationRaised& raised = w_.stream(escalation)[0].escalation_raised();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 
 namespace hotspot::domain {
 
@@ -309,7 +310,7 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
   return absl::OkStatus();
 }
 
-absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
+absl::Status AddEscalated(Session& s, const CommitmentState& commitment, absl::string_view field,
                           absl::string_view id, absl::string_view area_id, absl::string_view target,
                           EscalationConcerns& concerns) {
   RETURN_IF_ERROR(
@@ -318,10 +319,23 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
       Rule(commitment.owning_agency_id == target,
            absl::StrCat(field, ": ", id, " is ", commitment.owning_agency_id, "'s, not ", target,
                         "'s: an escalation to ", target, " concerns its own commitments")));
-  RETURN_IF_ERROR(
-      Rule(commitment.status != CommitmentStatus::kProposed,
-           absl::StrCat(field, ": ", id,
-                        " is proposed, not accepted by its agency: nothing to escalate yet")));
+  if (commitment.status == CommitmentStatus::kProposed) {
+    // Left unanswered: the agency had the area's days to acknowledge since the meeting.
+    ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", area_id));
+    absl::Time since = s.context().now;
+    if (!commitment.meeting_id.empty()) {
+      ASSIGN_OR_RETURN(const MeetingState meeting,
+                       s.Load<MeetingState>(field, commitment.meeting_id, /*must_exist=*/false));
+      if (meeting.held_at != absl::InfinitePast()) since = meeting.held_at;
+    }
+    const int days = area.escalation_ack_days > 0 ? area.escalation_ack_days : 14;
+    const absl::Time from = since + absl::Hours(24) * days;
+    RETURN_IF_ERROR(Rule(
+        s.context().now >= from,
+        absl::StrCat(field, ": ", id, " is proposed and awaits its agency's answer: it may be "
+                     "escalated once left unanswered for ", days, " days after its meeting (from ",
+                     absl::FormatTime("%Y-%m-%d %H:%M UTC", from, absl::UTCTimeZone()), ")")));
+  }
   RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kWithdrawn,
                        absl::StrCat(field, ": ", id, " was withdrawn: nothing to escalate")));
   // Fulfilled or cancelled, nothing is left for the agency to live up to.
@@ -329,7 +343,17 @@ absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view f
   RETURN_IF_ERROR(Rule(!fulfilled && commitment.status != CommitmentStatus::kCancelled,
                        absl::StrCat(field, ": ", id, " is ", fulfilled ? "fulfilled" : "cancelled",
                                     ": nothing left to escalate")));
-  if (!commitment.youth_id.empty()) {
+  if (commitment.youth_id.empty()) {
+    RETURN_IF_ERROR(Rule(concerns.youth_id.empty(),
+                         absl::StrCat(field, ": ", id, " is a commitment of the area; the "
+                                      "escalation concerns ", concerns.youth_id,
+                                      "'s case, and the target's commitments in it")));
+    concerns.area = true;
+  } else {
+    RETURN_IF_ERROR(Rule(!concerns.area,
+                         absl::StrCat(field, ": ", id, " is of a youth's case; the escalation "
+                                      "concerns the area, and the target's commitments of the "
+                                      "area")));
     RETURN_IF_ERROR(Rule(
         concerns.youth_id.empty() || concerns.youth_id == commitment.youth_id,
         absl::StrCat(field, ": ", id, " is of ", commitment.youth_id, "; the escalation concerns ",

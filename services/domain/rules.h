@@ -234,15 +234,22 @@ struct EscalationConcerns {
   std::vector<std::string> commitment_ids;
   std::vector<std::string> declined;
   std::string youth_id;
+  // About the area: it concerns commitments of the area, none of a youth's case (set by a
+  // decision about the area, or by the first area-level commitment named).
+  bool area = false;
 };
 
 // Adds `commitment` (`id`, named by `field`) to what an escalation to `target` in `area_id`
 // concerns. It must be of the area and owned by the target agency, and accepted by it (the
-// agency's own, late or stuck) or declined (taken to the agency's leadership), not proposed (the
-// agency has not answered yet), fulfilled or cancelled (nothing left to live up to); and of the
-// escalation's case: a youth's commitment sets `concerns.youth_id`, which must not name another
-// youth. FAILED_PRECONDITION naming `field`.
-absl::Status AddEscalated(const CommitmentState& commitment, absl::string_view field,
+// agency's own, late or stuck), declined (taken to the agency's leadership), or proposed and left
+// unanswered for the area's days to acknowledge (escalation_ack_days, 14 unless set) since the
+// meeting that proposed it (an agency that never answers is escalated like one that declines);
+// not withdrawn, fulfilled or cancelled (nothing left to live up to); and of the escalation's
+// case: a youth's commitment sets `concerns.youth_id`, which must not name another youth, and an
+// area-level one sets `concerns.area`; one escalation never mixes the two (an agency with no task
+// in a youth's case is not asked to answer for it, review 13c). FAILED_PRECONDITION naming
+// `field`.
+absl::Status AddEscalated(Session& s, const CommitmentState& commitment, absl::string_view field,
                           absl::string_view id, absl::string_view area_id, absl::string_view target,
                           EscalationConcerns& concerns);
 

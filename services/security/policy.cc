@@ -460,15 +460,16 @@ absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
 absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view area_id,
                                      absl::string_view agency_id,
                                      const std::vector<std::string>& holders,
-                                     absl::string_view what) {
+                                     absl::string_view field, absl::string_view what) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
   if (who.role == Role::kAdmin) return absl::OkStatus();
   if (IsAgencyRole(who.role) && who.agency == agency_id && Contains(holders, who.person)) {
     return absl::OkStatus();
   }
-  return Refuse(who, absl::StrCat(what, ": only those who hold these rungs now (",
-                                  absl::StrJoin(holders, ", "), ") or an admin of ", area_id,
-                                  " do"));
+  const absl::Status refused =
+      Refuse(who, absl::StrCat(what, ": only those who hold these rungs now (",
+                               absl::StrJoin(holders, ", "), ") or an admin of ", area_id, " do"));
+  return absl::PermissionDeniedError(absl::StrCat(field, ": ", refused.message()));
 }
 
 absl::Status MayRecordConsent(const Principal& who, absl::string_view area_id) {

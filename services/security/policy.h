@@ -265,11 +265,12 @@ absl::Status MaySetUpAgency(const Principal& who, absl::string_view area_id,
 // Changing who answers at or above the level an open escalation of `agency_id` stands at: only
 // the persons who hold those rungs now (`holders`), as people of the agency, or an admin of the
 // agency's home area `area_id`. Not a lower rung, who would otherwise name himself to the rung
-// above him and answer the escalation there. PERMISSION_DENIED naming `what` otherwise.
+// above him and answer the escalation there. PERMISSION_DENIED naming `field` and `what`
+// otherwise ("<field>: <who> may not <what>: only those who hold ...").
 absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view area_id,
                                      absl::string_view agency_id,
                                      const std::vector<std::string>& holders,
-                                     absl::string_view what);
+                                     absl::string_view field, absl::string_view what);
 // A measurement of the area's: the chief's office or an admin of the area (MayManageArea); for a
 // measure an agency owns (`owner`; "" for none), only that agency's people (its members, leaders
 // and caseworkers; coordinators only of the hotspot secretariat's own): a measure belongs to the

@@ -531,7 +531,8 @@ TEST_F(AuthorityTest, AProposedCommitmentIsNeitherFulfilledNorEscalatedOver) {
                       "is proposed"));
   EXPECT_TRUE(Refused(cast_->chief, Raise(kSchool, commitment),
                       grpc::StatusCode::FAILED_PRECONDITION,
-                      "is proposed, not accepted by its agency: nothing to escalate yet"));
+                      "is proposed and awaits its agency's answer: it may be escalated once left "
+                      "unanswered for 14 days after its meeting"));
   // Nor in a meeting's decision.
   EXPECT_TRUE(Refused(cast_->chief,
                       EscalatingDecision(youth, commitment, v1::ESCALATION_LEVEL_STEERING_GROUP),
@@ -1242,7 +1243,7 @@ TEST_F(AuthorityTest, TheMiddleManagerDoesNotRewriteTheLadderToAnswerAtTheDirect
   }
   const uint64_t before = suite_->Head();
   EXPECT_TRUE(Refused(cast_->school_leader, ladder, grpc::StatusCode::PERMISSION_DENIED,
-                      "contacts: change the contact at ESCALATION_LEVEL_DIRECTOR while the "
+                      "may not change the contact at ESCALATION_LEVEL_DIRECTOR while the "
                       "escalation "));
   // Nor by holding two rungs at once.
   ladder.mutable_contacts(0)->set_person("manager-school-sjaelor");
@@ -1369,7 +1370,9 @@ TEST_F(AuthorityTest, DesignatingAPoliceCoordinatorDoesNotTakeOverAnOpenEscalati
                       "designate the area's police coordinator"));
   designate.set_request_id(NextId());
   EXPECT_TRUE(Refused(cast_->chief, designate, grpc::StatusCode::PERMISSION_DENIED,
-                      absl::StrCat("person: designate another police coordinator while the "
+                      absl::StrCat("person: ", cast_->chief.person, " (coordinator of ",
+                                   cast_->chief.agency,
+                                   ") may not designate another police coordinator while the "
                                    "escalation ",
                                    escalation, " stands at ESCALATION_LEVEL_STEERING_GROUP")));
   EXPECT_TRUE(Refused(other, Acknowledge(escalation), grpc::StatusCode::PERMISSION_DENIED,
