@@ -79,9 +79,17 @@ absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const Comm
   const auto body = area.bodies.find(meeting.body_id);
   const v1::BodyKind kind = body == area.bodies.end() ? v1::BODY_KIND_UNSPECIFIED : body->second;
   for (int i = 0; i < r.attendance_size(); ++i) {
-    RETURN_IF_ERROR(Rule(BodySeatsOutsiders(kind) || !r.attendance(i).agency_id().empty(),
+    const std::string& agency_id = r.attendance(i).agency_id();
+    RETURN_IF_ERROR(Rule(BodySeatsOutsiders(kind) || !agency_id.empty(),
                          absl::StrCat("attendance[", i, "].agency_id: a ", BodyKindName(kind),
                                       " seats the agencies' people, each for its agency")));
+    // One who attends for an agency attends for one that serves the area (review 13c, d): the
+    // quorum and the acceptances in the meeting rest on who attended for whom.
+    if (!agency_id.empty()) {
+      RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("attendance[", i, "].agency_id"),
+                                       agency_id, meeting.area_id)
+                          .status());
+    }
   }
   RETURN_IF_ERROR(
       Rule(!meeting.held, absl::StrCat(r.meeting_id(), " is recorded as held already")));

@@ -621,6 +621,43 @@ TEST_F(DecideTest, ADecisionIsAboutAYouthOnlyOfItsMeetingsAgenda) {
 
 // A decision's escalation concerns commitments of the meeting's area owned by the target agency;
 // about a youth's commitment, its reason is sealed under that youth even at a topic's decision.
+// Review 13c, d: who attends for an agency attends for one that serves the meeting's area; the
+// quorum and the acceptances in the meeting rest on it.
+TEST_F(DecideTest, AttendanceIsForAnAgencyOfTheMeetingsArea) {
+  const std::string youth = AcceptedYouth();
+  MeetingFor(youth);  // constitutes the task force
+  RegisterInAnotherArea("agency-school-other", v1::AGENCY_KIND_SCHOOL);
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("task-force");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string meeting = w_.Do(schedule, chief_).id;
+  auto held = [&](const std::string& agency) {
+    auto r = Req<v1::RecordAttendanceRequest>();
+    r.set_meeting_id(meeting);
+    r.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+    v1::BodyMember* ole = r.add_attendance();
+    ole->set_agency_id("agency-school");
+    ole->set_person("teacher-ole");
+    v1::BodyMember* other = r.add_attendance();
+    other->set_agency_id(agency);
+    other->set_person("someone-else");
+    return r;
+  };
+  absl::StatusOr<Decision> d = w_.Run(held("agency-school-other"), chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            "attendance[1].agency_id: agency-school-other is not an agency of area-test");
+  d = w_.Run(held("agency-nobody"), chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StartsWith(d.status().message(), "attendance[1].agency_id: ")) << d.status();
+  const Decision recorded = w_.Do(held("agency-police"), chief_);
+  const v1::MeetingHeld& event = w_.stream(meeting).back().meeting_held();
+  ASSERT_EQ(event.attendance_size(), 2);
+  EXPECT_EQ(event.attendance(1).agency_id(), "agency-police");
+  EXPECT_EQ(recorded.id, meeting);
+}
+
 TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeetingsArea) {
   SchoolLadder();
   const std::string youth = AcceptedYouth();
