@@ -1,6 +1,7 @@
 #include "services/audit/audit_handler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 
 #include "absl/strings/match.h"
@@ -109,11 +110,6 @@ void WithholdClearTexts(google::protobuf::Message* m, const std::string& path,
 bool IsIdentity(absl::string_view path) {
   const absl::string_view field = path.substr(path.rfind('.') + 1);
   return field == "name" || field == "cpr_number" || field == "birth_date" || field == "address";
-}
-
-bool Ended(v1::CaseStatus status) {
-  return status == v1::CASE_STATUS_CLOSED || status == v1::CASE_STATUS_DECLINED ||
-         status == v1::CASE_STATUS_HANDED_OVER;
 }
 
 // When an ended case ended: its last status change.
@@ -391,36 +387,32 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
   if (request.area_id().empty()) return Invalid("area_id", "required");
   RETURN_IF_ERROR(security::MayReviewErasures(who, request.area_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(const std::string after, FromToken(request.page_token()));
+  // The area's ended cases that are not erased (an erased case has had its review), through
+  // their index, oldest first, read only up to the cutoff and only as far as the page.
+  const std::string prefix = projections::CasesOfAreaEnded(request.area_id());
+  ASSIGN_OR_RETURN(const std::string after,
+                   queries::FromIndexToken(request.page_token(), projections::kCasesView, prefix));
   RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), deadline));
   const absl::Time now = Now();
   const absl::Time cutoff = now - absl::Hours(24) * options_.retention_days;
-  ASSIGN_OR_RETURN(
-      auto matches,
-      queries::Collect<v1::CaseView>(
-          *views_, projections::kCasesView, "case/", after, [&](v1::CaseView& view) -> std::string {
-            // An erased case has had its review.
-            if (view.area_id() != request.area_id() || !Ended(view.status()) ||
-                view.status_history().empty() || view.erased()) {
-              return "";
-            }
-            const auto& ended = EndedAt(view);
-            if (TimeOf(ended) > cutoff) return "";
-            return absl::StrFormat("%020d/%s", ended.seconds(), view.youth_id());
-          }));
+  const std::string last =
+      absl::StrCat(prefix, absl::StrFormat("%020d/~", absl::ToUnixSeconds(cutoff)));
+  google::protobuf::RepeatedPtrField<v1::CaseView> cases;
+  std::atomic<uint64_t> parsed{0};
   v1::ListErasureReviewsDueResponse response;
+  ASSIGN_OR_RETURN(
+      const std::string next,
+      queries::IndexPage<v1::CaseView>(
+          *views_, projections::kCasesView, prefix, after, last, projections::CaseKey,
+          [&](v1::CaseView& view) { return TimeOf(EndedAt(view)) <= cutoff; }, page_size, &cases,
+          &parsed));
+  response.set_next_page_token(next);
   response.set_retention_days(options_.retention_days);
-  std::string last;
-  for (auto& [sort, view] : matches) {
-    if (response.cases_size() == page_size) {
-      response.set_next_page_token(Token(last));
-      break;
-    }
+  for (const v1::CaseView& view : cases) {
     v1::ErasureReviewDue* due = response.add_cases();
     due->set_youth_id(view.youth_id());
     *due->mutable_closed_at() = EndedAt(view);
     due->set_days_closed(static_cast<int32_t>((now - TimeOf(EndedAt(view))) / absl::Hours(24)));
-    last = sort;
   }
   return response;
 }

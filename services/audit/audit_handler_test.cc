@@ -387,6 +387,7 @@ TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
   const AuditHandler later = Handler(30, kNow + absl::Hours(24 * 365));
   request.set_page_size(2);
   std::set<std::string> due;
+  std::vector<v1::ErasureReviewDue> listed;  // in the order the pages gave them
   for (int page = 0; page < 100; ++page) {
     absl::StatusOr<v1::ListErasureReviewsDueResponse> response =
         later.ErasureReviewsDue(cast_.chief, request, absl::InfiniteFuture());
@@ -395,11 +396,42 @@ TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
     for (const auto& c : response->cases()) {
       EXPECT_GT(c.days_closed(), 30);
       due.insert(c.youth_id());
+      listed.push_back(c);
     }
     if (response->next_page_token().empty()) break;
     request.set_page_token(response->next_page_token());
   }
   EXPECT_EQ(static_cast<int>(due.size()), closed);
+  ASSERT_EQ(static_cast<int>(listed.size()), closed);  // each once
+  for (size_t i = 1; i < listed.size(); ++i) {  // oldest first
+    EXPECT_LE(listed[i - 1].closed_at().seconds(), listed[i].closed_at().seconds());
+  }
+  // Read only up to the cutoff: at a time when the first ended case is due and the last is not,
+  // exactly those ended by the cutoff are listed.
+  const int64_t first = listed.front().closed_at().seconds();
+  const int64_t latest = listed.back().closed_at().seconds();
+  if (latest > first) {
+    const absl::Time cutoff = absl::FromUnixSeconds(first + (latest - first) / 2);
+    const AuditHandler between = Handler(30, cutoff + absl::Hours(24 * 30));
+    v1::ListErasureReviewsDueRequest all;
+    all.set_area_id(scenario::kAreaId);
+    all.set_page_size(500);
+    absl::StatusOr<v1::ListErasureReviewsDueResponse> some =
+        between.ErasureReviewsDue(cast_.chief, all, absl::InfiniteFuture());
+    ASSERT_TRUE(some.ok()) << some.status();
+    const int expected = static_cast<int>(
+        std::count_if(listed.begin(), listed.end(), [&](const v1::ErasureReviewDue& c) {
+          return c.closed_at().seconds() <= absl::ToUnixSeconds(cutoff);
+        }));
+    EXPECT_EQ(some->cases_size(), expected);
+    EXPECT_GT(expected, 0);
+    EXPECT_LT(expected, closed);
+  }
+  // A token of another list or another area is refused.
+  v1::ListErasureReviewsDueRequest forged = request;
+  forged.set_page_token("Zm9v");
+  EXPECT_EQ(later.ErasureReviewsDue(cast_.chief, forged, absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
       later.ErasureReviewsDue(cast_.school_member, request, absl::InfiniteFuture()).status().code(),
       absl::StatusCode::kPermissionDenied);

@@ -618,6 +618,11 @@ std::vector<std::string> CaseIndexKeys(const v1::CaseView& c) {
   for (const std::string& agency : c.agencies_involved()) {
     keys.push_back(absl::StrCat(CasesOfAreaAndAgency(c.area_id(), agency), c.youth_id()));
   }
+  if (CaseEnded(c.status()) && !c.erased() && !c.status_history().empty()) {
+    keys.push_back(absl::StrCat(CasesOfAreaEnded(c.area_id()),
+                                absl::StrFormat("%020d/", c.status_history().rbegin()->at().seconds()),
+                                c.youth_id()));
+  }
   return keys;
 }
 

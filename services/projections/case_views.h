@@ -9,6 +9,7 @@
 //   area/<area_id>/<youth_id>                    index rows (keys only, see Reindex) of the
 //   area-status/<area_id>/<NN status>/<youth_id> cases, in the order ListCases reads them: by
 //   area-agency/<area_id>/<agency_id>/<youth_id> area, status, and agency involved
+//   area-ended/<area_id>/<%020d ended>/<youth_id> and the ended cases not erased, by when
 // "commitments.v4" rows:
 //   commitment/<id>                                        CommitmentView
 //   area/<area_id>/<yyyymmdd due>/<id>                     index rows, by due date: of the
@@ -30,7 +31,7 @@ namespace hotspot::projections {
 // nobody in the case (agencies_involved); v4: a social decision involves nobody; v5: outreach
 // tasks and social decisions in the case, and identities recorded later; v6 (a development
 // version only): commitments of before acceptance was recorded read as accepted when made
-// (accepted_at); v7: that, and the index rows.
+// (accepted_at); v7: that, and the index rows (the ended cases' among them).
 inline constexpr char kCasesView[] = "cases.v7";
 // v2: the agency index; v3 (a development version only): as cases.v6, accepted_at of the
 // commitments of before; v4: that, and the index rows by area (and agency, youth) instead of
@@ -49,6 +50,17 @@ inline std::string CasesOfAreaInStatus(absl::string_view area_id, int status) {
 }
 inline std::string CasesOfAreaAndAgency(absl::string_view area_id, absl::string_view agency_id) {
   return absl::StrCat("area-agency/", area_id, "/", agency_id, "/");
+}
+// The index prefix of an area's ended cases (closed, declined or handed over) not erased, by
+// when they ended (their last status change: "%020d/" seconds, then the youth id); what the
+// erasure reviews read (ListErasureReviewsDue).
+inline std::string CasesOfAreaEnded(absl::string_view area_id) {
+  return absl::StrCat("area-ended/", area_id, "/");
+}
+// Whether a case in `status` has ended.
+inline bool CaseEnded(v1::CaseStatus status) {
+  return status == v1::CASE_STATUS_CLOSED || status == v1::CASE_STATUS_DECLINED ||
+         status == v1::CASE_STATUS_HANDED_OVER;
 }
 // The index rows of a case.
 std::vector<std::string> CaseIndexKeys(const v1::CaseView& c);
