@@ -268,13 +268,21 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
         absl::StrCat("body ", r.body_id(), " of ", r.area_id(), " exists already"));
   }
   std::set<std::string> agencies;
+  bool agency_seated = false;  // an agency's people, not only the hotspot secretariat's
   for (int i = 0; i < r.members_size(); ++i) {
     if (r.members(i).agency_id().empty()) continue;  // speaks for no agency
     if (!agencies.insert(r.members(i).agency_id()).second) continue;
-    RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("members[", i, "].agency_id"),
-                                     r.members(i).agency_id(), r.area_id())
-                        .status());
+    ASSIGN_OR_RETURN(const AgencyState agency,
+                     LoadAgencyInArea(s, absl::StrCat("members[", i, "].agency_id"),
+                                      r.members(i).agency_id(), r.area_id()));
+    agency_seated |= agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT;
   }
+  // A body that decides (task force, steering group) seats the agencies' decision-capable
+  // people: the chief does not make one of her own staff to decide alone (review 13b, N8).
+  RETURN_IF_ERROR(Rule(!BodyDecides(r.kind()) || agency_seated,
+                       absl::StrCat("members: a ", BodyKindName(r.kind()),
+                                    " seats the agencies' people, not only the hotspot "
+                                    "secretariat's: it decides with them")));
   v1::Event e;
   auto* x = e.mutable_body_constituted();
   x->set_area_id(r.area_id());

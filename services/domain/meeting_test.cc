@@ -378,7 +378,17 @@ TEST_F(BodiesTest, AnApprovalAndASteeringDecisionNeedAQuorumOfTheBodysMembers) {
     EXPECT_EQ(Code(w_.Run(body, chief_)), absl::StatusCode::kPermissionDenied);
     EXPECT_EQ(Code(w_.Run(body, staff_)), absl::StatusCode::kPermissionDenied);
   }
+  // The chief constitutes a task force, with the agencies' people: not one of her own staff
+  // alone, which would then decide plans and closures alone (review 13b, N8).
   body.set_kind(v1::BODY_KIND_TASK_FORCE);
+  const absl::StatusOr<Decision> own = w_.Run(body, chief_);
+  EXPECT_EQ(Code(own), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(own.status().message(),
+            "members: a task force seats the agencies' people, not only the hotspot "
+            "secretariat's: it decides with them");
+  v1::BodyMember* teacher = body.add_members();
+  teacher->set_agency_id("agency-school");
+  teacher->set_person("teacher-ole");
   EXPECT_EQ(w_.Do(body, chief_).writes[0].events[0].body_constituted().kind(),
             v1::BODY_KIND_TASK_FORCE);
 }

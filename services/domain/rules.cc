@@ -274,6 +274,23 @@ absl::Status CitedDecision(Session& s, const YouthState& youth, absl::string_vie
                        absl::StrCat(at, " is of a ", BodyKindName(kind), " (", meeting.body_id,
                                     "), which has no power to decide ", change,
                                     ": the task force or the steering group decides it")));
+  // Decided with the agencies: someone attended for an agency other than the hotspot
+  // secretariat (review 13b, N8).
+  bool agency_present = false;
+  for (const auto& [agency_id, person] : meeting.attendance) {
+    if (agency_id.empty()) continue;
+    ASSIGN_OR_RETURN(const AgencyState agency,
+                     s.Load<AgencyState>("meeting_id", agency_id, /*must_exist=*/false));
+    if (agency.exists && agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT) {
+      agency_present = true;
+      break;
+    }
+  }
+  RETURN_IF_ERROR(Rule(agency_present,
+                       absl::StrCat(at, " was recorded at ", meeting_id,
+                                    ", which nobody attended for an agency (the hotspot "
+                                    "secretariat's people alone): ", change,
+                                    " is decided with the agencies")));
   const MeetingState::Decided& decided = found->second;
   RETURN_IF_ERROR(Rule(
       decided.kind == v1::DECISION_KIND_UNSPECIFIED || decided.kind == v1::DECISION_KIND_DECISION,

@@ -883,6 +883,30 @@ TEST_F(DecideTest, APlanAndAClosureStandOnADecisionOfABodyThatDecides) {
   plan.set_meeting_id(board_meeting);
   plan.set_decision_id(w_.Do(informed, chief_).id);
   refused(plan, kRule, " is of a hotspot board (body-1), which has no power to decide");
+  // At a task-force meeting the hotspot secretariat's people attended alone (review 13b, N8).
+  auto schedule = Req<v1::ScheduleMeetingRequest>();
+  schedule.set_area_id("area-test");
+  schedule.set_body_id("task-force");
+  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  const std::string alone = w_.Do(schedule, chief_).id;
+  auto held = Req<v1::RecordAttendanceRequest>();
+  held.set_meeting_id(alone);
+  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_));
+  held.add_attendance()->set_agency_id("agency-hotspot");
+  held.mutable_attendance(0)->set_person("staff-bo");
+  w_.Do(held, chief_);
+  item.set_request_id("alone-item");
+  item.set_meeting_id(alone);
+  item.set_youth_id(youth);
+  w_.Do(item, chief_);
+  about.set_request_id("alone-decision");
+  about.set_meeting_id(alone);
+  about.set_kind(v1::DECISION_KIND_DECISION);
+  plan.set_meeting_id(alone);
+  plan.set_decision_id(w_.Do(about, chief_).id);
+  refused(plan, kRule,
+          absl::StrCat(" was recorded at ", alone, ", which nobody attended for an agency (the "
+                       "hotspot secretariat's people alone)"));
   // At a meeting not held: only in events of before (a decision needs a held meeting now).
   v1::Event scheduled;
   scheduled.set_area_id("area-test");
