@@ -53,11 +53,6 @@ ABSL_FLAG(int, subscription_rounds, 3, "catch-up rounds (the median is printed)"
 namespace hotspot::bench {
 namespace {
 
-[[noreturn]] void Die(const std::string& what) {
-  fprintf(stderr, "audit_bench: %s\n", what.c_str());
-  exit(1);
-}
-
 template <typename T>
 T Must(absl::StatusOr<T> value, const char* what) {
   if (!value.ok()) Die(absl::StrCat(what, ": ", value.status().ToString()));

@@ -2,15 +2,26 @@
 #ifndef HOTSPOT_TESTS_BENCH_BENCH_UTIL_H_
 #define HOTSPOT_TESTS_BENCH_BENCH_UTIL_H_
 
+#include <errno.h>  // program_invocation_short_name (glibc)
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace hotspot::bench {
+
+// Ends the program with "<program>: <what>" on stderr and exit code 1: a benchmark that cannot
+// measure what it says prints no figure.
+[[noreturn]] inline void Die(const std::string& what) {
+  fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
+  exit(1);
+}
 
 // Latencies in microseconds and the time they were collected over, pooled across rounds.
 struct Samples {

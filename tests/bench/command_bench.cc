@@ -50,11 +50,6 @@ ABSL_FLAG(std::string, hotspotd_flags, "", "more hotspotd flags, comma-separated
 namespace hotspot::bench {
 namespace {
 
-[[noreturn]] void Die(const std::string& what) {
-  fprintf(stderr, "command_bench: %s\n", what.c_str());
-  exit(1);
-}
-
 // Keeps `in_flight` calls outstanding for `duration`. `issue(slot, done)` starts one call and
 // arranges for done(ok) to be called when it completes.
 using Done = std::function<void(bool)>;

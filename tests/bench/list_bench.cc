@@ -39,11 +39,6 @@ ABSL_FLAG(int, pages, 40, "samples of each first-page measurement");
 namespace hotspot::bench {
 namespace {
 
-[[noreturn]] void Die(const std::string& what) {
-  fprintf(stderr, "list_bench: %s\n", what.c_str());
-  exit(1);
-}
-
 // The rows the handler parsed, where it counts them (after the bounded lists); else 0.
 template <typename Handler>
 uint64_t RowsParsed(const Handler& handler) {

@@ -47,11 +47,6 @@ ABSL_FLAG(bool, blocking, true, "also measure the store with one blocking thread
 namespace hotspot::bench {
 namespace {
 
-[[noreturn]] void Die(const std::string& what) {
-  fprintf(stderr, "store_bench: %s\n", what.c_str());
-  exit(1);
-}
-
 // Runs `op(thread, seq)` on `threads` threads for `duration`; seq starts at `first_seq`.
 void MeasureThreads(int threads, absl::Duration duration, uint64_t first_seq,
                     const std::function<void(int, uint64_t)>& op, Samples* out) {

@@ -58,11 +58,6 @@ ABSL_FLAG(bool, rebuild_only, false, "measure only rocksdb_readseq and rebuild_a
 namespace hotspot::bench {
 namespace {
 
-[[noreturn]] void Die(const std::string& what) {
-  fprintf(stderr, "views_bench: %s\n", what.c_str());
-  exit(1);
-}
-
 void PrintRate(bool json, const char* bench, double per_s, const char* unit) {
   if (json) {
     printf("{\"bench\": \"%s\", \"per_s\": %.0f}\n", bench, per_s);
