@@ -187,6 +187,21 @@ class DisclosureTest : public ::testing::Test {
     return {};
   }
 
+  // The police's § 115 share about `youth` with `recipient`: charges, `text`, `necessity`.
+  static v1::ShareConcernRequest PoliceShare(
+      const std::string& youth, const std::string& recipient, const std::string& text,
+      const std::string& necessity = "The school can keep him in class in the afternoons") {
+    v1::ShareConcernRequest share;
+    share.set_youth_id(youth);
+    share.set_agency_id(kPolice);
+    share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
+    share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
+    share.set_text(text);
+    share.set_necessity(necessity);
+    share.add_recipient_agency_ids(recipient);
+    return share;
+  }
+
   static void Do(const security::Principal& who, const google::protobuf::Message& request) {
     const CallResult result = suite_->commands->Call(who, request);
     ASSERT_TRUE(result.status.ok()) << request.GetDescriptor()->name() << " as " << who.person
@@ -720,15 +735,9 @@ TEST_F(DisclosureTest, APinnedVersionIsComparedOnlyForACallerThePolicyAdmits) {
   // Admitted and pinned at another version. The police, who do not see every change of the
   // case, have their pin ignored: the share is made, whatever version it names. The caseworker,
   // who sees every change, is told ABORTED and the version.
-  v1::ShareConcernRequest share;
+  v1::ShareConcernRequest share =
+      PoliceShare(youth, kSchool, "Seen with older boys at the station");
   share.set_request_id(absl::StrCat("pinned-", ++n));
-  share.set_youth_id(youth);
-  share.set_agency_id(kPolice);
-  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
-  share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
-  share.set_text("Seen with older boys at the station");
-  share.set_necessity("The school can keep him in class in the afternoons");
-  share.add_recipient_agency_ids(kSchool);
   share.set_expected_version(1);
   EXPECT_EQ(suite_->Head(), head);  // nothing was written so far
   const CallResult stale_share = suite_->commands->Call(cast.police_member, share);
@@ -789,15 +798,8 @@ TEST_F(DisclosureTest, NoAnswerDependsOnAPinForWhoDoesNotSeeEveryChange) {
        }},
       {"ShareConcern",
        [&](const std::string& id, std::optional<uint64_t> pin) {
-         v1::ShareConcernRequest r;  // the housing association may not receive under § 115
-         r.set_youth_id(id);
-         r.set_agency_id(kPolice);
-         r.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
-         r.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
-         r.set_text("probe");
-         r.set_necessity("probe");
-         r.add_recipient_agency_ids(kHousing);
-         return pinned(r, pin);
+         // The housing association may not receive under § 115.
+         return pinned(PoliceShare(id, kHousing, "probe", "probe"), pin);
        }},
       {"RequestErasure",
        [&](const std::string& id, std::optional<uint64_t> pin) {
@@ -865,15 +867,9 @@ TEST_F(DisclosureTest, NoAnswerDependsOnAPinForWhoDoesNotSeeEveryChange) {
 
   // A share that holds, pinned by the police at a version the case is not at: the pin is
   // ignored, the share is made.
-  v1::ShareConcernRequest share;
+  v1::ShareConcernRequest share =
+      PoliceShare(youth, kSchool, "Seen with older boys at the station");
   share.set_request_id("oracle-share");
-  share.set_youth_id(youth);
-  share.set_agency_id(kPolice);
-  share.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
-  share.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
-  share.set_text("Seen with older boys at the station");
-  share.set_necessity("The school can keep him in class in the afternoons");
-  share.add_recipient_agency_ids(kSchool);
   share.set_expected_version(1);
   Do(cast.police_member, share);
   // The caseworker sees every change: a broken rule before the pin, then ABORTED naming it.
@@ -1276,15 +1272,8 @@ TEST_F(DisclosureTest, TheLegalBasisDecidesWhoReadsASharedConcern) {
   Do(cast.chief, screen);
 
   // The police share under § 115 with the school, and under § 63 d with the housing association.
-  v1::ShareConcernRequest ssp;
+  v1::ShareConcernRequest ssp = PoliceShare(youth, kSchool, "Charged with theft from the kiosk");
   ssp.set_request_id("basis-ssp");
-  ssp.set_youth_id(youth);
-  ssp.set_agency_id(kPolice);
-  ssp.set_legal_basis(v1::LEGAL_BASIS_SSP_EXCHANGE);
-  ssp.add_concerns(v1::CONCERN_CATEGORY_CHARGES);
-  ssp.set_text("Charged with theft from the kiosk");
-  ssp.set_necessity("The school can keep him in class in the afternoons");
-  ssp.add_recipient_agency_ids(kSchool);
   Do(cast.police_member, ssp);
   // The housing association may not be a § 115 recipient.
   v1::ShareConcernRequest wrong = ssp;
