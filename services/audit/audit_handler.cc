@@ -1,7 +1,6 @@
 #include "services/audit/audit_handler.h"
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
 
 #include "absl/strings/match.h"
@@ -398,14 +397,13 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
   const std::string last =
       absl::StrCat(prefix, absl::StrFormat("%020d/~", absl::ToUnixSeconds(cutoff)));
   google::protobuf::RepeatedPtrField<v1::CaseView> cases;
-  std::atomic<uint64_t> parsed{0};
   v1::ListErasureReviewsDueResponse response;
   ASSIGN_OR_RETURN(
       const std::string next,
       queries::IndexPage<v1::CaseView>(
           *views_, projections::kCasesView, prefix, after, last, projections::CaseKey,
           [&](v1::CaseView& view) { return TimeOf(EndedAt(view)) <= cutoff; }, page_size, &cases,
-          &parsed));
+          /*parsed=*/nullptr));
   response.set_next_page_token(next);
   response.set_retention_days(options_.retention_days);
   for (const v1::CaseView& view : cases) {

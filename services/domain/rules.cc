@@ -43,6 +43,14 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
   return agency;
 }
 
+absl::StatusOr<bool> SpeaksForAnAgency(Session& s, absl::string_view field,
+                                       absl::string_view agency_id) {
+  if (agency_id.empty()) return false;
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   s.Load<AgencyState>(field, agency_id, /*must_exist=*/false));
+  return agency.exists && agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT;
+}
+
 namespace {
 
 // The aggregate `id` (named in `field`) if it exists in `area_id`; FAILED_PRECONDITION
@@ -278,13 +286,8 @@ absl::Status CitedDecision(Session& s, const YouthState& youth, absl::string_vie
   // secretariat (review 13b, N8).
   bool agency_present = false;
   for (const auto& [agency_id, person] : meeting.attendance) {
-    if (agency_id.empty()) continue;
-    ASSIGN_OR_RETURN(const AgencyState agency,
-                     s.Load<AgencyState>("meeting_id", agency_id, /*must_exist=*/false));
-    if (agency.exists && agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT) {
-      agency_present = true;
-      break;
-    }
+    ASSIGN_OR_RETURN(agency_present, SpeaksForAnAgency(s, "meeting_id", agency_id));
+    if (agency_present) break;
   }
   RETURN_IF_ERROR(Rule(agency_present,
                        absl::StrCat(at, " was recorded at ", meeting_id,

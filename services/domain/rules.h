@@ -105,6 +105,13 @@ absl::StatusOr<CommitmentState> LoadCommitmentInArea(Session& s, absl::string_vi
                                                      absl::string_view commitment_id,
                                                      absl::string_view area_id);
 
+// Whether `agency_id` (named in `field`) is a registered agency other than the hotspot
+// secretariat: someone attending for it speaks for an agency, not for the chief's office, which
+// prepares and records the meetings. An id of no agency is none. (Quorate, in meeting.cc, counts
+// the members of a body of before under any id but the secretariat's.)
+absl::StatusOr<bool> SpeaksForAnAgency(Session& s, absl::string_view field,
+                                       absl::string_view agency_id);
+
 // The agency exists and belongs to the area.
 absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field,
                                              absl::string_view agency_id,

@@ -82,7 +82,7 @@ inline absl::StatusOr<std::string> FromIndexToken(absl::string_view token, absl:
 // rows under `prefix` after `after` (FromIndexToken) and up to `last` ("": no bound) stand for
 // (`row_key` of the id each ends in), those `keep` accepts, at most `page_size` of them into
 // `out`. Reads one more than the page to know if there is another, and no further. Returns the
-// next page's token, "" on the last page. Every row parsed is counted in `parsed`.
+// next page's token, "" on the last page. Every row parsed is counted in `parsed` (if not null).
 template <typename Row>
 absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl::string_view view,
                                       absl::string_view prefix, absl::string_view after,
@@ -98,7 +98,7 @@ absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl:
       [row_key](absl::string_view key) { return row_key(projections::IdOfIndexKey(key)); },
       [&](absl::string_view key, absl::string_view value) {
         Row row;
-        parsed->fetch_add(1, std::memory_order_relaxed);
+        if (parsed != nullptr) parsed->fetch_add(1, std::memory_order_relaxed);
         if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           unreadable = absl::DataLossError(absl::StrCat("the row of ", key, " is unreadable"));
           return false;
