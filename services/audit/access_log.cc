@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -47,14 +48,24 @@ constexpr char kCallCategory[] = "call";
 
 std::string RecordKey(uint64_t sequence) { return absl::StrCat("r", Seq(sequence)); }
 
-// The index prefix of a youth's ("y") or a person's ("p") records.
+// The index prefix of a youth's ("y"), a person's ("p") or an area's ("a") records.
 std::string IndexPrefix(char kind, absl::string_view id) {
   return absl::StrCat(absl::string_view(&kind, 1), id, absl::string_view("\0", 1));
 }
 
-// The index to read for a request naming a youth or a person (at most one); "r" for all.
-absl::StatusOr<std::string> PrefixFor(const std::string& youth_id, const std::string& person,
-                                      bool one_required) {
+// The index prefix of a person's records of an area ("b").
+std::string AreaPersonPrefix(absl::string_view area, absl::string_view person) {
+  return absl::StrCat(IndexPrefix('b', area), person, absl::string_view("\0", 1));
+}
+
+constexpr char kAreaIndexed[] = "m/area-index";
+
+// The indexes to read, merged by sequence, for a request naming a youth or a person (at most
+// one), within `areas`; {"r"} for every record.
+absl::StatusOr<std::vector<std::string>> PrefixesFor(const std::string& youth_id,
+                                                     const std::string& person,
+                                                     bool one_required,
+                                                     const AccessLog::Areas& areas) {
   if (!youth_id.empty() && !person.empty()) {
     return Invalid("youth_id", "give a youth_id or a person, not both");
   }
@@ -62,10 +73,32 @@ absl::StatusOr<std::string> PrefixFor(const std::string& youth_id, const std::st
   if (person.size() > 200 || person.find('\0') != std::string::npos) {
     return Invalid("person", "not a person's name");
   }
-  if (!youth_id.empty()) return IndexPrefix('y', youth_id);
-  if (!person.empty()) return IndexPrefix('p', person);
-  if (one_required) return Invalid("youth_id", "give a youth_id or a person");
-  return std::string("r");
+  if (!youth_id.empty()) return std::vector<std::string>{IndexPrefix('y', youth_id)};
+  if (person.empty() && one_required) return Invalid("youth_id", "give a youth_id or a person");
+  if (!areas.has_value()) {
+    return std::vector<std::string>{person.empty() ? std::string("r") : IndexPrefix('p', person)};
+  }
+  std::vector<std::string> prefixes;
+  for (const std::string& area : std::set<std::string>(areas->begin(), areas->end())) {
+    if (area.empty() || area.find('\0') != std::string::npos) continue;
+    prefixes.push_back(person.empty() ? IndexPrefix('a', area) : AreaPersonPrefix(area, person));
+  }
+  return prefixes;
+}
+
+// The index entries of a record (its own key apart); under its area, if it names one.
+std::vector<std::string> IndexKeys(const v1::AccessRecord& record) {
+  const std::string& area = record.area_id();
+  const std::string seq = Seq(record.sequence());
+  std::vector<std::string> keys{absl::StrCat(IndexPrefix('p', record.person()), seq)};
+  if (!record.youth_id().empty()) {
+    keys.push_back(absl::StrCat(IndexPrefix('y', record.youth_id()), seq));
+  }
+  if (!area.empty()) {
+    keys.push_back(absl::StrCat(IndexPrefix('a', area), seq));
+    keys.push_back(absl::StrCat(AreaPersonPrefix(area, record.person()), seq));
+  }
+  return keys;
 }
 
 }  // namespace
@@ -108,11 +141,15 @@ struct AccessLog::Impl {
     }
   }
 
-  // Deletes, oldest first, the records (and their index entries) stamped before now - retention.
-  absl::StatusOr<uint64_t> Purge() {
-    if (options.retention <= absl::ZeroDuration()) return 0;
-    const absl::Time before = Now() - options.retention;
-    uint64_t purged = 0;
+  // Rewrites the log record by record, oldest first: `each` adds to the batch what a record
+  // changes and returns false to stop. Written `doing` every 3,000 changes and at the end (then
+  // with `last` added, synced if `sync`). DATA_LOSS for a record that does not parse.
+  absl::Status Rewrite(absl::string_view doing,
+                       const std::function<absl::StatusOr<bool>(absl::string_view key,
+                                                                v1::AccessRecord& record,
+                                                                rocksdb::WriteBatch& batch)>& each,
+                       const std::function<void(rocksdb::WriteBatch&)>& last = nullptr,
+                       bool sync = false) {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
     rocksdb::WriteBatch batch;
     for (it->Seek("r"); it->Valid(); it->Next()) {
@@ -123,22 +160,37 @@ struct AccessLog::Impl {
         return absl::DataLossError(
             absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
       }
-      if (projections::TimeOf(record.at()) >= before) break;
-      batch.Delete(rocksdb::Slice(key.data(), key.size()));
-      if (!record.youth_id().empty()) {
-        batch.Delete(absl::StrCat(IndexPrefix('y', record.youth_id()), Seq(record.sequence())));
-      }
-      batch.Delete(absl::StrCat(IndexPrefix('p', record.person()), Seq(record.sequence())));
-      ++purged;
+      ASSIGN_OR_RETURN(const bool more, each(key, record, batch));
+      if (!more) break;
       if (batch.Count() >= 3000) {
-        RETURN_IF_ERROR(store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch),
-                                                   "purging the access log"));
+        RETURN_IF_ERROR(
+            store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch), doing));
         batch.Clear();
       }
     }
     RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
-    RETURN_IF_ERROR(store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch),
-                                               "purging the access log"));
+    if (last != nullptr) last(batch);
+    rocksdb::WriteOptions write;
+    write.sync = sync;
+    return store::internal::FromRocks(db->Write(write, &batch), doing);
+  }
+
+  // Deletes, oldest first, the records (and their index entries) stamped before now - retention.
+  absl::StatusOr<uint64_t> Purge() {
+    if (options.retention <= absl::ZeroDuration()) return 0;
+    const absl::Time before = Now() - options.retention;
+    uint64_t purged = 0;
+    RETURN_IF_ERROR(Rewrite("purging the access log",
+                            [&](absl::string_view key, v1::AccessRecord& record,
+                                rocksdb::WriteBatch& batch) -> absl::StatusOr<bool> {
+                              if (projections::TimeOf(record.at()) >= before) return false;
+                              batch.Delete(rocksdb::Slice(key.data(), key.size()));
+                              for (const std::string& index : IndexKeys(record)) {
+                                batch.Delete(index);
+                              }
+                              ++purged;
+                              return true;
+                            }));
     return purged;
   }
 
@@ -192,62 +244,106 @@ struct AccessLog::Impl {
     fprintf(stderr, "access log: fsync failed: %s\n", status.ToString().c_str());
   }
 
-  // How many records are under `prefix` (of those `visible` lets through, if given).
-  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* snapshot, const std::string& prefix,
-                                 const Filter& visible) const {
-    if (visible != nullptr) {
-      uint64_t count = 0;
-      RETURN_IF_ERROR(Visit(snapshot, prefix, 0, visible, [&](v1::AccessRecord&) {
-        ++count;
-        return true;
-      }));
-      return count;
-    }
+  // How many records are under `prefixes` (each an index, or "r"), from their keys.
+  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* snapshot,
+                                 const std::vector<std::string>& prefixes) const {
     rocksdb::ReadOptions read;
     read.snapshot = snapshot;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
     uint64_t count = 0;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      const absl::string_view key(it->key().data(), it->key().size());
-      if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
-      ++count;
+    for (const std::string& prefix : prefixes) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
+      for (it->Seek(prefix); it->Valid(); it->Next()) {
+        const absl::string_view key(it->key().data(), it->key().size());
+        if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
+        ++count;
+      }
+      RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
     }
-    RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
     return count;
   }
 
-  // Visits the records under `prefix` ("r" or an index prefix) after sequence `after` that
-  // `visible` lets through (null: all), oldest first, until `visit` returns false.
-  absl::Status Visit(const rocksdb::Snapshot* snapshot, const std::string& prefix, uint64_t after,
-                     const Filter& visible,
+  // Visits the records under `prefixes` ("r", or indexes whose records are disjoint) after
+  // sequence `after`, oldest first (the indexes merged by sequence), until `visit` returns false.
+  absl::Status Visit(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& prefixes,
+                     uint64_t after,
                      const std::function<bool(v1::AccessRecord&)>& visit) const {
     rocksdb::ReadOptions read;
     read.snapshot = snapshot;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
-    const bool index = prefix != "r";
-    for (it->Seek(absl::StrCat(prefix, Seq(after + 1))); it->Valid(); it->Next()) {
-      const absl::string_view key(it->key().data(), it->key().size());
-      if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
+    struct Cursor {
+      const std::string& prefix;
+      std::unique_ptr<rocksdb::Iterator> it;
+      // The sequence of the entry the cursor stands on; nullopt past its prefix.
+      std::optional<uint64_t> At() const {
+        if (!it->Valid()) return std::nullopt;
+        const absl::string_view key(it->key().data(), it->key().size());
+        if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) return std::nullopt;
+        return SeqOf(key);
+      }
+    };
+    std::vector<Cursor> cursors;
+    for (const std::string& prefix : prefixes) {
+      Cursor& cursor = cursors.emplace_back(Cursor{prefix, std::unique_ptr<rocksdb::Iterator>(
+                                                               db->NewIterator(read))});
+      cursor.it->Seek(absl::StrCat(prefix, Seq(after + 1)));
+    }
+    for (;;) {
+      Cursor* next = nullptr;
+      uint64_t sequence = 0;
+      for (Cursor& cursor : cursors) {
+        const std::optional<uint64_t> at = cursor.At();
+        if (at.has_value() && (next == nullptr || *at < sequence)) {
+          next = &cursor;
+          sequence = *at;
+        }
+      }
+      if (next == nullptr) break;
       std::string value;
-      if (index) {
-        const rocksdb::Status got = db->Get(read, RecordKey(SeqOf(key)), &value);
+      if (next->prefix != "r") {
+        const rocksdb::Status got = db->Get(read, RecordKey(sequence), &value);
         if (!got.ok()) return store::internal::FromRocks(got, "reading the access log");
       } else {
-        value.assign(it->value().data(), it->value().size());
+        value.assign(next->it->value().data(), next->it->value().size());
       }
       v1::AccessRecord record;
+      parsed.fetch_add(1, std::memory_order_relaxed);
       if (!record.ParseFromString(value)) {
-        return absl::DataLossError(
-            absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
-      }
-      if (visible != nullptr) {
-        ASSIGN_OR_RETURN(const bool shown, visible(record));
-        if (!shown) continue;
+        return absl::DataLossError(absl::StrCat("access log: record ", sequence, " is unreadable"));
       }
       if (!visit(record)) break;
+      next->it->Next();
     }
-    return store::internal::FromRocks(it->status(), "reading the access log");
+    for (const Cursor& cursor : cursors) {
+      RETURN_IF_ERROR(store::internal::FromRocks(cursor.it->status(), "reading the access log"));
+    }
+    return absl::OkStatus();
   }
+
+  // Indexes a log written before the area indexes by area, once (see Storage): a record that
+  // names a youth but no area gets its youth's case's area.
+  absl::Status IndexByArea() {
+    std::string done;
+    const rocksdb::Status marked = db->Get(rocksdb::ReadOptions(), kAreaIndexed, &done);
+    if (marked.ok()) return absl::OkStatus();
+    if (!marked.IsNotFound()) return store::internal::FromRocks(marked, "reading the access log");
+    return Rewrite(
+        "indexing the access log",
+        [&](absl::string_view key, v1::AccessRecord& record,
+            rocksdb::WriteBatch& batch) -> absl::StatusOr<bool> {
+          if (record.area_id().empty() && !record.youth_id().empty() &&
+              options.area_of_youth != nullptr) {
+            ASSIGN_OR_RETURN(std::string area, options.area_of_youth(record.youth_id()));
+            if (!area.empty()) {
+              record.set_area_id(std::move(area));
+              batch.Put(rocksdb::Slice(key.data(), key.size()), record.SerializeAsString());
+            }
+          }
+          for (const std::string& index : IndexKeys(record)) batch.Put(index, "");
+          return true;
+        },
+        [](rocksdb::WriteBatch& batch) { batch.Put(kAreaIndexed, "1"); }, /*sync=*/true);
+  }
+
+  mutable std::atomic<uint64_t> parsed{0};  // records parsed by reads (records_parsed())
 };
 
 AccessLog::AccessLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -276,6 +372,7 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   }
   RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
   it.reset();
+  RETURN_IF_ERROR(impl->IndexByArea());
   RETURN_IF_ERROR(impl->Purge().status());
   Impl* raw = impl.get();
   impl->syncer = std::thread([raw] { raw->SyncLoop(); });
@@ -336,10 +433,7 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
     record.set_sequence(sequence);
     *record.mutable_at() = at;
     batch.Put(RecordKey(sequence), record.SerializeAsString());
-    if (!record.youth_id().empty()) {
-      batch.Put(absl::StrCat(IndexPrefix('y', record.youth_id()), Seq(sequence)), "");
-    }
-    batch.Put(absl::StrCat(IndexPrefix('p', record.person()), Seq(sequence)), "");
+    for (const std::string& index : IndexKeys(record)) batch.Put(index, "");
   }
   rocksdb::WriteOptions write;
   write.sync = impl_->options.sync_interval == absl::ZeroDuration();
@@ -355,10 +449,12 @@ absl::Status AccessLog::Checkpoint(const std::string& directory) {
 
 uint64_t AccessLog::last_sequence() const { return impl_->next.load() - 1; }
 
+uint64_t AccessLog::records_parsed() const { return impl_->parsed.load(); }
+
 absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
-    const v1::ListAccessRecordsRequest& request, const Filter& visible) const {
-  ASSIGN_OR_RETURN(const std::string prefix,
-                   PrefixFor(request.youth_id(), request.person(), /*one_required=*/true));
+    const v1::ListAccessRecordsRequest& request, const Areas& areas) const {
+  ASSIGN_OR_RETURN(const std::vector<std::string> prefixes,
+                   PrefixesFor(request.youth_id(), request.person(), /*one_required=*/true, areas));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   ASSIGN_OR_RETURN(const std::string token, FromToken(request.page_token()));
   uint64_t after = 0;
@@ -366,7 +462,7 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
     return Invalid("page_token", "not a token this service gave");
   }
   v1::ListAccessRecordsResponse response;
-  RETURN_IF_ERROR(impl_->Visit(nullptr, prefix, after, visible, [&](v1::AccessRecord& record) {
+  RETURN_IF_ERROR(impl_->Visit(nullptr, prefixes, after, [&](v1::AccessRecord& record) {
     if (response.records_size() == page_size) {
       response.set_next_page_token(Token(absl::StrCat(response.records(page_size - 1).sequence())));
       return false;
@@ -378,15 +474,13 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
 }
 
 absl::StatusOr<std::unique_ptr<AccessLog::Exporter>> AccessLog::StartExport(
-    const v1::ExportAccessLogRequest& request, size_t batch, Filter visible) const {
-  ASSIGN_OR_RETURN(std::string prefix,
-                   PrefixFor(request.youth_id(), request.person(), /*one_required=*/false));
+    const v1::ExportAccessLogRequest& request, size_t batch, const Areas& areas) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> prefixes,
+                   PrefixesFor(request.youth_id(), request.person(), /*one_required=*/false, areas));
   std::unique_ptr<Exporter> exporter(new Exporter(this, impl_->db->GetSnapshot(),
-                                                  std::move(prefix), std::max<size_t>(batch, 1),
-                                                  std::move(visible)));
+                                                  std::move(prefixes), std::max<size_t>(batch, 1)));
   // Counted first, from the same snapshot, for progress.
-  ASSIGN_OR_RETURN(exporter->total_,
-                   impl_->Count(exporter->snapshot_, exporter->prefix_, exporter->visible_));
+  ASSIGN_OR_RETURN(exporter->total_, impl_->Count(exporter->snapshot_, exporter->prefixes_));
   return exporter;
 }
 
@@ -394,13 +488,11 @@ AccessLog::Exporter::~Exporter() { log_->impl_->db->ReleaseSnapshot(snapshot_); 
 
 absl::StatusOr<rpc::Pull> AccessLog::Exporter::Next(v1::ExportAccessLogResponse& response) {
   if (done_) return rpc::Pull::kNone;
-  RETURN_IF_ERROR(log_->impl_->Visit(snapshot_, prefix_, after_, visible_,
-                                     [&](v1::AccessRecord& record) {
-                                       after_ = record.sequence();
-                                       *response.add_records() = std::move(record);
-                                       return response.records_size() <
-                                              static_cast<int>(batch_);
-                                     }));
+  RETURN_IF_ERROR(log_->impl_->Visit(snapshot_, prefixes_, after_, [&](v1::AccessRecord& record) {
+    after_ = record.sequence();
+    *response.add_records() = std::move(record);
+    return response.records_size() < static_cast<int>(batch_);
+  }));
   const uint64_t given = response.records_size();
   sent_ += given;
   response.set_sent(sent_);
@@ -414,8 +506,8 @@ absl::StatusOr<rpc::Pull> AccessLog::Exporter::Next(v1::ExportAccessLogResponse&
 absl::Status AccessLog::Export(
     const v1::ExportAccessLogRequest& request, size_t batch,
     const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send,
-    const Filter& visible) const {
-  ASSIGN_OR_RETURN(const std::unique_ptr<Exporter> exporter, StartExport(request, batch, visible));
+    const Areas& areas) const {
+  ASSIGN_OR_RETURN(const std::unique_ptr<Exporter> exporter, StartExport(request, batch, areas));
   for (;;) {
     v1::ExportAccessLogResponse response;
     ASSIGN_OR_RETURN(const rpc::Pull pulled, exporter->Next(response));

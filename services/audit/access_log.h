@@ -22,6 +22,12 @@
 //   "r" seq(8, BE)                      -> AccessRecord
 //   "y" youth_id 0x00 seq(8, BE)        -> ""   (per youth)
 //   "p" person 0x00 seq(8, BE)          -> ""   (per person)
+//   "a" area 0x00 seq(8, BE)            -> ""   (per area: the records filed under one)
+//   "b" area 0x00 person 0x00 seq(8, BE) -> ""  (per area and person)
+//   "m/area-index"                      -> "1"  (the two above cover every record)
+// A record is filed under its own area_id. A log written before the area indexes existed is
+// indexed once at open; a record of it that names a youth but no area is filed under the
+// youth's case's area (AccessLogOptions::area_of_youth), which is then written into it.
 // One answer's records are one WriteBatch; concurrent answers' batches are merged by RocksDB's
 // group commit into one write of its write-ahead log.
 //
@@ -36,6 +42,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,12 +75,16 @@ struct AccessLogOptions {
   security::Sealer* sealer = nullptr;
   // Stamps `at`, and "now" for retention. Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
+  // The area of a youth's case ("" if it has none), for indexing, at open, records of an older
+  // log that name a youth but no area. Default: null (such records stay under no area).
+  std::function<absl::StatusOr<std::string>(absl::string_view youth_id)> area_of_youth;
 };
 
 class AccessLog final : public security::AccessRecorder {
  public:
-  // Opens (creating) the log in `directory`. INTERNAL for I/O errors; UNAVAILABLE if another
-  // process holds it.
+  // Opens (creating) the log in `directory`, indexing an older log by area first (see Storage).
+  // INTERNAL for I/O errors; UNAVAILABLE if another process holds it; area_of_youth's error;
+  // DATA_LOSS for a record that does not parse.
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(AccessLogOptions options,
                                                          const std::string& directory);
   // Stops the sync thread, fsyncs and closes.
@@ -92,14 +103,16 @@ class AccessLog final : public security::AccessRecorder {
   // record that does not parse.
   absl::StatusOr<uint64_t> Purge();
 
-  // Which records a reader is given: true for those it may see; an error ends the read with it.
-  using Filter = std::function<absl::StatusOr<bool>(const v1::AccessRecord&)>;
+  // The areas whose records a reader of a person's records or of the whole log is given:
+  // std::nullopt for every record; else those filed under one of them (see Storage), read
+  // through the area indexes, so that no other area's record is read. A youth's records are
+  // all given (whose they are is checked before).
+  using Areas = std::optional<std::vector<std::string>>;
 
   // A page of records of one youth or one person (exactly one given), oldest first, as stored
-  // (purpose_text sealed), of those `visible` lets through (null: all). INVALID_ARGUMENT naming
-  // the field for bad input.
+  // (purpose_text sealed), of `areas`. INVALID_ARGUMENT naming the field for bad input.
   absl::StatusOr<v1::ListAccessRecordsResponse> List(const v1::ListAccessRecordsRequest& request,
-                                                     const Filter& visible = nullptr) const;
+                                                     const Areas& areas = std::nullopt) const;
 
   // An export, read one batch at a time (a resumable cursor: a snapshot of the log, and the
   // last record given). Not thread-safe: one Next() at a time. The log must outlive it.
@@ -111,42 +124,37 @@ class AccessLog final : public security::AccessRecorder {
 
     // Fills `response` with the next batch, with the records given so far and the total.
     // rpc::Pull::kLast for the last batch (an empty one if there is no record), kNone once
-    // everything was given; the filter's error, or INTERNAL / DATA_LOSS for the log's.
+    // everything was given; INTERNAL / DATA_LOSS for the log's errors.
     absl::StatusOr<rpc::Pull> Next(v1::ExportAccessLogResponse& response);
 
    private:
     friend class AccessLog;
-    Exporter(const AccessLog* log, const rocksdb::Snapshot* snapshot, std::string prefix,
-             size_t batch, Filter visible)
-        : log_(log),
-          snapshot_(snapshot),
-          prefix_(std::move(prefix)),
-          batch_(batch),
-          visible_(std::move(visible)) {}
+    Exporter(const AccessLog* log, const rocksdb::Snapshot* snapshot,
+             std::vector<std::string> prefixes, size_t batch)
+        : log_(log), snapshot_(snapshot), prefixes_(std::move(prefixes)), batch_(batch) {}
     const AccessLog* const log_;
     const rocksdb::Snapshot* const snapshot_;
-    const std::string prefix_;
+    const std::vector<std::string> prefixes_;  // the indexes read, merged by sequence
     const size_t batch_;
-    const Filter visible_;
     uint64_t total_ = 0;
     uint64_t after_ = 0;  // the sequence of the last record given
     uint64_t sent_ = 0;
     bool done_ = false;
   };
 
-  // Every record (of the youth or person, if one is given) that `visible` lets through (null:
-  // all), oldest first, as stored, in batches of up to `batch` records, from one snapshot, with
-  // the count of those records as the total (counted when it starts). INVALID_ARGUMENT naming
-  // the field for bad input.
+  // Every record (of the youth or person, if one is given) of `areas`, oldest first, as stored,
+  // in batches of up to `batch` records, from one snapshot, with the count of those records as
+  // the total (counted from the index keys when it starts). INVALID_ARGUMENT naming the field
+  // for bad input.
   absl::StatusOr<std::unique_ptr<Exporter>> StartExport(const v1::ExportAccessLogRequest& request,
                                                         size_t batch,
-                                                        Filter visible = nullptr) const;
+                                                        const Areas& areas = std::nullopt) const;
 
   // StartExport, then passes its batches to `send`, which returns false to stop, or an error
   // that ends the export with it.
   absl::Status Export(const v1::ExportAccessLogRequest& request, size_t batch,
                       const std::function<absl::StatusOr<bool>(v1::ExportAccessLogResponse&)>& send,
-                      const Filter& visible = nullptr) const;
+                      const Areas& areas = std::nullopt) const;
 
   // Writes a consistent copy of the log to `directory`, which must not exist. INTERNAL for I/O
   // errors.
@@ -154,6 +162,10 @@ class AccessLog final : public security::AccessRecorder {
 
   // The sequence number of the last record written; 0 if none.
   uint64_t last_sequence() const;
+
+  // How many records the reads (List, exports) have parsed since open: each read parses the
+  // records it gives and, for a page, one more.
+  uint64_t records_parsed() const;
 
  private:
   struct Impl;

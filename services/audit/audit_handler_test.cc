@@ -14,6 +14,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/query_service.pb.h"
+#include "rocksdb/db.h"
 #include "services/audit/access_log.h"
 #include "services/projections/all_views.h"
 #include "services/projections/case_views.h"
@@ -474,9 +475,10 @@ security::Purpose Why(v1::Purpose code, std::string text = "") {
   return security::Purpose{code, std::move(text)};
 }
 
-v1::AccessRecord Read(const std::string& youth, bool in_clear = false) {
+v1::AccessRecord Read(const std::string& youth, bool in_clear = false, std::string area = "") {
   v1::AccessRecord r;
   r.set_youth_id(youth);
+  r.set_area_id(std::move(area));
   r.set_personal_data_disclosed(in_clear);
   return r;
 }
@@ -741,6 +743,129 @@ TEST(AccessLogTest, ARecordNamingNoValidYouthIdKeepsThePurposesCodeOnly) {
   EXPECT_EQ(all.records(0).purpose(), "audit");
 }
 
+// The sequences of `records`.
+std::vector<uint64_t> Sequences(const google::protobuf::RepeatedPtrField<v1::AccessRecord>& records) {
+  std::vector<uint64_t> out;
+  for (const v1::AccessRecord& r : records) out.push_back(r.sequence());
+  return out;
+}
+
+// An auditor bound to areas reads a person's records, and the export, of its areas through the
+// area indexes: it parses no record of another area, and a page parses its records and one more.
+TEST(AccessLogTest, AnAreasRecordsAreReadThroughItsIndexesWithoutOtherAreasRecords) {
+  TempDir dir;
+  const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
+  auto log = *AccessLog::Open(AccessLogOptions(), dir.Sub("access"));
+  // 1..200 in area-b, then 201 in area-a, 202 in area-c, 203 under no area, 204 in area-a.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(log->Record(anna, "call/B", Why(v1::PURPOSE_AUDIT),
+                            {Read("youth-b", false, "area-b")})
+                    .ok());
+  }
+  ASSERT_TRUE(
+      log->Record(anna, "call/A", Why(v1::PURPOSE_AUDIT), {Read("youth-a", false, "area-a")}).ok());
+  ASSERT_TRUE(
+      log->Record(anna, "call/C", Why(v1::PURPOSE_AUDIT), {Read("youth-c", false, "area-c")}).ok());
+  ASSERT_TRUE(log->Record(anna, "call/None", Why(v1::PURPOSE_AUDIT), {v1::AccessRecord()}).ok());
+  ASSERT_TRUE(
+      log->Record(anna, "call/A2", Why(v1::PURPOSE_AUDIT), {Read("youth-a", false, "area-a")}).ok());
+  const AccessLog::Areas a_and_c = std::vector<std::string>{"area-c", "area-a"};
+
+  v1::ListAccessRecordsRequest by_person;
+  by_person.set_person("chief-anna");
+  by_person.set_page_size(2);
+  uint64_t before = log->records_parsed();
+  auto page = *log->List(by_person, a_and_c);
+  EXPECT_EQ(Sequences(page.records()), (std::vector<uint64_t>{201, 202}));  // merged in order
+  EXPECT_EQ(page.records(0).call(), "call/A");
+  EXPECT_EQ(page.records(1).area_id(), "area-c");
+  EXPECT_EQ(log->records_parsed() - before, 3u);  // its two, and one more
+  by_person.set_page_token(page.next_page_token());
+  page = *log->List(by_person, a_and_c);
+  EXPECT_EQ(Sequences(page.records()), (std::vector<uint64_t>{204}));
+  EXPECT_TRUE(page.next_page_token().empty());
+  // Another person's: none in those areas.
+  by_person.clear_page_token();
+  by_person.set_person("teacher-bo");
+  before = log->records_parsed();
+  EXPECT_EQ(log->List(by_person, a_and_c)->records_size(), 0);
+  EXPECT_EQ(log->records_parsed(), before);
+  // No area: nothing; every area: all 204.
+  by_person.set_person("chief-anna");
+  by_person.set_page_size(500);
+  EXPECT_EQ(log->List(by_person, std::vector<std::string>())->records_size(), 0);
+  EXPECT_EQ(log->List(by_person)->records_size(), 204);
+
+  before = log->records_parsed();
+  std::vector<uint64_t> exported;
+  ASSERT_TRUE(log->Export(
+                     {}, 1,
+                     [&](const v1::ExportAccessLogResponse& response) {
+                       for (const auto& r : response.records()) exported.push_back(r.sequence());
+                       EXPECT_EQ(response.total(), 3u);
+                       return true;
+                     },
+                     a_and_c)
+                  .ok());
+  EXPECT_EQ(exported, (std::vector<uint64_t>{201, 202, 204}));
+  EXPECT_EQ(log->records_parsed() - before, 3u);
+}
+
+// A log written before the area indexes (its records under "r", "y" and "p" only, some naming a
+// youth but no area) is indexed by area once, at open; the youth's case's area is written into
+// such a record.
+TEST(AccessLogTest, AnOlderLogIsIndexedByAreaOnceAtOpen) {
+  TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.Sub("access"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    auto put = [&](uint64_t sequence, const std::string& youth, const std::string& area) {
+      v1::AccessRecord record = Read(youth, false, area);
+      record.set_sequence(sequence);
+      record.set_person("chief-anna");
+      *record.mutable_at() = projections::Ts(absl::Now());  // within retention
+      std::string seq(8, '\0');
+      for (int i = 0; i < 8; ++i) seq[7 - i] = static_cast<char>(sequence >> (8 * i));
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "r" + seq, record.SerializeAsString()).ok());
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "y" + youth + std::string(1, '\0') + seq, "").ok());
+      ASSERT_TRUE(
+          db->Put(rocksdb::WriteOptions(), std::string("pchief-anna") + '\0' + seq, "").ok());
+    };
+    put(1, "youth-a", "");        // an old record with no area
+    put(2, "youth-b", "area-b");  // one with its area
+    put(3, "youth-x", "");        // a youth with no case
+  }
+  int asked = 0;
+  auto open = [&] {
+    AccessLogOptions options;
+    options.area_of_youth = [&asked](absl::string_view youth) -> absl::StatusOr<std::string> {
+      ++asked;
+      return youth == "youth-a" ? "area-a" : youth == "youth-b" ? "area-b" : "";
+    };
+    return *AccessLog::Open(std::move(options), dir.Sub("access"));
+  };
+  auto log = open();
+  EXPECT_EQ(asked, 2);  // the records with no area
+  EXPECT_EQ(log->last_sequence(), 3u);
+  v1::ListAccessRecordsRequest by_person;
+  by_person.set_person("chief-anna");
+  auto page = *log->List(by_person, std::vector<std::string>{"area-a"});
+  ASSERT_EQ(page.records_size(), 1);
+  EXPECT_EQ(page.records(0).sequence(), 1u);
+  EXPECT_EQ(page.records(0).area_id(), "area-a");  // written into it
+  EXPECT_EQ(Sequences(log->List(by_person, std::vector<std::string>{"area-b"})->records()),
+            (std::vector<uint64_t>{2}));
+  EXPECT_EQ(log->List(by_person)->records_size(), 3);  // every area: all three
+  // Once: a second open asks nothing.
+  log.reset();
+  log = open();
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(log->List(by_person, std::vector<std::string>{"area-a"})->records_size(), 1);
+}
+
 TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {
   TempDir dir;
   auto now = std::make_shared<absl::Time>(kNow);
@@ -752,9 +877,13 @@ TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {
   };
   const security::Principal anna{"chief-anna", "agency-hotspot", security::Role::kCoordinator, {}};
   auto log = open();
-  ASSERT_TRUE(log->Record(anna, "call/Old", Why(v1::PURPOSE_AUDIT), {Read("youth-a")}).ok());
+  ASSERT_TRUE(
+      log->Record(anna, "call/Old", Why(v1::PURPOSE_AUDIT), {Read("youth-a", false, "area-a")})
+          .ok());
   *now += absl::Hours(24 * 20);
-  ASSERT_TRUE(log->Record(anna, "call/New", Why(v1::PURPOSE_AUDIT), {Read("youth-a")}).ok());
+  ASSERT_TRUE(
+      log->Record(anna, "call/New", Why(v1::PURPOSE_AUDIT), {Read("youth-a", false, "area-a")})
+          .ok());
   EXPECT_EQ(*log->Purge(), 0u);  // neither is 30 days old yet
   *now += absl::Hours(24 * 15);  // the first is 35 days old, the second 15
   EXPECT_EQ(*log->Purge(), 1u);
@@ -766,12 +895,15 @@ TEST(AccessLogTest, RecordsPastRetentionArePurgedWithTheirIndexEntries) {
   v1::ListAccessRecordsRequest by_person;
   by_person.set_person("chief-anna");
   EXPECT_EQ(log->List(by_person)->records_size(), 1);
+  const AccessLog::Areas area_a = std::vector<std::string>{"area-a"};
+  EXPECT_EQ(log->List(by_person, area_a)->records_size(), 1);
   // At open, too: 40 days on, the second goes.
   log.reset();
   *now += absl::Hours(24 * 20);
   log = open();
   EXPECT_EQ(log->List(by_youth)->records_size(), 0);
   EXPECT_EQ(log->List(by_person)->records_size(), 0);
+  EXPECT_EQ(log->List(by_person, area_a)->records_size(), 0);
   EXPECT_EQ(log->last_sequence(), 2u);  // numbering goes on after a purge
 }
 

@@ -33,32 +33,15 @@ AuditService::AuditService(const AuditHandler* handler,
       runner_(authenticator, access_log, workers, std::move(known), limits,
               queries::WaitsFor(handler->views())) {}
 
-absl::StatusOr<AccessLog::Filter> AuditService::Readable(const security::Principal& who,
-                                                         const std::string& youth_id) const {
+absl::StatusOr<AccessLog::Areas> AuditService::Readable(const security::Principal& who,
+                                                        const std::string& youth_id) const {
   RETURN_IF_ERROR(security::MayReadAccessLog(who));
-  if (!youth_id.empty()) {
-    // One youth's records: all of its case's area.
-    RETURN_IF_ERROR(queries::CheckId("youth_id", youth_id, "youth", /*required=*/true));
-    ASSIGN_OR_RETURN(const std::string area, known_.area_of_youth(youth_id));
-    RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, youth_id, area));
-    return AccessLog::Filter(nullptr);
-  }
-  // Each record by its area; one that names none, by its youth's case's (looked up once each).
-  auto areas = std::make_shared<std::map<std::string, std::string>>();
-  return AccessLog::Filter(
-      [this, who, areas](const v1::AccessRecord& record) -> absl::StatusOr<bool> {
-        if (security::MaySeeAccessRecord(who, record.area_id())) return true;
-        if (!record.area_id().empty() || record.youth_id().empty() ||
-            !queries::CheckId("youth_id", record.youth_id(), "youth", /*required=*/false).ok()) {
-          return false;
-        }
-        auto it = areas->find(record.youth_id());
-        if (it == areas->end()) {
-          ASSIGN_OR_RETURN(std::string area, known_.area_of_youth(record.youth_id()));
-          it = areas->emplace(record.youth_id(), std::move(area)).first;
-        }
-        return security::MaySeeAccessRecord(who, it->second);
-      });
+  if (youth_id.empty()) return security::AccessRecordAreas(who);
+  // One youth's records: all of its case's area.
+  RETURN_IF_ERROR(queries::CheckId("youth_id", youth_id, "youth", /*required=*/true));
+  ASSIGN_OR_RETURN(const std::string area, known_.area_of_youth(youth_id));
+  RETURN_IF_ERROR(security::MayReadAccessRecordsOf(who, youth_id, area));
+  return AccessLog::Areas(std::nullopt);
 }
 
 absl::Status AuditService::ResolvePurposes(
@@ -132,10 +115,9 @@ grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
       context, Method("ListAccessRecords"), *request, response,
       [this, request](
           const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ListAccessRecordsResponse>> {
-        ASSIGN_OR_RETURN(const AccessLog::Filter visible,
-                         Readable(caller.who, request->youth_id()));
+        ASSIGN_OR_RETURN(const AccessLog::Areas areas, Readable(caller.who, request->youth_id()));
         Disclosed<v1::ListAccessRecordsResponse> out;
-        ASSIGN_OR_RETURN(out.answer, access_log_->List(*request, visible));
+        ASSIGN_OR_RETURN(out.answer, access_log_->List(*request, areas));
         RETURN_IF_ERROR(ResolvePurposes(*out.answer.mutable_records(), out.disclosures));
         return out;
       });
@@ -148,9 +130,9 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
       context, method, *request,
       [this, request, &method](const rpc::Caller& caller)
           -> absl::StatusOr<rpc::Producer<v1::ExportAccessLogResponse>> {
-        ASSIGN_OR_RETURN(AccessLog::Filter visible, Readable(caller.who, request->youth_id()));
+        ASSIGN_OR_RETURN(const AccessLog::Areas areas, Readable(caller.who, request->youth_id()));
         ASSIGN_OR_RETURN(std::unique_ptr<AccessLog::Exporter> exporter,
-                         access_log_->StartExport(*request, kExportBatch, std::move(visible)));
+                         access_log_->StartExport(*request, kExportBatch, areas));
         return [this, &caller, &method, exporter = std::move(exporter)](
                    v1::ExportAccessLogResponse& response) -> absl::StatusOr<rpc::Pull> {
           ASSIGN_OR_RETURN(const rpc::Pull pulled, exporter->Next(response));

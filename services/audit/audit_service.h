@@ -3,7 +3,8 @@
 // metadata and are recorded in the access log before anything is sent (a history per batch:
 // the youth and whether its data came out in clear); the access log itself is for auditors,
 // who see the purposes' free texts unsealed (or erased). An auditor whose token lists areas reads
-// the records of those areas only (security::MayReadAccessRecordsOf, MaySeeAccessRecord); a
+// the records of those areas only (security::MayReadAccessRecordsOf, AccessRecordAreas), read
+// through the access log's area indexes; a
 // youth with no case and another area's are refused to it in the same words.
 //
 // The reads of the views (GetCaseAsOf, ListErasureReviewsDue, ExportSubjectAccess, and
@@ -67,9 +68,9 @@ class AuditService final : public v1::AuditService::CallbackService {
  private:
   // Which of the access log's records `who` may read, for a request naming `youth_id` (its
   // case's area must be one `who` audits: PERMISSION_DENIED otherwise; INVALID_ARGUMENT for a
-  // malformed id) or none ("": each record by its area, or else its youth's case's).
-  absl::StatusOr<AccessLog::Filter> Readable(const security::Principal& who,
-                                             const std::string& youth_id) const;
+  // malformed id) or none ("": those of the areas `who` audits, security::AccessRecordAreas).
+  absl::StatusOr<AccessLog::Areas> Readable(const security::Principal& who,
+                                            const std::string& youth_id) const;
   // Unseals the records' purposes for the auditor; notes in `shown` each youth that has a case.
   absl::Status ResolvePurposes(google::protobuf::RepeatedPtrField<v1::AccessRecord>& records,
                                security::Disclosures& shown) const;

@@ -645,8 +645,10 @@ absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view yout
   return RefuseOutsideCase(who, youth_id);
 }
 
-bool MaySeeAccessRecord(const Principal& who, absl::string_view area_id) {
-  return AuditsArea(who, area_id);
+std::optional<std::vector<std::string>> AccessRecordAreas(const Principal& who) {
+  if (who.role != Role::kAuditor) return std::vector<std::string>();
+  if (who.areas.empty()) return std::nullopt;
+  return who.areas;
 }
 
 absl::Status MayVerifyLog(const Principal& who) {

@@ -353,10 +353,10 @@ absl::Status MayReadAccessLog(const Principal& who);
 // in the same words whether the youth has no case or one of another area.
 absl::Status MayReadAccessRecordsOf(const Principal& who, absl::string_view youth_id,
                                     absl::string_view area_id);
-// True if `who`, who may read the access log, may read a record of `area_id` (the record's own,
-// or else its youth's case's; "" if neither is known) in a list by person or an export: every
-// record for an auditor of every area; those of its areas for an auditor bound to areas.
-bool MaySeeAccessRecord(const Principal& who, absl::string_view area_id);
+// The areas whose records `who`, who may read the access log, reads in a list by person or an
+// export: std::nullopt for every record (an auditor of every area); its areas for an auditor
+// bound to areas (a record filed under no area is of none of them); none for anyone else.
+std::optional<std::vector<std::string>> AccessRecordAreas(const Principal& who);
 // The log's hash chain: an auditor or an admin.
 absl::Status MayVerifyLog(const Principal& who);
 // Operating the service (projection status and rebuilds, the demo, backups): an admin.

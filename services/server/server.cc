@@ -398,6 +398,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   access_options.sync_interval = options.access_log_sync_interval;
   access_options.retention = absl::Hours(24) * options.access_log_retention_days;
   access_options.sealer = impl->sealer.get();
+  access_options.area_of_youth = [handler = impl->handler.get()](absl::string_view youth_id) {
+    return handler->AreaOfCase(youth_id);
+  };
   ASSIGN_OR_RETURN(impl->access_log,
                    audit::AccessLog::Open(std::move(access_options), options.data_dir + "/access"));
   // The ids a refusal's record keeps: a youth's that has a case, an area's that was established.
