@@ -291,9 +291,14 @@ func (c *Client) History(ctx context.Context, youthID, purpose string, each func
 	}
 }
 
-// Subscribe follows the log from req's start: each gets every event (nil for a response without
-// events) and the checkpoint to resume from, and returns false to stop. With untilCaughtUp it
-// stops at the head.
+// Subscribe follows the log from req's start: each gets every event with its checkpoint, and a
+// nil event with a checkpoint where the log was examined further without an event for this
+// subscriber (a response with no events, or one whose checkpoint lies past its last event, past
+// events the filters left out); it returns false to stop. Store the checkpoint after handling
+// each call and resume with FromPosition = checkpoint: nothing is lost or repeated, even after a
+// crash in the middle of a batch, since an event's checkpoint is its own position + 1, not the
+// end of its batch (before issue 15 every event of a response got the response's checkpoint).
+// With untilCaughtUp it stops at the head.
 func (c *Client) Subscribe(ctx context.Context, req *hotspotv1.SubscribeRequest, untilCaughtUp bool, each func(*hotspotv1.StoredEvent, uint64) bool) error {
 	call, err := c.outgoing(ctx, "Subscribe", "")
 	if err != nil {
@@ -313,12 +318,14 @@ func (c *Client) Subscribe(ctx context.Context, req *hotspotv1.SubscribeRequest,
 			}
 			return &Error{Method: "Subscribe", Code: status.Code(err), Message: status.Convert(err).Message()}
 		}
+		checkpoint := uint64(0)
 		for _, e := range resp.Events {
-			if !each(e, resp.Checkpoint) {
+			checkpoint = e.Position + 1
+			if !each(e, checkpoint) {
 				return nil
 			}
 		}
-		if len(resp.Events) == 0 && !each(nil, resp.Checkpoint) {
+		if (len(resp.Events) == 0 || resp.Checkpoint > checkpoint) && !each(nil, resp.Checkpoint) {
 			return nil
 		}
 		if untilCaughtUp && resp.CaughtUp {

@@ -241,8 +241,13 @@ export class HotspotClient {
     }
   }
 
-  // Follows the log: each event with the checkpoint to resume from (event null for a response
-  // without events). With untilCaughtUp it stops at the head.
+  // Follows the log: each event with its checkpoint, and { event: null, checkpoint } where the
+  // log was examined further without an event for this subscriber (a response with no events, or
+  // one whose checkpoint lies past its last event, past events the filters left out). Store the
+  // checkpoint after handling each item and resume with fromPosition: checkpoint: nothing is
+  // lost or repeated, even after a crash in the middle of a batch, since an event's checkpoint is
+  // its own position + 1, not the end of its batch (before issue 15 every event of a response
+  // carried the response's checkpoint). With untilCaughtUp it stops at the head.
   async *subscribe(options: {
     fromPosition?: number | string;
     categories?: string[];
@@ -264,8 +269,14 @@ export class HotspotClient {
     ) as grpc.ClientReadableStream<{ events: StoredEvent__Output[]; checkpoint: string; caught_up: boolean }>;
     try {
       for await (const response of stream) {
-        for (const event of response.events) yield { event, checkpoint: response.checkpoint };
-        if (response.events.length === 0) yield { event: null, checkpoint: response.checkpoint };
+        let checkpoint: bigint | null = null;
+        for (const event of response.events) {
+          checkpoint = BigInt(event.position) + 1n;
+          yield { event, checkpoint: checkpoint.toString() };
+        }
+        if (checkpoint === null || BigInt(response.checkpoint) > checkpoint) {
+          yield { event: null, checkpoint: response.checkpoint };
+        }
         if (options.untilCaughtUp && response.caught_up) return;
       }
     } catch (e) {

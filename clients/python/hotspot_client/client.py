@@ -182,18 +182,25 @@ class Client:
 
     def subscribe(self, from_position=1, categories=(), event_types=(), area_id="",
                   max_batch=0, until_caught_up=False):
-        """Follows the log: yields (event, checkpoint) for each event, and (None, checkpoint) for
-        a response with no events. Resume with from_position=checkpoint. With until_caught_up,
-        stops at the head; otherwise runs until the caller stops iterating."""
+        """Follows the log: yields (event, checkpoint) for each event, and (None, checkpoint)
+        where the log was examined further without an event for this subscriber (a response with
+        no events, or one whose checkpoint lies past its last event, past events the filters left
+        out). Store the checkpoint after handling each item and resume with
+        from_position=checkpoint: nothing is lost or repeated, even after a crash in the middle
+        of a batch, since an event's checkpoint is its own position + 1, not the end of its batch
+        (before issue 15 every event of a response carried the response's checkpoint). With
+        until_caught_up, stops at the head; otherwise runs until the caller stops iterating."""
         request = subscription_service_pb2.SubscribeRequest(
             from_position=from_position, categories=list(categories),
             event_types=list(event_types), area_id=area_id, max_batch=max_batch)
         responses = self.subscriptions.Subscribe(request, metadata=self._metadata("Subscribe", None))
         try:
             for response in responses:
+                checkpoint = None
                 for event in response.events:
-                    yield event, response.checkpoint
-                if not response.events:
+                    checkpoint = event.position + 1
+                    yield event, checkpoint
+                if checkpoint is None or response.checkpoint > checkpoint:
                     yield None, response.checkpoint
                 if until_caught_up and response.caught_up:
                     return

@@ -1,8 +1,10 @@
 """Real hotspotd servers for the tests: started on a free port with the demo area, stopped after:
 plaintext, TLS, and mTLS with certificates made by tests/tls/make_certs.sh (HOTSPOT_MAKE_CERTS)."""
 
+import hashlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -58,6 +60,24 @@ def _server(prefix, flags):
 @pytest.fixture(scope="session")
 def hotspotd():
     yield from _server("hotspot-py-", [])
+
+
+@pytest.fixture(scope="session")
+def hotspotd_every_area():
+    """hotspotd with the demo area and one caller, "auditor-all", an auditor of every area: a
+    subscriber that may receive every event of the log."""
+    data = tempfile.mkdtemp(prefix="hotspot-py-every-area-")
+    try:
+        token = secrets.token_hex(32)
+        tokens_file = os.path.join(data, "tokens")
+        with open(tokens_file, "w") as f:
+            f.write(f"{hashlib.sha256(token.encode()).hexdigest()} auditor-all "
+                    "agency-hotspot-sjaelor auditor -\n")
+        for server in _start(data, [f"--tokens_file={tokens_file}"]):
+            server["tokens"]["auditor-all"] = token
+            yield server
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
