@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "hotspot/v1/query_service.pb.h"
 #include "hotspot/v1/system_commands.pb.h"
+#include "services/common/backoff.h"
 #include "services/commands/command_handler.h"
 #include "services/domain/checks.h"
 #include "services/domain/decide.h"
@@ -113,9 +114,21 @@ DeadlineProcess::DeadlineProcess(store::EventStore* events, const Projector* vie
   handler_ = std::make_unique<commands::CommandHandler>(events, sealer, std::move(handler_options));
   if (options_.interval > absl::ZeroDuration()) {
     thread_ = std::thread([this] {
-      do {
-        RunOnce().IgnoreError();  // kept in Status(); the failed items are tried again next pass
-      } while (!stop_.WaitForNotificationWithTimeout(options_.interval));
+      common::Backoff retry(options_.retry_initial, options_.interval);
+      for (;;) {
+        // Kept in Status(); the failed items are tried again by the next pass, sooner.
+        absl::Duration wait = options_.interval;
+        if (RunOnce().ok()) {
+          retry.Succeeded();
+        } else {
+          wait = retry.Failed();
+        }
+        {
+          absl::MutexLock lock(&mu_);
+          status_.next_pass_at = absl::Now() + wait;
+        }
+        if (stop_.WaitForNotificationWithTimeout(wait)) break;
+      }
     });
   }
 }

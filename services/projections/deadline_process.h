@@ -32,7 +32,9 @@
 // commitment fulfilled a moment ago). The events' occurred_at is the deadline that was missed.
 //
 // Errors. A pass goes on past an item that fails (any other error of the command, or of
-// reading a view) and tries it again on the next pass. Status() keeps the count of passes in a
+// reading a view), and the next pass tries it again: after a pass with failures the next one
+// comes sooner than `interval`, after `retry_initial`, doubled with each such pass in a row up to
+// `interval` (common::Backoff); after a clean pass, at `interval` again. Status() keeps the count of passes in a
 // row with failures and the last failure (status, time, the item's request id or the view),
 // which AdminService.GetProjectionStatus shows.
 //
@@ -72,6 +74,9 @@ struct DeadlineOptions {
   // Fault injection for tests: asked with each item's request id before its command runs; an
   // error fails the item as the command's own error would. Default: none.
   absl::AnyInvocable<absl::Status(absl::string_view request_id)> fault;
+  // The wait after a pass with failures, doubled with each such pass in a row, at most
+  // `interval`. Default: 1 s.
+  absl::Duration retry_initial = absl::Seconds(1);
 };
 
 // What the passes did, since the process started.
@@ -84,6 +89,7 @@ struct DeadlineStatus {
   absl::Status last_error;                         // the last failure, kept; OK if none yet
   absl::Time last_error_at = absl::InfinitePast();
   std::string last_error_key;  // the item's request id, or "view:<name>"
+  absl::Time next_pass_at = absl::InfinitePast();  // with a thread: when it runs the next pass
 };
 
 class DeadlineProcess {

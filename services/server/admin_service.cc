@@ -78,6 +78,29 @@ grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(
       *status->mutable_last_error_at() = projections::Ts(pass.last_error_at);
       status->set_last_error_key(pass.last_error_key);
     }
+    if (pass.next_pass_at != absl::InfinitePast()) {
+      *status->mutable_next_pass_at() = projections::Ts(pass.next_pass_at);
+    }
+  }
+  if (erasures_ != nullptr) {
+    const ErasureExecutorStatus executor = erasures_->Status();
+    hotspot::v1::ErasureExecutorStatus* status = response->mutable_erasures();
+    status->set_erased(executor.erased);
+    status->set_position(executor.position);
+    if (executor.last_run_at != absl::InfinitePast()) {
+      *status->mutable_last_run_at() = projections::Ts(executor.last_run_at);
+    }
+    if (executor.last_erasure_at != absl::InfinitePast()) {
+      *status->mutable_last_erasure_at() = projections::Ts(executor.last_erasure_at);
+    }
+    status->set_consecutive_failures(executor.consecutive_failures);
+    if (!executor.last_error.ok()) {
+      status->set_last_error(executor.last_error.ToString());
+      *status->mutable_last_error_at() = projections::Ts(executor.last_error_at);
+    }
+    if (executor.consecutive_failures > 0) {
+      *status->mutable_next_retry_at() = projections::Ts(executor.next_retry_at);
+    }
   }
   slot->reset();  // free before the answer: a caller that has it may call again at once
   reactor->Finish(grpc::Status::OK);

@@ -23,6 +23,7 @@
 #include "services/rpc/principal_limits.h"
 #include "services/rpc/pull_writer.h"
 #include "services/security/identity.h"
+#include "services/server/erasure_executor.h"
 
 namespace hotspot::server {
 
@@ -38,15 +39,16 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   using Backuper =
       std::function<rpc::Producer<hotspot::v1::BackupResponse>(const std::string& directory)>;
 
-  // Not owned; both must outlive the service. `deadlines` (not owned either) is null when
-  // hotspotd runs without the deadline process. `limits` (not owned; null: none) bounds each
-  // principal's calls in flight.
+  // Not owned; both must outlive the service. `deadlines` and `erasures` (not owned either)
+  // are null when hotspotd runs without the deadline process, or a test without the executor.
+  // `limits` (not owned; null: none) bounds each principal's calls in flight.
   AdminService(const security::Authenticator* authenticator, projections::Projector* views,
-               const projections::DeadlineProcess* deadlines, DemoLoader load_demo, Backuper backup,
-               rpc::PrincipalLimits* limits = nullptr)
+               const projections::DeadlineProcess* deadlines, const ErasureExecutor* erasures,
+               DemoLoader load_demo, Backuper backup, rpc::PrincipalLimits* limits = nullptr)
       : authenticator_(authenticator),
         views_(views),
         deadlines_(deadlines),
+        erasures_(erasures),
         load_demo_(std::move(load_demo)),
         backup_(std::move(backup)),
         limits_(limits) {}
@@ -83,6 +85,7 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   const security::Authenticator* const authenticator_;
   projections::Projector* const views_;
   const projections::DeadlineProcess* const deadlines_;
+  const ErasureExecutor* const erasures_;
   const DemoLoader load_demo_;
   const Backuper backup_;
   rpc::PrincipalLimits* const limits_;

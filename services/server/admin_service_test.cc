@@ -7,6 +7,7 @@
 // its own (port 0).
 #include "services/server/admin_service.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -82,22 +83,36 @@ struct Served {
   std::unique_ptr<v1::AdminService::Stub> stub;
 };
 
+// The time the demo is built at.
+const absl::Time kDemoNow =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
+
+// The Sjælør demo (20 youths, built at kDemoNow) in `stores`, and its views caught up; null on
+// a failure (with the test failed).
+std::unique_ptr<projections::Projector> DemoViews(const store::testing::TempDir& dir,
+                                                  Stores& stores) {
+  scenario::HandlerSink sink(stores.events.get(), stores.sealer.get());
+  scenario::ScenarioOptions options;
+  options.youths = 20;
+  options.now = kDemoNow;
+  const absl::Status built = scenario::BuildSjaelor(sink, options).status();
+  EXPECT_TRUE(built.ok()) << built;
+  if (!built.ok()) return nullptr;
+  auto views = stores.OpenViews(dir);
+  const absl::Status caught_up =
+      views->WaitFor(stores.events->HeadPosition(), absl::Now() + absl::Seconds(10));
+  EXPECT_TRUE(caught_up.ok()) << caught_up;
+  return caught_up.ok() ? std::move(views) : nullptr;
+}
+
 TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
   store::testing::TempDir dir;
   Stores stores(dir);
   store::EventStore* events = stores.events.get();
   security::Sealer& sealer = *stores.sealer;
-  const absl::Time now =
-      absl::FromCivil(absl::CivilSecond(2026, 11, 23, 12, 0, 0), absl::UTCTimeZone());
-  {
-    scenario::HandlerSink sink(events, &sealer);
-    scenario::ScenarioOptions options;
-    options.youths = 20;
-    options.now = now;
-    ASSERT_TRUE(scenario::BuildSjaelor(sink, options).ok());
-  }
-  auto views = stores.OpenViews(dir);
-  ASSERT_TRUE(views->WaitFor(events->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  const absl::Time now = kDemoNow;
+  auto views = DemoViews(dir, stores);
+  ASSERT_NE(views, nullptr);
 
   // The commitments fail while `failing` is set; everything else goes through.
   absl::Mutex mu;
@@ -118,7 +133,7 @@ TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
   const std::vector<std::string> tokens =
       *security::WriteDevTokens(dir.Sub("tokens"), {cast.admin});
   const security::Authenticator authenticator = *security::Authenticator::Load(dir.Sub("tokens"));
-  AdminService admin(&authenticator, views.get(), &deadlines, nullptr, nullptr);
+  AdminService admin(&authenticator, views.get(), &deadlines, nullptr, nullptr, nullptr);
   Served served(&admin);
   v1::AdminService::Stub* stub = served.stub.get();
   auto status = [&] {
@@ -182,6 +197,56 @@ TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
             static_cast<int>(after_failure.failed_items()));
 }
 
+// Issue 15 §4: the deadline process's own thread runs the next pass sooner after a pass with
+// failures (retry_initial, doubled up to the interval), so a fault that clears is caught up
+// within moments, not an interval later; after a clean pass it waits the interval again.
+// With an hour's interval, three passes in a row can only come from the backoff.
+TEST(AdminServiceTest, AfterAFailedPassTheDeadlineProcessTriesAgainSoonerWithBackoff) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  auto views = DemoViews(dir, stores);
+  ASSERT_NE(views, nullptr);
+  absl::Mutex mu;
+  bool failing = true;
+  projections::DeadlineOptions options;
+  options.interval = absl::Hours(1);
+  options.retry_initial = absl::Milliseconds(10);
+  options.clock = [] { return kDemoNow; };
+  options.fault = [&](absl::string_view request_id) {
+    absl::MutexLock lock(&mu);
+    if (failing && absl::StartsWith(request_id, "deadline:overdue:")) {
+      return absl::UnavailableError("injected: the store is busy");
+    }
+    return absl::OkStatus();
+  };
+  projections::DeadlineProcess deadlines(stores.events.get(), views.get(), stores.sealer.get(),
+                                         std::move(options));
+  // Bounded polls: the process's own thread gets there by itself.
+  auto eventually = [&](const std::function<bool(const projections::DeadlineStatus&)>& done) {
+    for (const absl::Time until = absl::Now() + absl::Seconds(30);;) {
+      if (done(deadlines.Status())) return true;
+      if (absl::Now() > until) return false;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  };
+  ASSERT_TRUE(eventually([](const auto& s) { return s.consecutive_failed_passes >= 3; }));
+  const projections::DeadlineStatus failing_status = deadlines.Status();
+  EXPECT_THAT(failing_status.last_error_key, StartsWith("deadline:overdue:commitment-"));
+  // The next pass is due within the backoff's reach, long before the interval.
+  EXPECT_LT(failing_status.next_pass_at, absl::Now() + absl::Minutes(1));
+  {
+    absl::MutexLock lock(&mu);
+    failing = false;
+  }
+  ASSERT_TRUE(eventually([](const auto& s) { return s.consecutive_failed_passes == 0; }));
+  const projections::DeadlineStatus recovered = deadlines.Status();
+  EXPECT_EQ(recovered.failed_items, 0u);
+  EXPECT_GT(recovered.passes, failing_status.passes);
+  // Clean again: the next pass is an interval away.
+  ASSERT_TRUE(eventually(
+      [](const auto& s) { return s.next_pass_at > absl::Now() + absl::Minutes(59); }));
+}
+
 // With one call per principal, an admin operation in flight (a demo being loaded) holds the
 // admin's one slot: its other operations, and a read call of its (which takes its slot from the
 // same PrincipalLimits), are RESOURCE_EXHAUSTED naming the flag, while Ping, which has no
@@ -200,7 +265,7 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
   absl::Notification loading;
   absl::Notification release;
   AdminService admin(
-      &authenticator, views.get(), nullptr,
+      &authenticator, views.get(), nullptr, nullptr,
       [&]() -> absl::StatusOr<v1::LoadDemoResponse> {
         loading.Notify();
         release.WaitForNotification();

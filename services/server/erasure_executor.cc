@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "glog/logging.h"
 #include "hotspot/v1/events.pb.h"
+#include "services/common/backoff.h"
 #include "store/status_macros.h"
 
 namespace hotspot::server {
@@ -34,7 +35,8 @@ absl::Status WriteCheckpoint(const std::string& file, uint64_t position) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
-    store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file) {
+    store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
+    ErasureExecutorOptions options) {
   uint64_t from = 1;
   std::ifstream in(checkpoint_file);
   if (in) {
@@ -44,28 +46,33 @@ absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
       return absl::DataLossError(absl::StrCat(checkpoint_file, " is not a position"));
     }
   }
-  store::SubscriptionFilter filter;
-  filter.event_types = {kExecutedType};
-  ASSIGN_OR_RETURN(std::unique_ptr<store::Subscription> subscription,
-                   events->Subscribe(from, filter));
   auto executor = std::unique_ptr<ErasureExecutor>(
-      new ErasureExecutor(keys, std::move(checkpoint_file), std::move(subscription)));
+      new ErasureExecutor(events, keys, std::move(checkpoint_file), options, from));
   executor->thread_ = std::thread([raw = executor.get()] { raw->Loop(); });
   return executor;
 }
 
-ErasureExecutor::ErasureExecutor(security::KeyStore* keys, std::string file,
-                                 std::unique_ptr<store::Subscription> subscription)
-    : keys_(keys), file_(std::move(file)), subscription_(std::move(subscription)) {
-  status_.position = subscription_->position();
+ErasureExecutor::ErasureExecutor(store::EventStore* events, security::KeyStore* keys,
+                                 std::string file, ErasureExecutorOptions options, uint64_t from)
+    : events_(events),
+      keys_(keys),
+      file_(std::move(file)),
+      options_(options),
+      checkpoint_(from) {
+  status_.position = from;
 }
 
 ErasureExecutor::~ErasureExecutor() {
-  subscription_->Cancel();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (subscription_ != nullptr) subscription_->Cancel();
+  }
   if (thread_.joinable()) thread_.join();
 }
 
 absl::Status ErasureExecutor::Apply(const store::SubscriptionBatch& batch) {
+  absl::Time last_erasure_at = absl::InfinitePast();
   for (const auto& recorded : batch.events) {
     v1::Event event;
     if (!event.ParseFromString(recorded->payload) || !event.has_erasure_executed()) {
@@ -77,11 +84,15 @@ absl::Status ErasureExecutor::Apply(const store::SubscriptionBatch& batch) {
     if (!erased.ok() && !absl::IsNotFound(erased)) return erased;  // NOT_FOUND: it had no key
     LOG(INFO) << "event=erasure_executed erasure_id=" << event.erasure_executed().erasure_id()
               << " youth_id=" << youth << " position=" << recorded->position;
-    absl::MutexLock lock(&mu_);
-    ++status_.erased;
-    status_.last_erasure_at = absl::Now();
+    last_erasure_at = absl::Now();
   }
-  if (!batch.events.empty()) RETURN_IF_ERROR(WriteCheckpoint(file_, batch.checkpoint));
+  if (batch.events.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(WriteCheckpoint(file_, batch.checkpoint));
+  checkpoint_ = batch.checkpoint;
+  // Counted once done: a batch tried again after a failure is not counted twice.
+  absl::MutexLock lock(&mu_);
+  status_.erased += batch.events.size();
+  status_.last_erasure_at = last_erasure_at;
   return absl::OkStatus();
 }
 
@@ -90,24 +101,51 @@ ErasureExecutorStatus ErasureExecutor::Status() const {
   return status_;
 }
 
+absl::Status ErasureExecutor::Step() {
+  store::Subscription* subscription = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    if (subscription_ == nullptr) {
+      store::SubscriptionFilter filter;
+      filter.event_types = {kExecutedType};
+      ASSIGN_OR_RETURN(subscription_, events_->Subscribe(checkpoint_, filter));
+    }
+    subscription = subscription_.get();
+  }
+  ASSIGN_OR_RETURN(const store::SubscriptionBatch batch,
+                   subscription->Next(100, absl::Milliseconds(200)));
+  return Apply(batch);
+}
+
 void ErasureExecutor::Loop() {
+  common::Backoff retry(options_.retry_initial, options_.retry_max);
   for (;;) {
-    absl::StatusOr<store::SubscriptionBatch> batch =
-        subscription_->Next(100, absl::Milliseconds(200));
-    if (absl::IsCancelled(batch.status())) return;
-    absl::Status applied = batch.status();
-    if (applied.ok()) applied = Apply(*batch);
-    {
-      absl::MutexLock lock(&mu_);
-      status_.last_run_at = absl::Now();
+    const absl::Status step = Step();
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    const absl::Time now = absl::Now();
+    status_.last_run_at = now;
+    if (step.ok()) {
+      retry.Succeeded();
+      status_.consecutive_failures = 0;
+      status_.next_retry_at = absl::InfinitePast();
       status_.position = subscription_->position();
-      status_.error = applied;
+      continue;
     }
-    if (!applied.ok()) {
-      // Stops here; the next start resumes from the checkpoint.
-      LOG(ERROR) << "event=erasure_executor_stopped msg=\"" << applied.message() << "\"";
-      return;
-    }
+    // Tried again from the checkpoint (deleting a key again is harmless) after a wait.
+    const absl::Duration wait = retry.Failed();
+    ++status_.consecutive_failures;
+    status_.last_error = step;
+    status_.last_error_at = now;
+    status_.next_retry_at = now + wait;
+    status_.position = checkpoint_;
+    subscription_.reset();
+    LOG(ERROR) << "event=erasure_executor_failed failures=" << status_.consecutive_failures
+               << " retry_in_ms=" << absl::ToInt64Milliseconds(wait) << " msg=\""
+               << step.message() << "\"";
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
+    if (stopping_) return;
   }
 }
 

@@ -4,8 +4,14 @@
 // checkpoint kept in a file next to the data, written after each erasure; deletion is
 // idempotent, so an event seen again after a crash is harmless, and none is missed.
 //
-// Thread-safety: runs its own thread; the destructor stops it. Status() may be called from any
-// thread.
+// Failure. It never stops on an error: a failed read of the log, deletion of a key or write of
+// the checkpoint is tried again, from the checkpoint, after `retry_initial`, doubled with each
+// failure in a row up to `retry_max` (common::Backoff), until it succeeds. Status() tells the
+// failures in a row and the last error, which AdminService.GetProjectionStatus, the metrics and
+// the health service ("hotspot.ErasureExecutor" NOT_SERVING while failing) show.
+//
+// Thread-safety: runs its own thread; the destructor stops it (also during a wait to retry).
+// Status() may be called from any thread.
 #ifndef HOTSPOT_SERVICES_SERVER_ERASURE_EXECUTOR_H_
 #define HOTSPOT_SERVICES_SERVER_ERASURE_EXECUTOR_H_
 
@@ -28,30 +34,48 @@ struct ErasureExecutorStatus {
   uint64_t position = 0;                          // the next log position it will examine
   absl::Time last_run_at = absl::InfinitePast();  // it last looked at the log (every 200 ms)
   absl::Time last_erasure_at = absl::InfinitePast();
-  absl::Status error;  // why it stopped (it then waits for a restart); OK while it runs
+  int consecutive_failures = 0;  // tries in a row that failed, up to the last; 0 once one works
+  absl::Status last_error;       // the last failure, kept after it clears; OK if none yet
+  absl::Time last_error_at = absl::InfinitePast();
+  absl::Time next_retry_at = absl::InfinitePast();  // while failing: when it tries again
+};
+
+struct ErasureExecutorOptions {
+  // The wait before trying again after a failure, doubled with each failure in a row, at most
+  // `retry_max`. Default: 200 ms, 60 s.
+  absl::Duration retry_initial = absl::Milliseconds(200);
+  absl::Duration retry_max = absl::Seconds(60);
 };
 
 class ErasureExecutor {
  public:
   // `events` and `keys` are not owned and must outlive it. `checkpoint_file` holds the next
   // position to examine (created if missing). INTERNAL if the file cannot be read.
-  static absl::StatusOr<std::unique_ptr<ErasureExecutor>> Start(store::EventStore* events,
-                                                                security::KeyStore* keys,
-                                                                std::string checkpoint_file);
+  static absl::StatusOr<std::unique_ptr<ErasureExecutor>> Start(
+      store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
+      ErasureExecutorOptions options = {});
   ~ErasureExecutor();
 
   ErasureExecutorStatus Status() const;
 
  private:
-  ErasureExecutor(security::KeyStore* keys, std::string file,
-                  std::unique_ptr<store::Subscription> subscription);
+  ErasureExecutor(store::EventStore* events, security::KeyStore* keys, std::string file,
+                  ErasureExecutorOptions options, uint64_t from);
   void Loop();
+  // One step: the next batch from the checkpoint on, its keys deleted, the checkpoint written.
+  absl::Status Step();
   absl::Status Apply(const store::SubscriptionBatch& batch);
 
+  store::EventStore* const events_;
   security::KeyStore* const keys_;
   const std::string file_;
-  std::unique_ptr<store::Subscription> subscription_;
+  const ErasureExecutorOptions options_;
+  uint64_t checkpoint_;  // the loop's thread only: the position the file holds
   mutable absl::Mutex mu_;
+  // Made anew from the checkpoint after a failure. Replaced by the loop's thread, under mu_;
+  // cancelled under mu_ by the destructor.
+  std::unique_ptr<store::Subscription> subscription_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   ErasureExecutorStatus status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };

@@ -11,11 +11,15 @@ namespace hotspot::server {
 
 HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
                              const store::EventStore* events, const projections::Projector* views,
-                             uint64_t start_head, absl::Duration interval)
+                             uint64_t start_head, const ErasureExecutor* erasures,
+                             const projections::DeadlineProcess* deadlines,
+                             absl::Duration interval)
     : health_(health),
       events_(events),
       views_(views),
       start_head_(start_head),
+      erasures_(erasures),
+      deadlines_(deadlines),
       interval_(interval) {
   Check();
   thread_ = std::thread([this] {
@@ -34,7 +38,7 @@ void HealthMonitor::Check() {
   if (!caught_up_) caught_up_ = views_->position() >= start_head_;
   const bool writes = events_->WriteStatus().ok();
   const bool reads = caught_up_ && projection.ok();
-  const std::map<std::string, bool> now = {
+  std::map<std::string, bool> now = {
       {v1::CommandService::service_full_name(), writes},
       {v1::QueryService::service_full_name(), reads},
       {v1::AuditService::service_full_name(), reads},
@@ -42,6 +46,12 @@ void HealthMonitor::Check() {
       {v1::AdminService::service_full_name(), true},
       {"", writes && reads},
   };
+  if (erasures_ != nullptr) {
+    now[kErasureExecutorHealth] = erasures_->Status().consecutive_failures == 0;
+  }
+  if (deadlines_ != nullptr) {
+    now[kDeadlineProcessHealth] = deadlines_->Status().consecutive_failed_passes == 0;
+  }
   for (const auto& [service, serving] : now) {
     const auto it = reported_.find(service);
     if (it != reported_.end() && it->second == serving) continue;

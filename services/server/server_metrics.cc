@@ -78,8 +78,10 @@ std::vector<prometheus::MetricFamily> Collect(const MonitoredParts& parts, uint6
         "When the executor last deleted a data key (Unix time; 0: not since the start)",
         Seconds(erasures.last_erasure_at));
   gauge("hotspot_erasure_executor_failed",
-        "1 if the executor stopped on an error (it resumes at the next start)",
-        erasures.error.ok() ? 0 : 1);
+        "1 while the executor's last try failed (it tries again itself, with backoff)",
+        erasures.consecutive_failures > 0 ? 1 : 0);
+  gauge("hotspot_erasure_executor_consecutive_failures",
+        "Tries in a row, up to the last, that failed", erasures.consecutive_failures);
 
   if (parts.deadlines != nullptr) {
     const projections::DeadlineStatus deadlines = parts.deadlines->Status();

@@ -14,7 +14,8 @@
 //   hotspot_subscribers, hotspot_subscribers_max
 //   hotspot_access_log_records_written_total   access records written since the start
 //   hotspot_erasure_executor_erasures_total, _position, _last_run_timestamp_seconds,
-//   _last_erasure_timestamp_seconds, _failed (1 once it stopped on an error)
+//   _last_erasure_timestamp_seconds, _failed (1 while its last try failed),
+//   _consecutive_failures
 //   hotspot_deadline_passes_total, _events_appended_total, _last_pass_timestamp_seconds,
 //   _failed_items (in the last pass), _consecutive_failed_passes   (with the deadline process)
 //   hotspot_connections_open, _max, _accepted_total, _refused_total

@@ -1,0 +1,170 @@
+// The erasure executor never stops silently (issue 15 §4): a failure (here the checkpoint that
+// cannot be written) is counted and kept in Status(), tried again after a backoff from the
+// checkpoint, and once the fault clears the erasure is done and counted once. The destructor
+// stops it in the middle of a long wait to retry.
+// In process: a fresh event store and key store in a temporary directory.
+#include "services/server/erasure_executor.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hotspot/v1/events.pb.h"
+#include "services/security/key_store.h"
+#include "store/test_util.h"
+
+namespace hotspot::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Stores {
+  explicit Stores(const store::testing::TempDir& dir) {
+    security::KeyStoreOptions key_options;
+    key_options.master_key_file = dir.Sub("master.key");
+    key_options.sync = false;
+    keys = *security::KeyStore::Open(key_options, dir.Sub("keys"));
+    store::Options store_options;
+    store_options.sync = false;
+    events = *store::EventStore::Open(std::move(store_options), dir.Sub("events"));
+  }
+  // Appends an ErasureExecuted event for `youth`; its position.
+  uint64_t Executed(const std::string& youth) {
+    v1::Event event;
+    event.mutable_erasure_executed()->set_erasure_id("erasure-" + youth);
+    event.mutable_erasure_executed()->set_youth_id(youth);
+    store::StreamAppend append;
+    append.stream = "erasure-" + youth;
+    append.events.push_back(
+        {store::EventId(), "hotspot.v1.ErasureExecuted", event.SerializeAsString(), {}});
+    return events->Append({std::move(append)})->positions.at(0);
+  }
+  std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<store::EventStore> events;
+};
+
+// Polls `done` every 5 ms for at most 30 s: the executor's own thread gets there by itself.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  while (!done()) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+std::string Read(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ErasureExecutorTest, AFailureIsCountedAndTriedAgainUntilTheFaultClears) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  ASSERT_TRUE(stores.keys->KeyForSealing("youth-1").ok());
+  const std::string checkpoint = dir.Sub("erasures.checkpoint");
+  // The checkpoint's temporary file cannot be made while a directory stands in its place.
+  ASSERT_EQ(mkdir((checkpoint + ".tmp").c_str(), 0700), 0);
+  ErasureExecutorOptions options;
+  options.retry_initial = absl::Milliseconds(10);
+  options.retry_max = absl::Milliseconds(40);
+  auto executor = *ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint,
+                                          options);
+  const uint64_t position = stores.Executed("youth-1");
+  ASSERT_EQ(position, 1u);
+
+  ASSERT_TRUE(Eventually([&] { return executor->Status().consecutive_failures >= 3; }));
+  ErasureExecutorStatus failing = executor->Status();
+  EXPECT_EQ(failing.erased, 0u);     // not counted: its checkpoint was not written
+  EXPECT_EQ(failing.position, 1u);   // it tries again from the checkpoint
+  EXPECT_EQ(failing.last_error.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(failing.last_error.message(), HasSubstr("erasures.checkpoint.tmp"));
+  EXPECT_GT(failing.last_error_at, absl::InfinitePast());
+  EXPECT_GE(failing.next_retry_at, failing.last_error_at);
+  EXPECT_LE(failing.next_retry_at, failing.last_error_at + options.retry_max);
+  EXPECT_EQ(Read(checkpoint), "");  // never written
+  // The key is deleted before the checkpoint is written; deleting it again is harmless.
+  EXPECT_TRUE(stores.keys->KeyForReading("youth-1")->erased);
+
+  // The fault clears: the next try does the erasure and writes the checkpoint, without a restart.
+  ASSERT_EQ(rmdir((checkpoint + ".tmp").c_str()), 0);
+  ASSERT_TRUE(Eventually([&] { return executor->Status().erased == 1; }));
+  const ErasureExecutorStatus recovered = executor->Status();
+  EXPECT_EQ(recovered.consecutive_failures, 0);
+  EXPECT_EQ(recovered.next_retry_at, absl::InfinitePast());
+  EXPECT_EQ(recovered.position, 2u);
+  EXPECT_EQ(Read(checkpoint), "2\n");
+  EXPECT_FALSE(recovered.last_error.ok());  // the last failure is kept, with its time
+  EXPECT_GE(recovered.last_error_at, failing.last_error_at);
+  EXPECT_GT(recovered.last_erasure_at, failing.last_error_at);
+
+  // A second erasure goes through at once, counted once.
+  ASSERT_TRUE(stores.keys->KeyForSealing("youth-2").ok());
+  stores.Executed("youth-2");
+  ASSERT_TRUE(Eventually([&] { return executor->Status().erased == 2; }));
+  EXPECT_EQ(Read(checkpoint), "3\n");
+  EXPECT_TRUE(stores.keys->KeyForReading("youth-2")->erased);
+}
+
+TEST(ErasureExecutorTest, ARestartedExecutorGoesOnFromItsCheckpoint) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  const std::string checkpoint = dir.Sub("erasures.checkpoint");
+  ASSERT_TRUE(stores.keys->KeyForSealing("youth-1").ok());
+  stores.Executed("youth-1");
+  {
+    auto executor = *ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint);
+    ASSERT_TRUE(Eventually([&] { return executor->Status().erased == 1; }));
+  }
+  ASSERT_TRUE(stores.keys->KeyForSealing("youth-2").ok());
+  stores.Executed("youth-2");
+  auto executor = *ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint);
+  EXPECT_EQ(executor->Status().position, 2u);
+  ASSERT_TRUE(Eventually([&] { return executor->Status().erased == 1; }));
+  EXPECT_EQ(Read(checkpoint), "3\n");
+  EXPECT_TRUE(stores.keys->KeyForReading("youth-2")->erased);
+}
+
+// Destroyed while it waits an hour to try again: the destructor wakes the wait and returns (the
+// test would run into ctest's timeout otherwise).
+TEST(ErasureExecutorTest, TheDestructorStopsAWaitToRetry) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  ASSERT_TRUE(stores.keys->KeyForSealing("youth-1").ok());
+  const std::string checkpoint = dir.Sub("erasures.checkpoint");
+  ASSERT_EQ(mkdir((checkpoint + ".tmp").c_str(), 0700), 0);
+  ErasureExecutorOptions options;
+  options.retry_initial = absl::Hours(1);
+  auto executor = *ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint,
+                                          options);
+  stores.Executed("youth-1");
+  ASSERT_TRUE(Eventually([&] { return executor->Status().consecutive_failures == 1; }));
+  EXPECT_GE(executor->Status().next_retry_at, absl::Now() + absl::Minutes(59));
+  executor.reset();
+  EXPECT_EQ(executor, nullptr);
+}
+
+TEST(ErasureExecutorTest, AnUnreadableCheckpointIsRefusedAtStart) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  const std::string checkpoint = dir.Sub("erasures.checkpoint");
+  std::ofstream(checkpoint) << "not a position\n";
+  const auto executor =
+      ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(executor.status().message(), HasSubstr("erasures.checkpoint"));
+}
+
+}  // namespace
+}  // namespace hotspot::server
