@@ -1209,8 +1209,27 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
   return report;
 }
 
-absl::Status EventStore::Checkpoint(const std::string& directory) {
-  return internal::WriteCheckpoint(impl_->db, directory);
+absl::StatusOr<uint64_t> EventStore::Checkpoint(const std::string& directory) {
+  RETURN_IF_ERROR(internal::WriteCheckpoint(impl_->db, directory));
+  // The copy's head, from the copy: opened read-only, its log family only.
+  rocksdb::DBOptions db_options;
+  if (impl_->options.env != nullptr) db_options.env = impl_->options.env;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::OpenForReadOnly(db_options, directory,
+                                   {{rocksdb::kDefaultColumnFamilyName, {}}, {kLogFamily, {}}},
+                                   &handles, &raw),
+      absl::StrCat("opening the checkpoint in ", directory)));
+  const std::unique_ptr<rocksdb::DB> copy(raw);
+  // Before the database goes, and after the iterator.
+  absl::Cleanup close = [&] {
+    for (rocksdb::ColumnFamilyHandle* handle : handles) copy->DestroyColumnFamilyHandle(handle);
+  };
+  const std::unique_ptr<rocksdb::Iterator> it(copy->NewIterator(rocksdb::ReadOptions(), handles[1]));
+  it->SeekToLast();
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the checkpoint's last event"));
+  return it->Valid() ? DecodeFixed64(it->key().data()) : 0;
 }
 
 Subscription::~Subscription() {

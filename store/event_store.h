@@ -420,8 +420,10 @@ class EventStore {
   // Writes a consistent copy of the store to `directory`, which must not exist yet, on the same
   // file system for hard links to be used. Open() can open the copy. The copy holds a gap-free
   // prefix of the log that includes every acknowledged event (and possibly a few that were being
-  // committed). INVALID_ARGUMENT if the directory exists; INTERNAL for I/O errors.
-  absl::Status Checkpoint(const std::string& directory);
+  // committed). Returns the copy's head: the last position it holds, read from the copy itself
+  // (appends go on while it is taken, so HeadPosition() before or after may differ from it).
+  // INVALID_ARGUMENT if the directory exists; INTERNAL for I/O errors.
+  absl::StatusOr<uint64_t> Checkpoint(const std::string& directory);
 
  private:
   friend class Subscription;

@@ -495,7 +495,9 @@ TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
   for (size_t offset : {size_t{12}, size_t{40}, size_t{60}, size_t{200}}) {
     SCOPED_TRACE(offset);
     TempDir copy_dir;
-    ASSERT_TRUE(store_->Checkpoint(copy_dir.Sub("db")).ok());
+    const absl::StatusOr<uint64_t> copied = store_->Checkpoint(copy_dir.Sub("db"));
+    ASSERT_TRUE(copied.ok()) << copied.status();
+    EXPECT_EQ(*copied, 20u);  // its head
     FlipByteBehindTheStoresBack(copy_dir.Sub("db"), 13, offset);
     absl::StatusOr<std::unique_ptr<EventStore>> damaged =
         EventStore::Open(Options(), copy_dir.Sub("db"));
@@ -530,7 +532,7 @@ TEST_F(EventStoreTest, CheckpointOpensAsACopy) {
   EXPECT_EQ((*restored)->HeadPosition(), 10u);
   EXPECT_EQ(*(*restored)->StreamVersion("youth-1"), 10u);
   EXPECT_TRUE((*restored)->Verify(0, UINT64_MAX).status.ok());
-  EXPECT_EQ(store_->Checkpoint(copy.Sub("backup")).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Checkpoint(copy.Sub("backup")).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(EventStoreTest, OpenErrors) {

@@ -45,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 #include "services/observability/json_log.h"
+#include "services/server/restore.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -96,6 +97,10 @@ ABSL_FLAG(int, oidc_jwks_refresh_interval_s, 3600,
 ABSL_FLAG(int, oidc_fetch_timeout_ms, 5000,
           "the most one HTTPS request to the provider may take (ms, 100 to 60000). Default: 5000");
 ABSL_FLAG(std::string, data_dir, "data", "directory of the event store and the key store");
+ABSL_FLAG(std::string, restore_from, "",
+          "restore this backup (hotspotctl backup) into --data_dir, which must hold no data, "
+          "prove it whole (the log's chain verifies, every sealed value unseals with the master "
+          "key) and exit; then start hotspotd as usual. Default: none, serve");
 ABSL_FLAG(std::string, master_key_file, "",
           "master key file (64 hex digits, mode 0600); created if missing. Default: "
           "<data_dir>/master.key");
@@ -318,6 +323,23 @@ int main(int argc, char** argv) {
                  << " msg=\"the master key is inside the data directory: a copy of the directory "
                     "carries the key with the data it protects. In production keep it elsewhere "
                     "(--master_key_file); see the README\"";
+  }
+
+  if (const std::string backup = absl::GetFlag(FLAGS_restore_from); !backup.empty()) {
+    const absl::StatusOr<hotspot::server::RestoreReport> restored =
+        hotspot::server::RestoreBackup(backup, options.data_dir,
+                                       hotspot::server::MasterKeyFile(options));
+    if (!restored.ok()) {
+      LOG(ERROR) << "event=restore_failed status=\"" << restored.status() << "\"";
+      return restored.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    std::cout << "restored " << backup << " into " << options.data_dir << ": " << restored->events
+              << " events, their hash chain verified; " << restored->sealed_values
+              << " sealed values unsealed (" << restored->erased_values
+              << " erased before the backup). Start hotspotd on " << options.data_dir
+              << ": its views rebuild from the log. Redo the erasures executed after the backup "
+                 "was taken (the journal's event=erasure_executed lines).\n";
+    return 0;
   }
 
   absl::StatusOr<std::unique_ptr<hotspot::server::HotspotServer>> server =

@@ -183,8 +183,8 @@ rpc::Producer<v1::BackupResponse> Backup(store::EventStore* events, security::Ke
       // Owner-only before anything is in it, and each part once written (hotspotd's umask makes
       // them so already; this holds for any process that runs the server).
       RETURN_IF_ERROR(security::RestrictToOwner(directory));
-      RETURN_IF_ERROR(events->Checkpoint(directory + "/events"));
-      position = events->HeadPosition();
+      // The copy's own head: appends go on while it is taken.
+      ASSIGN_OR_RETURN(position, events->Checkpoint(directory + "/events"));
     } else if (done == 1) {
       RETURN_IF_ERROR(keys->Checkpoint(directory + "/keys"));
     } else {
@@ -482,7 +482,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   security::KeyStore* keys_for_backup = impl->keys.get();
   audit::AccessLog* access = impl->access_log.get();
   impl->admin = std::make_unique<AdminService>(
-      impl->authenticator.get(), impl->views.get(), impl->deadlines.get(),
+      impl->authenticator.get(), impl->views.get(), impl->deadlines.get(), impl->erasures.get(),
       [events, sealer] { return LoadDemo(events, sealer); },
       [events, keys_for_backup, access](const std::string& directory) {
         return Backup(events, keys_for_backup, access, directory);
@@ -515,8 +515,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->connections = *std::move(connections);
   impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
                                impl->connections->ports()[0]);
-  impl->health = std::make_unique<HealthMonitor>(impl->server->GetHealthCheckService(),
-                                                 impl->events.get(), impl->views.get(), start_head);
+  impl->health = std::make_unique<HealthMonitor>(
+      impl->server->GetHealthCheckService(), impl->events.get(), impl->views.get(), start_head,
+      impl->erasures.get(), impl->deadlines.get());
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
 }
 

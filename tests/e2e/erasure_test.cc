@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -14,8 +15,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "hotspot/v1/admin_service.grpc.pb.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
@@ -480,6 +483,80 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
     if (batch.caught_up()) subscribe_context->TryCancel();
   }
   EXPECT_TRUE(referral_seen);
+}
+
+// Issue 15 §4: the erasure executor never stops silently. While it cannot write its checkpoint
+// (a directory stands where its temporary file goes) it fails, tries again with a backoff, and
+// says so: AdminService.GetProjectionStatus counts the failures and gives the error, the health
+// service reports "hotspot.ErasureExecutor" NOT_SERVING (the server as a whole, "", still serves).
+// Once the fault clears it carries the erasure out by itself, without a restart.
+TEST(ErasureTest, AFailingErasureExecutorSaysSoAndRecoversByItself) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  SuiteServer& suite = **started;
+  const std::string blocker = suite.dir.Sub("data") + "/erasures.checkpoint.tmp";
+  ASSERT_TRUE(std::filesystem::create_directory(blocker));
+  const CallResult referred =
+      suite.commands->Call(suite.cast.school_member, scenario::SampleReferral(8, "stuck-referral"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  const std::string youth = referred.response.id();
+  const absl::StatusOr<uint64_t> executed = EraseThroughTheFlow(suite, youth, "stuck");
+  ASSERT_TRUE(executed.ok()) << executed.status();
+
+  auto admin = v1::AdminService::NewStub(suite.channel);
+  auto status = [&] {
+    v1::GetProjectionStatusResponse response;
+    auto context = suite.As(suite.cast.admin, "");
+    const grpc::Status read = admin->GetProjectionStatus(context.get(), {}, &response);
+    EXPECT_TRUE(read.ok()) << read.error_message();
+    return response.erasures();
+  };
+  auto health = [&](const std::string& service) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status checked =
+        grpc::health::v1::Health::NewStub(suite.channel)->Check(&context, request, &response);
+    EXPECT_TRUE(checked.ok()) << service << ": " << checked.error_message();
+    return response.status();
+  };
+  // Bounded waits (the executor retries within 200 ms at first, the health monitor looks every
+  // second).
+  auto eventually = [](const std::function<bool()>& done) {
+    for (const absl::Time until = absl::Now() + absl::Seconds(30); !done();) {
+      if (absl::Now() > until) return false;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return true;
+  };
+  using grpc::health::v1::HealthCheckResponse;
+  ASSERT_TRUE(eventually([&] { return status().consecutive_failures() >= 2; }));
+  ASSERT_TRUE(eventually([&] {
+    return health("hotspot.ErasureExecutor") == HealthCheckResponse::NOT_SERVING;
+  }));
+  const v1::ErasureExecutorStatus failing = status();
+  EXPECT_EQ(failing.erased(), 0u);
+  EXPECT_LE(failing.position(), *executed);
+  EXPECT_TRUE(absl::StrContains(failing.last_error(), "erasures.checkpoint.tmp"))
+      << failing.last_error();
+  EXPECT_TRUE(failing.has_last_error_at());
+  EXPECT_TRUE(failing.has_next_retry_at());
+  EXPECT_EQ(health(""), HealthCheckResponse::SERVING);  // reads and writes go on
+
+  ASSERT_TRUE(std::filesystem::remove(blocker));
+  ASSERT_TRUE(eventually([&] { return status().erased() == 1; }));
+  const v1::ErasureExecutorStatus recovered = status();
+  EXPECT_EQ(recovered.consecutive_failures(), 0u);
+  EXPECT_GT(recovered.position(), *executed);
+  EXPECT_FALSE(recovered.has_next_retry_at());
+  EXPECT_TRUE(absl::StrContains(recovered.last_error(), "erasures.checkpoint.tmp"));  // kept
+  ASSERT_TRUE(eventually(
+      [&] { return health("hotspot.ErasureExecutor") == HealthCheckResponse::SERVING; }));
+  v1::GetCaseResponse after;
+  ASSERT_TRUE(GetCase(suite, youth, *executed, &after).ok());
+  EXPECT_TRUE(Erased(after.case_view().name()));
 }
 
 }  // namespace
