@@ -587,9 +587,8 @@ TEST_F(DecideTest, ADecisionTakesUpADeclinedCommitmentOnlyOfItsArea) {
   };
   const absl::StatusOr<Decision> other = take_up("commitment-b");
   ExpectRefusedAlike(take_up("commitment-nobody"), "commitment-nobody", other, "commitment-b",
-                     absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(other.status().message(),
-            "commitments[0].replaces_commitment_id: commitment-b is no commitment of area-test");
+                     absl::StatusCode::kNotFound);
+  EXPECT_EQ(other.status().message(), "commitments[0].replaces_commitment_id: no commitment commitment-b");
 }
 
 TEST_F(DecideTest, ADecisionsEscalationNamesACommitmentOnlyOfItsArea) {
@@ -611,9 +610,8 @@ TEST_F(DecideTest, ADecisionsEscalationNamesACommitmentOnlyOfItsArea) {
   };
   const absl::StatusOr<Decision> other = escalate("commitment-b");
   ExpectRefusedAlike(escalate("commitment-nobody"), "commitment-nobody", other, "commitment-b",
-                     absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(other.status().message(),
-            "escalations[0].commitment_ids[0]: commitment-b is no commitment of area-test");
+                     absl::StatusCode::kNotFound);
+  EXPECT_EQ(other.status().message(), "escalations[0].commitment_ids[0]: no commitment commitment-b");
 }
 
 TEST_F(DecideTest, ADecisionIsAboutAYouthOnlyOfItsMeetingsAgenda) {
@@ -696,10 +694,9 @@ TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeeting
   ne->set_reason("Morning calls stopped in October");
   ne->add_commitment_ids("commitment-b");
   absl::StatusOr<Decision> run = w_.Run(d, chief_);
-  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(run), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(run.status().message()),
-              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is no commitment of "
-                        "area-test"));
+              HasSubstr("escalations[0].commitment_ids[0]: no commitment commitment-b"));
   // Another agency's commitment, existing or of this decision.
   const std::string polices = CommitmentOf(youth, police_leader_);
   ne->set_commitment_ids(0, polices);

@@ -98,9 +98,10 @@ absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id, absl
 // learn).
 absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
                                            absl::string_view youth_id, absl::string_view area_id);
-// The same for a commitment, which names its youth: FAILED_PRECONDITION "<field>:
-// <commitment_id> is no commitment of <area_id>" for one that does not exist and one of another
-// area alike, before anything of it (its status, its youth) is told.
+// The commitment `commitment_id` (named in `field`) if it is of `area_id`; NOT_FOUND "<field>: no
+// commitment <commitment_id>", as the commands acting on a commitment answer an unknown id
+// (Session::Load), for one that does not exist and one of another area alike, before anything
+// of it (its status, its youth) is told.
 absl::StatusOr<CommitmentState> LoadCommitmentInArea(Session& s, absl::string_view field,
                                                      absl::string_view commitment_id,
                                                      absl::string_view area_id);
