@@ -65,6 +65,10 @@ inline absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::stri
 // A meeting's held_at may run ahead of the server's clock by this much (clocks differ), no more:
 // a meeting is recorded as held once it was, not before.
 inline constexpr absl::Duration kClockLeeway = absl::Minutes(5);
+// A meeting is held when it was scheduled, or later (postponed); brought forward, by no more
+// than this (the same day or the day before: it started early, or was moved by a day). A
+// meeting held earlier than that is another meeting, scheduled anew (review 13b, B2).
+inline constexpr absl::Duration kMeetingBroughtForward = absl::Hours(24);
 // A meeting's minutes: its decisions, and agenda items added once it is held, are recorded
 // within this many days after it was held (the task force meets every two weeks; its minutes are
 // written before it meets again), not months later at a meeting long past.
