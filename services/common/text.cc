@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 
 namespace hotspot::common {
@@ -96,6 +97,33 @@ std::string EscapeJsonForTerminal(absl::string_view json) {
     }
     i += cp.bytes == 0 ? 1 : cp.bytes;
   }
+  return out;
+}
+
+std::optional<std::string> NormaliseName(absl::string_view name) {
+  std::string out;
+  bool space = false;  // a separator is pending
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    const unsigned char next = i + 1 < name.size() ? static_cast<unsigned char>(name[i + 1]) : 0;
+    if (absl::ascii_isspace(c) || c == '-' || (c == 0xC2 && next == 0xA0)) {  // U+00A0
+      if (c == 0xC2) ++i;
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    space = false;
+    if (c == 0xC3 && next >= 0x80 && next <= 0x9E && next != 0x97) {
+      // U+00C0..U+00DE (but U+00D7, the multiplication sign): the Latin-1 capitals, whose small
+      // letters are 0x20 further on.
+      out.push_back(static_cast<char>(c));
+      out.push_back(static_cast<char>(next + 0x20));
+      ++i;
+      continue;
+    }
+    out.push_back(static_cast<char>(absl::ascii_tolower(c)));
+  }
+  if (out.empty()) return std::nullopt;
   return out;
 }
 

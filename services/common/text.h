@@ -6,6 +6,7 @@
 #ifndef HOTSPOT_SERVICES_COMMON_TEXT_H_
 #define HOTSPOT_SERVICES_COMMON_TEXT_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -28,6 +29,13 @@ std::string EscapeForTerminal(absl::string_view text);
 // ("\u202e"), which can only stand inside a JSON string; everything else as it is (JSON
 // escapes the ASCII controls itself).
 std::string EscapeJsonForTerminal(absl::string_view json);
+
+// A name (or a municipality) as compared: lower case (ASCII and the Latin-1 letters, so "ØSTER"
+// and "øster" are one), hyphens and runs of white space (also no-break spaces) as one space, no
+// space at either end; nullopt if nothing is left. Other characters are kept as they are (UTF-8).
+// The duplicate index compares youths' names and their areas' municipalities so, and
+// LinkAgencyToArea the municipalities of an agency's areas.
+std::optional<std::string> NormaliseName(absl::string_view name);
 
 }  // namespace hotspot::common
 

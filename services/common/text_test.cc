@@ -28,6 +28,17 @@ TEST(PrintableUtf8Test, RefusesControlCharactersOverridesAndBrokenUtf8) {
   EXPECT_FALSE(PrintableUtf8("a\tb", /*newlines=*/true));
 }
 
+TEST(NormaliseNameTest, FoldsCaseSpacesAndHyphens) {
+  EXPECT_EQ(NormaliseName("  ÆBLE-ØSTER\xC2\xA0 Åse\t"), "æble øster åse");
+  EXPECT_EQ(NormaliseName("A\xC3\x97"
+                          "B"),
+            "a\xC3\x97"
+            "b");  // × is no letter
+  EXPECT_EQ(NormaliseName(" - "), std::nullopt);
+  EXPECT_EQ(NormaliseName("  COPENHAGEN "), NormaliseName("Copenhagen"));
+  EXPECT_NE(NormaliseName("København"), NormaliseName("Copenhagen"));  // two names, as entered
+}
+
 TEST(EscapeForTerminalTest, ShowsWhatWouldActOnTheTerminalAndKeepsTheRest) {
   EXPECT_EQ(EscapeForTerminal("Åse Møller"), "Åse Møller");
   EXPECT_EQ(EscapeForTerminal("\x1b[2Jgone"), "\\x1b[2Jgone");

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/common/text.h"
 #include "services/domain/checks.h"
 #include "services/domain/decide.h"
 #include "services/domain/rules.h"
@@ -70,9 +71,13 @@ absl::StatusOr<Decision> Decide(const v1::LinkAgencyToAreaRequest& r, const Comm
   RETURN_IF_ERROR(Rule(agency.areas.count(r.area_id()) == 0,
                        absl::StrCat(r.agency_id(), " serves ", r.area_id(), " already")));
   ASSIGN_OR_RETURN(const AreaState home, s.Load<AreaState>("area_id", agency.area_id));
-  RETURN_IF_ERROR(Rule(absl::EqualsIgnoreCase(home.municipality, area.municipality),
-                       absl::StrCat("area_id: ", r.area_id(), " is of ", area.municipality, "; ",
-                                    r.agency_id(), " is an agency of ", home.municipality)));
+  // One municipality however its name was typed: compared as the duplicate index compares it
+  // (common::NormaliseName: case, white space and hyphens; "København" and "Copenhagen" are
+  // two names, as entered).
+  RETURN_IF_ERROR(
+      Rule(common::NormaliseName(home.municipality) == common::NormaliseName(area.municipality),
+           absl::StrCat("area_id: ", r.area_id(), " is of ", area.municipality, "; ", r.agency_id(),
+                        " is an agency of ", home.municipality)));
   v1::Event e;
   e.mutable_agency_area_linked()->set_agency_id(r.agency_id());
   e.mutable_agency_area_linked()->set_area_id(r.area_id());

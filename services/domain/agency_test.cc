@@ -112,7 +112,8 @@ TEST_F(DecideTest, AnAgencyServingSeveralAreasIsRegisteredOnceAndLinked) {
   auto other = Req<v1::EstablishAreaRequest>();
   other.set_area_id("area-other");
   other.set_name("Other Area");
-  other.set_municipality("copenhagen");  // as "Copenhagen": the same municipality
+  // As "Copenhagen": the same municipality, compared in any case and spacing (review 13b, N7).
+  other.set_municipality("  COPENHAGEN ");
   Principal admin = admin_;
   admin.areas.push_back("area-other");
   w_.Do(other, admin);

@@ -315,6 +315,7 @@ void Evolve(MeetingState& state, const v1::Event& event) {
       state.exists = true;
       state.area_id = event.area_id();
       state.body_id = event.meeting_scheduled().body_id();
+      state.scheduled_at = TimeOf(event.meeting_scheduled().scheduled_at());
       break;
     case K::kMeetingHeld:
       state.held = true;

@@ -148,6 +148,7 @@ struct MeetingState {
   bool exists = false;
   std::string area_id;
   std::string body_id;
+  absl::Time scheduled_at = absl::InfinitePast();  // as scheduled (MeetingScheduled)
   bool held = false;
   absl::Time held_at = absl::InfinitePast();  // as recorded (MeetingHeld), if held
   // Who attended, as recorded: (agency id, person).

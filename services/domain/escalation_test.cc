@@ -236,9 +236,8 @@ TEST_F(DecideTest, AnEscalationNamesACommitmentOnlyOfItsArea) {
   };
   const absl::StatusOr<Decision> other = raise("commitment-b");
   ExpectRefusedAlike(raise("commitment-nobody"), "commitment-nobody", other, "commitment-b",
-                     absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(other.status().message(),
-            "commitment_ids[0]: commitment-b is no commitment of area-test");
+                     absl::StatusCode::kNotFound);
+  EXPECT_EQ(other.status().message(), "commitment_ids[0]: no commitment commitment-b");
   auto youth = [&](const std::string& id) {
     auto r = Req<v1::RaiseEscalationRequest>();
     r.set_area_id("area-test");

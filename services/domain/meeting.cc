@@ -93,6 +93,12 @@ absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const Comm
   }
   RETURN_IF_ERROR(
       Rule(!meeting.held, absl::StrCat(r.meeting_id(), " is recorded as held already")));
+  RETURN_IF_ERROR(Rule(
+      meeting.scheduled_at == absl::InfinitePast() ||
+          TimeOf(r.held_at()) >= meeting.scheduled_at - kMeetingBroughtForward,
+      absl::StrCat("held_at: ", TimeText(TimeOf(r.held_at())), " is more than a day before ", r.meeting_id(),
+                   " was scheduled for (", TimeText(meeting.scheduled_at),
+                   "): a meeting held that much earlier is another meeting; schedule it anew")));
   v1::Event e;
   auto* x = e.mutable_meeting_held();
   x->set_meeting_id(r.meeting_id());

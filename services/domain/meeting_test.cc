@@ -215,7 +215,8 @@ TEST_F(BodiesTest, TheChiefProposesARevisionAndThePoliticalFollowUpGroupApproves
 
 // Review 13b, B2: the political follow-up group approves a revision at a meeting held since the
 // chief proposed it, not at one held before it existed; a meeting is not recorded as held in
-// the future; and its decisions are recorded with its minutes, within kMinutesDays of it.
+// the future, nor more than a day (kMeetingBroughtForward) before it was scheduled for; and its
+// decisions are recorded with its minutes, within kMinutesDays of it.
 TEST_F(BodiesTest, ARevisionIsApprovedOnlyAtAMeetingHeldSinceItWasProposed) {
   w_.Do(Programme(), chief_);
   const std::string before = HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP);
@@ -257,6 +258,28 @@ TEST_F(BodiesTest, ARevisionIsApprovedOnlyAtAMeetingHeldSinceItWasProposed) {
   EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(),
               HasSubstr("held_at: 2027-01-22T11:00:00Z is in the future"));
+  // Nor held long before it was scheduled for: not more than a day earlier (review 13b, B2).
+  held.mutable_held_at()->set_seconds(
+      absl::ToUnixSeconds(w_.now_ - kMeetingBroughtForward - absl::Seconds(1)));
+  held.set_request_id("held-too-early");
+  refused = w_.Run(held, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            absl::StrCat("held_at: 2026-11-22T10:59:59Z is more than a day before ", next,
+                         " was scheduled for (2026-11-23T11:00:00Z): a meeting held that much "
+                         "earlier is another meeting; schedule it anew"));
+  EXPECT_TRUE(w_.stream(next).back().has_meeting_scheduled());
+  // A day early, it was brought forward: held.
+  schedule.set_request_id("schedule-brought-forward");
+  const std::string early = w_.Do(schedule, staff_).id;
+  auto held_early = held;
+  held_early.set_meeting_id(early);
+  held_early.set_request_id("held-a-day-early");
+  held_early.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_ - kMeetingBroughtForward));
+  w_.Do(held_early, staff_);
+  ASSERT_TRUE(w_.stream(early).back().has_meeting_held());
+  EXPECT_EQ(w_.stream(early).back().meeting_held().held_at().seconds(),
+            absl::ToUnixSeconds(w_.now_ - kMeetingBroughtForward));
   // Within the clock's leeway it is held.
   held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(w_.now_ + kClockLeeway));
   held.set_request_id("held-now");
@@ -587,9 +610,8 @@ TEST_F(DecideTest, ADecisionTakesUpADeclinedCommitmentOnlyOfItsArea) {
   };
   const absl::StatusOr<Decision> other = take_up("commitment-b");
   ExpectRefusedAlike(take_up("commitment-nobody"), "commitment-nobody", other, "commitment-b",
-                     absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(other.status().message(),
-            "commitments[0].replaces_commitment_id: commitment-b is no commitment of area-test");
+                     absl::StatusCode::kNotFound);
+  EXPECT_EQ(other.status().message(), "commitments[0].replaces_commitment_id: no commitment commitment-b");
 }
 
 TEST_F(DecideTest, ADecisionsEscalationNamesACommitmentOnlyOfItsArea) {
@@ -611,9 +633,8 @@ TEST_F(DecideTest, ADecisionsEscalationNamesACommitmentOnlyOfItsArea) {
   };
   const absl::StatusOr<Decision> other = escalate("commitment-b");
   ExpectRefusedAlike(escalate("commitment-nobody"), "commitment-nobody", other, "commitment-b",
-                     absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(other.status().message(),
-            "escalations[0].commitment_ids[0]: commitment-b is no commitment of area-test");
+                     absl::StatusCode::kNotFound);
+  EXPECT_EQ(other.status().message(), "escalations[0].commitment_ids[0]: no commitment commitment-b");
 }
 
 TEST_F(DecideTest, ADecisionIsAboutAYouthOnlyOfItsMeetingsAgenda) {
@@ -696,10 +717,9 @@ TEST_F(DecideTest, ADecisionsEscalationConcernsTheTargetsCommitmentsOfTheMeeting
   ne->set_reason("Morning calls stopped in October");
   ne->add_commitment_ids("commitment-b");
   absl::StatusOr<Decision> run = w_.Run(d, chief_);
-  EXPECT_EQ(Code(run), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Code(run), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(run.status().message()),
-              HasSubstr("escalations[0].commitment_ids[0]: commitment-b is no commitment of "
-                        "area-test"));
+              HasSubstr("escalations[0].commitment_ids[0]: no commitment commitment-b"));
   // Another agency's commitment, existing or of this decision.
   const std::string polices = CommitmentOf(youth, police_leader_);
   ne->set_commitment_ids(0, polices);

@@ -51,31 +51,23 @@ absl::StatusOr<bool> SpeaksForAnAgency(Session& s, absl::string_view field,
   return agency.exists && agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT;
 }
 
-namespace {
-
-// The aggregate `id` (named in `field`) if it exists in `area_id`; FAILED_PRECONDITION
-// "<field>: <id><missing><area_id>" otherwise, alike whether it does not exist or is another
-// area's.
-template <typename State>
-absl::StatusOr<State> LoadInArea(Session& s, absl::string_view field, absl::string_view id,
-                                 absl::string_view area_id, absl::string_view missing) {
-  ASSIGN_OR_RETURN(State state, s.Load<State>(field, id, /*must_exist=*/false));
-  RETURN_IF_ERROR(Rule(state.exists && state.area_id == area_id,
-                       absl::StrCat(field, ": ", id, missing, area_id)));
-  return state;
-}
-
-}  // namespace
-
 absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
                                            absl::string_view youth_id, absl::string_view area_id) {
-  return LoadInArea<YouthState>(s, field, youth_id, area_id, " has no case in ");
+  ASSIGN_OR_RETURN(YouthState youth, s.Load<YouthState>(field, youth_id, /*must_exist=*/false));
+  RETURN_IF_ERROR(Rule(youth.exists && youth.area_id == area_id,
+                       absl::StrCat(field, ": ", youth_id, " has no case in ", area_id)));
+  return youth;
 }
 
 absl::StatusOr<CommitmentState> LoadCommitmentInArea(Session& s, absl::string_view field,
                                                      absl::string_view commitment_id,
                                                      absl::string_view area_id) {
-  return LoadInArea<CommitmentState>(s, field, commitment_id, area_id, " is no commitment of ");
+  ASSIGN_OR_RETURN(CommitmentState commitment,
+                   s.Load<CommitmentState>(field, commitment_id, /*must_exist=*/false));
+  if (!commitment.exists || commitment.area_id != area_id) {
+    return NoSuch<CommitmentState>(field, commitment_id);
+  }
+  return commitment;
 }
 
 absl::Status CheckProgrammeGoals(

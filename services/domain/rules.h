@@ -65,6 +65,10 @@ inline absl::Status RequireCoordinatorOrOwnAgency(const Principal& p, absl::stri
 // A meeting's held_at may run ahead of the server's clock by this much (clocks differ), no more:
 // a meeting is recorded as held once it was, not before.
 inline constexpr absl::Duration kClockLeeway = absl::Minutes(5);
+// A meeting is held when it was scheduled, or later (postponed); brought forward, by no more
+// than this (the same day or the day before: it started early, or was moved by a day). A
+// meeting held earlier than that is another meeting, scheduled anew (review 13b, B2).
+inline constexpr absl::Duration kMeetingBroughtForward = absl::Hours(24);
 // A meeting's minutes: its decisions, and agenda items added once it is held, are recorded
 // within this many days after it was held (the task force meets every two weeks; its minutes are
 // written before it meets again), not months later at a meeting long past.
@@ -98,9 +102,10 @@ absl::Status NotClosed(const YouthState& youth, absl::string_view youth_id, absl
 // learn).
 absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
                                            absl::string_view youth_id, absl::string_view area_id);
-// The same for a commitment, which names its youth: FAILED_PRECONDITION "<field>:
-// <commitment_id> is no commitment of <area_id>" for one that does not exist and one of another
-// area alike, before anything of it (its status, its youth) is told.
+// The commitment `commitment_id` (named in `field`) if it is of `area_id`; NOT_FOUND "<field>: no
+// commitment <commitment_id>", as the commands acting on a commitment answer an unknown id
+// (Session::Load), for one that does not exist and one of another area alike, before anything
+// of it (its status, its youth) is told.
 absl::StatusOr<CommitmentState> LoadCommitmentInArea(Session& s, absl::string_view field,
                                                      absl::string_view commitment_id,
                                                      absl::string_view area_id);

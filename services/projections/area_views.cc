@@ -187,10 +187,26 @@ absl::Status AreaView::Apply(const store::RecordedEvent& recorded, const v1::Eve
       PutRow(rows, AgencyKey(registered.agency_id()), std::move(agency));
       return absl::OkStatus();
     }
+    case K::kChiefAppointed: {
+      v1::LeadershipContact chief;
+      chief.set_person(event.chief_appointed().person());
+      PutRow(rows, ChiefKey(event.chief_appointed().area_id()), std::move(chief));
+      return absl::OkStatus();
+    }
     case K::kLeadershipLadderSet:
       return UpdateRow<v1::AgencyView>(
           rows, AgencyKey(event.leadership_ladder_set().agency_id()), [&](v1::AgencyView& agency) {
-            *agency.mutable_ladder() = event.leadership_ladder_set().contacts();
+            agency.clear_ladder();
+            for (const v1::LeadershipContact& rung : event.leadership_ladder_set().contacts()) {
+              // The police's ladder has no mayor (review 13b, N6): a police ladder of before
+              // may name one at LEADERSHIP_LEVEL_POLITICAL, which nobody answers at (the
+              // police director does, domain::ContactFor); the directory leaves that rung out.
+              if (agency.kind() == v1::AGENCY_KIND_POLICE &&
+                  rung.level() == v1::LEADERSHIP_LEVEL_POLITICAL) {
+                continue;
+              }
+              *agency.add_ladder() = rung;
+            }
           });
     case K::kAgencyPeopleNamed:
       return UpdateRow<v1::AgencyView>(

@@ -24,7 +24,8 @@ namespace hotspot::projections {
 
 inline constexpr char kEscalationsView[] = "escalations.v2";  // v2: the index rows
 inline constexpr char kMeetingsView[] = "meetings.v2";        // v2: the index rows
-inline constexpr char kAreaView[] = "area.v4";  // v4: the agencies' index by area
+// v4: the agencies' index by area; v5: the area's chief, and police ladders without a mayor.
+inline constexpr char kAreaView[] = "area.v5";
 
 // The index prefixes of an area's escalations (all; to one agency) and meetings (all; of one
 // body), and the index rows of one.
@@ -48,6 +49,8 @@ inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeti
 inline std::string ProgrammeKey(absl::string_view area_id) {
   return absl::StrCat("programme/", area_id);
 }
+// The area's appointed chief (ChiefAppointed): a LeadershipContact whose person is the chief.
+inline std::string ChiefKey(absl::string_view area_id) { return absl::StrCat("chief/", area_id); }
 inline std::string AgencyKey(absl::string_view agency_id) {
   return absl::StrCat("agency/", agency_id);
 }
@@ -78,9 +81,11 @@ class EscalationsView final : public View {
                      Rows& rows) override;
 };
 
-// "area.v4" rows:
+// "area.v5" rows:
 //   measurement/<area_id>/<measure>/<scope>/<yyyymmdd>  Measurement
 //   programme/<area_id>                                 ProgrammeView
+//   chief/<area_id>                                     LeadershipContact: the appointed chief
+//                                                       (person), for the read side's policy
 //   agency/<agency_id>                                  AgencyView (the directory)
 //   agencies-of/<area_id>/<agency_id>                   index row (key only, see Reindex): an
 //                                                       agency serving the area, by id
@@ -89,7 +94,8 @@ class EscalationsView final : public View {
 //   report-missing/<area_id>/<yyyymmdd>                 MissingReport (the half-year's last day)
 // (the dashboard's other figures are computed from the other views at query time). v2 added the
 // programme and the directory, v3 the half-years without their report, v4 the agencies' index by
-// area; each version is rebuilt
+// area, v5 the chief and the police ladders of before without their mayor (AgencyView); each
+// version is rebuilt
 // from the log when it opens.
 class AreaView final : public View {
  public:

@@ -559,10 +559,20 @@ absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Ev
   if (event.kind_case() == K::kDecisionRecorded) {
     const v1::DecisionRecorded& d = event.decision_recorded();
     return UpdateCase(rows, d.youth_id(), recorded, [&](v1::CaseView& c) {
-      v1::MeetingRef* meeting = c.add_meetings_discussed();
-      meeting->set_meeting_id(d.meeting_id());
-      *meeting->mutable_at() = Ts(recorded.metadata.occurred_at);
-      if (c.days_to_first_discussion() < 0) {
+      // Each meeting once, however many items it recorded about the youth.
+      const bool listed =
+          std::any_of(c.meetings_discussed().begin(), c.meetings_discussed().end(),
+                      [&](const v1::MeetingRef& m) { return m.meeting_id() == d.meeting_id(); });
+      if (!listed) {
+        v1::MeetingRef* meeting = c.add_meetings_discussed();
+        meeting->set_meeting_id(d.meeting_id());
+        *meeting->mutable_at() = Ts(recorded.metadata.occurred_at);
+      }
+      // The case's first discussion is its first decision (a decision of before, unset, is one):
+      // a recommendation or information (the local SSP's, review 13c, e) decides nothing.
+      const bool decision =
+          d.kind() == v1::DECISION_KIND_DECISION || d.kind() == v1::DECISION_KIND_UNSPECIFIED;
+      if (decision && c.days_to_first_discussion() < 0) {
         c.set_days_to_first_discussion(
             Days(c.referral().referred_at(), recorded.metadata.occurred_at));
       }

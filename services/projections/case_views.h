@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v7" rows:
+// "cases.v8" rows:
 //   case/<youth_id>                              CaseView: where the case stands (personal data
 //                                                sealed)
 //   c2y/<commitment_id>                          the youth a commitment is for (to follow its
@@ -31,8 +31,10 @@ namespace hotspot::projections {
 // nobody in the case (agencies_involved); v4: a social decision involves nobody; v5: outreach
 // tasks and social decisions in the case, and identities recorded later; v6 (a development
 // version only): commitments of before acceptance was recorded read as accepted when made
-// (accepted_at); v7: that, and the index rows (the ended cases' among them).
-inline constexpr char kCasesView[] = "cases.v7";
+// (accepted_at); v7: that, and the index rows (the ended cases' among them); v8: the first
+// discussion is the first decision (not a recommendation or information), and each meeting is
+// listed once in meetings_discussed.
+inline constexpr char kCasesView[] = "cases.v8";
 // v2: the agency index; v3 (a development version only): as cases.v6, accepted_at of the
 // commitments of before; v4: that, and the index rows by area (and agency, youth) instead of
 // copies by agency.

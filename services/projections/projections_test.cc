@@ -368,6 +368,57 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   for (const auto& [key, value] : index) EXPECT_EQ(value, "") << key;
 }
 
+// Review 13c, e: a recommendation or information about a youth (the local SSP's) is no discussion
+// of the case: the first discussion is its first decision. Each meeting is listed once in
+// meetings_discussed, however many items it recorded about the youth.
+TEST(CasesViewTest, TheFirstDiscussionIsTheFirstDecisionAndEachMeetingIsListedOnce) {
+  CasesView view;
+  ViewInMemory rows(view);
+  const std::string youth = "youth-1";
+  v1::Event referred;
+  referred.mutable_youth_referred()->set_youth_id(youth);
+  referred.mutable_youth_referred()->set_referring_agency_id("agency-school");
+  rows.Apply(referred, youth);
+  auto item = [&](const std::string& meeting, v1::DecisionKind kind) {
+    v1::Event e;
+    v1::DecisionRecorded* d = e.mutable_decision_recorded();
+    d->set_meeting_id(meeting);
+    d->set_decision_id(absl::StrCat("decision-", meeting, "-", kind));
+    d->set_youth_id(youth);
+    d->set_kind(kind);
+    rows.Apply(e, meeting);
+    v1::CaseView c;
+    EXPECT_TRUE(c.ParseFromString(rows.Under(CaseKey(youth)).at(CaseKey(youth))));
+    return c;
+  };
+  auto meetings = [](const v1::CaseView& c) {
+    std::vector<std::string> ids;
+    for (const v1::MeetingRef& m : c.meetings_discussed()) ids.push_back(m.meeting_id());
+    return ids;
+  };
+  v1::CaseView c = item("meeting-ssp", v1::DECISION_KIND_INFORMATION);
+  EXPECT_EQ(c.days_to_first_discussion(), -1);
+  EXPECT_THAT(meetings(c), ::testing::ElementsAre("meeting-ssp"));
+  c = item("meeting-ssp", v1::DECISION_KIND_RECOMMENDATION);
+  EXPECT_EQ(c.days_to_first_discussion(), -1);
+  EXPECT_THAT(meetings(c), ::testing::ElementsAre("meeting-ssp"));
+  c = item("meeting-tf", v1::DECISION_KIND_DECISION);
+  EXPECT_EQ(c.days_to_first_discussion(), 0);  // the same day as the referral
+  EXPECT_THAT(meetings(c), ::testing::ElementsAre("meeting-ssp", "meeting-tf"));
+  c = item("meeting-tf", v1::DECISION_KIND_RECOMMENDATION);
+  EXPECT_THAT(meetings(c), ::testing::ElementsAre("meeting-ssp", "meeting-tf"));
+  // A decision of before (no kind) is a decision.
+  CasesView old_view;
+  ViewInMemory old_rows(old_view);
+  old_rows.Apply(referred, youth);
+  v1::Event of_before;
+  of_before.mutable_decision_recorded()->set_meeting_id("meeting-old");
+  of_before.mutable_decision_recorded()->set_youth_id(youth);
+  old_rows.Apply(of_before, "meeting-old");
+  ASSERT_TRUE(c.ParseFromString(old_rows.Under(CaseKey(youth)).at(CaseKey(youth))));
+  EXPECT_EQ(c.days_to_first_discussion(), 0);
+}
+
 // A commitment's index rows (area; area and owning agency; area and youth, by due date) move when
 // its due date is renegotiated, and hold no data.
 TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {

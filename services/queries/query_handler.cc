@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "services/domain/aggregates.h"
+#include "services/domain/rules.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
 #include "services/projections/duplicate_index.h"
@@ -80,14 +81,7 @@ absl::StatusOr<uint64_t> QueryHandler::Reach(const security::Principal& who, uin
 
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
                                                         absl::string_view youth_id) {
-  ASSIGN_OR_RETURN(const std::optional<std::string> row,
-                   views.Get(projections::kCasesView, projections::CaseKey(youth_id)));
-  if (!row.has_value()) return std::nullopt;
-  v1::CaseView view;
-  if (!view.ParseFromString(*row)) {
-    return absl::DataLossError(absl::StrCat("the case row of ", youth_id, " is unreadable"));
-  }
-  return view;
+  return LoadRow<v1::CaseView>(views, projections::kCasesView, projections::CaseKey(youth_id));
 }
 
 absl::Status CaseFor(const security::Principal& who, absl::string_view youth_id,
@@ -102,6 +96,13 @@ absl::Status CaseFor(const security::Principal& who, absl::string_view youth_id,
 absl::StatusOr<std::optional<v1::CaseView>> QueryHandler::LoadCase(
     absl::string_view youth_id) const {
   return LoadCaseRow(*views_, youth_id);
+}
+
+absl::StatusOr<std::string> QueryHandler::ChiefOf(absl::string_view area_id) const {
+  ASSIGN_OR_RETURN(const std::optional<v1::LeadershipContact> chief,
+                   LoadRow<v1::LeadershipContact>(*views_, projections::kAreaView,
+                                                  projections::ChiefKey(area_id)));
+  return chief.has_value() ? chief->person() : std::string();
 }
 
 namespace {
@@ -282,7 +283,8 @@ absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
   RETURN_IF_ERROR(CaseFor(who, request.youth_id(), view));
   RETURN_IF_ERROR(security::MayReadArea(who, view->area_id()));
   Disclosed<v1::GetCaseResponse> out;
-  const bool duplicates = security::MaySeePossibleDuplicates(who, *view);
+  ASSIGN_OR_RETURN(const std::string chief, ChiefOf(view->area_id()));
+  const bool duplicates = security::MaySeePossibleDuplicates(who, *view, chief);
   RETURN_IF_ERROR(Present(who, &*view, out.disclosures));
   if (duplicates) {
     // The flag says that another youth has this one's CPR number, or name and birth date: a read
@@ -299,6 +301,38 @@ absl::StatusOr<Disclosed<v1::GetCaseResponse>> QueryHandler::GetCase(
   return out;
 }
 
+namespace {
+
+// Who answers `escalation` at each level it has stood at (its level now, and those it moved
+// from), as `target`'s ladder and the area's police coordinator stand in the directory: the
+// domain's contacts (domain::ContactFor), so that those who answer it read it.
+std::vector<std::string> ContactsAtItsLevels(const v1::EscalationView& escalation,
+                                             const v1::AgencyView& target) {
+  domain::AreaState area;
+  domain::AgencyState agency;
+  agency.kind = target.kind();
+  for (const v1::LeadershipContact& rung : target.ladder()) {
+    agency.ladder[rung.level()] = rung.person();
+  }
+  const auto designated = target.police_coordinators().find(escalation.area_id());
+  if (designated != target.police_coordinators().end()) {
+    area.police_coordinators[target.agency_id()] = designated->second;
+  }
+  std::set<v1::EscalationLevel> levels = {escalation.level()};
+  for (const v1::EscalationMove& move : escalation.moves()) {
+    levels.insert(move.from_level());
+    levels.insert(move.to_level());
+  }
+  std::vector<std::string> contacts;
+  for (const v1::EscalationLevel level : levels) {
+    std::string contact = domain::ContactFor(area, agency, target.agency_id(), level);
+    if (!contact.empty()) contacts.push_back(std::move(contact));
+  }
+  return contacts;
+}
+
+}  // namespace
+
 // Whether the caller may see each youth's personal data, each case looked up once.
 class QueryHandler::CasePolicy {
  public:
@@ -313,22 +347,7 @@ class QueryHandler::CasePolicy {
   // spares looking the case up where the caller's role settles it.
   absl::Status Resolve(google::protobuf::Message* message, const std::string& youth_id,
                        const std::string& involved = "") {
-    bool allowed = true;
-    if (youth_id.empty()) {
-      // About the area: in clear anyway.
-    } else if (const std::optional<bool> known =
-                   security::MaySeeWithoutCase(who_, area_id_, involved)) {
-      allowed = *known;
-    } else {
-      auto it = allowed_.find(youth_id);
-      if (it == allowed_.end()) {
-        ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, handler_.LoadCase(youth_id));
-        it = allowed_
-                 .emplace(youth_id, view.has_value() && security::MaySeePersonalData(who_, *view))
-                 .first;
-      }
-      allowed = it->second;
-    }
+    ASSIGN_OR_RETURN(const bool allowed, Allowed(youth_id, involved));
     // Of the casework, a caller that is no § 115 party reads only its own commitments.
     if (allowed && !youth_id.empty() && !security::MaySeeCasework(who_, involved)) {
       WithholdPersonalData(message, "not_recipient");
@@ -336,12 +355,69 @@ class QueryHandler::CasePolicy {
     return ResolvePersonalData(message, youth_id, area_id_, allowed, *handler_.sealer_, shown_);
   }
 
+  // Resolves an escalation's personal data (its reason and outcome): about a youth, those who
+  // may see the case's personal data read them only as security::MaySeeEscalationReason says.
+  absl::Status ResolveEscalation(v1::EscalationView* escalation) {
+    const std::string& youth_id = escalation->youth_id();
+    ASSIGN_OR_RETURN(const bool allowed, Allowed(youth_id, security::InvolvedThrough(*escalation)));
+    if (allowed && !youth_id.empty()) {
+      ASSIGN_OR_RETURN(const bool reads, ReadsReason(*escalation));
+      if (!reads) WithholdPersonalData(escalation, "not_recipient");
+    }
+    return ResolvePersonalData(escalation, youth_id, area_id_, allowed, *handler_.sealer_, shown_);
+  }
+
  private:
+  // Whether the caller may see the personal data of `youth_id`'s case ("": the area's, in clear).
+  absl::StatusOr<bool> Allowed(const std::string& youth_id, const std::string& involved) {
+    if (youth_id.empty()) return true;  // about the area: in clear anyway
+    if (const std::optional<bool> known = security::MaySeeWithoutCase(who_, area_id_, involved)) {
+      return *known;
+    }
+    auto it = allowed_.find(youth_id);
+    if (it == allowed_.end()) {
+      ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, handler_.LoadCase(youth_id));
+      it = allowed_.emplace(youth_id, view.has_value() && security::MaySeePersonalData(who_, *view))
+               .first;
+    }
+    return it->second;
+  }
+
+  // Whether the caller reads `escalation`'s reason (of a youth's case), with the area's chief,
+  // the target's directory entry and the case each looked up once.
+  absl::StatusOr<bool> ReadsReason(const v1::EscalationView& escalation) {
+    if (!chief_.has_value()) {
+      ASSIGN_OR_RETURN(chief_, handler_.ChiefOf(area_id_));
+    }
+    const std::string& target = escalation.target_agency_id();
+    auto agency = agencies_.find(target);
+    if (agency == agencies_.end()) {
+      ASSIGN_OR_RETURN(std::optional<v1::AgencyView> row,
+                       LoadRow<v1::AgencyView>(*handler_.views_, projections::kAreaView,
+                                               projections::AgencyKey(target)));
+      agency = agencies_.emplace(target, std::move(row)).first;
+    }
+    auto view = cases_.find(escalation.youth_id());
+    if (view == cases_.end()) {
+      ASSIGN_OR_RETURN(std::optional<v1::CaseView> row, handler_.LoadCase(escalation.youth_id()));
+      view = cases_.emplace(escalation.youth_id(), std::move(row)).first;
+    }
+    if (!view->second.has_value()) return false;
+    const std::vector<std::string> contacts = agency->second.has_value()
+                                                  ? ContactsAtItsLevels(escalation, *agency->second)
+                                                  : std::vector<std::string>();
+    return security::MaySeeEscalationReason(who_, escalation, *view->second, contacts, *chief_);
+  }
+
   const QueryHandler& handler_;
   const security::Principal& who_;
   const std::string area_id_;
   security::Disclosures& shown_;
   std::map<std::string, bool> allowed_;
+  // For escalations' reasons: the area's chief, agencies' directory entries and cases.
+  std::optional<std::string> chief_;
+  std::map<std::string, std::optional<v1::AgencyView>> agencies_;
+  std::map<std::string, std::optional<v1::CaseView>> cases_;
 };
 
 absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
@@ -522,7 +598,7 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
   response.set_next_page_token(next);
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   for (v1::EscalationView& e : *response.mutable_escalations()) {
-    RETURN_IF_ERROR(policy.Resolve(&e, e.youth_id(), security::InvolvedThrough(e)));
+    RETURN_IF_ERROR(policy.ResolveEscalation(&e));
   }
   response.set_position(position);
   return out;

@@ -104,6 +104,8 @@ class QueryHandler {
   absl::StatusOr<uint64_t> Reach(const security::Principal& who, uint64_t min_position,
                                  absl::Time deadline) const;
   absl::StatusOr<std::optional<v1::CaseView>> LoadCase(absl::string_view youth_id) const;
+  // The area's appointed chief (person); "" while none is.
+  absl::StatusOr<std::string> ChiefOf(absl::string_view area_id) const;
   // Resolves personal data and the date-dependent fields of a case for `who`.
   absl::Status Present(const security::Principal& who, v1::CaseView* view,
                        security::Disclosures& shown) const;

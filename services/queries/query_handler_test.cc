@@ -5,7 +5,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "services/commands/command_handler.h"
@@ -250,6 +252,82 @@ TEST(QueryHandlerTest, AListParsesOnlyItsAreasRowsAndOnlyAsFarAsItsPage) {
     EXPECT_NE(directory.agencies(i).agency_id(), "agency-other");
     if (i > 0) EXPECT_LT(directory.agencies(i - 1).agency_id(), directory.agencies(i).agency_id());
   }
+}
+
+// A police ladder of before named a mayor at the political rung, which nobody answers at (the
+// police director does): the directory, read through ListAgencies, leaves it out; another
+// agency's political rung stays (review 13b, N6).
+TEST(QueryHandlerTest, TheDirectoryShowsNoMayorOnAPoliceLadderOfBefore) {
+  store::testing::TempDir dir;
+  std::unique_ptr<security::KeyStore> keys;
+  std::unique_ptr<security::Sealer> sealer;
+  security::PublicHead heads;
+  std::unique_ptr<store::EventStore> events;
+  projections::testing::OpenTestStores(dir, &keys, &sealer, &events, &heads);
+  ASSERT_NE(events, nullptr);
+  constexpr char kArea[] = "area-before";
+  // An agency of `kind` with the ladder middle manager, director, mayor: straight into the log,
+  // as a hotspotd of before wrote it.
+  auto agency_of_before = [&](const std::string& agency, v1::AgencyKind kind) {
+    v1::Event registered;
+    registered.set_area_id(kArea);
+    registered.mutable_agency_registered()->set_agency_id(agency);
+    registered.mutable_agency_registered()->set_area_id(kArea);
+    registered.mutable_agency_registered()->set_name(agency);
+    registered.mutable_agency_registered()->set_kind(kind);
+    v1::Event ladder;
+    ladder.set_area_id(kArea);
+    ladder.mutable_leadership_ladder_set()->set_agency_id(agency);
+    for (const auto& [level, person] : {std::pair{v1::LEADERSHIP_LEVEL_MIDDLE_MANAGER, "manager"},
+                                        std::pair{v1::LEADERSHIP_LEVEL_DIRECTOR, "director"},
+                                        std::pair{v1::LEADERSHIP_LEVEL_POLITICAL, "mayor"}}) {
+      v1::LeadershipContact* rung = ladder.mutable_leadership_ladder_set()->add_contacts();
+      rung->set_level(level);
+      rung->set_person(absl::StrCat(person, "-", agency));
+    }
+    store::StreamAppend append;
+    append.stream = agency;
+    append.events.push_back(store::ProposedEvent{
+        {}, "hotspot.v1.AgencyRegistered", registered.SerializeAsString(), {absl::Now(), "test"}});
+    append.events.push_back(store::ProposedEvent{
+        {}, "hotspot.v1.LeadershipLadderSet", ladder.SerializeAsString(), {absl::Now(), "test"}});
+    ASSERT_TRUE(events->Append({std::move(append)}).ok());
+  };
+  agency_of_before("agency-police-before", v1::AGENCY_KIND_POLICE);
+  agency_of_before("agency-school-before", v1::AGENCY_KIND_SCHOOL);
+  auto views = projections::Projector::Open(
+      projections::ProjectorOptions(), events.get(),
+      projections::AllViews(sealer.get(), *security::IdentityDigester::FromKeyStore(*keys)),
+      dir.Sub("views"));
+  ASSERT_TRUE(views.ok()) << views.status();
+  ASSERT_TRUE((*views)->WaitFor(events->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+  const QueryHandler queries(views->get(), sealer.get(), &heads);
+  security::Principal chief = scenario::SjaelorCast().chief;
+  chief.areas = {kArea};
+  v1::ListAgenciesRequest request;
+  request.set_area_id(kArea);
+  const absl::StatusOr<v1::ListAgenciesResponse> directory =
+      queries.ListAgencies(chief, request, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  ASSERT_EQ(directory->agencies_size(), 2);
+  auto rungs = [](const v1::AgencyView& agency) {
+    std::vector<std::string> out;
+    for (const v1::LeadershipContact& rung : agency.ladder()) {
+      out.push_back(absl::StrCat(v1::LeadershipLevel_Name(rung.level()), " ", rung.person()));
+    }
+    return out;
+  };
+  EXPECT_EQ(directory->agencies(0).agency_id(), "agency-police-before");
+  EXPECT_EQ(
+      rungs(directory->agencies(0)),
+      (std::vector<std::string>{"LEADERSHIP_LEVEL_MIDDLE_MANAGER manager-agency-police-before",
+                                "LEADERSHIP_LEVEL_DIRECTOR director-agency-police-before"}));
+  EXPECT_EQ(directory->agencies(1).agency_id(), "agency-school-before");
+  EXPECT_EQ(
+      rungs(directory->agencies(1)),
+      (std::vector<std::string>{"LEADERSHIP_LEVEL_MIDDLE_MANAGER manager-agency-school-before",
+                                "LEADERSHIP_LEVEL_DIRECTOR director-agency-school-before",
+                                "LEADERSHIP_LEVEL_POLITICAL mayor-agency-school-before"}));
 }
 
 // What the birthday dates (the flag 90 days before the 18th birthday, the day a consent lapsed

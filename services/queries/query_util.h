@@ -146,6 +146,19 @@ absl::StatusOr<std::map<std::string, Row>> Collect(const projections::Projector&
   return matches;
 }
 
+// The row `key` of `view` in the live views; nullopt if there is none; DATA_LOSS if unreadable.
+template <typename Row>
+absl::StatusOr<std::optional<Row>> LoadRow(const projections::Projector& views,
+                                           absl::string_view view, const std::string& key) {
+  ASSIGN_OR_RETURN(const std::optional<std::string> row, views.Get(view, key));
+  if (!row.has_value()) return std::nullopt;
+  Row parsed;
+  if (!parsed.ParseFromString(*row)) {
+    return absl::DataLossError(absl::StrCat("the row ", key, " of ", view, " is unreadable"));
+  }
+  return parsed;
+}
+
 // The case row of `youth_id` in the live view; nullopt if there is none.
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
                                                         absl::string_view youth_id);

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "services/common/text.h"
 #include "services/security/aead.h"
 #include "store/status_macros.h"
 
@@ -46,33 +47,6 @@ std::optional<std::string> NormaliseCpr(absl::string_view cpr) {
   return absl::StrCat(digits.substr(0, 6), "-", digits.substr(6));
 }
 
-std::optional<std::string> NormaliseName(absl::string_view name) {
-  std::string out;
-  bool space = false;  // a separator is pending
-  for (size_t i = 0; i < name.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(name[i]);
-    const unsigned char next = i + 1 < name.size() ? static_cast<unsigned char>(name[i + 1]) : 0;
-    if (absl::ascii_isspace(c) || c == '-' || (c == 0xC2 && next == 0xA0)) {  // U+00A0
-      if (c == 0xC2) ++i;
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
-    if (c == 0xC3 && next >= 0x80 && next <= 0x9E && next != 0x97) {
-      // U+00C0..U+00DE (but U+00D7, the multiplication sign): the Latin-1 capitals, whose small
-      // letters are 0x20 further on.
-      out.push_back(static_cast<char>(c));
-      out.push_back(static_cast<char>(next + 0x20));
-      ++i;
-      continue;
-    }
-    out.push_back(static_cast<char>(absl::ascii_tolower(c)));
-  }
-  if (out.empty()) return std::nullopt;
-  return out;
-}
-
 std::optional<std::string> NormaliseBirthDate(absl::string_view birth_date) {
   absl::CivilDay day;
   if (birth_date.size() != 10 || !absl::ParseCivilTime(birth_date, &day) ||
@@ -98,7 +72,7 @@ absl::StatusOr<IdentityDigester> IdentityDigester::WithKey(std::string key) {
 absl::StatusOr<std::optional<std::string>> IdentityDigester::Digest(
     IdentityMatch kind, absl::string_view scope,
     std::initializer_list<absl::string_view> parts) const {
-  const std::optional<std::string> normal_scope = NormaliseName(scope);
+  const std::optional<std::string> normal_scope = common::NormaliseName(scope);
   if (!normal_scope.has_value()) return std::nullopt;
   std::string input;
   AppendPart(&input, "hotspot.duplicates.v1");
@@ -119,7 +93,7 @@ absl::StatusOr<std::optional<std::string>> IdentityDigester::OfCpr(absl::string_
 
 absl::StatusOr<std::optional<std::string>> IdentityDigester::OfNameAndBirthDate(
     absl::string_view scope, absl::string_view name, absl::string_view birth_date) const {
-  const std::optional<std::string> normal_name = NormaliseName(name);
+  const std::optional<std::string> normal_name = common::NormaliseName(name);
   const std::optional<std::string> normal_date = NormaliseBirthDate(birth_date);
   if (!normal_name.has_value() || !normal_date.has_value()) return std::nullopt;
   return Digest(IdentityMatch::kNameAndBirthDate, scope, {*normal_name, *normal_date});

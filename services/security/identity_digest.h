@@ -10,8 +10,10 @@
 // What is hashed, each part length-prefixed, with the domain "hotspot.duplicates.v1":
 //   kCprNumber         the scope and the CPR number, normalised to "DDMMYY-NNNN" (ten digits,
 //                      any separators dropped)
-//   kNameAndBirthDate  the scope, the name (NormaliseName) and the birth date ("YYYY-MM-DD")
-// The scope is the municipality (NormaliseName too), so that a digest matches only within it.
+//   kNameAndBirthDate  the scope, the name (common::NormaliseName) and the birth date
+//                      ("YYYY-MM-DD")
+// The scope is the municipality (common::NormaliseName too), so that a digest matches only
+// within it.
 // A value that does not normalise (no name, a CPR number without ten digits, no valid birth
 // date) has no digest: it is not indexed and matches nothing.
 //
@@ -67,11 +69,6 @@ class IdentityDigester {
 // "DDMMYY-NNNN" from a CPR number with exactly ten digits and any separators ("0102031234",
 // "010203-1234", "010203 1234"); nullopt otherwise.
 std::optional<std::string> NormaliseCpr(absl::string_view cpr);
-
-// A name (or a municipality) as compared: lower case (ASCII and the Latin-1 letters, so "ØSTER"
-// and "øster" are one), hyphens and runs of white space (also no-break spaces) as one space, no
-// space at either end; nullopt if nothing is left. Other characters are kept as they are (UTF-8).
-std::optional<std::string> NormaliseName(absl::string_view name);
 
 // "YYYY-MM-DD" if `birth_date` is a valid date in that form; nullopt otherwise.
 std::optional<std::string> NormaliseBirthDate(absl::string_view birth_date);

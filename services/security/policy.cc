@@ -43,6 +43,13 @@ bool Contains(const Container& c, absl::string_view value) {
   return std::find(std::begin(c), std::end(c), value) != std::end(c);
 }
 
+// `who` is the appointed chief (`chief`, "" while none is) of `area_id`, calling as a
+// coordinator of the area.
+bool IsAreasChief(const Principal& who, absl::string_view area_id, absl::string_view chief) {
+  return who.role == Role::kCoordinator && !chief.empty() && who.person == chief &&
+         who.InArea(area_id);
+}
+
 // An auditor of `area_id`: of every area (its token lists none), or of its own areas.
 bool AuditsArea(const Principal& who, absl::string_view area_id) {
   return who.role == Role::kAuditor && (who.areas.empty() || who.InArea(area_id));
@@ -174,6 +181,24 @@ std::optional<bool> MaySeeWithoutCase(const Principal& who, absl::string_view ar
 
 std::string InvolvedThrough(const v1::EscalationView& escalation) {
   return escalation.target_agency_id();
+}
+
+bool MaySeeEscalationReason(const Principal& who, const v1::EscalationView& escalation,
+                            const v1::CaseView& view, const std::vector<std::string>& contacts,
+                            absl::string_view chief) {
+  if (IsAreasChief(who, escalation.area_id(), chief)) return true;
+  const std::string& target = escalation.target_agency_id();
+  if (who.agency != target || who.person.empty()) return false;
+  if (Contains(contacts, who.person)) return true;
+  for (const v1::CommitmentView& commitment : view.commitments()) {
+    if (commitment.owning_agency_id() == target && commitment.responsible_person() == who.person) {
+      return true;
+    }
+  }
+  for (const v1::OutreachView& task : view.outreach()) {
+    if (task.agency_id() == target && task.person() == who.person) return true;
+  }
+  return false;
 }
 
 bool CommitmentOpensTheCase(v1::CommitmentState state) {
@@ -319,8 +344,9 @@ bool MaySeeEveryChangeIn(const Principal& who, absl::string_view area_id) {
   return MaySeeEveryChange(who) && who.InArea(area_id);
 }
 
-bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view) {
-  return who.role == Role::kCoordinator && MaySeePersonalData(who, view);
+bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view,
+                              absl::string_view chief) {
+  return IsAreasChief(who, view.area_id(), chief) && MaySeePersonalData(who, view);
 }
 
 absl::Status MayHoldRole(const Principal& who, v1::AgencyKind agency_kind) {

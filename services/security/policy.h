@@ -87,11 +87,25 @@ bool MaySeePersonalData(const Principal& who, const v1::CaseView& view);
 bool CommitmentOpensTheCase(v1::CommitmentState state);
 
 // The agency that `escalation` is raised at, as involved in its case for that escalation (the
-// `involved_agency` of MaySeeWithoutCase, the `owner` of MaySeeCasework): its rung contacts answer
-// it, and it concerns the agency's own commitments in the case, accepted or declined (a declined
-// one taken to the agency's leadership), so its people read it and its reason. Not the other
-// agencies of the case, whose casework the reason is not (review 13b, S3).
+// `involved_agency` of MaySeeWithoutCase): its rung contacts answer it, and it concerns the
+// agency's own commitments in the case, accepted or declined (a declined one taken to the
+// agency's leadership), so its people know whom it is about (review 13b, S3); who of them reads
+// its reason, MaySeeEscalationReason says.
 std::string InvolvedThrough(const v1::EscalationView& escalation);
+
+// True if `who`, who may see the personal data of `view` (the case `escalation` is about), may
+// also read the escalation's reason and outcome (review 13c, b and c): the area's appointed chief
+// (`chief`: her person, "" while none is appointed), who raises escalations and follows them;
+// and of the target agency, the contacts at the levels the escalation has stood at (`contacts`:
+// who answers it there, as the agency's ladder and the area's police coordinator stand now), and
+// its people with a task in the case (responsible for one of its commitments in it, or doing one
+// of its outreach tasks there). Nobody else: not her staff, not the social administration's
+// caseworkers, not the case's other agencies (§ 115 parties too), whose casework the reason is
+// not, nor the target's other people, nor a rung the escalation has not reached. (An escalation
+// about the area has no youth and no personal data: this is not asked of it.)
+bool MaySeeEscalationReason(const Principal& who, const v1::EscalationView& escalation,
+                            const v1::CaseView& view, const std::vector<std::string>& contacts,
+                            absl::string_view chief);
 
 // The same rule without the case at hand: true or false where the caller's area and role (and
 // `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt
@@ -118,10 +132,11 @@ bool ConsentEndedFor(const Principal& who, const v1::CaseView& view,
 bool MaySeeReferral(const Principal& who, const v1::CaseView& view);
 
 // True if `who`, who may see a case's personal data, may also read its casework: the screening
-// note, the action plan, the meetings' decisions, the escalations' reasons, and the commitments
-// of `owner` ("": of every agency). The case is the SSP cooperation's, so its § 115 parties, the
-// social administration's caseworkers and the area's coordinators read all of it; another
-// agency (a housing association, an NGO) involved through its own commitment reads only that.
+// note, the action plan, the meetings' decisions, and the commitments of `owner` ("": of every
+// agency); an escalation's reason is read by fewer (MaySeeEscalationReason). The case is the SSP
+// cooperation's, so its § 115 parties, the social administration's caseworkers and the area's
+// coordinators read all of it; another agency (a housing association, an NGO) involved through its
+// own commitment reads only that.
 bool MaySeeCasework(const Principal& who, absl::string_view owner = "");
 
 // True if `who`, who may see a case's personal data, may also read the youth's CPR number and
@@ -169,13 +184,16 @@ bool MaySeeEveryChange(const Principal& who);
 bool MaySeeEveryChangeIn(const Principal& who, absl::string_view area_id);
 // True if `who` may learn of `view`'s possible duplicates: the other cases of the municipality
 // whose youth has the same CPR number, or the same name and birth date (a keyed-hash index,
-// services/projections/duplicate_index.h). The area's coordinators only: the chief screens the
-// referral and takes it up with the other case's hotspot. Not the social administration's
+// services/projections/duplicate_index.h). The area's chief only (`chief`, the appointed
+// chief's person; "" while none is appointed: nobody), as a coordinator of the area: the chief
+// screens the referral and takes it up with the other case's hotspot ("flagged to the chief",
+// review 13b, N9). Not her staff, not the social administration's
 // caseworkers, who keep the child's own records by CPR number in their own systems and need no
 // link to another area's hotspot case; not the agencies, nor the pseudonymous readers. The flag
 // says that the other youth has this youth's CPR number (or name and birth date): it discloses
 // the other youth's identifying data, and is recorded as a read of it.
-bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view);
+bool MaySeePossibleDuplicates(const Principal& who, const v1::CaseView& view,
+                              absl::string_view chief);
 
 // OK if `who` may hold its role in its agency, whose kind is `agency_kind` (UNSPECIFIED: not
 // registered): the social caseworker's role, which reads every case of its areas and decides

@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "hotspot/v1/events.pb.h"
@@ -126,11 +127,13 @@ TEST(PolicyTest, AnAuditorBoundToAreasAuditsThoseOnly) {
   EXPECT_EQ(AccessRecordAreas(chief), std::vector<std::string>());
 }
 
-TEST(PolicyTest, PossibleDuplicatesAreTheAreasCoordinatorsToKnow) {
+TEST(PolicyTest, PossibleDuplicatesAreTheAreasChiefsToKnow) {
   v1::CaseView view;
   view.set_area_id("area-a");
   view.add_agencies_involved("agency-school");
   const Principal chief{"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"}};
+  // Her staff, coordinators of the area too, screen no referral (review 13b, N9).
+  const Principal staff{"staff-per", "agency-hotspot", Role::kCoordinator, {"area-a"}};
   const Principal other_chief{"chief-bo", "agency-hotspot-b", Role::kCoordinator, {"area-b"}};
   const Principal caseworker{
       "caseworker-eva", "agency-social", Role::kSocialCaseworker, {"area-a"}};
@@ -139,15 +142,68 @@ TEST(PolicyTest, PossibleDuplicatesAreTheAreasCoordinatorsToKnow) {
   const Principal ngo{"mentor-mia", "agency-ngo", Role::kAgencyMember, {"area-a"}};
   const Principal system{"system-x", "agency-it", Role::kIntegration, {"area-a"}};
   const Principal auditor{"auditor-ib", "agency-audit", Role::kAuditor, {}};
-  EXPECT_TRUE(MaySeePossibleDuplicates(chief, view));
+  EXPECT_TRUE(MaySeePossibleDuplicates(chief, view, chief.person));
   for (const Principal* who :
-       {&other_chief, &caseworker, &referrer, &leader, &ngo, &system, &auditor}) {
-    EXPECT_FALSE(MaySeePossibleDuplicates(*who, view)) << who->person;
+       {&staff, &other_chief, &caseworker, &referrer, &leader, &ngo, &system, &auditor}) {
+    EXPECT_FALSE(MaySeePossibleDuplicates(*who, view, chief.person)) << who->person;
   }
+  // Another area's chief, not of this case's area; and while no chief is appointed, nobody.
+  EXPECT_FALSE(MaySeePossibleDuplicates(other_chief, view, other_chief.person));
+  EXPECT_FALSE(MaySeePossibleDuplicates(chief, view, ""));
+  // Someone named as the chief, but no coordinator of the area (another role's token).
+  const Principal named{"chief-anna", "agency-school", Role::kAgencyLeader, {"area-a"}};
+  EXPECT_FALSE(MaySeePossibleDuplicates(named, view, chief.person));
 }
 
 // An NGO is outside the § 115 exchange: whether it referred the youth or has a task, it reads the
 // case only while a consent in force names it. A consent of before, naming no agency, names none.
+// Review 13c, b and c: an escalation's reason goes to the area's chief, the target's contacts
+// at the levels it stood at (given), and the target's people with a task in the case.
+TEST(PolicyTest, AnEscalationsReasonIsTheChiefsItsRungsAndTheTargetsPeopleWithATask) {
+  v1::CaseView view;
+  view.set_area_id("area-a");
+  v1::CommitmentView* own = view.add_commitments();
+  own->set_owning_agency_id("agency-school");
+  own->set_responsible_person("teacher-ole");
+  v1::CommitmentView* police = view.add_commitments();
+  police->set_owning_agency_id("agency-police");
+  police->set_responsible_person("officer-sara");
+  v1::OutreachView* outreach = view.add_outreach();
+  outreach->set_agency_id("agency-school");
+  outreach->set_person("teacher-kim");
+  v1::EscalationView escalation;
+  escalation.set_area_id("area-a");
+  escalation.set_target_agency_id("agency-school");
+  const std::vector<std::string> contacts = {"manager-school"};
+  const std::string chief = "chief-anna";
+  const Principal readers[] = {
+      {"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-a"}},
+      {"manager-school", "agency-school", Role::kAgencyLeader, {"area-a"}},
+      {"teacher-ole", "agency-school", Role::kAgencyMember, {"area-a"}},
+      {"teacher-kim", "agency-school", Role::kAgencyMember, {"area-a"}},
+  };
+  for (const Principal& who : readers) {
+    EXPECT_TRUE(MaySeeEscalationReason(who, escalation, view, contacts, chief)) << who.person;
+  }
+  const Principal others[] = {
+      {"staff-jonas", "agency-hotspot", Role::kCoordinator, {"area-a"}},
+      {"caseworker-lis", "agency-social", Role::kSocialCaseworker, {"area-a"}},
+      {"officer-sara", "agency-police", Role::kAgencyMember, {"area-a"}},     // a task of its own
+      {"director-school", "agency-school", Role::kAgencyLeader, {"area-a"}},  // not reached
+      {"teacher-mette", "agency-school", Role::kAgencyMember, {"area-a"}},    // no task
+      // The chief's person, but calling for the school, or of another area.
+      {"chief-anna", "agency-school", Role::kAgencyLeader, {"area-a"}},
+      {"chief-anna", "agency-hotspot", Role::kCoordinator, {"area-b"}},
+      // The task holder's person, in another agency's name.
+      {"teacher-ole", "agency-police", Role::kAgencyMember, {"area-a"}},
+  };
+  for (const Principal& who : others) {
+    EXPECT_FALSE(MaySeeEscalationReason(who, escalation, view, contacts, chief)) << who.person;
+  }
+  // No chief appointed: no coordinator reads it as the chief.
+  EXPECT_FALSE(MaySeeEscalationReason(readers[0], escalation, view, contacts, ""));
+}
+
 TEST(PolicyTest, AnNgoReadsTheCaseOnlyWhileAConsentNamesIt) {
   v1::CaseView view;
   view.set_area_id("area-a");

@@ -59,6 +59,8 @@ struct People {
       "station-chief-police-copenhagen", kPolice, Role::kAgencyLeader, {kArea}};
   // A leader of the demo's police who holds no rung of their ladder.
   Principal police_other{"police-lead-other", kPolice, Role::kAgencyLeader, {kArea}};
+  // A teacher of the demo's school with no task in the tests' cases.
+  Principal school_other{"teacher-mette", kSchool, Role::kAgencyMember, {kArea}};
   Principal region_admin = [] {
     Principal admin = Founder();
     admin.person = "it-operator-region";
@@ -67,8 +69,8 @@ struct People {
   }();
 
   std::vector<Principal> All() const {
-    return {school_director, police_director, mayor,           west_rung,   west_coordinator,
-            region_admin,    chief_as_school, police_other,    station_chief};
+    return {school_director, police_director, mayor,        west_rung,     west_coordinator,
+            region_admin,    chief_as_school, police_other, station_chief, school_other};
   }
 };
 
@@ -765,6 +767,79 @@ TEST_F(AuthorityTest, AnEscalationAboutACaseConcernsTheTargetsCommitmentsAndItsC
     if (e.escalation_id() == raised.id()) withheld = e.reason().has_withheld();
   }
   EXPECT_TRUE(withheld);
+}
+
+// Review 13c, b and c: an escalation's reason and outcome are read by the area's chief, by the
+// target agency's contacts at the levels it has stood at, and by the target's people with a task
+// in the case. They are withheld ("not_recipient") from those who otherwise see the case: the
+// chief's staff, the social caseworker, the case's other agencies (the police, with a commitment
+// of their own in it), and the target's other people, its director among them until the
+// escalation reaches the director's level. An agency with no part in the case sees nothing of it.
+TEST_F(AuthorityTest, AnEscalationsReasonIsReadByTheChiefItsRungsAndThoseWithATaskInTheCase) {
+  const std::string youth = Accepted();
+  const std::string task = CommitmentOf(youth, cast_->school_member);  // teacher-ole's
+  CommitmentOf(youth, cast_->police_member);  // the police are in the case too
+  v1::RaiseEscalationRequest raise = Raise(kSchool, task);
+  raise.set_youth_id(youth);
+  const v1::CommandResponse raised = Must(cast_->chief, raise);
+  const std::string id = raised.id();
+  // The escalation as `who` lists it.
+  auto as = [&](const Principal& who, uint64_t at) {
+    v1::ListEscalationsRequest request;
+    request.set_area_id(kArea);
+    request.set_target_agency_id(kSchool);
+    request.set_min_position(at);
+    request.set_page_size(500);
+    v1::ListEscalationsResponse response;
+    const grpc::Status status =
+        queries_->ListEscalations(suite_->As(who).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << who.person << ": " << status.error_message();
+    for (const v1::EscalationView& e : response.escalations()) {
+      if (e.escalation_id() == id) return e;
+    }
+    ADD_FAILURE() << id << " is not listed for " << who.person;
+    return v1::EscalationView();
+  };
+  // What `field` shows: its text, or "withheld: <why>".
+  auto shown = [](const v1::PersonalField& field) {
+    return field.has_withheld() ? absl::StrCat("withheld: ", field.withheld().reason())
+                                : field.text();
+  };
+  const std::string reason = raise.reason();
+  for (const Principal* who : {&cast_->chief, &cast_->school_leader, &cast_->school_member}) {
+    const v1::EscalationView e = as(*who, raised.position());
+    EXPECT_EQ(e.youth_id(), youth) << who->person;
+    EXPECT_EQ(shown(e.reason()), reason) << who->person;
+  }
+  for (const Principal* who :
+       {&cast_->staff, &cast_->caseworker, &cast_->police_member, &cast_->police_leader,
+        &people_->school_director, &people_->school_other}) {
+    const v1::EscalationView e = as(*who, raised.position());
+    EXPECT_EQ(e.youth_id(), youth) << who->person;  // it knows whom the case is about
+    EXPECT_EQ(shown(e.reason()), "withheld: not_recipient") << who->person;
+  }
+  EXPECT_EQ(shown(as(cast_->club_member, raised.position()).reason()), "withheld: not_allowed");
+
+  // At the director's level, the school's director reads it, and its middle manager still does.
+  Must(cast_->school_leader, Acknowledge(id));
+  const uint64_t moved = Must(cast_->chief, MoveUp(id)).position();
+  ASSERT_EQ(as(cast_->chief, moved).level(), v1::ESCALATION_LEVEL_DIRECTOR);
+  for (const Principal* who : {&people_->school_director, &cast_->school_leader}) {
+    EXPECT_EQ(shown(as(*who, moved).reason()), reason) << who->person;
+  }
+  EXPECT_EQ(shown(as(people_->school_other, moved).reason()), "withheld: not_recipient");
+
+  // Its outcome goes as its reason does.
+  Must(people_->school_director, Acknowledge(id));
+  const uint64_t resolved = Must(people_->school_director, Resolve(id)).position();
+  for (const Principal* who : {&cast_->chief, &people_->school_director, &cast_->school_member}) {
+    const v1::EscalationView e = as(*who, resolved);
+    EXPECT_TRUE(e.resolved()) << who->person;
+    EXPECT_EQ(shown(e.outcome()), "Staffed from next week") << who->person;
+  }
+  for (const Principal* who : {&cast_->staff, &cast_->police_member, &people_->school_other}) {
+    EXPECT_EQ(shown(as(*who, resolved).outcome()), "withheld: not_recipient") << who->person;
+  }
 }
 
 TEST_F(AuthorityTest, AConcernIsSharedOnlyByTheCallersOwnAgency) {

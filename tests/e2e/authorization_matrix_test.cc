@@ -580,7 +580,7 @@ TEST_F(AuthorizationMatrixTest, EveryReadRpcEveryRoleAreaAndAgency) {
       HOTSPOT_UNARY(admin, GetProjectionStatus, GetProjectionStatus, {}),
       HOTSPOT_UNARY(admin, LoadDemo, LoadDemo, {}),
       // The area view, small: rebuilt blue/green while the other cells read.
-      HOTSPOT_UNARY(admin, RebuildProjection, RebuildProjection, { request.set_view("area.v4"); }),
+      HOTSPOT_UNARY(admin, RebuildProjection, RebuildProjection, { request.set_view("area.v5"); }),
       HOTSPOT_STREAM(
           admin, Backup, BackupRequest, BackupResponse,
           { request.set_directory(suite_->dir.Sub(absl::StrCat("backup-", ++backups))); }, never),

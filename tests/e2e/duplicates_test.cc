@@ -1,7 +1,8 @@
 // A referral of a youth who is already known, against a real hotspotd (issue 13 §2): the chief
 // sees the flag on the second referral, and the read of the other youth is in the access log;
-// a teacher who referred the youth, the social caseworker, an NGO and an integration do not learn
-// of it; an executed erasure takes the erased youth out of the flags.
+// her staff, a teacher who referred the youth, the social caseworker, an NGO and an integration
+// do not learn of it (nor are they recorded as reading the other youth); an executed erasure takes
+// the erased youth out of the flags.
 #include <string>
 #include <vector>
 
@@ -121,10 +122,11 @@ TEST_F(DuplicatesTest, TheChiefAloneSeesThatAReferredYouthIsKnownAndTheReadIsRec
   EXPECT_EQ(read_by_chief(known), 2);  // its own case, and as the flag on the other
   EXPECT_EQ(read_by_chief(again), 2);
 
-  // Those who see the case's personal data but not the flag: the referring police, the social
+  // Those who see the case's personal data but not the flag: the chief's staff, coordinators of
+  // the area who screen no referral (review 13b, N9), the referring police, the social
   // caseworker; and those who see only the pseudonymous case: an NGO, the integration.
   for (const security::Principal& who :
-       {cast.police_member, cast.caseworker, Ngo(), cast.integration}) {
+       {cast.staff, cast.police_member, cast.caseworker, Ngo(), cast.integration}) {
     const v1::CaseView view = Case(who, again, referred.position());
     EXPECT_EQ(view.youth_id(), again) << who.person;
     EXPECT_EQ(view.possible_duplicates_size(), 0) << who.person;
