@@ -356,6 +356,9 @@ void Evolve(CommitmentState& state, const v1::Event& event) {
       state.youth_id = event.commitment_made().youth_id();
       state.proposed_by = event.actor().person();
       state.meeting_id = event.commitment_made().meeting_id();
+      if (event.commitment_made().has_made_at()) {
+        state.made_at = TimeOf(event.commitment_made().made_at());
+      }
       state.due_date = event.commitment_made().due_date();
       state.status = AcceptanceOf(event.commitment_made()) == v1::COMMITMENT_ACCEPTANCE_PROPOSED
                          ? CommitmentStatus::kProposed
@@ -402,6 +405,8 @@ void Evolve(EscalationState& state, const v1::Event& event) {
       state.level = event.escalation_raised().level();
       state.youth_id = event.escalation_raised().youth_id();
       state.raised_by = event.actor().person();
+      state.commitment_ids = {event.escalation_raised().commitment_ids().begin(),
+                              event.escalation_raised().commitment_ids().end()};
       state.level_since = event.escalation_raised().has_raised_at()
                               ? TimeOf(event.escalation_raised().raised_at())
                               : absl::InfinitePast();

@@ -183,6 +183,8 @@ struct CommitmentState {
   std::string youth_id;
   std::string proposed_by;  // the actor of its CommitmentMade (who recorded the decision)
   std::string meeting_id;   // the meeting whose decision made it
+  // When it was made (CommitmentMade.made_at); InfinitePast on commitments of before.
+  absl::Time made_at = absl::InfinitePast();
   v1::Date due_date;
   CommitmentStatus status = CommitmentStatus::kNone;
   bool acknowledged = false;
@@ -208,6 +210,7 @@ struct EscalationState {
   std::string target_agency_id;
   std::string youth_id;   // the case it concerns, if any: its notes are sealed under the youth
   std::string raised_by;  // person
+  std::set<std::string> commitment_ids;  // the commitments it concerns
   v1::EscalationLevel level = v1::ESCALATION_LEVEL_UNSPECIFIED;
   bool acknowledged = false;
   bool resolved = false;

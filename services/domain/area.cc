@@ -267,14 +267,19 @@ absl::StatusOr<Decision> Decide(const v1::ConstituteBodyRequest& r, const Comman
     return absl::AlreadyExistsError(
         absl::StrCat("body ", r.body_id(), " of ", r.area_id(), " exists already"));
   }
-  std::set<std::string> agencies;
   bool agency_seated = false;  // an agency's people, not only the hotspot secretariat's
   for (int i = 0; i < r.members_size(); ++i) {
-    if (r.members(i).agency_id().empty()) continue;  // speaks for no agency
-    if (!agencies.insert(r.members(i).agency_id()).second) continue;
+    const v1::BodyMember& member = r.members(i);
+    if (member.agency_id().empty()) continue;  // speaks for no agency
     ASSIGN_OR_RETURN(const AgencyState agency,
                      LoadAgencyInArea(s, absl::StrCat("members[", i, "].agency_id"),
-                                      r.members(i).agency_id(), r.area_id()));
+                                      member.agency_id(), r.area_id()));
+    // A body of the agencies' people seats those each agency named (review 13d, 3): not the
+    // chief's staff under an agency's id.
+    if (!BodySeatsOutsiders(r.kind())) {
+      RETURN_IF_ERROR(OneOfItsPeople(area, agency, member.agency_id(), member.person(),
+                                     absl::StrCat("members[", i, "].person")));
+    }
     agency_seated |= agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT;
   }
   // A body that decides (task force, steering group) seats the agencies' decision-capable

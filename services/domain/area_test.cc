@@ -94,7 +94,7 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
   body.set_name("Steering group");
   auto* member = body.add_members();
   member->set_agency_id("agency-unknown");
-  member->set_person("someone");
+  member->set_person("police-boss-1");
   body.mutable_cadence()->set_min_meetings_per_year(4);
   EXPECT_EQ(Code(w_.Run(body, admin_)), absl::StatusCode::kNotFound);
   member->set_agency_id("agency-police");

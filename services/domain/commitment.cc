@@ -174,6 +174,17 @@ absl::StatusOr<Decision> Decide(const v1::WithdrawProposalRequest& r, const Comm
                        absl::StrCat("commitment_id: ", r.commitment_id(),
                                     " is not proposed: it was accepted, declined or withdrawn "
                                     "already")));
+  // Left unanswered and escalated, it stands before the agency's leadership until they answer:
+  // the chief does not take back what she asked them to answer for (review 13d, B).
+  ASSIGN_OR_RETURN(const std::string standing,
+                   StandingEscalationOf(s, "commitment_id", commitment.owning_agency_id,
+                                        r.commitment_id()));
+  RETURN_IF_ERROR(Rule(standing.empty(),
+                       absl::StrCat("commitment_id: ", r.commitment_id(), " is escalated by ",
+                                    standing, ", which stands (not resolved): ",
+                                    commitment.owning_agency_id,
+                                    "'s leadership answers it first; the proposal is withdrawn "
+                                    "once it is resolved")));
   v1::Event e;
   auto* x = e.mutable_commitment_proposal_withdrawn();
   x->set_commitment_id(r.commitment_id());

@@ -544,8 +544,11 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
 
   // Its author withdraws it: the reason sealed under the youth.
   const Decision withdrawn = w_.Do(withdraw, chief_);
-  ASSERT_EQ(withdrawn.writes.size(), 2u);  // the commitment, and the area read (its chief)
+  // The commitment, and what was read: the area (its chief), the owning agency (whether an
+  // escalation of it stands).
+  ASSERT_EQ(withdrawn.writes.size(), 3u);
   EXPECT_TRUE(withdrawn.writes[1].events.empty());
+  EXPECT_TRUE(withdrawn.writes[2].events.empty());
   ASSERT_EQ(withdrawn.writes[0].events.size(), 1u);
   const v1::Event& event = withdrawn.writes[0].events[0];
   ASSERT_TRUE(event.has_commitment_proposal_withdrawn());
@@ -595,6 +598,43 @@ TEST_F(DecideTest, AProposalIsWithdrawnByItsAuthorOrAnAdminWhileProposed) {
   w_.Do(fulfil, school_member_);
   w_.Do(close, chief_);
   EXPECT_EQ(Status(youth), v1::CASE_STATUS_CLOSED);
+}
+
+// Review 13d, a: a proposal left unanswered and escalated stands before the agency's leadership
+// until they answer: its author does not withdraw it from under the escalation (which would
+// stay open over a withdrawn commitment). Once the escalation is resolved, she may.
+TEST_F(DecideTest, AnEscalatedProposalIsWithdrawnOnlyOnceItsEscalationIsResolved) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string proposed = ProposedCommitment(youth);
+  w_.now_ += absl::Hours(24 * 14);  // left unanswered for the days to acknowledge
+  v1::RaiseEscalationRequest raise = Escalating("agency-school", proposed);
+  raise.set_youth_id(youth);
+  const std::string escalation = w_.Do(raise, chief_).id;
+
+  auto withdraw = Req<v1::WithdrawProposalRequest>();
+  withdraw.set_youth_id(youth);
+  withdraw.set_commitment_id(proposed);
+  withdraw.set_reason("The family moved away");
+  const absl::StatusOr<Decision> refused = w_.Run(withdraw, chief_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            absl::StrCat("commitment_id: ", proposed, " is escalated by ", escalation,
+                         ", which stands (not resolved): agency-school's leadership answers it "
+                         "first; the proposal is withdrawn once it is resolved"));
+  for (const v1::Event& e : w_.stream(proposed)) {
+    EXPECT_FALSE(e.has_commitment_proposal_withdrawn());
+  }
+
+  auto resolve = Req<v1::ResolveEscalationRequest>();
+  resolve.set_escalation_id(escalation);
+  resolve.set_outcome("The family moved; nothing for the school to do");
+  w_.Do(resolve, school_leader_);
+  const Decision withdrawn = w_.Do(withdraw, chief_);
+  EXPECT_EQ(withdrawn.writes[0].stream, proposed);
+  ASSERT_EQ(withdrawn.writes[0].events.size(), 1u);
+  EXPECT_EQ(withdrawn.writes[0].events[0].commitment_proposal_withdrawn().commitment_id(),
+            proposed);
 }
 
 // Review 13b, N10: a caller of another area naming a commitment, an escalation or a meeting of

@@ -324,7 +324,7 @@ TEST_F(DecideTest, AProposalLeftUnansweredIsEscalatedAfterTheDaysToAcknowledge) 
   EXPECT_EQ(d.status().message(),
             absl::StrCat("commitment_ids[0]: ", proposed,
                          " is proposed and awaits its agency's answer: it may be escalated once "
-                         "left unanswered for 14 days after its meeting (from ",
+                         "left unanswered for 14 days after it was proposed (from ",
                          absl::FormatTime("%Y-%m-%d %H:%M UTC", held + absl::Hours(24 * 14),
                                           absl::UTCTimeZone()),
                          ")"));
@@ -333,6 +333,131 @@ TEST_F(DecideTest, AProposalLeftUnansweredIsEscalatedAfterTheDaysToAcknowledge) 
   const v1::EscalationRaised& event = w_.stream(raised.id)[0].escalation_raised();
   EXPECT_EQ(event.youth_id(), youth);
   EXPECT_THAT(event.commitment_ids(), ElementsAre(proposed));
+}
+
+// Review 13d, 1: the days to acknowledge run from when the proposal was recorded, not from the
+// meeting: a decision recorded 10 days after its meeting leaves the agency its 14 days.
+TEST_F(DecideTest, TheDaysToAcknowledgeRunFromTheProposalNotTheMeeting) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  v1::RecordDecisionRequest decision = DecisionWithCommitment(MeetingFor(youth), youth);
+  decision.mutable_commitments(0)->clear_accepted_by();
+  const absl::Time held = w_.now_;
+  w_.now_ = held + absl::Hours(24 * 10);  // the minutes, 10 days on
+  const absl::Time proposed_at = w_.now_;
+  const std::string proposed = w_.Do(decision, chief_).created_ids.at(0);
+  EXPECT_EQ(TimeOf(w_.stream(proposed)[0].commitment_made().made_at()), proposed_at);
+  v1::RaiseEscalationRequest r = Escalating("agency-school", proposed);
+  r.set_youth_id(youth);
+  // 14 days after the meeting, but 4 after the proposal: refused until 14 days after it.
+  const absl::Time from = proposed_at + absl::Hours(24 * 14);
+  for (const absl::Time now : {held + absl::Hours(24 * 14), from - absl::Seconds(1)}) {
+    w_.now_ = now;
+    const absl::StatusOr<Decision> d = w_.Run(r, chief_);
+    EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(d.status().message(),
+              absl::StrCat("commitment_ids[0]: ", proposed,
+                           " is proposed and awaits its agency's answer: it may be escalated once "
+                           "left unanswered for 14 days after it was proposed (from ",
+                           absl::FormatTime("%Y-%m-%d %H:%M UTC", from, absl::UTCTimeZone()),
+                           ")"));
+  }
+  w_.now_ = from;
+  const Decision raised = w_.Do(r, chief_);
+  const v1::EscalationRaised& event = w_.stream(raised.id)[0].escalation_raised();
+  EXPECT_EQ(event.youth_id(), youth);
+  EXPECT_THAT(event.commitment_ids(), ElementsAre(proposed));
+}
+
+// A proposal of before (no made_at) is counted from its meeting, as it was.
+TEST_F(DecideTest, AProposalOfBeforeCountsItsDaysFromItsMeeting) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  v1::RecordDecisionRequest decision = DecisionWithCommitment(MeetingFor(youth), youth);
+  decision.mutable_commitments(0)->clear_accepted_by();
+  const absl::Time held = w_.now_;
+  w_.now_ = held + absl::Hours(24 * 10);
+  const Decision decided = w_.Run(decision, chief_).value();
+  // The same decision as written before made_at existed.
+  for (const StreamWrite& write : decided.writes) {
+    for (v1::Event event : write.events) {
+      if (event.has_commitment_made()) event.mutable_commitment_made()->clear_made_at();
+      w_.AppendOfBefore(write.stream, std::move(event));
+    }
+  }
+  const std::string proposed = decided.created_ids.at(0);
+  v1::RaiseEscalationRequest r = Escalating("agency-school", proposed);
+  r.set_youth_id(youth);
+  w_.now_ = held + absl::Hours(24 * 14) - absl::Seconds(1);
+  EXPECT_EQ(Code(w_.Run(r, chief_)), absl::StatusCode::kFailedPrecondition);
+  w_.now_ = held + absl::Hours(24 * 14);
+  const Decision raised = w_.Do(r, chief_);
+  EXPECT_THAT(w_.stream(raised.id)[0].escalation_raised().commitment_ids(), ElementsAre(proposed));
+}
+
+// Review 13d, b: one escalation of a commitment at a time. While one stands (not resolved), the
+// commitment is not escalated again, alone or in a meeting's decision, nor twice in one decision:
+// the standing one is moved up instead. Once resolved, it may be escalated anew.
+TEST_F(DecideTest, ACommitmentIsNotEscalatedAgainWhileAnEscalationOfItStands) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = Commitment(youth);
+  const std::string first = w_.Do(Escalating("agency-school", commitment), chief_).id;
+  const std::string stands =
+      absl::StrCat(commitment, " is escalated already by ", first,
+                   ", which stands (not resolved): one escalation of a commitment at a time, "
+                   "moved up (MoveEscalationUp) if its level does not answer");
+
+  v1::RaiseEscalationRequest again = Escalating("agency-school", commitment);
+  again.set_request_id("again");
+  absl::StatusOr<Decision> d = w_.Run(again, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(), absl::StrCat("commitment_ids[0]: ", stands));
+
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(MeetingFor(youth));
+  decision.set_youth_id(youth);
+  decision.set_text("The calls are still not made");
+  for (int i = 0; i < 2; ++i) {
+    v1::NewEscalation* e = decision.add_escalations();
+    e->set_target_agency_id("agency-school");
+    e->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    e->set_reason("Calls not made");
+    e->add_commitment_ids(commitment);
+  }
+  d = w_.Run(decision, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(), absl::StrCat("escalations[0].commitment_ids[0]: ", stands));
+
+  // Resolved by the school's contact at the level: it may be escalated anew, once per decision.
+  auto resolve = Req<v1::ResolveEscalationRequest>();
+  resolve.set_escalation_id(first);
+  resolve.set_outcome("Calls staffed");
+  w_.Do(resolve, school_leader_);
+  d = w_.Run(decision, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            absl::StrCat("escalations[1].commitment_ids[0]: ", commitment,
+                         " is named by another escalation of this decision"));
+  decision.mutable_escalations()->RemoveLast();
+  const Decision decided = w_.Do(decision, chief_);
+  ASSERT_EQ(decided.created_ids.size(), 1u);
+  EXPECT_THAT(w_.stream(decided.created_ids[0])[0].escalation_raised().commitment_ids(),
+              ElementsAre(commitment));
+  EXPECT_EQ(Code(w_.Run(again, chief_)), absl::StatusCode::kFailedPrecondition);
+
+  // A commitment the decision makes itself ("new:0"), named by two of its escalations: once too.
+  v1::RecordDecisionRequest made_and_escalated = DecisionWithCommitment(MeetingFor(youth), youth);
+  *made_and_escalated.mutable_escalations() = decision.escalations();
+  made_and_escalated.add_escalations()->CopyFrom(decision.escalations(0));
+  for (v1::NewEscalation& e : *made_and_escalated.mutable_escalations()) {
+    e.set_commitment_ids(0, "new:0");
+  }
+  d = w_.Run(made_and_escalated, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(),
+            "escalations[1].commitment_ids[0]: new:0 is named by another escalation of this "
+            "decision");
 }
 
 TEST_F(DecideTest, AnEscalationNamesEachCommitmentOnce) {

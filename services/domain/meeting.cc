@@ -85,10 +85,15 @@ absl::StatusOr<Decision> Decide(const v1::RecordAttendanceRequest& r, const Comm
                                       " seats the agencies' people, each for its agency")));
     // One who attends for an agency attends for one that serves the area (review 13c, d): the
     // quorum and the acceptances in the meeting rest on who attended for whom.
-    if (!agency_id.empty()) {
-      RETURN_IF_ERROR(LoadAgencyInArea(s, absl::StrCat("attendance[", i, "].agency_id"),
-                                       agency_id, meeting.area_id)
-                          .status());
+    if (agency_id.empty()) continue;
+    ASSIGN_OR_RETURN(const AgencyState agency,
+                     LoadAgencyInArea(s, absl::StrCat("attendance[", i, "].agency_id"), agency_id,
+                                      meeting.area_id));
+    // At a body that seats the agencies' people, one the agency named attends for it (review
+    // 13c, d; 13d, 3): the chief records who came, not whom an agency sends.
+    if (!BodySeatsOutsiders(kind)) {
+      RETURN_IF_ERROR(OneOfItsPeople(area, agency, agency_id, r.attendance(i).person(),
+                                     absl::StrCat("attendance[", i, "].person")));
     }
   }
   RETURN_IF_ERROR(
@@ -313,6 +318,15 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
   const auto body = area.bodies.find(meeting.body_id);
   RETURN_IF_ERROR(
       WithinPowers(r, body == area.bodies.end() ? v1::BODY_KIND_UNSPECIFIED : body->second));
+  // A decision carrying its own plan or closure stands on the meeting as one cited by
+  // AdoptActionPlan or CloseCase does (review 13d, 2).
+  if (changes_case) {
+    RETURN_IF_ERROR(DecidedWithAgencies(
+        s, meeting,
+        absl::StrCat(r.has_plan() ? "plan" : "close_with_outcome", ": this decision is recorded at ",
+                     r.meeting_id()),
+        r.has_plan() ? "an action plan" : "a closure"));
+  }
   if (!r.topic().empty()) {
     RETURN_IF_ERROR(
         Rule(meeting.topics.count(r.topic()) > 0,
@@ -425,6 +439,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     x->set_acceptance(nc.accepted_by().empty() ? v1::COMMITMENT_ACCEPTANCE_PROPOSED
                                                : v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
     x->set_accepted_by(nc.accepted_by());
+    x->mutable_made_at()->set_seconds(absl::ToUnixSeconds(c.now));
     s.Emit(id, area_id, std::move(e));
     if (!nc.replaces_commitment_id().empty()) {
       TakeUp(s, nc.replaces_commitment_id(), area_id, id, "", r.meeting_id(), decision_id);
@@ -440,6 +455,7 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
   }
 
   std::vector<std::string> escalation_ids;
+  std::set<std::string> escalated;  // the commitments this decision's escalations name
   for (int i = 0; i < r.escalations_size(); ++i) {
     const v1::NewEscalation& ne = r.escalations(i);
     const std::string prefix = absl::StrCat("escalations[", i, "].");
@@ -449,6 +465,13 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
     for (int j = 0; j < ne.commitment_ids_size(); ++j) {
       const std::string& ref = ne.commitment_ids(j);
       const std::string field = absl::StrCat(prefix, "commitment_ids[", j, "]");
+      // One escalation of a commitment at a time, in the decision too (the session reads the
+      // log, not what this decision emits), a new commitment ("new:<n>") as an existing one.
+      const auto once = [&](const std::string& id) {
+        return Rule(escalated.insert(id).second,
+                    absl::StrCat(field, ": ", ref,
+                                 " is named by another escalation of this decision"));
+      };
       if (absl::StartsWith(ref, "new:")) {
         int n = -1;
         if (!absl::SimpleAtoi(ref.substr(4), &n) || n < 0 || n >= r.commitments_size()) {
@@ -461,10 +484,12 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
             Rule(r.commitments(n).owning_agency_id() == ne.target_agency_id(),
                  absl::StrCat(field, ": \"", ref, "\" is ", r.commitments(n).owning_agency_id(),
                               "'s, not ", ne.target_agency_id(), "'s")));
+        RETURN_IF_ERROR(once(commitment_ids[n]));
         concerns.commitment_ids.push_back(commitment_ids[n]);
       } else {
         ASSIGN_OR_RETURN(const CommitmentState commitment,
                          LoadCommitmentInArea(s, field, ref, area_id));
+        RETURN_IF_ERROR(once(ref));
         RETURN_IF_ERROR(
             AddEscalated(s, commitment, field, ref, area_id, ne.target_agency_id(), concerns));
       }

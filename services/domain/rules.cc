@@ -44,11 +44,36 @@ absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field
 }
 
 absl::StatusOr<bool> SpeaksForAnAgency(Session& s, absl::string_view field,
-                                       absl::string_view agency_id) {
+                                       absl::string_view agency_id, absl::string_view person) {
   if (agency_id.empty()) return false;
   ASSIGN_OR_RETURN(const AgencyState agency,
                    s.Load<AgencyState>(field, agency_id, /*must_exist=*/false));
-  return agency.exists && agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT;
+  return agency.exists && agency.kind != v1::AGENCY_KIND_HOTSPOT_SECRETARIAT &&
+         NamedByAgency(agency, person);
+}
+
+absl::Status OneOfItsPeople(const AreaState& area, const AgencyState& agency,
+                            absl::string_view agency_id, absl::string_view person,
+                            absl::string_view field) {
+  const bool appointed = agency.kind == v1::AGENCY_KIND_HOTSPOT_SECRETARIAT &&
+                         (area.chief == person || area.staff.count(std::string(person)) > 0);
+  return Rule(appointed || NamedByAgency(agency, person),
+              absl::StrCat(field, ": ", person, " is not one of ", agency_id,
+                           "'s people as the agency named them (NameAgencyPeople, or its "
+                           "leadership ladder): an agency's seat and voice are for the people "
+                           "it names"));
+}
+
+absl::Status DecidedWithAgencies(Session& s, const MeetingState& meeting, absl::string_view at,
+                                 absl::string_view change) {
+  for (const auto& [agency_id, person] : meeting.attendance) {
+    ASSIGN_OR_RETURN(const bool speaks, SpeaksForAnAgency(s, "meeting_id", agency_id, person));
+    if (speaks) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(at, ", which nobody attended for an agency (the hotspot secretariat's people "
+                   "alone, or people their agency did not name): ", change,
+                   " is decided with the agencies"));
 }
 
 absl::StatusOr<YouthState> LoadYouthInArea(Session& s, absl::string_view field,
@@ -274,18 +299,8 @@ absl::Status CitedDecision(Session& s, const YouthState& youth, absl::string_vie
                        absl::StrCat(at, " is of a ", BodyKindName(kind), " (", meeting.body_id,
                                     "), which has no power to decide ", change,
                                     ": the task force or the steering group decides it")));
-  // Decided with the agencies: someone attended for an agency other than the hotspot
-  // secretariat (review 13b, N8).
-  bool agency_present = false;
-  for (const auto& [agency_id, person] : meeting.attendance) {
-    ASSIGN_OR_RETURN(agency_present, SpeaksForAnAgency(s, "meeting_id", agency_id));
-    if (agency_present) break;
-  }
-  RETURN_IF_ERROR(Rule(agency_present,
-                       absl::StrCat(at, " was recorded at ", meeting_id,
-                                    ", which nobody attended for an agency (the hotspot "
-                                    "secretariat's people alone): ", change,
-                                    " is decided with the agencies")));
+  RETURN_IF_ERROR(
+      DecidedWithAgencies(s, meeting, absl::StrCat(at, " was recorded at ", meeting_id), change));
   const MeetingState::Decided& decided = found->second;
   RETURN_IF_ERROR(Rule(
       decided.kind == v1::DECISION_KIND_UNSPECIFIED || decided.kind == v1::DECISION_KIND_DECISION,
@@ -322,6 +337,20 @@ absl::Status CheckEscalationInput(absl::string_view field, const std::string& ta
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> StandingEscalationOf(Session& s, absl::string_view field,
+                                                 absl::string_view owner, absl::string_view id) {
+  ASSIGN_OR_RETURN(const AgencyState agency,
+                   s.Load<AgencyState>(field, owner, /*must_exist=*/false));
+  for (const std::string& escalation_id : agency.escalations) {
+    ASSIGN_OR_RETURN(const EscalationState escalation,
+                     s.Load<EscalationState>(field, escalation_id, /*must_exist=*/false));
+    if (!escalation.resolved && escalation.commitment_ids.count(std::string(id)) > 0) {
+      return escalation_id;
+    }
+  }
+  return std::string();
+}
+
 absl::Status AddEscalated(Session& s, const CommitmentState& commitment, absl::string_view field,
                           absl::string_view id, absl::string_view area_id, absl::string_view target,
                           EscalationConcerns& concerns) {
@@ -332,21 +361,25 @@ absl::Status AddEscalated(Session& s, const CommitmentState& commitment, absl::s
            absl::StrCat(field, ": ", id, " is ", commitment.owning_agency_id, "'s, not ", target,
                         "'s: an escalation to ", target, " concerns its own commitments")));
   if (commitment.status == CommitmentStatus::kProposed) {
-    // Left unanswered: the agency had the area's days to acknowledge since the meeting.
+    // Left unanswered: the agency had the area's days to acknowledge since it was proposed,
+    // that is since its decision was recorded, which may be days after the meeting (review 13d,
+    // 1). A proposal of before carries no time: since its meeting was held (never since now,
+    // which would put it off for ever).
     ASSIGN_OR_RETURN(const AreaState area, s.Load<AreaState>("area_id", area_id));
-    absl::Time since = s.context().now;
-    if (!commitment.meeting_id.empty()) {
+    absl::Time since = commitment.made_at;
+    if (since == absl::InfinitePast() && !commitment.meeting_id.empty()) {
       ASSIGN_OR_RETURN(const MeetingState meeting,
                        s.Load<MeetingState>(field, commitment.meeting_id, /*must_exist=*/false));
-      if (meeting.held_at != absl::InfinitePast()) since = meeting.held_at;
+      since = meeting.held_at;
     }
     const int days = area.escalation_ack_days > 0 ? area.escalation_ack_days : 14;
     const absl::Time from = since + absl::Hours(24) * days;
     RETURN_IF_ERROR(Rule(
         s.context().now >= from,
         absl::StrCat(field, ": ", id, " is proposed and awaits its agency's answer: it may be "
-                     "escalated once left unanswered for ", days, " days after its meeting (from ",
-                     absl::FormatTime("%Y-%m-%d %H:%M UTC", from, absl::UTCTimeZone()), ")")));
+                     "escalated once left unanswered for ", days, " days after it was proposed "
+                     "(from ", absl::FormatTime("%Y-%m-%d %H:%M UTC", from, absl::UTCTimeZone()),
+                     ")")));
   }
   RETURN_IF_ERROR(Rule(commitment.status != CommitmentStatus::kWithdrawn,
                        absl::StrCat(field, ": ", id, " was withdrawn: nothing to escalate")));
@@ -355,6 +388,12 @@ absl::Status AddEscalated(Session& s, const CommitmentState& commitment, absl::s
   RETURN_IF_ERROR(Rule(!fulfilled && commitment.status != CommitmentStatus::kCancelled,
                        absl::StrCat(field, ": ", id, " is ", fulfilled ? "fulfilled" : "cancelled",
                                     ": nothing left to escalate")));
+  ASSIGN_OR_RETURN(const std::string standing, StandingEscalationOf(s, field, target, id));
+  RETURN_IF_ERROR(Rule(standing.empty(),
+                       absl::StrCat(field, ": ", id, " is escalated already by ", standing,
+                                    ", which stands (not resolved): one escalation of a commitment "
+                                    "at a time, moved up (MoveEscalationUp) if its level does not "
+                                    "answer")));
   if (commitment.youth_id.empty()) {
     RETURN_IF_ERROR(Rule(concerns.youth_id.empty(),
                          absl::StrCat(field, ": ", id, " is a commitment of the area; the "

@@ -110,12 +110,32 @@ absl::StatusOr<CommitmentState> LoadCommitmentInArea(Session& s, absl::string_vi
                                                      absl::string_view commitment_id,
                                                      absl::string_view area_id);
 
-// Whether `agency_id` (named in `field`) is a registered agency other than the hotspot
-// secretariat: someone attending for it speaks for an agency, not for the chief's office, which
-// prepares and records the meetings. An id of no agency is none. (Quorate, in meeting.cc, counts
-// the members of a body of before under any id but the secretariat's.)
+// Whether `person`, recorded for `agency_id` (named in `field`), speaks for an agency: one of a
+// registered agency other than the hotspot secretariat (the chief's office, which prepares and
+// records the meetings), who that agency itself named (NamedByAgency: its register, its ladder,
+// as they stand), not merely one the chief recorded under its id (review 13d, 3). An id of no
+// agency is none. (Quorate, in meeting.cc, counts the members of a body of before under any id
+// but the secretariat's.)
 absl::StatusOr<bool> SpeaksForAnAgency(Session& s, absl::string_view field,
-                                       absl::string_view agency_id);
+                                       absl::string_view agency_id, absl::string_view person);
+
+// `person`, seated in or attending for `agency` (`agency_id`) a body that seats the agencies'
+// people (not BodySeatsOutsiders), is one of its people: one the agency named itself
+// (NamedByAgency); for the hotspot secretariat, the area's chief or staff too. The chief records
+// the meetings and constitutes the task force; whom an agency sends is the agency's (review 13c,
+// d; 13d, 3). FAILED_PRECONDITION naming `field` otherwise.
+absl::Status OneOfItsPeople(const AreaState& area, const AgencyState& agency,
+                            absl::string_view agency_id, absl::string_view person,
+                            absl::string_view field);
+
+// A decision recorded at `meeting` that changes a case (a plan, a closure, a handover) is
+// decided with the agencies: someone attended for one (SpeaksForAnAgency; review 13b, N8). One
+// check for the decision cited by a command (CitedDecision) and the one carrying its own plan or
+// closure (RecordDecision; review 13d, 2). FAILED_PRECONDITION "<at>, which nobody attended for
+// an agency ...: <change> is decided with the agencies" otherwise: `at` starts with the field and
+// names the meeting.
+absl::Status DecidedWithAgencies(Session& s, const MeetingState& meeting, absl::string_view at,
+                                 absl::string_view change);
 
 // The agency exists and belongs to the area.
 absl::StatusOr<AgencyState> LoadAgencyInArea(Session& s, absl::string_view field,
@@ -254,16 +274,24 @@ struct EscalationConcerns {
 // Adds `commitment` (`id`, named by `field`) to what an escalation to `target` in `area_id`
 // concerns. It must be of the area and owned by the target agency, and accepted by it (the
 // agency's own, late or stuck), declined (taken to the agency's leadership), or proposed and left
-// unanswered for the area's days to acknowledge (escalation_ack_days, 14 unless set) since the
-// meeting that proposed it (an agency that never answers is escalated like one that declines);
-// not withdrawn, fulfilled or cancelled (nothing left to live up to); and of the escalation's
-// case: a youth's commitment sets `concerns.youth_id`, which must not name another youth, and an
-// area-level one sets `concerns.area`; one escalation never mixes the two (an agency with no task
-// in a youth's case is not asked to answer for it, review 13c). FAILED_PRECONDITION naming
-// `field`.
+// unanswered for the area's days to acknowledge (escalation_ack_days, 14 unless set) since it
+// was proposed (its decision recorded; for a proposal of before, its meeting held: an agency
+// that never answers is escalated like one that declines); not withdrawn, fulfilled or cancelled
+// (nothing left to live up to); escalated by no escalation that stands (StandingEscalationOf:
+// one escalation of a commitment at a time, moved up if its level does not answer); and of the
+// escalation's case: a youth's commitment sets `concerns.youth_id`, which must not name another
+// youth, and an area-level one sets `concerns.area`; one escalation never mixes the two (an
+// agency with no task in a youth's case is not asked to answer for it, review 13c).
+// FAILED_PRECONDITION naming `field`.
 absl::Status AddEscalated(Session& s, const CommitmentState& commitment, absl::string_view field,
                           absl::string_view id, absl::string_view area_id, absl::string_view target,
                           EscalationConcerns& concerns);
+
+// The escalation that stands (raised and not resolved) about the commitment `id` of the agency
+// `owner`, "" if none: found among the escalations raised at the agency (AgencyEscalated; those
+// raised before that event existed are not found). `field` names the commitment in errors.
+absl::StatusOr<std::string> StandingEscalationOf(Session& s, absl::string_view field,
+                                                 absl::string_view owner, absl::string_view id);
 
 // Raises an escalation over `concerns`: the target agency must be of the area with a contact at
 // the level; the target's stream records it (AgencyEscalated, for its ladder's changes); each

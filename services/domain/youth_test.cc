@@ -906,7 +906,8 @@ TEST_F(DecideTest, APlanAndAClosureStandOnADecisionOfABodyThatDecides) {
   plan.set_decision_id(w_.Do(about, chief_).id);
   refused(plan, kRule,
           absl::StrCat(" was recorded at ", alone, ", which nobody attended for an agency (the "
-                       "hotspot secretariat's people alone)"));
+                       "hotspot secretariat's people alone, or people their agency did not "
+                       "name): an action plan is decided with the agencies"));
   // At a meeting not held: only in events of before (a decision needs a held meeting now).
   v1::Event scheduled;
   scheduled.set_area_id("area-test");

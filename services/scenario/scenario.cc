@@ -197,7 +197,6 @@ class Builder {
 
 absl::StatusOr<ScenarioResult> Builder::Run() {
   RETURN_IF_ERROR(SetUpArea());
-  RETURN_IF_ERROR(AdministrationLadders());
   RETURN_IF_ERROR(PoliticalKickOff());
   RETURN_IF_ERROR(Referrals());
   RETURN_IF_ERROR(TaskForce());
@@ -420,6 +419,10 @@ absl::Status Builder::SetUpArea() {
   coordinator.set_person(cast_.police_leader.person);
   RETURN_IF_ERROR(Send(cast_.chief, coordinator, 0).status());
   RETURN_IF_ERROR(AgencyPeople());
+  // The administrations' ladders too, before the bodies: their directors and mayors sit in the
+  // steering group and the political follow-up group for them (a body of the agencies' people
+  // seats only those each agency named).
+  RETURN_IF_ERROR(AdministrationLadders());
 
   // As 002 and 004 describe them: the administrations' mayors meet twice a year as the
   // political follow-up group; the steering group is chaired by a senior municipal decision

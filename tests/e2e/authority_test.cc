@@ -106,25 +106,36 @@ class AuthorityTest : public ::testing::Test, public CommandBuilders {
            << code << " saying \"" << says << "\"";
   }
 
-  // A meeting of `body` of the demo's area, scheduled and held now (or `ago`) with `attendance`
-  // (agency, person).
-  static std::string HeldMeeting(
-      const std::string& body, const std::vector<std::pair<std::string, std::string>>& attendance,
-      absl::Duration ago = absl::ZeroDuration()) {
+  using Attendance = std::vector<std::pair<std::string, std::string>>;  // (agency, person)
+
+  // A meeting of `body` of the demo's area, scheduled by the chief at `at`.
+  static std::string ScheduledAt(const std::string& body, absl::Time at) {
     auto schedule = Req<v1::ScheduleMeetingRequest>();
     schedule.set_area_id(kArea);
     schedule.set_body_id(body);
-    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now() - ago));
-    const std::string meeting = Must(cast_->chief, schedule).id();
+    schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(at));
+    return Must(cast_->chief, schedule).id();
+  }
+
+  // The record that `meeting` was held at `at` with `attendance`.
+  static v1::RecordAttendanceRequest HeldAt(const std::string& meeting, absl::Time at,
+                                            const Attendance& attendance) {
     auto held = Req<v1::RecordAttendanceRequest>();
     held.set_meeting_id(meeting);
-    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now() - ago));
+    held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(at));
     for (const auto& [agency, person] : attendance) {
       v1::BodyMember* member = held.add_attendance();
       member->set_agency_id(agency);
       member->set_person(person);
     }
-    Must(cast_->chief, held);
+    return held;
+  }
+
+  // A meeting of `body` of the demo's area, scheduled and held now (or `ago`) with `attendance`.
+  static std::string HeldMeeting(const std::string& body, const Attendance& attendance,
+                                 absl::Duration ago = absl::ZeroDuration()) {
+    const std::string meeting = ScheduledAt(body, absl::Now() - ago);
+    Must(cast_->chief, HeldAt(meeting, absl::Now() - ago, attendance));
     return meeting;
   }
 
@@ -371,37 +382,27 @@ TEST_F(AuthorityTest, ACommitmentIsAcceptedInTheMeetingOnlyByAPersonOfItsAgencyW
   EXPECT_EQ(listed[0].accepted_by(), cast_->police_member.person);
 }
 
-// The chief records the attendance: a person she records "for" the school, whom the school never
-// named, does not accept the school's commitment. The school names its people itself (not the
+// The chief records the attendance, but whom an agency sends is the agency's (review 13d, 3): a
+// person she records "for" the school, whom the school never named, is refused at the task force,
+// and so never accepts the school's commitment there. The school names its people itself (not the
 // chief); one of them who attended accepts.
 TEST_F(AuthorityTest, AGhostAttendeeTheChiefRecordedDoesNotAcceptForTheAgency) {
   constexpr char kGhost[] = "ghost-gustav";
   constexpr char kNewTeacher[] = "teacher-mads";
   const std::string youth = Accepted();
-  const std::string meeting =
-      HeldMeeting("task-force", {{kSchool, kGhost}, {kSchool, kNewTeacher}});
-  auto agenda = Req<v1::AddAgendaItemRequest>();
-  agenda.set_meeting_id(meeting);
-  agenda.set_youth_id(youth);
-  Must(cast_->chief, agenda);
-  v1::RecordDecisionRequest decision = DecisionFor(meeting, youth);
-  v1::NewCommitment* c = decision.mutable_commitments(0);
-  c->set_responsible_person(kNewTeacher);
-  c->set_accepted_by(kGhost);
-  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
-                      "commitments[0].accepted_by: ghost-gustav is not one of "
-                      "agency-school-sjaelor's people as the agency named them"));
+  const std::string meeting = ScheduledAt("task-force", absl::Now());
+  v1::RecordAttendanceRequest held =
+      HeldAt(meeting, absl::Now(), {{kSchool, kNewTeacher}, {kSchool, kGhost}});
+  EXPECT_TRUE(Refused(cast_->chief, held, grpc::StatusCode::FAILED_PRECONDITION,
+                      "attendance[0].person: teacher-mads is not one of agency-school-sjaelor's "
+                      "people as the agency named them (NameAgencyPeople, or its leadership "
+                      "ladder): an agency's seat and voice are for the people it names"));
   const uint64_t refused_at = suite_->Head();
-  EXPECT_TRUE(EventsOf(youth, v1::Event::kCommitmentMade, refused_at).empty())
-      << "a refused decision wrote a commitment";
-  EXPECT_TRUE(CommitmentsOf(youth, refused_at).empty());
+  EXPECT_FALSE(MeetingOf("task-force", meeting, refused_at).held())
+      << "a refused attendance was recorded";
 
-  // The new teacher is not the school's either, until the school names him: not the chief, its
-  // leader does, keeping the people it named before.
-  decision.set_request_id(NextId());
-  c->set_accepted_by(kNewTeacher);
-  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
-                      "commitments[0].accepted_by: teacher-mads is not one of"));
+  // The new teacher is the school's once the school names him: not the chief, its leader does,
+  // keeping the people it named before. The ghost it never names stays refused.
   const v1::AgencyView before = Agencies(cast_->chief, kArea, refused_at)[kSchool];
   EXPECT_EQ(std::count(before.people().begin(), before.people().end(),
                        cast_->school_member.person),
@@ -417,8 +418,33 @@ TEST_F(AuthorityTest, AGhostAttendeeTheChiefRecordedDoesNotAcceptForTheAgency) {
   const v1::AgencyView after = Agencies(cast_->chief, kArea, named_at)[kSchool];
   EXPECT_EQ(std::vector<std::string>(after.people().begin(), after.people().end()),
             std::vector<std::string>(named.persons().begin(), named.persons().end()));
+  held.set_request_id(NextId());
+  EXPECT_TRUE(Refused(cast_->chief, held, grpc::StatusCode::FAILED_PRECONDITION,
+                      "attendance[1].person: ghost-gustav is not one of"));
+  held.set_request_id(NextId());
+  held.mutable_attendance()->RemoveLast();
+  const uint64_t held_at = Must(cast_->chief, held).position();
+  const v1::MeetingView view = MeetingOf("task-force", meeting, held_at);
+  EXPECT_TRUE(view.held());
+  ASSERT_EQ(view.attendance_size(), 1);
+  EXPECT_EQ(view.attendance(0).person(), kNewTeacher);
+
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(meeting);
+  agenda.set_youth_id(youth);
+  Must(cast_->chief, agenda);
+  v1::RecordDecisionRequest decision = DecisionFor(meeting, youth);
+  v1::NewCommitment* c = decision.mutable_commitments(0);
+  c->set_responsible_person(kNewTeacher);
+  c->set_accepted_by(kGhost);
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("commitments[0].accepted_by: ghost-gustav of ", kSchool,
+                                   " did not attend ", meeting)));
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kCommitmentMade, suite_->Head()).empty())
+      << "a refused decision wrote a commitment";
 
   decision.set_request_id(NextId());
+  c->set_accepted_by(kNewTeacher);
   const v1::CommandResponse decided = Must(cast_->chief, decision);
   ASSERT_EQ(decided.created_ids_size(), 1);
   const auto made = EventsOf(youth, v1::Event::kCommitmentMade, decided.position());
@@ -426,6 +452,7 @@ TEST_F(AuthorityTest, AGhostAttendeeTheChiefRecordedDoesNotAcceptForTheAgency) {
   EXPECT_EQ(made[0].event().commitment_made().commitment_id(), decided.created_ids(0));
   EXPECT_EQ(made[0].event().commitment_made().acceptance(), v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
   EXPECT_EQ(made[0].event().commitment_made().accepted_by(), kNewTeacher);
+  EXPECT_TRUE(made[0].event().commitment_made().has_made_at());
   const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, decided.position());
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_OPEN);
@@ -534,7 +561,7 @@ TEST_F(AuthorityTest, AProposedCommitmentIsNeitherFulfilledNorEscalatedOver) {
   EXPECT_TRUE(Refused(cast_->chief, Raise(kSchool, commitment),
                       grpc::StatusCode::FAILED_PRECONDITION,
                       "is proposed and awaits its agency's answer: it may be escalated once left "
-                      "unanswered for 14 days after its meeting"));
+                      "unanswered for 14 days after it was proposed"));
   // Nor in a meeting's decision.
   EXPECT_TRUE(Refused(cast_->chief,
                       EscalatingDecision(youth, commitment, v1::ESCALATION_LEVEL_STEERING_GROUP),
@@ -721,6 +748,79 @@ TEST_F(AuthorityTest, ADeclinedCommitmentGoesBackToTheChiefWhoMayEscalateItToThe
   // The school's leadership at that rung (its middle manager) takes it up.
   const uint64_t at = Must(cast_->school_leader, Acknowledge(raised.id())).position();
   EXPECT_TRUE(EscalationOf(kSchool, raised.id(), at).acknowledged());
+}
+
+// Review 13d, b: one escalation of a commitment at a time. While the school's leadership has not
+// resolved it, the chief moves it up rather than raising another over the same commitment.
+TEST_F(AuthorityTest, ACommitmentIsNotEscalatedAgainWhileItsEscalationStands) {
+  const std::string youth = Accepted();
+  const std::string commitment = Commitment(youth);
+  const v1::CommandResponse raised = Must(cast_->chief, Raise(kSchool, commitment));
+  EXPECT_TRUE(Refused(cast_->chief, Raise(kSchool, commitment),
+                      grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("commitment_ids[0]: ", commitment, " is escalated already by ",
+                                   raised.id(), ", which stands (not resolved)")));
+  EXPECT_TRUE(Refused(cast_->chief,
+                      EscalatingDecision(youth, commitment, v1::ESCALATION_LEVEL_STEERING_GROUP),
+                      grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("escalations[0].commitment_ids[0]: ", commitment,
+                                   " is escalated already by ", raised.id())));
+  auto naming = [&](uint64_t at) {
+    int n = 0;
+    for (const auto& [id, e] : EscalationsTo(kSchool, at)) {
+      n += std::count(e.commitment_ids().begin(), e.commitment_ids().end(), commitment);
+    }
+    return n;
+  };
+  EXPECT_EQ(naming(suite_->Head()), 1);
+
+  // Resolved by the school's middle manager (its rung), it may be escalated anew.
+  const uint64_t resolved = Must(cast_->school_leader, Resolve(raised.id())).position();
+  EXPECT_TRUE(EscalationOf(kSchool, raised.id(), resolved).resolved());
+  const v1::CommandResponse again = Must(cast_->chief, Raise(kSchool, commitment));
+  EXPECT_EQ(naming(again.position()), 2);
+}
+
+// Review 13d, 2: a decision carrying its own action plan or closure passes what a decision cited
+// by AdoptActionPlan or CloseCase passes: a task force's meeting the chief and her staff attended
+// alone decides neither.
+TEST_F(AuthorityTest, ADecisionsOwnPlanOrClosureIsDecidedWithTheAgencies) {
+  const std::string youth = Accepted();
+  const std::string alone = HeldMeeting("task-force", {{kHotspot, cast_->chief.person}});
+  auto agenda = Req<v1::AddAgendaItemRequest>();
+  agenda.set_meeting_id(alone);
+  agenda.set_youth_id(youth);
+  Must(cast_->chief, agenda);
+  auto decision = Req<v1::RecordDecisionRequest>();
+  decision.set_meeting_id(alone);
+  decision.set_youth_id(youth);
+  decision.set_text("A plan for the school year");
+  decision.mutable_plan()->add_goals("Attends school every day");
+  *decision.mutable_plan()->mutable_review_date() = InDays(90);
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("plan: this decision is recorded at ", alone,
+                                   ", which nobody attended for an agency (the hotspot "
+                                   "secretariat's people alone, or people their agency did not "
+                                   "name): an action plan is decided with the agencies")));
+  decision.set_request_id(NextId());
+  decision.set_close_with_outcome(v1::CASE_OUTCOME_MOVED_AWAY);
+  EXPECT_TRUE(Refused(cast_->chief, decision, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("close_with_outcome: this decision is recorded at ", alone,
+                                   ", which nobody attended for an agency")));
+  const uint64_t at = suite_->Head();
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kActionPlanAdopted, at).empty());
+  EXPECT_TRUE(EventsOf(youth, v1::Event::kCaseClosed, at).empty());
+  EXPECT_TRUE(MeetingOf("task-force", alone, at).decisions().empty());
+
+  // With the school's teacher there, the same plan is adopted with its decision.
+  decision.set_request_id(NextId());
+  decision.set_meeting_id(HeldMeetingWith(youth));
+  decision.mutable_plan()->add_goals("Attends school every day");
+  *decision.mutable_plan()->mutable_review_date() = InDays(90);
+  const v1::CommandResponse decided = Must(cast_->chief, decision);
+  const auto adopted = EventsOf(youth, v1::Event::kActionPlanAdopted, decided.position());
+  ASSERT_EQ(adopted.size(), 1u);
+  EXPECT_EQ(adopted[0].event().action_plan_adopted().decision_id(), decided.id());
 }
 
 // Review 13b, S3: an escalation about a case concerns the target agency's own commitments in it,
@@ -1171,8 +1271,8 @@ TEST_F(AuthorityTest, TheSteeringGroupsDecisionsOnGoalsFramesAndResourcesAreReco
 // Review 13b, B2: a revision applies on an approval at a meeting of the political follow-up
 // group held since the chief proposed it; a meeting is not recorded as held in the future.
 TEST_F(AuthorityTest, ARevisionIsApprovedOnlyAtAPoliticalMeetingHeldSinceItWasProposed) {
-  const std::vector<std::pair<std::string, std::string>> mayors = {
-      {kSocial, "mayor-social-copenhagen"}, {kChildren, "mayor-children-youth-copenhagen"}};
+  const Attendance mayors = {{kSocial, "mayor-social-copenhagen"},
+                             {kChildren, "mayor-children-youth-copenhagen"}};
   const std::string before = HeldMeeting("political-follow-up", mayors, absl::Minutes(10));
   const v1::ProgrammeView programme = Programme(suite_->Head());
   auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
@@ -1189,19 +1289,8 @@ TEST_F(AuthorityTest, ARevisionIsApprovedOnlyAtAPoliticalMeetingHeldSinceItWasPr
   EXPECT_TRUE(Refused(cast_->chief, approve, grpc::StatusCode::FAILED_PRECONDITION,
                       absl::StrCat("approves_proposal_id: ", proposal, " was proposed at ")));
   // A meeting scheduled now, "held" two months from now.
-  auto schedule = Req<v1::ScheduleMeetingRequest>();
-  schedule.set_area_id(kArea);
-  schedule.set_body_id("political-follow-up");
-  schedule.mutable_scheduled_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  const std::string future = Must(cast_->chief, schedule).id();
-  auto held = Req<v1::RecordAttendanceRequest>();
-  held.set_meeting_id(future);
-  held.mutable_held_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 60)));
-  for (const auto& [agency, person] : mayors) {
-    v1::BodyMember* member = held.add_attendance();
-    member->set_agency_id(agency);
-    member->set_person(person);
-  }
+  const std::string future = ScheduledAt("political-follow-up", absl::Now());
+  v1::RecordAttendanceRequest held = HeldAt(future, absl::Now() + absl::Hours(24 * 60), mayors);
   EXPECT_TRUE(Refused(cast_->chief, held, grpc::StatusCode::INVALID_ARGUMENT, "held_at: "));
   approve.set_request_id(NextId());
   approve.set_meeting_id(future);
@@ -1406,8 +1495,10 @@ TEST_F(AuthorityTest, TheAreasPoliceCoordinatorAnswersThePolicesSteeringGroupEsc
   EXPECT_EQ(agencies.at(kPoliceWest).police_coordinators().at(kArea),
             people_->west_coordinator.person);
 
-  raise.set_request_id(NextId());
-  const std::string after = Must(cast_->chief, raise).id();
+  // About another of its commitments: the first stands (one escalation of a commitment at a
+  // time, review 13d, b).
+  const std::string after =
+      Must(cast_->chief, Raise(kPoliceWest, CommitmentOf(Accepted(), people_->west_rung))).id();
   EXPECT_TRUE(Refused(people_->west_rung, Acknowledge(after), grpc::StatusCode::PERMISSION_DENIED));
   EXPECT_TRUE(Refused(people_->west_rung, Resolve(after), grpc::StatusCode::PERMISSION_DENIED));
   Must(people_->west_coordinator, Acknowledge(after));
