@@ -91,7 +91,7 @@ grpc::ServerUnaryReactor* AdminService::RebuildProjection(
   absl::StatusOr<Slot> slot = RequireAdmin(*context);
   absl::Status status = slot.status();
   if (status.ok() && request->view().empty()) {
-    status = absl::InvalidArgumentError("view: required, e.g. \"cases.v7\"");
+    status = absl::InvalidArgumentError("view: required, e.g. \"cases.v8\"");
   }
   if (status.ok()) status = views_->Rebuild(request->view());  // quick: it only starts it
   if (slot.ok()) slot->reset();
