@@ -13,6 +13,21 @@ namespace {
 
 using K = v1::Event::KindCase;
 
+// Lets `change` edit the escalation `id` in place (a missing one is left alone), and moves its
+// index rows with the change (level, resolved).
+template <typename Fn>
+absl::Status UpdateEscalation(Rows& rows, const std::string& id, Fn change) {
+  std::vector<std::string> before, after;
+  RETURN_IF_ERROR(
+      UpdateRow<v1::EscalationView>(rows, EscalationKey(id), [&](v1::EscalationView& e) {
+        before = EscalationIndexKeys(e);
+        change(e);
+        after = EscalationIndexKeys(e);
+      }));
+  Reindex(rows, before, after);
+  return absl::OkStatus();
+}
+
 // Writes `row` at `key` in place of the row there, if any, and moves its index rows
 // (`index_keys`) with it.
 template <typename Message>
@@ -26,10 +41,33 @@ absl::Status Replace(Rows& rows, const std::string& key, Message row,
 
 }  // namespace
 
+std::string EscalationsOfAreaWhere(absl::string_view area_id, absl::string_view agency_id,
+                                   bool open_only, int level) {
+  IndexFamily family;
+  if (!agency_id.empty()) family.Add("agency", agency_id);
+  if (open_only) family.Add("open", "");
+  if (level != 0) family.Add("level", absl::StrFormat("%02d", level));
+  return family.Prefix(area_id);
+}
+
 std::vector<std::string> EscalationIndexKeys(const v1::EscalationView& e) {
   const std::string time = TimeKey(e.raised_at(), e.escalation_id());
-  return {absl::StrCat(EscalationsOfArea(e.area_id()), time),
-          absl::StrCat(EscalationsOfAreaTo(e.area_id(), e.target_agency_id()), time)};
+  // Under every combination of the filters it passes: each one set to its value or unset.
+  std::vector<std::string> agencies = {""}, keys;
+  if (!e.target_agency_id().empty()) agencies.push_back(e.target_agency_id());
+  std::vector<bool> opens = {false};
+  if (!e.resolved()) opens.push_back(true);
+  std::vector<int> levels = {0};
+  if (e.level() != 0) levels.push_back(e.level());
+  for (const std::string& agency : agencies) {
+    for (const bool open : opens) {
+      for (const int level : levels) {
+        keys.push_back(
+            absl::StrCat(EscalationsOfAreaWhere(e.area_id(), agency, open, level), time));
+      }
+    }
+  }
+  return keys;
 }
 
 std::vector<std::string> MeetingIndexKeys(const v1::MeetingView& m) {
@@ -60,36 +98,33 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
       return absl::OkStatus();
     }
     case K::kEscalationAcknowledged:
-      return UpdateRow<v1::EscalationView>(
-          rows, EscalationKey(event.escalation_acknowledged().escalation_id()),
-          [&](v1::EscalationView& e) {
-            e.set_acknowledged(true);
-            *e.mutable_acknowledged_at() = Ts(at);
-            e.set_acknowledgement_overdue(false);
-          });
+      return UpdateEscalation(rows, event.escalation_acknowledged().escalation_id(),
+                              [&](v1::EscalationView& e) {
+                                e.set_acknowledged(true);
+                                *e.mutable_acknowledged_at() = Ts(at);
+                                e.set_acknowledgement_overdue(false);
+                              });
     case K::kEscalationMovedUp:
-      return UpdateRow<v1::EscalationView>(
-          rows, EscalationKey(event.escalation_moved_up().escalation_id()),
-          [&](v1::EscalationView& e) {
-            v1::EscalationMove* move = e.add_moves();
-            move->set_from_level(event.escalation_moved_up().from_level());
-            move->set_to_level(event.escalation_moved_up().to_level());
-            *move->mutable_at() = Ts(at);
-            e.set_level(event.escalation_moved_up().to_level());
-            e.set_acknowledged(false);
-            e.clear_acknowledged_at();
-            e.set_acknowledgement_overdue(false);
-          });
+      return UpdateEscalation(rows, event.escalation_moved_up().escalation_id(),
+                              [&](v1::EscalationView& e) {
+                                v1::EscalationMove* move = e.add_moves();
+                                move->set_from_level(event.escalation_moved_up().from_level());
+                                move->set_to_level(event.escalation_moved_up().to_level());
+                                *move->mutable_at() = Ts(at);
+                                e.set_level(event.escalation_moved_up().to_level());
+                                e.set_acknowledged(false);
+                                e.clear_acknowledged_at();
+                                e.set_acknowledgement_overdue(false);
+                              });
     case K::kEscalationNotAcknowledged:
-      return UpdateRow<v1::EscalationView>(
-          rows, EscalationKey(event.escalation_not_acknowledged().escalation_id()),
-          [&](v1::EscalationView& e) {
-            if (!e.acknowledged() && !e.resolved()) e.set_acknowledgement_overdue(true);
-          });
+      return UpdateEscalation(rows, event.escalation_not_acknowledged().escalation_id(),
+                              [&](v1::EscalationView& e) {
+                                if (!e.acknowledged() && !e.resolved())
+                                  e.set_acknowledgement_overdue(true);
+                              });
     case K::kEscalationResolved:
-      return UpdateRow<v1::EscalationView>(
-          rows, EscalationKey(event.escalation_resolved().escalation_id()),
-          [&](v1::EscalationView& e) {
+      return UpdateEscalation(
+          rows, event.escalation_resolved().escalation_id(), [&](v1::EscalationView& e) {
             e.set_resolved(true);
             *e.mutable_resolved_at() = Ts(at);
             FromText(event.escalation_resolved().outcome(), e.mutable_outcome());

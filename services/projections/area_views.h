@@ -1,9 +1,13 @@
 // The escalations view and the meetings-and-bodies view.
 //
-// "escalations.v2" rows:
+// "escalations.v3" rows:
 //   escalation/<id>                                               EscalationView
-//   area/<area_id>/<raised: seconds, %020d>/<id>                  index rows (keys only, see
-//   area-agency/<area_id>/<target agency>/<raised, %020d>/<id>    Reindex), oldest first
+//   area[-agency][-open][-level]/<area_id>[/<target agency>][/<NN level>]/<raised, %020d>/<id>
+//                                                                 index rows (keys only, see
+//                                                                 Reindex), oldest first, one
+//                                                                 family for each combination
+//                                                                 of the filters
+//                                                                 (EscalationsOfAreaWhere)
 // "meetings.v2" rows:
 //   meeting/<id>                                                  MeetingView
 //   body/<area_id>/<body_id>                                      BodyView (meetings held;
@@ -22,19 +26,23 @@
 
 namespace hotspot::projections {
 
-inline constexpr char kEscalationsView[] = "escalations.v2";  // v2: the index rows
-inline constexpr char kMeetingsView[] = "meetings.v2";        // v2: the index rows
+// v2: the index rows; v3: an index family for every combination of ListEscalations' filters.
+inline constexpr char kEscalationsView[] = "escalations.v3";
+inline constexpr char kMeetingsView[] = "meetings.v2";  // v2: the index rows
 // v4: the agencies' index by area; v5: the area's chief, and police ladders without a mayor.
 inline constexpr char kAreaView[] = "area.v5";
 
-// The index prefixes of an area's escalations (all; to one agency) and meetings (all; of one
-// body), and the index rows of one.
+// The index prefix of an area's escalations that ListEscalations' filters select: to
+// `agency_id` ("": any), only the open ones or any, at `level` (0: any). Each combination has a
+// family of its own ("area/<area>/", "area-agency-open/<area>/<agency>/", "area-open-level/
+// <area>/<NN>/", ...); oldest first in each.
+std::string EscalationsOfAreaWhere(absl::string_view area_id, absl::string_view agency_id,
+                                   bool open_only, int level);
 inline std::string EscalationsOfArea(absl::string_view area_id) {
-  return absl::StrCat("area/", area_id, "/");
+  return EscalationsOfAreaWhere(area_id, "", false, 0);
 }
-inline std::string EscalationsOfAreaTo(absl::string_view area_id, absl::string_view agency_id) {
-  return absl::StrCat("area-agency/", area_id, "/", agency_id, "/");
-}
+// The index rows of an escalation; and the index prefixes of an area's meetings (all; of one
+// body), and the index rows of one.
 std::vector<std::string> EscalationIndexKeys(const v1::EscalationView& e);
 inline std::string MeetingsOfArea(absl::string_view area_id) {
   return absl::StrCat("area/", area_id, "/");

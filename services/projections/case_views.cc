@@ -621,12 +621,30 @@ absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Ev
   return absl::OkStatus();
 }
 
+std::string CasesOfAreaWhere(absl::string_view area_id, int status, absl::string_view agency_id,
+                             int urgency) {
+  IndexFamily family;
+  if (!agency_id.empty()) family.Add("agency", agency_id);
+  if (status != 0) family.Add("status", absl::StrFormat("%02d", status));
+  if (urgency != 0) family.Add("urgency", absl::StrFormat("%02d", urgency));
+  return family.Prefix(area_id);
+}
+
 std::vector<std::string> CaseIndexKeys(const v1::CaseView& c) {
-  std::vector<std::string> keys = {
-      absl::StrCat(CasesOfArea(c.area_id()), c.youth_id()),
-      absl::StrCat(CasesOfAreaInStatus(c.area_id(), c.status()), c.youth_id())};
-  for (const std::string& agency : c.agencies_involved()) {
-    keys.push_back(absl::StrCat(CasesOfAreaAndAgency(c.area_id(), agency), c.youth_id()));
+  // Under every combination of the filters the case passes: each one set to its value or unset.
+  std::vector<std::string> agencies = {""};
+  agencies.insert(agencies.end(), c.agencies_involved().begin(), c.agencies_involved().end());
+  std::vector<int> statuses = {0}, urgencies = {0};
+  if (c.status() != 0) statuses.push_back(c.status());
+  if (c.referral().urgency() != 0) urgencies.push_back(c.referral().urgency());
+  std::vector<std::string> keys;
+  for (const std::string& agency : agencies) {
+    for (const int status : statuses) {
+      for (const int urgency : urgencies) {
+        keys.push_back(
+            absl::StrCat(CasesOfAreaWhere(c.area_id(), status, agency, urgency), c.youth_id()));
+      }
+    }
   }
   if (CaseEnded(c.status()) && !c.erased() && !c.status_history().empty()) {
     keys.push_back(absl::StrCat(CasesOfAreaEnded(c.area_id()),
@@ -641,13 +659,44 @@ std::string CommitmentSortKey(const v1::CommitmentView& c) {
                          c.due_date().day(), c.commitment_id());
 }
 
+std::string CommitmentsOfAreaWhere(absl::string_view area_id, const CommitmentFilter& filter) {
+  IndexFamily family;
+  if (!filter.agency_id.empty()) family.Add("agency", filter.agency_id);
+  if (!filter.person.empty()) family.Add("person", filter.person);
+  if (!filter.youth_id.empty()) family.Add("youth", filter.youth_id);
+  if (filter.untaken) {
+    family.Add("untaken", "");
+  } else if (filter.state != 0) {
+    family.Add("state", absl::StrFormat("%02d", filter.state));
+  }
+  return family.Prefix(area_id);
+}
+
 std::vector<std::string> CommitmentIndexKeys(const v1::CommitmentView& c) {
   const std::string sort = CommitmentSortKey(c);
-  std::vector<std::string> keys = {
-      absl::StrCat(CommitmentsOfArea(c.area_id()), sort),
-      absl::StrCat(CommitmentsOfAreaAndAgency(c.area_id(), c.owning_agency_id()), sort)};
+  // Under every combination of the filters it passes, but a youth's with an agency or a person.
+  std::vector<CommitmentFilter> states(1);
+  if (c.state() != 0) states.emplace_back().state = c.state();
+  if (c.state() == v1::COMMITMENT_STATE_DECLINED && c.taken_up_by().empty()) {
+    states.emplace_back().untaken = true;
+  }
+  std::vector<std::string> agencies = {""}, persons = {""}, keys;
+  if (!c.owning_agency_id().empty()) agencies.push_back(c.owning_agency_id());
+  if (!c.responsible_person().empty()) persons.push_back(c.responsible_person());
+  for (const std::string& agency : agencies) {
+    for (const std::string& person : persons) {
+      for (CommitmentFilter filter : states) {
+        filter.agency_id = agency;
+        filter.person = person;
+        keys.push_back(absl::StrCat(CommitmentsOfAreaWhere(c.area_id(), filter), sort));
+      }
+    }
+  }
   if (!c.youth_id().empty()) {
-    keys.push_back(absl::StrCat(CommitmentsOfAreaAndYouth(c.area_id(), c.youth_id()), sort));
+    for (CommitmentFilter filter : states) {
+      filter.youth_id = c.youth_id();
+      keys.push_back(absl::StrCat(CommitmentsOfAreaWhere(c.area_id(), filter), sort));
+    }
   }
   return keys;
 }

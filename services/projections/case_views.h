@@ -6,15 +6,20 @@
 //   c2y/<commitment_id>                          the youth a commitment is for (to follow its
 //                                                changes)
 //   e2y/<escalation_id>                          the youth an escalation concerns
-//   area/<area_id>/<youth_id>                    index rows (keys only, see Reindex) of the
-//   area-status/<area_id>/<NN status>/<youth_id> cases, in the order ListCases reads them: by
-//   area-agency/<area_id>/<agency_id>/<youth_id> area, status, and agency involved
+//   area[-agency][-status][-urgency]/<area_id>[/<agency_id>][/<NN status>][/<NN urgency>]/
+//     <youth_id>                                 index rows (keys only, see Reindex) of the
+//                                                cases, in the order ListCases reads them, one
+//                                                family for each combination of its filters
+//                                                (CasesOfAreaWhere)
 //   area-ended/<area_id>/<%020d ended>/<youth_id> and the ended cases not erased, by when
-// "commitments.v4" rows:
+// "commitments.v5" rows:
 //   commitment/<id>                                        CommitmentView
-//   area/<area_id>/<yyyymmdd due>/<id>                     index rows, by due date: of the
-//   area-agency/<area_id>/<agency_id>/<yyyymmdd due>/<id>  area, of its owning agency there, and
-//   area-youth/<area_id>/<youth_id>/<yyyymmdd due>/<id>    of its youth
+//   area[-agency][-person][-state|-untaken]/<area_id>[/<agency_id>][/<person>][/<NN state>]/
+//     <yyyymmdd due>/<id>
+//   area-youth[-state|-untaken]/<area_id>/<youth_id>[/<NN state>]/<yyyymmdd due>/<id>
+//                                                          index rows, by due date, one family
+//                                                          for each combination of the filters
+//                                                          (CommitmentsOfAreaWhere)
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_CASE_VIEWS_H_
 #define HOTSPOT_SERVICES_PROJECTIONS_CASE_VIEWS_H_
 
@@ -32,26 +37,27 @@ namespace hotspot::projections {
 // tasks and social decisions in the case, and identities recorded later; v6 (a development
 // version only): commitments of before acceptance was recorded read as accepted when made
 // (accepted_at); v7: that, and the index rows (the ended cases' among them); v8: the first
-// discussion is the first decision (not a recommendation or information), and each meeting is
-// listed once in meetings_discussed.
+// discussion is the first decision (not a recommendation or information), each meeting is
+// listed once in meetings_discussed, and an index family for every combination of ListCases'
+// filters.
 inline constexpr char kCasesView[] = "cases.v8";
 // v2: the agency index; v3 (a development version only): as cases.v6, accepted_at of the
 // commitments of before; v4: that, and the index rows by area (and agency, youth) instead of
-// copies by agency.
-inline constexpr char kCommitmentsView[] = "commitments.v4";
+// copies by agency; v5: an index family for every combination of ListCommitments' filters.
+inline constexpr char kCommitmentsView[] = "commitments.v5";
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }
 inline std::string CommitmentKey(absl::string_view id) { return absl::StrCat("commitment/", id); }
 
-// The index prefixes of an area's cases: all, of one status, with one agency involved.
+// The index prefix of an area's cases that ListCases' filters select: of `status` (0: any),
+// with `agency_id` involved ("": any), of `urgency` (0: any). Each combination of the filters
+// has a family of its own, named by the filters it has: "area/<area>/", "area-status/<area>/
+// <NN>/", "area-agency-status-urgency/<area>/<agency>/<NN>/<NN>/", ...; in each, the cases in
+// order of youth id.
+std::string CasesOfAreaWhere(absl::string_view area_id, int status, absl::string_view agency_id,
+                             int urgency);
 inline std::string CasesOfArea(absl::string_view area_id) {
-  return absl::StrCat("area/", area_id, "/");
-}
-inline std::string CasesOfAreaInStatus(absl::string_view area_id, int status) {
-  return absl::StrFormat("area-status/%s/%02d/", area_id, status);
-}
-inline std::string CasesOfAreaAndAgency(absl::string_view area_id, absl::string_view agency_id) {
-  return absl::StrCat("area-agency/", area_id, "/", agency_id, "/");
+  return CasesOfAreaWhere(area_id, 0, "", 0);
 }
 // The index prefix of an area's ended cases (closed, declined or handed over) not erased, by
 // when they ended (their last status change: "%020d/" seconds, then the youth id); what the
@@ -67,17 +73,20 @@ inline bool CaseEnded(v1::CaseStatus status) {
 // The index rows of a case.
 std::vector<std::string> CaseIndexKeys(const v1::CaseView& c);
 
-// The index prefixes of an area's commitments: all, of one owning agency, for one youth.
+// What ListCommitments' index families select, each field unset for any.
+struct CommitmentFilter {
+  std::string agency_id;  // the owning agency
+  std::string person;     // the responsible person (an employee's person id, as in the row)
+  std::string youth_id;   // with neither agency_id nor person (no family combines them)
+  int state = 0;          // a CommitmentState
+  bool untaken = false;   // declined, and not taken up by the chief (with state unset)
+};
+// The index prefix of an area's commitments that `filter` selects: "area/<area>/",
+// "area-agency-state/<area>/<agency>/<NN>/", "area-person-untaken/<area>/<person>/",
+// "area-youth-state/<area>/<youth>/<NN>/", ...; in each, the commitments by due date.
+std::string CommitmentsOfAreaWhere(absl::string_view area_id, const CommitmentFilter& filter);
 inline std::string CommitmentsOfArea(absl::string_view area_id) {
-  return absl::StrCat("area/", area_id, "/");
-}
-inline std::string CommitmentsOfAreaAndAgency(absl::string_view area_id,
-                                              absl::string_view agency_id) {
-  return absl::StrCat("area-agency/", area_id, "/", agency_id, "/");
-}
-inline std::string CommitmentsOfAreaAndYouth(absl::string_view area_id,
-                                             absl::string_view youth_id) {
-  return absl::StrCat("area-youth/", area_id, "/", youth_id, "/");
+  return CommitmentsOfAreaWhere(area_id, CommitmentFilter());
 }
 // A commitment's place in due-date order ("<yyyymmdd>/<id>"), what follows those prefixes.
 std::string CommitmentSortKey(const v1::CommitmentView& c);

@@ -306,9 +306,9 @@ class ViewInMemory {
   uint64_t position_ = 0;
 };
 
-// A case's index rows (by area; area and status; area and each agency involved) follow its status
-// and its agencies as they change, hold no data (keys only), and stay with an erased case, which
-// stays listed (erased) as before.
+// A case's index rows (by area; and status; and each agency involved; and both: a family for each
+// combination of ListCases' filters) follow its status and its agencies as they change, hold no
+// data (keys only), and stay with an erased case, which stays listed (erased) as before.
 TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) {
   CasesView view;
   ViewInMemory rows(view);
@@ -319,6 +319,8 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   rows.Apply(referred, youth);
   EXPECT_THAT(rows.KeysUnder("area"),
               ::testing::ElementsAre(
+                  absl::StrFormat("area-agency-status/area-a/agency-school/%02d/youth-1",
+                                  v1::CASE_STATUS_REFERRED),
                   "area-agency/area-a/agency-school/youth-1",
                   absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_REFERRED),
                   "area/area-a/youth-1"));
@@ -333,9 +335,13 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   const std::string accepted_key =
       absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_ACCEPTED);
   EXPECT_THAT(rows.KeysUnder("area"),
-              ::testing::ElementsAre("area-agency/area-a/agency-police/youth-1",
-                                     "area-agency/area-a/agency-school/youth-1", accepted_key,
-                                     "area/area-a/youth-1"));
+              ::testing::ElementsAre(
+                  absl::StrFormat("area-agency-status/area-a/agency-police/%02d/youth-1",
+                                  v1::CASE_STATUS_ACCEPTED),
+                  absl::StrFormat("area-agency-status/area-a/agency-school/%02d/youth-1",
+                                  v1::CASE_STATUS_ACCEPTED),
+                  "area-agency/area-a/agency-police/youth-1",
+                  "area-agency/area-a/agency-school/youth-1", accepted_key, "area/area-a/youth-1"));
 
   v1::Event closed;
   closed.mutable_case_closed();
@@ -363,7 +369,9 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   ASSERT_TRUE(c.ParseFromString(rows.Under(CaseKey(youth)).at(CaseKey(youth))));
   EXPECT_TRUE(c.erased());
   const auto index = rows.Under("area");
-  EXPECT_EQ(index.size(), 7u);  // youth-1: area, status, two agencies; youth-2: area, status, one
+  // youth-1: area, status, two agencies, each with status; youth-2: area, status, one agency,
+  // with status.
+  EXPECT_EQ(index.size(), 10u);
   EXPECT_EQ(index.count(accepted_key), 1u);
   for (const auto& [key, value] : index) EXPECT_EQ(value, "") << key;
 }
@@ -419,8 +427,9 @@ TEST(CasesViewTest, TheFirstDiscussionIsTheFirstDecisionAndEachMeetingIsListedOn
   EXPECT_EQ(c.days_to_first_discussion(), 0);
 }
 
-// A commitment's index rows (area; area and owning agency; area and youth, by due date) move when
-// its due date is renegotiated, and hold no data.
+// A commitment's index rows (area; and owning agency; and youth; each also with its state: a
+// family for each combination of ListCommitments' filters, by due date) move when its due date is
+// renegotiated or its state changes, and hold no data.
 TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {
   CommitmentsView view;
   ViewInMemory rows(view);
@@ -436,10 +445,14 @@ TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {
     return d;
   }();
   rows.Apply(made, "commitment-1");
-  EXPECT_THAT(rows.KeysUnder("area"),
-              ::testing::ElementsAre("area-agency/area-a/agency-school/20270301/commitment-1",
-                                     "area-youth/area-a/youth-1/20270301/commitment-1",
-                                     "area/area-a/20270301/commitment-1"));
+  EXPECT_THAT(
+      rows.KeysUnder("area"),
+      ::testing::ElementsAre("area-agency-state/area-a/agency-school/01/20270301/commitment-1",
+                             "area-agency/area-a/agency-school/20270301/commitment-1",
+                             "area-state/area-a/01/20270301/commitment-1",
+                             "area-youth-state/area-a/youth-1/01/20270301/commitment-1",
+                             "area-youth/area-a/youth-1/20270301/commitment-1",
+                             "area/area-a/20270301/commitment-1"));
   v1::Event moved;
   moved.mutable_commitment_renegotiated()->set_commitment_id("commitment-1");
   moved.mutable_commitment_renegotiated()->mutable_new_due_date()->set_year(2027);
@@ -450,15 +463,20 @@ TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {
   fulfilled.mutable_commitment_fulfilled()->set_commitment_id("commitment-1");
   rows.Apply(fulfilled, "commitment-1");
   const auto index = rows.Under("area");
-  EXPECT_THAT(rows.KeysUnder("area"),
-              ::testing::ElementsAre("area-agency/area-a/agency-school/20270415/commitment-1",
-                                     "area-youth/area-a/youth-1/20270415/commitment-1",
-                                     "area/area-a/20270415/commitment-1"));
+  EXPECT_THAT(
+      rows.KeysUnder("area"),  // fulfilled: state 02
+      ::testing::ElementsAre("area-agency-state/area-a/agency-school/02/20270415/commitment-1",
+                             "area-agency/area-a/agency-school/20270415/commitment-1",
+                             "area-state/area-a/02/20270415/commitment-1",
+                             "area-youth-state/area-a/youth-1/02/20270415/commitment-1",
+                             "area-youth/area-a/youth-1/20270415/commitment-1",
+                             "area/area-a/20270415/commitment-1"));
   for (const auto& [key, value] : index) EXPECT_EQ(value, "") << key;
 }
 
 // An escalation's and a meeting's index rows: by area, and by target agency or body, in time
-// order; a meeting scheduled again moves its rows.
+// order (an escalation's also while open); a resolved escalation leaves the open families, a
+// meeting scheduled again moves its rows.
 TEST(AreaViewsTest, EscalationsAndMeetingsAreIndexedByAreaAndTime) {
   EscalationsView escalations;
   ViewInMemory e(escalations);
@@ -466,6 +484,13 @@ TEST(AreaViewsTest, EscalationsAndMeetingsAreIndexedByAreaAndTime) {
   raised.mutable_escalation_raised()->set_escalation_id("escalation-1");
   raised.mutable_escalation_raised()->set_target_agency_id("agency-police");
   e.Apply(raised, "escalation-1");
+  EXPECT_THAT(  // open: in the open families too, until it is resolved
+      e.KeysUnder("area"),
+      ::testing::ElementsAre(
+          "area-agency-open/area-a/agency-police/00000000001800000001/escalation-1",
+          "area-agency/area-a/agency-police/00000000001800000001/escalation-1",
+          "area-open/area-a/00000000001800000001/escalation-1",
+          "area/area-a/00000000001800000001/escalation-1"));
   v1::Event resolved;
   resolved.mutable_escalation_resolved()->set_escalation_id("escalation-1");
   e.Apply(resolved, "escalation-1");

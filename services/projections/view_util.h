@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -71,6 +72,25 @@ inline absl::string_view IdOfIndexKey(absl::string_view key) {
   const size_t slash = key.rfind('/');
   return slash == absl::string_view::npos ? key : key.substr(slash + 1);
 }
+
+// The prefix of an index family of a list with filters: one family for each combination of the
+// filters set, named by them ("area", "area-agency", "area-agency-status", ...), its keys the
+// area, then each filter's value in the order added, then the row's sort key and id.
+class IndexFamily {
+ public:
+  // A filter set to `value` ("": the family's name alone says it, as for a flag).
+  void Add(absl::string_view filter, absl::string_view value) {
+    absl::StrAppend(&name_, "-", filter);
+    if (!value.empty()) absl::StrAppend(&values_, value, "/");
+  }
+  std::string Prefix(absl::string_view area_id) const {
+    return absl::StrCat(name_, "/", area_id, "/", values_);
+  }
+
+ private:
+  std::string name_ = "area";
+  std::string values_;
+};
 
 // Moves a row's index rows from `before` (what it had; empty for a new row) to `after`: the ones
 // it no longer has are deleted, the new ones written.

@@ -432,14 +432,10 @@ absl::StatusOr<Disclosed<v1::ListCasesResponse>> QueryHandler::ListCases(
   }
   RETURN_IF_ERROR(CheckId("agency_id", request.agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  // The narrowest index of the filters: of the agency, else of the status, else the area's; in
-  // each the cases are in order of youth id (UUIDv7: of referral).
-  const std::string prefix =
-      !request.agency_id().empty()
-          ? projections::CasesOfAreaAndAgency(request.area_id(), request.agency_id())
-      : request.status() != 0
-          ? projections::CasesOfAreaInStatus(request.area_id(), request.status())
-          : projections::CasesOfArea(request.area_id());
+  // The index of exactly these filters: it holds only the cases that pass them, in order of
+  // youth id (UUIDv7: of referral).
+  const std::string prefix = projections::CasesOfAreaWhere(request.area_id(), request.status(),
+                                                           request.agency_id(), request.urgency());
   ASSIGN_OR_RETURN(const std::string after,
                    FromIndexToken(request.page_token(), projections::kCasesView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
@@ -483,24 +479,48 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
                    absl::StrCat("0 to 366 days, got ", request.due_within_days()));
   }
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  // The narrowest index of the filters: the youth's, else the agency's, else the area's; in each
-  // the commitments are in order of due date.
-  const std::string prefix =
-      !request.youth_id().empty()
-          ? projections::CommitmentsOfAreaAndYouth(request.area_id(), request.youth_id())
-      : !request.owning_agency_id().empty()
-          ? projections::CommitmentsOfAreaAndAgency(request.area_id(), request.owning_agency_id())
-          : projections::CommitmentsOfArea(request.area_id());
-  ASSIGN_OR_RETURN(const std::string after,
-                   FromIndexToken(request.page_token(), projections::kCommitmentsView, prefix));
+  // The index of exactly these filters, by due date: overdue_only and due_within_days read the
+  // open commitments up to a due date; declined_not_taken_up those declined and not taken up.
+  // A youth's index has no agency or person: with youth_id, those two filter the youth's rows.
+  const absl::CivilDay today = Today();
+  projections::CommitmentFilter filter;
+  filter.state = request.state();
+  bool none = false;  // filters that no commitment passes
+  std::optional<absl::CivilDay> due_by;
+  if (request.due_within_days() > 0) due_by = today + request.due_within_days();
+  if (request.overdue_only()) due_by = today - 1;  // (earlier than today + 1 to 366)
+  if (due_by.has_value()) {
+    none |= filter.state != 0 && filter.state != v1::COMMITMENT_STATE_OPEN;
+    filter.state = v1::COMMITMENT_STATE_OPEN;
+  }
+  if (request.declined_not_taken_up()) {
+    none |= filter.state != 0 && filter.state != v1::COMMITMENT_STATE_DECLINED;
+    filter.state = 0;
+    filter.untaken = true;
+  }
+  std::string scope;  // the filters the index does not say, which its page tokens must
+  if (!request.youth_id().empty()) {
+    filter.youth_id = request.youth_id();
+    scope = absl::StrCat(";agency=", request.owning_agency_id(),
+                         ";person=", request.responsible_person());
+  } else {
+    filter.agency_id = request.owning_agency_id();
+    filter.person = request.responsible_person();
+  }
+  if (due_by.has_value()) {  // (not the date: a walk through the pages may pass midnight)
+    absl::StrAppend(&scope, ";overdue=", request.overdue_only(),
+                    ";within=", request.due_within_days());
+  }
+  const std::string prefix = projections::CommitmentsOfAreaWhere(request.area_id(), filter);
+  ASSIGN_OR_RETURN(
+      const std::string after,
+      FromIndexToken(request.page_token(), projections::kCommitmentsView, prefix, scope));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
 
-  const absl::CivilDay today = Today();
-  // Due within N days: none due later is read.
-  const absl::CivilDay due_by = today + request.due_within_days();
-  const std::string last = request.due_within_days() > 0
-                               ? absl::StrFormat("%s%04d%02d%02d/\xff", prefix, due_by.year(),
-                                                 due_by.month(), due_by.day())
+  // None due later is read.
+  const std::string last = due_by.has_value()
+                               ? absl::StrFormat("%s%04d%02d%02d/\xff", prefix, due_by->year(),
+                                                 due_by->month(), due_by->day())
                                : std::string();
   auto keep = [&](v1::CommitmentView& c) {
     if (c.area_id() != request.area_id()) return false;
@@ -522,7 +542,7 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
     if (request.due_within_days() > 0) {
       const v1::Date& due = c.due_date();
       if (c.state() != v1::COMMITMENT_STATE_OPEN ||
-          absl::CivilDay(due.year(), due.month(), due.day()) > due_by) {
+          absl::CivilDay(due.year(), due.month(), due.day()) > *due_by) {
         return false;
       }
     }
@@ -530,11 +550,13 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   };
   Disclosed<v1::ListCommitmentsResponse> out;
   v1::ListCommitmentsResponse& response = out.answer;
+  response.set_position(position);
+  if (none) return out;
   ASSIGN_OR_RETURN(
       const std::string next,
       IndexPage<v1::CommitmentView>(*views_, projections::kCommitmentsView, prefix, after, last,
                                     projections::CommitmentKey, keep, page_size,
-                                    response.mutable_commitments(), &rows_parsed_));
+                                    response.mutable_commitments(), &rows_parsed_, scope));
   response.set_next_page_token(next);
   CasePolicy policy(*this, who, request.area_id(), out.disclosures);
   std::map<std::string, v1::PersonalField> names;  // by youth, sealed as the case has it
@@ -553,7 +575,6 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
         &c, c.youth_id(),
         security::CommitmentOpensTheCase(c.state()) ? c.owning_agency_id() : std::string()));
   }
-  response.set_position(position);
   return out;
 }
 
@@ -567,11 +588,10 @@ absl::StatusOr<Disclosed<v1::ListEscalationsResponse>> QueryHandler::ListEscalat
   RETURN_IF_ERROR(
       CheckId("target_agency_id", request.target_agency_id(), "agency", /*required=*/false));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
-  // The agency's index, else the area's; oldest first in each.
-  const std::string prefix =
-      request.target_agency_id().empty()
-          ? projections::EscalationsOfArea(request.area_id())
-          : projections::EscalationsOfAreaTo(request.area_id(), request.target_agency_id());
+  // The index of exactly these filters: it holds only the escalations that pass them, oldest
+  // first.
+  const std::string prefix = projections::EscalationsOfAreaWhere(
+      request.area_id(), request.target_agency_id(), request.open_only(), request.level());
   ASSIGN_OR_RETURN(const std::string after,
                    FromIndexToken(request.page_token(), projections::kEscalationsView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));

@@ -3,12 +3,15 @@
 // what a reader is shown of a case.
 #include "services/queries/query_handler.h"
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/commands/command_handler.h"
 #include "services/projections/all_views.h"
@@ -328,6 +331,368 @@ TEST(QueryHandlerTest, TheDirectoryShowsNoMayorOnAPoliceLadderOfBefore) {
       (std::vector<std::string>{"LEADERSHIP_LEVEL_MIDDLE_MANAGER manager-agency-school-before",
                                 "LEADERSHIP_LEVEL_DIRECTOR director-agency-school-before",
                                 "LEADERSHIP_LEVEL_POLITICAL mayor-agency-school-before"}));
+}
+
+// An area of many cases, commitments and escalations, appended straight into the log, to list
+// with every filter: each list reads the index of its filters, so that a page parses its own
+// rows and one more, however rare the filter's value.
+class FilteredListsTest : public ::testing::Test {
+ protected:
+  static constexpr char kArea[] = "area-lists";
+  static constexpr int kYouths = 40, kCommitments = 60, kEscalations = 30;
+
+  static std::string Id(const char* kind, int i) { return absl::StrFormat("%s-l-%02d", kind, i); }
+  static v1::Date DueOf(int i) { return DateOf(absl::CivilDay(2027, 1, 1) + i); }
+
+  void SetUp() override {
+    projections::testing::OpenTestStores(dir_, &keys_, &sealer_, &events_, &heads_);
+    ASSERT_NE(events_, nullptr);
+    for (int i = 0; i < kYouths; ++i) {
+      v1::Event e;
+      v1::YouthReferred* r = e.mutable_youth_referred();
+      r->set_youth_id(Id("youth", i));
+      r->set_referring_agency_id(i % 2 == 0 ? "agency-l-a" : "agency-l-b");
+      r->set_urgency(i == 37      ? v1::URGENCY_ACUTE
+                     : i % 5 == 0 ? v1::URGENCY_LOW
+                                  : v1::URGENCY_NORMAL);
+      Append(Id("youth", i), "YouthReferred", e);
+    }
+    for (int i = 0; i < kCommitments; ++i) {
+      const std::string id = Id("commitment", i);
+      v1::Event e;
+      v1::CommitmentMade* m = e.mutable_commitment_made();
+      m->set_commitment_id(id);
+      // Agency c is involved in one case only: youth 39's (commitment 39).
+      m->set_owning_agency_id(i == 39 ? "agency-l-c" : i % 2 == 0 ? "agency-l-a" : "agency-l-b");
+      m->set_responsible_person(i == 41 ? "person-l-rare" : absl::StrCat("person-l-", i % 4));
+      if (i % 10 != 9 || i == 39) m->set_youth_id(Id("youth", i % kYouths));
+      *m->mutable_due_date() = DueOf(i);
+      m->set_acceptance(i % 7 <= 2 ? v1::COMMITMENT_ACCEPTANCE_PROPOSED
+                                   : v1::COMMITMENT_ACCEPTANCE_ACCEPTED);
+      Append(id, "CommitmentMade", e);
+      if (i % 7 == 1 || i % 7 == 2) {
+        v1::Event declined;
+        declined.mutable_commitment_declined()->set_commitment_id(id);
+        Append(id, "CommitmentDeclined", declined);
+      }
+      if (i % 7 == 2) {
+        v1::Event taken;
+        taken.mutable_commitment_taken_up()->set_commitment_id(id);
+        taken.mutable_commitment_taken_up()->set_by_commitment_id(Id("commitment", i + 1));
+        Append(id, "CommitmentTakenUp", taken);
+      }
+      if (i % 7 == 3) {
+        v1::Event fulfilled;
+        fulfilled.mutable_commitment_fulfilled()->set_commitment_id(id);
+        Append(id, "CommitmentFulfilled", fulfilled);
+      }
+    }
+    for (int i = 0; i < kYouths; i += 3) {  // closed after their commitments
+      v1::Event e;
+      e.mutable_case_closed()->set_youth_id(Id("youth", i));
+      Append(Id("youth", i), "CaseClosed", e);
+    }
+    for (int i = 0; i < kEscalations; ++i) {
+      const std::string id = Id("escalation", i);
+      v1::Event e;
+      v1::EscalationRaised* r = e.mutable_escalation_raised();
+      r->set_escalation_id(id);
+      r->set_target_agency_id(i % 3 == 0 ? "agency-l-a" : i % 3 == 1 ? "agency-l-b" : "agency-l-c");
+      r->set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+      Append(id, "EscalationRaised", e);
+      // Only 17 and 23 reach the director; only 23 the political follow-up group.
+      for (int to = 2; (i == 17 && to <= 2) || (i == 23 && to <= 3); ++to) {
+        v1::Event up;
+        up.mutable_escalation_moved_up()->set_escalation_id(id);
+        up.mutable_escalation_moved_up()->set_from_level(static_cast<v1::EscalationLevel>(to - 1));
+        up.mutable_escalation_moved_up()->set_to_level(static_cast<v1::EscalationLevel>(to));
+        Append(id, "EscalationMovedUp", up);
+      }
+      if (i % 2 == 0) {
+        v1::Event resolved;
+        resolved.mutable_escalation_resolved()->set_escalation_id(id);
+        Append(id, "EscalationResolved", resolved);
+      }
+    }
+    auto views = projections::Projector::Open(
+        projections::ProjectorOptions(), events_.get(),
+        projections::AllViews(sealer_.get(), *security::IdentityDigester::FromKeyStore(*keys_)),
+        dir_.Sub("views"));
+    ASSERT_TRUE(views.ok()) << views.status();
+    views_ = std::move(*views);
+    ASSERT_TRUE(views_->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    // Today, 6 January 2027: commitments 0 to 4 are past their due date, of which only 4 open.
+    queries_ = std::make_unique<QueryHandler>(views_.get(), sealer_.get(), &heads_, [] {
+      return absl::FromCivil(absl::CivilSecond(2027, 1, 6, 12, 0, 0), absl::UTCTimeZone());
+    });
+    chief_ = scenario::SjaelorCast().chief;
+    chief_.areas = {kArea};
+  }
+
+  void Append(const std::string& stream, const std::string& type, v1::Event event) {
+    event.set_area_id(kArea);
+    store::StreamAppend append;
+    append.stream = stream;
+    append.events.push_back(store::ProposedEvent{
+        {}, absl::StrCat("hotspot.v1.", type), event.SerializeAsString(), {at_, "test"}});
+    at_ += absl::Minutes(1);  // raised in order of id
+    ASSERT_TRUE(events_->Append({std::move(append)}).ok()) << stream << " " << type;
+  }
+
+  // The ids `list` returns for `request` (page_size 0: one page of all), page by page, each
+  // call parsing at most its page and one more (or `parsed_bound` rows, if given).
+  template <typename Request, typename Response>
+  std::vector<std::string> Ids(Request request, int page_size,
+                               absl::StatusOr<Disclosed<Response>> (QueryHandler::*list)(
+                                   const security::Principal&, const Request&, absl::Time) const,
+                               const std::function<std::vector<std::string>(const Response&)>& ids,
+                               uint64_t parsed_bound = 0) {
+    std::vector<std::string> all;
+    request.set_page_size(page_size == 0 ? kMaxPageSize : page_size);
+    for (int calls = 0; calls <= 2 * kCommitments; ++calls) {
+      const uint64_t before = queries_->rows_parsed();
+      auto answer = ((*queries_).*list)(chief_, request, absl::Now() + absl::Seconds(10));
+      EXPECT_TRUE(answer.ok()) << answer.status();
+      if (!answer.ok()) break;
+      const uint64_t parsed = queries_->rows_parsed() - before;
+      EXPECT_LE(parsed, parsed_bound != 0 ? parsed_bound : request.page_size() + 1u)
+          << request.ShortDebugString();
+      const std::vector<std::string> page = ids(answer->answer);
+      EXPECT_LE(page.size(), static_cast<size_t>(request.page_size()));
+      all.insert(all.end(), page.begin(), page.end());
+      if (answer->answer.next_page_token().empty()) return all;
+      request.set_page_token(answer->answer.next_page_token());
+    }
+    ADD_FAILURE() << "no last page";
+    return all;
+  }
+
+  // Checks that `request` returns what `passes` accepts of the unfiltered list, in its order, in
+  // one page and in pages of 1 to n + 1 rows.
+  template <typename Request, typename Response, typename Row>
+  void Check(const Request& request,
+             absl::StatusOr<Disclosed<Response>> (QueryHandler::*list)(const security::Principal&,
+                                                                       const Request&, absl::Time)
+                 const,
+             const google::protobuf::RepeatedPtrField<Row>& (Response::*rows)() const,
+             std::string (*id)(const Row&), const std::function<bool(const Row&)>& passes,
+             size_t expected_count, uint64_t parsed_bound = 0) {
+    SCOPED_TRACE(request.ShortDebugString());
+    const std::function<std::vector<std::string>(const Response&)> ids = [rows,
+                                                                          id](const Response& r) {
+      std::vector<std::string> out;
+      for (const Row& row : (r.*rows)()) out.push_back(id(row));
+      return out;
+    };
+    // Everything of the area, unfiltered, and what of it passes.
+    Request everything;
+    everything.set_area_id(kArea);
+    everything.set_page_size(kMaxPageSize);
+    auto unfiltered = ((*queries_).*list)(chief_, everything, absl::Now() + absl::Seconds(10));
+    ASSERT_TRUE(unfiltered.ok()) << unfiltered.status();
+    std::vector<std::string> expected;
+    for (const Row& row : ((unfiltered->answer).*rows)()) {
+      if (passes(row)) expected.push_back(id(row));
+    }
+    EXPECT_EQ(expected.size(), expected_count);
+    EXPECT_EQ(Ids(request, 0, list, ids, parsed_bound), expected);
+    for (size_t size = 1; size <= expected.size() + 1; ++size) {
+      EXPECT_EQ(Ids(request, static_cast<int>(size), list, ids, parsed_bound), expected)
+          << "page_size " << size;
+    }
+  }
+
+  store::testing::TempDir dir_;
+  std::unique_ptr<security::KeyStore> keys_;
+  std::unique_ptr<security::Sealer> sealer_;
+  security::PublicHead heads_;
+  std::unique_ptr<store::EventStore> events_;
+  std::unique_ptr<projections::Projector> views_;
+  std::unique_ptr<QueryHandler> queries_;
+  security::Principal chief_;
+  absl::Time at_ = absl::FromCivil(absl::CivilSecond(2026, 12, 1, 9, 0, 0), absl::UTCTimeZone());
+};
+
+std::string CaseId(const v1::CaseView& c) { return c.youth_id(); }
+std::string CommitmentId(const v1::CommitmentView& c) { return c.commitment_id(); }
+std::string EscalationId(const v1::EscalationView& e) { return e.escalation_id(); }
+
+TEST_F(FilteredListsTest, ListCasesReadsTheIndexOfItsFilters) {
+  struct Case {
+    v1::CaseStatus status;
+    v1::Urgency urgency;
+    std::string agency;
+    size_t count;
+  };
+  for (const Case& c : std::vector<Case>{
+           {v1::CASE_STATUS_UNSPECIFIED, v1::URGENCY_UNSPECIFIED, "", kYouths},
+           {v1::CASE_STATUS_UNSPECIFIED, v1::URGENCY_ACUTE, "", 1},  // 37
+           {v1::CASE_STATUS_UNSPECIFIED, v1::URGENCY_LOW, "", 8},
+           {v1::CASE_STATUS_CLOSED, v1::URGENCY_UNSPECIFIED, "", 14},
+           {v1::CASE_STATUS_UNSPECIFIED, v1::URGENCY_UNSPECIFIED, "agency-l-c", 1},
+           {v1::CASE_STATUS_CLOSED, v1::URGENCY_UNSPECIFIED, "agency-l-c", 1},  // 39
+           {v1::CASE_STATUS_REFERRED, v1::URGENCY_UNSPECIFIED, "agency-l-c", 0},
+           {v1::CASE_STATUS_CLOSED, v1::URGENCY_LOW, "", 3},  // 0, 15, 30
+           {v1::CASE_STATUS_UNSPECIFIED, v1::URGENCY_LOW, "agency-l-b", 4},
+           {v1::CASE_STATUS_REFERRED, v1::URGENCY_ACUTE, "agency-l-b", 1},
+           {v1::CASE_STATUS_CLOSED, v1::URGENCY_ACUTE, "agency-l-b", 0},
+       }) {
+    v1::ListCasesRequest request;
+    request.set_area_id(kArea);
+    request.set_status(c.status);
+    request.set_urgency(c.urgency);
+    request.set_agency_id(c.agency);
+    Check(request, &QueryHandler::ListCases, &v1::ListCasesResponse::cases, &CaseId,
+          std::function<bool(const v1::CaseView&)>([&](const v1::CaseView& v) {
+            const auto& involved = v.agencies_involved();
+            return (c.status == 0 || v.status() == c.status) &&
+                   (c.urgency == 0 || v.referral().urgency() == c.urgency) &&
+                   (c.agency.empty() ||
+                    std::find(involved.begin(), involved.end(), c.agency) != involved.end());
+          }),
+          c.count);
+  }
+}
+
+TEST_F(FilteredListsTest, ListCommitmentsReadsTheIndexOfItsFilters) {
+  struct Case {
+    std::string agency, person, youth;
+    v1::CommitmentState state;
+    bool overdue_only = false, declined_not_taken_up = false;
+    int due_within_days = 0;
+    size_t count;
+    uint64_t parsed_bound = 0;  // 0: a page and one more
+  };
+  constexpr v1::CommitmentState kAny = v1::COMMITMENT_STATE_UNSPECIFIED;
+  constexpr v1::CommitmentState kOpen = v1::COMMITMENT_STATE_OPEN;
+  constexpr v1::CommitmentState kDeclined = v1::COMMITMENT_STATE_DECLINED;
+  for (const Case& c : std::vector<Case>{
+           {"", "", "", kAny, false, false, 0, kCommitments},
+           {"", "", "", kOpen, false, false, 0, 24},
+           {"", "", "", kDeclined, false, false, 0, 18},
+           {"", "", "", v1::COMMITMENT_STATE_FULFILLED, false, false, 0, 9},
+           {"agency-l-a", "", "", kOpen, false, false, 0, 12},
+           {"", "person-l-rare", "", kAny, false, false, 0, 1},  // 41
+           {"", "person-l-1", "", kDeclined, false, false, 0, 5},
+           {"agency-l-b", "person-l-1", "", kOpen, false, false, 0, 5},
+           {"agency-l-b", "person-l-1", "", kAny, false, false, 0, 14},
+           {"", "", "", kAny, true, false, 0, 1},  // 4, the one open of 0 to 4
+           {"agency-l-a", "", "", kAny, true, false, 0, 1},
+           {"agency-l-b", "", "", kAny, true, false, 0, 0},
+           {"", "", "", kOpen, true, false, 0, 1},
+           {"", "", "", v1::COMMITMENT_STATE_FULFILLED, true, false, 0, 0},
+           {"", "", "", kAny, false, false, 3, 3},            // 4, 5, 6
+           {"", "person-l-1", "", kAny, false, false, 3, 1},  // 5
+           {"", "", "", kAny, true, false, 3, 1},
+           {"", "", "", kAny, false, true, 0, 9},
+           {"agency-l-b", "", "", kAny, false, true, 0, 5},
+           {"", "person-l-2", "", kAny, false, true, 0, 2},
+           {"", "", "", kDeclined, false, true, 0, 9},
+           {"", "", "", kOpen, false, true, 0, 0},
+           {"", "", "", kAny, true, true, 0, 0},
+           {"", "", "youth-l-05", kAny, false, false, 0, 2},  // 5 and 45
+           {"", "", "youth-l-05", kOpen, false, false, 0, 1},
+           {"", "", "youth-l-08", kAny, false, true, 0, 1},  // 8 (48 is open)
+           // The one exception: a youth's index, filtered by agency or person. It reads no more
+           // than the youth's commitments (4 and 44, both agency a's).
+           {"agency-l-b", "", "youth-l-04", kAny, false, false, 0, 0, 2},
+           {"agency-l-a", "person-l-0", "youth-l-04", kAny, false, false, 0, 2, 2},
+       }) {
+    v1::ListCommitmentsRequest request;
+    request.set_area_id(kArea);
+    request.set_owning_agency_id(c.agency);
+    request.set_responsible_person(c.person);
+    request.set_youth_id(c.youth);
+    request.set_state(c.state);
+    request.set_overdue_only(c.overdue_only);
+    request.set_declined_not_taken_up(c.declined_not_taken_up);
+    request.set_due_within_days(c.due_within_days);
+    const absl::CivilDay due_by = absl::CivilDay(2027, 1, 6) + c.due_within_days;
+    Check(request, &QueryHandler::ListCommitments, &v1::ListCommitmentsResponse::commitments,
+          &CommitmentId,
+          std::function<bool(const v1::CommitmentView&)>([&](const v1::CommitmentView& v) {
+            const absl::CivilDay due(v.due_date().year(), v.due_date().month(), v.due_date().day());
+            return (c.agency.empty() || v.owning_agency_id() == c.agency) &&
+                   (c.person.empty() || v.responsible_person() == c.person) &&
+                   (c.youth.empty() || v.youth_id() == c.youth) &&
+                   (c.state == kAny || v.state() == c.state) && (!c.overdue_only || v.overdue()) &&
+                   (!c.declined_not_taken_up ||
+                    (v.state() == kDeclined && v.taken_up_by().empty())) &&
+                   (c.due_within_days == 0 || (v.state() == kOpen && due <= due_by));
+          }),
+          c.count, c.parsed_bound);
+  }
+}
+
+// A page token is good only for the list, area and filters that gave it, also where two
+// filters read the same index (the open commitments: by state, or only the overdue ones).
+TEST_F(FilteredListsTest, APageTokenIsBoundToItsFilters) {
+  v1::ListCommitmentsRequest open;
+  open.set_area_id(kArea);
+  open.set_state(v1::COMMITMENT_STATE_OPEN);
+  open.set_page_size(1);
+  auto first = queries_->ListCommitments(chief_, open, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->answer.next_page_token().empty());
+  v1::ListCommitmentsRequest next = open;
+  next.set_page_token(first->answer.next_page_token());
+  EXPECT_TRUE(queries_->ListCommitments(chief_, next, absl::Now() + absl::Seconds(10)).ok());
+  for (auto change : std::vector<std::function<void(v1::ListCommitmentsRequest&)>>{
+           [](v1::ListCommitmentsRequest& r) { r.set_overdue_only(true); },
+           [](v1::ListCommitmentsRequest& r) { r.set_due_within_days(30); },
+           [](v1::ListCommitmentsRequest& r) { r.set_owning_agency_id("agency-l-a"); },
+       }) {
+    v1::ListCommitmentsRequest other = next;
+    change(other);
+    auto answer = queries_->ListCommitments(chief_, other, absl::Now() + absl::Seconds(10));
+    EXPECT_EQ(answer.status().code(), absl::StatusCode::kInvalidArgument)
+        << other.ShortDebugString();
+    EXPECT_THAT(answer.status().message(), ::testing::HasSubstr("page_token"));
+  }
+  v1::ListCasesRequest cases;
+  cases.set_area_id(kArea);
+  cases.set_urgency(v1::URGENCY_LOW);
+  cases.set_page_size(1);
+  auto low = queries_->ListCases(chief_, cases, absl::Now() + absl::Seconds(10));
+  ASSERT_TRUE(low.ok()) << low.status();
+  cases.set_page_token(low->answer.next_page_token());
+  cases.set_urgency(v1::URGENCY_NORMAL);
+  EXPECT_EQ(queries_->ListCases(chief_, cases, absl::Now() + absl::Seconds(10)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FilteredListsTest, ListEscalationsReadsTheIndexOfItsFilters) {
+  struct Case {
+    std::string agency;
+    bool open_only;
+    v1::EscalationLevel level;
+    size_t count;
+  };
+  constexpr v1::EscalationLevel kAny = v1::ESCALATION_LEVEL_UNSPECIFIED;
+  for (const Case& c : std::vector<Case>{
+           {"", false, kAny, kEscalations},
+           {"", true, kAny, 15},
+           {"", false, v1::ESCALATION_LEVEL_POLITICAL_FOLLOW_UP_GROUP, 1},  // 23, moved up twice
+           {"", true, v1::ESCALATION_LEVEL_DIRECTOR, 1},                    // 17
+           {"", true, v1::ESCALATION_LEVEL_STEERING_GROUP, 13},
+           {"agency-l-c", false, v1::ESCALATION_LEVEL_DIRECTOR, 1},
+           {"agency-l-a", false, v1::ESCALATION_LEVEL_DIRECTOR, 0},
+           {"agency-l-a", true, kAny, 5},
+           {"agency-l-b", true, v1::ESCALATION_LEVEL_STEERING_GROUP, 5},
+       }) {
+    v1::ListEscalationsRequest request;
+    request.set_area_id(kArea);
+    request.set_target_agency_id(c.agency);
+    request.set_open_only(c.open_only);
+    request.set_level(c.level);
+    Check(request, &QueryHandler::ListEscalations, &v1::ListEscalationsResponse::escalations,
+          &EscalationId,
+          std::function<bool(const v1::EscalationView&)>([&](const v1::EscalationView& v) {
+            return (c.agency.empty() || v.target_agency_id() == c.agency) &&
+                   (!c.open_only || !v.resolved()) && (c.level == kAny || v.level() == c.level);
+          }),
+          c.count);
+  }
 }
 
 // What the birthday dates (the flag 90 days before the 18th birthday, the day a consent lapsed

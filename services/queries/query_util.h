@@ -53,20 +53,24 @@ inline absl::StatusOr<std::string> FromToken(absl::string_view token) {
   return key;
 }
 
-// A list's page token: its view's name and the last index key of the page before, opaque to
-// clients.
-inline std::string IndexToken(absl::string_view view, absl::string_view key) {
-  return Token(absl::StrCat(view, "|", key));
+// A list's page token: its view's name, the `scope` of its filters that the index does not say
+// ("" if the index says them all; else ";"-prefixed), and the last index key of the page
+// before, opaque to clients.
+inline std::string IndexToken(absl::string_view view, absl::string_view key,
+                              absl::string_view scope = "") {
+  return Token(absl::StrCat(view, scope, "|", key));
 }
 
 // The index key after which the page of `token` starts ("" for the first page);
 // INVALID_ARGUMENT naming page_token for a token that is not one of `view`'s index under
-// `prefix` (garbled, or given by another list, or for another area or other filters).
+// `prefix` with the same `scope` (garbled, or given by another list, or for another area or
+// other filters).
 inline absl::StatusOr<std::string> FromIndexToken(absl::string_view token, absl::string_view view,
-                                                  absl::string_view prefix) {
+                                                  absl::string_view prefix,
+                                                  absl::string_view scope = "") {
   if (token.empty()) return std::string();
   std::string key;
-  const std::string head = absl::StrCat(view, "|", prefix);
+  const std::string head = absl::StrCat(view, scope, "|", prefix);
   const bool ours =
       absl::WebSafeBase64Unescape(token, &key) && absl::StartsWith(key, head) &&
       key.size() > head.size() && std::all_of(key.begin() + head.size(), key.end(), [](char c) {
@@ -75,14 +79,15 @@ inline absl::StatusOr<std::string> FromIndexToken(absl::string_view token, absl:
   if (!ours) {
     return Invalid("page_token", "not a token this list gave (for the same area and filters)");
   }
-  return key.substr(view.size() + 1);
+  return key.substr(view.size() + scope.size() + 1);
 }
 
 // A page of a list read through an index of `view` (Projector::ScanIndex): the rows the index
 // rows under `prefix` after `after` (FromIndexToken) and up to `last` ("": no bound) stand for
 // (`row_key` of the id each ends in), those `keep` accepts, at most `page_size` of them into
 // `out`. Reads one more than the page to know if there is another, and no further. Returns the
-// next page's token, "" on the last page. Every row parsed is counted in `parsed` (if not null).
+// next page's token (IndexToken with `scope`), "" on the last page. Every row parsed is counted
+// in `parsed` (if not null).
 template <typename Row>
 absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl::string_view view,
                                       absl::string_view prefix, absl::string_view after,
@@ -90,7 +95,7 @@ absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl:
                                       std::string (*row_key)(absl::string_view),
                                       const std::function<bool(Row&)>& keep, size_t page_size,
                                       google::protobuf::RepeatedPtrField<Row>* out,
-                                      std::atomic<uint64_t>* parsed) {
+                                      std::atomic<uint64_t>* parsed, absl::string_view scope = "") {
   std::string last_returned, next;
   absl::Status unreadable;
   RETURN_IF_ERROR(views.ScanIndex(
@@ -105,7 +110,7 @@ absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl:
         }
         if (!keep(row)) return true;
         if (static_cast<size_t>(out->size()) == page_size) {  // one more: there is a next page
-          next = IndexToken(view, last_returned);
+          next = IndexToken(view, last_returned, scope);
           return false;
         }
         *out->Add() = std::move(row);
