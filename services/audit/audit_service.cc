@@ -24,14 +24,15 @@ const rpc::Method& Method(absl::string_view name) {
 AuditService::AuditService(const AuditHandler* handler,
                            const security::Authenticator* authenticator, AccessLog* access_log,
                            security::Sealer* sealer, AnswerRecorder answer, rpc::KnownIds known,
-                           int workers, rpc::PrincipalLimits* limits)
+                           int workers, rpc::PrincipalLimits* limits,
+                           absl::Duration stall_timeout)
     : handler_(handler),
       access_log_(access_log),
       sealer_(sealer),
       answer_(std::move(answer)),
       known_(known),
       runner_(authenticator, access_log, workers, std::move(known), limits,
-              queries::WaitsFor(handler->views())) {}
+              queries::WaitsFor(handler->views()), stall_timeout) {}
 
 absl::StatusOr<AccessLog::Areas> AuditService::Readable(const security::Principal& who,
                                                         const std::string& youth_id) const {

@@ -15,7 +15,9 @@
 // The streams (GetCaseHistory, ExportAccessLog) hold no thread each: they are pull reactors
 // (rpc::PullWriter) whose steps (the next batch read, unsealed and recorded, then its write) run
 // on the same `workers`, one step or one write in flight per call; a stream waiting for its
-// client to take a response holds no thread. Close() ends them at the server's shutdown.
+// client to take a response holds no thread. Close() ends them at the server's shutdown; a
+// client that takes no response for `stall_timeout` (--stream_stall_timeout_s) has its stream
+// ended RESOURCE_EXHAUSTED (rpc::ReaderStalled), its call slot freed.
 //
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
@@ -31,7 +33,8 @@ namespace hotspot::audit {
 
 class AuditService final : public v1::AuditService::CallbackService {
  public:
-  // Not owned; all must outlive the service.
+  // Not owned; all must outlive the service. `stall_timeout`: see the header comment; default:
+  // never.
   // Records an answer to a subject access request (appends SubjectAccessAnswered through the
   // command side), as `who`; blocks until it is written.
   using AnswerRecorder = std::function<absl::Status(const security::Principal& who,
@@ -39,7 +42,8 @@ class AuditService final : public v1::AuditService::CallbackService {
 
   AuditService(const AuditHandler* handler, const security::Authenticator* authenticator,
                AccessLog* access_log, security::Sealer* sealer, AnswerRecorder answer,
-               rpc::KnownIds known, int workers = 2, rpc::PrincipalLimits* limits = nullptr);
+               rpc::KnownIds known, int workers = 2, rpc::PrincipalLimits* limits = nullptr,
+               absl::Duration stall_timeout = absl::InfiniteDuration());
 
   // Ends the open streams UNAVAILABLE (rpc::PullWriters::Close): at the server's shutdown,
   // before gRPC's.

@@ -13,7 +13,8 @@
 // Unary calls run on a worker pool. Server-streaming calls hold no thread: they are pull
 // reactors (PullWriter) whose steps (the next response read, recorded with Record(), then its
 // write) run on the same pool, one step or one write in flight per call; Close() ends them at
-// the server's shutdown. (The subscriptions, which follow the log without end, are pull
+// the server's shutdown, and a client that stops reading ends its stream after the stall
+// timeout (RESOURCE_EXHAUSTED, rpc::ReaderStalled). (The subscriptions, which follow the log without end, are pull
 // reactors of their own, which use Identify, Admit, Record and Refused.)
 // A read that must see the views at a position (min_position: UnaryAfter, StreamAfter) is
 // queued without a thread until they reach it: a waiter with the views (ViewsWaits) hands its
@@ -121,14 +122,18 @@ class CallRunner {
   // refusal's record keeps (RecordRefusal). `limits` (not owned; null: none) bounds each
   // principal's calls in flight.
   // `views` lets UnaryAfter and StreamAfter wait for the views (none: they may not be used).
+  // A stream's write not taken within `stall_timeout` ends the stream (PullWriter's stalled
+  // readers).
   CallRunner(const security::Authenticator* authenticator, security::AccessRecorder* recorder,
-             int workers, KnownIds known, PrincipalLimits* limits = nullptr, ViewsWaits views = {})
+             int workers, KnownIds known, PrincipalLimits* limits = nullptr, ViewsWaits views = {},
+             absl::Duration stall_timeout = absl::InfiniteDuration())
       : authenticator_(authenticator),
         recorder_(recorder),
         known_(std::move(known)),
         limits_(limits),
         views_(std::move(views)),
-        pool_(workers, 10'000) {}
+        pool_(workers, 10'000),
+        streams_(stall_timeout) {}
 
   // A call slot of `who` (PrincipalLimits::TakeCall), held until the call's work ends; nullopt
   // without limits.

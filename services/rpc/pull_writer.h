@@ -17,6 +17,13 @@
 // its write is taken, or when gRPC cancels it at the shutdown's grace. The producer (and what it
 // holds, such as the caller's call slot) is destroyed before the status is sent.
 //
+// Stalled readers. A client that stops reading leaves a write in flight once HTTP/2's flow
+// control window is full. If one write is not taken within the PullWriters' stall timeout
+// (--stream_stall_timeout_s), the call ends RESOURCE_EXHAUSTED (ReaderStalled: "stream_stall_
+// timeout_s: ... stopped reading ...") at once: the producer and its slot are freed then, and
+// the status follows the responses still buffered, should the client read again. gRPC holds the
+// call (one response) until the client reads or goes away, or the shutdown's grace.
+//
 // Thread-safety: the reactions come on gRPC's threads, steps on the pool's; a call's state is
 // touched by one of them at a time (a step, or the write it started), the flags under a lock.
 #ifndef HOTSPOT_SERVICES_RPC_PULL_WRITER_H_
@@ -32,7 +39,11 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/common/worker_pool.h"
 #include "services/rpc/rpc.h"
@@ -64,6 +75,14 @@ using Producer = absl::AnyInvocable<absl::StatusOr<Pull>(Response& response)>;
 
 class PullWriters;
 
+// The status of a stream whose client took no response for `limit` (--stream_stall_timeout_s):
+// RESOURCE_EXHAUSTED, saying the reader stalled, then `what_next` (what the client should do).
+inline absl::Status ReaderStalled(absl::Duration limit, absl::string_view what_next) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("stream_stall_timeout_s: the client stopped reading: a response waited ",
+                   absl::FormatDuration(limit), " to be taken (the reader stalled); ", what_next));
+}
+
 namespace internal {
 // What PullWriters knows of a PullWriter, whatever its response type.
 class PullWriterBase {
@@ -79,9 +98,13 @@ class PullWriterBase {
 };
 }  // namespace internal
 
-// The live PullWriters of a service, for its shutdown.
+// The live PullWriters of a service, for its shutdown, and their stall timeout.
 class PullWriters {
  public:
+  // A write not taken within `stall_timeout` ends its call (ReaderStalled). Default: never.
+  explicit PullWriters(absl::Duration stall_timeout = absl::InfiniteDuration())
+      : stall_timeout_(stall_timeout) {}
+
   // Ends every live call (see the header comment), and every call started from now on at its
   // first step.
   void Close() {
@@ -117,6 +140,7 @@ class PullWriters {
     live_.erase(writer);
   }
 
+  const absl::Duration stall_timeout_;
   absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<internal::PullWriterBase*> live_ ABSL_GUARDED_BY(mu_);
@@ -129,7 +153,10 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   // Steps run on `pool`; `live` (null: none) ends the call at shutdown. Both (not owned) must
   // outlive the call. Deletes itself when the call is done. Start it with Start, StartAfter or
   // End, before it is returned to gRPC.
-  PullWriter(common::WorkerPool* pool, PullWriters* live) : pool_(pool), live_(live) {
+  PullWriter(common::WorkerPool* pool, PullWriters* live)
+      : pool_(pool),
+        live_(live),
+        stall_timeout_(live == nullptr ? absl::InfiniteDuration() : live->stall_timeout_) {
     if (live_ != nullptr && !live_->Add(this)) {
       live_ = nullptr;
       absl::MutexLock lock(&mu_);
@@ -180,6 +207,12 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   }
 
   void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (stalled_) return;  // ended when the write stalled
+    }
+    stall_alarm_.reset();  // cancels it
     if (!ok) return End(absl::CancelledError("the client went away"));
     if (last_) return End(absl::OkStatus());
     // Work already accepted: past the pool's bound, as a call's steps come one at a time.
@@ -200,10 +233,21 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
 
   void OnDone() override {
     if (live_ != nullptr) live_->Remove(this);
+    {
+      absl::MutexLock lock(&watch_->mu);
+      watch_->writer = nullptr;  // a stall alarm still to run finds no call
+    }
     delete this;
   }
 
  private:
+  // What a stall alarm knows of its call, which may be done (and deleted) by the time it runs.
+  struct Watch {
+    absl::Mutex mu;
+    PullWriter* writer ABSL_GUARDED_BY(mu);
+    explicit Watch(PullWriter* w) : writer(w) {}
+  };
+
   // What the views' waiter, the call's cancellation and Close() share: whichever claims the call
   // first decides whether it starts.
   struct Gate {
@@ -245,29 +289,64 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
 
   // One step: fills the response and starts its write, or ends the call.
   void Step() {
+    bool closed, cancelled;
     {
       absl::MutexLock lock(&mu_);
-      if (closed_) return End(PullWriters::ShuttingDown());
-      if (cancelled_) return End(absl::CancelledError("the client went away"));
+      closed = closed_;
+      cancelled = cancelled_;
     }
+    // Not under the lock: End() may lead to OnDone, which deletes this, on another thread.
+    if (closed) return End(PullWriters::ShuttingDown());
+    if (cancelled) return End(absl::CancelledError("the client went away"));
     response_.Clear();
     const absl::StatusOr<Pull> pulled = next_(response_);
     if (!pulled.ok()) return End(pulled.status());
     if (*pulled == Pull::kNone) return End(absl::OkStatus());
     last_ = *pulled == Pull::kLast;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = true;
+    }
+    if (stall_timeout_ != absl::InfiniteDuration()) {
+      stall_alarm_ = std::make_unique<grpc::Alarm>();
+      stall_alarm_->Set(absl::ToChronoTime(absl::Now() + stall_timeout_),
+                        [watch = watch_](bool due) {
+                          if (due) Stalled(*watch);
+                        });
+    }
     this->StartWrite(&response_);
+  }
+
+  // The stall alarm of a write: ends the call (ReaderStalled) if that write is still in flight.
+  static void Stalled(Watch& watch) {
+    PullWriter* writer;
+    {
+      absl::MutexLock lock(&watch.mu);
+      writer = watch.writer;
+      if (writer == nullptr) return;
+      absl::MutexLock call_lock(&writer->mu_);
+      if (!writer->writing_) return;
+      writer->stalled_ = true;  // claimed: OnWriteDone does nothing, so no one else ends it
+    }
+    // No step runs while a write is in flight: the producer is this thread's to drop.
+    writer->End(ReaderStalled(writer->stall_timeout_, "read the stream steadily, then call again"));
   }
 
   common::WorkerPool* const pool_;
   PullWriters* live_;
+  const absl::Duration stall_timeout_;
+  const std::shared_ptr<Watch> watch_ = std::make_shared<Watch>(this);
   absl::Mutex mu_;
   std::shared_ptr<Gate> gate_ ABSL_GUARDED_BY(mu_);  // only if started by StartAfter
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write in flight
+  bool stalled_ ABSL_GUARDED_BY(mu_) = false;  // ended by its stall alarm
   // Touched by one step, or the write it started, at a time.
   Producer<Response> next_;
   Response response_;
   bool last_ = false;
+  std::unique_ptr<grpc::Alarm> stall_alarm_;  // of the write in flight
 };
 
 }  // namespace hotspot::rpc

@@ -150,9 +150,15 @@ grpc::ServerWriteReactor<hotspot::v1::BackupResponse>* AdminService::Backup(
     writer->End(slot.status());
     return writer;
   }
-  // The slot is held by the steps, and freed with them before the status is sent.
-  writer->Start([slot = *std::move(slot), write = backup_(request->directory())](
-                    hotspot::v1::BackupResponse& progress) mutable { return write(progress); });
+  // The slot is held by the steps, and freed with them (first) before the status is sent.
+  struct Steps {
+    rpc::Producer<hotspot::v1::BackupResponse> write;
+    Slot slot;  // a member after `write`: destroyed before it
+  };
+  writer->Start([steps = Steps{backup_(request->directory()), *std::move(slot)}](
+                    hotspot::v1::BackupResponse& progress) mutable {
+    return steps.write(progress);
+  });
   return writer;
 }
 

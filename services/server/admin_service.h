@@ -7,7 +7,9 @@
 //
 // Backup is a pull reactor (rpc::PullWriter): each part's copy is a step on the service's pool of
 // one thread, and a backup whose client does not read holds no thread; Close() ends the open
-// ones at the server's shutdown, once the part being copied is done.
+// ones at the server's shutdown, once the part being copied is done. One whose client takes no
+// progress response for `stall_timeout` (--stream_stall_timeout_s) ends RESOURCE_EXHAUSTED
+// (rpc::ReaderStalled), freeing the admin's call slot.
 //
 // Thread-safety: gRPC calls the handlers from its threads concurrently; they share only the
 // backups' pool and the set of their streams, both safe for concurrent use.
@@ -41,17 +43,20 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
 
   // Not owned; both must outlive the service. `deadlines` and `erasures` (not owned either)
   // are null when hotspotd runs without the deadline process, or a test without the executor.
-  // `limits` (not owned; null: none) bounds each principal's calls in flight.
+  // `limits` (not owned; null: none) bounds each principal's calls in flight. `stall_timeout`:
+  // see the header comment; default: never.
   AdminService(const security::Authenticator* authenticator, projections::Projector* views,
                const projections::DeadlineProcess* deadlines, const ErasureExecutor* erasures,
-               DemoLoader load_demo, Backuper backup, rpc::PrincipalLimits* limits = nullptr)
+               DemoLoader load_demo, Backuper backup, rpc::PrincipalLimits* limits = nullptr,
+               absl::Duration stall_timeout = absl::InfiniteDuration())
       : authenticator_(authenticator),
         views_(views),
         deadlines_(deadlines),
         erasures_(erasures),
         load_demo_(std::move(load_demo)),
         backup_(std::move(backup)),
-        limits_(limits) {}
+        limits_(limits),
+        streams_(stall_timeout) {}
 
   // Ends the open backups' streams UNAVAILABLE at their next part (rpc::PullWriters::Close):
   // at the server's shutdown, before gRPC's.

@@ -2,7 +2,8 @@
 // one kind of item is reported (its key, its status, the passes failed in a row) while the pass
 // goes on with the other items, and the next pass retries the failed items and clears the count.
 // The admin's operations hold the admin's call slots (rpc::PrincipalLimits) as the read side's
-// calls do.
+// calls do, and a backup whose client stops reading ends after the stall timeout, freeing its
+// slot.
 // In process: a fresh store (with the Sjælør demo for the deadlines), the service on a port of
 // its own (port 0).
 #include "services/server/admin_service.h"
@@ -21,6 +22,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/admin_service.grpc.pb.h"
 #include "services/projections/all_views.h"
@@ -69,7 +71,6 @@ struct Stores {
 struct Served {
   explicit Served(AdminService* admin) {
     grpc::ServerBuilder builder;
-    int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(admin);
     server = builder.BuildAndStart();
@@ -79,6 +80,7 @@ struct Served {
   }
   ~Served() { server->Shutdown(); }
 
+  int port = 0;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<v1::AdminService::Stub> stub;
 };
@@ -104,6 +106,17 @@ std::unique_ptr<projections::Projector> DemoViews(const store::testing::TempDir&
   EXPECT_TRUE(caught_up.ok()) << caught_up;
   return caught_up.ok() ? std::move(views) : nullptr;
 }
+
+// Fresh stores and views, the demo's admin with a token, and one call per principal.
+struct AdminSetup {
+  store::testing::TempDir dir;
+  Stores stores{dir};
+  std::unique_ptr<projections::Projector> views = stores.OpenViews(dir);
+  scenario::Cast cast = scenario::SjaelorCast();
+  std::vector<std::string> tokens = *security::WriteDevTokens(dir.Sub("tokens"), {cast.admin});
+  security::Authenticator authenticator = *security::Authenticator::Load(dir.Sub("tokens"));
+  rpc::PrincipalLimits limits{rpc::PrincipalLimitsOptions{1, 1}};
+};
 
 TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
   store::testing::TempDir dir;
@@ -253,19 +266,11 @@ TEST(AdminServiceTest, AfterAFailedPassTheDeadlineProcessTriesAgainSoonerWithBac
 // caller, is answered. Once the load is answered the slot is free again. And a slot held by the
 // admin's other calls leaves none for an operation.
 TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
-  store::testing::TempDir dir;
-  Stores stores(dir);
-  auto views = stores.OpenViews(dir);
-
-  const scenario::Cast cast = scenario::SjaelorCast();
-  const std::vector<std::string> tokens =
-      *security::WriteDevTokens(dir.Sub("tokens"), {cast.admin});
-  const security::Authenticator authenticator = *security::Authenticator::Load(dir.Sub("tokens"));
-  rpc::PrincipalLimits limits(rpc::PrincipalLimitsOptions{1, 1});
+  AdminSetup s;
   absl::Notification loading;
   absl::Notification release;
   AdminService admin(
-      &authenticator, views.get(), nullptr, nullptr,
+      &s.authenticator, s.views.get(), nullptr, nullptr,
       [&]() -> absl::StatusOr<v1::LoadDemoResponse> {
         loading.Notify();
         release.WaitForNotification();
@@ -279,11 +284,11 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
           return rpc::Pull::kLast;
         };
       },
-      &limits);
+      &s.limits);
   Served served(&admin);
   v1::AdminService::Stub* stub = served.stub.get();
   auto as_admin = [&](grpc::ClientContext& context) {
-    context.AddMetadata("authorization", "Bearer " + tokens[0]);
+    context.AddMetadata("authorization", "Bearer " + s.tokens[0]);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   };
   // The admin's other operations: each one's status.
@@ -307,7 +312,7 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
       grpc::ClientContext context;
       as_admin(context);
       v1::BackupRequest request;
-      request.set_directory(dir.Sub("backup"));
+      request.set_directory(s.dir.Sub("backup"));
       auto reader = stub->Backup(&context, request);
       v1::BackupResponse progress;
       while (reader->Read(&progress)) EXPECT_EQ(progress.part(), "events");
@@ -329,7 +334,7 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
   });
   loading.WaitForNotification();
   for (const grpc::Status& status : operations()) expect_exhausted(status);
-  const absl::StatusOr<rpc::PrincipalLimits::Slot> read = limits.TakeCall(cast.admin);
+  const absl::StatusOr<rpc::PrincipalLimits::Slot> read = s.limits.TakeCall(s.cast.admin);
   EXPECT_EQ(read.status().code(), absl::StatusCode::kResourceExhausted);
   {
     grpc::ClientContext context;
@@ -352,11 +357,62 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
 
   // Another call of the admin's holds the slot.
   {
-    absl::StatusOr<rpc::PrincipalLimits::Slot> held = limits.TakeCall(cast.admin);
+    absl::StatusOr<rpc::PrincipalLimits::Slot> held = s.limits.TakeCall(s.cast.admin);
     ASSERT_TRUE(held.ok()) << held.status();
     for (const grpc::Status& status : operations()) expect_exhausted(status);
   }
   EXPECT_TRUE(operations()[0].ok());
+}
+
+// A backup whose client stops reading (its progress responses made large here, so that HTTP/2's
+// flow control window fills and a write stays in flight): after the stall timeout the call
+// ends, its producer and with it the admin's one call slot dropped while the client still reads
+// nothing. Reading again, the client gets what was buffered, then RESOURCE_EXHAUSTED saying the
+// reader stalled.
+TEST(AdminServiceTest, ABackupWhoseClientStopsReadingEndsAndFreesItsSlot) {
+  AdminSetup s;
+  // Notified when the producer is dropped (after the slot the steps hold beside it).
+  absl::Notification dropped;
+  struct NotifyWhenDropped {
+    explicit NotifyWhenDropped(absl::Notification* n) : notification(n) {}
+    ~NotifyWhenDropped() { notification->Notify(); }
+    absl::Notification* const notification;
+  };
+  AdminService admin(
+      &s.authenticator, s.views.get(), nullptr, nullptr, nullptr,
+      [&](const std::string&) -> rpc::Producer<v1::BackupResponse> {
+        return [held = std::make_shared<NotifyWhenDropped>(&dropped)](
+                   v1::BackupResponse& progress) -> absl::StatusOr<rpc::Pull> {
+          progress.set_part(std::string(1 << 20, 'x'));
+          return rpc::Pull::kMore;
+        };
+      },
+      &s.limits, absl::Milliseconds(300));
+  Served served(&admin);
+  // No BDP probing: the client's window stays at its initial 64 KiB, below one response.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto stub = v1::AdminService::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", served.port), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + s.tokens[0]);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::BackupRequest request;
+  request.set_directory(s.dir.Sub("backup"));
+  auto reader = stub->Backup(&context, request);
+
+  ASSERT_TRUE(dropped.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_TRUE(s.limits.TakeCall(s.cast.admin).ok());
+
+  v1::BackupResponse progress;
+  int read = 0;
+  while (reader->Read(&progress)) ++read;
+  EXPECT_GE(read, 1);
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(),
+              StartsWith("stream_stall_timeout_s: the client stopped reading: a response waited "
+                         "300ms to be taken (the reader stalled); "));
 }
 
 }  // namespace

@@ -190,6 +190,9 @@ void ConnectionLimiter::StopAccepting() {
   stop_accepting_ = true;
   const uint64_t one = 1;
   (void)!write(wake_, &one, sizeof one);
+  // Returns once no connection is handed to gRPC any more: the server may then shut its
+  // listeners down (a connection handed after that would reach a handler gRPC has freed).
+  stopped_accepting_.WaitForNotification();
 }
 
 void ConnectionLimiter::SetListening(bool on) {
@@ -215,6 +218,7 @@ void ConnectionLimiter::Run() {
         close(fd);
       }
       listeners_closed_ = true;
+      stopped_accepting_.Notify();
     }
     int timeout_ms = -1;
     if (!listening_) {
@@ -267,6 +271,10 @@ void ConnectionLimiter::Run() {
         metrics_.accepted.Increment();
         const int one = 1;
         setsockopt(connection, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (stop_accepting_) {  // StopAccepting() waits for this thread: hand gRPC no more
+          Refuse(connection);
+          break;
+        }
         grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters handed;
         handed.listener_fd = fd;
         handed.fd = connection;  // gRPC's from here on
@@ -278,6 +286,7 @@ void ConnectionLimiter::Run() {
   if (!listeners_closed_) {
     for (int fd : listeners_) close(fd);
     listeners_closed_ = true;
+    stopped_accepting_.Notify();
   }
 }
 

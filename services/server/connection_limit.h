@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/server_builder.h"
 #include "prometheus/counter.h"
@@ -95,7 +96,8 @@ class ConnectionLimiter {
   ~ConnectionLimiter();
 
   // Closes the listening sockets: connecting clients are refused by the system from here on.
-  // For a shutdown; idempotent.
+  // Returns once the thread hands gRPC no more connections, so that the server's listeners may
+  // be shut down. For a shutdown; idempotent.
   void StopAccepting();
 
   // The port bound for each address, in order (the one chosen for port 0).
@@ -135,6 +137,8 @@ class ConnectionLimiter {
   const int epoll_;
   const int wake_;  // eventfd: stop accepting, or stop
   std::atomic<bool> stop_accepting_{false};
+  // Set by the thread once it has closed the listeners and hands gRPC no more connections.
+  absl::Notification stopped_accepting_;
   std::atomic<bool> stop_{false};
   std::atomic<int> open_{0};
   // Only the thread's.

@@ -7,7 +7,8 @@
 //            [--metrics_listen=127.0.0.1:9464 [--metrics_allow_remote] [--metrics_port_file=PATH]]
 //            [--log_format=text|json] [--max_call_deadline_s=30]
 //            [--max_calls_per_principal=32] [--max_subscriptions_per_principal=8]
-//            [--subscriber_idle_timeout_s=3600] [--max_connections=2000]
+//            [--subscriber_idle_timeout_s=3600] [--stream_stall_timeout_s=120]
+//            [--max_connections=2000]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
@@ -152,6 +153,11 @@ ABSL_FLAG(int, subscriber_idle_timeout_s, 3600,
           "a subscription sent no event for this many seconds (heartbeats do not count) ends "
           "UNAVAILABLE; the client resubscribes from its checkpoint. 0: never; at most 604800. "
           "Default: 3600");
+ABSL_FLAG(int, stream_stall_timeout_s, 120,
+          "a server stream (Subscribe, GetCaseHistory, ExportAccessLog, Backup) whose client "
+          "has not taken a response for this many seconds (it stopped reading) ends "
+          "RESOURCE_EXHAUSTED (\"stream_stall_timeout_s: ... the reader stalled ...\"), freeing "
+          "its call and subscriber slots. 1 to 86400. Default: 120");
 ABSL_FLAG(int, max_call_deadline_s, 30,
           "the longest a unary call may run, whatever deadline its client gave (or none): past "
           "it the call ends DEADLINE_EXCEEDED. Streams are exempt. 1 to 3600. Default: 30");
@@ -282,6 +288,7 @@ int main(int argc, char** argv) {
           {"max_subscriptions_per_principal", absl::GetFlag(FLAGS_max_subscriptions_per_principal),
            1, 10000},
           {"max_connections", absl::GetFlag(FLAGS_max_connections), 1, 100000},
+          {"stream_stall_timeout_s", absl::GetFlag(FLAGS_stream_stall_timeout_s), 1, 86400},
       })) {
     return 2;
   }
@@ -291,6 +298,7 @@ int main(int argc, char** argv) {
     options.hold_views_while_file_exists = hold;
   }
   options.subscriber_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_subscriber_idle_timeout_s));
+  options.stream_stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_stall_timeout_s));
   options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);

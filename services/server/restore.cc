@@ -10,12 +10,14 @@
 #include <system_error>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
 #include "hotspot/v1/events.pb.h"
 #include "services/security/key_store.h"
 #include "services/security/owner_only_file.h"
 #include "services/security/sealer.h"
+#include "services/server/backup.h"
 #include "store/event_store.h"
 #include "store/status_macros.h"
 
@@ -134,6 +136,12 @@ absl::StatusOr<RestoreReport> Prove(const fs::path& dir, const std::string& mast
 absl::StatusOr<RestoreReport> RestoreBackup(const std::string& backup, const std::string& data_dir,
                                             const std::string& master_key_file) {
   std::error_code ec;
+  if (absl::EndsWith(fs::path(backup).lexically_normal().string(), kPartialSuffix) ||
+      absl::EndsWith(backup, std::string(kPartialSuffix) + "/")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "restore_from: ", backup, " is an unfinished backup (AdminService.Backup renames a "
+        "backup into place once complete)"));
+  }
   for (const char* part : kParts) {
     if (!fs::is_directory(fs::path(backup) / part, ec)) {
       return absl::InvalidArgumentError(absl::StrCat(

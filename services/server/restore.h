@@ -2,7 +2,8 @@
 // proves it whole before hotspotd serves it. `hotspotd --restore_from=<backup>` runs it and exits.
 //
 // What it does, in order:
-//   1. Checks the backup: it holds `events/`, `keys/` and `access/` (what Backup writes).
+//   1. Checks the backup: it holds `events/`, `keys/` and `access/` (what Backup writes), and
+//      is not an unfinished one (`<directory>.partial`, see backup.h).
 //   2. Checks the data directory: none of `events/`, `keys/`, `access/`, `views/` or
 //      `erasures.checkpoint` may be there (it may hold the master key). Created if missing.
 //   3. Copies the three parts into `<data_dir>/.restoring/`, each file fsynced, owner-only.

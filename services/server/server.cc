@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "glog/logging.h"
+#include "grpc/grpc.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -41,6 +42,8 @@
 #include "services/security/public_head.h"
 #include "services/security/sealer.h"
 #include "services/server/admin_service.h"
+#include "services/server/backup.h"
+#include "services/server/calls_in_flight.h"
 #include "services/server/connection_limit.h"
 #include "services/server/erasure_executor.h"
 #include "services/server/health_monitor.h"
@@ -156,50 +159,6 @@ absl::StatusOr<v1::LoadDemoResponse> LoadDemo(store::EventStore* events, securit
   return response;
 }
 
-// Writes a backup of the event log, the key store and the access log to `directory` (absolute,
-// new), one part per step, each step filling the progress to report: the log first, so that
-// every event in the backup has its key in the key store's copy.
-rpc::Producer<v1::BackupResponse> Backup(store::EventStore* events, security::KeyStore* keys,
-                                         audit::AccessLog* access, const std::string& directory) {
-  // `done`: the parts written; `position`: the log's head once its copy is written.
-  return [events, keys, access, directory, done = 0,
-          position = uint64_t{0}](v1::BackupResponse& progress) mutable
-         -> absl::StatusOr<rpc::Pull> {
-    progress.set_parts_total(3);
-    if (done == 0) {
-      if (directory.empty() || directory[0] != '/') {
-        return absl::InvalidArgumentError("directory: must be an absolute path on the server");
-      }
-      std::error_code ec;
-      if (std::filesystem::exists(directory, ec)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("directory: ", directory, " exists already"));
-      }
-      std::filesystem::create_directories(directory, ec);
-      if (ec) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("directory: cannot create ", directory, ": ", ec.message()));
-      }
-      // Owner-only before anything is in it, and each part once written (hotspotd's umask makes
-      // them so already; this holds for any process that runs the server).
-      RETURN_IF_ERROR(security::RestrictToOwner(directory));
-      // The copy's own head: appends go on while it is taken.
-      ASSIGN_OR_RETURN(position, events->Checkpoint(directory + "/events"));
-    } else if (done == 1) {
-      RETURN_IF_ERROR(keys->Checkpoint(directory + "/keys"));
-    } else {
-      RETURN_IF_ERROR(access->Checkpoint(directory + "/access"));
-    }
-    RETURN_IF_ERROR(security::RestrictToOwner(directory));
-    static constexpr const char* kParts[] = {"events", "keys", "access"};
-    progress.set_part(kParts[done]);
-    ++done;
-    progress.set_parts_done(done);
-    progress.set_position(position);
-    return done == 3 ? rpc::Pull::kLast : rpc::Pull::kMore;
-  };
-}
-
 }  // namespace
 
 struct HotspotServer::Impl {
@@ -235,6 +194,8 @@ struct HotspotServer::Impl {
   int demo_replayed = 0;
   std::unique_ptr<AdminService> admin;
   std::vector<std::unique_ptr<grpc::Service>> reflection;
+  // Before the server, whose calls it counts.
+  CallsInFlight calls;
   std::unique_ptr<grpc::Server> server;
   // After the server: it hands the server its connections, and goes first.
   std::unique_ptr<ConnectionLimiter> connections;
@@ -250,13 +211,8 @@ std::string MasterKeyFile(const ServerOptions& options) {
 }
 
 bool MasterKeyInDataDir(const ServerOptions& options) {
-  std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::weakly_canonical(options.data_dir, ec);
-  if (ec) return true;
-  const std::filesystem::path key = std::filesystem::weakly_canonical(MasterKeyFile(options), ec);
-  if (ec) return true;
-  const std::filesystem::path relative = key.lexically_relative(dir);
-  return !relative.empty() && *relative.begin() != "..";
+  const absl::StatusOr<bool> inside = IsWithin(MasterKeyFile(options), options.data_dir);
+  return !inside.ok() || *inside;
 }
 
 HotspotServer::HotspotServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -439,11 +395,12 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
         done.WaitForNotification();
         return status;
       },
-      known, /*workers=*/2, impl->limits.get());
+      known, /*workers=*/2, impl->limits.get(), options.stream_stall_timeout);
   subscriptions::SubscriptionOptions subscription_options;
   subscription_options.max_subscribers = options.max_subscribers;
   subscription_options.limits = impl->limits.get();
   subscription_options.idle_timeout = options.subscriber_idle_timeout;
+  subscription_options.stall_timeout = options.stream_stall_timeout;
   impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(
       impl->events.get(), impl->sealer.get(), &impl->heads, impl->authenticator.get(),
       impl->access_log.get(), known, subscription_options);
@@ -470,6 +427,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     observers.push_back(std::make_unique<rpc::CallGuardFactory>(
         rpc::CallGuardOptions{options.max_call_deadline}));
     observers.push_back(std::make_unique<observability::CallObserverFactory>(*impl->registry));
+    observers.push_back(impl->calls.Factory());
     builder.experimental().SetInterceptorCreators(std::move(observers));
   }
   // The connections come from the limiter, which listens (connection_limit.h), and are served
@@ -479,15 +437,28 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
           grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
   store::EventStore* events = impl->events.get();
   security::Sealer* sealer = impl->sealer.get();
-  security::KeyStore* keys_for_backup = impl->keys.get();
-  audit::AccessLog* access = impl->access_log.get();
   impl->admin = std::make_unique<AdminService>(
       impl->authenticator.get(), impl->views.get(), impl->deadlines.get(), impl->erasures.get(),
       [events, sealer] { return LoadDemo(events, sealer); },
-      [events, keys_for_backup, access](const std::string& directory) {
-        return Backup(events, keys_for_backup, access, directory);
+      [events, keys = impl->keys.get(), access = impl->access_log.get(),
+       data_dir = options.data_dir](const std::string& directory) {
+        // The log first, so that every event in the backup has its key in the key store's copy.
+        // The position is the copy's own head: appends go on while it is taken.
+        auto head = std::make_shared<uint64_t>(0);
+        BackupSource backup;
+        backup.data_dir = data_dir;
+        backup.parts = {
+            {"events",
+             [events, head](const std::string& into) -> absl::Status {
+               ASSIGN_OR_RETURN(*head, events->Checkpoint(into));
+               return absl::OkStatus();
+             }},
+            {"keys", [keys](const std::string& into) { return keys->Checkpoint(into); }},
+            {"access", [access](const std::string& into) { return access->Checkpoint(into); }}};
+        backup.head = [head] { return *head; };
+        return WriteBackup(std::move(backup), directory);
       },
-      impl->limits.get());
+      impl->limits.get(), options.stream_stall_timeout);
   builder.RegisterService(impl->admin.get());
   builder.RegisterService(impl->command_service.get());
   builder.RegisterService(impl->query_service.get());
@@ -549,8 +520,24 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   // New connections are refused from here on (gRPC would close them).
   if (impl_->connections) impl_->connections->StopAccepting();
   if (impl_->server) {
-    impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    // gRPC's graceful shutdown drops a connection only once its client has acknowledged a ping
+    // sent after the GOAWAY (or after 20 s): a client that is not reading its connection just
+    // then (one idle between calls; a blocking C++ client polls an idle channel every 5 s)
+    // would hold the exit for up to the grace, with no call left to finish. So: refuse new
+    // calls (the GOAWAY), let the calls in flight finish, up to the grace, then drop every
+    // connection at once.
+    const absl::Time deadline = absl::Now() + grace;
+    grpc_completion_queue* shut = grpc_completion_queue_create_for_next(nullptr);
+    grpc_server_shutdown_and_notify(impl_->server->c_server(), shut, /*tag=*/nullptr);
+    impl_->calls.WaitForNone(deadline);
+    grpc_server_cancel_all_calls(impl_->server->c_server());  // ends those left at the grace
+    impl_->server->Shutdown(absl::ToChronoTime(deadline));
     impl_->server->Wait();
+    grpc_completion_queue_shutdown(shut);
+    while (grpc_completion_queue_next(shut, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+    grpc_completion_queue_destroy(shut);
   }
   impl_->connections.reset();
   // The stores close after the last call: the event store completes every accepted append.

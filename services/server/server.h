@@ -119,6 +119,10 @@ struct ServerOptions {
   // A subscription sent no event for this long ends UNAVAILABLE (the client resubscribes from
   // its checkpoint); zero: never. Default: 1 hour.
   absl::Duration subscriber_idle_timeout = absl::Hours(1);
+  // A server stream (Subscribe, GetCaseHistory, ExportAccessLog, Backup) whose client has not
+  // taken a response for this long (it stopped reading) ends RESOURCE_EXHAUSTED, saying the
+  // reader stalled (rpc::ReaderStalled), and frees its slots. Default: 2 minutes.
+  absl::Duration stream_stall_timeout = absl::Minutes(2);
   // host:port to serve Prometheus metrics on (http://<host:port>/metrics; port 0 picks a free
   // port, see HotspotServer::metrics_port()). They show no personal data, but do show how busy
   // the service is: the host must resolve to loopback only, unless `metrics_allow_remote`.
@@ -182,9 +186,10 @@ class HotspotServer {
   // or, if it cannot be read or parsed, kept as it was. Thread-safe.
   std::vector<Reloaded> Reload();
 
-  // Ends the subscriptions at once (UNAVAILABLE), stops accepting calls, lets calls in flight
-  // finish (cancelling them after `grace`), then closes the stores: every append that was
-  // accepted is completed first.
+  // Ends the subscriptions and the other streams at once (UNAVAILABLE), stops accepting calls,
+  // lets calls in flight finish (cancelling them after `grace`), closes every connection as soon
+  // as no call is left (an idle client, one that does not answer gRPC's ping, does not hold it
+  // up), then closes the stores: every append that was accepted is completed first.
   void Shutdown(absl::Duration grace);
 
  private:

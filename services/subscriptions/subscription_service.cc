@@ -159,12 +159,27 @@ class SubscriptionService::Call final
   }
 
   void WriteDone(bool ok) {
-    if (!ok) {
+    {
       absl::MutexLock lock(&mu_);
-      broken_ = true;
+      writing_ = false;
+      if (finished_) return;  // ended when the write stalled
+      if (!ok) broken_ = true;
     }
+    service_->timers_.Cancel(stall_timer_);
     written_ = true;
     Queue();  // still busy: the write was this call's work in flight
+  }
+
+  // The stall timer of a write: ends the call if that write is still in flight.
+  void Stalled() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!writing_ || finished_) return;
+      finished_ = true;  // claimed: WriteDone does nothing, so no step runs from here on
+    }
+    // No step runs while a write is in flight: the call's state is this thread's.
+    Finish(rpc::ReaderStalled(service_->options_.stall_timeout,
+                              "resubscribe from your checkpoint, and read steadily"));
   }
 
   void Step() {
@@ -222,7 +237,7 @@ class SubscriptionService::Call final
       absl::MutexLock lock(&mu_);
       finished_ = true;
     }
-    service_->timers_.Cancel(timer_);
+    service_->timers_.Cancel(timer_);  // (the stall timer is cancelled by WriteDone)
     subscription_.reset();  // and with it a callback of OnReady
     // The slots are free before the status is sent: a client that has it may subscribe again
     // at once.
@@ -243,6 +258,16 @@ class SubscriptionService::Call final
   // Records what the response discloses, then starts its write.
   absl::Status Send() {
     RETURN_IF_ERROR(service_->runner_.Record(*caller_, SubscribeMethod(), shown_));
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = true;
+    }
+    if (service_->options_.stall_timeout != absl::InfiniteDuration()) {
+      std::weak_ptr<Call> weak = weak_from_this();
+      stall_timer_ = service_->timers_.At(absl::Now() + service_->options_.stall_timeout, [weak] {
+        if (std::shared_ptr<Call> self = weak.lock()) self->Stalled();
+      });
+    }
     reactor_->StartWrite(response_);
     return absl::OkStatus();
   }
@@ -268,6 +293,7 @@ class SubscriptionService::Call final
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;  // by the server's shutdown
   bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed: the client is gone
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write in flight
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 
   // Touched by one step at a time (and by WriteDone, while no step runs).
@@ -290,6 +316,7 @@ class SubscriptionService::Call final
   absl::Time last_sent_;
   absl::Time last_event_;  // sent, for the idle timeout
   uint64_t timer_ = 0;
+  uint64_t stall_timer_ = 0;  // of the write in flight
   google::protobuf::Arena arena_;
   v1::SubscribeResponse* response_ = nullptr;
   security::Disclosures shown_;  // of the response being filled
@@ -422,8 +449,8 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
       // Part of the batch: everything before the next event was examined. The rest follows
       // once this is written.
       response_->set_checkpoint(progress.checkpoint());
-      RETURN_IF_ERROR(Send());
       last_sent_ = last_event_ = absl::Now();
+      RETURN_IF_ERROR(Send());
       return Then::kWriting;
     }
     v1::StoredEvent* event = response_->add_events();
@@ -465,9 +492,11 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
   const absl::Time now = absl::Now();
   if (response_->events_size() == 0 && options.idle_timeout > absl::ZeroDuration() &&
       now - last_event_ >= options.idle_timeout) {
-    return absl::UnavailableError(absl::StrCat("subscriber_idle_timeout_s: no event for ",
-                                               absl::FormatDuration(now - last_event_),
-                                               "; resubscribe from your checkpoint"));
+    return absl::UnavailableError(
+        absl::StrCat("subscriber_idle_timeout_s: no event for ",
+                     absl::FormatDuration(now - last_event_),
+                     ": the subscription was idle (nothing it follows happened; heartbeats were "
+                     "read); resubscribe from your checkpoint"));
   }
   const bool send_now = response_->events_size() > 0 ||
                         (batch.caught_up && !marked_caught_up_) ||
@@ -477,10 +506,11 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
     response_->Clear();
     return batch.caught_up ? Then::kParked : Then::kAgain;
   }
-  RETURN_IF_ERROR(Send());
   if (response_->events_size() > 0) last_event_ = now;
   last_sent_ = now;
   marked_caught_up_ = batch.caught_up;
+  // Last: once the write is started, the next step may run (from OnWriteDone) on another thread.
+  RETURN_IF_ERROR(Send());
   return Then::kWriting;
 }
 

@@ -17,8 +17,13 @@
 // out in several responses, each with its own checkpoint); a response with no events
 // when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
 // matches, so that a client's checkpoint keeps moving. A subscription sent no event for
-// `idle_timeout` ends UNAVAILABLE, and so does every subscription when the server shuts down
-// (Close): the client resubscribes from its checkpoint.
+// `idle_timeout` ends UNAVAILABLE ("subscriber_idle_timeout_s: ... the subscription was idle
+// ..."), and so does every subscription when the server shuts down (Close): the client
+// resubscribes from its checkpoint. A subscriber that stops reading is another case, told apart
+// by code and message: a response it has not taken for `stall_timeout` ends the call
+// RESOURCE_EXHAUSTED ("stream_stall_timeout_s: the client stopped reading ... (the reader
+// stalled)", rpc::ReaderStalled) at once, freeing its slots; the status follows the responses
+// still buffered for it.
 //
 // The child's confidential affairs (security::IsConfidentialEventType) go to coordinators and
 // auditors only, of their areas; for everyone else they are dropped unread like another area's
@@ -67,6 +72,9 @@ struct SubscriptionOptions {
   // ("subscriber_idle_timeout_s: ..."): resubscribe from the last checkpoint. Heartbeats do not
   // count. Zero: never. Default: 1 hour.
   absl::Duration idle_timeout = absl::Hours(1);
+  // A response not taken by the client for this long (it stopped reading) ends the call
+  // RESOURCE_EXHAUSTED ("stream_stall_timeout_s: ...", rpc::ReaderStalled). Default: never.
+  absl::Duration stall_timeout = absl::InfiniteDuration();
   // Threads that run the calls' steps (store reads, unsealing, access-log records), shared by
   // every call. Default: 4.
   int workers = 4;

@@ -154,6 +154,7 @@ class DisclosureTest : public ::testing::Test {
   static std::string YouthOfTheArea() {
     v1::ListCasesRequest cases;
     cases.set_area_id(scenario::kAreaId);
+    cases.set_min_position(suite_->Head());  // the demo, applied in the background at start
     v1::ListCasesResponse listed;
     auto chief = suite_->As(suite_->cast.chief, "case_coordination");
     const grpc::Status status = Queries()->ListCases(chief.get(), cases, &listed);
@@ -166,6 +167,7 @@ class DisclosureTest : public ::testing::Test {
     v1::ListCasesRequest cases;
     cases.set_area_id(scenario::kAreaId);
     cases.set_page_size(500);
+    cases.set_min_position(suite_->Head());
     v1::ListCasesResponse listed;
     auto chief = suite_->As(suite_->cast.chief, "case_coordination");
     const grpc::Status status = Queries()->ListCases(chief.get(), cases, &listed);

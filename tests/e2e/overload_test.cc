@@ -400,9 +400,59 @@ TEST(SubscriberLimitTest, AnIdleSubscriberIsClosed) {
   EXPECT_EQ(closed.error_code(), grpc::StatusCode::UNAVAILABLE) << closed.error_message();
   EXPECT_TRUE(absl::StartsWith(closed.error_message(), "subscriber_idle_timeout_s: "))
       << closed.error_message();
+  EXPECT_TRUE(absl::StrContains(closed.error_message(), "the subscription was idle"))
+      << closed.error_message();
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   Subscriber again(**suite, (*suite)->cast.integration);
   EXPECT_TRUE(again.first);
+}
+
+// A subscriber that stops reading is told apart from an idle one: once a response has waited
+// --stream_stall_timeout_s to be taken, the call ends RESOURCE_EXHAUSTED saying the reader
+// stalled (an idle one ends UNAVAILABLE naming subscriber_idle_timeout_s), and its subscription
+// slot is free while the client still reads nothing. The status comes after the responses
+// buffered for it.
+TEST(SubscriberLimitTest, ASubscriberThatStopsReadingIsToldItStalled) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite = StartSuiteServer(
+      HOTSPOTD_PATH, {"--demo", "--stream_stall_timeout_s=1", "--max_subscriptions_per_principal=1"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  const Principal& integration = (*suite)->cast.integration;
+  // No BDP probing: the client's window stays at its initial 64 KiB, well below the demo's log,
+  // so the server's write of it waits for the client to read.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto stub = v1::SubscriptionService::NewStub(grpc::CreateCustomChannel(
+      (*suite)->process->address(), grpc::InsecureChannelCredentials(), args));
+  std::unique_ptr<grpc::ClientContext> context = (*suite)->As(integration, "", absl::Seconds(60));
+  v1::SubscribeRequest request;
+  request.set_from_position(1);
+  request.set_max_batch(10'000);
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> stalled =
+      stub->Subscribe(context.get(), request);
+  // Its headers come with its first response: it holds the principal's one slot.
+  stalled->WaitForInitialMetadata();
+
+  // That slot comes free without the client reading.
+  bool admitted = false;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(30);
+       !admitted && absl::Now() < give_up;) {
+    Subscriber other(**suite, integration);
+    admitted = other.first;
+    if (!admitted) absl::SleepFor(absl::Milliseconds(50));  // poll
+  }
+  EXPECT_TRUE(admitted);
+
+  v1::SubscribeResponse response;
+  int responses = 0;
+  while (stalled->Read(&response)) ++responses;
+  EXPECT_GE(responses, 1);
+  const grpc::Status status = stalled->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_TRUE(absl::StartsWith(status.error_message(),
+                               "stream_stall_timeout_s: the client stopped reading: a response "
+                               "waited 1s to be taken (the reader stalled); resubscribe from your "
+                               "checkpoint"))
+      << status.error_message();
 }
 
 // SIGTERM with subscribers connected stops hotspotd promptly (the issue measured the full 10 s
@@ -433,6 +483,41 @@ TEST(ShutdownTest, SigtermWithSubscribersStopsPromptly) {
     EXPECT_TRUE(absl::StrContains(status.error_message(), "shutting down"))
         << status.error_message();
   }
+}
+
+// A client connection that reads nothing after the server's first frame, and so never
+// acknowledges the ping gRPC's graceful shutdown sends after its GOAWAY, does not hold the exit:
+// hotspotd stops as soon as no call is left. (gRPC waits for that acknowledgement before it
+// closes a connection: this took the full 10 s grace; and a blocking C++ client with no call
+// left polls its channel only every 5 s, which made SigtermWithSubscribersStopsPromptly take
+// about 5 s whenever the subscriptions' statuses reached it before the GOAWAY did.)
+TEST(ShutdownTest, SigtermWithAClientThatReadsNothingStopsPromptly) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite = StartSuiteServer(HOTSPOTD_PATH, {"--demo"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  const std::string& address = (*suite)->process->address();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << errno;
+  // An HTTP/2 client's preface and an empty SETTINGS frame: the connection is gRPC's from here.
+  const std::string preface =
+      std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\x04\0\0\0\0\0", 9);
+  ASSERT_EQ(write(fd, preface.data(), preface.size()), static_cast<ssize_t>(preface.size()));
+  // The server's SETTINGS frame: the connection is gRPC's now. Nothing more is read.
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char header[9];
+  ASSERT_EQ(recv(fd, header, sizeof header, MSG_WAITALL), static_cast<ssize_t>(sizeof header));
+  ASSERT_EQ(header[3], 0x04) << "not a SETTINGS frame";
+  const absl::Time start = absl::Now();
+  const absl::StatusOr<int> exit = (*suite)->process->Stop();
+  const absl::Duration took = absl::Now() - start;
+  close(fd);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(*exit, 0);
+  EXPECT_LT(took, absl::Seconds(5)) << "the grace is 10 s";
 }
 
 // The threads of process `pid` now (its entries in /proc/<pid>/task); -1 if unreadable.

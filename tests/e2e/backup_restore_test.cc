@@ -34,7 +34,7 @@ struct Referred {
   std::string name;
 };
 
-TEST(BackupTest, ABackupTakenUnderLoadRestoresWithOneCommandToAWholeServer) {
+TEST(BackupRestoreTest, ABackupTakenUnderLoadRestoresWithOneCommandToAWholeServer) {
   absl::StatusOr<std::unique_ptr<SuiteServer>> started =
       StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=true", "--deadline_interval_s=0"});
   ASSERT_TRUE(started.ok()) << started.status();
@@ -111,6 +111,12 @@ TEST(BackupTest, ABackupTakenUnderLoadRestoresWithOneCommandToAWholeServer) {
                       &output),
             2);
   EXPECT_TRUE(absl::StrContains(output, "restore_from: ")) << output;
+  // Refused: an unfinished backup (one cut short is left under this name).
+  fs::create_directory(backup + ".partial");
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
+                      {"--data_dir=" + data, "--restore_from=" + backup + ".partial"}, &output),
+            2);
+  EXPECT_TRUE(absl::StrContains(output, "is an unfinished backup")) << output;
   EXPECT_FALSE(fs::exists(data + "/events"));
   // The one command.
   ASSERT_EQ(RunToExit(HOTSPOTD_PATH, {"--data_dir=" + data, "--restore_from=" + backup}, &output),
