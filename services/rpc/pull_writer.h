@@ -303,29 +303,33 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
     if (!pulled.ok()) return End(pulled.status());
     if (*pulled == Pull::kNone) return End(absl::OkStatus());
     last_ = *pulled == Pull::kLast;
+    uint64_t write;
     {
       absl::MutexLock lock(&mu_);
       writing_ = true;
+      write = ++writes_;
     }
     if (stall_timeout_ != absl::InfiniteDuration()) {
       stall_alarm_ = std::make_unique<grpc::Alarm>();
       stall_alarm_->Set(absl::ToChronoTime(absl::Now() + stall_timeout_),
-                        [watch = watch_](bool due) {
-                          if (due) Stalled(*watch);
+                        [watch = watch_, write](bool due) {
+                          if (due) Stalled(*watch, write);
                         });
     }
     this->StartWrite(&response_);
   }
 
-  // The stall alarm of a write: ends the call (ReaderStalled) if that write is still in flight.
-  static void Stalled(Watch& watch) {
+  // The stall alarm of write `write`: ends the call (ReaderStalled) if that write is still in
+  // flight. (An alarm that fired as its write completed may run once the next write has
+  // started: the number tells it that the write is not its own.)
+  static void Stalled(Watch& watch, uint64_t write) {
     PullWriter* writer;
     {
       absl::MutexLock lock(&watch.mu);
       writer = watch.writer;
       if (writer == nullptr) return;
       absl::MutexLock call_lock(&writer->mu_);
-      if (!writer->writing_) return;
+      if (!writer->writing_ || writer->writes_ != write) return;
       writer->stalled_ = true;  // claimed: OnWriteDone does nothing, so no one else ends it
     }
     // No step runs while a write is in flight: the producer is this thread's to drop.
@@ -341,6 +345,7 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write in flight
+  uint64_t writes_ ABSL_GUARDED_BY(mu_) = 0;    // writes started: the number of the last
   bool stalled_ ABSL_GUARDED_BY(mu_) = false;  // ended by its stall alarm
   // Touched by one step, or the write it started, at a time.
   Producer<Response> next_;

@@ -170,11 +170,13 @@ class SubscriptionService::Call final
     Queue();  // still busy: the write was this call's work in flight
   }
 
-  // The stall timer of a write: ends the call if that write is still in flight.
-  void Stalled() {
+  // The stall timer of write `write`: ends the call if that write is still in flight. (A timer
+  // that fired as its write completed may run once the next write has started: the number tells
+  // it that the write is not its own.)
+  void Stalled(uint64_t write) {
     {
       absl::MutexLock lock(&mu_);
-      if (!writing_ || finished_) return;
+      if (!writing_ || writes_ != write || finished_) return;
       finished_ = true;  // claimed: WriteDone does nothing, so no step runs from here on
     }
     // No step runs while a write is in flight: the call's state is this thread's.
@@ -258,15 +260,18 @@ class SubscriptionService::Call final
   // Records what the response discloses, then starts its write.
   absl::Status Send() {
     RETURN_IF_ERROR(service_->runner_.Record(*caller_, SubscribeMethod(), shown_));
+    uint64_t write;
     {
       absl::MutexLock lock(&mu_);
       writing_ = true;
+      write = ++writes_;
     }
     if (service_->options_.stall_timeout != absl::InfiniteDuration()) {
       std::weak_ptr<Call> weak = weak_from_this();
-      stall_timer_ = service_->timers_.At(absl::Now() + service_->options_.stall_timeout, [weak] {
-        if (std::shared_ptr<Call> self = weak.lock()) self->Stalled();
-      });
+      stall_timer_ =
+          service_->timers_.At(absl::Now() + service_->options_.stall_timeout, [weak, write] {
+            if (std::shared_ptr<Call> self = weak.lock()) self->Stalled(write);
+          });
     }
     reactor_->StartWrite(response_);
     return absl::OkStatus();
@@ -294,6 +299,7 @@ class SubscriptionService::Call final
   bool closed_ ABSL_GUARDED_BY(mu_) = false;  // by the server's shutdown
   bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed: the client is gone
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write in flight
+  uint64_t writes_ ABSL_GUARDED_BY(mu_) = 0;    // writes started: the number of the last
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 
   // Touched by one step at a time (and by WriteDone, while no step runs).
