@@ -471,6 +471,9 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   RETURN_IF_ERROR(
       CheckId("owning_agency_id", request.owning_agency_id(), "agency", /*required=*/false));
   RETURN_IF_ERROR(CheckId("youth_id", request.youth_id(), "youth", /*required=*/false));
+  if (!request.responsible_person().empty()) {
+    RETURN_IF_ERROR(domain::CheckPerson("responsible_person", request.responsible_person()));
+  }
   if (request.state() != 0 && !v1::CommitmentState_IsValid(request.state())) {
     return Invalid("state", absl::StrCat("unknown value ", request.state()));
   }
@@ -628,6 +631,7 @@ absl::StatusOr<Disclosed<v1::ListMeetingsResponse>> QueryHandler::ListMeetings(
     const security::Principal& who, const v1::ListMeetingsRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  if (!request.body_id().empty()) RETURN_IF_ERROR(domain::CheckSlug("body_id", request.body_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   // The body's index, else the area's; in order of the time scheduled in each.
   const std::string prefix =

@@ -661,6 +661,23 @@ TEST_F(FilteredListsTest, APageTokenIsBoundToItsFilters) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A filter's malformed id is INVALID_ARGUMENT naming the field, as the command side says it,
+// not an empty page (review of issue 14).
+TEST_F(FilteredListsTest, AMalformedFilterIdIsInvalidNamingItsField) {
+  v1::ListCommitmentsRequest commitments;
+  commitments.set_area_id(kArea);
+  commitments.set_responsible_person("teacher ole\n");
+  auto refused = queries_->ListCommitments(chief_, commitments, absl::Now() + absl::Seconds(10));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::StartsWith("responsible_person:"));
+  v1::ListMeetingsRequest meetings;
+  meetings.set_area_id(kArea);
+  meetings.set_body_id("Task Force/../x");
+  auto listed = queries_->ListMeetings(chief_, meetings, absl::Now() + absl::Seconds(10));
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(listed.status().message()), ::testing::StartsWith("body_id:"));
+}
+
 TEST_F(FilteredListsTest, ListEscalationsReadsTheIndexOfItsFilters) {
   struct Case {
     std::string agency;

@@ -88,8 +88,13 @@ rpc::Producer<v1::BackupResponse> WriteBackup(BackupSource source, std::string d
     if (done == 0) {
       RETURN_IF_ERROR(CheckDestination(source.data_dir, directory));
       std::error_code ec;
-      fs::create_directories(partial, ec);
+      fs::create_directories(fs::path(partial).parent_path(), ec);
       if (ec) return Invalid(absl::StrCat("cannot create ", partial, ": ", ec.message()));
+      // Made here and now, or refused: two backups to one directory never share it.
+      if (!fs::create_directory(partial, ec) || ec) {
+        return Invalid(absl::StrCat("cannot create ", partial, ": ",
+                                    ec ? ec.message() : "it exists (another backup to it?)"));
+      }
       // Owner-only before anything is in it, and each part once written (hotspotd's umask makes
       // them so already; this holds for any process that runs the server).
       RETURN_IF_ERROR(security::RestrictToOwner(partial));
