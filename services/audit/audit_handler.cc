@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/html.h"
+#include "services/common/message_walk.h"
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
 #include "services/projections/subject_view.h"
@@ -45,26 +46,6 @@ bool IsEmployeeName(const google::protobuf::FieldDescriptor* f) {
          std::find(std::begin(kNames), std::end(kNames), f->name()) != std::end(kNames);
 }
 
-// Calls `visit` with each message held in a field of `m` and its path from `path`
-// ("case_view.outreach": repeated fields without their index).
-void ForEachChild(google::protobuf::Message* m, const std::string& path,
-                  const std::function<void(google::protobuf::Message*, std::string)>& visit) {
-  const auto* reflection = m->GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(*m, &fields);
-  for (const google::protobuf::FieldDescriptor* f : fields) {
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    const std::string here = absl::StrCat(path, f->name());
-    if (f->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(*m, f); ++i) {
-        visit(reflection->MutableRepeatedMessage(m, f, i), here);
-      }
-    } else {
-      visit(reflection->MutableMessage(m, f), here);
-    }
-  }
-}
-
 // What the subject access export leaves out of `m`, recursively: every employee name (calling
 // `redacted` with each one's path from `path`, "case_view.outreach.person": repeated fields
 // without their index), and every sealed value's ciphertext (the export gives each as a personal
@@ -83,7 +64,7 @@ void RedactForExport(google::protobuf::Message* m, const std::string& path,
     reflection->ClearField(m, f);
     redacted(absl::StrCat(path, f->name()));
   }
-  ForEachChild(m, path, [&](google::protobuf::Message* child, std::string here) {
+  common::ForEachChild(m, path, [&](google::protobuf::Message* child, std::string here) {
     RedactForExport(child, here + ".", redacted);
   });
 }
@@ -92,7 +73,7 @@ void RedactForExport(google::protobuf::Message* m, const std::string& path,
 // from `path` ("commitment_fulfilled.note"). (Sealed texts are the personal values' to withhold.)
 void WithholdClearTexts(google::protobuf::Message* m, const std::string& path,
                         const std::function<void(std::string)>& withheld) {
-  ForEachChild(m, path, [&](google::protobuf::Message* child, std::string here) {
+  common::ForEachChild(m, path, [&](google::protobuf::Message* child, std::string here) {
     if (child->GetDescriptor() != v1::Text::descriptor()) {
       WithholdClearTexts(child, here + ".", withheld);
       return;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
 #include "hotspot/v1/events.pb.h"
+#include "services/common/message_walk.h"
 #include "services/security/key_store.h"
 #include "services/security/owner_only_file.h"
 #include "services/security/sealer.h"
@@ -57,25 +58,15 @@ absl::Status CopyDurably(const fs::path& from, const fs::path& to) {
 }
 
 // Calls `visit` with every SealedText in `m`, recursively.
-void ForEachSealed(const google::protobuf::Message& m,
+void ForEachSealed(google::protobuf::Message* m,
                    const std::function<void(const v1::SealedText&)>& visit) {
-  if (m.GetDescriptor() == v1::SealedText::descriptor()) {
-    visit(static_cast<const v1::SealedText&>(m));
+  if (m->GetDescriptor() == v1::SealedText::descriptor()) {
+    visit(*static_cast<const v1::SealedText*>(m));
     return;
   }
-  const google::protobuf::Reflection* reflection = m.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(m, &fields);
-  for (const google::protobuf::FieldDescriptor* f : fields) {
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (f->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-        ForEachSealed(reflection->GetRepeatedMessage(m, f, i), visit);
-      }
-    } else {
-      ForEachSealed(reflection->GetMessage(m, f), visit);
-    }
-  }
+  common::ForEachChild(m, "", [&](google::protobuf::Message* child, const std::string&) {
+    ForEachSealed(child, visit);
+  });
 }
 
 // Step 4 of the header on the copy in `dir`.
@@ -110,7 +101,7 @@ absl::StatusOr<RestoreReport> Prove(const fs::path& dir, const std::string& mast
                                                 " does not parse"));
       }
       absl::Status unsealed;
-      ForEachSealed(event, [&](const v1::SealedText& sealed) {
+      ForEachSealed(&event, [&](const v1::SealedText& sealed) {
         // An empty one stands for a value never given (the read side shows it as such).
         if (!unsealed.ok() || sealed.ciphertext().empty()) return;
         const absl::StatusOr<security::UnsealedValue> value =
