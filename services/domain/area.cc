@@ -184,7 +184,8 @@ absl::StatusOr<Decision> Decide(const v1::AppointBoardMemberRequest& r, const Co
 
 absl::StatusOr<Decision> Decide(const v1::RemoveBoardMemberRequest& r, const CommandContext& c) {
   ASSIGN_OR_RETURN(Session s, Begin(r, c));
-  RETURN_IF_ERROR(CheckPerson("person", r.person()));
+  // A login's id, or the name of a member who speaks for no agency.
+  RETURN_IF_ERROR(CheckMemberName("person", r.person()));
   RETURN_IF_ERROR(CheckText("reason", r.reason(), kMaxTextBytes, false));
   ASSIGN_OR_RETURN(const AreaState area, LoadBoardForChief(s, r.area_id(), r.body_id(),
                                                            "remove the hotspot board's members"));

@@ -250,7 +250,14 @@ TEST_F(DecideTest, AForumSeatsMembersWhoSpeakForNoAgency) {
   forum.set_kind(v1::BODY_KIND_FORUM);
   forum.set_name("Sjaeloer forum");
   auto* citizen = forum.add_members();
-  citizen->set_person("resident-karen");
+  // Who speaks for no agency has no login: named as they name themselves (review 13, f); one line.
+  citizen->set_person("Karen S\u00f8rensen\nforged row");
+  citizen->set_represents("Residents of Sjaeloer Boulevard");
+  absl::StatusOr<Decision> named = w_.Run(forum, chief_);
+  EXPECT_EQ(Code(named), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(named.status().message()),
+              HasSubstr("members[0].person: must be one line of UTF-8 text"));
+  citizen->set_person("Karen S\u00f8rensen");
   citizen->set_represents("Residents of Sjaeloer Boulevard");
   auto* ngo = forum.add_members();
   ngo->set_person("volunteer-ali");
@@ -270,6 +277,7 @@ TEST_F(DecideTest, AForumSeatsMembersWhoSpeakForNoAgency) {
   ASSERT_EQ(event.members_size(), 3);
   EXPECT_EQ(event.members(0).agency_id(), "");
   EXPECT_EQ(event.members(0).represents(), "Residents of Sjaeloer Boulevard");
+  EXPECT_EQ(event.members(0).person(), "Karen S\u00f8rensen");
   EXPECT_EQ(event.members(2).agency_id(), "agency-school");
 
   // A task force does not seat them.

@@ -407,10 +407,22 @@ absl::Status CheckConcerns(absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status CheckMemberName(absl::string_view field, absl::string_view value) {
+  RETURN_IF_ERROR(CheckText(field, value, kMaxNameBytes, /*required=*/true));
+  if (absl::StripAsciiWhitespace(value).size() != value.size()) {
+    return Invalid(field, "no leading or trailing spaces");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckMember(absl::string_view field, const v1::BodyMember& member, bool outsiders) {
   RETURN_IF_ERROR(CheckId(absl::StrCat(field, ".agency_id"), member.agency_id(), "agency",
                           /*required=*/!outsiders));
-  RETURN_IF_ERROR(CheckPerson(absl::StrCat(field, ".person"), member.person()));
+  // One who speaks for no agency (a resident, an association's chair) has no login to be named
+  // by: they are named as people name themselves (review 13, f).
+  RETURN_IF_ERROR(member.agency_id().empty()
+                      ? CheckMemberName(absl::StrCat(field, ".person"), member.person())
+                      : CheckPerson(absl::StrCat(field, ".person"), member.person()));
   return CheckText(absl::StrCat(field, ".represents"), member.represents(), kMaxNameBytes,
                    /*required=*/member.agency_id().empty());
 }

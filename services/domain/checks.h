@@ -106,12 +106,17 @@ absl::Status CheckCount(absl::string_view field, int count, int min, int max);
 absl::Status CheckConcerns(absl::string_view field,
                            const google::protobuf::RepeatedField<int>& concerns, int min);
 
-// One member of a body at `field` ("members[0]", "member"): a person (`.person`) and the agency
-// it sits for (`.agency_id`); where `outsiders` sit (the advisory bodies of associations,
-// businesses, NGOs and citizens: BodySeatsOutsiders), instead of an agency whom it represents
-// (`.represents`, a public role in clear, e.g. "the tenants' board"). INVALID_ARGUMENT naming the
-// field.
+// One member of a body at `field` ("members[0]", "member"): a person (`.person`, CheckPerson) and
+// the agency it sits for (`.agency_id`); where `outsiders` sit (the advisory bodies of
+// associations, businesses, NGOs and citizens: BodySeatsOutsiders), instead of an agency whom it
+// represents (`.represents`, a public role in clear, e.g. "the tenants' board"), and then its
+// `.person` is a name as CheckMemberName has it. INVALID_ARGUMENT naming the field.
 absl::Status CheckMember(absl::string_view field, const v1::BodyMember& member, bool outsiders);
+
+// The name of a member who speaks for no agency (a resident, an association's chair: no login to
+// be named by), as they name themselves: one line of printable UTF-8 (CheckText) of at most
+// kMaxNameBytes, no leading or trailing spaces. INVALID_ARGUMENT naming `field`.
+absl::Status CheckMemberName(absl::string_view field, absl::string_view value);
 
 // `min` to 100 members, each as CheckMember.
 absl::Status CheckMembers(absl::string_view field,

@@ -399,6 +399,8 @@ absl::StatusOr<Decision> Decide(const v1::MarkCommitmentOverdueCommand& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::MarkEscalationNotAcknowledgedCommand& request,
                                 const CommandContext& c);
+absl::StatusOr<Decision> Decide(const v1::RecordAgencyEscalatedCommand& request,
+                                const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::MarkBodyBehindCadenceCommand& request,
                                 const CommandContext& c);
 absl::StatusOr<Decision> Decide(const v1::MarkReviewDatePassedCommand& request,

@@ -187,4 +187,23 @@ absl::StatusOr<Decision> Decide(const v1::MarkEscalationNotAcknowledgedCommand& 
   return FinishAt(s, r.escalation_id(), deadline);
 }
 
+absl::StatusOr<Decision> Decide(const v1::RecordAgencyEscalatedCommand& r,
+                                const CommandContext& c) {
+  ASSIGN_OR_RETURN(Session s, BeginSystem(r, c, "record escalations at their agencies"));
+  RETURN_IF_ERROR(CheckId("escalation_id", r.escalation_id(), "escalation"));
+  ASSIGN_OR_RETURN(const EscalationState escalation,
+                   s.Load<EscalationState>("escalation_id", r.escalation_id()));
+  RETURN_IF_ERROR(Rule(!escalation.resolved,
+                       absl::StrCat(r.escalation_id(), " is resolved: it stands on no agency")));
+  const std::string& target = escalation.target_agency_id;
+  ASSIGN_OR_RETURN(const AgencyState agency, s.LoadMain<AgencyState>("escalation_id", target));
+  RETURN_IF_ERROR(Rule(agency.escalations.count(r.escalation_id()) == 0,
+                       absl::StrCat(r.escalation_id(), " is known at ", target, " already")));
+  v1::Event e;
+  e.mutable_agency_escalated()->set_agency_id(target);
+  e.mutable_agency_escalated()->set_escalation_id(r.escalation_id());
+  s.Emit(target, escalation.area_id, std::move(e));
+  return s.Finish(r.escalation_id());
+}
+
 }  // namespace hotspot::domain

@@ -2,6 +2,8 @@
 // codes of the calls it refuses.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -393,6 +395,56 @@ TEST_F(DecideTest, AProposalOfBeforeCountsItsDaysFromItsMeeting) {
   w_.now_ = held + absl::Hours(24 * 14);
   const Decision raised = w_.Do(r, chief_);
   EXPECT_THAT(w_.stream(raised.id)[0].escalation_raised().commitment_ids(), ElementsAre(proposed));
+}
+
+// An escalation raised before AgencyEscalated existed is unknown to its agency's stream, and so
+// to the rule of one escalation of a commitment at a time; the deadline process has its agency
+// learn of it (RecordAgencyEscalatedCommand), once, and the rule holds from then on.
+TEST_F(DecideTest, AnEscalationOfBeforeIsRecordedAtItsAgencyOnceAndThenStandsInTheWay) {
+  SchoolLadder();
+  const std::string youth = AcceptedYouth();
+  const std::string commitment = Commitment(youth);
+  // Raised as before: its agency's stream does not record it.
+  const Decision raised = w_.Run(Escalating("agency-school", commitment), chief_).value();
+  for (const StreamWrite& write : raised.writes) {
+    for (const v1::Event& event : write.events) {
+      if (!event.has_agency_escalated()) w_.AppendOfBefore(write.stream, event);
+    }
+  }
+  const std::string old = raised.id;
+  v1::RaiseEscalationRequest again = Escalating("agency-school", commitment);
+  again.set_request_id("again");
+  ASSERT_TRUE(w_.Run(again, chief_).ok());  // unseen: the gap this command closes
+
+  auto record = Req<v1::RecordAgencyEscalatedCommand>();
+  record.set_escalation_id(old);
+  EXPECT_EQ(Code(w_.Run(record, chief_)), absl::StatusCode::kPermissionDenied);
+  const Decision recorded = w_.Do(record, system_);
+  std::vector<std::pair<std::string, v1::Event>> written;  // (stream, event)
+  for (const StreamWrite& write : recorded.writes) {
+    for (const v1::Event& event : write.events) written.emplace_back(write.stream, event);
+  }
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0].first, "agency-school");
+  EXPECT_EQ(written[0].second.agency_escalated().agency_id(), "agency-school");
+  EXPECT_EQ(written[0].second.agency_escalated().escalation_id(), old);
+  EXPECT_EQ(written[0].second.actor().person(), "system");
+  record.set_request_id("record-again");
+  absl::StatusOr<Decision> d = w_.Run(record, system_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.status().message(), absl::StrCat(old, " is known at agency-school already"));
+
+  again.set_request_id("again-2");
+  d = w_.Run(again, chief_);
+  EXPECT_EQ(Code(d), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(d.status().message(),
+                                absl::StrCat(commitment, " is escalated already by ", old)))
+      << d.status();
+
+  // One that does not exist.
+  auto unknown = Req<v1::RecordAgencyEscalatedCommand>();
+  unknown.set_escalation_id("escalation-0193c0de-0000-7000-8000-000000000000");
+  EXPECT_EQ(Code(w_.Run(unknown, system_)), absl::StatusCode::kNotFound);
 }
 
 // Review 13d, b: one escalation of a commitment at a time. While one stands (not resolved), the

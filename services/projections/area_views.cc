@@ -122,6 +122,9 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
                                 if (!e.acknowledged() && !e.resolved())
                                   e.set_acknowledgement_overdue(true);
                               });
+    case K::kAgencyEscalated:
+      rows.Put(EscalationAtAgencyKey(event.agency_escalated().escalation_id()), "");
+      return absl::OkStatus();
     case K::kEscalationResolved:
       return UpdateEscalation(
           rows, event.escalation_resolved().escalation_id(), [&](v1::EscalationView& e) {

@@ -1,7 +1,10 @@
 // The escalations view and the meetings-and-bodies view.
 //
-// "escalations.v3" rows:
+// "escalations.v4" rows:
 //   escalation/<id>                                               EscalationView
+//   at-agency/<id>                                                "" once its target agency's
+//                                                                 stream records it
+//                                                                 (AgencyEscalated)
 //   area[-agency][-open][-level]/<area_id>[/<target agency>][/<NN level>]/<raised, %020d>/<id>
 //                                                                 index rows (keys only, see
 //                                                                 Reindex), oldest first, one
@@ -26,8 +29,9 @@
 
 namespace hotspot::projections {
 
-// v2: the index rows; v3: an index family for every combination of ListEscalations' filters.
-inline constexpr char kEscalationsView[] = "escalations.v3";
+// v2: the index rows; v3: an index family for every combination of ListEscalations' filters;
+// v4: the at-agency rows.
+inline constexpr char kEscalationsView[] = "escalations.v4";
 inline constexpr char kMeetingsView[] = "meetings.v2";  // v2: the index rows
 // v4: the agencies' index by area; v5: the area's chief, and police ladders without a mayor.
 inline constexpr char kAreaView[] = "area.v5";
@@ -53,6 +57,11 @@ inline std::string MeetingsOfAreaAndBody(absl::string_view area_id, absl::string
 std::vector<std::string> MeetingIndexKeys(const v1::MeetingView& m);
 
 inline std::string EscalationKey(absl::string_view id) { return absl::StrCat("escalation/", id); }
+// Present once the escalation's target agency's stream records it (AgencyEscalated): for the
+// deadline process, which has the escalations of before that event recorded there.
+inline std::string EscalationAtAgencyKey(absl::string_view id) {
+  return absl::StrCat("at-agency/", id);
+}
 inline std::string MeetingKey(absl::string_view id) { return absl::StrCat("meeting/", id); }
 inline std::string ProgrammeKey(absl::string_view area_id) {
   return absl::StrCat("programme/", area_id);

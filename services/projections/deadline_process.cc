@@ -107,7 +107,7 @@ class DeadlineProcess::Pass {
 
 DeadlineProcess::DeadlineProcess(store::EventStore* events, const Projector* views,
                                  security::Sealer* sealer, DeadlineOptions options)
-    : views_(views), sealer_(sealer), options_(std::move(options)) {
+    : events_(events), views_(views), sealer_(sealer), options_(std::move(options)) {
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = 1;
   handler_options.clock = [this] { return Now(); };
@@ -148,6 +148,20 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
   const absl::Time now = Now();
   const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
   Pass pass(handler_.get(), &options_);
+  // The views as they stand once they have reached the log's head as the pass starts, in short
+  // waits, so that a stop is not held up.
+  const uint64_t head = events_->HeadPosition();
+  const absl::Time caught_up_by = absl::Now() + options_.catch_up_wait;
+  for (;;) {
+    const absl::Status reached =
+        views_->WaitFor(head, std::min(caught_up_by, absl::Now() + absl::Seconds(1)));
+    if (reached.ok()) break;
+    if (!absl::IsDeadlineExceeded(reached) || absl::Now() >= caught_up_by ||
+        stop_.HasBeenNotified()) {
+      pass.FailView("views", reached);
+      break;
+    }
+  }
 
   // Accepted, open commitments past their due date.
   if (auto commitments = All<v1::CommitmentView>(*views_, kCommitmentsView, "commitment/");
@@ -174,6 +188,19 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     pass.FailView(kEscalationsView, escalations.status());
   } else {
     for (const v1::EscalationView& e : *escalations) {
+      // One raised before AgencyEscalated existed: its agency's stream learns of it, once.
+      if (!e.resolved()) {
+        absl::StatusOr<std::optional<std::string>> at_agency =
+            views_->Get(kEscalationsView, EscalationAtAgencyKey(e.escalation_id()));
+        if (!at_agency.ok()) {
+          pass.FailView(kEscalationsView, at_agency.status());
+        } else if (!at_agency->has_value()) {
+          v1::RecordAgencyEscalatedCommand command;
+          command.set_request_id(RequestId("at-agency", e.escalation_id()));
+          command.set_escalation_id(e.escalation_id());
+          pass.Run(command);
+        }
+      }
       if (e.resolved() || e.acknowledged() || e.acknowledgement_overdue()) continue;
       v1::MarkEscalationNotAcknowledgedCommand command;
       command.set_request_id(

@@ -77,6 +77,12 @@ struct DeadlineOptions {
   // The wait after a pass with failures, doubled with each such pass in a row, at most
   // `interval`. Default: 1 s.
   absl::Duration retry_initial = absl::Seconds(1);
+  // Each pass first waits, at most this long, for the views to reach the log's head as the pass
+  // starts: a pass over views still catching up (after a start, or a view's rebuild after an
+  // upgrade) would miss what they have not applied yet. If they do not reach it in time, the
+  // pass goes on over the views as they stand and counts a failure (view "views"), so the next
+  // pass comes sooner. Default: 60 s.
+  absl::Duration catch_up_wait = absl::Seconds(60);
 };
 
 // What the passes did, since the process started.
@@ -100,7 +106,8 @@ class DeadlineProcess {
   // Stops the thread (waiting for a pass in progress).
   ~DeadlineProcess();
 
-  // One pass over the views as they stand: returns how many events it appended (commands
+  // One pass over the views, once they have reached the log's head (at most `catch_up_wait`):
+  // returns how many events it appended (commands
   // answered from the log are not counted). Every item is tried; if any failed, returns the
   // first failure (with its item's key in the message) after the pass, and Status() has them.
   absl::StatusOr<int> RunOnce();
@@ -111,6 +118,7 @@ class DeadlineProcess {
   class Pass;
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
 
+  store::EventStore* const events_;
   const Projector* const views_;
   security::Sealer* const sealer_;
   DeadlineOptions options_;

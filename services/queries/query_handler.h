@@ -94,6 +94,9 @@ class QueryHandler {
   // only the rows of its area, and only as far as its page).
   uint64_t rows_parsed() const { return rows_parsed_.load(std::memory_order_relaxed); }
 
+  // The area's appointed chief (person) as the views hold it now; "" while none is.
+  absl::StatusOr<std::string> ChiefOf(absl::string_view area_id) const;
+
   // The area of `youth_id`'s case as the views hold it now; "" if it has none.
   absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const {
     return AreaOfCase(*views_, youth_id);
@@ -104,8 +107,6 @@ class QueryHandler {
   absl::StatusOr<uint64_t> Reach(const security::Principal& who, uint64_t min_position,
                                  absl::Time deadline) const;
   absl::StatusOr<std::optional<v1::CaseView>> LoadCase(absl::string_view youth_id) const;
-  // The area's appointed chief (person); "" while none is.
-  absl::StatusOr<std::string> ChiefOf(absl::string_view area_id) const;
   // Resolves personal data and the date-dependent fields of a case for `who`.
   absl::Status Present(const security::Principal& who, v1::CaseView* view,
                        security::Disclosures& shown) const;

@@ -78,7 +78,7 @@ absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEv
 }
 
 absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Sealer& sealer,
-                             security::Disclosures& shown) {
+                             security::Disclosures& shown, absl::string_view withheld) {
   if (!allowed) {
     // Events of before sealed categories hold them in clear: not for this reader either.
     v1::Event& event = *out->mutable_event();
@@ -111,7 +111,7 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
     v1::PersonalValue* value = out->add_personal_data();
     value->set_path(path);
     if (!allowed) {
-      value->mutable_value()->mutable_withheld()->set_reason("not_allowed");
+      value->mutable_value()->mutable_withheld()->set_reason(std::string(withheld));
       continue;
     }
     *value->mutable_value()->mutable_sealed() = *text;

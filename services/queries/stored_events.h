@@ -8,6 +8,7 @@
 #define HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "hotspot/v1/events.pb.h"
 #include "hotspot/v1/stored_event.pb.h"
 #include "services/security/disclosures.h"
@@ -23,10 +24,12 @@ namespace hotspot::queries {
 absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEvent* out);
 
 // Adds each sealed value of `out`'s event as a PersonalValue: unsealed if `allowed` ("erased"
-// after erasure), withheld "not_allowed" otherwise; each data subject whose data came out in
+// after erasure), withheld with `withheld` as its reason otherwise ("not_recipient" for a reader
+// of the youth who is not this event's recipient); each data subject whose data came out in
 // clear is noted in `shown`. DATA_LOSS if a sealed value does not open.
 absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Sealer& sealer,
-                             security::Disclosures& shown);
+                             security::Disclosures& shown,
+                             absl::string_view withheld = "not_allowed");
 
 // Both: `recorded` as a StoredEvent, into `out` (which may live on an arena: nothing is copied that
 // need not be); its personal data unsealed if `allowed` ("erased" after erasure), withheld

@@ -201,6 +201,11 @@ bool MaySeeEscalationReason(const Principal& who, const v1::EscalationView& esca
   return false;
 }
 
+bool MaySeeEscalationTextsInStream(const Principal& who, absl::string_view area_id,
+                                   absl::string_view chief) {
+  return IsAreasChief(who, area_id, chief);
+}
+
 bool CommitmentOpensTheCase(v1::CommitmentState state) {
   return state != v1::COMMITMENT_STATE_DECLINED && state != v1::COMMITMENT_STATE_CANCELLED &&
          state != v1::COMMITMENT_STATE_WITHDRAWN;

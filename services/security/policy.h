@@ -107,6 +107,14 @@ bool MaySeeEscalationReason(const Principal& who, const v1::EscalationView& esca
                             const v1::CaseView& view, const std::vector<std::string>& contacts,
                             absl::string_view chief);
 
+// The rule of MaySeeEscalationReason in a subscription (which receives in clear only as a
+// coordinator of its areas, SubscriptionScopeOf), for the texts of the escalation events about a
+// youth of `area_id` (a raise's and a move's reasons, an acknowledgement's note, the outcome): of
+// the coordinators, only the area's appointed chief (`chief`, "" while none is) reads them; her
+// staff have them withheld ("not_recipient"), as in ListEscalations.
+bool MaySeeEscalationTextsInStream(const Principal& who, absl::string_view area_id,
+                                   absl::string_view chief);
+
 // The same rule without the case at hand: true or false where the caller's area and role (and
 // `involved_agency`, an agency known to be involved in the case, if given) settle it; nullopt
 // when the case's agencies must be looked at.

@@ -43,6 +43,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 #include "services/observability/json_log.h"
@@ -296,6 +297,17 @@ int main(int argc, char** argv) {
   // Fault injection for tests only, like tests/e2e/fail_sync_preload.c's triggers: not a flag.
   if (const char* hold = std::getenv("HOTSPOT_HOLD_VIEWS_WHEN"); hold != nullptr) {
     options.hold_views_while_file_exists = hold;
+  }
+  if (const char* offset = std::getenv("HOTSPOT_TEST_CLOCK_OFFSET_S"); offset != nullptr) {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(offset, &seconds) || !options.tls.cert_file.empty()) {
+      LOG(ERROR) << "event=bad_environment msg=\"HOTSPOT_TEST_CLOCK_OFFSET_S: whole seconds, for "
+                    "tests, never with TLS\"";
+      return 2;
+    }
+    LOG(WARNING) << "event=test_clock msg=\"commands are dated " << seconds
+                 << " s off the wall clock (HOTSPOT_TEST_CLOCK_OFFSET_S): for tests only\"";
+    options.test_clock_offset = absl::Seconds(seconds);
   }
   options.subscriber_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_subscriber_idle_timeout_s));
   options.stream_stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_stall_timeout_s));

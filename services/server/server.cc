@@ -325,6 +325,10 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
       std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get(), &impl->heads);
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = options.command_workers;
+  const absl::Duration offset = options.test_clock_offset;
+  if (offset != absl::ZeroDuration()) {
+    handler_options.clock = [offset] { return absl::Now() + offset; };
+  }
   handler_options.retention = absl::Hours(24) * options.retention_days;
   // The chief's report freezes the figures the query side compiles from the views.
   impl->report_figures =
@@ -344,6 +348,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   if (options.deadline_interval > absl::ZeroDuration()) {
     projections::DeadlineOptions deadline_options;
     deadline_options.interval = options.deadline_interval;
+    if (offset != absl::ZeroDuration()) {
+      deadline_options.clock = [offset] { return absl::Now() + offset; };
+    }
     impl->deadlines = std::make_unique<projections::DeadlineProcess>(
         impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(deadline_options));
   }
@@ -401,6 +408,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   subscription_options.limits = impl->limits.get();
   subscription_options.idle_timeout = options.subscriber_idle_timeout;
   subscription_options.stall_timeout = options.stream_stall_timeout;
+  subscription_options.chief_of = [queries = impl->query_handler.get()](absl::string_view area) {
+    return queries->ChiefOf(area);
+  };
   impl->subscription_service = std::make_unique<subscriptions::SubscriptionService>(
       impl->events.get(), impl->sealer.get(), &impl->heads, impl->authenticator.get(),
       impl->access_log.get(), known, subscription_options);

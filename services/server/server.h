@@ -106,6 +106,10 @@ struct ServerOptions {
   // Fault injection for tests: while a file of this name exists, the views apply nothing
   // (projections::ProjectorOptions::hold). Default: "" (never).
   std::string hold_views_while_file_exists;
+  // For tests (the environment's HOTSPOT_TEST_CLOCK_OFFSET_S; never a flag, and refused with
+  // TLS): the commands' and the deadline process's clock runs this far off the wall clock, so
+  // that a test acts days apart over gRPC. Default: 0.
+  absl::Duration test_clock_offset = absl::ZeroDuration();
   // Subscriptions (SubscriptionService) at once. Default: 64.
   int max_subscribers = 64;
   // Calls in flight per principal (unary and streaming, subscriptions included), and

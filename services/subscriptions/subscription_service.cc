@@ -286,6 +286,10 @@ class SubscriptionService::Call final
   // The youth an event is about (projections::YouthConcerned): a stream's owner, read from its
   // first event once per call.
   absl::StatusOr<std::string> OwnerOf(const std::string& stream);
+  // Whether `event`, about `youth` ("" for none), comes in clear: for a subscriber in clear
+  // (SubscriptionScope), all but the texts of an escalation about a youth, which only the area's
+  // chief reads (security::MaySeeEscalationTextsInStream).
+  absl::StatusOr<bool> InClear(const v1::Event& event, const std::string& youth);
 
   SubscriptionService* const service_;
   const v1::SubscribeRequest* const request_;  // gRPC's, until the call is done
@@ -418,6 +422,21 @@ absl::StatusOr<bool> SubscriptionService::Call::Receives(const store::RecordedEv
   return !birthday;
 }
 
+absl::StatusOr<bool> SubscriptionService::Call::InClear(const v1::Event& event,
+                                                        const std::string& youth) {
+  if (!scope_.in_clear) return false;
+  const bool escalation_text = event.has_escalation_raised() ||
+                               event.has_escalation_acknowledged() ||
+                               event.has_escalation_moved_up() || event.has_escalation_resolved();
+  if (!escalation_text || youth.empty()) return true;
+  // The area's chief as the views have her now, as ListEscalations asks.
+  std::string chief;
+  if (service_->options_.chief_of) {
+    ASSIGN_OR_RETURN(chief, service_->options_.chief_of(event.area_id()));
+  }
+  return security::MaySeeEscalationTextsInStream(caller_->who, event.area_id(), chief);
+}
+
 absl::StatusOr<std::string> SubscriptionService::Call::OwnerOf(const std::string& stream) {
   if (auto it = owners_.find(stream); it != owners_.end()) return it->second;
   ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
@@ -476,14 +495,15 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
         !security::MaySeeChildWelfareFigures(caller_->who)) {
       event->mutable_event()->mutable_report_submitted()->mutable_figures()->clear_child_welfare();
     }
-    RETURN_IF_ERROR(
-        queries::AddPersonalData(event, scope_.in_clear, *service_->sealer_, shown_));
-    // Every event about a youth is a read of the youth's data, sealed or not.
     ASSIGN_OR_RETURN(const std::string youth,
                      projections::YouthConcerned(recorded, event->event(),
                                                  [this](const std::string& stream) {
                                                    return OwnerOf(stream);
                                                  }));
+    ASSIGN_OR_RETURN(const bool in_clear, InClear(event->event(), youth));
+    RETURN_IF_ERROR(queries::AddPersonalData(event, in_clear, *service_->sealer_, shown_,
+                                             scope_.in_clear ? "not_recipient" : "not_allowed"));
+    // Every event about a youth is a read of the youth's data, sealed or not.
     shown_.Shown(youth, event->event().area_id(), /*in_clear=*/false);
     progress.Sent(recorded.position);
     bytes += recorded.payload.size() + kEnvelopeBytes;

@@ -47,9 +47,13 @@
 #define HOTSPOT_SERVICES_SUBSCRIPTIONS_SUBSCRIPTION_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
@@ -81,6 +85,11 @@ struct SubscriptionOptions {
   // Each principal's calls and subscriptions (rpc/principal_limits.h); not owned. Default: null
   // (no limit per principal).
   rpc::PrincipalLimits* limits = nullptr;
+  // The appointed chief of an area ("" while none is), as the views have her: she alone of a
+  // subscriber's coordinators reads an escalation's texts about a youth
+  // (security::MaySeeEscalationTextsInStream). Default: none (nobody reads them in a
+  // subscription).
+  std::function<absl::StatusOr<std::string>(absl::string_view area_id)> chief_of;
 };
 
 class SubscriptionService final : public v1::SubscriptionService::CallbackService {

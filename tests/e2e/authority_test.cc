@@ -7,6 +7,8 @@
 //
 // Who acts: ladders are set and agencies linked by an admin, and escalations are answered by
 // the target agency's own people named on its rungs, as the model has it.
+#include <stdlib.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -16,6 +18,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -48,6 +51,9 @@ constexpr char kPoliceWest[] = "agency-police-west";
 // demo's area and the fresh ones.
 struct People {
   Principal school_director{"director-school-sjaelor", kSchool, Role::kAgencyLeader, {kArea}};
+  // Whom the school makes its director in the demo's one's place.
+  Principal school_director_new{"director-new-school-sjaelor", kSchool, Role::kAgencyLeader,
+                                {kArea}};
   Principal police_director{
       "police-director-police-copenhagen", kPolice, Role::kAgencyLeader, {kArea}};
   Principal mayor{"mayor-social-copenhagen", kSocial, Role::kAgencyLeader, {kArea}};
@@ -70,7 +76,8 @@ struct People {
 
   std::vector<Principal> All() const {
     return {school_director, police_director, mayor,        west_rung,     west_coordinator,
-            region_admin,    chief_as_school, police_other, station_chief, school_other};
+            region_admin,    chief_as_school, police_other, station_chief, school_other,
+            school_director_new};
   }
 };
 
@@ -214,6 +221,26 @@ class AuthorityTest : public ::testing::Test, public CommandBuilders {
         queries_->ListCommitments(suite_->As(cast_->chief).get(), filter, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return {response.commitments().begin(), response.commitments().end()};
+  }
+
+  // The school's escalation `id` as `who` lists it (ListEscalations) at `at`; a failure is added
+  // if the call fails or does not list it.
+  static v1::EscalationView EscalationAs(const Principal& who, const std::string& id,
+                                         uint64_t at) {
+    v1::ListEscalationsRequest request;
+    request.set_area_id(kArea);
+    request.set_target_agency_id(kSchool);
+    request.set_min_position(at);
+    request.set_page_size(500);
+    v1::ListEscalationsResponse response;
+    const grpc::Status status =
+        queries_->ListEscalations(suite_->As(who).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << who.person << ": " << status.error_message();
+    for (const v1::EscalationView& e : response.escalations()) {
+      if (e.escalation_id() == id) return e;
+    }
+    ADD_FAILURE() << id << " is not listed for " << who.person;
+    return v1::EscalationView();
   }
 
   static std::vector<v1::CommitmentView> CommitmentsOf(const std::string& youth, uint64_t at) {
@@ -591,6 +618,43 @@ TEST_F(AuthorityTest, AProposedCommitmentIsNeitherFulfilledNorEscalatedOver) {
 // A coordinator acts for an agency only if it is the area's registered hotspot secretariat: a
 // coordinator's token bound to the school neither accepts nor declines the school's commitment,
 // nor shares a concern as the school; it still coordinates (a follow-up).
+// Review 13d, 1 over gRPC: a proposal its agency leaves unanswered for the area's 14 days (from
+// when it was proposed) may be escalated to the agency, as a declined one may. hotspotd is
+// restarted with its clock 13, then 15 days on (HOTSPOT_TEST_CLOCK_OFFSET_S, for tests only).
+TEST_F(AuthorityTest, AProposalLeftUnansweredForTheAreasDaysIsEscalatedToItsAgency) {
+  const std::string youth = Accepted();
+  const std::string proposed = ProposedCommitment(youth);
+  v1::RaiseEscalationRequest raise = Raise(kSchool, proposed);
+  raise.set_youth_id(youth);
+  auto days_on = [](int days) {
+    setenv("HOTSPOT_TEST_CLOCK_OFFSET_S", absl::StrCat(days * 86400).c_str(), 1);
+    const absl::Status restarted = suite_->Restart(/*kill=*/false);
+    unsetenv("HOTSPOT_TEST_CLOCK_OFFSET_S");
+    Bind(suite_);
+    delete queries_;
+    queries_ = v1::QueryService::NewStub(suite_->channel).release();
+    return restarted;
+  };
+  ASSERT_TRUE(days_on(13).ok());
+  EXPECT_TRUE(Refused(cast_->chief, raise, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("commitment_ids[0]: ", proposed,
+                                   " is proposed and awaits its agency's answer: it may be "
+                                   "escalated once left unanswered for 14 days")));
+  ASSERT_TRUE(days_on(15).ok());
+  raise.set_request_id(NextId());
+  const v1::CommandResponse raised = Must(cast_->chief, raise);
+  const v1::EscalationView e = EscalationAs(cast_->chief, raised.id(), raised.position());
+  EXPECT_EQ(e.youth_id(), youth);
+  EXPECT_EQ(e.level(), v1::ESCALATION_LEVEL_STEERING_GROUP);
+  ASSERT_EQ(e.commitment_ids_size(), 1);
+  EXPECT_EQ(e.commitment_ids(0), proposed);
+  EXPECT_EQ(e.reason().text(), raise.reason());
+  // The proposal still awaits its agency: escalated, not decided for it.
+  const std::vector<v1::CommitmentView> listed = CommitmentsOf(youth, raised.position());
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);
+}
+
 TEST_F(AuthorityTest, ACoordinatorBoundToAnotherAgencyDoesNotActAsThatAgency) {
   const std::string youth = Accepted();
   const std::string commitment = ProposedCommitment(youth);
@@ -842,31 +906,13 @@ TEST_F(AuthorityTest, AnEscalationAboutACaseConcernsTheTargetsCommitmentsAndItsC
   raise.add_commitment_ids(commitment);
   const v1::CommandResponse raised = Must(cast_->chief, raise);
 
-  v1::ListEscalationsRequest request;
-  request.set_area_id(kArea);
-  request.set_target_agency_id(kSchool);
-  request.set_min_position(raised.position());
-  request.set_page_size(500);
-  v1::ListEscalationsResponse response;
-  const grpc::Status status =
-      queries_->ListEscalations(suite_->As(cast_->school_leader).get(), request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  const v1::EscalationView* read = nullptr;
-  for (const v1::EscalationView& e : response.escalations()) {
-    if (e.escalation_id() == raised.id()) read = &e;
-  }
-  ASSERT_NE(read, nullptr);
-  EXPECT_EQ(read->youth_id(), youth);
-  EXPECT_EQ(read->reason().text(), raise.reason());
+  const v1::EscalationView read =
+      EscalationAs(cast_->school_leader, raised.id(), raised.position());
+  EXPECT_EQ(read.youth_id(), youth);
+  EXPECT_EQ(read.reason().text(), raise.reason());
   // Another agency of the area, with no part in it, does not.
-  const grpc::Status other =
-      queries_->ListEscalations(suite_->As(cast_->club_member).get(), request, &response);
-  ASSERT_TRUE(other.ok()) << other.error_message();
-  bool withheld = false;
-  for (const v1::EscalationView& e : response.escalations()) {
-    if (e.escalation_id() == raised.id()) withheld = e.reason().has_withheld();
-  }
-  EXPECT_TRUE(withheld);
+  EXPECT_TRUE(
+      EscalationAs(cast_->club_member, raised.id(), raised.position()).reason().has_withheld());
 }
 
 // Review 13c, b and c: an escalation's reason and outcome are read by the area's chief, by the
@@ -884,22 +930,7 @@ TEST_F(AuthorityTest, AnEscalationsReasonIsReadByTheChiefItsRungsAndThoseWithATa
   const v1::CommandResponse raised = Must(cast_->chief, raise);
   const std::string id = raised.id();
   // The escalation as `who` lists it.
-  auto as = [&](const Principal& who, uint64_t at) {
-    v1::ListEscalationsRequest request;
-    request.set_area_id(kArea);
-    request.set_target_agency_id(kSchool);
-    request.set_min_position(at);
-    request.set_page_size(500);
-    v1::ListEscalationsResponse response;
-    const grpc::Status status =
-        queries_->ListEscalations(suite_->As(who).get(), request, &response);
-    EXPECT_TRUE(status.ok()) << who.person << ": " << status.error_message();
-    for (const v1::EscalationView& e : response.escalations()) {
-      if (e.escalation_id() == id) return e;
-    }
-    ADD_FAILURE() << id << " is not listed for " << who.person;
-    return v1::EscalationView();
-  };
+  auto as = [&](const Principal& who, uint64_t at) { return EscalationAs(who, id, at); };
   // What `field` shows: its text, or "withheld: <why>".
   auto shown = [](const v1::PersonalField& field) {
     return field.has_withheld() ? absl::StrCat("withheld: ", field.withheld().reason())
@@ -939,6 +970,56 @@ TEST_F(AuthorityTest, AnEscalationsReasonIsReadByTheChiefItsRungsAndThoseWithATa
   }
   for (const Principal* who : {&cast_->staff, &cast_->police_member, &people_->school_other}) {
     EXPECT_EQ(shown(as(*who, resolved).outcome()), "withheld: not_recipient") << who->person;
+  }
+  // The need to know goes with the rung: once the school makes another its director, the new
+  // director reads it, and the one replaced no longer does.
+  auto ladder = Req<v1::SetLeadershipLadderRequest>();
+  ladder.set_agency_id(kSchool);
+  const auto agencies = Agencies(cast_->chief, kArea, resolved);
+  for (v1::LeadershipContact contact : agencies.at(kSchool).ladder()) {
+    if (contact.level() == v1::LEADERSHIP_LEVEL_DIRECTOR) {
+      ASSERT_EQ(contact.person(), people_->school_director.person);
+      contact.set_person(people_->school_director_new.person);
+    }
+    *ladder.add_contacts() = contact;
+  }
+  const uint64_t replaced = Must(cast_->admin, ladder).position();
+  EXPECT_EQ(shown(as(people_->school_director_new, replaced).reason()), reason);
+  EXPECT_EQ(shown(as(people_->school_director, replaced).reason()), "withheld: not_recipient");
+
+  // A subscription tells no more: the coordinators receive events in clear, but of them only the
+  // chief reads the escalation's texts; her staff have them withheld, as in ListEscalations.
+  // `who`'s subscription from the raise: each escalation event's text, "<type>: <text>".
+  auto streamed = [&](const Principal& who) {
+    v1::SubscribeRequest request;
+    request.set_area_id(kArea);
+    request.set_from_position(raised.position());
+    for (const char* type : {"EscalationRaised", "EscalationAcknowledged", "EscalationMovedUp",
+                             "EscalationResolved"}) {
+      request.add_event_types(absl::StrCat("hotspot.v1.", type));
+    }
+    std::vector<std::string> texts;
+    const auto [response, status] =
+        suite_->FirstResponse(who, request, "case_coordination: follow-up");
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+    for (const v1::StoredEvent& event : response.events()) {
+      if (event.stream() != id) continue;
+      for (const v1::PersonalValue& value : event.personal_data()) {
+        texts.push_back(absl::StrCat(event.type(), ": ", shown(value.value())));
+      }
+    }
+    return texts;
+  };
+  const std::vector<std::string> in_clear = streamed(cast_->chief);
+  for (const std::string& text : {absl::StrCat("hotspot.v1.EscalationRaised: ", reason),
+                                  std::string("hotspot.v1.EscalationResolved: Staffed from next week")}) {
+    EXPECT_NE(std::find(in_clear.begin(), in_clear.end(), text), in_clear.end())
+        << text << " is not in: " << absl::StrJoin(in_clear, " | ");
+  }
+  const std::vector<std::string> withheld = streamed(cast_->staff);
+  ASSERT_EQ(withheld.size(), in_clear.size());
+  for (const std::string& text : withheld) {
+    EXPECT_TRUE(absl::EndsWith(text, ": withheld: not_recipient")) << text;
   }
 }
 
@@ -1693,11 +1774,12 @@ TEST_F(AuthorityTest, AnAgencyLinkedToASecondAreaServesBothAndTakesCommitmentsTh
   EXPECT_EQ(listed[0].state(), v1::COMMITMENT_STATE_PROPOSED);
 }
 
+// A resident on the board has no login: she is named as she names herself (review 13, f).
 TEST_F(AuthorityTest, TheChiefAppointsAndRemovesTheBoardsMembers) {
   auto appoint = Req<v1::AppointBoardMemberRequest>();
   appoint.set_area_id(kArea);
   appoint.set_body_id("hotspot-board");
-  appoint.mutable_member()->set_person("resident-birgit");
+  appoint.mutable_member()->set_person("Birgit H\u00f8jgaard");
   appoint.mutable_member()->set_represents("the parents' network");
   EXPECT_TRUE(Refused(cast_->staff, appoint, grpc::StatusCode::PERMISSION_DENIED,
                       "that is the hotspot chief's"));
@@ -1715,25 +1797,25 @@ TEST_F(AuthorityTest, TheChiefAppointsAndRemovesTheBoardsMembers) {
   };
   auto bodies = Bodies(appointed);
   auto board = members(bodies.at("hotspot-board"));
-  ASSERT_EQ(board.count("resident-birgit"), 1u);
-  EXPECT_EQ(board.at("resident-birgit").represents(), "the parents' network");
+  ASSERT_EQ(board.count("Birgit H\u00f8jgaard"), 1u);
+  EXPECT_EQ(board.at("Birgit H\u00f8jgaard").represents(), "the parents' network");
   EXPECT_EQ(board.count("chair-tenants-board"), 1u);  // the demo's
-  EXPECT_EQ(members(bodies.at("task-force")).count("resident-birgit"), 0u);
+  EXPECT_EQ(members(bodies.at("task-force")).count("Birgit H\u00f8jgaard"), 0u);
 
   auto remove = Req<v1::RemoveBoardMemberRequest>();
   remove.set_area_id(kArea);
   remove.set_body_id("hotspot-board");
-  remove.set_person("resident-birgit");
+  remove.set_person("Birgit H\u00f8jgaard");
   remove.set_reason("Moved away");
   EXPECT_TRUE(Refused(cast_->staff, remove, grpc::StatusCode::PERMISSION_DENIED,
                       "that is the hotspot chief's"));
   const uint64_t removed = Must(cast_->chief, remove).position();
   board = members(Bodies(removed).at("hotspot-board"));
-  EXPECT_EQ(board.count("resident-birgit"), 0u);
+  EXPECT_EQ(board.count("Birgit H\u00f8jgaard"), 0u);
   EXPECT_EQ(board.count("chair-tenants-board"), 1u);
   remove.set_request_id(NextId());
   EXPECT_TRUE(Refused(cast_->chief, remove, grpc::StatusCode::FAILED_PRECONDITION,
-                      "resident-birgit is not on hotspot-board"));
+                      "Birgit H\u00f8jgaard is not on hotspot-board"));
 }
 
 }  // namespace

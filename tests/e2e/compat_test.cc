@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -325,12 +326,53 @@ TEST(CompatTest, TheDeadlineProcessRecordsNoFactTwiceOverADataDirectoryOfBefore)
   const absl::StatusOr<v1::GetProjectionStatusResponse> awaited = suite->AwaitDeadlinePass();
   ASSERT_TRUE(awaited.ok()) << awaited.status();
   const v1::GetProjectionStatusResponse& status = *awaited;
+
+  // The escalations of before (no AgencyEscalated on their agency's stream) that stand are
+  // recorded at their agency by that pass: a commitment one of them concerns is not escalated
+  // a second time.
+  auto queries = v1::QueryService::NewStub(suite->channel);
+  v1::ListEscalationsRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_min_position(suite->Head());
+  list.set_page_size(500);
+  v1::ListEscalationsResponse escalations;
+  auto chief = suite->As(suite->cast.chief, "case_coordination: after the upgrade");
+  ASSERT_TRUE(queries->ListEscalations(chief.get(), list, &escalations).ok());
+  std::set<std::string> standing;
+  for (const v1::EscalationView& e : escalations.escalations()) {
+    if (e.resolved() || e.commitment_ids().empty()) continue;
+    standing.insert(e.escalation_id());
+    v1::RaiseEscalationRequest again;
+    again.set_request_id(absl::StrCat("again-", e.escalation_id()));
+    again.set_area_id(scenario::kAreaId);
+    again.set_target_agency_id(e.target_agency_id());
+    again.set_level(v1::ESCALATION_LEVEL_STEERING_GROUP);
+    again.set_reason("Still not carried out");
+    again.add_commitment_ids(e.commitment_ids(0));
+    again.set_youth_id(e.youth_id());
+    const CallResult refused = suite->commands->Call(suite->cast.chief, again);
+    EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << refused.status.error_message();
+    EXPECT_NE(refused.status.error_message().find(
+                  absl::StrCat(" is escalated already by ", e.escalation_id())),
+              std::string::npos)
+        << refused.status.error_message();
+  }
+  EXPECT_EQ(standing.size(), 2u);  // the demo of before raised two, and resolved neither
   ASSERT_TRUE(suite->process->Stop().ok());
 
   uint64_t after = 0, new_head = 0;
   const std::map<std::string, int> facts = facts_in_log(&after, &new_head);
   EXPECT_EQ(after - before, status.deadlines().appended());
   for (const auto& [fact, count] : facts) EXPECT_EQ(count, 1) << fact;
+  std::set<std::string> recorded;
+  for (const auto& [fact, count] : facts) {
+    if (!absl::StartsWith(fact, "hotspot.v1.AgencyEscalated/")) continue;
+    v1::AgencyEscalated event;
+    ASSERT_TRUE(event.ParseFromString(fact.substr(fact.find('/', fact.find('/') + 1) + 1)));
+    recorded.insert(event.escalation_id());
+  }
+  EXPECT_EQ(recorded, standing);
 }
 
 }  // namespace
