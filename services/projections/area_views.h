@@ -87,8 +87,13 @@ inline std::string MissingReportsKeyPrefix(absl::string_view area_id) {
 }
 std::string MissingReportKey(absl::string_view area_id, const v1::Date& half_year_end);
 
+// The prefix of an area's bodies (ListBodies reads them in key order: by body id), and the row
+// of one.
+inline std::string BodiesOfArea(absl::string_view area_id) {
+  return absl::StrCat("body/", area_id, "/");
+}
 inline std::string BodyKey(absl::string_view area_id, absl::string_view body_id) {
-  return absl::StrCat("body/", area_id, "/", body_id);
+  return absl::StrCat(BodiesOfArea(area_id), body_id);
 }
 
 class EscalationsView final : public View {

@@ -651,7 +651,55 @@ std::vector<std::string> CaseIndexKeys(const v1::CaseView& c) {
                                 absl::StrFormat("%020d/", c.status_history().rbegin()->at().seconds()),
                                 c.youth_id()));
   }
+  // The dashboard's: by the day of what each counts (an item's id before the youth's), and now.
+  auto on = [&](CaseDay family, const google::protobuf::Timestamp& at, absl::string_view item) {
+    keys.push_back(absl::StrCat(CasesOfAreaByDay(c.area_id(), family),
+                                DayKey(absl::ToCivilDay(TimeOf(at), absl::UTCTimeZone())), "/",
+                                item, item.empty() ? "" : "/", c.youth_id()));
+  };
+  auto now = [&](CaseNow family, absl::string_view item) {
+    keys.push_back(absl::StrCat(CasesOfAreaNow(c.area_id(), family), item, "/", c.youth_id()));
+  };
+  on(CaseDay::kReferred, c.referral().referred_at(), "");
+  if (c.screening().accepted()) on(CaseDay::kAccepted, c.screening().screened_at(), "");
+  if (c.status() == v1::CASE_STATUS_CLOSED && !c.status_history().empty()) {
+    on(CaseDay::kClosed, c.status_history().rbegin()->at(), "");
+  }
+  for (const v1::NotificationView& n : c.notifications()) {
+    on(CaseDay::kNotified, n.notified_at(), n.notification_id());
+    if (n.assessment_overdue()) {
+      on(CaseDay::kAssessmentOverdue, n.notified_at(), n.notification_id());
+    }
+    if (n.receipt_overdue()) on(CaseDay::kReceiptOverdue, n.notified_at(), n.notification_id());
+  }
+  for (const v1::InvestigationView& i : c.investigations()) {
+    on(CaseDay::kInvestigationOpened, i.opened_at(), i.investigation_id());
+    if (!i.has_completed_at()) now(CaseNow::kInvestigationOpen, i.investigation_id());
+    if (i.overdue()) now(CaseNow::kInvestigationOverdue, i.investigation_id());
+  }
   return keys;
+}
+
+std::string CasesOfAreaByDay(absl::string_view area_id, CaseDay family) {
+  // In the order of CaseDay.
+  static constexpr const char* kFamilies[] = {"area-referred/",
+                                              "area-accepted/",
+                                              "area-closed/",
+                                              "area-notified/",
+                                              "area-notified-assessment-overdue/",
+                                              "area-notified-receipt-overdue/",
+                                              "area-investigation-opened/"};
+  return absl::StrCat(kFamilies[static_cast<int>(family)], area_id, "/");
+}
+
+std::string CasesOfAreaNow(absl::string_view area_id, CaseNow family) {
+  return absl::StrCat(family == CaseNow::kInvestigationOpen ? "area-investigation-open/"
+                                                            : "area-investigation-overdue/",
+                      area_id, "/");
+}
+
+std::string DayKey(absl::CivilDay day) {
+  return absl::StrFormat("%04d%02d%02d", day.year(), day.month(), day.day());
 }
 
 std::string CommitmentSortKey(const v1::CommitmentView& c) {
@@ -674,28 +722,26 @@ std::string CommitmentsOfAreaWhere(absl::string_view area_id, const CommitmentFi
 
 std::vector<std::string> CommitmentIndexKeys(const v1::CommitmentView& c) {
   const std::string sort = CommitmentSortKey(c);
-  // Under every combination of the filters it passes, but a youth's with an agency or a person.
+  // Under every combination of the filters it passes: each one set to its value or unset.
   std::vector<CommitmentFilter> states(1);
   if (c.state() != 0) states.emplace_back().state = c.state();
   if (c.state() == v1::COMMITMENT_STATE_DECLINED && c.taken_up_by().empty()) {
     states.emplace_back().untaken = true;
   }
-  std::vector<std::string> agencies = {""}, persons = {""}, keys;
+  std::vector<std::string> agencies = {""}, persons = {""}, youths = {""}, keys;
   if (!c.owning_agency_id().empty()) agencies.push_back(c.owning_agency_id());
   if (!c.responsible_person().empty()) persons.push_back(c.responsible_person());
+  if (!c.youth_id().empty()) youths.push_back(c.youth_id());
   for (const std::string& agency : agencies) {
     for (const std::string& person : persons) {
-      for (CommitmentFilter filter : states) {
-        filter.agency_id = agency;
-        filter.person = person;
-        keys.push_back(absl::StrCat(CommitmentsOfAreaWhere(c.area_id(), filter), sort));
+      for (const std::string& youth : youths) {
+        for (CommitmentFilter filter : states) {
+          filter.agency_id = agency;
+          filter.person = person;
+          filter.youth_id = youth;
+          keys.push_back(absl::StrCat(CommitmentsOfAreaWhere(c.area_id(), filter), sort));
+        }
       }
-    }
-  }
-  if (!c.youth_id().empty()) {
-    for (CommitmentFilter filter : states) {
-      filter.youth_id = c.youth_id();
-      keys.push_back(absl::StrCat(CommitmentsOfAreaWhere(c.area_id(), filter), sort));
     }
   }
   return keys;

@@ -12,11 +12,17 @@
 //                                                family for each combination of its filters
 //                                                (CasesOfAreaWhere)
 //   area-ended/<area_id>/<%020d ended>/<youth_id> and the ended cases not erased, by when
+//   area-<day family>/<area_id>/<yyyymmdd>/[<item id>/]<youth_id>
+//                                                and the dashboard's, by the day (UTC) of what
+//                                                they count (CasesOfAreaByDay)
+//   area-investigation-open|-overdue/<area_id>/<investigation_id>/<youth_id>
+//                                                and its figures of now (CasesOfAreaNow)
 // "commitments.v5" rows:
 //   commitment/<id>                                        CommitmentView
 //   area[-agency][-person][-state|-untaken]/<area_id>[/<agency_id>][/<person>][/<NN state>]/
 //     <yyyymmdd due>/<id>
-//   area-youth[-state|-untaken]/<area_id>/<youth_id>[/<NN state>]/<yyyymmdd due>/<id>
+//   area[-agency][-person]-youth[-state|-untaken]/<area_id>[/<agency_id>][/<person>]/<youth_id>
+//     [/<NN state>]/<yyyymmdd due>/<id>
 //                                                          index rows, by due date, one family
 //                                                          for each combination of the filters
 //                                                          (CommitmentsOfAreaWhere)
@@ -27,6 +33,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "hotspot/v1/views.pb.h"
 #include "services/projections/view.h"
 
@@ -39,12 +46,13 @@ namespace hotspot::projections {
 // (accepted_at); v7: that, and the index rows (the ended cases' among them); v8: the first
 // discussion is the first decision (not a recommendation or information), each meeting is
 // listed once in meetings_discussed, and an index family for every combination of ListCases'
-// filters.
-inline constexpr char kCasesView[] = "cases.v8";
+// filters; v9: the dashboard's index families by day (CasesOfAreaByDay, CasesOfAreaNow).
+inline constexpr char kCasesView[] = "cases.v9";
 // v2: the agency index; v3 (a development version only): as cases.v6, accepted_at of the
 // commitments of before; v4: that, and the index rows by area (and agency, youth) instead of
-// copies by agency; v5: an index family for every combination of ListCommitments' filters.
-inline constexpr char kCommitmentsView[] = "commitments.v5";
+// copies by agency; v5: an index family for every combination of ListCommitments' filters; v6:
+// a youth's families combine with the agency and the responsible person too.
+inline constexpr char kCommitmentsView[] = "commitments.v6";
 
 inline std::string CaseKey(absl::string_view youth_id) { return absl::StrCat("case/", youth_id); }
 inline std::string CommitmentKey(absl::string_view id) { return absl::StrCat("commitment/", id); }
@@ -65,6 +73,28 @@ inline std::string CasesOfArea(absl::string_view area_id) {
 inline std::string CasesOfAreaEnded(absl::string_view area_id) {
   return absl::StrCat("area-ended/", area_id, "/");
 }
+// What the dashboard counts of an area's cases by day: the index rows of each family are the
+// area's, then the day (UTC, "yyyymmdd/"), then the youth id, or (for an item of a case, a
+// notification or an investigation) its id and the youth id.
+enum class CaseDay {
+  kReferred,             // the case, on the day of its referral
+  kAccepted,             // the case, on the day its screening accepted it
+  kClosed,               // a case that stands closed, on the day it was closed
+  kNotified,             // a notification, on the day it was made
+  kAssessmentOverdue,    // the same, of the notifications whose assessment is overdue
+  kReceiptOverdue,       // the same, of those whose receipt is overdue
+  kInvestigationOpened,  // an investigation, on the day it was opened
+};
+// The index prefix of a family of CaseDay: "area-referred/<area>/", ...
+std::string CasesOfAreaByDay(absl::string_view area_id, CaseDay family);
+// What the dashboard counts of an area's cases as they stand now, beside the active cases
+// (CasesOfAreaWhere of the status): the investigations not completed, and those ever overdue.
+enum class CaseNow { kInvestigationOpen, kInvestigationOverdue };
+// Their index prefix ("area-investigation-open/<area>/"), then "<investigation id>/<youth id>".
+std::string CasesOfAreaNow(absl::string_view area_id, CaseNow family);
+// A day as those families key it ("yyyymmdd").
+std::string DayKey(absl::CivilDay day);
+
 // Whether a case in `status` has ended.
 inline bool CaseEnded(v1::CaseStatus status) {
   return status == v1::CASE_STATUS_CLOSED || status == v1::CASE_STATUS_DECLINED ||
@@ -77,13 +107,14 @@ std::vector<std::string> CaseIndexKeys(const v1::CaseView& c);
 struct CommitmentFilter {
   std::string agency_id;  // the owning agency
   std::string person;     // the responsible person (an employee's person id, as in the row)
-  std::string youth_id;   // with neither agency_id nor person (no family combines them)
+  std::string youth_id;   // the youth the commitment is for
   int state = 0;          // a CommitmentState
   bool untaken = false;   // declined, and not taken up by the chief (with state unset)
 };
 // The index prefix of an area's commitments that `filter` selects: "area/<area>/",
 // "area-agency-state/<area>/<agency>/<NN>/", "area-person-untaken/<area>/<person>/",
-// "area-youth-state/<area>/<youth>/<NN>/", ...; in each, the commitments by due date.
+// "area-youth-state/<area>/<youth>/<NN>/", "area-agency-youth/<area>/<agency>/<youth>/", ...; in
+// each, the commitments by due date.
 std::string CommitmentsOfAreaWhere(absl::string_view area_id, const CommitmentFilter& filter);
 inline std::string CommitmentsOfArea(absl::string_view area_id) {
   return CommitmentsOfAreaWhere(area_id, CommitmentFilter());

@@ -322,6 +322,7 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
                   absl::StrFormat("area-agency-status/area-a/agency-school/%02d/youth-1",
                                   v1::CASE_STATUS_REFERRED),
                   "area-agency/area-a/agency-school/youth-1",
+                  "area-referred/area-a/20270115/youth-1",  // the dashboard's, by day
                   absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_REFERRED),
                   "area/area-a/youth-1"));
 
@@ -334,14 +335,16 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   rows.Apply(outreach, youth);
   const std::string accepted_key =
       absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_ACCEPTED);
-  EXPECT_THAT(rows.KeysUnder("area"),
-              ::testing::ElementsAre(
-                  absl::StrFormat("area-agency-status/area-a/agency-police/%02d/youth-1",
-                                  v1::CASE_STATUS_ACCEPTED),
-                  absl::StrFormat("area-agency-status/area-a/agency-school/%02d/youth-1",
-                                  v1::CASE_STATUS_ACCEPTED),
-                  "area-agency/area-a/agency-police/youth-1",
-                  "area-agency/area-a/agency-school/youth-1", accepted_key, "area/area-a/youth-1"));
+  EXPECT_THAT(
+      rows.KeysUnder("area"),
+      ::testing::ElementsAre(
+          "area-accepted/area-a/20270115/youth-1",
+          absl::StrFormat("area-agency-status/area-a/agency-police/%02d/youth-1",
+                          v1::CASE_STATUS_ACCEPTED),
+          absl::StrFormat("area-agency-status/area-a/agency-school/%02d/youth-1",
+                          v1::CASE_STATUS_ACCEPTED),
+          "area-agency/area-a/agency-police/youth-1", "area-agency/area-a/agency-school/youth-1",
+          "area-referred/area-a/20270115/youth-1", accepted_key, "area/area-a/youth-1"));
 
   v1::Event closed;
   closed.mutable_case_closed();
@@ -349,10 +352,13 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   const std::string closed_key =
       absl::StrFormat("area-status/area-a/%02d/youth-1", v1::CASE_STATUS_CLOSED);
   EXPECT_THAT(rows.KeysUnder("area-status/"), ::testing::ElementsAre(closed_key));
+  EXPECT_THAT(rows.KeysUnder(CasesOfAreaByDay("area-a", CaseDay::kClosed)),
+              ::testing::ElementsAre("area-closed/area-a/20270115/youth-1"));
   v1::Event reopened;
   reopened.mutable_case_reopened();
   rows.Apply(reopened, youth);
   EXPECT_THAT(rows.KeysUnder("area-status/"), ::testing::ElementsAre(accepted_key));
+  EXPECT_THAT(rows.KeysUnder(CasesOfAreaByDay("area-a", CaseDay::kClosed)), ::testing::IsEmpty());
 
   // Another area's case is under its own area's prefixes only.
   v1::Event other = referred;
@@ -369,9 +375,9 @@ TEST(CasesViewTest, TheIndexRowsFollowStatusAndAgenciesAndStayWithAnErasedCase) 
   ASSERT_TRUE(c.ParseFromString(rows.Under(CaseKey(youth)).at(CaseKey(youth))));
   EXPECT_TRUE(c.erased());
   const auto index = rows.Under("area");
-  // youth-1: area, status, two agencies, each with status; youth-2: area, status, one agency,
-  // with status.
-  EXPECT_EQ(index.size(), 10u);
+  // youth-1: area, status, two agencies, each with status, referred and accepted by day;
+  // youth-2: area, status, one agency, with status, referred by day.
+  EXPECT_EQ(index.size(), 13u);
   EXPECT_EQ(index.count(accepted_key), 1u);
   for (const auto& [key, value] : index) EXPECT_EQ(value, "") << key;
 }
@@ -448,6 +454,9 @@ TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {
   EXPECT_THAT(
       rows.KeysUnder("area"),
       ::testing::ElementsAre("area-agency-state/area-a/agency-school/01/20270301/commitment-1",
+                             "area-agency-youth-state/area-a/agency-school/youth-1/01/20270301/"
+                             "commitment-1",
+                             "area-agency-youth/area-a/agency-school/youth-1/20270301/commitment-1",
                              "area-agency/area-a/agency-school/20270301/commitment-1",
                              "area-state/area-a/01/20270301/commitment-1",
                              "area-youth-state/area-a/youth-1/01/20270301/commitment-1",
@@ -466,6 +475,9 @@ TEST(CommitmentsViewTest, TheIndexRowsFollowTheDueDate) {
   EXPECT_THAT(
       rows.KeysUnder("area"),  // fulfilled: state 02
       ::testing::ElementsAre("area-agency-state/area-a/agency-school/02/20270415/commitment-1",
+                             "area-agency-youth-state/area-a/agency-school/youth-1/02/20270415/"
+                             "commitment-1",
+                             "area-agency-youth/area-a/agency-school/youth-1/20270415/commitment-1",
                              "area-agency/area-a/agency-school/20270415/commitment-1",
                              "area-state/area-a/02/20270415/commitment-1",
                              "area-youth-state/area-a/youth-1/02/20270415/commitment-1",

@@ -484,7 +484,6 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
   // The index of exactly these filters, by due date: overdue_only and due_within_days read the
   // open commitments up to a due date; declined_not_taken_up those declined and not taken up.
-  // A youth's index has no agency or person: with youth_id, those two filter the youth's rows.
   const absl::CivilDay today = Today();
   projections::CommitmentFilter filter;
   filter.state = request.state();
@@ -501,15 +500,10 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
     filter.state = 0;
     filter.untaken = true;
   }
+  filter.agency_id = request.owning_agency_id();
+  filter.person = request.responsible_person();
+  filter.youth_id = request.youth_id();
   std::string scope;  // the filters the index does not say, which its page tokens must
-  if (!request.youth_id().empty()) {
-    filter.youth_id = request.youth_id();
-    scope = absl::StrCat(";agency=", request.owning_agency_id(),
-                         ";person=", request.responsible_person());
-  } else {
-    filter.agency_id = request.owning_agency_id();
-    filter.person = request.responsible_person();
-  }
   if (due_by.has_value()) {  // (not the date: a walk through the pages may pass midnight)
     absl::StrAppend(&scope, ";overdue=", request.overdue_only(),
                     ";within=", request.due_within_days());
@@ -670,17 +664,21 @@ absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
     const security::Principal& who, const v1::ListBodiesRequest& request,
     absl::Time deadline) const {
   RETURN_IF_ERROR(RequireArea(who, request.area_id()));
+  ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
+  // The area's body rows themselves, by body id.
+  const std::string prefix = projections::BodiesOfArea(request.area_id());
+  ASSIGN_OR_RETURN(const std::string after,
+                   FromIndexToken(request.page_token(), projections::kMeetingsView, prefix));
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   const absl::Time now = clock_ ? clock_() : absl::Now();
-  ASSIGN_OR_RETURN(auto matches,
-                   Collect<v1::BodyView>(*views_, projections::kMeetingsView,
-                                         absl::StrCat("body/", request.area_id(), "/"), "",
-                                         [](v1::BodyView& b) { return b.body_id(); }));
   v1::ListBodiesResponse response;
-  for (auto& [id, body] : matches) {
-    projections::JudgeCadence(&body, now);
-    *response.add_bodies() = std::move(body);
-  }
+  ASSIGN_OR_RETURN(const std::string next,
+                   RowPage<v1::BodyView>(
+                       *views_, projections::kMeetingsView, prefix, after,
+                       [](v1::BodyView&) { return true; }, page_size, response.mutable_bodies(),
+                       &rows_parsed_));
+  response.set_next_page_token(next);
+  for (v1::BodyView& body : *response.mutable_bodies()) projections::JudgeCadence(&body, now);
   response.set_position(position);
   return response;
 }
@@ -772,55 +770,81 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   *board.mutable_period_start() = DateOfDay(start);
   *board.mutable_period_end() = DateOfDay(end);
 
-  // The area's rows, through its indexes: no other area's is read.
-  ASSIGN_OR_RETURN(auto cases,
-                   IndexedRows<v1::CaseView>(*views_, projections::kCasesView,
-                                             projections::CasesOfArea(request.area_id()),
-                                             projections::CaseKey, &rows_parsed_));
+  // The area's rows of the period, through its indexes by day: no other area's is read, nor
+  // another day's. The figures of now count index rows, and parse none.
+  const std::string& area = request.area_id();
+  auto first_day = [&](const std::string& prefix) {
+    return absl::StrCat(prefix, projections::DayKey(start));
+  };
+  auto last_day = [&](const std::string& prefix) {
+    return absl::StrCat(prefix, projections::DayKey(end), "/\xff");
+  };
+  auto count = [&](const std::string& prefix, bool of_period) {
+    return of_period ? CountIndexRows(*views_, projections::kCasesView, prefix, first_day(prefix),
+                                      last_day(prefix))
+                     : CountIndexRows(*views_, projections::kCasesView, prefix);
+  };
+  using projections::CaseDay;
+  using projections::CasesOfAreaByDay;
+  const std::string referred = CasesOfAreaByDay(area, CaseDay::kReferred);
+  ASSIGN_OR_RETURN(auto cases, IndexedRows<v1::CaseView>(
+                                   *views_, projections::kCasesView, referred, projections::CaseKey,
+                                   &rows_parsed_, first_day(referred), last_day(referred)));
   std::vector<int32_t> to_discussion, to_plan;
   for (const v1::CaseView& c : cases) {
-    if (in_period(c.referral().referred_at())) {
-      board.set_youths_referred(board.youths_referred() + 1);
-      if (c.days_to_first_discussion() >= 0) to_discussion.push_back(c.days_to_first_discussion());
-      if (c.days_to_plan() >= 0) to_plan.push_back(c.days_to_plan());
-    }
-    if (c.screening().accepted() && in_period(c.screening().screened_at())) {
-      board.set_youths_accepted(board.youths_accepted() + 1);
-    }
-    if (c.status() == v1::CASE_STATUS_ACTIVE) board.set_youths_active(board.youths_active() + 1);
-    if (c.status() == v1::CASE_STATUS_CLOSED && c.status_history_size() > 0 &&
-        in_period(c.status_history(c.status_history_size() - 1).at())) {
-      board.set_youths_closed(board.youths_closed() + 1);
-    }
-    // Child welfare (barnets lov): notifications made in the period and their deadlines missed;
-    // investigations opened in the period, open now, and overdue.
-    v1::ChildWelfareStats* welfare = board.mutable_child_welfare();
-    for (const v1::NotificationView& n : c.notifications()) {
-      if (!in_period(n.notified_at())) continue;
-      welfare->set_notifications(welfare->notifications() + 1);
-      welfare->set_assessments_overdue(welfare->assessments_overdue() + n.assessment_overdue());
-      welfare->set_receipts_overdue(welfare->receipts_overdue() + n.receipt_overdue());
-    }
-    for (const v1::InvestigationView& i : c.investigations()) {
-      if (in_period(i.opened_at())) {
-        welfare->set_investigations_opened(welfare->investigations_opened() + 1);
-      }
-      if (!i.has_completed_at()) {
-        welfare->set_investigations_open(welfare->investigations_open() + 1);
-      }
-      welfare->set_investigations_overdue(welfare->investigations_overdue() + i.overdue());
-    }
+    board.set_youths_referred(board.youths_referred() + 1);
+    if (c.days_to_first_discussion() >= 0) to_discussion.push_back(c.days_to_first_discussion());
+    if (c.days_to_plan() >= 0) to_plan.push_back(c.days_to_plan());
   }
   board.set_median_days_to_first_discussion(Median(std::move(to_discussion)));
   board.set_median_days_to_plan(Median(std::move(to_plan)));
+  // Screened and accepted, and closed (standing closed), in the period; active now.
+  for (const auto& [family, figure] :
+       {std::pair{CaseDay::kAccepted, &v1::AreaDashboard::set_youths_accepted},
+        std::pair{CaseDay::kClosed, &v1::AreaDashboard::set_youths_closed}}) {
+    ASSIGN_OR_RETURN(const int64_t n, count(CasesOfAreaByDay(area, family), true));
+    (board.*figure)(static_cast<int32_t>(n));
+  }
+  ASSIGN_OR_RETURN(
+      const int64_t active,
+      count(projections::CasesOfAreaWhere(area, v1::CASE_STATUS_ACTIVE, "", 0), false));
+  board.set_youths_active(static_cast<int32_t>(active));
+  // Child welfare (barnets lov), for an area with cases: notifications made in the period and
+  // their deadlines missed; investigations opened in the period, open now, and ever overdue.
+  ASSIGN_OR_RETURN(const int64_t any_case,
+                   CountIndexRows(*views_, projections::kCasesView,
+                                  projections::CasesOfArea(area), "", "", /*at_most=*/1));
+  if (any_case > 0) {
+    v1::ChildWelfareStats* welfare = board.mutable_child_welfare();
+    using Figure = void (v1::ChildWelfareStats::*)(int32_t);
+    for (const auto& [family, figure] :
+         {std::pair<CaseDay, Figure>{CaseDay::kNotified, &v1::ChildWelfareStats::set_notifications},
+          {CaseDay::kAssessmentOverdue, &v1::ChildWelfareStats::set_assessments_overdue},
+          {CaseDay::kReceiptOverdue, &v1::ChildWelfareStats::set_receipts_overdue},
+          {CaseDay::kInvestigationOpened, &v1::ChildWelfareStats::set_investigations_opened}}) {
+      ASSIGN_OR_RETURN(const int64_t n, count(CasesOfAreaByDay(area, family), true));
+      (welfare->*figure)(static_cast<int32_t>(n));
+    }
+    for (const auto& [family, figure] :
+         {std::pair<projections::CaseNow, Figure>{projections::CaseNow::kInvestigationOpen,
+                                                  &v1::ChildWelfareStats::set_investigations_open},
+          {projections::CaseNow::kInvestigationOverdue,
+           &v1::ChildWelfareStats::set_investigations_overdue}}) {
+      ASSIGN_OR_RETURN(const int64_t n, count(projections::CasesOfAreaNow(area, family), false));
+      (welfare->*figure)(static_cast<int32_t>(n));
+    }
+  }
 
-  ASSIGN_OR_RETURN(auto commitments, IndexedRows<v1::CommitmentView>(
-                                         *views_, projections::kCommitmentsView,
-                                         projections::CommitmentsOfArea(request.area_id()),
-                                         projections::CommitmentKey, &rows_parsed_));
+  // The commitments due in the period (the area's index is by due date).
+  const std::string commitments_prefix = projections::CommitmentsOfArea(area);
+  ASSIGN_OR_RETURN(auto commitments,
+                   IndexedRows<v1::CommitmentView>(
+                       *views_, projections::kCommitmentsView, commitments_prefix,
+                       projections::CommitmentKey, &rows_parsed_, first_day(commitments_prefix),
+                       last_day(commitments_prefix)));
   // Per agency, and per agency and responsible person: the same counts.
   std::map<std::string, v1::AgencyCommitmentStats> by_agency, by_person;
-  auto count = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
+  auto add = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
     // Only what the agency accepted is its commitment (open, fulfilled, or cancelled after its
     // acceptance). What it never accepted is counted apart: proposed, declined, or withdrawn by
     // the chief before it answered.
@@ -848,17 +872,15 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     if (c.renegotiations() > 0) stats.set_renegotiated(stats.renegotiated() + 1);
   };
   for (v1::CommitmentView& c : commitments) {
-    const absl::CivilDay due(c.due_date().year(), c.due_date().month(), c.due_date().day());
-    if (due < start || due > end) continue;
     MarkOverdue(&c, today);
     v1::AgencyCommitmentStats& agency = by_agency[c.owning_agency_id()];
     agency.set_agency_id(c.owning_agency_id());
-    count(agency, c);
+    add(agency, c);
     v1::AgencyCommitmentStats& person =
         by_person[absl::StrCat(c.owning_agency_id(), "/", c.responsible_person())];
     person.set_agency_id(c.owning_agency_id());
     person.set_responsible_person(c.responsible_person());
-    count(person, c);
+    add(person, c);
   }
   for (const auto& [stats_by, out] :
        {std::pair{&by_agency, board.mutable_commitments_by_agency()},
@@ -870,10 +892,19 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     }
   }
 
-  ASSIGN_OR_RETURN(auto escalations, IndexedRows<v1::EscalationView>(
-                                         *views_, projections::kEscalationsView,
-                                         projections::EscalationsOfArea(request.area_id()),
-                                         projections::EscalationKey, &rows_parsed_));
+  // The escalations raised in the period (the area's index is by the second raised); a period
+  // before 1970 (keys of negative seconds) reads them all.
+  const std::string escalations_prefix = projections::EscalationsOfArea(area);
+  const int64_t from_second = absl::ToUnixSeconds(absl::FromCivil(start, absl::UTCTimeZone()));
+  const int64_t to_second = absl::ToUnixSeconds(absl::FromCivil(end + 1, absl::UTCTimeZone())) - 1;
+  const bool bounded = from_second >= 0;
+  ASSIGN_OR_RETURN(
+      auto escalations,
+      IndexedRows<v1::EscalationView>(
+          *views_, projections::kEscalationsView, escalations_prefix, projections::EscalationKey,
+          &rows_parsed_,
+          bounded ? absl::StrFormat("%s%020d", escalations_prefix, from_second) : "",
+          bounded ? absl::StrFormat("%s%020d/\xff", escalations_prefix, to_second) : ""));
   std::map<int, std::pair<v1::EscalationLevelStats, std::vector<int32_t>>> by_level;
   for (const v1::EscalationView& e : escalations) {
     if (!in_period(e.raised_at())) continue;
@@ -892,7 +923,7 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
 
   ASSIGN_OR_RETURN(auto bodies,
                    Collect<v1::BodyView>(*views_, projections::kMeetingsView,
-                                         absl::StrCat("body/", request.area_id(), "/"), "",
+                                         projections::BodiesOfArea(request.area_id()), "",
                                          [](v1::BodyView& b) { return b.body_id(); }));
   for (auto& [id, body] : bodies) {
     projections::JudgeCadence(&body, now);

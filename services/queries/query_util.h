@@ -82,6 +82,39 @@ inline absl::StatusOr<std::string> FromIndexToken(absl::string_view token, absl:
   return key.substr(view.size() + scope.size() + 1);
 }
 
+// Fills a page from rows visited in order (key, serialised row): those `keep` accepts, at most
+// `page_size` of them into `out`; a visit past a full page is one more, which ends the visits
+// and names the next page (IndexToken of `view`, `scope` and the page's last key). Every row
+// parsed is counted in `parsed` (if not null); one that does not parse ends the visits with
+// `unreadable`.
+template <typename Row>
+struct PageFill {
+  absl::string_view view, scope;
+  const std::function<bool(Row&)>& keep;
+  size_t page_size;
+  google::protobuf::RepeatedPtrField<Row>* out;
+  std::atomic<uint64_t>* parsed;
+  std::string last_returned, next;
+  absl::Status unreadable;
+
+  bool operator()(absl::string_view key, absl::string_view value) {
+    Row row;
+    if (parsed != nullptr) parsed->fetch_add(1, std::memory_order_relaxed);
+    if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      unreadable = absl::DataLossError(absl::StrCat("the row of ", key, " is unreadable"));
+      return false;
+    }
+    if (!keep(row)) return true;
+    if (static_cast<size_t>(out->size()) == page_size) {  // one more: there is a next page
+      next = IndexToken(view, last_returned, scope);
+      return false;
+    }
+    *out->Add() = std::move(row);
+    last_returned = std::string(key);
+    return true;
+  }
+};
+
 // A page of a list read through an index of `view` (Projector::ScanIndex): the rows the index
 // rows under `prefix` after `after` (FromIndexToken) and up to `last` ("": no bound) stand for
 // (`row_key` of the id each ends in), those `keep` accepts, at most `page_size` of them into
@@ -96,42 +129,66 @@ absl::StatusOr<std::string> IndexPage(const projections::Projector& views, absl:
                                       const std::function<bool(Row&)>& keep, size_t page_size,
                                       google::protobuf::RepeatedPtrField<Row>* out,
                                       std::atomic<uint64_t>* parsed, absl::string_view scope = "") {
-  std::string last_returned, next;
-  absl::Status unreadable;
+  PageFill<Row> fill{view, scope, keep, page_size, out, parsed};
   RETURN_IF_ERROR(views.ScanIndex(
       view, prefix, after, last,
       [row_key](absl::string_view key) { return row_key(projections::IdOfIndexKey(key)); },
-      [&](absl::string_view key, absl::string_view value) {
-        Row row;
-        if (parsed != nullptr) parsed->fetch_add(1, std::memory_order_relaxed);
-        if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          unreadable = absl::DataLossError(absl::StrCat("the row of ", key, " is unreadable"));
-          return false;
-        }
-        if (!keep(row)) return true;
-        if (static_cast<size_t>(out->size()) == page_size) {  // one more: there is a next page
-          next = IndexToken(view, last_returned, scope);
-          return false;
-        }
-        *out->Add() = std::move(row);
-        last_returned = std::string(key);
-        return true;
-      }));
-  RETURN_IF_ERROR(unreadable);
-  return next;
+      std::ref(fill)));
+  RETURN_IF_ERROR(fill.unreadable);
+  return fill.next;
 }
 
-// Every row the index rows under `prefix` stand for, in their order (IndexPage without paging).
+// A page of the rows of `view` themselves under `prefix` (keyed in the list's order), after
+// `after` (FromIndexToken): IndexPage without an index.
+template <typename Row>
+absl::StatusOr<std::string> RowPage(const projections::Projector& views, absl::string_view view,
+                                    absl::string_view prefix, absl::string_view after,
+                                    const std::function<bool(Row&)>& keep, size_t page_size,
+                                    google::protobuf::RepeatedPtrField<Row>* out,
+                                    std::atomic<uint64_t>* parsed) {
+  PageFill<Row> fill{view, "", keep, page_size, out, parsed};
+  RETURN_IF_ERROR(views.Scan(
+      view, prefix,
+      [&](absl::string_view key, absl::string_view value) {
+        return (!after.empty() && key <= after) || fill(key, value);
+      },
+      after));
+  RETURN_IF_ERROR(fill.unreadable);
+  return fill.next;
+}
+
+// Every row the index rows under `prefix` stand for, in their order (IndexPage without paging),
+// after `after` and up to `last` if given.
 template <typename Row>
 absl::StatusOr<google::protobuf::RepeatedPtrField<Row>> IndexedRows(
     const projections::Projector& views, absl::string_view view, absl::string_view prefix,
-    std::string (*row_key)(absl::string_view), std::atomic<uint64_t>* parsed) {
+    std::string (*row_key)(absl::string_view), std::atomic<uint64_t>* parsed,
+    absl::string_view after = "", absl::string_view last = "") {
   google::protobuf::RepeatedPtrField<Row> rows;
-  RETURN_IF_ERROR(
-      IndexPage<Row>(
-          views, view, prefix, "", "", row_key, [](Row&) { return true; }, SIZE_MAX, &rows, parsed)
-          .status());
+  RETURN_IF_ERROR(IndexPage<Row>(
+                      views, view, prefix, after, last, row_key, [](Row&) { return true; },
+                      SIZE_MAX, &rows, parsed)
+                      .status());
   return rows;
+}
+
+// How many index rows of `view` are under `prefix`, after `after` and up to `last` if given,
+// counting no further than `at_most`: their keys only, no row parsed.
+inline absl::StatusOr<int64_t> CountIndexRows(const projections::Projector& views,
+                                              absl::string_view view, absl::string_view prefix,
+                                              absl::string_view after = "",
+                                              absl::string_view last = "",
+                                              int64_t at_most = INT64_MAX) {
+  int64_t count = 0;
+  RETURN_IF_ERROR(views.Scan(
+      view, prefix,
+      [&](absl::string_view key, absl::string_view) {
+        if (!after.empty() && key <= after) return true;
+        if (!last.empty() && key > last) return false;
+        return ++count < at_most;
+      },
+      after));
+  return count;
 }
 
 // Rows of `view` under `prefix` that `keep` accepts, by the sort key it returns (empty: skip),
