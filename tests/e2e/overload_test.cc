@@ -657,7 +657,9 @@ v1::SubscribeResponse NextEvents(Subscriber& subscriber) {
 TEST(StreamThreadsTest, TwoHundredIdleSubscribersHoldNoThreadEachAndAllGetTheNextEvent) {
   absl::StatusOr<std::unique_ptr<SuiteServer>> suite = StartSuiteServer(
       HOTSPOTD_PATH, {"--demo", "--deadline_interval_s=0", "--max_subscribers=300",
-                      "--max_subscriptions_per_principal=300", "--max_calls_per_principal=300"});
+                      "--max_subscriptions_per_principal=300", "--max_calls_per_principal=300",
+                      // The subscribers share one connection.
+                      "--max_streams_per_connection=300"});
   ASSERT_TRUE(suite.ok()) << suite.status();
   SuiteServer& server = **suite;
   // One subscriber first, so that what every stream shares is there before counting.
