@@ -1,9 +1,11 @@
 #include "services/observability/reflection.h"
 
+#include <memory>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "grpc/health/v1/health.pb.h"
@@ -95,35 +97,72 @@ void Answer(const std::vector<std::string>& services, const Request& request, Re
   AddFile(file, sent, response);
 }
 
-// One reflection stream: read a request, write its answer, and again, until the client is done.
+constexpr char kShuttingDown[] = "the server is shutting down; retry the call later";
+
+// One reflection stream: read a request, write its answer, and again, until the client is done,
+// or the server shuts down (its end, registered with `register_end`: UNAVAILABLE at once, with
+// a read or a write in flight).
 template <typename Request, typename Response>
 class Reactor final : public grpc::ServerBidiReactor<Request, Response> {
  public:
-  explicit Reactor(const std::vector<std::string>* services) : services_(services) {
+  Reactor(const std::vector<std::string>* services, const RegisterEnd& register_end,
+          grpc_call* call)
+      : services_(services),
+        closer_(register_end == nullptr ? nullptr : register_end(call, [state = state_] {
+          Reactor* reactor = state->Claim();
+          if (reactor != nullptr) {
+            reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         kShuttingDown));
+          }
+        })) {
     this->StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the client has finished sending
-      this->Finish(grpc::Status::OK);
+    if (!ok) {  // the client has finished sending (or the stream was finished)
+      End(grpc::Status::OK);
       return;
     }
+    if (Ended()) return;
     Answer(*services_, request_, response_);
     this->StartWrite(&response_);
   }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
+      End(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
       return;
     }
+    if (Ended()) return;
     this->StartRead(&request_);
   }
 
   void OnDone() override { delete this; }
 
  private:
+  // Whether the call is finished (by Close()), and the reactor while it is not.
+  struct State {
+    absl::Mutex mu;
+    Reactor* reactor ABSL_GUARDED_BY(mu);
+    explicit State(Reactor* r) : reactor(r) {}
+    // The reactor, once: the caller finishes the call. Null if it was claimed already.
+    Reactor* Claim() {
+      absl::MutexLock lock(&mu);
+      return std::exchange(reactor, nullptr);
+    }
+  };
+
+  void End(const grpc::Status& status) {
+    if (state_->Claim() != nullptr) this->Finish(status);
+  }
+  bool Ended() {
+    absl::MutexLock lock(&state_->mu);
+    return state_->reactor == nullptr;
+  }
+
   const std::vector<std::string>* const services_;
+  const std::shared_ptr<State> state_ = std::make_shared<State>(this);
+  const std::shared_ptr<void> closer_;
   Request request_;
   Response response_;
 };
@@ -131,20 +170,23 @@ class Reactor final : public grpc::ServerBidiReactor<Request, Response> {
 template <typename Base, typename Request, typename Response>
 class Reflection final : public Base {
  public:
-  explicit Reflection(std::vector<std::string> services) : services_(std::move(services)) {}
+  Reflection(std::vector<std::string> services, RegisterEnd register_end)
+      : services_(std::move(services)), register_end_(std::move(register_end)) {}
 
   grpc::ServerBidiReactor<Request, Response>* ServerReflectionInfo(
       grpc::CallbackServerContext* context) override {
-    return new Reactor<Request, Response>(&services_);
+    return new Reactor<Request, Response>(&services_, register_end_, context->c_call());
   }
 
  private:
   const std::vector<std::string> services_;
+  const RegisterEnd register_end_;
 };
 
 }  // namespace
 
-std::vector<std::unique_ptr<grpc::Service>> ReflectionServices(std::vector<std::string> services) {
+std::vector<std::unique_ptr<grpc::Service>> ReflectionServices(std::vector<std::string> services,
+                                                               RegisterEnd register_end) {
   namespace v1 = grpc::reflection::v1;
   namespace v1alpha = grpc::reflection::v1alpha;
   // Links grpc.health.v1's descriptors in (a static library's object that nothing references is
@@ -156,11 +198,11 @@ std::vector<std::unique_ptr<grpc::Service>> ReflectionServices(std::vector<std::
   out.push_back(
       std::make_unique<Reflection<v1::ServerReflection::CallbackService,
                                   v1::ServerReflectionRequest, v1::ServerReflectionResponse>>(
-          services));
+          services, register_end));
   out.push_back(
       std::make_unique<
           Reflection<v1alpha::ServerReflection::CallbackService, v1alpha::ServerReflectionRequest,
-                     v1alpha::ServerReflectionResponse>>(services));
+                     v1alpha::ServerReflectionResponse>>(services, register_end));
   return out;
 }
 

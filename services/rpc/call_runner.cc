@@ -63,6 +63,8 @@ struct WaitingReactor::State {
   absl::Mutex mu;
   bool claimed ABSL_GUARDED_BY(mu) = false;
   uint64_t ticket ABSL_GUARDED_BY(mu) = 0;  // the views' waiter, once registered
+  // The server's shutdown ends the wait (CallGuard::Close()), until the call is claimed.
+  std::optional<EndsAtClose> waiting ABSL_GUARDED_BY(mu);
 
   State(WaitingReactor* r, const ViewsWaits& v) : reactor(r), views(v) {}
 
@@ -70,6 +72,7 @@ struct WaitingReactor::State {
     absl::MutexLock lock(&mu);
     if (claimed) return false;
     claimed = true;
+    waiting.reset();
     return true;
   }
   // Claims the call for a deadline or a cancellation: drops the views' waiter (and with it the
@@ -88,12 +91,21 @@ struct WaitingReactor::State {
 
 WaitingReactor::~WaitingReactor() = default;  // alarm_'s destructor cancels it if still set
 
-void WaitingReactor::Wait(const ViewsWaits& views, uint64_t position, absl::Time deadline,
+void WaitingReactor::Wait(grpc_call* call, const ViewsWaits& views, uint64_t position,
+                          absl::Time deadline,
                           absl::AnyInvocable<void() &&> work,
                           absl::AnyInvocable<void(absl::AnyInvocable<void() &&>) &&> submit) {
   // The reactor is not yet returned to gRPC, so the call cannot end (nor this be deleted)
   // before this returns, whoever claims it meanwhile.
   state_ = std::make_shared<State>(this, views);
+  {
+    absl::MutexLock lock(&state_->mu);
+    state_->waiting.emplace(call, [weak = std::weak_ptr<State>(state_)] {
+      if (std::shared_ptr<State> state = weak.lock()) {
+        state->End(grpc::Status(grpc::StatusCode::UNAVAILABLE, CallGuard::kShuttingDown));
+      }
+    });
+  }
   const uint64_t ticket =
       views.on_reached(position, [state = state_, work = std::move(work),
                                   submit = std::move(submit)](absl::Status reached) mutable {

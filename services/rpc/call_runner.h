@@ -48,6 +48,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "services/common/worker_pool.h"
+#include "services/rpc/call_guard.h"
 #include "services/rpc/principal_limits.h"
 #include "services/rpc/rpc.h"
 #include "services/rpc/pull_writer.h"
@@ -79,9 +80,10 @@ class WaitingReactor final : public grpc::ServerUnaryReactor {
   ~WaitingReactor() override;
   // Waits for `views` to reach `position`, then hands `work` (which finishes the call) to
   // `submit`; at `deadline`, finishes DEADLINE_EXCEEDED naming min_position; if the call is
-  // cancelled, finishes CANCELLED. Either way `work` is dropped unrun. Called at most once,
-  // before the reactor is returned to gRPC; `views` must outlive the call.
-  void Wait(const ViewsWaits& views, uint64_t position, absl::Time deadline,
+  // cancelled, finishes CANCELLED; at the server's shutdown (CallGuard::Close(), through
+  // EndsAtClose until the call is claimed), UNAVAILABLE. Either way `work` is dropped unrun.
+  // Called at most once, before the reactor is returned to gRPC; `views` must outlive the call.
+  void Wait(grpc_call* call, const ViewsWaits& views, uint64_t position, absl::Time deadline,
             absl::AnyInvocable<void() &&> work,
             absl::AnyInvocable<void(absl::AnyInvocable<void() &&>) &&> submit);
   void OnCancel() override;
@@ -195,7 +197,8 @@ class CallRunner {
   // Unary() for a read that must see the views at a position: `awaited(caller)` (run at once,
   // on the RPC thread: it must be quick) says which (0: none), or the error to answer at once
   // (OUT_OF_RANGE for a min_position beyond the head). Until the views reach it the call waits
-  // without a thread, holding its call slot (see the header comment for its deadline).
+  // without a thread, holding its call slot (see the header comment for its deadline); the
+  // server's shutdown ends the wait at once (CallGuard::Close(), UNAVAILABLE).
   template <typename Response, typename Awaited, typename Query>
   grpc::ServerUnaryReactor* UnaryAfter(grpc::CallbackServerContext* context, const Method& method,
                                        const google::protobuf::Message& request, Response* response,
@@ -213,7 +216,7 @@ class CallRunner {
     if (*position == 0) {
       Submit(reactor, std::move(work));
     } else {
-      reactor->Wait(views_, *position, deadline, std::move(work),
+      reactor->Wait(context->c_call(), views_, *position, deadline, std::move(work),
                     [this, reactor](absl::AnyInvocable<void() &&> ready) {
                       Submit(reactor, std::move(ready));
                     });

@@ -2,8 +2,10 @@
 // partial backup is never taken for a complete one.
 //
 // The parts are written into `<directory>.partial` (owner-only), each into a subdirectory of its
-// name, and the directory is renamed to `<directory>` (then its parent fsynced) only once the
-// last part is written. A backup that fails, is cancelled or is cut short by a crash or a
+// name; after the last part, a manifest (`manifest`, first line kBackupManifestFirstLine, then
+// the log's position and the parts) is written and fsynced, and only then is the directory
+// renamed to `<directory>` (then its parent fsynced). A restore refuses a backup without the
+// manifest (restore.h). A backup that fails, is cancelled or is cut short by a crash or a
 // shutdown leaves `<directory>.partial` and no `<directory>`: a directory named as asked for is
 // always complete. The `.partial` directory is left for the operator to look at and remove; a
 // backup to the same directory is refused while it exists.
@@ -11,7 +13,15 @@
 // Refused, INVALID_ARGUMENT naming the field `directory`: a relative path; one that exists, or
 // whose `.partial` exists; one that is the data directory or lies inside it (a backup inside the
 // data it copies grows with every backup, and goes wherever the data directory is copied or
-// lost). Paths are compared after resolving symbolic links and "..".
+// lost); one that is a symbolic link (whatever it points to). Paths are compared after resolving
+// symbolic links and "..".
+//
+// Symbolic links are resolved once. The parent directory of `<directory>` is opened when the
+// backup starts, checked as opened (not inside the data directory), and everything after that is
+// done relative to it: `.partial` made with mkdirat and opened with O_NOFOLLOW, the parts written
+// through /proc/self/fd/<that directory> (Linux), the manifest with openat, the final rename with
+// renameat2(RENAME_NOREPLACE). So a symbolic link swapped into the path while the backup runs
+// changes nothing: the backup lands in the directory that was checked, or fails.
 //
 // Thread-safety: the producer is used by one step at a time (rpc::PullWriter).
 #ifndef HOTSPOT_SERVICES_SERVER_BACKUP_H_
@@ -49,6 +59,9 @@ struct BackupSource {
 
 // The suffix of the directory a backup is written into until it is complete.
 inline constexpr char kPartialSuffix[] = ".partial";
+// The file that marks a backup complete, written last, and its first line.
+inline constexpr char kBackupManifest[] = "manifest";
+inline constexpr char kBackupManifestFirstLine[] = "hotspotd backup 1";
 
 // Whether `path` is `dir` or lies inside it, once symbolic links and ".." are resolved; neither
 // need exist. INTERNAL naming the path that cannot be resolved.

@@ -63,6 +63,11 @@ std::vector<std::string> Names(const std::string& dir) {
   return names;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 struct Fixture {
   store::testing::TempDir dir;
   BackupSource source;
@@ -85,7 +90,8 @@ TEST(BackupTest, ACompleteBackupIsRenamedIntoPlaceOwnerOnly) {
   EXPECT_EQ(run.progress[2].parts_done(), 3u);
   EXPECT_EQ(run.progress[2].parts_total(), 3u);
   EXPECT_EQ(run.progress[0].position(), 42u);
-  EXPECT_EQ(Names(to), (std::vector<std::string>{"access", "events", "keys"}));
+  EXPECT_EQ(Names(to), (std::vector<std::string>{"access", "events", "keys", "manifest"}));
+  EXPECT_EQ(ReadFile(to + "/manifest"), "hotspotd backup 1\nposition 42\nparts events keys access\n");
   EXPECT_EQ(Names(f.dir.Sub("backups")), std::vector<std::string>{"monday"});
   struct stat st;
   ASSERT_EQ(stat(to.c_str(), &st), 0);
@@ -123,7 +129,7 @@ TEST(BackupTest, ABackupThatFailsHalfWayIsLeftAsPartial) {
   fs::remove_all(to + ".partial");
   const Outcome fresh = RunBackup(f.source, to);
   EXPECT_TRUE(fresh.status.ok()) << fresh.status;
-  EXPECT_EQ(Names(to), (std::vector<std::string>{"access", "events", "keys"}));
+  EXPECT_EQ(Names(to), (std::vector<std::string>{"access", "events", "keys", "manifest"}));
 }
 
 // Abandoned after its first part (the client went away, the server shut down): the producer is
@@ -166,6 +172,48 @@ TEST(BackupTest, ARelativeDestinationIsRefused) {
   const Outcome run = RunBackup(f.source, "backups/thursday");
   EXPECT_EQ(run.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(run.status.message(), "directory: must be an absolute path on the server");
+}
+
+// A destination that is itself a symbolic link is refused, naming the field, whatever it points
+// to: into the data directory, or to a directory yet to be made elsewhere (which the rename
+// would not have replaced).
+TEST(BackupTest, ADestinationThatIsASymbolicLinkIsRefused) {
+  Fixture f;
+  fs::create_symlink(f.dir.Sub("data/backup"), f.dir.Sub("into-data"));
+  fs::create_symlink(f.dir.Sub("elsewhere/backup"), f.dir.Sub("dangling"));
+  for (const std::string& to : {f.dir.Sub("into-data"), f.dir.Sub("dangling")}) {
+    const Outcome run = RunBackup(f.source, to);
+    EXPECT_EQ(run.status.code(), absl::StatusCode::kInvalidArgument) << to << ": " << run.status;
+    EXPECT_THAT(std::string(run.status.message()), StartsWith("directory: " + to + " is "))
+        << run.status;
+    EXPECT_TRUE(run.progress.empty());
+  }
+  EXPECT_THAT(std::string(RunBackup(f.source, f.dir.Sub("dangling")).status.message()),
+              HasSubstr("is a symbolic link"));
+  EXPECT_TRUE(fs::is_empty(f.dir.Sub("data")));
+  EXPECT_FALSE(fs::exists(f.dir.Sub("elsewhere")));
+}
+
+// The parent of the destination is swapped for a symbolic link into the data directory after
+// the backup has started (after the check): the rest of the backup, and its rename, still go to
+// the directory that was checked, and nothing is written into the data directory.
+TEST(BackupTest, ASymbolicLinkSwappedInWhileTheBackupRunsChangesNothing) {
+  Fixture f;
+  const std::string to = f.dir.Sub("backups/friday");
+  rpc::Producer<v1::BackupResponse> next = WriteBackup(f.source, to);
+  v1::BackupResponse response;
+  ASSERT_EQ(next(response).value_or(rpc::Pull::kNone), rpc::Pull::kMore);
+  fs::rename(f.dir.Sub("backups"), f.dir.Sub("checked"));
+  fs::create_symlink(f.dir.Sub("data"), f.dir.Sub("backups"));
+  absl::StatusOr<rpc::Pull> pulled;
+  do {
+    pulled = next(response);
+    ASSERT_TRUE(pulled.ok()) << pulled.status();
+  } while (*pulled == rpc::Pull::kMore);
+  EXPECT_TRUE(fs::is_empty(f.dir.Sub("data")));
+  EXPECT_EQ(Names(f.dir.Sub("checked/friday")),
+            (std::vector<std::string>{"access", "events", "keys", "manifest"}));
+  EXPECT_EQ(Names(f.dir.Sub("checked")), std::vector<std::string>{"friday"});
 }
 
 }  // namespace

@@ -8,7 +8,8 @@
 //            [--log_format=text|json] [--max_call_deadline_s=30]
 //            [--max_calls_per_principal=32] [--max_subscriptions_per_principal=8]
 //            [--subscriber_idle_timeout_s=3600] [--stream_stall_timeout_s=120]
-//            [--max_connections=2000]
+//            [--max_connections=2000] [--max_streams_per_connection=100]
+//            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
@@ -30,7 +31,8 @@
 // (services/server/server_metrics.h, services/observability/call_observer.h).
 //
 // SIGTERM or SIGINT: end the open streams at once (UNAVAILABLE: subscriptions, histories,
-// exports and backups, each at its next step), stop accepting calls, finish those in flight (up
+// exports and backups, each at its next step; gRPC's health Watch and reflection streams, and
+// queries waiting for the views, at once), stop accepting calls, finish those in flight (up
 // to --shutdown_grace_ms), close the stores, exit 0. Exit 1: could not start; exit 2: bad flags.
 #include <signal.h>
 #include <sys/stat.h>
@@ -161,7 +163,20 @@ ABSL_FLAG(int, stream_stall_timeout_s, 120,
           "its call and subscriber slots. 1 to 86400. Default: 120");
 ABSL_FLAG(int, max_call_deadline_s, 30,
           "the longest a unary call may run, whatever deadline its client gave (or none): past "
-          "it the call ends DEADLINE_EXCEEDED. Streams are exempt. 1 to 3600. Default: 30");
+          "it the call ends DEADLINE_EXCEEDED. Streams have --max_stream_duration_s. 1 to 3600. "
+          "Default: 30");
+ABSL_FLAG(int, max_stream_duration_s, 3600,
+          "the longest a stream (Subscribe, GetCaseHistory, ExportAccessLog, Backup, health "
+          "Watch, reflection) may run: past it the stream ends UNAVAILABLE "
+          "(\"max_stream_duration_s: ...\"), and its client calls again, resuming from the last "
+          "position it received. 0: no maximum; at most 604800. Default: 3600");
+ABSL_FLAG(int, max_health_reflection_streams, 100,
+          "streams of gRPC's health Watch and of reflection open at once, server-wide (they "
+          "need no token, so no principal's limit bounds them); more get RESOURCE_EXHAUSTED. "
+          "1 to 100000. Default: 100");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "calls at once on one connection (HTTP/2's MAX_CONCURRENT_STREAMS); a client's further "
+          "calls on it wait until one ends. 1 to 10000. Default: 100");
 ABSL_FLAG(int, deadline_interval_s, 60,
           "seconds between passes of the deadline process (overdue commitments, unacknowledged "
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
@@ -290,6 +305,11 @@ int main(int argc, char** argv) {
            1, 10000},
           {"max_connections", absl::GetFlag(FLAGS_max_connections), 1, 100000},
           {"stream_stall_timeout_s", absl::GetFlag(FLAGS_stream_stall_timeout_s), 1, 86400},
+          {"max_stream_duration_s", absl::GetFlag(FLAGS_max_stream_duration_s), 0, 86400 * 7},
+          {"max_health_reflection_streams", absl::GetFlag(FLAGS_max_health_reflection_streams),
+           1, 100000},
+          {"max_streams_per_connection", absl::GetFlag(FLAGS_max_streams_per_connection), 1,
+           10000},
       })) {
     return 2;
   }
@@ -311,6 +331,9 @@ int main(int argc, char** argv) {
   }
   options.subscriber_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_subscriber_idle_timeout_s));
   options.stream_stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_stall_timeout_s));
+  options.max_stream_duration = absl::Seconds(absl::GetFlag(FLAGS_max_stream_duration_s));
+  options.max_health_reflection_streams = absl::GetFlag(FLAGS_max_health_reflection_streams);
+  options.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <system_error>
@@ -132,6 +133,21 @@ absl::StatusOr<RestoreReport> RestoreBackup(const std::string& backup, const std
     return absl::InvalidArgumentError(absl::StrCat(
         "restore_from: ", backup, " is an unfinished backup (AdminService.Backup renames a "
         "backup into place once complete)"));
+  }
+  // The manifest is written last, before the rename: without it the backup did not finish.
+  std::ifstream manifest(fs::path(backup) / kBackupManifest);
+  std::string first_line;
+  if (!manifest || !std::getline(manifest, first_line) || first_line != kBackupManifestFirstLine) {
+    const bool any_part = fs::is_directory(fs::path(backup) / kParts[0], ec);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "restore_from: ", backup, " has no manifest (", kBackupManifest,
+        any_part ? ", written last by a backup that finished): an unfinished backup, or one "
+                   "taken before backups had manifests. Restore another backup; for an old one "
+                   "whose Backup call ended OK, write the line `"
+                 : "): not a backup of hotspotd",
+        any_part ? absl::StrCat(kBackupManifestFirstLine, "` into ", backup, "/",
+                                kBackupManifest, " and restore again (README, Backups)")
+                 : ""));
   }
   for (const char* part : kParts) {
     if (!fs::is_directory(fs::path(backup) / part, ec)) {

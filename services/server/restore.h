@@ -2,8 +2,12 @@
 // proves it whole before hotspotd serves it. `hotspotd --restore_from=<backup>` runs it and exits.
 //
 // What it does, in order:
-//   1. Checks the backup: it holds `events/`, `keys/` and `access/` (what Backup writes), and
-//      is not an unfinished one (`<directory>.partial`, see backup.h).
+//   1. Checks the backup: it is not an unfinished one (named `<directory>.partial`, or without
+//      the manifest a backup writes last, see backup.h), and holds `events/`, `keys/` and
+//      `access/` (what Backup writes). A backup taken before backups had manifests is refused
+//      too, the message saying how to proceed: if its Backup call ended OK, write the manifest's
+//      first line ("hotspotd backup 1") into `<backup>/manifest` and restore again (the proof
+//      of step 4 still runs).
 //   2. Checks the data directory: none of `events/`, `keys/`, `access/`, `views/` or
 //      `erasures.checkpoint` may be there (it may hold the master key). Created if missing.
 //   3. Copies the three parts into `<data_dir>/.restoring/`, each file fsynced, owner-only.

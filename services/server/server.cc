@@ -56,6 +56,10 @@
 namespace hotspot::server {
 namespace {
 
+// How long the shutdown lets the connections carry the statuses of calls it ended by
+// cancelling them (rpc::CallGuard::Close()).
+constexpr absl::Duration kCancelledStatusFlush = absl::Milliseconds(500);
+
 // The tokens file to use: the given one, or for the demo <data_dir>/dev-tokens, created with a
 // token for each person of the demo's cast if it is missing (the tokens go to `created`).
 // With a certificate map or OIDC and no tokens file, no token of a tokens file is known: callers
@@ -194,8 +198,9 @@ struct HotspotServer::Impl {
   int demo_replayed = 0;
   std::unique_ptr<AdminService> admin;
   std::vector<std::unique_ptr<grpc::Service>> reflection;
-  // Before the server, whose calls it counts.
+  // Before the server, whose calls they count and guard.
   CallsInFlight calls;
+  std::unique_ptr<rpc::CallGuard> guard;
   std::unique_ptr<grpc::Server> server;
   // After the server: it hands the server its connections, and goes first.
   std::unique_ptr<ConnectionLimiter> connections;
@@ -431,11 +436,16 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS: a client past it waits for one of its streams to
+  // end (its library queues the call) before another starts on that connection.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_streams_per_connection);
   {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
     // The guard first: the observer counts the codes it sends.
-    observers.push_back(std::make_unique<rpc::CallGuardFactory>(
-        rpc::CallGuardOptions{options.max_call_deadline}));
+    impl->guard = std::make_unique<rpc::CallGuard>(
+        rpc::CallGuardOptions{options.max_call_deadline, options.max_stream_duration,
+                              options.max_health_reflection_streams});
+    observers.push_back(impl->guard->Factory());
     observers.push_back(std::make_unique<observability::CallObserverFactory>(*impl->registry));
     observers.push_back(impl->calls.Factory());
     builder.experimental().SetInterceptorCreators(std::move(observers));
@@ -477,7 +487,10 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   impl->reflection = observability::ReflectionServices(
       {v1::CommandService::service_full_name(), v1::QueryService::service_full_name(),
        v1::AuditService::service_full_name(), v1::SubscriptionService::service_full_name(),
-       v1::AdminService::service_full_name(), "grpc.health.v1.Health"});
+       v1::AdminService::service_full_name(), "grpc.health.v1.Health"},
+      [](grpc_call* call, std::function<void()> end) -> std::shared_ptr<void> {
+        return std::make_shared<rpc::EndsAtClose>(call, std::move(end));
+      });
   for (const auto& service : impl->reflection) builder.RegisterService(service.get());
   const uint64_t start_head = impl->events->HeadPosition();
   impl->server = builder.BuildAndStart();
@@ -537,11 +550,20 @@ void HotspotServer::Shutdown(absl::Duration grace) {
     // calls (the GOAWAY), let the calls in flight finish, up to the grace, then drop every
     // connection at once.
     const absl::Time deadline = absl::Now() + grace;
+    // gRPC's health Watch, reflection streams and the queries that wait for the views have no
+    // work to finish: they end now too (call_guard.h). Before the GOAWAY: a connection that has
+    // sent it closes as soon as it has no call left, before the statuses of calls ended by
+    // cancellation are written out.
+    const int cancelled = impl_->guard->Close();
     grpc_completion_queue* shut = grpc_completion_queue_create_for_next(nullptr);
     grpc_server_shutdown_and_notify(impl_->server->c_server(), shut, /*tag=*/nullptr);
     impl_->calls.WaitForNone(deadline);
-    grpc_server_cancel_all_calls(impl_->server->c_server());  // ends those left at the grace
-    impl_->server->Shutdown(absl::ToChronoTime(deadline));
+    // A status sent by cancelling a call (the guard's) is done before it is written out: the
+    // connections are given a moment to carry it (they close by themselves once their clients
+    // have it), then dropped.
+    const absl::Time drop =
+        cancelled == 0 ? absl::Now() : std::min(deadline, absl::Now() + kCancelledStatusFlush);
+    impl_->server->Shutdown(absl::ToChronoTime(drop));  // then ends those left (at the grace)
     impl_->server->Wait();
     grpc_completion_queue_shutdown(shut);
     while (grpc_completion_queue_next(shut, gpr_inf_future(GPR_CLOCK_REALTIME), nullptr).type !=

@@ -101,8 +101,19 @@ struct ServerOptions {
   // baseline (GetCase without the access log, in the same run). Default: true.
   bool record_access = true;
   // The longest a unary call may run, whatever deadline its client gave: past it the call ends
-  // DEADLINE_EXCEEDED (rpc/call_guard.h). Streams are exempt. Default: 30 s.
+  // DEADLINE_EXCEEDED (rpc/call_guard.h). Streams have `max_stream_duration`. Default: 30 s.
   absl::Duration max_call_deadline = absl::Seconds(30);
+  // The longest a stream (Subscribe, GetCaseHistory, ExportAccessLog, Backup, gRPC's health
+  // Watch, reflection) may run: past it the stream ends UNAVAILABLE ("max_stream_duration_s:
+  // ..."), and its client calls again, resuming from the last position it received
+  // (rpc/call_guard.h). Zero: no maximum. Default: 1 hour.
+  absl::Duration max_stream_duration = absl::Hours(1);
+  // Streams of gRPC's health Watch and reflection open at once, server-wide (they need no token,
+  // so no principal's limit bounds them): beyond it, RESOURCE_EXHAUSTED naming it. Default: 100.
+  int max_health_reflection_streams = 100;
+  // Streams (calls) at once on one connection: HTTP/2's MAX_CONCURRENT_STREAMS; a client's
+  // further calls on that connection wait until one ends. Default: 100.
+  int max_streams_per_connection = 100;
   // Fault injection for tests: while a file of this name exists, the views apply nothing
   // (projections::ProjectorOptions::hold). Default: "" (never).
   std::string hold_views_while_file_exists;
@@ -190,7 +201,8 @@ class HotspotServer {
   // or, if it cannot be read or parsed, kept as it was. Thread-safe.
   std::vector<Reloaded> Reload();
 
-  // Ends the subscriptions and the other streams at once (UNAVAILABLE), stops accepting calls,
+  // Ends the subscriptions and the other streams (gRPC's health Watch and reflection included)
+  // and the queries waiting for the views at once (UNAVAILABLE), stops accepting calls,
   // lets calls in flight finish (cancelling them after `grace`), closes every connection as soon
   // as no call is left (an idle client, one that does not answer gRPC's ping, does not hold it
   // up), then closes the stores: every append that was accepted is completed first.

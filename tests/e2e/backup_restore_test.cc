@@ -118,6 +118,20 @@ TEST(BackupRestoreTest, ABackupTakenUnderLoadRestoresWithOneCommandToAWholeServe
             2);
   EXPECT_TRUE(absl::StrContains(output, "is an unfinished backup")) << output;
   EXPECT_FALSE(fs::exists(data + "/events"));
+  // Refused: a backup without the manifest that a finished one has (an unfinished one renamed by
+  // hand, or one taken before backups had manifests), the message saying how to proceed.
+  ASSERT_TRUE(fs::exists(backup + "/manifest"));
+  const std::string unmarked = suite.dir.Sub("unmarked");
+  fs::copy(backup, unmarked, fs::copy_options::recursive);
+  fs::remove(unmarked + "/manifest");
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH, {"--data_dir=" + data, "--restore_from=" + unmarked}, &output),
+            2);
+  EXPECT_TRUE(absl::StrContains(output, "restore_from: " + unmarked + " has no manifest"))
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, "write the line `hotspotd backup 1` into " + unmarked +
+                                            "/manifest and restore again"))
+      << output;
+  EXPECT_FALSE(fs::exists(data + "/events"));
   // The one command.
   ASSERT_EQ(RunToExit(HOTSPOTD_PATH, {"--data_dir=" + data, "--restore_from=" + backup}, &output),
             0)
