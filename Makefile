@@ -34,6 +34,7 @@ bench: build
 # The long crash test: 500 SIGKILL cycles (the default test run does 20).
 crash-long: build
 	./$(BUILD_DIR)/store/store_crash_test --cycles=500
+	./$(BUILD_DIR)/store/store_power_loss_test --cycles=500
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

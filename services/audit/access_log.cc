@@ -360,6 +360,7 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   impl->options = std::move(options);
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  if (impl->options.env != nullptr) db_options.env = impl->options.env;
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(
       store::internal::FromRocks(rocksdb::DB::Open(db_options, directory, &db),

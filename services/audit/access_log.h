@@ -56,6 +56,7 @@
 #include "services/security/sealer.h"
 
 namespace rocksdb {
+class Env;
 class Snapshot;
 }  // namespace rocksdb
 
@@ -78,6 +79,9 @@ struct AccessLogOptions {
   // The area of a youth's case ("" if it has none), for indexing, at open, records of an older
   // log that name a youth but no area. Default: null (such records stay under no area).
   std::function<absl::StatusOr<std::string>(absl::string_view youth_id)> area_of_youth;
+  // The RocksDB environment (file system, threads); not owned, must outlive the log. For tests
+  // that inject faults (a power loss). Default: nullptr, RocksDB's default environment.
+  rocksdb::Env* env = nullptr;
 };
 
 class AccessLog final : public security::AccessRecorder {

@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v8" rows:
+// "cases.v9" rows:
 //   case/<youth_id>                              CaseView: where the case stands (personal data
 //                                                sealed)
 //   c2y/<commitment_id>                          the youth a commitment is for (to follow its
@@ -17,7 +17,7 @@
 //                                                they count (CasesOfAreaByDay)
 //   area-investigation-open|-overdue/<area_id>/<investigation_id>/<youth_id>
 //                                                and its figures of now (CasesOfAreaNow)
-// "commitments.v5" rows:
+// "commitments.v6" rows:
 //   commitment/<id>                                        CommitmentView
 //   area[-agency][-person][-state|-untaken]/<area_id>[/<agency_id>][/<person>][/<NN state>]/
 //     <yyyymmdd due>/<id>

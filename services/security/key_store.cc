@@ -206,6 +206,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
   impl->options = std::move(options);
   rocksdb::Options db_options;
   db_options.create_if_missing = impl->options.create_if_missing;
+  if (impl->options.env != nullptr) db_options.env = impl->options.env;
   rocksdb::DB* db = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(db_options, directory, &db);
   if (!s.ok() && s.IsInvalidArgument() && !impl->options.create_if_missing) {

@@ -35,6 +35,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace hotspot::security {
 
 struct KeyStoreOptions {
@@ -53,6 +57,9 @@ struct KeyStoreOptions {
   size_t reserved_keys = 256;
   // Data keys kept unwrapped in memory. Default: 100,000.
   size_t cache_entries = 100'000;
+  // The RocksDB environment (file system, threads); not owned, must outlive the store. For tests
+  // that inject faults (a power loss). Default: nullptr, RocksDB's default environment.
+  rocksdb::Env* env = nullptr;
 };
 
 // A subject's data key, or the fact that it was erased.

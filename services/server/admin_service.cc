@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "services/projections/case_views.h"
 #include "services/projections/view_util.h"
 #include "services/rpc/rpc.h"
 #include "services/security/policy.h"
@@ -114,7 +115,8 @@ grpc::ServerUnaryReactor* AdminService::RebuildProjection(
   absl::StatusOr<Slot> slot = RequireAdmin(*context);
   absl::Status status = slot.status();
   if (status.ok() && request->view().empty()) {
-    status = absl::InvalidArgumentError("view: required, e.g. \"cases.v8\"");
+    status = absl::InvalidArgumentError(
+        absl::StrCat("view: required, e.g. \"", projections::kCasesView, "\""));
   }
   if (status.ok()) status = views_->Rebuild(request->view());  // quick: it only starts it
   if (slot.ok()) slot->reset();

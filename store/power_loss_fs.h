@@ -1,0 +1,126 @@
+// PowerLossFileSystem: a RocksDB FileSystem for tests that simulates a power loss. It passes
+// everything through to the real file system and tracks what was made durable; PowerOff() cuts
+// the power (from then on every write and sync fails), and once the stores on it are closed,
+// DropUnsyncedData() leaves the files on disk as a power loss would have: what was never synced
+// is gone. RocksDB's own fault-injection file system works this way; Debian's librocksdb does not
+// ship its test utilities, so this is ours.
+//
+// What counts as durable:
+//   - a file's bytes up to its last Sync/Fsync (RangeSync and Close do not count);
+//   - a file's creation, and a rename, once its directory was fsynced (FSDirectory::Fsync)
+//     after it; before that, DropUnsyncedData() deletes the created file and undoes the rename
+//     (bringing back what the rename replaced);
+//   - a deletion at once (conservative for the stores: a deleted file never comes back).
+// Files this file system did not write (there before it was made) count as durable.
+//
+// Thread-safety: every method may be called from any thread (RocksDB's background threads
+// included).
+//
+// Failure: after PowerOff() every write, sync, creation, rename and deletion answers IOError
+// ("power off"), so nothing more is acknowledged as durable; reads still work. DropUnsyncedData()
+// returns INTERNAL naming the file it could not restore.
+#ifndef HOTSPOT_STORE_POWER_LOSS_FS_H_
+#define HOTSPOT_STORE_POWER_LOSS_FS_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/file_system.h"
+
+namespace hotspot::store::testing {
+
+class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  // Over `base`. Default: the real file system.
+  explicit PowerLossFileSystem(
+      std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default());
+  const char* Name() const override { return "PowerLossFileSystem"; }
+
+  // Cuts the power: from now on every write, sync, creation, rename and deletion fails.
+  void PowerOff();
+  bool powered() const;
+
+  // After every store on this file system is closed: truncates each file to its last synced
+  // size, undoes renames and deletes files created since their directory's last fsync, then
+  // powers on again with everything on disk counted as durable. INTERNAL for a file it could
+  // not restore.
+  absl::Status DropUnsyncedData();
+
+  // How many bytes DropUnsyncedData() dropped, and how many files it deleted or renamed back,
+  // over this file system's life (to show that a test's crashes lost something unsynced).
+  struct Dropped {
+    uint64_t bytes = 0;
+    int files_deleted = 0;
+    int renames_undone = 0;
+  };
+  Dropped dropped() const;
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name,
+                                       const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& options,
+                                 std::unique_ptr<rocksdb::FSDirectory>* result,
+                                 rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus RenameFile(const std::string& src, const std::string& target,
+                               const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus LinkFile(const std::string& src, const std::string& target,
+                             const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus DeleteFile(const std::string& name, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus Truncate(const std::string& name, size_t size,
+                             const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus CreateDir(const std::string& name, const rocksdb::IOOptions& options,
+                              rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus CreateDirIfMissing(const std::string& name, const rocksdb::IOOptions& options,
+                                       rocksdb::IODebugContext* dbg) override;
+
+ private:
+  class File;
+  class Directory;
+
+  // A file written through this file system.
+  struct Tracked {
+    uint64_t size = 0;    // bytes written
+    uint64_t synced = 0;  // bytes made durable
+  };
+  // A change to a directory's entries not yet made durable by the directory's fsync.
+  struct Pending {
+    enum class Kind { kCreated, kRenamed } kind;
+    std::string name;  // the created file, or the rename's target
+    std::string from;  // the rename's source
+    bool replaced = false;     // the rename replaced a file of the target's name,
+    std::string old_content;   // which held this
+  };
+
+  rocksdb::IOStatus Dead() const;
+  // Registers `name` as opened for writing (created if `created`), with `size` bytes already.
+  void Opened(const std::string& name, bool created, uint64_t size) ABSL_LOCKS_EXCLUDED(mu_);
+  void DirectorySynced(const std::string& directory) ABSL_LOCKS_EXCLUDED(mu_);
+
+  mutable absl::Mutex mu_;
+  bool powered_ ABSL_GUARDED_BY(mu_) = true;
+  std::map<std::string, Tracked> files_ ABSL_GUARDED_BY(mu_);
+  // Per directory, in order.
+  std::map<std::string, std::vector<Pending>> pending_ ABSL_GUARDED_BY(mu_);
+  Dropped dropped_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace hotspot::store::testing
+
+#endif  // HOTSPOT_STORE_POWER_LOSS_FS_H_
