@@ -108,6 +108,9 @@ struct AccessLog::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::atomic<uint64_t> next{1};
   std::atomic<uint64_t> written{0};  // records written since the last sync
+  // A write or an fsync of the write-ahead log failed: it is not synced again (RocksDB's
+  // writer must not be called after its error; it aborts the process in assertion builds).
+  std::atomic<bool> write_failed{false};
   absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::thread syncer;
@@ -126,10 +129,7 @@ struct AccessLog::Impl {
       mu.AwaitWithTimeout(absl::Condition(&stopping), std::min(tick, options.purge_interval));
       if (stopping) break;
       mu.Unlock();
-      if (options.sync_interval > absl::ZeroDuration() && written.exchange(0) > 0) {
-        const rocksdb::Status synced = db->SyncWAL();
-        if (!synced.ok()) LogSyncFailure(synced);
-      }
+      if (options.sync_interval > absl::ZeroDuration() && written.exchange(0) > 0) SyncWal();
       if (absl::Now() >= next_purge) {
         const absl::StatusOr<uint64_t> purged = Purge();
         if (!purged.ok()) {
@@ -238,6 +238,15 @@ struct AccessLog::Impl {
     text.set_ciphertext(std::move(sealed->ciphertext));
     text.set_field(kPurposeField);
     return text;
+  }
+
+  // fsyncs the write-ahead log, unless a write or an fsync failed before.
+  void SyncWal() {
+    if (write_failed.load()) return;
+    const rocksdb::Status synced = db->SyncWAL();
+    if (synced.ok()) return;
+    write_failed = true;
+    LogSyncFailure(synced);
   }
 
   static void LogSyncFailure(const rocksdb::Status& status) {
@@ -388,8 +397,7 @@ AccessLog::~AccessLog() {
     }
     impl_->syncer.join();
   }
-  const rocksdb::Status synced = impl_->db->SyncWAL();
-  if (!synced.ok()) Impl::LogSyncFailure(synced);
+  impl_->SyncWal();
   impl_->db->Close().PermitUncheckedError();
 }
 
@@ -438,8 +446,12 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
   }
   rocksdb::WriteOptions write;
   write.sync = impl_->options.sync_interval == absl::ZeroDuration();
-  RETURN_IF_ERROR(
-      store::internal::FromRocks(impl_->db->Write(write, &batch), "writing the access log"));
+  const absl::Status written =
+      store::internal::FromRocks(impl_->db->Write(write, &batch), "writing the access log");
+  if (!written.ok()) {
+    impl_->write_failed = true;
+    return written;
+  }
   impl_->written.fetch_add(records.size());
   return absl::OkStatus();
 }

@@ -31,10 +31,13 @@
 // One answer's records are one WriteBatch; concurrent answers' batches are merged by RocksDB's
 // group commit into one write of its write-ahead log.
 //
-// Durability. Record() returns after the records are in the write-ahead log file: a crash of
-// hotspotd loses none. The file is fsync'ed every `sync_interval` (and on close), which bounds
-// what a power loss or kernel crash can take; with a zero interval every Record() waits for an
-// fsync (concurrent ones share it).
+// Durability. By default (a zero `sync_interval`) Record() returns once the records are fsync'ed
+// (concurrent Record()s share one fsync: RocksDB's group commit): a read that was answered keeps
+// its record through a crash of hotspotd and through a power loss (access_log_power_loss_test).
+// With a positive interval Record() returns once they are in the write-ahead log file, which a
+// crash of hotspotd does not lose, and the file is fsync'ed every `sync_interval` (and on
+// close), which bounds what a power loss can take. After a failed write or fsync the log is not
+// fsync'ed again (its writes fail too: nothing more is answered) until it is reopened.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_AUDIT_ACCESS_LOG_H_
@@ -63,9 +66,9 @@ class Snapshot;
 namespace hotspot::audit {
 
 struct AccessLogOptions {
-  // How often the write-ahead log is fsync'ed; zero: before every Record() returns.
-  // Default: 100 ms.
-  absl::Duration sync_interval = absl::Milliseconds(100);
+  // How often the write-ahead log is fsync'ed; zero: before every Record() returns, so that
+  // a read that was answered keeps its record through a power loss. Default: zero.
+  absl::Duration sync_interval = absl::ZeroDuration();
   // How long a record is kept; zero or less: for ever. Default: 1,826 days (five years, the
   // case records' own retention, so that a data subject can still learn who read the case).
   absl::Duration retention = absl::Hours(24 * 1826);

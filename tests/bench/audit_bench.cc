@@ -13,9 +13,10 @@
 //      filter, max_batch 10,000) until caught up: events received and decoded per second
 //      (median of 3).
 // 3. get_case_logged / get_case_unlogged: GetCase of one demo case, one client, one call at a time,
-//    with the access log (the default, --access_log_sync_ms=100) and without it
-//    (ServerOptions::record_access off, which no flag offers), on the same data, alternating
-//    two rounds each.
+//    with the access log (its default fsync interval, --access_log_sync_ms) and without it
+//    (ServerOptions::record_access off, which no flag offers); and get_case_logged_fsync_100ms /
+//    get_case_logged_fsync_each, with the access log fsynced every 100 ms and before every
+//    answer; on the same data, alternating, two rounds each.
 //
 // With --json, one JSON object per line per measurement ("bench" one of "case_history_1000",
 // "subscription_catchup", "get_case_logged", "get_case_unlogged", "get_case_logged_vs_unlogged").
@@ -106,8 +107,11 @@ struct Running {
   std::shared_ptr<grpc::Channel> channel;
 };
 
-Running StartServer(const std::string& dir, bool record_access) {
+// `sync`: the access log's fsync interval (zero: before every answer).
+Running StartServer(const std::string& dir, bool record_access,
+                    absl::Duration sync = server::ServerOptions().access_log_sync_interval) {
   server::ServerOptions options;
+  options.access_log_sync_interval = sync;
   options.listen = "127.0.0.1:0";
   options.data_dir = dir + "/data";
   options.tokens_file = dir + "/tokens";
@@ -234,11 +238,16 @@ int Main() {
     fflush(stdout);
   }
 
-  // get_case_logged / get_case_unlogged, alternating on the same data.
-  Samples logged, logged_text, unlogged;
-  for (int round = 0; round < 4; ++round) {
-    const bool record = round % 2 == 0;
-    if (round > 0) running = StartServer(dir, record);
+  // get_case_logged (the default fsync interval) / get_case_logged_fsync_100ms and
+  // get_case_logged_fsync_each (the access log fsynced every 100 ms, and before every answer) /
+  // get_case_unlogged, alternating on the same data.
+  Samples logged, logged_text, unlogged, every_100ms, every_answer;
+  for (int round = 0; round < 8; ++round) {
+    const bool record = round % 4 != 3;
+    const absl::Duration sync = round % 4 == 1   ? absl::Milliseconds(100)
+                                : round % 4 == 2 ? absl::ZeroDuration()
+                                                 : server::ServerOptions().access_log_sync_interval;
+    if (round > 0) running = StartServer(dir, record, sync);
     auto queries = v1::QueryService::NewStub(running.channel);
     v1::GetCaseRequest request;
     request.set_youth_id(demo_youth);
@@ -255,8 +264,12 @@ int Main() {
       });
     };
     Samples samples = measure(false);
-    (record ? logged : unlogged).Add(samples.latencies_us, samples.seconds);
-    if (record) {
+    (round % 4 == 0   ? logged
+     : round % 4 == 1 ? every_100ms
+     : round % 4 == 2 ? every_answer
+                      : unlogged)
+        .Add(samples.latencies_us, samples.seconds);
+    if (round % 4 == 0) {
       Samples with_text = measure(true);
       logged_text.Add(with_text.latencies_us, with_text.seconds);
     }
@@ -269,6 +282,16 @@ int Main() {
   PrintFigures(json, "get_case_logged", "clients", 1, with);
   PrintFigures(json, "get_case_logged_purpose_text", "clients", 1, with_text);
   PrintFigures(json, "get_case_unlogged", "clients", 1, without);
+  const Figures fsync_100ms = Summarize(every_100ms);
+  const Figures fsync_each = Summarize(every_answer);
+  PrintFigures(json, "get_case_logged_fsync_100ms", "clients", 1, fsync_100ms);
+  PrintFigures(json, "get_case_logged_fsync_each", "clients", 1, fsync_each);
+  if (json) {
+    printf("{\"bench\": \"get_case_logged_fsync_100ms_vs_unlogged\", \"p50_ratio\": %.3f}\n",
+           fsync_100ms.p50_us / without.p50_us);
+    printf("{\"bench\": \"get_case_logged_fsync_each_vs_unlogged\", \"p50_ratio\": %.3f}\n",
+           fsync_each.p50_us / without.p50_us);
+  }
   if (json) {
     printf("{\"bench\": \"get_case_logged_vs_unlogged\", \"p50_ratio\": %.3f}\n",
            with.p50_us / without.p50_us);
