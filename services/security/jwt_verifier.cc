@@ -185,22 +185,24 @@ struct JwtVerifier::State {
   absl::Time next_fetch ABSL_GUARDED_BY(mu);  // the next fetch by the clock, absl::Now's
   std::thread thread;
 
-  // Fetches and parses a key set, with `mu` not held; then records the outcome, and that no
-  // fetch is under way.
+  // Fetches and parses a key set, with `mu` not held; records the outcome, and that no fetch is
+  // under way; then tells the observer (so that whoever it tells finds the keys in use).
   void FetchOnce() ABSL_LOCKS_EXCLUDED(mu) {
     absl::StatusOr<std::string> document = fetch();
     absl::StatusOr<std::shared_ptr<const KeySet>> parsed =
         document.ok() ? KeySet::Parse(*document) : document.status();
-    if (observer) observer(parsed.status(), parsed.ok() ? (*parsed)->size() : 0);
-    absl::MutexLock lock(&mu);
-    // Done and no longer under way in one step: a call that finds neither waits for a fetch
-    // that will come.
-    ++completed;
-    fetching = false;
-    last_fetch = parsed.status();
-    if (parsed.ok()) keys = *std::move(parsed);
-    next_fetch = absl::Now() + (last_fetch.ok() ? options.refresh_interval
-                                                : options.refetch_interval);
+    const absl::Status outcome = parsed.status();
+    const int size = parsed.ok() ? (*parsed)->size() : 0;
+    {
+      absl::MutexLock lock(&mu);
+      ++completed;
+      fetching = false;
+      last_fetch = outcome;
+      if (parsed.ok()) keys = *std::move(parsed);
+      next_fetch = absl::Now() + (last_fetch.ok() ? options.refresh_interval
+                                                  : options.refetch_interval);
+    }
+    if (observer) observer(outcome, size);
   }
 
   void Run() ABSL_LOCKS_EXCLUDED(mu) {
@@ -219,8 +221,9 @@ struct JwtVerifier::State {
     mu.Unlock();
   }
 
-  // The key `kid` names, with the key set that holds it; fetching the key set again first if it
-  // is not there (see the top of jwt_verifier.h).
+  // The key `kid` names, with the key set that holds it. Never waits for a fetch: for a key id
+  // the set does not hold, it asks the verifier's thread for one (see the top of
+  // jwt_verifier.h) and answers at once.
   absl::StatusOr<std::pair<std::shared_ptr<const KeySet>, const SigningKey*>> KeyFor(
       const std::string& kid) ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
@@ -228,40 +231,30 @@ struct JwtVerifier::State {
       if (const SigningKey* key = keys->Find(kid)) return std::make_pair(keys, key);
     }
     const absl::Time now = options.now();
-    if (!requested && !fetching) {
-      if (now - last_requested < options.refetch_interval) {
-        if (keys == nullptr) {
-          return absl::UnavailableError(absl::StrCat(
-              "the identity provider's signing keys could not be fetched yet (",
-              last_fetch.message(), "); retry later"));
-        }
-        return Refused(absl::StrCat("its key id ", Bounded(kid),
-                                    " is not among the provider's signing keys (fetched again "
-                                    "for an unknown key id at most every ",
-                                    absl::FormatDuration(options.refetch_interval), ")"));
-      }
+    if (!requested && !fetching && now - last_requested >= options.refetch_interval) {
       last_requested = now;
-      requested = true;
+      requested = true;  // Run() wakes on it when `mu` is released
     }
-    const int target = completed + 1;
-    auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return completed >= target || stop;
-    };
-    if (!mu.AwaitWithTimeout(absl::Condition(&done), options.fetch_wait) || stop) {
-      return absl::UnavailableError(
-          absl::StrCat("the identity provider's signing keys could not be fetched within ",
-                       absl::FormatDuration(options.fetch_wait), "; retry later"));
+    const bool pending = requested || fetching;
+    if (keys == nullptr) {
+      return absl::UnavailableError(absl::StrCat(
+          "the identity provider's signing keys could not be fetched yet (", last_fetch.message(),
+          pending ? "); they are being fetched again; retry" : "); retry later"));
     }
-    if (keys != nullptr) {
-      if (const SigningKey* key = keys->Find(kid)) return std::make_pair(keys, key);
+    if (pending) {
+      return absl::UnavailableError(absl::StrCat(
+          "key ", Bounded(kid),
+          " is unknown; the identity provider's signing keys are being fetched again; retry"));
     }
     if (!last_fetch.ok()) {
       return absl::UnavailableError(absl::StrCat(
-          "the identity provider's signing keys could not be fetched (", last_fetch.message(),
-          "); retry later"));
+          "key ", Bounded(kid), " is unknown, and the identity provider's signing keys could not "
+          "be fetched again (", last_fetch.message(), "); retry later"));
     }
     return Refused(absl::StrCat("its key id ", Bounded(kid),
-                                " is not among the provider's signing keys"));
+                                " is not among the provider's signing keys (fetched again for an "
+                                "unknown key id at most every ",
+                                absl::FormatDuration(options.refetch_interval), ")"));
   }
 };
 
@@ -273,12 +266,11 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(JwtVerifierOpti
   if (options.leeway < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("oidc_leeway_s: 0 or more");
   }
-  if (options.refetch_interval <= absl::ZeroDuration() ||
-      options.refresh_interval <= absl::ZeroDuration() ||
-      options.fetch_wait <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "oidc key set intervals: the refetch and refresh intervals and the fetch wait must be "
-        "positive");
+  if (options.refetch_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("oidc_jwks_refetch_interval_s: must be positive");
+  }
+  if (options.refresh_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("oidc_jwks_refresh_interval_s: must be positive");
   }
   if (options.person_claim.empty() || options.groups_claim.empty()) {
     return absl::InvalidArgumentError("oidc_person_claim, oidc_groups_claim: must name a claim");

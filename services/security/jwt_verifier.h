@@ -14,22 +14,31 @@
 //
 // Keys. A key set holds the JWKS's signing keys that have a "kid", a type of RSA (2048 bits or
 // more) or EC, and no "use" other than "sig"; the rest are left out, and a JWKS with none is
-// refused like one that does not parse. The key set is fetched when the verifier is made, again every `refresh_interval`, and
-// again when a token names a key id the set does not hold: providers (Entra ID among them) roll
-// their signing keys without notice. So that tokens with made-up key ids cannot hammer the
-// provider, such a refetch happens at most once per `refetch_interval`; a token whose key id is
-// unknown within that time is refused without a fetch. A call that triggers a refetch (or comes
-// while one is under way) waits for it: at most `fetch_wait`, and at most one fetch per
-// `refetch_interval`. Fetches run on a thread of the verifier's own. A key set that fails to
-// fetch or parse leaves the one before in use; until a first one is had, tokens are answered
-// UNAVAILABLE, and the fetch is tried again every `refetch_interval`.
+// refused like one that does not parse. The key set is fetched when the verifier is made (on the
+// caller's thread, before Create returns), again every `refresh_interval`, and again when a token
+// names a key id the set does not hold: providers (Entra ID among them) roll their signing keys
+// without notice. Fetches run on a thread of the verifier's own, and no call of Verify() ever
+// waits for one (an RPC thread held while the provider answers would let tokens with made-up key
+// ids hold them all). For a token whose key id the set does not hold:
+//   - if no fetch is under way or asked for, and none was asked for by a token within the last
+//     `refetch_interval` (so that tokens with made-up key ids cannot hammer the provider), a
+//     fetch is asked for;
+//   - while a fetch is asked for or under way, the token is answered UNAVAILABLE at once ("key
+//     <kid> is unknown; ... being fetched again; retry"): it may be of a key just rolled, and its
+//     retry after the fetch is verified with the new set;
+//   - otherwise (the fetch has completed, the key id is still unknown, and the rate limit allows
+//     no other) it is refused UNAUTHENTICATED, or answered UNAVAILABLE if the last fetch failed
+//     (the keys in use may be stale).
+// A key set that fails to fetch or parse leaves the one before in use; until a first one is had,
+// tokens are answered UNAVAILABLE, and the fetch is tried again every `refetch_interval` (and
+// when a token asks, within the same rate limit).
 //
 // Claims. The person claim and the groups claim (see the options) are read as they are; a token
 // without the groups claim whose "_claim_names" names it (Entra ID's group overage) is marked
 // TokenClaims::groups_left_out, and its groups are not fetched from anywhere.
 //
-// Thread-safety: Verify() is safe for concurrent use. The destructor stops the fetching thread
-// (waiting for a fetch under way).
+// Thread-safety: Verify() is safe for concurrent use and does not block on the provider. The
+// destructor stops the fetching thread (waiting for a fetch under way).
 #ifndef HOTSPOT_SERVICES_SECURITY_JWT_VERIFIER_H_
 #define HOTSPOT_SERVICES_SECURITY_JWT_VERIFIER_H_
 
@@ -59,13 +68,11 @@ struct JwtVerifierOptions {
   std::string groups_claim = "groups";
   // Clock skew allowed between hotspotd and the provider, on "exp" and "nbf". Default: 60 s.
   absl::Duration leeway = absl::Seconds(60);
-  // The least time between two fetches for an unknown key id; also how often a key set is tried
-  // again while none has been had. Default: 60 s.
+  // The least time between two fetches asked for by tokens with an unknown key id; also how often
+  // a key set is tried again after a failed fetch. Default: 60 s.
   absl::Duration refetch_interval = absl::Seconds(60);
   // The key set is fetched again this often whatever tokens come. Default: 1 h.
   absl::Duration refresh_interval = absl::Hours(1);
-  // How long a call whose key id is unknown waits for the refetch. Default: 10 s.
-  absl::Duration fetch_wait = absl::Seconds(10);
   // The clock (for tests). Default: absl::Now.
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
@@ -75,26 +82,29 @@ struct JwtVerifierOptions {
 using KeySetFetcher = std::function<absl::StatusOr<std::string>()>;
 
 // Told of each fetch's outcome (OK with the number of signing keys had, or why it failed), on
-// the verifier's thread: for hotspotd's log.
+// the verifier's thread (the first fetch's on Create's caller), once the outcome is in use: for
+// hotspotd's log.
 using KeySetObserver = std::function<void(const absl::Status& status, int keys)>;
 
 class JwtVerifier final : public TokenVerifier {
  public:
-  // A verifier that fetches the key set with `fetch` (its first fetch done before this returns;
-  // a failure is told to `observer` and tried again later, see the top of this file).
-  // INVALID_ARGUMENT naming the option for an empty issuer or audience, a negative leeway or
-  // intervals that are not positive.
+  // A verifier that fetches the key set with `fetch` (its first fetch done on the calling thread
+  // before this returns, as long as `fetch` takes; a failure is told to `observer` and tried again
+  // later, see the top of this file). INVALID_ARGUMENT naming the option for an empty issuer or
+  // audience, a negative leeway or intervals that are not positive.
   static absl::StatusOr<std::unique_ptr<JwtVerifier>> Create(JwtVerifierOptions options,
                                                             KeySetFetcher fetch,
                                                             KeySetObserver observer = nullptr);
   ~JwtVerifier() override;
 
-  // The claims of `token`, by the rules at the top of this file. UNAUTHENTICATED saying which
-  // rule it breaks (the message never quotes the token); UNAVAILABLE if no key set has been had
-  // yet, or if a refetch for the token's key id failed.
+  // The claims of `token`, by the rules at the top of this file; never waits for a fetch.
+  // UNAUTHENTICATED saying which rule it breaks (the message never quotes the token);
+  // UNAVAILABLE (retry) if no key set has been had yet, or if the token's key id is unknown while
+  // the key set is being fetched again or after a fetch failed.
   absl::StatusOr<TokenClaims> Verify(absl::string_view token) const override;
 
-  // Fetches completed so far, successful or not (for tests).
+  // Fetches completed so far, successful or not; a fetch counts once its outcome is in use (for
+  // tests, which wait on it).
   int fetches() const;
 
  private:

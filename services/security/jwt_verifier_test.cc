@@ -1,5 +1,7 @@
 #include "services/security/jwt_verifier.h"
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -16,7 +18,8 @@ using Json = nlohmann::json;
 constexpr char kIssuer[] = "https://idp.kommune.test/tenant/v2.0";
 constexpr char kAudience[] = "api://hotspotd";
 
-// The provider as the verifier sees it: a key set the test changes, and the fetches counted.
+// The provider as the verifier sees it: a key set the test changes, the fetches counted, and a
+// hold that keeps fetches from answering.
 class FakeProvider {
  public:
   void Publish(std::string jwks) {
@@ -32,10 +35,29 @@ class FakeProvider {
     absl::MutexLock lock(&mu_);
     return fetches_;
   }
+  // Fetches from now on wait until Release() before they answer.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    held_ = true;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+  }
+  // Whether a fetch came and waits for Release(), within 10 s.
+  bool AwaitHeldFetch() {
+    absl::MutexLock lock(&mu_);
+    auto waiting = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ > 0; };
+    return mu_.AwaitWithTimeout(absl::Condition(&waiting), absl::Seconds(10));
+  }
   KeySetFetcher Fetcher() {
     return [this]() -> absl::StatusOr<std::string> {
       absl::MutexLock lock(&mu_);
       ++fetches_;
+      ++waiting_;
+      auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_; };
+      mu_.Await(absl::Condition(&released));
+      --waiting_;
       if (!failure_.ok()) return failure_;
       return jwks_;
     };
@@ -43,9 +65,11 @@ class FakeProvider {
 
  private:
   absl::Mutex mu_;
-  std::string jwks_;
-  absl::Status failure_;
-  int fetches_ = 0;
+  std::string jwks_ ABSL_GUARDED_BY(mu_);
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  int fetches_ ABSL_GUARDED_BY(mu_) = 0;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // A clock the test moves.
@@ -80,7 +104,8 @@ class JwtVerifierTest : public ::testing::Test {
 
   void SetUp() override { provider_.Publish(testing::Jwks({rsa_, ec_})); }
 
-  std::unique_ptr<JwtVerifier> Verifier(KeySetObserver observer = nullptr) {
+  // A verifier of the fake provider's keys, whose fetches' outcomes are kept in told_.
+  std::unique_ptr<JwtVerifier> Verifier() {
     JwtVerifierOptions options;
     options.issuer = kIssuer;
     options.audience = kAudience;
@@ -88,9 +113,34 @@ class JwtVerifierTest : public ::testing::Test {
     options.groups_claim = "roles";
     options.now = [this] { return clock_.Now(); };
     absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
-        JwtVerifier::Create(options, provider_.Fetcher(), std::move(observer));
+        JwtVerifier::Create(options, provider_.Fetcher(), [this](const absl::Status& status,
+                                                                 int keys) {
+          absl::MutexLock lock(&told_mu_);
+          told_.push_back(absl::StrCat(status.message(), " keys=", keys));
+        });
     EXPECT_TRUE(verifier.ok()) << verifier.status();
     return *std::move(verifier);
+  }
+
+  // Whether `fetches` fetches have been told of (their keys in use) within 10 s.
+  bool AwaitFetches(int fetches) {
+    absl::MutexLock lock(&told_mu_);
+    auto done = [this, fetches]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(told_mu_) {
+      return static_cast<int>(told_.size()) >= fetches;
+    };
+    return told_mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
+  }
+
+  // The answer to a token whose key id is unknown while the keys are fetched again: UNAVAILABLE
+  // at once, naming the key id.
+  void ExpectFetchedAgain(const JwtVerifier& verifier, const std::string& token,
+                          const std::string& kid) {
+    const absl::Status status = verifier.Verify(token).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+    EXPECT_EQ(status.message(),
+              absl::StrCat("key ", kid,
+                           " is unknown; the identity provider's signing keys are being fetched "
+                           "again; retry"));
   }
 
   // Claims for anna, valid from the fake clock's now for ten minutes.
@@ -123,6 +173,8 @@ class JwtVerifierTest : public ::testing::Test {
   static TestKey* stranger_;
   FakeProvider provider_;
   FakeClock clock_;
+  absl::Mutex told_mu_;
+  std::vector<std::string> told_ ABSL_GUARDED_BY(told_mu_);  // each fetch's outcome, in order
 };
 
 TestKey* JwtVerifierTest::rsa_ = nullptr;
@@ -269,8 +321,11 @@ TEST_F(JwtVerifierTest, ForgedSignaturesAndOtherAlgorithmsAreRefused) {
 TEST_F(JwtVerifierTest, AnUnknownKeyIdFetchesTheKeysAgainAtMostOncePerInterval) {
   const std::unique_ptr<JwtVerifier> verifier = Verifier();
   ASSERT_EQ(provider_.fetches(), 1);
-  // The provider rolls its keys: a token of the new key is accepted after one fetch.
+  // The provider rolls its keys: a token of the new key asks for one fetch and is answered
+  // UNAVAILABLE; once the keys are fetched, it is accepted.
   provider_.Publish(testing::Jwks({rotated_, ec_}));
+  ExpectFetchedAgain(*verifier, rotated_->Sign(Anna()), "rsa-2");
+  ASSERT_TRUE(AwaitFetches(2));
   absl::StatusOr<TokenClaims> rotated = verifier->Verify(rotated_->Sign(Anna()));
   ASSERT_TRUE(rotated.ok()) << rotated.status();
   EXPECT_EQ(provider_.fetches(), 2);
@@ -280,34 +335,71 @@ TEST_F(JwtVerifierTest, AnUnknownKeyIdFetchesTheKeysAgainAtMostOncePerInterval) 
             "keys (fetched again for an unknown key id at most every 1m)");
   EXPECT_EQ(provider_.fetches(), 2);
 
-  // A minute on, a made-up key id fetches once, and is refused; the next within the minute
-  // does not fetch.
+  // A minute on, a made-up key id fetches once, and is refused once that fetch is done; the next
+  // within the minute does not fetch.
   clock_.Advance(absl::Seconds(61));
+  ExpectFetchedAgain(*verifier, rsa_->Sign(Anna(), "made-up"), "made-up");
+  ASSERT_TRUE(AwaitFetches(3));
   EXPECT_EQ(Refusal(*verifier, rsa_->Sign(Anna(), "made-up")),
             "the access token is refused: its key id made-up is not among the provider's signing "
-            "keys");
+            "keys (fetched again for an unknown key id at most every 1m)");
   EXPECT_EQ(provider_.fetches(), 3);
   EXPECT_NE(Refusal(*verifier, rsa_->Sign(Anna(), "made-up-2")).find("at most every 1m"),
             std::string::npos);
   EXPECT_EQ(provider_.fetches(), 3);
 }
 
+TEST_F(JwtVerifierTest, AnUnknownKeyIdIsAnsweredAtOnceWhileItsFetchIsUnderWay) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  // The provider rolls its keys, and takes its time to answer.
+  provider_.Publish(testing::Jwks({rotated_, ec_}));
+  provider_.Hold();
+  absl::Cleanup release = [this] { provider_.Release(); };
+  ExpectFetchedAgain(*verifier, rotated_->Sign(Anna()), "rsa-2");
+  ASSERT_TRUE(provider_.AwaitHeldFetch());
+  // While the fetch is under way: the same token, and one of another unknown key id, are answered
+  // at once, without another fetch; known keys still verify.
+  ExpectFetchedAgain(*verifier, rotated_->Sign(Anna()), "rsa-2");
+  ExpectFetchedAgain(*verifier, rsa_->Sign(Anna(), "made-up"), "made-up");
+  EXPECT_TRUE(verifier->Verify(ec_->Sign(Anna())).ok());
+  EXPECT_EQ(verifier->fetches(), 1);
+
+  // The provider answers: the rotated key is accepted, the made-up one refused.
+  provider_.Release();
+  ASSERT_TRUE(AwaitFetches(2));
+  absl::StatusOr<TokenClaims> rotated = verifier->Verify(rotated_->Sign(Anna()));
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(rotated->person, "anna@kommune.test");
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(Anna(), "made-up")),
+            "the access token is refused: its key id made-up is not among the provider's signing "
+            "keys (fetched again for an unknown key id at most every 1m)");
+  EXPECT_EQ(provider_.fetches(), 2);
+}
+
 TEST_F(JwtVerifierTest, WithoutKeysTokensAreUnavailableAndAFailedFetchKeepsTheKeys) {
   provider_.Fail(absl::UnavailableError("https://idp.kommune.test/keys: connection refused"));
-  std::vector<std::string> told;
-  absl::Mutex told_mu;
-  const std::unique_ptr<JwtVerifier> verifier =
-      Verifier([&](const absl::Status& status, int keys) {
-        absl::MutexLock lock(&told_mu);
-        told.push_back(absl::StrCat(status.message(), " keys=", keys));
-      });
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  // No keys: a token asks for a fetch, and is told why there are none.
   const absl::Status unavailable = verifier->Verify(rsa_->Sign(Anna())).status();
   EXPECT_EQ(unavailable.code(), absl::StatusCode::kUnavailable) << unavailable;
-  EXPECT_NE(unavailable.message().find("connection refused"), absl::string_view::npos);
+  EXPECT_EQ(unavailable.message(),
+            "the identity provider's signing keys could not be fetched yet "
+            "(https://idp.kommune.test/keys: connection refused); they are being fetched again; "
+            "retry");
+  ASSERT_TRUE(AwaitFetches(2));
+  // That fetch failed too; within the interval no other is asked for.
+  const absl::Status still = verifier->Verify(rsa_->Sign(Anna())).status();
+  EXPECT_EQ(still.code(), absl::StatusCode::kUnavailable) << still;
+  EXPECT_TRUE(absl::EndsWith(still.message(), "connection refused); retry later")) << still;
+  EXPECT_EQ(provider_.fetches(), 2);
 
-  // The provider is back: the next try past the interval fetches, and the token is accepted.
+  // The provider is back: the next try past the interval asks for a fetch, and once it is done
+  // the token is accepted.
   provider_.Publish(testing::Jwks({rsa_}));
   clock_.Advance(absl::Seconds(61));
+  EXPECT_EQ(verifier->Verify(rsa_->Sign(Anna())).status().code(),
+            absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(AwaitFetches(3));
   EXPECT_TRUE(verifier->Verify(rsa_->Sign(Anna())).ok());
   EXPECT_EQ(provider_.fetches(), 3);
 
@@ -318,16 +410,22 @@ TEST_F(JwtVerifierTest, WithoutKeysTokensAreUnavailableAndAFailedFetchKeepsTheKe
                                  {{"kty", "RSA"}, {"use", "enc"}, {"kid", "enc-1"}}});
   provider_.Publish(useless.dump());
   clock_.Advance(absl::Seconds(61));
+  ExpectFetchedAgain(*verifier, rsa_->Sign(Anna(), "rsa-9"), "rsa-9");
+  ASSERT_TRUE(AwaitFetches(4));
   const absl::Status failed = verifier->Verify(rsa_->Sign(Anna(), "rsa-9")).status();
   EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
-  EXPECT_NE(failed.message().find("the JWKS holds no signing key"), absl::string_view::npos);
+  EXPECT_EQ(failed.message(),
+            "key rsa-9 is unknown, and the identity provider's signing keys could not be fetched "
+            "again (the JWKS holds no signing key (RSA of 2048 bits or more, or EC, with a kid)); "
+            "retry later");
   EXPECT_TRUE(verifier->Verify(rsa_->Sign(Anna())).ok());
-  absl::MutexLock lock(&told_mu);
-  EXPECT_EQ(told, std::vector<std::string>(
-                      {"https://idp.kommune.test/keys: connection refused keys=0",
-                       "https://idp.kommune.test/keys: connection refused keys=0", " keys=1",
-                       "the JWKS holds no signing key (RSA of 2048 bits or more, or EC, with a "
-                       "kid) keys=0"}));
+  EXPECT_EQ(provider_.fetches(), 4);
+  absl::MutexLock lock(&told_mu_);
+  EXPECT_EQ(told_, std::vector<std::string>(
+                       {"https://idp.kommune.test/keys: connection refused keys=0",
+                        "https://idp.kommune.test/keys: connection refused keys=0", " keys=1",
+                        "the JWKS holds no signing key (RSA of 2048 bits or more, or EC, with a "
+                        "kid) keys=0"}));
 }
 
 TEST_F(JwtVerifierTest, OptionsAreChecked) {

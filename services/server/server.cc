@@ -116,14 +116,13 @@ absl::Status SetUpOidc(const OidcOptions& options, security::Authenticator* auth
   security::HttpsClientOptions https;
   https.ca_file = options.ca_file;
   https.timeout = options.fetch_timeout;
-  security::JwtVerifierOptions verifier_options = options.verifier;
-  // Discovery and the key set: two requests at most.
-  verifier_options.fetch_wait = 2 * options.fetch_timeout;
-  const std::string issuer = verifier_options.issuer;
+  // The first fetch (discovery and the key set: two requests of `fetch_timeout` at most) is made
+  // here, at start; later ones on the verifier's thread, which no call waits for.
+  const std::string issuer = options.verifier.issuer;
   ASSIGN_OR_RETURN(
       std::unique_ptr<security::JwtVerifier> verifier,
       security::JwtVerifier::Create(
-          std::move(verifier_options),
+          options.verifier,
           security::ProviderKeySet(issuer, options.jwks_uri, std::move(https)),
           [issuer](const absl::Status& status, int keys) {
             if (status.ok()) {

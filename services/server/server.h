@@ -40,14 +40,15 @@ namespace hotspot::server {
 // `verifier.issuer` is empty.
 struct OidcOptions {
   // Issuer, audience, the person and groups claims, leeway and the key set's intervals (see
-  // there). `verifier.fetch_wait` is set from `fetch_timeout`. Default: issuer "" (off).
+  // there). Default: issuer "" (off).
   security::JwtVerifierOptions verifier;
   // The provider's JWKS. Default: "" (the jwks_uri of <issuer>/.well-known/openid-configuration).
   std::string jwks_uri;
   // PEM CA certificate(s) to verify the provider's HTTPS certificate with. Default: "" (the
   // system's CAs).
   std::string ca_file;
-  // The most one HTTPS request to the provider may take. Default: 5 s.
+  // The most one HTTPS request to the provider may take (the start waits for the first fetch,
+  // discovery included; no call waits for a later one). Default: 5 s.
   absl::Duration fetch_timeout = absl::Seconds(5);
   // The claims map (security/identity.h): which principal a verified token is. Required with an
   // issuer. Default: "".

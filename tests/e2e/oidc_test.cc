@@ -3,7 +3,8 @@
 // tests/tls/make_certs.sh) serving a discovery document and a JWKS, and tokens signed by the
 // test's keys. Valid tokens call as the principal the claims map gives them, and their reads are
 // logged as that person; expired, early, foreign, forged and unsigned tokens are refused; a
-// rotated key is fetched and accepted, a made-up one fetched for once per interval; a provider
+// rotated key is fetched without holding the call (UNAVAILABLE, then accepted on a retry), a
+// made-up one fetched for once per interval; a provider
 // whose certificate does not verify gives no keys; and the tokens file and the claims map are
 // read again on SIGHUP.
 #include <signal.h>
@@ -150,6 +151,22 @@ class OidcTest : public ::testing::Test {
         Context(token).get(), v1::GetProjectionStatusRequest(), &response);
   }
 
+  // Operate's answer to `token`, whose key id `kid` hotspotd's keys do not hold, while it fetches
+  // them again: UNAVAILABLE at once, naming the key id.
+  void ExpectFetchedAgain(const std::string& token, const std::string& kid) const {
+    const grpc::Status status = Operate(token);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("key ", kid,
+                           " is unknown; the identity provider's signing keys are being fetched "
+                           "again; retry"));
+  }
+
+  // Whether hotspotd's log tells of `fetches` key sets fetched (and in use), within 10 s.
+  bool AwaitKeysFetched(int fetches) const {
+    return WaitForLog(server_->log_file(), "event=oidc_keys_fetched", fetches);
+  }
+
   // Operate's refusal of `token`: UNAUTHENTICATED, its message, which never quotes the token.
   std::string Refusal(const std::string& token) const {
     const grpc::Status status = Operate(token);
@@ -294,8 +311,11 @@ TEST_F(OidcTest, TokensThatDoNotVerifyOrMapToAPrincipalAreRefused) {
 TEST_F(OidcTest, ARotatedKeyIsFetchedAndAccepted) {
   ASSERT_NO_FATAL_FAILURE(Start(/*demo=*/false));
   ASSERT_EQ(provider_->Requests(kKeysPath), 1);
-  // The provider rolls its keys; a token of the new key fetches them again, and is accepted.
+  // The provider rolls its keys; a token of the new key has them fetched again, without waiting
+  // for it, and is accepted on a retry once they are.
   provider_->Serve(kKeysPath, security::testing::Jwks({rotated_, ec_}));
+  ExpectFetchedAgain(rotated_->Sign(Admin()), "key-2");
+  ASSERT_TRUE(AwaitKeysFetched(2));
   const grpc::Status rotated = Operate(rotated_->Sign(Admin()));
   EXPECT_TRUE(rotated.ok()) << rotated.error_message();
   EXPECT_EQ(provider_->Requests(kKeysPath), 2);
@@ -310,9 +330,12 @@ TEST_F(OidcTest, ARotatedKeyIsFetchedAndAccepted) {
 
 TEST_F(OidcTest, AKeyIdNeverPublishedIsRefusedAndFetchedForOncePerInterval) {
   ASSERT_NO_FATAL_FAILURE(Start(/*demo=*/false));
+  ExpectFetchedAgain(signing_->Sign(Admin(), "made-up"), "made-up");
+  ASSERT_TRUE(AwaitKeysFetched(2));
+  // Fetched, and still unknown: refused.
   EXPECT_EQ(Refusal(signing_->Sign(Admin(), "made-up")),
             "the access token is refused: its key id made-up is not among the provider's "
-            "signing keys");
+            "signing keys (fetched again for an unknown key id at most every 1m)");
   EXPECT_EQ(provider_->Requests(kKeysPath), 2);
   // Another made-up id at once: refused without a fetch.
   EXPECT_EQ(Refusal(signing_->Sign(Admin(), "made-up-too")),
