@@ -132,9 +132,10 @@ ABSL_FLAG(bool, demo, false,
           "load the demo area (Sjaelor Boulevard) once, and make dev tokens for its people on "
           "first start (printed once)");
 ABSL_FLAG(int, command_workers, 4, "threads that decide commands");
-ABSL_FLAG(int, access_log_sync_ms, 100,
-          "how often the access log is fsynced (records are written before each answer, so a "
-          "crash of hotspotd loses none; this bounds a power loss); 0: fsync before every answer");
+ABSL_FLAG(int, access_log_sync_ms, 0,
+          "0: every read's access record is fsynced before the read is answered (it survives a "
+          "power loss); N > 0: records are written before the answer (a crash of hotspotd loses "
+          "none) and fsynced every N ms, which bounds what a power loss can take. Default: 0");
 ABSL_FLAG(int, access_log_retention_days, 1826,
           "access records older than this many days are deleted (at start and hourly); 0 keeps "
           "them for ever");

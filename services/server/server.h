@@ -87,10 +87,12 @@ struct ServerOptions {
   // bodies behind cadence, passed review dates and youths turning 18; zero turns it off.
   // Default: 60 s.
   absl::Duration deadline_interval = absl::Seconds(60);
-  // How often the access log (<data_dir>/access) is fsync'ed; every record is written before
-  // its read is answered, so a crash of hotspotd loses none, and this bounds what a power loss
-  // can take. Zero: fsync before every answer. Default: 100 ms.
-  absl::Duration access_log_sync_interval = absl::Milliseconds(100);
+  // How often the access log (<data_dir>/access) is fsync'ed. Zero: every record is fsync'ed
+  // before its read is answered (concurrent reads share the fsync), so a read that was answered
+  // keeps its record through a power loss. Positive: records are written (not fsync'ed) before
+  // the answer, which a crash of hotspotd does not lose, and this bounds what a power loss can
+  // take. Default: zero.
+  absl::Duration access_log_sync_interval = absl::ZeroDuration();
   // Access records older than this many days are deleted (checked at start and hourly); 0
   // keeps them for ever. Default: 1,826 days (five years, as the case records: a data subject
   // can still learn who read the case while it is kept).
