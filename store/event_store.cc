@@ -1176,6 +1176,14 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
     return report;
   };
 
+  auto index_broken = [&report](absl::string_view index, uint64_t position,
+                                absl::string_view why) {
+    report.first_broken_position = position;
+    report.status = absl::DataLossError(
+        absl::StrCat(index, " index broken at position ", position, ": ", why));
+    return report;
+  };
+
   rocksdb::ManagedSnapshot snapshot(impl_->db);
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot.snapshot();
@@ -1198,10 +1206,35 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
         internal::ParseRecord(absl::string_view(it->value().data(), it->value().size()));
     if (!view.ok()) return broken(key, view.status().message());
     if (view->header.position != key) return broken(key, "the event names another position");
-    const std::string hash =
-        internal::ChainHash(previous_hash, view->header, internal::Sha256(view->content));
+    const std::string digest = internal::Sha256(view->content);
+    const std::string hash = internal::ChainHash(previous_hash, view->header, digest);
     if (hash != view->chain_hash) return broken(key, "the stored hash does not match the event");
     previous_hash = hash;
+    // Its index entries point at it.
+    absl::StatusOr<RecordedEvent> event =
+        internal::DecodeRecord(absl::string_view(it->value().data(), it->value().size()));
+    if (!event.ok()) return broken(key, event.status().message());
+    std::string value;
+    rocksdb::Status s = impl_->db->Get(
+        read_options, impl_->streams, internal::StreamKey(event->stream, event->stream_version),
+        &value);
+    if (!s.ok() || value != LogKey(key)) {
+      return index_broken("stream", key,
+                          absl::StrCat(event->stream, " version ", event->stream_version, " ",
+                                       s.ok() ? "points at another position" : s.ToString()));
+    }
+    const absl::string_view id = event->id.bytes();
+    s = impl_->db->Get(read_options, impl_->event_ids, rocksdb::Slice(id.data(), id.size()),
+                       &value);
+    absl::StatusOr<EventIdEntry> entry =
+        s.ok() ? internal::DecodeEventIdEntry(value) : absl::DataLossError(s.ToString());
+    if (!entry.ok() || entry->position != key ||
+        entry->stream_version != event->stream_version || entry->content_digest != digest) {
+      return index_broken("event-id", key,
+                          absl::StrCat("the entry of event ", event->id.ToString(), " ",
+                                       entry.ok() ? "names another position, version or content"
+                                                  : entry.status().message()));
+    }
     ++report.events_checked;
   }
   if (!it->status().ok()) return broken(expected, it->status().ToString());

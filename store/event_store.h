@@ -318,8 +318,10 @@ class Subscription {
 
 // The outcome of Verify().
 struct VerifyReport {
-  // OK if the chain holds over the range. DATA_LOSS if it breaks (an event missing, undecodable,
-  // or with a hash that does not match), with a message naming the position.
+  // OK if the chain holds over the range and the indexes agree with it. DATA_LOSS if it breaks
+  // (an event missing, undecodable, or with a hash that does not match: "hash chain broken at
+  // position N: ...") or an index entry of an event is missing or points elsewhere ("stream index
+  // broken at position N: ...", "event-id index broken at position N: ..."), naming the position.
   absl::Status status;
   uint64_t events_checked = 0;
   // The first position where the chain breaks, if it does.
@@ -414,7 +416,9 @@ class EventStore {
                                                           SubscriptionFilter filter);
 
   // Recomputes the hash chain from `from` to `to`, inclusive (0 for `from` counts as 1; `to` past
-  // the head counts as the head). See VerifyReport. INVALID_ARGUMENT if from > to.
+  // the head counts as the head), and checks that each event's entries in the stream index (its
+  // stream and version) and the event-id index (its position, version and content digest) point
+  // at it. See VerifyReport. INVALID_ARGUMENT if from > to.
   VerifyReport Verify(uint64_t from, uint64_t to) const;
 
   // Writes a consistent copy of the store to `directory`, which must not exist yet, on the same

@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "store/record_codec.h"
 #include "store/test_util.h"
 
 namespace hotspot::store {
@@ -462,9 +466,11 @@ TEST_F(EventStoreTest, RestartRecoversHeadsAndNextPosition) {
   EXPECT_TRUE(store_->Verify(0, UINT64_MAX).status.ok());
 }
 
-// Rewrites the stored record at `position`, flipping one bit of byte `offset`, through RocksDB
-// directly while the store is closed.
-void FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position, size_t offset) {
+// Through RocksDB directly while the store is closed: `change` rewrites the value of `key` in
+// `family` (its value is "" if there is none; it returns false to delete the key).
+void DamageBehindTheStoresBack(const std::string& dir, const std::string& family,
+                               const std::string& key,
+                               const std::function<bool(std::string&)>& change) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
@@ -472,19 +478,34 @@ void FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position, size
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
   for (auto* h : handles)
-    if (h->GetName() == "log") log = h;
-  ASSERT_NE(log, nullptr);
-  std::string key(8, '\0');
-  for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(position >> (8 * (7 - i)));
+    if (h->GetName() == family) handle = h;
+  ASSERT_NE(handle, nullptr) << family;
   std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, key, &value).ok());
-  ASSERT_LT(offset, value.size());
-  value[offset] ^= 0x01;
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, key, value).ok());
+  db->Get(rocksdb::ReadOptions(), handle, key, &value).PermitUncheckedError();
+  if (change(value)) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handle, key, value).ok());
+  } else {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handle, key).ok());
+  }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   delete db;
+}
+
+std::string PositionKey(uint64_t position) {
+  std::string key(8, '\0');
+  for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(position >> (8 * (7 - i)));
+  return key;
+}
+
+// Rewrites the stored record at `position`, flipping one bit of byte `offset`.
+void FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position, size_t offset) {
+  DamageBehindTheStoresBack(dir, "log", PositionKey(position), [offset](std::string& value) {
+    EXPECT_LT(offset, value.size());
+    if (offset < value.size()) value[offset] ^= 0x01;
+    return true;
+  });
 }
 
 TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
@@ -509,6 +530,54 @@ TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
     EXPECT_EQ(report.events_checked, 12u);
     EXPECT_NE(report.status.message().find("position 13"), absl::string_view::npos);
     // A range that ends before the damage still verifies.
+    EXPECT_TRUE((*damaged)->Verify(1, 12).status.ok());
+  }
+}
+
+// Issue 15 §3: VerifyLog covers the stream index and the event-id index too: an entry that is
+// missing or points elsewhere is DATA_LOSS naming the index and the event's position.
+TEST_F(EventStoreTest, VerifyFindsABrokenStreamOrEventIdIndexEntry) {
+  for (int i = 0; i < 20; ++i) MustAppend(One(absl::StrCat("s-", i % 3)));
+  absl::StatusOr<std::vector<RecordedEvent>> thirteenth =
+      store_->ReadAll(13, Direction::kForward, 1);
+  ASSERT_TRUE(thirteenth.ok() && thirteenth->size() == 1u);
+  const RecordedEvent& event = (*thirteenth)[0];
+  struct Damage {
+    const char* family;
+    std::string key;
+    std::function<bool(std::string&)> change;
+    const char* says;
+  } damages[] = {
+      {"streams", internal::StreamKey(event.stream, event.stream_version),
+       [](std::string& v) {
+         v = PositionKey(12);
+         return true;
+       },
+       "stream index broken at position 13: "},
+      {"streams", internal::StreamKey(event.stream, event.stream_version),
+       [](std::string&) { return false; }, "stream index broken at position 13: "},
+      {"event_ids", std::string(event.id.bytes()),
+       [](std::string& v) {
+         v[v.size() - 1] ^= 0x01;  // the content digest
+         return true;
+       },
+       "event-id index broken at position 13: "},
+      {"event_ids", std::string(event.id.bytes()), [](std::string&) { return false; },
+       "event-id index broken at position 13: "},
+  };
+  for (const Damage& damage : damages) {
+    SCOPED_TRACE(damage.says);
+    TempDir copy_dir;
+    ASSERT_TRUE(store_->Checkpoint(copy_dir.Sub("db")).ok());
+    DamageBehindTheStoresBack(copy_dir.Sub("db"), damage.family, damage.key, damage.change);
+    absl::StatusOr<std::unique_ptr<EventStore>> damaged =
+        EventStore::Open(Options(), copy_dir.Sub("db"));
+    ASSERT_TRUE(damaged.ok()) << damaged.status();
+    const VerifyReport report = (*damaged)->Verify(0, UINT64_MAX);
+    EXPECT_EQ(report.status.code(), absl::StatusCode::kDataLoss) << report.status;
+    EXPECT_TRUE(absl::StartsWith(report.status.message(), damage.says)) << report.status;
+    EXPECT_EQ(report.first_broken_position, std::optional<uint64_t>(13));
+    EXPECT_EQ(report.events_checked, 12u);
     EXPECT_TRUE((*damaged)->Verify(1, 12).status.ok());
   }
 }

@@ -101,7 +101,9 @@ class AccessLog final : public security::AccessRecorder {
 
   // Fills in who, the call and the purpose (the free text sealed), stamps each record with the
   // next sequence number and the time, and writes them as one batch (see Durability). The error
-  // of the sealing or the write, if one fails: nothing is written then.
+  // of the sealing or the write, if one fails: nothing is written then, and its sequence numbers
+  // stay unused (a concurrent Record() numbered after it may be written first), so a gap in the
+  // sequence marks a read that was not answered.
   absl::Status Record(const security::Principal& who, absl::string_view call,
                       const security::Purpose& purpose,
                       std::vector<v1::AccessRecord> records) override;

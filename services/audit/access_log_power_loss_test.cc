@@ -2,7 +2,9 @@
 // record. The log runs with its default options on a PowerLossFileSystem; four threads record
 // reads (each Record() returning is an answer that may leave the server) until the power is cut
 // at a random moment. After the unsynced data is dropped and the log is opened again, every
-// answered read's record is there, whole, and the sequence numbers run without a gap.
+// answered read's record is there, whole, in order of sequence number. (A number may be missing:
+// the number of a read whose write failed at the cut, and so was never answered, while a
+// concurrent read numbered after it was written first.)
 //
 //   access_log_power_loss_test              20 power cuts (the ctest default)
 //   access_log_power_loss_test --cycles=N   N power cuts (make crash-long runs 500)
@@ -50,14 +52,15 @@ TEST(AccessLogPowerLossTest, EveryAnsweredReadKeepsItsRecord) {
     absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(std::move(options), dir.path());
     ASSERT_TRUE(log.ok()) << "cycle " << cycle << ": " << log.status();
 
-    // Every answered read is there; the sequence runs without a gap.
+    // Every answered read is there, in order of sequence number.
     std::set<std::string> found;
     uint64_t sequence = 0;
     ASSERT_TRUE((*log)
                     ->Export({}, 1000,
                              [&](v1::ExportAccessLogResponse& batch) -> absl::StatusOr<bool> {
                                for (const v1::AccessRecord& r : batch.records()) {
-                                 EXPECT_EQ(r.sequence(), ++sequence) << "cycle " << cycle;
+                                 EXPECT_GT(r.sequence(), sequence) << "cycle " << cycle;
+                                 sequence = r.sequence();
                                  EXPECT_EQ(r.call(), "hotspot.v1.QueryService/GetCase");
                                  found.insert(r.youth_id());
                                }
