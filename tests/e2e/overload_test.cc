@@ -2,6 +2,7 @@
 // huge and malformed ids, dates outside 1900-9999), the server's maximum deadline, the limits per
 // principal and on connections, streams that hold no thread each, and a prompt shutdown with
 // streams open.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -1017,9 +1018,19 @@ class ConnectionLimitTest : public ::testing::Test {
     }
     return status;
   }
-  // A TCP connection to hotspotd's port, with reads timing out after 10 s; -1 if it fails.
-  int RawConnection() const {
+  // A TCP connection to hotspotd's port, from `source` (an address of loopback's 127.0.0.0/8)
+  // if given, with reads timing out after 10 s; -1 if it fails.
+  int RawConnection(const char* source = nullptr) const {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      if (inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+          bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        close(fd);
+        return -1;
+      }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port_));
@@ -1121,7 +1132,8 @@ TEST_F(ConnectionLimitTest, AThousandConnectionsAreServedUnderTheDefaultLimit) {
     limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4 * kConnections);
     ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
   }
-  Start({});
+  // All from 127.0.0.1: as many from one address.
+  Start({"--max_connections_per_address=2000"});
   ASSERT_TRUE(WaitForOpen(0));
   // 2000, unless this host's descriptors allow fewer (hotspotd lowers it then, with a warning).
   EXPECT_GT(Metric("hotspot_connections_max"), kConnections);
@@ -1146,12 +1158,98 @@ TEST_F(ConnectionLimitTest, AThousandConnectionsAreServedUnderTheDefaultLimit) {
   EXPECT_TRUE(WaitForOpen(0));
 }
 
+// One host cannot take every place (the lock-out: one script's idle connections kept
+// every other client out): with --max_connections_per_address=3, a fourth connection from
+// 127.0.0.2 is closed at once, counted and logged naming the address, while clients from
+// 127.0.0.1 are still served; once one of 127.0.0.2's connections closes, it may open another.
+TEST_F(ConnectionLimitTest, OneAddressCannotTakeEveryPlace) {
+  Start({"--max_connections=6", "--max_connections_per_address=3",
+         "--connection_handshake_timeout_s=600"});
+  ASSERT_TRUE(WaitForOpen(0));
+  std::vector<int> attacker;
+  for (int i = 0; i < 3; ++i) {
+    attacker.push_back(RawConnection("127.0.0.2"));
+    ASSERT_GE(attacker.back(), 0) << i << ": " << std::strerror(errno);
+  }
+  ASSERT_TRUE(WaitForOpen(3));
+  const int fourth = RawConnection("127.0.0.2");
+  ASSERT_GE(fourth, 0);
+  char byte;
+  EXPECT_EQ(read(fourth, &byte, 1), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  close(fourth);
+  EXPECT_EQ(Metric("hotspot_connections_refused_per_address_total"), 1);
+  EXPECT_EQ(Metric("hotspot_connections_refused_total"), 1);
+
+  std::vector<std::shared_ptr<grpc::Channel>> served;
+  for (int i = 0; i < 3; ++i) {
+    served.push_back(OwnChannel());
+    ASSERT_TRUE(Connect(served.back())) << i;
+    EXPECT_TRUE(Ping(served.back(), absl::StrCat("served-", i)).ok()) << i;
+  }
+  EXPECT_EQ(Metric("hotspot_connections_open"), 6);
+  EXPECT_TRUE(absl::StrContains(ReadAll(process_->log_file()),
+                                "event=connections_refused_per_address count=1 address=127.0.0.2 "
+                                "open_from_address=3 max_connections_per_address=3"))
+      << ReadAll(process_->log_file());
+
+  close(attacker.back());
+  attacker.pop_back();
+  ASSERT_TRUE(WaitForOpen(5));
+  attacker.push_back(RawConnection("127.0.0.2"));
+  ASSERT_GE(attacker.back(), 0);
+  ASSERT_TRUE(WaitForOpen(6));
+  EXPECT_EQ(Metric("hotspot_connections_refused_per_address_total"), 1);
+  for (int fd : attacker) close(fd);
+  EXPECT_TRUE(WaitForOpen(3));
+}
+
+// A connection no call uses is closed after --max_connection_idle_s (its channel leaves READY)
+// and its place freed; its client's next call connects again.
+TEST_F(ConnectionLimitTest, AnIdleConnectionIsClosed) {
+  Start({"--max_connection_idle_s=1"});
+  ASSERT_TRUE(WaitForOpen(0));
+  std::shared_ptr<grpc::Channel> channel = OwnChannel();
+  ASSERT_TRUE(Connect(channel));
+  ASSERT_TRUE(Ping(channel, "before").ok());
+  EXPECT_EQ(Metric("hotspot_connections_open"), 1);
+  const absl::Time idle_since = absl::Now();
+  ASSERT_TRUE(WaitForOpen(0));
+  EXPECT_GE(absl::Now() - idle_since, absl::Milliseconds(500));
+  // The client sees the GOAWAY and the close: its channel leaves READY.
+  EXPECT_TRUE(channel->GetState(false) != GRPC_CHANNEL_READY ||
+              channel->WaitForStateChange(GRPC_CHANNEL_READY,
+                                          absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
+  EXPECT_TRUE(Ping(channel, "after").ok());
+  EXPECT_EQ(Metric("hotspot_connections_open"), 1);
+}
+
+// A bare TCP connection that never speaks HTTP/2 is closed after
+// --connection_handshake_timeout_s, and its place freed.
+TEST_F(ConnectionLimitTest, AConnectionThatNeverShakesHandsIsClosed) {
+  Start({"--connection_handshake_timeout_s=1"});
+  ASSERT_TRUE(WaitForOpen(0));
+  const int silent = RawConnection();
+  ASSERT_GE(silent, 0);
+  ASSERT_TRUE(WaitForOpen(1));
+  // The server's SETTINGS, then its close, well before the read's 10 s timeout.
+  char buffer[256];
+  ssize_t n;
+  while ((n = read(silent, buffer, sizeof buffer)) > 0) {
+  }
+  EXPECT_TRUE(n == 0 || errno == ECONNRESET) << "not closed: " << std::strerror(errno);
+  close(silent);
+  EXPECT_TRUE(WaitForOpen(0));
+}
+
 // The limits' flags out of range: exit 2 naming the flag.
 TEST(LimitFlagsTest, OutOfRangeIsRefusedNamingTheFlag) {
   TempDir dir;
   for (const char* flag :
        {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1", "max_calls_per_principal=0",
-        "max_subscriptions_per_principal=0", "max_connections=0"}) {
+        "max_subscriptions_per_principal=0", "max_connections=0",
+        "max_connections_per_address=0", "max_connection_idle_s=-1",
+        "connection_handshake_timeout_s=0"}) {
     std::string output;
     EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
                         {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"), "--demo",
