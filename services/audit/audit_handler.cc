@@ -16,6 +16,7 @@
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
+#include "services/rpc/request_checks.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
 
@@ -287,10 +288,8 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
       }
       break;
     case v1::GetCaseAsOfRequest::kTime: {
-      if (request.time().seconds() < 0 || request.time().nanos() < 0 ||
-          request.time().nanos() > 999'999'999) {
-        return Invalid("time", "not a valid timestamp");
-      }
+      // A time between 1900 and 9999, as every request's (the service checked it first).
+      RETURN_IF_ERROR(rpc::CheckDates(request));
       ASSIGN_OR_RETURN(position, PositionAt(TimeOf(request.time())));
       position = std::min(position, head);
       break;

@@ -227,6 +227,107 @@ TEST_F(BadRequestTest, MalformedIdsInQueriesAreInvalidArgumentNamingTheField) {
   EXPECT_EQ(elsewhere.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Every AuditService request passes the read side's shared checks before any policy or lookup:
+// a malformed id (here 1 KB long) is INVALID_ARGUMENT naming the field with a short message,
+// unary and streaming alike, even for a caller the policy would refuse (the chief reads no
+// access log); GetCaseAsOf's time must lie between 1900 and 9999, and a time before 1970 reads
+// the log as it was then (empty).
+TEST_F(BadRequestTest, AuditRequestsRunTheSharedChecks) {
+  const std::string bad = "x y" + std::string(1000, 'z');
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  auto expect_invalid = [](const grpc::Status& status, const std::string& field) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << field << ": " << status.error_message().substr(0, 300);
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), field + ": "))
+        << status.error_message().substr(0, 300);
+    EXPECT_LT(status.error_message().size(), 200u) << field;
+  };
+  for (const Principal& who : {Cast().chief, suite_->dpo}) {
+    SCOPED_TRACE(who.person);
+    {
+      v1::GetCaseAsOfRequest request;
+      request.set_youth_id("youth-" + bad);
+      request.set_position(1);
+      v1::GetCaseAsOfResponse response;
+      expect_invalid(audit->GetCaseAsOf(suite_->As(who).get(), request, &response), "youth_id");
+    }
+    {
+      v1::ListAccessRecordsRequest request;
+      request.set_youth_id(bad);
+      v1::ListAccessRecordsResponse response;
+      expect_invalid(audit->ListAccessRecords(suite_->As(who, "audit: check").get(), request,
+                                              &response),
+                     "youth_id");
+    }
+    {
+      v1::ListErasureReviewsDueRequest request;
+      request.set_area_id("area-" + bad);
+      v1::ListErasureReviewsDueResponse response;
+      expect_invalid(audit->ListErasureReviewsDue(suite_->As(who).get(), request, &response),
+                     "area_id");
+    }
+    {
+      v1::ExportSubjectAccessRequest request;
+      request.set_youth_id(bad);
+      v1::ExportSubjectAccessResponse response;
+      expect_invalid(audit->ExportSubjectAccess(
+                         suite_->As(who, "data_subject_request: check").get(), request, &response),
+                     "youth_id");
+      request.set_youth_id("youth-0001");
+      request.set_subject_access_id(bad);
+      expect_invalid(audit->ExportSubjectAccess(
+                         suite_->As(who, "data_subject_request: check").get(), request, &response),
+                     "subject_access_id");
+    }
+    {
+      v1::GetCaseHistoryRequest request;
+      request.set_youth_id(bad);
+      auto context = suite_->As(who);
+      auto reader = audit->GetCaseHistory(context.get(), request);
+      v1::GetCaseHistoryResponse page;
+      while (reader->Read(&page)) {
+      }
+      expect_invalid(reader->Finish(), "youth_id");
+    }
+    {
+      v1::ExportAccessLogRequest request;
+      request.set_youth_id(bad);
+      auto context = suite_->As(who, "audit: check");
+      auto reader = audit->ExportAccessLog(context.get(), request);
+      v1::ExportAccessLogResponse page;
+      while (reader->Read(&page)) {
+      }
+      expect_invalid(reader->Finish(), "youth_id");
+    }
+  }
+
+  // Times: after 9999 and before 1900 refused naming the field; 1950 read (no case then).
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_size(1);
+  v1::ListCasesResponse cases;
+  ASSERT_TRUE(v1::QueryService::NewStub(suite_->channel)
+                  ->ListCases(suite_->As(Cast().chief).get(), list, &cases)
+                  .ok());
+  ASSERT_EQ(cases.cases_size(), 1);
+  const std::string youth = cases.cases(0).youth_id();
+  for (const int64_t seconds : {int64_t{253402300800}, int64_t{-2208988801}}) {
+    v1::GetCaseAsOfRequest request;
+    request.set_youth_id(youth);
+    request.mutable_time()->set_seconds(seconds);
+    v1::GetCaseAsOfResponse response;
+    expect_invalid(audit->GetCaseAsOf(suite_->As(suite_->dpo).get(), request, &response), "time");
+  }
+  v1::GetCaseAsOfRequest in_1950;
+  in_1950.set_youth_id(youth);
+  in_1950.mutable_time()->set_seconds(-631152000);  // 1950-01-01
+  v1::GetCaseAsOfResponse then;
+  const grpc::Status read_1950 = audit->GetCaseAsOf(suite_->As(suite_->dpo).get(), in_1950, &then);
+  ASSERT_TRUE(read_1950.ok()) << read_1950.error_message();
+  EXPECT_FALSE(then.has_case_view());
+  EXPECT_EQ(then.position(), 0u);
+}
+
 // Dates outside 1900-9999 are refused naming the field, in queries and commands.
 TEST_F(BadRequestTest, DatesOutside1900To9999AreRefusedNamingTheField) {
   for (const int year : {1899, 10000}) {
