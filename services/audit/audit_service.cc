@@ -165,8 +165,11 @@ grpc::ServerUnaryReactor* AuditService::VerifyLog(grpc::CallbackServerContext* c
                                                   const v1::VerifyLogRequest* request,
                                                   v1::VerifyLogResponse* response) {
   return runner_.Unary(context, Method("VerifyLog"), *request, response,
-                       Checked(*request, [this, request](const rpc::Caller& caller) {
-                         return handler_->VerifyLog(caller.who, *request);
+                       Checked(*request, [this, request, context](const rpc::Caller& caller) {
+                         // Stops once the call has ended (its deadline, the server's maximum
+                         // or its client's cancelling): no worker verifies for no one.
+                         return handler_->VerifyLog(caller.who, *request, caller.deadline,
+                                                    [context] { return context->IsCancelled(); });
                        }));
 }
 
