@@ -328,6 +328,44 @@ TEST_F(BadRequestTest, AuditRequestsRunTheSharedChecks) {
   EXPECT_EQ(then.position(), 0u);
 }
 
+// The access log's person filter (list-access-records, export-access-log --person) refuses
+// what no principal's person can be (control characters, bidirectional overrides, spaces) as
+// INVALID_ARGUMENT naming "person", without echoing it; a person's name is listed.
+TEST_F(BadRequestTest, TheAccessLogsPersonFilterRefusesControlCharacters) {
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  for (const std::string& person :
+       {std::string("chief-anna\x1b[2J"), std::string("chief\r\nanna"),
+        std::string("chief-\xe2\x80\xae""anna"), std::string("chief anna")}) {
+    v1::ListAccessRecordsRequest list;
+    list.set_person(person);
+    v1::ListAccessRecordsResponse listed;
+    const grpc::Status status =
+        audit->ListAccessRecords(suite_->As(suite_->dpo, "audit: check").get(), list, &listed);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), "person: ")) << status.error_message();
+    EXPECT_FALSE(absl::StrContains(status.error_message(), person)) << status.error_message();
+
+    v1::ExportAccessLogRequest export_request;
+    export_request.set_person(person);
+    auto context = suite_->As(suite_->dpo, "audit: check");
+    auto reader = audit->ExportAccessLog(context.get(), export_request);
+    v1::ExportAccessLogResponse page;
+    while (reader->Read(&page)) {
+    }
+    const grpc::Status exported = reader->Finish();
+    EXPECT_EQ(exported.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << exported.error_message();
+    EXPECT_TRUE(absl::StartsWith(exported.error_message(), "person: "))
+        << exported.error_message();
+  }
+  v1::ListAccessRecordsRequest list;
+  list.set_person(Cast().chief.person);
+  v1::ListAccessRecordsResponse listed;
+  const grpc::Status named =
+      audit->ListAccessRecords(suite_->As(suite_->dpo, "audit: check").get(), list, &listed);
+  EXPECT_TRUE(named.ok()) << named.error_message();
+}
+
 // Dates outside 1900-9999 are refused naming the field, in queries and commands.
 TEST_F(BadRequestTest, DatesOutside1900To9999AreRefusedNamingTheField) {
   for (const int year : {1899, 10000}) {
