@@ -508,6 +508,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     return absl::UnavailableError(absl::StrCat("listen: the gRPC server did not start (",
                                                absl::StrJoin(listen_addresses, ", "), ")"));
   }
+  // The health statuses before the first connection: gRPC's own say SERVING until told
+  // otherwise, and the views may not have caught up yet.
+  impl->health = std::make_unique<HealthMonitor>(
+      impl->server->GetHealthCheckService(), impl->events.get(), impl->views.get(), start_head,
+      impl->erasures.get(), impl->deadlines.get());
   // Each address gets its port: with port 0 there is one address (see ListenAddresses).
   absl::StatusOr<std::unique_ptr<ConnectionLimiter>> connections =
       ConnectionLimiter::Start(listen_addresses,
@@ -515,15 +520,13 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                                                       options.max_connections_per_address},
                                std::move(acceptor), *impl->registry);
   if (!connections.ok()) {
+    impl->health.reset();
     impl->server->Shutdown();
     return connections.status();
   }
   impl->connections = *std::move(connections);
   impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
                                impl->connections->ports()[0]);
-  impl->health = std::make_unique<HealthMonitor>(
-      impl->server->GetHealthCheckService(), impl->events.get(), impl->views.get(), start_head,
-      impl->erasures.get(), impl->deadlines.get());
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
 }
 
