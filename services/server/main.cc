@@ -358,6 +358,14 @@ int main(int argc, char** argv) {
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.max_connections_per_address = absl::GetFlag(FLAGS_max_connections_per_address);
+  if (options.max_connections_per_address >= options.max_connections) {
+    // One host may then take every place, the lock-out the per-address limit exists against.
+    LOG(WARNING) << "event=max_connections_per_address_ineffective max_connections="
+                 << options.max_connections
+                 << " max_connections_per_address=" << options.max_connections_per_address
+                 << " msg=\"one address may hold every connection: keep "
+                    "--max_connections_per_address well below --max_connections\"";
+  }
   options.max_connection_idle = absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_s));
   options.connection_handshake_timeout =
       absl::Seconds(absl::GetFlag(FLAGS_connection_handshake_timeout_s));

@@ -1343,6 +1343,16 @@ TEST_F(ConnectionLimitTest, OneAddressCannotTakeEveryPlace) {
   EXPECT_TRUE(WaitForOpen(3));
 }
 
+// A per-address limit that is no lower than the total lets one host take every place: hotspotd
+// warns at start, naming both flags.
+TEST_F(ConnectionLimitTest, APerAddressLimitAtTheTotalIsWarnedOf) {
+  Start({"--max_connections=20"});
+  EXPECT_TRUE(absl::StrContains(ReadAll(process_->log_file()),
+                                "event=max_connections_per_address_ineffective "
+                                "max_connections=20 max_connections_per_address=64"))
+      << ReadAll(process_->log_file());
+}
+
 // A connection no call uses is closed after --max_connection_idle_s (its channel leaves READY)
 // and its place freed; its client's next call connects again.
 TEST_F(ConnectionLimitTest, AnIdleConnectionIsClosed) {
