@@ -481,7 +481,8 @@ int Report(const Call& call) {
   const grpc::Status status =
       runner.Unary(FindMethod("QueryService", "GetReport"), request, &response);
   if (!status.ok()) {
-    std::cerr << "hotspotctl: report: " << status.error_message() << "\n";
+    std::cerr << "hotspotctl: report: "
+              << hotspot::common::EscapeForTerminal(status.error_message()) << "\n";
     return ExitFor(status);
   }
   {
@@ -492,7 +493,10 @@ int Report(const Call& call) {
       return kServer;
     }
   }
-  std::cout << "report " << response.report().report().report_id() << ": " << out << "\n";
+  // The id is the server's text: escaped, as every other text it sends.
+  const std::string report_id =
+      hotspot::common::EscapeForTerminal(response.report().report().report_id());
+  std::cout << "report " << report_id << ": " << out << "\n";
   const std::string pdf = flag("pdf");
   if (pdf.empty()) return kOk;
   std::string chromium = flag("chromium");
@@ -517,7 +521,7 @@ int Report(const Call& call) {
               << exit_code << "); is Debian's chromium installed (scripts/deps.sh)?\n";
     return kServer;
   }
-  std::cout << "report " << response.report().report().report_id() << ": " << pdf << "\n";
+  std::cout << "report " << report_id << ": " << pdf << "\n";
   return kOk;
 }
 

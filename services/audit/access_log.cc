@@ -15,6 +15,7 @@
 #include "rocksdb/write_batch.h"
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
+#include "services/security/identity.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -70,9 +71,7 @@ absl::StatusOr<std::vector<std::string>> PrefixesFor(const std::string& youth_id
     return Invalid("youth_id", "give a youth_id or a person, not both");
   }
   RETURN_IF_ERROR(CheckId("youth_id", youth_id, "youth", /*required=*/false));
-  if (person.size() > 200 || person.find('\0') != std::string::npos) {
-    return Invalid("person", "not a person's name");
-  }
+  if (!person.empty()) RETURN_IF_ERROR(security::CheckUsablePerson("person", person));
   if (!youth_id.empty()) return std::vector<std::string>{IndexPrefix('y', youth_id)};
   if (person.empty() && one_required) return Invalid("youth_id", "give a youth_id or a person");
   if (!areas.has_value()) {

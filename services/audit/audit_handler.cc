@@ -16,6 +16,7 @@
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
+#include "services/rpc/request_checks.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
 
@@ -287,10 +288,8 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
       }
       break;
     case v1::GetCaseAsOfRequest::kTime: {
-      if (request.time().seconds() < 0 || request.time().nanos() < 0 ||
-          request.time().nanos() > 999'999'999) {
-        return Invalid("time", "not a valid timestamp");
-      }
+      // A time between 1900 and 9999, as every request's (the service checked it first).
+      RETURN_IF_ERROR(rpc::CheckDates(request));
       ASSIGN_OR_RETURN(position, PositionAt(TimeOf(request.time())));
       position = std::min(position, head);
       break;
@@ -337,7 +336,8 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
 }
 
 absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
-    const security::Principal& who, const v1::VerifyLogRequest& request) const {
+    const security::Principal& who, const v1::VerifyLogRequest& request, absl::Time deadline,
+    const std::function<bool()>& cancelled) const {
   RETURN_IF_ERROR(security::MayVerifyLog(who));
   const uint64_t head = HeadFor(who);
   const uint64_t from = std::max<uint64_t>(request.from_position(), 1);
@@ -352,12 +352,30 @@ absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
     response.set_ok(true);
     return response;
   }
-  const store::VerifyReport report = events_->Verify(from, to);
-  response.set_ok(report.status.ok());
-  if (!report.status.ok()) {
-    response.set_first_broken_position(report.first_broken_position.value_or(0));
-    response.set_problem(std::string(report.status.message()));
+  // A batch at a time: each starts from the stored hash of the event before it, which the batch
+  // before verified, so the batches together verify the chain as one pass would.
+  const uint64_t batch = std::max<uint64_t>(options_.verify_batch, 1);
+  for (uint64_t first = from; first <= to;) {
+    if (cancelled != nullptr && cancelled()) {
+      return absl::CancelledError(absl::StrCat("VerifyLog: the call was cancelled after verifying ",
+                                               first - from, " events"));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "VerifyLog: the call's deadline passed after verifying positions ", from, " to ",
+          first - 1, " of ", to, "; verify the rest with from_position ", first));
+    }
+    const uint64_t last = to - first < batch ? to : first + batch - 1;
+    const store::VerifyReport report = events_->Verify(first, last);
+    if (!report.status.ok()) {
+      response.set_ok(false);
+      response.set_first_broken_position(report.first_broken_position.value_or(0));
+      response.set_problem(std::string(report.status.message()));
+      return response;
+    }
+    first = last + 1;
   }
+  response.set_ok(true);
   return response;
 }
 

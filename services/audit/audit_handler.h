@@ -48,6 +48,9 @@ struct AuditOptions {
   int retention_days = 1826;
   // Most events in one history response. Default: 500.
   size_t history_batch = 500;
+  // VerifyLog verifies this many events at a time, checking its deadline and whether its call
+  // was cancelled between them. Default: 4096 (some milliseconds each).
+  uint64_t verify_batch = 4096;
   // "Now", for the retention period. Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
 };
@@ -99,9 +102,13 @@ class AuditHandler {
                                                               absl::Time deadline) const;
 
   // Role: auditor or admin. Verifies from from_position to to_position (0: the head `who` is
-  // told), at most up to that head.
-  absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const security::Principal& who,
-                                                  const v1::VerifyLogRequest& request) const;
+  // told), at most up to that head, AuditOptions::verify_batch events at a time: between them,
+  // DEADLINE_EXCEEDED once `deadline` has passed, CANCELLED once `cancelled` (if given) says
+  // the call was, so that a long log's verification holds no worker past its call.
+  absl::StatusOr<v1::VerifyLogResponse> VerifyLog(
+      const security::Principal& who, const v1::VerifyLogRequest& request,
+      absl::Time deadline = absl::InfiniteFuture(),
+      const std::function<bool()>& cancelled = nullptr) const;
 
   absl::StatusOr<v1::ListErasureReviewsDueResponse> ErasureReviewsDue(
       const security::Principal& who, const v1::ListErasureReviewsDueRequest& request,

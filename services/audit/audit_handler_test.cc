@@ -361,6 +361,40 @@ TEST_F(AuditTest, AsOfAtSeveralPointsEqualsAReplayOfTheLog) {
   EXPECT_NE(past.message().find("position"), std::string::npos);
 }
 
+// VerifyLog goes a batch at a time: in batches of 3 it verifies the whole log as one pass
+// does; it stops (CANCELLED) once its call is cancelled and (DEADLINE_EXCEEDED, saying where
+// to resume) once its deadline has passed, having verified only what came before, so that a
+// long log's verification holds no worker after its call has ended.
+TEST_F(AuditTest, VerifyLogStopsWhenItsCallEnds) {
+  AuditOptions options;
+  options.verify_batch = 3;
+  const AuditHandler handler(events_.get(), views_.get(), sealer_.get(), &heads_,
+                             std::move(options));
+  const uint64_t head = events_->HeadPosition();
+  ASSERT_GT(head, 12u);
+  int checks = 0;
+  absl::StatusOr<v1::VerifyLogResponse> whole = handler.VerifyLog(
+      cast_.auditor, {}, absl::InfiniteFuture(), [&checks] { return ++checks, false; });
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_TRUE(whole->ok());
+  EXPECT_EQ(whole->to_position(), head);
+  EXPECT_EQ(checks, static_cast<int>((head + 2) / 3));
+
+  checks = 0;
+  const absl::Status cancelled =
+      handler.VerifyLog(cast_.auditor, {}, absl::InfiniteFuture(), [&checks] {
+        return ++checks > 2;  // cancelled after two batches
+      }).status();
+  EXPECT_EQ(cancelled.code(), absl::StatusCode::kCancelled) << cancelled;
+  EXPECT_EQ(cancelled.message(), "VerifyLog: the call was cancelled after verifying 6 events");
+  EXPECT_EQ(checks, 3);
+
+  const absl::Status late =
+      handler.VerifyLog(cast_.auditor, {}, absl::Now() - absl::Seconds(1)).status();
+  EXPECT_EQ(late.code(), absl::StatusCode::kDeadlineExceeded) << late;
+  EXPECT_TRUE(absl::StrContains(late.message(), "verify the rest with from_position 1")) << late;
+}
+
 TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
   const AuditHandler handler = Handler();
   absl::StatusOr<v1::VerifyLogResponse> verified = handler.VerifyLog(cast_.auditor, {});

@@ -2,11 +2,13 @@
 
 #include <map>
 #include <memory>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "services/queries/personal_data.h"
 #include "services/queries/query_service.h"
 #include "services/queries/query_util.h"
+#include "services/rpc/request_checks.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
 
@@ -17,6 +19,19 @@ constexpr size_t kExportBatch = 1000;
 
 const rpc::Method& Method(absl::string_view name) {
   return rpc::Method::Of(v1::AuditService::service_full_name(), name);
+}
+
+// `work` (a unary call's query or a stream's opening), run once `request` has passed the read
+// side's shared checks (rpc::CheckReadRequest: its ids, dates and times): a malformed one is
+// INVALID_ARGUMENT naming the field, quoting a bounded prefix, and reaches neither the policy
+// nor a lookup.
+template <typename Work>
+auto Checked(const google::protobuf::Message& request, Work work) {
+  return [&request, work = std::move(work)](const rpc::Caller& caller) mutable
+         -> std::invoke_result_t<Work&, const rpc::Caller&> {
+    RETURN_IF_ERROR(rpc::CheckReadRequest(request));
+    return work(caller);
+  };
 }
 
 }  // namespace
@@ -82,7 +97,7 @@ grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHisto
   // Queued without a thread until the views reach the head (its own wait then ends at once).
   return runner_.StreamAfter<v1::GetCaseHistoryResponse>(
       context, method, *request, handler_->AwaitedHead(),
-      [this, request, &method](const rpc::Caller& caller)
+      Checked(*request, [this, request, &method](const rpc::Caller& caller)
           -> absl::StatusOr<rpc::Producer<v1::GetCaseHistoryResponse>> {
         ASSIGN_OR_RETURN(AuditHandler::History history,
                          handler_->OpenCaseHistory(caller.who, *request, caller.deadline));
@@ -93,7 +108,7 @@ grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHisto
           if (pulled != rpc::Pull::kNone) RETURN_IF_ERROR(runner_.Record(caller, method, shown));
           return pulled;
         };
-      });
+      }));
 }
 
 grpc::ServerUnaryReactor* AuditService::GetCaseAsOf(grpc::CallbackServerContext* context,
@@ -104,9 +119,9 @@ grpc::ServerUnaryReactor* AuditService::GetCaseAsOf(grpc::CallbackServerContext*
       [this, request](const rpc::Caller&) -> absl::StatusOr<uint64_t> {
         return handler_->Awaited(*request);
       },
-      [this, request](const rpc::Caller& caller) {
+      Checked(*request, [this, request](const rpc::Caller& caller) {
         return handler_->CaseAsOf(caller.who, *request, caller.deadline);
-      });
+      }));
 }
 
 grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
@@ -114,14 +129,14 @@ grpc::ServerUnaryReactor* AuditService::ListAccessRecords(
     v1::ListAccessRecordsResponse* response) {
   return runner_.Unary(
       context, Method("ListAccessRecords"), *request, response,
-      [this, request](
-          const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ListAccessRecordsResponse>> {
+      Checked(*request, [this, request](const rpc::Caller& caller)
+                            -> absl::StatusOr<Disclosed<v1::ListAccessRecordsResponse>> {
         ASSIGN_OR_RETURN(const AccessLog::Areas areas, Readable(caller.who, request->youth_id()));
         Disclosed<v1::ListAccessRecordsResponse> out;
         ASSIGN_OR_RETURN(out.answer, access_log_->List(*request, areas));
         RETURN_IF_ERROR(ResolvePurposes(*out.answer.mutable_records(), out.disclosures));
         return out;
-      });
+      }));
 }
 
 grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAccessLog(
@@ -129,7 +144,7 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
   const rpc::Method& method = Method("ExportAccessLog");
   return runner_.Stream<v1::ExportAccessLogResponse>(
       context, method, *request,
-      [this, request, &method](const rpc::Caller& caller)
+      Checked(*request, [this, request, &method](const rpc::Caller& caller)
           -> absl::StatusOr<rpc::Producer<v1::ExportAccessLogResponse>> {
         ASSIGN_OR_RETURN(const AccessLog::Areas areas, Readable(caller.who, request->youth_id()));
         ASSIGN_OR_RETURN(std::unique_ptr<AccessLog::Exporter> exporter,
@@ -143,16 +158,19 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
           RETURN_IF_ERROR(runner_.Record(caller, method, shown));
           return pulled;
         };
-      });
+      }));
 }
 
 grpc::ServerUnaryReactor* AuditService::VerifyLog(grpc::CallbackServerContext* context,
                                                   const v1::VerifyLogRequest* request,
                                                   v1::VerifyLogResponse* response) {
   return runner_.Unary(context, Method("VerifyLog"), *request, response,
-                       [this, request](const rpc::Caller& caller) {
-                         return handler_->VerifyLog(caller.who, *request);
-                       });
+                       Checked(*request, [this, request, context](const rpc::Caller& caller) {
+                         // Stops once the call has ended (its deadline, the server's maximum
+                         // or its client's cancelling): no worker verifies for no one.
+                         return handler_->VerifyLog(caller.who, *request, caller.deadline,
+                                                    [context] { return context->IsCancelled(); });
+                       }));
 }
 
 grpc::ServerUnaryReactor* AuditService::ListErasureReviewsDue(
@@ -161,9 +179,9 @@ grpc::ServerUnaryReactor* AuditService::ListErasureReviewsDue(
   return runner_.UnaryAfter(
       context, Method("ListErasureReviewsDue"), *request, response,
       [this](const rpc::Caller&) -> absl::StatusOr<uint64_t> { return handler_->AwaitedHead(); },
-      [this, request](const rpc::Caller& caller) {
+      Checked(*request, [this, request](const rpc::Caller& caller) {
         return handler_->ErasureReviewsDue(caller.who, *request, caller.deadline);
-      });
+      }));
 }
 
 grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
@@ -172,8 +190,8 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
   return runner_.UnaryAfter(
       context, Method("ExportSubjectAccess"), *request, response,
       [this](const rpc::Caller&) -> absl::StatusOr<uint64_t> { return handler_->AwaitedHead(); },
-      [this, request](
-          const rpc::Caller& caller) -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
+      Checked(*request, [this, request](const rpc::Caller& caller)
+                            -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
         // It holds the youth's access records: for an auditor of the youth's area, as the
         // access log is.
         RETURN_IF_ERROR(security::MayReadAccessLog(caller.who));
@@ -211,7 +229,7 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
         answer.set_position(out.answer.position());
         RETURN_IF_ERROR(answer_(caller.who, answer));
         return out;
-      });
+      }));
 }
 
 }  // namespace hotspot::audit

@@ -19,6 +19,11 @@
 // client that takes no response for `stall_timeout` (--stream_stall_timeout_s) has its stream
 // ended RESOURCE_EXHAUSTED (rpc::ReaderStalled), its call slot freed.
 //
+// Every request, unary or streaming, first passes the read side's shared checks
+// (rpc::CheckReadRequest, as queries and subscriptions do): a malformed id is INVALID_ARGUMENT
+// naming the field, quoting a bounded prefix, and a time outside 1900-9999 is refused, before
+// any policy or lookup sees them.
+//
 // Thread-safety: gRPC calls the handlers concurrently; the service holds no mutable state.
 #ifndef HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_
 #define HOTSPOT_SERVICES_AUDIT_AUDIT_SERVICE_H_

@@ -40,30 +40,6 @@ constexpr absl::string_view kClaimKinds[] = {"group:", "sub:"};
 // A claims map's person that stands for the person the token names.
 constexpr absl::string_view kTokensPerson = "*";
 
-// Whether `person`, a token's claim, will do as a principal's person: it becomes the events'
-// actor and the access log's person, as a tokens file's would, and is printed to operators. No
-// spaces, no control characters (C0, DEL, C1) and no invisible or bidirectional formatting
-// (U+200B to U+200F, U+202A to U+202E, U+2066 to U+2069); at most 128 bytes.
-bool UsablePerson(absl::string_view person) {
-  if (person.empty() || person.size() > 128) return false;
-  for (size_t i = 0; i < person.size(); ++i) {
-    const auto byte = [&person](size_t at) {
-      return at < person.size() ? static_cast<unsigned char>(person[at]) : 0;
-    };
-    const unsigned char c = byte(i);
-    if (c <= 0x20 || c == 0x7f) return false;
-    if (c == 0xc2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9f) return false;  // C1
-    if (c == 0xe2) {
-      const int code = ((c & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
-      if ((code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) ||
-          (code >= 0x2066 && code <= 0x2069)) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
 bool SamePrincipal(const Principal& a, const Principal& b) {
   return a.person == b.person && a.agency == b.agency && a.role == b.role && a.areas == b.areas;
 }
@@ -385,6 +361,33 @@ absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
   }
   RETURN_IF_ERROR(internal::WriteOwnerOnlyFile(path, text, internal::Existing::kReplace));
   return tokens;
+}
+
+bool UsablePerson(absl::string_view person) {
+  if (person.empty() || person.size() > 128) return false;
+  for (size_t i = 0; i < person.size(); ++i) {
+    const auto byte = [&person](size_t at) {
+      return at < person.size() ? static_cast<unsigned char>(person[at]) : 0;
+    };
+    const unsigned char c = byte(i);
+    if (c <= 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9f) return false;  // C1
+    if (c == 0xe2) {
+      const int code = ((c & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
+      if ((code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) ||
+          (code >= 0x2066 && code <= 0x2069)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+absl::Status CheckUsablePerson(absl::string_view field, absl::string_view person) {
+  if (UsablePerson(person)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": not a person's name (1 to 128 bytes, without spaces, control or formatting "
+             "characters; ", person.size(), " bytes given)"));
 }
 
 }  // namespace hotspot::security

@@ -208,6 +208,16 @@ class Authenticator {
   Admission admission_;
 };
 
+// Whether `person` will do as a principal's person (an OIDC token's person claim must): it
+// becomes the events' actor and the access log's person, and is printed to operators. No spaces,
+// no control characters (C0, DEL, C1) and no invisible or bidirectional formatting (U+200B to
+// U+200F, U+202A to U+202E, U+2066 to U+2069); 1 to 128 bytes.
+bool UsablePerson(absl::string_view person);
+
+// A person a request names at `field` (e.g. the access log's filter): OK if UsablePerson,
+// INVALID_ARGUMENT naming `field` otherwise (without quoting it: it may hold anything).
+absl::Status CheckUsablePerson(absl::string_view field, absl::string_view person);
+
 // The token in an "authorization" header value: "Bearer <token>". UNAUTHENTICATED otherwise.
 absl::StatusOr<absl::string_view> BearerToken(absl::string_view authorization);
 

@@ -13,7 +13,6 @@
 
 #include <cstring>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -91,6 +90,27 @@ int FitToDescriptors(int wanted) {
   return fits;
 }
 
+// The key a source address is counted under (ConnectionLimiter::open_per_source_) and its text
+// for the log: an IPv4 address's 4 bytes (also for an IPv4-mapped IPv6 one), an IPv6 address's
+// first 8 (its /64).
+std::pair<std::string, std::string> SourceOf(const sockaddr_storage& peer) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (peer.ss_family == AF_INET6) {
+    const in6_addr& address = reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&address)) {
+      const char* v4 = reinterpret_cast<const char*>(address.s6_addr) + 12;
+      inet_ntop(AF_INET, v4, text, sizeof text);
+      return {std::string(v4, 4), text};
+    }
+    inet_ntop(AF_INET6, &address, text, sizeof text);
+    return {std::string(reinterpret_cast<const char*>(address.s6_addr), 8),
+            absl::StrCat(text, "/64")};
+  }
+  const in_addr& address = reinterpret_cast<const sockaddr_in&>(peer).sin_addr;
+  inet_ntop(AF_INET, &address, text, sizeof text);
+  return {std::string(reinterpret_cast<const char*>(&address), 4), text};
+}
+
 bool Watch(int epoll, int fd, uint32_t events, uint64_t tag) {
   epoll_event event;
   std::memset(&event, 0, sizeof event);
@@ -107,6 +127,9 @@ absl::StatusOr<std::unique_ptr<ConnectionLimiter>> ConnectionLimiter::Start(
     prometheus::Registry& registry) {
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("max_connections: 1 or more");
+  }
+  if (options.max_connections_per_address < 1) {
+    return absl::InvalidArgumentError("max_connections_per_address: 1 or more");
   }
   std::vector<int> listeners;
   std::vector<int> ports;
@@ -152,24 +175,33 @@ absl::StatusOr<std::unique_ptr<ConnectionLimiter>> ConnectionLimiter::Start(
           .Add({}),
       prometheus::BuildCounter()
           .Name("hotspot_connections_refused_total")
-          .Help("Connections closed at once: past --max_connections, or no descriptor left")
+          .Help("Connections closed at once: past --max_connections or "
+                "--max_connections_per_address, or no descriptor left")
+          .Register(registry)
+          .Add({}),
+      prometheus::BuildCounter()
+          .Name("hotspot_connections_refused_per_address_total")
+          .Help("Connections closed at once past --max_connections_per_address (counted in "
+                "hotspot_connections_refused_total too)")
           .Register(registry)
           .Add({}),
   };
   metrics.max.Set(max_connections);
   return std::unique_ptr<ConnectionLimiter>(new ConnectionLimiter(
-      std::move(listeners), std::move(ports), max_connections, options.refusal_log_interval,
-      std::move(acceptor), metrics, epoll, wake));
+      std::move(listeners), std::move(ports), max_connections,
+      options.max_connections_per_address, options.refusal_log_interval, std::move(acceptor),
+      metrics, epoll, wake));
 }
 
 ConnectionLimiter::ConnectionLimiter(
     std::vector<int> listeners, std::vector<int> ports, int max_connections,
-    absl::Duration refusal_log_interval,
+    int max_connections_per_address, absl::Duration refusal_log_interval,
     std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor, Metrics metrics,
     int epoll, int wake)
     : listeners_(std::move(listeners)),
       ports_(std::move(ports)),
       max_connections_(max_connections),
+      max_connections_per_address_(max_connections_per_address),
       refusal_log_interval_(refusal_log_interval),
       acceptor_(std::move(acceptor)),
       metrics_(metrics),
@@ -208,7 +240,6 @@ void ConnectionLimiter::SetListening(bool on) {
 }
 
 void ConnectionLimiter::Run() {
-  absl::flat_hash_set<int> watched;  // the duplicates of the connections open
   absl::Time resume_at = absl::InfinitePast();
   epoll_event events[64];
   while (!stop_) {
@@ -237,15 +268,18 @@ void ConnectionLimiter::Run() {
         continue;
       }
       const int fd = static_cast<int>(tag);
-      if (watched.contains(fd)) {
-        watched.erase(fd);
+      if (source_of_.contains(fd)) {
         Ended(fd);
         continue;
       }
       if (listeners_closed_ || !listening_) continue;
       // Accepts what waits, within the limit; the rest is refused.
       while (true) {
-        const int connection = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer;
+        std::memset(&peer, 0, sizeof peer);
+        socklen_t peer_length = sizeof peer;
+        const int connection = accept4(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                                       SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (connection < 0) {
           if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             LOG_EVERY_N(WARNING, 100) << "event=accept_failed error=\"" << std::strerror(errno)
@@ -259,13 +293,21 @@ void ConnectionLimiter::Run() {
           Refuse(connection);
           continue;
         }
+        auto [source, source_text] = SourceOf(peer);
+        const auto from_source = open_per_source_.find(source);
+        if (from_source != open_per_source_.end() &&
+            from_source->second >= max_connections_per_address_) {
+          RefuseFromAddress(connection, source_text, from_source->second);
+          continue;
+        }
         const int duplicate = fcntl(connection, F_DUPFD_CLOEXEC, 0);
         if (duplicate < 0 || !Watch(epoll_, duplicate, EPOLLRDHUP, duplicate)) {
           if (duplicate >= 0) close(duplicate);
           Refuse(connection);
           continue;
         }
-        watched.insert(duplicate);
+        ++open_per_source_[source];
+        source_of_.emplace(duplicate, std::move(source));
         open_.fetch_add(1, std::memory_order_relaxed);
         metrics_.open.Increment();
         metrics_.accepted.Increment();
@@ -282,7 +324,7 @@ void ConnectionLimiter::Run() {
       }
     }
   }
-  for (int duplicate : watched) Ended(duplicate);
+  while (!source_of_.empty()) Ended(source_of_.begin()->first);
   if (!listeners_closed_) {
     for (int fd : listeners_) close(fd);
     listeners_closed_ = true;
@@ -290,25 +332,50 @@ void ConnectionLimiter::Run() {
   }
 }
 
-void ConnectionLimiter::Refuse(int fd) {
+void ConnectionLimiter::Reset(int fd) {
   // RST rather than FIN: nothing of it lingers in TIME_WAIT on the server.
   const linger reset{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   close(fd);
   metrics_.refused.Increment();
-  ++refused_unlogged_;
-  const absl::Time now = absl::Now();
-  if (now - last_refusal_log_ >= refusal_log_interval_) {
-    LOG(WARNING) << "event=connections_refused count=" << refused_unlogged_
+}
+
+void ConnectionLimiter::Refuse(int fd) {
+  Reset(fd);
+  if (refusals_.Count(refusal_log_interval_)) {
+    LOG(WARNING) << "event=connections_refused count=" << refusals_.unlogged
                  << " open=" << open_.load(std::memory_order_relaxed)
                  << " max_connections=" << max_connections_
                  << " msg=\"connections past --max_connections are closed at once\"";
-    refused_unlogged_ = 0;
-    last_refusal_log_ = now;
+    refusals_.Logged();
   }
 }
 
+void ConnectionLimiter::RefuseFromAddress(int fd, const std::string& source,
+                                          int open_from_source) {
+  Reset(fd);
+  metrics_.refused_per_address.Increment();
+  if (refusals_per_address_.Count(refusal_log_interval_)) {
+    LOG(WARNING) << "event=connections_refused_per_address count=" << refusals_per_address_.unlogged
+                 << " address=" << source << " open_from_address=" << open_from_source
+                 << " max_connections_per_address=" << max_connections_per_address_
+                 << " msg=\"connections from one address past --max_connections_per_address are "
+                    "closed at once\"";
+    refusals_per_address_.Logged();
+  }
+}
+
+bool ConnectionLimiter::RefusalLog::Count(absl::Duration interval) {
+  ++unlogged;
+  return absl::Now() - last >= interval;
+}
+
 void ConnectionLimiter::Ended(int duplicate) {
+  const auto source = source_of_.find(duplicate);
+  if (const auto count = open_per_source_.find(source->second); --count->second == 0) {
+    open_per_source_.erase(count);
+  }
+  source_of_.erase(source);
   epoll_ctl(epoll_, EPOLL_CTL_DEL, duplicate, nullptr);
   close(duplicate);
   open_.fetch_sub(1, std::memory_order_relaxed);

@@ -19,10 +19,16 @@
 // Guarantees.
 //   - At most `max_connections` connections (over all the addresses) are open at once, counting
 //     those still in their TLS handshake.
+//   - At most `max_connections_per_address` of them come from one source address (an IPv6
+//     address counts by its /64 network, which one host is usually given whole), so that one
+//     host, with or without a token, cannot hold every place: the others are still served.
+//     Loopback is an address like any other.
 //   - A connection beyond the limit is closed at once, before any byte is read or written: the
 //     client sees the connection end (its channel goes to TRANSIENT_FAILURE, never READY) and
 //     retries with backoff. It is counted, and logged at most once per `refusal_log_interval`
-//     with the number refused since the last line (event=connections_refused).
+//     with the number refused since the last line (event=connections_refused). A connection
+//     past its address's limit is refused the same way, and logged apart, naming the address
+//     (event=connections_refused_per_address).
 //   - A connection that ends frees its place as soon as the limiter's thread sees it end
 //     (usually well under a millisecond).
 //
@@ -37,8 +43,10 @@
 //   hotspot_connections_open               connections open now
 //   hotspot_connections_max                the limit in force
 //   hotspot_connections_accepted_total     connections handed to the server
-//   hotspot_connections_refused_total      connections closed at once, past the limit (or when
+//   hotspot_connections_refused_total      connections closed at once, past a limit (or when
 //                                          no descriptor was left for them)
+//   hotspot_connections_refused_per_address_total
+//                                          of those, the ones past max_connections_per_address
 //
 // Threading. One thread accepts and watches; the accessors are safe from any thread.
 //
@@ -55,6 +63,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -74,6 +83,11 @@ struct ConnectionLimitOptions {
   // integrating system holds one or a few; the 1,000 connections fit with room to
   // spare. Default: 2000.
   int max_connections = 2000;
+  // Connections open at once from one source address (an IPv6 /64), so that one host cannot
+  // take every place of `max_connections` (hotspotd: --max_connections_per_address). An
+  // integrating system holds one or a few; behind a NAT or a proxy, every client shares its
+  // address: raise it there. Default: 64.
+  int max_connections_per_address = 64;
   // Refused connections are logged at most once per this. Default: 10 s.
   absl::Duration refusal_log_interval = absl::Seconds(10);
 };
@@ -85,7 +99,7 @@ class ConnectionLimiter {
   // `acceptor`, which must belong to a server already started (before it starts, gRPC closes
   // what it is handed). The metrics are registered in `registry`, which must outlive the
   // limiter. UNAVAILABLE naming "listen" if an address cannot be bound; INVALID_ARGUMENT naming
-  // "max_connections" if it is below 1.
+  // "max_connections" or "max_connections_per_address" if it is below 1.
   static absl::StatusOr<std::unique_ptr<ConnectionLimiter>> Start(
       const std::vector<std::string>& addresses, ConnectionLimitOptions options,
       std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
@@ -113,17 +127,35 @@ class ConnectionLimiter {
     prometheus::Gauge& max;
     prometheus::Counter& accepted;
     prometheus::Counter& refused;
+    prometheus::Counter& refused_per_address;
+  };
+  // Refusals not logged yet, and when the last line was: one line per interval at most.
+  struct RefusalLog {
+    uint64_t unlogged = 0;
+    absl::Time last = absl::InfinitePast();
+    // Counts a refusal; true if a line is due now (then `unlogged` is the count to log, and is
+    // reset by the caller's Logged()).
+    bool Count(absl::Duration interval);
+    void Logged() {
+      unlogged = 0;
+      last = absl::Now();
+    }
   };
 
   ConnectionLimiter(std::vector<int> listeners, std::vector<int> ports, int max_connections,
-                    absl::Duration refusal_log_interval,
+                    int max_connections_per_address, absl::Duration refusal_log_interval,
                     std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor,
                     Metrics metrics, int epoll, int wake);
 
   void Run();
   // Accepts what `listener` has waiting.
   void AcceptAll(int listener);
+  // Closes `fd` at once (a reset), counted in `refused`.
+  void Reset(int fd);
+  // Reset(), logged as past max_connections (or for want of a descriptor).
   void Refuse(int fd);
+  // Reset(), for a connection past the limit of its source address `source` (its text).
+  void RefuseFromAddress(int fd, const std::string& source, int open_from_source);
   // The connection watched through `duplicate` ended.
   void Ended(int duplicate);
   void SetListening(bool on);
@@ -131,6 +163,7 @@ class ConnectionLimiter {
   const std::vector<int> listeners_;
   const std::vector<int> ports_;
   const int max_connections_;
+  const int max_connections_per_address_;
   const absl::Duration refusal_log_interval_;
   const std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   Metrics metrics_;
@@ -144,8 +177,12 @@ class ConnectionLimiter {
   // Only the thread's.
   bool listening_ = true;
   bool listeners_closed_ = false;
-  uint64_t refused_unlogged_ = 0;
-  absl::Time last_refusal_log_ = absl::InfinitePast();
+  RefusalLog refusals_;
+  RefusalLog refusals_per_address_;
+  // The source (a key of `open_per_source_`) of each connection open, by its duplicate.
+  absl::flat_hash_map<int, std::string> source_of_;
+  // Connections open per source: an IPv4 address's 4 bytes, an IPv6 address's first 8.
+  absl::flat_hash_map<std::string, int> open_per_source_;
   std::thread thread_;
 };
 

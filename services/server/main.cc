@@ -8,7 +8,9 @@
 //            [--log_format=text|json] [--max_call_deadline_s=30]
 //            [--max_calls_per_principal=32] [--max_subscriptions_per_principal=8]
 //            [--subscriber_idle_timeout_s=3600] [--stream_stall_timeout_s=120]
-//            [--max_connections=2000] [--max_streams_per_connection=100]
+//            [--max_connections=2000] [--max_connections_per_address=64]
+//            [--max_connection_idle_s=300] [--connection_handshake_timeout_s=20]
+//            [--max_streams_per_connection=100]
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //
@@ -153,6 +155,19 @@ ABSL_FLAG(int, max_connections, 2000,
           "(counted in hotspot_connections_refused_total). Each holds 2 file descriptors: "
           "RLIMIT_NOFILE is raised to fit, or the limit lowered with a warning. 1 to 100000. "
           "Default: 2000");
+ABSL_FLAG(int, max_connections_per_address, 64,
+          "connections open at once from one source address (an IPv6 address counts by its "
+          "/64), loopback included, so that one host cannot take every place of "
+          "--max_connections; more are closed at once (hotspot_connections_refused_per_address_"
+          "total, event=connections_refused_per_address). Behind a NAT or a proxy every client "
+          "shares one address: raise it there. 1 to 100000. Default: 64");
+ABSL_FLAG(int, max_connection_idle_s, 300,
+          "a connection with no call in flight for this many seconds is closed (a GOAWAY); its "
+          "client connects again at its next call. Open streams keep theirs. 0: never; at most "
+          "86400. Default: 300");
+ABSL_FLAG(int, connection_handshake_timeout_s, 20,
+          "a connection that has not finished its TLS handshake and sent HTTP/2's preface within "
+          "this many seconds is closed. 1 to 3600. Default: 20");
 ABSL_FLAG(int, subscriber_idle_timeout_s, 3600,
           "a subscription sent no event for this many seconds (heartbeats do not count) ends "
           "UNAVAILABLE; the client resubscribes from its checkpoint. 0: never; at most 604800. "
@@ -305,6 +320,11 @@ int main(int argc, char** argv) {
           {"max_subscriptions_per_principal", absl::GetFlag(FLAGS_max_subscriptions_per_principal),
            1, 10000},
           {"max_connections", absl::GetFlag(FLAGS_max_connections), 1, 100000},
+          {"max_connections_per_address", absl::GetFlag(FLAGS_max_connections_per_address), 1,
+           100000},
+          {"max_connection_idle_s", absl::GetFlag(FLAGS_max_connection_idle_s), 0, 86400},
+          {"connection_handshake_timeout_s", absl::GetFlag(FLAGS_connection_handshake_timeout_s),
+           1, 3600},
           {"stream_stall_timeout_s", absl::GetFlag(FLAGS_stream_stall_timeout_s), 1, 86400},
           {"max_stream_duration_s", absl::GetFlag(FLAGS_max_stream_duration_s), 0, 86400 * 7},
           {"max_health_reflection_streams", absl::GetFlag(FLAGS_max_health_reflection_streams),
@@ -338,6 +358,18 @@ int main(int argc, char** argv) {
   options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
+  options.max_connections_per_address = absl::GetFlag(FLAGS_max_connections_per_address);
+  if (options.max_connections_per_address >= options.max_connections) {
+    // One host may then take every place, the lock-out the per-address limit exists against.
+    LOG(WARNING) << "event=max_connections_per_address_ineffective max_connections="
+                 << options.max_connections
+                 << " max_connections_per_address=" << options.max_connections_per_address
+                 << " msg=\"one address may hold every connection: keep "
+                    "--max_connections_per_address well below --max_connections\"";
+  }
+  options.max_connection_idle = absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_s));
+  options.connection_handshake_timeout =
+      absl::Seconds(absl::GetFlag(FLAGS_connection_handshake_timeout_s));
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {

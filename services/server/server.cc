@@ -438,6 +438,16 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS: a client past it waits for one of its streams to
   // end (its library queues the call) before another starts on that connection.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_streams_per_connection);
+  // Connections no call uses are closed, and so are those that never finish their handshake:
+  // with the limits per address (connection_limit.h), a client holds no place it does not use.
+  if (options.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+  }
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.connection_handshake_timeout)));
   {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> observers;
     // The guard first: the observer counts the codes it sends.
@@ -497,20 +507,25 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     return absl::UnavailableError(absl::StrCat("listen: the gRPC server did not start (",
                                                absl::StrJoin(listen_addresses, ", "), ")"));
   }
+  // The health statuses before the first connection: gRPC's own say SERVING until told
+  // otherwise, and the views may not have caught up yet.
+  impl->health = std::make_unique<HealthMonitor>(
+      impl->server->GetHealthCheckService(), impl->events.get(), impl->views.get(), start_head,
+      impl->erasures.get(), impl->deadlines.get());
   // Each address gets its port: with port 0 there is one address (see ListenAddresses).
   absl::StatusOr<std::unique_ptr<ConnectionLimiter>> connections =
-      ConnectionLimiter::Start(listen_addresses, ConnectionLimitOptions{options.max_connections},
+      ConnectionLimiter::Start(listen_addresses,
+                               ConnectionLimitOptions{options.max_connections,
+                                                      options.max_connections_per_address},
                                std::move(acceptor), *impl->registry);
   if (!connections.ok()) {
+    impl->health.reset();
     impl->server->Shutdown();
     return connections.status();
   }
   impl->connections = *std::move(connections);
   impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
                                impl->connections->ports()[0]);
-  impl->health = std::make_unique<HealthMonitor>(
-      impl->server->GetHealthCheckService(), impl->events.get(), impl->views.get(), start_head,
-      impl->erasures.get(), impl->deadlines.get());
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
 }
 

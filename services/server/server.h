@@ -134,6 +134,18 @@ struct ServerOptions {
   // Connections open at once, over all listening addresses: beyond it a connection is closed
   // at once (server/connection_limit.h). Default: 2000.
   int max_connections = 2000;
+  // Connections open at once from one source address (an IPv6 /64), loopback included: beyond
+  // it a connection from that address is closed at once, so that one host cannot take every
+  // place of `max_connections` (server/connection_limit.h). Default: 64.
+  int max_connections_per_address = 64;
+  // A connection with no call in flight for this long is closed (gRPC's
+  // GRPC_ARG_MAX_CONNECTION_IDLE_MS: a GOAWAY, then the close); its client connects again at
+  // its next call. Open streams (subscriptions) keep theirs. Zero: never. Default: 5 minutes.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // A connection that has not completed its TLS handshake and sent HTTP/2's preface and
+  // SETTINGS within this is closed (gRPC's GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS), so that a
+  // bare TCP connection cannot hold a place for long. Default: 20 s.
+  absl::Duration connection_handshake_timeout = absl::Seconds(20);
   // A subscription sent no event for this long ends UNAVAILABLE (the client resubscribes from
   // its checkpoint); zero: never. Default: 1 hour.
   absl::Duration subscriber_idle_timeout = absl::Hours(1);

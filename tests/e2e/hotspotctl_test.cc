@@ -15,8 +15,11 @@
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.pb.h"
 #include "hotspot/v1/command_service.pb.h"
-#include "hotspot/v1/query_service.pb.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "hotspot/v1/query_service.grpc.pb.h"
 #include "store/event_store.h"
+#include "store/test_util.h"
 #include "tests/e2e/shell_util.h"
 #include "tests/e2e/suite_server.h"
 
@@ -231,6 +234,57 @@ TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
   const Result verified = Ctl(&cast.auditor, {"verify-log"});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
   EXPECT_TRUE(absl::StartsWith(verified.out, "ok             yes\n")) << verified.out;
+}
+
+// A QueryService that answers GetReport with text of its own choosing: an error whose message
+// holds terminal escapes, or a report whose id does.
+class HostileReports final : public v1::QueryService::Service {
+ public:
+  bool fail = true;
+  grpc::Status GetReport(grpc::ServerContext*, const v1::GetReportRequest*,
+                         v1::GetReportResponse* response) override {
+    if (fail) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no report \x1b[2J\xe2\x80\xae here");
+    }
+    response->mutable_report()->mutable_report()->set_report_id("report-\x1b]0;owned\x07");
+    return grpc::Status::OK;
+  }
+};
+
+// hotspotctl report prints what a server sends escaped for the terminal, its error message and
+// the report's id alike, as every other command does: a server (or a man in the middle of a
+// plaintext connection) cannot send escape codes to an operator's terminal.
+TEST(HotspotctlReportTest, TheServersTextIsEscaped) {
+  store::testing::TempDir dir;
+  HostileReports service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto run = [&] {
+    const std::string out = dir.Sub("out"), err = dir.Sub("err");
+    const std::string command = absl::StrCat(
+        HOTSPOTCTL_PATH, " --server=127.0.0.1:", port, " --token=t report --area_id=area-x",
+        " --report_id=report-x --out=", dir.Sub("report.html"), " >", out, " 2>", err);
+    const int status = std::system(command.c_str());
+    return Result{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+  };
+  const Result failed = run();
+  EXPECT_NE(failed.exit_code, 0);
+  EXPECT_EQ(failed.err.find('\x1b'), std::string::npos) << failed.err;
+  EXPECT_EQ(failed.err.find("\xe2\x80\xae"), std::string::npos) << failed.err;
+  EXPECT_TRUE(absl::StrContains(failed.err, "no report \\x1b[2J\\u202e here")) << failed.err;
+
+  service.fail = false;
+  const Result answered = run();
+  EXPECT_EQ(answered.exit_code, 0) << answered.err;
+  EXPECT_EQ(answered.out.find('\x1b'), std::string::npos) << answered.out;
+  EXPECT_EQ(answered.out.find('\x07'), std::string::npos) << answered.out;
+  EXPECT_TRUE(absl::StrContains(answered.out, "report report-\\x1b]0;owned\\x07: "))
+      << answered.out;
+  server->Shutdown();
 }
 
 }  // namespace

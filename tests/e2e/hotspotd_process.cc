@@ -112,6 +112,20 @@ std::string ReadAll(const std::string& path) {
   return out.str();
 }
 
+bool WaitForLog(const std::string& path, const std::string& text, int count) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    const std::string log = ReadAll(path);
+    int found = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
+      ++found;
+    }
+    if (found >= count) return true;
+    absl::SleepFor(absl::Milliseconds(10));  // a poll's interval, not a wait for an outcome
+  }
+  return false;
+}
+
 int RunToExit(const std::string& binary, const std::vector<std::string>& flags,
               std::string* output) {
   const std::string log =

@@ -45,6 +45,9 @@ class HotspotdProcess {
 // The text of the file at `path` ("" if it cannot be read).
 std::string ReadAll(const std::string& path);
 
+// Whether `text` appears at least `count` times in the file at `path` (a log) within 10 s.
+bool WaitForLog(const std::string& path, const std::string& text, int count);
+
 // Runs `binary` with `flags` to completion; returns its exit code, its output in `*output`.
 int RunToExit(const std::string& binary, const std::vector<std::string>& flags,
               std::string* output);

@@ -50,21 +50,6 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& token,
   return context;
 }
 
-// Whether `text` appears at least `count` times in the file at `path` within 10 s.
-bool WaitForLog(const std::string& path, const std::string& text, int count) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    const std::string log = ReadAll(path);
-    int found = 0;
-    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
-      ++found;
-    }
-    if (found >= count) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return false;
-}
-
 class OidcTest : public ::testing::Test {
  protected:
   // Keys made once: RSA keys take a while to make.

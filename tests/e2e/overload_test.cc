@@ -2,6 +2,7 @@
 // huge and malformed ids, dates outside 1900-9999), the server's maximum deadline, the limits per
 // principal and on connections, streams that hold no thread each, and a prompt shutdown with
 // streams open.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -224,6 +225,145 @@ TEST_F(BadRequestTest, MalformedIdsInQueriesAreInvalidArgumentNamingTheField) {
   const grpc::Status elsewhere = Query<v1::ListCasesRequest, v1::ListCasesResponse>(
       &v1::QueryService::Stub::ListCases, cases);
   EXPECT_EQ(elsewhere.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Every AuditService request passes the read side's shared checks before any policy or lookup:
+// a malformed id (here 1 KB long) is INVALID_ARGUMENT naming the field with a short message,
+// unary and streaming alike, even for a caller the policy would refuse (the chief reads no
+// access log); GetCaseAsOf's time must lie between 1900 and 9999, and a time before 1970 reads
+// the log as it was then (empty).
+TEST_F(BadRequestTest, AuditRequestsRunTheSharedChecks) {
+  const std::string bad = "x y" + std::string(1000, 'z');
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  auto expect_invalid = [](const grpc::Status& status, const std::string& field) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << field << ": " << status.error_message().substr(0, 300);
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), field + ": "))
+        << status.error_message().substr(0, 300);
+    EXPECT_LT(status.error_message().size(), 200u) << field;
+  };
+  for (const Principal& who : {Cast().chief, suite_->dpo}) {
+    SCOPED_TRACE(who.person);
+    {
+      v1::GetCaseAsOfRequest request;
+      request.set_youth_id("youth-" + bad);
+      request.set_position(1);
+      v1::GetCaseAsOfResponse response;
+      expect_invalid(audit->GetCaseAsOf(suite_->As(who).get(), request, &response), "youth_id");
+    }
+    {
+      v1::ListAccessRecordsRequest request;
+      request.set_youth_id(bad);
+      v1::ListAccessRecordsResponse response;
+      expect_invalid(audit->ListAccessRecords(suite_->As(who, "audit: check").get(), request,
+                                              &response),
+                     "youth_id");
+    }
+    {
+      v1::ListErasureReviewsDueRequest request;
+      request.set_area_id("area-" + bad);
+      v1::ListErasureReviewsDueResponse response;
+      expect_invalid(audit->ListErasureReviewsDue(suite_->As(who).get(), request, &response),
+                     "area_id");
+    }
+    {
+      v1::ExportSubjectAccessRequest request;
+      request.set_youth_id(bad);
+      v1::ExportSubjectAccessResponse response;
+      expect_invalid(audit->ExportSubjectAccess(
+                         suite_->As(who, "data_subject_request: check").get(), request, &response),
+                     "youth_id");
+      request.set_youth_id("youth-0001");
+      request.set_subject_access_id(bad);
+      expect_invalid(audit->ExportSubjectAccess(
+                         suite_->As(who, "data_subject_request: check").get(), request, &response),
+                     "subject_access_id");
+    }
+    {
+      v1::GetCaseHistoryRequest request;
+      request.set_youth_id(bad);
+      auto context = suite_->As(who);
+      auto reader = audit->GetCaseHistory(context.get(), request);
+      v1::GetCaseHistoryResponse page;
+      while (reader->Read(&page)) {
+      }
+      expect_invalid(reader->Finish(), "youth_id");
+    }
+    {
+      v1::ExportAccessLogRequest request;
+      request.set_youth_id(bad);
+      auto context = suite_->As(who, "audit: check");
+      auto reader = audit->ExportAccessLog(context.get(), request);
+      v1::ExportAccessLogResponse page;
+      while (reader->Read(&page)) {
+      }
+      expect_invalid(reader->Finish(), "youth_id");
+    }
+  }
+
+  // Times: after 9999 and before 1900 refused naming the field; 1950 read (no case then).
+  v1::ListCasesRequest list;
+  list.set_area_id(scenario::kAreaId);
+  list.set_page_size(1);
+  v1::ListCasesResponse cases;
+  ASSERT_TRUE(v1::QueryService::NewStub(suite_->channel)
+                  ->ListCases(suite_->As(Cast().chief).get(), list, &cases)
+                  .ok());
+  ASSERT_EQ(cases.cases_size(), 1);
+  const std::string youth = cases.cases(0).youth_id();
+  for (const int64_t seconds : {int64_t{253402300800}, int64_t{-2208988801}}) {
+    v1::GetCaseAsOfRequest request;
+    request.set_youth_id(youth);
+    request.mutable_time()->set_seconds(seconds);
+    v1::GetCaseAsOfResponse response;
+    expect_invalid(audit->GetCaseAsOf(suite_->As(suite_->dpo).get(), request, &response), "time");
+  }
+  v1::GetCaseAsOfRequest in_1950;
+  in_1950.set_youth_id(youth);
+  in_1950.mutable_time()->set_seconds(-631152000);  // 1950-01-01
+  v1::GetCaseAsOfResponse then;
+  const grpc::Status read_1950 = audit->GetCaseAsOf(suite_->As(suite_->dpo).get(), in_1950, &then);
+  ASSERT_TRUE(read_1950.ok()) << read_1950.error_message();
+  EXPECT_FALSE(then.has_case_view());
+  EXPECT_EQ(then.position(), 0u);
+}
+
+// The access log's person filter (list-access-records, export-access-log --person) refuses
+// what no principal's person can be (control characters, bidirectional overrides, spaces) as
+// INVALID_ARGUMENT naming "person", without echoing it; a person's name is listed.
+TEST_F(BadRequestTest, TheAccessLogsPersonFilterRefusesControlCharacters) {
+  auto audit = v1::AuditService::NewStub(suite_->channel);
+  for (const std::string& person :
+       {std::string("chief-anna\x1b[2J"), std::string("chief\r\nanna"),
+        std::string("chief-\xe2\x80\xae""anna"), std::string("chief anna")}) {
+    v1::ListAccessRecordsRequest list;
+    list.set_person(person);
+    v1::ListAccessRecordsResponse listed;
+    const grpc::Status status =
+        audit->ListAccessRecords(suite_->As(suite_->dpo, "audit: check").get(), list, &listed);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), "person: ")) << status.error_message();
+    EXPECT_FALSE(absl::StrContains(status.error_message(), person)) << status.error_message();
+
+    v1::ExportAccessLogRequest export_request;
+    export_request.set_person(person);
+    auto context = suite_->As(suite_->dpo, "audit: check");
+    auto reader = audit->ExportAccessLog(context.get(), export_request);
+    v1::ExportAccessLogResponse page;
+    while (reader->Read(&page)) {
+    }
+    const grpc::Status exported = reader->Finish();
+    EXPECT_EQ(exported.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << exported.error_message();
+    EXPECT_TRUE(absl::StartsWith(exported.error_message(), "person: "))
+        << exported.error_message();
+  }
+  v1::ListAccessRecordsRequest list;
+  list.set_person(Cast().chief.person);
+  v1::ListAccessRecordsResponse listed;
+  const grpc::Status named =
+      audit->ListAccessRecords(suite_->As(suite_->dpo, "audit: check").get(), list, &listed);
+  EXPECT_TRUE(named.ok()) << named.error_message();
 }
 
 // Dates outside 1900-9999 are refused naming the field, in queries and commands.
@@ -1017,9 +1157,19 @@ class ConnectionLimitTest : public ::testing::Test {
     }
     return status;
   }
-  // A TCP connection to hotspotd's port, with reads timing out after 10 s; -1 if it fails.
-  int RawConnection() const {
+  // A TCP connection to hotspotd's port, from `source` (an address of loopback's 127.0.0.0/8)
+  // if given, with reads timing out after 10 s; -1 if it fails.
+  int RawConnection(const char* source = nullptr) const {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      if (inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+          bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        close(fd);
+        return -1;
+      }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port_));
@@ -1121,7 +1271,8 @@ TEST_F(ConnectionLimitTest, AThousandConnectionsAreServedUnderTheDefaultLimit) {
     limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4 * kConnections);
     ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
   }
-  Start({});
+  // All from 127.0.0.1: as many from one address.
+  Start({"--max_connections_per_address=2000"});
   ASSERT_TRUE(WaitForOpen(0));
   // 2000, unless this host's descriptors allow fewer (hotspotd lowers it then, with a warning).
   EXPECT_GT(Metric("hotspot_connections_max"), kConnections);
@@ -1146,12 +1297,108 @@ TEST_F(ConnectionLimitTest, AThousandConnectionsAreServedUnderTheDefaultLimit) {
   EXPECT_TRUE(WaitForOpen(0));
 }
 
+// One host cannot take every place (the lock-out: one script's idle connections kept
+// every other client out): with --max_connections_per_address=3, a fourth connection from
+// 127.0.0.2 is closed at once, counted and logged naming the address, while clients from
+// 127.0.0.1 are still served; once one of 127.0.0.2's connections closes, it may open another.
+TEST_F(ConnectionLimitTest, OneAddressCannotTakeEveryPlace) {
+  Start({"--max_connections=6", "--max_connections_per_address=3",
+         "--connection_handshake_timeout_s=600"});
+  ASSERT_TRUE(WaitForOpen(0));
+  std::vector<int> attacker;
+  for (int i = 0; i < 3; ++i) {
+    attacker.push_back(RawConnection("127.0.0.2"));
+    ASSERT_GE(attacker.back(), 0) << i << ": " << std::strerror(errno);
+  }
+  ASSERT_TRUE(WaitForOpen(3));
+  const int fourth = RawConnection("127.0.0.2");
+  ASSERT_GE(fourth, 0);
+  char byte;
+  EXPECT_EQ(read(fourth, &byte, 1), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  close(fourth);
+  EXPECT_EQ(Metric("hotspot_connections_refused_per_address_total"), 1);
+  EXPECT_EQ(Metric("hotspot_connections_refused_total"), 1);
+
+  std::vector<std::shared_ptr<grpc::Channel>> served;
+  for (int i = 0; i < 3; ++i) {
+    served.push_back(OwnChannel());
+    ASSERT_TRUE(Connect(served.back())) << i;
+    EXPECT_TRUE(Ping(served.back(), absl::StrCat("served-", i)).ok()) << i;
+  }
+  EXPECT_EQ(Metric("hotspot_connections_open"), 6);
+  EXPECT_TRUE(absl::StrContains(ReadAll(process_->log_file()),
+                                "event=connections_refused_per_address count=1 address=127.0.0.2 "
+                                "open_from_address=3 max_connections_per_address=3"))
+      << ReadAll(process_->log_file());
+
+  close(attacker.back());
+  attacker.pop_back();
+  ASSERT_TRUE(WaitForOpen(5));
+  attacker.push_back(RawConnection("127.0.0.2"));
+  ASSERT_GE(attacker.back(), 0);
+  ASSERT_TRUE(WaitForOpen(6));
+  EXPECT_EQ(Metric("hotspot_connections_refused_per_address_total"), 1);
+  for (int fd : attacker) close(fd);
+  EXPECT_TRUE(WaitForOpen(3));
+}
+
+// A per-address limit that is no lower than the total lets one host take every place: hotspotd
+// warns at start, naming both flags.
+TEST_F(ConnectionLimitTest, APerAddressLimitAtTheTotalIsWarnedOf) {
+  Start({"--max_connections=20"});
+  EXPECT_TRUE(absl::StrContains(ReadAll(process_->log_file()),
+                                "event=max_connections_per_address_ineffective "
+                                "max_connections=20 max_connections_per_address=64"))
+      << ReadAll(process_->log_file());
+}
+
+// A connection no call uses is closed after --max_connection_idle_s (its channel leaves READY)
+// and its place freed; its client's next call connects again.
+TEST_F(ConnectionLimitTest, AnIdleConnectionIsClosed) {
+  Start({"--max_connection_idle_s=1"});
+  ASSERT_TRUE(WaitForOpen(0));
+  std::shared_ptr<grpc::Channel> channel = OwnChannel();
+  ASSERT_TRUE(Connect(channel));
+  ASSERT_TRUE(Ping(channel, "before").ok());
+  EXPECT_EQ(Metric("hotspot_connections_open"), 1);
+  const absl::Time idle_since = absl::Now();
+  ASSERT_TRUE(WaitForOpen(0));
+  EXPECT_GE(absl::Now() - idle_since, absl::Milliseconds(500));
+  // The client sees the GOAWAY and the close: its channel leaves READY.
+  EXPECT_TRUE(channel->GetState(false) != GRPC_CHANNEL_READY ||
+              channel->WaitForStateChange(GRPC_CHANNEL_READY,
+                                          absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
+  EXPECT_TRUE(Ping(channel, "after").ok());
+  EXPECT_EQ(Metric("hotspot_connections_open"), 1);
+}
+
+// A bare TCP connection that never speaks HTTP/2 is closed after
+// --connection_handshake_timeout_s, and its place freed.
+TEST_F(ConnectionLimitTest, AConnectionThatNeverShakesHandsIsClosed) {
+  Start({"--connection_handshake_timeout_s=1"});
+  ASSERT_TRUE(WaitForOpen(0));
+  const int silent = RawConnection();
+  ASSERT_GE(silent, 0);
+  ASSERT_TRUE(WaitForOpen(1));
+  // The server's SETTINGS, then its close, well before the read's 10 s timeout.
+  char buffer[256];
+  ssize_t n;
+  while ((n = read(silent, buffer, sizeof buffer)) > 0) {
+  }
+  EXPECT_TRUE(n == 0 || errno == ECONNRESET) << "not closed: " << std::strerror(errno);
+  close(silent);
+  EXPECT_TRUE(WaitForOpen(0));
+}
+
 // The limits' flags out of range: exit 2 naming the flag.
 TEST(LimitFlagsTest, OutOfRangeIsRefusedNamingTheFlag) {
   TempDir dir;
   for (const char* flag :
        {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1", "max_calls_per_principal=0",
-        "max_subscriptions_per_principal=0", "max_connections=0"}) {
+        "max_subscriptions_per_principal=0", "max_connections=0",
+        "max_connections_per_address=0", "max_connection_idle_s=-1",
+        "connection_handshake_timeout_s=0"}) {
     std::string output;
     EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
                         {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"), "--demo",

@@ -2,6 +2,7 @@
 // make_certs.sh, the openssl binary), called from C++ and from hotspotctl; refused plaintext,
 // refused certificates, certificates reloaded without a restart, and --listen names that only
 // look like loopback.
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -288,6 +289,41 @@ TEST_F(TlsTest, ReplacedCertificatesAndClientCaAreTakenUpWithoutARestart) {
   EXPECT_EQ(
       Ping(Channel(address, other_("ca.pem"), pki_("client.pem"), pki_("client.key"))).error_code(),
       grpc::StatusCode::UNAVAILABLE);
+}
+
+// The certificate map is read again on SIGHUP (the README's revocation): a certificate mapped
+// to another principal is that principal from then on, and one whose line is removed still
+// passes the handshake but names no one (UNAUTHENTICATED without a token; a token says who).
+TEST_F(TlsTest, TheClientMapIsReadAgainOnSighup) {
+  const std::string map = dir_.Sub("client-map");
+  std::filesystem::copy_file(pki_("client-map"), map);
+  HotspotdProcess server = Start(
+      pki_, {"--tls_client_ca_file=" + pki_("client-ca.pem"), "--tls_client_map_file=" + map});
+  auto integration = [&] {
+    return Channel(server.address(), pki_("ca.pem"), pki_("client.pem"), pki_("client.key"));
+  };
+  EXPECT_EQ(Operate(integration(), "").error_message(), kIntegrationRefused);
+
+  // The same certificate, mapped to the admin.
+  Replace(map, "cn:system-case-records it-operator agency-hotspot-sjaelor admin -\n");
+  server.Signal(SIGHUP);
+  ASSERT_TRUE(WaitForLog(server.log_file(), "event=reloaded file=tls_client_map_file", 1))
+      << ReadAll(server.log_file());
+  EXPECT_TRUE(Operate(integration(), "").ok());
+
+  // Revoked: its line removed.
+  Replace(map, "# no client certificate names a principal\n");
+  server.Signal(SIGHUP);
+  ASSERT_TRUE(WaitForLog(server.log_file(), "event=reloaded file=tls_client_map_file", 2))
+      << ReadAll(server.log_file());
+  const auto revoked = integration();
+  EXPECT_TRUE(Ping(revoked).ok());  // the handshake still passes
+  const grpc::Status anonymous = Operate(revoked, "");
+  EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(anonymous.error_message(),
+            "the client certificate (cn:system-case-records uri:spiffe://kommune.test/case-records) "
+            "is not in tls_client_map_file, and no bearer token was sent");
+  EXPECT_EQ(Operate(revoked, tokens_.at("chief-anna")).error_message(), kChiefRefused);
 }
 
 TEST(TlsFlagsTest, PlaintextListensOnlyWhereTheNameResolvesToLoopback) {
