@@ -9,7 +9,8 @@
 // each id ("youth-0193…") becomes "<youth-1>", "<youth-2>", … in order of appearance, each date
 // "D+n" (days after the demo's first day) and a date before that day or far after it (the
 // measurements' year ends, the programme's adoption) "Y-n-MM-DD" (n years before the demo's
-// year). Birth dates and 18th birthdays are the scenario's own and stay as they are. Ages on
+// year), a notification's receipt due date "<6 working days on>" (its calendar days depend on
+// the weekday). Birth dates and 18th birthdays are the scenario's own and stay as they are. Ages on
 // record (a consent's giver age) depend on the year the demo is played: masked. The deadline
 // process is off, so nothing but the demo writes.
 //
@@ -80,12 +81,15 @@ std::string Mask(const std::string& text, absl::CivilDay base) {
         (void)absl::SimpleAtoi((*it)[2].str(), &m);
         (void)absl::SimpleAtoi((*it)[3].str(), &d);
         const int64_t days = absl::CivilDay(y, m, d) - base;
-        masked += PadCell(absl::StrCat(days >= 0 && days <= 1200
-                                           ? absl::StrCat("D+", days)
-                                           : absl::StrFormat("Y%+d-%02d-%02d", y - base.year(),
-                                                             m, d),
-                                       (*it)[4].str()),
-                          it->length(), line, it->position() + it->length());
+        // A notification's receipt is due 6 working days on: how many calendar days that is
+        // depends on the weekday the demo is played on.
+        const std::string day = absl::StrContains(line, "receipt due")
+                                    ? std::string("<6 working days on>")
+                                : days >= 0 && days <= 1200
+                                    ? absl::StrCat("D+", days)
+                                    : absl::StrFormat("Y%+d-%02d-%02d", y - base.year(), m, d);
+        masked += PadCell(absl::StrCat(day, (*it)[4].str()), it->length(), line,
+                          it->position() + it->length());
         at = it->position() + it->length();
       }
       line = masked + line.substr(at);

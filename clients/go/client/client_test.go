@@ -205,9 +205,20 @@ func TestDanishPurposeReachesTheAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer chief.Close()
+	// The views apply the demo in the background after a start: poll, for at most 30 s, until
+	// they list a case.
 	cases := &hotspotv1.ListCasesResponse{}
-	if err := chief.Query(ctx, "ListCases", "", &hotspotv1.ListCasesRequest{AreaId: example.Area, PageSize: 1}, cases); err != nil || len(cases.Cases) != 1 {
-		t.Fatalf("ListCases: %v", err)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := chief.Query(ctx, "ListCases", "", &hotspotv1.ListCasesRequest{AreaId: example.Area, PageSize: 1}, cases)
+		if err != nil {
+			t.Fatalf("ListCases: %v", err)
+		}
+		if len(cases.Cases) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ListCases: no case listed within 30 s")
+		}
 	}
 	youth := cases.Cases[0].YouthId
 	if err := chief.Query(ctx, "GetCase", "", &hotspotv1.GetCaseRequest{YouthId: youth}, &hotspotv1.GetCaseResponse{}); err != nil {
