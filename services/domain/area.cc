@@ -561,10 +561,11 @@ absl::StatusOr<Decision> Decide(const v1::MarkHalfYearlyReportMissingCommand& r,
                                     absl::FormatCivilTime(last), " is flagged missing already")));
   // Owed only for a half-year that ended with a programme adopted (adoptions of before carry no
   // time: taken as adopted before).
-  RETURN_IF_ERROR(Rule(area.programme_revision > 0 && area.programme_adopted_at < StartOf(last + 1),
-                       absl::StrCat("half_year_end: ", r.area_id(),
-                                    " had no programme adopted by the end of the half-year to ",
-                                    absl::FormatCivilTime(last), ": no half-yearly report is owed")));
+  RETURN_IF_ERROR(
+      Rule(area.programme_revision > 0 && area.programme_adopted_at < StartOf(last + 1),
+           absl::StrCat("half_year_end: ", r.area_id(),
+                        " had no programme adopted by the end of the half-year to ",
+                        absl::FormatCivilTime(last), ": no half-yearly report is owed")));
   const absl::CivilDay due = last + kHalfYearlyReportGraceDays;
   RETURN_IF_ERROR(
       Rule(absl::ToCivilDay(c.now, absl::UTCTimeZone()) > due,

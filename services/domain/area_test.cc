@@ -442,8 +442,9 @@ class ReportTest : public DecideTest {
     for (v1::Hearing& hearing : *programme.mutable_hearings()) {
       *hearing.mutable_held_on() = DateOf(day - 30);
     }
-    EXPECT_EQ(w_.Do(programme, chief_).writes[0].events[0].programme_adopted().adopted_at().seconds(),
-              absl::ToUnixSeconds(w_.now_));
+    EXPECT_EQ(
+        w_.Do(programme, chief_).writes[0].events[0].programme_adopted().adopted_at().seconds(),
+        absl::ToUnixSeconds(w_.now_));
     w_.now_ = now;
   }
 };

@@ -278,8 +278,8 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
                                                      : absl::CivilDay(half_year_end.year(), 7, 1);
           if (std::any_of(reports->begin(), reports->end(), [&](const v1::SubmittedReport& r) {
                 const absl::CivilDay end = DayOf(r.report().period_end());
-                return r.report().kind() == v1::REPORT_KIND_HALF_YEARLY &&
-                       end >= half_year_start && end <= half_year_end;
+                return r.report().kind() == v1::REPORT_KIND_HALF_YEARLY && end >= half_year_start &&
+                       end <= half_year_end;
               })) {
             continue;
           }

@@ -31,7 +31,7 @@ absl::StatusOr<v1::CommandResponse> HandlerSink::Send(const security::Principal&
   };
 #define HOTSPOT_DISPATCH(Name)                                            \
   if (const auto* r = dynamic_cast<const v1::Name##Request*>(&request)) { \
-    handler_->Execute(who, *r, finish);                                    \
+    handler_->Execute(who, *r, finish);                                   \
     done.WaitForNotification();                                           \
     return result;                                                        \
   }

@@ -255,8 +255,7 @@ TEST(PolicyTest, AMeasurementIsItsOwningAgencys) {
             absl::StatusCode::kPermissionDenied);
   // A measure nobody owns is nobody's to record (the domain asks for DefineMeasure first).
   for (const Principal* who : {&staff, &admin, &caseworker, &nobodys}) {
-    EXPECT_EQ(MayRecordMeasurement(*who, "area-a", "").code(),
-              absl::StatusCode::kPermissionDenied)
+    EXPECT_EQ(MayRecordMeasurement(*who, "area-a", "").code(), absl::StatusCode::kPermissionDenied)
         << who->person;
   }
 }

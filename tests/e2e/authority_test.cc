@@ -1426,8 +1426,9 @@ TEST_F(AuthorityTest, AProposalMadeAgainstARevisionNoLongerCurrentIsNotApproved)
   approve.set_approves_proposal_id(older);
   EXPECT_TRUE(Refused(cast_->chief, approve, grpc::StatusCode::FAILED_PRECONDITION,
                       absl::StrCat("approves_proposal_id: ", older, " revises revision ",
-                                   programme.revision(), " of ", kArea, "'s programme, which "
-                                   "revision ", revised.revision(), " has replaced since")));
+                                   programme.revision(), " of ", kArea,
+                                   "'s programme, which revision ", revised.revision(),
+                                   " has replaced since")));
   // The programme stands as revised: the older goals did not come back.
   const v1::ProgrammeView after = Programme(Probe());
   EXPECT_EQ(after.revision(), revised.revision());
