@@ -51,6 +51,9 @@ void Evolve(AreaState& state, const v1::Event& event) {
       break;
     case K::kProgrammeAdopted:
       state.programme_revision = event.programme_adopted().revision();
+      if (event.programme_adopted().has_adopted_at()) {
+        state.programme_adopted_at = TimeOf(event.programme_adopted().adopted_at());
+      }
       break;
     case K::kProgrammeRevised:
       state.programme_revision = event.programme_revised().revision();

@@ -34,6 +34,9 @@ struct AreaState {
   std::string municipality;  // as established
   int32_t escalation_ack_days = 0;
   int32_t programme_revision = 0;
+  // When the programme was adopted (ProgrammeAdopted.adopted_at); InfinitePast for an adoption
+  // of before, which carries no time.
+  absl::Time programme_adopted_at = absl::InfinitePast();
   std::string chief;
   std::set<std::string> staff;
   std::map<std::string, v1::BodyKind> bodies;   // body id -> kind

@@ -111,6 +111,7 @@ absl::StatusOr<Decision> Decide(const v1::AdoptProgrammeRequest& r, const Comman
   x->set_council_reference(r.council_reference());
   *x->mutable_council_decided_on() = r.council_decided_on();
   *x->mutable_hearings() = r.hearings();
+  x->mutable_adopted_at()->set_seconds(absl::ToUnixSeconds(c.now));
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id());
 }
@@ -135,6 +136,7 @@ absl::StatusOr<Decision> Decide(const v1::ProposeProgrammeRevisionRequest& r,
   *x->mutable_goals() = r.goals();
   x->set_reason(r.reason());
   x->mutable_proposed_at()->set_seconds(absl::ToUnixSeconds(c.now));
+  x->set_revises_revision(area.programme_revision);
   s.Emit(r.area_id(), r.area_id(), std::move(e));
   return s.Finish(r.area_id(), {id});
 }
@@ -371,10 +373,15 @@ absl::StatusOr<Decision> Decide(const v1::RecordMeasurementRequest& r, const Com
   if (!v1::AgeGroup_IsValid(r.age_group())) return Invalid("age_group", "not an age group");
   RETURN_IF_ERROR(RequireArea(c.principal, r.area_id()));
   ASSIGN_OR_RETURN(const AreaState area, s.LoadMain<AreaState>("area_id", r.area_id()));
-  // The chief's office, or the people of the agency that owns the measure (DefineMeasure).
+  // Each measure has an owning agency and a definition (issue 13, §5): a measure is defined
+  // before its first measurement, and only its owning agency's people record it. Measurements
+  // recorded before this rule stand (state evolution does not check).
   const auto owner = area.measure_owners.find(r.measure());
-  RETURN_IF_ERROR(security::MayRecordMeasurement(
-      c.principal, r.area_id(), owner == area.measure_owners.end() ? "" : owner->second));
+  RETURN_IF_ERROR(Rule(owner != area.measure_owners.end(),
+                       absl::StrCat("measure: ", r.measure(), " is not defined in ", r.area_id(),
+                                    ": DefineMeasure names its owning agency and definition "
+                                    "first")));
+  RETURN_IF_ERROR(security::MayRecordMeasurement(c.principal, r.area_id(), owner->second));
   v1::Event e;
   auto* x = e.mutable_measurement_recorded();
   x->set_area_id(r.area_id());
@@ -552,6 +559,13 @@ absl::StatusOr<Decision> Decide(const v1::MarkHalfYearlyReportMissingCommand& r,
   RETURN_IF_ERROR(Rule(area.reports_missing.count(epoch_last) == 0,
                        absl::StrCat(r.area_id(), "'s half-yearly report to ",
                                     absl::FormatCivilTime(last), " is flagged missing already")));
+  // Owed only for a half-year that ended with a programme adopted (adoptions of before carry no
+  // time: taken as adopted before).
+  RETURN_IF_ERROR(
+      Rule(area.programme_revision > 0 && area.programme_adopted_at < StartOf(last + 1),
+           absl::StrCat("half_year_end: ", r.area_id(),
+                        " had no programme adopted by the end of the half-year to ",
+                        absl::FormatCivilTime(last), ": no half-yearly report is owed")));
   const absl::CivilDay due = last + kHalfYearlyReportGraceDays;
   RETURN_IF_ERROR(
       Rule(absl::ToCivilDay(c.now, absl::UTCTimeZone()) > due,

@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/domain/rules.h"
 #include "services/domain/test_world.h"
 
 namespace hotspot::domain {
@@ -116,10 +117,26 @@ TEST_F(DecideTest, AreaSetUpAndItsRules) {
   measurement.set_scope(v1::MEASUREMENT_SCOPE_CONTROL_AREAS);
   *measurement.mutable_measured_on() = Day(2026, 6, 30);
   measurement.set_value(65);
+  // A measure nobody defined is recorded by nobody (issue 13, §5): the police define theirs.
+  for (const Principal* who : {&chief_, &admin_, &police_leader_}) {
+    const absl::StatusOr<Decision> undefined = w_.Run(measurement, *who);
+    EXPECT_EQ(Code(undefined), absl::StatusCode::kFailedPrecondition) << who->person;
+    EXPECT_EQ(undefined.status().message(),
+              "measure: charges_per_1000_youth is not defined in area-test: DefineMeasure names "
+              "its owning agency and definition first");
+  }
+  auto charges = Req<v1::DefineMeasureRequest>();
+  charges.set_area_id("area-test");
+  charges.set_measure("charges_per_1000_youth");
+  charges.set_owning_agency_id("agency-police");
+  charges.set_definition("Charges against the area's youths per 1,000 youths, per year");
+  charges.set_unit("per 1,000 youths");
+  w_.Do(charges, police_leader_);
   EXPECT_EQ(Code(w_.Run(measurement, school_leader_)), absl::StatusCode::kPermissionDenied);
-  w_.Do(measurement, chief_);
+  EXPECT_EQ(w_.Do(measurement, police_leader_).writes[0].events[0].measurement_recorded().value(),
+            65);
   measurement.set_measure("Charges per 1000");
-  EXPECT_EQ(Code(w_.Run(measurement, chief_)), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Code(w_.Run(measurement, police_leader_)), absl::StatusCode::kInvalidArgument);
 
   // A principal of another area sees nothing of this one.
   Principal stranger = chief_;
@@ -414,6 +431,22 @@ class ReportTest : public DecideTest {
     }
     w_.Do(ladder, admin_);
   }
+
+  // The city council's programme, adopted (and recorded) on `day`: a half-yearly report is owed
+  // for each half-year that ends after it.
+  void AdoptProgrammeOn(absl::CivilDay day) {
+    const absl::Time now = w_.now_;
+    w_.now_ = absl::FromCivil(day, absl::UTCTimeZone()) + absl::Hours(10);
+    v1::AdoptProgrammeRequest programme = Programme();
+    *programme.mutable_council_decided_on() = DateOf(day);
+    for (v1::Hearing& hearing : *programme.mutable_hearings()) {
+      *hearing.mutable_held_on() = DateOf(day - 30);
+    }
+    EXPECT_EQ(
+        w_.Do(programme, chief_).writes[0].events[0].programme_adopted().adopted_at().seconds(),
+        absl::ToUnixSeconds(w_.now_));
+    w_.now_ = now;
+  }
 };
 
 // The chief's report (issue 13 §5): the chief's alone; the figures as the views had them,
@@ -553,6 +586,13 @@ TEST_F(ReportTest, AMissingHalfYearlyReportIsFlaggedOnce) {
   missing.set_area_id("area-test");
   *missing.mutable_half_year_end() = Day(2026, 6, 30);
   EXPECT_EQ(Code(w_.Run(missing, chief_)), absl::StatusCode::kPermissionDenied);
+  // Owed only with a programme adopted before the half-year ended.
+  absl::StatusOr<Decision> refused = w_.Run(missing, system_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "half_year_end: area-test had no programme adopted by the end of the half-year to "
+            "2026-06-30: no half-yearly report is owed");
+  AdoptProgrammeOn(absl::CivilDay(2025, 3, 1));
   const Decision d = w_.Do(missing, system_);
   ASSERT_EQ(d.writes[0].events.size(), 1u);
   const v1::HalfYearlyReportMissing& x = d.writes[0].events[0].half_yearly_report_missing();
@@ -566,7 +606,7 @@ TEST_F(ReportTest, AMissingHalfYearlyReportIsFlaggedOnce) {
 
   // Not a half-year's end; a half-year not over (with its grace days).
   *missing.mutable_half_year_end() = Day(2026, 6, 29);
-  absl::StatusOr<Decision> refused = w_.Run(missing, system_);
+  refused = w_.Run(missing, system_);
   EXPECT_EQ(Code(refused), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(refused.status().message(), "half_year_end"));
   *missing.mutable_half_year_end() = Day(2026, 12, 31);
@@ -583,6 +623,25 @@ TEST_F(ReportTest, AMissingHalfYearlyReportIsFlaggedOnce) {
   w_.Do(report, chief_);
   *missing.mutable_half_year_end() = Day(2025, 12, 31);
   EXPECT_EQ(Code(w_.Run(missing, system_)), absl::StatusCode::kFailedPrecondition);
+}
+
+// A half-year that ended before the programme was adopted owes no report; one that ended after
+// it does, the half-year of the adoption included.
+TEST_F(ReportTest, NoHalfYearlyReportIsOwedForAHalfYearBeforeTheProgramme) {
+  AdoptProgrammeOn(absl::CivilDay(2026, 1, 1));
+  w_.now_ = absl::FromCivil(absl::CivilDay(2026, 8, 1), absl::UTCTimeZone());
+  auto missing = Req<v1::MarkHalfYearlyReportMissingCommand>();
+  missing.set_area_id("area-test");
+  *missing.mutable_half_year_end() = Day(2025, 12, 31);
+  const absl::StatusOr<Decision> refused = w_.Run(missing, system_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "half_year_end: area-test had no programme adopted by the end of the half-year to "
+            "2025-12-31: no half-yearly report is owed");
+  missing.set_request_id("first-half-of-2026");
+  *missing.mutable_half_year_end() = Day(2026, 6, 30);
+  const Decision flagged = w_.Do(missing, system_);
+  EXPECT_EQ(flagged.writes[0].events[0].half_yearly_report_missing().half_year_end().year(), 2026);
 }
 
 // Review 13b, S5: a half-yearly report covers its half-year, so that a day of it (or a period
@@ -612,6 +671,7 @@ TEST_F(ReportTest, AHalfYearlyReportCoversItsHalfYear) {
   EXPECT_EQ(w_.Do(report, chief_).writes[0].events[0].report_submitted().kind(),
             v1::REPORT_KIND_AD_HOC);
   // The ad hoc report leaves the first half of 2026 without its half-yearly report: flagged.
+  AdoptProgrammeOn(absl::CivilDay(2026, 2, 1));
   w_.now_ = absl::FromCivil(absl::CivilDay(2026, 8, 1), absl::UTCTimeZone());
   auto missing = Req<v1::MarkHalfYearlyReportMissingCommand>();
   missing.set_area_id("area-test");
@@ -619,8 +679,8 @@ TEST_F(ReportTest, AHalfYearlyReportCoversItsHalfYear) {
   EXPECT_TRUE(w_.Do(missing, system_).writes[0].events[0].has_half_yearly_report_missing());
 }
 
-// A measure has an owning agency and a definition (DefineMeasure, the chief's); the owning
-// agency's people record its measurements, as does the chief's office, and no other agency.
+// A measure has an owning agency and a definition (DefineMeasure, by that agency); the owning
+// agency's people record its measurements, and nobody else; nobody records an undefined one.
 TEST_F(DecideTest, AnAgencyRecordsTheMeasureItOwns) {
   auto define = Req<v1::DefineMeasureRequest>();
   define.set_area_id("area-test");
@@ -695,11 +755,31 @@ TEST_F(DecideTest, AnAgencyRecordsTheMeasureItOwns) {
   own.set_request_id("by-admin");
   EXPECT_EQ(w_.Do(own, admin_).writes[0].events[0].measure_defined().owning_agency_id(),
             "agency-school");
-  // A measure nobody owns stays the chief's office's; charges split by age group.
-  m.set_request_id("charges-under-18");
+  // The secretariat's own measure: its chief and her staff record it, not an admin or another
+  // agency.
+  m.set_request_id("outreach-contacts");
+  m.set_measure("outreach_contacts");
+  m.set_value(140);
+  for (const Principal* who : {&admin_, &caseworker_}) {
+    EXPECT_EQ(Code(w_.Run(m, *who)), absl::StatusCode::kPermissionDenied) << who->person;
+  }
+  EXPECT_EQ(w_.Do(m, staff_).writes[0].events[0].measurement_recorded().measure(),
+            "outreach_contacts");
+  // A measure nobody defined is recorded by nobody, whoever asks: not the chief's office (as
+  // before issue 13's §5) nor an admin.
+  m.set_request_id("undefined");
   m.set_measure("charges_per_1000_youth");
+  for (const Principal* who : {&chief_, &staff_, &admin_, &caseworker_}) {
+    refused = w_.Run(m, *who);
+    EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition) << who->person;
+    EXPECT_TRUE(absl::StartsWith(refused.status().message(),
+                                 "measure: charges_per_1000_youth is not defined in area-test"))
+        << refused.status().message();
+  }
+  // A measurement split by age group.
+  m.set_request_id("under-18");
+  m.set_measure("outreach_contacts");
   m.set_age_group(v1::AGE_GROUP_UNDER_18);
-  EXPECT_EQ(Code(w_.Run(m, caseworker_)), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(w_.Do(m, chief_).writes[0].events[0].measurement_recorded().age_group(),
             v1::AGE_GROUP_UNDER_18);
   m.set_age_group(static_cast<v1::AgeGroup>(7));

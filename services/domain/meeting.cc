@@ -342,6 +342,15 @@ absl::StatusOr<Decision> Decide(const v1::RecordDecisionRequest& r, const Comman
              absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " is no revision of ",
                           meeting.area_id, " awaiting approval")));
     proposal = &it->second;
+    // Made against the programme as it stands: approving a proposal made against an older
+    // revision would bring back the goals revised since (proposals of before name none).
+    RETURN_IF_ERROR(
+        Rule(proposal->revises_revision() == 0 ||
+                 proposal->revises_revision() == area.programme_revision,
+             absl::StrCat("approves_proposal_id: ", r.approves_proposal_id(), " revises revision ",
+                          proposal->revises_revision(), " of ", meeting.area_id,
+                          "'s programme, which revision ", area.programme_revision,
+                          " has replaced since: the chief proposes the revision anew")));
     // Approved at a meeting held since it was proposed (proposals of before carry no time).
     if (proposal->has_proposed_at()) {
       const absl::Time proposed = TimeOf(proposal->proposed_at());

@@ -222,6 +222,63 @@ TEST_F(BodiesTest, TheChiefProposesARevisionAndThePoliticalFollowUpGroupApproves
   EXPECT_EQ(Code(w_.Run(other, staff_)), absl::StatusCode::kFailedPrecondition);
 }
 
+// A proposal revises the programme as it stood when it was made: once another revision
+// applied, approving it would bring back the goals that revision changed, so it is refused.
+TEST_F(BodiesTest, AProposalMadeAgainstAnOlderRevisionIsNotApproved) {
+  w_.Do(Programme(), chief_);
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id("area-test");
+  *propose.mutable_goals() = Programme().goals();
+  propose.mutable_goals(0)->set_target(45);
+  propose.set_reason("Charges fell faster than planned");
+  const Decision first = w_.Do(propose, chief_);
+  const std::string older = first.created_ids.at(0);
+  EXPECT_EQ(first.writes[0].events[0].programme_revision_proposed().revises_revision(), 1);
+  propose.set_request_id("second-proposal");
+  propose.mutable_goals(0)->set_target(40);
+  propose.set_reason("A new survey");
+  const Decision second = w_.Do(propose, chief_);
+  const std::string newer = second.created_ids.at(0);
+  EXPECT_EQ(second.writes[0].events[0].programme_revision_proposed().revises_revision(), 1);
+
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(HeldMeetingOf(v1::BODY_KIND_POLITICAL_FOLLOW_UP_GROUP));
+  approve.set_text("Approved");
+  approve.set_approves_proposal_id(newer);
+  const Decision approved = w_.Do(approve, staff_);
+  bool revised = false;
+  for (const StreamWrite& write : approved.writes) {
+    for (const v1::Event& e : write.events) {
+      if (!e.has_programme_revised()) continue;
+      revised = true;
+      EXPECT_EQ(e.programme_revised().revision(), 2);
+      EXPECT_EQ(e.programme_revised().goals(0).target(), 40);
+    }
+  }
+  EXPECT_TRUE(revised);
+
+  // The older proposal revised revision 1, which revision 2 has replaced: refused, no event.
+  auto stale = approve;
+  stale.set_request_id("approve-stale");
+  stale.set_approves_proposal_id(older);
+  const size_t events_before = w_.stream("area-test").size();
+  const absl::StatusOr<Decision> refused = w_.Run(stale, staff_);
+  EXPECT_EQ(Code(refused), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            absl::StrCat("approves_proposal_id: ", older,
+                         " revises revision 1 of area-test's programme, which revision 2 has "
+                         "replaced since: the chief proposes the revision anew"));
+  EXPECT_EQ(w_.stream("area-test").size(), events_before);
+  // Proposed anew against revision 2, it is approved.
+  propose.set_request_id("third-proposal");
+  propose.mutable_goals(0)->set_target(45);
+  const Decision third = w_.Do(propose, chief_);
+  EXPECT_EQ(third.writes[0].events[0].programme_revision_proposed().revises_revision(), 2);
+  stale.set_request_id("approve-anew");
+  stale.set_approves_proposal_id(third.created_ids.at(0));
+  EXPECT_TRUE(w_.Run(stale, staff_).ok());
+}
+
 // Review 13b, B2: the political follow-up group approves a revision at a meeting held since the
 // chief proposed it, not at one held before it existed; a meeting is not recorded as held in
 // the future, nor more than a day (kMeetingBroughtForward) before it was scheduled for; and its

@@ -665,6 +665,14 @@ std::vector<std::string> CaseIndexKeys(const v1::CaseView& c) {
   if (c.status() == v1::CASE_STATUS_CLOSED && !c.status_history().empty()) {
     on(CaseDay::kClosed, c.status_history().rbegin()->at(), "");
   }
+  for (int i = 0; i < c.status_history_size(); ++i) {
+    const v1::StatusChange& change = c.status_history(i);
+    const bool active = change.status() == v1::CASE_STATUS_ACTIVE;
+    const bool was_active = i > 0 && c.status_history(i - 1).status() == v1::CASE_STATUS_ACTIVE;
+    if (active == was_active) continue;
+    on(active ? CaseDay::kActivated : CaseDay::kDeactivated, change.at(),
+       absl::StrFormat("%020d", change.position()));
+  }
   for (const v1::NotificationView& n : c.notifications()) {
     on(CaseDay::kNotified, n.notified_at(), n.notification_id());
     if (n.assessment_overdue()) {
@@ -688,7 +696,9 @@ std::string CasesOfAreaByDay(absl::string_view area_id, CaseDay family) {
                                               "area-notified/",
                                               "area-notified-assessment-overdue/",
                                               "area-notified-receipt-overdue/",
-                                              "area-investigation-opened/"};
+                                              "area-investigation-opened/",
+                                              "area-activated/",
+                                              "area-deactivated/"};
   return absl::StrCat(kFamilies[static_cast<int>(family)], area_id, "/");
 }
 

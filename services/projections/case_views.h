@@ -1,6 +1,6 @@
 // The case view and the commitments view.
 //
-// "cases.v9" rows:
+// "cases.v10" rows:
 //   case/<youth_id>                              CaseView: where the case stands (personal data
 //                                                sealed)
 //   c2y/<commitment_id>                          the youth a commitment is for (to follow its
@@ -46,8 +46,9 @@ namespace hotspot::projections {
 // (accepted_at); v7: that, and the index rows (the ended cases' among them); v8: the first
 // discussion is the first decision (not a recommendation or information), each meeting is
 // listed once in meetings_discussed, and an index family for every combination of ListCases'
-// filters; v9: the dashboard's index families by day (CasesOfAreaByDay, CasesOfAreaNow).
-inline constexpr char kCasesView[] = "cases.v9";
+// filters; v9: the dashboard's index families by day (CasesOfAreaByDay, CasesOfAreaNow); v10:
+// the days a case became active and stopped being so (CaseDay::kActivated, kDeactivated).
+inline constexpr char kCasesView[] = "cases.v10";
 // v2: the agency index; v3 (a development version only): as cases.v6, accepted_at of the
 // commitments of before; v4: that, and the index rows by area (and agency, youth) instead of
 // copies by agency; v5: an index family for every combination of ListCommitments' filters; v6:
@@ -84,6 +85,11 @@ enum class CaseDay {
   kAssessmentOverdue,    // the same, of the notifications whose assessment is overdue
   kReceiptOverdue,       // the same, of those whose receipt is overdue
   kInvestigationOpened,  // an investigation, on the day it was opened
+  // A status change into CASE_STATUS_ACTIVE, and one out of it, on its day (the item: the
+  // change's log position, "%020d"): the cases active at a day's end are those active now, less
+  // those activated after it, plus those deactivated after it (the dashboard's youths_active).
+  kActivated,
+  kDeactivated,
 };
 // The index prefix of a family of CaseDay: "area-referred/<area>/", ...
 std::string CasesOfAreaByDay(absl::string_view area_id, CaseDay family);

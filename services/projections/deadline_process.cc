@@ -25,6 +25,9 @@ namespace {
 absl::CivilDay DayOf(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
 absl::Time Midnight(absl::CivilDay day) { return absl::FromCivil(day, absl::UTCTimeZone()); }
 
+// How many half-years back a pass looks for a missing half-yearly report: the last two years.
+constexpr size_t kHalfYearsLookedBack = 4;
+
 // A command's request id: "deadline:<kind>:" and what it is about, the same on every pass. One
 // that would be longer than a request id may be (long area and body names) names it by a digest.
 template <typename... Parts>
@@ -240,44 +243,60 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
     }
   }
 
-  // Half-yearly reports missing: for each area with a programme adopted before the last
-  // half-year whose grace days have passed, unless a half-yearly report of that half-year is in
-  // the view (the domain checks it again against the area's own stream).
+  // Half-yearly reports missing: for each area with a programme, each half-year that ended
+  // after its adoption and whose grace days have passed (the last kHalfYearsLookedBack of them),
+  // unless a half-yearly report of that half-year is in the view or it is flagged already (the
+  // domain checks both again against the area's own stream).
   {
+    // The last half-year whose grace days have passed, and those before it.
     const absl::CivilDay due_by = today - domain::kHalfYearlyReportGraceDays - 1;
-    const absl::CivilDay half_year_end = due_by.month() >= 7
-                                             ? absl::CivilDay(due_by.year(), 6, 30)
-                                             : absl::CivilDay(due_by.year() - 1, 12, 31);
-    const absl::CivilDay half_year_start = half_year_end.month() == 6
-                                               ? absl::CivilDay(half_year_end.year(), 1, 1)
-                                               : absl::CivilDay(half_year_end.year(), 7, 1);
+    std::vector<absl::CivilDay> half_year_ends = {due_by.month() >= 7
+                                                      ? absl::CivilDay(due_by.year(), 6, 30)
+                                                      : absl::CivilDay(due_by.year() - 1, 12, 31)};
+    while (half_year_ends.size() < kHalfYearsLookedBack) {
+      const absl::CivilDay later = half_year_ends.back();
+      half_year_ends.push_back(later.month() == 12 ? absl::CivilDay(later.year(), 6, 30)
+                                                   : absl::CivilDay(later.year() - 1, 12, 31));
+    }
     if (auto programmes = All<v1::ProgrammeView>(*views_, kAreaView, "programme/");
         !programmes.ok()) {
       pass.FailView(kAreaView, programmes.status());
     } else {
       for (const v1::ProgrammeView& programme : *programmes) {
-        if (TimeOf(programme.adopted_at()) >= Midnight(half_year_end)) continue;
-        auto reports =
-            All<v1::SubmittedReport>(*views_, kAreaView, ReportsKeyPrefix(programme.area_id()));
-        if (!reports.ok()) {
-          pass.FailView(kAreaView, reports.status());
+        const std::string& area = programme.area_id();
+        auto reports = All<v1::SubmittedReport>(*views_, kAreaView, ReportsKeyPrefix(area));
+        auto flagged = All<v1::MissingReport>(*views_, kAreaView, MissingReportsKeyPrefix(area));
+        if (!reports.ok() || !flagged.ok()) {
+          pass.FailView(kAreaView, !reports.ok() ? reports.status() : flagged.status());
           continue;
         }
-        if (std::any_of(reports->begin(), reports->end(), [&](const v1::SubmittedReport& r) {
-              const absl::CivilDay end = DayOf(r.report().period_end());
-              return r.report().kind() == v1::REPORT_KIND_HALF_YEARLY && end >= half_year_start &&
-                     end <= half_year_end;
-            })) {
-          continue;
+        for (const absl::CivilDay half_year_end : half_year_ends) {
+          // Owed for a half-year that ended after the adoption (the domain's rule).
+          if (TimeOf(programme.adopted_at()) >= Midnight(half_year_end + 1)) break;
+          const absl::CivilDay half_year_start = half_year_end.month() == 6
+                                                     ? absl::CivilDay(half_year_end.year(), 1, 1)
+                                                     : absl::CivilDay(half_year_end.year(), 7, 1);
+          if (std::any_of(reports->begin(), reports->end(), [&](const v1::SubmittedReport& r) {
+                const absl::CivilDay end = DayOf(r.report().period_end());
+                return r.report().kind() == v1::REPORT_KIND_HALF_YEARLY && end >= half_year_start &&
+                       end <= half_year_end;
+              })) {
+            continue;
+          }
+          if (std::any_of(flagged->begin(), flagged->end(), [&](const v1::MissingReport& m) {
+                return DayOf(m.half_year_end()) == half_year_end;
+              })) {
+            continue;
+          }
+          v1::MarkHalfYearlyReportMissingCommand command;
+          command.set_request_id(
+              RequestId("report", area, ":", absl::FormatCivilTime(half_year_end)));
+          command.set_area_id(area);
+          command.mutable_half_year_end()->set_year(static_cast<int32_t>(half_year_end.year()));
+          command.mutable_half_year_end()->set_month(half_year_end.month());
+          command.mutable_half_year_end()->set_day(half_year_end.day());
+          pass.Run(command);
         }
-        v1::MarkHalfYearlyReportMissingCommand command;
-        command.set_request_id(
-            RequestId("report", programme.area_id(), ":", absl::FormatCivilTime(half_year_end)));
-        command.set_area_id(programme.area_id());
-        command.mutable_half_year_end()->set_year(static_cast<int32_t>(half_year_end.year()));
-        command.mutable_half_year_end()->set_month(half_year_end.month());
-        command.mutable_half_year_end()->set_day(half_year_end.day());
-        pass.Run(command);
       }
     }
   }

@@ -11,8 +11,9 @@
 //                               receipt not confirmed within 6 working days, an investigation
 //                               not finished within 4 months
 //   SubjectAccessOverdue        a subject access request not answered within one month
-//   HalfYearlyReportMissing     no half-yearly report of an area's last half-year, 30 days
-//                               after it ended (areas with a programme adopted before its end)
+//   HalfYearlyReportMissing     no half-yearly report of an area's half-year, 30 days after it
+//                               ended: each half-year that ended after the programme's adoption
+//                               and is not flagged yet, of the last four
 //
 // One door for writes. The views say where a deadline may have passed; for each such item the
 // process runs a system command (proto/hotspot/v1/system_commands.proto) through a

@@ -721,6 +721,35 @@ TEST_F(ProjectionsTest, AMissingHalfYearlyReportIsFlaggedOnceAcrossARestart) {
                         DeadlineOptions{absl::ZeroDuration(), [after] { return after; }});
   ASSERT_TRUE(again.RunOnce().ok());
   EXPECT_EQ(CountOf(type), 1);
+
+  // The half-years flagged, as the area view lists them.
+  auto flagged = [&] {
+    EXPECT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    std::vector<std::string> ends;
+    const std::string prefix = MissingReportsKeyPrefix(scenario::kAreaId);
+    for (const auto& [key, value] : Rows(*projector, kAreaView)) {
+      if (absl::StartsWith(key, prefix)) ends.push_back(key.substr(prefix.size()));
+    }
+    return ends;
+  };
+  auto pass_at = [&](absl::CivilDay day) {
+    const absl::Time at = absl::FromCivil(day, absl::UTCTimeZone()) + absl::Hours(12);
+    EXPECT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
+    DeadlineProcess deadlines(events_.get(), projector.get(), sealer_.get(),
+                              DeadlineOptions{absl::ZeroDuration(), [at] { return at; }});
+    EXPECT_TRUE(deadlines.RunOnce().ok());
+  };
+  // A year on, no report came: each half-year since is flagged, not only the last, and the one
+  // flagged before not again.
+  pass_at(absl::CivilDay(2028, 2, 1));
+  EXPECT_EQ(CountOf(type), 3);
+  EXPECT_EQ(flagged(), (std::vector<std::string>{"20261231", "20270630", "20271231"}));
+  // Two and a half years on: the last four half-years, no further back (2028-06-30 stays
+  // unflagged).
+  pass_at(absl::CivilDay(2030, 8, 1));
+  EXPECT_EQ(CountOf(type), 7);
+  EXPECT_EQ(flagged(), (std::vector<std::string>{"20261231", "20270630", "20271231", "20281231",
+                                                 "20290630", "20291231", "20300630"}));
 }
 
 // A consent the youth gave at 17 lapses when the youth turns 18: once, across passes and a

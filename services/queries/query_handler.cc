@@ -798,17 +798,25 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   }
   board.set_median_days_to_first_discussion(Median(std::move(to_discussion)));
   board.set_median_days_to_plan(Median(std::move(to_plan)));
-  // Screened and accepted, and closed (standing closed), in the period; active now.
+  // Screened and accepted, and closed (standing closed), in the period; active at its end.
   for (const auto& [family, figure] :
        {std::pair{CaseDay::kAccepted, &v1::AreaDashboard::set_youths_accepted},
         std::pair{CaseDay::kClosed, &v1::AreaDashboard::set_youths_closed}}) {
     ASSIGN_OR_RETURN(const int64_t n, count(CasesOfAreaByDay(area, family), true));
     (board.*figure)(static_cast<int32_t>(n));
   }
+  // Those active now, less those that became active after the period, plus those that stopped
+  // being active after it: the index rows of the days since its end, counted (none parsed).
   ASSIGN_OR_RETURN(
       const int64_t active,
       count(projections::CasesOfAreaWhere(area, v1::CASE_STATUS_ACTIVE, "", 0), false));
-  board.set_youths_active(static_cast<int32_t>(active));
+  auto since_end = [&](CaseDay family) {
+    const std::string prefix = CasesOfAreaByDay(area, family);
+    return CountIndexRows(*views_, projections::kCasesView, prefix, last_day(prefix));
+  };
+  ASSIGN_OR_RETURN(const int64_t activated, since_end(CaseDay::kActivated));
+  ASSIGN_OR_RETURN(const int64_t deactivated, since_end(CaseDay::kDeactivated));
+  board.set_youths_active(static_cast<int32_t>(active - activated + deactivated));
   // Child welfare (barnets lov), for an area with cases: notifications made in the period and
   // their deadlines missed; investigations opened in the period, open now, and ever overdue.
   ASSIGN_OR_RETURN(const int64_t any_case,
@@ -940,7 +948,12 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
                                                   m.measured_on().year(), m.measured_on().month(),
                                                   m.measured_on().day(), m.age_group());
                                             }));
-  for (auto& [key, m] : measurements) *board.add_measurements() = std::move(m);
+  // Those measured by the period's end (the earlier ones are the baselines); not those after.
+  for (auto& [key, m] : measurements) {
+    const v1::Date& on = m.measured_on();
+    if (absl::CivilDay(on.year(), on.month(), on.day()) > end) continue;
+    *board.add_measurements() = std::move(m);
+  }
   ASSIGN_OR_RETURN(auto definitions, Collect<v1::MeasureDefinition>(
                                          *views_, projections::kAreaView,
                                          absl::StrCat("measure/", request.area_id(), "/"), "",

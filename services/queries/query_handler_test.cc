@@ -720,7 +720,7 @@ TEST_F(FilteredListsTest, ListBodiesPagesByBodyId) {
       queries_->ListMeetings(chief_, meetings, absl::Now() + absl::Seconds(10)).status().code(),
       absl::StatusCode::kInvalidArgument);
   for (const std::string& token : {std::string("not a token"), Token("meetings.v2|body/x/y"),
-                                   Token("cases.v9|area/area-lists/youth-l-01")}) {
+                                   Token("cases.v10|area/area-lists/youth-l-01")}) {
     v1::ListBodiesRequest bad = request;
     bad.set_page_token(token);
     auto refused = queries_->ListBodies(chief_, bad, absl::Now() + absl::Seconds(10));
@@ -904,7 +904,7 @@ TEST(QueryHandlerTest, TheDashboardParsesNoRowOutsideItsPeriod) {
   // Many before the period (January) and after it (May); every other one closed, every sixth
   // active, every fifth investigation overdue.
   constexpr int kOutside = 150;
-  int active = 0, overdue = 0;
+  int active = 0, active_in_march = 0, overdue = 0;
   for (int i = 0; i < kOutside; ++i) {
     for (const auto& [name, at, due] :
          {std::tuple{"jan", absl::CivilSecond(2026, 1, 10, 8, 0, 0), absl::CivilDay(2026, 1, 20)},
@@ -912,10 +912,45 @@ TEST(QueryHandlerTest, TheDashboardParsesNoRowOutsideItsPeriod) {
                      absl::CivilDay(2026, 5, 20)}}) {
       const Then then = i % 2 == 0 ? kClose : i % 3 == 0 ? kPlan : kNothing;
       active += then == kPlan;
+      active_in_march += then == kPlan && std::string(name) == "jan";
       overdue += i % 5 == 0;
       youth(absl::StrFormat("%s-%03d", name, i), at + 60 * i, due, then, i % 5 == 0);
     }
   }
+  // Of January's active cases, one closed in April, after the period: active at its end, not
+  // now; and one closed in March, and reopened (active again) in May: not active at its end.
+  for (const auto& [id, events] :
+       std::vector<std::pair<std::string, std::vector<std::pair<std::string, absl::CivilSecond>>>>{
+           {"youth-jan-003", {{"CaseClosed", absl::CivilSecond(2026, 4, 15, 9, 0, 0)}}},
+           {"youth-jan-009",
+            {{"CaseClosed", absl::CivilSecond(2026, 3, 20, 9, 0, 0)},
+             {"CaseReopened", absl::CivilSecond(2026, 5, 2, 9, 0, 0)}}}}) {
+    for (const auto& [type, at] : events) {
+      v1::Event e;
+      if (type == "CaseClosed") {
+        e.mutable_case_closed()->set_youth_id(id);
+      } else {
+        e.mutable_case_reopened()->set_youth_id(id);
+      }
+      append(id, type, e, at);
+    }
+  }
+  // The area's measurements: one before the period (a baseline), one on its last day, one the
+  // day after it.
+  for (const auto& [day, value] : {std::pair{absl::CivilDay(2026, 1, 31), 75.0},
+                                   {absl::CivilDay(2026, 3, 31), 60.0},
+                                   {absl::CivilDay(2026, 4, 1), 55.0}}) {
+    v1::Event e;
+    v1::MeasurementRecorded* m = e.mutable_measurement_recorded();
+    m->set_area_id(kArea);
+    m->set_measure("charges_per_1000_youth");
+    m->set_scope(v1::MEASUREMENT_SCOPE_AREA);
+    *m->mutable_measured_on() = DateOf(day);
+    m->set_value(value);
+    append(kArea, "MeasurementRecorded", e, absl::CivilSecond(2026, 4, 2, 9, 0, 0));
+  }
+  active -= 1;           // jan-003, closed in April
+  active_in_march -= 1;  // jan-009, closed in March (reopened in May: active now)
   // At the edges, outside: referred, due and raised on the day before and the day after.
   youth("edge-before", absl::CivilSecond(2026, 2, 28, 23, 59, 59), absl::CivilDay(2026, 2, 28),
         kNothing, false);
@@ -928,6 +963,7 @@ TEST(QueryHandlerTest, TheDashboardParsesNoRowOutsideItsPeriod) {
   youth("in-3", absl::CivilSecond(2026, 3, 31, 23, 0, 0), absl::CivilDay(2026, 3, 31), kNothing,
         false);
   active += 1;
+  active_in_march += 1;  // in-2
   overdue += 1;
 
   auto views = projections::Projector::Open(
@@ -956,7 +992,14 @@ TEST(QueryHandlerTest, TheDashboardParsesNoRowOutsideItsPeriod) {
   EXPECT_EQ(board.youths_referred(), 3);
   EXPECT_EQ(board.youths_accepted(), 3);  // edge-before's (on 1 March), in-1's, in-2's
   EXPECT_EQ(board.youths_closed(), 1);
-  EXPECT_EQ(board.youths_active(), active);   // now, of every period
+  // Active at the period's end (counted from the index rows of the days since): January's
+  // active cases and in-2, not May's.
+  EXPECT_EQ(board.youths_active(), active_in_march);
+  EXPECT_NE(active_in_march, active);
+  // The measurements by the period's end, the baseline before it included; not the one after.
+  std::vector<double> measured;
+  for (const v1::Measurement& m : board.measurements()) measured.push_back(m.value());
+  EXPECT_EQ(measured, (std::vector<double>{75, 60}));
   EXPECT_EQ(board.median_days_to_plan(), 1);  // in-2's; the others have none
   ASSERT_TRUE(board.has_child_welfare());
   const v1::ChildWelfareStats& welfare = board.child_welfare();

@@ -2,6 +2,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "services/commands/command_list.h"
+#include "services/security/policy.h"
+#include "store/status_macros.h"
 
 namespace hotspot::scenario {
 
@@ -15,6 +17,11 @@ HandlerSink::HandlerSink(store::EventStore* events, security::Sealer* sealer) {
 absl::StatusOr<v1::CommandResponse> HandlerSink::Send(const security::Principal& as,
                                                       const google::protobuf::Message& request,
                                                       absl::Time at) {
+  // Admitted as hotspotd admits a caller (server.cc): with its agency as the log registers it,
+  // so that the play in process is the play over gRPC.
+  security::Principal who = as;
+  RETURN_IF_ERROR(security::Admit(
+      who, [this](absl::string_view agency) { return handler_->AgencyFactsOf(agency); }));
   at_ = at;
   absl::Notification done;
   absl::StatusOr<v1::CommandResponse> result;
@@ -24,7 +31,7 @@ absl::StatusOr<v1::CommandResponse> HandlerSink::Send(const security::Principal&
   };
 #define HOTSPOT_DISPATCH(Name)                                            \
   if (const auto* r = dynamic_cast<const v1::Name##Request*>(&request)) { \
-    handler_->Execute(as, *r, finish);                                    \
+    handler_->Execute(who, *r, finish);                                   \
     done.WaitForNotification();                                           \
     return result;                                                        \
   }

@@ -19,8 +19,10 @@ class HandlerSink final : public CommandSink {
   // Not owned; both must outlive the sink.
   HandlerSink(store::EventStore* events, security::Sealer* sealer);
 
-  // Runs `request` (a hotspot.v1 command request) as `as` at business time `at`; blocks until
-  // it completes. INVALID_ARGUMENT for a message that is no command request.
+  // Runs `request` (a hotspot.v1 command request) as `as`, admitted as hotspotd admits a caller
+  // (security::Admit: its agency's kind as the log registers it), at business time `at`; blocks
+  // until it completes. INVALID_ARGUMENT for a message that is no command request;
+  // PERMISSION_DENIED for a role its agency may not hold.
   absl::StatusOr<v1::CommandResponse> Send(const security::Principal& as,
                                            const google::protobuf::Message& request,
                                            absl::Time at) override;

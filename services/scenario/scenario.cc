@@ -43,6 +43,8 @@ constexpr char kMayorEmployment[] = "mayor-employment-copenhagen";
 constexpr char kDirectorSocial[] = "director-social-copenhagen";
 // The measures the demo records: the handbook's, and the social administration's own.
 constexpr char kCharges[] = "charges_per_1000_youth";
+constexpr char kSafetyIndex[] = "safety_index";
+constexpr char kMedianDaysToPlan[] = "median_days_to_plan";  // computed, not recorded
 constexpr char kSocialMeasure[] = "investigations_within_4_months";
 
 struct AgencySpec {
@@ -213,9 +215,10 @@ absl::StatusOr<ScenarioResult> Builder::Run() {
 // before the city council adopted the programme (CouncilYear), is the "before"; the last, of
 // last year, the "after". Split under and over 18 for those two years: the fall is among the
 // youths under 18, not among those over 18 (domain.md, "Over 18"). The area's safety index
-// is surveyed at the start of the demo and again 100 days on. Next to them the social
-// administration's own measure (003): the chief registers it with its definition, as the social
-// administration's, and its caseworker records the figure.
+// is surveyed at the start of the demo and again 100 days on. Each measure is defined first, with
+// its owning agency: the police's charges, the secretariat's safety index and median. Next to
+// them the social administration's own measure (003): its caseworker defines it, as the social
+// administration's, and records the figure.
 absl::Status Builder::Measurements() {
   struct Series {
     const char* measure;
@@ -270,6 +273,43 @@ absl::Status Builder::Measurements() {
        {21, 0, 0, 19},
        "Statistics Denmark"},
   };
+  // Each measure has its owning agency and a definition before its first measurement (§5): the
+  // charges are the police's, defined by its leader and recorded by its officer; the safety index
+  // and the speed goal's median are the secretariat's, defined by the chief; the social
+  // administration's own measure is its caseworker's.
+  struct Definition {
+    const char* measure;
+    const char* owner;
+    const Principal* by;
+    const char* definition;
+    const char* unit;
+  } definitions[] = {
+      {kCharges, kPolice, &cast_.police_leader,
+       "Charges (sigtelser) against youths aged 12-25 per 1,000 of them, per calendar year: of "
+       "the area, the control areas and the whole country, in all and split under and over 18",
+       "per 1,000 youths"},
+      {kSafetyIndex, kHotspot, &cast_.chief,
+       "The residents' safety index (tryghedsindeks) of the area's yearly safety survey",
+       "index points (0-100)"},
+      {kMedianDaysToPlan, kHotspot, &cast_.chief,
+       "Median days from a youth's referral to an adopted plan; hotspotd computes it from the "
+       "case views (the report's median days to an adopted plan), nobody records it",
+       "days"},
+      // The social administration's own measure (003): it defines it itself.
+      {kSocialMeasure, kSocial, &cast_.caseworker,
+       "Share of the child-welfare investigations (barnets lov) of the area's youths finished "
+       "within four months, per half-year",
+       "per cent"},
+  };
+  for (const Definition& d : definitions) {
+    auto define = Req<v1::DefineMeasureRequest>();
+    define.set_area_id(kAreaId);
+    define.set_measure(d.measure);
+    define.set_owning_agency_id(d.owner);
+    define.set_definition(d.definition);
+    define.set_unit(d.unit);
+    RETURN_IF_ERROR(Send(*d.by, define, 1).status());
+  }
   const int64_t first_year = CouncilYear() - 1;
   for (const Series& f : series) {
     for (int k = 0; k < 4; ++k) {
@@ -282,29 +322,19 @@ absl::Status Builder::Measurements() {
       *m.mutable_measured_on() = DateOfDay(absl::CivilDay(first_year + k, 12, 31));
       m.set_value(f.by_year[k]);
       m.set_source(f.source);
-      RETURN_IF_ERROR(Send(cast_.chief, m, 1).status());
+      RETURN_IF_ERROR(Send(cast_.police_member, m, 1).status());
     }
   }
   for (const auto& [day, value] : {std::pair<int, double>{1, 62}, {100, 68}}) {
     auto m = Req<v1::RecordMeasurementRequest>();
     m.set_area_id(kAreaId);
-    m.set_measure("safety_index");
+    m.set_measure(kSafetyIndex);
     m.set_scope(v1::MEASUREMENT_SCOPE_AREA);
     *m.mutable_measured_on() = DateOf(At(day));
     m.set_value(value);
     m.set_source("Safety survey (tryghedsindeks)");
     RETURN_IF_ERROR(Send(cast_.chief, m, day).status());
   }
-  auto define = Req<v1::DefineMeasureRequest>();
-  define.set_area_id(kAreaId);
-  define.set_measure(kSocialMeasure);
-  define.set_owning_agency_id(kSocial);
-  define.set_definition(
-      "Share of the child-welfare investigations (barnets lov) of the area's youths finished "
-      "within four months, per half-year");
-  define.set_unit("per cent");
-  // The social administration's own measure: it defines it (a measure is its owning agency's).
-  RETURN_IF_ERROR(Send(cast_.caseworker, define, 2).status());
   auto own = Req<v1::RecordMeasurementRequest>();
   own.set_area_id(kAreaId);
   own.set_measure(kSocialMeasure);
@@ -345,9 +375,9 @@ absl::Status Builder::SetUpArea() {
   } goals[] = {
       // Each names its measure as the measurements carry it; the speed goal the median the
       // dashboard computes from the cases.
-      {"charges", "Fewer charges among the area's youth", "charges_per_1000_youth", 75, 50},
-      {"safety", "Residents feel safer (tryghedsindeks)", "safety_index", 62, 75},
-      {"speed", "Faster coordinated courses", "median_days_to_plan", 45, 21},
+      {"charges", "Fewer charges among the area's youth", kCharges, 75, 50},
+      {"safety", "Residents feel safer (tryghedsindeks)", kSafetyIndex, 62, 75},
+      {"speed", "Faster coordinated courses", kMedianDaysToPlan, 45, 21},
   };
   for (const Goal& g : goals) {
     v1::ProgrammeGoal* goal = programme.add_goals();

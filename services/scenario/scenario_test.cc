@@ -156,7 +156,7 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
   std::optional<absl::CivilDay> council_decided_on;
   std::map<std::string, std::string> first_discussed_at, planned_at;  // youth -> meeting
   std::map<std::string, std::string> ladder_director;                 // agency -> person
-  std::set<std::string> measures_defined;
+  std::map<std::string, std::string> measures_defined;  // measure -> its owning agency
   int social_measurements = 0;
   // Who each agency named, as it stood when each commitment was made (its register and ladder).
   std::map<std::string, std::set<std::string>> register_of, ladder_of;
@@ -178,7 +178,8 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
     } else if (e.has_programme_adopted()) {
       council_decided_on = Day(e.programme_adopted().council_decided_on());
     } else if (e.has_measure_defined()) {
-      measures_defined.insert(e.measure_defined().measure());
+      measures_defined[e.measure_defined().measure()] = e.measure_defined().owning_agency_id();
+      EXPECT_FALSE(e.measure_defined().definition().empty()) << e.measure_defined().measure();
     } else if (e.has_action_plan_adopted()) {
       planned_at[e.action_plan_adopted().youth_id()] = e.action_plan_adopted().meeting_id();
       case_changes.emplace_back(e.action_plan_adopted().youth_id(),
@@ -231,8 +232,18 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
       }
     } else if (e.has_programme_revised()) {
       if (!e.programme_revised().proposal_id().empty()) ++revisions_approved;
-    } else if (e.has_measurement_recorded() &&
-               e.measurement_recorded().measure() == "charges_per_1000_youth") {
+    }
+    // Each measure is defined, with its owning agency, before its first measurement, and its
+    // owning agency's people record it (issue 13, §5).
+    if (e.has_measurement_recorded()) {
+      const auto owner = measures_defined.find(e.measurement_recorded().measure());
+      EXPECT_NE(owner, measures_defined.end()) << e.measurement_recorded().measure();
+      if (owner != measures_defined.end()) {
+        EXPECT_EQ(e.actor().agency_id(), owner->second) << e.measurement_recorded().measure();
+      }
+    }
+    if (e.has_measurement_recorded() &&
+        e.measurement_recorded().measure() == "charges_per_1000_youth") {
       const v1::MeasurementRecorded& m = e.measurement_recorded();
       ++charges_by_age[{m.scope(), m.age_group()}];
       if (m.age_group() == v1::AGE_GROUP_UNSPECIFIED) {
@@ -283,7 +294,11 @@ TEST(ScenarioTest, TheDemoActsTheModelOut) {
 
   // The social administration's own measure, next to the safety index; the administrations'
   // ladders, with their directors.
-  EXPECT_EQ(measures_defined, std::set<std::string>{"investigations_within_4_months"});
+  EXPECT_EQ(measures_defined, (std::map<std::string, std::string>{
+                                  {"charges_per_1000_youth", "agency-police-copenhagen"},
+                                  {"investigations_within_4_months", "agency-social-copenhagen"},
+                                  {"median_days_to_plan", "agency-hotspot-sjaelor"},
+                                  {"safety_index", "agency-hotspot-sjaelor"}}));
   EXPECT_EQ(social_measurements, 1);
   for (const char* administration : {"agency-social-copenhagen", "agency-children-youth-copenhagen",
                                      "agency-employment-copenhagen"}) {

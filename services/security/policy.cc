@@ -540,10 +540,7 @@ absl::Status OfAgency(const Principal& who, absl::string_view agency_id, absl::s
 absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
                                   absl::string_view owner) {
   if (absl::Status area = MayActInArea(who, area_id); !area.ok()) return area;
-  if (owner.empty()) {
-    if (who.role == Role::kCoordinator || who.role == Role::kAdmin) return absl::OkStatus();
-    return Refuse(who, "record the area's measurements");
-  }
+  if (owner.empty()) return Refuse(who, "record a measure that no agency owns");
   return OfAgency(who, owner, absl::StrCat("record the measure of ", owner),
                   absl::StrCat("the measure is ", owner, "'s; only its people record it"));
 }

@@ -297,10 +297,11 @@ absl::Status MayChangeEscalatedRungs(const Principal& who, absl::string_view are
                                      absl::string_view agency_id,
                                      const std::vector<std::string>& holders,
                                      absl::string_view field, absl::string_view what);
-// A measurement of the area's: the chief's office or an admin of the area (MayManageArea); for a
-// measure an agency owns (`owner`; "" for none), only that agency's people (its members, leaders
-// and caseworkers; coordinators only of the hotspot secretariat's own): a measure belongs to the
-// agency that decided it, and the chief does not record it for them.
+// A measurement of a measure of the area that `owner` owns (DefineMeasure; the domain refuses a
+// measure nobody defined before it asks): only that agency's people (its members, leaders and
+// caseworkers; coordinators only of the hotspot secretariat's own measures): a measure belongs
+// to the agency that decided it, and the chief does not record it for them, nor does an admin.
+// PERMISSION_DENIED otherwise (an empty `owner` is nobody's: refused to all).
 absl::Status MayRecordMeasurement(const Principal& who, absl::string_view area_id,
                                   absl::string_view owner);
 // Defining a measure of the area that `owner` owns now ("": none yet) as `new_owner`'s: the

@@ -1394,6 +1394,47 @@ TEST_F(AuthorityTest, ARevisionIsApprovedOnlyAtAPoliticalMeetingHeldSinceItWasPr
   EXPECT_EQ(after.revisions(after.revisions_size() - 1).meeting_id(), future);
 }
 
+// A proposal revises the programme as it stood when the chief made it: once another revision
+// applied, its approval would bring back goals revised since, so it is refused.
+TEST_F(AuthorityTest, AProposalMadeAgainstARevisionNoLongerCurrentIsNotApproved) {
+  const Attendance mayors = {{kSocial, "mayor-social-copenhagen"},
+                             {kChildren, "mayor-children-youth-copenhagen"}};
+  const v1::ProgrammeView programme = Programme(suite_->Head());
+  ASSERT_GT(programme.goals_size(), 0);
+  auto propose = Req<v1::ProposeProgrammeRevisionRequest>();
+  propose.set_area_id(kArea);
+  *propose.mutable_goals() = programme.goals();
+  propose.mutable_goals(0)->set_target(programme.goals(0).target() + 5);
+  propose.set_reason("An older view of the charges");
+  const std::string older = Must(cast_->chief, propose).created_ids(0);
+  propose.set_request_id(NextId());
+  propose.mutable_goals(0)->set_target(programme.goals(0).target() - 5);
+  propose.set_reason("The newer survey");
+  const std::string newer = Must(cast_->chief, propose).created_ids(0);
+
+  const std::string meeting = HeldMeeting("political-follow-up", mayors);
+  auto approve = Req<v1::RecordDecisionRequest>();
+  approve.set_meeting_id(meeting);
+  approve.set_text("The mayors approve the newer proposal");
+  approve.set_approves_proposal_id(newer);
+  const v1::ProgrammeView revised = Programme(Must(cast_->chief, approve).position());
+  EXPECT_EQ(revised.revision(), programme.revision() + 1);
+  EXPECT_EQ(revised.goals(0).target(), programme.goals(0).target() - 5);
+
+  approve.set_request_id(NextId());
+  approve.set_text("And the older one");
+  approve.set_approves_proposal_id(older);
+  EXPECT_TRUE(Refused(cast_->chief, approve, grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("approves_proposal_id: ", older, " revises revision ",
+                                   programme.revision(), " of ", kArea,
+                                   "'s programme, which revision ", revised.revision(),
+                                   " has replaced since")));
+  // The programme stands as revised: the older goals did not come back.
+  const v1::ProgrammeView after = Programme(Probe());
+  EXPECT_EQ(after.revision(), revised.revision());
+  EXPECT_EQ(after.goals(0).target(), programme.goals(0).target() - 5);
+}
+
 // ---- §4: the escalation ladder's rungs ----
 
 TEST_F(AuthorityTest, AnEscalationStartsAtTheSteeringGroupLevel) {

@@ -178,7 +178,7 @@ TEST_F(HotspotctlTest, CommandsQueriesTablesJsonAndExitCodes) {
   std::vector<std::string> other = referral;
   other[5] = "--description=Something else";
   EXPECT_EQ(Ctl(&cast.chief, other).exit_code, 4);  // the request id with other content
-  EXPECT_EQ(Ctl(&cast.school_member, {"rebuild-projection", "--view=cases.v9"}).exit_code, 5);
+  EXPECT_EQ(Ctl(&cast.school_member, {"rebuild-projection", "--view=cases.v10"}).exit_code, 5);
   EXPECT_EQ(Ctl(nullptr, {"verify-log"}).exit_code, 5);
 }
 
@@ -187,7 +187,7 @@ TEST_F(HotspotctlTest, ProgressBarsDemoAndStreams) {
   const Result exported = Ctl(&cast.auditor, {"export-access-log", "--purpose=audit"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_TRUE(absl::StrContains(exported.err, "100%")) << exported.err;
-  const Result rebuilt = Ctl(&cast.admin, {"rebuild-projection", "--view=cases.v9", "--wait"});
+  const Result rebuilt = Ctl(&cast.admin, {"rebuild-projection", "--view=cases.v10", "--wait"});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
   EXPECT_TRUE(absl::StrContains(rebuilt.err, "100%")) << rebuilt.err;
   const Result demo = Ctl(&cast.admin, {"demo"});

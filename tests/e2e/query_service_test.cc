@@ -1065,7 +1065,7 @@ TEST_F(QueryServiceTest, AnAdminSeesProjectionLagAndRebuildsAViewWhileItServes) 
   v1::RebuildProjectionResponse started;
   EXPECT_EQ(admin->RebuildProjection(As(cast_->admin).get(), rebuild, &started).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  rebuild.set_view("cases.v9");
+  rebuild.set_view("cases.v10");
   ASSERT_TRUE(admin->RebuildProjection(As(cast_->admin).get(), rebuild, &started).ok());
   // Cases stay readable throughout, and the rebuild finishes.
   v1::ListCasesRequest list;
@@ -1082,7 +1082,7 @@ TEST_F(QueryServiceTest, AnAdminSeesProjectionLagAndRebuildsAViewWhileItServes) 
     if (!done) absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_TRUE(done);
-  EXPECT_EQ(status.rebuilds(0).view(), "cases.v9");
+  EXPECT_EQ(status.rebuilds(0).view(), "cases.v10");
 }
 
 }  // namespace
