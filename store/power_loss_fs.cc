@@ -11,8 +11,13 @@
 #include <optional>
 #include <sstream>
 
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 
 namespace hotspot::store::testing {
 namespace {
@@ -372,6 +377,42 @@ absl::Status PowerLossFileSystem::DropUnsyncedData() {
   pending_.clear();
   powered_ = true;
   return absl::OkStatus();
+}
+
+int WriteUntilPowerCut(PowerLossFileSystem& fs, int writers, int cut_after,
+                       const std::function<bool(int thread)>& write) {
+  absl::Mutex mu;
+  int written = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < writers; ++t) {
+    threads.emplace_back([&, t] {
+      while (write(t)) {
+        absl::MutexLock lock(&mu);
+        ++written;
+      }
+    });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return written >= cut_after; };
+    mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(60));
+  }
+  fs.PowerOff();
+  for (std::thread& t : threads) t.join();
+  absl::MutexLock lock(&mu);
+  return written;
+}
+
+bool ParseCycles(int argc, char** argv, int* cycles) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (!absl::ConsumePrefix(&arg, "--cycles=") || !absl::SimpleAtoi(arg, cycles) ||
+        *cycles < 1) {
+      fprintf(stderr, "usage: %s [--cycles=N, N >= 1] [gtest flags]\n", argv[0]);
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace hotspot::store::testing

@@ -22,6 +22,7 @@
 #ifndef HOTSPOT_STORE_POWER_LOSS_FS_H_
 #define HOTSPOT_STORE_POWER_LOSS_FS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -120,6 +121,16 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   std::map<std::string, std::vector<Pending>> pending_ ABSL_GUARDED_BY(mu_);
   Dropped dropped_ ABSL_GUARDED_BY(mu_);
 };
+
+// The power-cut tests' run: `writers` threads each call `write(thread)` until it returns false
+// (its write failed: the power is off); once `cut_after` calls in all returned true (or after
+// 60 s), the power is cut and the threads are joined. Returns how many calls returned true.
+int WriteUntilPowerCut(PowerLossFileSystem& fs, int writers, int cut_after,
+                       const std::function<bool(int thread)>& write);
+
+// The power-cut test programs' command line after gtest's flags: [--cycles=N], N >= 1, into
+// `cycles`. False, with a usage line on stderr, for anything else.
+bool ParseCycles(int argc, char** argv, int* cycles);
 
 }  // namespace hotspot::store::testing
 

@@ -10,13 +10,10 @@
 //   store_power_loss_test --cycles=N   N power cuts (make crash-long runs 500)
 #include <cstdio>
 #include <map>
-#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
@@ -86,13 +83,11 @@ TEST(PowerLossTest, EveryAcknowledgedEventSurvivesAPowerCutAtAnyMoment) {
 
     // Appends until the power is cut after `cut_after` acknowledgements (a random moment in the
     // stream of appends: the cut lands between, inside or after the threads' writes and syncs).
-    const int cut_after = absl::Uniform(random, 1, 300);
     absl::Mutex mu;
-    int acks = 0;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        for (int seq = 0;; ++seq) {
+    std::vector<int> seqs(kThreads, 0);
+    const int acks = testing::WriteUntilPowerCut(
+        *fs, kThreads, absl::Uniform(random, 1, 300), [&](int t) {
+          const int seq = seqs[t]++;
           std::vector<StreamAppend> appends;
           std::vector<std::pair<std::string, std::string>> sent;
           const int parts = seq % 4 == 0 ? 2 : 1;  // a two-stream append: both or neither
@@ -104,22 +99,13 @@ TEST(PowerLossTest, EveryAcknowledgedEventSurvivesAPowerCutAtAnyMoment) {
             sent.emplace_back(std::move(stream), std::move(payload));
           }
           absl::StatusOr<AppendResult> result = (*store)->Append(std::move(appends));
-          if (!result.ok()) return;  // the power is off: the store refuses from now on
+          if (!result.ok()) return false;  // the power is off: the store refuses from now on
           absl::MutexLock lock(&mu);
           for (size_t part = 0; part < result->positions.size(); ++part) {
             acked[result->positions[part]] = sent[part];
           }
-          ++acks;
-        }
-      });
-    }
-    {
-      absl::MutexLock lock(&mu);
-      auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return acks >= cut_after; };
-      mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(60));
-    }
-    fs->PowerOff();
-    for (std::thread& t : threads) t.join();
+          return true;
+        });
     appended += acks;
     store->reset();
     ASSERT_TRUE(fs->DropUnsyncedData().ok()) << "cycle " << cycle;
@@ -138,13 +124,6 @@ TEST(PowerLossTest, EveryAcknowledgedEventSurvivesAPowerCutAtAnyMoment) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (!absl::ConsumePrefix(&arg, "--cycles=") ||
-        !absl::SimpleAtoi(arg, &hotspot::store::g_cycles) || hotspot::store::g_cycles < 1) {
-      fprintf(stderr, "usage: %s [--cycles=N, N >= 1] [gtest flags]\n", argv[0]);
-      return 2;
-    }
-  }
+  if (!hotspot::store::testing::ParseCycles(argc, argv, &hotspot::store::g_cycles)) return 2;
   return RUN_ALL_TESTS();
 }

@@ -11,13 +11,10 @@
 #include <cstdio>
 #include <map>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
@@ -73,13 +70,9 @@ TEST(AccessLogPowerLossTest, EveryAnsweredReadKeepsItsRecord) {
     }
     if (cycle == g_cycles) break;
 
-    const int cut_after = absl::Uniform(random, 1, 300);
     absl::Mutex mu;
-    int answers = 0;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&] {
-        for (;;) {
+    const int answers = store::testing::WriteUntilPowerCut(
+        *fs, kThreads, absl::Uniform(random, 1, 300), [&](int) {
           const std::string youth = absl::StrCat("youth-", store::EventId::Generate().ToString());
           v1::AccessRecord record;
           record.set_youth_id(youth);
@@ -87,20 +80,11 @@ TEST(AccessLogPowerLossTest, EveryAnsweredReadKeepsItsRecord) {
           record.set_personal_data_disclosed(true);
           const absl::Status recorded =
               (*log)->Record(reader, "hotspot.v1.QueryService/GetCase", *purpose, {record});
-          if (!recorded.ok()) return;  // the power is off: nothing more is answered
+          if (!recorded.ok()) return false;  // the power is off: nothing more is answered
           absl::MutexLock lock(&mu);
           answered[youth] = reader.person;
-          ++answers;
-        }
-      });
-    }
-    {
-      absl::MutexLock lock(&mu);
-      auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return answers >= cut_after; };
-      mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(60));
-    }
-    fs->PowerOff();
-    for (std::thread& t : threads) t.join();
+          return true;
+        });
     total += answers;
     log->reset();
     ASSERT_TRUE(fs->DropUnsyncedData().ok()) << "cycle " << cycle;
@@ -116,13 +100,6 @@ TEST(AccessLogPowerLossTest, EveryAnsweredReadKeepsItsRecord) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (!absl::ConsumePrefix(&arg, "--cycles=") ||
-        !absl::SimpleAtoi(arg, &hotspot::audit::g_cycles) || hotspot::audit::g_cycles < 1) {
-      fprintf(stderr, "usage: %s [--cycles=N, N >= 1] [gtest flags]\n", argv[0]);
-      return 2;
-    }
-  }
+  if (!hotspot::store::testing::ParseCycles(argc, argv, &hotspot::audit::g_cycles)) return 2;
   return RUN_ALL_TESTS();
 }

@@ -10,14 +10,11 @@
 //   key_store_power_loss_test --cycles=N   N power cuts (make crash-long runs 500)
 #include <cstdio>
 #include <map>
-#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
@@ -93,35 +90,22 @@ TEST(KeyStorePowerLossTest, NoSealedEventOutlivesItsKeyAndNoAcknowledgedEventIsL
     ASSERT_TRUE(report.status.ok()) << "cycle " << cycle << ": " << report.status;
     if (cycle == g_cycles) break;
 
-    const int cut_after = absl::Uniform(random, 1, 200);
     absl::Mutex mu;
-    int acks = 0;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&] {
-        for (;;) {
+    const int acks = store::testing::WriteUntilPowerCut(
+        *fs, kThreads, absl::Uniform(random, 1, 200), [&](int) {
           const std::string subject = absl::StrCat("youth-", store::EventId::Generate().ToString());
           absl::StatusOr<SealedValue> sealed = sealer.Seal(subject, "name", TextFor(subject));
-          if (!sealed.ok()) return;
+          if (!sealed.ok()) return false;
           std::string payload = Payload(*sealed);
           std::vector<store::StreamAppend> appends;
           appends.push_back(
               store::testing::OneEvent(subject, store::ExpectedVersion::NoStream(), payload));
           absl::StatusOr<store::AppendResult> result = (*events)->Append(std::move(appends));
-          if (!result.ok()) return;  // the power is off
+          if (!result.ok()) return false;  // the power is off
           absl::MutexLock lock(&mu);
           acked[result->positions[0]] = std::move(payload);
-          ++acks;
-        }
-      });
-    }
-    {
-      absl::MutexLock lock(&mu);
-      auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return acks >= cut_after; };
-      mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(60));
-    }
-    fs->PowerOff();
-    for (std::thread& t : threads) t.join();
+          return true;
+        });
     appended += acks;
     events->reset();
     keys->reset();
@@ -139,13 +123,6 @@ TEST(KeyStorePowerLossTest, NoSealedEventOutlivesItsKeyAndNoAcknowledgedEventIsL
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (!absl::ConsumePrefix(&arg, "--cycles=") ||
-        !absl::SimpleAtoi(arg, &hotspot::security::g_cycles) || hotspot::security::g_cycles < 1) {
-      fprintf(stderr, "usage: %s [--cycles=N, N >= 1] [gtest flags]\n", argv[0]);
-      return 2;
-    }
-  }
+  if (!hotspot::store::testing::ParseCycles(argc, argv, &hotspot::security::g_cycles)) return 2;
   return RUN_ALL_TESTS();
 }
