@@ -54,8 +54,12 @@ void MarkOverdue(v1::CommitmentView* c, absl::CivilDay today) {
 
 QueryHandler::QueryHandler(const projections::Projector* views, security::Sealer* sealer,
                            const security::PublicHead* heads,
-                           absl::AnyInvocable<absl::Time() const> clock)
-    : views_(views), sealer_(sealer), heads_(heads), clock_(std::move(clock)) {}
+                           absl::AnyInvocable<absl::Time() const> clock, uint64_t start_head)
+    : views_(views),
+      sealer_(sealer),
+      heads_(heads),
+      clock_(std::move(clock)),
+      start_head_(start_head) {}
 
 absl::CivilDay QueryHandler::Today() const {
   return absl::ToCivilDay(clock_ ? clock_() : absl::Now(), absl::UTCTimeZone());
@@ -69,7 +73,8 @@ absl::StatusOr<uint64_t> QueryHandler::Awaited(const security::Principal& who,
     return absl::OutOfRangeError(
         "min_position: beyond the log's head; pass a position a command or a query returned");
   }
-  return min_position > views_->position() ? min_position : 0;
+  const uint64_t awaited = std::max(min_position, start_head_);
+  return awaited > views_->position() ? awaited : 0;
 }
 
 absl::StatusOr<uint64_t> QueryHandler::Reach(const security::Principal& who, uint64_t min_position,

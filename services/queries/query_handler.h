@@ -14,6 +14,12 @@
 // confidential events that reader does not learn of, another area's included. A min_position
 // beyond that head is OUT_OF_RANGE at once.
 //
+// After a start. Every query waits at least for the views to reach `start_head`, the log's head
+// when hotspotd started: a query right after a restart (or after the demo was loaded) is not
+// answered from views still catching up, which would show a youth's case as missing or a
+// commitment as open that the log has long closed. Health says NOT_SERVING meanwhile
+// (server/health_monitor.h); a query whose deadline comes first ends DEADLINE_EXCEEDED.
+//
 // Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown case; PERMISSION_DENIED
 // for an area the caller has no access to; OUT_OF_RANGE naming min_position beyond the head;
 // DEADLINE_EXCEEDED if the views do not reach min_position in time; the views' own errors.
@@ -45,14 +51,16 @@ using security::Disclosed;
 class QueryHandler {
  public:
   // Not owned; all must outlive the handler. `clock` says what "today" is for overdue
-  // commitments (UTC); default absl::Now.
+  // commitments (UTC); default absl::Now. `start_head`: the position every query waits for at
+  // least (see "After a start" above); default 0, none.
   QueryHandler(const projections::Projector* views, security::Sealer* sealer,
                const security::PublicHead* heads,
-               absl::AnyInvocable<absl::Time() const> clock = nullptr);
+               absl::AnyInvocable<absl::Time() const> clock = nullptr, uint64_t start_head = 0);
 
-  // What a query of `who` with `min_position` waits for before it runs: the position, or 0 if
-  // none (none asked, or the views are there). OUT_OF_RANGE naming min_position (not quoting
-  // the head) if it is beyond the head `who` is told (PublicHead::For). Quick: no I/O.
+  // What a query of `who` with `min_position` waits for before it runs: the position (the larger
+  // of min_position and start_head), or 0 if none (the views are there). OUT_OF_RANGE naming
+  // min_position (not quoting the head) if it is beyond the head `who` is told
+  // (PublicHead::For). Quick: no I/O.
   absl::StatusOr<uint64_t> Awaited(const security::Principal& who, uint64_t min_position) const;
 
   absl::StatusOr<Disclosed<v1::GetCaseResponse>> GetCase(const security::Principal& who,
@@ -117,6 +125,7 @@ class QueryHandler {
   security::Sealer* const sealer_;
   const security::PublicHead* const heads_;
   absl::AnyInvocable<absl::Time() const> clock_;
+  const uint64_t start_head_;
   mutable std::atomic<uint64_t> rows_parsed_{0};
 };
 

@@ -128,7 +128,8 @@ void WaitingReactor::Wait(grpc_call* call, const ViewsWaits& views, uint64_t pos
     if (!fired) return;  // cancelled: the call ended first
     state->End(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                             absl::StrCat("min_position: the views did not reach ", position,
-                                         " within the call's deadline; retry later")));
+                                         " (the position asked, or the log's head when hotspotd "
+                                         "started) within the call's deadline; retry later")));
   });
 }
 

@@ -325,8 +325,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                                     std::move(projector_options), impl->events.get(),
                                     projections::AllViews(impl->sealer.get(), std::move(digester)),
                                     options.data_dir + "/views"));
-  impl->query_handler =
-      std::make_unique<queries::QueryHandler>(impl->views.get(), impl->sealer.get(), &impl->heads);
+  // No query is answered before the views have caught up with the log as it is at the start.
+  impl->query_handler = std::make_unique<queries::QueryHandler>(
+      impl->views.get(), impl->sealer.get(), &impl->heads, nullptr, impl->events->HeadPosition());
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = options.command_workers;
   const absl::Duration offset = options.test_clock_offset;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/audit_service.grpc.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
@@ -276,6 +277,59 @@ TEST_F(PublicHeadTest, AnotherAreasConfidentialEventDoesNotMoveTheHeadACoordinat
   EXPECT_EQ(answer.position(), open);
   EXPECT_EQ(checkpoint(stranger), open + 1);
   EXPECT_EQ(checkpoint(chief), hidden + 1);
+}
+
+// After a start, no query is answered from views that have not caught up with the log as it was
+// at the start (QueryHandler's start_head): with the views held from the start (a test hook), a
+// ListCases that asks no min_position waits, one whose deadline comes first ends
+// DEADLINE_EXCEEDED (the client's or the server's alarm: either may ring first), and once the views go on the waiting one is
+// answered with every case of the demo; Health said NOT_SERVING meanwhile.
+TEST_F(PublicHeadTest, AfterAStartNoQueryIsAnsweredBeforeTheViewsCatchUp) {
+  store::testing::TempDir dir;
+  const std::string hold = dir.Sub("hold-views");
+  std::ofstream(hold) << "held\n";
+  setenv("HOTSPOT_HOLD_VIEWS_WHEN", hold.c_str(), 1);
+  absl::StatusOr<std::unique_ptr<SuiteServer>> started =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--deadline_interval_s=0"});
+  unsetenv("HOTSPOT_HOLD_VIEWS_WHEN");
+  ASSERT_TRUE(started.ok()) << started.status();
+  suite_ = *std::move(started);
+  auto cases = [&](absl::Duration deadline, v1::ListCasesResponse* response) {
+    v1::ListCasesRequest request;
+    request.set_area_id(scenario::kAreaId);
+    request.set_page_size(100);
+    return v1::QueryService::NewStub(suite_->channel)
+        ->ListCases(suite_->As(cast().chief, kPurpose, deadline).get(), request, response);
+  };
+
+  v1::ListCasesResponse early;
+  const grpc::Status late = cases(absl::Milliseconds(300), &early);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << late.error_message();
+  EXPECT_EQ(early.cases_size(), 0);
+  std::future<std::pair<grpc::Status, v1::ListCasesResponse>> waiting =
+      std::async(std::launch::async, [&] {
+        v1::ListCasesResponse response;
+        const grpc::Status status = cases(absl::Seconds(30), &response);
+        return std::make_pair(status, response);
+      });
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(v1::QueryService::service_full_name());
+    grpc::health::v1::HealthCheckResponse health;
+    ASSERT_TRUE(grpc::health::v1::Health::NewStub(suite_->channel)
+                    ->Check(&context, request, &health)
+                    .ok());
+    EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  }
+
+  std::remove(hold.c_str());
+  const auto [status, answered] = waiting.get();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(answered.cases_size(), 40);  // the demo's youths, every one referred
+  EXPECT_TRUE(answered.next_page_token().empty());
 }
 
 // While the views are held (a test hook), a query with a min_position they have not reached is
