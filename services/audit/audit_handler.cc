@@ -163,8 +163,8 @@ absl::Status AuditHandler::ReadEach(
 }
 
 absl::StatusOr<AuditHandler::History> AuditHandler::OpenCaseHistory(
-    const security::Principal& who, const v1::GetCaseHistoryRequest& request,
-    absl::Time deadline) const {
+    const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
+    uint64_t asked_head) const {
   // Everything the log held when asked (and at least min_position) is in the index. A
   // min_position beyond the head `who` is told (HeadFor) is refused at once, as no wait would end
   // (a stream has no server-side deadline); after the role's check, so that only an auditing role
@@ -174,7 +174,7 @@ absl::StatusOr<AuditHandler::History> AuditHandler::OpenCaseHistory(
     return absl::OutOfRangeError(
         "min_position: beyond the log's head; pass a position a command or a query returned");
   }
-  RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), deadline));
+  RETURN_IF_ERROR(views_->WaitFor(AskedHead(asked_head), deadline));
   ASSIGN_OR_RETURN(const v1::CaseView view, Authorize(who, request.youth_id()));
   ASSIGN_OR_RETURN(const std::vector<uint64_t> positions,
                    Positions(request.youth_id(), UINT64_MAX));
@@ -234,8 +234,9 @@ absl::StatusOr<rpc::Pull> AuditHandler::History::Next(v1::GetCaseHistoryResponse
 absl::Status AuditHandler::CaseHistory(
     const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
     const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
-                                             const security::Disclosures&)>& send) const {
-  ASSIGN_OR_RETURN(History history, OpenCaseHistory(who, request, deadline));
+                                             const security::Disclosures&)>& send,
+    uint64_t asked_head) const {
+  ASSIGN_OR_RETURN(History history, OpenCaseHistory(who, request, deadline, asked_head));
   for (;;) {
     v1::GetCaseHistoryResponse response;
     security::Disclosures shown;
@@ -263,8 +264,8 @@ absl::StatusOr<uint64_t> AuditHandler::PositionAt(absl::Time time) const {
   return low;
 }
 
-uint64_t AuditHandler::Awaited(const v1::GetCaseAsOfRequest& request) const {
-  const uint64_t head = events_->HeadPosition();
+uint64_t AuditHandler::Awaited(const v1::GetCaseAsOfRequest& request, uint64_t asked_head) const {
+  const uint64_t head = AskedHead(asked_head);
   // A bad position waits for nothing: CaseAsOf refuses it.
   if (request.as_of_case() == v1::GetCaseAsOfRequest::kPosition && request.position() <= head) {
     return Unreached(request.position());
@@ -273,8 +274,8 @@ uint64_t AuditHandler::Awaited(const v1::GetCaseAsOfRequest& request) const {
 }
 
 absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
-    const security::Principal& who, const v1::GetCaseAsOfRequest& request,
-    absl::Time deadline) const {
+    const security::Principal& who, const v1::GetCaseAsOfRequest& request, absl::Time deadline,
+    uint64_t asked_head) const {
   uint64_t position = 0;
   // The head `who` is told: neither a position past it nor the last event before a time may
   // date an event of a confidential kind that `who` does not learn of.
@@ -291,7 +292,7 @@ absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> AuditHandler::CaseAsOf(
       // A time between 1900 and 9999, as every request's (the service checked it first).
       RETURN_IF_ERROR(rpc::CheckDates(request));
       ASSIGN_OR_RETURN(position, PositionAt(TimeOf(request.time())));
-      position = std::min(position, head);
+      position = std::min({position, head, AskedHead(asked_head)});
       break;
     }
     default:
@@ -381,7 +382,7 @@ absl::StatusOr<v1::VerifyLogResponse> AuditHandler::VerifyLog(
 
 absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDue(
     const security::Principal& who, const v1::ListErasureReviewsDueRequest& request,
-    absl::Time deadline) const {
+    absl::Time deadline, uint64_t asked_head) const {
   if (request.area_id().empty()) return Invalid("area_id", "required");
   RETURN_IF_ERROR(security::MayReviewErasures(who, request.area_id()));
   ASSIGN_OR_RETURN(const int page_size, PageSize(request.page_size()));
@@ -390,7 +391,7 @@ absl::StatusOr<v1::ListErasureReviewsDueResponse> AuditHandler::ErasureReviewsDu
   const std::string prefix = projections::CasesOfAreaEnded(request.area_id());
   ASSIGN_OR_RETURN(const std::string after,
                    queries::FromIndexToken(request.page_token(), projections::kCasesView, prefix));
-  RETURN_IF_ERROR(views_->WaitFor(events_->HeadPosition(), deadline));
+  RETURN_IF_ERROR(views_->WaitFor(AskedHead(asked_head), deadline));
   const absl::Time now = Now();
   const absl::Time cutoff = now - absl::Hours(24) * options_.retention_days;
   const std::string last =
@@ -491,7 +492,7 @@ std::string RenderHtml(const v1::SubjectAccessExport& e) {
 
 absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::SubjectAccess(
     const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
-    absl::Time deadline, std::vector<v1::AccessRecord> reads) const {
+    absl::Time deadline, std::vector<v1::AccessRecord> reads, uint64_t asked_head) const {
   RETURN_IF_ERROR(CheckId("subject_access_id", request.subject_access_id(), "access",
                           /*required=*/true));
   Disclosed<v1::ExportSubjectAccessResponse> out;
@@ -509,7 +510,8 @@ absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> AuditHandler::Subject
                                   *e.add_history() = event;
                                 out.disclosures.Merge(shown);
                                 return true;
-                              }));
+                              },
+                              asked_head));
   ASSIGN_OR_RETURN(std::optional<v1::CaseView> view, LoadCaseRow(*views_, request.youth_id()));
   if (!view.has_value()) return absl::NotFoundError("youth_id: no case");
   const bool asked =

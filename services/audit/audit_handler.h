@@ -85,21 +85,25 @@ class AuditHandler {
     bool done_ = false;
   };
 
-  // Checks, then opens the youth's history (History).
+  // Checks, then opens the youth's history (History): what the log held at `asked_head` (the
+  // head when the call came; 0, the head now), once the views have reached it.
   absl::StatusOr<History> OpenCaseHistory(const security::Principal& who,
                                           const v1::GetCaseHistoryRequest& request,
-                                          absl::Time deadline) const;
+                                          absl::Time deadline, uint64_t asked_head = 0) const;
 
   // OpenCaseHistory, then passes its batches to `send` with the disclosures of each, until
   // `send` returns false or an error (which ends the read with it).
   absl::Status CaseHistory(
       const security::Principal& who, const v1::GetCaseHistoryRequest& request, absl::Time deadline,
       const std::function<absl::StatusOr<bool>(v1::GetCaseHistoryResponse&,
-                                               const security::Disclosures&)>& send) const;
+                                               const security::Disclosures&)>& send,
+      uint64_t asked_head = 0) const;
 
+  // By time: the last event recorded by then, at most `asked_head` (0: the head now).
   absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> CaseAsOf(const security::Principal& who,
                                                               const v1::GetCaseAsOfRequest& request,
-                                                              absl::Time deadline) const;
+                                                              absl::Time deadline,
+                                                              uint64_t asked_head = 0) const;
 
   // Role: auditor or admin. Verifies from from_position to to_position (0: the head `who` is
   // told), at most up to that head, AuditOptions::verify_batch events at a time: between them,
@@ -110,20 +114,24 @@ class AuditHandler {
       absl::Time deadline = absl::InfiniteFuture(),
       const std::function<bool()>& cancelled = nullptr) const;
 
+  // The views as they are once they have reached `asked_head` (0: the head now).
   absl::StatusOr<v1::ListErasureReviewsDueResponse> ErasureReviewsDue(
       const security::Principal& who, const v1::ListErasureReviewsDueRequest& request,
-      absl::Time deadline) const;
+      absl::Time deadline, uint64_t asked_head = 0) const;
 
   int retention_days() const { return options_.retention_days; }
   const projections::Projector& views() const { return *views_; }
 
-  // What a call waits for before it runs, queued without a thread (rpc::CallRunner's UnaryAfter
-  // and StreamAfter): the position the views must reach, or 0 if they are there; the method's
-  // own wait for them then ends at once. Quick: no I/O. For CaseAsOf its position, or by time
-  // the head; for CaseHistory, ErasureReviewsDue and SubjectAccess, which read what the log
-  // held when asked, the head.
-  uint64_t Awaited(const v1::GetCaseAsOfRequest& request) const;
-  uint64_t AwaitedHead() const { return Unreached(events_->HeadPosition()); }
+  // The log's head now: a call takes it when it comes (its `asked_head`), and is queued without a
+  // thread (rpc::CallRunner's UnaryAfter and StreamAfter) until the views reach what Awaited
+  // says; the method then waits for that same position, so its own wait ends at once, however
+  // much was appended meanwhile. Quick: no I/O.
+  uint64_t Head() const { return events_->HeadPosition(); }
+  // The position the views must reach, or 0 if they are there: for CaseAsOf its position, or by
+  // time `asked_head`; for CaseHistory, ErasureReviewsDue and SubjectAccess, which read what the
+  // log held when asked, `asked_head`.
+  uint64_t Awaited(const v1::GetCaseAsOfRequest& request, uint64_t asked_head) const;
+  uint64_t AwaitedHead(uint64_t asked_head) const { return Unreached(asked_head); }
 
   // The area of `youth_id`'s case as the views hold it now; "" if it has none.
   absl::StatusOr<std::string> AreaOf(absl::string_view youth_id) const;
@@ -137,7 +145,7 @@ class AuditHandler {
   // a request the youth does not have.
   absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> SubjectAccess(
       const security::Principal& who, const v1::ExportSubjectAccessRequest& request,
-      absl::Time deadline, std::vector<v1::AccessRecord> reads) const;
+      absl::Time deadline, std::vector<v1::AccessRecord> reads, uint64_t asked_head = 0) const;
 
  private:
   // The youth's case, once the caller is known to be allowed to audit it.
@@ -153,6 +161,10 @@ class AuditHandler {
   absl::StatusOr<uint64_t> PositionAt(absl::Time time) const;
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
   // `position` if the views have not reached it, else 0.
+  // `asked_head`, or the head now if 0.
+  uint64_t AskedHead(uint64_t asked_head) const {
+    return asked_head > 0 ? asked_head : events_->HeadPosition();
+  }
   uint64_t Unreached(uint64_t position) const {
     return position > views_->position() ? position : 0;
   }

@@ -4,6 +4,7 @@
 // sealed under the youth.
 #include "services/audit/audit_handler.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -503,6 +504,58 @@ TEST_F(AuditTest, VerifyAndErasureReviewsDue) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->cases_size(), closed - 1);
   for (const auto& c : after->cases()) EXPECT_NE(c.youth_id(), erased);
+}
+
+// A read waits for the views to reach the head as it was when the call came (its asked_head,
+// which the gRPC service takes on arrival and the runner queues the call for), not for what was
+// appended while it was queued: with the views held after one more event, the erasure reviews,
+// a youth's history and a case as of a time are answered at the head asked; asked at the head now
+// (asked_head 0), each ends DEADLINE_EXCEEDED, as the views do not reach it.
+TEST_F(AuditTest, AReadWaitsForTheHeadWhenAskedNotForLaterAppends) {
+  std::atomic<bool> held{false};
+  projections::ProjectorOptions options;
+  options.hold = [&held] { return held.load(); };
+  std::unique_ptr<projections::Projector> views = *projections::Projector::Open(
+      std::move(options), events_.get(),
+      projections::AllViews(sealer_.get(), *security::IdentityDigester::FromKeyStore(*keys_)),
+      dir_.Sub("held-views"));
+  const uint64_t asked = events_->HeadPosition();
+  ASSERT_TRUE(views->WaitFor(asked, absl::Now() + absl::Seconds(30)).ok());
+  held = true;
+  scenario::HandlerSink sink(events_.get(), sealer_.get());
+  ASSERT_TRUE(sink.Send(cast_.school_member, scenario::SampleReferral(9301, "asked-later"), kNow)
+                  .ok());
+  ASSERT_GT(events_->HeadPosition(), asked);
+  AuditOptions audit_options;
+  audit_options.clock = [] { return kNow; };
+  const AuditHandler handler(events_.get(), views.get(), sealer_.get(), &heads_,
+                             std::move(audit_options));
+  const std::string youth = demo_.youth_ids.front();
+  auto soon = [] { return absl::Now() + absl::Milliseconds(300); };
+
+  v1::ListErasureReviewsDueRequest reviews;
+  reviews.set_area_id(scenario::kAreaId);
+  EXPECT_TRUE(handler.ErasureReviewsDue(cast_.auditor, reviews, soon(), asked).ok());
+  EXPECT_EQ(handler.ErasureReviewsDue(cast_.auditor, reviews, soon()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  v1::GetCaseHistoryRequest history;
+  history.set_youth_id(youth);
+  absl::StatusOr<AuditHandler::History> opened =
+      handler.OpenCaseHistory(cast_.auditor, history, soon(), asked);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(handler.OpenCaseHistory(cast_.auditor, history, soon()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  v1::GetCaseAsOfRequest as_of;
+  as_of.set_youth_id(youth);
+  *as_of.mutable_time() = projections::Ts(absl::Now() + absl::Hours(1));
+  EXPECT_EQ(handler.Awaited(as_of, asked), 0u);
+  absl::StatusOr<Disclosed<v1::GetCaseAsOfResponse>> then =
+      handler.CaseAsOf(cast_.auditor, as_of, soon(), asked);
+  ASSERT_TRUE(then.ok()) << then.status();
+  EXPECT_EQ(then->answer.position(), asked);
+  EXPECT_EQ(handler.CaseAsOf(cast_.auditor, as_of, soon()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  held = false;
 }
 
 security::Purpose Why(v1::Purpose code, std::string text = "") {

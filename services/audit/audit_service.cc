@@ -94,13 +94,15 @@ absl::Status AuditService::ResolvePurposes(
 grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHistory(
     grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) {
   const rpc::Method& method = Method("GetCaseHistory");
-  // Queued without a thread until the views reach the head (its own wait then ends at once).
+  // Queued without a thread until the views reach the head as it is now (its own wait for that
+  // head then ends at once).
+  const uint64_t head = handler_->Head();
   return runner_.StreamAfter<v1::GetCaseHistoryResponse>(
-      context, method, *request, handler_->AwaitedHead(),
-      Checked(*request, [this, request, &method](const rpc::Caller& caller)
+      context, method, *request, handler_->AwaitedHead(head),
+      Checked(*request, [this, request, &method, head](const rpc::Caller& caller)
           -> absl::StatusOr<rpc::Producer<v1::GetCaseHistoryResponse>> {
         ASSIGN_OR_RETURN(AuditHandler::History history,
-                         handler_->OpenCaseHistory(caller.who, *request, caller.deadline));
+                         handler_->OpenCaseHistory(caller.who, *request, caller.deadline, head));
         return [this, &caller, &method, history = std::move(history)](
                    v1::GetCaseHistoryResponse& response) mutable -> absl::StatusOr<rpc::Pull> {
           security::Disclosures shown;
@@ -114,13 +116,14 @@ grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHisto
 grpc::ServerUnaryReactor* AuditService::GetCaseAsOf(grpc::CallbackServerContext* context,
                                                     const v1::GetCaseAsOfRequest* request,
                                                     v1::GetCaseAsOfResponse* response) {
+  const uint64_t head = handler_->Head();
   return runner_.UnaryAfter(
       context, Method("GetCaseAsOf"), *request, response,
-      [this, request](const rpc::Caller&) -> absl::StatusOr<uint64_t> {
-        return handler_->Awaited(*request);
+      [this, request, head](const rpc::Caller&) -> absl::StatusOr<uint64_t> {
+        return handler_->Awaited(*request, head);
       },
-      Checked(*request, [this, request](const rpc::Caller& caller) {
-        return handler_->CaseAsOf(caller.who, *request, caller.deadline);
+      Checked(*request, [this, request, head](const rpc::Caller& caller) {
+        return handler_->CaseAsOf(caller.who, *request, caller.deadline, head);
       }));
 }
 
@@ -176,21 +179,27 @@ grpc::ServerUnaryReactor* AuditService::VerifyLog(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AuditService::ListErasureReviewsDue(
     grpc::CallbackServerContext* context, const v1::ListErasureReviewsDueRequest* request,
     v1::ListErasureReviewsDueResponse* response) {
+  const uint64_t head = handler_->Head();
   return runner_.UnaryAfter(
       context, Method("ListErasureReviewsDue"), *request, response,
-      [this](const rpc::Caller&) -> absl::StatusOr<uint64_t> { return handler_->AwaitedHead(); },
-      Checked(*request, [this, request](const rpc::Caller& caller) {
-        return handler_->ErasureReviewsDue(caller.who, *request, caller.deadline);
+      [this, head](const rpc::Caller&) -> absl::StatusOr<uint64_t> {
+        return handler_->AwaitedHead(head);
+      },
+      Checked(*request, [this, request, head](const rpc::Caller& caller) {
+        return handler_->ErasureReviewsDue(caller.who, *request, caller.deadline, head);
       }));
 }
 
 grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
     grpc::CallbackServerContext* context, const v1::ExportSubjectAccessRequest* request,
     v1::ExportSubjectAccessResponse* response) {
+  const uint64_t head = handler_->Head();
   return runner_.UnaryAfter(
       context, Method("ExportSubjectAccess"), *request, response,
-      [this](const rpc::Caller&) -> absl::StatusOr<uint64_t> { return handler_->AwaitedHead(); },
-      Checked(*request, [this, request](const rpc::Caller& caller)
+      [this, head](const rpc::Caller&) -> absl::StatusOr<uint64_t> {
+        return handler_->AwaitedHead(head);
+      },
+      Checked(*request, [this, request, head](const rpc::Caller& caller)
                             -> absl::StatusOr<Disclosed<v1::ExportSubjectAccessResponse>> {
         // It holds the youth's access records: for an auditor of the youth's area, as the
         // access log is.
@@ -217,7 +226,7 @@ grpc::ServerUnaryReactor* AuditService::ExportSubjectAccess(
         }
         ASSIGN_OR_RETURN(
             Disclosed<v1::ExportSubjectAccessResponse> out,
-            handler_->SubjectAccess(caller.who, *request, caller.deadline, std::move(reads)));
+            handler_->SubjectAccess(caller.who, *request, caller.deadline, std::move(reads), head));
         out.disclosures.Merge(shown);
         // The answer, with what it withheld, goes into the youth's history.
         v1::AnswerSubjectAccessCommand answer;
