@@ -42,8 +42,19 @@ CodePoint Decode(absl::string_view text, size_t i) {
 
 bool Printable(uint32_t cp, bool newlines) {
   if (cp == '\n' || cp == 0x2028 || cp == 0x2029) return newlines;
+  if (cp == 0x200C || cp == 0x200D) return newlines;  // the joiners: free text only
   if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return false;
+  if (cp == 0x00AD || cp == 0x061C || cp == 0x180E || cp == 0x200B || cp == 0x200E ||
+      cp == 0x200F || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF) {
+    return false;  // invisible
+  }
   return !((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069));
+}
+
+// White space in any script: ASCII's, the no-break spaces and Unicode's other spaces.
+bool Space(uint32_t cp) {
+  return cp == ' ' || cp == '\t' || cp == 0x00A0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+         cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 }  // namespace
@@ -52,6 +63,18 @@ bool PrintableUtf8(absl::string_view text, bool newlines) {
   for (size_t i = 0; i < text.size();) {
     const CodePoint cp = Decode(text, i);
     if (cp.bytes == 0 || !Printable(cp.value, newlines)) return false;
+    i += cp.bytes;
+  }
+  return true;
+}
+
+bool PersonName(absl::string_view person) {
+  if (person.empty() || person.size() > kMaxPersonBytes) return false;
+  for (size_t i = 0; i < person.size();) {
+    const CodePoint cp = Decode(person, i);
+    if (cp.bytes == 0 || !Printable(cp.value, false) || Space(cp.value) || cp.value == '/') {
+      return false;
+    }
     i += cp.bytes;
   }
   return true;

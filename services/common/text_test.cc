@@ -1,5 +1,6 @@
 #include "services/common/text.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace hotspot::common {
@@ -26,6 +27,38 @@ TEST(PrintableUtf8Test, RefusesControlCharactersOverridesAndBrokenUtf8) {
   EXPECT_FALSE(PrintableUtf8("para\xe2\x80\xa9graph"));
   EXPECT_FALSE(PrintableUtf8("a\r\nb", /*newlines=*/true));
   EXPECT_FALSE(PrintableUtf8("a\tb", /*newlines=*/true));
+}
+
+// Invisible characters would let "Anna" and "An<zero width space>na" be two people who read
+// alike: refused everywhere, but for the joiners, which shape scripts and emoji in free text.
+TEST(PrintableUtf8Test, RefusesInvisibleCharacters) {
+  for (const char* invisible : {"\u00AD", "\u061C", "\u180E", "\u200B", "\u200E", "\u200F",
+                                "\u2060", "\u2064", "\uFEFF"}) {
+    EXPECT_FALSE(PrintableUtf8(absl::StrCat("An", invisible, "na"))) << invisible;
+    EXPECT_FALSE(PrintableUtf8(absl::StrCat("An", invisible, "na"), /*newlines=*/true))
+        << invisible;
+  }
+  for (const char* joiner : {"\u200C", "\u200D"}) {
+    EXPECT_FALSE(PrintableUtf8(absl::StrCat("An", joiner, "na"))) << joiner;
+    EXPECT_TRUE(PrintableUtf8(absl::StrCat("Thumbs \U0001F44D", joiner, "\U0001F3FD"),
+                              /*newlines=*/true))
+        << joiner;
+  }
+  EXPECT_TRUE(PrintableUtf8("Anna \u2014 the chief"));  // an em dash is visible
+}
+
+// One rule for a person's name, whichever way it comes (tokens file, OIDC claim, command).
+TEST(PersonNameTest, OneWordOfPrintableUtf8WithoutSlashes) {
+  EXPECT_TRUE(PersonName("teacher-ole"));
+  EXPECT_TRUE(PersonName("s\u00f8ren@kommune.dk"));
+  EXPECT_TRUE(PersonName(std::string(kMaxPersonBytes, 'a')));
+  EXPECT_FALSE(PersonName(""));
+  EXPECT_FALSE(PersonName(std::string(kMaxPersonBytes + 1, 'a')));
+  for (const char* bad : {"anna jensen", "anna\u00A0jensen", "anna\u2003jensen", "anna\u3000j",
+                          "ole/admin", "an\u200Bna", "an\u200Dna", "anna\u202Eadmin",
+                          "anna\x1b[31m", "anna\tj", "\xc3"}) {
+    EXPECT_FALSE(PersonName(bad)) << bad;
+  }
 }
 
 TEST(NormaliseNameTest, FoldsCaseSpacesAndHyphens) {

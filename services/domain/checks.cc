@@ -36,9 +36,6 @@ bool IdChar(char c) {
   return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
 }
 bool SlugChar(char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; }
-bool PersonChar(char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-' || c == '@';
-}
 bool MeasureChar(char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_'; }
 
 }  // namespace
@@ -312,9 +309,8 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
 
 absl::Status CheckPerson(absl::string_view field, absl::string_view value) {
   if (value.empty()) return Invalid(field, "required");
-  if (value.size() > kMaxPersonBytes || !AllOf(value, PersonChar)) {
-    return Invalid(
-        field, absl::StrCat("must be 1 to ", kMaxPersonBytes, " characters of [A-Za-z0-9_.@-]"));
+  if (!common::PersonName(value)) {
+    return Invalid(field, absl::StrCat("must be ", common::kPersonNameRule));
   }
   return absl::OkStatus();
 }

@@ -18,6 +18,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "hotspot/v1/command_service.pb.h"
 #include "hotspot/v1/types.pb.h"
+#include "services/common/text.h"
 
 namespace hotspot::domain {
 
@@ -25,7 +26,7 @@ namespace v1 = ::hotspot::v1;
 
 inline constexpr size_t kMaxRequestIdBytes = 128;
 inline constexpr size_t kMaxNameBytes = 200;
-inline constexpr size_t kMaxPersonBytes = 100;
+using common::kMaxPersonBytes;  // 128
 inline constexpr size_t kMaxTextBytes = 10'000;
 inline constexpr size_t kMaxSlugBytes = 60;
 inline constexpr size_t kMaxIdBytes = 200;
@@ -67,7 +68,9 @@ absl::Status CheckLegalReference(absl::string_view field, absl::string_view valu
 inline constexpr size_t kMaxJournalNumberBytes = 40;
 absl::Status CheckJournalNumber(absl::string_view field, absl::string_view value);
 
-// A person's name as principals carry it: 1 to kMaxPersonBytes of [A-Za-z0-9_.@-].
+// A person's name as principals carry it (common::PersonName, the one rule for a tokens file, a
+// certificate map, an OIDC token and a command): 1 to kMaxPersonBytes bytes of UTF-8 with no
+// spaces, '/', control or formatting characters.
 absl::Status CheckPerson(absl::string_view field, absl::string_view value);
 
 // 1 to kMaxSlugBytes of [a-z0-9-]: names people choose within an area (bodies, goals).

@@ -96,6 +96,9 @@ absl::StatusOr<absl::flat_hash_map<std::string, Principal>> ParsePrincipalLines(
     }
     absl::StatusOr<Role> role = ParseRole(fields[3]);
     if (!role.ok()) return error(role.status().message());
+    if (!PersonName(fields[1])) {
+      return error(absl::StrCat("the person must be ", common::kPersonNameRule));
+    }
     Principal principal;
     principal.person = std::string(fields[1]);
     principal.agency = std::string(fields[2]);
@@ -184,7 +187,7 @@ absl::StatusOr<Principal> ClaimsMap::Lookup(const TokenClaims& claims) const {
     if (it == by_match_.end()) continue;
     Principal principal = it->second;
     if (principal.person == kTokensPerson) {
-      if (!UsablePerson(claims.person)) {
+      if (!PersonName(claims.person)) {
         return absl::UnauthenticatedError(absl::StrCat(
             "the token of subject ", Bounded(claims.subject), " matches ", Bounded(match),
             " in oidc_claims_map_file, but its person claim names no usable person (empty, over "
@@ -363,31 +366,11 @@ absl::StatusOr<std::vector<std::string>> WriteDevTokens(const std::string& path,
   return tokens;
 }
 
-bool UsablePerson(absl::string_view person) {
-  if (person.empty() || person.size() > 128) return false;
-  for (size_t i = 0; i < person.size(); ++i) {
-    const auto byte = [&person](size_t at) {
-      return at < person.size() ? static_cast<unsigned char>(person[at]) : 0;
-    };
-    const unsigned char c = byte(i);
-    if (c <= 0x20 || c == 0x7f) return false;
-    if (c == 0xc2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9f) return false;  // C1
-    if (c == 0xe2) {
-      const int code = ((c & 0x0f) << 12) | ((byte(i + 1) & 0x3f) << 6) | (byte(i + 2) & 0x3f);
-      if ((code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e) ||
-          (code >= 0x2066 && code <= 0x2069)) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
 absl::Status CheckUsablePerson(absl::string_view field, absl::string_view person) {
-  if (UsablePerson(person)) return absl::OkStatus();
+  if (PersonName(person)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      field, ": not a person's name (1 to 128 bytes, without spaces, control or formatting "
-             "characters; ", person.size(), " bytes given)"));
+      field, ": not a person's name (", common::kPersonNameRule, "; ", person.size(),
+      " bytes given)"));
 }
 
 }  // namespace hotspot::security

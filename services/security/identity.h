@@ -62,6 +62,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/text.h"
 #include "services/security/principal.h"
 
 namespace hotspot::security {
@@ -208,13 +209,13 @@ class Authenticator {
   Admission admission_;
 };
 
-// Whether `person` will do as a principal's person (an OIDC token's person claim must): it
-// becomes the events' actor and the access log's person, and is printed to operators. No spaces,
-// no control characters (C0, DEL, C1) and no invisible or bidirectional formatting (U+200B to
-// U+200F, U+202A to U+202E, U+2066 to U+2069); 1 to 128 bytes.
-bool UsablePerson(absl::string_view person);
+// A person's name a principal may carry, as commands name people too (common::PersonName): it
+// becomes the events' actor and the access log's person, and is printed to operators. A tokens
+// file's, a certificate map's and an OIDC token's person claim must be one. 1 to 128 bytes, no
+// spaces, '/', control characters, invisible or bidirectional formatting.
+using common::PersonName;
 
-// A person a request names at `field` (e.g. the access log's filter): OK if UsablePerson,
+// A person a request names at `field` (e.g. the access log's filter): OK if PersonName,
 // INVALID_ARGUMENT naming `field` otherwise (without quoting it: it may hold anything).
 absl::Status CheckUsablePerson(absl::string_view field, absl::string_view person);
 

@@ -77,12 +77,20 @@ TEST(IdentityTest, MalformedFilesNameTheLine) {
       {absl::StrCat(std::string(64, 'A'), " p a coordinator x\n"), "line 1: the token hash"},
       // The system's role is hotspotd's own (its deadline process): no token carries it.
       {absl::StrCat(hash, " system - system area\n"), "line 1: role: \"system\" is hotspotd's"},
+      // A person no command could name: a '/', an invisible or a bidirectional character.
+      {absl::StrCat(hash, " ole/admin a coordinator x\n"), "line 1: the person must be"},
+      {absl::StrCat(hash, " o\u200Ble a coordinator x\n"), "line 1: the person must be"},
+      {absl::StrCat(hash, " ole\u202Eadmin a coordinator x\n"), "line 1: the person must be"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Authenticator> auth = Authenticator::Parse(c.text);
     EXPECT_EQ(auth.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
     EXPECT_NE(auth.status().message().find(c.says), absl::string_view::npos) << auth.status();
   }
+  // A person as commands name people: UTF-8 will do.
+  absl::StatusOr<Authenticator> soren =
+      Authenticator::Parse(absl::StrCat(hash, " s\u00f8ren@kommune.test a coordinator x\n"));
+  ASSERT_TRUE(soren.ok()) << soren.status();
   EXPECT_EQ(Authenticator::Load("/nonexistent/tokens").status().code(),
             absl::StatusCode::kNotFound);
 }

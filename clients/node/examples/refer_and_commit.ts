@@ -3,13 +3,19 @@
 //
 //   cd clients/node && npm run build && \
 //     HOTSPOT_SERVER=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> node dist/examples/refer_and_commit.js
-import { HotspotClient } from "../src";
+//
+// Over TLS, as hotspotctl: HOTSPOT_TLS_CA_FILE (the CA that signed hotspotd's certificate), and for
+// mTLS HOTSPOT_TLS_CERT_FILE and HOTSPOT_TLS_KEY_FILE (a client certificate and its key).
+import { HotspotClient, TlsFiles } from "../src";
 
 const AREA = "area-sjaelor-boulevard";
 const SCHOOL = "agency-school-sjaelor";
 
-export async function referAndCommit(target: string, token: string) {
-  const hotspot = new HotspotClient(target, token, { purpose: "case_coordination: follow up on a new referral" });
+export async function referAndCommit(target: string, token: string, tls?: TlsFiles) {
+  const hotspot = new HotspotClient(target, token, {
+    purpose: "case_coordination: follow up on a new referral",
+    tls,
+  });
   try {
     const referred = await hotspot.command("ReferYouth", {
       area_id: AREA,
@@ -71,7 +77,13 @@ export async function referAndCommit(target: string, token: string) {
 }
 
 if (require.main === module) {
-  referAndCommit(process.env.HOTSPOT_SERVER ?? "127.0.0.1:50051", process.env.HOTSPOT_TOKEN ?? "").catch((e) => {
+  const env = process.env;
+  const tls: TlsFiles = {
+    caFile: env.HOTSPOT_TLS_CA_FILE,
+    certFile: env.HOTSPOT_TLS_CERT_FILE,
+    keyFile: env.HOTSPOT_TLS_KEY_FILE,
+  };
+  referAndCommit(env.HOTSPOT_SERVER ?? "127.0.0.1:50051", env.HOTSPOT_TOKEN ?? "", tls).catch((e) => {
     console.error(e.message);
     process.exit(1);
   });

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 
 import { HotspotClient, HotspotError, TlsFiles } from "../src";
 import { Hotspotd, makePki, startHotspotd } from "../testing/hotspotd";
+import { referAndCommit } from "../examples/refer_and_commit";
 
 const AREA = "area-sjaelor-boulevard";
 let ours: string;
@@ -112,4 +113,11 @@ test("strange certificates and plaintext are refused", async () => {
     assert.equal(error.code, grpc.status.UNAVAILABLE, JSON.stringify(tls));
   }
   assert.throws(() => new HotspotClient(server.target, "", { tls: { certFile: `${ours}/client.pem` } }), /needs its key/);
+});
+
+test("the example runs over mTLS with the TLS files it is given", async () => {
+  const { youth, open } = await referAndCommit(server.target, server.tokens["chief-anna"], files("operator"));
+  const mine = open.filter((c) => c.youth_id === youth);
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].action.text, "Daily attendance follow-up with the family");
 });

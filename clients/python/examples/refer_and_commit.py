@@ -4,6 +4,9 @@ the school's teacher accepted in the meeting, and prints the school's open commi
     HOTSPOT_SERVER=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> \
         PYTHONPATH=build/clients/python/gen:clients/python /usr/bin/python3 \
         clients/python/examples/refer_and_commit.py
+
+Over TLS, as hotspotctl: HOTSPOT_TLS_CA_FILE (the CA that signed hotspotd's certificate), and for
+mTLS HOTSPOT_TLS_CERT_FILE and HOTSPOT_TLS_KEY_FILE (a client certificate and its key).
 """
 
 import datetime
@@ -15,8 +18,9 @@ AREA = "area-sjaelor-boulevard"
 SCHOOL = "agency-school-sjaelor"
 
 
-def main(target, token):
-    with Client(target, token, purpose="case_coordination: follow up on a new referral") as hotspot:
+def main(target, token, ca_file=None, cert_file=None, key_file=None):
+    with Client(target, token, ca_file=ca_file, cert_file=cert_file, key_file=key_file,
+                purpose="case_coordination: follow up on a new referral") as hotspot:
         referred = hotspot.command(
             "ReferYouth", area_id=AREA, referring_agency_id=SCHOOL, referred_by="teacher-ole",
             concerns=["CONCERN_CATEGORY_SCHOOL_ABSENCE"], description="Absent for three weeks",
@@ -50,4 +54,7 @@ def main(target, token):
 
 
 if __name__ == "__main__":
-    main(os.environ.get("HOTSPOT_SERVER", "127.0.0.1:50051"), os.environ["HOTSPOT_TOKEN"])
+    main(os.environ.get("HOTSPOT_SERVER", "127.0.0.1:50051"), os.environ["HOTSPOT_TOKEN"],
+         ca_file=os.environ.get("HOTSPOT_TLS_CA_FILE"),
+         cert_file=os.environ.get("HOTSPOT_TLS_CERT_FILE"),
+         key_file=os.environ.get("HOTSPOT_TLS_KEY_FILE"))

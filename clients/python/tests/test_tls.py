@@ -1,5 +1,9 @@
 """The Python client over TLS and mTLS (see conftest.py for the servers and the PKI)."""
 
+import os
+import subprocess
+import sys
+
 import grpc
 import pytest
 
@@ -77,3 +81,24 @@ def test_strange_certificates_and_plaintext_are_refused(hotspotd_mtls, pki):
             assert error.value.code == grpc.StatusCode.UNAVAILABLE
     with pytest.raises(ValueError):
         Client(hotspotd_mtls["target"], cert_file=f"{pki['ours']}/client.pem")
+
+
+def test_the_example_runs_over_mtls_from_its_environment(hotspotd_mtls, pki):
+    """The example as a user runs it: the server, the token and the TLS files from the same
+    environment variables as hotspotctl's (an operator certificate, which needs the token)."""
+    ours = pki["ours"]
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "refer_and_commit.py")
+    env = dict(os.environ, HOTSPOT_SERVER=hotspotd_mtls["target"],
+               HOTSPOT_TOKEN=hotspotd_mtls["tokens"]["chief-anna"],
+               HOTSPOT_TLS_CA_FILE=f"{ours}/ca.pem", HOTSPOT_TLS_CERT_FILE=f"{ours}/operator.pem",
+               HOTSPOT_TLS_KEY_FILE=f"{ours}/operator.key", PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, example], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "Daily attendance follow-up with the family" in run.stdout
+    # Without the CA file the client does not trust hotspotd's certificate: no call is made.
+    del env["HOTSPOT_TLS_CA_FILE"]
+    refused = subprocess.run([sys.executable, example], env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode != 0
+    assert "UNAVAILABLE" in refused.stderr

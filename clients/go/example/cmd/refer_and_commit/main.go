@@ -1,6 +1,9 @@
 // refer_and_commit runs the example against a hotspotd:
 //
 //	HOTSPOT_SERVER=127.0.0.1:50051 HOTSPOT_TOKEN=<the chief's token> refer_and_commit
+//
+// Over TLS, as hotspotctl: HOTSPOT_TLS_CA_FILE (the CA that signed hotspotd's certificate), and
+// for mTLS HOTSPOT_TLS_CERT_FILE and HOTSPOT_TLS_KEY_FILE (a client certificate and its key).
 package main
 
 import (
@@ -17,7 +20,16 @@ func main() {
 	if target == "" {
 		target = "127.0.0.1:50051"
 	}
-	c, err := client.Dial(target, os.Getenv("HOTSPOT_TOKEN"), client.Options{Purpose: "case_coordination: follow up on a new referral"})
+	options := client.Options{Purpose: "case_coordination: follow up on a new referral"}
+	files := client.TLSFiles{
+		CAFile:   os.Getenv("HOTSPOT_TLS_CA_FILE"),
+		CertFile: os.Getenv("HOTSPOT_TLS_CERT_FILE"),
+		KeyFile:  os.Getenv("HOTSPOT_TLS_KEY_FILE"),
+	}
+	if files != (client.TLSFiles{}) {
+		options.TLS = &files
+	}
+	c, err := client.Dial(target, os.Getenv("HOTSPOT_TOKEN"), options)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
