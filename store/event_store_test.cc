@@ -21,7 +21,10 @@ namespace hotspot::store {
 namespace {
 
 using testing::MakeEvent;
+using testing::DamageBehindTheStoresBack;
+using testing::FlipByteBehindTheStoresBack;
 using testing::OneEvent;
+using testing::PositionKey;
 using testing::TempDir;
 using Kind = ExpectedVersion::Kind;
 
@@ -466,48 +469,6 @@ TEST_F(EventStoreTest, RestartRecoversHeadsAndNextPosition) {
   EXPECT_TRUE(store_->Verify(0, UINT64_MAX).status.ok());
 }
 
-// Through RocksDB directly while the store is closed: `change` rewrites the value of `key` in
-// `family` (its value is "" if there is none; it returns false to delete the key).
-void DamageBehindTheStoresBack(const std::string& dir, const std::string& family,
-                               const std::string& key,
-                               const std::function<bool(std::string&)>& change) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  for (const auto& name : names) families.push_back({name, rocksdb::ColumnFamilyOptions()});
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* handle = nullptr;
-  for (auto* h : handles)
-    if (h->GetName() == family) handle = h;
-  ASSERT_NE(handle, nullptr) << family;
-  std::string value;
-  db->Get(rocksdb::ReadOptions(), handle, key, &value).PermitUncheckedError();
-  if (change(value)) {
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handle, key, value).ok());
-  } else {
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handle, key).ok());
-  }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
-}
-
-std::string PositionKey(uint64_t position) {
-  std::string key(8, '\0');
-  for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(position >> (8 * (7 - i)));
-  return key;
-}
-
-// Rewrites the stored record at `position`, flipping one bit of byte `offset`.
-void FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position, size_t offset) {
-  DamageBehindTheStoresBack(dir, "log", PositionKey(position), [offset](std::string& value) {
-    EXPECT_LT(offset, value.size());
-    if (offset < value.size()) value[offset] ^= 0x01;
-    return true;
-  });
-}
-
 TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
   for (int i = 0; i < 20; ++i)
     MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(300, 'p')));
@@ -519,7 +480,7 @@ TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
     const absl::StatusOr<uint64_t> copied = store_->Checkpoint(copy_dir.Sub("db"));
     ASSERT_TRUE(copied.ok()) << copied.status();
     EXPECT_EQ(*copied, 20u);  // its head
-    FlipByteBehindTheStoresBack(copy_dir.Sub("db"), 13, offset);
+    ASSERT_TRUE(FlipByteBehindTheStoresBack(copy_dir.Sub("db"), 13, offset).ok());
     absl::StatusOr<std::unique_ptr<EventStore>> damaged =
         EventStore::Open(Options(), copy_dir.Sub("db"));
     ASSERT_TRUE(damaged.ok()) << damaged.status();
@@ -569,7 +530,9 @@ TEST_F(EventStoreTest, VerifyFindsABrokenStreamOrEventIdIndexEntry) {
     SCOPED_TRACE(damage.says);
     TempDir copy_dir;
     ASSERT_TRUE(store_->Checkpoint(copy_dir.Sub("db")).ok());
-    DamageBehindTheStoresBack(copy_dir.Sub("db"), damage.family, damage.key, damage.change);
+    ASSERT_TRUE(
+        DamageBehindTheStoresBack(copy_dir.Sub("db"), damage.family, damage.key, damage.change)
+            .ok());
     absl::StatusOr<std::unique_ptr<EventStore>> damaged =
         EventStore::Open(Options(), copy_dir.Sub("db"));
     ASSERT_TRUE(damaged.ok()) << damaged.status();

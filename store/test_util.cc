@@ -3,7 +3,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <system_error>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
 
 namespace hotspot::store::testing {
 
@@ -32,6 +37,56 @@ StreamAppend OneEvent(std::string stream, ExpectedVersion expected, std::string 
   append.expected = expected;
   append.events.push_back(MakeEvent(std::move(payload)));
   return append;
+}
+
+absl::Status DamageBehindTheStoresBack(const std::string& dir, const std::string& family,
+                                       const std::string& key,
+                                       const std::function<bool(std::string&)>& change) {
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+  if (!s.ok()) return absl::InternalError(s.ToString());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : names) families.push_back({name, rocksdb::ColumnFamilyOptions()});
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* opened = nullptr;
+  s = rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &opened);
+  if (!s.ok()) return absl::InternalError(s.ToString());
+  std::unique_ptr<rocksdb::DB> db(opened);
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  for (auto* h : handles) {
+    if (h->GetName() == family) handle = h;
+  }
+  if (handle == nullptr) {
+    s = rocksdb::Status::NotFound(absl::StrCat("no column family ", family));
+  } else {
+    std::string value;
+    db->Get(rocksdb::ReadOptions(), handle, key, &value).PermitUncheckedError();
+    s = change(value) ? db->Put(rocksdb::WriteOptions(), handle, key, value)
+                      : db->Delete(rocksdb::WriteOptions(), handle, key);
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  return s.ok() ? absl::OkStatus() : absl::InternalError(s.ToString());
+}
+
+std::string PositionKey(uint64_t position) {
+  std::string key(8, '\0');
+  for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(position >> (8 * (7 - i)));
+  return key;
+}
+
+absl::Status FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position,
+                                         size_t offset) {
+  bool short_record = false;
+  absl::Status damaged =
+      DamageBehindTheStoresBack(dir, "log", PositionKey(position), [&](std::string& value) {
+        short_record = offset >= value.size();
+        if (!short_record) value[offset] ^= 0x01;
+        return true;
+      });
+  if (short_record) {
+    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is past the record"));
+  }
+  return damaged;
 }
 
 }  // namespace hotspot::store::testing

@@ -2,8 +2,11 @@
 #ifndef HOTSPOT_STORE_TEST_UTIL_H_
 #define HOTSPOT_STORE_TEST_UTIL_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "store/event_store.h"
 
 namespace hotspot::store::testing {
@@ -29,6 +32,22 @@ ProposedEvent MakeEvent(std::string payload);
 
 // One stream with one event.
 StreamAppend OneEvent(std::string stream, ExpectedVersion expected, std::string payload = "x");
+
+// Damage done through RocksDB directly, while no store has `dir` open ("behind the store's
+// back"): what a disk or an intruder could do. `change` rewrites the value of `key` in the column
+// `family` (given "" if there is none); returning false deletes the key instead. The error of
+// RocksDB's open or write.
+absl::Status DamageBehindTheStoresBack(const std::string& dir, const std::string& family,
+                                       const std::string& key,
+                                       const std::function<bool(std::string&)>& change);
+
+// The "log" family's key of `position` (fixed64, big-endian).
+std::string PositionKey(uint64_t position);
+
+// Rewrites the stored record at `position`, one bit of byte `offset` flipped (OUT_OF_RANGE if the
+// record is shorter).
+absl::Status FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position,
+                                         size_t offset);
 
 }  // namespace hotspot::store::testing
 

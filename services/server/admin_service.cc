@@ -103,6 +103,24 @@ grpc::ServerUnaryReactor* AdminService::GetProjectionStatus(
       *status->mutable_next_retry_at() = projections::Ts(executor.next_retry_at);
     }
   }
+  if (log_verifier_ != nullptr) {
+    const LogVerificationStatus verified = log_verifier_->Status();
+    hotspot::v1::LogVerificationStatus* status = response->mutable_log_verification();
+    status->set_runs(verified.runs);
+    status->set_failed_runs(verified.failed_runs);
+    status->set_running(verified.running);
+    status->set_verified_to(verified.verified_to);
+    status->set_target(verified.target);
+    auto time = [](absl::Time t, google::protobuf::Timestamp* out) {
+      if (t != absl::InfinitePast()) *out = projections::Ts(t);
+    };
+    time(verified.started_at, status->mutable_started_at());
+    time(verified.last_completed_at, status->mutable_last_completed_at());
+    time(verified.next_run_at, status->mutable_next_run_at());
+    if (!verified.last_error.ok()) status->set_last_error(verified.last_error.ToString());
+    if (!verified.broken.ok()) status->set_broken(std::string(verified.broken.message()));
+    status->set_first_broken_position(verified.first_broken_position.value_or(0));
+  }
   slot->reset();  // free before the answer: a caller that has it may call again at once
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -26,6 +26,7 @@
 #include "services/rpc/pull_writer.h"
 #include "services/security/identity.h"
 #include "services/server/erasure_executor.h"
+#include "services/server/log_verifier.h"
 
 namespace hotspot::server {
 
@@ -41,18 +42,20 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   using Backuper =
       std::function<rpc::Producer<hotspot::v1::BackupResponse>(const std::string& directory)>;
 
-  // Not owned; both must outlive the service. `deadlines` and `erasures` (not owned either)
-  // are null when hotspotd runs without the deadline process, or a test without the executor.
+  // Not owned; both must outlive the service. `deadlines`, `erasures` and `log_verifier` (not
+  // owned either) are null when hotspotd runs without the deadline process, or a test without
+  // the executor or the verifier.
   // `limits` (not owned; null: none) bounds each principal's calls in flight. `stall_timeout`:
   // see the header comment; default: never.
   AdminService(const security::Authenticator* authenticator, projections::Projector* views,
                const projections::DeadlineProcess* deadlines, const ErasureExecutor* erasures,
-               DemoLoader load_demo, Backuper backup, rpc::PrincipalLimits* limits = nullptr,
+               const LogVerifier* log_verifier, DemoLoader load_demo, Backuper backup, rpc::PrincipalLimits* limits = nullptr,
                absl::Duration stall_timeout = absl::InfiniteDuration())
       : authenticator_(authenticator),
         views_(views),
         deadlines_(deadlines),
         erasures_(erasures),
+        log_verifier_(log_verifier),
         load_demo_(std::move(load_demo)),
         backup_(std::move(backup)),
         limits_(limits),
@@ -91,6 +94,7 @@ class AdminService final : public hotspot::v1::AdminService::CallbackService {
   projections::Projector* const views_;
   const projections::DeadlineProcess* const deadlines_;
   const ErasureExecutor* const erasures_;
+  const LogVerifier* const log_verifier_;
   const DemoLoader load_demo_;
   const Backuper backup_;
   rpc::PrincipalLimits* const limits_;

@@ -13,6 +13,7 @@
 //            [--max_streams_per_connection=100]
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
+//            [--verify_log_at_start] [--verify_log_interval_s=86400]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -193,6 +194,13 @@ ABSL_FLAG(int, max_health_reflection_streams, 100,
 ABSL_FLAG(int, max_streams_per_connection, 100,
           "calls at once on one connection (HTTP/2's MAX_CONCURRENT_STREAMS); a client's further "
           "calls on it wait until one ends. 1 to 10000. Default: 100");
+ABSL_FLAG(bool, verify_log_at_start, false,
+          "verify the whole event log (hash chain, stream and event-id indexes) before serving; a "
+          "break stops the start, naming the position and how to recover. Default: false");
+ABSL_FLAG(int, verify_log_interval_s, 86400,
+          "seconds between full verifications of the event log in the background (progress and "
+          "result in GetProjectionStatus and the metrics); a break makes hotspotd refuse writes. "
+          "0 turns them off. Default: 86400 (a day)");
 ABSL_FLAG(int, deadline_interval_s, 60,
           "seconds between passes of the deadline process (overdue commitments, unacknowledged "
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
@@ -302,6 +310,8 @@ int main(int argc, char** argv) {
   options.demo = absl::GetFlag(FLAGS_demo);
   options.command_workers = absl::GetFlag(FLAGS_command_workers);
   options.deadline_interval = absl::Seconds(absl::GetFlag(FLAGS_deadline_interval_s));
+  options.verify_log_at_start = absl::GetFlag(FLAGS_verify_log_at_start);
+  options.verify_log_interval = absl::Seconds(absl::GetFlag(FLAGS_verify_log_interval_s));
   options.access_log_sync_interval = absl::Milliseconds(absl::GetFlag(FLAGS_access_log_sync_ms));
   options.retention_days = absl::GetFlag(FLAGS_retention_days);
   options.access_log_retention_days = absl::GetFlag(FLAGS_access_log_retention_days);
@@ -374,6 +384,10 @@ int main(int argc, char** argv) {
   options.metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_deadline_interval_s) < 0) {
     LOG(ERROR) << "event=bad_flag msg=\"deadline_interval_s: 0 or more\"";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_verify_log_interval_s) < 0) {
+    LOG(ERROR) << "event=bad_flag msg=\"verify_log_interval_s: 0 or more\"";
     return 2;
   }
   if (absl::GetFlag(FLAGS_access_log_sync_ms) < 0) {

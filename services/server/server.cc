@@ -140,6 +140,16 @@ absl::Status SetUpOidc(const OidcOptions& options, security::Authenticator* auth
 // completes it and otherwise writes nothing. A demo loaded by an earlier version, whose commands
 // the domain now refuses or whose request ids now carry other content, is kept as it is (the
 // answer then counts no commands): data of before must not stop hotspotd from starting.
+// A break in the log (LogVerifier), for operators: what is wrong, and how to recover.
+absl::Status BrokenLog(const absl::Status& broken) {
+  return absl::DataLossError(absl::StrCat(
+      "the event log is broken: ", broken.message(),
+      ". hotspotd refuses writes. To recover: stop hotspotd, move the data directory aside, "
+      "restore the last backup into an empty one (hotspotd --data_dir=DIR --restore_from=BACKUP, "
+      "which verifies it) and start again; events after that backup are lost unless another copy "
+      "of the log holds them"));
+}
+
 absl::StatusOr<v1::LoadDemoResponse> LoadDemo(store::EventStore* events, security::Sealer* sealer) {
   scenario::ScenarioOptions demo_options;
   ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> first,
@@ -192,6 +202,7 @@ struct HotspotServer::Impl {
   std::unique_ptr<subscriptions::SubscriptionService> subscription_service;
   std::unique_ptr<projections::DeadlineProcess> deadlines;
   std::unique_ptr<ErasureExecutor> erasures;
+  std::unique_ptr<LogVerifier> log_verifier;
   std::vector<DevToken> new_dev_tokens;
   int demo_commands = 0;
   int demo_replayed = 0;
@@ -303,6 +314,20 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                    store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
   RETURN_IF_ERROR(impl->heads.Recover(*impl->events));  // before anything is appended
   impl->sealer = std::make_unique<security::Sealer>(keys);
+  LogVerifierOptions verifier_options;
+  verifier_options.interval = options.verify_log_interval;
+  verifier_options.on_broken = [events = impl->events.get()](const absl::Status& broken) {
+    events->RefuseWrites(BrokenLog(broken));
+  };
+  impl->log_verifier = std::make_unique<LogVerifier>(impl->events.get(), verifier_options);
+  if (options.verify_log_at_start) {
+    if (const absl::Status verified = impl->log_verifier->RunOnce();
+        verified.code() == absl::StatusCode::kDataLoss) {
+      return BrokenLog(verified);
+    } else if (!verified.ok()) {
+      return verified;
+    }
+  }
 
   if (options.demo) {
     ASSIGN_OR_RETURN(const v1::LoadDemoResponse demo,
@@ -429,6 +454,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     parts.access_log = impl->access_log.get();
     parts.erasures = impl->erasures.get();
     parts.deadlines = impl->deadlines.get();
+    parts.log_verifier = impl->log_verifier.get();
     ASSIGN_OR_RETURN(impl->metrics,
                      observability::MetricsServer::Start(metrics_addresses,
                                                          {impl->registry, PartsCollector(parts)}));
@@ -469,7 +495,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   security::Sealer* sealer = impl->sealer.get();
   impl->admin = std::make_unique<AdminService>(
       impl->authenticator.get(), impl->views.get(), impl->deadlines.get(), impl->erasures.get(),
-      [events, sealer] { return LoadDemo(events, sealer); },
+      impl->log_verifier.get(), [events, sealer] { return LoadDemo(events, sealer); },
       [events, keys = impl->keys.get(), access = impl->access_log.get(),
        data_dir = options.data_dir](const std::string& directory) {
         // The log first, so that every event in the backup has its key in the key store's copy.
@@ -525,6 +551,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     return connections.status();
   }
   impl->connections = *std::move(connections);
+  impl->log_verifier->Start();
   impl->address = absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
                                impl->connections->ports()[0]);
   return std::unique_ptr<HotspotServer>(new HotspotServer(std::move(impl)));
@@ -590,6 +617,7 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   // The stores close after the last call: the event store completes every accepted append.
   impl_->deadlines.reset();
   impl_->erasures.reset();
+  impl_->log_verifier.reset();  // stops a run between chunks
   impl_->query_service.reset();  // runs the queries already queued
   impl_->audit_service.reset();
   impl_->subscription_service.reset();

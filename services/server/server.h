@@ -87,6 +87,12 @@ struct ServerOptions {
   // bodies behind cadence, passed review dates and youths turning 18; zero turns it off.
   // Default: 60 s.
   absl::Duration deadline_interval = absl::Seconds(60);
+  // Verify the whole event log (LogVerifier: the hash chain and the indexes) before serving: a
+  // break stops the start with DATA_LOSS, naming the position and how to recover. Default: false.
+  bool verify_log_at_start = false;
+  // Between full verifications of the log in the background; zero: none. A break found makes
+  // hotspotd refuse writes. Default: 24 h.
+  absl::Duration verify_log_interval = absl::Hours(24);
   // How often the access log (<data_dir>/access) is fsync'ed. Zero: every record is fsync'ed
   // before its read is answered (concurrent reads share the fsync), so a read that was answered
   // keeps its record through a power loss. Positive: records are written (not fsync'ed) before

@@ -83,6 +83,23 @@ std::vector<prometheus::MetricFamily> Collect(const MonitoredParts& parts, uint6
   gauge("hotspot_erasure_executor_consecutive_failures",
         "Tries in a row, up to the last, that failed", erasures.consecutive_failures);
 
+  if (parts.log_verifier != nullptr) {
+    const LogVerificationStatus verified = parts.log_verifier->Status();
+    counter("hotspot_log_verification_runs_total",
+            "Full verifications of the log that reached its head or a break, since the start",
+            verified.runs);
+    counter("hotspot_log_verification_failed_runs_total",
+            "Full verifications that could not read the log (not breaks)", verified.failed_runs);
+    gauge("hotspot_log_verification_verified_position",
+          "The last position the current (or last) verification reached", verified.verified_to);
+    gauge("hotspot_log_verification_last_completed_timestamp_seconds",
+          "When a verification last reached the log's head (Unix time; 0: not since the start)",
+          Seconds(verified.last_completed_at));
+    gauge("hotspot_log_broken",
+          "1 once a verification found the log broken (writes are refused; restore from a backup)",
+          verified.broken.ok() ? 0 : 1);
+  }
+
   if (parts.deadlines != nullptr) {
     const projections::DeadlineStatus deadlines = parts.deadlines->Status();
     counter("hotspot_deadline_passes_total", "Passes of the deadline process since the start",

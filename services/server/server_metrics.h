@@ -18,6 +18,8 @@
 //   _consecutive_failures
 //   hotspot_deadline_passes_total, _events_appended_total, _last_pass_timestamp_seconds,
 //   _failed_items (in the last pass), _consecutive_failed_passes   (with the deadline process)
+//   hotspot_log_verification_runs_total, _failed_runs_total, _verified_position,
+//   _last_completed_timestamp_seconds, hotspot_log_broken (1 once a break was found)
 //   hotspot_connections_open, _max, _accepted_total, _refused_total
 //                                        kept by the connection limiter (connection_limit.h)
 //
@@ -38,6 +40,7 @@
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/server/erasure_executor.h"
+#include "services/server/log_verifier.h"
 #include "services/subscriptions/subscription_service.h"
 #include "store/event_store.h"
 
@@ -68,6 +71,7 @@ struct MonitoredParts {
   const audit::AccessLog* access_log = nullptr;
   const ErasureExecutor* erasures = nullptr;
   const projections::DeadlineProcess* deadlines = nullptr;
+  const LogVerifier* log_verifier = nullptr;  // null: none
 };
 
 // The collector of everything above but the commit histograms. Access records are counted
