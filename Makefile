@@ -35,6 +35,7 @@ bench: build
 crash-long: build
 	./$(BUILD_DIR)/store/store_crash_test --cycles=500
 	./$(BUILD_DIR)/store/store_power_loss_test --cycles=500
+	./$(BUILD_DIR)/store/store_fault_injection_test --cycles=500
 	./$(BUILD_DIR)/services/security/key_store_power_loss_test --cycles=500
 	./$(BUILD_DIR)/services/audit/access_log_power_loss_test --cycles=500
 

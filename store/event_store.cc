@@ -1,6 +1,12 @@
 #include "store/event_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -16,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
@@ -165,18 +172,34 @@ bool SubscriptionFilter::Matches(const RecordedEvent& event) const {
 
 struct EventStore::Impl {
   Options options;
-  rocksdb::DB* db = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::string directory;
+
+  // The database. After a failed write or sync the writer closes it and opens it again
+  // (Recover), holding db_mu exclusively; everyone else uses it holding db_mu shared, so readers
+  // and subscriptions never see it change under them. It is open read-only while a reopening
+  // failed (reads go on), and null only if even that failed (reads: UNAVAILABLE).
+  mutable absl::Mutex db_mu;
+  rocksdb::DB* db ABSL_GUARDED_BY(db_mu) = nullptr;
+  std::shared_ptr<rocksdb::Logger> info_log ABSL_GUARDED_BY(db_mu);  // over every reopening
+  std::vector<rocksdb::ColumnFamilyHandle*> handles ABSL_GUARDED_BY(db_mu);
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::ColumnFamilyHandle* log = nullptr;
   rocksdb::ColumnFamilyHandle* streams = nullptr;
   rocksdb::ColumnFamilyHandle* heads = nullptr;
   rocksdb::ColumnFamilyHandle* event_ids = nullptr;
 
+  // Serializes the writes of the write-ahead log (db->Write) with its syncs (db->SyncWAL), and
+  // either with the failure it may cause: once one has failed, neither may run again on the same
+  // database (Debian's RocksDB asserts, and its write-ahead log is in an unknown state), and
+  // the other must see that failure before it starts.
+  absl::Mutex wal_mu ABSL_ACQUIRED_AFTER(db_mu);
+
   // Appends waiting for the writer.
   absl::Mutex queue_mu;
   std::deque<std::unique_ptr<PendingAppend>> queue ABSL_GUARDED_BY(queue_mu);
   bool closing ABSL_GUARDED_BY(queue_mu) = false;
+  // Set by Fail(): the writer is to wake up and schedule its recovery.
+  bool failed ABSL_GUARDED_BY(queue_mu) = false;
 
   // The write path is a pipeline of three threads:
   //   writer:    takes waiting appends as a group, validates them against the store as it
@@ -207,9 +230,14 @@ struct EventStore::Impl {
   // Groups are being synced (by the committer, or by the writer itself; see WriterLoop).
   bool committer_busy ABSL_GUARDED_BY(commit_mu) = false;
 
-  // Set by the first failed write; from then on every append fails with it.
+  // Set by a failed write or sync; until Recover() succeeds every append fails with it.
   mutable absl::Mutex failure_mu;
   absl::Status failure ABSL_GUARDED_BY(failure_mu);
+  // The failure is beyond recovery: the reopened log lacks acknowledged events.
+  bool failure_final ABSL_GUARDED_BY(failure_mu) = false;
+  // When MaybeRecover() tries again, and the wait before the next try after that.
+  absl::Time next_recovery ABSL_GUARDED_BY(failure_mu) = absl::InfinitePast();
+  absl::Duration recovery_backoff ABSL_GUARDED_BY(failure_mu);
 
   // Groups synced, waiting for their callers to be completed. A thread of its own completes
   // them, so that the committer goes on to the next sync at once instead of waking each caller.
@@ -246,11 +274,8 @@ struct EventStore::Impl {
   std::atomic<uint64_t> stat_sync_micros{0};
 
   ~Impl() {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    if (db != nullptr) {
-      db->Close().PermitUncheckedError();  // nothing left to do with a failure while closing
-      delete db;
-    }
+    absl::MutexLock lock(&db_mu);
+    CloseDatabase();
   }
 
   absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
@@ -266,8 +291,29 @@ struct EventStore::Impl {
   // `sync_time`: how long the write with sync took, when `already_synced`.
   void Commit(std::deque<WrittenGroup> groups, bool already_synced,
               absl::Duration sync_time = absl::ZeroDuration());
+  // Sets the failure (unless set already) and returns it.
   absl::Status Fail(absl::Status cause);
+  // The failure appends get while `cause` keeps the store from writing.
+  absl::Status Refusal(const absl::Status& cause) const;
   absl::Status Failure() const;
+  // Opens the database (creating it if allowed), or with `read_only` for reads only, and checks
+  // its format version. Closes it: the handles go, then the database.
+  absl::Status OpenDatabase(bool read_only) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu);
+  void CloseDatabase() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu);
+  // UNAVAILABLE while no database is open (a reopening failed).
+  absl::Status Usable() const ABSL_SHARED_LOCKS_REQUIRED(db_mu);
+  // Takes the writer's state (next position, last hash and time) from the log's last event.
+  absl::Status LoadTail() ABSL_SHARED_LOCKS_REQUIRED(db_mu);
+  // After a failed write or sync: if the disk takes a write and a sync again, closes the database
+  // and opens it again, publishes what of the failed groups reached the log, and clears the
+  // failure. Runs on the writer thread, holding write_token.
+  absl::Status Recover();
+  // Writes and syncs a small file beside the database: whether the disk takes writes again.
+  absl::Status ProbeDisk() const;
+  // Calls Recover() if the store has failed and the backoff since the last attempt has passed.
+  void MaybeRecover();
+  // How long the writer may wait for appends before MaybeRecover() is due.
+  absl::Duration UntilRecovery() const;
   absl::Status BeforeWrite() {
     return options.before_write ? options.before_write() : absl::OkStatus();
   }
@@ -406,8 +452,9 @@ absl::StatusOr<std::optional<EventIdEntry>> EventStore::Impl::StoredEventId(
 }
 
 void EventStore::Impl::WriterLoop() {
-  auto has_work = [this]()
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) { return !queue.empty() || closing; };
+  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
+    return !queue.empty() || closing || failed;
+  };
   auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
     return commit_queue.size() < kMaxWrittenGroups;
   };
@@ -420,8 +467,10 @@ void EventStore::Impl::WriterLoop() {
     std::vector<std::unique_ptr<PendingAppend>> appends;
     {
       absl::MutexLock lock(&queue_mu);
-      queue_mu.Await(absl::Condition(&has_work));
-      if (queue.empty()) break;  // closing, and everything accepted is written
+      // After a failure, it wakes up to recover also when no append comes.
+      queue_mu.AwaitWithTimeout(absl::Condition(&has_work), UntilRecovery());
+      failed = false;
+      if (closing && queue.empty()) break;  // closing, and everything accepted is written
       size_t events = 0;
       while (!queue.empty() &&
              (appends.empty() || events + queue.front()->event_count <= options.max_group_events)) {
@@ -431,7 +480,8 @@ void EventStore::Impl::WriterLoop() {
       }
     }
     absl::MutexLock token(&write_token);
-    WriteGroup(std::move(appends), /*sync_here=*/SyncHereIfIdle());
+    MaybeRecover();  // before the appends: if the disk is well again, they need not fail
+    if (!appends.empty()) WriteGroup(std::move(appends), /*sync_here=*/SyncHereIfIdle());
   }
   absl::MutexLock lock(&commit_mu);
   writer_stopped = true;
@@ -456,22 +506,42 @@ bool EventStore::Impl::SyncHereIfIdle() {
 void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends,
                                   bool sync_here) {
   rocksdb::WriteBatch batch;
-  WrittenGroup group = Stage(std::move(appends), &batch);
   absl::Duration written_in;
-  if (batch.Count() > 0) {
-    const absl::Time start = absl::Now();
-    rocksdb::WriteOptions write_options;
-    // Unsynced, a group becomes durable with the committer's next SyncWAL.
-    write_options.sync = sync_here && options.sync;
-    absl::Status written = BeforeWrite();
-    if (written.ok()) written = FromRocks(db->Write(write_options, &batch), "writing appends");
-    written_in = absl::Now() - start;
-    (write_options.sync ? stat_sync_micros : stat_write_micros)
-        .fetch_add(absl::ToInt64Microseconds(written_in), std::memory_order_relaxed);
-    if (!written.ok()) {
-      const absl::Status failed = Fail(written);
-      for (auto& result : group.results) result = failed;
-      group.events.clear();
+  WrittenGroup group;
+  {
+    absl::ReaderMutexLock db_lock(&db_mu);
+    // What Stage() moves on, put back if the group is not written.
+    const uint64_t staged_from = next_position;
+    const std::string staged_hash = last_hash;
+    const absl::Time staged_at = last_recorded_at;
+    group = Stage(std::move(appends), &batch);
+    if (batch.Count() > 0) {
+      const absl::Time start = absl::Now();
+      rocksdb::WriteOptions write_options;
+      // Unsynced, a group becomes durable with the committer's next SyncWAL.
+      write_options.sync = sync_here && options.sync;
+      absl::Status written = BeforeWrite();
+      if (written.ok()) {
+        absl::MutexLock wal(&wal_mu);
+        written = Failure();  // a sync of the committer's may have failed meanwhile
+        if (written.ok()) {
+          written = FromRocks(db->Write(write_options, &batch), "writing appends");
+          if (!written.ok()) written = Fail(written);
+        }
+      } else {
+        // Nothing of the group reached the log: the next group is staged as if it never was.
+        next_position = staged_from;
+        last_hash = staged_hash;
+        last_recorded_at = staged_at;
+        head_cache.clear();
+      }
+      written_in = absl::Now() - start;
+      (write_options.sync ? stat_sync_micros : stat_write_micros)
+          .fetch_add(absl::ToInt64Microseconds(written_in), std::memory_order_relaxed);
+      if (!written.ok()) {
+        for (auto& result : group.results) result = written;
+        group.events.clear();
+      }
     }
   }
   if (sync_here) {
@@ -605,8 +675,9 @@ EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
     written.results.push_back(failed.ok() ? stage(*append) : absl::StatusOr<AppendResult>(failed));
   }
 
-  // Optimistic: groups are synced in order, and a failed write or sync stops the store for good
-  // (see Fail()), so no later group is ever acknowledged on top of a lost one.
+  // Optimistic: groups are synced in order, and after a failed write or sync no group is written
+  // or synced until Recover() has reopened the log and taken this state from it again, so no
+  // later group is ever acknowledged on top of a lost one.
   written.last_position = position - 1;
   next_position = position;
   last_recorded_at = recorded_at;
@@ -645,10 +716,17 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
   absl::Status synced = Failure();
   if (synced.ok() && options.sync && !already_synced) {
     const absl::Time start = absl::Now();
-    synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
+    {
+      absl::ReaderMutexLock db_lock(&db_mu);
+      absl::MutexLock wal(&wal_mu);
+      synced = Failure();  // a write of the writer's may have failed meanwhile
+      if (synced.ok()) {
+        synced = FromRocks(db->SyncWAL(), "syncing the write-ahead log");
+        if (!synced.ok()) synced = Fail(synced);
+      }
+    }
     sync_time = absl::Now() - start;
     stat_sync_micros.fetch_add(absl::ToInt64Microseconds(sync_time), std::memory_order_relaxed);
-    if (!synced.ok()) synced = Fail(synced);
   }
   if (synced.ok()) {
     stat_syncs.fetch_add(1, std::memory_order_relaxed);
@@ -680,20 +758,134 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
   }
 }
 
+absl::Status EventStore::Impl::Refusal(const absl::Status& cause) const {
+  return absl::Status(cause.code(),
+                      absl::StrCat("the event store in ", directory,
+                                   " refuses appends until its disk takes writes again (it "
+                                   "retries by itself): ",
+                                   cause.message()));
+}
+
 absl::Status EventStore::Impl::Fail(absl::Status cause) {
-  absl::MutexLock lock(&failure_mu);
-  if (failure.ok()) {
-    failure = absl::Status(cause.code(),
-                           absl::StrCat("the event store stopped accepting appends after a failed "
-                                        "write; reopen it: ",
-                                        cause.message()));
+  absl::Status failed_with;
+  {
+    absl::MutexLock lock(&failure_mu);
+    if (!failure.ok()) return failure;
+    failure = Refusal(cause);
+    failed_with = failure;
   }
-  return failure;
+  absl::MutexLock lock(&queue_mu);
+  failed = true;
+  return failed_with;
 }
 
 absl::Status EventStore::Impl::Failure() const {
   absl::MutexLock lock(&failure_mu);
   return failure;
+}
+
+absl::Duration EventStore::Impl::UntilRecovery() const {
+  absl::MutexLock lock(&failure_mu);
+  if (failure.ok() || failure_final) return absl::InfiniteDuration();
+  return std::max(next_recovery - absl::Now(), absl::ZeroDuration());
+}
+
+void EventStore::Impl::MaybeRecover() {
+  if (UntilRecovery() > absl::ZeroDuration()) return;
+  const absl::Status recovered = Recover();
+  absl::MutexLock lock(&failure_mu);
+  if (recovered.ok()) {
+    recovery_backoff = absl::ZeroDuration();
+    return;
+  }
+  recovery_backoff =
+      std::clamp(recovery_backoff * 2, options.min_recovery_backoff,
+                 std::max(options.min_recovery_backoff, options.max_recovery_backoff));
+  next_recovery = absl::Now() + recovery_backoff;
+  // Appends fail with what fails now (the disk may have filled up since the first failure).
+  if (!failure_final) failure = Refusal(recovered);
+}
+
+absl::Status EventStore::Impl::ProbeDisk() const {
+  rocksdb::Env* env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
+  const std::string probe = directory + "/WRITE_PROBE";
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s = fs->NewWritableFile(probe, rocksdb::FileOptions(), &file, nullptr);
+  // About what reopening writes: a manifest, an options file, a table of the memtables.
+  const std::string block(4096, '\0');
+  for (int i = 0; s.ok() && i < 64; ++i) s = file->Append(block, rocksdb::IOOptions(), nullptr);
+  if (s.ok()) s = file->Fsync(rocksdb::IOOptions(), nullptr);
+  if (file != nullptr) file->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+  file.reset();
+  fs->DeleteFile(probe, rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+  return FromRocks(s, "probing the disk with a test write");
+}
+
+absl::Status EventStore::Impl::Recover() {
+  // Every written group is synced or failed first: nothing uses the write path of the database.
+  {
+    absl::MutexLock lock(&commit_mu);
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
+      return commit_queue.empty() && !committer_busy;
+    };
+    commit_mu.Await(absl::Condition(&drained));
+  }
+  // While the disk still fails, the database stays open for reads.
+  RETURN_IF_ERROR(ProbeDisk());
+
+  const uint64_t published = head_position.load(std::memory_order_acquire);
+  std::vector<std::shared_ptr<const RecordedEvent>> recovered;
+  {
+    absl::MutexLock lock(&db_mu);
+    CloseDatabase();
+    absl::Status opened = OpenDatabase(/*read_only=*/false);
+    if (opened.ok()) opened = LoadTail();
+    // What the failed groups left in the log becomes durable before it is published.
+    if (opened.ok()) opened = FromRocks(db->SyncWAL(), "syncing the reopened write-ahead log");
+    if (!opened.ok()) {
+      // Reads go on from what is on disk; the next attempt opens it for writing again.
+      CloseDatabase();
+      OpenDatabase(/*read_only=*/true).IgnoreError();
+      return opened;
+    }
+    if (next_position - 1 < published) {
+      absl::MutexLock failed(&failure_mu);
+      failure_final = true;
+      failure = absl::DataLossError(absl::StrCat(
+          "the event store in ", directory, " lost acknowledged events after a failed write: "
+          "its log ends at position ", next_position - 1, ", ", published,
+          " were acknowledged; restore it from a backup"));
+      return failure;
+    }
+    head_cache.clear();
+    // The events of failed groups that reached the log anyway: their appends failed (a retry
+    // with the same event ids finds them), but they are in the log now and the next events
+    // follow them.
+    for (uint64_t from = published + 1; from < next_position;) {
+      ASSIGN_OR_RETURN(
+          std::vector<RecordedEvent> events,
+          ReadLog(from, next_position - 1, Direction::kForward, options.max_read_events));
+      if (events.empty()) return absl::DataLossError("the reopened log has a gap");
+      from = events.back().position + 1;
+      for (RecordedEvent& event : events) {
+        recovered.push_back(std::make_shared<const RecordedEvent>(std::move(event)));
+      }
+    }
+  }
+  if (!recovered.empty()) {
+    if (options.on_commit) {
+      CommitInfo committed;
+      committed.events = recovered.size();
+      for (const auto& event : recovered) committed.published.push_back(event.get());
+      options.on_commit(committed);
+    }
+    stat_events.fetch_add(recovered.size(), std::memory_order_relaxed);
+    Publish(std::move(recovered), next_position - 1);
+  }
+  absl::MutexLock lock(&failure_mu);
+  failure = absl::OkStatus();
+  return absl::OkStatus();
 }
 
 void EventStore::Impl::Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
@@ -838,12 +1030,82 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
+  impl->directory = directory;
+  {
+    absl::MutexLock lock(&impl->db_mu);
+    RETURN_IF_ERROR(impl->OpenDatabase(/*read_only=*/false));
+    RETURN_IF_ERROR(impl->LoadTail());
+  }
+  {
+    absl::MutexLock lock(&impl->live_mu);
+    impl->published_head = impl->next_position - 1;
+  }
+  impl->head_position.store(impl->next_position - 1);
+  impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
+  impl->committer = std::thread([raw = impl.get()] { raw->CommitterLoop(); });
+  impl->completer = std::thread([raw = impl.get()] { raw->CompleterLoop(); });
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
 
+namespace {
+
+// Keeps RocksDB from resuming by itself after a background error (a full disk while flushing):
+// its resumption would write to a write-ahead log that has failed, which Debian's RocksDB
+// asserts against. The store recovers by reopening the database instead (Impl::Recover).
+class NoAutomaticRecovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+// RocksDB's info log (the LOG file in the store's directory), written with plain writes whose
+// failures are ignored, past the file system of Options::env. RocksDB's own logger asserts on
+// its next line once a write of the LOG failed (a full disk), which aborts the process.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  // Starts the LOG anew; without it (no directory yet) nothing is logged.
+  explicit InfoLog(const std::string& directory)
+      : fd_(::open((directory + "/LOG").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                   0600)) {}
+  ~InfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[2048];
+    const std::string time = absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ", absl::Now(),
+                                              absl::LocalTimeZone());
+    int n = vsnprintf(line, sizeof(line) - 1, format, ap);
+    if (n < 0) return;
+    n = std::min<int>(n, sizeof(line) - 2);
+    line[n++] = '\n';
+    const std::string text = time + std::string(line, n);
+    // A failed write loses the line, nothing else.
+    if (::write(fd_, text.data(), text.size()) < 0) return;
+  }
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
+
+absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
   rocksdb::Options db_options;
-  db_options.create_if_missing = impl->options.create_if_missing;
-  if (impl->options.env != nullptr) db_options.env = impl->options.env;
-  db_options.create_missing_column_families = impl->options.create_if_missing;
+  db_options.create_if_missing = options.create_if_missing;
+  if (options.env != nullptr) db_options.env = options.env;
+  db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = 2;
+  db_options.max_bgerror_resume_count = 0;
+  db_options.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
+  if (info_log == nullptr) {
+    if (options.create_if_missing) ::mkdir(directory.c_str(), 0700);  // for the LOG file
+    info_log = std::make_shared<InfoLog>(directory);
+  }
+  db_options.info_log = info_log;
 
   // Hash-bucketed memtables are single-writer; the store has one writer thread anyway.
   db_options.allow_concurrent_memtable_write = false;
@@ -876,64 +1138,78 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
       {kEventIdsFamily, lookup},
   };
   const rocksdb::Status opened =
-      rocksdb::DB::Open(db_options, directory, families, &impl->handles, &impl->db);
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, directory, families, &handles, &db)
+                : rocksdb::DB::Open(db_options, directory, families, &handles, &db);
   if (!opened.ok()) {
-    if (opened.IsInvalidArgument() && !impl->options.create_if_missing) {
+    db = nullptr;
+    handles.clear();
+    if (opened.IsInvalidArgument() && !options.create_if_missing) {
       return absl::InvalidArgumentError(
           absl::StrCat("no event store in ", directory, ": ", opened.ToString()));
     }
     return FromRocks(opened, absl::StrCat("opening the event store in ", directory));
   }
-  impl->meta = impl->handles[0];
-  impl->log = impl->handles[1];
-  impl->streams = impl->handles[2];
-  impl->heads = impl->handles[3];
-  impl->event_ids = impl->handles[4];
+  meta = handles[0];
+  log = handles[1];
+  streams = handles[2];
+  heads = handles[3];
+  event_ids = handles[4];
 
   std::string format;
   const rocksdb::Status read_format =
-      impl->db->Get(rocksdb::ReadOptions(), impl->meta, kFormatVersionKey, &format);
-  if (read_format.IsNotFound()) {
+      db->Get(rocksdb::ReadOptions(), meta, kFormatVersionKey, &format);
+  if (read_format.IsNotFound() && !read_only) {
     rocksdb::WriteOptions sync_write;
     sync_write.sync = true;
-    RETURN_IF_ERROR(
-        FromRocks(impl->db->Put(sync_write, impl->meta, kFormatVersionKey,
-                                std::string(1, static_cast<char>(internal::kFormatVersion))),
-                  "writing the format version"));
-  } else {
-    RETURN_IF_ERROR(FromRocks(read_format, "reading the format version"));
-    if (format.size() != 1 || static_cast<uint8_t>(format[0]) != internal::kFormatVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the event store in ", directory, " has an unknown format version"));
-    }
+    return FromRocks(db->Put(sync_write, meta, kFormatVersionKey,
+                             std::string(1, static_cast<char>(internal::kFormatVersion))),
+                     "writing the format version");
   }
+  RETURN_IF_ERROR(FromRocks(read_format, "reading the format version"));
+  if (format.size() != 1 || static_cast<uint8_t>(format[0]) != internal::kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the event store in ", directory, " has an unknown format version"));
+  }
+  return absl::OkStatus();
+}
 
-  // Recover the next position and the chain's last hash from the last event.
-  std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->log));
+void EventStore::Impl::CloseDatabase() {
+  if (db == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  handles.clear();
+  // After a failed write Close() reports the failure again; nothing is left to do with it.
+  db->Close().PermitUncheckedError();
+  delete db;
+  db = nullptr;
+}
+
+absl::Status EventStore::Impl::Usable() const {
+  if (db != nullptr) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "the event store in ", directory,
+      " is being reopened after a failed write; ask again shortly"));
+}
+
+absl::Status EventStore::Impl::LoadTail() {
+  // The next position and the chain's last hash, from the last event.
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the last event"));
-  if (it->Valid()) {
-    ASSIGN_OR_RETURN(internal::RecordView last, internal::ParseRecord(absl::string_view(
-                                                    it->value().data(), it->value().size())));
-    const uint64_t key = DecodeFixed64(it->key().data());
-    if (last.header.position != key) {
-      return absl::DataLossError(absl::StrCat("the last event is stored at position ", key,
-                                              " but says ", last.header.position));
-    }
-    impl->next_position = key + 1;
-    impl->last_hash = std::string(last.chain_hash);
-    impl->last_recorded_at = absl::FromUnixMicros(last.header.recorded_at_micros);
+  next_position = 1;
+  last_hash = std::string(kHashBytes, '\0');
+  if (!it->Valid()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(internal::RecordView last, internal::ParseRecord(absl::string_view(
+                                                  it->value().data(), it->value().size())));
+  const uint64_t key = DecodeFixed64(it->key().data());
+  if (last.header.position != key) {
+    return absl::DataLossError(
+        absl::StrCat("the last event is stored at position ", key, " but says ", last.header.position));
   }
-  it.reset();
-  {
-    absl::MutexLock lock(&impl->live_mu);
-    impl->published_head = impl->next_position - 1;
-  }
-  impl->head_position.store(impl->next_position - 1);
-  impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
-  impl->committer = std::thread([raw = impl.get()] { raw->CommitterLoop(); });
-  impl->completer = std::thread([raw = impl.get()] { raw->CompleterLoop(); });
-  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+  next_position = key + 1;
+  last_hash = std::string(last.chain_hash);
+  last_recorded_at = std::max(last_recorded_at,
+                              absl::FromUnixMicros(last.header.recorded_at_micros));
+  return absl::OkStatus();
 }
 
 // Queues `append` for the writer (taking it). UNAVAILABLE, and `append` left with the caller, if
@@ -980,6 +1256,7 @@ absl::StatusOr<AppendResult> EventStore::Append(std::vector<StreamAppend> append
   // back, which is most of a lone appender's latency above the disk's.
   bool written_here = false;
   if (impl_->write_token.TryLock()) {
+    impl_->MaybeRecover();
     if (impl_->SyncHereIfIdle()) {
       std::vector<std::unique_ptr<PendingAppend>> alone;
       alone.push_back(std::move(*pending));
@@ -1005,6 +1282,8 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
   limit = std::min(limit, impl_->options.max_read_events);
 
   const uint64_t published = HeadPosition();  // everything at or below it is in the snapshot
+  absl::ReaderMutexLock db_lock(&impl_->db_mu);
+  RETURN_IF_ERROR(impl_->Usable());
   rocksdb::ManagedSnapshot snapshot(impl_->db);
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot.snapshot();
@@ -1063,6 +1342,8 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_pos
   limit = std::min(limit, impl_->options.max_read_events);
   // Read only what has been published: everything at or below it is committed.
   const uint64_t head = HeadPosition();
+  absl::ReaderMutexLock db_lock(&impl_->db_mu);
+  RETURN_IF_ERROR(impl_->Usable());
   if (direction == Direction::kForward) {
     return impl_->ReadLog(std::max<uint64_t>(from_position, 1), head, direction, limit);
   }
@@ -1089,6 +1370,8 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadPositions(
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
+  absl::ReaderMutexLock db_lock(&impl_->db_mu);
+  RETURN_IF_ERROR(impl_->Usable());
   impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->log, slices.size(), slices.data(),
                       values.data(), statuses.data());
   std::vector<RecordedEvent> out;
@@ -1123,7 +1406,12 @@ StoreStats EventStore::Stats() const {
 absl::Status EventStore::WriteStatus() const { return impl_->Failure(); }
 
 absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id) const {
-  ASSIGN_OR_RETURN(const std::optional<EventIdEntry> entry, impl_->StoredEventId(id));
+  std::optional<EventIdEntry> entry;
+  {
+    absl::ReaderMutexLock db_lock(&impl_->db_mu);
+    RETURN_IF_ERROR(impl_->Usable());
+    ASSIGN_OR_RETURN(entry, impl_->StoredEventId(id));
+  }
   if (!entry.has_value()) return std::nullopt;
   if (entry->position > HeadPosition()) {
     return absl::UnavailableError(
@@ -1138,7 +1426,10 @@ uint64_t EventStore::HeadPosition() const {
 
 absl::StatusOr<uint64_t> EventStore::StreamVersion(absl::string_view stream) const {
   RETURN_IF_ERROR(ValidateStreamName("stream", stream));
-  return impl_->PublishedVersion(stream, HeadPosition(), rocksdb::ReadOptions());
+  const uint64_t published = HeadPosition();
+  absl::ReaderMutexLock db_lock(&impl_->db_mu);
+  RETURN_IF_ERROR(impl_->Usable());
+  return impl_->PublishedVersion(stream, published, rocksdb::ReadOptions());
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> EventStore::Subscribe(uint64_t from_position,
@@ -1184,6 +1475,9 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
     return report;
   };
 
+  absl::ReaderMutexLock db_lock(&impl_->db_mu);
+  report.status = impl_->Usable();
+  if (!report.status.ok()) return report;
   rocksdb::ManagedSnapshot snapshot(impl_->db);
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot.snapshot();
@@ -1243,7 +1537,14 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
 }
 
 absl::StatusOr<uint64_t> EventStore::Checkpoint(const std::string& directory) {
-  RETURN_IF_ERROR(internal::WriteCheckpoint(impl_->db, directory));
+  {
+    // The checkpoint flushes the memtables, which touches the write-ahead log: never after a
+    // failure, and never while a write or sync may fail.
+    absl::ReaderMutexLock db_lock(&impl_->db_mu);
+    absl::MutexLock wal(&impl_->wal_mu);
+    RETURN_IF_ERROR(impl_->Failure());
+    RETURN_IF_ERROR(internal::WriteCheckpoint(impl_->db, directory));
+  }
   // The copy's head, from the copy: opened read-only, its log family only.
   rocksdb::DBOptions db_options;
   if (impl_->options.env != nullptr) db_options.env = impl_->options.env;
@@ -1357,8 +1658,13 @@ absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Du
       // A chunk is read ahead and kept until it is used up, so no event is decoded twice.
       if (readahead_.empty()) {
         const size_t want = std::min(scan_budget - scanned, impl.options.max_read_events);
-        ASSIGN_OR_RETURN(std::vector<RecordedEvent> events,
-                         impl.ReadLog(cursor_, live_first - 1, Direction::kForward, want));
+        std::vector<RecordedEvent> events;
+        {
+          absl::ReaderMutexLock db_lock(&impl.db_mu);
+          RETURN_IF_ERROR(impl.Usable());
+          ASSIGN_OR_RETURN(events,
+                           impl.ReadLog(cursor_, live_first - 1, Direction::kForward, want));
+        }
         for (RecordedEvent& event : events) readahead_.push_back(std::move(event));
       }
       while (!readahead_.empty() && batch.events.size() < max_events) {

@@ -27,9 +27,22 @@
 // for the disk, the writer goes on with the next group. Reads run on the caller's thread against
 // RocksDB snapshots, see only published events, and never wait for the writer.
 //
-// Failure. If a write or an fsync fails, nothing of the affected groups is acknowledged and the
-// store stops accepting appends (each fails with the original error) until it is reopened: after
-// a failed fsync the state of the log on disk is unknown, so it must be recovered from disk.
+// Failure. If a write or an fsync fails (an I/O error, a full disk), nothing of the affected
+// groups is acknowledged: their appends fail with the error, and so does every append until the
+// store has recovered (WriteStatus() says why). It recovers by itself, without a restart: after
+// Options::min_recovery_backoff, and then at growing intervals up to max_recovery_backoff (and on
+// an append once the interval has passed), the writer writes and syncs a probe file; once the
+// disk takes it, the writer closes the database and opens it again (after a failed write or
+// fsync the state of the log on disk is unknown, and RocksDB's write path must not be used
+// again), takes the next position and the chain's hash from the log, and goes on. Meanwhile reads
+// and subscriptions go on: they hold the database shared, the reopening holds it exclusively for
+// the moment it takes (and if it fails, the database is opened read-only until the next try).
+// Events of failed appends that reached the log anyway are published when it is reopened; a retry
+// with the same event ids returns them as duplicates, so nothing is written twice. Should the
+// reopened log lack an acknowledged event, the store refuses appends for good with DATA_LOSS.
+// Reads never stop the store: a failed read fails only that read (INTERNAL), or the append that
+// needed it. Every read answers UNAVAILABLE ("ask again shortly") only while no database could
+// be opened at all, not even read-only.
 //
 // On-disk format. Column families:
 //   "log":       fixed64-BE position -> encoded event (see record_codec.h, format version 1)
@@ -127,8 +140,8 @@ struct Options {
   // Runs on the writer thread before each group of appends is written to the log, for another
   // store whose writes the group's events depend on and which must be durable before any of
   // them can reach the disk (hotspotd: the key store, whose new data keys seal those events).
-  // It must be quick when it has nothing to do. An error fails the group like a failed write:
-  // nothing of it is written, and the store refuses appends until reopened. Default: none.
+  // It must be quick when it has nothing to do. An error fails the group's appends with it:
+  // nothing of the group is written, and the next group calls it again. Default: none.
   absl::AnyInvocable<absl::Status()> before_write;
 
   // Runs on the committer thread after each commit that made appends durable, with what it
@@ -137,6 +150,12 @@ struct Options {
   // before anyone can read it (hotspotd's public head). It must be quick and must not call the
   // store. Default: none.
   absl::AnyInvocable<void(const CommitInfo&)> on_commit;
+
+  // After a failed write or sync (see EventStore, "Failure"), the store tries to recover: first
+  // after min_recovery_backoff, then after twice as long each time it still fails, but at most
+  // max_recovery_backoff apart; appends meanwhile fail fast. Default: 10 ms, 1 s.
+  absl::Duration min_recovery_backoff = absl::Milliseconds(10);
+  absl::Duration max_recovery_backoff = absl::Seconds(1);
 
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
   // For tests that inject faults. Default: nullptr, RocksDB's default environment.
@@ -360,11 +379,13 @@ class EventStore {
   //   ALREADY_EXISTS: an event id is stored already with other content, or only some of the
   //     call's event ids are stored already.
   //   UNAVAILABLE: the store is closing, or max_queued_appends appends are waiting.
-  //   INTERNAL / RESOURCE_EXHAUSTED / DATA_LOSS: writing or syncing failed. The store then
-  //     refuses every later append with the same error until it is reopened.
+  //   INTERNAL / RESOURCE_EXHAUSTED (the disk is full) / DATA_LOSS: writing or syncing failed,
+  //     or had failed and the store has not recovered yet (see "Failure" above); the message
+  //     names the store's directory and the cause. Also Options::before_write's error.
   // In every error case but the last, nothing of the call has been written. After a failed write
-  // or sync the outcome is unknown (the events may survive in the log file): after reopening,
-  // retry with the same event ids; idempotency makes the retry write them at most once.
+  // or sync the outcome is unknown (the events may survive in the log file): once WriteStatus()
+  // is OK again, retry with the same event ids; idempotency makes the retry write them at most
+  // once.
   absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends);
 
   // Like Append(), but returns at once and calls `done` with the result. `done` runs on one of
@@ -403,7 +424,9 @@ class EventStore {
   StoreStats Stats() const;
 
   // OK while the store accepts appends. After a failed write or sync (a full disk, an I/O
-  // error), the error every later append fails with until the store is reopened.
+  // error), the error appends fail with until the store has recovered by itself (see "Failure"):
+  // RESOURCE_EXHAUSTED while the disk is full, INTERNAL for other I/O errors, DATA_LOSS if it
+  // cannot recover.
   absl::Status WriteStatus() const;
 
   // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
@@ -426,7 +449,8 @@ class EventStore {
   // prefix of the log that includes every acknowledged event (and possibly a few that were being
   // committed). Returns the copy's head: the last position it holds, read from the copy itself
   // (appends go on while it is taken, so HeadPosition() before or after may differ from it).
-  // INVALID_ARGUMENT if the directory exists; INTERNAL for I/O errors.
+  // INVALID_ARGUMENT if the directory exists; INTERNAL for I/O errors; WriteStatus() while the
+  // store refuses appends (a checkpoint writes to the database too). Appends wait meanwhile.
   absl::StatusOr<uint64_t> Checkpoint(const std::string& directory);
 
  private:

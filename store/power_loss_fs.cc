@@ -62,6 +62,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::Append(data, o, d);
     if (s.ok()) Grew(data.size());
     return s;
@@ -70,6 +71,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
                            const rocksdb::DataVerificationInfo& v,
                            rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::Append(data, o, v, d);
     if (s.ok()) Grew(data.size());
     return s;
@@ -78,6 +80,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
                                      const rocksdb::IOOptions& o,
                                      rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, o, d);
     if (s.ok()) At(offset + data.size());
     return s;
@@ -87,6 +90,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
                                      const rocksdb::DataVerificationInfo& v,
                                      rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, o, v, d);
     if (s.ok()) At(offset + data.size());
     return s;
@@ -94,6 +98,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::Truncate(size, o, d);
     if (s.ok()) {
       absl::MutexLock lock(&fs_->mu_);
@@ -112,6 +117,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& o,
                               rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
     return FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, o, d);
   }
 
@@ -129,6 +135,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   template <typename Sync>
   rocksdb::IOStatus Durable(Sync&& sync) {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
     uint64_t written = 0;
     {
       absl::MutexLock lock(&fs_->mu_);
@@ -156,6 +163,7 @@ class PowerLossFileSystem::Directory final : public rocksdb::FSDirectoryWrapper 
 
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
     rocksdb::IOStatus s = FSDirectoryWrapper::Fsync(o, d);
     if (s.ok()) fs_->DirectorySynced(name_);
     return s;
@@ -163,6 +171,7 @@ class PowerLossFileSystem::Directory final : public rocksdb::FSDirectoryWrapper 
   rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d,
                                         const rocksdb::DirFsyncOptions& options) override {
     if (!fs_->powered()) return fs_->Dead();
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
     rocksdb::IOStatus s = FSDirectoryWrapper::FsyncWithDirOptions(o, d, options);
     if (s.ok()) fs_->DirectorySynced(name_);
     return s;
@@ -173,8 +182,105 @@ class PowerLossFileSystem::Directory final : public rocksdb::FSDirectoryWrapper 
   const std::string name_;
 };
 
+class PowerLossFileSystem::SequentialFile final : public rocksdb::FSSequentialFileOwnerWrapper {
+ public:
+  SequentialFile(std::unique_ptr<rocksdb::FSSequentialFile> file, PowerLossFileSystem* fs)
+      : FSSequentialFileOwnerWrapper(std::move(file)), fs_(fs) {}
+  rocksdb::IOStatus Read(size_t n, const rocksdb::IOOptions& o, rocksdb::Slice* result,
+                         char* scratch, rocksdb::IODebugContext* d) override {
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kRead); !f.ok()) return f;
+    return FSSequentialFileOwnerWrapper::Read(n, o, result, scratch, d);
+  }
+  rocksdb::IOStatus PositionedRead(uint64_t offset, size_t n, const rocksdb::IOOptions& o,
+                                   rocksdb::Slice* result, char* scratch,
+                                   rocksdb::IODebugContext* d) override {
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kRead); !f.ok()) return f;
+    return FSSequentialFileOwnerWrapper::PositionedRead(offset, n, o, result, scratch, d);
+  }
+
+ private:
+  PowerLossFileSystem* const fs_;
+};
+
+class PowerLossFileSystem::RandomAccessFile final
+    : public rocksdb::FSRandomAccessFileOwnerWrapper {
+ public:
+  RandomAccessFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file, PowerLossFileSystem* fs)
+      : FSRandomAccessFileOwnerWrapper(std::move(file)), fs_(fs) {}
+  rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& o,
+                         rocksdb::Slice* result, char* scratch,
+                         rocksdb::IODebugContext* d) const override {
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kRead); !f.ok()) return f;
+    return FSRandomAccessFileOwnerWrapper::Read(offset, n, o, result, scratch, d);
+  }
+  rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs,
+                              const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kRead); !f.ok()) return f;
+    return FSRandomAccessFileOwnerWrapper::MultiRead(reqs, num_reqs, o, d);
+  }
+
+ private:
+  PowerLossFileSystem* const fs_;
+};
+
 PowerLossFileSystem::PowerLossFileSystem(std::shared_ptr<rocksdb::FileSystem> base)
     : FileSystemWrapper(std::move(base)) {}
+
+void PowerLossFileSystem::InjectFaults(const Faults& faults, uint64_t seed) {
+  absl::MutexLock lock(&mu_);
+  faults_ = faults;
+  random_ = absl::BitGen(std::seed_seq{seed});
+}
+
+void PowerLossFileSystem::ClearFaults() {
+  absl::MutexLock lock(&mu_);
+  faults_ = Faults();
+}
+
+PowerLossFileSystem::Injected PowerLossFileSystem::injected() const {
+  absl::MutexLock lock(&mu_);
+  return injected_;
+}
+
+rocksdb::IOStatus PowerLossFileSystem::Inject(Op op) {
+  absl::MutexLock lock(&mu_);
+  if (faults_.no_space && op != Op::kRead) {
+    ++injected_.no_space;
+    return rocksdb::IOStatus::NoSpace("injected: the disk is full (PowerLossFileSystem)");
+  }
+  const double p = op == Op::kWrite ? faults_.write : op == Op::kSync ? faults_.sync : faults_.read;
+  if (p <= 0 || !absl::Bernoulli(random_, p)) return rocksdb::IOStatus::OK();
+  switch (op) {
+    case Op::kWrite:
+      ++injected_.writes;
+      return rocksdb::IOStatus::IOError("injected write error (PowerLossFileSystem)");
+    case Op::kSync:
+      ++injected_.syncs;
+      return rocksdb::IOStatus::IOError("injected sync error (PowerLossFileSystem)");
+    case Op::kRead:
+      ++injected_.reads;
+      return rocksdb::IOStatus::IOError("injected read error (PowerLossFileSystem)");
+  }
+  return rocksdb::IOStatus::OK();
+}
+
+rocksdb::IOStatus PowerLossFileSystem::NewSequentialFile(
+    const std::string& name, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSSequentialFile>* result, rocksdb::IODebugContext* dbg) {
+  std::unique_ptr<rocksdb::FSSequentialFile> file;
+  rocksdb::IOStatus s = target()->NewSequentialFile(name, options, &file, dbg);
+  if (s.ok()) *result = std::make_unique<SequentialFile>(std::move(file), this);
+  return s;
+}
+
+rocksdb::IOStatus PowerLossFileSystem::NewRandomAccessFile(
+    const std::string& name, const rocksdb::FileOptions& options,
+    std::unique_ptr<rocksdb::FSRandomAccessFile>* result, rocksdb::IODebugContext* dbg) {
+  std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+  rocksdb::IOStatus s = target()->NewRandomAccessFile(name, options, &file, dbg);
+  if (s.ok()) *result = std::make_unique<RandomAccessFile>(std::move(file), this);
+  return s;
+}
 
 void PowerLossFileSystem::PowerOff() {
   absl::MutexLock lock(&mu_);

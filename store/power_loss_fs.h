@@ -16,6 +16,12 @@
 // Thread-safety: every method may be called from any thread (RocksDB's background threads
 // included).
 //
+// Injected I/O errors (issue 15 §2). InjectFaults() makes file writes, syncs and reads fail,
+// each with a probability (1: every one, on command; below 1: at random points), or the disk
+// full: every file write and sync fails with NoSpace (ENOSPC) while reads, deletions and
+// renames go on. ClearFaults() ends them. A failed write writes nothing and a failed sync makes
+// nothing durable, so DropUnsyncedData() afterwards drops what only a failed sync covered.
+//
 // Failure: after PowerOff() every write, sync, creation, rename and deletion answers IOError
 // ("power off"), so nothing more is acknowledged as durable; reads still work. DropUnsyncedData()
 // returns INTERNAL naming the file it could not restore.
@@ -29,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/file_system.h"
@@ -41,6 +48,23 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   explicit PowerLossFileSystem(
       std::shared_ptr<rocksdb::FileSystem> base = rocksdb::FileSystem::Default());
   const char* Name() const override { return "PowerLossFileSystem"; }
+
+  // What InjectFaults() makes fail. Default: nothing.
+  struct Faults {
+    double write = 0;  // each file write (Append, PositionedAppend, Truncate): IOError
+    double sync = 0;   // each file Sync/Fsync/RangeSync and directory Fsync: IOError
+    double read = 0;   // each file read (sequential and random access): IOError
+    bool no_space = false;  // a full disk: every file write and sync fails with NoSpace
+  };
+  // From now on, until ClearFaults(), operations fail as `faults` says; random points drawn from
+  // `seed`.
+  void InjectFaults(const Faults& faults, uint64_t seed = 0);
+  void ClearFaults();
+  // How many operations failed by injection over this file system's life, by kind.
+  struct Injected {
+    uint64_t writes = 0, syncs = 0, reads = 0, no_space = 0;
+  };
+  Injected injected() const;
 
   // Cuts the power: from now on every write, sync, creation, rename and deletion fails.
   void PowerOff();
@@ -90,10 +114,23 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
                               rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus CreateDirIfMissing(const std::string& name, const rocksdb::IOOptions& options,
                                        rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewSequentialFile(const std::string& name, const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSSequentialFile>* result,
+                                      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus NewRandomAccessFile(const std::string& name,
+                                        const rocksdb::FileOptions& options,
+                                        std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+                                        rocksdb::IODebugContext* dbg) override;
 
  private:
   class File;
   class Directory;
+  class SequentialFile;
+  class RandomAccessFile;
+
+  enum class Op { kWrite, kSync, kRead };
+  // The injected failure of one operation of kind `op`, if it is to fail; OK otherwise.
+  rocksdb::IOStatus Inject(Op op) ABSL_LOCKS_EXCLUDED(mu_);
 
   // A file written through this file system.
   struct Tracked {
@@ -120,6 +157,9 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   // Per directory, in order.
   std::map<std::string, std::vector<Pending>> pending_ ABSL_GUARDED_BY(mu_);
   Dropped dropped_ ABSL_GUARDED_BY(mu_);
+  Faults faults_ ABSL_GUARDED_BY(mu_);
+  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
+  Injected injected_ ABSL_GUARDED_BY(mu_);
 };
 
 // The power-cut tests' run: `writers` threads each call `write(thread)` until it returns false

@@ -383,8 +383,9 @@ TEST(MetricsFlagsTest, MetricsBeyondLoopbackNeedTheirOwnFlag) {
 
 // A disk that stops syncing under the event store: the store refuses appends, and the health of
 // the command side (and of the server as a whole) turns NOT_SERVING while the read side stays
-// SERVING. The failed command's log line carries its trace id.
-TEST(HealthTest, CommandsAreNotServingWhileTheStoreRefusesWrites) {
+// SERVING. The failed command's log line carries its trace id. Once the disk syncs again the
+// store resumes by itself: SERVING again, and a command succeeds, without a restart.
+TEST(HealthTest, CommandsAreNotServingWhileTheStoreRefusesWritesAndServingOnceItResumes) {
   TempDir dir;
   const std::string trigger = dir.Sub("fail-syncs-now");
   setenv("LD_PRELOAD", FAIL_SYNC_PRELOAD_PATH, 1);
@@ -409,7 +410,6 @@ TEST(HealthTest, CommandsAreNotServingWhileTheStoreRefusesWrites) {
   const grpc::Status failed = v1::CommandService::NewStub(channel)->ReferYouth(
       &context, scenario::SampleReferral(8200, "obs-disk-failed"), &response);
   EXPECT_FALSE(failed.ok());
-  std::remove(trigger.c_str());  // the disk is well again; the store stays closed to appends
 
   EXPECT_TRUE(WatchUntil(channel, "hotspot.v1.CommandService", HealthCheckResponse::NOT_SERVING));
   EXPECT_TRUE(WatchUntil(channel, "", HealthCheckResponse::NOT_SERVING));
@@ -426,6 +426,17 @@ TEST(HealthTest, CommandsAreNotServingWhileTheStoreRefusesWrites) {
               absl::StrContains(line, absl::StrCat("trace_id=", kTraceId));
   }
   EXPECT_TRUE(logged) << log;
+
+  std::remove(trigger.c_str());  // the disk is well again
+  EXPECT_TRUE(WatchUntil(channel, "hotspot.v1.CommandService", HealthCheckResponse::SERVING));
+  EXPECT_TRUE(WatchUntil(channel, "", HealthCheckResponse::SERVING));
+  grpc::ClientContext again;
+  again.AddMetadata("authorization",
+                    "Bearer " + (*suite)->tokens.at((*suite)->cast.school_member.person));
+  const grpc::Status resumed = v1::CommandService::NewStub(channel)->ReferYouth(
+      &again, scenario::SampleReferral(8201, "obs-disk-resumed"), &response);
+  ASSERT_TRUE(resumed.ok()) << resumed.error_message();
+  EXPECT_GT(response.position(), 0u);
 }
 
 }  // namespace
