@@ -1202,8 +1202,8 @@ absl::Status EventStore::Impl::LoadTail() {
                                                   it->value().data(), it->value().size())));
   const uint64_t key = DecodeFixed64(it->key().data());
   if (last.header.position != key) {
-    return absl::DataLossError(
-        absl::StrCat("the last event is stored at position ", key, " but says ", last.header.position));
+    return absl::DataLossError(absl::StrCat("the last event is stored at position ", key,
+                                            " but says ", last.header.position));
   }
   next_position = key + 1;
   last_hash = std::string(last.chain_hash);

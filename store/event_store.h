@@ -29,14 +29,15 @@
 //
 // Failure. If a write or an fsync fails (an I/O error, a full disk), nothing of the affected
 // groups is acknowledged: their appends fail with the error, and so does every append until the
-// store has recovered (WriteStatus() says why). It recovers by itself, without a restart: after
-// Options::min_recovery_backoff, and then at growing intervals up to max_recovery_backoff (and on
-// an append once the interval has passed), the writer writes and syncs a probe file; once the
-// disk takes it, the writer closes the database and opens it again (after a failed write or
-// fsync the state of the log on disk is unknown, and RocksDB's write path must not be used
-// again), takes the next position and the chain's hash from the log, and goes on. Meanwhile reads
-// and subscriptions go on: they hold the database shared, the reopening holds it exclusively for
-// the moment it takes (and if it fails, the database is opened read-only until the next try).
+// store has recovered (WriteStatus() says why). It recovers by itself, without a restart: at
+// once, then after Options::min_recovery_backoff, doubling up to max_recovery_backoff (on its
+// own, and on an append once the interval has passed), the writer writes and syncs a probe file;
+// once the disk takes it, the writer closes the database and opens it again (after a failed
+// write or fsync the state of the log on disk is unknown, and RocksDB's write path must not be
+// used again), takes the next position and the chain's hash from the log, and goes on.
+// Meanwhile reads and subscriptions go on: they hold the database shared, the reopening holds it
+// exclusively for the moment it takes (and if it fails, the database is opened read-only until
+// the next try).
 // Events of failed appends that reached the log anyway are published when it is reopened; a retry
 // with the same event ids returns them as duplicates, so nothing is written twice. Should the
 // reopened log lack an acknowledged event, the store refuses appends for good with DATA_LOSS.
@@ -83,7 +84,10 @@ inline constexpr size_t kMaxMetadataFieldBytes = 512;
 // What one commit made durable with one sync (group commit): see Options::on_commit.
 struct RecordedEvent;
 struct CommitInfo {
-  size_t appends = 0;  // Append calls it completed (as StoreStats::appends counts them)
+  // Append calls it completed (as StoreStats::appends counts them); 0 for the events of failed
+  // appends that the store found in its log when it recovered from a failed write (see
+  // EventStore, "Failure"), published then, with a zero sync_time.
+  size_t appends = 0;
   size_t events = 0;   // events it published
   // The events it published, in position order; valid during the on_commit call only.
   std::vector<const RecordedEvent*> published;
@@ -151,9 +155,9 @@ struct Options {
   // store. Default: none.
   absl::AnyInvocable<void(const CommitInfo&)> on_commit;
 
-  // After a failed write or sync (see EventStore, "Failure"), the store tries to recover: first
-  // after min_recovery_backoff, then after twice as long each time it still fails, but at most
-  // max_recovery_backoff apart; appends meanwhile fail fast. Default: 10 ms, 1 s.
+  // After a failed write or sync (see EventStore, "Failure"), the store tries to recover at once,
+  // then after min_recovery_backoff, then after twice as long each time it still fails, but at
+  // most max_recovery_backoff apart; appends meanwhile fail fast. Default: 10 ms, 1 s.
   absl::Duration min_recovery_backoff = absl::Milliseconds(10);
   absl::Duration max_recovery_backoff = absl::Seconds(1);
 

@@ -2,8 +2,8 @@
 // injected through Options::env, fails write-ahead-log syncs or fills up on command. The random
 // fault cycles are in fault_injection_test.cc, the real full file system in tmpfs_full_test.cc.
 #include <atomic>
-#include "absl/container/flat_hash_set.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -40,8 +40,7 @@ bool Resumes(const EventStore& store) {
 
 // Every event of the log, and that each event id is in it once.
 std::vector<RecordedEvent> WholeLog(const EventStore& store) {
-  absl::StatusOr<std::vector<RecordedEvent>> events =
-      store.ReadAll(0, Direction::kForward, 10'000);
+  absl::StatusOr<std::vector<RecordedEvent>> events = store.ReadAll(0, Direction::kForward, 10'000);
   EXPECT_TRUE(events.ok()) << events.status();
   if (!events.ok()) return {};
   absl::flat_hash_set<EventId> ids;

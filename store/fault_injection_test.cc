@@ -88,8 +88,8 @@ void CheckLog(const EventStore& store, const Acked& acked, uint64_t verified_to,
       ASSERT_EQ(e.position, next++) << "cycle " << cycle;
       ASSERT_EQ(e.stream_version, ++versions[e.stream]) << "cycle " << cycle << " " << e.stream;
       ASSERT_TRUE(seen.emplace(e.id, e.position).second)
-          << "cycle " << cycle << ": event " << e.id.ToString() << " at " << seen[e.id]
-          << " and " << e.position;
+          << "cycle " << cycle << ": event " << e.id.ToString() << " at " << seen[e.id] << " and "
+          << e.position;
     }
   }
   for (const auto& [id, ack] : acked) {
@@ -229,8 +229,8 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
     while (!store->WriteStatus().ok() && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(1));
     }
-    ASSERT_TRUE(store->WriteStatus().ok()) << "cycle " << cycle << " (" << kind << "): "
-                                           << store->WriteStatus();
+    ASSERT_TRUE(store->WriteStatus().ok())
+        << "cycle " << cycle << " (" << kind << "): " << store->WriteStatus();
 
     // Each failed call, retried as it was sent, is written exactly once.
     failed_appends += failed.size();
@@ -250,7 +250,9 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
     const uint64_t head = store->HeadPosition();
     {
       absl::MutexLock lock(&delivered_mu);
-      auto caught_up = [&] { return head < start || (!delivered.empty() && delivered.back() >= head); };
+      auto caught_up = [&] {
+        return head < start || (!delivered.empty() && delivered.back() >= head);
+      };
       delivered_mu.AwaitWithTimeout(absl::Condition(&caught_up), absl::Seconds(20));
     }
     (*subscription)->Cancel();
@@ -275,14 +277,15 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
   const PowerLossFileSystem::Injected injected = fs->injected();
   printf("%d fault cycles (", g_cycles);
   for (const auto& [kind, n] : kinds) printf("%s %d; ", kind.c_str(), n);
-  printf("): %zu events acknowledged, %llu appends failed (on retry %llu were in the log, %llu "
-         "written then); injected %llu write, %llu sync, %llu read, %llu no-space errors\n",
-         acked.size(), static_cast<unsigned long long>(failed_appends),
-         static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(rewritten),
-         static_cast<unsigned long long>(injected.writes),
-         static_cast<unsigned long long>(injected.syncs),
-         static_cast<unsigned long long>(injected.reads),
-         static_cast<unsigned long long>(injected.no_space));
+  printf(
+      "): %zu events acknowledged, %llu appends failed (on retry %llu were in the log, %llu "
+      "written then); injected %llu write, %llu sync, %llu read, %llu no-space errors\n",
+      acked.size(), static_cast<unsigned long long>(failed_appends),
+      static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(rewritten),
+      static_cast<unsigned long long>(injected.writes),
+      static_cast<unsigned long long>(injected.syncs),
+      static_cast<unsigned long long>(injected.reads),
+      static_cast<unsigned long long>(injected.no_space));
   EXPECT_GT(failed_appends, 0u);
 }
 
