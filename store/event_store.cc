@@ -325,6 +325,14 @@ struct EventStore::Impl {
   absl::StatusOr<uint64_t> PublishedVersion(absl::string_view stream, uint64_t published,
                                             const rocksdb::ReadOptions& read_options) const;
   absl::StatusOr<std::optional<EventIdEntry>> StoredEventId(const EventId& id) const;
+  // Every read is checked (issue 15 §3): each record's stored hash must be the chain hash of its
+  // header and content on its predecessor's stored hash (read too where the records do not
+  // include it), so that a record damaged behind RocksDB's checksums (rewritten whole) is never
+  // served. DATA_LOSS naming the first position that does not match; the read's error if a
+  // predecessor cannot be read.
+  absl::Status CheckChained(
+      const rocksdb::ReadOptions& read_options,
+      const std::vector<std::pair<uint64_t, absl::string_view>>& records) const;
   absl::StatusOr<std::vector<RecordedEvent>> ReadLog(uint64_t from, uint64_t to,
                                                      Direction direction, size_t limit) const;
   void Publish(std::vector<std::shared_ptr<const RecordedEvent>> events, uint64_t head);
@@ -884,7 +892,7 @@ absl::Status EventStore::Impl::Recover() {
     Publish(std::move(recovered), next_position - 1);
   }
   absl::MutexLock lock(&failure_mu);
-  failure = absl::OkStatus();
+  if (!failure_final) failure = absl::OkStatus();  // RefuseWrites() may have come meanwhile
   return absl::OkStatus();
 }
 
@@ -962,11 +970,61 @@ void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>>
   due = TakeReady(head);
 }
 
+absl::Status EventStore::Impl::CheckChained(
+    const rocksdb::ReadOptions& read_options,
+    const std::vector<std::pair<uint64_t, absl::string_view>>& records) const {
+  absl::flat_hash_map<uint64_t, std::string> hashes;  // position -> its stored chain hash
+  std::vector<internal::RecordView> views;
+  views.reserve(records.size());
+  for (const auto& [position, value] : records) {
+    ASSIGN_OR_RETURN(internal::RecordView view, internal::ParseRecord(value));
+    hashes[position] = std::string(view.chain_hash);
+    views.push_back(view);
+  }
+  std::vector<std::string> keys;  // the predecessors not among the records
+  for (const auto& [position, value] : records) {
+    if (position > 1 && !hashes.contains(position - 1)) {
+      hashes[position - 1];  // once
+      keys.push_back(LogKey(position - 1));
+    }
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  if (!keys.empty()) {
+    db->MultiGet(read_options, log, slices.size(), slices.data(), values.data(), statuses.data());
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t position = DecodeFixed64(keys[i].data());
+    if (statuses[i].IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("log: position ", position, " is missing"));
+    }
+    RETURN_IF_ERROR(FromRocks(statuses[i], "reading the log"));
+    ASSIGN_OR_RETURN(const internal::RecordView view,
+                     internal::ParseRecord(absl::string_view(values[i].data(), values[i].size())));
+    hashes[position] = std::string(view.chain_hash);
+  }
+  static const std::string kNoHash(kHashBytes, '\0');
+  for (size_t i = 0; i < records.size(); ++i) {
+    const uint64_t position = records[i].first;
+    const std::string& previous = position == 1 ? kNoHash : hashes[position - 1];
+    const internal::RecordView& view = views[i];
+    if (internal::ChainHash(previous, view.header, internal::Sha256(view.content)) !=
+        view.chain_hash) {
+      return absl::DataLossError(absl::StrCat(
+          "log: the event at position ", position,
+          " does not match its stored hash (the record is damaged; VerifyLog tells how far)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t from, uint64_t to,
                                                                      Direction direction,
                                                                      size_t limit) const {
   std::vector<RecordedEvent> out;
   if (from > to) return out;
+  std::vector<std::string> raw;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
   const bool forward = direction == Direction::kForward;
   uint64_t expected = forward ? from : to;
@@ -975,19 +1033,13 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t fr
   } else {
     it->SeekForPrev(LogKey(to));
   }
-  while (out.size() < limit && it->Valid()) {
+  while (raw.size() < limit && it->Valid()) {
     const uint64_t key = DecodeFixed64(it->key().data());
     if (forward ? key > to : key < from) break;
     if (key != expected) {
       return absl::DataLossError(absl::StrCat("log: position ", expected, " is missing"));
     }
-    ASSIGN_OR_RETURN(RecordedEvent event, internal::DecodeRecord(absl::string_view(
-                                              it->value().data(), it->value().size())));
-    if (event.position != key) {
-      return absl::DataLossError(
-          absl::StrCat("log: the event stored at position ", key, " says ", event.position));
-    }
-    out.push_back(std::move(event));
+    raw.emplace_back(it->value().data(), it->value().size());
     if (forward) {
       it->Next();
       ++expected;
@@ -997,6 +1049,21 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t fr
     }
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+  std::vector<std::pair<uint64_t, absl::string_view>> records;
+  records.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    records.emplace_back(forward ? from + i : to - i, raw[i]);
+  }
+  RETURN_IF_ERROR(CheckChained(rocksdb::ReadOptions(), records));
+  out.reserve(raw.size());
+  for (const auto& [position, value] : records) {
+    ASSIGN_OR_RETURN(RecordedEvent event, internal::DecodeRecord(value));
+    if (event.position != position) {
+      return absl::DataLossError(
+          absl::StrCat("log: the event stored at position ", position, " says ", event.position));
+    }
+    out.push_back(std::move(event));
+  }
   return out;
 }
 
@@ -1318,6 +1385,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
       &values);
   std::vector<RecordedEvent> out;
   out.reserve(keys.size());
+  std::vector<std::pair<uint64_t, absl::string_view>> records;
   for (size_t i = 0; i < keys.size(); ++i) {
     const uint64_t position = DecodeFixed64(keys[i].data());
     if (statuses[i].IsNotFound()) {
@@ -1325,6 +1393,11 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
                                               ", which is missing from the log"));
     }
     RETURN_IF_ERROR(FromRocks(statuses[i], "reading the log"));
+    records.emplace_back(position, values[i]);
+  }
+  RETURN_IF_ERROR(impl_->CheckChained(read_options, records));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t position = records[i].first;
     ASSIGN_OR_RETURN(RecordedEvent event, internal::DecodeRecord(values[i]));
     if (event.stream != stream) {
       return absl::DataLossError(absl::StrCat("stream \"", stream, "\" lists position ", position,
@@ -1376,11 +1449,16 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadPositions(
                       values.data(), statuses.data());
   std::vector<RecordedEvent> out;
   out.reserve(positions.size());
+  std::vector<std::pair<uint64_t, absl::string_view>> records;
   for (size_t i = 0; i < positions.size(); ++i) {
     if (statuses[i].IsNotFound()) {
       return absl::DataLossError(absl::StrCat("log: position ", positions[i], " is missing"));
     }
     RETURN_IF_ERROR(FromRocks(statuses[i], "reading the log"));
+    records.emplace_back(positions[i], absl::string_view(values[i].data(), values[i].size()));
+  }
+  RETURN_IF_ERROR(impl_->CheckChained(rocksdb::ReadOptions(), records));
+  for (size_t i = 0; i < positions.size(); ++i) {
     ASSIGN_OR_RETURN(RecordedEvent event,
                      internal::DecodeRecord(absl::string_view(values[i].data(), values[i].size())));
     if (event.position != positions[i]) {
@@ -1404,6 +1482,12 @@ StoreStats EventStore::Stats() const {
 }
 
 absl::Status EventStore::WriteStatus() const { return impl_->Failure(); }
+
+void EventStore::RefuseWrites(absl::Status why) {
+  absl::MutexLock lock(&impl_->failure_mu);
+  impl_->failure_final = true;
+  impl_->failure = std::move(why);
+}
 
 absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id) const {
   std::optional<EventIdEntry> entry;

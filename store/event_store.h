@@ -433,6 +433,11 @@ class EventStore {
   // cannot recover.
   absl::Status WriteStatus() const;
 
+  // Refuses every append from now on, for good, with `why` (which must not be OK): for a log
+  // found broken (hotspotd's LogVerifier), which only a restore repairs. Appends already written
+  // complete as they would; reads go on. WriteStatus() says `why` from then on.
+  void RefuseWrites(absl::Status why);
+
   // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
   // stream name.
   absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream) const;

@@ -545,6 +545,70 @@ TEST_F(EventStoreTest, VerifyFindsABrokenStreamOrEventIdIndexEntry) {
   }
 }
 
+// Every read is checked (issue 15 §3): a record rewritten behind the store's back, whole (so
+// RocksDB's own checksums hold), is never served: ReadAll, ReadStream, ReadPositions and a
+// subscription's backlog answer DATA_LOSS naming its position, while reads that do not include
+// it go on.
+TEST_F(EventStoreTest, EveryReadChecksTheRecordsHash) {
+  for (int i = 0; i < 20; ++i) {
+    MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(300, 'p')));
+  }
+  absl::StatusOr<std::vector<RecordedEvent>> thirteenth = store_->ReadAll(13, Direction::kForward, 1);
+  ASSERT_TRUE(thirteenth.ok() && thirteenth->size() == 1u) << thirteenth.status();
+  const std::string stream = (*thirteenth)[0].stream;
+  TempDir copy_dir;
+  ASSERT_TRUE(store_->Checkpoint(copy_dir.Sub("db")).ok());
+  ASSERT_TRUE(FlipByteBehindTheStoresBack(copy_dir.Sub("db"), 13, 200).ok());  // its payload
+  absl::StatusOr<std::unique_ptr<EventStore>> opened =
+      EventStore::Open(Options(), copy_dir.Sub("db"));
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EventStore& damaged = **opened;
+  auto expect_damaged = [](const absl::Status& status) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+    EXPECT_NE(status.message().find("position 13 does not match its stored hash"),
+              absl::string_view::npos)
+        << status;
+  };
+  expect_damaged(damaged.ReadAll(1, Direction::kForward, 100).status());
+  expect_damaged(damaged.ReadAll(20, Direction::kBackward, 100).status());
+  expect_damaged(damaged.ReadStream(stream, 1, Direction::kForward, 100).status());
+  expect_damaged(damaged.ReadPositions({2, 13}).status());
+  absl::StatusOr<std::unique_ptr<Subscription>> subscription = damaged.Subscribe(1, {});
+  ASSERT_TRUE(subscription.ok());
+  absl::StatusOr<SubscriptionBatch> batch = (*subscription)->Next(100, absl::ZeroDuration());
+  // The backlog is read in batches: what comes before the damage may come first.
+  while (batch.ok() && !batch->events.empty() && batch->events.back()->position < 12) {
+    batch = (*subscription)->Next(100, absl::ZeroDuration());
+  }
+  expect_damaged(batch.status());
+  // What does not include it is served.
+  absl::StatusOr<std::vector<RecordedEvent>> before = damaged.ReadAll(1, Direction::kForward, 12);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->size(), 12u);
+  absl::StatusOr<std::vector<RecordedEvent>> after = damaged.ReadAll(14, Direction::kForward, 100);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->size(), 7u);
+  EXPECT_TRUE(damaged.ReadPositions({1, 14, 20}).ok());
+}
+
+// A log found broken is refused writes for good (RefuseWrites): every append fails with the
+// reason, reads go on, and the store does not resume by itself as it does after an I/O error.
+TEST_F(EventStoreTest, RefusedWritesStayRefusedAndReadsGoOn) {
+  for (int i = 0; i < 3; ++i) MustAppend(One(absl::StrCat("s-", i)));
+  const absl::Status why = absl::DataLossError("the event log is broken: at position 2");
+  store_->RefuseWrites(why);
+  EXPECT_EQ(store_->WriteStatus(), why);
+  for (int i = 0; i < 3; ++i) {
+    const absl::StatusOr<AppendResult> refused = store_->Append(One("after"));
+    EXPECT_EQ(refused.status(), why);
+  }
+  EXPECT_EQ(store_->HeadPosition(), 3u);
+  absl::StatusOr<std::vector<RecordedEvent>> read = store_->ReadAll(1, Direction::kForward, 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->size(), 3u);
+  EXPECT_TRUE(store_->ReadStream("after", 1, Direction::kForward, 10)->empty());
+}
+
 TEST_F(EventStoreTest, VerifyRanges) {
   for (int i = 0; i < 5; ++i) MustAppend(One("s"));
   EXPECT_EQ(store_->Verify(2, 4).events_checked, 3u);

@@ -458,6 +458,9 @@ absl::Status CheckBirthDate(absl::string_view field, absl::string_view text) {
       absl::FormatCivilTime(day) != text) {
     return Invalid(field, "must be a date YYYY-MM-DD");
   }
+  if (day.year() < 1900 || day.year() > 9999) {
+    return Invalid(field, "must be a date from 1900-01-01 to 9999-12-31, as every date of a request");
+  }
   return absl::OkStatus();
 }
 

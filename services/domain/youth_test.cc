@@ -55,6 +55,15 @@ TEST_F(DecideTest, ReferralSealsPersonalDataAndChecksItsInput) {
       {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("010110-1234"); }},
       {"cpr_number", [](v1::ReferYouthRequest& r) { r.set_cpr_number("020110-4234"); }},
       {"birth_date", [](v1::ReferYouthRequest& r) { r.set_birth_date("2010-02-30"); }},
+      // Dates of a request are from 1900 to 9999, a birth date (a string) as the others.
+      {"birth_date", [](v1::ReferYouthRequest& r) {
+         r.clear_cpr_number();
+         r.set_birth_date("1899-12-31");
+       }},
+      {"birth_date", [](v1::ReferYouthRequest& r) {
+         r.clear_cpr_number();
+         r.set_birth_date("1000-06-01");
+       }},
       // No control characters: a name that forges a table row or colours a terminal, a name
       // that reads backwards, broken UTF-8; a name is one line, a description may have several.
       {"name", [](v1::ReferYouthRequest& r) { r.set_name("Emil\r\nforged | row"); }},

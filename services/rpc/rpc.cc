@@ -66,6 +66,11 @@ absl::StatusOr<security::Principal> CallerOf(const grpc::CallbackServerContext& 
                                              const security::Authenticator& authenticator) {
   std::optional<absl::string_view> token;
   const auto& metadata = context.client_metadata();
+  // One call, one identity: two headers would leave which one counts to the metadata's order.
+  if (metadata.count("authorization") > 1) {
+    return absl::UnauthenticatedError(
+        "more than one authorization header: send one \"Bearer <token>\"");
+  }
   if (const auto header = metadata.find("authorization"); header != metadata.end()) {
     absl::StatusOr<absl::string_view> bearer =
         security::BearerToken(absl::string_view(header->second.data(), header->second.size()));
@@ -79,6 +84,10 @@ absl::StatusOr<security::Principal> CallerOf(const grpc::CallbackServerContext& 
 absl::StatusOr<std::optional<security::Purpose>> PurposeOf(
     const grpc::CallbackServerContext& context) {
   const auto& metadata = context.client_metadata();
+  if (metadata.count("purpose-bin") + metadata.count("purpose") > 1) {
+    return absl::InvalidArgumentError(
+        "purpose: more than one purpose header (purpose or purpose-bin): send one");
+  }
   auto header = metadata.find("purpose-bin");
   if (header == metadata.end()) header = metadata.find("purpose");
   if (header == metadata.end()) return std::nullopt;

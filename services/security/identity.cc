@@ -49,10 +49,12 @@ std::string Line(absl::string_view hash, const Principal& p) {
                       p.areas.empty() ? "-" : absl::StrJoin(p.areas, ","), "\n");
 }
 
-// At most 200 characters of `text` for a message (a certificate's names are the peer's choice).
+// At most 200 bytes of `text` for a message, escaped for a terminal (a certificate's names and a
+// token's claims are the peer's choice: no escape code or bidirectional override reaches a log).
 std::string Bounded(absl::string_view text) {
   constexpr size_t kMax = 200;
-  return text.size() <= kMax ? std::string(text) : absl::StrCat(text.substr(0, kMax), "...");
+  const std::string shown = common::EscapeForTerminal(text.substr(0, kMax));
+  return text.size() <= kMax ? shown : absl::StrCat(shown, "...");
 }
 
 // T::Parse of the file at `path`: NOT_FOUND if it cannot be read; Parse's error otherwise. Messages

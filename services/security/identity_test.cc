@@ -308,6 +308,10 @@ TEST(ClaimsMapTest, ASubjectAndItsGroupsMapToOnePrincipal) {
             "the token matches group:Hotspot.Coordinator (anna@kommune.test, coordinator of "
             "agency-hotspot-sjaelor) and group:Hotspot.Auditor (anna@kommune.test, auditor of "
             "agency-municipality) in oidc_claims_map_file: one token, one identity");
+  // The token's claims are its issuer's choice: quoted escaped, no escape code reaches a log.
+  const absl::Status forged = map->Lookup({"x\x1b[2J\u202e", "bo@kommune.test", {}}).status();
+  EXPECT_EQ(forged.message().find('\x1b'), absl::string_view::npos) << forged;
+  EXPECT_NE(forged.message().find("sub:x\\x1b[2J\\u202e"), absl::string_view::npos) << forged;
   const absl::Status none = map->Lookup({"subject-bo", "bo@kommune.test", {}}).status();
   EXPECT_EQ(none.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(none.message(),

@@ -146,7 +146,7 @@ TEST(AdminServiceTest, DeadlineFailuresShowInProjectionStatusAndAreRetried) {
   const std::vector<std::string> tokens =
       *security::WriteDevTokens(dir.Sub("tokens"), {cast.admin});
   const security::Authenticator authenticator = *security::Authenticator::Load(dir.Sub("tokens"));
-  AdminService admin(&authenticator, views.get(), &deadlines, nullptr, nullptr, nullptr);
+  AdminService admin(&authenticator, views.get(), &deadlines, nullptr, nullptr, nullptr, nullptr);
   Served served(&admin);
   v1::AdminService::Stub* stub = served.stub.get();
   auto status = [&] {
@@ -270,7 +270,7 @@ TEST(AdminServiceTest, OperationsHoldTheAdminsCallSlots) {
   absl::Notification loading;
   absl::Notification release;
   AdminService admin(
-      &s.authenticator, s.views.get(), nullptr, nullptr,
+      &s.authenticator, s.views.get(), nullptr, nullptr, nullptr,
       [&]() -> absl::StatusOr<v1::LoadDemoResponse> {
         loading.Notify();
         release.WaitForNotification();
@@ -379,7 +379,7 @@ TEST(AdminServiceTest, ABackupWhoseClientStopsReadingEndsAndFreesItsSlot) {
     absl::Notification* const notification;
   };
   AdminService admin(
-      &s.authenticator, s.views.get(), nullptr, nullptr, nullptr,
+      &s.authenticator, s.views.get(), nullptr, nullptr, nullptr, nullptr,
       [&](const std::string&) -> rpc::Producer<v1::BackupResponse> {
         return [held = std::make_shared<NotifyWhenDropped>(&dropped)](
                    v1::BackupResponse& progress) -> absl::StatusOr<rpc::Pull> {

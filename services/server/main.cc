@@ -10,7 +10,8 @@
 //            [--subscriber_idle_timeout_s=3600] [--stream_stall_timeout_s=120]
 //            [--max_connections=2000] [--max_connections_per_address=64]
 //            [--max_connection_idle_s=300] [--connection_handshake_timeout_s=20]
-//            [--max_streams_per_connection=100]
+//            [--max_streams_per_connection=100] [--max_request_bytes=2097152]
+//            [--max_transport_memory_mb=2048]
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //            [--verify_log_at_start] [--verify_log_interval_s=86400]
@@ -201,6 +202,14 @@ ABSL_FLAG(int, verify_log_interval_s, 86400,
           "seconds between full verifications of the event log in the background (progress and "
           "result in GetProjectionStatus and the metrics); a break makes hotspotd refuse writes. "
           "0 turns them off. Default: 86400 (a day)");
+ABSL_FLAG(int, max_request_bytes, 2 << 20,
+          "the largest request message taken; a larger one is RESOURCE_EXHAUSTED before it is "
+          "read whole. 4096 to 67108864. Default: 2097152 (2 MiB; an event's payload is at most "
+          "1 MiB)");
+ABSL_FLAG(int, max_transport_memory_mb, 2048,
+          "memory gRPC may hold for all connections and calls; past it, it reads no more from "
+          "them until memory is freed (half-sent requests cannot exhaust the machine). 64 to "
+          "1048576. Default: 2048");
 ABSL_FLAG(int, deadline_interval_s, 60,
           "seconds between passes of the deadline process (overdue commitments, unacknowledged "
           "escalations, bodies behind cadence, review dates, 18th birthdays); 0 turns it off");
@@ -341,6 +350,8 @@ int main(int argc, char** argv) {
            1, 100000},
           {"max_streams_per_connection", absl::GetFlag(FLAGS_max_streams_per_connection), 1,
            10000},
+          {"max_request_bytes", absl::GetFlag(FLAGS_max_request_bytes), 4096, 64 << 20},
+          {"max_transport_memory_mb", absl::GetFlag(FLAGS_max_transport_memory_mb), 64, 1 << 20},
       })) {
     return 2;
   }
@@ -365,6 +376,9 @@ int main(int argc, char** argv) {
   options.max_stream_duration = absl::Seconds(absl::GetFlag(FLAGS_max_stream_duration_s));
   options.max_health_reflection_streams = absl::GetFlag(FLAGS_max_health_reflection_streams);
   options.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
+  options.max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  options.max_transport_memory_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_transport_memory_mb)) << 20;
   options.max_calls_per_principal = absl::GetFlag(FLAGS_max_calls_per_principal);
   options.max_subscriptions_per_principal = absl::GetFlag(FLAGS_max_subscriptions_per_principal);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);

@@ -13,6 +13,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "hotspot/v1/admin_service.pb.h"
 #include "prometheus/registry.h"
@@ -465,6 +466,11 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   // HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS: a client past it waits for one of its streams to
   // end (its library queues the call) before another starts on that connection.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_streams_per_connection);
+  // Memory: no request larger than the largest real one, and a bound on all that is buffered.
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  grpc::ResourceQuota quota("hotspotd");
+  quota.Resize(options.max_transport_memory_bytes);
+  builder.SetResourceQuota(quota);
   // Connections no call uses are closed, and so are those that never finish their handshake:
   // with the limits per address (connection_limit.h), a client holds no place it does not use.
   if (options.max_connection_idle > absl::ZeroDuration()) {

@@ -123,6 +123,13 @@ struct ServerOptions {
   // Streams (calls) at once on one connection: HTTP/2's MAX_CONCURRENT_STREAMS; a client's
   // further calls on that connection wait until one ends. Default: 100.
   int max_streams_per_connection = 100;
+  // The largest request message taken; a larger one is RESOURCE_EXHAUSTED before it is read
+  // whole (the largest real request is an event's 1 MiB payload). Default: 2 MiB.
+  int max_request_bytes = 2 << 20;
+  // The memory gRPC may hold for all connections and calls (its ResourceQuota): past it, it reads
+  // no more from the connections until memory is freed, so that half-sent requests on many
+  // connections cannot exhaust the machine. Default: 2 GiB.
+  size_t max_transport_memory_bytes = size_t{2} << 30;
   // Fault injection for tests: while a file of this name exists, the views apply nothing
   // (projections::ProjectorOptions::hold). Default: "" (never).
   std::string hold_views_while_file_exists;

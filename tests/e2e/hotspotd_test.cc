@@ -40,6 +40,8 @@ class HotspotdTest : public ::testing::Test {
   std::optional<HotspotdProcess> server_;
 };
 
+// A payload past Ping's 1 MiB is INVALID_ARGUMENT naming it; a request past --max_request_bytes
+// never reaches it.
 TEST_F(HotspotdTest, PingEchoesItsPayloadAndRefusesAnOversizedOne) {
   auto stub = hotspot::v1::AdminService::NewStub(Channel());
   grpc::ClientContext context;
@@ -55,6 +57,17 @@ TEST_F(HotspotdTest, PingEchoesItsPayloadAndRefusesAnOversizedOne) {
   const grpc::Status big = stub->Ping(&big_context, request, &response);
   EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(big.error_message(), "payload")) << big.error_message();
+
+  // Past --max_request_bytes (2 MiB): refused by the transport before it is read whole.
+  grpc::ClientContext huge_context;
+  request.set_payload(std::string(3 << 20, 'x'));
+  const grpc::Status huge = stub->Ping(&huge_context, request, &response);
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << huge.error_message();
+  // The connection goes on serving.
+  grpc::ClientContext after_context;
+  request.set_payload("after");
+  ASSERT_TRUE(stub->Ping(&after_context, request, &response).ok());
+  EXPECT_EQ(response.payload(), "after");
 }
 
 // grpc.health.v1.Health: the server as a whole ("") is NOT_SERVING while the views catch up with
@@ -141,6 +154,30 @@ TEST_F(HotspotdTest, SigtermStopsCleanlyAndARestartUsesTheSameData) {
   const std::string second_log = FileText(again->log_file());
   EXPECT_EQ(LoggedInt(second_log, "already_loaded"), commands) << second_log;
   EXPECT_FALSE(absl::StrContains(second_log, "Dev tokens")) << second_log;
+}
+
+// --verify_log_at_start (issue 15 §3): a log that verifies starts as usual; one with a byte of an
+// acknowledged event flipped behind hotspotd's back does not start: exit 1, and the log names the
+// position, that writes are refused, and how to recover from a backup.
+TEST_F(HotspotdTest, AVerificationAtStartRefusesABrokenLog) {
+  ASSERT_EQ(*server_->Stop(), 0);
+  std::string output;
+  const std::vector<std::string> flags = {"--data_dir=" + data_dir(), "--demo",
+                                          "--listen=127.0.0.1:0", "--verify_log_at_start",
+                                          "--sync=false", "--deadline_interval_s=0"};
+  absl::StatusOr<HotspotdProcess> verified = HotspotdProcess::Start(
+      HOTSPOTD_PATH, data_dir(), {"--demo", "--verify_log_at_start"});
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(*verified->Stop(), 0);
+  EXPECT_TRUE(absl::StrContains(FileText(verified->log_file()), "event=log_verified"));
+
+  ASSERT_TRUE(store::testing::FlipByteBehindTheStoresBack(data_dir() + "/events", 30, 60).ok());
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH, flags, &output), 1) << output;
+  EXPECT_TRUE(absl::StrContains(output, "the event log is broken: hash chain broken at position "
+                                        "30"))
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, "hotspotd refuses writes")) << output;
+  EXPECT_TRUE(absl::StrContains(output, "--restore_from=BACKUP")) << output;
 }
 
 TEST(HotspotdFlagsTest, ATokensFileIsRequiredWithoutTheDemo) {

@@ -240,6 +240,24 @@ TEST_F(QueryServiceTest, BadQueriesAreRefusedWithTheirCodes) {
   request.set_youth_id("youth-none");
   EXPECT_EQ(queries_->GetCase(&anonymous, request, &answer).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  // One call, one identity and one purpose: a second authorization header (the chief's and
+  // another's token) or a second purpose is refused, whichever comes first in the metadata.
+  {
+    std::unique_ptr<grpc::ClientContext> two = As(cast_->chief);
+    two->AddMetadata("authorization", "Bearer not-the-chiefs");
+    const grpc::Status refused = queries_->GetCase(two.get(), request, &answer);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(refused.error_message(),
+              "more than one authorization header: send one \"Bearer <token>\"");
+  }
+  {
+    std::unique_ptr<grpc::ClientContext> two = As(cast_->chief);
+    two->AddMetadata("purpose", "audit: another");
+    const grpc::Status refused = queries_->GetCase(two.get(), request, &answer);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StartsWith(refused.error_message(), "purpose: more than one"))
+        << refused.error_message();
+  }
   v1::ListCasesRequest list;
   v1::ListCasesResponse cases;
   EXPECT_EQ(queries_->ListCases(As(cast_->chief).get(), list, &cases).error_code(),
