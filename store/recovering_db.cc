@@ -144,8 +144,7 @@ absl::Status RecoveringDb::Refusal(const absl::Status& cause) const {
                                                  cause.message()));
 }
 
-absl::Status RecoveringDb::Fail(const rocksdb::Status& cause, absl::string_view context) {
-  const absl::Status error = FromRocks(cause, context);
+absl::Status RecoveringDb::Fail(const absl::Status& error) {
   absl::MutexLock lock(&failure_mu_);
   if (failure_.ok()) {
     failure_ = Refusal(error);
@@ -202,8 +201,20 @@ absl::Status RecoveringDb::WritePath(absl::string_view context,
   // Another call's failure since (RocksDB itself refuses writes after it, too).
   RETURN_IF_ERROR(Failure());
   const rocksdb::Status s = call(*db_);
-  if (!s.ok()) return Fail(s, context);
+  if (!s.ok()) return Fail(FromRocks(s, context));
   return absl::OkStatus();
+}
+
+absl::Status RecoveringDb::Checkpoint(const std::string& directory) {
+  RETURN_IF_ERROR(Writable());
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  if (db_ == nullptr) return Unavailable();
+  absl::ReaderMutexLock wal_lock(&wal_mu_);
+  RETURN_IF_ERROR(Failure());
+  const absl::Status written = WriteCheckpoint(db_, directory);
+  // A bad target leaves the database as it was; anything else may have been a failed flush.
+  if (written.ok() || absl::IsInvalidArgument(written)) return written;
+  return Fail(written);
 }
 
 absl::Status RecoveringDb::Write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch,
@@ -218,7 +229,7 @@ absl::Status RecoveringDb::SyncWal() {
   absl::MutexLock wal_lock(&wal_mu_);
   RETURN_IF_ERROR(Failure());
   const rocksdb::Status s = db_->SyncWAL();
-  if (!s.ok()) return Fail(s, "syncing the write-ahead log");
+  if (!s.ok()) return Fail(FromRocks(s, "syncing the write-ahead log"));
   return absl::OkStatus();
 }
 

@@ -93,6 +93,9 @@ class RecoveringDb {
                          const std::function<rocksdb::Status(rocksdb::DB&)>& call);
   // fsyncs the write-ahead log, like Write(); never concurrently with a write.
   absl::Status SyncWal();
+  // Writes a checkpoint (WriteCheckpoint, which flushes the memtables) to `directory`, like
+  // Write(): never on a failed database. INVALID_ARGUMENT if `directory` exists.
+  absl::Status Checkpoint(const std::string& directory);
 
   // OK, or the error writes fail with until the database is reopened.
   absl::Status Failure() const;
@@ -110,8 +113,8 @@ class RecoveringDb {
   absl::Status Reopen();
   // The failure writes get while `cause` keeps the database from being written.
   absl::Status Refusal(const absl::Status& cause) const;
-  // Marks the database failed with `cause` (FromRocks'ed), unless it failed already; `cause`.
-  absl::Status Fail(const rocksdb::Status& cause, absl::string_view context);
+  // Marks the database failed with `error`, unless it failed already; `error`.
+  absl::Status Fail(const absl::Status& error);
 
   const Options options_;
   const std::string directory_;

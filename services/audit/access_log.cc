@@ -115,6 +115,9 @@ struct AccessLog::Impl {
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::thread syncer;
 
+  // Closes the database first: its closing releases the exporters' snapshots (above).
+  ~Impl() { db.reset(); }
+
   absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
 
   // fsyncs the write-ahead log every sync_interval while records were written, and purges
@@ -493,8 +496,7 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
 }
 
 absl::Status AccessLog::Checkpoint(const std::string& directory) {
-  return impl_->db->Read(
-      [&](rocksdb::DB& rocks) { return store::internal::WriteCheckpoint(&rocks, directory); });
+  return impl_->db->Checkpoint(directory);
 }
 
 uint64_t AccessLog::last_sequence() const { return impl_->next.load() - 1; }

@@ -177,7 +177,8 @@ class AccessLog final : public security::AccessRecorder {
                       const Areas& areas = std::nullopt) const;
 
   // Writes a consistent copy of the log to `directory`, which must not exist. INTERNAL for I/O
-  // errors.
+  // errors, RESOURCE_EXHAUSTED for a full disk; while the log refuses writes (see Failure), its
+  // failure (a checkpoint flushes, which must not touch a failed database).
   absl::Status Checkpoint(const std::string& directory);
 
   // The sequence number of the last record written; 0 if none.

@@ -428,8 +428,7 @@ absl::StatusOr<std::string> KeyStore::DeriveKey(absl::string_view purpose) const
 
 absl::Status KeyStore::Checkpoint(const std::string& directory) {
   RETURN_IF_ERROR(Sync());
-  return impl_->db->Read(
-      [&](rocksdb::DB& rocks) { return store::internal::WriteCheckpoint(&rocks, directory); });
+  return impl_->db->Checkpoint(directory);
 }
 
 }  // namespace hotspot::security

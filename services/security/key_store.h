@@ -141,7 +141,8 @@ class KeyStore {
   absl::StatusOr<std::string> DeriveKey(absl::string_view purpose) const;
 
   // Writes a consistent copy of the key store (wrapped keys only; the master key is not in it)
-  // to `directory`, which must not exist, after syncing new keys. INTERNAL for I/O errors.
+  // to `directory`, which must not exist, after syncing new keys. INTERNAL for I/O errors,
+  // RESOURCE_EXHAUSTED for a full disk; while the store refuses writes (see Failure), its failure.
   absl::Status Checkpoint(const std::string& directory);
 
  private:
