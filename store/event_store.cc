@@ -29,6 +29,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "store/record_codec.h"
+#include "store/recovering_db.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -815,19 +816,7 @@ void EventStore::Impl::MaybeRecover() {
 }
 
 absl::Status EventStore::Impl::ProbeDisk() const {
-  rocksdb::Env* env = options.env != nullptr ? options.env : rocksdb::Env::Default();
-  const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
-  const std::string probe = directory + "/WRITE_PROBE";
-  std::unique_ptr<rocksdb::FSWritableFile> file;
-  rocksdb::IOStatus s = fs->NewWritableFile(probe, rocksdb::FileOptions(), &file, nullptr);
-  // About what reopening writes: a manifest, an options file, a table of the memtables.
-  const std::string block(4096, '\0');
-  for (int i = 0; s.ok() && i < 64; ++i) s = file->Append(block, rocksdb::IOOptions(), nullptr);
-  if (s.ok()) s = file->Fsync(rocksdb::IOOptions(), nullptr);
-  if (file != nullptr) file->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
-  file.reset();
-  fs->DeleteFile(probe, rocksdb::IOOptions(), nullptr).PermitUncheckedError();
-  return FromRocks(s, "probing the disk with a test write");
+  return internal::ProbeDisk(options.env, directory);
 }
 
 absl::Status EventStore::Impl::Recover() {
@@ -1114,65 +1103,13 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 
-namespace {
-
-// Keeps RocksDB from resuming by itself after a background error (a full disk while flushing):
-// its resumption would write to a write-ahead log that has failed, which Debian's RocksDB
-// asserts against. The store recovers by reopening the database instead (Impl::Recover).
-class NoAutomaticRecovery final : public rocksdb::EventListener {
- public:
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
-                            bool* auto_recovery) override {
-    *auto_recovery = false;
-  }
-};
-
-// RocksDB's info log (the LOG file in the store's directory), written with plain writes whose
-// failures are ignored, past the file system of Options::env. RocksDB's own logger asserts on
-// its next line once a write of the LOG failed (a full disk), which aborts the process.
-class InfoLog final : public rocksdb::Logger {
- public:
-  // Starts the LOG anew; without it (no directory yet) nothing is logged.
-  explicit InfoLog(const std::string& directory)
-      : fd_(::open((directory + "/LOG").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                   0600)) {}
-  ~InfoLog() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
-    if (fd_ < 0) return;
-    char line[2048];
-    const std::string time = absl::FormatTime("%Y/%m/%d-%H:%M:%E6S ", absl::Now(),
-                                              absl::LocalTimeZone());
-    int n = vsnprintf(line, sizeof(line) - 1, format, ap);
-    if (n < 0) return;
-    n = std::min<int>(n, sizeof(line) - 2);
-    line[n++] = '\n';
-    const std::string text = time + std::string(line, n);
-    // A failed write loses the line, nothing else.
-    if (::write(fd_, text.data(), text.size()) < 0) return;
-  }
-
- private:
-  const int fd_;
-};
-
-}  // namespace
-
 absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   if (options.env != nullptr) db_options.env = options.env;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = 2;
-  db_options.max_bgerror_resume_count = 0;
-  db_options.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
-  if (info_log == nullptr) {
-    if (options.create_if_missing) ::mkdir(directory.c_str(), 0700);  // for the LOG file
-    info_log = std::make_shared<InfoLog>(directory);
-  }
-  db_options.info_log = info_log;
+  internal::PrepareForFaults(directory, db_options, info_log);
 
   // Hash-bucketed memtables are single-writer; the store has one writer thread anyway.
   db_options.allow_concurrent_memtable_write = false;

@@ -16,6 +16,7 @@
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
 #include "services/security/identity.h"
+#include "store/recovering_db.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -104,15 +105,18 @@ std::vector<std::string> IndexKeys(const v1::AccessRecord& record) {
 
 struct AccessLog::Impl {
   AccessLogOptions options;
-  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<store::internal::RecoveringDb> db;
   std::atomic<uint64_t> next{1};
   std::atomic<uint64_t> written{0};  // records written since the last sync
-  // A write or an fsync of the write-ahead log failed: it is not synced again (RocksDB's
-  // writer must not be called after its error; it aborts the process in assertion builds).
-  std::atomic<bool> write_failed{false};
+  // The exporters whose snapshots are released when the database is reopened (see Exporter).
+  absl::Mutex exporters_mu;
+  std::set<Exporter*> exporters ABSL_GUARDED_BY(exporters_mu);
   absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::thread syncer;
+
+  // Closes the database first: its closing releases the exporters' snapshots (above).
+  ~Impl() { db.reset(); }
 
   absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
 
@@ -143,35 +147,52 @@ struct AccessLog::Impl {
   // Rewrites the log record by record, oldest first: `each` adds to the batch what a record
   // changes and returns false to stop. Written `doing` every 3,000 changes and at the end (then
   // with `last` added, synced if `sync`). DATA_LOSS for a record that does not parse.
-  absl::Status Rewrite(absl::string_view doing,
-                       const std::function<absl::StatusOr<bool>(absl::string_view key,
-                                                                v1::AccessRecord& record,
-                                                                rocksdb::WriteBatch& batch)>& each,
-                       const std::function<void(rocksdb::WriteBatch&)>& last = nullptr,
-                       bool sync = false) {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-    rocksdb::WriteBatch batch;
-    for (it->Seek("r"); it->Valid(); it->Next()) {
-      const absl::string_view key(it->key().data(), it->key().size());
-      if (key.size() != 9 || key[0] != 'r') break;
-      v1::AccessRecord record;
-      if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(
-            absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
+  absl::Status Rewrite(
+      absl::string_view doing,
+      const std::function<absl::StatusOr<bool>(absl::string_view key, v1::AccessRecord& record,
+                                               rocksdb::WriteBatch& batch)>& each,
+      const std::function<void(rocksdb::WriteBatch&)>& last = nullptr, bool sync = false) {
+    // In slices of 3,000 changes, each read apart from its write (a write may reopen the
+    // database, which waits for every read).
+    std::string from = "r";
+    for (;;) {
+      rocksdb::WriteBatch batch;
+      bool end = false;
+      RETURN_IF_ERROR(db->Read([&](rocksdb::DB& rocks) -> absl::Status {
+        std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
+        for (it->Seek(from);; it->Next()) {
+          const absl::string_view key =
+              it->Valid() ? absl::string_view(it->key().data(), it->key().size()) : "";
+          if (key.size() != 9 || key[0] != 'r') {
+            end = true;
+            break;
+          }
+          v1::AccessRecord record;
+          if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+            return absl::DataLossError(
+                absl::StrCat("access log: record ", SeqOf(key), " is unreadable"));
+          }
+          ASSIGN_OR_RETURN(const bool more, each(key, record, batch));
+          if (!more) {
+            end = true;
+            break;
+          }
+          if (batch.Count() >= 3000) {
+            from = RecordKey(SeqOf(key) + 1);
+            break;
+          }
+        }
+        return store::internal::FromRocks(it->status(), "reading the access log");
+      }));
+      if (!end) {
+        RETURN_IF_ERROR(db->Write(rocksdb::WriteOptions(), &batch, doing));
+        continue;
       }
-      ASSIGN_OR_RETURN(const bool more, each(key, record, batch));
-      if (!more) break;
-      if (batch.Count() >= 3000) {
-        RETURN_IF_ERROR(
-            store::internal::FromRocks(db->Write(rocksdb::WriteOptions(), &batch), doing));
-        batch.Clear();
-      }
+      if (last != nullptr) last(batch);
+      rocksdb::WriteOptions write;
+      write.sync = sync;
+      return db->Write(write, &batch, doing);
     }
-    RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
-    if (last != nullptr) last(batch);
-    rocksdb::WriteOptions write;
-    write.sync = sync;
-    return store::internal::FromRocks(db->Write(write, &batch), doing);
   }
 
   // Deletes, oldest first, the records (and their index entries) stamped before now - retention.
@@ -239,44 +260,57 @@ struct AccessLog::Impl {
     return text;
   }
 
-  // fsyncs the write-ahead log, unless a write or an fsync failed before.
+  // fsyncs the write-ahead log (after a failure: once the database could be reopened).
   void SyncWal() {
-    if (write_failed.load()) return;
-    const rocksdb::Status synced = db->SyncWAL();
-    if (synced.ok()) return;
-    write_failed = true;
-    LogSyncFailure(synced);
+    const absl::Status synced = db->SyncWal();
+    if (!synced.ok()) fprintf(stderr, "access log: fsync failed: %s\n", synced.ToString().c_str());
   }
 
-  static void LogSyncFailure(const rocksdb::Status& status) {
-    fprintf(stderr, "access log: fsync failed: %s\n", status.ToString().c_str());
+  // `snapshot`'s place in an exporter (its snapshot may be released by a reopening), or null
+  // for the latest state; UNAVAILABLE if the snapshot was released. Held: the database, shared.
+  static absl::StatusOr<const rocksdb::Snapshot*> SnapshotOf(
+      const rocksdb::Snapshot* const* snapshot) {
+    if (snapshot == nullptr) return nullptr;
+    if (*snapshot == nullptr) {
+      return absl::UnavailableError(
+          "the access log was reopened after a disk fault during this export; start it again");
+    }
+    return *snapshot;
   }
 
   // How many records are under `prefixes` (each an index, or "r"), from their keys.
-  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* snapshot,
+  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* const* snapshot,
                                  const std::vector<std::string>& prefixes) const {
-    rocksdb::ReadOptions read;
-    read.snapshot = snapshot;
-    uint64_t count = 0;
-    for (const std::string& prefix : prefixes) {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
-      for (it->Seek(prefix); it->Valid(); it->Next()) {
-        const absl::string_view key(it->key().data(), it->key().size());
-        if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
-        ++count;
+    return db->Read([&](rocksdb::DB& rocks) -> absl::StatusOr<uint64_t> {
+      rocksdb::ReadOptions read;
+      ASSIGN_OR_RETURN(read.snapshot, SnapshotOf(snapshot));
+      uint64_t count = 0;
+      for (const std::string& prefix : prefixes) {
+        std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(read));
+        for (it->Seek(prefix); it->Valid(); it->Next()) {
+          const absl::string_view key(it->key().data(), it->key().size());
+          if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
+          ++count;
+        }
+        RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
       }
-      RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
-    }
-    return count;
+      return count;
+    });
   }
 
   // Visits the records under `prefixes` ("r", or indexes whose records are disjoint) after
   // sequence `after`, oldest first (the indexes merged by sequence), until `visit` returns false.
-  absl::Status Visit(const rocksdb::Snapshot* snapshot, const std::vector<std::string>& prefixes,
-                     uint64_t after,
+  absl::Status Visit(const rocksdb::Snapshot* const* snapshot,
+                     const std::vector<std::string>& prefixes, uint64_t after,
                      const std::function<bool(v1::AccessRecord&)>& visit) const {
+    return db->Read(
+        [&](rocksdb::DB& rocks) { return VisitIn(rocks, snapshot, prefixes, after, visit); });
+  }
+  absl::Status VisitIn(rocksdb::DB& rocks, const rocksdb::Snapshot* const* snapshot,
+                       const std::vector<std::string>& prefixes, uint64_t after,
+                       const std::function<bool(v1::AccessRecord&)>& visit) const {
     rocksdb::ReadOptions read;
-    read.snapshot = snapshot;
+    ASSIGN_OR_RETURN(read.snapshot, SnapshotOf(snapshot));
     struct Cursor {
       const std::string& prefix;
       std::unique_ptr<rocksdb::Iterator> it;
@@ -290,8 +324,8 @@ struct AccessLog::Impl {
     };
     std::vector<Cursor> cursors;
     for (const std::string& prefix : prefixes) {
-      Cursor& cursor = cursors.emplace_back(Cursor{prefix, std::unique_ptr<rocksdb::Iterator>(
-                                                               db->NewIterator(read))});
+      Cursor& cursor = cursors.emplace_back(
+          Cursor{prefix, std::unique_ptr<rocksdb::Iterator>(rocks.NewIterator(read))});
       cursor.it->Seek(absl::StrCat(prefix, Seq(after + 1)));
     }
     for (;;) {
@@ -307,7 +341,7 @@ struct AccessLog::Impl {
       if (next == nullptr) break;
       std::string value;
       if (next->prefix != "r") {
-        const rocksdb::Status got = db->Get(read, RecordKey(sequence), &value);
+        const rocksdb::Status got = rocks.Get(read, RecordKey(sequence), &value);
         if (!got.ok()) return store::internal::FromRocks(got, "reading the access log");
       } else {
         value.assign(next->it->value().data(), next->it->value().size());
@@ -330,9 +364,12 @@ struct AccessLog::Impl {
   // names a youth but no area gets its youth's case's area.
   absl::Status IndexByArea() {
     std::string done;
-    const rocksdb::Status marked = db->Get(rocksdb::ReadOptions(), kAreaIndexed, &done);
+    const absl::Status marked = db->Read([&](rocksdb::DB& rocks) {
+      return store::internal::FromRocks(rocks.Get(rocksdb::ReadOptions(), kAreaIndexed, &done),
+                                        "reading the access log");
+    });
     if (marked.ok()) return absl::OkStatus();
-    if (!marked.IsNotFound()) return store::internal::FromRocks(marked, "reading the access log");
+    if (!absl::IsNotFound(marked)) return marked;
     return Rewrite(
         "indexing the access log",
         [&](absl::string_view key, v1::AccessRecord& record,
@@ -366,21 +403,22 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  if (impl->options.env != nullptr) db_options.env = impl->options.env;
-  rocksdb::DB* db = nullptr;
-  RETURN_IF_ERROR(
-      store::internal::FromRocks(rocksdb::DB::Open(db_options, directory, &db),
-                                 absl::StrCat("opening the access log in ", directory)));
-  impl->db.reset(db);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  it->SeekForPrev(absl::StrCat("r", std::string(8, '\xff')));
-  if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'r') {
-    impl->next = SeqOf(absl::string_view(it->key().data(), it->key().size())) + 1;
-  }
-  RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
-  it.reset();
+  store::internal::RecoveringDb::Options db_options;
+  db_options.name = "the access log";
+  db_options.db.create_if_missing = true;
+  if (impl->options.env != nullptr) db_options.db.env = impl->options.env;
+  db_options.before_close = [raw = impl.get()](rocksdb::DB& rocks) {
+    ReleaseSnapshots(*raw, rocks);
+  };
+  ASSIGN_OR_RETURN(impl->db, store::internal::RecoveringDb::Open(std::move(db_options), directory));
+  RETURN_IF_ERROR(impl->db->Read([&](rocksdb::DB& rocks) {
+    std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(absl::StrCat("r", std::string(8, '\xff')));
+    if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'r') {
+      impl->next = SeqOf(absl::string_view(it->key().data(), it->key().size())) + 1;
+    }
+    return store::internal::FromRocks(it->status(), "reading the access log");
+  }));
   RETURN_IF_ERROR(impl->IndexByArea());
   RETURN_IF_ERROR(impl->Purge().status());
   Impl* raw = impl.get();
@@ -396,8 +434,15 @@ AccessLog::~AccessLog() {
     }
     impl_->syncer.join();
   }
-  impl_->SyncWal();
-  impl_->db->Close().PermitUncheckedError();
+  impl_->db.reset();  // fsyncs the write-ahead log (unless a write failed) and closes
+}
+
+void AccessLog::ReleaseSnapshots(Impl& impl, rocksdb::DB& db) {
+  absl::MutexLock lock(&impl.exporters_mu);
+  for (Exporter* exporter : impl.exporters) {
+    if (exporter->snapshot_ != nullptr) db.ReleaseSnapshot(exporter->snapshot_);
+    exporter->snapshot_ = nullptr;
+  }
 }
 
 absl::StatusOr<uint64_t> AccessLog::Purge() { return impl_->Purge(); }
@@ -445,18 +490,13 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
   }
   rocksdb::WriteOptions write;
   write.sync = impl_->options.sync_interval == absl::ZeroDuration();
-  const absl::Status written =
-      store::internal::FromRocks(impl_->db->Write(write, &batch), "writing the access log");
-  if (!written.ok()) {
-    impl_->write_failed = true;
-    return written;
-  }
+  RETURN_IF_ERROR(impl_->db->Write(write, &batch, "writing the access log"));
   impl_->written.fetch_add(records.size());
   return absl::OkStatus();
 }
 
 absl::Status AccessLog::Checkpoint(const std::string& directory) {
-  return store::internal::WriteCheckpoint(impl_->db.get(), directory);
+  return impl_->db->Checkpoint(directory);
 }
 
 uint64_t AccessLog::last_sequence() const { return impl_->next.load() - 1; }
@@ -487,20 +527,40 @@ absl::StatusOr<v1::ListAccessRecordsResponse> AccessLog::List(
 
 absl::StatusOr<std::unique_ptr<AccessLog::Exporter>> AccessLog::StartExport(
     const v1::ExportAccessLogRequest& request, size_t batch, const Areas& areas) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> prefixes,
-                   PrefixesFor(request.youth_id(), request.person(), /*one_required=*/false, areas));
-  std::unique_ptr<Exporter> exporter(new Exporter(this, impl_->db->GetSnapshot(),
-                                                  std::move(prefixes), std::max<size_t>(batch, 1)));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> prefixes,
+      PrefixesFor(request.youth_id(), request.person(), /*one_required=*/false, areas));
+  std::unique_ptr<Exporter> exporter(
+      new Exporter(this, std::move(prefixes), std::max<size_t>(batch, 1)));
+  RETURN_IF_ERROR(impl_->db->Read([&](rocksdb::DB& rocks) {
+    exporter->snapshot_ = rocks.GetSnapshot();
+    absl::MutexLock lock(&impl_->exporters_mu);
+    impl_->exporters.insert(exporter.get());
+    return absl::OkStatus();
+  }));
   // Counted first, from the same snapshot, for progress.
-  ASSIGN_OR_RETURN(exporter->total_, impl_->Count(exporter->snapshot_, exporter->prefixes_));
+  ASSIGN_OR_RETURN(exporter->total_, impl_->Count(&exporter->snapshot_, exporter->prefixes_));
   return exporter;
 }
 
-AccessLog::Exporter::~Exporter() { log_->impl_->db->ReleaseSnapshot(snapshot_); }
+AccessLog::Exporter::~Exporter() {
+  Impl& impl = *log_->impl_;
+  // Released while the database is held (no reopening releases it meanwhile); a reopening
+  // released it already if no database is open.
+  impl.db
+      ->Read([&](rocksdb::DB& rocks) {
+        if (snapshot_ != nullptr) rocks.ReleaseSnapshot(snapshot_);
+        snapshot_ = nullptr;
+        return absl::OkStatus();
+      })
+      .IgnoreError();
+  absl::MutexLock lock(&impl.exporters_mu);
+  impl.exporters.erase(this);
+}
 
 absl::StatusOr<rpc::Pull> AccessLog::Exporter::Next(v1::ExportAccessLogResponse& response) {
   if (done_) return rpc::Pull::kNone;
-  RETURN_IF_ERROR(log_->impl_->Visit(snapshot_, prefixes_, after_, [&](v1::AccessRecord& record) {
+  RETURN_IF_ERROR(log_->impl_->Visit(&snapshot_, prefixes_, after_, [&](v1::AccessRecord& record) {
     after_ = record.sequence();
     *response.add_records() = std::move(record);
     return response.records_size() < static_cast<int>(batch_);

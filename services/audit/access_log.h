@@ -36,8 +36,18 @@
 // its record through a crash of hotspotd and through a power loss (access_log_power_loss_test).
 // With a positive interval Record() returns once they are in the write-ahead log file, which a
 // crash of hotspotd does not lose, and the file is fsync'ed every `sync_interval` (and on
-// close), which bounds what a power loss can take. After a failed write or fsync the log is not
-// fsync'ed again (its writes fail too: nothing more is answered) until it is reopened.
+// close), which bounds what a power loss can take.
+//
+// Failure (store::internal::RecoveringDb). A write or fsync that fails (an I/O error, a full
+// disk) fails its Record() (INTERNAL; RESOURCE_EXHAUSTED for a full disk), and every Record()
+// after it fails at once with that error, until the log has recovered by itself, without a
+// restart: on the next Record() (then at most every 10 ms, doubling up to 1 s, while it still
+// fails) it writes and fsyncs a probe file, and once the disk takes it, closes its database and
+// opens it again, and that Record() goes on. A Record() that failed may have left its records in
+// the write-ahead log, and they are then in the log after the reopening (a record of a read that
+// was not answered; a gap in the sequence still marks one, too); every answered read keeps its
+// record. Reads (List, exports) go on throughout, except that an export running across a
+// reopening answers UNAVAILABLE ("start it again"): its snapshot is gone.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef HOTSPOT_SERVICES_AUDIT_ACCESS_LOG_H_
@@ -59,6 +69,7 @@
 #include "services/security/sealer.h"
 
 namespace rocksdb {
+class DB;
 class Env;
 class Snapshot;
 }  // namespace rocksdb
@@ -138,11 +149,11 @@ class AccessLog final : public security::AccessRecorder {
 
    private:
     friend class AccessLog;
-    Exporter(const AccessLog* log, const rocksdb::Snapshot* snapshot,
-             std::vector<std::string> prefixes, size_t batch)
-        : log_(log), snapshot_(snapshot), prefixes_(std::move(prefixes)), batch_(batch) {}
+    Exporter(const AccessLog* log, std::vector<std::string> prefixes, size_t batch)
+        : log_(log), prefixes_(std::move(prefixes)), batch_(batch) {}
     const AccessLog* const log_;
-    const rocksdb::Snapshot* const snapshot_;
+    // Null once a reopening released it (see Durability); set and read holding the database.
+    const rocksdb::Snapshot* snapshot_ = nullptr;
     const std::vector<std::string> prefixes_;  // the indexes read, merged by sequence
     const size_t batch_;
     uint64_t total_ = 0;
@@ -166,7 +177,8 @@ class AccessLog final : public security::AccessRecorder {
                       const Areas& areas = std::nullopt) const;
 
   // Writes a consistent copy of the log to `directory`, which must not exist. INTERNAL for I/O
-  // errors.
+  // errors, RESOURCE_EXHAUSTED for a full disk; while the log refuses writes (see Failure), its
+  // failure (a checkpoint flushes, which must not touch a failed database).
   absl::Status Checkpoint(const std::string& directory);
 
   // The sequence number of the last record written; 0 if none.
@@ -179,6 +191,8 @@ class AccessLog final : public security::AccessRecorder {
  private:
   struct Impl;
   explicit AccessLog(std::unique_ptr<Impl> impl);
+  // Releases every exporter's snapshot of `db`, before a reopening closes it.
+  static void ReleaseSnapshots(Impl& impl, rocksdb::DB& db);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -20,6 +20,7 @@
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
 #include "store/event_id.h"
+#include "store/recovering_db.h"
 #include "store/rocks_status.h"
 #include "store/status_macros.h"
 
@@ -94,13 +95,16 @@ absl::Status ValidateSubject(absl::string_view subject) {
 struct KeyStore::Impl {
   KeyStoreOptions options;
   std::string master_key;
-  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<store::internal::RecoveringDb> db;
 
   absl::Mutex mu;
   absl::flat_hash_map<std::string, DataKey> cache ABSL_GUARDED_BY(mu);
+  // The database's generation the cache was read from: after a reopening, a failed erasure may
+  // have reached the store after all, so the cache is read again.
+  uint64_t cache_generation ABSL_GUARDED_BY(mu) = 0;
 
   ~Impl() {
-    if (db) db->Close().PermitUncheckedError();  // nothing to do with an error while closing
+    db.reset();
     std::fill(master_key.begin(), master_key.end(), '\0');
   }
 
@@ -111,14 +115,22 @@ struct KeyStore::Impl {
 
   // What the store holds for the subject: NOT_FOUND if nothing.
   absl::StatusOr<DataKey> Load(const std::string& subject) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (const uint64_t generation = db->generation(); generation != cache_generation) {
+      cache.clear();
+      cache_generation = generation;
+    }
     if (auto it = cache.find(subject); it != cache.end()) return it->second;
     std::string value;
     if (auto it = pending.find(subject); it != pending.end()) {
       value = it->second;
     } else {
-      const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), subject, &value);
-      if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no data key for ", subject));
-      RETURN_IF_ERROR(FromRocks(s, "reading a data key"));
+      const absl::Status read = db->Read([&](rocksdb::DB& rocks) {
+        return FromRocks(rocks.Get(rocksdb::ReadOptions(), subject, &value), "reading a data key");
+      });
+      if (absl::IsNotFound(read)) {
+        return absl::NotFoundError(absl::StrCat("no data key for ", subject));
+      }
+      RETURN_IF_ERROR(read);
     }
     DataKey key;
     if (!value.empty() && value[0] == kErased) {
@@ -133,7 +145,9 @@ struct KeyStore::Impl {
   }
 
   absl::Status Put(const std::string& subject, const std::string& value) {
-    return FromRocks(db->Put(Durable(), subject, value), "writing a data key");
+    rocksdb::WriteBatch batch;
+    RETURN_IF_ERROR(FromRocks(batch.Put(subject, value), "staging a data key"));
+    return db->Write(Durable(), &batch, "writing a data key");
   }
 
   rocksdb::WriteOptions Durable() const {
@@ -184,7 +198,7 @@ struct KeyStore::Impl {
     for (const auto& [parent, record] : parent_keys) {
       RETURN_IF_ERROR(FromRocks(batch.Put(parent, record), "staging a data key"));
     }
-    RETURN_IF_ERROR(FromRocks(db->Write(Durable(), &batch), "writing links of data keys"));
+    RETURN_IF_ERROR(db->Write(Durable(), &batch, "writing links of data keys"));
     absl::MutexLock lock(&mu);
     for (const auto& [parent, record] : parent_keys) {
       if (auto it = pending.find(parent); it != pending.end() && it->second == record) {
@@ -204,32 +218,34 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
   ASSIGN_OR_RETURN(impl->master_key,
                    LoadMasterKey(options.master_key_file, options.create_if_missing));
   impl->options = std::move(options);
-  rocksdb::Options db_options;
-  db_options.create_if_missing = impl->options.create_if_missing;
-  if (impl->options.env != nullptr) db_options.env = impl->options.env;
-  rocksdb::DB* db = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(db_options, directory, &db);
-  if (!s.ok() && s.IsInvalidArgument() && !impl->options.create_if_missing) {
+  store::internal::RecoveringDb::Options db_options;
+  db_options.name = "the key store";
+  db_options.db.create_if_missing = impl->options.create_if_missing;
+  if (impl->options.env != nullptr) db_options.db.env = impl->options.env;
+  absl::StatusOr<std::unique_ptr<store::internal::RecoveringDb>> db =
+      store::internal::RecoveringDb::Open(std::move(db_options), directory);
+  if (absl::IsInvalidArgument(db.status()) && !impl->options.create_if_missing) {
     return absl::NotFoundError(absl::StrCat("no key store in ", directory));
   }
-  RETURN_IF_ERROR(FromRocks(s, absl::StrCat("opening the key store in ", directory)));
-  impl->db.reset(db);
+  RETURN_IF_ERROR(db.status());
+  impl->db = *std::move(db);
 
   // A store whose keys do not open with this master key is the wrong pairing: say so now.
-  std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->value().empty() || it->value()[0] != kWrappedKey) continue;
-    absl::StatusOr<std::string> key =
-        internal::Open(impl->master_key, it->key().ToString(), it->value().ToString().substr(1));
-    if (!key.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("the key store in ", directory,
-                       " does not open with this master key: ", key.status().message()));
+  RETURN_IF_ERROR(impl->db->Read([&](rocksdb::DB& rocks) -> absl::Status {
+    std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->value().empty() || it->value()[0] != kWrappedKey) continue;
+      absl::StatusOr<std::string> key =
+          internal::Open(impl->master_key, it->key().ToString(), it->value().ToString().substr(1));
+      if (!key.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("the key store in ", directory,
+                         " does not open with this master key: ", key.status().message()));
+      }
+      break;
     }
-    break;
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "reading the key store"));
-  it.reset();
+    return FromRocks(it->status(), "reading the key store");
+  }));
   return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl)));
 }
 
@@ -288,7 +304,7 @@ absl::StatusOr<std::string> KeyStore::ReserveSubject(absl::string_view category)
         FromRocks(batch.Put(id, std::string(1, kWrappedKey) + wrapped), "staging keys"));
     made.emplace_back(std::move(id), std::move(key));
   }
-  RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->Durable(), &batch), "writing data keys"));
+  RETURN_IF_ERROR(impl_->db->Write(impl_->Durable(), &batch, "writing data keys"));
   absl::MutexLock lock(&impl_->mu);
   auto& ids = impl_->stock[category];
   for (size_t i = 1; i < made.size(); ++i) {
@@ -311,7 +327,7 @@ absl::Status KeyStore::Sync() {
   for (const auto& [subject, record] : batch_keys) {
     RETURN_IF_ERROR(FromRocks(batch.Put(subject, record), "staging data keys"));
   }
-  RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->Durable(), &batch), "writing data keys"));
+  RETURN_IF_ERROR(impl_->db->Write(impl_->Durable(), &batch, "writing data keys"));
   absl::MutexLock lock(&impl_->mu);
   for (const auto& [subject, record] : batch_keys) impl_->pending.erase(subject);
   return absl::OkStatus();
@@ -327,12 +343,13 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   // The dependents' links (none written since: NewDependentSubject and AddParents hold sync_mu).
   std::vector<std::string> dependents;
   const std::string prefix = LinkPrefix(subject);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    dependents.push_back(it->key().ToString().substr(prefix.size()));
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "reading the key store"));
-  it.reset();
+  RETURN_IF_ERROR(impl_->db->Read([&](rocksdb::DB& rocks) {
+    std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      dependents.push_back(it->key().ToString().substr(prefix.size()));
+    }
+    return FromRocks(it->status(), "reading the key store");
+  }));
   if (!own.ok() && dependents.empty()) return own.status();
   std::string marker(1, kErased);
   absl::StrAppend(&marker, absl::ToUnixMicros(absl::Now()));
@@ -350,7 +367,7 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   for (const std::string& each : erased) {
     RETURN_IF_ERROR(FromRocks(batch.Put(each, marker), "staging an erasure"));
   }
-  RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->Durable(), &batch), "erasing data keys"));
+  RETURN_IF_ERROR(impl_->db->Write(impl_->Durable(), &batch, "erasing data keys"));
   for (const std::string& each : erased) {
     impl_->pending.erase(each);  // never to be written now
     impl_->Remember(each, DataKey{true, ""});
@@ -359,10 +376,13 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   // bottommost compaction rewrites every table without them.
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  RETURN_IF_ERROR(FromRocks(impl_->db->Flush(flush), "flushing the key store"));
+  RETURN_IF_ERROR(impl_->db->WritePath("flushing the key store",
+                                       [&](rocksdb::DB& rocks) { return rocks.Flush(flush); }));
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return FromRocks(impl_->db->CompactRange(compact, nullptr, nullptr), "compacting the key store");
+  return impl_->db->WritePath("compacting the key store", [&](rocksdb::DB& rocks) {
+    return rocks.CompactRange(compact, nullptr, nullptr);
+  });
 }
 
 absl::StatusOr<std::string> KeyStore::NewDependentSubject(absl::string_view category,
@@ -408,7 +428,7 @@ absl::StatusOr<std::string> KeyStore::DeriveKey(absl::string_view purpose) const
 
 absl::Status KeyStore::Checkpoint(const std::string& directory) {
   RETURN_IF_ERROR(Sync());
-  return store::internal::WriteCheckpoint(impl_->db.get(), directory);
+  return impl_->db->Checkpoint(directory);
 }
 
 }  // namespace hotspot::security

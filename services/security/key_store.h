@@ -24,6 +24,18 @@
 // dependent's key with markers, and drops the parent's links, in one synced batch, so a crash
 // leaves either all of them or none erased, and erasing again finishes the purge.
 //
+// Failure (store::internal::RecoveringDb). A write or fsync that fails (an I/O error, a full
+// disk) fails its call (INTERNAL; RESOURCE_EXHAUSTED for a full disk; new keys then stay
+// pending for the next Sync()), and every writing call after it fails at once with that error,
+// until the store has recovered by itself, without a restart: on the next writing call (then at
+// most every 10 ms, doubling up to 1 s, while it still fails) it writes and fsyncs a probe file,
+// and once the disk takes it, closes its database and opens it again, and that call goes on.
+// Reads (KeyForReading, and KeyForSealing of a subject that has a key) go on throughout. What a
+// failed write left in the write-ahead log may be in the store after the reopening: a key that
+// was never handed out (harmless), or an erasure that was answered with an error (erase again);
+// the keys cached in memory are read again from the reopened store. Every acknowledged key
+// (a KeyForSealing without defer_new_keys, a Sync(), a reservation) survives.
+//
 // Thread-safety: safe for concurrent use. Concurrent first uses of one subject get one key.
 #ifndef HOTSPOT_SERVICES_SECURITY_KEY_STORE_H_
 #define HOTSPOT_SERVICES_SECURITY_KEY_STORE_H_
@@ -112,7 +124,8 @@ class KeyStore {
   absl::Status AddParents(absl::string_view dependent, absl::Span<const std::string> parents);
 
   // Writes the keys created since the last Sync() (with defer_new_keys) in one synced batch;
-  // returns at once if there are none. INTERNAL for I/O errors (the keys stay pending).
+  // returns at once if there are none. INTERNAL for I/O errors, RESOURCE_EXHAUSTED for a full
+  // disk (the keys stay pending; see Failure).
   absl::Status Sync();
 
   // Deletes the subject's data key, and the keys of its dependents, for good, and purges them
@@ -128,7 +141,8 @@ class KeyStore {
   absl::StatusOr<std::string> DeriveKey(absl::string_view purpose) const;
 
   // Writes a consistent copy of the key store (wrapped keys only; the master key is not in it)
-  // to `directory`, which must not exist, after syncing new keys. INTERNAL for I/O errors.
+  // to `directory`, which must not exist, after syncing new keys. INTERNAL for I/O errors,
+  // RESOURCE_EXHAUSTED for a full disk; while the store refuses writes (see Failure), its failure.
   absl::Status Checkpoint(const std::string& directory);
 
  private:
