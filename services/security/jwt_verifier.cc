@@ -155,6 +155,17 @@ std::optional<Json> DecodePart(absl::string_view part) {
   return json;
 }
 
+// Whether `part` is unpadded base64url, as every part of a compact JWS is (RFC 7515): only
+// [A-Za-z0-9_-], and not one character over a whole number of bytes. libcjose's decoder asserts
+// (aborting the process) on a '=' inside a part, so a token reaches it only if this holds.
+bool IsBase64Url(absl::string_view part) {
+  if (part.size() % 4 == 1) return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
 // A NumericDate member of the claims ("exp", "nbf"): seconds since the epoch, maybe fractional.
 std::optional<absl::Time> TimeMember(const Json& claims, const char* name) {
   auto it = claims.find(name);
@@ -327,6 +338,9 @@ absl::StatusOr<TokenClaims> JwtVerifier::Verify(absl::string_view token) const {
     return Refused(absl::StrCat("its algorithm ", alg, " does not fit key ", Bounded(*kid)));
   }
 
+  if (!std::all_of(parts.begin(), parts.end(), IsBase64Url)) {
+    return Refused("it is not a JWS in compact form (unpadded base64url parts)");
+  }
   cjose_err err;
   std::unique_ptr<cjose_jws_t, void (*)(cjose_jws_t*)> jws(
       cjose_jws_import(token.data(), token.size(), &err), cjose_jws_release);

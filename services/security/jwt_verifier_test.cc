@@ -3,6 +3,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
@@ -316,6 +317,24 @@ TEST_F(JwtVerifierTest, ForgedSignaturesAndOtherAlgorithmsAreRefused) {
   EXPECT_EQ(Refusal(*verifier, testing::ForgedJwt({{"alg", "RS256"}}, Anna(), "sig")),
             "the access token is refused: its header names no key id (kid)");
   EXPECT_EQ(provider_.fetches(), 1);
+}
+
+// Found by tests/fuzz/jwt_fuzz.cc: a '=' inside a part made libcjose's base64 decoder fail an
+// assertion and abort hotspotd, for a token from anyone. Such tokens, and parts of an impossible
+// length or with other characters, are refused before libcjose sees them.
+TEST_F(JwtVerifierTest, PartsThatAreNotUnpaddedBase64UrlAreRefusedBeforeLibcjoseReadsThem) {
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  const std::vector<std::string> parts = absl::StrSplit(ec_->Sign(Anna()), '.');
+  const std::string kRefused =
+      "the access token is refused: it is not a JWS in compact form (unpadded base64url parts)";
+  std::string padded = parts[2];
+  padded[1] = '=';  // one character of a quartet, then padding: libcjose's assertion
+  EXPECT_EQ(Refusal(*verifier, absl::StrCat(parts[0], ".", parts[1], ".", padded)), kRefused);
+  EXPECT_EQ(Refusal(*verifier, absl::StrCat(parts[0], ".", parts[1], "=.", parts[2])), kRefused);
+  EXPECT_EQ(Refusal(*verifier, absl::StrCat(parts[0], ".", parts[1], ".", parts[2], "AAA")),
+            kRefused);  // 86 + 3 characters: one over a whole number of bytes
+  EXPECT_EQ(Refusal(*verifier, absl::StrCat(parts[0], ".", parts[1], "+/.", parts[2])), kRefused);
+  EXPECT_TRUE(verifier->Verify(absl::StrJoin(parts, ".")).ok());  // the token itself is good
 }
 
 TEST_F(JwtVerifierTest, AnUnknownKeyIdFetchesTheKeysAgainAtMostOncePerInterval) {
