@@ -36,7 +36,7 @@ test: build fuzz-build
 test-asan: deps fuzz-build
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
-	ctest --preset asan $(CTEST_ARGS)
+	ctest --preset asan -j $(JOBS) $(CTEST_ARGS)
 
 # A long fuzz run: each target for FUZZ_SECONDS, its corpus kept in build-fuzz/corpus/<target>
 # (a later run continues from it). A finding stops it; its input is in build-fuzz/tests/fuzz/artifacts/.
