@@ -4,7 +4,8 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CTEST_ARGS ?=
 
-.PHONY: deps configure build run test bench crash-long format schema-image clean
+.PHONY: deps configure build fuzz-build fuzz-seeds fuzz-long run test test-asan bench crash-long \
+	format schema-image clean
 
 deps:
 	./scripts/deps.sh
@@ -22,8 +23,36 @@ DATA_DIR ?= data
 run: build
 	./$(BUILD_DIR)/services/server/hotspotd --listen=$(LISTEN) --data_dir=$(DATA_DIR) --demo
 
-test: build
+# The libFuzzer targets (tests/fuzz): clang-14 with ASan and UBSan in build-fuzz/, only they and the
+# libraries they need. ctest's fuzz_<target> tests run them briefly and fail if they are missing.
+fuzz-build: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+test: build fuzz-build
 	ctest --preset default $(CTEST_ARGS)
+
+# The whole suite under AddressSanitizer and UBSan (build-asan/, Debug; slow to build).
+test-asan: deps fuzz-build
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS) $(CTEST_ARGS)
+
+# A long fuzz run: each target for FUZZ_SECONDS, its corpus kept in build-fuzz/corpus/<target>
+# (a later run continues from it). A finding stops it; its input is in build-fuzz/tests/fuzz/artifacts/.
+FUZZ_SECONDS ?= 3600
+FUZZ_TARGETS ?= record_codec command tokens_file jwt
+fuzz-long: fuzz-build
+	for t in $(FUZZ_TARGETS); do \
+	  tests/fuzz/run_fuzz.sh build-fuzz/tests/fuzz/fuzz_$$t tests/fuzz/corpus/$$t $(FUZZ_SECONDS) \
+	    build-fuzz/corpus/$$t || exit 1; \
+	done
+
+# The command target's seeds, from the scenario it fuzzes against (after the scenario or the
+# requests change).
+fuzz-seeds: fuzz-build
+	cmake --build --preset fuzz --target fuzz_command_seeds
+	./build-fuzz/tests/fuzz/fuzz_command_seeds tests/fuzz/corpus/command
 
 bench: build
 	./$(BUILD_DIR)/tests/bench/store_bench --json --dir=$(BUILD_DIR)/bench-data
@@ -47,4 +76,4 @@ schema-image:
 	./scripts/schema_image.sh refresh
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz

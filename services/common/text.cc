@@ -99,7 +99,12 @@ std::string EscapeForTerminal(absl::string_view text) {
     } else if (cp.value == '\t') {
       out += "\\t";
     } else if (!Printable(cp.value, false)) {
-      absl::StrAppendFormat(&out, cp.value < 0x100 ? "\\x%02x" : "\\u%04x", cp.value);
+      // Two calls: clang checks abseil's format strings at compile time, so each is a literal.
+      if (cp.value < 0x100) {
+        absl::StrAppendFormat(&out, "\\x%02x", cp.value);
+      } else {
+        absl::StrAppendFormat(&out, "\\u%04x", cp.value);
+      }
     } else {
       out.append(text.data() + i, cp.bytes);
     }

@@ -7,6 +7,7 @@
 // Errors (absl codes; the command service maps them to gRPC codes one to one):
 //   INVALID_ARGUMENT     malformed input; the message starts with the field's name
 //   NOT_FOUND            an id names nothing
+//   ALREADY_EXISTS       the area, agency or body a request establishes exists already
 //   FAILED_PRECONDITION  a rule of the domain is broken
 //   PERMISSION_DENIED    the caller's role, agency or area may not do it
 //   ABORTED              the request pinned an expected version the stream is not at (told

@@ -673,7 +673,7 @@ TEST_F(QueryServiceTest, TheProgrammeAndTheAgencyDirectoryReadBack) {
   get.set_min_position(ready_);
   v1::GetProgrammeResponse got;
   ASSERT_TRUE(queries_->GetProgramme(As(cast_->school_member).get(), get, &got).ok());
-  const v1::ProgrammeView& adopted = got.programme();
+  const v1::ProgrammeView adopted = got.programme();  // a copy: `got` is read into again below
   EXPECT_EQ(adopted.area_id(), scenario::kAreaId);
   // The demo's political follow-up group approved the chief's revision of the speed target.
   EXPECT_EQ(adopted.revision(), 2);
