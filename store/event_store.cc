@@ -28,6 +28,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "store/head_witness.h"
 #include "store/record_codec.h"
 #include "store/recovering_db.h"
 #include "store/rocks_status.h"
@@ -268,6 +269,22 @@ struct EventStore::Impl {
   // Subscriptions waiting for an event (Subscription::OnReady), by the position they wait for.
   std::multimap<uint64_t, Subscription*> ready ABSL_GUARDED_BY(live_mu);
   std::atomic<uint64_t> head_position{0};
+  // The chain hash of the event at published_head (for the witness).
+  std::string published_hash ABSL_GUARDED_BY(live_mu);
+  // How far Verify() reads: the stored tail when LimitReadsTo() cut the published head below it.
+  std::atomic<uint64_t> verify_to{0};
+
+  // The head witness (see head_witness.h), written by its own thread after commits; null without
+  // Options::sync and for a damaged log opened with Options::open_damaged (whose witness must
+  // keep saying what was lost).
+  std::unique_ptr<internal::HeadWitness> witness;
+  std::thread witness_thread;
+  // Checks the log against its witness at open: DATA_LOSS if acknowledged events are gone.
+  absl::Status CheckWitness(const internal::HeadWitness::Record& witnessed)
+      ABSL_SHARED_LOCKS_REQUIRED(db_mu);
+  // Records each new published head in the witness until the store closes.
+  void WitnessLoop(uint64_t witnessed);
+
   std::atomic<uint64_t> stat_appends{0};
   std::atomic<uint64_t> stat_events{0};
   std::atomic<uint64_t> stat_syncs{0};
@@ -945,6 +962,7 @@ void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>>
     for (Ready& ready : due) std::move(ready)(absl::OkStatus());
   };
   absl::MutexLock lock(&live_mu);
+  if (!events.empty()) published_hash = events.back()->hash;
   for (auto& event : events) {
     live_bytes += LiveBytes(*event);
     live.push_back(std::move(event));
@@ -1074,6 +1092,7 @@ EventStore::~EventStore() {
     due = impl_->TakeReady(UINT64_MAX);
   }
   for (Impl::Ready& ready : due) std::move(ready)(absl::CancelledError("the store is closing"));
+  if (impl_->witness_thread.joinable()) impl_->witness_thread.join();  // it records the head last
 }
 
 absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
@@ -1087,20 +1106,107 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->directory = directory;
+  impl->witness = std::make_unique<internal::HeadWitness>(impl->options.env, directory);
+  ASSIGN_OR_RETURN(const internal::HeadWitness::Record witnessed, impl->witness->Read());
   {
     absl::MutexLock lock(&impl->db_mu);
     RETURN_IF_ERROR(impl->OpenDatabase(/*read_only=*/false));
     RETURN_IF_ERROR(impl->LoadTail());
+    if (absl::Status lost = impl->CheckWitness(witnessed); !lost.ok()) {
+      if (!impl->options.open_damaged) return lost;
+      impl->witness.reset();
+      absl::MutexLock failed(&impl->failure_mu);
+      impl->failure_final = true;
+      impl->failure = std::move(lost);
+    }
   }
+  if (!impl->options.sync) impl->witness.reset();
   {
     absl::MutexLock lock(&impl->live_mu);
     impl->published_head = impl->next_position - 1;
+    impl->published_hash = impl->last_hash;
   }
   impl->head_position.store(impl->next_position - 1);
+  if (impl->witness != nullptr) {
+    impl->witness_thread = std::thread(
+        [raw = impl.get(), from = witnessed.position] { raw->WitnessLoop(from); });
+  }
   impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->committer = std::thread([raw = impl.get()] { raw->CommitterLoop(); });
   impl->completer = std::thread([raw = impl.get()] { raw->CompleterLoop(); });
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+absl::Status EventStore::Impl::CheckWitness(const internal::HeadWitness::Record& witnessed) {
+  if (witnessed.position == 0) return absl::OkStatus();
+  const uint64_t tail = next_position - 1;
+  const std::string recover = absl::StrCat(
+      " Nothing is written to it. To recover, restore the last backup (events after it are lost "
+      "unless another copy of the log holds them); if this directory was restored from a backup "
+      "on purpose, over an older one, delete ", witness->FileName(0), " and ",
+      witness->FileName(1), " to accept it as it is.");
+  if (tail < witnessed.position) {
+    return absl::DataLossError(absl::StrCat(
+        "the event log in ", directory, " lost acknowledged events: it ends at position ", tail,
+        ", but events up to position ", witnessed.position,
+        " were acknowledged (its write-ahead log was damaged or lost: RocksDB replays it up to "
+        "the first record it cannot read).",
+        recover));
+  }
+  std::string value;
+  const rocksdb::Status read =
+      db->Get(rocksdb::ReadOptions(), log, LogKey(witnessed.position), &value);
+  absl::Status checked = FromRocks(read, absl::StrCat("reading position ", witnessed.position));
+  if (checked.ok()) {
+    absl::StatusOr<internal::RecordView> record = internal::ParseRecord(value);
+    if (!record.ok()) {
+      checked = record.status();
+    } else if (record->chain_hash != witnessed.hash) {
+      checked = absl::DataLossError("it holds another event than the one acknowledged there");
+    }
+  }
+  if (checked.ok()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("the event log in ", directory,
+                                          " does not hold the event acknowledged at position ",
+                                          witnessed.position, ": ", checked.message(), ".",
+                                          recover));
+}
+
+void EventStore::Impl::WitnessLoop(uint64_t witnessed) {
+  // A failed write leaves the previous record, which is still true; it is tried again later.
+  constexpr absl::Duration kRetry = absl::Seconds(1);
+  // At most one record this often (each is an fsync, which the WAL's syncs would otherwise
+  // share the disk with at every commit), and one more when the store closes.
+  constexpr absl::Duration kEvery = absl::Milliseconds(10);
+  auto pause = [this](absl::Duration pause) {
+    absl::MutexLock lock(&live_mu);
+    auto closing = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_mu) { return live_closed; };
+    live_mu.AwaitWithTimeout(absl::Condition(&closing), pause);
+  };
+  for (;;) {
+    uint64_t head = 0;
+    std::string hash;
+    bool closed = false;
+    {
+      absl::MutexLock lock(&live_mu);
+      auto due = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_mu) {
+        return published_head > witnessed || live_closed;
+      };
+      live_mu.Await(absl::Condition(&due));
+      head = published_head;
+      hash = published_hash;
+      closed = live_closed;
+    }
+    if (head > witnessed) {
+      const bool written = witness->Write(head, hash).ok();
+      if (written) witnessed = head;
+      if (!closed) {
+        pause(written ? kEvery : kRetry);
+        continue;
+      }
+    }
+    if (closed) return;
+  }
 }
 
 absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
@@ -1426,6 +1532,26 @@ void EventStore::RefuseWrites(absl::Status why) {
   impl_->failure = std::move(why);
 }
 
+absl::Status EventStore::LimitReadsTo(uint64_t head) {
+  {
+    absl::MutexLock lock(&impl_->failure_mu);
+    if (!impl_->failure_final) {
+      return absl::FailedPreconditionError(
+          "the event store accepts writes: refuse them before limiting its reads");
+    }
+  }
+  absl::MutexLock lock(&impl_->live_mu);
+  if (head >= impl_->published_head) return absl::OkStatus();
+  impl_->verify_to.store(impl_->published_head, std::memory_order_release);
+  while (!impl_->live.empty() && impl_->live.back()->position > head) {
+    impl_->live_bytes -= LiveBytes(*impl_->live.back());
+    impl_->live.pop_back();
+  }
+  impl_->published_head = head;
+  impl_->head_position.store(head, std::memory_order_release);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id) const {
   std::optional<EventIdEntry> entry;
   {
@@ -1479,7 +1605,7 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
         absl::InvalidArgumentError(absl::StrCat("range: from ", from, " is past to ", to));
     return report;
   }
-  to = std::min(to, HeadPosition());
+  to = std::min(to, std::max(HeadPosition(), impl_->verify_to.load(std::memory_order_acquire)));
   if (from > to) return report;  // nothing stored in the range yet
   auto broken = [&report](uint64_t position, absl::string_view why) {
     report.first_broken_position = position;

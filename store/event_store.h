@@ -45,13 +45,24 @@
 // needed it. Every read answers UNAVAILABLE ("ask again shortly") only while no database could
 // be opened at all, not even read-only.
 //
+// At open. RocksDB replays its write-ahead log up to the first record it cannot read: a torn
+// tail after a crash, but also a damaged record in the middle, after which every record would be
+// dropped silently. A witness kept outside that log (head_witness.h), recorded after commits
+// (at most every 10 ms, by a thread of its own: no append waits for it),
+// says how far the log was acknowledged and which event stands there; Open() refuses a log that
+// ends before it or holds another event there (DATA_LOSS naming both positions and how to
+// recover; see Options::open_damaged), so that a position acknowledged once is never given to
+// another event. Without Options::sync nothing is acknowledged as durable and nothing is
+// witnessed.
+//
 // On-disk format. Column families:
 //   "log":       fixed64-BE position -> encoded event (see record_codec.h, format version 1)
 //   "streams":   stream name, 0x00, fixed64-BE version -> fixed64-BE position
 //   "heads":     stream name -> fixed64-BE version of its last event
 //   "event_ids": 16-byte event id -> position, stream version, content digest
 //   "default":   metadata ("format_version")
-// One append writes all of these in one WriteBatch, so they never disagree.
+// One append writes all of these in one WriteBatch, so they never disagree. Beside the database:
+// HEAD_WITNESS-0 and HEAD_WITNESS-1 (see head_witness.h); a store without them opens as before.
 #ifndef HOTSPOT_STORE_EVENT_STORE_H_
 #define HOTSPOT_STORE_EVENT_STORE_H_
 
@@ -160,6 +171,12 @@ struct Options {
   // most max_recovery_backoff apart; appends meanwhile fail fast. Default: 10 ms, 1 s.
   absl::Duration min_recovery_backoff = absl::Milliseconds(10);
   absl::Duration max_recovery_backoff = absl::Seconds(1);
+
+  // What Open() does with a log that lost acknowledged events (see EventStore, "At open"):
+  // false refuses to open it (DATA_LOSS); true opens it for reads only: every append is refused
+  // for good with that DATA_LOSS (WriteStatus() says it), and reads serve what is left, so that
+  // an operator can read a damaged log while its restore is prepared. Default: false.
+  bool open_damaged = false;
 
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
   // For tests that inject faults. Default: nullptr, RocksDB's default environment.
@@ -355,8 +372,9 @@ class EventStore {
  public:
   // Opens (or, with create_if_missing, creates) the store in `directory`. Returns a store that is
   // ready for use, or: INVALID_ARGUMENT for bad options or a directory that holds no store while
-  // create_if_missing is off; DATA_LOSS if the database is corrupt or its last event cannot be
-  // decoded; FAILED_PRECONDITION for an unknown format version; UNAVAILABLE if another process
+  // create_if_missing is off; DATA_LOSS if the database is corrupt, its last event cannot be
+  // decoded, or it lost acknowledged events (see "At open" and Options::open_damaged);
+  // FAILED_PRECONDITION for an unknown format version; UNAVAILABLE if another process
   // holds the directory's lock; INTERNAL for other I/O errors.
   static absl::StatusOr<std::unique_ptr<EventStore>> Open(Options options,
                                                           const std::string& directory);
@@ -437,6 +455,13 @@ class EventStore {
   // found broken (hotspotd's LogVerifier), which only a restore repairs. Appends already written
   // complete as they would; reads go on. WriteStatus() says `why` from then on.
   void RefuseWrites(absl::Status why);
+
+  // Serves reads only up to `head` from now on, for a log found broken after it (hotspotd's
+  // --serve_damaged_log): HeadPosition(), reads and subscriptions stop there, as if the log
+  // ended there; Verify() still covers the rest, and finds the break. Call it after
+  // RefuseWrites() (writes past a limited head would reuse positions), before anyone reads;
+  // FAILED_PRECONDITION otherwise. A head at or past HeadPosition() changes nothing.
+  absl::Status LimitReadsTo(uint64_t head);
 
   // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
   // stream name.

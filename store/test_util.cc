@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <system_error>
 #include <vector>
@@ -87,6 +88,32 @@ absl::Status FlipByteBehindTheStoresBack(const std::string& dir, uint64_t positi
     return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is past the record"));
   }
   return damaged;
+}
+
+absl::StatusOr<std::string> FlipWriteAheadLogByte(const std::string& dir, double fraction) {
+  std::filesystem::path newest;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::filesystem::path& path = entry.path();
+    // WAL files are numbered; the newest has the highest number.
+    if (path.extension() == ".log" && (newest.empty() || path.filename() > newest.filename())) {
+      newest = path;
+    }
+  }
+  if (newest.empty()) return absl::NotFoundError(absl::StrCat("no WAL file in ", dir));
+  const uintmax_t size = std::filesystem::file_size(newest, error);
+  if (error || size == 0) return absl::InternalError(absl::StrCat("cannot size ", newest.string()));
+  const auto offset = static_cast<std::streamoff>(static_cast<double>(size - 1) * fraction);
+  std::fstream file(newest, std::ios::in | std::ios::out | std::ios::binary);
+  char byte = 0;
+  file.seekg(offset);
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x10);
+  file.seekp(offset);
+  file.write(&byte, 1);
+  file.close();
+  if (!file) return absl::InternalError(absl::StrCat("cannot rewrite ", newest.string()));
+  return newest.string();
 }
 
 }  // namespace hotspot::store::testing

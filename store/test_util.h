@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "store/event_store.h"
 
 namespace hotspot::store::testing {
@@ -48,6 +49,11 @@ std::string PositionKey(uint64_t position);
 // record is shorter).
 absl::Status FlipByteBehindTheStoresBack(const std::string& dir, uint64_t position,
                                          size_t offset);
+
+// Flips one bit of the byte at `fraction` (0 to 1) of the newest write-ahead log file (*.log) of
+// the database in `dir`, while no store has it open: a WAL damaged at rest. Returns the file's
+// name; NOT_FOUND if `dir` holds no WAL file, INTERNAL if it cannot be rewritten.
+absl::StatusOr<std::string> FlipWriteAheadLogByte(const std::string& dir, double fraction);
 
 }  // namespace hotspot::store::testing
 

@@ -14,7 +14,7 @@
 //            [--max_transport_memory_mb=2048]
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
-//            [--verify_log_at_start] [--verify_log_interval_s=86400]
+//            [--verify_log_at_start] [--verify_log_interval_s=86400] [--serve_damaged_log]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -198,6 +198,11 @@ ABSL_FLAG(int, max_streams_per_connection, 100,
 ABSL_FLAG(bool, verify_log_at_start, false,
           "verify the whole event log (hash chain, stream and event-id indexes) before serving; a "
           "break stops the start, naming the position and how to recover. Default: false");
+ABSL_FLAG(bool, serve_damaged_log, false,
+          "start even if the event log is found damaged (acknowledged events lost, or a break "
+          "found by --verify_log_at_start): refuse every command and serve reads up to the intact "
+          "prefix, while a restore is prepared. Without it such a start stops, saying what is "
+          "wrong and how to recover. Default: false");
 ABSL_FLAG(int, verify_log_interval_s, 86400,
           "seconds between full verifications of the event log in the background (progress and "
           "result in GetProjectionStatus and the metrics); a break makes hotspotd refuse writes. "
@@ -320,6 +325,7 @@ int main(int argc, char** argv) {
   options.command_workers = absl::GetFlag(FLAGS_command_workers);
   options.deadline_interval = absl::Seconds(absl::GetFlag(FLAGS_deadline_interval_s));
   options.verify_log_at_start = absl::GetFlag(FLAGS_verify_log_at_start);
+  options.serve_damaged_log = absl::GetFlag(FLAGS_serve_damaged_log);
   options.verify_log_interval = absl::Seconds(absl::GetFlag(FLAGS_verify_log_interval_s));
   options.access_log_sync_interval = absl::Milliseconds(absl::GetFlag(FLAGS_access_log_sync_ms));
   options.retention_days = absl::GetFlag(FLAGS_retention_days);

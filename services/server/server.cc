@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -311,8 +313,37 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     metrics->Observe(c);
     heads->Committed(c);
   };
-  ASSIGN_OR_RETURN(impl->events,
-                   store::EventStore::Open(std::move(store_options), options.data_dir + "/events"));
+  // A damaged log (issue 15 §3) stops the start, or with --serve_damaged_log is served for
+  // reads only: `what` says what is wrong and how to recover; reads stop at `intact_head`.
+  auto damaged = [&options, &impl](const absl::Status& what,
+                                   std::optional<uint64_t> intact_head) -> absl::Status {
+    if (!options.serve_damaged_log) {
+      return absl::DataLossError(absl::StrCat(
+          what.message(), " (hotspotd --data_dir=EMPTY_DIR --restore_from=BACKUP restores a "
+          "backup and verifies it; to serve reads of what is intact meanwhile, start hotspotd "
+          "with --serve_damaged_log)"));
+    }
+    if (impl->events->WriteStatus().ok()) impl->events->RefuseWrites(what);
+    if (intact_head.has_value()) RETURN_IF_ERROR(impl->events->LimitReadsTo(*intact_head));
+    LOG(ERROR) << "event=serving_damaged_log head=" << impl->events->HeadPosition()
+               << " msg=\"" << absl::CEscape(what.message())
+               << "\" note=\"--serve_damaged_log: commands are refused, reads are served up to "
+                  "the head\"";
+    return absl::OkStatus();
+  };
+  store_options.open_damaged = options.serve_damaged_log;
+  absl::StatusOr<std::unique_ptr<store::EventStore>> opened =
+      store::EventStore::Open(std::move(store_options), options.data_dir + "/events");
+  if (opened.status().code() == absl::StatusCode::kDataLoss) {
+    // With --serve_damaged_log a log that lost events opens for reads; this one cannot even be.
+    if (options.serve_damaged_log) return opened.status();
+    return damaged(opened.status(), std::nullopt);
+  }
+  RETURN_IF_ERROR(opened.status());
+  impl->events = std::move(*opened);
+  if (const absl::Status refused = impl->events->WriteStatus(); !refused.ok()) {
+    RETURN_IF_ERROR(damaged(refused, std::nullopt));
+  }
   RETURN_IF_ERROR(impl->heads.Recover(*impl->events));  // before anything is appended
   impl->sealer = std::make_unique<security::Sealer>(keys);
   LogVerifierOptions verifier_options;
@@ -324,17 +355,13 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   if (options.verify_log_at_start) {
     if (const absl::Status verified = impl->log_verifier->RunOnce();
         verified.code() == absl::StatusCode::kDataLoss) {
-      return BrokenLog(verified);
+      const std::optional<uint64_t> broken = impl->log_verifier->Status().first_broken_position;
+      RETURN_IF_ERROR(damaged(BrokenLog(verified),
+                              broken.has_value() ? std::optional<uint64_t>(*broken - 1)
+                                                 : std::nullopt));
     } else if (!verified.ok()) {
       return verified;
     }
-  }
-
-  if (options.demo) {
-    ASSIGN_OR_RETURN(const v1::LoadDemoResponse demo,
-                     LoadDemo(impl->events.get(), impl->sealer.get()));
-    impl->demo_commands = demo.commands();
-    impl->demo_replayed = demo.replayed();
   }
 
   // The duplicate index's key is derived from the master key: it is never on disk.
@@ -351,6 +378,30 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                                     std::move(projector_options), impl->events.get(),
                                     projections::AllViews(impl->sealer.get(), std::move(digester)),
                                     options.data_dir + "/views"));
+  // Views that applied more of the log than it holds saw events it has lost since (a second
+  // witness beside the store's own, e.g. for a log of before the witness existed). Checked
+  // before anything is appended at those positions again.
+  if (impl->events->WriteStatus().ok()) {
+    const uint64_t head = impl->events->HeadPosition();
+    for (const projections::ViewStatus& view : impl->views->Status()) {
+      if (view.checkpoint <= head) continue;
+      RETURN_IF_ERROR(damaged(
+          BrokenLog(absl::DataLossError(absl::StrCat(
+              "it lost acknowledged events: it ends at position ", head, ", but the view ",
+              view.name, " has applied events up to position ", view.checkpoint))),
+          std::nullopt));
+      break;
+    }
+  }
+
+  if (options.demo && impl->events->WriteStatus().ok()) {
+    ASSIGN_OR_RETURN(const v1::LoadDemoResponse demo,
+                     LoadDemo(impl->events.get(), impl->sealer.get()));
+    impl->demo_commands = demo.commands();
+    impl->demo_replayed = demo.replayed();
+  } else if (options.demo) {
+    LOG(WARNING) << "event=demo_not_loaded msg=\"the event log refuses writes\"";
+  }
   // No query is answered before the views have caught up with the log as it is at the start.
   impl->query_handler = std::make_unique<queries::QueryHandler>(
       impl->views.get(), impl->sealer.get(), &impl->heads, nullptr, impl->events->HeadPosition());

@@ -90,6 +90,14 @@ struct ServerOptions {
   // Verify the whole event log (LogVerifier: the hash chain and the indexes) before serving: a
   // break stops the start with DATA_LOSS, naming the position and how to recover. Default: false.
   bool verify_log_at_start = false;
+  // What a damaged log does to the start. A log that lost acknowledged events (found at open by
+  // the event store's head witness, or by views that applied more of it than it holds), or one
+  // whose verification at start finds a break, stops the start with DATA_LOSS by default, naming
+  // what is wrong and how to recover. With this, hotspotd starts anyway for reads only: every
+  // command is refused with that DATA_LOSS (health: the command service NOT_SERVING), the demo
+  // is not loaded, and reads, subscriptions and audits are served up to the intact prefix (the
+  // position before a break; the whole remaining log after a lost tail). Default: false.
+  bool serve_damaged_log = false;
   // Between full verifications of the log in the background; zero: none. A break found makes
   // hotspotd refuse writes. Default: 24 h.
   absl::Duration verify_log_interval = absl::Hours(24);
