@@ -59,13 +59,21 @@ nlohmann::json TestKey::PublicJwk() const {
   return jwk;
 }
 
-std::string TestKey::Sign(const nlohmann::json& claims, std::optional<std::string> kid) const {
+std::string TestKey::Sign(const nlohmann::json& claims, std::optional<std::string> kid,
+                          const nlohmann::json& extra_header) const {
   cjose_err err;
   cjose_header_t* header = cjose_header_new(&err);
   CHECK(header != nullptr);
   CHECK(cjose_header_set(header, CJOSE_HDR_ALG, alg_.c_str(), &err));
   CHECK(cjose_header_set(header, CJOSE_HDR_KID, kid.value_or(kid_).c_str(), &err));
   CHECK(cjose_header_set(header, "typ", "JWT", &err));
+  for (const auto& [name, value] : extra_header.items()) {
+    // cjose takes strings as they are, and only arrays and objects as JSON.
+    CHECK(value.is_string()
+              ? cjose_header_set(header, name.c_str(), value.get<std::string>().c_str(), &err)
+              : cjose_header_set_raw(header, name.c_str(), value.dump().c_str(), &err))
+        << name;
+  }
   const std::string payload = claims.dump();
   cjose_jws_t* jws = cjose_jws_sign(jwk_, header, reinterpret_cast<const uint8_t*>(payload.data()),
                                     payload.size(), &err);

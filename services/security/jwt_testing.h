@@ -30,9 +30,9 @@ class TestKey {
   // The public key as a JWK (with "kid", "use": "sig" and "alg").
   nlohmann::json PublicJwk() const;
   // A compact JWS of `claims` signed with this key (RS256 or ES256); the header names `kid`, or
-  // this key's id.
-  std::string Sign(const nlohmann::json& claims,
-                   std::optional<std::string> kid = std::nullopt) const;
+  // this key's id, and holds the members of `extra_header` too.
+  std::string Sign(const nlohmann::json& claims, std::optional<std::string> kid = std::nullopt,
+                   const nlohmann::json& extra_header = nlohmann::json::object()) const;
 
  private:
   TestKey(cjose_jwk_t* jwk, std::string kid, std::string alg);

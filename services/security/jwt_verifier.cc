@@ -327,6 +327,10 @@ absl::StatusOr<TokenClaims> JwtVerifier::Verify(absl::string_view token) const {
                                 "\" is not accepted (RS256/384/512, PS256/384/512, "
                                 "ES256/384/512 only)"));
   }
+  // RFC 7515 §4.1.11: extensions named critical must be understood, and hotspotd knows none.
+  if (header->contains("crit")) {
+    return Refused("its header names critical extensions (crit), which are not understood here");
+  }
   if (parts[2].empty()) return Refused("it has no signature");
   const std::optional<std::string> kid = StringMember(*header, "kid");
   if (!kid.has_value() || kid->empty()) return Refused("its header names no key id (kid)");

@@ -309,6 +309,11 @@ TEST_F(JwtVerifierTest, ForgedSignaturesAndOtherAlgorithmsAreRefused) {
   // An algorithm that does not fit the key it names.
   EXPECT_EQ(Refusal(*verifier, ec_->Sign(Anna(), "rsa-1")),
             "the access token is refused: its algorithm ES256 does not fit key rsa-1");
+  // Genuinely signed, but asking for an extension to be understood (RFC 7515 crit).
+  EXPECT_EQ(Refusal(*verifier, rsa_->Sign(Anna(), std::nullopt,
+                                          {{"crit", {"exp-policy"}}, {"exp-policy", "lax"}})),
+            "the access token is refused: its header names critical extensions (crit), which are "
+            "not understood here");
   // Not JWTs at all.
   EXPECT_EQ(Refusal(*verifier, "a.b.c"),
             "the access token is refused: its header is not base64url-encoded JSON");

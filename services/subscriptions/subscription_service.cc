@@ -520,7 +520,7 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
       now - last_event_ >= options.idle_timeout) {
     return absl::UnavailableError(
         absl::StrCat("subscriber_idle_timeout_s: no event for ",
-                     absl::FormatDuration(now - last_event_),
+                     absl::FormatDuration(absl::Trunc(now - last_event_, absl::Seconds(1))),
                      ": the subscription was idle (nothing it follows happened; heartbeats were "
                      "read); resubscribe from your checkpoint"));
   }

@@ -544,6 +544,12 @@ TEST(SubscriberLimitTest, AnIdleSubscriberIsClosed) {
   EXPECT_EQ(closed.error_code(), grpc::StatusCode::UNAVAILABLE) << closed.error_message();
   EXPECT_TRUE(absl::StartsWith(closed.error_message(), "subscriber_idle_timeout_s: "))
       << closed.error_message();
+  // Whole seconds ("no event for 1s: ..."), not the nanoseconds the clock gives.
+  const std::string message = closed.error_message();
+  const size_t from = message.find("no event for ");
+  ASSERT_NE(from, std::string::npos) << message;
+  const std::string idle_for = message.substr(from + 13, message.find(':', from) - from - 13);
+  EXPECT_TRUE(absl::EndsWith(idle_for, "s") && !absl::StrContains(idle_for, ".")) << idle_for;
   EXPECT_TRUE(absl::StrContains(closed.error_message(), "the subscription was idle"))
       << closed.error_message();
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
