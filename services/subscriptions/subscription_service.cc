@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
+#include "google/protobuf/descriptor.h"
+#include "hotspot/v1/events.pb.h"
 #include "services/projections/projector.h"
 #include "services/projections/subject_view.h"
 #include "services/queries/query_util.h"
@@ -26,6 +28,16 @@ using queries::Invalid;
 constexpr size_t kMaxResponseBytes = 1 << 20;
 // About what a StoredEvent adds to its event's payload (envelope, personal-data paths).
 constexpr size_t kEnvelopeBytes = 300;
+
+// A type the log holds: the message of one of v1::Event's kinds ("hotspot.v1.CommitmentMade").
+bool IsEventType(absl::string_view type) {
+  const google::protobuf::OneofDescriptor* kinds = v1::Event::descriptor()->FindOneofByName("kind");
+  for (int i = 0; kinds != nullptr && i < kinds->field_count(); ++i) {
+    const google::protobuf::Descriptor* message = kinds->field(i)->message_type();
+    if (message != nullptr && message->full_name() == type) return true;
+  }
+  return false;
+}
 
 bool Covers(const security::SubscriptionScope& scope, absl::string_view area) {
   return scope.areas.empty() ||
@@ -360,6 +372,13 @@ absl::Status SubscriptionService::Call::Open() {
   ASSIGN_OR_RETURN(scope_, security::SubscriptionScopeOf(caller.who, request->area_id()));
   if (scope_.in_clear && !caller.purpose.has_value()) {
     return security::ParsePurpose("").status();  // names what is missing
+  }
+  for (int i = 0; i < request->event_types_size(); ++i) {
+    if (!IsEventType(request->event_types(i))) {
+      return Invalid(absl::StrCat("event_types[", i, "]"),
+                     absl::StrCat(request->event_types(i),
+                                  " is not an event type (e.g. hotspot.v1.CommitmentMade)"));
+    }
   }
   for (int i = 0; i < request->event_types_size(); ++i) {
     if (scope_.confidential_kinds || !security::IsConfidentialEventType(request->event_types(i))) {

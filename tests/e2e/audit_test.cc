@@ -394,6 +394,16 @@ TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
   grpc::Status status = Follow(cast.integration, v1::SubscribeRequest(), never);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("start"), std::string::npos);
+  // An event type that does not exist (a typo would otherwise wait for events that never come).
+  v1::SubscribeRequest typo = request;
+  typo.add_event_types("hotspot.v1.YouthReferred");
+  typo.add_event_types("hotspot.v1.YouthRefered");
+  status = Follow(cast.integration, typo, never);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("event_types[1]: hotspot.v1.YouthRefered is not an "
+                                        "event type"),
+            std::string::npos)
+      << status.error_message();
   v1::SubscribeRequest big = request;
   big.set_max_batch(20000);
   status = Follow(cast.integration, big, never);
