@@ -1,5 +1,6 @@
 #include "clients/cli/render.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -392,7 +393,13 @@ std::string Cell(const Message& row, absl::string_view path) {
     const int n = m->GetReflection()->FieldSize(*m, f);
     return n == 0 ? "" : absl::StrCat(n);
   }
-  return Clip(InlineText(*m, f, nullptr, "").value_or(""));
+  // Columns are set apart by two spaces: a run of them inside a value (a name typed so) would
+  // read as a column of its own, so a cell keeps one.
+  std::string text = InlineText(*m, f, nullptr, "").value_or("");
+  text.erase(std::unique(text.begin(), text.end(),
+                         [](char a, char b) { return a == ' ' && b == ' '; }),
+             text.end());
+  return Clip(text);
 }
 
 void Indent(std::string& out, int indent) { out.append(indent, ' '); }
