@@ -74,7 +74,7 @@ crash-long: build
 SOAK_SECONDS ?= 3600
 soak: build
 	nice ./$(BUILD_DIR)/tests/soak/soak_test --duration=$(SOAK_SECONDS) --kill_every=300 \
-	  --fault_every=120 --sample_every=5 --warmup=30 --json
+	  --fault_every=120 --sample_every=5 --warmup=60 --json
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i

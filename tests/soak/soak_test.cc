@@ -11,7 +11,7 @@
 //   - SIGKILL of hotspotd every `--kill_every` seconds and a restart on the same data directory;
 //   - a fault window every `--fault_every` seconds for `--fault_seconds`: fsync and fdatasync fail
 //     with EIO (tests/e2e/fail_sync_preload.c, preloaded into hotspotd) on the event store's, the
-//     key store's or the access log's files in turn;
+//     key store's or the access log's files in turn (`--fault_stores`, default events,keys,access);
 //   - a sampler, every `--sample_every` seconds: hotspotd's VmRSS and Threads
 //     (/proc/<pid>/status) and its open file descriptors (/proc/<pid>/fd).
 //
@@ -21,10 +21,11 @@
 //     INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED (a fault or a
 //     kill), never with another code, and none is given up on (each retried for at most 120 s);
 //     an event-store fault window fails at least one command;
-//   - at the end: VerifyLog answers ok over the whole log; each subscriber has received every
+//   - at the end, after a last SIGKILL and restart: VerifyLog answers ok over the whole log; each subscriber has received every
 //     position from 1 to the head exactly once, in order; the event at each acknowledged
 //     command's position carries that command's request id (nothing acknowledged was lost to a
-//     kill);
+//     kill); every referral acknowledged during a fault window (and up to 300 others) reads
+//     back with its name unsealed (GetCase as the chief);
 //   - flatness, after `--warmup` seconds of each process life, with the life's samples cut in
 //     thirds: threads ≤ the first third's maximum + 8 and file descriptors ≤ its maximum + 32
 //     throughout; RSS in the last third ≤ max(1.25 × the first third's maximum, that maximum +
@@ -38,6 +39,7 @@
 // table at the end; with --json, also one JSON object per line per life and one for the run.
 //
 //   soak_test [--duration=60] [--kill_every=25] [--fault_every=20] [--fault_seconds=3]
+//             [--fault_stores=events,keys,access]
 //             [--clients=3] [--subscribers=2] [--sample_every=1] [--warmup=5]
 //             [--rss_judge_min_s=120] [--json]
 //
@@ -78,6 +80,8 @@ ABSL_FLAG(int, duration, 60, "seconds of load");
 ABSL_FLAG(int, kill_every, 25, "seconds between SIGKILLs of hotspotd (0: none)");
 ABSL_FLAG(int, fault_every, 20, "seconds between fault windows (0: none)");
 ABSL_FLAG(int, fault_seconds, 3, "length of a fault window");
+ABSL_FLAG(std::vector<std::string>, fault_stores, std::vector<std::string>({"events", "keys", "access"}),
+          "the stores whose files' syncs fail, in turn, one a window");
 ABSL_FLAG(int, clients, 3, "client threads sending commands and queries");
 ABSL_FLAG(int, subscribers, 2, "live subscriptions");
 ABSL_FLAG(double, sample_every, 1, "seconds between samples of hotspotd's RSS, threads, fds");
@@ -257,6 +261,11 @@ class Soak {
   // Acknowledged commands: position -> request id.
   std::mutex acks_mu_;
   std::map<uint64_t, std::string> acked_;
+  // Acknowledged referrals: youth -> name, those acknowledged while a store's syncs failed, and
+  // the store (under acks_mu_).
+  std::map<std::string, std::string> referred_names_;
+  std::map<std::string, std::string> referred_in_fault_;
+  std::string fault_store_;  // the current window's store, "" outside one (under acks_mu_)
   // What the first subscriber saw: position -> request id (index = position).
   std::mutex seen_mu_;
   std::vector<std::string> seen_request_{""};
@@ -269,6 +278,8 @@ class Soak {
   std::atomic<uint64_t> acks_{0}, retries_acked_replayed_{0}, delivered_{0}, resubscribes_{0};
   std::atomic<uint64_t> kills_{0}, crashes_{0};
   Tally faults_;  // windows by part
+  std::mutex fault_message_mu_;
+  std::string fault_command_message_, fault_query_message_;  // the window's first failures
   std::vector<std::string> fault_results_;  // under lives_mu_
   std::vector<double> recovery_s_;  // per fault window, under lives_mu_
 };
@@ -436,9 +447,15 @@ void Soak::Client(int index) {
     ensure();
     const std::string prefix = absl::StrCat("soak-", index, "-", i, "-");
     auto referral = scenario::SampleReferral(index * 1000000 + i, prefix + "refer");
+    const bool in_fault = fault_active_.load();
     auto referred = Do(cast_.school_member, referral, "ReferYouth", &client, &generation);
     if (!referred) continue;
     const std::string youth = referred->id();
+    {
+      std::lock_guard<std::mutex> lock(acks_mu_);
+      referred_names_[youth] = referral.name();
+      if (in_fault || !fault_store_.empty()) referred_in_fault_[youth] = fault_store_;
+    }
     v1::ScreenReferralRequest screen;
     screen.set_request_id(prefix + "screen");
     screen.set_youth_id(youth);
@@ -522,7 +539,13 @@ std::optional<v1::CommandResponse> Soak::Do(const security::Principal& as,
     }
     const std::string code = CodeName(r.status.error_code());
     failed_.Add(absl::StrCat(kind, " ", code));
-    if (in_fault || fault_active_.load()) failed_in_fault_.Add(absl::StrCat(kind, " ", code));
+    if (in_fault || fault_active_.load()) {
+      failed_in_fault_.Add(absl::StrCat(kind, " ", code));
+      std::lock_guard<std::mutex> lock(fault_message_mu_);
+      if (fault_command_message_.empty()) {
+        fault_command_message_ = absl::StrCat(kind, " ", code, ": ", r.status.error_message());
+      }
+    }
     if (!Expected(r.status.error_code())) {
       unexpected_.Add(absl::StrCat(kind, " ", code, ": ", r.status.error_message()));
       return std::nullopt;
@@ -550,6 +573,11 @@ void Soak::Queries(const std::string& youth, uint64_t position) {
     queries_failed_.Add(absl::StrCat(name, " ", CodeName(status.error_code())));
     if (fault_active_.load()) {
       queries_failed_in_fault_.Add(absl::StrCat(name, " ", CodeName(status.error_code())));
+      std::lock_guard<std::mutex> lock(fault_message_mu_);
+      if (fault_query_message_.empty()) {
+        fault_query_message_ = absl::StrCat(name, " ", CodeName(status.error_code()), ": ",
+                                            status.error_message());
+      }
     }
     if (!Expected(status.error_code())) {
       unexpected_.Add(absl::StrCat(name, " ", CodeName(status.error_code()), ": ",
@@ -705,7 +733,10 @@ void Soak::Chaos() {
   // Fault windows in the middle between kills' schedule: at fault_every/2 + k × fault_every.
   absl::Time next_fault =
       fault_every > 0 ? run_start_ + absl::Seconds(fault_every) / 2 : absl::InfiniteFuture();
-  const std::vector<std::string> parts = {"/data/events/", "/data/keys/", "/data/access/"};
+  std::vector<std::string> parts;
+  for (const std::string& store : absl::GetFlag(FLAGS_fault_stores)) {
+    parts.push_back(absl::StrCat("/data/", store, "/"));
+  }
   int faults = 0;
   while (!stop_all_.load()) {
     const absl::Time next = std::min(next_kill, next_fault);
@@ -757,9 +788,18 @@ bool Soak::FaultWindow(const std::string& part) {
   const uint64_t failures_before = failed_.Total();
   const uint64_t query_failures_before = queries_failed_.Total();
   {
+    std::lock_guard<std::mutex> lock(fault_message_mu_);
+    fault_command_message_.clear();
+    fault_query_message_.clear();
+  }
+  {
     const std::string staged = trigger_ + ".new";
     std::ofstream(staged) << part << "\n";
     std::filesystem::rename(staged, trigger_);  // whole, or not there
+  }
+  {
+    std::lock_guard<std::mutex> lock(acks_mu_);
+    fault_store_ = kind;
   }
   fault_active_ = true;
   const absl::Time window_end = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_fault_seconds));
@@ -770,6 +810,10 @@ bool Soak::FaultWindow(const std::string& part) {
   const uint64_t failures = failed_.Total() - failures_before;
   // A command acknowledged after the window, without a restart (bounded: 30 s).
   const absl::Time ended = absl::Now();
+  {
+    std::lock_guard<std::mutex> lock(acks_mu_);
+    fault_store_ = "";  // referrals acknowledged from here on count as after the window
+  }
   const Current now = Server();
   CommandClient probe(now.channel);
   for (const auto& [person, token] : suite_->tokens) probe.AddToken(person, token);
@@ -802,6 +846,13 @@ bool Soak::FaultWindow(const std::string& part) {
     if (!read) absl::SleepFor(absl::Milliseconds(50));  // a retry's backoff
   }
   fault_active_ = false;
+  {
+    std::lock_guard<std::mutex> lock(fault_message_mu_);
+    printf("[%6.0f s] first failures in the %s window: command: %s; query: %s\n",
+           absl::ToDoubleSeconds(ended - run_start_), kind.c_str(),
+           fault_command_message_.empty() ? "none" : fault_command_message_.c_str(),
+           fault_query_message_.empty() ? "none" : fault_query_message_.c_str());
+  }
   std::lock_guard<std::mutex> lock(lives_mu_);
   recovery_s_.push_back(absl::ToDoubleSeconds(absl::Now() - ended));
   printf("[%6.0f s] fault window %s (%d s): %llu command failures, %llu query failures; after "
@@ -919,6 +970,8 @@ void Soak::PrintLife(const Life& life) const {
 // After the load: the log verifies; the subscribers reach its head having seen every position
 // once; every acknowledged command's position carries its request id.
 void Soak::Finish() {
+  // A last SIGKILL: what follows reads what the restarted server holds.
+  if (absl::GetFlag(FLAGS_kill_every) > 0 && !Kill()) return;
   const Current now = Server();
   v1::VerifyLogResponse verified;
   auto context = suite_->As(suite_->dpo, "audit: soak test", absl::Seconds(600));
@@ -962,6 +1015,44 @@ void Soak::Finish() {
   EXPECT_EQ(lost, 0u);
   printf("acknowledged commands checked against the log: %zu, missing %llu\n", acked_.size(),
          static_cast<unsigned long long>(lost));
+  // Every referral acknowledged during a fault window, and up to 300 others, read back with
+  // the name unsealed (its data key was written before its event was acknowledged).
+  std::vector<std::pair<std::string, std::string>> youths;  // youth, in which window ("" none)
+  for (const auto& [youth, store] : referred_in_fault_) youths.emplace_back(youth, store);
+  size_t others = 0;
+  for (const auto& [youth, name] : referred_names_) {
+    if (referred_in_fault_.count(youth) == 0 && others++ < 300) youths.emplace_back(youth, "");
+  }
+  auto queries = v1::QueryService::NewStub(now.channel);
+  std::map<std::string, uint64_t> read, unreadable;
+  for (const auto& [youth, store] : youths) {
+    v1::GetCaseRequest request;
+    request.set_youth_id(youth);
+    request.set_min_position(head);
+    v1::GetCaseResponse response;
+    const grpc::Status status =
+        queries->GetCase(suite_->As(cast_.chief).get(), request, &response);
+    const std::string label =
+        store.empty() ? "outside a window" : absl::StrCat("in a ", store, " window");
+    if (status.ok() && response.case_view().name().text() == referred_names_[youth]) {
+      ++read[label];
+      continue;
+    }
+    if (++unreadable[label] <= 5) {
+      ADD_FAILURE() << "the referral of " << youth << ", acknowledged " << label
+                    << ", reads back without its name after the kill: "
+                    << (status.ok() ? response.case_view().name().ShortDebugString()
+                                    : status.error_message());
+    }
+  }
+  for (const auto& [label, n] : read) {
+    printf("referrals acknowledged %s read back with their name: %llu\n", label.c_str(),
+           static_cast<unsigned long long>(n));
+  }
+  for (const auto& [label, n] : unreadable) {
+    printf("referrals acknowledged %s NOT readable after the kill: %llu\n", label.c_str(),
+           static_cast<unsigned long long>(n));
+  }
 }
 
 TEST(SoakTest, MixedLoadWithKillsAndFaultsStaysCorrectAndFlat) { Soak().Run(); }
