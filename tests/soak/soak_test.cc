@@ -44,7 +44,7 @@
 //             [--rss_judge_min_s=120] [--json]
 //
 // ctest runs it with the defaults (about 75 s); `make soak SOAK_SECONDS=3600` runs an hour
-// (kill every 300 s, a fault window every 120 s, a sample every 5 s, warm-up 30 s).
+// (kill every 300 s, a fault window every 120 s, a sample every 5 s, warm-up 60 s).
 #include <signal.h>
 #include <unistd.h>
 
@@ -335,6 +335,7 @@ void Soak::Run() {
          "RSS MiB start/min/max/end", "threads s/mn/mx/e", "fds s/mn/mx/e", "acks", "flat");
   std::lock_guard<std::mutex> lock(lives_mu_);
   for (const Life& life : lives_) {
+    if (life.samples.empty()) continue;  // the final checks' life (the sampler has stopped)
     printf("%-4d %-7d %5.0f | %6.1f %6.1f %6.1f %6.1f | %3d %3d %3d %3d | %3d %3d %3d %3d | %7llu | %s\n",
            life.index, life.pid, absl::ToDoubleSeconds(life.end - life.start),
            life.rss_start / 1024.0, life.rss_min / 1024.0, life.rss_max / 1024.0,
@@ -362,7 +363,7 @@ void Soak::Run() {
          static_cast<unsigned long long>(delivered_.load()),
          static_cast<unsigned long long>(resubscribes_.load()),
          static_cast<unsigned long long>(final_head_.load()));
-  printf("kills %llu; unexpected exits %llu; fault windows %s; recovery after a window (s):",
+  printf("kills %llu (with the last, before the final checks); unexpected exits %llu; fault windows %s; recovery after a window (s):",
          static_cast<unsigned long long>(kills_.load()),
          static_cast<unsigned long long>(crashes_.load()), list(faults_.Get()).c_str());
   for (double r : recovery_s_) printf(" %.2f", r);
@@ -1033,7 +1034,7 @@ void Soak::Finish() {
     const grpc::Status status =
         queries->GetCase(suite_->As(cast_.chief).get(), request, &response);
     const std::string label =
-        store.empty() ? "outside a window" : absl::StrCat("in a ", store, " window");
+        store.empty() ? "outside the windows" : absl::StrCat("in the ", store, " windows");
     if (status.ok() && response.case_view().name().text() == referred_names_[youth]) {
       ++read[label];
       continue;
