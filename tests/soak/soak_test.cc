@@ -21,8 +21,9 @@
 //     INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED (a fault or a
 //     kill), never with another code, and none is given up on (each retried for at most 120 s);
 //     an event-store fault window fails at least one command;
-//   - at the end, after a last SIGKILL and restart: VerifyLog answers ok over the whole log; each subscriber has received every
-//     position from 1 to the head exactly once, in order; the event at each acknowledged
+//   - at the end, after a last SIGKILL and restart: VerifyLog answers ok over the whole log;
+//     each subscriber has received every position from 1 to the head exactly once, in order;
+//     the event at each acknowledged
 //     command's position carries that command's request id (nothing acknowledged was lost to a
 //     kill); every referral acknowledged during a fault window (and up to 300 others) reads
 //     back with its name unsealed (GetCase as the chief);
@@ -43,8 +44,9 @@
 //             [--clients=3] [--subscribers=2] [--sample_every=1] [--warmup=5]
 //             [--rss_judge_min_s=120] [--json]
 //
-// ctest runs it with the defaults (about 75 s); `make soak SOAK_SECONDS=3600` runs an hour
-// (kill every 300 s, a fault window every 120 s, a sample every 5 s, warm-up 60 s).
+// ctest runs it with the defaults (about 65 s); `make soak SOAK_SECONDS=3600` runs an hour
+// (kill every 300 s, a fault window every 120 s, a sample every 5 s, warm-up 60 s). The figures
+// of an hour and what it found: docs/reliability.md, §6.
 #include <signal.h>
 #include <unistd.h>
 
@@ -80,7 +82,8 @@ ABSL_FLAG(int, duration, 60, "seconds of load");
 ABSL_FLAG(int, kill_every, 25, "seconds between SIGKILLs of hotspotd (0: none)");
 ABSL_FLAG(int, fault_every, 20, "seconds between fault windows (0: none)");
 ABSL_FLAG(int, fault_seconds, 3, "length of a fault window");
-ABSL_FLAG(std::vector<std::string>, fault_stores, std::vector<std::string>({"events", "keys", "access"}),
+ABSL_FLAG(std::vector<std::string>, fault_stores,
+          std::vector<std::string>({"events", "keys", "access"}),
           "the stores whose files' syncs fail, in turn, one a window");
 ABSL_FLAG(int, clients, 3, "client threads sending commands and queries");
 ABSL_FLAG(int, subscribers, 2, "live subscriptions");
@@ -113,7 +116,7 @@ struct Life {
   absl::Time start;
   absl::Time end;
   std::vector<Sample> samples;
-  uint64_t acks = 0;  // commands acknowledged during it
+  uint64_t acks = 0;    // commands acknowledged during it
   std::string verdict;  // the flatness criterion's result
   bool judged = false;
   bool rss_judged = false;
@@ -177,23 +180,40 @@ class Tally {
 
 std::string CodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::CANCELLED: return "CANCELLED";
-    case StatusCode::UNKNOWN: return "UNKNOWN";
-    case StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case StatusCode::ABORTED: return "ABORTED";
-    case StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case StatusCode::INTERNAL: return "INTERNAL";
-    case StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return absl::StrCat("code ", static_cast<int>(code));
+    case StatusCode::CANCELLED:
+      return "CANCELLED";
+    case StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case StatusCode::ABORTED:
+      return "ABORTED";
+    case StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case StatusCode::INTERNAL:
+      return "INTERNAL";
+    case StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return absl::StrCat("code ", static_cast<int>(code));
   }
 }
 
@@ -269,24 +289,24 @@ class Soak {
   // What the first subscriber saw: position -> request id (index = position).
   std::mutex seen_mu_;
   std::vector<std::string> seen_request_{""};
-  std::vector<uint64_t> subscriber_next_;  // per subscriber, under seen_mu_
+  std::vector<uint64_t> subscriber_next_;       // per subscriber, under seen_mu_
   std::vector<std::string> subscriber_errors_;  // under seen_mu_
-  Tally failed_;        // "<kind> <code>"
-  Tally failed_in_fault_;  // "<kind> <code>" during a fault window
-  Tally unexpected_;    // findings: "<what>: <message>"
+  Tally failed_;                                // "<kind> <code>"
+  Tally failed_in_fault_;                       // "<kind> <code>" during a fault window
+  Tally unexpected_;                            // findings: "<what>: <message>"
   Tally queries_ok_, queries_failed_, queries_failed_in_fault_;
   std::atomic<uint64_t> acks_{0}, retries_acked_replayed_{0}, delivered_{0}, resubscribes_{0};
   std::atomic<uint64_t> kills_{0}, crashes_{0};
   Tally faults_;  // windows by part
   std::mutex fault_message_mu_;
   std::string fault_command_message_, fault_query_message_;  // the window's first failures
-  std::vector<std::string> fault_results_;  // under lives_mu_
-  std::vector<double> recovery_s_;  // per fault window, under lives_mu_
+  std::vector<std::string> fault_results_;                   // under lives_mu_
+  std::vector<double> recovery_s_;                           // per fault window, under lives_mu_
 };
 
 void Soak::Run() {
-  const std::string dir = std::filesystem::temp_directory_path() /
-                          absl::StrCat("hotspot-soak-", getpid());
+  const std::string dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("hotspot-soak-", getpid());
   std::filesystem::create_directories(dir);
   trigger_ = dir + "/fault";
   // The preload and its trigger go into hotspotd's environment; the part of the path that fails
@@ -336,12 +356,14 @@ void Soak::Run() {
   std::lock_guard<std::mutex> lock(lives_mu_);
   for (const Life& life : lives_) {
     if (life.samples.empty()) continue;  // the final checks' life (the sampler has stopped)
-    printf("%-4d %-7d %5.0f | %6.1f %6.1f %6.1f %6.1f | %3d %3d %3d %3d | %3d %3d %3d %3d | %7llu | %s\n",
-           life.index, life.pid, absl::ToDoubleSeconds(life.end - life.start),
-           life.rss_start / 1024.0, life.rss_min / 1024.0, life.rss_max / 1024.0,
-           life.rss_end / 1024.0, life.threads_start, life.threads_min, life.threads_max,
-           life.threads_end, life.fds_start, life.fds_min, life.fds_max, life.fds_end,
-           static_cast<unsigned long long>(life.acks), life.verdict.c_str());
+    printf(
+        "%-4d %-7d %5.0f | %6.1f %6.1f %6.1f %6.1f | %3d %3d %3d %3d | %3d %3d %3d %3d | %7llu | "
+        "%s\n",
+        life.index, life.pid, absl::ToDoubleSeconds(life.end - life.start), life.rss_start / 1024.0,
+        life.rss_min / 1024.0, life.rss_max / 1024.0, life.rss_end / 1024.0, life.threads_start,
+        life.threads_min, life.threads_max, life.threads_end, life.fds_start, life.fds_min,
+        life.fds_max, life.fds_end, static_cast<unsigned long long>(life.acks),
+        life.verdict.c_str());
   }
   auto list = [](const std::map<std::string, uint64_t>& m) {
     std::string out;
@@ -349,51 +371,54 @@ void Soak::Run() {
     return out.empty() ? std::string("none") : out;
   };
   const double seconds = absl::ToDoubleSeconds(absl::Now() - run_start_);
-  printf("run: %.0f s; commands acknowledged %llu (%.1f/s; %llu of them on a retry that found "
-         "the first try written); failed (retried) %llu: %s\n",
-         seconds, static_cast<unsigned long long>(acks_.load()), acks_.load() / seconds,
-         static_cast<unsigned long long>(retries_acked_replayed_.load()),
-         static_cast<unsigned long long>(failed_.Total()), list(failed_.Get()).c_str());
+  printf(
+      "run: %.0f s; commands acknowledged %llu (%.1f/s; %llu of them on a retry that found "
+      "the first try written); failed (retried) %llu: %s\n",
+      seconds, static_cast<unsigned long long>(acks_.load()), acks_.load() / seconds,
+      static_cast<unsigned long long>(retries_acked_replayed_.load()),
+      static_cast<unsigned long long>(failed_.Total()), list(failed_.Get()).c_str());
   printf("commands failed during fault windows: %s\n", list(failed_in_fault_.Get()).c_str());
-  printf("queries failed during fault windows: %s\n",
-         list(queries_failed_in_fault_.Get()).c_str());
+  printf("queries failed during fault windows: %s\n", list(queries_failed_in_fault_.Get()).c_str());
   printf("queries ok: %s; failed: %s\n", list(queries_ok_.Get()).c_str(),
          list(queries_failed_.Get()).c_str());
   printf("events delivered to subscribers %llu (resubscribed %llu times); head %llu\n",
          static_cast<unsigned long long>(delivered_.load()),
          static_cast<unsigned long long>(resubscribes_.load()),
          static_cast<unsigned long long>(final_head_.load()));
-  printf("kills %llu (with the last, before the final checks); unexpected exits %llu; fault windows %s; recovery after a window (s):",
-         static_cast<unsigned long long>(kills_.load()),
-         static_cast<unsigned long long>(crashes_.load()), list(faults_.Get()).c_str());
+  printf(
+      "kills %llu (with the last, before the final checks); unexpected exits %llu; fault windows "
+      "%s; recovery after a window (s):",
+      static_cast<unsigned long long>(kills_.load()),
+      static_cast<unsigned long long>(crashes_.load()), list(faults_.Get()).c_str());
   for (double r : recovery_s_) printf(" %.2f", r);
   printf("\nfindings: %s\n", list(unexpected_.Get()).c_str());
   if (absl::GetFlag(FLAGS_json)) {
     for (const Life& life : lives_) {
-      printf("{\"life\": %d, \"seconds\": %.0f, \"rss_kib\": [%lld, %lld, %lld, %lld], "
-             "\"threads\": [%d, %d, %d, %d], \"fds\": [%d, %d, %d, %d], \"acks\": %llu, "
-             "\"judged\": %s, \"flat\": %s}\n",
-             life.index, absl::ToDoubleSeconds(life.end - life.start),
-             static_cast<long long>(life.rss_start), static_cast<long long>(life.rss_min),
-             static_cast<long long>(life.rss_max), static_cast<long long>(life.rss_end),
-             life.threads_start, life.threads_min, life.threads_max, life.threads_end,
-             life.fds_start, life.fds_min, life.fds_max, life.fds_end,
-             static_cast<unsigned long long>(life.acks), life.judged ? "true" : "false",
-             life.flat ? "true" : "false");
+      printf(
+          "{\"life\": %d, \"seconds\": %.0f, \"rss_kib\": [%lld, %lld, %lld, %lld], "
+          "\"threads\": [%d, %d, %d, %d], \"fds\": [%d, %d, %d, %d], \"acks\": %llu, "
+          "\"judged\": %s, \"flat\": %s}\n",
+          life.index, absl::ToDoubleSeconds(life.end - life.start),
+          static_cast<long long>(life.rss_start), static_cast<long long>(life.rss_min),
+          static_cast<long long>(life.rss_max), static_cast<long long>(life.rss_end),
+          life.threads_start, life.threads_min, life.threads_max, life.threads_end, life.fds_start,
+          life.fds_min, life.fds_max, life.fds_end, static_cast<unsigned long long>(life.acks),
+          life.judged ? "true" : "false", life.flat ? "true" : "false");
     }
-    printf("{\"run_s\": %.0f, \"acks\": %llu, \"command_failures\": %llu, \"queries\": %llu, "
-           "\"query_failures\": %llu, \"delivered\": %llu, \"head\": %llu, \"kills\": %llu, "
-           "\"fault_windows\": %llu, \"unexpected_exits\": %llu, \"findings\": %llu}\n",
-           seconds, static_cast<unsigned long long>(acks_.load()),
-           static_cast<unsigned long long>(failed_.Total()),
-           static_cast<unsigned long long>(queries_ok_.Total()),
-           static_cast<unsigned long long>(queries_failed_.Total()),
-           static_cast<unsigned long long>(delivered_.load()),
-           static_cast<unsigned long long>(final_head_.load()),
-           static_cast<unsigned long long>(kills_.load()),
-           static_cast<unsigned long long>(faults_.Total()),
-           static_cast<unsigned long long>(crashes_.load()),
-           static_cast<unsigned long long>(unexpected_.Total()));
+    printf(
+        "{\"run_s\": %.0f, \"acks\": %llu, \"command_failures\": %llu, \"queries\": %llu, "
+        "\"query_failures\": %llu, \"delivered\": %llu, \"head\": %llu, \"kills\": %llu, "
+        "\"fault_windows\": %llu, \"unexpected_exits\": %llu, \"findings\": %llu}\n",
+        seconds, static_cast<unsigned long long>(acks_.load()),
+        static_cast<unsigned long long>(failed_.Total()),
+        static_cast<unsigned long long>(queries_ok_.Total()),
+        static_cast<unsigned long long>(queries_failed_.Total()),
+        static_cast<unsigned long long>(delivered_.load()),
+        static_cast<unsigned long long>(final_head_.load()),
+        static_cast<unsigned long long>(kills_.load()),
+        static_cast<unsigned long long>(faults_.Total()),
+        static_cast<unsigned long long>(crashes_.load()),
+        static_cast<unsigned long long>(unexpected_.Total()));
   }
   fflush(stdout);
 
@@ -410,7 +435,8 @@ void Soak::Run() {
     EXPECT_GE(faults_.Total(), 1u);
   }
   for (const std::string& r : fault_results_) ADD_FAILURE() << r;
-  for (const Life& life : lives_) EXPECT_TRUE(life.flat) << "life " << life.index << ": " << life.verdict;
+  for (const Life& life : lives_)
+    EXPECT_TRUE(life.flat) << "life " << life.index << ": " << life.verdict;
   // Across lives, against the first judged life.
   const Life* first = nullptr;
   for (const Life& life : lives_) {
@@ -420,8 +446,7 @@ void Soak::Run() {
       continue;
     }
     if (life.rss_judged && first->rss_judged) {
-      EXPECT_LE(life.rss_max,
-                std::max<int64_t>(first->rss_max * 5 / 4, first->rss_max + 32 * 1024))
+      EXPECT_LE(life.rss_max, std::max<int64_t>(first->rss_max * 5 / 4, first->rss_max + 32 * 1024))
           << "life " << life.index << "'s RSS against life " << first->index << "'s";
     }
     EXPECT_LE(life.threads_max, first->threads_max + 8) << "life " << life.index;
@@ -527,9 +552,8 @@ std::optional<v1::CommandResponse> Soak::Do(const security::Principal& as,
       if (retried && r.response.replayed()) retries_acked_replayed_.fetch_add(1);
       {
         std::lock_guard<std::mutex> lock(acks_mu_);
-        const std::string id =
-            request.GetReflection()->GetString(request, request.GetDescriptor()->FindFieldByName(
-                                                            "request_id"));
+        const std::string id = request.GetReflection()->GetString(
+            request, request.GetDescriptor()->FindFieldByName("request_id"));
         acked_[r.response.position()] = id;
       }
       {
@@ -553,8 +577,8 @@ std::optional<v1::CommandResponse> Soak::Do(const security::Principal& as,
     }
     if (Stopping()) return std::nullopt;
     if (absl::Now() > give_up) {
-      unexpected_.Add(absl::StrCat(kind, " given up after 120 s: ", code, ": ",
-                                   r.status.error_message()));
+      unexpected_.Add(
+          absl::StrCat(kind, " given up after 120 s: ", code, ": ", r.status.error_message()));
       return std::nullopt;
     }
     retried = true;
@@ -576,13 +600,13 @@ void Soak::Queries(const std::string& youth, uint64_t position) {
       queries_failed_in_fault_.Add(absl::StrCat(name, " ", CodeName(status.error_code())));
       std::lock_guard<std::mutex> lock(fault_message_mu_);
       if (fault_query_message_.empty()) {
-        fault_query_message_ = absl::StrCat(name, " ", CodeName(status.error_code()), ": ",
-                                            status.error_message());
+        fault_query_message_ =
+            absl::StrCat(name, " ", CodeName(status.error_code()), ": ", status.error_message());
       }
     }
     if (!Expected(status.error_code())) {
-      unexpected_.Add(absl::StrCat(name, " ", CodeName(status.error_code()), ": ",
-                                   status.error_message()));
+      unexpected_.Add(
+          absl::StrCat(name, " ", CodeName(status.error_code()), ": ", status.error_message()));
     }
   };
   {
@@ -601,7 +625,8 @@ void Soak::Queries(const std::string& youth, uint64_t position) {
     const grpc::Status status = queries->GetCase(suite_->As(cast_.chief).get(), request, &response);
     count("GetCase", status);
     if (status.ok() && response.case_view().youth_id() != youth) {
-      unexpected_.Add(absl::StrCat("GetCase answered ", response.case_view().youth_id(), " for ", youth));
+      unexpected_.Add(
+          absl::StrCat("GetCase answered ", response.case_view().youth_id(), " for ", youth));
     }
   }
   {
@@ -638,7 +663,8 @@ void Soak::Queries(const std::string& youth, uint64_t position) {
     const grpc::Status status = reader->Finish();
     count("GetCaseHistory", status);
     if (status.ok() && events < 2) {
-      unexpected_.Add(absl::StrCat("GetCaseHistory: ", events, " events of a referred, screened youth"));
+      unexpected_.Add(
+          absl::StrCat("GetCaseHistory: ", events, " events of a referred, screened youth"));
     }
   }
 }
@@ -689,8 +715,8 @@ void Soak::Subscriber(int index) {
     const grpc::Status status = reader->Finish();
     if (bad) return;
     if (!status.ok() && !Expected(status.error_code())) {
-      unexpected_.Add(absl::StrCat("Subscribe ", CodeName(status.error_code()), ": ",
-                                   status.error_message()));
+      unexpected_.Add(
+          absl::StrCat("Subscribe ", CodeName(status.error_code()), ": ", status.error_message()));
     }
     if (!done()) {
       resubscribes_.fetch_add(1);
@@ -730,7 +756,8 @@ void Soak::Chaos() {
   const int kill_every = absl::GetFlag(FLAGS_kill_every);
   const int fault_every = absl::GetFlag(FLAGS_fault_every);
   const absl::Time end = run_start_ + absl::Seconds(absl::GetFlag(FLAGS_duration));
-  absl::Time next_kill = kill_every > 0 ? run_start_ + absl::Seconds(kill_every) : absl::InfiniteFuture();
+  absl::Time next_kill =
+      kill_every > 0 ? run_start_ + absl::Seconds(kill_every) : absl::InfiniteFuture();
   // Fault windows in the middle between kills' schedule: at fault_every/2 + k × fault_every.
   absl::Time next_fault =
       fault_every > 0 ? run_start_ + absl::Seconds(fault_every) / 2 : absl::InfiniteFuture();
@@ -778,8 +805,8 @@ bool Soak::Kill() {
   kills_.fetch_add(1);
   if (!RestartLocked(/*kill=*/true)) return false;
   std::lock_guard<std::mutex> lives(lives_mu_);
-  lives_.push_back(
-      Life{.index = static_cast<int>(lives_.size()) + 1, .pid = current_.pid, .start = absl::Now()});
+  lives_.push_back(Life{
+      .index = static_cast<int>(lives_.size()) + 1, .pid = current_.pid, .start = absl::Now()});
   return true;
 }
 
@@ -822,8 +849,8 @@ bool Soak::FaultWindow(const std::string& part) {
   bool ok = false;
   grpc::Status last;
   while (!ok && absl::Now() < ended + absl::Seconds(30)) {
-    CallResult r =
-        probe.Call(cast_.school_member, scenario::SampleReferral(900000 + faults_.Total(), request_id));
+    CallResult r = probe.Call(cast_.school_member,
+                              scenario::SampleReferral(900000 + faults_.Total(), request_id));
     ok = r.status.ok();
     last = r.status;
     if (ok) {
@@ -856,13 +883,14 @@ bool Soak::FaultWindow(const std::string& part) {
   }
   std::lock_guard<std::mutex> lock(lives_mu_);
   recovery_s_.push_back(absl::ToDoubleSeconds(absl::Now() - ended));
-  printf("[%6.0f s] fault window %s (%d s): %llu command failures, %llu query failures; after "
-         "it a command %s and a query %s in %.2f s\n",
-         absl::ToDoubleSeconds(ended - run_start_), kind.c_str(), absl::GetFlag(FLAGS_fault_seconds),
-         static_cast<unsigned long long>(failures),
-         static_cast<unsigned long long>(queries_failed_.Total() - query_failures_before),
-         ok ? "acknowledged" : "NOT acknowledged", read ? "answered" : "NOT answered",
-         recovery_s_.back());
+  printf(
+      "[%6.0f s] fault window %s (%d s): %llu command failures, %llu query failures; after "
+      "it a command %s and a query %s in %.2f s\n",
+      absl::ToDoubleSeconds(ended - run_start_), kind.c_str(), absl::GetFlag(FLAGS_fault_seconds),
+      static_cast<unsigned long long>(failures),
+      static_cast<unsigned long long>(queries_failed_.Total() - query_failures_before),
+      ok ? "acknowledged" : "NOT acknowledged", read ? "answered" : "NOT answered",
+      recovery_s_.back());
   fflush(stdout);
   if (ok && !read) {
     fault_results_.push_back(absl::StrCat("after the ", kind, " fault window no query was ",
@@ -925,8 +953,7 @@ void Soak::Judge(Life& life) const {
   const int64_t rss_bound =
       std::max(life.rss_first_third_max * 5 / 4, life.rss_first_third_max + 16 * kMiB / 1024);
   std::vector<std::string> broken;
-  life.rss_judged =
-      s.back().at_s - s.front().at_s >= absl::GetFlag(FLAGS_rss_judge_min_s);
+  life.rss_judged = s.back().at_s - s.front().at_s >= absl::GetFlag(FLAGS_rss_judge_min_s);
   if (life.rss_judged && life.rss_last_third_max > rss_bound) {
     broken.push_back(absl::StrFormat("RSS last third %.1f MiB > %.1f MiB",
                                      life.rss_last_third_max / 1024.0, rss_bound / 1024.0));
@@ -938,14 +965,13 @@ void Soak::Judge(Life& life) const {
     broken.push_back(absl::StrCat("fds ", life.fds_max, " > ", life.fds_base, " + 32"));
   }
   life.flat = broken.empty();
-  life.verdict = broken.empty()
-                     ? absl::StrFormat("flat (RSS %.1f→%.1f MiB%s %.1f; threads ≤ %d; fds ≤ %d)",
-                                       life.rss_first_third_max / 1024.0,
-                                       life.rss_last_third_max / 1024.0,
-                                       life.rss_judged ? " ≤" : ", not judged, bound",
-                                       rss_bound / 1024.0, life.threads_base + 8,
-                                       life.fds_base + 32)
-                     : absl::StrCat("NOT FLAT: ", absl::StrJoin(broken, "; "));
+  life.verdict =
+      broken.empty()
+          ? absl::StrFormat("flat (RSS %.1f→%.1f MiB%s %.1f; threads ≤ %d; fds ≤ %d)",
+                            life.rss_first_third_max / 1024.0, life.rss_last_third_max / 1024.0,
+                            life.rss_judged ? " ≤" : ", not judged, bound", rss_bound / 1024.0,
+                            life.threads_base + 8, life.fds_base + 32)
+          : absl::StrCat("NOT FLAT: ", absl::StrJoin(broken, "; "));
 }
 
 void Soak::EndLife() {
@@ -957,14 +983,15 @@ void Soak::EndLife() {
 }
 
 void Soak::PrintLife(const Life& life) const {
-  printf("[%6.0f s] life %d (pid %d, %.0f s, %zu samples, %llu acks): RSS MiB %.1f/%.1f/%.1f/%.1f "
-         "threads %d/%d/%d/%d fds %d/%d/%d/%d (start/min/max/end after warm-up): %s\n",
-         absl::ToDoubleSeconds(life.end - run_start_), life.index, life.pid,
-         absl::ToDoubleSeconds(life.end - life.start), life.samples.size(),
-         static_cast<unsigned long long>(life.acks), life.rss_start / 1024.0,
-         life.rss_min / 1024.0, life.rss_max / 1024.0, life.rss_end / 1024.0, life.threads_start,
-         life.threads_min, life.threads_max, life.threads_end, life.fds_start, life.fds_min,
-         life.fds_max, life.fds_end, life.verdict.c_str());
+  printf(
+      "[%6.0f s] life %d (pid %d, %.0f s, %zu samples, %llu acks): RSS MiB %.1f/%.1f/%.1f/%.1f "
+      "threads %d/%d/%d/%d fds %d/%d/%d/%d (start/min/max/end after warm-up): %s\n",
+      absl::ToDoubleSeconds(life.end - run_start_), life.index, life.pid,
+      absl::ToDoubleSeconds(life.end - life.start), life.samples.size(),
+      static_cast<unsigned long long>(life.acks), life.rss_start / 1024.0, life.rss_min / 1024.0,
+      life.rss_max / 1024.0, life.rss_end / 1024.0, life.threads_start, life.threads_min,
+      life.threads_max, life.threads_end, life.fds_start, life.fds_min, life.fds_max, life.fds_end,
+      life.verdict.c_str());
   fflush(stdout);
 }
 
@@ -1031,8 +1058,7 @@ void Soak::Finish() {
     request.set_youth_id(youth);
     request.set_min_position(head);
     v1::GetCaseResponse response;
-    const grpc::Status status =
-        queries->GetCase(suite_->As(cast_.chief).get(), request, &response);
+    const grpc::Status status = queries->GetCase(suite_->As(cast_.chief).get(), request, &response);
     const std::string label =
         store.empty() ? "outside the windows" : absl::StrCat("in the ", store, " windows");
     if (status.ok() && response.case_view().name().text() == referred_names_[youth]) {
