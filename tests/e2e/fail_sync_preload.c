@@ -2,8 +2,11 @@
  * fdatasync(2) fail with EIO on files whose path contains $HOTSPOT_FAIL_SYNC_PATHS_WITH while the file
  * $HOTSPOT_FAIL_SYNC_WHEN exists, and hang (until that file is gone) while the file
  * $HOTSPOT_HANG_SYNC_WHEN exists. Other files, and every file while the triggers are absent,
- * sync as usual. For tests only (observability_test: health while the event store refuses
- * writes; overload_test: the server's maximum deadline while a sync hangs). */
+ * sync as usual. Without $HOTSPOT_FAIL_SYNC_PATHS_WITH, the trigger file's first line is the part
+ * of the path (so one process can have faults of different files in turn: tests/soak writes
+ * "/data/events/", "/data/keys/" or "/data/access/" into it). For tests only (observability_test:
+ * health while the event store refuses writes; overload_test: the server's maximum deadline while
+ * a sync hangs; soak_test: fault windows). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -13,12 +16,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Whether `fd`'s path contains $HOTSPOT_FAIL_SYNC_PATHS_WITH while the file named by the
- * variable `trigger` exists. */
+/* Whether `fd`'s path contains $HOTSPOT_FAIL_SYNC_PATHS_WITH (or, unset, the first line of the
+ * trigger file) while the file named by the variable `trigger` exists. */
 static int Triggered(int fd, const char* trigger) {
   const char* part = getenv("HOTSPOT_FAIL_SYNC_PATHS_WITH");
   const char* when = getenv(trigger);
-  if (part == NULL || when == NULL || access(when, F_OK) != 0) return 0;
+  if (when == NULL || access(when, F_OK) != 0) return 0;
+  char from_file[PATH_MAX];
+  if (part == NULL) {
+    FILE* f = fopen(when, "r");
+    if (f == NULL) return 0;
+    const int got = fgets(from_file, sizeof from_file, f) != NULL;
+    fclose(f);
+    if (!got) return 0;
+    from_file[strcspn(from_file, "\n")] = '\0';
+    if (from_file[0] == '\0') return 0;
+    part = from_file;
+  }
   char link[64];
   char path[PATH_MAX];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
