@@ -15,6 +15,7 @@
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //            [--verify_log_at_start] [--verify_log_interval_s=86400] [--serve_damaged_log]
+//            [--memory_trim_interval_s=30]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -41,6 +42,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
@@ -53,6 +55,7 @@
 #include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 #include "services/observability/json_log.h"
+#include "services/server/memory_trimmer.h"
 #include "services/server/restore.h"
 #include "services/server/server.h"
 
@@ -203,6 +206,10 @@ ABSL_FLAG(bool, serve_damaged_log, false,
           "found by --verify_log_at_start): refuse every command and serve reads up to the intact "
           "prefix, while a restore is prepared. Without it such a start stops, saying what is "
           "wrong and how to recover. Default: false");
+ABSL_FLAG(int, memory_trim_interval_s, 30,
+          "seconds between handing the memory the allocator keeps after it was freed back to "
+          "the system (glibc's malloc_trim), so that the resident size follows what is in use "
+          "(a start on a large log needs much more for a while). 0 turns it off. Default: 30");
 ABSL_FLAG(int, verify_log_interval_s, 86400,
           "seconds between full verifications of the event log in the background (progress and "
           "result in GetProjectionStatus and the metrics); a break makes hotspotd refuse writes. "
@@ -485,6 +492,9 @@ int main(int argc, char** argv) {
   WritePortFile(absl::GetFlag(FLAGS_metrics_port_file), (*server)->metrics_port());
   WritePortFile(absl::GetFlag(FLAGS_port_file),
                 std::stoi((*server)->address().substr((*server)->address().rfind(':') + 1)));
+
+  const int trim_every = absl::GetFlag(FLAGS_memory_trim_interval_s);
+  hotspot::server::MemoryTrimmer trimmer(absl::Seconds(std::max(trim_every, 0)));
 
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
