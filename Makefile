@@ -67,6 +67,8 @@ crash-long: build
 	./$(BUILD_DIR)/store/store_fault_injection_test --cycles=500
 	./$(BUILD_DIR)/services/security/key_store_power_loss_test --cycles=500
 	./$(BUILD_DIR)/services/audit/access_log_power_loss_test --cycles=500
+	./$(BUILD_DIR)/services/security/key_store_fault_test --gtest_filter='*RandomFaults*' --cycles=500
+	./$(BUILD_DIR)/services/audit/access_log_fault_test --gtest_filter='*RandomFaults*' --cycles=500
 
 # The soak test (tests/soak/soak_test.cc, issue 15 §6) for SOAK_SECONDS of load: mixed commands,
 # queries and subscriptions, SIGKILL every 5 minutes, an fsync fault window every 2 minutes;

@@ -36,6 +36,7 @@ int g_cycles = 20;
 constexpr int kThreads = 4;
 
 using testing::PowerLossFileSystem;
+using testing::RandomFaults;
 
 // One append call, as sent: retried exactly so after a failure.
 struct Request {
@@ -119,36 +120,6 @@ void CheckLog(const EventStore& store, const Acked& acked, uint64_t verified_to,
   }
 }
 
-// A fault for one cycle, drawn at random.
-PowerLossFileSystem::Faults RandomFaults(absl::BitGen& random, std::string* name) {
-  PowerLossFileSystem::Faults faults;
-  switch (absl::Uniform(random, 0, 5)) {
-    case 0:
-      *name = "write";
-      faults.write = absl::Uniform(random, 0.005, 0.1);
-      break;
-    case 1:
-      *name = "sync";
-      faults.sync = absl::Uniform(random, 0.02, 0.3);
-      break;
-    case 2:
-      *name = "read";
-      faults.read = absl::Uniform(random, 0.02, 0.3);
-      break;
-    case 3:
-      *name = "full disk";
-      faults.no_space = true;
-      break;
-    default:
-      *name = "mixed";
-      faults.write = 0.02;
-      faults.sync = 0.05;
-      faults.read = 0.05;
-      break;
-  }
-  return faults;
-}
-
 TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDuplicatingNothing) {
   testing::TempDir dir;
   absl::BitGen random;
@@ -195,34 +166,20 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
 
     // Writers until some appends failed (or enough succeeded); then the fault clears.
     absl::Mutex mu;
-    int successes = 0, failures = 0;
     std::vector<Request> failed;
-    const int want_successes = absl::Uniform(random, 5, 150);
-    fs->InjectFaults(faults, absl::Uniform<uint64_t>(random));
-    std::vector<std::thread> writers;
-    for (int t = 0; t < kThreads; ++t) {
-      writers.emplace_back([&, t, seed = absl::Uniform<uint64_t>(random)] {
-        absl::BitGen thread_random(std::seed_seq{seed});
-        for (uint64_t n = 0;; ++n) {
-          {
-            absl::MutexLock lock(&mu);
-            if (failures >= 3 || successes >= want_successes) return;
-          }
+    testing::WriteUnderFaults(
+        *fs, faults, random, kThreads, absl::Uniform(random, 5, 150),
+        [&](int t, uint64_t n, absl::BitGen& thread_random) {
           Request request = MakeRequest(thread_random, t, n);
           absl::StatusOr<AppendResult> result = store->Append(request.appends);
           absl::MutexLock lock(&mu);
-          if (result.ok()) {
-            ++successes;
-            Acknowledge(request, *result, acked);
-          } else {
-            ++failures;
+          if (!result.ok()) {
             failed.push_back(std::move(request));
+            return false;
           }
-        }
-      });
-    }
-    for (std::thread& w : writers) w.join();
-    fs->ClearFaults();
+          Acknowledge(request, *result, acked);
+          return true;
+        });
 
     // The store resumes by itself.
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -274,18 +231,13 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
   }
   const VerifyReport report = store->Verify(0, UINT64_MAX);
   ASSERT_TRUE(report.status.ok()) << report.status;
-  const PowerLossFileSystem::Injected injected = fs->injected();
   printf("%d fault cycles (", g_cycles);
   for (const auto& [kind, n] : kinds) printf("%s %d; ", kind.c_str(), n);
-  printf(
-      "): %zu events acknowledged, %llu appends failed (on retry %llu were in the log, %llu "
-      "written then); injected %llu write, %llu sync, %llu read, %llu no-space errors\n",
-      acked.size(), static_cast<unsigned long long>(failed_appends),
-      static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(rewritten),
-      static_cast<unsigned long long>(injected.writes),
-      static_cast<unsigned long long>(injected.syncs),
-      static_cast<unsigned long long>(injected.reads),
-      static_cast<unsigned long long>(injected.no_space));
+  printf("): %zu events acknowledged, %llu appends failed (on retry %llu were in the log, %llu "
+         "written then); %s\n",
+         acked.size(), static_cast<unsigned long long>(failed_appends),
+         static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(rewritten),
+         testing::DescribeInjected(fs->injected()).c_str());
   EXPECT_GT(failed_appends, 0u);
 }
 

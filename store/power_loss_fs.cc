@@ -509,6 +509,67 @@ int WriteUntilPowerCut(PowerLossFileSystem& fs, int writers, int cut_after,
   return written;
 }
 
+PowerLossFileSystem::Faults RandomFaults(absl::BitGen& random, std::string* name) {
+  PowerLossFileSystem::Faults faults;
+  switch (absl::Uniform(random, 0, 5)) {
+    case 0:
+      *name = "write";
+      faults.write = absl::Uniform(random, 0.005, 0.1);
+      break;
+    case 1:
+      *name = "sync";
+      faults.sync = absl::Uniform(random, 0.02, 0.3);
+      break;
+    case 2:
+      *name = "read";
+      faults.read = absl::Uniform(random, 0.02, 0.3);
+      break;
+    case 3:
+      *name = "full disk";
+      faults.no_space = true;
+      break;
+    default:
+      *name = "mixed";
+      faults.write = 0.02;
+      faults.sync = 0.05;
+      faults.read = 0.05;
+      break;
+  }
+  return faults;
+}
+
+int WriteUnderFaults(PowerLossFileSystem& fs, const PowerLossFileSystem::Faults& faults,
+                     absl::BitGen& random, int writers, int want_successes,
+                     const std::function<bool(int thread, uint64_t n, absl::BitGen& random)>& write) {
+  absl::Mutex mu;
+  int successes = 0, failures = 0;
+  fs.InjectFaults(faults, absl::Uniform<uint64_t>(random));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < writers; ++t) {
+    threads.emplace_back([&, t, seed = absl::Uniform<uint64_t>(random)] {
+      absl::BitGen thread_random(std::seed_seq{seed});
+      for (uint64_t n = 0;; ++n) {
+        {
+          absl::MutexLock lock(&mu);
+          if (failures >= 3 || successes >= want_successes) return;
+        }
+        const bool acknowledged = write(t, n, thread_random);
+        absl::MutexLock lock(&mu);
+        (acknowledged ? successes : failures) += 1;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  fs.ClearFaults();
+  absl::MutexLock lock(&mu);
+  return failures;
+}
+
+std::string DescribeInjected(const PowerLossFileSystem::Injected& injected) {
+  return absl::StrCat("injected ", injected.writes, " write, ", injected.syncs, " sync, ",
+                      injected.reads, " read, ", injected.no_space, " no-space errors");
+}
+
 bool ParseCycles(int argc, char** argv, int* cycles) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];

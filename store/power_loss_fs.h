@@ -168,6 +168,23 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
 int WriteUntilPowerCut(PowerLossFileSystem& fs, int writers, int cut_after,
                        const std::function<bool(int thread)>& write);
 
+// A fault for one cycle of a random-fault test (issue 15 §2), drawn from `random`: write errors
+// (p 0.5 to 10 %), sync errors (2 to 30 %), read errors (2 to 30 %), a full disk, or all three
+// kinds of error at once ("mixed"); its kind's name in `name`.
+PowerLossFileSystem::Faults RandomFaults(absl::BitGen& random, std::string* name);
+
+// The random-fault tests' run: injects `faults` into `fs` (random points seeded from `random`),
+// then `writers` threads each call `write(thread, n, thread_random)` (its n-th call, 0 first;
+// thread_random seeded from `random`), which returns whether that write was acknowledged, until
+// 3 calls in all failed or `want_successes` were acknowledged; joins them and clears the faults.
+// How many calls failed.
+int WriteUnderFaults(PowerLossFileSystem& fs, const PowerLossFileSystem::Faults& faults,
+                     absl::BitGen& random, int writers, int want_successes,
+                     const std::function<bool(int thread, uint64_t n, absl::BitGen& random)>& write);
+
+// "injected N write, N sync, N read, N no-space errors": for the tests' figures.
+std::string DescribeInjected(const PowerLossFileSystem::Injected& injected);
+
 // The power-cut test programs' command line after gtest's flags: [--cycles=N], N >= 1, into
 // `cycles`. False, with a usage line on stderr, for anything else.
 bool ParseCycles(int argc, char** argv, int* cycles);

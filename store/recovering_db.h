@@ -15,7 +15,8 @@
 // acknowledged is lost.
 // Reads go on meanwhile, from the database as it was; the reopening holds the database
 // exclusively for the moment it takes. If it fails, the database is opened read-only until the
-// next try; should even that fail, reads answer UNAVAILABLE until a reopening succeeds.
+// next try; should even that fail, a read tries the reopening itself (with the same backoff) and
+// answers UNAVAILABLE until one succeeds.
 // RocksDB's own resumption after a background error is off (it would write to the failed log),
 // and its LOG file is written by a logger that ignores write failures (RocksDB's asserts once a
 // line failed to reach a full disk).
@@ -75,10 +76,17 @@ class RecoveringDb {
   RecoveringDb& operator=(const RecoveringDb&) = delete;
 
   // Runs `read(db)` with the database held shared (no reopening meanwhile), and returns what it
-  // returns (an absl::Status or StatusOr); UNAVAILABLE, without running it, while no database is
-  // open (a reopening failed).
+  // returns (an absl::Status or StatusOr). While no database is open (a reopening failed), it
+  // first tries to reopen it, as a write would (at most as often as the backoff allows), so that
+  // a store whose callers only read, or read before they write, still recovers by itself;
+  // UNAVAILABLE, without running `read`, while that fails.
   template <typename Reader>
-  auto Read(Reader&& read) const -> decltype(read(std::declval<rocksdb::DB&>())) {
+  auto Read(Reader&& read) -> decltype(read(std::declval<rocksdb::DB&>())) {
+    {
+      absl::ReaderMutexLock lock(&db_mu_);
+      if (db_ != nullptr) return read(*db_);
+    }
+    Writable().IgnoreError();  // its failure is answered as UNAVAILABLE below
     absl::ReaderMutexLock lock(&db_mu_);
     if (db_ == nullptr) return Unavailable();
     return read(*db_);

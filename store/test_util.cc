@@ -1,7 +1,11 @@
 #include "store/test_util.h"
 
 #include <stdlib.h>
+#include <sys/mount.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -9,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "rocksdb/db.h"
 
 namespace hotspot::store::testing {
@@ -23,6 +28,39 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+Tmpfs::Tmpfs(const std::string& size) {
+  if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0) {
+    error_ = absl::StrCat("this test needs root (or CAP_SYS_ADMIN) to mount a tmpfs on ",
+                          dir_.path(), ": mount: ", std::strerror(errno));
+  }
+}
+
+Tmpfs::~Tmpfs() {
+  if (error_.empty()) ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+uint64_t Fill(const std::string& path) {
+  FILE* file = fopen(path.c_str(), "w");
+  if (file == nullptr) return 0;
+  setvbuf(file, nullptr, _IONBF, 0);
+  const std::string block(4096, 'f');
+  uint64_t written = 0;
+  while (fwrite(block.data(), 1, block.size(), file) == block.size()) written += block.size();
+  while (fwrite("f", 1, 1, file) == 1) ++written;
+  fclose(file);
+  return written;
+}
+
+absl::Status UntilOk(const std::function<absl::Status()>& write, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status status = write();
+  while (!status.ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+    status = write();
+  }
+  return status;
 }
 
 ProposedEvent MakeEvent(std::string payload) {

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "store/event_store.h"
 
 namespace hotspot::store::testing {
@@ -27,6 +28,35 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A tmpfs of `size` (e.g. "4m") mounted on a fresh directory for the object's life, and unmounted
+// (lazily, MNT_DETACH) by the destructor: a real file system that fills up (issue 15 §2).
+// Mounting needs root or CAP_SYS_ADMIN (CI has it); without it error() says so.
+class Tmpfs {
+ public:
+  explicit Tmpfs(const std::string& size);
+  ~Tmpfs();
+  Tmpfs(const Tmpfs&) = delete;
+  Tmpfs& operator=(const Tmpfs&) = delete;
+
+  // Empty once mounted; else why it is not.
+  const std::string& error() const { return error_; }
+  // A path on the tmpfs that does not exist yet.
+  std::string Sub(const std::string& name) const { return dir_.Sub(name); }
+
+ private:
+  TempDir dir_;
+  std::string error_;
+};
+
+// Writes the file `path` until its file system is full (to the last byte). The bytes written;
+// 0 if the file cannot be created.
+uint64_t Fill(const std::string& path);
+
+// Calls `write` until it returns OK, for at most `timeout` (a store that recovers by itself
+// retries with a backoff); its last status.
+absl::Status UntilOk(const std::function<absl::Status()>& write,
+                     absl::Duration timeout = absl::Seconds(10));
 
 // An event of type "test.Event" with the given payload and a store-generated id.
 ProposedEvent MakeEvent(std::string payload);

@@ -1,11 +1,7 @@
 // A real full disk (issue 15 §2): the store on a 4 MiB tmpfs, mounted by the test (it needs
 // root, as CI has; without it the test fails saying so), filled up by a file beside the store
 // and then freed by deleting that file.
-#include <sys/mount.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <cstdio>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -18,46 +14,14 @@
 namespace hotspot::store {
 namespace {
 
-using testing::TempDir;
+using testing::Fill;
+using testing::Tmpfs;
 
 std::vector<StreamAppend> One(EventId id, const std::string& payload) {
   std::vector<StreamAppend> appends;
   appends.push_back(testing::OneEvent("youth-1", ExpectedVersion::Any(), payload));
   appends[0].events[0].id = id;
   return appends;
-}
-
-// Mounts a tmpfs of `size` on a fresh directory for the test's life.
-class Tmpfs {
- public:
-  explicit Tmpfs(const std::string& size) {
-    if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0) {
-      error_ = absl::StrCat("this test needs root (or CAP_SYS_ADMIN) to mount a tmpfs on ",
-                            dir_.path(), ": mount: ", std::strerror(errno));
-    }
-  }
-  ~Tmpfs() {
-    if (error_.empty()) ::umount2(dir_.path().c_str(), MNT_DETACH);
-  }
-  const std::string& error() const { return error_; }
-  std::string Sub(const std::string& name) const { return dir_.Sub(name); }
-
- private:
-  TempDir dir_;
-  std::string error_;
-};
-
-// Writes `path` until the file system is full. The bytes written.
-uint64_t Fill(const std::string& path) {
-  FILE* file = fopen(path.c_str(), "w");
-  if (file == nullptr) return 0;
-  setvbuf(file, nullptr, _IONBF, 0);
-  const std::string block(4096, 'f');
-  uint64_t written = 0;
-  while (fwrite(block.data(), 1, block.size(), file) == block.size()) written += block.size();
-  while (fwrite("f", 1, 1, file) == 1) ++written;
-  fclose(file);
-  return written;
 }
 
 TEST(TmpfsFullTest, AFullFileSystemRefusesAppendsKeepsReadsAndResumesOnceFreed) {
