@@ -81,6 +81,17 @@ struct SigningKey {
   std::string alg;  // the key's own "alg"; empty if it names none
 };
 
+// Whether `part` is unpadded base64url, as every part of a compact JWS is (RFC 7515): only
+// [A-Za-z0-9_-], and not one character over a whole number of bytes. libcjose's decoder asserts
+// (aborting the process) on a '=' inside a part, so a token reaches it only if this holds.
+bool IsBase64Url(absl::string_view part) {
+  if (part.size() % 4 == 1) return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
 // The signing keys of one JWKS document, by key id. Immutable once made.
 class KeySet {
  public:
@@ -109,6 +120,17 @@ class KeySet {
           (use.has_value() && *use != "sig") || out->by_kid_.contains(*kid)) {
         continue;
       }
+      // Debian's libcjose (built with assertions) aborts on a '=' inside a base64url value:
+      // a key whose values are not unpadded base64url is left out before it sees them.
+      bool encoded = true;
+      for (const char* name : {"n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y"}) {
+        const auto value = member.find(name);
+        if (value != member.end() &&
+            (!value->is_string() || !IsBase64Url(value->get_ref<const std::string&>()))) {
+          encoded = false;
+        }
+      }
+      if (!encoded) continue;
       const std::string text = member.dump();
       cjose_err err;
       cjose_jwk_t* jwk = cjose_jwk_import(text.data(), text.size(), &err);
@@ -153,17 +175,6 @@ std::optional<Json> DecodePart(absl::string_view part) {
   std::optional<Json> json = ParseJson(decoded);
   if (!json.has_value() || !json->is_object()) return std::nullopt;
   return json;
-}
-
-// Whether `part` is unpadded base64url, as every part of a compact JWS is (RFC 7515): only
-// [A-Za-z0-9_-], and not one character over a whole number of bytes. libcjose's decoder asserts
-// (aborting the process) on a '=' inside a part, so a token reaches it only if this holds.
-bool IsBase64Url(absl::string_view part) {
-  if (part.size() % 4 == 1) return false;
-  return std::all_of(part.begin(), part.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
 }
 
 // A NumericDate member of the claims ("exp", "nbf"): seconds since the epoch, maybe fractional.

@@ -452,6 +452,33 @@ TEST_F(JwtVerifierTest, WithoutKeysTokensAreUnavailableAndAFailedFetchKeepsTheKe
                         "kid) keys=0"}));
 }
 
+// Found by tests/fuzz/jwt_fuzz.cc: a JWKS whose key value holds a '=' made libcjose's base64
+// decoder fail an assertion and abort hotspotd. Such a key is left out; the others are kept.
+TEST_F(JwtVerifierTest, AKeyWhoseValuesAreNotUnpaddedBase64UrlIsLeftOut) {
+  Json jwks = Json::parse(testing::Jwks({rsa_, ec_}));
+  for (Json& key : jwks["keys"]) {
+    if (key["kty"] == "RSA") {
+      std::string n = key["n"];
+      n[n.size() / 2] = '=';
+      key["n"] = n;
+    } else {
+      key["y"] = 12345;
+    }
+  }
+  Json kept = jwks;
+  kept["keys"].push_back(rotated_->PublicJwk());
+  provider_.Publish(kept.dump());
+  const std::unique_ptr<JwtVerifier> verifier = Verifier();
+  EXPECT_TRUE(verifier->Verify(rotated_->Sign(Anna())).ok());
+  EXPECT_EQ(verifier->Verify(rsa_->Sign(Anna())).status().code(), absl::StatusCode::kUnavailable);
+
+  provider_.Publish(jwks.dump());  // nothing usable: refused like a failed fetch
+  clock_.Advance(absl::Seconds(61));
+  EXPECT_EQ(verifier->Verify(ec_->Sign(Anna())).status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(AwaitFetches(2));
+  EXPECT_TRUE(verifier->Verify(rotated_->Sign(Anna())).ok());  // the keys before stay
+}
+
 TEST_F(JwtVerifierTest, OptionsAreChecked) {
   JwtVerifierOptions options;
   options.audience = kAudience;
