@@ -123,7 +123,14 @@ TEST(StoreCrashTest, AcknowledgedEventsSurviveSigkill) {
       pending.erase(0, whole);
       return true;
     };
-    const absl::Time kill_at = absl::Now() + absl::Milliseconds(absl::Uniform(gen, 5, 250));
+    // The kill lands at a random moment while the child appends, timed from its first
+    // acknowledgement: a slow start (a loaded machine, a sanitizer build) was otherwise killed
+    // before it appended anything, and then the cycle checked nothing.
+    for (const absl::Time first_by = absl::Now() + absl::Seconds(30);
+         acks.empty() && absl::Now() < first_by;) {
+      read_acks(1);
+    }
+    const absl::Time kill_at = absl::Now() + absl::Milliseconds(absl::Uniform(gen, 0, 245));
     while (absl::Now() < kill_at) read_acks(1);
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int wstatus = 0;
