@@ -734,6 +734,8 @@ void Soak::Sampler() {
   while (!stop_all_.load()) {
     absl::SleepFor(every);  // the sampling interval
     std::lock_guard<std::mutex> lock(server_mu_);
+    // A restart that failed has said so and stopped the run; it left no process to look at.
+    if (stop_all_.load() || !suite_->process.has_value()) return;
     const pid_t pid = current_.pid;
     Sample s;
     if (!ReadProc(pid, &s)) {
