@@ -63,6 +63,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -180,43 +181,9 @@ class Tally {
   std::map<std::string, uint64_t> counts_;
 };
 
+// gRPC's codes are abseil's, number for number.
 std::string CodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::CANCELLED:
-      return "CANCELLED";
-    case StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case StatusCode::ABORTED:
-      return "ABORTED";
-    case StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case StatusCode::INTERNAL:
-      return "INTERNAL";
-    case StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return absl::StrCat("code ", static_cast<int>(code));
-  }
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
 // What a fault or a kill may answer; any other failure is a finding.
