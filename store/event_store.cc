@@ -1222,22 +1222,33 @@ absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
 
   // Memtables shaped to how each family is used; the default skip list searches from the top
   // for every insert, which dominated the writer's CPU.
+  // Every family's blocks and memtables count against the memory budget.
+  const std::shared_ptr<MemoryBudget> memory =
+      options.memory != nullptr ? options.memory : MemoryBudget::ProcessDefault();
+  memory->ApplyTo(static_cast<rocksdb::DBOptions&>(db_options));
   rocksdb::BlockBasedTableOptions bloom_table;
+  memory->ApplyTo(bloom_table);
   bloom_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions plain;
+  memory->ApplyTo(plain);
   // "log": keys only ever grow, so an insert hint finds the end without a search.
   rocksdb::ColumnFamilyOptions log_options;
+  memory->ApplyTo(log_options);
   log_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  // Each hash-bucketed memtable allocates its buckets when it is made, and they count against
+  // the memory budget: 64 Ki buckets (512 KiB) each, not RocksDB's 1 Mi (8 MiB), since a
+  // memtable under the budget holds tens of thousands of keys, not millions.
+  constexpr size_t kMemtableBuckets = 65536;
   // "heads", "event_ids": point lookups only, mostly of keys that do not exist. Hash buckets by
   // the whole key in the memtable, bloom filters in the tables.
   rocksdb::ColumnFamilyOptions lookup;
   lookup.prefix_extractor.reset(rocksdb::NewNoopTransform());
-  lookup.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+  lookup.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(kMemtableBuckets));
   lookup.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bloom_table));
   // "streams": read one stream at a time, in version order: hash buckets by stream.
   rocksdb::ColumnFamilyOptions by_stream;
   by_stream.prefix_extractor = std::make_shared<StreamPrefixTransform>();
-  by_stream.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory());
+  by_stream.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(kMemtableBuckets));
   by_stream.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bloom_table));
 
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {

@@ -80,6 +80,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "store/event_id.h"
+#include "store/memory_budget.h"
 
 namespace rocksdb {
 class Env;
@@ -177,6 +178,10 @@ struct Options {
   // for good with that DATA_LOSS (WriteStatus() says it), and reads serve what is left, so that
   // an operator can read a damaged log while its restore is prepared. Default: false.
   bool open_damaged = false;
+
+  // The memory budget the store's block cache and memtables count against (see MemoryBudget).
+  // Default: null, MemoryBudget::ProcessDefault().
+  std::shared_ptr<MemoryBudget> memory;
 
   // The RocksDB environment (file system, threads) to use; not owned, must outlive the store.
   // For tests that inject faults. Default: nullptr, RocksDB's default environment.

@@ -109,6 +109,10 @@ RecoveringDb::~RecoveringDb() {
 absl::Status RecoveringDb::OpenDatabase(bool read_only) {
   rocksdb::Options db_options = options_.db;
   PrepareForFaults(directory_, db_options, info_log_);
+  const std::shared_ptr<MemoryBudget> memory =
+      options_.memory != nullptr ? options_.memory : MemoryBudget::ProcessDefault();
+  memory->ApplyTo(static_cast<rocksdb::DBOptions&>(db_options));
+  memory->ApplyTo(static_cast<rocksdb::ColumnFamilyOptions&>(db_options));
   rocksdb::DB* db = nullptr;
   const rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(db_options, directory_, &db)
                                       : rocksdb::DB::Open(db_options, directory_, &db);

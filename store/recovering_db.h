@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rocksdb/db.h"
+#include "store/memory_budget.h"
 
 namespace hotspot::store::internal {
 
@@ -65,6 +66,9 @@ class RecoveringDb {
     // Runs just before the database is closed for a reopening (e.g. to release snapshots taken
     // from it), with the database held exclusively. Default: nothing.
     std::function<void(rocksdb::DB&)> before_close;
+    // The memory budget the database's caches and memtables count against.
+    // Default: null, MemoryBudget::ProcessDefault().
+    std::shared_ptr<MemoryBudget> memory;
   };
 
   // Opens the database in `directory`. RocksDB's error (FromRocks) if it does not open.

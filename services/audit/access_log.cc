@@ -407,6 +407,7 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   db_options.name = "the access log";
   db_options.db.create_if_missing = true;
   if (impl->options.env != nullptr) db_options.db.env = impl->options.env;
+  db_options.memory = impl->options.memory;
   db_options.before_close = [raw = impl.get()](rocksdb::DB& rocks) {
     ReleaseSnapshots(*raw, rocks);
   };

@@ -67,6 +67,7 @@
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
+#include "store/memory_budget.h"
 
 namespace rocksdb {
 class DB;
@@ -93,6 +94,9 @@ struct AccessLogOptions {
   // The area of a youth's case ("" if it has none), for indexing, at open, records of an older
   // log that name a youth but no area. Default: null (such records stay under no area).
   std::function<absl::StatusOr<std::string>(absl::string_view youth_id)> area_of_youth;
+  // The memory budget its RocksDB caches and memtables count against (see store::MemoryBudget).
+  // Default: null, store::MemoryBudget::ProcessDefault().
+  std::shared_ptr<store::MemoryBudget> memory;
   // The RocksDB environment (file system, threads); not owned, must outlive the log. For tests
   // that inject faults (a power loss). Default: nullptr, RocksDB's default environment.
   rocksdb::Env* env = nullptr;

@@ -129,6 +129,14 @@ struct Projector::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // every family opened or created
   std::vector<rocksdb::ColumnFamilyHandle*> dropped;  // of those, the ones since dropped
+  std::shared_ptr<store::MemoryBudget> memory;
+
+  // Every view family's options: its blocks and memtables count against the budget.
+  rocksdb::ColumnFamilyOptions FamilyOptions() const {
+    rocksdb::ColumnFamilyOptions family;
+    memory->ApplyTo(family);
+    return family;
+  }
 
   // Each view's checkpoint: a view applies only events after its own (a view added later
   // catches up from 0 while the others skip what they have). Owned by the loop thread.
@@ -457,8 +465,11 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   const rocksdb::Status listed =
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), directory, &families);
   if (!listed.ok()) families = {rocksdb::kDefaultColumnFamilyName};
+  impl->memory = impl->options.memory != nullptr ? impl->options.memory
+                                                 : store::MemoryBudget::ProcessDefault();
+  const rocksdb::ColumnFamilyOptions family_options = impl->FamilyOptions();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : families) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (const auto& name : families) descriptors.emplace_back(name, family_options);
   for (const auto& view : views) {
     if (std::count_if(views.begin(), views.end(),
                       [&](const auto& v) { return v->name() == view->name(); }) > 1) {
@@ -470,7 +481,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
                                                      "': ", view->name()));
     }
     if (std::find(families.begin(), families.end(), view->name()) == families.end()) {
-      descriptors.emplace_back(view->name(), rocksdb::ColumnFamilyOptions());
+      descriptors.emplace_back(view->name(), family_options);
     }
   }
   rocksdb::DBOptions db_options;
@@ -482,6 +493,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   // every table it has recorded, so a purge (Purge) must not leave it behind. The views' tables
   // change seldom (flushes, compactions), so this costs a few kilobytes each time.
   db_options.max_manifest_file_size = 1;
+  impl->memory->ApplyTo(db_options);
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::Open(db_options, directory, descriptors, &impl->handles, &db),
@@ -686,7 +698,7 @@ absl::Status Projector::Rebuild(absl::string_view view) {
       absl::StrCat(view, std::string(1, kGenerationSeparator), absl::ToUnixMicros(absl::Now()));
   rocksdb::ColumnFamilyHandle* family = nullptr;
   RETURN_IF_ERROR(
-      FromRocks(impl_->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), family_name, &family),
+      FromRocks(impl_->db->CreateColumnFamily(impl_->FamilyOptions(), family_name, &family),
                 "creating a view generation"));
   impl_->handles.push_back(family);
   impl_->rebuild = Impl::Rebuild{index, family, 0};

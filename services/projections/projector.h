@@ -38,6 +38,9 @@ struct ProjectorOptions {
   // Fault injection for tests: asked before each batch is applied; while it answers true, the
   // batch waits (asked again every 10 ms) and the views stay where they are. Default: none.
   std::function<bool()> hold;
+  // The memory budget the views' caches and memtables count against (see store::MemoryBudget).
+  // Default: null, store::MemoryBudget::ProcessDefault().
+  std::shared_ptr<store::MemoryBudget> memory;
 };
 
 struct ViewStatus {

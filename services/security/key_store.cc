@@ -222,6 +222,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
   db_options.name = "the key store";
   db_options.db.create_if_missing = impl->options.create_if_missing;
   if (impl->options.env != nullptr) db_options.db.env = impl->options.env;
+  db_options.memory = impl->options.memory;
   absl::StatusOr<std::unique_ptr<store::internal::RecoveringDb>> db =
       store::internal::RecoveringDb::Open(std::move(db_options), directory);
   if (absl::IsInvalidArgument(db.status()) && !impl->options.create_if_missing) {

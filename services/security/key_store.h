@@ -46,6 +46,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "store/memory_budget.h"
 
 namespace rocksdb {
 class Env;
@@ -69,6 +70,9 @@ struct KeyStoreOptions {
   size_t reserved_keys = 256;
   // Data keys kept unwrapped in memory. Default: 100,000.
   size_t cache_entries = 100'000;
+  // The memory budget its RocksDB caches and memtables count against (see store::MemoryBudget).
+  // Default: null, store::MemoryBudget::ProcessDefault().
+  std::shared_ptr<store::MemoryBudget> memory;
   // The RocksDB environment (file system, threads); not owned, must outlive the store. For tests
   // that inject faults (a power loss). Default: nullptr, RocksDB's default environment.
   rocksdb::Env* env = nullptr;

@@ -15,7 +15,7 @@
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //            [--verify_log_at_start] [--verify_log_interval_s=86400] [--serve_damaged_log]
-//            [--memory_trim_interval_s=30]
+//            [--memory_trim_interval_s=30] [--storage_cache_mb=64] [--storage_write_buffer_mb=128]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -210,6 +210,13 @@ ABSL_FLAG(int, memory_trim_interval_s, 30,
           "seconds between handing the memory the allocator keeps after it was freed back to "
           "the system (glibc's malloc_trim), so that the resident size follows what is in use "
           "(a start on a large log needs much more for a while). 0 turns it off. Default: 30");
+ABSL_FLAG(int, storage_cache_mb, 64,
+          "MiB of the block cache the event store, key store, access log and views share (their "
+          "tables' data, index and filter blocks); what RocksDB reads beyond it is read again "
+          "from the disk (the page cache). 8 to 65536. Default: 64");
+ABSL_FLAG(int, storage_write_buffer_mb, 128,
+          "MiB of memtables over the four databases together; past it the database being written "
+          "flushes its largest. 16 to 65536. Default: 128");
 ABSL_FLAG(int, verify_log_interval_s, 86400,
           "seconds between full verifications of the event log in the background (progress and "
           "result in GetProjectionStatus and the metrics); a break makes hotspotd refuse writes. "
@@ -326,6 +333,18 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.sync = absl::GetFlag(FLAGS_sync);
+  const int cache_mb = absl::GetFlag(FLAGS_storage_cache_mb);
+  const int write_buffer_mb = absl::GetFlag(FLAGS_storage_write_buffer_mb);
+  if (cache_mb < 8 || cache_mb > 65536) {
+    LOG(ERROR) << "event=bad_flag msg=\"storage_cache_mb: 8 to 65536\"";
+    return 2;
+  }
+  if (write_buffer_mb < 16 || write_buffer_mb > 65536) {
+    LOG(ERROR) << "event=bad_flag msg=\"storage_write_buffer_mb: 16 to 65536\"";
+    return 2;
+  }
+  options.memory.cache_bytes = size_t(cache_mb) << 20;
+  options.memory.write_buffer_bytes = size_t(write_buffer_mb) << 20;
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   if (!OidcFlags(&options.oidc)) return 2;
   options.demo = absl::GetFlag(FLAGS_demo);

@@ -181,6 +181,8 @@ struct HotspotServer::Impl {
   // First, so last to go: the calls' and the store's metrics live in it.
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<CommitMetrics> commit_metrics;
+  // Before the databases that count against it.
+  std::shared_ptr<store::MemoryBudget> memory;
   std::unique_ptr<security::KeyStore> keys;
   // Before the event store, whose commits it follows.
   security::PublicHead heads;
@@ -302,9 +304,12 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   // and never an event on disk before its key.
   key_options.defer_new_keys = true;
   key_options.sync = options.sync;
+  impl->memory = store::MemoryBudget::Create(options.memory);
+  key_options.memory = impl->memory;
   ASSIGN_OR_RETURN(impl->keys, security::KeyStore::Open(key_options, options.data_dir + "/keys"));
   store::Options store_options;
   store_options.sync = options.sync;
+  store_options.memory = impl->memory;
   security::KeyStore* keys = impl->keys.get();
   store_options.before_write = [keys] { return keys->Sync(); };
   impl->commit_metrics = std::make_unique<CommitMetrics>(*impl->registry, options.sync);
@@ -368,6 +373,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   ASSIGN_OR_RETURN(security::IdentityDigester digester,
                    security::IdentityDigester::FromKeyStore(*impl->keys));
   projections::ProjectorOptions projector_options;
+  projector_options.memory = impl->memory;
   if (!options.hold_views_while_file_exists.empty()) {
     projector_options.hold = [file = options.hold_views_while_file_exists] {
       std::error_code error;
@@ -443,6 +449,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
   access_options.sync_interval = options.access_log_sync_interval;
   access_options.retention = absl::Hours(24) * options.access_log_retention_days;
   access_options.sealer = impl->sealer.get();
+  access_options.memory = impl->memory;
   access_options.area_of_youth = [handler = impl->handler.get()](absl::string_view youth_id) {
     return handler->AreaOfCase(youth_id);
   };
@@ -507,6 +514,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     parts.erasures = impl->erasures.get();
     parts.deadlines = impl->deadlines.get();
     parts.log_verifier = impl->log_verifier.get();
+    parts.memory = impl->memory.get();
     ASSIGN_OR_RETURN(impl->metrics,
                      observability::MetricsServer::Start(metrics_addresses,
                                                          {impl->registry, PartsCollector(parts)}));

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "services/security/jwt_verifier.h"
 #include "services/server/transport.h"
+#include "store/memory_budget.h"
 
 namespace hotspot::server {
 
@@ -72,6 +73,10 @@ struct ServerOptions {
   std::string master_key_file;
   // fsync appends before acknowledging them; off only for tests. Default: true.
   bool sync = true;
+  // One bound on what RocksDB holds in memory over the four databases (events, keys, access
+  // log, views): a block cache they share, and all their memtables (store/memory_budget.h).
+  // Default: 64 MiB and 128 MiB.
+  store::MemoryBudget::Options memory;
   // The tokens file (see services/security/identity.h). Required unless `demo` is set, which
   // defaults it to <data_dir>/dev-tokens, generated on first start, or `tls_client_map_file` or
   // `oidc` is (callers may then be their certificates or access tokens only). Default: "".

@@ -60,6 +60,19 @@ std::vector<prometheus::MetricFamily> Collect(const MonitoredParts& parts, uint6
   gauge("hotspot_projection_failed", "1 if the projection of the views stopped on an error",
         projection.ok() ? 0 : 1);
 
+  if (parts.memory != nullptr) {
+    const store::MemoryBudget::Usage memory = parts.memory->usage();
+    gauge("hotspot_storage_block_cache_bytes",
+          "Bytes in the block cache the four databases share (--storage_cache_mb)",
+          memory.cache_bytes);
+    gauge("hotspot_storage_block_cache_pinned_bytes",
+          "Of those, bytes of blocks in use or pinned (index and filter blocks of level-0 tables)",
+          memory.cache_pinned_bytes);
+    gauge("hotspot_storage_memtable_bytes",
+          "Bytes in the four databases' memtables (--storage_write_buffer_mb)",
+          memory.write_buffer_bytes);
+  }
+
   gauge("hotspot_subscribers", "Subscribe calls open", parts.subscriptions->subscribers());
   gauge("hotspot_subscribers_max", "Subscribe calls allowed at once", parts.max_subscribers);
 

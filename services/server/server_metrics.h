@@ -72,6 +72,7 @@ struct MonitoredParts {
   const ErasureExecutor* erasures = nullptr;
   const projections::DeadlineProcess* deadlines = nullptr;
   const LogVerifier* log_verifier = nullptr;  // null: none
+  const store::MemoryBudget* memory = nullptr;
 };
 
 // The collector of everything above but the commit histograms. Access records are counted

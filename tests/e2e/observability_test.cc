@@ -195,6 +195,15 @@ TEST_F(ObservabilityTest, MetricsMoveAsCallsAreMade) {
   EXPECT_EQ(positions.size(), after_read.Family("hotspot_view_lag_events").size());
   EXPECT_EQ(after_read.Value("hotspot_projection_failed"), 0);
 
+  // RocksDB's memory, under the budget's defaults: the demo's and the calls' writes are in the
+  // memtables, the case read went through the block cache.
+  EXPECT_GT(after_read.Value("hotspot_storage_memtable_bytes"), 0);
+  EXPECT_LE(after_read.Value("hotspot_storage_memtable_bytes"), 128 << 20);
+  EXPECT_GT(after_read.Value("hotspot_storage_block_cache_bytes"), 0);
+  EXPECT_LE(after_read.Value("hotspot_storage_block_cache_bytes"), 64 << 20);
+  EXPECT_LE(after_read.Value("hotspot_storage_block_cache_pinned_bytes"),
+            after_read.Value("hotspot_storage_block_cache_bytes"));
+
   // A subscriber, while its call is open.
   EXPECT_EQ(after_read.Value("hotspot_subscribers"), 0);
   EXPECT_EQ(after_read.Value("hotspot_subscribers_max"), 64);

@@ -1403,14 +1403,14 @@ TEST_F(ConnectionLimitTest, AConnectionThatNeverShakesHandsIsClosed) {
   EXPECT_TRUE(WaitForOpen(0));
 }
 
-// The limits' flags out of range: exit 2 naming the flag.
+// The limits' flags out of range (and the storage memory budget's): exit 2 naming the flag.
 TEST(LimitFlagsTest, OutOfRangeIsRefusedNamingTheFlag) {
   TempDir dir;
   for (const char* flag :
        {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1", "max_calls_per_principal=0",
         "max_subscriptions_per_principal=0", "max_connections=0",
         "max_connections_per_address=0", "max_connection_idle_s=-1",
-        "connection_handshake_timeout_s=0"}) {
+        "connection_handshake_timeout_s=0", "storage_cache_mb=7", "storage_write_buffer_mb=15"}) {
     std::string output;
     EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
                         {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"), "--demo",
