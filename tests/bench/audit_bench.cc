@@ -9,9 +9,15 @@
 //    for the views.
 //    case_history_1000: AuditService.GetCaseHistory of that youth, one client, one call at a
 //      time, every response received and decoded: latency per call.
+//    case_history_1000_raw (issue 16 §3): the same 1,000 stored records read with one MultiGet
+//      and streamed as opaque bytes in the same batches, by a server in this process beside
+//      hotspotd's (raw_baseline.h); measured alternating with the above, --subscription_rounds
+//      rounds each; case_history_1000_vs_raw: the ratio of their p50s.
 //    subscription_catchup: SubscriptionService.Subscribe from position 1 (an integration, no
 //      filter, max_batch 10,000) until caught up: events received and decoded per second
 //      (median of 3).
+//    subscription_catchup_raw: the log's stored records from position 1, in the same batches,
+//      as opaque bytes (alternating with the above); subscription_catchup_vs_raw: the ratio.
 // 3. get_case_logged / get_case_unlogged: GetCase of one demo case, one client, one call at a time,
 //    with the access log (its default fsync interval, --access_log_sync_ms) and without it
 //    (ServerOptions::record_access off, which no flag offers); and get_case_logged_fsync_100ms /
@@ -19,7 +25,8 @@
 //    answer; on the same data, alternating, two rounds each.
 //
 // With --json, one JSON object per line per measurement ("bench" one of "case_history_1000",
-// "subscription_catchup", "get_case_logged", "get_case_unlogged", "get_case_logged_vs_unlogged").
+// "case_history_1000_raw", "subscription_catchup", "subscription_catchup_raw", "get_case_logged",
+// "get_case_unlogged", and ratios named "<measurement>_vs_<baseline>").
 // Figures are printed, never asserted.
 #include <cstdio>
 #include <filesystem>
@@ -36,20 +43,26 @@
 #include "hotspot/v1/audit_service.grpc.pb.h"
 #include "hotspot/v1/query_service.grpc.pb.h"
 #include "hotspot/v1/subscription_service.grpc.pb.h"
+#include "services/audit/audit_handler.h"
 #include "services/scenario/handler_sink.h"
 #include "services/scenario/scenario.h"
 #include "services/security/key_store.h"
 #include "services/security/sealer.h"
 #include "services/server/server.h"
 #include "store/event_store.h"
+#include "raw_baseline.pb.h"
+#include "raw_baseline.grpc.pb.h"
 #include "tests/bench/bench_util.h"
+#include "tests/bench/raw_baseline.h"
 #include "tests/e2e/command_client.h"
 
 ABSL_FLAG(bool, json, false, "print one JSON object per line per measurement");
 ABSL_FLAG(std::string, dir, "build/bench-audit", "scratch directory (emptied first)");
 ABSL_FLAG(int, events, 300'000, "events in the log to build (approximately, at least)");
 ABSL_FLAG(double, seconds, 3, "seconds per latency measurement");
-ABSL_FLAG(int, subscription_rounds, 3, "catch-up rounds (the median is printed)");
+ABSL_FLAG(int, subscription_rounds, 3,
+          "rounds of each measurement against its raw baseline, alternating (for catch-up the "
+          "median is printed)");
 
 namespace hotspot::bench {
 namespace {
@@ -183,34 +196,70 @@ int Main() {
             absl::ToDoubleSeconds(absl::Now() - start));
   }
 
-  // case_history_1000.
+  // The raw baselines, served from this process beside hotspotd's server (raw_baseline.h).
+  std::unique_ptr<RawBaselineServer> raw_server =
+      Must(RawBaselineServer::Start(dir + "/data/events", dir + "/raw-secondary"), "raw baseline");
+  grpc::ChannelArguments raw_arguments;
+  raw_arguments.SetMaxReceiveMessageSize(-1);
+  auto raw = RawBaseline::NewStub(grpc::CreateCustomChannel(
+      raw_server->address(), grpc::InsecureChannelCredentials(), raw_arguments));
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_subscription_rounds));
+
+  // case_history_1000, and case_history_1000_raw: the same 1,000 records with one MultiGet, sent
+  // in the same batches; alternating, `rounds` rounds of seconds / rounds each.
   {
     auto audit = v1::AuditService::NewStub(running.channel);
     v1::GetCaseHistoryRequest request;
     request.set_youth_id(youth);
-    Samples samples = Measure(seconds, [&] {
+    RawReadRequest raw_request;
+    raw_request.set_max_batch(audit::AuditOptions().history_batch);
+    auto history = [&](bool keep_positions) {
       auto context = As(tokens.at(cast.auditor.person));
       auto reader = audit->GetCaseHistory(context.get(), request);
       v1::GetCaseHistoryResponse response;
       size_t events = 0;
-      while (reader->Read(&response)) events += response.events_size();
+      while (reader->Read(&response)) {
+        events += response.events_size();
+        for (const v1::StoredEvent& event : response.events()) {
+          if (keep_positions) raw_request.add_positions(event.position());
+        }
+      }
       if (!reader->Finish().ok() || events != 1000) Die("history failed");
-    });
-    PrintFigures(json, "case_history_1000", "events", 1000, Summarize(samples));
+    };
+    history(/*keep_positions=*/true);
+    Samples real_samples, raw_samples;
+    for (int round = 0; round < rounds; ++round) {
+      Samples real = Measure(seconds / rounds, [&] { history(false); });
+      real_samples.Add(std::move(real.latencies_us), real.seconds);
+      Samples bytes = Measure(seconds / rounds, [&] {
+        grpc::ClientContext context;
+        auto reader = raw->History(&context, raw_request);
+        RawBatch batch;
+        size_t records = 0;
+        while (reader->Read(&batch)) records += batch.records_size();
+        if (!reader->Finish().ok() || records != 1000) Die("raw history failed");
+      });
+      raw_samples.Add(std::move(bytes.latencies_us), bytes.seconds);
+    }
+    const Figures real = Summarize(real_samples);
+    const Figures bytes = Summarize(raw_samples);
+    PrintFigures(json, "case_history_1000", "events", 1000, real);
+    PrintFigures(json, "case_history_1000_raw", "events", 1000, bytes);
+    PrintRatio(json, "case_history_1000_vs_raw", "p50", real.p50_us / bytes.p50_us);
   }
 
-  // subscription_catchup.
+  // subscription_catchup, and subscription_catchup_raw: the log's records from position 1 in the
+  // same batches (10,000 records, at most 1 MiB); alternating; the median of `rounds` each.
   {
     auto subscriptions = v1::SubscriptionService::NewStub(running.channel);
-    std::vector<double> rates;
+    std::vector<double> rates, raw_rates;
     uint64_t head = 0;
-    const int rounds = std::max(1, absl::GetFlag(FLAGS_subscription_rounds));
     for (int round = 0; round < rounds; ++round) {
       v1::SubscribeRequest request;
       request.set_from_position(1);
       request.set_max_batch(10'000);
       auto context = As(tokens.at(cast.integration.person), false);
-      const absl::Time start = absl::Now();
+      absl::Time start = absl::Now();
       auto reader = subscriptions->Subscribe(context.get(), request);
       v1::SubscribeResponse response;
       uint64_t events = 0;
@@ -218,7 +267,7 @@ int Main() {
         events += response.events_size();
         if (response.caught_up()) break;
       }
-      const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+      double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
       context->TryCancel();
       while (reader->Read(&response)) {
       }
@@ -226,16 +275,35 @@ int Main() {
       if (events == 0) Die("subscription: nothing received: " + status.error_message());
       head = events;
       rates.push_back(events / elapsed);
+
+      RawReadRequest raw_request;
+      raw_request.set_from_position(1);
+      raw_request.set_max_batch(10'000);
+      grpc::ClientContext raw_context;
+      start = absl::Now();
+      auto raw_reader = raw->CatchUp(&raw_context, raw_request);
+      RawBatch batch;
+      uint64_t records = 0;
+      while (raw_reader->Read(&batch)) records += batch.records_size();
+      elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+      if (!raw_reader->Finish().ok() || records < head) Die("raw catch-up failed");
+      raw_rates.push_back(records / elapsed);
     }
     std::sort(rates.begin(), rates.end());
-    if (json) {
-      printf("{\"bench\": \"subscription_catchup\", \"events\": %llu, \"per_s\": %.0f}\n",
-             static_cast<unsigned long long>(head), rates[rates.size() / 2]);
-    } else {
-      printf("%-20s %llu events %10.0f events/s (median)\n", "subscription_catchup",
-             static_cast<unsigned long long>(head), rates[rates.size() / 2]);
+    std::sort(raw_rates.begin(), raw_rates.end());
+    const double rate = rates[rates.size() / 2];
+    const double raw_rate = raw_rates[raw_rates.size() / 2];
+    for (const auto& [bench, per_s] : {std::pair{"subscription_catchup", rate},
+                                       std::pair{"subscription_catchup_raw", raw_rate}}) {
+      if (json) {
+        printf("{\"bench\": \"%s\", \"events\": %llu, \"per_s\": %.0f}\n", bench,
+               static_cast<unsigned long long>(head), per_s);
+      } else {
+        printf("%-24s %llu events %10.0f events/s (median)\n", bench,
+               static_cast<unsigned long long>(head), per_s);
+      }
     }
-    fflush(stdout);
+    PrintRatio(json, "subscription_catchup_vs_raw", "per_s", rate / raw_rate);
   }
 
   // get_case_logged (the default fsync interval) / get_case_logged_fsync_100ms and
@@ -286,21 +354,13 @@ int Main() {
   const Figures fsync_each = Summarize(every_answer);
   PrintFigures(json, "get_case_logged_fsync_100ms", "clients", 1, fsync_100ms);
   PrintFigures(json, "get_case_logged_fsync_each", "clients", 1, fsync_each);
-  if (json) {
-    printf("{\"bench\": \"get_case_logged_fsync_100ms_vs_unlogged\", \"p50_ratio\": %.3f}\n",
-           fsync_100ms.p50_us / without.p50_us);
-    printf("{\"bench\": \"get_case_logged_fsync_each_vs_unlogged\", \"p50_ratio\": %.3f}\n",
-           fsync_each.p50_us / without.p50_us);
-  }
-  if (json) {
-    printf("{\"bench\": \"get_case_logged_vs_unlogged\", \"p50_ratio\": %.3f}\n",
-           with.p50_us / without.p50_us);
-    printf("{\"bench\": \"get_case_logged_purpose_text_vs_unlogged\", \"p50_ratio\": %.3f}\n",
-           with_text.p50_us / without.p50_us);
-  } else {
-    printf("%-20s logged/unlogged p50 %.3fx, with a purpose text %.3fx\n", "ratio",
-           with.p50_us / without.p50_us, with_text.p50_us / without.p50_us);
-  }
+  PrintRatio(json, "get_case_logged_fsync_100ms_vs_unlogged", "p50",
+             fsync_100ms.p50_us / without.p50_us);
+  PrintRatio(json, "get_case_logged_fsync_each_vs_unlogged", "p50",
+             fsync_each.p50_us / without.p50_us);
+  PrintRatio(json, "get_case_logged_vs_unlogged", "p50", with.p50_us / without.p50_us);
+  PrintRatio(json, "get_case_logged_purpose_text_vs_unlogged", "p50",
+             with_text.p50_us / without.p50_us);
   return 0;
 }
 

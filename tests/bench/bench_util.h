@@ -75,6 +75,17 @@ inline void PrintFigures(bool json, const char* bench, const char* load_key, int
   fflush(stdout);
 }
 
+// A measurement against its baseline of the same run, e.g.
+// {"bench": "case_history_1000_vs_raw", "p50_ratio": 3.41}.
+inline void PrintRatio(bool json, const char* bench, const char* of, double ratio) {
+  if (json) {
+    printf("{\"bench\": \"%s\", \"%s_ratio\": %.3f}\n", bench, of, ratio);
+  } else {
+    printf("%-28s %s ratio %.3f\n", bench, of, ratio);
+  }
+  fflush(stdout);
+}
+
 }  // namespace hotspot::bench
 
 #endif  // HOTSPOT_TESTS_BENCH_BENCH_UTIL_H_

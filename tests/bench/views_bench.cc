@@ -12,11 +12,14 @@
 //    background client sends `--background_per_s` ReferYouth commands a second, measures GetCase
 //    and ListCommitments (100 of one agency's commitments) from one client: get_case,
 //    list_commitments.
-// 4. projection_lag: at `--lag_per_s` commands a second, the time from a command's answer to
-//    the views reaching its position, seen by polling AdminService.GetProjectionStatus.
+// 4. sustained_commands: ReferYouth answered a second with 64 calls in flight, for --seconds
+//    (after a second's warm-up): the highest command rate the server sustains (issue 16 §3).
+//    projection_lag: at that rate (or `--lag_per_s`, then not measured first), at most 256 calls
+//    in flight, the time from a command's answer to the views reaching its position, seen by
+//    polling AdminService.GetProjectionStatus.
 //
 // With --json, one JSON object per line per measurement, "bench" one of "rocksdb_readseq",
-// "rebuild_all", "get_case", "list_commitments", "projection_lag". Figures are printed, never
+// "rebuild_all", "get_case", "list_commitments", "sustained_commands", "projection_lag". Figures are printed, never
 // asserted.
 #include <atomic>
 #include <filesystem>
@@ -49,7 +52,9 @@ ABSL_FLAG(std::string, dir, "build/bench-views", "scratch directory (emptied fir
 ABSL_FLAG(int, events, 1'000'000, "events in the log to build (approximately, at least)");
 ABSL_FLAG(double, seconds, 5, "seconds per latency measurement");
 ABSL_FLAG(int, background_per_s, 1000, "commands a second in the background of the reads");
-ABSL_FLAG(int, lag_per_s, 5000, "commands a second while measuring projection lag");
+ABSL_FLAG(int, lag_per_s, 0,
+          "commands a second while measuring projection lag; 0: the highest rate the server "
+          "sustains, measured first (64 calls in flight: sustained_commands)");
 ABSL_FLAG(std::string, hotspotd, HOTSPOTD_PATH, "the hotspotd binary");
 ABSL_FLAG(bool, reuse_log, false,
           "keep the log a previous run left in --dir instead of building it again");
@@ -103,13 +108,15 @@ double ReadSeq(const std::string& events_dir) {
 // called for each answer.
 class PacedClient {
  public:
+  // At most `max_in_flight` calls unanswered: past it the pace waits for answers (0: no limit).
   PacedClient(v1::CommandService::Stub* stub, std::string bearer, int per_s, std::string prefix,
-              std::function<void(uint64_t, absl::Time)> done = nullptr)
+              std::function<void(uint64_t, absl::Time)> done = nullptr, int max_in_flight = 0)
       : stub_(stub),
         bearer_(std::move(bearer)),
         per_s_(per_s),
         prefix_(std::move(prefix)),
-        done_(std::move(done)) {
+        done_(std::move(done)),
+        max_in_flight_(max_in_flight) {
     thread_ = std::thread([this] { Run(); });
   }
   ~PacedClient() {
@@ -138,6 +145,10 @@ class PacedClient {
           scenario::SampleReferral(static_cast<int>(n % 100000), absl::StrCat(prefix_, "-", n));
       {
         absl::MutexLock lock(&mu_);
+        if (max_in_flight_ > 0) {
+          mu_.Await(absl::Condition(
+              +[](PacedClient* self) { return self->outstanding_ < self->max_in_flight_; }, this));
+        }
         ++outstanding_;
       }
       stub_->async()->ReferYouth(&call->context, &call->request, &call->response,
@@ -159,6 +170,7 @@ class PacedClient {
   const int per_s_;
   const std::string prefix_;
   const std::function<void(uint64_t, absl::Time)> done_;
+  const int max_in_flight_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> failures_{0};
   absl::Mutex mu_;
@@ -319,13 +331,31 @@ int Main() {
     absl::Mutex mu;
     std::vector<std::pair<uint64_t, absl::Time>> answered;  // guarded by mu
     std::vector<std::pair<uint64_t, absl::Time>> reached;
-    const int per_s = absl::GetFlag(FLAGS_lag_per_s);
+    int per_s = absl::GetFlag(FLAGS_lag_per_s);
+    if (per_s <= 0) {
+      // The highest rate the server sustains: answers a second with 64 calls in flight.
+      std::atomic<uint64_t> answers{0};
+      absl::Time start;
+      {
+        PacedClient flat_out(
+            commands.get(), teacher, 1'000'000, "max", [&](uint64_t, absl::Time) { ++answers; },
+            /*max_in_flight=*/64);
+        absl::SleepFor(absl::Seconds(1));  // warm-up, not counted
+        answers = 0;
+        start = absl::Now();
+        absl::SleepFor(slice);
+        per_s = static_cast<int>(answers / absl::ToDoubleSeconds(absl::Now() - start));
+      }
+      PrintRate(json, "sustained_commands", per_s, "commands");
+    }
     {
-      PacedClient load(commands.get(), teacher, per_s, "lag",
-                       [&](uint64_t position, absl::Time at) {
-                         absl::MutexLock lock(&mu);
-                         answered.emplace_back(position, at);
-                       });
+      PacedClient load(
+          commands.get(), teacher, per_s, "lag",
+          [&](uint64_t position, absl::Time at) {
+            absl::MutexLock lock(&mu);
+            answered.emplace_back(position, at);
+          },
+          /*max_in_flight=*/256);
       const absl::Time start = absl::Now();
       while (absl::Now() - start < slice) {
         v1::GetProjectionStatusResponse status;
