@@ -15,7 +15,8 @@
 //            [--max_stream_duration_s=3600] [--max_health_reflection_streams=100]
 //            [--oidc_issuer=URL --oidc_audience=AUD --oidc_claims_map_file=FILE ...]
 //            [--verify_log_at_start] [--verify_log_interval_s=86400] [--serve_damaged_log]
-//            [--memory_trim_interval_s=30] [--storage_cache_mb=64] [--storage_write_buffer_mb=128]
+//            [--memory_trim_interval_s=30] [--malloc_arena_max=2] [--malloc_mmap_threshold_kb=128]
+//            [--storage_cache_mb=64] [--storage_write_buffer_mb=128]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -210,6 +211,13 @@ ABSL_FLAG(int, memory_trim_interval_s, 30,
           "seconds between handing the memory the allocator keeps after it was freed back to "
           "the system (glibc's malloc_trim), so that the resident size follows what is in use "
           "(a start on a large log needs much more for a while). 0 turns it off. Default: 30");
+ABSL_FLAG(int, malloc_arena_max, 2,
+          "most arenas of glibc's allocator (0: glibc's default, 8 per core): fewer arenas reuse "
+          "the same heaps after each peak instead of each keeping its own. 0 to 64. Default: 2");
+ABSL_FLAG(int, malloc_mmap_threshold_kb, 128,
+          "KiB from which glibc maps a block on its own and unmaps it when freed (0: glibc's "
+          "default, which rises to the largest block freed and so keeps large transient buffers "
+          "in the heaps). 0 to 32768. Default: 128");
 ABSL_FLAG(int, storage_cache_mb, 64,
           "MiB of the block cache the event store, key store, access log and views share (their "
           "tables' data, index and filter blocks); what RocksDB reads beyond it is read again "
@@ -307,6 +315,22 @@ int main(int argc, char** argv) {
   } else if (format != "text") {
     LOG(ERROR) << "event=bad_flag msg=\"log_format: text or json\"";
     return 2;
+  }
+  // Before any thread is started: an arena is made for a thread when it first allocates.
+  const int arena_max = absl::GetFlag(FLAGS_malloc_arena_max);
+  const int mmap_threshold_kb = absl::GetFlag(FLAGS_malloc_mmap_threshold_kb);
+  if (arena_max < 0 || arena_max > 64) {
+    LOG(ERROR) << "event=bad_flag msg=\"malloc_arena_max: 0 to 64\"";
+    return 2;
+  }
+  if (mmap_threshold_kb < 0 || mmap_threshold_kb > 32768) {
+    LOG(ERROR) << "event=bad_flag msg=\"malloc_mmap_threshold_kb: 0 to 32768\"";
+    return 2;
+  }
+  if (!hotspot::server::MemoryTrimmer::ConfigureAllocator(arena_max,
+                                                         size_t(mmap_threshold_kb) << 10)) {
+    LOG(WARNING) << "event=allocator_not_configured msg=\"glibc refused malloc_arena_max or "
+                    "malloc_mmap_threshold_kb, or this is not glibc\"";
   }
 
   // Signals are taken by sigwait below, in this thread; every thread started later inherits

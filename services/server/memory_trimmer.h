@@ -8,6 +8,15 @@
 // the lives' peaks) while the memory in use stayed between 92 and 282 MB. malloc_trim(0) returns
 // the free pages of every arena (madvise) and the free top of each heap.
 //
+// Trimming gives back only whole free pages. The soak test's second hour (with trimming and
+// RocksDB under a memory budget) still saw the lives' peaks climb with the data (364 → 536 MiB
+// over five lives) while glibc held 476 MB and 109 MB were in use: arenas of 56 MB holding 1 MB
+// each, their free memory in pieces between long-lived blocks (cache entries allocated during a
+// start's or a large query's peak). ConfigureAllocator bounds that at its source: few arenas
+// (each peak reuses the same heaps), and a fixed mmap threshold (glibc otherwise raises it to the
+// largest block freed, up to 32 MiB, so that large transient buffers of queries and batches end
+// up in the heaps instead of being unmapped when freed).
+//
 // Cost. One malloc_trim walks every arena, holding each one's lock briefly: a few milliseconds
 // of allocation stalls per call on a server of a few hundred MB.
 //
@@ -33,6 +42,12 @@ class MemoryTrimmer {
 
   // Gives freed memory back now. True if some was.
   static bool TrimNow();
+
+  // Sets glibc's allocator, before the process starts its threads: at most `arena_max` arenas
+  // (0: glibc's default, 8 per core), and blocks of `mmap_threshold_bytes` or more mapped on
+  // their own and unmapped when freed (0: glibc's default, a threshold that rises with the
+  // blocks freed; at most 32 MiB). False if a value was refused, or without glibc.
+  static bool ConfigureAllocator(int arena_max, size_t mmap_threshold_bytes);
 
  private:
   absl::Notification stop_;

@@ -1410,7 +1410,8 @@ TEST(LimitFlagsTest, OutOfRangeIsRefusedNamingTheFlag) {
        {"max_call_deadline_s=0", "subscriber_idle_timeout_s=-1", "max_calls_per_principal=0",
         "max_subscriptions_per_principal=0", "max_connections=0",
         "max_connections_per_address=0", "max_connection_idle_s=-1",
-        "connection_handshake_timeout_s=0", "storage_cache_mb=7", "storage_write_buffer_mb=15"}) {
+        "connection_handshake_timeout_s=0", "storage_cache_mb=7", "storage_write_buffer_mb=15",
+        "malloc_arena_max=65", "malloc_mmap_threshold_kb=-1"}) {
     std::string output;
     EXPECT_EQ(RunToExit(HOTSPOTD_PATH,
                         {"--listen=127.0.0.1:0", "--data_dir=" + dir.Sub("d"), "--demo",
