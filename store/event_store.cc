@@ -290,6 +290,8 @@ struct EventStore::Impl {
   std::atomic<uint64_t> stat_syncs{0};
   std::atomic<uint64_t> stat_write_micros{0};
   std::atomic<uint64_t> stat_sync_micros{0};
+  std::atomic<uint64_t> stat_witnessed{0};
+  std::atomic<uint64_t> stat_witness_failures{0};
 
   ~Impl() {
     absl::MutexLock lock(&db_mu);
@@ -1128,6 +1130,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   }
   impl->head_position.store(impl->next_position - 1);
   if (impl->witness != nullptr) {
+    impl->stat_witnessed.store(witnessed.position, std::memory_order_relaxed);
     impl->witness_thread = std::thread(
         [raw = impl.get(), from = witnessed.position] { raw->WitnessLoop(from); });
   }
@@ -1199,7 +1202,12 @@ void EventStore::Impl::WitnessLoop(uint64_t witnessed) {
     }
     if (head > witnessed) {
       const bool written = witness->Write(head, hash).ok();
-      if (written) witnessed = head;
+      if (written) {
+        witnessed = head;
+        stat_witnessed.store(head, std::memory_order_relaxed);
+      } else {
+        stat_witness_failures.fetch_add(1, std::memory_order_relaxed);
+      }
       if (!closed) {
         pause(written ? kEvery : kRetry);
         continue;
@@ -1531,6 +1539,8 @@ StoreStats EventStore::Stats() const {
   stats.syncs = impl_->stat_syncs.load(std::memory_order_relaxed);
   stats.write_micros = impl_->stat_write_micros.load(std::memory_order_relaxed);
   stats.sync_micros = impl_->stat_sync_micros.load(std::memory_order_relaxed);
+  stats.witnessed_position = impl_->stat_witnessed.load(std::memory_order_relaxed);
+  stats.witness_failures = impl_->stat_witness_failures.load(std::memory_order_relaxed);
 
   return stats;
 }

@@ -302,6 +302,11 @@ struct StoreStats {
   uint64_t syncs = 0;           // write-ahead log syncs (one fsync each with Options::sync)
   uint64_t write_micros = 0;    // time spent writing groups (memtables, WAL file, no fsync)
   uint64_t sync_micros = 0;     // time spent in those syncs
+  // The head witness (head_witness.h): the position it holds, and the writes of it that failed
+  // (each is tried again a second later; until one succeeds, what was acknowledged since is not
+  // witnessed, and a lost tail of it would not be noticed at open).
+  uint64_t witnessed_position = 0;
+  uint64_t witness_failures = 0;
 };
 
 class EventStore;

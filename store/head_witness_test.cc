@@ -3,12 +3,14 @@
 #include "store/head_witness.h"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "store/event_store.h"
 #include "store/test_util.h"
@@ -139,6 +141,40 @@ TEST_F(HeadWitnessTest, WithoutSyncNothingIsWitnessed) {
   absl::StatusOr<internal::HeadWitness::Record> record = witness.Read();
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(record->position, 0u);
+}
+
+// A witness that cannot be written is counted (hotspotd's hotspot_store_witness_failures_total),
+// tried again, and catches up once it can be written.
+TEST_F(HeadWitnessTest, FailedWitnessWritesAreCountedAndTriedAgain) {
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = Open();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EventStore& store = **opened;
+  auto append = [&store] {
+    std::vector<StreamAppend> appends;
+    appends.push_back(OneEvent("youth-1", ExpectedVersion::Any()));
+    ASSERT_TRUE(store.Append(std::move(appends)).ok());
+  };
+  auto until = [&store](const std::function<bool(const StoreStats&)>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (!done(store.Stats()) && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+    return done(store.Stats());
+  };
+  append();
+  ASSERT_TRUE(until([](const StoreStats& s) { return s.witnessed_position == 1; }));
+  EXPECT_EQ(store.Stats().witness_failures, 0u);
+
+  // Both witness files replaced by directories: every write of them fails.
+  internal::HeadWitness witness(nullptr, dir_.path());
+  for (int i : {0, 1}) {
+    std::filesystem::remove(witness.FileName(i));
+    std::filesystem::create_directory(witness.FileName(i));
+  }
+  append();
+  ASSERT_TRUE(until([](const StoreStats& s) { return s.witness_failures >= 1; }));
+  EXPECT_EQ(store.Stats().witnessed_position, 1u);
+
+  for (int i : {0, 1}) std::filesystem::remove(witness.FileName(i));
+  ASSERT_TRUE(until([](const StoreStats& s) { return s.witnessed_position == 2; }));
 }
 
 TEST_F(HeadWitnessTest, ReadsLimitedToAnIntactPrefixStopThereAndVerifyStillSeesTheRest) {

@@ -32,6 +32,14 @@ std::vector<prometheus::MetricFamily> Collect(const MonitoredParts& parts, uint6
   counter("hotspot_store_syncs_total", "Write-ahead log syncs (group commits)", stats.syncs);
   gauge("hotspot_store_head_position", "The log's last committed position",
         parts.events->HeadPosition());
+  gauge("hotspot_store_witnessed_position",
+        "The position the head witness holds (events/HEAD_WITNESS-*): a start refuses a log "
+        "that ends before it; 0 without --sync",
+        stats.witnessed_position);
+  counter("hotspot_store_witness_failures_total",
+          "Writes of the head witness that failed since the start (each tried again a second "
+          "later; meanwhile what was acknowledged is not witnessed)",
+          stats.witness_failures);
   gauge("hotspot_store_accepting_writes",
         "1 while the event store accepts appends; 0 after a failed write or fsync (restart)",
         parts.events->WriteStatus().ok() ? 1 : 0);

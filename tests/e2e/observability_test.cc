@@ -171,6 +171,9 @@ TEST_F(ObservabilityTest, MetricsMoveAsCallsAreMade) {
             before.Value("hotspot_store_events_written_total") + 1);
   EXPECT_GE(after_calls.Value("hotspot_store_head_position"), ok.response.position());
   EXPECT_EQ(after_calls.Value("hotspot_store_accepting_writes"), 1);
+  EXPECT_EQ(after_calls.Value("hotspot_store_witness_failures_total"), 0);
+  EXPECT_LE(after_calls.Value("hotspot_store_witnessed_position"),
+            after_calls.Value("hotspot_store_head_position"));
 
   // A read of a youth's data: one access record.
   {
