@@ -34,9 +34,7 @@ absl::Status WriteCheckpoint(const std::string& file, uint64_t position) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
-    store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
-    ErasureExecutorOptions options) {
+absl::StatusOr<uint64_t> ErasureExecutor::ReadCheckpoint(const std::string& checkpoint_file) {
   uint64_t from = 1;
   std::ifstream in(checkpoint_file);
   if (in) {
@@ -46,6 +44,13 @@ absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
       return absl::DataLossError(absl::StrCat(checkpoint_file, " is not a position"));
     }
   }
+  return from;
+}
+
+absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
+    store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
+    ErasureExecutorOptions options) {
+  ASSIGN_OR_RETURN(const uint64_t from, ReadCheckpoint(checkpoint_file));
   auto executor = std::unique_ptr<ErasureExecutor>(
       new ErasureExecutor(events, keys, std::move(checkpoint_file), options, from));
   executor->thread_ = std::thread([raw = executor.get()] { raw->Loop(); });

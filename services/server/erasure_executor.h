@@ -49,8 +49,12 @@ struct ErasureExecutorOptions {
 
 class ErasureExecutor {
  public:
+  // The next position to examine, as `checkpoint_file` holds it (1 if there is no such file).
+  // DATA_LOSS if it holds no position.
+  static absl::StatusOr<uint64_t> ReadCheckpoint(const std::string& checkpoint_file);
+
   // `events` and `keys` are not owned and must outlive it. `checkpoint_file` holds the next
-  // position to examine (created if missing). INTERNAL if the file cannot be read.
+  // position to examine (created if missing). DATA_LOSS if it holds no position.
   static absl::StatusOr<std::unique_ptr<ErasureExecutor>> Start(
       store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
       ErasureExecutorOptions options = {});

@@ -384,19 +384,30 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                                     std::move(projector_options), impl->events.get(),
                                     projections::AllViews(impl->sealer.get(), std::move(digester)),
                                     options.data_dir + "/views"));
-  // Views that applied more of the log than it holds saw events it has lost since (a second
-  // witness beside the store's own, e.g. for a log of before the witness existed). Checked
-  // before anything is appended at those positions again.
+  // Views that applied more of the log than it holds, or an erasure executor that examined
+  // more, saw events it has lost since (witnesses beside the store's own, e.g. for a log of
+  // before the witness existed). Checked before anything is appended at those positions again.
   if (impl->events->WriteStatus().ok()) {
     const uint64_t head = impl->events->HeadPosition();
+    std::optional<std::string> ahead;
     for (const projections::ViewStatus& view : impl->views->Status()) {
       if (view.checkpoint <= head) continue;
-      RETURN_IF_ERROR(damaged(
-          BrokenLog(absl::DataLossError(absl::StrCat(
-              "it lost acknowledged events: it ends at position ", head, ", but the view ",
-              view.name, " has applied events up to position ", view.checkpoint))),
-          std::nullopt));
+      ahead = absl::StrCat("the view ", view.name, " has applied events up to position ",
+                           view.checkpoint);
       break;
+    }
+    ASSIGN_OR_RETURN(const uint64_t erasures_from,
+                     ErasureExecutor::ReadCheckpoint(options.data_dir + "/erasures.checkpoint"));
+    if (!ahead.has_value() && erasures_from > head + 1) {
+      ahead = absl::StrCat("the erasure executor (erasures.checkpoint) has examined events up to "
+                           "position ",
+                           erasures_from - 1);
+    }
+    if (ahead.has_value()) {
+      RETURN_IF_ERROR(damaged(BrokenLog(absl::DataLossError(absl::StrCat(
+                                  "it lost acknowledged events: it ends at position ", head,
+                                  ", but ", *ahead))),
+                              std::nullopt));
     }
   }
 

@@ -143,6 +143,33 @@ TEST_F(DamagedLogTest, ViewsAheadOfTheLogWitnessALossTheStoreCannotSee) {
   ServesReadsOnlyUpTo(std::stoull(output.substr(at + 19)));
 }
 
+// The same without the views (deleted: rebuilt from the log at the next start): the erasure
+// executor's checkpoint, past what is left, witnesses the loss. Its file is written as the
+// executor leaves it once it has examined every event (the next position to examine).
+TEST_F(DamagedLogTest, AnErasureCheckpointAheadOfTheLogWitnessesALossToo) {
+  ASSERT_TRUE(store::testing::FlipWriteAheadLogByte(data_dir() + "/events", 0.5).ok());
+  for (const char* file : {"/events/HEAD_WITNESS-0", "/events/HEAD_WITNESS-1"}) {
+    ASSERT_TRUE(std::filesystem::remove(data_dir() + file)) << file;
+  }
+  ASSERT_GT(std::filesystem::remove_all(data_dir() + "/views"), 0u);
+  {
+    std::ofstream checkpoint(data_dir() + "/erasures.checkpoint", std::ios::trunc);
+    checkpoint << acknowledged_ + 1 << "\n";
+    ASSERT_TRUE(checkpoint.good());
+  }
+  std::string output;
+  EXPECT_EQ(RunToExit(HOTSPOTD_PATH, FlagsToExit(), &output), 1) << output;
+  EXPECT_TRUE(absl::StrContains(output, "the event log is broken: it lost acknowledged events"))
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, absl::StrCat("the erasure executor (erasures.checkpoint) "
+                                                     "has examined events up to position ",
+                                                     acknowledged_)))
+      << output;
+  const size_t at = output.find("it ends at position ");
+  ASSERT_NE(at, std::string::npos) << output;
+  EXPECT_LT(std::stoull(output.substr(at + 19)), acknowledged_);
+}
+
 // A record rewritten behind hotspotd's back, found by --verify_log_at_start: served up to the
 // position before it.
 TEST_F(DamagedLogTest, ABreakFoundAtStartIsServedUpToThePositionBeforeIt) {
