@@ -13,7 +13,9 @@
 //     with EIO (tests/e2e/fail_sync_preload.c, preloaded into hotspotd) on the event store's, the
 //     key store's or the access log's files in turn (`--fault_stores`, default events,keys,access);
 //   - a sampler, every `--sample_every` seconds: hotspotd's VmRSS and Threads
-//     (/proc/<pid>/status) and its open file descriptors (/proc/<pid>/fd).
+//     (/proc/<pid>/status), its open file descriptors (/proc/<pid>/fd), and from its metrics
+//     RocksDB's block cache and memtables (hotspot_storage_block_cache_bytes,
+//     hotspot_storage_memtable_bytes: memory under hotspotd's storage budget).
 //
 // It asserts:
 //   - hotspotd never exits but when killed; each fault window ends with a command acknowledged
@@ -29,11 +31,14 @@
 //     back with its name unsealed (GetCase as the chief);
 //   - flatness, after `--warmup` seconds of each process life, with the life's samples cut in
 //     thirds: threads ≤ the first third's maximum + 8 and file descriptors ≤ its maximum + 32
-//     throughout; RSS in the last third ≤ max(1.25 × the first third's maximum, that maximum +
-//     16 MiB), for a life that ran `--rss_judge_min_s` (120 s) past its warm-up (before, RSS
-//     grows as RocksDB's memtables fill: 64 MiB each, in four databases). Across lives, against
-//     the first judged life: threads ≤ its maximum + 8, descriptors ≤ its maximum + 48, and, of
-//     lives whose RSS is judged, RSS ≤ max(1.25 × its maximum, its maximum + 32 MiB).
+//     throughout; the storage budget's memory ≤ 256 MiB (its default bound: 64 MiB of block
+//     cache and 128 MiB of memtables, with half the memtables' again for those being flushed);
+//     the RSS outside it (RSS minus that memory, which fills up to its bound as data is read and
+//     written) in the last third ≤ max(1.25 × the first third's maximum, that maximum + 16 MiB),
+//     for a life that ran `--rss_judge_min_s` (120 s) past its warm-up. Across lives, against the
+//     first judged life: threads ≤ its maximum + 8, descriptors ≤ its maximum + 48, and, of
+//     lives whose RSS is judged, the RSS outside the budget ≤ max(1.25 × its maximum, its
+//     maximum + 32 MiB).
 //     A life with fewer than 6 samples after its warm-up is shown but not judged.
 //
 // It prints each life's figures when the life ends (a partial log of a long run is useful) and a
@@ -77,6 +82,7 @@
 #include "hotspot/v1/subscription_service.grpc.pb.h"
 #include "services/scenario/scenario.h"
 #include "tests/e2e/command_cases.h"
+#include "tests/e2e/metrics_scrape.h"
 #include "tests/e2e/suite_server.h"
 
 ABSL_FLAG(std::string, hotspotd, HOTSPOTD_PATH,
@@ -103,6 +109,9 @@ namespace {
 using grpc::StatusCode;
 
 constexpr int64_t kMiB = 1024 * 1024;
+// hotspotd's default storage budget (64 MiB of block cache, 128 MiB of memtables), with half
+// the memtables' again for those being flushed (the bound is soft), in KiB.
+constexpr int64_t kStorageBoundKib = (64 + 128 * 3 / 2) * 1024;
 
 // One reading of hotspotd's /proc.
 struct Sample {
@@ -110,6 +119,12 @@ struct Sample {
   int64_t rss_kib;
   int threads;
   int fds;
+  // RocksDB's block cache and memtables, as hotspotd's metrics say: memory under its storage
+  // budget (--storage_cache_mb, --storage_write_buffer_mb), which fills as the data is read and
+  // written and then stays within it. 0 if the metrics did not answer.
+  int64_t storage_kib = 0;
+  // What the flatness criterion judges: the resident memory outside that budget.
+  int64_t outside_kib() const { return rss_kib - storage_kib; }
 };
 
 // One process life of hotspotd, from its start to its SIGKILL (or the end of the run).
@@ -125,8 +140,10 @@ struct Life {
   bool rss_judged = false;
   bool flat = true;
   // Post-warm-up figures.
-  int64_t rss_start = 0, rss_min = 0, rss_max = 0, rss_end = 0, rss_first_third_max = 0,
-          rss_last_third_max = 0;
+  int64_t rss_start = 0, rss_min = 0, rss_max = 0, rss_end = 0;
+  // Of the RSS outside the storage budget (Sample::outside_kib), and the budget's own maximum.
+  int64_t outside_max = 0, outside_first_third_max = 0, outside_last_third_max = 0,
+          storage_max = 0;
   int threads_start = 0, threads_min = 0, threads_max = 0, threads_end = 0, threads_base = 0;
   int fds_start = 0, fds_min = 0, fds_max = 0, fds_end = 0, fds_base = 0;
 };
@@ -151,6 +168,21 @@ bool ReadProc(pid_t pid, Sample* s) {
   }
   s->fds = fds;
   return s->rss_kib >= 0 && s->threads >= 0 && !error;
+}
+
+// RocksDB's block cache and memtables in KiB, from the metrics of the hotspotd whose metrics port
+// `port_file` holds; 0 if they do not answer.
+int64_t StorageKib(const std::string& port_file) {
+  int port = 0;
+  std::ifstream(port_file) >> port;
+  if (port <= 0) return 0;
+  const std::string text = HttpGet(port, "/metrics");
+  if (text.empty()) return 0;
+  const Scrape scrape(text);
+  const double cache = scrape.Value("hotspot_storage_block_cache_bytes");
+  const double memtables = scrape.Value("hotspot_storage_memtable_bytes");
+  if (cache < 0 || memtables < 0) return 0;
+  return static_cast<int64_t>((cache + memtables) / 1024);
 }
 
 // Whether `pid` has exited (a zombie or gone).
@@ -236,6 +268,7 @@ class Soak {
   mutable std::mutex server_mu_;  // guards suite_'s process and current_
   Current current_;
   std::string trigger_;
+  std::string metrics_port_file_;  // the current hotspotd's metrics port
   absl::Time run_start_;
 
   std::atomic<bool> stop_load_{false};  // the clients stop
@@ -278,13 +311,16 @@ void Soak::Run() {
       std::filesystem::temp_directory_path() / absl::StrCat("hotspot-soak-", getpid());
   std::filesystem::create_directories(dir);
   trigger_ = dir + "/fault";
+  metrics_port_file_ = dir + "/metrics.port";
   // The preload and its trigger go into hotspotd's environment; the part of the path that fails
   // is the trigger file's first line (no HOTSPOT_FAIL_SYNC_PATHS_WITH). Set before any thread.
   setenv("LD_PRELOAD", FAIL_SYNC_PRELOAD_PATH, 1);
   setenv("HOTSPOT_FAIL_SYNC_WHEN", trigger_.c_str(), 1);
   unsetenv("HOTSPOT_FAIL_SYNC_PATHS_WITH");
   absl::StatusOr<std::unique_ptr<SuiteServer>> started =
-      StartSuiteServer(absl::GetFlag(FLAGS_hotspotd), {"--demo", "--sync=true"});
+      StartSuiteServer(absl::GetFlag(FLAGS_hotspotd),
+                       {"--demo", "--sync=true", "--metrics_listen=127.0.0.1:0",
+                        "--metrics_port_file=" + dir + "/metrics.port"});
   ASSERT_TRUE(started.ok()) << started.status();
   suite_ = std::move(*started);
   run_start_ = absl::Now();
@@ -366,12 +402,13 @@ void Soak::Run() {
       printf(
           "{\"life\": %d, \"seconds\": %.0f, \"rss_kib\": [%lld, %lld, %lld, %lld], "
           "\"threads\": [%d, %d, %d, %d], \"fds\": [%d, %d, %d, %d], \"acks\": %llu, "
-          "\"judged\": %s, \"flat\": %s}\n",
+          "\"outside_max_kib\": %lld, \"storage_max_kib\": %lld, \"judged\": %s, \"flat\": %s}\n",
           life.index, absl::ToDoubleSeconds(life.end - life.start),
           static_cast<long long>(life.rss_start), static_cast<long long>(life.rss_min),
           static_cast<long long>(life.rss_max), static_cast<long long>(life.rss_end),
           life.threads_start, life.threads_min, life.threads_max, life.threads_end, life.fds_start,
           life.fds_min, life.fds_max, life.fds_end, static_cast<unsigned long long>(life.acks),
+          static_cast<long long>(life.outside_max), static_cast<long long>(life.storage_max),
           life.judged ? "true" : "false", life.flat ? "true" : "false");
     }
     printf(
@@ -415,8 +452,10 @@ void Soak::Run() {
       continue;
     }
     if (life.rss_judged && first->rss_judged) {
-      EXPECT_LE(life.rss_max, std::max<int64_t>(first->rss_max * 5 / 4, first->rss_max + 32 * 1024))
-          << "life " << life.index << "'s RSS against life " << first->index << "'s";
+      EXPECT_LE(life.outside_max,
+                std::max<int64_t>(first->outside_max * 5 / 4, first->outside_max + 32 * 1024))
+          << "life " << life.index << "'s RSS outside the storage budget against life "
+          << first->index << "'s";
     }
     EXPECT_LE(life.threads_max, first->threads_max + 8) << "life " << life.index;
     EXPECT_LE(life.fds_max, first->fds_max + 48) << "life " << life.index;
@@ -717,6 +756,7 @@ void Soak::Sampler() {
       subscribers_give_up_ = true;
       return;
     }
+    s.storage_kib = StorageKib(metrics_port_file_);
     std::lock_guard<std::mutex> lives(lives_mu_);
     s.at_s = absl::ToDoubleSeconds(absl::Now() - lives_.back().start);
     lives_.back().samples.push_back(s);
@@ -897,11 +937,14 @@ void Soak::Judge(Life& life) const {
   life.fds_start = s.front().fds;
   life.fds_end = s.back().fds;
   life.rss_min = life.rss_max = s.front().rss_kib;
+  life.outside_max = s.front().outside_kib();
   life.threads_min = life.threads_max = s.front().threads;
   life.fds_min = life.fds_max = s.front().fds;
   for (const Sample& x : s) {
     life.rss_min = std::min(life.rss_min, x.rss_kib);
     life.rss_max = std::max(life.rss_max, x.rss_kib);
+    life.outside_max = std::max(life.outside_max, x.outside_kib());
+    life.storage_max = std::max(life.storage_max, x.storage_kib);
     life.threads_min = std::min(life.threads_min, x.threads);
     life.threads_max = std::max(life.threads_max, x.threads);
     life.fds_min = std::min(life.fds_min, x.fds);
@@ -914,20 +957,24 @@ void Soak::Judge(Life& life) const {
   life.judged = true;
   const size_t third = s.size() / 3;
   for (size_t i = 0; i < third; ++i) {
-    life.rss_first_third_max = std::max(life.rss_first_third_max, s[i].rss_kib);
+    life.outside_first_third_max = std::max(life.outside_first_third_max, s[i].outside_kib());
     life.threads_base = std::max(life.threads_base, s[i].threads);
     life.fds_base = std::max(life.fds_base, s[i].fds);
   }
   for (size_t i = s.size() - third; i < s.size(); ++i) {
-    life.rss_last_third_max = std::max(life.rss_last_third_max, s[i].rss_kib);
+    life.outside_last_third_max = std::max(life.outside_last_third_max, s[i].outside_kib());
   }
-  const int64_t rss_bound =
-      std::max(life.rss_first_third_max * 5 / 4, life.rss_first_third_max + 16 * kMiB / 1024);
+  const int64_t rss_bound = std::max(life.outside_first_third_max * 5 / 4,
+                                     life.outside_first_third_max + 16 * kMiB / 1024);
   std::vector<std::string> broken;
   life.rss_judged = s.back().at_s - s.front().at_s >= absl::GetFlag(FLAGS_rss_judge_min_s);
-  if (life.rss_judged && life.rss_last_third_max > rss_bound) {
-    broken.push_back(absl::StrFormat("RSS last third %.1f MiB > %.1f MiB",
-                                     life.rss_last_third_max / 1024.0, rss_bound / 1024.0));
+  if (life.rss_judged && life.outside_last_third_max > rss_bound) {
+    broken.push_back(absl::StrFormat("RSS outside the storage budget, last third %.1f MiB > %.1f MiB",
+                                     life.outside_last_third_max / 1024.0, rss_bound / 1024.0));
+  }
+  if (life.storage_max > kStorageBoundKib) {
+    broken.push_back(absl::StrFormat("storage budget %.1f MiB > %.1f MiB", life.storage_max / 1024.0,
+                                     kStorageBoundKib / 1024.0));
   }
   if (life.threads_max > life.threads_base + 8) {
     broken.push_back(absl::StrCat("threads ", life.threads_max, " > ", life.threads_base, " + 8"));
@@ -938,10 +985,12 @@ void Soak::Judge(Life& life) const {
   life.flat = broken.empty();
   life.verdict =
       broken.empty()
-          ? absl::StrFormat("flat (RSS %.1f→%.1f MiB%s %.1f; threads ≤ %d; fds ≤ %d)",
-                            life.rss_first_third_max / 1024.0, life.rss_last_third_max / 1024.0,
+          ? absl::StrFormat("flat (RSS outside the storage budget %.1f→%.1f MiB%s %.1f, storage "
+                            "≤ %.1f MiB; threads ≤ %d; fds ≤ %d)",
+                            life.outside_first_third_max / 1024.0,
+                            life.outside_last_third_max / 1024.0,
                             life.rss_judged ? " ≤" : ", not judged, bound", rss_bound / 1024.0,
-                            life.threads_base + 8, life.fds_base + 32)
+                            life.storage_max / 1024.0, life.threads_base + 8, life.fds_base + 32)
           : absl::StrCat("NOT FLAT: ", absl::StrJoin(broken, "; "));
 }
 
@@ -956,13 +1005,14 @@ void Soak::EndLife() {
 void Soak::PrintLife(const Life& life) const {
   printf(
       "[%6.0f s] life %d (pid %d, %.0f s, %zu samples, %llu acks): RSS MiB %.1f/%.1f/%.1f/%.1f "
-      "threads %d/%d/%d/%d fds %d/%d/%d/%d (start/min/max/end after warm-up): %s\n",
+      "threads %d/%d/%d/%d fds %d/%d/%d/%d (start/min/max/end after warm-up); max outside the "
+      "storage budget %.1f MiB, of the budget %.1f MiB: %s\n",
       absl::ToDoubleSeconds(life.end - run_start_), life.index, life.pid,
       absl::ToDoubleSeconds(life.end - life.start), life.samples.size(),
       static_cast<unsigned long long>(life.acks), life.rss_start / 1024.0, life.rss_min / 1024.0,
       life.rss_max / 1024.0, life.rss_end / 1024.0, life.threads_start, life.threads_min,
       life.threads_max, life.threads_end, life.fds_start, life.fds_min, life.fds_max, life.fds_end,
-      life.verdict.c_str());
+      life.outside_max / 1024.0, life.storage_max / 1024.0, life.verdict.c_str());
   fflush(stdout);
 }
 
