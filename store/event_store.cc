@@ -1228,12 +1228,11 @@ absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
   // Hash-bucketed memtables are single-writer; the store has one writer thread anyway.
   db_options.allow_concurrent_memtable_write = false;
 
+  // Every family's blocks and memtables count against the memory budget.
+  const std::shared_ptr<MemoryBudget> memory = MemoryBudget::Or(options.memory);
+  memory->ApplyTo(static_cast<rocksdb::DBOptions&>(db_options));
   // Memtables shaped to how each family is used; the default skip list searches from the top
   // for every insert, which dominated the writer's CPU.
-  // Every family's blocks and memtables count against the memory budget.
-  const std::shared_ptr<MemoryBudget> memory =
-      options.memory != nullptr ? options.memory : MemoryBudget::ProcessDefault();
-  memory->ApplyTo(static_cast<rocksdb::DBOptions&>(db_options));
   rocksdb::BlockBasedTableOptions bloom_table;
   memory->ApplyTo(bloom_table);
   bloom_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace rocksdb {
 class Cache;
@@ -57,6 +58,10 @@ class MemoryBudget {
   // The budget of a store whose options name none: one for the whole process, of the default
   // Options, made on first use.
   static std::shared_ptr<MemoryBudget> ProcessDefault();
+  // `named` if not null, else ProcessDefault(): what a store's `memory` option means.
+  static std::shared_ptr<MemoryBudget> Or(std::shared_ptr<MemoryBudget> named) {
+    return named != nullptr ? std::move(named) : ProcessDefault();
+  }
 
   ~MemoryBudget();
   MemoryBudget(const MemoryBudget&) = delete;

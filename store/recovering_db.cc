@@ -109,8 +109,7 @@ RecoveringDb::~RecoveringDb() {
 absl::Status RecoveringDb::OpenDatabase(bool read_only) {
   rocksdb::Options db_options = options_.db;
   PrepareForFaults(directory_, db_options, info_log_);
-  const std::shared_ptr<MemoryBudget> memory =
-      options_.memory != nullptr ? options_.memory : MemoryBudget::ProcessDefault();
+  const std::shared_ptr<MemoryBudget> memory = MemoryBudget::Or(options_.memory);
   memory->ApplyTo(static_cast<rocksdb::DBOptions&>(db_options));
   memory->ApplyTo(static_cast<rocksdb::ColumnFamilyOptions&>(db_options));
   rocksdb::DB* db = nullptr;

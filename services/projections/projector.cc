@@ -465,8 +465,7 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   const rocksdb::Status listed =
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), directory, &families);
   if (!listed.ok()) families = {rocksdb::kDefaultColumnFamilyName};
-  impl->memory = impl->options.memory != nullptr ? impl->options.memory
-                                                 : store::MemoryBudget::ProcessDefault();
+  impl->memory = store::MemoryBudget::Or(impl->options.memory);
   const rocksdb::ColumnFamilyOptions family_options = impl->FamilyOptions();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : families) descriptors.emplace_back(name, family_options);
