@@ -1,8 +1,10 @@
 // ErasureExecutor: carries out executed erasures. For every ErasureExecuted event in the log it
 // deletes the youth's data key from the key store (which purges it from the store's files), so
 // that everything sealed under it reads as erased from then on. It follows the log from a
-// checkpoint kept in a file next to the data, written after each erasure; deletion is
-// idempotent, so an event seen again after a crash is harmless, and none is missed.
+// checkpoint kept in a file next to the data, written after each erasure, and after every
+// `idle_checkpoint_every` positions examined without one (else every start would read the log
+// again from the last erasure); deletion is idempotent, so an event seen again after a crash is
+// harmless, and none is missed.
 //
 // Failure. It never stops on an error: a failed read of the log, deletion of a key or write of
 // the checkpoint is tried again, from the checkpoint, after `retry_initial`, doubled with each
@@ -45,6 +47,9 @@ struct ErasureExecutorOptions {
   // `retry_max`. Default: 200 ms, 60 s.
   absl::Duration retry_initial = absl::Milliseconds(200);
   absl::Duration retry_max = absl::Seconds(60);
+  // Positions examined without an erasure after which the checkpoint is written anyway.
+  // Default: 10,000.
+  uint64_t idle_checkpoint_every = 10'000;
 };
 
 class ErasureExecutor {

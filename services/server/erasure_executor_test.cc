@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hotspot/v1/events.pb.h"
@@ -133,6 +134,37 @@ TEST(ErasureExecutorTest, ARestartedExecutorGoesOnFromItsCheckpoint) {
   ASSERT_TRUE(Eventually([&] { return executor->Status().erased == 1; }));
   EXPECT_EQ(Read(checkpoint), "3\n");
   EXPECT_TRUE(stores.keys->KeyForReading("youth-2")->erased);
+}
+
+// A log without erasures still moves the checkpoint (every `idle_checkpoint_every` positions),
+// so that a restarted executor does not read it all again.
+TEST(ErasureExecutorTest, WithNothingToEraseTheCheckpointStillMoves) {
+  store::testing::TempDir dir;
+  Stores stores(dir);
+  const std::string checkpoint = dir.Sub("erasures.checkpoint");
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(stores.events
+                    ->Append({store::testing::OneEvent(absl::StrCat("other-", i),
+                                                       store::ExpectedVersion::Any())})
+                    .ok());
+  }
+  ErasureExecutorOptions options;
+  options.idle_checkpoint_every = 5;
+  {
+    auto executor =
+        *ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint, options);
+    ASSERT_TRUE(Eventually([&] { return Read(checkpoint) == "13\n"; }));
+    EXPECT_EQ(executor->Status().erased, 0u);
+  }
+  // Fewer than that since: not written again.
+  ASSERT_TRUE(stores.events
+                  ->Append({store::testing::OneEvent("other-12", store::ExpectedVersion::Any())})
+                  .ok());
+  auto executor =
+      *ErasureExecutor::Start(stores.events.get(), stores.keys.get(), checkpoint, options);
+  EXPECT_EQ(executor->Status().position, 13u);
+  ASSERT_TRUE(Eventually([&] { return executor->Status().position == 14; }));
+  EXPECT_EQ(Read(checkpoint), "13\n");
 }
 
 // Destroyed while it waits an hour to try again: the destructor wakes the wait and returns (the
