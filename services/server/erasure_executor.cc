@@ -91,16 +91,15 @@ absl::Status ErasureExecutor::Apply(const store::SubscriptionBatch& batch) {
               << " youth_id=" << youth << " position=" << recorded->position;
     last_erasure_at = absl::Now();
   }
-  if (batch.events.empty()) {
-    // Nothing to erase: the checkpoint still moves, now and then, so that a start does not
-    // read again all the log examined since the last erasure.
-    if (batch.checkpoint < checkpoint_ + options_.idle_checkpoint_every) return absl::OkStatus();
-    RETURN_IF_ERROR(WriteCheckpoint(file_, batch.checkpoint));
-    checkpoint_ = batch.checkpoint;
+  // With nothing erased the checkpoint still moves, now and then, so that a start does not read
+  // again all the log examined since the last erasure.
+  const bool erased_some = !batch.events.empty();
+  if (!erased_some && batch.checkpoint < checkpoint_ + options_.idle_checkpoint_every) {
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(WriteCheckpoint(file_, batch.checkpoint));
   checkpoint_ = batch.checkpoint;
+  if (!erased_some) return absl::OkStatus();
   // Counted once done: a batch tried again after a failure is not counted twice.
   absl::MutexLock lock(&mu_);
   status_.erased += batch.events.size();

@@ -319,12 +319,8 @@ int main(int argc, char** argv) {
   // Before any thread is started: an arena is made for a thread when it first allocates.
   const int arena_max = absl::GetFlag(FLAGS_malloc_arena_max);
   const int mmap_threshold_kb = absl::GetFlag(FLAGS_malloc_mmap_threshold_kb);
-  if (arena_max < 0 || arena_max > 64) {
-    LOG(ERROR) << "event=bad_flag msg=\"malloc_arena_max: 0 to 64\"";
-    return 2;
-  }
-  if (mmap_threshold_kb < 0 || mmap_threshold_kb > 32768) {
-    LOG(ERROR) << "event=bad_flag msg=\"malloc_mmap_threshold_kb: 0 to 32768\"";
+  if (!InRange({{"malloc_arena_max", arena_max, 0, 64},
+                {"malloc_mmap_threshold_kb", mmap_threshold_kb, 0, 32768}})) {
     return 2;
   }
   if (!hotspot::server::MemoryTrimmer::ConfigureAllocator(arena_max,
@@ -359,12 +355,8 @@ int main(int argc, char** argv) {
   options.sync = absl::GetFlag(FLAGS_sync);
   const int cache_mb = absl::GetFlag(FLAGS_storage_cache_mb);
   const int write_buffer_mb = absl::GetFlag(FLAGS_storage_write_buffer_mb);
-  if (cache_mb < 8 || cache_mb > 65536) {
-    LOG(ERROR) << "event=bad_flag msg=\"storage_cache_mb: 8 to 65536\"";
-    return 2;
-  }
-  if (write_buffer_mb < 16 || write_buffer_mb > 65536) {
-    LOG(ERROR) << "event=bad_flag msg=\"storage_write_buffer_mb: 16 to 65536\"";
+  if (!InRange({{"storage_cache_mb", cache_mb, 8, 65536},
+                {"storage_write_buffer_mb", write_buffer_mb, 16, 65536}})) {
     return 2;
   }
   options.memory.cache_bytes = size_t(cache_mb) << 20;
