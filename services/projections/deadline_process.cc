@@ -1,6 +1,7 @@
 #include "services/projections/deadline_process.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -8,8 +9,8 @@
 #include "absl/time/civil_time.h"
 #include "hotspot/v1/query_service.pb.h"
 #include "hotspot/v1/system_commands.pb.h"
-#include "services/common/backoff.h"
 #include "services/commands/command_handler.h"
+#include "services/common/backoff.h"
 #include "services/domain/checks.h"
 #include "services/domain/decide.h"
 #include "services/projections/area_views.h"
@@ -35,18 +36,6 @@ std::string RequestId(absl::string_view kind, const Parts&... parts) {
   std::string id = absl::StrCat("deadline:", kind, ":", parts...);
   if (id.size() <= domain::kMaxRequestIdBytes) return id;
   return absl::StrCat("deadline:", kind, ":", store::EventId::FromName(id).ToString());
-}
-
-// Every row of `view` under `prefix`, parsed.
-template <typename Row>
-absl::StatusOr<std::vector<Row>> All(const Projector& views, absl::string_view view,
-                                     absl::string_view prefix) {
-  std::vector<Row> rows;
-  RETURN_IF_ERROR(ScanRows<Row>(views, view, prefix, [&](absl::string_view, Row& row) {
-    rows.push_back(std::move(row));
-    return true;
-  }));
-  return rows;
 }
 
 }  // namespace
@@ -81,6 +70,20 @@ class DeadlineProcess::Pass {
   // A view that could not be read: its items wait for the next pass.
   void FailView(absl::string_view view, const absl::Status& status) {
     Fail(absl::StrCat("view:", view), status);
+  }
+
+  // Visits the rows of `view` under `prefix` one at a time, parsed: a pass holds one row, never a
+  // whole view (the views grow with the areas' history). A view that cannot be read: the rows
+  // after the failure wait for the next pass.
+  template <typename Row>
+  void ForEachRow(const Projector& views, absl::string_view view, absl::string_view prefix,
+                  const std::function<void(Row&)>& visit) {
+    const absl::Status scanned =
+        ScanRows<Row>(views, view, prefix, [&](absl::string_view, Row& row) {
+          visit(row);
+          return true;
+        });
+    if (!scanned.ok()) FailView(view, scanned);
   }
 
   int appended() const { return appended_; }
@@ -167,81 +170,69 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
   }
 
   // Accepted, open commitments past their due date.
-  if (auto commitments = All<v1::CommitmentView>(*views_, kCommitmentsView, "commitment/");
-      !commitments.ok()) {
-    pass.FailView(kCommitmentsView, commitments.status());
-  } else {
-    for (const v1::CommitmentView& c : *commitments) {
-      if (c.state() != v1::COMMITMENT_STATE_OPEN || c.overdue() || DayOf(c.due_date()) >= today) {
-        continue;
-      }
-      v1::MarkCommitmentOverdueCommand command;
-      command.set_request_id(
-          RequestId("overdue", c.commitment_id(), ":", absl::FormatCivilTime(DayOf(c.due_date()))));
-      command.set_commitment_id(c.commitment_id());
-      *command.mutable_due_date() = c.due_date();
-      pass.Run(command);
-    }
-  }
+  pass.ForEachRow<v1::CommitmentView>(
+      *views_, kCommitmentsView, "commitment/", [&](const v1::CommitmentView& c) {
+        if (c.state() != v1::COMMITMENT_STATE_OPEN || c.overdue() || DayOf(c.due_date()) >= today) {
+          return;
+        }
+        v1::MarkCommitmentOverdueCommand command;
+        command.set_request_id(RequestId("overdue", c.commitment_id(), ":",
+                                         absl::FormatCivilTime(DayOf(c.due_date()))));
+        command.set_commitment_id(c.commitment_id());
+        *command.mutable_due_date() = c.due_date();
+        pass.Run(command);
+      });
 
   // Escalations not acknowledged at their level since they reached it (the domain holds it
   // against the area's time to acknowledge).
-  if (auto escalations = All<v1::EscalationView>(*views_, kEscalationsView, "escalation/");
-      !escalations.ok()) {
-    pass.FailView(kEscalationsView, escalations.status());
-  } else {
-    for (const v1::EscalationView& e : *escalations) {
-      // One raised before AgencyEscalated existed: its agency's stream learns of it, once.
-      if (!e.resolved()) {
-        absl::StatusOr<std::optional<std::string>> at_agency =
-            views_->Get(kEscalationsView, EscalationAtAgencyKey(e.escalation_id()));
-        if (!at_agency.ok()) {
-          pass.FailView(kEscalationsView, at_agency.status());
-        } else if (!at_agency->has_value()) {
-          v1::RecordAgencyEscalatedCommand command;
-          command.set_request_id(RequestId("at-agency", e.escalation_id()));
-          command.set_escalation_id(e.escalation_id());
-          pass.Run(command);
+  pass.ForEachRow<v1::EscalationView>(
+      *views_, kEscalationsView, "escalation/", [&](const v1::EscalationView& e) {
+        // One raised before AgencyEscalated existed: its agency's stream learns of it, once.
+        if (!e.resolved()) {
+          absl::StatusOr<std::optional<std::string>> at_agency =
+              views_->Get(kEscalationsView, EscalationAtAgencyKey(e.escalation_id()));
+          if (!at_agency.ok()) {
+            pass.FailView(kEscalationsView, at_agency.status());
+          } else if (!at_agency->has_value()) {
+            v1::RecordAgencyEscalatedCommand command;
+            command.set_request_id(RequestId("at-agency", e.escalation_id()));
+            command.set_escalation_id(e.escalation_id());
+            pass.Run(command);
+          }
         }
-      }
-      if (e.resolved() || e.acknowledged() || e.acknowledgement_overdue()) continue;
-      v1::MarkEscalationNotAcknowledgedCommand command;
-      command.set_request_id(
-          RequestId("unacknowledged", e.escalation_id(), ":", static_cast<int>(e.level())));
-      command.set_escalation_id(e.escalation_id());
-      command.set_level(e.level());
-      *command.mutable_since() =
-          e.moves_size() > 0 ? e.moves(e.moves_size() - 1).at() : e.raised_at();
-      // Not before the shortest time an area may set (one day): no command to refuse.
-      if (now - TimeOf(command.since()) <= absl::Hours(24)) continue;
-      pass.Run(command);
-    }
-  }
+        if (e.resolved() || e.acknowledged() || e.acknowledgement_overdue()) return;
+        v1::MarkEscalationNotAcknowledgedCommand command;
+        command.set_request_id(
+            RequestId("unacknowledged", e.escalation_id(), ":", static_cast<int>(e.level())));
+        command.set_escalation_id(e.escalation_id());
+        command.set_level(e.level());
+        *command.mutable_since() =
+            e.moves_size() > 0 ? e.moves(e.moves_size() - 1).at() : e.raised_at();
+        // Not before the shortest time an area may set (one day): no command to refuse.
+        if (now - TimeOf(command.since()) <= absl::Hours(24)) return;
+        pass.Run(command);
+      });
 
   // Bodies behind their cadence (JudgeCadence), once per gap since they last met (or were
   // constituted).
-  if (auto bodies = All<v1::BodyView>(*views_, kMeetingsView, "body/"); !bodies.ok()) {
-    pass.FailView(kMeetingsView, bodies.status());
-  } else {
-    for (v1::BodyView& body : *bodies) {
-      JudgeCadence(&body, now);
-      if (!body.behind_cadence()) continue;
-      v1::MarkBodyBehindCadenceCommand command;
-      command.set_area_id(body.area_id());
-      command.set_body_id(body.body_id());
-      absl::Time since = TimeOf(body.constituted_at());
-      for (const auto& held : body.held_at()) {
-        if (TimeOf(held) >= since) {
-          since = TimeOf(held);
-          *command.mutable_last_met_at() = held;
-        }
+  pass.ForEachRow<v1::BodyView>(*views_, kMeetingsView, "body/", [&](v1::BodyView& body) {
+    JudgeCadence(&body, now);
+    if (!body.behind_cadence()) return;
+    v1::MarkBodyBehindCadenceCommand command;
+    command.set_area_id(body.area_id());
+    command.set_body_id(body.body_id());
+    absl::Time since = TimeOf(body.constituted_at());
+    for (const auto& held : body.held_at()) {
+      if (TimeOf(held) >= since) {
+        since = TimeOf(held);
+        *command.mutable_last_met_at() = held;
       }
-      *command.mutable_since() = Ts(since);
-      command.set_request_id(RequestId("cadence", body.area_id(), ":", body.body_id(), ":",
-                                       absl::ToUnixSeconds(since)));
-      pass.Run(command);
     }
-  }
+    *command.mutable_since() = Ts(since);
+    command.set_request_id(
+        RequestId("cadence", body.area_id(), ":", body.body_id(), ":", absl::ToUnixSeconds(since)));
+    pass.Run(command);
+  });
 
   // Half-yearly reports missing: for each area with a programme, each half-year that ended
   // after its adoption and whose grace days have passed (the last kHalfYearsLookedBack of them),
@@ -258,54 +249,57 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       half_year_ends.push_back(later.month() == 12 ? absl::CivilDay(later.year(), 6, 30)
                                                    : absl::CivilDay(later.year() - 1, 12, 31));
     }
-    if (auto programmes = All<v1::ProgrammeView>(*views_, kAreaView, "programme/");
-        !programmes.ok()) {
-      pass.FailView(kAreaView, programmes.status());
-    } else {
-      for (const v1::ProgrammeView& programme : *programmes) {
-        const std::string& area = programme.area_id();
-        auto reports = All<v1::SubmittedReport>(*views_, kAreaView, ReportsKeyPrefix(area));
-        auto flagged = All<v1::MissingReport>(*views_, kAreaView, MissingReportsKeyPrefix(area));
-        if (!reports.ok() || !flagged.ok()) {
-          pass.FailView(kAreaView, !reports.ok() ? reports.status() : flagged.status());
-          continue;
-        }
-        for (const absl::CivilDay half_year_end : half_year_ends) {
-          // Owed for a half-year that ended after the adoption (the domain's rule).
-          if (TimeOf(programme.adopted_at()) >= Midnight(half_year_end + 1)) break;
-          const absl::CivilDay half_year_start = half_year_end.month() == 6
-                                                     ? absl::CivilDay(half_year_end.year(), 1, 1)
-                                                     : absl::CivilDay(half_year_end.year(), 7, 1);
-          if (std::any_of(reports->begin(), reports->end(), [&](const v1::SubmittedReport& r) {
+    const auto half_year_start = [](absl::CivilDay end) {
+      return end.month() == 6 ? absl::CivilDay(end.year(), 1, 1) : absl::CivilDay(end.year(), 7, 1);
+    };
+    pass.ForEachRow<v1::ProgrammeView>(
+        *views_, kAreaView, "programme/", [&](const v1::ProgrammeView& programme) {
+          const std::string& area = programme.area_id();
+          // The half-years with a half-yearly report in the view, or flagged already.
+          std::vector<bool> settled(half_year_ends.size(), false);
+          const absl::Status reports = ScanRows<v1::SubmittedReport>(
+              *views_, kAreaView, ReportsKeyPrefix(area),
+              [&](absl::string_view, v1::SubmittedReport& r) {
                 const absl::CivilDay end = DayOf(r.report().period_end());
-                return r.report().kind() == v1::REPORT_KIND_HALF_YEARLY && end >= half_year_start &&
-                       end <= half_year_end;
-              })) {
-            continue;
+                for (size_t i = 0; i < half_year_ends.size(); ++i) {
+                  settled[i] = settled[i] || (r.report().kind() == v1::REPORT_KIND_HALF_YEARLY &&
+                                              end >= half_year_start(half_year_ends[i]) &&
+                                              end <= half_year_ends[i]);
+                }
+                return true;
+              });
+          const absl::Status flagged = ScanRows<v1::MissingReport>(
+              *views_, kAreaView, MissingReportsKeyPrefix(area),
+              [&](absl::string_view, v1::MissingReport& m) {
+                for (size_t i = 0; i < half_year_ends.size(); ++i) {
+                  settled[i] = settled[i] || DayOf(m.half_year_end()) == half_year_ends[i];
+                }
+                return true;
+              });
+          if (!reports.ok() || !flagged.ok()) {
+            pass.FailView(kAreaView, !reports.ok() ? reports : flagged);
+            return;
           }
-          if (std::any_of(flagged->begin(), flagged->end(), [&](const v1::MissingReport& m) {
-                return DayOf(m.half_year_end()) == half_year_end;
-              })) {
-            continue;
+          for (size_t i = 0; i < half_year_ends.size(); ++i) {
+            const absl::CivilDay half_year_end = half_year_ends[i];
+            // Owed for a half-year that ended after the adoption (the domain's rule).
+            if (TimeOf(programme.adopted_at()) >= Midnight(half_year_end + 1)) break;
+            if (settled[i]) continue;
+            v1::MarkHalfYearlyReportMissingCommand command;
+            command.set_request_id(
+                RequestId("report", area, ":", absl::FormatCivilTime(half_year_end)));
+            command.set_area_id(area);
+            command.mutable_half_year_end()->set_year(static_cast<int32_t>(half_year_end.year()));
+            command.mutable_half_year_end()->set_month(half_year_end.month());
+            command.mutable_half_year_end()->set_day(half_year_end.day());
+            pass.Run(command);
           }
-          v1::MarkHalfYearlyReportMissingCommand command;
-          command.set_request_id(
-              RequestId("report", area, ":", absl::FormatCivilTime(half_year_end)));
-          command.set_area_id(area);
-          command.mutable_half_year_end()->set_year(static_cast<int32_t>(half_year_end.year()));
-          command.mutable_half_year_end()->set_month(half_year_end.month());
-          command.mutable_half_year_end()->set_day(half_year_end.day());
-          pass.Run(command);
-        }
-      }
-    }
+        });
   }
 
   // Cases: review dates passed; child-welfare and subject-access deadlines; consents at 18;
   // youths turning 18 within 90 days.
-  auto cases = All<v1::CaseView>(*views_, kCasesView, "case/");
-  if (!cases.ok()) pass.FailView(kCasesView, cases.status());
-  for (const v1::CaseView& c : cases.ok() ? *cases : std::vector<v1::CaseView>()) {
+  pass.ForEachRow<v1::CaseView>(*views_, kCasesView, "case/", [&](const v1::CaseView& c) {
     const v1::CaseStatus status = c.status();
     if (status == v1::CASE_STATUS_ACTIVE && c.has_next_review_date() && !c.review_overdue() &&
         DayOf(c.next_review_date()) < today) {
@@ -356,14 +350,14 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
                       status != v1::CASE_STATUS_HANDED_OVER;
     const bool consents = std::any_of(c.consents().begin(), c.consents().end(),
                                       [](const v1::ConsentView& x) { return x.in_force(); });
-    if (!consents && (!open || c.turns_18_soon())) continue;
+    if (!consents && (!open || c.turns_18_soon())) return;
     // The age is for the prefilter only: the domain opens the birth date itself.
-    if (!c.birth_date().has_sealed()) continue;
+    if (!c.birth_date().has_sealed()) return;
     const absl::StatusOr<security::UnsealedValue> birth =
         UnsealText(*sealer_, c.birth_date().sealed());
-    if (!birth.ok() || birth->erased) continue;
+    if (!birth.ok() || birth->erased) return;
     const std::optional<absl::CivilDay> adult = EighteenthBirthday(birth->text);
-    if (!adult.has_value()) continue;
+    if (!adult.has_value()) return;
     // At 18 a consent given before then lapses, unless the youth gives it again.
     for (const v1::ConsentView& consent : c.consents()) {
       if (!consent.in_force() || *adult > today || TimeOf(consent.given_at()) >= Midnight(*adult)) {
@@ -381,12 +375,12 @@ absl::StatusOr<int> DeadlineProcess::RunOnce() {
       *command.mutable_given_at() = consent.given_at();
       pass.Run(command);
     }
-    if (!open || c.turns_18_soon() || *adult < today || *adult - today > 90) continue;
+    if (!open || c.turns_18_soon() || *adult < today || *adult - today > 90) return;
     v1::MarkEighteenthBirthdayNearCommand command;
     command.set_request_id(RequestId("eighteen", c.youth_id()));
     command.set_youth_id(c.youth_id());
     pass.Run(command);
-  }
+  });
 
   {
     absl::MutexLock lock(&mu_);

@@ -42,6 +42,10 @@
 // Threading: with an interval, a thread of its own runs a pass at once and then every
 // `interval`, blocking on each command in turn; RunOnce() runs one on the caller's thread (one
 // pass at a time). Status() may be called from any thread.
+//
+// Memory: a pass reads each view row by row, holding one row (and the command it may run) at a
+// time, so that it stays the same size as the areas' history grows. It runs its commands as it
+// reads, under one snapshot of the view per scan.
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_DEADLINE_PROCESS_H_
 #define HOTSPOT_SERVICES_PROJECTIONS_DEADLINE_PROCESS_H_
 
