@@ -868,10 +868,11 @@ absl::Status EventStore::Impl::Recover() {
     if (next_position - 1 < published) {
       absl::MutexLock failed(&failure_mu);
       failure_final = true;
-      failure = absl::DataLossError(absl::StrCat(
-          "the event store in ", directory, " lost acknowledged events after a failed write: "
-          "its log ends at position ", next_position - 1, ", ", published,
-          " were acknowledged; restore it from a backup"));
+      failure = absl::DataLossError(absl::StrCat("the event store in ", directory,
+                                                 " lost acknowledged events after a failed write: "
+                                                 "its log ends at position ",
+                                                 next_position - 1, ", ", published,
+                                                 " were acknowledged; restore it from a backup"));
       return failure;
     }
     head_cache.clear();
@@ -1131,8 +1132,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   impl->head_position.store(impl->next_position - 1);
   if (impl->witness != nullptr) {
     impl->stat_witnessed.store(witnessed.position, std::memory_order_relaxed);
-    impl->witness_thread = std::thread(
-        [raw = impl.get(), from = witnessed.position] { raw->WitnessLoop(from); });
+    impl->witness_thread =
+        std::thread([raw = impl.get(), from = witnessed.position] { raw->WitnessLoop(from); });
   }
   impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->committer = std::thread([raw = impl.get()] { raw->CommitterLoop(); });
@@ -1146,8 +1147,8 @@ absl::Status EventStore::Impl::CheckWitness(const internal::HeadWitness::Record&
   const std::string recover = absl::StrCat(
       " Nothing is written to it. To recover, restore the last backup (events after it are lost "
       "unless another copy of the log holds them); if this directory was restored from a backup "
-      "on purpose, over an older one, delete ", witness->FileName(0), " and ",
-      witness->FileName(1), " to accept it as it is.");
+      "on purpose, over an older one, delete ",
+      witness->FileName(0), " and ", witness->FileName(1), " to accept it as it is.");
   if (tail < witnessed.position) {
     return absl::DataLossError(absl::StrCat(
         "the event log in ", directory, " lost acknowledged events: it ends at position ", tail,
@@ -1169,10 +1170,9 @@ absl::Status EventStore::Impl::CheckWitness(const internal::HeadWitness::Record&
     }
   }
   if (checked.ok()) return absl::OkStatus();
-  return absl::DataLossError(absl::StrCat("the event log in ", directory,
-                                          " does not hold the event acknowledged at position ",
-                                          witnessed.position, ": ", checked.message(), ".",
-                                          recover));
+  return absl::DataLossError(absl::StrCat(
+      "the event log in ", directory, " does not hold the event acknowledged at position ",
+      witnessed.position, ": ", checked.message(), ".", recover));
 }
 
 void EventStore::Impl::WitnessLoop(uint64_t witnessed) {
@@ -1223,7 +1223,8 @@ absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
   if (options.env != nullptr) db_options.env = options.env;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = 2;
-  internal::PrepareForFaults(directory, db_options, info_log);
+  internal::PrepareForFaults(directory, db_options, info_log,
+                             [this](const absl::Status& error) { Fail(error).IgnoreError(); });
 
   // Hash-bucketed memtables are single-writer; the store has one writer thread anyway.
   db_options.allow_concurrent_memtable_write = false;
@@ -1313,9 +1314,9 @@ void EventStore::Impl::CloseDatabase() {
 
 absl::Status EventStore::Impl::Usable() const {
   if (db != nullptr) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(
-      "the event store in ", directory,
-      " is being reopened after a failed write; ask again shortly"));
+  return absl::UnavailableError(
+      absl::StrCat("the event store in ", directory,
+                   " is being reopened after a failed write; ask again shortly"));
 }
 
 absl::Status EventStore::Impl::LoadTail() {
@@ -1335,8 +1336,8 @@ absl::Status EventStore::Impl::LoadTail() {
   }
   next_position = key + 1;
   last_hash = std::string(last.chain_hash);
-  last_recorded_at = std::max(last_recorded_at,
-                              absl::FromUnixMicros(last.header.recorded_at_micros));
+  last_recorded_at =
+      std::max(last_recorded_at, absl::FromUnixMicros(last.header.recorded_at_micros));
   return absl::OkStatus();
 }
 
@@ -1634,11 +1635,10 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
     return report;
   };
 
-  auto index_broken = [&report](absl::string_view index, uint64_t position,
-                                absl::string_view why) {
+  auto index_broken = [&report](absl::string_view index, uint64_t position, absl::string_view why) {
     report.first_broken_position = position;
-    report.status = absl::DataLossError(
-        absl::StrCat(index, " index broken at position ", position, ": ", why));
+    report.status =
+        absl::DataLossError(absl::StrCat(index, " index broken at position ", position, ": ", why));
     return report;
   };
 
@@ -1676,9 +1676,9 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
         internal::DecodeRecord(absl::string_view(it->value().data(), it->value().size()));
     if (!event.ok()) return broken(key, event.status().message());
     std::string value;
-    rocksdb::Status s = impl_->db->Get(
-        read_options, impl_->streams, internal::StreamKey(event->stream, event->stream_version),
-        &value);
+    rocksdb::Status s =
+        impl_->db->Get(read_options, impl_->streams,
+                       internal::StreamKey(event->stream, event->stream_version), &value);
     if (!s.ok() || value != LogKey(key)) {
       return index_broken("stream", key,
                           absl::StrCat(event->stream, " version ", event->stream_version, " ",
@@ -1689,8 +1689,8 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
                        &value);
     absl::StatusOr<EventIdEntry> entry =
         s.ok() ? internal::DecodeEventIdEntry(value) : absl::DataLossError(s.ToString());
-    if (!entry.ok() || entry->position != key ||
-        entry->stream_version != event->stream_version || entry->content_digest != digest) {
+    if (!entry.ok() || entry->position != key || entry->stream_version != event->stream_version ||
+        entry->content_digest != digest) {
       return index_broken("event-id", key,
                           absl::StrCat("the entry of event ", event->id.ToString(), " ",
                                        entry.ok() ? "names another position, version or content"
@@ -1727,7 +1727,8 @@ absl::StatusOr<uint64_t> EventStore::Checkpoint(const std::string& directory) {
   absl::Cleanup close = [&] {
     for (rocksdb::ColumnFamilyHandle* handle : handles) copy->DestroyColumnFamilyHandle(handle);
   };
-  const std::unique_ptr<rocksdb::Iterator> it(copy->NewIterator(rocksdb::ReadOptions(), handles[1]));
+  const std::unique_ptr<rocksdb::Iterator> it(
+      copy->NewIterator(rocksdb::ReadOptions(), handles[1]));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the checkpoint's last event"));
   return it->Valid() ? DecodeFixed64(it->key().data()) : 0;

@@ -11,11 +11,15 @@
 #include "rocksdb/env.h"
 #include "store/event_store.h"
 #include "store/power_loss_fs.h"
+#include "store/recovering_db.h"
+#include "store/rocks_status.h"
+#include "store/status_macros.h"
 #include "store/test_util.h"
 
 namespace hotspot::store {
 namespace {
 
+using internal::FromRocks;
 using testing::OneEvent;
 using testing::PowerLossFileSystem;
 using testing::TempDir;
@@ -239,6 +243,69 @@ TEST_F(FailureTest, AFailedBeforeWriteFailsOnlyItsGroup) {
   EXPECT_EQ(next->positions, std::vector<uint64_t>{2});
   EXPECT_EQ(next->stream_versions, std::vector<uint64_t>{2});
   EXPECT_TRUE((*store)->Verify(0, UINT64_MAX).status.ok());
+}
+
+// A flush that fails in RocksDB's background (its table's fsync): the database is marked failed
+// as it happens, not at the next write, which would fail with the error RocksDB held after the
+// store had said it was well. Once the disk is well, the next write reopens it, and nothing is
+// lost. The event store is told of background errors the same way (PrepareForFaults).
+TEST_F(FailureTest, AFailedBackgroundFlushMarksTheDatabaseFailedAtOnceAndItRecovers) {
+  store_.reset();
+  internal::RecoveringDb::Options options;
+  options.name = "the test database";
+  options.db.create_if_missing = true;
+  options.db.env = env_.get();
+  const std::string directory = dir_.path() + "/db";
+  absl::StatusOr<std::unique_ptr<internal::RecoveringDb>> db =
+      internal::RecoveringDb::Open(options, directory);
+  ASSERT_TRUE(db.ok()) << db.status();
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  const auto put = [&](const std::string& key) {
+    rocksdb::WriteBatch batch;
+    EXPECT_TRUE(batch.Put(key, "v").ok());
+    return (*db)->Write(synced, &batch, "writing a test row");
+  };
+  ASSERT_TRUE(put("a").ok());
+
+  fs_->InjectFaults({.sync = 1, .only_files_ending = ".sst"});
+  // A flush in the background, not waited for: no write of ours meets its error.
+  ASSERT_TRUE((*db)
+                  ->Read([](rocksdb::DB& rocks) {
+                    rocksdb::FlushOptions background;
+                    background.wait = false;
+                    return FromRocks(rocks.Flush(background), "flushing");
+                  })
+                  .ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*db)->Failure().ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  const absl::Status failure = (*db)->Failure();
+  EXPECT_EQ(failure.code(), absl::StatusCode::kInternal) << failure;
+  EXPECT_TRUE(absl::StrContains(failure.message(), "a flush")) << failure;
+  EXPECT_TRUE(absl::StrContains(failure.message(), "injected sync error")) << failure;
+  EXPECT_TRUE(absl::StrContains(failure.message(), "the test database")) << failure;
+  EXPECT_GE(fs_->injected().syncs, 1u);
+  // While the flush still fails, writes are refused with it (the reopening flushes too).
+  EXPECT_EQ(put("b").code(), absl::StatusCode::kInternal);
+
+  fs_->ClearFaults();
+  absl::Status written;
+  const absl::Time resumed_by = absl::Now() + absl::Seconds(10);
+  do {
+    written = put("c");  // the first after the backoff reopens the database
+  } while (!written.ok() && absl::Now() < resumed_by);
+  ASSERT_TRUE(written.ok()) << written;
+  EXPECT_TRUE((*db)->Failure().ok());
+  for (const std::string key : {"a", "c"}) {
+    const absl::StatusOr<std::string> value =
+        (*db)->Read([&](rocksdb::DB& rocks) -> absl::StatusOr<std::string> {
+          std::string v;
+          RETURN_IF_ERROR(FromRocks(rocks.Get(rocksdb::ReadOptions(), key, &v), "reading"));
+          return v;
+        });
+    ASSERT_TRUE(value.ok()) << key << ": " << value.status();
+    EXPECT_EQ(*value, "v");
+  }
 }
 
 }  // namespace

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
-
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -62,7 +62,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::Append(data, o, d);
     if (s.ok()) Grew(data.size());
     return s;
@@ -71,7 +71,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
                            const rocksdb::DataVerificationInfo& v,
                            rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::Append(data, o, v, d);
     if (s.ok()) Grew(data.size());
     return s;
@@ -80,7 +80,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
                                      const rocksdb::IOOptions& o,
                                      rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, o, d);
     if (s.ok()) At(offset + data.size());
     return s;
@@ -90,7 +90,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
                                      const rocksdb::DataVerificationInfo& v,
                                      rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::PositionedAppend(data, offset, o, v, d);
     if (s.ok()) At(offset + data.size());
     return s;
@@ -98,7 +98,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kWrite, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSWritableFileOwnerWrapper::Truncate(size, o, d);
     if (s.ok()) {
       absl::MutexLock lock(&fs_->mu_);
@@ -117,7 +117,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   rocksdb::IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const rocksdb::IOOptions& o,
                               rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync, name_); !f.ok()) return f;
     return FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, o, d);
   }
 
@@ -135,7 +135,7 @@ class PowerLossFileSystem::File final : public rocksdb::FSWritableFileOwnerWrapp
   template <typename Sync>
   rocksdb::IOStatus Durable(Sync&& sync) {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync, name_); !f.ok()) return f;
     uint64_t written = 0;
     {
       absl::MutexLock lock(&fs_->mu_);
@@ -163,7 +163,7 @@ class PowerLossFileSystem::Directory final : public rocksdb::FSDirectoryWrapper 
 
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSDirectoryWrapper::Fsync(o, d);
     if (s.ok()) fs_->DirectorySynced(name_);
     return s;
@@ -171,7 +171,7 @@ class PowerLossFileSystem::Directory final : public rocksdb::FSDirectoryWrapper 
   rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d,
                                         const rocksdb::DirFsyncOptions& options) override {
     if (!fs_->powered()) return fs_->Dead();
-    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync); !f.ok()) return f;
+    if (rocksdb::IOStatus f = fs_->Inject(Op::kSync, name_); !f.ok()) return f;
     rocksdb::IOStatus s = FSDirectoryWrapper::FsyncWithDirOptions(o, d, options);
     if (s.ok()) fs_->DirectorySynced(name_);
     return s;
@@ -202,8 +202,7 @@ class PowerLossFileSystem::SequentialFile final : public rocksdb::FSSequentialFi
   PowerLossFileSystem* const fs_;
 };
 
-class PowerLossFileSystem::RandomAccessFile final
-    : public rocksdb::FSRandomAccessFileOwnerWrapper {
+class PowerLossFileSystem::RandomAccessFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
  public:
   RandomAccessFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file, PowerLossFileSystem* fs)
       : FSRandomAccessFileOwnerWrapper(std::move(file)), fs_(fs) {}
@@ -242,8 +241,12 @@ PowerLossFileSystem::Injected PowerLossFileSystem::injected() const {
   return injected_;
 }
 
-rocksdb::IOStatus PowerLossFileSystem::Inject(Op op) {
+rocksdb::IOStatus PowerLossFileSystem::Inject(Op op, absl::string_view file) {
   absl::MutexLock lock(&mu_);
+  if (!faults_.only_files_ending.empty() &&
+      (op == Op::kRead || !absl::EndsWith(file, faults_.only_files_ending))) {
+    return rocksdb::IOStatus::OK();
+  }
   if (faults_.no_space && op != Op::kRead) {
     ++injected_.no_space;
     return rocksdb::IOStatus::NoSpace("injected: the disk is full (PowerLossFileSystem)");
@@ -538,9 +541,10 @@ PowerLossFileSystem::Faults RandomFaults(absl::BitGen& random, std::string* name
   return faults;
 }
 
-int WriteUnderFaults(PowerLossFileSystem& fs, const PowerLossFileSystem::Faults& faults,
-                     absl::BitGen& random, int writers, int want_successes,
-                     const std::function<bool(int thread, uint64_t n, absl::BitGen& random)>& write) {
+int WriteUnderFaults(
+    PowerLossFileSystem& fs, const PowerLossFileSystem::Faults& faults, absl::BitGen& random,
+    int writers, int want_successes,
+    const std::function<bool(int thread, uint64_t n, absl::BitGen& random)>& write) {
   absl::Mutex mu;
   int successes = 0, failures = 0;
   fs.InjectFaults(faults, absl::Uniform<uint64_t>(random));
@@ -573,8 +577,7 @@ std::string DescribeInjected(const PowerLossFileSystem::Injected& injected) {
 bool ParseCycles(int argc, char** argv, int* cycles) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
-    if (!absl::ConsumePrefix(&arg, "--cycles=") || !absl::SimpleAtoi(arg, cycles) ||
-        *cycles < 1) {
+    if (!absl::ConsumePrefix(&arg, "--cycles=") || !absl::SimpleAtoi(arg, cycles) || *cycles < 1) {
       fprintf(stderr, "usage: %s [--cycles=N, N >= 1] [gtest flags]\n", argv[0]);
       return false;
     }

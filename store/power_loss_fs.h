@@ -51,10 +51,14 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
 
   // What InjectFaults() makes fail. Default: nothing.
   struct Faults {
-    double write = 0;  // each file write (Append, PositionedAppend, Truncate): IOError
-    double sync = 0;   // each file Sync/Fsync/RangeSync and directory Fsync: IOError
-    double read = 0;   // each file read (sequential and random access): IOError
+    double write = 0;       // each file write (Append, PositionedAppend, Truncate): IOError
+    double sync = 0;        // each file Sync/Fsync/RangeSync and directory Fsync: IOError
+    double read = 0;        // each file read (sequential and random access): IOError
     bool no_space = false;  // a full disk: every file write and sync fails with NoSpace
+    // Only writes and syncs of files whose name ends with this (".sst": RocksDB's flushes and
+    // compactions, not its write-ahead log); reads and directory syncs then never fail.
+    // Default: empty, every file and directory.
+    std::string only_files_ending;
   };
   // From now on, until ClearFaults(), operations fail as `faults` says; random points drawn from
   // `seed`.
@@ -88,8 +92,7 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus ReopenWritableFile(const std::string& name,
-                                       const rocksdb::FileOptions& options,
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
                                        rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
@@ -130,7 +133,7 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
 
   enum class Op { kWrite, kSync, kRead };
   // The injected failure of one operation of kind `op`, if it is to fail; OK otherwise.
-  rocksdb::IOStatus Inject(Op op) ABSL_LOCKS_EXCLUDED(mu_);
+  rocksdb::IOStatus Inject(Op op, absl::string_view file = "") ABSL_LOCKS_EXCLUDED(mu_);
 
   // A file written through this file system.
   struct Tracked {
@@ -140,10 +143,10 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   // A change to a directory's entries not yet made durable by the directory's fsync.
   struct Pending {
     enum class Kind { kCreated, kRenamed } kind;
-    std::string name;  // the created file, or the rename's target
-    std::string from;  // the rename's source
-    bool replaced = false;     // the rename replaced a file of the target's name,
-    std::string old_content;   // which held this
+    std::string name;         // the created file, or the rename's target
+    std::string from;         // the rename's source
+    bool replaced = false;    // the rename replaced a file of the target's name,
+    std::string old_content;  // which held this
   };
 
   rocksdb::IOStatus Dead() const;
@@ -178,9 +181,10 @@ PowerLossFileSystem::Faults RandomFaults(absl::BitGen& random, std::string* name
 // thread_random seeded from `random`), which returns whether that write was acknowledged, until
 // 3 calls in all failed or `want_successes` were acknowledged; joins them and clears the faults.
 // How many calls failed.
-int WriteUnderFaults(PowerLossFileSystem& fs, const PowerLossFileSystem::Faults& faults,
-                     absl::BitGen& random, int writers, int want_successes,
-                     const std::function<bool(int thread, uint64_t n, absl::BitGen& random)>& write);
+int WriteUnderFaults(
+    PowerLossFileSystem& fs, const PowerLossFileSystem::Faults& faults, absl::BitGen& random,
+    int writers, int want_successes,
+    const std::function<bool(int thread, uint64_t n, absl::BitGen& random)>& write);
 
 // "injected N write, N sync, N read, N no-space errors": for the tests' figures.
 std::string DescribeInjected(const PowerLossFileSystem::Injected& injected);

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <functional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,13 +23,43 @@ namespace {
 
 // Keeps RocksDB from resuming by itself after a background error (a full disk while flushing):
 // its resumption would write to a write-ahead log that has failed, which Debian's RocksDB
-// asserts against. The stores recover by reopening the database instead.
-class NoAutomaticRecovery final : public rocksdb::EventListener {
+// asserts against. The stores recover by reopening the database instead. And tells the store of
+// the error at once: RocksDB holds a background error until the next write, which would fail
+// with it after the store had said it was well.
+class OnBackgroundErrors final : public rocksdb::EventListener {
  public:
+  explicit OnBackgroundErrors(std::function<void(const absl::Status&)> failed)
+      : failed_(std::move(failed)) {}
+
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
                             bool* auto_recovery) override {
     *auto_recovery = false;
   }
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* error) override {
+    if (failed_ == nullptr || error == nullptr || error->ok()) return;
+    failed_(
+        FromRocks(*error, absl::StrCat("RocksDB's background work (", WhatFailed(reason), ")")));
+  }
+
+ private:
+  static absl::string_view WhatFailed(rocksdb::BackgroundErrorReason reason) {
+    switch (reason) {
+      case rocksdb::BackgroundErrorReason::kFlush:
+      case rocksdb::BackgroundErrorReason::kFlushNoWAL:
+        return "a flush";
+      case rocksdb::BackgroundErrorReason::kCompaction:
+        return "a compaction";
+      case rocksdb::BackgroundErrorReason::kManifestWrite:
+      case rocksdb::BackgroundErrorReason::kManifestWriteNoWAL:
+        return "a manifest write";
+      case rocksdb::BackgroundErrorReason::kWriteCallback:
+      case rocksdb::BackgroundErrorReason::kMemTable:
+        return "a write";
+    }
+    return "unknown";
+  }
+
+  const std::function<void(const absl::Status&)> failed_;
 };
 
 // RocksDB's info log (the LOG file in the store's directory), written with plain writes whose
@@ -63,9 +95,10 @@ class InfoLog final : public rocksdb::Logger {
 }  // namespace
 
 void PrepareForFaults(const std::string& directory, rocksdb::Options& options,
-                      std::shared_ptr<rocksdb::Logger>& info_log) {
+                      std::shared_ptr<rocksdb::Logger>& info_log,
+                      std::function<void(const absl::Status&)> on_background_error) {
   options.max_bgerror_resume_count = 0;
-  options.listeners.push_back(std::make_shared<NoAutomaticRecovery>());
+  options.listeners.push_back(std::make_shared<OnBackgroundErrors>(std::move(on_background_error)));
   if (info_log == nullptr) {
     if (options.create_if_missing) ::mkdir(directory.c_str(), 0700);  // for the LOG file
     info_log = std::make_shared<InfoLog>(directory);
@@ -108,7 +141,8 @@ RecoveringDb::~RecoveringDb() {
 
 absl::Status RecoveringDb::OpenDatabase(bool read_only) {
   rocksdb::Options db_options = options_.db;
-  PrepareForFaults(directory_, db_options, info_log_);
+  PrepareForFaults(directory_, db_options, info_log_,
+                   [this](const absl::Status& error) { Fail(error).IgnoreError(); });
   const std::shared_ptr<MemoryBudget> memory = MemoryBudget::Or(options_.memory);
   memory->ApplyTo(static_cast<rocksdb::DBOptions&>(db_options));
   memory->ApplyTo(static_cast<rocksdb::ColumnFamilyOptions&>(db_options));

@@ -44,9 +44,13 @@ namespace hotspot::store::internal {
 // Sets `options` so that a failed write never aborts the process: no automatic resumption after
 // a background error, and RocksDB's info log written through `info_log` (made on first use; keep
 // it over every reopening), a logger whose failed writes lose the line, nothing else. Creates
-// `directory` if options.create_if_missing is set.
+// `directory` if options.create_if_missing is set. A background error (a failed flush,
+// compaction or manifest write) is handed to `on_background_error` as it happens, on RocksDB's
+// thread: the store is to refuse writes and recover from then on, not learn of it from its next
+// write. It must be quick and must not call into the database. Default: none.
 void PrepareForFaults(const std::string& directory, rocksdb::Options& options,
-                      std::shared_ptr<rocksdb::Logger>& info_log);
+                      std::shared_ptr<rocksdb::Logger>& info_log,
+                      std::function<void(const absl::Status&)> on_background_error = nullptr);
 
 // Writes and fsyncs a file of 256 KiB beside the database in `directory` through `env`'s file
 // system (null: the default), and deletes it: whether the disk takes writes again.
