@@ -143,8 +143,7 @@ absl::Status PresentCase(v1::CaseView* view, bool allowed, security::Sealer& sea
   // A shared concern: the others see that it exists, its basis, its date and who shared it.
   for (v1::SharedConcern& concern : *view->mutable_concerns_shared()) {
     if (may([&](const auto& p) { return security::MaySeeConcern(p, *view, concern); })) continue;
-    const bool ended =
-        allowed && who != nullptr && security::ConsentEndedFor(*who, *view, concern);
+    const bool ended = allowed && who != nullptr && security::ConsentEndedFor(*who, *view, concern);
     for (v1::PersonalField* field :
          {concern.mutable_text(), concern.mutable_necessity(), concern.mutable_concerns_sealed()}) {
       Withhold(field, ended ? "consent_ended" : reason);
@@ -508,7 +507,7 @@ absl::StatusOr<Disclosed<v1::ListCommitmentsResponse>> QueryHandler::ListCommitm
   filter.agency_id = request.owning_agency_id();
   filter.person = request.responsible_person();
   filter.youth_id = request.youth_id();
-  std::string scope;  // the filters the index does not say, which its page tokens must
+  std::string scope;         // the filters the index does not say, which its page tokens must
   if (due_by.has_value()) {  // (not the date: a walk through the pages may pass midnight)
     absl::StrAppend(&scope, ";overdue=", request.overdue_only(),
                     ";within=", request.due_within_days());
@@ -677,11 +676,10 @@ absl::StatusOr<v1::ListBodiesResponse> QueryHandler::ListBodies(
   ASSIGN_OR_RETURN(const uint64_t position, Reach(who, request.min_position(), deadline));
   const absl::Time now = clock_ ? clock_() : absl::Now();
   v1::ListBodiesResponse response;
-  ASSIGN_OR_RETURN(const std::string next,
-                   RowPage<v1::BodyView>(
-                       *views_, projections::kMeetingsView, prefix, after,
-                       [](v1::BodyView&) { return true; }, page_size, response.mutable_bodies(),
-                       &rows_parsed_));
+  ASSIGN_OR_RETURN(const std::string next, RowPage<v1::BodyView>(
+                                               *views_, projections::kMeetingsView, prefix, after,
+                                               [](v1::BodyView&) { return true; }, page_size,
+                                               response.mutable_bodies(), &rows_parsed_));
   response.set_next_page_token(next);
   for (v1::BodyView& body : *response.mutable_bodies()) projections::JudgeCadence(&body, now);
   response.set_position(position);
@@ -792,15 +790,18 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   using projections::CaseDay;
   using projections::CasesOfAreaByDay;
   const std::string referred = CasesOfAreaByDay(area, CaseDay::kReferred);
-  ASSIGN_OR_RETURN(auto cases, IndexedRows<v1::CaseView>(
-                                   *views_, projections::kCasesView, referred, projections::CaseKey,
-                                   &rows_parsed_, first_day(referred), last_day(referred)));
+  // The period's rows are visited one at a time, not held: a period may hold thousands.
   std::vector<int32_t> to_discussion, to_plan;
-  for (const v1::CaseView& c : cases) {
-    board.set_youths_referred(board.youths_referred() + 1);
-    if (c.days_to_first_discussion() >= 0) to_discussion.push_back(c.days_to_first_discussion());
-    if (c.days_to_plan() >= 0) to_plan.push_back(c.days_to_plan());
-  }
+  RETURN_IF_ERROR(ForEachIndexedRow<v1::CaseView>(
+      *views_, projections::kCasesView, referred, projections::CaseKey, &rows_parsed_,
+      [&](const v1::CaseView& c) {
+        board.set_youths_referred(board.youths_referred() + 1);
+        if (c.days_to_first_discussion() >= 0) {
+          to_discussion.push_back(c.days_to_first_discussion());
+        }
+        if (c.days_to_plan() >= 0) to_plan.push_back(c.days_to_plan());
+      },
+      first_day(referred), last_day(referred)));
   board.set_median_days_to_first_discussion(Median(std::move(to_discussion)));
   board.set_median_days_to_plan(Median(std::move(to_plan)));
   // Screened and accepted, and closed (standing closed), in the period; active at its end.
@@ -825,8 +826,8 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   // Child welfare (barnets lov), for an area with cases: notifications made in the period and
   // their deadlines missed; investigations opened in the period, open now, and ever overdue.
   ASSIGN_OR_RETURN(const int64_t any_case,
-                   CountIndexRows(*views_, projections::kCasesView,
-                                  projections::CasesOfArea(area), "", "", /*at_most=*/1));
+                   CountIndexRows(*views_, projections::kCasesView, projections::CasesOfArea(area),
+                                  "", "", /*at_most=*/1));
   if (any_case > 0) {
     v1::ChildWelfareStats* welfare = board.mutable_child_welfare();
     using Figure = void (v1::ChildWelfareStats::*)(int32_t);
@@ -848,14 +849,9 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     }
   }
 
-  // The commitments due in the period (the area's index is by due date).
+  // The commitments due in the period (the area's index is by due date), per agency, and per
+  // agency and responsible person: the same counts.
   const std::string commitments_prefix = projections::CommitmentsOfArea(area);
-  ASSIGN_OR_RETURN(auto commitments,
-                   IndexedRows<v1::CommitmentView>(
-                       *views_, projections::kCommitmentsView, commitments_prefix,
-                       projections::CommitmentKey, &rows_parsed_, first_day(commitments_prefix),
-                       last_day(commitments_prefix)));
-  // Per agency, and per agency and responsible person: the same counts.
   std::map<std::string, v1::AgencyCommitmentStats> by_agency, by_person;
   auto add = [](v1::AgencyCommitmentStats& stats, const v1::CommitmentView& c) {
     // Only what the agency accepted is its commitment (open, fulfilled, or cancelled after its
@@ -884,17 +880,21 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
     if (c.overdue()) stats.set_open_overdue(stats.open_overdue() + 1);
     if (c.renegotiations() > 0) stats.set_renegotiated(stats.renegotiated() + 1);
   };
-  for (v1::CommitmentView& c : commitments) {
-    MarkOverdue(&c, today);
-    v1::AgencyCommitmentStats& agency = by_agency[c.owning_agency_id()];
-    agency.set_agency_id(c.owning_agency_id());
-    add(agency, c);
-    v1::AgencyCommitmentStats& person =
-        by_person[absl::StrCat(c.owning_agency_id(), "/", c.responsible_person())];
-    person.set_agency_id(c.owning_agency_id());
-    person.set_responsible_person(c.responsible_person());
-    add(person, c);
-  }
+  RETURN_IF_ERROR(ForEachIndexedRow<v1::CommitmentView>(
+      *views_, projections::kCommitmentsView, commitments_prefix, projections::CommitmentKey,
+      &rows_parsed_,
+      [&](v1::CommitmentView& c) {
+        MarkOverdue(&c, today);
+        v1::AgencyCommitmentStats& agency = by_agency[c.owning_agency_id()];
+        agency.set_agency_id(c.owning_agency_id());
+        add(agency, c);
+        v1::AgencyCommitmentStats& person =
+            by_person[absl::StrCat(c.owning_agency_id(), "/", c.responsible_person())];
+        person.set_agency_id(c.owning_agency_id());
+        person.set_responsible_person(c.responsible_person());
+        add(person, c);
+      },
+      first_day(commitments_prefix), last_day(commitments_prefix)));
   for (const auto& [stats_by, out] :
        {std::pair{&by_agency, board.mutable_commitments_by_agency()},
         std::pair{&by_person, board.mutable_commitments_by_person()}}) {
@@ -911,24 +911,22 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
   const int64_t from_second = absl::ToUnixSeconds(absl::FromCivil(start, absl::UTCTimeZone()));
   const int64_t to_second = absl::ToUnixSeconds(absl::FromCivil(end + 1, absl::UTCTimeZone())) - 1;
   const bool bounded = from_second >= 0;
-  ASSIGN_OR_RETURN(
-      auto escalations,
-      IndexedRows<v1::EscalationView>(
-          *views_, projections::kEscalationsView, escalations_prefix, projections::EscalationKey,
-          &rows_parsed_,
-          bounded ? absl::StrFormat("%s%020d", escalations_prefix, from_second) : "",
-          bounded ? absl::StrFormat("%s%020d/\xff", escalations_prefix, to_second) : ""));
   std::map<int, std::pair<v1::EscalationLevelStats, std::vector<int32_t>>> by_level;
-  for (const v1::EscalationView& e : escalations) {
-    if (!in_period(e.raised_at())) continue;
-    auto& [stats, days] = by_level[e.level()];
-    stats.set_level(e.level());
-    stats.set_raised(stats.raised() + 1);
-    if (e.resolved()) {
-      stats.set_resolved(stats.resolved() + 1);
-      days.push_back(e.days_to_resolve());
-    }
-  }
+  RETURN_IF_ERROR(ForEachIndexedRow<v1::EscalationView>(
+      *views_, projections::kEscalationsView, escalations_prefix, projections::EscalationKey,
+      &rows_parsed_,
+      [&](const v1::EscalationView& e) {
+        if (!in_period(e.raised_at())) return;
+        auto& [stats, days] = by_level[e.level()];
+        stats.set_level(e.level());
+        stats.set_raised(stats.raised() + 1);
+        if (e.resolved()) {
+          stats.set_resolved(stats.resolved() + 1);
+          days.push_back(e.days_to_resolve());
+        }
+      },
+      bounded ? absl::StrFormat("%s%020d", escalations_prefix, from_second) : "",
+      bounded ? absl::StrFormat("%s%020d/\xff", escalations_prefix, to_second) : ""));
   for (auto& [level, entry] : by_level) {
     entry.first.set_median_days_to_resolve(Median(std::move(entry.second)));
     *board.add_escalations_by_level() = entry.first;
@@ -964,14 +962,14 @@ absl::StatusOr<v1::GetAreaDashboardResponse> QueryHandler::GetAreaDashboard(
                                          absl::StrCat("measure/", request.area_id(), "/"), "",
                                          [](v1::MeasureDefinition& d) { return d.measure(); }));
   for (auto& [measure, d] : definitions) *board.add_measure_definitions() = std::move(d);
-  ASSIGN_OR_RETURN(auto missing,
-                   Collect<v1::MissingReport>(
-                       *views_, projections::kAreaView,
-                       projections::MissingReportsKeyPrefix(request.area_id()), "",
-                       [](v1::MissingReport& m) {
-                         return absl::StrFormat("%04d%02d%02d", m.half_year_end().year(),
-                                                m.half_year_end().month(), m.half_year_end().day());
-                       }));
+  ASSIGN_OR_RETURN(
+      auto missing,
+      Collect<v1::MissingReport>(
+          *views_, projections::kAreaView, projections::MissingReportsKeyPrefix(request.area_id()),
+          "", [](v1::MissingReport& m) {
+            return absl::StrFormat("%04d%02d%02d", m.half_year_end().year(),
+                                   m.half_year_end().month(), m.half_year_end().day());
+          }));
   for (auto& [end, m] : missing) *board.add_reports_missing() = std::move(m);
   // The programme's goals, to set the measurements against.
   ASSIGN_OR_RETURN(

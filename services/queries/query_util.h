@@ -157,8 +157,29 @@ absl::StatusOr<std::string> RowPage(const projections::Projector& views, absl::s
   return fill.next;
 }
 
+// Each row the index rows under `prefix` stand for, in their order, after `after` and up to
+// `last` if given, handed to `visit` one at a time: IndexPage without paging that keeps none, so
+// that an aggregate over many rows (a dashboard's period) holds one row, not all of them.
+template <typename Row>
+absl::Status ForEachIndexedRow(const projections::Projector& views, absl::string_view view,
+                               absl::string_view prefix, std::string (*row_key)(absl::string_view),
+                               std::atomic<uint64_t>* parsed,
+                               const std::function<void(Row&)>& visit, absl::string_view after = "",
+                               absl::string_view last = "") {
+  google::protobuf::RepeatedPtrField<Row> none;
+  return IndexPage<Row>(
+             views, view, prefix, after, last, row_key,
+             [&](Row& row) {
+               visit(row);
+               return false;
+             },
+             SIZE_MAX, &none, parsed)
+      .status();
+}
+
 // Every row the index rows under `prefix` stand for, in their order (IndexPage without paging),
-// after `after` and up to `last` if given.
+// after `after` and up to `last` if given. For indexes of few rows (an area's agencies); an
+// aggregate over many visits them (ForEachIndexedRow).
 template <typename Row>
 absl::StatusOr<google::protobuf::RepeatedPtrField<Row>> IndexedRows(
     const projections::Projector& views, absl::string_view view, absl::string_view prefix,
