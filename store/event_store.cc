@@ -942,11 +942,17 @@ void EventStore::Impl::CompleterLoop() {
   }
 }
 
-// What an event counts for against Options::live_buffer_bytes.
+// What an event counts for against Options::live_buffer_bytes: what it holds on the heap, its
+// shared_ptr's block and the allocator's headers included, so that the bound is the memory's.
 static size_t LiveBytes(const RecordedEvent& event) {
-  return sizeof(RecordedEvent) + event.payload.size() + event.stream.size() + event.type.size() +
-         event.metadata.actor.size() + event.metadata.correlation_id.size() +
-         event.metadata.causation_id.size();
+  // A string's own buffer, if it outgrew the one inside it, with a malloc header.
+  const auto heap = [](const std::string& s) -> size_t {
+    return s.capacity() > 15 ? s.capacity() + 1 + 16 : 0;
+  };
+  constexpr size_t kSharedBlock = 16 + 16;  // make_shared's control block, a malloc header
+  return sizeof(RecordedEvent) + kSharedBlock + heap(event.payload) + heap(event.stream) +
+         heap(event.type) + heap(event.metadata.actor) + heap(event.metadata.correlation_id) +
+         heap(event.metadata.causation_id);
 }
 
 std::vector<EventStore::Impl::Ready> EventStore::Impl::TakeReady(uint64_t head) {
@@ -1541,6 +1547,11 @@ StoreStats EventStore::Stats() const {
   stats.sync_micros = impl_->stat_sync_micros.load(std::memory_order_relaxed);
   stats.witnessed_position = impl_->stat_witnessed.load(std::memory_order_relaxed);
   stats.witness_failures = impl_->stat_witness_failures.load(std::memory_order_relaxed);
+  {
+    absl::MutexLock lock(&impl_->live_mu);
+    stats.live_buffer_events = impl_->live.size();
+    stats.live_buffer_bytes = impl_->live_bytes;
+  }
 
   return stats;
 }

@@ -307,6 +307,11 @@ struct StoreStats {
   // witnessed, and a lost tail of it would not be noticed at open).
   uint64_t witnessed_position = 0;
   uint64_t witness_failures = 0;
+  // The recent events kept in memory for live subscribers (Options::live_buffer_events and
+  // live_buffer_bytes bound them): how many, and the bytes they count for (with their heap
+  // overhead), which fill up to the bound as events commit.
+  uint64_t live_buffer_events = 0;
+  uint64_t live_buffer_bytes = 0;
 };
 
 class EventStore;

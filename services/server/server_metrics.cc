@@ -40,6 +40,9 @@ std::vector<prometheus::MetricFamily> Collect(const MonitoredParts& parts, uint6
           "Writes of the head witness that failed since the start (each tried again a second "
           "later; meanwhile what was acknowledged is not witnessed)",
           stats.witness_failures);
+  gauge("hotspot_store_live_buffer_bytes",
+        "Memory of the recent events kept for live subscribers (bounded: 64 MiB, 65,536 events)",
+        stats.live_buffer_bytes);
   gauge("hotspot_store_accepting_writes",
         "1 while the event store accepts appends; 0 after a failed write or fsync (restart)",
         parts.events->WriteStatus().ok() ? 1 : 0);
