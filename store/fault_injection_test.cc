@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -163,6 +164,11 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
         for (const auto& e : batch->events) delivered.push_back(e->position);
       }
     });
+    // Stopped however the cycle ends: an assertion that returns leaves no thread running.
+    absl::Cleanup stop_reader = [&] {
+      (*subscription)->Cancel();
+      if (reader.joinable()) reader.join();
+    };
 
     // Writers until some appends failed (or enough succeeded); then the fault clears.
     absl::Mutex mu;
@@ -212,8 +218,7 @@ TEST(FaultInjectionTest, TheStoreResumesByItselfAfterRandomIOErrorsLosingAndDupl
       };
       delivered_mu.AwaitWithTimeout(absl::Condition(&caught_up), absl::Seconds(20));
     }
-    (*subscription)->Cancel();
-    reader.join();
+    std::move(stop_reader).Invoke();
     ASSERT_EQ(delivered.size(), head - start + 1) << "cycle " << cycle;
     for (size_t i = 0; i < delivered.size(); ++i) {
       ASSERT_EQ(delivered[i], start + i) << "cycle " << cycle;

@@ -102,6 +102,7 @@ struct KeyStore::Impl {
   // The database's generation the cache was read from: after a reopening, a failed erasure may
   // have reached the store after all, so the cache is read again.
   uint64_t cache_generation ABSL_GUARDED_BY(mu) = 0;
+  uint64_t unwraps ABSL_GUARDED_BY(mu) = 0;  // KeyStore::unwraps()
 
   ~Impl() {
     db.reset();
@@ -137,6 +138,7 @@ struct KeyStore::Impl {
       key.erased = true;
     } else if (!value.empty() && value[0] == kWrappedKey) {
       ASSIGN_OR_RETURN(key.key, internal::Open(master_key, subject, value.substr(1)));
+      ++unwraps;
     } else {
       return absl::DataLossError(absl::StrCat("the data key record of ", subject, " is malformed"));
     }
@@ -279,6 +281,11 @@ absl::StatusOr<DataKey> KeyStore::KeyForReading(absl::string_view subject) {
   RETURN_IF_ERROR(ValidateSubject(subject));
   absl::MutexLock lock(&impl_->mu);
   return impl_->Load(std::string(subject));
+}
+
+uint64_t KeyStore::unwraps() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->unwraps;
 }
 
 absl::StatusOr<std::string> KeyStore::ReserveSubject(absl::string_view category) {

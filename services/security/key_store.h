@@ -105,6 +105,11 @@ class KeyStore {
   // DATA_LOSS if the stored key does not open with the master key.
   absl::StatusOr<DataKey> KeyForReading(absl::string_view subject);
 
+  // How many stored data keys were unwrapped with the master key since the store was opened.
+  // An unwrapped key is kept in memory (up to options.cache_entries) until the database is
+  // reopened, so that a read unwraps each key once, not once per sealed field.
+  uint64_t unwraps() const;
+
   // A fresh subject id "<category>-<UUIDv7>" whose data key exists and is durable already, so
   // that sealing a new subject's data costs no write: ids come from a stock that is refilled,
   // options.reserved_keys at a time, with one synced batch. Never the same id twice. Ids

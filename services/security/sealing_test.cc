@@ -279,6 +279,33 @@ TEST(SealerTest, ValuesAreBoundToTheirSubjectAndField) {
   EXPECT_EQ(sealer.Seal("youth-1", "", "x").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Issue 16 §1: unsealing keeps data keys unwrapped, so that each is unwrapped once, not once per
+// field (a history of a thousand events unseals thousands of fields under a few keys).
+TEST(SealerTest, EachDataKeyIsUnwrappedOncePerOpenNotOncePerField) {
+  TempDir dir;
+  std::vector<SealedValue> sealed;
+  {
+    auto keys = MustOpen(dir);
+    Sealer sealer(keys.get());
+    for (int i = 0; i < 50; ++i) {
+      for (const char* youth : {"youth-1", "youth-2"}) {
+        absl::StatusOr<SealedValue> value = sealer.Seal(youth, "name", absl::StrCat("name ", i));
+        ASSERT_TRUE(value.ok()) << value.status();
+        sealed.push_back(*std::move(value));
+      }
+    }
+  }
+  auto keys = MustOpen(dir);  // nothing unwrapped yet
+  Sealer sealer(keys.get());
+  EXPECT_EQ(keys->unwraps(), 0u);
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    absl::StatusOr<UnsealedValue> back = sealer.Unseal(sealed[i], "name");
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->text, absl::StrCat("name ", i / 2));
+  }
+  EXPECT_EQ(keys->unwraps(), 2u);  // one per key, for 100 fields
+}
+
 TEST(SealerTest, ErasureReadsAsErasedAndPurgesTheKeyFromDisk) {
   TempDir dir;
   SealedValue name, other;
