@@ -1,7 +1,10 @@
 #include "services/queries/stored_events.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "services/projections/view_util.h"
 #include "services/queries/personal_data.h"
@@ -10,22 +13,62 @@
 namespace hotspot::queries {
 namespace {
 
+using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
+
+// The message types a v1::Event can reach that may hold a SealedText at some depth (SealedText
+// itself among them): the walk below descends into no other, so that timestamps, dates and the
+// many messages without personal data cost it nothing. Made once, then only read.
+const absl::flat_hash_set<const Descriptor*>& TypesHoldingSealed() {
+  static const absl::flat_hash_set<const Descriptor*>* const holding = [] {
+    std::vector<const Descriptor*> reachable = {v1::Event::descriptor()};
+    absl::flat_hash_set<const Descriptor*> seen = {v1::Event::descriptor()};
+    for (size_t i = 0; i < reachable.size(); ++i) {
+      for (int f = 0; f < reachable[i]->field_count(); ++f) {
+        const Descriptor* type = reachable[i]->field(f)->message_type();
+        if (type != nullptr && seen.insert(type).second) reachable.push_back(type);
+      }
+    }
+    auto* out = new absl::flat_hash_set<const Descriptor*>{v1::SealedText::descriptor()};
+    // A type holds one if a field's type does; repeated until nothing is added (types may
+    // contain each other).
+    for (bool added = true; added;) {
+      added = false;
+      for (const Descriptor* type : reachable) {
+        if (out->contains(type)) continue;
+        for (int f = 0; f < type->field_count(); ++f) {
+          const Descriptor* field_type = type->field(f)->message_type();
+          if (field_type != nullptr && out->contains(field_type)) {
+            out->insert(type);
+            added = true;
+            break;
+          }
+        }
+      }
+    }
+    return out;
+  }();
+  return *holding;
+}
 
 // Each SealedText in `message`, with its path ("youth_referred.name", "items[2].text").
 void FindSealed(const Message& message, const std::string& path,
                 std::vector<std::pair<std::string, const v1::SealedText*>>* out) {
-  if (const auto* sealed = dynamic_cast<const v1::SealedText*>(&message)) {
+  if (message.GetDescriptor() == v1::SealedText::descriptor()) {
+    const auto* sealed = dynamic_cast<const v1::SealedText*>(&message);
     // An empty one stands for a text not given.
-    if (!sealed->ciphertext().empty()) out->emplace_back(path, sealed);
+    if (sealed != nullptr && !sealed->ciphertext().empty()) out->emplace_back(path, sealed);
     return;
   }
+  const absl::flat_hash_set<const Descriptor*>& holding = TypesHoldingSealed();
   const auto* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);  // only those set: the path is built for them alone
   for (const FieldDescriptor* f : fields) {
-    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || !holding.contains(f->message_type())) {
+      continue;
+    }
     const std::string here = path.empty() ? f->name() : absl::StrCat(path, ".", f->name());
     if (f->is_repeated()) {
       for (int j = 0; j < reflection->FieldSize(message, f); ++j) {
