@@ -9,19 +9,51 @@
 
 namespace hotspot::commands {
 
-domain::StreamEvents StreamCache::Get(absl::string_view stream) {
+StreamCache::Entry StreamCache::Get(absl::string_view stream) {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(stream);
-  return it == streams_.end() ? domain::StreamEvents() : it->second;
+  return it == streams_.end() ? Entry() : it->second.entry;
 }
 
-void StreamCache::Put(absl::string_view stream, domain::StreamEvents events) {
+size_t StreamCache::EventBytes(const v1::Event& event) {
+  return event.SpaceUsedLong() - sizeof(v1::Event);
+}
+
+size_t StreamCache::Charge(absl::string_view stream, const Entry& entry) {
+  // A map slot, a malloc header for each of the name's buffer, the vector's buffer and the
+  // shared_ptr's block (with its vector).
+  constexpr size_t kBookkeeping = sizeof(std::pair<const std::string, Slot>) + 3 * 16 +
+                                  sizeof(std::vector<v1::Event>) + 16;
+  const size_t name = stream.size() > 15 ? stream.size() + 1 : 0;
+  const size_t events = entry.stream.events == nullptr
+                            ? 0
+                            : entry.stream.events->capacity() * sizeof(v1::Event);
+  return kBookkeeping + name + events + entry.event_bytes;
+}
+
+void StreamCache::Put(absl::string_view stream, Entry entry) {
+  const size_t charge = Charge(stream, entry);
   absl::MutexLock lock(&mu_);
-  if (streams_.size() >= max_streams_ && streams_.find(stream) == streams_.end()) {
-    streams_.clear();  // simple and bounded; the next reads fill it again
+  auto it = streams_.find(stream);
+  if (it != streams_.end()) {
+    if (it->second.entry.stream.version >= entry.stream.version) return;
+    bytes_ -= it->second.charge;
+    streams_.erase(it);
   }
-  auto& slot = streams_[stream];
-  if (events.version > slot.version) slot = std::move(events);
+  if (charge > max_bytes_ / 4) return;
+  for (auto victim = streams_.begin();
+       victim != streams_.end() && (bytes_ + charge > max_bytes_ || streams_.size() >= max_streams_);) {
+    bytes_ -= victim->second.charge;
+    streams_.erase(victim++);
+  }
+  if (streams_.size() >= max_streams_) return;  // max_streams_ == 0
+  bytes_ += charge;
+  streams_.emplace(stream, Slot{std::move(entry), charge});
+}
+
+StreamCache::Usage StreamCache::usage() const {
+  absl::MutexLock lock(&mu_);
+  return Usage{streams_.size(), bytes_};
 }
 
 namespace {
@@ -33,17 +65,19 @@ class StoreSource final : public domain::EventSource {
       : events_(events), cache_(cache) {}
 
   absl::StatusOr<domain::StreamEvents> Read(absl::string_view stream) override {
-    domain::StreamEvents cached = cache_->Get(stream);
+    StreamCache::Entry cached = cache_->Get(stream);
     // Only what was appended since the cached version is read and parsed.
     std::shared_ptr<std::vector<v1::Event>> grown;
-    uint64_t version = cached.version;
+    uint64_t version = cached.stream.version;
+    size_t event_bytes = cached.event_bytes;
     for (;;) {
       ASSIGN_OR_RETURN(
           std::vector<store::RecordedEvent> batch,
           events_->ReadStream(stream, version + 1, store::Direction::kForward, kBatch));
       if (!batch.empty() && grown == nullptr) {
-        grown = cached.events ? std::make_shared<std::vector<v1::Event>>(*cached.events)
-                              : std::make_shared<std::vector<v1::Event>>();
+        grown = cached.stream.events
+                    ? std::make_shared<std::vector<v1::Event>>(*cached.stream.events)
+                    : std::make_shared<std::vector<v1::Event>>();
       }
       for (const store::RecordedEvent& recorded : batch) {
         v1::Event& event = grown->emplace_back();
@@ -51,16 +85,19 @@ class StoreSource final : public domain::EventSource {
           return absl::DataLossError(absl::StrCat("the event at position ", recorded.position, " (",
                                                   stream, ") is not a hotspot.v1.Event"));
         }
+        event_bytes += StreamCache::EventBytes(event);
         version = recorded.stream_version;
       }
       if (batch.size() < kBatch) break;
     }
     if (grown == nullptr) {
-      if (cached.events == nullptr) cached.events = std::make_shared<std::vector<v1::Event>>();
-      return cached;
+      if (cached.stream.events == nullptr) {
+        cached.stream.events = std::make_shared<std::vector<v1::Event>>();
+      }
+      return std::move(cached.stream);
     }
     domain::StreamEvents fresh{version, std::move(grown)};
-    cache_->Put(stream, fresh);
+    cache_->Put(stream, StreamCache::Entry{fresh, event_bytes});
     return fresh;
   }
 
@@ -181,7 +218,7 @@ CommandHandler::CommandHandler(store::EventStore* events, security::Sealer* seal
       sealer_(sealer),
       digester_(security::RequestDigester::FromKeyStore(sealer->keys())),
       options_(std::move(options)),
-      cache_(options_.cached_streams),
+      cache_(options_.cached_streams, options_.cached_stream_bytes),
       pool_(options_.workers, options_.max_queued) {}
 
 CommandHandler::~CommandHandler() = default;

@@ -48,8 +48,10 @@ struct CommandHandlerOptions {
   // Decisions per command when appends conflict: with up to this many commands racing on one
   // aggregate, each of them lands. Default: 10.
   int max_attempts = 10;
-  // Streams kept parsed between commands (see StreamCache). Default: 10,000.
+  // Streams kept parsed between commands (see StreamCache), and the memory they may hold.
+  // Default: 10,000 streams, 32 MiB.
   size_t cached_streams = 10'000;
+  size_t cached_stream_bytes = 32 << 20;
   // The clock for "today". Default: absl::Now.
   absl::AnyInvocable<absl::Time() const> clock;
   // How long a case's records are kept after it ended (erasure requests within it are refused
@@ -65,19 +67,52 @@ using CommandDone = absl::AnyInvocable<void(absl::StatusOr<v1::CommandResponse>)
 // Parsed streams, kept between commands so that deciding reads and parses only what was
 // appended since (an area's or agency's stream is read by most commands). Entries are whole
 // streams at a version; a reader checks the store for newer events every time, so the cache
-// can be behind but never wrong. Thread-safe.
+// can be behind but never wrong.
+//
+// Memory. Bounded by streams and by bytes: an entry counts what its events hold on the heap
+// (protobuf's SpaceUsedLong, measured once per event as it is parsed), its vector's spare
+// capacity, its name and its bookkeeping. Keeping a stream that does not fit evicts others, in
+// the map's order (in effect at random); a stream that alone would take more than a quarter of
+// the bytes is not kept (each command reads it whole). usage() is in the metrics
+// (hotspot_command_stream_cache_bytes).
+//
+// Thread-safe.
 class StreamCache {
  public:
-  explicit StreamCache(size_t max_streams) : max_streams_(max_streams) {}
-  // The cached stream, or version 0 and no events.
-  domain::StreamEvents Get(absl::string_view stream);
-  // Keeps `events` unless a newer version is cached already.
-  void Put(absl::string_view stream, domain::StreamEvents events);
+  struct Entry {
+    domain::StreamEvents stream;
+    // What the events hold beyond sizeof(v1::Event) each (EventBytes, summed).
+    size_t event_bytes = 0;
+  };
+  struct Usage {
+    size_t streams = 0;
+    size_t bytes = 0;
+  };
+
+  StreamCache(size_t max_streams, size_t max_bytes)
+      : max_streams_(max_streams), max_bytes_(max_bytes) {}
+  // The cached stream, or version 0, no events and 0 bytes.
+  Entry Get(absl::string_view stream);
+  // Keeps `entry` unless a newer version is cached already or it does not fit (see above).
+  void Put(absl::string_view stream, Entry entry);
+  Usage usage() const;
+
+  // What a parsed event holds on the heap beyond its own sizeof.
+  static size_t EventBytes(const v1::Event& event);
 
  private:
+  struct Slot {
+    Entry entry;
+    size_t charge = 0;
+  };
+  // What `entry` under the name `stream` counts against max_bytes_.
+  static size_t Charge(absl::string_view stream, const Entry& entry);
+
   const size_t max_streams_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, domain::StreamEvents> streams_ ABSL_GUARDED_BY(mu_);
+  const size_t max_bytes_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Slot> streams_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class CommandHandler {
@@ -107,6 +142,8 @@ class CommandHandler {
   // established. For a refusal's record (rpc::KnownIds). Thread-safe.
   absl::StatusOr<std::string> AreaOfCase(absl::string_view youth_id);
   absl::StatusOr<bool> AreaEstablished(absl::string_view area_id);
+  // The cache of parsed streams: how many, and the bytes they count for. Thread-safe.
+  StreamCache::Usage stream_cache_usage() const { return cache_.usage(); }
 
  private:
   struct Call;

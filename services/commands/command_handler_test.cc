@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "services/security/key_store.h"
@@ -128,6 +129,91 @@ TEST_F(CommandHandlerTest, ARetryOfACommandRecordedWithThePlainDigestIsAnsweredF
   EXPECT_EQ(events_->HeadPosition(), stored->positions[0]);  // nothing written
   EXPECT_EQ(Run(Area("area-old", "area-old", "Renamed")).status().code(),
             absl::StatusCode::kAlreadyExists);
+}
+
+// With its bytes bounded, the cache keeps fewer streams than the commands read, and what it
+// evicted is decided from the log as before.
+TEST_F(CommandHandlerTest, TheParsedStreamsStayWithinTheirBytesAndEvictedOnesAreReadAgain) {
+  CommandHandlerOptions options;
+  options.cached_stream_bytes = 16 << 10;
+  handler_ = std::make_unique<CommandHandler>(events_.get(), sealer_.get(), std::move(options));
+  constexpr int kAreas = 60;
+  for (int i = 0; i < kAreas; ++i) {
+    const std::string id = absl::StrCat("area-", i);
+    ASSERT_TRUE(Run(Area(absl::StrCat("establish-", i), id, absl::StrCat("Area ", i))).ok());
+  }
+  // Each area is read with its one event, and exists whether or not its stream is still cached.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kAreas; ++i) {
+      const absl::StatusOr<v1::CommandResponse> again =
+          Run(Area(absl::StrCat("again-", round, "-", i), absl::StrCat("area-", i), "Again"));
+      EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << i << again.status();
+    }
+    const StreamCache::Usage usage = handler_->stream_cache_usage();
+    EXPECT_LE(usage.bytes, size_t{16} << 10);
+    EXPECT_GT(usage.streams, 0u);
+    EXPECT_LT(usage.streams, size_t{kAreas});
+  }
+  EXPECT_EQ(events_->HeadPosition(), uint64_t{kAreas});
+}
+
+// A stream of `n` events, each holding `text_bytes` of text.
+StreamCache::Entry Stream(uint64_t version, int n, size_t text_bytes) {
+  auto events = std::make_shared<std::vector<v1::Event>>();
+  size_t bytes = 0;
+  for (int i = 0; i < n; ++i) {
+    v1::Event& event = events->emplace_back();
+    event.mutable_area_established()->set_name(std::string(text_bytes, 'x'));
+    bytes += StreamCache::EventBytes(event);
+  }
+  return StreamCache::Entry{domain::StreamEvents{version, std::move(events)}, bytes};
+}
+
+TEST(StreamCacheTest, AnEventCountsTheTextItHolds) {
+  v1::Event event;
+  const size_t empty = StreamCache::EventBytes(event);
+  event.mutable_area_established()->set_name(std::string(10'000, 'x'));
+  EXPECT_GE(StreamCache::EventBytes(event), empty + 10'000);
+}
+
+TEST(StreamCacheTest, KeepingAStreamThatDoesNotFitEvictsOthers) {
+  StreamCache cache(/*max_streams=*/100, /*max_bytes=*/100 << 10);
+  for (int i = 0; i < 20; ++i) cache.Put(absl::StrCat("s", i), Stream(1, 4, 2'000));
+  const StreamCache::Usage usage = cache.usage();
+  EXPECT_LE(usage.bytes, size_t{100} << 10);
+  EXPECT_GT(usage.bytes, size_t{60} << 10);  // evicted only what did not fit
+  EXPECT_LT(usage.streams, 20u);
+  // The newest is kept.
+  EXPECT_EQ(cache.Get("s19").stream.version, 1u);
+  EXPECT_EQ(cache.Get("s19").stream.events->size(), 4u);
+}
+
+TEST(StreamCacheTest, AnOlderVersionDoesNotReplaceANewerOne) {
+  StreamCache cache(100, 1 << 20);
+  cache.Put("s", Stream(3, 3, 10));
+  cache.Put("s", Stream(2, 2, 10));
+  EXPECT_EQ(cache.Get("s").stream.version, 3u);
+  cache.Put("s", Stream(4, 4, 10));
+  EXPECT_EQ(cache.Get("s").stream.version, 4u);
+  EXPECT_EQ(cache.usage().streams, 1u);
+}
+
+TEST(StreamCacheTest, AStreamLargerThanAQuarterOfTheBytesIsNotKeptNorItsOlderVersion) {
+  StreamCache cache(100, 100 << 10);
+  cache.Put("big", Stream(1, 1, 1'000));
+  ASSERT_EQ(cache.Get("big").stream.version, 1u);
+  cache.Put("big", Stream(2, 2, 20'000));  // 40 KB: more than 25 KiB
+  EXPECT_EQ(cache.Get("big").stream.version, 0u);
+  EXPECT_EQ(cache.Get("big").stream.events, nullptr);
+  EXPECT_EQ(cache.usage().streams, 0u);
+  EXPECT_EQ(cache.usage().bytes, 0u);
+}
+
+TEST(StreamCacheTest, KeepsNoMoreStreamsThanItsCount) {
+  StreamCache cache(/*max_streams=*/5, /*max_bytes=*/1 << 20);
+  for (int i = 0; i < 12; ++i) cache.Put(absl::StrCat("s", i), Stream(1, 1, 10));
+  EXPECT_EQ(cache.usage().streams, 5u);
+  EXPECT_EQ(cache.Get("s11").stream.version, 1u);
 }
 
 }  // namespace

@@ -424,6 +424,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
       impl->views.get(), impl->sealer.get(), &impl->heads, nullptr, impl->events->HeadPosition());
   commands::CommandHandlerOptions handler_options;
   handler_options.workers = options.command_workers;
+  handler_options.cached_stream_bytes = options.command_stream_cache_bytes;
   const absl::Duration offset = options.test_clock_offset;
   if (offset != absl::ZeroDuration()) {
     handler_options.clock = [offset] { return absl::Now() + offset; };
@@ -526,6 +527,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     parts.deadlines = impl->deadlines.get();
     parts.log_verifier = impl->log_verifier.get();
     parts.memory = impl->memory.get();
+    parts.commands = impl->handler.get();
     ASSIGN_OR_RETURN(impl->metrics,
                      observability::MetricsServer::Start(metrics_addresses,
                                                          {impl->registry, PartsCollector(parts)}));

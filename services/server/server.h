@@ -88,6 +88,9 @@ struct ServerOptions {
   bool demo = false;
   // Threads that decide commands. Default: 4.
   int command_workers = 4;
+  // Memory of the streams the command handler keeps parsed between commands
+  // (commands::StreamCache). Default: 32 MiB.
+  size_t command_stream_cache_bytes = 32 << 20;
   // How often the deadline process looks for overdue commitments, unacknowledged escalations,
   // bodies behind cadence, passed review dates and youths turning 18; zero turns it off.
   // Default: 60 s.

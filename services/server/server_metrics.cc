@@ -84,6 +84,15 @@ std::vector<prometheus::MetricFamily> Collect(const MonitoredParts& parts, uint6
           memory.write_buffer_bytes);
   }
 
+  if (parts.commands != nullptr) {
+    const commands::StreamCache::Usage cache = parts.commands->stream_cache_usage();
+    gauge("hotspot_command_stream_cache_bytes",
+          "Memory of the streams the command handler keeps parsed (--command_stream_cache_mb)",
+          cache.bytes);
+    gauge("hotspot_command_stream_cache_streams",
+          "Streams the command handler keeps parsed (at most 10,000)", cache.streams);
+  }
+
   gauge("hotspot_subscribers", "Subscribe calls open", parts.subscriptions->subscribers());
   gauge("hotspot_subscribers_max", "Subscribe calls allowed at once", parts.max_subscribers);
 

@@ -20,6 +20,10 @@
 //   _failed_items (in the last pass), _consecutive_failed_passes   (with the deadline process)
 //   hotspot_log_verification_runs_total, _failed_runs_total, _verified_position,
 //   _last_completed_timestamp_seconds, hotspot_log_broken (1 once a break was found)
+//   hotspot_command_stream_cache_bytes, _streams
+//                                        the command handler's parsed streams
+//                                        (commands::StreamCache; bounded by
+//                                        --command_stream_cache_mb)
 //   hotspot_connections_open, _max, _accepted_total, _refused_total
 //                                        kept by the connection limiter (connection_limit.h)
 //
@@ -37,6 +41,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "services/audit/access_log.h"
+#include "services/commands/command_handler.h"
 #include "services/projections/deadline_process.h"
 #include "services/projections/projector.h"
 #include "services/server/erasure_executor.h"
@@ -73,6 +78,7 @@ struct MonitoredParts {
   const projections::DeadlineProcess* deadlines = nullptr;
   const LogVerifier* log_verifier = nullptr;  // null: none
   const store::MemoryBudget* memory = nullptr;
+  const commands::CommandHandler* commands = nullptr;  // null: none
 };
 
 // The collector of everything above but the commit histograms. Access records are counted

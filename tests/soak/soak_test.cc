@@ -16,7 +16,8 @@
 //     (/proc/<pid>/status), its open file descriptors (/proc/<pid>/fd), and from its metrics
 //     RocksDB's block cache and memtables (hotspot_storage_block_cache_bytes,
 //     hotspot_storage_memtable_bytes: memory under hotspotd's storage budget) and the event
-//     store's buffer of recent events for live subscribers (hotspot_store_live_buffer_bytes);
+//     store's buffer of recent events for live subscribers (hotspot_store_live_buffer_bytes)
+//     and the command handler's parsed streams (hotspot_command_stream_cache_bytes);
 //     together "the storage budget" below: memory bounded by hotspotd's options, which fills up
 //     to its bounds as data is written and read.
 //
@@ -34,9 +35,9 @@
 //     back with its name unsealed (GetCase as the chief);
 //   - flatness, after `--warmup` seconds of each process life, with the life's samples cut in
 //     thirds: threads ≤ the first third's maximum + 8 and file descriptors ≤ its maximum + 32
-//     throughout; the storage budget's memory ≤ 320 MiB (its default bound: 64 MiB of block
+//     throughout; the storage budget's memory ≤ 352 MiB (its default bound: 64 MiB of block
 //     cache and 128 MiB of memtables, with half the memtables' again for those being flushed,
-//     and 64 MiB of live buffer);
+//     64 MiB of live buffer and 32 MiB of parsed streams);
 //     the RSS outside it (RSS minus that memory, which fills up to its bound as data is read and
 //     written) in the last third ≤ max(1.25 × the first third's maximum, that maximum + 16 MiB),
 //     for a life that ran `--rss_judge_min_s` (120 s) past its warm-up. Across lives, against the
@@ -115,8 +116,8 @@ using grpc::StatusCode;
 constexpr int64_t kMiB = 1024 * 1024;
 // hotspotd's default storage budget (64 MiB of block cache, 128 MiB of memtables), with half
 // the memtables' again for those being flushed (the bound is soft), and the event store's live
-// buffer (64 MiB), in KiB.
-constexpr int64_t kStorageBoundKib = (64 + 128 * 3 / 2 + 64) * 1024;
+// buffer (64 MiB) and the command handler's parsed streams (32 MiB), in KiB.
+constexpr int64_t kStorageBoundKib = (64 + 128 * 3 / 2 + 64 + 32) * 1024;
 
 // One reading of hotspotd's /proc.
 struct Sample {
@@ -124,9 +125,9 @@ struct Sample {
   int64_t rss_kib;
   int threads;
   int fds;
-  // RocksDB's block cache and memtables and the live buffer, as hotspotd's metrics say: memory
-  // under its storage budget (--storage_cache_mb, --storage_write_buffer_mb) and the live
-  // buffer's bound, which fills as the data is read and written and then stays within it. 0 if
+  // RocksDB's block cache and memtables, the live buffer and the parsed streams, as hotspotd's
+  // metrics say: memory under its storage budget (--storage_cache_mb, --storage_write_buffer_mb),
+  // the live buffer's bound and --command_stream_cache_mb, which fills as the data is read and written and then stays within it. 0 if
   // the metrics did not answer.
   int64_t storage_kib = 0;
   // What the flatness criterion judges: the resident memory outside that budget.
@@ -176,8 +177,9 @@ bool ReadProc(pid_t pid, Sample* s) {
   return s->rss_kib >= 0 && s->threads >= 0 && !error;
 }
 
-// RocksDB's block cache and memtables and the event store's live buffer in KiB, from the metrics
-// of the hotspotd whose metrics port `port_file` holds; 0 if they do not answer.
+// RocksDB's block cache and memtables, the event store's live buffer and the command handler's
+// parsed streams in KiB, from the metrics of the hotspotd whose metrics port `port_file` holds;
+// 0 if they do not answer.
 int64_t StorageKib(const std::string& port_file) {
   int port = 0;
   std::ifstream(port_file) >> port;
@@ -188,8 +190,9 @@ int64_t StorageKib(const std::string& port_file) {
   const double cache = scrape.Value("hotspot_storage_block_cache_bytes");
   const double memtables = scrape.Value("hotspot_storage_memtable_bytes");
   const double live = scrape.Value("hotspot_store_live_buffer_bytes");
-  if (cache < 0 || memtables < 0 || live < 0) return 0;
-  return static_cast<int64_t>((cache + memtables + live) / 1024);
+  const double streams = scrape.Value("hotspot_command_stream_cache_bytes");
+  if (cache < 0 || memtables < 0 || live < 0 || streams < 0) return 0;
+  return static_cast<int64_t>((cache + memtables + live + streams) / 1024);
 }
 
 // Whether `pid` has exited (a zombie or gone).
