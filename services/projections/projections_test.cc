@@ -201,7 +201,9 @@ TEST(AreaViewTest, AMissingHalfYearlyReportStaysUntilItsReportComes) {
     v1::MissingReport m;
     const auto it = rows.rows().find("report-missing/area-a/20261231");
     EXPECT_NE(it, rows.rows().end());
-    if (it != rows.rows().end()) EXPECT_TRUE(m.ParseFromString(it->second));
+    if (it != rows.rows().end()) {
+      EXPECT_TRUE(m.ParseFromString(it->second));
+    }
     return m;
   };
   EXPECT_EQ(row().half_year_end().month(), 12);
@@ -246,7 +248,9 @@ TEST(CommitmentsViewTest, ADeclinedCommitmentNamesWhatTookItUpFirst) {
     v1::CommitmentView c;
     const auto it = rows.rows().find(CommitmentKey("commitment-1"));
     EXPECT_NE(it, rows.rows().end());
-    if (it != rows.rows().end()) EXPECT_TRUE(c.ParseFromString(it->second));
+    if (it != rows.rows().end()) {
+      EXPECT_TRUE(c.ParseFromString(it->second));
+    }
     return c;
   };
   v1::Event made;

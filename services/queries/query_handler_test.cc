@@ -255,7 +255,9 @@ TEST(QueryHandlerTest, AListParsesOnlyItsAreasRowsAndOnlyAsFarAsItsPage) {
   EXPECT_EQ(read, static_cast<uint64_t>(directory.agencies_size()));
   for (int i = 0; i < directory.agencies_size(); ++i) {
     EXPECT_NE(directory.agencies(i).agency_id(), "agency-other");
-    if (i > 0) EXPECT_LT(directory.agencies(i - 1).agency_id(), directory.agencies(i).agency_id());
+    if (i > 0) {
+      EXPECT_LT(directory.agencies(i - 1).agency_id(), directory.agencies(i).agency_id());
+    }
   }
 }
 
