@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/html.h"
+#include "services/common/wire.h"
 #include "services/common/message_walk.h"
 #include "services/projections/case_views.h"
 #include "services/projections/rows.h"
@@ -201,34 +202,39 @@ absl::StatusOr<AuditHandler::History> AuditHandler::OpenCaseHistory(
   return history;
 }
 
-absl::StatusOr<rpc::Pull> AuditHandler::History::Next(v1::GetCaseHistoryResponse& response,
+absl::StatusOr<rpc::Pull> AuditHandler::History::Next(std::string& response,
                                                       security::Disclosures& shown) {
   if (done_) return rpc::Pull::kNone;
   // Every response shows the youth, even one whose data all reads as erased.
   shown.Shown(youth_id_, area_id_, /*in_clear=*/false);
   const size_t batch = std::max<size_t>(handler_->options_.history_batch, 1);
   security::Sealer& sealer = *handler_->sealer_;
+  size_t given = 0;
+  std::string event;  // one StoredEvent's wire form, then appended as a field of the response
   // No more read than the batch can take: a hidden event makes room for one more read.
-  while (next_ < positions_.size() && static_cast<size_t>(response.events_size()) < batch) {
-    const size_t want = std::min(kReadChunk, batch - response.events_size());
+  while (next_ < positions_.size() && given < batch) {
+    const size_t want = std::min(kReadChunk, batch - given);
     const std::vector<uint64_t> chunk(
         positions_.begin() + next_, positions_.begin() + std::min(positions_.size(), next_ + want));
     ASSIGN_OR_RETURN(const std::vector<store::RecordedEvent> recorded,
                      handler_->events_->ReadPositions(chunk));
     next_ += chunk.size();
     for (const store::RecordedEvent& one : recorded) {
-      v1::StoredEvent* added = response.add_events();
-      RETURN_IF_ERROR(ToStoredEvent(one, /*allowed=*/true, sealer, added, shown));
-      ASSIGN_OR_RETURN(const bool birthday,
-                       queries::ErasedYouthsBirthdayFact(added->event(), sealer));
-      if (birthday) response.mutable_events()->RemoveLast();
+      event.clear();
+      ASSIGN_OR_RETURN(const bool handed_out,
+                       queries::AppendAllowedStoredEvent(one, sealer, event, shown));
+      if (!handed_out) continue;  // an erased youth's birthday fact
+      common::wire::PutLength(response, v1::GetCaseHistoryResponse::kEventsFieldNumber, event);
+      ++given;
     }
   }
-  if (response.events_size() > 0) response.set_total(total_);
+  if (given > 0) {
+    common::wire::PutVarintField(response, v1::GetCaseHistoryResponse::kTotalFieldNumber, total_);
+  }
   if (next_ < positions_.size()) return rpc::Pull::kMore;
   done_ = true;
   // The last batch; an empty one only for a youth with no event at all.
-  return response.events_size() > 0 || positions_.empty() ? rpc::Pull::kLast : rpc::Pull::kNone;
+  return given > 0 || positions_.empty() ? rpc::Pull::kLast : rpc::Pull::kNone;
 }
 
 absl::Status AuditHandler::CaseHistory(
@@ -238,10 +244,14 @@ absl::Status AuditHandler::CaseHistory(
     uint64_t asked_head) const {
   ASSIGN_OR_RETURN(History history, OpenCaseHistory(who, request, deadline, asked_head));
   for (;;) {
-    v1::GetCaseHistoryResponse response;
+    std::string wire;
     security::Disclosures shown;
-    ASSIGN_OR_RETURN(const rpc::Pull pulled, history.Next(response, shown));
+    ASSIGN_OR_RETURN(const rpc::Pull pulled, history.Next(wire, shown));
     if (pulled == rpc::Pull::kNone) return absl::OkStatus();
+    v1::GetCaseHistoryResponse response;
+    if (!response.ParseFromString(wire)) {
+      return absl::InternalError("a history's batch did not parse back");
+    }
     ASSIGN_OR_RETURN(const bool more, send(response, shown));
     if (!more || pulled == rpc::Pull::kLast) return absl::OkStatus();
   }

@@ -67,12 +67,13 @@ class AuditHandler {
   // Next() at a time. The handler must outlive it.
   class History {
    public:
-    // Fills `response` with the next batch of up to AuditOptions::history_batch events, and
-    // `shown` with what it discloses (the youth, and each data subject whose data it shows in
-    // clear). rpc::Pull::kLast for the last batch (an empty one if the youth has no event),
-    // kNone once everything was given.
-    absl::StatusOr<rpc::Pull> Next(v1::GetCaseHistoryResponse& response,
-                                   security::Disclosures& shown);
+    // Appends to `response` the next batch of up to AuditOptions::history_batch events, as the
+    // wire form of a v1::GetCaseHistoryResponse assembled around the stored bytes
+    // (queries::AppendAllowedStoredEvent: no event is parsed or re-encoded), and fills `shown`
+    // with what it discloses (the youth, and each data subject whose data it shows in clear).
+    // rpc::Pull::kLast for the last batch (an empty one if the youth has no event), kNone once
+    // everything was given.
+    absl::StatusOr<rpc::Pull> Next(std::string& response, security::Disclosures& shown);
 
    private:
     friend class AuditHandler;

@@ -91,26 +91,39 @@ absl::Status AuditService::ResolvePurposes(
   return absl::OkStatus();
 }
 
-grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* AuditService::GetCaseHistory(
-    grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AuditService::GetCaseHistory(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw) {
   const rpc::Method& method = Method("GetCaseHistory");
+  auto request = std::make_shared<v1::GetCaseHistoryRequest>();  // held until the call is done
+  const bool parsed = rpc::ParseByteBuffer(*raw, request.get());
+  const v1::GetCaseHistoryRequest& asked = *request;
   // Queued without a thread until the views reach the head as it is now (its own wait for that
   // head then ends at once).
   const uint64_t head = handler_->Head();
-  return runner_.StreamAfter<v1::GetCaseHistoryResponse>(
-      context, method, *request, handler_->AwaitedHead(head),
-      Checked(*request, [this, request, &method, head](const rpc::Caller& caller)
-          -> absl::StatusOr<rpc::Producer<v1::GetCaseHistoryResponse>> {
-        ASSIGN_OR_RETURN(AuditHandler::History history,
-                         handler_->OpenCaseHistory(caller.who, *request, caller.deadline, head));
-        return [this, &caller, &method, history = std::move(history)](
-                   v1::GetCaseHistoryResponse& response) mutable -> absl::StatusOr<rpc::Pull> {
-          security::Disclosures shown;
-          ASSIGN_OR_RETURN(const rpc::Pull pulled, history.Next(response, shown));
-          if (pulled != rpc::Pull::kNone) RETURN_IF_ERROR(runner_.Record(caller, method, shown));
-          return pulled;
-        };
-      }));
+  auto open = Checked(asked, [this, &asked, &method, head](const rpc::Caller& caller)
+                          -> absl::StatusOr<rpc::Producer<grpc::ByteBuffer>> {
+    ASSIGN_OR_RETURN(AuditHandler::History history,
+                     handler_->OpenCaseHistory(caller.who, asked, caller.deadline, head));
+    return [this, &caller, &method, history = std::move(history)](
+               grpc::ByteBuffer& response) mutable -> absl::StatusOr<rpc::Pull> {
+      security::Disclosures shown;
+      std::string wire;
+      ASSIGN_OR_RETURN(const rpc::Pull pulled, history.Next(wire, shown));
+      if (pulled != rpc::Pull::kNone) RETURN_IF_ERROR(runner_.Record(caller, method, shown));
+      response = rpc::OwningByteBuffer(std::move(wire));
+      return pulled;
+    };
+  });
+  return runner_.StreamAfter<grpc::ByteBuffer>(
+      context, method, asked, handler_->AwaitedHead(head),
+      [parsed, open = std::move(open)](const rpc::Caller& caller) mutable
+          -> absl::StatusOr<rpc::Producer<grpc::ByteBuffer>> {
+        if (!parsed) {
+          return absl::InvalidArgumentError("request: not a hotspot.v1.GetCaseHistoryRequest");
+        }
+        return open(caller);
+      },
+      std::move(request));
 }
 
 grpc::ServerUnaryReactor* AuditService::GetCaseAsOf(grpc::CallbackServerContext* context,

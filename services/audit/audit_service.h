@@ -36,7 +36,11 @@
 
 namespace hotspot::audit {
 
-class AuditService final : public v1::AuditService::CallbackService {
+// GetCaseHistory is a raw method: its batches go out as the bytes AuditHandler::History
+// assembles around the stored events (issue 16 §1), its request is parsed here.
+class AuditService final
+    : public v1::AuditService::WithRawCallbackMethod_GetCaseHistory<
+          v1::AuditService::CallbackService> {
  public:
   // Not owned; all must outlive the service. `stall_timeout`: see the header comment; default:
   // never.
@@ -54,8 +58,10 @@ class AuditService final : public v1::AuditService::CallbackService {
   // before gRPC's.
   void Close() { runner_.Close(); }
 
-  grpc::ServerWriteReactor<v1::GetCaseHistoryResponse>* GetCaseHistory(
-      grpc::CallbackServerContext* context, const v1::GetCaseHistoryRequest* request) override;
+  // Answers as v1::GetCaseHistoryResponse's wire form; a request that is not a
+  // v1::GetCaseHistoryRequest's is INVALID_ARGUMENT.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* GetCaseHistory(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* GetCaseAsOf(grpc::CallbackServerContext* context,
                                         const v1::GetCaseAsOfRequest* request,
                                         v1::GetCaseAsOfResponse* response) override;

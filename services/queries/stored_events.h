@@ -1,11 +1,14 @@
 // Stored events as the audit's histories and the subscriptions hand them out: the envelope
 // (position, stream, times, actor, causation, legal basis, hash) and the event, with each sealed
 // field listed once more as a PersonalValue that is unsealed only for a principal allowed to see
-// it.
+// it. As messages (ToStoredEvent), or for an allowed reader as their wire form assembled around
+// the stored bytes (AppendAllowedStoredEvent: no event parsed, nothing re-encoded).
 //
 // Thread-safety: stateless functions; the Sealer is thread-safe.
 #ifndef HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_
 #define HOTSPOT_SERVICES_QUERIES_STORED_EVENTS_H_
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -38,6 +41,20 @@ absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Seale
 absl::Status ToStoredEvent(const store::RecordedEvent& recorded, bool allowed,
                            security::Sealer& sealer, v1::StoredEvent* out,
                            security::Disclosures& shown);
+
+// The wire form, for a reader allowed to see the personal data (the audit's history): appends to
+// `out` the bytes of the v1::StoredEvent that ToStoredEvent(recorded, /*allowed=*/true, ...)
+// builds, without parsing the event into a message. The envelope is encoded around the stored
+// payload, which is copied as it is (less its request_digest field); the event's actor, request
+// id, area and legal basis are read from its wire fields, and each sealed value is found by a
+// walk of the wire bytes guided by the schema (into message types that can hold one), then
+// unsealed as AddPersonalData unseals it, noting its data subject in `shown`. Returns false and
+// appends nothing for an erased youth's birthday fact (ErasedYouthsBirthdayFact), which the read
+// side hands out no more; true otherwise. DATA_LOSS if the payload is not an Event's wire form
+// or a sealed value does not open; the key store's error if it cannot be read.
+absl::StatusOr<bool> AppendAllowedStoredEvent(const store::RecordedEvent& recorded,
+                                              security::Sealer& sealer, std::string& out,
+                                              security::Disclosures& shown);
 
 // True for a fact dated by the youth's birthday (EighteenthBirthdayNear, ConsentLapsed) of a
 // youth who was erased: its time tells the birth date, so the read side hands it out no more

@@ -247,12 +247,16 @@ class CallRunner {
   // slot as UnaryAfter's calls do, and its first step is queued once they are there. The
   // client's deadline or cancellation ends the wait (CANCELLED; streams have no server-side
   // deadline, CallGuard), and so does Close() (UNAVAILABLE).
+  // `kept` (e.g. a raw method's parsed request, which `request` may be) is held until the call
+  // is done.
   template <typename Response>
   grpc::ServerWriteReactor<Response>* StreamAfter(grpc::CallbackServerContext* context,
                                                   const Method& method,
                                                   const google::protobuf::Message& request,
-                                                  uint64_t position, OpenStream<Response> open) {
+                                                  uint64_t position, OpenStream<Response> open,
+                                                  std::shared_ptr<const void> kept = nullptr) {
     auto* writer = new PullWriter<Response>(&pool_, &streams_);
+    writer->Keep(std::move(kept));
     absl::StatusOr<Started> started = Start(*context, method);
     if (!started.ok()) {
       writer->End(started.status());

@@ -200,6 +200,10 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
     gate->ticket = ticket;
   }
 
+  // Holds `kept` (what the call's request and producer refer to, e.g. a raw method's parsed
+  // request) until the call is done. Before Start or StartAfter.
+  void Keep(std::shared_ptr<const void> kept) { kept_ = std::move(kept); }
+
   // Ends the call with `status` at once, with no step (none may be queued or running).
   void End(const absl::Status& status) {
     next_ = nullptr;
@@ -350,6 +354,7 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   // Touched by one step, or the write it started, at a time.
   Producer<Response> next_;
   Response response_;
+  std::shared_ptr<const void> kept_;  // until OnDone deletes this
   bool last_ = false;
   std::unique_ptr<grpc::Alarm> stall_alarm_;  // of the write in flight
 };

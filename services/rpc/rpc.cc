@@ -10,8 +10,23 @@
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
 #include "grpc/grpc_security_constants.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/slice.h"
 
 namespace hotspot::rpc {
+
+grpc::ByteBuffer OwningByteBuffer(std::string bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(owned->data(), owned->size(),
+                    [](void* held) { delete static_cast<std::string*>(held); }, owned);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+bool ParseByteBuffer(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
+  grpc::ByteBuffer copy(buffer);  // shares the slices; the reader consumes its own
+  grpc::ProtoBufferReader reader(&copy);
+  return reader.status().ok() && message->ParseFromZeroCopyStream(&reader);
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;

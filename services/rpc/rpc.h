@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/status.h"
 #include "hotspot/v1/options.pb.h"
 #include "services/security/disclosures.h"
@@ -22,6 +23,12 @@ namespace hotspot::rpc {
 // last guard: the checks quote at most a prefix of what a caller typed, domain::Quote).
 inline constexpr size_t kMaxStatusMessageBytes = 1024;
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Raw methods (a response served as bytes assembled by hand, e.g. the audit's history): `bytes`
+// as a ByteBuffer that owns them, without a copy, until gRPC has sent them.
+grpc::ByteBuffer OwningByteBuffer(std::string bytes);
+// A raw method's request parsed into `message`; false if it is not its wire form.
+bool ParseByteBuffer(const grpc::ByteBuffer& buffer, google::protobuf::Message* message);
 
 // The principal of the call: its "authorization: Bearer <token>" header and the client
 // certificate the TLS handshake verified (mTLS), combined by security::Authenticator::Identify.

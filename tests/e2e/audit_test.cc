@@ -334,6 +334,21 @@ TEST_F(AuditE2eTest, TheHistoryIsTheYouthsEventsAsTheWholeLogHasThem) {
   EXPECT_GE(consent_shares, 1);
 }
 
+// GetCaseHistory is served raw (its batches are bytes assembled around the stored events), so
+// hotspotd parses its request itself: one that is not a GetCaseHistoryRequest's wire form (here
+// a youth id that is not UTF-8, which proto3 refuses to parse) is INVALID_ARGUMENT, not served.
+TEST_F(AuditE2eTest, AHistoryRequestThatDoesNotParseIsInvalidArgument) {
+  v1::GetCaseHistoryRequest request;
+  request.set_youth_id(std::string("youth-\xff\xfe", 8));
+  auto context = suite_->As(suite_->cast.auditor, "audit");
+  auto reader = Audit()->GetCaseHistory(context.get(), request);
+  v1::GetCaseHistoryResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "request: not a hotspot.v1.GetCaseHistoryRequest");
+}
+
 TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
   const scenario::Cast& cast = suite_->cast;
   v1::SubscribeRequest request;
