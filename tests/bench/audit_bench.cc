@@ -12,7 +12,10 @@
 //    case_history_1000_raw (issue 16 §3): the same 1,000 stored records read with one MultiGet
 //      and streamed as opaque bytes in the same batches, by a server in this process beside
 //      hotspotd's (raw_baseline.h); measured alternating with the above, --subscription_rounds
-//      rounds each; case_history_1000_vs_raw: the ratio of their p50s.
+//      rounds each; case_history_1000_vs_raw: the ratio of their p50s. Then both again with
+//      the access log fsynced every 100 ms instead of before every answer
+//      (case_history_1000_fsync_100ms, case_history_1000_raw_2, and their ratio): what the
+//      history costs beside its records' fsyncs.
 //    subscription_catchup: SubscriptionService.Subscribe from position 1 (an integration, no
 //      filter, max_batch 10,000) until caught up: events received and decoded per second
 //      (median of 3).
@@ -31,6 +34,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -208,14 +212,13 @@ int Main() {
   // case_history_1000, and case_history_1000_raw: the same 1,000 records with one MultiGet, sent
   // in the same batches; alternating, `rounds` rounds of seconds / rounds each.
   {
-    auto audit = v1::AuditService::NewStub(running.channel);
     v1::GetCaseHistoryRequest request;
     request.set_youth_id(youth);
     RawReadRequest raw_request;
     raw_request.set_max_batch(audit::AuditOptions().history_batch);
-    auto history = [&](bool keep_positions) {
+    auto history = [&](v1::AuditService::Stub& audit, bool keep_positions) {
       auto context = As(tokens.at(cast.auditor.person));
-      auto reader = audit->GetCaseHistory(context.get(), request);
+      auto reader = audit.GetCaseHistory(context.get(), request);
       v1::GetCaseHistoryResponse response;
       size_t events = 0;
       while (reader->Read(&response)) {
@@ -226,26 +229,43 @@ int Main() {
       }
       if (!reader->Finish().ok() || events != 1000) Die("history failed");
     };
-    history(/*keep_positions=*/true);
-    Samples real_samples, raw_samples;
-    for (int round = 0; round < rounds; ++round) {
-      Samples real = Measure(seconds / rounds, [&] { history(false); });
-      real_samples.Add(std::move(real.latencies_us), real.seconds);
-      Samples bytes = Measure(seconds / rounds, [&] {
-        grpc::ClientContext context;
-        auto reader = raw->History(&context, raw_request);
-        RawBatch batch;
-        size_t records = 0;
-        while (reader->Read(&batch)) records += batch.records_size();
-        if (!reader->Finish().ok() || records != 1000) Die("raw history failed");
-      });
-      raw_samples.Add(std::move(bytes.latencies_us), bytes.seconds);
-    }
-    const Figures real = Summarize(real_samples);
-    const Figures bytes = Summarize(raw_samples);
+    // The history through the server running now, alternating with the raw baseline.
+    auto measure = [&]() -> std::pair<Figures, Figures> {
+      auto audit = v1::AuditService::NewStub(running.channel);
+      if (raw_request.positions().empty()) history(*audit, /*keep_positions=*/true);
+      Samples real_samples, raw_samples;
+      for (int round = 0; round < rounds; ++round) {
+        Samples real = Measure(seconds / rounds, [&] { history(*audit, false); });
+        real_samples.Add(std::move(real.latencies_us), real.seconds);
+        Samples bytes = Measure(seconds / rounds, [&] {
+          grpc::ClientContext context;
+          auto reader = raw->History(&context, raw_request);
+          RawBatch batch;
+          size_t records = 0;
+          while (reader->Read(&batch)) records += batch.records_size();
+          if (!reader->Finish().ok() || records != 1000) Die("raw history failed");
+        });
+        raw_samples.Add(std::move(bytes.latencies_us), bytes.seconds);
+      }
+      return {Summarize(real_samples), Summarize(raw_samples)};
+    };
+    const auto [real, bytes] = measure();
     PrintFigures(json, "case_history_1000", "events", 1000, real);
     PrintFigures(json, "case_history_1000_raw", "events", 1000, bytes);
     PrintRatio(json, "case_history_1000_vs_raw", "p50", real.p50_us / bytes.p50_us);
+    // The same with the access log fsynced every 100 ms instead of before every answer: what the
+    // history costs beside its records' fsyncs.
+    running.server->Shutdown(absl::Seconds(5));
+    running = Running();
+    running = StartServer(dir, /*record_access=*/true, absl::Milliseconds(100));
+    const auto [real_100ms, bytes_100ms] = measure();
+    PrintFigures(json, "case_history_1000_fsync_100ms", "events", 1000, real_100ms);
+    PrintFigures(json, "case_history_1000_raw_2", "events", 1000, bytes_100ms);
+    PrintRatio(json, "case_history_1000_fsync_100ms_vs_raw", "p50",
+               real_100ms.p50_us / bytes_100ms.p50_us);
+    running.server->Shutdown(absl::Seconds(5));
+    running = Running();
+    running = StartServer(dir, /*record_access=*/true);
   }
 
   // subscription_catchup, and subscription_catchup_raw: the log's records from position 1 in the
