@@ -668,9 +668,10 @@ EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
       for (PreparedEvent& p : stream.events) {
         ++version;
         const internal::RecordHeader header{position, version, recorded_at_micros};
-        last_hash = internal::ChainHash(last_hash, header, p.digest);
+        std::string hash = internal::ChainHash(last_hash, header, p.digest);
         const std::string log_key = LogKey(position);
-        batch->Put(log, log_key, internal::EncodeRecord(header, last_hash, p.content));
+        batch->Put(log, log_key, internal::EncodeRecord(header, last_hash, hash, p.content));
+        last_hash = std::move(hash);
         batch->Put(streams, internal::StreamKey(stream.stream, version), log_key);
         const EventIdEntry entry{position, version, p.digest};
         batch->Put(event_ids, rocksdb::Slice(p.event->id.bytes().data(), EventId::kSize),
@@ -997,9 +998,12 @@ absl::Status EventStore::Impl::CheckChained(
     hashes[position] = std::string(view.chain_hash);
     views.push_back(view);
   }
-  std::vector<std::string> keys;  // the predecessors not among the records
-  for (const auto& [position, value] : records) {
-    if (position > 1 && !hashes.contains(position - 1)) {
+  // The predecessors of format-1 records that are not among the records: a format-2 record
+  // names its predecessor's hash itself.
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const uint64_t position = records[i].first;
+    if (views[i].format == 1 && position > 1 && !hashes.contains(position - 1)) {
       hashes[position - 1];  // once
       keys.push_back(LogKey(position - 1));
     }
@@ -1023,10 +1027,16 @@ absl::Status EventStore::Impl::CheckChained(
   static const std::string kNoHash(kHashBytes, '\0');
   for (size_t i = 0; i < records.size(); ++i) {
     const uint64_t position = records[i].first;
-    const std::string& previous = position == 1 ? kNoHash : hashes[position - 1];
     const internal::RecordView& view = views[i];
-    if (internal::ChainHash(previous, view.header, internal::Sha256(view.content)) !=
-        view.chain_hash) {
+    // The predecessor's hash where it was read (always for format 1); else the record's own.
+    absl::string_view previous;
+    if (position == 1) {
+      previous = kNoHash;
+    } else if (auto it = hashes.find(position - 1); it != hashes.end()) {
+      previous = it->second;
+    }
+    const bool linked = view.format == 1 || previous.empty() || view.previous_hash == previous;
+    if (!linked || !internal::HashHolds(view, previous)) {
       return absl::DataLossError(absl::StrCat(
           "log: the event at position ", position,
           " does not match its stored hash (the record is damaged; VerifyLog tells how far)"));
@@ -1301,9 +1311,19 @@ absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
                      "writing the format version");
   }
   RETURN_IF_ERROR(FromRocks(read_format, "reading the format version"));
-  if (format.size() != 1 || static_cast<uint8_t>(format[0]) != internal::kFormatVersion) {
+  const uint8_t version = format.size() == 1 ? static_cast<uint8_t>(format[0]) : 0;
+  if (version < internal::kOldestFormatVersion || version > internal::kFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("the event store in ", directory, " has an unknown format version"));
+  }
+  if (version < internal::kFormatVersion && !read_only) {
+    // Records of the current format follow the old ones from now on: a binary that reads only
+    // the old format refuses the store at its open, rather than at a record it cannot read.
+    rocksdb::WriteOptions sync_write;
+    sync_write.sync = true;
+    return FromRocks(db->Put(sync_write, meta, kFormatVersionKey,
+                             std::string(1, static_cast<char>(internal::kFormatVersion))),
+                     "writing the format version");
   }
   return absl::OkStatus();
 }
@@ -1681,6 +1701,9 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
     const std::string digest = internal::Sha256(view->content);
     const std::string hash = internal::ChainHash(previous_hash, view->header, digest);
     if (hash != view->chain_hash) return broken(key, "the stored hash does not match the event");
+    if (view->format >= 2 && view->previous_hash != previous_hash) {
+      return broken(key, "the event does not name its predecessor's hash");
+    }
     previous_hash = hash;
     // Its index entries point at it.
     absl::StatusOr<RecordedEvent> event =

@@ -56,11 +56,14 @@
 // witnessed.
 //
 // On-disk format. Column families:
-//   "log":       fixed64-BE position -> encoded event (see record_codec.h, format version 1)
+//   "log":       fixed64-BE position -> encoded event (see record_codec.h: format version 2,
+//                which names the previous record's chain hash, so that a read checks a record's
+//                hash without its predecessor; records of format 1 are read as well)
 //   "streams":   stream name, 0x00, fixed64-BE version -> fixed64-BE position
 //   "heads":     stream name -> fixed64-BE version of its last event
 //   "event_ids": 16-byte event id -> position, stream version, content digest
-//   "default":   metadata ("format_version")
+//   "default":   metadata ("format_version": the newest record format the log may hold; a log of
+//                format 1 is marked 2 when it is opened for writing)
 // One append writes all of these in one WriteBatch, so they never disagree. Beside the database:
 // HEAD_WITNESS-0 and HEAD_WITNESS-1 (see head_witness.h); a store without them opens as before.
 #ifndef HOTSPOT_STORE_EVENT_STORE_H_

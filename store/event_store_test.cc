@@ -473,8 +473,9 @@ TEST_F(EventStoreTest, VerifyFindsASingleFlippedByte) {
   for (int i = 0; i < 20; ++i)
     MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(300, 'p')));
   ASSERT_TRUE(store_->Verify(0, UINT64_MAX).status.ok());
-  // Offsets in the header (stream version), the stored hash, the event id, and the payload.
-  for (size_t offset : {size_t{12}, size_t{40}, size_t{60}, size_t{200}}) {
+  // Offsets in the header (stream version), the stored hash, the previous hash it names, the
+  // event id, and the payload.
+  for (size_t offset : {size_t{12}, size_t{40}, size_t{60}, size_t{95}, size_t{200}}) {
     SCOPED_TRACE(offset);
     TempDir copy_dir;
     const absl::StatusOr<uint64_t> copied = store_->Checkpoint(copy_dir.Sub("db"));
@@ -589,6 +590,95 @@ TEST_F(EventStoreTest, EveryReadChecksTheRecordsHash) {
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->size(), 7u);
   EXPECT_TRUE(damaged.ReadPositions({1, 14, 20}).ok());
+}
+
+// Logs written before record format 2 hold format-1 records (no previous hash in them): such a
+// log opens, is marked format 2, goes on in format 2, and every read checks the records of both
+// formats (a format-1 record's with its predecessor read as well).
+TEST_F(EventStoreTest, ALogOfFormat1IsReadCheckedAndVerifiedAndGoesOnInFormat2) {
+  for (int i = 0; i < 10; ++i) {
+    MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(100, 'p')));
+  }
+  store_.reset();
+  const auto to_format1 = [](std::string& value) {
+    absl::StatusOr<internal::RecordView> view = internal::ParseRecord(value);
+    if (!view.ok() || view->format != 2) return false;
+    value = internal::EncodeFormat1Record(view->header, view->chain_hash, view->content);
+    return true;
+  };
+  for (uint64_t p = 1; p <= 10; ++p) {
+    ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "log", PositionKey(p), to_format1).ok());
+  }
+  const auto format_of = [this](const std::string& family, const std::string& key) {
+    std::string seen;
+    EXPECT_TRUE(DamageBehindTheStoresBack(dir_.path(), family, key, [&seen](std::string& value) {
+                  seen = value;
+                  return true;  // left as it is
+                }).ok());
+    return seen.empty() ? -1 : static_cast<int>(seen[0]);
+  };
+  ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "default", "format_version",
+                                        [](std::string& value) {
+                                          value = std::string(1, '\1');
+                                          return true;
+                                        })
+                  .ok());
+  ASSERT_EQ(format_of("log", PositionKey(4)), 1);
+  Reopen();
+  for (int i = 10; i < 15; ++i) {
+    MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(100, 'p')));
+  }
+  store_.reset();
+  EXPECT_EQ(format_of("default", "format_version"), 2);
+  EXPECT_EQ(format_of("log", PositionKey(10)), 1);
+  EXPECT_EQ(format_of("log", PositionKey(11)), 2);
+  Reopen();
+  absl::StatusOr<std::vector<RecordedEvent>> all = store_->ReadAll(1, Direction::kForward, 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 15u);
+  absl::StatusOr<std::vector<RecordedEvent>> scattered = store_->ReadPositions({1, 4, 10, 11, 13, 15});
+  ASSERT_TRUE(scattered.ok()) << scattered.status();
+  EXPECT_EQ((*scattered)[2].hash, (*all)[9].hash);
+  EXPECT_EQ((*scattered)[3].payload, std::string(100, 'p'));
+  ASSERT_TRUE(store_->ReadStream("s-1", 1, Direction::kForward, 100).ok());
+  const VerifyReport report = store_->Verify(0, UINT64_MAX);
+  EXPECT_TRUE(report.status.ok()) << report.status;
+  EXPECT_EQ(report.events_checked, 15u);
+
+  // A damaged record of either format is refused; the others are served.
+  store_.reset();
+  ASSERT_TRUE(FlipByteBehindTheStoresBack(dir_.path(), 4, 150).ok());
+  ASSERT_TRUE(FlipByteBehindTheStoresBack(dir_.path(), 13, 150).ok());
+  Reopen();
+  EXPECT_EQ(store_->ReadPositions({4}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store_->ReadPositions({13}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(store_->ReadPositions({1, 5, 11, 14}).ok());
+}
+
+// A format-2 record names its predecessor's hash, and a read of it alone checks its hash from
+// that: a record whose named previous hash was changed (its own hash left) is refused by every
+// read, and VerifyLog, which knows the real predecessor, says so.
+TEST_F(EventStoreTest, ARecordNamingAnotherPredecessorsHashIsRefused) {
+  for (int i = 0; i < 20; ++i) MustAppend(One(absl::StrCat("s-", i % 3)));
+  store_.reset();
+  ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "log", PositionKey(13),
+                                        [](std::string& value) {
+                                          value[1 + 24 + internal::kHashBytes + 5] ^= 0x01;
+                                          return true;
+                                        })
+                  .ok());
+  Reopen();
+  const absl::Status alone = store_->ReadPositions({13}).status();
+  EXPECT_EQ(alone.code(), absl::StatusCode::kDataLoss) << alone;
+  EXPECT_NE(alone.message().find("position 13 does not match its stored hash"),
+            absl::string_view::npos);
+  EXPECT_EQ(store_->ReadAll(12, Direction::kForward, 2).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(store_->ReadPositions({12, 14}).ok());
+  const VerifyReport report = store_->Verify(0, UINT64_MAX);
+  EXPECT_EQ(report.first_broken_position, std::optional<uint64_t>(13));
+  EXPECT_EQ(report.status.message(),
+            "hash chain broken at position 13: the event does not name its predecessor's hash");
 }
 
 // A log found broken is refused writes for good (RefuseWrites): every append fails with the

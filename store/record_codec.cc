@@ -153,31 +153,56 @@ std::string ChainHash(absl::string_view previous_hash, const RecordHeader& heade
   return Sha256(input);
 }
 
-std::string EncodeRecord(const RecordHeader& header, absl::string_view chain_hash,
-                         absl::string_view content) {
+namespace {
+
+std::string Encode(uint8_t format, const RecordHeader& header, absl::string_view previous_hash,
+                   absl::string_view chain_hash, absl::string_view content) {
   std::string value;
   value.reserve(kRecordHeaderBytes + content.size());
-  value.push_back(static_cast<char>(kFormatVersion));
+  value.push_back(static_cast<char>(format));
   PutFixed64(&value, header.position);
   PutFixed64(&value, header.stream_version);
   PutFixed64(&value, static_cast<uint64_t>(header.recorded_at_micros));
   Append(&value, chain_hash);
+  Append(&value, previous_hash);
   Append(&value, content);
   return value;
 }
 
+}  // namespace
+
+std::string EncodeRecord(const RecordHeader& header, absl::string_view previous_hash,
+                         absl::string_view chain_hash, absl::string_view content) {
+  return Encode(kFormatVersion, header, previous_hash, chain_hash, content);
+}
+
+std::string EncodeFormat1Record(const RecordHeader& header, absl::string_view chain_hash,
+                                absl::string_view content) {
+  return Encode(1, header, {}, chain_hash, content);
+}
+
 absl::StatusOr<RecordView> ParseRecord(absl::string_view value) {
-  if (value.size() < kRecordHeaderBytes) return Malformed("shorter than its header");
-  if (static_cast<uint8_t>(value[0]) != kFormatVersion) {
-    return Malformed(absl::StrCat("unknown format version ", static_cast<uint8_t>(value[0])));
-  }
+  if (value.empty()) return Malformed("shorter than its header");
   RecordView view;
+  view.format = static_cast<uint8_t>(value[0]);
+  if (view.format < kOldestFormatVersion || view.format > kFormatVersion) {
+    return Malformed(absl::StrCat("unknown format version ", view.format));
+  }
+  const size_t header_bytes = view.format == 1 ? kFormat1HeaderBytes : kRecordHeaderBytes;
+  if (value.size() < header_bytes) return Malformed("shorter than its header");
   view.header.position = DecodeFixed64(value.data() + 1);
   view.header.stream_version = DecodeFixed64(value.data() + 9);
   view.header.recorded_at_micros = static_cast<int64_t>(DecodeFixed64(value.data() + 17));
   view.chain_hash = value.substr(25, kHashBytes);
-  view.content = value.substr(kRecordHeaderBytes);
+  if (view.format >= 2) view.previous_hash = value.substr(25 + kHashBytes, kHashBytes);
+  view.content = value.substr(header_bytes);
   return view;
+}
+
+bool HashHolds(const RecordView& view, absl::string_view previous_hash) {
+  if (previous_hash.empty()) previous_hash = view.previous_hash;
+  if (previous_hash.size() != kHashBytes) return false;
+  return ChainHash(previous_hash, view.header, Sha256(view.content)) == view.chain_hash;
 }
 
 absl::StatusOr<RecordedEvent> DecodeRecord(absl::string_view value) {

@@ -1,11 +1,13 @@
-// The on-disk encoding of the store's keys and values (format version 1). Internal to store/.
+// The on-disk encoding of the store's keys and values (format version 2; records of format 1
+// are read as well). Internal to store/.
 //
 // A log record is
-//   u8        format version (1)
+//   u8        format version (2; 1 in logs written before it)
 //   fixed64   position
 //   fixed64   stream version
 //   fixed64   recorded_at, microseconds since the Unix epoch (two's complement)
 //   32 bytes  chain hash
+//   32 bytes  the previous record's chain hash (format 2 only)
 //   ...       content section, to the end of the value
 // and the content section is
 //   16 bytes  event id
@@ -21,6 +23,11 @@
 // event-id index keeps to tell an idempotent retry from a reused id; it depends only on what the
 // writer gave, so a caller's thread computes it before the writer thread sees the append.
 //
+// Format 2 keeps the previous chain hash in the record, so that a read checks a record's hash
+// from the record alone (CheckRecord); that the previous hash is its predecessor's is checked
+// where both are read (a range, VerifyLog). Format 1 needs the predecessor's record for that
+// check. The chain is the same in both formats.
+//
 // Thread-safety: pure functions.
 #ifndef HOTSPOT_STORE_RECORD_CODEC_H_
 #define HOTSPOT_STORE_RECORD_CODEC_H_
@@ -34,9 +41,12 @@
 
 namespace hotspot::store::internal {
 
-inline constexpr uint8_t kFormatVersion = 1;
+// The format new records are written in, and the oldest one read.
+inline constexpr uint8_t kFormatVersion = 2;
+inline constexpr uint8_t kOldestFormatVersion = 1;
 inline constexpr size_t kHashBytes = 32;
-inline constexpr size_t kRecordHeaderBytes = 1 + 8 + 8 + 8 + kHashBytes;
+inline constexpr size_t kRecordHeaderBytes = 1 + 8 + 8 + 8 + kHashBytes + kHashBytes;
+inline constexpr size_t kFormat1HeaderBytes = 1 + 8 + 8 + 8 + kHashBytes;
 
 void PutFixed64(std::string* out, uint64_t value);
 uint64_t DecodeFixed64(const char* p);
@@ -69,17 +79,26 @@ struct RecordHeader {
 };
 std::string ChainHash(absl::string_view previous_hash, const RecordHeader& header,
                       absl::string_view content_digest);
-std::string EncodeRecord(const RecordHeader& header, absl::string_view chain_hash,
-                         absl::string_view content);
+// A record of the current format.
+std::string EncodeRecord(const RecordHeader& header, absl::string_view previous_hash,
+                         absl::string_view chain_hash, absl::string_view content);
+// A record of format 1, as logs written before format 2 hold them (for tests of such logs).
+std::string EncodeFormat1Record(const RecordHeader& header, absl::string_view chain_hash,
+                                absl::string_view content);
 
 // A log record split into its parts, pointing into the value it was parsed from.
 struct RecordView {
+  uint8_t format = 0;
   RecordHeader header;
   absl::string_view chain_hash;
+  absl::string_view previous_hash;  // format 2; empty in a record of format 1
   absl::string_view content;
 };
-// DATA_LOSS if `value` is too short or of another format version.
+// DATA_LOSS if `value` is too short or of a format version not read.
 absl::StatusOr<RecordView> ParseRecord(absl::string_view value);
+// Whether `view`'s chain hash is that of its header and content after `previous_hash` (the
+// predecessor's chain hash; for a record of format 2, its own previous_hash if empty).
+bool HashHolds(const RecordView& view, absl::string_view previous_hash = {});
 // Decodes a whole record. DATA_LOSS if it is malformed.
 absl::StatusOr<RecordedEvent> DecodeRecord(absl::string_view value);
 

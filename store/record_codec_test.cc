@@ -22,7 +22,8 @@ TEST(RecordCodecTest, RecordRoundTrips) {
   const std::string content = EncodeContent("youth-7", event);
   const RecordHeader header{42, 3, 1'700'000'001'000'000};
   const std::string hash = ChainHash(std::string(kHashBytes, '\0'), header, Sha256(content));
-  absl::StatusOr<RecordedEvent> decoded = DecodeRecord(EncodeRecord(header, hash, content));
+  absl::StatusOr<RecordedEvent> decoded =
+      DecodeRecord(EncodeRecord(header, std::string(kHashBytes, '\0'), hash, content));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->position, 42u);
   EXPECT_EQ(decoded->stream_version, 3u);
@@ -45,22 +46,62 @@ TEST(RecordCodecTest, MissingOccurredAtReadsAsRecordedAt) {
   const std::string content = EncodeContent("s", event);
   const RecordHeader header{1, 1, 5'000'000};
   absl::StatusOr<RecordedEvent> decoded =
-      DecodeRecord(EncodeRecord(header, std::string(kHashBytes, 'h'), content));
+      DecodeRecord(EncodeRecord(header, std::string(kHashBytes, 'p'), std::string(kHashBytes, 'h'),
+                                content));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->metadata.occurred_at, absl::FromUnixMicros(5'000'000));
 }
 
 TEST(RecordCodecTest, TruncatedOrForeignRecordsAreDataLoss) {
   const std::string content = EncodeContent("s", SampleEvent());
-  const std::string record = EncodeRecord({1, 1, 0}, std::string(kHashBytes, 'h'), content);
-  for (size_t cut : {size_t{0}, size_t{10}, kRecordHeaderBytes + 5, record.size() - 1}) {
+  const std::string record = EncodeRecord({1, 1, 0}, std::string(kHashBytes, 'p'),
+                                          std::string(kHashBytes, 'h'), content);
+  for (size_t cut : {size_t{0}, size_t{10}, kFormat1HeaderBytes + 5, kRecordHeaderBytes + 5,
+                     record.size() - 1}) {
     EXPECT_EQ(DecodeRecord(record.substr(0, cut)).status().code(), absl::StatusCode::kDataLoss)
         << cut;
   }
-  std::string foreign = record;
-  foreign[0] = 9;
-  EXPECT_EQ(DecodeRecord(foreign).status().code(), absl::StatusCode::kDataLoss);
+  for (char version : {0, 3, 9}) {
+    std::string foreign = record;
+    foreign[0] = version;
+    EXPECT_EQ(DecodeRecord(foreign).status().code(), absl::StatusCode::kDataLoss);
+  }
   EXPECT_EQ(DecodeRecord(record + "x").status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A format-2 record names its predecessor's hash, so its own hash is checked from it alone; a
+// format-1 record (logs written before format 2) decodes to the same event, and its hash is
+// checked with the predecessor's hash given.
+TEST(RecordCodecTest, BothFormatsDecodeAndTheirHashesAreChecked) {
+  const std::string content = EncodeContent("youth-7", SampleEvent());
+  const RecordHeader header{42, 3, 1'700'000'001'000'000};
+  const std::string previous(kHashBytes, 'p');
+  const std::string hash = ChainHash(previous, header, Sha256(content));
+  const std::string format2 = EncodeRecord(header, previous, hash, content);
+  const std::string format1 = EncodeFormat1Record(header, hash, content);
+  EXPECT_EQ(format2.size(), format1.size() + kHashBytes);
+  absl::StatusOr<RecordView> view2 = ParseRecord(format2);
+  absl::StatusOr<RecordView> view1 = ParseRecord(format1);
+  ASSERT_TRUE(view2.ok() && view1.ok());
+  EXPECT_EQ(view2->format, 2);
+  EXPECT_EQ(view1->format, 1);
+  EXPECT_EQ(view2->previous_hash, previous);
+  EXPECT_TRUE(view1->previous_hash.empty());
+  EXPECT_EQ(view2->content, view1->content);
+  EXPECT_EQ(DecodeRecord(format2)->payload, DecodeRecord(format1)->payload);
+  EXPECT_EQ(DecodeRecord(format2)->hash, DecodeRecord(format1)->hash);
+
+  EXPECT_TRUE(HashHolds(*view2));
+  EXPECT_TRUE(HashHolds(*view2, previous));
+  EXPECT_FALSE(HashHolds(*view2, std::string(kHashBytes, 'q')));
+  EXPECT_FALSE(HashHolds(*view1));  // no previous hash in it
+  EXPECT_TRUE(HashHolds(*view1, previous));
+  // A byte of the content, or of the previous hash it names, changed.
+  for (size_t at : {format2.size() - 3, size_t{25 + kHashBytes + 4}}) {
+    std::string damaged = format2;
+    damaged[at] ^= 0x01;
+    EXPECT_FALSE(HashHolds(*ParseRecord(damaged))) << at;
+  }
 }
 
 TEST(RecordCodecTest, ChainHashCoversEveryInput) {

@@ -56,7 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   proposed.payload = event->payload;
   proposed.metadata = event->metadata;
   const std::string content = internal::EncodeContent(event->stream, proposed);
-  const std::string record = internal::EncodeRecord(view->header, event->hash, content);
+  // In the format it came in; the previous hash of a format-1 record is not in it.
+  const std::string record =
+      view->format == 1 ? internal::EncodeFormat1Record(view->header, event->hash, content)
+                        : internal::EncodeRecord(view->header, view->previous_hash, event->hash,
+                                                 content);
+  Require(internal::ParseRecord(record)->previous_hash == view->previous_hash,
+          "a re-encoded record names another previous hash");
   Require(internal::ParseRecord(record).ok(), "a re-encoded record does not parse");
   auto again = internal::DecodeRecord(record);
   Require(again.ok(), "a re-encoded record does not decode");
