@@ -70,6 +70,34 @@ TEST(AeadTest, RoundTripAndEveryAlterationIsDataLoss) {
   EXPECT_EQ(internal::Seal("short", "c", "p").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Each thread reuses one context for sealing and one for opening (aead.cc): values sealed under
+// different keys and lengths, opened in another order, after failed opens, on several threads at
+// once, each open to their own text and only with their own key.
+TEST(AeadTest, ReusedContextsKeepEveryOperationApart) {
+  auto round = [](int thread) {
+    std::vector<std::string> keys, texts, sealed;
+    for (int i = 0; i < 20; ++i) {
+      keys.push_back(std::string(internal::kKeyBytes, static_cast<char>('a' + i)));
+      texts.push_back(absl::StrCat("text ", thread, "/", i, std::string(i * 7, '.')));
+      sealed.push_back(*internal::Seal(keys[i], absl::StrCat("ctx", i), texts[i]));
+    }
+    for (int i = 19; i >= 0; --i) {
+      std::string altered = sealed[i];
+      altered.back() ^= 0x01;  // the tag
+      EXPECT_EQ(internal::Open(keys[i], absl::StrCat("ctx", i), altered).status().code(),
+                absl::StatusCode::kDataLoss);
+      EXPECT_EQ(internal::Open(keys[(i + 1) % 20], absl::StrCat("ctx", i), sealed[i]).status().code(),
+                absl::StatusCode::kDataLoss);
+      absl::StatusOr<std::string> opened = internal::Open(keys[i], absl::StrCat("ctx", i), sealed[i]);
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      EXPECT_EQ(*opened, texts[i]);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back(round, t);
+  for (std::thread& t : threads) t.join();
+}
+
 TEST(KeyStoreTest, MasterKeyFileIsCreatedOwnerOnlyAndReused) {
   TempDir dir;
   SealedValue sealed;
