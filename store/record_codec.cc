@@ -1,6 +1,9 @@
 #include "store/record_codec.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "store/status_macros.h"
@@ -135,9 +138,25 @@ std::string EncodeContent(absl::string_view stream, const ProposedEvent& event) 
 }
 
 std::string Sha256(absl::string_view data) {
+  // SHA-256 fetched from OpenSSL once, and one context per thread, reused: OpenSSL 3's one-shot
+  // SHA256() fetches the algorithm and makes a context for every call, which cost as much as
+  // hashing a record (0.77 µs against 0.47 µs for 600 bytes on the development machine). Every
+  // record read and written is hashed twice.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   std::string digest(kHashBytes, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
+  unsigned int size = 0;
+  if (sha256 == nullptr || context == nullptr ||
+      EVP_DigestInit_ex2(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), reinterpret_cast<unsigned char*>(digest.data()), &size) !=
+          1 ||
+      size != kHashBytes) {
+    // Not expected of a working OpenSSL; the one-shot form then, which fails alike or not.
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+           reinterpret_cast<unsigned char*>(digest.data()));
+  }
   return digest;
 }
 

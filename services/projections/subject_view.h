@@ -14,6 +14,7 @@
 #define HOTSPOT_SERVICES_PROJECTIONS_SUBJECT_VIEW_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,17 +32,26 @@ uint64_t SubjectPosition(absl::string_view key);
 // The youth id an event's own message names ("" if none).
 std::string YouthNamedBy(const v1::Event& event);
 
-// The youth `event` (recorded as `recorded`) concerns, by the rule above: its stream's if that is
-// a youth's, the one its message names, or, for a later event of a stream, the youth its stream's
-// first event named (`owner_of(stream)`, a StatusOr<std::string>; "" for none). "" for none;
-// `owner_of`'s error if it fails.
+// The youth an event recorded as `recorded` concerns, by the rule above: its stream's if that is a
+// youth's, the one its message names (`named()`, a std::string, asked only when the stream is not
+// a youth's), or, for a later event of a stream, the youth its stream's first event named
+// (`owner_of(stream)`, a StatusOr<std::string>; "" for none). "" for none; `owner_of`'s error if
+// it fails.
+template <typename Named, typename OwnerOf>
+absl::StatusOr<std::string> YouthConcernedBy(const store::RecordedEvent& recorded, Named&& named,
+                                             OwnerOf&& owner_of) {
+  if (recorded.category() == "youth") return recorded.stream;
+  if (std::string youth = named(); !youth.empty()) return youth;
+  if (recorded.stream_version <= 1) return std::string();
+  return owner_of(recorded.stream);
+}
+
+// The same for `event`, parsed: the youth its message names is YouthNamedBy(event).
 template <typename OwnerOf>
 absl::StatusOr<std::string> YouthConcerned(const store::RecordedEvent& recorded,
                                            const v1::Event& event, OwnerOf&& owner_of) {
-  if (recorded.category() == "youth") return recorded.stream;
-  if (std::string named = YouthNamedBy(event); !named.empty()) return named;
-  if (recorded.stream_version <= 1) return std::string();
-  return owner_of(recorded.stream);
+  return YouthConcernedBy(
+      recorded, [&event] { return YouthNamedBy(event); }, std::forward<OwnerOf>(owner_of));
 }
 
 class SubjectView final : public View {

@@ -93,6 +93,69 @@ void FindSealed(const Message& message, const std::string& path,
   }
 }
 
+// The fields in clear of an event's kind that are personal data too: left out for a reader not
+// allowed to see its personal data (AddPersonalData, AppendStoredEvent), unless the kind's bool
+// field `unless` is set. By field numbers, from the kind's message inward.
+struct PersonalInClear {
+  int kind;
+  std::vector<int> path;
+  int unless = 0;
+};
+const std::vector<PersonalInClear>& PersonalFieldsInClear() {
+  using v1::Event;
+  static const std::vector<PersonalInClear>* const fields = new std::vector<PersonalInClear>{
+      // Events of before sealed categories hold them in clear.
+      {Event::kYouthReferredFieldNumber, {v1::YouthReferred::kConcernsFieldNumber}},
+      {Event::kConcernSharedFieldNumber, {v1::ConcernShared::kConcernsFieldNumber}},
+      // A consent's scope names it in someone's words.
+      {Event::kConcernSharedFieldNumber, {v1::ConcernShared::kConsentScopeFieldNumber}},
+      {Event::kConsentRecordedFieldNumber, {v1::ConsentRecorded::kScopeFieldNumber}},
+      {Event::kConsentWithdrawnFieldNumber, {v1::ConsentWithdrawn::kScopeFieldNumber}},
+      {Event::kConsentLapsedFieldNumber, {v1::ConsentLapsed::kScopeFieldNumber}},
+      // Who gave a consent, and for which purpose: a third party's name and the family's
+      // circumstances; and the youth's age, derived from the sealed birth date.
+      {Event::kConsentRecordedFieldNumber, {v1::ConsentRecorded::kGivenByFieldNumber}},
+      {Event::kConsentRecordedFieldNumber, {v1::ConsentRecorded::kPurposeFieldNumber}},
+      {Event::kConsentRecordedFieldNumber, {v1::ConsentRecorded::kGiverAgeFieldNumber}},
+      // An auditor's reasons, in clear in events of before sealed reasons (an automatic
+      // refusal's are the rules' own words).
+      {Event::kErasureApprovedFieldNumber, {v1::ErasureApproved::kReasonFieldNumber}},
+      {Event::kErasureRefusedFieldNumber, {v1::ErasureRefused::kReasonFieldNumber},
+       v1::ErasureRefused::kAutomaticFieldNumber},
+  };
+  return *fields;
+}
+
+// A frozen report's child-welfare figures, for a reader who may not see them.
+const PersonalInClear& ChildWelfareFigures() {
+  static const PersonalInClear* const figures = new PersonalInClear{
+      v1::Event::kReportSubmittedFieldNumber,
+      {v1::ReportSubmitted::kFiguresFieldNumber, v1::AreaDashboard::kChildWelfareFieldNumber}};
+  return *figures;
+}
+
+// Clears `field` in `event` (a message), if its kind is set and `unless` is not.
+void LeaveOut(v1::Event& event, const PersonalInClear& field) {
+  if (event.kind_case() != field.kind) return;
+  const auto* reflection = event.GetReflection();
+  Message* message =
+      reflection->MutableMessage(&event, v1::Event::descriptor()->FindFieldByNumber(field.kind));
+  if (field.unless != 0) {
+    const FieldDescriptor* unless = message->GetDescriptor()->FindFieldByNumber(field.unless);
+    if (message->GetReflection()->GetBool(*message, unless)) return;
+  }
+  for (size_t i = 0; i < field.path.size(); ++i) {
+    const FieldDescriptor* f = message->GetDescriptor()->FindFieldByNumber(field.path[i]);
+    if (i + 1 == field.path.size()) {
+      message->GetReflection()->ClearField(message, f);
+    } else if (message->GetReflection()->HasField(*message, f)) {
+      message = message->GetReflection()->MutableMessage(message, f);
+    } else {
+      return;
+    }
+  }
+}
+
 // The legal basis the event's own message names, if it has a `legal_basis` field.
 v1::LegalBasis LegalBasisOf(const v1::Event& event) {
   const FieldDescriptor* kind = event.GetReflection()->GetOneofFieldDescriptor(
@@ -120,23 +183,27 @@ void PutTimestamp(std::string& out, int field, absl::Time time) {
   PutLength(out, field, body);
 }
 
-// For each field of v1::Event's `kind`, the number of its message's `legal_basis` field (a
-// singular enum), if it has one. Made once from the descriptors, then only read.
-const absl::flat_hash_map<int, int>& LegalBasisFields() {
-  static const absl::flat_hash_map<int, int>* const fields = [] {
-    auto* out = new absl::flat_hash_map<int, int>();
-    const google::protobuf::OneofDescriptor* kind =
-        v1::Event::descriptor()->FindOneofByName("kind");
-    for (int i = 0; kind != nullptr && i < kind->field_count(); ++i) {
-      const Descriptor* type = kind->field(i)->message_type();
-      const FieldDescriptor* basis = type == nullptr ? nullptr : type->FindFieldByName("legal_basis");
-      if (basis != nullptr && basis->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-          !basis->is_repeated()) {
-        (*out)[kind->field(i)->number()] = basis->number();
-      }
+// For each field of v1::Event's `kind`, the number of its message's field `name` if that is a
+// singular field of `type`. Made once per field from the descriptors, then only read.
+absl::flat_hash_map<int, int>* KindFieldNumbers(absl::string_view name,
+                                                FieldDescriptor::Type type) {
+  auto* out = new absl::flat_hash_map<int, int>();
+  const google::protobuf::OneofDescriptor* kinds = v1::Event::descriptor()->FindOneofByName("kind");
+  for (int i = 0; kinds != nullptr && i < kinds->field_count(); ++i) {
+    const Descriptor* message = kinds->field(i)->message_type();
+    const FieldDescriptor* field =
+        message == nullptr ? nullptr : message->FindFieldByName(std::string(name));
+    if (field != nullptr && field->type() == type && !field->is_repeated()) {
+      (*out)[kinds->field(i)->number()] = field->number();
     }
-    return out;
-  }();
+  }
+  return out;
+}
+
+// Each kind's `legal_basis` field (an enum).
+const absl::flat_hash_map<int, int>& LegalBasisFields() {
+  static const absl::flat_hash_map<int, int>* const fields =
+      KindFieldNumbers("legal_basis", FieldDescriptor::TYPE_ENUM);
   return *fields;
 }
 
@@ -148,33 +215,89 @@ bool IsKind(int number) {
   return f != nullptr && f->containing_oneof() == kind;
 }
 
-// FindSealed over a message's wire form (`bytes`, of type `type`): each SealedText's path and
-// bytes, in the order FindSealed lists them (fields by number, as C++ serializes them). False if
-// the bytes are not a wire form.
-bool FindSealedWire(const Descriptor* type, absl::string_view bytes, const std::string& path,
+// The field `number` of `type` if it is a message field whose type can hold a SealedText
+// (TypesHoldingSealed), for every type a v1::Event reaches; nullptr otherwise. Made once, then
+// only read: one lookup per field of a walk.
+const FieldDescriptor* HoldingField(const Descriptor* type, int number) {
+  static const absl::flat_hash_map<std::pair<const Descriptor*, int>, const FieldDescriptor*>* const
+      fields = [] {
+        auto* out =
+            new absl::flat_hash_map<std::pair<const Descriptor*, int>, const FieldDescriptor*>();
+        const absl::flat_hash_set<const Descriptor*>& holding = TypesHoldingSealed();
+        for (const Descriptor* holder : holding) {
+          for (int f = 0; f < holder->field_count(); ++f) {
+            const FieldDescriptor* field = holder->field(f);
+            if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+                holding.contains(field->message_type())) {
+              (*out)[{holder, field->number()}] = field;
+            }
+          }
+        }
+        return out;
+      }();
+  const auto it = fields->find(std::make_pair(type, number));
+  return it == fields->end() ? nullptr : it->second;
+}
+
+// The fields walked from the event down to a value: each field and, if repeated, the element's
+// index (-1 otherwise). Made into a path ("items[2].text") only for a sealed value found.
+using WalkPath = std::vector<std::pair<const FieldDescriptor*, int>>;
+
+std::string PathOf(const WalkPath& walk) {
+  std::string path;
+  for (const auto& [field, index] : walk) {
+    if (!path.empty()) path.push_back('.');
+    path.append(field->name());
+    if (index >= 0) absl::StrAppend(&path, "[", index, "]");
+  }
+  return path;
+}
+
+bool FindSealedWire(const Descriptor* type, absl::string_view bytes, WalkPath& walk,
                     std::vector<std::pair<std::string, absl::string_view>>& out) {
-  const absl::flat_hash_set<const Descriptor*>& holding = TypesHoldingSealed();
   std::vector<std::pair<int, int>> seen;  // a repeated field's number, and its elements so far
   WireReader reader(bytes);
   WireField field;
   while (reader.Next(field)) {
     if (field.type != kLength) continue;
-    const FieldDescriptor* f = type->FindFieldByNumber(field.number);
-    if (f == nullptr || f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
-        !holding.contains(f->message_type())) {
-      continue;
-    }
-    std::string here = path.empty() ? f->name() : absl::StrCat(path, ".", f->name());
+    const FieldDescriptor* f = HoldingField(type, field.number);
+    if (f == nullptr) continue;
+    int index = -1;
     if (f->is_repeated()) {
       auto it = std::find_if(seen.begin(), seen.end(),
                              [&](const auto& s) { return s.first == field.number; });
       if (it == seen.end()) it = seen.insert(seen.end(), {field.number, 0});
-      absl::StrAppend(&here, "[", it->second++, "]");
+      index = it->second++;
     }
+    walk.emplace_back(f, index);
     if (f->message_type() == v1::SealedText::descriptor()) {
-      out.emplace_back(std::move(here), field.value);
-    } else if (!FindSealedWire(f->message_type(), field.value, here, out)) {
+      out.emplace_back(PathOf(walk), field.value);
+    } else if (!FindSealedWire(f->message_type(), field.value, walk, out)) {
       return false;
+    }
+    walk.pop_back();
+  }
+  return !reader.failed();
+}
+
+// FindSealed over a message's wire form (`bytes`, of type `type`): each SealedText's path and
+// bytes, in the order FindSealed lists them (fields by number, as C++ serializes them). False if
+// the bytes are not a wire form.
+bool FindSealedWire(const Descriptor* type, absl::string_view bytes,
+                    std::vector<std::pair<std::string, absl::string_view>>& out) {
+  WalkPath walk;
+  return FindSealedWire(type, bytes, walk, out);
+}
+
+// Whether a SealedText's wire form holds a ciphertext (an empty one stands for a text not
+// given); false if it is not a wire form.
+bool HoldsCiphertext(absl::string_view sealed, bool& holds) {
+  holds = false;
+  WireReader reader(sealed);
+  WireField field;
+  while (reader.Next(field)) {
+    if (field.number == v1::SealedText::kCiphertextFieldNumber && field.type == kLength) {
+      holds = !field.value.empty();
     }
   }
   return !reader.failed();
@@ -187,96 +310,207 @@ absl::Status NotAnEvent(uint64_t position) {
 
 }  // namespace
 
-absl::StatusOr<bool> AppendAllowedStoredEvent(const store::RecordedEvent& recorded,
-                                              security::Sealer& sealer, std::string& out,
-                                              security::Disclosures& shown) {
-  const absl::string_view payload = recorded.payload;
-  absl::string_view actor, request_id, area_id, kind_bytes;
-  int kind = 0;
-  bool digest = false;
-  WireReader reader(payload);
+std::string EventFields::YouthNamed() const {
+  // Each kind's `youth_id` field (a string).
+  static const absl::flat_hash_map<int, int>* const youth_fields =
+      KindFieldNumbers("youth_id", FieldDescriptor::TYPE_STRING);
+  const auto it = youth_fields->find(kind);
+  if (it == youth_fields->end()) return std::string();
+  absl::string_view youth;  // the last one, as a parser keeps it
+  WireReader reader(kind_bytes);
+  WireField field;
+  while (reader.Next(field)) {
+    if (field.number == it->second && field.type == kLength) youth = field.value;
+  }
+  return std::string(youth);
+}
+
+absl::StatusOr<EventFields> ReadEventFields(const store::RecordedEvent& recorded) {
+  EventFields fields;
+  WireReader reader(recorded.payload);
   WireField field;
   while (reader.Next(field)) {
     const bool bytes = field.type == kLength;
     switch (field.number) {
       case v1::Event::kActorFieldNumber:
-        if (bytes) actor = field.value;
+        if (bytes) fields.actor = field.value;
         break;
       case v1::Event::kRequestIdFieldNumber:
-        if (bytes) request_id = field.value;
+        if (bytes) fields.request_id = field.value;
         break;
       case v1::Event::kRequestDigestFieldNumber:
-        digest = true;
+        ++fields.digests;
+        fields.digest = field.whole;
         break;
       case v1::Event::kAreaIdFieldNumber:
-        if (bytes) area_id = field.value;
+        if (bytes) fields.area_id = field.value;
         break;
       default:
         if (bytes && IsKind(field.number)) {
-          kind = field.number;
-          kind_bytes = field.value;
+          fields.kind = field.number;
+          fields.kind_bytes = field.value;
         }
     }
   }
   if (reader.failed()) return NotAnEvent(recorded.position);
+  return fields;
+}
 
-  if (kind == v1::Event::kEighteenthBirthdayNearFieldNumber ||
-      kind == v1::Event::kConsentLapsedFieldNumber) {
-    v1::Event event;
-    if (!event.ParseFromString(recorded.payload)) return NotAnEvent(recorded.position);
-    ASSIGN_OR_RETURN(const bool hidden, ErasedYouthsBirthdayFact(event, sealer));
-    if (hidden) return false;
-  }
+namespace {
 
-  // The event as stored, less the request's digest, which never leaves hotspotd.
-  std::string without_digest;
-  absl::string_view event = payload;
-  if (digest) {
-    WireReader again(payload);
-    while (again.Next(field)) {
-      if (field.number != v1::Event::kRequestDigestFieldNumber) without_digest.append(field.whole.data(), field.whole.size());
+// `message` (a wire form) without the field at `path` (field numbers, outermost first; every
+// occurrence), appended to `out`. False if the bytes are not a wire form.
+bool AppendWithout(absl::string_view message, const int* path, size_t depth, std::string& out) {
+  WireReader reader(message);
+  WireField field;
+  while (reader.Next(field)) {
+    if (field.number != path[0]) {
+      out.append(field.whole.data(), field.whole.size());
+    } else if (depth > 1 && field.type == kLength) {
+      std::string inner;
+      if (!AppendWithout(field.value, path + 1, depth - 1, inner)) return false;
+      PutLength(out, field.number, inner);
+    } else if (depth > 1) {
+      out.append(field.whole.data(), field.whole.size());  // not a message: nothing inside
     }
-    event = without_digest;
+  }
+  return !reader.failed();
+}
+
+// Whether the bool field `number` of a message's wire form is set (the last one counts).
+bool BoolSet(absl::string_view message, int number) {
+  bool set = false;
+  WireReader reader(message);
+  WireField field;
+  while (reader.Next(field)) {
+    if (field.number == number && field.type == kVarint) set = field.varint != 0;
+  }
+  return set;
+}
+
+}  // namespace
+
+absl::Status AppendStoredEvent(const store::RecordedEvent& recorded, const EventFields& fields,
+                               const Showing& showing, security::Sealer& sealer, std::string& out,
+                               security::Disclosures& shown) {
+  // The event as stored, less what this reader is not shown: the request's digest, which never
+  // leaves hotspotd, and for some readers personal data in clear. Copied without the digest only
+  // when something else is left out too: otherwise the digest is skipped as the event is appended.
+  absl::string_view event = recorded.payload;
+  std::string stripped;
+  const auto leave_out = [&](const std::vector<int>& path) {
+    std::string without;
+    if (!AppendWithout(event, path.data(), path.size(), without)) return false;
+    stripped = std::move(without);
+    event = stripped;
+    return true;
+  };
+  std::vector<int> path;
+  const auto leave_out_field = [&](const PersonalInClear& field) {
+    if (field.kind != fields.kind) return true;
+    if (field.unless != 0 && BoolSet(fields.kind_bytes, field.unless)) return true;
+    path.assign(1, field.kind);
+    path.insert(path.end(), field.path.begin(), field.path.end());
+    return leave_out(path);
+  };
+  if (!showing.allowed) {
+    for (const PersonalInClear& field : PersonalFieldsInClear()) {
+      if (!leave_out_field(field)) return NotAnEvent(recorded.position);
+    }
+  }
+  if (!showing.child_welfare && !leave_out_field(ChildWelfareFigures())) {
+    return NotAnEvent(recorded.position);
+  }
+  // One digest in the payload as stored: skipped where it lies. Otherwise (more than one, or
+  // after a copy) left out by a copy.
+  absl::string_view skipped;
+  if (fields.digests == 1 && event.data() == recorded.payload.data()) {
+    skipped = fields.digest;
+  } else if (fields.digests > 0 && !leave_out({v1::Event::kRequestDigestFieldNumber})) {
+    return NotAnEvent(recorded.position);
   }
   uint64_t legal_basis = v1::LEGAL_BASIS_UNSPECIFIED;
-  if (auto basis = LegalBasisFields().find(kind); basis != LegalBasisFields().end()) {
-    WireReader fields(kind_bytes);
-    while (fields.Next(field)) {
+  if (auto basis = LegalBasisFields().find(fields.kind); basis != LegalBasisFields().end()) {
+    WireReader reader(fields.kind_bytes);
+    WireField field;
+    while (reader.Next(field)) {
       if (field.number == basis->second && field.type == kVarint) legal_basis = field.varint;
     }
-    if (fields.failed()) return NotAnEvent(recorded.position);
+    if (reader.failed()) return NotAnEvent(recorded.position);
   }
+  // (A digest is a top-level bytes field: the walk passes it by.)
   std::vector<std::pair<std::string, absl::string_view>> sealed;
-  if (!FindSealedWire(v1::Event::descriptor(), event, "", sealed)) {
+  if (!FindSealedWire(v1::Event::descriptor(), event, sealed)) {
     return NotAnEvent(recorded.position);
   }
 
   using v1::StoredEvent;
   PutVarintField(out, StoredEvent::kPositionFieldNumber, recorded.position);
   PutStringField(out, StoredEvent::kStreamFieldNumber, recorded.stream);
-  PutVarintField(out, StoredEvent::kStreamVersionFieldNumber, recorded.stream_version);
+  if (showing.stream_version) {
+    PutVarintField(out, StoredEvent::kStreamVersionFieldNumber, recorded.stream_version);
+  }
   PutStringField(out, StoredEvent::kEventIdFieldNumber, recorded.id.ToString());
   PutStringField(out, StoredEvent::kTypeFieldNumber, recorded.type);
   PutTimestamp(out, StoredEvent::kRecordedAtFieldNumber, recorded.recorded_at);
   PutTimestamp(out, StoredEvent::kOccurredAtFieldNumber, recorded.metadata.occurred_at);
-  PutLength(out, StoredEvent::kActorFieldNumber, actor);  // present, as ParseStoredEvent sets it
-  PutStringField(out, StoredEvent::kRequestIdFieldNumber, request_id);
+  // Present, as ParseStoredEvent sets it.
+  PutLength(out, StoredEvent::kActorFieldNumber, fields.actor);
+  PutStringField(out, StoredEvent::kRequestIdFieldNumber, fields.request_id);
   PutVarintField(out, StoredEvent::kLegalBasisFieldNumber, legal_basis);
-  PutLength(out, StoredEvent::kEventFieldNumber, event);
-  const std::string area(area_id);
-  for (auto& [path, bytes] : sealed) {
-    v1::PersonalValue value;
-    if (!value.mutable_value()->mutable_sealed()->ParseFromArray(bytes.data(),
-                                                                 static_cast<int>(bytes.size()))) {
+  if (skipped.empty()) {
+    PutLength(out, StoredEvent::kEventFieldNumber, event);
+  } else {
+    // The event's bytes around the digest's, which lies within them.
+    const size_t before = static_cast<size_t>(skipped.data() - event.data());
+    const size_t after = before + skipped.size();
+    common::wire::PutTag(out, StoredEvent::kEventFieldNumber, kLength);
+    common::wire::PutVarint(out, event.size() - skipped.size());
+    out.append(event.data(), before);
+    out.append(event.data() + after, event.size() - after);
+  }
+  const std::string area(fields.area_id);
+  v1::PersonalValue value;
+  std::string withheld;  // a PersonalField's wire form, withheld for this reader
+  if (!showing.allowed) {
+    std::string reason;
+    PutStringField(reason, v1::Withheld::kReasonFieldNumber, showing.withheld);
+    PutLength(withheld, v1::PersonalField::kWithheldFieldNumber, reason);
+  }
+  for (auto& [value_path, bytes] : sealed) {
+    if (!showing.allowed) {
+      // Nothing of it is read but that it was given: built by hand.
+      bool given = false;
+      if (!HoldsCiphertext(bytes, given)) return NotAnEvent(recorded.position);
+      if (!given) continue;
+      std::string one;
+      PutStringField(one, v1::PersonalValue::kPathFieldNumber, value_path);
+      PutLength(one, v1::PersonalValue::kValueFieldNumber, withheld);
+      PutLength(out, StoredEvent::kPersonalDataFieldNumber, one);
+      continue;
+    }
+    value.Clear();
+    v1::SealedText& text = *value.mutable_value()->mutable_sealed();
+    if (!text.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return NotAnEvent(recorded.position);
     }
-    if (value.value().sealed().ciphertext().empty()) continue;  // a text not given
-    value.set_path(std::move(path));
-    RETURN_IF_ERROR(ResolvePersonalField(value.mutable_value(), /*allowed=*/true, sealer, area,
-                                         shown));
+    if (text.ciphertext().empty()) continue;  // a text not given
+    value.set_path(std::move(value_path));
+    RETURN_IF_ERROR(
+        ResolvePersonalField(value.mutable_value(), /*allowed=*/true, sealer, area, shown));
     PutLength(out, StoredEvent::kPersonalDataFieldNumber, value.SerializeAsString());
   }
   PutStringField(out, StoredEvent::kHashFieldNumber, recorded.hash);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> AppendAllowedStoredEvent(const store::RecordedEvent& recorded,
+                                              security::Sealer& sealer, std::string& out,
+                                              security::Disclosures& shown) {
+  ASSIGN_OR_RETURN(const EventFields fields, ReadEventFields(recorded));
+  ASSIGN_OR_RETURN(const bool hidden, ErasedYouthsBirthdayFact(fields, sealer));
+  if (hidden) return false;
+  RETURN_IF_ERROR(AppendStoredEvent(recorded, fields, Showing(), sealer, out, shown));
   return true;
 }
 
@@ -306,28 +540,8 @@ absl::Status ParseStoredEvent(const store::RecordedEvent& recorded, v1::StoredEv
 absl::Status AddPersonalData(v1::StoredEvent* out, bool allowed, security::Sealer& sealer,
                              security::Disclosures& shown, absl::string_view withheld) {
   if (!allowed) {
-    // Events of before sealed categories hold them in clear: not for this reader either.
-    v1::Event& event = *out->mutable_event();
-    if (event.has_youth_referred()) event.mutable_youth_referred()->clear_concerns();
-    if (event.has_concern_shared()) event.mutable_concern_shared()->clear_concerns();
-    // A consent's scope names it in someone's words: not for this reader.
-    if (event.has_concern_shared()) event.mutable_concern_shared()->clear_consent_scope();
-    if (event.has_consent_recorded()) event.mutable_consent_recorded()->clear_scope();
-    if (event.has_consent_withdrawn()) event.mutable_consent_withdrawn()->clear_scope();
-    if (event.has_consent_lapsed()) event.mutable_consent_lapsed()->clear_scope();
-    // Who gave a consent, and for which purpose, are in clear in the event: a third party's
-    // name and the family's circumstances, not for this reader.
-    if (event.has_consent_recorded()) {
-      event.mutable_consent_recorded()->clear_given_by();
-      event.mutable_consent_recorded()->clear_purpose();
-      // The youth's age is derived from the sealed birth date: personal data too.
-      event.mutable_consent_recorded()->clear_giver_age();
-    }
-    // An auditor's reasons, in clear in events of before sealed reasons (an automatic
-    // refusal's are the rules' own words).
-    if (event.has_erasure_approved()) event.mutable_erasure_approved()->clear_reason();
-    if (event.has_erasure_refused() && !event.erasure_refused().automatic()) {
-      event.mutable_erasure_refused()->clear_reason();
+    for (const PersonalInClear& field : PersonalFieldsInClear()) {
+      LeaveOut(*out->mutable_event(), field);
     }
   }
   const v1::Event& event = out->event();
@@ -361,6 +575,16 @@ absl::StatusOr<bool> ErasedYouthsBirthdayFact(const v1::Event& event, security::
                                                           : nullptr;
   if (youth == nullptr || youth->empty()) return false;
   return sealer.Erased(*youth);
+}
+
+absl::StatusOr<bool> ErasedYouthsBirthdayFact(const EventFields& fields, security::Sealer& sealer) {
+  if (fields.kind != v1::Event::kEighteenthBirthdayNearFieldNumber &&
+      fields.kind != v1::Event::kConsentLapsedFieldNumber) {
+    return false;
+  }
+  const std::string youth = fields.YouthNamed();
+  if (youth.empty()) return false;
+  return sealer.Erased(youth);
 }
 
 }  // namespace hotspot::queries

@@ -1,7 +1,9 @@
-// The wire form of a stored event (AppendAllowedStoredEvent) against the message form
-// (ToStoredEvent): for every event of the Sjælør demo, and for events made to hold what the demo
-// may not (a request digest, a legal basis, repeated sealed values with a gap, an unset text), the
-// bytes parse to the message ToStoredEvent builds, and the same data subjects are noted as shown.
+// The wire form of a stored event (AppendStoredEvent, AppendAllowedStoredEvent) against the
+// message form (ToStoredEvent, and the subscriptions' own changes to it before they served the
+// wire form): for every event of the Sjælør demo, shown every way a reader can be shown it, and
+// for events made to hold what the demo may not (a request digest, a legal basis, repeated sealed
+// values with a gap, an unset text, personal data in clear), the bytes parse to the message the
+// message form builds, and the same data subjects are noted as shown.
 #include "services/queries/stored_events.h"
 
 #include <memory>
@@ -28,7 +30,8 @@ class StoredEventWireTest : public ::testing::Test {
     ASSERT_NE(events_, nullptr);
   }
 
-  // Both forms of `recorded`, compared; the wire form's bytes are kept in `wire`.
+  // Both forms of `recorded` for a reader allowed to see its personal data, compared; the wire
+  // form's bytes are kept in `wire`.
   void ExpectSameForms(const store::RecordedEvent& recorded, std::string* wire = nullptr) {
     SCOPED_TRACE(absl::StrCat("position ", recorded.position, " ", recorded.type));
     v1::StoredEvent built;
@@ -40,6 +43,42 @@ class StoredEventWireTest : public ::testing::Test {
         AppendAllowedStoredEvent(recorded, *sealer_, bytes, wire_shown);
     ASSERT_TRUE(appended.ok()) << appended.status();
     ASSERT_TRUE(*appended);
+    ExpectSame(built, built_shown, bytes, wire_shown);
+    if (wire != nullptr) *wire = std::move(bytes);
+  }
+
+  // Both forms of `recorded` shown as `showing` says: the message as the subscriptions built it
+  // before (ParseStoredEvent, AddPersonalData with the reason, the stream version and the
+  // child-welfare figures cleared), and AppendStoredEvent's bytes; the bytes are kept in `wire`.
+  void ExpectSameForms(const store::RecordedEvent& recorded, const Showing& showing,
+                       std::string* wire = nullptr) {
+    SCOPED_TRACE(absl::StrCat("position ", recorded.position, " ", recorded.type, " allowed ",
+                              showing.allowed, " version ", showing.stream_version,
+                              " child welfare ", showing.child_welfare));
+    v1::StoredEvent built;
+    security::Disclosures built_shown;
+    ASSERT_TRUE(ParseStoredEvent(recorded, &built).ok());
+    if (!showing.stream_version) built.clear_stream_version();
+    if (built.event().has_report_submitted() && !showing.child_welfare) {
+      built.mutable_event()->mutable_report_submitted()->mutable_figures()->clear_child_welfare();
+    }
+    ASSERT_TRUE(
+        AddPersonalData(&built, showing.allowed, *sealer_, built_shown, showing.withheld).ok());
+    const absl::StatusOr<EventFields> fields = ReadEventFields(recorded);
+    ASSERT_TRUE(fields.ok()) << fields.status();
+    std::string bytes = "before";  // appended to
+    security::Disclosures wire_shown;
+    const absl::Status appended =
+        AppendStoredEvent(recorded, *fields, showing, *sealer_, bytes, wire_shown);
+    ASSERT_TRUE(appended.ok()) << appended;
+    ASSERT_EQ(bytes.substr(0, 6), "before");
+    bytes.erase(0, 6);
+    ExpectSame(built, built_shown, bytes, wire_shown);
+    if (wire != nullptr) *wire = std::move(bytes);
+  }
+
+  void ExpectSame(const v1::StoredEvent& built, const security::Disclosures& built_shown,
+                  const std::string& bytes, const security::Disclosures& wire_shown) {
     v1::StoredEvent parsed;
     ASSERT_TRUE(parsed.ParseFromString(bytes));
     std::string difference;
@@ -52,7 +91,24 @@ class StoredEventWireTest : public ::testing::Test {
     for (size_t i = 0; i < built_records.size(); ++i) {
       EXPECT_TRUE(MessageDifferencer::Equals(built_records[i], wire_records[i]));
     }
-    if (wire != nullptr) *wire = std::move(bytes);
+  }
+
+  // Every way a subscriber can be shown an event.
+  static std::vector<Showing> EveryShowing() {
+    std::vector<Showing> all;
+    for (const bool allowed : {true, false}) {
+      for (const bool version : {true, false}) {
+        for (const bool welfare : {true, false}) {
+          Showing showing;
+          showing.allowed = allowed;
+          showing.withheld = allowed ? "not_allowed" : "not_recipient";
+          showing.stream_version = version;
+          showing.child_welfare = welfare;
+          all.push_back(showing);
+        }
+      }
+    }
+    return all;
   }
 
   // `event` appended to the log as stream `stream`'s, read back.
@@ -102,6 +158,7 @@ TEST_F(StoredEventWireTest, EveryEventOfTheDemoHasTheSameWireAndMessageForms) {
   size_t sealed = 0, digests = 0, bases = 0;
   for (const store::RecordedEvent& recorded : *log) {
     ExpectSameForms(recorded);
+    for (const Showing& showing : EveryShowing()) ExpectSameForms(recorded, showing);
     v1::StoredEvent built;
     security::Disclosures ignored;
     ASSERT_TRUE(ToStoredEvent(recorded, true, *sealer_, &built, ignored).ok());
@@ -206,6 +263,140 @@ TEST_F(StoredEventWireTest, APayloadThatIsNotAnEventIsDataLossNamingItsPosition)
   recorded.payload = std::string("\x0b", 1);  // a group's start: not this schema
   EXPECT_EQ(AppendAllowedStoredEvent(recorded, *sealer_, wire, shown).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// A reader not allowed to see a consent's personal data is shown none of its fields in clear that
+// are personal (scope, who gave it, purpose, age), and its sealed values withheld with the reason
+// given; an allowed reader is shown all of them, unsealed.
+TEST_F(StoredEventWireTest, APersonsFieldsInClearAreLeftOutForAReaderNotAllowedToSeeThem) {
+  v1::Event event;
+  event.set_area_id("area-x");
+  v1::ConsentRecorded& consent = *event.mutable_consent_recorded();
+  consent.set_youth_id("youth-5");
+  consent.set_scope("school and social services, 2026");
+  consent.set_given_by("the mother");
+  consent.add_agency_ids("agency-school");
+  consent.set_purpose("support at school after the move");
+  consent.set_giver_age(-1);
+  *consent.mutable_what() = Seal("youth-5", "what", "school attendance");
+  const store::RecordedEvent recorded = Stored("youth-5", event);
+  Showing hidden;
+  hidden.allowed = false;
+  hidden.withheld = "not_recipient";
+  std::string wire;
+  ExpectSameForms(recorded, hidden, &wire);
+  v1::StoredEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  const v1::ConsentRecorded& shown = parsed.event().consent_recorded();
+  EXPECT_EQ(shown.youth_id(), "youth-5");
+  EXPECT_EQ(shown.agency_ids_size(), 1);
+  EXPECT_TRUE(shown.scope().empty());
+  EXPECT_TRUE(shown.given_by().empty());
+  EXPECT_TRUE(shown.purpose().empty());
+  EXPECT_EQ(shown.giver_age(), 0);
+  for (const std::string text : {"school and social services", "the mother", "after the move"}) {
+    EXPECT_EQ(wire.find(text), std::string::npos) << text;
+  }
+  ASSERT_EQ(parsed.personal_data_size(), 1);
+  EXPECT_EQ(parsed.personal_data(0).path(), "consent_recorded.what");
+  EXPECT_EQ(parsed.personal_data(0).value().withheld().reason(), "not_recipient");
+
+  ExpectSameForms(recorded, Showing(), &wire);
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  EXPECT_EQ(parsed.event().consent_recorded().given_by(), "the mother");
+  EXPECT_EQ(parsed.event().consent_recorded().giver_age(), -1);
+  ASSERT_EQ(parsed.personal_data_size(), 1);
+  EXPECT_EQ(parsed.personal_data(0).value().text(), "school attendance");
+}
+
+// An automatic refusal's reason is the rules' own words, shown to everyone; an auditor's reason in
+// clear (of before sealed reasons) only to a reader allowed to see the personal data.
+TEST_F(StoredEventWireTest, AnAuditorsReasonInClearIsLeftOutButTheRulesOwnWordsAreNot) {
+  Showing hidden;
+  hidden.allowed = false;
+  for (const bool automatic : {true, false}) {
+    SCOPED_TRACE(automatic ? "automatic" : "by an auditor");
+    v1::Event event;
+    event.set_area_id("area-x");
+    v1::ErasureRefused& refused = *event.mutable_erasure_refused();
+    refused.set_youth_id("youth-6");
+    refused.set_erasure_id("erasure-1");
+    refused.set_reason("the case is open");
+    refused.set_automatic(automatic);
+    std::string wire;
+    ExpectSameForms(Stored("erasure-1", event), hidden, &wire);
+    v1::StoredEvent parsed;
+    ASSERT_TRUE(parsed.ParseFromString(wire));
+    EXPECT_EQ(parsed.event().erasure_refused().reason(), automatic ? "the case is open" : "");
+    EXPECT_EQ(parsed.event().erasure_refused().erasure_id(), "erasure-1");
+  }
+}
+
+// A frozen report's child-welfare counts are left out for a reader who may not see them, and
+// nothing else of the report; the stream version is left out when asked.
+TEST_F(StoredEventWireTest, AReportsChildWelfareFiguresAndTheStreamVersionAreLeftOutWhenAsked) {
+  v1::Event event;
+  event.set_area_id("area-x");
+  v1::ReportSubmitted& report = *event.mutable_report_submitted();
+  report.set_area_id("area-x");
+  report.set_report_id("report-1");
+  report.mutable_figures()->set_youths_referred(12);
+  report.mutable_figures()->mutable_child_welfare()->set_notifications(3);
+  report.set_note("a quiet quarter");
+  const store::RecordedEvent recorded = Stored("report-1", event);
+  Showing showing;
+  showing.child_welfare = false;
+  showing.stream_version = false;
+  std::string wire;
+  ExpectSameForms(recorded, showing, &wire);
+  v1::StoredEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  EXPECT_FALSE(parsed.event().report_submitted().figures().has_child_welfare());
+  EXPECT_EQ(parsed.event().report_submitted().figures().youths_referred(), 12);
+  EXPECT_EQ(parsed.event().report_submitted().note(), "a quiet quarter");
+  EXPECT_EQ(parsed.stream_version(), 0u);
+  EXPECT_EQ(parsed.position(), recorded.position);
+
+  ExpectSameForms(recorded, Showing(), &wire);
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  EXPECT_EQ(parsed.event().report_submitted().figures().child_welfare().notifications(), 3);
+  EXPECT_EQ(parsed.stream_version(), 1u);
+}
+
+// The top-level fields a subscription filters on, read without parsing: the kind, the area, the
+// youth the kind names; and an erased youth's birthday fact told from them.
+TEST_F(StoredEventWireTest, TheFieldsAFilterNeedsAreReadFromTheWireForm) {
+  v1::Event event;
+  event.set_area_id("area-y");
+  event.set_request_id("req-9");
+  event.mutable_eighteenth_birthday_near()->set_youth_id("youth-7");
+  const store::RecordedEvent recorded = Stored("youth-7", event);
+  absl::StatusOr<EventFields> fields = ReadEventFields(recorded);
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  EXPECT_EQ(fields->kind, v1::Event::kEighteenthBirthdayNearFieldNumber);
+  EXPECT_EQ(fields->area_id, "area-y");
+  EXPECT_EQ(fields->request_id, "req-9");
+  EXPECT_EQ(fields->YouthNamed(), "youth-7");
+  ASSERT_FALSE(Seal("youth-7", "name", "Asta").key_id().empty());
+  ASSERT_TRUE(ErasedYouthsBirthdayFact(*fields, *sealer_).ok());
+  EXPECT_FALSE(*ErasedYouthsBirthdayFact(*fields, *sealer_));
+  ASSERT_TRUE(keys_->Erase("youth-7").ok());
+  EXPECT_TRUE(*ErasedYouthsBirthdayFact(*fields, *sealer_));
+
+  v1::Event meeting;  // a kind that names no youth
+  meeting.set_area_id("area-y");
+  meeting.mutable_meeting_scheduled()->set_meeting_id("meeting-1");
+  fields = ReadEventFields(Stored("meeting-1", meeting));
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  EXPECT_EQ(fields->kind, v1::Event::kMeetingScheduledFieldNumber);
+  EXPECT_EQ(fields->YouthNamed(), "");
+  EXPECT_FALSE(*ErasedYouthsBirthdayFact(*fields, *sealer_));
+
+  store::RecordedEvent broken;
+  broken.position = 78;
+  broken.payload = std::string("\x12\x05" "a", 3);  // a length past the end
+  EXPECT_EQ(ReadEventFields(broken).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(ReadEventFields(broken).status().message().find("position 78"), std::string::npos);
 }
 
 }  // namespace

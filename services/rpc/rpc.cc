@@ -25,7 +25,9 @@ grpc::ByteBuffer OwningByteBuffer(std::string bytes) {
 bool ParseByteBuffer(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
   grpc::ByteBuffer copy(buffer);  // shares the slices; the reader consumes its own
   grpc::ProtoBufferReader reader(&copy);
-  return reader.status().ok() && message->ParseFromZeroCopyStream(&reader);
+  if (reader.status().ok() && message->ParseFromZeroCopyStream(&reader)) return true;
+  message->Clear();  // nothing of what failed to parse
+  return false;
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

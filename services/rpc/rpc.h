@@ -27,7 +27,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // Raw methods (a response served as bytes assembled by hand, e.g. the audit's history): `bytes`
 // as a ByteBuffer that owns them, without a copy, until gRPC has sent them.
 grpc::ByteBuffer OwningByteBuffer(std::string bytes);
-// A raw method's request parsed into `message`; false if it is not its wire form.
+// A raw method's request parsed into `message`; false if it is not its wire form (`message` is
+// then cleared: nothing of it reaches an admission or its record).
 bool ParseByteBuffer(const grpc::ByteBuffer& buffer, google::protobuf::Message* message);
 
 // The principal of the call: its "authorization: Bearer <token>" header and the client

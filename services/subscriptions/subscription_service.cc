@@ -7,27 +7,27 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "hotspot/v1/events.pb.h"
-#include "services/projections/projector.h"
+#include "services/common/wire.h"
 #include "services/projections/subject_view.h"
 #include "services/queries/query_util.h"
 #include "services/queries/stored_events.h"
 #include "services/rpc/request_checks.h"
+#include "services/rpc/rpc.h"
 #include "services/security/policy.h"
 #include "store/status_macros.h"
 
 namespace hotspot::subscriptions {
 namespace {
 
+using common::wire::PutLength;
+using common::wire::PutVarintField;
 using queries::Invalid;
 
 // A response is sent once it holds this many bytes of events, well below gRPC's default 4 MiB
 // limit on a received message; the rest of the batch follows in the next.
 constexpr size_t kMaxResponseBytes = 1 << 20;
-// About what a StoredEvent adds to its event's payload (envelope, personal-data paths).
-constexpr size_t kEnvelopeBytes = 300;
 
 // A type the log holds: the message of one of v1::Event's kinds ("hotspot.v1.CommitmentMade").
 bool IsEventType(absl::string_view type) {
@@ -100,12 +100,14 @@ const rpc::Method& SubscribeMethod() {
 class SubscriptionService::Call final
     : public std::enable_shared_from_this<SubscriptionService::Call> {
  public:
-  Call(SubscriptionService* service, const v1::SubscribeRequest* request,
+  Call(SubscriptionService* service, const grpc::ByteBuffer& request,
        absl::StatusOr<rpc::Caller> caller)
-      : service_(service), request_(request), caller_(std::move(caller)) {}
+      : service_(service),
+        parsed_(rpc::ParseByteBuffer(request, &request_)),
+        caller_(std::move(caller)) {}
 
   // The reactor gRPC drives; it owns the call until OnDone.
-  class Reactor final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+  class Reactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
     explicit Reactor(std::shared_ptr<Call> call) : call_(std::move(call)) {
       call_->reactor_ = this;
@@ -259,7 +261,7 @@ class SubscriptionService::Call final
     counted_ = false;
     own_.reset();
     if (admitted_) {  // a refused admission was recorded by Admit
-      status = service_->runner_.Refused(*caller_, SubscribeMethod(), *request_, std::move(status));
+      status = service_->runner_.Refused(*caller_, SubscribeMethod(), request_, std::move(status));
     }
     call_slot_.reset();
     reactor_->Finish(rpc::ToGrpcStatus(status));
@@ -285,26 +287,31 @@ class SubscriptionService::Call final
             if (std::shared_ptr<Call> self = weak.lock()) self->Stalled(write);
           });
     }
-    reactor_->StartWrite(response_);
+    out_ = rpc::OwningByteBuffer(std::move(response_));
+    reactor_->StartWrite(&out_);
     return absl::OkStatus();
   }
   void Fresh() {
-    arena_.Reset();
-    response_ = google::protobuf::Arena::CreateMessage<v1::SubscribeResponse>(&arena_);
+    response_.clear();
+    response_events_ = 0;
     shown_ = security::Disclosures();
   }
-  // Whether the subscriber receives `recorded`; if so, `event` holds it, still sealed.
-  absl::StatusOr<bool> Receives(const store::RecordedEvent& recorded, v1::StoredEvent* event);
+  // Whether the subscriber receives `recorded`; if so, `fields` holds its payload's top-level
+  // fields (queries::ReadEventFields; nothing is parsed for an event filtered out by its type or
+  // category).
+  absl::StatusOr<bool> Receives(const store::RecordedEvent& recorded,
+                                queries::EventFields& fields);
   // The youth an event is about (projections::YouthConcerned): a stream's owner, read from its
   // first event once per call.
   absl::StatusOr<std::string> OwnerOf(const std::string& stream);
-  // Whether `event`, about `youth` ("" for none), comes in clear: for a subscriber in clear
-  // (SubscriptionScope), all but the texts of an escalation about a youth, which only the area's
-  // chief reads (security::MaySeeEscalationTextsInStream).
-  absl::StatusOr<bool> InClear(const v1::Event& event, const std::string& youth);
+  // Whether an event (`fields`), about `youth` ("" for none), comes in clear: for a subscriber in
+  // clear (SubscriptionScope), all but the texts of an escalation about a youth, which only the
+  // area's chief reads (security::MaySeeEscalationTextsInStream).
+  absl::StatusOr<bool> InClear(const queries::EventFields& fields, const std::string& youth);
 
   SubscriptionService* const service_;
-  const v1::SubscribeRequest* const request_;  // gRPC's, until the call is done
+  v1::SubscribeRequest request_;
+  const bool parsed_;  // the request is a SubscribeRequest's wire form
   absl::StatusOr<rpc::Caller> caller_;
   Reactor* reactor_ = nullptr;  // valid until the call is finished
 
@@ -329,6 +336,7 @@ class SubscriptionService::Call final
   store::SubscriptionFilter filter_;
   bool hidden_ = false;   // without the confidential kinds
   bool partial_ = false;  // filtered here (hidden, or bound to areas): see Open()
+  queries::Showing showing_;  // how its events are shown, but for their personal data
   uint32_t max_batch_ = kDefaultBatch;
   std::unique_ptr<store::Subscription> subscription_;
   std::optional<Progress> progress_;
@@ -339,8 +347,12 @@ class SubscriptionService::Call final
   absl::Time last_event_;  // sent, for the idle timeout
   uint64_t timer_ = 0;
   uint64_t stall_timer_ = 0;  // of the write in flight
-  google::protobuf::Arena arena_;
-  v1::SubscribeResponse* response_ = nullptr;
+  // The response being filled, a v1::SubscribeResponse's wire form (its events so far), and then
+  // while it is written; its events; one StoredEvent's wire form.
+  std::string response_;
+  int response_events_ = 0;
+  grpc::ByteBuffer out_;
+  std::string event_;
   security::Disclosures shown_;  // of the response being filled
   std::map<std::string, std::string, std::less<>> owners_;  // stream -> youth, this call
 };
@@ -349,10 +361,11 @@ absl::Status SubscriptionService::Call::Open() {
   RETURN_IF_ERROR(caller_.status());
   rpc::Caller& caller = *caller_;
   absl::StatusOr<std::optional<rpc::PrincipalLimits::Slot>> call_slot =
-      service_->runner_.Admit(caller, SubscribeMethod(), *request_);
+      service_->runner_.Admit(caller, SubscribeMethod(), request_);
   if (!call_slot.ok()) return call_slot.status();
   if (call_slot->has_value()) call_slot_.emplace(std::move(**call_slot));
   admitted_ = true;
+  if (!parsed_) return absl::InvalidArgumentError("request: not a hotspot.v1.SubscribeRequest");
   const SubscriptionOptions& options = service_->options_;
   counted_ = true;
   if (service_->subscribers_.fetch_add(1) >= options.max_subscribers) {
@@ -366,7 +379,7 @@ absl::Status SubscriptionService::Call::Open() {
     if (!own.ok()) return own.status();
     own_.emplace(*std::move(own));
   }
-  const v1::SubscribeRequest* request = request_;
+  const v1::SubscribeRequest* request = &request_;
   // A malformed area_id never reaches the policy.
   RETURN_IF_ERROR(rpc::CheckReadRequest(*request));
   ASSIGN_OR_RETURN(scope_, security::SubscriptionScopeOf(caller.who, request->area_id()));
@@ -405,6 +418,12 @@ absl::Status SubscriptionService::Call::Open() {
   // is filtered here too, and every event dropped for it holds its checkpoint back. (Who sees
   // the events of no known area sees every area's: an auditor of every area.)
   partial_ = hidden_ || !security::MaySeeEveryChangeIn(caller.who, "");
+  // No stream versions without the confidential kinds: a gap in a youth's versions would point
+  // at what is withheld (and, for a fact the deadline process dates, at its day).
+  showing_.stream_version = !hidden_;
+  // A frozen report's child-welfare counts, as GetReport gives them.
+  showing_.child_welfare = security::MaySeeChildWelfareFigures(caller.who);
+  showing_.withheld = scope_.in_clear ? "not_recipient" : "not_allowed";
   const uint64_t head = service_->HeadFor(scope_);
   uint64_t from = 0;  // the first position the subscriber is sent, and read
   switch (request->start_case()) {
@@ -429,31 +448,32 @@ absl::Status SubscriptionService::Call::Open() {
 }
 
 absl::StatusOr<bool> SubscriptionService::Call::Receives(const store::RecordedEvent& recorded,
-                                                         v1::StoredEvent* event) {
+                                                         queries::EventFields& fields) {
   if (hidden_ && security::IsConfidentialEventType(recorded.type)) return false;
   if (partial_ && !filter_.Matches(recorded)) return false;
-  RETURN_IF_ERROR(queries::ParseStoredEvent(recorded, event));
+  ASSIGN_OR_RETURN(fields, queries::ReadEventFields(recorded));
   // Out of scope: dropped before anything of it is unsealed.
-  if (!Covers(scope_, event->event().area_id())) return false;
+  if (!Covers(scope_, fields.area_id)) return false;
   // An erased youth's facts dated by the birthday: their time tells the birth date.
   ASSIGN_OR_RETURN(const bool birthday,
-                   queries::ErasedYouthsBirthdayFact(event->event(), *service_->sealer_));
+                   queries::ErasedYouthsBirthdayFact(fields, *service_->sealer_));
   return !birthday;
 }
 
-absl::StatusOr<bool> SubscriptionService::Call::InClear(const v1::Event& event,
+absl::StatusOr<bool> SubscriptionService::Call::InClear(const queries::EventFields& fields,
                                                         const std::string& youth) {
   if (!scope_.in_clear) return false;
-  const bool escalation_text = event.has_escalation_raised() ||
-                               event.has_escalation_acknowledged() ||
-                               event.has_escalation_moved_up() || event.has_escalation_resolved();
+  const bool escalation_text = fields.kind == v1::Event::kEscalationRaisedFieldNumber ||
+                               fields.kind == v1::Event::kEscalationAcknowledgedFieldNumber ||
+                               fields.kind == v1::Event::kEscalationMovedUpFieldNumber ||
+                               fields.kind == v1::Event::kEscalationResolvedFieldNumber;
   if (!escalation_text || youth.empty()) return true;
   // The area's chief as the views have her now, as ListEscalations asks.
   std::string chief;
   if (service_->options_.chief_of) {
-    ASSIGN_OR_RETURN(chief, service_->options_.chief_of(event.area_id()));
+    ASSIGN_OR_RETURN(chief, service_->options_.chief_of(fields.area_id));
   }
-  return security::MaySeeEscalationTextsInStream(caller_->who, event.area_id(), chief);
+  return security::MaySeeEscalationTextsInStream(caller_->who, fields.area_id, chief);
 }
 
 absl::StatusOr<std::string> SubscriptionService::Call::OwnerOf(const std::string& stream) {
@@ -462,8 +482,8 @@ absl::StatusOr<std::string> SubscriptionService::Call::OwnerOf(const std::string
                    service_->events_->ReadStream(stream, 1, store::Direction::kForward, 1));
   std::string youth;
   if (!first.empty()) {
-    ASSIGN_OR_RETURN(const v1::Event opened, projections::ParseEvent(first[0]));
-    youth = projections::YouthNamedBy(opened);
+    ASSIGN_OR_RETURN(const queries::EventFields opened, queries::ReadEventFields(first[0]));
+    youth = opened.YouthNamed();
   }
   return owners_.emplace(stream, std::move(youth)).first->second;
 }
@@ -486,56 +506,47 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
     batch_ = *std::move(batch);
     next_ = 0;
   }
-  size_t bytes = 0;
   for (; next_ < batch_->events.size(); ++next_) {
     const store::RecordedEvent& recorded = *batch_->events[next_];
-    if (bytes >= kMaxResponseBytes) {
+    if (response_.size() >= kMaxResponseBytes) {
       // Part of the batch: everything before the next event was examined. The rest follows
       // once this is written.
-      response_->set_checkpoint(progress.checkpoint());
+      PutVarintField(response_, v1::SubscribeResponse::kCheckpointFieldNumber,
+                     progress.checkpoint());
       last_sent_ = last_event_ = absl::Now();
       RETURN_IF_ERROR(Send());
       return Then::kWriting;
     }
-    v1::StoredEvent* event = response_->add_events();
-    ASSIGN_OR_RETURN(const bool received, Receives(recorded, event));
+    queries::EventFields fields;
+    ASSIGN_OR_RETURN(const bool received, Receives(recorded, fields));
     if (!received) {
       // Dropped with no mark of where it was; every drop holds the checkpoint back alike (see
       // Progress).
-      response_->mutable_events()->RemoveLast();
       if (partial_) progress.Withheld();
       continue;
     }
-    // No stream versions without the confidential kinds: a gap in a youth's versions would
-    // point at what is withheld (and, for a fact the deadline process dates, at its day).
-    if (hidden_) event->clear_stream_version();
-    // A frozen report's child-welfare counts, as GetReport gives them.
-    if (event->event().has_report_submitted() &&
-        !security::MaySeeChildWelfareFigures(caller_->who)) {
-      event->mutable_event()->mutable_report_submitted()->mutable_figures()->clear_child_welfare();
-    }
     ASSIGN_OR_RETURN(const std::string youth,
-                     projections::YouthConcerned(recorded, event->event(),
-                                                 [this](const std::string& stream) {
-                                                   return OwnerOf(stream);
-                                                 }));
-    ASSIGN_OR_RETURN(const bool in_clear, InClear(event->event(), youth));
-    RETURN_IF_ERROR(queries::AddPersonalData(event, in_clear, *service_->sealer_, shown_,
-                                             scope_.in_clear ? "not_recipient" : "not_allowed"));
+                     projections::YouthConcernedBy(
+                         recorded, [&fields] { return fields.YouthNamed(); },
+                         [this](const std::string& stream) { return OwnerOf(stream); }));
+    queries::Showing showing = showing_;
+    ASSIGN_OR_RETURN(showing.allowed, InClear(fields, youth));
+    event_.clear();
+    RETURN_IF_ERROR(queries::AppendStoredEvent(recorded, fields, showing, *service_->sealer_,
+                                               event_, shown_));
+    PutLength(response_, v1::SubscribeResponse::kEventsFieldNumber, event_);
+    ++response_events_;
     // Every event about a youth is a read of the youth's data, sealed or not.
-    shown_.Shown(youth, event->event().area_id(), /*in_clear=*/false);
+    shown_.Shown(youth, fields.area_id, /*in_clear=*/false);
     progress.Sent(recorded.position);
-    bytes += recorded.payload.size() + kEnvelopeBytes;
   }
   const store::SubscriptionBatch batch = *std::move(batch_);
   batch_.reset();
   progress.BatchEnd(batch.checkpoint);
-  response_->set_checkpoint(progress.checkpoint());
-  response_->set_caught_up(batch.caught_up);
   if (!batch.caught_up) marked_caught_up_ = false;
   const SubscriptionOptions& options = service_->options_;
   const absl::Time now = absl::Now();
-  if (response_->events_size() == 0 && options.idle_timeout > absl::ZeroDuration() &&
+  if (response_events_ == 0 && options.idle_timeout > absl::ZeroDuration() &&
       now - last_event_ >= options.idle_timeout) {
     return absl::UnavailableError(
         absl::StrCat("subscriber_idle_timeout_s: no event for ",
@@ -543,15 +554,15 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
                      ": the subscription was idle (nothing it follows happened; heartbeats were "
                      "read); resubscribe from your checkpoint"));
   }
-  const bool send_now = response_->events_size() > 0 ||
-                        (batch.caught_up && !marked_caught_up_) ||
+  const bool send_now = response_events_ > 0 || (batch.caught_up && !marked_caught_up_) ||
                         now - last_sent_ >= options.heartbeat;
   if (!send_now) {
-    // Not sent: what it holds (a checkpoint, no events) is filled again by the next batch.
-    response_->Clear();
+    // Not sent: it holds no event, and the next batch fills it.
     return batch.caught_up ? Then::kParked : Then::kAgain;
   }
-  if (response_->events_size() > 0) last_event_ = now;
+  PutVarintField(response_, v1::SubscribeResponse::kCheckpointFieldNumber, progress.checkpoint());
+  PutVarintField(response_, v1::SubscribeResponse::kCaughtUpFieldNumber, batch.caught_up);
+  if (response_events_ > 0) last_event_ = now;
   last_sent_ = now;
   marked_caught_up_ = batch.caught_up;
   // Last: once the write is started, the next step may run (from OnWriteDone) on another thread.
@@ -591,9 +602,9 @@ SubscriptionService::SubscriptionService(store::EventStore* events, security::Se
 
 SubscriptionService::~SubscriptionService() = default;
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  auto call = std::make_shared<Call>(this, request, runner_.Identify(*context, SubscribeMethod()));
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscriptionService::Subscribe(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  auto call = std::make_shared<Call>(this, *request, runner_.Identify(*context, SubscribeMethod()));
   auto* reactor = new Call::Reactor(call);
   {
     absl::MutexLock lock(&live_mu_);

@@ -13,6 +13,10 @@
 // idle timeout is due (one timer thread for every call). So 1,000 idle subscribers cost memory,
 // not threads.
 //
+// Responses are assembled as their wire form around the stored events (queries::AppendStoredEvent):
+// no event is parsed into a message or re-encoded; the filters read its type and category from
+// the record, and its area, kind and youth from its payload's top-level wire fields.
+//
 // Responses: a batch of matching events with the checkpoint after it (a batch over 1 MiB goes
 // out in several responses, each with its own checkpoint); a response with no events
 // when the subscription reaches the head (caught_up), and every `heartbeat` while nothing
@@ -92,7 +96,9 @@ struct SubscriptionOptions {
   std::function<absl::StatusOr<std::string>(absl::string_view area_id)> chief_of;
 };
 
-class SubscriptionService final : public v1::SubscriptionService::CallbackService {
+class SubscriptionService final
+    : public v1::SubscriptionService::WithRawCallbackMethod_Subscribe<
+          v1::SubscriptionService::CallbackService> {
  public:
   inline static constexpr uint32_t kDefaultBatch = 1000;
   inline static constexpr uint32_t kMaxBatch = 10'000;
@@ -107,8 +113,11 @@ class SubscriptionService final : public v1::SubscriptionService::CallbackServic
   // Waits for nothing: the pool runs every call's steps queued so far, then stops.
   ~SubscriptionService() override;
 
-  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
-      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+  // A raw method: the request is parsed here (INVALID_ARGUMENT "request: ..." if it is not a
+  // SubscribeRequest), and each response is a v1::SubscribeResponse's wire form assembled around
+  // the stored events (queries::AppendStoredEvent).
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
   int subscribers() const { return subscribers_.load(); }
 

@@ -349,6 +349,19 @@ TEST_F(AuditE2eTest, AHistoryRequestThatDoesNotParseIsInvalidArgument) {
   EXPECT_EQ(status.error_message(), "request: not a hotspot.v1.GetCaseHistoryRequest");
 }
 
+TEST_F(AuditE2eTest, ASubscribeRequestThatDoesNotParseIsInvalidArgument) {
+  v1::SubscribeRequest request;
+  request.set_from_position(1);
+  request.set_area_id(std::string("area-\xff\xfe", 7));
+  auto context = suite_->As(suite_->cast.integration, "");
+  auto reader = Subscriptions()->Subscribe(context.get(), request);
+  v1::SubscribeResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "request: not a hotspot.v1.SubscribeRequest");
+}
+
 TEST_F(AuditE2eTest, SubscriptionFiltersScopesAndLimits) {
   const scenario::Cast& cast = suite_->cast;
   v1::SubscribeRequest request;
