@@ -90,13 +90,16 @@ const rpc::Method& SubscribeMethod() {
 }  // namespace
 
 // One Subscribe call, a pull reactor: one step at a time runs on the service's worker pool
-// (Step): it reads what the subscription holds without waiting, and either starts one write
-// (the next step runs from OnWriteDone), or parks the call with no thread until the store
-// publishes past its cursor (Subscription::OnReady) or its next heartbeat or idle timeout is due
-// (the service's Timers). The reactor's reactions, the store's and the timers' callbacks and
-// Close() only wake it (Wake), which queues the next step unless one is queued, running or
-// writing: so there is never more than one step or one write at once, and a slow client holds
-// at most the response being written.
+// (Step): it reads what the subscription holds without waiting, and either fills a response, or
+// parks the call with no thread until the store publishes past its cursor
+// (Subscription::OnReady) or its next heartbeat or idle timeout is due (the service's Timers).
+// A filled response is written at once if no write is in flight, and the next step follows at
+// once, building the next response while this one is written and read; if a write is in flight,
+// the response is held and the step chain stops until that write is done (OnWriteDone starts
+// the held one and queues the next step). So there is never more than one step and one write at
+// once, and a slow client holds at most two responses: the one being written and the next. The
+// reactor's reactions, the store's and the timers' callbacks and Close() only wake the call
+// (Wake), which queues a step unless one is queued or running, or a response is held.
 class SubscriptionService::Call final
     : public std::enable_shared_from_this<SubscriptionService::Call> {
  public:
@@ -152,9 +155,12 @@ class SubscriptionService::Call final
   }
 
  private:
-  enum class Then { kWriting, kParked, kAgain };
+  // What a step did: started a write (kWriting: the next step builds the next response at once)
+  // or held its response for the write in flight (kHeld), parked, or has more to read (kAgain).
+  enum class Then { kWriting, kHeld, kParked, kAgain };
 
-  // Queues a step unless one is queued, running or writing (then that one looks again).
+  // Queues a step unless one is queued or running, or a response is held (then that one looks
+  // again).
   void Wake() {
     {
       absl::MutexLock lock(&mu_);
@@ -173,15 +179,51 @@ class SubscriptionService::Call final
   }
 
   void WriteDone(bool ok) {
+    uint64_t done_timer, write = 0;
+    bool next_step = false;
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
+      done_timer = stall_timer_;
       if (finished_) return;  // ended when the write stalled
       if (!ok) broken_ = true;
+      if (held_) {
+        // The held response's step chain resumes here: it is written now (unless the call is
+        // ending: then the next step ends it), and the next step builds the one after.
+        held_ = false;
+        next_step = true;
+        if (!broken_ && !cancelled_ && !stalled_) {
+          out_ = std::move(held_out_);
+          writing_ = true;
+          write = ++writes_;
+        }
+      } else if (broken_) {
+        // A step running or queued sees it; a parked call is woken to end.
+        if (busy_) {
+          woken_ = true;
+        } else {
+          busy_ = true;
+          next_step = true;
+        }
+      }
     }
-    service_->timers_.Cancel(stall_timer_);
-    written_ = true;
-    Queue();  // still busy: the write was this call's work in flight
+    service_->timers_.Cancel(done_timer);
+    if (write != 0) StartWriting(write);
+    if (next_step) Queue();
+  }
+
+  // Starts write number `write` of out_, with its stall timer.
+  void StartWriting(uint64_t write) {
+    if (service_->options_.stall_timeout != absl::InfiniteDuration()) {
+      std::weak_ptr<Call> weak = weak_from_this();
+      const uint64_t timer =
+          service_->timers_.At(absl::Now() + service_->options_.stall_timeout, [weak, write] {
+            if (std::shared_ptr<Call> self = weak.lock()) self->Stalled(write);
+          });
+      absl::MutexLock lock(&mu_);
+      if (writes_ == write) stall_timer_ = timer;
+    }
+    reactor_->StartWrite(&out_);
   }
 
   // The stall timer of write `write`: ends the call if that write is still in flight. (A timer
@@ -191,19 +233,26 @@ class SubscriptionService::Call final
     {
       absl::MutexLock lock(&mu_);
       if (!writing_ || writes_ != write || finished_) return;
-      finished_ = true;  // claimed: WriteDone does nothing, so no step runs from here on
+      stalled_ = true;
+      if (busy_ && !held_) {
+        // A step is queued or running: it (or the one it queues) ends the call.
+        woken_ = true;
+        return;
+      }
+      // No step runs, and none will: the call's state is this thread's.
+      finished_ = true;  // claimed: WriteDone does nothing from here on
+      held_ = false;
     }
-    // No step runs while a write is in flight: the call's state is this thread's.
-    Finish(rpc::ReaderStalled(service_->options_.stall_timeout,
-                              "resubscribe from your checkpoint, and read steadily"));
+    Finish(Ended());
   }
 
   void Step() {
     absl::StatusOr<Then> then = Run();
     if (!then.ok()) return Finish(then.status());
     switch (*then) {
+      case Then::kHeld:
+        return;  // WriteDone resumes the chain
       case Then::kWriting:
-        return;
       case Then::kAgain:
         return Queue();
       case Then::kParked:
@@ -237,15 +286,19 @@ class SubscriptionService::Call final
     Queue();
   }
 
-  // The call's status once it was cancelled or its stream broke.
+  // The call's status once it was cancelled, its stream broke or its reader stalled.
   absl::Status Ended() {
     absl::MutexLock lock(&mu_);
+    if (stalled_ && !closed_) {
+      return rpc::ReaderStalled(service_->options_.stall_timeout,
+                                "resubscribe from your checkpoint, and read steadily");
+    }
     return closed_ ? ShuttingDown() : absl::CancelledError("the client went away");
   }
   bool Stopped() {
     absl::MutexLock lock(&mu_);
     woken_ = false;  // this step looks at everything a wake would
-    return cancelled_ || broken_;
+    return cancelled_ || broken_ || stalled_;
   }
 
   void Finish(absl::Status status) {
@@ -267,29 +320,32 @@ class SubscriptionService::Call final
     reactor_->Finish(rpc::ToGrpcStatus(status));
   }
 
-  // One step: OK(kWriting) once a write is started, kParked when caught up with nothing to send,
-  // kAgain to go on reading; an error (or OK status) to end the call with.
+  // One step: kWriting once a write is started, kHeld once a response is held for the write in
+  // flight, kParked when caught up with nothing to send, kAgain to go on reading; an error (or
+  // OK status) to end the call with.
   absl::StatusOr<Then> Run();
   absl::Status Open();
-  // Records what the response discloses, then starts its write.
-  absl::Status Send() {
+  // Records what the response discloses, then starts its write (kWriting), or holds it while
+  // another is written (kHeld). Starts the next response.
+  absl::StatusOr<Then> Send() {
     RETURN_IF_ERROR(service_->runner_.Record(*caller_, SubscribeMethod(), shown_));
+    grpc::ByteBuffer response = rpc::OwningByteBuffer(std::move(response_));
+    Fresh();
     uint64_t write;
     {
       absl::MutexLock lock(&mu_);
+      if (writing_) {
+        if (stalled_ || cancelled_ || broken_) return Then::kAgain;  // the next step ends it
+        held_out_ = std::move(response);
+        held_ = true;
+        return Then::kHeld;
+      }
+      out_ = std::move(response);
       writing_ = true;
       write = ++writes_;
     }
-    if (service_->options_.stall_timeout != absl::InfiniteDuration()) {
-      std::weak_ptr<Call> weak = weak_from_this();
-      stall_timer_ =
-          service_->timers_.At(absl::Now() + service_->options_.stall_timeout, [weak, write] {
-            if (std::shared_ptr<Call> self = weak.lock()) self->Stalled(write);
-          });
-    }
-    out_ = rpc::OwningByteBuffer(std::move(response_));
-    reactor_->StartWrite(&out_);
-    return absl::OkStatus();
+    StartWriting(write);
+    return Then::kWriting;
   }
   void Fresh() {
     response_.clear();
@@ -325,10 +381,19 @@ class SubscriptionService::Call final
   uint64_t writes_ ABSL_GUARDED_BY(mu_) = 0;    // writes started: the number of the last
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Touched by one step at a time (and by WriteDone, while no step runs).
+  bool stalled_ ABSL_GUARDED_BY(mu_) = false;  // a write was not taken for the stall timeout
+  // A filled response waits for the write in flight (held_out_); the step chain stops until it
+  // is written.
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  // The response being written, set by whoever starts its write (under mu_, with writing_), and
+  // the response held (under mu_).
+  grpc::ByteBuffer out_;
+  grpc::ByteBuffer held_out_ ABSL_GUARDED_BY(mu_);
+  uint64_t stall_timer_ ABSL_GUARDED_BY(mu_) = 0;  // of the write in flight
+
+  // Touched by one step at a time.
   bool opened_ = false;
   bool admitted_ = false;  // the caller holds its call slot and role
-  bool written_ = false;  // the response was written: start a fresh one
   std::optional<rpc::PrincipalLimits::Slot> call_slot_;
   std::optional<rpc::PrincipalLimits::Slot> own_;  // the principal's subscription slot
   bool counted_ = false;                          // holds one of max_subscribers
@@ -346,12 +411,10 @@ class SubscriptionService::Call final
   absl::Time last_sent_;
   absl::Time last_event_;  // sent, for the idle timeout
   uint64_t timer_ = 0;
-  uint64_t stall_timer_ = 0;  // of the write in flight
-  // The response being filled, a v1::SubscribeResponse's wire form (its events so far), and then
-  // while it is written; its events; one StoredEvent's wire form.
+  // The response being filled, a v1::SubscribeResponse's wire form (its events so far); its
+  // events; one StoredEvent's wire form.
   std::string response_;
   int response_events_ = 0;
-  grpc::ByteBuffer out_;
   std::string event_;
   security::Disclosures shown_;  // of the response being filled
   std::map<std::string, std::string, std::less<>> owners_;  // stream -> youth, this call
@@ -494,10 +557,6 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
     RETURN_IF_ERROR(Open());
     opened_ = true;
   }
-  if (written_) {
-    Fresh();
-    written_ = false;
-  }
   Progress& progress = *progress_;
   if (!batch_.has_value()) {
     absl::StatusOr<store::SubscriptionBatch> batch =
@@ -514,8 +573,7 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
       PutVarintField(response_, v1::SubscribeResponse::kCheckpointFieldNumber,
                      progress.checkpoint());
       last_sent_ = last_event_ = absl::Now();
-      RETURN_IF_ERROR(Send());
-      return Then::kWriting;
+      return Send();
     }
     queries::EventFields fields;
     ASSIGN_OR_RETURN(const bool received, Receives(recorded, fields));
@@ -565,9 +623,7 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
   if (response_events_ > 0) last_event_ = now;
   last_sent_ = now;
   marked_caught_up_ = batch.caught_up;
-  // Last: once the write is started, the next step may run (from OnWriteDone) on another thread.
-  RETURN_IF_ERROR(Send());
-  return Then::kWriting;
+  return Send();
 }
 
 uint64_t SubscriptionService::HeadFor(const security::SubscriptionScope& scope) const {

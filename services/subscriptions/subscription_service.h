@@ -1,17 +1,19 @@
 // SubscriptionService: hotspot.v1.SubscriptionService for integrating systems. Each call follows
 // the log through a store Subscription (the filters on categories and event types run in the
 // store, or here for a subscriber without the confidential kinds; the area filter here, on the
-// event's area_id, before anything is unsealed), and sends one batch at a time: the next batch
-// is read only once gRPC has taken the last, so a slow client holds at most one batch in server
-// memory. At most `max_subscribers` calls at once; more get RESOURCE_EXHAUSTED.
+// event's area_id, before anything is unsealed), and writes one response at a time: the next is
+// built while the last is written, and held until gRPC has taken the last, so a slow client
+// holds at most two responses in server memory. At most `max_subscribers` calls at once; more
+// get RESOURCE_EXHAUSTED.
 //
 // Threads. No call holds a thread. A call is a pull reactor with one write in flight (in the
 // style of gRPC's route_guide callback example): its steps (reading the store, unsealing, the
-// access-log records) run one at a time on a small pool shared by every call (`workers`), and a
-// step ends by starting a write (OnWriteDone queues the next) or, caught up, by parking the call
-// until the store publishes past its cursor (store::Subscription::OnReady) or its heartbeat or
-// idle timeout is due (one timer thread for every call). So 1,000 idle subscribers cost memory,
-// not threads.
+// access-log records) run one at a time on a small pool shared by every call (`workers`); a
+// step that filled a response starts its write and the next step follows at once, or, with a
+// write in flight, holds it (OnWriteDone writes it and queues the next step); caught up, a step
+// parks the call until the store publishes past its cursor (store::Subscription::OnReady) or its
+// heartbeat or idle timeout is due (one timer thread for every call). So 1,000 idle subscribers
+// cost memory, not threads.
 //
 // Responses are assembled as their wire form around the stored events (queries::AppendStoredEvent):
 // no event is parsed into a message or re-encoded; the filters read its type and category from
