@@ -98,6 +98,40 @@ TEST(AeadTest, ReusedContextsKeepEveryOperationApart) {
   for (std::thread& t : threads) t.join();
 }
 
+// A run of values under one key reuses the key's schedule (only the nonce is set): each still
+// opens alone, and a key that differs in its last byte only, a failed opening or a sealing
+// between them is never taken for the run's key.
+TEST(AeadTest, ValuesUnderOneKeyInARowOpenAndNothingBetweenIsTakenForTheirKey) {
+  const std::string a(internal::kKeyBytes, 'k');
+  std::string b = a;
+  b.back() = 'm';
+  std::vector<std::string> sealed;
+  for (int i = 0; i < 30; ++i) {
+    sealed.push_back(*internal::Seal(a, absl::StrCat("field", i), absl::StrCat("text ", i)));
+  }
+  const std::string under_b = *internal::Seal(b, "field-b", "text b");
+  auto opens = [&](const std::string& key, int i) {
+    absl::StatusOr<std::string> opened = internal::Open(key, absl::StrCat("field", i), sealed[i]);
+    return opened.ok() && *opened == absl::StrCat("text ", i);
+  };
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(opens(a, i)) << i;
+  std::string altered = sealed[10];
+  altered.back() ^= 0x01;
+  EXPECT_EQ(internal::Open(a, "field10", altered).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(opens(a, 11));
+  EXPECT_EQ(internal::Open(a, "field-b", under_b).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(opens(b, 12));
+  EXPECT_TRUE(opens(a, 12));
+  EXPECT_EQ(*internal::Open(b, "field-b", under_b), "text b");
+  EXPECT_FALSE(opens(b, 13));
+  EXPECT_TRUE(opens(a, 13));
+  EXPECT_EQ(internal::Open(a, "field14", sealed[15]).status().code(), absl::StatusCode::kDataLoss);
+  const std::string again = *internal::Seal(a, "field-again", "sealed between openings");
+  EXPECT_TRUE(opens(a, 16));
+  EXPECT_EQ(*internal::Open(a, "field-again", again), "sealed between openings");
+  for (int i = 17; i < 30; ++i) EXPECT_TRUE(opens(a, i)) << i;
+}
+
 TEST(KeyStoreTest, MasterKeyFileIsCreatedOwnerOnlyAndReused) {
   TempDir dir;
   SealedValue sealed;
