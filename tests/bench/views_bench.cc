@@ -16,7 +16,8 @@
 //    (after a second's warm-up): the highest command rate the server sustains (issue 16 §3).
 //    projection_lag: at that rate (or `--lag_per_s`, then not measured first), at most 256 calls
 //    in flight, the time from a command's answer to the views reaching its position, seen by
-//    polling AdminService.GetProjectionStatus.
+//    polling AdminService.GetProjectionStatus every --lag_poll_ms (back to back, the polling
+//    took a core from the server on a 2-core machine).
 //
 // With --json, one JSON object per line per measurement, "bench" one of "rocksdb_readseq",
 // "rebuild_all", "get_case", "list_commitments", "sustained_commands", "projection_lag". Figures are printed, never
@@ -55,6 +56,9 @@ ABSL_FLAG(int, background_per_s, 1000, "commands a second in the background of t
 ABSL_FLAG(int, lag_per_s, 0,
           "commands a second while measuring projection lag; 0: the highest rate the server "
           "sustains, measured first (64 calls in flight: sustained_commands)");
+ABSL_FLAG(int, lag_poll_ms, 1,
+          "milliseconds between polls of the views' progress while measuring projection lag "
+          "(0: back to back)");
 ABSL_FLAG(std::string, hotspotd, HOTSPOTD_PATH, "the hotspotd binary");
 ABSL_FLAG(bool, reuse_log, false,
           "keep the log a previous run left in --dir instead of building it again");
@@ -364,6 +368,7 @@ int Main() {
         uint64_t lowest = UINT64_MAX;
         for (const auto& v : status.views()) lowest = std::min<uint64_t>(lowest, v.checkpoint());
         reached.emplace_back(lowest, absl::Now());
+        absl::SleepFor(absl::Milliseconds(absl::GetFlag(FLAGS_lag_poll_ms)));
       }
     }
     std::vector<uint32_t> lags;
