@@ -1,5 +1,5 @@
 // A protobuf message's wire form, written and read by hand, for what is served as stored bytes
-// without parsing them into messages (queries::AppendAllowedStoredEvent, the audit's history):
+// without parsing them into messages (queries::AppendStoredEvent: histories and subscriptions):
 // varints, tags and length-delimited fields out; a message's fields one by one in, without its
 // schema. Encodings as https://protobuf.dev/programming-guides/encoding/ gives them; proto3's
 // implicit presence for the scalar helpers (a zero or an empty string is not written).
@@ -116,6 +116,18 @@ class WireReader {
   const char* const end_;
   bool failed_ = false;
 };
+
+// The last field `number` of wire type `type` in `message` (a parser keeps the last of a singular
+// field), into `found`; found.number is 0 if there is none. False if `message` is not a wire form.
+inline bool FindLast(absl::string_view message, int number, WireType type, WireField& found) {
+  found = WireField();
+  WireReader reader(message);
+  WireField field;
+  while (reader.Next(field)) {
+    if (field.number == number && field.type == type) found = field;
+  }
+  return !reader.failed();
+}
 
 }  // namespace hotspot::common::wire
 

@@ -16,6 +16,7 @@
 namespace hotspot::queries {
 
 using common::wire::kLength;
+using common::wire::FindLast;
 using common::wire::kVarint;
 using common::wire::PutLength;
 using common::wire::PutStringField;
@@ -292,15 +293,10 @@ bool FindSealedWire(const Descriptor* type, absl::string_view bytes,
 // Whether a SealedText's wire form holds a ciphertext (an empty one stands for a text not
 // given); false if it is not a wire form.
 bool HoldsCiphertext(absl::string_view sealed, bool& holds) {
-  holds = false;
-  WireReader reader(sealed);
   WireField field;
-  while (reader.Next(field)) {
-    if (field.number == v1::SealedText::kCiphertextFieldNumber && field.type == kLength) {
-      holds = !field.value.empty();
-    }
-  }
-  return !reader.failed();
+  const bool wire = FindLast(sealed, v1::SealedText::kCiphertextFieldNumber, kLength, field);
+  holds = field.number != 0 && !field.value.empty();
+  return wire;
 }
 
 absl::Status NotAnEvent(uint64_t position) {
@@ -316,13 +312,9 @@ std::string EventFields::YouthNamed() const {
       KindFieldNumbers("youth_id", FieldDescriptor::TYPE_STRING);
   const auto it = youth_fields->find(kind);
   if (it == youth_fields->end()) return std::string();
-  absl::string_view youth;  // the last one, as a parser keeps it
-  WireReader reader(kind_bytes);
-  WireField field;
-  while (reader.Next(field)) {
-    if (field.number == it->second && field.type == kLength) youth = field.value;
-  }
-  return std::string(youth);
+  WireField youth;
+  FindLast(kind_bytes, it->second, kLength, youth);
+  return youth.number != 0 ? std::string(youth.value) : std::string();
 }
 
 absl::StatusOr<EventFields> ReadEventFields(const store::RecordedEvent& recorded) {
@@ -379,13 +371,8 @@ bool AppendWithout(absl::string_view message, const int* path, size_t depth, std
 
 // Whether the bool field `number` of a message's wire form is set (the last one counts).
 bool BoolSet(absl::string_view message, int number) {
-  bool set = false;
-  WireReader reader(message);
   WireField field;
-  while (reader.Next(field)) {
-    if (field.number == number && field.type == kVarint) set = field.varint != 0;
-  }
-  return set;
+  return FindLast(message, number, kVarint, field) && field.number != 0 && field.varint != 0;
 }
 
 }  // namespace
@@ -431,12 +418,11 @@ absl::Status AppendStoredEvent(const store::RecordedEvent& recorded, const Event
   }
   uint64_t legal_basis = v1::LEGAL_BASIS_UNSPECIFIED;
   if (auto basis = LegalBasisFields().find(fields.kind); basis != LegalBasisFields().end()) {
-    WireReader reader(fields.kind_bytes);
     WireField field;
-    while (reader.Next(field)) {
-      if (field.number == basis->second && field.type == kVarint) legal_basis = field.varint;
+    if (!FindLast(fields.kind_bytes, basis->second, kVarint, field)) {
+      return NotAnEvent(recorded.position);
     }
-    if (reader.failed()) return NotAnEvent(recorded.position);
+    if (field.number != 0) legal_basis = field.varint;
   }
   // (A digest is a top-level bytes field: the walk passes it by.)
   std::vector<std::pair<std::string, absl::string_view>> sealed;
