@@ -250,12 +250,13 @@ TEST_F(CommandServiceTest, APlanAndAClosureStandOnADecisionOfTheTaskForceOrSteer
   ExpectRefused(cast_->chief, plan, grpc::StatusCode::INVALID_ARGUMENT, "decision_id: required");
   plan.set_decision_id("decision-unknown");
   ExpectRefused(cast_->chief, plan, grpc::StatusCode::INVALID_ARGUMENT, "meeting_id: required");
+  // Another youth, referred before the meeting is held (held_at is now, in whole seconds).
+  const std::string other = Accepted();
   const std::string meeting = HeldMeetingWith(youth);
   plan.set_meeting_id(meeting);
   ExpectRefused(cast_->chief, plan, grpc::StatusCode::FAILED_PRECONDITION,
                 "decision_id: decision-unknown is no decision recorded at " + meeting);
-  // About another youth.
-  const std::string other = Accepted();
+  // About the other youth.
   auto agenda = Req<v1::AddAgendaItemRequest>();
   agenda.set_meeting_id(meeting);
   agenda.set_youth_id(other);
