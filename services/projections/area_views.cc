@@ -13,29 +13,12 @@ namespace {
 
 using K = v1::Event::KindCase;
 
-// Lets `change` edit the escalation `id` in place (a missing one is left alone), and moves its
-// index rows with the change (level, resolved).
+// Lets `change` edit the escalation `id` in place (a missing one is left alone); its index rows
+// follow the change (level, resolved) when the batch is written.
 template <typename Fn>
 absl::Status UpdateEscalation(Rows& rows, const std::string& id, Fn change) {
-  std::vector<std::string> before, after;
-  RETURN_IF_ERROR(
-      UpdateRow<v1::EscalationView>(rows, EscalationKey(id), [&](v1::EscalationView& e) {
-        before = EscalationIndexKeys(e);
-        change(e);
-        after = EscalationIndexKeys(e);
-      }));
-  Reindex(rows, before, after);
-  return absl::OkStatus();
-}
-
-// Writes `row` at `key` in place of the row there, if any, and moves its index rows
-// (`index_keys`) with it.
-template <typename Message>
-absl::Status Replace(Rows& rows, const std::string& key, Message row,
-                     std::vector<std::string> (*index_keys)(const Message&)) {
-  ASSIGN_OR_RETURN(const Message* was, rows.Find<Message>(key));
-  Reindex(rows, was == nullptr ? std::vector<std::string>() : index_keys(*was), index_keys(row));
-  PutRow(rows, key, std::move(row));
+  ASSIGN_OR_RETURN(v1::EscalationView* const e, rows.Edit(EscalationKey(id), &EscalationIndexKeys));
+  if (e != nullptr) change(*e);
   return absl::OkStatus();
 }
 
@@ -94,7 +77,7 @@ absl::Status EscalationsView::Apply(const store::RecordedEvent& recorded, const 
       FromText(r.reason(), e.mutable_reason());
       e.set_days_to_resolve(-1);
       RETURN_IF_ERROR(
-          Replace(rows, EscalationKey(r.escalation_id()), std::move(e), EscalationIndexKeys));
+          rows.Replace(EscalationKey(r.escalation_id()), std::move(e), &EscalationIndexKeys));
       return absl::OkStatus();
     }
     case K::kEscalationAcknowledged:
@@ -367,7 +350,7 @@ absl::Status MeetingsView::Apply(const store::RecordedEvent& recorded, const v1:
       meeting.set_body_id(m.body_id());
       *meeting.mutable_scheduled_at() = m.scheduled_at();
       RETURN_IF_ERROR(
-          Replace(rows, MeetingKey(m.meeting_id()), std::move(meeting), MeetingIndexKeys));
+          rows.Replace(MeetingKey(m.meeting_id()), std::move(meeting), &MeetingIndexKeys));
       return absl::OkStatus();
     }
     case K::kMeetingHeld: {

@@ -7,7 +7,7 @@
 //                                                                 (AgencyEscalated)
 //   area[-agency][-open][-level]/<area_id>[/<target agency>][/<NN level>]/<raised, %020d>/<id>
 //                                                                 index rows (keys only, see
-//                                                                 Reindex), oldest first, one
+//                                                                 Rows::Replace), oldest first, one
 //                                                                 family for each combination
 //                                                                 of the filters
 //                                                                 (EscalationsOfAreaWhere)
@@ -109,7 +109,7 @@ class EscalationsView final : public View {
 //   chief/<area_id>                                     LeadershipContact: the appointed chief
 //                                                       (person), for the read side's policy
 //   agency/<agency_id>                                  AgencyView (the directory)
-//   agencies-of/<area_id>/<agency_id>                   index row (key only, see Reindex): an
+//   agencies-of/<area_id>/<agency_id>                   index row (key only, see Rows::Replace): an
 //                                                       agency serving the area, by id
 //   report/<area_id>/<yyyymmdd>-<yyyymmdd>/<position>   SubmittedReport (the period; frozen)
 //   measure/<area_id>/<measure>                         MeasureDefinition

@@ -509,22 +509,17 @@ v1::CaseView Referred(const store::RecordedEvent& recorded, const v1::Event& eve
   return c;
 }
 
-// Reads, changes and writes back one case; a case that does not exist is left alone.
-// Its index rows follow the change (status, agencies involved).
+// Changes one case in place; a case that does not exist is left alone. Its index rows follow
+// the change (status, agencies involved) when the batch is written.
 template <typename Fn>
 absl::Status UpdateCase(Rows& rows, const std::string& youth_id,
                         const store::RecordedEvent& recorded, Fn change) {
   if (youth_id.empty()) return absl::OkStatus();
-  std::vector<std::string> before, after;
-  RETURN_IF_ERROR(UpdateRow<v1::CaseView>(rows, CaseKey(youth_id), [&](v1::CaseView& c) {
-    before = CaseIndexKeys(c);
-    change(c);
-    c.set_position(recorded.position);
-    if (!security::IsConfidentialEventType(recorded.type))
-      c.set_position_for_all(recorded.position);
-    after = CaseIndexKeys(c);
-  }));
-  Reindex(rows, before, after);
+  ASSIGN_OR_RETURN(v1::CaseView* const c, rows.Edit(CaseKey(youth_id), &CaseIndexKeys));
+  if (c == nullptr) return absl::OkStatus();
+  change(*c);
+  c->set_position(recorded.position);
+  if (!security::IsConfidentialEventType(recorded.type)) c->set_position_for_all(recorded.position);
   return absl::OkStatus();
 }
 
@@ -539,14 +534,8 @@ absl::StatusOr<std::string> Owner(Rows& rows, const std::string& key) {
 absl::Status CasesView::Apply(const store::RecordedEvent& recorded, const v1::Event& event,
                               Rows& rows) {
   if (event.kind_case() == K::kYouthReferred) {
-    const std::string key = CaseKey(event.youth_referred().youth_id());
-    ASSIGN_OR_RETURN(const v1::CaseView* was, rows.Find<v1::CaseView>(key));
-    const std::vector<std::string> before =
-        was == nullptr ? std::vector<std::string>() : CaseIndexKeys(*was);
-    v1::CaseView c = Referred(recorded, event);
-    Reindex(rows, before, CaseIndexKeys(c));
-    PutRow(rows, key, std::move(c));
-    return absl::OkStatus();
+    return rows.Replace(CaseKey(event.youth_referred().youth_id()), Referred(recorded, event),
+                        &CaseIndexKeys);
   }
   if (recorded.category() == "youth") {
     return UpdateCase(rows, recorded.stream, recorded,
@@ -761,18 +750,12 @@ absl::Status CommitmentsView::Apply(const store::RecordedEvent& recorded, const 
                                     Rows& rows) {
   const std::string& id = CommitmentIdOf(event);
   if (id.empty()) return absl::OkStatus();
-  v1::CommitmentView c;
-  std::vector<std::string> before;
-  ASSIGN_OR_RETURN(const bool found, GetRow(rows, CommitmentKey(id), &c));
-  if (found) before = CommitmentIndexKeys(c);
   if (event.kind_case() == K::kCommitmentMade) {
-    c = Made(recorded, event);
-  } else {
-    if (!found) return absl::OkStatus();
-    Change(c, recorded, event);  // the due date may change
+    return rows.Replace(CommitmentKey(id), Made(recorded, event), &CommitmentIndexKeys);
   }
-  Reindex(rows, before, CommitmentIndexKeys(c));
-  PutRow(rows, CommitmentKey(id), std::move(c));
+  ASSIGN_OR_RETURN(v1::CommitmentView* const c,
+                   rows.Edit(CommitmentKey(id), &CommitmentIndexKeys));
+  if (c != nullptr) Change(*c, recorded, event);  // the due date may change
   return absl::OkStatus();
 }
 

@@ -7,7 +7,7 @@
 //                                                changes)
 //   e2y/<escalation_id>                          the youth an escalation concerns
 //   area[-agency][-status][-urgency]/<area_id>[/<agency_id>][/<NN status>][/<NN urgency>]/
-//     <youth_id>                                 index rows (keys only, see Reindex) of the
+//     <youth_id>                                 index rows (keys only, see Rows::Replace) of the
 //                                                cases, in the order ListCases reads them, one
 //                                                family for each combination of its filters
 //                                                (CasesOfAreaWhere)

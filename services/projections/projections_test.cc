@@ -2,6 +2,7 @@
 // Sjælør scenario in it.
 #include <array>
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 
@@ -158,6 +159,84 @@ TEST(RowsTest, DecodedRowsAreCoherentWithRawReadsAndWrittenAtFlush) {
   // Bytes that do not parse are DATA_LOSS.
   rows.Put("case/bad", "\xff\xff");
   EXPECT_EQ(rows.Find<v1::CaseView>("case/bad").status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Rows in memory that log every write and delete that reaches them.
+class LoggedRows final : public Rows {
+ public:
+  std::map<std::string, std::string> rows;
+  std::vector<std::string> writes;  // "put <key>" or "delete <key>", in order
+
+ protected:
+  absl::StatusOr<std::optional<std::string>> Load(absl::string_view key) override {
+    auto it = rows.find(std::string(key));
+    if (it == rows.end()) return std::nullopt;
+    return it->second;
+  }
+  void Store(absl::string_view key, absl::string_view value) override {
+    writes.push_back(absl::StrCat("put ", key));
+    rows[std::string(key)] = std::string(value);
+  }
+  void Erase(absl::string_view key) override {
+    writes.push_back(absl::StrCat("delete ", key));
+    rows.erase(std::string(key));
+  }
+};
+
+std::vector<std::string> ByStatus(const v1::CaseView& c) {
+  return {absl::StrFormat("idx/%02d/%s", c.status(), c.youth_id())};
+}
+
+// A row written with its index moves its index rows at Flush(), once however often the batch
+// changed it: from the rows it stood under as stored to the ones it stands under then.
+TEST(RowsTest, AnIndexedRowMovesItsIndexRowsOnceAtFlush) {
+  LoggedRows rows;
+  v1::CaseView row;
+  row.set_youth_id("y1");
+  row.set_status(v1::CASE_STATUS_REFERRED);
+  ASSERT_TRUE(rows.Replace("case/y1", row, &ByStatus).ok());
+  for (const v1::CaseStatus status : {v1::CASE_STATUS_ACCEPTED, v1::CASE_STATUS_ACTIVE}) {
+    absl::StatusOr<v1::CaseView*> c = rows.Edit("case/y1", &ByStatus);
+    ASSERT_TRUE(c.ok() && *c != nullptr);
+    (*c)->set_status(status);
+  }
+  EXPECT_TRUE(rows.writes.empty());
+  rows.Flush();
+  const std::string planned = absl::StrFormat("idx/%02d/y1", v1::CASE_STATUS_ACTIVE);
+  EXPECT_THAT(rows.writes, ::testing::ElementsAre("put case/y1", "put " + planned));
+
+  // The next batch moves it from what is stored.
+  rows.writes.clear();
+  ASSERT_TRUE(rows.Edit("case/y1", &ByStatus).ok());
+  (*rows.Edit("case/y1", &ByStatus))->set_status(v1::CASE_STATUS_CLOSED);
+  rows.Flush();
+  const std::string closed = absl::StrFormat("idx/%02d/y1", v1::CASE_STATUS_CLOSED);
+  EXPECT_THAT(rows.writes,
+              ::testing::ElementsAre("put case/y1", "delete " + planned, "put " + closed));
+
+  // Changed before its index was given: the index rows it stood under are read from the store.
+  rows.writes.clear();
+  (*rows.Edit<v1::CaseView>("case/y1"))->set_status(v1::CASE_STATUS_REFERRED);
+  ASSERT_TRUE(rows.Edit("case/y1", &ByStatus).ok());
+  rows.Flush();
+  const std::string referred = absl::StrFormat("idx/%02d/y1", v1::CASE_STATUS_REFERRED);
+  EXPECT_THAT(rows.writes,
+              ::testing::ElementsAre("put case/y1", "delete " + closed, "put " + referred));
+
+  // Replaced: from the stored row's index rows. Deleted: its index rows go with it.
+  rows.writes.clear();
+  row.set_status(v1::CASE_STATUS_ACCEPTED);
+  ASSERT_TRUE(rows.Replace("case/y1", row, &ByStatus).ok());
+  rows.Delete("case/y1");
+  rows.Flush();
+  EXPECT_THAT(rows.writes, ::testing::ElementsAre("delete " + referred, "delete case/y1"));
+  EXPECT_TRUE(rows.rows.empty());
+
+  // A missing row edited with its index stays missing and writes nothing.
+  rows.writes.clear();
+  EXPECT_EQ(*rows.Edit("case/none", &ByStatus), nullptr);
+  rows.Flush();
+  EXPECT_TRUE(rows.writes.empty());
 }
 
 // A half-year flagged without its report shows in the area view until a half-yearly report of
@@ -1257,6 +1336,7 @@ TEST_F(ProjectionsTest, AFailedBatchWritesNoneOfItsRows) {
     views.push_back(std::make_unique<FailingView>(head / 2));
     ProjectorOptions small_batches;
     small_batches.batch_events = 50;  // earlier batches commit; the failing one must not
+    small_batches.batch_time = absl::ZeroDuration();  // one event a write
     auto projector =
         *Projector::Open(small_batches, events_.get(), std::move(views), dir_.Sub("views"));
     const absl::Status stopped = projector->WaitFor(head, absl::Now() + absl::Seconds(10));

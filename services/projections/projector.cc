@@ -24,8 +24,8 @@ using store::internal::FromRocks;
 
 std::string CheckpointKey(absl::string_view view) { return absl::StrCat("checkpoint/", view); }
 
-// The rows a batch has written, per view (column family), in memory until the batch is written
-// in one WriteBatch. A row written many times in a batch goes to the database once.
+// The rows a batch writes, as one WriteBatch, and, per view (column family), the rows written
+// as bytes while the batch is applied, so that the batch reads its own writes.
 class Batch {
  public:
   using Overlay = absl::flat_hash_map<std::string, std::optional<std::string>>;
@@ -34,34 +34,33 @@ class Batch {
 
   Overlay& Of(rocksdb::ColumnFamilyHandle* family) { return overlays_[family]; }
   rocksdb::DB* db() const { return db_; }
+  rocksdb::WriteBatch& rows() { return write_; }
 
-  // Every row written, plus `extra` (e.g. checkpoints) in the default family, as one WriteBatch.
+  // Every row written, plus `extra` (e.g. checkpoints) in the default family, in one write.
   absl::Status Write(const rocksdb::WriteOptions& options,
                      const std::vector<std::pair<std::string, std::string>>& extra) {
-    rocksdb::WriteBatch write;
-    for (const auto& [family, rows] : overlays_) {
-      for (const auto& [key, value] : rows) {
-        RETURN_IF_ERROR(FromRocks(
-            value.has_value() ? write.Put(family, key, *value) : write.Delete(family, key),
-            "staging a view row"));
-      }
-    }
     for (const auto& [key, value] : extra) {
-      RETURN_IF_ERROR(FromRocks(write.Put(key, value), "staging a checkpoint"));
+      RETURN_IF_ERROR(FromRocks(write_.Put(key, value), "staging a checkpoint"));
     }
-    return FromRocks(db_->Write(options, &write), "writing views");
+    return FromRocks(db_->Write(options, &write_), "writing views");
   }
 
  private:
   rocksdb::DB* const db_;
+  rocksdb::WriteBatch write_;
   absl::node_hash_map<rocksdb::ColumnFamilyHandle*, Overlay> overlays_;  // stable references
 };
 
-// A view's rows in the batch being built, read through to the database.
+// A view's rows in the batch being built, read through to the database. Every write goes to the
+// batch's WriteBatch as it comes (a later write of a key wins); the rows written as bytes before
+// Flush() are kept in the overlay too, for the batch's own reads.
 class BatchRows final : public Rows {
  public:
   BatchRows(Batch* batch, rocksdb::ColumnFamilyHandle* family)
-      : db_(batch->db()), family_(family), rows_(batch->Of(family)) {}
+      : db_(batch->db()), family_(family), write_(batch->rows()), rows_(batch->Of(family)) {}
+
+  // The first error staging a write (the batch must not be written then).
+  const absl::Status& status() const { return status_; }
 
  protected:
   absl::StatusOr<std::optional<std::string>> Load(absl::string_view key) override {
@@ -74,14 +73,25 @@ class BatchRows final : public Rows {
     return value;
   }
   void Store(absl::string_view key, absl::string_view value) override {
-    rows_[key] = std::string(value);
+    Staged(write_.Put(family_, rocksdb::Slice(key.data(), key.size()),
+                      rocksdb::Slice(value.data(), value.size())));
+    if (!flushing()) rows_[key] = std::string(value);
   }
-  void Erase(absl::string_view key) override { rows_[key] = std::nullopt; }
+  void Erase(absl::string_view key) override {
+    Staged(write_.Delete(family_, rocksdb::Slice(key.data(), key.size())));
+    if (!flushing()) rows_[key] = std::nullopt;
+  }
 
  private:
+  void Staged(const rocksdb::Status& s) {
+    if (status_.ok() && !s.ok()) status_ = FromRocks(s, "staging a view row");
+  }
+
   rocksdb::DB* const db_;
   rocksdb::ColumnFamilyHandle* const family_;
+  rocksdb::WriteBatch& write_;
   Batch::Overlay& rows_;
+  absl::Status status_;
 };
 
 }  // namespace
@@ -189,8 +199,12 @@ struct Projector::Impl {
     store::SubscriptionBatch batch;
     std::unique_ptr<google::protobuf::Arena> arena;  // owns the events
     std::vector<v1::Event*> events;                  // batch.events, parsed
+    size_t applied = 0;                              // of them, applied to the views
   };
   static constexpr size_t kReadAhead = 2;  // parsed batches waiting, at most
+  // The batches the loop thread has taken from the queue and not applied in full yet. Owned by
+  // the loop thread.
+  std::deque<absl::StatusOr<Parsed>> pending;
   absl::Mutex queue_mu;
   std::deque<absl::StatusOr<Parsed>> queue ABSL_GUARDED_BY(queue_mu);
   bool queue_closed ABSL_GUARDED_BY(queue_mu) = false;  // stopping
@@ -253,32 +267,59 @@ struct Projector::Impl {
 
   void Read();
   void Loop();
-  absl::Status ApplyBatch(const Parsed& parsed);
+  // Applies the pending events to every view in one write: from the first pending batch on,
+  // until options.batch_time has passed (one event at least), a batch that reached the log's
+  // head or the pending batches end, or one is an error. Returns the position every view has then reached (0: nothing was applied).
+  absl::StatusOr<uint64_t> ApplyPending();
   absl::Status RebuildStep();
 };
 
-absl::Status Projector::Impl::ApplyBatch(const Parsed& parsed) {
-  const store::SubscriptionBatch& batch = parsed.batch;
+absl::StatusOr<uint64_t> Projector::Impl::ApplyPending() {
   Batch write(db.get());
   std::deque<BatchRows> rows;  // not movable
   for (size_t i = 0; i < views.size(); ++i) rows.emplace_back(&write, Family(i));
   std::vector<rocksdb::ColumnFamilyHandle*> purge;
-  for (size_t e = 0; e < batch.events.size(); ++e) {
-    const store::RecordedEvent& recorded = *batch.events[e];
-    for (size_t i = 0; i < views.size(); ++i) {
-      if (recorded.position <= checkpoints[i]) continue;
-      RETURN_IF_ERROR(views[i]->Apply(recorded, *parsed.events[e], rows[i]));
-      if (views[i]->Purges(*parsed.events[e])) AddPurge(purge, Family(i));
+  std::vector<Parsed> done;  // freed after the write, outside any lock
+  uint64_t last = 0;
+  const absl::Time start = absl::Now();
+  bool spent = false;
+  while (!spent && !pending.empty() && pending.front().ok()) {
+    Parsed& parsed = *pending.front();
+    const store::SubscriptionBatch& batch = parsed.batch;
+    while (parsed.applied < batch.events.size()) {
+      const size_t e = parsed.applied++;
+      const store::RecordedEvent& recorded = *batch.events[e];
+      for (size_t i = 0; i < views.size(); ++i) {
+        if (recorded.position <= checkpoints[i]) continue;
+        RETURN_IF_ERROR(views[i]->Apply(recorded, *parsed.events[e], rows[i]));
+        if (views[i]->Purges(*parsed.events[e])) AddPurge(purge, Family(i));
+      }
+      last = recorded.position;
+      if (absl::Now() - start >= options.batch_time) {
+        spent = true;
+        break;
+      }
+    }
+    if (parsed.applied == batch.events.size()) {
+      last = batch.checkpoint - 1;  // every event before the batch's checkpoint is in it
+      // At the log's head: written at once, not held for the next batch.
+      if (batch.caught_up) spent = true;
+      done.push_back(std::move(parsed));
+      pending.pop_front();
     }
   }
-  for (BatchRows& view_rows : rows) view_rows.Flush();
-  const uint64_t last = batch.checkpoint - 1;
+  if (last == 0) return 0;
+  for (BatchRows& view_rows : rows) {
+    view_rows.Flush();
+    RETURN_IF_ERROR(view_rows.status());
+  }
   std::vector<std::pair<std::string, std::string>> staged;
   for (const auto& view : views)
     staged.emplace_back(CheckpointKey(view->name()), absl::StrCat(last));
   RETURN_IF_ERROR(write.Write(ViewWrites(), staged));
   for (uint64_t& checkpoint : checkpoints) checkpoint = std::max(checkpoint, last);
-  return Purge(purge);
+  RETURN_IF_ERROR(Purge(purge));
+  return last;
 }
 
 // Applies the next chunk of the log to the view being rebuilt; once it has reached the live
@@ -309,6 +350,7 @@ absl::Status Projector::Impl::RebuildStep() {
       r.cursor = recorded.position;
     }
     rows.Flush();
+    RETURN_IF_ERROR(rows.status());
     RETURN_IF_ERROR(write.Write(ViewWrites(), {}));
     RETURN_IF_ERROR(Purge(purge));
   }
@@ -377,23 +419,26 @@ void Projector::Impl::Loop() {
       absl::MutexLock lock(&mu);
       rebuilding = rebuild.has_value();
     }
-    // While rebuilding, do not idle: a rebuild chunk follows every (possibly empty) batch.
-    std::optional<absl::StatusOr<Parsed>> next;
+    // Takes what the reader has parsed (at most kReadAhead batches pending). Waits for it only
+    // when nothing is pending, and not while rebuilding: a rebuild chunk follows every (possibly
+    // empty) write.
     {
       absl::MutexLock lock(&queue_mu);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
         return !queue.empty() || queue_closed;
       };
-      queue_mu.AwaitWithTimeout(absl::Condition(&ready),
-                                rebuilding ? absl::ZeroDuration() : absl::Milliseconds(200));
+      if (pending.empty()) {
+        queue_mu.AwaitWithTimeout(absl::Condition(&ready),
+                                  rebuilding ? absl::ZeroDuration() : absl::Milliseconds(200));
+      }
       if (queue_closed) return;
-      if (!queue.empty()) {
-        next = std::move(queue.front());
+      while (!queue.empty() && pending.size() < kReadAhead) {
+        pending.push_back(std::move(queue.front()));
         queue.pop_front();
       }
     }
     // Fault injection for tests: the batch waits while the hold lasts.
-    while (next.has_value() && options.hold && options.hold()) {
+    while (!pending.empty() && options.hold && options.hold()) {
       {
         absl::MutexLock lock(&queue_mu);
         if (queue_closed) return;
@@ -402,16 +447,18 @@ void Projector::Impl::Loop() {
     }
     absl::Status applied;
     std::vector<Reached> due;
-    if (next.has_value()) {
-      applied = next->status();
-      if (applied.ok()) applied = ApplyBatch(**next);
+    if (!pending.empty()) {
+      absl::StatusOr<uint64_t> reached = ApplyPending();
+      if (reached.ok() && *reached == 0 && !pending.front().ok()) {
+        reached = pending.front().status();  // a batch the reader could not read or parse
+      }
+      applied = reached.status();
       if (applied.ok()) {
         absl::MutexLock lock(&mu);
-        position = std::max(position, (*next)->batch.checkpoint - 1);
+        position = std::max(position, *reached);
         due = Due();
       }
     }
-    next.reset();  // frees the batch's arena here, not under a lock
     Call(std::move(due), absl::OkStatus());
     if (applied.ok()) applied = RebuildStep();
     {

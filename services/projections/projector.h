@@ -1,9 +1,10 @@
 // Projector: keeps views (see View) up to date with the event log.
 //
 // Storage. A RocksDB of its own (<data_dir>/views), one column family per view, and each view's
-// checkpoint (the last log position applied) in the default family. A batch of events is applied
-// to every view through a WriteBatchWithIndex, and the rows and the new checkpoints are written
-// in that one WriteBatch: after a crash a view is exactly at its checkpoint, never between.
+// checkpoint (the last log position applied) in the default family. The loop thread applies
+// events to every view for up to ProjectorOptions::batch_time, the rows each view changed staying
+// decoded in memory (Rows), then writes the rows and the new checkpoints in one WriteBatch: after
+// a crash a view is exactly at its checkpoint, never between.
 // Views are derived data: the writes skip RocksDB's write-ahead log and the families are flushed
 // together (atomic_flush), so a crash rolls every view back to an earlier, consistent moment
 // (rows and checkpoints together), and they catch up from the log.
@@ -11,7 +12,8 @@
 // batch is then followed by a flush and a forced compaction of that view's family, and a new
 // MANIFEST (which names tables' first and last keys) without the tables that held them.
 //
-// Threading. One thread subscribes to the log from the views' checkpoint and applies batches.
+// Threading. One thread subscribes to the log from the views' checkpoint and parses events
+// ahead (two batches at most); another applies them.
 // Reads (Get, Scan, WaitFor, OnReached, Forget, Status) may come from any thread, concurrently
 // with it.
 #ifndef HOTSPOT_SERVICES_PROJECTIONS_PROJECTOR_H_
@@ -33,8 +35,15 @@
 namespace hotspot::projections {
 
 struct ProjectorOptions {
-  // Most events applied in one batch (one WriteBatch). Default: 1000.
+  // Most events read from the log at once (and applied to a rebuild's generation in one
+  // write). Default: 1000.
   size_t batch_events = 1000;
+  // How long the loop thread applies events before it writes them (rows and checkpoints in one
+  // WriteBatch): a batch that reaches the log's head is written at once; a projector that is
+  // behind writes every batch_time of applying, so that no event waits much longer than that
+  // for its write while the writes stay large enough to amortise. At least one event a write.
+  // Default: 5 ms.
+  absl::Duration batch_time = absl::Milliseconds(5);
   // Fault injection for tests: asked before each batch is applied; while it answers true, the
   // batch waits (asked again every 10 ms) and the views stay where they are. Default: none.
   std::function<bool()> hold;

@@ -92,18 +92,6 @@ class IndexFamily {
   std::string values_;
 };
 
-// Moves a row's index rows from `before` (what it had; empty for a new row) to `after`: the ones
-// it no longer has are deleted, the new ones written.
-inline void Reindex(Rows& rows, const std::vector<std::string>& before,
-                    const std::vector<std::string>& after) {
-  for (const std::string& key : before) {
-    if (std::find(after.begin(), after.end(), key) == after.end()) rows.Delete(key);
-  }
-  for (const std::string& key : after) {
-    if (std::find(before.begin(), before.end(), key) == before.end()) rows.Put(key, "");
-  }
-}
-
 // The 18th birthday of a "YYYY-MM-DD" birth date: the domain's.
 using domain::EighteenthBirthday;
 
