@@ -1,7 +1,12 @@
 // The projection engine and the case and commitment views, over a real event store with the
 // Sjælør scenario in it.
+#include <sys/resource.h>
+
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -1357,6 +1362,35 @@ TEST_F(ProjectionsTest, AFailedBatchWritesNoneOfItsRows) {
   // Reopened without the failure, the views resume from their checkpoint.
   auto projector = OpenProjector();
   ASSERT_TRUE(projector->WaitFor(head, absl::Now() + absl::Seconds(10)).ok());
+  ExpectLiveEqualsRebuilt(*projector);
+}
+
+// The nice value of each of the process's threads named `name` (/proc/self/task/<tid>/comm).
+std::vector<int> NiceOfThreadsNamed(const std::string& name) {
+  std::vector<int> nice;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    std::getline(comm, line);
+    if (line != name) continue;
+    errno = 0;
+    const int value = getpriority(PRIO_PROCESS, static_cast<id_t>(std::stoi(task.path().filename())));
+    if (errno == 0) nice.push_back(value);
+  }
+  return nice;
+}
+
+// The projector's two threads are named, and take the nice value asked for (a lower priority
+// here: raising one needs a privilege the test may not have, lowering it never does).
+TEST_F(ProjectionsTest, TheViewsThreadsAreNamedAndTakeTheirNiceValue) {
+  Build("demo", 1);
+  ProjectorOptions options;
+  options.nice = 7;
+  auto projector = *Projector::Open(options, events_.get(), Views(), dir_.Sub("views"));
+  EXPECT_TRUE(projector->priority().ok()) << projector->priority();
+  EXPECT_THAT(NiceOfThreadsNamed("views-read"), ::testing::ElementsAre(7));
+  EXPECT_THAT(NiceOfThreadsNamed("views-apply"), ::testing::ElementsAre(7));
+  ASSERT_TRUE(projector->WaitFor(events_->HeadPosition(), absl::Now() + absl::Seconds(10)).ok());
   ExpectLiveEqualsRebuilt(*projector);
 }
 

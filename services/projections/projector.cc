@@ -1,5 +1,13 @@
 #include "services/projections/projector.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <deque>
 #include <map>
 #include <thread>
@@ -10,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
 #include "rocksdb/comparator.h"
@@ -264,6 +273,22 @@ struct Projector::Impl {
     }
     return absl::NotFoundError(absl::StrCat("no view ", name));
   }
+
+  // Names the calling thread and sets its nice value (options.nice); a failure to is kept in
+  // `priority`.
+  void StartThread(const char* name) {
+    pthread_setname_np(pthread_self(), name);
+    if (options.nice == 0) return;
+    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), options.nice) == 0) return;
+    const int error = errno;
+    absl::MutexLock lock(&mu);
+    priority = absl::PermissionDeniedError(absl::StrCat(
+        "the views' threads keep the process's priority: nice ", options.nice, " refused (",
+        strerror(error), "); allow it with RLIMIT_NICE (systemd: LimitNICE=", options.nice,
+        ") or CAP_SYS_NICE"));
+  }
+  absl::Status priority ABSL_GUARDED_BY(mu);
 
   void Read();
   void Loop();
@@ -611,8 +636,20 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
   }
   ASSIGN_OR_RETURN(impl->subscription, events->Subscribe(from + 1, store::SubscriptionFilter()));
   Impl* raw = impl.get();
-  impl->reader = std::thread([raw] { raw->Read(); });
-  impl->thread = std::thread([raw] { raw->Loop(); });
+  // Named, so that an operator's `top -H` tells them apart from the server's other threads.
+  absl::Notification reader_started, loop_started;
+  impl->reader = std::thread([raw, &reader_started] {
+    raw->StartThread("views-read");
+    reader_started.Notify();
+    raw->Read();
+  });
+  impl->thread = std::thread([raw, &loop_started] {
+    raw->StartThread("views-apply");
+    loop_started.Notify();
+    raw->Loop();
+  });
+  reader_started.WaitForNotification();
+  loop_started.WaitForNotification();
   return std::unique_ptr<Projector>(new Projector(std::move(impl)));
 }
 
@@ -750,6 +787,11 @@ absl::Status Projector::Rebuild(absl::string_view view) {
   impl_->rebuild = Impl::Rebuild{index, family, 0};
   impl_->rebuilds.push_back(RebuildProgress{std::string(view), 0, 0, false});
   return absl::OkStatus();
+}
+
+absl::Status Projector::priority() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->priority;
 }
 
 std::vector<RebuildProgress> Projector::Rebuilds() const {

@@ -47,6 +47,13 @@ struct ProjectorOptions {
   // Fault injection for tests: asked before each batch is applied; while it answers true, the
   // batch waits (asked again every 10 ms) and the views stay where they are. Default: none.
   std::function<bool()> hold;
+  // The nice value of the projector's two threads (named views-read and views-apply): below
+  // that of the threads that decide commands (0), the views keep up with the log while
+  // commands take the CPU, which otherwise holds an event's applying up by tens of milliseconds
+  // (docs/benchmarks.md, issue 16). Raising a thread's priority needs RLIMIT_NICE (systemd's
+  // LimitNICE=) or CAP_SYS_NICE: without them the threads keep the process's priority, and
+  // priority() says why. Default: 0, the process's.
+  int nice = 0;
   // The memory budget the views' caches and memtables count against (see store::MemoryBudget).
   // Default: null, store::MemoryBudget::ProcessDefault().
   std::shared_ptr<store::MemoryBudget> memory;
@@ -133,6 +140,10 @@ class Projector {
   // a rebuild is running (one at a time). A restart abandons an unfinished rebuild.
   absl::Status Rebuild(absl::string_view view);
   std::vector<RebuildProgress> Rebuilds() const;
+
+  // Whether the threads took ProjectorOptions::nice: OK (also for 0), or PERMISSION_DENIED
+  // naming the limit, once the threads have started (they set it themselves).
+  absl::Status priority() const;
 
   // Each view's checkpoint and lag. The error that stopped the projection, if any, is in
   // `error`.

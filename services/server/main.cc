@@ -17,7 +17,7 @@
 //            [--verify_log_at_start] [--verify_log_interval_s=86400] [--serve_damaged_log]
 //            [--memory_trim_interval_s=30] [--malloc_arena_max=2] [--malloc_mmap_threshold_kb=128]
 //            [--storage_cache_mb=64] [--storage_write_buffer_mb=128]
-//            [--command_stream_cache_mb=32]
+//            [--command_stream_cache_mb=32] [--views_nice=-10]
 //
 // Without TLS, every address --listen resolves to must be loopback. With --tls_client_ca_file
 // every connection must present a client certificate signed by that CA (mTLS); the map file
@@ -230,6 +230,12 @@ ABSL_FLAG(int, command_stream_cache_mb, 32,
           "MiB of the streams kept parsed between commands (an area's, an agency's, a youth's), "
           "so that a command reads and parses only what was appended since; past it, streams "
           "are evicted and read again from the log. 1 to 65536. Default: 32");
+ABSL_FLAG(int, views_nice, -10,
+          "nice value of the two threads that keep the views up to date (views-read, "
+          "views-apply): above the command workers' priority, so that the views keep up with "
+          "the log while commands take the CPU (projection lag). Needs RLIMIT_NICE (systemd "
+          "LimitNICE=-10, as in deploy/hotspotd.service) or CAP_SYS_NICE; without them a warning "
+          "(event=views_priority_not_raised) and the process's priority. -20 to 19. Default: -10");
 ABSL_FLAG(int, verify_log_interval_s, 86400,
           "seconds between full verifications of the event log in the background (progress and "
           "result in GetProjectionStatus and the metrics); a break makes hotspotd refuse writes. "
@@ -363,9 +369,11 @@ int main(int argc, char** argv) {
   const int stream_cache_mb = absl::GetFlag(FLAGS_command_stream_cache_mb);
   if (!InRange({{"storage_cache_mb", cache_mb, 8, 65536},
                 {"storage_write_buffer_mb", write_buffer_mb, 16, 65536},
-                {"command_stream_cache_mb", stream_cache_mb, 1, 65536}})) {
+                {"command_stream_cache_mb", stream_cache_mb, 1, 65536},
+                {"views_nice", absl::GetFlag(FLAGS_views_nice), -20, 19}})) {
     return 2;
   }
+  options.views_nice = absl::GetFlag(FLAGS_views_nice);
   options.command_stream_cache_bytes = size_t(stream_cache_mb) << 20;
   options.memory.cache_bytes = size_t(cache_mb) << 20;
   options.memory.write_buffer_bytes = size_t(write_buffer_mb) << 20;

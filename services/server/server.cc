@@ -374,6 +374,7 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                    security::IdentityDigester::FromKeyStore(*impl->keys));
   projections::ProjectorOptions projector_options;
   projector_options.memory = impl->memory;
+  projector_options.nice = options.views_nice;
   if (!options.hold_views_while_file_exists.empty()) {
     projector_options.hold = [file = options.hold_views_while_file_exists] {
       std::error_code error;
@@ -384,6 +385,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                                     std::move(projector_options), impl->events.get(),
                                     projections::AllViews(impl->sealer.get(), std::move(digester)),
                                     options.data_dir + "/views"));
+  if (const absl::Status priority = impl->views->priority(); !priority.ok()) {
+    LOG(WARNING) << "event=views_priority_not_raised msg=\"" << priority.message() << "\"";
+  }
   // Views that applied more of the log than it holds, or an erasure executor that examined
   // more, saw events it has lost since (witnesses beside the store's own, e.g. for a log of
   // before the witness existed). Checked before anything is appended at those positions again.

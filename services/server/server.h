@@ -88,6 +88,9 @@ struct ServerOptions {
   bool demo = false;
   // Threads that decide commands. Default: 4.
   int command_workers = 4;
+  // The nice value of the views' threads (projections::ProjectorOptions::nice); a refusal is
+  // logged (event=views_priority_not_raised) and the server runs on. Default: 0.
+  int views_nice = 0;
   // Memory of the streams the command handler keeps parsed between commands
   // (commands::StreamCache). Default: 32 MiB.
   size_t command_stream_cache_bytes = 32 << 20;
