@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include <deque>
 #include <map>
@@ -285,7 +285,7 @@ struct Projector::Impl {
     absl::MutexLock lock(&mu);
     priority = absl::PermissionDeniedError(absl::StrCat(
         "the views' threads keep the process's priority: nice ", options.nice, " refused (",
-        strerror(error), "); allow it with RLIMIT_NICE (systemd: LimitNICE=", options.nice,
+        std::generic_category().message(error), "); allow it with RLIMIT_NICE (systemd: LimitNICE=", options.nice,
         ") or CAP_SYS_NICE"));
   }
   absl::Status priority ABSL_GUARDED_BY(mu);

@@ -63,20 +63,11 @@ class Rows {
     return static_cast<const Message*>((*found)->row);
   }
 
-  // The same, to change in place: the change is written at Flush().
+  // The same, to change in place: the change is written at Flush(). A row indexed by `index`
+  // moves its index rows then, from the ones it stood under when first read in this batch to
+  // the ones it stands under.
   template <typename Message>
-  absl::StatusOr<Message*> Edit(absl::string_view key) {
-    absl::StatusOr<Decoded*> found = Decode(key, Message::default_instance());
-    if (!found.ok()) return found.status();
-    (*found)->dirty = (*found)->row != nullptr;
-    return static_cast<Message*>((*found)->row);
-  }
-
-  // Edit() of a row indexed by `index`: at Flush(), its index rows move from the ones it stood
-  // under when first read in this batch to the ones it stands under then. DATA_LOSS if the
-  // stored row does not parse.
-  template <typename Message>
-  absl::StatusOr<Message*> Edit(absl::string_view key, IndexKeys<Message> index) {
+  absl::StatusOr<Message*> Edit(absl::string_view key, IndexKeys<Message> index = nullptr) {
     absl::StatusOr<Decoded*> found = DecodeIndexed(key, Message::default_instance(), index);
     if (!found.ok()) return found.status();
     (*found)->dirty = (*found)->row != nullptr;
@@ -156,13 +147,14 @@ class Rows {
     decoded_.erase(it);
   }
 
-  // Decode() that learns the row's index: the index rows it stands under as stored, from the
-  // row as decoded, or (if the batch changed it before its index was given) as stored.
+  // Decode() that learns the row's index (unless `index` is null): the index rows it stands
+  // under as stored, from the row as decoded, or (if the batch changed it before its index was
+  // given) as stored.
   template <typename Message>
   absl::StatusOr<Decoded*> DecodeIndexed(absl::string_view key, const Message& type,
                                          IndexKeys<Message> index) {
     absl::StatusOr<Decoded*> found = Decode(key, type);
-    if (!found.ok() || (*found)->index) return found;
+    if (!found.ok() || index == nullptr || (*found)->index) return found;
     Decoded& entry = **found;
     entry.index = [index](const google::protobuf::Message& row) {
       return index(static_cast<const Message&>(row));
@@ -231,7 +223,7 @@ class Rows {
 };
 
 // Rows in memory, ordered by key.
-class MemoryRows final : public Rows {
+class MemoryRows : public Rows {
  public:
   // Every row (Flush() first if rows were changed as messages since).
   const std::map<std::string, std::string>& rows() const { return rows_; }

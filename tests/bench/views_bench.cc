@@ -24,6 +24,7 @@
 // asserted.
 #include <atomic>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -293,18 +294,26 @@ int Main() {
     return c;
   };
 
+  // The position every view of hotspotd has reached; nullopt if it could not be asked.
+  auto views_reached = [&]() -> std::optional<uint64_t> {
+    v1::GetProjectionStatusResponse status;
+    auto c = context("Bearer " + tokens.at(cast.admin.person));
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!admin->GetProjectionStatus(c.get(), {}, &status).ok() || status.views().empty()) {
+      return std::nullopt;
+    }
+    uint64_t lowest = UINT64_MAX;
+    for (const auto& v : status.views()) lowest = std::min<uint64_t>(lowest, v.checkpoint());
+    return lowest;
+  };
+
   // hotspotd builds its views from the log first: the reads and commands below are measured
   // once they have caught up with it, not beside that catch-up.
   {
     const absl::Time begin = absl::Now();
     for (;;) {
-      v1::GetProjectionStatusResponse status;
-      auto c = context("Bearer " + tokens.at(cast.admin.person));
-      c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-      const grpc::Status asked = admin->GetProjectionStatus(c.get(), {}, &status);
-      uint64_t lowest = UINT64_MAX;
-      for (const auto& v : status.views()) lowest = std::min<uint64_t>(lowest, v.checkpoint());
-      if (asked.ok() && lowest != UINT64_MAX && lowest >= head) break;
+      const std::optional<uint64_t> reached = views_reached();
+      if (reached.has_value() && *reached >= head) break;
       if (absl::Now() - begin > absl::Minutes(10)) Die("hotspotd's views did not catch up");
       absl::SleepFor(absl::Milliseconds(100));
     }
@@ -392,12 +401,9 @@ int Main() {
           /*max_in_flight=*/256);
       const absl::Time start = absl::Now();
       while (absl::Now() - start < slice) {
-        v1::GetProjectionStatusResponse status;
-        auto c = context("Bearer " + tokens.at(cast.admin.person));
-        if (!admin->GetProjectionStatus(c.get(), {}, &status).ok()) Die("status failed");
-        uint64_t lowest = UINT64_MAX;
-        for (const auto& v : status.views()) lowest = std::min<uint64_t>(lowest, v.checkpoint());
-        reached.emplace_back(lowest, absl::Now());
+        const std::optional<uint64_t> views = views_reached();
+        if (!views.has_value()) Die("status failed");
+        reached.emplace_back(*views, absl::Now());
         absl::SleepFor(absl::Milliseconds(absl::GetFlag(FLAGS_lag_poll_ms)));
       }
     }
