@@ -406,6 +406,10 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
                                             event.metadata.correlation_id));
       RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.causation_id"),
                                             event.metadata.causation_id));
+      if (!event.area.empty()) {
+        RETURN_IF_ERROR(ValidateName(absl::StrCat(ewhere, ".area"), event.area, kMaxAreaBytes,
+                                     IsStreamChar, "A-Z a-z 0-9 _ . : -"));
+      }
       total_bytes += event.payload.size() + event.metadata.actor.size() +
                      event.metadata.correlation_id.size() + event.metadata.causation_id.size();
       if (total_bytes > options.max_append_bytes) {
@@ -433,6 +437,7 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
       p.event->type = std::move(event.type);
       p.event->metadata = std::move(event.metadata);
       p.event->payload = std::move(event.payload);
+      p.event->area = std::move(event.area);
     }
     prepared.stream = std::move(append.stream);
   }
@@ -667,7 +672,8 @@ EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
       uint64_t version = base_versions[s];
       for (PreparedEvent& p : stream.events) {
         ++version;
-        const internal::RecordHeader header{position, version, recorded_at_micros};
+        const internal::RecordHeader header{position, version, recorded_at_micros,
+                                            *p.event->area};
         std::string hash = internal::ChainHash(last_hash, header, p.digest);
         const std::string log_key = LogKey(position);
         batch->Put(log, log_key, internal::EncodeRecord(header, last_hash, hash, p.content));

@@ -56,14 +56,15 @@
 // witnessed.
 //
 // On-disk format. Column families:
-//   "log":       fixed64-BE position -> encoded event (see record_codec.h: format version 2,
+//   "log":       fixed64-BE position -> encoded event (see record_codec.h: format version 3,
 //                which names the previous record's chain hash, so that a read checks a record's
-//                hash without its predecessor; records of format 1 are read as well)
+//                hash without its predecessor, and the event's area, so that a reader filters by
+//                area without parsing the payload; records of formats 1 and 2 are read as well)
 //   "streams":   stream name, 0x00, fixed64-BE version -> fixed64-BE position
 //   "heads":     stream name -> fixed64-BE version of its last event
 //   "event_ids": 16-byte event id -> position, stream version, content digest
 //   "default":   metadata ("format_version": the newest record format the log may hold; a log of
-//                format 1 is marked 2 when it is opened for writing)
+//                format 1 or 2 is marked 3 when it is opened for writing)
 // One append writes all of these in one WriteBatch, so they never disagree. Beside the database:
 // HEAD_WITNESS-0 and HEAD_WITNESS-1 (see head_witness.h); a store without them opens as before.
 #ifndef HOTSPOT_STORE_EVENT_STORE_H_
@@ -95,6 +96,7 @@ namespace hotspot::store {
 inline constexpr size_t kMaxStreamNameBytes = 200;
 inline constexpr size_t kMaxEventTypeBytes = 128;
 inline constexpr size_t kMaxMetadataFieldBytes = 512;
+inline constexpr size_t kMaxAreaBytes = 128;
 
 // What one commit made durable with one sync (group commit): see Options::on_commit.
 struct RecordedEvent;
@@ -237,6 +239,10 @@ struct ProposedEvent {
   std::string type;
   std::string payload;
   EventMetadata metadata;
+  // The area the event belongs to, kept in the record's header (covered by its hash, not by the
+  // content digest an idempotent retry is compared by), so that a reader filters by area without
+  // parsing the payload. Characters as a stream name's, at most kMaxAreaBytes; may be empty.
+  std::string area;
 };
 
 // The events for one stream in an Append() call.
@@ -261,6 +267,9 @@ struct RecordedEvent {
   EventMetadata metadata;  // occurred_at is recorded_at where the writer gave none
   std::string payload;
   std::string hash;  // 32 bytes: SHA-256 chained to the previous event's hash
+  // ProposedEvent::area as written; nullopt for an event written before the log recorded areas
+  // (record formats 1 and 2): a reader then finds it in the payload, if anywhere.
+  std::optional<std::string> area;
 
   // The stream's category (see StreamAppend::stream).
   absl::string_view category() const;

@@ -592,22 +592,29 @@ TEST_F(EventStoreTest, EveryReadChecksTheRecordsHash) {
   EXPECT_TRUE(damaged.ReadPositions({1, 14, 20}).ok());
 }
 
-// Logs written before record format 2 hold format-1 records (no previous hash in them): such a
-// log opens, is marked format 2, goes on in format 2, and every read checks the records of both
-// formats (a format-1 record's with its predecessor read as well).
-TEST_F(EventStoreTest, ALogOfFormat1IsReadCheckedAndVerifiedAndGoesOnInFormat2) {
+// Logs written before record format 3 hold records of format 1 (no previous hash in them) or 2
+// (no area): such a log opens, is marked format 3, goes on in format 3, and every read checks the
+// records of both formats (a format-1 record's with its predecessor read as well); an old record
+// has no area (nullopt), a new one the area it was written with.
+class OldFormatTest : public EventStoreTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(OldFormatTest, ALogOfAnOldFormatIsReadCheckedAndVerifiedAndGoesOnInFormat3) {
+  const auto old_format = static_cast<uint8_t>(GetParam());
   for (int i = 0; i < 10; ++i) {
     MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(100, 'p')));
   }
   store_.reset();
-  const auto to_format1 = [](std::string& value) {
+  const auto to_old = [old_format](std::string& value) {
     absl::StatusOr<internal::RecordView> view = internal::ParseRecord(value);
-    if (!view.ok() || view->format != 2) return false;
-    value = internal::EncodeFormat1Record(view->header, view->chain_hash, view->content);
+    if (!view.ok() || view->format != internal::kFormatVersion || !view->header.area.empty()) {
+      return false;
+    }
+    value = internal::EncodeRecord(view->header, view->previous_hash, view->chain_hash,
+                                   view->content, old_format);
     return true;
   };
   for (uint64_t p = 1; p <= 10; ++p) {
-    ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "log", PositionKey(p), to_format1).ok());
+    ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "log", PositionKey(p), to_old).ok());
   }
   const auto format_of = [this](const std::string& family, const std::string& key) {
     std::string seen;
@@ -618,28 +625,36 @@ TEST_F(EventStoreTest, ALogOfFormat1IsReadCheckedAndVerifiedAndGoesOnInFormat2) 
     return seen.empty() ? -1 : static_cast<int>(seen[0]);
   };
   ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "default", "format_version",
-                                        [](std::string& value) {
-                                          value = std::string(1, '\1');
+                                        [old_format](std::string& value) {
+                                          value = std::string(1, static_cast<char>(old_format));
                                           return true;
                                         })
                   .ok());
-  ASSERT_EQ(format_of("log", PositionKey(4)), 1);
+  ASSERT_EQ(format_of("log", PositionKey(4)), old_format);
   Reopen();
   for (int i = 10; i < 15; ++i) {
-    MustAppend(One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(100, 'p')));
+    std::vector<StreamAppend> append =
+        One(absl::StrCat("s-", i % 3), ExpectedVersion::Any(), std::string(100, 'p'));
+    append[0].events[0].area = i % 2 == 0 ? "area-7" : "";
+    MustAppend(std::move(append));
   }
   store_.reset();
-  EXPECT_EQ(format_of("default", "format_version"), 2);
-  EXPECT_EQ(format_of("log", PositionKey(10)), 1);
-  EXPECT_EQ(format_of("log", PositionKey(11)), 2);
+  EXPECT_EQ(format_of("default", "format_version"), 3);
+  EXPECT_EQ(format_of("log", PositionKey(10)), old_format);
+  EXPECT_EQ(format_of("log", PositionKey(11)), 3);
   Reopen();
   absl::StatusOr<std::vector<RecordedEvent>> all = store_->ReadAll(1, Direction::kForward, 100);
   ASSERT_TRUE(all.ok()) << all.status();
-  EXPECT_EQ(all->size(), 15u);
+  ASSERT_EQ(all->size(), 15u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ((*all)[i].area, std::nullopt) << i;
+  for (size_t i = 10; i < 15; ++i) {
+    EXPECT_EQ((*all)[i].area, std::optional<std::string>(i % 2 == 0 ? "area-7" : "")) << i;
+  }
   absl::StatusOr<std::vector<RecordedEvent>> scattered = store_->ReadPositions({1, 4, 10, 11, 13, 15});
   ASSERT_TRUE(scattered.ok()) << scattered.status();
   EXPECT_EQ((*scattered)[2].hash, (*all)[9].hash);
   EXPECT_EQ((*scattered)[3].payload, std::string(100, 'p'));
+  EXPECT_EQ((*scattered)[3].area, std::optional<std::string>("area-7"));
   ASSERT_TRUE(store_->ReadStream("s-1", 1, Direction::kForward, 100).ok());
   const VerifyReport report = store_->Verify(0, UINT64_MAX);
   EXPECT_TRUE(report.status.ok()) << report.status;
@@ -653,6 +668,56 @@ TEST_F(EventStoreTest, ALogOfFormat1IsReadCheckedAndVerifiedAndGoesOnInFormat2) 
   EXPECT_EQ(store_->ReadPositions({4}).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(store_->ReadPositions({13}).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(store_->ReadPositions({1, 5, 11, 14}).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats1And2, OldFormatTest, ::testing::Values(1, 2));
+
+// The area is in the record's header under the chain hash: it reads back as written (live and
+// from disk), a changed area breaks the record's hash, and a bad one is refused naming the field.
+// It is not part of the content digest: a retry differing only in it is the same append.
+TEST_F(EventStoreTest, AnEventsAreaIsInItsRecordsHeaderUnderTheChainHash) {
+  std::vector<RecordedEvent> live;
+  std::vector<StreamAppend> append = One("s-1", ExpectedVersion::Any(), "payload");
+  append[0].events[0].id = EventId::Generate();
+  append[0].events[0].area = "area-42";
+  const std::vector<StreamAppend> retry = append;
+  MustAppend(std::move(append));
+  MustAppend(One("s-2"));
+  absl::StatusOr<std::vector<RecordedEvent>> read = store_->ReadPositions({1, 2});
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ((*read)[0].area, std::optional<std::string>("area-42"));
+  EXPECT_EQ((*read)[1].area, std::optional<std::string>(""));
+
+  std::vector<StreamAppend> again = retry;
+  again[0].events[0].area = "area-43";
+  absl::StatusOr<AppendResult> retried = store_->Append(std::move(again));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->duplicate);
+  EXPECT_EQ(retried->positions, std::vector<uint64_t>{1});
+
+  std::vector<StreamAppend> bad = One("s-3");
+  bad[0].events[0].area = "area 9";
+  const absl::Status refused = store_->Append(std::move(bad)).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("appends[0].events[0].area"), absl::string_view::npos)
+      << refused;
+  std::vector<StreamAppend> long_area = One("s-3");
+  long_area[0].events[0].area = std::string(kMaxAreaBytes + 1, 'a');
+  EXPECT_EQ(store_->Append(std::move(long_area)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  store_.reset();
+  ASSERT_TRUE(DamageBehindTheStoresBack(dir_.path(), "log", PositionKey(1),
+                                        [](std::string& value) {
+                                          const size_t at = value.find("area-42");
+                                          if (at == std::string::npos) return false;
+                                          value[at + 6] = '3';
+                                          return true;
+                                        })
+                  .ok());
+  Reopen();
+  EXPECT_EQ(store_->ReadPositions({1}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store_->Verify(0, UINT64_MAX).first_broken_position, std::optional<uint64_t>(1));
 }
 
 // A format-2 record names its predecessor's hash, and a read of it alone checks its hash from

@@ -62,6 +62,7 @@ class Reader {
     return Bytes(length, what);
   }
   bool empty() const { return data_.empty(); }
+  size_t remaining() const { return data_.size(); }
 
  private:
   absl::string_view data_;
@@ -169,35 +170,28 @@ std::string ChainHash(absl::string_view previous_hash, const RecordHeader& heade
   PutFixed64(&input, header.stream_version);
   PutFixed64(&input, static_cast<uint64_t>(header.recorded_at_micros));
   Append(&input, content_digest);
+  if (!header.area.empty()) PutLengthPrefixed(&input, header.area);
   return Sha256(input);
 }
 
 namespace {
 
-std::string Encode(uint8_t format, const RecordHeader& header, absl::string_view previous_hash,
-                   absl::string_view chain_hash, absl::string_view content) {
+}  // namespace
+
+std::string EncodeRecord(const RecordHeader& header, absl::string_view previous_hash,
+                         absl::string_view chain_hash, absl::string_view content,
+                         uint8_t format) {
   std::string value;
-  value.reserve(kRecordHeaderBytes + content.size());
+  value.reserve(kRecordHeaderBytes + 1 + header.area.size() + content.size());
   value.push_back(static_cast<char>(format));
   PutFixed64(&value, header.position);
   PutFixed64(&value, header.stream_version);
   PutFixed64(&value, static_cast<uint64_t>(header.recorded_at_micros));
   Append(&value, chain_hash);
-  Append(&value, previous_hash);
+  if (format >= 2) Append(&value, previous_hash);
+  if (format >= 3) PutLengthPrefixed(&value, header.area);
   Append(&value, content);
   return value;
-}
-
-}  // namespace
-
-std::string EncodeRecord(const RecordHeader& header, absl::string_view previous_hash,
-                         absl::string_view chain_hash, absl::string_view content) {
-  return Encode(kFormatVersion, header, previous_hash, chain_hash, content);
-}
-
-std::string EncodeFormat1Record(const RecordHeader& header, absl::string_view chain_hash,
-                                absl::string_view content) {
-  return Encode(1, header, {}, chain_hash, content);
 }
 
 absl::StatusOr<RecordView> ParseRecord(absl::string_view value) {
@@ -215,6 +209,11 @@ absl::StatusOr<RecordView> ParseRecord(absl::string_view value) {
   view.chain_hash = value.substr(25, kHashBytes);
   if (view.format >= 2) view.previous_hash = value.substr(25 + kHashBytes, kHashBytes);
   view.content = value.substr(header_bytes);
+  if (view.format >= 3) {
+    Reader reader(view.content);
+    ASSIGN_OR_RETURN(view.header.area, reader.LengthPrefixed("area"));
+    view.content = view.content.substr(view.content.size() - reader.remaining());
+  }
   return view;
 }
 
@@ -231,6 +230,7 @@ absl::StatusOr<RecordedEvent> DecodeRecord(absl::string_view value) {
   event.stream_version = view.header.stream_version;
   event.recorded_at = absl::FromUnixMicros(view.header.recorded_at_micros);
   event.hash = std::string(view.chain_hash);
+  if (view.format >= 3) event.area = std::string(view.header.area);
 
   Reader reader(view.content);
   ASSIGN_OR_RETURN(absl::string_view id_bytes, reader.Bytes(EventId::kSize, "event id"));

@@ -1,5 +1,8 @@
 #include "store/record_codec.h"
 
+#include <optional>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace hotspot::store::internal {
@@ -61,7 +64,7 @@ TEST(RecordCodecTest, TruncatedOrForeignRecordsAreDataLoss) {
     EXPECT_EQ(DecodeRecord(record.substr(0, cut)).status().code(), absl::StatusCode::kDataLoss)
         << cut;
   }
-  for (char version : {0, 3, 9}) {
+  for (char version : {0, 4, 9}) {
     std::string foreign = record;
     foreign[0] = version;
     EXPECT_EQ(DecodeRecord(foreign).status().code(), absl::StatusCode::kDataLoss);
@@ -69,39 +72,71 @@ TEST(RecordCodecTest, TruncatedOrForeignRecordsAreDataLoss) {
   EXPECT_EQ(DecodeRecord(record + "x").status().code(), absl::StatusCode::kDataLoss);
 }
 
-// A format-2 record names its predecessor's hash, so its own hash is checked from it alone; a
-// format-1 record (logs written before format 2) decodes to the same event, and its hash is
-// checked with the predecessor's hash given.
-TEST(RecordCodecTest, BothFormatsDecodeAndTheirHashesAreChecked) {
+// A format-2 or -3 record names its predecessor's hash, so its own hash is checked from it alone;
+// a format-1 record (logs written before format 2) decodes to the same event, and its hash is
+// checked with the predecessor's hash given. A format-3 record holds the event's area, under its
+// hash; the others have none.
+TEST(RecordCodecTest, EveryFormatDecodesAndItsHashIsChecked) {
   const std::string content = EncodeContent("youth-7", SampleEvent());
   const RecordHeader header{42, 3, 1'700'000'001'000'000};
   const std::string previous(kHashBytes, 'p');
   const std::string hash = ChainHash(previous, header, Sha256(content));
-  const std::string format2 = EncodeRecord(header, previous, hash, content);
-  const std::string format1 = EncodeFormat1Record(header, hash, content);
+  RecordHeader with_area = header;
+  with_area.area = "area-5";
+  const std::string area_hash = ChainHash(previous, with_area, Sha256(content));
+  const std::string format3 = EncodeRecord(with_area, previous, area_hash, content);
+  const std::string format2 = EncodeRecord(header, previous, hash, content, 2);
+  const std::string format1 = EncodeRecord(header, previous, hash, content, 1);
   EXPECT_EQ(format2.size(), format1.size() + kHashBytes);
+  EXPECT_EQ(format3.size(), format2.size() + 1 + 6);
+  absl::StatusOr<RecordView> view3 = ParseRecord(format3);
   absl::StatusOr<RecordView> view2 = ParseRecord(format2);
   absl::StatusOr<RecordView> view1 = ParseRecord(format1);
-  ASSERT_TRUE(view2.ok() && view1.ok());
+  ASSERT_TRUE(view3.ok() && view2.ok() && view1.ok());
+  EXPECT_EQ(view3->format, 3);
   EXPECT_EQ(view2->format, 2);
   EXPECT_EQ(view1->format, 1);
+  EXPECT_EQ(view3->header.area, "area-5");
+  EXPECT_EQ(view2->header.area, "");
+  EXPECT_EQ(view3->previous_hash, previous);
   EXPECT_EQ(view2->previous_hash, previous);
   EXPECT_TRUE(view1->previous_hash.empty());
+  EXPECT_EQ(view3->content, view1->content);
   EXPECT_EQ(view2->content, view1->content);
+  EXPECT_EQ(DecodeRecord(format3)->payload, DecodeRecord(format1)->payload);
   EXPECT_EQ(DecodeRecord(format2)->payload, DecodeRecord(format1)->payload);
   EXPECT_EQ(DecodeRecord(format2)->hash, DecodeRecord(format1)->hash);
+  EXPECT_EQ(DecodeRecord(format3)->area, std::optional<std::string>("area-5"));
+  EXPECT_EQ(DecodeRecord(format2)->area, std::nullopt);
+  EXPECT_EQ(DecodeRecord(format1)->area, std::nullopt);
+  // Without an area, a format-3 record's hash is a format-2 record's.
+  EXPECT_EQ(DecodeRecord(EncodeRecord(header, previous, hash, content))->area,
+            std::optional<std::string>(""));
 
+  EXPECT_TRUE(HashHolds(*view3));
   EXPECT_TRUE(HashHolds(*view2));
   EXPECT_TRUE(HashHolds(*view2, previous));
   EXPECT_FALSE(HashHolds(*view2, std::string(kHashBytes, 'q')));
   EXPECT_FALSE(HashHolds(*view1));  // no previous hash in it
   EXPECT_TRUE(HashHolds(*view1, previous));
-  // A byte of the content, or of the previous hash it names, changed.
-  for (size_t at : {format2.size() - 3, size_t{25 + kHashBytes + 4}}) {
-    std::string damaged = format2;
-    damaged[at] ^= 0x01;
-    EXPECT_FALSE(HashHolds(*ParseRecord(damaged))) << at;
+  // A byte of the content, of the previous hash it names, or of the area, changed.
+  for (const std::string& record : {format2, format3}) {
+    for (size_t at : {record.size() - 3, size_t{25 + kHashBytes + 4}}) {
+      std::string damaged = record;
+      damaged[at] ^= 0x01;
+      EXPECT_FALSE(HashHolds(*ParseRecord(damaged))) << at;
+    }
   }
+  std::string other_area = format3;
+  other_area[kRecordHeaderBytes + 1 + 5] = '6';  // "area-6"
+  ASSERT_TRUE(ParseRecord(other_area).ok());
+  EXPECT_EQ(ParseRecord(other_area)->header.area, "area-6");
+  EXPECT_FALSE(HashHolds(*ParseRecord(other_area)));
+  // An area's length past the record's end.
+  std::string overlong = format3;
+  overlong[kRecordHeaderBytes] = 0x7f;
+  overlong.resize(kRecordHeaderBytes + 10);
+  EXPECT_EQ(ParseRecord(overlong).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(RecordCodecTest, ChainHashCoversEveryInput) {
@@ -113,6 +148,9 @@ TEST(RecordCodecTest, ChainHashCoversEveryInput) {
   EXPECT_NE(base, ChainHash(prev, {1, 9, 3}, digest));
   EXPECT_NE(base, ChainHash(prev, {1, 2, 9}, digest));
   EXPECT_NE(base, ChainHash(prev, {1, 2, 3}, Sha256("other")));
+  EXPECT_NE(base, ChainHash(prev, {1, 2, 3, "area-1"}, digest));
+  EXPECT_NE(ChainHash(prev, {1, 2, 3, "area-1"}, digest),
+            ChainHash(prev, {1, 2, 3, "area-2"}, digest));
   EXPECT_EQ(base, ChainHash(prev, {1, 2, 3}, digest));
 }
 

@@ -308,6 +308,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
       proposed.id = CommandEventId(call->principal, command.request_id, index++);
       proposed.type = domain::EventType(event);
       proposed.payload = event.SerializeAsString();
+      proposed.area = event.area_id();  // in the record's header: filters read it from there
       proposed.metadata.actor = call->principal.person;
       proposed.metadata.correlation_id = command.request_id;
       proposed.metadata.occurred_at = decision->occurred_at.value_or(context.now);

@@ -7,6 +7,7 @@
 #include "services/queries/stored_events.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -155,7 +156,7 @@ TEST_F(StoredEventWireTest, EveryEventOfTheDemoHasTheSameWireAndMessageForms) {
       events_->ReadAll(1, store::Direction::kForward, 100'000);
   ASSERT_TRUE(log.ok()) << log.status();
   ASSERT_GT(log->size(), 100u);
-  size_t sealed = 0, digests = 0, bases = 0;
+  size_t sealed = 0, digests = 0, bases = 0, areas = 0;
   for (const store::RecordedEvent& recorded : *log) {
     ExpectSameForms(recorded);
     for (const Showing& showing : EveryShowing()) ExpectSameForms(recorded, showing);
@@ -167,7 +168,12 @@ TEST_F(StoredEventWireTest, EveryEventOfTheDemoHasTheSameWireAndMessageForms) {
     ASSERT_TRUE(raw.ParseFromString(recorded.payload));
     digests += raw.request_digest().empty() ? 0 : 1;
     bases += built.legal_basis() == v1::LEGAL_BASIS_UNSPECIFIED ? 0 : 1;
+    // The record's header holds the area its payload names (the subscriptions' filter by area
+    // reads it from there), also for an event of no area.
+    EXPECT_EQ(recorded.area, std::optional<std::string>(raw.area_id())) << recorded.position;
+    areas += raw.area_id().empty() ? 0 : 1;
   }
+  EXPECT_GT(areas, 100u);
   // The demo exercised what the wire form must handle.
   EXPECT_GT(sealed, 50u);
   EXPECT_GT(digests, 50u);

@@ -29,7 +29,7 @@ bool Same(const RecordedEvent& a, const RecordedEvent& b) {
          a.metadata.occurred_at == b.metadata.occurred_at && a.metadata.actor == b.metadata.actor &&
          a.metadata.correlation_id == b.metadata.correlation_id &&
          a.metadata.causation_id == b.metadata.causation_id && a.payload == b.payload &&
-         a.hash == b.hash;
+         a.hash == b.hash && a.area == b.area;
 }
 
 }  // namespace
@@ -56,11 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   proposed.payload = event->payload;
   proposed.metadata = event->metadata;
   const std::string content = internal::EncodeContent(event->stream, proposed);
-  // In the format it came in; the previous hash of a format-1 record is not in it.
-  const std::string record =
-      view->format == 1 ? internal::EncodeFormat1Record(view->header, event->hash, content)
-                        : internal::EncodeRecord(view->header, view->previous_hash, event->hash,
-                                                 content);
+  // In the format it came in; the previous hash of a format-1 record is not in it, the area of a
+  // format-1 or -2 record neither.
+  const std::string record = internal::EncodeRecord(view->header, view->previous_hash,
+                                                    event->hash, content, view->format);
   Require(internal::ParseRecord(record)->previous_hash == view->previous_hash,
           "a re-encoded record names another previous hash");
   Require(internal::ParseRecord(record).ok(), "a re-encoded record does not parse");
