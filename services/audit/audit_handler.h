@@ -149,7 +149,8 @@ class AuditHandler {
       absl::Time deadline, std::vector<v1::AccessRecord> reads, uint64_t asked_head = 0) const;
 
  private:
-  // The youth's case, once the caller is known to be allowed to audit it.
+  // The youth's case with its youth_id and area_id alone (queries::LoadCaseHead), once the caller
+  // is known to be allowed to audit it.
   absl::StatusOr<v1::CaseView> Authorize(const security::Principal& who,
                                          absl::string_view youth_id) const;
   // The youth's indexed positions up to `last`.

@@ -248,6 +248,28 @@ TEST_F(AuditTest, APoliceTextInClearOfBeforeIsWithheldFromTheSubjectAccessExport
   EXPECT_TRUE(paths.count("case_view.commitments.action")) << exported->answer.json();
 }
 
+// A case's head (what the history's and as-of's authorization read of the case) is its row's
+// youth and area, and nothing else of it; none for a youth with no case.
+TEST_F(AuditTest, ACasesHeadIsItsRowsYouthAndAreaAlone) {
+  ASSERT_FALSE(demo_.youth_ids.empty());
+  for (const std::string& id : demo_.youth_ids) {
+    const absl::StatusOr<std::optional<v1::CaseView>> row = queries::LoadCaseRow(*views_, id);
+    const absl::StatusOr<std::optional<v1::CaseView>> head = queries::LoadCaseHead(*views_, id);
+    ASSERT_TRUE(row.ok() && head.ok());
+    ASSERT_TRUE(row->has_value() && head->has_value()) << id;
+    v1::CaseView expected;
+    expected.set_youth_id((*row)->youth_id());
+    expected.set_area_id((*row)->area_id());
+    EXPECT_EQ((*head)->SerializeAsString(), expected.SerializeAsString()) << id;
+    EXPECT_EQ((*head)->area_id(), scenario::kAreaId);
+    EXPECT_GT((*row)->ByteSizeLong(), 10 * (*head)->ByteSizeLong()) << id;
+  }
+  const absl::StatusOr<std::optional<v1::CaseView>> none =
+      queries::LoadCaseHead(*views_, "youth-00000000-0000-7000-8000-000000000000");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
 // The demo's chief withdraws a proposal nobody answered: the case view names her
 // (withdrawn_by), and the subject access export withholds her name as it does other employees'.
 TEST_F(AuditTest, WhoWithdrewAProposalIsInTheViewAndWithheldFromTheSubjectAccessExport) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "services/common/wire.h"
 #include "services/domain/aggregates.h"
 #include "services/domain/rules.h"
 #include "services/projections/area_views.h"
@@ -87,6 +88,26 @@ absl::StatusOr<uint64_t> QueryHandler::Reach(const security::Principal& who, uin
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
                                                         absl::string_view youth_id) {
   return LoadRow<v1::CaseView>(views, projections::kCasesView, projections::CaseKey(youth_id));
+}
+
+absl::StatusOr<std::optional<v1::CaseView>> LoadCaseHead(const projections::Projector& views,
+                                                         absl::string_view youth_id) {
+  const std::string key = projections::CaseKey(youth_id);
+  ASSIGN_OR_RETURN(const std::optional<std::string> row, views.Get(projections::kCasesView, key));
+  if (!row.has_value()) return std::nullopt;
+  v1::CaseView head;
+  common::wire::WireReader reader(*row);
+  common::wire::WireField field;
+  while (reader.Next(field)) {
+    if (field.type != common::wire::kLength) continue;
+    if (field.number == v1::CaseView::kYouthIdFieldNumber) head.set_youth_id(std::string(field.value));
+    if (field.number == v1::CaseView::kAreaIdFieldNumber) head.set_area_id(std::string(field.value));
+  }
+  if (reader.failed()) {
+    return absl::DataLossError(
+        absl::StrCat("the row ", key, " of ", projections::kCasesView, " is unreadable"));
+  }
+  return head;
 }
 
 absl::Status CaseFor(const security::Principal& who, absl::string_view youth_id,

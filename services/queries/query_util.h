@@ -246,6 +246,12 @@ absl::StatusOr<std::optional<Row>> LoadRow(const projections::Projector& views,
 absl::StatusOr<std::optional<v1::CaseView>> LoadCaseRow(const projections::Projector& views,
                                                         absl::string_view youth_id);
 
+// The same row with its `youth_id` and `area_id` alone, read from the row's wire form without
+// parsing the rest: a case's row grows with its history, and a check of who may read the case
+// needs no more. nullopt if there is none; DATA_LOSS if unreadable.
+absl::StatusOr<std::optional<v1::CaseView>> LoadCaseHead(const projections::Projector& views,
+                                                         absl::string_view youth_id);
+
 // What `who` is told of `youth_id`'s case as loaded (`view`; nullopt: it has none) before the
 // read's own policy speaks: to anyone who may not learn of a case of its area
 // (security::MayLearnOfCaseIn; for a youth with no case, of no area), the refusal
@@ -257,7 +263,7 @@ absl::Status CaseFor(const security::Principal& who, absl::string_view youth_id,
 // The area of `youth_id`'s case in the live view; "" if it has none.
 inline absl::StatusOr<std::string> AreaOfCase(const projections::Projector& views,
                                               absl::string_view youth_id) {
-  ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, LoadCaseRow(views, youth_id));
+  ASSIGN_OR_RETURN(const std::optional<v1::CaseView> view, LoadCaseHead(views, youth_id));
   return view.has_value() ? view->area_id() : std::string();
 }
 

@@ -378,8 +378,8 @@ bool BoolSet(absl::string_view message, int number) {
 }  // namespace
 
 absl::Status AppendStoredEvent(const store::RecordedEvent& recorded, const EventFields& fields,
-                               const Showing& showing, security::Sealer& sealer, std::string& out,
-                               security::Disclosures& shown) {
+                               const Showing& showing, security::Sealer::Reader& sealer,
+                               std::string& out, security::Disclosures& shown) {
   // The event as stored, less what this reader is not shown: the request's digest, which never
   // leaves hotspotd, and for some readers personal data in clear. Copied without the digest only
   // when something else is left out too: otherwise the digest is skipped as the event is appended.
@@ -455,46 +455,63 @@ absl::Status AppendStoredEvent(const store::RecordedEvent& recorded, const Event
     out.append(event.data(), before);
     out.append(event.data() + after, event.size() - after);
   }
-  const std::string area(fields.area_id);
-  v1::PersonalValue value;
-  std::string withheld;  // a PersonalField's wire form, withheld for this reader
-  if (!showing.allowed) {
-    std::string reason;
-    PutStringField(reason, v1::Withheld::kReasonFieldNumber, showing.withheld);
-    PutLength(withheld, v1::PersonalField::kWithheldFieldNumber, reason);
-  }
+  // Each PersonalValue built by hand, as ResolvePersonalField resolves it: in clear (its data
+  // subject noted in `shown`), or withheld, for this reader or as erased (a key deleted, or never
+  // made).
+  const auto withheld_as = [](absl::string_view reason) {
+    std::string withheld_reason, field;
+    PutStringField(withheld_reason, v1::Withheld::kReasonFieldNumber, reason);
+    PutLength(field, v1::PersonalField::kWithheldFieldNumber, withheld_reason);
+    return field;
+  };
+  static const std::string* const erased = new std::string(withheld_as("erased"));
+  const std::string withheld = showing.allowed ? std::string() : withheld_as(showing.withheld);
+  std::string one, field, text;
   for (auto& [value_path, bytes] : sealed) {
+    one.clear();
+    PutStringField(one, v1::PersonalValue::kPathFieldNumber, value_path);
     if (!showing.allowed) {
-      // Nothing of it is read but that it was given: built by hand.
+      // Nothing of it is read but that it was given.
       bool given = false;
       if (!HoldsCiphertext(bytes, given)) return NotAnEvent(recorded.position);
       if (!given) continue;
-      std::string one;
-      PutStringField(one, v1::PersonalValue::kPathFieldNumber, value_path);
       PutLength(one, v1::PersonalValue::kValueFieldNumber, withheld);
       PutLength(out, StoredEvent::kPersonalDataFieldNumber, one);
       continue;
     }
-    value.Clear();
-    v1::SealedText& text = *value.mutable_value()->mutable_sealed();
-    if (!text.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return NotAnEvent(recorded.position);
+    // The SealedText's fields (the last of each, as a parse keeps).
+    absl::string_view key_id, ciphertext, sealed_as;
+    WireReader reader(bytes);
+    WireField part;
+    while (reader.Next(part)) {
+      if (part.type != kLength) continue;
+      if (part.number == v1::SealedText::kKeyIdFieldNumber) key_id = part.value;
+      if (part.number == v1::SealedText::kCiphertextFieldNumber) ciphertext = part.value;
+      if (part.number == v1::SealedText::kFieldFieldNumber) sealed_as = part.value;
     }
-    if (text.ciphertext().empty()) continue;  // a text not given
-    value.set_path(std::move(value_path));
-    RETURN_IF_ERROR(
-        ResolvePersonalField(value.mutable_value(), /*allowed=*/true, sealer, area, shown));
-    PutLength(out, StoredEvent::kPersonalDataFieldNumber, value.SerializeAsString());
+    if (reader.failed()) return NotAnEvent(recorded.position);
+    if (ciphertext.empty()) continue;  // a text not given
+    const absl::StatusOr<bool> opened = sealer.Open(key_id, sealed_as, ciphertext, text);
+    if (!opened.ok() && !absl::IsNotFound(opened.status())) return opened.status();
+    if (opened.ok() && *opened) {
+      shown.Shown(key_id, fields.area_id, /*in_clear=*/true);
+      field.clear();
+      PutLength(field, v1::PersonalField::kTextFieldNumber, text);
+      PutLength(one, v1::PersonalValue::kValueFieldNumber, field);
+    } else {
+      PutLength(one, v1::PersonalValue::kValueFieldNumber, *erased);
+    }
+    PutLength(out, StoredEvent::kPersonalDataFieldNumber, one);
   }
   PutStringField(out, StoredEvent::kHashFieldNumber, recorded.hash);
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> AppendAllowedStoredEvent(const store::RecordedEvent& recorded,
-                                              security::Sealer& sealer, std::string& out,
+                                              security::Sealer::Reader& sealer, std::string& out,
                                               security::Disclosures& shown) {
   ASSIGN_OR_RETURN(const EventFields fields, ReadEventFields(recorded));
-  ASSIGN_OR_RETURN(const bool hidden, ErasedYouthsBirthdayFact(fields, sealer));
+  ASSIGN_OR_RETURN(const bool hidden, ErasedYouthsBirthdayFact(fields, sealer.sealer()));
   if (hidden) return false;
   RETURN_IF_ERROR(AppendStoredEvent(recorded, fields, Showing(), sealer, out, shown));
   return true;

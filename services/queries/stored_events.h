@@ -89,8 +89,8 @@ struct Showing {
 // DATA_LOSS if the payload is not an Event's wire form or a sealed value does not open; the key
 // store's error if it cannot be read.
 absl::Status AppendStoredEvent(const store::RecordedEvent& recorded, const EventFields& fields,
-                               const Showing& showing, security::Sealer& sealer, std::string& out,
-                               security::Disclosures& shown);
+                               const Showing& showing, security::Sealer::Reader& sealer,
+                               std::string& out, security::Disclosures& shown);
 
 // The wire form, for a reader allowed to see the personal data (the audit's history): appends to
 // `out` the bytes of the v1::StoredEvent that ToStoredEvent(recorded, /*allowed=*/true, ...)
@@ -103,7 +103,7 @@ absl::Status AppendStoredEvent(const store::RecordedEvent& recorded, const Event
 // side hands out no more; true otherwise. DATA_LOSS if the payload is not an Event's wire form
 // or a sealed value does not open; the key store's error if it cannot be read.
 absl::StatusOr<bool> AppendAllowedStoredEvent(const store::RecordedEvent& recorded,
-                                              security::Sealer& sealer, std::string& out,
+                                              security::Sealer::Reader& sealer, std::string& out,
                                               security::Disclosures& shown);
 
 // True for a fact dated by the youth's birthday (EighteenthBirthdayNear, ConsentLapsed) of a

@@ -6,6 +6,7 @@
 // message form builds, and the same data subjects are noted as shown.
 #include "services/queries/stored_events.h"
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,7 +42,7 @@ class StoredEventWireTest : public ::testing::Test {
     std::string bytes;
     security::Disclosures wire_shown;
     const absl::StatusOr<bool> appended =
-        AppendAllowedStoredEvent(recorded, *sealer_, bytes, wire_shown);
+        AppendAllowedStoredEvent(recorded, Reader(), bytes, wire_shown);
     ASSERT_TRUE(appended.ok()) << appended.status();
     ASSERT_TRUE(*appended);
     ExpectSame(built, built_shown, bytes, wire_shown);
@@ -70,7 +71,7 @@ class StoredEventWireTest : public ::testing::Test {
     std::string bytes = "before";  // appended to
     security::Disclosures wire_shown;
     const absl::Status appended =
-        AppendStoredEvent(recorded, *fields, showing, *sealer_, bytes, wire_shown);
+        AppendStoredEvent(recorded, *fields, showing, Reader(), bytes, wire_shown);
     ASSERT_TRUE(appended.ok()) << appended;
     ASSERT_EQ(bytes.substr(0, 6), "before");
     bytes.erase(0, 6);
@@ -139,7 +140,11 @@ class StoredEventWireTest : public ::testing::Test {
     return sealed;
   }
 
+  // A fresh reader of the sealed values (one per response, as the services make them).
+  security::Sealer::Reader& Reader() { return readers_.emplace_back(*sealer_); }
+
   store::testing::TempDir dir_;
+  std::deque<security::Sealer::Reader> readers_;
   std::unique_ptr<security::KeyStore> keys_;
   std::unique_ptr<security::Sealer> sealer_;
   security::PublicHead heads_;
@@ -250,7 +255,7 @@ TEST_F(StoredEventWireTest, AnErasedYouthsBirthdayFactIsNotHandedOut) {
   ASSERT_TRUE(keys_->Erase("youth-4").ok());
   std::string wire = "kept";
   security::Disclosures shown;
-  const absl::StatusOr<bool> appended = AppendAllowedStoredEvent(recorded, *sealer_, wire, shown);
+  const absl::StatusOr<bool> appended = AppendAllowedStoredEvent(recorded, Reader(), wire, shown);
   ASSERT_TRUE(appended.ok()) << appended.status();
   EXPECT_FALSE(*appended);
   EXPECT_EQ(wire, "kept");
@@ -263,11 +268,11 @@ TEST_F(StoredEventWireTest, APayloadThatIsNotAnEventIsDataLossNamingItsPosition)
   recorded.payload = std::string("\x0a\xff\xff", 3);  // a length past the end
   std::string wire;
   security::Disclosures shown;
-  const absl::StatusOr<bool> appended = AppendAllowedStoredEvent(recorded, *sealer_, wire, shown);
+  const absl::StatusOr<bool> appended = AppendAllowedStoredEvent(recorded, Reader(), wire, shown);
   EXPECT_EQ(appended.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(appended.status().message().find("position 77"), std::string::npos);
   recorded.payload = std::string("\x0b", 1);  // a group's start: not this schema
-  EXPECT_EQ(AppendAllowedStoredEvent(recorded, *sealer_, wire, shown).status().code(),
+  EXPECT_EQ(AppendAllowedStoredEvent(recorded, Reader(), wire, shown).status().code(),
             absl::StatusCode::kDataLoss);
 }
 

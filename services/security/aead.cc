@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "store/status_macros.h"
 
 namespace hotspot::security::internal {
 namespace {
@@ -125,6 +126,13 @@ absl::StatusOr<std::string> Seal(absl::string_view key, absl::string_view associ
 
 absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associated_data,
                                  absl::string_view sealed) {
+  std::string out;
+  RETURN_IF_ERROR(OpenInto(key, associated_data, sealed, out));
+  return out;
+}
+
+absl::Status OpenInto(absl::string_view key, absl::string_view associated_data,
+                      absl::string_view sealed, std::string& out) {
   if (absl::Status s = CheckKey(key); !s.ok()) return s;
   if (sealed.size() < 1 + kNonceBytes + kTagBytes || static_cast<uint8_t>(sealed[0]) != kVersion) {
     return absl::DataLossError("sealed value is malformed");
@@ -132,8 +140,9 @@ absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associ
   const absl::string_view nonce = sealed.substr(1, kNonceBytes);
   const absl::string_view cipher =
       sealed.substr(1 + kNonceBytes, sealed.size() - 1 - kNonceBytes - kTagBytes);
-  std::string tag(sealed.substr(sealed.size() - kTagBytes));
-  std::string out(cipher.size(), '\0');
+  unsigned char tag[kTagBytes];
+  std::memcpy(tag, sealed.data() + sealed.size() - kTagBytes, kTagBytes);
+  out.resize(cipher.size());
 
   EVP_CIPHER_CTX* ctx = ThreadCipher::Start(/*encrypt=*/false, key, nonce);
   int len = 0;
@@ -142,14 +151,14 @@ absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associ
                         static_cast<int>(associated_data.size())) != 1 ||
       EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, Bytes(cipher),
                         static_cast<int>(cipher.size())) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagBytes, tag) != 1) {
     return absl::InternalError("OpenSSL AES-256-GCM decryption failed");
   }
   if (EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1) {
     return absl::DataLossError(
         "sealed value does not authenticate: altered, or sealed under another key or context");
   }
-  return out;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> HmacSha256(absl::string_view key, absl::string_view data) {

@@ -26,6 +26,9 @@ absl::StatusOr<std::string> Seal(absl::string_view key, absl::string_view associ
 // another key or other associated data; INVALID_ARGUMENT for a key of the wrong size.
 absl::StatusOr<std::string> Open(absl::string_view key, absl::string_view associated_data,
                                  absl::string_view sealed);
+// The same into `out` (replaced; its capacity reused). `out` is unspecified after an error.
+absl::Status OpenInto(absl::string_view key, absl::string_view associated_data,
+                      absl::string_view sealed, std::string& out);
 
 // `n` bytes from OpenSSL's CSPRNG. INTERNAL if it fails.
 absl::StatusOr<std::string> RandomBytes(size_t n);

@@ -7,9 +7,16 @@
 namespace hotspot::security {
 namespace {
 
+void AssociatedDataInto(absl::string_view key_id, absl::string_view field, std::string& out) {
+  out.clear();
+  absl::StrAppend(&out, "hotspot.sealed.v1", absl::string_view("\0", 1), key_id,
+                  absl::string_view("\0", 1), field);
+}
+
 std::string AssociatedData(absl::string_view key_id, absl::string_view field) {
-  return absl::StrCat("hotspot.sealed.v1", absl::string_view("\0", 1), key_id,
-                      absl::string_view("\0", 1), field);
+  std::string out;
+  AssociatedDataInto(key_id, field, out);
+  return out;
 }
 
 absl::Status ValidateField(absl::string_view field) {
@@ -50,6 +57,23 @@ absl::StatusOr<UnsealedValue> Sealer::Unseal(const SealedValue& value, absl::str
   ASSIGN_OR_RETURN(out.text,
                    internal::Open(key.key, AssociatedData(value.key_id, field), value.ciphertext));
   return out;
+}
+
+absl::StatusOr<bool> Sealer::Reader::Open(absl::string_view key_id, absl::string_view field,
+                                           absl::string_view ciphertext, std::string& text) {
+  text.clear();
+  RETURN_IF_ERROR(ValidateField(field));
+  auto it = keys_.find(key_id);
+  if (it == keys_.end()) {
+    if (keys_.size() >= kMaxKeys) keys_.clear();
+    it = keys_.emplace(std::string(key_id), sealer_->keys_->KeyForReading(key_id)).first;
+  }
+  const absl::StatusOr<DataKey>& key = it->second;
+  if (!key.ok()) return key.status();
+  if (key->erased) return false;
+  AssociatedDataInto(key_id, field, associated_data_);
+  RETURN_IF_ERROR(internal::OpenInto(key->key, associated_data_, ciphertext, text));
+  return true;
 }
 
 absl::StatusOr<std::string> Sealer::NewSubject(absl::string_view category) {

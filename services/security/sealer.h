@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/security/key_store.h"
@@ -61,6 +62,28 @@ class Sealer {
   // The text of `value` as field `field`, or erased. NOT_FOUND if its key id never had a key;
   // DATA_LOSS if the value was altered or belongs to another field or subject.
   absl::StatusOr<UnsealedValue> Unseal(const SealedValue& value, absl::string_view field);
+
+  // Unseals the values of one response (a batch of a history or a subscription): each data key
+  // is asked of the key store once per Reader, not once per value, and the buffers are reused. A
+  // Reader keeps the keys it was given: make one per response, not per call, so that an erasure
+  // takes effect by the next response. Not thread-safe; must not outlive its Sealer.
+  class Reader {
+   public:
+    explicit Reader(Sealer& sealer) : sealer_(&sealer) {}
+
+    // Unseal()'s answer for `ciphertext` sealed under `key_id` as field `field`: true with the
+    // text in `text`, false if the key was erased (`text` then empty); the same errors.
+    absl::StatusOr<bool> Open(absl::string_view key_id, absl::string_view field,
+                              absl::string_view ciphertext, std::string& text);
+
+    Sealer& sealer() const { return *sealer_; }
+
+   private:
+    static constexpr size_t kMaxKeys = 256;  // past it, the keys are asked again
+    Sealer* const sealer_;
+    absl::flat_hash_map<std::string, absl::StatusOr<DataKey>> keys_;
+    std::string associated_data_;
+  };
 
   // Whether `subject` was erased (its key deleted); false for a subject that never had a key.
   // The key store's error if it cannot be read.

@@ -368,6 +368,47 @@ TEST(SealerTest, EachDataKeyIsUnwrappedOncePerOpenNotOncePerField) {
   EXPECT_EQ(keys->unwraps(), 2u);  // one per key, for 100 fields
 }
 
+// A Reader (one per response of a history or a subscription) answers as Unseal does, into a
+// reused buffer, asking the key store for each key once: a key erased after the Reader asked for
+// it still opens through that Reader, and reads as erased through the next one.
+TEST(SealerTest, AReaderOpensAsUnsealDoesAndAsksForEachKeyOnce) {
+  TempDir dir;
+  auto keys = MustOpen(dir);
+  Sealer sealer(keys.get());
+  const SealedValue name = *sealer.Seal("youth-1", "name", "Ahmed Hassan");
+  const SealedValue address = *sealer.Seal("youth-1", "address", "Vej 1");
+  const SealedValue other = *sealer.Seal("youth-2", "name", "Sara Jensen");
+  Sealer::Reader reader(sealer);
+  std::string text = "left over";
+  absl::StatusOr<bool> opened = reader.Open(name.key_id, "name", name.ciphertext, text);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_TRUE(*opened);
+  EXPECT_EQ(text, "Ahmed Hassan");
+  ASSERT_TRUE(*reader.Open(other.key_id, "name", other.ciphertext, text));
+  EXPECT_EQ(text, "Sara Jensen");
+  // Another field, another subject, a subject that never had a key, no field.
+  EXPECT_EQ(reader.Open(name.key_id, "address", name.ciphertext, text).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(reader.Open("youth-2", "name", name.ciphertext, text).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(reader.Open("youth-never", "name", name.ciphertext, text).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(reader.Open(name.key_id, "", name.ciphertext, text).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(keys->Erase("youth-1").ok());
+  EXPECT_TRUE(sealer.Unseal(address, "address")->erased);
+  ASSERT_TRUE(*reader.Open(address.key_id, "address", address.ciphertext, text));
+  EXPECT_EQ(text, "Vej 1");  // the key this reader was given
+  Sealer::Reader next(sealer);
+  opened = next.Open(address.key_id, "address", address.ciphertext, text);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_FALSE(*opened);
+  EXPECT_EQ(text, "");
+  ASSERT_TRUE(*next.Open(other.key_id, "name", other.ciphertext, text));
+  EXPECT_EQ(text, "Sara Jensen");
+}
+
 TEST(SealerTest, ErasureReadsAsErasedAndPurgesTheKeyFromDisk) {
   TempDir dir;
   SealedValue name, other;

@@ -351,6 +351,7 @@ class SubscriptionService::Call final
     response_.clear();
     response_events_ = 0;
     shown_ = security::Disclosures();
+    unsealing_.emplace(*service_->sealer_);
   }
   // Whether the subscriber receives `recorded`; if so, `fields` holds its payload's top-level
   // fields (queries::ReadEventFields; nothing is parsed for an event filtered out by its type or
@@ -417,6 +418,8 @@ class SubscriptionService::Call final
   int response_events_ = 0;
   std::string event_;
   security::Disclosures shown_;  // of the response being filled
+  // Its sealed values' keys, asked once per response (an erasure takes effect by the next).
+  std::optional<security::Sealer::Reader> unsealing_;
   std::map<std::string, std::string, std::less<>> owners_;  // stream -> youth, this call
 };
 
@@ -593,7 +596,7 @@ absl::StatusOr<SubscriptionService::Call::Then> SubscriptionService::Call::Run()
     queries::Showing showing = showing_;
     ASSIGN_OR_RETURN(showing.allowed, InClear(fields, youth));
     event_.clear();
-    RETURN_IF_ERROR(queries::AppendStoredEvent(recorded, fields, showing, *service_->sealer_,
+    RETURN_IF_ERROR(queries::AppendStoredEvent(recorded, fields, showing, *unsealing_,
                                                event_, shown_));
     PutLength(response_, v1::SubscribeResponse::kEventsFieldNumber, event_);
     ++response_events_;
