@@ -1,36 +1,45 @@
 // PullWriter: a server-streaming call that holds no thread, a pull reactor in the style of
 // gRPC's route_guide callback example. A step function (Producer) fills the next response; each
-// step runs on a shared, bounded worker pool and ends by starting that response's write, and the
-// next step is queued only once gRPC has taken it (OnWriteDone). So a call has at most one step
-// or one write in flight: a slow or stalled client holds one response in memory, and no thread.
-// A producer is a resumable cursor (a position, a last key, a snapshot kept between steps); each
-// step does a bounded amount of work (a batch read, unsealing, the batch's access record).
+// step runs on a shared, bounded worker pool. One write stays in flight: once a response's write
+// has started, the step that fills the next one is queued at once, so that the reading and
+// assembling of response n+1 overlap the sending (and the client's decoding) of response n; a
+// response filled while the last is still being written is held until gRPC has taken that one
+// (OnWriteDone), and no further step is queued until then. So a call has at most one write and
+// one step or one held response at a time: a slow or stalled client holds two responses in
+// memory, and no thread. A producer is a resumable cursor (a position, a last key, a snapshot
+// kept between steps), called by one step at a time; each step does a bounded amount of work (a
+// batch read, unsealing, the batch's access record).
 //
 // A call that must first see the views at a position waits for them without a thread
 // (StartAfter, ViewsWaits): its first step is queued once they are there.
 //
-// Ending. A step's error ends the call with it; kLast ends it OK once that response is taken,
-// kNone at once. The client's cancellation, or a failed write, ends it CANCELLED at its next
-// step (the step running finishes first; a write in flight completes, failed, once gRPC gives
-// up on it). PullWriters::Close() (the server's shutdown) ends every live call UNAVAILABLE at its
-// next step, or at once while it waits for the views; one whose client does not read ends when
-// its write is taken, or when gRPC cancels it at the shutdown's grace. The producer (and what it
-// holds, such as the caller's call slot) is destroyed before the status is sent.
+// Ending. A step's error ends the call with it once the write in flight (if any) is taken; kLast
+// ends it OK once that response is taken, kNone once the write in flight is. The client's
+// cancellation, or a failed write, ends it CANCELLED at its next step (the step running finishes
+// first; a write in flight completes, failed, once gRPC gives up on it). PullWriters::Close() (the
+// server's shutdown) ends every live call UNAVAILABLE at its next step or once its write in
+// flight is taken (a held response is not sent), or at once while it waits for the views; one
+// whose client does not read ends when its write is taken, or when gRPC cancels it at the
+// shutdown's grace. The producer (and what it holds, such as the caller's call
+// slot) is destroyed before the status is sent.
 //
 // Stalled readers. A client that stops reading leaves a write in flight once HTTP/2's flow
 // control window is full. If one write is not taken within the PullWriters' stall timeout
 // (--stream_stall_timeout_s), the call ends RESOURCE_EXHAUSTED (ReaderStalled: "stream_stall_
-// timeout_s: ... stopped reading ...") at once: the producer and its slot are freed then, and
-// the status follows the responses still buffered, should the client read again. gRPC holds the
-// call (one response) until the client reads or goes away, or the shutdown's grace.
+// timeout_s: ... stopped reading ...") at once, or once the step running finishes: the producer
+// and its slot are freed then, and the status follows the responses still buffered, should the
+// client read again. gRPC holds the call (one response) until the client reads or goes away, or
+// the shutdown's grace.
 //
-// Thread-safety: the reactions come on gRPC's threads, steps on the pool's; a call's state is
-// touched by one of them at a time (a step, or the write it started), the flags under a lock.
+// Thread-safety: the reactions come on gRPC's threads, steps on the pool's; the producer and the
+// response being filled are touched by one step at a time, the response being written by gRPC
+// alone; the call's state is under a lock. The call ends (Finish) only when no step runs.
 #ifndef HOTSPOT_SERVICES_RPC_PULL_WRITER_H_
 #define HOTSPOT_SERVICES_RPC_PULL_WRITER_H_
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -167,6 +176,10 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   // Queues the first step of `next`; RESOURCE_EXHAUSTED at once if the pool is full.
   void Start(Producer<Response> next) {
     next_ = std::move(next);
+    {
+      absl::MutexLock lock(&mu_);
+      stepping_ = true;
+    }
     if (!pool_->Submit([this] { Step(); })) {
       End(absl::ResourceExhaustedError(
           "the server has too many queries waiting; retry with backoff"));
@@ -211,16 +224,37 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   }
 
   void OnWriteDone(bool ok) override {
+    std::unique_ptr<grpc::Alarm> alarm;  // of the write done: cancelled as it is destroyed
+    std::optional<absl::Status> end;
+    int start = -1;
+    uint64_t write = 0;
+    bool queue = false;
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      if (stalled_) return;  // ended when the write stalled
+      alarm = std::move(stall_alarm_);
+      if (stalled_) return;  // ended when the write stalled, or by the step running then
+      if (!ok) {
+        if (!end_.has_value()) end_ = absl::CancelledError("the client went away");
+      } else if (written_last_ && !end_.has_value()) {
+        end_ = absl::OkStatus();
+      } else if (closed_ && !end_.has_value()) {
+        end_ = PullWriters::ShuttingDown();  // a held response is not sent
+      }
+      if (end_.has_value()) {
+        if (!stepping_) end = *end_;  // else the step running ends the call
+      } else if (held_) {
+        held_ = false;
+        start = Writing(held_last_, write);
+        stepping_ = queue = !held_last_;
+      } else if (!stepping_) {
+        stepping_ = queue = true;  // (not expected: a step follows each write's start)
+      }
     }
-    stall_alarm_.reset();  // cancels it
-    if (!ok) return End(absl::CancelledError("the client went away"));
-    if (last_) return End(absl::OkStatus());
-    // Work already accepted: past the pool's bound, as a call's steps come one at a time.
-    if (!pool_->Submit([this] { Step(); }, /*force=*/true)) End(PullWriters::ShuttingDown());
+    alarm.reset();
+    if (end.has_value()) return End(*end);
+    if (start >= 0) StartWriting(start, write);
+    if (queue) Queue();
   }
 
   void OnCancel() override {
@@ -291,7 +325,8 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   }
   void EndClosed() override { End(PullWriters::ShuttingDown()); }
 
-  // One step: fills the response and starts its write, or ends the call.
+  // One step: fills the next response and starts its write (queueing the step after it), or
+  // holds it until the write in flight is taken; or ends the call.
   void Step() {
     bool closed, cancelled;
     {
@@ -300,27 +335,82 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
       cancelled = cancelled_;
     }
     // Not under the lock: End() may lead to OnDone, which deletes this, on another thread.
-    if (closed) return End(PullWriters::ShuttingDown());
-    if (cancelled) return End(absl::CancelledError("the client went away"));
-    response_.Clear();
-    const absl::StatusOr<Pull> pulled = next_(response_);
-    if (!pulled.ok()) return End(pulled.status());
-    if (*pulled == Pull::kNone) return End(absl::OkStatus());
-    last_ = *pulled == Pull::kLast;
-    uint64_t write;
+    if (closed) return Settle(PullWriters::ShuttingDown());
+    if (cancelled) return Settle(absl::CancelledError("the client went away"));
+    Response& response = responses_[fill_];
+    response.Clear();
+    const absl::StatusOr<Pull> pulled = next_(response);
+    if (!pulled.ok()) return Settle(pulled.status());
+    if (*pulled == Pull::kNone) return Settle(absl::OkStatus());
+    const bool last = *pulled == Pull::kLast;
+    std::optional<absl::Status> end;
+    int start = -1;
+    uint64_t write = 0;
     {
       absl::MutexLock lock(&mu_);
-      writing_ = true;
-      write = ++writes_;
+      stepping_ = false;
+      if (end_.has_value()) {
+        end = *end_;  // the write failed or stalled while this step ran
+      } else if (writing_) {
+        held_ = true;
+        held_last_ = last;
+      } else {
+        start = Writing(last, write);
+        stepping_ = !last;
+      }
     }
+    if (end.has_value()) return End(*end);
+    if (start < 0) return;
+    StartWriting(start, write);
+    if (!last) Queue();
+  }
+
+  // A step that ends the call with `status`: at once, or once the write in flight is taken (an
+  // end decided before, by a failed or stalled write, wins).
+  void Settle(const absl::Status& status) {
+    absl::Status end = status;
+    {
+      absl::MutexLock lock(&mu_);
+      stepping_ = false;
+      if (end_.has_value()) {
+        end = *end_;
+      } else if (writing_) {
+        end_ = status;  // OnWriteDone ends the call
+        return;
+      }
+    }
+    End(end);
+  }
+
+  // Under mu_: the response at fill_ is to be written now; its buffer, and the write's number in
+  // `write`. The next step fills the other buffer.
+  int Writing(bool last, uint64_t& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int start = fill_;
+    fill_ = 1 - fill_;
+    writing_ = true;
+    written_last_ = last;
+    write = ++writes_;
+    return start;
+  }
+
+  // Starts the write of responses_[buffer], write number `write`, with its stall alarm.
+  void StartWriting(int buffer, uint64_t write) {
     if (stall_timeout_ != absl::InfiniteDuration()) {
-      stall_alarm_ = std::make_unique<grpc::Alarm>();
-      stall_alarm_->Set(absl::ToChronoTime(absl::Now() + stall_timeout_),
-                        [watch = watch_, write](bool due) {
-                          if (due) Stalled(*watch, write);
-                        });
+      auto alarm = std::make_unique<grpc::Alarm>();
+      alarm->Set(absl::ToChronoTime(absl::Now() + stall_timeout_),
+                 [watch = watch_, write](bool due) {
+                   if (due) Stalled(*watch, write);
+                 });
+      absl::MutexLock lock(&mu_);
+      stall_alarm_ = std::move(alarm);
     }
-    this->StartWrite(&response_);
+    this->StartWrite(&responses_[buffer]);
+  }
+
+  // Queues the next step (stepping_ set already). Work already accepted: past the pool's bound,
+  // as a call's steps come one at a time.
+  void Queue() {
+    if (!pool_->Submit([this] { Step(); }, /*force=*/true)) Settle(PullWriters::ShuttingDown());
   }
 
   // The stall alarm of write `write`: ends the call (ReaderStalled) if that write is still in
@@ -333,10 +423,13 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
       writer = watch.writer;
       if (writer == nullptr) return;
       absl::MutexLock call_lock(&writer->mu_);
-      if (!writer->writing_ || writer->writes_ != write) return;
-      writer->stalled_ = true;  // claimed: OnWriteDone does nothing, so no one else ends it
+      if (!writer->writing_ || writer->writes_ != write || writer->end_.has_value()) return;
+      writer->stalled_ = true;  // claimed: OnWriteDone does nothing
+      writer->end_ =
+          ReaderStalled(writer->stall_timeout_, "read the stream steadily, then call again");
+      if (writer->stepping_) return;  // the step running ends the call
     }
-    // No step runs while a write is in flight: the producer is this thread's to drop.
+    // No step runs: the producer is this thread's to drop.
     writer->End(ReaderStalled(writer->stall_timeout_, "read the stream steadily, then call again"));
   }
 
@@ -349,14 +442,21 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a write in flight
+  bool written_last_ ABSL_GUARDED_BY(mu_) = false;  // ... of the last response
   uint64_t writes_ ABSL_GUARDED_BY(mu_) = 0;    // writes started: the number of the last
   bool stalled_ ABSL_GUARDED_BY(mu_) = false;  // ended by its stall alarm
-  // Touched by one step, or the write it started, at a time.
-  Producer<Response> next_;
-  Response response_;
+  bool stepping_ ABSL_GUARDED_BY(mu_) = false;  // a step queued or running
+  bool held_ ABSL_GUARDED_BY(mu_) = false;      // responses_[fill_] filled, waiting for the write
+  bool held_last_ ABSL_GUARDED_BY(mu_) = false;  // ... and it is the last
+  // How the call ends, decided while a step or a write was in flight.
+  std::optional<absl::Status> end_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<grpc::Alarm> stall_alarm_ ABSL_GUARDED_BY(mu_);  // of the write in flight
+  // The response a step fills (or that is held) is responses_[fill_]; the other is written.
+  // fill_ changes under mu_ when a write starts, never while a step runs.
+  int fill_ = 0;
+  Producer<Response> next_;  // called by one step at a time
+  Response responses_[2];
   std::shared_ptr<const void> kept_;  // until OnDone deletes this
-  bool last_ = false;
-  std::unique_ptr<grpc::Alarm> stall_alarm_;  // of the write in flight
 };
 
 }  // namespace hotspot::rpc

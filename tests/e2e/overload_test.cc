@@ -1018,6 +1018,54 @@ TEST(StreamThreadsTest, AnUnreadExportHoldsItsCallSlotUntilItsClientCancels) {
   EXPECT_TRUE(freed.ok()) << freed.error_message();
 }
 
+// One write stays in flight (issue 16 §1): an export whose client does not read has its second
+// response built (its access record made, under the exporter's name) while the first is still
+// being written, and is complete and in order once read.
+TEST(StreamThreadsTest, AnUnreadExportBuildsItsNextResponseWhileTheFirstIsWritten) {
+  absl::StatusOr<std::unique_ptr<SuiteServer>> suite =
+      StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--deadline_interval_s=0"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  SuiteServer& server = **suite;
+  const CallResult referred = server.commands->Call(
+      server.cast.school_member, scenario::SampleReferral(9404, "streams-audit-ahead"));
+  ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
+  constexpr int kRecords = 2500;  // three responses
+  ASSERT_NO_FATAL_FAILURE(MakeAccessRecords(server, referred, kRecords));
+  auto audit = v1::AuditService::NewStub(server.channel);
+  // The exporter's access records of its exports, as the DPO lists them.
+  const auto exports_recorded = [&]() {
+    v1::ListAccessRecordsRequest list;
+    list.set_person(server.cast.auditor.person);
+    v1::ListAccessRecordsResponse listed;
+    const grpc::Status status =
+        audit->ListAccessRecords(server.As(server.dpo, "audit: check").get(), list, &listed);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    int exports = 0;
+    for (const v1::AccessRecord& r : listed.records()) {
+      exports += absl::EndsWith(r.call(), "/ExportAccessLog") &&
+                 r.youth_id() == referred.response.id();
+    }
+    return exports;
+  };
+  ASSERT_EQ(exports_recorded(), 0);
+
+  auto unread_stub = v1::AuditService::NewStub(OwnConnection(server));
+  OpenStream<v1::ExportAccessLogResponse> unread;
+  unread.context = server.As(server.cast.auditor, "audit: export", absl::Seconds(120));
+  unread.reader = unread_stub->ExportAccessLog(unread.context.get(), v1::ExportAccessLogRequest());
+  unread.reader->WaitForInitialMetadata();  // the first response is being written
+  int recorded = 0;
+  for (const absl::Time until = absl::Now() + absl::Seconds(20);
+       recorded < 2 && absl::Now() < until; absl::SleepFor(absl::Milliseconds(20))) {
+    recorded = exports_recorded();
+  }
+  EXPECT_EQ(recorded, 2) << "the second response was not built before the first was taken";
+  const auto read = unread.ReadAll();
+  ExpectFullExport(read, kRecords, 0);
+  EXPECT_EQ(read.first.size(), 3u);
+  EXPECT_EQ(exports_recorded(), 3);
+}
+
 // SIGTERM with exports of the access log open whose clients do not read: once hotspotd is
 // shutting down (it no longer accepts connections), each stream ends UNAVAILABLE, saying why, as
 // soon as its client takes the response in flight (not at the end of the grace, here 30 s, nor
