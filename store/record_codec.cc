@@ -212,7 +212,12 @@ absl::StatusOr<RecordView> ParseRecord(absl::string_view value) {
   if (view.format >= 3) {
     Reader reader(view.content);
     ASSIGN_OR_RETURN(view.header.area, reader.LengthPrefixed("area"));
-    view.content = view.content.substr(view.content.size() - reader.remaining());
+    const size_t taken = view.content.size() - reader.remaining();
+    // The hash covers the area's length as written canonically: no other spelling of it is read.
+    std::string canonical;
+    PutVarint(&canonical, view.header.area.size());
+    if (taken != canonical.size() + view.header.area.size()) return Malformed("area length");
+    view.content = view.content.substr(taken);
   }
   return view;
 }

@@ -328,15 +328,16 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
   // One step: fills the next response and starts its write (queueing the step after it), or
   // holds it until the write in flight is taken; or ends the call.
   void Step() {
-    bool closed, cancelled;
+    bool closed, cancelled, ending;
     {
       absl::MutexLock lock(&mu_);
       closed = closed_;
       cancelled = cancelled_;
+      ending = end_.has_value();  // the write failed or stalled since this step was queued
     }
     // Not under the lock: End() may lead to OnDone, which deletes this, on another thread.
     if (closed) return Settle(PullWriters::ShuttingDown());
-    if (cancelled) return Settle(absl::CancelledError("the client went away"));
+    if (cancelled || ending) return Settle(absl::CancelledError("the client went away"));
     Response& response = responses_[fill_];
     response.Clear();
     const absl::StatusOr<Pull> pulled = next_(response);
@@ -423,8 +424,10 @@ class PullWriter final : public grpc::ServerWriteReactor<Response>,
       writer = watch.writer;
       if (writer == nullptr) return;
       absl::MutexLock call_lock(&writer->mu_);
-      if (!writer->writing_ || writer->writes_ != write || writer->end_.has_value()) return;
+      if (!writer->writing_ || writer->writes_ != write || writer->stalled_) return;
       writer->stalled_ = true;  // claimed: OnWriteDone does nothing
+      // Also over an end decided already (a step's error, or the stream's end), which waited
+      // for this write to be taken: the client took it not.
       writer->end_ =
           ReaderStalled(writer->stall_timeout_, "read the stream steadily, then call again");
       if (writer->stepping_) return;  // the step running ends the call
