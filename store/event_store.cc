@@ -659,7 +659,9 @@ EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
     for (const PreparedStream& stream : append.streams) {
       ASSIGN_OR_RETURN(uint64_t head, head_of(stream.stream));
       if (!stream.expected.IsMetBy(head)) {
-        return absl::FailedPreconditionError(
+        // ABORTED, as abseil's guidance has it for a read-modify-write to retry at a higher
+        // level; FAILED_PRECONDITION is the domain's, for its broken rules.
+        return absl::AbortedError(
             absl::StrCat("stream \"", stream.stream, "\": expected ", stream.expected.ToString(),
                          ", actual version ", head));
       }

@@ -421,10 +421,11 @@ class EventStore {
   //   INVALID_ARGUMENT: a limit or naming rule is broken (no events at all, a stream name empty,
   //     too long or with a character outside [A-Za-z0-9_.:-], the same stream twice, an event
   //     type that is empty or malformed, a payload over max_payload_bytes, too many events,
-  //     streams or bytes, a metadata field too long, the same event id twice in one call);
-  //     the message names the offending field.
-  //   FAILED_PRECONDITION: a stream's expected version is not met; the message names the stream,
-  //     what was expected and its actual version.
+  //     streams or bytes, a metadata field too long, an area too long or of a character
+  //     outside [A-Za-z0-9_.:-], the same event id twice in one call); the message names the
+  //     offending field.
+  //   ABORTED: a stream's expected version is not met (read again and retry); the message names
+  //     the stream, what was expected and its actual version.
   //   ALREADY_EXISTS: an event id is stored already with other content, or only some of the
   //     call's event ids are stored already.
   //   UNAVAILABLE: the store is closing, or max_queued_appends appends are waiting.

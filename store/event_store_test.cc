@@ -95,7 +95,7 @@ TEST_F(EventStoreTest, ExpectedVersionMatrix) {
       EXPECT_EQ(result->positions, std::vector<uint64_t>{head + 1});
       EXPECT_FALSE(result->duplicate);
     } else {
-      ASSERT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+      ASSERT_EQ(result.status().code(), absl::StatusCode::kAborted);
       const uint64_t actual = std::string(c.stream) == "existing" ? 2 : 0;
       EXPECT_NE(result.status().message().find(c.stream), absl::string_view::npos)
           << result.status();
@@ -129,7 +129,7 @@ TEST_F(EventStoreTest, OneFailingExpectationWritesNothing) {
   appends.push_back(OneEvent("commitment-1", ExpectedVersion::NoStream()));
   appends.push_back({"agency-1", ExpectedVersion::Exactly(7), {}});
   absl::StatusOr<AppendResult> result = store_->Append(std::move(appends));
-  ASSERT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition) << result.status();
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kAborted) << result.status();
   EXPECT_NE(result.status().message().find("agency-1"), absl::string_view::npos);
   EXPECT_EQ(store_->HeadPosition(), 1u);
   EXPECT_EQ(*store_->StreamVersion("meeting-1"), 0u);
@@ -351,7 +351,7 @@ TEST_F(EventStoreTest, SixtyFourThreadsWithRandomConflictsGetContiguousPositions
           appends.push_back(OneEvent(absl::StrCat("own-", t), ExpectedVersion::Any()));
         absl::StatusOr<AppendResult> r = store_->Append(std::move(appends));
         if (!r.ok()) {
-          ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+          ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted) << r.status();
           ++conflicts;
           continue;
         }
@@ -461,7 +461,7 @@ TEST_F(EventStoreTest, RestartRecoversHeadsAndNextPosition) {
   EXPECT_EQ(*store_->StreamVersion("youth-1"), 2u);
   EXPECT_EQ(*store_->StreamVersion("youth-2"), 1u);
   EXPECT_EQ(store_->Append(One("youth-2", ExpectedVersion::NoStream())).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+            absl::StatusCode::kAborted);
   const AppendResult next = MustAppend(One("youth-1", ExpectedVersion::Exactly(2)));
   EXPECT_EQ(next.positions, std::vector<uint64_t>{4});
   EXPECT_EQ(next.stream_versions, std::vector<uint64_t>{3});

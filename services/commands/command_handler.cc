@@ -331,7 +331,7 @@ void CommandHandler::Attempt(std::shared_ptr<Call> call) {
         const absl::Status& status = result.status();
         // A stream moved since it was read, or a concurrent attempt of this same request was
         // stored first (its ids, other content): decide again, which then replays.
-        const bool conflict = absl::IsFailedPrecondition(status);
+        const bool conflict = absl::IsAborted(status);
         if (conflict || absl::IsAlreadyExists(status)) {
           // The store's message names the versions: only for those who may see every change
           // (domain::StaleVersion).
