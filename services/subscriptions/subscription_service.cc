@@ -518,9 +518,11 @@ absl::StatusOr<bool> SubscriptionService::Call::Receives(const store::RecordedEv
   if (hidden_ && security::IsConfidentialEventType(recorded.type)) return false;
   if (partial_ && !filter_.Matches(recorded)) return false;
   // Out of scope: dropped before anything of it is unsealed, and, by the area in the record's
-  // header, before its payload is read (a record written before the header held it has its area
-  // read from the payload alone).
-  if (recorded.area.has_value() && !Covers(scope_, *recorded.area)) return false;
+  // header, before its payload is read (a record written before the header held it, or with an
+  // empty one, has its area read from the payload alone).
+  if (recorded.area.has_value() && !recorded.area->empty() && !Covers(scope_, *recorded.area)) {
+    return false;
+  }
   ASSIGN_OR_RETURN(fields, queries::ReadEventFields(recorded));
   if (!Covers(scope_, fields.area_id)) return false;
   // An erased youth's facts dated by the birthday: their time tells the birth date.
