@@ -47,15 +47,10 @@ absl::StatusOr<SealedValue> Sealer::SealForAll(absl::string_view category,
 }
 
 absl::StatusOr<UnsealedValue> Sealer::Unseal(const SealedValue& value, absl::string_view field) {
-  RETURN_IF_ERROR(ValidateField(field));
-  ASSIGN_OR_RETURN(DataKey key, keys_->KeyForReading(value.key_id));
+  Reader reader(*this);  // one value: one key asked
   UnsealedValue out;
-  if (key.erased) {
-    out.erased = true;
-    return out;
-  }
-  ASSIGN_OR_RETURN(out.text,
-                   internal::Open(key.key, AssociatedData(value.key_id, field), value.ciphertext));
+  ASSIGN_OR_RETURN(const bool opened, reader.Open(value.key_id, field, value.ciphertext, out.text));
+  out.erased = !opened;
   return out;
 }
 

@@ -886,10 +886,12 @@ struct OpenStream {
   }
 };
 
+// An export of the whole access log by `who` (the dpo if null).
 OpenStream<v1::ExportAccessLogResponse> OpenExport(SuiteServer& server,
-                                                   v1::AuditService::Stub& stub) {
+                                                   v1::AuditService::Stub& stub,
+                                                   const security::Principal* who = nullptr) {
   OpenStream<v1::ExportAccessLogResponse> open;
-  open.context = server.As(server.dpo, "audit: export", absl::Seconds(120));
+  open.context = server.As(who != nullptr ? *who : server.dpo, "audit: export", absl::Seconds(120));
   open.reader = stub.ExportAccessLog(open.context.get(), v1::ExportAccessLogRequest());
   return open;
 }
@@ -1050,9 +1052,8 @@ TEST(StreamThreadsTest, AnUnreadExportBuildsItsNextResponseWhileTheFirstIsWritte
   ASSERT_EQ(exports_recorded(), 0);
 
   auto unread_stub = v1::AuditService::NewStub(OwnConnection(server));
-  OpenStream<v1::ExportAccessLogResponse> unread;
-  unread.context = server.As(server.cast.auditor, "audit: export", absl::Seconds(120));
-  unread.reader = unread_stub->ExportAccessLog(unread.context.get(), v1::ExportAccessLogRequest());
+  OpenStream<v1::ExportAccessLogResponse> unread =
+      OpenExport(server, *unread_stub, &server.cast.auditor);
   unread.reader->WaitForInitialMetadata();  // the first response is being written
   int recorded = 0;
   for (const absl::Time until = absl::Now() + absl::Seconds(20);
