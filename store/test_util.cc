@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
@@ -152,6 +153,16 @@ absl::StatusOr<std::string> FlipWriteAheadLogByte(const std::string& dir, double
   file.close();
   if (!file) return absl::InternalError(absl::StrCat("cannot rewrite ", newest.string()));
   return newest.string();
+}
+
+bool AnyFileHolds(const std::string& dir, absl::string_view bytes, absl::string_view suffix) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || !absl::EndsWith(entry.path().string(), suffix)) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (absl::StrContains(content, bytes)) return true;
+  }
+  return false;
 }
 
 }  // namespace hotspot::store::testing

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "store/event_store.h"
@@ -48,6 +49,10 @@ class Tmpfs {
   TempDir dir_;
   std::string error_;
 };
+
+// True if some file under `dir` whose name ends with `suffix` holds `bytes`: whether data deleted
+// from a store is still on its disk.
+bool AnyFileHolds(const std::string& dir, absl::string_view bytes, absl::string_view suffix = "");
 
 // Writes the file `path` until its file system is full (to the last byte). The bytes written;
 // 0 if the file cannot be created.

@@ -11,13 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "hotspot/v1/views.pb.h"
-#include "rocksdb/db.h"
-#include "rocksdb/write_batch.h"
 #include "services/projections/view_util.h"
 #include "services/queries/query_util.h"
 #include "services/security/identity.h"
-#include "store/recovering_db.h"
-#include "store/rocks_status.h"
 #include "store/status_macros.h"
 
 namespace hotspot::audit {
@@ -105,18 +101,13 @@ std::vector<std::string> IndexKeys(const v1::AccessRecord& record) {
 
 struct AccessLog::Impl {
   AccessLogOptions options;
-  std::unique_ptr<store::internal::RecoveringDb> db;
+  std::unique_ptr<store::KvStore> db;
   std::atomic<uint64_t> next{1};
   std::atomic<uint64_t> written{0};  // records written since the last sync
-  // The exporters whose snapshots are released when the database is reopened (see Exporter).
-  absl::Mutex exporters_mu;
-  std::set<Exporter*> exporters ABSL_GUARDED_BY(exporters_mu);
   absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::thread syncer;
 
-  // Closes the database first: its closing releases the exporters' snapshots (above).
-  ~Impl() { db.reset(); }
 
   absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
 
@@ -150,19 +141,18 @@ struct AccessLog::Impl {
   absl::Status Rewrite(
       absl::string_view doing,
       const std::function<absl::StatusOr<bool>(absl::string_view key, v1::AccessRecord& record,
-                                               rocksdb::WriteBatch& batch)>& each,
-      const std::function<void(rocksdb::WriteBatch&)>& last = nullptr, bool sync = false) {
+                                               store::KvBatch& batch)>& each,
+      const std::function<void(store::KvBatch&)>& last = nullptr, bool sync = false) {
     // In slices of 3,000 changes, each read apart from its write (a write may reopen the
     // database, which waits for every read).
     std::string from = "r";
     for (;;) {
-      rocksdb::WriteBatch batch;
+      store::KvBatch batch;
       bool end = false;
-      RETURN_IF_ERROR(db->Read([&](rocksdb::DB& rocks) -> absl::Status {
-        std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
-        for (it->Seek(from);; it->Next()) {
-          const absl::string_view key =
-              it->Valid() ? absl::string_view(it->key().data(), it->key().size()) : "";
+      RETURN_IF_ERROR(db->Read(nullptr, [&](store::KvReader& reader) -> absl::Status {
+        std::unique_ptr<store::KvIterator> it = reader.Seek(from);
+        for (;; it->Next()) {
+          const absl::string_view key = it->Valid() ? it->key() : "";
           if (key.size() != 9 || key[0] != 'r') {
             end = true;
             break;
@@ -177,21 +167,19 @@ struct AccessLog::Impl {
             end = true;
             break;
           }
-          if (batch.Count() >= 3000) {
+          if (batch.size() >= 3000) {
             from = RecordKey(SeqOf(key) + 1);
             break;
           }
         }
-        return store::internal::FromRocks(it->status(), "reading the access log");
+        return it->status();
       }));
       if (!end) {
-        RETURN_IF_ERROR(db->Write(rocksdb::WriteOptions(), &batch, doing));
+        RETURN_IF_ERROR(db->Write(batch, /*sync=*/false, doing));
         continue;
       }
       if (last != nullptr) last(batch);
-      rocksdb::WriteOptions write;
-      write.sync = sync;
-      return db->Write(write, &batch, doing);
+      return db->Write(batch, sync, doing);
     }
   }
 
@@ -202,9 +190,9 @@ struct AccessLog::Impl {
     uint64_t purged = 0;
     RETURN_IF_ERROR(Rewrite("purging the access log",
                             [&](absl::string_view key, v1::AccessRecord& record,
-                                rocksdb::WriteBatch& batch) -> absl::StatusOr<bool> {
+                                store::KvBatch& batch) -> absl::StatusOr<bool> {
                               if (projections::TimeOf(record.at()) >= before) return false;
-                              batch.Delete(rocksdb::Slice(key.data(), key.size()));
+                              batch.Delete(key);
                               for (const std::string& index : IndexKeys(record)) {
                                 batch.Delete(index);
                               }
@@ -262,71 +250,55 @@ struct AccessLog::Impl {
 
   // fsyncs the write-ahead log (after a failure: once the database could be reopened).
   void SyncWal() {
-    const absl::Status synced = db->SyncWal();
+    const absl::Status synced = db->Sync();
     if (!synced.ok()) fprintf(stderr, "access log: fsync failed: %s\n", synced.ToString().c_str());
   }
 
-  // `snapshot`'s place in an exporter (its snapshot may be released by a reopening), or null
-  // for the latest state; UNAVAILABLE if the snapshot was released. Held: the database, shared.
-  static absl::StatusOr<const rocksdb::Snapshot*> SnapshotOf(
-      const rocksdb::Snapshot* const* snapshot) {
-    if (snapshot == nullptr) return nullptr;
-    if (*snapshot == nullptr) {
-      return absl::UnavailableError(
-          "the access log was reopened after a disk fault during this export; start it again");
-    }
-    return *snapshot;
-  }
-
-  // How many records are under `prefixes` (each an index, or "r"), from their keys.
-  absl::StatusOr<uint64_t> Count(const rocksdb::Snapshot* const* snapshot,
+  // How many records are under `prefixes` (each an index, or "r"), from their keys, at
+  // `snapshot` (null: the latest state).
+  absl::StatusOr<uint64_t> Count(const store::KvSnapshot* snapshot,
                                  const std::vector<std::string>& prefixes) const {
-    return db->Read([&](rocksdb::DB& rocks) -> absl::StatusOr<uint64_t> {
-      rocksdb::ReadOptions read;
-      ASSIGN_OR_RETURN(read.snapshot, SnapshotOf(snapshot));
-      uint64_t count = 0;
+    uint64_t count = 0;
+    RETURN_IF_ERROR(db->Read(snapshot, [&](store::KvReader& reader) -> absl::Status {
       for (const std::string& prefix : prefixes) {
-        std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(read));
-        for (it->Seek(prefix); it->Valid(); it->Next()) {
-          const absl::string_view key(it->key().data(), it->key().size());
+        std::unique_ptr<store::KvIterator> it = reader.Seek(prefix);
+        for (; it->Valid(); it->Next()) {
+          const absl::string_view key = it->key();
           if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
           ++count;
         }
-        RETURN_IF_ERROR(store::internal::FromRocks(it->status(), "reading the access log"));
+        RETURN_IF_ERROR(it->status());
       }
-      return count;
-    });
+      return absl::OkStatus();
+    }));
+    return count;
   }
 
   // Visits the records under `prefixes` ("r", or indexes whose records are disjoint) after
-  // sequence `after`, oldest first (the indexes merged by sequence), until `visit` returns false.
-  absl::Status Visit(const rocksdb::Snapshot* const* snapshot,
-                     const std::vector<std::string>& prefixes, uint64_t after,
-                     const std::function<bool(v1::AccessRecord&)>& visit) const {
-    return db->Read(
-        [&](rocksdb::DB& rocks) { return VisitIn(rocks, snapshot, prefixes, after, visit); });
+  // sequence `after`, oldest first (the indexes merged by sequence), at `snapshot` (null: the
+  // latest state), until `visit` returns false.
+  absl::Status Visit(const store::KvSnapshot* snapshot, const std::vector<std::string>& prefixes,
+                     uint64_t after, const std::function<bool(v1::AccessRecord&)>& visit) const {
+    return db->Read(snapshot, [&](store::KvReader& reader) {
+      return VisitIn(reader, prefixes, after, visit);
+    });
   }
-  absl::Status VisitIn(rocksdb::DB& rocks, const rocksdb::Snapshot* const* snapshot,
-                       const std::vector<std::string>& prefixes, uint64_t after,
-                       const std::function<bool(v1::AccessRecord&)>& visit) const {
-    rocksdb::ReadOptions read;
-    ASSIGN_OR_RETURN(read.snapshot, SnapshotOf(snapshot));
+  absl::Status VisitIn(store::KvReader& reader, const std::vector<std::string>& prefixes,
+                       uint64_t after, const std::function<bool(v1::AccessRecord&)>& visit) const {
     struct Cursor {
       const std::string& prefix;
-      std::unique_ptr<rocksdb::Iterator> it;
+      std::unique_ptr<store::KvIterator> it;
       // The sequence of the entry the cursor stands on; nullopt past its prefix.
       std::optional<uint64_t> At() const {
         if (!it->Valid()) return std::nullopt;
-        const absl::string_view key(it->key().data(), it->key().size());
+        const absl::string_view key = it->key();
         if (!absl::StartsWith(key, prefix) || key.size() != prefix.size() + 8) return std::nullopt;
         return SeqOf(key);
       }
     };
     std::vector<Cursor> cursors;
     for (const std::string& prefix : prefixes) {
-      Cursor& cursor = cursors.emplace_back(
-          Cursor{prefix, std::unique_ptr<rocksdb::Iterator>(rocks.NewIterator(read))});
-      cursor.it->Seek(absl::StrCat(prefix, Seq(after + 1)));
+      cursors.push_back(Cursor{prefix, reader.Seek(absl::StrCat(prefix, Seq(after + 1)))});
     }
     for (;;) {
       Cursor* next = nullptr;
@@ -341,8 +313,12 @@ struct AccessLog::Impl {
       if (next == nullptr) break;
       std::string value;
       if (next->prefix != "r") {
-        const rocksdb::Status got = rocks.Get(read, RecordKey(sequence), &value);
-        if (!got.ok()) return store::internal::FromRocks(got, "reading the access log");
+        ASSIGN_OR_RETURN(std::optional<std::string> got, reader.Get(RecordKey(sequence)));
+        if (!got.has_value()) {
+          return absl::DataLossError(
+              absl::StrCat("access log: record ", sequence, " is indexed but missing"));
+        }
+        value = *std::move(got);
       } else {
         value.assign(next->it->value().data(), next->it->value().size());
       }
@@ -354,38 +330,35 @@ struct AccessLog::Impl {
       if (!visit(record)) break;
       next->it->Next();
     }
-    for (const Cursor& cursor : cursors) {
-      RETURN_IF_ERROR(store::internal::FromRocks(cursor.it->status(), "reading the access log"));
-    }
+    for (const Cursor& cursor : cursors) RETURN_IF_ERROR(cursor.it->status());
     return absl::OkStatus();
   }
 
   // Indexes a log written before the area indexes by area, once (see Storage): a record that
   // names a youth but no area gets its youth's case's area.
   absl::Status IndexByArea() {
-    std::string done;
-    const absl::Status marked = db->Read([&](rocksdb::DB& rocks) {
-      return store::internal::FromRocks(rocks.Get(rocksdb::ReadOptions(), kAreaIndexed, &done),
-                                        "reading the access log");
-    });
-    if (marked.ok()) return absl::OkStatus();
-    if (!absl::IsNotFound(marked)) return marked;
+    std::optional<std::string> done;
+    RETURN_IF_ERROR(db->Read(nullptr, [&](store::KvReader& reader) -> absl::Status {
+      ASSIGN_OR_RETURN(done, reader.Get(kAreaIndexed));
+      return absl::OkStatus();
+    }));
+    if (done.has_value()) return absl::OkStatus();
     return Rewrite(
         "indexing the access log",
         [&](absl::string_view key, v1::AccessRecord& record,
-            rocksdb::WriteBatch& batch) -> absl::StatusOr<bool> {
+            store::KvBatch& batch) -> absl::StatusOr<bool> {
           if (record.area_id().empty() && !record.youth_id().empty() &&
               options.area_of_youth != nullptr) {
             ASSIGN_OR_RETURN(std::string area, options.area_of_youth(record.youth_id()));
             if (!area.empty()) {
               record.set_area_id(std::move(area));
-              batch.Put(rocksdb::Slice(key.data(), key.size()), record.SerializeAsString());
+              batch.Put(key, record.SerializeAsString());
             }
           }
           for (const std::string& index : IndexKeys(record)) batch.Put(index, "");
           return true;
         },
-        [](rocksdb::WriteBatch& batch) { batch.Put(kAreaIndexed, "1"); }, /*sync=*/true);
+        [](store::KvBatch& batch) { batch.Put(kAreaIndexed, "1"); }, /*sync=*/true);
   }
 
   mutable std::atomic<uint64_t> parsed{0};  // records parsed by reads (records_parsed())
@@ -403,22 +376,16 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(AccessLogOptions opti
   }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  store::internal::RecoveringDb::Options db_options;
+  store::RocksKvOptions db_options;
   db_options.name = "the access log";
-  db_options.db.create_if_missing = true;
-  if (impl->options.env != nullptr) db_options.db.env = impl->options.env;
+  db_options.env = impl->options.env;
   db_options.memory = impl->options.memory;
-  db_options.before_close = [raw = impl.get()](rocksdb::DB& rocks) {
-    ReleaseSnapshots(*raw, rocks);
-  };
-  ASSIGN_OR_RETURN(impl->db, store::internal::RecoveringDb::Open(std::move(db_options), directory));
-  RETURN_IF_ERROR(impl->db->Read([&](rocksdb::DB& rocks) {
-    std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
-    it->SeekForPrev(absl::StrCat("r", std::string(8, '\xff')));
-    if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'r') {
-      impl->next = SeqOf(absl::string_view(it->key().data(), it->key().size())) + 1;
-    }
-    return store::internal::FromRocks(it->status(), "reading the access log");
+  ASSIGN_OR_RETURN(impl->db, store::OpenRocksKvStore(std::move(db_options), directory));
+  // The last record's key: the greatest before "s" that is a record's ("r" and 8 bytes).
+  RETURN_IF_ERROR(impl->db->Read(nullptr, [&](store::KvReader& reader) -> absl::Status {
+    ASSIGN_OR_RETURN(const std::optional<std::string> last, reader.LastKeyBefore("s"));
+    if (last.has_value() && last->size() == 9 && (*last)[0] == 'r') impl->next = SeqOf(*last) + 1;
+    return absl::OkStatus();
   }));
   RETURN_IF_ERROR(impl->IndexByArea());
   RETURN_IF_ERROR(impl->Purge().status());
@@ -436,14 +403,6 @@ AccessLog::~AccessLog() {
     impl_->syncer.join();
   }
   impl_->db.reset();  // fsyncs the write-ahead log (unless a write failed) and closes
-}
-
-void AccessLog::ReleaseSnapshots(Impl& impl, rocksdb::DB& db) {
-  absl::MutexLock lock(&impl.exporters_mu);
-  for (Exporter* exporter : impl.exporters) {
-    if (exporter->snapshot_ != nullptr) db.ReleaseSnapshot(exporter->snapshot_);
-    exporter->snapshot_ = nullptr;
-  }
 }
 
 absl::StatusOr<uint64_t> AccessLog::Purge() { return impl_->Purge(); }
@@ -480,7 +439,7 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
   }
   const uint64_t first = impl_->next.fetch_add(records.size());
   const google::protobuf::Timestamp at = projections::Ts(impl_->Now());
-  rocksdb::WriteBatch batch;
+  store::KvBatch batch;
   for (size_t i = 0; i < records.size(); ++i) {
     v1::AccessRecord& record = records[i];
     const uint64_t sequence = first + i;
@@ -489,9 +448,8 @@ absl::Status AccessLog::Record(const security::Principal& who, absl::string_view
     batch.Put(RecordKey(sequence), record.SerializeAsString());
     for (const std::string& index : IndexKeys(record)) batch.Put(index, "");
   }
-  rocksdb::WriteOptions write;
-  write.sync = impl_->options.sync_interval == absl::ZeroDuration();
-  RETURN_IF_ERROR(impl_->db->Write(write, &batch, "writing the access log"));
+  RETURN_IF_ERROR(impl_->db->Write(batch, impl_->options.sync_interval == absl::ZeroDuration(),
+                                   "writing the access log"));
   impl_->written.fetch_add(records.size());
   return absl::OkStatus();
 }
@@ -533,35 +491,17 @@ absl::StatusOr<std::unique_ptr<AccessLog::Exporter>> AccessLog::StartExport(
       PrefixesFor(request.youth_id(), request.person(), /*one_required=*/false, areas));
   std::unique_ptr<Exporter> exporter(
       new Exporter(this, std::move(prefixes), std::max<size_t>(batch, 1)));
-  RETURN_IF_ERROR(impl_->db->Read([&](rocksdb::DB& rocks) {
-    exporter->snapshot_ = rocks.GetSnapshot();
-    absl::MutexLock lock(&impl_->exporters_mu);
-    impl_->exporters.insert(exporter.get());
-    return absl::OkStatus();
-  }));
+  ASSIGN_OR_RETURN(exporter->snapshot_, impl_->db->TakeSnapshot());
   // Counted first, from the same snapshot, for progress.
-  ASSIGN_OR_RETURN(exporter->total_, impl_->Count(&exporter->snapshot_, exporter->prefixes_));
+  ASSIGN_OR_RETURN(exporter->total_, impl_->Count(exporter->snapshot_.get(), exporter->prefixes_));
   return exporter;
 }
 
-AccessLog::Exporter::~Exporter() {
-  Impl& impl = *log_->impl_;
-  // Released while the database is held (no reopening releases it meanwhile); a reopening
-  // released it already if no database is open.
-  impl.db
-      ->Read([&](rocksdb::DB& rocks) {
-        if (snapshot_ != nullptr) rocks.ReleaseSnapshot(snapshot_);
-        snapshot_ = nullptr;
-        return absl::OkStatus();
-      })
-      .IgnoreError();
-  absl::MutexLock lock(&impl.exporters_mu);
-  impl.exporters.erase(this);
-}
+AccessLog::Exporter::~Exporter() = default;
 
 absl::StatusOr<rpc::Pull> AccessLog::Exporter::Next(v1::ExportAccessLogResponse& response) {
   if (done_) return rpc::Pull::kNone;
-  RETURN_IF_ERROR(log_->impl_->Visit(&snapshot_, prefixes_, after_, [&](v1::AccessRecord& record) {
+  RETURN_IF_ERROR(log_->impl_->Visit(snapshot_.get(), prefixes_, after_, [&](v1::AccessRecord& record) {
     after_ = record.sequence();
     *response.add_records() = std::move(record);
     return response.records_size() < static_cast<int>(batch_);

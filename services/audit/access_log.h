@@ -17,7 +17,7 @@
 // Retention: records older than AccessLogOptions::retention are deleted, with their index
 // entries, at open and every purge_interval.
 //
-// Storage. A RocksDB of its own (<data_dir>/access), apart from the event log: reads are not
+// Storage. A store::KvStore of its own (RocksDB, <data_dir>/access), apart from the event log: reads are not
 // events of the case, and logging them must not slow down or lengthen the case history.
 //   "r" seq(8, BE)                      -> AccessRecord
 //   "y" youth_id 0x00 seq(8, BE)        -> ""   (per youth)
@@ -28,8 +28,8 @@
 // A record is filed under its own area_id. A log written before the area indexes existed is
 // indexed once at open; a record of it that names a youth but no area is filed under the
 // youth's case's area (AccessLogOptions::area_of_youth), which is then written into it.
-// One answer's records are one WriteBatch; concurrent answers' batches are merged by RocksDB's
-// group commit into one write of its write-ahead log.
+// One answer's records are one batch; concurrent answers' batches are merged by RocksDB's group
+// commit into one write of its write-ahead log.
 //
 // Durability. By default (a zero `sync_interval`) Record() returns once the records are fsync'ed
 // (concurrent Record()s share one fsync: RocksDB's group commit): a read that was answered keeps
@@ -38,7 +38,7 @@
 // crash of hotspotd does not lose, and the file is fsync'ed every `sync_interval` (and on
 // close), which bounds what a power loss can take.
 //
-// Failure (store::internal::RecoveringDb). A write or fsync that fails (an I/O error, a full
+// Failure (the RocksDB engine of store::KvStore, store::internal::RecoveringDb). A write or fsync that fails (an I/O error, a full
 // disk) fails its Record() (INTERNAL; RESOURCE_EXHAUSTED for a full disk), and every Record()
 // after it fails at once with that error, until the log has recovered by itself, without a
 // restart: on the next Record() (then at most every 10 ms, doubling up to 1 s, while it still
@@ -67,13 +67,8 @@
 #include "services/security/disclosures.h"
 #include "services/security/principal.h"
 #include "services/security/sealer.h"
+#include "store/kv_store.h"
 #include "store/memory_budget.h"
-
-namespace rocksdb {
-class DB;
-class Env;
-class Snapshot;
-}  // namespace rocksdb
 
 namespace hotspot::audit {
 
@@ -156,8 +151,8 @@ class AccessLog final : public security::AccessRecorder {
     Exporter(const AccessLog* log, std::vector<std::string> prefixes, size_t batch)
         : log_(log), prefixes_(std::move(prefixes)), batch_(batch) {}
     const AccessLog* const log_;
-    // Null once a reopening released it (see Durability); set and read holding the database.
-    const rocksdb::Snapshot* snapshot_ = nullptr;
+    // Answers UNAVAILABLE once a reopening released it (see Failure).
+    std::unique_ptr<store::KvSnapshot> snapshot_;
     const std::vector<std::string> prefixes_;  // the indexes read, merged by sequence
     const size_t batch_;
     uint64_t total_ = 0;
@@ -195,8 +190,6 @@ class AccessLog final : public security::AccessRecorder {
  private:
   struct Impl;
   explicit AccessLog(std::unique_ptr<Impl> impl);
-  // Releases every exporter's snapshot of `db`, before a reopening closes it.
-  static void ReleaseSnapshots(Impl& impl, rocksdb::DB& db);
   std::unique_ptr<Impl> impl_;
 };
 

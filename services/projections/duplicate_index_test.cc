@@ -21,6 +21,7 @@
 namespace hotspot::projections {
 namespace {
 
+using store::testing::AnyFileHolds;
 using store::testing::TempDir;
 
 constexpr char kCopenhagenA[] = "area-sjaelor";
@@ -45,18 +46,6 @@ std::vector<std::string> Flags(const std::vector<v1::PossibleDuplicate>& found) 
     out.push_back(absl::StrCat(d.youth_id(), " ", d.area_id(), " ", matches));
   }
   return out;
-}
-
-// True if some file under `dir` (whose name ends with `suffix`) holds `bytes`.
-bool AnyFileHolds(const std::string& dir, absl::string_view bytes, absl::string_view suffix = "") {
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file() || !absl::EndsWith(entry.path().string(), suffix)) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    if (absl::StrContains(content.str(), bytes)) return true;
-  }
-  return false;
 }
 
 class DuplicateIndexTest : public ::testing::Test {

@@ -16,7 +16,6 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "rocksdb/db.h"
 #include "services/projections/all_views.h"
 #include "services/projections/area_views.h"
 #include "services/projections/case_views.h"
@@ -692,8 +691,12 @@ TEST_F(ProjectionsTest, ARetiredViewsRowsAreDroppedOnOpen) {
   }
   auto families = [&] {
     std::vector<std::string> names;
-    EXPECT_TRUE(
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_.Sub("views"), &names).ok());
+    auto db = store::ViewDb::Open({}, dir_.Sub("views"));
+    EXPECT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) return names;
+    for (const store::ViewDb::Table* table : (*db)->Tables()) {
+      names.push_back(store::ViewDb::NameOf(table));
+    }
     return names;
   };
   EXPECT_THAT(families(), ::testing::Contains("cases.v3"));

@@ -21,86 +21,67 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
-#include "rocksdb/comparator.h"
-#include "rocksdb/db.h"
-#include "store/rocks_status.h"
 #include "store/status_macros.h"
 
 namespace hotspot::projections {
 namespace {
 
-using store::internal::FromRocks;
+using store::ViewDb;
+using Table = store::ViewDb::Table;
 
 std::string CheckpointKey(absl::string_view view) { return absl::StrCat("checkpoint/", view); }
 
-// The rows a batch writes, as one WriteBatch, and, per view (column family), the rows written
-// as bytes while the batch is applied, so that the batch reads its own writes.
+// The rows a batch writes, as one ViewDb::Batch, and, per view (table), the rows written as
+// bytes while the batch is applied, so that the batch reads its own writes.
 class Batch {
  public:
   using Overlay = absl::flat_hash_map<std::string, std::optional<std::string>>;
 
-  explicit Batch(rocksdb::DB* db) : db_(db) {}
+  explicit Batch(ViewDb* db) : db_(db) {}
 
-  Overlay& Of(rocksdb::ColumnFamilyHandle* family) { return overlays_[family]; }
-  rocksdb::DB* db() const { return db_; }
-  rocksdb::WriteBatch& rows() { return write_; }
+  Overlay& Of(const Table* table) { return overlays_[table]; }
+  ViewDb* db() const { return db_; }
+  ViewDb::Batch& rows() { return write_; }
 
-  // Every row written, plus `extra` (e.g. checkpoints) in the default family, in one write.
-  absl::Status Write(const rocksdb::WriteOptions& options,
-                     const std::vector<std::pair<std::string, std::string>>& extra) {
-    for (const auto& [key, value] : extra) {
-      RETURN_IF_ERROR(FromRocks(write_.Put(key, value), "staging a checkpoint"));
-    }
-    return FromRocks(db_->Write(options, &write_), "writing views");
+  // Every row written, plus `meta` (the checkpoints), in one write.
+  absl::Status Write(const std::vector<std::pair<std::string, std::string>>& meta) {
+    for (const auto& [key, value] : meta) write_.PutMeta(key, value);
+    return db_->Write(write_);
   }
 
  private:
-  rocksdb::DB* const db_;
-  rocksdb::WriteBatch write_;
-  absl::node_hash_map<rocksdb::ColumnFamilyHandle*, Overlay> overlays_;  // stable references
+  ViewDb* const db_;
+  ViewDb::Batch write_;
+  absl::node_hash_map<const Table*, Overlay> overlays_;  // stable references
 };
 
 // A view's rows in the batch being built, read through to the database. Every write goes to the
-// batch's WriteBatch as it comes (a later write of a key wins); the rows written as bytes before
-// Flush() are kept in the overlay too, for the batch's own reads.
+// batch as it comes (a later write of a key wins); the rows written as bytes before Flush() are
+// kept in the overlay too, for the batch's own reads.
 class BatchRows final : public Rows {
  public:
-  BatchRows(Batch* batch, rocksdb::ColumnFamilyHandle* family)
-      : db_(batch->db()), family_(family), write_(batch->rows()), rows_(batch->Of(family)) {}
-
-  // The first error staging a write (the batch must not be written then).
-  const absl::Status& status() const { return status_; }
+  BatchRows(Batch* batch, const Table* table)
+      : db_(batch->db()), table_(table), write_(batch->rows()), rows_(batch->Of(table)) {}
 
  protected:
   absl::StatusOr<std::optional<std::string>> Load(absl::string_view key) override {
     if (auto it = rows_.find(key); it != rows_.end()) return it->second;
-    std::string value;
-    const rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), family_, rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return std::nullopt;
-    RETURN_IF_ERROR(FromRocks(s, "reading a view row"));
-    return value;
+    return db_->Get(table_, key);
   }
   void Store(absl::string_view key, absl::string_view value) override {
-    Staged(write_.Put(family_, rocksdb::Slice(key.data(), key.size()),
-                      rocksdb::Slice(value.data(), value.size())));
+    write_.Put(table_, key, value);
     if (!flushing()) rows_[key] = std::string(value);
   }
   void Erase(absl::string_view key) override {
-    Staged(write_.Delete(family_, rocksdb::Slice(key.data(), key.size())));
+    write_.Delete(table_, key);
     if (!flushing()) rows_[key] = std::nullopt;
   }
 
  private:
-  void Staged(const rocksdb::Status& s) {
-    if (status_.ok() && !s.ok()) status_ = FromRocks(s, "staging a view row");
-  }
-
-  rocksdb::DB* const db_;
-  rocksdb::ColumnFamilyHandle* const family_;
-  rocksdb::WriteBatch& write_;
+  ViewDb* const db_;
+  const Table* const table_;
+  ViewDb::Batch& write_;
   Batch::Overlay& rows_;
-  absl::Status status_;
 };
 
 }  // namespace
@@ -121,22 +102,12 @@ absl::StatusOr<v1::Event> ParseEvent(const store::RecordedEvent& recorded) {
 
 namespace {
 
-// Views are derived from the log: their rows and checkpoints are written without RocksDB's own
-// log, and the families are flushed together (atomic_flush), so what survives a crash is a
-// consistent earlier state (rows and checkpoints of one moment), which catches up from the log.
-rocksdb::WriteOptions ViewWrites() {
-  rocksdb::WriteOptions options;
-  options.disableWAL = true;
-  return options;
-}
-
 std::string ActiveKey(absl::string_view view) { return absl::StrCat("active/", view); }
 constexpr char kGenerationSeparator = '@';
 
-// Notes `family` as one to purge after the batch (View::Purges), once.
-void AddPurge(std::vector<rocksdb::ColumnFamilyHandle*>& purge,
-              rocksdb::ColumnFamilyHandle* family) {
-  if (std::find(purge.begin(), purge.end(), family) == purge.end()) purge.push_back(family);
+// Notes `table` as one to purge after the batch (View::Purges), once.
+void AddPurge(std::vector<const Table*>& purge, const Table* table) {
+  if (std::find(purge.begin(), purge.end(), table) == purge.end()) purge.push_back(table);
 }
 
 }  // namespace
@@ -145,30 +116,20 @@ struct Projector::Impl {
   ProjectorOptions options;
   store::EventStore* events = nullptr;
   std::vector<std::unique_ptr<View>> views;
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // every family opened or created
-  std::vector<rocksdb::ColumnFamilyHandle*> dropped;  // of those, the ones since dropped
-  std::shared_ptr<store::MemoryBudget> memory;
-
-  // Every view family's options: its blocks and memtables count against the budget.
-  rocksdb::ColumnFamilyOptions FamilyOptions() const {
-    rocksdb::ColumnFamilyOptions family;
-    memory->ApplyTo(family);
-    return family;
-  }
+  std::shared_ptr<ViewDb> db;
 
   // Each view's checkpoint: a view applies only events after its own (a view added later
   // catches up from 0 while the others skip what they have). Owned by the loop thread.
   std::vector<uint64_t> checkpoints;
 
-  // The family each view is served from (a rebuild swaps it). Written by the loop thread only,
+  // The table each view is served from (a rebuild swaps it). Written by the loop thread only,
   // under `families_mu`; readers take it shared.
   mutable absl::Mutex families_mu;
-  std::vector<rocksdb::ColumnFamilyHandle*> active ABSL_GUARDED_BY(families_mu);
+  std::vector<Table*> active ABSL_GUARDED_BY(families_mu);
 
   struct Rebuild {
     size_t view = 0;
-    rocksdb::ColumnFamilyHandle* family = nullptr;
+    Table* table = nullptr;
     uint64_t cursor = 0;  // events up to here applied to `family`
   };
 
@@ -221,53 +182,11 @@ struct Projector::Impl {
   std::thread reader;
   std::thread thread;
 
-  ~Impl() {
-    if (db) Flush().IgnoreError();  // closing flushes too, if anything is left
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    if (db) db->Close().PermitUncheckedError();  // nothing to do with an error while closing
-  }
-
-  // Flushes every family, then rewrites each of `families` without the rows deleted from it
-  // (View::Purges): a forced bottommost compaction leaves no table file holding them, and the
-  // MANIFEST, which names each table's first and last keys, is written anew without the old
-  // tables (see max_manifest_file_size in Open). The views are written without a write-ahead
-  // log, so no log file holds them either. An error stops the projection; the rows are deleted
-  // all the same, their bytes left to RocksDB's own compactions.
-  absl::Status Purge(const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
-    if (families.empty()) return absl::OkStatus();
-    {
-      absl::MutexLock lock(&mu);  // Rebuild() adds to `handles`
-      RETURN_IF_ERROR(Flush());
-    }
-    rocksdb::CompactRangeOptions compact;
-    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (rocksdb::ColumnFamilyHandle* family : families) {
-      RETURN_IF_ERROR(FromRocks(db->CompactRange(compact, family, nullptr, nullptr),
-                                "purging a view's deleted rows"));
-    }
-    // A new MANIFEST starts with the tables as they stood before the change it records: one
-    // more change (a flush of a marker row) starts one without the purged tables.
-    RETURN_IF_ERROR(
-        FromRocks(db->Put(ViewWrites(), "purged", absl::StrCat(absl::ToUnixMicros(absl::Now()))),
-                  "marking a purge"));
-    absl::MutexLock lock(&mu);
-    return Flush();
-  }
-
-  // Flushes every family not dropped, together (atomic_flush).
-  absl::Status Flush() {
-    std::vector<rocksdb::ColumnFamilyHandle*> live;
-    for (auto* h : handles) {
-      if (std::find(dropped.begin(), dropped.end(), h) == dropped.end()) live.push_back(h);
-    }
-    return FromRocks(db->Flush(rocksdb::FlushOptions(), live), "flushing the views");
-  }
-
-  rocksdb::ColumnFamilyHandle* Family(size_t view) const {
+  Table* Family(size_t view) const {
     absl::ReaderMutexLock lock(&families_mu);
     return active[view];
   }
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> FamilyOf(absl::string_view name) const {
+  absl::StatusOr<const Table*> FamilyOf(absl::string_view name) const {
     for (size_t i = 0; i < views.size(); ++i) {
       if (views[i]->name() == name) return Family(i);
     }
@@ -303,7 +222,7 @@ absl::StatusOr<uint64_t> Projector::Impl::ApplyPending() {
   Batch write(db.get());
   std::deque<BatchRows> rows;  // not movable
   for (size_t i = 0; i < views.size(); ++i) rows.emplace_back(&write, Family(i));
-  std::vector<rocksdb::ColumnFamilyHandle*> purge;
+  std::vector<const Table*> purge;
   std::vector<Parsed> done;  // freed after the write, outside any lock
   uint64_t last = 0;
   const absl::Time start = absl::Now();
@@ -334,16 +253,15 @@ absl::StatusOr<uint64_t> Projector::Impl::ApplyPending() {
     }
   }
   if (last == 0) return 0;
-  for (BatchRows& view_rows : rows) {
-    view_rows.Flush();
-    RETURN_IF_ERROR(view_rows.status());
-  }
+  for (BatchRows& view_rows : rows) view_rows.Flush();
   std::vector<std::pair<std::string, std::string>> staged;
   for (const auto& view : views)
     staged.emplace_back(CheckpointKey(view->name()), absl::StrCat(last));
-  RETURN_IF_ERROR(write.Write(ViewWrites(), staged));
+  RETURN_IF_ERROR(write.Write(staged));
   for (uint64_t& checkpoint : checkpoints) checkpoint = std::max(checkpoint, last);
-  RETURN_IF_ERROR(Purge(purge));
+  // An error stops the projection; the rows are deleted all the same, their bytes left to
+  // RocksDB's own compactions.
+  RETURN_IF_ERROR(db->Purge(purge));
   return last;
 }
 
@@ -364,20 +282,19 @@ absl::Status Projector::Impl::RebuildStep() {
         const std::vector<store::RecordedEvent> chunk,
         events->ReadAll(r.cursor + 1, store::Direction::kForward, options.batch_events));
     Batch write(db.get());
-    BatchRows rows(&write, r.family);
+    BatchRows rows(&write, r.table);
     v1::Event event;
-    std::vector<rocksdb::ColumnFamilyHandle*> purge;
+    std::vector<const Table*> purge;
     for (const store::RecordedEvent& recorded : chunk) {
       if (recorded.position > live) break;
       RETURN_IF_ERROR(ParseEvent(recorded, &event));
       RETURN_IF_ERROR(views[r.view]->Apply(recorded, event, rows));
-      if (views[r.view]->Purges(event)) AddPurge(purge, r.family);
+      if (views[r.view]->Purges(event)) AddPurge(purge, r.table);
       r.cursor = recorded.position;
     }
     rows.Flush();
-    RETURN_IF_ERROR(rows.status());
-    RETURN_IF_ERROR(write.Write(ViewWrites(), {}));
-    RETURN_IF_ERROR(Purge(purge));
+    RETURN_IF_ERROR(write.Write({}));
+    RETURN_IF_ERROR(db->Purge(purge));
   }
   absl::MutexLock lock(&mu);
   rebuild->cursor = r.cursor;
@@ -385,21 +302,18 @@ absl::Status Projector::Impl::RebuildStep() {
   progress.position = r.cursor;
   progress.target = live;
   if (r.cursor < live) return absl::OkStatus();
-  // Caught up: serve the new family from now on. The rows are written without a log, so they
-  // are flushed (with every checkpoint) before the switch is logged: a crash after it finds
-  // the new family at least where the switch said.
+  // Caught up: serve the new table from now on. The rows are flushed (with every checkpoint)
+  // before the switch is written: a crash after it finds the new table at least where the
+  // switch said.
   const std::string name = views[r.view]->name();
-  RETURN_IF_ERROR(Flush());
-  RETURN_IF_ERROR(FromRocks(db->Put(rocksdb::WriteOptions(), ActiveKey(name), r.family->GetName()),
-                            "switching a view"));
-  rocksdb::ColumnFamilyHandle* old;
+  RETURN_IF_ERROR(db->PutDurableMeta(ActiveKey(name), ViewDb::NameOf(r.table)));
+  Table* old;
   {
     absl::WriterMutexLock families(&families_mu);
     old = active[r.view];
-    active[r.view] = r.family;
+    active[r.view] = r.table;
   }
-  RETURN_IF_ERROR(FromRocks(db->DropColumnFamily(old), "dropping the old view"));
-  dropped.push_back(old);
+  RETURN_IF_ERROR(db->DropTable(old));
   progress.done = true;
   rebuild.reset();
   return absl::OkStatus();
@@ -526,21 +440,23 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
                                                            store::EventStore* events,
                                                            std::vector<std::unique_ptr<View>> views,
                                                            const std::string& directory) {
+  store::ViewDbOptions db_options;
+  db_options.memory = options.memory;
+  ASSIGN_OR_RETURN(std::unique_ptr<ViewDb> db, ViewDb::Open(std::move(db_options), directory));
+  return Open(std::move(options), events, std::move(views), std::move(db));
+}
+
+absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions options,
+                                                           store::EventStore* events,
+                                                           std::vector<std::unique_ptr<View>> views,
+                                                           std::shared_ptr<ViewDb> db) {
   if (views.empty()) return absl::InvalidArgumentError("views: none given");
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->events = events;
+  impl->db = std::move(db);
 
-  // Every family the database has must be opened, with the views' families added. A view's
-  // family is named after it, or "<view>@<generation>" once rebuilt.
-  std::vector<std::string> families;
-  const rocksdb::Status listed =
-      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), directory, &families);
-  if (!listed.ok()) families = {rocksdb::kDefaultColumnFamilyName};
-  impl->memory = store::MemoryBudget::Or(impl->options.memory);
-  const rocksdb::ColumnFamilyOptions family_options = impl->FamilyOptions();
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : families) descriptors.emplace_back(name, family_options);
+  // A view's table is named after it, or "<view>@<generation>" once rebuilt.
   for (const auto& view : views) {
     if (std::count_if(views.begin(), views.end(),
                       [&](const auto& v) { return v->name() == view->name(); }) > 1) {
@@ -551,62 +467,29 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
                                                      std::string(1, kGenerationSeparator),
                                                      "': ", view->name()));
     }
-    if (std::find(families.begin(), families.end(), view->name()) == families.end()) {
-      descriptors.emplace_back(view->name(), family_options);
-    }
   }
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.atomic_flush = true;  // see ViewWrites()
-  // The MANIFEST is written anew (with the tables as they stand) at every change of the tables
-  // after it passed this size, and the old one deleted: it names the first and last keys of
-  // every table it has recorded, so a purge (Purge) must not leave it behind. The views' tables
-  // change seldom (flushes, compactions), so this costs a few kilobytes each time.
-  db_options.max_manifest_file_size = 1;
-  impl->memory->ApplyTo(db_options);
-  rocksdb::DB* db = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, directory, descriptors, &impl->handles, &db),
-                absl::StrCat("opening the views in ", directory)));
-  impl->db.reset(db);
-  // Each view's active family; a rebuild cut short by a restart left a family nobody serves,
+  // Each view's active table; a rebuild cut short by a restart left a table nobody serves,
   // which is dropped (the rebuild has to be asked for again).
-  std::vector<rocksdb::ColumnFamilyHandle*> active;
-  std::vector<rocksdb::ColumnFamilyHandle*> unused;
+  std::vector<Table*> active;
   for (const auto& view : views) {
-    std::string name = view->name();
-    std::string value;
-    if (impl->db->Get(rocksdb::ReadOptions(), ActiveKey(view->name()), &value).ok()) name = value;
-    rocksdb::ColumnFamilyHandle* family = nullptr;
-    for (size_t i = 0; i < descriptors.size(); ++i) {
-      if (descriptors[i].name == name) family = impl->handles[i];
-    }
-    if (family == nullptr) {
+    ASSIGN_OR_RETURN(const std::optional<std::string> switched,
+                     impl->db->GetMeta(ActiveKey(view->name())));
+    Table* table = impl->db->Find(switched.value_or(view->name()));
+    if (table == nullptr && switched.has_value()) {
       return absl::DataLossError(
-          absl::StrCat("views: the family ", name, " of ", view->name(), " is missing"));
+          absl::StrCat("views: the table ", *switched, " of ", view->name(), " is missing"));
     }
-    active.push_back(family);
+    if (table == nullptr) {
+      ASSIGN_OR_RETURN(table, impl->db->CreateTable(view->name()));
+    }
+    active.push_back(table);
   }
-  for (size_t i = 0; i < descriptors.size(); ++i) {
-    const std::string& name = descriptors[i].name;
-    const size_t at = name.find(kGenerationSeparator);
-    const bool generation_of_view = std::any_of(views.begin(), views.end(), [&](const auto& v) {
-      return name == v->name() || (at != std::string::npos && name.substr(0, at) == v->name());
-    });
-    if (generation_of_view &&
-        std::find(active.begin(), active.end(), impl->handles[i]) == active.end()) {
-      RETURN_IF_ERROR(FromRocks(impl->db->DropColumnFamily(impl->handles[i]),
-                                "dropping an unfinished rebuild"));
-      impl->dropped.push_back(impl->handles[i]);
-    } else if (!generation_of_view && name != rocksdb::kDefaultColumnFamilyName) {
-      // A view no longer served (renamed when its rows changed shape, e.g. cases.v3 for
-      // cases.v5): its rows are derived and would only linger, copies of the youths' data
-      // that nobody reads; dropped.
-      RETURN_IF_ERROR(
-          FromRocks(impl->db->DropColumnFamily(impl->handles[i]), "dropping a retired view"));
-      impl->dropped.push_back(impl->handles[i]);
-    }
+  // Every other table is an unfinished rebuild's, or that of a view no longer served (renamed
+  // when its rows changed shape, e.g. cases.v3 for cases.v5): its rows are derived and would
+  // only linger, copies of the youths' data that nobody reads; dropped.
+  for (Table* table : impl->db->Tables()) {
+    if (std::find(active.begin(), active.end(), table) != active.end()) continue;
+    RETURN_IF_ERROR(impl->db->DropTable(table));
   }
   {
     absl::WriterMutexLock lock(&impl->families_mu);
@@ -615,13 +498,11 @@ absl::StatusOr<std::unique_ptr<Projector>> Projector::Open(ProjectorOptions opti
 
   uint64_t from = UINT64_MAX;
   for (const auto& view : views) {
-    std::string value;
-    const rocksdb::Status s =
-        impl->db->Get(rocksdb::ReadOptions(), CheckpointKey(view->name()), &value);
+    ASSIGN_OR_RETURN(const std::optional<std::string> value,
+                     impl->db->GetMeta(CheckpointKey(view->name())));
     uint64_t checkpoint = 0;
-    if (!s.IsNotFound()) {
-      RETURN_IF_ERROR(FromRocks(s, "reading a checkpoint"));
-      if (!absl::SimpleAtoi(value, &checkpoint)) {
+    if (value.has_value()) {
+      if (!absl::SimpleAtoi(*value, &checkpoint)) {
         return absl::DataLossError(
             absl::StrCat("the checkpoint of ", view->name(), " is malformed"));
       }
@@ -702,65 +583,43 @@ bool Projector::Forget(uint64_t ticket) const {
 
 absl::StatusOr<std::optional<std::string>> Projector::Get(absl::string_view view,
                                                           absl::string_view key) const {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
-  std::string value;
-  const rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), family,
-                                           rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  RETURN_IF_ERROR(FromRocks(s, "reading a view row"));
-  return value;
+  ASSIGN_OR_RETURN(const Table* const table, impl_->FamilyOf(view));
+  return impl_->db->Get(table, key);
 }
 
 absl::Status Projector::Scan(absl::string_view view, absl::string_view prefix,
                              const std::function<bool(absl::string_view, absl::string_view)>& visit,
                              absl::string_view start) const {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
-  rocksdb::ReadOptions read;
-  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
-  read.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, family));
-  const absl::string_view from = start > prefix ? start : prefix;
-  for (rows->Seek(rocksdb::Slice(from.data(), from.size())); rows->Valid(); rows->Next()) {
-    const absl::string_view key(rows->key().data(), rows->key().size());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!visit(key, absl::string_view(rows->value().data(), rows->value().size()))) break;
-  }
-  const absl::Status status = FromRocks(rows->status(), "scanning a view");
-  rows.reset();
-  impl_->db->ReleaseSnapshot(snapshot);
-  return status;
+  ASSIGN_OR_RETURN(const Table* const table, impl_->FamilyOf(view));
+  return impl_->db->TakeSnapshot()->Scan(
+      table, start > prefix ? start : prefix,
+      [&](absl::string_view key, absl::string_view value) {
+        return key.substr(0, prefix.size()) == prefix && visit(key, value);
+      });
 }
 
 absl::Status Projector::ScanIndex(
     absl::string_view view, absl::string_view prefix, absl::string_view after,
     absl::string_view last, const std::function<std::string(absl::string_view)>& target,
     const std::function<bool(absl::string_view, absl::string_view)>& visit) const {
-  ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle* const family, impl_->FamilyOf(view));
-  rocksdb::ReadOptions read;
-  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
-  read.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, family));
+  ASSIGN_OR_RETURN(const Table* const table, impl_->FamilyOf(view));
+  const std::unique_ptr<ViewDb::Snapshot> snapshot = impl_->db->TakeSnapshot();
   absl::Status status;
-  std::string value;
-  const absl::string_view from = after > prefix ? after : prefix;
-  for (rows->Seek(rocksdb::Slice(from.data(), from.size())); rows->Valid(); rows->Next()) {
-    const absl::string_view key(rows->key().data(), rows->key().size());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!last.empty() && key > last) break;
-    if (!after.empty() && key <= after) continue;
-    const std::string row = target(key);
-    const rocksdb::Status got = impl_->db->Get(read, family, row, &value);
-    if (got.IsNotFound()) {
-      status = absl::DataLossError(absl::StrCat("view row ", key, " stands for no row ", row));
-      break;
-    }
-    status = FromRocks(got, "reading a view row");
-    if (!status.ok() || !visit(key, value)) break;
-  }
-  if (status.ok()) status = FromRocks(rows->status(), "scanning a view");
-  rows.reset();
-  impl_->db->ReleaseSnapshot(snapshot);
-  return status;
+  const absl::Status scanned = snapshot->Scan(
+      table, after > prefix ? after : prefix, [&](absl::string_view key, absl::string_view) {
+        if (key.substr(0, prefix.size()) != prefix) return false;
+        if (!last.empty() && key > last) return false;
+        if (!after.empty() && key <= after) return true;
+        const std::string row = target(key);
+        absl::StatusOr<std::optional<std::string>> value = snapshot->Get(table, row);
+        if (!value.ok()) {
+          status = value.status();
+        } else if (!value->has_value()) {
+          status = absl::DataLossError(absl::StrCat("view row ", key, " stands for no row ", row));
+        }
+        return status.ok() && visit(key, **value);
+      });
+  return status.ok() ? scanned : status;
 }
 
 absl::Status Projector::Rebuild(absl::string_view view) {
@@ -777,14 +636,10 @@ absl::Status Projector::Rebuild(absl::string_view view) {
         "view: ", impl_->views[impl_->rebuild->view]->name(), " is being rebuilt; one at a time"));
   }
   if (!impl_->error.ok()) return impl_->error;
-  const std::string family_name =
-      absl::StrCat(view, std::string(1, kGenerationSeparator), absl::ToUnixMicros(absl::Now()));
-  rocksdb::ColumnFamilyHandle* family = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(impl_->db->CreateColumnFamily(impl_->FamilyOptions(), family_name, &family),
-                "creating a view generation"));
-  impl_->handles.push_back(family);
-  impl_->rebuild = Impl::Rebuild{index, family, 0};
+  ASSIGN_OR_RETURN(Table* const table,
+                   impl_->db->CreateTable(absl::StrCat(view, std::string(1, kGenerationSeparator),
+                                                       absl::ToUnixMicros(absl::Now()))));
+  impl_->rebuild = Impl::Rebuild{index, table, 0};
   impl_->rebuilds.push_back(RebuildProgress{std::string(view), 0, 0, false});
   return absl::OkStatus();
 }

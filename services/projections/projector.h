@@ -1,16 +1,14 @@
 // Projector: keeps views (see View) up to date with the event log.
 //
-// Storage. A RocksDB of its own (<data_dir>/views), one column family per view, and each view's
-// checkpoint (the last log position applied) in the default family. The loop thread applies
+// Storage. A store::ViewDb (hotspotd: <data_dir>/views), one table per view, each view's
+// checkpoint (the last log position applied) a meta row beside them. The loop thread applies
 // events to every view for up to ProjectorOptions::batch_time, the rows each view changed staying
-// decoded in memory (Rows), then writes the rows and the new checkpoints in one WriteBatch: after
-// a crash a view is exactly at its checkpoint, never between.
-// Views are derived data: the writes skip RocksDB's write-ahead log and the families are flushed
-// together (atomic_flush), so a crash rolls every view back to an earlier, consistent moment
-// (rows and checkpoints together), and they catch up from the log.
+// decoded in memory (Rows), then writes the rows and the new checkpoints in one batch: after a
+// crash a view is exactly at its checkpoint, never between, and the ViewDb rolls back to an
+// earlier consistent moment at worst (it skips the write-ahead log), from which the views catch
+// up from the log.
 // A view may ask for the rows an event deletes to be purged (View::Purges, for an erasure): the
-// batch is then followed by a flush and a forced compaction of that view's family, and a new
-// MANIFEST (which names tables' first and last keys) without the tables that held them.
+// batch is then followed by ViewDb::Purge of that view's table.
 //
 // Threading. One thread subscribes to the log from the views' checkpoint and parses events
 // ahead (two batches at most); another applies them.
@@ -31,6 +29,7 @@
 #include "absl/time/time.h"
 #include "services/projections/view.h"
 #include "store/event_store.h"
+#include "store/view_db.h"
 
 namespace hotspot::projections {
 
@@ -39,7 +38,7 @@ struct ProjectorOptions {
   // write). Default: 1000.
   size_t batch_events = 1000;
   // How long the loop thread applies events before it writes them (rows and checkpoints in one
-  // WriteBatch): a batch that reaches the log's head is written at once; a projector that is
+  // batch): a batch that reaches the log's head is written at once; a projector that is
   // behind writes every batch_time of applying, so that no event waits much longer than that
   // for its write while the writes stay large enough to amortise. At least one event a write.
   // Default: 5 ms.
@@ -76,7 +75,7 @@ struct RebuildProgress {
 class Projector {
  public:
   // Opens (creating) the views' database in `directory` and starts applying from the lowest
-  // checkpoint. The families of views not among `views` (retired views, and rebuilds a restart
+  // checkpoint. The tables of views not among `views` (retired views, and rebuilds a restart
   // cut short) are dropped: views are derived, and a view opened again later is rebuilt from
   // the log. `events` is not owned and must outlive the projector. INVALID_ARGUMENT for no
   // views or two with one name; INTERNAL for I/O errors.
@@ -84,6 +83,13 @@ class Projector {
                                                          store::EventStore* events,
                                                          std::vector<std::unique_ptr<View>> views,
                                                          const std::string& directory);
+  // The same in `db`, which it shares (hotspotd keeps the erasure executor's checkpoint in it
+  // too): every table of `db` is the projector's, and one not among the views' is dropped.
+  // ProjectorOptions::memory is not used: `db` was opened with its own.
+  static absl::StatusOr<std::unique_ptr<Projector>> Open(ProjectorOptions options,
+                                                         store::EventStore* events,
+                                                         std::vector<std::unique_ptr<View>> views,
+                                                         std::shared_ptr<store::ViewDb> db);
   // Stops the applying thread and closes the database.
   ~Projector();
   Projector(const Projector&) = delete;
@@ -133,7 +139,7 @@ class Projector {
       absl::string_view last, const std::function<std::string(absl::string_view)>& target,
       const std::function<bool(absl::string_view index_key, absl::string_view value)>& visit) const;
 
-  // Rebuilds `view` blue/green: a new generation (column family) is built from position 0 by
+  // Rebuilds `view` blue/green: a new generation (table) is built from position 0 by
   // the same code, between live batches, while the old one keeps serving; once it has caught
   // up it is swapped in atomically and the old one dropped. Returns when the rebuild has
   // started; Rebuilds() reports progress. NOT_FOUND for an unknown view; FAILED_PRECONDITION if

@@ -12,22 +12,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "rocksdb/db.h"
-#include "rocksdb/write_batch.h"
 #include "services/security/aead.h"
 #include "services/security/owner_only_file.h"
 #include "store/event_id.h"
-#include "store/recovering_db.h"
-#include "store/rocks_status.h"
 #include "store/status_macros.h"
 
 namespace hotspot::security {
 namespace {
-
-using store::internal::FromRocks;
 
 constexpr char kWrappedKey = 1;
 constexpr char kErased = 2;
@@ -95,7 +90,7 @@ absl::Status ValidateSubject(absl::string_view subject) {
 struct KeyStore::Impl {
   KeyStoreOptions options;
   std::string master_key;
-  std::unique_ptr<store::internal::RecoveringDb> db;
+  std::unique_ptr<store::KvStore> db;
 
   absl::Mutex mu;
   absl::flat_hash_map<std::string, DataKey> cache ABSL_GUARDED_BY(mu);
@@ -125,13 +120,15 @@ struct KeyStore::Impl {
     if (auto it = pending.find(subject); it != pending.end()) {
       value = it->second;
     } else {
-      const absl::Status read = db->Read([&](rocksdb::DB& rocks) {
-        return FromRocks(rocks.Get(rocksdb::ReadOptions(), subject, &value), "reading a data key");
-      });
-      if (absl::IsNotFound(read)) {
+      std::optional<std::string> stored;
+      RETURN_IF_ERROR(db->Read(nullptr, [&](store::KvReader& reader) -> absl::Status {
+        ASSIGN_OR_RETURN(stored, reader.Get(subject));
+        return absl::OkStatus();
+      }));
+      if (!stored.has_value()) {
         return absl::NotFoundError(absl::StrCat("no data key for ", subject));
       }
-      RETURN_IF_ERROR(read);
+      value = *std::move(stored);
     }
     DataKey key;
     if (!value.empty() && value[0] == kErased) {
@@ -147,15 +144,14 @@ struct KeyStore::Impl {
   }
 
   absl::Status Put(const std::string& subject, const std::string& value) {
-    rocksdb::WriteBatch batch;
-    RETURN_IF_ERROR(FromRocks(batch.Put(subject, value), "staging a data key"));
-    return db->Write(Durable(), &batch, "writing a data key");
+    store::KvBatch batch;
+    batch.Put(subject, value);
+    return Write(batch, "a data key");
   }
 
-  rocksdb::WriteOptions Durable() const {
-    rocksdb::WriteOptions write;
-    write.sync = options.sync;
-    return write;
+  // Writes `batch`, synced unless options.sync is off.
+  absl::Status Write(const store::KvBatch& batch, absl::string_view what) {
+    return db->Write(batch, options.sync, absl::StrCat("writing ", what));
   }
 
   // Durable keys of subjects not handed out yet, per category (see ReserveSubject).
@@ -172,7 +168,7 @@ struct KeyStore::Impl {
   // parent that has none yet, in one synced write. FAILED_PRECONDITION if a parent was erased.
   // The caller holds sync_mu (shared at least).
   absl::Status WriteLinks(const std::string& dependent, absl::Span<const std::string> parents,
-                          rocksdb::WriteBatch& batch) ABSL_LOCKS_EXCLUDED(mu) {
+                          store::KvBatch& batch) ABSL_LOCKS_EXCLUDED(mu) {
     std::map<std::string, std::string> parent_keys;  // pending records written with the links
     {
       absl::MutexLock lock(&mu);
@@ -194,13 +190,11 @@ struct KeyStore::Impl {
         if (auto it = pending.find(parent); it != pending.end()) {
           parent_keys[parent] = it->second;
         }
-        RETURN_IF_ERROR(FromRocks(batch.Put(LinkKey(parent, dependent), ""), "staging a link"));
+        batch.Put(LinkKey(parent, dependent), "");
       }
     }
-    for (const auto& [parent, record] : parent_keys) {
-      RETURN_IF_ERROR(FromRocks(batch.Put(parent, record), "staging a data key"));
-    }
-    RETURN_IF_ERROR(db->Write(Durable(), &batch, "writing links of data keys"));
+    for (const auto& [parent, record] : parent_keys) batch.Put(parent, record);
+    RETURN_IF_ERROR(Write(batch, "links of data keys"));
     absl::MutexLock lock(&mu);
     for (const auto& [parent, record] : parent_keys) {
       if (auto it = pending.find(parent); it != pending.end() && it->second == record) {
@@ -220,13 +214,13 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
   ASSIGN_OR_RETURN(impl->master_key,
                    LoadMasterKey(options.master_key_file, options.create_if_missing));
   impl->options = std::move(options);
-  store::internal::RecoveringDb::Options db_options;
+  store::RocksKvOptions db_options;
   db_options.name = "the key store";
-  db_options.db.create_if_missing = impl->options.create_if_missing;
-  if (impl->options.env != nullptr) db_options.db.env = impl->options.env;
+  db_options.create_if_missing = impl->options.create_if_missing;
+  db_options.env = impl->options.env;
   db_options.memory = impl->options.memory;
-  absl::StatusOr<std::unique_ptr<store::internal::RecoveringDb>> db =
-      store::internal::RecoveringDb::Open(std::move(db_options), directory);
+  absl::StatusOr<std::unique_ptr<store::KvStore>> db =
+      store::OpenRocksKvStore(std::move(db_options), directory);
   if (absl::IsInvalidArgument(db.status()) && !impl->options.create_if_missing) {
     return absl::NotFoundError(absl::StrCat("no key store in ", directory));
   }
@@ -234,12 +228,12 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
   impl->db = *std::move(db);
 
   // A store whose keys do not open with this master key is the wrong pairing: say so now.
-  RETURN_IF_ERROR(impl->db->Read([&](rocksdb::DB& rocks) -> absl::Status {
-    std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  RETURN_IF_ERROR(impl->db->Read(nullptr, [&](store::KvReader& reader) -> absl::Status {
+    std::unique_ptr<store::KvIterator> it = reader.Seek("");
+    for (; it->Valid(); it->Next()) {
       if (it->value().empty() || it->value()[0] != kWrappedKey) continue;
       absl::StatusOr<std::string> key =
-          internal::Open(impl->master_key, it->key().ToString(), it->value().ToString().substr(1));
+          internal::Open(impl->master_key, it->key(), it->value().substr(1));
       if (!key.ok()) {
         return absl::DataLossError(
             absl::StrCat("the key store in ", directory,
@@ -247,7 +241,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(KeyStoreOptions options
       }
       break;
     }
-    return FromRocks(it->status(), "reading the key store");
+    return it->status();
   }));
   return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl)));
 }
@@ -302,17 +296,16 @@ absl::StatusOr<std::string> KeyStore::ReserveSubject(absl::string_view category)
   // Refill: new keys for new ids, written with one synced batch, then shared out. Concurrent
   // refills may both write; every id is still handed out once.
   const size_t count = std::max<size_t>(1, impl_->options.reserved_keys);
-  rocksdb::WriteBatch batch;
+  store::KvBatch batch;
   std::vector<std::pair<std::string, std::string>> made;  // id, raw key
   for (size_t i = 0; i < count; ++i) {
     std::string id = absl::StrCat(category, "-", store::EventId::Generate().ToString());
     ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
     ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, id, key));
-    RETURN_IF_ERROR(
-        FromRocks(batch.Put(id, std::string(1, kWrappedKey) + wrapped), "staging keys"));
+    batch.Put(id, std::string(1, kWrappedKey) + wrapped);
     made.emplace_back(std::move(id), std::move(key));
   }
-  RETURN_IF_ERROR(impl_->db->Write(impl_->Durable(), &batch, "writing data keys"));
+  RETURN_IF_ERROR(impl_->Write(batch, "data keys"));
   absl::MutexLock lock(&impl_->mu);
   auto& ids = impl_->stock[category];
   for (size_t i = 1; i < made.size(); ++i) {
@@ -331,11 +324,9 @@ absl::Status KeyStore::Sync() {
     if (impl_->pending.empty()) return absl::OkStatus();
     batch_keys = impl_->pending;  // they stay pending (and readable) until written
   }
-  rocksdb::WriteBatch batch;
-  for (const auto& [subject, record] : batch_keys) {
-    RETURN_IF_ERROR(FromRocks(batch.Put(subject, record), "staging data keys"));
-  }
-  RETURN_IF_ERROR(impl_->db->Write(impl_->Durable(), &batch, "writing data keys"));
+  store::KvBatch batch;
+  for (const auto& [subject, record] : batch_keys) batch.Put(subject, record);
+  RETURN_IF_ERROR(impl_->Write(batch, "data keys"));
   absl::MutexLock lock(&impl_->mu);
   for (const auto& [subject, record] : batch_keys) impl_->pending.erase(subject);
   return absl::OkStatus();
@@ -351,46 +342,35 @@ absl::Status KeyStore::Erase(absl::string_view subject_view) {
   // The dependents' links (none written since: NewDependentSubject and AddParents hold sync_mu).
   std::vector<std::string> dependents;
   const std::string prefix = LinkPrefix(subject);
-  RETURN_IF_ERROR(impl_->db->Read([&](rocksdb::DB& rocks) {
-    std::unique_ptr<rocksdb::Iterator> it(rocks.NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      dependents.push_back(it->key().ToString().substr(prefix.size()));
+  RETURN_IF_ERROR(impl_->db->Read(nullptr, [&](store::KvReader& reader) {
+    std::unique_ptr<store::KvIterator> it = reader.Seek(prefix);
+    for (; it->Valid() && absl::StartsWith(it->key(), prefix); it->Next()) {
+      dependents.emplace_back(it->key().substr(prefix.size()));
     }
-    return FromRocks(it->status(), "reading the key store");
+    return it->status();
   }));
   if (!own.ok() && dependents.empty()) return own.status();
   std::string marker(1, kErased);
   absl::StrAppend(&marker, absl::ToUnixMicros(absl::Now()));
   // The subject's marker, its dependents' markers and the links' deletions: one batch, so
   // that a crash leaves all or none of them, and erasing again finds what is left to purge.
-  rocksdb::WriteBatch batch;
+  store::KvBatch batch;
   std::vector<std::string> erased;
   if (!own.ok() || !own->erased) erased.push_back(subject);
   for (const std::string& dependent : dependents) {
-    RETURN_IF_ERROR(FromRocks(batch.Delete(LinkKey(subject, dependent)), "staging a link"));
+    batch.Delete(LinkKey(subject, dependent));
     const absl::StatusOr<DataKey> key = impl_->Load(dependent);
     if (!key.ok() && !absl::IsNotFound(key.status())) return key.status();
     if (key.ok() && !key->erased) erased.push_back(dependent);
   }
-  for (const std::string& each : erased) {
-    RETURN_IF_ERROR(FromRocks(batch.Put(each, marker), "staging an erasure"));
-  }
-  RETURN_IF_ERROR(impl_->db->Write(impl_->Durable(), &batch, "erasing data keys"));
+  for (const std::string& each : erased) batch.Put(each, marker);
+  RETURN_IF_ERROR(impl_->db->Write(batch, impl_->options.sync, "erasing data keys"));
   for (const std::string& each : erased) {
     impl_->pending.erase(each);  // never to be written now
     impl_->Remember(each, DataKey{true, ""});
   }
-  // Purge the old values: flushing retires the write-ahead log that held them, and a forced
-  // bottommost compaction rewrites every table without them.
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  RETURN_IF_ERROR(impl_->db->WritePath("flushing the key store",
-                                       [&](rocksdb::DB& rocks) { return rocks.Flush(flush); }));
-  rocksdb::CompactRangeOptions compact;
-  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return impl_->db->WritePath("compacting the key store", [&](rocksdb::DB& rocks) {
-    return rocks.CompactRange(compact, nullptr, nullptr);
-  });
+  // The old values leave every file of the store.
+  return impl_->db->Purge();
 }
 
 absl::StatusOr<std::string> KeyStore::NewDependentSubject(absl::string_view category,
@@ -400,8 +380,8 @@ absl::StatusOr<std::string> KeyStore::NewDependentSubject(absl::string_view cate
   const std::string id = absl::StrCat(category, "-", store::EventId::Generate().ToString());
   ASSIGN_OR_RETURN(std::string key, internal::RandomBytes(internal::kKeyBytes));
   ASSIGN_OR_RETURN(std::string wrapped, internal::Seal(impl_->master_key, id, key));
-  rocksdb::WriteBatch batch;
-  RETURN_IF_ERROR(FromRocks(batch.Put(id, std::string(1, kWrappedKey) + wrapped), "staging a key"));
+  store::KvBatch batch;
+  batch.Put(id, std::string(1, kWrappedKey) + wrapped);
   // Shared: dependents are made concurrently, but never while an erasure runs.
   absl::ReaderMutexLock sync_lock(&impl_->sync_mu);
   RETURN_IF_ERROR(impl_->WriteLinks(id, parents, batch));
@@ -423,7 +403,7 @@ absl::Status KeyStore::AddParents(absl::string_view dependent_view,
           absl::StrCat("the data of ", dependent, " was erased; nothing new may depend on it"));
     }
   }
-  rocksdb::WriteBatch batch;
+  store::KvBatch batch;
   return impl_->WriteLinks(dependent, parents, batch);
 }
 

@@ -1,7 +1,7 @@
 // KeyStore: the data keys that seal each data subject's personal data (one youth, one key), kept
 // apart from the event log, wrapped by a master key.
 //
-// Layout. A RocksDB of its own (not the event store's), one column family (the default):
+// Layout. A store::KvStore of its own (not the event store's; RocksDB, <data_dir>/keys):
 //   subject                  -> 0x01 the data key sealed with the master key (AES-256-GCM,
 //                               associated data = the subject id)
 //                             | 0x02 the erasure's time (decimal Unix microseconds): erased
@@ -24,7 +24,7 @@
 // dependent's key with markers, and drops the parent's links, in one synced batch, so a crash
 // leaves either all of them or none erased, and erasing again finishes the purge.
 //
-// Failure (store::internal::RecoveringDb). A write or fsync that fails (an I/O error, a full
+// Failure (the RocksDB engine of store::KvStore, store::internal::RecoveringDb). A write or fsync that fails (an I/O error, a full
 // disk) fails its call (INTERNAL; RESOURCE_EXHAUSTED for a full disk; new keys then stay
 // pending for the next Sync()), and every writing call after it fails at once with that error,
 // until the store has recovered by itself, without a restart: on the next writing call (then at
@@ -46,11 +46,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "store/kv_store.h"
 #include "store/memory_budget.h"
-
-namespace rocksdb {
-class Env;
-}  // namespace rocksdb
 
 namespace hotspot::security {
 

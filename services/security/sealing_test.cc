@@ -20,6 +20,7 @@
 namespace hotspot::security {
 namespace {
 
+using store::testing::AnyFileHolds;
 using store::testing::TempDir;
 
 std::unique_ptr<KeyStore> MustOpen(const TempDir& dir, const std::string& key_file = "master.key") {
@@ -35,16 +36,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-// True if any file under `dir` holds `needle`.
-bool AnyFileHolds(const std::string& dir, const std::string& needle) {
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file() && ReadFile(entry.path()).find(needle) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
 }
 
 TEST(AeadTest, RoundTripAndEveryAlterationIsDataLoss) {

@@ -1,6 +1,8 @@
 #include "services/server/erasure_executor.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -17,52 +19,59 @@ namespace {
 
 constexpr char kExecutedType[] = "hotspot.v1.ErasureExecuted";
 
-// Writes `position` to `file` atomically (a temporary file renamed over it).
-absl::Status WriteCheckpoint(const std::string& file, uint64_t position) {
-  const std::string temporary = file + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << position << "\n";
-    out.flush();
-    if (!out) return absl::InternalError(absl::StrCat("writing ", temporary));
-  }
-  if (std::rename(temporary.c_str(), file.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("renaming ", temporary, " to ", file));
-  }
-  return absl::OkStatus();
-}
+// The checkpoint's meta row, beside the views' "checkpoint/<view>": '@' is in no view's name.
+constexpr char kCheckpointRow[] = "checkpoint/@erasures";
 
-}  // namespace
-
-absl::StatusOr<uint64_t> ErasureExecutor::ReadCheckpoint(const std::string& checkpoint_file) {
-  uint64_t from = 1;
-  std::ifstream in(checkpoint_file);
-  if (in) {
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text.str()), &from) || from == 0) {
-      return absl::DataLossError(absl::StrCat(checkpoint_file, " is not a position"));
-    }
+absl::StatusOr<uint64_t> ParsePosition(absl::string_view text, absl::string_view where) {
+  uint64_t from = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &from) || from == 0) {
+    return absl::DataLossError(absl::StrCat(where, " is not a position"));
   }
   return from;
 }
 
+}  // namespace
+
+absl::StatusOr<uint64_t> ErasureExecutor::ReadCheckpoint(const store::ViewDb& db) {
+  ASSIGN_OR_RETURN(const std::optional<std::string> row, db.GetMeta(kCheckpointRow));
+  if (!row.has_value()) return 1;
+  return ParsePosition(*row, absl::StrCat("the erasure executor's checkpoint (", kCheckpointRow,
+                                          ") of the views' database"));
+}
+
+absl::Status ErasureExecutor::AdoptCheckpointFile(store::ViewDb& db, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return absl::OkStatus();  // none: adopted before, or never written
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSIGN_OR_RETURN(const uint64_t from, ParsePosition(text.str(), file));
+  ASSIGN_OR_RETURN(const std::optional<std::string> row, db.GetMeta(kCheckpointRow));
+  // A row there already was written after the file (a crash before the file was removed).
+  if (!row.has_value()) RETURN_IF_ERROR(db.PutDurableMeta(kCheckpointRow, absl::StrCat(from)));
+  if (std::remove(file.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("removing ", file, " (adopted as ", kCheckpointRow,
+                                            "): ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<ErasureExecutor>> ErasureExecutor::Start(
-    store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
+    store::EventStore* events, security::KeyStore* keys, store::ViewDb* checkpoints,
     ErasureExecutorOptions options) {
-  ASSIGN_OR_RETURN(const uint64_t from, ReadCheckpoint(checkpoint_file));
+  ASSIGN_OR_RETURN(const uint64_t from, ReadCheckpoint(*checkpoints));
   auto executor = std::unique_ptr<ErasureExecutor>(
-      new ErasureExecutor(events, keys, std::move(checkpoint_file), options, from));
+      new ErasureExecutor(events, keys, checkpoints, std::move(options), from));
   executor->thread_ = std::thread([raw = executor.get()] { raw->Loop(); });
   return executor;
 }
 
 ErasureExecutor::ErasureExecutor(store::EventStore* events, security::KeyStore* keys,
-                                 std::string file, ErasureExecutorOptions options, uint64_t from)
+                                 store::ViewDb* checkpoints, ErasureExecutorOptions options,
+                                 uint64_t from)
     : events_(events),
       keys_(keys),
-      file_(std::move(file)),
-      options_(options),
+      checkpoints_(checkpoints),
+      options_(std::move(options)),
       checkpoint_(from) {
   status_.position = from;
 }
@@ -97,7 +106,12 @@ absl::Status ErasureExecutor::Apply(const store::SubscriptionBatch& batch) {
   if (!erased_some && batch.checkpoint < checkpoint_ + options_.idle_checkpoint_every) {
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(WriteCheckpoint(file_, batch.checkpoint));
+  if (options_.before_checkpoint) RETURN_IF_ERROR(options_.before_checkpoint());
+  // Written like the views' rows, without a write-ahead log: a crash may take it back to an
+  // earlier position, from which the erasures are done again (harmless), never past one.
+  store::ViewDb::Batch write;
+  write.PutMeta(kCheckpointRow, absl::StrCat(batch.checkpoint));
+  RETURN_IF_ERROR(checkpoints_->Write(write));
   checkpoint_ = batch.checkpoint;
   if (!erased_some) return absl::OkStatus();
   // Counted once done: a batch tried again after a failure is not counted twice.

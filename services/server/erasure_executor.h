@@ -17,6 +17,7 @@
 #ifndef HOTSPOT_SERVICES_SERVER_ERASURE_EXECUTOR_H_
 #define HOTSPOT_SERVICES_SERVER_ERASURE_EXECUTOR_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "absl/time/time.h"
 #include "services/security/key_store.h"
 #include "store/event_store.h"
+#include "store/view_db.h"
 
 namespace hotspot::server {
 
@@ -50,26 +52,35 @@ struct ErasureExecutorOptions {
   // Positions examined without an erasure after which the checkpoint is written anyway.
   // Default: 10,000.
   uint64_t idle_checkpoint_every = 10'000;
+  // Fault injection for tests: asked before each checkpoint is written; its error fails the
+  // step as a failed write would. Default: none.
+  std::function<absl::Status()> before_checkpoint;
 };
 
 class ErasureExecutor {
  public:
-  // The next position to examine, as `checkpoint_file` holds it (1 if there is no such file).
-  // DATA_LOSS if it holds no position.
-  static absl::StatusOr<uint64_t> ReadCheckpoint(const std::string& checkpoint_file);
+  // The next position to examine, as `db`'s checkpoint row holds it (1 if there is none).
+  // DATA_LOSS if it holds no position; the database's error.
+  static absl::StatusOr<uint64_t> ReadCheckpoint(const store::ViewDb& db);
 
-  // `events` and `keys` are not owned and must outlive it. `checkpoint_file` holds the next
-  // position to examine (created if missing). DATA_LOSS if it holds no position.
+  // Turns the checkpoint file of a data directory of before into `db`'s row (unless the row is
+  // there already, written after the file) and removes the file. OK if there is no file.
+  // DATA_LOSS if the file holds no position; INTERNAL if it cannot be removed; the database's
+  // error.
+  static absl::Status AdoptCheckpointFile(store::ViewDb& db, const std::string& file);
+
+  // `events`, `keys` and `checkpoints` are not owned and must outlive it. DATA_LOSS if the
+  // checkpoint row holds no position.
   static absl::StatusOr<std::unique_ptr<ErasureExecutor>> Start(
-      store::EventStore* events, security::KeyStore* keys, std::string checkpoint_file,
+      store::EventStore* events, security::KeyStore* keys, store::ViewDb* checkpoints,
       ErasureExecutorOptions options = {});
   ~ErasureExecutor();
 
   ErasureExecutorStatus Status() const;
 
  private:
-  ErasureExecutor(store::EventStore* events, security::KeyStore* keys, std::string file,
-                  ErasureExecutorOptions options, uint64_t from);
+  ErasureExecutor(store::EventStore* events, security::KeyStore* keys,
+                  store::ViewDb* checkpoints, ErasureExecutorOptions options, uint64_t from);
   void Loop();
   // One step: the next batch from the checkpoint on, its keys deleted, the checkpoint written.
   absl::Status Step();
@@ -77,9 +88,9 @@ class ErasureExecutor {
 
   store::EventStore* const events_;
   security::KeyStore* const keys_;
-  const std::string file_;
+  store::ViewDb* const checkpoints_;
   const ErasureExecutorOptions options_;
-  uint64_t checkpoint_;  // the loop's thread only: the position the file holds
+  uint64_t checkpoint_;  // the loop's thread only: the position the row holds
   mutable absl::Mutex mu_;
   // Made anew from the checkpoint after a failure. Replaced by the loop's thread, under mu_;
   // cancelled under mu_ by the destructor.

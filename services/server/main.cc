@@ -424,6 +424,9 @@ int main(int argc, char** argv) {
   if (const char* hold = std::getenv("HOTSPOT_HOLD_VIEWS_WHEN"); hold != nullptr) {
     options.hold_views_while_file_exists = hold;
   }
+  if (const char* fail = std::getenv("HOTSPOT_FAIL_ERASURE_CHECKPOINTS_WHEN"); fail != nullptr) {
+    options.fail_erasure_checkpoints_while_file_exists = fail;
+  }
   if (const char* offset = std::getenv("HOTSPOT_TEST_CLOCK_OFFSET_S"); offset != nullptr) {
     int64_t seconds = 0;
     if (!absl::SimpleAtoi(offset, &seconds) || !options.tls.cert_file.empty()) {

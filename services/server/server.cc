@@ -193,6 +193,8 @@ struct HotspotServer::Impl {
   std::string tokens_path;
   std::string tls_client_map_path;
   std::string oidc_claims_map_path;
+  // What this node derives from the log: the views, the erasure executor's checkpoint.
+  std::shared_ptr<store::ViewDb> view_db;
   std::unique_ptr<projections::Projector> views;
   std::unique_ptr<queries::QueryHandler> query_handler;  // before the handler that asks it
   std::unique_ptr<queries::ReportFiguresFromViews> report_figures;
@@ -381,10 +383,16 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
       return std::filesystem::exists(file, error);
     };
   }
+  store::ViewDbOptions view_db_options;
+  view_db_options.memory = impl->memory;
+  ASSIGN_OR_RETURN(impl->view_db,
+                   store::ViewDb::Open(std::move(view_db_options), options.data_dir + "/views"));
+  RETURN_IF_ERROR(ErasureExecutor::AdoptCheckpointFile(*impl->view_db,
+                                                       options.data_dir + "/erasures.checkpoint"));
   ASSIGN_OR_RETURN(impl->views, projections::Projector::Open(
                                     std::move(projector_options), impl->events.get(),
                                     projections::AllViews(impl->sealer.get(), std::move(digester)),
-                                    options.data_dir + "/views"));
+                                    impl->view_db));
   if (const absl::Status priority = impl->views->priority(); !priority.ok()) {
     LOG(WARNING) << "event=views_priority_not_raised msg=\"" << priority.message() << "\"";
   }
@@ -400,11 +408,9 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
                            view.checkpoint);
       break;
     }
-    ASSIGN_OR_RETURN(const uint64_t erasures_from,
-                     ErasureExecutor::ReadCheckpoint(options.data_dir + "/erasures.checkpoint"));
+    ASSIGN_OR_RETURN(const uint64_t erasures_from, ErasureExecutor::ReadCheckpoint(*impl->view_db));
     if (!ahead.has_value() && erasures_from > head + 1) {
-      ahead = absl::StrCat("the erasure executor (erasures.checkpoint) has examined events up to "
-                           "position ",
+      ahead = absl::StrCat("the erasure executor has examined events up to position ",
                            erasures_from - 1);
     }
     if (ahead.has_value()) {
@@ -458,9 +464,18 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     impl->deadlines = std::make_unique<projections::DeadlineProcess>(
         impl->events.get(), impl->views.get(), impl->sealer.get(), std::move(deadline_options));
   }
+  ErasureExecutorOptions erasure_options;
+  if (!options.fail_erasure_checkpoints_while_file_exists.empty()) {
+    erasure_options.before_checkpoint = [file = options.fail_erasure_checkpoints_while_file_exists] {
+      std::error_code error;
+      if (!std::filesystem::exists(file, error)) return absl::OkStatus();
+      return absl::InternalError(absl::StrCat("writing the checkpoint: fault injected while ", file,
+                                              " exists"));
+    };
+  }
   ASSIGN_OR_RETURN(impl->erasures,
                    ErasureExecutor::Start(impl->events.get(), impl->keys.get(),
-                                          options.data_dir + "/erasures.checkpoint"));
+                                          impl->view_db.get(), std::move(erasure_options)));
   audit::AccessLogOptions access_options;
   access_options.sync_interval = options.access_log_sync_interval;
   access_options.retention = absl::Hours(24) * options.access_log_retention_days;

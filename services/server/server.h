@@ -152,6 +152,9 @@ struct ServerOptions {
   // Fault injection for tests: while a file of this name exists, the views apply nothing
   // (projections::ProjectorOptions::hold). Default: "" (never).
   std::string hold_views_while_file_exists;
+  // Fault injection for tests: while a file of this name exists, the erasure executor fails to
+  // write its checkpoint (ErasureExecutorOptions::before_checkpoint). Default: "" (never).
+  std::string fail_erasure_checkpoints_while_file_exists;
   // For tests (the environment's HOTSPOT_TEST_CLOCK_OFFSET_S; never a flag, and refused with
   // TLS): the commands' and the deadline process's clock runs this far off the wall clock, so
   // that a test acts days apart over gRPC. Default: 0.

@@ -144,8 +144,9 @@ TEST_F(DamagedLogTest, ViewsAheadOfTheLogWitnessALossTheStoreCannotSee) {
 }
 
 // The same without the views (deleted: rebuilt from the log at the next start): the erasure
-// executor's checkpoint, past what is left, witnesses the loss. Its file is written as the
-// executor leaves it once it has examined every event (the next position to examine).
+// executor's checkpoint, past what is left, witnesses the loss. It is written as a data directory
+// of before kept it, in a file (the next position to examine), which hotspotd adopts as the row
+// of the views' database it keeps it in today.
 TEST_F(DamagedLogTest, AnErasureCheckpointAheadOfTheLogWitnessesALossToo) {
   ASSERT_TRUE(store::testing::FlipWriteAheadLogByte(data_dir() + "/events", 0.5).ok());
   for (const char* file : {"/events/HEAD_WITNESS-0", "/events/HEAD_WITNESS-1"}) {
@@ -161,8 +162,8 @@ TEST_F(DamagedLogTest, AnErasureCheckpointAheadOfTheLogWitnessesALossToo) {
   EXPECT_EQ(RunToExit(HOTSPOTD_PATH, FlagsToExit(), &output), 1) << output;
   EXPECT_TRUE(absl::StrContains(output, "the event log is broken: it lost acknowledged events"))
       << output;
-  EXPECT_TRUE(absl::StrContains(output, absl::StrCat("the erasure executor (erasures.checkpoint) "
-                                                     "has examined events up to position ",
+  EXPECT_TRUE(absl::StrContains(output, absl::StrCat("the erasure executor has examined events "
+                                                     "up to position ",
                                                      acknowledged_)))
       << output;
   const size_t at = output.find("it ends at position ");

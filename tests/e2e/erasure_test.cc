@@ -29,6 +29,8 @@
 namespace hotspot::testing {
 namespace {
 
+using store::testing::AnyFileHolds;
+
 template <typename Request>
 Request Req(const std::string& id) {
   Request r;
@@ -51,18 +53,6 @@ grpc::Status GetCase(const SuiteServer& suite, const std::string& youth, uint64_
 
 bool Erased(const v1::PersonalField& field) {
   return field.has_withheld() && field.withheld().reason() == "erased";
-}
-
-// True if some file under `dir` holds `bytes`.
-bool AnyFileHolds(const std::string& dir, const std::string& bytes) {
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    if (content.str().find(bytes) != std::string::npos) return true;
-  }
-  return false;
 }
 
 // Erases `youth` the way the real flow goes: requested by the chief, approved and assessed
@@ -486,17 +476,20 @@ TEST(ErasureTest, AnErasedYouthsCaseKeepsNothingDatedByTheBirthday) {
 }
 
 // Issue 15 §4: the erasure executor never stops silently. While it cannot write its checkpoint
-// (a directory stands where its temporary file goes) it fails, tries again with a backoff, and
+// (a fault injected while a file exists, HOTSPOT_FAIL_ERASURE_CHECKPOINTS_WHEN) it fails, tries again with a backoff, and
 // says so: AdminService.GetProjectionStatus counts the failures and gives the error, the health
 // service reports "hotspot.ErasureExecutor" NOT_SERVING (the server as a whole, "", still serves).
 // Once the fault clears it carries the erasure out by itself, without a restart.
 TEST(ErasureTest, AFailingErasureExecutorSaysSoAndRecoversByItself) {
+  store::testing::TempDir faults;
+  const std::string blocker = faults.Sub("fail-erasure-checkpoints");
+  ASSERT_TRUE(std::filesystem::create_directory(blocker));
+  setenv("HOTSPOT_FAIL_ERASURE_CHECKPOINTS_WHEN", blocker.c_str(), 1);
   absl::StatusOr<std::unique_ptr<SuiteServer>> started =
       StartSuiteServer(HOTSPOTD_PATH, {"--demo", "--sync=false"});
+  unsetenv("HOTSPOT_FAIL_ERASURE_CHECKPOINTS_WHEN");
   ASSERT_TRUE(started.ok()) << started.status();
   SuiteServer& suite = **started;
-  const std::string blocker = suite.dir.Sub("data") + "/erasures.checkpoint.tmp";
-  ASSERT_TRUE(std::filesystem::create_directory(blocker));
   const CallResult referred =
       suite.commands->Call(suite.cast.school_member, scenario::SampleReferral(8, "stuck-referral"));
   ASSERT_TRUE(referred.status.ok()) << referred.status.error_message();
@@ -539,7 +532,7 @@ TEST(ErasureTest, AFailingErasureExecutorSaysSoAndRecoversByItself) {
   const v1::ErasureExecutorStatus failing = status();
   EXPECT_EQ(failing.erased(), 0u);
   EXPECT_LE(failing.position(), *executed);
-  EXPECT_TRUE(absl::StrContains(failing.last_error(), "erasures.checkpoint.tmp"))
+  EXPECT_TRUE(absl::StrContains(failing.last_error(), "fault injected while " + blocker))
       << failing.last_error();
   EXPECT_TRUE(failing.has_last_error_at());
   EXPECT_TRUE(failing.has_next_retry_at());
@@ -554,7 +547,7 @@ TEST(ErasureTest, AFailingErasureExecutorSaysSoAndRecoversByItself) {
   EXPECT_EQ(recovered.consecutive_failures(), 0u);
   EXPECT_GT(recovered.position(), *executed);
   EXPECT_FALSE(recovered.has_next_retry_at());
-  EXPECT_TRUE(absl::StrContains(recovered.last_error(), "erasures.checkpoint.tmp"));  // kept
+  EXPECT_TRUE(absl::StrContains(recovered.last_error(), blocker));  // kept
   ASSERT_TRUE(eventually(
       [&] { return health("hotspot.ErasureExecutor") == HealthCheckResponse::SERVING; }));
   v1::GetCaseResponse after;
