@@ -1,9 +1,8 @@
 // EventStore: the durable, append-only event log under everything else.
 //
-// What it is. One RocksDB database holding a single global log of events. Every event belongs to
-// one stream (an aggregate, such as "youth-42") and has two coordinates: its global position
-// (1, 2, 3, ... across all streams, gap-free) and its stream version (1, 2, 3, ... within its
-// stream). The store knows nothing about youths, agencies or gRPC; payloads are opaque bytes.
+// What it is. A single global log of events. Every event belongs to one stream (an aggregate,
+// such as "youth-42") and has two coordinates: its global position (1, 2, 3, ... across all
+// streams, gap-free) and its stream version (1, 2, 3, ... within its stream). The store knows nothing about youths, agencies or gRPC; payloads are opaque bytes.
 //
 // Guarantees.
 //   - Durable before acknowledged: with Options::sync (the default) an append completes only after
@@ -19,60 +18,19 @@
 //     Verify() recomputes the chain.
 //
 // Threading. An EventStore is safe for concurrent use from any number of threads without external
-// synchronization. A caller's thread checks an append's input and hashes its content; then one
-// writer thread takes all waiting appends as a group, validates them in arrival order against
-// the store as it stands, and writes the group as one RocksDB WriteBatch. A committer thread makes
-// every group written so far durable with one fsync of the write-ahead log (group commit), and
-// only then publishes the events to readers and completes the callers. While the committer waits
-// for the disk, the writer goes on with the next group. Reads run on the caller's thread against
-// RocksDB snapshots, see only published events, and never wait for the writer.
+// synchronization.
 //
-// Failure. If a write or an fsync fails (an I/O error, a full disk), nothing of the affected
-// groups is acknowledged: their appends fail with the error, and so does every append until the
-// store has recovered (WriteStatus() says why). It recovers by itself, without a restart: at
-// once, then after Options::min_recovery_backoff, doubling up to max_recovery_backoff (on its
-// own, and on an append once the interval has passed), the writer writes and syncs a probe file;
-// once the disk takes it, the writer closes the database and opens it again (after a failed
-// write or fsync the state of the log on disk is unknown, and RocksDB's write path must not be
-// used again), takes the next position and the chain's hash from the log, and goes on.
-// Meanwhile reads and subscriptions go on: they hold the database shared, the reopening holds it
-// exclusively for the moment it takes (and if it fails, the database is opened read-only until
-// the next try).
-// Events of failed appends that reached the log anyway are published when it is reopened; a retry
-// with the same event ids returns them as duplicates, so nothing is written twice. Should the
-// reopened log lack an acknowledged event, the store refuses appends for good with DATA_LOSS.
-// Reads never stop the store: a failed read fails only that read (INTERNAL), or the append that
-// needed it. Every read answers UNAVAILABLE ("ask again shortly") only while no database could
-// be opened at all, not even read-only.
-//
-// At open. RocksDB replays its write-ahead log up to the first record it cannot read: a torn
-// tail after a crash, but also a damaged record in the middle, after which every record would be
-// dropped silently. A witness kept outside that log (head_witness.h), recorded after commits
-// (at most every 10 ms, by a thread of its own: no append waits for it),
-// says how far the log was acknowledged and which event stands there; Open() refuses a log that
-// ends before it or holds another event there (DATA_LOSS naming both positions and how to
-// recover; see Options::open_damaged), so that a position acknowledged once is never given to
-// another event. Without Options::sync nothing is acknowledged as durable and nothing is
-// witnessed.
-//
-// On-disk format. Column families:
-//   "log":       fixed64-BE position -> encoded event (see record_codec.h: format version 3,
-//                which names the previous record's chain hash, so that a read checks a record's
-//                hash without its predecessor, and the event's area, so that a reader filters by
-//                area without parsing the payload; records of formats 1 and 2 are read as well)
-//   "streams":   stream name, 0x00, fixed64-BE version -> fixed64-BE position
-//   "heads":     stream name -> fixed64-BE version of its last event
-//   "event_ids": 16-byte event id -> position, stream version, content digest
-//   "default":   metadata ("format_version": the newest record format the log may hold; a log of
-//                format 1 or 2 is marked 3 when it is opened for writing)
-// One append writes all of these in one WriteBatch, so they never disagree. Beside the database:
-// HEAD_WITNESS-0 and HEAD_WITNESS-1 (see head_witness.h); a store without them opens as before.
+// Engines. EventStore is the interface; each engine says in its header how it writes, fails,
+// recovers and lays out its data:
+//   - RocksDB (rocks_event_store.h; EventStore::Open): embedded, on this node's disk. The
+//     default.
+//   - PostgreSQL, shared by several nodes with replication and failover: to come (issue 17).
+// Every engine writes the same records (record_codec.h) and hash chain, so that verification,
+// histories, subscriptions and backups behave the same whichever holds the log.
 #ifndef HOTSPOT_STORE_EVENT_STORE_H_
 #define HOTSPOT_STORE_EVENT_STORE_H_
 
-#include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -341,7 +299,7 @@ class EventStore;
 // that made it; destroying it drops its OnReady() callback unrun.
 class Subscription {
  public:
-  ~Subscription();
+  virtual ~Subscription() = default;
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
@@ -349,7 +307,7 @@ class Subscription {
   // everything examined. If nothing new has committed it waits up to `timeout` for a commit; on
   // timeout it returns an empty batch with caught_up set (OK). CANCELLED once Cancel() was
   // called; INVALID_ARGUMENT if max_events is 0; DATA_LOSS if a stored event cannot be decoded.
-  absl::StatusOr<SubscriptionBatch> Next(size_t max_events, absl::Duration timeout);
+  virtual absl::StatusOr<SubscriptionBatch> Next(size_t max_events, absl::Duration timeout) = 0;
 
   // Calls `ready` once, when Next() would return at once: with OK when the log holds an event at
   // or past the cursor; with CANCELLED once Cancel() is called or the store is closing. If that
@@ -357,30 +315,17 @@ class Subscription {
   // committer thread (when a commit publishes that event, which it must not hold up: it should
   // only hand work on, e.g. to a worker pool), or on the thread that calls Cancel(). One
   // callback at a time: a second call before the first ran replaces it (destroyed unrun).
-  void OnReady(absl::AnyInvocable<void(absl::Status) &&> ready);
+  virtual void OnReady(absl::AnyInvocable<void(absl::Status) &&> ready) = 0;
 
   // Stops the subscription: a waiting Next() returns CANCELLED promptly, and so does every later
   // one; an OnReady() callback runs with CANCELLED. Idempotent.
-  void Cancel();
+  virtual void Cancel() = 0;
 
   // The next position this subscription will examine.
-  uint64_t position() const { return cursor_; }
+  virtual uint64_t position() const = 0;
 
- private:
-  friend class EventStore;
-  Subscription(EventStore* store, uint64_t from, SubscriptionFilter filter)
-      : store_(store), cursor_(from), filter_(std::move(filter)) {}
-
-  EventStore* const store_;
-  uint64_t cursor_;
-  const SubscriptionFilter filter_;
-  std::atomic<bool> cancelled_{false};
-  std::deque<RecordedEvent> readahead_;  // read from disk, from cursor_ on, not yet returned
-  // The OnReady() callback and the position it waits for, listed in the store's waiters while
-  // set. Guarded by the store's live_mu.
-  absl::AnyInvocable<void(absl::Status) &&> ready_;
-  uint64_t ready_at_ = 0;
-  void DropReady(absl::AnyInvocable<void(absl::Status) &&>& out);
+ protected:
+  Subscription() = default;
 };
 
 // The outcome of Verify().
@@ -397,7 +342,8 @@ struct VerifyReport {
 
 class EventStore {
  public:
-  // Opens (or, with create_if_missing, creates) the store in `directory`. Returns a store that is
+  // Opens (or, with create_if_missing, creates) the store in `directory`: the RocksDB engine
+  // (rocks_event_store.h). Returns a store that is
   // ready for use, or: INVALID_ARGUMENT for bad options or a directory that holds no store while
   // create_if_missing is off; DATA_LOSS if the database is corrupt, its last event cannot be
   // decoded, or it lost acknowledged events (see "At open" and Options::open_damaged);
@@ -409,7 +355,7 @@ class EventStore {
   // Finishes every append already accepted (their callers are completed), wakes every waiting
   // subscription with CANCELLED (and runs every OnReady() callback with CANCELLED), stops the
   // writer and closes the database.
-  ~EventStore();
+  virtual ~EventStore() = default;
 
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
@@ -436,75 +382,75 @@ class EventStore {
   // or sync the outcome is unknown (the events may survive in the log file): once WriteStatus()
   // is OK again, retry with the same event ids; idempotency makes the retry write them at most
   // once.
-  absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends);
+  virtual absl::StatusOr<AppendResult> Append(std::vector<StreamAppend> appends) = 0;
 
   // Like Append(), but returns at once and calls `done` with the result. `done` runs on one of
   // the store's threads (or on the caller's, for input rejected before queueing), in commit
   // order: it must be quick and must not wait for another append.
-  void AppendAsync(std::vector<StreamAppend> appends, AppendCallback done);
+  virtual void AppendAsync(std::vector<StreamAppend> appends, AppendCallback done) = 0;
 
   // Reads up to `limit` events of `stream`. Forward: versions from `from_version` upwards (0
   // counts as 1). Backward: versions from `from_version` downwards (UINT64_MAX: from the head).
   // An unknown stream reads as empty. INVALID_ARGUMENT for a malformed stream name or limit 0.
-  absl::StatusOr<std::vector<RecordedEvent>> ReadStream(absl::string_view stream,
+  virtual absl::StatusOr<std::vector<RecordedEvent>> ReadStream(absl::string_view stream,
                                                         uint64_t from_version, Direction direction,
-                                                        size_t limit) const;
+                                                        size_t limit) const = 0;
 
   // Reads up to `limit` events of the whole log. Forward: positions from `from_position` upwards
   // (0 counts as 1). Backward: from `from_position` downwards (UINT64_MAX: from the head).
   // INVALID_ARGUMENT for limit 0; DATA_LOSS if a stored event cannot be decoded.
-  absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position, Direction direction,
-                                                     size_t limit) const;
+  virtual absl::StatusOr<std::vector<RecordedEvent>> ReadAll(uint64_t from_position, Direction direction,
+                                                     size_t limit) const = 0;
 
   // Reads the events at `positions` (each at most the head; any order, returned in the same
   // order) with one batched lookup: for an index of positions kept elsewhere (the audit's
   // subject index). INVALID_ARGUMENT for position 0 or past the head, or more than
   // max_read_events positions; DATA_LOSS if one is missing or cannot be decoded.
-  absl::StatusOr<std::vector<RecordedEvent>> ReadPositions(
-      const std::vector<uint64_t>& positions) const;
+  virtual absl::StatusOr<std::vector<RecordedEvent>> ReadPositions(
+      const std::vector<uint64_t>& positions) const = 0;
 
   // The position of the committed event with this id, or nullopt if no event has it.
   // UNAVAILABLE if the event is being committed (written, not yet durable): ask again shortly.
   // DATA_LOSS if its index entry is malformed.
-  absl::StatusOr<std::optional<uint64_t>> FindEvent(const EventId& id) const;
+  virtual absl::StatusOr<std::optional<uint64_t>> FindEvent(const EventId& id) const = 0;
 
   // The position of the last committed event; 0 if the log is empty.
-  uint64_t HeadPosition() const;
+  virtual uint64_t HeadPosition() const = 0;
 
-  StoreStats Stats() const;
+  virtual StoreStats Stats() const = 0;
 
   // OK while the store accepts appends. After a failed write or sync (a full disk, an I/O
   // error), the error appends fail with until the store has recovered by itself (see "Failure"):
   // RESOURCE_EXHAUSTED while the disk is full, INTERNAL for other I/O errors, DATA_LOSS if it
   // cannot recover.
-  absl::Status WriteStatus() const;
+  virtual absl::Status WriteStatus() const = 0;
 
   // Refuses every append from now on, for good, with `why` (which must not be OK): for a log
   // found broken (hotspotd's LogVerifier), which only a restore repairs. Appends already written
   // complete as they would; reads go on. WriteStatus() says `why` from then on.
-  void RefuseWrites(absl::Status why);
+  virtual void RefuseWrites(absl::Status why) = 0;
 
   // Serves reads only up to `head` from now on, for a log found broken after it (hotspotd's
   // --serve_damaged_log): HeadPosition(), reads and subscriptions stop there, as if the log
   // ended there; Verify() still covers the rest, and finds the break. Call it after
   // RefuseWrites() (writes past a limited head would reuse positions), before anyone reads;
   // FAILED_PRECONDITION otherwise. A head at or past HeadPosition() changes nothing.
-  absl::Status LimitReadsTo(uint64_t head);
+  virtual absl::Status LimitReadsTo(uint64_t head) = 0;
 
   // The version of the stream's last event; 0 if it has none. INVALID_ARGUMENT for a malformed
   // stream name.
-  absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream) const;
+  virtual absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream) const = 0;
 
   // Starts a subscription at `from_position` (0 counts as 1; HeadPosition() + 1 for live events
   // only). INVALID_ARGUMENT for a malformed filter.
-  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(uint64_t from_position,
-                                                          SubscriptionFilter filter);
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(uint64_t from_position,
+                                                          SubscriptionFilter filter) = 0;
 
   // Recomputes the hash chain from `from` to `to`, inclusive (0 for `from` counts as 1; `to` past
   // the head counts as the head), and checks that each event's entries in the stream index (its
   // stream and version) and the event-id index (its position, version and content digest) point
   // at it. See VerifyReport. INVALID_ARGUMENT if from > to.
-  VerifyReport Verify(uint64_t from, uint64_t to) const;
+  virtual VerifyReport Verify(uint64_t from, uint64_t to) const = 0;
 
   // Writes a consistent copy of the store to `directory`, which must not exist yet, on the same
   // file system for hard links to be used. Open() can open the copy. The copy holds a gap-free
@@ -513,14 +459,10 @@ class EventStore {
   // (appends go on while it is taken, so HeadPosition() before or after may differ from it).
   // INVALID_ARGUMENT if the directory exists; INTERNAL for I/O errors; WriteStatus() while the
   // store refuses appends (a checkpoint writes to the database too). Appends wait meanwhile.
-  absl::StatusOr<uint64_t> Checkpoint(const std::string& directory);
+  virtual absl::StatusOr<uint64_t> Checkpoint(const std::string& directory) = 0;
 
- private:
-  friend class Subscription;
-  struct Impl;
-  explicit EventStore(std::unique_ptr<Impl> impl);
-
-  std::unique_ptr<Impl> impl_;
+ protected:
+  EventStore() = default;
 };
 
 }  // namespace hotspot::store

@@ -1,4 +1,4 @@
-#include "store/event_store.h"
+#include "store/rocks_event_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -172,7 +172,7 @@ bool SubscriptionFilter::Matches(const RecordedEvent& event) const {
   return true;
 }
 
-struct EventStore::Impl {
+struct RocksEventStore::Impl {
   Options options;
   std::string directory;
 
@@ -266,8 +266,8 @@ struct EventStore::Impl {
   std::deque<std::shared_ptr<const RecordedEvent>> live ABSL_GUARDED_BY(live_mu);
   size_t live_bytes ABSL_GUARDED_BY(live_mu) = 0;
   bool live_closed ABSL_GUARDED_BY(live_mu) = false;
-  // Subscriptions waiting for an event (Subscription::OnReady), by the position they wait for.
-  std::multimap<uint64_t, Subscription*> ready ABSL_GUARDED_BY(live_mu);
+  // Subscriptions waiting for an event (RocksSubscription::OnReady), by the position they wait for.
+  std::multimap<uint64_t, RocksSubscription*> ready ABSL_GUARDED_BY(live_mu);
   std::atomic<uint64_t> head_position{0};
   // The chain hash of the event at published_head (for the witness).
   std::string published_hash ABSL_GUARDED_BY(live_mu);
@@ -361,7 +361,7 @@ struct EventStore::Impl {
   std::vector<Ready> TakeReady(uint64_t head) ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_mu);
 };
 
-absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
+absl::StatusOr<std::unique_ptr<PendingAppend>> RocksEventStore::Impl::Prepare(
     std::vector<StreamAppend> appends) const {
   if (appends.empty()) return absl::InvalidArgumentError("appends: no streams given");
   if (appends.size() > options.max_streams_per_append) {
@@ -445,7 +445,7 @@ absl::StatusOr<std::unique_ptr<PendingAppend>> EventStore::Impl::Prepare(
   return pending;
 }
 
-absl::StatusOr<uint64_t> EventStore::Impl::StoredHead(
+absl::StatusOr<uint64_t> RocksEventStore::Impl::StoredHead(
     absl::string_view stream, const rocksdb::ReadOptions& read_options) const {
   std::string value;
   const rocksdb::Status s =
@@ -458,7 +458,7 @@ absl::StatusOr<uint64_t> EventStore::Impl::StoredHead(
 
 // The stream's version as readers may see it: the last one whose event is at or below the
 // published head. The stored head can be a little ahead (written, not yet synced); walk back.
-absl::StatusOr<uint64_t> EventStore::Impl::PublishedVersion(
+absl::StatusOr<uint64_t> RocksEventStore::Impl::PublishedVersion(
     absl::string_view stream, uint64_t published, const rocksdb::ReadOptions& read_options) const {
   ASSIGN_OR_RETURN(uint64_t version, StoredHead(stream, read_options));
   for (; version > 0; --version) {
@@ -472,7 +472,7 @@ absl::StatusOr<uint64_t> EventStore::Impl::PublishedVersion(
   return version;
 }
 
-absl::StatusOr<std::optional<EventIdEntry>> EventStore::Impl::StoredEventId(
+absl::StatusOr<std::optional<EventIdEntry>> RocksEventStore::Impl::StoredEventId(
     const EventId& id) const {
   std::string value;
   const absl::string_view key = id.bytes();
@@ -484,7 +484,7 @@ absl::StatusOr<std::optional<EventIdEntry>> EventStore::Impl::StoredEventId(
   return entry;
 }
 
-void EventStore::Impl::WriterLoop() {
+void RocksEventStore::Impl::WriterLoop() {
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu) {
     return !queue.empty() || closing || failed;
   };
@@ -523,7 +523,7 @@ void EventStore::Impl::WriterLoop() {
 // True, and the committer held off, if no append is waiting and every written group is synced:
 // then a group has nothing to overlap its sync with, and whoever wrote it had better sync it at
 // once, in the same call, than hand it to the committer (it matters for a lone appender).
-bool EventStore::Impl::SyncHereIfIdle() {
+bool RocksEventStore::Impl::SyncHereIfIdle() {
   {
     absl::MutexLock lock(&queue_mu);
     if (!queue.empty() || closing) return false;
@@ -536,7 +536,7 @@ bool EventStore::Impl::SyncHereIfIdle() {
 
 // Stages and writes one group; with `sync_here` (see SyncHereIfIdle) also syncs, publishes and
 // completes it, else hands it to the committer.
-void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends,
+void RocksEventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends,
                                   bool sync_here) {
   rocksdb::WriteBatch batch;
   absl::Duration written_in;
@@ -592,7 +592,7 @@ void EventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend>> ap
 
 // Validates each append of the group in order against the store as the writer has written it
 // (RocksDB holds every earlier group, synced or not) and stages those that pass into `batch`.
-EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
+RocksEventStore::Impl::WrittenGroup RocksEventStore::Impl::Stage(
     std::vector<std::unique_ptr<PendingAppend>> appends, rocksdb::WriteBatch* batch) {
   WrittenGroup written;
   written.appends = std::move(appends);
@@ -725,7 +725,7 @@ EventStore::Impl::WrittenGroup EventStore::Impl::Stage(
   return written;
 }
 
-void EventStore::Impl::CommitterLoop() {
+void RocksEventStore::Impl::CommitterLoop() {
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu) {
     return (!commit_queue.empty() && !committer_busy) || (commit_queue.empty() && writer_stopped);
   };
@@ -748,7 +748,7 @@ void EventStore::Impl::CommitterLoop() {
 
 // Makes `groups` durable with one sync (unless `synced`: written with sync already), publishes
 // their events and completes their callers.
-void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_synced,
+void RocksEventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_synced,
                               absl::Duration sync_time) {
   absl::Status synced = Failure();
   if (synced.ok() && options.sync && !already_synced) {
@@ -795,7 +795,7 @@ void EventStore::Impl::Commit(std::deque<WrittenGroup> groups, bool already_sync
   }
 }
 
-absl::Status EventStore::Impl::Refusal(const absl::Status& cause) const {
+absl::Status RocksEventStore::Impl::Refusal(const absl::Status& cause) const {
   return absl::Status(cause.code(),
                       absl::StrCat("the event store in ", directory,
                                    " refuses appends until its disk takes writes again (it "
@@ -803,7 +803,7 @@ absl::Status EventStore::Impl::Refusal(const absl::Status& cause) const {
                                    cause.message()));
 }
 
-absl::Status EventStore::Impl::Fail(absl::Status cause) {
+absl::Status RocksEventStore::Impl::Fail(absl::Status cause) {
   absl::Status failed_with;
   {
     absl::MutexLock lock(&failure_mu);
@@ -816,18 +816,18 @@ absl::Status EventStore::Impl::Fail(absl::Status cause) {
   return failed_with;
 }
 
-absl::Status EventStore::Impl::Failure() const {
+absl::Status RocksEventStore::Impl::Failure() const {
   absl::MutexLock lock(&failure_mu);
   return failure;
 }
 
-absl::Duration EventStore::Impl::UntilRecovery() const {
+absl::Duration RocksEventStore::Impl::UntilRecovery() const {
   absl::MutexLock lock(&failure_mu);
   if (failure.ok() || failure_final) return absl::InfiniteDuration();
   return std::max(next_recovery - absl::Now(), absl::ZeroDuration());
 }
 
-void EventStore::Impl::MaybeRecover() {
+void RocksEventStore::Impl::MaybeRecover() {
   if (UntilRecovery() > absl::ZeroDuration()) return;
   const absl::Status recovered = Recover();
   absl::MutexLock lock(&failure_mu);
@@ -843,11 +843,11 @@ void EventStore::Impl::MaybeRecover() {
   if (!failure_final) failure = Refusal(recovered);
 }
 
-absl::Status EventStore::Impl::ProbeDisk() const {
+absl::Status RocksEventStore::Impl::ProbeDisk() const {
   return internal::ProbeDisk(options.env, directory);
 }
 
-absl::Status EventStore::Impl::Recover() {
+absl::Status RocksEventStore::Impl::Recover() {
   // Every written group is synced or failed first: nothing uses the write path of the database.
   {
     absl::MutexLock lock(&commit_mu);
@@ -914,7 +914,7 @@ absl::Status EventStore::Impl::Recover() {
   return absl::OkStatus();
 }
 
-void EventStore::Impl::Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
+void RocksEventStore::Impl::Complete(std::vector<std::unique_ptr<PendingAppend>> appends,
                                 std::vector<absl::StatusOr<AppendResult>> results) {
   // Waking a caller costs a context switch; for a group of a few callers the committer does it
   // itself (saving a hand-off on the latency path) when that keeps completions in commit order.
@@ -929,7 +929,7 @@ void EventStore::Impl::Complete(std::vector<std::unique_ptr<PendingAppend>> appe
   for (size_t i = 0; i < appends.size(); ++i) std::move(appends[i]->done)(std::move(results[i]));
 }
 
-void EventStore::Impl::CompleterLoop() {
+void RocksEventStore::Impl::CompleterLoop() {
   auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(done_mu) {
     return !done_queue.empty() || committer_stopped;
   };
@@ -964,7 +964,7 @@ static size_t LiveBytes(const RecordedEvent& event) {
          heap(event.metadata.causation_id);
 }
 
-std::vector<EventStore::Impl::Ready> EventStore::Impl::TakeReady(uint64_t head) {
+std::vector<RocksEventStore::Impl::Ready> RocksEventStore::Impl::TakeReady(uint64_t head) {
   std::vector<Ready> due;
   for (auto it = ready.begin(); it != ready.end() && it->first <= head; it = ready.erase(it)) {
     due.push_back(std::move(it->second->ready_));
@@ -973,7 +973,7 @@ std::vector<EventStore::Impl::Ready> EventStore::Impl::TakeReady(uint64_t head) 
   return due;
 }
 
-void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>> events,
+void RocksEventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>> events,
                                uint64_t head) {
   std::vector<Ready> due;  // called outside the lock
   absl::Cleanup call = [&due] {
@@ -995,7 +995,7 @@ void EventStore::Impl::Publish(std::vector<std::shared_ptr<const RecordedEvent>>
   due = TakeReady(head);
 }
 
-absl::Status EventStore::Impl::CheckChained(
+absl::Status RocksEventStore::Impl::CheckChained(
     const rocksdb::ReadOptions& read_options,
     const std::vector<std::pair<uint64_t, absl::string_view>>& records) const {
   absl::flat_hash_map<uint64_t, std::string> hashes;  // position -> its stored chain hash
@@ -1053,7 +1053,7 @@ absl::Status EventStore::Impl::CheckChained(
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t from, uint64_t to,
+absl::StatusOr<std::vector<RecordedEvent>> RocksEventStore::Impl::ReadLog(uint64_t from, uint64_t to,
                                                                      Direction direction,
                                                                      size_t limit) const {
   std::vector<RecordedEvent> out;
@@ -1101,9 +1101,9 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::Impl::ReadLog(uint64_t fr
   return out;
 }
 
-EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksEventStore::RocksEventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-EventStore::~EventStore() {
+RocksEventStore::~RocksEventStore() {
   {
     absl::MutexLock lock(&impl_->queue_mu);
     impl_->closing = true;
@@ -1124,6 +1124,11 @@ EventStore::~EventStore() {
 
 absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
                                                              const std::string& directory) {
+  return RocksEventStore::Open(std::move(options), directory);
+}
+
+absl::StatusOr<std::unique_ptr<RocksEventStore>> RocksEventStore::Open(
+    Options options, const std::string& directory) {
   if (options.max_payload_bytes == 0 || options.max_events_per_append == 0 ||
       options.max_streams_per_append == 0 || options.max_append_bytes == 0 ||
       options.max_group_events == 0 || options.max_queued_appends == 0 ||
@@ -1162,10 +1167,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(Options options,
   impl->writer = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->committer = std::thread([raw = impl.get()] { raw->CommitterLoop(); });
   impl->completer = std::thread([raw = impl.get()] { raw->CompleterLoop(); });
-  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+  return std::unique_ptr<RocksEventStore>(new RocksEventStore(std::move(impl)));
 }
 
-absl::Status EventStore::Impl::CheckWitness(const internal::HeadWitness::Record& witnessed) {
+absl::Status RocksEventStore::Impl::CheckWitness(const internal::HeadWitness::Record& witnessed) {
   if (witnessed.position == 0) return absl::OkStatus();
   const uint64_t tail = next_position - 1;
   const std::string recover = absl::StrCat(
@@ -1199,7 +1204,7 @@ absl::Status EventStore::Impl::CheckWitness(const internal::HeadWitness::Record&
       witnessed.position, ": ", checked.message(), ".", recover));
 }
 
-void EventStore::Impl::WitnessLoop(uint64_t witnessed) {
+void RocksEventStore::Impl::WitnessLoop(uint64_t witnessed) {
   // A failed write leaves the previous record, which is still true; it is tried again later.
   constexpr absl::Duration kRetry = absl::Seconds(1);
   // At most one record this often (each is an fsync, which the WAL's syncs would otherwise
@@ -1241,7 +1246,7 @@ void EventStore::Impl::WitnessLoop(uint64_t witnessed) {
   }
 }
 
-absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
+absl::Status RocksEventStore::Impl::OpenDatabase(bool read_only) {
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   if (options.env != nullptr) db_options.env = options.env;
@@ -1336,7 +1341,7 @@ absl::Status EventStore::Impl::OpenDatabase(bool read_only) {
   return absl::OkStatus();
 }
 
-void EventStore::Impl::CloseDatabase() {
+void RocksEventStore::Impl::CloseDatabase() {
   if (db == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
   handles.clear();
@@ -1346,14 +1351,14 @@ void EventStore::Impl::CloseDatabase() {
   db = nullptr;
 }
 
-absl::Status EventStore::Impl::Usable() const {
+absl::Status RocksEventStore::Impl::Usable() const {
   if (db != nullptr) return absl::OkStatus();
   return absl::UnavailableError(
       absl::StrCat("the event store in ", directory,
                    " is being reopened after a failed write; ask again shortly"));
 }
 
-absl::Status EventStore::Impl::LoadTail() {
+absl::Status RocksEventStore::Impl::LoadTail() {
   // The next position and the chain's last hash, from the last event.
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
   it->SeekToLast();
@@ -1377,7 +1382,7 @@ absl::Status EventStore::Impl::LoadTail() {
 
 // Queues `append` for the writer (taking it). UNAVAILABLE, and `append` left with the caller, if
 // the store is closing or too many appends wait.
-absl::Status EventStore::Impl::Enqueue(std::unique_ptr<PendingAppend>& append) {
+absl::Status RocksEventStore::Impl::Enqueue(std::unique_ptr<PendingAppend>& append) {
   absl::MutexLock lock(&queue_mu);
   if (closing) return absl::UnavailableError("the event store is closing");
   if (queue.size() >= options.max_queued_appends) {
@@ -1388,7 +1393,7 @@ absl::Status EventStore::Impl::Enqueue(std::unique_ptr<PendingAppend>& append) {
   return absl::OkStatus();
 }
 
-void EventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback done) {
+void RocksEventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback done) {
   absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
   if (!pending.ok()) {
     std::move(done)(pending.status());
@@ -1399,7 +1404,7 @@ void EventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback d
   if (!queued.ok()) std::move((*pending)->done)(queued);
 }
 
-absl::StatusOr<AppendResult> EventStore::Append(std::vector<StreamAppend> appends) {
+absl::StatusOr<AppendResult> RocksEventStore::Append(std::vector<StreamAppend> appends) {
   absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
   if (!pending.ok()) return pending.status();
   // A futex-backed flag rather than absl::Notification: this runs once per append, and a
@@ -1436,7 +1441,7 @@ absl::StatusOr<AppendResult> EventStore::Append(std::vector<StreamAppend> append
   return std::move(outcome->result);
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_view stream,
+absl::StatusOr<std::vector<RecordedEvent>> RocksEventStore::ReadStream(absl::string_view stream,
                                                                   uint64_t from_version,
                                                                   Direction direction,
                                                                   size_t limit) const {
@@ -1504,7 +1509,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadStream(absl::string_v
   return out;
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_position,
+absl::StatusOr<std::vector<RecordedEvent>> RocksEventStore::ReadAll(uint64_t from_position,
                                                                Direction direction,
                                                                size_t limit) const {
   if (limit == 0) return absl::InvalidArgumentError("limit: must be at least 1");
@@ -1519,7 +1524,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadAll(uint64_t from_pos
   return impl_->ReadLog(1, std::min(from_position, head), direction, limit);
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadPositions(
+absl::StatusOr<std::vector<RecordedEvent>> RocksEventStore::ReadPositions(
     const std::vector<uint64_t>& positions) const {
   if (positions.size() > impl_->options.max_read_events) {
     return absl::InvalidArgumentError(absl::StrCat("positions: ", positions.size(),
@@ -1566,7 +1571,7 @@ absl::StatusOr<std::vector<RecordedEvent>> EventStore::ReadPositions(
   return out;
 }
 
-StoreStats EventStore::Stats() const {
+StoreStats RocksEventStore::Stats() const {
   StoreStats stats;
   stats.appends = impl_->stat_appends.load(std::memory_order_relaxed);
   stats.events_written = impl_->stat_events.load(std::memory_order_relaxed);
@@ -1584,15 +1589,15 @@ StoreStats EventStore::Stats() const {
   return stats;
 }
 
-absl::Status EventStore::WriteStatus() const { return impl_->Failure(); }
+absl::Status RocksEventStore::WriteStatus() const { return impl_->Failure(); }
 
-void EventStore::RefuseWrites(absl::Status why) {
+void RocksEventStore::RefuseWrites(absl::Status why) {
   absl::MutexLock lock(&impl_->failure_mu);
   impl_->failure_final = true;
   impl_->failure = std::move(why);
 }
 
-absl::Status EventStore::LimitReadsTo(uint64_t head) {
+absl::Status RocksEventStore::LimitReadsTo(uint64_t head) {
   {
     absl::MutexLock lock(&impl_->failure_mu);
     if (!impl_->failure_final) {
@@ -1612,7 +1617,7 @@ absl::Status EventStore::LimitReadsTo(uint64_t head) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id) const {
+absl::StatusOr<std::optional<uint64_t>> RocksEventStore::FindEvent(const EventId& id) const {
   std::optional<EventIdEntry> entry;
   {
     absl::ReaderMutexLock db_lock(&impl_->db_mu);
@@ -1627,11 +1632,11 @@ absl::StatusOr<std::optional<uint64_t>> EventStore::FindEvent(const EventId& id)
   return entry->position;
 }
 
-uint64_t EventStore::HeadPosition() const {
+uint64_t RocksEventStore::HeadPosition() const {
   return impl_->head_position.load(std::memory_order_acquire);
 }
 
-absl::StatusOr<uint64_t> EventStore::StreamVersion(absl::string_view stream) const {
+absl::StatusOr<uint64_t> RocksEventStore::StreamVersion(absl::string_view stream) const {
   RETURN_IF_ERROR(ValidateStreamName("stream", stream));
   const uint64_t published = HeadPosition();
   absl::ReaderMutexLock db_lock(&impl_->db_mu);
@@ -1639,7 +1644,7 @@ absl::StatusOr<uint64_t> EventStore::StreamVersion(absl::string_view stream) con
   return impl_->PublishedVersion(stream, published, rocksdb::ReadOptions());
 }
 
-absl::StatusOr<std::unique_ptr<Subscription>> EventStore::Subscribe(uint64_t from_position,
+absl::StatusOr<std::unique_ptr<Subscription>> RocksEventStore::Subscribe(uint64_t from_position,
                                                                     SubscriptionFilter filter) {
   for (size_t i = 0; i < filter.categories.size(); ++i) {
     RETURN_IF_ERROR(
@@ -1654,10 +1659,10 @@ absl::StatusOr<std::unique_ptr<Subscription>> EventStore::Subscribe(uint64_t fro
                                  kMaxEventTypeBytes, IsTypeChar, "A-Z a-z 0-9 _ ."));
   }
   return std::unique_ptr<Subscription>(
-      new Subscription(this, std::max<uint64_t>(from_position, 1), std::move(filter)));
+      new RocksSubscription(this, std::max<uint64_t>(from_position, 1), std::move(filter)));
 }
 
-VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
+VerifyReport RocksEventStore::Verify(uint64_t from, uint64_t to) const {
   VerifyReport report;
   from = std::max<uint64_t>(from, 1);
   if (from > to) {
@@ -1745,7 +1750,7 @@ VerifyReport EventStore::Verify(uint64_t from, uint64_t to) const {
   return report;
 }
 
-absl::StatusOr<uint64_t> EventStore::Checkpoint(const std::string& directory) {
+absl::StatusOr<uint64_t> RocksEventStore::Checkpoint(const std::string& directory) {
   {
     // The checkpoint flushes the memtables, which touches the write-ahead log: never after a
     // failure, and never while a write or sync may fail.
@@ -1776,14 +1781,14 @@ absl::StatusOr<uint64_t> EventStore::Checkpoint(const std::string& directory) {
   return it->Valid() ? DecodeFixed64(it->key().data()) : 0;
 }
 
-Subscription::~Subscription() {
+RocksSubscription::~RocksSubscription() {
   absl::AnyInvocable<void(absl::Status) &&> dropped;  // destroyed outside the lock
   absl::MutexLock lock(&store_->impl_->live_mu);
   DropReady(dropped);
 }
 
 // Takes this subscription out of the store's waiters, its callback into `out`.
-void Subscription::DropReady(absl::AnyInvocable<void(absl::Status) &&>& out) {
+void RocksSubscription::DropReady(absl::AnyInvocable<void(absl::Status) &&>& out) {
   if (!ready_) return;
   auto& waiting = store_->impl_->ready;
   for (auto it = waiting.lower_bound(ready_at_); it != waiting.end() && it->first == ready_at_;
@@ -1796,8 +1801,8 @@ void Subscription::DropReady(absl::AnyInvocable<void(absl::Status) &&>& out) {
   ready_ = nullptr;
 }
 
-void Subscription::OnReady(absl::AnyInvocable<void(absl::Status) &&> ready) {
-  EventStore::Impl& impl = *store_->impl_;
+void RocksSubscription::OnReady(absl::AnyInvocable<void(absl::Status) &&> ready) {
+  RocksEventStore::Impl& impl = *store_->impl_;
   absl::AnyInvocable<void(absl::Status) &&> dropped;  // destroyed outside the lock
   bool stopped;
   {
@@ -1815,7 +1820,7 @@ void Subscription::OnReady(absl::AnyInvocable<void(absl::Status) &&> ready) {
                            : absl::OkStatus());
 }
 
-void Subscription::Cancel() {
+void RocksSubscription::Cancel() {
   cancelled_.store(true);
   absl::AnyInvocable<void(absl::Status) &&> ready;
   {
@@ -1826,9 +1831,9 @@ void Subscription::Cancel() {
   if (ready) std::move(ready)(absl::CancelledError("the subscription was cancelled"));
 }
 
-absl::StatusOr<SubscriptionBatch> Subscription::Next(size_t max_events, absl::Duration timeout) {
+absl::StatusOr<SubscriptionBatch> RocksSubscription::Next(size_t max_events, absl::Duration timeout) {
   if (max_events == 0) return absl::InvalidArgumentError("max_events: must be at least 1");
-  EventStore::Impl& impl = *store_->impl_;
+  RocksEventStore::Impl& impl = *store_->impl_;
   const absl::Time deadline = absl::Now() + timeout;
   // Bounds the events examined in one call, so a filter that matches little still returns
   // checkpoints regularly.
