@@ -16,6 +16,7 @@ packages=(
   golang-go golang-google-protobuf-dev golang-google-grpc-dev protoc-gen-go protoc-gen-go-grpc
   chromium  # hotspotctl report --pdf, and the report's rendering test (headless)
   openssl   # the TLS tests make a throwaway CA and certificates at run time (tests/tls/)
+  postgresql-15 libpq-dev  # the PostgreSQL engines of store/ (libpq) and their tests' throwaway server
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (tests/fuzz, build-fuzz/): clang, libFuzzer, ASan, UBSan
 )
 

@@ -2,9 +2,11 @@
 // power loss: the persistence of the stores beside the event log (the key store, the access
 // log). Keys compare as unsigned bytes.
 //
-// Engines. OpenRocksKvStore: an embedded RocksDB of its own (default column family only), which
-// recovers from failed writes by itself (internal::RecoveringDb: see there for "Failure"). A
-// PostgreSQL engine, one table per store shared by every node, is to come (issue 17).
+// Engines.
+//   - OpenRocksKvStore: an embedded RocksDB of its own (default column family only), which
+//     recovers from failed writes by itself (internal::RecoveringDb: see there for "Failure").
+//   - OpenPgKvStore: one PostgreSQL table (k bytea PRIMARY KEY, v bytea), shared by every node
+//     that names it; see PgKvOptions.
 //
 // Guarantees. A KvBatch is written atomically. A synced write (Write with sync) is durable when it
 // returns, and so is every write before it; an unsynced one survives a crash of the process but
@@ -139,6 +141,37 @@ struct RocksKvOptions {
 // errors; DATA_LOSS if it is corrupt.
 absl::StatusOr<std::unique_ptr<KvStore>> OpenRocksKvStore(RocksKvOptions options,
                                                           const std::string& directory);
+
+struct PgKvOptions {
+  // What the errors call the store, e.g. "the key store". Required.
+  std::string name;
+  // libpq's connection string. For a cluster, every host and target_session_attrs=read-write,
+  // so that a reconnection after a failover finds the new primary. Required.
+  std::string conninfo;
+  // The table, [a-z0-9_]; created if missing. Required.
+  std::string table;
+};
+
+// Opens the PostgreSQL engine: the table `options.table` (created if missing), over one
+// connection of its own (and one per snapshot). Its semantics:
+//   - A write is one transaction (its puts and deletes in one round trip, pipelined). A synced
+//     write commits with synchronous_commit on: once it returns, it is on the primary's disk and
+//     (with synchronous replication) a standby's. An unsynced one commits with it off; Sync()
+//     commits a transaction that waits for every commit before it to be flushed.
+//   - Reads outside a snapshot see every committed write; a snapshot is a REPEATABLE READ,
+//     read-only transaction on a connection of its own, kept until it is destroyed.
+//   - A lost connection (the primary failed over, the server restarted) answers UNAVAILABLE and
+//     is made again on the next call; a write whose commit was cut off may or may not have been
+//     committed (writes of KvBatch are idempotent: write it again). generation() counts the
+//     connections made again.
+//   - Purge() runs VACUUM FULL on the table: it is rewritten into new files without the deleted
+//     rows. PostgreSQL's write-ahead log, its archive and base backups still hold them until they
+//     are recycled or expire (the README's "Where an erased key can still be").
+//   - Checkpoint() is UNIMPLEMENTED: a PostgreSQL cluster is backed up with its own tools
+//     (pgBackRest).
+// INVALID_ARGUMENT naming the field for a missing name, conninfo or a bad table name;
+// UNAVAILABLE if no server takes the connection; INTERNAL if the table cannot be made.
+absl::StatusOr<std::unique_ptr<KvStore>> OpenPgKvStore(PgKvOptions options);
 
 }  // namespace hotspot::store
 

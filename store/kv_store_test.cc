@@ -1,12 +1,21 @@
-// The contract of store::KvStore, on the RocksDB engine (the PostgreSQL engine is to pass the
-// same). Failure and recovery are the key store's and the access log's fault tests.
+// The contract of store::KvStore, on both engines: RocksDB in a temporary directory, PostgreSQL
+// on a throwaway server (PgTestServer, started once for the whole program). Then what each
+// engine does on its own: RocksDB's purge and checkpoint on disk (its failures and recovery are
+// the key store's and the access log's fault tests); PostgreSQL's purge by VACUUM FULL, a
+// connection lost and made again, and two stores (two nodes) on one table.
 #include "store/kv_store.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store/pg_test_server.h"
 #include "store/status_macros.h"
 #include "store/test_util.h"
 
@@ -15,7 +24,59 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::AnyFileHolds;
+using testing::PgTestServer;
 using testing::TempDir;
+
+// The PostgreSQL server of the whole program, started on first use, stopped at exit.
+PgTestServer* pg_server = nullptr;
+PgTestServer& Pg() {
+  if (pg_server == nullptr) {
+    absl::StatusOr<std::unique_ptr<PgTestServer>> started = PgTestServer::Start();
+    if (!started.ok()) {
+      fprintf(stderr, "%s\n", started.status().ToString().c_str());
+      std::abort();  // nothing of the PostgreSQL engine can be tested
+    }
+    pg_server = started->release();
+    const absl::Status created = pg_server->CreateDatabase("kv");
+    if (!created.ok()) {
+      fprintf(stderr, "%s\n", created.ToString().c_str());
+      std::abort();
+    }
+  }
+  return *pg_server;
+}
+struct StopPg : ::testing::Environment {
+  void TearDown() override { delete pg_server; }
+};
+
+// Where a store lives: a directory (RocksDB) or a table (PostgreSQL), fresh for each test.
+class KvEngineTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    static int tables = 0;
+    place_ = GetParam() == "rocks" ? dir_.Sub("kv") : absl::StrCat("kv_test_", ++tables);
+  }
+  // Opens the store (again, after a reopening: the same directory or table).
+  std::unique_ptr<KvStore> Open() {
+    absl::StatusOr<std::unique_ptr<KvStore>> store = absl::InternalError("unset");
+    if (GetParam() == "rocks") {
+      RocksKvOptions options;
+      options.name = "the test store";
+      store = OpenRocksKvStore(std::move(options), place_);
+    } else {
+      PgKvOptions options;
+      options.name = "the test store";
+      options.conninfo = Pg().conninfo("kv");
+      options.table = place_;
+      store = OpenPgKvStore(std::move(options));
+    }
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  TempDir dir_;
+  std::string place_;
+};
 
 std::unique_ptr<KvStore> OpenAt(const std::string& dir) {
   RocksKvOptions options;
@@ -50,10 +111,9 @@ absl::StatusOr<std::optional<std::string>> Get(const KvStore& store, absl::strin
   return value;
 }
 
-TEST(KvStoreTest, ABatchIsWrittenInOrderAndReadBackAfterAReopening) {
-  TempDir dir;
+TEST_P(KvEngineTest, ABatchIsWrittenInOrderAndReadBackAfterAReopening) {
   {
-    auto store = OpenAt(dir.path());
+    auto store = Open();
     KvBatch batch;
     EXPECT_TRUE(batch.empty());
     batch.Put("b", "1");
@@ -67,13 +127,12 @@ TEST(KvStoreTest, ABatchIsWrittenInOrderAndReadBackAfterAReopening) {
     EXPECT_THAT(Rows(*store), ElementsAre("a=2", "a\xff=4", "b=1"));
     EXPECT_THAT(Rows(*store, nullptr, "a\x01"), ElementsAre("a\xff=4", "b=1"));
   }
-  auto store = OpenAt(dir.path());
+  auto store = Open();
   EXPECT_THAT(Rows(*store), ElementsAre("a=2", "a\xff=4", "b=1"));
 }
 
-TEST(KvStoreTest, TheLastKeyBeforeALimit) {
-  TempDir dir;
-  auto store = OpenAt(dir.path());
+TEST_P(KvEngineTest, TheLastKeyBeforeALimit) {
+  auto store = Open();
   auto last = [&](absl::string_view limit) {
     std::optional<std::string> key;
     EXPECT_TRUE(store
@@ -95,9 +154,8 @@ TEST(KvStoreTest, TheLastKeyBeforeALimit) {
   EXPECT_EQ(last("\xff"), "t");
 }
 
-TEST(KvStoreTest, ASnapshotSeesOneMoment) {
-  TempDir dir;
-  auto store = OpenAt(dir.path());
+TEST_P(KvEngineTest, ASnapshotSeesOneMomentAndAnIteratorReadsPastAPage) {
+  auto store = Open();
   KvBatch first;
   first.Put("a", "1");
   ASSERT_TRUE(store->Write(first, /*sync=*/false, "test rows").ok());
@@ -110,9 +168,21 @@ TEST(KvStoreTest, ASnapshotSeesOneMoment) {
   EXPECT_THAT(Rows(*store, snapshot->get()), ElementsAre("a=1"));
   EXPECT_THAT(Rows(*store), ElementsAre("a=2", "b=2"));
   EXPECT_EQ(store->generation(), 0u);  // never reopened
+  // 1,000 rows: more than one page of PostgreSQL's iterator, in order, none twice.
+  KvBatch many;
+  for (int i = 0; i < 1000; ++i) many.Put(absl::StrCat("m", 1000 + i), "");
+  ASSERT_TRUE(store->Write(many, /*sync=*/true, "test rows").ok());
+  const std::vector<std::string> rows = Rows(*store, nullptr, "m");
+  ASSERT_EQ(rows.size(), 1000u);
+  EXPECT_EQ(rows.front(), "m1000=");
+  EXPECT_EQ(rows.back(), "m1999=");
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
 }
 
-TEST(KvStoreTest, APurgeLeavesNoFileHoldingAnOverwrittenValue) {
+INSTANTIATE_TEST_SUITE_P(Engines, KvEngineTest, ::testing::Values("rocks", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST(RocksKvStoreTest, APurgeLeavesNoFileHoldingAnOverwrittenValue) {
   TempDir dir;
   const std::string secret(32, '\x5a');
   auto store = OpenAt(dir.path());
@@ -128,7 +198,7 @@ TEST(KvStoreTest, APurgeLeavesNoFileHoldingAnOverwrittenValue) {
   EXPECT_EQ(*Get(*store, "youth-1"), "erased");
 }
 
-TEST(KvStoreTest, ACheckpointOpensWithWhatWasWritten) {
+TEST(RocksKvStoreTest, ACheckpointOpensWithWhatWasWritten) {
   TempDir dir;
   auto store = OpenAt(dir.Sub("live"));
   KvBatch batch;
@@ -140,7 +210,7 @@ TEST(KvStoreTest, ACheckpointOpensWithWhatWasWritten) {
   EXPECT_THAT(Rows(*copy), ElementsAre("a=1"));
 }
 
-TEST(KvStoreTest, AMissingStoreThatMayNotBeCreatedIsInvalidArgument) {
+TEST(RocksKvStoreTest, AMissingStoreThatMayNotBeCreatedIsInvalidArgument) {
   TempDir dir;
   RocksKvOptions options;
   options.name = "the test store";
@@ -153,6 +223,86 @@ TEST(KvStoreTest, AMissingStoreThatMayNotBeCreatedIsInvalidArgument) {
   EXPECT_EQ(unnamed.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(unnamed.message(), ::testing::HasSubstr("name"));
 }
+
+TEST(PgKvStoreTest, APurgeRewritesTheTableWithoutTheDeletedRow) {
+  PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_purge"};
+  auto store = *OpenPgKvStore(options);
+  const std::string secret(32, '\x5a');
+  KvBatch put;
+  put.Put("youth-1", secret);
+  put.Put("youth-2", "kept");
+  ASSERT_TRUE(store->Write(put, /*sync=*/true, "a key").ok());
+  auto file = [&] {
+    absl::StatusOr<std::string> path =
+        Pg().Psql("kv", "CHECKPOINT; SELECT pg_relation_filepath('kv_purge')");
+    EXPECT_TRUE(path.ok()) << path.status();
+    return Pg().data_directory() + "/" + std::string(absl::StripAsciiWhitespace(*path));
+  };
+  const std::string before = file();
+  ASSERT_TRUE(AnyFileHolds(std::filesystem::path(before).parent_path(), secret,
+                           std::filesystem::path(before).filename().string()));
+  KvBatch erase;
+  erase.Delete("youth-1");
+  ASSERT_TRUE(store->Write(erase, /*sync=*/true, "an erasure").ok());
+  ASSERT_TRUE(store->Purge().ok());
+  const std::string after = file();
+  EXPECT_NE(after, before);  // a new file; the old one is gone
+  EXPECT_FALSE(std::filesystem::exists(before));
+  EXPECT_FALSE(AnyFileHolds(std::filesystem::path(after).parent_path(), secret,
+                            std::filesystem::path(after).filename().string()));
+  EXPECT_EQ(*Get(*store, "youth-2"), "kept");
+  EXPECT_EQ(store->Checkpoint("/tmp/nowhere").code(), absl::StatusCode::kUnimplemented);
+}
+
+// The server ends the store's connection (as a failover does): the write in flight is
+// UNAVAILABLE, the next call connects again by itself, and a read is repeated on the new
+// connection without the caller seeing the loss.
+TEST(PgKvStoreTest, ALostConnectionIsUnavailableAndMadeAgainByTheNextCall) {
+  PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_lost"};
+  auto store = *OpenPgKvStore(options);
+  auto end_connections = [] {
+    ASSERT_TRUE(Pg().Psql("kv", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = 'kv' AND pid <> pg_backend_pid()")
+                    .ok());
+  };
+  KvBatch batch;
+  batch.Put("a", "1");
+  ASSERT_TRUE(store->Write(batch, /*sync=*/true, "test rows").ok());
+  end_connections();
+  const absl::Status lost = store->Write(batch, /*sync=*/true, "test rows");
+  EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
+  EXPECT_THAT(lost.message(), ::testing::HasSubstr("the test store"));
+  ASSERT_TRUE(store->Write(batch, /*sync=*/true, "test rows").ok());
+  EXPECT_EQ(store->generation(), 1u);
+  end_connections();
+  EXPECT_EQ(*Get(*store, "a"), "1");  // repeated on a new connection
+  EXPECT_EQ(store->generation(), 2u);
+}
+
+// Two nodes name one table: each sees what the other wrote.
+TEST(PgKvStoreTest, TwoStoresOnOneTableShareIt) {
+  PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_shared"};
+  auto one = *OpenPgKvStore(options);
+  auto two = *OpenPgKvStore(options);
+  KvBatch batch;
+  batch.Put("written-by-one", "1");
+  ASSERT_TRUE(one->Write(batch, /*sync=*/false, "test rows").ok());
+  ASSERT_TRUE(one->Sync().ok());
+  EXPECT_EQ(*Get(*two, "written-by-one"), "1");
+}
+
+TEST(PgKvStoreTest, BadOptionsAreNamed) {
+  EXPECT_THAT(OpenPgKvStore({"", "x", "t"}).status().message(), ::testing::HasSubstr("name"));
+  EXPECT_THAT(OpenPgKvStore({"n", "", "t"}).status().message(), ::testing::HasSubstr("conninfo"));
+  const absl::Status table = OpenPgKvStore({"n", Pg().conninfo("kv"), "Bad-Name"}).status();
+  EXPECT_EQ(table.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(table.message(), ::testing::HasSubstr("table"));
+  const absl::Status nobody =
+      OpenPgKvStore({"n", "host=127.0.0.1 port=1 connect_timeout=2", "t"}).status();
+  EXPECT_EQ(nobody.code(), absl::StatusCode::kUnavailable);
+}
+
+const ::testing::Environment* const kStopPg = ::testing::AddGlobalTestEnvironment(new StopPg);
 
 }  // namespace
 }  // namespace hotspot::store
