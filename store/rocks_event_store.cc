@@ -28,6 +28,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "store/append_plan.h"
 #include "store/head_witness.h"
 #include "store/record_codec.h"
 #include "store/recovering_db.h"
@@ -37,10 +38,10 @@
 namespace hotspot::store {
 namespace {
 
-// Times as the log stores them (microseconds since the epoch).
-absl::Time TruncateToMicros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
-
 using internal::FromRocks;
+using internal::PendingAppend;
+using internal::TruncateToMicros;
+using internal::ValidateStreamName;
 
 using internal::DecodeFixed64;
 using internal::EventIdEntry;
@@ -67,63 +68,7 @@ class StreamPrefixTransform final : public rocksdb::SliceTransform {
   }
 };
 
-bool IsStreamChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == ':';
-}
-
-bool IsTypeChar(char c) { return IsStreamChar(c) && c != '-' && c != ':'; }
-
-absl::Status ValidateName(absl::string_view field, absl::string_view value, size_t max_bytes,
-                          bool (*allowed)(char), absl::string_view allowed_text) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max_bytes, " allowed"));
-  }
-  for (char c : value) {
-    if (!allowed(c)) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": character 0x",
-                                                     absl::Hex(static_cast<uint8_t>(c)),
-                                                     " is not allowed (", allowed_text, ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateStreamName(absl::string_view field, absl::string_view stream) {
-  return ValidateName(field, stream, kMaxStreamNameBytes, IsStreamChar, "A-Z a-z 0-9 _ . : -");
-}
-
-absl::Status ValidateMetadataField(absl::string_view field, absl::string_view value) {
-  if (value.size() <= kMaxMetadataFieldBytes) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", value.size(), " bytes, at most ",
-                                                 kMaxMetadataFieldBytes, " allowed"));
-}
-
-// An event made ready for the writer on the caller's thread: id chosen, content encoded and
-// digested, and the RecordedEvent that subscribers will see filled but for what the writer adds.
-struct PreparedEvent {
-  std::string content;
-  std::string digest;
-  bool id_generated = false;
-  bool occurred_at_given = false;
-  std::shared_ptr<RecordedEvent> event;
-};
-
-struct PreparedStream {
-  std::string stream;
-  ExpectedVersion expected = ExpectedVersion::Any();
-  std::vector<PreparedEvent> events;
-};
-
 }  // namespace
-
-struct PendingAppend {
-  std::vector<PreparedStream> streams;
-  size_t event_count = 0;
-  EventStore::AppendCallback done;
-};
 
 bool ExpectedVersion::IsMetBy(uint64_t head) const {
   switch (kind_) {
@@ -300,7 +245,6 @@ struct RocksEventStore::Impl {
 
   absl::Time Now() const { return options.clock ? options.clock() : absl::Now(); }
 
-  absl::StatusOr<std::unique_ptr<PendingAppend>> Prepare(std::vector<StreamAppend> appends) const;
   void WriterLoop();
   bool SyncHereIfIdle();
   void WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends, bool sync_here);
@@ -360,90 +304,6 @@ struct RocksEventStore::Impl {
   using Ready = absl::AnyInvocable<void(absl::Status) &&>;
   std::vector<Ready> TakeReady(uint64_t head) ABSL_EXCLUSIVE_LOCKS_REQUIRED(live_mu);
 };
-
-absl::StatusOr<std::unique_ptr<PendingAppend>> RocksEventStore::Impl::Prepare(
-    std::vector<StreamAppend> appends) const {
-  if (appends.empty()) return absl::InvalidArgumentError("appends: no streams given");
-  if (appends.size() > options.max_streams_per_append) {
-    return absl::InvalidArgumentError(absl::StrCat("appends: ", appends.size(),
-                                                   " streams, at most ",
-                                                   options.max_streams_per_append, " allowed"));
-  }
-  auto pending = std::make_unique<PendingAppend>();
-  pending->streams.reserve(appends.size());
-  absl::flat_hash_set<std::string> seen_streams;
-  absl::flat_hash_set<EventId> seen_ids;
-  size_t total_bytes = 0;
-  for (size_t s = 0; s < appends.size(); ++s) {
-    StreamAppend& append = appends[s];
-    const std::string where = absl::StrCat("appends[", s, "]");
-    RETURN_IF_ERROR(ValidateStreamName(absl::StrCat(where, ".stream"), append.stream));
-    if (!seen_streams.insert(append.stream).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".stream: \"", append.stream, "\" appears twice in one call"));
-    }
-    pending->event_count += append.events.size();
-    if (pending->event_count > options.max_events_per_append) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "appends: more than ", options.max_events_per_append, " events in one call"));
-    }
-    PreparedStream& prepared = pending->streams.emplace_back();
-    prepared.expected = append.expected;
-    prepared.events.reserve(append.events.size());
-    for (size_t e = 0; e < append.events.size(); ++e) {
-      ProposedEvent& event = append.events[e];
-      const std::string ewhere = absl::StrCat(where, ".events[", e, "]");
-      RETURN_IF_ERROR(ValidateName(absl::StrCat(ewhere, ".type"), event.type, kMaxEventTypeBytes,
-                                   IsTypeChar, "A-Z a-z 0-9 _ ."));
-      if (event.payload.size() > options.max_payload_bytes) {
-        return absl::InvalidArgumentError(absl::StrCat(ewhere, ".payload: ", event.payload.size(),
-                                                       " bytes, at most ",
-                                                       options.max_payload_bytes, " allowed"));
-      }
-      RETURN_IF_ERROR(
-          ValidateMetadataField(absl::StrCat(ewhere, ".metadata.actor"), event.metadata.actor));
-      RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.correlation_id"),
-                                            event.metadata.correlation_id));
-      RETURN_IF_ERROR(ValidateMetadataField(absl::StrCat(ewhere, ".metadata.causation_id"),
-                                            event.metadata.causation_id));
-      if (!event.area.empty()) {
-        RETURN_IF_ERROR(ValidateName(absl::StrCat(ewhere, ".area"), event.area, kMaxAreaBytes,
-                                     IsStreamChar, "A-Z a-z 0-9 _ . : -"));
-      }
-      total_bytes += event.payload.size() + event.metadata.actor.size() +
-                     event.metadata.correlation_id.size() + event.metadata.causation_id.size();
-      if (total_bytes > options.max_append_bytes) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("appends: more than ", options.max_append_bytes, " bytes in one call"));
-      }
-      PreparedEvent& p = prepared.events.emplace_back();
-      if (event.id.IsNil()) {
-        event.id = EventId::Generate();
-        p.id_generated = true;
-      }
-      if (!seen_ids.insert(event.id).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(ewhere, ".id: ", event.id.ToString(), " appears twice in one call"));
-      }
-      p.occurred_at_given = event.metadata.occurred_at != absl::InfinitePast();
-      // The log keeps microseconds: live readers must see exactly what disk readers see.
-      if (p.occurred_at_given)
-        event.metadata.occurred_at = TruncateToMicros(event.metadata.occurred_at);
-      p.content = internal::EncodeContent(append.stream, event);
-      p.digest = internal::Sha256(p.content);
-      p.event = std::make_shared<RecordedEvent>();
-      p.event->stream = append.stream;
-      p.event->id = event.id;
-      p.event->type = std::move(event.type);
-      p.event->metadata = std::move(event.metadata);
-      p.event->payload = std::move(event.payload);
-      p.event->area = std::move(event.area);
-    }
-    prepared.stream = std::move(append.stream);
-  }
-  if (pending->event_count == 0) return absl::InvalidArgumentError("appends: no events given");
-  return pending;
-}
 
 absl::StatusOr<uint64_t> RocksEventStore::Impl::StoredHead(
     absl::string_view stream, const rocksdb::ReadOptions& read_options) const {
@@ -594,134 +454,48 @@ void RocksEventStore::Impl::WriteGroup(std::vector<std::unique_ptr<PendingAppend
 // (RocksDB holds every earlier group, synced or not) and stages those that pass into `batch`.
 RocksEventStore::Impl::WrittenGroup RocksEventStore::Impl::Stage(
     std::vector<std::unique_ptr<PendingAppend>> appends, rocksdb::WriteBatch* batch) {
-  WrittenGroup written;
-  written.appends = std::move(appends);
-  written.results.reserve(written.appends.size());
-  absl::flat_hash_map<std::string, uint64_t> group_heads;
-  absl::flat_hash_map<EventId, EventIdEntry> group_ids;
-
-  uint64_t position = next_position;
+  // The log as the writer sees it: the heads it cached, then the database.
+  struct State final : internal::LogState {
+    explicit State(Impl& impl) : impl(impl) {}
+    absl::StatusOr<uint64_t> StreamHead(const std::string& stream) override {
+      if (auto it = impl.head_cache.find(stream); it != impl.head_cache.end()) return it->second;
+      return impl.StoredHead(stream);
+    }
+    absl::StatusOr<std::optional<EventIdEntry>> StoredEventId(const EventId& id) override {
+      return impl.StoredEventId(id);
+    }
+    Impl& impl;
+  } state(*this);
   const absl::Time recorded_at = TruncateToMicros(std::max(Now(), last_recorded_at));
-  const int64_t recorded_at_micros = absl::ToUnixMicros(recorded_at);
-
-  auto head_of = [&](const std::string& stream) -> absl::StatusOr<uint64_t> {
-    if (auto it = group_heads.find(stream); it != group_heads.end()) return it->second;
-    if (auto it = head_cache.find(stream); it != head_cache.end()) return it->second;
-    return StoredHead(stream);
-  };
-  auto stored_id = [&](const EventId& id) -> absl::StatusOr<std::optional<EventIdEntry>> {
-    if (auto it = group_ids.find(id); it != group_ids.end()) return it->second;
-    return StoredEventId(id);
-  };
-
-  // Returns the result of one append; stages its writes only if it returns a fresh result.
-  auto stage = [&](PendingAppend& append) -> absl::StatusOr<AppendResult> {
-    // Idempotency first: a retry of a committed call must succeed even though its expected
-    // versions no longer hold. Ids the store generated itself are new by construction.
-    AppendResult result;
-    size_t known = 0;
-    for (const PreparedStream& stream : append.streams) {
-      for (const PreparedEvent& event : stream.events) {
-        if (event.id_generated) continue;
-        ASSIGN_OR_RETURN(std::optional<EventIdEntry> entry, stored_id(event.event->id));
-        if (!entry.has_value()) continue;
-        if (entry->content_digest != event.digest) {
-          return absl::AlreadyExistsError(absl::StrCat("event id ", event.event->id.ToString(),
-                                                       " is already stored with other content"));
-        }
-        ++known;
-        result.positions.push_back(entry->position);
-      }
-    }
-    if (known > 0 && known < append.event_count) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          known, " of the call's ", append.event_count,
-          " event ids are already stored; a retry must repeat the original call exactly"));
-    }
-    if (known == append.event_count) {
-      // Every event was written before: report the original outcome.
-      result.duplicate = true;
-      for (const PreparedStream& stream : append.streams) {
-        if (stream.events.empty()) {
-          ASSIGN_OR_RETURN(uint64_t head, head_of(stream.stream));
-          result.stream_versions.push_back(head);
-        } else {
-          ASSIGN_OR_RETURN(std::optional<EventIdEntry> last,
-                           stored_id(stream.events.back().event->id));
-          result.stream_versions.push_back(last->stream_version);
-        }
-      }
-      return result;
-    }
-
-    std::vector<uint64_t> base_versions;
-    base_versions.reserve(append.streams.size());
-    for (const PreparedStream& stream : append.streams) {
-      ASSIGN_OR_RETURN(uint64_t head, head_of(stream.stream));
-      if (!stream.expected.IsMetBy(head)) {
-        // ABORTED, as abseil's guidance has it for a read-modify-write to retry at a higher
-        // level; FAILED_PRECONDITION is the domain's, for its broken rules.
-        return absl::AbortedError(
-            absl::StrCat("stream \"", stream.stream, "\": expected ", stream.expected.ToString(),
-                         ", actual version ", head));
-      }
-      base_versions.push_back(head);
-    }
-
-    // Nothing below can fail: stage the writes.
-    for (size_t s = 0; s < append.streams.size(); ++s) {
-      PreparedStream& stream = append.streams[s];
-      uint64_t version = base_versions[s];
-      for (PreparedEvent& p : stream.events) {
-        ++version;
-        const internal::RecordHeader header{position, version, recorded_at_micros,
-                                            *p.event->area};
-        std::string hash = internal::ChainHash(last_hash, header, p.digest);
-        const std::string log_key = LogKey(position);
-        batch->Put(log, log_key, internal::EncodeRecord(header, last_hash, hash, p.content));
-        last_hash = std::move(hash);
-        batch->Put(streams, internal::StreamKey(stream.stream, version), log_key);
-        const EventIdEntry entry{position, version, p.digest};
-        batch->Put(event_ids, rocksdb::Slice(p.event->id.bytes().data(), EventId::kSize),
-                   internal::EncodeEventIdEntry(entry));
-        group_ids[p.event->id] = entry;
-
-        RecordedEvent& event = *p.event;
-        event.position = position;
-        event.stream_version = version;
-        event.recorded_at = recorded_at;
-        if (!p.occurred_at_given) event.metadata.occurred_at = recorded_at;
-        event.hash = last_hash;
-        written.events.push_back(std::move(p.event));
-        result.positions.push_back(position);
-        ++position;
-      }
-      if (!stream.events.empty()) {
-        std::string head_value;
-        internal::PutFixed64(&head_value, version);
-        batch->Put(heads, stream.stream, head_value);
-        group_heads[stream.stream] = version;
-      }
-      result.stream_versions.push_back(version);
-    }
-    return result;
-  };
-
-  const absl::Status failed = Failure();
-  for (auto& append : written.appends) {
-    written.results.push_back(failed.ok() ? stage(*append) : absl::StatusOr<AppendResult>(failed));
+  internal::StagedGroup staged = internal::StageGroup(std::move(appends), next_position,
+                                                      recorded_at, last_hash, state, Failure());
+  for (const internal::StagedEvent& event : staged.writes) {
+    const std::string log_key = LogKey(event.position);
+    batch->Put(log, log_key, event.record);
+    batch->Put(streams, internal::StreamKey(event.stream, event.stream_version), log_key);
+    batch->Put(event_ids, rocksdb::Slice(event.id.bytes().data(), EventId::kSize),
+               internal::EncodeEventIdEntry(event.entry));
+  }
+  for (const auto& [stream, version] : staged.heads) {
+    std::string head_value;
+    internal::PutFixed64(&head_value, version);
+    batch->Put(heads, stream, head_value);
   }
 
   // Optimistic: groups are synced in order, and after a failed write or sync no group is written
   // or synced until Recover() has reopened the log and taken this state from it again, so no
   // later group is ever acknowledged on top of a lost one.
-  written.last_position = position - 1;
-  next_position = position;
+  WrittenGroup written;
+  written.appends = std::move(staged.appends);
+  written.results = std::move(staged.results);
+  written.events = std::move(staged.events);
+  written.last_position = staged.last_position;
+  next_position = staged.last_position + 1;
   last_recorded_at = recorded_at;
-  if (head_cache.size() + group_heads.size() > options.stream_head_cache_entries) {
+  if (head_cache.size() + staged.heads.size() > options.stream_head_cache_entries) {
     head_cache.clear();  // crude but bounded; misses read the "heads" family
   }
-  for (auto& [stream, version] : group_heads) head_cache[stream] = version;
+  for (auto& [stream, version] : staged.heads) head_cache[stream] = version;
   return written;
 }
 
@@ -1394,7 +1168,8 @@ absl::Status RocksEventStore::Impl::Enqueue(std::unique_ptr<PendingAppend>& appe
 }
 
 void RocksEventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallback done) {
-  absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
+  absl::StatusOr<std::unique_ptr<PendingAppend>> pending =
+      internal::PrepareAppend(impl_->options, std::move(appends));
   if (!pending.ok()) {
     std::move(done)(pending.status());
     return;
@@ -1405,7 +1180,8 @@ void RocksEventStore::AppendAsync(std::vector<StreamAppend> appends, AppendCallb
 }
 
 absl::StatusOr<AppendResult> RocksEventStore::Append(std::vector<StreamAppend> appends) {
-  absl::StatusOr<std::unique_ptr<PendingAppend>> pending = impl_->Prepare(std::move(appends));
+  absl::StatusOr<std::unique_ptr<PendingAppend>> pending =
+      internal::PrepareAppend(impl_->options, std::move(appends));
   if (!pending.ok()) return pending.status();
   // A futex-backed flag rather than absl::Notification: this runs once per append, and a
   // Notification creates and destroys an absl::Mutex each time.
@@ -1646,18 +1422,7 @@ absl::StatusOr<uint64_t> RocksEventStore::StreamVersion(absl::string_view stream
 
 absl::StatusOr<std::unique_ptr<Subscription>> RocksEventStore::Subscribe(uint64_t from_position,
                                                                     SubscriptionFilter filter) {
-  for (size_t i = 0; i < filter.categories.size(); ++i) {
-    RETURN_IF_ERROR(
-        ValidateStreamName(absl::StrCat("filter.categories[", i, "]"), filter.categories[i]));
-  }
-  for (size_t i = 0; i < filter.stream_prefixes.size(); ++i) {
-    RETURN_IF_ERROR(ValidateStreamName(absl::StrCat("filter.stream_prefixes[", i, "]"),
-                                       filter.stream_prefixes[i]));
-  }
-  for (size_t i = 0; i < filter.event_types.size(); ++i) {
-    RETURN_IF_ERROR(ValidateName(absl::StrCat("filter.event_types[", i, "]"), filter.event_types[i],
-                                 kMaxEventTypeBytes, IsTypeChar, "A-Z a-z 0-9 _ ."));
-  }
+  RETURN_IF_ERROR(internal::ValidateFilter(filter));
   return std::unique_ptr<Subscription>(
       new RocksSubscription(this, std::max<uint64_t>(from_position, 1), std::move(filter)));
 }
