@@ -61,7 +61,7 @@ struct RecordedEvent;
 struct CommitInfo {
   // Append calls it completed (as StoreStats::appends counts them); 0 for the events of failed
   // appends that the store found in its log when it recovered from a failed write (see
-  // EventStore, "Failure"), published then, with a zero sync_time.
+  // rocks_event_store.h, "Failure"), published then, with a zero sync_time.
   size_t appends = 0;
   size_t events = 0;   // events it published
   // The events it published, in position order; valid during the on_commit call only.
@@ -130,13 +130,13 @@ struct Options {
   // store. Default: none.
   absl::AnyInvocable<void(const CommitInfo&)> on_commit;
 
-  // After a failed write or sync (see EventStore, "Failure"), the store tries to recover at once,
+  // After a failed write or sync (see rocks_event_store.h, "Failure"), the store tries to recover at once,
   // then after min_recovery_backoff, then after twice as long each time it still fails, but at
   // most max_recovery_backoff apart; appends meanwhile fail fast. Default: 10 ms, 1 s.
   absl::Duration min_recovery_backoff = absl::Milliseconds(10);
   absl::Duration max_recovery_backoff = absl::Seconds(1);
 
-  // What Open() does with a log that lost acknowledged events (see EventStore, "At open"):
+  // What Open() does with a log that lost acknowledged events (see rocks_event_store.h, "At open"):
   // false refuses to open it (DATA_LOSS); true opens it for reads only: every append is refused
   // for good with that DATA_LOSS (WriteStatus() says it), and reads serve what is left, so that
   // an operator can read a damaged log while its restore is prepared. Default: false.
@@ -346,7 +346,7 @@ class EventStore {
   // (rocks_event_store.h). Returns a store that is
   // ready for use, or: INVALID_ARGUMENT for bad options or a directory that holds no store while
   // create_if_missing is off; DATA_LOSS if the database is corrupt, its last event cannot be
-  // decoded, or it lost acknowledged events (see "At open" and Options::open_damaged);
+  // decoded, or it lost acknowledged events (rocks_event_store.h, "At open", and Options::open_damaged);
   // FAILED_PRECONDITION for an unknown format version; UNAVAILABLE if another process
   // holds the directory's lock; INTERNAL for other I/O errors.
   static absl::StatusOr<std::unique_ptr<EventStore>> Open(Options options,
@@ -376,7 +376,7 @@ class EventStore {
   //     call's event ids are stored already.
   //   UNAVAILABLE: the store is closing, or max_queued_appends appends are waiting.
   //   INTERNAL / RESOURCE_EXHAUSTED (the disk is full) / DATA_LOSS: writing or syncing failed,
-  //     or had failed and the store has not recovered yet (see "Failure" above); the message
+  //     or had failed and the store has not recovered yet (the engine's "Failure"); the message
   //     names the store's directory and the cause. Also Options::before_write's error.
   // In every error case but the last, nothing of the call has been written. After a failed write
   // or sync the outcome is unknown (the events may survive in the log file): once WriteStatus()
@@ -420,7 +420,7 @@ class EventStore {
   virtual StoreStats Stats() const = 0;
 
   // OK while the store accepts appends. After a failed write or sync (a full disk, an I/O
-  // error), the error appends fail with until the store has recovered by itself (see "Failure"):
+  // error), the error appends fail with until the store has recovered by itself (the engine's "Failure"):
   // RESOURCE_EXHAUSTED while the disk is full, INTERNAL for other I/O errors, DATA_LOSS if it
   // cannot recover.
   virtual absl::Status WriteStatus() const = 0;

@@ -158,14 +158,18 @@ struct PgKvOptions {
 //     write commits with synchronous_commit on: once it returns, it is on the primary's disk and
 //     (with synchronous replication) a standby's. An unsynced one commits with it off; Sync()
 //     commits a transaction that waits for every commit before it to be flushed.
-//   - Reads outside a snapshot see every committed write; a snapshot is a REPEATABLE READ,
-//     read-only transaction on a connection of its own, kept until it is destroyed.
+//   - Reads outside a snapshot see every committed write; an iterator reads 256 rows at a time,
+//     each page as the table is then (RocksDB's sees one moment: take a snapshot for that). A
+//     snapshot is a REPEATABLE READ, read-only transaction on a connection of its own, kept until
+//     it is destroyed.
 //   - A lost connection (the primary failed over, the server restarted) answers UNAVAILABLE and
-//     is made again on the next call; a write whose commit was cut off may or may not have been
+//     is made again on the next call (a read is not repeated: its callback runs once); a write whose commit was cut off may or may not have been
 //     committed (writes of KvBatch are idempotent: write it again). generation() counts the
 //     connections made again.
 //   - Purge() runs VACUUM FULL on the table: it is rewritten into new files without the deleted
-//     rows. PostgreSQL's write-ahead log, its archive and base backups still hold them until they
+//     rows (UNAVAILABLE if it waits over 10 s for the table's lock). A deleted row that an open
+//     transaction can still see (another node's snapshot, an export running) is copied along:
+//     it leaves the files at the next Purge() after that transaction ends. PostgreSQL's write-ahead log, its archive and base backups still hold them until they
 //     are recycled or expire (the README's "Where an erased key can still be").
 //   - Checkpoint() is UNIMPLEMENTED: a PostgreSQL cluster is backed up with its own tools
 //     (pgBackRest).

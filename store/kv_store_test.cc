@@ -254,9 +254,9 @@ TEST(PgKvStoreTest, APurgeRewritesTheTableWithoutTheDeletedRow) {
   EXPECT_EQ(store->Checkpoint("/tmp/nowhere").code(), absl::StatusCode::kUnimplemented);
 }
 
-// The server ends the store's connection (as a failover does): the write in flight is
-// UNAVAILABLE, the next call connects again by itself, and a read is repeated on the new
-// connection without the caller seeing the loss.
+// The server ends the store's connection (as a failover does): the call in flight is
+// UNAVAILABLE (a write's, a read's: its callback is not run again), and the next call connects
+// again by itself.
 TEST(PgKvStoreTest, ALostConnectionIsUnavailableAndMadeAgainByTheNextCall) {
   PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_lost"};
   auto store = *OpenPgKvStore(options);
@@ -275,8 +275,21 @@ TEST(PgKvStoreTest, ALostConnectionIsUnavailableAndMadeAgainByTheNextCall) {
   ASSERT_TRUE(store->Write(batch, /*sync=*/true, "test rows").ok());
   EXPECT_EQ(store->generation(), 1u);
   end_connections();
-  EXPECT_EQ(*Get(*store, "a"), "1");  // repeated on a new connection
+  int calls = 0;
+  const absl::Status read = store->Read(nullptr, [&](KvReader& reader) {
+    ++calls;
+    return reader.Get("a").status();
+  });
+  EXPECT_EQ(read.code(), absl::StatusCode::kUnavailable) << read;
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(*Get(*store, "a"), "1");
   EXPECT_EQ(store->generation(), 2u);
+  // An unsynced write, then Sync(): on the same server, every later reader sees it.
+  KvBatch unsynced;
+  unsynced.Put("b", "2");
+  ASSERT_TRUE(store->Write(unsynced, /*sync=*/false, "test rows").ok());
+  ASSERT_TRUE(store->Sync().ok());
+  EXPECT_EQ(*Get(*store, "b"), "2");
 }
 
 // Two nodes name one table: each sees what the other wrote.
@@ -294,9 +307,11 @@ TEST(PgKvStoreTest, TwoStoresOnOneTableShareIt) {
 TEST(PgKvStoreTest, BadOptionsAreNamed) {
   EXPECT_THAT(OpenPgKvStore({"", "x", "t"}).status().message(), ::testing::HasSubstr("name"));
   EXPECT_THAT(OpenPgKvStore({"n", "", "t"}).status().message(), ::testing::HasSubstr("conninfo"));
-  const absl::Status table = OpenPgKvStore({"n", Pg().conninfo("kv"), "Bad-Name"}).status();
-  EXPECT_EQ(table.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(table.message(), ::testing::HasSubstr("table"));
+  for (const char* bad : {"Bad-Name", "1kv", "user", ""}) {
+    const absl::Status table = OpenPgKvStore({"n", Pg().conninfo("kv"), bad}).status();
+    EXPECT_EQ(table.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(table.message(), ::testing::HasSubstr("table")) << bad;
+  }
   const absl::Status nobody =
       OpenPgKvStore({"n", "host=127.0.0.1 port=1 connect_timeout=2", "t"}).status();
   EXPECT_EQ(nobody.code(), absl::StatusCode::kUnavailable);

@@ -53,6 +53,16 @@ absl::Status CheckIdentifier(absl::string_view field, absl::string_view name) {
   if (name.empty() || name.size() > 48) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": 1 to 48 characters"));
   }
+  if (!absl::ascii_islower(static_cast<unsigned char>(name[0]))) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must start with a-z"));
+  }
+  static constexpr const char* kReserved[] = {"all", "and", "as", "by", "check", "from", "group",
+                                              "order", "select", "table", "to", "user", "where"};
+  for (const char* word : kReserved) {
+    if (name == word) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": \"", name, "\" is SQL's"));
+    }
+  }
   for (char c : name) {
     if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
         !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_') {
@@ -192,14 +202,20 @@ absl::StatusOr<PgResult> PgConnection::Pipeline(absl::string_view doing,
     broken_ = true;
     return first_error;
   }
-  PQexitPipelineMode(conn_);
+  if (PQexitPipelineMode(conn_) != 1) broken_ = true;  // results left unread: start afresh
   if (!first_error.ok()) {
     if (last != nullptr) PQclear(last);
-    // An explicit transaction the error aborted stays open until rolled back.
-    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    // An explicit transaction the error aborted stays open until rolled back; a connection
+    // that cannot roll it back is not used again.
+    if (!broken_ && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
       PgResult rolled(PQexec(conn_, "ROLLBACK"));
+      if (PQtransactionStatus(conn_) != PQTRANS_IDLE) broken_ = true;
     }
     return first_error;
+  }
+  if (broken_) {
+    if (last != nullptr) PQclear(last);
+    return absl::UnavailableError(absl::StrCat(name_, ": ", doing, ": the pipeline did not end"));
   }
   return PgResult(last);
 }

@@ -73,9 +73,10 @@ class PgConnection {
   // Runs one statement. `doing` says what, for the error (see Failure).
   absl::StatusOr<PgResult> Exec(absl::string_view doing, absl::string_view sql,
                                 const std::vector<PgParam>& params = {});
-  // Runs `statements` in order in one round trip (pipeline mode), each in its own implicit
-  // transaction unless they hold BEGIN ... COMMIT themselves; stops at the first error, which
-  // it returns (what followed in the same transaction is not run). The last statement's result.
+  // Runs `statements` in order in one round trip (pipeline mode): without BEGIN ... COMMIT of
+  // their own they share one implicit transaction. Stops at the first error, which it returns
+  // (nothing after it runs; a transaction it aborted is rolled back). The last statement's
+  // result.
   absl::StatusOr<PgResult> Pipeline(absl::string_view doing,
                                     const std::vector<PgStatement>& statements);
 
@@ -100,7 +101,8 @@ class PgConnection {
 };
 
 // A bytea literal's escaping is never needed: parameters are binary. A table or channel name,
-// though, is part of the statement's text: these are [a-z0-9_] only, checked here.
+// though, is part of the statement's text: a lower-case letter, then [a-z0-9_], checked here,
+// and not one of SQL's reserved words (a table's name is given a prefix: hotspot_...).
 absl::Status CheckIdentifier(absl::string_view field, absl::string_view name);
 
 }  // namespace hotspot::store::internal

@@ -135,12 +135,7 @@ class PgKvStore final : public KvStore {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(Connected());
     PgReader reader(*connection_, options_.table);
-    absl::Status status = read(reader);
-    if (absl::IsUnavailable(status) && connection_->broken() && Connected().ok()) {
-      PgReader again(*connection_, options_.table);  // a read is safe to repeat
-      status = read(again);
-    }
-    return status;
+    return read(reader);
   }
 
   absl::StatusOr<std::unique_ptr<KvSnapshot>> TakeSnapshot() const override {
@@ -160,7 +155,11 @@ class PgKvStore final : public KvStore {
     std::vector<PgStatement> statements;
     statements.reserve(batch.size() + 3);
     statements.push_back({"BEGIN", {}});
-    if (!sync) statements.push_back({"SET LOCAL synchronous_commit TO off", {}});
+    // Whatever the server's default: on for a synced write (durable, and on a synchronous
+    // standby), off for another.
+    statements.push_back({sync ? "SET LOCAL synchronous_commit TO on"
+                               : "SET LOCAL synchronous_commit TO off",
+                          {}});
     const std::string put = absl::StrCat("INSERT INTO ", options_.table,
                                          " (k, v) VALUES ($1::bytea, $2::bytea) ON CONFLICT (k) "
                                          "DO UPDATE SET v = EXCLUDED.v");
@@ -181,15 +180,33 @@ class PgKvStore final : public KvStore {
   absl::Status Sync() override {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(Connected());
-    // A transaction with an id commits a record, and with synchronous_commit on waits until the
-    // log is flushed up to it: every commit before it is then durable too.
-    return connection_->Exec("syncing", "SELECT txid_current()").status();
+    // A transaction that writes to the log commits synchronously (synchronous_commit on): it
+    // waits until the log is flushed (and replicated) up to it, so every commit before it is
+    // durable too. (One that only takes an id writes nothing before its commit record, and
+    // commits asynchronously.)
+    return connection_
+        ->Pipeline("syncing", {{"BEGIN", {}},
+                               {"SET LOCAL synchronous_commit TO on", {}},
+                               {"SELECT pg_logical_emit_message(true, 'hotspot.sync', '')", {}},
+                               {"COMMIT", {}}})
+        .status();
   }
 
   absl::Status Purge() override {
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(Connected());
-    return connection_->Exec("purging", absl::StrCat("VACUUM FULL ", options_.table)).status();
+    // VACUUM FULL waits for every transaction that holds the table; a bounded wait, then
+    // UNAVAILABLE (the erasure is tried again).
+    RETURN_IF_ERROR(connection_->Exec("purging", "SET lock_timeout = '10s'").status());
+    const absl::Status vacuumed =
+        connection_->Exec("purging", absl::StrCat("VACUUM FULL ", options_.table)).status();
+    if (!connection_->broken()) {
+      RETURN_IF_ERROR(connection_->Exec("purging", "RESET lock_timeout").status());
+    }
+    if (vacuumed.message().find("55P03") != absl::string_view::npos) {
+      return absl::UnavailableError(vacuumed.message());  // lock_not_available
+    }
+    return vacuumed;
   }
 
   absl::Status Checkpoint(const std::string& directory) override {

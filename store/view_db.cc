@@ -229,6 +229,11 @@ absl::Status ViewDb::PutDurableMeta(absl::string_view key, absl::string_view val
   return FromRocks(impl_->db->Put(synced, SliceOf(key), SliceOf(value)), "writing a view meta row");
 }
 
+absl::Status ViewDb::PutLoggedMeta(absl::string_view key, absl::string_view value) {
+  return FromRocks(impl_->db->Put(rocksdb::WriteOptions(), SliceOf(key), SliceOf(value)),
+                   "writing a view meta row");
+}
+
 absl::Status ViewDb::Write(Batch& batch) {
   RETURN_IF_ERROR(batch.rep_->status);
   return FromRocks(impl_->db->Write(DerivedWrites(), &batch.rep_->write), "writing views");

@@ -78,6 +78,10 @@ class ViewDb {
   // Writes a meta row and syncs it, with everything written before: for what must hold after a
   // crash (which generation serves a view).
   absl::Status PutDurableMeta(absl::string_view key, absl::string_view value);
+  // Writes a meta row through the write-ahead log, unsynced: it survives a crash of the process
+  // (not always a power loss), whatever the tables do. For a checkpoint of work that is costly to
+  // do again (the erasure executor's).
+  absl::Status PutLoggedMeta(absl::string_view key, absl::string_view value);
 
   // Rows and meta rows to write at once (see Guarantees). A later write of a key wins.
   class Batch {

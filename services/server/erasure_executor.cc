@@ -107,11 +107,10 @@ absl::Status ErasureExecutor::Apply(const store::SubscriptionBatch& batch) {
     return absl::OkStatus();
   }
   if (options_.before_checkpoint) RETURN_IF_ERROR(options_.before_checkpoint());
-  // Written like the views' rows, without a write-ahead log: a crash may take it back to an
-  // earlier position, from which the erasures are done again (harmless), never past one.
-  store::ViewDb::Batch write;
-  write.PutMeta(kCheckpointRow, absl::StrCat(batch.checkpoint));
-  RETURN_IF_ERROR(checkpoints_->Write(write));
+  // Through the write-ahead log, unsynced: a crash of the process keeps it; a power loss may take
+  // it back to an earlier position, from which the erasures are done again (harmless), never
+  // past one (the key store syncs each erasure before this is written).
+  RETURN_IF_ERROR(checkpoints_->PutLoggedMeta(kCheckpointRow, absl::StrCat(batch.checkpoint)));
   checkpoint_ = batch.checkpoint;
   if (!erased_some) return absl::OkStatus();
   // Counted once done: a batch tried again after a failure is not counted twice.

@@ -1,10 +1,13 @@
 // ErasureExecutor: carries out executed erasures. For every ErasureExecuted event in the log it
 // deletes the youth's data key from the key store (which purges it from the store's files), so
 // that everything sealed under it reads as erased from then on. It follows the log from a
-// checkpoint kept in a file next to the data, written after each erasure, and after every
+// checkpoint kept as a meta row of the views' database (store::ViewDb, "checkpoint/@erasures",
+// next to the views' checkpoints), written after each erasure, and after every
 // `idle_checkpoint_every` positions examined without one (else every start would read the log
-// again from the last erasure); deletion is idempotent, so an event seen again after a crash is
-// harmless, and none is missed.
+// again from the last erasure). The row goes through the write-ahead log unsynced: a power loss
+// may set it back, never forward; deletion is idempotent, so an event seen again after a crash is
+// harmless, and none is missed. Data directories of before kept it in a file,
+// <data_dir>/erasures.checkpoint, which AdoptCheckpointFile turns into the row.
 //
 // Failure. It never stops on an error: a failed read of the log, deletion of a key or write of
 // the checkpoint is tried again, from the checkpoint, after `retry_initial`, doubled with each

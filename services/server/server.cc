@@ -410,7 +410,8 @@ absl::StatusOr<std::unique_ptr<HotspotServer>> HotspotServer::Start(ServerOption
     }
     ASSIGN_OR_RETURN(const uint64_t erasures_from, ErasureExecutor::ReadCheckpoint(*impl->view_db));
     if (!ahead.has_value() && erasures_from > head + 1) {
-      ahead = absl::StrCat("the erasure executor has examined events up to position ",
+      ahead = absl::StrCat("the erasure executor (its checkpoint/@erasures row in views/) has "
+                           "examined events up to position ",
                            erasures_from - 1);
     }
     if (ahead.has_value()) {
@@ -726,6 +727,7 @@ void HotspotServer::Shutdown(absl::Duration grace) {
   impl_->query_handler.reset();
   impl_->access_log.reset();
   impl_->views.reset();
+  impl_->view_db.reset();  // flushed and closed before the process says it stopped
   impl_->events.reset();
   impl_->keys.reset();
 }

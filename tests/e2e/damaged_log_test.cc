@@ -162,8 +162,9 @@ TEST_F(DamagedLogTest, AnErasureCheckpointAheadOfTheLogWitnessesALossToo) {
   EXPECT_EQ(RunToExit(HOTSPOTD_PATH, FlagsToExit(), &output), 1) << output;
   EXPECT_TRUE(absl::StrContains(output, "the event log is broken: it lost acknowledged events"))
       << output;
-  EXPECT_TRUE(absl::StrContains(output, absl::StrCat("the erasure executor has examined events "
-                                                     "up to position ",
+  EXPECT_TRUE(absl::StrContains(output, absl::StrCat("the erasure executor (its checkpoint/@erasures "
+                                                     "row in views/) has examined events up to "
+                                                     "position ",
                                                      acknowledged_)))
       << output;
   const size_t at = output.find("it ends at position ");
