@@ -24,7 +24,8 @@
 // recovers and lays out its data:
 //   - RocksDB (rocks_event_store.h; EventStore::Open): embedded, on this node's disk. The
 //     default.
-//   - PostgreSQL, shared by several nodes with replication and failover: to come (issue 17).
+//   - PostgreSQL (pg_event_store.h; OpenPgEventStore), shared by several nodes with
+//     replication and failover; not yet used by hotspotd (docs/postgresql.md).
 // Every engine writes the same records (record_codec.h) and hash chain, so that verification,
 // histories, subscriptions and backups behave the same whichever holds the log.
 #ifndef HOTSPOT_STORE_EVENT_STORE_H_

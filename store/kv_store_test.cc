@@ -27,27 +27,7 @@ using testing::AnyFileHolds;
 using testing::PgTestServer;
 using testing::TempDir;
 
-// The PostgreSQL server of the whole program, started on first use, stopped at exit.
-PgTestServer* pg_server = nullptr;
-PgTestServer& Pg() {
-  if (pg_server == nullptr) {
-    absl::StatusOr<std::unique_ptr<PgTestServer>> started = PgTestServer::Start();
-    if (!started.ok()) {
-      fprintf(stderr, "%s\n", started.status().ToString().c_str());
-      std::abort();  // nothing of the PostgreSQL engine can be tested
-    }
-    pg_server = started->release();
-    const absl::Status created = pg_server->CreateDatabase("kv");
-    if (!created.ok()) {
-      fprintf(stderr, "%s\n", created.ToString().c_str());
-      std::abort();
-    }
-  }
-  return *pg_server;
-}
-struct StopPg : ::testing::Environment {
-  void TearDown() override { delete pg_server; }
-};
+PgTestServer& Pg() { return testing::ProgramPgServer(); }
 
 // Where a store lives: a directory (RocksDB) or a table (PostgreSQL), fresh for each test.
 class KvEngineTest : public ::testing::TestWithParam<std::string> {
@@ -66,7 +46,7 @@ class KvEngineTest : public ::testing::TestWithParam<std::string> {
     } else {
       PgKvOptions options;
       options.name = "the test store";
-      options.conninfo = Pg().conninfo("kv");
+      options.conninfo = Pg().conninfo("test");
       options.table = place_;
       store = OpenPgKvStore(std::move(options));
     }
@@ -225,7 +205,7 @@ TEST(RocksKvStoreTest, AMissingStoreThatMayNotBeCreatedIsInvalidArgument) {
 }
 
 TEST(PgKvStoreTest, APurgeRewritesTheTableWithoutTheDeletedRow) {
-  PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_purge"};
+  PgKvOptions options{"the test store", Pg().conninfo("test"), "kv_purge"};
   auto store = *OpenPgKvStore(options);
   const std::string secret(32, '\x5a');
   KvBatch put;
@@ -234,7 +214,7 @@ TEST(PgKvStoreTest, APurgeRewritesTheTableWithoutTheDeletedRow) {
   ASSERT_TRUE(store->Write(put, /*sync=*/true, "a key").ok());
   auto file = [&] {
     absl::StatusOr<std::string> path =
-        Pg().Psql("kv", "CHECKPOINT; SELECT pg_relation_filepath('kv_purge')");
+        Pg().Psql("test", "CHECKPOINT; SELECT pg_relation_filepath('kv_purge')");
     EXPECT_TRUE(path.ok()) << path.status();
     return Pg().data_directory() + "/" + std::string(absl::StripAsciiWhitespace(*path));
   };
@@ -258,11 +238,11 @@ TEST(PgKvStoreTest, APurgeRewritesTheTableWithoutTheDeletedRow) {
 // UNAVAILABLE (a write's, a read's: its callback is not run again), and the next call connects
 // again by itself.
 TEST(PgKvStoreTest, ALostConnectionIsUnavailableAndMadeAgainByTheNextCall) {
-  PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_lost"};
+  PgKvOptions options{"the test store", Pg().conninfo("test"), "kv_lost"};
   auto store = *OpenPgKvStore(options);
   auto end_connections = [] {
-    ASSERT_TRUE(Pg().Psql("kv", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                "WHERE datname = 'kv' AND pid <> pg_backend_pid()")
+    ASSERT_TRUE(Pg().Psql("test", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = 'test' AND pid <> pg_backend_pid()")
                     .ok());
   };
   KvBatch batch;
@@ -294,7 +274,7 @@ TEST(PgKvStoreTest, ALostConnectionIsUnavailableAndMadeAgainByTheNextCall) {
 
 // Two nodes name one table: each sees what the other wrote.
 TEST(PgKvStoreTest, TwoStoresOnOneTableShareIt) {
-  PgKvOptions options{"the test store", Pg().conninfo("kv"), "kv_shared"};
+  PgKvOptions options{"the test store", Pg().conninfo("test"), "kv_shared"};
   auto one = *OpenPgKvStore(options);
   auto two = *OpenPgKvStore(options);
   KvBatch batch;
@@ -308,7 +288,7 @@ TEST(PgKvStoreTest, BadOptionsAreNamed) {
   EXPECT_THAT(OpenPgKvStore({"", "x", "t"}).status().message(), ::testing::HasSubstr("name"));
   EXPECT_THAT(OpenPgKvStore({"n", "", "t"}).status().message(), ::testing::HasSubstr("conninfo"));
   for (const char* bad : {"Bad-Name", "1kv", "user", ""}) {
-    const absl::Status table = OpenPgKvStore({"n", Pg().conninfo("kv"), bad}).status();
+    const absl::Status table = OpenPgKvStore({"n", Pg().conninfo("test"), bad}).status();
     EXPECT_EQ(table.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(table.message(), ::testing::HasSubstr("table")) << bad;
   }
@@ -316,8 +296,6 @@ TEST(PgKvStoreTest, BadOptionsAreNamed) {
       OpenPgKvStore({"n", "host=127.0.0.1 port=1 connect_timeout=2", "t"}).status();
   EXPECT_EQ(nobody.code(), absl::StatusCode::kUnavailable);
 }
-
-const ::testing::Environment* const kStopPg = ::testing::AddGlobalTestEnvironment(new StopPg);
 
 }  // namespace
 }  // namespace hotspot::store

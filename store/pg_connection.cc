@@ -104,6 +104,21 @@ absl::Status PgConnection::Reconnect() { return Open(); }
 
 int PgConnection::backend_pid() const { return PQbackendPID(conn_); }
 
+int PgConnection::socket() const { return PQsocket(conn_); }
+
+bool PgConnection::ConsumeNotifications() {
+  if (PQconsumeInput(conn_) != 1 || PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return false;
+  }
+  bool any = false;
+  while (PGnotify* notify = PQnotifies(conn_)) {
+    any = true;
+    PQfreemem(notify);
+  }
+  return any;
+}
+
 absl::Status PgConnection::ErrorOf(absl::string_view doing, pg_result* result) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string code = state != nullptr ? state : "";

@@ -86,6 +86,11 @@ class PgConnection {
   absl::Status Reconnect();
   // The server's backend process id (for tests that end a connection from the server's side).
   int backend_pid() const;
+  // The connection's socket, to wait on for notifications (LISTEN).
+  int socket() const;
+  // Reads what the server sent and drops the notifications received; true if there was one.
+  // A connection found lost is marked broken.
+  bool ConsumeNotifications();
 
  private:
   PgConnection(std::string conninfo, std::string name);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -119,6 +120,20 @@ absl::StatusOr<std::string> PgTestServer::Psql(absl::string_view database,
   text << in.rdbuf();
   if (rc != 0) return absl::InternalError(absl::StrCat("psql: ", sql, ": ", text.str()));
   return text.str();
+}
+
+PgTestServer& ProgramPgServer() {
+  static const std::unique_ptr<PgTestServer> server = [] {
+    absl::StatusOr<std::unique_ptr<PgTestServer>> started = PgTestServer::Start();
+    absl::Status ready = started.status();
+    if (ready.ok()) ready = (*started)->CreateDatabase("test");
+    if (!ready.ok()) {
+      fprintf(stderr, "no PostgreSQL server for the tests: %s\n", ready.ToString().c_str());
+      std::abort();
+    }
+    return *std::move(started);
+  }();
+  return *server;
 }
 
 }  // namespace hotspot::store::testing

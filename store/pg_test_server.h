@@ -42,6 +42,11 @@ class PgTestServer {
   bool started_ = false;
 };
 
+// The program's one server, started on first use (with a database `test`), stopped at exit. A
+// server that cannot start ends the program, saying why: nothing of a PostgreSQL engine can be
+// tested without one.
+PgTestServer& ProgramPgServer();
+
 }  // namespace hotspot::store::testing
 
 #endif  // HOTSPOT_STORE_PG_TEST_SERVER_H_
