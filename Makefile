@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CTEST_ARGS ?=
 
-.PHONY: deps configure build fuzz-build fuzz-seeds fuzz-long run test test-asan bench crash-long \
+.PHONY: deps configure build fuzz-build fuzz-seeds fuzz-long run test test-asan bench crash-long ha-long \
 	format schema-image clean soak
 
 deps:
@@ -61,6 +61,10 @@ bench: build
 	./$(BUILD_DIR)/tests/bench/audit_bench --json --dir=$(BUILD_DIR)/bench-audit
 
 # The long crash test: 500 SIGKILL cycles (the default test run does 20).
+# Twenty failovers of a loopback PostgreSQL cluster under load (issue 17; the default run does 3).
+ha-long: build
+	./$(BUILD_DIR)/store/pg_failover_test --failovers=20
+
 crash-long: build
 	./$(BUILD_DIR)/store/store_crash_test --cycles=500
 	./$(BUILD_DIR)/store/store_power_loss_test --cycles=500

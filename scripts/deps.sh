@@ -17,6 +17,7 @@ packages=(
   chromium  # hotspotctl report --pdf, and the report's rendering test (headless)
   openssl   # the TLS tests make a throwaway CA and certificates at run time (tests/tls/)
   postgresql-15 libpq-dev  # the PostgreSQL engines of store/ (libpq) and their tests' throwaway server
+  patroni etcd-server etcd-client curl  # scripts/pg_cluster.sh: the loopback cluster of the failover test
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (tests/fuzz, build-fuzz/): clang, libFuzzer, ASan, UBSan
 )
 

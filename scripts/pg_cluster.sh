@@ -7,6 +7,10 @@
 #   scripts/pg_cluster.sh stop DIR                stop everything started in DIR
 #   scripts/pg_cluster.sh primary DIR             the member that is primary now (pg1, pg2, pg3)
 #   scripts/pg_cluster.sh conninfo DIR            the multi-host connection string
+#   scripts/pg_cluster.sh kill-primary DIR        SIGKILL the primary's Patroni and PostgreSQL (a
+#                                                 machine lost); prints the member
+#   scripts/pg_cluster.sh start-member DIR pgN    start a member's Patroni again (it rejoins as a
+#                                                 standby, rewound if it must be)
 #
 # Ports (BASE_PORT, default 15400): etcd clients BASE+0..2, etcd peers BASE+10..12, PostgreSQL
 # BASE+20..22, Patroni's REST API BASE+30..32. Needs Debian's postgresql-15, patroni and
@@ -16,8 +20,8 @@ set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,14p' "$0"; exit 2; }
-base=${3:-$(cat "$dir/base_port" 2>/dev/null || echo 15400)}
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,18p' "$0"; exit 2; }
+if [ "$cmd" = start ]; then base=${3:-15400}; else base=$(cat "$dir/base_port" 2>/dev/null || echo 15400); fi
 bin=/usr/lib/postgresql/15/bin
 
 as_postgres() {
@@ -129,5 +133,15 @@ stop)
   ;;
 primary) primary ;;
 conninfo) conninfo ;;
-*) sed -n '2,14p' "$0"; exit 2 ;;
+kill-primary)
+  p=$(primary) || { echo "pg_cluster: no primary" >&2; exit 1; }
+  kill -9 "$(cat "$dir/patroni${p#pg}.pid")" 2>/dev/null || true
+  kill -9 "$(head -1 "$dir/$p/postmaster.pid")" 2>/dev/null || true
+  echo "$p"
+  ;;
+start-member)
+  m=${3:?start-member DIR pgN}
+  as_postgres bash -c "nohup patroni '$dir/$m.yml' >>'$dir/patroni${m#pg}.log' 2>&1 & echo \$! >'$dir/patroni${m#pg}.pid'"
+  ;;
+*) sed -n '2,18p' "$0"; exit 2 ;;
 esac
