@@ -551,6 +551,7 @@ class PgEventStore final : public EventStore {
   // Writes one group in one transaction (see the header), then completes its callers.
   void WriteGroup(std::vector<std::unique_ptr<PendingAppend>> appends) {
     const size_t count = appends.size();
+    const absl::Time write_start = absl::Now();
     absl::Status refused = WriteStatus();
     // What must be durable before any event of the group is (the key store's new keys).
     if (refused.ok() && options_.limits.before_write) refused = options_.limits.before_write();
@@ -638,6 +639,15 @@ class PgEventStore final : public EventStore {
     std::vector<absl::StatusOr<AppendResult>> results;
     if (staged.has_value() && written.ok()) {
       events_written_.fetch_add(staged->writes.size());
+      // What must know of the events before anyone here reads them (hotspotd's public head).
+      if (options_.limits.on_commit && !staged->writes.empty()) {
+        CommitInfo info;
+        info.appends = count;
+        info.events = staged->events.size();
+        for (const auto& event : staged->events) info.published.push_back(event.get());
+        info.sync_time = absl::Now() - write_start;
+        options_.limits.on_commit(info);
+      }
       if (!staged->writes.empty()) Advance(staged->last_position);
       done = std::move(staged->appends);
       results = std::move(staged->results);

@@ -40,8 +40,9 @@ struct PgEventStoreOptions {
   // The tables' prefix: <prefix>_log, _event_ids, _heads, _head. [a-z][a-z0-9_]*.
   // Default: "hotspot".
   std::string prefix = "hotspot";
-  // The limits (max_*), clock and before_write of the RocksDB engine's options; the rest is
-  // not used yet (on_commit among them).
+  // The limits (max_*), clock, before_write and on_commit of the RocksDB engine's options (the
+  // rest is not used). on_commit runs on the writer thread after a group's commit, before this
+  // node's readers see its events; its sync_time is the group's whole transaction.
   Options limits;
 };
 

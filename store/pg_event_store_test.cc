@@ -198,8 +198,8 @@ TEST(PgEventStoreTest, ALostConnectionIsUnavailableAndARetryWritesOnce) {
 }
 
 // before_write runs before each group (hotspotd: the key store's new keys); its error fails the
-// group, which writes nothing.
-TEST(PgEventStoreTest, BeforeWriteRunsFirstAndItsErrorFailsTheGroup) {
+// group, which writes nothing. on_commit is told of each committed group's events.
+TEST(PgEventStoreTest, BeforeWriteRunsFirstAndItsErrorFailsTheGroupAndOnCommitSeesCommits) {
   std::atomic<int> calls{0};
   std::atomic<bool> failing{true};
   PgEventStoreOptions options;
@@ -208,6 +208,11 @@ TEST(PgEventStoreTest, BeforeWriteRunsFirstAndItsErrorFailsTheGroup) {
   options.limits.before_write = [&]() -> absl::Status {
     ++calls;
     return failing ? absl::InternalError("the key store is down") : absl::OkStatus();
+  };
+  std::vector<uint64_t> committed;  // on_commit: the positions, before readers see them
+  options.limits.on_commit = [&](const CommitInfo& info) {
+    EXPECT_EQ(info.events, info.published.size());
+    for (const RecordedEvent* e : info.published) committed.push_back(e->position);
   };
   auto pg = *OpenPgEventStore(std::move(options));
   const absl::Status failed =
@@ -219,6 +224,7 @@ TEST(PgEventStoreTest, BeforeWriteRunsFirstAndItsErrorFailsTheGroup) {
   ASSERT_TRUE(pg->Append({testing::OneEvent("youth-1", ExpectedVersion::Any())}).ok());
   EXPECT_EQ(pg->HeadPosition(), 1u);
   EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(committed, std::vector<uint64_t>{1});  // the failed group committed nothing
 }
 
 TEST(PgEventStoreTest, VerifyFindsARecordChangedBehindItsBack) {
