@@ -7,8 +7,11 @@
 #   scripts/pg_cluster.sh stop DIR                stop everything started in DIR
 #   scripts/pg_cluster.sh primary DIR             the member that is primary now (pg1, pg2, pg3)
 #   scripts/pg_cluster.sh conninfo DIR            the multi-host connection string
-#   scripts/pg_cluster.sh kill-primary DIR        SIGKILL the primary's Patroni and PostgreSQL (a
-#                                                 machine lost); prints the member
+#   scripts/pg_cluster.sh kill-primary DIR        SIGKILL the primary's Patroni and PostgreSQL,
+#                                                 every process of it at once (a machine lost);
+#                                                 prints the member
+#   scripts/pg_cluster.sh healthy DIR             exit 0 if a primary has two streaming standbys,
+#                                                 one of them synchronous
 #   scripts/pg_cluster.sh start-member DIR pgN    start a member's Patroni again (it rejoins as a
 #                                                 standby, rewound if it must be)
 #
@@ -20,7 +23,7 @@ set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,18p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,21p' "$0"; exit 2; }
 if [ "$cmd" = start ]; then base=${3:-15400}; else base=$(cat "$dir/base_port" 2>/dev/null || echo 15400); fi
 bin=/usr/lib/postgresql/15/bin
 
@@ -132,16 +135,24 @@ stop)
   pkill -9 -f "$dir/" 2>/dev/null || true
   ;;
 primary) primary ;;
+healthy)
+  primary >/dev/null &&
+    psql "$(conninfo)" -XAtqc "SELECT count(*) FILTER (WHERE state = 'streaming'),
+                                      count(*) FILTER (WHERE sync_state = 'sync')
+                               FROM pg_stat_replication" 2>/dev/null | grep -qx '2|1'
+  ;;
 conninfo) conninfo ;;
 kill-primary)
   p=$(primary) || { echo "pg_cluster: no primary" >&2; exit 1; }
-  kill -9 "$(cat "$dir/patroni${p#pg}.pid")" 2>/dev/null || true
-  kill -9 "$(head -1 "$dir/$p/postmaster.pid")" 2>/dev/null || true
+  # The postmaster's children too: backends outlive a postmaster killed alone, and would go on
+  # committing (and holding its data directory) for a while.
+  pm=$(head -1 "$dir/$p/postmaster.pid")
+  kill -9 "$(cat "$dir/patroni${p#pg}.pid")" "$pm" $(pgrep -P "$pm") 2>/dev/null || true
   echo "$p"
   ;;
 start-member)
   m=${3:?start-member DIR pgN}
   as_postgres bash -c "nohup patroni '$dir/$m.yml' >>'$dir/patroni${m#pg}.log' 2>&1 & echo \$! >'$dir/patroni${m#pg}.pid'"
   ;;
-*) sed -n '2,18p' "$0"; exit 2 ;;
+*) sed -n '2,21p' "$0"; exit 2 ;;
 esac
