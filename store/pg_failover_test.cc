@@ -105,6 +105,24 @@ TEST(PgFailoverTest, NothingAcknowledgedIsLostAcrossFailovers) {
   std::atomic<int64_t> last_acked_start_micros{0};
   std::atomic<int64_t> last_ack_micros{0};
   std::vector<std::thread> writers;
+  // On every way out (a failed ASSERT returns early), the threads are stopped and joined, so
+  // that the cluster is stopped too (`stop` above), not left running by std::terminate.
+  struct Join {
+    std::atomic<bool>& stopping;
+    std::atomic<uint64_t>& target;
+    std::thread& subscriber;
+    std::vector<std::thread>& writers;
+    ~Join() {
+      stopping.store(true);
+      for (auto& w : writers) {
+        if (w.joinable()) w.join();
+      }
+      if (subscriber.joinable()) {
+        if (target.load() == UINT64_MAX) target.store(0);  // it has nothing left to wait for
+        subscriber.join();
+      }
+    }
+  } join{stopping, target, subscriber, writers};
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
       EventStore& node = *nodes[t % 2];
