@@ -376,11 +376,17 @@ class PgEventStore final : public EventStore {
  private:
   friend class PgSubscription;
 
-  // Runs `read` on the reader's connection (made again if it was lost).
+  // Runs `read` on the reader's connection (made again if it was lost). A read that finds the
+  // connection lost (a failover, or a server that ended it) is run once more on a new one: its
+  // result is built inside `read`, so running it again is safe.
   template <typename Read>
   auto Reader(Read&& read) const -> decltype(read(std::declval<PgConnection&>())) {
     absl::MutexLock lock(&reader_.mu);
     absl::StatusOr<PgConnection*> c = reader_.Get();
+    if (!c.ok()) return c.status();
+    auto result = read(**c);
+    if (result.ok() || !(*c)->broken()) return result;
+    c = reader_.Get();
     if (!c.ok()) return c.status();
     return read(**c);
   }
